@@ -1,0 +1,21 @@
+package io.cleargate.engine;
+
+/**
+ * The engine SPI: something that turns a chat request into a stream of text. Implementations are
+ * the OpenAI-compatible upstream client and the embedded DeepSeek engine. One instance serves one
+ * configured {@link Backend}.
+ */
+public interface Engine extends AutoCloseable {
+
+    /**
+     * Starts a generation. Returns once the engine has accepted the request (for an upstream: the
+     * response status is 2xx), so that failures before the first byte can be retried elsewhere.
+     */
+    EngineStream open(EngineRequest request) throws EngineException;
+
+    /** A cheap liveness probe for readiness and active health checks. */
+    boolean healthy();
+
+    @Override
+    default void close() {}
+}

@@ -1,0 +1,66 @@
+package io.cleargate.engine;
+
+import io.cleargate.config.GatewayConfig;
+import io.quarkus.runtime.ShutdownEvent;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.enterprise.inject.Instance;
+import jakarta.inject.Inject;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeSet;
+
+/** The configured backends and their engines, created once at startup. */
+@ApplicationScoped
+public class EngineRegistry {
+
+    private final Map<String, Backend> backends = new LinkedHashMap<>();
+    private final Map<String, Engine> engines = new LinkedHashMap<>();
+
+    @Inject
+    public EngineRegistry(GatewayConfig config, Instance<EngineFactory> factories) {
+        config.backends().forEach((id, c) -> {
+            Backend backend = new Backend(id, Backend.Kind.valueOf(c.kind().toUpperCase(Locale.ROOT)), c.baseUrl(),
+                    c.modelDir(), c.models(), c.region(), c.jurisdiction(), c.weight(), c.maxConcurrency(), c.apiKey());
+            EngineFactory factory = factories.stream().filter(f -> f.kind() == backend.kind()).findFirst()
+                    .orElseThrow(() -> new IllegalStateException("no engine for backend kind " + backend.kind()));
+            backends.put(id, backend);
+            engines.put(id, factory.create(backend));
+        });
+    }
+
+    public List<Backend> backends() {
+        return List.copyOf(backends.values());
+    }
+
+    public Optional<Backend> backend(String id) {
+        return Optional.ofNullable(backends.get(id));
+    }
+
+    public Engine engine(String backendId) {
+        Engine engine = engines.get(backendId);
+        if (engine == null) {
+            throw new IllegalArgumentException("unknown backend " + backendId);
+        }
+        return engine;
+    }
+
+    /** Every model some backend serves, sorted. */
+    public List<String> models() {
+        var models = new TreeSet<String>();
+        backends.values().forEach(b -> models.addAll(b.models()));
+        return new ArrayList<>(models);
+    }
+
+    public List<Backend> servingModel(String model) {
+        return backends.values().stream().filter(b -> b.serves(model)).toList();
+    }
+
+    void shutdown(@Observes ShutdownEvent event) {
+        engines.values().forEach(Engine::close);
+    }
+}

@@ -1,0 +1,14 @@
+package io.cleargate.pipeline;
+
+import io.cleargate.engine.EngineStream;
+
+/**
+ * The terminal of the pipeline: opens a generation on a backend for the exchange's engine request.
+ * Implementations choose the backend from what the routing stage recorded and may retry another
+ * allowed backend, but only before anything has reached the client.
+ */
+public interface Dispatcher {
+
+    /** Opens the stream or throws {@link GatewayException} with the error the client should see. */
+    EngineStream open(Exchange exchange);
+}

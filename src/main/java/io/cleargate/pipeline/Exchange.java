@@ -1,0 +1,114 @@
+package io.cleargate.pipeline;
+
+import io.cleargate.engine.EngineRequest;
+import java.time.Instant;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * One request's journey through the pipeline: what came in, what the stages decided, and how it
+ * ended. Stages record their decisions as typed attributes (a stage package declares its own
+ * {@link Key}s), so later stages and audit can read them without the pipeline knowing their types.
+ * An exchange is used by one thread at a time.
+ */
+public final class Exchange {
+
+    /** A typed attribute name. Declare keys as constants in the package that owns the value. */
+    public record Key<T>(String name, Class<T> type) {
+        public static <T> Key<T> of(String name, Class<T> type) {
+            return new Key<>(name, type);
+        }
+    }
+
+    /** How the request ended; set by the pipeline before the completion phase. */
+    public record Outcome(int status, GatewayError error, String finishReason, boolean complete,
+            String stoppedBy) {
+        /** True when the client got (the start of) a successful response. */
+        public boolean served() {
+            return error == null || (status >= 200 && status < 300);
+        }
+    }
+
+    private final String requestId;
+    private final Instant receivedAt;
+    private final long startNanos;
+    private final IncomingRequest incoming;
+    private EngineRequest engineRequest;
+    private final Map<Key<?>, Object> attributes = new ConcurrentHashMap<>();
+    private final Map<String, String> responseHeaders = Collections.synchronizedMap(new LinkedHashMap<>());
+    private volatile Outcome outcome;
+    private volatile long firstByteNanos = -1;
+
+    public Exchange(String requestId, IncomingRequest incoming, EngineRequest engineRequest) {
+        this.requestId = Objects.requireNonNull(requestId, "requestId");
+        this.incoming = Objects.requireNonNull(incoming, "incoming");
+        this.engineRequest = engineRequest;
+        this.receivedAt = Instant.now();
+        this.startNanos = System.nanoTime();
+    }
+
+    public String requestId() {
+        return requestId;
+    }
+
+    public Instant receivedAt() {
+        return receivedAt;
+    }
+
+    public IncomingRequest incoming() {
+        return incoming;
+    }
+
+    /** The request the engine will receive, as rewritten so far by the stages. */
+    public EngineRequest engineRequest() {
+        return engineRequest;
+    }
+
+    void engineRequest(EngineRequest rewritten) {
+        this.engineRequest = rewritten;
+    }
+
+    public <T> Optional<T> get(Key<T> key) {
+        return Optional.ofNullable(key.type().cast(attributes.get(key)));
+    }
+
+    public <T> T require(Key<T> key) {
+        return get(key).orElseThrow(() -> new IllegalStateException("exchange has no " + key.name()));
+    }
+
+    public <T> void put(Key<T> key, T value) {
+        attributes.put(key, key.type().cast(Objects.requireNonNull(value, key.name())));
+    }
+
+    /** Headers added to the response (for example x-cleargate-region); sent with the first byte. */
+    public Map<String, String> responseHeaders() {
+        return responseHeaders;
+    }
+
+    public Outcome outcome() {
+        return outcome;
+    }
+
+    void outcome(Outcome outcome) {
+        this.outcome = outcome;
+    }
+
+    void markFirstByte() {
+        if (firstByteNanos < 0) {
+            firstByteNanos = System.nanoTime();
+        }
+    }
+
+    /** Milliseconds from arrival to the first byte of a successful response, or -1. */
+    public long timeToFirstByteMillis() {
+        return firstByteNanos < 0 ? -1 : (firstByteNanos - startNanos) / 1_000_000;
+    }
+
+    public long elapsedMillis() {
+        return (System.nanoTime() - startNanos) / 1_000_000;
+    }
+}

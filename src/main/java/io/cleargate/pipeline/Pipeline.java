@@ -1,0 +1,230 @@
+package io.cleargate.pipeline;
+
+import io.cleargate.config.GatewayConfig;
+import io.cleargate.engine.EngineEvent;
+import io.cleargate.engine.EngineException;
+import io.cleargate.engine.EngineStream;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.inject.Instance;
+import jakarta.inject.Inject;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import org.jboss.logging.Logger;
+
+/**
+ * Runs an exchange through the stages in {@link StageOrder}, then the {@link Dispatcher}, and
+ * carries the response back through the stages in reverse. Blocking by design: each request runs
+ * on its own virtual thread.
+ */
+@ApplicationScoped
+public class Pipeline {
+
+    private static final Logger LOG = Logger.getLogger(Pipeline.class);
+
+    private final List<Stage> stages;
+    private final Dispatcher dispatcher;
+
+    @Inject
+    public Pipeline(Instance<Stage> available, Dispatcher dispatcher, GatewayConfig config) {
+        this(ordered(available, config), dispatcher);
+    }
+
+    /** For tests: stages already in order. */
+    public Pipeline(List<Stage> orderedStages, Dispatcher dispatcher) {
+        this.stages = List.copyOf(orderedStages);
+        this.dispatcher = dispatcher;
+        LOG.infof("pipeline stages: %s", stages.stream().map(s -> s.name().id()).toList());
+    }
+
+    public List<StageName> activeStages() {
+        return stages.stream().map(Stage::name).toList();
+    }
+
+    private static List<Stage> ordered(Instance<Stage> available, GatewayConfig config) {
+        Map<StageName, Stage> byName = new EnumMap<>(StageName.class);
+        for (Stage stage : available) {
+            Stage previous = byName.put(stage.name(), stage);
+            if (previous != null) {
+                throw new IllegalStateException("two stages claim " + stage.name() + ": "
+                        + previous.getClass().getName() + " and " + stage.getClass().getName());
+            }
+        }
+        List<String> disabled = config.disabledStages().orElse(List.of());
+        if (!disabled.isEmpty() && !config.allowDisabledStages()) {
+            throw new IllegalStateException("cleargate.disabled-stages is set (" + disabled
+                    + ") but cleargate.allow-disabled-stages is false; governance stages may only be"
+                    + " switched off deliberately, for benchmarks");
+        }
+        List<Stage> result = new ArrayList<>();
+        for (StageName name : StageOrder.ORDER) {
+            Stage stage = byName.get(name);
+            if (stage != null && !disabled.contains(name.id())) {
+                result.add(stage);
+            }
+        }
+        return result;
+    }
+
+    /** Runs the whole exchange, writing the response to {@code sink}. Never throws. */
+    public void execute(Exchange exchange, ClientSink sink) {
+        List<Stage> forwarded = new ArrayList<>(stages.size());
+        try {
+            GatewayError refusal = runRequestPhase(exchange, forwarded);
+            if (refusal != null) {
+                refuse(exchange, sink, refusal, stoppedBy(forwarded));
+                return;
+            }
+            stream(exchange, sink, forwarded.reversed());
+        } catch (RuntimeException e) {
+            LOG.errorf(e, "request %s failed inside the pipeline", exchange.requestId());
+            if (exchange.outcome() == null) {
+                refuse(exchange, sink, GatewayError.internal("Internal gateway error."), "pipeline");
+            }
+        } finally {
+            complete(exchange);
+        }
+    }
+
+    private String stoppedBy(List<Stage> forwarded) {
+        return forwarded.size() < stages.size() ? stages.get(forwarded.size()).name().id() : "dispatcher";
+    }
+
+    private GatewayError runRequestPhase(Exchange exchange, List<Stage> forwarded) {
+        for (Stage stage : stages) {
+            StageResult result;
+            try {
+                result = stage.onRequest(exchange);
+            } catch (GatewayException e) {
+                result = StageResult.shortCircuit(e.error());
+            }
+            switch (result) {
+                case StageResult.ShortCircuit(GatewayError error) -> {
+                    return error;
+                }
+                case StageResult.Forward(var rewritten) -> {
+                    if (rewritten != null) {
+                        exchange.engineRequest(rewritten);
+                    }
+                    forwarded.add(stage);
+                }
+            }
+        }
+        return null;
+    }
+
+    private void refuse(Exchange exchange, ClientSink sink, GatewayError error, String stoppedBy) {
+        exchange.outcome(new Exchange.Outcome(error.status(), error, null, true, stoppedBy));
+        sink.fail(error, exchange.responseHeaders(), false);
+    }
+
+    private void stream(Exchange exchange, ClientSink sink, List<Stage> responseStages) {
+        EngineStream engine;
+        try {
+            engine = dispatcher.open(exchange);
+        } catch (GatewayException e) {
+            // Nothing reached the client: the response stages never see a chunk, but audit still
+            // records the refusal in onComplete.
+            refuse(exchange, sink, e.error(), "dispatcher");
+            return;
+        }
+        sink.onGone(engine::close);
+        boolean started = false;
+        try (engine) {
+            while (true) {
+                ResponseChunk fromEngine = toChunk(engine.next());
+                ChunkResult result = throughResponseStages(exchange, fromEngine, responseStages);
+                if (result instanceof ChunkResult.Fail(GatewayError error)) {
+                    exchange.outcome(new Exchange.Outcome(started ? 200 : error.status(), error, "error", false,
+                            "response-stage"));
+                    sink.fail(error, exchange.responseHeaders(), started);
+                    return;
+                }
+                for (ResponseChunk chunk : ((ChunkResult.Emit) result).chunks()) {
+                    if (!started) {
+                        exchange.markFirstByte();
+                        sink.start(exchange.responseHeaders());
+                        started = true;
+                    }
+                    if (!sink.chunk(chunk)) {
+                        clientGone(exchange);
+                        return;
+                    }
+                    if (chunk.endOfStream()) {
+                        exchange.outcome(new Exchange.Outcome(200, null, chunk.finishReason(), true, null));
+                        sink.end();
+                        return;
+                    }
+                }
+                if (sink.clientGone()) {
+                    clientGone(exchange);
+                    return;
+                }
+            }
+        } catch (EngineException e) {
+            if (sink.clientGone()) {
+                clientGone(exchange);
+                return;
+            }
+            GatewayError error = EngineErrors.toGatewayError(e);
+            exchange.outcome(new Exchange.Outcome(started ? 200 : error.status(), error, "error", false, "engine"));
+            sink.fail(error, exchange.responseHeaders(), started);
+        }
+    }
+
+    private static void clientGone(Exchange exchange) {
+        exchange.outcome(new Exchange.Outcome(499, null, null, false, "client-disconnected"));
+    }
+
+    private static ResponseChunk toChunk(EngineEvent event) {
+        return switch (event) {
+            case EngineEvent.Delta(String text) -> ResponseChunk.text(text);
+            case EngineEvent.Finish(String reason, EngineEvent.Usage usage) -> ResponseChunk.end(reason, usage);
+        };
+    }
+
+    /** Feeds one chunk through the response stages (already reversed); each stage may emit 0..n chunks. */
+    private static ChunkResult throughResponseStages(Exchange exchange, ResponseChunk chunk, List<Stage> reversed) {
+        List<ResponseChunk> current = List.of(chunk);
+        for (Stage stage : reversed) {
+            List<ResponseChunk> next = new ArrayList<>();
+            for (ResponseChunk c : current) {
+                ChunkResult result;
+                try {
+                    result = stage.onResponse(exchange, c);
+                } catch (GatewayException e) {
+                    result = ChunkResult.fail(e.error());
+                }
+                if (result instanceof ChunkResult.Fail) {
+                    return result;
+                }
+                for (ResponseChunk emitted : ((ChunkResult.Emit) result).chunks()) {
+                    next.add(emitted);
+                    if (emitted.endOfStream()) {
+                        break; // a stage ended the response early; nothing after it is released
+                    }
+                }
+                if (!next.isEmpty() && next.getLast().endOfStream()) {
+                    break;
+                }
+            }
+            current = next;
+        }
+        return ChunkResult.emit(current);
+    }
+
+    private void complete(Exchange exchange) {
+        if (exchange.outcome() == null) {
+            exchange.outcome(new Exchange.Outcome(500, GatewayError.internal("Internal gateway error."), null, false,
+                    "pipeline"));
+        }
+        for (Stage stage : stages.reversed()) {
+            try {
+                stage.onComplete(exchange);
+            } catch (RuntimeException e) {
+                LOG.errorf(e, "stage %s failed to complete request %s", stage.name().id(), exchange.requestId());
+            }
+        }
+    }
+}

@@ -1,0 +1,31 @@
+package io.cleargate.pipeline;
+
+/**
+ * One step of the request pipeline. See package-info for the contract every stage obeys.
+ * Implementations are CDI beans; their position comes from {@link StageOrder}, never from the bean.
+ */
+public interface Stage {
+
+    /** The stage's place in {@link StageOrder}. */
+    StageName name();
+
+    /** Request phase: runs in declared order before the engine is called. */
+    default StageResult onRequest(Exchange exchange) {
+        return StageResult.forward();
+    }
+
+    /**
+     * Response phase: runs in reverse order for every chunk, the last one with endOfStream set.
+     * Only called for stages whose request phase forwarded.
+     */
+    default ChunkResult onResponse(Exchange exchange, ResponseChunk chunk) {
+        return ChunkResult.pass(chunk);
+    }
+
+    /**
+     * Called exactly once per request for every enabled stage, in reverse order, whatever happened:
+     * success, short-circuit by any stage, engine failure or client disconnect. The exchange's
+     * {@link Exchange#outcome()} says which. Must not throw.
+     */
+    default void onComplete(Exchange exchange) {}
+}

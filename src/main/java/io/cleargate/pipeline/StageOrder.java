@@ -1,0 +1,34 @@
+package io.cleargate.pipeline;
+
+import java.util.List;
+
+/**
+ * The one place where the pipeline's order is declared.
+ *
+ * <pre>
+ * request:  authenticate → resolve-tenant → policy → input-moderation → routing → audit → output-moderation → [engine]
+ * response:                                                          [engine] → output-moderation → audit → routing → ...
+ * </pre>
+ *
+ * Response stages run in reverse, so output moderation sees the engine's text first and audit
+ * records what moderation released. Audit sits after routing so its request record, committed
+ * before the engine is called, already holds the decision, the verdicts and the chosen backend.
+ * Every stage's {@code onComplete} runs (in reverse) even when an earlier stage short-circuits, so
+ * a denial by authentication or policy is still recorded by audit.
+ */
+public final class StageOrder {
+
+    public static final List<StageName> ORDER = List.of(
+            StageName.AUTHENTICATE,
+            StageName.RESOLVE_TENANT,
+            StageName.POLICY,
+            StageName.INPUT_MODERATION,
+            StageName.ROUTING,
+            StageName.AUDIT,
+            StageName.OUTPUT_MODERATION);
+
+    /** Stages that enforce governance; switching them off is for benchmarks only. */
+    public static final List<StageName> GOVERNANCE = ORDER;
+
+    private StageOrder() {}
+}

@@ -1,0 +1,23 @@
+/**
+ * The request pipeline SPI.
+ *
+ * <p>Rules every {@link io.cleargate.pipeline.Stage} obeys:
+ * <ul>
+ *   <li>Order is declared only in {@link io.cleargate.pipeline.StageOrder}. Request phases run in that
+ *       order; response phases run in reverse; completion runs in reverse for every enabled stage.</li>
+ *   <li>A stage never writes to the client or calls the engine itself. It returns a result:
+ *       {@link io.cleargate.pipeline.StageResult.Forward forward} (optionally with a rewritten engine
+ *       request) or {@link io.cleargate.pipeline.StageResult.ShortCircuit short-circuit} with an
+ *       error; for response chunks, {@link io.cleargate.pipeline.ChunkResult emit} zero or more chunks
+ *       or fail.</li>
+ *   <li>Decisions are recorded on the {@link io.cleargate.pipeline.Exchange} as typed attributes so
+ *       that later stages (above all audit) can read them.</li>
+ *   <li>Response stages see every chunk, streaming or not; the last one has endOfStream set. A stage
+ *       that holds text back must release or drop it by the end-of-stream chunk.</li>
+ *   <li>Stages are application-scoped and shared by concurrent requests: per-request state lives in
+ *       exchange attributes, never in fields.</li>
+ *   <li>A stage that cannot decide (its service is down) short-circuits with an error: the pipeline
+ *       fails closed.</li>
+ * </ul>
+ */
+package io.cleargate.pipeline;

@@ -1,0 +1,58 @@
+package io.cleargate.policy;
+
+import io.cleargate.pipeline.Exchange;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The tenant policy's answer for one request (data.cleargate.decision in OPA). The policy stage
+ * records it on the exchange; routing, moderation and audit read their parts from it.
+ *
+ * @param allow          whether the request may proceed
+ * @param reasons        why (shown to the client on deny)
+ * @param regions        regions where the request may be processed
+ * @param limits         token and rate limits
+ * @param moderation     the moderation profile and overrides to apply
+ * @param audit          how the audit trail stores content and for how long
+ * @param decisionId     OPA's decision id, for correlation
+ * @param bundleRevision the policy bundle revision that decided
+ * @param input          the exact input document sent to OPA (holds no prompt text)
+ */
+public record PolicyDecision(
+        boolean allow,
+        List<Reason> reasons,
+        List<String> regions,
+        Limits limits,
+        ModerationSettings moderation,
+        AuditSettings audit,
+        String decisionId,
+        String bundleRevision,
+        Map<String, Object> input) {
+
+    public static final Exchange.Key<PolicyDecision> KEY = Exchange.Key.of("policy-decision", PolicyDecision.class);
+
+    public PolicyDecision {
+        reasons = List.copyOf(reasons);
+        regions = List.copyOf(regions);
+        input = input == null ? Map.of() : java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(input));
+    }
+
+    public record Reason(String code, String message) {}
+
+    /** Null members mean "no limit from policy". */
+    public record Limits(Integer maxTokens, Integer requestsPerMinute, Integer tokensPerMinute) {}
+
+    /** @param profile profile name in policies/; @param overrides per-rule action overrides (rule id → action) */
+    public record ModerationSettings(String profile, Map<String, String> overrides) {
+        public ModerationSettings {
+            overrides = overrides == null ? Map.of() : Map.copyOf(overrides);
+        }
+    }
+
+    /**
+     * @param contentMode      encrypted, redacted or hash-only
+     * @param contentRetentionDays  how long prompt and output content is kept
+     * @param metadataRetentionDays how long the rest of the record is kept
+     */
+    public record AuditSettings(String contentMode, int contentRetentionDays, int metadataRetentionDays) {}
+}
