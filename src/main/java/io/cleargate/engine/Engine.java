@@ -13,6 +13,15 @@ public interface Engine extends AutoCloseable {
      */
     EngineStream open(EngineRequest request) throws EngineException;
 
+    /**
+     * As {@link #open(EngineRequest)}, told whether the gateway's client streams. An upstream
+     * client may use it to skip SSE framing for one-shot requests; the returned stream behaves the
+     * same either way.
+     */
+    default EngineStream open(EngineRequest request, boolean clientStreams) throws EngineException {
+        return open(request);
+    }
+
     /** A cheap liveness probe for readiness and active health checks. */
     boolean healthy();
 

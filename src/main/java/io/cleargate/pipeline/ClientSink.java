@@ -9,7 +9,10 @@ import java.util.Map;
  */
 public interface ClientSink {
 
-    /** Sends status 200 and headers. Called just before the first chunk. */
+    /**
+     * Sends status 200 and headers. Called just before the first chunk with the exchange's live
+     * header map: a sink that answers only at the end (non-streaming) reads it again then.
+     */
     void start(Map<String, String> headers);
 
     /** Sends one chunk. Returns false when the client has gone away. */

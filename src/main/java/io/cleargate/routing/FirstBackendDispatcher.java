@@ -40,7 +40,7 @@ public class FirstBackendDispatcher implements Dispatcher {
         exchange.responseHeaders().put("x-cleargate-backend", backend.id());
         exchange.responseHeaders().put("x-cleargate-region", backend.region());
         try {
-            return registry.engine(backend.id()).open(exchange.engineRequest());
+            return registry.engine(backend.id()).open(exchange.engineRequest(), exchange.incoming().stream());
         } catch (EngineException e) {
             throw new GatewayException(EngineErrors.toGatewayError(e));
         }

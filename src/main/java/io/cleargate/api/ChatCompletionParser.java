@@ -1,0 +1,333 @@
+package io.cleargate.api;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.cleargate.engine.ChatMessage;
+import io.cleargate.pipeline.GatewayError;
+import io.cleargate.pipeline.GatewayException;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Turns a /v1/chat/completions body into a {@link ChatCompletion}, rejecting anything the gateway
+ * would otherwise have to ignore silently. Every failure is a 400 naming the offending field.
+ */
+final class ChatCompletionParser {
+
+    /** Options accepted only at their neutral value (so SDK defaults pass, real use is refused). */
+    private static final Set<String> NEUTRAL_ONLY = Set.of("n", "presence_penalty", "frequency_penalty", "logprobs",
+            "parallel_tool_calls", "response_format", "store", "service_tier", "metadata");
+
+    /** Fields that would let a caller choose the upstream: refused outright (see LiteLLM CVE-2024-6587). */
+    private static final Set<String> UPSTREAM_CHOOSERS = Set.of("base_url", "api_base", "api_key", "custom_host",
+            "upstream", "endpoint", "backend", "provider", "api_version", "organization");
+
+    private static final Set<String> KNOWN = Set.of("model", "messages", "max_tokens", "max_completion_tokens",
+            "temperature", "top_p", "stop", "seed", "stream", "stream_options", "user");
+
+    private final ObjectMapper json;
+    private final int defaultMaxTokens;
+    private final int maxTokensCeiling;
+    private final int maxMessages;
+
+    ChatCompletionParser(ObjectMapper json, int defaultMaxTokens, int maxTokensCeiling, int maxMessages) {
+        this.json = json;
+        this.defaultMaxTokens = defaultMaxTokens;
+        this.maxTokensCeiling = maxTokensCeiling;
+        this.maxMessages = maxMessages;
+    }
+
+    ChatCompletion parse(byte[] body) {
+        JsonNode root;
+        try {
+            root = json.readTree(body);
+        } catch (JsonProcessingException e) {
+            throw new GatewayException(GatewayError.malformedJson(
+                    "The request body is not valid JSON (line " + e.getLocation().getLineNr() + ", column "
+                            + e.getLocation().getColumnNr() + ")."));
+        } catch (java.io.IOException e) {
+            throw new GatewayException(GatewayError.malformedJson("The request body could not be read."));
+        }
+        if (root == null || !root.isObject()) {
+            throw new GatewayException(GatewayError.malformedJson("The request body must be a JSON object."));
+        }
+        rejectUnsupported(root);
+        String model = requiredString(root, "model");
+        List<ChatMessage> messages = messages(root.get("messages"));
+        Integer maxTokens = maxTokens(root);
+        Double temperature = number(root, "temperature", 0.0, 2.0);
+        Double topP = number(root, "top_p", 0.0, 1.0);
+        if (topP != null && topP == 0.0) {
+            throw bad("top_p", "top_p must be greater than 0.");
+        }
+        List<String> stop = stop(root.get("stop"));
+        Long seed = seed(root.get("seed"));
+        boolean stream = bool(root, "stream");
+        boolean includeUsage = streamOptions(root, stream);
+        String user = optionalString(root, "user");
+
+        var parameters = new LinkedHashMap<String, Object>();
+        parameters.put("max_tokens", maxTokens);
+        parameters.put("temperature", temperature);
+        parameters.put("top_p", topP);
+        parameters.put("stop_count", stop.size());
+        parameters.put("seed", seed);
+        parameters.put("stream", stream);
+        parameters.put("include_usage", includeUsage);
+        parameters.put("user", user);
+        parameters.put("message_count", messages.size());
+        parameters.put("estimated_prompt_tokens", estimateTokens(messages));
+        return new ChatCompletion(model, messages, maxTokens == null ? defaultMaxTokens : maxTokens,
+                maxTokens != null, temperature, topP, stop, seed, stream, includeUsage, user, parameters);
+    }
+
+    /** A rough count (4 characters a token) for policy limits before the engine tokenises. */
+    static int estimateTokens(List<ChatMessage> messages) {
+        long chars = messages.stream().mapToLong(m -> m.content().length() + 4).sum();
+        return (int) Math.min(Integer.MAX_VALUE, (chars + 3) / 4);
+    }
+
+    private void rejectUnsupported(JsonNode root) {
+        for (Iterator<String> names = root.fieldNames(); names.hasNext(); ) {
+            String name = names.next();
+            if (UPSTREAM_CHOOSERS.contains(name)) {
+                throw new GatewayException(GatewayError.invalidRequest(name,
+                        "'" + name + "' cannot be set by a request: backends are chosen by the gateway's configuration and the tenant's policy."));
+            }
+            if (KNOWN.contains(name)) {
+                continue;
+            }
+            if (NEUTRAL_ONLY.contains(name) && isNeutral(name, root.get(name))) {
+                continue;
+            }
+            throw new GatewayException(GatewayError.unsupported(name,
+                    "'" + name + "' is not supported by this gateway" + (name.equals("n") ? " (only n=1)." : ".")));
+        }
+    }
+
+    private static boolean isNeutral(String name, JsonNode value) {
+        if (value == null || value.isNull()) {
+            return true;
+        }
+        return switch (name) {
+            case "n" -> value.isIntegralNumber() && value.asInt() == 1;
+            case "presence_penalty", "frequency_penalty" -> value.isNumber() && value.asDouble() == 0.0;
+            case "logprobs", "store" -> value.isBoolean() && !value.asBoolean();
+            case "parallel_tool_calls" -> value.isBoolean(); // meaningless without tools
+            case "response_format" -> value.isObject() && "text".equals(value.path("type").asText());
+            case "service_tier" -> value.isTextual() && Set.of("auto", "default").contains(value.asText());
+            case "metadata" -> value.isObject() && value.isEmpty();
+            default -> false;
+        };
+    }
+
+    private List<ChatMessage> messages(JsonNode node) {
+        if (node == null || node.isNull()) {
+            throw bad("messages", "'messages' is required.");
+        }
+        if (!node.isArray() || node.isEmpty()) {
+            throw bad("messages", "'messages' must be a non-empty array.");
+        }
+        if (node.size() > maxMessages) {
+            throw bad("messages", "At most " + maxMessages + " messages are accepted.");
+        }
+        var result = new ArrayList<ChatMessage>(node.size());
+        for (int i = 0; i < node.size(); i++) {
+            result.add(message(node.get(i), "messages[" + i + "]"));
+        }
+        return result;
+    }
+
+    private static ChatMessage message(JsonNode node, String path) {
+        if (!node.isObject()) {
+            throw bad(path, path + " must be an object.");
+        }
+        for (Iterator<String> names = node.fieldNames(); names.hasNext(); ) {
+            String name = names.next();
+            if (!Set.of("role", "content", "name").contains(name)) {
+                throw new GatewayException(GatewayError.unsupported(path + "." + name,
+                        "'" + name + "' in messages is not supported (tools and function calls are not supported yet)."));
+            }
+        }
+        JsonNode roleNode = node.get("role");
+        if (roleNode == null || !roleNode.isTextual()) {
+            throw bad(path + ".role", path + ".role is required.");
+        }
+        ChatMessage.Role role = switch (roleNode.asText()) {
+            case "system", "developer" -> ChatMessage.Role.SYSTEM;
+            case "user" -> ChatMessage.Role.USER;
+            case "assistant" -> ChatMessage.Role.ASSISTANT;
+            default -> throw new GatewayException(GatewayError.unsupported(path + ".role",
+                    "Role '" + roleNode.asText() + "' is not supported; use system, user or assistant."));
+        };
+        return new ChatMessage(role, content(node.get("content"), path + ".content"));
+    }
+
+    private static String content(JsonNode node, String path) {
+        if (node == null || node.isNull()) {
+            throw bad(path, path + " is required.");
+        }
+        if (node.isTextual()) {
+            return node.asText();
+        }
+        if (!node.isArray()) {
+            throw bad(path, path + " must be a string or an array of text parts.");
+        }
+        var text = new StringBuilder();
+        for (int i = 0; i < node.size(); i++) {
+            JsonNode part = node.get(i);
+            String type = part.path("type").asText("");
+            if (!type.equals("text")) {
+                throw new GatewayException(GatewayError.unsupported(path + "[" + i + "].type",
+                        "Content part type '" + type + "' is not supported; only text parts are."));
+            }
+            JsonNode partText = part.get("text");
+            if (partText == null || !partText.isTextual()) {
+                throw bad(path + "[" + i + "].text", "A text part needs a string 'text'.");
+            }
+            text.append(partText.asText());
+        }
+        return text.toString();
+    }
+
+    private Integer maxTokens(JsonNode root) {
+        Integer a = positiveInt(root, "max_tokens");
+        Integer b = positiveInt(root, "max_completion_tokens");
+        if (a != null && b != null && !a.equals(b)) {
+            throw bad("max_completion_tokens", "max_tokens and max_completion_tokens disagree; send one of them.");
+        }
+        Integer value = b != null ? b : a;
+        if (value != null && value > maxTokensCeiling) {
+            throw bad(b != null ? "max_completion_tokens" : "max_tokens",
+                    "max tokens must be at most " + maxTokensCeiling + ".");
+        }
+        return value;
+    }
+
+    private static Integer positiveInt(JsonNode root, String field) {
+        JsonNode node = root.get(field);
+        if (node == null || node.isNull()) {
+            return null;
+        }
+        if (!node.isIntegralNumber() || node.asLong() < 1 || node.asLong() > Integer.MAX_VALUE) {
+            throw bad(field, "'" + field + "' must be a positive integer.");
+        }
+        return node.asInt();
+    }
+
+    private static Double number(JsonNode root, String field, double min, double max) {
+        JsonNode node = root.get(field);
+        if (node == null || node.isNull()) {
+            return null;
+        }
+        if (!node.isNumber() || node.asDouble() < min || node.asDouble() > max || Double.isNaN(node.asDouble())) {
+            throw bad(field, "'" + field + "' must be a number between " + min + " and " + max + ".");
+        }
+        return node.asDouble();
+    }
+
+    private static List<String> stop(JsonNode node) {
+        if (node == null || node.isNull()) {
+            return List.of();
+        }
+        if (node.isTextual()) {
+            return nonEmpty(List.of(node.asText()));
+        }
+        if (!node.isArray() || node.size() > 4) {
+            throw bad("stop", "'stop' must be a string or an array of at most 4 strings.");
+        }
+        var result = new ArrayList<String>();
+        for (JsonNode s : node) {
+            if (!s.isTextual()) {
+                throw bad("stop", "'stop' must contain only strings.");
+            }
+            result.add(s.asText());
+        }
+        return nonEmpty(result);
+    }
+
+    private static List<String> nonEmpty(List<String> stops) {
+        if (stops.stream().anyMatch(String::isEmpty)) {
+            throw bad("stop", "Stop sequences must not be empty.");
+        }
+        return stops;
+    }
+
+    private static Long seed(JsonNode node) {
+        if (node == null || node.isNull()) {
+            return null;
+        }
+        if (!node.isIntegralNumber() || !node.canConvertToLong()) {
+            throw bad("seed", "'seed' must be an integer.");
+        }
+        return node.asLong();
+    }
+
+    private static boolean bool(JsonNode root, String field) {
+        JsonNode node = root.get(field);
+        if (node == null || node.isNull()) {
+            return false;
+        }
+        if (!node.isBoolean()) {
+            throw bad(field, "'" + field + "' must be a boolean.");
+        }
+        return node.asBoolean();
+    }
+
+    private static boolean streamOptions(JsonNode root, boolean stream) {
+        JsonNode node = root.get("stream_options");
+        if (node == null || node.isNull()) {
+            return false;
+        }
+        if (!stream) {
+            throw bad("stream_options", "'stream_options' is only allowed when 'stream' is true.");
+        }
+        if (!node.isObject()) {
+            throw bad("stream_options", "'stream_options' must be an object.");
+        }
+        for (Iterator<String> names = node.fieldNames(); names.hasNext(); ) {
+            String name = names.next();
+            if (!name.equals("include_usage")) {
+                throw new GatewayException(GatewayError.unsupported("stream_options." + name,
+                        "'stream_options." + name + "' is not supported."));
+            }
+        }
+        return bool(node, "include_usage");
+    }
+
+    private static String requiredString(JsonNode root, String field) {
+        JsonNode node = root.get(field);
+        if (node == null || node.isNull()) {
+            throw bad(field, "'" + field + "' is required.");
+        }
+        if (!node.isTextual() || node.asText().isBlank()) {
+            throw bad(field, "'" + field + "' must be a non-empty string.");
+        }
+        return node.asText();
+    }
+
+    private static String optionalString(JsonNode root, String field) {
+        JsonNode node = root.get(field);
+        if (node == null || node.isNull()) {
+            return null;
+        }
+        if (!node.isTextual()) {
+            throw bad(field, "'" + field + "' must be a string.");
+        }
+        return node.asText();
+    }
+
+    private static GatewayException bad(String param, String message) {
+        return new GatewayException(GatewayError.invalidRequest(param, message));
+    }
+
+    /** A validated chat completion request. */
+    record ChatCompletion(String model, List<ChatMessage> messages, int maxTokens, boolean maxTokensExplicit,
+            Double temperature, Double topP, List<String> stop, Long seed, boolean stream, boolean includeUsage,
+            String user, Map<String, Object> parameters) {}
+}

@@ -1,0 +1,92 @@
+package io.cleargate.api;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.cleargate.pipeline.GatewayError;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServerResponse;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Writes to a Vert.x response from a request's virtual thread, waiting for the write queue to
+ * drain so a slow client slows the engine instead of filling memory.
+ */
+final class HttpResponder {
+
+    private static final long DRAIN_WAIT_SECONDS = 60;
+
+    private final HttpServerResponse response;
+    private final ObjectMapper json;
+
+    HttpResponder(HttpServerResponse response, ObjectMapper json) {
+        this.response = response;
+        this.json = json;
+    }
+
+    HttpServerResponse response() {
+        return response;
+    }
+
+    boolean closed() {
+        return response.closed() || response.ended();
+    }
+
+    void headers(Map<String, String> headers) {
+        headers.forEach((name, value) -> response.putHeader(name, value));
+    }
+
+    /** Sends a complete JSON response. */
+    void json(int status, Object body, Map<String, String> headers) {
+        if (response.headWritten()) {
+            return;
+        }
+        response.setStatusCode(status);
+        headers(headers);
+        response.putHeader("content-type", "application/json");
+        response.end(Buffer.buffer(bytes(body)));
+    }
+
+    void error(GatewayError error, Map<String, String> headers) {
+        var merged = new java.util.LinkedHashMap<>(headers);
+        merged.putAll(error.headers());
+        json(error.status(), error.toBody(), merged);
+    }
+
+    /** Writes a piece of a streamed body; false when the client has gone. */
+    boolean write(String text) {
+        if (closed()) {
+            return false;
+        }
+        response.write(Buffer.buffer(text));
+        if (response.writeQueueFull()) {
+            var drained = new CompletableFuture<Void>();
+            response.drainHandler(v -> drained.complete(null));
+            response.closeHandler(v -> drained.complete(null));
+            if (response.writeQueueFull()) {
+                try {
+                    drained.get(DRAIN_WAIT_SECONDS, TimeUnit.SECONDS);
+                } catch (Exception e) {
+                    response.reset();
+                    return false;
+                }
+            }
+        }
+        return !closed();
+    }
+
+    void end() {
+        if (!response.ended()) {
+            response.end();
+        }
+    }
+
+    byte[] bytes(Object body) {
+        try {
+            return json.writeValueAsBytes(body);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("response not serialisable", e);
+        }
+    }
+}

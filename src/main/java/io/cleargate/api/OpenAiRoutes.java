@@ -1,0 +1,190 @@
+package io.cleargate.api;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.cleargate.api.ChatCompletionParser.ChatCompletion;
+import io.cleargate.config.GatewayConfig;
+import io.cleargate.engine.EngineRegistry;
+import io.cleargate.engine.EngineRequest;
+import io.cleargate.pipeline.ClientSink;
+import io.cleargate.pipeline.Exchange;
+import io.cleargate.pipeline.GatewayError;
+import io.cleargate.pipeline.GatewayException;
+import io.cleargate.pipeline.IncomingRequest;
+import io.cleargate.pipeline.Pipeline;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.jboss.logging.Logger;
+
+/**
+ * The OpenAI-compatible HTTP surface. Vert.x routes rather than JAX-RS because the gateway must
+ * refuse oversized bodies before buffering them and must control exactly when the status line and
+ * headers of a stream go out (only after the first chunk has passed every response stage).
+ * Each request is handed to its own virtual thread, where the blocking pipeline runs.
+ */
+@ApplicationScoped
+public class OpenAiRoutes {
+
+    private static final Logger LOG = Logger.getLogger(OpenAiRoutes.class);
+    static final String CHAT_PATH = "/v1/chat/completions";
+
+    private final Pipeline pipeline;
+    private final EngineRegistry engines;
+    private final ObjectMapper json;
+    private final GatewayConfig config;
+    private final ChatCompletionParser parser;
+    private final RequestMetrics metrics;
+
+    @Inject
+    public OpenAiRoutes(Pipeline pipeline, EngineRegistry engines, ObjectMapper json, GatewayConfig config,
+            RequestMetrics metrics) {
+        this.pipeline = pipeline;
+        this.engines = engines;
+        this.json = json;
+        this.config = config;
+        this.metrics = metrics;
+        var limits = config.limits();
+        this.parser = new ChatCompletionParser(json, limits.defaultMaxTokens(), limits.maxTokensCeiling(),
+                limits.maxMessages());
+    }
+
+    void register(@Observes Router router) {
+        // Runs first for every route, Quarkus' own included, so every response has an id.
+        router.route().order(Integer.MIN_VALUE).handler(ctx -> {
+            String id = RequestIds.next();
+            ctx.put(RequestIds.CONTEXT_KEY, id);
+            ctx.response().putHeader(RequestIds.HEADER, id);
+            ctx.next();
+        });
+        router.route(HttpMethod.POST, CHAT_PATH).order(-10).handler(this::chatCompletions);
+        router.route(HttpMethod.GET, "/v1/models").order(-10).handler(this::listModels);
+        router.route(HttpMethod.GET, "/v1/models/:id").order(-10).handler(this::getModel);
+        router.route(CHAT_PATH).order(-9).handler(ctx -> respond(ctx, new GatewayError(405, "invalid_request_error",
+                "method_not_allowed", null, "Use POST for " + CHAT_PATH + ".", null, Map.of("Allow", "POST"))));
+    }
+
+    private void chatCompletions(RoutingContext ctx) {
+        HttpServerRequest request = ctx.request();
+        long limit = config.limits().maxBodyBytes();
+        String contentLength = request.getHeader("content-length");
+        if (contentLength != null && parseLength(contentLength) > limit) {
+            // Refuse before reading a byte of the body.
+            ctx.response().putHeader("connection", "close");
+            respond(ctx, GatewayError.tooLarge(limit));
+            return;
+        }
+        String contentType = request.getHeader("content-type");
+        if (contentType != null && !contentType.toLowerCase(Locale.ROOT).startsWith("application/json")) {
+            respond(ctx, new GatewayError(415, "invalid_request_error", "unsupported_media_type", null,
+                    "Send the request body as application/json.", null, null));
+            return;
+        }
+        Buffer body = Buffer.buffer();
+        boolean[] refused = {false};
+        request.handler(piece -> {
+            if (refused[0]) {
+                return;
+            }
+            if (body.length() + piece.length() > limit) {
+                refused[0] = true;
+                ctx.response().putHeader("connection", "close");
+                respond(ctx, GatewayError.tooLarge(limit));
+                request.connection().close();
+                return;
+            }
+            body.appendBuffer(piece);
+        });
+        request.endHandler(v -> {
+            if (!refused[0]) {
+                Thread.ofVirtual().name("chat-" + ctx.get(RequestIds.CONTEXT_KEY)).start(() -> runChat(ctx, body.getBytes()));
+            }
+        });
+        request.exceptionHandler(e -> LOG.debugf("request body read failed: %s", e.getMessage()));
+        request.resume();
+    }
+
+    private void runChat(RoutingContext ctx, byte[] body) {
+        String requestId = ctx.get(RequestIds.CONTEXT_KEY);
+        var out = new HttpResponder(ctx.response(), json);
+        ChatCompletion request;
+        try {
+            request = parser.parse(body);
+        } catch (GatewayException e) {
+            out.error(e.error(), Map.of());
+            metrics.refusedBeforePipeline(e.error().status());
+            return;
+        }
+        EngineRequest engineRequest = new EngineRequest(request.model(), request.messages(), request.maxTokens(),
+                request.temperature(), request.topP(), request.stop(), request.seed());
+        var incoming = new IncomingRequest(CHAT_PATH, clientAddress(ctx), headers(ctx.request()), request.model(),
+                request.stream(), request.messages(), request.parameters());
+        var exchange = new Exchange(requestId, incoming, engineRequest);
+        ClientSink sink = ChatSinks.forRequest(request, requestId, out);
+        pipeline.execute(exchange, sink);
+        metrics.completed(exchange);
+    }
+
+    private void listModels(RoutingContext ctx) {
+        var data = engines.models().stream().map(OpenAiRoutes::modelObject).toList();
+        var body = new LinkedHashMap<String, Object>();
+        body.put("object", "list");
+        body.put("data", data);
+        new HttpResponder(ctx.response(), json).json(200, body, Map.of());
+    }
+
+    private void getModel(RoutingContext ctx) {
+        String id = ctx.pathParam("id");
+        var out = new HttpResponder(ctx.response(), json);
+        if (!engines.models().contains(id)) {
+            out.error(GatewayError.modelNotFound(id), Map.of());
+            return;
+        }
+        out.json(200, modelObject(id), Map.of());
+    }
+
+    private static Map<String, Object> modelObject(String id) {
+        var model = new LinkedHashMap<String, Object>();
+        model.put("id", id);
+        model.put("object", "model");
+        model.put("created", 0);
+        model.put("owned_by", "cleargate");
+        return model;
+    }
+
+    private void respond(RoutingContext ctx, GatewayError error) {
+        new HttpResponder(ctx.response(), json).error(error, Map.of());
+    }
+
+    private static long parseLength(String value) {
+        try {
+            return Long.parseLong(value.trim());
+        } catch (NumberFormatException e) {
+            return Long.MAX_VALUE;
+        }
+    }
+
+    private static String clientAddress(RoutingContext ctx) {
+        var remote = ctx.request().remoteAddress();
+        return remote == null ? "unknown" : remote.hostAddress();
+    }
+
+    private static Map<String, String> headers(HttpServerRequest request) {
+        var map = new LinkedHashMap<String, String>();
+        request.headers().forEach(e -> map.merge(e.getKey().toLowerCase(Locale.ROOT), e.getValue(), (a, b) -> a + "," + b));
+        return map;
+    }
+
+    /** Used by the health check and the models listing. */
+    List<String> models() {
+        return engines.models();
+    }
+}

@@ -1,0 +1,100 @@
+package io.cleargate.engine.openai;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.cleargate.engine.EngineEvent;
+import io.cleargate.engine.EngineException;
+import io.cleargate.engine.EngineException.Kind;
+import io.cleargate.engine.EngineStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/** A non-streamed upstream completion presented as a two-event stream (one delta, then finish). */
+final class OneShotStream implements EngineStream {
+
+    private final Deque<EngineEvent> events;
+
+    private OneShotStream(Deque<EngineEvent> events) {
+        this.events = events;
+    }
+
+    static OneShotStream read(InputStream body, ObjectMapper json, UpstreamLimits limits, String backendId)
+            throws EngineException {
+        byte[] bytes = readCapped(body, limits, backendId);
+        JsonNode node;
+        try {
+            node = json.readTree(bytes);
+        } catch (IOException e) {
+            throw new EngineException(Kind.BAD_RESPONSE, "backend " + backendId + " sent an unparseable body");
+        }
+        JsonNode choice = node.path("choices").path(0);
+        if (choice.isMissingNode()) {
+            throw new EngineException(Kind.BAD_RESPONSE, "backend " + backendId + " sent no choices");
+        }
+        var events = new ArrayDeque<EngineEvent>(2);
+        String content = choice.path("message").path("content").asText("");
+        if (!content.isEmpty()) {
+            events.add(new EngineEvent.Delta(content));
+        }
+        JsonNode u = node.path("usage");
+        var usage = new EngineEvent.Usage(u.path("prompt_tokens").asInt(-1), u.path("completion_tokens").asInt(0));
+        events.add(new EngineEvent.Finish(choice.path("finish_reason").asText("stop"), usage));
+        return new OneShotStream(events);
+    }
+
+    private static byte[] readCapped(InputStream body, UpstreamLimits limits, String backendId) throws EngineException {
+        var future = CompletableFuture.supplyAsync(() -> {
+            try (body) {
+                return body.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, limits.maxResponseBytes() + 1));
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }, r -> Thread.ofVirtual().start(r));
+        byte[] bytes;
+        try {
+            bytes = future.get(limits.total().toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            closeQuietly(body);
+            throw new EngineException(Kind.TIMEOUT, "backend " + backendId + " exceeded the total timeout");
+        } catch (ExecutionException e) {
+            throw new EngineException(Kind.UNAVAILABLE, "backend " + backendId + " connection failed");
+        } catch (InterruptedException e) {
+            closeQuietly(body);
+            Thread.currentThread().interrupt();
+            throw new EngineException(Kind.UNAVAILABLE, "interrupted");
+        }
+        if (bytes.length > limits.maxResponseBytes()) {
+            throw new EngineException(Kind.TOO_LARGE,
+                    "backend " + backendId + " response exceeded " + limits.maxResponseBytes() + " bytes");
+        }
+        return bytes;
+    }
+
+    private static void closeQuietly(InputStream in) {
+        try {
+            in.close();
+        } catch (IOException ignored) {
+            // aborting the request is all we want
+        }
+    }
+
+    @Override
+    public EngineEvent next() {
+        EngineEvent event = events.poll();
+        if (event == null) {
+            throw new IllegalStateException("stream already finished");
+        }
+        return event;
+    }
+
+    @Override
+    public void close() {
+        events.clear();
+    }
+}

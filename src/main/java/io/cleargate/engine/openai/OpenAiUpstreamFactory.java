@@ -1,0 +1,36 @@
+package io.cleargate.engine.openai;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.cleargate.config.GatewayConfig;
+import io.cleargate.engine.Backend;
+import io.cleargate.engine.Engine;
+import io.cleargate.engine.EngineFactory;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+
+/** Creates clients for OpenAI-compatible servers (vLLM, SGLang, Ollama, llama.cpp server). */
+@ApplicationScoped
+public class OpenAiUpstreamFactory implements EngineFactory {
+
+    private final GatewayConfig config;
+    private final ObjectMapper json;
+
+    @Inject
+    public OpenAiUpstreamFactory(GatewayConfig config, ObjectMapper json) {
+        this.config = config;
+        this.json = json;
+    }
+
+    @Override
+    public Backend.Kind kind() {
+        return Backend.Kind.OPENAI;
+    }
+
+    @Override
+    public Engine create(Backend backend) {
+        var u = config.upstream();
+        var timeouts = new UpstreamLimits(u.connectTimeout(), u.firstByteTimeout(), u.betweenChunkTimeout(),
+                u.totalTimeout(), u.maxResponseBytes());
+        return new OpenAiUpstream(backend, timeouts, json);
+    }
+}

@@ -1,0 +1,220 @@
+package io.cleargate.engine.openai;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.cleargate.engine.EngineEvent;
+import io.cleargate.engine.EngineException;
+import io.cleargate.engine.EngineException.Kind;
+import io.cleargate.engine.EngineStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Reads an upstream's SSE body on a virtual thread and hands parsed events to the consumer
+ * through a small queue, so the consumer can enforce the between-chunk and total timeouts with a
+ * timed poll. Closing the stream closes the body, which aborts the upstream request.
+ */
+final class SseEngineStream implements EngineStream {
+
+    /** A line longer than this is not an SSE event we can use. */
+    private static final int MAX_LINE_BYTES = 1 << 20;
+
+    private sealed interface Item {}
+    private record Event(EngineEvent event) implements Item {}
+    private record Failure(EngineException error) implements Item {}
+
+    private final InputStream body;
+    private final ObjectMapper json;
+    private final UpstreamLimits limits;
+    private final long deadlineNanos;
+    private final String backendId;
+    private final BlockingQueue<Item> queue = new ArrayBlockingQueue<>(64);
+    private final Thread reader;
+    private volatile boolean closed;
+    private boolean finished;
+
+    SseEngineStream(InputStream body, ObjectMapper json, UpstreamLimits limits, long deadlineNanos, String backendId) {
+        this.body = body;
+        this.json = json;
+        this.limits = limits;
+        this.deadlineNanos = deadlineNanos;
+        this.backendId = backendId;
+        this.reader = Thread.ofVirtual().name("upstream-" + backendId).start(this::readAll);
+    }
+
+    @Override
+    public EngineEvent next() throws EngineException {
+        if (finished) {
+            throw new IllegalStateException("stream already finished");
+        }
+        long remaining = deadlineNanos - System.nanoTime();
+        long wait = Math.min(remaining, limits.betweenChunks().toNanos());
+        Item item;
+        try {
+            item = wait <= 0 ? null : queue.poll(wait, TimeUnit.NANOSECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            close();
+            throw new EngineException(Kind.UNAVAILABLE, "interrupted");
+        }
+        if (item == null) {
+            close();
+            boolean total = deadlineNanos - System.nanoTime() <= 0;
+            throw new EngineException(Kind.TIMEOUT, "backend " + backendId + (total
+                    ? " exceeded the total timeout" : " sent nothing within the between-chunk timeout"));
+        }
+        return switch (item) {
+            case Event(EngineEvent event) -> {
+                if (event instanceof EngineEvent.Finish) {
+                    finished = true;
+                    close();
+                }
+                yield event;
+            }
+            case Failure(EngineException error) -> {
+                finished = true;
+                close();
+                throw error;
+            }
+        };
+    }
+
+    private void readAll() {
+        var parser = new ChunkParser(json);
+        long total = 0;
+        var line = new ByteArrayOutputStream();
+        try (body) {
+            byte[] buffer = new byte[8192];
+            int n;
+            while ((n = body.read(buffer)) >= 0) {
+                total += n;
+                if (total > limits.maxResponseBytes()) {
+                    put(new Failure(new EngineException(Kind.TOO_LARGE,
+                            "backend " + backendId + " response exceeded " + limits.maxResponseBytes() + " bytes")));
+                    return;
+                }
+                for (int i = 0; i < n; i++) {
+                    byte b = buffer[i];
+                    if (b == '\n') {
+                        if (handleLine(parser, line.toString(StandardCharsets.UTF_8))) {
+                            return;
+                        }
+                        line.reset();
+                    } else if (line.size() < MAX_LINE_BYTES) {
+                        line.write(b);
+                    } else {
+                        put(new Failure(new EngineException(Kind.BAD_RESPONSE, "backend " + backendId + " sent an over-long line")));
+                        return;
+                    }
+                }
+            }
+            // The body ended without [DONE]: fine if the upstream already said why it finished.
+            put(parser.finishAtEof()
+                    .<Item>map(Event::new)
+                    .orElseGet(() -> new Failure(new EngineException(Kind.BAD_RESPONSE,
+                            "backend " + backendId + " ended the stream early"))));
+        } catch (IOException e) {
+            if (!closed) {
+                put(new Failure(new EngineException(Kind.UNAVAILABLE, "backend " + backendId + " connection failed mid-stream")));
+            }
+        } catch (EngineException e) {
+            put(new Failure(e));
+        }
+    }
+
+    /** Returns true when the stream is over. */
+    private boolean handleLine(ChunkParser parser, String raw) throws EngineException {
+        String line = raw.endsWith("\r") ? raw.substring(0, raw.length() - 1) : raw;
+        if (!line.startsWith("data:")) {
+            return false; // comments, event names, blank separators
+        }
+        String data = line.substring(5).strip();
+        for (EngineEvent event : parser.accept(data)) {
+            put(new Event(event));
+            if (event instanceof EngineEvent.Finish) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private void put(Item item) {
+        try {
+            while (!closed && !queue.offer(item, 100, TimeUnit.MILLISECONDS)) {
+                // consumer is slow: wait (back-pressure reaches the upstream through TCP)
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        try {
+            body.close();
+        } catch (IOException ignored) {
+            // closing is best effort; the reader thread ends either way
+        }
+        reader.interrupt();
+    }
+
+    /** Turns data payloads into engine events; keeps the finish reason and usage until [DONE]. */
+    static final class ChunkParser {
+        private final ObjectMapper json;
+        private String finishReason;
+        private EngineEvent.Usage usage;
+        private int deltas;
+
+        ChunkParser(ObjectMapper json) {
+            this.json = json;
+        }
+
+        java.util.List<EngineEvent> accept(String data) throws EngineException {
+            if (data.equals("[DONE]")) {
+                return java.util.List.of(finish());
+            }
+            JsonNode node;
+            try {
+                node = json.readTree(data);
+            } catch (IOException e) {
+                throw new EngineException(Kind.BAD_RESPONSE, "upstream sent an unparseable event");
+            }
+            if (node.has("error")) {
+                throw new EngineException(Kind.BAD_RESPONSE, "upstream reported an error mid-stream");
+            }
+            var events = new java.util.ArrayList<EngineEvent>(1);
+            JsonNode choice = node.path("choices").path(0);
+            String content = choice.path("delta").path("content").asText("");
+            if (!content.isEmpty()) {
+                deltas++;
+                events.add(new EngineEvent.Delta(content));
+            }
+            if (choice.hasNonNull("finish_reason")) {
+                finishReason = choice.get("finish_reason").asText();
+            }
+            JsonNode u = node.get("usage");
+            if (u != null && u.isObject()) {
+                usage = new EngineEvent.Usage(u.path("prompt_tokens").asInt(-1), u.path("completion_tokens").asInt(0));
+            }
+            return events;
+        }
+
+        java.util.Optional<EngineEvent> finishAtEof() {
+            return finishReason == null ? java.util.Optional.empty() : java.util.Optional.of(finish());
+        }
+
+        private EngineEvent.Finish finish() {
+            var u = usage != null ? usage : new EngineEvent.Usage(-1, deltas);
+            return new EngineEvent.Finish(finishReason == null ? "stop" : finishReason, u);
+        }
+    }
+}

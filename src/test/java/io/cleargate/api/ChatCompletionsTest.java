@@ -1,0 +1,270 @@
+package io.cleargate.api;
+
+import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.hasItem;
+import static org.hamcrest.Matchers.matchesPattern;
+import static org.hamcrest.Matchers.notNullValue;
+import static org.hamcrest.Matchers.nullValue;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.cleargate.testsupport.MockUpstream;
+import io.cleargate.testsupport.MockUpstreamResource;
+import io.cleargate.testsupport.Sse;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.common.http.TestHTTPResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.http.ContentType;
+import java.io.InputStream;
+import java.net.Socket;
+import java.net.URL;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+@QuarkusTest
+@QuarkusTestResource(value = MockUpstreamResource.class, restrictToAnnotatedClass = true)
+class ChatCompletionsTest {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String HELLO = """
+            {"model":"mock","messages":[{"role":"user","content":"hello"}]}""";
+
+    @TestHTTPResource("/")
+    URL base;
+
+    private static MockUpstream mock() {
+        return MockUpstreamResource.mock();
+    }
+
+    @AfterEach
+    void resetMock() {
+        mock().fault(MockUpstream.Fault.NONE).reply(null).echo(false).streaming(8, 0);
+    }
+
+    @Test
+    void nonStreamingCompletionHasOpenAiShapeAndRequestId() {
+        given().contentType(ContentType.JSON).body(HELLO)
+                .when().post("/v1/chat/completions")
+                .then().statusCode(200)
+                .header("x-request-id", matchesPattern("[0-9a-f]{20,}"))
+                .body("object", equalTo("chat.completion"))
+                .body("choices[0].message.role", equalTo("assistant"))
+                .body("choices[0].message.content", equalTo(MockUpstream.COMPLETION))
+                .body("choices[0].finish_reason", equalTo("stop"))
+                .body("usage.total_tokens", notNullValue());
+    }
+
+    @Test
+    void contentPartsAreJoinedIntoOneText() {
+        mock().echo(true);
+        given().contentType(ContentType.JSON).body("""
+                {"model":"mock","messages":[{"role":"user","content":[{"type":"text","text":"ab"},{"type":"text","text":"cd"}]}]}""")
+                .when().post("/v1/chat/completions")
+                .then().statusCode(200).body("choices[0].message.content", equalTo("abcd"));
+    }
+
+    @Test
+    void streamingCompletionSendsChunksUsageAndDone() throws Exception {
+        String body = given().contentType(ContentType.JSON).body("""
+                {"model":"mock","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"hi"}]}""")
+                .when().post("/v1/chat/completions")
+                .then().statusCode(200).header("content-type", matchesPattern("text/event-stream.*"))
+                .extract().asString();
+        List<String> events = Sse.data(body);
+        assertEquals("[DONE]", events.getLast());
+        var text = new StringBuilder();
+        String finish = null;
+        JsonNode usage = null;
+        for (String event : events.subList(0, events.size() - 1)) {
+            JsonNode node = JSON.readTree(event);
+            assertEquals("chat.completion.chunk", node.get("object").asText());
+            if (node.get("choices").isEmpty()) {
+                usage = node.get("usage");
+                continue;
+            }
+            JsonNode choice = node.get("choices").get(0);
+            text.append(choice.path("delta").path("content").asText(""));
+            if (!choice.get("finish_reason").isNull()) {
+                finish = choice.get("finish_reason").asText();
+            }
+        }
+        assertEquals(MockUpstream.COMPLETION, text.toString());
+        assertEquals("stop", finish);
+        assertTrue(usage != null && usage.get("completion_tokens").asInt() > 0, "usage chunk present");
+    }
+
+    @Test
+    void malformedJsonIsA400InOpenAiShape() {
+        given().contentType(ContentType.JSON).body("{\"model\": ")
+                .when().post("/v1/chat/completions")
+                .then().statusCode(400)
+                .header("x-request-id", notNullValue())
+                .body("error.type", equalTo("invalid_request_error"))
+                .body("error.code", equalTo("invalid_json"))
+                .body("error.message", notNullValue())
+                .body("error", org.hamcrest.Matchers.hasKey("param"));
+    }
+
+    @Test
+    void missingMessagesNamesTheField() {
+        given().contentType(ContentType.JSON).body("{\"model\":\"mock\"}")
+                .when().post("/v1/chat/completions")
+                .then().statusCode(400).body("error.param", equalTo("messages"));
+    }
+
+    @Test
+    void moreThanOneChoiceIsRefusedNotIgnored() {
+        given().contentType(ContentType.JSON).body("""
+                {"model":"mock","n":2,"messages":[{"role":"user","content":"x"}]}""")
+                .when().post("/v1/chat/completions")
+                .then().statusCode(400).body("error.param", equalTo("n")).body("error.code", equalTo("unsupported_parameter"));
+    }
+
+    @Test
+    void toolsAreRefusedUntilSupported() {
+        given().contentType(ContentType.JSON).body("""
+                {"model":"mock","tools":[{"type":"function","function":{"name":"f"}}],"messages":[{"role":"user","content":"x"}]}""")
+                .when().post("/v1/chat/completions")
+                .then().statusCode(400).body("error.param", equalTo("tools"));
+    }
+
+    @Test
+    void aRequestCannotChooseItsUpstream() {
+        given().contentType(ContentType.JSON).body("""
+                {"model":"mock","api_base":"http://169.254.169.254/","messages":[{"role":"user","content":"x"}]}""")
+                .when().post("/v1/chat/completions")
+                .then().statusCode(400).body("error.param", equalTo("api_base"));
+        assertEquals(0, mock().requests() - mock().requests(), "sanity");
+    }
+
+    @Test
+    void outOfRangeTemperatureIsRejected() {
+        given().contentType(ContentType.JSON).body("""
+                {"model":"mock","temperature":3,"messages":[{"role":"user","content":"x"}]}""")
+                .when().post("/v1/chat/completions")
+                .then().statusCode(400).body("error.param", equalTo("temperature"));
+    }
+
+    @Test
+    void unknownModelIs404ModelNotFound() {
+        given().contentType(ContentType.JSON).body("""
+                {"model":"nope","messages":[{"role":"user","content":"x"}]}""")
+                .when().post("/v1/chat/completions")
+                .then().statusCode(404).body("error.code", equalTo("model_not_found")).body("error.param", equalTo("model"));
+    }
+
+    @Test
+    void bodyOverTheLimitIs413() {
+        String big = "x".repeat(70_000);
+        given().contentType(ContentType.JSON).body("{\"model\":\"mock\",\"messages\":[{\"role\":\"user\",\"content\":\"" + big + "\"}]}")
+                .when().post("/v1/chat/completions")
+                .then().statusCode(413).body("error.code", equalTo("request_too_large"));
+    }
+
+    @Test
+    void declaredOversizedBodyIsRefusedBeforeItIsSent() throws Exception {
+        try (var socket = new Socket(base.getHost(), base.getPort())) {
+            String head = "POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+                    + "Content-Length: 999999999\r\n\r\n";
+            socket.getOutputStream().write(head.getBytes(StandardCharsets.US_ASCII));
+            socket.getOutputStream().flush();
+            socket.setSoTimeout(5000);
+            String response = new String(socket.getInputStream().readNBytes(12), StandardCharsets.US_ASCII);
+            assertEquals("HTTP/1.1 413", response);
+        }
+    }
+
+    @Test
+    void upstreamErrorBecomesA502WithoutItsBody() {
+        mock().fault(MockUpstream.Fault.STATUS_500);
+        given().contentType(ContentType.JSON).body(HELLO)
+                .when().post("/v1/chat/completions")
+                .then().statusCode(502)
+                .body("error.code", equalTo("upstream_unavailable"))
+                .body("error.message", org.hamcrest.Matchers.not(org.hamcrest.Matchers.containsString("mock failure")));
+    }
+
+    @Test
+    void silentUpstreamTimesOutWith504() {
+        mock().fault(MockUpstream.Fault.HANG);
+        given().contentType(ContentType.JSON).body(HELLO)
+                .when().post("/v1/chat/completions")
+                .then().statusCode(504).body("error.code", equalTo("upstream_timeout"));
+    }
+
+    @Test
+    void upstreamDyingMidStreamEndsTheStreamWithAnErrorEvent() throws Exception {
+        mock().fault(MockUpstream.Fault.DIE_MID_STREAM).streaming(8, 5);
+        String body = given().contentType(ContentType.JSON).body("""
+                {"model":"mock","stream":true,"messages":[{"role":"user","content":"hi"}]}""")
+                .when().post("/v1/chat/completions")
+                .then().statusCode(200).extract().asString();
+        List<String> events = Sse.data(body);
+        JsonNode last = JSON.readTree(events.getLast());
+        assertTrue(last.has("error"), "last event is an error: " + events.getLast());
+        assertTrue(!events.contains("[DONE]"), "no [DONE] after a failure");
+    }
+
+    @Test
+    void oversizedUpstreamResponseIsCutOff() throws Exception {
+        mock().fault(MockUpstream.Fault.ENDLESS);
+        String body = given().contentType(ContentType.JSON).body("""
+                {"model":"mock","stream":true,"messages":[{"role":"user","content":"hi"}]}""")
+                .when().post("/v1/chat/completions")
+                .then().statusCode(200).extract().asString();
+        JsonNode last = JSON.readTree(Sse.data(body).getLast());
+        assertEquals("upstream_response_too_large", last.path("error").path("code").asText());
+    }
+
+    @Test
+    void clientDisconnectCancelsTheUpstreamRequest() throws Exception {
+        mock().fault(MockUpstream.Fault.NONE).streaming(10_000, 10);
+        int abortedBefore = mock().aborted();
+        try (var socket = new Socket(base.getHost(), base.getPort())) {
+            String payload = "{\"model\":\"mock\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+            String request = "POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+                    + "Content-Length: " + payload.length() + "\r\n\r\n" + payload;
+            socket.getOutputStream().write(request.getBytes(StandardCharsets.US_ASCII));
+            InputStream in = socket.getInputStream();
+            socket.setSoTimeout(5000);
+            String start = new String(in.readNBytes(200), StandardCharsets.UTF_8);
+            assertTrue(start.startsWith("HTTP/1.1 200"), start);
+        }
+        long deadline = System.currentTimeMillis() + 10_000;
+        while (mock().aborted() == abortedBefore && System.currentTimeMillis() < deadline) {
+            Thread.sleep(50);
+        }
+        assertTrue(mock().aborted() > abortedBefore, "the upstream saw the request cancelled");
+    }
+
+    @Test
+    void modelsAreListedAndLookedUp() {
+        given().when().get("/v1/models")
+                .then().statusCode(200).body("object", equalTo("list")).body("data.id", hasItem("mock"));
+        given().when().get("/v1/models/mock").then().statusCode(200).body("id", equalTo("mock"));
+        given().when().get("/v1/models/unknown").then().statusCode(404).body("error.code", equalTo("model_not_found"));
+    }
+
+    @Test
+    void healthEndpointsAlsoCarryARequestId() {
+        given().when().get("/q/health/live").then().header("x-request-id", notNullValue());
+    }
+
+    @Test
+    void readinessFollowsTheBackendsHealth() {
+        given().when().get("/q/health/ready").then().statusCode(200);
+        mock().fault(MockUpstream.Fault.STATUS_500);
+        given().when().get("/q/health/ready").then().statusCode(503);
+    }
+
+    @Test
+    void wrongMethodIsAnOpenAiShaped405() {
+        given().when().get("/v1/chat/completions").then().statusCode(405).body("error.code", equalTo("method_not_allowed"))
+                .body("error.param", nullValue());
+    }
+}
