@@ -60,6 +60,14 @@ public class EngineRegistry {
         return backends.values().stream().filter(b -> b.serves(model)).toList();
     }
 
+    /** For tests and tools: a registry over engines built by hand, in the given order. */
+    public EngineRegistry(Map<Backend, Engine> byBackend) {
+        byBackend.forEach((backend, engine) -> {
+            backends.put(backend.id(), backend);
+            engines.put(backend.id(), engine);
+        });
+    }
+
     void shutdown(@Observes ShutdownEvent event) {
         engines.values().forEach(Engine::close);
     }

@@ -180,21 +180,22 @@ class ChatCompletionsTest {
     }
 
     @Test
-    void upstreamErrorBecomesA502WithoutItsBody() {
+    void upstreamErrorBecomesA503NamingTheCauseWithoutItsBody() {
         mock().fault(MockUpstream.Fault.STATUS_500);
         given().contentType(ContentType.JSON).body(HELLO)
                 .when().post("/v1/chat/completions")
-                .then().statusCode(502)
-                .body("error.code", equalTo("upstream_unavailable"))
+                .then().statusCode(503)
+                .body("error.code", equalTo("no_eligible_backend"))
+                .body("error.last_error_code", equalTo("upstream_unavailable"))
                 .body("error.message", org.hamcrest.Matchers.not(org.hamcrest.Matchers.containsString("mock failure")));
     }
 
     @Test
-    void silentUpstreamTimesOutWith504() {
+    void silentUpstreamTimesOutAndIsReported() {
         mock().fault(MockUpstream.Fault.HANG);
         given().contentType(ContentType.JSON).body(HELLO)
                 .when().post("/v1/chat/completions")
-                .then().statusCode(504).body("error.code", equalTo("upstream_timeout"));
+                .then().statusCode(503).body("error.last_error_code", equalTo("upstream_timeout"));
     }
 
     @Test

@@ -51,6 +51,7 @@ public final class MockUpstream implements AutoCloseable {
     private final AtomicInteger requests = new AtomicInteger();
     private final AtomicInteger aborted = new AtomicInteger();
     private final AtomicInteger inFlight = new AtomicInteger();
+    private final java.util.Queue<String> bodies = new java.util.concurrent.ConcurrentLinkedQueue<>();
 
     public MockUpstream(String id, int port, int chunks, long chunkDelayMillis) throws IOException {
         this.id = id;
@@ -115,7 +116,13 @@ public final class MockUpstream implements AutoCloseable {
         return inFlight.get();
     }
 
+    /** Requests whose body contained {@code marker} (counted at this backend itself). */
+    public long requestsContaining(String marker) {
+        return bodies.stream().filter(b -> b.contains(marker)).count();
+    }
+
     public void resetCounts() {
+        bodies.clear();
         requests.set(0);
         aborted.set(0);
     }
@@ -135,6 +142,9 @@ public final class MockUpstream implements AutoCloseable {
         inFlight.incrementAndGet();
         try (exchange) {
             String request = new String(readAll(exchange.getRequestBody()), StandardCharsets.UTF_8);
+            if (bodies.size() < 10_000) {
+                bodies.add(request);
+            }
             Fault f = fault.get();
             switch (f) {
                 case STATUS_500 -> {

@@ -32,7 +32,9 @@ public class MockUpstreamResource implements QuarkusTestResourceLifecycleManager
                 "cleargate.upstream.first-byte-timeout", "1s",
                 "cleargate.upstream.between-chunk-timeout", "1s",
                 "cleargate.upstream.max-response-bytes", "200000",
-                "cleargate.limits.max-body-bytes", "65536");
+                "cleargate.limits.max-body-bytes", "65536",
+                // Each test sets its own faults: keep the circuit from carrying one test's failures into the next.
+                "cleargate.routing.failure-threshold", "1000");
     }
 
     @Override

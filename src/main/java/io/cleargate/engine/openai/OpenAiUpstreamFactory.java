@@ -31,6 +31,11 @@ public class OpenAiUpstreamFactory implements EngineFactory {
         var u = config.upstream();
         var timeouts = new UpstreamLimits(u.connectTimeout(), u.firstByteTimeout(), u.betweenChunkTimeout(),
                 u.totalTimeout(), u.maxResponseBytes());
-        return new OpenAiUpstream(backend, timeouts, json);
+        return create(backend, timeouts, json);
+    }
+
+    /** Builds a client without CDI (tests, tools). */
+    public static Engine create(Backend backend, UpstreamLimits limits, ObjectMapper json) {
+        return new OpenAiUpstream(backend, limits, json);
     }
 }

@@ -1,0 +1,145 @@
+package io.cleargate.routing;
+
+import io.cleargate.engine.Backend;
+import io.cleargate.engine.EngineRegistry;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
+import java.net.InetAddress;
+import java.net.URI;
+import java.net.UnknownHostException;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import org.jboss.logging.Logger;
+
+/**
+ * The backends with their health: active probes on a timer, passive results from requests, and
+ * the ordering of candidates (healthy first, then by outstanding requests per unit of weight).
+ */
+public final class BackendPool implements AutoCloseable {
+
+    private static final Logger LOG = Logger.getLogger(BackendPool.class);
+    private static final Set<String> METADATA_HOSTS = Set.of("metadata.google.internal", "metadata",
+            "instance-data", "metadata.azure.internal");
+
+    private final EngineRegistry registry;
+    private final RoutingConfig config;
+    private final Map<String, BackendHealth> health = new LinkedHashMap<>();
+    private final ScheduledExecutorService prober;
+    private final MeterRegistry meters;
+
+    public BackendPool(EngineRegistry registry, RoutingConfig config, MeterRegistry meters) {
+        this.registry = registry;
+        this.config = config;
+        this.meters = meters;
+        for (Backend backend : registry.backends()) {
+            refuseDangerousAddress(backend, config.allowLinkLocal());
+            health.put(backend.id(), new BackendHealth(config.failureThreshold(), config.openDuration(),
+                    backend.maxConcurrency()));
+            if (meters != null) {
+                meters.gauge("cleargate.backend.up", Tags.of("backend", backend.id(), "region", backend.region()),
+                        this, pool -> pool.health(backend.id()).available() ? 1 : 0);
+            }
+        }
+        prober = Executors.newSingleThreadScheduledExecutor(Thread.ofVirtual().name("backend-prober").factory());
+        long interval = config.healthInterval().toMillis();
+        prober.scheduleWithFixedDelay(this::probeAll, interval, interval, TimeUnit.MILLISECONDS);
+    }
+
+    EngineRegistry registry() {
+        return registry;
+    }
+
+    BackendHealth health(String backendId) {
+        return health.get(backendId);
+    }
+
+    /** Candidates ordered for trying: available circuits first, then least outstanding per weight. */
+    List<Backend> order(List<Backend> candidates) {
+        return candidates.stream()
+                .map(b -> Map.entry(b, ThreadLocalRandom.current().nextDouble()))
+                .sorted(Comparator.<Map.Entry<Backend, Double>, Boolean>comparing(e -> !health(e.getKey().id()).available())
+                        .thenComparingDouble(e -> load(e.getKey()))
+                        .thenComparingDouble(Map.Entry::getValue))
+                .map(Map.Entry::getKey)
+                .toList();
+    }
+
+    private double load(Backend backend) {
+        double weight = Math.max(backend.weight(), 0.001);
+        return (health(backend.id()).inFlight() + 1) / weight;
+    }
+
+    void record(Backend backend, String outcome) {
+        if (meters != null) {
+            meters.counter("cleargate.backend.attempts", "backend", backend.id(), "region", backend.region(),
+                    "outcome", outcome).increment();
+        }
+    }
+
+    /** One round of active health checks; a probe counts like a request for the circuit. */
+    void probeAll() {
+        for (Backend backend : registry.backends()) {
+            boolean up;
+            try {
+                up = registry.engine(backend.id()).healthy();
+            } catch (RuntimeException e) {
+                up = false;
+            }
+            BackendHealth h = health(backend.id());
+            if (up) {
+                h.success();
+            } else {
+                h.failure();
+                LOG.debugf("backend %s failed its health probe", backend.id());
+            }
+        }
+    }
+
+    /**
+     * Refuses link-local and cloud-metadata backend addresses: a misconfigured (or injected) base
+     * URL there would hand the gateway's credentials to the instance metadata service.
+     */
+    static void refuseDangerousAddress(Backend backend, boolean allowLinkLocal) {
+        if (allowLinkLocal || backend.baseUrl().isEmpty()) {
+            return;
+        }
+        URI uri = URI.create(backend.baseUrl().get());
+        String host = uri.getHost() == null ? "" : uri.getHost().toLowerCase(Locale.ROOT);
+        if (!Set.of("http", "https").contains(String.valueOf(uri.getScheme()).toLowerCase(Locale.ROOT))) {
+            throw new IllegalStateException("backend " + backend.id() + ": base-url must be http or https");
+        }
+        if (METADATA_HOSTS.contains(host)) {
+            throw new IllegalStateException("backend " + backend.id() + ": " + host
+                    + " is a cloud metadata address; set cleargate.routing.allow-link-local=true to allow it");
+        }
+        try {
+            for (InetAddress address : InetAddress.getAllByName(host.replace("[", "").replace("]", ""))) {
+                if (address.isLinkLocalAddress() || isEc2Ipv6Metadata(address)) {
+                    throw new IllegalStateException("backend " + backend.id() + ": " + host
+                            + " is a link-local/metadata address; set cleargate.routing.allow-link-local=true to allow it");
+                }
+            }
+        } catch (UnknownHostException e) {
+            // Not resolvable now; the health checks will report it. DNS could later point it at a
+            // metadata address, which is why production deployments also restrict egress (k8s/).
+            LOG.warnf("backend %s: host %s does not resolve yet", backend.id(), host);
+        }
+    }
+
+    private static boolean isEc2Ipv6Metadata(InetAddress address) {
+        return address.getHostAddress().toLowerCase(Locale.ROOT).startsWith("fd00:ec2:");
+    }
+
+    @Override
+    public void close() {
+        prober.shutdownNow();
+    }
+}

@@ -1,0 +1,144 @@
+package io.cleargate.routing;
+
+import io.cleargate.engine.Backend;
+import io.cleargate.engine.EngineEvent;
+import io.cleargate.engine.EngineException;
+import io.cleargate.engine.EngineStream;
+import io.cleargate.pipeline.Dispatcher;
+import io.cleargate.pipeline.EngineErrors;
+import io.cleargate.pipeline.Exchange;
+import io.cleargate.pipeline.GatewayError;
+import io.cleargate.pipeline.GatewayException;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Opens the engine stream on the best candidate of the route plan, failing over to the next
+ * candidate while nothing has reached the client: a backend that refuses, times out or fails
+ * before its first event is skipped. Candidates all come from the plan, so a failover never
+ * leaves the regions the tenant's policy allows.
+ */
+public final class RegionDispatcher implements Dispatcher {
+
+    private final BackendPool pool;
+    private final int maxAttempts;
+
+    public RegionDispatcher(BackendPool pool, int maxAttempts) {
+        this.pool = pool;
+        this.maxAttempts = maxAttempts;
+    }
+
+    @Override
+    public EngineStream open(Exchange exchange) {
+        RoutePlan plan = exchange.get(RoutePlan.KEY)
+                .orElseGet(() -> RoutingStage.planFor(pool.registry(), exchange.engineRequest().model(), null));
+        if (plan.candidates().isEmpty()) {
+            throw new GatewayException(RoutingStage.noEligibleBackend(plan.allowedRegions(), exchange.engineRequest().model()));
+        }
+        List<String> tried = new ArrayList<>();
+        GatewayError lastError = null;
+        for (Backend backend : pool.order(plan.candidates())) {
+            if (tried.size() >= maxAttempts) {
+                break;
+            }
+            BackendHealth health = pool.health(backend.id());
+            if (!health.tryAcquire()) {
+                continue;
+            }
+            tried.add(backend.id());
+            try {
+                EngineStream stream = pool.registry().engine(backend.id())
+                        .open(exchange.engineRequest(), exchange.incoming().stream());
+                EngineEvent first = stream.next(); // nothing has gone to the client yet: still safe to fail over
+                record(exchange, backend, tried);
+                pool.record(backend, "opened");
+                return new TrackedStream(stream, first, health, backend, pool);
+            } catch (EngineException e) {
+                health.release();
+                pool.record(backend, "failed");
+                if (e.kind() == EngineException.Kind.INVALID_REQUEST) {
+                    throw new GatewayException(EngineErrors.toGatewayError(e)); // another backend would say the same
+                }
+                health.failure();
+                lastError = EngineErrors.toGatewayError(e);
+            }
+        }
+        GatewayError error = RoutingStage.noEligibleBackend(plan.allowedRegions(), exchange.engineRequest().model());
+        if (lastError != null) {
+            error = error.withDetail("last_error", lastError.message()).withDetail("last_error_code", lastError.code());
+        }
+        throw new GatewayException(error.withDetail("tried_backends", List.copyOf(tried)));
+    }
+
+    private static void record(Exchange exchange, Backend backend, List<String> tried) {
+        exchange.put(Route.KEY, new Route(backend.id(), backend.region(), backend.jurisdiction()));
+        exchange.responseHeaders().put("x-cleargate-backend", backend.id());
+        exchange.responseHeaders().put("x-cleargate-region", backend.region());
+        if (tried.size() > 1) {
+            exchange.responseHeaders().put("x-cleargate-failover", String.join(",", tried));
+        }
+    }
+
+    /** Replays the first event, then delegates; reports the outcome to the backend's circuit. */
+    private static final class TrackedStream implements EngineStream {
+        private final EngineStream delegate;
+        private final BackendHealth health;
+        private final Backend backend;
+        private final BackendPool pool;
+        private EngineEvent pending;
+        private boolean released;
+
+        TrackedStream(EngineStream delegate, EngineEvent first, BackendHealth health, Backend backend, BackendPool pool) {
+            this.delegate = delegate;
+            this.pending = first;
+            this.health = health;
+            this.backend = backend;
+            this.pool = pool;
+            if (first instanceof EngineEvent.Finish) {
+                finish(true);
+            }
+        }
+
+        @Override
+        public EngineEvent next() throws EngineException {
+            if (pending != null) {
+                EngineEvent event = pending;
+                pending = null;
+                return event;
+            }
+            try {
+                EngineEvent event = delegate.next();
+                if (event instanceof EngineEvent.Finish) {
+                    finish(true);
+                }
+                return event;
+            } catch (EngineException e) {
+                pool.record(backend, "failed-mid-stream");
+                finish(false);
+                throw e;
+            }
+        }
+
+        private void finish(boolean ok) {
+            if (released) {
+                return;
+            }
+            released = true;
+            health.release();
+            if (ok) {
+                health.success();
+            } else {
+                health.failure();
+            }
+        }
+
+        @Override
+        public void close() {
+            delegate.close();
+            if (!released) {
+                released = true; // cancelled by the client: says nothing about the backend's health
+                health.release();
+            }
+        }
+    }
+}

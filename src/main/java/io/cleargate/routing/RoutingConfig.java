@@ -1,0 +1,33 @@
+package io.cleargate.routing;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+import java.time.Duration;
+
+/** Residency routing and backend health, under {@code cleargate.routing.}. */
+@ConfigMapping(prefix = "cleargate.routing")
+public interface RoutingConfig {
+
+    /** How often every backend's health endpoint is probed. */
+    @WithDefault("5s")
+    Duration healthInterval();
+
+    /** Consecutive failures (probes or requests) that open a backend's circuit. */
+    @WithDefault("3")
+    int failureThreshold();
+
+    /** How long an open circuit refuses traffic before one trial request is let through. */
+    @WithDefault("10s")
+    Duration openDuration();
+
+    /** Backends tried for one request before giving up (never outside the allowed regions). */
+    @WithDefault("3")
+    int maxAttempts();
+
+    /**
+     * Link-local and cloud metadata addresses (169.254.0.0/16, fe80::/10, metadata host names) are
+     * refused as backend addresses unless this is true.
+     */
+    @WithDefault("false")
+    boolean allowLinkLocal();
+}
