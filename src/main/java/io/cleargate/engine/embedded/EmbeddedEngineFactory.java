@@ -1,0 +1,32 @@
+package io.cleargate.engine.embedded;
+
+import io.cleargate.engine.Backend;
+import io.cleargate.engine.Engine;
+import io.cleargate.engine.EngineFactory;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.nio.file.Path;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+
+/**
+ * Creates the embedded engine for {@code kind=embedded} backends from the backend's model-dir
+ * (a Hugging Face DeepSeek-V2/V3 checkpoint directory).
+ */
+@ApplicationScoped
+public class EmbeddedEngineFactory implements EngineFactory {
+
+    /** Positions per sequence (bounded by the model's max_position_embeddings); sets the cache size limit. */
+    @ConfigProperty(name = "cleargate.embedded.max-context", defaultValue = "4096")
+    int maxContext;
+
+    @Override
+    public Backend.Kind kind() {
+        return Backend.Kind.EMBEDDED;
+    }
+
+    @Override
+    public Engine create(Backend backend) {
+        String dir = backend.modelDir().orElseThrow(() ->
+                new IllegalArgumentException("backend " + backend.id() + ": an embedded backend needs model-dir"));
+        return EmbeddedEngine.load(Path.of(dir), new EmbeddedEngine.Options(maxContext, backend.maxConcurrency(), 64));
+    }
+}
