@@ -216,11 +216,12 @@ def main():
         a = torch.cat([torch.randn(61, generator=g) * 3,
                        torch.tensor([0.0, -0.0, 1e-6, -65504.0, 65504.0, 1e-8, 3.0e38])])
         m = torch.randn(5, 37, generator=g)
+        os.makedirs(os.path.join(base, "dtypes-dir"), exist_ok=True)
         save_file({"a_f16": a.half(), "a_f16_as_f32": a.half().float(),
                    "a_bf16": a.bfloat16(), "a_bf16_as_f32": a.bfloat16().float(),
                    "m_bf16": m.bfloat16(), "m_bf16_as_f32": m.bfloat16().float(),
                    "m_f16": m.half(), "m_f16_as_f32": m.half().float()},
-                  os.path.join(base, "dtypes.safetensors"))
+                  os.path.join(base, "dtypes-dir", "dtypes.safetensors"))
     else:
         raise SystemExit("usage: make_engine_fixtures.py fixtures|bundled|bench DIR")
 
