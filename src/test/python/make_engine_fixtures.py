@@ -204,6 +204,53 @@ def make_checkpoint(out_dir, style, cls, config, shard=None):
           "files", sorted(os.listdir(out_dir)))
 
 
+def make_bundled(out_dir):
+    """The model `bin/cleargate up` serves: random weights in DeepSeek-V3 layout, bf16, ~10 MB."""
+    if os.path.exists(out_dir):
+        shutil.rmtree(out_dir)
+    os.makedirs(out_dir)
+    tok, fast = write_tokenizer(out_dir, 1024, "v3")
+    config = DeepseekV3Config(
+        vocab_size=tok.get_vocab_size(), hidden_size=256, intermediate_size=512, moe_intermediate_size=96,
+        num_hidden_layers=4, first_k_dense_replace=1, num_attention_heads=4, num_key_value_heads=4,
+        q_lora_rank=128, kv_lora_rank=128, qk_nope_head_dim=32, qk_rope_head_dim=16, v_head_dim=32,
+        n_routed_experts=16, n_shared_experts=1, num_experts_per_tok=4, n_group=4, topk_group=2,
+        norm_topk_prob=True, routed_scaling_factor=2.5, max_position_embeddings=4096,
+        rope_parameters={"rope_type": "yarn", "rope_theta": 10000.0, "factor": 4.0,
+                         "original_max_position_embeddings": 1024, "beta_fast": 32, "beta_slow": 1,
+                         "mscale": 1.0, "mscale_all_dim": 1.0},
+        bos_token_id=0, eos_token_id=1, attn_implementation="eager")
+    torch.manual_seed(0)
+    model = DeepseekV3ForCausalLM(config).eval()
+    randomize(model)
+    model.to(torch.bfloat16).save_pretrained(out_dir)
+    for extra in ("generation_config.json",):
+        if os.path.exists(os.path.join(out_dir, extra)):
+            os.remove(os.path.join(out_dir, extra))
+    print(out_dir, sorted(os.listdir(out_dir)))
+
+
+def make_bench(out_dir):
+    """~213M total / ~45M active parameters (f32), for bench/engine. Not committed."""
+    os.makedirs(out_dir, exist_ok=True)
+    tok, fast = write_tokenizer(out_dir, 1024, "v3")
+    config = DeepseekV3Config(
+        vocab_size=8192, hidden_size=1024, intermediate_size=2816, moe_intermediate_size=256,
+        num_hidden_layers=8, first_k_dense_replace=1, num_attention_heads=8, num_key_value_heads=8,
+        q_lora_rank=256, kv_lora_rank=256, qk_nope_head_dim=64, qk_rope_head_dim=32, v_head_dim=64,
+        n_routed_experts=32, n_shared_experts=1, num_experts_per_tok=2, n_group=4, topk_group=2,
+        norm_topk_prob=True, routed_scaling_factor=2.5, max_position_embeddings=4096,
+        rope_parameters={"rope_type": "yarn", "rope_theta": 10000.0, "factor": 4.0,
+                         "original_max_position_embeddings": 1024, "beta_fast": 32, "beta_slow": 1,
+                         "mscale": 1.0, "mscale_all_dim": 1.0},
+        bos_token_id=0, eos_token_id=1, attn_implementation="eager")
+    torch.manual_seed(0)
+    model = DeepseekV3ForCausalLM(config).eval()
+    randomize(model)
+    model.save_pretrained(out_dir)
+    print(out_dir, sum(p.numel() for p in model.parameters()), "parameters")
+
+
 def main():
     what = sys.argv[1] if len(sys.argv) > 1 else "fixtures"
     torch.set_num_threads(int(os.environ.get("THREADS", "2")))
@@ -222,6 +269,10 @@ def main():
                    "m_bf16": m.bfloat16(), "m_bf16_as_f32": m.bfloat16().float(),
                    "m_f16": m.half(), "m_f16_as_f32": m.half().float()},
                   os.path.join(base, "dtypes-dir", "dtypes.safetensors"))
+    elif what == "bundled":
+        make_bundled(os.path.join(ROOT, "models", "cleargate-tiny-moe"))
+    elif what == "bench":
+        make_bench(sys.argv[2])
     else:
         raise SystemExit("usage: make_engine_fixtures.py fixtures|bundled|bench DIR")
 

@@ -112,7 +112,7 @@ public final class EngineCli {
             out.printf("{\"prefill_tok_s\": %.2f, \"decode_tok_s\": %.2f, \"threads\": %d, \"vector\": %b, "
                             + "\"kv_bytes_per_token_absorbed\": %d, \"kv_bytes_per_token_naive\": %d, \"heap_used_mb\": %.1f}%n",
                     promptTokens / ((t1 - t0) / 1e9), decodeTokens / ((t2 - t1) / 1e9),
-                    java.util.concurrent.ForkJoinPool.commonPool().getParallelism(), Kernels.VECTOR,
+                    Kernels.THREADS, Kernels.VECTOR,
                     absorbed.cacheBytes(), naive.cacheBytes(),
                     (Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory()) / 1048576.0);
         }

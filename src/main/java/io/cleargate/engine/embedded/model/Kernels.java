@@ -17,7 +17,14 @@ public final class Kernels {
 
     /** Below this many multiply-adds a product runs on the calling thread: forking costs more. */
     private static final long PARALLEL_THRESHOLD = 1 << 16;
-    private static final ForkJoinPool POOL = ForkJoinPool.commonPool();
+    /** Threads for matrix work: all cores unless -Dcleargate.engine.threads says otherwise. */
+    public static final int THREADS = Integer.getInteger("cleargate.engine.threads", Runtime.getRuntime().availableProcessors());
+    private static final ForkJoinPool POOL = new ForkJoinPool(Math.max(1, THREADS), pool -> {
+        var thread = ForkJoinPool.defaultForkJoinWorkerThreadFactory.newThread(pool);
+        thread.setDaemon(true);
+        thread.setName("cleargate-engine-" + thread.getPoolIndex());
+        return thread;
+    }, null, false);
 
     private Kernels() {}
 
