@@ -5,7 +5,7 @@ import io.cleargate.engine.Engine;
 import io.cleargate.engine.EngineFactory;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.nio.file.Path;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
+import jakarta.inject.Inject;
 
 /**
  * Creates the embedded engine for {@code kind=embedded} backends from the backend's model-dir
@@ -14,9 +14,8 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 @ApplicationScoped
 public class EmbeddedEngineFactory implements EngineFactory {
 
-    /** Positions per sequence (bounded by the model's max_position_embeddings); sets the cache size limit. */
-    @ConfigProperty(name = "cleargate.embedded.max-context", defaultValue = "4096")
-    int maxContext;
+    @Inject
+    EmbeddedConfig config;
 
     @Override
     public Backend.Kind kind() {
@@ -27,6 +26,6 @@ public class EmbeddedEngineFactory implements EngineFactory {
     public Engine create(Backend backend) {
         String dir = backend.modelDir().orElseThrow(() ->
                 new IllegalArgumentException("backend " + backend.id() + ": an embedded backend needs model-dir"));
-        return EmbeddedEngine.load(Path.of(dir), new EmbeddedEngine.Options(maxContext, backend.maxConcurrency(), 64));
+        return EmbeddedEngine.load(Path.of(dir), new EmbeddedEngine.Options(config.maxContext(), backend.maxConcurrency(), 64));
     }
 }
