@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Embedded engine benchmark: Java engine vs transformers eager vs memory bandwidth (see README.md).
+set -euo pipefail
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+venv="$root/.venv-engine"
+if [[ ! -x "$venv/bin/python" ]]; then
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install -q -r "$root/src/test/python/requirements-engine.txt"
+fi
+model="${1:-$root/target/bench-engine/model}"
+if [[ ! -f "$model/config.json" ]]; then
+  "$venv/bin/python" "$root/src/test/python/make_engine_fixtures.py" bench "$model"
+fi
+command -v /usr/bin/time >/dev/null || { echo "bench/engine: needs /usr/bin/time (apt-get install time)" >&2; exit 1; }
+exec "$venv/bin/python" "$root/bench/engine/bench.py" "$model"

@@ -1,0 +1,167 @@
+package io.cleargate.engine.embedded;
+
+import io.cleargate.engine.ChatMessage;
+import io.cleargate.engine.EngineEvent;
+import io.cleargate.engine.EngineRequest;
+import io.cleargate.engine.EngineStream;
+import io.cleargate.engine.embedded.model.Kernels;
+import io.cleargate.engine.embedded.model.Model;
+import io.cleargate.engine.embedded.model.Session;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Command line access to the embedded engine, for checking any checkpoint from outside:
+ * <pre>
+ *   logits   --model DIR --ids 0,17,42 [--naive]      -> {"logits": [[...], ...]} one row per position
+ *   generate --model DIR --ids 0,17,42 --max-tokens N -> {"ids": [...]} greedy, no EOS stop
+ *   chat     --model DIR --prompt TEXT [--max-tokens N] [--temperature T] [--seed S]  -> streamed text
+ *   bench    --model DIR [--prompt-tokens P] [--decode-tokens N]  -> {"prefill_tok_s":..,"decode_tok_s":..}
+ * </pre>
+ */
+public final class EngineCli {
+
+    private EngineCli() {}
+
+    public static void main(String[] args) throws Exception {
+        if (args.length == 0) {
+            usage();
+        }
+        Map<String, String> opts = options(Arrays.copyOfRange(args, 1, args.length));
+        PrintStream out = System.out;
+        switch (args[0]) {
+            case "logits" -> {
+                try (Model model = Model.load(Path.of(required(opts, "model")))) {
+                    List<Integer> ids = ids(required(opts, "ids"));
+                    Session s = model.newSession(ids.size(), opts.containsKey("naive") ? Session.Form.NAIVE : Session.Form.ABSORBED);
+                    StringBuilder json = new StringBuilder("{\"logits\": [");
+                    for (int i = 0; i < ids.size(); i++) {
+                        float[] logits = model.forward(s, ids.get(i), true);
+                        json.append(i == 0 ? "[" : ", [");
+                        for (int v = 0; v < logits.length; v++) {
+                            if (v > 0) {
+                                json.append(", ");
+                            }
+                            json.append(logits[v]);
+                        }
+                        json.append(']');
+                    }
+                    out.println(json.append("]}"));
+                }
+            }
+            case "generate" -> {
+                try (Model model = Model.load(Path.of(required(opts, "model")))) {
+                    List<Integer> ids = ids(required(opts, "ids"));
+                    int max = Integer.parseInt(opts.getOrDefault("max-tokens", "16"));
+                    Session s = model.newSession(ids.size() + max, Session.Form.ABSORBED);
+                    out.println("{\"ids\": " + Generator.greedy(model, s, ids, max) + "}");
+                }
+            }
+            case "chat" -> chat(opts, out);
+            case "bench" -> bench(opts, out);
+            default -> usage();
+        }
+    }
+
+    private static void chat(Map<String, String> opts, PrintStream out) throws Exception {
+        try (EmbeddedEngine engine = EmbeddedEngine.load(Path.of(required(opts, "model")), EmbeddedEngine.Options.defaults())) {
+            EngineRequest request = new EngineRequest("cli", List.of(new ChatMessage(ChatMessage.Role.USER, required(opts, "prompt"))),
+                    Integer.parseInt(opts.getOrDefault("max-tokens", "64")),
+                    Double.parseDouble(opts.getOrDefault("temperature", "0")), 1.0, List.of(),
+                    opts.containsKey("seed") ? Long.parseLong(opts.get("seed")) : null);
+            try (EngineStream stream = engine.open(request)) {
+                while (stream.next() instanceof EngineEvent.Delta delta) {
+                    out.print(delta.text());
+                    out.flush();
+                }
+            }
+            out.println();
+        }
+    }
+
+    /** Prefill and decode speed of the absorbed path, one sequence, all cores. */
+    private static void bench(Map<String, String> opts, PrintStream out) {
+        try (Model model = Model.load(Path.of(required(opts, "model")))) {
+            int promptTokens = Integer.parseInt(opts.getOrDefault("prompt-tokens", "64"));
+            int decodeTokens = Integer.parseInt(opts.getOrDefault("decode-tokens", "64"));
+            int vocab = model.config().vocabSize();
+            List<Integer> prompt = new ArrayList<>();
+            for (int i = 0; i < promptTokens; i++) {
+                prompt.add((i * 7919 + 13) % vocab);
+            }
+            // Warm-up run so the JIT has compiled the kernels.
+            Generator.greedy(model, model.newSession(prompt.size() + 8, Session.Form.ABSORBED), prompt, 8);
+            Session s = model.newSession(prompt.size() + decodeTokens, Session.Form.ABSORBED);
+            long t0 = System.nanoTime();
+            float[] logits = null;
+            for (int i = 0; i < prompt.size(); i++) {
+                logits = model.forward(s, prompt.get(i), i == prompt.size() - 1);
+            }
+            long t1 = System.nanoTime();
+            for (int n = 0; n < decodeTokens; n++) {
+                logits = model.forward(s, io.cleargate.engine.embedded.Sampler.argmax(logits), true);
+            }
+            long t2 = System.nanoTime();
+            Session naive = model.newSession(1, Session.Form.NAIVE);
+            Session absorbed = model.newSession(1, Session.Form.ABSORBED);
+            out.printf("{\"prefill_tok_s\": %.2f, \"decode_tok_s\": %.2f, \"threads\": %d, \"vector\": %b, "
+                            + "\"kv_bytes_per_token_absorbed\": %d, \"kv_bytes_per_token_naive\": %d, \"heap_used_mb\": %.1f}%n",
+                    promptTokens / ((t1 - t0) / 1e9), decodeTokens / ((t2 - t1) / 1e9),
+                    Kernels.THREADS, Kernels.VECTOR,
+                    absorbed.cacheBytes(), naive.cacheBytes(),
+                    (Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory()) / 1048576.0);
+        }
+    }
+
+    private static List<Integer> ids(String csv) {
+        List<Integer> ids = new ArrayList<>();
+        for (String part : csv.split(",")) {
+            if (!part.isBlank()) {
+                ids.add(Integer.parseInt(part.trim()));
+            }
+        }
+        if (ids.isEmpty()) {
+            throw new IllegalArgumentException("--ids needs at least one token id");
+        }
+        return ids;
+    }
+
+    private static Map<String, String> options(String[] args) {
+        Map<String, String> opts = new HashMap<>();
+        for (int i = 0; i < args.length; i++) {
+            if (!args[i].startsWith("--")) {
+                throw new IllegalArgumentException("unexpected argument " + args[i]);
+            }
+            String key = args[i].substring(2);
+            if (i + 1 < args.length && !args[i + 1].startsWith("--")) {
+                opts.put(key, args[++i]);
+            } else {
+                opts.put(key, "true");
+            }
+        }
+        return opts;
+    }
+
+    private static String required(Map<String, String> opts, String key) {
+        String v = opts.get(key);
+        if (v == null) {
+            System.err.println("missing --" + key);
+            usage();
+        }
+        return v;
+    }
+
+    private static void usage() {
+        System.err.println("""
+                usage: cleargate engine logits   --model DIR --ids 0,17,42 [--naive]
+                       cleargate engine generate --model DIR --ids 0,17,42 --max-tokens N
+                       cleargate engine chat     --model DIR --prompt TEXT [--max-tokens N] [--temperature T] [--seed S]
+                       cleargate engine bench    --model DIR [--prompt-tokens P] [--decode-tokens N]""");
+        System.exit(2);
+    }
+}

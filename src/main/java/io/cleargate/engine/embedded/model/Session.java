@@ -1,0 +1,107 @@
+package io.cleargate.engine.embedded.model;
+
+/**
+ * The per-sequence state: the attention cache plus scratch buffers, so sequences run concurrently
+ * without sharing anything mutable. Memory is fixed at creation: {@code capacity} positions.
+ *
+ * <p>The absorbed form caches, per token and layer, the normalised latent {@code c} (kv_lora_rank
+ * values) and the rotated shared rope key (qk_rope_head_dim values). The naive form (the test
+ * oracle) caches full per-head keys and values.
+ */
+public final class Session {
+
+    /** Which attention computation and cache layout the session uses. */
+    public enum Form { ABSORBED, NAIVE }
+
+    final Form form;
+    final int capacity;
+    int length;
+
+    // Absorbed cache: [layer][position * width].
+    final float[][] latent;
+    final float[][] ropeKey;
+    // Naive cache: [layer][position * heads * (nope + rope)] and [layer][position * heads * v].
+    final float[][] keys;
+    final float[][] values;
+
+    // Scratch, sized once from the config.
+    final float[] x;
+    final float[] xn;
+    final float[] residual;
+    final float[] qa;
+    final float[] q;
+    final float[] kv;
+    final float[] kvb;
+    final float[] qAbs;
+    final float[] oLatent;
+    final float[] heads;
+    final float[] scores;
+    final float[] hidden1;
+    final float[] hidden2;
+    final float[] expertOut;
+    final float[] routerLogits;
+    final float[] logits;
+
+    Session(ModelConfig c, int capacity, Form form) {
+        if (capacity <= 0) {
+            throw new IllegalArgumentException("capacity must be positive");
+        }
+        this.form = form;
+        this.capacity = capacity;
+        int layers = c.numLayers();
+        int heads = c.numHeads();
+        if (form == Form.ABSORBED) {
+            latent = new float[layers][capacity * c.kvLoraRank()];
+            ropeKey = new float[layers][capacity * c.qkRopeHeadDim()];
+            keys = null;
+            values = null;
+        } else {
+            latent = null;
+            ropeKey = null;
+            keys = new float[layers][capacity * heads * c.qkHeadDim()];
+            values = new float[layers][capacity * heads * c.vHeadDim()];
+        }
+        int d = c.hiddenSize();
+        x = new float[d];
+        xn = new float[d];
+        residual = new float[d];
+        qa = new float[Math.max(1, c.qLoraRank())];
+        q = new float[heads * c.qkHeadDim()];
+        kv = new float[c.kvLoraRank() + c.qkRopeHeadDim()];
+        kvb = new float[heads * (c.qkNopeHeadDim() + c.vHeadDim())];
+        qAbs = new float[c.kvLoraRank()];
+        oLatent = new float[c.kvLoraRank()];
+        this.heads = new float[heads * c.vHeadDim()];
+        scores = new float[capacity];
+        int inner = Math.max(c.intermediateSize(), c.moeIntermediateSize() * Math.max(1, c.nSharedExperts()));
+        hidden1 = new float[inner];
+        hidden2 = new float[inner];
+        expertOut = new float[d];
+        routerLogits = new float[Math.max(1, c.nRoutedExperts())];
+        logits = new float[c.vocabSize()];
+    }
+
+    /** Tokens processed so far (the position of the next token). */
+    public int length() {
+        return length;
+    }
+
+    public int capacity() {
+        return capacity;
+    }
+
+    public Form form() {
+        return form;
+    }
+
+    /** Bytes held by the attention cache of this session (for its full capacity). */
+    public long cacheBytes() {
+        float[][] a = form == Form.ABSORBED ? latent : keys;
+        float[][] b = form == Form.ABSORBED ? ropeKey : values;
+        long n = 0;
+        for (int l = 0; l < a.length; l++) {
+            n += a[l].length + b[l].length;
+        }
+        return n * Float.BYTES;
+    }
+}

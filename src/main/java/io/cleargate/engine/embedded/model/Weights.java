@@ -1,0 +1,134 @@
+package io.cleargate.engine.embedded.model;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Every weight of the model, as views of the mapped checkpoint. Names follow Hugging Face's
+ * DeepSeek-V2/V3 layout ({@code model.layers.N.self_attn.kv_a_proj_with_mqa.weight}, ...).
+ * Routed experts may be stored one module per expert ({@code mlp.experts.J.gate_proj.weight}) or
+ * fused ({@code mlp.experts.gate_up_proj [E, 2I, D]}, {@code mlp.experts.down_proj [E, D, I]});
+ * both become the same {@link Mlp} views. Extra layers beyond num_hidden_layers (DeepSeek-V3's
+ * multi-token-prediction module) are ignored.
+ */
+public record Weights(Tensor embed, List<Layer> layers, Tensor finalNorm, Matrix lmHead) {
+
+    /** One transformer block. {@code mlp} is set for dense layers, {@code moe} for expert layers. */
+    public record Layer(Tensor inputNorm, Attention attention, Tensor postAttentionNorm, Mlp mlp, Moe moe) {}
+
+    /**
+     * Multi-head latent attention. With a low-rank query, {@code qA}, {@code qANorm} and {@code qB}
+     * are set and {@code q} is null; otherwise only {@code q}.
+     */
+    public record Attention(Matrix q, Matrix qA, Tensor qANorm, Matrix qB,
+                            Matrix kvA, Tensor kvANorm, Matrix kvB, Matrix o) {
+        public boolean lowRankQuery() {
+            return q == null;
+        }
+    }
+
+    /** A SwiGLU feed-forward: {@code down(silu(gate x) * up x)}. */
+    public record Mlp(Matrix gate, Matrix up, Matrix down) {}
+
+    /** Router, routed experts and the (optional) shared expert; {@code scoreBias} is null without aux-loss-free bias. */
+    public record Moe(Matrix router, float[] scoreBias, List<Mlp> experts, Mlp shared) {}
+
+    public static Weights load(Checkpoint ckpt, ModelConfig config) {
+        List<Layer> layers = new ArrayList<>();
+        for (int l = 0; l < config.numLayers(); l++) {
+            layers.add(layer(ckpt, config, "model.layers." + l + "."));
+        }
+        Tensor embed = ckpt.get("model.embed_tokens.weight");
+        if (embed.shape()[0] < config.vocabSize() || embed.shape()[1] != config.hiddenSize()) {
+            throw new IllegalArgumentException("embed_tokens shape does not match vocab_size x hidden_size: " + embed.describe());
+        }
+        Optional<Tensor> head = ckpt.find("lm_head.weight");
+        Matrix lmHead = (config.tieWordEmbeddings() || head.isEmpty() ? embed : head.get()).asMatrix();
+        return new Weights(embed, List.copyOf(layers), vector(ckpt, "model.norm.weight", config.hiddenSize()), lmHead);
+    }
+
+    private static Layer layer(Checkpoint ckpt, ModelConfig c, String p) {
+        int layer = Integer.parseInt(p.split("\\.")[2]);
+        int heads = c.numHeads();
+        String a = p + "self_attn.";
+        Attention attention;
+        int qOut = heads * c.qkHeadDim();
+        Matrix kvA = matrix(ckpt, a + "kv_a_proj_with_mqa.weight", c.kvLoraRank() + c.qkRopeHeadDim(), c.hiddenSize());
+        Tensor kvANorm = vector(ckpt, a + "kv_a_layernorm.weight", c.kvLoraRank());
+        Matrix kvB = matrix(ckpt, a + "kv_b_proj.weight", heads * (c.qkNopeHeadDim() + c.vHeadDim()), c.kvLoraRank());
+        Matrix o = matrix(ckpt, a + "o_proj.weight", c.hiddenSize(), heads * c.vHeadDim());
+        if (c.qLoraRank() > 0) {
+            attention = new Attention(null,
+                    matrix(ckpt, a + "q_a_proj.weight", c.qLoraRank(), c.hiddenSize()),
+                    vector(ckpt, a + "q_a_layernorm.weight", c.qLoraRank()),
+                    matrix(ckpt, a + "q_b_proj.weight", qOut, c.qLoraRank()),
+                    kvA, kvANorm, kvB, o);
+        } else {
+            attention = new Attention(matrix(ckpt, a + "q_proj.weight", qOut, c.hiddenSize()), null, null, null,
+                    kvA, kvANorm, kvB, o);
+        }
+        Mlp mlp = null;
+        Moe moe = null;
+        if (c.isMoeLayer(layer)) {
+            moe = moe(ckpt, c, p + "mlp.");
+        } else {
+            mlp = mlp(ckpt, p + "mlp.", c.intermediateSize(), c.hiddenSize());
+        }
+        return new Layer(vector(ckpt, p + "input_layernorm.weight", c.hiddenSize()), attention,
+                vector(ckpt, p + "post_attention_layernorm.weight", c.hiddenSize()), mlp, moe);
+    }
+
+    private static Moe moe(Checkpoint ckpt, ModelConfig c, String p) {
+        int e = c.nRoutedExperts();
+        int inner = c.moeIntermediateSize();
+        int d = c.hiddenSize();
+        Matrix router = matrix(ckpt, p + "gate.weight", e, d);
+        float[] bias = ckpt.find(p + "gate.e_score_correction_bias")
+                .or(() -> ckpt.find(p + "gate.e_score_correction.bias"))
+                .map(Tensor::toFloatArray).orElse(null);
+        if (bias != null && bias.length != e) {
+            throw new IllegalArgumentException(p + "gate.e_score_correction_bias has " + bias.length + " values, expected " + e);
+        }
+        List<Mlp> experts = new ArrayList<>(e);
+        Optional<Tensor> fused = ckpt.find(p + "experts.gate_up_proj");
+        if (fused.isPresent()) {
+            Matrix gateUp = fused.get().asMatrix();
+            Matrix down = ckpt.get(p + "experts.down_proj").asMatrix();
+            if (gateUp.rows() != e * 2 * inner || gateUp.cols() != d || down.rows() != e * d || down.cols() != inner) {
+                throw new IllegalArgumentException("fused experts of " + p + " do not match the config");
+            }
+            for (int j = 0; j < e; j++) {
+                experts.add(new Mlp(gateUp.rows(j * 2 * inner, inner), gateUp.rows(j * 2 * inner + inner, inner),
+                        down.rows(j * d, d)));
+            }
+        } else {
+            for (int j = 0; j < e; j++) {
+                experts.add(mlp(ckpt, p + "experts." + j + ".", inner, d));
+            }
+        }
+        Mlp shared = c.nSharedExperts() > 0 ? mlp(ckpt, p + "shared_experts.", inner * c.nSharedExperts(), d) : null;
+        return new Moe(router, bias, List.copyOf(experts), shared);
+    }
+
+    private static Mlp mlp(Checkpoint ckpt, String p, int inner, int d) {
+        return new Mlp(matrix(ckpt, p + "gate_proj.weight", inner, d), matrix(ckpt, p + "up_proj.weight", inner, d),
+                matrix(ckpt, p + "down_proj.weight", d, inner));
+    }
+
+    private static Matrix matrix(Checkpoint ckpt, String name, int rows, int cols) {
+        Tensor t = ckpt.get(name);
+        if (t.shape().length != 2 || t.shape()[0] != rows || t.shape()[1] != cols) {
+            throw new IllegalArgumentException(t.describe() + " does not match the config: expected [" + rows + ", " + cols + "]");
+        }
+        return t.asMatrix();
+    }
+
+    private static Tensor vector(Checkpoint ckpt, String name, int n) {
+        Tensor t = ckpt.get(name);
+        if (t.elementCount() != n) {
+            throw new IllegalArgumentException(t.describe() + " does not match the config: expected " + n + " values");
+        }
+        return t;
+    }
+}

@@ -1,0 +1,70 @@
+package io.cleargate.engine.embedded;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.cleargate.engine.embedded.model.Checkpoint;
+import io.cleargate.engine.embedded.model.DType;
+import io.cleargate.engine.embedded.model.Kernels;
+import io.cleargate.engine.embedded.model.Matrix;
+import io.cleargate.engine.embedded.model.Tensor;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Checkpoint reading: dtypes decoded as torch converts them, sharded indexes, malformed files. */
+class SafetensorsTest {
+
+    @Test
+    void halfAndBfloat16DecodeToTheValuesTorchWrote() {
+        try (Checkpoint ckpt = Checkpoint.open(Fixtures.BASE.resolve("dtypes-dir"))) {
+            for (String name : new String[] {"a_f16", "a_bf16", "m_f16", "m_bf16"}) {
+                Tensor t = ckpt.get(name);
+                Tensor reference = ckpt.get(name + "_as_f32");
+                assertEquals(name.contains("bf16") ? DType.BF16 : DType.F16, t.dtype());
+                assertEquals(reference.elementCount(), t.elementCount());
+                for (long i = 0; i < t.elementCount(); i++) {
+                    assertEquals(reference.get(i), t.get(i), name + "[" + i + "]");
+                }
+            }
+        }
+    }
+
+    @Test
+    void vectorAndScalarProductsAgreeOnBfloat16Rows() {
+        try (Checkpoint ckpt = Checkpoint.open(Fixtures.BASE.resolve("dtypes-dir"))) {
+            Matrix bf16 = ckpt.get("m_bf16").asMatrix();
+            Matrix f32 = ckpt.get("m_bf16_as_f32").asMatrix();
+            float[] x = new float[bf16.cols()];
+            for (int i = 0; i < x.length; i++) {
+                x[i] = (float) Math.sin(i + 1);
+            }
+            float[] a = new float[bf16.rows()];
+            float[] b = new float[bf16.rows()];
+            Kernels.matvec(bf16, x, a);
+            Kernels.matvec(f32, x, b);
+            for (int r = 0; r < a.length; r++) {
+                assertEquals(b[r], a[r], 1e-5);
+            }
+        }
+    }
+
+    @Test
+    void shardedCheckpointLoadsEveryTensorTheIndexNames() throws Exception {
+        Path dir = Fixtures.model("v2-lite-tiny");
+        var index = new ObjectMapper().readTree(Files.readString(dir.resolve("model.safetensors.index.json")));
+        try (Checkpoint ckpt = Checkpoint.open(dir)) {
+            assertEquals(index.path("weight_map").size(), ckpt.names().size());
+            index.path("weight_map").fieldNames().forEachRemaining(n -> assertTrue(ckpt.find(n).isPresent(), n));
+        }
+    }
+
+    @Test
+    void truncatedFileIsRejected(@TempDir Path dir) throws Exception {
+        Files.write(dir.resolve("model.safetensors"), new byte[] {(byte) 0xFF, 0, 0, 0, 0, 0, 0, 0, '{', '}'});
+        assertThrows(IllegalArgumentException.class, () -> Checkpoint.open(dir));
+    }
+}
