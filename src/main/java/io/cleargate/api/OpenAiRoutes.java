@@ -11,6 +11,8 @@ import io.cleargate.pipeline.GatewayError;
 import io.cleargate.pipeline.GatewayException;
 import io.cleargate.pipeline.IncomingRequest;
 import io.cleargate.pipeline.Pipeline;
+import io.opentelemetry.context.Context;
+import io.opentelemetry.context.Scope;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
@@ -105,7 +107,13 @@ public class OpenAiRoutes {
         });
         request.endHandler(v -> {
             if (!refused[0]) {
-                Thread.ofVirtual().name("chat-" + ctx.get(RequestIds.CONTEXT_KEY)).start(() -> runChat(ctx, body.getBytes()));
+                // Carry the HTTP server span into the request's virtual thread so stage spans nest under it.
+                Context trace = Context.current();
+                Thread.ofVirtual().name("chat-" + ctx.get(RequestIds.CONTEXT_KEY)).start(() -> {
+                    try (Scope ignored = trace.makeCurrent()) {
+                        runChat(ctx, body.getBytes());
+                    }
+                });
             }
         });
         request.exceptionHandler(e -> LOG.debugf("request body read failed: %s", e.getMessage()));

@@ -4,6 +4,11 @@ import io.cleargate.config.GatewayConfig;
 import io.cleargate.engine.EngineEvent;
 import io.cleargate.engine.EngineException;
 import io.cleargate.engine.EngineStream;
+import io.opentelemetry.api.OpenTelemetry;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.StatusCode;
+import io.opentelemetry.api.trace.Tracer;
+import io.opentelemetry.context.Scope;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Instance;
 import jakarta.inject.Inject;
@@ -25,16 +30,23 @@ public class Pipeline {
 
     private final List<Stage> stages;
     private final Dispatcher dispatcher;
+    private final Tracer tracer;
 
     @Inject
-    public Pipeline(Instance<Stage> available, Dispatcher dispatcher, GatewayConfig config) {
-        this(ordered(available, config), dispatcher);
+    public Pipeline(Instance<Stage> available, Dispatcher dispatcher, GatewayConfig config, Tracer tracer) {
+        this(ordered(available, config), dispatcher, tracer);
     }
 
-    /** For tests: stages already in order. */
+    /** For tests: stages already in order, no tracing. */
     public Pipeline(List<Stage> orderedStages, Dispatcher dispatcher) {
+        this(orderedStages, dispatcher, OpenTelemetry.noop().getTracer("cleargate"));
+    }
+
+    /** Stages already in order; spans go to {@code tracer}. */
+    public Pipeline(List<Stage> orderedStages, Dispatcher dispatcher, Tracer tracer) {
         this.stages = List.copyOf(orderedStages);
         this.dispatcher = dispatcher;
+        this.tracer = tracer;
         LOG.infof("pipeline stages: %s", stages.stream().map(s -> s.name().id()).toList());
     }
 
@@ -94,11 +106,14 @@ public class Pipeline {
     private GatewayError runRequestPhase(Exchange exchange, List<Stage> forwarded) {
         for (Stage stage : stages) {
             StageResult result;
-            try {
+            Span span = tracer.spanBuilder("cleargate.stage." + stage.name().id()).startSpan();
+            try (Scope ignored = span.makeCurrent()) {
                 result = stage.onRequest(exchange);
             } catch (GatewayException e) {
                 result = StageResult.shortCircuit(e.error());
             }
+            describe(span, stage, result);
+            span.end();
             switch (result) {
                 case StageResult.ShortCircuit(GatewayError error) -> {
                     return error;
@@ -114,12 +129,42 @@ public class Pipeline {
         return null;
     }
 
+    /** Spans carry stage names, decisions and codes only: never prompt or output text. */
+    private static void describe(Span span, Stage stage, StageResult result) {
+        span.setAttribute("cleargate.stage", stage.name().id());
+        if (result instanceof StageResult.ShortCircuit(GatewayError error)) {
+            span.setAttribute("cleargate.result", "short-circuit");
+            span.setAttribute("cleargate.error.code", String.valueOf(error.code()));
+            span.setAttribute("http.response.status_code", error.status());
+            span.setStatus(StatusCode.ERROR);
+        } else {
+            span.setAttribute("cleargate.result", "forward");
+        }
+    }
+
     private void refuse(Exchange exchange, ClientSink sink, GatewayError error, String stoppedBy) {
         exchange.outcome(new Exchange.Outcome(error.status(), error, null, true, stoppedBy));
         sink.fail(error, exchange.responseHeaders(), false);
     }
 
     private void stream(Exchange exchange, ClientSink sink, List<Stage> responseStages) {
+        Span span = tracer.spanBuilder("cleargate.engine").startSpan();
+        try (Scope ignored = span.makeCurrent()) {
+            streamTraced(exchange, sink, responseStages, span);
+        } finally {
+            var outcome = exchange.outcome();
+            if (outcome != null) {
+                span.setAttribute("http.response.status_code", outcome.status());
+                span.setAttribute("cleargate.complete", outcome.complete());
+                if (outcome.finishReason() != null) {
+                    span.setAttribute("cleargate.finish_reason", outcome.finishReason());
+                }
+            }
+            span.end();
+        }
+    }
+
+    private void streamTraced(Exchange exchange, ClientSink sink, List<Stage> responseStages, Span span) {
         EngineStream engine;
         try {
             engine = dispatcher.open(exchange);
@@ -129,6 +174,10 @@ public class Pipeline {
             refuse(exchange, sink, e.error(), "dispatcher");
             return;
         }
+        exchange.get(io.cleargate.routing.Route.KEY).ifPresent(route -> {
+            span.setAttribute("cleargate.backend", route.backendId());
+            span.setAttribute("cleargate.region", route.region());
+        });
         sink.onGone(engine::close);
         boolean started = false;
         try (engine) {
