@@ -37,10 +37,12 @@ allow if {
 }
 
 # METADATA
-# description: Policy administration may read and write Cleargate's data documents.
+# description: |
+#   Policy administration may write Cleargate's data documents, but not read them:
+#   a read of data.cleargate.decision would be a query, which is the gateway's alone.
 allow if {
 	caller_is("policy_admin")
-	input.method in {"GET", "POST", "PUT", "PATCH", "DELETE"}
+	input.method in {"PUT", "PATCH", "DELETE"}
 	input.path[0] == "v1"
 	input.path[1] == "data"
 	input.path[2] == "cleargate"

@@ -60,3 +60,8 @@ test_health_is_open if {
 test_no_credentials_loaded_means_no_access if {
 	not authz.allow with input as call("POST", decision_path, "gateway-secret") with data.system.credentials as {}
 }
+
+test_admin_may_not_query_the_decision if {
+	not authz.allow with input as call("POST", decision_path, "admin-secret") with data.system.credentials as creds
+	not authz.allow with input as call("GET", decision_path, "admin-secret") with data.system.credentials as creds
+}
