@@ -103,6 +103,7 @@ opa_start() {
   local run="${1:?run directory}" port="${2:?port}" policies="${3:-$(_cg_root)/policies}"
   local opa
   opa="$(opa_install)" || return 1
+  opa_stop "$run" # a previous OPA of this run directory would hold the old tokens
   mkdir -p "$run"
   chmod 700 "$run"
   policies="$(cd "$policies" && pwd)"

@@ -1,6 +1,9 @@
 package io.cleargate.policy;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.annotation.JsonNaming;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -22,11 +25,14 @@ import java.util.stream.Stream;
 public final class OpaCli {
 
     /** A compile error, located in the draft's own file and line. */
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
     public record CompileError(String file, int row, int col, String code, String message) {}
 
     /** A failing or erroring policy test. */
-    public record TestFailure(String file, int row, String pkg, String name, String error) {}
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    public record TestFailure(String file, int row, @JsonProperty("package") String pkg, String name, String error) {}
 
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
     public record TestReport(boolean passed, int total, List<TestFailure> failures, String diagnostics) {}
 
     private final Path opa;

@@ -3,6 +3,8 @@ package io.cleargate.policy;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.annotation.JsonNaming;
 import io.cleargate.audit.AdminEvents;
 import io.cleargate.audit.DecisionInputs;
 import io.cleargate.identity.Principal;
@@ -47,14 +49,18 @@ public class PolicyAdministration {
         }
     }
 
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
     public record Validation(boolean valid, List<OpaCli.CompileError> errors) {}
 
     /** One replayed request whose decision the draft would change. */
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
     public record ChangedDecision(int index, Object tenant, Object endpoint, Object model, Map<String, Object> before,
             Map<String, Object> after, List<String> changedMembers) {}
 
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
     public record WhatIf(int evaluated, int changed, List<ChangedDecision> decisions) {}
 
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
     public record Activation(long historyId, String revision, String previousRevision, List<String> files) {}
 
     /** A draft that failed validation or its tests: nothing was changed. */

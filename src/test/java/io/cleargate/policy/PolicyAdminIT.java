@@ -137,7 +137,7 @@ class PolicyAdminIT {
         assertEquals(List.of("model_not_allowed"), liteAfter.reasonCodes());
         assertEquals(newRevision, liteAfter.decision().bundleRevision());
 
-        Number id = (Number) activation.get("historyId");
+        Number id = (Number) activation.get("history_id");
         admin().get("/admin/policies/history").then().statusCode(200)
                 .body("[0].id", equalTo(id.intValue()))
                 .body("[0].author", equalTo("policy-bootstrap"))
