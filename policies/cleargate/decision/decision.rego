@@ -15,6 +15,7 @@ import data.cleargate.lib
 default allow := false
 
 # METADATA
+# scope: document
 # description: Allowed when the tenant is known and no reason to deny exists.
 allow if {
 	lib.settings
@@ -22,6 +23,7 @@ allow if {
 }
 
 # METADATA
+# scope: document
 # description: Why the request is denied; empty when it is allowed.
 reasons contains reason("unknown_tenant", "The tenant is not configured in the gateway policy.") if {
 	not lib.settings
@@ -35,10 +37,11 @@ reasons contains reason("missing_role", sprintf("The role %s is required for thi
 	not lib.has_required_role
 }
 
-reasons contains reason("model_not_allowed", sprintf("The model '%s' is not allowed for this tenant.", [lib.model])) if {
+reasons contains reason("model_not_allowed", msg) if {
 	lib.settings
 	lib.names_model
 	not lib.model_allowed
+	msg := sprintf("The model '%s' is not allowed for this tenant.", [lib.model])
 }
 
 reasons contains reason("max_tokens_exceeded", msg) if {
@@ -51,20 +54,24 @@ reasons contains reason("max_tokens_exceeded", msg) if {
 }
 
 # METADATA
+# scope: document
 # description: Regions where the request may be processed (routing stays inside them).
 default regions := []
 
 regions := lib.settings.regions
 
 # METADATA
+# scope: document
 # description: Token and rate limits; the gateway clamps max_tokens to limits.max_tokens.
 limits := lib.settings.limits
 
 # METADATA
+# scope: document
 # description: The moderation profile and per-rule overrides for the tenant.
 moderation := lib.settings.moderation
 
 # METADATA
+# scope: document
 # description: |
 #   How the audit trail keeps this request. An unknown tenant's denial is still
 #   recorded, with the most private content mode.
@@ -73,10 +80,12 @@ default audit := {"content_mode": "hash-only", "content_retention_days": 0, "met
 audit := lib.settings.audit
 
 # METADATA
+# scope: document
 # description: The tenant's jurisdiction (EU, US, LOCAL).
 jurisdiction := lib.settings.jurisdiction
 
 # METADATA
+# scope: document
 # description: The policy revision that decided; set by whoever loads or activates the policies.
 default revision := "unversioned"
 

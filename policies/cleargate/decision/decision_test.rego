@@ -63,7 +63,10 @@ test_chat_requires_gateway_user_role if {
 }
 
 test_ungoverned_endpoint_is_denied if {
-	inp := json.patch(chat("dev", ["gateway-user"], "m", 100), [{"op": "replace", "path": "/request/endpoint", "value": "/v1/embeddings"}])
+	inp := json.patch(
+		chat("dev", ["gateway-user"], "m", 100),
+		[{"op": "replace", "path": "/request/endpoint", "value": "/v1/embeddings"}],
+	)
 	d := decision with input as inp
 	not d.allow
 	codes(d.reasons) == {"unknown_endpoint"}

@@ -33,6 +33,7 @@ names_model if input.request.endpoint == "/v1/chat/completions"
 model := object.get(input.request, "model", "")
 
 # METADATA
+# scope: document
 # description: True when the tenant may use the requested model ("*" allows every model).
 model_allowed if "*" in settings.models
 

@@ -34,12 +34,14 @@ test_gateway_may_not_read_other_data if {
 }
 
 test_admin_may_replace_a_cleargate_module if {
-	authz.allow with input as call("PUT", ["v1", "policies", "srv", "policies", "cleargate", "lib", "lib.rego"], "admin-secret")
+	module := ["v1", "policies", "srv", "policies", "cleargate", "lib", "lib.rego"]
+	authz.allow with input as call("PUT", module, "admin-secret")
 		with data.system.credentials as creds
 }
 
 test_admin_may_not_replace_the_authz_module if {
-	not authz.allow with input as call("PUT", ["v1", "policies", "srv", "policies", "system", "authz", "authz.rego"], "admin-secret")
+	module := ["v1", "policies", "srv", "policies", "system", "authz", "authz.rego"]
+	not authz.allow with input as call("PUT", module, "admin-secret")
 		with data.system.credentials as creds
 }
 

@@ -55,6 +55,17 @@ public final class OpaCli {
         });
     }
 
+    /** The tree with every Rego module in opa fmt's canonical form (so policies/ stays fmt-clean). */
+    public Map<String, String> format(Map<String, String> tree) {
+        return withCopy(tree, dir -> {
+            Result r = run(dir, List.of("fmt", "-w", "."));
+            if (r.exit() != 0) {
+                throw new IllegalStateException("opa fmt failed: " + firstLine(r.stderr() + r.stdout()));
+            }
+            return PolicyTree.read(dir);
+        });
+    }
+
     public TestReport test(Map<String, String> tree) {
         return withCopy(tree, dir -> {
             Result r = run(dir, List.of("test", "--format", "json", "."));

@@ -178,7 +178,11 @@ public class PolicyAdministration {
             if (!tests.passed()) {
                 throw new DraftRejected("The policy tests fail on the draft.", validation, tests);
             }
-            return apply(admin, "activate", draft.message(), before, after, changes);
+            Map<String, String> formatted = cli.format(after);
+            if (PolicyTree.changes(before, formatted).isEmpty()) {
+                throw new DraftRejected("The draft changes nothing once formatted.", validation, tests);
+            }
+            return apply(admin, "activate", draft.message(), before, formatted, PolicyTree.changes(before, formatted));
         } finally {
             changeLock.unlock();
         }
