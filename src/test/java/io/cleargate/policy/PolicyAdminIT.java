@@ -39,6 +39,9 @@ class PolicyAdminIT {
     @Inject
     RecordedDecisionInputs recorded;
 
+    @Inject
+    RecordedAdminEvents adminEvents;
+
     private static io.restassured.specification.RequestSpecification admin() {
         return given().header("Authorization", "Bearer " + OpaTestResource.ADMIN_API_TOKEN).contentType(ContentType.JSON);
     }
@@ -132,6 +135,12 @@ class PolicyAdminIT {
         assertNotEquals(startRevision, newRevision);
         assertEquals(edited, current(TENANTS), "policies/ is the source of truth and holds the activated draft");
 
+        var activated = adminEvents.last();
+        assertEquals("policy.activate", activated.action());
+        assertEquals("policy-bootstrap", activated.actor());
+        assertEquals(newRevision, activated.details().get("revision"));
+        assertEquals(List.of(TENANTS), activated.details().get("files"));
+
         var liteAfter = harness.chat(PipelineHarness.user("acme-eu", "gateway-user"), LITE, 100, 100);
         assertEquals(403, liteAfter.status(), "the activated policy is enforced at once");
         assertEquals(List.of("model_not_allowed"), liteAfter.reasonCodes());
@@ -150,6 +159,7 @@ class PolicyAdminIT {
         admin().post("/admin/policies/history/" + id + "/rollback").then().statusCode(200)
                 .body("revision", equalTo(startRevision));
         assertEquals(original, current(TENANTS));
+        assertEquals("policy.rollback", adminEvents.last().action());
         var liteRolledBack = harness.chat(PipelineHarness.user("acme-eu", "gateway-user"), LITE, 100, 100);
         assertEquals(200, liteRolledBack.status(), "after the rollback the model is allowed again");
         assertEquals(startRevision, liteRolledBack.decision().bundleRevision());

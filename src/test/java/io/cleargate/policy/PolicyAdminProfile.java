@@ -10,7 +10,7 @@ public class PolicyAdminProfile implements QuarkusTestProfile {
 
     @Override
     public Set<Class<?>> getEnabledAlternatives() {
-        return Set.of(RecordedDecisionInputs.class);
+        return Set.of(RecordedDecisionInputs.class, RecordedAdminEvents.class);
     }
 
     @Override
