@@ -74,8 +74,10 @@ final class LineDiff {
             }
             end = Math.min(ops.size(), lastChange + CONTEXT + 1);
             Op first = ops.get(start);
-            out.append("@@ -").append(first.kind() == '+' ? first.oldNo() : first.oldNo()).append(" +")
-                    .append(first.newNo()).append(" @@\n");
+            // an inserted line sits after old line oldNo, a removed one after new line newNo
+            int oldStart = first.kind() == '+' ? first.oldNo() + 1 : first.oldNo();
+            int newStart = first.kind() == '-' ? first.newNo() + 1 : first.newNo();
+            out.append("@@ -").append(oldStart).append(" +").append(newStart).append(" @@\n");
             for (int n = start; n < end; n++) {
                 out.append(ops.get(n).kind()).append(ops.get(n).line()).append('\n');
             }

@@ -48,6 +48,6 @@ class PolicyTreeTest {
         String diff = LineDiff.of(Map.of("f", "a\nb\nc\n"), Map.of("f", "a\nB\nc\n"));
         assertTrue(diff.contains("-b\n"), diff);
         assertTrue(diff.contains("+B\n"), diff);
-        assertTrue(diff.startsWith("--- a/f\n+++ b/f\n"), diff);
+        assertTrue(diff.startsWith("--- a/f\n+++ b/f\n@@ -1 +1 @@\n a\n"), diff);
     }
 }
