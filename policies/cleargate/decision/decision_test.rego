@@ -1,0 +1,126 @@
+package cleargate.decision_test
+
+import data.cleargate.decision
+
+chat(tenant, roles, model, max_tokens) := {
+	"tenant": tenant,
+	"subject": {"id": "u1", "roles": roles, "auth_method": "jwt"},
+	"request": {
+		"endpoint": "/v1/chat/completions",
+		"model": model,
+		"stream": false,
+		"max_tokens": max_tokens,
+		"estimated_prompt_tokens": 12,
+	},
+	"context": {"time": "2026-11-28T12:00:00Z"},
+}
+
+codes(reasons) := {r.code | some r in reasons}
+
+test_dev_user_may_use_any_model if {
+	d := decision with input as chat("dev", ["gateway-user"], "anything-at-all", 100)
+	d.allow
+	count(d.reasons) == 0
+	d.regions == ["local"]
+	d.moderation.profile == "default"
+	d.limits.max_tokens == 8192
+}
+
+test_eu_tenant_is_allowed_a_listed_model_in_eu_regions if {
+	d := decision with input as chat("acme-eu", ["gateway-user"], "deepseek-moe-16b-chat", 100)
+	d.allow
+	d.regions == ["eu-west", "eu-central"]
+	d.jurisdiction == "EU"
+	d.audit.content_mode == "redacted"
+	d.moderation.overrides["pii.email"] == "redact"
+}
+
+test_unlisted_model_is_denied_with_reason if {
+	d := decision with input as chat("globex-us", ["gateway-user"], "deepseek-v2-lite-chat", 100)
+	not d.allow
+	codes(d.reasons) == {"model_not_allowed"}
+}
+
+test_unknown_tenant_is_denied_with_reason if {
+	d := decision with input as chat("initech", ["gateway-user"], "m", 100)
+	not d.allow
+	codes(d.reasons) == {"unknown_tenant"}
+	d.regions == []
+	d.audit.content_mode == "hash-only"
+}
+
+test_missing_tenant_is_denied if {
+	inp := json.remove(chat("dev", ["gateway-user"], "m", 100), ["tenant"])
+	d := decision with input as inp
+	not d.allow
+	"unknown_tenant" in codes(d.reasons)
+}
+
+test_chat_requires_gateway_user_role if {
+	d := decision with input as chat("dev", ["policy-admin"], "m", 100)
+	not d.allow
+	codes(d.reasons) == {"missing_role"}
+}
+
+test_ungoverned_endpoint_is_denied if {
+	inp := json.patch(
+		chat("dev", ["gateway-user"], "m", 100),
+		[{"op": "replace", "path": "/request/endpoint", "value": "/v1/embeddings"}],
+	)
+	d := decision with input as inp
+	not d.allow
+	codes(d.reasons) == {"unknown_endpoint"}
+}
+
+test_listing_models_needs_no_model if {
+	inp := json.patch(chat("globex-us", ["gateway-user"], "m", 100), [
+		{"op": "replace", "path": "/request/endpoint", "value": "/v1/models"},
+		{"op": "remove", "path": "/request/model"},
+	])
+	d := decision with input as inp
+	d.allow
+}
+
+test_oversized_max_tokens_is_allowed_where_tenant_clamps if {
+	d := decision with input as chat("acme-eu", ["gateway-user"], "deepseek-moe-16b-chat", 100000)
+	d.allow
+	d.limits.max_tokens == 2048
+	d.limits.max_tokens_action == "clamp"
+}
+
+test_oversized_max_tokens_is_denied_where_tenant_rejects if {
+	d := decision with input as chat("globex-us", ["gateway-user"], "deepseek-moe-16b-chat", 5000)
+	not d.allow
+	codes(d.reasons) == {"max_tokens_exceeded"}
+}
+
+test_several_failures_give_several_reasons if {
+	d := decision with input as chat("globex-us", [], "other", 5000)
+	not d.allow
+	codes(d.reasons) == {"missing_role", "model_not_allowed", "max_tokens_exceeded"}
+}
+
+test_revision_comes_from_meta_data if {
+	d := decision with input as chat("dev", ["gateway-user"], "m", 1) with data.cleargate.meta as {"revision": "abc"}
+	d.revision == "abc"
+}
+
+test_revision_defaults_when_unset if {
+	d := decision with input as chat("dev", ["gateway-user"], "m", 1) with data.cleargate.meta as {}
+	d.revision == "unversioned"
+}
+
+test_every_tenant_has_complete_settings if {
+	every name, t in data.cleargate.tenants {
+		count(t.regions) > 0
+		count(t.models) > 0
+		t.limits.max_tokens > 0
+		t.limits.requests_per_minute > 0
+		t.limits.tokens_per_minute > 0
+		t.limits.max_tokens_action in {"clamp", "reject"}
+		t.audit.content_mode in {"encrypted", "redacted", "hash-only"}
+		t.audit.content_retention_days <= t.audit.metadata_retention_days
+		is_string(t.moderation.profile)
+		is_string(name)
+	}
+}

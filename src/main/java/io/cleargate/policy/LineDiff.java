@@ -1,0 +1,88 @@
+package io.cleargate.policy;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+
+/** A unified diff of two policy trees, for the change history. Policy files are small, so a plain LCS suffices. */
+final class LineDiff {
+
+    private static final int CONTEXT = 2;
+
+    private LineDiff() {}
+
+    static String of(Map<String, String> before, Map<String, String> after) {
+        StringBuilder out = new StringBuilder();
+        TreeSet<String> paths = new TreeSet<>(before.keySet());
+        paths.addAll(after.keySet());
+        for (String path : paths) {
+            String a = before.get(path);
+            String b = after.get(path);
+            if (a != null && a.equals(b)) {
+                continue;
+            }
+            out.append("--- ").append(a == null ? "/dev/null" : "a/" + path).append('\n');
+            out.append("+++ ").append(b == null ? "/dev/null" : "b/" + path).append('\n');
+            out.append(file(lines(a), lines(b)));
+        }
+        return out.toString();
+    }
+
+    private static List<String> lines(String s) {
+        return s == null || s.isEmpty() ? List.of() : List.of(s.split("\n", -1));
+    }
+
+    /** One op per line: ' ', '-' or '+', with the line numbers it refers to. */
+    private record Op(char kind, String line, int oldNo, int newNo) {}
+
+    private static String file(List<String> a, List<String> b) {
+        int[][] lcs = new int[a.size() + 1][b.size() + 1];
+        for (int i = a.size() - 1; i >= 0; i--) {
+            for (int j = b.size() - 1; j >= 0; j--) {
+                lcs[i][j] = a.get(i).equals(b.get(j)) ? lcs[i + 1][j + 1] + 1 : Math.max(lcs[i + 1][j], lcs[i][j + 1]);
+            }
+        }
+        List<Op> ops = new ArrayList<>();
+        int i = 0;
+        int j = 0;
+        while (i < a.size() || j < b.size()) {
+            if (i < a.size() && j < b.size() && a.get(i).equals(b.get(j))) {
+                ops.add(new Op(' ', a.get(i), ++i, ++j));
+            } else if (j < b.size() && (i == a.size() || lcs[i][j + 1] >= lcs[i + 1][j])) {
+                ops.add(new Op('+', b.get(j), i, ++j));
+            } else {
+                ops.add(new Op('-', a.get(i), ++i, j));
+            }
+        }
+        StringBuilder out = new StringBuilder();
+        int k = 0;
+        while (k < ops.size()) {
+            if (ops.get(k).kind() == ' ') {
+                k++;
+                continue;
+            }
+            int start = Math.max(0, k - CONTEXT);
+            int end = k;
+            // extend the hunk while changes are within 2*CONTEXT lines of each other
+            int lastChange = k;
+            while (end < ops.size() && end - lastChange <= 2 * CONTEXT) {
+                if (ops.get(end).kind() != ' ') {
+                    lastChange = end;
+                }
+                end++;
+            }
+            end = Math.min(ops.size(), lastChange + CONTEXT + 1);
+            Op first = ops.get(start);
+            // an inserted line sits after old line oldNo, a removed one after new line newNo
+            int oldStart = first.kind() == '+' ? first.oldNo() + 1 : first.oldNo();
+            int newStart = first.kind() == '-' ? first.newNo() + 1 : first.newNo();
+            out.append("@@ -").append(oldStart).append(" +").append(newStart).append(" @@\n");
+            for (int n = start; n < end; n++) {
+                out.append(ops.get(n).kind()).append(ops.get(n).line()).append('\n');
+            }
+            k = end;
+        }
+        return out.toString();
+    }
+}

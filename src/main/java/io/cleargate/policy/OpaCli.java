@@ -1,0 +1,214 @@
+package io.cleargate.policy;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.annotation.JsonNaming;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/**
+ * Runs the opa binary on a temporary copy of a policy tree: compile check, tests and a batch
+ * evaluation of the decision for a what-if. The copy is deleted afterwards; the live OPA is never
+ * touched.
+ */
+public final class OpaCli {
+
+    /** A compile error, located in the draft's own file and line. */
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    public record CompileError(String file, int row, int col, String code, String message) {}
+
+    /** A failing or erroring policy test. */
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    public record TestFailure(String file, int row, @JsonProperty("package") String pkg, String name, String error) {}
+
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    public record TestReport(boolean passed, int total, List<TestFailure> failures, String diagnostics) {}
+
+    private final Path opa;
+    private final Duration timeout;
+    private final ObjectMapper json;
+
+    public OpaCli(Path opa, Duration timeout, ObjectMapper json) {
+        this.opa = opa;
+        this.timeout = timeout;
+        this.json = json;
+    }
+
+    public List<CompileError> check(Map<String, String> tree) {
+        return withCopy(tree, dir -> {
+            Result r = run(dir, List.of("check", "--format", "json", "."));
+            if (r.exit() == 0) {
+                return List.of();
+            }
+            return compileErrors(r.stderr().isBlank() ? r.stdout() : r.stderr());
+        });
+    }
+
+    /** The tree with every Rego module in opa fmt's canonical form (so policies/ stays fmt-clean). */
+    public Map<String, String> format(Map<String, String> tree) {
+        return withCopy(tree, dir -> {
+            Result r = run(dir, List.of("fmt", "-w", "."));
+            if (r.exit() != 0) {
+                throw new IllegalStateException("opa fmt failed: " + firstLine(r.stderr() + r.stdout()));
+            }
+            return PolicyTree.read(dir);
+        });
+    }
+
+    public TestReport test(Map<String, String> tree) {
+        return withCopy(tree, dir -> {
+            Result r = run(dir, List.of("test", "--format", "json", "."));
+            List<?> results;
+            try {
+                results = json.readValue(r.stdout(), List.class);
+            } catch (IOException e) {
+                // opa test prints compile errors instead of results when the draft does not compile
+                String diagnostics = r.stderr().isBlank() ? r.stdout() : r.stderr();
+                return new TestReport(false, 0, List.of(), diagnostics.strip());
+            }
+            List<TestFailure> failures = new ArrayList<>();
+            for (Object o : results) {
+                Map<?, ?> t = (Map<?, ?>) o;
+                boolean failed = Boolean.TRUE.equals(t.get("fail")) || t.get("error") != null;
+                if (failed) {
+                    Map<?, ?> loc = t.get("location") instanceof Map<?, ?> m ? m : Map.of();
+                    failures.add(new TestFailure(String.valueOf(loc.get("file")), number(loc.get("row")),
+                            String.valueOf(t.get("package")), String.valueOf(t.get("name")),
+                            t.get("error") == null ? null : String.valueOf(t.get("error"))));
+                }
+            }
+            return new TestReport(r.exit() == 0 && failures.isEmpty(), results.size(), failures, "");
+        });
+    }
+
+    /**
+     * Evaluates data.cleargate.decision for each input in one opa process, in order. A decision that
+     * is undefined for an input comes back as null.
+     */
+    @SuppressWarnings("unchecked")
+    public List<Map<String, Object>> decide(Map<String, String> tree, List<Map<String, Object>> inputs) {
+        return withCopy(tree, dir -> {
+            Path inputFile = Files.createTempFile("cleargate-whatif-", ".json");
+            try {
+                Files.writeString(inputFile, json.writeValueAsString(Map.of("inputs", inputs)));
+                // The helper turns an undefined decision into null so results line up with the inputs.
+                Path helper = dir.resolve("cleargate_whatif_helper.rego");
+                Files.writeString(helper, """
+                        package cleargate_whatif
+
+                        default decision := null
+
+                        decision := data.cleargate.decision
+                        """);
+                Result r = run(dir, List.of("eval", "--format", "json", "--data", ".", "--input",
+                        inputFile.toString(), "[d | some x in input.inputs; d := data.cleargate_whatif.decision with input as x]"));
+                if (r.exit() != 0) {
+                    throw new IllegalStateException("opa eval failed: " + firstLine(r.stderr() + r.stdout()));
+                }
+                Map<String, Object> out = json.readValue(r.stdout(), Map.class);
+                List<Map<String, Object>> result = (List<Map<String, Object>>) out.get("result");
+                Map<String, Object> first = result.getFirst();
+                List<Map<String, Object>> expressions = (List<Map<String, Object>>) first.get("expressions");
+                return (List<Map<String, Object>>) expressions.getFirst().get("value");
+            } finally {
+                Files.deleteIfExists(inputFile);
+            }
+        });
+    }
+
+    private interface InDir<T> {
+        T apply(Path dir) throws IOException;
+    }
+
+    private <T> T withCopy(Map<String, String> tree, InDir<T> action) {
+        Path dir = null;
+        try {
+            dir = Files.createTempDirectory("cleargate-policy-draft-");
+            PolicyTree.writeAll(dir, tree);
+            return action.apply(dir);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } finally {
+            if (dir != null) {
+                deleteQuietly(dir);
+            }
+        }
+    }
+
+    private record Result(int exit, String stdout, String stderr) {}
+
+    private Result run(Path dir, List<String> args) throws IOException {
+        List<String> command = new ArrayList<>();
+        command.add(opa.toString());
+        command.addAll(args);
+        Path out = Files.createTempFile("cleargate-opa-", ".out");
+        Path err = Files.createTempFile("cleargate-opa-", ".err");
+        try {
+            Process p = new ProcessBuilder(command).directory(dir.toFile())
+                    .redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+            try {
+                if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+                    p.destroyForcibly();
+                    throw new IllegalStateException("opa " + args.getFirst() + " did not finish within " + timeout);
+                }
+            } catch (InterruptedException e) {
+                p.destroyForcibly();
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while running opa " + args.getFirst());
+            }
+            return new Result(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8),
+                    Files.readString(err, StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            throw new IOException("cannot run " + opa + " (is OPA installed? bin/cleargate installs it)", e);
+        } finally {
+            Files.deleteIfExists(out);
+            Files.deleteIfExists(err);
+        }
+    }
+
+    private List<CompileError> compileErrors(String output) {
+        try {
+            Map<?, ?> parsed = json.readValue(output, Map.class);
+            List<CompileError> errors = new ArrayList<>();
+            for (Object o : (List<?>) parsed.get("errors")) {
+                Map<?, ?> e = (Map<?, ?>) o;
+                Map<?, ?> loc = e.get("location") instanceof Map<?, ?> m ? m : Map.of();
+                String file = loc.get("file") == null ? null : String.valueOf(loc.get("file")).replaceFirst("^\\./", "");
+                errors.add(new CompileError(file, number(loc.get("row")), number(loc.get("col")),
+                        String.valueOf(e.get("code")), String.valueOf(e.get("message"))));
+            }
+            return errors;
+        } catch (IOException | RuntimeException e) {
+            return List.of(new CompileError(null, 0, 0, "opa_check_failed", firstLine(output)));
+        }
+    }
+
+    private static int number(Object o) {
+        return o instanceof Number n ? n.intValue() : 0;
+    }
+
+    private static String firstLine(String s) {
+        String t = s.strip();
+        int nl = t.indexOf('\n');
+        return nl < 0 ? t : t.substring(0, nl);
+    }
+
+    private static void deleteQuietly(Path dir) {
+        try (Stream<Path> walk = Files.walk(dir)) {
+            walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException e) {
+            // a leftover temp directory is harmless
+        }
+    }
+}

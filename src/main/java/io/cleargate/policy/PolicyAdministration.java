@@ -1,0 +1,433 @@
+package io.cleargate.policy;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.annotation.JsonNaming;
+import io.cleargate.audit.AdminEvents;
+import io.cleargate.audit.DecisionInputs;
+import io.cleargate.identity.Principal;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import jakarta.persistence.EntityManager;
+import jakarta.transaction.Transactional;
+import java.nio.file.Path;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.locks.ReentrantLock;
+import org.jboss.logging.Logger;
+
+/**
+ * Policy administration: validate, test and what-if a draft on a temporary copy, activate it (OPA
+ * first, then the policies/ directory, with a history row committed only when OPA accepted it),
+ * list the history and roll back. Changes are serialised; every change is an admin event.
+ */
+@ApplicationScoped
+public class PolicyAdministration {
+
+    private static final Logger LOG = Logger.getLogger(PolicyAdministration.class);
+
+    /**
+     * A proposed edit: new contents by path (under cleargate/), paths to delete, and why.
+     */
+    public record Draft(Map<String, String> files, List<String> deleted, String message) {
+        public Draft {
+            files = files == null ? Map.of() : new LinkedHashMap<>(files);
+            deleted = deleted == null ? List.of() : List.copyOf(deleted);
+        }
+
+        Map<String, String> changes() {
+            Map<String, String> changes = new LinkedHashMap<>(files);
+            deleted.forEach(path -> changes.put(path, null));
+            return changes;
+        }
+    }
+
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    public record Validation(boolean valid, List<OpaCli.CompileError> errors) {}
+
+    /** One replayed request whose decision the draft would change. */
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    public record ChangedDecision(int index, Object tenant, Object endpoint, Object model, Map<String, Object> before,
+            Map<String, Object> after, List<String> changedMembers) {}
+
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    public record WhatIf(int evaluated, int changed, List<ChangedDecision> decisions) {}
+
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    public record Activation(long historyId, String revision, String previousRevision, List<String> files) {}
+
+    /** A draft that failed validation or its tests: nothing was changed. */
+    public static final class DraftRejected extends RuntimeException {
+        private final transient Validation validation;
+        private final transient OpaCli.TestReport tests;
+
+        DraftRejected(String message, Validation validation, OpaCli.TestReport tests) {
+            super(message);
+            this.validation = validation;
+            this.tests = tests;
+        }
+
+        public Validation validation() {
+            return validation;
+        }
+
+        public OpaCli.TestReport tests() {
+            return tests;
+        }
+    }
+
+    private static final List<String> COMPARED = List.of("allow", "reasons", "regions", "limits", "moderation", "audit",
+            "jurisdiction");
+
+    private final PolicyTree tree;
+    private final OpaCli cli;
+    private final OpaAdminClient opa;
+    private final PolicyDecisions decisions;
+    private final DecisionInputs inputs;
+    private final AdminEvents events;
+    private final EntityManager em;
+    private final ObjectMapper json;
+    private final int defaultWhatIf;
+    private final ReentrantLock changeLock = new ReentrantLock();
+
+    @Inject
+    public PolicyAdministration(PolicyConfig config, PolicyDecisions decisions, DecisionInputs inputs,
+            AdminEvents events, EntityManager em, ObjectMapper json) {
+        this.tree = new PolicyTree(Path.of(config.admin().directory()));
+        this.cli = new OpaCli(Path.of(config.admin().opaBinary()), config.admin().commandTimeout(), json);
+        this.opa = new OpaAdminClient(config.url(),
+                PolicyBeans.secret(config.admin().opaToken(), config.admin().opaTokenFile(), "cleargate.policy.admin.opa-token"),
+                json);
+        this.decisions = decisions;
+        this.inputs = inputs;
+        this.events = events;
+        this.em = em;
+        this.json = json;
+        this.defaultWhatIf = config.admin().whatIfDefaultRequests();
+    }
+
+    public Map<String, String> files() {
+        return tree.snapshot();
+    }
+
+    public String revision() {
+        return PolicyTree.revision(tree.snapshot());
+    }
+
+    public Validation validate(Draft draft) {
+        List<OpaCli.CompileError> pathErrors = pathErrors(draft);
+        if (!pathErrors.isEmpty()) {
+            return new Validation(false, pathErrors);
+        }
+        List<OpaCli.CompileError> errors = cli.check(PolicyTree.apply(tree.snapshot(), draft.changes()));
+        return new Validation(errors.isEmpty(), errors);
+    }
+
+    public OpaCli.TestReport test(Draft draft) {
+        requireEditable(draft);
+        return cli.test(PolicyTree.apply(tree.snapshot(), draft.changes()));
+    }
+
+    /** Replays recent audited decision inputs against the active tree and the draft. */
+    public WhatIf whatIf(Draft draft, String tenant, Integer n) {
+        requireEditable(draft);
+        int count = n == null || n <= 0 ? defaultWhatIf : Math.min(n, 10_000);
+        List<Map<String, Object>> recent = inputs.recentPolicyInputs(tenant, count);
+        if (recent.isEmpty()) {
+            return new WhatIf(0, 0, List.of());
+        }
+        Map<String, String> current = tree.snapshot();
+        List<Map<String, Object>> before = cli.decide(current, recent);
+        List<Map<String, Object>> after = cli.decide(PolicyTree.apply(current, draft.changes()), recent);
+        List<ChangedDecision> changed = new ArrayList<>();
+        for (int i = 0; i < recent.size(); i++) {
+            List<String> members = differing(before.get(i), after.get(i));
+            if (!members.isEmpty()) {
+                Map<String, Object> in = recent.get(i);
+                Map<?, ?> request = in.get("request") instanceof Map<?, ?> r ? r : Map.of();
+                changed.add(new ChangedDecision(i, in.get("tenant"), request.get("endpoint"), request.get("model"),
+                        summary(before.get(i)), summary(after.get(i)), members));
+            }
+        }
+        return new WhatIf(recent.size(), changed.size(), changed);
+    }
+
+    @Transactional
+    public Activation activate(Principal admin, Draft draft) {
+        requireEditable(draft);
+        changeLock.lock();
+        try {
+            Map<String, String> before = tree.snapshot();
+            Map<String, String> after = PolicyTree.apply(before, draft.changes());
+            Map<String, String> changes = PolicyTree.changes(before, after);
+            if (changes.isEmpty()) {
+                throw new DraftRejected("The draft changes nothing.", new Validation(true, List.of()), null);
+            }
+            Validation validation = new Validation(true, cli.check(after));
+            if (!validation.errors().isEmpty()) {
+                throw new DraftRejected("The draft does not compile.", new Validation(false, validation.errors()), null);
+            }
+            OpaCli.TestReport tests = cli.test(after);
+            if (!tests.passed()) {
+                throw new DraftRejected("The policy tests fail on the draft.", validation, tests);
+            }
+            Map<String, String> formatted = cli.format(after);
+            if (PolicyTree.changes(before, formatted).isEmpty()) {
+                throw new DraftRejected("The draft changes nothing once formatted.", validation, tests);
+            }
+            return apply(admin, "activate", draft.message(), before, formatted, PolicyTree.changes(before, formatted));
+        } finally {
+            changeLock.unlock();
+        }
+    }
+
+    /** Restores the tree as it was before history entry {@code id} (undoing it and everything after). */
+    @Transactional
+    public Activation rollback(Principal admin, long id) {
+        PolicyChange target = em.find(PolicyChange.class, id);
+        if (target == null) {
+            throw new IllegalArgumentException("no policy change #" + id);
+        }
+        changeLock.lock();
+        try {
+            Map<String, String> before = tree.snapshot();
+            Map<String, String> restored = PolicyTree.apply(before,
+                    PolicyTree.changes(before, readSnapshot(target.snapshotBefore)));
+            Map<String, String> changes = PolicyTree.changes(before, restored);
+            if (changes.isEmpty()) {
+                throw new DraftRejected("The policies already are as they were before change #" + id + ".",
+                        new Validation(true, List.of()), null);
+            }
+            List<OpaCli.CompileError> errors = cli.check(restored);
+            if (!errors.isEmpty()) {
+                throw new DraftRejected("The restored policies do not compile.", new Validation(false, errors), null);
+            }
+            return apply(admin, "rollback", "rollback of change #" + id, before, restored, changes);
+        } finally {
+            changeLock.unlock();
+        }
+    }
+
+    public List<PolicyChange> history(int limit) {
+        return em.createQuery("select c from PolicyChange c order by c.id desc", PolicyChange.class)
+                .setMaxResults(Math.max(1, Math.min(limit, 1000)))
+                .getResultList();
+    }
+
+    public PolicyChange change(long id) {
+        return em.find(PolicyChange.class, id);
+    }
+
+    private Activation apply(Principal admin, String action, String message, Map<String, String> before,
+            Map<String, String> after, Map<String, String> changes) {
+        String previous = PolicyTree.revision(before);
+        String revision = PolicyTree.revision(after);
+        PolicyChange row = new PolicyChange();
+        row.changedAt = OffsetDateTime.now(ZoneOffset.UTC);
+        row.author = admin.subject();
+        row.authorTenant = admin.tenant();
+        row.action = action;
+        row.message = message == null ? null : truncate(message, 1000);
+        row.revision = revision;
+        row.previousRevision = previous;
+        row.files = truncate(String.join(",", changes.keySet()), 4000);
+        row.diff = LineDiff.of(restrict(before, changes), restrict(after, changes));
+        row.snapshotBefore = writeSnapshot(before);
+        em.persist(row);
+        em.flush(); // the row commits with the method, so only when OPA and the files took the change
+
+        push(changes, before, revision);
+        tree.writeChanges(changes);
+        decisions.policyChanged();
+
+        List<String> files = List.copyOf(changes.keySet());
+        Map<String, Object> details = new LinkedHashMap<>();
+        details.put("history_id", row.id);
+        details.put("revision", revision);
+        details.put("previous_revision", previous);
+        details.put("files", files);
+        if (message != null) {
+            details.put("message", row.message);
+        }
+        events.record(admin.tenant(), admin.subject(), "policy." + action, details);
+        LOG.infof("policy %s by %s: revision %s -> %s, files %s", action, admin.subject(), previous, revision, files);
+        return new Activation(row.id, revision, previous, files);
+    }
+
+    /**
+     * Sends the changes to OPA. Modules are retried in rounds because OPA compiles each PUT against
+     * the others; on failure everything already sent is put back as it was.
+     */
+    private void push(Map<String, String> changes, Map<String, String> before, String revision) {
+        List<String> ids = opa.moduleIds();
+        List<String> done = new ArrayList<>();
+        try {
+            List<String> pending = new ArrayList<>();
+            for (String path : changes.keySet()) {
+                if (path.endsWith(".rego") && !path.endsWith("_test.rego")) {
+                    pending.add(path);
+                }
+            }
+            RuntimeException last = null;
+            while (!pending.isEmpty()) {
+                List<String> next = new ArrayList<>();
+                for (String path : pending) {
+                    try {
+                        pushModule(ids, path, changes.get(path));
+                        done.add(path);
+                    } catch (OpaAdminClient.Rejected e) {
+                        last = e;
+                        next.add(path);
+                    }
+                }
+                if (next.size() == pending.size()) {
+                    throw last;
+                }
+                pending = next;
+            }
+            for (String path : changes.keySet()) {
+                if (path.endsWith("/data.json")) {
+                    pushData(path, changes.get(path));
+                    done.add(path);
+                }
+            }
+            opa.putData("cleargate/meta", toJson(Map.of("revision", revision)));
+        } catch (RuntimeException e) {
+            restore(done, ids, before);
+            throw e;
+        }
+    }
+
+    private void restore(List<String> done, List<String> ids, Map<String, String> before) {
+        for (String path : done.reversed()) {
+            try {
+                if (path.endsWith(".rego")) {
+                    pushModule(ids, path, before.get(path));
+                } else {
+                    pushData(path, before.get(path));
+                }
+            } catch (RuntimeException e) {
+                LOG.errorf("could not restore %s in OPA after a failed activation: %s", path, e.getMessage());
+            }
+        }
+    }
+
+    private void pushModule(List<String> ids, String path, String content) {
+        String id = ids.stream().filter(i -> i.equals(path) || i.endsWith("/" + path)).findFirst()
+                .orElseGet(() -> stripLeadingSlash(tree.root().resolve(path).toString()));
+        if (content == null) {
+            opa.deleteModule(id);
+        } else {
+            opa.putModule(id, content);
+        }
+    }
+
+    private void pushData(String path, String content) {
+        String dataPath = path.substring(0, path.length() - "/data.json".length());
+        if (content == null) {
+            opa.deleteData(dataPath);
+        } else {
+            opa.putData(dataPath, content);
+        }
+    }
+
+    private void requireEditable(Draft draft) {
+        List<OpaCli.CompileError> errors = pathErrors(draft);
+        if (!errors.isEmpty()) {
+            throw new DraftRejected("The draft touches files it may not.", new Validation(false, errors), null);
+        }
+    }
+
+    private List<OpaCli.CompileError> pathErrors(Draft draft) {
+        List<OpaCli.CompileError> errors = new ArrayList<>();
+        if (draft.changes().isEmpty()) {
+            errors.add(new OpaCli.CompileError(null, 0, 0, "empty_draft", "The draft names no files."));
+        }
+        draft.changes().forEach((path, content) -> {
+            try {
+                PolicyTree.checkEditable(path, content);
+                if (content != null && path.endsWith(".json")) {
+                    json.readTree(content);
+                }
+            } catch (IllegalArgumentException e) {
+                errors.add(new OpaCli.CompileError(path, 0, 0, "invalid_path", e.getMessage()));
+            } catch (JsonProcessingException e) {
+                int line = e.getLocation() == null ? 0 : e.getLocation().getLineNr();
+                int col = e.getLocation() == null ? 0 : e.getLocation().getColumnNr();
+                errors.add(new OpaCli.CompileError(path, line, col, "invalid_json", e.getOriginalMessage()));
+            }
+        });
+        return errors;
+    }
+
+    private static List<String> differing(Map<String, Object> before, Map<String, Object> after) {
+        if (before == null || after == null) {
+            return Objects.equals(before, after) ? List.of() : List.of("defined");
+        }
+        List<String> members = new ArrayList<>();
+        for (String m : COMPARED) {
+            if (!Objects.equals(before.get(m), after.get(m))) {
+                members.add(m);
+            }
+        }
+        return members;
+    }
+
+    private static Map<String, Object> summary(Map<String, Object> decision) {
+        Map<String, Object> s = new LinkedHashMap<>();
+        if (decision == null) {
+            s.put("defined", false);
+            return s;
+        }
+        s.put("allow", decision.get("allow"));
+        s.put("reasons", decision.get("reasons"));
+        s.put("limits", decision.get("limits"));
+        s.put("regions", decision.get("regions"));
+        return s;
+    }
+
+    private static Map<String, String> restrict(Map<String, String> tree, Map<String, String> changes) {
+        Map<String, String> out = new LinkedHashMap<>();
+        changes.keySet().forEach(p -> {
+            if (tree.get(p) != null) {
+                out.put(p, tree.get(p));
+            }
+        });
+        return out;
+    }
+
+    private String writeSnapshot(Map<String, String> snapshot) {
+        return toJson(snapshot);
+    }
+
+    private Map<String, String> readSnapshot(String text) {
+        try {
+            return json.readValue(text, new TypeReference<Map<String, String>>() {});
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("stored policy snapshot is unreadable", e);
+        }
+    }
+
+    private String toJson(Object value) {
+        try {
+            return json.writeValueAsString(value);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static String truncate(String s, int max) {
+        return s.length() <= max ? s : s.substring(0, max);
+    }
+
+    private static String stripLeadingSlash(String s) {
+        return s.startsWith("/") ? s.substring(1) : s;
+    }
+}

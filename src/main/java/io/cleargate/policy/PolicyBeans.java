@@ -1,0 +1,56 @@
+package io.cleargate.policy;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.inject.Produces;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
+import org.jboss.logging.Logger;
+
+/** Wires the policy feature from {@link PolicyConfig}. */
+@ApplicationScoped
+public class PolicyBeans {
+
+    private static final Logger LOG = Logger.getLogger(PolicyBeans.class);
+
+    @Produces
+    @ApplicationScoped
+    PolicyDecisions decisions(PolicyConfig config, ObjectMapper json) {
+        String token = secret(config.token(), config.tokenFile(), "cleargate.policy.token");
+        var client = new OpaClient(config.url(), config.decisionPath(), token, config.timeout(), json);
+        var cache = new DecisionCache(config.cacheTtl().toNanos(), config.cacheSize(), System::nanoTime);
+        return new PolicyDecisions(client, cache, json);
+    }
+
+    @Produces
+    @ApplicationScoped
+    TenantRateLimiter limiter() {
+        return new TenantRateLimiter();
+    }
+
+    /**
+     * A token given inline or in a file; null when neither is set or the file is missing. OPA then
+     * answers 401 and every request is refused (fail closed), rather than the gateway not starting.
+     */
+    static String secret(Optional<String> inline, Optional<String> file, String name) {
+        if (inline.isPresent() && !inline.get().isBlank()) {
+            return inline.get().strip();
+        }
+        if (file.isPresent() && !file.get().isBlank()) {
+            Path path = Path.of(file.get());
+            if (!Files.isRegularFile(path)) {
+                LOG.warnf("%s-file %s does not exist: OPA calls will be refused", name, path);
+                return null;
+            }
+            try {
+                return Files.readString(path).strip();
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot read " + name + "-file " + file.get(), e);
+            }
+        }
+        return null;
+    }
+}

@@ -1,0 +1,78 @@
+package io.cleargate.policy;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+import java.time.Duration;
+import java.util.Optional;
+
+/**
+ * How the gateway reaches Open Policy Agent and administers its policies ({@code cleargate.policy.*}).
+ * Tokens come from the environment or from files written per run by {@code bin/cleargate up}; they
+ * never live in application.properties.
+ */
+@ConfigMapping(prefix = "cleargate.policy")
+public interface PolicyConfig {
+
+    /** OPA's base URL; OPA listens on loopback only. */
+    @WithDefault("http://127.0.0.1:8181")
+    String url();
+
+    /** Bearer token the policy stage presents to OPA (only it may query the decision). */
+    Optional<String> token();
+
+    /** File holding that token, read at start when {@code token} is not set. */
+    Optional<String> tokenFile();
+
+    /** Strict bound on one decision call, connect included. Past it the request is refused (503). */
+    @WithDefault("500ms")
+    Duration timeout();
+
+    /** Data API path of the decision document. */
+    @WithDefault("cleargate/decision")
+    String decisionPath();
+
+    /**
+     * How long an identical decision (same full input) may be reused. Zero turns the cache off.
+     * Entries are dropped at once when this gateway activates or rolls back a policy; another
+     * replica's activation becomes visible within this time at most.
+     */
+    @WithDefault("1s")
+    Duration cacheTtl();
+
+    /** Most cached decisions. */
+    @WithDefault("10000")
+    int cacheSize();
+
+    /** Policy administration (the /admin/policies API). */
+    Admin admin();
+
+    interface Admin {
+        /** Bearer token for OPA's policy and data write API (policy administration only). */
+        Optional<String> opaToken();
+
+        /** File holding that token, read when {@code opa-token} is not set. */
+        Optional<String> opaTokenFile();
+
+        /** The policies/ directory: the source of truth that activation writes. */
+        @WithDefault("policies")
+        String directory();
+
+        /** The opa binary used to check, test and what-if drafts. */
+        @WithDefault("tools/bin/opa")
+        String opaBinary();
+
+        /** Longest run of opa check / test / eval on a draft. */
+        @WithDefault("60s")
+        Duration commandTimeout();
+
+        /** Recent audited requests replayed by a what-if when the caller names no number. */
+        @WithDefault("100")
+        int whatIfDefaultRequests();
+
+        /**
+         * Development-only bearer token accepted as a policy-admin by the stand-in
+         * {@link PolicyAdminAccess} until the identity feature provides the real one. Unset: no access.
+         */
+        Optional<String> bootstrapToken();
+    }
+}

@@ -1,0 +1,72 @@
+package io.cleargate.policy;
+
+import io.cleargate.engine.ChatMessage;
+import io.cleargate.engine.EngineRequest;
+import io.cleargate.identity.Principal;
+import io.cleargate.pipeline.IncomingRequest;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Builds the input document for data.cleargate.decision (contract in policies/README.md). It holds
+ * who is asking and the shape of the request, never prompt text: the prompt is reduced to an
+ * estimated token count. The time is cut to whole seconds so identical requests within a second can
+ * share a cached decision.
+ */
+public final class PolicyInput {
+
+    private PolicyInput() {}
+
+    public static Map<String, Object> of(Principal principal, IncomingRequest incoming, EngineRequest engine,
+            Instant now) {
+        Map<String, Object> subject = new LinkedHashMap<>();
+        subject.put("id", principal.subject());
+        subject.put("roles", principal.roles().stream().sorted().toList());
+        subject.put("auth_method", principal.authMethod().name().toLowerCase(Locale.ROOT));
+
+        Map<String, Object> request = new LinkedHashMap<>();
+        request.put("endpoint", incoming.endpoint());
+        if (incoming.model() != null) {
+            request.put("model", incoming.model());
+        }
+        request.put("stream", incoming.stream());
+        Long maxTokens = requestedMaxTokens(incoming, engine);
+        if (maxTokens != null) {
+            request.put("max_tokens", maxTokens);
+        }
+        request.put("estimated_prompt_tokens", estimatePromptTokens(incoming.messages()));
+
+        Map<String, Object> input = new LinkedHashMap<>();
+        input.put("tenant", principal.tenant());
+        input.put("subject", subject);
+        input.put("request", request);
+        input.put("context", Map.of("time", now.truncatedTo(ChronoUnit.SECONDS).toString()));
+        return input;
+    }
+
+    /** The client's own max_tokens (or max_completion_tokens) when given, else what the engine would use. */
+    static Long requestedMaxTokens(IncomingRequest incoming, EngineRequest engine) {
+        for (String name : List.of("max_tokens", "max_completion_tokens")) {
+            if (incoming.parameters().get(name) instanceof Number n) {
+                return n.longValue();
+            }
+        }
+        return engine == null ? null : (long) engine.maxTokens();
+    }
+
+    /**
+     * A deliberately simple estimate (four characters a token plus a few per message) that needs no
+     * tokenizer; rate limits are reconciled against the engine's real usage afterwards.
+     */
+    public static long estimatePromptTokens(List<ChatMessage> messages) {
+        long tokens = 0;
+        for (ChatMessage m : messages) {
+            tokens += (m.content().length() + 3) / 4 + 4;
+        }
+        return tokens;
+    }
+}

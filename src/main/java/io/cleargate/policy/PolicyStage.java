@@ -1,0 +1,118 @@
+package io.cleargate.policy;
+
+import io.cleargate.engine.EngineEvent.Usage;
+import io.cleargate.engine.EngineRequest;
+import io.cleargate.identity.Principal;
+import io.cleargate.pipeline.ChunkResult;
+import io.cleargate.pipeline.Exchange;
+import io.cleargate.pipeline.GatewayError;
+import io.cleargate.pipeline.ResponseChunk;
+import io.cleargate.pipeline.Stage;
+import io.cleargate.pipeline.StageName;
+import io.cleargate.pipeline.StageResult;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Asks the tenant policy (OPA) about the request and enforces the answer: deny with the reasons,
+ * clamp max_tokens to the tenant's limit, and hold the tenant to its requests and tokens per
+ * minute. The decision goes on the exchange for routing (regions), moderation (profile) and audit
+ * (content mode, decision id, revision).
+ */
+@ApplicationScoped
+public class PolicyStage implements Stage {
+
+    /** True when the decision was reused from the short cache rather than asked of OPA. */
+    public static final Exchange.Key<Boolean> DECISION_CACHED = Exchange.Key.of("policy-decision-cached", Boolean.class);
+
+    /** Tokens reserved against the tenant's tokens-per-minute, settled when the request ends. */
+    static final Exchange.Key<Long> RESERVED_TOKENS = Exchange.Key.of("policy-reserved-tokens", Long.class);
+
+    /** Tokens the engine reported using. */
+    static final Exchange.Key<Usage> USAGE = Exchange.Key.of("policy-usage", Usage.class);
+
+    private final PolicyDecisions decisions;
+    private final TenantRateLimiter limiter;
+
+    @Inject
+    public PolicyStage(PolicyDecisions decisions, TenantRateLimiter limiter) {
+        this.decisions = decisions;
+        this.limiter = limiter;
+    }
+
+    @Override
+    public StageName name() {
+        return StageName.POLICY;
+    }
+
+    @Override
+    public StageResult onRequest(Exchange exchange) {
+        var principal = exchange.get(Principal.KEY);
+        if (principal.isEmpty()) {
+            // Authentication must have run; without a principal there is nothing to decide for.
+            return StageResult.shortCircuit(GatewayError.unauthenticated("No authenticated caller."));
+        }
+        EngineRequest engine = exchange.engineRequest();
+        Map<String, Object> input = PolicyInput.of(principal.get(), exchange.incoming(), engine, exchange.receivedAt());
+        PolicyDecisions.Answer answer = decisions.decide(input); // throws GatewayException (503) when OPA fails
+        PolicyDecision decision = answer.decision();
+        exchange.put(PolicyDecision.KEY, decision);
+        exchange.put(DECISION_CACHED, answer.cached());
+        if (!decision.allow()) {
+            return StageResult.shortCircuit(denied(decision));
+        }
+        PolicyDecision.Limits limits = decision.limits();
+        long reserve = ((Number) ((Map<?, ?>) input.get("request")).get("estimated_prompt_tokens")).longValue()
+                + (engine == null ? 0 : Math.min(engine.maxTokens(), nullToMax(limits.maxTokens())));
+        var admission = limiter.acquire(principal.get().tenant(), limits.requestsPerMinute(), limits.tokensPerMinute(),
+                reserve);
+        if (!admission.admitted()) {
+            return StageResult.shortCircuit(GatewayError.rateLimited(
+                    "Rate limit reached for this tenant (" + admission.limit() + "); retry after "
+                            + admission.retryAfterSeconds() + " s.", admission.retryAfterSeconds())
+                    .withDetail("limit", admission.limit()));
+        }
+        exchange.put(RESERVED_TOKENS, reserve);
+        if (engine != null && limits.maxTokens() != null && engine.maxTokens() > limits.maxTokens()) {
+            return StageResult.forward(new EngineRequest(engine.model(), engine.messages(), limits.maxTokens(),
+                    engine.temperature(), engine.topP(), engine.stop(), engine.seed()));
+        }
+        return StageResult.forward();
+    }
+
+    @Override
+    public ChunkResult onResponse(Exchange exchange, ResponseChunk chunk) {
+        if (chunk.endOfStream() && chunk.usage() != null) {
+            exchange.put(USAGE, chunk.usage());
+        }
+        return ChunkResult.pass(chunk);
+    }
+
+    /** Gives back the part of the token reservation the request did not use. */
+    @Override
+    public void onComplete(Exchange exchange) {
+        var reserved = exchange.get(RESERVED_TOKENS);
+        var decision = exchange.get(PolicyDecision.KEY);
+        var principal = exchange.get(Principal.KEY);
+        if (reserved.isEmpty() || decision.isEmpty() || principal.isEmpty()) {
+            return;
+        }
+        long used = exchange.get(USAGE).map(u -> (long) u.totalTokens()).orElse(0L);
+        limiter.refund(principal.get().tenant(), decision.get().limits().tokensPerMinute(), reserved.get() - used);
+    }
+
+    static GatewayError denied(PolicyDecision decision) {
+        List<Map<String, String>> reasons = decision.reasons().stream()
+                .map(r -> Map.of("code", r.code(), "message", r.message()))
+                .toList();
+        String summary = String.join(" ", decision.reasons().stream().map(PolicyDecision.Reason::message).toList());
+        return GatewayError.forbidden("policy_denied", "Denied by tenant policy: " + summary)
+                .withDetail("reasons", reasons);
+    }
+
+    private static int nullToMax(Integer limit) {
+        return limit == null ? Integer.MAX_VALUE : limit;
+    }
+}

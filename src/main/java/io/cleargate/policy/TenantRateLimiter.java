@@ -1,0 +1,116 @@
+package io.cleargate.policy;
+
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.LongSupplier;
+
+/**
+ * Requests-per-minute and tokens-per-minute per tenant, as token buckets that refill continuously
+ * (a full minute's allowance at most). The state is in this process's memory: with N gateway
+ * replicas behind a balancer a tenant gets up to N times its limits. Tokens are reserved on admission
+ * (estimated prompt tokens plus max_tokens) and the unused part is given back when the request ends.
+ */
+public final class TenantRateLimiter {
+
+    /** Admission result: {@code retryAfterSeconds} is 0 when admitted. */
+    public record Admission(boolean admitted, long retryAfterSeconds, String limit) {
+        static final Admission OK = new Admission(true, 0, null);
+    }
+
+    private static final long NANOS_PER_MINUTE = 60_000_000_000L;
+
+    private final LongSupplier clock;
+    private final Map<String, Buckets> tenants = new ConcurrentHashMap<>();
+
+    public TenantRateLimiter(LongSupplier clock) {
+        this.clock = clock;
+    }
+
+    public TenantRateLimiter() {
+        this(System::nanoTime);
+    }
+
+    /**
+     * Takes one request and {@code tokens} tokens from the tenant's allowance, or nothing when
+     * either is short. A null limit means none. A request larger than a whole minute's tokens is
+     * charged a full minute, so it waits for a full bucket instead of never passing.
+     */
+    public Admission acquire(String tenant, Integer requestsPerMinute, Integer tokensPerMinute, long tokens) {
+        Buckets b = tenants.computeIfAbsent(tenant, t -> new Buckets(clock.getAsLong()));
+        synchronized (b) {
+            long now = clock.getAsLong();
+            b.requests.refill(requestsPerMinute, now);
+            b.tokens.refill(tokensPerMinute, now);
+            long requestWait = b.requests.waitNanos(requestsPerMinute, 1);
+            long tokenCost = tokensPerMinute == null ? 0 : Math.min(tokens, tokensPerMinute);
+            long tokenWait = b.tokens.waitNanos(tokensPerMinute, tokenCost);
+            if (requestWait > 0 || tokenWait > 0) {
+                long wait = Math.max(requestWait, tokenWait);
+                long seconds = Math.max(1, (wait + 999_999_999L) / 1_000_000_000L);
+                return new Admission(false, seconds, requestWait >= tokenWait ? "requests_per_minute" : "tokens_per_minute");
+            }
+            b.requests.take(requestsPerMinute, 1);
+            b.tokens.take(tokensPerMinute, tokenCost);
+            return Admission.OK;
+        }
+    }
+
+    /**
+     * Settles a reservation: gives back tokens reserved but not used (a short answer, a refused
+     * request), or charges more when {@code tokens} is negative (the estimate was too low).
+     */
+    public void refund(String tenant, Integer tokensPerMinute, long tokens) {
+        Buckets b = tenants.get(tenant);
+        if (b == null || tokens == 0 || tokensPerMinute == null || Double.isNaN(b.tokens.level)) {
+            return;
+        }
+        synchronized (b) {
+            b.tokens.level = Math.min(tokensPerMinute, b.tokens.level + tokens);
+        }
+    }
+
+    private static final class Buckets {
+        final Bucket requests;
+        final Bucket tokens;
+
+        Buckets(long now) {
+            requests = new Bucket(now);
+            tokens = new Bucket(now);
+        }
+    }
+
+    /** Starts full; {@code level} is in units (requests or tokens). */
+    private static final class Bucket {
+        double level = Double.NaN;
+        long last;
+
+        Bucket(long now) {
+            last = now;
+        }
+
+        void refill(Integer perMinute, long now) {
+            if (perMinute == null) {
+                return;
+            }
+            if (Double.isNaN(level)) {
+                level = perMinute;
+            } else {
+                level = Math.min(perMinute, level + (double) (now - last) * perMinute / NANOS_PER_MINUTE);
+            }
+            last = now;
+        }
+
+        long waitNanos(Integer perMinute, long cost) {
+            if (perMinute == null || level >= cost) {
+                return 0;
+            }
+            return (long) Math.ceil((cost - level) * NANOS_PER_MINUTE / perMinute);
+        }
+
+        void take(Integer perMinute, long cost) {
+            if (perMinute != null) {
+                level -= cost;
+            }
+        }
+    }
+}

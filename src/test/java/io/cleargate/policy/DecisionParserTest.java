@@ -1,0 +1,77 @@
+package io.cleargate.policy;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class DecisionParserTest {
+
+    private static Map<String, Object> allowing() {
+        Map<String, Object> d = new HashMap<>();
+        d.put("allow", true);
+        d.put("reasons", List.of());
+        d.put("regions", List.of("eu-west"));
+        d.put("limits", Map.of("max_tokens", 2048, "requests_per_minute", 60, "tokens_per_minute", 1000));
+        d.put("moderation", Map.of("profile", "strict", "overrides", Map.of("pii.email", "redact")));
+        d.put("audit", Map.of("content_mode", "redacted", "content_retention_days", 30, "metadata_retention_days", 365));
+        d.put("revision", "abc");
+        return d;
+    }
+
+    @Test
+    void completeAllowingDecisionIsRead() {
+        PolicyDecision d = DecisionParser.parse(allowing(), "id-1", Map.of("tenant", "t"));
+        assertTrue(d.allow());
+        assertEquals(2048, d.limits().maxTokens());
+        assertEquals("redact", d.moderation().overrides().get("pii.email"));
+        assertEquals("id-1", d.decisionId());
+        assertEquals("abc", d.bundleRevision());
+    }
+
+    @Test
+    void allowThatIsNotABooleanIsMalformed() {
+        var d = allowing();
+        d.put("allow", "yes");
+        assertThrows(IllegalArgumentException.class, () -> DecisionParser.parse(d, null, Map.of()));
+    }
+
+    @Test
+    void allowingDecisionWithoutRegionsOrAuditIsMalformed() {
+        var noRegions = allowing();
+        noRegions.put("regions", List.of());
+        assertThrows(IllegalArgumentException.class, () -> DecisionParser.parse(noRegions, null, Map.of()));
+        var noAudit = allowing();
+        noAudit.remove("audit");
+        assertThrows(IllegalArgumentException.class, () -> DecisionParser.parse(noAudit, null, Map.of()));
+        var badMode = allowing();
+        badMode.put("audit", Map.of("content_mode", "plaintext", "content_retention_days", 1, "metadata_retention_days", 1));
+        assertThrows(IllegalArgumentException.class, () -> DecisionParser.parse(badMode, null, Map.of()));
+    }
+
+    @Test
+    void allowingDecisionThatAlsoGivesReasonsIsMalformed() {
+        var d = allowing();
+        d.put("reasons", List.of(Map.of("code", "x", "message", "y")));
+        assertThrows(IllegalArgumentException.class, () -> DecisionParser.parse(d, null, Map.of()));
+    }
+
+    @Test
+    void denialWithoutReasonsGetsAGenericOneAndTheMostPrivateAudit() {
+        PolicyDecision d = DecisionParser.parse(Map.of("allow", false), null, Map.of());
+        assertFalse(d.allow());
+        assertEquals("denied", d.reasons().getFirst().code());
+        assertEquals("hash-only", d.audit().contentMode());
+    }
+
+    @Test
+    void nonObjectResultIsMalformed() {
+        assertThrows(IllegalArgumentException.class, () -> DecisionParser.parse(List.of(), null, Map.of()));
+        assertThrows(IllegalArgumentException.class, () -> DecisionParser.parse(true, null, Map.of()));
+    }
+}

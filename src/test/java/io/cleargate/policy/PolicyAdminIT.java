@@ -1,0 +1,175 @@
+package io.cleargate.policy;
+
+import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.hasItem;
+import static org.hamcrest.Matchers.hasSize;
+import static org.hamcrest.Matchers.not;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.cleargate.testsupport.OpaTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.TestProfile;
+import io.restassured.http.ContentType;
+import jakarta.inject.Inject;
+import java.nio.file.Files;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * An administrator edits a tenant's policy end to end against a real OPA: validate, test, what-if,
+ * activate, see it enforced, look at the history, roll back.
+ */
+@QuarkusTest
+@TestProfile(PolicyAdminProfile.class)
+class PolicyAdminIT {
+
+    private static final String TENANTS = "cleargate/tenants/data.json";
+    private static final String LITE = "deepseek-v2-lite-chat";
+    private static final String MOE = "deepseek-moe-16b-chat";
+
+    @Inject
+    PolicyStage stage;
+
+    @Inject
+    RecordedDecisionInputs recorded;
+
+    @Inject
+    RecordedAdminEvents adminEvents;
+
+    private static io.restassured.specification.RequestSpecification admin() {
+        return given().header("Authorization", "Bearer " + OpaTestResource.ADMIN_API_TOKEN).contentType(ContentType.JSON);
+    }
+
+    @Test
+    void callersWithoutAPolicyAdminCredentialAreRefused() {
+        given().get("/admin/policies").then().statusCode(401).body("error.type", equalTo("authentication_error"));
+        given().header("Authorization", "Bearer wrong").get("/admin/policies").then().statusCode(401);
+    }
+
+    @Test
+    void listsPoliciesAndTenantData() {
+        admin().get("/admin/policies").then().statusCode(200)
+                .body("files.path", hasItem("cleargate/decision/decision.rego"))
+                .body("files.find { it.path == 'system/authz/authz.rego' }.editable", equalTo(false));
+        admin().get("/admin/policies/tenants/acme-eu").then().statusCode(200).body("jurisdiction", equalTo("EU"));
+        admin().get("/admin/policies/files/cleargate/lib/lib.rego").then().statusCode(200)
+                .body("content", containsString("package cleargate.lib"));
+        admin().get("/admin/policies/tenants/nobody").then().statusCode(404);
+    }
+
+    @Test
+    void draftThatDoesNotCompileIsReportedWithFileAndLine() {
+        String broken = "package cleargate.decision\n\nallow if {\n\tinput.x ==\n}\n";
+        admin().body(Map.of("files", Map.of("cleargate/extra/extra.rego", "package cleargate.extra\n\nok if {\n\tnope\n}\n")))
+                .post("/admin/policies/validate").then().statusCode(200)
+                .body("valid", equalTo(false))
+                .body("errors[0].file", equalTo("cleargate/extra/extra.rego"))
+                .body("errors[0].row", equalTo(4))
+                .body("errors[0].code", equalTo("rego_unsafe_var_error"));
+        admin().body(Map.of("files", Map.of("cleargate/decision/decision.rego", broken)))
+                .post("/admin/policies/validate").then().statusCode(200)
+                .body("valid", equalTo(false))
+                .body("errors[0].file", equalTo("cleargate/decision/decision.rego"))
+                .body("errors[0].row", equalTo(5));
+        admin().body(Map.of("files", Map.of("system/authz/authz.rego", "package system.authz\n\nallow := true\n")))
+                .post("/admin/policies/validate").then().statusCode(200)
+                .body("valid", equalTo(false)).body("errors[0].code", equalTo("invalid_path"));
+        admin().body(Map.of("files", Map.of(TENANTS, "{\"dev\": ")))
+                .post("/admin/policies/activate").then().statusCode(422)
+                .body("error.code", equalTo("policy_draft_rejected"))
+                .body("error.errors[0].code", equalTo("invalid_json"));
+    }
+
+    @Test
+    void draftThatBreaksAPolicyTestIsReportedAndCannotBeActivated() throws Exception {
+        String tenants = current(TENANTS).replace("\"regions\": [\"local\"]", "\"regions\": [\"elsewhere\"]");
+        admin().body(Map.of("files", Map.of(TENANTS, tenants))).post("/admin/policies/test").then().statusCode(200)
+                .body("passed", equalTo(false))
+                .body("failures.name", hasItem("test_dev_user_may_use_any_model"));
+        admin().body(Map.of("files", Map.of(TENANTS, tenants))).post("/admin/policies/activate").then().statusCode(422)
+                .body("error.tests.failures.name", hasItem("test_dev_user_may_use_any_model"));
+        assertFalse(current(TENANTS).contains("elsewhere"), "a rejected draft changes nothing");
+    }
+
+    @Test
+    void editTestWhatIfActivateEnforceAndRollBack() throws Exception {
+        String original = current(TENANTS);
+        String startRevision = admin().get("/admin/policies").then().statusCode(200).extract().path("revision");
+
+        // Real traffic first: its policy inputs are what the what-if replays.
+        var harness = new PipelineHarness(stage);
+        var liteBefore = harness.chat(PipelineHarness.user("acme-eu", "gateway-user"), LITE, 100, 100);
+        var moeBefore = harness.chat(PipelineHarness.user("acme-eu", "gateway-user"), MOE, 100, 100);
+        assertEquals(200, liteBefore.status());
+        assertEquals(200, moeBefore.status());
+        assertEquals(startRevision, liteBefore.decision().bundleRevision());
+        recorded.record(liteBefore.decision());
+        recorded.record(moeBefore.decision());
+
+        // The edit: acme-eu may no longer use the lite model.
+        String edited = original.replace("\"models\": [\"deepseek-moe-16b-chat\", \"deepseek-v2-lite-chat\"]",
+                "\"models\": [\"deepseek-moe-16b-chat\"]");
+        assertNotEquals(original, edited);
+        var draft = Map.of("files", Map.of(TENANTS, edited), "message", "acme-eu: drop the lite model");
+
+        admin().body(draft).post("/admin/policies/validate").then().statusCode(200).body("valid", equalTo(true));
+        admin().body(draft).post("/admin/policies/test").then().statusCode(200).body("passed", equalTo(true));
+        admin().body(draft).queryParam("tenant", "acme-eu").queryParam("n", 10).post("/admin/policies/what-if")
+                .then().statusCode(200)
+                .body("evaluated", equalTo(2))
+                .body("changed", equalTo(1))
+                .body("decisions[0].model", equalTo(LITE))
+                .body("decisions[0].before.allow", equalTo(true))
+                .body("decisions[0].after.allow", equalTo(false))
+                .body("decisions[0].after.reasons[0].code", equalTo("model_not_allowed"));
+
+        Map<String, Object> activation = admin().body(draft).post("/admin/policies/activate").then().statusCode(200)
+                .body("files", equalTo(List.of(TENANTS))).extract().as(Map.class);
+        String newRevision = (String) activation.get("revision");
+        assertNotEquals(startRevision, newRevision);
+        assertEquals(edited, current(TENANTS), "policies/ is the source of truth and holds the activated draft");
+
+        var activated = adminEvents.last();
+        assertEquals("policy.activate", activated.action());
+        assertEquals("policy-bootstrap", activated.actor());
+        assertEquals(newRevision, activated.details().get("revision"));
+        assertEquals(List.of(TENANTS), activated.details().get("files"));
+
+        var liteAfter = harness.chat(PipelineHarness.user("acme-eu", "gateway-user"), LITE, 100, 100);
+        assertEquals(403, liteAfter.status(), "the activated policy is enforced at once");
+        assertEquals(List.of("model_not_allowed"), liteAfter.reasonCodes());
+        assertEquals(newRevision, liteAfter.decision().bundleRevision());
+
+        Number id = (Number) activation.get("history_id");
+        admin().get("/admin/policies/history").then().statusCode(200)
+                .body("[0].id", equalTo(id.intValue()))
+                .body("[0].author", equalTo("policy-bootstrap"))
+                .body("[0].action", equalTo("activate"))
+                .body("[0].message", equalTo("acme-eu: drop the lite model"));
+        admin().get("/admin/policies/history/" + id).then().statusCode(200)
+                .body("diff", containsString("-    \"models\": [\"deepseek-moe-16b-chat\", \"deepseek-v2-lite-chat\"],"))
+                .body("diff", containsString("+    \"models\": [\"deepseek-moe-16b-chat\"],"));
+
+        admin().post("/admin/policies/history/" + id + "/rollback").then().statusCode(200)
+                .body("revision", equalTo(startRevision));
+        assertEquals(original, current(TENANTS));
+        assertEquals("policy.rollback", adminEvents.last().action());
+        var liteRolledBack = harness.chat(PipelineHarness.user("acme-eu", "gateway-user"), LITE, 100, 100);
+        assertEquals(200, liteRolledBack.status(), "after the rollback the model is allowed again");
+        assertEquals(startRevision, liteRolledBack.decision().bundleRevision());
+        admin().get("/admin/policies/history").then().statusCode(200)
+                .body("[0].action", equalTo("rollback"))
+                .body("$", not(hasSize(0)));
+        assertTrue(harness.dispatcher.opened.size() >= 3);
+    }
+
+    private static String current(String path) throws Exception {
+        return Files.readString(OpaTestResource.server().policies().resolve(path));
+    }
+}

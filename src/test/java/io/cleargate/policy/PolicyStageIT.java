@@ -1,0 +1,289 @@
+package io.cleargate.policy;
+
+import static io.cleargate.policy.PipelineHarness.user;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.sun.net.httpserver.HttpServer;
+import io.cleargate.engine.EngineEvent;
+import io.cleargate.testsupport.OpaServer;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** The policy stage in the real pipeline, deciding with a real OPA process. */
+class PolicyStageIT {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String CHAT_MODEL = "deepseek-moe-16b-chat";
+
+    static PolicyStage stage(String url, String token, Duration timeout, Duration cacheTtl) {
+        var client = new OpaClient(url, "cleargate/decision", token, timeout, JSON);
+        var decisions = new PolicyDecisions(client, new DecisionCache(cacheTtl.toNanos(), 1000, System::nanoTime), JSON);
+        return new PolicyStage(decisions, new TenantRateLimiter());
+    }
+
+    static PipelineHarness harness(OpaServer opa) {
+        return new PipelineHarness(stage(opa.url(), opa.gatewayToken(), Duration.ofMillis(500), Duration.ZERO));
+    }
+
+    @Test
+    void allowedRequestReachesTheEngineWithTheDecisionRecorded() {
+        var opa = OpaServer.shared();
+        var h = harness(opa);
+        var out = h.chat(user("acme-eu", "gateway-user"), CHAT_MODEL, 100, 100);
+        assertEquals(200, out.status());
+        assertEquals(1, h.dispatcher.opened.size());
+        PolicyDecision d = out.decision();
+        assertTrue(d.allow());
+        assertEquals(List.of("eu-west", "eu-central"), d.regions());
+        assertEquals("strict", d.moderation().profile());
+        assertEquals("redacted", d.audit().contentMode());
+        assertEquals(600, d.limits().requestsPerMinute());
+        assertNotNull(d.decisionId(), "OPA's decision id is recorded (console decision logging is on)");
+        assertEquals(opa.revision(), d.bundleRevision());
+        assertEquals("acme-eu", d.input().get("tenant"));
+        assertFalse(JSON.valueToTree(d.input()).toString().contains("capital of France"),
+                "the policy input never holds prompt text");
+    }
+
+    @Test
+    void requestWithoutTheGatewayUserRoleIsRefusedWith403ListingTheReason() {
+        var h = harness(OpaServer.shared());
+        var out = h.chat(user("acme-eu", "policy-admin"), CHAT_MODEL, 100, 100);
+        assertEquals(403, out.status());
+        assertEquals("policy_denied", out.sink().error.code());
+        assertEquals(List.of("missing_role"), out.reasonCodes());
+        assertTrue(h.dispatcher.opened.isEmpty(), "a denied request never reaches the engine");
+        assertFalse(out.decision().allow());
+    }
+
+    @Test
+    void modelOutsideTheTenantsAllowListIsRefused() {
+        var h = harness(OpaServer.shared());
+        var out = h.chat(user("globex-us", "gateway-user"), "deepseek-v2-lite-chat", 100, 100);
+        assertEquals(403, out.status());
+        assertEquals(List.of("model_not_allowed"), out.reasonCodes());
+        assertTrue(out.sink().error.message().contains("deepseek-v2-lite-chat"));
+        assertTrue(h.dispatcher.opened.isEmpty());
+    }
+
+    @Test
+    void unknownTenantIsRefusedWithItsReason() {
+        var h = harness(OpaServer.shared());
+        var out = h.chat(user("initech", "gateway-user"), CHAT_MODEL, 100, 100);
+        assertEquals(403, out.status());
+        assertEquals(List.of("unknown_tenant"), out.reasonCodes());
+        assertEquals("hash-only", out.decision().audit().contentMode());
+    }
+
+    @Test
+    void oversizedMaxTokensIsClampedForATenantThatClamps() {
+        var h = harness(OpaServer.shared());
+        var out = h.chat(user("acme-eu", "gateway-user"), CHAT_MODEL, 100_000, 100_000);
+        assertEquals(200, out.status());
+        assertEquals(2048, h.dispatcher.opened.getFirst().maxTokens());
+    }
+
+    @Test
+    void oversizedMaxTokensIsRejectedForATenantThatRejects() {
+        var h = harness(OpaServer.shared());
+        var out = h.chat(user("globex-us", "gateway-user"), CHAT_MODEL, 5000, 5000);
+        assertEquals(403, out.status());
+        assertEquals(List.of("max_tokens_exceeded"), out.reasonCodes());
+        assertTrue(h.dispatcher.opened.isEmpty());
+    }
+
+    @Test
+    void tenantOverItsRequestsPerMinuteGets429WithRetryAfter() throws Exception {
+        try (var opa = OpaServer.start(Map.of("cleargate/tenants/data.json", tenantsWith("tiny", 2, 100_000)))) {
+            var h = harness(opa);
+            assertEquals(200, h.chat(user("tiny", "gateway-user"), CHAT_MODEL, 10, 10).status());
+            assertEquals(200, h.chat(user("tiny", "gateway-user"), CHAT_MODEL, 10, 10).status());
+            var third = h.chat(user("tiny", "gateway-user"), CHAT_MODEL, 10, 10);
+            assertEquals(429, third.status());
+            assertEquals("rate_limit_exceeded", third.sink().error.code());
+            long retryAfter = Long.parseLong(third.sink().error.headers().get("Retry-After"));
+            assertTrue(retryAfter >= 1 && retryAfter <= 30, "a request comes back within half a minute at 2/min");
+            assertEquals(2, h.dispatcher.opened.size());
+            // other tenants are not affected
+            assertEquals(200, h.chat(user("dev", "gateway-user"), CHAT_MODEL, 10, 10).status());
+        }
+    }
+
+    @Test
+    void tenantOverItsTokensPerMinuteGets429WithRetryAfter() throws Exception {
+        try (var opa = OpaServer.start(Map.of("cleargate/tenants/data.json", tenantsWith("tiny", 100, 600)))) {
+            var h = harness(opa);
+            h.dispatcher.usage = new EngineEvent.Usage(10, 500);
+            assertEquals(200, h.chat(user("tiny", "gateway-user"), CHAT_MODEL, 500, 500).status());
+            var second = h.chat(user("tiny", "gateway-user"), CHAT_MODEL, 500, 500);
+            assertEquals(429, second.status());
+            assertEquals("tokens_per_minute", second.sink().error.details().get("limit"));
+            assertTrue(Long.parseLong(second.sink().error.headers().get("Retry-After")) >= 30);
+        }
+    }
+
+    @Test
+    void stoppedOpaRefusesEveryRequestWith503() {
+        var opa = OpaServer.start(Map.of());
+        var h = harness(opa);
+        assertEquals(200, h.chat(user("dev", "gateway-user"), CHAT_MODEL, 10, 10).status());
+        opa.close();
+        var out = h.chat(user("dev", "gateway-user"), CHAT_MODEL, 10, 10);
+        assertEquals(503, out.status());
+        assertEquals("policy_unavailable", out.sink().error.code());
+        assertEquals(1, h.dispatcher.opened.size());
+    }
+
+    @Test
+    void undefinedDecisionIsRefused() {
+        try (var opa = OpaServer.start(Map.of("cleargate/decision/decision.rego", "package cleargate.other\n\nx := 1\n",
+                "cleargate/decision/decision_test.rego", "package cleargate.other_test\n"))) {
+            var h = harness(opa);
+            var out = h.chat(user("dev", "gateway-user"), CHAT_MODEL, 10, 10);
+            assertEquals(503, out.status());
+            assertEquals("policy_undefined", out.sink().error.code());
+            assertTrue(h.dispatcher.opened.isEmpty());
+        }
+    }
+
+    @Test
+    void malformedDecisionIsRefused() {
+        try (var opa = OpaServer.start(Map.of("cleargate/decision/decision.rego",
+                "package cleargate.decision\n\nallow := \"yes\"\n"))) {
+            var h = harness(opa);
+            var out = h.chat(user("dev", "gateway-user"), CHAT_MODEL, 10, 10);
+            assertEquals(503, out.status());
+            assertEquals("policy_malformed", out.sink().error.code());
+            assertTrue(h.dispatcher.opened.isEmpty());
+        }
+    }
+
+    @Test
+    void slowPolicyServiceIsCutOffAtTheTimeoutAndRefused() throws Exception {
+        // The one fake: OPA cannot be made slow on demand, so a loopback server that never answers in time.
+        HttpServer slow = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        slow.createContext("/", exchange -> {
+            try {
+                Thread.sleep(3000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            exchange.sendResponseHeaders(200, -1);
+            exchange.close();
+        });
+        slow.setExecutor(java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor());
+        slow.start();
+        try {
+            var h = new PipelineHarness(stage("http://127.0.0.1:" + slow.getAddress().getPort(), "t",
+                    Duration.ofMillis(300), Duration.ZERO));
+            long start = System.nanoTime();
+            var out = h.chat(user("dev", "gateway-user"), CHAT_MODEL, 10, 10);
+            long millis = (System.nanoTime() - start) / 1_000_000;
+            assertEquals(503, out.status());
+            assertEquals("policy_unavailable", out.sink().error.code());
+            assertTrue(millis < 1500, "refused after the timeout, not after the slow answer: " + millis + " ms");
+        } finally {
+            slow.stop(0);
+        }
+    }
+
+    @Test
+    void wrongTokenMakesOpaRefuseAndTheGatewayFailClosed() {
+        var opa = OpaServer.shared();
+        var h = new PipelineHarness(stage(opa.url(), "not-the-gateway-token", Duration.ofMillis(500), Duration.ZERO));
+        var out = h.chat(user("dev", "gateway-user"), CHAT_MODEL, 10, 10);
+        assertEquals(503, out.status());
+        assertEquals("policy_unavailable", out.sink().error.code());
+    }
+
+    @Test
+    void opaApiAnswersOnlyTheRightTokenForEachOperation() throws Exception {
+        var opa = OpaServer.shared();
+        String decision = opa.url() + "/v1/data/cleargate/decision";
+        String body = "{\"input\":{\"tenant\":\"dev\"}}";
+        assertEquals(401, call("POST", decision, null, body));
+        assertEquals(401, call("POST", decision, "guess", body));
+        assertEquals(401, call("POST", decision, opa.adminToken(), body), "administration does not query decisions");
+        assertEquals(200, call("POST", decision, opa.gatewayToken(), body));
+        assertEquals(401, call("GET", opa.url() + "/v1/policies", opa.gatewayToken(), null));
+        assertEquals(401, call("PUT", opa.url() + "/v1/data/cleargate/tenants", opa.gatewayToken(), "{}"),
+                "the gateway token cannot write");
+        assertEquals(401, call("GET", opa.url() + "/v1/data/system/credentials", opa.adminToken(), null));
+        assertEquals(401, call("PUT", opa.url() + "/v1/data/system/credentials", opa.adminToken(), "{}"));
+        assertEquals(200, call("GET", opa.url() + "/v1/policies", opa.adminToken(), null));
+    }
+
+    @Test
+    void identicalRequestsShareACachedDecisionUntilThePolicyChanges() {
+        var opa = OpaServer.shared();
+        var client = new OpaClient(opa.url(), "cleargate/decision", opa.gatewayToken(), Duration.ofMillis(500), JSON);
+        var decisions = new PolicyDecisions(client, new DecisionCache(Duration.ofMinutes(1).toNanos(), 100,
+                System::nanoTime), JSON);
+        var h = new PipelineHarness(new PolicyStage(decisions, new TenantRateLimiter()));
+        var first = h.chat(user("dev", "gateway-user"), CHAT_MODEL, 10, 10);
+        var second = h.chat(user("dev", "gateway-user"), CHAT_MODEL, 10, 10);
+        assertFalse(first.exchange().require(PolicyStage.DECISION_CACHED));
+        // same input unless the clock crossed a second boundary between the two requests
+        if (first.decision().input().equals(second.decision().input())) {
+            assertTrue(second.exchange().require(PolicyStage.DECISION_CACHED));
+        }
+        decisions.policyChanged();
+        var third = h.chat(user("dev", "gateway-user"), CHAT_MODEL, 10, 10);
+        assertFalse(third.exchange().require(PolicyStage.DECISION_CACHED));
+    }
+
+    @Test
+    void decisionRoundTripStaysFarInsideTheTimeout() {
+        var opa = OpaServer.shared();
+        var client = new OpaClient(opa.url(), "cleargate/decision", opa.gatewayToken(), Duration.ofMillis(500), JSON);
+        var input = PolicyInput.of(user("acme-eu", "gateway-user"),
+                new io.cleargate.pipeline.IncomingRequest("/v1/chat/completions", "127.0.0.1", Map.of(), CHAT_MODEL, false,
+                        List.of(), Map.of()), null, java.time.Instant.now());
+        for (int i = 0; i < 50; i++) {
+            client.decide(input); // warm-up
+        }
+        int n = 300;
+        long[] micros = new long[n];
+        for (int i = 0; i < n; i++) {
+            long t = System.nanoTime();
+            assertTrue(client.decide(input).allow());
+            micros[i] = (System.nanoTime() - t) / 1000;
+        }
+        java.util.Arrays.sort(micros);
+        long p50 = micros[n / 2];
+        long p99 = micros[n * 99 / 100];
+        System.out.printf("OPA decision over loopback REST: p50 %d us, p99 %d us (n=%d)%n", p50, p99, n);
+        assertTrue(p99 < 250_000, "p99 " + p99 + " us leaves no margin under the 500 ms timeout");
+    }
+
+    private static int call(String method, String url, String token, String body) throws Exception {
+        var b = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(5))
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+        if (token != null) {
+            b.header("Authorization", "Bearer " + token);
+        }
+        return HttpClient.newHttpClient().send(b.build(), HttpResponse.BodyHandlers.discarding()).statusCode();
+    }
+
+    private static String tenantsWith(String name, int rpm, int tpm) throws Exception {
+        var tenants = (ObjectNode) JSON.readTree(Files.readString(OpaServer.repoRoot()
+                .resolve("policies/cleargate/tenants/data.json")));
+        ObjectNode t = tenants.get("dev").deepCopy();
+        ((ObjectNode) t.get("limits")).put("requests_per_minute", rpm).put("tokens_per_minute", tpm);
+        tenants.set(name, t);
+        return JSON.writerWithDefaultPrettyPrinter().writeValueAsString(tenants);
+    }
+}
