@@ -2,7 +2,12 @@
 
 cleargate_test() {
   find_java25
+  command -v curl >/dev/null || die "curl is needed (apt-get install curl)"
   ensure_venv
+  opa_install >/dev/null || die "could not install OPA"
+  regal_install >/dev/null || die "could not install Regal"
+  say "policy checks (opa fmt, regal lint, opa test with coverage)"
+  policy_checks "$ROOT/policies" 90
   say "Java tests (unit and integration)"
   "$ROOT/mvnw" -B verify
   build_gateway
@@ -10,21 +15,31 @@ cleargate_test() {
   say "all suites passed"
 }
 
-# The official openai Python SDK against a packaged gateway in front of the mock upstream.
+# The official openai Python SDK against a packaged gateway (with OPA and the development key)
+# in front of the mock upstream.
 sdk_tests() {
   say "openai SDK compatibility tests"
-  local mock_port gw_port log_dir
+  local mock_port gw_port opa_port data
   mock_port="$(free_port)"
   gw_port="$(free_port)"
-  log_dir="$(mktemp -d)"
-  trap stop_tracked RETURN
-  java -cp "$ROOT/target/test-classes" io.cleargate.testsupport.MockUpstream "$mock_port" 8 0 >"$log_dir/mock.log" 2>&1 &
+  opa_port="$(free_port)"
+  data="$(mktemp -d)"
+  java -cp "$ROOT/target/test-classes" io.cleargate.testsupport.MockUpstream "$mock_port" 8 0 >"$data/mock.log" 2>&1 &
   track_pid $!
   wait_http "http://127.0.0.1:$mock_port/v1/models" 30 || die "mock upstream did not start"
-  start_gateway_bg "$gw_port" "$log_dir/gateway.log" \
+  opa_start "$data/run" "$opa_port" "$ROOT/policies" || die "OPA did not start"
+  CLEARGATE_DATA_DIR="$data" CLEARGATE_OPA_URL="http://127.0.0.1:$opa_port" \
+  CLEARGATE_OPA_GATEWAY_TOKEN_FILE="$data/run/opa-gateway.token" \
+  start_gateway_bg "$gw_port" "$data/gateway.log" \
+    -Dcleargate.dev.create-key=true \
     -Dcleargate.backends.mock.kind=openai \
     -Dcleargate.backends.mock.base-url="http://127.0.0.1:$mock_port/v1" \
     -Dcleargate.backends.mock.models=mock \
-    -Dquarkus.datasource.jdbc.url="jdbc:h2:mem:sdk;DB_CLOSE_DELAY=-1"
-  CLEARGATE_URL="http://127.0.0.1:$gw_port" "$ROOT/.venv/bin/python" -m pytest -q "$ROOT/src/test/python/sdk"
+    -Dquarkus.datasource.jdbc.url="jdbc:h2:file:$data/db/cleargate"
+  local status=0
+  CLEARGATE_URL="http://127.0.0.1:$gw_port" CLEARGATE_KEY="$(cat "$data/dev-key" 2>/dev/null || echo none)" \
+    "$ROOT/.venv/bin/python" -m pytest -q "$ROOT/src/test/python/sdk" || status=$?
+  stop_tracked
+  opa_stop "$data/run"
+  [[ $status -eq 0 ]] || { tail -30 "$data/gateway.log" >&2; die "SDK tests failed"; }
 }
