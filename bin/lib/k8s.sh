@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Kubernetes manifests (k8s/): tools, the OPA policy bundle, rendering and offline validation.
 #
-# Source it and call the functions, or run it: bin/lib/k8s.sh install|bundle|render OVERLAY|validate
+# Source it and call the functions, or run it: bin/lib/k8s.sh install [TOOL..]|bundle|render OVERLAY|validate
 #   k8s_install   builds kustomize, kubeconform and promtool from the Go module proxy into tools/bin
 #   k8s_bundle    packs policies/ into k8s/base/opa/bundle.tar.gz (the ConfigMap OPA loads)
 #   k8s_render O  prints the rendered overlay O (dev, eu, us)
@@ -42,10 +42,19 @@ k8s_go_install() {
   echo "$version" > "$marker"
 }
 
+# k8s_install [TOOL...]: the named tools (default: all three).
 k8s_install() {
-  k8s_go_install kustomize sigs.k8s.io/kustomize/kustomize/v5 "$K8S_KUSTOMIZE_VERSION" || return 1
-  k8s_go_install kubeconform github.com/yannh/kubeconform/cmd/kubeconform "$K8S_KUBECONFORM_VERSION" || return 1
-  k8s_go_install promtool github.com/prometheus/prometheus/cmd/promtool "$K8S_PROMTOOL_VERSION" || return 1
+  local tool
+  for tool in "${@:-kustomize kubeconform promtool}"; do
+    for tool in $tool; do
+      case "$tool" in
+        kustomize) k8s_go_install kustomize sigs.k8s.io/kustomize/kustomize/v5 "$K8S_KUSTOMIZE_VERSION" || return 1 ;;
+        kubeconform) k8s_go_install kubeconform github.com/yannh/kubeconform/cmd/kubeconform "$K8S_KUBECONFORM_VERSION" || return 1 ;;
+        promtool) k8s_go_install promtool github.com/prometheus/prometheus/cmd/promtool "$K8S_PROMTOOL_VERSION" || return 1 ;;
+        *) k8s_fail "unknown tool $tool"; return 1 ;;
+      esac
+    done
+  done
 }
 
 # Packs the policy directory as an OPA bundle tarball: every file but the tests, with a
@@ -128,15 +137,23 @@ k8s_validate() {
   k8s_render_observability > "$work/observability.yaml" || failures=$((failures + 1))
   k8s_kubeconform "$work/observability.yaml" >&2 || failures=$((failures + 1))
 
-  # The validator must reject every deliberately broken manifest; one that passes means the
-  # validation has stopped validating.
-  local broken
+  # The validator must reject every deliberately broken manifest, for the reason its "# expect:"
+  # line names; one that passes means the validation has stopped validating.
+  local broken expected rejected=0
   for broken in "$K8S_ROOT"/k8s/tests/invalid/*.yaml; do
+    expected="$(sed -n 's/^# expect: //p' "$broken" | head -1)"
     if k8s_kubeconform "$broken" > "$work/broken.out" 2>&1; then
       k8s_fail "the broken manifest ${broken#"$K8S_ROOT"/} was accepted"
       failures=$((failures + 1))
+    elif [[ -z "$expected" ]] || ! grep -qF -- "$expected" "$work/broken.out"; then
+      k8s_fail "${broken#"$K8S_ROOT"/} was rejected, but not for '$expected':"
+      cat "$work/broken.out" >&2
+      failures=$((failures + 1))
+    else
+      rejected=$((rejected + 1))
     fi
   done
+  echo "k8s: $rejected broken manifests rejected for the expected reason" >&2
 
   "$K8S_BIN/promtool" check rules "$K8S_ROOT/k8s/observability/alerts.yaml" >&2 || failures=$((failures + 1))
   (cd "$K8S_ROOT/k8s/observability" && "$K8S_BIN/promtool" test rules alerts_test.yaml) >&2 || failures=$((failures + 1))
@@ -158,10 +175,10 @@ k8s_render_observability() {
 if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
   set -euo pipefail
   case "${1:-}" in
-    install) k8s_install ;;
+    install) shift; k8s_install "$@" ;;
     bundle) k8s_bundle ;;
     render) k8s_install && k8s_bundle && k8s_render "${2:?overlay name}" ;;
     validate) k8s_validate ;;
-    *) echo "usage: $0 install|bundle|render OVERLAY|validate" >&2; exit 2 ;;
+    *) echo "usage: $0 install [kustomize|kubeconform|promtool]...|bundle|render OVERLAY|validate" >&2; exit 2 ;;
   esac
 fi
