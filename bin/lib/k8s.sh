@@ -14,6 +14,7 @@
 K8S_KUSTOMIZE_VERSION=v5.8.2      # v5.8.3 needs Go 1.27
 K8S_KUBECONFORM_VERSION=v0.8.0
 K8S_PROMTOOL_VERSION=v0.316.0
+K8S_OPA_VERSION=v1.22.3           # the same as the sidecar image tag in k8s/base/kustomization.yaml
 K8S_SCHEMA_VERSION=1.35.0         # k8s/schemas/v1.35.0, see k8s/schemas/README.md
 K8S_OVERLAYS=(dev eu us)
 
@@ -42,7 +43,7 @@ k8s_go_install() {
   echo "$version" > "$marker"
 }
 
-# k8s_install [TOOL...]: the named tools (default: all three).
+# k8s_install [TOOL...]: the named tools (default: kustomize, kubeconform and promtool).
 k8s_install() {
   local tool
   for tool in "${@:-kustomize kubeconform promtool}"; do
@@ -51,6 +52,8 @@ k8s_install() {
         kustomize) k8s_go_install kustomize sigs.k8s.io/kustomize/kustomize/v5 "$K8S_KUSTOMIZE_VERSION" || return 1 ;;
         kubeconform) k8s_go_install kubeconform github.com/yannh/kubeconform/cmd/kubeconform "$K8S_KUBECONFORM_VERSION" || return 1 ;;
         promtool) k8s_go_install promtool github.com/prometheus/prometheus/cmd/promtool "$K8S_PROMTOOL_VERSION" || return 1 ;;
+        # Only for KubernetesManifestsTest, which runs the rendered sidecar's command line.
+        opa) k8s_go_install opa github.com/open-policy-agent/opa "$K8S_OPA_VERSION" || return 1 ;;
         *) k8s_fail "unknown tool $tool"; return 1 ;;
       esac
     done
@@ -179,6 +182,6 @@ if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
     bundle) k8s_bundle ;;
     render) k8s_install && k8s_bundle && k8s_render "${2:?overlay name}" ;;
     validate) k8s_validate ;;
-    *) echo "usage: $0 install [kustomize|kubeconform|promtool]...|bundle|render OVERLAY|validate" >&2; exit 2 ;;
+    *) echo "usage: $0 install [kustomize|kubeconform|promtool|opa]...|bundle|render OVERLAY|validate" >&2; exit 2 ;;
   esac
 fi

@@ -15,7 +15,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -30,10 +29,8 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class KubernetesManifestsTest {
 
-    private static final Map<String, Rendered> RENDERED = new ConcurrentHashMap<>();
-
     private static Rendered rendered(String overlay) {
-        return RENDERED.computeIfAbsent(overlay, Rendered::overlay);
+        return Rendered.overlay(overlay);
     }
 
     static Stream<Arguments> regions() {

@@ -20,9 +20,14 @@ import java.util.zip.GZIPInputStream;
 /** One rendered overlay: its documents, with look-ups by kind and name. */
 record Rendered(String overlay, String yaml, List<JsonNode> documents) {
 
+    private static final Map<String, Rendered> CACHE = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** The overlay rendered once per test JVM (rendering is the slow part). */
     static Rendered overlay(String overlay) {
-        String yaml = K8sTools.render(overlay);
-        return new Rendered(overlay, yaml, K8sTools.documents(yaml));
+        return CACHE.computeIfAbsent(overlay, name -> {
+            String yaml = K8sTools.render(name);
+            return new Rendered(name, yaml, K8sTools.documents(yaml));
+        });
     }
 
     Stream<JsonNode> ofKind(String kind) {
