@@ -1,0 +1,187 @@
+#!/usr/bin/env bash
+# Kubernetes manifests (k8s/): tools, the OPA policy bundle, rendering and offline validation.
+#
+# Source it and call the functions, or run it: bin/lib/k8s.sh install [TOOL..]|bundle|render OVERLAY|validate
+#   k8s_install   builds kustomize, kubeconform and promtool from the Go module proxy into tools/bin
+#   k8s_bundle    packs policies/ into k8s/base/opa/bundle.tar.gz (the ConfigMap OPA loads)
+#   k8s_render O  prints the rendered overlay O (dev, eu, us)
+#   k8s_validate  renders every overlay and validates it against the Kubernetes JSON schemas kept
+#                 in k8s/schemas (strict: unknown fields and wrong types fail), checks that the
+#                 deliberately broken manifests in k8s/tests/invalid are rejected, and checks the
+#                 Prometheus rules (promtool check rules + promtool test rules) and the dashboard.
+# Nothing here needs a cluster or the network beyond the Go module proxy for the first install.
+
+K8S_KUSTOMIZE_VERSION=v5.8.2      # v5.8.3 needs Go 1.27
+K8S_KUBECONFORM_VERSION=v0.8.0
+K8S_PROMTOOL_VERSION=v0.316.0
+K8S_OPA_VERSION=v1.22.3           # the same as the sidecar image tag in k8s/base/kustomization.yaml
+K8S_SCHEMA_VERSION=1.35.0         # k8s/schemas/v1.35.0, see k8s/schemas/README.md
+K8S_OVERLAYS=(dev eu us)
+
+K8S_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+K8S_BIN="$K8S_ROOT/tools/bin"
+
+k8s_fail() {
+  echo "k8s: $*" >&2
+  return 1
+}
+
+# Installs one Go tool at a pinned version unless that version is already there.
+k8s_go_install() {
+  local tool="$1" module="$2" version="$3"
+  local marker="$K8S_BIN/.$tool.version"
+  if [[ -x "$K8S_BIN/$tool" && "$(cat "$marker" 2>/dev/null)" == "$version" ]]; then
+    return 0
+  fi
+  command -v go >/dev/null || k8s_fail "the Go toolchain is needed to build $tool (apt-get install golang-go, or a Go >= 1.25 on PATH)" || return 1
+  mkdir -p "$K8S_BIN"
+  echo "k8s: building $tool $version into tools/bin (once)..." >&2
+  if ! GOBIN="$K8S_BIN" GOTOOLCHAIN=local GOFLAGS=-mod=mod go install "$module@$version" >&2; then
+    k8s_fail "go install $module@$version failed"
+    return 1
+  fi
+  echo "$version" > "$marker"
+}
+
+# k8s_install [TOOL...]: the named tools (default: kustomize, kubeconform and promtool).
+k8s_install() {
+  local tool
+  for tool in "${@:-kustomize kubeconform promtool}"; do
+    for tool in $tool; do
+      case "$tool" in
+        kustomize) k8s_go_install kustomize sigs.k8s.io/kustomize/kustomize/v5 "$K8S_KUSTOMIZE_VERSION" || return 1 ;;
+        kubeconform) k8s_go_install kubeconform github.com/yannh/kubeconform/cmd/kubeconform "$K8S_KUBECONFORM_VERSION" || return 1 ;;
+        promtool) k8s_go_install promtool github.com/prometheus/prometheus/cmd/promtool "$K8S_PROMTOOL_VERSION" || return 1 ;;
+        # Only for KubernetesManifestsTest, which runs the rendered sidecar's command line.
+        opa) k8s_go_install opa github.com/open-policy-agent/opa "$K8S_OPA_VERSION" || return 1 ;;
+        *) k8s_fail "unknown tool $tool"; return 1 ;;
+      esac
+    done
+  done
+}
+
+# Packs the policy directory as an OPA bundle tarball: every file but the tests, with a
+# .manifest whose roots are the policy's top-level packages (system/* one level deeper, since
+# system/credentials belongs to the credentials bundle) and whose revision is the content hash.
+# The tarball is byte-for-byte reproducible, so an unchanged policy keeps the ConfigMap's name.
+k8s_bundle() {
+  local policies="${CLEARGATE_POLICIES_DIR:-$K8S_ROOT/policies}"
+  local out="$K8S_ROOT/k8s/base/opa/bundle.tar.gz"
+  [[ -d "$policies" ]] || k8s_fail "no policy directory at $policies (the OPA bundle is built from it; set CLEARGATE_POLICIES_DIR to use another)" || return 1
+  local stage
+  stage="$(mktemp -d)"
+  (cd "$policies" && find . -type f \( -name '*.rego' -o -name '*.json' -o -name '*.yaml' -o -name '.manifest' \) \
+      ! -name '*_test.rego' -exec cp --parents {} "$stage" \;) || { rm -rf "$stage"; k8s_fail "copying $policies failed"; return 1; }
+  if ! find "$stage" -name '*.rego' | grep -q .; then
+    rm -rf "$stage"
+    k8s_fail "$policies holds no .rego policy"
+    return 1
+  fi
+  if [[ -f "$stage/data.json" ]]; then
+    rm -rf "$stage"
+    k8s_fail "$policies/data.json would claim the whole data tree; keep data under a package directory"
+    return 1
+  fi
+  if [[ ! -f "$stage/.manifest" ]]; then
+    local revision roots=() dir
+    revision="$(cd "$stage" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16)"
+    for dir in $(cd "$stage" && find . -mindepth 1 -maxdepth 1 -type d -printf '%f\n' | LC_ALL=C sort); do
+      if [[ "$dir" == system ]]; then
+        local sub
+        for sub in $(cd "$stage/system" && find . -mindepth 1 -maxdepth 1 -type d -printf '%f\n' | LC_ALL=C sort); do
+          [[ "$sub" == credentials ]] && { rm -rf "$stage"; k8s_fail "policies/system/credentials is reserved for the credentials Secret"; return 1; }
+          roots+=("\"system/$sub\"")
+        done
+      else
+        roots+=("\"$dir\"")
+      fi
+    done
+    local joined
+    joined="$(IFS=,; echo "${roots[*]}")"
+    printf '{"revision":"%s","roots":[%s]}\n' "$revision" "$joined" > "$stage/.manifest"
+  fi
+  mkdir -p "$(dirname "$out")"
+  tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -C "$stage" -cf - . | gzip -n -9 > "$out.tmp" \
+    && mv "$out.tmp" "$out"
+  local rc=$?
+  rm -rf "$stage"
+  return $rc
+}
+
+k8s_render() {
+  local overlay="$1"
+  [[ -d "$K8S_ROOT/k8s/overlays/$overlay" ]] || k8s_fail "no overlay k8s/overlays/$overlay" || return 1
+  "$K8S_BIN/kustomize" build "$K8S_ROOT/k8s/overlays/$overlay"
+}
+
+# kubeconform over files or stdin, strictly, against the schemas in the repository only.
+k8s_kubeconform() {
+  "$K8S_BIN/kubeconform" -strict -summary \
+    -schema-location "$K8S_ROOT/k8s/schemas/v$K8S_SCHEMA_VERSION/{{.ResourceKind}}{{.KindSuffix}}.json" "$@"
+}
+
+k8s_validate() {
+  k8s_install || return 1
+  k8s_bundle || return 1
+  local realm="$K8S_ROOT/k8s/keycloak/cleargate-realm.json"
+  [[ -f "$realm" ]] || k8s_fail "the dev overlay imports the Keycloak realm $realm (kept by the identity feature), which is missing" || return 1
+
+  local work overlay failures=0
+  work="$(mktemp -d)"
+  for overlay in "${K8S_OVERLAYS[@]}"; do
+    if ! k8s_render "$overlay" > "$work/$overlay.yaml"; then
+      k8s_fail "kustomize could not render overlay $overlay"
+      failures=$((failures + 1))
+      continue
+    fi
+    echo "k8s: overlay $overlay" >&2
+    k8s_kubeconform "$work/$overlay.yaml" >&2 || failures=$((failures + 1))
+  done
+  k8s_render_observability > "$work/observability.yaml" || failures=$((failures + 1))
+  k8s_kubeconform "$work/observability.yaml" >&2 || failures=$((failures + 1))
+
+  # The validator must reject every deliberately broken manifest, for the reason its "# expect:"
+  # line names; one that passes means the validation has stopped validating.
+  local broken expected rejected=0
+  for broken in "$K8S_ROOT"/k8s/tests/invalid/*.yaml; do
+    expected="$(sed -n 's/^# expect: //p' "$broken" | head -1)"
+    if k8s_kubeconform "$broken" > "$work/broken.out" 2>&1; then
+      k8s_fail "the broken manifest ${broken#"$K8S_ROOT"/} was accepted"
+      failures=$((failures + 1))
+    elif [[ -z "$expected" ]] || ! grep -qF -- "$expected" "$work/broken.out"; then
+      k8s_fail "${broken#"$K8S_ROOT"/} was rejected, but not for '$expected':"
+      cat "$work/broken.out" >&2
+      failures=$((failures + 1))
+    else
+      rejected=$((rejected + 1))
+    fi
+  done
+  echo "k8s: $rejected broken manifests rejected for the expected reason" >&2
+
+  "$K8S_BIN/promtool" check rules "$K8S_ROOT/k8s/observability/alerts.yaml" >&2 || failures=$((failures + 1))
+  (cd "$K8S_ROOT/k8s/observability" && "$K8S_BIN/promtool" test rules alerts_test.yaml) >&2 || failures=$((failures + 1))
+  python3 -m json.tool "$K8S_ROOT/k8s/observability/grafana-dashboard.json" > /dev/null \
+    || { k8s_fail "grafana-dashboard.json is not valid JSON"; failures=$((failures + 1)); }
+
+  rm -rf "$work"
+  if [[ $failures -gt 0 ]]; then
+    k8s_fail "$failures validation step(s) failed"
+    return 1
+  fi
+  echo "k8s: all overlays valid, broken manifests rejected, alert rules checked" >&2
+}
+
+k8s_render_observability() {
+  "$K8S_BIN/kustomize" build "$K8S_ROOT/k8s/observability"
+}
+
+if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
+  set -euo pipefail
+  case "${1:-}" in
+    install) shift; k8s_install "$@" ;;
+    bundle) k8s_bundle ;;
+    render) k8s_install && k8s_bundle && k8s_render "${2:?overlay name}" ;;
+    validate) k8s_validate ;;
+    *) echo "usage: $0 install [kustomize|kubeconform|promtool|opa]...|bundle|render OVERLAY|validate" >&2; exit 2 ;;
+  esac
+fi
