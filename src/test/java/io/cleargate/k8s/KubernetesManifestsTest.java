@@ -194,8 +194,8 @@ class KubernetesManifestsTest {
         assertTrue(args.contains("--authorization=basic"), args.toString());
         assertTrue(args.contains("--addr=127.0.0.1:8181"), "OPA's API must listen on loopback only: " + args);
         assertTrue(args.contains("/bundles/policy/bundle.tar.gz") && args.contains("/bundles/credentials"), args.toString());
-        assertEquals("http://127.0.0.1:8181", r.gatewayEnvironment().get("CLEARGATE_POLICY_OPA_URL").asText());
-        JsonNode token = r.gatewayEnvironment().get("CLEARGATE_POLICY_OPA_TOKEN");
+        assertEquals("http://127.0.0.1:8181", r.gatewayEnvironment().get("CLEARGATE_OPA_URL").asText());
+        JsonNode token = r.gatewayEnvironment().get("CLEARGATE_POLICY_TOKEN");
         assertEquals("gateway-token", token.path("secretKeyRef").path("key").asText(), "the OPA token must come from a Secret");
         assertTrue(token.path("secretKeyRef").path("name").asText().startsWith("cleargate-opa"));
         JsonNode credentials = volume(r.gatewayDeployment(), mountedVolume(opa, "/bundles/credentials"));
