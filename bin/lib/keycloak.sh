@@ -57,6 +57,8 @@ keycloak_start() {
   (
     export KC_BOOTSTRAP_ADMIN_USERNAME=admin
     export KC_BOOTSTRAP_ADMIN_PASSWORD="${KEYCLOAK_ADMIN_PASSWORD:-admin}"
+    # JBoss Threads resets thread locals through java.lang internals, which JDK 24+ closes by default.
+    export JAVA_OPTS_APPEND="${JAVA_OPTS_APPEND:-} --add-opens=java.base/java.lang=ALL-UNNAMED"
     set +m
     setsid "$home/bin/kc.sh" start-dev \
         --http-host=127.0.0.1 --http-port="$port" \

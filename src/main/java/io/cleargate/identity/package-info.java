@@ -33,6 +33,6 @@
  *
  * <p>Quarkus' own HTTP security is not used for these paths ({@code quarkus.http.auth.proactive=false},
  * no {@code @RolesAllowed}): a refusal must be the gateway's error, visible to audit. Tokens and keys
- * are never logged, not even in part; only key prefixes (public lookup handles) and ids appear in logs.
+ * are never logged, not even in part (not even the key prefix); logs name keys by their id.
  */
 package io.cleargate.identity;

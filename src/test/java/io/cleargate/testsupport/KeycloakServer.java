@@ -99,6 +99,8 @@ public final class KeycloakServer {
                     .redirectOutput(log.toFile());
             // The test JVM runs on JDK 25, which Keycloak 26.5 accepts.
             builder.environment().put("JAVA_HOME", System.getProperty("java.home"));
+            // JBoss Threads resets thread locals through java.lang internals, closed by default on JDK 24+.
+            builder.environment().put("JAVA_OPTS_APPEND", "--add-opens=java.base/java.lang=ALL-UNNAMED");
             String adminPassword = UUID.randomUUID().toString();
             builder.environment().put("KC_BOOTSTRAP_ADMIN_USERNAME", "admin");
             builder.environment().put("KC_BOOTSTRAP_ADMIN_PASSWORD", adminPassword);

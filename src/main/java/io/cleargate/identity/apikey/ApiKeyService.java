@@ -112,8 +112,8 @@ public class ApiKeyService {
                     continue;
                 }
                 store.insert(key, ApiKeyFormat.hash(parsed.secret()));
-                LOG.infof("API key %s (prefix %s) created for tenant %s by %s, roles %s, expires %s", key.id(),
-                        key.prefix(), tenant, createdBy, roles, expiresAt);
+                LOG.infof("API key %s created for tenant %s by %s, roles %s, expires %s", key.id(), tenant,
+                        createdBy, roles, expiresAt);
                 return new Created(key, parsed.full());
             } catch (ApiKeyStore.ApiKeyStoreException e) {
                 if (attempt >= 2) {
@@ -189,8 +189,7 @@ public class ApiKeyService {
             } catch (ApiKeyStore.ApiKeyStoreException e) {
                 throw unavailable(e);
             }
-            LOG.infof("API key %s (prefix %s) of tenant %s revoked by %s", key.id(), key.prefix(), key.tenant(),
-                    caller.subject());
+            LOG.infof("API key %s of tenant %s revoked by %s", key.id(), key.tenant(), caller.subject());
         }
         return store.findById(id).orElseThrow();
     }

@@ -17,7 +17,6 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.Optional;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
 /**
@@ -33,17 +32,8 @@ public class DevKeyBootstrap {
     private static final Logger LOG = Logger.getLogger(DevKeyBootstrap.class);
     static final String DEV_KEY_NAME = "development key (bin/cleargate up)";
 
-    @ConfigProperty(name = "cleargate.dev.create-key", defaultValue = "false")
-    boolean createKey;
-
-    @ConfigProperty(name = "cleargate.dev.key")
-    Optional<String> givenKey;
-
-    @ConfigProperty(name = "cleargate.dev.key-file", defaultValue = "data/dev-key")
-    Path keyFile;
-
-    @ConfigProperty(name = "cleargate.dev.tenant", defaultValue = "dev")
-    String tenant;
+    @Inject
+    DevKeyConfig config;
 
     @Inject
     TenantRegistry tenants;
@@ -55,34 +45,34 @@ public class DevKeyBootstrap {
     ApiKeyStore store;
 
     void onStart(@Observes StartupEvent event) throws IOException {
-        if (!createKey) {
+        if (!config.createKey()) {
             return;
         }
+        String tenant = config.tenant();
+        Path keyFile = config.keyFile();
         tenants.createIfAbsent(new Tenant(tenant, "Development tenant", "EU", true));
-        Optional<String> given = givenKey.filter(k -> !k.isBlank());
+        Optional<String> given = config.key().filter(k -> !k.isBlank());
         if (given.isPresent()) {
             ApiKeyFormat.Parsed parsed = ApiKeyFormat.parse(given.get().strip()).orElseThrow(() ->
                     new IllegalStateException("CLEARGATE_DEV_KEY does not have the API key format cg_<8 hex>_<64 hex>;"
                             + " unset it to have one generated"));
-            ensure(parsed);
-            LOG.infof("development API key from CLEARGATE_DEV_KEY is active for tenant %s (prefix %s)", tenant,
-                    parsed.prefix());
+            ensure(parsed, tenant);
+            LOG.infof("development API key from CLEARGATE_DEV_KEY is active for tenant %s", tenant);
             return;
         }
-        Optional<ApiKeyFormat.Parsed> previous = readKeyFile().filter(this::stillValid);
+        Optional<ApiKeyFormat.Parsed> previous = readKeyFile(keyFile).filter(k -> stillValid(k, tenant));
         if (previous.isPresent()) {
             LOG.infof("development API key in %s is active for tenant %s", keyFile, tenant);
             return;
         }
         ApiKeyService.Created created = service.createUnchecked(tenant, DEV_KEY_NAME, new HashSet<>(Roles.ALL),
                 Duration.ofDays(365), null);
-        writeKeyFile(created.secretKey());
-        LOG.infof("development API key for tenant %s written to %s (prefix %s)", tenant, keyFile,
-                created.key().prefix());
+        writeKeyFile(keyFile, created.secretKey());
+        LOG.infof("development API key %s for tenant %s written to %s", created.key().id(), tenant, keyFile);
     }
 
     /** Inserts the given key unless it exists; refuses to start if its prefix belongs to another secret. */
-    private void ensure(ApiKeyFormat.Parsed parsed) {
+    private void ensure(ApiKeyFormat.Parsed parsed, String tenant) {
         var stored = store.findByPrefix(parsed.prefix());
         if (stored.isEmpty()) {
             service.createUnchecked(tenant, DEV_KEY_NAME, new HashSet<>(Roles.ALL), Duration.ofDays(365), parsed);
@@ -98,7 +88,7 @@ public class DevKeyBootstrap {
         }
     }
 
-    private boolean stillValid(ApiKeyFormat.Parsed parsed) {
+    private boolean stillValid(ApiKeyFormat.Parsed parsed, String tenant) {
         try {
             return service.verify(parsed.full()).tenant().equals(tenant);
         } catch (RuntimeException e) {
@@ -106,14 +96,14 @@ public class DevKeyBootstrap {
         }
     }
 
-    private Optional<ApiKeyFormat.Parsed> readKeyFile() throws IOException {
+    private static Optional<ApiKeyFormat.Parsed> readKeyFile(Path keyFile) throws IOException {
         if (!Files.isRegularFile(keyFile)) {
             return Optional.empty();
         }
         return ApiKeyFormat.parse(Files.readString(keyFile, StandardCharsets.US_ASCII).strip());
     }
 
-    private void writeKeyFile(String key) throws IOException {
+    private static void writeKeyFile(Path keyFile, String key) throws IOException {
         Path parent = keyFile.toAbsolutePath().getParent();
         Files.createDirectories(parent);
         Path tmp = parent.resolve(keyFile.getFileName() + ".tmp");
