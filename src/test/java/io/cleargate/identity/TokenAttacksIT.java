@@ -39,6 +39,9 @@ class TokenAttacksIT {
     @Inject
     TenantRegistry tenants;
 
+    @Inject
+    io.cleargate.pipeline.Pipeline applicationPipeline;
+
     KeycloakServer keycloak;
     TokenForge forge;
     PipelineHarness pipeline;
@@ -48,6 +51,14 @@ class TokenAttacksIT {
         keycloak = KeycloakServer.get();
         forge = new TokenForge(keycloak);
         pipeline = new PipelineHarness(authenticate, resolveTenant);
+    }
+
+    @Test
+    void applicationPipelineStartsWithAuthenticationThenTenantResolution() {
+        var stages = applicationPipeline.activeStages();
+
+        assertEquals(io.cleargate.pipeline.StageName.AUTHENTICATE, stages.get(0));
+        assertEquals(io.cleargate.pipeline.StageName.RESOLVE_TENANT, stages.get(1));
     }
 
     @Test
