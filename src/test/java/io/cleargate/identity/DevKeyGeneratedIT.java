@@ -41,6 +41,9 @@ class DevKeyGeneratedIT {
     @Inject
     TenantRegistry tenants;
 
+    @Inject
+    Authenticator authenticator;
+
     @Test
     void startupWritesAKeyHoldingEveryRoleToAFileOnlyItsOwnerCanRead() throws Exception {
         assertTrue(Files.isRegularFile(KEY_FILE), "no key file at " + KEY_FILE);
@@ -53,5 +56,23 @@ class DevKeyGeneratedIT {
         assertEquals("dev", principal.tenant());
         assertEquals(new HashSet<>(Roles.ALL), principal.roles());
         assertTrue(tenants.find("dev").orElseThrow().active());
+    }
+
+    @Test
+    void tokensAreRefusedWith503WhileKeycloakIsUnreachableButApiKeysStillWork() throws Exception {
+        var generator = java.security.KeyPairGenerator.getInstance("RSA");
+        generator.initialize(2048);
+        var jws = new org.jose4j.jws.JsonWebSignature();
+        jws.setPayload("{\"sub\":\"x\",\"tenant\":\"dev\"}");
+        jws.setAlgorithmHeaderValue("RS256");
+        jws.setKey(generator.generateKeyPair().getPrivate());
+        String token = jws.getCompactSerialization();
+
+        var refused = org.junit.jupiter.api.Assertions.assertThrows(io.cleargate.pipeline.GatewayException.class,
+                () -> authenticator.authenticate("Bearer " + token));
+
+        assertEquals(503, refused.error().status(), refused.error()::toString);
+        assertEquals("identity_provider_unavailable", refused.error().code());
+        assertEquals("dev", authenticator.authenticate("Bearer " + Files.readString(KEY_FILE).strip()).tenant());
     }
 }
