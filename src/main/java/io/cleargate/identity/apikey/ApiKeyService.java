@@ -5,7 +5,6 @@ import io.cleargate.identity.Principal;
 import io.cleargate.identity.Roles;
 import io.cleargate.pipeline.GatewayError;
 import io.cleargate.pipeline.GatewayException;
-import io.cleargate.tenant.Tenant;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.time.Clock;
@@ -103,7 +102,7 @@ public class ApiKeyService {
     private Created insertNew(String tenant, String name, Set<String> roles, String createdBy, Instant now,
             Instant expiresAt) {
         // A prefix collision (one in four billion) fails the unique constraint: try again with a fresh key.
-        for (int attempt = 0; ; attempt++) {
+        for (int attempt = 0; attempt < 5; attempt++) {
             ApiKeyFormat.Parsed parsed = ApiKeyFormat.generate();
             ApiKey key = new ApiKey(UUID.randomUUID().toString(), parsed.prefix(), tenant, name, roles, createdBy,
                     now, expiresAt, null, null);
@@ -121,6 +120,7 @@ public class ApiKeyService {
                 }
             }
         }
+        throw unavailable(new IllegalStateException("no free API key prefix after 5 attempts"));
     }
 
     /**
@@ -214,9 +214,5 @@ public class ApiKeyService {
         LOG.errorf("API key store unavailable: %s", cause.getMessage());
         return new GatewayException(GatewayError.unavailable("api_key_store_unavailable",
                 "API keys cannot be checked right now; the request was refused."));
-    }
-
-    static boolean validTenant(String tenant) {
-        return Tenant.isValidId(tenant);
     }
 }
