@@ -1,0 +1,38 @@
+package io.cleargate.identity;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+import java.time.Duration;
+
+/**
+ * Identity settings under {@code cleargate.identity}. The OIDC checks themselves (issuer,
+ * audience, algorithm, JWKS) are quarkus-oidc's {@code quarkus.oidc.*} keys; see
+ * application.properties.
+ */
+@ConfigMapping(prefix = "cleargate.identity")
+public interface IdentityConfig {
+
+    /** The verified access-token claim holding the tenant id. */
+    @WithDefault("tenant")
+    String tenantClaim();
+
+    /** Longest wait for a token verification, a JWKS fetch from Keycloak included. */
+    @WithDefault("5s")
+    Duration verifyTimeout();
+
+    /** Largest Authorization header accepted; longer ones are refused before parsing. */
+    @WithDefault("16384")
+    int maxAuthorizationHeaderLength();
+
+    ApiKeys apiKeys();
+
+    interface ApiKeys {
+        /** Lifetime of a key whose creator names none. */
+        @WithDefault("P90D")
+        Duration defaultLifetime();
+
+        /** Longest lifetime a key may be given: every key expires. */
+        @WithDefault("P365D")
+        Duration maxLifetime();
+    }
+}

@@ -1,0 +1,42 @@
+package io.cleargate.tenant;
+
+import io.cleargate.identity.Principal;
+import io.cleargate.pipeline.Exchange;
+import io.cleargate.pipeline.GatewayException;
+import io.cleargate.pipeline.Stage;
+import io.cleargate.pipeline.StageName;
+import io.cleargate.pipeline.StageResult;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+
+/**
+ * Accepts the request only for a known, active tenant: the one named by the verified principal
+ * (a token claim or the API key's record), never by anything else the client sent. Records the
+ * {@link Tenant} on the exchange for policy, routing and audit.
+ */
+@ApplicationScoped
+public class ResolveTenantStage implements Stage {
+
+    private final TenantGuard guard;
+
+    @Inject
+    public ResolveTenantStage(TenantGuard guard) {
+        this.guard = guard;
+    }
+
+    @Override
+    public StageName name() {
+        return StageName.RESOLVE_TENANT;
+    }
+
+    @Override
+    public StageResult onRequest(Exchange exchange) {
+        try {
+            Principal principal = exchange.get(Principal.KEY).orElseThrow(TenantGuard::unauthenticated);
+            exchange.put(Tenant.KEY, guard.requireActive(principal));
+            return StageResult.forward();
+        } catch (GatewayException e) {
+            return StageResult.shortCircuit(e.error());
+        }
+    }
+}
