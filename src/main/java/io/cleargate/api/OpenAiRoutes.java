@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.cleargate.api.ChatCompletionParser.ChatCompletion;
 import io.cleargate.config.GatewayConfig;
 import io.cleargate.engine.EngineRegistry;
+import io.cleargate.identity.Authenticator;
 import io.cleargate.engine.EngineRequest;
 import io.cleargate.pipeline.ClientSink;
 import io.cleargate.pipeline.Exchange;
@@ -45,10 +46,12 @@ public class OpenAiRoutes {
     private final GatewayConfig config;
     private final ChatCompletionParser parser;
     private final RequestMetrics metrics;
+    private final Authenticator authenticator;
 
     @Inject
     public OpenAiRoutes(Pipeline pipeline, EngineRegistry engines, ObjectMapper json, GatewayConfig config,
-            RequestMetrics metrics) {
+            RequestMetrics metrics, Authenticator authenticator) {
+        this.authenticator = authenticator;
         this.pipeline = pipeline;
         this.engines = engines;
         this.json = json;
@@ -142,21 +145,39 @@ public class OpenAiRoutes {
     }
 
     private void listModels(RoutingContext ctx) {
-        var data = engines.models().stream().map(OpenAiRoutes::modelObject).toList();
-        var body = new LinkedHashMap<String, Object>();
-        body.put("object", "list");
-        body.put("data", data);
-        new HttpResponder(ctx.response(), json).json(200, body, Map.of());
+        authenticated(ctx, out -> {
+            var data = engines.models().stream().map(OpenAiRoutes::modelObject).toList();
+            var body = new LinkedHashMap<String, Object>();
+            body.put("object", "list");
+            body.put("data", data);
+            out.json(200, body, Map.of());
+        });
     }
 
     private void getModel(RoutingContext ctx) {
         String id = ctx.pathParam("id");
-        var out = new HttpResponder(ctx.response(), json);
-        if (!engines.models().contains(id)) {
-            out.error(GatewayError.modelNotFound(id), Map.of());
-            return;
-        }
-        out.json(200, modelObject(id), Map.of());
+        authenticated(ctx, out -> {
+            if (!engines.models().contains(id)) {
+                out.error(GatewayError.modelNotFound(id), Map.of());
+                return;
+            }
+            out.json(200, modelObject(id), Map.of());
+        });
+    }
+
+    /** Runs {@code action} on a virtual thread once the caller is authenticated (verification may block). */
+    private void authenticated(RoutingContext ctx, java.util.function.Consumer<HttpResponder> action) {
+        String authorization = ctx.request().getHeader("authorization");
+        Thread.ofVirtual().start(() -> {
+            var out = new HttpResponder(ctx.response(), json);
+            try {
+                authenticator.authenticate(authorization);
+            } catch (GatewayException e) {
+                out.error(e.error(), Map.of());
+                return;
+            }
+            action.accept(out);
+        });
     }
 
     private static Map<String, Object> modelObject(String id) {

@@ -13,7 +13,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.cleargate.testsupport.MockUpstream;
 import io.cleargate.testsupport.MockUpstreamResource;
+import io.cleargate.testsupport.OpaTestResource;
 import io.cleargate.testsupport.Sse;
+import io.restassured.RestAssured;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
@@ -28,7 +30,45 @@ import org.junit.jupiter.api.Test;
 
 @QuarkusTest
 @QuarkusTestResource(value = MockUpstreamResource.class, restrictToAnnotatedClass = true)
+@QuarkusTestResource(value = OpaTestResource.class, restrictToAnnotatedClass = true)
 class ChatCompletionsTest {
+
+    private static final String AUTH = "Bearer " + MockUpstreamResource.DEV_KEY;
+
+    private static volatile boolean anonymous;
+
+    /** Every request of this class carries the development key unless it sets its own or the test is anonymous. */
+    @org.junit.jupiter.api.BeforeAll
+    static void authenticateEveryRequest() {
+        RestAssured.filters((request, response, context) -> {
+            if (!anonymous && !request.getHeaders().hasHeaderWithName("Authorization")) {
+                request.header("Authorization", AUTH);
+            }
+            return context.next(request, response);
+        });
+    }
+
+    @org.junit.jupiter.api.AfterAll
+    static void forgetCredentials() {
+        RestAssured.replaceFiltersWith(java.util.List.of());
+    }
+
+    @Test
+    void aRequestWithoutValidCredentialsIsA401InOpenAiShape() {
+        int before = mock().requests();
+        given().header("Authorization", "Basic Zm9vOmJhcg==")
+                .contentType(ContentType.JSON).body(HELLO)
+                .when().post("/v1/chat/completions")
+                .then().statusCode(401).body("error.type", equalTo("authentication_error"));
+        anonymous = true;
+        try {
+            given().contentType(ContentType.JSON).body(HELLO).when().post("/v1/chat/completions").then().statusCode(401);
+            given().when().get("/v1/models").then().statusCode(401).body("error.code", notNullValue());
+        } finally {
+            anonymous = false;
+        }
+        assertEquals(before, mock().requests(), "the engine was never called");
+    }
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String HELLO = """
@@ -229,6 +269,7 @@ class ChatCompletionsTest {
         try (var socket = new Socket(base.getHost(), base.getPort())) {
             String payload = "{\"model\":\"mock\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
             String request = "POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+                    + "Authorization: " + AUTH + "\r\n"
                     + "Content-Length: " + payload.length() + "\r\n\r\n" + payload;
             socket.getOutputStream().write(request.getBytes(StandardCharsets.US_ASCII));
             InputStream in = socket.getInputStream();

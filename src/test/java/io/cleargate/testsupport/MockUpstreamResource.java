@@ -13,6 +13,9 @@ public class MockUpstreamResource implements QuarkusTestResourceLifecycleManager
 
     private static volatile MockUpstream mock;
 
+    /** The development key the gateway under test creates for tenant "dev" (every role). */
+    public static final String DEV_KEY = "cg_0a1b2c3d_" + "5e".repeat(32);
+
     public static MockUpstream mock() {
         return mock;
     }
@@ -24,17 +27,19 @@ public class MockUpstreamResource implements QuarkusTestResourceLifecycleManager
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        return Map.of(
-                "cleargate.backends.mock.kind", "openai",
-                "cleargate.backends.mock.base-url", mock.baseUrl(),
-                "cleargate.backends.mock.models", "mock",
-                "cleargate.backends.mock.region", "local",
-                "cleargate.upstream.first-byte-timeout", "1s",
-                "cleargate.upstream.between-chunk-timeout", "1s",
-                "cleargate.upstream.max-response-bytes", "200000",
-                "cleargate.limits.max-body-bytes", "65536",
-                // Each test sets its own faults: keep the circuit from carrying one test's failures into the next.
-                "cleargate.routing.failure-threshold", "1000");
+        return Map.ofEntries(
+                Map.entry("cleargate.dev.create-key", "true"),
+                Map.entry("cleargate.dev.key", DEV_KEY),
+                Map.entry("cleargate.dev.key-file", "target/test-dev-key"),
+                Map.entry("cleargate.backends.mock.kind", "openai"),
+                Map.entry("cleargate.backends.mock.base-url", mock.baseUrl()),
+                Map.entry("cleargate.backends.mock.models", "mock"),
+                Map.entry("cleargate.backends.mock.region", "local"),
+                Map.entry("cleargate.upstream.first-byte-timeout", "1s"),
+                Map.entry("cleargate.upstream.between-chunk-timeout", "1s"),
+                Map.entry("cleargate.upstream.max-response-bytes", "200000"),
+                Map.entry("cleargate.limits.max-body-bytes", "65536"),
+                Map.entry("cleargate.routing.failure-threshold", "1000"));
     }
 
     @Override
