@@ -1,0 +1,101 @@
+package io.cleargate.moderation;
+
+import java.util.List;
+import java.util.function.Consumer;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * A detector made of a built-in regular expression (written without nested quantifiers, so it
+ * cannot backtrack badly), the views it runs on, and a scorer that validates a candidate
+ * (checksums, context) and returns its confidence, or a negative number to reject it.
+ */
+class PatternDetector implements Detector {
+
+    @FunctionalInterface
+    interface Scorer {
+        double score(String candidate, String viewText, int start, int end);
+    }
+
+    /** One pattern on one view, with the score given to its hits on that view. */
+    record Probe(String view, Pattern pattern, double weight) {}
+
+    private final String type;
+    private final String category;
+    private final String placeholder;
+    private final int maxSpan;
+    private final String description;
+    private final List<Probe> probes;
+    private final Scorer scorer;
+
+    PatternDetector(String type, String category, String placeholder, int maxSpan, String description,
+            List<Probe> probes, Scorer scorer) {
+        this.type = type;
+        this.category = category;
+        this.placeholder = placeholder;
+        this.maxSpan = maxSpan;
+        this.description = description;
+        this.probes = List.copyOf(probes);
+        this.scorer = scorer;
+    }
+
+    @Override
+    public String type() {
+        return type;
+    }
+
+    @Override
+    public String defaultCategory() {
+        return category;
+    }
+
+    @Override
+    public String placeholder() {
+        return placeholder;
+    }
+
+    @Override
+    public int maxSpan() {
+        return maxSpan;
+    }
+
+    @Override
+    public void scan(NormalizedText text, Consumer<Match> sink) {
+        for (Probe probe : probes) {
+            View view = text.view(probe.view());
+            Matcher m = probe.pattern().matcher(view.text);
+            while (m.find()) {
+                int s = m.start();
+                int e = m.end();
+                if (e <= s) {
+                    continue;
+                }
+                String candidate = view.text.substring(s, e);
+                double score = scorer.score(candidate, view.text, s, e);
+                if (score >= 0) {
+                    sink.accept(new Match(view.originalStart(s), view.originalEnd(e - 1),
+                            Math.min(1.0, score * probe.weight()), view.name, description, candidate));
+                }
+            }
+        }
+    }
+
+    static Probe probe(String view, String regex, double weight) {
+        return new Probe(view, Pattern.compile(regex), weight);
+    }
+
+    static Probe probe(String view, String regex, int flags, double weight) {
+        return new Probe(view, Pattern.compile(regex, flags), weight);
+    }
+
+    /** True when one of {@code words} occurs within {@code radius} chars before {@code start}. */
+    static boolean contextBefore(String text, int start, int radius, String... words) {
+        String before = text.substring(Math.max(0, start - radius), start).toLowerCase(java.util.Locale.ROOT);
+        for (String w : words) {
+            if (before.contains(w)) {
+                return true;
+            }
+        }
+        return false;
+    }
+}
