@@ -7,7 +7,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Payment card numbers: 12 to 19 digits, optionally grouped by spaces, dashes or dots, that pass
+ * Payment card numbers: 13 to 19 digits, optionally grouped by spaces, dashes or dots, that pass
  * the Luhn check and start with a known issuer prefix. A run of digit groups longer than a card
  * (a card number followed by an expiry date, say) is searched for the card inside it, group by
  * group, so a neighbouring number cannot hide it.
@@ -65,7 +65,7 @@ final class CardDetector implements Detector {
             if (digits.length() > 19) {
                 break;
             }
-            if (digits.length() >= 12 && Checksums.luhn(digits.toString())
+            if (digits.length() >= 13 && Checksums.luhn(digits.toString())
                     && Checksums.knownCardIssuer(digits.toString())) {
                 best = to;
                 bestDigits = digits.toString();

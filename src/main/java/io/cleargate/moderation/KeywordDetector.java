@@ -85,6 +85,9 @@ final class KeywordDetector implements Detector {
         find(words, text.lower(), 1.0, "term list (" + termCount + " terms, word boundaries)", found);
         if (compact != null) {
             find(compact, text.alnum(), 0.75, "term list without separators", found);
+            // Without separators a term also matches inside longer words ("bluefinch"); that only
+            // counts as a hit when something was actually squeezed out of the original span.
+            found.removeIf(m -> m.view().equals("alnum") && m.end() - m.start() == m.value().length());
         }
         found.forEach(sink);
     }

@@ -88,12 +88,17 @@ class PatternDetector implements Detector {
         return new Probe(view, Pattern.compile(regex, flags), weight);
     }
 
-    /** True when one of {@code words} occurs within {@code radius} chars before {@code start}. */
+    /** True when one of {@code words} occurs, as a whole word, within {@code radius} chars before {@code start}. */
     static boolean contextBefore(String text, int start, int radius, String... words) {
         String before = text.substring(Math.max(0, start - radius), start).toLowerCase(java.util.Locale.ROOT);
         for (String w : words) {
-            if (before.contains(w)) {
-                return true;
+            for (int i = before.indexOf(w); i >= 0; i = before.indexOf(w, i + 1)) {
+                boolean startsWord = i == 0 || !Character.isLetter(before.charAt(i - 1));
+                int after = i + w.length();
+                boolean endsWord = after >= before.length() || !Character.isLetter(before.charAt(after));
+                if (startsWord && endsWord) {
+                    return true;
+                }
             }
         }
         return false;

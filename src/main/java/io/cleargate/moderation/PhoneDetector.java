@@ -17,6 +17,10 @@ final class PhoneDetector implements Detector {
 
     private static final PhoneNumberUtil UTIL = PhoneNumberUtil.getInstance();
 
+    /** Dotted quads, dates and times that libphonenumber would otherwise accept as numbers. */
+    private static final java.util.regex.Pattern NOT_A_PHONE = java.util.regex.Pattern.compile(
+            "[0-9]{1,3}(?:\\.[0-9]{1,3}){3}|[0-9]{4}[-/.][0-9]{1,2}[-/.][0-9]{1,2}.*|[0-9]{1,2}[-/.][0-9]{1,2}[-/.][0-9]{2,4}");
+
     private final List<String> regions;
 
     PhoneDetector(List<String> regions) {
@@ -60,6 +64,9 @@ final class PhoneDetector implements Detector {
                     continue;
                 }
                 String raw = m.rawString();
+                if (NOT_A_PHONE.matcher(raw).matches()) {
+                    continue;
+                }
                 boolean formatted = raw.startsWith("+") || raw.startsWith("(") || raw.matches(".*[0-9][ \\-.)][0-9].*");
                 boolean context = PatternDetector.contextBefore(view.text, s, 32, "phone", "tel", "call", "mobile",
                         "cell", "fax", "whatsapp", "sms", "contact", "ruf", "téléphone", "telefon", "handy");
