@@ -17,9 +17,13 @@ final class PhoneDetector implements Detector {
 
     private static final PhoneNumberUtil UTIL = PhoneNumberUtil.getInstance();
 
-    /** Dotted quads, dates and times that libphonenumber would otherwise accept as numbers. */
+    /**
+     * Dotted quads, dates, card-shaped 4-4-4-4 groups and SSN-shaped 3-2-4 groups that
+     * libphonenumber would otherwise accept as numbers.
+     */
     private static final java.util.regex.Pattern NOT_A_PHONE = java.util.regex.Pattern.compile(
-            "[0-9]{1,3}(?:\\.[0-9]{1,3}){3}|[0-9]{4}[-/.][0-9]{1,2}[-/.][0-9]{1,2}.*|[0-9]{1,2}[-/.][0-9]{1,2}[-/.][0-9]{2,4}");
+            "[0-9]{1,3}(?:\\.[0-9]{1,3}){3}|[0-9]{4}[-/.][0-9]{1,2}[-/.][0-9]{1,2}.*|[0-9]{1,2}[-/.][0-9]{1,2}[-/.][0-9]{2,4}"
+                    + "|[0-9]{4}([ \\-])[0-9]{4}\\1[0-9]{4}\\1[0-9]{1,4}|[0-9]{3}-[0-9]{2}-[0-9]{4}");
 
     private final List<String> regions;
 
