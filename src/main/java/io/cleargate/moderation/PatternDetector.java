@@ -59,10 +59,18 @@ class PatternDetector implements Detector {
         return maxSpan;
     }
 
+    /**
+     * Runs every probe. A hit in a squeezed view (compact, alnum) that overlaps a hit in an exact
+     * view is dropped: the exact one has the precise span, while squeezing glues neighbouring
+     * words onto the match.
+     */
     @Override
     public void scan(NormalizedText text, Consumer<Match> sink) {
+        List<Match> exact = new java.util.ArrayList<>();
+        List<Match> squeezed = new java.util.ArrayList<>();
         for (Probe probe : probes) {
             View view = text.view(probe.view());
+            boolean isExact = view.name.equals("clean") || view.name.equals("lower");
             Matcher m = probe.pattern().matcher(view.text);
             while (m.find()) {
                 int s = m.start();
@@ -73,9 +81,15 @@ class PatternDetector implements Detector {
                 String candidate = view.text.substring(s, e);
                 double score = scorer.score(candidate, view.text, s, e);
                 if (score >= 0) {
-                    sink.accept(new Match(view.originalStart(s), view.originalEnd(e - 1),
+                    (isExact ? exact : squeezed).add(new Match(view.originalStart(s), view.originalEnd(e - 1),
                             Math.min(1.0, score * probe.weight()), view.name, description, candidate));
                 }
+            }
+        }
+        exact.forEach(sink);
+        for (Match q : squeezed) {
+            if (exact.stream().noneMatch(x -> x.start() < q.end() && q.start() < x.end())) {
+                sink.accept(q);
             }
         }
     }

@@ -73,7 +73,13 @@ public final class QualityBench {
                 w.write(JSON.writeValueAsString(d));
                 w.newLine();
                 var preds = new ArrayList<Map<String, Object>>();
-                for (Finding f : rules.scan(NormalizedText.of((String) d.get("text")), Direction.OUTPUT).findings()) {
+                // Personal data and secrets as the output filter sees them; injection heuristics
+                // are input rules (off on output in the default profile).
+                var text = NormalizedText.of((String) d.get("text"));
+                var found = new ArrayList<>(rules.scan(text, Direction.OUTPUT).findings());
+                found.addAll(rules.scan(text, Direction.INPUT).findings().stream()
+                        .filter(f -> f.rule().category().startsWith("injection.")).toList());
+                for (Finding f : found) {
                     String entity = entity(f.rule().category());
                     if (entity != null) {
                         preds.add(Map.of("entity", entity, "start", f.start(), "end", f.end(), "score", f.match().score()));
