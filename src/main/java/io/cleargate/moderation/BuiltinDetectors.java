@@ -19,7 +19,7 @@ final class BuiltinDetectors {
         String local = "(?<![A-Za-z0-9._%+\\-])[A-Za-z0-9][A-Za-z0-9._%+\\-]{0,63}";
         String label = "[A-Za-z0-9](?:[A-Za-z0-9\\-]{0,61}[A-Za-z0-9])?";
         String domain = " ?@ ?(?:" + label + " ?\\. ?){1,8}[A-Za-z]{2,24}(?![A-Za-z0-9\\-])";
-        return new PatternDetector("email", "pii.email", "EMAIL", 96, "local@domain.tld (RFC 5322 subset)",
+        return new PatternDetector("email", "pii.email", "EMAIL", 72, "local@domain.tld (RFC 5322 subset)",
                 List.of(probe("clean", local + domain, 1.0), probe("compact", local + domain, 0.75)),
                 (candidate, text, s, e) -> candidate.indexOf(' ') >= 0 ? 0.8 : 0.95);
     }

@@ -80,7 +80,7 @@ final class InjectionDetector implements Detector {
 
     @Override
     public int maxSpan() {
-        return 140;
+        return 80;
     }
 
     @Override

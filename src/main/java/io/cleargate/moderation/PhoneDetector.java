@@ -1,6 +1,7 @@
 package io.cleargate.moderation;
 
 import com.google.i18n.phonenumbers.NumberParseException;
+import com.google.i18n.phonenumbers.PhoneNumberMatch;
 import com.google.i18n.phonenumbers.Phonenumber;
 import com.google.i18n.phonenumbers.PhoneNumberUtil;
 import java.util.HashSet;
@@ -86,7 +87,14 @@ final class PhoneDetector implements Detector {
                 try {
                     Phonenumber.PhoneNumber number = UTIL.parse(raw, region);
                     if (UTIL.isValidNumber(number)) {
-                        report(view, candidate.start(), candidate.end(), raw, number, seen, sink);
+                        // A cheap gate passed; libphonenumber's matcher (leniency VALID) then
+                        // checks the number in its surroundings, which rejects order numbers and
+                        // other digit runs that merely parse.
+                        int from = Math.max(0, candidate.start() - 1);
+                        String window = view.text.substring(from, Math.min(view.text.length(), candidate.end() + 1));
+                        for (PhoneNumberMatch m : UTIL.findNumbers(window, region, PhoneNumberUtil.Leniency.VALID, 16)) {
+                            report(view, from + m.start(), from + m.end(), m.rawString(), m.number(), seen, sink);
+                        }
                         break;
                     }
                 } catch (NumberParseException notANumber) {
@@ -101,7 +109,7 @@ final class PhoneDetector implements Detector {
 
     private void report(View view, int s, int e, String raw, Phonenumber.PhoneNumber number, Set<Long> seen,
             Consumer<Match> sink) {
-        if (!seen.add(((long) s << 32) | e)) {
+        if (!seen.add(((long) s << 32) | e) || NOT_A_PHONE.matcher(raw).matches()) {
             return;
         }
         boolean formatted = raw.startsWith("+") || raw.startsWith("(") || raw.matches(".*[0-9][ \\-.)][0-9].*");
