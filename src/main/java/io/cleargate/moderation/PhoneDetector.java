@@ -92,10 +92,14 @@ final class PhoneDetector implements Detector {
                         // other digit runs that merely parse.
                         int from = Math.max(0, candidate.start() - 1);
                         String window = view.text.substring(from, Math.min(view.text.length(), candidate.end() + 1));
+                        boolean confirmed = false;
                         for (PhoneNumberMatch m : UTIL.findNumbers(window, region, PhoneNumberUtil.Leniency.VALID, 16)) {
                             report(view, from + m.start(), from + m.end(), m.rawString(), m.number(), seen, sink);
+                            confirmed = true;
                         }
-                        break;
+                        if (confirmed) {
+                            break;
+                        }
                     }
                 } catch (NumberParseException notANumber) {
                     // try the next region
