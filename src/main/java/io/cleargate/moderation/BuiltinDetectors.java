@@ -1,0 +1,226 @@
+package io.cleargate.moderation;
+
+import static io.cleargate.moderation.PatternDetector.contextBefore;
+import static io.cleargate.moderation.PatternDetector.probe;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import java.util.List;
+import java.util.regex.Pattern;
+
+/** The built-in pattern detectors that need no configuration. */
+final class BuiltinDetectors {
+
+    private BuiltinDetectors() {}
+
+    static Detector email() {
+        // A space around "@" or a dot ("jane.doe @ example . com") is tolerated: it is a common
+        // way to slip an address past filters and still be read by people.
+        String local = "(?<![A-Za-z0-9._%+\\-])[A-Za-z0-9][A-Za-z0-9._%+\\-]{0,63}";
+        String label = "[A-Za-z0-9](?:[A-Za-z0-9\\-]{0,61}[A-Za-z0-9])?";
+        String domain = " ?@ ?(?:" + label + " ?\\. ?){1,8}[A-Za-z]{2,24}(?![A-Za-z0-9\\-])";
+        return new PatternDetector("email", "pii.email", "EMAIL", 72, "local@domain.tld (RFC 5322 subset)",
+                List.of(probe("clean", local + domain, 1.0), probe("compact", local + domain, 0.75)),
+                (candidate, text, s, e) -> candidate.indexOf(' ') >= 0 ? 0.8 : 0.95);
+    }
+
+    static Detector ssn() {
+        var pattern = "(?<![0-9])([0-9]{3})([\\- ]?)([0-9]{2})\\2([0-9]{4})(?![0-9])";
+        var compiled = Pattern.compile(pattern);
+        return new PatternDetector("ssn", "pii.ssn", "SSN", 16, "US SSN AAA-GG-SSSS with validity rules",
+                List.of(new PatternDetector.Probe("clean", compiled, 1.0)),
+                (candidate, text, s, e) -> {
+                    var m = compiled.matcher(candidate);
+                    if (!m.matches() || !Checksums.ssnValid(m.group(1), m.group(3), m.group(4))) {
+                        return -1;
+                    }
+                    boolean context = contextBefore(text, s, 40, "ssn", "social security", "social-security", "tin");
+                    String separator = m.group(2);
+                    double base = separator.equals("-") ? 0.85 : separator.equals(" ") ? 0.6 : 0.35;
+                    return context ? Math.min(1.0, base + 0.4) : base;
+                });
+    }
+
+    static Detector ipAddress() {
+        String octet = "(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])";
+        String v4 = "(?<![0-9.])(?:" + octet + "\\.){3}" + octet + "(?![0-9]|\\.[0-9])";
+        String v6 = "(?<![0-9A-Fa-f:])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{1,4}|(?:[0-9]{1,3}\\.){3}[0-9]{1,3})?"
+                + "(?![0-9A-Fa-f:])";
+        return new PatternDetector("ip", "pii.ip_address", "IP_ADDRESS", 48, "IPv4 dotted quad or IPv6 (RFC 4291 text forms)",
+                List.of(probe("clean", v4, 1.0), probe("clean", v6, 1.0)),
+                (candidate, text, s, e) -> {
+                    if (candidate.indexOf(':') >= 0) {
+                        return validIpv6(candidate) ? 0.85 : -1;
+                    }
+                    if (contextBefore(text, s, 12, "version", "v", "release", "build")) {
+                        return 0.3;
+                    }
+                    return 0.85;
+                });
+    }
+
+    static boolean validIpv6(String s) {
+        String v4tail = null;
+        int lastColon = s.lastIndexOf(':');
+        if (s.indexOf('.') >= 0) {
+            v4tail = s.substring(lastColon + 1);
+            s = s.substring(0, lastColon + 1) + "0:0";
+            if (!v4tail.matches("(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])")) {
+                return false;
+            }
+        }
+        int dc = s.indexOf("::");
+        if (dc >= 0 && s.indexOf("::", dc + 1) >= 0) {
+            return false;
+        }
+        if (dc < 0 && (s.startsWith(":") || s.endsWith(":"))) {
+            return false;
+        }
+        String[] groups = s.replace("::", ":Z:").split(":", -1);
+        int count = 0;
+        boolean compressed = false;
+        for (String g : groups) {
+            if (g.equals("Z")) {
+                compressed = true;
+                continue;
+            }
+            if (g.isEmpty()) {
+                if (dc >= 0) {
+                    continue; // the empty group next to a leading or trailing "::"
+                }
+                return false;
+            }
+            if (g.length() > 4) {
+                return false;
+            }
+            count++;
+        }
+        // "::" alone or a bare "a::" are too weak to call an address; require at least two groups.
+        return compressed ? count >= 2 && count <= 7 : count == 8;
+    }
+
+    static Detector cloudKey() {
+        String aws = "(?<![A-Za-z0-9])(?:AKIA|ASIA|ABIA|ACCA|A3T[A-Z0-9])[A-Z0-9]{16}(?![A-Za-z0-9])";
+        String gcpKey = "(?<![A-Za-z0-9_\\-])AIza[0-9A-Za-z_\\-]{35}(?![A-Za-z0-9_\\-])";
+        String gcpOauth = "(?<![A-Za-z0-9_\\-])ya29\\.[0-9A-Za-z_\\-]{20,}+";
+        // With the spaces squeezed out there are no word boundaries left; fixed-length forms only.
+        String awsGlued = "(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}";
+        String gcpGlued = "AIza[0-9A-Za-z_\\-]{35}";
+        return new PatternDetector("cloud_key", "secret.cloud_key", "SECRET", 48,
+                "AWS access key id (AKIA/ASIA...), Google API key (AIza...), Google OAuth token (ya29.)",
+                List.of(probe("clean", aws, 1.0), probe("compact", awsGlued, 0.9), probe("clean", gcpKey, 1.0),
+                        probe("compact", gcpGlued, 0.9), probe("clean", gcpOauth, 1.0)),
+                (candidate, text, s, e) -> 0.95);
+    }
+
+    static Detector token() {
+        String tokens = "(?<![A-Za-z0-9_\\-])(?:"
+                + "gh[pousr]_[A-Za-z0-9]{36,251}+"
+                + "|github_pat_[A-Za-z0-9_]{22,240}+"
+                + "|gl(?:pat|dt|rt|ptt|ft)-[A-Za-z0-9_\\-]{20,}+"
+                + "|xox[abposr]-[A-Za-z0-9\\-]{10,250}+"
+                + "|(?:sk|rk)_live_[0-9A-Za-z]{24,99}+"
+                + "|sk-(?:proj-|ant-)?[A-Za-z0-9_\\-]{32,}+"
+                + "|hf_[A-Za-z0-9]{34,}+"
+                + "|npm_[A-Za-z0-9]{36}"
+                + ")(?![A-Za-z0-9_\\-])";
+        String tokensGlued = "gh[pousr]_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9]{22}_[A-Za-z0-9]{59}|npm_[A-Za-z0-9]{36}";
+        String slackHook = "https://hooks\\.slack\\.com/services/T[A-Z0-9]{6,12}/B[A-Z0-9]{6,12}/[A-Za-z0-9]{16,32}";
+        return new PatternDetector("token", "secret.token", "SECRET", 56,
+                "API tokens: GitHub (ghp_, github_pat_), GitLab (glpat-), Slack (xox?-, webhooks), Stripe, OpenAI-style sk-, npm, Hugging Face",
+                List.of(probe("clean", tokens, 1.0), probe("compact", tokensGlued, 0.9), probe("clean", slackHook, 1.0)),
+                (candidate, text, s, e) -> 0.95);
+    }
+
+    static Detector privateKey() {
+        // A header alone is enough to fire; the match runs to the END line or, while that has not
+        // arrived, to the end of the text, so a stream holds the whole block back.
+        String header = "-{3,}\\s*BEGIN[ A-Z0-9]{0,40}?PRIVATE ?KEY(?: BLOCK)?\\s*-{3,}";
+        String block = header + "(?:[\\s\\S]*?-{3,}\\s*END[ A-Z0-9]{0,40}?PRIVATE ?KEY(?: BLOCK)?\\s*-{3,}|[\\s\\S]*+)";
+        int flags = Pattern.CASE_INSENSITIVE;
+        return new PatternDetector("private_key", "secret.private_key", "PRIVATE_KEY", 64,
+                "PEM/OpenSSH/PGP private key block (-----BEGIN ... PRIVATE KEY-----)",
+                List.of(probe("clean", block, flags, 1.0), probe("compact", block, flags, 1.0)),
+                (candidate, text, s, e) -> 1.0);
+    }
+
+    static Detector jwt() {
+        String jwt = "(?<![A-Za-z0-9_\\-])eyJ[A-Za-z0-9_\\-]{10,}+\\.eyJ[A-Za-z0-9_\\-]{10,}+\\.[A-Za-z0-9_\\-]*+";
+        return new PatternDetector("jwt", "secret.jwt", "JWT", 40, "JSON Web Token (eyJ...header.eyJ...payload.signature)",
+                List.of(probe("clean", jwt, 1.0), probe("compact", jwt, 1.0)),
+                (candidate, text, s, e) -> {
+                    String header = candidate.substring(0, candidate.indexOf('.'));
+                    try {
+                        String json = new String(Base64.getUrlDecoder().decode(stripPadding(header)), StandardCharsets.UTF_8);
+                        return json.contains("\"alg\"") || json.contains("\"typ\"") ? 0.95 : 0.7;
+                    } catch (IllegalArgumentException notBase64) {
+                        return 0.7;
+                    }
+                });
+    }
+
+    private static String stripPadding(String s) {
+        int cut = s.length() % 4 == 1 ? s.length() - 1 : s.length();
+        return s.substring(0, cut);
+    }
+
+    private static final Pattern UUID = Pattern.compile("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
+    private static final Pattern HEX = Pattern.compile("[0-9a-fA-F]+");
+    private static final Pattern WORDS = Pattern.compile("(?:[A-Za-z]++[/_\\-+.=]?+)++");
+
+    static Detector entropy() {
+        String candidate = "(?<![A-Za-z0-9+/_\\-])[A-Za-z0-9+/_\\-]{24,}+={0,2}(?![A-Za-z0-9+/=_\\-])";
+        return new PatternDetector("entropy", "secret.high_entropy", "SECRET", 40,
+                "token of 24+ chars with high Shannon entropy and mixed character classes",
+                List.of(probe("clean", candidate, 1.0)),
+                BuiltinDetectors::entropyScore);
+    }
+
+    static double entropyScore(String candidate, String text, int s, int e) {
+        if (UUID.matcher(candidate).matches() || WORDS.matcher(candidate).matches()) {
+            return -1;
+        }
+        int lower = 0;
+        int upper = 0;
+        int digit = 0;
+        int symbol = 0;
+        for (int i = 0; i < candidate.length(); i++) {
+            char c = candidate.charAt(i);
+            if (c >= 'a' && c <= 'z') {
+                lower++;
+            } else if (c >= 'A' && c <= 'Z') {
+                upper++;
+            } else if (c >= '0' && c <= '9') {
+                digit++;
+            } else {
+                symbol++;
+            }
+        }
+        int classes = (lower > 0 ? 1 : 0) + (upper > 0 ? 1 : 0) + (digit > 0 ? 1 : 0);
+        if (digit == 0 || classes < 2) {
+            return -1;
+        }
+        double h = Checksums.entropy(candidate);
+        double score;
+        if (h >= 4.2) {
+            score = 0.75;
+        } else if (h >= 3.6) {
+            score = 0.55;
+        } else {
+            return -1;
+        }
+        if (classes == 3) {
+            score += 0.1;
+        }
+        boolean hex = HEX.matcher(candidate).matches();
+        boolean context = contextBefore(text, s, 32, "key", "secret", "token", "password", "passwd", "pwd", "bearer",
+                "credential", "auth");
+        if (hex && !context) {
+            score -= 0.3; // commit ids and digests are everywhere in technical text
+        }
+        if (context) {
+            score += 0.2;
+        }
+        return Math.max(0, Math.min(1.0, score));
+    }
+}

@@ -1,0 +1,99 @@
+package io.cleargate.moderation;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Payment card numbers: 13 to 19 digits, optionally grouped by spaces, dashes or dots, that pass
+ * the Luhn check and start with a known issuer prefix. A run of digit groups longer than a card
+ * (a card number followed by an expiry date, say) is searched for the card inside it, group by
+ * group, so a neighbouring number cannot hide it.
+ */
+final class CardDetector implements Detector {
+
+    private static final Pattern RUN = Pattern.compile("(?<![0-9])[0-9]++(?:[ \\-.]?+[0-9]++)*+");
+
+    @Override
+    public String type() {
+        return "card";
+    }
+
+    @Override
+    public String defaultCategory() {
+        return "pii.card";
+    }
+
+    @Override
+    public String placeholder() {
+        return "CARD";
+    }
+
+    @Override
+    public int maxSpan() {
+        return 40;
+    }
+
+    @Override
+    public void scan(NormalizedText text, Consumer<Match> sink) {
+        scanView(text.clean, 1.0, sink);
+        scanView(text.compact(), 0.9, sink);
+    }
+
+    private void scanView(View view, double weight, Consumer<Match> sink) {
+        Matcher m = RUN.matcher(view.text);
+        while (m.find()) {
+            List<int[]> groups = groups(view.text, m.start(), m.end());
+            int from = 0;
+            while (from < groups.size()) {
+                int found = findCard(view.text, groups, from, view, weight, sink);
+                from = found > from ? found : from + 1;
+            }
+        }
+    }
+
+    /** Tries the longest card starting at group {@code from}; returns the group after it, or from when none. */
+    private int findCard(String t, List<int[]> groups, int from, View view, double weight, Consumer<Match> sink) {
+        var digits = new StringBuilder();
+        int best = -1;
+        String bestDigits = null;
+        for (int to = from; to < groups.size(); to++) {
+            int[] g = groups.get(to);
+            digits.append(t, g[0], g[1]);
+            if (digits.length() > 19) {
+                break;
+            }
+            if (digits.length() >= 13 && Checksums.luhn(digits.toString())
+                    && Checksums.knownCardIssuer(digits.toString())) {
+                best = to;
+                bestDigits = digits.toString();
+            }
+        }
+        if (best < 0) {
+            return from;
+        }
+        int s = groups.get(from)[0];
+        int e = groups.get(best)[1];
+        sink.accept(new Match(view.originalStart(s), view.originalEnd(e - 1), weight, view.name,
+                "13-19 digits, Luhn-valid, known issuer prefix", bestDigits));
+        return best + 1;
+    }
+
+    private static List<int[]> groups(String t, int start, int end) {
+        var groups = new ArrayList<int[]>();
+        int i = start;
+        while (i < end) {
+            int s = i;
+            while (i < end && Character.isDigit(t.charAt(i))) {
+                i++;
+            }
+            groups.add(new int[] {s, i});
+            while (i < end && !Character.isDigit(t.charAt(i))) {
+                i++;
+            }
+        }
+        return groups;
+    }
+}

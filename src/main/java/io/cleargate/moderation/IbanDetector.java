@@ -1,0 +1,75 @@
+package io.cleargate.moderation;
+
+import java.util.Locale;
+import java.util.function.Consumer;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * IBANs: country code, two check digits and the country's exact length of account characters,
+ * optionally in groups of four, verified with ISO 7064 mod 97-10.
+ */
+final class IbanDetector implements Detector {
+
+    private static final Pattern START = Pattern.compile("(?<![A-Za-z0-9])[A-Za-z]{2}[0-9]{2}(?=[ ]?[A-Za-z0-9])");
+
+    @Override
+    public String type() {
+        return "iban";
+    }
+
+    @Override
+    public String defaultCategory() {
+        return "pii.iban";
+    }
+
+    @Override
+    public String placeholder() {
+        return "IBAN";
+    }
+
+    @Override
+    public int maxSpan() {
+        return 48;
+    }
+
+    @Override
+    public void scan(NormalizedText text, Consumer<Match> sink) {
+        scanView(text.clean, 1.0, sink);
+        scanView(text.compact(), 0.9, sink);
+    }
+
+    private void scanView(View view, double weight, Consumer<Match> sink) {
+        String t = view.text;
+        Matcher m = START.matcher(t);
+        int resumeAt = 0;
+        while (m.find(resumeAt)) {
+            resumeAt = m.end();
+            String country = t.substring(m.start(), m.start() + 2).toUpperCase(Locale.ROOT);
+            Integer length = Checksums.IBAN_LENGTHS.get(country);
+            if (length == null) {
+                continue;
+            }
+            var iban = new StringBuilder(length).append(country).append(t, m.start() + 2, m.start() + 4);
+            int i = m.start() + 4;
+            int end = i;
+            while (iban.length() < length && i < t.length()) {
+                char c = t.charAt(i);
+                if (Character.isLetterOrDigit(c) && c < 0x80) {
+                    iban.append(Character.toUpperCase(c));
+                    end = ++i;
+                } else if (c == ' ' && i + 1 < t.length() && Character.isLetterOrDigit(t.charAt(i + 1))) {
+                    i++;
+                } else {
+                    break;
+                }
+            }
+            boolean boundary = end >= t.length() || !Character.isLetterOrDigit(t.charAt(end));
+            if (iban.length() == length && boundary && Checksums.ibanValid(iban.toString())) {
+                sink.accept(new Match(view.originalStart(m.start()), view.originalEnd(end - 1), weight, view.name,
+                        "IBAN with country length and mod-97 check", iban.toString()));
+                resumeAt = end;
+            }
+        }
+    }
+}

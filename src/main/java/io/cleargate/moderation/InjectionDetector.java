@@ -1,0 +1,104 @@
+package io.cleargate.moderation;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Heuristics for prompt injection and system-prompt extraction: phrasings that try to override
+ * earlier instructions, switch the model into an "unrestricted" persona, fake a system turn, or
+ * ask for the hidden instructions. Each heuristic is matched twice: on the lower-case view with
+ * any short run of separators between words, and on the letters-only view, so "i-g-n-o-r-e" and
+ * "ignorepreviousinstructions" are caught too. Heuristics are signals, not proof: profiles
+ * usually flag rather than block them.
+ */
+final class InjectionDetector implements Detector {
+
+    private record Heuristic(String name, String words, double score) {}
+
+    /** Word templates: "_" stands for a separator between words. */
+    static final List<Heuristic> INJECTION = List.of(
+            new Heuristic("override-instructions",
+                    "(ignore|disregard|forget|override|bypass|skip)_(all_|any_|the_|your_|my_)?(previous|prior|above|earlier|preceding|former|original|initial)_(instructions?|prompts?|rules|directions|guidelines|context|messages?)", 0.9),
+            new Heuristic("override-everything",
+                    "(ignore|disregard|forget)_(everything|all)_(you_were_told|above|before|previously)", 0.85),
+            new Heuristic("persona-unrestricted",
+                    "(you_are_now|act_as|pretend_to_be|from_now_on_you_are)_(an?_)?(dan|unrestricted|unfiltered|uncensored|jailbroken|evil)", 0.85),
+            new Heuristic("do-anything-now", "do_anything_now", 0.8),
+            new Heuristic("developer-mode", "(enable|enter|activate)_(developer|god|debug|jailbreak)_mode", 0.8),
+            new Heuristic("no-restrictions",
+                    "(without|no|ignore_(all|your))_(any_)?(restrictions|filters|guardrails|safety_guidelines|content_policy)", 0.6),
+            new Heuristic("new-instructions", "(new|updated|real)_(system_)?instructions_(are|follow)", 0.6));
+
+    static final List<Heuristic> EXTRACTION = List.of(
+            new Heuristic("reveal-system-prompt",
+                    "(reveal|show|print|repeat|output|display|tell_me|give_me|leak|dump|write_out|what_(is|are|was|were))_(me_)?(your|the)_(full_|exact_|original_|hidden_|secret_|initial_)?(system|hidden|initial|original|secret)_(prompt|instructions?|message|rules)", 0.9),
+            new Heuristic("repeat-above", "(repeat|print|output)_(the_)?(words|text|everything)_(above|before)(_this)?", 0.75),
+            new Heuristic("instructions-verbatim", "(instructions|prompt)_(verbatim|word_for_word)", 0.75),
+            new Heuristic("fake-system-turn", "(<_?/?_?system_?>|\\[_?inst_?\\]|#{2,}_?system|<\\|im_start\\|>_?system)", 0.7));
+
+    private final String type;
+    private final String category;
+    private final List<Pattern> onLower = new ArrayList<>();
+    private final List<Pattern> onAlnum = new ArrayList<>();
+    private final List<Heuristic> heuristics;
+
+    private InjectionDetector(String type, String category, List<Heuristic> heuristics) {
+        this.type = type;
+        this.category = category;
+        this.heuristics = heuristics;
+        for (Heuristic h : heuristics) {
+            onLower.add(Pattern.compile("(?<![a-z0-9])" + h.words().replace("_", "[^a-z0-9]{1,3}")));
+            onAlnum.add(h.name().equals("fake-system-turn") ? null : Pattern.compile(h.words().replace("_", "")));
+        }
+    }
+
+    static InjectionDetector injection() {
+        return new InjectionDetector("injection", "injection.prompt", INJECTION);
+    }
+
+    static InjectionDetector extraction() {
+        return new InjectionDetector("system_prompt_extraction", "injection.system_prompt_extraction", EXTRACTION);
+    }
+
+    @Override
+    public String type() {
+        return type;
+    }
+
+    @Override
+    public String defaultCategory() {
+        return category;
+    }
+
+    @Override
+    public String placeholder() {
+        return "REMOVED";
+    }
+
+    @Override
+    public int maxSpan() {
+        return 80;
+    }
+
+    @Override
+    public void scan(NormalizedText text, Consumer<Match> sink) {
+        for (int i = 0; i < heuristics.size(); i++) {
+            Heuristic h = heuristics.get(i);
+            find(onLower.get(i), text.lower(), h, 1.0, sink);
+            if (onAlnum.get(i) != null) {
+                find(onAlnum.get(i), text.alnum(), h, 0.9, sink);
+            }
+        }
+    }
+
+    private static void find(Pattern p, View view, Heuristic h, double weight, Consumer<Match> sink) {
+        Matcher m = p.matcher(view.text);
+        while (m.find()) {
+            sink.accept(new Match(view.originalStart(m.start()), view.originalEnd(m.end() - 1), h.score() * weight,
+                    view.name, "heuristic " + h.name(), m.group()));
+        }
+    }
+}

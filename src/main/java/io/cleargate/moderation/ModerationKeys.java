@@ -1,0 +1,22 @@
+package io.cleargate.moderation;
+
+import io.cleargate.pipeline.Exchange;
+
+/** Exchange attributes owned by moderation. */
+public final class ModerationKeys {
+
+    /**
+     * Every verdict of the request, input first, then output as it is released. Audit records it.
+     * (Mirrors io.cleargate.audit.AuditKeys.VERDICTS until the two are reconciled.)
+     */
+    public static final Exchange.Key<VerdictList> VERDICTS = Exchange.Key.of("moderation-verdicts", VerdictList.class);
+
+    /** The profile applied to this request, for audit and explanations. */
+    public static final Exchange.Key<String> PROFILE = Exchange.Key.of("moderation-profile", String.class);
+
+    static final Exchange.Key<RuleSet> RULES = Exchange.Key.of("moderation-rules", RuleSet.class);
+    static final Exchange.Key<Placeholders> PLACEHOLDERS = Exchange.Key.of("moderation-placeholders", Placeholders.class);
+    static final Exchange.Key<StreamModerator> OUTPUT = Exchange.Key.of("moderation-output", StreamModerator.class);
+
+    private ModerationKeys() {}
+}

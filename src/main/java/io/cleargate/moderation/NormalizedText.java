@@ -1,0 +1,192 @@
+package io.cleargate.moderation;
+
+import com.ibm.icu.text.Normalizer2;
+import com.ibm.icu.text.SpoofChecker;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * A text prepared for matching, hardened against the usual evasions before any detector runs:
+ * <ol>
+ *   <li>invisible characters are removed: zero-width, bidi controls, Unicode tag characters,
+ *       variation selectors, soft hyphens and other format characters;</li>
+ *   <li>each code point is NFKC-normalised (fullwidth and mathematical letters, ligatures);</li>
+ *   <li>diacritics are dropped and non-ASCII digits become ASCII digits;</li>
+ *   <li>a non-ASCII letter whose UTS #39 confusable skeleton is ASCII becomes that ASCII
+ *       (Cyrillic "а" → "a"), so a homoglyph cannot hide a secret or a keyword. ASCII itself is
+ *       never skeletonised: the skeleton maps "m" to "rn" and "0" to "O", which is right for
+ *       comparing identifiers but would break digits and e-mail addresses.</li>
+ * </ol>
+ * The views are computed per code point so that offsets map back exactly and a stream can be
+ * normalised piecewise with the same result.
+ *
+ * <p>Views: {@code clean} (case kept), {@code lower} (lower case, whitespace runs collapsed),
+ * {@code compact} (clean without whitespace and decorative punctuation, defeats inserted
+ * spaces) and {@code alnum} (lower-case letters and digits only, defeats any inserted separator).
+ */
+final class NormalizedText {
+
+    private static final Normalizer2 NFKC = Normalizer2.getNFKCInstance();
+    private static final Normalizer2 NFD = Normalizer2.getNFDInstance();
+    private static final SpoofChecker SPOOF = new SpoofChecker.Builder().build();
+    private static final ConcurrentHashMap<Integer, String> FOLDED = new ConcurrentHashMap<>();
+
+    final String original;
+    final View clean;
+    /** How many invisible code points were removed and how many were folded (for explain mode). */
+    final int removedInvisible;
+    final int foldedCodePoints;
+    private View lower;
+    private View compact;
+    private View alnum;
+
+    private NormalizedText(String original, View clean, int removedInvisible, int foldedCodePoints) {
+        this.original = original;
+        this.clean = clean;
+        this.removedInvisible = removedInvisible;
+        this.foldedCodePoints = foldedCodePoints;
+    }
+
+    static NormalizedText of(String original) {
+        var clean = new View.Builder("clean", original.length());
+        int removed = 0;
+        int folded = 0;
+        for (int i = 0; i < original.length(); ) {
+            int cp = original.codePointAt(i);
+            int end = i + Character.charCount(cp);
+            if (cp < 0x80) {
+                clean.append((char) cp, i, end);
+            } else if (isInvisible(cp)) {
+                removed++;
+            } else {
+                String mapped = fold(cp);
+                if (mapped.length() != 1 || mapped.charAt(0) != cp) {
+                    folded++;
+                }
+                for (int k = 0; k < mapped.length(); k++) {
+                    clean.append(mapped.charAt(k), i, end);
+                }
+            }
+            i = end;
+        }
+        return new NormalizedText(original, clean.build(), removed, folded);
+    }
+
+    View view(String name) {
+        return switch (name) {
+            case "clean" -> clean;
+            case "lower" -> lower();
+            case "compact" -> compact();
+            case "alnum" -> alnum();
+            default -> throw new IllegalArgumentException("unknown view " + name);
+        };
+    }
+
+    View lower() {
+        if (lower == null) {
+            var b = new View.Builder("lower", clean.length());
+            String t = clean.text;
+            for (int i = 0; i < t.length(); i++) {
+                char c = t.charAt(i);
+                if (Character.isWhitespace(c)) {
+                    if (b.length() > 0 && b.last() == ' ') {
+                        b.extendLast(clean.originalEnd(i));
+                        continue;
+                    }
+                    c = ' ';
+                }
+                b.append(Character.toLowerCase(c), clean.originalStart(i), clean.originalEnd(i));
+            }
+            lower = b.build();
+        }
+        return lower;
+    }
+
+    View compact() {
+        if (compact == null) {
+            var b = new View.Builder("compact", clean.length());
+            String t = clean.text;
+            for (int i = 0; i < t.length(); i++) {
+                char c = t.charAt(i);
+                if (!Character.isWhitespace(c) && !isDecoration(c)) {
+                    b.append(c, clean.originalStart(i), clean.originalEnd(i));
+                }
+            }
+            compact = b.build();
+        }
+        return compact;
+    }
+
+    View alnum() {
+        if (alnum == null) {
+            var b = new View.Builder("alnum", clean.length());
+            String t = clean.text;
+            for (int i = 0; i < t.length(); i++) {
+                char c = t.charAt(i);
+                if (Character.isLetterOrDigit(c)) {
+                    b.append(Character.toLowerCase(c), clean.originalStart(i), clean.originalEnd(i));
+                }
+            }
+            alnum = b.build();
+        }
+        return alnum;
+    }
+
+    /** Punctuation that carries no meaning inside a token and is used to break one up. */
+    private static boolean isDecoration(char c) {
+        return c == '*' || c == '|' || c == '`' || c == '~' || c == '\u00B7' || c == '\u2022' || c == '\'' || c == '"';
+    }
+
+    static boolean isInvisible(int cp) {
+        int type = Character.getType(cp);
+        if (type == Character.FORMAT) {
+            // Zero-width (200B-200D, 2060, FEFF), bidi controls (200E/F, 202A-202E, 2066-2069),
+            // soft hyphen, Unicode tags (E0000-E007F) and the other format characters.
+            return true;
+        }
+        return (cp >= 0xFE00 && cp <= 0xFE0F) // variation selectors
+                || (cp >= 0xE0100 && cp <= 0xE01EF)
+                || cp == 0x034F // combining grapheme joiner
+                || cp == 0x115F || cp == 0x1160 || cp == 0x3164 || cp == 0xFFA0 // Hangul fillers
+                || cp == 0x180E || cp == 0x2800; // Mongolian vowel separator, braille blank
+    }
+
+    /** The folded form of one non-ASCII code point; cached because the mapping never changes. */
+    static String fold(int cp) {
+        return FOLDED.computeIfAbsent(cp, NormalizedText::computeFold);
+    }
+
+    private static String computeFold(int cp) {
+        String decomposed = NFD.normalize(NFKC.normalize(new String(Character.toChars(cp))));
+        var out = new StringBuilder(decomposed.length());
+        decomposed.codePoints().forEach(c -> {
+            int type = Character.getType(c);
+            if (c < 0x80) {
+                out.append((char) c);
+            } else if (type == Character.NON_SPACING_MARK || type == Character.ENCLOSING_MARK || isInvisible(c)) {
+                // diacritics and stray marks carry no meaning for matching
+            } else if (Character.isDigit(c)) {
+                out.append((char) ('0' + Character.digit(c, 10)));
+            } else if (Character.isSpaceChar(c) || Character.isWhitespace(c)) {
+                out.append(' ');
+            } else {
+                out.append(asciiLookalike(c));
+            }
+        });
+        return out.toString();
+    }
+
+    private static String asciiLookalike(int c) {
+        String skeleton = SPOOF.getSkeleton(new String(Character.toChars(c)));
+        for (int i = 0; i < skeleton.length(); i++) {
+            char s = skeleton.charAt(i);
+            if (s >= 0x80 || s < 0x20) {
+                return new String(Character.toChars(c));
+            }
+        }
+        // The skeleton's prototype for I-like letters is "l"; an upper-case lookalike stands for "I".
+        if (skeleton.equals("l") && Character.isUpperCase(c)) {
+            return "I";
+        }
+        return skeleton;
+    }
+}

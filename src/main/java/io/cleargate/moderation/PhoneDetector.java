@@ -1,0 +1,130 @@
+package io.cleargate.moderation;
+
+import com.google.i18n.phonenumbers.NumberParseException;
+import com.google.i18n.phonenumbers.PhoneNumberMatch;
+import com.google.i18n.phonenumbers.Phonenumber;
+import com.google.i18n.phonenumbers.PhoneNumberUtil;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.function.Consumer;
+
+/**
+ * Phone numbers: runs of digits and the usual separators, parsed and validated by
+ * libphonenumber for each configured default region in turn; numbers written with a + country code are found whatever the region. A bare
+ * digit string without formatting or a nearby word like "phone" scores low, because order and
+ * account numbers look just like it.
+ */
+final class PhoneDetector implements Detector {
+
+    private static final PhoneNumberUtil UTIL = PhoneNumberUtil.getInstance();
+
+    /**
+     * Dotted quads, dates, card-shaped 4-4-4-4 groups and SSN-shaped 3-2-4 groups that
+     * libphonenumber would otherwise accept as numbers.
+     */
+    private static final java.util.regex.Pattern NOT_A_PHONE = java.util.regex.Pattern.compile(
+            "[0-9]{1,3}(?:\\.[0-9]{1,3}){3}|[0-9]{4}[-/.][0-9]{1,2}[-/.][0-9]{1,2}.*|[0-9]{1,2}[-/.][0-9]{1,2}[-/.][0-9]{2,4}"
+                    + "|[0-9]{4}([ \\-])[0-9]{4}\\1[0-9]{4}\\1[0-9]{1,4}|[0-9]{3}-[0-9]{2}-[0-9]{4}");
+
+    /** Anything that could be a written phone number: digits with the usual separators, maybe a "+". */
+    private static final java.util.regex.Pattern CANDIDATE = java.util.regex.Pattern.compile(
+            "(?<![0-9A-Za-z_/.\\-])\\+?\\(?[0-9][0-9 ()\\-./]{4,28}[0-9](?![0-9A-Za-z])");
+
+    private final List<String> regions;
+
+    PhoneDetector(List<String> regions) {
+        this.regions = List.copyOf(regions);
+        for (String r : regions) {
+            if (!UTIL.getSupportedRegions().contains(r)) {
+                throw new IllegalArgumentException("unknown phone region '" + r + "' (use ISO 3166 codes such as US, GB, DE)");
+            }
+        }
+    }
+
+    @Override
+    public String type() {
+        return "phone";
+    }
+
+    @Override
+    public String defaultCategory() {
+        return "pii.phone";
+    }
+
+    @Override
+    public String placeholder() {
+        return "PHONE";
+    }
+
+    @Override
+    public int maxSpan() {
+        return 32;
+    }
+
+    /**
+     * libphonenumber's matcher is slow on long texts, and slower again once per region, so it
+     * only runs on short windows around digit runs that could be a phone number at all.
+     */
+    @Override
+    public void scan(NormalizedText text, Consumer<Match> sink) {
+        View view = text.clean;
+        Set<Long> seen = new HashSet<>();
+        java.util.regex.Matcher candidate = CANDIDATE.matcher(view.text);
+        while (candidate.find()) {
+            int digits = 0;
+            for (int i = candidate.start(); i < candidate.end(); i++) {
+                digits += Character.isDigit(view.text.charAt(i)) ? 1 : 0;
+            }
+            if (digits < 6) {
+                continue;
+            }
+            String raw = view.text.substring(candidate.start(), candidate.end());
+            if (NOT_A_PHONE.matcher(raw).matches()) {
+                continue;
+            }
+            for (String region : regions) {
+                try {
+                    Phonenumber.PhoneNumber number = UTIL.parse(raw, region);
+                    if (UTIL.isValidNumber(number)) {
+                        // A cheap gate passed; libphonenumber's matcher (leniency VALID) then
+                        // checks the number in its surroundings, which rejects order numbers and
+                        // other digit runs that merely parse.
+                        int from = Math.max(0, candidate.start() - 1);
+                        String window = view.text.substring(from, Math.min(view.text.length(), candidate.end() + 1));
+                        boolean confirmed = false;
+                        for (PhoneNumberMatch m : UTIL.findNumbers(window, region, PhoneNumberUtil.Leniency.VALID, 16)) {
+                            report(view, from + m.start(), from + m.end(), m.rawString(), m.number(), seen, sink);
+                            confirmed = true;
+                        }
+                        if (confirmed) {
+                            break;
+                        }
+                    }
+                } catch (NumberParseException notANumber) {
+                    // try the next region
+                }
+                if (raw.startsWith("+")) {
+                    break; // an international number parses the same in every region
+                }
+            }
+        }
+    }
+
+    private void report(View view, int s, int e, String raw, Phonenumber.PhoneNumber number, Set<Long> seen,
+            Consumer<Match> sink) {
+        if (!seen.add(((long) s << 32) | e) || NOT_A_PHONE.matcher(raw).matches()) {
+            return;
+        }
+        boolean formatted = raw.startsWith("+") || raw.startsWith("(") || raw.matches(".*[0-9][ \\-.)][0-9].*");
+        boolean context = PatternDetector.contextBefore(view.text, s, 32, "phone", "tel", "call", "mobile",
+                "cell", "fax", "whatsapp", "sms", "contact", "ruf", "téléphone", "telefon", "handy");
+        double score = formatted ? 0.85 : 0.45;
+        if (context) {
+            score += 0.3;
+        }
+        sink.accept(new Match(view.originalStart(s), view.originalEnd(e - 1), Math.min(1.0, score), view.name,
+                "libphonenumber valid number, regions " + regions, "+" + number.getCountryCode()
+                        + number.getNationalNumber()));
+    }
+}

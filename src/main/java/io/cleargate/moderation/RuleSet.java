@@ -1,0 +1,103 @@
+package io.cleargate.moderation;
+
+import io.cleargate.moderation.Verdict.Action;
+import io.cleargate.moderation.Verdict.Direction;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * A profile with the policy's overrides applied: the rules that are in force for one request.
+ * Overrides map a rule id (both directions) or "id:input" / "id:output" to block, redact, flag or
+ * off; an override naming an unknown rule or action is ignored (it can only ever have weakened
+ * the profile by mistake).
+ */
+final class RuleSet {
+
+    /** Everything one scan found: findings above threshold and every raw match (for hold-back). */
+    record Scan(List<Finding> findings, List<Match> raw) {}
+
+    private final String profile;
+    private final List<Rule> rules;
+    private final int window;
+
+    RuleSet(Profile profile, Map<String, String> overrides) {
+        this.profile = profile.name();
+        List<Rule> effective = new ArrayList<>();
+        for (Rule rule : profile.rules()) {
+            Rule r = rule;
+            r = override(r, overrides.get(rule.id()), Direction.INPUT);
+            r = override(r, overrides.get(rule.id()), Direction.OUTPUT);
+            r = override(r, overrides.get(rule.id() + ":input"), Direction.INPUT);
+            r = override(r, overrides.get(rule.id() + ":output"), Direction.OUTPUT);
+            effective.add(r);
+        }
+        this.rules = List.copyOf(effective);
+        this.window = rules.stream().filter(r -> r.output() != null).mapToInt(r -> r.detector().maxSpan()).max()
+                .orElse(0) + 8;
+    }
+
+    private static Rule override(Rule rule, String value, Direction direction) {
+        if (value == null) {
+            return rule;
+        }
+        List<String> problems = new ArrayList<>();
+        Action action = ProfileParser.action("override", value.toLowerCase(Locale.ROOT), problems);
+        return problems.isEmpty() ? rule.withAction(direction, action) : rule;
+    }
+
+    String profile() {
+        return profile;
+    }
+
+    List<Rule> rules() {
+        return rules;
+    }
+
+    /** Hold-back window for output, in letters and digits: the longest text any active rule needs to see. */
+    int window() {
+        return window;
+    }
+
+    Scan scan(NormalizedText text, Direction direction) {
+        List<Finding> findings = new ArrayList<>();
+        List<Match> raw = new ArrayList<>();
+        for (Rule rule : rules) {
+            Action action = rule.action(direction);
+            if (action == null) {
+                continue;
+            }
+            rule.detector().scan(text, match -> {
+                raw.add(match);
+                if (match.score() >= rule.threshold()) {
+                    findings.add(new Finding(rule, action, match));
+                }
+            });
+        }
+        return new Scan(merge(findings), raw);
+    }
+
+    /** Overlapping findings of one rule (the same value seen in two views) become one, with the best score. */
+    private static List<Finding> merge(List<Finding> findings) {
+        findings.sort(Comparator.comparing((Finding f) -> f.rule().id()).thenComparingInt(Finding::start));
+        List<Finding> merged = new ArrayList<>();
+        for (Finding f : findings) {
+            if (!merged.isEmpty()) {
+                Finding last = merged.getLast();
+                if (last.rule() == f.rule() && f.start() < last.end()) {
+                    Match a = last.match();
+                    Match b = f.match();
+                    Match best = a.score() >= b.score() ? a : b;
+                    merged.set(merged.size() - 1, new Finding(f.rule(), f.action(), new Match(a.start(),
+                            Math.max(a.end(), b.end()), best.score(), best.view(), best.pattern(), best.value())));
+                    continue;
+                }
+            }
+            merged.add(f);
+        }
+        merged.sort(Comparator.comparingInt(Finding::start).thenComparingInt(f -> -f.end()));
+        return merged;
+    }
+}

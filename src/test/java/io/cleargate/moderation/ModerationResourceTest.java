@@ -1,0 +1,87 @@
+package io.cleargate.moderation;
+
+import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.hasItem;
+import static org.hamcrest.Matchers.hasItems;
+import static org.hamcrest.Matchers.not;
+import static org.hamcrest.Matchers.containsString;
+
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.QuarkusTestProfile;
+import io.quarkus.test.junit.TestProfile;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+@QuarkusTest
+@TestProfile(ModerationResourceTest.WithHeaderCaller.class)
+class ModerationResourceTest {
+
+    public static class WithHeaderCaller implements QuarkusTestProfile {
+        @Override
+        public Set<Class<?>> getEnabledAlternatives() {
+            return Set.of(HeaderCaller.class);
+        }
+    }
+
+    @Test
+    void tenantUsersSeeTheirActiveRules() {
+        given().header("x-test-principal", "acme;alice;gateway-user")
+                .when().get("/v1/moderation/rules")
+                .then().statusCode(200)
+                .body("tenant", equalTo("acme"))
+                .body("profile", equalTo("default"))
+                .body("rules.id", hasItems("secret-private-key", "pii-email", "pii-card"))
+                .body("rules.find { it.id == 'secret-cloud-key' }.input", equalTo("block"))
+                .body("rules.find { it.id == 'pii-email' }.output", equalTo("redact"))
+                .body("rules.find { it.id == 'pii-email' }.description", equalTo("E-mail addresses."));
+    }
+
+    @Test
+    void rulesNeedAnAuthenticatedCaller() {
+        given().when().get("/v1/moderation/rules")
+                .then().statusCode(401)
+                .header("WWW-Authenticate", "Bearer")
+                .body("error.code", equalTo("invalid_api_key"));
+    }
+
+    @Test
+    void explainShowsDetectorPatternViewAndScoreToPolicyAdmins() {
+        given().header("x-test-principal", "acme;bob;policy-admin")
+                .contentType("application/json")
+                .body(Map.of("text", "key: A\u200BKIAIOSFODNN7EXAMPLE", "direction", "output"))
+                .when().post("/v1/moderation/explain")
+                .then().statusCode(200)
+                .body("verdicts[0].rule", equalTo("secret-cloud-key"))
+                .body("verdicts[0].detector", equalTo("cloud_key"))
+                .body("verdicts[0].view", equalTo("clean"))
+                .body("verdicts[0].pattern", containsString("AWS"))
+                .body("verdicts[0].score", equalTo(0.95f))
+                .body("normalization.removed_invisible", equalTo(1))
+                .body("result", equalTo("key: [SECRET_1]"))
+                .body("toString()", not(containsString("IOSFODNN")));
+    }
+
+    @Test
+    void explainIsForPolicyAdminsOnly() {
+        given().header("x-test-principal", "acme;alice;gateway-user")
+                .contentType("application/json")
+                .body(Map.of("text", "hello"))
+                .when().post("/v1/moderation/explain")
+                .then().statusCode(403)
+                .body("error.code", equalTo("insufficient_role"));
+    }
+
+    @Test
+    void explainCanTryAnotherProfile() {
+        given().header("x-test-principal", "acme;bob;policy-admin")
+                .contentType("application/json")
+                .body(Map.of("text", "ask EMP-123456", "profile", "strict"))
+                .when().post("/v1/moderation/explain")
+                .then().statusCode(200)
+                .body("profile", equalTo("strict"))
+                .body("verdicts.rule", hasItem("employee-id"))
+                .body("result", equalTo("ask [EMPLOYEE_ID_1]"));
+    }
+}
