@@ -63,7 +63,7 @@ public class ChainVerifier {
             for (AuditEntry e : page) {
                 String problem = check(e, expected, prevHash);
                 if (problem != null) {
-                    return new Result(chain, count, expected - 1, Math.min(expected, e.seq), problem, verifiedCheckpoints);
+                    return new Result(chain, count, expected - 1, expected, problem, verifiedCheckpoints);
                 }
                 for (Checkpoint c : bySeq.getOrDefault(e.seq, List.of())) {
                     if (!signer.verify(c)) {
