@@ -168,7 +168,16 @@ final class Traffic {
         return run(audit, s, d -> {}, sink -> {});
     }
 
+    /** The same request without the audit stage, to measure what audit adds. */
+    static Run runWithoutAudit(Scenario s) {
+        return execute(List.of(new Context(s)), s, d -> {}, sink -> {});
+    }
+
     static Run run(AuditStage audit, Scenario s, Consumer<Recording> dispatch, Consumer<Sink> client) {
+        return execute(List.of(new Context(s), audit), s, dispatch, client);
+    }
+
+    private static Run execute(List<Stage> stages, Scenario s, Consumer<Recording> dispatch, Consumer<Sink> client) {
         var incoming = new IncomingRequest("/v1/chat/completions", "127.0.0.1", Map.of(), "mock", true,
                 List.of(new ChatMessage(ChatMessage.Role.USER, s.prompt())), Map.of("temperature", 0.5, "max_tokens", 64));
         var exchange = new Exchange("req-" + UUID.randomUUID(), incoming,
@@ -177,7 +186,7 @@ final class Traffic {
         dispatch.accept(dispatcher);
         var sink = new Sink();
         client.accept(sink);
-        new Pipeline(List.of(new Context(s), audit), dispatcher).execute(exchange, sink);
+        new Pipeline(stages, dispatcher).execute(exchange, sink);
         return new Run(exchange, sink, dispatcher);
     }
 }

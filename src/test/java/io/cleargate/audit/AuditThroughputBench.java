@@ -1,0 +1,73 @@
+package io.cleargate.audit;
+
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.TestProfile;
+import jakarta.inject.Inject;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.Executors;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Benchmark, not part of the suite (run by bench/audit/run.sh): durable records per second on
+ * PostgreSQL under concurrent load, and the latency the audit stage adds to one request
+ * (request record + final record, both committed) at concurrency 1.
+ */
+@QuarkusTest
+@TestProfile(PostgresProfile.class)
+class AuditThroughputBench {
+
+    @Inject AuditStage audit;
+
+    @Test
+    void measure() throws Exception {
+        int total = Integer.getInteger("bench.requests", 4000);
+        int concurrency = Integer.getInteger("bench.concurrency", 64);
+        String tenant = "bench";
+        for (int i = 0; i < 50; i++) {
+            Traffic.run(audit, Traffic.Scenario.of(tenant, Recorder.ENCRYPTED));
+        }
+        // Added latency at concurrency 1: the whole pipeline with and without the audit stage.
+        long[] with = new long[300];
+        long[] without = new long[300];
+        for (int i = 0; i < with.length; i++) {
+            long t0 = System.nanoTime();
+            Traffic.run(audit, Traffic.Scenario.of(tenant, Recorder.ENCRYPTED));
+            with[i] = System.nanoTime() - t0;
+            t0 = System.nanoTime();
+            Traffic.runWithoutAudit(Traffic.Scenario.of(tenant, Recorder.ENCRYPTED));
+            without[i] = System.nanoTime() - t0;
+        }
+        // Throughput: each request makes two durable records.
+        long start = System.nanoTime();
+        try (var pool = Executors.newFixedThreadPool(concurrency, Thread.ofVirtual().factory())) {
+            List<java.util.concurrent.Future<?>> futures = new ArrayList<>();
+            for (int i = 0; i < total; i++) {
+                futures.add(pool.submit(() -> Traffic.run(audit, Traffic.Scenario.of(tenant, Recorder.ENCRYPTED))));
+            }
+            for (var f : futures) {
+                f.get();
+            }
+        }
+        double seconds = (System.nanoTime() - start) / 1e9;
+        String report = String.format(
+                "audit bench (PostgreSQL, fsync on, encrypted content)%n"
+                        + "  throughput: %d requests (%d durable records) at concurrency %d in %.2f s = %.0f records/s%n"
+                        + "  added latency at concurrency 1 (2 durable commits/request): p50 %.3f ms, p99 %.3f ms%n",
+                total, 2 * total, concurrency, seconds, 2 * total / seconds,
+                (pct(with, 50) - pct(without, 50)) / 1e6, (pct(with, 99) - pct(without, 99)) / 1e6);
+        System.out.print(report);
+        Path out = Path.of(System.getProperty("bench.out", "target/audit-bench.txt"));
+        Files.createDirectories(out.toAbsolutePath().getParent());
+        Files.writeString(out, report);
+    }
+
+    private static double pct(long[] values, int p) {
+        long[] sorted = values.clone();
+        Arrays.sort(sorted);
+        return sorted[Math.min(sorted.length - 1, sorted.length * p / 100)];
+    }
+}
