@@ -4,7 +4,6 @@ import jakarta.persistence.EntityManager;
 import jakarta.persistence.TypedQuery;
 import java.time.Instant;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -12,7 +11,8 @@ import java.util.Map;
  * concatenated into the query text). {@code tenant} null means all tenants (auditors only).
  */
 public record AuditQuery(String tenant, Instant from, Instant to, String subject, String model, String region,
-        String decision, String category, String action, String status, String kind, Long after, int limit) {
+        String decision, String category, String action, String status, String kind, String requestId, Long after,
+        int limit) {
 
     public TypedQuery<AuditEntry> build(EntityManager em) {
         StringBuilder q = new StringBuilder("select e from AuditEntry e where e.superseded = false");
@@ -23,6 +23,7 @@ public record AuditQuery(String tenant, Instant from, Instant to, String subject
         eq(q, p, "region", region);
         eq(q, p, "decision", decision);
         eq(q, p, "kind", kind);
+        eq(q, p, "requestId", requestId);
         if (status != null) {
             if (status.chars().allMatch(Character::isDigit) && !status.isEmpty()) {
                 q.append(" and e.httpStatus = :status");
@@ -65,9 +66,5 @@ public record AuditQuery(String tenant, Instant from, Instant to, String subject
     /** LIKE wildcards in user input match literally. */
     static String escape(String s) {
         return s.replace("!", "!!").replace("%", "!%").replace("_", "!_");
-    }
-
-    static List<String> fields() {
-        return List.of("tenant", "subject", "model", "region", "decision", "kind");
     }
 }

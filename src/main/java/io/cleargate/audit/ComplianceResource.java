@@ -66,12 +66,12 @@ public class ComplianceResource {
             @QueryParam("region") String region, @QueryParam("decision") String decision,
             @QueryParam("category") String category, @QueryParam("action") String action,
             @QueryParam("status") String status, @QueryParam("kind") String kind,
-            @QueryParam("after") Long after, @QueryParam("limit") Integer limit) {
+            @QueryParam("request_id") String requestId, @QueryParam("after") Long after, @QueryParam("limit") Integer limit) {
         Principal caller = caller(authz);
         String scope = scope(caller, tenant);
         int size = Math.clamp(limit == null ? 100 : limit, 1, MAX_PAGE);
         var query = new AuditQuery(scope, time(from, "from"), time(to, "to"), subject, model, region, decision,
-                category, action, status, kind, after, size + 1);
+                category, action, status, kind, requestId, after, size + 1);
         List<AuditEntry> rows = QuarkusTransaction.requiringNew().call(() -> query.build(em).getResultList());
         boolean more = rows.size() > size;
         List<Map<String, Object>> items = rows.stream().limit(size).map(ComplianceResource::summary).toList();
@@ -152,7 +152,7 @@ public class ComplianceResource {
         Long after = null;
         while (true) {
             var query = new AuditQuery(scope, time(from, "from"), time(to, "to"), null, null, null, null, null, null,
-                    null, null, after, 2000);
+                    null, null, null, after, 2000);
             List<AuditEntry> page = QuarkusTransaction.requiringNew().call(() -> query.build(em).getResultList());
             if (page.isEmpty()) {
                 break;

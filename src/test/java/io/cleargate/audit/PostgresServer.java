@@ -82,8 +82,14 @@ public final class PostgresServer implements AutoCloseable {
     private static Path findBin() throws IOException {
         Path base = Path.of("/usr/lib/postgresql");
         if (!Files.isDirectory(base)) {
-            // The harness installs what it needs (fresh machines have no PostgreSQL).
-            run(List.of("apt-get", "install", "-y", "-q", "postgresql"), true);
+            // The harness installs what it needs (fresh machines have no PostgreSQL); the package
+            // lists may be missing or stale on a fresh machine, so refresh them once on failure.
+            try {
+                run(List.of("apt-get", "install", "-y", "-q", "postgresql"), true);
+            } catch (IllegalStateException first) {
+                run(List.of("apt-get", "update", "-q"), true);
+                run(List.of("apt-get", "install", "-y", "-q", "postgresql"), true);
+            }
         }
         try (var versions = Files.list(base)) {
             return versions.map(v -> v.resolve("bin")).filter(b -> Files.isExecutable(b.resolve("initdb")))
@@ -94,7 +100,9 @@ public final class PostgresServer implements AutoCloseable {
 
     private static void run(List<String> command, boolean check) {
         try {
-            Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+            var builder = new ProcessBuilder(command).redirectErrorStream(true);
+            builder.environment().put("DEBIAN_FRONTEND", "noninteractive");
+            Process p = builder.start();
             String output = new String(p.getInputStream().readAllBytes());
             if (!p.waitFor(300, TimeUnit.SECONDS)) {
                 p.destroyForcibly();
