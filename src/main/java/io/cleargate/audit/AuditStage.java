@@ -46,7 +46,7 @@ public class AuditStage implements Stage {
             state.requestCommitted = true;
             return StageResult.forward();
         } catch (RuntimeException e) {
-            LOG.errorf("request %s refused: audit record not durable (%s)", exchange.requestId(), e.toString());
+            LOG.errorf("request %s refused: audit record not durable (%s)", exchange.requestId(), AuditWriter.describe(e));
             return StageResult.shortCircuit(unavailable());
         }
     }
@@ -64,7 +64,7 @@ public class AuditStage implements Stage {
             state.finalCommitted = true;
             return ChunkResult.pass(chunk);
         } catch (RuntimeException e) {
-            LOG.errorf("request %s: final audit record not durable (%s)", exchange.requestId(), e.toString());
+            LOG.errorf("request %s: final audit record not durable (%s)", exchange.requestId(), AuditWriter.describe(e));
             return ChunkResult.fail(unavailable());
         }
     }
@@ -87,7 +87,7 @@ public class AuditStage implements Stage {
         } catch (RuntimeException e) {
             // The client already has its answer; the committed request record stays "in_progress",
             // which reads as incomplete.
-            LOG.errorf("request %s: completion audit record not durable (%s)", exchange.requestId(), e.toString());
+            LOG.errorf("request %s: completion audit record not durable (%s)", exchange.requestId(), AuditWriter.describe(e));
         }
     }
 

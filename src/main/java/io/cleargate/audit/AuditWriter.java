@@ -130,10 +130,25 @@ public class AuditWriter {
                 return;
             } catch (RuntimeException e) {
                 healthy = false;
-                LOG.errorf("audit batch of %d entries failed: %s", batch.size(), e.toString());
+                LOG.errorf("audit batch of %d entries failed: %s", batch.size(), describe(e));
                 batch.forEach(p -> p.done().completeExceptionally(e));
             }
         }
+    }
+
+    /**
+     * Exception classes and SQL states only: driver messages can quote the failed statement with
+     * its parameter values, which would put prompts and outputs in the log.
+     */
+    static String describe(Throwable e) {
+        StringBuilder sb = new StringBuilder();
+        for (Throwable t = e; t != null && sb.length() < 500; t = t.getCause()) {
+            sb.append(sb.isEmpty() ? "" : " <- ").append(t.getClass().getSimpleName());
+            if (t instanceof java.sql.SQLException sql && sql.getSQLState() != null) {
+                sb.append("[SQLState ").append(sql.getSQLState()).append(']');
+            }
+        }
+        return sb.toString();
     }
 
     private List<Appended> writeWithRetry(List<Pending> batch) {

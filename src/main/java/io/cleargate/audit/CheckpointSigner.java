@@ -82,7 +82,7 @@ public class CheckpointSigner {
         try {
             checkpointAll();
         } catch (RuntimeException e) {
-            LOG.warnf("checkpointing failed: %s", e.toString());
+            LOG.warnf("checkpointing failed: %s", AuditWriter.describe(e));
         }
     }
 

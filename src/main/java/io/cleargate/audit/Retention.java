@@ -38,7 +38,7 @@ public class Retention {
         try {
             purge(Instant.now());
         } catch (RuntimeException e) {
-            LOG.warnf("retention purge failed: %s", e.toString());
+            LOG.warnf("retention purge failed: %s", AuditWriter.describe(e));
         }
     }
 

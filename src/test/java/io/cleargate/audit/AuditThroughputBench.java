@@ -21,6 +21,7 @@ import org.junit.jupiter.api.Test;
 class AuditThroughputBench {
 
     @Inject AuditStage audit;
+    @Inject jakarta.persistence.EntityManager em;
 
     @Test
     void measure() throws Exception {
@@ -41,6 +42,16 @@ class AuditThroughputBench {
             Traffic.runWithoutAudit(Traffic.Scenario.of(tenant, Recorder.ENCRYPTED));
             without[i] = System.nanoTime() - t0;
         }
+        // Context: one bare durable commit (a single-row insert) on the same server.
+        long[] commit = new long[300];
+        for (int i = 0; i < commit.length; i++) {
+            String probe = "bench-probe-" + i;
+            long t0 = System.nanoTime();
+            io.quarkus.narayana.jta.QuarkusTransaction.requiringNew().run(() -> em.createNativeQuery(
+                    "INSERT INTO audit_legal_hold (tenant, reason, set_by, set_at) VALUES (?, 'bench', 'bench', CURRENT_TIMESTAMP)")
+                    .setParameter(1, probe).executeUpdate());
+            commit[i] = System.nanoTime() - t0;
+        }
         // Throughput: each request makes two durable records.
         long start = System.nanoTime();
         try (var pool = Executors.newFixedThreadPool(concurrency, Thread.ofVirtual().factory())) {
@@ -56,9 +67,12 @@ class AuditThroughputBench {
         String report = String.format(
                 "audit bench (PostgreSQL, fsync on, encrypted content)%n"
                         + "  throughput: %d requests (%d durable records) at concurrency %d in %.2f s = %.0f records/s%n"
-                        + "  added latency at concurrency 1 (2 durable commits/request): p50 %.3f ms, p99 %.3f ms%n",
+                        + "  added latency at concurrency 1 (2 durable commits/request): p50 %.3f ms, p99 %.3f ms%n"
+                        + "  for context, one bare single-row durable commit: p50 %.3f ms, p99 %.3f ms; load average %.1f%n",
                 total, 2 * total, concurrency, seconds, 2 * total / seconds,
-                (pct(with, 50) - pct(without, 50)) / 1e6, (pct(with, 99) - pct(without, 99)) / 1e6);
+                (pct(with, 50) - pct(without, 50)) / 1e6, (pct(with, 99) - pct(without, 99)) / 1e6,
+                pct(commit, 50) / 1e6, pct(commit, 99) / 1e6,
+                java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
         System.out.print(report);
         Path out = Path.of(System.getProperty("bench.out", "target/audit-bench.txt"));
         Files.createDirectories(out.toAbsolutePath().getParent());
