@@ -65,6 +65,7 @@ class AuditCrashIT {
             pool.shutdown();
             pool.awaitTermination(60, TimeUnit.SECONDS);
             assertTrue(done.get() < REQUESTS, "the kill came too late to interrupt any stream");
+            System.out.printf("crash test: %d streams started, %d completed before SIGKILL%n", seen.size(), done.get());
 
             gateway = start(data, upstream.getAddress().getPort(), port);
             for (Seen s : seen.values()) {
