@@ -43,6 +43,7 @@ import java.util.TreeMap;
 public class ComplianceResource {
 
     private static final int MAX_PAGE = 500;
+    private static final java.time.Duration UNFINISHED_AFTER = java.time.Duration.ofMinutes(15);
 
     @Inject EntityManager em;
     @Inject AuditCaller callers;
@@ -325,6 +326,9 @@ public class ComplianceResource {
         m.put("region", e.region);
         m.put("decision", e.decision);
         m.put("state", e.state);
+        // A request record never finalised within the longest request time was cut off (crash).
+        m.put("effective_state", "in_progress".equals(e.state)
+                && e.recordedAt.isBefore(Instant.now().minus(UNFINISHED_AFTER)) ? "incomplete" : e.state);
         m.put("http_status", e.httpStatus);
         m.put("entry_hash", e.entryHash);
         return m;

@@ -352,6 +352,16 @@ abstract class AuditTrailContract {
         assertEquals(1, truncated.exit());
         assertTrue(truncated.output().contains("first bad seq 9: truncated"), truncated.output());
 
+        // A time-filtered export is a contiguous piece of the chain, anchored at its first record.
+        String from = entries(t).get(4).recordedAt.toString();
+        String partial = given().header("Authorization", AUDITOR).queryParam("tenant", t).queryParam("from", from)
+                .get("/audit/export").then().statusCode(200).extract().asString();
+        Path partialFile = Files.createTempFile("audit-partial", ".jsonl");
+        Files.writeString(partialFile, partial);
+        Verified piece = offline(partialFile);
+        assertEquals(0, piece.exit(), piece.output());
+        assertTrue(partial.contains("\"whole_chains\":false"));
+
         Verified forgedCheckpoint = offline(tampered(good, l -> {
             int last = l.size() - 1;
             l.set(last, l.get(last).replace("\"seq\":10", "\"seq\":11"));
