@@ -1,6 +1,6 @@
 -- Audit trail (issue 5). Portable SQL: runs unchanged on H2 2.x and PostgreSQL 14+.
--- audit_entry is append-only evidence; only the index columns marked "not hashed" and the
--- content/body columns (emptied by retention, never rewritten) may change after insert.
+-- audit_entry is append-only evidence; only content and body may change after insert, and only
+-- to be emptied (retention, erasure): the chain commits to their hashes, not to the columns.
 
 CREATE SEQUENCE audit_entry_id_seq START WITH 1 INCREMENT BY 50;
 CREATE SEQUENCE audit_checkpoint_id_seq START WITH 1 INCREMENT BY 50;
@@ -38,12 +38,10 @@ CREATE TABLE audit_entry (
     content_mode        VARCHAR(20)   NOT NULL,
     content_expires_at  TIMESTAMP WITH TIME ZONE,
     metadata_expires_at TIMESTAMP WITH TIME ZONE,
-    -- not hashed: search index helpers
-    superseded          BOOLEAN       NOT NULL,
     CONSTRAINT audit_entry_chain_seq UNIQUE (chain_id, seq)
 );
 CREATE INDEX audit_entry_tenant_time ON audit_entry (tenant, recorded_at);
-CREATE INDEX audit_entry_request ON audit_entry (request_id);
+CREATE INDEX audit_entry_request ON audit_entry (request_id, kind);
 CREATE INDEX audit_entry_time ON audit_entry (recorded_at);
 
 CREATE TABLE audit_checkpoint (

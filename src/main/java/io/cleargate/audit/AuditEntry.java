@@ -44,5 +44,4 @@ public class AuditEntry {
     @Column(name = "content_mode") public String contentMode;
     @Column(name = "content_expires_at") public Instant contentExpiresAt;
     @Column(name = "metadata_expires_at") public Instant metadataExpiresAt;
-    public boolean superseded;
 }

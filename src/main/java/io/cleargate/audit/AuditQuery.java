@@ -15,7 +15,10 @@ public record AuditQuery(String tenant, Instant from, Instant to, String subject
         int limit) {
 
     public TypedQuery<AuditEntry> build(EntityManager em) {
-        StringBuilder q = new StringBuilder("select e from AuditEntry e where e.superseded = false");
+        // One row per request: its final record once there is one, else its request record.
+        StringBuilder q = new StringBuilder("select e from AuditEntry e where not (e.kind = 'request' and exists"
+                + " (select 1 from AuditEntry f where f.requestId = e.requestId and f.chainId = e.chainId"
+                + " and f.kind = 'final'))");
         Map<String, Object> p = new LinkedHashMap<>();
         eq(q, p, "tenant", tenant);
         eq(q, p, "subject", subject);

@@ -10,16 +10,15 @@ import jakarta.persistence.EntityManager;
 import jakarta.persistence.LockModeType;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.stream.Collectors;
 import org.jboss.logging.Logger;
 
 /**
@@ -45,6 +44,8 @@ public class AuditWriter {
 
     private final EntityManager em;
     private final AuditConfig config;
+    /** Chain heads as of this writer's last commit; touched by the writer thread only. */
+    private final Map<String, Head> known = new HashMap<>();
     private final LinkedBlockingQueue<Pending> queue = new LinkedBlockingQueue<>(100_000);
     private volatile boolean healthy = true;
     private volatile boolean running;
@@ -152,55 +153,100 @@ public class AuditWriter {
     }
 
     private List<Appended> writeWithRetry(List<Pending> batch) {
+        Batch written;
         try {
-            return QuarkusTransaction.requiringNew().call(() -> write(batch));
+            written = QuarkusTransaction.requiringNew().call(() -> write(batch));
         } catch (RuntimeException first) {
             // A replica may have created the same new chain head concurrently: one retry sees it.
-            return QuarkusTransaction.requiringNew().call(() -> write(batch));
+            known.clear();
+            try {
+                written = QuarkusTransaction.requiringNew().call(() -> write(batch));
+            } catch (RuntimeException second) {
+                known.clear();
+                throw second;
+            }
         }
+        known.putAll(written.heads()); // only once committed
+        return written.appended();
     }
 
-    private List<Appended> write(List<Pending> batch) {
-        Map<String, ChainHead> heads = new TreeMap<>();
-        // Lock heads in a fixed (sorted) order so two replicas' batches cannot deadlock.
-        for (String chain : batch.stream().map(p -> p.draft().chain()).collect(Collectors.toCollection(java.util.TreeSet::new))) {
-            ChainHead head = em.find(ChainHead.class, chain, LockModeType.PESSIMISTIC_WRITE);
-            if (head == null) {
-                head = new ChainHead();
-                head.chainId = chain;
-                head.headSeq = 0;
-                head.headHash = Canonical.GENESIS;
-                head.updatedAt = Instant.now();
-                em.persist(head);
-                em.flush();
-            }
-            heads.put(chain, head);
-        }
-        List<AuditEntry> written = new ArrayList<>(batch.size());
-        Set<String> finished = new java.util.HashSet<>();
+    private record Head(long seq, String hash) {}
+
+    private record Batch(List<Appended> appended, Map<String, Head> heads) {}
+
+    /**
+     * Appends the batch, chain by chain in sorted order (so two replicas cannot deadlock). When
+     * this writer knows a chain's head from its own last commit, one conditional UPDATE both
+     * locks the head row and checks that no other replica appended since; otherwise, or when the
+     * check fails, the head is read with SELECT ... FOR UPDATE. Either way the row stays locked
+     * until commit, so appends to a chain are serialised across replicas.
+     */
+    private Batch write(List<Pending> batch) {
+        Map<String, List<Draft>> byChain = new TreeMap<>();
         for (Pending p : batch) {
-            Draft d = p.draft();
-            ChainHead head = heads.get(d.chain());
-            AuditEntry e = toEntry(d);
-            e.seq = head.headSeq + 1;
-            e.prevHash = head.headHash;
-            e.bodySha256 = Canonical.sha256(d.body());
-            e.entryHash = Canonical.entryHash(d.chain(), e.seq, e.prevHash, e.bodySha256);
-            em.persist(e);
-            head.headSeq = e.seq;
-            head.headHash = e.entryHash;
-            head.updatedAt = Instant.now();
-            if ("final".equals(d.kind()) && d.requestId() != null) {
-                finished.add(d.requestId());
+            byChain.computeIfAbsent(p.draft().chain(), c -> new ArrayList<>()).add(p.draft());
+        }
+        Map<Draft, AuditEntry> entries = new java.util.IdentityHashMap<>();
+        Map<String, Head> heads = new HashMap<>();
+        Instant now = Instant.now();
+        for (var chain : byChain.entrySet()) {
+            Head cached = known.get(chain.getKey());
+            List<AuditEntry> linked = null;
+            if (cached != null) {
+                linked = link(chain.getKey(), chain.getValue(), cached);
+                AuditEntry last = linked.getLast();
+                int moved = em.createQuery("update ChainHead h set h.headSeq = :ns, h.headHash = :nh, h.updatedAt = :now"
+                        + " where h.chainId = :c and h.headSeq = :os and h.headHash = :oh")
+                        .setParameter("ns", last.seq).setParameter("nh", last.entryHash).setParameter("now", now)
+                        .setParameter("c", chain.getKey()).setParameter("os", cached.seq())
+                        .setParameter("oh", cached.hash()).executeUpdate();
+                if (moved != 1) {
+                    linked = null;
+                }
             }
-            written.add(e);
+            if (linked == null) {
+                ChainHead head = em.find(ChainHead.class, chain.getKey(), LockModeType.PESSIMISTIC_WRITE);
+                if (head == null) {
+                    head = new ChainHead();
+                    head.chainId = chain.getKey();
+                    head.headSeq = 0;
+                    head.headHash = Canonical.GENESIS;
+                    head.updatedAt = now;
+                    em.persist(head);
+                    em.flush();
+                }
+                linked = link(chain.getKey(), chain.getValue(), new Head(head.headSeq, head.headHash));
+                head.headSeq = linked.getLast().seq;
+                head.headHash = linked.getLast().entryHash;
+                head.updatedAt = now;
+            }
+            for (int i = 0; i < linked.size(); i++) {
+                em.persist(linked.get(i));
+                entries.put(chain.getValue().get(i), linked.get(i));
+            }
+            heads.put(chain.getKey(), new Head(linked.getLast().seq, linked.getLast().entryHash));
         }
         em.flush();
-        if (!finished.isEmpty()) {
-            em.createQuery("update AuditEntry e set e.superseded = true where e.kind = 'request' and e.requestId in :ids")
-                    .setParameter("ids", finished).executeUpdate();
+        List<Appended> appended = batch.stream().map(p -> entries.get(p.draft()))
+                .map(e -> new Appended(e.id, e.chainId, e.seq, e.entryHash)).toList();
+        return new Batch(appended, heads);
+    }
+
+    /** Assigns sequence numbers and hashes after {@code head}, in the order the drafts arrived. */
+    private static List<AuditEntry> link(String chain, List<Draft> drafts, Head head) {
+        List<AuditEntry> linked = new ArrayList<>(drafts.size());
+        long seq = head.seq();
+        String prev = head.hash();
+        for (Draft d : drafts) {
+            AuditEntry e = toEntry(d);
+            e.seq = ++seq;
+            e.prevHash = prev;
+            e.bodySha256 = Canonical.sha256(d.body());
+            e.entryHash = Canonical.entryHash(chain, e.seq, e.prevHash, e.bodySha256);
+            prev = e.entryHash;
+            linked.add(e);
         }
-        return written.stream().map(e -> new Appended(e.id, e.chainId, e.seq, e.entryHash)).toList();
+        return linked;
     }
 
     private static AuditEntry toEntry(Draft d) {
@@ -222,7 +268,6 @@ public class AuditWriter {
         e.contentMode = d.contentMode();
         e.contentExpiresAt = d.contentExpiresAt();
         e.metadataExpiresAt = d.metadataExpiresAt();
-        e.superseded = false;
         return e;
     }
 }

@@ -244,10 +244,10 @@ abstract class AuditTrailContract {
         sql("UPDATE audit_entry SET seq = seq - 999 WHERE chain_id = ? AND seq >= 1000", t);
         sql("INSERT INTO audit_entry (id, chain_id, seq, kind, request_id, recorded_at, tenant, subject, model, region,"
                 + " decision, state, http_status, tags, body, body_sha256, prev_hash, entry_hash, content, content_mode,"
-                + " content_expires_at, metadata_expires_at, superseded) SELECT id + 100000000, chain_id, 3, kind,"
+                + " content_expires_at, metadata_expires_at) SELECT id + 100000000, chain_id, 3, kind,"
                 + " request_id, recorded_at, tenant, subject, model, region, decision, state, http_status, tags, body,"
-                + " body_sha256, prev_hash, entry_hash, content, content_mode, content_expires_at, metadata_expires_at,"
-                + " superseded FROM audit_entry WHERE chain_id = ? AND seq = 6", t);
+                + " body_sha256, prev_hash, entry_hash, content, content_mode, content_expires_at, metadata_expires_at"
+                + " FROM audit_entry WHERE chain_id = ? AND seq = 6", t);
         assertEquals(3, verify(t).getInt("chains[0].firstBadSeq"));
     }
 
