@@ -58,13 +58,14 @@ class AuditCrashIT {
             for (int i = 0; i < REQUESTS; i++) {
                 int n = i;
                 pool.submit(() -> stream(port, n, seen, done, enough));
+                Thread.sleep(25); // staggered, so the kill finds streams at every stage
             }
             assertTrue(enough.await(120, TimeUnit.SECONDS), "no stream completed before the kill");
             gateway.destroyForcibly(); // SIGKILL on Linux: no shutdown hooks, no flush
             gateway.waitFor(30, TimeUnit.SECONDS);
             pool.shutdown();
             pool.awaitTermination(60, TimeUnit.SECONDS);
-            assertTrue(done.get() < REQUESTS, "the kill came too late to interrupt any stream");
+            assertTrue(seen.size() - done.get() >= 5, "the kill came too late to interrupt enough streams");
             System.out.printf("crash test: %d streams started, %d completed before SIGKILL%n", seen.size(), done.get());
 
             gateway = start(data, upstream.getAddress().getPort(), port);
@@ -148,7 +149,7 @@ class AuditCrashIT {
         throw new AssertionError("gateway not ready in 120 s; log in " + data);
     }
 
-    /** An OpenAI-style upstream that streams 40 small chunks, 15 ms apart. */
+    /** An OpenAI-style upstream that streams 80 small chunks, 15 ms apart. */
     private static HttpServer slowUpstream() throws IOException {
         HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         server.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
@@ -164,7 +165,7 @@ class AuditCrashIT {
             ex.getResponseHeaders().add("Content-Type", "text/event-stream");
             ex.sendResponseHeaders(200, 0);
             try (OutputStream out = ex.getResponseBody()) {
-                for (int i = 0; i < 40; i++) {
+                for (int i = 0; i < 80; i++) {
                     out.write(("data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"model\":\"mock\",\"choices\":"
                             + "[{\"index\":0,\"delta\":{\"content\":\"tok" + i + " \"},\"finish_reason\":null}]}\n\n")
                             .getBytes(StandardCharsets.UTF_8));
@@ -173,7 +174,7 @@ class AuditCrashIT {
                 }
                 out.write(("data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"model\":\"mock\",\"choices\":"
                         + "[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}],"
-                        + "\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":40}}\n\ndata: [DONE]\n\n")
+                        + "\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":80}}\n\ndata: [DONE]\n\n")
                         .getBytes(StandardCharsets.UTF_8));
             } catch (InterruptedException | IOException e) {
                 // client (the gateway) went away
