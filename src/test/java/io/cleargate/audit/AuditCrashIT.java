@@ -124,11 +124,15 @@ class AuditCrashIT {
                 "-Dcleargate.backends.mock.kind=openai",
                 "-Dcleargate.backends.mock.base-url=http://127.0.0.1:" + upstreamPort + "/v1",
                 "-Dcleargate.backends.mock.models=mock",
-                "-Dquarkus.datasource.jdbc.url=jdbc:h2:file:" + data.resolve("db/cleargate") + ";DB_CLOSE_ON_EXIT=FALSE",
-                "-Dcleargate.audit.data-dir=" + data, "-Dcleargate.audit.dev-caller-enabled=true",
+                "-Dcleargate.audit.dev-caller-enabled=true",
                 "-jar", Path.of("target/quarkus-app/quarkus-run.jar").toAbsolutePath().toString()));
-        Process p = new ProcessBuilder(command).redirectErrorStream(true)
-                .redirectOutput(data.resolve("gateway-" + System.nanoTime() + ".log").toFile()).start();
+        // The default database (an H2 file in the data directory), as a gateway runs out of the box.
+        var builder = new ProcessBuilder(command).redirectErrorStream(true)
+                .redirectOutput(data.resolve("gateway-" + System.nanoTime() + ".log").toFile());
+        builder.environment().put("CLEARGATE_DATA_DIR", data.toString());
+        builder.environment().remove("CLEARGATE_DB_URL");
+        builder.environment().remove("CLEARGATE_DB_KIND");
+        Process p = builder.start();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
         while (System.nanoTime() < deadline) {
             try {
