@@ -84,6 +84,10 @@ class AuditCrashIT {
             upstream.stop(0);
         }
         assertTrue(seen.values().stream().anyMatch(Seen::done));
+        // Passed: the data directory is kept only when the test fails, for its logs.
+        try (var files = Files.walk(data)) {
+            files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+        }
     }
 
     private void stream(int port, int n, Map<Integer, Seen> seen, AtomicInteger done, CountDownLatch enough) {
