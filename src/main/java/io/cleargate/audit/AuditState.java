@@ -1,0 +1,8 @@
+package io.cleargate.audit;
+
+/** Per-request audit state kept on the exchange (stages hold no per-request fields). */
+final class AuditState {
+    final StringBuilder released = new StringBuilder();
+    boolean requestCommitted;
+    boolean finalCommitted;
+}

@@ -1,0 +1,273 @@
+package io.cleargate.audit;
+
+import io.quarkus.narayana.jta.QuarkusTransaction;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
+import jakarta.persistence.EntityManager;
+import jakarta.persistence.LockModeType;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.jboss.logging.Logger;
+
+/**
+ * Group commit: one writer thread takes every pending entry, appends a batch of them in a single
+ * transaction, and completes each caller's future once the transaction has committed. The writer
+ * assigns sequence numbers and hashes in order while holding each chain's head row locked
+ * (SELECT ... FOR UPDATE), so replicas sharing the database append to one sequence per chain.
+ */
+@ApplicationScoped
+public class AuditWriter {
+
+    private static final Logger LOG = Logger.getLogger(AuditWriter.class);
+
+    /** An entry as built by a caller, before it has a place in its chain. */
+    public record Draft(String chain, String kind, String requestId, Instant recordedAt, String tenant, String subject,
+            String model, String region, String decision, String state, Integer httpStatus, String tags,
+            String body, String content, String contentMode, Instant contentExpiresAt, Instant metadataExpiresAt) {}
+
+    /** Where an entry landed. */
+    public record Appended(long id, String chain, long seq, String entryHash) {}
+
+    private record Pending(Draft draft, CompletableFuture<Appended> done) {}
+
+    private final EntityManager em;
+    private final AuditConfig config;
+    /** Chain heads as of this writer's last commit; touched by the writer thread only. */
+    private final Map<String, Head> known = new HashMap<>();
+    private final LinkedBlockingQueue<Pending> queue = new LinkedBlockingQueue<>(100_000);
+    private volatile boolean healthy = true;
+    private volatile boolean running;
+    private Thread thread;
+
+    @Inject
+    public AuditWriter(EntityManager em, AuditConfig config) {
+        this.em = em;
+        this.config = config;
+    }
+
+    void start(@Observes StartupEvent ignored) {
+        running = true;
+        thread = Thread.ofPlatform().name("audit-writer").daemon(true).start(this::run);
+    }
+
+    void stop(@Observes ShutdownEvent ignored) throws InterruptedException {
+        running = false;
+        if (thread != null) {
+            thread.join(10_000);
+        }
+    }
+
+    /** True while the last write (or probe) succeeded. Readiness reports it. */
+    public boolean healthy() {
+        return healthy;
+    }
+
+    public CompletableFuture<Appended> append(Draft draft) {
+        var pending = new Pending(draft, new CompletableFuture<>());
+        if (!running || !queue.offer(pending)) {
+            pending.done().completeExceptionally(new AuditUnavailableException("audit writer not accepting", null));
+        }
+        return pending.done();
+    }
+
+    /** Appends and waits until durable; throws {@link AuditUnavailableException} otherwise. */
+    public Appended appendDurably(Draft draft) {
+        try {
+            return append(draft).get(config.commitTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            throw new AuditUnavailableException("audit store write failed", e.getCause());
+        } catch (TimeoutException e) {
+            healthy = false;
+            throw new AuditUnavailableException("audit store write timed out", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AuditUnavailableException("interrupted while waiting for the audit store", e);
+        }
+    }
+
+    /** Checks that the audit tables can be reached; run periodically while unhealthy. */
+    public boolean probe() {
+        try {
+            QuarkusTransaction.requiringNew().run(() -> {
+                em.createQuery("select count(e) from AuditEntry e where e.id = -1").getSingleResult();
+                em.createQuery("select count(h) from ChainHead h where h.chainId = ''").getSingleResult();
+            });
+            healthy = true;
+        } catch (RuntimeException e) {
+            healthy = false;
+        }
+        return healthy;
+    }
+
+    private void run() {
+        while (running || !queue.isEmpty()) {
+            List<Pending> batch = new ArrayList<>();
+            try {
+                Pending first = queue.poll(200, TimeUnit.MILLISECONDS);
+                if (first == null) {
+                    continue;
+                }
+                batch.add(first);
+                queue.drainTo(batch, config.maxBatch() - 1);
+                List<Appended> appended = writeWithRetry(batch);
+                healthy = true;
+                for (int i = 0; i < batch.size(); i++) {
+                    batch.get(i).done().complete(appended.get(i));
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            } catch (RuntimeException e) {
+                healthy = false;
+                LOG.errorf("audit batch of %d entries failed: %s", batch.size(), describe(e));
+                batch.forEach(p -> p.done().completeExceptionally(e));
+            }
+        }
+    }
+
+    /**
+     * Exception classes and SQL states only: driver messages can quote the failed statement with
+     * its parameter values, which would put prompts and outputs in the log.
+     */
+    static String describe(Throwable e) {
+        StringBuilder sb = new StringBuilder();
+        for (Throwable t = e; t != null && sb.length() < 500; t = t.getCause()) {
+            sb.append(sb.isEmpty() ? "" : " <- ").append(t.getClass().getSimpleName());
+            if (t instanceof java.sql.SQLException sql && sql.getSQLState() != null) {
+                sb.append("[SQLState ").append(sql.getSQLState()).append(']');
+            }
+        }
+        return sb.toString();
+    }
+
+    private List<Appended> writeWithRetry(List<Pending> batch) {
+        Batch written;
+        try {
+            written = QuarkusTransaction.requiringNew().call(() -> write(batch));
+        } catch (RuntimeException first) {
+            // A replica may have created the same new chain head concurrently: one retry sees it.
+            known.clear();
+            try {
+                written = QuarkusTransaction.requiringNew().call(() -> write(batch));
+            } catch (RuntimeException second) {
+                known.clear();
+                throw second;
+            }
+        }
+        known.putAll(written.heads()); // only once committed
+        return written.appended();
+    }
+
+    private record Head(long seq, String hash) {}
+
+    private record Batch(List<Appended> appended, Map<String, Head> heads) {}
+
+    /**
+     * Appends the batch, chain by chain in sorted order (so two replicas cannot deadlock). When
+     * this writer knows a chain's head from its own last commit, one conditional UPDATE both
+     * locks the head row and checks that no other replica appended since; otherwise, or when the
+     * check fails, the head is read with SELECT ... FOR UPDATE. Either way the row stays locked
+     * until commit, so appends to a chain are serialised across replicas.
+     */
+    private Batch write(List<Pending> batch) {
+        Map<String, List<Draft>> byChain = new TreeMap<>();
+        for (Pending p : batch) {
+            byChain.computeIfAbsent(p.draft().chain(), c -> new ArrayList<>()).add(p.draft());
+        }
+        Map<Draft, AuditEntry> entries = new java.util.IdentityHashMap<>();
+        Map<String, Head> heads = new HashMap<>();
+        Instant now = Instant.now();
+        for (var chain : byChain.entrySet()) {
+            Head cached = known.get(chain.getKey());
+            List<AuditEntry> linked = null;
+            if (cached != null) {
+                linked = link(chain.getKey(), chain.getValue(), cached);
+                AuditEntry last = linked.getLast();
+                int moved = em.createQuery("update ChainHead h set h.headSeq = :ns, h.headHash = :nh, h.updatedAt = :now"
+                        + " where h.chainId = :c and h.headSeq = :os and h.headHash = :oh")
+                        .setParameter("ns", last.seq).setParameter("nh", last.entryHash).setParameter("now", now)
+                        .setParameter("c", chain.getKey()).setParameter("os", cached.seq())
+                        .setParameter("oh", cached.hash()).executeUpdate();
+                if (moved != 1) {
+                    linked = null;
+                }
+            }
+            if (linked == null) {
+                ChainHead head = em.find(ChainHead.class, chain.getKey(), LockModeType.PESSIMISTIC_WRITE);
+                if (head == null) {
+                    head = new ChainHead();
+                    head.chainId = chain.getKey();
+                    head.headSeq = 0;
+                    head.headHash = Canonical.GENESIS;
+                    head.updatedAt = now;
+                    em.persist(head);
+                    em.flush();
+                }
+                linked = link(chain.getKey(), chain.getValue(), new Head(head.headSeq, head.headHash));
+                head.headSeq = linked.getLast().seq;
+                head.headHash = linked.getLast().entryHash;
+                head.updatedAt = now;
+            }
+            for (int i = 0; i < linked.size(); i++) {
+                em.persist(linked.get(i));
+                entries.put(chain.getValue().get(i), linked.get(i));
+            }
+            heads.put(chain.getKey(), new Head(linked.getLast().seq, linked.getLast().entryHash));
+        }
+        em.flush();
+        List<Appended> appended = batch.stream().map(p -> entries.get(p.draft()))
+                .map(e -> new Appended(e.id, e.chainId, e.seq, e.entryHash)).toList();
+        return new Batch(appended, heads);
+    }
+
+    /** Assigns sequence numbers and hashes after {@code head}, in the order the drafts arrived. */
+    private static List<AuditEntry> link(String chain, List<Draft> drafts, Head head) {
+        List<AuditEntry> linked = new ArrayList<>(drafts.size());
+        long seq = head.seq();
+        String prev = head.hash();
+        for (Draft d : drafts) {
+            AuditEntry e = toEntry(d);
+            e.seq = ++seq;
+            e.prevHash = prev;
+            e.bodySha256 = Canonical.sha256(d.body());
+            e.entryHash = Canonical.entryHash(chain, e.seq, e.prevHash, e.bodySha256);
+            prev = e.entryHash;
+            linked.add(e);
+        }
+        return linked;
+    }
+
+    private static AuditEntry toEntry(Draft d) {
+        AuditEntry e = new AuditEntry();
+        e.chainId = d.chain();
+        e.kind = d.kind();
+        e.requestId = d.requestId();
+        e.recordedAt = d.recordedAt();
+        e.tenant = d.tenant();
+        e.subject = d.subject();
+        e.model = d.model();
+        e.region = d.region();
+        e.decision = d.decision();
+        e.state = d.state();
+        e.httpStatus = d.httpStatus();
+        e.tags = d.tags();
+        e.body = d.body();
+        e.content = d.content();
+        e.contentMode = d.contentMode();
+        e.contentExpiresAt = d.contentExpiresAt();
+        e.metadataExpiresAt = d.metadataExpiresAt();
+        return e;
+    }
+}

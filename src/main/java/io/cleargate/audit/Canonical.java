@@ -1,0 +1,67 @@
+package io.cleargate.audit;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.MapperFeature;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.Map;
+
+/**
+ * The canonical encoding and hashes of the chain (documented in audit/README.md):
+ * <pre>
+ * body        = JSON, object keys sorted, no insignificant whitespace, UTF-8
+ * body_sha256 = hex(SHA-256(body))
+ * entry_hash  = hex(SHA-256("cleargate-audit-v1|" chain "|" seq "|" prev_hash "|" body_sha256))
+ * prev_hash of seq 1 = 64 zeros
+ * </pre>
+ * The stored body text is what is hashed, so a verifier never re-serialises it.
+ */
+public final class Canonical {
+
+    public static final String GENESIS = "0".repeat(64);
+
+    static final ObjectMapper JSON = JsonMapper.builder()
+            .enable(MapperFeature.SORT_PROPERTIES_ALPHABETICALLY)
+            .enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS)
+            .build();
+
+    private Canonical() {}
+
+    public static String json(Object value) {
+        try {
+            return JSON.writeValueAsString(value);
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException("not serialisable: " + e.getOriginalMessage(), e);
+        }
+    }
+
+    public static Map<String, Object> parse(String json) {
+        try {
+            return JSON.readValue(json, new TypeReference<>() {});
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException("malformed JSON: " + e.getOriginalMessage(), e);
+        }
+    }
+
+    public static String sha256(String text) {
+        return sha256(text.getBytes(StandardCharsets.UTF_8));
+    }
+
+    public static String sha256(byte[] bytes) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public static String entryHash(String chain, long seq, String prevHash, String bodySha256) {
+        return sha256("cleargate-audit-v1|" + chain + "|" + seq + "|" + prevHash + "|" + bodySha256);
+    }
+}

@@ -1,0 +1,391 @@
+package io.cleargate.audit;
+
+import io.cleargate.identity.Principal;
+import io.cleargate.identity.Roles;
+import io.cleargate.pipeline.GatewayError;
+import io.quarkus.narayana.jta.QuarkusTransaction;
+import jakarta.inject.Inject;
+import jakarta.persistence.EntityManager;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.DELETE;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.HeaderParam;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.PUT;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.WebApplicationException;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import jakarta.ws.rs.core.StreamingOutput;
+import java.io.BufferedWriter;
+import java.io.OutputStreamWriter;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+
+/**
+ * The compliance API. Compliance officers see their own tenant only; auditors see every tenant.
+ * Every content view, export, erasure and hold change is itself recorded, and refused if it
+ * cannot be. Errors use OpenAI's shape.
+ */
+@Path("/audit")
+@Produces(MediaType.APPLICATION_JSON)
+public class ComplianceResource {
+
+    private static final int MAX_PAGE = 500;
+    private static final java.time.Duration UNFINISHED_AFTER = java.time.Duration.ofMinutes(15);
+
+    @Inject EntityManager em;
+    @Inject AuditCaller callers;
+    @Inject Keyring keyring;
+    @Inject AdminEvents events;
+    @Inject ChainVerifier verifier;
+    @Inject CheckpointSigner signer;
+    @Inject Retention retention;
+
+    public record HmacRequest(String tenant, String value) {}
+
+    public record ErasureRequest(String tenant, String subject) {}
+
+    public record HoldRequest(String reason) {}
+
+    @GET
+    @Path("/records")
+    public Map<String, Object> search(@HeaderParam("Authorization") String authz,
+            @QueryParam("tenant") String tenant, @QueryParam("from") String from, @QueryParam("to") String to,
+            @QueryParam("subject") String subject, @QueryParam("model") String model,
+            @QueryParam("region") String region, @QueryParam("decision") String decision,
+            @QueryParam("category") String category, @QueryParam("action") String action,
+            @QueryParam("status") String status, @QueryParam("kind") String kind,
+            @QueryParam("request_id") String requestId, @QueryParam("after") Long after, @QueryParam("limit") Integer limit) {
+        Principal caller = caller(authz);
+        String scope = scope(caller, tenant);
+        int size = Math.clamp(limit == null ? 100 : limit, 1, MAX_PAGE);
+        var query = new AuditQuery(scope, time(from, "from"), time(to, "to"), subject, model, region, decision,
+                category, action, status, kind, requestId, after, size + 1);
+        List<AuditEntry> rows = QuarkusTransaction.requiringNew().call(() -> query.build(em).getResultList());
+        boolean more = rows.size() > size;
+        List<Map<String, Object>> items = rows.stream().limit(size).map(ComplianceResource::summary).toList();
+        Map<String, Object> page = new LinkedHashMap<>();
+        page.put("items", items);
+        page.put("next", more ? String.valueOf(rows.get(size - 1).id) : null);
+        return page;
+    }
+
+    @GET
+    @Path("/records/{id}")
+    public Map<String, Object> detail(@HeaderParam("Authorization") String authz, @PathParam("id") long id) {
+        Principal caller = caller(authz);
+        AuditEntry entry = QuarkusTransaction.requiringNew().call(() -> em.find(AuditEntry.class, id));
+        if (entry == null || !visible(caller, entry.tenant)) {
+            throw error(GatewayError.notFound("No audit record " + id + "."));
+        }
+        List<AuditEntry> related = entry.requestId == null ? List.of(entry) : QuarkusTransaction.requiringNew().call(() ->
+                em.createQuery("select e from AuditEntry e where e.requestId = :r and e.chainId = :c order by e.seq",
+                        AuditEntry.class).setParameter("r", entry.requestId).setParameter("c", entry.chainId).getResultList());
+        if (related.stream().anyMatch(e -> e.content != null)) {
+            // Viewing content is itself evidence; no view without its record.
+            recordOrRefuse(entry.tenant, caller, "content_view", Map.of("entry_id", id,
+                    "request_id", String.valueOf(entry.requestId)));
+        }
+        List<Map<String, Object>> entries = new ArrayList<>();
+        for (AuditEntry e : related) {
+            Map<String, Object> m = summary(e);
+            m.put("body", e.body == null ? null : Canonical.parse(e.body));
+            m.put("content", content(e));
+            entries.add(m);
+        }
+        Map<String, Object> result = summary(entry);
+        result.put("entries", entries);
+        return result;
+    }
+
+    @GET
+    @Path("/export")
+    @Produces({"application/x-ndjson", "text/csv"})
+    public Response export(@HeaderParam("Authorization") String authz, @QueryParam("format") String format,
+            @QueryParam("tenant") String tenant, @QueryParam("from") String from, @QueryParam("to") String to) {
+        Principal caller = caller(authz);
+        String scope = scope(caller, tenant);
+        Instant fromTime = time(from, "from");
+        Instant toTime = time(to, "to");
+        boolean csv = "csv".equals(format);
+        Map<String, Object> filter = new LinkedHashMap<>();
+        filter.put("tenant", scope);
+        filter.put("from", from);
+        filter.put("to", to);
+        filter.put("format", csv ? "csv" : "jsonl");
+        recordOrRefuse(scope, caller, "export", filter);
+        List<String> chains = scope != null ? List.of(scope) : verifier.chains();
+        StreamingOutput body = out -> {
+            var w = new BufferedWriter(new OutputStreamWriter(out, StandardCharsets.UTF_8));
+            var exporter = new Exporter(em, signer, w, csv);
+            exporter.header(filter, fromTime == null);
+            for (String chain : chains) {
+                exporter.chain(chain, fromTime, toTime);
+            }
+            w.flush();
+        };
+        return Response.ok(body, csv ? "text/csv" : "application/x-ndjson")
+                .header("Content-Disposition", "attachment; filename=\"audit-export." + (csv ? "csv" : "jsonl") + "\"")
+                .build();
+    }
+
+    @GET
+    @Path("/summary")
+    public Map<String, Object> summaryReport(@HeaderParam("Authorization") String authz,
+            @QueryParam("tenant") String tenant, @QueryParam("from") String from, @QueryParam("to") String to,
+            @QueryParam("bucket") String bucket) {
+        Principal caller = caller(authz);
+        String scope = scope(caller, tenant);
+        ChronoUnit unit = "hour".equals(bucket) ? ChronoUnit.HOURS : ChronoUnit.DAYS;
+        Map<String, Map<String, Object>> rows = new TreeMap<>();
+        Long after = null;
+        while (true) {
+            var query = new AuditQuery(scope, time(from, "from"), time(to, "to"), null, null, null, null, null, null,
+                    null, null, null, after, 2000);
+            List<AuditEntry> page = QuarkusTransaction.requiringNew().call(() -> query.build(em).getResultList());
+            if (page.isEmpty()) {
+                break;
+            }
+            for (AuditEntry e : page) {
+                if ("admin".equals(e.kind)) {
+                    continue;
+                }
+                String key = e.recordedAt.truncatedTo(unit) + "|" + e.tenant;
+                Map<String, Object> row = rows.computeIfAbsent(key, k -> newSummaryRow(e, unit));
+                row.merge("requests", 1, (a, b) -> (Integer) a + (Integer) b);
+                tally(row, e.tags);
+            }
+            after = page.getLast().id;
+        }
+        return Map.of("bucket", unit == ChronoUnit.HOURS ? "hour" : "day", "rows", List.copyOf(rows.values()));
+    }
+
+    @POST
+    @Path("/hmac")
+    @Consumes(MediaType.APPLICATION_JSON)
+    public Map<String, Object> hmac(@HeaderParam("Authorization") String authz, HmacRequest request) {
+        Principal caller = caller(authz);
+        if (request == null || request.value() == null) {
+            throw error(GatewayError.invalidRequest("value", "value is required."));
+        }
+        String scope = scope(caller, request.tenant());
+        if (scope == null) {
+            throw error(GatewayError.invalidRequest("tenant", "tenant is required."));
+        }
+        return Map.of("tenant", scope, "hmac", keyring.hmac(scope, request.value()));
+    }
+
+    @GET
+    @Path("/verify")
+    public Map<String, Object> verify(@HeaderParam("Authorization") String authz, @QueryParam("tenant") String tenant) {
+        Principal caller = caller(authz);
+        String scope = scope(caller, tenant);
+        List<String> chains = scope != null ? List.of(scope) : verifier.chains();
+        List<ChainVerifier.Result> results = chains.stream().map(verifier::verify).toList();
+        return Map.of("ok", results.stream().allMatch(ChainVerifier.Result::ok), "chains", results);
+    }
+
+    @POST
+    @Path("/checkpoints")
+    public Map<String, Object> checkpoint(@HeaderParam("Authorization") String authz) {
+        Principal caller = caller(authz);
+        scope(caller, null);
+        return Map.of("signed", signer.checkpointAll(), "key_id", signer.keyId(), "public_key", signer.publicKeyHex());
+    }
+
+    @POST
+    @Path("/erasure")
+    @Consumes(MediaType.APPLICATION_JSON)
+    public Map<String, Object> erase(@HeaderParam("Authorization") String authz, ErasureRequest request) {
+        Principal caller = caller(authz);
+        String scope = scope(caller, request == null ? null : request.tenant());
+        if (scope == null) {
+            throw error(GatewayError.invalidRequest("tenant", "tenant is required."));
+        }
+        int keys = retention.erase(scope, request.subject(), caller.subject());
+        return Map.of("tenant", scope, "keys_destroyed", keys);
+    }
+
+    @PUT
+    @Path("/legal-holds/{tenant}")
+    @Consumes(MediaType.APPLICATION_JSON)
+    public Map<String, Object> hold(@HeaderParam("Authorization") String authz, @PathParam("tenant") String tenant,
+            HoldRequest request) {
+        Principal caller = caller(authz);
+        String scope = scope(caller, tenant);
+        String reason = request == null || request.reason() == null ? "" : request.reason();
+        recordOrRefuse(scope, caller, "legal_hold_set", Map.of("reason", reason));
+        QuarkusTransaction.requiringNew().run(() -> {
+            LegalHold hold = Optional.ofNullable(em.find(LegalHold.class, scope)).orElseGet(LegalHold::new);
+            hold.tenant = scope;
+            hold.reason = reason;
+            hold.setBy = caller.subject();
+            hold.setAt = Instant.now();
+            em.merge(hold);
+        });
+        return Map.of("tenant", scope, "held", true);
+    }
+
+    @DELETE
+    @Path("/legal-holds/{tenant}")
+    public Map<String, Object> release(@HeaderParam("Authorization") String authz, @PathParam("tenant") String tenant) {
+        Principal caller = caller(authz);
+        String scope = scope(caller, tenant);
+        recordOrRefuse(scope, caller, "legal_hold_released", Map.of());
+        QuarkusTransaction.requiringNew().run(() ->
+                em.createQuery("delete from LegalHold h where h.tenant = :t").setParameter("t", scope).executeUpdate());
+        return Map.of("tenant", scope, "held", false);
+    }
+
+    // --- helpers
+
+    private Principal caller(String authz) {
+        return callers.resolve(authz).orElseThrow(() -> error(GatewayError.unauthenticated("A valid credential is required.")));
+    }
+
+    /** The tenant a caller may act on: auditors any (null = all), officers only their own. */
+    private static String scope(Principal caller, String requested) {
+        if (caller.hasRole(Roles.AUDITOR)) {
+            return requested == null || requested.isBlank() ? null : requested;
+        }
+        if (caller.hasRole(Roles.COMPLIANCE_OFFICER)) {
+            if (requested != null && !requested.isBlank() && !requested.equals(caller.tenant())) {
+                throw error(GatewayError.forbidden("tenant_forbidden", "You may only read your own tenant's audit trail."));
+            }
+            return caller.tenant();
+        }
+        throw error(GatewayError.forbidden("role_required", "The compliance-officer or auditor role is required."));
+    }
+
+    private static boolean visible(Principal caller, String tenant) {
+        return caller.hasRole(Roles.AUDITOR)
+                || (caller.hasRole(Roles.COMPLIANCE_OFFICER) && caller.tenant().equals(tenant));
+    }
+
+    private void recordOrRefuse(String tenant, Principal caller, String action, Map<String, Object> details) {
+        try {
+            Map<String, Object> d = new LinkedHashMap<>(details);
+            d.put("actor_tenant", caller.tenant());
+            events.record(tenant, caller.subject(), action, d);
+        } catch (AuditUnavailableException e) {
+            throw error(AuditStage.unavailable());
+        }
+    }
+
+    private Object content(AuditEntry e) {
+        if (e.body == null) {
+            return null;
+        }
+        Map<String, Object> body = Canonical.parse(e.body);
+        if (!(body.get("content") instanceof Map<?, ?> ref)) {
+            return null;
+        }
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("field", ref.get("field"));
+        out.put("mode", ref.get("mode"));
+        if (e.content == null) {
+            out.put("purged", true);
+            return out;
+        }
+        switch (String.valueOf(ref.get("mode"))) {
+            case Recorder.ENCRYPTED -> {
+                Optional<String> plain = keyring.decrypt(((Number) ref.get("key_id")).longValue(), e.content,
+                        Recorder.associated(e.requestId, String.valueOf(ref.get("field"))));
+                out.put("erased", plain.isEmpty());
+                out.put("text", plain.orElse(null));
+            }
+            case Recorder.HASH_ONLY -> out.put("hmac", e.content);
+            default -> out.put("text", e.content);
+        }
+        return out;
+    }
+
+    static Map<String, Object> summary(AuditEntry e) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("id", e.id);
+        m.put("chain", e.chainId);
+        m.put("seq", e.seq);
+        m.put("kind", e.kind);
+        m.put("request_id", e.requestId);
+        m.put("recorded_at", e.recordedAt.toString());
+        m.put("tenant", e.tenant);
+        m.put("subject", e.subject);
+        m.put("model", e.model);
+        m.put("region", e.region);
+        m.put("decision", e.decision);
+        m.put("state", e.state);
+        // A request record never finalised within the longest request time was cut off (crash).
+        m.put("effective_state", "in_progress".equals(e.state)
+                && e.recordedAt.isBefore(Instant.now().minus(UNFINISHED_AFTER)) ? "incomplete" : e.state);
+        m.put("http_status", e.httpStatus);
+        m.put("entry_hash", e.entryHash);
+        return m;
+    }
+
+    private static Map<String, Object> newSummaryRow(AuditEntry e, ChronoUnit unit) {
+        Map<String, Object> row = new LinkedHashMap<>();
+        row.put("bucket", e.recordedAt.truncatedTo(unit).toString());
+        row.put("tenant", e.tenant);
+        row.put("requests", 0);
+        row.put("blocked", new TreeMap<String, Integer>());
+        row.put("redacted", new TreeMap<String, Integer>());
+        row.put("flagged", new TreeMap<String, Integer>());
+        row.put("denials", new TreeMap<String, Integer>());
+        return row;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static void tally(Map<String, Object> row, String tags) {
+        if (tags == null) {
+            return;
+        }
+        for (String tag : tags.split("\\|")) {
+            int colon = tag.lastIndexOf(':');
+            if (colon <= 0) {
+                continue;
+            }
+            String left = tag.substring(0, colon);
+            String right = tag.substring(colon + 1);
+            String column = switch (right) {
+                case "block" -> "blocked";
+                case "redact" -> "redacted";
+                case "flag" -> "flagged";
+                default -> null;
+            };
+            if ("reason".equals(left)) {
+                ((Map<String, Integer>) row.get("denials")).merge(right, 1, Integer::sum);
+            } else if (column != null) {
+                ((Map<String, Integer>) row.get(column)).merge(left, 1, Integer::sum);
+            }
+        }
+    }
+
+    private static Instant time(String value, String param) {
+        if (value == null || value.isBlank()) {
+            return null;
+        }
+        try {
+            return Instant.parse(value);
+        } catch (DateTimeParseException e) {
+            throw error(GatewayError.invalidRequest(param, param + " must be an ISO-8601 instant such as 2025-01-31T00:00:00Z."));
+        }
+    }
+
+    static WebApplicationException error(GatewayError error) {
+        var builder = Response.status(error.status()).type(MediaType.APPLICATION_JSON).entity(error.toBody());
+        error.headers().forEach(builder::header);
+        return new WebApplicationException(builder.build());
+    }
+}

@@ -1,0 +1,255 @@
+package io.cleargate.audit;
+
+import io.cleargate.engine.ChatMessage;
+import io.cleargate.engine.EngineEvent;
+import io.cleargate.identity.Principal;
+import io.cleargate.moderation.Verdict;
+import io.cleargate.pipeline.Exchange;
+import io.cleargate.pipeline.GatewayError;
+import io.cleargate.policy.PolicyDecision;
+import io.cleargate.routing.Route;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Turns an exchange into audit entries: what the request was, what the stages decided, how it
+ * ended, and the content in the tenant's audit content mode. Never logs any of it.
+ */
+@ApplicationScoped
+public class Recorder {
+
+    public static final String SYSTEM_CHAIN = "_system";
+
+    /** Content modes, as named by PolicyDecision.AuditSettings.contentMode(). */
+    public static final String ENCRYPTED = "encrypted";
+    public static final String REDACTED = "redacted";
+    public static final String HASH_ONLY = "hash-only";
+    public static final String NONE = "none";
+
+    private final Keyring keyring;
+    private final AuditConfig config;
+
+    @Inject
+    public Recorder(Keyring keyring, AuditConfig config) {
+        this.keyring = keyring;
+        this.config = config;
+    }
+
+    /** The request record, committed before the engine is called. */
+    AuditWriter.Draft request(Exchange ex) {
+        return build(ex, "request", "in_progress", null, prompt(ex), null);
+    }
+
+    /** The final record of a request whose request record was committed. */
+    AuditWriter.Draft finish(Exchange ex, String state, Exchange.Outcome outcome, EngineEvent.Usage usage,
+            String releasedOutput) {
+        Map<String, Object> extra = new LinkedHashMap<>();
+        extra.put("outcome", outcome(outcome));
+        extra.put("usage", usage == null ? null : Map.of("prompt_tokens", usage.promptTokens(),
+                "completion_tokens", usage.completionTokens()));
+        extra.put("latency_ms", latency(ex));
+        return build(ex, "final", state, extra, new Content("output", releasedOutput), outcome.status());
+    }
+
+    /** A request refused before audit's own request phase ran (authentication, policy, input moderation). */
+    AuditWriter.Draft refusal(Exchange ex) {
+        Map<String, Object> extra = new LinkedHashMap<>();
+        extra.put("outcome", outcome(ex.outcome()));
+        extra.put("latency_ms", latency(ex));
+        return build(ex, "refusal", "refused", extra, prompt(ex), ex.outcome() == null ? null : ex.outcome().status());
+    }
+
+    /** An administrative event. */
+    AuditWriter.Draft admin(String tenant, String actor, String action, Map<String, Object> details) {
+        Instant now = Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("v", 1);
+        body.put("kind", "admin");
+        body.put("time", now.toString());
+        body.put("tenant", tenant);
+        body.put("actor", actor);
+        body.put("action", action);
+        body.put("details", details == null ? Map.of() : details);
+        String chain = tenant == null ? SYSTEM_CHAIN : tenant;
+        return new AuditWriter.Draft(chain, "admin", null, now, tenant, actor, null, null, "none", "complete", null,
+                "|admin:" + tag(action) + "|", Canonical.json(body), null, NONE, null,
+                now.plus(Duration.ofDays(config.defaultMetadataRetentionDays())));
+    }
+
+    private record Content(String field, String text) {}
+
+    private Content prompt(Exchange ex) {
+        // Redacted mode keeps what the engine was sent (after input moderation); the other modes the raw prompt.
+        List<ChatMessage> messages = REDACTED.equals(mode(ex)) && ex.engineRequest() != null
+                ? ex.engineRequest().messages() : ex.incoming().messages();
+        List<Map<String, String>> wire = messages.stream()
+                .map(m -> Map.of("role", m.role().wireName(), "content", m.content())).toList();
+        return new Content("prompt", Canonical.json(wire));
+    }
+
+    private String mode(Exchange ex) {
+        return ex.get(PolicyDecision.KEY).map(d -> d.audit() == null ? NONE : d.audit().contentMode()).orElse(NONE);
+    }
+
+    private AuditWriter.Draft build(Exchange ex, String kind, String state, Map<String, Object> extra, Content content,
+            Integer status) {
+        Instant now = Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
+        Optional<Principal> principal = ex.get(Principal.KEY);
+        Optional<PolicyDecision> decision = ex.get(PolicyDecision.KEY);
+        Optional<Route> route = ex.get(Route.KEY);
+        List<Verdict> verdicts = ex.get(AuditKeys.VERDICTS).map(VerdictList::verdicts).orElse(List.of());
+        String tenant = principal.map(Principal::tenant).orElse(null);
+        String subject = principal.map(Principal::subject).orElse(null);
+
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("v", 1);
+        body.put("kind", kind);
+        body.put("request_id", ex.requestId());
+        body.put("time", now.toString());
+        body.put("received_at", ex.receivedAt().toString());
+        body.put("tenant", tenant);
+        body.put("subject", subject);
+        body.put("auth_method", principal.map(p -> p.authMethod().name().toLowerCase(Locale.ROOT)).orElse(null));
+        body.put("client_address", ex.incoming().clientAddress());
+        body.put("endpoint", ex.incoming().endpoint());
+        body.put("model", ex.incoming().model());
+        body.put("stream", ex.incoming().stream());
+        body.put("parameters", ex.incoming().parameters());
+        body.put("policy", decision.map(Recorder::policy).orElse(null));
+        body.put("policy_input", decision.map(PolicyDecision::input).orElse(null));
+        body.put("verdicts", verdicts.stream().map(Recorder::verdict).toList());
+        body.put("route", route.map(r -> {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("backend", r.backendId());
+            m.put("region", r.region());
+            m.put("jurisdiction", r.jurisdiction());
+            return m;
+        }).orElse(null));
+        body.put("state", state);
+        if (extra != null) {
+            body.putAll(extra);
+        }
+
+        String mode = tenant == null ? NONE : mode(ex);
+        String stored = null;
+        Map<String, Object> contentRef = null;
+        if (!NONE.equals(mode) && content.text() != null) {
+            contentRef = new LinkedHashMap<>();
+            contentRef.put("field", content.field());
+            contentRef.put("mode", mode);
+            switch (mode) {
+                case ENCRYPTED -> {
+                    Keyring.Sealed sealed = keyring.encrypt(tenant, subject, content.text(),
+                            associated(ex.requestId(), content.field()));
+                    stored = sealed.ciphertext();
+                    contentRef.put("key_id", sealed.keyId());
+                }
+                case HASH_ONLY -> stored = keyring.hmac(tenant, content.text());
+                case REDACTED -> stored = content.text();
+                default -> throw new IllegalStateException("unknown audit content mode " + mode);
+            }
+            contentRef.put("sha256", Canonical.sha256(stored));
+        }
+        body.put("content", contentRef);
+        var settings = decision.map(PolicyDecision::audit);
+        int contentDays = settings.map(PolicyDecision.AuditSettings::contentRetentionDays).orElse(0);
+        int metadataDays = settings.map(PolicyDecision.AuditSettings::metadataRetentionDays)
+                .orElse(config.defaultMetadataRetentionDays());
+        body.put("retention_days", Map.of("content", contentDays, "metadata", metadataDays));
+
+        return new AuditWriter.Draft(tenant == null ? SYSTEM_CHAIN : tenant, kind, ex.requestId(), now, tenant, subject,
+                ex.incoming().model(), route.map(Route::region).orElse(null),
+                decision.map(d -> d.allow() ? "allow" : "deny").orElse("none"), state, status,
+                tags(verdicts, decision.orElse(null)), Canonical.json(body), stored,
+                stored == null ? NONE : mode, now.plus(Duration.ofDays(contentDays)),
+                now.plus(Duration.ofDays(metadataDays)));
+    }
+
+    static String associated(String requestId, String field) {
+        return "audit|" + requestId + "|" + field;
+    }
+
+    private static Map<String, Object> policy(PolicyDecision d) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("allow", d.allow());
+        m.put("reasons", d.reasons().stream().map(r -> Map.of("code", String.valueOf(r.code()),
+                "message", String.valueOf(r.message()))).toList());
+        m.put("decision_id", d.decisionId());
+        m.put("bundle_revision", d.bundleRevision());
+        m.put("regions", d.regions());
+        m.put("content_mode", d.audit() == null ? null : d.audit().contentMode());
+        return m;
+    }
+
+    private static Map<String, Object> verdict(Verdict v) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("rule_id", v.ruleId());
+        m.put("category", v.category());
+        m.put("action", v.action().name().toLowerCase(Locale.ROOT));
+        m.put("direction", v.direction().name().toLowerCase(Locale.ROOT));
+        m.put("start", v.start());
+        m.put("end", v.end());
+        m.put("score", v.score());
+        return m;
+    }
+
+    private static Map<String, Object> outcome(Exchange.Outcome o) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        if (o == null) {
+            return m;
+        }
+        GatewayError error = o.error();
+        m.put("status", o.status());
+        m.put("error_code", error == null ? null : error.code());
+        m.put("error_type", error == null ? null : error.type());
+        m.put("finish_reason", o.finishReason());
+        m.put("complete", o.complete());
+        m.put("stopped_by", o.stoppedBy());
+        return m;
+    }
+
+    private static Map<String, Object> latency(Exchange ex) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("ttft", ex.timeToFirstByteMillis());
+        m.put("total", ex.elapsedMillis());
+        return m;
+    }
+
+    /** Search tags: "|category:action|...|reason:code|", matched with LIKE on escaped parameters. */
+    private static String tags(List<Verdict> verdicts, PolicyDecision decision) {
+        StringBuilder sb = new StringBuilder("|");
+        for (Verdict v : verdicts) {
+            sb.append(tag(v.category())).append(':').append(v.action().name().toLowerCase(Locale.ROOT)).append('|');
+        }
+        if (decision != null && !decision.allow()) {
+            decision.reasons().forEach(r -> sb.append("reason:").append(tag(r.code())).append('|'));
+        }
+        String s = sb.toString();
+        return s.length() > 4000 ? s.substring(0, 3999) + "|" : s;
+    }
+
+    static String tag(String s) {
+        return s == null ? "" : s.replace('|', '_').replace(':', '_');
+    }
+
+    static List<String> reasonsOf(Map<String, Object> body) {
+        List<String> out = new ArrayList<>();
+        if (body.get("policy") instanceof Map<?, ?> p && Boolean.FALSE.equals(p.get("allow"))
+                && p.get("reasons") instanceof List<?> reasons) {
+            for (Object r : reasons) {
+                if (r instanceof Map<?, ?> m) {
+                    out.add(String.valueOf(m.get("code")));
+                }
+            }
+        }
+        return out;
+    }
+}
