@@ -1,5 +1,7 @@
 package io.cleargate.audit;
 
+import io.cleargate.moderation.VerdictList;
+
 import io.cleargate.engine.ChatMessage;
 import io.cleargate.engine.EngineEvent;
 import io.cleargate.identity.Principal;

@@ -9,7 +9,7 @@
  *       recorded in {@code onComplete}.</li>
  *   <li>It reads {@code Principal.KEY}, {@code PolicyDecision.KEY}, {@code Route.KEY} and
  *       {@link io.cleargate.audit.AuditKeys#VERDICTS}: the moderation stages put a
- *       {@link io.cleargate.audit.VerdictList} there, holding the input verdicts by the end of
+ *       {@link io.cleargate.moderation.VerdictList} there, holding the input verdicts by the end of
  *       the input moderation request phase and input plus output verdicts by the end-of-stream
  *       chunk (replace the attribute with the cumulative list).</li>
  *   <li>{@link io.cleargate.audit.AuditWriter} is the single group-commit writer; one hash chain

@@ -1,0 +1,32 @@
+package io.cleargate.audit;
+
+import io.cleargate.identity.Authenticator;
+import io.cleargate.identity.Principal;
+import io.cleargate.pipeline.GatewayException;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import java.util.Optional;
+
+/** Compliance API callers, verified by the identity feature (Keycloak token or API key). */
+@ApplicationScoped
+public class AuthenticatedAuditCaller implements AuditCaller {
+
+    private final Authenticator authenticator;
+
+    @Inject
+    public AuthenticatedAuditCaller(Authenticator authenticator) {
+        this.authenticator = authenticator;
+    }
+
+    @Override
+    public Optional<Principal> resolve(String authorizationHeader) {
+        try {
+            return Optional.of(authenticator.authenticate(authorizationHeader));
+        } catch (GatewayException e) {
+            if (e.error().status() == 401) {
+                return Optional.empty();
+            }
+            throw e; // the identity provider is down: fail closed with its 503, not a 401
+        }
+    }
+}
