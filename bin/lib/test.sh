@@ -6,13 +6,28 @@ cleargate_test() {
   ensure_venv
   opa_install >/dev/null || die "could not install OPA"
   regal_install >/dev/null || die "could not install Regal"
+  keycloak_install "$ROOT" >/dev/null || die "could not install Keycloak"
+  ensure_postgresql
   say "policy checks (opa fmt, regal lint, opa test with coverage)"
   policy_checks "$ROOT/policies" 90
+  say "Kubernetes manifests (kustomize render, kubeconform against the kept schemas, promtool)"
+  k8s_validate
   say "Java tests (unit and integration)"
   "$ROOT/mvnw" -B verify
   build_gateway
   sdk_tests
   say "all suites passed"
+}
+
+# Debian's PostgreSQL binaries for the audit tests on a real server (the test harness runs them).
+ensure_postgresql() {
+  if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+    say "installing PostgreSQL (Debian package)"
+    command -v apt-get >/dev/null || die "PostgreSQL is needed: install Debian's postgresql package"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql >/dev/null 2>&1 \
+      || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql >/dev/null; } \
+      || die "could not install PostgreSQL"
+  fi
 }
 
 # The official openai Python SDK against a packaged gateway (with OPA and the development key)
