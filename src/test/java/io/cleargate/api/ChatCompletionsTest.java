@@ -264,7 +264,8 @@ class ChatCompletionsTest {
 
     @Test
     void clientDisconnectCancelsTheUpstreamRequest() throws Exception {
-        mock().fault(MockUpstream.Fault.NONE).streaming(10_000, 10);
+        // An endless stream of text, so output moderation keeps releasing and the client sees bytes.
+        mock().fault(MockUpstream.Fault.ENDLESS).streaming(1, 5);
         int abortedBefore = mock().aborted();
         try (var socket = new Socket(base.getHost(), base.getPort())) {
             String payload = "{\"model\":\"mock\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";

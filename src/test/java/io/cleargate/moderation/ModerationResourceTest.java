@@ -16,6 +16,7 @@ import org.junit.jupiter.api.Test;
 
 @QuarkusTest
 @TestProfile(ModerationResourceTest.WithHeaderCaller.class)
+@io.quarkus.test.common.QuarkusTestResource(value = io.cleargate.testsupport.OpaTestResource.class, restrictToAnnotatedClass = true)
 class ModerationResourceTest {
 
     public static class WithHeaderCaller implements QuarkusTestProfile {
@@ -27,10 +28,10 @@ class ModerationResourceTest {
 
     @Test
     void tenantUsersSeeTheirActiveRules() {
-        given().header("x-test-principal", "acme;alice;gateway-user")
+        given().header("x-test-principal", "dev;alice;gateway-user")
                 .when().get("/v1/moderation/rules")
                 .then().statusCode(200)
-                .body("tenant", equalTo("acme"))
+                .body("tenant", equalTo("dev"))
                 .body("profile", equalTo("default"))
                 .body("rules.id", hasItems("secret-private-key", "pii-email", "pii-card"))
                 .body("rules.find { it.id == 'secret-cloud-key' }.input", equalTo("block"))
@@ -48,7 +49,7 @@ class ModerationResourceTest {
 
     @Test
     void explainShowsDetectorPatternViewAndScoreToPolicyAdmins() {
-        given().header("x-test-principal", "acme;bob;policy-admin")
+        given().header("x-test-principal", "dev;bob;policy-admin")
                 .contentType("application/json")
                 .body(Map.of("text", "key: A\u200BKIAIOSFODNN7EXAMPLE", "direction", "output"))
                 .when().post("/v1/moderation/explain")
@@ -65,7 +66,7 @@ class ModerationResourceTest {
 
     @Test
     void explainIsForPolicyAdminsOnly() {
-        given().header("x-test-principal", "acme;alice;gateway-user")
+        given().header("x-test-principal", "dev;alice;gateway-user")
                 .contentType("application/json")
                 .body(Map.of("text", "hello"))
                 .when().post("/v1/moderation/explain")
@@ -75,7 +76,7 @@ class ModerationResourceTest {
 
     @Test
     void explainCanTryAnotherProfile() {
-        given().header("x-test-principal", "acme;bob;policy-admin")
+        given().header("x-test-principal", "dev;bob;policy-admin")
                 .contentType("application/json")
                 .body(Map.of("text", "ask EMP-123456", "profile", "strict"))
                 .when().post("/v1/moderation/explain")
