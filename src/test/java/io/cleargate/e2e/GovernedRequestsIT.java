@@ -1,0 +1,154 @@
+package io.cleargate.e2e;
+
+import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.hasItem;
+import static org.hamcrest.Matchers.not;
+import static org.hamcrest.Matchers.oneOf;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.cleargate.audit.TestAuditCaller;
+import io.cleargate.identity.Principal;
+import io.cleargate.identity.Roles;
+import io.cleargate.identity.apikey.ApiKeyService;
+import io.cleargate.testsupport.MockUpstream;
+import io.cleargate.testsupport.OpaTestResource;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.http.ContentType;
+import io.restassured.response.Response;
+import jakarta.inject.Inject;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The whole pipeline with real parts: API keys (identity), a real OPA with the repository's
+ * policies, moderation profiles from policies/, region-labelled HTTP backends and the audit trail.
+ * Two tenants in different jurisdictions: acme-eu (EU regions, strict profile) and globex-us.
+ */
+@QuarkusTest
+@QuarkusTestResource(value = OpaTestResource.class, restrictToAnnotatedClass = true)
+@QuarkusTestResource(value = RegionalBackendsResource.class, restrictToAnnotatedClass = true)
+class GovernedRequestsIT {
+
+    private static final String MODEL = RegionalBackendsResource.MODEL;
+
+    @Inject
+    ApiKeyService keys;
+
+    private String acme;
+    private String globex;
+
+    @BeforeEach
+    void keysForBothTenants() {
+        acme = key("acme-eu");
+        globex = key("globex-us");
+    }
+
+    @AfterEach
+    void healBackends() {
+        RegionalBackendsResource.MOCKS.values().forEach(m -> m.fault(MockUpstream.Fault.NONE).reply(null).echo(false));
+    }
+
+    private String key(String tenant) {
+        var admin = new Principal(tenant, tenant + "-admin", Set.of(Roles.GATEWAY_ADMIN, Roles.GATEWAY_USER), Principal.AuthMethod.API_KEY);
+        return keys.create(admin, "e2e", Set.of(Roles.GATEWAY_USER), Duration.ofHours(1)).secretKey();
+    }
+
+    private static Response chat(String key, String model, String prompt, boolean stream) {
+        return given().header("Authorization", "Bearer " + key).contentType(ContentType.JSON)
+                .body(Map.of("model", model, "stream", stream, "max_tokens", 64,
+                        "messages", List.of(Map.of("role", "user", "content", prompt))))
+                .when().post("/v1/chat/completions");
+    }
+
+    private static MockUpstream backend(String id) {
+        return RegionalBackendsResource.MOCKS.get(id);
+    }
+
+    @Test
+    void eachTenantIsServedOnlyInItsOwnRegions() {
+        for (int i = 0; i < 6; i++) {
+            chat(acme, MODEL, "acme prompt " + i, i % 2 == 0).then().statusCode(200)
+                    .header("x-cleargate-region", oneOf("eu-west", "eu-central"))
+                    .header("x-cleargate-backend", oneOf("eu-west-1", "eu-central-1"));
+            chat(globex, MODEL, "globex prompt " + i, i % 2 == 1).then().statusCode(200)
+                    .header("x-cleargate-region", equalTo("us-east"));
+        }
+        assertEquals(0, backend("us-east-1").requestsContaining("acme prompt"), "EU prompts at the US backend");
+        assertEquals(0, backend("eu-west-1").requestsContaining("globex prompt")
+                + backend("eu-central-1").requestsContaining("globex prompt"), "US prompts at EU backends");
+    }
+
+    @Test
+    void withTheEuBackendsDownAnEuTenantIsRefusedRatherThanSentToTheUs() {
+        backend("eu-west-1").fault(MockUpstream.Fault.STATUS_500);
+        backend("eu-central-1").fault(MockUpstream.Fault.STATUS_500);
+        chat(acme, MODEL, "acme during outage", false).then().statusCode(503)
+                .body("error.code", equalTo("no_eligible_backend"))
+                .body("error.allowed_regions", equalTo(List.of("eu-west", "eu-central")));
+        assertEquals(0, backend("us-east-1").requestsContaining("acme during outage"));
+        backend("eu-west-1").fault(MockUpstream.Fault.NONE);
+        chat(acme, MODEL, "acme after one recovered", false).then().statusCode(200)
+                .header("x-cleargate-backend", equalTo("eu-west-1"));
+    }
+
+    @Test
+    void aPolicyDenialListsItsReasonsAndIsAudited() {
+        Response denied = chat(globex, "deepseek-v2-lite-chat", "not allowed for globex", false);
+        denied.then().statusCode(403).body("error.code", equalTo("policy_denied"))
+                .body("error.reasons.code", hasItem(not(equalTo(null))));
+        String requestId = denied.header("x-request-id");
+        given().header("Authorization", TestAuditCaller.bearer(Roles.COMPLIANCE_OFFICER, "globex-us", "officer"))
+                .queryParam("request_id", requestId)
+                .when().get("/audit/records")
+                .then().statusCode(200)
+                .body("items.http_status", hasItem(403))
+                .body("items.decision", hasItem("deny"));
+        // The other tenant's officer sees nothing of it.
+        given().header("Authorization", TestAuditCaller.bearer(Roles.COMPLIANCE_OFFICER, "acme-eu", "officer"))
+                .queryParam("request_id", requestId)
+                .when().get("/audit/records")
+                .then().statusCode(200).body("items.size()", equalTo(0));
+    }
+
+    @Test
+    void aForgedCredentialIsRefusedNeverReachesABackendAndIsAudited() {
+        int before = RegionalBackendsResource.MOCKS.values().stream().mapToInt(MockUpstream::requests).sum();
+        Response refused = chat("cg_00000000_" + "ab".repeat(32), MODEL, "forged", false);
+        refused.then().statusCode(401).body("error.type", equalTo("authentication_error"));
+        int after = RegionalBackendsResource.MOCKS.values().stream().mapToInt(MockUpstream::requests).sum();
+        assertEquals(before, after, "no backend was called");
+        given().header("Authorization", TestAuditCaller.bearer(Roles.AUDITOR, "dev", "auditor"))
+                .queryParam("request_id", refused.header("x-request-id"))
+                .when().get("/audit/records")
+                .then().statusCode(200).body("items.http_status", hasItem(401));
+    }
+
+    @Test
+    void aSecretInThePromptIsBlockedBeforeAnyBackendSeesIt() {
+        chat(acme, MODEL, "deploy with AKIAIOSFODNN7EXAMPLE please", false).then().statusCode(400)
+                .body("error.code", equalTo("content_filter"))
+                .body(not(containsString("AKIAIOSFODNN7EXAMPLE")));
+        RegionalBackendsResource.MOCKS.values()
+                .forEach(m -> assertEquals(0, m.requestsContaining("AKIAIOSFODNN7EXAMPLE"), m.id()));
+    }
+
+    @Test
+    void personalDataInAStreamedAnswerIsRedactedAndExplained() {
+        RegionalBackendsResource.MOCKS.values().forEach(m -> m.reply("Write to jane.doe@example.com for the report."));
+        String body = chat(globex, MODEL, "who do I write to?", true).then().statusCode(200).extract().asString();
+        assertFalse(body.contains("jane.doe@example.com"), body);
+        assertTrue(body.contains("[EMAIL_1]"), body);
+        assertTrue(body.contains("cleargate_moderation"), "the final chunk explains the redaction");
+        assertTrue(body.trim().endsWith("data: [DONE]"));
+    }
+}
