@@ -217,6 +217,8 @@ class TwoReplicasIT {
             }
         }
         assertNotNull(refused, "replica a never refused the tenant");
+        System.out.printf("two replicas: %d admitted during the load, replica a refused after %d more%n", admitted,
+                sent.stream().filter(s -> s.prompt().startsWith("burst ") && s.status() == 200).count());
         JsonNode error = JSON.readTree(refused.body()).path("error");
         assertEquals("rate_limit_exceeded", error.path("code").asText(), refused.body());
         assertTrue(refused.headers().firstValue("Retry-After").isPresent());
@@ -299,6 +301,8 @@ class TwoReplicasIT {
             }
             previous = by == null ? previous : by;
         }
+        System.out.printf("two replicas: %d records in chain dev, replica changes %d times along it%n", records.size(),
+                switches);
         assertTrue(switches >= 10, "the replicas' records do not interleave in one chain (" + switches + " switches)");
     }
 
