@@ -28,6 +28,19 @@ build_gateway() {
   "$ROOT/mvnw" -B -q -DskipTests package
 }
 
+# Builds target/quarkus-app-pg, the gateway for PostgreSQL (the database kind is fixed at build
+# time), unless it is newer than every source file ("force" rebuilds). TwoReplicasIT runs it.
+# Leaves target/quarkus-app (H2) as it is.
+build_gateway_postgres() {
+  local jar="$ROOT/target/quarkus-app-pg/quarkus-run.jar"
+  if [[ "${1:-}" != force && -f "$jar" ]] && [[ -z "$(find "$ROOT/src/main" "$ROOT/pom.xml" -newer "$jar" -print -quit)" ]]; then
+    return 0
+  fi
+  say "building the gateway for PostgreSQL (target/quarkus-app-pg)"
+  "$ROOT/mvnw" -B -q -DskipTests package -Dquarkus.datasource.db-kind=postgresql \
+    -Dquarkus.package.output-directory=quarkus-app-pg
+}
+
 # The project venv with the Python packages the suite and the tools need.
 ensure_venv() {
   local venv="$ROOT/.venv" req="$ROOT/src/test/python/requirements.txt"

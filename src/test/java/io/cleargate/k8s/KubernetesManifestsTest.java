@@ -215,6 +215,27 @@ class KubernetesManifestsTest {
         });
     }
 
+    /** Per-pod keys would make each replica reject the others' checkpoints (see TwoReplicasIT). */
+    @ParameterizedTest
+    @ValueSource(strings = {"dev", "eu", "us"})
+    void everyReplicaTakesTheSameAuditKeysFromOneSecret(String overlay) {
+        Map<String, JsonNode> environment = rendered(overlay).gatewayEnvironment();
+        Map<String, String> keys = Map.of("CLEARGATE_AUDIT_MASTER_KEY", "master-key", "CLEARGATE_AUDIT_SIGNING_KEY", "signing-key");
+        keys.forEach((variable, key) -> {
+            JsonNode ref = environment.get(variable) == null ? null : environment.get(variable).path("secretKeyRef");
+            assertTrue(ref != null && ref.path("name").asText().startsWith("cleargate-audit"),
+                    overlay + " " + variable + " not from Secret cleargate-audit");
+            assertEquals(key, ref.path("key").asText(), overlay + " " + variable);
+            assertFalse(ref.path("optional").asBoolean(), overlay + " " + variable + " must not be optional");
+            if (overlay.equals("dev")) {
+                // The development Secret: each value the base64 of 32 bytes, as AuditConfig requires.
+                String data = rendered(overlay).named("Secret", ref.path("name").asText()).path("data").path(key).asText();
+                byte[] value = java.util.Base64.getDecoder().decode(new String(java.util.Base64.getDecoder().decode(data)));
+                assertEquals(32, value.length, "dev " + key);
+            }
+        });
+    }
+
     @Test
     void thePolicyBundleHoldsThePoliciesWithoutTestsAndLeavesCredentialsToTheSecret() {
         JsonNode configMap = rendered("eu").named("ConfigMap", "cleargate-opa-bundle");
