@@ -1,5 +1,7 @@
 package io.cleargate.audit;
 
+import io.cleargate.testsupport.OpaServer;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -37,17 +39,20 @@ import org.junit.jupiter.api.Test;
 class AuditCrashIT {
 
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final String KEY = "crash-test-dev-key";
+    /** The development key (tenant "dev", every role, auditor included) both gateway runs accept. */
+    private static final String KEY = "cg_c4a5b1e0_" + "7d".repeat(32);
     private static final int REQUESTS = 48;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     record Seen(String requestId, boolean done) {}
 
+    private OpaServer opa;
+
     @Test
     void everyResponseAClientReceivedHasItsRecordAfterSigkillAndTheChainVerifies() throws Exception {
         Path data = Files.createTempDirectory("cleargate-crash");
-        Files.writeString(data.resolve("dev-key"), KEY + "\n");
         HttpServer upstream = slowUpstream();
+        opa = OpaServer.start(Map.of()); // a real OPA decides, as in production; it outlives the kill
         int port = freePort();
         Process gateway = start(data, upstream.getAddress().getPort(), port);
         Map<Integer, Seen> seen = new ConcurrentHashMap<>();
@@ -82,6 +87,7 @@ class AuditCrashIT {
         } finally {
             gateway.destroyForcibly();
             upstream.stop(0);
+            opa.close();
         }
         assertTrue(seen.values().stream().anyMatch(Seen::done));
         // Passed: the data directory is kept only when the test fails, for its logs.
@@ -128,7 +134,11 @@ class AuditCrashIT {
                 "-Dcleargate.backends.mock.kind=openai",
                 "-Dcleargate.backends.mock.base-url=http://127.0.0.1:" + upstreamPort + "/v1",
                 "-Dcleargate.backends.mock.models=mock",
-                "-Dcleargate.audit.dev-caller-enabled=true",
+                "-Dcleargate.policy.url=" + opa.url(),
+                "-Dcleargate.policy.token=" + opa.gatewayToken(),
+                "-Dcleargate.dev.create-key=true",
+                "-Dcleargate.dev.key=" + KEY,
+                "-Dcleargate.dev.key-file=" + data.resolve("dev-key"),
                 "-jar", Path.of("target/quarkus-app/quarkus-run.jar").toAbsolutePath().toString()));
         // The default database (an H2 file in the data directory), as a gateway runs out of the box.
         var builder = new ProcessBuilder(command).redirectErrorStream(true)
