@@ -43,22 +43,46 @@ cleargate_bench() {
   local gw_port; gw_port="$(free_port)"
   local backend=(-Dcleargate.backends.mock.kind=openai -Dcleargate.backends.mock.base-url="http://127.0.0.1:$mock_port/v1"
     -Dcleargate.backends.mock.models=mock -Dquarkus.log.level=WARN)
-  GATEWAY_PREFIX=(taskset -c 0) start_gateway_bg "$gw_port" /tmp/cleargate-bench-gw-bare.log "${backend[@]}" \
+  GATEWAY_PREFIX=(taskset -c 0)
+  start_gateway_bg "$gw_port" /tmp/cleargate-bench-gw-bare.log "${backend[@]}" \
     -Dcleargate.allow-disabled-stages=true \
     -Dcleargate.disabled-stages=authenticate,resolve-tenant,policy,input-moderation,routing,audit,output-moderation \
     -Dquarkus.datasource.jdbc.url="jdbc:h2:mem:bench;DB_CLOSE_DELAY=-1"
   bench_arm gateway-bare "http://127.0.0.1:$gw_port/v1/chat/completions" "$GATEWAY_PID"
   kill "$GATEWAY_PID"; wait "$GATEWAY_PID" 2>/dev/null || true
 
-  if declare -F bench_full_gateway >/dev/null; then
-    bench_full_gateway "$mock_port"   # defined by the governance features: starts OPA etc., sets FULL_URL, FULL_PID, FULL_HEADERS
-    bench_arm gateway-full "$FULL_URL" "$FULL_PID" "${FULL_HEADERS[@]}"
-  fi
+  bench_full_gateway "$mock_port"
+  bench_arm gateway-full "$FULL_URL" "$FULL_PID" "${FULL_HEADERS[@]}"
+  kill "$FULL_PID" 2>/dev/null || true
 
   bench_portkey "$mock_port" || say "Portkey arm skipped: $(cat /tmp/cleargate-bench-portkey.reason 2>/dev/null)"
   bench_litellm "$mock_port" || say "LiteLLM arm skipped: $(cat /tmp/cleargate-bench-litellm.reason 2>/dev/null)"
   python3 "$ROOT/bench/report.py" "$BENCH_OUT" > "$ROOT/bench/results/latest.md"
   cat "$ROOT/bench/results/latest.md"
+}
+
+# The gateway with every stage on: API key, tenant, OPA decision, input and output moderation,
+# residency routing and the durable audit trail (H2 file database under a temporary directory).
+bench_full_gateway() {
+  local mock_port="$1" data opa_port gw_port key
+  data="$(mktemp -d)"
+  opa_port="$(free_port)"
+  gw_port="$(free_port)"
+  key="cg_0be0c4a7_$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+  opa_start "$data/run" "$opa_port" "$ROOT/policies" || die "OPA did not start"
+  GATEWAY_PREFIX=(taskset -c 0)
+  CLEARGATE_DATA_DIR="$data" CLEARGATE_OPA_URL="http://127.0.0.1:$opa_port" \
+  CLEARGATE_OPA_GATEWAY_TOKEN_FILE="$data/run/opa-gateway.token" \
+  start_gateway_bg "$gw_port" /tmp/cleargate-bench-gw-full.log \
+    -Dcleargate.backends.mock.kind=openai -Dcleargate.backends.mock.base-url="http://127.0.0.1:$mock_port/v1" \
+    -Dcleargate.backends.mock.models=mock -Dquarkus.log.level=WARN \
+    -Dcleargate.dev.create-key=true -Dcleargate.dev.key="$key" \
+    -Dquarkus.datasource.jdbc.url="jdbc:h2:file:$data/db/cleargate;WRITE_DELAY=0"
+  FULL_URL="http://127.0.0.1:$gw_port/v1/chat/completions"
+  FULL_PID="$GATEWAY_PID"
+  FULL_HEADERS=("authorization:Bearer $key")
+  # OPA decides every request: it shares the gateway's core, as the sidecar would.
+  taskset -cp 0 "$(cat "$data/run/opa.pid")" >/dev/null
 }
 
 bench_portkey() {
