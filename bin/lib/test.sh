@@ -12,6 +12,8 @@ cleargate_test() {
   policy_checks "$ROOT/policies" 90
   say "Kubernetes manifests (kustomize render, kubeconform against the kept schemas, promtool)"
   k8s_validate
+  say "PostgreSQL build of the gateway (database kind is fixed at build time; used by TwoReplicasIT)"
+  build_gateway_postgres
   say "Java tests (unit and integration)"
   "$ROOT/mvnw" -B verify
   build_gateway
