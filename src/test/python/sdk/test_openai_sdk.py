@@ -71,3 +71,17 @@ def test_models_are_listed_and_retrieved(client):
     assert client.models.retrieve(MODEL).id == MODEL
     with pytest.raises(openai.NotFoundError):
         client.models.retrieve("no-such-model")
+
+
+def test_secret_in_prompt_raises_bad_request_with_content_filter_code(client):
+    with pytest.raises(openai.BadRequestError) as error:
+        client.chat.completions.create(
+            model=MODEL, messages=[{"role": "user", "content": "my key is AKIAIOSFODNN7EXAMPLE"}])
+    assert error.value.body["code"] == "content_filter"
+    assert "AKIAIOSFODNN7EXAMPLE" not in str(error.value.body)
+
+
+def test_bad_key_raises_authentication_error():
+    bad = openai.OpenAI(base_url=BASE, api_key="cg_00000000_" + "ab" * 32, max_retries=0)
+    with pytest.raises(openai.AuthenticationError):
+        bad.chat.completions.create(model=MODEL, messages=[{"role": "user", "content": "x"}])
