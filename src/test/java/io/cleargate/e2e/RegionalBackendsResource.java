@@ -8,8 +8,8 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * Three real HTTP backends on loopback labelled with regions (two in the EU, one in the US), all
- * serving the model both demo tenants may use.
+ * Real backends on loopback labelled with regions, all serving the model both demo tenants may
+ * use: three HTTP upstreams (two in the EU, one in the US) and an embedded-engine instance in the EU.
  */
 public class RegionalBackendsResource implements QuarkusTestResourceLifecycleManager {
 
@@ -34,6 +34,12 @@ public class RegionalBackendsResource implements QuarkusTestResourceLifecycleMan
             config.put("cleargate.backends." + id + ".region", region);
             config.put("cleargate.backends." + id + ".jurisdiction", region.startsWith("eu") ? "EU" : "US");
         }
+        // A second EU backend of the other kind: the embedded DeepSeek engine on a tiny checkpoint.
+        config.put("cleargate.backends.eu-central-2.kind", "embedded");
+        config.put("cleargate.backends.eu-central-2.model-dir", "src/test/resources/engine/v3-tiny");
+        config.put("cleargate.backends.eu-central-2.models", MODEL);
+        config.put("cleargate.backends.eu-central-2.region", "eu-central");
+        config.put("cleargate.backends.eu-central-2.jurisdiction", "EU");
         config.put("cleargate.upstream.first-byte-timeout", "2s");
         config.put("cleargate.routing.failure-threshold", "1000");
         return config;
