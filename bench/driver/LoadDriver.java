@@ -94,7 +94,7 @@ public class LoadDriver {
                             if (response.statusCode() != 200) {
                                 errors.incrementAndGet();
                             }
-                            ttft[i] = (first - t0) / 1e6;
+                            ttft[i] = first < 0 ? Double.NaN : (first - t0) / 1e6;
                             gaps[i] = maxGap;
                         } else {
                             var response = client.send(builder.build(), HttpResponse.BodyHandlers.ofByteArray());

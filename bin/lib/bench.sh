@@ -93,7 +93,7 @@ bench_portkey() {
       || { echo "npm install @portkey-ai/gateway@1.15.2 failed" > /tmp/cleargate-bench-portkey.reason; return 1; }
   fi
   local port; port="$(free_port)"
-  (cd "$dir/node_modules/@portkey-ai/gateway" && PORT="$port" taskset -c 0 node build/start-server.js --port "$port" > /tmp/cleargate-bench-portkey.log 2>&1) &
+  (cd "$dir/node_modules/@portkey-ai/gateway" && PORT="$port" taskset -c 0 node build/start-server.js --port="$port" --headless > /tmp/cleargate-bench-portkey.log 2>&1) &
   local pid=$!; track_pid "$pid"
   wait_http "http://127.0.0.1:$port/" 60 || { echo "Portkey did not start" > /tmp/cleargate-bench-portkey.reason; return 1; }
   local node_pid; node_pid="$(pgrep -P "$pid" node || echo "$pid")"
