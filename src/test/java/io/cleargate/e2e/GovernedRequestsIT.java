@@ -133,6 +133,16 @@ class GovernedRequestsIT {
     }
 
     @Test
+    void creatingAnApiKeyIsAnAdminEventInTheTenantsOwnTrail() {
+        given().header("Authorization", TestAuditCaller.bearer(Roles.COMPLIANCE_OFFICER, "acme-eu", "officer"))
+                .queryParam("kind", "admin").queryParam("subject", "acme-eu-admin")
+                .when().get("/audit/records")
+                .then().statusCode(200)
+                .body("items.size()", org.hamcrest.Matchers.greaterThan(0))
+                .body("items.tenant", org.hamcrest.Matchers.everyItem(equalTo("acme-eu")));
+    }
+
+    @Test
     void aSecretInThePromptIsBlockedBeforeAnyBackendSeesIt() {
         chat(acme, MODEL, "deploy with AKIAIOSFODNN7EXAMPLE please", false).then().statusCode(400)
                 .body("error.code", equalTo("content_filter"))

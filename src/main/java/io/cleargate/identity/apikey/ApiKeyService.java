@@ -1,5 +1,7 @@
 package io.cleargate.identity.apikey;
 
+import io.cleargate.audit.AdminEvents;
+
 import io.cleargate.identity.IdentityConfig;
 import io.cleargate.identity.Principal;
 import io.cleargate.identity.Roles;
@@ -11,6 +13,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import org.jboss.logging.Logger;
@@ -44,6 +47,10 @@ public class ApiKeyService {
     private final ApiKeyStore store;
     private final IdentityConfig config;
     private final Clock clock;
+
+    /** Key creation and revocation are admin events in the audit trail; no event, no change. */
+    @Inject
+    AdminEvents adminEvents;
 
     @Inject
     public ApiKeyService(ApiKeyStore store, IdentityConfig config) {
@@ -110,6 +117,8 @@ public class ApiKeyService {
                 if (store.findByPrefix(parsed.prefix()).isPresent()) {
                     continue;
                 }
+                audit(tenant, createdBy, "api_key.create", Map.of("key_id", key.id(), "name", name,
+                        "roles", roles.stream().sorted().toList(), "expires_at", expiresAt.toString()));
                 store.insert(key, ApiKeyFormat.hash(parsed.secret()));
                 LOG.infof("API key %s created for tenant %s by %s, roles %s, expires %s", key.id(), tenant,
                         createdBy, roles, expiresAt);
@@ -184,6 +193,7 @@ public class ApiKeyService {
     public ApiKey revoke(Principal caller, String id) {
         ApiKey key = get(caller, id);
         if (!key.revoked()) {
+            audit(key.tenant(), caller.subject(), "api_key.revoke", Map.of("key_id", key.id()));
             try {
                 store.revoke(key.id(), caller.tenant(), caller.subject(), clock.instant());
             } catch (ApiKeyStore.ApiKeyStoreException e) {
@@ -192,6 +202,19 @@ public class ApiKeyService {
             LOG.infof("API key %s of tenant %s revoked by %s", key.id(), key.tenant(), caller.subject());
         }
         return store.findById(id).orElseThrow();
+    }
+
+    /** Records the change first: if the audit trail cannot take it, the change is refused (503). */
+    private void audit(String tenant, String actor, String action, Map<String, Object> details) {
+        if (adminEvents == null) {
+            return; // constructed by hand in a unit test, outside CDI
+        }
+        try {
+            adminEvents.record(tenant, actor, action, details);
+        } catch (RuntimeException e) {
+            throw new GatewayException(GatewayError.unavailable("audit_unavailable",
+                    "The audit trail cannot record this change right now; nothing was changed."));
+        }
     }
 
     private static void requireAdmin(Principal caller) {
