@@ -51,10 +51,27 @@ public class AuditWriter {
     private volatile boolean running;
     private Thread thread;
 
+    /** Optional so the writer also runs outside CDI; see k8s/README.md for the metric contract. */
+    @Inject
+    io.micrometer.core.instrument.MeterRegistry meters;
+
     @Inject
     public AuditWriter(EntityManager em, AuditConfig config) {
         this.em = em;
         this.config = config;
+    }
+
+    @jakarta.annotation.PostConstruct
+    void registerMetrics() {
+        if (meters != null) {
+            meters.gauge("cleargate.audit.backlog", queue, LinkedBlockingQueue::size);
+        }
+    }
+
+    private void failed(String reason) {
+        if (meters != null) {
+            meters.counter("cleargate.audit.write.failures", "reason", reason).increment();
+        }
     }
 
     void start(@Observes StartupEvent ignored) {
@@ -84,12 +101,19 @@ public class AuditWriter {
 
     /** Appends and waits until durable; throws {@link AuditUnavailableException} otherwise. */
     public Appended appendDurably(Draft draft) {
+        long start = System.nanoTime();
         try {
-            return append(draft).get(config.commitTimeout().toMillis(), TimeUnit.MILLISECONDS);
+            Appended appended = append(draft).get(config.commitTimeout().toMillis(), TimeUnit.MILLISECONDS);
+            if (meters != null) {
+                meters.timer("cleargate.audit.write").record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+            }
+            return appended;
         } catch (ExecutionException e) {
+            failed("error");
             throw new AuditUnavailableException("audit store write failed", e.getCause());
         } catch (TimeoutException e) {
             healthy = false;
+            failed("timeout");
             throw new AuditUnavailableException("audit store write timed out", e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

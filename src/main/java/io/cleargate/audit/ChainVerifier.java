@@ -41,8 +41,16 @@ public class ChainVerifier {
                 "select h.chainId from ChainHead h order by h.chainId", String.class).getResultList());
     }
 
+    @jakarta.inject.Inject
+    io.micrometer.core.instrument.MeterRegistry meters;
+
     public Result verify(String chain) {
-        return QuarkusTransaction.requiringNew().call(() -> walk(chain));
+        Result result = QuarkusTransaction.requiringNew().call(() -> walk(chain));
+        if (meters != null) {
+            meters.counter("cleargate.audit.chain.verifications", "result", result.firstBadSeq() == null ? "ok" : "failed")
+                    .increment();
+        }
+        return result;
     }
 
     private Result walk(String chain) {

@@ -24,6 +24,10 @@ public final class Exchange {
         }
     }
 
+    /** Token usage as the engine reported it on the final chunk; set by the pipeline. */
+    public static final Key<io.cleargate.engine.EngineEvent.Usage> USAGE =
+            Key.of("usage", io.cleargate.engine.EngineEvent.Usage.class);
+
     /** How the request ended; set by the pipeline before the completion phase. */
     public record Outcome(int status, GatewayError error, String finishReason, boolean complete,
             String stoppedBy) {

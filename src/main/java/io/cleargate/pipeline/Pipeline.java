@@ -201,6 +201,9 @@ public class Pipeline {
                         return;
                     }
                     if (chunk.endOfStream()) {
+                        if (chunk.usage() != null) {
+                            exchange.put(Exchange.USAGE, chunk.usage());
+                        }
                         exchange.outcome(new Exchange.Outcome(200, null, chunk.finishReason(), true, null));
                         sink.end();
                         return;

@@ -7,6 +7,7 @@ import static org.hamcrest.Matchers.matchesPattern;
 import static org.hamcrest.Matchers.notNullValue;
 import static org.hamcrest.Matchers.nullValue;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -303,6 +304,21 @@ class ChatCompletionsTest {
         given().when().get("/q/health/ready").then().statusCode(200);
         mock().fault(MockUpstream.Fault.STATUS_500);
         given().when().get("/q/health/ready").then().statusCode(503);
+    }
+
+    @Test
+    void metricsCountRequestsTokensModerationAndAuditWritesByTenant() {
+        mock().reply("mail me at someone@example.com");
+        given().contentType(ContentType.JSON).body(HELLO).when().post("/v1/chat/completions").then().statusCode(200);
+        String metrics = given().when().get("/q/metrics").then().statusCode(200).extract().asString();
+        assertTrue(metrics.matches("(?s).*cleargate_requests_total\\{[^}]*tenant=\"dev\"[^}]*\\} [1-9].*"), "requests by tenant");
+        assertTrue(metrics.matches("(?s).*cleargate_tokens_total\\{[^}]*direction=\"completion\"[^}]*\\} [1-9].*"), "tokens");
+        assertTrue(metrics.matches("(?s).*cleargate_moderation_actions_total\\{[^}]*action=\"redact\"[^}]*category=\"pii.email\"[^}]*\\} [1-9].*"),
+                "moderation actions by category");
+        assertTrue(metrics.contains("cleargate_audit_write_seconds_count"), "audit write latency");
+        assertTrue(metrics.contains("cleargate_audit_backlog"), "audit backlog");
+        assertTrue(metrics.contains("cleargate_backend_up{"), "backend health");
+        assertFalse(metrics.contains("someone@example.com"), "no text in metrics");
     }
 
     @Test
