@@ -105,7 +105,8 @@ public class AuditWriter {
         try {
             Appended appended = append(draft).get(config.commitTimeout().toMillis(), TimeUnit.MILLISECONDS);
             if (meters != null) {
-                meters.timer("cleargate.audit.write").record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+                io.micrometer.core.instrument.Timer.builder("cleargate.audit.write").publishPercentileHistogram()
+                        .register(meters).record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
             }
             return appended;
         } catch (ExecutionException e) {
