@@ -234,7 +234,8 @@ public class ApiKeyService {
     }
 
     private static GatewayException unavailable(RuntimeException cause) {
-        LOG.errorf("API key store unavailable: %s", cause.getMessage());
+        // The class only: a driver's message may quote the statement's values (a key prefix or hash).
+        LOG.errorf("API key store unavailable: %s", cause.getClass().getName());
         return new GatewayException(GatewayError.unavailable("api_key_store_unavailable",
                 "API keys cannot be checked right now; the request was refused."));
     }
