@@ -17,8 +17,28 @@ class PatternDetector implements Detector {
         double score(String candidate, String viewText, int start, int end);
     }
 
-    /** One pattern on one view, with the score given to its hits on that view. */
-    record Probe(String view, Pattern pattern, double weight) {}
+    /**
+     * One pattern on one view, with the score given to its hits on that view. {@code anyOf}, when
+     * not empty, lists literals of which every match contains at least one: a view containing
+     * none of them cannot match, and the regex is not run (a pre-filter, not a second rule).
+     */
+    record Probe(String view, Pattern pattern, double weight, List<String> anyOf) {
+        Probe(String view, Pattern pattern, double weight) {
+            this(view, pattern, weight, List.of());
+        }
+
+        boolean mayMatch(String viewText) {
+            if (anyOf.isEmpty()) {
+                return true;
+            }
+            for (String literal : anyOf) {
+                if (viewText.contains(literal)) {
+                    return true;
+                }
+            }
+            return false;
+        }
+    }
 
     private final String type;
     private final String category;
@@ -70,6 +90,9 @@ class PatternDetector implements Detector {
         List<Match> squeezed = new java.util.ArrayList<>();
         for (Probe probe : probes) {
             View view = text.view(probe.view());
+            if (!probe.mayMatch(view.text)) {
+                continue;
+            }
             boolean isExact = view.name.equals("clean") || view.name.equals("lower");
             Matcher m = probe.pattern().matcher(view.text);
             while (m.find()) {
@@ -96,6 +119,11 @@ class PatternDetector implements Detector {
 
     static Probe probe(String view, String regex, double weight) {
         return new Probe(view, Pattern.compile(regex), weight);
+    }
+
+    /** A probe that runs only when the view contains one of {@code anyOf} (each match must contain one). */
+    static Probe probe(String view, String regex, double weight, String... anyOf) {
+        return new Probe(view, Pattern.compile(regex), weight, List.of(anyOf));
     }
 
     static Probe probe(String view, String regex, int flags, double weight) {
