@@ -28,7 +28,7 @@ final class BuiltinDetectors {
         var pattern = "(?<![0-9])([0-9]{3})([\\- ]?)([0-9]{2})\\2([0-9]{4})(?![0-9])";
         var compiled = Pattern.compile(pattern);
         return new PatternDetector("ssn", "pii.ssn", "SSN", 16, "US SSN AAA-GG-SSSS with validity rules",
-                List.of(new PatternDetector.Probe("clean", compiled, 1.0)),
+                List.of(new PatternDetector.Probe("clean", compiled, 1.0, NormalizedText::hasAsciiDigit)),
                 (candidate, text, s, e) -> {
                     var m = compiled.matcher(candidate);
                     if (!m.matches() || !Checksums.ssnValid(m.group(1), m.group(3), m.group(4))) {
@@ -47,7 +47,7 @@ final class BuiltinDetectors {
         String v6 = "(?<![0-9A-Fa-f:])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{1,4}|(?:[0-9]{1,3}\\.){3}[0-9]{1,3})?"
                 + "(?![0-9A-Fa-f:])";
         return new PatternDetector("ip", "pii.ip_address", "IP_ADDRESS", 48, "IPv4 dotted quad or IPv6 (RFC 4291 text forms)",
-                List.of(probe("clean", v4, 1.0), probe("clean", v6, 1.0)),
+                List.of(probe("clean", v4, 1.0, NormalizedText::hasAsciiDigit), probe("clean", v6, 1.0, ":")),
                 (candidate, text, s, e) -> {
                     if (candidate.indexOf(':') >= 0) {
                         return validIpv6(candidate) ? 0.85 : -1;

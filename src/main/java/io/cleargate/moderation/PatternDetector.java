@@ -2,6 +2,7 @@ package io.cleargate.moderation;
 
 import java.util.List;
 import java.util.function.Consumer;
+import java.util.function.Predicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -19,25 +20,30 @@ class PatternDetector implements Detector {
 
     /**
      * One pattern on one view, with the score given to its hits on that view. {@code anyOf}, when
-     * not empty, lists literals of which every match contains at least one: a view containing
-     * none of them cannot match, and the regex is not run (a pre-filter, not a second rule).
+     * {@code gate} is a cheap pre-filter: it must pass every view text the regex can match in
+     * (typically "contains one of these literals"); on a view it rejects the regex is not run.
      */
-    record Probe(String view, Pattern pattern, double weight, List<String> anyOf) {
+    record Probe(String view, Pattern pattern, double weight, Predicate<String> gate) {
         Probe(String view, Pattern pattern, double weight) {
-            this(view, pattern, weight, List.of());
+            this(view, pattern, weight, t -> true);
         }
 
         boolean mayMatch(String viewText) {
-            if (anyOf.isEmpty()) {
-                return true;
-            }
-            for (String literal : anyOf) {
-                if (viewText.contains(literal)) {
+            return gate.test(viewText);
+        }
+    }
+
+    /** A gate passing views that contain at least one of {@code literals}. */
+    static Predicate<String> anyOf(String... literals) {
+        List<String> all = List.of(literals);
+        return t -> {
+            for (String literal : all) {
+                if (t.contains(literal)) {
                     return true;
                 }
             }
             return false;
-        }
+        };
     }
 
     private final String type;
@@ -123,7 +129,12 @@ class PatternDetector implements Detector {
 
     /** A probe that runs only when the view contains one of {@code anyOf} (each match must contain one). */
     static Probe probe(String view, String regex, double weight, String... anyOf) {
-        return new Probe(view, Pattern.compile(regex), weight, List.of(anyOf));
+        return new Probe(view, Pattern.compile(regex), weight, anyOf(anyOf));
+    }
+
+    /** A probe that runs only on views passing {@code gate} (which must pass every view the regex can match in). */
+    static Probe probe(String view, String regex, double weight, Predicate<String> gate) {
+        return new Probe(view, Pattern.compile(regex), weight, gate);
     }
 
     static Probe probe(String view, String regex, int flags, double weight) {
