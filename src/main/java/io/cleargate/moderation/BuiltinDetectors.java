@@ -20,7 +20,7 @@ final class BuiltinDetectors {
         String label = "[A-Za-z0-9](?:[A-Za-z0-9\\-]{0,61}[A-Za-z0-9])?";
         String domain = " ?@ ?(?:" + label + " ?\\. ?){1,8}[A-Za-z]{2,24}(?![A-Za-z0-9\\-])";
         return new PatternDetector("email", "pii.email", "EMAIL", 72, "local@domain.tld (RFC 5322 subset)",
-                List.of(probe("clean", local + domain, 1.0), probe("compact", local + domain, 0.75)),
+                List.of(probe("clean", local + domain, 1.0, "@"), probe("compact", local + domain, 0.75, "@")),
                 (candidate, text, s, e) -> candidate.indexOf(' ') >= 0 ? 0.8 : 0.95);
     }
 
@@ -28,7 +28,7 @@ final class BuiltinDetectors {
         var pattern = "(?<![0-9])([0-9]{3})([\\- ]?)([0-9]{2})\\2([0-9]{4})(?![0-9])";
         var compiled = Pattern.compile(pattern);
         return new PatternDetector("ssn", "pii.ssn", "SSN", 16, "US SSN AAA-GG-SSSS with validity rules",
-                List.of(new PatternDetector.Probe("clean", compiled, 1.0)),
+                List.of(new PatternDetector.Probe("clean", compiled, 1.0, NormalizedText::hasAsciiDigit)),
                 (candidate, text, s, e) -> {
                     var m = compiled.matcher(candidate);
                     if (!m.matches() || !Checksums.ssnValid(m.group(1), m.group(3), m.group(4))) {
@@ -47,7 +47,7 @@ final class BuiltinDetectors {
         String v6 = "(?<![0-9A-Fa-f:])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{1,4}|(?:[0-9]{1,3}\\.){3}[0-9]{1,3})?"
                 + "(?![0-9A-Fa-f:])";
         return new PatternDetector("ip", "pii.ip_address", "IP_ADDRESS", 48, "IPv4 dotted quad or IPv6 (RFC 4291 text forms)",
-                List.of(probe("clean", v4, 1.0), probe("clean", v6, 1.0)),
+                List.of(probe("clean", v4, 1.0, NormalizedText::hasAsciiDigit), probe("clean", v6, 1.0, ":")),
                 (candidate, text, s, e) -> {
                     if (candidate.indexOf(':') >= 0) {
                         return validIpv6(candidate) ? 0.85 : -1;
@@ -108,8 +108,10 @@ final class BuiltinDetectors {
         String gcpGlued = "AIza[0-9A-Za-z_\\-]{35}";
         return new PatternDetector("cloud_key", "secret.cloud_key", "SECRET", 48,
                 "AWS access key id (AKIA/ASIA...), Google API key (AIza...), Google OAuth token (ya29.)",
-                List.of(probe("clean", aws, 1.0), probe("compact", awsGlued, 0.9), probe("clean", gcpKey, 1.0),
-                        probe("compact", gcpGlued, 0.9), probe("clean", gcpOauth, 1.0)),
+                List.of(probe("clean", aws, 1.0, "AKIA", "ASIA", "ABIA", "ACCA", "A3T"),
+                        probe("compact", awsGlued, 0.9, "AKIA", "ASIA", "ABIA", "ACCA"),
+                        probe("clean", gcpKey, 1.0, "AIza"), probe("compact", gcpGlued, 0.9, "AIza"),
+                        probe("clean", gcpOauth, 1.0, "ya29.")),
                 (candidate, text, s, e) -> 0.95);
     }
 
@@ -128,7 +130,9 @@ final class BuiltinDetectors {
         String slackHook = "https://hooks\\.slack\\.com/services/T[A-Z0-9]{6,12}/B[A-Z0-9]{6,12}/[A-Za-z0-9]{16,32}";
         return new PatternDetector("token", "secret.token", "SECRET", 56,
                 "API tokens: GitHub (ghp_, github_pat_), GitLab (glpat-), Slack (xox?-, webhooks), Stripe, OpenAI-style sk-, npm, Hugging Face",
-                List.of(probe("clean", tokens, 1.0), probe("compact", tokensGlued, 0.9), probe("clean", slackHook, 1.0)),
+                List.of(probe("clean", tokens, 1.0, "gh", "github_pat_", "gl", "xox", "_live_", "sk-", "hf_", "npm_"),
+                        probe("compact", tokensGlued, 0.9, "gh", "github_pat_", "npm_"),
+                        probe("clean", slackHook, 1.0, "https://hooks.slack.com/services/T")),
                 (candidate, text, s, e) -> 0.95);
     }
 
@@ -147,7 +151,7 @@ final class BuiltinDetectors {
     static Detector jwt() {
         String jwt = "(?<![A-Za-z0-9_\\-])eyJ[A-Za-z0-9_\\-]{10,}+\\.eyJ[A-Za-z0-9_\\-]{10,}+\\.[A-Za-z0-9_\\-]*+";
         return new PatternDetector("jwt", "secret.jwt", "JWT", 40, "JSON Web Token (eyJ...header.eyJ...payload.signature)",
-                List.of(probe("clean", jwt, 1.0), probe("compact", jwt, 1.0)),
+                List.of(probe("clean", jwt, 1.0, "eyJ"), probe("compact", jwt, 1.0, "eyJ")),
                 (candidate, text, s, e) -> {
                     String header = candidate.substring(0, candidate.indexOf('.'));
                     try {

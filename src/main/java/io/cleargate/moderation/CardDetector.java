@@ -38,6 +38,9 @@ final class CardDetector implements Detector {
 
     @Override
     public void scan(NormalizedText text, Consumer<Match> sink) {
+        if (!text.hasAsciiDigit()) {
+            return; // every card number is a run of [0-9]
+        }
         scanView(text.clean, 1.0, sink);
         scanView(text.compact(), 0.9, sink);
     }

@@ -35,6 +35,9 @@ final class IbanDetector implements Detector {
 
     @Override
     public void scan(NormalizedText text, Consumer<Match> sink) {
+        if (!text.hasAsciiDigit()) {
+            return; // every IBAN starts with two letters and two [0-9] check digits
+        }
         scanView(text.clean, 1.0, sink);
         scanView(text.compact(), 0.9, sink);
     }

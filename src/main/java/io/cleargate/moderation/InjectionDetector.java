@@ -16,7 +16,7 @@ import java.util.regex.Pattern;
  */
 final class InjectionDetector implements Detector {
 
-    private record Heuristic(String name, String words, double score) {}
+    record Heuristic(String name, String words, double score) {}
 
     /** Word templates: "_" stands for a separator between words. */
     static final List<Heuristic> INJECTION = List.of(
@@ -44,6 +44,8 @@ final class InjectionDetector implements Detector {
     private final List<Pattern> onLower = new ArrayList<>();
     private final List<Pattern> onAlnum = new ArrayList<>();
     private final List<Heuristic> heuristics;
+    /** Per heuristic: literal groups every match contains one word of, in both views (empty: always run). */
+    private final List<List<List<String>>> required = new ArrayList<>();
 
     private InjectionDetector(String type, String category, List<Heuristic> heuristics) {
         this.type = type;
@@ -52,7 +54,116 @@ final class InjectionDetector implements Detector {
         for (Heuristic h : heuristics) {
             onLower.add(Pattern.compile("(?<![a-z0-9])" + h.words().replace("_", "[^a-z0-9]{1,3}")));
             onAlnum.add(h.name().equals("fake-system-turn") ? null : Pattern.compile(h.words().replace("_", "")));
+            required.add(requiredWords(h.words()));
         }
+    }
+
+    /**
+     * The cheap pre-filter for a word template: for each mandatory top-level part, the set of
+     * leading literal words of its alternatives. Words never contain a separator, so every match,
+     * on the lower-case view and on the letters-only view alike, contains at least one word of
+     * each set; a text lacking all words of one set cannot match and the regex is skipped. A part
+     * that is optional or not plain words is left out (that only makes the filter looser).
+     */
+    static List<List<String>> requiredWords(String template) {
+        List<List<String>> groups = new ArrayList<>();
+        int i = 0;
+        while (i < template.length()) {
+            char c = template.charAt(i);
+            if (c == '_') {
+                i++;
+            } else if (c == '(') {
+                int close = closingParen(template, i);
+                if (close < 0) {
+                    return List.of();
+                }
+                boolean optional = close + 1 < template.length() && "?*{".indexOf(template.charAt(close + 1)) >= 0;
+                List<String> words = optional ? null : alternativeWords(template.substring(i + 1, close));
+                if (words != null) {
+                    groups.add(words);
+                }
+                i = close + 1;
+                if (optional) {
+                    i++;
+                }
+            } else if (c >= 'a' && c <= 'z') {
+                int end = i;
+                while (end < template.length() && template.charAt(end) >= 'a' && template.charAt(end) <= 'z') {
+                    end++;
+                }
+                String word = literalBefore(template, i, end);
+                if (word.length() > 0) {
+                    groups.add(List.of(word));
+                }
+                i = end;
+            } else {
+                return List.of(); // not plain words: no pre-filter at all
+            }
+        }
+        return groups;
+    }
+
+    private static int closingParen(String t, int open) {
+        int depth = 0;
+        for (int k = open; k < t.length(); k++) {
+            if (t.charAt(k) == '(') {
+                depth++;
+            } else if (t.charAt(k) == ')' && --depth == 0) {
+                return k;
+            }
+        }
+        return -1;
+    }
+
+    /** The leading word of each top-level alternative, or null when one has none. */
+    private static List<String> alternativeWords(String body) {
+        List<String> words = new ArrayList<>();
+        int depth = 0;
+        int start = 0;
+        for (int k = 0; k <= body.length(); k++) {
+            char c = k < body.length() ? body.charAt(k) : '|';
+            if (c == '(') {
+                depth++;
+            } else if (c == ')') {
+                depth--;
+            } else if (c == '|' && depth == 0) {
+                int end = start;
+                while (end < k && body.charAt(end) >= 'a' && body.charAt(end) <= 'z') {
+                    end++;
+                }
+                String word = literalBefore(body, start, end);
+                if (word.isEmpty()) {
+                    return null;
+                }
+                words.add(word);
+                start = k + 1;
+            }
+        }
+        return words;
+    }
+
+    /** Letters {@code t[start, end)}, minus the last one when a quantifier follows it ("prompts?"). */
+    private static String literalBefore(String t, int start, int end) {
+        if (end < t.length() && "?*{".indexOf(t.charAt(end)) >= 0) {
+            end--;
+        }
+        return end > start ? t.substring(start, end) : "";
+    }
+
+    private static boolean mayMatch(List<List<String>> groups, String viewText) {
+        for (List<String> words : groups) {
+            boolean any = false;
+            for (String w : words) {
+                if (viewText.contains(w)) {
+                    any = true;
+                    break;
+                }
+            }
+            if (!any) {
+                return false;
+            }
+        }
+        return true;
     }
 
     static InjectionDetector injection() {
@@ -87,8 +198,10 @@ final class InjectionDetector implements Detector {
     public void scan(NormalizedText text, Consumer<Match> sink) {
         for (int i = 0; i < heuristics.size(); i++) {
             Heuristic h = heuristics.get(i);
-            find(onLower.get(i), text.lower(), h, 1.0, sink);
-            if (onAlnum.get(i) != null) {
+            if (mayMatch(required.get(i), text.lower().text)) {
+                find(onLower.get(i), text.lower(), h, 1.0, sink);
+            }
+            if (onAlnum.get(i) != null && mayMatch(required.get(i), text.alnum().text)) {
                 find(onAlnum.get(i), text.alnum(), h, 0.9, sink);
             }
         }

@@ -38,6 +38,7 @@ final class NormalizedText {
     private View lower;
     private View compact;
     private View alnum;
+    private int hasDigit;
 
     private NormalizedText(String original, View clean, int removedInvisible, int foldedCodePoints) {
         this.original = original;
@@ -69,6 +70,28 @@ final class NormalizedText {
             i = end;
         }
         return new NormalizedText(original, clean.build(), removed, folded);
+    }
+
+    /**
+     * True when the text has an ASCII digit. Non-ASCII digits are already folded to ASCII in
+     * {@code clean}, and every other view only drops or lower-cases its chars, so a detector
+     * whose every match needs {@code [0-9]} can skip a text without one.
+     */
+    boolean hasAsciiDigit() {
+        if (hasDigit == 0) {
+            hasDigit = hasAsciiDigit(clean.text) ? 1 : -1;
+        }
+        return hasDigit > 0;
+    }
+
+    static boolean hasAsciiDigit(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c >= '0' && c <= '9') {
+                return true;
+            }
+        }
+        return false;
     }
 
     View view(String name) {

@@ -2,6 +2,7 @@ package io.cleargate.moderation;
 
 import java.util.List;
 import java.util.function.Consumer;
+import java.util.function.Predicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -17,8 +18,33 @@ class PatternDetector implements Detector {
         double score(String candidate, String viewText, int start, int end);
     }
 
-    /** One pattern on one view, with the score given to its hits on that view. */
-    record Probe(String view, Pattern pattern, double weight) {}
+    /**
+     * One pattern on one view, with the score given to its hits on that view. {@code anyOf}, when
+     * {@code gate} is a cheap pre-filter: it must pass every view text the regex can match in
+     * (typically "contains one of these literals"); on a view it rejects the regex is not run.
+     */
+    record Probe(String view, Pattern pattern, double weight, Predicate<String> gate) {
+        Probe(String view, Pattern pattern, double weight) {
+            this(view, pattern, weight, t -> true);
+        }
+
+        boolean mayMatch(String viewText) {
+            return gate.test(viewText);
+        }
+    }
+
+    /** A gate passing views that contain at least one of {@code literals}. */
+    static Predicate<String> anyOf(String... literals) {
+        List<String> all = List.of(literals);
+        return t -> {
+            for (String literal : all) {
+                if (t.contains(literal)) {
+                    return true;
+                }
+            }
+            return false;
+        };
+    }
 
     private final String type;
     private final String category;
@@ -70,6 +96,9 @@ class PatternDetector implements Detector {
         List<Match> squeezed = new java.util.ArrayList<>();
         for (Probe probe : probes) {
             View view = text.view(probe.view());
+            if (!probe.mayMatch(view.text)) {
+                continue;
+            }
             boolean isExact = view.name.equals("clean") || view.name.equals("lower");
             Matcher m = probe.pattern().matcher(view.text);
             while (m.find()) {
@@ -96,6 +125,16 @@ class PatternDetector implements Detector {
 
     static Probe probe(String view, String regex, double weight) {
         return new Probe(view, Pattern.compile(regex), weight);
+    }
+
+    /** A probe that runs only when the view contains one of {@code anyOf} (each match must contain one). */
+    static Probe probe(String view, String regex, double weight, String... anyOf) {
+        return new Probe(view, Pattern.compile(regex), weight, anyOf(anyOf));
+    }
+
+    /** A probe that runs only on views passing {@code gate} (which must pass every view the regex can match in). */
+    static Probe probe(String view, String regex, double weight, Predicate<String> gate) {
+        return new Probe(view, Pattern.compile(regex), weight, gate);
     }
 
     static Probe probe(String view, String regex, int flags, double weight) {

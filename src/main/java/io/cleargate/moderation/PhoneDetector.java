@@ -69,6 +69,9 @@ final class PhoneDetector implements Detector {
     @Override
     public void scan(NormalizedText text, Consumer<Match> sink) {
         View view = text.clean;
+        if (!text.hasAsciiDigit()) {
+            return; // every candidate has [0-9]
+        }
         Set<Long> seen = new HashSet<>();
         java.util.regex.Matcher candidate = CANDIDATE.matcher(view.text);
         while (candidate.find()) {

@@ -13,6 +13,12 @@ import java.util.List;
  * is never released piecemeal. Counting letters and digits, not chars, keeps the guarantee when
  * an attacker pads a secret with zero-width or whitespace characters.
  *
+ * <p>Scanning is the expensive part and each scan covers the whole hold-back window, so a push
+ * that adds fewer than {@link #RESCAN_ALNUM} letters and digits (and fewer than
+ * {@link #RESCAN_CHARS} chars) is only buffered: it releases nothing and leaves the decision to
+ * the next scan. Safety does not depend on this: text is released only by a scan that covered
+ * it and everything after it received so far, exactly as before; skipping only delays release.
+ *
  * <p>A non-streamed response goes through the same code: it is one text chunk and the
  * end-of-stream chunk. Per-request state; used by one thread at a time.
  */
@@ -22,6 +28,10 @@ final class StreamModerator {
     record Step(String text, Finding blocked) {}
 
     private static final int CONTEXT = 64;
+    /** Letters and digits that must arrive before the window is scanned again (token-sized chunks are ~3). */
+    static final int RESCAN_ALNUM = 16;
+    /** Chars after which a scan runs anyway, so separator-only padding cannot make the buffer grow unscanned. */
+    static final int RESCAN_CHARS = 256;
 
     private final RuleSet rules;
     private final Placeholders placeholders;
@@ -31,6 +41,8 @@ final class StreamModerator {
     private String context = "";
     private int pendingBase;
     private boolean ended;
+    private int alnumSinceScan;
+    private int charsSinceScan;
 
     StreamModerator(RuleSet rules, Placeholders placeholders) {
         this.rules = rules;
@@ -62,6 +74,13 @@ final class StreamModerator {
         if (pending.isEmpty() && !endOfStream) {
             return new Step("", null);
         }
+        alnumSinceScan += alnumEstimate(text);
+        charsSinceScan += text.length();
+        if (!endOfStream && alnumSinceScan < RESCAN_ALNUM && charsSinceScan < RESCAN_CHARS) {
+            return new Step("", null);
+        }
+        alnumSinceScan = 0;
+        charsSinceScan = 0;
         String scanText = context + pending;
         int ctx = context.length();
         NormalizedText normalized = NormalizedText.of(scanText);
@@ -98,6 +117,21 @@ final class StreamModerator {
         pending.delete(0, release - ctx);
         pendingBase += release - ctx;
         return new Step(out, null);
+    }
+
+    /**
+     * Letters and digits in a raw chunk, counting every non-ASCII char as one (folding may turn it
+     * into a letter). Only paces the scans, so an estimate is enough.
+     */
+    private static int alnumEstimate(String text) {
+        int n = 0;
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c >= 0x80 || (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z')) {
+                n++;
+            }
+        }
+        return n;
     }
 
     private int releasePoint(NormalizedText normalized, List<Match> raw, int ctx) {
