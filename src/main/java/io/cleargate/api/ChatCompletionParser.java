@@ -81,15 +81,8 @@ final class ChatCompletionParser {
         parameters.put("include_usage", includeUsage);
         parameters.put("user", user);
         parameters.put("message_count", messages.size());
-        parameters.put("estimated_prompt_tokens", estimateTokens(messages));
         return new ChatCompletion(model, messages, maxTokens == null ? defaultMaxTokens : maxTokens,
                 maxTokens != null, temperature, topP, stop, seed, stream, includeUsage, user, parameters);
-    }
-
-    /** A rough count (4 characters a token) for policy limits before the engine tokenises. */
-    static int estimateTokens(List<ChatMessage> messages) {
-        long chars = messages.stream().mapToLong(m -> m.content().length() + 4).sum();
-        return (int) Math.min(Integer.MAX_VALUE, (chars + 3) / 4);
     }
 
     private void rejectUnsupported(JsonNode root) {

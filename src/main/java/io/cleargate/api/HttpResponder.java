@@ -61,12 +61,20 @@ final class HttpResponder {
         }
         response.write(Buffer.buffer(text));
         if (response.writeQueueFull()) {
+            // Only the drain handler is ours to set: the close handler belongs to the sink, which
+            // cancels the engine when the client goes. A closed response is seen by polling.
             var drained = new CompletableFuture<Void>();
             response.drainHandler(v -> drained.complete(null));
-            response.closeHandler(v -> drained.complete(null));
-            if (response.writeQueueFull()) {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(DRAIN_WAIT_SECONDS);
+            while (response.writeQueueFull() && !closed()) {
+                if (System.nanoTime() > deadline) {
+                    response.reset();
+                    return false;
+                }
                 try {
-                    drained.get(DRAIN_WAIT_SECONDS, TimeUnit.SECONDS);
+                    drained.get(100, TimeUnit.MILLISECONDS);
+                } catch (java.util.concurrent.TimeoutException e) {
+                    // look at the connection again
                 } catch (Exception e) {
                     response.reset();
                     return false;

@@ -23,7 +23,6 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import org.jboss.logging.Logger;
@@ -210,10 +209,5 @@ public class OpenAiRoutes {
         var map = new LinkedHashMap<String, String>();
         request.headers().forEach(e -> map.merge(e.getKey().toLowerCase(Locale.ROOT), e.getValue(), (a, b) -> a + "," + b));
         return map;
-    }
-
-    /** Used by the health check and the models listing. */
-    List<String> models() {
-        return engines.models();
     }
 }

@@ -38,8 +38,4 @@ public interface AuditConfig {
     /** Retention used when no policy decision names one (denials before policy ran). */
     @WithDefault("365")
     int defaultMetadataRetentionDays();
-
-    /** Lets the development key file authenticate as an auditor (local CLI only; never in production). */
-    @WithDefault("false")
-    boolean devCallerEnabled();
 }

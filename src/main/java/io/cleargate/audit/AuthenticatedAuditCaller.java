@@ -2,7 +2,6 @@ package io.cleargate.audit;
 
 import io.cleargate.identity.Authenticator;
 import io.cleargate.identity.Principal;
-import io.cleargate.pipeline.GatewayException;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.util.Optional;
@@ -20,13 +19,6 @@ public class AuthenticatedAuditCaller implements AuditCaller {
 
     @Override
     public Optional<Principal> resolve(String authorizationHeader) {
-        try {
-            return Optional.of(authenticator.authenticate(authorizationHeader));
-        } catch (GatewayException e) {
-            if (e.error().status() == 401) {
-                return Optional.empty();
-            }
-            throw e; // the identity provider is down: fail closed with its 503, not a 401
-        }
+        return authenticator.tryAuthenticate(authorizationHeader);
     }
 }

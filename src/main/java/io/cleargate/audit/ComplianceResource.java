@@ -16,7 +16,6 @@ import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
-import jakarta.ws.rs.WebApplicationException;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.core.StreamingOutput;
@@ -383,9 +382,8 @@ public class ComplianceResource {
         }
     }
 
-    static WebApplicationException error(GatewayError error) {
-        var builder = Response.status(error.status()).type(MediaType.APPLICATION_JSON).entity(error.toBody());
-        error.headers().forEach(builder::header);
-        return new WebApplicationException(builder.build());
+    /** Thrown; the shared GatewayException mapper writes it in OpenAI's shape. */
+    static io.cleargate.pipeline.GatewayException error(GatewayError error) {
+        return new io.cleargate.pipeline.GatewayException(error);
     }
 }

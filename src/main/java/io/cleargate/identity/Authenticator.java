@@ -51,6 +51,22 @@ public class Authenticator {
     }
 
     /**
+     * {@link #authenticate} for seams that answer "nobody" themselves: empty when the credential is
+     * missing or invalid (401); any other failure (identity provider or key store down) is thrown,
+     * so callers still fail closed with the real error.
+     */
+    public java.util.Optional<Principal> tryAuthenticate(String authorizationHeader) {
+        try {
+            return java.util.Optional.of(authenticate(authorizationHeader));
+        } catch (GatewayException e) {
+            if (e.error().status() == 401) {
+                return java.util.Optional.empty();
+            }
+            throw e;
+        }
+    }
+
+    /**
      * {@link #authenticate} plus a role check: the principal must hold at least one of
      * {@code anyOfRoles} (403 otherwise).
      */

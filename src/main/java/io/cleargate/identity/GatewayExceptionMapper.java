@@ -15,7 +15,11 @@ public class GatewayExceptionMapper implements ExceptionMapper<GatewayException>
 
     @Override
     public Response toResponse(GatewayException exception) {
-        var error = exception.error();
+        return response(exception.error());
+    }
+
+    /** The OpenAI-shaped JAX-RS response for an error, for resources that return rather than throw. */
+    public static Response response(io.cleargate.pipeline.GatewayError error) {
         Response.ResponseBuilder response = Response.status(error.status())
                 .type(MediaType.APPLICATION_JSON_TYPE)
                 .entity(error.toBody());

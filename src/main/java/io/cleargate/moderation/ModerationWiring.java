@@ -1,8 +1,6 @@
 package io.cleargate.moderation;
 
 import io.cleargate.identity.Authenticator;
-import io.cleargate.identity.Principal;
-import io.cleargate.pipeline.GatewayException;
 import io.cleargate.pipeline.IncomingRequest;
 import io.cleargate.policy.PolicyDecision;
 import io.cleargate.policy.PolicyDecisions;
@@ -12,7 +10,6 @@ import jakarta.enterprise.inject.Produces;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 
 /**
  * Connects the moderation endpoints to identity (who is asking) and policy (which profile the
@@ -24,16 +21,7 @@ class ModerationWiring {
     @Produces
     @ApplicationScoped
     ModerationCaller caller(Authenticator authenticator) {
-        return headers -> {
-            try {
-                return Optional.of(authenticator.authenticate(headers.get("authorization")));
-            } catch (GatewayException e) {
-                if (e.error().status() == 401) {
-                    return Optional.empty();
-                }
-                throw e;
-            }
-        };
+        return headers -> authenticator.tryAuthenticate(headers.get("authorization"));
     }
 
     @Produces

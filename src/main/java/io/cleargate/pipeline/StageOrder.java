@@ -27,8 +27,5 @@ public final class StageOrder {
             StageName.AUDIT,
             StageName.OUTPUT_MODERATION);
 
-    /** Stages that enforce governance; switching them off is for benchmarks only. */
-    public static final List<StageName> GOVERNANCE = ORDER;
-
     private StageOrder() {}
 }

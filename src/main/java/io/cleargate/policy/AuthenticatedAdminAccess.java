@@ -2,7 +2,6 @@ package io.cleargate.policy;
 
 import io.cleargate.identity.Authenticator;
 import io.cleargate.identity.Principal;
-import io.cleargate.pipeline.GatewayException;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.util.Optional;
@@ -29,13 +28,6 @@ public class AuthenticatedAdminAccess implements PolicyAdminAccess {
         if (bootstrapped.isPresent()) {
             return bootstrapped;
         }
-        try {
-            return Optional.of(authenticator.authenticate(authorizationHeader));
-        } catch (GatewayException e) {
-            if (e.error().status() == 401) {
-                return Optional.empty();
-            }
-            throw e; // identity provider down and similar: fail closed with the real error
-        }
+        return authenticator.tryAuthenticate(authorizationHeader);
     }
 }

@@ -2,9 +2,6 @@ package io.cleargate.policy;
 
 import io.cleargate.identity.Principal;
 import io.cleargate.identity.Roles;
-import io.quarkus.arc.DefaultBean;
-import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.inject.Inject;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.Optional;
@@ -15,13 +12,10 @@ import java.util.Set;
  * token ({@code cleargate.policy.admin.bootstrap-token}) as a policy-admin of the dev tenant.
  * Without that setting nobody gets in.
  */
-@ApplicationScoped
-@DefaultBean
 public class BootstrapAdminAccess implements PolicyAdminAccess {
 
     private final Optional<String> token;
 
-    @Inject
     public BootstrapAdminAccess(PolicyConfig config) {
         this.token = config.admin().bootstrapToken().filter(t -> !t.isBlank());
     }

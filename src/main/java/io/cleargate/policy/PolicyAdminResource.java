@@ -205,8 +205,6 @@ public class PolicyAdminResource {
     }
 
     private static Response error(GatewayError error) {
-        Response.ResponseBuilder b = Response.status(error.status()).entity(error.toBody()).type(MediaType.APPLICATION_JSON);
-        error.headers().forEach(b::header);
-        return b.build();
+        return io.cleargate.identity.GatewayExceptionMapper.response(error);
     }
 }

@@ -32,6 +32,8 @@ public final class BackendPool implements AutoCloseable {
     private final EngineRegistry registry;
     private final RoutingConfig config;
     private final Map<String, BackendHealth> health = new LinkedHashMap<>();
+    /** The last active probe's answer per backend; absent until the first probe has run. */
+    private final Map<String, Boolean> probedUp = new java.util.concurrent.ConcurrentHashMap<>();
     private final ScheduledExecutorService prober;
     private final MeterRegistry meters;
 
@@ -45,16 +47,25 @@ public final class BackendPool implements AutoCloseable {
                     backend.maxConcurrency()));
             if (meters != null) {
                 meters.gauge("cleargate.backend.up", Tags.of("backend", backend.id(), "region", backend.region()),
-                        this, pool -> pool.health(backend.id()).available() ? 1 : 0);
+                        this, pool -> pool.available(backend.id()) ? 1 : 0);
             }
         }
         prober = Executors.newSingleThreadScheduledExecutor(Thread.ofVirtual().name("backend-prober").factory());
         long interval = config.healthInterval().toMillis();
-        prober.scheduleWithFixedDelay(this::probeAll, interval, interval, TimeUnit.MILLISECONDS);
+        // The first round runs at once (in the background), so readiness is known soon after start.
+        prober.scheduleWithFixedDelay(this::probeAll, 0, interval, TimeUnit.MILLISECONDS);
     }
 
     EngineRegistry registry() {
         return registry;
+    }
+
+    /**
+     * True when the backend answered its last health probe and its circuit lets traffic through
+     * (readiness and the backend_up gauge read this; routing itself only needs the circuit).
+     */
+    public boolean available(String backendId) {
+        return probedUp.getOrDefault(backendId, false) && health(backendId).available();
     }
 
     BackendHealth health(String backendId) {
@@ -93,6 +104,7 @@ public final class BackendPool implements AutoCloseable {
             } catch (RuntimeException e) {
                 up = false;
             }
+            probedUp.put(backend.id(), up);
             BackendHealth h = health(backend.id());
             if (up) {
                 h.success();

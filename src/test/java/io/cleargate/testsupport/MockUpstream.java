@@ -208,7 +208,6 @@ public final class MockUpstream implements AutoCloseable {
         int pieces = f == Fault.ENDLESS ? Integer.MAX_VALUE : n;
         for (int i = 0; i < pieces; i++) {
             if (f == Fault.DIE_MID_STREAM && i == n / 2) {
-                exchange.getHttpContext().getServer(); // keep the exchange referenced
                 throw new IOException("mock dropped the connection on purpose");
             }
             String piece = f == Fault.ENDLESS ? "endless " : slice(text, i, n);

@@ -39,7 +39,8 @@ public class MockUpstreamResource implements QuarkusTestResourceLifecycleManager
                 Map.entry("cleargate.upstream.between-chunk-timeout", "1s"),
                 Map.entry("cleargate.upstream.max-response-bytes", "200000"),
                 Map.entry("cleargate.limits.max-body-bytes", "65536"),
-                Map.entry("cleargate.routing.failure-threshold", "1000"));
+                Map.entry("cleargate.routing.failure-threshold", "1000"),
+                Map.entry("cleargate.routing.health-interval", "200ms"));
     }
 
     @Override

@@ -18,7 +18,6 @@ import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
@@ -176,9 +175,5 @@ final class OpenAiUpstream implements Engine {
     @Override
     public void close() {
         http.shutdownNow();
-    }
-
-    List<String> describe() {
-        return List.of(backend.id(), chatUri.toString());
     }
 }
