@@ -2,7 +2,8 @@
 # Kubernetes manifests (k8s/): tools, the OPA policy bundle, rendering and offline validation.
 #
 # Source it and call the functions, or run it: bin/lib/k8s.sh install [TOOL..]|bundle|render OVERLAY|validate
-#   k8s_install   builds kustomize, kubeconform and promtool from the Go module proxy into tools/bin
+#   k8s_install   builds kustomize and kubeconform from the Go module proxy into tools/bin; promtool
+#                 comes from Debian's prometheus package (building it from Go takes tens of minutes)
 #   k8s_bundle    packs policies/ into k8s/base/opa/bundle.tar.gz (the ConfigMap OPA loads)
 #   k8s_render O  prints the rendered overlay O (dev, eu, us)
 #   k8s_validate  renders every overlay and validates it against the Kubernetes JSON schemas kept
@@ -13,7 +14,6 @@
 
 K8S_KUSTOMIZE_VERSION=v5.8.2      # v5.8.3 needs Go 1.27
 K8S_KUBECONFORM_VERSION=v0.8.0
-K8S_PROMTOOL_VERSION=v0.316.0
 K8S_OPA_VERSION=v1.22.3           # the same as the sidecar image tag in k8s/base/kustomization.yaml
 K8S_SCHEMA_VERSION=1.35.0         # k8s/schemas/v1.35.0, see k8s/schemas/README.md
 K8S_OVERLAYS=(dev eu us)
@@ -43,6 +43,17 @@ k8s_go_install() {
   echo "$version" > "$marker"
 }
 
+# promtool from Debian's prometheus package (only the binary is used; no server is started).
+k8s_promtool_install() {
+  command -v promtool >/dev/null && return 0
+  command -v apt-get >/dev/null || k8s_fail "promtool is needed: install Debian's prometheus package" || return 1
+  echo "k8s: installing promtool (Debian package prometheus, once)..." >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends prometheus >/dev/null 2>&1 \
+    || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends prometheus >/dev/null; } \
+    || k8s_fail "apt-get install prometheus failed" || return 1
+  command -v promtool >/dev/null || k8s_fail "the prometheus package did not provide promtool" || return 1
+}
+
 # k8s_install [TOOL...]: the named tools (default: kustomize, kubeconform and promtool).
 k8s_install() {
   local tool
@@ -51,7 +62,7 @@ k8s_install() {
       case "$tool" in
         kustomize) k8s_go_install kustomize sigs.k8s.io/kustomize/kustomize/v5 "$K8S_KUSTOMIZE_VERSION" || return 1 ;;
         kubeconform) k8s_go_install kubeconform github.com/yannh/kubeconform/cmd/kubeconform "$K8S_KUBECONFORM_VERSION" || return 1 ;;
-        promtool) k8s_go_install promtool github.com/prometheus/prometheus/cmd/promtool "$K8S_PROMTOOL_VERSION" || return 1 ;;
+        promtool) k8s_promtool_install || return 1 ;;
         # Only for KubernetesManifestsTest, which runs the rendered sidecar's command line.
         opa) k8s_go_install opa github.com/open-policy-agent/opa "$K8S_OPA_VERSION" || return 1 ;;
         *) k8s_fail "unknown tool $tool"; return 1 ;;
@@ -158,8 +169,8 @@ k8s_validate() {
   done
   echo "k8s: $rejected broken manifests rejected for the expected reason" >&2
 
-  "$K8S_BIN/promtool" check rules "$K8S_ROOT/k8s/observability/alerts.yaml" >&2 || failures=$((failures + 1))
-  (cd "$K8S_ROOT/k8s/observability" && "$K8S_BIN/promtool" test rules alerts_test.yaml) >&2 || failures=$((failures + 1))
+  promtool check rules "$K8S_ROOT/k8s/observability/alerts.yaml" >&2 || failures=$((failures + 1))
+  (cd "$K8S_ROOT/k8s/observability" && promtool test rules alerts_test.yaml) >&2 || failures=$((failures + 1))
   python3 -m json.tool "$K8S_ROOT/k8s/observability/grafana-dashboard.json" > /dev/null \
     || { k8s_fail "grafana-dashboard.json is not valid JSON"; failures=$((failures + 1)); }
 
