@@ -31,7 +31,10 @@ import org.junit.jupiter.api.Test;
 @TestProfile(PolicyAdminProfile.class)
 class PolicyAdminIT {
 
-    private static final String TENANTS = "cleargate/tenants/data.json";
+    /** acme-eu's own settings, which acme-eu's policy admin edits. */
+    private static final String TENANTS = "cleargate/tenants/acme-eu/data.json";
+    /** The development tenant's settings, edited here by the platform administrator. */
+    private static final String DEV = "cleargate/tenants/dev/data.json";
     private static final String LITE = "deepseek-v2-lite-chat";
     private static final String MOE = "deepseek-moe-16b-chat";
 
@@ -44,12 +47,19 @@ class PolicyAdminIT {
     @Inject
     RecordedAdminEvents adminEvents;
 
+    /** acme-eu's policy administrator: its own tenant's files only. */
     private static String adminCredential() {
-        return TestCredentials.bearer(Roles.POLICY_ADMIN, "dev", "policy-admin");
+        return TestCredentials.bearer(Roles.POLICY_ADMIN, "acme-eu", "policy-admin");
     }
 
     private static io.restassured.specification.RequestSpecification admin() {
         return given().header("Authorization", adminCredential()).contentType(ContentType.JSON);
+    }
+
+    /** The platform administrator: the global modules and every tenant. */
+    private static io.restassured.specification.RequestSpecification platform() {
+        return given().header("Authorization", TestCredentials.bearer(Roles.PLATFORM_ADMIN, "dev", "platform-admin"))
+                .contentType(ContentType.JSON);
     }
 
     @Test
@@ -60,33 +70,37 @@ class PolicyAdminIT {
 
     @Test
     void listsPoliciesAndTenantData() {
-        admin().get("/admin/policies").then().statusCode(200)
+        platform().get("/admin/policies").then().statusCode(200)
                 .body("files.path", hasItem("cleargate/decision/decision.rego"))
                 .body("files.find { it.path == 'system/authz/authz.rego' }.editable", equalTo(false));
+        admin().get("/admin/policies").then().statusCode(200)
+                .body("files.find { it.path == 'cleargate/decision/decision.rego' }.editable", equalTo(false))
+                .body("files.find { it.path == 'cleargate/tenants/acme-eu/data.json' }.editable", equalTo(true))
+                .body("files.path", not(hasItem("cleargate/tenants/globex-us/data.json")));
         admin().get("/admin/policies/tenants/acme-eu").then().statusCode(200).body("jurisdiction", equalTo("EU"));
         admin().get("/admin/policies/files/cleargate/lib/lib.rego").then().statusCode(200)
                 .body("content", containsString("package cleargate.lib"));
-        admin().get("/admin/policies/tenants/nobody").then().statusCode(404);
+        platform().get("/admin/policies/tenants/nobody").then().statusCode(404);
     }
 
     @Test
     void draftThatDoesNotCompileIsReportedWithFileAndLine() {
         String broken = "package cleargate.decision\n\nallow if {\n\tinput.x ==\n}\n";
-        admin().body(Map.of("files", Map.of("cleargate/extra/extra.rego", "package cleargate.extra\n\nok if {\n\tnope\n}\n")))
+        platform().body(Map.of("files", Map.of("cleargate/extra/extra.rego", "package cleargate.extra\n\nok if {\n\tnope\n}\n")))
                 .post("/admin/policies/validate").then().statusCode(200)
                 .body("valid", equalTo(false))
                 .body("errors[0].file", equalTo("cleargate/extra/extra.rego"))
                 .body("errors[0].row", equalTo(4))
                 .body("errors[0].code", equalTo("rego_unsafe_var_error"));
-        admin().body(Map.of("files", Map.of("cleargate/decision/decision.rego", broken)))
+        platform().body(Map.of("files", Map.of("cleargate/decision/decision.rego", broken)))
                 .post("/admin/policies/validate").then().statusCode(200)
                 .body("valid", equalTo(false))
                 .body("errors[0].file", equalTo("cleargate/decision/decision.rego"))
                 .body("errors[0].row", equalTo(5));
-        admin().body(Map.of("files", Map.of("system/authz/authz.rego", "package system.authz\n\nallow := true\n")))
+        platform().body(Map.of("files", Map.of("system/authz/authz.rego", "package system.authz\n\nallow := true\n")))
                 .post("/admin/policies/validate").then().statusCode(200)
                 .body("valid", equalTo(false)).body("errors[0].code", equalTo("invalid_path"));
-        admin().body(Map.of("files", Map.of(TENANTS, "{\"dev\": ")))
+        platform().body(Map.of("files", Map.of(DEV, "{\"limits\": ")))
                 .post("/admin/policies/activate").then().statusCode(422)
                 .body("error.code", equalTo("policy_draft_rejected"))
                 .body("error.errors[0].code", equalTo("invalid_json"));
@@ -94,13 +108,13 @@ class PolicyAdminIT {
 
     @Test
     void draftThatBreaksAPolicyTestIsReportedAndCannotBeActivated() throws Exception {
-        String tenants = current(TENANTS).replace("\"regions\": [\"local\"]", "\"regions\": [\"elsewhere\"]");
-        admin().body(Map.of("files", Map.of(TENANTS, tenants))).post("/admin/policies/test").then().statusCode(200)
+        String tenants = current(DEV).replace("\"regions\": [\"local\"]", "\"regions\": [\"elsewhere\"]");
+        platform().body(Map.of("files", Map.of(DEV, tenants))).post("/admin/policies/test").then().statusCode(200)
                 .body("passed", equalTo(false))
                 .body("failures.name", hasItem("test_dev_user_may_use_any_model"));
-        admin().body(Map.of("files", Map.of(TENANTS, tenants))).post("/admin/policies/activate").then().statusCode(422)
+        platform().body(Map.of("files", Map.of(DEV, tenants))).post("/admin/policies/activate").then().statusCode(422)
                 .body("error.tests.failures.name", hasItem("test_dev_user_may_use_any_model"));
-        assertFalse(current(TENANTS).contains("elsewhere"), "a rejected draft changes nothing");
+        assertFalse(current(DEV).contains("elsewhere"), "a rejected draft changes nothing");
     }
 
     @Test
@@ -159,8 +173,8 @@ class PolicyAdminIT {
                 .body("[0].action", equalTo("activate"))
                 .body("[0].message", equalTo("acme-eu: drop the lite model"));
         admin().get("/admin/policies/history/" + id).then().statusCode(200)
-                .body("diff", containsString("-    \"models\": [\"deepseek-moe-16b-chat\", \"deepseek-v2-lite-chat\"],"))
-                .body("diff", containsString("+    \"models\": [\"deepseek-moe-16b-chat\"],"));
+                .body("diff", containsString("-  \"models\": [\"deepseek-moe-16b-chat\", \"deepseek-v2-lite-chat\"],"))
+                .body("diff", containsString("+  \"models\": [\"deepseek-moe-16b-chat\"],"));
 
         admin().post("/admin/policies/history/" + id + "/rollback").then().statusCode(200)
                 .body("revision", equalTo(startRevision));
