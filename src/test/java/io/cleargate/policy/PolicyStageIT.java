@@ -135,6 +135,21 @@ class PolicyStageIT {
         }
     }
 
+    /** Finding 9: an answer that reports no usage (client gone, output blocked) is charged, not refunded. */
+    @Test
+    void anAnswerWithoutUsageIsChargedForWhatItStreamedNotRefundedWholesale() throws Exception {
+        try (var opa = OpaServer.start(Map.of("cleargate/tenants/tiny/data.json", tenantLike("dev", 100, 600)))) {
+            var h = harness(opa);
+            h.dispatcher.usage = null;
+            h.dispatcher.reply = "word ".repeat(320); // 1,600 characters: about 400 tokens
+            assertEquals(200, h.chat(user("tiny", "gateway-user"), CHAT_MODEL, 450, 450).status());
+            // With the reservation refunded the bucket would be full again and this would pass.
+            var second = h.chat(user("tiny", "gateway-user"), CHAT_MODEL, 450, 450);
+            assertEquals(429, second.status(), () -> "not charged: " + second.sink().error);
+            assertEquals("tokens_per_minute", second.sink().error.details().get("limit"));
+        }
+    }
+
     @Test
     void stoppedOpaRefusesEveryRequestWith503() {
         var opa = OpaServer.start(Map.of());
