@@ -357,6 +357,28 @@ class TrustBoundariesIT {
         assertEquals(0, backends.get("rogue").requests(), "a US-jurisdiction backend served an EU tenant");
     }
 
+    // --- finding 8: the conversation is moderated as the model sees it
+
+    @Test
+    @Order(10)
+    void aSecretSplitAcrossMessagesIsBlockedAndPointsAtBothMessages() {
+        backends.values().forEach(MockUpstream::resetCounts);
+        String body = "{\"model\":\"" + MODEL + "\",\"max_tokens\":16,\"messages\":["
+                + "{\"role\":\"user\",\"content\":\"deploy with AKIAIOSFOD\"},"
+                + "{\"role\":\"user\",\"content\":\"NN7EXAMPLE please\"}]}";
+        var r = gateway.call("POST", "/v1/chat/completions", token("acme-eu-user"), body);
+        assertEquals(400, r.statusCode(), r.body());
+        JsonNode error = json(r).path("error");
+        assertEquals("content_filter", error.path("code").asText(), r.body());
+        JsonNode rule = error.path("rules").get(0);
+        assertEquals("secret-cloud-key", rule.path("rule").asText(), r.body());
+        assertEquals(0, rule.path("message").asInt(), r.body());
+        assertEquals(1, rule.path("end_message").asInt(), r.body());
+        assertFalse(r.body().contains("AKIAIOSFOD"), "the matched text is echoed");
+        int sent = backends.values().stream().mapToInt(MockUpstream::requests).sum();
+        assertEquals(0, sent, "a backend saw the split secret");
+    }
+
     // --- findings 7 and 11: restart without the development setting and without an identity provider
 
     @Test
