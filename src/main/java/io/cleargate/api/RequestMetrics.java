@@ -5,6 +5,7 @@ import io.cleargate.moderation.ModerationKeys;
 import io.cleargate.policy.PolicyDecision;
 import io.cleargate.pipeline.Exchange;
 import io.cleargate.routing.Route;
+import io.cleargate.refusal.RefusalKeys;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
@@ -48,6 +49,9 @@ public class RequestMetrics {
         exchange.get(ModerationKeys.VERDICTS).ifPresent(list -> list.verdicts().forEach(v -> registry.counter(
                 "cleargate.moderation.actions", "tenant", tenant, "direction", lower(v.direction().name()),
                 "category", v.category(), "action", lower(v.action().name())).increment()));
+        exchange.get(RefusalKeys.VERDICT).ifPresent(v -> registry.counter("cleargate.model.answers",
+                "backend", exchange.get(Route.KEY).map(Route::backendId).orElse("unknown"),
+                "kind", v.kind().id(), "language", v.language()).increment());
         exchange.get(PolicyDecision.KEY).filter(d -> !d.allow()).ifPresent(d -> d.reasons().forEach(r ->
                 registry.counter("cleargate.policy.denials", "tenant", tenant, "reason", r.code()).increment()));
         String code = outcome == null || outcome.error() == null ? null : outcome.error().code();

@@ -9,6 +9,8 @@ import io.cleargate.moderation.Verdict;
 import io.cleargate.pipeline.Exchange;
 import io.cleargate.pipeline.GatewayError;
 import io.cleargate.policy.PolicyDecision;
+import io.cleargate.refusal.RefusalKeys;
+import io.cleargate.refusal.RefusalVerdict;
 import io.cleargate.routing.Route;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
@@ -29,6 +31,8 @@ import java.util.Optional;
 public class Recorder {
 
     public static final String SYSTEM_CHAIN = "_system";
+    /** Tag prefix of the model's own refusals ("model-refusal:deflection"); no moderation category has a hyphen-free clash. */
+    static final String MODEL_REFUSAL_TAG = "model-refusal";
 
     /** Content modes, as named by PolicyDecision.AuditSettings.contentMode(). */
     public static final String ENCRYPTED = "encrypted";
@@ -58,6 +62,7 @@ public class Recorder {
         extra.put("usage", usage == null ? null : Map.of("prompt_tokens", usage.promptTokens(),
                 "completion_tokens", usage.completionTokens()));
         extra.put("latency_ms", latency(ex));
+        extra.put("model_refusal", ex.get(RefusalKeys.VERDICT).map(Recorder::modelRefusal).orElse(null));
         return build(ex, "final", state, extra, new Content("output", releasedOutput), outcome.status());
     }
 
@@ -170,7 +175,8 @@ public class Recorder {
         return new AuditWriter.Draft(tenant == null ? SYSTEM_CHAIN : tenant, kind, ex.requestId(), now, tenant, subject,
                 ex.incoming().model(), route.map(Route::region).orElse(null),
                 decision.map(d -> d.allow() ? "allow" : "deny").orElse("none"), state, status,
-                tags(verdicts, decision.orElse(null)), Canonical.json(body), stored,
+                tags(verdicts, decision.orElse(null), "final".equals(kind) ? ex.get(RefusalKeys.VERDICT).orElse(null) : null),
+                Canonical.json(body), stored,
                 stored == null ? NONE : mode, now.plus(Duration.ofDays(contentDays)),
                 now.plus(Duration.ofDays(metadataDays)));
     }
@@ -203,6 +209,18 @@ public class Recorder {
         return m;
     }
 
+    /** The model's own refusal verdict: kind, evidence span and score, never the text. */
+    private static Map<String, Object> modelRefusal(RefusalVerdict v) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("kind", v.kind().id());
+        m.put("score", v.score());
+        m.put("language", v.language());
+        m.put("start", v.start());
+        m.put("end", v.end());
+        m.put("cue", v.cue());
+        return m;
+    }
+
     private static Map<String, Object> outcome(Exchange.Outcome o) {
         Map<String, Object> m = new LinkedHashMap<>();
         if (o == null) {
@@ -225,14 +243,20 @@ public class Recorder {
         return m;
     }
 
-    /** Search tags: "|category:action|...|reason:code|", matched with LIKE on escaped parameters. */
-    private static String tags(List<Verdict> verdicts, PolicyDecision decision) {
+    /**
+     * Search tags: "|category:action|...|reason:code|model-refusal:kind|", matched with LIKE on
+     * escaped parameters. The model's refusal is tagged only when it declined.
+     */
+    private static String tags(List<Verdict> verdicts, PolicyDecision decision, RefusalVerdict modelRefusal) {
         StringBuilder sb = new StringBuilder("|");
         for (Verdict v : verdicts) {
             sb.append(tag(v.category())).append(':').append(v.action().name().toLowerCase(Locale.ROOT)).append('|');
         }
         if (decision != null && !decision.allow()) {
             decision.reasons().forEach(r -> sb.append("reason:").append(tag(r.code())).append('|'));
+        }
+        if (modelRefusal != null && modelRefusal.declined()) {
+            sb.append(MODEL_REFUSAL_TAG).append(':').append(modelRefusal.kind().id()).append('|');
         }
         String s = sb.toString();
         return s.length() > 4000 ? s.substring(0, 3999) + "|" : s;

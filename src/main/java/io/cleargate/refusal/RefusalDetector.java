@@ -39,19 +39,39 @@ public final class RefusalDetector {
     private record Found(Cue cue, int start, int end, int sentence) {}
 
     public RefusalVerdict detect(CharSequence text, String finishReason) {
-        CharSequence answer = text == null ? "" : text;
+        return detect(text, text == null ? 0 : text.length(), finishReason);
+    }
+
+    /**
+     * Judges an answer of which only the start may be at hand (a stream keeps at most
+     * {@link #SCAN_LIMIT} characters): {@code totalLength} is the whole answer's length.
+     *
+     * @param finishReason the upstream's finish reason, or null when the answer did not end normally
+     */
+    public RefusalVerdict detect(CharSequence start, long totalLength, String finishReason) {
+        CharSequence answer = start == null ? "" : start;
         int limit = Math.min(answer.length(), SCAN_LIMIT);
         char[] s = normalize(answer, limit);
         String language = Languages.detect(s, limit);
         if (CONTENT_FILTER.equals(finishReason)) {
             return new RefusalVerdict(RefusalKind.CONTENT_FILTER, 0, 0, 1.0, language, "finish_reason.content_filter");
         }
-        if (answer.toString().isBlank()) {
+        if (totalLength <= limit && blank(s, limit)) {
             return new RefusalVerdict(RefusalKind.EMPTY_CUTOFF, 0, 0, 1.0, language, "empty");
         }
         Layout layout = Layout.of(s, limit);
         List<Found> found = cues(s, limit, layout);
-        return decide(s, layout, found, answer.length() - limit, language);
+        long unread = Math.max(0, totalLength - limit);
+        return decide(s, layout, found, (int) Math.min(unread, Integer.MAX_VALUE), language);
+    }
+
+    private static boolean blank(char[] s, int limit) {
+        for (int i = 0; i < limit; i++) {
+            if (s[i] != ' ' && s[i] != '\n') {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** Lower-cases and unifies apostrophes and spaces, one char for one char so offsets stay valid. */
