@@ -8,7 +8,7 @@ cd "$(dirname "$0")/../.."
 JAVA_HOME="${JAVA_HOME:-/usr/lib/jvm/temurin-25-jdk-amd64}"
 out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
-"$JAVA_HOME/bin/javac" -d "$out" src/main/java/io/cleargate/refusal/*.java \
-    src/test/java/io/cleargate/refusal/RefusalCorpus.java src/test/java/io/cleargate/refusal/RefusalScores.java \
-    src/test/java/io/cleargate/refusal/RefusalBench.java
-"$JAVA_HOME/bin/java" -cp "$out" io.cleargate.refusal.RefusalBench src/test/resources/refusal/corpus "$@"
+"$JAVA_HOME/bin/javac" -d "$out" src/main/java/io/cleargate/refusal/detector/*.java \
+    src/test/java/io/cleargate/refusal/detector/RefusalCorpus.java src/test/java/io/cleargate/refusal/detector/RefusalScores.java \
+    src/test/java/io/cleargate/refusal/detector/RefusalBench.java
+"$JAVA_HOME/bin/java" -cp "$out" io.cleargate.refusal.detector.RefusalBench src/test/resources/refusal/corpus "$@"

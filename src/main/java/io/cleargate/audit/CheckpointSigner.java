@@ -66,6 +66,42 @@ public class CheckpointSigner {
         return HexFormat.of().formatHex(publicKey);
     }
 
+    /** A document signed with the checkpoint key: the signature covers {@link #documentMessage}. */
+    public record SignedDocument(String type, String sha256, String keyId, String algorithm, String signature) {}
+
+    /** The bytes a document signature covers: its type and the SHA-256 of its canonical JSON. */
+    public static byte[] documentMessage(String type, String sha256) {
+        return ("cleargate-document-v1|" + type + "|" + sha256).getBytes(StandardCharsets.UTF_8);
+    }
+
+    /**
+     * Signs a report (for example a model probe report) with the same Ed25519 key as the
+     * checkpoints, so a third party holding {@link #publicKeyHex()} can check it offline.
+     */
+    public SignedDocument signDocument(String type, String canonicalJson) {
+        String sha = Canonical.sha256(canonicalJson);
+        try {
+            Signature s = Signature.getInstance("Ed25519");
+            s.initSign(pair.getPrivate());
+            s.update(documentMessage(type, sha));
+            return new SignedDocument(type, sha, keyId, "Ed25519", Base64.getEncoder().encodeToString(s.sign()));
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public boolean verifyDocument(String canonicalJson, SignedDocument d) {
+        try {
+            Signature s = Signature.getInstance("Ed25519");
+            s.initVerify(pair.getPublic());
+            s.update(documentMessage(d.type(), Canonical.sha256(canonicalJson)));
+            return keyId.equals(d.keyId()) && Canonical.sha256(canonicalJson).equals(d.sha256())
+                    && s.verify(Base64.getDecoder().decode(d.signature()));
+        } catch (GeneralSecurityException | IllegalArgumentException e) {
+            return false;
+        }
+    }
+
     public boolean verify(Checkpoint c) {
         try {
             Signature s = Signature.getInstance("Ed25519");

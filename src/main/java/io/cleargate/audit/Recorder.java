@@ -10,7 +10,7 @@ import io.cleargate.pipeline.Exchange;
 import io.cleargate.pipeline.GatewayError;
 import io.cleargate.policy.PolicyDecision;
 import io.cleargate.refusal.RefusalKeys;
-import io.cleargate.refusal.RefusalVerdict;
+import io.cleargate.refusal.detector.RefusalVerdict;
 import io.cleargate.routing.Route;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;

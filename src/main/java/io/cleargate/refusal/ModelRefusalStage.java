@@ -1,5 +1,8 @@
 package io.cleargate.refusal;
 
+import io.cleargate.refusal.detector.RefusalDetector;
+import io.cleargate.refusal.detector.RefusalVerdict;
+
 import io.cleargate.pipeline.ChunkResult;
 import io.cleargate.pipeline.Exchange;
 import io.cleargate.pipeline.ResponseChunk;

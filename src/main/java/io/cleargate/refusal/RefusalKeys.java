@@ -1,5 +1,7 @@
 package io.cleargate.refusal;
 
+import io.cleargate.refusal.detector.RefusalVerdict;
+
 import io.cleargate.pipeline.Exchange;
 
 /** Exchange attributes of the model-refusal stage; audit and metrics read {@link #VERDICT}. */

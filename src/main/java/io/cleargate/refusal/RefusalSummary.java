@@ -1,5 +1,7 @@
 package io.cleargate.refusal;
 
+import io.cleargate.refusal.detector.RefusalVerdict;
+
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;

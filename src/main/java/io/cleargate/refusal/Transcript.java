@@ -1,5 +1,7 @@
 package io.cleargate.refusal;
 
+import io.cleargate.refusal.detector.RefusalDetector;
+
 /**
  * The start of the model's answer as it streams in: at most {@link RefusalDetector#SCAN_LIMIT}
  * characters are kept (all the detector reads), plus the total length, so memory per request is

@@ -12,6 +12,13 @@ public record RoutePlan(List<Backend> candidates, List<String> allowedRegions) {
 
     public static final Exchange.Key<RoutePlan> KEY = Exchange.Key.of("route-plan", RoutePlan.class);
 
+    /**
+     * Narrows the plan to one backend id. Set only by server-side code that must measure one
+     * backend (the model probe suite), never from a request; the backend must still be eligible
+     * under the tenant's policy, otherwise the request gets no_eligible_backend.
+     */
+    public static final Exchange.Key<String> PINNED_BACKEND = Exchange.Key.of("pinned-backend", String.class);
+
     public RoutePlan {
         candidates = List.copyOf(candidates);
         allowedRegions = List.copyOf(allowedRegions);

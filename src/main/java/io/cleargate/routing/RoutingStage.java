@@ -37,6 +37,11 @@ final class RoutingStage implements Stage {
         }
         PolicyDecision decision = exchange.get(PolicyDecision.KEY).orElse(null);
         RoutePlan plan = planFor(registry, model, decision == null ? null : decision.regions());
+        String pinned = exchange.get(RoutePlan.PINNED_BACKEND).orElse(null);
+        if (pinned != null) {
+            plan = new RoutePlan(plan.candidates().stream().filter(b -> b.id().equals(pinned)).toList(),
+                    plan.allowedRegions());
+        }
         if (plan.candidates().isEmpty()) {
             return StageResult.shortCircuit(noEligibleBackend(plan.allowedRegions(), model));
         }

@@ -1,6 +1,6 @@
-package io.cleargate.refusal;
+package io.cleargate.refusal.detector;
 
-import io.cleargate.refusal.Cue.Role;
+import io.cleargate.refusal.detector.Cue.Role;
 import java.nio.CharBuffer;
 import java.util.ArrayList;
 import java.util.List;

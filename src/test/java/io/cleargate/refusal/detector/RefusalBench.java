@@ -1,4 +1,4 @@
-package io.cleargate.refusal;
+package io.cleargate.refusal.detector;
 
 import java.nio.file.Path;
 import java.util.List;

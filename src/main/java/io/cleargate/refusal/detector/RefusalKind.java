@@ -1,4 +1,4 @@
-package io.cleargate.refusal;
+package io.cleargate.refusal.detector;
 
 import java.util.Locale;
 

@@ -1,6 +1,6 @@
-package io.cleargate.refusal;
+package io.cleargate.refusal.detector;
 
-import io.cleargate.refusal.Cue.Role;
+import io.cleargate.refusal.detector.Cue.Role;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;

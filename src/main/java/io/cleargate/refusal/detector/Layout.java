@@ -1,4 +1,4 @@
-package io.cleargate.refusal;
+package io.cleargate.refusal.detector;
 
 /**
  * The shape of a normalised answer, computed in one pass: which sentence each character belongs

@@ -1,4 +1,4 @@
-package io.cleargate.refusal;
+package io.cleargate.refusal.detector;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -1,4 +1,4 @@
-package io.cleargate.refusal;
+package io.cleargate.refusal.detector;
 
 /**
  * One phrase of the lexicon and what it means when found.
