@@ -46,7 +46,7 @@ cleargate_bench() {
   GATEWAY_PREFIX=(taskset -c 0)
   start_gateway_bg "$gw_port" /tmp/cleargate-bench-gw-bare.log "${backend[@]}" \
     -Dcleargate.allow-disabled-stages=true \
-    -Dcleargate.disabled-stages=authenticate,resolve-tenant,policy,input-moderation,routing,audit,output-moderation \
+    -Dcleargate.disabled-stages=authenticate,resolve-tenant,policy,input-moderation,audit,output-moderation \
     -Dquarkus.datasource.jdbc.url="jdbc:h2:mem:bench;DB_CLOSE_DELAY=-1"
   bench_arm gateway-bare "http://127.0.0.1:$gw_port/v1/chat/completions" "$GATEWAY_PID"
   kill "$GATEWAY_PID"; wait "$GATEWAY_PID" 2>/dev/null || true

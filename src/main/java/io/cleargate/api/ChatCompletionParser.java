@@ -3,7 +3,7 @@ package io.cleargate.api;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.cleargate.engine.ChatMessage;
+import io.cleargate.domain.ChatMessage;
 import io.cleargate.pipeline.GatewayError;
 import io.cleargate.pipeline.GatewayException;
 import java.util.ArrayList;

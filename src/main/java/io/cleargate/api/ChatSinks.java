@@ -1,7 +1,7 @@
 package io.cleargate.api;
 
 import io.cleargate.api.ChatCompletionParser.ChatCompletion;
-import io.cleargate.engine.EngineEvent.Usage;
+import io.cleargate.domain.EngineEvent.Usage;
 import io.cleargate.pipeline.ClientSink;
 import io.cleargate.pipeline.GatewayError;
 import io.cleargate.pipeline.ResponseChunk;

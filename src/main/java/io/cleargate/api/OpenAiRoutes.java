@@ -3,9 +3,9 @@ package io.cleargate.api;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.cleargate.api.ChatCompletionParser.ChatCompletion;
 import io.cleargate.config.GatewayConfig;
+import io.cleargate.domain.EngineRequest;
 import io.cleargate.engine.EngineRegistry;
 import io.cleargate.identity.Authenticator;
-import io.cleargate.engine.EngineRequest;
 import io.cleargate.pipeline.ClientSink;
 import io.cleargate.pipeline.Exchange;
 import io.cleargate.pipeline.GatewayError;
@@ -136,11 +136,10 @@ public class OpenAiRoutes {
         EngineRequest engineRequest = new EngineRequest(request.model(), request.messages(), request.maxTokens(),
                 request.temperature(), request.topP(), request.stop(), request.seed());
         var incoming = new IncomingRequest(CHAT_PATH, clientAddress(ctx), headers(ctx.request()), request.model(),
-                request.stream(), request.messages(), request.parameters());
+                request.stream(), request.parameters());
         var exchange = new Exchange(requestId, incoming, engineRequest);
         ClientSink sink = ChatSinks.forRequest(request, requestId, out);
         pipeline.execute(exchange, sink);
-        metrics.completed(exchange);
     }
 
     private void listModels(RoutingContext ctx) {

@@ -1,5 +1,6 @@
 package io.cleargate.audit;
 
+import io.cleargate.identity.AdminEvents;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.util.Map;

@@ -1,5 +1,8 @@
 package io.cleargate.audit;
 
+import io.cleargate.identity.AdminEvents;
+import io.cleargate.identity.Authorize;
+import io.cleargate.identity.Caller;
 import io.cleargate.identity.Principal;
 import io.cleargate.identity.Roles;
 import io.cleargate.pipeline.GatewayError;
@@ -9,7 +12,6 @@ import jakarta.persistence.EntityManager;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.GET;
-import jakarta.ws.rs.HeaderParam;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.PUT;
 import jakarta.ws.rs.Path;
@@ -39,13 +41,14 @@ import java.util.TreeMap;
  */
 @Path("/audit")
 @Produces(MediaType.APPLICATION_JSON)
+@Authorize(anyOf = {Roles.COMPLIANCE_OFFICER, Roles.AUDITOR})
 public class ComplianceResource {
 
     private static final int MAX_PAGE = 500;
     private static final java.time.Duration UNFINISHED_AFTER = java.time.Duration.ofMinutes(15);
 
     @Inject EntityManager em;
-    @Inject AuditCaller callers;
+    @Inject Caller caller;
     @Inject Keyring keyring;
     @Inject AdminEvents events;
     @Inject ChainVerifier verifier;
@@ -60,15 +63,13 @@ public class ComplianceResource {
 
     @GET
     @Path("/records")
-    public Map<String, Object> search(@HeaderParam("Authorization") String authz,
-            @QueryParam("tenant") String tenant, @QueryParam("from") String from, @QueryParam("to") String to,
+    public Map<String, Object> search(@QueryParam("tenant") String tenant, @QueryParam("from") String from, @QueryParam("to") String to,
             @QueryParam("subject") String subject, @QueryParam("model") String model,
             @QueryParam("region") String region, @QueryParam("decision") String decision,
             @QueryParam("category") String category, @QueryParam("action") String action,
             @QueryParam("status") String status, @QueryParam("kind") String kind,
             @QueryParam("request_id") String requestId, @QueryParam("after") Long after, @QueryParam("limit") Integer limit) {
-        Principal caller = caller(authz);
-        String scope = scope(caller, tenant);
+        String scope = caller.tenantScope(tenant);
         int size = Math.clamp(limit == null ? 100 : limit, 1, MAX_PAGE);
         var query = new AuditQuery(scope, time(from, "from"), time(to, "to"), subject, model, region, decision,
                 category, action, status, kind, requestId, after, size + 1);
@@ -83,10 +84,10 @@ public class ComplianceResource {
 
     @GET
     @Path("/records/{id}")
-    public Map<String, Object> detail(@HeaderParam("Authorization") String authz, @PathParam("id") long id) {
-        Principal caller = caller(authz);
+    public Map<String, Object> detail(@PathParam("id") long id) {
+        Principal principal = caller.principal();
         AuditEntry entry = QuarkusTransaction.requiringNew().call(() -> em.find(AuditEntry.class, id));
-        if (entry == null || !visible(caller, entry.tenant)) {
+        if (entry == null || !caller.mayActOn(entry.tenant)) {
             throw error(GatewayError.notFound("No audit record " + id + "."));
         }
         List<AuditEntry> related = entry.requestId == null ? List.of(entry) : QuarkusTransaction.requiringNew().call(() ->
@@ -94,7 +95,7 @@ public class ComplianceResource {
                         AuditEntry.class).setParameter("r", entry.requestId).setParameter("c", entry.chainId).getResultList());
         if (related.stream().anyMatch(e -> e.content != null)) {
             // Viewing content is itself evidence; no view without its record.
-            recordOrRefuse(entry.tenant, caller, "content_view", Map.of("entry_id", id,
+            recordOrRefuse(entry.tenant, principal, "content_view", Map.of("entry_id", id,
                     "request_id", String.valueOf(entry.requestId)));
         }
         List<Map<String, Object>> entries = new ArrayList<>();
@@ -112,10 +113,10 @@ public class ComplianceResource {
     @GET
     @Path("/export")
     @Produces({"application/x-ndjson", "text/csv"})
-    public Response export(@HeaderParam("Authorization") String authz, @QueryParam("format") String format,
+    public Response export(@QueryParam("format") String format,
             @QueryParam("tenant") String tenant, @QueryParam("from") String from, @QueryParam("to") String to) {
-        Principal caller = caller(authz);
-        String scope = scope(caller, tenant);
+        Principal principal = caller.principal();
+        String scope = caller.tenantScope(tenant);
         Instant fromTime = time(from, "from");
         Instant toTime = time(to, "to");
         boolean csv = "csv".equals(format);
@@ -124,7 +125,7 @@ public class ComplianceResource {
         filter.put("from", from);
         filter.put("to", to);
         filter.put("format", csv ? "csv" : "jsonl");
-        recordOrRefuse(scope, caller, "export", filter);
+        recordOrRefuse(scope, principal, "export", filter);
         List<String> chains = scope != null ? List.of(scope) : verifier.chains();
         StreamingOutput body = out -> {
             var w = new BufferedWriter(new OutputStreamWriter(out, StandardCharsets.UTF_8));
@@ -142,11 +143,9 @@ public class ComplianceResource {
 
     @GET
     @Path("/summary")
-    public Map<String, Object> summaryReport(@HeaderParam("Authorization") String authz,
-            @QueryParam("tenant") String tenant, @QueryParam("from") String from, @QueryParam("to") String to,
+    public Map<String, Object> summaryReport(@QueryParam("tenant") String tenant, @QueryParam("from") String from, @QueryParam("to") String to,
             @QueryParam("bucket") String bucket) {
-        Principal caller = caller(authz);
-        String scope = scope(caller, tenant);
+        String scope = caller.tenantScope(tenant);
         ChronoUnit unit = "hour".equals(bucket) ? ChronoUnit.HOURS : ChronoUnit.DAYS;
         Map<String, Map<String, Object>> rows = new TreeMap<>();
         Long after = null;
@@ -174,12 +173,11 @@ public class ComplianceResource {
     @POST
     @Path("/hmac")
     @Consumes(MediaType.APPLICATION_JSON)
-    public Map<String, Object> hmac(@HeaderParam("Authorization") String authz, HmacRequest request) {
-        Principal caller = caller(authz);
+    public Map<String, Object> hmac(HmacRequest request) {
         if (request == null || request.value() == null) {
             throw error(GatewayError.invalidRequest("value", "value is required."));
         }
-        String scope = scope(caller, request.tenant());
+        String scope = caller.tenantScope(request.tenant());
         if (scope == null) {
             throw error(GatewayError.invalidRequest("tenant", "tenant is required."));
         }
@@ -188,9 +186,8 @@ public class ComplianceResource {
 
     @GET
     @Path("/verify")
-    public Map<String, Object> verify(@HeaderParam("Authorization") String authz, @QueryParam("tenant") String tenant) {
-        Principal caller = caller(authz);
-        String scope = scope(caller, tenant);
+    public Map<String, Object> verify(@QueryParam("tenant") String tenant) {
+        String scope = caller.tenantScope(tenant);
         List<String> chains = scope != null ? List.of(scope) : verifier.chains();
         List<ChainVerifier.Result> results = chains.stream().map(verifier::verify).toList();
         return Map.of("ok", results.stream().allMatch(ChainVerifier.Result::ok), "chains", results);
@@ -198,39 +195,37 @@ public class ComplianceResource {
 
     @POST
     @Path("/checkpoints")
-    public Map<String, Object> checkpoint(@HeaderParam("Authorization") String authz) {
-        Principal caller = caller(authz);
-        scope(caller, null);
+    public Map<String, Object> checkpoint() {
         return Map.of("signed", signer.checkpointAll(), "key_id", signer.keyId(), "public_key", signer.publicKeyHex());
     }
 
     @POST
     @Path("/erasure")
     @Consumes(MediaType.APPLICATION_JSON)
-    public Map<String, Object> erase(@HeaderParam("Authorization") String authz, ErasureRequest request) {
-        Principal caller = caller(authz);
-        String scope = scope(caller, request == null ? null : request.tenant());
+    public Map<String, Object> erase(ErasureRequest request) {
+        Principal principal = caller.principal();
+        String scope = caller.tenantScope(request == null ? null : request.tenant());
         if (scope == null) {
             throw error(GatewayError.invalidRequest("tenant", "tenant is required."));
         }
-        int keys = retention.erase(scope, request.subject(), caller.subject());
+        int keys = retention.erase(scope, request.subject(), principal.subject());
         return Map.of("tenant", scope, "keys_destroyed", keys);
     }
 
     @PUT
     @Path("/legal-holds/{tenant}")
     @Consumes(MediaType.APPLICATION_JSON)
-    public Map<String, Object> hold(@HeaderParam("Authorization") String authz, @PathParam("tenant") String tenant,
+    public Map<String, Object> hold(@PathParam("tenant") String tenant,
             HoldRequest request) {
-        Principal caller = caller(authz);
-        String scope = scope(caller, tenant);
+        Principal principal = caller.principal();
+        String scope = caller.tenantScope(tenant);
         String reason = request == null || request.reason() == null ? "" : request.reason();
-        recordOrRefuse(scope, caller, "legal_hold_set", Map.of("reason", reason));
+        recordOrRefuse(scope, principal, "legal_hold_set", Map.of("reason", reason));
         QuarkusTransaction.requiringNew().run(() -> {
             LegalHold hold = Optional.ofNullable(em.find(LegalHold.class, scope)).orElseGet(LegalHold::new);
             hold.tenant = scope;
             hold.reason = reason;
-            hold.setBy = caller.subject();
+            hold.setBy = principal.subject();
             hold.setAt = Instant.now();
             em.merge(hold);
         });
@@ -239,10 +234,10 @@ public class ComplianceResource {
 
     @DELETE
     @Path("/legal-holds/{tenant}")
-    public Map<String, Object> release(@HeaderParam("Authorization") String authz, @PathParam("tenant") String tenant) {
-        Principal caller = caller(authz);
-        String scope = scope(caller, tenant);
-        recordOrRefuse(scope, caller, "legal_hold_released", Map.of());
+    public Map<String, Object> release(@PathParam("tenant") String tenant) {
+        Principal principal = caller.principal();
+        String scope = caller.tenantScope(tenant);
+        recordOrRefuse(scope, principal, "legal_hold_released", Map.of());
         QuarkusTransaction.requiringNew().run(() ->
                 em.createQuery("delete from LegalHold h where h.tenant = :t").setParameter("t", scope).executeUpdate());
         return Map.of("tenant", scope, "held", false);
@@ -250,34 +245,11 @@ public class ComplianceResource {
 
     // --- helpers
 
-    private Principal caller(String authz) {
-        return callers.resolve(authz).orElseThrow(() -> error(GatewayError.unauthenticated("A valid credential is required.")));
-    }
-
-    /** The tenant a caller may act on: auditors any (null = all), officers only their own. */
-    private static String scope(Principal caller, String requested) {
-        if (caller.hasRole(Roles.AUDITOR)) {
-            return requested == null || requested.isBlank() ? null : requested;
-        }
-        if (caller.hasRole(Roles.COMPLIANCE_OFFICER)) {
-            if (requested != null && !requested.isBlank() && !requested.equals(caller.tenant())) {
-                throw error(GatewayError.forbidden("tenant_forbidden", "You may only read your own tenant's audit trail."));
-            }
-            return caller.tenant();
-        }
-        throw error(GatewayError.forbidden("role_required", "The compliance-officer or auditor role is required."));
-    }
-
-    private static boolean visible(Principal caller, String tenant) {
-        return caller.hasRole(Roles.AUDITOR)
-                || (caller.hasRole(Roles.COMPLIANCE_OFFICER) && caller.tenant().equals(tenant));
-    }
-
-    private void recordOrRefuse(String tenant, Principal caller, String action, Map<String, Object> details) {
+    private void recordOrRefuse(String tenant, Principal actor, String action, Map<String, Object> details) {
         try {
             Map<String, Object> d = new LinkedHashMap<>(details);
-            d.put("actor_tenant", caller.tenant());
-            events.record(tenant, caller.subject(), action, d);
+            d.put("actor_tenant", actor.tenant());
+            events.record(tenant, actor.subject(), action, d);
         } catch (AuditUnavailableException e) {
             throw error(AuditStage.unavailable());
         }

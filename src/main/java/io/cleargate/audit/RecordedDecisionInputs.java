@@ -1,5 +1,6 @@
 package io.cleargate.audit;
 
+import io.cleargate.policy.DecisionInputs;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;

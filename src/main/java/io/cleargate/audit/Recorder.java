@@ -1,17 +1,16 @@
 package io.cleargate.audit;
 
-import io.cleargate.moderation.VerdictList;
-
-import io.cleargate.engine.ChatMessage;
-import io.cleargate.engine.EngineEvent;
+import io.cleargate.domain.ChatMessage;
+import io.cleargate.domain.EngineEvent;
+import io.cleargate.domain.Route;
 import io.cleargate.identity.Principal;
 import io.cleargate.moderation.Verdict;
+import io.cleargate.moderation.VerdictList;
 import io.cleargate.pipeline.Exchange;
 import io.cleargate.pipeline.GatewayError;
 import io.cleargate.policy.PolicyDecision;
 import io.cleargate.refusal.RefusalKeys;
 import io.cleargate.refusal.detector.RefusalVerdict;
-import io.cleargate.routing.Route;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.time.Duration;
@@ -95,8 +94,8 @@ public class Recorder {
 
     private Content prompt(Exchange ex) {
         // Redacted mode keeps what the engine was sent (after input moderation); the other modes the raw prompt.
-        List<ChatMessage> messages = REDACTED.equals(mode(ex)) && ex.engineRequest() != null
-                ? ex.engineRequest().messages() : ex.incoming().messages();
+        List<ChatMessage> messages = REDACTED.equals(mode(ex))
+                ? ex.engineRequest().messages() : ex.sentRequest().messages();
         List<Map<String, String>> wire = messages.stream()
                 .map(m -> Map.of("role", m.role().wireName(), "content", m.content())).toList();
         return new Content("prompt", Canonical.json(wire));
@@ -111,7 +110,7 @@ public class Recorder {
         Instant now = Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
         Optional<Principal> principal = ex.get(Principal.KEY);
         Optional<PolicyDecision> decision = ex.get(PolicyDecision.KEY);
-        Optional<Route> route = ex.get(Route.KEY);
+        Optional<Route> route = ex.get(Exchange.ROUTE);
         List<Verdict> verdicts = ex.get(AuditKeys.VERDICTS).map(VerdictList::verdicts).orElse(List.of());
         String tenant = principal.map(Principal::tenant).orElse(null);
         String subject = principal.map(Principal::subject).orElse(null);

@@ -1,5 +1,6 @@
 package io.cleargate.audit;
 
+import io.cleargate.identity.AdminEvents;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.quarkus.scheduler.Scheduled;
 import jakarta.enterprise.context.ApplicationScoped;

@@ -7,17 +7,17 @@
  *       and a final record before the end of the stream moves on towards the client (fail closed:
  *       503 {@code audit_unavailable} otherwise). Refusals by earlier stages and early endings are
  *       recorded in {@code onComplete}.</li>
- *   <li>It reads {@code Principal.KEY}, {@code PolicyDecision.KEY}, {@code Route.KEY} and
+ *   <li>It reads {@code Principal.KEY}, {@code PolicyDecision.KEY}, {@code Exchange.ROUTE} and
  *       {@link io.cleargate.audit.AuditKeys#VERDICTS}: the moderation stages put a
  *       {@link io.cleargate.moderation.VerdictList} there, holding the input verdicts by the end of
  *       the input moderation request phase and input plus output verdicts by the end-of-stream
  *       chunk (replace the attribute with the cumulative list).</li>
  *   <li>{@link io.cleargate.audit.AuditWriter} is the single group-commit writer; one hash chain
  *       per tenant ({@code _system} for events without a tenant), heads locked per batch.</li>
- *   <li>{@link io.cleargate.audit.AdminEvents} records administrative events in the same chains;
- *       {@link io.cleargate.audit.DecisionInputs} serves recorded policy inputs for what-if replays;
- *       {@link io.cleargate.audit.AuditCaller} is the seam through which the compliance API learns
- *       who is calling.</li>
+ *   <li>It implements {@link io.cleargate.identity.AdminEvents} (administrative events in the same
+ *       chains) and {@link io.cleargate.policy.DecisionInputs} (recorded policy inputs for what-if
+ *       replays); {@link io.cleargate.audit.ComplianceResource} is reached through the admin shell
+ *       ({@link io.cleargate.identity.Authorize}).</li>
  * </ul>
  * The chain, checkpoints, export format and replica design are documented in audit/README.md.
  */

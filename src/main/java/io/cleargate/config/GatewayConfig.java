@@ -21,16 +21,6 @@ public interface GatewayConfig {
     /** Configured backends by id. */
     Map<String, BackendConfig> backends();
 
-    /**
-     * Stages switched off by name (see StageOrder). Only for benchmarking the bare proxy path;
-     * the gateway refuses to start with a governance stage disabled unless
-     * {@code cleargate.allow-disabled-stages} is true.
-     */
-    Optional<List<String>> disabledStages();
-
-    @WithDefault("false")
-    boolean allowDisabledStages();
-
     interface Limits {
         /** Largest accepted request body; larger ones get 413 before being read. */
         @WithDefault("1048576")

@@ -1,5 +1,8 @@
 package io.cleargate.engine;
 
+import io.cleargate.domain.EngineException;
+import io.cleargate.domain.EngineRequest;
+import io.cleargate.domain.EngineStream;
 /**
  * The engine SPI: something that turns a chat request into a stream of text. Implementations are
  * the OpenAI-compatible upstream client and the embedded DeepSeek engine. One instance serves one

@@ -7,7 +7,6 @@ import io.cleargate.pipeline.GatewayException;
 import io.cleargate.tenant.TenantGuard;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
-import java.util.Arrays;
 import java.util.Map;
 import java.util.regex.Pattern;
 
@@ -46,53 +45,8 @@ public class Authenticator {
      */
     public Principal authenticate(String authorizationHeader) {
         Principal principal = verifyCredential(authorizationHeader);
-        tenants.requireActive(principal);
+        tenants.requireActive(principal.tenant());
         return principal;
-    }
-
-    /**
-     * {@link #authenticate} for seams that answer "nobody" themselves: empty when the credential is
-     * missing or invalid (401); any other failure (identity provider or key store down) is thrown,
-     * so callers still fail closed with the real error.
-     */
-    public java.util.Optional<Principal> tryAuthenticate(String authorizationHeader) {
-        try {
-            return java.util.Optional.of(authenticate(authorizationHeader));
-        } catch (GatewayException e) {
-            if (e.error().status() == 401) {
-                return java.util.Optional.empty();
-            }
-            throw e;
-        }
-    }
-
-    /**
-     * {@link #authenticate} plus a role check: the principal must hold at least one of
-     * {@code anyOfRoles} (403 otherwise).
-     */
-    public Principal require(String authorizationHeader, String... anyOfRoles) {
-        Principal principal = authenticate(authorizationHeader);
-        requireAnyRole(principal, anyOfRoles);
-        return principal;
-    }
-
-    /** Throws 403 unless the principal holds at least one of the roles. */
-    public static void requireAnyRole(Principal principal, String... anyOfRoles) {
-        for (String role : anyOfRoles) {
-            if (principal.hasRole(role)) {
-                return;
-            }
-        }
-        throw new GatewayException(GatewayError.forbidden("missing_role",
-                "This operation requires one of the roles " + Arrays.toString(anyOfRoles) + "."));
-    }
-
-    /** Throws 403 unless the principal belongs to {@code tenant}. */
-    public static void requireSameTenant(Principal principal, String tenant) {
-        if (!principal.tenant().equals(tenant)) {
-            throw new GatewayException(GatewayError.forbidden("tenant_mismatch",
-                    "The resource belongs to another tenant."));
-        }
     }
 
     /**

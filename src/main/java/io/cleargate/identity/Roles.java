@@ -11,6 +11,12 @@ public final class Roles {
     /** May read every tenant's audit trail. */
     public static final String AUDITOR = "auditor";
 
+    /**
+     * Roles that span every tenant. Every other role acts only on the holder's own tenant (see
+     * {@link Caller#tenantScope(String)}).
+     */
+    public static final java.util.Set<String> PLATFORM_SCOPED = java.util.Set.of(AUDITOR);
+
     public static final List<String> ALL = List.of(GATEWAY_USER, POLICY_ADMIN, COMPLIANCE_OFFICER, GATEWAY_ADMIN, AUDITOR);
 
     private Roles() {}

@@ -17,18 +17,22 @@
  * <h2>Using it from other features</h2>
  * <ul>
  *   <li>Pipeline: {@link io.cleargate.identity.AuthenticateStage} puts the principal on the exchange
- *       ({@code exchange.get(Principal.KEY)}); {@link io.cleargate.tenant.ResolveTenantStage} then puts
- *       the active {@link io.cleargate.tenant.Tenant} ({@code Tenant.KEY}).</li>
- *   <li>JAX-RS endpoints: inject {@link io.cleargate.identity.Authenticator} and start each method with
- *       <pre>
- * Principal caller = authenticator.require(authorization, Roles.POLICY_ADMIN);   // 401/403 otherwise
- *       </pre>
- *       taking {@code @HeaderParam("Authorization") String authorization}. {@code authenticate(header)}
- *       does the same without a role check; {@code Authenticator.requireAnyRole} and
- *       {@code requireSameTenant} check an existing principal. They block, so resource methods must
- *       not run on the event loop (plain JAX-RS methods returning objects run on a worker thread).
+ *       ({@code exchange.get(Principal.KEY)}); {@link io.cleargate.identity.ResolveTenantStage} then
+ *       puts the active {@link io.cleargate.tenant.Tenant} ({@code Tenant.KEY}).</li>
+ *   <li>JAX-RS endpoints (admin, compliance, moderation, keys) go through the one admin shell: annotate
+ *       the resource class or method with {@link io.cleargate.identity.Authorize}
+ *       ({@code @Authorize(anyOf = Roles.POLICY_ADMIN)}; no roles = any authenticated caller) and
+ *       inject {@link io.cleargate.identity.Caller}. {@link io.cleargate.identity.AdminShell}
+ *       authenticates once through {@link io.cleargate.identity.Authenticator} (the tenant must be
+ *       known and active), checks the roles and fills the caller before the method runs; a resource
+ *       without {@code @Authorize} is closed. Tenant scope: {@code caller.tenantScope(requested)} and
+ *       {@code caller.requireTenant(tenant)} keep a tenant-scoped caller to its own tenant, while
+ *       roles in {@link io.cleargate.identity.Roles#PLATFORM_SCOPED} span tenants.
  *       Failures are {@link io.cleargate.pipeline.GatewayException}s, written by
- *       {@link io.cleargate.identity.GatewayExceptionMapper} as OpenAI-shaped errors.</li>
+ *       {@link io.cleargate.identity.GatewayExceptionMapper} as OpenAI-shaped errors: resources throw,
+ *       they never build error responses themselves.</li>
+ *   <li>Admin actions are recorded through {@link io.cleargate.identity.AdminEvents}, declared here
+ *       beside its callers and implemented by the audit trail.</li>
  * </ul>
  *
  * <p>Quarkus' own HTTP security is not used for these paths ({@code quarkus.http.auth.proactive=false},

@@ -23,8 +23,8 @@ final class Explanation {
             blocked = step.blocked();
             result = step.text();
         } else {
-            var input = ModerationService.moderateInput(rules, List.of(new io.cleargate.engine.ChatMessage(
-                    io.cleargate.engine.ChatMessage.Role.USER, text)), new Placeholders());
+            var input = ModerationService.moderateInput(rules, List.of(new io.cleargate.domain.ChatMessage(
+                    io.cleargate.domain.ChatMessage.Role.USER, text)), new Placeholders());
             findings = input.findings();
             blocked = input.blocking().isEmpty() ? null : input.blocking().getFirst();
             result = input.messages().getFirst().content();

@@ -1,6 +1,6 @@
 package io.cleargate.moderation;
 
-import io.cleargate.engine.EngineRequest;
+import io.cleargate.domain.EngineRequest;
 import io.cleargate.pipeline.Exchange;
 import io.cleargate.pipeline.GatewayError;
 import io.cleargate.pipeline.Stage;

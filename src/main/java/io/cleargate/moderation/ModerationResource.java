@@ -1,5 +1,7 @@
 package io.cleargate.moderation;
 
+import io.cleargate.identity.Authorize;
+import io.cleargate.identity.Caller;
 import io.cleargate.identity.Principal;
 import io.cleargate.identity.Roles;
 import io.cleargate.moderation.Verdict.Direction;
@@ -12,14 +14,11 @@ import jakarta.ws.rs.GET;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
-import jakarta.ws.rs.core.Context;
-import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -29,17 +28,18 @@ import java.util.Map;
  */
 @Path("/v1/moderation")
 @Produces(MediaType.APPLICATION_JSON)
+@Authorize
 public class ModerationResource {
 
     /** Explain mode input. @param direction input or output @param profile another profile to try (optional) */
     public record ExplainRequest(String text, String direction, String profile, Map<String, String> overrides) {}
 
     private final ModerationService moderation;
-    private final ModerationCaller caller;
+    private final Caller caller;
     private final TenantModerationSettings settings;
 
     @Inject
-    public ModerationResource(ModerationService moderation, ModerationCaller caller, TenantModerationSettings settings) {
+    public ModerationResource(ModerationService moderation, Caller caller, TenantModerationSettings settings) {
         this.moderation = moderation;
         this.caller = caller;
         this.settings = settings;
@@ -47,65 +47,47 @@ public class ModerationResource {
 
     @GET
     @Path("/rules")
-    public Response rules(@Context HttpHeaders headers) {
-        try {
-            Principal principal = authenticate(headers);
-            RuleSet rules = moderation.rulesFor(settings.forTenant(principal));
-            var body = new LinkedHashMap<String, Object>();
-            body.put("object", "moderation.rules");
-            body.put("tenant", principal.tenant());
-            body.put("profile", rules.profile());
-            moderation.store().profile(rules.profile()).ifPresent(p -> body.put("description", p.description()));
-            body.put("revision", moderation.store().status().active().sha256());
-            List<Map<String, Object>> list = new ArrayList<>();
-            for (Rule r : rules.rules()) {
-                var m = new LinkedHashMap<String, Object>();
-                m.put("id", r.id());
-                m.put("category", r.category());
-                m.put("description", r.description());
-                m.put("detector", r.detector().type());
-                m.put("input", action(r.input()));
-                m.put("output", action(r.output()));
-                m.put("threshold", r.threshold());
-                list.add(m);
-            }
-            body.put("rules", list);
-            return Response.ok(body).build();
-        } catch (GatewayException e) {
-            return error(e.error());
+    public Response rules() {
+        Principal principal = caller.principal();
+        RuleSet rules = moderation.rulesFor(settings.forTenant(principal));
+        var body = new LinkedHashMap<String, Object>();
+        body.put("object", "moderation.rules");
+        body.put("tenant", principal.tenant());
+        body.put("profile", rules.profile());
+        moderation.store().profile(rules.profile()).ifPresent(p -> body.put("description", p.description()));
+        body.put("revision", moderation.store().status().active().sha256());
+        List<Map<String, Object>> list = new ArrayList<>();
+        for (Rule r : rules.rules()) {
+            var m = new LinkedHashMap<String, Object>();
+            m.put("id", r.id());
+            m.put("category", r.category());
+            m.put("description", r.description());
+            m.put("detector", r.detector().type());
+            m.put("input", action(r.input()));
+            m.put("output", action(r.output()));
+            m.put("threshold", r.threshold());
+            list.add(m);
         }
+        body.put("rules", list);
+        return Response.ok(body).build();
     }
 
     @POST
     @Path("/explain")
     @Consumes(MediaType.APPLICATION_JSON)
-    public Response explain(@Context HttpHeaders headers, ExplainRequest request) {
-        try {
-            Principal principal = authenticate(headers);
-            if (!principal.hasRole(Roles.POLICY_ADMIN)) {
-                throw new GatewayException(GatewayError.forbidden("insufficient_role",
-                        "Explain mode needs the " + Roles.POLICY_ADMIN + " role."));
-            }
-            if (request == null || request.text() == null) {
-                throw new GatewayException(GatewayError.invalidRequest("text", "text is required"));
-            }
-            Direction direction = parseDirection(request.direction());
-            PolicyDecision.ModerationSettings tenant = settings.forTenant(principal);
-            var chosen = request.profile() == null && request.overrides() == null ? tenant
-                    : new PolicyDecision.ModerationSettings(request.profile() == null ? tenant.profile() : request.profile(),
-                            request.overrides() == null ? tenant.overrides() : request.overrides());
-            RuleSet rules = moderation.rulesFor(chosen);
-            return Response.ok(Explanation.of(rules, request.text(), direction)).build();
-        } catch (GatewayException e) {
-            return error(e.error());
+    @Authorize(anyOf = Roles.POLICY_ADMIN)
+    public Response explain(ExplainRequest request) {
+        Principal principal = caller.principal();
+        if (request == null || request.text() == null) {
+            throw new GatewayException(GatewayError.invalidRequest("text", "text is required"));
         }
-    }
-
-    private Principal authenticate(HttpHeaders headers) {
-        var lower = new LinkedHashMap<String, String>();
-        headers.getRequestHeaders().forEach((k, v) -> lower.put(k.toLowerCase(Locale.ROOT), v.isEmpty() ? "" : v.getFirst()));
-        return caller.authenticate(lower).orElseThrow(() -> new GatewayException(
-                GatewayError.unauthenticated("A valid API key or bearer token is required.")));
+        Direction direction = parseDirection(request.direction());
+        PolicyDecision.ModerationSettings tenant = settings.forTenant(principal);
+        var chosen = request.profile() == null && request.overrides() == null ? tenant
+                : new PolicyDecision.ModerationSettings(request.profile() == null ? tenant.profile() : request.profile(),
+                        request.overrides() == null ? tenant.overrides() : request.overrides());
+        RuleSet rules = moderation.rulesFor(chosen);
+        return Response.ok(Explanation.of(rules, request.text(), direction)).build();
     }
 
     private static Direction parseDirection(String value) {
@@ -120,11 +102,5 @@ public class ModerationResource {
 
     private static String action(Verdict.Action a) {
         return a == null ? "off" : ModerationSummary.lower(a);
-    }
-
-    private static Response error(GatewayError error) {
-        var builder = Response.status(error.status()).entity(error.toBody()).type(MediaType.APPLICATION_JSON);
-        error.headers().forEach(builder::header);
-        return builder.build();
     }
 }

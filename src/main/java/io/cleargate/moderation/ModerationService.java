@@ -1,6 +1,6 @@
 package io.cleargate.moderation;
 
-import io.cleargate.engine.ChatMessage;
+import io.cleargate.domain.ChatMessage;
 import io.cleargate.moderation.Verdict.Action;
 import io.cleargate.moderation.Verdict.Direction;
 import io.cleargate.pipeline.Exchange;

@@ -1,6 +1,6 @@
 package io.cleargate.pipeline;
 
-import io.cleargate.engine.EngineStream;
+import io.cleargate.domain.EngineStream;
 
 /**
  * The terminal of the pipeline: opens a generation on a backend for the exchange's engine request.

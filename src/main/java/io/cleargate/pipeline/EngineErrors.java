@@ -1,6 +1,6 @@
 package io.cleargate.pipeline;
 
-import io.cleargate.engine.EngineException;
+import io.cleargate.domain.EngineException;
 
 /** Maps engine failures to what the client is told. Messages never echo upstream bodies. */
 public final class EngineErrors {

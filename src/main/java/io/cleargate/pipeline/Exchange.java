@@ -1,6 +1,8 @@
 package io.cleargate.pipeline;
 
-import io.cleargate.engine.EngineRequest;
+import io.cleargate.domain.EngineEvent;
+import io.cleargate.domain.EngineRequest;
+import io.cleargate.domain.Route;
 import java.time.Instant;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -25,8 +27,10 @@ public final class Exchange {
     }
 
     /** Token usage as the engine reported it on the final chunk; set by the pipeline. */
-    public static final Key<io.cleargate.engine.EngineEvent.Usage> USAGE =
-            Key.of("usage", io.cleargate.engine.EngineEvent.Usage.class);
+    public static final Key<EngineEvent.Usage> USAGE = Key.of("usage", EngineEvent.Usage.class);
+
+    /** Where the request was served; set by the dispatcher once a backend has answered. */
+    public static final Key<Route> ROUTE = Key.of("route", Route.class);
 
     /** How the request ended; set by the pipeline before the completion phase. */
     public record Outcome(int status, GatewayError error, String finishReason, boolean complete,
@@ -41,6 +45,7 @@ public final class Exchange {
     private final Instant receivedAt;
     private final long startNanos;
     private final IncomingRequest incoming;
+    private final EngineRequest sentRequest;
     private EngineRequest engineRequest;
     private final Map<Key<?>, Object> attributes = new ConcurrentHashMap<>();
     private final Map<String, String> responseHeaders = Collections.synchronizedMap(new LinkedHashMap<>());
@@ -50,6 +55,7 @@ public final class Exchange {
     public Exchange(String requestId, IncomingRequest incoming, EngineRequest engineRequest) {
         this.requestId = Objects.requireNonNull(requestId, "requestId");
         this.incoming = Objects.requireNonNull(incoming, "incoming");
+        this.sentRequest = Objects.requireNonNull(engineRequest, "engineRequest");
         this.engineRequest = engineRequest;
         this.receivedAt = Instant.now();
         this.startNanos = System.nanoTime();
@@ -65,6 +71,11 @@ public final class Exchange {
 
     public IncomingRequest incoming() {
         return incoming;
+    }
+
+    /** The request exactly as the client sent it, before any stage rewrote it (the audit's raw text). */
+    public EngineRequest sentRequest() {
+        return sentRequest;
     }
 
     /** The request the engine will receive, as rewritten so far by the stages. */

@@ -1,9 +1,8 @@
 package io.cleargate.pipeline;
 
-import io.cleargate.config.GatewayConfig;
-import io.cleargate.engine.EngineEvent;
-import io.cleargate.engine.EngineException;
-import io.cleargate.engine.EngineStream;
+import io.cleargate.domain.EngineEvent;
+import io.cleargate.domain.EngineException;
+import io.cleargate.domain.EngineStream;
 import io.opentelemetry.api.OpenTelemetry;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.StatusCode;
@@ -30,22 +29,26 @@ public class Pipeline {
 
     private final List<Stage> stages;
     private final Dispatcher dispatcher;
+    private final List<CompletionObserver> observers;
     private final Tracer tracer;
 
     @Inject
-    public Pipeline(Instance<Stage> available, Dispatcher dispatcher, GatewayConfig config, Tracer tracer) {
-        this(ordered(available, config), dispatcher, tracer);
+    public Pipeline(Instance<Stage> available, Dispatcher dispatcher, Instance<CompletionObserver> observers,
+            PipelineConfig config, Tracer tracer) {
+        this(ordered(available, config), dispatcher, observers.stream().toList(), tracer);
     }
 
-    /** For tests: stages already in order, no tracing. */
+    /** For tests: stages already in order, no observers, no tracing. */
     public Pipeline(List<Stage> orderedStages, Dispatcher dispatcher) {
-        this(orderedStages, dispatcher, OpenTelemetry.noop().getTracer("cleargate"));
+        this(orderedStages, dispatcher, List.of(), OpenTelemetry.noop().getTracer("cleargate"));
     }
 
-    /** Stages already in order; spans go to {@code tracer}. */
-    public Pipeline(List<Stage> orderedStages, Dispatcher dispatcher, Tracer tracer) {
+    /** Stages already in order; observers told of every ended exchange; spans go to {@code tracer}. */
+    public Pipeline(List<Stage> orderedStages, Dispatcher dispatcher, List<CompletionObserver> observers,
+            Tracer tracer) {
         this.stages = List.copyOf(orderedStages);
         this.dispatcher = dispatcher;
+        this.observers = List.copyOf(observers);
         this.tracer = tracer;
         LOG.infof("pipeline stages: %s", stages.stream().map(s -> s.name().id()).toList());
     }
@@ -54,7 +57,7 @@ public class Pipeline {
         return stages.stream().map(Stage::name).toList();
     }
 
-    private static List<Stage> ordered(Instance<Stage> available, GatewayConfig config) {
+    private static List<Stage> ordered(Instance<Stage> available, PipelineConfig config) {
         Map<StageName, Stage> byName = new EnumMap<>(StageName.class);
         for (Stage stage : available) {
             Stage previous = byName.put(stage.name(), stage);
@@ -68,6 +71,10 @@ public class Pipeline {
             throw new IllegalStateException("cleargate.disabled-stages is set (" + disabled
                     + ") but cleargate.allow-disabled-stages is false; governance stages may only be"
                     + " switched off deliberately, for benchmarks");
+        }
+        if (disabled.contains(StageName.ROUTING.id())) {
+            throw new IllegalStateException("cleargate.disabled-stages names routing, which cannot be switched off:"
+                    + " the dispatcher only ever serves a request from its route plan");
         }
         List<Stage> result = new ArrayList<>();
         for (StageName name : StageOrder.ORDER) {
@@ -174,7 +181,7 @@ public class Pipeline {
             refuse(exchange, sink, e.error(), "dispatcher");
             return;
         }
-        exchange.get(io.cleargate.routing.Route.KEY).ifPresent(route -> {
+        exchange.get(Exchange.ROUTE).ifPresent(route -> {
             span.setAttribute("cleargate.backend", route.backendId());
             span.setAttribute("cleargate.region", route.region());
         });
@@ -276,6 +283,14 @@ public class Pipeline {
                 stage.onComplete(exchange);
             } catch (RuntimeException e) {
                 LOG.errorf(e, "stage %s failed to complete request %s", stage.name().id(), exchange.requestId());
+            }
+        }
+        for (CompletionObserver observer : observers) {
+            try {
+                observer.completed(exchange);
+            } catch (RuntimeException e) {
+                LOG.errorf(e, "completion observer %s failed on request %s", observer.getClass().getName(),
+                        exchange.requestId());
             }
         }
     }

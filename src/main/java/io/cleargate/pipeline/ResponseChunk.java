@@ -1,6 +1,6 @@
 package io.cleargate.pipeline;
 
-import io.cleargate.engine.EngineEvent.Usage;
+import io.cleargate.domain.EngineEvent.Usage;
 import java.util.Map;
 
 /**

@@ -1,6 +1,6 @@
 package io.cleargate.pipeline;
 
-import io.cleargate.engine.EngineRequest;
+import io.cleargate.domain.EngineRequest;
 import java.util.Objects;
 
 /** What a stage decides about a request: pass it on (perhaps rewritten) or answer it now with an error. */

@@ -1,14 +1,15 @@
 package io.cleargate.policy;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.cleargate.identity.Principal;
+import io.cleargate.identity.Authorize;
+import io.cleargate.identity.Caller;
 import io.cleargate.identity.Roles;
 import io.cleargate.pipeline.GatewayError;
+import io.cleargate.pipeline.GatewayException;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DefaultValue;
 import jakarta.ws.rs.GET;
-import jakarta.ws.rs.HeaderParam;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
@@ -20,7 +21,7 @@ import java.io.IOException;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * Policy administration over REST (role policy-admin). Drafts are JSON:
@@ -30,12 +31,13 @@ import java.util.function.Function;
 @Path("/admin/policies")
 @Produces(MediaType.APPLICATION_JSON)
 @Consumes(MediaType.APPLICATION_JSON)
+@Authorize(anyOf = Roles.POLICY_ADMIN)
 public class PolicyAdminResource {
 
     private static final String TENANTS_FILE = "cleargate/tenants/data.json";
 
     @Inject
-    PolicyAdminAccess access;
+    Caller caller;
 
     @Inject
     PolicyAdministration admin;
@@ -44,8 +46,8 @@ public class PolicyAdminResource {
     ObjectMapper json;
 
     @GET
-    public Response list(@HeaderParam("Authorization") String auth) {
-        return asAdmin(auth, who -> {
+    public Response list() {
+        return run(() -> {
             Map<String, String> files = admin.files();
             List<Map<String, Object>> listing = files.entrySet().stream().map(e -> {
                 Map<String, Object> f = new LinkedHashMap<>();
@@ -62,11 +64,11 @@ public class PolicyAdminResource {
 
     @GET
     @Path("files/{path: .+}")
-    public Response read(@HeaderParam("Authorization") String auth, @PathParam("path") String path) {
-        return asAdmin(auth, who -> {
+    public Response read(@PathParam("path") String path) {
+        return run(() -> {
             String content = admin.files().get(path);
             if (content == null) {
-                return error(GatewayError.notFound("No policy file '" + path + "'."));
+                throw new GatewayException(GatewayError.notFound("No policy file '" + path + "'."));
             }
             return Response.ok(Map.of("path", path, "content", content)).build();
         });
@@ -74,82 +76,80 @@ public class PolicyAdminResource {
 
     @GET
     @Path("tenants")
-    public Response tenants(@HeaderParam("Authorization") String auth) {
-        return asAdmin(auth, who -> Response.ok(tenantData()).build());
+    public Response tenants() {
+        return run(() -> Response.ok(tenantData()).build());
     }
 
     @GET
     @Path("tenants/{tenant}")
-    public Response tenant(@HeaderParam("Authorization") String auth, @PathParam("tenant") String tenant) {
-        return asAdmin(auth, who -> {
+    public Response tenant(@PathParam("tenant") String tenant) {
+        return run(() -> {
             Object settings = tenantData().get(tenant);
-            return settings == null ? error(GatewayError.notFound("No tenant '" + tenant + "' in the policy data."))
-                    : Response.ok(settings).build();
+            if (settings == null) {
+                throw new GatewayException(GatewayError.notFound("No tenant '" + tenant + "' in the policy data."));
+            }
+            return Response.ok(settings).build();
         });
     }
 
     @POST
     @Path("validate")
-    public Response validate(@HeaderParam("Authorization") String auth, PolicyAdministration.Draft draft) {
-        return asAdmin(auth, who -> Response.ok(admin.validate(orEmpty(draft))).build());
+    public Response validate(PolicyAdministration.Draft draft) {
+        return run(() -> Response.ok(admin.validate(orEmpty(draft))).build());
     }
 
     @POST
     @Path("test")
-    public Response test(@HeaderParam("Authorization") String auth, PolicyAdministration.Draft draft) {
-        return asAdmin(auth, who -> Response.ok(admin.test(orEmpty(draft))).build());
+    public Response test(PolicyAdministration.Draft draft) {
+        return run(() -> Response.ok(admin.test(orEmpty(draft))).build());
     }
 
     @POST
     @Path("what-if")
-    public Response whatIf(@HeaderParam("Authorization") String auth, @QueryParam("tenant") String tenant,
+    public Response whatIf(@QueryParam("tenant") String tenant,
             @QueryParam("n") Integer n, PolicyAdministration.Draft draft) {
-        return asAdmin(auth, who -> Response.ok(admin.whatIf(orEmpty(draft), tenant, n)).build());
+        return run(() -> Response.ok(admin.whatIf(orEmpty(draft), tenant, n)).build());
     }
 
     @POST
     @Path("activate")
-    public Response activate(@HeaderParam("Authorization") String auth, PolicyAdministration.Draft draft) {
-        return asAdmin(auth, who -> Response.ok(admin.activate(who, orEmpty(draft))).build());
+    public Response activate(PolicyAdministration.Draft draft) {
+        return run(() -> Response.ok(admin.activate(caller.principal(), orEmpty(draft))).build());
     }
 
     @GET
     @Path("history")
-    public Response history(@HeaderParam("Authorization") String auth, @QueryParam("limit") @DefaultValue("50") int limit) {
-        return asAdmin(auth, who -> Response.ok(admin.history(limit).stream().map(c -> view(c, false)).toList()).build());
+    public Response history(@QueryParam("limit") @DefaultValue("50") int limit) {
+        return run(() -> Response.ok(admin.history(limit).stream().map(c -> view(c, false)).toList()).build());
     }
 
     @GET
     @Path("history/{id}")
-    public Response change(@HeaderParam("Authorization") String auth, @PathParam("id") long id) {
-        return asAdmin(auth, who -> {
+    public Response change(@PathParam("id") long id) {
+        return run(() -> {
             PolicyChange c = admin.change(id);
-            return c == null ? error(GatewayError.notFound("No policy change #" + id + "."))
-                    : Response.ok(view(c, true)).build();
+            if (c == null) {
+                throw new GatewayException(GatewayError.notFound("No policy change #" + id + "."));
+            }
+            return Response.ok(view(c, true)).build();
         });
     }
 
     @POST
     @Path("history/{id}/rollback")
-    public Response rollback(@HeaderParam("Authorization") String auth, @PathParam("id") long id) {
-        return asAdmin(auth, who -> {
+    public Response rollback(@PathParam("id") long id) {
+        return run(() -> {
             if (admin.change(id) == null) {
-                return error(GatewayError.notFound("No policy change #" + id + "."));
+                throw new GatewayException(GatewayError.notFound("No policy change #" + id + "."));
             }
-            return Response.ok(admin.rollback(who, id)).build();
+            return Response.ok(admin.rollback(caller.principal(), id)).build();
         });
     }
 
-    private Response asAdmin(String authorization, Function<Principal, Response> action) {
-        var principal = access.resolve(authorization);
-        if (principal.isEmpty()) {
-            return error(GatewayError.unauthenticated("A valid bearer credential is required."));
-        }
-        if (!principal.get().hasRole(Roles.POLICY_ADMIN)) {
-            return error(GatewayError.forbidden("missing_role", "The policy-admin role is required."));
-        }
+    /** Runs an administration action, turning its refusals into the shell's one error mapping. */
+    private static Response run(Supplier<Response> action) {
         try {
-            return action.apply(principal.get());
+            return action.get();
         } catch (PolicyAdministration.DraftRejected e) {
             GatewayError err = new GatewayError(422, "invalid_request_error", "policy_draft_rejected", null,
                     e.getMessage(), null, null);
@@ -159,14 +159,14 @@ public class PolicyAdminResource {
             if (e.tests() != null) {
                 err = err.withDetail("tests", e.tests());
             }
-            return error(err);
+            throw new GatewayException(err);
         } catch (IllegalArgumentException e) {
-            return error(GatewayError.invalidRequest(null, e.getMessage()));
+            throw new GatewayException(GatewayError.invalidRequest(null, e.getMessage()));
         } catch (OpaAdminClient.Rejected e) {
-            return error(GatewayError.upstream(502, "policy_rejected_by_opa", e.getMessage())
+            throw new GatewayException(GatewayError.upstream(502, "policy_rejected_by_opa", e.getMessage())
                     .withDetail("errors", e.errors()));
         } catch (IllegalStateException e) {
-            return error(GatewayError.unavailable("policy_unavailable", e.getMessage()));
+            throw new GatewayException(GatewayError.unavailable("policy_unavailable", e.getMessage()));
         }
     }
 
@@ -202,9 +202,5 @@ public class PolicyAdminResource {
             v.put("diff", c.diff);
         }
         return v;
-    }
-
-    private static Response error(GatewayError error) {
-        return io.cleargate.identity.GatewayExceptionMapper.response(error);
     }
 }

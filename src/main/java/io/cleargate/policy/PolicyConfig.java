@@ -68,11 +68,5 @@ public interface PolicyConfig {
         /** Recent audited requests replayed by a what-if when the caller names no number. */
         @WithDefault("100")
         int whatIfDefaultRequests();
-
-        /**
-         * Development-only bearer token accepted as a policy-admin by the stand-in
-         * {@link PolicyAdminAccess} until the identity feature provides the real one. Unset: no access.
-         */
-        Optional<String> bootstrapToken();
     }
 }

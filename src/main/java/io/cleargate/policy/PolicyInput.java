@@ -1,7 +1,7 @@
 package io.cleargate.policy;
 
-import io.cleargate.engine.ChatMessage;
-import io.cleargate.engine.EngineRequest;
+import io.cleargate.domain.ChatMessage;
+import io.cleargate.domain.EngineRequest;
 import io.cleargate.identity.Principal;
 import io.cleargate.pipeline.IncomingRequest;
 import java.time.Instant;
@@ -38,7 +38,7 @@ public final class PolicyInput {
         if (maxTokens != null) {
             request.put("max_tokens", maxTokens);
         }
-        request.put("estimated_prompt_tokens", estimatePromptTokens(incoming.messages()));
+        request.put("estimated_prompt_tokens", engine == null ? 0 : estimatePromptTokens(engine.messages()));
 
         Map<String, Object> input = new LinkedHashMap<>();
         input.put("tenant", principal.tenant());

@@ -1,7 +1,7 @@
 package io.cleargate.policy;
 
-import io.cleargate.engine.EngineEvent.Usage;
-import io.cleargate.engine.EngineRequest;
+import io.cleargate.domain.EngineEvent.Usage;
+import io.cleargate.domain.EngineRequest;
 import io.cleargate.identity.Principal;
 import io.cleargate.pipeline.ChunkResult;
 import io.cleargate.pipeline.Exchange;

@@ -1,7 +1,7 @@
 package io.cleargate.probe;
 
-import io.cleargate.identity.Authenticator;
-import io.cleargate.identity.Principal;
+import io.cleargate.identity.Authorize;
+import io.cleargate.identity.Caller;
 import io.cleargate.identity.Roles;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.GET;
@@ -16,11 +16,11 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * The probe suite and the model transparency report.
+ * The probe suite and the model transparency report, behind the admin shell.
  * <ul>
  *   <li>{@code GET /admin/probes/suite}: the probe prompts (any authenticated caller: they are published).</li>
- *   <li>{@code POST /admin/probes/run[?backend=ID]}: run now (gateway-admin); the probes go through the
- *       caller's own tenant policy and audit chain.</li>
+ *   <li>{@code POST /admin/probes/run[?backend=ID]}: run now (gateway-admin); the probes carry the
+ *       caller's own credential, so they go through the caller's tenant policy and audit chain.</li>
  *   <li>{@code GET /admin/probes/reports[?backend=&model=&tenant=]}: signed reports over time and the changes
  *       between runs (gateway-admin, compliance-officer of the tenant; auditors for any tenant).</li>
  * </ul>
@@ -30,7 +30,7 @@ import java.util.Map;
 public class ProbeResource {
 
     @Inject
-    Authenticator authenticator;
+    Caller caller;
 
     @Inject
     ProbeRunner runner;
@@ -40,9 +40,8 @@ public class ProbeResource {
 
     @GET
     @Path("/suite")
-    public Map<String, Object> suite(@HeaderParam(HttpHeaders.AUTHORIZATION) String authorization) {
-        authenticator.require(authorization, Roles.GATEWAY_USER, Roles.GATEWAY_ADMIN, Roles.POLICY_ADMIN,
-                Roles.COMPLIANCE_OFFICER, Roles.AUDITOR);
+    @Authorize
+    public Map<String, Object> suite() {
         ProbeSuite suite = runner.suite();
         var m = new LinkedHashMap<String, Object>();
         m.put("version", suite.version());
@@ -54,26 +53,17 @@ public class ProbeResource {
 
     @POST
     @Path("/run")
+    @Authorize(anyOf = Roles.GATEWAY_ADMIN)
     public Map<String, Object> run(@HeaderParam(HttpHeaders.AUTHORIZATION) String authorization,
             @QueryParam("backend") String backend) {
-        Principal caller = authenticator.require(authorization, Roles.GATEWAY_ADMIN);
-        return Map.of("reports", runner.run(authorization, caller, backend));
+        return Map.of("reports", runner.run(authorization, caller.principal(), backend));
     }
 
     @GET
     @Path("/reports")
-    public Map<String, Object> reports(@HeaderParam(HttpHeaders.AUTHORIZATION) String authorization,
-            @QueryParam("tenant") String tenant, @QueryParam("backend") String backend, @QueryParam("model") String model) {
-        Principal caller = authenticator.require(authorization, Roles.GATEWAY_ADMIN, Roles.COMPLIANCE_OFFICER, Roles.AUDITOR);
-        String scope;
-        if (caller.roles().contains(Roles.AUDITOR)) {
-            scope = tenant;
-        } else {
-            if (tenant != null) {
-                Authenticator.requireSameTenant(caller, tenant);
-            }
-            scope = caller.tenant();
-        }
-        return reports.history(scope, backend, model);
+    @Authorize(anyOf = {Roles.GATEWAY_ADMIN, Roles.COMPLIANCE_OFFICER, Roles.AUDITOR})
+    public Map<String, Object> reports(@QueryParam("tenant") String tenant, @QueryParam("backend") String backend,
+            @QueryParam("model") String model) {
+        return reports.history(caller.tenantScope(tenant), backend, model);
     }
 }

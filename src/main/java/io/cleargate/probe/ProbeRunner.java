@@ -1,12 +1,12 @@
 package io.cleargate.probe;
 
-import io.cleargate.audit.AdminEvents;
 import io.cleargate.audit.Canonical;
 import io.cleargate.audit.CheckpointSigner;
 import io.cleargate.engine.Backend;
-import io.cleargate.engine.ChatMessage;
+import io.cleargate.domain.ChatMessage;
+import io.cleargate.domain.EngineRequest;
 import io.cleargate.engine.EngineRegistry;
-import io.cleargate.engine.EngineRequest;
+import io.cleargate.identity.AdminEvents;
 import io.cleargate.identity.Principal;
 import io.cleargate.moderation.ModerationKeys;
 import io.cleargate.moderation.Verdict;
@@ -154,7 +154,7 @@ public class ProbeRunner {
         var engineRequest = new EngineRequest(model, messages, suite.maxTokens(), 0.0, null, null, null);
         var incoming = new IncomingRequest(ENDPOINT, "127.0.0.1",
                 authorization == null ? Map.of() : Map.of("authorization", authorization, "x-cleargate-probe-run", runId),
-                model, false, messages, Map.of("max_tokens", suite.maxTokens()));
+                model, false, Map.of("max_tokens", suite.maxTokens()));
         String requestId = newId();
         var exchange = new Exchange(requestId, incoming, engineRequest);
         exchange.put(RoutePlan.PINNED_BACKEND, backend.id());

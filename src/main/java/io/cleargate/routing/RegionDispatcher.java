@@ -1,9 +1,10 @@
 package io.cleargate.routing;
 
+import io.cleargate.domain.EngineEvent;
+import io.cleargate.domain.EngineException;
+import io.cleargate.domain.EngineStream;
+import io.cleargate.domain.Route;
 import io.cleargate.engine.Backend;
-import io.cleargate.engine.EngineEvent;
-import io.cleargate.engine.EngineException;
-import io.cleargate.engine.EngineStream;
 import io.cleargate.pipeline.Dispatcher;
 import io.cleargate.pipeline.EngineErrors;
 import io.cleargate.pipeline.Exchange;
@@ -30,11 +31,8 @@ public final class RegionDispatcher implements Dispatcher {
 
     @Override
     public EngineStream open(Exchange exchange) {
-        RoutePlan plan = exchange.get(RoutePlan.KEY)
-                .orElseGet(() -> RoutingStage.planFor(pool.registry(), exchange.engineRequest().model(), null));
-        if (plan.candidates().isEmpty()) {
-            throw new GatewayException(RoutingStage.noEligibleBackend(plan.allowedRegions(), exchange.engineRequest().model()));
-        }
+        // The routing stage cannot be switched off (Pipeline refuses), so a missing plan is a bug.
+        RoutePlan plan = exchange.require(RoutePlan.KEY);
         List<String> tried = new ArrayList<>();
         GatewayError lastError = null;
         for (Backend backend : pool.order(plan.candidates())) {
@@ -63,7 +61,7 @@ public final class RegionDispatcher implements Dispatcher {
                 lastError = EngineErrors.toGatewayError(e);
             }
         }
-        GatewayError error = RoutingStage.noEligibleBackend(plan.allowedRegions(), exchange.engineRequest().model());
+        GatewayError error = plan.noEligibleBackend();
         if (lastError != null) {
             error = error.withDetail("last_error", lastError.message()).withDetail("last_error_code", lastError.code());
         }
@@ -71,7 +69,7 @@ public final class RegionDispatcher implements Dispatcher {
     }
 
     private static void record(Exchange exchange, Backend backend, List<String> tried) {
-        exchange.put(Route.KEY, new Route(backend.id(), backend.region(), backend.jurisdiction()));
+        exchange.put(Exchange.ROUTE, new Route(backend.id(), backend.region(), backend.jurisdiction()));
         exchange.responseHeaders().put("x-cleargate-backend", backend.id());
         exchange.responseHeaders().put("x-cleargate-region", backend.region());
         if (tried.size() > 1) {

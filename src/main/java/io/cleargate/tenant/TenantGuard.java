@@ -1,6 +1,5 @@
 package io.cleargate.tenant;
 
-import io.cleargate.identity.Principal;
 import io.cleargate.pipeline.GatewayError;
 import io.cleargate.pipeline.GatewayException;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -20,11 +19,14 @@ public class TenantGuard {
         this.registry = registry;
     }
 
-    /** The principal's tenant when it is known and active; throws 403 (or 503 when the table is down). */
-    public Tenant requireActive(Principal principal) {
+    /**
+     * The tenant a verified credential names, when it is known and active; throws 403 (or 503 when
+     * the table is down).
+     */
+    public Tenant requireActive(String tenantId) {
         Tenant tenant;
         try {
-            tenant = registry.find(principal.tenant()).orElse(null);
+            tenant = registry.find(tenantId).orElse(null);
         } catch (TenantRegistry.TenantLookupException e) {
             LOG.errorf("cannot read the tenant table: %s", e.getMessage());
             throw new GatewayException(GatewayError.unavailable("tenant_registry_unavailable",
@@ -39,9 +41,5 @@ public class TenantGuard {
                     "The credential's tenant is not active."));
         }
         return tenant;
-    }
-
-    static GatewayException unauthenticated() {
-        return new GatewayException(GatewayError.unauthenticated("The request was not authenticated."));
     }
 }

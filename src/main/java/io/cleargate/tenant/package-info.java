@@ -1,7 +1,8 @@
 /**
  * Tenants: the table of tenants the gateway serves ({@link io.cleargate.tenant.TenantRegistry}),
- * seeded from {@code cleargate.tenants.<id>.*} at startup, and the resolve-tenant stage
- * that refuses requests whose verified principal names an unknown or inactive tenant.
+ * seeded from {@code cleargate.tenants.<id>.*} at startup, and {@link io.cleargate.tenant.TenantGuard},
+ * which refuses a tenant id that is unknown or inactive. Identity stands on this package: its
+ * resolve-tenant stage and admin shell ask the guard about the tenant a verified credential names.
  *
  * <p>The tenant of a request comes only from the verified credential (token claim or API key
  * record). Nothing in the path, headers or body can choose it.

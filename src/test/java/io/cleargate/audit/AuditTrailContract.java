@@ -7,8 +7,11 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.cleargate.identity.AdminEvents;
 import io.cleargate.identity.Roles;
 import io.cleargate.moderation.Verdict;
+import io.cleargate.policy.DecisionInputs;
+import io.cleargate.testsupport.TestCredentials;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.restassured.path.json.JsonPath;
 import jakarta.inject.Inject;
@@ -38,14 +41,16 @@ abstract class AuditTrailContract {
     @Inject AdminEvents adminEvents;
     @Inject AuditConfig config;
 
-    static final String AUDITOR = TestAuditCaller.bearer(Roles.AUDITOR, "ops", "audrey");
+    static String auditor() {
+        return TestCredentials.bearer(Roles.AUDITOR, "ops", "audrey");
+    }
 
     static String tenant() {
         return "t" + UUID.randomUUID().toString().substring(0, 8);
     }
 
     static String officer(String tenant) {
-        return TestAuditCaller.bearer(Roles.COMPLIANCE_OFFICER, tenant, "officer-" + tenant);
+        return TestCredentials.bearer(Roles.COMPLIANCE_OFFICER, tenant, "officer-" + tenant);
     }
 
     List<AuditEntry> entries(String chain) {
@@ -81,7 +86,7 @@ abstract class AuditTrailContract {
     }
 
     JsonPath verify(String tenant) {
-        return given().header("Authorization", AUDITOR).queryParam("tenant", tenant)
+        return given().header("Authorization", auditor()).queryParam("tenant", tenant)
                 .get("/audit/verify").then().statusCode(200).extract().jsonPath();
     }
 
@@ -284,7 +289,7 @@ abstract class AuditTrailContract {
 
     Path export(String tenant) throws Exception {
         signer.checkpointAll();
-        String body = given().header("Authorization", AUDITOR).queryParam("tenant", tenant)
+        String body = given().header("Authorization", auditor()).queryParam("tenant", tenant)
                 .get("/audit/export").then().statusCode(200).extract().asString();
         Path file = Files.createTempFile("audit-export", ".jsonl");
         Files.writeString(file, body, StandardCharsets.UTF_8);
@@ -363,7 +368,7 @@ abstract class AuditTrailContract {
 
         // A time-filtered export is a contiguous piece of the chain, anchored at its first record.
         String from = entries(t).get(4).recordedAt.toString();
-        String partial = given().header("Authorization", AUDITOR).queryParam("tenant", t).queryParam("from", from)
+        String partial = given().header("Authorization", auditor()).queryParam("tenant", t).queryParam("from", from)
                 .get("/audit/export").then().statusCode(200).extract().asString();
         Path partialFile = Files.createTempFile("audit-partial", ".jsonl");
         Files.writeString(partialFile, partial);
@@ -481,7 +486,7 @@ abstract class AuditTrailContract {
         given().header("Authorization", officerA).contentType("application/json").body(Map.of("tenant", b, "value", "x"))
                 .post("/audit/hmac").then().statusCode(403);
         given().get("/audit/records").then().statusCode(401);
-        given().header("Authorization", TestAuditCaller.bearer(Roles.GATEWAY_USER, a, "u")).get("/audit/records")
+        given().header("Authorization", TestCredentials.bearer(Roles.GATEWAY_USER, a, "u")).get("/audit/records")
                 .then().statusCode(403);
     }
 
@@ -498,7 +503,7 @@ abstract class AuditTrailContract {
         List<Object> seen = new ArrayList<>();
         String next = null;
         do {
-            var page = given().header("Authorization", AUDITOR).queryParam("tenant", t).queryParam("limit", 2)
+            var page = given().header("Authorization", auditor()).queryParam("tenant", t).queryParam("limit", 2)
                     .queryParam("after", next == null ? "" : next).get("/audit/records")
                     .then().statusCode(200).extract().jsonPath();
             seen.addAll(page.getList("items.id"));
@@ -506,15 +511,15 @@ abstract class AuditTrailContract {
         } while (next != null);
         assertEquals(7, seen.size());
         assertEquals(seen.stream().distinct().count(), seen.size());
-        assertEquals(5, given().header("Authorization", AUDITOR).queryParam("tenant", t)
+        assertEquals(5, given().header("Authorization", auditor()).queryParam("tenant", t)
                 .queryParam("category", "pii.email").queryParam("action", "redact").get("/audit/records")
                 .then().extract().jsonPath().getList("items").size());
-        assertEquals(0, given().header("Authorization", AUDITOR).queryParam("tenant", t)
+        assertEquals(0, given().header("Authorization", auditor()).queryParam("tenant", t)
                 .queryParam("category", "pii%").get("/audit/records")
                 .then().extract().jsonPath().getList("items").size(), "LIKE wildcards match literally");
-        assertEquals(1, given().header("Authorization", AUDITOR).queryParam("tenant", t)
+        assertEquals(1, given().header("Authorization", auditor()).queryParam("tenant", t)
                 .queryParam("decision", "deny").get("/audit/records").then().extract().jsonPath().getList("items").size());
-        JsonPath summary = given().header("Authorization", AUDITOR).queryParam("tenant", t).get("/audit/summary")
+        JsonPath summary = given().header("Authorization", auditor()).queryParam("tenant", t).get("/audit/summary")
                 .then().statusCode(200).extract().jsonPath();
         assertEquals(5, summary.getInt("rows[0].redacted.'pii.email'"));
         assertEquals(1, summary.getInt("rows[0].blocked.'secret.private_key'"));

@@ -1,14 +1,14 @@
 package io.cleargate.audit;
 
-import io.cleargate.moderation.VerdictList;
-
-import io.cleargate.engine.ChatMessage;
-import io.cleargate.engine.EngineEvent;
-import io.cleargate.engine.EngineException;
-import io.cleargate.engine.EngineRequest;
-import io.cleargate.engine.EngineStream;
+import io.cleargate.domain.ChatMessage;
+import io.cleargate.domain.EngineEvent;
+import io.cleargate.domain.EngineException;
+import io.cleargate.domain.EngineRequest;
+import io.cleargate.domain.EngineStream;
+import io.cleargate.domain.Route;
 import io.cleargate.identity.Principal;
 import io.cleargate.moderation.Verdict;
+import io.cleargate.moderation.VerdictList;
 import io.cleargate.pipeline.ClientSink;
 import io.cleargate.pipeline.Dispatcher;
 import io.cleargate.pipeline.Exchange;
@@ -20,7 +20,6 @@ import io.cleargate.pipeline.Stage;
 import io.cleargate.pipeline.StageName;
 import io.cleargate.pipeline.StageResult;
 import io.cleargate.policy.PolicyDecision;
-import io.cleargate.routing.Route;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -117,7 +116,7 @@ final class Traffic {
                     "dec-" + ex.requestId(), "rev-7", Map.of("tenant", s.tenant(), "model", "mock", "roles", List.of("gateway-user")));
             ex.put(PolicyDecision.KEY, decision);
             ex.put(AuditKeys.VERDICTS, new VerdictList(s.verdicts()));
-            ex.put(Route.KEY, new Route("mock-eu", "eu", "EU"));
+            ex.put(Exchange.ROUTE, new Route("mock-eu", "eu", "EU"));
             if (!s.allow()) {
                 return StageResult.shortCircuit(GatewayError.forbidden("policy_denied", "denied by policy"));
             }
@@ -180,10 +179,9 @@ final class Traffic {
     }
 
     private static Run execute(List<Stage> stages, Scenario s, Consumer<Recording> dispatch, Consumer<Sink> client) {
-        var incoming = new IncomingRequest("/v1/chat/completions", "127.0.0.1", Map.of(), "mock", true,
-                List.of(new ChatMessage(ChatMessage.Role.USER, s.prompt())), Map.of("temperature", 0.5, "max_tokens", 64));
+        var incoming = new IncomingRequest("/v1/chat/completions", "127.0.0.1", Map.of(), "mock", true, Map.of("temperature", 0.5, "max_tokens", 64));
         var exchange = new Exchange("req-" + UUID.randomUUID(), incoming,
-                new EngineRequest("mock", incoming.messages(), 64, 0.5, null, null, null));
+                new EngineRequest("mock", List.of(new ChatMessage(ChatMessage.Role.USER, s.prompt())), 64, 0.5, null, null, null));
         var dispatcher = new Recording(s);
         dispatch.accept(dispatcher);
         var sink = new Sink();

@@ -10,12 +10,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.cleargate.audit.TestAuditCaller;
 import io.cleargate.identity.Principal;
 import io.cleargate.identity.Roles;
 import io.cleargate.identity.apikey.ApiKeyService;
 import io.cleargate.testsupport.MockUpstream;
 import io.cleargate.testsupport.OpaTestResource;
+import io.cleargate.testsupport.TestCredentials;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.http.ContentType;
@@ -106,14 +106,14 @@ class GovernedRequestsIT {
         denied.then().statusCode(403).body("error.code", equalTo("policy_denied"))
                 .body("error.reasons.code", hasItem(not(equalTo(null))));
         String requestId = denied.header("x-request-id");
-        given().header("Authorization", TestAuditCaller.bearer(Roles.COMPLIANCE_OFFICER, "globex-us", "officer"))
+        given().header("Authorization", TestCredentials.bearer(Roles.COMPLIANCE_OFFICER, "globex-us", "officer"))
                 .queryParam("request_id", requestId)
                 .when().get("/audit/records")
                 .then().statusCode(200)
                 .body("items.http_status", hasItem(403))
                 .body("items.decision", hasItem("deny"));
         // The other tenant's officer sees nothing of it.
-        given().header("Authorization", TestAuditCaller.bearer(Roles.COMPLIANCE_OFFICER, "acme-eu", "officer"))
+        given().header("Authorization", TestCredentials.bearer(Roles.COMPLIANCE_OFFICER, "acme-eu", "officer"))
                 .queryParam("request_id", requestId)
                 .when().get("/audit/records")
                 .then().statusCode(200).body("items.size()", equalTo(0));
@@ -126,7 +126,7 @@ class GovernedRequestsIT {
         refused.then().statusCode(401).body("error.type", equalTo("authentication_error"));
         int after = RegionalBackendsResource.MOCKS.values().stream().mapToInt(MockUpstream::requests).sum();
         assertEquals(before, after, "no backend was called");
-        given().header("Authorization", TestAuditCaller.bearer(Roles.AUDITOR, "dev", "auditor"))
+        given().header("Authorization", TestCredentials.bearer(Roles.AUDITOR, "dev", "auditor"))
                 .queryParam("request_id", refused.header("x-request-id"))
                 .when().get("/audit/records")
                 .then().statusCode(200).body("items.http_status", hasItem(401));
@@ -134,7 +134,7 @@ class GovernedRequestsIT {
 
     @Test
     void creatingAnApiKeyIsAnAdminEventInTheTenantsOwnTrail() {
-        given().header("Authorization", TestAuditCaller.bearer(Roles.COMPLIANCE_OFFICER, "acme-eu", "officer"))
+        given().header("Authorization", TestCredentials.bearer(Roles.COMPLIANCE_OFFICER, "acme-eu", "officer"))
                 .queryParam("kind", "admin").queryParam("subject", "acme-eu-admin")
                 .when().get("/audit/records")
                 .then().statusCode(200)

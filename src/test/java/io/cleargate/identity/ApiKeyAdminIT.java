@@ -18,7 +18,6 @@ import io.agroal.api.AgroalDataSource;
 import io.cleargate.identity.apikey.ApiKey;
 import io.cleargate.identity.apikey.ApiKeyFormat;
 import io.cleargate.identity.apikey.ApiKeyStore;
-import io.cleargate.tenant.ResolveTenantStage;
 import io.cleargate.testsupport.KeycloakServer;
 import io.cleargate.testsupport.KeycloakTestResource;
 import io.quarkus.test.common.WithTestResource;

@@ -1,9 +1,9 @@
 package io.cleargate.identity;
 
-import io.cleargate.engine.ChatMessage;
-import io.cleargate.engine.EngineEvent;
-import io.cleargate.engine.EngineRequest;
-import io.cleargate.engine.EngineStream;
+import io.cleargate.domain.ChatMessage;
+import io.cleargate.domain.EngineEvent;
+import io.cleargate.domain.EngineRequest;
+import io.cleargate.domain.EngineStream;
 import io.cleargate.pipeline.ClientSink;
 import io.cleargate.pipeline.Dispatcher;
 import io.cleargate.pipeline.Exchange;
@@ -71,7 +71,7 @@ final class PipelineHarness {
             headers.put("authorization", authorization);
         }
         List<ChatMessage> messages = List.of(new ChatMessage(ChatMessage.Role.USER, "hi"));
-        var incoming = new IncomingRequest("/v1/chat/completions", "127.0.0.1", headers, "test-model", false, messages,
+        var incoming = new IncomingRequest("/v1/chat/completions", "127.0.0.1", headers, "test-model", false,
                 Map.of());
         var exchange = new Exchange("req-" + System.nanoTime(), incoming,
                 new EngineRequest("test-model", messages, 16, null, null, null, null));

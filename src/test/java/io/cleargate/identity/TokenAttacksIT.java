@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.cleargate.tenant.ResolveTenantStage;
 import io.cleargate.tenant.Tenant;
 import io.cleargate.tenant.TenantRegistry;
 import io.cleargate.testsupport.KeycloakServer;

@@ -1,9 +1,9 @@
 package io.cleargate.moderation;
 
-import io.cleargate.engine.ChatMessage;
-import io.cleargate.engine.EngineEvent;
-import io.cleargate.engine.EngineRequest;
-import io.cleargate.engine.EngineStream;
+import io.cleargate.domain.ChatMessage;
+import io.cleargate.domain.EngineEvent;
+import io.cleargate.domain.EngineRequest;
+import io.cleargate.domain.EngineStream;
 import io.cleargate.moderation.Verdict.Direction;
 import io.cleargate.pipeline.ClientSink;
 import io.cleargate.pipeline.Dispatcher;
@@ -89,7 +89,7 @@ final class ModerationFixtures {
 
     static Exchange exchange(String prompt, PolicyDecision.ModerationSettings settings) {
         var messages = List.of(new ChatMessage(ChatMessage.Role.USER, prompt));
-        var incoming = new IncomingRequest("/v1/chat/completions", "127.0.0.1", Map.of(), "m", true, messages, Map.of());
+        var incoming = new IncomingRequest("/v1/chat/completions", "127.0.0.1", Map.of(), "m", true, Map.of());
         var exchange = new Exchange("req-1", incoming, new EngineRequest("m", messages, 64, null, null, null, null));
         if (settings != null) {
             exchange.put(PolicyDecision.KEY, new PolicyDecision(true, List.of(), List.of(), null, settings, null, "d1",

@@ -1,34 +1,24 @@
 package io.cleargate.moderation;
 
 import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.hasItem;
 import static org.hamcrest.Matchers.hasItems;
 import static org.hamcrest.Matchers.not;
-import static org.hamcrest.Matchers.containsString;
 
+import io.cleargate.testsupport.TestCredentials;
 import io.quarkus.test.junit.QuarkusTest;
-import io.quarkus.test.junit.QuarkusTestProfile;
-import io.quarkus.test.junit.TestProfile;
 import java.util.Map;
-import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 @QuarkusTest
-@TestProfile(ModerationResourceTest.WithHeaderCaller.class)
 @io.quarkus.test.common.QuarkusTestResource(value = io.cleargate.testsupport.OpaTestResource.class, restrictToAnnotatedClass = true)
 class ModerationResourceTest {
 
-    public static class WithHeaderCaller implements QuarkusTestProfile {
-        @Override
-        public Set<Class<?>> getEnabledAlternatives() {
-            return Set.of(HeaderCaller.class);
-        }
-    }
-
     @Test
     void tenantUsersSeeTheirActiveRules() {
-        given().header("x-test-principal", "dev;alice;gateway-user")
+        given().header("Authorization", TestCredentials.bearer("gateway-user", "dev", "alice"))
                 .when().get("/v1/moderation/rules")
                 .then().statusCode(200)
                 .body("tenant", equalTo("dev"))
@@ -44,12 +34,12 @@ class ModerationResourceTest {
         given().when().get("/v1/moderation/rules")
                 .then().statusCode(401)
                 .header("WWW-Authenticate", "Bearer")
-                .body("error.code", equalTo("invalid_api_key"));
+                .body("error.code", equalTo("missing_credentials"));
     }
 
     @Test
     void explainShowsDetectorPatternViewAndScoreToPolicyAdmins() {
-        given().header("x-test-principal", "dev;bob;policy-admin")
+        given().header("Authorization", TestCredentials.bearer("policy-admin", "dev", "bob"))
                 .contentType("application/json")
                 .body(Map.of("text", "key: A\u200BKIAIOSFODNN7EXAMPLE", "direction", "output"))
                 .when().post("/v1/moderation/explain")
@@ -66,17 +56,17 @@ class ModerationResourceTest {
 
     @Test
     void explainIsForPolicyAdminsOnly() {
-        given().header("x-test-principal", "dev;alice;gateway-user")
+        given().header("Authorization", TestCredentials.bearer("gateway-user", "dev", "alice"))
                 .contentType("application/json")
                 .body(Map.of("text", "hello"))
                 .when().post("/v1/moderation/explain")
                 .then().statusCode(403)
-                .body("error.code", equalTo("insufficient_role"));
+                .body("error.code", equalTo("missing_role"));
     }
 
     @Test
     void explainCanTryAnotherProfile() {
-        given().header("x-test-principal", "dev;bob;policy-admin")
+        given().header("Authorization", TestCredentials.bearer("policy-admin", "dev", "bob"))
                 .contentType("application/json")
                 .body(Map.of("text", "ask EMP-123456", "profile", "strict"))
                 .when().post("/v1/moderation/explain")

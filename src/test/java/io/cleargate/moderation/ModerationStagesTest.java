@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.cleargate.engine.ChatMessage;
-import io.cleargate.engine.EngineRequest;
+import io.cleargate.domain.ChatMessage;
+import io.cleargate.domain.EngineRequest;
 import io.cleargate.pipeline.Dispatcher;
 import io.cleargate.pipeline.Pipeline;
 import io.cleargate.pipeline.Stage;

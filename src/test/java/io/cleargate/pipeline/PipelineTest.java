@@ -4,10 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.cleargate.engine.ChatMessage;
-import io.cleargate.engine.EngineEvent;
-import io.cleargate.engine.EngineRequest;
-import io.cleargate.engine.EngineStream;
+import io.cleargate.domain.ChatMessage;
+import io.cleargate.domain.EngineEvent;
+import io.cleargate.domain.EngineRequest;
+import io.cleargate.domain.EngineStream;
 import io.cleargate.testsupport.CapturingSink;
 import io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter;
 import io.opentelemetry.sdk.trace.SdkTracerProvider;
@@ -93,7 +93,7 @@ class PipelineTest {
         var exporter = InMemorySpanExporter.create();
         var provider = SdkTracerProvider.builder().addSpanProcessor(SimpleSpanProcessor.create(exporter)).build();
         var pipeline = new Pipeline(List.of(stage(StageName.AUTHENTICATE, null), stage(StageName.POLICY, null)),
-                dispatcher("the model's answer"), provider.get("test"));
+                dispatcher("the model's answer"), List.of(), provider.get("test"));
         pipeline.execute(exchange(), new CapturingSink());
         List<String> names = exporter.getFinishedSpanItems().stream().map(SpanData::getName).toList();
         assertEquals(List.of("cleargate.stage.authenticate", "cleargate.stage.policy", "cleargate.engine"), names);
@@ -146,7 +146,7 @@ class PipelineTest {
 
     private static Exchange exchange() {
         var messages = List.of(new ChatMessage(ChatMessage.Role.USER, SECRET_PROMPT));
-        var incoming = new IncomingRequest("/v1/chat/completions", "127.0.0.1", Map.of(), "m", true, messages, Map.of());
+        var incoming = new IncomingRequest("/v1/chat/completions", "127.0.0.1", Map.of(), "m", true, Map.of());
         return new Exchange("r1", incoming, new EngineRequest("m", messages, 16, null, null, null, null));
     }
 }

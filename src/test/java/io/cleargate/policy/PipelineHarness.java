@@ -1,9 +1,9 @@
 package io.cleargate.policy;
 
-import io.cleargate.engine.ChatMessage;
-import io.cleargate.engine.EngineEvent;
-import io.cleargate.engine.EngineRequest;
-import io.cleargate.engine.EngineStream;
+import io.cleargate.domain.ChatMessage;
+import io.cleargate.domain.EngineEvent;
+import io.cleargate.domain.EngineRequest;
+import io.cleargate.domain.EngineStream;
 import io.cleargate.identity.Principal;
 import io.cleargate.pipeline.ClientSink;
 import io.cleargate.pipeline.Dispatcher;
@@ -132,7 +132,7 @@ final class PipelineHarness {
             parameters.put("max_tokens", clientMaxTokens);
         }
         var messages = List.of(new ChatMessage(ChatMessage.Role.USER, "What is the capital of France?"));
-        var incoming = new IncomingRequest("/v1/chat/completions", "127.0.0.1", Map.of(), model, false, messages,
+        var incoming = new IncomingRequest("/v1/chat/completions", "127.0.0.1", Map.of(), model, false,
                 parameters);
         var engine = new EngineRequest(model, messages, engineMaxTokens, null, null, null, null);
         var exchange = new Exchange("req-" + System.nanoTime(), incoming, engine);

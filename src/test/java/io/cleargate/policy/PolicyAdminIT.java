@@ -11,7 +11,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.cleargate.identity.Roles;
 import io.cleargate.testsupport.OpaTestResource;
+import io.cleargate.testsupport.TestCredentials;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
 import io.restassured.http.ContentType;
@@ -42,8 +44,12 @@ class PolicyAdminIT {
     @Inject
     RecordedAdminEvents adminEvents;
 
+    private static String adminCredential() {
+        return TestCredentials.bearer(Roles.POLICY_ADMIN, "dev", "policy-admin");
+    }
+
     private static io.restassured.specification.RequestSpecification admin() {
-        return given().header("Authorization", "Bearer " + OpaTestResource.ADMIN_API_TOKEN).contentType(ContentType.JSON);
+        return given().header("Authorization", adminCredential()).contentType(ContentType.JSON);
     }
 
     @Test
@@ -137,7 +143,7 @@ class PolicyAdminIT {
 
         var activated = adminEvents.last();
         assertEquals("policy.activate", activated.action());
-        assertEquals("policy-bootstrap", activated.actor());
+        assertEquals(TestCredentials.principal(adminCredential()).subject(), activated.actor());
         assertEquals(newRevision, activated.details().get("revision"));
         assertEquals(List.of(TENANTS), activated.details().get("files"));
 
@@ -149,7 +155,7 @@ class PolicyAdminIT {
         Number id = (Number) activation.get("history_id");
         admin().get("/admin/policies/history").then().statusCode(200)
                 .body("[0].id", equalTo(id.intValue()))
-                .body("[0].author", equalTo("policy-bootstrap"))
+                .body("[0].author", equalTo(TestCredentials.principal(adminCredential()).subject()))
                 .body("[0].action", equalTo("activate"))
                 .body("[0].message", equalTo("acme-eu: drop the lite model"));
         admin().get("/admin/policies/history/" + id).then().statusCode(200)

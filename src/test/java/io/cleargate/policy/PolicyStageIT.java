@@ -9,7 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpServer;
-import io.cleargate.engine.EngineEvent;
+import io.cleargate.domain.EngineEvent;
 import io.cleargate.testsupport.OpaServer;
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -250,8 +250,7 @@ class PolicyStageIT {
         var opa = OpaServer.shared();
         var client = new OpaClient(opa.url(), "cleargate/decision", opa.gatewayToken(), Duration.ofMillis(500), JSON);
         var input = PolicyInput.of(user("acme-eu", "gateway-user"),
-                new io.cleargate.pipeline.IncomingRequest("/v1/chat/completions", "127.0.0.1", Map.of(), CHAT_MODEL, false,
-                        List.of(), Map.of()), null, java.time.Instant.now());
+                new io.cleargate.pipeline.IncomingRequest("/v1/chat/completions", "127.0.0.1", Map.of(), CHAT_MODEL, false, Map.of()), null, java.time.Instant.now());
         for (int i = 0; i < 50; i++) {
             client.decide(input); // warm-up
         }

@@ -1,6 +1,6 @@
 package io.cleargate.policy;
 
-import io.cleargate.audit.AdminEvents;
+import io.cleargate.identity.AdminEvents;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Alternative;
 import java.util.List;

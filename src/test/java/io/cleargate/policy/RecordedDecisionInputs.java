@@ -1,6 +1,5 @@
 package io.cleargate.policy;
 
-import io.cleargate.audit.DecisionInputs;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Alternative;
 import java.util.ArrayList;

@@ -91,8 +91,7 @@ class ProbeSuiteTest {
 
         // Each probe was an audited request of the caller's tenant.
         String requestId = topics.get("tiananmen-1989").at("/results/0/request_id").asText();
-        JsonNode audited = JSON.readTree(given().header("Authorization", io.cleargate.audit.TestAuditCaller.bearer(
-                io.cleargate.identity.Roles.COMPLIANCE_OFFICER, "dev", "carol")).queryParam("request_id", requestId)
+        JsonNode audited = JSON.readTree(given().header("Authorization", ADMIN).queryParam("request_id", requestId)
                 .when().get("/audit/records").then().statusCode(200).extract().asString());
         assertEquals(1, audited.get("items").size());
     }

@@ -8,8 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.cleargate.audit.TestAuditCaller;
-import io.cleargate.identity.Roles;
 import io.cleargate.testsupport.MockUpstream;
 import io.cleargate.testsupport.MockUpstreamResource;
 import io.cleargate.testsupport.OpaTestResource;
@@ -32,8 +30,8 @@ import org.junit.jupiter.api.Test;
 class ModelRefusalTest {
 
     private static final String AUTH = "Bearer " + MockUpstreamResource.DEV_KEY;
-    /** The compliance API's callers come from the test AuditCaller in @QuarkusTest. */
-    private static final String OFFICER = TestAuditCaller.bearer(Roles.COMPLIANCE_OFFICER, "dev", "carol");
+    /** The development key holds compliance-officer too: the compliance API is asked through the real admin shell. */
+    private static final String OFFICER = AUTH;
     private static final ObjectMapper JSON = new ObjectMapper();
     static final String CANNED_EN = "Sorry, that's beyond my current scope. Let's talk about something else.";
     static final String CANNED_ZH = "你好，这个问题我暂时无法回答，让我们换个话题再聊聊吧。";

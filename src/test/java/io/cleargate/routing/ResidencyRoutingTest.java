@@ -7,11 +7,11 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.cleargate.domain.ChatMessage;
+import io.cleargate.domain.EngineRequest;
 import io.cleargate.engine.Backend;
-import io.cleargate.engine.ChatMessage;
 import io.cleargate.engine.Engine;
 import io.cleargate.engine.EngineRegistry;
-import io.cleargate.engine.EngineRequest;
 import io.cleargate.engine.openai.OpenAiUpstreamFactory;
 import io.cleargate.engine.openai.UpstreamLimits;
 import io.cleargate.pipeline.Exchange;
@@ -84,8 +84,8 @@ class ResidencyRoutingTest {
     void euTenantIsServedInTheEuAndUsTenantInTheUs() {
         Exchange eu = run("acme-eu", EU, false);
         Exchange us = run("globex-us", US, false);
-        assertTrue(eu.require(Route.KEY).region().startsWith("eu-"));
-        assertEquals("us-east", us.require(Route.KEY).region());
+        assertTrue(eu.require(Exchange.ROUTE).region().startsWith("eu-"));
+        assertEquals("us-east", us.require(Exchange.ROUTE).region());
         assertEquals(1, mocks.get("us-east-1").requests());
     }
 
@@ -94,7 +94,7 @@ class ResidencyRoutingTest {
         mocks.get("eu-west-1").fault(MockUpstream.Fault.STATUS_500);
         for (int i = 0; i < 6; i++) {
             Exchange ex = run("acme-eu", EU, false);
-            assertEquals("eu-central-1", ex.require(Route.KEY).backendId());
+            assertEquals("eu-central-1", ex.require(Exchange.ROUTE).backendId());
         }
         assertEquals(0, mocks.get("us-east-1").requests(), "no EU request reached the US backend");
         assertEquals(6, mocks.get("eu-central-1").requestsContaining("tenant acme-eu"));
@@ -144,9 +144,9 @@ class ResidencyRoutingTest {
                         assertEquals(503, sink.error.status(), sink.error.message());
                         refused.incrementAndGet();
                     } else {
-                        String region = ex.require(Route.KEY).region();
+                        String region = ex.require(Exchange.ROUTE).region();
                         assertTrue(euTenant ? EU.contains(region) : US.contains(region), region);
-                        servedBy.computeIfAbsent(ex.require(Route.KEY).backendId(), k -> new AtomicInteger()).incrementAndGet();
+                        servedBy.computeIfAbsent(ex.require(Exchange.ROUTE).backendId(), k -> new AtomicInteger()).incrementAndGet();
                     }
                 }));
                 if (i == 60) {
@@ -177,7 +177,7 @@ class ResidencyRoutingTest {
         boolean westServed = false;
         for (int i = 0; i < 20 && !westServed; i++) {
             Exchange ex = run("acme-eu", EU, false);
-            westServed = ex.require(Route.KEY).backendId().equals("eu-west-1");
+            westServed = ex.require(Exchange.ROUTE).backendId().equals("eu-west-1");
         }
         assertTrue(westServed, "a recovered backend receives traffic again");
     }
@@ -214,7 +214,7 @@ class ResidencyRoutingTest {
     private static Exchange exchange(String tenant, List<String> regions, boolean stream) {
         var messages = List.of(new ChatMessage(ChatMessage.Role.USER, "hello from tenant " + tenant));
         var incoming = new IncomingRequest("/v1/chat/completions", "127.0.0.1", Map.of("x-test-tenant", tenant), "mock",
-                stream, messages, Map.of());
+                stream, Map.of());
         var ex = new Exchange("req-" + System.nanoTime(), incoming, new EngineRequest("mock", messages, 16, null, null, null, null));
         ex.put(REGIONS, new Regions(regions));
         return ex;

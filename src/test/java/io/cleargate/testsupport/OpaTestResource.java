@@ -6,12 +6,9 @@ import java.util.Map;
 
 /**
  * Starts a private real OPA for a @QuarkusTest (over its own copy of policies/, so policy
- * administration may change it) and points cleargate.policy.* at it. The policy-admin bootstrap
- * token for the admin API is {@link #ADMIN_API_TOKEN}.
+ * administration may change it) and points cleargate.policy.* at it.
  */
 public class OpaTestResource implements QuarkusTestResourceLifecycleManager {
-
-    public static final String ADMIN_API_TOKEN = "test-policy-admin-api-token";
 
     private static volatile OpaServer current;
 
@@ -32,7 +29,6 @@ public class OpaTestResource implements QuarkusTestResourceLifecycleManager {
         config.put("cleargate.policy.admin.opa-token", server.adminToken());
         config.put("cleargate.policy.admin.directory", server.policies().toString());
         config.put("cleargate.policy.admin.opa-binary", OpaServer.opaBinary().toString());
-        config.put("cleargate.policy.admin.bootstrap-token", ADMIN_API_TOKEN);
         return config;
     }
 

@@ -1,10 +1,10 @@
 package io.cleargate.engine.embedded;
 
+import io.cleargate.domain.EngineEvent;
+import io.cleargate.domain.EngineException;
+import io.cleargate.domain.EngineRequest;
+import io.cleargate.domain.EngineStream;
 import io.cleargate.engine.Engine;
-import io.cleargate.engine.EngineEvent;
-import io.cleargate.engine.EngineException;
-import io.cleargate.engine.EngineRequest;
-import io.cleargate.engine.EngineStream;
 import io.cleargate.engine.embedded.model.Model;
 import io.cleargate.engine.embedded.model.Session;
 import io.cleargate.engine.embedded.tokenizer.ChatTemplate;

@@ -1,9 +1,9 @@
 package io.cleargate.engine.embedded;
 
-import io.cleargate.engine.ChatMessage;
-import io.cleargate.engine.EngineEvent;
-import io.cleargate.engine.EngineRequest;
-import io.cleargate.engine.EngineStream;
+import io.cleargate.domain.ChatMessage;
+import io.cleargate.domain.EngineEvent;
+import io.cleargate.domain.EngineRequest;
+import io.cleargate.domain.EngineStream;
 import io.cleargate.engine.embedded.model.Kernels;
 import io.cleargate.engine.embedded.model.Model;
 import io.cleargate.engine.embedded.model.Session;

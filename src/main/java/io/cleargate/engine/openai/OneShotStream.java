@@ -2,10 +2,10 @@ package io.cleargate.engine.openai;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.cleargate.engine.EngineEvent;
-import io.cleargate.engine.EngineException;
-import io.cleargate.engine.EngineException.Kind;
-import io.cleargate.engine.EngineStream;
+import io.cleargate.domain.EngineEvent;
+import io.cleargate.domain.EngineException.Kind;
+import io.cleargate.domain.EngineException;
+import io.cleargate.domain.EngineStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.ArrayDeque;

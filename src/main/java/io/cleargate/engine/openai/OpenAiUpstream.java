@@ -1,13 +1,13 @@
 package io.cleargate.engine.openai;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.cleargate.domain.ChatMessage;
+import io.cleargate.domain.EngineException.Kind;
+import io.cleargate.domain.EngineException;
+import io.cleargate.domain.EngineRequest;
+import io.cleargate.domain.EngineStream;
 import io.cleargate.engine.Backend;
-import io.cleargate.engine.ChatMessage;
 import io.cleargate.engine.Engine;
-import io.cleargate.engine.EngineException;
-import io.cleargate.engine.EngineException.Kind;
-import io.cleargate.engine.EngineRequest;
-import io.cleargate.engine.EngineStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.ConnectException;
@@ -16,7 +16,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
-import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;

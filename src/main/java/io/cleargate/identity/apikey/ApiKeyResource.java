@@ -4,8 +4,8 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.cleargate.identity.Authenticator;
-import io.cleargate.identity.Principal;
+import io.cleargate.identity.Authorize;
+import io.cleargate.identity.Caller;
 import io.cleargate.identity.Roles;
 import io.cleargate.pipeline.GatewayError;
 import io.cleargate.pipeline.GatewayException;
@@ -13,12 +13,10 @@ import jakarta.inject.Inject;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
 import jakarta.ws.rs.GET;
-import jakarta.ws.rs.HeaderParam;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
-import jakarta.ws.rs.core.HttpHeaders;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import java.io.IOException;
@@ -43,12 +41,13 @@ import java.util.TreeSet;
  */
 @Path("/admin/api-keys")
 @Produces(MediaType.APPLICATION_JSON)
+@Authorize(anyOf = Roles.GATEWAY_ADMIN)
 public class ApiKeyResource {
 
     private static final int MAX_BODY = 16 * 1024;
 
     @Inject
-    Authenticator authenticator;
+    Caller caller;
 
     @Inject
     ApiKeyService keys;
@@ -76,17 +75,16 @@ public class ApiKeyResource {
 
     @POST
     @Consumes(MediaType.APPLICATION_JSON)
-    public Response create(@HeaderParam(HttpHeaders.AUTHORIZATION) String authorization, String body) {
-        Principal caller = authenticator.require(authorization, Roles.GATEWAY_ADMIN);
+    public Response create(String body) {
         JsonNode request = parse(body);
         JsonNode tenant = request.get("tenant");
         if (tenant != null && !tenant.isNull()) {
-            Authenticator.requireSameTenant(caller, tenant.asText());
+            caller.requireTenant(tenant.asText());
         }
         String name = request.path("name").isTextual() ? request.get("name").asText() : null;
         Set<String> roles = roles(request.get("roles"));
         Duration lifetime = lifetime(request.get("expires_in_days"));
-        ApiKeyService.Created created = keys.create(caller, name, roles, lifetime);
+        ApiKeyService.Created created = keys.create(caller.principal(), name, roles, lifetime);
         return Response.status(Response.Status.CREATED)
                 .header("Cache-Control", "no-store")
                 .entity(View.of(created.key(), created.secretKey()))
@@ -94,24 +92,21 @@ public class ApiKeyResource {
     }
 
     @GET
-    public Map<String, Object> list(@HeaderParam(HttpHeaders.AUTHORIZATION) String authorization) {
-        Principal caller = authenticator.require(authorization, Roles.GATEWAY_ADMIN);
-        List<View> data = keys.list(caller).stream().map(k -> View.of(k, null)).toList();
+    public Map<String, Object> list() {
+        List<View> data = keys.list(caller.principal()).stream().map(k -> View.of(k, null)).toList();
         return Map.of("object", "list", "data", data);
     }
 
     @GET
     @Path("{id}")
-    public View get(@HeaderParam(HttpHeaders.AUTHORIZATION) String authorization, @PathParam("id") String id) {
-        Principal caller = authenticator.require(authorization, Roles.GATEWAY_ADMIN);
-        return View.of(keys.get(caller, id), null);
+    public View get(@PathParam("id") String id) {
+        return View.of(keys.get(caller.principal(), id), null);
     }
 
     @DELETE
     @Path("{id}")
-    public View revoke(@HeaderParam(HttpHeaders.AUTHORIZATION) String authorization, @PathParam("id") String id) {
-        Principal caller = authenticator.require(authorization, Roles.GATEWAY_ADMIN);
-        return View.of(keys.revoke(caller, id), null);
+    public View revoke(@PathParam("id") String id) {
+        return View.of(keys.revoke(caller.principal(), id), null);
     }
 
     private JsonNode parse(String body) {

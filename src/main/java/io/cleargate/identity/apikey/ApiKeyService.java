@@ -1,7 +1,6 @@
 package io.cleargate.identity.apikey;
 
-import io.cleargate.audit.AdminEvents;
-
+import io.cleargate.identity.AdminEvents;
 import io.cleargate.identity.IdentityConfig;
 import io.cleargate.identity.Principal;
 import io.cleargate.identity.Roles;

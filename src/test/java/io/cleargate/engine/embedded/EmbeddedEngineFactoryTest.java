@@ -3,11 +3,11 @@ package io.cleargate.engine.embedded;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.cleargate.engine.ChatMessage;
-import io.cleargate.engine.EngineEvent;
+import io.cleargate.domain.ChatMessage;
+import io.cleargate.domain.EngineEvent;
+import io.cleargate.domain.EngineRequest;
+import io.cleargate.domain.EngineStream;
 import io.cleargate.engine.EngineRegistry;
-import io.cleargate.engine.EngineRequest;
-import io.cleargate.engine.EngineStream;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;

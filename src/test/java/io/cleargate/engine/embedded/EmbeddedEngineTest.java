@@ -6,11 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.cleargate.engine.ChatMessage;
-import io.cleargate.engine.EngineEvent;
-import io.cleargate.engine.EngineException;
-import io.cleargate.engine.EngineRequest;
-import io.cleargate.engine.EngineStream;
+import io.cleargate.domain.ChatMessage;
+import io.cleargate.domain.EngineEvent;
+import io.cleargate.domain.EngineException;
+import io.cleargate.domain.EngineRequest;
+import io.cleargate.domain.EngineStream;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.cleargate.engine.ChatMessage;
+import io.cleargate.domain.ChatMessage;
 import io.cleargate.engine.embedded.tokenizer.ChatTemplate;
 import io.cleargate.engine.embedded.tokenizer.Tokenizer;
 import java.util.ArrayList;

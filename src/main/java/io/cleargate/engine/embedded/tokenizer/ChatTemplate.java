@@ -2,7 +2,7 @@ package io.cleargate.engine.embedded.tokenizer;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.cleargate.engine.ChatMessage;
+import io.cleargate.domain.ChatMessage;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;

@@ -1,4 +1,4 @@
-package io.cleargate.engine;
+package io.cleargate.domain;
 
 /**
  * An engine could not produce (the rest of) a completion. The kind tells the gateway how to

@@ -1,4 +1,4 @@
-package io.cleargate.engine;
+package io.cleargate.domain;
 
 /** What an {@link EngineStream} yields: text deltas, then exactly one {@link Finish}. */
 public sealed interface EngineEvent {

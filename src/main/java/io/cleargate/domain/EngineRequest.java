@@ -1,4 +1,4 @@
-package io.cleargate.engine;
+package io.cleargate.domain;
 
 import java.util.List;
 import java.util.Objects;

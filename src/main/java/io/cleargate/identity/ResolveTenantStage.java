@@ -1,11 +1,13 @@
-package io.cleargate.tenant;
+package io.cleargate.identity;
 
-import io.cleargate.identity.Principal;
 import io.cleargate.pipeline.Exchange;
+import io.cleargate.pipeline.GatewayError;
 import io.cleargate.pipeline.GatewayException;
 import io.cleargate.pipeline.Stage;
 import io.cleargate.pipeline.StageName;
 import io.cleargate.pipeline.StageResult;
+import io.cleargate.tenant.Tenant;
+import io.cleargate.tenant.TenantGuard;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 
@@ -32,8 +34,9 @@ public class ResolveTenantStage implements Stage {
     @Override
     public StageResult onRequest(Exchange exchange) {
         try {
-            Principal principal = exchange.get(Principal.KEY).orElseThrow(TenantGuard::unauthenticated);
-            exchange.put(Tenant.KEY, guard.requireActive(principal));
+            Principal principal = exchange.get(Principal.KEY).orElseThrow(() -> new GatewayException(
+                    GatewayError.unauthenticated("The request was not authenticated.")));
+            exchange.put(Tenant.KEY, guard.requireActive(principal.tenant()));
             return StageResult.forward();
         } catch (GatewayException e) {
             return StageResult.shortCircuit(e.error());

@@ -1,4 +1,4 @@
-package io.cleargate.engine;
+package io.cleargate.domain;
 
 /**
  * A generation in progress. The consumer pulls events on its own (virtual) thread; the stream

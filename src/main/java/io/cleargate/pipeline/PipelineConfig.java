@@ -1,0 +1,22 @@
+package io.cleargate.pipeline;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+import java.util.List;
+import java.util.Optional;
+
+/** The pipeline's own settings, under the {@code cleargate.} prefix. */
+@ConfigMapping(prefix = "cleargate")
+public interface PipelineConfig {
+
+    /**
+     * Stages switched off by name (see {@link StageOrder}). Only for benchmarking the bare proxy
+     * path: the gateway refuses to start with a governance stage disabled unless
+     * {@code cleargate.allow-disabled-stages} is true, and routing can never be switched off (it
+     * is what keeps a request inside the regions its tenant may use).
+     */
+    Optional<List<String>> disabledStages();
+
+    @WithDefault("false")
+    boolean allowDisabledStages();
+}
