@@ -9,10 +9,10 @@ import java.util.Optional;
 public interface ProbeConfig {
 
     /**
-     * The probe prompts: policy data beside the Rego (OPA loads it as data.refusal.probes), edited
+     * The probe prompts: policy data beside the Rego (OPA loads it as data.cleargate.refusal.probes), edited
      * through policy administration like the rest of the policy.
      */
-    @WithDefault("policies/refusal/probes/data.json")
+    @WithDefault("policies/cleargate/refusal/probes/data.json")
     String suitePath();
 
     /** How often the scheduled run goes, e.g. {@code 24h}; {@code off} (the default) runs only on demand. */
