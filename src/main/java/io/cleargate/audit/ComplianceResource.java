@@ -333,6 +333,7 @@ public class ComplianceResource {
         row.put("redacted", new TreeMap<String, Integer>());
         row.put("flagged", new TreeMap<String, Integer>());
         row.put("denials", new TreeMap<String, Integer>());
+        row.put("model_refusals", new TreeMap<String, Integer>());
         return row;
     }
 
@@ -356,6 +357,9 @@ public class ComplianceResource {
             };
             if ("reason".equals(left)) {
                 ((Map<String, Integer>) row.get("denials")).merge(right, 1, Integer::sum);
+            } else if (Recorder.MODEL_REFUSAL_TAG.equals(left)) {
+                // The model's own refusals, by kind, beside the tenant filter's actions.
+                ((Map<String, Integer>) row.get("model_refusals")).merge(right, 1, Integer::sum);
             } else if (column != null) {
                 ((Map<String, Integer>) row.get(column)).merge(left, 1, Integer::sum);
             }

@@ -17,6 +17,13 @@ public record RoutePlan(String model, List<Backend> candidates, List<String> all
 
     public static final Exchange.Key<RoutePlan> KEY = Exchange.Key.of("route-plan", RoutePlan.class);
 
+    /**
+     * Narrows the plan to one backend id. Set only by server-side code that must measure one
+     * backend (the model probe suite), never from a request; the backend must still be eligible
+     * under the tenant's policy, otherwise the request gets no_eligible_backend.
+     */
+    public static final Exchange.Key<String> PINNED_BACKEND = Exchange.Key.of("pinned-backend", String.class);
+
     public RoutePlan {
         candidates = List.copyOf(candidates);
         allowedRegions = List.copyOf(allowedRegions);
@@ -48,6 +55,11 @@ public record RoutePlan(String model, List<Backend> candidates, List<String> all
         }
         List<Backend> eligible = serving.stream().filter(b -> allowedRegions.contains(b.region())).toList();
         return new RoutePlan(model, eligible, allowedRegions);
+    }
+
+    /** This plan narrowed to one backend (a probe run pins the backend it is measuring). */
+    public RoutePlan pinnedTo(String backendId) {
+        return new RoutePlan(model, candidates.stream().filter(b -> b.id().equals(backendId)).toList(), allowedRegions);
     }
 
     /** The 503 for a plan with no backend left: names the regions, promises no other region was tried. */

@@ -38,6 +38,10 @@ final class RoutingStage implements Stage {
         PolicyDecision decision = exchange.get(PolicyDecision.KEY).orElse(null);
         String jurisdiction = exchange.get(Tenant.KEY).map(Tenant::jurisdiction).orElse(null);
         RoutePlan plan = RoutePlan.of(registry, model, decision == null ? null : decision.regions(), jurisdiction);
+        String pinned = exchange.get(RoutePlan.PINNED_BACKEND).orElse(null);
+        if (pinned != null) {
+            plan = plan.pinnedTo(pinned);
+        }
         if (plan.candidates().isEmpty()) {
             return StageResult.shortCircuit(plan.noEligibleBackend());
         }
