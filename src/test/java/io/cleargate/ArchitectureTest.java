@@ -28,7 +28,7 @@ class ArchitectureTest {
     private static final Path ROOT = Path.of("src/main/java/io/cleargate");
     private static final Pattern NAMED = Pattern.compile("\\bio\\.cleargate\\.([a-z_]+)\\b");
     private static final Set<String> FEATURES =
-            Set.of("identity", "tenant", "policy", "moderation", "audit", "routing", "engine", "api", "ops");
+            Set.of("identity", "tenant", "policy", "moderation", "audit", "routing", "engine", "api", "ops", "console");
 
     /** package → packages it names (top level only), with one example file each. */
     private static final Map<String, Map<String, String>> NAMES = new TreeMap<>();

@@ -123,7 +123,8 @@ public class ChainVerifier {
             Map<String, Object> body = Canonical.parse(e.body);
             if (!Objects.equals(body.get("kind"), e.kind) || !Objects.equals(body.get("tenant"), e.tenant)
                     || !Objects.equals(body.get("request_id"), e.requestId)
-                    || !Objects.equals(body.get("time"), e.recordedAt.toString())) {
+                    || !Objects.equals(body.get("time"), e.recordedAt.toString())
+                    || !Objects.equals(body.get("username"), e.username) || !Objects.equals(body.get("email"), e.email)) {
                 return "index columns do not match the body";
             }
             if (e.content != null && body.get("content") instanceof Map<?, ?> ref
