@@ -146,10 +146,14 @@ public class SignInResource {
     public Response signOut() {
         Principal principal = caller.principal();
         caller.session().ifPresent(s -> sessions.close(s.id()));
-        String signInPage = uri.getBaseUriBuilder().path("/console/sign-in").build().toString();
-        URI to = principal.authMethod() == Principal.AuthMethod.JWT && sso.enabled()
-                ? URI.create(sso.logoutUrl(signInPage)) : URI.create("/console/sign-in");
-        return Response.seeOther(to).cookie(Pages.expired(ConsoleSessions.COOKIE, uri)).build();
+        if (principal.authMethod() == Principal.AuthMethod.JWT && sso.enabled()) {
+            // A page that moves on to the realm's logout: the console's form-action policy keeps a form
+            // from redirecting to another origin, and the realm's session should end too.
+            String signInPage = uri.getBaseUriBuilder().path("/console/sign-in").build().toString();
+            return Response.ok(pages.page(proceed, "", "Signed out").data("next", sso.logoutUrl(signInPage)))
+                    .cookie(Pages.expired(ConsoleSessions.COOKIE, uri)).build();
+        }
+        return Response.seeOther(URI.create("/console/sign-in")).cookie(Pages.expired(ConsoleSessions.COOKIE, uri)).build();
     }
 
     @ServerExceptionMapper
