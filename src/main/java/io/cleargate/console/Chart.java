@@ -72,6 +72,15 @@ public record Chart(String title, int width, int height, List<Bar> bars, List<La
         return new Chart(title, W, H, bars, labels, series, max, new ArrayList<>(data.keySet()), rows);
     }
 
+    /** The buckets from {@code from} to {@code to}, as the compliance summary names them. */
+    static List<String> buckets(java.time.Instant from, java.time.Instant to, java.time.temporal.ChronoUnit unit) {
+        List<String> out = new ArrayList<>();
+        for (var t = from.truncatedTo(unit); !t.isAfter(to); t = t.plus(1, unit)) {
+            out.add(t.toString());
+        }
+        return out;
+    }
+
     private static String shortBucket(String bucket) {
         // 2026-11-30T10:00:00Z → 11-30 10h, 2026-11-30T00:00:00Z (days) → 11-30
         if (bucket.length() >= 13) {
@@ -82,14 +91,20 @@ public record Chart(String title, int width, int height, List<Bar> bars, List<La
         return bucket;
     }
 
-    /** Sums a summary's per-row counters into bucket → (series → count), optionally for one tenant. */
+    /** The sum of every bar: a chart of nothing says so instead of drawing an empty frame. */
+    public int total() {
+        return rows.stream().flatMap(r -> r.values().stream()).mapToInt(Integer::intValue).sum();
+    }
+
+    /**
+     * Sums a summary's per-row counters into bucket → (series → count), with every bucket of the
+     * period present (empty ones too, so time reads left to right at an even pace).
+     */
     @SuppressWarnings("unchecked")
-    static Map<String, Map<String, Integer>> pivot(List<Map<String, Object>> rows, String column, String tenant) {
+    static Map<String, Map<String, Integer>> pivot(List<Map<String, Object>> rows, String column, List<String> buckets) {
         Map<String, Map<String, Integer>> out = new LinkedHashMap<>();
+        buckets.forEach(b -> out.put(b, new LinkedHashMap<>()));
         for (Map<String, Object> row : rows) {
-            if (tenant != null && !tenant.equals(row.get("tenant"))) {
-                continue;
-            }
             Map<String, Integer> bucket = out.computeIfAbsent((String) row.get("bucket"), k -> new LinkedHashMap<>());
             if ("requests".equals(column)) {
                 bucket.merge(String.valueOf(row.get("tenant")), ((Number) row.get("requests")).intValue(), Integer::sum);

@@ -64,15 +64,17 @@ public class TransparencyPages {
         };
         String bucket = "24h".equals(r) ? "hour" : "day";
         Instant now = Instant.now();
+        ChronoUnit unit = "hour".equals(bucket) ? ChronoUnit.HOURS : ChronoUnit.DAYS;
+        Instant from = now.minus(back).truncatedTo(unit);
         String scoped = tenant == null || tenant.isBlank() ? null : tenant.strip();
-        Map<String, Object> summary = compliance.summaryReport(scoped, now.minus(back).truncatedTo(ChronoUnit.HOURS).toString(),
-                null, bucket);
+        Map<String, Object> summary = compliance.summaryReport(scoped, from.toString(), null, bucket);
         List<Map<String, Object>> rows = (List<Map<String, Object>>) summary.get("rows");
+        List<String> buckets = Chart.buckets(from, now, unit);
         List<Chart> charts = List.of(
-                Chart.stacked("Requests by tenant", Chart.pivot(rows, "requests", null)),
-                Chart.stacked("Blocked by category", Chart.pivot(rows, "blocked", null)),
-                Chart.stacked("Redacted by category", Chart.pivot(rows, "redacted", null)),
-                Chart.stacked("Policy denials by reason", Chart.pivot(rows, "denials", null)));
+                Chart.stacked("Requests by tenant", Chart.pivot(rows, "requests", buckets)),
+                Chart.stacked("Blocked by category", Chart.pivot(rows, "blocked", buckets)),
+                Chart.stacked("Redacted by category", Chart.pivot(rows, "redacted", buckets)),
+                Chart.stacked("Policy denials by reason", Chart.pivot(rows, "denials", buckets)));
         return pages.page(dashboard, "transparency", "Transparency").data("charts", charts).data("range", r)
                 .data("tenant", scoped == null ? "" : scoped).data("auditor", caller.principal().hasRole(Roles.AUDITOR))
                 .data("ranges", List.of("24h", "7d", "30d")).data("bucket", bucket);

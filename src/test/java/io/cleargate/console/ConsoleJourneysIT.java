@@ -343,6 +343,8 @@ class ConsoleJourneysIT {
                 "-Dcleargate.backends.eu-west-1.jurisdiction=EU",
                 "-Dcleargate.policy.url=" + opa.url(),
                 "-Dcleargate.policy.token=" + opa.gatewayToken(),
+                // The shared test machine can be slow; OPA's answers are still required for every request.
+                "-Dcleargate.policy.timeout=5s",
                 "-Dcleargate.policy.admin.opa-token=" + opa.adminToken(),
                 "-Dcleargate.policy.admin.directory=" + opa.policies(),
                 "-Dcleargate.policy.admin.opa-binary=" + OpaServer.opaBinary(),

@@ -59,7 +59,7 @@ public final class Browser implements AutoCloseable {
             options.setBinary(CHROMIUM.toFile());
             options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                     "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
-                    "--window-size=1280,1000", "--user-data-dir=" + profile);
+                    "--window-size=1280,1400", "--user-data-dir=" + profile);
             ChromeDriverService service = new ChromeDriverService.Builder().usingDriverExecutable(CHROMEDRIVER.toFile())
                     .usingAnyFreePort().build();
             ChromeDriver driver = new ChromeDriver(service, options);
@@ -117,8 +117,21 @@ public final class Browser implements AutoCloseable {
         find(css).click();
     }
 
+    /** Waits up to 90 s; on a timeout the failure names the page the browser shows, and keeps its screenshot. */
     public void waitFor(String what, java.util.function.Function<WebDriver, Boolean> condition) {
-        new WebDriverWait(driver, Duration.ofSeconds(60)).withMessage(what).until(condition);
+        try {
+            new WebDriverWait(driver, Duration.ofSeconds(90)).withMessage(what).until(condition);
+        } catch (org.openqa.selenium.TimeoutException e) {
+            String body = driver.findElement(By.tagName("body")).getText();
+            try {
+                Files.write(SCREENSHOTS.resolve("failed-" + what.replaceAll("[^a-z]+", "-") + ".png"),
+                        driver.getScreenshotAs(OutputType.BYTES));
+            } catch (IOException ignored) {
+                // the message below is what matters
+            }
+            throw new AssertionError("waited for " + what + " at " + driver.getCurrentUrl() + "; the page reads:\n"
+                    + body.substring(0, Math.min(2000, body.length())), e);
+        }
     }
 
     public String url() {
