@@ -52,6 +52,8 @@ sdk_tests() {
     -Dcleargate.backends.mock.kind=openai \
     -Dcleargate.backends.mock.base-url="http://127.0.0.1:$mock_port/v1" \
     -Dcleargate.backends.mock.models=mock \
+    -Dcleargate.backends.mock.embedding-models=mock-embed \
+    -Dcleargate.backends.mock.served-names.mock-embed=mock-embedder-v1 \
     -Dquarkus.datasource.jdbc.url="jdbc:h2:file:$data/db/cleargate"
   local status=0
   CLEARGATE_URL="http://127.0.0.1:$gw_port" CLEARGATE_KEY="$(cat "$data/dev-key" 2>/dev/null || echo none)" \

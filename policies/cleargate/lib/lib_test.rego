@@ -27,3 +27,14 @@ test_max_tokens_defaults_to_zero if {
 	lib.requested_max_tokens == 0 with input as {"request": {}}
 	not lib.over_max_tokens with input as {"tenant": "globex-us", "request": {}}
 }
+
+test_requested_tools_join_offered_and_called_tools if {
+	tools := lib.requested_tools with input as {"request": {"tools": ["a", "b"], "tool_calls": ["b", "c"]}}
+	tools == {"a", "b", "c"}
+}
+
+test_denied_tools_are_sorted_and_exclude_allowed_ones if {
+	inp := {"tenant": "acme-eu", "request": {"tools": ["z_tool", "get_weather", "a_tool"]}}
+	denied := lib.denied_tools with input as inp
+	denied == ["a_tool", "z_tool"]
+}

@@ -38,12 +38,14 @@ public class OpenAiRoutes {
 
     private static final Logger LOG = Logger.getLogger(OpenAiRoutes.class);
     static final String CHAT_PATH = "/v1/chat/completions";
+    static final String EMBEDDINGS_PATH = "/v1/embeddings";
 
     private final Pipeline pipeline;
     private final EngineRegistry engines;
     private final ObjectMapper json;
     private final GatewayConfig config;
     private final ChatCompletionParser parser;
+    private final EmbeddingsParser embeddingsParser;
     private final RequestMetrics metrics;
     private final Authenticator authenticator;
 
@@ -59,6 +61,7 @@ public class OpenAiRoutes {
         var limits = config.limits();
         this.parser = new ChatCompletionParser(json, limits.defaultMaxTokens(), limits.maxTokensCeiling(),
                 limits.maxMessages());
+        this.embeddingsParser = new EmbeddingsParser(json);
     }
 
     void register(@Observes Router router) {
@@ -69,14 +72,22 @@ public class OpenAiRoutes {
             ctx.response().putHeader(RequestIds.HEADER, id);
             ctx.next();
         });
-        router.route(HttpMethod.POST, CHAT_PATH).order(-10).handler(this::chatCompletions);
+        router.route(HttpMethod.POST, CHAT_PATH).order(-10).handler(ctx -> withBody(ctx, "chat", this::runChat));
+        router.route(HttpMethod.POST, EMBEDDINGS_PATH).order(-10)
+                .handler(ctx -> withBody(ctx, "embeddings", this::runEmbeddings));
         router.route(HttpMethod.GET, "/v1/models").order(-10).handler(this::listModels);
         router.route(HttpMethod.GET, "/v1/models/:id").order(-10).handler(this::getModel);
-        router.route(CHAT_PATH).order(-9).handler(ctx -> respond(ctx, new GatewayError(405, "invalid_request_error",
-                "method_not_allowed", null, "Use POST for " + CHAT_PATH + ".", null, Map.of("Allow", "POST"))));
+        for (String path : java.util.List.of(CHAT_PATH, EMBEDDINGS_PATH)) {
+            router.route(path).order(-9).handler(ctx -> respond(ctx, new GatewayError(405, "invalid_request_error",
+                    "method_not_allowed", null, "Use POST for " + path + ".", null, Map.of("Allow", "POST"))));
+        }
     }
 
-    private void chatCompletions(RoutingContext ctx) {
+    /**
+     * Reads a JSON body up to the size limit (refusing a declared oversized body before reading a
+     * byte of it), then runs {@code handler} on the request's own virtual thread.
+     */
+    private void withBody(RoutingContext ctx, String name, java.util.function.BiConsumer<RoutingContext, byte[]> handler) {
         HttpServerRequest request = ctx.request();
         long limit = config.limits().maxBodyBytes();
         String contentLength = request.getHeader("content-length");
@@ -111,9 +122,9 @@ public class OpenAiRoutes {
             if (!refused[0]) {
                 // Carry the HTTP server span into the request's virtual thread so stage spans nest under it.
                 Context trace = Context.current();
-                Thread.ofVirtual().name("chat-" + ctx.get(RequestIds.CONTEXT_KEY)).start(() -> {
+                Thread.ofVirtual().name(name + "-" + ctx.get(RequestIds.CONTEXT_KEY)).start(() -> {
                     try (Scope ignored = trace.makeCurrent()) {
-                        runChat(ctx, body.getBytes());
+                        handler.accept(ctx, body.getBytes());
                     }
                 });
             }
@@ -134,12 +145,30 @@ public class OpenAiRoutes {
             return;
         }
         EngineRequest engineRequest = new EngineRequest(request.model(), request.messages(), request.maxTokens(),
-                request.temperature(), request.topP(), request.stop(), request.seed());
+                request.temperature(), request.topP(), request.stop(), request.seed(), request.options());
         var incoming = new IncomingRequest(CHAT_PATH, clientAddress(ctx), headers(ctx.request()), request.model(),
                 request.stream(), request.parameters());
         var exchange = new Exchange(requestId, incoming, engineRequest);
         ClientSink sink = ChatSinks.forRequest(request, requestId, out);
         pipeline.execute(exchange, sink);
+    }
+
+    private void runEmbeddings(RoutingContext ctx, byte[] body) {
+        String requestId = ctx.get(RequestIds.CONTEXT_KEY);
+        var out = new HttpResponder(ctx.response(), json);
+        EmbeddingsParser.Embeddings request;
+        try {
+            request = embeddingsParser.parse(body);
+        } catch (GatewayException e) {
+            out.error(e.error(), Map.of());
+            metrics.refusedBeforePipeline(e.error().status());
+            return;
+        }
+        var incoming = new IncomingRequest(EMBEDDINGS_PATH, clientAddress(ctx), headers(ctx.request()), request.model(),
+                false, request.parameters());
+        var exchange = new Exchange(requestId, incoming,
+                EngineRequest.embeddings(request.model(), request.inputs(), request.dimensions()));
+        pipeline.execute(exchange, new EmbeddingsSink(out, request.model(), request.base64()));
     }
 
     private void listModels(RoutingContext ctx) {

@@ -1,6 +1,7 @@
 package io.cleargate.moderation;
 
 import io.cleargate.domain.ChatMessage;
+import io.cleargate.domain.ToolCall;
 import io.cleargate.moderation.Verdict.Action;
 import io.cleargate.moderation.Verdict.Direction;
 import io.cleargate.pipeline.Exchange;
@@ -82,22 +83,50 @@ public class ModerationService {
             List<ChatMessage> messages, boolean rewritten) {}
 
     /**
-     * Scans every message separately (a match never spans two messages); offsets are reported in
-     * the messages' contents joined with "\n".
+     * Scans every message separately (a match never spans two messages), and within an assistant
+     * message each tool call's arguments separately from its text; tool results are the tool
+     * messages' text. Offsets are reported in all these texts joined with "\n", in message order
+     * (content first, then each call's arguments); a verdict on arguments also names its field.
      */
     static InputResult moderateInput(RuleSet rules, List<ChatMessage> messages, Placeholders placeholders) {
-        List<Verdict> verdicts = new ArrayList<>();
-        List<Finding> all = new ArrayList<>();
-        List<Finding> blocking = new ArrayList<>();
+        var scan = new InputScan(rules, placeholders);
         List<ChatMessage> out = new ArrayList<>(messages.size());
-        boolean rewritten = false;
-        int base = 0;
-        for (ChatMessage message : messages) {
-            String content = message.content();
+        for (int i = 0; i < messages.size(); i++) {
+            ChatMessage message = messages.get(i);
+            String content = scan.text(message.content(), null);
+            List<ToolCall> calls = new ArrayList<>(message.toolCalls().size());
+            for (int j = 0; j < message.toolCalls().size(); j++) {
+                ToolCall call = message.toolCalls().get(j);
+                calls.add(call.withArguments(scan.text(call.arguments(),
+                        "messages[" + i + "].tool_calls[" + j + "].arguments")));
+            }
+            boolean same = content.equals(message.content()) && calls.equals(message.toolCalls());
+            out.add(same ? message : message.withContent(content).withToolCalls(calls));
+        }
+        return new InputResult(scan.verdicts, scan.all, scan.blocking, out, scan.rewritten);
+    }
+
+    /** Scans input texts one after another, keeping offsets in their "\n"-joined concatenation. */
+    private static final class InputScan {
+        private final RuleSet rules;
+        private final Placeholders placeholders;
+        final List<Verdict> verdicts = new ArrayList<>();
+        final List<Finding> all = new ArrayList<>();
+        final List<Finding> blocking = new ArrayList<>();
+        boolean rewritten;
+        private int base;
+
+        InputScan(RuleSet rules, Placeholders placeholders) {
+            this.rules = rules;
+            this.placeholders = placeholders;
+        }
+
+        /** Returns the text as redacted. */
+        String text(String content, String field) {
             List<Finding> findings = rules.scan(NormalizedText.of(content), Direction.INPUT).findings();
             for (Finding f : findings) {
                 verdicts.add(new Verdict(f.rule().id(), f.rule().category(), f.action(), Direction.INPUT,
-                        base + f.start(), base + f.end(), f.match().score()));
+                        base + f.start(), base + f.end(), f.match().score(), field));
                 all.add(f.shifted(base));
                 if (f.action() == Action.BLOCK) {
                     blocking.add(f.shifted(base));
@@ -105,9 +134,8 @@ public class ModerationService {
             }
             String redacted = Redaction.apply(content, 0, content.length(), findings, placeholders);
             rewritten |= !redacted.equals(content);
-            out.add(redacted.equals(content) ? message : new ChatMessage(message.role(), redacted));
             base += content.length() + 1;
+            return redacted;
         }
-        return new InputResult(verdicts, all, blocking, out, rewritten);
     }
 }

@@ -76,8 +76,7 @@ public class PolicyStage implements Stage {
         }
         exchange.put(RESERVED_TOKENS, reserve);
         if (engine != null && limits.maxTokens() != null && engine.maxTokens() > limits.maxTokens()) {
-            return StageResult.forward(new EngineRequest(engine.model(), engine.messages(), limits.maxTokens(),
-                    engine.temperature(), engine.topP(), engine.stop(), engine.seed()));
+            return StageResult.forward(engine.withMaxTokens(limits.maxTokens()));
         }
         return StageResult.forward();
     }

@@ -26,7 +26,11 @@ public record RoutePlan(String model, List<Backend> candidates, List<String> all
      * when governance is switched off for benchmarks): every region is allowed then.
      */
     public static RoutePlan of(EngineRegistry registry, String model, List<String> allowedRegions) {
-        List<Backend> serving = registry.servingModel(model);
+        return of(registry.servingModel(model), model, allowedRegions);
+    }
+
+    /** The plan among {@code serving}, the backends that can serve the request. */
+    public static RoutePlan of(List<Backend> serving, String model, List<String> allowedRegions) {
         if (allowedRegions == null) {
             return new RoutePlan(model, serving, serving.stream().map(Backend::region).distinct().toList());
         }
