@@ -100,6 +100,37 @@ class GovernedRequestsIT {
         assertEquals(0, backend("us-east-1").requestsContaining("acme during outage"));
     }
 
+    private static Response chatWithTools(String key, List<String> tools, String prompt) {
+        var defs = tools.stream().map(name -> Map.of("type", "function", "function", Map.of("name", name))).toList();
+        return given().header("Authorization", "Bearer " + key).contentType(ContentType.JSON)
+                .body(Map.of("model", MODEL, "max_tokens", 64, "tools", defs,
+                        "messages", List.of(Map.of("role", "user", "content", prompt))))
+                .when().post("/v1/chat/completions");
+    }
+
+    @Test
+    void toolsAreGovernedByTheTenantsPolicyAndNeverSentToTheEmbeddedEngine() {
+        chatWithTools(acme, List.of("get_weather", "run_shell"), "tools acme").then().statusCode(403)
+                .body("error.code", equalTo("policy_denied"))
+                .body("error.reasons.code", hasItem("tool_not_allowed"))
+                .body("error.message", org.hamcrest.Matchers.containsString("run_shell"));
+        chatWithTools(globex, List.of("get_weather"), "tools globex").then().statusCode(403)
+                .body("error.reasons.code", hasItem("tool_not_allowed"));
+        for (int i = 0; i < 4; i++) {
+            chatWithTools(acme, List.of("get_weather"), "allowed tool " + i).then().statusCode(200)
+                    .body("choices[0].finish_reason", equalTo("tool_calls"))
+                    .body("choices[0].message.tool_calls[0].function.name", equalTo("get_weather"))
+                    .header("x-cleargate-backend", oneOf("eu-west-1", "eu-central-1"));
+        }
+        // With the EU upstreams down, the embedded EU engine (which has no tool calling) is not a
+        // fallback that would ignore the tools: the request is refused inside the EU instead.
+        backend("eu-west-1").fault(MockUpstream.Fault.STATUS_500);
+        backend("eu-central-1").fault(MockUpstream.Fault.STATUS_500);
+        chatWithTools(acme, List.of("get_weather"), "tools during outage").then().statusCode(503)
+                .body("error.code", equalTo("no_eligible_backend"));
+        assertEquals(0, backend("us-east-1").requestsContaining("tools during outage"));
+    }
+
     @Test
     void aPolicyDenialListsItsReasonsAndIsAudited() {
         Response denied = chat(globex, "deepseek-v2-lite-chat", "not allowed for globex", false);
