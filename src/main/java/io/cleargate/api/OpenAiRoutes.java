@@ -6,12 +6,14 @@ import io.cleargate.config.GatewayConfig;
 import io.cleargate.domain.EngineRequest;
 import io.cleargate.engine.EngineRegistry;
 import io.cleargate.identity.Authenticator;
+import io.cleargate.identity.Principal;
 import io.cleargate.pipeline.ClientSink;
 import io.cleargate.pipeline.Exchange;
 import io.cleargate.pipeline.GatewayError;
 import io.cleargate.pipeline.GatewayException;
 import io.cleargate.pipeline.IncomingRequest;
 import io.cleargate.pipeline.Pipeline;
+import io.cleargate.policy.TenantModels;
 import io.opentelemetry.context.Context;
 import io.opentelemetry.context.Scope;
 import io.vertx.core.buffer.Buffer;
@@ -48,11 +50,13 @@ public class OpenAiRoutes {
     private final EmbeddingsParser embeddingsParser;
     private final RequestMetrics metrics;
     private final Authenticator authenticator;
+    private final TenantModels tenantModels;
 
     @Inject
     public OpenAiRoutes(Pipeline pipeline, EngineRegistry engines, ObjectMapper json, GatewayConfig config,
-            RequestMetrics metrics, Authenticator authenticator) {
+            RequestMetrics metrics, Authenticator authenticator, TenantModels tenantModels) {
         this.authenticator = authenticator;
+        this.tenantModels = tenantModels;
         this.pipeline = pipeline;
         this.engines = engines;
         this.json = json;
@@ -172,8 +176,8 @@ public class OpenAiRoutes {
     }
 
     private void listModels(RoutingContext ctx) {
-        authenticated(ctx, out -> {
-            var data = engines.models().stream().map(OpenAiRoutes::modelObject).toList();
+        authenticated(ctx, (principal, out) -> {
+            var data = tenantModels.visible(principal, engines.models()).stream().map(OpenAiRoutes::modelObject).toList();
             var body = new LinkedHashMap<String, Object>();
             body.put("object", "list");
             body.put("data", data);
@@ -183,8 +187,9 @@ public class OpenAiRoutes {
 
     private void getModel(RoutingContext ctx) {
         String id = ctx.pathParam("id");
-        authenticated(ctx, out -> {
-            if (!engines.models().contains(id)) {
+        authenticated(ctx, (principal, out) -> {
+            // One answer for "does not exist" and "not yours".
+            if (!tenantModels.visible(principal, engines.models()).contains(id)) {
                 out.error(GatewayError.modelNotFound(id), Map.of());
                 return;
             }
@@ -192,18 +197,19 @@ public class OpenAiRoutes {
         });
     }
 
-    /** Runs {@code action} on a virtual thread once the caller is authenticated (verification may block). */
-    private void authenticated(RoutingContext ctx, java.util.function.Consumer<HttpResponder> action) {
+    /**
+     * Runs {@code action} on a virtual thread once the caller is authenticated (verification and
+     * the policy decision may block); a refusal by either is answered in OpenAI's shape.
+     */
+    private void authenticated(RoutingContext ctx, java.util.function.BiConsumer<Principal, HttpResponder> action) {
         String authorization = ctx.request().getHeader("authorization");
         Thread.ofVirtual().start(() -> {
             var out = new HttpResponder(ctx.response(), json);
             try {
-                authenticator.authenticate(authorization);
+                action.accept(authenticator.authenticate(authorization), out);
             } catch (GatewayException e) {
                 out.error(e.error(), Map.of());
-                return;
             }
-            action.accept(out);
         });
     }
 

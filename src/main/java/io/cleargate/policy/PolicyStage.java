@@ -60,6 +60,10 @@ public class PolicyStage implements Stage {
         PolicyDecision decision = answer.decision();
         exchange.put(PolicyDecision.KEY, decision);
         exchange.put(DECISION_CACHED, answer.cached());
+        if (decision.deniedOnlyForModel()) {
+            // "Not yours" answers exactly as "does not exist" (routing's 404), so model names do not leak.
+            return StageResult.shortCircuit(GatewayError.modelNotFound(exchange.incoming().model()));
+        }
         if (!decision.allow()) {
             return StageResult.shortCircuit(denied(decision));
         }

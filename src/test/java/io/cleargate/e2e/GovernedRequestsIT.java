@@ -132,9 +132,31 @@ class GovernedRequestsIT {
     }
 
     @Test
+    void eachTenantListsOnlyItsOwnModelsAndAnotherTenantsModelIsNotFoundLikeAMissingOne() {
+        given().header("Authorization", "Bearer " + acme).when().get("/v1/models").then().statusCode(200)
+                .body("data.id", org.hamcrest.Matchers.containsInAnyOrder(MODEL, "deepseek-v2-lite-chat"));
+        given().header("Authorization", "Bearer " + globex).when().get("/v1/models").then().statusCode(200)
+                .body("data.id", equalTo(List.of(MODEL)));
+        String notYours = given().header("Authorization", "Bearer " + globex)
+                .when().get("/v1/models/deepseek-v2-lite-chat").then().statusCode(404).extract().asString();
+        String missing = given().header("Authorization", "Bearer " + globex)
+                .when().get("/v1/models/deepseek-v2-lite-chat-x").then().statusCode(404).extract().asString();
+        assertEquals(missing.replace("deepseek-v2-lite-chat-x", "deepseek-v2-lite-chat"), notYours);
+        Response chatNotYours = chat(globex, "deepseek-v2-lite-chat", "not yours", false);
+        Response chatMissing = chat(globex, "deepseek-v2-lite-chat-x", "missing", false);
+        chatNotYours.then().statusCode(404).body("error.code", equalTo("model_not_found"));
+        assertEquals(chatMissing.asString().replace("deepseek-v2-lite-chat-x", "deepseek-v2-lite-chat"),
+                chatNotYours.asString(), "the same answer for 'not yours' and 'does not exist'");
+    }
+
+    @Test
     void aPolicyDenialListsItsReasonsAndIsAudited() {
-        Response denied = chat(globex, "deepseek-v2-lite-chat", "not allowed for globex", false);
+        Response denied = given().header("Authorization", "Bearer " + globex).contentType(ContentType.JSON)
+                .body(Map.of("model", MODEL, "max_tokens", 5000,
+                        "messages", List.of(Map.of("role", "user", "content", "too long for globex"))))
+                .when().post("/v1/chat/completions");
         denied.then().statusCode(403).body("error.code", equalTo("policy_denied"))
+                .body("error.reasons.code", hasItem("max_tokens_exceeded"))
                 .body("error.reasons.code", hasItem(not(equalTo(null))));
         String requestId = denied.header("x-request-id");
         given().header("Authorization", TestCredentials.bearer(Roles.COMPLIANCE_OFFICER, "globex-us", "officer"))

@@ -70,13 +70,23 @@ class PolicyStageIT {
     }
 
     @Test
-    void modelOutsideTheTenantsAllowListIsRefused() {
+    void aModelOutsideTheTenantsAllowListIsNotFoundExactlyLikeAMissingOne() {
         var h = harness(OpaServer.shared());
         var out = h.chat(user("globex-us", "gateway-user"), "deepseek-v2-lite-chat", 100, 100);
-        assertEquals(403, out.status());
-        assertEquals(List.of("model_not_allowed"), out.reasonCodes());
-        assertTrue(out.sink().error.message().contains("deepseek-v2-lite-chat"));
+        assertEquals(404, out.status());
+        assertEquals(io.cleargate.pipeline.GatewayError.modelNotFound("deepseek-v2-lite-chat"), out.sink().error,
+                "the same answer as for a model that does not exist");
+        assertEquals(List.of("model_not_allowed"),
+                out.decision().reasons().stream().map(PolicyDecision.Reason::code).toList(), "the audit keeps why");
         assertTrue(h.dispatcher.opened.isEmpty());
+    }
+
+    @Test
+    void aModelDenialWithAnotherReasonStillListsTheReasons() {
+        var h = harness(OpaServer.shared());
+        var out = h.chat(user("globex-us", "policy-admin"), "deepseek-v2-lite-chat", 100, 100);
+        assertEquals(403, out.status());
+        assertEquals(java.util.Set.of("missing_role", "model_not_allowed"), java.util.Set.copyOf(out.reasonCodes()));
     }
 
     @Test
