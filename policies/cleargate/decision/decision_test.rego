@@ -32,7 +32,7 @@ test_eu_tenant_is_allowed_a_listed_model_in_eu_regions if {
 	d.regions == ["eu-west", "eu-central"]
 	d.jurisdiction == "EU"
 	d.audit.content_mode == "redacted"
-	d.moderation.overrides["pii.email"] == "redact"
+	d.moderation.overrides["pii-email"] == "redact"
 }
 
 test_unlisted_model_is_denied_with_reason if {
@@ -195,4 +195,13 @@ test_decision_lists_the_tenants_models if {
 test_unknown_tenant_has_no_models if {
 	d := decision with input as chat("initech", ["gateway-user"], "m", 1)
 	d.models == []
+}
+
+test_every_moderation_override_names_a_rule_of_the_tenants_profile if {
+	every t in data.cleargate.tenants {
+		rules := {r.id | some r in data.cleargate.moderation.profiles[t.moderation.profile].rules}
+		every key, _ in t.moderation.overrides {
+			split(key, ":")[0] in rules
+		}
+	}
 }

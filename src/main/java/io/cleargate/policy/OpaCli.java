@@ -127,6 +127,27 @@ public final class OpaCli {
         });
     }
 
+    /** The value of one data document of the tree, for example {@code data.cleargate.tenants}; null when undefined. */
+    @SuppressWarnings("unchecked")
+    public Object data(Map<String, String> tree, String ref) {
+        if (!ref.matches("data(\\.[a-z_][a-z0-9_]*)+")) {
+            throw new IllegalArgumentException("not a plain data reference: " + ref);
+        }
+        return withCopy(tree, dir -> {
+            Result r = run(dir, List.of("eval", "--format", "json", "--data", ".", ref));
+            if (r.exit() != 0) {
+                throw new IllegalStateException("opa eval failed: " + firstLine(r.stderr() + r.stdout()));
+            }
+            Map<String, Object> out = json.readValue(r.stdout(), Map.class);
+            if (!(out.get("result") instanceof List<?> result) || result.isEmpty()) {
+                return null;
+            }
+            List<Map<String, Object>> expressions = (List<Map<String, Object>>) ((Map<String, Object>) result.getFirst())
+                    .get("expressions");
+            return expressions.getFirst().get("value");
+        });
+    }
+
     private interface InDir<T> {
         T apply(Path dir) throws IOException;
     }

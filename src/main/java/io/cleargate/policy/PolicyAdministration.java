@@ -8,10 +8,12 @@ import com.fasterxml.jackson.databind.annotation.JsonNaming;
 import io.cleargate.identity.AdminEvents;
 import io.cleargate.identity.Principal;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.inject.Instance;
 import jakarta.inject.Inject;
 import jakarta.persistence.EntityManager;
 import jakarta.transaction.Transactional;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
@@ -57,7 +59,7 @@ public class PolicyAdministration {
             Map<String, Object> after, List<String> changedMembers) {}
 
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
-    public record WhatIf(int evaluated, int changed, List<ChangedDecision> decisions) {}
+    public record WhatIf(int evaluated, int changed, List<ChangedDecision> decisions, Map<String, Object> effects) {}
 
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
     public record Activation(long historyId, String revision, String previousRevision, List<String> files) {}
@@ -82,6 +84,9 @@ public class PolicyAdministration {
         }
     }
 
+    /** Recorded inputs per tenant whose decisions an activation checks, besides the probes. */
+    private static final int RECENT_PER_TENANT_ON_ACTIVATION = 20;
+
     private static final List<String> COMPARED = List.of("allow", "reasons", "regions", "limits", "moderation", "audit",
             "jurisdiction");
 
@@ -95,10 +100,12 @@ public class PolicyAdministration {
     private final ObjectMapper json;
     private final int defaultWhatIf;
     private final ReentrantLock changeLock = new ReentrantLock();
+    private final List<DraftReview> reviews;
 
     @Inject
     public PolicyAdministration(PolicyConfig config, PolicyDecisions decisions, DecisionInputs inputs,
-            AdminEvents events, EntityManager em, ObjectMapper json) {
+            AdminEvents events, EntityManager em, ObjectMapper json, Instance<DraftReview> reviews) {
+        this.reviews = reviews.stream().toList();
         this.tree = new PolicyTree(Path.of(config.admin().directory()));
         this.cli = new OpaCli(Path.of(config.admin().opaBinary()), config.admin().commandTimeout(), json);
         this.opa = new OpaAdminClient(config.url(),
@@ -125,13 +132,21 @@ public class PolicyAdministration {
         if (!pathErrors.isEmpty()) {
             return new Validation(false, pathErrors);
         }
-        List<OpaCli.CompileError> errors = cli.check(PolicyTree.apply(tree.snapshot(), draft.changes()));
+        Map<String, String> draftTree = PolicyTree.apply(tree.snapshot(), draft.changes());
+        List<OpaCli.CompileError> errors = cli.check(draftTree);
+        if (errors.isEmpty()) {
+            errors = evaluate(draftTree, List.of()).problems();
+        }
         return new Validation(errors.isEmpty(), errors);
     }
 
     public OpaCli.TestReport test(Draft draft) {
         requireEditable(draft);
-        return cli.test(PolicyTree.apply(tree.snapshot(), draft.changes()));
+        Map<String, String> draftTree = PolicyTree.apply(tree.snapshot(), draft.changes());
+        if (!cli.check(draftTree).isEmpty()) {
+            return cli.test(draftTree); // reports the compile errors
+        }
+        return testAll(draftTree, evaluate(draftTree, List.of()).byTenant());
     }
 
     /** Replays recent audited decision inputs against the active tree and the draft. */
@@ -139,12 +154,15 @@ public class PolicyAdministration {
         requireEditable(draft);
         int count = n == null || n <= 0 ? defaultWhatIf : Math.min(n, 10_000);
         List<Map<String, Object>> recent = inputs.recentPolicyInputs(tenant, count);
-        if (recent.isEmpty()) {
-            return new WhatIf(0, 0, List.of());
-        }
         Map<String, String> current = tree.snapshot();
+        Map<String, String> draftTree = PolicyTree.apply(current, draft.changes());
+        Evaluated evaluated = requireWellFormed(draftTree, recent);
+        Map<String, Object> effects = effects(tenant, current, draftTree, evaluated);
+        if (recent.isEmpty()) {
+            return new WhatIf(0, 0, List.of(), effects);
+        }
+        List<Map<String, Object>> after = evaluated.recorded();
         List<Map<String, Object>> before = cli.decide(current, recent);
-        List<Map<String, Object>> after = cli.decide(PolicyTree.apply(current, draft.changes()), recent);
         List<ChangedDecision> changed = new ArrayList<>();
         for (int i = 0; i < recent.size(); i++) {
             List<String> members = differing(before.get(i), after.get(i));
@@ -155,7 +173,7 @@ public class PolicyAdministration {
                         summary(before.get(i)), summary(after.get(i)), members));
             }
         }
-        return new WhatIf(recent.size(), changed.size(), changed);
+        return new WhatIf(recent.size(), changed.size(), changed, effects);
     }
 
     @Transactional
@@ -173,7 +191,8 @@ public class PolicyAdministration {
             if (!validation.errors().isEmpty()) {
                 throw new DraftRejected("The draft does not compile.", new Validation(false, validation.errors()), null);
             }
-            OpaCli.TestReport tests = cli.test(after);
+            Evaluated evaluated = requireWellFormed(after, recentOfEveryTenant(before, after));
+            OpaCli.TestReport tests = testAll(after, evaluated.byTenant());
             if (!tests.passed()) {
                 throw new DraftRejected("The policy tests fail on the draft.", validation, tests);
             }
@@ -208,6 +227,7 @@ public class PolicyAdministration {
             if (!errors.isEmpty()) {
                 throw new DraftRejected("The restored policies do not compile.", new Validation(false, errors), null);
             }
+            requireWellFormed(restored, recentOfEveryTenant(before, restored));
             return apply(admin, "rollback", "rollback of change #" + id, before, restored, changes);
         } finally {
             changeLock.unlock();
@@ -245,6 +265,7 @@ public class PolicyAdministration {
         push(changes, before, revision);
         tree.writeChanges(changes);
         decisions.policyChanged();
+        reviews.forEach(r -> r.activated(after));
 
         List<String> files = List.copyOf(changes.keySet());
         Map<String, Object> details = new LinkedHashMap<>();
@@ -335,6 +356,90 @@ public class PolicyAdministration {
         } else {
             opa.putData(dataPath, content);
         }
+    }
+
+    /**
+     * What a tree decides: for {@code recorded} (in order), the allowing decision of each tenant's
+     * chat probe, and every problem found by running all of them through the gateway's own
+     * {@link DecisionParser} and by each feature's {@link DraftReview}.
+     */
+    private record Evaluated(List<Map<String, Object>> recorded, Map<String, PolicyDecision> byTenant,
+            List<DecisionCheck.Malformed> malformed, List<OpaCli.CompileError> problems) {}
+
+    private Evaluated evaluate(Map<String, String> draftTree, List<Map<String, Object>> recorded) {
+        List<Map<String, Object>> probes = DecisionCheck.probes(cli.data(draftTree, "data.cleargate.tenants"),
+                Instant.now());
+        List<Map<String, Object>> all = new ArrayList<>(recorded);
+        all.addAll(probes);
+        List<String> sources = new ArrayList<>(all.size());
+        recorded.forEach(i -> sources.add("recorded"));
+        probes.forEach(i -> sources.add("probe"));
+        List<Map<String, Object>> decided = cli.decide(draftTree, all);
+        List<DecisionCheck.Malformed> malformed = DecisionCheck.malformed(all, decided, sources);
+        List<OpaCli.CompileError> problems = new ArrayList<>(malformed.stream().limit(50)
+                .map(m -> new OpaCli.CompileError(null, 0, 0, "malformed_decision", "tenant " + m.tenant() + " "
+                        + m.endpoint() + (m.model() == null ? "" : " model " + m.model()) + " (" + m.source()
+                        + " input): " + m.problem()))
+                .toList());
+        Map<String, PolicyDecision> byTenant = DecisionCheck.allowedByTenant(probes,
+                decided.subList(recorded.size(), decided.size()));
+        reviews.forEach(r -> problems.addAll(r.problems(draftTree, byTenant)));
+        return new Evaluated(decided.subList(0, recorded.size()), byTenant, malformed, problems);
+    }
+
+    /** {@link #evaluate}, throwing {@link DraftRejected} that names every problem. */
+    private Evaluated requireWellFormed(Map<String, String> draftTree, List<Map<String, Object>> recorded) {
+        Evaluated e = evaluate(draftTree, recorded);
+        if (!e.problems().isEmpty()) {
+            String message = e.malformed().isEmpty()
+                    ? "The draft is invalid: " + e.problems().getFirst().message()
+                            + (e.problems().size() > 1 ? " (and " + (e.problems().size() - 1) + " more)" : "")
+                    : DecisionCheck.describe(e.malformed());
+            throw new DraftRejected(message, new Validation(false, e.problems()), null);
+        }
+        return e;
+    }
+
+    /** The Rego tests and every feature's fixtures. */
+    private OpaCli.TestReport testAll(Map<String, String> draftTree, Map<String, PolicyDecision> byTenant) {
+        OpaCli.TestReport rego = cli.test(draftTree);
+        int total = rego.total();
+        List<OpaCli.TestFailure> failures = new ArrayList<>(rego.failures());
+        for (DraftReview review : reviews) {
+            DraftReview.Fixtures fixtures = review.test(draftTree, byTenant);
+            total += fixtures.total();
+            failures.addAll(fixtures.failures());
+        }
+        return new OpaCli.TestReport(rego.passed() && failures.size() == rego.failures().size(), total, failures,
+                rego.diagnostics());
+    }
+
+    /** Each feature's what-if for the tenant (empty without a tenant or when the tenant is unknown to both trees). */
+    private Map<String, Object> effects(String tenant, Map<String, String> current, Map<String, String> draftTree,
+            Evaluated draft) {
+        Map<String, Object> effects = new LinkedHashMap<>();
+        if (tenant == null || reviews.isEmpty()) {
+            return effects;
+        }
+        PolicyDecision before = evaluate(current, List.of()).byTenant().get(tenant);
+        PolicyDecision after = draft.byTenant().get(tenant);
+        reviews.forEach(r -> effects.putAll(r.whatIf(current, before, draftTree, after)));
+        return effects;
+    }
+
+    /** Recent recorded inputs of every tenant either tree knows, a few each, for the activation check. */
+    private List<Map<String, Object>> recentOfEveryTenant(Map<String, String> before, Map<String, String> after) {
+        java.util.Set<String> tenants = new java.util.TreeSet<>();
+        for (Map<String, String> t : List.of(before, after)) {
+            if (cli.data(t, "data.cleargate.tenants") instanceof Map<?, ?> byId) {
+                byId.keySet().forEach(id -> tenants.add(String.valueOf(id)));
+            }
+        }
+        List<Map<String, Object>> recent = new ArrayList<>();
+        for (String tenant : tenants) {
+            recent.addAll(inputs.recentPolicyInputs(tenant, RECENT_PER_TENANT_ON_ACTIVATION));
+        }
+        return recent;
     }
 
     private void requireEditable(Draft draft) {

@@ -32,6 +32,7 @@ import org.junit.jupiter.api.Test;
 class PolicyAdminIT {
 
     private static final String TENANTS = "cleargate/tenants/data.json";
+    private static final String PROFILES = "cleargate/moderation/profiles/data.json";
     private static final String LITE = "deepseek-v2-lite-chat";
     private static final String MOE = "deepseek-moe-16b-chat";
 
@@ -101,6 +102,77 @@ class PolicyAdminIT {
         admin().body(Map.of("files", Map.of(TENANTS, tenants))).post("/admin/policies/activate").then().statusCode(422)
                 .body("error.tests.failures.name", hasItem("test_dev_user_may_use_any_model"));
         assertFalse(current(TENANTS).contains("elsewhere"), "a rejected draft changes nothing");
+    }
+
+    @Test
+    void draftWhoseDecisionsTheGatewayCannotParseIsRejectedByWhatIfAndActivation() throws Exception {
+        // A new tenant that compiles and passes every Rego test (count("eu-west") > 0 holds for a
+        // string too), but whose every decision carries a string where the contract wants an array.
+        String tenants = current(TENANTS).replaceFirst("\\{", "{\n  \"hooli\": {\"jurisdiction\": \"EU\","
+                + " \"models\": [\"deepseek-moe-16b-chat\"], \"regions\": \"eu-west\", \"limits\": {\"max_tokens\": 512,"
+                + " \"max_tokens_action\": \"clamp\", \"requests_per_minute\": 60, \"tokens_per_minute\": 10000},"
+                + " \"moderation\": {\"profile\": \"default\", \"overrides\": {}}, \"audit\": {\"content_mode\":"
+                + " \"hash-only\", \"content_retention_days\": 0, \"metadata_retention_days\": 365}},");
+        var draft = Map.of("files", Map.of(TENANTS, tenants), "message", "hooli with regions as a string");
+        admin().body(draft).post("/admin/policies/test").then().statusCode(200).body("passed", equalTo(true));
+
+        admin().body(draft).queryParam("tenant", "hooli").post("/admin/policies/what-if").then().statusCode(422)
+                .body("error.code", equalTo("policy_draft_rejected"))
+                .body("error.message", containsString("regions is not an array"))
+                .body("error.errors[0].code", equalTo("malformed_decision"))
+                .body("error.errors[0].message", containsString("tenant hooli"));
+        admin().body(draft).post("/admin/policies/activate").then().statusCode(422)
+                .body("error.code", equalTo("policy_draft_rejected"))
+                .body("error.errors.code", hasItem("malformed_decision"))
+                .body("error.errors.message", hasItem(containsString("model deepseek-moe-16b-chat (probe input): regions is not an array")));
+        assertFalse(current(TENANTS).contains("hooli"), "a rejected draft changes nothing");
+    }
+
+    @Test
+    void moderationOverridesAndProfilesGoThroughValidationTestsWhatIfActivationAndRollback() throws Exception {
+        // The override that shipped misspelled: refused where it is written, with the rule it meant.
+        String misspelled = current(TENANTS).replace("\"pii-email\": \"redact\"", "\"pii.email\": \"redact\"");
+        admin().body(Map.of("files", Map.of(TENANTS, misspelled))).post("/admin/policies/validate").then().statusCode(200)
+                .body("valid", equalTo(false))
+                .body("errors[0].code", equalTo("invalid_moderation_override"))
+                .body("errors[0].file", equalTo(TENANTS))
+                .body("errors[0].row", equalTo(lineOf(misspelled, "\"pii.email\"")))
+                .body("errors[0].message", containsString("profile 'strict' has no rule 'pii.email'; did you mean 'pii-email'?"));
+        admin().body(Map.of("files", Map.of(TENANTS, misspelled))).post("/admin/policies/activate").then().statusCode(422)
+                .body("error.errors[0].code", equalTo("invalid_moderation_override"));
+
+        // A tenant edit that breaks an explain fixture cannot go live.
+        String weakened = current(TENANTS).replace("\"pii-email\": \"redact\"", "\"pii-email:input\": \"flag\"");
+        admin().body(Map.of("files", Map.of(TENANTS, weakened))).post("/admin/policies/test").then().statusCode(200)
+                .body("passed", equalTo(false))
+                .body("failures.name", hasItem("acme-eu-prompts-reach-the-model-with-e-mail-addresses-redacted"));
+        admin().body(Map.of("files", Map.of(TENANTS, weakened))).post("/admin/policies/activate").then().statusCode(422)
+                .body("error.tests.failures.name", hasItem("acme-eu-prompts-reach-the-model-with-e-mail-addresses-redacted"));
+
+        // A platform profile change: what-if for acme-eu, activation, audit event, rollback.
+        String profiles = current(PROFILES);
+        String blocking = profiles.replace(
+                "\"description\": \"Employee ids (EMP- followed by six digits).\",\n        \"input\": \"redact\"",
+                "\"description\": \"Employee ids (EMP- followed by six digits).\",\n        \"input\": \"block\"");
+        assertNotEquals(profiles, blocking);
+        var draft = Map.of("files", Map.of(PROFILES, blocking), "message", "block employee ids on input");
+        admin().body(draft).post("/admin/policies/test").then().statusCode(200).body("passed", equalTo(true));
+        admin().body(draft).queryParam("tenant", "acme-eu").post("/admin/policies/what-if").then().statusCode(200)
+                .body("effects.moderation.profile_after", equalTo("strict"))
+                .body("effects.moderation.changed_rules[0].rule", equalTo("employee-id"))
+                .body("effects.moderation.changed_rules[0].before", equalTo("redact"))
+                .body("effects.moderation.changed_rules[0].after", equalTo("block"));
+        Map<String, Object> activation = admin().body(draft).post("/admin/policies/activate").then().statusCode(200)
+                .body("files", equalTo(List.of(PROFILES))).extract().as(Map.class);
+        assertEquals(blocking, current(PROFILES));
+        assertEquals("policy.activate", adminEvents.last().action());
+        assertEquals(List.of(PROFILES), adminEvents.last().details().get("files"));
+        admin().post("/admin/policies/history/" + activation.get("history_id") + "/rollback").then().statusCode(200);
+        assertEquals(profiles, current(PROFILES));
+    }
+
+    private static int lineOf(String text, String needle) {
+        return text.substring(0, text.indexOf(needle)).split("\n", -1).length;
     }
 
     @Test
