@@ -28,6 +28,12 @@ test_max_tokens_defaults_to_zero if {
 	not lib.over_max_tokens with input as {"tenant": "globex-us", "request": {}}
 }
 
+test_malformed_tenant_denials_are_ignored if {
+	bad := {"deny": [{"code": 1, "message": "m"}, {"code": "ok", "message": "fine"}]}
+	ds := lib.tenant_denials with input as {"tenant": "dev"} with data.cleargate.tenants as {"dev": {"rules": bad}}
+	ds == {{"code": "ok", "message": "fine"}}
+}
+
 test_requested_tools_join_offered_and_called_tools if {
 	tools := lib.requested_tools with input as {"request": {"tools": ["a", "b"], "tool_calls": ["b", "c"]}}
 	tools == {"a", "b", "c"}

@@ -62,6 +62,13 @@ public interface AuditConfig {
     @WithDefault("1h")
     String purgeEvery();
 
+    /**
+     * HMAC look-ups one caller may make per minute. {@code POST /audit/hmac} is an oracle against
+     * hash-only content (a guess can be checked), so it is rationed as well as audited.
+     */
+    @WithDefault("30")
+    int hmacLookupsPerMinute();
+
     /** Retention used when no policy decision names one (denials before policy ran). */
     @WithDefault("365")
     int defaultMetadataRetentionDays();

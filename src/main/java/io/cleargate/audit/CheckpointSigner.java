@@ -88,6 +88,29 @@ public class CheckpointSigner {
         return keys.sign(exportMessage(scope));
     }
 
+    /** A document signed with the checkpoint key: the signature covers {@link #documentMessage}. */
+    public record SignedDocument(String type, String sha256, String keyId, String algorithm, String signature) {}
+
+    /** The bytes a document signature covers: its type and the SHA-256 of its canonical JSON. */
+    public static byte[] documentMessage(String type, String sha256) {
+        return ("cleargate-document-v1|" + type + "|" + sha256).getBytes(StandardCharsets.UTF_8);
+    }
+
+    /**
+     * Signs a report (for example a model probe report) with the same Ed25519 key as the
+     * checkpoints, so a third party holding {@link #publicKeyHex()} can check it offline.
+     */
+    public SignedDocument signDocument(String type, String canonicalJson) {
+        String sha = Canonical.sha256(canonicalJson);
+        return new SignedDocument(type, sha, keyId(), "Ed25519", keys.sign(documentMessage(type, sha)));
+    }
+
+    /** True when the document is the one signed, by the current key or one it replaced. */
+    public boolean verifyDocument(String canonicalJson, SignedDocument d) {
+        String sha = Canonical.sha256(canonicalJson);
+        return sha.equals(d.sha256()) && keys.verify(d.keyId(), documentMessage(d.type(), sha), d.signature());
+    }
+
     public boolean verify(Checkpoint c) {
         return keys.verify(c.keyId, message(c.chainId, c.seq, c.headHash, c.signedAt), c.signature);
     }

@@ -30,7 +30,10 @@ record IndexColumns(String kind, String requestId, String time, String tenant, S
                 tags(body));
     }
 
-    /** Search tags: "|category:action|...|reason:code|", matched with LIKE on escaped parameters. */
+    /**
+     * Search tags: "|category:action|...|reason:code|model-refusal:kind|", matched with LIKE on
+     * escaped parameters. The model's own refusal is tagged only when it declined.
+     */
     private static String tags(Map<String, ?> body) {
         StringBuilder sb = new StringBuilder("|");
         if (body.get("verdicts") instanceof List<?> verdicts) {
@@ -47,6 +50,9 @@ record IndexColumns(String kind, String requestId, String time, String tenant, S
                     sb.append("reason:").append(Recorder.tag(text(m.get("code")))).append('|');
                 }
             }
+        }
+        if (body.get("model_refusal") instanceof Map<?, ?> refusal && Boolean.TRUE.equals(refusal.get("declined"))) {
+            sb.append(Recorder.MODEL_REFUSAL_TAG).append(':').append(Recorder.tag(text(refusal.get("kind")))).append('|');
         }
         String s = sb.toString();
         return s.length() > MAX_TAGS ? s.substring(0, MAX_TAGS - 1) + "|" : s;

@@ -10,6 +10,8 @@ import io.cleargate.moderation.VerdictList;
 import io.cleargate.pipeline.Exchange;
 import io.cleargate.pipeline.GatewayError;
 import io.cleargate.policy.PolicyDecision;
+import io.cleargate.refusal.RefusalKeys;
+import io.cleargate.refusal.detector.RefusalVerdict;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.time.Duration;
@@ -29,6 +31,8 @@ import java.util.Optional;
 public class Recorder {
 
     public static final String SYSTEM_CHAIN = "_system";
+    /** Tag prefix of the model's own refusals ("model-refusal:deflection"); no moderation category has a hyphen-free clash. */
+    static final String MODEL_REFUSAL_TAG = "model-refusal";
 
     /** Content modes, as named by PolicyDecision.AuditSettings.contentMode(). */
     public static final String ENCRYPTED = "encrypted";
@@ -68,6 +72,7 @@ public class Recorder {
         extra.put("usage", usage == null ? null : Map.of("prompt_tokens", usage.promptTokens(),
                 "completion_tokens", usage.completionTokens()));
         extra.put("latency_ms", latency(ex));
+        extra.put("model_refusal", ex.get(RefusalKeys.VERDICT).map(Recorder::modelRefusal).orElse(null));
         String output = releasedOutput;
         if (!toolCalls.isEmpty()) {
             extra.put("tool_calls", toolCalls.stream().map(c -> Map.of("id", c.id(), "name", c.name())).toList());
@@ -239,6 +244,19 @@ public class Recorder {
         m.put("start", v.start());
         m.put("end", v.end());
         m.put("score", v.score());
+        return m;
+    }
+
+    /** The model's own refusal verdict: kind, evidence span and score, never the text. */
+    private static Map<String, Object> modelRefusal(RefusalVerdict v) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("kind", v.kind().id());
+        m.put("declined", v.declined());
+        m.put("score", v.score());
+        m.put("language", v.language());
+        m.put("start", v.start());
+        m.put("end", v.end());
+        m.put("cue", v.cue());
         return m;
     }
 

@@ -78,64 +78,89 @@ public class ModerationService {
         });
     }
 
-    /** The result of moderating a prompt: verdicts, the blocking findings and the rewritten messages. */
-    record InputResult(List<Verdict> verdicts, List<Finding> findings, List<Finding> blocking,
+    /**
+     * The result of moderating a prompt: verdicts, the blocking findings (with where each starts and
+     * ends, as message index and offset) and the rewritten messages.
+     */
+    record InputResult(List<Verdict> verdicts, List<Finding> findings, List<Located> blocking,
             List<ChatMessage> messages, boolean rewritten) {}
 
+    /** A finding in joined-prompt offsets, with its ends as (message, offset). */
+    record Located(Finding finding, Conversation.Position start, Conversation.Position end) {}
+
     /**
-     * Scans every message separately (a match never spans two messages), and within an assistant
-     * message each tool call's arguments separately from its text; tool results are the tool
-     * messages' text. Offsets are reported in all these texts joined with "\n", in message order
-     * (content first, then each call's arguments); a verdict on arguments also names its field.
+     * Scans every message, and the conversation as the model sees it (messages joined, see
+     * {@link Conversation}), so a match split across messages is found too. Within an assistant
+     * message each tool call's arguments are scanned separately from its text; tool results are the
+     * tool messages' text. Offsets are reported in all these texts joined with "\n", in message
+     * order (content first, then each call's arguments); blocking findings also name message and
+     * offset, and a verdict on arguments names its field.
      */
     static InputResult moderateInput(RuleSet rules, List<ChatMessage> messages, Placeholders placeholders) {
-        var scan = new InputScan(rules, placeholders);
+        List<String> contents = messages.stream().map(ChatMessage::content).toList();
+        List<Conversation.Spanning> spanning = Conversation.spanningFindings(rules, contents);
+        List<List<Finding>> spanningParts = Conversation.partsByMessage(spanning, contents);
+        List<Verdict> verdicts = new ArrayList<>();
+        List<Finding> all = new ArrayList<>();
+        List<Located> blocking = new ArrayList<>();
         List<ChatMessage> out = new ArrayList<>(messages.size());
+        int[] bases = new int[messages.size()];
+        boolean rewritten = false;
+        int base = 0;
         for (int i = 0; i < messages.size(); i++) {
             ChatMessage message = messages.get(i);
-            String content = scan.text(message.content(), null);
-            List<ToolCall> calls = new ArrayList<>(message.toolCalls().size());
-            for (int j = 0; j < message.toolCalls().size(); j++) {
-                ToolCall call = message.toolCalls().get(j);
-                calls.add(call.withArguments(scan.text(call.arguments(),
-                        "messages[" + i + "].tool_calls[" + j + "].arguments")));
-            }
-            boolean same = content.equals(message.content()) && calls.equals(message.toolCalls());
-            out.add(same ? message : message.withContent(content).withToolCalls(calls));
-        }
-        return new InputResult(scan.verdicts, scan.all, scan.blocking, out, scan.rewritten);
-    }
-
-    /** Scans input texts one after another, keeping offsets in their "\n"-joined concatenation. */
-    private static final class InputScan {
-        private final RuleSet rules;
-        private final Placeholders placeholders;
-        final List<Verdict> verdicts = new ArrayList<>();
-        final List<Finding> all = new ArrayList<>();
-        final List<Finding> blocking = new ArrayList<>();
-        boolean rewritten;
-        private int base;
-
-        InputScan(RuleSet rules, Placeholders placeholders) {
-            this.rules = rules;
-            this.placeholders = placeholders;
-        }
-
-        /** Returns the text as redacted. */
-        String text(String content, String field) {
-            List<Finding> findings = rules.scan(NormalizedText.of(content), Direction.INPUT).findings();
+            bases[i] = base;
+            String content = message.content();
+            List<Finding> findings = new ArrayList<>(rules.scan(NormalizedText.of(content), Direction.INPUT).findings());
             for (Finding f : findings) {
                 verdicts.add(new Verdict(f.rule().id(), f.rule().category(), f.action(), Direction.INPUT,
-                        base + f.start(), base + f.end(), f.match().score(), field));
+                        base + f.start(), base + f.end(), f.match().score()));
                 all.add(f.shifted(base));
                 if (f.action() == Action.BLOCK) {
-                    blocking.add(f.shifted(base));
+                    blocking.add(new Located(f.shifted(base), new Conversation.Position(i, f.start()),
+                            new Conversation.Position(i, f.end())));
                 }
             }
+            findings.addAll(spanningParts.get(i)); // a split match is redacted in every message it touches
             String redacted = Redaction.apply(content, 0, content.length(), findings, placeholders);
             rewritten |= !redacted.equals(content);
             base += content.length() + 1;
-            return redacted;
+            List<ToolCall> calls = new ArrayList<>(message.toolCalls().size());
+            for (int j = 0; j < message.toolCalls().size(); j++) {
+                ToolCall call = message.toolCalls().get(j);
+                String field = "messages[" + i + "].tool_calls[" + j + "].arguments";
+                String args = call.arguments();
+                List<Finding> argFindings = rules.scan(NormalizedText.of(args), Direction.INPUT).findings();
+                for (Finding f : argFindings) {
+                    verdicts.add(new Verdict(f.rule().id(), f.rule().category(), f.action(), Direction.INPUT,
+                            base + f.start(), base + f.end(), f.match().score(), field));
+                    all.add(f.shifted(base));
+                    if (f.action() == Action.BLOCK) {
+                        blocking.add(new Located(f.shifted(base), new Conversation.Position(i, content.length()),
+                                new Conversation.Position(i, content.length())));
+                    }
+                }
+                String redactedArgs = Redaction.apply(args, 0, args.length(), argFindings, placeholders);
+                rewritten |= !redactedArgs.equals(args);
+                calls.add(call.withArguments(redactedArgs));
+                base += args.length() + 1;
+            }
+            boolean same = redacted.equals(content) && calls.equals(message.toolCalls());
+            out.add(same ? message : message.withContent(redacted).withToolCalls(calls));
         }
+        for (Conversation.Spanning s : spanning) {
+            Finding f = s.finding();
+            int start = bases[s.start().message()] + s.start().offset();
+            int end = bases[s.end().message()] + s.end().offset();
+            verdicts.add(new Verdict(f.rule().id(), f.rule().category(), f.action(), Direction.INPUT, start, end,
+                    f.match().score()));
+            Finding joined = new Finding(f.rule(), f.action(), new Match(start, end, f.match().score(), f.match().view(),
+                    f.match().pattern(), f.match().value()));
+            all.add(joined);
+            if (f.action() == Action.BLOCK) {
+                blocking.add(new Located(joined, s.start(), s.end()));
+            }
+        }
+        return new InputResult(verdicts, all, blocking, out, rewritten);
     }
 }

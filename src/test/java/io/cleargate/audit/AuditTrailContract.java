@@ -708,8 +708,21 @@ abstract class AuditTrailContract {
         JsonPath kept = given().header("Authorization", officer(t)).get("/audit/records/" + carolId)
                 .then().statusCode(200).extract().jsonPath();
         assertTrue(kept.getString("entries[0].content.text").contains("secret@example.com"));
-        assertTrue(entries(t).stream().anyMatch(e -> e.body.contains("\"action\":\"erasure\"")));
+        // Recorded before the keys were destroyed, and its completion after.
+        var actions = entries(t).stream().filter(e -> "admin".equals(e.kind)).map(e -> e.body).toList();
+        int started = indexOf(actions, "\"action\":\"erasure_started\"");
+        int completed = indexOf(actions, "\"action\":\"erasure_completed\"");
+        assertTrue(started >= 0 && completed > started, actions.toString());
         assertTrue(verify(t).getBoolean("ok"));
+    }
+
+    private static int indexOf(List<String> bodies, String fragment) {
+        for (int i = 0; i < bodies.size(); i++) {
+            if (bodies.get(i).contains(fragment)) {
+                return i;
+            }
+        }
+        return -1;
     }
 
     @Test

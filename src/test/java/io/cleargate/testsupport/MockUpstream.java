@@ -51,6 +51,8 @@ public final class MockUpstream implements AutoCloseable {
     private final AtomicReference<Fault> fault = new AtomicReference<>(Fault.NONE);
     private final AtomicReference<String> scripted = new AtomicReference<>();
     private volatile boolean echo;
+    private final java.util.Map<String, String> censored = new java.util.concurrent.ConcurrentHashMap<>();
+    private volatile String finishReason = "stop";
     private final AtomicInteger requests = new AtomicInteger();
     private final AtomicInteger aborted = new AtomicInteger();
     private final AtomicInteger inFlight = new AtomicInteger();
@@ -97,6 +99,26 @@ public final class MockUpstream implements AutoCloseable {
     /** Reply with this text instead of the filler (null to reset). */
     public MockUpstream reply(String text) {
         scripted.set(text);
+        return this;
+    }
+
+    /**
+     * Answer every request whose body contains {@code marker} with {@code reply}, the way a
+     * censoring model answers its sensitive topics with a canned deflection or a refusal (null
+     * reply to forget the marker). Checked before {@link #reply} and {@link #echo}.
+     */
+    public MockUpstream censor(String marker, String reply) {
+        if (reply == null) {
+            censored.remove(marker);
+        } else {
+            censored.put(marker, reply);
+        }
+        return this;
+    }
+
+    /** The finish_reason of every answer ("stop" by default; "content_filter" like a filtering upstream). */
+    public MockUpstream finishReason(String reason) {
+        finishReason = reason == null ? "stop" : reason;
         return this;
     }
 
@@ -286,6 +308,11 @@ public final class MockUpstream implements AutoCloseable {
     }
 
     private String scriptedOrEcho(String request) {
+        for (var e : censored.entrySet()) {
+            if (request.contains(e.getKey())) {
+                return e.getValue();
+            }
+        }
         String script = scripted.get();
         if (script != null) {
             return script;
@@ -314,7 +341,7 @@ public final class MockUpstream implements AutoCloseable {
             choice.put("index", c);
             choice.put("message", message);
             choice.put("logprobs", plan.logprobs() ? Map.of("content", logprobs(pieces(plan.text(), Math.max(1, chunks)), plan.topLogprobs())) : null);
-            choice.put("finish_reason", plan.calls().isEmpty() ? "stop" : "tool_calls");
+            choice.put("finish_reason", plan.calls().isEmpty() ? finishReason : "tool_calls");
             choices.add(choice);
         }
         String body = "{\"id\":\"mock-1\",\"object\":\"chat.completion\",\"created\":0,\"model\":\"mock\",\"choices\":"
@@ -407,7 +434,7 @@ public final class MockUpstream implements AutoCloseable {
             }
         }
         for (int c = 0; c < plan.choices(); c++) {
-            write(out, chunk(c, Map.of(), null, plan.calls().isEmpty() ? "stop" : "tool_calls"));
+            write(out, chunk(c, Map.of(), null, plan.calls().isEmpty() ? finishReason : "tool_calls"));
         }
         write(out, "{\"id\":\"mock-1\",\"object\":\"chat.completion.chunk\",\"created\":0,\"model\":\"mock\",\"choices\":[],"
                 + "\"usage\":{\"prompt_tokens\":12,\"completion_tokens\":" + n + ",\"total_tokens\":" + (12 + n) + "}}");

@@ -41,8 +41,14 @@ final class OpenAiUpstream implements Engine {
     private final URI chatUri;
     private final URI modelsUri;
     private final URI embeddingsUri;
+    private final EgressGuard egress;
 
     OpenAiUpstream(Backend backend, UpstreamLimits limits, ObjectMapper json) {
+        this(backend, limits, json, new EgressGuard(false));
+    }
+
+    OpenAiUpstream(Backend backend, UpstreamLimits limits, ObjectMapper json, EgressGuard egress) {
+        this.egress = egress;
         this.backend = backend;
         this.limits = limits;
         this.json = json;
@@ -70,6 +76,11 @@ final class OpenAiUpstream implements Engine {
     @Override
     public EngineStream open(EngineRequest request, boolean clientStreams) throws EngineException {
         long deadline = System.nanoTime() + limits.total().toNanos();
+        URI target = request.kind() == EngineRequest.Kind.EMBEDDINGS ? embeddingsUri : chatUri;
+        String refusal = egress.refusal(target);
+        if (refusal != null) {
+            throw new EngineException(Kind.UNAVAILABLE, "backend " + backend.id() + " refused at connect time: " + refusal);
+        }
         if (request.kind() == EngineRequest.Kind.EMBEDDINGS) {
             HttpResponse<InputStream> response = send(requestBuilder(embeddingsUri)
                     .timeout(limits.firstByte())
@@ -267,6 +278,9 @@ final class OpenAiUpstream implements Engine {
 
     @Override
     public boolean healthy() {
+        if (egress.refusal(modelsUri) != null) {
+            return false;
+        }
         try {
             var response = http.send(requestBuilder(modelsUri).timeout(limits.connect()).GET().build(),
                     HttpResponse.BodyHandlers.discarding());
