@@ -33,9 +33,27 @@ ensure_postgresql() {
   fi
 }
 
+# Node.js (Debian's package when missing) and the pinned openai Node SDK, installed into the
+# git-ignored src/test/node/sdk/node_modules from its package-lock.json.
+ensure_node_sdk() {
+  if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    say "installing Node.js (Debian packages nodejs, npm)"
+    command -v apt-get >/dev/null || die "Node.js is needed: install Debian's nodejs and npm packages"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q nodejs npm >/dev/null 2>&1 \
+      || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q nodejs npm >/dev/null; } \
+      || die "could not install Node.js"
+  fi
+  local dir="$ROOT/src/test/node/sdk"
+  if [[ ! -d "$dir/node_modules/openai" ]]; then
+    say "installing the openai Node SDK (npm ci)"
+    (cd "$dir" && npm ci --silent --no-audit --no-fund) || die "could not install the openai Node SDK"
+  fi
+}
+
 # The official openai Python SDK against a packaged gateway (with OPA and the development key)
-# in front of the mock upstream.
+# in front of the mock upstream, then the official Node SDK against the same gateway.
 sdk_tests() {
+  ensure_node_sdk
   say "openai SDK compatibility tests"
   local mock_port gw_port opa_port data
   mock_port="$(free_port)"
@@ -53,10 +71,15 @@ sdk_tests() {
     -Dcleargate.backends.mock.kind=openai \
     -Dcleargate.backends.mock.base-url="http://127.0.0.1:$mock_port/v1" \
     -Dcleargate.backends.mock.models=mock \
+    -Dcleargate.backends.mock.embedding-models=mock-embed \
+    -Dcleargate.backends.mock.served-names.mock-embed=mock-embedder-v1 \
     -Dquarkus.datasource.jdbc.url="jdbc:h2:file:$data/db/cleargate"
   local status=0
   CLEARGATE_URL="http://127.0.0.1:$gw_port" CLEARGATE_KEY="$(cat "$data/dev-key" 2>/dev/null || echo none)" \
     "$ROOT/.venv/bin/python" -m pytest -q "$ROOT/src/test/python/sdk" || status=$?
+  say "openai Node SDK compatibility tests"
+  CLEARGATE_URL="http://127.0.0.1:$gw_port" CLEARGATE_KEY="$(cat "$data/dev-key" 2>/dev/null || echo none)" \
+    node --test "$ROOT/src/test/node/sdk/" || status=$?
   stop_tracked
   opa_stop "$data/run"
   [[ $status -eq 0 ]] || { tail -30 "$data/gateway.log" >&2; die "SDK tests failed"; }

@@ -3,9 +3,10 @@
 # description: |
 #   The one decision the gateway asks for, POST /v1/data/cleargate/decision.
 #   Input: tenant, subject {id, roles, auth_method}, request {endpoint, model,
-#   stream, max_tokens, estimated_prompt_tokens} and context {time}; never prompt
-#   text. Result: allow, reasons, regions, limits, moderation, audit, jurisdiction
-#   and revision. See policies/README.md for the contract.
+#   stream, max_tokens, estimated_prompt_tokens, tools, tool_calls} and context
+#   {time}; never prompt text. Result: allow, reasons, regions, limits,
+#   moderation, audit, jurisdiction and revision. See policies/README.md for the
+#   contract.
 # entrypoint: true
 package cleargate.decision
 
@@ -57,12 +58,27 @@ reasons contains reason("max_tokens_exceeded", msg) if {
 	)
 }
 
+reasons contains reason("tool_not_allowed", msg) if {
+	lib.settings
+	count(lib.denied_tools) > 0
+	msg := sprintf("The tools %s are not allowed for this tenant.", [concat(", ", lib.denied_tools)])
+}
+
 # METADATA
 # scope: document
 # description: Regions where the request may be processed (routing stays inside them).
 default regions := []
 
 regions := lib.settings.regions
+
+# METADATA
+# scope: document
+# description: |
+#   The models the tenant may use ("*" for every model the gateway serves); the
+#   gateway lists only these at /v1/models.
+default models := []
+
+models := lib.settings.models
 
 # METADATA
 # scope: document

@@ -65,7 +65,7 @@ test_chat_requires_gateway_user_role if {
 test_ungoverned_endpoint_is_denied if {
 	inp := json.patch(
 		chat("dev", ["gateway-user"], "m", 100),
-		[{"op": "replace", "path": "/request/endpoint", "value": "/v1/embeddings"}],
+		[{"op": "replace", "path": "/request/endpoint", "value": "/v1/files"}],
 	)
 	d := decision with input as inp
 	not d.allow
@@ -123,6 +123,78 @@ test_every_tenant_has_complete_settings if {
 		is_string(t.moderation.profile)
 		is_string(name)
 	}
+}
+
+with_tools(inp, offered, called) := json.patch(inp, [
+	{"op": "add", "path": "/request/tools", "value": offered},
+	{"op": "add", "path": "/request/tool_calls", "value": called},
+])
+
+test_listed_tools_are_allowed if {
+	eu := chat("acme-eu", ["gateway-user"], "deepseek-moe-16b-chat", 100)
+	inp := with_tools(eu, ["get_weather"], ["search_documents"])
+	d := decision with input as inp
+	d.allow
+}
+
+test_unlisted_offered_tool_is_denied_with_its_name if {
+	eu := chat("acme-eu", ["gateway-user"], "deepseek-moe-16b-chat", 100)
+	inp := with_tools(eu, ["get_weather", "run_shell"], [])
+	d := decision with input as inp
+	not d.allow
+	codes(d.reasons) == {"tool_not_allowed"}
+	some r in d.reasons
+	contains(r.message, "run_shell")
+	not contains(r.message, "get_weather")
+}
+
+test_tool_called_earlier_in_the_conversation_is_checked_too if {
+	inp := with_tools(chat("acme-eu", ["gateway-user"], "deepseek-moe-16b-chat", 100), [], ["delete_files"])
+	d := decision with input as inp
+	codes(d.reasons) == {"tool_not_allowed"}
+}
+
+test_tenant_without_a_tools_list_may_use_no_tools if {
+	inp := with_tools(chat("globex-us", ["gateway-user"], "deepseek-moe-16b-chat", 100), ["get_weather"], [])
+	d := decision with input as inp
+	codes(d.reasons) == {"tool_not_allowed"}
+}
+
+test_wildcard_tenant_may_use_any_tool if {
+	inp := with_tools(chat("dev", ["gateway-user"], "m", 100), ["anything"], ["else"])
+	d := decision with input as inp
+	d.allow
+}
+
+test_request_without_tools_needs_no_tools_list if {
+	d := decision with input as chat("globex-us", ["gateway-user"], "deepseek-moe-16b-chat", 100)
+	d.allow
+}
+
+embeddings(tenant, model) := json.patch(chat(tenant, ["gateway-user"], model, 0), [
+	{"op": "replace", "path": "/request/endpoint", "value": "/v1/embeddings"},
+	{"op": "remove", "path": "/request/max_tokens"},
+])
+
+test_embeddings_are_governed_like_chat if {
+	d := decision with input as embeddings("acme-eu", "deepseek-moe-16b-chat")
+	d.allow
+	d.regions == ["eu-west", "eu-central"]
+}
+
+test_embeddings_model_outside_the_allow_list_is_denied if {
+	d := decision with input as embeddings("globex-us", "text-embedding-other")
+	codes(d.reasons) == {"model_not_allowed"}
+}
+
+test_decision_lists_the_tenants_models if {
+	d := decision with input as chat("globex-us", ["gateway-user"], "deepseek-moe-16b-chat", 1)
+	d.models == ["deepseek-moe-16b-chat"]
+}
+
+test_unknown_tenant_has_no_models if {
+	d := decision with input as chat("initech", ["gateway-user"], "m", 1)
+	d.models == []
 }
 
 test_every_moderation_override_names_a_rule_of_the_tenants_profile if {

@@ -9,6 +9,7 @@ package cleargate.lib
 # The roles each governed endpoint requires. An endpoint missing here is denied.
 required_roles := {
 	"/v1/chat/completions": "gateway-user",
+	"/v1/embeddings": "gateway-user",
 	"/v1/models": "gateway-user",
 }
 
@@ -25,8 +26,8 @@ required_role := required_roles[input.request.endpoint]
 has_required_role if required_role in input.subject.roles
 
 # METADATA
-# description: Only the chat endpoint names a model; listing models needs no model check.
-names_model if input.request.endpoint == "/v1/chat/completions"
+# description: Chat and embeddings name a model; listing models needs no model check.
+names_model if input.request.endpoint in {"/v1/chat/completions", "/v1/embeddings"}
 
 # METADATA
 # description: The requested model, or an empty string when the request names none.
@@ -61,3 +62,29 @@ tenant_denials contains {"code": d.code, "message": d.message} if {
 	is_string(d.code)
 	is_string(d.message)
 }
+
+# METADATA
+# scope: document
+# description: |
+#   Every tool the request names: the tools it offers the model and the tools
+#   that assistant messages in the conversation called.
+requested_tools contains name if some name in object.get(input.request, "tools", [])
+
+requested_tools contains name if some name in object.get(input.request, "tool_calls", [])
+
+# METADATA
+# description: |
+#   The tools the tenant may use ("*" allows every tool). A tenant without a
+#   tools list may use none: tools are denied unless the policy names them.
+allowed_tools := object.get(settings, "tools", [])
+
+# METADATA
+# description: The requested tools this tenant may not use, sorted.
+denied_tools := sort([name |
+	some name in requested_tools
+	not tool_allowed(name)
+])
+
+tool_allowed(_) if "*" in allowed_tools
+
+tool_allowed(name) if name in allowed_tools

@@ -33,3 +33,14 @@ test_malformed_tenant_denials_are_ignored if {
 	ds := lib.tenant_denials with input as {"tenant": "dev"} with data.cleargate.tenants as {"dev": {"rules": bad}}
 	ds == {{"code": "ok", "message": "fine"}}
 }
+
+test_requested_tools_join_offered_and_called_tools if {
+	tools := lib.requested_tools with input as {"request": {"tools": ["a", "b"], "tool_calls": ["b", "c"]}}
+	tools == {"a", "b", "c"}
+}
+
+test_denied_tools_are_sorted_and_exclude_allowed_ones if {
+	inp := {"tenant": "acme-eu", "request": {"tools": ["z_tool", "get_weather", "a_tool"]}}
+	denied := lib.denied_tools with input as inp
+	denied == ["a_tool", "z_tool"]
+}

@@ -4,6 +4,8 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.cleargate.domain.ChatMessage;
+import io.cleargate.domain.RequestOptions;
+import io.cleargate.domain.ToolCall;
 import io.cleargate.pipeline.GatewayError;
 import io.cleargate.pipeline.GatewayException;
 import java.util.ArrayList;
@@ -20,23 +22,26 @@ import java.util.Set;
 final class ChatCompletionParser {
 
     /** Options accepted only at their neutral value (so SDK defaults pass, real use is refused). */
-    private static final Set<String> NEUTRAL_ONLY = Set.of("n", "presence_penalty", "frequency_penalty", "logprobs",
-            "parallel_tool_calls", "response_format", "store", "service_tier", "metadata");
+    private static final Set<String> NEUTRAL_ONLY = Set.of("n", "store", "service_tier", "metadata");
 
     /** Fields that would let a caller choose the upstream: refused outright (see LiteLLM CVE-2024-6587). */
     private static final Set<String> UPSTREAM_CHOOSERS = Set.of("base_url", "api_base", "api_key", "custom_host",
             "upstream", "endpoint", "backend", "provider", "api_version", "organization");
 
     private static final Set<String> KNOWN = Set.of("model", "messages", "max_tokens", "max_completion_tokens",
-            "temperature", "top_p", "stop", "seed", "stream", "stream_options", "user");
+            "temperature", "top_p", "stop", "seed", "stream", "stream_options", "user", "tools", "tool_choice",
+            "parallel_tool_calls", "response_format", "logprobs", "top_logprobs", "presence_penalty",
+            "frequency_penalty");
 
     private final ObjectMapper json;
     private final int defaultMaxTokens;
     private final int maxTokensCeiling;
     private final int maxMessages;
+    private final OptionsParser options;
 
     ChatCompletionParser(ObjectMapper json, int defaultMaxTokens, int maxTokensCeiling, int maxMessages) {
         this.json = json;
+        this.options = new OptionsParser(json);
         this.defaultMaxTokens = defaultMaxTokens;
         this.maxTokensCeiling = maxTokensCeiling;
         this.maxMessages = maxMessages;
@@ -59,6 +64,8 @@ final class ChatCompletionParser {
         rejectUnsupported(root);
         String model = requiredString(root, "model");
         List<ChatMessage> messages = messages(root.get("messages"));
+        OptionsParser.checkToolConversation(messages);
+        RequestOptions requestOptions = options.parse(root);
         Integer maxTokens = maxTokens(root);
         Double temperature = number(root, "temperature", 0.0, 2.0);
         Double topP = number(root, "top_p", 0.0, 1.0);
@@ -81,8 +88,9 @@ final class ChatCompletionParser {
         parameters.put("include_usage", includeUsage);
         parameters.put("user", user);
         parameters.put("message_count", messages.size());
+        parameters.putAll(OptionsParser.describe(requestOptions, messages));
         return new ChatCompletion(model, messages, maxTokens == null ? defaultMaxTokens : maxTokens,
-                maxTokens != null, temperature, topP, stop, seed, stream, includeUsage, user, parameters);
+                maxTokens != null, temperature, topP, stop, seed, stream, includeUsage, user, requestOptions, parameters);
     }
 
     private void rejectUnsupported(JsonNode root) {
@@ -109,10 +117,7 @@ final class ChatCompletionParser {
         }
         return switch (name) {
             case "n" -> value.isIntegralNumber() && value.asInt() == 1;
-            case "presence_penalty", "frequency_penalty" -> value.isNumber() && value.asDouble() == 0.0;
-            case "logprobs", "store" -> value.isBoolean() && !value.asBoolean();
-            case "parallel_tool_calls" -> value.isBoolean(); // meaningless without tools
-            case "response_format" -> value.isObject() && "text".equals(value.path("type").asText());
+            case "store" -> value.isBoolean() && !value.asBoolean();
             case "service_tier" -> value.isTextual() && Set.of("auto", "default").contains(value.asText());
             case "metadata" -> value.isObject() && value.isEmpty();
             default -> false;
@@ -136,15 +141,15 @@ final class ChatCompletionParser {
         return result;
     }
 
-    private static ChatMessage message(JsonNode node, String path) {
+    private ChatMessage message(JsonNode node, String path) {
         if (!node.isObject()) {
             throw bad(path, path + " must be an object.");
         }
         for (Iterator<String> names = node.fieldNames(); names.hasNext(); ) {
             String name = names.next();
-            if (!Set.of("role", "content", "name").contains(name)) {
+            if (!Set.of("role", "content", "name", "tool_calls", "tool_call_id", "refusal").contains(name)) {
                 throw new GatewayException(GatewayError.unsupported(path + "." + name,
-                        "'" + name + "' in messages is not supported (tools and function calls are not supported yet)."));
+                        "'" + name + "' in messages is not supported (use tool_calls and tool messages for functions)."));
             }
         }
         JsonNode roleNode = node.get("role");
@@ -155,10 +160,28 @@ final class ChatCompletionParser {
             case "system", "developer" -> ChatMessage.Role.SYSTEM;
             case "user" -> ChatMessage.Role.USER;
             case "assistant" -> ChatMessage.Role.ASSISTANT;
+            case "tool" -> ChatMessage.Role.TOOL;
             default -> throw new GatewayException(GatewayError.unsupported(path + ".role",
-                    "Role '" + roleNode.asText() + "' is not supported; use system, user or assistant."));
+                    "Role '" + roleNode.asText() + "' is not supported; use system, developer, user, assistant or tool."));
         };
-        return new ChatMessage(role, content(node.get("content"), path + ".content"));
+        List<ToolCall> calls = options.toolCalls(node.get("tool_calls"), path + ".tool_calls");
+        if (!calls.isEmpty() && role != ChatMessage.Role.ASSISTANT) {
+            throw bad(path + ".tool_calls", "Only assistant messages carry tool_calls.");
+        }
+        String toolCallId = null;
+        if (role == ChatMessage.Role.TOOL) {
+            JsonNode id = node.get("tool_call_id");
+            if (id == null || !id.isTextual() || id.asText().isBlank()) {
+                throw bad(path + ".tool_call_id", "A tool message needs the 'tool_call_id' of the call it answers.");
+            }
+            toolCallId = id.asText();
+        } else if (node.hasNonNull("tool_call_id")) {
+            throw bad(path + ".tool_call_id", "Only tool messages carry a tool_call_id.");
+        }
+        JsonNode content = node.get("content");
+        boolean contentOptional = role == ChatMessage.Role.ASSISTANT && !calls.isEmpty();
+        String text = contentOptional && (content == null || content.isNull()) ? "" : content(content, path + ".content");
+        return new ChatMessage(role, text, calls, toolCallId);
     }
 
     private static String content(JsonNode node, String path) {
@@ -315,12 +338,12 @@ final class ChatCompletionParser {
         return node.asText();
     }
 
-    private static GatewayException bad(String param, String message) {
+    static GatewayException bad(String param, String message) {
         return new GatewayException(GatewayError.invalidRequest(param, message));
     }
 
     /** A validated chat completion request. */
     record ChatCompletion(String model, List<ChatMessage> messages, int maxTokens, boolean maxTokensExplicit,
             Double temperature, Double topP, List<String> stop, Long seed, boolean stream, boolean includeUsage,
-            String user, Map<String, Object> parameters) {}
+            String user, RequestOptions options, Map<String, Object> parameters) {}
 }

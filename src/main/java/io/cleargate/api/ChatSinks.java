@@ -1,10 +1,14 @@
 package io.cleargate.api;
 
 import io.cleargate.api.ChatCompletionParser.ChatCompletion;
+import io.cleargate.domain.EngineEvent.TokenLogprob;
+import io.cleargate.domain.EngineEvent.ToolCallDelta;
 import io.cleargate.domain.EngineEvent.Usage;
+import io.cleargate.domain.ToolCall;
 import io.cleargate.pipeline.ClientSink;
 import io.cleargate.pipeline.GatewayError;
 import io.cleargate.pipeline.ResponseChunk;
+import io.cleargate.pipeline.ToolCallAssembly;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -18,7 +22,8 @@ final class ChatSinks {
 
     static ClientSink forRequest(ChatCompletion request, String requestId, HttpResponder out) {
         var ids = new CompletionIds("chatcmpl-" + requestId, System.currentTimeMillis() / 1000, request.model());
-        return request.stream() ? new Sse(ids, request.includeUsage(), out) : new Json(ids, out);
+        return request.stream() ? new Sse(ids, request.includeUsage(), out)
+                : new Json(ids, Boolean.TRUE.equals(request.options().logprobs()), out);
     }
 
     record CompletionIds(String id, long created, String model) {}
@@ -65,12 +70,16 @@ final class ChatSinks {
     /** Gathers the chunks and answers with one chat.completion object. */
     static final class Json extends Base {
         private final StringBuilder text = new StringBuilder();
+        private final ToolCallAssembly calls = new ToolCallAssembly();
+        private final List<TokenLogprob> logprobs = new ArrayList<>();
+        private final boolean wantsLogprobs;
         private Map<String, String> headers = Map.of();
         private ResponseChunk last;
         private final Map<String, Object> extensions = new LinkedHashMap<>();
 
-        Json(CompletionIds ids, HttpResponder out) {
+        Json(CompletionIds ids, boolean wantsLogprobs, HttpResponder out) {
             super(ids, out);
+            this.wantsLogprobs = wantsLogprobs;
         }
 
         @Override
@@ -83,6 +92,8 @@ final class ChatSinks {
         @Override
         public boolean chunk(ResponseChunk chunk) {
             text.append(chunk.text());
+            calls.addAll(chunk.toolCalls());
+            logprobs.addAll(chunk.logprobs());
             extensions.putAll(chunk.extensions());
             if (chunk.endOfStream()) {
                 last = chunk;
@@ -94,12 +105,16 @@ final class ChatSinks {
         public void end() {
             var message = new LinkedHashMap<String, Object>();
             message.put("role", "assistant");
-            message.put("content", text.toString());
+            // As OpenAI answers: a turn that only calls tools has null content.
+            message.put("content", text.isEmpty() && !calls.isEmpty() ? null : text.toString());
+            if (!calls.isEmpty()) {
+                message.put("tool_calls", calls.calls().stream().map(ChatSinks::toolCall).toList());
+            }
             var choice = new LinkedHashMap<String, Object>();
             choice.put("index", 0);
             choice.put("message", message);
             choice.put("finish_reason", last == null ? "stop" : last.finishReason());
-            choice.put("logprobs", null);
+            choice.put("logprobs", wantsLogprobs ? Map.of("content", logprobs.stream().map(ChatSinks::logprob).toList()) : null);
             var body = new LinkedHashMap<String, Object>();
             body.put("id", ids.id());
             body.put("object", "chat.completion");
@@ -141,19 +156,34 @@ final class ChatSinks {
 
         @Override
         public boolean chunk(ResponseChunk chunk) {
-            if (!chunk.text().isEmpty() || !roleSent) {
+            boolean content = !chunk.text().isEmpty() || !chunk.logprobs().isEmpty();
+            if (content || (!roleSent && chunk.toolCalls().isEmpty())) {
                 var delta = new LinkedHashMap<String, Object>();
                 if (!roleSent) {
                     delta.put("role", "assistant");
                     roleSent = true;
                 }
                 delta.put("content", chunk.text());
-                if (!send(frame(delta, null, Map.of()))) {
+                Object logprobs = chunk.logprobs().isEmpty() ? null
+                        : Map.of("content", chunk.logprobs().stream().map(ChatSinks::logprob).toList());
+                if (!send(frame(delta, null, logprobs, Map.of()))) {
+                    return false;
+                }
+            }
+            if (!chunk.toolCalls().isEmpty()) {
+                var delta = new LinkedHashMap<String, Object>();
+                if (!roleSent) {
+                    delta.put("role", "assistant");
+                    delta.put("content", null);
+                    roleSent = true;
+                }
+                delta.put("tool_calls", chunk.toolCalls().stream().map(ChatSinks::toolCallDelta).toList());
+                if (!send(frame(delta, null, null, Map.of()))) {
                     return false;
                 }
             }
             if (chunk.endOfStream()) {
-                if (!send(frame(Map.of(), chunk.finishReason(), chunk.extensions()))) {
+                if (!send(frame(Map.of(), chunk.finishReason(), null, chunk.extensions()))) {
                     return false;
                 }
                 if (includeUsage) {
@@ -192,12 +222,13 @@ final class ChatSinks {
             return frame;
         }
 
-        private Map<String, Object> frame(Map<String, Object> delta, String finishReason, Map<String, Object> extensions) {
+        private Map<String, Object> frame(Map<String, Object> delta, String finishReason, Object logprobs,
+                Map<String, Object> extensions) {
             var choice = new LinkedHashMap<String, Object>();
             choice.put("index", 0);
             choice.put("delta", delta);
             choice.put("finish_reason", finishReason);
-            choice.put("logprobs", null);
+            choice.put("logprobs", logprobs);
             var frame = base();
             frame.put("choices", List.of(choice));
             frame.putAll(extensions);
@@ -207,6 +238,58 @@ final class ChatSinks {
         private boolean send(Map<String, Object> frame) {
             return out.write("data: " + new String(out.bytes(frame), java.nio.charset.StandardCharsets.UTF_8) + "\n\n");
         }
+    }
+
+    private static Map<String, Object> toolCall(ToolCall call) {
+        var fn = new LinkedHashMap<String, Object>();
+        fn.put("name", call.name());
+        fn.put("arguments", call.arguments());
+        var m = new LinkedHashMap<String, Object>();
+        m.put("id", call.id());
+        m.put("type", "function");
+        m.put("function", fn);
+        return m;
+    }
+
+    /** A streamed piece of a call: index always, id, type and name on the first piece only. */
+    private static Map<String, Object> toolCallDelta(ToolCallDelta delta) {
+        var fn = new LinkedHashMap<String, Object>();
+        if (delta.name() != null) {
+            fn.put("name", delta.name());
+        }
+        fn.put("arguments", delta.arguments());
+        var m = new LinkedHashMap<String, Object>();
+        m.put("index", delta.index());
+        if (delta.id() != null) {
+            m.put("id", delta.id());
+            m.put("type", "function");
+        }
+        m.put("function", fn);
+        return m;
+    }
+
+    private static Map<String, Object> logprob(TokenLogprob token) {
+        var m = new LinkedHashMap<String, Object>();
+        m.put("token", token.token());
+        m.put("logprob", token.logprob());
+        m.put("bytes", bytes(token.token()));
+        m.put("top_logprobs", token.top().stream().map(t -> {
+            var alt = new LinkedHashMap<String, Object>();
+            alt.put("token", t.token());
+            alt.put("logprob", t.logprob());
+            alt.put("bytes", bytes(t.token()));
+            return alt;
+        }).toList());
+        return m;
+    }
+
+    private static List<Integer> bytes(String token) {
+        byte[] utf8 = token.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        var out = new ArrayList<Integer>(utf8.length);
+        for (byte b : utf8) {
+            out.add(b & 0xff);
+        }
+        return out;
     }
 
     static Map<String, Object> usage(Usage usage) {

@@ -6,12 +6,14 @@ import io.cleargate.config.GatewayConfig;
 import io.cleargate.domain.EngineRequest;
 import io.cleargate.engine.EngineRegistry;
 import io.cleargate.identity.Authenticator;
+import io.cleargate.identity.Principal;
 import io.cleargate.pipeline.ClientSink;
 import io.cleargate.pipeline.Exchange;
 import io.cleargate.pipeline.GatewayError;
 import io.cleargate.pipeline.GatewayException;
 import io.cleargate.pipeline.IncomingRequest;
 import io.cleargate.pipeline.Pipeline;
+import io.cleargate.policy.TenantModels;
 import io.opentelemetry.context.Context;
 import io.opentelemetry.context.Scope;
 import io.vertx.core.buffer.Buffer;
@@ -38,19 +40,23 @@ public class OpenAiRoutes {
 
     private static final Logger LOG = Logger.getLogger(OpenAiRoutes.class);
     static final String CHAT_PATH = "/v1/chat/completions";
+    static final String EMBEDDINGS_PATH = "/v1/embeddings";
 
     private final Pipeline pipeline;
     private final EngineRegistry engines;
     private final ObjectMapper json;
     private final GatewayConfig config;
     private final ChatCompletionParser parser;
+    private final EmbeddingsParser embeddingsParser;
     private final RequestMetrics metrics;
     private final Authenticator authenticator;
+    private final TenantModels tenantModels;
 
     @Inject
     public OpenAiRoutes(Pipeline pipeline, EngineRegistry engines, ObjectMapper json, GatewayConfig config,
-            RequestMetrics metrics, Authenticator authenticator) {
+            RequestMetrics metrics, Authenticator authenticator, TenantModels tenantModels) {
         this.authenticator = authenticator;
+        this.tenantModels = tenantModels;
         this.pipeline = pipeline;
         this.engines = engines;
         this.json = json;
@@ -59,6 +65,7 @@ public class OpenAiRoutes {
         var limits = config.limits();
         this.parser = new ChatCompletionParser(json, limits.defaultMaxTokens(), limits.maxTokensCeiling(),
                 limits.maxMessages());
+        this.embeddingsParser = new EmbeddingsParser(json);
     }
 
     void register(@Observes Router router) {
@@ -69,14 +76,22 @@ public class OpenAiRoutes {
             ctx.response().putHeader(RequestIds.HEADER, id);
             ctx.next();
         });
-        router.route(HttpMethod.POST, CHAT_PATH).order(-10).handler(this::chatCompletions);
+        router.route(HttpMethod.POST, CHAT_PATH).order(-10).handler(ctx -> withBody(ctx, "chat", this::runChat));
+        router.route(HttpMethod.POST, EMBEDDINGS_PATH).order(-10)
+                .handler(ctx -> withBody(ctx, "embeddings", this::runEmbeddings));
         router.route(HttpMethod.GET, "/v1/models").order(-10).handler(this::listModels);
         router.route(HttpMethod.GET, "/v1/models/:id").order(-10).handler(this::getModel);
-        router.route(CHAT_PATH).order(-9).handler(ctx -> respond(ctx, new GatewayError(405, "invalid_request_error",
-                "method_not_allowed", null, "Use POST for " + CHAT_PATH + ".", null, Map.of("Allow", "POST"))));
+        for (String path : java.util.List.of(CHAT_PATH, EMBEDDINGS_PATH)) {
+            router.route(path).order(-9).handler(ctx -> respond(ctx, new GatewayError(405, "invalid_request_error",
+                    "method_not_allowed", null, "Use POST for " + path + ".", null, Map.of("Allow", "POST"))));
+        }
     }
 
-    private void chatCompletions(RoutingContext ctx) {
+    /**
+     * Reads a JSON body up to the size limit (refusing a declared oversized body before reading a
+     * byte of it), then runs {@code handler} on the request's own virtual thread.
+     */
+    private void withBody(RoutingContext ctx, String name, java.util.function.BiConsumer<RoutingContext, byte[]> handler) {
         HttpServerRequest request = ctx.request();
         long limit = config.limits().maxBodyBytes();
         String contentLength = request.getHeader("content-length");
@@ -111,9 +126,9 @@ public class OpenAiRoutes {
             if (!refused[0]) {
                 // Carry the HTTP server span into the request's virtual thread so stage spans nest under it.
                 Context trace = Context.current();
-                Thread.ofVirtual().name("chat-" + ctx.get(RequestIds.CONTEXT_KEY)).start(() -> {
+                Thread.ofVirtual().name(name + "-" + ctx.get(RequestIds.CONTEXT_KEY)).start(() -> {
                     try (Scope ignored = trace.makeCurrent()) {
-                        runChat(ctx, body.getBytes());
+                        handler.accept(ctx, body.getBytes());
                     }
                 });
             }
@@ -134,7 +149,7 @@ public class OpenAiRoutes {
             return;
         }
         EngineRequest engineRequest = new EngineRequest(request.model(), request.messages(), request.maxTokens(),
-                request.temperature(), request.topP(), request.stop(), request.seed());
+                request.temperature(), request.topP(), request.stop(), request.seed(), request.options());
         var incoming = new IncomingRequest(CHAT_PATH, clientAddress(ctx), headers(ctx.request()), request.model(),
                 request.stream(), request.parameters());
         var exchange = new Exchange(requestId, incoming, engineRequest);
@@ -142,9 +157,27 @@ public class OpenAiRoutes {
         pipeline.execute(exchange, sink);
     }
 
+    private void runEmbeddings(RoutingContext ctx, byte[] body) {
+        String requestId = ctx.get(RequestIds.CONTEXT_KEY);
+        var out = new HttpResponder(ctx.response(), json);
+        EmbeddingsParser.Embeddings request;
+        try {
+            request = embeddingsParser.parse(body);
+        } catch (GatewayException e) {
+            out.error(e.error(), Map.of());
+            metrics.refusedBeforePipeline(e.error().status());
+            return;
+        }
+        var incoming = new IncomingRequest(EMBEDDINGS_PATH, clientAddress(ctx), headers(ctx.request()), request.model(),
+                false, request.parameters());
+        var exchange = new Exchange(requestId, incoming,
+                EngineRequest.embeddings(request.model(), request.inputs(), request.dimensions()));
+        pipeline.execute(exchange, new EmbeddingsSink(out, request.model(), request.base64()));
+    }
+
     private void listModels(RoutingContext ctx) {
-        authenticated(ctx, out -> {
-            var data = engines.models().stream().map(OpenAiRoutes::modelObject).toList();
+        authenticated(ctx, (principal, out) -> {
+            var data = tenantModels.visible(principal, engines.models()).stream().map(OpenAiRoutes::modelObject).toList();
             var body = new LinkedHashMap<String, Object>();
             body.put("object", "list");
             body.put("data", data);
@@ -154,8 +187,9 @@ public class OpenAiRoutes {
 
     private void getModel(RoutingContext ctx) {
         String id = ctx.pathParam("id");
-        authenticated(ctx, out -> {
-            if (!engines.models().contains(id)) {
+        authenticated(ctx, (principal, out) -> {
+            // One answer for "does not exist" and "not yours".
+            if (!tenantModels.visible(principal, engines.models()).contains(id)) {
                 out.error(GatewayError.modelNotFound(id), Map.of());
                 return;
             }
@@ -163,18 +197,19 @@ public class OpenAiRoutes {
         });
     }
 
-    /** Runs {@code action} on a virtual thread once the caller is authenticated (verification may block). */
-    private void authenticated(RoutingContext ctx, java.util.function.Consumer<HttpResponder> action) {
+    /**
+     * Runs {@code action} on a virtual thread once the caller is authenticated (verification and
+     * the policy decision may block); a refusal by either is answered in OpenAI's shape.
+     */
+    private void authenticated(RoutingContext ctx, java.util.function.BiConsumer<Principal, HttpResponder> action) {
         String authorization = ctx.request().getHeader("authorization");
         Thread.ofVirtual().start(() -> {
             var out = new HttpResponder(ctx.response(), json);
             try {
-                authenticator.authenticate(authorization);
+                action.accept(authenticator.authenticate(authorization), out);
             } catch (GatewayException e) {
                 out.error(e.error(), Map.of());
-                return;
             }
-            action.accept(out);
         });
     }
 

@@ -13,7 +13,7 @@ import org.jboss.logging.Logger;
 
 /**
  * Fail-closed audit. The request record is durable before the engine is called; the final record
- * (output as released by output moderation, usage, verdicts, latency) is durable before the
+ * (output and tool calls as released by output moderation, usage, verdicts, latency) is durable before the
  * end-of-stream chunk moves on towards the client, so before {@code data: [DONE]}. If either
  * commit fails the client gets 503 audit_unavailable. Requests refused by earlier stages and
  * requests that end early are recorded in {@link #onComplete}.
@@ -55,12 +55,14 @@ public class AuditStage implements Stage {
     public ChunkResult onResponse(Exchange exchange, ResponseChunk chunk) {
         AuditState state = exchange.require(AuditKeys.STATE);
         state.released.append(chunk.text());
+        state.toolCalls.addAll(chunk.toolCalls());
         if (!chunk.endOfStream()) {
             return ChunkResult.pass(chunk);
         }
         var outcome = new Exchange.Outcome(200, null, chunk.finishReason(), true, null);
         try {
-            writer.appendDurably(recorder.finish(exchange, "complete", outcome, chunk.usage(), state.released.toString()));
+            writer.appendDurably(recorder.finish(exchange, "complete", outcome, chunk.usage(), state.released.toString(),
+                    state.toolCalls.calls()));
             state.finalCommitted = true;
             return ChunkResult.pass(chunk);
         } catch (RuntimeException e) {
@@ -79,10 +81,11 @@ public class AuditStage implements Stage {
             } else if (state.get().requestCommitted && !state.get().finalCommitted) {
                 Exchange.Outcome outcome = exchange.outcome();
                 String kind = outcome.served() || outcome.status() == 499 ? "incomplete" : "refused";
-                if (!state.get().released.isEmpty()) {
+                if (!state.get().released.isEmpty() || !state.get().toolCalls.isEmpty()) {
                     kind = "incomplete";
                 }
-                writer.appendDurably(recorder.finish(exchange, kind, outcome, null, state.get().released.toString()));
+                writer.appendDurably(recorder.finish(exchange, kind, outcome, null, state.get().released.toString(),
+                        state.get().toolCalls.calls()));
             }
         } catch (RuntimeException e) {
             // The client already has its answer; the committed request record stays "in_progress",

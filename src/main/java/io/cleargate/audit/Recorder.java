@@ -3,6 +3,7 @@ package io.cleargate.audit;
 import io.cleargate.domain.ChatMessage;
 import io.cleargate.domain.EngineEvent;
 import io.cleargate.domain.Route;
+import io.cleargate.domain.ToolCall;
 import io.cleargate.identity.Principal;
 import io.cleargate.moderation.Verdict;
 import io.cleargate.moderation.VerdictList;
@@ -56,13 +57,31 @@ public class Recorder {
     /** The final record of a request whose request record was committed. */
     AuditWriter.Draft finish(Exchange ex, String state, Exchange.Outcome outcome, EngineEvent.Usage usage,
             String releasedOutput) {
+        return finish(ex, state, outcome, usage, releasedOutput, List.of());
+    }
+
+    /**
+     * The final record. Tool calls are content: with any, the output kept is the JSON
+     * {@code {"content": text, "tool_calls": [{id, name, arguments}]}} instead of the bare text, and
+     * the record's metadata lists each call's id and function name.
+     */
+    AuditWriter.Draft finish(Exchange ex, String state, Exchange.Outcome outcome, EngineEvent.Usage usage,
+            String releasedOutput, List<ToolCall> toolCalls) {
         Map<String, Object> extra = new LinkedHashMap<>();
         extra.put("outcome", outcome(outcome));
         extra.put("usage", usage == null ? null : Map.of("prompt_tokens", usage.promptTokens(),
                 "completion_tokens", usage.completionTokens()));
         extra.put("latency_ms", latency(ex));
         extra.put("model_refusal", ex.get(RefusalKeys.VERDICT).map(Recorder::modelRefusal).orElse(null));
-        return build(ex, "final", state, extra, new Content("output", releasedOutput), outcome.status());
+        String output = releasedOutput;
+        if (!toolCalls.isEmpty()) {
+            extra.put("tool_calls", toolCalls.stream().map(c -> Map.of("id", c.id(), "name", c.name())).toList());
+            Map<String, Object> both = new LinkedHashMap<>();
+            both.put("content", releasedOutput);
+            both.put("tool_calls", toolCalls.stream().map(Recorder::call).toList());
+            output = Canonical.json(both);
+        }
+        return build(ex, "final", state, extra, new Content("output", output), outcome.status());
     }
 
     /** A request refused before audit's own request phase ran (authentication, policy, input moderation). */
@@ -96,9 +115,30 @@ public class Recorder {
         // Redacted mode keeps what the engine was sent (after input moderation); the other modes the raw prompt.
         List<ChatMessage> messages = REDACTED.equals(mode(ex))
                 ? ex.engineRequest().messages() : ex.sentRequest().messages();
-        List<Map<String, String>> wire = messages.stream()
-                .map(m -> Map.of("role", m.role().wireName(), "content", m.content())).toList();
+        List<Map<String, Object>> wire = messages.stream().map(Recorder::message).toList();
         return new Content("prompt", Canonical.json(wire));
+    }
+
+    /** A message as the audit keeps it: role and content, plus tool calls or the call answered when present. */
+    private static Map<String, Object> message(ChatMessage m) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("role", m.role().wireName());
+        out.put("content", m.content());
+        if (!m.toolCalls().isEmpty()) {
+            out.put("tool_calls", m.toolCalls().stream().map(Recorder::call).toList());
+        }
+        if (m.toolCallId() != null) {
+            out.put("tool_call_id", m.toolCallId());
+        }
+        return out;
+    }
+
+    private static Map<String, Object> call(ToolCall c) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("id", c.id());
+        out.put("name", c.name());
+        out.put("arguments", c.arguments());
+        return out;
     }
 
     private String mode(Exchange ex) {

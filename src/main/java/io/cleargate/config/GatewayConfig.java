@@ -70,7 +70,20 @@ public interface GatewayConfig {
         @WithName("model-dir")
         Optional<String> modelDir();
 
-        List<String> models();
+        /** Chat models this backend serves, by the gateway's model ids. */
+        Optional<List<String>> models();
+
+        /** Embedding models this backend serves at {base-url}/embeddings (openai backends only). */
+        @WithName("embedding-models")
+        Optional<List<String>> embeddingModels();
+
+        /**
+         * The names the upstream serves the gateway's models under, when they differ: gateway model
+         * id → served name (for example {@code served-names.deepseek-v3=deepseek-ai/DeepSeek-V3}).
+         * Clients only ever see and send the gateway's ids.
+         */
+        @WithName("served-names")
+        Map<String, String> servedNames();
 
         @WithDefault("local")
         String region();

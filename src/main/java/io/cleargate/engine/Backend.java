@@ -1,6 +1,7 @@
 package io.cleargate.engine;
 
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -18,6 +19,8 @@ import java.util.Optional;
  * @param weight       relative share of traffic among equally good candidates
  * @param maxConcurrency requests this backend may have in flight at once
  * @param apiKey       credential sent upstream (resolved from configuration, never logged)
+ * @param embeddingModels model ids this backend serves embeddings for (openai backends only)
+ * @param servedNames  the upstream's own name for a gateway model id, where it differs
  */
 public record Backend(
         String id,
@@ -29,7 +32,9 @@ public record Backend(
         String jurisdiction,
         int weight,
         int maxConcurrency,
-        Optional<String> apiKey) {
+        Optional<String> apiKey,
+        List<String> embeddingModels,
+        Map<String, String> servedNames) {
 
     public enum Kind { EMBEDDED, OPENAI }
 
@@ -37,6 +42,14 @@ public record Backend(
         Objects.requireNonNull(id, "id");
         Objects.requireNonNull(kind, "kind");
         models = List.copyOf(models);
+        embeddingModels = embeddingModels == null ? List.of() : List.copyOf(embeddingModels);
+        servedNames = servedNames == null ? Map.of() : Map.copyOf(servedNames);
+        if (models.isEmpty() && embeddingModels.isEmpty()) {
+            throw new IllegalArgumentException("backend " + id + ": set models or embedding-models");
+        }
+        if (kind == Kind.EMBEDDED && !embeddingModels.isEmpty()) {
+            throw new IllegalArgumentException("backend " + id + ": the embedded engine serves no embedding models");
+        }
         if (kind == Kind.OPENAI && baseUrl.isEmpty()) {
             throw new IllegalArgumentException("backend " + id + ": an openai backend needs base-url");
         }
@@ -48,8 +61,24 @@ public record Backend(
         }
     }
 
+    /** A backend as configured before embeddings and served names existed: chat models only. */
+    public Backend(String id, Kind kind, Optional<String> baseUrl, Optional<String> modelDir, List<String> models,
+            String region, String jurisdiction, int weight, int maxConcurrency, Optional<String> apiKey) {
+        this(id, kind, baseUrl, modelDir, models, region, jurisdiction, weight, maxConcurrency, apiKey, List.of(),
+                Map.of());
+    }
+
     public boolean serves(String model) {
         return models.contains(model);
+    }
+
+    public boolean servesEmbeddings(String model) {
+        return embeddingModels.contains(model);
+    }
+
+    /** The name the upstream knows {@code model} by: its served name if one is configured, else the id itself. */
+    public String servedName(String model) {
+        return servedNames.getOrDefault(model, model);
     }
 
     @Override

@@ -3,6 +3,7 @@ package io.cleargate.engine;
 import io.cleargate.domain.EngineException;
 import io.cleargate.domain.EngineRequest;
 import io.cleargate.domain.EngineStream;
+import java.util.List;
 /**
  * The engine SPI: something that turns a chat request into a stream of text. Implementations are
  * the OpenAI-compatible upstream client and the embedded DeepSeek engine. One instance serves one
@@ -23,6 +24,15 @@ public interface Engine extends AutoCloseable {
      */
     default EngineStream open(EngineRequest request, boolean clientStreams) throws EngineException {
         return open(request);
+    }
+
+    /**
+     * The request fields this engine cannot honour, by their OpenAI names (for example
+     * {@code tools}); empty when it can serve the request as asked. Routing never sends a request
+     * to an engine that would have to ignore part of it.
+     */
+    default List<String> unsupported(EngineRequest request) {
+        return List.of();
     }
 
     /** A cheap liveness probe for readiness and active health checks. */

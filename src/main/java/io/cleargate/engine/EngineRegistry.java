@@ -1,6 +1,7 @@
 package io.cleargate.engine;
 
 import io.cleargate.config.GatewayConfig;
+import io.cleargate.domain.EngineRequest;
 import io.quarkus.runtime.ShutdownEvent;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
@@ -25,7 +26,8 @@ public class EngineRegistry {
     public EngineRegistry(GatewayConfig config, Instance<EngineFactory> factories) {
         config.backends().forEach((id, c) -> {
             Backend backend = new Backend(id, Backend.Kind.valueOf(c.kind().toUpperCase(Locale.ROOT)), c.baseUrl(),
-                    c.modelDir(), c.models(), c.region(), c.jurisdiction(), c.weight(), c.maxConcurrency(), c.apiKey());
+                    c.modelDir(), c.models().orElse(List.of()), c.region(), c.jurisdiction(), c.weight(), c.maxConcurrency(), c.apiKey(),
+                    c.embeddingModels().orElse(List.of()), c.servedNames());
             EngineFactory factory = factories.stream().filter(f -> f.kind() == backend.kind()).findFirst()
                     .orElseThrow(() -> new IllegalStateException("no engine for backend kind " + backend.kind()));
             backends.put(id, backend);
@@ -49,15 +51,24 @@ public class EngineRegistry {
         return engine;
     }
 
-    /** Every model some backend serves, sorted. */
+    /** Every model some backend serves (chat or embeddings), sorted. */
     public List<String> models() {
         var models = new TreeSet<String>();
-        backends.values().forEach(b -> models.addAll(b.models()));
+        backends.values().forEach(b -> {
+            models.addAll(b.models());
+            models.addAll(b.embeddingModels());
+        });
         return new ArrayList<>(models);
     }
 
     public List<Backend> servingModel(String model) {
         return backends.values().stream().filter(b -> b.serves(model)).toList();
+    }
+
+    /** The backends that can serve this request: its model, for chat or embeddings as it asks. */
+    public List<Backend> serving(EngineRequest request) {
+        return backends.values().stream().filter(b -> request.kind() == EngineRequest.Kind.EMBEDDINGS
+                ? b.servesEmbeddings(request.model()) : b.serves(request.model())).toList();
     }
 
     /** For tests and tools: a registry over engines built by hand, in the given order. */

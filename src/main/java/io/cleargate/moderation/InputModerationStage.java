@@ -44,8 +44,7 @@ public class InputModerationStage implements Stage {
             return StageResult.shortCircuit(blocked(rules.profile(), result.blocking()));
         }
         if (result.rewritten()) {
-            return StageResult.forward(new EngineRequest(request.model(), result.messages(), request.maxTokens(),
-                    request.temperature(), request.topP(), request.stop(), request.seed()));
+            return StageResult.forward(request.withMessages(result.messages()));
         }
         return StageResult.forward();
     }

@@ -16,7 +16,7 @@ public final class ModerationKeys {
 
     static final Exchange.Key<RuleSet> RULES = Exchange.Key.of("moderation-rules", RuleSet.class);
     static final Exchange.Key<Placeholders> PLACEHOLDERS = Exchange.Key.of("moderation-placeholders", Placeholders.class);
-    static final Exchange.Key<StreamModerator> OUTPUT = Exchange.Key.of("moderation-output", StreamModerator.class);
+    static final Exchange.Key<ResponseModeration> OUTPUT = Exchange.Key.of("moderation-output", ResponseModeration.class);
 
     private ModerationKeys() {}
 }

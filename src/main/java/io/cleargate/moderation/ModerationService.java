@@ -1,6 +1,7 @@
 package io.cleargate.moderation;
 
 import io.cleargate.domain.ChatMessage;
+import io.cleargate.domain.ToolCall;
 import io.cleargate.moderation.Verdict.Action;
 import io.cleargate.moderation.Verdict.Direction;
 import io.cleargate.pipeline.Exchange;
@@ -89,8 +90,11 @@ public class ModerationService {
 
     /**
      * Scans every message, and the conversation as the model sees it (messages joined, see
-     * {@link Conversation}), so a match split across messages is found too. Offsets are reported in
-     * the messages' contents joined with "\n"; blocking findings also name message and offset.
+     * {@link Conversation}), so a match split across messages is found too. Within an assistant
+     * message each tool call's arguments are scanned separately from its text; tool results are the
+     * tool messages' text. Offsets are reported in all these texts joined with "\n", in message
+     * order (content first, then each call's arguments); blocking findings also name message and
+     * offset, and a verdict on arguments names its field.
      */
     static InputResult moderateInput(RuleSet rules, List<ChatMessage> messages, Placeholders placeholders) {
         List<String> contents = messages.stream().map(ChatMessage::content).toList();
@@ -120,8 +124,29 @@ public class ModerationService {
             findings.addAll(spanningParts.get(i)); // a split match is redacted in every message it touches
             String redacted = Redaction.apply(content, 0, content.length(), findings, placeholders);
             rewritten |= !redacted.equals(content);
-            out.add(redacted.equals(content) ? message : new ChatMessage(message.role(), redacted));
             base += content.length() + 1;
+            List<ToolCall> calls = new ArrayList<>(message.toolCalls().size());
+            for (int j = 0; j < message.toolCalls().size(); j++) {
+                ToolCall call = message.toolCalls().get(j);
+                String field = "messages[" + i + "].tool_calls[" + j + "].arguments";
+                String args = call.arguments();
+                List<Finding> argFindings = rules.scan(NormalizedText.of(args), Direction.INPUT).findings();
+                for (Finding f : argFindings) {
+                    verdicts.add(new Verdict(f.rule().id(), f.rule().category(), f.action(), Direction.INPUT,
+                            base + f.start(), base + f.end(), f.match().score(), field));
+                    all.add(f.shifted(base));
+                    if (f.action() == Action.BLOCK) {
+                        blocking.add(new Located(f.shifted(base), new Conversation.Position(i, content.length()),
+                                new Conversation.Position(i, content.length())));
+                    }
+                }
+                String redactedArgs = Redaction.apply(args, 0, args.length(), argFindings, placeholders);
+                rewritten |= !redactedArgs.equals(args);
+                calls.add(call.withArguments(redactedArgs));
+                base += args.length() + 1;
+            }
+            boolean same = redacted.equals(content) && calls.equals(message.toolCalls());
+            out.add(same ? message : message.withContent(redacted).withToolCalls(calls));
         }
         for (Conversation.Spanning s : spanning) {
             Finding f = s.finding();

@@ -30,6 +30,9 @@ final class ModerationSummary {
             sb.append(", rule=").append(v.ruleId()).append(";category=").append(v.category())
                     .append(";action=").append(lower(v.action())).append(";direction=").append(lower(v.direction()))
                     .append(";span=").append(v.start()).append('-').append(v.end());
+            if (v.field() != null) {
+                sb.append(";field=").append(v.field());
+            }
             shown++;
         }
         return sb.toString();
@@ -46,19 +49,28 @@ final class ModerationSummary {
             m.put("start", v.start());
             m.put("end", v.end());
             m.put("score", Math.round(v.score() * 100) / 100.0);
+            if (v.field() != null) {
+                m.put("field", v.field());
+            }
             out.add(m);
         }
         return out;
     }
 
     static Map<String, Object> extension(String profile, List<Verdict> verdicts, Finding blocked) {
+        return extension(profile, verdicts, blocked, null);
+    }
+
+    /** @param blockedField where the blocking match lies (for example tool_calls[0].arguments); null for the text */
+    static Map<String, Object> extension(String profile, List<Verdict> verdicts, Finding blocked, String blockedField) {
         var m = new LinkedHashMap<String, Object>();
         m.put("profile", profile);
         m.put("verdicts", verdicts(verdicts));
         if (blocked != null) {
             m.put("blocked", true);
             m.put("message", "The response was stopped by the content filter: rule " + blocked.rule().id() + " ("
-                    + blocked.rule().category() + ") matched the output at offset " + blocked.start() + ".");
+                    + blocked.rule().category() + ") matched " + (blockedField == null ? "the output" : blockedField)
+                    + " at offset " + blocked.start() + ".");
         }
         return m;
     }

@@ -12,7 +12,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Moderates the completion as it streams (see {@link StreamModerator} for the hold-back rule).
+ * Moderates the completion as it streams (see {@link StreamModerator} for the hold-back rule), its
+ * text and each tool call's arguments alike (see {@link ResponseModeration}).
  * Redactions happen in the stream; a blocking rule ends the response with finish_reason
  * content_filter and an explanation; the final chunk carries the summary of every verdict of the
  * request. Streaming and non-streaming responses take the same path.
@@ -38,34 +39,41 @@ public class OutputModerationStage implements Stage {
     public StageResult onRequest(Exchange exchange) {
         // Resolved before the engine is called, so a missing profile refuses the request up front.
         RuleSet rules = moderation.rulesFor(exchange);
-        exchange.put(ModerationKeys.OUTPUT, new StreamModerator(rules, ModerationService.placeholders(exchange)));
+        exchange.put(ModerationKeys.OUTPUT, new ResponseModeration(rules, ModerationService.placeholders(exchange)));
         return StageResult.forward();
     }
 
     @Override
     public ChunkResult onResponse(Exchange exchange, ResponseChunk chunk) {
-        StreamModerator stream = exchange.require(ModerationKeys.OUTPUT);
-        if (stream.ended()) {
+        ResponseModeration response = exchange.require(ModerationKeys.OUTPUT);
+        if (response.ended()) {
             return ChunkResult.hold();
         }
-        int before = stream.verdicts().size();
-        StreamModerator.Step step = stream.push(chunk.text(), chunk.endOfStream());
-        List<Verdict> added = stream.verdicts().subList(before, stream.verdicts().size());
-        VerdictList all = exchange.get(ModerationKeys.VERDICTS).orElse(VerdictList.empty()).plus(added);
-        exchange.put(ModerationKeys.VERDICTS, all);
+        int before = response.verdicts().size();
+        ResponseModeration.Released step = response.push(chunk.text(), chunk.toolCalls(), chunk.logprobs(),
+                chunk.endOfStream());
+        List<Verdict> all = response.verdicts();
+        VerdictList verdicts = exchange.get(ModerationKeys.VERDICTS).orElse(VerdictList.empty())
+                .plus(all.subList(before, all.size()));
+        exchange.put(ModerationKeys.VERDICTS, verdicts);
 
         List<ResponseChunk> out = new ArrayList<>(2);
+        // Embeddings are vectors, not text: nothing to read, they pass as they are.
+        ResponseChunk released = ResponseChunk.text(step.text()).withToolCalls(step.toolCalls())
+                .withLogprobs(step.logprobs()).withEmbeddings(chunk.embeddings());
         if (step.blocked() != null) {
-            if (!step.text().isEmpty()) {
-                out.add(ResponseChunk.text(step.text()));
+            if (!released.isEmpty()) {
+                out.add(released);
             }
             out.add(ResponseChunk.end(CONTENT_FILTER, null).withExtension(ModerationSummary.EXTENSION,
-                    ModerationSummary.extension(stream.rules().profile(), all.verdicts(), step.blocked())));
+                    ModerationSummary.extension(response.rules().profile(), verdicts.verdicts(), step.blocked(),
+                            step.blockedField())));
         } else if (chunk.endOfStream()) {
-            out.add(chunk.withText(step.text()).withExtension(ModerationSummary.EXTENSION,
-                    ModerationSummary.extension(stream.rules().profile(), all.verdicts(), null)));
-        } else if (!step.text().isEmpty()) {
-            out.add(chunk.withText(step.text()));
+            out.add(chunk.withText(step.text()).withToolCalls(step.toolCalls()).withLogprobs(step.logprobs())
+                    .withExtension(ModerationSummary.EXTENSION,
+                            ModerationSummary.extension(response.rules().profile(), verdicts.verdicts(), null)));
+        } else if (!released.isEmpty()) {
+            out.add(released);
         }
         return ChunkResult.emit(out);
     }

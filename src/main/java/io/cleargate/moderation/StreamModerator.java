@@ -34,6 +34,7 @@ final class StreamModerator {
 
     private final RuleSet rules;
     private final Placeholders placeholders;
+    private final String field;
     private final StringBuilder pending = new StringBuilder();
     private final List<Verdict> verdicts = new ArrayList<>();
     private final List<Finding> findings = new ArrayList<>();
@@ -43,8 +44,23 @@ final class StreamModerator {
     private int sinceScan;
 
     StreamModerator(RuleSet rules, Placeholders placeholders) {
+        this(rules, placeholders, null);
+    }
+
+    /** @param field what this stream is when it is not the completion's text, for example tool_calls[0].arguments */
+    StreamModerator(RuleSet rules, Placeholders placeholders, String field) {
         this.rules = rules;
         this.placeholders = placeholders;
+        this.field = field;
+    }
+
+    String field() {
+        return field;
+    }
+
+    /** How many chars of the original text have been released (or dropped) so far. */
+    int released() {
+        return pendingBase;
     }
 
     boolean ended() {
@@ -109,6 +125,7 @@ final class StreamModerator {
         }
         if (block != null || endOfStream) {
             ended = true;
+            pendingBase += pending.length();
             pending.setLength(0);
             return new Step(out, block == null ? null : block.shifted(delta));
         }
@@ -138,8 +155,8 @@ final class StreamModerator {
         return release;
     }
 
-    private static Verdict verdict(Finding f, int delta) {
+    private Verdict verdict(Finding f, int delta) {
         return new Verdict(f.rule().id(), f.rule().category(), f.action(), Direction.OUTPUT, f.start() + delta,
-                f.end() + delta, f.match().score());
+                f.end() + delta, f.match().score(), field);
     }
 }

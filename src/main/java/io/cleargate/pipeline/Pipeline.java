@@ -239,6 +239,9 @@ public class Pipeline {
     private static ResponseChunk toChunk(EngineEvent event) {
         return switch (event) {
             case EngineEvent.Delta(String text) -> ResponseChunk.text(text);
+            case EngineEvent.ToolCallDelta delta -> ResponseChunk.toolCall(delta);
+            case EngineEvent.Logprobs(var tokens) -> ResponseChunk.logprobs(tokens);
+            case EngineEvent.Embedding embedding -> ResponseChunk.embedding(embedding);
             case EngineEvent.Finish(String reason, EngineEvent.Usage usage) -> ResponseChunk.end(reason, usage);
         };
     }

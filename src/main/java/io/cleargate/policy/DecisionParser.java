@@ -38,7 +38,7 @@ final class DecisionParser {
             }
             return new PolicyDecision(false, reasons, lenientRegions(doc.get("regions")), lenientLimits(doc.get("limits")),
                     lenientModeration(doc.get("moderation")), lenientAudit(doc.get("audit")), decisionId, revision,
-                    input);
+                    input, lenientRegions(doc.get("models")));
         }
         if (!reasons.isEmpty()) {
             throw new IllegalArgumentException("allow is true but reasons are given");
@@ -48,7 +48,8 @@ final class DecisionParser {
             throw new IllegalArgumentException("regions is empty");
         }
         return new PolicyDecision(true, reasons, regions, limits(doc.get("limits")), moderation(doc.get("moderation")),
-                audit(doc.get("audit")), decisionId, revision, input);
+                audit(doc.get("audit")), decisionId, revision, input,
+                doc.get("models") == null ? List.of() : strings(doc.get("models"), "models"));
     }
 
     private static List<Reason> reasons(Object value) {

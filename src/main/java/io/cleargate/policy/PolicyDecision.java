@@ -17,6 +17,7 @@ import java.util.Map;
  * @param decisionId     OPA's decision id, for correlation
  * @param bundleRevision the policy bundle revision that decided
  * @param input          the exact input document sent to OPA (holds no prompt text)
+ * @param models         the models the tenant may use ("*" for every one); empty when the policy names none
  */
 public record PolicyDecision(
         boolean allow,
@@ -27,7 +28,8 @@ public record PolicyDecision(
         AuditSettings audit,
         String decisionId,
         String bundleRevision,
-        Map<String, Object> input) {
+        Map<String, Object> input,
+        List<String> models) {
 
     public static final Exchange.Key<PolicyDecision> KEY = Exchange.Key.of("policy-decision", PolicyDecision.class);
 
@@ -35,6 +37,24 @@ public record PolicyDecision(
         reasons = List.copyOf(reasons);
         regions = List.copyOf(regions);
         input = input == null ? Map.of() : java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(input));
+        models = models == null ? List.of() : List.copyOf(models);
+    }
+
+    /** A decision that names no models (as policies did before model listing was governed). */
+    public PolicyDecision(boolean allow, List<Reason> reasons, List<String> regions, Limits limits,
+            ModerationSettings moderation, AuditSettings audit, String decisionId, String bundleRevision,
+            Map<String, Object> input) {
+        this(allow, reasons, regions, limits, moderation, audit, decisionId, bundleRevision, input, List.of());
+    }
+
+    /** Whether the tenant may use {@code model}; a decision naming no models allows none. */
+    public boolean allowsModel(String model) {
+        return models.contains("*") || models.contains(model);
+    }
+
+    /** True when the only reason to deny is the model: the caller is told the model does not exist. */
+    public boolean deniedOnlyForModel() {
+        return !allow && !reasons.isEmpty() && reasons.stream().allMatch(r -> "model_not_allowed".equals(r.code()));
     }
 
     public record Reason(String code, String message) {}

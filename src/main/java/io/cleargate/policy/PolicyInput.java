@@ -39,6 +39,12 @@ public final class PolicyInput {
             request.put("max_tokens", maxTokens);
         }
         request.put("estimated_prompt_tokens", engine == null ? 0 : estimatePromptTokens(engine.messages()));
+        // Tool names, never their schemas or arguments: what the tenant's policy allows or denies.
+        for (String name : List.of("tools", "tool_calls")) {
+            if (incoming.parameters().get(name) instanceof List<?> names && !names.isEmpty()) {
+                request.put(name, names);
+            }
+        }
 
         Map<String, Object> input = new LinkedHashMap<>();
         input.put("tenant", principal.tenant());
@@ -65,7 +71,11 @@ public final class PolicyInput {
     public static long estimatePromptTokens(List<ChatMessage> messages) {
         long tokens = 0;
         for (ChatMessage m : messages) {
-            tokens += (m.content().length() + 3) / 4 + 4;
+            int chars = m.content().length();
+            for (var call : m.toolCalls()) {
+                chars += call.name().length() + call.arguments().length();
+            }
+            tokens += (chars + 3) / 4 + 4;
         }
         return tokens;
     }

@@ -66,6 +66,10 @@ public class PolicyStage implements Stage {
         PolicyDecision decision = answer.decision();
         exchange.put(PolicyDecision.KEY, decision);
         exchange.put(DECISION_CACHED, answer.cached());
+        if (decision.deniedOnlyForModel()) {
+            // "Not yours" answers exactly as "does not exist" (routing's 404), so model names do not leak.
+            return StageResult.shortCircuit(GatewayError.modelNotFound(exchange.incoming().model()));
+        }
         if (!decision.allow()) {
             return StageResult.shortCircuit(denied(decision));
         }
@@ -83,8 +87,7 @@ public class PolicyStage implements Stage {
         exchange.put(RESERVED_TOKENS, reserve);
         exchange.put(PROMPT_TOKENS, prompt);
         if (engine != null && limits.maxTokens() != null && engine.maxTokens() > limits.maxTokens()) {
-            return StageResult.forward(new EngineRequest(engine.model(), engine.messages(), limits.maxTokens(),
-                    engine.temperature(), engine.topP(), engine.stop(), engine.seed()));
+            return StageResult.forward(engine.withMaxTokens(limits.maxTokens()));
         }
         return StageResult.forward();
     }

@@ -47,7 +47,12 @@ public record RoutePlan(String model, List<Backend> candidates, List<String> all
      * region served from elsewhere still never sends data there. Null: no tenant resolved.
      */
     public static RoutePlan of(EngineRegistry registry, String model, List<String> allowedRegions, String jurisdiction) {
-        List<Backend> serving = registry.servingModel(model).stream()
+        return of(registry.servingModel(model), model, allowedRegions, jurisdiction);
+    }
+
+    /** As above, among {@code candidates}: the backends that can serve the request as it asks. */
+    public static RoutePlan of(List<Backend> candidates, String model, List<String> allowedRegions, String jurisdiction) {
+        List<Backend> serving = candidates.stream()
                 .filter(b -> jurisdiction == null || LOCAL.equals(b.jurisdiction()) || jurisdiction.equals(b.jurisdiction()))
                 .toList();
         if (allowedRegions == null) {

@@ -1,5 +1,7 @@
 package io.cleargate.routing;
 
+import io.cleargate.domain.EngineRequest;
+import io.cleargate.engine.Backend;
 import io.cleargate.engine.EngineRegistry;
 import io.cleargate.pipeline.Exchange;
 import io.cleargate.pipeline.GatewayError;
@@ -8,13 +10,16 @@ import io.cleargate.pipeline.StageName;
 import io.cleargate.pipeline.StageResult;
 import io.cleargate.policy.PolicyDecision;
 import io.cleargate.tenant.Tenant;
+import java.util.List;
 
 /**
  * Residency routing: narrows the backends to those that serve the model in a region the tenant's
  * policy decision allows and under the tenant's jurisdiction (the tenant registry's, not policy
  * data a tenant administrator edits). The regions come only from the decision (bound to the
  * verified identity by policy), never from the request. With no eligible backend the request is refused with 503
- * naming the allowed regions; the dispatcher then fails over only inside the plan.
+ * naming the allowed regions; the dispatcher then fails over only inside the plan. Backends that
+ * cannot honour a field the request sets (the embedded engine and tools, say) are left out; when
+ * none is left the client gets 400 naming that field.
  */
 final class RoutingStage implements Stage {
 
@@ -31,13 +36,27 @@ final class RoutingStage implements Stage {
 
     @Override
     public StageResult onRequest(Exchange exchange) {
-        String model = exchange.engineRequest().model();
-        if (registry.servingModel(model).isEmpty()) {
+        EngineRequest request = exchange.engineRequest();
+        String model = request.model();
+        List<Backend> serving = registry.serving(request);
+        if (serving.isEmpty()) {
+            if (request.kind() == EngineRequest.Kind.EMBEDDINGS && !registry.servingModel(model).isEmpty()) {
+                return StageResult.shortCircuit(GatewayError.invalidRequest("model",
+                        "The model '" + model + "' does not serve embeddings; use an embedding model."));
+            }
             return StageResult.shortCircuit(GatewayError.modelNotFound(model));
+        }
+        // Only backends that honour every field the request sets: nothing is silently ignored.
+        List<Backend> capable = serving.stream()
+                .filter(b -> registry.engine(b.id()).unsupported(request).isEmpty()).toList();
+        if (capable.isEmpty()) {
+            String param = registry.engine(serving.getFirst().id()).unsupported(request).getFirst();
+            return StageResult.shortCircuit(GatewayError.unsupported(param, "'" + param
+                    + "' is not supported by the backends that serve model '" + model + "'."));
         }
         PolicyDecision decision = exchange.get(PolicyDecision.KEY).orElse(null);
         String jurisdiction = exchange.get(Tenant.KEY).map(Tenant::jurisdiction).orElse(null);
-        RoutePlan plan = RoutePlan.of(registry, model, decision == null ? null : decision.regions(), jurisdiction);
+        RoutePlan plan = RoutePlan.of(capable, model, decision == null ? null : decision.regions(), jurisdiction);
         String pinned = exchange.get(RoutePlan.PINNED_BACKEND).orElse(null);
         if (pinned != null) {
             plan = plan.pinnedTo(pinned);

@@ -8,6 +8,7 @@ import static org.hamcrest.Matchers.notNullValue;
 import static org.hamcrest.Matchers.nullValue;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -166,12 +167,117 @@ class ChatCompletionsTest {
                 .then().statusCode(400).body("error.param", equalTo("n")).body("error.code", equalTo("unsupported_parameter"));
     }
 
+    private static final String WEATHER_TOOL = """
+            {"type":"function","function":{"name":"get_weather","description":"Weather for a city",
+             "parameters":{"type":"object","properties":{"query":{"type":"string"}}}}}""";
+
     @Test
-    void toolsAreRefusedUntilSupported() {
-        given().contentType(ContentType.JSON).body("""
-                {"model":"mock","tools":[{"type":"function","function":{"name":"f"}}],"messages":[{"role":"user","content":"x"}]}""")
+    void toolsReachTheUpstreamInOpenAiShapeAndTheCallComesBack() throws Exception {
+        String body = given().contentType(ContentType.JSON).body("""
+                {"model":"mock","tools":[%s],"tool_choice":"required","parallel_tool_calls":false,
+                 "messages":[{"role":"user","content":"weather in Lyon"}]}""".formatted(WEATHER_TOOL))
                 .when().post("/v1/chat/completions")
-                .then().statusCode(400).body("error.param", equalTo("tools"));
+                .then().statusCode(200)
+                .body("choices[0].finish_reason", equalTo("tool_calls"))
+                .body("choices[0].message.content", nullValue())
+                .body("choices[0].message.tool_calls[0].type", equalTo("function"))
+                .body("choices[0].message.tool_calls[0].function.name", equalTo("get_weather"))
+                .extract().asString();
+        JsonNode call = JSON.readTree(body).at("/choices/0/message/tool_calls/0");
+        assertEquals("weather in Lyon", JSON.readTree(call.at("/function/arguments").asText()).get("query").asText());
+        JsonNode sent = JSON.readTree(mock().lastBody());
+        assertEquals("get_weather", sent.at("/tools/0/function/name").asText());
+        assertEquals("object", sent.at("/tools/0/function/parameters/type").asText(), "the schema is passed as sent");
+        assertEquals("required", sent.get("tool_choice").asText());
+        assertFalse(sent.get("parallel_tool_calls").asBoolean());
+    }
+
+    @Test
+    void aToolResultConversationReachesTheUpstreamWithCallsAndIds() throws Exception {
+        given().contentType(ContentType.JSON).body("""
+                {"model":"mock","tools":[%s],"messages":[{"role":"user","content":"weather?"},
+                  {"role":"assistant","content":null,"tool_calls":[{"id":"call_9","type":"function",
+                    "function":{"name":"get_weather","arguments":"{\\"query\\":\\"Oslo\\"}"}}]},
+                  {"role":"tool","tool_call_id":"call_9","content":"snow"}]}""".formatted(WEATHER_TOOL))
+                .when().post("/v1/chat/completions")
+                .then().statusCode(200).body("choices[0].message.content", equalTo("Tool result: snow"));
+        JsonNode sent = JSON.readTree(mock().lastBody());
+        assertTrue(sent.at("/messages/1/content").isNull(), "an assistant turn that only calls tools has null content");
+        assertEquals("call_9", sent.at("/messages/1/tool_calls/0/id").asText());
+        assertEquals("{\"query\":\"Oslo\"}", sent.at("/messages/1/tool_calls/0/function/arguments").asText());
+        assertEquals("call_9", sent.at("/messages/2/tool_call_id").asText());
+    }
+
+    @Test
+    void streamedToolCallsArriveAsIndexedDeltasAndTheAuditRecordHoldsThem() throws Exception {
+        var response = given().contentType(ContentType.JSON).body("""
+                {"model":"mock","stream":true,"tools":[%s],"messages":[{"role":"user","content":"weather in Rome"}]}"""
+                .formatted(WEATHER_TOOL))
+                .when().post("/v1/chat/completions");
+        response.then().statusCode(200);
+        StringBuilder arguments = new StringBuilder();
+        String name = null;
+        String finish = null;
+        for (String data : Sse.data(response.asString())) {
+            if (data.equals("[DONE]")) {
+                continue;
+            }
+            JsonNode event = JSON.readTree(data);
+            JsonNode choice = event.path("choices").path(0);
+            for (JsonNode call : choice.path("delta").path("tool_calls")) {
+                assertEquals(0, call.get("index").asInt());
+                if (call.at("/function/name").isTextual()) {
+                    name = call.at("/function/name").asText();
+                }
+                arguments.append(call.at("/function/arguments").asText(""));
+            }
+            if (choice.hasNonNull("finish_reason")) {
+                finish = choice.get("finish_reason").asText();
+            }
+        }
+        assertEquals("get_weather", name);
+        assertEquals("tool_calls", finish);
+        assertEquals("weather in Rome", JSON.readTree(arguments.toString()).get("query").asText());
+
+        String requestId = response.header("x-request-id");
+        var records = given().queryParam("request_id", requestId).when().get("/audit/records")
+                .then().statusCode(200).extract().jsonPath();
+        long id = records.getLong("items[0].id");
+        JsonNode detail = JSON.readTree(given().when().get("/audit/records/" + id).then().statusCode(200)
+                .extract().asString());
+        JsonNode finalEntry = null;
+        for (JsonNode entry : detail.get("entries")) {
+            if ("final".equals(entry.at("/body/kind").asText())) {
+                finalEntry = entry;
+            }
+        }
+        assertNotNull(finalEntry, "the request has a final record");
+        assertEquals("get_weather", finalEntry.at("/body/tool_calls/0/name").asText());
+        assertEquals(List.of("get_weather"), JSON.convertValue(finalEntry.at("/body/parameters/tools"), List.class));
+        String content = finalEntry.get("content").isTextual() ? finalEntry.get("content").asText()
+                : finalEntry.get("content").toString();
+        assertTrue(content.contains("weather in Rome"), "the call's arguments are kept as content: " + content);
+    }
+
+    @Test
+    void embeddingsAreServedUnderTheUpstreamsModelName() throws Exception {
+        String body = given().contentType(ContentType.JSON).body("""
+                {"model":"mock-embed","input":["alpha","beta"]}""")
+                .when().post("/v1/embeddings")
+                .then().statusCode(200)
+                .body("object", equalTo("list"))
+                .body("data.size()", equalTo(2))
+                .body("data[1].index", equalTo(1))
+                .body("model", equalTo("mock-embed"))
+                .extract().asString();
+        assertEquals(8, JSON.readTree(body).at("/data/0/embedding").size());
+        JsonNode sent = JSON.readTree(mock().lastBody());
+        assertEquals("mock-embedder-v1", sent.get("model").asText(), "the backend's served name, not the gateway's id");
+        assertEquals("float", sent.get("encoding_format").asText());
+        given().contentType(ContentType.JSON).body("""
+                {"model":"mock","input":"x"}""")
+                .when().post("/v1/embeddings")
+                .then().statusCode(400).body("error.param", equalTo("model"));
     }
 
     @Test

@@ -100,10 +100,63 @@ class GovernedRequestsIT {
         assertEquals(0, backend("us-east-1").requestsContaining("acme during outage"));
     }
 
+    private static Response chatWithTools(String key, List<String> tools, String prompt) {
+        var defs = tools.stream().map(name -> Map.of("type", "function", "function", Map.of("name", name))).toList();
+        return given().header("Authorization", "Bearer " + key).contentType(ContentType.JSON)
+                .body(Map.of("model", MODEL, "max_tokens", 64, "tools", defs,
+                        "messages", List.of(Map.of("role", "user", "content", prompt))))
+                .when().post("/v1/chat/completions");
+    }
+
+    @Test
+    void toolsAreGovernedByTheTenantsPolicyAndNeverSentToTheEmbeddedEngine() {
+        chatWithTools(acme, List.of("get_weather", "run_shell"), "tools acme").then().statusCode(403)
+                .body("error.code", equalTo("policy_denied"))
+                .body("error.reasons.code", hasItem("tool_not_allowed"))
+                .body("error.message", org.hamcrest.Matchers.containsString("run_shell"));
+        chatWithTools(globex, List.of("get_weather"), "tools globex").then().statusCode(403)
+                .body("error.reasons.code", hasItem("tool_not_allowed"));
+        for (int i = 0; i < 4; i++) {
+            chatWithTools(acme, List.of("get_weather"), "allowed tool " + i).then().statusCode(200)
+                    .body("choices[0].finish_reason", equalTo("tool_calls"))
+                    .body("choices[0].message.tool_calls[0].function.name", equalTo("get_weather"))
+                    .header("x-cleargate-backend", oneOf("eu-west-1", "eu-central-1"));
+        }
+        // With the EU upstreams down, the embedded EU engine (which has no tool calling) is not a
+        // fallback that would ignore the tools: the request is refused inside the EU instead.
+        backend("eu-west-1").fault(MockUpstream.Fault.STATUS_500);
+        backend("eu-central-1").fault(MockUpstream.Fault.STATUS_500);
+        chatWithTools(acme, List.of("get_weather"), "tools during outage").then().statusCode(503)
+                .body("error.code", equalTo("no_eligible_backend"));
+        assertEquals(0, backend("us-east-1").requestsContaining("tools during outage"));
+    }
+
+    @Test
+    void eachTenantListsOnlyItsOwnModelsAndAnotherTenantsModelIsNotFoundLikeAMissingOne() {
+        given().header("Authorization", "Bearer " + acme).when().get("/v1/models").then().statusCode(200)
+                .body("data.id", org.hamcrest.Matchers.containsInAnyOrder(MODEL, "deepseek-v2-lite-chat"));
+        given().header("Authorization", "Bearer " + globex).when().get("/v1/models").then().statusCode(200)
+                .body("data.id", equalTo(List.of(MODEL)));
+        String notYours = given().header("Authorization", "Bearer " + globex)
+                .when().get("/v1/models/deepseek-v2-lite-chat").then().statusCode(404).extract().asString();
+        String missing = given().header("Authorization", "Bearer " + globex)
+                .when().get("/v1/models/deepseek-v2-lite-chat-x").then().statusCode(404).extract().asString();
+        assertEquals(missing.replace("deepseek-v2-lite-chat-x", "deepseek-v2-lite-chat"), notYours);
+        Response chatNotYours = chat(globex, "deepseek-v2-lite-chat", "not yours", false);
+        Response chatMissing = chat(globex, "deepseek-v2-lite-chat-x", "missing", false);
+        chatNotYours.then().statusCode(404).body("error.code", equalTo("model_not_found"));
+        assertEquals(chatMissing.asString().replace("deepseek-v2-lite-chat-x", "deepseek-v2-lite-chat"),
+                chatNotYours.asString(), "the same answer for 'not yours' and 'does not exist'");
+    }
+
     @Test
     void aPolicyDenialListsItsReasonsAndIsAudited() {
-        Response denied = chat(globex, "deepseek-v2-lite-chat", "not allowed for globex", false);
+        Response denied = given().header("Authorization", "Bearer " + globex).contentType(ContentType.JSON)
+                .body(Map.of("model", MODEL, "max_tokens", 5000,
+                        "messages", List.of(Map.of("role", "user", "content", "too long for globex"))))
+                .when().post("/v1/chat/completions");
         denied.then().statusCode(403).body("error.code", equalTo("policy_denied"))
+                .body("error.reasons.code", hasItem("max_tokens_exceeded"))
                 .body("error.reasons.code", hasItem(not(equalTo(null))));
         String requestId = denied.header("x-request-id");
         given().header("Authorization", TestCredentials.bearer(Roles.COMPLIANCE_OFFICER, "globex-us", "officer"))

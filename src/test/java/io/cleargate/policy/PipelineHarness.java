@@ -128,7 +128,13 @@ final class PipelineHarness {
     }
 
     Outcome chat(Principal principal, String model, Integer clientMaxTokens, int engineMaxTokens) {
-        Map<String, Object> parameters = new LinkedHashMap<>();
+        return chat(principal, model, clientMaxTokens, engineMaxTokens, Map.of());
+    }
+
+    /** As above, with more request parameters as the API layer describes them (for example tool names). */
+    Outcome chat(Principal principal, String model, Integer clientMaxTokens, int engineMaxTokens,
+            Map<String, Object> more) {
+        Map<String, Object> parameters = new LinkedHashMap<>(more);
         if (clientMaxTokens != null) {
             parameters.put("max_tokens", clientMaxTokens);
         }

@@ -237,8 +237,9 @@ class PolicyAdminIT {
         assertEquals(List.of(TENANTS), activated.details().get("files"));
 
         var liteAfter = harness.chat(PipelineHarness.user("acme-eu", "gateway-user"), LITE, 100, 100);
-        assertEquals(403, liteAfter.status(), "the activated policy is enforced at once");
-        assertEquals(List.of("model_not_allowed"), liteAfter.reasonCodes());
+        assertEquals(404, liteAfter.status(), "the activated policy is enforced at once: the model is not found");
+        assertEquals(List.of("model_not_allowed"),
+                liteAfter.decision().reasons().stream().map(PolicyDecision.Reason::code).toList());
         assertEquals(newRevision, liteAfter.decision().bundleRevision());
 
         Number id = (Number) activation.get("history_id");

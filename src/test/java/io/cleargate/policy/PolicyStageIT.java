@@ -70,13 +70,48 @@ class PolicyStageIT {
     }
 
     @Test
-    void modelOutsideTheTenantsAllowListIsRefused() {
+    void aModelOutsideTheTenantsAllowListIsNotFoundExactlyLikeAMissingOne() {
         var h = harness(OpaServer.shared());
         var out = h.chat(user("globex-us", "gateway-user"), "deepseek-v2-lite-chat", 100, 100);
-        assertEquals(403, out.status());
-        assertEquals(List.of("model_not_allowed"), out.reasonCodes());
-        assertTrue(out.sink().error.message().contains("deepseek-v2-lite-chat"));
+        assertEquals(404, out.status());
+        assertEquals(io.cleargate.pipeline.GatewayError.modelNotFound("deepseek-v2-lite-chat"), out.sink().error,
+                "the same answer as for a model that does not exist");
+        assertEquals(List.of("model_not_allowed"),
+                out.decision().reasons().stream().map(PolicyDecision.Reason::code).toList(), "the audit keeps why");
         assertTrue(h.dispatcher.opened.isEmpty());
+    }
+
+    @Test
+    void aModelDenialWithAnotherReasonStillListsTheReasons() {
+        var h = harness(OpaServer.shared());
+        var out = h.chat(user("globex-us", "policy-admin"), "deepseek-v2-lite-chat", 100, 100);
+        assertEquals(403, out.status());
+        assertEquals(java.util.Set.of("missing_role", "model_not_allowed"), java.util.Set.copyOf(out.reasonCodes()));
+    }
+
+    @Test
+    void aToolOutsideTheTenantsListIsRefusedNamingItAndTheInputCarriesOnlyToolNames() {
+        var h = harness(OpaServer.shared());
+        var out = h.chat(user("acme-eu", "gateway-user"), CHAT_MODEL, 100, 100,
+                Map.of("tools", List.of("get_weather", "run_shell")));
+        assertEquals(403, out.status());
+        assertEquals(List.of("tool_not_allowed"), out.reasonCodes());
+        assertTrue(out.sink().error.message().contains("run_shell"));
+        assertFalse(out.sink().error.message().contains("get_weather"), "only the refused tool is named");
+        assertTrue(h.dispatcher.opened.isEmpty(), "a denied request never reaches the engine");
+        assertEquals(List.of("get_weather", "run_shell"), ((Map<?, ?>) out.decision().input().get("request")).get("tools"));
+    }
+
+    @Test
+    void listedToolsAndToolsCalledEarlierArePassedForATenantThatAllowsThem() {
+        var h = harness(OpaServer.shared());
+        var out = h.chat(user("acme-eu", "gateway-user"), CHAT_MODEL, 100, 100,
+                Map.of("tools", List.of("get_weather"), "tool_calls", List.of("search_documents")));
+        assertEquals(200, out.status());
+        var denied = h.chat(user("globex-us", "gateway-user"), CHAT_MODEL, 100, 100,
+                Map.of("tool_calls", List.of("get_weather")));
+        assertEquals(List.of("tool_not_allowed"), denied.reasonCodes(),
+                "a tenant without a tools list may not continue a conversation that called one");
     }
 
     @Test

@@ -241,7 +241,7 @@ class ResidencyRoutingTest {
         }
     }
 
-    private static RoutingConfig config(Duration open) {
+    static RoutingConfig config(Duration open) {
         return new RoutingConfig() {
             public Duration healthInterval() {
                 return Duration.ofMillis(200);

@@ -34,6 +34,8 @@ public class MockUpstreamResource implements QuarkusTestResourceLifecycleManager
                 Map.entry("cleargate.backends.mock.kind", "openai"),
                 Map.entry("cleargate.backends.mock.base-url", mock.baseUrl()),
                 Map.entry("cleargate.backends.mock.models", "mock"),
+                Map.entry("cleargate.backends.mock.embedding-models", "mock-embed"),
+                Map.entry("cleargate.backends.mock.served-names.mock-embed", "mock-embedder-v1"),
                 Map.entry("cleargate.backends.mock.region", "local"),
                 Map.entry("cleargate.upstream.first-byte-timeout", "1s"),
                 Map.entry("cleargate.upstream.between-chunk-timeout", "1s"),

@@ -1,5 +1,6 @@
 package io.cleargate.engine.embedded;
 
+import io.cleargate.domain.ChatMessage;
 import io.cleargate.domain.EngineEvent;
 import io.cleargate.domain.EngineException;
 import io.cleargate.domain.EngineRequest;
@@ -94,6 +95,22 @@ public final class EmbeddedEngine implements Engine {
 
     public int contextLength() {
         return contextLength;
+    }
+
+    /**
+     * Plain chat only: tools (DeepSeek's tool-call template is not implemented), structured output
+     * (no constrained decoding), log probabilities, several choices and penalties are refused by
+     * name rather than ignored.
+     */
+    @Override
+    public List<String> unsupported(EngineRequest request) {
+        var names = new java.util.ArrayList<>(request.options().requested());
+        boolean toolConversation = request.messages().stream()
+                .anyMatch(m -> m.role() == ChatMessage.Role.TOOL || !m.toolCalls().isEmpty());
+        if (toolConversation && !names.contains("tools")) {
+            names.addFirst("messages");
+        }
+        return names;
     }
 
     @Override

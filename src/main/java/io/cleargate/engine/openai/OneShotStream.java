@@ -37,14 +37,48 @@ final class OneShotStream implements EngineStream {
         if (choice.isMissingNode()) {
             throw new EngineException(Kind.BAD_RESPONSE, "backend " + backendId + " sent no choices");
         }
-        var events = new ArrayDeque<EngineEvent>(2);
-        String content = choice.path("message").path("content").asText("");
+        var events = new ArrayDeque<EngineEvent>(4);
+        JsonNode message = choice.path("message");
+        String content = message.path("content").isTextual() ? message.get("content").asText() : "";
         if (!content.isEmpty()) {
             events.add(new EngineEvent.Delta(content));
         }
+        events.addAll(WireEvents.logprobs(choice));
+        events.addAll(WireEvents.toolCalls(message.get("tool_calls"), backendId));
         JsonNode u = node.path("usage");
         var usage = new EngineEvent.Usage(u.path("prompt_tokens").asInt(-1), u.path("completion_tokens").asInt(0));
         events.add(new EngineEvent.Finish(choice.path("finish_reason").asText("stop"), usage));
+        return new OneShotStream(events);
+    }
+
+    /** An upstream's embeddings list ({@code data[].embedding} as floats) as embedding events, then finish. */
+    static OneShotStream readEmbeddings(InputStream body, ObjectMapper json, UpstreamLimits limits, String backendId)
+            throws EngineException {
+        byte[] bytes = readCapped(body, limits, backendId);
+        JsonNode node;
+        try {
+            node = json.readTree(bytes);
+        } catch (IOException e) {
+            throw new EngineException(Kind.BAD_RESPONSE, "backend " + backendId + " sent an unparseable body");
+        }
+        JsonNode data = node.path("data");
+        if (!data.isArray()) {
+            throw new EngineException(Kind.BAD_RESPONSE, "backend " + backendId + " sent no embeddings");
+        }
+        var events = new ArrayDeque<EngineEvent>(data.size() + 1);
+        for (int i = 0; i < data.size(); i++) {
+            JsonNode vector = data.get(i).path("embedding");
+            if (!vector.isArray()) {
+                throw new EngineException(Kind.BAD_RESPONSE, "backend " + backendId + " sent an embedding that is not a list of numbers");
+            }
+            float[] values = new float[vector.size()];
+            for (int d = 0; d < values.length; d++) {
+                values[d] = (float) vector.get(d).asDouble();
+            }
+            events.add(new EngineEvent.Embedding(data.get(i).path("index").asInt(i), values));
+        }
+        int prompt = node.path("usage").path("prompt_tokens").asInt(-1);
+        events.add(new EngineEvent.Finish("stop", new EngineEvent.Usage(prompt, 0)));
         return new OneShotStream(events);
     }
 

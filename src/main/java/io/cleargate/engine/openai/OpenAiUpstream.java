@@ -6,6 +6,8 @@ import io.cleargate.domain.EngineException.Kind;
 import io.cleargate.domain.EngineException;
 import io.cleargate.domain.EngineRequest;
 import io.cleargate.domain.EngineStream;
+import io.cleargate.domain.RequestOptions;
+import io.cleargate.domain.ToolDefinition;
 import io.cleargate.engine.Backend;
 import io.cleargate.engine.Engine;
 import java.io.IOException;
@@ -38,6 +40,7 @@ final class OpenAiUpstream implements Engine {
     private final HttpClient http;
     private final URI chatUri;
     private final URI modelsUri;
+    private final URI embeddingsUri;
     private final EgressGuard egress;
 
     OpenAiUpstream(Backend backend, UpstreamLimits limits, ObjectMapper json) {
@@ -52,6 +55,7 @@ final class OpenAiUpstream implements Engine {
         String base = stripSlash(backend.baseUrl().orElseThrow());
         this.chatUri = URI.create(base + "/chat/completions");
         this.modelsUri = URI.create(base + "/models");
+        this.embeddingsUri = URI.create(base + "/embeddings");
         this.http = HttpClient.newBuilder()
                 .connectTimeout(limits.connect())
                 .version(HttpClient.Version.HTTP_1_1)
@@ -72,16 +76,34 @@ final class OpenAiUpstream implements Engine {
     @Override
     public EngineStream open(EngineRequest request, boolean clientStreams) throws EngineException {
         long deadline = System.nanoTime() + limits.total().toNanos();
-        String refusal = egress.refusal(chatUri);
+        URI target = request.kind() == EngineRequest.Kind.EMBEDDINGS ? embeddingsUri : chatUri;
+        String refusal = egress.refusal(target);
         if (refusal != null) {
             throw new EngineException(Kind.UNAVAILABLE, "backend " + backend.id() + " refused at connect time: " + refusal);
         }
-        HttpRequest httpRequest = requestBuilder(chatUri)
+        if (request.kind() == EngineRequest.Kind.EMBEDDINGS) {
+            HttpResponse<InputStream> response = send(requestBuilder(embeddingsUri)
+                    .timeout(limits.firstByte())
+                    .header("content-type", "application/json")
+                    .header("accept", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofByteArray(embeddingsBody(request)))
+                    .build());
+            return OneShotStream.readEmbeddings(response.body(), json, limits, backend.id());
+        }
+        HttpResponse<InputStream> response = send(requestBuilder(chatUri)
                 .timeout(limits.firstByte())
                 .header("content-type", "application/json")
                 .header("accept", clientStreams ? "text/event-stream" : "application/json")
                 .POST(HttpRequest.BodyPublishers.ofByteArray(body(request, clientStreams)))
-                .build();
+                .build());
+        if (!clientStreams) {
+            return OneShotStream.read(response.body(), json, limits, backend.id());
+        }
+        return new SseEngineStream(response.body(), json, limits, deadline, backend.id());
+    }
+
+    /** Sends the request; returns once a 2xx status has arrived within the connect and first-byte timeouts. */
+    private HttpResponse<InputStream> send(HttpRequest httpRequest) throws EngineException {
         var future = http.sendAsync(httpRequest, HttpResponse.BodyHandlers.ofInputStream());
         HttpResponse<InputStream> response;
         try {
@@ -99,10 +121,22 @@ final class OpenAiUpstream implements Engine {
         if (response.statusCode() / 100 != 2) {
             throw statusFailure(response);
         }
-        if (!clientStreams) {
-            return OneShotStream.read(response.body(), json, limits, backend.id());
+        return response;
+    }
+
+    private byte[] embeddingsBody(EngineRequest request) {
+        var body = new LinkedHashMap<String, Object>();
+        body.put("model", backend.servedName(request.model()));
+        body.put("input", request.messages().stream().map(ChatMessage::content).toList());
+        body.put("encoding_format", "float");
+        if (request.options().dimensions() != null) {
+            body.put("dimensions", request.options().dimensions());
         }
-        return new SseEngineStream(response.body(), json, limits, deadline, backend.id());
+        try {
+            return json.writeValueAsBytes(body);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     private EngineException failure(Throwable cause) {
@@ -134,7 +168,7 @@ final class OpenAiUpstream implements Engine {
 
     private byte[] body(EngineRequest request, boolean stream) {
         var body = new LinkedHashMap<String, Object>();
-        body.put("model", request.model());
+        body.put("model", backend.servedName(request.model()));
         body.put("messages", request.messages().stream().map(OpenAiUpstream::message).toList());
         body.put("max_tokens", request.maxTokens());
         if (request.temperature() != null) {
@@ -149,6 +183,7 @@ final class OpenAiUpstream implements Engine {
         if (request.seed() != null) {
             body.put("seed", request.seed());
         }
+        putOptions(body, request.options());
         body.put("stream", stream);
         if (stream) {
             body.put("stream_options", Map.of("include_usage", true));
@@ -160,10 +195,84 @@ final class OpenAiUpstream implements Engine {
         }
     }
 
-    private static Map<String, String> message(ChatMessage m) {
-        var message = new LinkedHashMap<String, String>();
+    /** The options beyond sampling, in OpenAI's wire shape; only members that are set. */
+    static void putOptions(Map<String, Object> body, RequestOptions options) {
+        if (!options.tools().isEmpty()) {
+            body.put("tools", options.tools().stream().map(OpenAiUpstream::tool).toList());
+        }
+        if (options.toolChoice() != null) {
+            var choice = options.toolChoice();
+            body.put("tool_choice", choice.function() == null ? choice.mode()
+                    : Map.of("type", "function", "function", Map.of("name", choice.function())));
+        }
+        if (options.parallelToolCalls() != null) {
+            body.put("parallel_tool_calls", options.parallelToolCalls());
+        }
+        if (options.responseFormat() != null) {
+            body.put("response_format", responseFormat(options.responseFormat()));
+        }
+        if (options.logprobs() != null) {
+            body.put("logprobs", options.logprobs());
+        }
+        if (options.topLogprobs() != null) {
+            body.put("top_logprobs", options.topLogprobs());
+        }
+        if (options.n() != null) {
+            body.put("n", options.n());
+        }
+        if (options.presencePenalty() != null) {
+            body.put("presence_penalty", options.presencePenalty());
+        }
+        if (options.frequencyPenalty() != null) {
+            body.put("frequency_penalty", options.frequencyPenalty());
+        }
+    }
+
+    private static Map<String, Object> tool(ToolDefinition tool) {
+        var fn = new LinkedHashMap<String, Object>();
+        fn.put("name", tool.name());
+        if (tool.description() != null) {
+            fn.put("description", tool.description());
+        }
+        if (tool.parameters() != null) {
+            fn.put("parameters", tool.parameters());
+        }
+        if (tool.strict() != null) {
+            fn.put("strict", tool.strict());
+        }
+        return Map.of("type", "function", "function", fn);
+    }
+
+    private static Map<String, Object> responseFormat(RequestOptions.ResponseFormat format) {
+        var out = new LinkedHashMap<String, Object>();
+        out.put("type", format.type());
+        if (format.type().equals("json_schema")) {
+            var spec = new LinkedHashMap<String, Object>();
+            spec.put("name", format.name());
+            if (format.description() != null) {
+                spec.put("description", format.description());
+            }
+            spec.put("schema", format.schema());
+            if (format.strict() != null) {
+                spec.put("strict", format.strict());
+            }
+            out.put("json_schema", spec);
+        }
+        return out;
+    }
+
+    private static Map<String, Object> message(ChatMessage m) {
+        var message = new LinkedHashMap<String, Object>();
         message.put("role", m.role().wireName());
-        message.put("content", m.content());
+        // OpenAI's own convention: an assistant turn that only calls tools has null content.
+        message.put("content", m.content().isEmpty() && !m.toolCalls().isEmpty() ? null : m.content());
+        if (!m.toolCalls().isEmpty()) {
+            message.put("tool_calls", m.toolCalls().stream().map(c -> Map.of("id", c.id(), "type", "function",
+                    "function", Map.of("name", c.name(), "arguments", c.arguments()))).toList());
+        }
+        if (m.toolCallId() != null) {
+            message.put("tool_call_id", m.toolCallId());
+        }
         return message;
     }
 

@@ -85,7 +85,7 @@ final class SseEngineStream implements EngineStream {
     }
 
     private void readAll() {
-        var parser = new ChunkParser(json);
+        var parser = new ChunkParser(json, backendId);
         long total = 0;
         var line = new ByteArrayOutputStream();
         try (body) {
@@ -170,12 +170,14 @@ final class SseEngineStream implements EngineStream {
     /** Turns data payloads into engine events; keeps the finish reason and usage until [DONE]. */
     static final class ChunkParser {
         private final ObjectMapper json;
+        private final String backendId;
         private String finishReason;
         private EngineEvent.Usage usage;
         private int deltas;
 
-        ChunkParser(ObjectMapper json) {
+        ChunkParser(ObjectMapper json, String backendId) {
             this.json = json;
+            this.backendId = backendId;
         }
 
         java.util.List<EngineEvent> accept(String data) throws EngineException {
@@ -198,6 +200,10 @@ final class SseEngineStream implements EngineStream {
                 deltas++;
                 events.add(new EngineEvent.Delta(content));
             }
+            var calls = WireEvents.toolCalls(choice.path("delta").get("tool_calls"), backendId);
+            deltas += calls.size();
+            events.addAll(calls);
+            events.addAll(WireEvents.logprobs(choice));
             if (choice.hasNonNull("finish_reason")) {
                 finishReason = choice.get("finish_reason").asText();
             }

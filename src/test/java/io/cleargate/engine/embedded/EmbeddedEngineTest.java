@@ -126,4 +126,27 @@ class EmbeddedEngineTest {
         assertFalse(out.finish().reason().isEmpty());
         assertInstanceOf(EngineEvent.Finish.class, out.finish());
     }
+
+    @Test
+    void refusesByNameWhatItCannotHonour() {
+        var user = new ChatMessage(ChatMessage.Role.USER, "hi");
+        var tool = new io.cleargate.domain.ToolDefinition("get_weather", null, null, null);
+        var plain = io.cleargate.domain.RequestOptions.NONE;
+        assertEquals(List.of(), engine.unsupported(request("hi", 8, null, null, null)));
+        var tools = new io.cleargate.domain.RequestOptions(List.of(tool), null, null, null, null, null, null, null, null,
+                null);
+        assertEquals(List.of("tools"), engine.unsupported(
+                new EngineRequest("tiny", List.of(user), 8, null, null, null, null, tools)));
+        var json = new io.cleargate.domain.RequestOptions(List.of(), null, null,
+                new io.cleargate.domain.RequestOptions.ResponseFormat("json_object", null, null, null, null),
+                null, null, null, null, null, null);
+        assertEquals(List.of("response_format"), engine.unsupported(
+                new EngineRequest("tiny", List.of(user), 8, null, null, null, null, json)));
+        var history = List.of(user, new ChatMessage(ChatMessage.Role.ASSISTANT, "",
+                List.of(new io.cleargate.domain.ToolCall("c1", "get_weather", "{}")), null),
+                new ChatMessage(ChatMessage.Role.TOOL, "sunny", List.of(), "c1"));
+        assertEquals(List.of("messages"), engine.unsupported(
+                new EngineRequest("tiny", history, 8, null, null, null, null, plain)),
+                "a conversation with tool calls cannot be formatted by the embedded template");
+    }
 }

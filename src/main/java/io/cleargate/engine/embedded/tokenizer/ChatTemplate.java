@@ -106,6 +106,8 @@ public final class ChatTemplate {
                     b.text(m.content());
                     b.marker(eos);
                 }
+                // The embedded engine refuses tool conversations before it formats one (EmbeddedEngine.unsupported).
+                case TOOL -> throw new IllegalArgumentException("tool messages are not supported by this chat template");
             }
         }
         if (style == Style.V3) {
