@@ -129,11 +129,7 @@ public class ComplianceResource {
         List<String> chains = scope != null ? List.of(scope) : verifier.chains();
         StreamingOutput body = out -> {
             var w = new BufferedWriter(new OutputStreamWriter(out, StandardCharsets.UTF_8));
-            var exporter = new Exporter(em, signer, w, csv);
-            exporter.header(filter, fromTime == null);
-            for (String chain : chains) {
-                exporter.chain(chain, fromTime, toTime);
-            }
+            new Exporter(em, signer, w, csv).write(chains, filter, fromTime, toTime);
             w.flush();
         };
         return Response.ok(body, csv ? "text/csv" : "application/x-ndjson")
