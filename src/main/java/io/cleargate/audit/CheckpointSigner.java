@@ -102,10 +102,10 @@ public class CheckpointSigner {
      */
     public SignedDocument signDocument(String type, String canonicalJson) {
         String sha = Canonical.sha256(canonicalJson);
-        return new SignedDocument(type, sha, keyId(), "Ed25519", keys.sign(documentMessage(type, sha)));
+        return new SignedDocument(type, sha, keys.currentId(), "Ed25519", keys.sign(documentMessage(type, sha)));
     }
 
-    /** True when the document is the one signed, by the current key or one it replaced. */
+    /** True when {@code d} signs exactly this JSON with the current or a previous checkpoint key. */
     public boolean verifyDocument(String canonicalJson, SignedDocument d) {
         String sha = Canonical.sha256(canonicalJson);
         return sha.equals(d.sha256()) && keys.verify(d.keyId(), documentMessage(d.type(), sha), d.signature());

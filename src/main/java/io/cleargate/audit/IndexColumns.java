@@ -30,10 +30,7 @@ record IndexColumns(String kind, String requestId, String time, String tenant, S
                 tags(body));
     }
 
-    /**
-     * Search tags: "|category:action|...|reason:code|model-refusal:kind|", matched with LIKE on
-     * escaped parameters. The model's own refusal is tagged only when it declined.
-     */
+    /** Search tags: "|category:action|...|reason:code|model-refusal:kind|", matched with LIKE on escaped parameters. */
     private static String tags(Map<String, ?> body) {
         StringBuilder sb = new StringBuilder("|");
         if (body.get("verdicts") instanceof List<?> verdicts) {
@@ -51,7 +48,8 @@ record IndexColumns(String kind, String requestId, String time, String tenant, S
                 }
             }
         }
-        if (body.get("model_refusal") instanceof Map<?, ?> refusal && Boolean.TRUE.equals(refusal.get("declined"))) {
+        // The model's own refusal, when it declined (final records only).
+        if (body.get("model_refusal") instanceof Map<?, ?> refusal && !"none".equals(refusal.get("kind"))) {
             sb.append(Recorder.MODEL_REFUSAL_TAG).append(':').append(Recorder.tag(text(refusal.get("kind")))).append('|');
         }
         String s = sb.toString();

@@ -144,6 +144,10 @@ class ModelRefusalTest {
             assertTrue(row.has("blocked"), "beside the tenant filter's own columns");
         }
         assertTrue(refusals >= 1, summary.toString());
+
+        JsonNode verify = JSON.readTree(given().header("Authorization", OFFICER).queryParam("tenant", "dev")
+                .when().get("/audit/verify").then().statusCode(200).extract().asString());
+        assertTrue(verify.get("ok").asBoolean(), "the model-refusal tag is what the hashed body says: " + verify);
     }
 
     @Test
