@@ -48,6 +48,33 @@ final class RuleSet {
         return problems.isEmpty() ? rule.withAction(direction, action) : rule;
     }
 
+    /**
+     * Why an override cannot apply to {@code profile}, or null when it can. Checked when a policy
+     * draft is validated and activated, so the silent ignore below never meets a live mistake.
+     */
+    static String overrideProblem(Profile profile, String key, String action) {
+        String id = key;
+        int colon = key.lastIndexOf(':');
+        if (colon >= 0) {
+            String direction = key.substring(colon + 1);
+            if (!direction.equals("input") && !direction.equals("output")) {
+                return "'" + direction + "' is not a direction (use id, id:input or id:output)";
+            }
+            id = key.substring(0, colon);
+        }
+        String ruleId = id;
+        if (profile.rules().stream().noneMatch(r -> r.id().equals(ruleId))) {
+            String folded = ruleId.replaceAll("[._]", "-");
+            String hint = profile.rules().stream().map(Rule::id).filter(r -> r.replaceAll("[._]", "-").equals(folded))
+                    .findFirst().map(r -> "; did you mean '" + r + "'?").orElse("");
+            return "profile '" + profile.name() + "' has no rule '" + ruleId + "'" + hint;
+        }
+        List<String> problems = new ArrayList<>();
+        ProfileParser.action("action", action == null ? "" : action, problems);
+        return problems.isEmpty() ? null
+                : "unknown action '" + action + "' (expected block, redact, flag or off)";
+    }
+
     String profile() {
         return profile;
     }
