@@ -46,6 +46,8 @@ print_how_to_call() {
        -H 'content-type: application/json' \\
        -d '{"model":"cleargate-tiny-moe","max_tokens":16,"messages":[{"role":"user","content":"Hello"}]}'
 
+  Web console: http://127.0.0.1:$port/console  (sign in with the key above)
+
   Python: OpenAI(base_url="http://127.0.0.1:$port/v1", api_key=open("$key_file").read().strip())
   Stop with Ctrl-C.
 MSG

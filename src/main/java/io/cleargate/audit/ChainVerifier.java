@@ -170,6 +170,10 @@ public class ChainVerifier {
         }
         Map<String, Object> body = Canonical.parse(e.body);
         String column = IndexColumns.of(body).mismatch(e);
+        if (column == null && (!Objects.equals(body.get("username"), e.username)
+                || !Objects.equals(body.get("email"), e.email))) {
+            column = "username/email";
+        }
         if (column != null) {
             return "index columns do not match the body (" + column + ")";
         }

@@ -60,7 +60,8 @@ record IndexColumns(String kind, String requestId, String time, String tenant, S
 
     /** The columns a metadata purge leaves: the body is gone, so nothing that came from it stays searchable. */
     static boolean purgedShape(AuditEntry e) {
-        return e.subject == null && e.model == null && e.region == null && "|".equals(e.tags);
+        return e.subject == null && e.username == null && e.email == null && e.model == null && e.region == null
+                && "|".equals(e.tags);
     }
 
     /** Null when the entry's columns are what its body says; else the first column that differs. */

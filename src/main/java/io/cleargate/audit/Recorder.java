@@ -123,6 +123,8 @@ public class Recorder {
         body.put("received_at", ex.receivedAt().toString());
         body.put("tenant", tenant);
         body.put("subject", subject);
+        body.put("username", principal.map(Principal::username).map(Recorder::person).orElse(null));
+        body.put("email", principal.map(Principal::email).map(Recorder::person).orElse(null));
         body.put("auth_method", principal.map(p -> p.authMethod().name().toLowerCase(Locale.ROOT)).orElse(null));
         body.put("client_address", ex.incoming().clientAddress());
         body.put("endpoint", ex.incoming().endpoint());
@@ -176,7 +178,12 @@ public class Recorder {
                 decision.map(d -> d.allow() ? "allow" : "deny").orElse("none"), state, status,
                 IndexColumns.of(body).tags(), Canonical.json(body), stored,
                 stored == null ? NONE : mode, now.plus(Duration.ofDays(contentDays)),
-                now.plus(Duration.ofDays(metadataDays)));
+                now.plus(Duration.ofDays(metadataDays)), (String) body.get("username"), (String) body.get("email"));
+    }
+
+    /** Names are searched case-insensitively: stored lower-cased (Principal already bounds them). */
+    static String person(String name) {
+        return name.toLowerCase(Locale.ROOT);
     }
 
     static String associated(String requestId, String field) {

@@ -48,6 +48,7 @@ public class Retention {
             int content = em.createQuery("update AuditEntry e set e.content = null where e.content is not null"
                     + " and e.contentExpiresAt < :now" + NOT_HELD).setParameter("now", now).executeUpdate();
             int metadata = em.createQuery("update AuditEntry e set e.body = null, e.content = null, e.subject = null,"
+                    + " e.username = null, e.email = null,"
                     + " e.model = null, e.region = null, e.tags = '|' where e.body is not null"
                     + " and e.metadataExpiresAt < :now" + NOT_HELD).setParameter("now", now).executeUpdate();
             return new Purged(content, metadata);

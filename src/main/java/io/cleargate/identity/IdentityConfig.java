@@ -34,6 +34,23 @@ public interface IdentityConfig {
 
     ApiKeys apiKeys();
 
+    /** Console (browser) sign-in sessions, see {@link ConsoleSessions}. */
+    Sessions sessions();
+
+    interface Sessions {
+        /** A session unused for this long is closed. */
+        @WithDefault("PT30M")
+        Duration idleTimeout();
+
+        /** A session is closed this long after sign-in, used or not. */
+        @WithDefault("PT8H")
+        Duration maxLifetime();
+
+        /** Open sessions kept per replica; the oldest idle one is closed beyond it. */
+        @WithDefault("10000")
+        int maxSessions();
+    }
+
     interface ApiKeys {
         /** Lifetime of a key whose creator names none. */
         @WithDefault("P90D")

@@ -78,7 +78,8 @@ public class JwtVerifier {
                     "The bearer token carries no valid '" + config.tenantClaim() + "' claim."));
         }
         Set<String> roles = identity.getRoles().stream().filter(Roles.ALL::contains).collect(Collectors.toSet());
-        return new Principal(tenant, subject, roles, Principal.AuthMethod.JWT);
+        return new Principal(tenant, subject, roles, Principal.AuthMethod.JWT, stringClaim(jwt, "preferred_username"),
+                stringClaim(jwt, "email"));
     }
 
     private static String stringClaim(JsonWebToken jwt, String name) {
