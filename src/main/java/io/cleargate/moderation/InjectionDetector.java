@@ -56,7 +56,8 @@ final class InjectionDetector implements Detector {
         for (Heuristic h : heuristics) {
             onLower.add(Pattern.compile(lowerRegex(h)));
             onAlnum.add(h.name().equals("fake-system-turn") ? null : Pattern.compile(h.words().replace("_", "")));
-            required.add(requiredWords(h.words()));
+            // Not a word template, but every fake system turn spells out "system" or "inst".
+            required.add(h.name().equals("fake-system-turn") ? List.of(List.of("system", "inst")) : requiredWords(h.words()));
             lowerOpen.add(new OpenMatch(onLower.getLast()));
             alnumOpen.add(onAlnum.getLast() == null ? null : new OpenMatch(onAlnum.getLast()));
         }

@@ -15,9 +15,11 @@ import java.util.List;
  * is released in the chunk that brought it, except its last word (which could still turn into a
  * token or an address) and whatever a detector is still waiting on.
  *
- * <p>Each push rescans the context and the held-back text. A long hold-back (a key block waiting
- * for its END line) is rescanned only once it has grown by a quarter since the last scan, so the
- * total scanning stays linear in the length of the stream. Text is still released only by a scan
+ * <p>A push rescans the context and the held-back text, unless it only continued a word (letters
+ * and digits, fewer than {@link #RESCAN_ALNUM} since the last scan: the word is held anyway while
+ * it could grow into a token). A long hold-back (a key block waiting for its END line) is
+ * rescanned only once it has grown by a quarter since the last scan, so the total scanning stays
+ * linear in the length of the stream. Text is still released only by a scan
  * that covered it and everything after it received so far; skipping a scan only delays release.
  *
  * <p>A non-streamed response goes through the same code: it is one text chunk and the
@@ -31,6 +33,11 @@ final class StreamModerator {
     private static final int CONTEXT = 64;
     /** A held-back text is rescanned once the chars received since the last scan reach 1/GROWTH of it. */
     static final int RESCAN_GROWTH = 4;
+    /**
+     * A chunk of letters and digits only continues the last word, which is held anyway while it
+     * could still grow into a token; such chunks are buffered until this many have come.
+     */
+    static final int RESCAN_ALNUM = 16;
 
     private final RuleSet rules;
     private final Placeholders placeholders;
@@ -42,6 +49,7 @@ final class StreamModerator {
     private int pendingBase;
     private boolean ended;
     private int sinceScan;
+    private int alnumSinceScan = RESCAN_ALNUM;
 
     StreamModerator(RuleSet rules, Placeholders placeholders) {
         this(rules, placeholders, null);
@@ -89,10 +97,12 @@ final class StreamModerator {
             return new Step("", null);
         }
         sinceScan += text.length();
-        if (!endOfStream && (long) sinceScan * RESCAN_GROWTH < pending.length()) {
+        alnumSinceScan = endsWord(text) ? RESCAN_ALNUM : alnumSinceScan + text.length();
+        if (!endOfStream && ((long) sinceScan * RESCAN_GROWTH < pending.length() || alnumSinceScan < RESCAN_ALNUM)) {
             return new Step("", null);
         }
         sinceScan = 0;
+        alnumSinceScan = 0;
         String scanText = context + pending;
         if (!endOfStream && Character.isHighSurrogate(scanText.charAt(scanText.length() - 1))) {
             // Its pair may still come and fold into a letter of a secret: until then the text
@@ -135,6 +145,16 @@ final class StreamModerator {
         pending.delete(0, release - ctx);
         pendingBase += release - ctx;
         return new Step(out, null);
+    }
+
+    /** Whether the chunk has anything but letters and digits (so a word may have ended in it). */
+    private static boolean endsWord(String chunk) {
+        for (int i = 0; i < chunk.length(); i++) {
+            if (!Character.isLetterOrDigit(chunk.charAt(i))) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private int releasePoint(NormalizedText normalized, List<Match> raw, int ctx) {
