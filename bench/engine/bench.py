@@ -1,9 +1,11 @@
-"""Embedded engine benchmark (not a test): decode and prefill tokens/s of the Java engine versus
-transformers eager on the same checkpoint and thread count, versus the memory-bandwidth bound.
+"""Embedded engine benchmark (not a test): prefill and decode tokens/s of the Java engine on the same
+checkpoint in f32, bf16 and DeepSeek-V3's FP8 release format; its read-bandwidth bound; and transformers
+(torch.inference_mode, the same thread count) in f32 and bf16 as the baseline.
 
-    bench/engine/run.sh            # creates the venv and the checkpoint if needed, then runs this
+    bench/engine/run.sh            # creates the venv and the checkpoints if needed, then runs this
 
-Prints a JSON summary and writes it to bench/results/engine-<date>.json.
+Prints a JSON summary and writes it to bench/results/engine-<date>.json. Figures come from one run on a
+shared machine: compare the ratios within a run, not absolute numbers across runs.
 """
 import json
 import os
@@ -12,49 +14,15 @@ import subprocess
 import sys
 import time
 
-import numpy as np
 import torch
 from transformers import AutoConfig, DeepseekV3ForCausalLM
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-MODEL = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "target", "bench-engine", "model")
+MODEL = sys.argv[1] if len(sys.argv) > 1 and not sys.argv[1].startswith("--") else os.path.join(
+    ROOT, "target", "bench-engine", "model")
 THREADS = int(os.environ.get("THREADS", os.cpu_count()))
 PROMPT = int(os.environ.get("PROMPT_TOKENS", "64"))
 DECODE = int(os.environ.get("DECODE_TOKENS", "64"))
-
-
-def copy_bandwidth():
-    """Bytes moved per second (read + write) by a large tensor copy on THREADS threads, best of 5."""
-    torch.set_num_threads(THREADS)
-    src = torch.ones(512 * 1024 * 1024 // 4, dtype=torch.float32)
-    dst = torch.empty_like(src)
-    best = 0.0
-    for _ in range(5):
-        t = time.perf_counter()
-        dst.copy_(src)
-        best = max(best, 2 * src.numel() * 4 / (time.perf_counter() - t))
-    return best
-
-
-def active_weight_bytes(c, bytes_per_value=4):
-    """Weights read for one decoded token: attention, dense or selected+shared experts, router, norms, lm_head."""
-    d, h = c.hidden_size, c.num_attention_heads
-    qk = c.qk_nope_head_dim + c.qk_rope_head_dim
-    q = d * c.q_lora_rank + c.q_lora_rank * h * qk if c.q_lora_rank else d * h * qk
-    attn = q + d * (c.kv_lora_rank + c.qk_rope_head_dim) + c.kv_lora_rank * h * (c.qk_nope_head_dim + c.v_head_dim) \
-        + h * c.v_head_dim * d
-    expert = 3 * d * c.moe_intermediate_size
-    total = 0
-    for layer in range(c.num_hidden_layers):
-        total += attn
-        if layer < c.first_k_dense_replace:
-            total += 3 * d * c.intermediate_size
-        else:
-            total += (c.num_experts_per_tok + c.n_shared_experts) * expert + c.n_routed_experts * d
-    total += c.vocab_size * d + d  # lm_head (the embedding row read is negligible)
-    return total * bytes_per_value
-
-
 
 
 def peak_rss_kb(cmd, env=None):
@@ -65,25 +33,32 @@ def peak_rss_kb(cmd, env=None):
     return out.stdout, rss
 
 
-def java_run():
+def java_run(model_dir):
     env = dict(os.environ, CLEARGATE_ENGINE_JAVA_OPTS=f"-Dcleargate.engine.threads={THREADS}")
-    cmd = ["bash", "-c", f'source "{ROOT}/bin/lib/engine.sh"; cleargate_engine bench --model "{MODEL}" '
-                         f'--prompt-tokens {PROMPT} --decode-tokens {DECODE}']
     # Build first so the build does not count towards peak memory.
     subprocess.run(["bash", "-c", f'source "{ROOT}/bin/lib/engine.sh"; cleargate_engine 2>/dev/null || true'], env=env)
+    cmd = ["bash", "-c", f'source "{ROOT}/bin/lib/engine.sh"; cleargate_engine bench --model "{model_dir}" '
+                         f'--prompt-tokens {PROMPT} --decode-tokens {DECODE}']
     stdout, rss = peak_rss_kb(cmd, env)
     result = json.loads(stdout.strip().splitlines()[-1])
     result["peak_rss_mb"] = rss / 1024
     return result
 
 
-def torch_child():
+def torch_child(dtype_name):
+    """transformers as its users run it for inference: inference_mode, KV cache, same threads, default attention."""
     torch.set_num_threads(THREADS)
-    model = DeepseekV3ForCausalLM.from_pretrained(MODEL, attn_implementation="eager", dtype=torch.float32).eval()
+    dtype = {"f32": torch.float32, "bf16": torch.bfloat16}[dtype_name]
+    model = DeepseekV3ForCausalLM.from_pretrained(MODEL, dtype=dtype).eval()
     vocab = model.config.vocab_size
     prompt = torch.tensor([[(i * 7919 + 13) % vocab for i in range(PROMPT)]])
-    with torch.no_grad():
-        model(prompt[:, :8])  # warm-up
+    with torch.inference_mode():
+        for _ in range(2):  # warm-up: same shapes as the measured run
+            out = model(prompt, use_cache=True)
+            past, nxt = out.past_key_values, out.logits[:, -1:].argmax(-1)
+            for _ in range(4):
+                out = model(nxt, past_key_values=past, use_cache=True)
+                past, nxt = out.past_key_values, out.logits[:, -1:].argmax(-1)
         t0 = time.perf_counter()
         out = model(prompt, use_cache=True)
         t1 = time.perf_counter()
@@ -94,35 +69,55 @@ def torch_child():
             past = out.past_key_values
             nxt = out.logits[:, -1:].argmax(-1)
         t2 = time.perf_counter()
-    print(json.dumps({"prefill_tok_s": PROMPT / (t1 - t0), "decode_tok_s": DECODE / (t2 - t1), "threads": THREADS}))
+    print(json.dumps({"prefill_tok_s": PROMPT / (t1 - t0), "decode_tok_s": DECODE / (t2 - t1), "threads": THREADS,
+                      "dtype": dtype_name, "torch": torch.__version__}))
 
 
-def torch_run():
-    stdout, rss = peak_rss_kb([sys.executable, __file__, MODEL, "--torch-child"])
+def torch_run(dtype_name):
+    stdout, rss = peak_rss_kb([sys.executable, __file__, MODEL, "--torch-child", dtype_name])
     result = json.loads(stdout.strip().splitlines()[-1])
     result["peak_rss_mb"] = rss / 1024
     return result
 
 
+def checkpoint(kind):
+    """The benchmark checkpoint in another precision, made once beside the f32 one."""
+    path = MODEL.rstrip("/") + "-" + kind
+    if os.path.exists(os.path.join(path, "config.json")):
+        return path
+    sys.path.insert(0, os.path.join(ROOT, "src", "test", "python"))
+    if kind == "fp8":
+        import make_fp8_checkpoint
+        make_fp8_checkpoint.convert(MODEL, path)
+    elif kind == "bf16":
+        model = DeepseekV3ForCausalLM.from_pretrained(MODEL, dtype=torch.float32)
+        model.to(torch.bfloat16).save_pretrained(path)
+        for f in os.listdir(MODEL):
+            if f.startswith("tokenizer") and not os.path.exists(os.path.join(path, f)):
+                subprocess.run(["cp", os.path.join(MODEL, f), path], check=True)
+    return path
+
+
 def main():
     if "--torch-child" in sys.argv:
-        torch_child()
+        torch_child(sys.argv[sys.argv.index("--torch-child") + 1])
         return
     config = AutoConfig.from_pretrained(MODEL)
-    bandwidth = copy_bandwidth()
-    active = active_weight_bytes(config)
-    java = java_run()
-    hf = torch_run()
-    bound = bandwidth / active
+    java = {"f32": java_run(MODEL), "bf16": java_run(checkpoint("bf16")), "fp8": java_run(checkpoint("fp8"))}
+    hf = {"f32": torch_run("f32"), "bf16": torch_run("bf16")}
     summary = {
         "model": os.path.basename(MODEL.rstrip("/")),
+        "layers": config.num_hidden_layers, "hidden": config.hidden_size,
         "threads": THREADS, "prompt_tokens": PROMPT, "decode_tokens": DECODE,
-        "active_weight_mb_per_token_f32": active / 1e6,
-        "copy_bandwidth_gb_s": bandwidth / 1e9,
-        "bandwidth_bound_decode_tok_s": bound,
-        "java": java, "transformers_eager": hf,
-        "decode_speedup_vs_transformers": java["decode_tok_s"] / hf["decode_tok_s"],
-        "decode_fraction_of_bandwidth_bound": java["decode_tok_s"] / bound,
+        "java": java, "transformers": hf,
+        "ratios": {
+            "decode_java_over_transformers_f32": java["f32"]["decode_tok_s"] / hf["f32"]["decode_tok_s"],
+            "prefill_java_over_transformers_f32": java["f32"]["prefill_tok_s"] / hf["f32"]["prefill_tok_s"],
+            "decode_java_bf16_over_transformers_bf16": java["bf16"]["decode_tok_s"] / hf["bf16"]["decode_tok_s"],
+            "prefill_java_bf16_over_transformers_bf16": java["bf16"]["prefill_tok_s"] / hf["bf16"]["prefill_tok_s"],
+            "decode_fraction_of_bound": {k: v["decode_fraction_of_bound"] for k, v in java.items()},
+            "decode_fp8_over_f32": java["fp8"]["decode_tok_s"] / java["f32"]["decode_tok_s"],
+        },
     }
     print(json.dumps(summary, indent=2))
     os.makedirs(os.path.join(ROOT, "bench", "results"), exist_ok=True)

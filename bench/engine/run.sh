@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Embedded engine benchmark: Java engine vs transformers eager vs memory bandwidth (see README.md).
+# Embedded engine benchmark: Java engine (f32, bf16, FP8) vs transformers (f32, bf16) vs its read-bandwidth bound (see README.md).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 venv="$root/.venv-engine"

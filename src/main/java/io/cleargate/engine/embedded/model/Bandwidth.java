@@ -18,7 +18,7 @@ public final class Bandwidth {
     public static double readBytesPerSecond(long bytes, int passes) {
         int chunk = 1 << 20;
         int chunks = (int) Math.max(1, bytes / chunk);
-        try (Arena arena = Arena.ofConfined()) {
+        try (Arena arena = Arena.ofShared()) { // read by the pool's threads
             MemorySegment buffer = arena.allocate((long) chunks * chunk, 64);
             buffer.fill((byte) 1); // touch every page so the first pass does not measure page faults
             MemorySegment shared = buffer;
