@@ -32,7 +32,7 @@ test_eu_tenant_is_allowed_a_listed_model_in_eu_regions if {
 	d.regions == ["eu-west", "eu-central"]
 	d.jurisdiction == "EU"
 	d.audit.content_mode == "redacted"
-	d.moderation.overrides["pii.email"] == "redact"
+	d.moderation.overrides["pii-email"] == "redact"
 }
 
 test_unlisted_model_is_denied_with_reason if {
@@ -123,4 +123,32 @@ test_every_tenant_has_complete_settings if {
 		is_string(t.moderation.profile)
 		is_string(name)
 	}
+}
+
+test_every_moderation_override_names_a_rule_of_the_tenants_profile if {
+	every t in data.cleargate.tenants {
+		rules := {r.id | some r in data.cleargate.moderation.profiles[t.moderation.profile].rules}
+		every key, _ in t.moderation.overrides {
+			split(key, ":")[0] in rules
+		}
+	}
+}
+
+test_a_tenants_own_rule_adds_its_reason if {
+	inp := json.patch(
+		chat("acme-eu", ["gateway-user"], "deepseek-moe-16b-chat", 100),
+		[{"op": "replace", "path": "/request/estimated_prompt_tokens", "value": 200000}],
+	)
+	d := decision with input as inp
+	not d.allow
+	codes(d.reasons) == {"prompt_too_long"}
+}
+
+test_a_tenants_own_rule_never_decides_another_tenant if {
+	inp := json.patch(
+		chat("globex-us", ["gateway-user"], "deepseek-moe-16b-chat", 100),
+		[{"op": "replace", "path": "/request/estimated_prompt_tokens", "value": 200000}],
+	)
+	d := decision with input as inp
+	d.allow
 }

@@ -57,6 +57,7 @@ public class ComplianceResource {
     @Inject ChainVerifier verifier;
     @Inject CheckpointSigner signer;
     @Inject Retention retention;
+    @Inject LookupRation lookups;
 
     public record HmacRequest(String tenant, String value) {}
 
@@ -142,11 +143,7 @@ public class ComplianceResource {
         List<String> chains = scope != null ? List.of(scope) : verifier.chains();
         StreamingOutput body = out -> {
             var w = new BufferedWriter(new OutputStreamWriter(out, StandardCharsets.UTF_8));
-            var exporter = new Exporter(em, signer, w, csv);
-            exporter.header(filter, fromTime == null);
-            for (String chain : chains) {
-                exporter.chain(chain, fromTime, toTime);
-            }
+            new Exporter(em, signer, w, csv).write(chains, filter, fromTime, toTime);
             w.flush();
         };
         return Response.ok(body, csv ? "text/csv" : "application/x-ndjson")
@@ -194,6 +191,15 @@ public class ComplianceResource {
         if (scope == null) {
             throw error(GatewayError.invalidRequest("tenant", "tenant is required."));
         }
+        // An HMAC look-up confirms a guess against hash-only content: rationed per caller, and
+        // recorded (never the value) before it is answered.
+        Principal principal = caller.principal();
+        long wait = lookups.take(principal.tenant() + "/" + principal.subject());
+        if (wait > 0) {
+            throw error(GatewayError.rateLimited("Too many HMAC look-ups; retry after " + wait + " s.", wait)
+                    .withDetail("limit", "hmac_lookups_per_minute"));
+        }
+        recordOrRefuse(scope, principal, "hmac_lookup", Map.of());
         return Map.of("tenant", scope, "hmac", keyring.hmac(scope, request.value()));
     }
 
@@ -244,22 +250,34 @@ public class ComplianceResource {
         return Map.of("signed", signer.checkpointAll(), "key_id", signer.keyId(), "public_key", signer.publicKeyHex());
     }
 
+    /**
+     * Destroys content: the tenant's compliance officer, or a platform data-protection officer;
+     * never the read-only auditor. 409 while the tenant is under legal hold.
+     */
     @POST
     @Path("/erasure")
     @Consumes(MediaType.APPLICATION_JSON)
+    @Authorize(anyOf = {Roles.COMPLIANCE_OFFICER, Roles.DATA_PROTECTION_OFFICER})
     public Map<String, Object> erase(ErasureRequest request) {
         Principal principal = caller.principal();
         String scope = caller.tenantScope(request == null ? null : request.tenant());
         if (scope == null) {
             throw error(GatewayError.invalidRequest("tenant", "tenant is required."));
         }
-        int keys = retention.erase(scope, request.subject(), principal.subject());
-        return Map.of("tenant", scope, "keys_destroyed", keys);
+        try {
+            int keys = retention.erase(scope, request.subject(), principal.subject());
+            return Map.of("tenant", scope, "keys_destroyed", keys);
+        } catch (Retention.LegalHoldActive e) {
+            throw error(new GatewayError(409, "invalid_request_error", "legal_hold", "tenant", e.getMessage(), null, null));
+        } catch (AuditUnavailableException e) {
+            throw error(AuditStage.unavailable());
+        }
     }
 
     @PUT
     @Path("/legal-holds/{tenant}")
     @Consumes(MediaType.APPLICATION_JSON)
+    @Authorize(anyOf = {Roles.COMPLIANCE_OFFICER, Roles.DATA_PROTECTION_OFFICER})
     public Map<String, Object> hold(@PathParam("tenant") String tenant,
             HoldRequest request) {
         Principal principal = caller.principal();
@@ -279,6 +297,7 @@ public class ComplianceResource {
 
     @DELETE
     @Path("/legal-holds/{tenant}")
+    @Authorize(anyOf = {Roles.COMPLIANCE_OFFICER, Roles.DATA_PROTECTION_OFFICER})
     public Map<String, Object> release(@PathParam("tenant") String tenant) {
         Principal principal = caller.principal();
         String scope = caller.tenantScope(tenant);

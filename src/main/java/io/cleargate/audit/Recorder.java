@@ -171,7 +171,7 @@ public class Recorder {
         return new AuditWriter.Draft(tenant == null ? SYSTEM_CHAIN : tenant, kind, ex.requestId(), now, tenant, subject,
                 ex.incoming().model(), route.map(Route::region).orElse(null),
                 decision.map(d -> d.allow() ? "allow" : "deny").orElse("none"), state, status,
-                tags(verdicts, decision.orElse(null)), Canonical.json(body), stored,
+                IndexColumns.of(body).tags(), Canonical.json(body), stored,
                 stored == null ? NONE : mode, now.plus(Duration.ofDays(contentDays)),
                 now.plus(Duration.ofDays(metadataDays)), (String) body.get("username"), (String) body.get("email"));
     }
@@ -229,19 +229,6 @@ public class Recorder {
         m.put("ttft", ex.timeToFirstByteMillis());
         m.put("total", ex.elapsedMillis());
         return m;
-    }
-
-    /** Search tags: "|category:action|...|reason:code|", matched with LIKE on escaped parameters. */
-    private static String tags(List<Verdict> verdicts, PolicyDecision decision) {
-        StringBuilder sb = new StringBuilder("|");
-        for (Verdict v : verdicts) {
-            sb.append(tag(v.category())).append(':').append(v.action().name().toLowerCase(Locale.ROOT)).append('|');
-        }
-        if (decision != null && !decision.allow()) {
-            decision.reasons().forEach(r -> sb.append("reason:").append(tag(r.code())).append('|'));
-        }
-        String s = sb.toString();
-        return s.length() > 4000 ? s.substring(0, 3999) + "|" : s;
     }
 
     static String tag(String s) {

@@ -12,6 +12,14 @@ import java.time.Duration;
 @ConfigMapping(prefix = "cleargate.identity")
 public interface IdentityConfig {
 
+    /**
+     * Whether Keycloak access tokens are accepted at all. Off (bin/cleargate up without
+     * CLEARGATE_OIDC_URL): every bearer token is refused with 401 "token authentication is not
+     * configured", and quarkus-oidc is disabled with it ({@code quarkus.oidc.tenant-enabled}).
+     */
+    @WithDefault("true")
+    boolean tokenAuthentication();
+
     /** The verified access-token claim holding the tenant id. */
     @WithDefault("tenant")
     String tenantClaim();

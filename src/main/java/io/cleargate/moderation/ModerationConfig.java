@@ -9,10 +9,11 @@ import java.time.Duration;
 public interface ModerationConfig {
 
     /**
-     * The profiles file. It sits beside the Rego so admins edit policy and filter in one place,
-     * and OPA loads it as data.moderation.profiles.
+     * The profiles file: a document of the policy tree, changed through policy administration
+     * (validated, tested, activated with history and audit), which OPA loads as
+     * data.cleargate.moderation.profiles.
      */
-    @WithDefault("policies/moderation/profiles/data.json")
+    @WithDefault("policies/cleargate/moderation/profiles/data.json")
     String profilesPath();
 
     /** How often the profiles file is checked for changes. */

@@ -16,8 +16,8 @@ import java.util.regex.Pattern;
 
 /**
  * Reads moderation profiles from JSON and validates all of them. The file is a map from profile
- * name to {"description", "rules": [...]}; it lives at policies/moderation/profiles/data.json,
- * so OPA also loads it as {@code data.moderation.profiles}. Either every profile is valid and the
+ * name to {"description", "rules": [...]}; it lives at policies/cleargate/moderation/profiles/data.json,
+ * so OPA also loads it as {@code data.cleargate.moderation.profiles}. Either every profile is valid and the
  * whole set is returned, or {@link InvalidProfilesException} lists every problem with its JSON
  * path: a set is never half-applied.
  */

@@ -8,10 +8,12 @@ import com.fasterxml.jackson.databind.annotation.JsonNaming;
 import io.cleargate.identity.AdminEvents;
 import io.cleargate.identity.Principal;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.inject.Instance;
 import jakarta.inject.Inject;
 import jakarta.persistence.EntityManager;
 import jakarta.transaction.Transactional;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
@@ -57,10 +59,17 @@ public class PolicyAdministration {
             Map<String, Object> after, List<String> changedMembers) {}
 
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
-    public record WhatIf(int evaluated, int changed, List<ChangedDecision> decisions) {}
+    public record WhatIf(int evaluated, int changed, List<ChangedDecision> decisions, Map<String, Object> effects) {}
 
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
     public record Activation(long historyId, String revision, String previousRevision, List<String> files) {}
+
+    /** A draft that names a file outside the administrator's scope: refused (403) before anything runs. */
+    public static final class OutOfScope extends RuntimeException {
+        OutOfScope(String message) {
+            super(message);
+        }
+    }
 
     /** A draft that failed validation or its tests: nothing was changed. */
     public static final class DraftRejected extends RuntimeException {
@@ -82,6 +91,9 @@ public class PolicyAdministration {
         }
     }
 
+    /** Recorded inputs per tenant whose decisions an activation checks, besides the probes. */
+    private static final int RECENT_PER_TENANT_ON_ACTIVATION = 20;
+
     private static final List<String> COMPARED = List.of("allow", "reasons", "regions", "limits", "moderation", "audit",
             "jurisdiction");
 
@@ -95,10 +107,12 @@ public class PolicyAdministration {
     private final ObjectMapper json;
     private final int defaultWhatIf;
     private final ReentrantLock changeLock = new ReentrantLock();
+    private final List<DraftReview> reviews;
 
     @Inject
     public PolicyAdministration(PolicyConfig config, PolicyDecisions decisions, DecisionInputs inputs,
-            AdminEvents events, EntityManager em, ObjectMapper json) {
+            AdminEvents events, EntityManager em, ObjectMapper json, Instance<DraftReview> reviews) {
+        this.reviews = reviews.stream().toList();
         this.tree = new PolicyTree(Path.of(config.admin().directory()));
         this.cli = new OpaCli(Path.of(config.admin().opaBinary()), config.admin().commandTimeout(), json);
         this.opa = new OpaAdminClient(config.url(),
@@ -120,31 +134,49 @@ public class PolicyAdministration {
         return PolicyTree.revision(tree.snapshot());
     }
 
-    public Validation validate(Draft draft) {
+    public Validation validate(PolicyScope scope, Draft draft) {
+        requireInScope(scope, draft);
         List<OpaCli.CompileError> pathErrors = pathErrors(draft);
         if (!pathErrors.isEmpty()) {
             return new Validation(false, pathErrors);
         }
-        List<OpaCli.CompileError> errors = cli.check(PolicyTree.apply(tree.snapshot(), draft.changes()));
+        Map<String, String> draftTree = PolicyTree.apply(tree.snapshot(), draft.changes());
+        List<OpaCli.CompileError> errors = cli.check(draftTree);
+        if (errors.isEmpty()) {
+            errors = evaluate(draftTree, List.of()).problems();
+        }
         return new Validation(errors.isEmpty(), errors);
     }
 
-    public OpaCli.TestReport test(Draft draft) {
-        requireEditable(draft);
-        return cli.test(PolicyTree.apply(tree.snapshot(), draft.changes()));
+    public OpaCli.TestReport test(PolicyScope scope, Draft draft) {
+        requireEditable(scope, draft);
+        Map<String, String> draftTree = PolicyTree.apply(tree.snapshot(), draft.changes());
+        if (!cli.check(draftTree).isEmpty()) {
+            return cli.test(draftTree); // reports the compile errors
+        }
+        return testAll(draftTree, evaluate(draftTree, List.of()).byTenant());
     }
 
-    /** Replays recent audited decision inputs against the active tree and the draft. */
-    public WhatIf whatIf(Draft draft, String tenant, Integer n) {
-        requireEditable(draft);
+    /**
+     * Replays recent audited decision inputs of {@code tenant} against the active tree and the
+     * draft. The caller has already confined {@code tenant} to the administrator's own.
+     */
+    public WhatIf whatIf(PolicyScope scope, Draft draft, String tenant, Integer n) {
+        requireEditable(scope, draft);
+        if (tenant == null || (!scope.isPlatform() && !scope.tenant().equals(tenant))) {
+            throw new OutOfScope("A what-if replays the requests of the administrator's own tenant only.");
+        }
         int count = n == null || n <= 0 ? defaultWhatIf : Math.min(n, 10_000);
         List<Map<String, Object>> recent = inputs.recentPolicyInputs(tenant, count);
-        if (recent.isEmpty()) {
-            return new WhatIf(0, 0, List.of());
-        }
         Map<String, String> current = tree.snapshot();
+        Map<String, String> draftTree = PolicyTree.apply(current, draft.changes());
+        Evaluated evaluated = requireWellFormed(draftTree, recent);
+        Map<String, Object> effects = effects(tenant, current, draftTree, evaluated);
+        if (recent.isEmpty()) {
+            return new WhatIf(0, 0, List.of(), effects);
+        }
+        List<Map<String, Object>> after = evaluated.recorded();
         List<Map<String, Object>> before = cli.decide(current, recent);
-        List<Map<String, Object>> after = cli.decide(PolicyTree.apply(current, draft.changes()), recent);
         List<ChangedDecision> changed = new ArrayList<>();
         for (int i = 0; i < recent.size(); i++) {
             List<String> members = differing(before.get(i), after.get(i));
@@ -155,12 +187,12 @@ public class PolicyAdministration {
                         summary(before.get(i)), summary(after.get(i)), members));
             }
         }
-        return new WhatIf(recent.size(), changed.size(), changed);
+        return new WhatIf(recent.size(), changed.size(), changed, effects);
     }
 
     @Transactional
-    public Activation activate(Principal admin, Draft draft) {
-        requireEditable(draft);
+    public Activation activate(Principal admin, PolicyScope scope, Draft draft) {
+        requireEditable(scope, draft);
         changeLock.lock();
         try {
             Map<String, String> before = tree.snapshot();
@@ -173,7 +205,8 @@ public class PolicyAdministration {
             if (!validation.errors().isEmpty()) {
                 throw new DraftRejected("The draft does not compile.", new Validation(false, validation.errors()), null);
             }
-            OpaCli.TestReport tests = cli.test(after);
+            Evaluated evaluated = requireWellFormed(after, recentOfEveryTenant(before, after));
+            OpaCli.TestReport tests = testAll(after, evaluated.byTenant());
             if (!tests.passed()) {
                 throw new DraftRejected("The policy tests fail on the draft.", validation, tests);
             }
@@ -189,16 +222,17 @@ public class PolicyAdministration {
 
     /** Restores the tree as it was before history entry {@code id} (undoing it and everything after). */
     @Transactional
-    public Activation rollback(Principal admin, long id) {
-        PolicyChange target = em.find(PolicyChange.class, id);
+    public Activation rollback(Principal admin, PolicyScope scope, long id) {
+        PolicyChange target = change(scope, id);
         if (target == null) {
             throw new IllegalArgumentException("no policy change #" + id);
         }
         changeLock.lock();
         try {
             Map<String, String> before = tree.snapshot();
+            // A tenant's administrator restores only its own files, never what others changed since.
             Map<String, String> restored = PolicyTree.apply(before,
-                    PolicyTree.changes(before, readSnapshot(target.snapshotBefore)));
+                    scope.restrict(PolicyTree.changes(before, readSnapshot(target.snapshotBefore))));
             Map<String, String> changes = PolicyTree.changes(before, restored);
             if (changes.isEmpty()) {
                 throw new DraftRejected("The policies already are as they were before change #" + id + ".",
@@ -208,20 +242,30 @@ public class PolicyAdministration {
             if (!errors.isEmpty()) {
                 throw new DraftRejected("The restored policies do not compile.", new Validation(false, errors), null);
             }
+            requireWellFormed(restored, recentOfEveryTenant(before, restored));
             return apply(admin, "rollback", "rollback of change #" + id, before, restored, changes);
         } finally {
             changeLock.unlock();
         }
     }
 
-    public List<PolicyChange> history(int limit) {
-        return em.createQuery("select c from PolicyChange c order by c.id desc", PolicyChange.class)
-                .setMaxResults(Math.max(1, Math.min(limit, 1000)))
+    /** The latest changes this administrator may see (a tenant's: those that touched only its files). */
+    public List<PolicyChange> history(PolicyScope scope, int limit) {
+        int max = Math.max(1, Math.min(limit, 1000));
+        List<PolicyChange> rows = em.createQuery("select c from PolicyChange c order by c.id desc", PolicyChange.class)
+                .setMaxResults(scope.isPlatform() ? max : 10 * max)
                 .getResultList();
+        return rows.stream().filter(c -> scope.maySee(files(c))).limit(max).toList();
     }
 
-    public PolicyChange change(long id) {
-        return em.find(PolicyChange.class, id);
+    /** A change this administrator may see, or null. */
+    public PolicyChange change(PolicyScope scope, long id) {
+        PolicyChange c = em.find(PolicyChange.class, id);
+        return c != null && scope.maySee(files(c)) ? c : null;
+    }
+
+    private static List<String> files(PolicyChange c) {
+        return c.files == null || c.files.isEmpty() ? List.of() : List.of(c.files.split(","));
     }
 
     private Activation apply(Principal admin, String action, String message, Map<String, String> before,
@@ -245,6 +289,7 @@ public class PolicyAdministration {
         push(changes, before, revision);
         tree.writeChanges(changes);
         decisions.policyChanged();
+        reviews.forEach(r -> r.activated(after));
 
         List<String> files = List.copyOf(changes.keySet());
         Map<String, Object> details = new LinkedHashMap<>();
@@ -337,10 +382,106 @@ public class PolicyAdministration {
         }
     }
 
-    private void requireEditable(Draft draft) {
+    /**
+     * What a tree decides: for {@code recorded} (in order), the allowing decision of each tenant's
+     * chat probe, and every problem found by running all of them through the gateway's own
+     * {@link DecisionParser} and by each feature's {@link DraftReview}.
+     */
+    private record Evaluated(List<Map<String, Object>> recorded, Map<String, PolicyDecision> byTenant,
+            List<DecisionCheck.Malformed> malformed, List<OpaCli.CompileError> problems) {}
+
+    private Evaluated evaluate(Map<String, String> draftTree, List<Map<String, Object>> recorded) {
+        List<Map<String, Object>> probes = DecisionCheck.probes(cli.data(draftTree, "data.cleargate.tenants"),
+                Instant.now());
+        List<Map<String, Object>> all = new ArrayList<>(recorded);
+        all.addAll(probes);
+        List<String> sources = new ArrayList<>(all.size());
+        recorded.forEach(i -> sources.add("recorded"));
+        probes.forEach(i -> sources.add("probe"));
+        List<Map<String, Object>> decided = cli.decide(draftTree, all);
+        List<DecisionCheck.Malformed> malformed = DecisionCheck.malformed(all, decided, sources);
+        List<OpaCli.CompileError> problems = new ArrayList<>(malformed.stream().limit(50)
+                .map(m -> new OpaCli.CompileError(null, 0, 0, "malformed_decision", "tenant " + m.tenant() + " "
+                        + m.endpoint() + (m.model() == null ? "" : " model " + m.model()) + " (" + m.source()
+                        + " input): " + m.problem()))
+                .toList());
+        Map<String, PolicyDecision> byTenant = DecisionCheck.allowedByTenant(probes,
+                decided.subList(recorded.size(), decided.size()));
+        reviews.forEach(r -> problems.addAll(r.problems(draftTree, byTenant)));
+        return new Evaluated(decided.subList(0, recorded.size()), byTenant, malformed, problems);
+    }
+
+    /** {@link #evaluate}, throwing {@link DraftRejected} that names every problem. */
+    private Evaluated requireWellFormed(Map<String, String> draftTree, List<Map<String, Object>> recorded) {
+        Evaluated e = evaluate(draftTree, recorded);
+        if (!e.problems().isEmpty()) {
+            String message = e.malformed().isEmpty()
+                    ? "The draft is invalid: " + e.problems().getFirst().message()
+                            + (e.problems().size() > 1 ? " (and " + (e.problems().size() - 1) + " more)" : "")
+                    : DecisionCheck.describe(e.malformed());
+            throw new DraftRejected(message, new Validation(false, e.problems()), null);
+        }
+        return e;
+    }
+
+    /** The Rego tests and every feature's fixtures. */
+    private OpaCli.TestReport testAll(Map<String, String> draftTree, Map<String, PolicyDecision> byTenant) {
+        OpaCli.TestReport rego = cli.test(draftTree);
+        int total = rego.total();
+        List<OpaCli.TestFailure> failures = new ArrayList<>(rego.failures());
+        for (DraftReview review : reviews) {
+            DraftReview.Fixtures fixtures = review.test(draftTree, byTenant);
+            total += fixtures.total();
+            failures.addAll(fixtures.failures());
+        }
+        return new OpaCli.TestReport(rego.passed() && failures.size() == rego.failures().size(), total, failures,
+                rego.diagnostics());
+    }
+
+    /** Each feature's what-if for the tenant (empty without a tenant or when the tenant is unknown to both trees). */
+    private Map<String, Object> effects(String tenant, Map<String, String> current, Map<String, String> draftTree,
+            Evaluated draft) {
+        Map<String, Object> effects = new LinkedHashMap<>();
+        if (tenant == null || reviews.isEmpty()) {
+            return effects;
+        }
+        PolicyDecision before = evaluate(current, List.of()).byTenant().get(tenant);
+        PolicyDecision after = draft.byTenant().get(tenant);
+        reviews.forEach(r -> effects.putAll(r.whatIf(current, before, draftTree, after)));
+        return effects;
+    }
+
+    /** Recent recorded inputs of every tenant either tree knows, a few each, for the activation check. */
+    private List<Map<String, Object>> recentOfEveryTenant(Map<String, String> before, Map<String, String> after) {
+        java.util.Set<String> tenants = new java.util.TreeSet<>();
+        for (Map<String, String> t : List.of(before, after)) {
+            if (cli.data(t, "data.cleargate.tenants") instanceof Map<?, ?> byId) {
+                byId.keySet().forEach(id -> tenants.add(String.valueOf(id)));
+            }
+        }
+        List<Map<String, Object>> recent = new ArrayList<>();
+        for (String tenant : tenants) {
+            recent.addAll(inputs.recentPolicyInputs(tenant, RECENT_PER_TENANT_ON_ACTIVATION));
+        }
+        return recent;
+    }
+
+    private void requireEditable(PolicyScope scope, Draft draft) {
+        requireInScope(scope, draft);
         List<OpaCli.CompileError> errors = pathErrors(draft);
         if (!errors.isEmpty()) {
             throw new DraftRejected("The draft touches files it may not.", new Validation(false, errors), null);
+        }
+    }
+
+    /** Every file of the draft must be the administrator's to edit; otherwise nothing runs. */
+    private static void requireInScope(PolicyScope scope, Draft draft) {
+        for (String path : draft.changes().keySet()) {
+            if (PolicyTree.isEditablePath(path) && !scope.mayEdit(path)) {
+                throw new OutOfScope("'" + path + "' is outside your policy scope: "
+                        + (scope.isPlatform() ? "" : "a tenant's policy administrator edits only cleargate/tenants/"
+                        + scope.tenant() + "/."));
+            }
         }
     }
 
@@ -354,6 +495,13 @@ public class PolicyAdministration {
                 PolicyTree.checkEditable(path, content);
                 if (content != null && path.endsWith(".json")) {
                     json.readTree(content);
+                }
+                if (content != null && path.endsWith(".rego")) {
+                    OpaCli.ModuleFacts facts = cli.inspect(path, content);
+                    String refusal = facts == null ? null : PolicyScope.refusal(path, facts);
+                    if (refusal != null) {
+                        errors.add(new OpaCli.CompileError(path, 0, 0, "invalid_module", refusal));
+                    }
                 }
             } catch (IllegalArgumentException e) {
                 errors.add(new OpaCli.CompileError(path, 0, 0, "invalid_path", e.getMessage()));

@@ -7,8 +7,9 @@ import io.cleargate.pipeline.GatewayError;
 import java.util.List;
 
 /**
- * The routing stage's answer: the backends that may serve this request (all serve the model and
- * all sit in a region the tenant's policy allows), for the dispatcher to choose and fail over among.
+ * The routing stage's answer: the backends that may serve this request (all serve the model, all
+ * sit in a region the tenant's policy allows, and all are under the tenant's jurisdiction), for
+ * the dispatcher to choose and fail over among.
  * Planning and the "no eligible backend" refusal both live here, so the stage plans and the
  * dispatcher only executes the plan.
  */
@@ -21,12 +22,27 @@ public record RoutePlan(String model, List<Backend> candidates, List<String> all
         allowedRegions = List.copyOf(allowedRegions);
     }
 
+    /** A backend declared LOCAL (the default) runs beside the gateway and belongs to no other jurisdiction. */
+    static final String LOCAL = "LOCAL";
+
     /**
      * The plan for a model. {@code allowedRegions} null means no policy stage ran (only possible
      * when governance is switched off for benchmarks): every region is allowed then.
      */
     public static RoutePlan of(EngineRegistry registry, String model, List<String> allowedRegions) {
-        List<Backend> serving = registry.servingModel(model);
+        return of(registry, model, allowedRegions, null);
+    }
+
+    /**
+     * The plan for a model and a tenant of {@code jurisdiction} (from the gateway's tenant registry,
+     * which tenant policy cannot edit). Residency in depth: a region listed by policy is not enough,
+     * the backend must also be under the tenant's jurisdiction (or LOCAL), so a policy that names a
+     * region served from elsewhere still never sends data there. Null: no tenant resolved.
+     */
+    public static RoutePlan of(EngineRegistry registry, String model, List<String> allowedRegions, String jurisdiction) {
+        List<Backend> serving = registry.servingModel(model).stream()
+                .filter(b -> jurisdiction == null || LOCAL.equals(b.jurisdiction()) || jurisdiction.equals(b.jurisdiction()))
+                .toList();
         if (allowedRegions == null) {
             return new RoutePlan(model, serving, serving.stream().map(Backend::region).distinct().toList());
         }

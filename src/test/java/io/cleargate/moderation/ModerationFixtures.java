@@ -28,7 +28,7 @@ import java.util.Map;
 /** Shared test support: the repository's profiles, scans, and a real Pipeline with a scripted engine. */
 final class ModerationFixtures {
 
-    static final Path PROFILES = Path.of("policies/moderation/profiles/data.json");
+    static final Path PROFILES = Path.of("policies/cleargate/moderation/profiles/data.json");
     private static Map<String, Profile> profiles;
 
     private ModerationFixtures() {}

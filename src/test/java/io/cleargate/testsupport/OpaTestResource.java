@@ -28,6 +28,9 @@ public class OpaTestResource implements QuarkusTestResourceLifecycleManager {
         config.put("cleargate.policy.token", server.gatewayToken());
         config.put("cleargate.policy.admin.opa-token", server.adminToken());
         config.put("cleargate.policy.admin.directory", server.policies().toString());
+        // the moderation profiles are a document of the same tree, so activations reach them
+        config.put("cleargate.moderation.profiles-path",
+                server.policies().resolve("cleargate/moderation/profiles/data.json").toString());
         config.put("cleargate.policy.admin.opa-binary", OpaServer.opaBinary().toString());
         return config;
     }

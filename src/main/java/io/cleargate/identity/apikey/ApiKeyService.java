@@ -99,7 +99,7 @@ public class ApiKeyService {
     Created createUnchecked(String tenant, String name, Set<String> roles, Duration lifetime, ApiKeyFormat.Parsed given) {
         Instant now = clock.instant();
         ApiKeyFormat.Parsed parsed = given != null ? given : ApiKeyFormat.generate();
-        ApiKey key = new ApiKey(UUID.randomUUID().toString(), parsed.prefix(), tenant, name, roles, "cleargate",
+        ApiKey key = new ApiKey(UUID.randomUUID().toString(), parsed.prefix(), tenant, name, roles, DevKeyBootstrap.CREATED_BY,
                 now, now.plus(lifetime), null, null);
         store.insert(key, ApiKeyFormat.hash(parsed.secret()));
         return new Created(key, parsed.full());
