@@ -10,7 +10,7 @@ import java.util.Objects;
  * hide a record from a search) shows as a mismatch with the hashed body.
  */
 record IndexColumns(String kind, String requestId, String time, String tenant, String subject, String model,
-        String region, String decision, String state, Integer httpStatus, String tags) {
+        String region, String decision, String state, Integer httpStatus, String tags, String username, String email) {
 
     static final int MAX_TAGS = 4000;
 
@@ -18,7 +18,8 @@ record IndexColumns(String kind, String requestId, String time, String tenant, S
         String kind = text(body.get("kind"));
         if ("admin".equals(kind)) {
             return new IndexColumns(kind, null, text(body.get("time")), text(body.get("tenant")), text(body.get("actor")),
-                    null, null, "none", "complete", null, "|admin:" + Recorder.tag(text(body.get("action"))) + "|");
+                    null, null, "none", "complete", null, "|admin:" + Recorder.tag(text(body.get("action"))) + "|", null,
+                    null);
         }
         String region = body.get("route") instanceof Map<?, ?> route ? text(route.get("region")) : null;
         String decision = body.get("policy") instanceof Map<?, ?> policy
@@ -27,7 +28,7 @@ record IndexColumns(String kind, String requestId, String time, String tenant, S
                 ? n.intValue() : null;
         return new IndexColumns(kind, text(body.get("request_id")), text(body.get("time")), text(body.get("tenant")),
                 text(body.get("subject")), text(body.get("model")), region, decision, text(body.get("state")), status,
-                tags(body));
+                tags(body), text(body.get("username")), text(body.get("email")));
     }
 
     /** Search tags: "|category:action|...|reason:code|model-refusal:kind|", matched with LIKE on escaped parameters. */
@@ -69,7 +70,8 @@ record IndexColumns(String kind, String requestId, String time, String tenant, S
             {"kind", kind, e.kind}, {"request_id", requestId, e.requestId}, {"recorded_at", this.time, time},
             {"tenant", tenant, e.tenant}, {"subject", subject, e.subject}, {"model", model, e.model},
             {"region", region, e.region}, {"decision", decision, e.decision}, {"state", state, e.state},
-            {"http_status", httpStatus, e.httpStatus}, {"tags", tags, e.tags},
+            {"http_status", httpStatus, e.httpStatus}, {"tags", tags, e.tags}, {"username", username, e.username},
+            {"email", email, e.email},
         };
         for (Object[] p : pairs) {
             if (!Objects.equals(p[1], p[2])) {

@@ -107,10 +107,15 @@ public class Evidence {
                     python3 verify export.jsonl --pubkey %s
 
                 It exits 0 when every record links to the one before and every checkpoint's signature
-                holds, and otherwise prints the first bad sequence number of each bad chain.
+                holds, and otherwise prints the first bad sequence number of each bad chain. Keep
+                `checkpoints.jsonl`: a later export of the same chains must extend them,
+
+                    python3 verify LATER-EXPORT.jsonl --pubkey %s --since checkpoints.jsonl
+
+                so a trail rewritten after this bundle was taken fails even with fresh hashes.
                 A record is evidence when its `entry_hash` in `records.jsonl` appears in a verified
                 `export.jsonl` at or below a signed checkpoint.
-                """.formatted(Instant.now(), search.query(), matched, publicKey);
+                """.formatted(Instant.now(), search.query(), matched, publicKey, publicKey);
     }
 
     private String write(Object value) {

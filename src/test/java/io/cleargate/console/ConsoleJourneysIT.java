@@ -188,6 +188,11 @@ class ConsoleJourneysIT {
         String out = new String(verify.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(verify.waitFor(60, TimeUnit.SECONDS));
         assertEquals(0, verify.exitValue(), "the evidence verifies offline: " + out);
+        Process since = new ProcessBuilder("python3", "verify", "export.jsonl", "--pubkey", pubkey, "--since",
+                "checkpoints.jsonl").directory(bundle.toFile()).redirectErrorStream(true).start();
+        String sinceOut = new String(since.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(since.waitFor(60, TimeUnit.SECONDS));
+        assertEquals(0, since.exitValue(), "the export extends the bundle's checkpoints: " + sinceOut);
         // ... and a tampered copy does not.
         Path export = bundle.resolve("export.jsonl");
         List<String> lines = new ArrayList<>(Files.readAllLines(export));
@@ -216,7 +221,7 @@ class ConsoleJourneysIT {
         ssoSignIn("acme-eu-policy-admin");
         browser.open(base + "/console/policies");
         browser.check("policy-workbench");
-        String file = "cleargate/decision/decision.rego";
+        String file = "cleargate/tenants/acme-eu/rules/rules.rego";
         browser.open(base + "/console/policies/edit?path=" + file);
         String original = browser.find("#content").getAttribute("value");
         String broken = original + "\nbroken_rule if {\n  input.x ==\n}\n";
@@ -270,7 +275,7 @@ class ConsoleJourneysIT {
         browser.open(base + "/console/policies");
         assertFalse(browser.text("#history").contains("Console journey"), "another tenant's admin sees none of it");
         browser.open(changeUrl);
-        assertTrue(browser.text("main").contains("No policy change"), browser.text("main"));
+        assertTrue(browser.all("#diff").isEmpty(), "another tenant's change stays hidden: " + browser.text("main"));
     }
 
     @Test
@@ -326,7 +331,7 @@ class ConsoleJourneysIT {
 
     private static boolean opaPolicyContains(String marker) {
         try {
-            return Files.readString(opa.policies().resolve("cleargate/decision/decision.rego")).contains(marker);
+            return Files.readString(opa.policies().resolve("cleargate/tenants/acme-eu/rules/rules.rego")).contains(marker);
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
@@ -348,7 +353,7 @@ class ConsoleJourneysIT {
                 "-Dcleargate.policy.admin.opa-token=" + opa.adminToken(),
                 "-Dcleargate.policy.admin.directory=" + opa.policies(),
                 "-Dcleargate.policy.admin.opa-binary=" + OpaServer.opaBinary(),
-                "-Dcleargate.moderation.profiles-path=" + opa.policies().resolve("moderation/profiles/data.json"),
+                "-Dcleargate.moderation.profiles-path=" + opa.policies().resolve("cleargate/moderation/profiles/data.json"),
                 "-Dquarkus.oidc.auth-server-url=" + keycloak.issuer(),
                 "-Dcleargate.console.sso.enabled=true",
                 "-Dcleargate.tenants.acme-eu.jurisdiction=EU",
