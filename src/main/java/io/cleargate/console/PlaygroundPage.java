@@ -41,7 +41,7 @@ public class PlaygroundPage {
     @GET
     public TemplateInstance page() {
         TreeSet<String> models = new TreeSet<>();
-        config.backends().values().forEach(b -> models.addAll(b.models()));
+        config.backends().values().forEach(b -> b.models().ifPresent(models::addAll));
         return pages.page(playground, "playground", "Playground").data("models", List.copyOf(models));
     }
 

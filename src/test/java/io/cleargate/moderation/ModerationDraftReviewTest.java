@@ -19,14 +19,24 @@ import org.junit.jupiter.api.io.TempDir;
 /** Moderation's part of reviewing a policy draft, on the repository's own policy tree. */
 class ModerationDraftReviewTest {
 
-    private static final String TENANTS = "cleargate/tenants/data.json";
+    /** acme-eu's own settings file, which carries the shipped override. */
+    private static final String TENANTS = "cleargate/tenants/acme-eu/data.json";
+    private static final java.util.regex.Pattern TENANT_FILE =
+            java.util.regex.Pattern.compile("cleargate/tenants/([^/]+)/data\\.json");
 
     @TempDir
     Path dir;
 
     private static Map<String, String> repositoryTree() throws Exception {
         Map<String, String> tree = new LinkedHashMap<>();
-        for (String path : List.of(TENANTS, ModerationDraftReview.PROFILES, ModerationDraftReview.FIXTURES)) {
+        List<String> paths = new java.util.ArrayList<>();
+        try (var tenants = Files.list(Path.of("policies/cleargate/tenants"))) {
+            tenants.filter(Files::isDirectory).sorted()
+                    .forEach(d -> paths.add("cleargate/tenants/" + d.getFileName() + "/data.json"));
+        }
+        paths.add(ModerationDraftReview.PROFILES);
+        paths.add(ModerationDraftReview.FIXTURES);
+        for (String path : paths) {
             tree.put(path, Files.readString(Path.of("policies").resolve(path)));
         }
         return tree;
@@ -35,7 +45,13 @@ class ModerationDraftReviewTest {
     /** What each tenant's decision would select, read from the tenant data as the shipped policy does. */
     @SuppressWarnings("unchecked")
     private static Map<String, PolicyDecision> decisions(Map<String, String> tree) throws Exception {
-        Map<String, Object> tenants = new ObjectMapper().readValue(tree.get(TENANTS), Map.class);
+        Map<String, Object> tenants = new LinkedHashMap<>();
+        for (var file : tree.entrySet()) {
+            var m = TENANT_FILE.matcher(file.getKey());
+            if (m.matches()) {
+                tenants.put(m.group(1), new ObjectMapper().readValue(file.getValue(), Map.class));
+            }
+        }
         Map<String, PolicyDecision> out = new LinkedHashMap<>();
         tenants.forEach((id, settings) -> {
             var m = (Map<String, Object>) ((Map<String, Object>) settings).get("moderation");
@@ -79,8 +95,9 @@ class ModerationDraftReviewTest {
     @Test
     void unknownActionsDirectionsAndProfilesAreErrors() throws Exception {
         var tree = repositoryTree();
-        tree.put(TENANTS, tree.get(TENANTS).replace("\"pii-email\": \"redact\"", "\"pii-email\": \"hide\", \"pii-card:sideways\": \"flag\"")
-                .replace("\"profile\": \"default\"", "\"profile\": \"lenient\""));
+        tree.put(TENANTS, tree.get(TENANTS).replace("\"pii-email\": \"redact\"", "\"pii-email\": \"hide\", \"pii-card:sideways\": \"flag\""));
+        String dev = "cleargate/tenants/dev/data.json";
+        tree.put(dev, tree.get(dev).replace("\"profile\": \"default\"", "\"profile\": \"lenient\""));
         var messages = review().problems(tree, decisions(tree)).stream().map(OpaCli.CompileError::message).toList();
         assertTrue(messages.stream().anyMatch(m -> m.contains("unknown action 'hide'")), messages.toString());
         assertTrue(messages.stream().anyMatch(m -> m.contains("'sideways' is not a direction")), messages.toString());
