@@ -11,6 +11,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Instance;
 import jakarta.inject.Inject;
 import jakarta.persistence.EntityManager;
+import io.quarkus.narayana.jta.runtime.TransactionConfiguration;
 import jakarta.transaction.Transactional;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -31,6 +32,12 @@ import org.jboss.logging.Logger;
  */
 @ApplicationScoped
 public class PolicyAdministration {
+
+    /**
+     * Activation replays the draft's decisions (probes and recent traffic of every tenant) and its
+     * tests through opa child processes before it commits: longer than the default 60 s transaction.
+     */
+    static final int ACTIVATION_TIMEOUT_SECONDS = 300;
 
     private static final Logger LOG = Logger.getLogger(PolicyAdministration.class);
 
@@ -191,6 +198,7 @@ public class PolicyAdministration {
     }
 
     @Transactional
+    @TransactionConfiguration(timeout = ACTIVATION_TIMEOUT_SECONDS)
     public Activation activate(Principal admin, PolicyScope scope, Draft draft) {
         requireEditable(scope, draft);
         changeLock.lock();
@@ -222,6 +230,7 @@ public class PolicyAdministration {
 
     /** Restores the tree as it was before history entry {@code id} (undoing it and everything after). */
     @Transactional
+    @TransactionConfiguration(timeout = ACTIVATION_TIMEOUT_SECONDS)
     public Activation rollback(Principal admin, PolicyScope scope, long id) {
         PolicyChange target = change(scope, id);
         if (target == null) {
