@@ -5,6 +5,7 @@ import io.cleargate.domain.EngineEvent;
 import io.cleargate.domain.Route;
 import io.cleargate.domain.ToolCall;
 import io.cleargate.identity.Principal;
+import io.cleargate.moderation.ModerationKeys;
 import io.cleargate.moderation.Verdict;
 import io.cleargate.moderation.VerdictList;
 import io.cleargate.pipeline.Exchange;
@@ -151,7 +152,7 @@ public class Recorder {
         Optional<Principal> principal = ex.get(Principal.KEY);
         Optional<PolicyDecision> decision = ex.get(PolicyDecision.KEY);
         Optional<Route> route = ex.get(Exchange.ROUTE);
-        List<Verdict> verdicts = ex.get(AuditKeys.VERDICTS).map(VerdictList::verdicts).orElse(List.of());
+        List<Verdict> verdicts = ex.get(ModerationKeys.VERDICTS).map(VerdictList::verdicts).orElse(List.of());
         String tenant = principal.map(Principal::tenant).orElse(null);
         String subject = principal.map(Principal::subject).orElse(null);
 

@@ -8,7 +8,7 @@
  *       503 {@code audit_unavailable} otherwise). Refusals by earlier stages and early endings are
  *       recorded in {@code onComplete}.</li>
  *   <li>It reads {@code Principal.KEY}, {@code PolicyDecision.KEY}, {@code Exchange.ROUTE} and
- *       {@link io.cleargate.audit.AuditKeys#VERDICTS}: the moderation stages put a
+ *       {@link io.cleargate.moderation.ModerationKeys#VERDICTS}: the moderation stages put a
  *       {@link io.cleargate.moderation.VerdictList} there, holding the input verdicts by the end of
  *       the input moderation request phase and input plus output verdicts by the end-of-stream
  *       chunk (replace the attribute with the cumulative list).</li>

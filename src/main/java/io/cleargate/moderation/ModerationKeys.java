@@ -6,8 +6,8 @@ import io.cleargate.pipeline.Exchange;
 public final class ModerationKeys {
 
     /**
-     * Every verdict of the request, input first, then output as it is released. Audit records it.
-     * (Mirrors io.cleargate.audit.AuditKeys.VERDICTS until the two are reconciled.)
+     * Every verdict of the request, input first, then output as it is released: the cumulative
+     * list, replaced as verdicts are added. Audit records it.
      */
     public static final Exchange.Key<VerdictList> VERDICTS = Exchange.Key.of("moderation-verdicts", VerdictList.class);
 

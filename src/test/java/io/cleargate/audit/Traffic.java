@@ -7,6 +7,7 @@ import io.cleargate.domain.EngineRequest;
 import io.cleargate.domain.EngineStream;
 import io.cleargate.domain.Route;
 import io.cleargate.identity.Principal;
+import io.cleargate.moderation.ModerationKeys;
 import io.cleargate.moderation.Verdict;
 import io.cleargate.moderation.VerdictList;
 import io.cleargate.pipeline.ClientSink;
@@ -115,7 +116,7 @@ final class Traffic {
                     List.of("eu"), null, null, new PolicyDecision.AuditSettings(s.mode(), 30, 365),
                     "dec-" + ex.requestId(), "rev-7", Map.of("tenant", s.tenant(), "model", "mock", "roles", List.of("gateway-user")));
             ex.put(PolicyDecision.KEY, decision);
-            ex.put(AuditKeys.VERDICTS, new VerdictList(s.verdicts()));
+            ex.put(ModerationKeys.VERDICTS, new VerdictList(s.verdicts()));
             ex.put(Exchange.ROUTE, new Route("mock-eu", "eu", "EU"));
             if (!s.allow()) {
                 return StageResult.shortCircuit(GatewayError.forbidden("policy_denied", "denied by policy"));
