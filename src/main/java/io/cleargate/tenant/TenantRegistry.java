@@ -83,6 +83,24 @@ public class TenantRegistry {
         }
     }
 
+    /** Creates the tenant, or brings an existing row to these values. */
+    public void put(Tenant tenant) {
+        String update = "UPDATE tenants SET display_name = ?, jurisdiction = ?, active = ? WHERE id = ?";
+        try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(update)) {
+            ps.setString(1, tenant.displayName());
+            ps.setString(2, tenant.jurisdiction());
+            ps.setBoolean(3, tenant.active());
+            ps.setString(4, tenant.id());
+            boolean updated = ps.executeUpdate() == 1;
+            cache.remove(tenant.id());
+            if (!updated) {
+                createIfAbsent(tenant);
+            }
+        } catch (SQLException e) {
+            throw new TenantLookupException(e);
+        }
+    }
+
     /** Switches a tenant on or off; returns false when there is no such tenant. */
     public boolean setActive(String id, boolean active) {
         try (Connection c = dataSource.getConnection();
