@@ -30,11 +30,12 @@ final class RoutingStage implements Stage {
     @Override
     public StageResult onRequest(Exchange exchange) {
         String model = exchange.engineRequest().model();
-        if (registry.servingModel(model).isEmpty()) {
+        EngineRegistry.Snapshot backends = registry.snapshot();
+        if (backends.servingModel(model).isEmpty()) {
             return StageResult.shortCircuit(GatewayError.modelNotFound(model));
         }
         PolicyDecision decision = exchange.get(PolicyDecision.KEY).orElse(null);
-        RoutePlan plan = RoutePlan.of(registry, model, decision == null ? null : decision.regions());
+        RoutePlan plan = RoutePlan.of(backends, model, decision == null ? null : decision.regions());
         if (plan.candidates().isEmpty()) {
             return StageResult.shortCircuit(plan.noEligibleBackend());
         }
