@@ -4,7 +4,8 @@
 #      and Cleargate's predictions for it (default profile);
 #   2. runs Microsoft Presidio's pattern recognizers on the same set (venv in bench/moderation/.venv);
 #   3. scores both (precision, recall, F2 per entity; bypass detection rate);
-#   4. JMH throughput of the default profile, one thread (MB/s per core);
+#   4. JMH throughput of the default profile, one thread (MB/s per core), on dense personal data
+#      (pii) and on prose, code, logs and 200 KB retrieval prompts (mixed), whole and per rule;
 #   5. the time-to-first-token and inter-chunk delay the output filter adds.
 # Output: bench/moderation/out/ (git-ignored); the summary is printed.
 set -euo pipefail
@@ -34,10 +35,13 @@ $J -cp "$CP" org.openjdk.jmh.Main -rf json -rff "$OUT/jmh.json" 'io.cleargate.mo
 python3 - "$OUT" <<'PY'
 import json, re, sys
 out = sys.argv[1]
-size = int(re.search(r"corpus_bytes=(\d+)", open(f"{out}/corpus.txt").read()).group(1))
+sizes = {m.group(1): int(m.group(2)) for m in re.finditer(r"corpus_bytes_(\w+)=(\d+)", open(f"{out}/corpus.txt").read())}
 for r in json.load(open(f"{out}/jmh.json")):
+    params = r.get("params", {})
+    size = sizes[params["corpus"]]
     ops = r["primaryMetric"]["score"]
     err = r["primaryMetric"]["scoreError"]
-    print(f"{r['benchmark'].split('.')[-1]}: {ops * size / 1e6:.2f} MB/s per core (+/- {err * size / 1e6:.2f}), corpus {size} bytes")
+    name = r["benchmark"].split(".")[-1] + (" " + params["rule"] if "rule" in params else "")
+    print(f"{params['corpus']:5} {name:45} {ops * size / 1e6:9.2f} MB/s per core (+/- {err * size / 1e6:.2f})")
 PY
 $J -cp "$CP" io.cleargate.moderation.StreamLatencyBench | tee "$OUT/latency.txt"

@@ -88,6 +88,14 @@ k8s_bundle() {
     k8s_fail "$policies holds no .rego policy"
     return 1
   fi
+  # The sidecar loads only policies that compile under the gateway's sandbox capabilities (OPA's
+  # server has no capabilities option; the sandbox is applied where policy enters).
+  k8s_install opa >/dev/null || { rm -rf "$stage"; return 1; }
+  if ! "$K8S_BIN/opa" check --capabilities "$K8S_ROOT/src/main/resources/opa/capabilities.json" "$stage" >&2; then
+    rm -rf "$stage"
+    k8s_fail "$policies does not compile under src/main/resources/opa/capabilities.json"
+    return 1
+  fi
   if [[ -f "$stage/data.json" ]]; then
     rm -rf "$stage"
     k8s_fail "$policies/data.json would claim the whole data tree; keep data under a package directory"

@@ -156,6 +156,30 @@ opa_stop() {
   rm -f "$run/opa.pid"
 }
 
+# The built-ins a policy may not call: network (http.send, net.lookup_ip_addr), the OPA runtime and
+# its environment (opa.runtime), and what would make a decision unrepeatable (time, randomness).
+OPA_DENIED_BUILTINS="http.send net.lookup_ip_addr opa.runtime time.now_ns rand.intn uuid.rfc4122 trace"
+OPA_CAPABILITIES_FILE="src/main/resources/opa/capabilities.json"
+
+# opa_capabilities_generate: rewrites $OPA_CAPABILITIES_FILE from this OPA's own capabilities minus
+# OPA_DENIED_BUILTINS, with no network host allowed. The gateway compiles, tests and evaluates
+# drafts with it, policy_checks and the Kubernetes bundle check policies/ against it.
+opa_capabilities_generate() {
+  local root opa
+  root="$(_cg_root)"
+  opa="$(opa_install)" || return 1
+  mkdir -p "$(dirname "$root/$OPA_CAPABILITIES_FILE")"
+  "$opa" capabilities --current | OPA_DENIED_BUILTINS="$OPA_DENIED_BUILTINS" python3 -c '
+import json, os, sys
+caps = json.load(sys.stdin)
+denied = set(os.environ["OPA_DENIED_BUILTINS"].split())
+caps["builtins"] = [b for b in caps["builtins"] if b["name"] not in denied]
+caps["allow_net"] = []
+json.dump(caps, sys.stdout, indent=1, sort_keys=True)
+print()
+' > "$root/$OPA_CAPABILITIES_FILE"
+}
+
 # policy_checks [POLICIES_DIR] [COVERAGE_THRESHOLD]: formatting, lint and tests with coverage.
 policy_checks() {
   local root policies threshold opa regal
@@ -166,6 +190,8 @@ policy_checks() {
   regal="$(regal_install)" || return 1
   echo "cleargate: opa fmt (policies must be formatted)" >&2
   "$opa" fmt --list --fail "$policies" || { echo "cleargate: run '$opa fmt -w $policies'" >&2; return 1; }
+  echo "cleargate: opa check against the sandbox capabilities ($OPA_CAPABILITIES_FILE)" >&2
+  "$opa" check --capabilities "$root/$OPA_CAPABILITIES_FILE" "$policies" || return 1
   echo "cleargate: regal lint" >&2
   (cd "$root" && "$regal" lint "$policies") || return 1
   echo "cleargate: opa test (coverage threshold $threshold%)" >&2

@@ -17,6 +17,8 @@ cleargate_up() {
   export CLEARGATE_OPA_GATEWAY_TOKEN_FILE="$run/opa-gateway.token"
   export CLEARGATE_OPA_ADMIN_TOKEN_FILE="$run/opa-admin.token"
   export CLEARGATE_POLICIES_DIR="$ROOT/policies" CLEARGATE_OPA_BIN="$ROOT/tools/bin/opa"
+  # Keycloak tokens only when a realm is named; otherwise bearer tokens are refused as not configured.
+  [[ -n "${CLEARGATE_OIDC_URL:-}" ]] || export CLEARGATE_TOKEN_AUTHENTICATION=false
   say "starting the gateway on http://127.0.0.1:$port (data in $CLEARGATE_DATA_DIR)"
   java --add-modules=jdk.incubator.vector --enable-native-access=ALL-UNNAMED \
     -Dquarkus.http.port="$port" ${CLEARGATE_UP_JAVA_OPTS:-} -Dcleargate.dev.create-key=true \
@@ -43,6 +45,8 @@ print_how_to_call() {
   curl http://127.0.0.1:$port/v1/chat/completions -H "Authorization: Bearer \$(cat $key_file)" \\
        -H 'content-type: application/json' \\
        -d '{"model":"cleargate-tiny-moe","max_tokens":16,"messages":[{"role":"user","content":"Hello"}]}'
+
+  Web console: http://127.0.0.1:$port/console  (sign in with the key above)
 
   Python: OpenAI(base_url="http://127.0.0.1:$port/v1", api_key=open("$key_file").read().strip())
   Stop with Ctrl-C.

@@ -48,6 +48,10 @@ reasons contains reason("model_not_allowed", msg) if {
 	msg := sprintf("The model '%s' is not allowed for this tenant.", [lib.model])
 }
 
+reasons contains reason(d.code, d.message) if {
+	some d in lib.tenant_denials
+}
+
 reasons contains reason("max_tokens_exceeded", msg) if {
 	lib.rejects_over_max_tokens
 	lib.over_max_tokens

@@ -140,3 +140,22 @@ test_suspended_tenant_is_denied_with_reason if {
 	not d.allow
 	codes(d.reasons) == {"tenant_suspended"}
 }
+
+test_a_tenants_own_rule_adds_its_reason if {
+	inp := json.patch(
+		chat("acme-eu", ["gateway-user"], "deepseek-moe-16b-chat", 100),
+		[{"op": "replace", "path": "/request/estimated_prompt_tokens", "value": 200000}],
+	)
+	d := decision with input as inp
+	not d.allow
+	codes(d.reasons) == {"prompt_too_long"}
+}
+
+test_a_tenants_own_rule_never_decides_another_tenant if {
+	inp := json.patch(
+		chat("globex-us", ["gateway-user"], "deepseek-moe-16b-chat", 100),
+		[{"op": "replace", "path": "/request/estimated_prompt_tokens", "value": 200000}],
+	)
+	d := decision with input as inp
+	d.allow
+}

@@ -54,3 +54,14 @@ over_max_tokens if requested_max_tokens > settings.limits.max_tokens
 # METADATA
 # description: True when the tenant refuses (rather than clamps) an oversized max_tokens.
 rejects_over_max_tokens if settings.limits.max_tokens_action == "reject"
+
+# METADATA
+# description: |
+#   The denials of the calling tenant's own rules (package cleargate.tenants[<id>].rules),
+#   each {code, message}; a malformed element is ignored. Only the caller's tenant's
+#   rules are read, so one tenant's rules never decide another tenant's requests.
+tenant_denials contains {"code": d.code, "message": d.message} if {
+	some d in data.cleargate.tenants[input.tenant].rules.deny
+	is_string(d.code)
+	is_string(d.message)
+}

@@ -27,3 +27,9 @@ test_max_tokens_defaults_to_zero if {
 	lib.requested_max_tokens == 0 with input as {"request": {}}
 	not lib.over_max_tokens with input as {"tenant": "globex-us", "request": {}}
 }
+
+test_malformed_tenant_denials_are_ignored if {
+	bad := {"deny": [{"code": 1, "message": "m"}, {"code": "ok", "message": "fine"}]}
+	ds := lib.tenant_denials with input as {"tenant": "dev"} with data.cleargate.tenants as {"dev": {"rules": bad}}
+	ds == {{"code": "ok", "message": "fine"}}
+}

@@ -3,6 +3,7 @@ package io.cleargate.audit;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 
 /** Audit trail settings under {@code cleargate.audit.}. */
@@ -16,8 +17,34 @@ public interface AuditConfig {
     /** Base64 of 32 bytes wrapping every data key. Production sets it from a secret; dev generates one in data-dir. */
     Optional<String> masterKey();
 
-    /** Base64 PKCS#8 Ed25519 private key signing checkpoints. Dev generates one in data-dir. */
+    /** Base64 of the 32-byte Ed25519 seed signing checkpoints and export headers. Dev generates one in data-dir. */
     Optional<String> signingKey();
+
+    /**
+     * Raw 32-byte Ed25519 public keys (hex) of signing keys used before a rotation. Checkpoints
+     * they signed keep verifying online and are listed in every export's header.
+     */
+    Optional<List<String>> previousPublicKeys();
+
+    /** Where checkpoints are copied outside the database. */
+    Witness witness();
+
+    interface Witness {
+        /**
+         * Append-only file receiving every signed checkpoint (one JSON line each, fsynced); the
+         * signer also reads it back as the last head it signed, so a head rewritten in the
+         * database together with its stored checkpoints is still refused. Ship it elsewhere.
+         */
+        @WithDefault("${CLEARGATE_DATA_DIR:data}/audit/witness.jsonl")
+        String file();
+
+        /** Optional HTTP endpoint receiving each checkpoint as a JSON POST (a transparency log, a SIEM). */
+        Optional<String> url();
+
+        /** How long a POST to the HTTP witness may take. */
+        @WithDefault("2s")
+        Duration timeout();
+    }
 
     /** How long a request waits for its record to become durable before it is refused. */
     @WithDefault("5s")
@@ -34,6 +61,13 @@ public interface AuditConfig {
     /** How often expired content and metadata are purged. */
     @WithDefault("1h")
     String purgeEvery();
+
+    /**
+     * HMAC look-ups one caller may make per minute. {@code POST /audit/hmac} is an oracle against
+     * hash-only content (a guess can be checked), so it is rationed as well as audited.
+     */
+    @WithDefault("30")
+    int hmacLookupsPerMinute();
 
     /** Retention used when no policy decision names one (denials before policy ran). */
     @WithDefault("365")

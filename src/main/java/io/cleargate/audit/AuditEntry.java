@@ -30,6 +30,9 @@ public class AuditEntry {
     @Column(name = "recorded_at") public Instant recordedAt;
     public String tenant;
     public String subject;
+    /** Lower-cased user name and e-mail from authentication (search columns; the body holds them too). */
+    public String username;
+    public String email;
     public String model;
     public String region;
     public String decision;

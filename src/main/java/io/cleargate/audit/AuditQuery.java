@@ -12,7 +12,15 @@ import java.util.Map;
  */
 public record AuditQuery(String tenant, Instant from, Instant to, String subject, String model, String region,
         String decision, String category, String action, String status, String kind, String requestId, Long after,
-        int limit) {
+        int limit, String person) {
+
+    /** A query that names no person. */
+    public AuditQuery(String tenant, Instant from, Instant to, String subject, String model, String region,
+            String decision, String category, String action, String status, String kind, String requestId, Long after,
+            int limit) {
+        this(tenant, from, to, subject, model, region, decision, category, action, status, kind, requestId, after,
+                limit, null);
+    }
 
     public TypedQuery<AuditEntry> build(EntityManager em) {
         // One row per request: its final record once there is one, else its request record.
@@ -27,6 +35,12 @@ public record AuditQuery(String tenant, Instant from, Instant to, String subject
         eq(q, p, "decision", decision);
         eq(q, p, "kind", kind);
         eq(q, p, "requestId", requestId);
+        if (person != null && !person.isBlank()) {
+            // The user name or e-mail recorded at authentication, or the subject id itself.
+            q.append(" and (e.username = :person or e.email = :person or e.subject = :personId)");
+            p.put("person", Recorder.person(person.strip()));
+            p.put("personId", person.strip());
+        }
         if (status != null) {
             if (status.chars().allMatch(Character::isDigit) && !status.isEmpty()) {
                 q.append(" and e.httpStatus = :status");

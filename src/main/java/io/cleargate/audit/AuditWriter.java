@@ -35,7 +35,17 @@ public class AuditWriter {
     /** An entry as built by a caller, before it has a place in its chain. */
     public record Draft(String chain, String kind, String requestId, Instant recordedAt, String tenant, String subject,
             String model, String region, String decision, String state, Integer httpStatus, String tags,
-            String body, String content, String contentMode, Instant contentExpiresAt, Instant metadataExpiresAt) {}
+            String body, String content, String contentMode, Instant contentExpiresAt, Instant metadataExpiresAt,
+            String username, String email) {
+
+        /** A draft of an entry that names no person (admin events, tests). */
+        public Draft(String chain, String kind, String requestId, Instant recordedAt, String tenant, String subject,
+                String model, String region, String decision, String state, Integer httpStatus, String tags,
+                String body, String content, String contentMode, Instant contentExpiresAt, Instant metadataExpiresAt) {
+            this(chain, kind, requestId, recordedAt, tenant, subject, model, region, decision, state, httpStatus, tags,
+                    body, content, contentMode, contentExpiresAt, metadataExpiresAt, null, null);
+        }
+    }
 
     /** Where an entry landed. */
     public record Appended(long id, String chain, long seq, String entryHash) {}
@@ -285,6 +295,8 @@ public class AuditWriter {
         e.recordedAt = d.recordedAt();
         e.tenant = d.tenant();
         e.subject = d.subject();
+        e.username = d.username();
+        e.email = d.email();
         e.model = d.model();
         e.region = d.region();
         e.decision = d.decision();

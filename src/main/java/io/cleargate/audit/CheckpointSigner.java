@@ -1,5 +1,6 @@
 package io.cleargate.audit;
 
+import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.quarkus.scheduler.Scheduled;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -7,48 +8,55 @@ import jakarta.inject.Inject;
 import jakarta.persistence.EntityManager;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.security.GeneralSecurityException;
-import java.security.KeyPair;
-import java.security.KeyPairGenerator;
-import java.security.SecureRandom;
-import java.security.Signature;
-import java.security.spec.NamedParameterSpec;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
-import java.util.Arrays;
+import java.util.ArrayList;
 import java.util.Base64;
+import java.util.Comparator;
 import java.util.HashMap;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.jboss.logging.Logger;
 
 /**
- * Signs chain heads with Ed25519 at intervals. A checkpoint commits to (chain, seq, head hash,
- * time); a verifier holding the public key detects any change to the chain up to that sequence
- * and any truncation below it. The key is a 32-byte seed (RFC 8032 private key) from
- * configuration, or a development seed generated in the data directory.
+ * Signs chain heads with Ed25519: at intervals, and at export time. A checkpoint commits to
+ * (chain, seq, head hash, time); a verifier holding the public key detects any change to the
+ * chain up to that sequence and any truncation below it.
+ *
+ * <p>The signer never signs a head that does not extend what it signed before: the last stored
+ * checkpoint and the last one in its witness file (outside the database) must both be ancestors
+ * of the new head through correctly recomputed links. Otherwise the chain was rewritten, and the
+ * signer refuses, logs and counts {@code cleargate_audit_checkpoint_refusals_total} (an alert).
  */
 @ApplicationScoped
 public class CheckpointSigner {
 
     private static final Logger LOG = Logger.getLogger(CheckpointSigner.class);
+    private static final int PAGE = 1000;
 
     private final EntityManager em;
-    private final KeyPair pair;
-    private final byte[] publicKey;
-    private final String keyId;
+    private final SigningKeys keys;
+    private final CheckpointWitness witness;
+    private final MeterRegistry meters;
 
     @Inject
-    public CheckpointSigner(EntityManager em, AuditConfig config) {
+    public CheckpointSigner(EntityManager em, AuditConfig config, MeterRegistry meters) {
+        this(em, keys(config), CheckpointWitness.of(config, meters), meters);
+    }
+
+    CheckpointSigner(EntityManager em, SigningKeys keys, CheckpointWitness witness, MeterRegistry meters) {
         this.em = em;
-        String seed = config.signingKey().orElseGet(() -> DevKeys.loadOrCreate(
+        this.keys = keys;
+        this.witness = witness;
+        this.meters = meters;
+    }
+
+    static SigningKeys keys(AuditConfig config) {
+        String seed = config.signingKey().filter(s -> !s.isBlank()).orElseGet(() -> DevKeys.loadOrCreate(
                 Path.of(config.dataDir(), "audit", "checkpoint-ed25519.seed"),
                 () -> Base64.getEncoder().encodeToString(Keyring.random(32))));
-        this.pair = fromSeed(Base64.getDecoder().decode(seed.strip()));
-        byte[] x509 = pair.getPublic().getEncoded();
-        this.publicKey = Arrays.copyOfRange(x509, x509.length - 32, x509.length);
-        this.keyId = Canonical.sha256(publicKey).substring(0, 16);
+        return new SigningKeys(SigningKeys.seed(seed), config.previousPublicKeys().orElse(List.of()));
     }
 
     /** The bytes a checkpoint signature covers. */
@@ -57,24 +65,63 @@ public class CheckpointSigner {
                 .getBytes(StandardCharsets.UTF_8);
     }
 
-    public String keyId() {
-        return keyId;
+    /** The bytes an export header's signature covers: the scope text exactly as written. */
+    static byte[] exportMessage(String scope) {
+        return ("cleargate-export-v1|" + scope).getBytes(StandardCharsets.UTF_8);
     }
 
-    /** Raw 32-byte Ed25519 public key, hex. */
+    public String keyId() {
+        return keys.currentId();
+    }
+
+    /** Raw 32-byte Ed25519 public key of the current signing key, hex. */
     public String publicKeyHex() {
-        return HexFormat.of().formatHex(publicKey);
+        return keys.currentPublicHex();
+    }
+
+    /** Every key whose signatures verify here: key id → raw public key (hex), current first. */
+    public Map<String, String> publicKeys() {
+        return keys.publicKeysHex();
+    }
+
+    String signExport(String scope) {
+        return keys.sign(exportMessage(scope));
+    }
+
+    /** A document signed with the checkpoint key: the signature covers {@link #documentMessage}. */
+    public record SignedDocument(String type, String sha256, String keyId, String algorithm, String signature) {}
+
+    /** The bytes a document signature covers: its type and the SHA-256 of its canonical JSON. */
+    public static byte[] documentMessage(String type, String sha256) {
+        return ("cleargate-document-v1|" + type + "|" + sha256).getBytes(StandardCharsets.UTF_8);
+    }
+
+    /**
+     * Signs a report (for example a model probe report) with the same Ed25519 key as the
+     * checkpoints, so a third party holding {@link #publicKeyHex()} can check it offline.
+     */
+    public SignedDocument signDocument(String type, String canonicalJson) {
+        String sha = Canonical.sha256(canonicalJson);
+        return new SignedDocument(type, sha, keyId(), "Ed25519", keys.sign(documentMessage(type, sha)));
+    }
+
+    /** True when the document is the one signed, by the current key or one it replaced. */
+    public boolean verifyDocument(String canonicalJson, SignedDocument d) {
+        String sha = Canonical.sha256(canonicalJson);
+        return sha.equals(d.sha256()) && keys.verify(d.keyId(), documentMessage(d.type(), sha), d.signature());
     }
 
     public boolean verify(Checkpoint c) {
-        try {
-            Signature s = Signature.getInstance("Ed25519");
-            s.initVerify(pair.getPublic());
-            s.update(message(c.chainId, c.seq, c.headHash, c.signedAt));
-            return keyId.equals(c.keyId) && s.verify(Base64.getDecoder().decode(c.signature));
-        } catch (GeneralSecurityException | IllegalArgumentException e) {
-            return false;
-        }
+        return keys.verify(c.keyId, message(c.chainId, c.seq, c.headHash, c.signedAt), c.signature);
+    }
+
+    /** The last checkpoint the witness file holds for the chain. */
+    Optional<Checkpoint> witnessed(String chain) {
+        return witness.last(chain);
+    }
+
+    Path witnessFile() {
+        return witness.file();
     }
 
     @Scheduled(every = "${cleargate.audit.checkpoint-every:10s}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
@@ -88,21 +135,48 @@ public class CheckpointSigner {
 
     /** Signs every chain head that moved since its last checkpoint; returns how many were signed. */
     public int checkpointAll() {
-        return QuarkusTransaction.requiringNew().call(() -> {
-            Map<String, Long> signed = new HashMap<>();
+        Map<String, Long> signed = new HashMap<>();
+        List<ChainHead> heads = QuarkusTransaction.requiringNew().call(() -> {
             for (Object[] row : em.createQuery("select c.chainId, max(c.seq) from Checkpoint c group by c.chainId",
                     Object[].class).getResultList()) {
                 signed.put((String) row[0], (Long) row[1]);
             }
-            int n = 0;
-            for (ChainHead head : em.createQuery("select h from ChainHead h", ChainHead.class).getResultList()) {
-                if (head.headSeq > 0 && signed.getOrDefault(head.chainId, 0L) < head.headSeq) {
-                    em.persist(sign(head.chainId, head.headSeq, head.headHash));
-                    n++;
-                }
-            }
-            return n;
+            return em.createQuery("select h from ChainHead h", ChainHead.class).getResultList();
         });
+        int n = 0;
+        for (ChainHead head : heads) {
+            if (head.headSeq > 0 && signed.getOrDefault(head.chainId, 0L) < head.headSeq
+                    && sign(head.chainId, head.headSeq, head.headHash).isPresent()) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /**
+     * Signs the chain's current head if it moved since its last checkpoint. Returns the head as
+     * read (seq 0 for a chain without records) and whether it is covered by a checkpoint now.
+     */
+    Head checkpointHead(String chain) {
+        ChainHead head = QuarkusTransaction.requiringNew().call(() -> em.find(ChainHead.class, chain));
+        if (head == null || head.headSeq == 0) {
+            return new Head(0, Canonical.GENESIS, true);
+        }
+        long signedUpTo = QuarkusTransaction.requiringNew().call(() -> em.createQuery(
+                "select coalesce(max(c.seq), 0) from Checkpoint c where c.chainId = :c", Long.class)
+                .setParameter("c", chain).getSingleResult());
+        boolean covered = signedUpTo >= head.headSeq || sign(chain, head.headSeq, head.headHash).isPresent();
+        return new Head(head.headSeq, head.headHash, covered);
+    }
+
+    record Head(long seq, String hash, boolean covered) {}
+
+    /**
+     * Signs (chain, seq) now, as an export's closing checkpoint, if the record at seq is linked to
+     * every earlier checkpoint. Empty when refused.
+     */
+    Optional<Checkpoint> signAt(String chain, long seq, String entryHash) {
+        return sign(chain, seq, entryHash);
     }
 
     List<Checkpoint> checkpoints(String chain) {
@@ -110,40 +184,92 @@ public class CheckpointSigner {
                 .setParameter("c", chain).getResultList();
     }
 
-    private Checkpoint sign(String chain, long seq, String headHash) {
+    private synchronized Optional<Checkpoint> sign(String chain, long seq, String hash) {
+        String refusal = QuarkusTransaction.requiringNew().call(() -> extensionProblem(chain, seq, hash));
+        if (refusal != null) {
+            LOG.errorf("refusing to sign chain %s at seq %d: %s; the chain may have been rewritten", chain, seq, refusal);
+            if (meters != null) {
+                meters.counter("cleargate.audit.checkpoint.refusals").increment();
+            }
+            return Optional.empty();
+        }
         Checkpoint c = new Checkpoint();
         c.chainId = chain;
         c.seq = seq;
-        c.headHash = headHash;
+        c.headHash = hash;
         c.signedAt = Instant.now().truncatedTo(ChronoUnit.MILLIS).toString();
-        c.keyId = keyId;
-        try {
-            Signature s = Signature.getInstance("Ed25519");
-            s.initSign(pair.getPrivate());
-            s.update(message(chain, seq, headHash, c.signedAt));
-            c.signature = Base64.getEncoder().encodeToString(s.sign());
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException(e);
-        }
-        return c;
+        c.keyId = keys.currentId();
+        c.signature = keys.sign(message(chain, seq, hash, c.signedAt));
+        QuarkusTransaction.requiringNew().run(() -> em.persist(c));
+        witness.record(c);
+        return Optional.of(c);
     }
 
-    /** The JDK derives an Ed25519 key pair from the generator's random bytes: feed it the seed. */
-    private static KeyPair fromSeed(byte[] seed) {
-        if (seed.length != 32) {
-            throw new IllegalStateException("cleargate.audit.signing-key must be a 32-byte base64 seed");
+    /**
+     * Null when the record (seq, hash) and every earlier signed head (the highest stored
+     * checkpoint, the witness's last) lie on one chain: walks the records between the lowest and
+     * the highest of them, recomputing every link.
+     */
+    private String extensionProblem(String chain, long seq, String hash) {
+        List<Checkpoint> anchors = new ArrayList<>();
+        List<Checkpoint> stored = em.createQuery("select c from Checkpoint c where c.chainId = :c order by c.seq desc, c.id desc",
+                Checkpoint.class).setParameter("c", chain).setMaxResults(1).getResultList();
+        for (Checkpoint c : stored) {
+            if (!verify(c)) {
+                return "the latest stored checkpoint (seq " + c.seq + ") does not verify";
+            }
+            anchors.add(c);
         }
-        try {
-            KeyPairGenerator g = KeyPairGenerator.getInstance("Ed25519");
-            g.initialize(NamedParameterSpec.ED25519, new SecureRandom() {
-                @Override
-                public void nextBytes(byte[] bytes) {
-                    System.arraycopy(seed, 0, bytes, 0, Math.min(seed.length, bytes.length));
+        Optional<Checkpoint> witnessed = witness.last(chain);
+        if (witnessed.isPresent()) {
+            if (!verify(witnessed.get())) {
+                return "the witness's checkpoint (seq " + witnessed.get().seq + ") is signed by an unknown key";
+            }
+            anchors.add(witnessed.get());
+        }
+        Map<Long, String> expect = new HashMap<>();
+        for (Checkpoint a : anchors) {
+            String other = expect.putIfAbsent(a.seq, a.headHash);
+            if (other != null && !other.equals(a.headHash)) {
+                return "two signed heads at seq " + a.seq + " differ";
+            }
+        }
+        if (expect.containsKey(seq) && !expect.get(seq).equals(hash)) {
+            return "seq " + seq + " differs from its signed checkpoint";
+        }
+        expect.put(seq, hash);
+        long lo = anchors.isEmpty() ? 1 : Math.min(seq, anchors.stream().mapToLong(a -> a.seq).min().orElseThrow());
+        long hi = expect.keySet().stream().max(Comparator.naturalOrder()).orElseThrow();
+        long next = lo;
+        String prev = lo == 1 ? Canonical.GENESIS : null;
+        while (next <= hi) {
+            long from = next;
+            List<AuditEntry> page = em.createQuery("select e from AuditEntry e where e.chainId = :c and e.seq >= :s"
+                    + " and e.seq <= :h order by e.seq, e.id", AuditEntry.class).setParameter("c", chain)
+                    .setParameter("s", from).setParameter("h", hi).setMaxResults(PAGE).getResultList();
+            if (page.isEmpty()) {
+                return "the chain ends at seq " + (next - 1) + " below a signed head at seq " + hi;
+            }
+            for (AuditEntry e : page) {
+                if (e.seq != next) {
+                    return e.seq > next ? "seq " + next + " is missing" : "seq " + e.seq + " is duplicated";
                 }
-            });
-            return g.generateKeyPair();
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException(e);
+                if (prev != null && !prev.equals(e.prevHash)) {
+                    return "seq " + e.seq + " does not link to its predecessor";
+                }
+                if (!Canonical.entryHash(chain, e.seq, e.prevHash, e.bodySha256).equals(e.entryHash)
+                        || (e.body != null && !Canonical.sha256(e.body).equals(e.bodySha256))) {
+                    return "seq " + e.seq + " does not match its hash";
+                }
+                String signedHash = expect.get(e.seq);
+                if (signedHash != null && !signedHash.equals(e.entryHash)) {
+                    return "seq " + e.seq + " differs from the head signed earlier";
+                }
+                prev = e.entryHash;
+                next = e.seq + 1;
+            }
+            em.clear();
         }
+        return null;
     }
 }

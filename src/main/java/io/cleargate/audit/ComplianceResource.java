@@ -11,6 +11,7 @@ import jakarta.inject.Inject;
 import jakarta.persistence.EntityManager;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.DELETE;
+import jakarta.ws.rs.DefaultValue;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.PUT;
@@ -45,6 +46,8 @@ import java.util.TreeMap;
 public class ComplianceResource {
 
     private static final int MAX_PAGE = 500;
+    /** A content view's stated reason is kept, bounded, in its audit record. */
+    static final int MAX_REASON = 500;
     private static final java.time.Duration UNFINISHED_AFTER = java.time.Duration.ofMinutes(15);
 
     @Inject EntityManager em;
@@ -54,6 +57,7 @@ public class ComplianceResource {
     @Inject ChainVerifier verifier;
     @Inject CheckpointSigner signer;
     @Inject Retention retention;
+    @Inject LookupRation lookups;
 
     public record HmacRequest(String tenant, String value) {}
 
@@ -68,11 +72,15 @@ public class ComplianceResource {
             @QueryParam("region") String region, @QueryParam("decision") String decision,
             @QueryParam("category") String category, @QueryParam("action") String action,
             @QueryParam("status") String status, @QueryParam("kind") String kind,
-            @QueryParam("request_id") String requestId, @QueryParam("after") Long after, @QueryParam("limit") Integer limit) {
+            @QueryParam("request_id") String requestId, @QueryParam("after") Long after, @QueryParam("limit") Integer limit,
+            @QueryParam("person") String person) {
         String scope = caller.tenantScope(tenant);
         int size = Math.clamp(limit == null ? 100 : limit, 1, MAX_PAGE);
+        if (person != null && person.length() > Principal.MAX_NAME) {
+            throw error(GatewayError.invalidRequest("person", "person is at most " + Principal.MAX_NAME + " characters."));
+        }
         var query = new AuditQuery(scope, time(from, "from"), time(to, "to"), subject, model, region, decision,
-                category, action, status, kind, requestId, after, size + 1);
+                category, action, status, kind, requestId, after, size + 1, person);
         List<AuditEntry> rows = QuarkusTransaction.requiringNew().call(() -> query.build(em).getResultList());
         boolean more = rows.size() > size;
         List<Map<String, Object>> items = rows.stream().limit(size).map(ComplianceResource::summary).toList();
@@ -84,7 +92,8 @@ public class ComplianceResource {
 
     @GET
     @Path("/records/{id}")
-    public Map<String, Object> detail(@PathParam("id") long id) {
+    public Map<String, Object> detail(@PathParam("id") long id, @QueryParam("content") @DefaultValue("true") boolean withContent,
+            @QueryParam("reason") String reason) {
         Principal principal = caller.principal();
         AuditEntry entry = QuarkusTransaction.requiringNew().call(() -> em.find(AuditEntry.class, id));
         if (entry == null || !caller.mayActOn(entry.tenant)) {
@@ -93,16 +102,21 @@ public class ComplianceResource {
         List<AuditEntry> related = entry.requestId == null ? List.of(entry) : QuarkusTransaction.requiringNew().call(() ->
                 em.createQuery("select e from AuditEntry e where e.requestId = :r and e.chainId = :c order by e.seq",
                         AuditEntry.class).setParameter("r", entry.requestId).setParameter("c", entry.chainId).getResultList());
-        if (related.stream().anyMatch(e -> e.content != null)) {
+        if (withContent && related.stream().anyMatch(e -> e.content != null)) {
             // Viewing content is itself evidence; no view without its record.
-            recordOrRefuse(entry.tenant, principal, "content_view", Map.of("entry_id", id,
-                    "request_id", String.valueOf(entry.requestId)));
+            Map<String, Object> details = new LinkedHashMap<>();
+            details.put("entry_id", id);
+            details.put("request_id", String.valueOf(entry.requestId));
+            if (reason != null && !reason.isBlank()) {
+                details.put("reason", reason.length() > MAX_REASON ? reason.substring(0, MAX_REASON) : reason);
+            }
+            recordOrRefuse(entry.tenant, principal, "content_view", details);
         }
         List<Map<String, Object>> entries = new ArrayList<>();
         for (AuditEntry e : related) {
             Map<String, Object> m = summary(e);
             m.put("body", e.body == null ? null : Canonical.parse(e.body));
-            m.put("content", content(e));
+            m.put("content", withContent ? content(e) : null);
             entries.add(m);
         }
         Map<String, Object> result = summary(entry);
@@ -129,11 +143,7 @@ public class ComplianceResource {
         List<String> chains = scope != null ? List.of(scope) : verifier.chains();
         StreamingOutput body = out -> {
             var w = new BufferedWriter(new OutputStreamWriter(out, StandardCharsets.UTF_8));
-            var exporter = new Exporter(em, signer, w, csv);
-            exporter.header(filter, fromTime == null);
-            for (String chain : chains) {
-                exporter.chain(chain, fromTime, toTime);
-            }
+            new Exporter(em, signer, w, csv).write(chains, filter, fromTime, toTime);
             w.flush();
         };
         return Response.ok(body, csv ? "text/csv" : "application/x-ndjson")
@@ -181,6 +191,15 @@ public class ComplianceResource {
         if (scope == null) {
             throw error(GatewayError.invalidRequest("tenant", "tenant is required."));
         }
+        // An HMAC look-up confirms a guess against hash-only content: rationed per caller, and
+        // recorded (never the value) before it is answered.
+        Principal principal = caller.principal();
+        long wait = lookups.take(principal.tenant() + "/" + principal.subject());
+        if (wait > 0) {
+            throw error(GatewayError.rateLimited("Too many HMAC look-ups; retry after " + wait + " s.", wait)
+                    .withDetail("limit", "hmac_lookups_per_minute"));
+        }
+        recordOrRefuse(scope, principal, "hmac_lookup", Map.of());
         return Map.of("tenant", scope, "hmac", keyring.hmac(scope, request.value()));
     }
 
@@ -193,28 +212,72 @@ public class ComplianceResource {
         return Map.of("ok", results.stream().allMatch(ChainVerifier.Result::ok), "chains", results);
     }
 
+    /**
+     * The latest signed checkpoints of each chain in scope (newest first, at most {@code limit} per
+     * chain), each with whether its signature verifies under this gateway's key: the heads an auditor
+     * copies out and later verifies an export against.
+     */
+    @GET
+    @Path("/checkpoints")
+    public Map<String, Object> checkpoints(@QueryParam("tenant") String tenant, @QueryParam("limit") Integer limit) {
+        String scope = caller.tenantScope(tenant);
+        int size = Math.clamp(limit == null ? 10 : limit, 1, 100);
+        List<String> chains = scope != null ? List.of(scope) : verifier.chains();
+        List<Map<String, Object>> out = new ArrayList<>();
+        for (String chain : chains) {
+            List<Checkpoint> latest = QuarkusTransaction.requiringNew().call(() -> em.createQuery(
+                    "select c from Checkpoint c where c.chainId = :c order by c.seq desc, c.id desc", Checkpoint.class)
+                    .setParameter("c", chain).setMaxResults(size).getResultList());
+            for (Checkpoint c : latest) {
+                Map<String, Object> m = new LinkedHashMap<>();
+                m.put("type", "checkpoint");
+                m.put("chain", c.chainId);
+                m.put("seq", c.seq);
+                m.put("head_hash", c.headHash);
+                m.put("signed_at", c.signedAt);
+                m.put("key_id", c.keyId);
+                m.put("signature", c.signature);
+                m.put("valid", signer.verify(c));
+                out.add(m);
+            }
+        }
+        return Map.of("key_id", signer.keyId(), "public_key", signer.publicKeyHex(), "checkpoints", out);
+    }
+
     @POST
     @Path("/checkpoints")
     public Map<String, Object> checkpoint() {
         return Map.of("signed", signer.checkpointAll(), "key_id", signer.keyId(), "public_key", signer.publicKeyHex());
     }
 
+    /**
+     * Destroys content: the tenant's compliance officer, or a platform data-protection officer;
+     * never the read-only auditor. 409 while the tenant is under legal hold.
+     */
     @POST
     @Path("/erasure")
     @Consumes(MediaType.APPLICATION_JSON)
+    @Authorize(anyOf = {Roles.COMPLIANCE_OFFICER, Roles.DATA_PROTECTION_OFFICER})
     public Map<String, Object> erase(ErasureRequest request) {
         Principal principal = caller.principal();
         String scope = caller.tenantScope(request == null ? null : request.tenant());
         if (scope == null) {
             throw error(GatewayError.invalidRequest("tenant", "tenant is required."));
         }
-        int keys = retention.erase(scope, request.subject(), principal.subject());
-        return Map.of("tenant", scope, "keys_destroyed", keys);
+        try {
+            int keys = retention.erase(scope, request.subject(), principal.subject());
+            return Map.of("tenant", scope, "keys_destroyed", keys);
+        } catch (Retention.LegalHoldActive e) {
+            throw error(new GatewayError(409, "invalid_request_error", "legal_hold", "tenant", e.getMessage(), null, null));
+        } catch (AuditUnavailableException e) {
+            throw error(AuditStage.unavailable());
+        }
     }
 
     @PUT
     @Path("/legal-holds/{tenant}")
     @Consumes(MediaType.APPLICATION_JSON)
+    @Authorize(anyOf = {Roles.COMPLIANCE_OFFICER, Roles.DATA_PROTECTION_OFFICER})
     public Map<String, Object> hold(@PathParam("tenant") String tenant,
             HoldRequest request) {
         Principal principal = caller.principal();
@@ -234,6 +297,7 @@ public class ComplianceResource {
 
     @DELETE
     @Path("/legal-holds/{tenant}")
+    @Authorize(anyOf = {Roles.COMPLIANCE_OFFICER, Roles.DATA_PROTECTION_OFFICER})
     public Map<String, Object> release(@PathParam("tenant") String tenant) {
         Principal principal = caller.principal();
         String scope = caller.tenantScope(tenant);
@@ -301,8 +365,32 @@ public class ComplianceResource {
         m.put("effective_state", "in_progress".equals(e.state)
                 && e.recordedAt.isBefore(Instant.now().minus(UNFINISHED_AFTER)) ? "incomplete" : e.state);
         m.put("http_status", e.httpStatus);
+        m.put("username", e.username);
+        m.put("email", e.email);
+        m.put("actions", actions(e.tags));
         m.put("entry_hash", e.entryHash);
         return m;
+    }
+
+    /** The moderation actions and policy denial reasons a record's tags name, for result rows. */
+    static List<Map<String, String>> actions(String tags) {
+        List<Map<String, String>> out = new ArrayList<>();
+        if (tags == null) {
+            return out;
+        }
+        for (String tag : tags.split("\\|")) {
+            int colon = tag.lastIndexOf(':');
+            if (colon > 0) {
+                String left = tag.substring(0, colon);
+                String right = tag.substring(colon + 1);
+                out.add(switch (left) {
+                    case "reason" -> Map.of("action", "deny", "category", right);
+                    case "admin" -> Map.of("action", "admin", "category", right);
+                    default -> Map.of("action", right, "category", left);
+                });
+            }
+        }
+        return out.stream().distinct().toList();
     }
 
     private static Map<String, Object> newSummaryRow(AuditEntry e, ChronoUnit unit) {
@@ -314,6 +402,7 @@ public class ComplianceResource {
         row.put("redacted", new TreeMap<String, Integer>());
         row.put("flagged", new TreeMap<String, Integer>());
         row.put("denials", new TreeMap<String, Integer>());
+        row.put("model_refusals", new TreeMap<String, Integer>());
         return row;
     }
 
@@ -337,6 +426,9 @@ public class ComplianceResource {
             };
             if ("reason".equals(left)) {
                 ((Map<String, Integer>) row.get("denials")).merge(right, 1, Integer::sum);
+            } else if (Recorder.MODEL_REFUSAL_TAG.equals(left)) {
+                // The model's own refusals, by kind, beside the tenant filter's actions.
+                ((Map<String, Integer>) row.get("model_refusals")).merge(right, 1, Integer::sum);
             } else if (column != null) {
                 ((Map<String, Integer>) row.get(column)).merge(left, 1, Integer::sum);
             }

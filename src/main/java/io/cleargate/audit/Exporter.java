@@ -6,17 +6,18 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.io.Writer;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
  * Writes an export (format in audit/export.schema.json). A time range is widened to whole
- * sequence ranges per chain, so an export is a contiguous piece of each chain; checkpoints are
- * read before records so a checkpoint never claims more than the export holds.
+ * sequence ranges per chain, so an export is a contiguous piece of each chain.
  */
 final class Exporter {
 
+    static final String FORMAT = "cleargate-audit-export/2";
     private static final int PAGE = 1000;
     static final List<String> CSV_COLUMNS = List.of("id", "chain", "seq", "recorded_at", "kind", "request_id", "tenant",
             "subject", "model", "region", "decision", "state", "http_status", "tags", "entry_hash");
@@ -33,34 +34,75 @@ final class Exporter {
         this.csv = csv;
     }
 
-    void header(Map<String, Object> filter, boolean wholeChains) {
+    /** One chain's piece of the export, fixed before anything is written. */
+    private record Range(String chain, long firstSeq, String firstPrevHash, long lastSeq, String lastHash) {}
+
+    /**
+     * Writes the export: a header whose scope (filter, whole or partial, and per chain the first
+     * and last record with their hashes) is signed; then per chain its records and every
+     * checkpoint within its range, ending with a checkpoint signed now over its last record. The
+     * signer refuses that checkpoint when the chain does not extend what it signed before; the
+     * export is still written (it is evidence of the rewrite) but will not verify.
+     */
+    void write(List<String> chains, Map<String, Object> filter, Instant from, Instant to) {
+        List<Range> ranges = new ArrayList<>();
+        for (String chain : chains) {
+            Range r = QuarkusTransaction.requiringNew().call(() -> range(chain, from, to));
+            if (r != null) {
+                ranges.add(r);
+            }
+        }
+        header(filter, from == null, ranges);
+        for (Range r : ranges) {
+            if (!csv) {
+                signer.signAt(r.chain(), r.lastSeq(), r.lastHash());
+            }
+            records(r);
+            if (!csv) {
+                List<Checkpoint> checkpoints = QuarkusTransaction.requiringNew().call(() -> signer.checkpoints(r.chain()));
+                checkpoints.stream().filter(c -> c.seq >= r.firstSeq() && c.seq <= r.lastSeq())
+                        .forEach(c -> line(c.line()));
+            }
+        }
+    }
+
+    private void header(Map<String, Object> filter, boolean wholeChains, List<Range> ranges) {
         if (csv) {
             line(String.join(",", CSV_COLUMNS));
             return;
         }
+        Map<String, Object> chains = new LinkedHashMap<>();
+        for (Range r : ranges) {
+            Map<String, Object> c = new LinkedHashMap<>();
+            c.put("first_seq", r.firstSeq());
+            c.put("first_prev_hash", r.firstPrevHash());
+            c.put("last_seq", r.lastSeq());
+            c.put("last_hash", r.lastHash());
+            chains.put(r.chain(), c);
+        }
+        Map<String, Object> scope = new LinkedHashMap<>();
+        scope.put("exported_at", Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MILLIS).toString());
+        scope.put("filter", filter);
+        scope.put("whole_chains", wholeChains);
+        scope.put("chains", chains);
+        String scopeText = Canonical.json(scope);
         Map<String, Object> h = new LinkedHashMap<>();
         h.put("type", "header");
-        h.put("format", "cleargate-audit-export/1");
-        h.put("exported_at", Instant.now().toString());
-        h.put("filter", filter);
-        h.put("whole_chains", wholeChains);
-        h.put("signing_keys", Map.of(signer.keyId(), signer.publicKeyHex()));
+        h.put("format", FORMAT);
+        h.put("scope", scopeText);
+        h.put("key_id", signer.keyId());
+        h.put("signature", signer.signExport(scopeText));
+        h.put("signing_keys", signer.publicKeys());
         line(Canonical.json(h));
     }
 
-    void chain(String chain, Instant from, Instant to) {
-        List<Checkpoint> checkpoints = QuarkusTransaction.requiringNew().call(() -> signer.checkpoints(chain));
-        long[] range = QuarkusTransaction.requiringNew().call(() -> seqRange(chain, from, to));
-        if (range == null) {
-            return;
-        }
-        long next = range[0];
-        long last = range[1];
-        while (next <= last) {
+    private void records(Range r) {
+        long next = r.firstSeq();
+        while (next <= r.lastSeq()) {
             long start = next;
             List<AuditEntry> page = QuarkusTransaction.requiringNew().call(() -> em.createQuery(
                     "select e from AuditEntry e where e.chainId = :c and e.seq >= :s and e.seq <= :l order by e.seq, e.id",
-                    AuditEntry.class).setParameter("c", chain).setParameter("s", start).setParameter("l", last)
+                    AuditEntry.class).setParameter("c", r.chain()).setParameter("s", start).setParameter("l", r.lastSeq())
                     .setMaxResults(PAGE).getResultList());
             if (page.isEmpty()) {
                 break;
@@ -68,14 +110,23 @@ final class Exporter {
             page.forEach(this::record);
             next = page.getLast().seq + 1;
         }
-        if (!csv) {
-            for (Checkpoint c : checkpoints) {
-                // Checkpoints past the range are kept only for an open-ended export: they reveal truncation.
-                if (c.seq >= range[0] && (c.seq <= last || to == null)) {
-                    checkpoint(c);
-                }
-            }
+    }
+
+    private Range range(String chain, Instant from, Instant to) {
+        long[] seqs = seqRange(chain, from, to);
+        if (seqs == null) {
+            return null;
         }
+        AuditEntry last = at(chain, seqs[1]);
+        if (from == null) {
+            return new Range(chain, 1, Canonical.GENESIS, seqs[1], last.entryHash);
+        }
+        return new Range(chain, seqs[0], at(chain, seqs[0]).prevHash, seqs[1], last.entryHash);
+    }
+
+    private AuditEntry at(String chain, long seq) {
+        return em.createQuery("select e from AuditEntry e where e.chainId = :c and e.seq = :s order by e.id",
+                AuditEntry.class).setParameter("c", chain).setParameter("s", seq).setMaxResults(1).getSingleResult();
     }
 
     private long[] seqRange(String chain, Instant from, Instant to) {
@@ -114,18 +165,6 @@ final class Exporter {
         m.put("entry_hash", e.entryHash);
         m.put("body", e.body);
         m.put("content", e.content);
-        line(Canonical.json(m));
-    }
-
-    private void checkpoint(Checkpoint c) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("type", "checkpoint");
-        m.put("chain", c.chainId);
-        m.put("seq", c.seq);
-        m.put("head_hash", c.headHash);
-        m.put("signed_at", c.signedAt);
-        m.put("key_id", c.keyId);
-        m.put("signature", c.signature);
         line(Canonical.json(m));
     }
 

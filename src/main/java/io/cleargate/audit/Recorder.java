@@ -9,6 +9,8 @@ import io.cleargate.moderation.VerdictList;
 import io.cleargate.pipeline.Exchange;
 import io.cleargate.pipeline.GatewayError;
 import io.cleargate.policy.PolicyDecision;
+import io.cleargate.refusal.RefusalKeys;
+import io.cleargate.refusal.detector.RefusalVerdict;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.time.Duration;
@@ -28,6 +30,8 @@ import java.util.Optional;
 public class Recorder {
 
     public static final String SYSTEM_CHAIN = "_system";
+    /** Tag prefix of the model's own refusals ("model-refusal:deflection"); no moderation category has a hyphen-free clash. */
+    static final String MODEL_REFUSAL_TAG = "model-refusal";
 
     /** Content modes, as named by PolicyDecision.AuditSettings.contentMode(). */
     public static final String ENCRYPTED = "encrypted";
@@ -57,6 +61,7 @@ public class Recorder {
         extra.put("usage", usage == null ? null : Map.of("prompt_tokens", usage.promptTokens(),
                 "completion_tokens", usage.completionTokens()));
         extra.put("latency_ms", latency(ex));
+        extra.put("model_refusal", ex.get(RefusalKeys.VERDICT).map(Recorder::modelRefusal).orElse(null));
         return build(ex, "final", state, extra, new Content("output", releasedOutput), outcome.status());
     }
 
@@ -118,6 +123,8 @@ public class Recorder {
         body.put("received_at", ex.receivedAt().toString());
         body.put("tenant", tenant);
         body.put("subject", subject);
+        body.put("username", principal.map(Principal::username).map(Recorder::person).orElse(null));
+        body.put("email", principal.map(Principal::email).map(Recorder::person).orElse(null));
         body.put("auth_method", principal.map(p -> p.authMethod().name().toLowerCase(Locale.ROOT)).orElse(null));
         body.put("client_address", ex.incoming().clientAddress());
         body.put("endpoint", ex.incoming().endpoint());
@@ -169,9 +176,14 @@ public class Recorder {
         return new AuditWriter.Draft(tenant == null ? SYSTEM_CHAIN : tenant, kind, ex.requestId(), now, tenant, subject,
                 ex.incoming().model(), route.map(Route::region).orElse(null),
                 decision.map(d -> d.allow() ? "allow" : "deny").orElse("none"), state, status,
-                tags(verdicts, decision.orElse(null)), Canonical.json(body), stored,
+                IndexColumns.of(body).tags(), Canonical.json(body), stored,
                 stored == null ? NONE : mode, now.plus(Duration.ofDays(contentDays)),
-                now.plus(Duration.ofDays(metadataDays)));
+                now.plus(Duration.ofDays(metadataDays)), (String) body.get("username"), (String) body.get("email"));
+    }
+
+    /** Names are searched case-insensitively: stored lower-cased (Principal already bounds them). */
+    static String person(String name) {
+        return name.toLowerCase(Locale.ROOT);
     }
 
     static String associated(String requestId, String field) {
@@ -202,6 +214,19 @@ public class Recorder {
         return m;
     }
 
+    /** The model's own refusal verdict: kind, evidence span and score, never the text. */
+    private static Map<String, Object> modelRefusal(RefusalVerdict v) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("kind", v.kind().id());
+        m.put("declined", v.declined());
+        m.put("score", v.score());
+        m.put("language", v.language());
+        m.put("start", v.start());
+        m.put("end", v.end());
+        m.put("cue", v.cue());
+        return m;
+    }
+
     private static Map<String, Object> outcome(Exchange.Outcome o) {
         Map<String, Object> m = new LinkedHashMap<>();
         if (o == null) {
@@ -222,19 +247,6 @@ public class Recorder {
         m.put("ttft", ex.timeToFirstByteMillis());
         m.put("total", ex.elapsedMillis());
         return m;
-    }
-
-    /** Search tags: "|category:action|...|reason:code|", matched with LIKE on escaped parameters. */
-    private static String tags(List<Verdict> verdicts, PolicyDecision decision) {
-        StringBuilder sb = new StringBuilder("|");
-        for (Verdict v : verdicts) {
-            sb.append(tag(v.category())).append(':').append(v.action().name().toLowerCase(Locale.ROOT)).append('|');
-        }
-        if (decision != null && !decision.allow()) {
-            decision.reasons().forEach(r -> sb.append("reason:").append(tag(r.code())).append('|'));
-        }
-        String s = sb.toString();
-        return s.length() > 4000 ? s.substring(0, 3999) + "|" : s;
     }
 
     static String tag(String s) {

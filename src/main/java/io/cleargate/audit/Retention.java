@@ -48,6 +48,7 @@ public class Retention {
             int content = em.createQuery("update AuditEntry e set e.content = null where e.content is not null"
                     + " and e.contentExpiresAt < :now" + NOT_HELD).setParameter("now", now).executeUpdate();
             int metadata = em.createQuery("update AuditEntry e set e.body = null, e.content = null, e.subject = null,"
+                    + " e.username = null, e.email = null,"
                     + " e.model = null, e.region = null, e.tags = '|' where e.body is not null"
                     + " and e.metadataExpiresAt < :now" + NOT_HELD).setParameter("now", now).executeUpdate();
             return new Purged(content, metadata);
@@ -59,11 +60,26 @@ public class Retention {
         return purged;
     }
 
+    /** An erasure refused because the tenant's trail is under legal hold. */
+    public static final class LegalHoldActive extends RuntimeException {
+        LegalHoldActive(String tenant) {
+            super("Tenant " + tenant + " is under legal hold; nothing may be erased until the hold is released.");
+        }
+    }
+
     /**
      * Erases a subject's (or, with subject null, a whole tenant's) content: destroys the data keys
-     * (crypto-shredding of encrypted content) and drops redacted and hashed content. Recorded.
+     * (crypto-shredding of encrypted content) and drops redacted and hashed content. Refused while
+     * the tenant is under legal hold. The erasure is recorded before anything is destroyed (no
+     * record, no erasure) and its completion after, so the trail shows every erasure attempted.
      */
     public int erase(String tenant, String subject, String actor) {
+        if (held(tenant)) {
+            throw new LegalHoldActive(tenant);
+        }
+        var details = new java.util.LinkedHashMap<String, Object>();
+        details.put("subject", subject);
+        events.record(tenant, actor, "erasure_started", details);
         int keys = keyring.destroy(tenant, subject);
         int dropped = QuarkusTransaction.requiringNew().call(() -> {
             var q = em.createQuery("update AuditEntry e set e.content = null where e.tenant = :t and e.content is not null"
@@ -74,11 +90,14 @@ public class Retention {
             }
             return q.executeUpdate();
         });
-        var details = new java.util.LinkedHashMap<String, Object>();
-        details.put("subject", subject);
         details.put("keys_destroyed", keys);
         details.put("plain_content_dropped", dropped);
-        events.record(tenant, actor, "erasure", details);
+        events.record(tenant, actor, "erasure_completed", details);
         return keys;
+    }
+
+    /** Whether the tenant's trail is under legal hold. */
+    public boolean held(String tenant) {
+        return QuarkusTransaction.requiringNew().call(() -> em.find(LegalHold.class, tenant) != null);
     }
 }

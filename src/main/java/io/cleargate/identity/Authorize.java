@@ -22,4 +22,19 @@ public @interface Authorize {
 
     /** The caller must hold at least one of these roles; empty means any authenticated caller. */
     String[] anyOf() default {};
+
+    /**
+     * A console page: besides an {@code Authorization} header it admits a signed-in console session
+     * (the {@link ConsoleSessions#COOKIE} cookie), and then demands the session's CSRF token on every
+     * method that changes something (header {@code X-CSRF-Token}, or query parameter {@code _csrf} in an
+     * HTML form's action URL) and a
+     * same-origin {@code Origin} when the browser sends one.
+     */
+    boolean browser() default false;
+
+    /**
+     * Admits callers without any credential: only for the console's sign-in steps, which establish
+     * one. The resource then protects its own forms (a pre-session CSRF cookie).
+     */
+    boolean anonymous() default false;
 }

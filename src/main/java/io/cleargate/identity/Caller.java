@@ -15,10 +15,26 @@ public class Caller {
 
     private Principal principal;
     private Set<String> grantedBy = Set.of();
+    private ConsoleSessions.Session session;
 
     void admit(Principal principal, Set<String> grantedBy) {
+        admit(principal, grantedBy, null);
+    }
+
+    void admit(Principal principal, Set<String> grantedBy, ConsoleSessions.Session session) {
         this.principal = principal;
         this.grantedBy = Set.copyOf(grantedBy);
+        this.session = session;
+    }
+
+    /** Whether a caller was admitted (false on anonymous console steps such as sign-in). */
+    public boolean present() {
+        return principal != null;
+    }
+
+    /** The console session the caller came with; empty for callers with an Authorization header. */
+    public java.util.Optional<ConsoleSessions.Session> session() {
+        return java.util.Optional.ofNullable(session);
     }
 
     /** The verified principal; a resource reached without the shell is a bug, not a guest. */

@@ -12,6 +12,14 @@ import java.time.Duration;
 @ConfigMapping(prefix = "cleargate.identity")
 public interface IdentityConfig {
 
+    /**
+     * Whether Keycloak access tokens are accepted at all. Off (bin/cleargate up without
+     * CLEARGATE_OIDC_URL): every bearer token is refused with 401 "token authentication is not
+     * configured", and quarkus-oidc is disabled with it ({@code quarkus.oidc.tenant-enabled}).
+     */
+    @WithDefault("true")
+    boolean tokenAuthentication();
+
     /** The verified access-token claim holding the tenant id. */
     @WithDefault("tenant")
     String tenantClaim();
@@ -25,6 +33,23 @@ public interface IdentityConfig {
     int maxAuthorizationHeaderLength();
 
     ApiKeys apiKeys();
+
+    /** Console (browser) sign-in sessions, see {@link ConsoleSessions}. */
+    Sessions sessions();
+
+    interface Sessions {
+        /** A session unused for this long is closed. */
+        @WithDefault("PT30M")
+        Duration idleTimeout();
+
+        /** A session is closed this long after sign-in, used or not. */
+        @WithDefault("PT8H")
+        Duration maxLifetime();
+
+        /** Open sessions kept per replica; the oldest idle one is closed beyond it. */
+        @WithDefault("10000")
+        int maxSessions();
+    }
 
     interface ApiKeys {
         /** Lifetime of a key whose creator names none. */

@@ -40,6 +40,18 @@ public class JwtVerifier {
 
     /** The principal of a valid access token; throws 401 (bad token), 403 (no tenant) or 503 (Keycloak unreachable). */
     public Principal verify(String token) {
+        if (!config.tokenAuthentication()) {
+            throw invalidToken("token_authentication_not_configured",
+                    "Token authentication is not configured on this gateway; use an API key.");
+        }
+        // Refused here, without the identity provider: a token that cannot be an RS256 JWT is a
+        // bad credential (401) even while Keycloak is unreachable, never an outage (503).
+        String shape = TokenShape.problem(token);
+        if (shape != null) {
+            LOG.debugf("bearer token refused before verification: %s", shape);
+            throw invalidToken("invalid_token",
+                    "The bearer token is not valid for this gateway (signature, issuer, audience, type or validity period).");
+        }
         SecurityIdentity identity;
         try {
             identity = oidc.authenticate(new AccessTokenCredential(token)).await().atMost(config.verifyTimeout());
@@ -66,7 +78,8 @@ public class JwtVerifier {
                     "The bearer token carries no valid '" + config.tenantClaim() + "' claim."));
         }
         Set<String> roles = identity.getRoles().stream().filter(Roles.ALL::contains).collect(Collectors.toSet());
-        return new Principal(tenant, subject, roles, Principal.AuthMethod.JWT);
+        return new Principal(tenant, subject, roles, Principal.AuthMethod.JWT, stringClaim(jwt, "preferred_username"),
+                stringClaim(jwt, "email"));
     }
 
     private static String stringClaim(JsonWebToken jwt, String name) {

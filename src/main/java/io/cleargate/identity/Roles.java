@@ -8,19 +8,22 @@ public final class Roles {
     public static final String POLICY_ADMIN = "policy-admin";
     public static final String COMPLIANCE_OFFICER = "compliance-officer";
     public static final String GATEWAY_ADMIN = "gateway-admin";
-    /** May read every tenant's audit trail. */
+    /** May read every tenant's audit trail, and nothing more: it never destroys or changes anything. */
     public static final String AUDITOR = "auditor";
-    /** Adds, suspends and resumes tenants (platform scope). */
+    /** May edit the global policy modules and every tenant's policy, and add, suspend and resume tenants. */
     public static final String PLATFORM_ADMIN = "platform-admin";
+    /** May erase personal data and set or release legal holds in every tenant. */
+    public static final String DATA_PROTECTION_OFFICER = "data-protection-officer";
 
     /**
-     * Roles that span every tenant. Every other role acts only on the holder's own tenant (see
-     * {@link Caller#tenantScope(String)}).
+     * Roles that span every tenant, granted explicitly. Every other role acts only on the holder's
+     * own tenant (see {@link Caller#tenantScope(String)}).
      */
-    public static final java.util.Set<String> PLATFORM_SCOPED = java.util.Set.of(AUDITOR, PLATFORM_ADMIN);
+    public static final java.util.Set<String> PLATFORM_SCOPED = java.util.Set.of(AUDITOR, PLATFORM_ADMIN,
+            DATA_PROTECTION_OFFICER);
 
     public static final List<String> ALL = List.of(GATEWAY_USER, POLICY_ADMIN, COMPLIANCE_OFFICER, GATEWAY_ADMIN, AUDITOR,
-            PLATFORM_ADMIN);
+            PLATFORM_ADMIN, DATA_PROTECTION_OFFICER);
 
     private Roles() {}
 }

@@ -19,7 +19,7 @@ final class BuiltinDetectors {
         String local = "(?<![A-Za-z0-9._%+\\-])[A-Za-z0-9][A-Za-z0-9._%+\\-]{0,63}";
         String label = "[A-Za-z0-9](?:[A-Za-z0-9\\-]{0,61}[A-Za-z0-9])?";
         String domain = " ?@ ?(?:" + label + " ?\\. ?){1,8}[A-Za-z]{2,24}(?![A-Za-z0-9\\-])";
-        return new PatternDetector("email", "pii.email", "EMAIL", 72, "local@domain.tld (RFC 5322 subset)",
+        return new PatternDetector("email", "pii.email", "EMAIL", "local@domain.tld (RFC 5322 subset)",
                 List.of(probe("clean", local + domain, 1.0, "@"), probe("compact", local + domain, 0.75, "@")),
                 (candidate, text, s, e) -> candidate.indexOf(' ') >= 0 ? 0.8 : 0.95);
     }
@@ -27,7 +27,7 @@ final class BuiltinDetectors {
     static Detector ssn() {
         var pattern = "(?<![0-9])([0-9]{3})([\\- ]?)([0-9]{2})\\2([0-9]{4})(?![0-9])";
         var compiled = Pattern.compile(pattern);
-        return new PatternDetector("ssn", "pii.ssn", "SSN", 16, "US SSN AAA-GG-SSSS with validity rules",
+        return new PatternDetector("ssn", "pii.ssn", "SSN", "US SSN AAA-GG-SSSS with validity rules",
                 List.of(new PatternDetector.Probe("clean", compiled, 1.0, NormalizedText::hasAsciiDigit)),
                 (candidate, text, s, e) -> {
                     var m = compiled.matcher(candidate);
@@ -46,7 +46,7 @@ final class BuiltinDetectors {
         String v4 = "(?<![0-9.])(?:" + octet + "\\.){3}" + octet + "(?![0-9]|\\.[0-9])";
         String v6 = "(?<![0-9A-Fa-f:])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{1,4}|(?:[0-9]{1,3}\\.){3}[0-9]{1,3})?"
                 + "(?![0-9A-Fa-f:])";
-        return new PatternDetector("ip", "pii.ip_address", "IP_ADDRESS", 48, "IPv4 dotted quad or IPv6 (RFC 4291 text forms)",
+        return new PatternDetector("ip", "pii.ip_address", "IP_ADDRESS", "IPv4 dotted quad or IPv6 (RFC 4291 text forms)",
                 List.of(probe("clean", v4, 1.0, NormalizedText::hasAsciiDigit), probe("clean", v6, 1.0, ":")),
                 (candidate, text, s, e) -> {
                     if (candidate.indexOf(':') >= 0) {
@@ -106,7 +106,7 @@ final class BuiltinDetectors {
         // With the spaces squeezed out there are no word boundaries left; fixed-length forms only.
         String awsGlued = "(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}";
         String gcpGlued = "AIza[0-9A-Za-z_\\-]{35}";
-        return new PatternDetector("cloud_key", "secret.cloud_key", "SECRET", 48,
+        return new PatternDetector("cloud_key", "secret.cloud_key", "SECRET",
                 "AWS access key id (AKIA/ASIA...), Google API key (AIza...), Google OAuth token (ya29.)",
                 List.of(probe("clean", aws, 1.0, "AKIA", "ASIA", "ABIA", "ACCA", "A3T"),
                         probe("compact", awsGlued, 0.9, "AKIA", "ASIA", "ABIA", "ACCA"),
@@ -128,7 +128,7 @@ final class BuiltinDetectors {
                 + ")(?![A-Za-z0-9_\\-])";
         String tokensGlued = "gh[pousr]_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9]{22}_[A-Za-z0-9]{59}|npm_[A-Za-z0-9]{36}";
         String slackHook = "https://hooks\\.slack\\.com/services/T[A-Z0-9]{6,12}/B[A-Z0-9]{6,12}/[A-Za-z0-9]{16,32}";
-        return new PatternDetector("token", "secret.token", "SECRET", 56,
+        return new PatternDetector("token", "secret.token", "SECRET",
                 "API tokens: GitHub (ghp_, github_pat_), GitLab (glpat-), Slack (xox?-, webhooks), Stripe, OpenAI-style sk-, npm, Hugging Face",
                 List.of(probe("clean", tokens, 1.0, "gh", "github_pat_", "gl", "xox", "_live_", "sk-", "hf_", "npm_"),
                         probe("compact", tokensGlued, 0.9, "gh", "github_pat_", "npm_"),
@@ -138,19 +138,18 @@ final class BuiltinDetectors {
 
     static Detector privateKey() {
         // A header alone is enough to fire; the match runs to the END line or, while that has not
-        // arrived, to the end of the text, so a stream holds the whole block back.
-        String header = "-{3,}\\s*BEGIN[ A-Z0-9]{0,40}?PRIVATE ?KEY(?: BLOCK)?\\s*-{3,}";
-        String block = header + "(?:[\\s\\S]*?-{3,}\\s*END[ A-Z0-9]{0,40}?PRIVATE ?KEY(?: BLOCK)?\\s*-{3,}|[\\s\\S]*+)";
-        int flags = Pattern.CASE_INSENSITIVE;
-        return new PatternDetector("private_key", "secret.private_key", "PRIVATE_KEY", 64,
-                "PEM/OpenSSH/PGP private key block (-----BEGIN ... PRIVATE KEY-----)",
-                List.of(probe("clean", block, flags, 1.0), probe("compact", block, flags, 1.0)),
+        // arrived, to the end of the text, so a stream holds the whole block back. A hand-written
+        // scanner, because the equivalent regex backtracks quadratically over runs of dashes.
+        var block = new PatternDetector.Probe("clean", PrivateKeyScanner.FINDER, 1.0, t -> t.indexOf('-') >= 0);
+        var glued = new PatternDetector.Probe("compact", PrivateKeyScanner.FINDER, 1.0, t -> t.indexOf('-') >= 0);
+        return new PatternDetector("private_key", "secret.private_key", "PRIVATE_KEY",
+                "PEM/OpenSSH/PGP private key block (-----BEGIN ... PRIVATE KEY-----)", List.of(block, glued),
                 (candidate, text, s, e) -> 1.0);
     }
 
     static Detector jwt() {
         String jwt = "(?<![A-Za-z0-9_\\-])eyJ[A-Za-z0-9_\\-]{10,}+\\.eyJ[A-Za-z0-9_\\-]{10,}+\\.[A-Za-z0-9_\\-]*+";
-        return new PatternDetector("jwt", "secret.jwt", "JWT", 40, "JSON Web Token (eyJ...header.eyJ...payload.signature)",
+        return new PatternDetector("jwt", "secret.jwt", "JWT", "JSON Web Token (eyJ...header.eyJ...payload.signature)",
                 List.of(probe("clean", jwt, 1.0, "eyJ"), probe("compact", jwt, 1.0, "eyJ")),
                 (candidate, text, s, e) -> {
                     String header = candidate.substring(0, candidate.indexOf('.'));
@@ -174,7 +173,7 @@ final class BuiltinDetectors {
 
     static Detector entropy() {
         String candidate = "(?<![A-Za-z0-9+/_\\-])[A-Za-z0-9+/_\\-]{24,}+={0,2}(?![A-Za-z0-9+/=_\\-])";
-        return new PatternDetector("entropy", "secret.high_entropy", "SECRET", 40,
+        return new PatternDetector("entropy", "secret.high_entropy", "SECRET",
                 "token of 24+ chars with high Shannon entropy and mixed character classes",
                 List.of(probe("clean", candidate, 1.0)),
                 BuiltinDetectors::entropyScore);

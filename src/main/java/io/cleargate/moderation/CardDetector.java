@@ -31,10 +31,6 @@ final class CardDetector implements Detector {
         return "CARD";
     }
 
-    @Override
-    public int maxSpan() {
-        return 40;
-    }
 
     @Override
     public void scan(NormalizedText text, Consumer<Match> sink) {
@@ -43,6 +39,52 @@ final class CardDetector implements Detector {
         }
         scanView(text.clean, 1.0, sink);
         scanView(text.compact(), 0.9, sink);
+    }
+
+    /**
+     * A card is looked for from each digit group over the next 19 digits, so the groups within
+     * the last 20 digits of a trailing run (and a trailing separator, which more digits may
+     * follow) are still open; a group further back already sees all the digits it ever will.
+     */
+    @Override
+    public int holdFrom(NormalizedText text, int from) {
+        return Math.min(OpenMatch.original(text.clean, text, openGroup(text.clean.text, text.clean.countBefore(from))),
+                OpenMatch.original(text.compact(), text, openGroup(text.compact().text,
+                        text.compact().countBefore(from))));
+    }
+
+    static int openGroup(String t, int from) {
+        int n = t.length();
+        int i = n;
+        if (i > 0 && isSeparator(t.charAt(i - 1))) {
+            i--;
+        }
+        if (i <= from || !isAsciiDigit(t.charAt(i - 1))) {
+            return n;
+        }
+        int digits = 0;
+        int start = i;
+        while (i > from) {
+            int g = i;
+            while (g > 0 && isAsciiDigit(t.charAt(g - 1))) {
+                g--;
+            }
+            digits += i - g;
+            start = g;
+            if (digits > 19 || g < 2 || !isSeparator(t.charAt(g - 1)) || !isAsciiDigit(t.charAt(g - 2))) {
+                break;
+            }
+            i = g - 1;
+        }
+        return Math.max(from, start);
+    }
+
+    private static boolean isSeparator(char c) {
+        return c == ' ' || c == '-' || c == '.';
+    }
+
+    private static boolean isAsciiDigit(char c) {
+        return c >= '0' && c <= '9';
     }
 
     private void scanView(View view, double weight, Consumer<Match> sink) {

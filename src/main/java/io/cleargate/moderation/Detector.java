@@ -17,11 +17,23 @@ interface Detector {
     /** The placeholder label for redaction (EMAIL, PHONE, ...). */
     String placeholder();
 
-    /**
-     * The longest text, in chars of the view it scans, the detector must see before it can fire.
-     * Output moderation holds back at least this much, so no match can straddle released text.
-     */
-    int maxSpan();
-
     void scan(NormalizedText text, Consumer<Match> sink);
+
+    /**
+     * Where {@code text} stops being final for this detector: the first original offset at or
+     * after {@code from} from which a match could still start, grow or change once more text is
+     * appended, or {@code text.original.length()} when none can. Output moderation releases text
+     * only before the smallest such offset of its rules. Answers must err towards holding: an
+     * offset too late would release part of a match before it is seen whole.
+     */
+    int holdFrom(NormalizedText text, int from);
+
+    /**
+     * Like {@link #scan(NormalizedText, Consumer)} for a caller that acts only on matches scoring
+     * at least {@code minScore}: a detector may leave out candidates it can show would score
+     * lower, without validating them (every match it does report is reported as by scan).
+     */
+    default void scan(NormalizedText text, double minScore, Consumer<Match> sink) {
+        scan(text, sink);
+    }
 }

@@ -26,7 +26,7 @@ final class Explanation {
             var input = ModerationService.moderateInput(rules, List.of(new io.cleargate.domain.ChatMessage(
                     io.cleargate.domain.ChatMessage.Role.USER, text)), new Placeholders());
             findings = input.findings();
-            blocked = input.blocking().isEmpty() ? null : input.blocking().getFirst();
+            blocked = input.blocking().isEmpty() ? null : input.blocking().getFirst().finding();
             result = input.messages().getFirst().content();
         }
         var body = new LinkedHashMap<String, Object>();

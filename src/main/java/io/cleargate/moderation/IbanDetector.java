@@ -28,10 +28,6 @@ final class IbanDetector implements Detector {
         return "IBAN";
     }
 
-    @Override
-    public int maxSpan() {
-        return 48;
-    }
 
     @Override
     public void scan(NormalizedText text, Consumer<Match> sink) {
@@ -40,6 +36,53 @@ final class IbanDetector implements Detector {
         }
         scanView(text.clean, 1.0, sink);
         scanView(text.compact(), 0.9, sink);
+    }
+
+    private static final OpenMatch START_OPEN = new OpenMatch(START);
+
+    /**
+     * Open: a country-and-check-digits start still being written, or an IBAN whose account part
+     * runs into the end of the text (more characters, or the boundary after it, are to come).
+     */
+    @Override
+    public int holdFrom(NormalizedText text, int from) {
+        return Math.min(OpenMatch.original(text.clean, text, openStart(text.clean.text, text.clean.countBefore(from))),
+                OpenMatch.original(text.compact(), text, openStart(text.compact().text, text.compact().countBefore(from))));
+    }
+
+    private static int openStart(String t, int from) {
+        int open = START_OPEN.from(t, from);
+        Matcher m = START.matcher(t);
+        int at = from;
+        while (at < open && m.find(at)) {
+            int s = m.start();
+            if (s >= open) {
+                break;
+            }
+            Integer length = Checksums.IBAN_LENGTHS.get(t.substring(s, s + 2).toUpperCase(Locale.ROOT));
+            if (length != null && accountReachesEnd(t, s + 4, length - 4)) {
+                return s;
+            }
+            at = m.end();
+        }
+        return open;
+    }
+
+    /** Whether collecting {@code chars} account characters from {@code i}, as scanView does, runs out of text. */
+    private static boolean accountReachesEnd(String t, int i, int chars) {
+        int n = t.length();
+        while (chars > 0 && i < n) {
+            char c = t.charAt(i);
+            if (Character.isLetterOrDigit(c) && c < 0x80) {
+                chars--;
+                i++;
+            } else if (c == ' ' && (i + 1 >= n || Character.isLetterOrDigit(t.charAt(i + 1)))) {
+                i++;
+            } else {
+                return false;
+            }
+        }
+        return i >= n;
     }
 
     private void scanView(View view, double weight, Consumer<Match> sink) {

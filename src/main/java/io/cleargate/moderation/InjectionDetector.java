@@ -43,6 +43,8 @@ final class InjectionDetector implements Detector {
     private final String category;
     private final List<Pattern> onLower = new ArrayList<>();
     private final List<Pattern> onAlnum = new ArrayList<>();
+    private final List<OpenMatch> lowerOpen = new ArrayList<>();
+    private final List<OpenMatch> alnumOpen = new ArrayList<>();
     private final List<Heuristic> heuristics;
     /** Per heuristic: literal groups every match contains one word of, in both views (empty: always run). */
     private final List<List<List<String>>> required = new ArrayList<>();
@@ -52,10 +54,28 @@ final class InjectionDetector implements Detector {
         this.category = category;
         this.heuristics = heuristics;
         for (Heuristic h : heuristics) {
-            onLower.add(Pattern.compile("(?<![a-z0-9])" + h.words().replace("_", "[^a-z0-9]{1,3}")));
+            onLower.add(Pattern.compile(lowerRegex(h)));
             onAlnum.add(h.name().equals("fake-system-turn") ? null : Pattern.compile(h.words().replace("_", "")));
             required.add(requiredWords(h.words()));
+            lowerOpen.add(new OpenMatch(onLower.getLast()));
+            alnumOpen.add(onAlnum.getLast() == null ? null : new OpenMatch(onAlnum.getLast()));
         }
+    }
+
+    /** The template's "#" run as the template expands it: backtracks over every "#" of a run from every start. */
+    static final String HASH_RUN = "#{2,}[^a-z0-9]{1,3}?system";
+    /**
+     * The same language and the same spans in linear time: a match starts only at the first "#"
+     * of a run (or the second, when a letter or digit stands before the run), where the template
+     * would also start, and the run is consumed once. Two "#" need a separator before "system",
+     * three or more need none, and at most three separators follow the run.
+     */
+    static final String HASH_RUN_LINEAR = "(?:(?<!#)|(?<=[a-z0-9]#))#(?:#{2,}+[^a-z0-9]{0,3}|#[^a-z0-9]{1,3})system";
+
+    /** The regex for the lower-case view: "_" becomes a run of one to three separators. */
+    static String lowerRegex(Heuristic h) {
+        String regex = "(?<![a-z0-9])" + h.words().replace("_", "[^a-z0-9]{1,3}");
+        return regex.replace(HASH_RUN, HASH_RUN_LINEAR);
     }
 
     /**
@@ -189,10 +209,6 @@ final class InjectionDetector implements Detector {
         return "REMOVED";
     }
 
-    @Override
-    public int maxSpan() {
-        return 80;
-    }
 
     @Override
     public void scan(NormalizedText text, Consumer<Match> sink) {
@@ -205,6 +221,22 @@ final class InjectionDetector implements Detector {
                 find(onAlnum.get(i), text.alnum(), h, 0.9, sink);
             }
         }
+    }
+
+    @Override
+    public int holdFrom(NormalizedText text, int from) {
+        View lower = text.lower();
+        View alnum = text.alnum();
+        int lowerFrom = lower.countBefore(from);
+        int alnumFrom = alnum.countBefore(from);
+        int hold = text.original.length();
+        for (int i = 0; i < heuristics.size(); i++) {
+            hold = Math.min(hold, OpenMatch.original(lower, text, lowerOpen.get(i).from(lower.text, lowerFrom)));
+            if (alnumOpen.get(i) != null) {
+                hold = Math.min(hold, OpenMatch.original(alnum, text, alnumOpen.get(i).from(alnum.text, alnumFrom)));
+            }
+        }
+        return hold;
     }
 
     private static void find(Pattern p, View view, Heuristic h, double weight, Consumer<Match> sink) {

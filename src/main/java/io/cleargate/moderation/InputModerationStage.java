@@ -50,8 +50,14 @@ public class InputModerationStage implements Stage {
         return StageResult.forward();
     }
 
-    static GatewayError blocked(String profile, List<Finding> blocking) {
-        List<Map<String, Object>> rules = blocking.stream().map(f -> {
+    /**
+     * The 400: every blocking rule with its span in the joined messages ({@code start}, {@code end})
+     * and in message coordinates ({@code message}, {@code offset}, {@code end_message},
+     * {@code end_offset}), so a match split across messages points at both.
+     */
+    static GatewayError blocked(String profile, List<ModerationService.Located> blocking) {
+        List<Map<String, Object>> rules = blocking.stream().map(located -> {
+            Finding f = located.finding();
             var m = new LinkedHashMap<String, Object>();
             m.put("rule", f.rule().id());
             m.put("category", f.rule().category());
@@ -59,9 +65,13 @@ public class InputModerationStage implements Stage {
             m.put("direction", "input");
             m.put("start", f.start());
             m.put("end", f.end());
+            m.put("message", located.start().message());
+            m.put("offset", located.start().offset());
+            m.put("end_message", located.end().message());
+            m.put("end_offset", located.end().offset());
             return (Map<String, Object>) m;
         }).toList();
-        String names = String.join(", ", blocking.stream().map(f -> f.rule().id()).distinct().toList());
+        String names = String.join(", ", blocking.stream().map(l -> l.finding().rule().id()).distinct().toList());
         return new GatewayError(400, "invalid_request_error", "content_filter", "messages",
                 "The request was blocked by the content filter (profile " + profile + "): " + names + ".",
                 Map.of("rules", rules, "profile", profile), null);

@@ -25,7 +25,8 @@ final class KeywordDetector implements Detector {
     private final String category;
     private final Pattern words;
     private final Pattern compact;
-    private final int maxSpan;
+    private final OpenMatch wordsOpen;
+    private final OpenMatch compactOpen;
     private final int termCount;
 
     KeywordDetector(String type, String category, List<String> terms) {
@@ -47,7 +48,8 @@ final class KeywordDetector implements Detector {
         this.termCount = folded.size();
         this.words = Pattern.compile("(?<![\\p{L}\\p{N}])(?:" + alternation(folded) + ")(?![\\p{L}\\p{N}])");
         this.compact = squeezed.isEmpty() ? null : Pattern.compile(alternation(squeezed));
-        this.maxSpan = folded.stream().mapToInt(String::length).max().orElse(1) + 2;
+        this.wordsOpen = new OpenMatch(words);
+        this.compactOpen = compact == null ? null : new OpenMatch(compact);
     }
 
     private static String alternation(Set<String> terms) {
@@ -70,10 +72,6 @@ final class KeywordDetector implements Detector {
         return type.equals("topic") ? "TOPIC" : "TERM";
     }
 
-    @Override
-    public int maxSpan() {
-        return maxSpan;
-    }
 
     int termCount() {
         return termCount;
@@ -90,6 +88,17 @@ final class KeywordDetector implements Detector {
             found.removeIf(m -> m.view().equals("alnum") && m.end() - m.start() == m.value().length());
         }
         found.forEach(sink);
+    }
+
+    @Override
+    public int holdFrom(NormalizedText text, int from) {
+        View lower = text.lower();
+        int hold = OpenMatch.original(lower, text, wordsOpen.from(lower.text, lower.countBefore(from)));
+        if (compactOpen != null) {
+            View alnum = text.alnum();
+            hold = Math.min(hold, OpenMatch.original(alnum, text, compactOpen.from(alnum.text, alnum.countBefore(from))));
+        }
+        return hold;
     }
 
     private static void find(Pattern p, View view, double score, String description, List<Match> out) {

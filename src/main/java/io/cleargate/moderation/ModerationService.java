@@ -77,36 +77,64 @@ public class ModerationService {
         });
     }
 
-    /** The result of moderating a prompt: verdicts, the blocking findings and the rewritten messages. */
-    record InputResult(List<Verdict> verdicts, List<Finding> findings, List<Finding> blocking,
+    /**
+     * The result of moderating a prompt: verdicts, the blocking findings (with where each starts and
+     * ends, as message index and offset) and the rewritten messages.
+     */
+    record InputResult(List<Verdict> verdicts, List<Finding> findings, List<Located> blocking,
             List<ChatMessage> messages, boolean rewritten) {}
 
+    /** A finding in joined-prompt offsets, with its ends as (message, offset). */
+    record Located(Finding finding, Conversation.Position start, Conversation.Position end) {}
+
     /**
-     * Scans every message separately (a match never spans two messages); offsets are reported in
-     * the messages' contents joined with "\n".
+     * Scans every message, and the conversation as the model sees it (messages joined, see
+     * {@link Conversation}), so a match split across messages is found too. Offsets are reported in
+     * the messages' contents joined with "\n"; blocking findings also name message and offset.
      */
     static InputResult moderateInput(RuleSet rules, List<ChatMessage> messages, Placeholders placeholders) {
+        List<String> contents = messages.stream().map(ChatMessage::content).toList();
+        List<Conversation.Spanning> spanning = Conversation.spanningFindings(rules, contents);
+        List<List<Finding>> spanningParts = Conversation.partsByMessage(spanning, contents);
         List<Verdict> verdicts = new ArrayList<>();
         List<Finding> all = new ArrayList<>();
-        List<Finding> blocking = new ArrayList<>();
+        List<Located> blocking = new ArrayList<>();
         List<ChatMessage> out = new ArrayList<>(messages.size());
+        int[] bases = new int[messages.size()];
         boolean rewritten = false;
         int base = 0;
-        for (ChatMessage message : messages) {
+        for (int i = 0; i < messages.size(); i++) {
+            ChatMessage message = messages.get(i);
+            bases[i] = base;
             String content = message.content();
-            List<Finding> findings = rules.scan(NormalizedText.of(content), Direction.INPUT).findings();
+            List<Finding> findings = new ArrayList<>(rules.scan(NormalizedText.of(content), Direction.INPUT).findings());
             for (Finding f : findings) {
                 verdicts.add(new Verdict(f.rule().id(), f.rule().category(), f.action(), Direction.INPUT,
                         base + f.start(), base + f.end(), f.match().score()));
                 all.add(f.shifted(base));
                 if (f.action() == Action.BLOCK) {
-                    blocking.add(f.shifted(base));
+                    blocking.add(new Located(f.shifted(base), new Conversation.Position(i, f.start()),
+                            new Conversation.Position(i, f.end())));
                 }
             }
+            findings.addAll(spanningParts.get(i)); // a split match is redacted in every message it touches
             String redacted = Redaction.apply(content, 0, content.length(), findings, placeholders);
             rewritten |= !redacted.equals(content);
             out.add(redacted.equals(content) ? message : new ChatMessage(message.role(), redacted));
             base += content.length() + 1;
+        }
+        for (Conversation.Spanning s : spanning) {
+            Finding f = s.finding();
+            int start = bases[s.start().message()] + s.start().offset();
+            int end = bases[s.end().message()] + s.end().offset();
+            verdicts.add(new Verdict(f.rule().id(), f.rule().category(), f.action(), Direction.INPUT, start, end,
+                    f.match().score()));
+            Finding joined = new Finding(f.rule(), f.action(), new Match(start, end, f.match().score(), f.match().view(),
+                    f.match().pattern(), f.match().value()));
+            all.add(joined);
+            if (f.action() == Action.BLOCK) {
+                blocking.add(new Located(joined, s.start(), s.end()));
+            }
         }
         return new InputResult(verdicts, all, blocking, out, rewritten);
     }

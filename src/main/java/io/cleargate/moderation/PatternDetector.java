@@ -1,5 +1,6 @@
 package io.cleargate.moderation;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
@@ -18,19 +19,67 @@ class PatternDetector implements Detector {
         double score(String candidate, String viewText, int start, int end);
     }
 
+    /** Finds candidate spans in a view's text, left to right, without overlaps. */
+    interface Finder {
+        void find(String text, PrivateKeyScanner.Sink sink);
+
+        /**
+         * The first view index at or after {@code from} where a match could still start, grow or
+         * change once text is appended; {@code text.length()} when none can.
+         */
+        int openFrom(String text, int from);
+
+        static Finder of(Pattern pattern) {
+            var open = new OpenMatch(pattern);
+            return new Finder() {
+                @Override
+                public void find(String text, PrivateKeyScanner.Sink sink) {
+                    Matcher m = pattern.matcher(text);
+                    while (m.find()) {
+                        sink.accept(m.start(), m.end());
+                    }
+                }
+
+                @Override
+                public int openFrom(String text, int from) {
+                    return open.from(text, from);
+                }
+            };
+        }
+    }
+
     /**
      * One pattern on one view, with the score given to its hits on that view. {@code anyOf}, when
      * {@code gate} is a cheap pre-filter: it must pass every view text the regex can match in
      * (typically "contains one of these literals"); on a view it rejects the regex is not run.
      */
-    record Probe(String view, Pattern pattern, double weight, Predicate<String> gate) {
+    record Probe(String view, Finder finder, double weight, Predicate<String> gate) {
         Probe(String view, Pattern pattern, double weight) {
-            this(view, pattern, weight, t -> true);
+            this(view, Finder.of(pattern), weight, t -> true);
+        }
+
+        Probe(String view, Pattern pattern, double weight, Predicate<String> gate) {
+            this(view, Finder.of(pattern), weight, gate);
         }
 
         boolean mayMatch(String viewText) {
             return gate.test(viewText);
         }
+    }
+
+    /**
+     * Output holds back from the first position where any probe could still match: the gates
+     * are not consulted, because the literal a gate looks for may be the very text still to come.
+     */
+    @Override
+    public int holdFrom(NormalizedText text, int from) {
+        int hold = text.original.length();
+        for (Probe probe : probes) {
+            View view = text.view(probe.view());
+            int open = probe.finder().openFrom(view.text, view.countBefore(from));
+            hold = Math.min(hold, OpenMatch.original(view, text, open));
+        }
+        return hold;
     }
 
     /** A gate passing views that contain at least one of {@code literals}. */
@@ -49,17 +98,15 @@ class PatternDetector implements Detector {
     private final String type;
     private final String category;
     private final String placeholder;
-    private final int maxSpan;
     private final String description;
     private final List<Probe> probes;
     private final Scorer scorer;
 
-    PatternDetector(String type, String category, String placeholder, int maxSpan, String description,
+    PatternDetector(String type, String category, String placeholder, String description,
             List<Probe> probes, Scorer scorer) {
         this.type = type;
         this.category = category;
         this.placeholder = placeholder;
-        this.maxSpan = maxSpan;
         this.description = description;
         this.probes = List.copyOf(probes);
         this.scorer = scorer;
@@ -80,10 +127,6 @@ class PatternDetector implements Detector {
         return placeholder;
     }
 
-    @Override
-    public int maxSpan() {
-        return maxSpan;
-    }
 
     /**
      * Runs every probe. A hit in a squeezed view (compact, alnum) that overlaps a hit in an exact
@@ -92,34 +135,79 @@ class PatternDetector implements Detector {
      */
     @Override
     public void scan(NormalizedText text, Consumer<Match> sink) {
-        List<Match> exact = new java.util.ArrayList<>();
-        List<Match> squeezed = new java.util.ArrayList<>();
+        List<Match> exact = new ArrayList<>();
+        List<Match> squeezed = new ArrayList<>();
         for (Probe probe : probes) {
             View view = text.view(probe.view());
             if (!probe.mayMatch(view.text)) {
                 continue;
             }
             boolean isExact = view.name.equals("clean") || view.name.equals("lower");
-            Matcher m = probe.pattern().matcher(view.text);
-            while (m.find()) {
-                int s = m.start();
-                int e = m.end();
+            // Chosen per hit rather than as "isExact ? exact : squeezed" captured once: JDK 25.0.3's
+            // C2 (ReduceAllocationMerges) miscompiled that merge of two fresh lists into a null.
+            probe.finder().find(view.text, (s, e) -> {
                 if (e <= s) {
-                    continue;
+                    return;
                 }
                 String candidate = view.text.substring(s, e);
                 double score = scorer.score(candidate, view.text, s, e);
                 if (score >= 0) {
-                    (isExact ? exact : squeezed).add(new Match(view.originalStart(s), view.originalEnd(e - 1),
-                            Math.min(1.0, score * probe.weight()), view.name, description, candidate));
+                    Match m = new Match(view.originalStart(s), view.originalEnd(e - 1),
+                            Math.min(1.0, score * probe.weight()), view.name, description, candidate);
+                    if (isExact) {
+                        exact.add(m);
+                    } else {
+                        squeezed.add(m);
+                    }
+                }
+            });
+        }
+        exact.forEach(sink);
+        if (!squeezed.isEmpty()) {
+            Overlaps covered = new Overlaps(exact);
+            for (Match q : squeezed) {
+                if (!covered.overlaps(q.start(), q.end())) {
+                    sink.accept(q);
                 }
             }
         }
-        exact.forEach(sink);
-        for (Match q : squeezed) {
-            if (exact.stream().noneMatch(x -> x.start() < q.end() && q.start() < x.end())) {
-                sink.accept(q);
+    }
+
+    /**
+     * Answers "does any of these spans overlap [s, e)?" in logarithmic time: the spans sorted by
+     * start, with the furthest end reached by any span up to each index. Comparing every squeezed
+     * hit with every exact one was quadratic on texts full of matches.
+     */
+    static final class Overlaps {
+        private final int[] starts;
+        private final int[] maxEnd;
+
+        Overlaps(List<Match> spans) {
+            List<Match> sorted = new ArrayList<>(spans);
+            sorted.sort(java.util.Comparator.comparingInt(Match::start));
+            starts = new int[sorted.size()];
+            maxEnd = new int[sorted.size()];
+            int furthest = Integer.MIN_VALUE;
+            for (int i = 0; i < sorted.size(); i++) {
+                starts[i] = sorted.get(i).start();
+                furthest = Math.max(furthest, sorted.get(i).end());
+                maxEnd[i] = furthest;
             }
+        }
+
+        boolean overlaps(int s, int e) {
+            // the spans starting before e: one of them overlaps when the furthest end passes s
+            int lo = 0;
+            int hi = starts.length;
+            while (lo < hi) {
+                int mid = (lo + hi) >>> 1;
+                if (starts[mid] < e) {
+                    lo = mid + 1;
+                } else {
+                    hi = mid;
+                }
+            }
+            return lo > 0 && maxEnd[lo - 1] > s;
         }
     }
 
@@ -135,10 +223,6 @@ class PatternDetector implements Detector {
     /** A probe that runs only on views passing {@code gate} (which must pass every view the regex can match in). */
     static Probe probe(String view, String regex, double weight, Predicate<String> gate) {
         return new Probe(view, Pattern.compile(regex), weight, gate);
-    }
-
-    static Probe probe(String view, String regex, int flags, double weight) {
-        return new Probe(view, Pattern.compile(regex, flags), weight);
     }
 
     /** True when one of {@code words} occurs, as a whole word, within {@code radius} chars before {@code start}. */

@@ -31,6 +31,16 @@ final class PhoneDetector implements Detector {
     private static final java.util.regex.Pattern CANDIDATE = java.util.regex.Pattern.compile(
             "(?<![0-9A-Za-z_/.\\-])\\+?\\(?[0-9][0-9 ()\\-./]{4,28}[0-9](?![0-9A-Za-z])");
 
+    private static final String[] CONTEXT = {"phone", "tel", "call", "mobile", "cell", "fax", "whatsapp", "sms", "contact",
+        "ruf", "téléphone", "telefon", "handy"};
+    private static final int CONTEXT_RADIUS = 32;
+    private static final double FORMATTED = 0.85;
+    /** A bare digit run: order and account numbers look just like it. */
+    static final double BARE = 0.45;
+    private static final double CONTEXT_BONUS = 0.3;
+
+    private static final OpenMatch CANDIDATE_OPEN = new OpenMatch(CANDIDATE);
+
     private final List<String> regions;
 
     PhoneDetector(List<String> regions) {
@@ -57,10 +67,6 @@ final class PhoneDetector implements Detector {
         return "PHONE";
     }
 
-    @Override
-    public int maxSpan() {
-        return 32;
-    }
 
     /**
      * libphonenumber's matcher is slow on long texts, and slower again once per region, so it
@@ -68,6 +74,18 @@ final class PhoneDetector implements Detector {
      */
     @Override
     public void scan(NormalizedText text, Consumer<Match> sink) {
+        scan(text, 0, sink);
+    }
+
+    /**
+     * Validation is the expensive part (libphonenumber parses each candidate once per region),
+     * so a candidate that cannot reach {@code minScore} is left out unvalidated: one without
+     * formatting ("+", "(", a separator between digits) and without a context word nearby scores
+     * at most {@link #BARE}, below the default threshold; most digit runs in logs and code are
+     * such candidates.
+     */
+    @Override
+    public void scan(NormalizedText text, double minScore, Consumer<Match> sink) {
         View view = text.clean;
         if (!text.hasAsciiDigit()) {
             return; // every candidate has [0-9]
@@ -80,6 +98,9 @@ final class PhoneDetector implements Detector {
                 digits += Character.isDigit(view.text.charAt(i)) ? 1 : 0;
             }
             if (digits < 6) {
+                continue;
+            }
+            if (maxScore(view.text, candidate.start(), candidate.end()) < minScore) {
                 continue;
             }
             String raw = view.text.substring(candidate.start(), candidate.end());
@@ -114,17 +135,55 @@ final class PhoneDetector implements Detector {
         }
     }
 
+    /**
+     * The highest score {@link #report} could give a number found in this candidate's window (the
+     * candidate and one char either side, where libphonenumber looks): formatting anywhere in the
+     * window, a context word anywhere within the context radius before it or inside it.
+     */
+    private static double maxScore(String t, int start, int end) {
+        int from = Math.max(0, start - 1);
+        int to = Math.min(t.length(), end + 1);
+        boolean formatted = false;
+        for (int i = from; i < to && !formatted; i++) {
+            char c = t.charAt(i);
+            formatted = c == '+' || c == '(' || ((c == ' ' || c == '-' || c == '.' || c == ')') && i > from && i + 1 < to
+                    && isDigit(t.charAt(i - 1)) && isDigit(t.charAt(i + 1)));
+        }
+        String near = t.substring(Math.max(0, from - CONTEXT_RADIUS), to).toLowerCase(java.util.Locale.ROOT);
+        boolean context = false;
+        for (String w : CONTEXT) {
+            if (near.contains(w)) {
+                context = true;
+                break;
+            }
+        }
+        return Math.min(1.0, (formatted ? FORMATTED : BARE) + (context ? CONTEXT_BONUS : 0));
+    }
+
+    private static boolean isDigit(char c) {
+        return c >= '0' && c <= '9';
+    }
+
+    /**
+     * A candidate that runs into the end of the text may still grow; one that ends before it is
+     * final together with the char after it, the most libphonenumber looks at.
+     */
+    @Override
+    public int holdFrom(NormalizedText text, int from) {
+        View view = text.clean;
+        return OpenMatch.original(view, text, CANDIDATE_OPEN.from(view.text, view.countBefore(from)));
+    }
+
     private void report(View view, int s, int e, String raw, Phonenumber.PhoneNumber number, Set<Long> seen,
             Consumer<Match> sink) {
         if (!seen.add(((long) s << 32) | e) || NOT_A_PHONE.matcher(raw).matches()) {
             return;
         }
         boolean formatted = raw.startsWith("+") || raw.startsWith("(") || raw.matches(".*[0-9][ \\-.)][0-9].*");
-        boolean context = PatternDetector.contextBefore(view.text, s, 32, "phone", "tel", "call", "mobile",
-                "cell", "fax", "whatsapp", "sms", "contact", "ruf", "téléphone", "telefon", "handy");
-        double score = formatted ? 0.85 : 0.45;
+        boolean context = PatternDetector.contextBefore(view.text, s, CONTEXT_RADIUS, CONTEXT);
+        double score = formatted ? FORMATTED : BARE;
         if (context) {
-            score += 0.3;
+            score += CONTEXT_BONUS;
         }
         sink.accept(new Match(view.originalStart(s), view.originalEnd(e - 1), Math.min(1.0, score), view.name,
                 "libphonenumber valid number, regions " + regions, "+" + number.getCountryCode()

@@ -24,17 +24,20 @@ final class Redaction {
         }
         var out = new StringBuilder(to - from);
         int at = from;
-        for (Finding f : redact) {
+        int next = 0;
+        while (next < redact.size()) {
+            Finding f = redact.get(next++);
             if (f.start() < at) {
                 continue; // inside a span already replaced
             }
             out.append(text, at, f.start());
             out.append(placeholders.placeholder(f.rule().placeholder(), f.match().value()));
             at = Math.min(to, Math.max(at, f.end()));
-            // a later overlapping redaction extends the replaced span
-            for (Finding g : redact) {
-                if (g.start() < at && g.end() > at) {
-                    at = Math.min(to, g.end());
+            // a later overlapping redaction extends the replaced span; sorted by start, so the
+            // candidates are the ones right after this one (each is looked at once)
+            for (int j = next; j < redact.size() && redact.get(j).start() < at; j++) {
+                if (redact.get(j).end() > at) {
+                    at = Math.min(to, redact.get(j).end());
                 }
             }
         }

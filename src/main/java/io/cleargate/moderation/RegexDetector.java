@@ -56,9 +56,15 @@ final class RegexDetector implements Detector {
         return "REDACTED";
     }
 
+
+    /**
+     * RE2/J cannot say whether an attempt reached the end, so the last {@code maxLength} chars of
+     * the view (the longest match the administrator declared) are held.
+     */
     @Override
-    public int maxSpan() {
-        return maxLength;
+    public int holdFrom(NormalizedText text, int from) {
+        View v = text.view(view);
+        return OpenMatch.original(v, text, Math.max(v.countBefore(from), v.length() - maxLength));
     }
 
     @Override

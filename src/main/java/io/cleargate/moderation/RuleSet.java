@@ -16,12 +16,14 @@ import java.util.Map;
  */
 final class RuleSet {
 
-    /** Everything one scan found: findings above threshold and every raw match (for hold-back). */
+    /**
+     * Everything one scan found: findings above threshold and the raw matches (for hold-back);
+     * a detector may leave out raw matches it can show would score below the rule's threshold.
+     */
     record Scan(List<Finding> findings, List<Match> raw) {}
 
     private final String profile;
     private final List<Rule> rules;
-    private final int window;
 
     RuleSet(Profile profile, Map<String, String> overrides) {
         this.profile = profile.name();
@@ -35,8 +37,6 @@ final class RuleSet {
             effective.add(r);
         }
         this.rules = List.copyOf(effective);
-        this.window = rules.stream().filter(r -> r.output() != null).mapToInt(r -> r.detector().maxSpan()).max()
-                .orElse(0) + 8;
     }
 
     private static Rule override(Rule rule, String value, Direction direction) {
@@ -83,9 +83,18 @@ final class RuleSet {
         return rules;
     }
 
-    /** Hold-back window for output, in letters and digits: the longest text any active rule needs to see. */
-    int window() {
-        return window;
+    /**
+     * The first original offset at or after {@code from} that output must hold back: where a
+     * match of some active output rule could still start, grow or change as the text goes on.
+     */
+    int holdFrom(NormalizedText text, int from) {
+        int hold = text.original.length();
+        for (Rule rule : rules) {
+            if (rule.output() != null && hold > from) {
+                hold = Math.min(hold, rule.detector().holdFrom(text, from));
+            }
+        }
+        return Math.max(from, hold);
     }
 
     Scan scan(NormalizedText text, Direction direction) {
@@ -96,7 +105,7 @@ final class RuleSet {
             if (action == null) {
                 continue;
             }
-            rule.detector().scan(text, match -> {
+            rule.detector().scan(text, rule.threshold(), match -> {
                 raw.add(match);
                 if (match.score() >= rule.threshold()) {
                     findings.add(new Finding(rule, action, match));

@@ -3,21 +3,22 @@ package io.cleargate.moderation;
 import io.cleargate.moderation.Verdict.Action;
 import io.cleargate.moderation.Verdict.Direction;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 
 /**
  * Moderates one response as it streams. Text is released only once no match can still span it:
- * the last {@code window} letters and digits are always held back (the window is at least as long
- * as the longest text any active rule needs to see), and a match that reaches into that held-back
- * tail also holds back everything from its own start, so a growing token or a private key block
- * is never released piecemeal. Counting letters and digits, not chars, keeps the guarantee when
- * an attacker pads a secret with zero-width or whitespace characters.
+ * every active rule says where its detector could still start, grow or change a match as more
+ * text arrives ({@link Detector#holdFrom}); everything before the earliest such point is final
+ * and released at once, and a match that crosses that point holds back everything from its own
+ * start, so a growing token or a private key block is never released piecemeal. Ordinary prose
+ * is released in the chunk that brought it, except its last word (which could still turn into a
+ * token or an address) and whatever a detector is still waiting on.
  *
- * <p>Scanning is the expensive part and each scan covers the whole hold-back window, so a push
- * that adds fewer than {@link #RESCAN_ALNUM} letters and digits (and fewer than
- * {@link #RESCAN_CHARS} chars) is only buffered: it releases nothing and leaves the decision to
- * the next scan. Safety does not depend on this: text is released only by a scan that covered
- * it and everything after it received so far, exactly as before; skipping only delays release.
+ * <p>Each push rescans the context and the held-back text. A long hold-back (a key block waiting
+ * for its END line) is rescanned only once it has grown by a quarter since the last scan, so the
+ * total scanning stays linear in the length of the stream. Text is still released only by a scan
+ * that covered it and everything after it received so far; skipping a scan only delays release.
  *
  * <p>A non-streamed response goes through the same code: it is one text chunk and the
  * end-of-stream chunk. Per-request state; used by one thread at a time.
@@ -28,10 +29,8 @@ final class StreamModerator {
     record Step(String text, Finding blocked) {}
 
     private static final int CONTEXT = 64;
-    /** Letters and digits that must arrive before the window is scanned again (token-sized chunks are ~3). */
-    static final int RESCAN_ALNUM = 16;
-    /** Chars after which a scan runs anyway, so separator-only padding cannot make the buffer grow unscanned. */
-    static final int RESCAN_CHARS = 256;
+    /** A held-back text is rescanned once the chars received since the last scan reach 1/GROWTH of it. */
+    static final int RESCAN_GROWTH = 4;
 
     private final RuleSet rules;
     private final Placeholders placeholders;
@@ -41,8 +40,7 @@ final class StreamModerator {
     private String context = "";
     private int pendingBase;
     private boolean ended;
-    private int alnumSinceScan;
-    private int charsSinceScan;
+    private int sinceScan;
 
     StreamModerator(RuleSet rules, Placeholders placeholders) {
         this.rules = rules;
@@ -74,14 +72,17 @@ final class StreamModerator {
         if (pending.isEmpty() && !endOfStream) {
             return new Step("", null);
         }
-        alnumSinceScan += alnumEstimate(text);
-        charsSinceScan += text.length();
-        if (!endOfStream && alnumSinceScan < RESCAN_ALNUM && charsSinceScan < RESCAN_CHARS) {
+        sinceScan += text.length();
+        if (!endOfStream && (long) sinceScan * RESCAN_GROWTH < pending.length()) {
             return new Step("", null);
         }
-        alnumSinceScan = 0;
-        charsSinceScan = 0;
+        sinceScan = 0;
         String scanText = context + pending;
+        if (!endOfStream && Character.isHighSurrogate(scanText.charAt(scanText.length() - 1))) {
+            // Its pair may still come and fold into a letter of a secret: until then the text
+            // ends before it, so whatever it could continue stays open.
+            scanText = scanText.substring(0, scanText.length() - 1);
+        }
         int ctx = context.length();
         NormalizedText normalized = NormalizedText.of(scanText);
         RuleSet.Scan scan = rules.scan(normalized, Direction.OUTPUT);
@@ -119,39 +120,19 @@ final class StreamModerator {
         return new Step(out, null);
     }
 
-    /**
-     * Letters and digits in a raw chunk, counting every non-ASCII char as one (folding may turn it
-     * into a letter). Only paces the scans, so an estimate is enough.
-     */
-    private static int alnumEstimate(String text) {
-        int n = 0;
-        for (int i = 0; i < text.length(); i++) {
-            char c = text.charAt(i);
-            if (c >= 0x80 || (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z')) {
-                n++;
-            }
-        }
-        return n;
-    }
-
     private int releasePoint(NormalizedText normalized, List<Match> raw, int ctx) {
-        View alnum = normalized.alnum();
-        int window = rules.window();
-        int release = alnum.length() <= window ? ctx : alnum.originalStart(alnum.length() - window);
-        release = Math.max(release, ctx);
-        boolean moved = true;
-        while (moved) {
-            moved = false;
-            for (Match m : raw) {
-                if (m.start() < release && m.end() > release && m.start() >= ctx) {
-                    release = m.start();
-                    moved = true;
-                }
+        int release = rules.holdFrom(normalized, ctx);
+        // A match crossing the release point goes out whole or not at all; by start, latest
+        // first, one pass settles chains of overlapping matches.
+        List<Match> byStart = new ArrayList<>(raw);
+        byStart.sort(Comparator.comparingInt(Match::start).reversed());
+        for (Match m : byStart) {
+            if (m.start() >= ctx && m.start() < release && m.end() > release) {
+                release = m.start();
             }
         }
         // Never split a surrogate pair.
-        if (release > ctx && release < normalized.original.length()
-                && Character.isLowSurrogate(normalized.original.charAt(release))) {
+        if (release > ctx && Character.isHighSurrogate(normalized.original.charAt(release - 1))) {
             release--;
         }
         return release;

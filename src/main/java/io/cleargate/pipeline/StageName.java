@@ -8,7 +8,8 @@ public enum StageName {
     INPUT_MODERATION,
     ROUTING,
     AUDIT,
-    OUTPUT_MODERATION;
+    OUTPUT_MODERATION,
+    MODEL_REFUSAL;
 
     /** The kebab-case name used in configuration and metrics. */
     public String id() {

@@ -6,12 +6,14 @@ import java.util.List;
  * The one place where the pipeline's order is declared.
  *
  * <pre>
- * request:  authenticate → resolve-tenant → policy → input-moderation → routing → audit → output-moderation → [engine]
- * response:                                                          [engine] → output-moderation → audit → routing → ...
+ * request:  authenticate → resolve-tenant → policy → input-moderation → routing → audit → output-moderation → model-refusal → [engine]
+ * response:                                           [engine] → model-refusal → output-moderation → audit → routing → ...
  * </pre>
  *
  * Response stages run in reverse, so output moderation sees the engine's text first and audit
- * records what moderation released. Audit sits after routing so its request record, committed
+ * records what moderation released. Model-refusal sits next to the engine so it reads the model's own
+ * text and finish reason, before the tenant's filter redacts or stops anything: the model's
+ * refusals are never confused with the tenant's. It only observes. Audit sits after routing so its request record, committed
  * before the engine is called, already holds the decision, the verdicts and the chosen backend.
  * Every stage's {@code onComplete} runs (in reverse) even when an earlier stage short-circuits, so
  * a denial by authentication or policy is still recorded by audit.
@@ -25,7 +27,8 @@ public final class StageOrder {
             StageName.INPUT_MODERATION,
             StageName.ROUTING,
             StageName.AUDIT,
-            StageName.OUTPUT_MODERATION);
+            StageName.OUTPUT_MODERATION,
+            StageName.MODEL_REFUSAL);
 
     private StageOrder() {}
 }

@@ -1,6 +1,7 @@
 package io.cleargate.policy;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.annotation.JsonNaming;
@@ -21,6 +22,11 @@ import java.util.stream.Stream;
  * Runs the opa binary on a temporary copy of a policy tree: compile check, tests and a batch
  * evaluation of the decision for a what-if. The copy is deleted afterwards; the live OPA is never
  * touched.
+ *
+ * <p>Drafts are code written by administrators, so every run is sandboxed: OPA compiles them
+ * against {@code opa/capabilities.json} (no network, runtime, environment, time or randomness
+ * built-ins; no host allowed), and the child process starts with an empty environment, so even a
+ * built-in the capabilities missed finds none of the gateway's secrets there.
  */
 public final class OpaCli {
 
@@ -35,19 +41,35 @@ public final class OpaCli {
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
     public record TestReport(boolean passed, int total, List<TestFailure> failures, String diagnostics) {}
 
+    /** A module's package and every {@code data} reference it makes (imports and rule bodies). */
+    public record ModuleFacts(List<String> packagePath, List<List<String>> dataRefs) {
+        /** A reference segment that is computed at evaluation time (data[x]). */
+        public static final String DYNAMIC = "\u0000dynamic";
+    }
+
+    /** The sandbox capabilities, packaged with the gateway. */
+    public static final String CAPABILITIES_RESOURCE = "/opa/capabilities.json";
+
     private final Path opa;
     private final Duration timeout;
     private final ObjectMapper json;
+    private final Path capabilities;
 
     public OpaCli(Path opa, Duration timeout, ObjectMapper json) {
+        this(opa, timeout, json, extractCapabilities());
+    }
+
+    /** With another capabilities file: tests use OPA's full set to show what the environment alone hides. */
+    OpaCli(Path opa, Duration timeout, ObjectMapper json, Path capabilities) {
         this.opa = opa;
         this.timeout = timeout;
         this.json = json;
+        this.capabilities = capabilities;
     }
 
     public List<CompileError> check(Map<String, String> tree) {
         return withCopy(tree, dir -> {
-            Result r = run(dir, List.of("check", "--format", "json", "."));
+            Result r = run(dir, List.of("check", "--format", "json", "--capabilities", capabilities.toString(), "."));
             if (r.exit() == 0) {
                 return List.of();
             }
@@ -68,7 +90,7 @@ public final class OpaCli {
 
     public TestReport test(Map<String, String> tree) {
         return withCopy(tree, dir -> {
-            Result r = run(dir, List.of("test", "--format", "json", "."));
+            Result r = run(dir, List.of("test", "--format", "json", "--capabilities", capabilities.toString(), "."));
             List<?> results;
             try {
                 results = json.readValue(r.stdout(), List.class);
@@ -111,7 +133,8 @@ public final class OpaCli {
 
                         decision := data.cleargate.decision
                         """);
-                Result r = run(dir, List.of("eval", "--format", "json", "--data", ".", "--input",
+                Result r = run(dir, List.of("eval", "--format", "json", "--capabilities", capabilities.toString(),
+                        "--data", ".", "--input",
                         inputFile.toString(), "[d | some x in input.inputs; d := data.cleargate_whatif.decision with input as x]"));
                 if (r.exit() != 0) {
                     throw new IllegalStateException("opa eval failed: " + firstLine(r.stderr() + r.stdout()));
@@ -148,6 +171,70 @@ public final class OpaCli {
         });
     }
 
+    /**
+     * The package and data references of one Rego module, as OPA's own parser reads them, so that
+     * no spelling of a package ({@code system.authz}, {@code system["authz"]}, ...) escapes a check.
+     * Null when the module does not parse (the compile check reports where).
+     */
+    public ModuleFacts inspect(String path, String module) {
+        String name = path.substring(path.lastIndexOf('/') + 1);
+        return withCopy(Map.of(name, module), dir -> {
+            Result r = run(dir, List.of("parse", "--format", "json", name));
+            if (r.exit() != 0) {
+                return null;
+            }
+            JsonNode ast = json.readTree(r.stdout());
+            List<String> pkg = segments(ast.path("package").path("path"));
+            List<List<String>> refs = new ArrayList<>();
+            collectDataRefs(ast.path("imports"), refs);
+            collectDataRefs(ast.path("rules"), refs);
+            return new ModuleFacts(pkg.subList(Math.min(1, pkg.size()), pkg.size()), refs);
+        });
+    }
+
+    private static List<String> segments(JsonNode terms) {
+        List<String> out = new ArrayList<>();
+        for (JsonNode t : terms) {
+            String type = t.path("type").asText();
+            out.add("string".equals(type) || "var".equals(type) ? t.path("value").asText() : ModuleFacts.DYNAMIC);
+        }
+        return out;
+    }
+
+    private static void collectDataRefs(JsonNode node, List<List<String>> out) {
+        if (node.isObject()) {
+            JsonNode value = node.path("value");
+            if ("ref".equals(node.path("type").asText()) && value.isArray() && !value.isEmpty()
+                    && "var".equals(value.get(0).path("type").asText()) && "data".equals(value.get(0).path("value").asText())) {
+                List<String> ref = segments(value);
+                // data.a.b[x]: only the leading constant segments name a document; a var after data is dynamic
+                for (int i = 1; i < ref.size(); i++) {
+                    if ("var".equals(value.get(i).path("type").asText())) {
+                        ref.set(i, ModuleFacts.DYNAMIC);
+                    }
+                }
+                out.add(ref.subList(1, ref.size()));
+            }
+            node.elements().forEachRemaining(child -> collectDataRefs(child, out));
+        } else if (node.isArray()) {
+            node.elements().forEachRemaining(child -> collectDataRefs(child, out));
+        }
+    }
+
+    private static Path extractCapabilities() {
+        try (var in = OpaCli.class.getResourceAsStream(CAPABILITIES_RESOURCE)) {
+            if (in == null) {
+                throw new IllegalStateException(CAPABILITIES_RESOURCE + " is missing from the gateway");
+            }
+            Path file = Files.createTempFile("cleargate-opa-capabilities-", ".json");
+            file.toFile().deleteOnExit();
+            Files.write(file, in.readAllBytes());
+            return file;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write the OPA capabilities file", e);
+        }
+    }
+
     private interface InDir<T> {
         T apply(Path dir) throws IOException;
     }
@@ -176,8 +263,11 @@ public final class OpaCli {
         Path out = Files.createTempFile("cleargate-opa-", ".out");
         Path err = Files.createTempFile("cleargate-opa-", ".err");
         try {
-            Process p = new ProcessBuilder(command).directory(dir.toFile())
-                    .redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+            ProcessBuilder builder = new ProcessBuilder(command).directory(dir.toFile())
+                    .redirectOutput(out.toFile()).redirectError(err.toFile());
+            // Nothing of the gateway's environment (keys, database password) reaches a draft.
+            builder.environment().clear();
+            Process p = builder.start();
             try {
                 if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
                     p.destroyForcibly();

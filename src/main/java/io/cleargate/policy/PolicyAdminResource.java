@@ -21,20 +21,21 @@ import java.io.IOException;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.function.Supplier;
 
 /**
- * Policy administration over REST (role policy-admin). Drafts are JSON:
- * {@code {"files": {"cleargate/tenants/data.json": "..."}, "deleted": [], "message": "why"}}.
- * Errors use OpenAI's error shape like the rest of the gateway.
+ * Policy administration over REST. Drafts are JSON:
+ * {@code {"files": {"cleargate/tenants/acme-eu/data.json": "..."}, "deleted": [], "message": "why"}}.
+ * A tenant's policy-admin works on its own tenant's files ({@code cleargate/tenants/<tenant>/}) and
+ * reads the global modules; a platform-admin works on everything under {@code cleargate/} (see
+ * {@link PolicyScope}). Errors use OpenAI's error shape like the rest of the gateway.
  */
 @Path("/admin/policies")
 @Produces(MediaType.APPLICATION_JSON)
 @Consumes(MediaType.APPLICATION_JSON)
-@Authorize(anyOf = Roles.POLICY_ADMIN)
+@Authorize(anyOf = {Roles.POLICY_ADMIN, Roles.PLATFORM_ADMIN})
 public class PolicyAdminResource {
-
-    private static final String TENANTS_FILE = "cleargate/tenants/data.json";
 
     @Inject
     Caller caller;
@@ -48,13 +49,14 @@ public class PolicyAdminResource {
     @GET
     public Response list() {
         return run(() -> {
+            PolicyScope scope = scope();
             Map<String, String> files = admin.files();
-            List<Map<String, Object>> listing = files.entrySet().stream().map(e -> {
+            List<Map<String, Object>> listing = files.entrySet().stream().filter(e -> scope.mayRead(e.getKey())).map(e -> {
                 Map<String, Object> f = new LinkedHashMap<>();
                 f.put("path", e.getKey());
                 f.put("kind", e.getKey().endsWith(".rego") ? (e.getKey().endsWith("_test.rego") ? "test" : "policy")
                         : "data");
-                f.put("editable", e.getKey().startsWith("cleargate/"));
+                f.put("editable", scope.mayEdit(e.getKey()));
                 f.put("sha256", PolicyTree.sha256(e.getValue()));
                 return f;
             }).toList();
@@ -66,6 +68,10 @@ public class PolicyAdminResource {
     @Path("files/{path: .+}")
     public Response read(@PathParam("path") String path) {
         return run(() -> {
+            String owner = PolicyScope.owner(path);
+            if (owner != null) {
+                caller.requireTenant(owner);
+            }
             String content = admin.files().get(path);
             if (content == null) {
                 throw new GatewayException(GatewayError.notFound("No policy file '" + path + "'."));
@@ -74,16 +80,25 @@ public class PolicyAdminResource {
         });
     }
 
+    /** Every tenant's settings for a platform administrator; a tenant's administrator sees its own only. */
     @GET
     @Path("tenants")
     public Response tenants() {
-        return run(() -> Response.ok(tenantData()).build());
+        return run(() -> {
+            Map<String, Object> all = tenantData();
+            if (!scope().isPlatform()) {
+                String own = caller.principal().tenant();
+                all = all.containsKey(own) ? Map.of(own, all.get(own)) : Map.of();
+            }
+            return Response.ok(all).build();
+        });
     }
 
     @GET
     @Path("tenants/{tenant}")
     public Response tenant(@PathParam("tenant") String tenant) {
         return run(() -> {
+            caller.requireTenant(tenant);
             Object settings = tenantData().get(tenant);
             if (settings == null) {
                 throw new GatewayException(GatewayError.notFound("No tenant '" + tenant + "' in the policy data."));
@@ -95,39 +110,46 @@ public class PolicyAdminResource {
     @POST
     @Path("validate")
     public Response validate(PolicyAdministration.Draft draft) {
-        return run(() -> Response.ok(admin.validate(orEmpty(draft))).build());
+        return run(() -> Response.ok(admin.validate(scope(), orEmpty(draft))).build());
     }
 
     @POST
     @Path("test")
     public Response test(PolicyAdministration.Draft draft) {
-        return run(() -> Response.ok(admin.test(orEmpty(draft))).build());
+        return run(() -> Response.ok(admin.test(scope(), orEmpty(draft))).build());
     }
 
+    /** Replays the caller's own tenant's recorded requests (a platform administrator names the tenant). */
     @POST
     @Path("what-if")
     public Response whatIf(@QueryParam("tenant") String tenant,
             @QueryParam("n") Integer n, PolicyAdministration.Draft draft) {
-        return run(() -> Response.ok(admin.whatIf(orEmpty(draft), tenant, n)).build());
+        return run(() -> {
+            String scoped = caller.tenantScope(tenant);
+            if (scoped == null) {
+                throw new GatewayException(GatewayError.invalidRequest("tenant", "Name the tenant whose requests to replay."));
+            }
+            return Response.ok(admin.whatIf(scope(), orEmpty(draft), scoped, n)).build();
+        });
     }
 
     @POST
     @Path("activate")
     public Response activate(PolicyAdministration.Draft draft) {
-        return run(() -> Response.ok(admin.activate(caller.principal(), orEmpty(draft))).build());
+        return run(() -> Response.ok(admin.activate(caller.principal(), scope(), orEmpty(draft))).build());
     }
 
     @GET
     @Path("history")
     public Response history(@QueryParam("limit") @DefaultValue("50") int limit) {
-        return run(() -> Response.ok(admin.history(limit).stream().map(c -> view(c, false)).toList()).build());
+        return run(() -> Response.ok(admin.history(scope(), limit).stream().map(c -> view(c, false)).toList()).build());
     }
 
     @GET
     @Path("history/{id}")
     public Response change(@PathParam("id") long id) {
         return run(() -> {
-            PolicyChange c = admin.change(id);
+            PolicyChange c = admin.change(scope(), id);
             if (c == null) {
                 throw new GatewayException(GatewayError.notFound("No policy change #" + id + "."));
             }
@@ -139,17 +161,24 @@ public class PolicyAdminResource {
     @Path("history/{id}/rollback")
     public Response rollback(@PathParam("id") long id) {
         return run(() -> {
-            if (admin.change(id) == null) {
+            if (admin.change(scope(), id) == null) {
                 throw new GatewayException(GatewayError.notFound("No policy change #" + id + "."));
             }
-            return Response.ok(admin.rollback(caller.principal(), id)).build();
+            return Response.ok(admin.rollback(caller.principal(), scope(), id)).build();
         });
+    }
+
+    /** The platform scope when the platform-admin role admitted the caller, else the caller's tenant. */
+    private PolicyScope scope() {
+        return caller.platformScoped() ? PolicyScope.platform() : PolicyScope.ofTenant(caller.principal().tenant());
     }
 
     /** Runs an administration action, turning its refusals into the shell's one error mapping. */
     static Response run(Supplier<Response> action) {
         try {
             return action.get();
+        } catch (PolicyAdministration.OutOfScope e) {
+            throw new GatewayException(GatewayError.forbidden("policy_out_of_scope", e.getMessage()));
         } catch (PolicyAdministration.DraftRejected e) {
             GatewayError err = new GatewayError(422, "invalid_request_error", "policy_draft_rejected", null,
                     e.getMessage(), null, null);
@@ -174,17 +203,20 @@ public class PolicyAdminResource {
         return draft == null ? new PolicyAdministration.Draft(null, null, null) : draft;
     }
 
-    @SuppressWarnings("unchecked")
+    /** Every tenant's settings: {@code cleargate/tenants/<tenant>/data.json}, by tenant. */
     private Map<String, Object> tenantData() {
-        String text = admin.files().get(TENANTS_FILE);
-        if (text == null) {
-            return Map.of();
-        }
-        try {
-            return json.readValue(text, Map.class);
-        } catch (IOException e) {
-            throw new IllegalStateException("tenant data is not valid JSON", e);
-        }
+        Map<String, Object> tenants = new TreeMap<>();
+        admin.files().forEach((path, text) -> {
+            String owner = PolicyScope.owner(path);
+            if (owner != null && path.equals(PolicyScope.TENANTS + owner + "/data.json")) {
+                try {
+                    tenants.put(owner, json.readValue(text, Map.class));
+                } catch (IOException e) {
+                    throw new IllegalStateException("the settings of tenant " + owner + " are not valid JSON", e);
+                }
+            }
+        });
+        return tenants;
     }
 
     private static Map<String, Object> view(PolicyChange c, boolean full) {

@@ -64,6 +64,13 @@ public class PolicyAdministration {
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
     public record Activation(long historyId, String revision, String previousRevision, List<String> files) {}
 
+    /** A draft that names a file outside the administrator's scope: refused (403) before anything runs. */
+    public static final class OutOfScope extends RuntimeException {
+        OutOfScope(String message) {
+            super(message);
+        }
+    }
+
     /** A draft that failed validation or its tests: nothing was changed. */
     public static final class DraftRejected extends RuntimeException {
         private final transient Validation validation;
@@ -127,7 +134,8 @@ public class PolicyAdministration {
         return PolicyTree.revision(tree.snapshot());
     }
 
-    public Validation validate(Draft draft) {
+    public Validation validate(PolicyScope scope, Draft draft) {
+        requireInScope(scope, draft);
         List<OpaCli.CompileError> pathErrors = pathErrors(draft);
         if (!pathErrors.isEmpty()) {
             return new Validation(false, pathErrors);
@@ -140,8 +148,8 @@ public class PolicyAdministration {
         return new Validation(errors.isEmpty(), errors);
     }
 
-    public OpaCli.TestReport test(Draft draft) {
-        requireEditable(draft);
+    public OpaCli.TestReport test(PolicyScope scope, Draft draft) {
+        requireEditable(scope, draft);
         Map<String, String> draftTree = PolicyTree.apply(tree.snapshot(), draft.changes());
         if (!cli.check(draftTree).isEmpty()) {
             return cli.test(draftTree); // reports the compile errors
@@ -149,9 +157,15 @@ public class PolicyAdministration {
         return testAll(draftTree, evaluate(draftTree, List.of()).byTenant());
     }
 
-    /** Replays recent audited decision inputs against the active tree and the draft. */
-    public WhatIf whatIf(Draft draft, String tenant, Integer n) {
-        requireEditable(draft);
+    /**
+     * Replays recent audited decision inputs of {@code tenant} against the active tree and the
+     * draft. The caller has already confined {@code tenant} to the administrator's own.
+     */
+    public WhatIf whatIf(PolicyScope scope, Draft draft, String tenant, Integer n) {
+        requireEditable(scope, draft);
+        if (tenant == null || (!scope.isPlatform() && !scope.tenant().equals(tenant))) {
+            throw new OutOfScope("A what-if replays the requests of the administrator's own tenant only.");
+        }
         int count = n == null || n <= 0 ? defaultWhatIf : Math.min(n, 10_000);
         List<Map<String, Object>> recent = inputs.recentPolicyInputs(tenant, count);
         Map<String, String> current = tree.snapshot();
@@ -177,8 +191,8 @@ public class PolicyAdministration {
     }
 
     @Transactional
-    public Activation activate(Principal admin, Draft draft) {
-        requireEditable(draft);
+    public Activation activate(Principal admin, PolicyScope scope, Draft draft) {
+        requireEditable(scope, draft);
         changeLock.lock();
         try {
             Map<String, String> before = tree.snapshot();
@@ -208,16 +222,17 @@ public class PolicyAdministration {
 
     /** Restores the tree as it was before history entry {@code id} (undoing it and everything after). */
     @Transactional
-    public Activation rollback(Principal admin, long id) {
-        PolicyChange target = em.find(PolicyChange.class, id);
+    public Activation rollback(Principal admin, PolicyScope scope, long id) {
+        PolicyChange target = change(scope, id);
         if (target == null) {
             throw new IllegalArgumentException("no policy change #" + id);
         }
         changeLock.lock();
         try {
             Map<String, String> before = tree.snapshot();
+            // A tenant's administrator restores only its own files, never what others changed since.
             Map<String, String> restored = PolicyTree.apply(before,
-                    PolicyTree.changes(before, readSnapshot(target.snapshotBefore)));
+                    scope.restrict(PolicyTree.changes(before, readSnapshot(target.snapshotBefore))));
             Map<String, String> changes = PolicyTree.changes(before, restored);
             if (changes.isEmpty()) {
                 throw new DraftRejected("The policies already are as they were before change #" + id + ".",
@@ -234,14 +249,23 @@ public class PolicyAdministration {
         }
     }
 
-    public List<PolicyChange> history(int limit) {
-        return em.createQuery("select c from PolicyChange c order by c.id desc", PolicyChange.class)
-                .setMaxResults(Math.max(1, Math.min(limit, 1000)))
+    /** The latest changes this administrator may see (a tenant's: those that touched only its files). */
+    public List<PolicyChange> history(PolicyScope scope, int limit) {
+        int max = Math.max(1, Math.min(limit, 1000));
+        List<PolicyChange> rows = em.createQuery("select c from PolicyChange c order by c.id desc", PolicyChange.class)
+                .setMaxResults(scope.isPlatform() ? max : 10 * max)
                 .getResultList();
+        return rows.stream().filter(c -> scope.maySee(files(c))).limit(max).toList();
     }
 
-    public PolicyChange change(long id) {
-        return em.find(PolicyChange.class, id);
+    /** A change this administrator may see, or null. */
+    public PolicyChange change(PolicyScope scope, long id) {
+        PolicyChange c = em.find(PolicyChange.class, id);
+        return c != null && scope.maySee(files(c)) ? c : null;
+    }
+
+    private static List<String> files(PolicyChange c) {
+        return c.files == null || c.files.isEmpty() ? List.of() : List.of(c.files.split(","));
     }
 
     private Activation apply(Principal admin, String action, String message, Map<String, String> before,
@@ -442,10 +466,22 @@ public class PolicyAdministration {
         return recent;
     }
 
-    private void requireEditable(Draft draft) {
+    private void requireEditable(PolicyScope scope, Draft draft) {
+        requireInScope(scope, draft);
         List<OpaCli.CompileError> errors = pathErrors(draft);
         if (!errors.isEmpty()) {
             throw new DraftRejected("The draft touches files it may not.", new Validation(false, errors), null);
+        }
+    }
+
+    /** Every file of the draft must be the administrator's to edit; otherwise nothing runs. */
+    private static void requireInScope(PolicyScope scope, Draft draft) {
+        for (String path : draft.changes().keySet()) {
+            if (PolicyTree.isEditablePath(path) && !scope.mayEdit(path)) {
+                throw new OutOfScope("'" + path + "' is outside your policy scope: "
+                        + (scope.isPlatform() ? "" : "a tenant's policy administrator edits only cleargate/tenants/"
+                        + scope.tenant() + "/."));
+            }
         }
     }
 
@@ -459,6 +495,13 @@ public class PolicyAdministration {
                 PolicyTree.checkEditable(path, content);
                 if (content != null && path.endsWith(".json")) {
                     json.readTree(content);
+                }
+                if (content != null && path.endsWith(".rego")) {
+                    OpaCli.ModuleFacts facts = cli.inspect(path, content);
+                    String refusal = facts == null ? null : PolicyScope.refusal(path, facts);
+                    if (refusal != null) {
+                        errors.add(new OpaCli.CompileError(path, 0, 0, "invalid_module", refusal));
+                    }
                 }
             } catch (IllegalArgumentException e) {
                 errors.add(new OpaCli.CompileError(path, 0, 0, "invalid_path", e.getMessage()));

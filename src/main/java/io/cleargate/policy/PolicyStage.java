@@ -33,6 +33,12 @@ public class PolicyStage implements Stage {
     /** Tokens the engine reported using. */
     static final Exchange.Key<Usage> USAGE = Exchange.Key.of("policy-usage", Usage.class);
 
+    /** The prompt's estimated tokens, charged whatever happens once the request was admitted. */
+    static final Exchange.Key<Long> PROMPT_TOKENS = Exchange.Key.of("policy-prompt-tokens", Long.class);
+
+    /** Characters of answer that passed on towards the client, for a request that reports no usage. */
+    static final Exchange.Key<Long> STREAMED_CHARS = Exchange.Key.of("policy-streamed-chars", Long.class);
+
     private final PolicyDecisions decisions;
     private final TenantRateLimiter limiter;
 
@@ -64,8 +70,8 @@ public class PolicyStage implements Stage {
             return StageResult.shortCircuit(denied(decision));
         }
         PolicyDecision.Limits limits = decision.limits();
-        long reserve = ((Number) ((Map<?, ?>) input.get("request")).get("estimated_prompt_tokens")).longValue()
-                + (engine == null ? 0 : Math.min(engine.maxTokens(), nullToMax(limits.maxTokens())));
+        long prompt = ((Number) ((Map<?, ?>) input.get("request")).get("estimated_prompt_tokens")).longValue();
+        long reserve = prompt + (engine == null ? 0 : Math.min(engine.maxTokens(), nullToMax(limits.maxTokens())));
         var admission = limiter.acquire(principal.get().tenant(), limits.requestsPerMinute(), limits.tokensPerMinute(),
                 reserve);
         if (!admission.admitted()) {
@@ -75,6 +81,7 @@ public class PolicyStage implements Stage {
                     .withDetail("limit", admission.limit()));
         }
         exchange.put(RESERVED_TOKENS, reserve);
+        exchange.put(PROMPT_TOKENS, prompt);
         if (engine != null && limits.maxTokens() != null && engine.maxTokens() > limits.maxTokens()) {
             return StageResult.forward(new EngineRequest(engine.model(), engine.messages(), limits.maxTokens(),
                     engine.temperature(), engine.topP(), engine.stop(), engine.seed()));
@@ -87,10 +94,18 @@ public class PolicyStage implements Stage {
         if (chunk.endOfStream() && chunk.usage() != null) {
             exchange.put(USAGE, chunk.usage());
         }
+        if (chunk.text() != null && !chunk.text().isEmpty()) {
+            exchange.put(STREAMED_CHARS, exchange.get(STREAMED_CHARS).orElse(0L) + chunk.text().length());
+        }
         return ChunkResult.pass(chunk);
     }
 
-    /** Gives back the part of the token reservation the request did not use. */
+    /**
+     * Settles the reservation on what the request consumed: the engine's usage when it reported
+     * one, else the prompt's estimate plus the answer that was streamed (about four characters a
+     * token). Never a wholesale refund: a client that disconnects, or an answer cut by output
+     * moderation, still pays for what was processed.
+     */
     @Override
     public void onComplete(Exchange exchange) {
         var reserved = exchange.get(RESERVED_TOKENS);
@@ -99,8 +114,13 @@ public class PolicyStage implements Stage {
         if (reserved.isEmpty() || decision.isEmpty() || principal.isEmpty()) {
             return;
         }
-        long used = exchange.get(USAGE).map(u -> (long) u.totalTokens()).orElse(0L);
+        long used = exchange.get(USAGE).map(u -> (long) u.totalTokens()).orElseGet(() -> consumedWithoutUsage(exchange));
         limiter.refund(principal.get().tenant(), decision.get().limits().tokensPerMinute(), reserved.get() - used);
+    }
+
+    static long consumedWithoutUsage(Exchange exchange) {
+        long streamed = exchange.get(STREAMED_CHARS).orElse(0L);
+        return exchange.get(PROMPT_TOKENS).orElse(0L) + (streamed + 3) / 4;
     }
 
     static GatewayError denied(PolicyDecision decision) {

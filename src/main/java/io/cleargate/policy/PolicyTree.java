@@ -30,7 +30,8 @@ public final class PolicyTree {
      */
     private static final Pattern EDITABLE =
             Pattern.compile("cleargate/([a-z0-9_-]+/)*([a-z0-9_-]+\\.rego|data\\.json)");
-    private static final Pattern SYSTEM_PACKAGE = Pattern.compile("(?m)^\\s*package\\s+system(\\.|\\s|$)");
+    /** A quick first refusal; the authoritative check reads the package OPA's parser sees (PolicyScope). */
+    private static final Pattern SYSTEM_PACKAGE = Pattern.compile("(?m)^\\s*package\\s+system\\b");
     static final int MAX_FILE_CHARS = 256 * 1024;
 
     private final Path root;
@@ -68,6 +69,11 @@ public final class PolicyTree {
             return false;
         }
         return rel.endsWith(".rego") || rel.endsWith("/data.json") || rel.equals("data.json");
+    }
+
+    /** Whether {@code path} has the shape of an editable policy file (who may edit it is PolicyScope's question). */
+    static boolean isEditablePath(String path) {
+        return path != null && EDITABLE.matcher(path).matches();
     }
 
     /** Throws IllegalArgumentException when a draft may not write {@code path} with {@code content}. */

@@ -116,7 +116,7 @@ public class TenantAdminResource {
     private Response change(String id, Map<String, Object> settings, String action, String message) {
         Principal who = caller.principal();
         var draft = new PolicyAdministration.Draft(tenants.withTenant(admin.files(), id, settings), null, message);
-        PolicyAdministration.Activation activation = admin.activate(who, draft);
+        PolicyAdministration.Activation activation = admin.activate(who, PolicyScope.platform(), draft);
         Map<String, Object> details = new LinkedHashMap<>();
         details.put("tenant", id);
         details.put("history_id", activation.historyId());

@@ -75,4 +75,25 @@ class DevKeyGeneratedIT {
         assertEquals("identity_provider_unavailable", refused.error().code());
         assertEquals("dev", authenticator.authenticate("Bearer " + Files.readString(KEY_FILE).strip()).tenant());
     }
+
+    /** Forged tokens are bad credentials, not an outage: 401 without asking the unreachable Keycloak. */
+    @Test
+    void unsignedAndMalformedTokensAre401EvenWhileKeycloakIsUnreachable() throws Exception {
+        var b64 = java.util.Base64.getUrlEncoder().withoutPadding();
+        String claims = b64.encodeToString("{\"sub\":\"x\",\"tenant\":\"dev\"}".getBytes());
+        var hs256 = new org.jose4j.jws.JsonWebSignature();
+        hs256.setPayload("{\"sub\":\"x\",\"tenant\":\"dev\"}");
+        hs256.setAlgorithmHeaderValue("HS256");
+        hs256.setKey(new javax.crypto.spec.SecretKeySpec(new byte[32], "HmacSHA256"));
+        for (String token : java.util.List.of(
+                b64.encodeToString("{\"alg\":\"none\"}".getBytes()) + "." + claims + ".",
+                b64.encodeToString("{\"alg\":\"RS256\"}".getBytes()) + "." + claims + ".",
+                b64.encodeToString("{\"alg\":\"RS256\"}".getBytes()) + ".bm90IGpzb24.c2ln",
+                "bm90.YXQ.YWxs", hs256.getCompactSerialization())) {
+            var refused = org.junit.jupiter.api.Assertions.assertThrows(io.cleargate.pipeline.GatewayException.class,
+                    () -> authenticator.authenticate("Bearer " + token), token);
+            assertEquals(401, refused.error().status(), token + ": " + refused.error());
+            assertEquals("invalid_token", refused.error().code(), token);
+        }
+    }
 }

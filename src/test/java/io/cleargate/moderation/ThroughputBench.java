@@ -2,10 +2,6 @@ package io.cleargate.moderation;
 
 import io.cleargate.moderation.Verdict.Direction;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -15,6 +11,7 @@ import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
@@ -24,8 +21,10 @@ import org.openjdk.jmh.infra.Blackhole;
 
 /**
  * JMH benchmark (run by bench/moderation/run.sh, one thread = one core): the default profile
- * over the evaluation corpus, whole-text (input) and streamed in 4-char chunks (output, which
- * re-scans the hold-back window on every chunk).
+ * whole-text (input) and streamed in 4-char chunks (output), on two corpora ({@link BenchCorpus}):
+ * {@code pii}, dense personal data, and {@code mixed}, prose, code, logs and 200 KB retrieval
+ * prompts. {@link PerRule} times each rule alone on views built beforehand, and the
+ * normalisation that all rules share, so the cost can be attributed.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
@@ -36,52 +35,82 @@ import org.openjdk.jmh.infra.Blackhole;
 @Threads(1)
 public class ThroughputBench {
 
-    /** Corpus bytes (UTF-8) per operation, read by run.sh to turn ops/s into MB/s. */
-    public static final String CORPUS = "bench/moderation/out/eval.jsonl";
+    @Param({"pii", "mixed"})
+    public String corpus;
 
     RuleSet rules;
-    List<String> texts;
-    String corpus;
+    String text;
 
     @Setup(Level.Trial)
-    public void setUp() throws Exception {
+    public void setUp() {
         rules = new RuleSet(ModerationFixtures.profiles().get("default"), Map.of());
-        texts = new ArrayList<>();
-        var mapper = new com.fasterxml.jackson.databind.ObjectMapper();
-        for (String line : Files.readAllLines(Path.of(CORPUS))) {
-            var node = mapper.readTree(line);
-            if (node.get("kind").asText().equals("eval")) {
-                texts.add(node.get("text").asText());
-            }
-            if (texts.size() == 400) {
-                break;
-            }
-        }
-        corpus = String.join("\n", texts);
-    }
-
-    public static int corpusBytes(List<String> texts) {
-        return String.join("\n", texts).getBytes(StandardCharsets.UTF_8).length;
+        text = String.join("\n", BenchCorpus.of(corpus));
     }
 
     @Benchmark
     public void inputWholeText(Blackhole bh) {
-        bh.consume(rules.scan(NormalizedText.of(corpus), Direction.INPUT).findings());
+        bh.consume(rules.scan(NormalizedText.of(text), Direction.INPUT).findings());
     }
 
     @Benchmark
     public void outputStreamedInFourCharChunks(Blackhole bh) {
         var stream = new StreamModerator(rules, new Placeholders());
-        for (int i = 0; i < corpus.length(); i += 4) {
-            bh.consume(stream.push(corpus.substring(i, Math.min(corpus.length(), i + 4)), false).text());
+        for (int i = 0; i < text.length(); i += 4) {
+            bh.consume(stream.push(text.substring(i, Math.min(text.length(), i + 4)), false).text());
         }
         bh.consume(stream.push("", true).text());
     }
 
-    /** Prints the corpus size so MB/s can be derived from ops/s. */
-    public static void main(String[] args) throws Exception {
-        var b = new ThroughputBench();
-        b.setUp();
-        System.out.println("corpus_bytes=" + b.corpus.getBytes(StandardCharsets.UTF_8).length + " texts=" + b.texts.size());
+    /** One default-profile rule alone ("normalize": building the text and its four views). */
+    @State(Scope.Benchmark)
+    public static class PerRule {
+        @Param({"pii", "mixed"})
+        public String corpus;
+
+        @Param({"normalize", "secret-private-key", "secret-cloud-key", "secret-token", "secret-jwt", "secret-high-entropy",
+            "pii-email", "pii-phone", "pii-card", "pii-iban", "pii-ssn", "pii-ip", "prompt-injection",
+            "system-prompt-extraction"})
+        public String rule;
+
+        String text;
+        NormalizedText normalized;
+        RuleSet single;
+
+        @Setup(Level.Trial)
+        public void setUp() {
+            text = String.join("\n", BenchCorpus.of(corpus));
+            normalized = normalize(text);
+            Profile profile = ModerationFixtures.profiles().get("default");
+            single = rule.equals("normalize") ? null : new RuleSet(new Profile("one", "",
+                    profile.rules().stream().filter(r -> r.id().equals(rule)).toList()), Map.of());
+        }
+
+        static NormalizedText normalize(String text) {
+            NormalizedText n = NormalizedText.of(text);
+            n.lower();
+            n.compact();
+            n.alnum();
+            return n;
+        }
+    }
+
+    @Benchmark
+    @Warmup(iterations = 1, time = 1)
+    @Measurement(iterations = 3, time = 1)
+    public void singleRule(PerRule s, Blackhole bh) {
+        if (s.single == null) {
+            bh.consume(PerRule.normalize(s.text));
+        } else {
+            bh.consume(s.single.scan(s.normalized, Direction.INPUT).findings());
+        }
+    }
+
+    /** Prints the corpus sizes so run.sh can turn ops/s into MB/s. */
+    public static void main(String[] args) {
+        for (String name : new String[] {"pii", "mixed"}) {
+            var texts = BenchCorpus.of(name);
+            System.out.println("corpus_bytes_" + name + "=" + String.join("\n", texts).getBytes(StandardCharsets.UTF_8).length
+                    + " texts=" + texts.size());
+        }
     }
 }

@@ -108,17 +108,18 @@ class TwoReplicasIT {
         work = Files.createTempDirectory("cleargate-replicas-");
         Runtime.getRuntime().addShutdownHook(new Thread(() -> processes.forEach(Process::destroyForcibly)));
         db = PostgresServer.start();
-        String tenants = Files.readString(OpaServer.repoRoot().resolve("policies/cleargate/tenants/data.json"));
+        String tenants = Files.readString(OpaServer.repoRoot().resolve("policies/cleargate/tenants/dev/data.json"));
         String limited = tenants.replaceFirst("\"requests_per_minute\": 6000", "\"requests_per_minute\": " + REQUESTS_PER_MINUTE);
         assertFalse(limited.equals(tenants), "the dev tenant's requests_per_minute is no longer 6000; update this test");
-        opa = OpaServer.start(Map.of("cleargate/tenants/data.json", limited));
+        opa = OpaServer.start(Map.of("cleargate/tenants/dev/data.json", limited));
         upstream = new MockUpstream("mock", 0, 8, 5);
         String masterKey = base64Random(32);
         String signingSeed = base64Random(32);
-        // Started together, as a Deployment rolls out; only one creates the development key (a
-        // bootstrap for local use, not a replica-safe operation).
+        // Started together, as a Deployment rolls out, both with the development setting and the
+        // same key (they race to store it; the loser finds the winner's row). A replica started
+        // without the setting would revoke the key: it never survives a non-development start.
         Process pa = launch("a", true, masterKey, signingSeed);
-        Process pb = launch("b", false, masterKey, signingSeed);
+        Process pb = launch("b", true, masterKey, signingSeed);
         a = awaitReady(pa);
         b = awaitReady(pb);
         awaitKeyAccepted(a);

@@ -45,11 +45,12 @@ final class PipelineHarness {
     static final class RecordingDispatcher implements Dispatcher {
         final List<EngineRequest> opened = new CopyOnWriteArrayList<>();
         volatile EngineEvent.Usage usage = new EngineEvent.Usage(10, 1);
+        volatile String reply = "ok";
 
         @Override
         public EngineStream open(Exchange exchange) {
             opened.add(exchange.engineRequest());
-            var events = new ArrayList<EngineEvent>(List.of(new EngineEvent.Delta("ok"),
+            var events = new ArrayList<EngineEvent>(List.of(new EngineEvent.Delta(reply),
                     new EngineEvent.Finish("stop", usage)));
             return new EngineStream() {
                 @Override

@@ -31,7 +31,13 @@ import org.junit.jupiter.api.Test;
 @TestProfile(PolicyAdminProfile.class)
 class PolicyAdminIT {
 
-    private static final String TENANTS = "cleargate/tenants/data.json";
+    /** acme-eu's own settings, which acme-eu's policy admin edits. */
+    private static final String TENANTS = "cleargate/tenants/acme-eu/data.json";
+    /** The development tenant's settings, edited here by the platform administrator. */
+    private static final String DEV = "cleargate/tenants/dev/data.json";
+    /** A tenant only the platform administrator may add. */
+    private static final String HOOLI = "cleargate/tenants/hooli/data.json";
+    /** The platform's moderation profiles: global, platform administrator only. */
     private static final String PROFILES = "cleargate/moderation/profiles/data.json";
     private static final String LITE = "deepseek-v2-lite-chat";
     private static final String MOE = "deepseek-moe-16b-chat";
@@ -45,12 +51,19 @@ class PolicyAdminIT {
     @Inject
     RecordedAdminEvents adminEvents;
 
+    /** acme-eu's policy administrator: its own tenant's files only. */
     private static String adminCredential() {
-        return TestCredentials.bearer(Roles.POLICY_ADMIN, "dev", "policy-admin");
+        return TestCredentials.bearer(Roles.POLICY_ADMIN, "acme-eu", "policy-admin");
     }
 
     private static io.restassured.specification.RequestSpecification admin() {
         return given().header("Authorization", adminCredential()).contentType(ContentType.JSON);
+    }
+
+    /** The platform administrator: the global modules and every tenant. */
+    private static io.restassured.specification.RequestSpecification platform() {
+        return given().header("Authorization", TestCredentials.bearer(Roles.PLATFORM_ADMIN, "dev", "platform-admin"))
+                .contentType(ContentType.JSON);
     }
 
     @Test
@@ -61,33 +74,37 @@ class PolicyAdminIT {
 
     @Test
     void listsPoliciesAndTenantData() {
-        admin().get("/admin/policies").then().statusCode(200)
+        platform().get("/admin/policies").then().statusCode(200)
                 .body("files.path", hasItem("cleargate/decision/decision.rego"))
                 .body("files.find { it.path == 'system/authz/authz.rego' }.editable", equalTo(false));
+        admin().get("/admin/policies").then().statusCode(200)
+                .body("files.find { it.path == 'cleargate/decision/decision.rego' }.editable", equalTo(false))
+                .body("files.find { it.path == 'cleargate/tenants/acme-eu/data.json' }.editable", equalTo(true))
+                .body("files.path", not(hasItem("cleargate/tenants/globex-us/data.json")));
         admin().get("/admin/policies/tenants/acme-eu").then().statusCode(200).body("jurisdiction", equalTo("EU"));
         admin().get("/admin/policies/files/cleargate/lib/lib.rego").then().statusCode(200)
                 .body("content", containsString("package cleargate.lib"));
-        admin().get("/admin/policies/tenants/nobody").then().statusCode(404);
+        platform().get("/admin/policies/tenants/nobody").then().statusCode(404);
     }
 
     @Test
     void draftThatDoesNotCompileIsReportedWithFileAndLine() {
         String broken = "package cleargate.decision\n\nallow if {\n\tinput.x ==\n}\n";
-        admin().body(Map.of("files", Map.of("cleargate/extra/extra.rego", "package cleargate.extra\n\nok if {\n\tnope\n}\n")))
+        platform().body(Map.of("files", Map.of("cleargate/extra/extra.rego", "package cleargate.extra\n\nok if {\n\tnope\n}\n")))
                 .post("/admin/policies/validate").then().statusCode(200)
                 .body("valid", equalTo(false))
                 .body("errors[0].file", equalTo("cleargate/extra/extra.rego"))
                 .body("errors[0].row", equalTo(4))
                 .body("errors[0].code", equalTo("rego_unsafe_var_error"));
-        admin().body(Map.of("files", Map.of("cleargate/decision/decision.rego", broken)))
+        platform().body(Map.of("files", Map.of("cleargate/decision/decision.rego", broken)))
                 .post("/admin/policies/validate").then().statusCode(200)
                 .body("valid", equalTo(false))
                 .body("errors[0].file", equalTo("cleargate/decision/decision.rego"))
                 .body("errors[0].row", equalTo(5));
-        admin().body(Map.of("files", Map.of("system/authz/authz.rego", "package system.authz\n\nallow := true\n")))
+        platform().body(Map.of("files", Map.of("system/authz/authz.rego", "package system.authz\n\nallow := true\n")))
                 .post("/admin/policies/validate").then().statusCode(200)
                 .body("valid", equalTo(false)).body("errors[0].code", equalTo("invalid_path"));
-        admin().body(Map.of("files", Map.of(TENANTS, "{\"dev\": ")))
+        platform().body(Map.of("files", Map.of(DEV, "{\"limits\": ")))
                 .post("/admin/policies/activate").then().statusCode(422)
                 .body("error.code", equalTo("policy_draft_rejected"))
                 .body("error.errors[0].code", equalTo("invalid_json"));
@@ -95,37 +112,37 @@ class PolicyAdminIT {
 
     @Test
     void draftThatBreaksAPolicyTestIsReportedAndCannotBeActivated() throws Exception {
-        String tenants = current(TENANTS).replace("\"regions\": [\"local\"]", "\"regions\": [\"elsewhere\"]");
-        admin().body(Map.of("files", Map.of(TENANTS, tenants))).post("/admin/policies/test").then().statusCode(200)
+        String tenants = current(DEV).replace("\"regions\": [\"local\"]", "\"regions\": [\"elsewhere\"]");
+        platform().body(Map.of("files", Map.of(DEV, tenants))).post("/admin/policies/test").then().statusCode(200)
                 .body("passed", equalTo(false))
                 .body("failures.name", hasItem("test_dev_user_may_use_any_model"));
-        admin().body(Map.of("files", Map.of(TENANTS, tenants))).post("/admin/policies/activate").then().statusCode(422)
+        platform().body(Map.of("files", Map.of(DEV, tenants))).post("/admin/policies/activate").then().statusCode(422)
                 .body("error.tests.failures.name", hasItem("test_dev_user_may_use_any_model"));
-        assertFalse(current(TENANTS).contains("elsewhere"), "a rejected draft changes nothing");
+        assertFalse(current(DEV).contains("elsewhere"), "a rejected draft changes nothing");
     }
 
     @Test
     void draftWhoseDecisionsTheGatewayCannotParseIsRejectedByWhatIfAndActivation() throws Exception {
         // A new tenant that compiles and passes every Rego test (count("eu-west") > 0 holds for a
         // string too), but whose every decision carries a string where the contract wants an array.
-        String tenants = current(TENANTS).replaceFirst("\\{", "{\n  \"hooli\": {\"jurisdiction\": \"EU\","
+        String hooli = "{\"jurisdiction\": \"EU\","
                 + " \"models\": [\"deepseek-moe-16b-chat\"], \"regions\": \"eu-west\", \"limits\": {\"max_tokens\": 512,"
                 + " \"max_tokens_action\": \"clamp\", \"requests_per_minute\": 60, \"tokens_per_minute\": 10000},"
                 + " \"moderation\": {\"profile\": \"default\", \"overrides\": {}}, \"audit\": {\"content_mode\":"
-                + " \"hash-only\", \"content_retention_days\": 0, \"metadata_retention_days\": 365}},");
-        var draft = Map.of("files", Map.of(TENANTS, tenants), "message", "hooli with regions as a string");
-        admin().body(draft).post("/admin/policies/test").then().statusCode(200).body("passed", equalTo(true));
+                + " \"hash-only\", \"content_retention_days\": 0, \"metadata_retention_days\": 365}}\n";
+        var draft = Map.of("files", Map.of(HOOLI, hooli), "message", "hooli with regions as a string");
+        platform().body(draft).post("/admin/policies/test").then().statusCode(200).body("passed", equalTo(true));
 
-        admin().body(draft).queryParam("tenant", "hooli").post("/admin/policies/what-if").then().statusCode(422)
+        platform().body(draft).queryParam("tenant", "hooli").post("/admin/policies/what-if").then().statusCode(422)
                 .body("error.code", equalTo("policy_draft_rejected"))
                 .body("error.message", containsString("regions is not an array"))
                 .body("error.errors[0].code", equalTo("malformed_decision"))
                 .body("error.errors[0].message", containsString("tenant hooli"));
-        admin().body(draft).post("/admin/policies/activate").then().statusCode(422)
+        platform().body(draft).post("/admin/policies/activate").then().statusCode(422)
                 .body("error.code", equalTo("policy_draft_rejected"))
                 .body("error.errors.code", hasItem("malformed_decision"))
                 .body("error.errors.message", hasItem(containsString("model deepseek-moe-16b-chat (probe input): regions is not an array")));
-        assertFalse(current(TENANTS).contains("hooli"), "a rejected draft changes nothing");
+        assertFalse(Files.exists(OpaTestResource.server().policies().resolve(HOOLI)), "a rejected draft changes nothing");
     }
 
     @Test
@@ -156,18 +173,18 @@ class PolicyAdminIT {
                 "\"description\": \"Employee ids (EMP- followed by six digits).\",\n        \"input\": \"block\"");
         assertNotEquals(profiles, blocking);
         var draft = Map.of("files", Map.of(PROFILES, blocking), "message", "block employee ids on input");
-        admin().body(draft).post("/admin/policies/test").then().statusCode(200).body("passed", equalTo(true));
-        admin().body(draft).queryParam("tenant", "acme-eu").post("/admin/policies/what-if").then().statusCode(200)
+        platform().body(draft).post("/admin/policies/test").then().statusCode(200).body("passed", equalTo(true));
+        platform().body(draft).queryParam("tenant", "acme-eu").post("/admin/policies/what-if").then().statusCode(200)
                 .body("effects.moderation.profile_after", equalTo("strict"))
                 .body("effects.moderation.changed_rules[0].rule", equalTo("employee-id"))
                 .body("effects.moderation.changed_rules[0].before", equalTo("redact"))
                 .body("effects.moderation.changed_rules[0].after", equalTo("block"));
-        Map<String, Object> activation = admin().body(draft).post("/admin/policies/activate").then().statusCode(200)
+        Map<String, Object> activation = platform().body(draft).post("/admin/policies/activate").then().statusCode(200)
                 .body("files", equalTo(List.of(PROFILES))).extract().as(Map.class);
         assertEquals(blocking, current(PROFILES));
         assertEquals("policy.activate", adminEvents.last().action());
         assertEquals(List.of(PROFILES), adminEvents.last().details().get("files"));
-        admin().post("/admin/policies/history/" + activation.get("history_id") + "/rollback").then().statusCode(200);
+        platform().post("/admin/policies/history/" + activation.get("history_id") + "/rollback").then().statusCode(200);
         assertEquals(profiles, current(PROFILES));
     }
 
@@ -231,8 +248,8 @@ class PolicyAdminIT {
                 .body("[0].action", equalTo("activate"))
                 .body("[0].message", equalTo("acme-eu: drop the lite model"));
         admin().get("/admin/policies/history/" + id).then().statusCode(200)
-                .body("diff", containsString("-    \"models\": [\"deepseek-moe-16b-chat\", \"deepseek-v2-lite-chat\"],"))
-                .body("diff", containsString("+    \"models\": [\"deepseek-moe-16b-chat\"],"));
+                .body("diff", containsString("-  \"models\": [\"deepseek-moe-16b-chat\", \"deepseek-v2-lite-chat\"],"))
+                .body("diff", containsString("+  \"models\": [\"deepseek-moe-16b-chat\"],"));
 
         admin().post("/admin/policies/history/" + id + "/rollback").then().statusCode(200)
                 .body("revision", equalTo(startRevision));

@@ -107,7 +107,7 @@ class PolicyStageIT {
 
     @Test
     void tenantOverItsRequestsPerMinuteGets429WithRetryAfter() throws Exception {
-        try (var opa = OpaServer.start(Map.of("cleargate/tenants/data.json", tenantsWith("tiny", 2, 100_000)))) {
+        try (var opa = OpaServer.start(Map.of("cleargate/tenants/tiny/data.json", tenantLike("dev", 2, 100_000)))) {
             var h = harness(opa);
             assertEquals(200, h.chat(user("tiny", "gateway-user"), CHAT_MODEL, 10, 10).status());
             assertEquals(200, h.chat(user("tiny", "gateway-user"), CHAT_MODEL, 10, 10).status());
@@ -124,7 +124,7 @@ class PolicyStageIT {
 
     @Test
     void tenantOverItsTokensPerMinuteGets429WithRetryAfter() throws Exception {
-        try (var opa = OpaServer.start(Map.of("cleargate/tenants/data.json", tenantsWith("tiny", 100, 600)))) {
+        try (var opa = OpaServer.start(Map.of("cleargate/tenants/tiny/data.json", tenantLike("dev", 100, 600)))) {
             var h = harness(opa);
             h.dispatcher.usage = new EngineEvent.Usage(10, 500);
             assertEquals(200, h.chat(user("tiny", "gateway-user"), CHAT_MODEL, 500, 500).status());
@@ -132,6 +132,21 @@ class PolicyStageIT {
             assertEquals(429, second.status());
             assertEquals("tokens_per_minute", second.sink().error.details().get("limit"));
             assertTrue(Long.parseLong(second.sink().error.headers().get("Retry-After")) >= 30);
+        }
+    }
+
+    /** Finding 9: an answer that reports no usage (client gone, output blocked) is charged, not refunded. */
+    @Test
+    void anAnswerWithoutUsageIsChargedForWhatItStreamedNotRefundedWholesale() throws Exception {
+        try (var opa = OpaServer.start(Map.of("cleargate/tenants/tiny/data.json", tenantLike("dev", 100, 600)))) {
+            var h = harness(opa);
+            h.dispatcher.usage = null;
+            h.dispatcher.reply = "word ".repeat(320); // 1,600 characters: about 400 tokens
+            assertEquals(200, h.chat(user("tiny", "gateway-user"), CHAT_MODEL, 450, 450).status());
+            // With the reservation refunded the bucket would be full again and this would pass.
+            var second = h.chat(user("tiny", "gateway-user"), CHAT_MODEL, 450, 450);
+            assertEquals(429, second.status(), () -> "not charged: " + second.sink().error);
+            assertEquals("tokens_per_minute", second.sink().error.details().get("limit"));
         }
     }
 
@@ -277,12 +292,11 @@ class PolicyStageIT {
         return HttpClient.newHttpClient().send(b.build(), HttpResponse.BodyHandlers.discarding()).statusCode();
     }
 
-    private static String tenantsWith(String name, int rpm, int tpm) throws Exception {
-        var tenants = (ObjectNode) JSON.readTree(Files.readString(OpaServer.repoRoot()
-                .resolve("policies/cleargate/tenants/data.json")));
-        ObjectNode t = tenants.get("dev").deepCopy();
+    /** The settings of tenant {@code model} with other request and token limits (each tenant has its own data.json). */
+    private static String tenantLike(String model, int rpm, int tpm) throws Exception {
+        var t = (ObjectNode) JSON.readTree(Files.readString(OpaServer.repoRoot()
+                .resolve("policies/cleargate/tenants/" + model + "/data.json")));
         ((ObjectNode) t.get("limits")).put("requests_per_minute", rpm).put("tokens_per_minute", tpm);
-        tenants.set(name, t);
-        return JSON.writerWithDefaultPrettyPrinter().writeValueAsString(tenants);
+        return JSON.writerWithDefaultPrettyPrinter().writeValueAsString(t);
     }
 }

@@ -30,7 +30,7 @@ import org.junit.jupiter.api.Test;
 @TestProfile(PolicyAdminProfile.class)
 class TenantAdminIT {
 
-    private static final String TENANTS = "cleargate/tenants/data.json";
+    private static final String TENANTS = "cleargate/tenants/";
     private static final String MOE = "deepseek-moe-16b-chat";
 
     @Inject
@@ -56,7 +56,7 @@ class TenantAdminIT {
 
     @Test
     void aPlatformAdminAddsSuspendsAndResumesATenantWithoutARestart() throws Exception {
-        String original = current();
+        assertFalse(exists("umbrella-co"));
         var harness = new PipelineHarness(stage);
         var user = PipelineHarness.user("umbrella-co", "gateway-user");
         assertEquals(List.of("unknown_tenant"), harness.chat(user, MOE, 100, 100).reasonCodes());
@@ -91,24 +91,23 @@ class TenantAdminIT {
         as(Roles.PLATFORM_ADMIN).body(Map.of()).post("/admin/tenants/umbrella-co/resume").then().statusCode(200);
         assertTrue(registry.find("umbrella-co").orElseThrow().active());
         assertEquals(200, harness.chat(user, MOE, 100, 100).status());
-        as(Roles.POLICY_ADMIN).get("/admin/policies/history").then().statusCode(200)
+        as(Roles.PLATFORM_ADMIN).get("/admin/policies/history").then().statusCode(200)
                 .body("message", hasItem("unpaid invoices"));
 
         // Undo it all through the policy history: the tenant is gone from the data and switched off.
-        as(Roles.POLICY_ADMIN).post("/admin/policies/history/" + created + "/rollback").then().statusCode(200);
-        assertEquals(original, current());
+        as(Roles.PLATFORM_ADMIN).post("/admin/policies/history/" + created + "/rollback").then().statusCode(200);
+        assertFalse(exists("umbrella-co"));
         assertFalse(registry.find("umbrella-co").orElseThrow().active());
     }
 
     @Test
-    void aTenantWhoseDecisionsTheGatewayCouldNotParseIsNotAdded() throws Exception {
-        String original = current();
+    void aTenantWhoseDecisionsTheGatewayCouldNotParseIsNotAdded() {
         as(Roles.PLATFORM_ADMIN).body(Map.of("id", "broken-co", "settings", settings("eu-west")))
                 .post("/admin/tenants").then().statusCode(422)
                 .body("error.errors[0].code", equalTo("malformed_decision"))
                 .body("error.message", containsString("regions is not an array"));
         assertTrue(registry.find("broken-co").isEmpty());
-        assertEquals(original, current());
+        assertFalse(exists("broken-co"));
     }
 
     @Test
@@ -121,7 +120,7 @@ class TenantAdminIT {
         assertTrue(registry.find("sneaky-co").isEmpty());
     }
 
-    private static String current() throws Exception {
-        return Files.readString(OpaTestResource.server().policies().resolve(TENANTS));
+    private static boolean exists(String tenant) {
+        return Files.exists(OpaTestResource.server().policies().resolve(TENANTS + tenant + "/data.json"));
     }
 }

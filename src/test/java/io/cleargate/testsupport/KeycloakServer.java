@@ -229,6 +229,39 @@ public final class KeycloakServer {
                 secret), "access_token");
     }
 
+    /**
+     * Lets the realm's console client return browsers to a gateway on {@code gatewayBaseUrl} (tests run
+     * the gateway on a free port; the realm file names the default 8080). Exact URIs, as in production.
+     */
+    public void allowConsoleAt(String gatewayBaseUrl) {
+        String admin = token(baseUrl() + "/realms/master", Map.of("grant_type", "password", "client_id", "admin-cli",
+                "username", "admin", "password", adminPassword), "access_token");
+        JsonNode clients = get(URI.create(baseUrl() + "/admin/realms/" + REALM + "/clients?clientId=cleargate-console"),
+                admin);
+        var client = (com.fasterxml.jackson.databind.node.ObjectNode) clients.get(0);
+        var uris = (com.fasterxml.jackson.databind.node.ArrayNode) client.get("redirectUris");
+        uris.add(gatewayBaseUrl + "/console/sso/callback");
+        var attributes = (com.fasterxml.jackson.databind.node.ObjectNode) client.get("attributes");
+        attributes.put("post.logout.redirect.uris", attributes.path("post.logout.redirect.uris").asText() + "##"
+                + gatewayBaseUrl + "/console/sign-in");
+        try {
+            var request = HttpRequest.newBuilder(URI.create(baseUrl() + "/admin/realms/" + REALM + "/clients/"
+                            + client.get("id").asText())).timeout(Duration.ofSeconds(30))
+                    .header("Content-Type", "application/json").header("Authorization", "Bearer " + admin)
+                    .PUT(HttpRequest.BodyPublishers.ofString(json.writeValueAsString(client))).build();
+            var response = http.send(request, HttpResponse.BodyHandlers.ofString());
+            if (response.statusCode() / 100 != 2) {
+                throw new IllegalStateException("Keycloak answered " + response.statusCode() + " to the client update: "
+                        + response.body());
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
     /** The realm's published keys (JWKS JSON). */
     public JsonNode jwks() {
         return get(URI.create(issuer() + "/protocol/openid-connect/certs"), null);

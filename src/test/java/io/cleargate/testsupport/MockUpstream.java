@@ -48,6 +48,8 @@ public final class MockUpstream implements AutoCloseable {
     private final AtomicReference<Fault> fault = new AtomicReference<>(Fault.NONE);
     private final AtomicReference<String> scripted = new AtomicReference<>();
     private volatile boolean echo;
+    private final java.util.Map<String, String> censored = new java.util.concurrent.ConcurrentHashMap<>();
+    private volatile String finishReason = "stop";
     private final AtomicInteger requests = new AtomicInteger();
     private final AtomicInteger aborted = new AtomicInteger();
     private final AtomicInteger inFlight = new AtomicInteger();
@@ -88,6 +90,26 @@ public final class MockUpstream implements AutoCloseable {
     /** Reply with this text instead of the filler (null to reset). */
     public MockUpstream reply(String text) {
         scripted.set(text);
+        return this;
+    }
+
+    /**
+     * Answer every request whose body contains {@code marker} with {@code reply}, the way a
+     * censoring model answers its sensitive topics with a canned deflection or a refusal (null
+     * reply to forget the marker). Checked before {@link #reply} and {@link #echo}.
+     */
+    public MockUpstream censor(String marker, String reply) {
+        if (reply == null) {
+            censored.remove(marker);
+        } else {
+            censored.put(marker, reply);
+        }
+        return this;
+    }
+
+    /** The finish_reason of every answer ("stop" by default; "content_filter" like a filtering upstream). */
+    public MockUpstream finishReason(String reason) {
+        finishReason = reason == null ? "stop" : reason;
         return this;
     }
 
@@ -173,6 +195,11 @@ public final class MockUpstream implements AutoCloseable {
     }
 
     private String text(String request) {
+        for (var e : censored.entrySet()) {
+            if (request.contains(e.getKey())) {
+                return e.getValue();
+            }
+        }
         String script = scripted.get();
         if (script != null) {
             return script;
@@ -190,7 +217,7 @@ public final class MockUpstream implements AutoCloseable {
 
     private void single(HttpExchange exchange, String text) throws IOException {
         String body = "{\"id\":\"mock-1\",\"object\":\"chat.completion\",\"created\":0,\"model\":\"mock\",\"choices\":[{\"index\":0,"
-                + "\"message\":{\"role\":\"assistant\",\"content\":" + quote(text) + "},\"finish_reason\":\"stop\"}],"
+                + "\"message\":{\"role\":\"assistant\",\"content\":" + quote(text) + "},\"finish_reason\":" + quote(finishReason) + "}],"
                 + "\"usage\":{\"prompt_tokens\":12,\"completion_tokens\":" + chunks + ",\"total_tokens\":" + (12 + chunks) + "}}";
         byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
         exchange.getResponseHeaders().set("content-type", "application/json");
@@ -218,7 +245,7 @@ public final class MockUpstream implements AutoCloseable {
             }
         }
         write(out, "{\"id\":\"mock-1\",\"object\":\"chat.completion.chunk\",\"created\":0,\"model\":\"mock\",\"choices\":[{\"index\":0,"
-                + "\"delta\":{},\"finish_reason\":\"stop\"}]}");
+                + "\"delta\":{},\"finish_reason\":" + quote(finishReason) + "}]}");
         write(out, "{\"id\":\"mock-1\",\"object\":\"chat.completion.chunk\",\"created\":0,\"model\":\"mock\",\"choices\":[],"
                 + "\"usage\":{\"prompt_tokens\":12,\"completion_tokens\":" + n + ",\"total_tokens\":" + (12 + n) + "}}");
         out.write("data: [DONE]\n\n".getBytes(StandardCharsets.UTF_8));

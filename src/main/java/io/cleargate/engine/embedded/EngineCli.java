@@ -4,6 +4,7 @@ import io.cleargate.domain.ChatMessage;
 import io.cleargate.domain.EngineEvent;
 import io.cleargate.domain.EngineRequest;
 import io.cleargate.domain.EngineStream;
+import io.cleargate.engine.embedded.model.Bandwidth;
 import io.cleargate.engine.embedded.model.Kernels;
 import io.cleargate.engine.embedded.model.Model;
 import io.cleargate.engine.embedded.model.Session;
@@ -21,7 +22,8 @@ import java.util.Map;
  *   logits   --model DIR --ids 0,17,42 [--naive]      -> {"logits": [[...], ...]} one row per position
  *   generate --model DIR --ids 0,17,42 --max-tokens N -> {"ids": [...]} greedy, no EOS stop
  *   chat     --model DIR --prompt TEXT [--max-tokens N] [--temperature T] [--seed S]  -> streamed text
- *   bench    --model DIR [--prompt-tokens P] [--decode-tokens N]  -> {"prefill_tok_s":..,"decode_tok_s":..}
+ *   bench    --model DIR [--prompt-tokens P] [--decode-tokens N] [--probe-bytes B]
+ *            -> {"prefill_tok_s":..,"decode_tok_s":..,"read_bandwidth_gb_s":..,"decode_fraction_of_bound":..}
  * </pre>
  */
 public final class EngineCli {
@@ -84,35 +86,49 @@ public final class EngineCli {
         }
     }
 
-    /** Prefill and decode speed of the absorbed path, one sequence, all cores. */
+    /**
+     * Prefill and decode speed of the absorbed path (one sequence, the engine's threads), the read
+     * bandwidth of the same threads, and decode as a fraction of the bound that bandwidth sets.
+     */
     private static void bench(Map<String, String> opts, PrintStream out) {
         try (Model model = Model.load(Path.of(required(opts, "model")))) {
             int promptTokens = Integer.parseInt(opts.getOrDefault("prompt-tokens", "64"));
             int decodeTokens = Integer.parseInt(opts.getOrDefault("decode-tokens", "64"));
             int vocab = model.config().vocabSize();
-            List<Integer> prompt = new ArrayList<>();
+            int[] prompt = new int[promptTokens];
             for (int i = 0; i < promptTokens; i++) {
-                prompt.add((i * 7919 + 13) % vocab);
+                prompt[i] = (i * 7919 + 13) % vocab;
             }
-            // Warm-up run so the JIT has compiled the kernels.
-            Generator.greedy(model, model.newSession(prompt.size() + 8, Session.Form.ABSORBED), prompt, 8);
-            Session s = model.newSession(prompt.size() + decodeTokens, Session.Form.ABSORBED);
+            // Warm-up runs so the JIT has compiled the kernels.
+            for (int w = 0; w < 2; w++) {
+                Session warm = model.newSession(prompt.length + 8, Session.Form.ABSORBED);
+                Generator.greedy(model, warm, java.util.Arrays.stream(prompt).boxed().toList(), 8);
+            }
+            Session s = model.newSession(prompt.length + decodeTokens, Session.Form.ABSORBED);
             long t0 = System.nanoTime();
-            float[] logits = null;
-            for (int i = 0; i < prompt.size(); i++) {
-                logits = model.forward(s, prompt.get(i), i == prompt.size() - 1);
-            }
+            float[] logits = model.prefill(s, prompt);
             long t1 = System.nanoTime();
             for (int n = 0; n < decodeTokens; n++) {
                 logits = model.forward(s, io.cleargate.engine.embedded.Sampler.argmax(logits), true);
             }
             long t2 = System.nanoTime();
+            double decode = decodeTokens / ((t2 - t1) / 1e9);
+            // The probe reads a buffer as large as the model's weights: decode streams them from wherever
+            // they fit (a large L3 holds a small model), so that is the bandwidth that bounds it.
+            long probeBytes = Long.parseLong(opts.getOrDefault("probe-bytes", String.valueOf(Math.max(64L << 20, model.totalWeightBytes()))));
+            double bandwidth = Bandwidth.readBytesPerSecond(probeBytes, 5);
+            long active = model.activeWeightBytes(false);
+            double bound = bandwidth / active;
             Session naive = model.newSession(1, Session.Form.NAIVE);
             Session absorbed = model.newSession(1, Session.Form.ABSORBED);
-            out.printf("{\"prefill_tok_s\": %.2f, \"decode_tok_s\": %.2f, \"threads\": %d, \"vector\": %b, "
+            out.printf(java.util.Locale.ROOT, "{\"prefill_tok_s\": %.2f, \"decode_tok_s\": %.2f, \"threads\": %d, \"vector\": %b, "
+                            + "\"weights\": \"%s\", \"active_weight_mb_per_token\": %.2f, \"total_weight_mb\": %.1f, "
+                            + "\"probe_mb\": %.1f, \"read_bandwidth_gb_s\": %.2f, "
+                            + "\"bandwidth_bound_decode_tok_s\": %.2f, \"decode_fraction_of_bound\": %.3f, "
                             + "\"kv_bytes_per_token_absorbed\": %d, \"kv_bytes_per_token_naive\": %d, \"heap_used_mb\": %.1f}%n",
-                    promptTokens / ((t1 - t0) / 1e9), decodeTokens / ((t2 - t1) / 1e9),
-                    Kernels.THREADS, Kernels.VECTOR,
+                    promptTokens / ((t1 - t0) / 1e9), decode, Kernels.THREADS, Kernels.VECTOR,
+                    model.weightFormat(), active / 1e6, model.totalWeightBytes() / 1e6, probeBytes / 1e6, bandwidth / 1e9,
+                    bound, decode / bound,
                     absorbed.cacheBytes(), naive.cacheBytes(),
                     (Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory()) / 1048576.0);
         }
@@ -161,7 +177,7 @@ public final class EngineCli {
                 usage: cleargate engine logits   --model DIR --ids 0,17,42 [--naive]
                        cleargate engine generate --model DIR --ids 0,17,42 --max-tokens N
                        cleargate engine chat     --model DIR --prompt TEXT [--max-tokens N] [--temperature T] [--seed S]
-                       cleargate engine bench    --model DIR [--prompt-tokens P] [--decode-tokens N]""");
+                       cleargate engine bench    --model DIR [--prompt-tokens P] [--decode-tokens N] [--probe-bytes B]""");
         System.exit(2);
     }
 }

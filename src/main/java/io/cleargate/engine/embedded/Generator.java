@@ -50,13 +50,14 @@ public final class Generator {
         if (prompt.size() + 1 > session.capacity() - session.length()) {
             throw new IllegalArgumentException("prompt of " + prompt.size() + " tokens does not fit the session");
         }
-        // Prefill: run every prompt token, logits only for the last.
+        // Prefill: the prompt in batches (matrix-matrix products), logits only for the last token.
         float[] logits = null;
-        for (int i = 0; i < prompt.size(); i++) {
+        int[] ids = prompt.stream().mapToInt(Integer::intValue).toArray();
+        for (int from = 0; from < ids.length; from += Model.PREFILL_CHUNK) {
             if (cancelled.getAsBoolean()) {
                 return new Result(List.of(), "cancelled");
             }
-            logits = model.forward(session, prompt.get(i), i == prompt.size() - 1);
+            logits = model.prefill(session, java.util.Arrays.copyOfRange(ids, from, Math.min(ids.length, from + Model.PREFILL_CHUNK)));
         }
         List<Integer> out = new ArrayList<>();
         TextStream text = new TextStream(request.stop());
@@ -89,10 +90,7 @@ public final class Generator {
 
     /** Greedy ids without EOS or stop handling: the form the parity tests and the CLI compare. */
     public static List<Integer> greedy(Model model, Session session, List<Integer> prompt, int maxTokens) {
-        float[] logits = null;
-        for (int i = 0; i < prompt.size(); i++) {
-            logits = model.forward(session, prompt.get(i), i == prompt.size() - 1);
-        }
+        float[] logits = model.prefill(session, prompt.stream().mapToInt(Integer::intValue).toArray());
         List<Integer> out = new ArrayList<>();
         for (int n = 0; n < maxTokens; n++) {
             int next = Sampler.argmax(logits);

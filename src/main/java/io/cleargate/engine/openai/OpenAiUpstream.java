@@ -38,8 +38,14 @@ final class OpenAiUpstream implements Engine {
     private final HttpClient http;
     private final URI chatUri;
     private final URI modelsUri;
+    private final EgressGuard egress;
 
     OpenAiUpstream(Backend backend, UpstreamLimits limits, ObjectMapper json) {
+        this(backend, limits, json, new EgressGuard(false));
+    }
+
+    OpenAiUpstream(Backend backend, UpstreamLimits limits, ObjectMapper json, EgressGuard egress) {
+        this.egress = egress;
         this.backend = backend;
         this.limits = limits;
         this.json = json;
@@ -66,6 +72,10 @@ final class OpenAiUpstream implements Engine {
     @Override
     public EngineStream open(EngineRequest request, boolean clientStreams) throws EngineException {
         long deadline = System.nanoTime() + limits.total().toNanos();
+        String refusal = egress.refusal(chatUri);
+        if (refusal != null) {
+            throw new EngineException(Kind.UNAVAILABLE, "backend " + backend.id() + " refused at connect time: " + refusal);
+        }
         HttpRequest httpRequest = requestBuilder(chatUri)
                 .timeout(limits.firstByte())
                 .header("content-type", "application/json")
@@ -159,6 +169,9 @@ final class OpenAiUpstream implements Engine {
 
     @Override
     public boolean healthy() {
+        if (egress.refusal(modelsUri) != null) {
+            return false;
+        }
         try {
             var response = http.send(requestBuilder(modelsUri).timeout(limits.connect()).GET().build(),
                     HttpResponse.BodyHandlers.discarding());

@@ -31,7 +31,9 @@ public class OpenAiUpstreamFactory implements EngineFactory {
         var u = config.upstream();
         var timeouts = new UpstreamLimits(u.connectTimeout(), u.firstByteTimeout(), u.betweenChunkTimeout(),
                 u.totalTimeout(), u.maxResponseBytes());
-        return create(backend, timeouts, json);
+        boolean allowLinkLocal = org.eclipse.microprofile.config.ConfigProvider.getConfig()
+                .getOptionalValue("cleargate.routing.allow-link-local", Boolean.class).orElse(false);
+        return new OpenAiUpstream(backend, timeouts, json, new EgressGuard(allowLinkLocal));
     }
 
     /** Builds a client without CDI (tests, tools). */

@@ -99,7 +99,7 @@ public class ApiKeyService {
     Created createUnchecked(String tenant, String name, Set<String> roles, Duration lifetime, ApiKeyFormat.Parsed given) {
         Instant now = clock.instant();
         ApiKeyFormat.Parsed parsed = given != null ? given : ApiKeyFormat.generate();
-        ApiKey key = new ApiKey(UUID.randomUUID().toString(), parsed.prefix(), tenant, name, roles, "cleargate",
+        ApiKey key = new ApiKey(UUID.randomUUID().toString(), parsed.prefix(), tenant, name, roles, DevKeyBootstrap.CREATED_BY,
                 now, now.plus(lifetime), null, null);
         store.insert(key, ApiKeyFormat.hash(parsed.secret()));
         return new Created(key, parsed.full());
@@ -155,13 +155,26 @@ public class ApiKeyService {
         if (key.expiredAt(clock.instant())) {
             throw invalid("api_key_expired", "This API key has expired.");
         }
-        return new Principal(key.tenant(), "api-key:" + key.id(), key.roles(), Principal.AuthMethod.API_KEY);
+        return new Principal(key.tenant(), "api-key:" + key.id(), key.roles(), Principal.AuthMethod.API_KEY,
+                key.name(), null);
     }
 
     public List<ApiKey> list(Principal caller) {
         requireAdmin(caller);
         try {
             return store.listByTenant(caller.tenant());
+        } catch (ApiKeyStore.ApiKeyStoreException e) {
+            throw unavailable(e);
+        }
+    }
+
+    /**
+     * Whether the key with this id still admits requests (exists, not revoked, not expired). A console
+     * session opened with a key asks this on every request, so revoking the key ends the session.
+     */
+    public boolean stillValid(String id) {
+        try {
+            return store.findById(id).filter(k -> !k.revoked() && !k.expiredAt(clock.instant())).isPresent();
         } catch (ApiKeyStore.ApiKeyStoreException e) {
             throw unavailable(e);
         }

@@ -96,6 +96,41 @@ public class ApiKeyStore {
         }
     }
 
+    /**
+     * Revokes every unrevoked key that {@code createdBy} created under {@code name} (the gateway's own
+     * development key); returns how many were revoked.
+     */
+    public int revokeNamed(String name, String createdBy, String by, Instant at) {
+        String sql = "UPDATE api_keys SET revoked_at = ?, revoked_by = ? WHERE name = ? AND created_by = ?"
+                + " AND revoked_at IS NULL";
+        try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
+            ps.setObject(1, utc(at));
+            ps.setString(2, by);
+            ps.setString(3, name);
+            ps.setString(4, createdBy);
+            return ps.executeUpdate();
+        } catch (SQLException e) {
+            throw new ApiKeyStoreException("cannot revoke API keys", e);
+        }
+    }
+
+    /**
+     * Moves a key's expiry and lifts a revocation made by {@code revokedBy} (only that one: a key
+     * an administrator revoked stays revoked); returns true when the key was changed.
+     */
+    public boolean renew(String id, Instant expiresAt, String revokedBy) {
+        String sql = "UPDATE api_keys SET expires_at = ?, revoked_at = NULL, revoked_by = NULL WHERE id = ?"
+                + " AND (revoked_at IS NULL OR revoked_by = ?)";
+        try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
+            ps.setObject(1, utc(expiresAt));
+            ps.setString(2, id);
+            ps.setString(3, revokedBy);
+            return ps.executeUpdate() == 1;
+        } catch (SQLException e) {
+            throw new ApiKeyStoreException("cannot renew an API key", e);
+        }
+    }
+
     private Optional<Stored> queryOne(String sql, String parameter) {
         try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
             ps.setString(1, parameter);

@@ -14,7 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.time.Duration;
+import java.time.Instant;
 import java.util.HashSet;
 import java.util.Optional;
 import org.jboss.logging.Logger;
@@ -25,12 +25,20 @@ import org.jboss.logging.Logger;
  * at once. The key is CLEARGATE_DEV_KEY when set (it must have the key format), else the one kept
  * in {@code cleargate.dev.key-file} from an earlier start, else a new one written there (mode 600).
  * The key itself is never logged.
+ *
+ * <p>The key expires after {@code cleargate.dev.key-lifetime} (days, not a year), and a gateway
+ * started without the development setting revokes it: a database that once served development
+ * never carries an every-role key into another deployment.
  */
 @ApplicationScoped
 public class DevKeyBootstrap {
 
     private static final Logger LOG = Logger.getLogger(DevKeyBootstrap.class);
     static final String DEV_KEY_NAME = "development key (bin/cleargate up)";
+    /** The creator recorded on the development key (no person created it). */
+    static final String CREATED_BY = "cleargate";
+    /** Who revokes the development key when the gateway starts without the development setting. */
+    static final String AUTO_REVOKER = "cleargate (started without cleargate.dev.create-key)";
 
     @Inject
     DevKeyConfig config;
@@ -46,6 +54,10 @@ public class DevKeyBootstrap {
 
     void onStart(@Observes StartupEvent event) throws IOException {
         if (!config.createKey()) {
+            int revoked = store.revokeNamed(DEV_KEY_NAME, CREATED_BY, AUTO_REVOKER, Instant.now());
+            if (revoked > 0) {
+                LOG.warnf("revoked %d development API key(s): this gateway runs without the development setting", revoked);
+            }
             return;
         }
         String tenant = config.tenant();
@@ -66,24 +78,36 @@ public class DevKeyBootstrap {
             return;
         }
         ApiKeyService.Created created = service.createUnchecked(tenant, DEV_KEY_NAME, new HashSet<>(Roles.ALL),
-                Duration.ofDays(365), null);
+                config.keyLifetime(), null);
         writeKeyFile(keyFile, created.secretKey());
         LOG.infof("development API key %s for tenant %s written to %s", created.key().id(), tenant, keyFile);
     }
 
-    /** Inserts the given key unless it exists; refuses to start if its prefix belongs to another secret. */
+    /**
+     * Inserts the given key unless it exists (renewing its expiry if it does); refuses to start if
+     * its prefix belongs to another secret. Replicas started together with the same key may race
+     * to insert it: the loser finds the winner's row.
+     */
     private void ensure(ApiKeyFormat.Parsed parsed, String tenant) {
         var stored = store.findByPrefix(parsed.prefix());
         if (stored.isEmpty()) {
-            service.createUnchecked(tenant, DEV_KEY_NAME, new HashSet<>(Roles.ALL), Duration.ofDays(365), parsed);
-            return;
+            try {
+                service.createUnchecked(tenant, DEV_KEY_NAME, new HashSet<>(Roles.ALL), config.keyLifetime(), parsed);
+                return;
+            } catch (ApiKeyStore.ApiKeyStoreException e) {
+                stored = store.findByPrefix(parsed.prefix());
+                if (stored.isEmpty()) {
+                    throw e;
+                }
+            }
         }
         if (!ApiKeyFormat.hashMatches(parsed.secret(), stored.get().secretHash())
                 || !stored.get().key().tenant().equals(tenant)) {
             throw new IllegalStateException("an API key with the prefix of CLEARGATE_DEV_KEY exists with another"
                     + " secret or tenant; choose another CLEARGATE_DEV_KEY");
         }
-        if (stored.get().key().revoked()) {
+        // Started again in development: renewed, and reinstated if only a non-development start revoked it.
+        if (!store.renew(stored.get().key().id(), Instant.now().plus(config.keyLifetime()), AUTO_REVOKER)) {
             throw new IllegalStateException("CLEARGATE_DEV_KEY was revoked; choose another one");
         }
     }

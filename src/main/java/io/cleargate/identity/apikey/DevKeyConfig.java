@@ -20,6 +20,13 @@ public interface DevKeyConfig {
     @WithDefault("data/dev-key")
     Path keyFile();
 
+    /**
+     * How long the development key lives. Short on purpose: it holds every role, so it must not
+     * outlive the development session that made it (a restart in development renews it).
+     */
+    @WithDefault("P3D")
+    java.time.Duration keyLifetime();
+
     /** The development tenant's id. */
     @WithDefault("dev")
     String tenant();

@@ -15,26 +15,27 @@ import org.junit.jupiter.params.provider.ValueSource;
  * must match Hugging Face transformers on the checkpoints transformers itself wrote.
  * v3-tiny: q_lora, sigmoid routing with bias, 4 groups keep 2, norm_topk_prob, scaling 2.5, YaRN
  * with mscale != mscale_all_dim. v2-lite-tiny (sharded): full q_proj, softmax greedy routing,
- * no renormalisation, YaRN mscale 0.707.
+ * no renormalisation, YaRN mscale 0.707. v3-fp8-tiny (sharded, DeepSeek-V3's FP8 release format with
+ * 128x128 blocks, edge blocks included): transformers in float32 on the dequantized weights.
  */
 class ModelParityTest {
 
     private static final double TOLERANCE = 1e-4;
 
     @ParameterizedTest
-    @ValueSource(strings = {"v3-tiny", "v2-lite-tiny"})
+    @ValueSource(strings = {"v3-tiny", "v2-lite-tiny", "v3-fp8-tiny"})
     void absorbedLogitsMatchTransformersAtEveryPosition(String name) {
         assertLogitsMatch(name, Session.Form.ABSORBED);
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"v3-tiny", "v2-lite-tiny"})
+    @ValueSource(strings = {"v3-tiny", "v2-lite-tiny", "v3-fp8-tiny"})
     void naiveLogitsMatchTransformersAtEveryPosition(String name) {
         assertLogitsMatch(name, Session.Form.NAIVE);
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"v3-tiny", "v2-lite-tiny"})
+    @ValueSource(strings = {"v3-tiny", "v2-lite-tiny", "v3-fp8-tiny"})
     void greedyContinuationOf32TokensIsIdentical(String name) {
         JsonNode f = Fixtures.fixture(name);
         List<Integer> prompt = Fixtures.ints(f.path("prompt_ids"));
@@ -49,7 +50,7 @@ class ModelParityTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"v3-tiny", "v2-lite-tiny"})
+    @ValueSource(strings = {"v3-tiny", "v2-lite-tiny", "v3-fp8-tiny"})
     void absorbedAndNaiveFormsAgreeWhileDecoding(String name) {
         List<Integer> prompt = Fixtures.ints(Fixtures.fixture(name).path("prompt_ids"));
         try (Model model = Model.load(Fixtures.model(name))) {
@@ -66,6 +67,34 @@ class ModelParityTest {
             assertEquals(positions * c.numHeads() * (c.qkHeadDim() + c.vHeadDim()), naive.cacheBytes(), "per-head keys and values");
             assertTrue(absorbed.cacheBytes() < naive.cacheBytes());
         }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"v3-tiny", "v2-lite-tiny", "v3-fp8-tiny"})
+    void batchedPrefillLogitsMatchTransformersAtEveryPosition(String name) {
+        JsonNode f = Fixtures.fixture(name);
+        int[] prompt = Fixtures.ints(f.path("prompt_ids")).stream().mapToInt(Integer::intValue).toArray();
+        int split = 5; // a first batch, then a second one that attends to the first one's cache
+        try (Model model = Model.load(Fixtures.model(name))) {
+            Session s = model.newSession(prompt.length, Session.Form.ABSORBED);
+            float[][] first = model.logitsAt(s, java.util.Arrays.copyOfRange(prompt, 0, split));
+            float[][] rest = model.logitsAt(s, java.util.Arrays.copyOfRange(prompt, split, prompt.length));
+            for (int pos = 0; pos < prompt.length; pos++) {
+                float[] logits = pos < split ? first[pos] : rest[pos - split];
+                assertClose(name + " batched", f.path("logits").get(pos), logits, pos);
+            }
+            assertEquals(prompt.length, s.length());
+        }
+    }
+
+    private static void assertClose(String what, JsonNode row, float[] logits, int pos) {
+        assertEquals(row.size(), logits.length, "vocabulary size");
+        double worst = 0;
+        for (int v = 0; v < logits.length; v++) {
+            worst = Math.max(worst, Math.abs(logits[v] - row.get(v).asDouble()));
+        }
+        double w = worst;
+        assertTrue(worst <= TOLERANCE, () -> what + " position " + pos + ": max abs diff " + w);
     }
 
     private static void assertLogitsMatch(String name, Session.Form form) {

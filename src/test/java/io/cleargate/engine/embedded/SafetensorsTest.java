@@ -63,6 +63,34 @@ class SafetensorsTest {
     }
 
     @Test
+    void everyFp8CodeDecodesToTheValueTorchGivesIt() {
+        try (Checkpoint ckpt = Checkpoint.open(Fixtures.BASE.resolve("fp8-dir"))) {
+            Tensor codes = ckpt.get("codes");
+            Tensor reference = ckpt.get("codes_as_f32");
+            assertEquals(DType.F8_E4M3, codes.dtype());
+            assertEquals(256, codes.elementCount());
+            for (int b = 0; b < 256; b++) {
+                assertEquals(reference.get(b), codes.get(b), "code 0x" + Integer.toHexString(b));
+            }
+            assertTrue(Float.isNaN(codes.get(0x7F)) && Float.isNaN(codes.get(0xFF)), "only S.1111.111 is NaN");
+            assertEquals(448f, codes.get(0x7E), "largest finite value");
+            assertEquals(0x1p-9f, codes.get(0x01), "smallest subnormal");
+        }
+    }
+
+    @Test
+    void tensorOfAnUnsupportedDtypeIsRefusedByNameDtypeAndFile() {
+        try (Checkpoint ckpt = Checkpoint.open(Fixtures.BASE.resolve("fp8-dir"))) {
+            assertTrue(ckpt.names().contains("steps"), "unreadable tensors are still listed");
+            for (String[] c : new String[][] {{"steps", "I64"}, {"e5m2", "F8_E5M2"}}) {
+                var e = assertThrows(IllegalArgumentException.class, () -> ckpt.get(c[0]));
+                assertTrue(e.getMessage().contains("tensor " + c[0]) && e.getMessage().contains(c[1])
+                        && e.getMessage().contains("codes.safetensors"), e.getMessage());
+            }
+        }
+    }
+
+    @Test
     void truncatedFileIsRejected(@TempDir Path dir) throws Exception {
         Files.write(dir.resolve("model.safetensors"), new byte[] {(byte) 0xFF, 0, 0, 0, 0, 0, 0, 0, '{', '}'});
         assertThrows(IllegalArgumentException.class, () -> Checkpoint.open(dir));

@@ -14,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -31,6 +32,10 @@ import java.util.stream.Stream;
  * <p>File format: 8-byte little-endian header length N, N bytes of JSON
  * ({@code name -> {dtype, shape, data_offsets}} plus optional {@code __metadata__}), then the data;
  * offsets are relative to the first byte after the header.
+ *
+ * <p>A tensor of a dtype the engine cannot read (see {@link DType#SUPPORTED}) does not stop the
+ * checkpoint from opening, since a model may never use it; asking for it fails with its name,
+ * dtype and file.
  */
 public final class Checkpoint implements AutoCloseable {
 
@@ -39,6 +44,8 @@ public final class Checkpoint implements AutoCloseable {
 
     private final Arena arena = Arena.ofShared();
     private final Map<String, Tensor> tensors = new LinkedHashMap<>();
+    /** Tensors of unreadable dtypes: name -> "dtype in file". */
+    private final Map<String, String> unsupported = new LinkedHashMap<>();
 
     private Checkpoint() {}
 
@@ -101,13 +108,18 @@ public final class Checkpoint implements AutoCloseable {
                 if (entry.getKey().equals("__metadata__")) {
                     continue;
                 }
+                String dtype = entry.getValue().path("dtype").asText();
+                if (DType.ofSafetensors(dtype).isEmpty()) {
+                    unsupported.put(entry.getKey(), dtype + " in " + file);
+                    continue;
+                }
                 tensors.put(entry.getKey(), tensor(file, entry.getKey(), entry.getValue(), data));
             }
         }
     }
 
     private static Tensor tensor(Path file, String name, JsonNode info, MemorySegment data) {
-        DType dtype = DType.ofSafetensors(info.path("dtype").asText());
+        DType dtype = DType.ofSafetensors(info.path("dtype").asText()).orElseThrow();
         long[] shape = new long[info.path("shape").size()];
         for (int i = 0; i < shape.length; i++) {
             shape[i] = info.path("shape").get(i).asLong();
@@ -117,23 +129,37 @@ public final class Checkpoint implements AutoCloseable {
         if (begin < 0 || end < begin || end > data.byteSize()) {
             throw new IllegalArgumentException(file + ": tensor " + name + " lies outside the file");
         }
-        return new Tensor(name, dtype, shape, data.asSlice(begin, end - begin));
+        if (end - begin != Arrays.stream(shape).reduce(1, Math::multiplyExact) * dtype.bytes()) {
+            throw new IllegalArgumentException(file + ": tensor " + name + " has " + (end - begin)
+                    + " bytes, which does not match its shape " + Arrays.toString(shape) + " of " + dtype);
+        }
+        return new Tensor(name, dtype, shape, data.asSlice(begin, end - begin), file.toString());
     }
 
+    /** The tensor, or empty when the checkpoint has none of that name; fails for an unreadable dtype. */
     public Optional<Tensor> find(String name) {
+        String bad = unsupported.get(name);
+        if (bad != null) {
+            throw new IllegalArgumentException("tensor " + name + " has dtype " + bad
+                    + ", which the engine does not support (it reads " + DType.SUPPORTED + ")");
+        }
         return Optional.ofNullable(tensors.get(name));
     }
 
     public Tensor get(String name) {
-        Tensor t = tensors.get(name);
-        if (t == null) {
-            throw new IllegalArgumentException("checkpoint has no tensor " + name);
-        }
-        return t;
+        return find(name).orElseThrow(() -> new IllegalArgumentException("checkpoint has no tensor " + name));
     }
 
+    /** Bytes of every readable tensor (what the model keeps mapped). */
+    public long totalBytes() {
+        return tensors.values().stream().mapToLong(t -> t.data().byteSize()).sum();
+    }
+
+    /** Names of every tensor in the files, readable or not. */
     public Set<String> names() {
-        return tensors.keySet();
+        Set<String> all = new LinkedHashSet<>(tensors.keySet());
+        all.addAll(unsupported.keySet());
+        return all;
     }
 
     @Override

@@ -1,8 +1,14 @@
 package io.cleargate.engine.embedded.model;
 
-/** Element types a checkpoint tensor may use; all are little-endian in safetensors. */
+import java.util.Optional;
+
+/**
+ * Element types a checkpoint tensor may use; all are little-endian in safetensors. F8_E4M3 is
+ * float8_e4m3fn, the type of DeepSeek-V3's released linear weights: it is only read together with
+ * a block scale (see {@link BlockScale}), never on its own.
+ */
 public enum DType {
-    F32(4), F16(2), BF16(2);
+    F32(4), F16(2), BF16(2), F8_E4M3(1);
 
     private final int bytes;
 
@@ -14,12 +20,17 @@ public enum DType {
         return bytes;
     }
 
-    public static DType ofSafetensors(String name) {
+    /** The dtypes the engine reads, as safetensors names them. */
+    public static final String SUPPORTED = "F32, F16, BF16, F8_E4M3";
+
+    /** The dtype of a safetensors name, or empty for one the engine cannot read (I64, F8_E5M2, ...). */
+    public static Optional<DType> ofSafetensors(String name) {
         return switch (name) {
-            case "F32" -> F32;
-            case "F16" -> F16;
-            case "BF16" -> BF16;
-            default -> throw new IllegalArgumentException("unsupported tensor dtype " + name + " (f32, f16 and bf16 are)");
+            case "F32" -> Optional.of(F32);
+            case "F16" -> Optional.of(F16);
+            case "BF16" -> Optional.of(BF16);
+            case "F8_E4M3" -> Optional.of(F8_E4M3);
+            default -> Optional.empty();
         };
     }
 }

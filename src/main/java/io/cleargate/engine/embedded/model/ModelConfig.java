@@ -21,6 +21,7 @@ import java.util.Locale;
  * @param ropeInterleave         rotate adjacent pairs (the official layout) rather than halves
  * @param rope                   base frequency plus optional YaRN scaling
  * @param eosTokenIds            every id that ends generation
+ * @param quantization           FP8 block quantization of the linear weights (quantization_config), or null
  */
 public record ModelConfig(
         String modelType,
@@ -52,9 +53,17 @@ public record ModelConfig(
         int maxPositionEmbeddings,
         int bosTokenId,
         List<Integer> eosTokenIds,
-        boolean tieWordEmbeddings) {
+        boolean tieWordEmbeddings,
+        Fp8Blocks quantization) {
 
     public enum ScoringFunc { SOFTMAX, SIGMOID }
+
+    /**
+     * DeepSeek-V3's release format: {@code quant_method: fp8, fmt: e4m3, weight_block_size: [r, c]}.
+     * Activations stay f32 here (the release's "dynamic" FP8 activations are a GPU kernel detail):
+     * the engine computes what the dequantized weights compute.
+     */
+    public record Fp8Blocks(int blockRows, int blockCols) {}
 
     /**
      * Rotary embedding parameters. {@code yarn} is null for plain RoPE.
@@ -158,7 +167,25 @@ public record ModelConfig(
                 c.path("max_position_embeddings").asInt(4096),
                 c.path("bos_token_id").asInt(0),
                 eos,
-                c.path("tie_word_embeddings").asBoolean(false));
+                c.path("tie_word_embeddings").asBoolean(false),
+                parseQuantization(c.path("quantization_config")));
+    }
+
+    private static Fp8Blocks parseQuantization(JsonNode q) {
+        if (!q.isObject()) {
+            return null;
+        }
+        String method = q.path("quant_method").asText("");
+        String fmt = q.path("fmt").asText("e4m3");
+        if (!method.equals("fp8") || !fmt.equals("e4m3")) {
+            throw new IllegalArgumentException("config.json: quantization_config quant_method " + method + " fmt " + fmt
+                    + " is not supported (fp8 e4m3 with block scales is)");
+        }
+        JsonNode block = q.path("weight_block_size");
+        if (!block.isArray() || block.size() != 2 || block.get(0).asInt() <= 0 || block.get(1).asInt() <= 0) {
+            throw new IllegalArgumentException("config.json: quantization_config needs weight_block_size [rows, cols], got " + block);
+        }
+        return new Fp8Blocks(block.get(0).asInt(), block.get(1).asInt());
     }
 
     /**

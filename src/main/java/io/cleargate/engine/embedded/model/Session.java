@@ -48,6 +48,7 @@ public final class Session {
         }
         this.form = form;
         this.capacity = capacity;
+        this.config = c;
         int layers = c.numLayers();
         int heads = c.numHeads();
         if (form == Form.ABSORBED) {
@@ -79,6 +80,17 @@ public final class Session {
         expertOut = new float[d];
         routerLogits = new float[Math.max(1, c.nRoutedExperts())];
         logits = new float[c.vocabSize()];
+    }
+
+    private Batch batch;
+    private final ModelConfig config;
+
+    /** Scratch for a batch of at least {@code tokens} tokens. */
+    Batch batch(int tokens) {
+        if (batch == null || batch.tokens < tokens) {
+            batch = new Batch(config, tokens);
+        }
+        return batch;
     }
 
     /** Tokens processed so far (the position of the next token). */

@@ -1,6 +1,7 @@
 package io.cleargate.engine.embedded.model;
 
 import java.nio.ByteOrder;
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
@@ -19,6 +20,11 @@ final class VectorKernels {
     private static final VectorSpecies<Short> S = VectorShape.forBitSize(Math.max(64, F.vectorBitSize() / 2))
             .withLanes(short.class);
     private static final VectorSpecies<Integer> I = F.vectorShape().withLanes(int.class);
+    /** A byte vector with as many lanes as F, for FP8 codes (may be smaller than 64 bits: then unused). */
+    private static final VectorSpecies<Byte> B = F.length() >= 8
+            ? VectorShape.forBitSize(F.length() * 8).withLanes(byte.class) : null;
+    /** e4m3 bits shifted into an f32: sign to bit 31, exponent and mantissa to bits 20..26 (see {@link Fp8}). */
+    private static final int FP8_MASK = 0x87F00000;
 
     static {
         assert S.length() == F.length() : "short and float species must have the same lane count";
@@ -31,7 +37,56 @@ final class VectorKernels {
             case F32 -> dotF32(t, start, x, xOff, n);
             case BF16 -> S.length() == F.length() ? dotBf16(t, start, x, xOff, n) : Kernels.scalarDot(t, start, x, xOff, n);
             case F16 -> Kernels.scalarDot(t, start, x, xOff, n);
+            case F8_E4M3 -> dotFp8(t, start, x, xOff, n);
         };
+    }
+
+    /**
+     * Unscaled FP8 codes dotted with {@code x}: each code is widened to an int, shifted into f32
+     * bits and multiplied by 2^120, exact for normal and subnormal codes alike ({@link Fp8}).
+     */
+    static float dotFp8(Tensor t, long start, float[] x, int xOff, int n) {
+        if (B == null) {
+            return Kernels.scalarDot(t, start, x, xOff, n);
+        }
+        var seg = t.data();
+        FloatVector acc = FloatVector.zero(F);
+        int i = 0;
+        int bound = F.loopBound(n);
+        for (; i < bound; i += F.length()) {
+            acc = fp8(seg, start + i).fma(FloatVector.fromArray(F, x, xOff + i), acc);
+        }
+        float sum = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            sum += t.get(start + i) * x[xOff + i];
+        }
+        return sum;
+    }
+
+    static void axpyFp8(Tensor t, long start, float a, float[] out, int outOff, int n) {
+        if (B == null) {
+            for (int i = 0; i < n; i++) {
+                out[outOff + i] += a * t.get(start + i);
+            }
+            return;
+        }
+        var seg = t.data();
+        FloatVector va = FloatVector.broadcast(F, a);
+        int i = 0;
+        int bound = F.loopBound(n);
+        for (; i < bound; i += F.length()) {
+            fp8(seg, start + i).fma(va, FloatVector.fromArray(F, out, outOff + i)).intoArray(out, outOff + i);
+        }
+        for (; i < n; i++) {
+            out[outOff + i] += a * t.get(start + i);
+        }
+    }
+
+    /** F.length() FP8 codes from byte offset {@code at}, decoded to floats. */
+    private static FloatVector fp8(java.lang.foreign.MemorySegment seg, long at) {
+        ByteVector raw = ByteVector.fromMemorySegment(B, seg, at, ByteOrder.LITTLE_ENDIAN);
+        IntVector bits = (IntVector) raw.convertShape(VectorOperators.B2I, I, 0);
+        return bits.lanewise(VectorOperators.LSHL, 20).and(FP8_MASK).reinterpretAsFloats().mul(Fp8.RESCALE);
     }
 
     private static float dotF32(Tensor t, long start, float[] x, int xOff, int n) {
@@ -110,5 +165,95 @@ final class VectorKernels {
         for (; i < n; i++) {
             out[outOff + i] += a * x[xOff + i];
         }
+    }
+
+    static void decodeFp8(Tensor t, long start, float scale, float[] out, int outOff, int n) {
+        var seg = t.data();
+        int i = 0;
+        if (B != null) {
+            FloatVector vs = FloatVector.broadcast(F, scale);
+            int bound = F.loopBound(n);
+            for (; i < bound; i += F.length()) {
+                fp8(seg, start + i).mul(vs).intoArray(out, outOff + i);
+            }
+        }
+        for (; i < n; i++) {
+            out[outOff + i] = t.get(start + i) * scale;
+        }
+    }
+
+    static void decodeBf16(Tensor t, long start, float[] out, int n) {
+        var seg = t.data();
+        long base = start * 2;
+        int i = 0;
+        if (S.length() == F.length()) {
+            int bound = F.loopBound(n);
+            for (; i < bound; i += F.length()) {
+                ShortVector raw = ShortVector.fromMemorySegment(S, seg, base + i * 2L, ByteOrder.LITTLE_ENDIAN);
+                IntVector bits = (IntVector) raw.convertShape(VectorOperators.S2I, I, 0);
+                bits.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().intoArray(out, i);
+            }
+        }
+        for (; i < n; i++) {
+            out[i] = t.get(start + i);
+        }
+    }
+
+    /** One weight row against four activation rows: each weight vector is loaded once for four FMAs. */
+    static void dot4(float[] row, float[] x, int xOff, int xStride, int n, float[] out, int outOff, int outStride) {
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = FloatVector.zero(F);
+        FloatVector a2 = FloatVector.zero(F);
+        FloatVector a3 = FloatVector.zero(F);
+        int x0 = xOff;
+        int x1 = xOff + xStride;
+        int x2 = xOff + 2 * xStride;
+        int x3 = xOff + 3 * xStride;
+        int i = 0;
+        int bound = F.loopBound(n);
+        for (; i < bound; i += F.length()) {
+            FloatVector w = FloatVector.fromArray(F, row, i);
+            a0 = w.fma(FloatVector.fromArray(F, x, x0 + i), a0);
+            a1 = w.fma(FloatVector.fromArray(F, x, x1 + i), a1);
+            a2 = w.fma(FloatVector.fromArray(F, x, x2 + i), a2);
+            a3 = w.fma(FloatVector.fromArray(F, x, x3 + i), a3);
+        }
+        float s0 = a0.reduceLanes(VectorOperators.ADD);
+        float s1 = a1.reduceLanes(VectorOperators.ADD);
+        float s2 = a2.reduceLanes(VectorOperators.ADD);
+        float s3 = a3.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            float w = row[i];
+            s0 += w * x[x0 + i];
+            s1 += w * x[x1 + i];
+            s2 += w * x[x2 + i];
+            s3 += w * x[x3 + i];
+        }
+        out[outOff] = s0;
+        out[outOff + outStride] = s1;
+        out[outOff + 2 * outStride] = s2;
+        out[outOff + 3 * outStride] = s3;
+    }
+
+    /** Sum of {@code n} floats from byte offset {@code offset}: four independent accumulators keep the loads in flight. */
+    static float sumF32(java.lang.foreign.MemorySegment seg, long offset, int n) {
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = FloatVector.zero(F);
+        FloatVector a2 = FloatVector.zero(F);
+        FloatVector a3 = FloatVector.zero(F);
+        int step = F.length() * 4;
+        int i = 0;
+        for (; i + step <= n; i += step) {
+            long at = offset + i * 4L;
+            a0 = a0.add(FloatVector.fromMemorySegment(F, seg, at, ByteOrder.LITTLE_ENDIAN));
+            a1 = a1.add(FloatVector.fromMemorySegment(F, seg, at + F.vectorByteSize(), ByteOrder.LITTLE_ENDIAN));
+            a2 = a2.add(FloatVector.fromMemorySegment(F, seg, at + 2L * F.vectorByteSize(), ByteOrder.LITTLE_ENDIAN));
+            a3 = a3.add(FloatVector.fromMemorySegment(F, seg, at + 3L * F.vectorByteSize(), ByteOrder.LITTLE_ENDIAN));
+        }
+        float sum = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            sum += seg.get(java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED, offset + i * 4L);
+        }
+        return sum;
     }
 }

@@ -11,6 +11,10 @@ import java.util.Optional;
  * fused ({@code mlp.experts.gate_up_proj [E, 2I, D]}, {@code mlp.experts.down_proj [E, D, I]});
  * both become the same {@link Mlp} views. Extra layers beyond num_hidden_layers (DeepSeek-V3's
  * multi-token-prediction module) are ignored.
+ *
+ * <p>In DeepSeek-V3's FP8 release a linear weight {@code X.weight} is F8_E4M3 beside an f32
+ * {@code X.weight_scale_inv}; it stays FP8 in memory and the kernels apply the block scales.
+ * Embeddings and norms must not be FP8 (they are bf16 in the release).
  */
 public record Weights(Tensor embed, List<Layer> layers, Tensor finalNorm, Matrix lmHead) {
 
@@ -39,12 +43,13 @@ public record Weights(Tensor embed, List<Layer> layers, Tensor finalNorm, Matrix
         for (int l = 0; l < config.numLayers(); l++) {
             layers.add(layer(ckpt, config, "model.layers." + l + "."));
         }
-        Tensor embed = ckpt.get("model.embed_tokens.weight");
+        Tensor embed = unquantized(ckpt.get("model.embed_tokens.weight"));
         if (embed.shape()[0] < config.vocabSize() || embed.shape()[1] != config.hiddenSize()) {
             throw new IllegalArgumentException("embed_tokens shape does not match vocab_size x hidden_size: " + embed.describe());
         }
         Optional<Tensor> head = ckpt.find("lm_head.weight");
-        Matrix lmHead = (config.tieWordEmbeddings() || head.isEmpty() ? embed : head.get()).asMatrix();
+        Matrix lmHead = config.tieWordEmbeddings() || head.isEmpty() ? embed.asMatrix()
+                : matrix(ckpt, config, "lm_head.weight", config.vocabSize(), config.hiddenSize(), false);
         return new Weights(embed, List.copyOf(layers), vector(ckpt, "model.norm.weight", config.hiddenSize()), lmHead);
     }
 
@@ -54,18 +59,18 @@ public record Weights(Tensor embed, List<Layer> layers, Tensor finalNorm, Matrix
         String a = p + "self_attn.";
         Attention attention;
         int qOut = heads * c.qkHeadDim();
-        Matrix kvA = matrix(ckpt, a + "kv_a_proj_with_mqa.weight", c.kvLoraRank() + c.qkRopeHeadDim(), c.hiddenSize());
+        Matrix kvA = matrix(ckpt, c, a + "kv_a_proj_with_mqa.weight", c.kvLoraRank() + c.qkRopeHeadDim(), c.hiddenSize());
         Tensor kvANorm = vector(ckpt, a + "kv_a_layernorm.weight", c.kvLoraRank());
-        Matrix kvB = matrix(ckpt, a + "kv_b_proj.weight", heads * (c.qkNopeHeadDim() + c.vHeadDim()), c.kvLoraRank());
-        Matrix o = matrix(ckpt, a + "o_proj.weight", c.hiddenSize(), heads * c.vHeadDim());
+        Matrix kvB = matrix(ckpt, c, a + "kv_b_proj.weight", heads * (c.qkNopeHeadDim() + c.vHeadDim()), c.kvLoraRank());
+        Matrix o = matrix(ckpt, c, a + "o_proj.weight", c.hiddenSize(), heads * c.vHeadDim());
         if (c.qLoraRank() > 0) {
             attention = new Attention(null,
-                    matrix(ckpt, a + "q_a_proj.weight", c.qLoraRank(), c.hiddenSize()),
+                    matrix(ckpt, c, a + "q_a_proj.weight", c.qLoraRank(), c.hiddenSize()),
                     vector(ckpt, a + "q_a_layernorm.weight", c.qLoraRank()),
-                    matrix(ckpt, a + "q_b_proj.weight", qOut, c.qLoraRank()),
+                    matrix(ckpt, c, a + "q_b_proj.weight", qOut, c.qLoraRank()),
                     kvA, kvANorm, kvB, o);
         } else {
-            attention = new Attention(matrix(ckpt, a + "q_proj.weight", qOut, c.hiddenSize()), null, null, null,
+            attention = new Attention(matrix(ckpt, c, a + "q_proj.weight", qOut, c.hiddenSize()), null, null, null,
                     kvA, kvANorm, kvB, o);
         }
         Mlp mlp = null;
@@ -73,7 +78,7 @@ public record Weights(Tensor embed, List<Layer> layers, Tensor finalNorm, Matrix
         if (c.isMoeLayer(layer)) {
             moe = moe(ckpt, c, p + "mlp.");
         } else {
-            mlp = mlp(ckpt, p + "mlp.", c.intermediateSize(), c.hiddenSize());
+            mlp = mlp(ckpt, c, p + "mlp.", c.intermediateSize(), c.hiddenSize());
         }
         return new Layer(vector(ckpt, p + "input_layernorm.weight", c.hiddenSize()), attention,
                 vector(ckpt, p + "post_attention_layernorm.weight", c.hiddenSize()), mlp, moe);
@@ -83,7 +88,7 @@ public record Weights(Tensor embed, List<Layer> layers, Tensor finalNorm, Matrix
         int e = c.nRoutedExperts();
         int inner = c.moeIntermediateSize();
         int d = c.hiddenSize();
-        Matrix router = matrix(ckpt, p + "gate.weight", e, d);
+        Matrix router = matrix(ckpt, c, p + "gate.weight", e, d);
         float[] bias = ckpt.find(p + "gate.e_score_correction_bias")
                 .or(() -> ckpt.find(p + "gate.e_score_correction.bias"))
                 .map(Tensor::toFloatArray).orElse(null);
@@ -93,8 +98,8 @@ public record Weights(Tensor embed, List<Layer> layers, Tensor finalNorm, Matrix
         List<Mlp> experts = new ArrayList<>(e);
         Optional<Tensor> fused = ckpt.find(p + "experts.gate_up_proj");
         if (fused.isPresent()) {
-            Matrix gateUp = fused.get().asMatrix();
-            Matrix down = ckpt.get(p + "experts.down_proj").asMatrix();
+            Matrix gateUp = unquantized(fused.get()).asMatrix();
+            Matrix down = unquantized(ckpt.get(p + "experts.down_proj")).asMatrix();
             if (gateUp.rows() != e * 2 * inner || gateUp.cols() != d || down.rows() != e * d || down.cols() != inner) {
                 throw new IllegalArgumentException("fused experts of " + p + " do not match the config");
             }
@@ -104,28 +109,53 @@ public record Weights(Tensor embed, List<Layer> layers, Tensor finalNorm, Matrix
             }
         } else {
             for (int j = 0; j < e; j++) {
-                experts.add(mlp(ckpt, p + "experts." + j + ".", inner, d));
+                experts.add(mlp(ckpt, c, p + "experts." + j + ".", inner, d));
             }
         }
-        Mlp shared = c.nSharedExperts() > 0 ? mlp(ckpt, p + "shared_experts.", inner * c.nSharedExperts(), d) : null;
+        Mlp shared = c.nSharedExperts() > 0 ? mlp(ckpt, c, p + "shared_experts.", inner * c.nSharedExperts(), d) : null;
         return new Moe(router, bias, List.copyOf(experts), shared);
     }
 
-    private static Mlp mlp(Checkpoint ckpt, String p, int inner, int d) {
-        return new Mlp(matrix(ckpt, p + "gate_proj.weight", inner, d), matrix(ckpt, p + "up_proj.weight", inner, d),
-                matrix(ckpt, p + "down_proj.weight", d, inner));
+    private static Mlp mlp(Checkpoint ckpt, ModelConfig c, String p, int inner, int d) {
+        return new Mlp(matrix(ckpt, c, p + "gate_proj.weight", inner, d), matrix(ckpt, c, p + "up_proj.weight", inner, d),
+                matrix(ckpt, c, p + "down_proj.weight", d, inner));
     }
 
-    private static Matrix matrix(Checkpoint ckpt, String name, int rows, int cols) {
+    private static Matrix matrix(Checkpoint ckpt, ModelConfig c, String name, int rows, int cols) {
+        return matrix(ckpt, c, name, rows, cols, true);
+    }
+
+    /** A linear weight; an FP8 one comes with its block scales ({@code name_scale_inv}). */
+    private static Matrix matrix(Checkpoint ckpt, ModelConfig c, String name, int rows, int cols, boolean exactRows) {
         Tensor t = ckpt.get(name);
-        if (t.shape().length != 2 || t.shape()[0] != rows || t.shape()[1] != cols) {
+        boolean fits = t.shape().length == 2 && t.shape()[1] == cols
+                && (exactRows ? t.shape()[0] == rows : t.shape()[0] >= rows);
+        if (!fits) {
             throw new IllegalArgumentException(t.describe() + " does not match the config: expected [" + rows + ", " + cols + "]");
         }
-        return t.asMatrix();
+        if (t.dtype() != DType.F8_E4M3) {
+            return t.asMatrix();
+        }
+        if (c.quantization() == null) {
+            throw new IllegalArgumentException("tensor " + t.describeWithFile()
+                    + " is FP8 but config.json has no quantization_config with its block size");
+        }
+        Tensor scale = ckpt.find(name + "_scale_inv").orElseThrow(() -> new IllegalArgumentException(
+                "tensor " + t.describeWithFile() + " is FP8 but the checkpoint has no " + name + "_scale_inv"));
+        return t.asMatrix(new BlockScale(scale, c.quantization().blockRows(), c.quantization().blockCols()));
+    }
+
+    /** Tensors read element by element (embeddings, norms, fused experts) cannot be block-quantized. */
+    private static Tensor unquantized(Tensor t) {
+        if (t.dtype() == DType.F8_E4M3) {
+            throw new IllegalArgumentException("tensor " + t.describeWithFile()
+                    + " is FP8, which the engine supports only for per-module linear weights with weight_scale_inv");
+        }
+        return t;
     }
 
     private static Tensor vector(Checkpoint ckpt, String name, int n) {
-        Tensor t = ckpt.get(name);
+        Tensor t = unquantized(ckpt.get(name));
         if (t.elementCount() != n) {
             throw new IllegalArgumentException(t.describe() + " does not match the config: expected " + n + " values");
         }

@@ -1,0 +1,58 @@
+package io.cleargate.engine.embedded.model;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * Read-bandwidth probe: how many bytes per second the engine's threads can stream from memory,
+ * the bound decode speed is measured against (decoding one token reads every active weight once).
+ * Reads a buffer far larger than the caches with the same vector loads and the same fork-join
+ * split as the matrix kernels; best of several passes.
+ */
+public final class Bandwidth {
+
+    private Bandwidth() {}
+
+    /** Bytes read per second over a buffer of {@code bytes} (rounded to a whole number of chunks), best of {@code passes}. */
+    public static double readBytesPerSecond(long bytes, int passes) {
+        int chunk = 1 << 20;
+        int chunks = (int) Math.max(1, bytes / chunk);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment buffer = arena.allocate((long) chunks * chunk, 64);
+            buffer.fill((byte) 1); // touch every page so the first pass does not measure page faults
+            MemorySegment shared = buffer;
+            double best = 0;
+            float[] sink = new float[chunks];
+            for (int p = 0; p < passes; p++) {
+                long t0 = System.nanoTime();
+                Kernels.parallelRanges(chunks, Long.MAX_VALUE, 1, (from, to) -> {
+                    for (int c = from; c < to; c++) {
+                        sink[c] = sum(shared, (long) c * chunk, chunk);
+                    }
+                });
+                double seconds = (System.nanoTime() - t0) / 1e9;
+                best = Math.max(best, (double) chunks * chunk / seconds);
+            }
+            float check = 0;
+            for (float v : sink) {
+                check += v;
+            }
+            if (Float.isNaN(check)) {
+                throw new IllegalStateException("unreachable: keeps the reads alive");
+            }
+            return best;
+        }
+    }
+
+    private static float sum(MemorySegment seg, long offset, int bytes) {
+        if (Kernels.VECTOR) {
+            return VectorKernels.sumF32(seg, offset, bytes / 4);
+        }
+        float s = 0;
+        for (long i = 0; i < bytes; i += 4) {
+            s += seg.get(ValueLayout.JAVA_FLOAT_UNALIGNED, offset + i);
+        }
+        return s;
+    }
+}

@@ -1,0 +1,80 @@
+package io.cleargate.moderation;
+
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Finds where a regular expression could still match once more text is appended: the first
+ * start whose match attempt reads up to the end of the text (java.util.regex reports this as
+ * {@link Matcher#hitEnd()}). An attempt that fails or succeeds before the end is final, because
+ * appending text never changes what an attempt read. Output moderation holds back from there.
+ */
+final class OpenMatch {
+
+    private final Pattern pattern;
+    /** ASCII chars an attempt can begin with at the start of the text. */
+    private final boolean[] startable = new boolean[128];
+    /**
+     * The same after each ASCII char (index previous * 128 + char), so that a leading lookbehind
+     * ("not inside a word") skips most positions cheaply. Anything non-ASCII is always tried.
+     * Tables built from too little history are only safe for negative lookbehinds (which can only
+     * pass more often with less text before them), so a pattern with a positive lookbehind tries
+     * every position.
+     */
+    private final boolean[] startableAfter = new boolean[128 * 128];
+
+    OpenMatch(Pattern pattern) {
+        this.pattern = pattern;
+        if (pattern.pattern().contains("(?<=")) {
+            java.util.Arrays.fill(startable, true);
+            java.util.Arrays.fill(startableAfter, true);
+            return;
+        }
+        for (char c = 0; c < 128; c++) {
+            Matcher m = pattern.matcher(String.valueOf(c));
+            startable[c] = m.lookingAt() || m.hitEnd();
+        }
+        char[] pair = new char[2];
+        for (char p = 0; p < 128; p++) {
+            pair[0] = p;
+            for (char c = 0; c < 128; c++) {
+                if (!startable[c]) {
+                    continue; // a negative lookbehind only ever narrows what can start here
+                }
+                pair[1] = c;
+                Matcher m = pattern.matcher(new String(pair)).useTransparentBounds(true).useAnchoringBounds(false);
+                m.region(1, 2);
+                startableAfter[p * 128 + c] = m.lookingAt() || m.hitEnd();
+            }
+        }
+    }
+
+    /**
+     * The first start at or after {@code from} (a view index) whose attempt reaches the end of
+     * {@code text}, or {@code text.length()} when none does. Lookbehind sees the text before
+     * {@code from}; every attempt is bounded by the pattern, so this is linear in the tail for
+     * the bounded patterns and reads each long run once for the run-shaped ones.
+     */
+    int from(String text, int from) {
+        int n = text.length();
+        Matcher m = pattern.matcher(text).useTransparentBounds(true).useAnchoringBounds(false);
+        for (int s = Math.max(0, from); s < n; s++) {
+            char c = text.charAt(s);
+            char p = s == 0 ? 0 : text.charAt(s - 1);
+            if (c < 128 && (s == 0 ? !startable[c] : p < 128 && !startableAfter[p * 128 + c])) {
+                continue;
+            }
+            m.region(s, n);
+            m.lookingAt();
+            if (m.hitEnd()) {
+                return s;
+            }
+        }
+        return n;
+    }
+
+    /** The original offset a view index stands for (the end of the text when past the view's end). */
+    static int original(View view, NormalizedText text, int viewIndex) {
+        return viewIndex >= view.length() ? text.original.length() : view.originalStart(viewIndex);
+    }
+}

@@ -1,0 +1,28 @@
+package io.cleargate.probe;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+import java.util.Optional;
+
+/** The model probe suite ({@code cleargate.probes.*}). */
+@ConfigMapping(prefix = "cleargate.probes")
+public interface ProbeConfig {
+
+    /**
+     * The probe prompts: policy data beside the Rego (OPA loads it as data.cleargate.refusal.probes), edited
+     * through policy administration like the rest of the policy.
+     */
+    @WithDefault("policies/cleargate/refusal/probes/data.json")
+    String suitePath();
+
+    /** How often the scheduled run goes, e.g. {@code 24h}; {@code off} (the default) runs only on demand. */
+    @WithDefault("off")
+    String every();
+
+    /**
+     * The credential scheduled runs send (an API key of the platform's own tenant holding
+     * gateway-admin): probes go through authentication, policy, moderation, routing and audit like
+     * any request. Without it there are no scheduled runs.
+     */
+    Optional<String> credential();
+}

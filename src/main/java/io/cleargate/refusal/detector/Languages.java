@@ -1,0 +1,94 @@
+package io.cleargate.refusal.detector;
+
+import java.util.Set;
+
+/**
+ * Tells the six languages apart cheaply: kana means Japanese, Han without kana Chinese; Latin
+ * text is scored by its commonest function words and by letters only one of the languages uses.
+ * Reads at most the first {@value #SAMPLE} characters.
+ */
+final class Languages {
+
+    static final String UNKNOWN = "und";
+    private static final int SAMPLE = 800;
+
+    private static final Set<String> EN = Set.of("the", "and", "is", "to", "of", "that", "you", "i", "it", "with", "this",
+            "for", "are", "can't", "i'm", "what", "be", "not", "on", "your", "my", "was", "have");
+    private static final Set<String> DE = Set.of("der", "die", "das", "und", "ist", "nicht", "ich", "zu", "sie", "es", "mit",
+            "den", "dich", "dir", "kann", "ein", "eine", "über", "auf", "du", "ihnen", "wir", "sich", "auch", "dass");
+    private static final Set<String> FR = Set.of("le", "la", "les", "et", "est", "je", "vous", "pas", "ne", "que", "une",
+            "un", "des", "pour", "sur", "ce", "d'autre", "du", "au", "avec", "il", "elle", "nous", "mais", "c'est", "n'est");
+    private static final Set<String> ES = Set.of("el", "la", "los", "las", "y", "es", "que", "no", "puedo", "un", "una",
+            "para", "por", "con", "lo", "se", "te", "del", "eso", "esta", "este", "pero", "como", "mi", "más");
+
+    private Languages() {}
+
+    static String detect(char[] lowered, int limit) {
+        int n = Math.min(limit, SAMPLE);
+        int kana = 0;
+        int han = 0;
+        int latin = 0;
+        int[] votes = new int[4]; // en, de, fr, es
+        for (int i = 0; i < n; i++) {
+            char c = lowered[i];
+            if (c >= 0x3040 && c <= 0x30ff) {
+                kana++;
+            } else if (c >= 0x4e00 && c <= 0x9fff) {
+                han++;
+            } else if (Character.isLetter(c)) {
+                latin++;
+                voteForLetter(c, votes);
+            }
+        }
+        if (kana >= 2 && kana * 10 >= han) {
+            return "ja";
+        }
+        if (han > latin) {
+            return "zh";
+        }
+        if (latin == 0) {
+            return han > 0 ? "zh" : UNKNOWN;
+        }
+        voteForWords(lowered, n, votes);
+        int best = 0;
+        for (int i = 1; i < votes.length; i++) {
+            if (votes[i] > votes[best]) {
+                best = i;
+            }
+        }
+        return votes[best] == 0 ? UNKNOWN : new String[] {"en", "de", "fr", "es"}[best];
+    }
+
+    private static void voteForLetter(char c, int[] votes) {
+        switch (c) {
+            case 'ß', 'ä', 'ö', 'ü' -> votes[1] += 2;
+            case 'ç', 'è', 'ê', 'à', 'â', 'î', 'ô', 'û', 'œ', 'ù', 'ë' -> votes[2] += 2;
+            case 'ñ', '¿', '¡', 'á', 'í', 'ó', 'ú' -> votes[3] += 2;
+            default -> { }
+        }
+    }
+
+    private static void voteForWords(char[] s, int n, int[] votes) {
+        int i = 0;
+        while (i < n) {
+            while (i < n && !isWordChar(s[i])) {
+                i++;
+            }
+            int start = i;
+            while (i < n && isWordChar(s[i])) {
+                i++;
+            }
+            if (i > start) {
+                String w = new String(s, start, i - start);
+                votes[0] += EN.contains(w) ? 1 : 0;
+                votes[1] += DE.contains(w) ? 1 : 0;
+                votes[2] += FR.contains(w) ? 1 : 0;
+                votes[3] += ES.contains(w) ? 1 : 0;
+            }
+        }
+    }
+
+    private static boolean isWordChar(char c) {
+        return Character.isLetter(c) || c == '\'';
+    }
+}
