@@ -15,8 +15,8 @@ public record BlockScale(Tensor scaleInv, int blockRows, int blockCols) {
         if (blockRows <= 0 || blockCols <= 0) {
             throw new IllegalArgumentException("block size must be positive: " + blockRows + "x" + blockCols);
         }
-        if (scaleInv.dtype() == DType.F8_E4M3) {
-            throw new IllegalArgumentException(scaleInv.describe() + " is a scale and must not itself be FP8");
+        if (scaleInv.dtype().blockScaled()) {
+            throw new IllegalArgumentException(scaleInv.describe() + " is a scale and must not itself be quantized");
         }
     }
 

@@ -53,6 +53,32 @@ public record Weights(Tensor embed, List<Layer> layers, Tensor finalNorm, Matrix
         return new Weights(embed, List.copyOf(layers), vector(ckpt, "model.norm.weight", config.hiddenSize()), lmHead);
     }
 
+    /**
+     * These weights with every linear map of the layers (attention projections, dense MLPs, routed
+     * and shared experts) requantized to per-row int8 in {@code arena}; the router gate, norms,
+     * embeddings and lm_head stay as they are.
+     */
+    public Weights toInt8(java.lang.foreign.Arena arena) {
+        List<Layer> out = new ArrayList<>();
+        for (Layer l : layers) {
+            Attention a = l.attention();
+            Attention qa = new Attention(int8(a.q(), arena), int8(a.qA(), arena), a.qANorm(), int8(a.qB(), arena),
+                    int8(a.kvA(), arena), a.kvANorm(), int8(a.kvB(), arena), int8(a.o(), arena));
+            Moe moe = l.moe() == null ? null : new Moe(l.moe().router(), l.moe().scoreBias(),
+                    l.moe().experts().stream().map(e -> int8(e, arena)).toList(), int8(l.moe().shared(), arena));
+            out.add(new Layer(l.inputNorm(), qa, l.postAttentionNorm(), int8(l.mlp(), arena), moe));
+        }
+        return new Weights(embed, List.copyOf(out), finalNorm, lmHead);
+    }
+
+    private static Mlp int8(Mlp m, java.lang.foreign.Arena arena) {
+        return m == null ? null : new Mlp(int8(m.gate(), arena), int8(m.up(), arena), int8(m.down(), arena));
+    }
+
+    private static Matrix int8(Matrix m, java.lang.foreign.Arena arena) {
+        return m == null ? null : Int8.quantize(m, arena);
+    }
+
     private static Layer layer(Checkpoint ckpt, ModelConfig c, String p) {
         int layer = Integer.parseInt(p.split("\\.")[2]);
         int heads = c.numHeads();
