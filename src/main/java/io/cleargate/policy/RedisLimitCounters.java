@@ -56,6 +56,9 @@ public final class RedisLimitCounters implements LimitCounters, AutoCloseable {
         if (password != null && !password.isBlank()) {
             options.setPassword(password);
         }
+        if (prefix == null || !prefix.matches("[A-Za-z0-9:_.-]{1,64}")) {
+            throw new IllegalArgumentException("cleargate.rate-limits.key-prefix must be 1-64 of A-Z a-z 0-9 : _ . -");
+        }
         this.client = Redis.createClient(vertx, options);
         this.prefix = prefix;
         this.timeoutMillis = millis;
