@@ -147,10 +147,10 @@ public final class EngineCli {
         try (Model stored = Model.load(dir); Model int8 = Model.load(dir, Model.WeightMode.INT8)) {
             Perplexity.Comparison c = Perplexity.compare(stored, int8, ids);
             out.printf(java.util.Locale.ROOT, "{\"tokens\": %d, \"weights\": \"%s\", \"perplexity_as_stored\": %.4f, "
-                            + "\"perplexity_int8\": %.4f, \"int8_over_as_stored\": %.5f, \"top1_agreement\": %.4f, "
+                            + "\"perplexity_int8\": %.4f, \"int8_over_as_stored\": %.5f, \"top1_agreement\": %.4f, \"mean_kl_nats\": %.6f, "
                             + "\"active_weight_mb_as_stored\": %.2f, \"active_weight_mb_int8\": %.2f}%n",
                     ids.length, stored.weightFormat(), c.reference(), c.candidate(), c.candidate() / c.reference(),
-                    c.top1Agreement(), stored.activeWeightBytes(false) / 1e6, int8.activeWeightBytes(false) / 1e6);
+                    c.top1Agreement(), c.meanKl(), stored.activeWeightBytes(false) / 1e6, int8.activeWeightBytes(false) / 1e6);
         }
     }
 

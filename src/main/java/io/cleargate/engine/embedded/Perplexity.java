@@ -10,8 +10,13 @@ import io.cleargate.engine.embedded.model.Session;
  */
 public final class Perplexity {
 
-    /** Perplexity, and the fraction of positions where a second model's top token agrees with the first. */
-    public record Comparison(double reference, double candidate, double top1Agreement) {}
+    /**
+     * Perplexity of both models, the fraction of positions where the candidate's top token agrees with
+     * the reference's, and the mean KL divergence KL(reference || candidate) of their next-token
+     * distributions in nats: a measure of the change that still means something when the weights are
+     * random and the perplexity itself is near the vocabulary size.
+     */
+    public record Comparison(double reference, double candidate, double top1Agreement, double meanKl) {}
 
     private Perplexity() {}
 
@@ -23,12 +28,15 @@ public final class Perplexity {
         float[][] a = logits(reference, ids);
         float[][] b = logits(candidate, ids);
         int agree = 0;
+        double kl = 0;
         for (int t = 0; t < ids.length - 1; t++) {
             if (Sampler.argmax(a[t]) == Sampler.argmax(b[t])) {
                 agree++;
             }
+            kl += klDivergence(a[t], b[t]);
         }
-        return new Comparison(nll(a, ids), nll(b, ids), (double) agree / (ids.length - 1));
+        int n = ids.length - 1;
+        return new Comparison(nll(a, ids), nll(b, ids), (double) agree / n, kl / n);
     }
 
     private static float[][] logits(Model model, int[] ids) {
@@ -38,19 +46,34 @@ public final class Perplexity {
         return model.logitsAt(model.newSession(ids.length, Session.Form.ABSORBED), ids);
     }
 
+    /** KL(softmax(p) || softmax(q)) in nats, in double. */
+    static double klDivergence(float[] p, float[] q) {
+        double lp = logSumExp(p);
+        double lq = logSumExp(q);
+        double kl = 0;
+        for (int i = 0; i < p.length; i++) {
+            double logP = p[i] - lp;
+            kl += Math.exp(logP) * (logP - (q[i] - lq));
+        }
+        return Math.max(0, kl);
+    }
+
+    private static double logSumExp(float[] row) {
+        double max = Double.NEGATIVE_INFINITY;
+        for (float v : row) {
+            max = Math.max(max, v);
+        }
+        double sum = 0;
+        for (float v : row) {
+            sum += Math.exp(v - max);
+        }
+        return max + Math.log(sum);
+    }
+
     private static double nll(float[][] logits, int[] ids) {
         double total = 0;
         for (int t = 0; t < ids.length - 1; t++) {
-            float[] row = logits[t];
-            double max = Double.NEGATIVE_INFINITY;
-            for (float v : row) {
-                max = Math.max(max, v);
-            }
-            double sum = 0;
-            for (float v : row) {
-                sum += Math.exp(v - max);
-            }
-            total += max + Math.log(sum) - row[ids[t + 1]];
+            total += logSumExp(logits[t]) - logits[t][ids[t + 1]];
         }
         return Math.exp(total / (ids.length - 1));
     }

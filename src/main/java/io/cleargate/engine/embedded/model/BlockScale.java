@@ -28,7 +28,7 @@ public record BlockScale(Tensor scaleInv, int blockRows, int blockCols) {
         long wantCols = ceilDiv(w[1], blockCols);
         if (w.length != 2 || s.length != 2 || s[0] != wantRows || s[1] != wantCols) {
             throw new IllegalArgumentException(scaleInv.describe() + " in " + scaleInv.file() + " does not fit "
-                    + weight.describe() + " with " + blockRows + "x" + blockCols + " blocks: expected ["
+                    + weight.describeWithFile() + " with " + blockRows + "x" + blockCols + " blocks: expected ["
                     + wantRows + ", " + wantCols + "]");
         }
     }

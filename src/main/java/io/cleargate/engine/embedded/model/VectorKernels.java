@@ -144,6 +144,26 @@ final class VectorKernels {
         }
     }
 
+    /** {@code out[outOff ..] += a * W} for bf16 weights, widened in registers like {@link #dotBf16}. */
+    static void axpyBf16(Tensor t, long start, float a, float[] out, int outOff, int n) {
+        int i = 0;
+        if (S.length() == F.length()) {
+            var seg = t.data();
+            long base = start * 2;
+            FloatVector va = FloatVector.broadcast(F, a);
+            int bound = F.loopBound(n);
+            for (; i < bound; i += F.length()) {
+                ShortVector raw = ShortVector.fromMemorySegment(S, seg, base + i * 2L, ByteOrder.LITTLE_ENDIAN);
+                FloatVector w = ((IntVector) raw.convertShape(VectorOperators.S2I, I, 0))
+                        .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+                w.fma(va, FloatVector.fromArray(F, out, outOff + i)).intoArray(out, outOff + i);
+            }
+        }
+        for (; i < n; i++) {
+            out[outOff + i] += a * t.get(start + i);
+        }
+    }
+
     static float dot(float[] a, int aOff, float[] b, int bOff, int n) {
         FloatVector acc = FloatVector.zero(F);
         int i = 0;
