@@ -12,6 +12,10 @@ def cpu_ms(row):
     return row["sut_ticks"] / CLOCK_TICKS / row["requests"] * 1000 if row["requests"] else float("nan")
 
 
+def jit_ms(row):
+    return row.get("jit_ticks", 0) / CLOCK_TICKS / row["requests"] * 1000 if row["requests"] else float("nan")
+
+
 def main(path):
     rows = [json.loads(line) for line in open(path) if line.strip()]
     json_rows = {(r["arm"], r["concurrency"]): r for r in rows if r["mode"] == "json"}
@@ -38,6 +42,21 @@ def main(path):
         print(f"| {arm} | {one['p50_ms']:.3f} | {one['p99_ms']:.3f} | {added50:.3f} | {added99:.3f} | "
               f"{many['rps']:.0f} | {vs_direct:.3f} | {vs_portkey:.2f} | {c1:.3f} | {c64:.3f} | {c1 / c64:.2f} | "
               f"{one['errors'] + many['errors']} |")
+    jvm = [a for a in arms if any(r.get("jit_ticks") for r in rows if r["arm"] == a)]
+    if jvm:
+        print("\nThe gateway's CPU split: JIT = its C1/C2 compiler threads (start-up work still going on after the")
+        print("warm-up), the rest = serving requests; idle = CPU while no request arrives at all.\n")
+        print("| arm | JIT ms/req c=1 | JIT ms/req c=64 | rest ms/req c=1 | rest ms/req c=64 | idle burn without JIT "
+              "| idle CPU % of a core (JIT %) |")
+        print("|---|---|---|---|---|---|---|")
+        for arm in jvm:
+            one, many = json_rows.get((arm, 1)), json_rows.get((arm, 64))
+            idle = next((r for r in rows if r["mode"] == "idle" and r["arm"] == arm), None)
+            j1, j64 = jit_ms(one), jit_ms(many)
+            r1, r64 = cpu_ms(one) - j1, cpu_ms(many) - j64
+            idle_txt = (f"{100 * idle['sut_ticks'] / CLOCK_TICKS / idle['seconds']:.1f} "
+                        f"({100 * idle['jit_ticks'] / CLOCK_TICKS / idle['seconds']:.1f})") if idle else "n/a"
+            print(f"| {arm} | {j1:.3f} | {j64:.3f} | {r1:.3f} | {r64:.3f} | {r1 / r64:.2f} | {idle_txt} |")
     if direct64:
         print("\nThe mock's own CPU per request in each arm's c=64 run (it must stay ≥ 10× below the gateway's):\n")
         print("| arm | mock CPU µs/req c=64 | arm CPU / mock CPU |")

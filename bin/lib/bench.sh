@@ -2,13 +2,14 @@
 #
 # Core 0 (LOAD_CORE) holds the load generator (wrk) and the mock upstream; core 1 (SUT_CORE) holds
 # the system under test and, for the full arm, its OPA. Every measured run is time-based.
-# Environment: BENCH_SECONDS (measured seconds per level, default 8), BENCH_WARMUP (seconds of
-# unmeasured load before an arm's first level, default 6), BENCH_ARMS (default
+# Environment: BENCH_SECONDS (measured seconds per level, default 6), BENCH_WARMUP (seconds of
+# unmeasured load at c=64 before an arm's first level, default 20: a JVM's JIT compiler is still
+# busy for tens of seconds after start, and that is start-up cost, not cost per request), BENCH_ARMS (default
 # "direct off full portkey litellm"), BENCH_STREAM (0 skips the streaming runs),
 # BENCH_GATEWAY_OPTS (extra JVM options for both gateway arms, e.g. a flight recording).
 
-BENCH_SECONDS="${BENCH_SECONDS:-8}"
-BENCH_WARMUP="${BENCH_WARMUP:-6}"
+BENCH_SECONDS="${BENCH_SECONDS:-6}"
+BENCH_WARMUP="${BENCH_WARMUP:-20}"
 BENCH_ARMS="${BENCH_ARMS:-direct off full portkey litellm}"
 BENCH_STREAM="${BENCH_STREAM:-1}"
 LOAD_CORE=0
@@ -20,6 +21,11 @@ thread_ticks() {
   for t in /proc/"$1"/task/*; do
     awk -v name="$(tr " " _ < "$t/comm" 2>/dev/null)" '{sub(/^.*\) /, ""); print $12 + $13, name}' "$t/stat" 2>/dev/null || true
   done
+}
+
+# CPU ticks of the JIT compiler threads of a JVM (0 for any other process).
+jit_ticks() {
+  thread_ticks "$1" | awk '$2 ~ /^C[12]_CompilerThre/ {t += $1} END {print t + 0}'
 }
 
 # Sum of utime + stime (clock ticks) of the given processes.
@@ -59,21 +65,33 @@ bench_wrk() {
 bench_arm() {
   local arm="$1" url="$2" pids="$3"; shift 3
   local line c sut0 sut1 mock0 mock1
-  # Warm-up at both levels, so that the JIT has compiled the uncontended paths too.
-  line="$(bench_wrk "$url" 64 "$BENCH_WARMUP" "$@")"
+  # Warm-up at both levels, so that the JIT has compiled the uncontended paths too. Only the
+  # gateway arms need the long one (a JIT compiling on the measured core).
+  local warm="$BENCH_WARMUP"
+  [[ "$arm" == gateway-* ]] || warm=5
+  line="$(bench_wrk "$url" 64 "$warm" "$@")"
   BENCH_SERVED=$(( $(sed 's/.*"requests":\([0-9]*\).*/\1/' <<<"$line") ))
   line="$(bench_wrk "$url" 1 3 "$@")"
   BENCH_SERVED=$((BENCH_SERVED + $(sed 's/.*"requests":\([0-9]*\).*/\1/' <<<"$line")))
+  local main="${pids%% *}" jit0 jit1
   for c in 1 64; do
     # shellcheck disable=SC2086
-    sut0="$(cpu_ticks $pids)"; mock0="$(cpu_ticks "$MOCK_PID")"
+    sut0="$(cpu_ticks $pids)"; mock0="$(cpu_ticks "$MOCK_PID")"; jit0="$(jit_ticks "$main")"
     line="$(bench_wrk "$url" "$c" "$BENCH_SECONDS" "$@")"
     # shellcheck disable=SC2086
-    sut1="$(cpu_ticks $pids)"; mock1="$(cpu_ticks "$MOCK_PID")"
+    sut1="$(cpu_ticks $pids)"; mock1="$(cpu_ticks "$MOCK_PID")"; jit1="$(jit_ticks "$main")"
     BENCH_SERVED=$((BENCH_SERVED + $(sed 's/.*"requests":\([0-9]*\).*/\1/' <<<"$line")))
-    echo "{\"arm\":\"$arm\",\"mode\":\"json\",\"concurrency\":$c,\"sut_ticks\":$((sut1 - sut0)),\"mock_ticks\":$((mock1 - mock0)),${line#\{}" >> "$BENCH_OUT"
+    echo "{\"arm\":\"$arm\",\"mode\":\"json\",\"concurrency\":$c,\"sut_ticks\":$((sut1 - sut0)),\"jit_ticks\":$((jit1 - jit0)),\"mock_ticks\":$((mock1 - mock0)),${line#\{}" >> "$BENCH_OUT"
     say "$arm c=$c: $line"
   done
+  # Idle: no request at all for BENCH_IDLE seconds (after a second to let the last ones drain).
+  sleep 1
+  # shellcheck disable=SC2086
+  sut0="$(cpu_ticks $pids)"; jit0="$(jit_ticks "$main")"
+  sleep "${BENCH_IDLE:-4}"
+  # shellcheck disable=SC2086
+  sut1="$(cpu_ticks $pids)"; jit1="$(jit_ticks "$main")"
+  echo "{\"arm\":\"$arm\",\"mode\":\"idle\",\"seconds\":${BENCH_IDLE:-4},\"sut_ticks\":$((sut1 - sut0)),\"jit_ticks\":$((jit1 - jit0))}" >> "$BENCH_OUT"
   if [[ "$BENCH_STREAM" != 0 && "$arm" != portkey && "$arm" != litellm ]]; then
     # shellcheck disable=SC2086
     sut0="$(cpu_ticks $pids)"
