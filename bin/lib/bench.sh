@@ -67,11 +67,11 @@ bench_arm() {
   local line c sut0 sut1 mock0 mock1
   # Warm-up at both levels, so that the JIT has compiled the uncontended paths too. Only the
   # gateway arms need the long one (a JIT compiling on the measured core).
-  local warm="$BENCH_WARMUP"
-  [[ "$arm" == gateway-* ]] || warm=5
+  local warm="$BENCH_WARMUP" warm1=10
+  [[ "$arm" == gateway-* ]] || { warm=5; warm1=3; }
   line="$(bench_wrk "$url" 64 "$warm" "$@")"
   BENCH_SERVED=$(( $(sed 's/.*"requests":\([0-9]*\).*/\1/' <<<"$line") ))
-  line="$(bench_wrk "$url" 1 3 "$@")"
+  line="$(bench_wrk "$url" 1 "$warm1" "$@")"
   BENCH_SERVED=$((BENCH_SERVED + $(sed 's/.*"requests":\([0-9]*\).*/\1/' <<<"$line")))
   local main="${pids%% *}" jit0 jit1
   for c in 1 64; do
@@ -182,7 +182,7 @@ bench_start_full() {
   CLEARGATE_OPA_GATEWAY_TOKEN_FILE="$ARM_DATA/run/opa-gateway.token" \
   start_gateway_bg "$port" /tmp/cleargate-bench-gw-full.log $(bench_gateway_backend) ${BENCH_GATEWAY_OPTS:-} \
     -Dcleargate.dev.create-key=true -Dcleargate.dev.key="$key" \
-    -Dquarkus.datasource.jdbc.url="jdbc:h2:file:$ARM_DATA/db/cleargate;WRITE_DELAY=0"
+    -Dquarkus.datasource.jdbc.url="jdbc:h2:file:$ARM_DATA/db/cleargate${BENCH_H2_OPTIONS:-;WRITE_DELAY=0}"
   ARM_URL="http://127.0.0.1:$port/v1/chat/completions"; ARM_PIDS="$GATEWAY_PID $opa_pid"
   ARM_HEADERS=("authorization:Bearer $key")
 }
