@@ -57,7 +57,7 @@ final class ChatCompletionParser {
             throw new GatewayException(GatewayError.malformedJson("The request body must be a JSON object."));
         }
         rejectUnsupported(root);
-        String model = requiredString(root, "model");
+        String model = identifier(requiredString(root, "model"));
         List<ChatMessage> messages = messages(root.get("messages"));
         Integer maxTokens = maxTokens(root);
         Double temperature = number(root, "temperature", 0.0, 2.0);
@@ -69,7 +69,7 @@ final class ChatCompletionParser {
         Long seed = seed(root.get("seed"));
         boolean stream = bool(root, "stream");
         boolean includeUsage = streamOptions(root, stream);
-        String user = optionalString(root, "user");
+        String user = userId(optionalString(root, "user"));
 
         var parameters = new LinkedHashMap<String, Object>();
         parameters.put("max_tokens", maxTokens);
@@ -98,8 +98,8 @@ final class ChatCompletionParser {
             if (NEUTRAL_ONLY.contains(name) && isNeutral(name, root.get(name))) {
                 continue;
             }
-            throw new GatewayException(GatewayError.unsupported(name,
-                    "'" + name + "' is not supported by this gateway" + (name.equals("n") ? " (only n=1)." : ".")));
+            throw new GatewayException(GatewayError.unsupported(shortened(name),
+                    quoted(name) + " is not supported by this gateway" + (name.equals("n") ? " (only n=1)." : ".")));
         }
     }
 
@@ -143,8 +143,8 @@ final class ChatCompletionParser {
         for (Iterator<String> names = node.fieldNames(); names.hasNext(); ) {
             String name = names.next();
             if (!Set.of("role", "content", "name").contains(name)) {
-                throw new GatewayException(GatewayError.unsupported(path + "." + name,
-                        "'" + name + "' in messages is not supported (tools and function calls are not supported yet)."));
+                throw new GatewayException(GatewayError.unsupported(path + "." + shortened(name),
+                        quoted(name) + " in messages is not supported (tools and function calls are not supported yet)."));
             }
         }
         JsonNode roleNode = node.get("role");
@@ -156,7 +156,7 @@ final class ChatCompletionParser {
             case "user" -> ChatMessage.Role.USER;
             case "assistant" -> ChatMessage.Role.ASSISTANT;
             default -> throw new GatewayException(GatewayError.unsupported(path + ".role",
-                    "Role '" + roleNode.asText() + "' is not supported; use system, user or assistant."));
+                    "Role " + quoted(roleNode.asText()) + " is not supported; use system, user or assistant."));
         };
         return new ChatMessage(role, content(node.get("content"), path + ".content"));
     }
@@ -177,7 +177,7 @@ final class ChatCompletionParser {
             String type = part.path("type").asText("");
             if (!type.equals("text")) {
                 throw new GatewayException(GatewayError.unsupported(path + "[" + i + "].type",
-                        "Content part type '" + type + "' is not supported; only text parts are."));
+                        "Content part type " + quoted(type) + " is not supported; only text parts are."));
             }
             JsonNode partText = part.get("text");
             if (partText == null || !partText.isTextual()) {
@@ -286,8 +286,8 @@ final class ChatCompletionParser {
         for (Iterator<String> names = node.fieldNames(); names.hasNext(); ) {
             String name = names.next();
             if (!name.equals("include_usage")) {
-                throw new GatewayException(GatewayError.unsupported("stream_options." + name,
-                        "'stream_options." + name + "' is not supported."));
+                throw new GatewayException(GatewayError.unsupported("stream_options." + shortened(name),
+                        quoted("stream_options." + name) + " is not supported."));
             }
         }
         return bool(node, "include_usage");
@@ -313,6 +313,53 @@ final class ChatCompletionParser {
             throw bad(field, "'" + field + "' must be a string.");
         }
         return node.asText();
+    }
+
+    /**
+     * Model names reach the audit trail's columns, metric labels and logs: bounded in length and
+     * to the characters model ids use, checked before anything is recorded.
+     */
+    static final int MAX_MODEL_CHARS = 128;
+    /** The end-user id a client may pass; kept in the audit record for a year. */
+    static final int MAX_USER_CHARS = 256;
+    private static final java.util.regex.Pattern MODEL_ID = java.util.regex.Pattern.compile("[A-Za-z0-9][A-Za-z0-9._:/@+-]*");
+
+    private static String identifier(String model) {
+        if (model.length() > MAX_MODEL_CHARS) {
+            throw bad("model", "'model' must be at most " + MAX_MODEL_CHARS + " characters.");
+        }
+        if (!MODEL_ID.matcher(model).matches()) {
+            throw bad("model", "'model' may contain only letters, digits and . _ : / @ + - (and must start with a letter or digit).");
+        }
+        return model;
+    }
+
+    private static String userId(String user) {
+        if (user == null) {
+            return null;
+        }
+        if (user.length() > MAX_USER_CHARS) {
+            throw bad("user", "'user' must be at most " + MAX_USER_CHARS + " characters.");
+        }
+        for (int i = 0; i < user.length(); i++) {
+            char c = user.charAt(i);
+            boolean lone = Character.isHighSurrogate(c) ? i + 1 >= user.length() || !Character.isLowSurrogate(user.charAt(++i))
+                    : Character.isLowSurrogate(c);
+            if (lone || Character.isISOControl(c)) {
+                throw bad("user", "'user' must not contain control characters or unpaired surrogates.");
+            }
+        }
+        return user;
+    }
+
+    /** A client-chosen name quoted back in an error message, shortened so the echo stays small. */
+    private static String quoted(String name) {
+        String shown = name.length() > 64 ? name.substring(0, 64) + "..." : name;
+        return "'" + shown.replaceAll("\\p{Cntrl}", "?") + "'";
+    }
+
+    private static String shortened(String name) {
+        return name.length() > 64 ? name.substring(0, 64) : name;
     }
 
     private static GatewayException bad(String param, String message) {
