@@ -58,6 +58,10 @@ public interface AuditConfig {
     @WithDefault("10s")
     String checkpointEvery();
 
+    /** How often readiness probes the store by writing to it (finding 12: a full disk must read DOWN). */
+    @WithDefault("2s")
+    String probeEvery();
+
     /** How often expired content and metadata are purged. */
     @WithDefault("1h")
     String purgeEvery();

@@ -1,0 +1,122 @@
+package io.cleargate.audit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.cleargate.testsupport.MockUpstream;
+import io.cleargate.testsupport.OpaServer;
+import io.cleargate.testsupport.PackagedGateway;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Finding 12 of issue 12: the packaged gateway's data directory on a small file system of its
+ * own (tmpfs, 48 MB), filled under load. Readiness must go DOWN while the audit store cannot
+ * write and stay DOWN while traffic pauses (it probes by writing, it does not remember the last
+ * request), nothing is served unaudited meanwhile, and it must come UP again without a restart
+ * once space is freed. Mounting needs root (the suite runs as root here); without it the test
+ * fails naming what it needs.
+ */
+class FullDiskReadinessIT {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @Test
+    void readinessFollowsWhetherTheAuditStoreCanWriteNotTheLastRequest() throws Exception {
+        Path mount = Files.createTempDirectory("cleargate-small-disk");
+        run("mount", "-t", "tmpfs", "-o", "size=48m,mode=0755", "tmpfs", mount.toString());
+        Path filler = mount.resolve("filler");
+        try (var opa = OpaServer.start(Map.of());
+                var upstream = new MockUpstream("mock", 0, 2, 1);
+                var gateway = PackagedGateway.start(PackagedGateway.H2_JAR, mount.resolve("data"), opa, upstream,
+                        Map.of(), Map.of("cleargate.audit.probe-every", "1s"))) {
+            AtomicBoolean loading = new AtomicBoolean(true);
+            Map<Integer, Integer> statuses = new ConcurrentHashMap<>();
+            try (var pool = Executors.newFixedThreadPool(6)) {
+                List<Future<?>> load = new ArrayList<>();
+                for (int w = 0; w < 6; w++) {
+                    int worker = w;
+                    load.add(pool.submit(() -> {
+                        for (int i = 0; loading.get() && i < 2000; i++) {
+                            HttpResponse<String> r = gateway.chat("{\"model\":\"mock\",\"max_tokens\":8,\"messages\":"
+                                    + "[{\"role\":\"user\",\"content\":\"load " + worker + "-" + i + "\"}]}");
+                            statuses.merge(r.statusCode(), 1, Integer::sum);
+                        }
+                        return null;
+                    }));
+                }
+                Thread.sleep(2000);
+                assertEquals(200, gateway.readiness(), "ready under load before the disk fills");
+                fill(filler);
+                assertTrue(await(gateway, 503, 30), "readiness DOWN once the store cannot write:\n" + gateway.tail());
+                HttpResponse<String> refused = gateway.chat("{\"model\":\"mock\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}");
+                assertEquals(503, refused.statusCode(), refused.body());
+                assertEquals("audit_unavailable", JSON.readTree(refused.body()).path("error").path("code").asText());
+                loading.set(false);
+                for (Future<?> f : load) {
+                    f.get(120, TimeUnit.SECONDS);
+                }
+            }
+            // Traffic has paused: readiness must stay DOWN, because the store still cannot write.
+            for (int i = 0; i < 8; i++) {
+                Thread.sleep(1000);
+                assertEquals(503, gateway.readiness(), "readiness came UP while the disk is still full (second " + i + ")");
+            }
+            Files.delete(filler);
+            assertTrue(await(gateway, 200, 60), "readiness UP again once space is free, without a restart:\n" + gateway.tail());
+            HttpResponse<String> served = gateway.chat("{\"model\":\"mock\",\"messages\":[{\"role\":\"user\",\"content\":\"after\"}]}");
+            assertEquals(200, served.statusCode(), served.body());
+            var verified = JSON.readTree(gateway.get("/audit/verify").body());
+            assertTrue(verified.path("ok").asBoolean(), verified.toString());
+            assertTrue(statuses.getOrDefault(200, 0) > 0, statuses.toString());
+            System.out.printf("full disk: responses under load %s%n", statuses);
+        } finally {
+            Files.deleteIfExists(filler);
+            run("umount", "-l", mount.toString());
+        }
+    }
+
+    /** Writes until the file system is full. */
+    private static void fill(Path filler) {
+        byte[] block = new byte[1 << 20];
+        try (OutputStream out = Files.newOutputStream(filler)) {
+            while (true) {
+                out.write(block);
+            }
+        } catch (IOException full) {
+            // No space left: the point.
+        }
+    }
+
+    private static boolean await(PackagedGateway gateway, int status, int seconds) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+        while (System.nanoTime() < deadline) {
+            if (gateway.readiness() == status) {
+                return true;
+            }
+            Thread.sleep(250);
+        }
+        return false;
+    }
+
+    private static void run(String... command) throws Exception {
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        if (p.waitFor() != 0) {
+            throw new AssertionError(String.join(" ", command) + " failed (this test mounts a 48 MB tmpfs and needs root): " + out);
+        }
+    }
+}
