@@ -27,8 +27,13 @@ import org.junit.jupiter.api.Test;
  * own (tmpfs, 48 MB), filled under load. Readiness must go DOWN while the audit store cannot
  * write and stay DOWN while traffic pauses (it probes by writing, it does not remember the last
  * request), nothing is served unaudited meanwhile, and it must come UP again without a restart
- * once space is freed. Mounting needs root (the suite runs as root here); without it the test
- * fails naming what it needs.
+ * once space is freed.
+ *
+ * <p>No root and no mount on the host: the gateway runs in a mount namespace of its own
+ * ({@code unshare}, util-linux), unprivileged through a user namespace (Debian's default) or, for
+ * root where user namespaces are off, a plain mount namespace. The tmpfs exists only in that
+ * namespace and disappears with the gateway, so nothing is left mounted even if the test dies;
+ * the test fills it through {@code /proc/PID/root}, the gateway's own view of the file system.
  */
 class FullDiskReadinessIT {
 
@@ -37,12 +42,12 @@ class FullDiskReadinessIT {
     @Test
     void readinessFollowsWhetherTheAuditStoreCanWriteNotTheLastRequest() throws Exception {
         Path mount = Files.createTempDirectory("cleargate-small-disk");
-        run("mount", "-t", "tmpfs", "-o", "size=48m,mode=0755", "tmpfs", mount.toString());
-        Path filler = mount.resolve("filler");
         try (var opa = OpaServer.start(Map.of());
                 var upstream = new MockUpstream("mock", 0, 2, 1);
                 var gateway = PackagedGateway.start(PackagedGateway.H2_JAR, mount.resolve("data"), opa, upstream,
-                        Map.of(), Map.of("cleargate.audit.probe-every", "1s"))) {
+                        Map.of(), Map.of("cleargate.audit.probe-every", "1s"), smallDisk(mount))) {
+            Path filler = Path.of("/proc", String.valueOf(gateway.pid()), "root").resolve(mount.toString().substring(1))
+                    .resolve("filler");
             AtomicBoolean loading = new AtomicBoolean(true);
             Map<Integer, Integer> statuses = new ConcurrentHashMap<>();
             try (var pool = Executors.newFixedThreadPool(6)) {
@@ -84,9 +89,34 @@ class FullDiskReadinessIT {
             assertTrue(statuses.getOrDefault(200, 0) > 0, statuses.toString());
             System.out.printf("full disk: responses under load %s%n", statuses);
         } finally {
-            Files.deleteIfExists(filler);
-            run("umount", "-l", mount.toString());
+            // The tmpfs went with the gateway's namespace; only the empty mount point is ours.
+            Files.deleteIfExists(mount.resolve("data/dev-key"));
+            Files.deleteIfExists(mount.resolve("data"));
+            Files.deleteIfExists(mount);
         }
+    }
+
+    /**
+     * The command that starts the gateway with a 48 MB tmpfs over {@code mount} (and an empty
+     * data directory in it), in a mount namespace of its own.
+     */
+    private static List<String> smallDisk(Path mount) throws Exception {
+        List<String> mountAndExec = List.of("sh", "-c",
+                "mount -t tmpfs -o size=48m,mode=0755 tmpfs \"$0\" && mkdir -p \"$0/data\" && exec \"$@\"",
+                mount.toString());
+        for (List<String> namespace : List.of(List.of("unshare", "--user", "--map-root-user", "--mount"),
+                List.of("unshare", "--mount"))) {
+            List<String> probe = new ArrayList<>(namespace);
+            probe.addAll(List.of("sh", "-c", "mount -t tmpfs -o size=1m tmpfs \"$0\"", mount.toString()));
+            if (succeeds(probe)) {
+                List<String> wrapper = new ArrayList<>(namespace);
+                wrapper.addAll(mountAndExec);
+                return wrapper;
+            }
+        }
+        throw new AssertionError("cannot give the gateway a small disk: 'unshare --user --map-root-user --mount' needs"
+                + " unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1, user.max_user_namespaces > 0),"
+                + " 'unshare --mount' needs root");
     }
 
     /** Writes until the file system is full. */
@@ -112,11 +142,9 @@ class FullDiskReadinessIT {
         return false;
     }
 
-    private static void run(String... command) throws Exception {
+    private static boolean succeeds(List<String> command) throws Exception {
         Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes());
-        if (p.waitFor() != 0) {
-            throw new AssertionError(String.join(" ", command) + " failed (this test mounts a 48 MB tmpfs and needs root): " + out);
-        }
+        p.getInputStream().readAllBytes();
+        return p.waitFor() == 0;
     }
 }

@@ -48,7 +48,7 @@ public final class PackagedGateway implements AutoCloseable {
             throws IOException, InterruptedException {
         Files.createDirectories(dataDir);
         int port = OpaServer.freePort();
-        PackagedGateway gateway = launch(JAR, dataDir, port, properties, environment,
+        PackagedGateway gateway = launch(List.of(), JAR, dataDir, port, properties, environment,
                 dataDir.resolve("gateway-" + port + ".log"));
         gateway.await("/q/health/live");
         return gateway;
@@ -63,6 +63,17 @@ public final class PackagedGateway implements AutoCloseable {
      */
     public static PackagedGateway start(Path jar, Path data, OpaServer opa, MockUpstream upstream,
             Map<String, String> env, Map<String, String> properties) throws IOException, InterruptedException {
+        return start(jar, data, opa, upstream, env, properties, List.of());
+    }
+
+    /**
+     * As {@link #start(Path, Path, OpaServer, MockUpstream, Map, Map)}, with {@code wrapper} put before
+     * the java command (for example a mount namespace that gives the data directory a small disk;
+     * the wrapper must exec java, so {@link #pid()} is the gateway's).
+     */
+    public static PackagedGateway start(Path jar, Path data, OpaServer opa, MockUpstream upstream,
+            Map<String, String> env, Map<String, String> properties, List<String> wrapper)
+            throws IOException, InterruptedException {
         Files.createDirectories(data);
         int port = OpaServer.freePort();
         Map<String, String> p = new LinkedHashMap<>();
@@ -75,7 +86,7 @@ public final class PackagedGateway implements AutoCloseable {
         p.put("cleargate.dev.key", KEY);
         p.put("cleargate.dev.key-file", data.resolve("dev-key").toString());
         p.putAll(properties);
-        PackagedGateway gateway = launch(jar, data, port, p, env, Files.createTempFile("gateway-", ".log"));
+        PackagedGateway gateway = launch(wrapper, jar, data, port, p, env, Files.createTempFile("gateway-", ".log"));
         gateway.await("/q/health/ready");
         return gateway;
     }
@@ -91,7 +102,7 @@ public final class PackagedGateway implements AutoCloseable {
         return p;
     }
 
-    private static PackagedGateway launch(Path jar, Path dataDir, int port, Map<String, String> properties,
+    private static PackagedGateway launch(List<String> wrapper, Path jar, Path dataDir, int port, Map<String, String> properties,
             Map<String, String> environment, Path log) throws IOException {
         if (!Files.isRegularFile(jar)) {
             throw new AssertionError(jar + " is missing: run the integration tests through ./mvnw verify (it packages"
@@ -99,7 +110,8 @@ public final class PackagedGateway implements AutoCloseable {
                     + " build_gateway_postgres), or build it with ./mvnw -B -q -DskipTests package");
         }
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        List<String> command = new ArrayList<>(List.of(java, "--add-modules=jdk.incubator.vector",
+        List<String> command = new ArrayList<>(wrapper);
+        command.addAll(List.of(java, "--add-modules=jdk.incubator.vector",
                 "--enable-native-access=ALL-UNNAMED", "-Xmx512m", "-Dquarkus.http.port=" + port));
         properties.forEach((k, v) -> command.add("-D" + k + "=" + v));
         command.addAll(List.of("-jar", jar.toString()));
@@ -137,6 +149,11 @@ public final class PackagedGateway implements AutoCloseable {
 
     public String url(String path) {
         return "http://127.0.0.1:" + port + path;
+    }
+
+    /** The gateway's process id. */
+    public long pid() {
+        return process.pid();
     }
 
     public Path log() {
