@@ -41,8 +41,9 @@ cleargate_bench() {
   bench_arm direct "http://127.0.0.1:$mock_port/v1/chat/completions" "$mock_pid"
 
   local gw_port; gw_port="$(free_port)"
+  # One tenant at concurrency 64 against the backend's 64 slots: no other tenant to share them with.
   local backend=(-Dcleargate.backends.mock.kind=openai -Dcleargate.backends.mock.base-url="http://127.0.0.1:$mock_port/v1"
-    -Dcleargate.backends.mock.models=mock -Dquarkus.log.level=WARN)
+    -Dcleargate.backends.mock.models=mock -Dquarkus.log.level=WARN -Dcleargate.routing.tenant-share=1)
   GATEWAY_PREFIX=(taskset -c 0)
   start_gateway_bg "$gw_port" /tmp/cleargate-bench-gw-bare.log "${backend[@]}" \
     -Dcleargate.allow-disabled-stages=true \
@@ -75,7 +76,7 @@ bench_full_gateway() {
   CLEARGATE_OPA_GATEWAY_TOKEN_FILE="$data/run/opa-gateway.token" \
   start_gateway_bg "$gw_port" /tmp/cleargate-bench-gw-full.log \
     -Dcleargate.backends.mock.kind=openai -Dcleargate.backends.mock.base-url="http://127.0.0.1:$mock_port/v1" \
-    -Dcleargate.backends.mock.models=mock -Dquarkus.log.level=WARN \
+    -Dcleargate.backends.mock.models=mock -Dquarkus.log.level=WARN -Dcleargate.routing.tenant-share=1 \
     -Dcleargate.dev.create-key=true -Dcleargate.dev.key="$key" \
     -Dquarkus.datasource.jdbc.url="jdbc:h2:file:$data/db/cleargate;WRITE_DELAY=0"
   FULL_URL="http://127.0.0.1:$gw_port/v1/chat/completions"

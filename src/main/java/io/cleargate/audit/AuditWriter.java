@@ -61,6 +61,11 @@ public class AuditWriter {
     private volatile boolean running;
     private Thread thread;
 
+    @org.eclipse.microprofile.config.inject.ConfigProperty(name = "quarkus.datasource.jdbc.url")
+    java.util.Optional<String> jdbcUrl = java.util.Optional.empty();
+    private StoreDisk disk;
+    private volatile boolean lowOnSpace;
+
     /** Optional so the writer also runs outside CDI; see k8s/README.md for the metric contract. */
     @Inject
     io.micrometer.core.instrument.MeterRegistry meters;
@@ -89,6 +94,7 @@ public class AuditWriter {
     }
 
     void start(@Observes StartupEvent ignored) {
+        disk = StoreDisk.of(jdbcUrl, config.minFreeSpace().asLongValue());
         running = true;
         thread = Thread.ofPlatform().name("audit-writer").daemon(true).start(this::run);
     }
@@ -141,6 +147,10 @@ public class AuditWriter {
      * answers reads. Run by readiness every few seconds, with or without traffic.
      */
     public boolean probe() {
+        if (spaceRunsOut()) {
+            healthy = false;
+            return false;
+        }
         try {
             String payload = java.util.HexFormat.of().formatHex(Keyring.random(PROBE_BYTES / 2));
             QuarkusTransaction.requiringNew().run(() -> {
@@ -164,6 +174,20 @@ public class AuditWriter {
 
     private static final int PROBE_BYTES = 16 * 1024;
 
+    /** True while the embedded database's disk is below its reserve; logs each change once. */
+    private boolean spaceRunsOut() {
+        boolean low = disk != null && disk.low();
+        if (low != lowOnSpace) {
+            lowOnSpace = low;
+            if (low) {
+                LOG.errorf("audit store: less than %d bytes free for the database, refusing to write", disk.reserve());
+            } else {
+                LOG.infof("audit store: free space is back above %d bytes", disk.reserve());
+            }
+        }
+        return low;
+    }
+
     private void run() {
         while (running || !queue.isEmpty()) {
             List<Pending> batch = new ArrayList<>();
@@ -174,6 +198,13 @@ public class AuditWriter {
                 }
                 batch.add(first);
                 queue.drainTo(batch, config.maxBatch() - 1);
+                if (spaceRunsOut()) {
+                    healthy = false;
+                    failed("disk");
+                    var refused = new AuditUnavailableException("the audit store's disk is nearly full", null);
+                    batch.forEach(p -> p.done().completeExceptionally(refused));
+                    continue;
+                }
                 List<Appended> appended = writeWithRetry(batch);
                 healthy = true;
                 for (int i = 0; i < batch.size(); i++) {

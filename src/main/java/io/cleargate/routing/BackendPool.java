@@ -44,7 +44,7 @@ public final class BackendPool implements AutoCloseable {
         for (Backend backend : registry.backends()) {
             refuseDangerousAddress(backend, config.allowLinkLocal());
             health.put(backend.id(), new BackendHealth(config.failureThreshold(), config.openDuration(),
-                    backend.maxConcurrency()));
+                    backend.maxConcurrency(), config.tenantShare()));
             if (meters != null) {
                 meters.gauge("cleargate.backend.up", Tags.of("backend", backend.id(), "region", backend.region()),
                         this, pool -> pool.available(backend.id()) ? 1 : 0);

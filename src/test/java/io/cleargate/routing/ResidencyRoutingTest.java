@@ -262,6 +262,10 @@ class ResidencyRoutingTest {
             public boolean allowLinkLocal() {
                 return false;
             }
+
+            public double tenantShare() {
+                return 0.5;
+            }
         };
     }
 }
