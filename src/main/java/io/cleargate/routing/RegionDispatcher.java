@@ -6,6 +6,7 @@ import io.cleargate.domain.EngineStream;
 import io.cleargate.domain.Route;
 import io.cleargate.engine.Backend;
 import io.cleargate.identity.Principal;
+import io.cleargate.engine.EngineRegistry;
 import io.cleargate.pipeline.Dispatcher;
 import io.cleargate.pipeline.EngineErrors;
 import io.cleargate.pipeline.Exchange;
@@ -37,6 +38,7 @@ public final class RegionDispatcher implements Dispatcher {
         // The routing stage cannot be switched off (Pipeline refuses), so a missing plan is a bug.
         RoutePlan plan = exchange.require(RoutePlan.KEY);
         String tenant = exchange.get(Principal.KEY).map(Principal::tenant).orElse(null);
+        EngineRegistry.Snapshot backends = plan.registry();
         List<String> tried = new ArrayList<>();
         GatewayError lastError = null;
         int shareUsed = 0;
@@ -51,14 +53,16 @@ public final class RegionDispatcher implements Dispatcher {
                 continue;
             }
             tried.add(backend.id());
+            backends.lease(); // the engines of this generation stay open until the stream ends
             try {
-                EngineStream stream = pool.registry().engine(backend.id())
+                EngineStream stream = backends.engine(backend.id())
                         .open(exchange.engineRequest(), exchange.incoming().stream());
                 EngineEvent first = stream.next(); // nothing has gone to the client yet: still safe to fail over
                 record(exchange, backend, tried);
                 pool.record(backend, "opened");
-                return new TrackedStream(stream, first, health, tenant, backend, pool);
+                return new TrackedStream(stream, first, health, tenant, backend, pool, backends);
             } catch (EngineException e) {
+                backends.release();
                 health.release(tenant);
                 pool.record(backend, "failed");
                 if (e.kind() == EngineException.Kind.INVALID_REQUEST) {
@@ -66,6 +70,10 @@ public final class RegionDispatcher implements Dispatcher {
                 }
                 health.failure();
                 lastError = EngineErrors.toGatewayError(e);
+            } catch (RuntimeException e) {
+                backends.release();
+                health.release(tenant);
+                throw e;
             }
         }
         if (tried.isEmpty() && shareUsed > 0) {
@@ -104,11 +112,14 @@ public final class RegionDispatcher implements Dispatcher {
         private final String tenant;
         private final Backend backend;
         private final BackendPool pool;
+        private final EngineRegistry.Snapshot generation;
         private EngineEvent pending;
         private boolean released;
+        private boolean closed;
 
         TrackedStream(EngineStream delegate, EngineEvent first, BackendHealth health, String tenant, Backend backend,
-                BackendPool pool) {
+                BackendPool pool, EngineRegistry.Snapshot generation) {
+            this.generation = generation;
             this.delegate = delegate;
             this.pending = first;
             this.health = health;
@@ -155,11 +166,16 @@ public final class RegionDispatcher implements Dispatcher {
 
         @Override
         public void close() {
+            if (closed) {
+                return;
+            }
+            closed = true;
             delegate.close();
             if (!released) {
                 released = true; // cancelled by the client: says nothing about the backend's health
                 health.release(tenant);
             }
+            generation.release();
         }
     }
 }

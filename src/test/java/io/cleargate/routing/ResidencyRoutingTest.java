@@ -266,6 +266,14 @@ class ResidencyRoutingTest {
             public double tenantShare() {
                 return 0.5;
             }
+
+            public Optional<String> backendsFile() {
+                return Optional.empty();
+            }
+
+            public Duration backendsReloadInterval() {
+                return Duration.ofSeconds(5);
+            }
         };
     }
 }

@@ -44,10 +44,12 @@ class TenantShareIT {
     void aTenantsSlowReadersHoldOnlyItsShareAndAnotherTenantIsStillServed() throws Exception {
         String devPolicy = Files.readString(OpaServer.repoRoot().resolve("policies/cleargate/tenants/dev/data.json"));
         Path data = Files.createTempDirectory("tenant-share");
-        Map<String, String> slots = Map.of("cleargate.backends.mock.max-concurrency", "4", "quarkus.http.idle-timeout", "20s");
         try (var opa = OpaServer.start(Map.of("cleargate/tenants/" + TENANT_A + "/data.json", devPolicy,
                         "cleargate/tenants/" + TENANT_B + "/data.json", devPolicy));
                 var upstream = new MockUpstream("mock", 0, 4, 0).slowFor(HOLD, 300, 100)) {
+            // The tenants the gateway serves are those of the policy data: OPA's copy, with A and B.
+            Map<String, String> slots = Map.of("cleargate.backends.mock.max-concurrency", "4",
+                    "quarkus.http.idle-timeout", "20s", "cleargate.policy.admin.directory", opa.policies().toString());
             // Two development starts over one database leave one key per tenant: A's, then B's.
             try (var first = PackagedGateway.start(PackagedGateway.JAR, data, opa, upstream, Map.of(),
                     with(slots, Map.of("cleargate.dev.tenant", TENANT_A, "cleargate.dev.key", KEY_A)))) {
