@@ -176,7 +176,7 @@ public class EngineRegistry {
      * mint label values (unbounded cardinality) by naming models that do not exist.
      */
     public String modelLabel(String model) {
-        return model != null && backends.values().stream().anyMatch(b -> b.serves(model) || b.servesEmbeddings(model)) ? model : "other";
+        return model != null && backends().stream().anyMatch(b -> b.serves(model) || b.servesEmbeddings(model)) ? model : "other";
     }
 
     /** Every model some backend serves (chat or embeddings), sorted. */
