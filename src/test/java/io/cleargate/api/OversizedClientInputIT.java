@@ -76,6 +76,50 @@ class OversizedClientInputIT {
         }
     }
 
+    /**
+     * Finding 4, against the packaged gateway: a prompt made of the characters the private-key
+     * and fake-system-turn patterns are built from (runs of dashes and of "#") costs the gateway
+     * CPU time linear in its length. The gateway process's CPU time (utime + stime from
+     * /proc/PID/stat) is compared between a prompt of 80,000 and one of 800,000 such characters in
+     * one run: linear is about 10 times, quadratic about 100 (measured before the fix: 40,000
+     * dashes took 24 s). A ratio, never a time limit.
+     */
+    @Test
+    void aLongPromptOfThePatternsOwnCharactersCostsTheGatewayLinearTime() throws Exception {
+        try (var gateway = PackagedGateway.start(PackagedGateway.H2_JAR, Files.createTempDirectory("linear"), opa,
+                upstream, Map.of(), Map.of())) {
+            cpuOf(gateway, 20_000); // warm-up
+            long small = Long.MAX_VALUE;
+            for (int i = 0; i < 3; i++) {
+                small = Math.min(small, cpuOf(gateway, 80_000));
+            }
+            long large = Long.MAX_VALUE;
+            for (int i = 0; i < 2; i++) {
+                large = Math.min(large, cpuOf(gateway, 800_000));
+            }
+            double ratio = (double) large / Math.max(1, small);
+            System.out.printf("packaged linear-time: 80K %d ms, 800K %d ms CPU, ratio %.1f%n", small * 10, large * 10, ratio);
+            assertTrue(ratio < 30, "800,000 characters cost " + ratio + "x the CPU of 80,000");
+        }
+    }
+
+    /** The gateway's CPU ticks (1/100 s) spent on one chat request whose prompt is {@code n} dashes and hashes. */
+    private static long cpuOf(PackagedGateway gateway, int n) throws Exception {
+        String prompt = "-".repeat(n / 2) + "#".repeat(n / 2);
+        long before = ticks(gateway.pid());
+        HttpResponse<String> r = gateway.chat("{\"model\":\"mock\",\"max_tokens\":8,\"messages\":[{\"role\":\"user\",\"content\":\""
+                + prompt + "\"}]}");
+        long spent = ticks(gateway.pid()) - before;
+        assertTrue(r.statusCode() < 500, r.statusCode() + " " + r.body().substring(0, Math.min(300, r.body().length())));
+        return spent;
+    }
+
+    private static long ticks(long pid) throws Exception {
+        String stat = Files.readString(Path.of("/proc", String.valueOf(pid), "stat"));
+        String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        return Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
+    }
+
     private void attackWhileServing(PackagedGateway gateway) throws Exception {
         AtomicBoolean attacking = new AtomicBoolean(true);
         var readiness = new ConcurrentLinkedQueue<Integer>();
