@@ -91,7 +91,8 @@ final class BackendHealth {
         if (s == State.OPEN || (s == State.HALF_OPEN && trialInFlight)) {
             return Admission.UNAVAILABLE;
         }
-        if (held.getOrDefault(key(tenant), 0) >= perTenant) {
+        // A share of the whole backend is no share: a full backend is then simply full.
+        if (perTenant < maxConcurrency && held.getOrDefault(key(tenant), 0) >= perTenant) {
             return Admission.TENANT_SHARE_USED;
         }
         if (inFlight.get() >= maxConcurrency) {

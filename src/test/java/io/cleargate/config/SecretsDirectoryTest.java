@@ -38,7 +38,7 @@ class SecretsDirectoryTest {
         Files.createSymbolicLink(dir.resolve("CLEARGATE_POLICY_TOKEN"), dir.resolve("..data/CLEARGATE_POLICY_TOKEN"));
         var source = new SecretsDirectory(dir);
         assertEquals("t", source.getValue("CLEARGATE_POLICY_TOKEN"));
-        assertEquals(1, source.getPropertyNames().size(), source.getPropertyNames().toString());
+        assertTrue(source.getPropertyNames().stream().noneMatch(name -> name.startsWith(".")), source.getPropertyNames().toString());
     }
 
     @Test
