@@ -11,12 +11,15 @@ import io.cleargate.moderation.VerdictList;
 import io.cleargate.pipeline.Exchange;
 import io.cleargate.pipeline.GatewayError;
 import io.cleargate.policy.PolicyDecision;
+import io.cleargate.policy.PolicyInput;
 import io.cleargate.refusal.RefusalKeys;
 import io.cleargate.refusal.detector.RefusalVerdict;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.YearMonth;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -70,8 +73,7 @@ public class Recorder {
             String releasedOutput, List<ToolCall> toolCalls) {
         Map<String, Object> extra = new LinkedHashMap<>();
         extra.put("outcome", outcome(outcome));
-        extra.put("usage", usage == null ? null : Map.of("prompt_tokens", usage.promptTokens(),
-                "completion_tokens", usage.completionTokens()));
+        extra.put("usage", null); // replaced by build() once the record's time (and so its month) is fixed
         extra.put("latency_ms", latency(ex));
         extra.put("model_refusal", ex.get(RefusalKeys.VERDICT).map(Recorder::modelRefusal).orElse(null));
         String output = releasedOutput;
@@ -82,7 +84,44 @@ public class Recorder {
             both.put("tool_calls", toolCalls.stream().map(Recorder::call).toList());
             output = Canonical.json(both);
         }
-        return build(ex, "final", state, extra, new Content("output", output), outcome.status());
+        return build(ex, "final", state, extra, new Content("output", output), outcome.status(), consumed(ex, usage));
+    }
+
+    /** Tokens a request consumed, before they are priced and dated. */
+    private record Consumed(long promptTokens, long completionTokens, boolean estimated) {}
+
+    /**
+     * What the request consumed: the engine's usage when it reported one (an unknown prompt count
+     * estimated), else, when a backend answered at all, an estimate from the prompt and the text the
+     * engine produced before the answer stopped (content filter, client gone, upstream failure):
+     * about four characters a token. A request no backend answered consumed nothing.
+     */
+    private static Consumed consumed(Exchange ex, EngineEvent.Usage usage) {
+        if (usage != null) {
+            long prompt = usage.promptTokens() >= 0 ? usage.promptTokens() : estimatedPrompt(ex);
+            return new Consumed(prompt, usage.completionTokens(), usage.promptTokens() < 0);
+        }
+        if (ex.get(Exchange.ROUTE).isEmpty()) {
+            return null;
+        }
+        return new Consumed(estimatedPrompt(ex), (ex.engineOutputChars() + 3) / 4, true);
+    }
+
+    private static long estimatedPrompt(Exchange ex) {
+        return PolicyInput.estimatePromptTokens(ex.engineRequest().messages());
+    }
+
+    private static Charge charge(Exchange ex, Consumed consumed, Instant now) {
+        Principal principal = ex.get(Principal.KEY).orElse(null);
+        if (consumed == null || principal == null) {
+            return null;
+        }
+        PolicyDecision.Price price = ex.get(PolicyDecision.KEY).map(PolicyDecision::price).orElse(null);
+        return new Charge(principal.tenant(), principal.subject(),
+                ex.incoming().model() == null ? "" : ex.incoming().model(), YearMonth.from(now.atZone(ZoneOffset.UTC)),
+                consumed.promptTokens(), consumed.completionTokens(),
+                price == null ? 0 : price.costNanos(consumed.promptTokens(), consumed.completionTokens()),
+                price == null ? null : price.currency(), consumed.estimated());
     }
 
     /** A request refused before audit's own request phase ran (authentication, policy, input moderation). */
@@ -148,7 +187,16 @@ public class Recorder {
 
     private AuditWriter.Draft build(Exchange ex, String kind, String state, Map<String, Object> extra, Content content,
             Integer status) {
+        return build(ex, kind, state, extra, content, status, null);
+    }
+
+    private AuditWriter.Draft build(Exchange ex, String kind, String state, Map<String, Object> extra, Content content,
+            Integer status, Consumed consumed) {
         Instant now = Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
+        Charge charge = charge(ex, consumed, now);
+        if (extra != null && extra.containsKey("usage")) {
+            extra.put("usage", charge == null ? null : charge.toBody());
+        }
         Optional<Principal> principal = ex.get(Principal.KEY);
         Optional<PolicyDecision> decision = ex.get(PolicyDecision.KEY);
         Optional<Route> route = ex.get(Exchange.ROUTE);
@@ -219,7 +267,8 @@ public class Recorder {
                 decision.map(d -> d.allow() ? "allow" : "deny").orElse("none"), state, status,
                 IndexColumns.of(body).tags(), Canonical.json(body), stored,
                 stored == null ? NONE : mode, now.plus(Duration.ofDays(contentDays)),
-                now.plus(Duration.ofDays(metadataDays)), (String) body.get("username"), (String) body.get("email"));
+                now.plus(Duration.ofDays(metadataDays)), (String) body.get("username"), (String) body.get("email"),
+                charge);
     }
 
     /** Names are searched case-insensitively: stored lower-cased (Principal already bounds them). */

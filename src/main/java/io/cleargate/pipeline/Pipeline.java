@@ -189,7 +189,9 @@ public class Pipeline {
         boolean started = false;
         try (engine) {
             while (true) {
-                ResponseChunk fromEngine = toChunk(engine.next());
+                EngineEvent event = engine.next();
+                exchange.countEngineOutput(event);
+                ResponseChunk fromEngine = toChunk(event);
                 ChunkResult result = throughResponseStages(exchange, fromEngine, responseStages);
                 if (result instanceof ChunkResult.Fail(GatewayError error)) {
                     exchange.outcome(new Exchange.Outcome(started ? 200 : error.status(), error, "error", false,
