@@ -52,9 +52,7 @@ final class ChatCompletionParser {
         try {
             root = json.readTree(body);
         } catch (JsonProcessingException e) {
-            throw new GatewayException(GatewayError.malformedJson(
-                    "The request body is not valid JSON (line " + e.getLocation().getLineNr() + ", column "
-                            + e.getLocation().getColumnNr() + ")."));
+            throw new GatewayException(malformed(e));
         } catch (java.io.IOException e) {
             throw new GatewayException(GatewayError.malformedJson("The request body could not be read."));
         }
@@ -91,6 +89,14 @@ final class ChatCompletionParser {
         parameters.putAll(OptionsParser.describe(requestOptions, messages));
         return new ChatCompletion(model, messages, maxTokens == null ? defaultMaxTokens : maxTokens,
                 maxTokens != null, temperature, topP, stop, seed, stream, includeUsage, user, requestOptions, parameters);
+    }
+
+    /** The 400 for a body the JSON reader refused; a reader limit (nesting depth, length) can come without a location. */
+    static GatewayError malformed(JsonProcessingException e) {
+        return GatewayError.malformedJson(e.getLocation() == null
+                ? "The request body exceeds a JSON reader limit (nesting depth, number or string length)."
+                : "The request body is not valid JSON (line " + e.getLocation().getLineNr() + ", column "
+                        + e.getLocation().getColumnNr() + ").");
     }
 
     private void rejectUnsupported(JsonNode root) {
