@@ -71,18 +71,49 @@ public class Recorder {
      */
     AuditWriter.Draft finish(Exchange ex, String state, Exchange.Outcome outcome, EngineEvent.Usage usage,
             String releasedOutput, List<ToolCall> toolCalls) {
+        String output = releasedOutput;
+        if (!toolCalls.isEmpty()) {
+            Map<String, Object> both = new LinkedHashMap<>();
+            both.put("content", releasedOutput);
+            both.put("tool_calls", toolCalls.stream().map(Recorder::call).toList());
+            output = Canonical.json(both);
+        }
+        return finalRecord(ex, state, outcome, usage, output, toolCalls);
+    }
+
+    /** One choice of several (n > 1), as it was released to the client. */
+    record ReleasedChoice(int index, String content, List<ToolCall> toolCalls, String finishReason) {}
+
+    /**
+     * The final record of a request for several choices: the output kept is the JSON
+     * {@code {"choices": [{index, content, tool_calls, finish_reason}]}}, and the metadata lists the
+     * calls of every choice.
+     */
+    AuditWriter.Draft finishChoices(Exchange ex, String state, Exchange.Outcome outcome, EngineEvent.Usage usage,
+            List<ReleasedChoice> choices) {
+        List<Map<String, Object>> wire = new ArrayList<>();
+        List<ToolCall> calls = new ArrayList<>();
+        for (ReleasedChoice c : choices) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("index", c.index());
+            m.put("content", c.content());
+            m.put("tool_calls", c.toolCalls().stream().map(Recorder::call).toList());
+            m.put("finish_reason", c.finishReason());
+            wire.add(m);
+            calls.addAll(c.toolCalls());
+        }
+        return finalRecord(ex, state, outcome, usage, Canonical.json(Map.of("choices", wire)), calls);
+    }
+
+    private AuditWriter.Draft finalRecord(Exchange ex, String state, Exchange.Outcome outcome, EngineEvent.Usage usage,
+            String output, List<ToolCall> toolCalls) {
         Map<String, Object> extra = new LinkedHashMap<>();
         extra.put("outcome", outcome(outcome));
         extra.put("usage", null); // replaced by build() once the record's time (and so its month) is fixed
         extra.put("latency_ms", latency(ex));
         extra.put("model_refusal", ex.get(RefusalKeys.VERDICT).map(Recorder::modelRefusal).orElse(null));
-        String output = releasedOutput;
         if (!toolCalls.isEmpty()) {
             extra.put("tool_calls", toolCalls.stream().map(c -> Map.of("id", c.id(), "name", c.name())).toList());
-            Map<String, Object> both = new LinkedHashMap<>();
-            both.put("content", releasedOutput);
-            both.put("tool_calls", toolCalls.stream().map(Recorder::call).toList());
-            output = Canonical.json(both);
         }
         return build(ex, "final", state, extra, new Content("output", output), outcome.status(), consumed(ex, usage));
     }

@@ -126,6 +126,7 @@ public final class Exchange {
             case EngineEvent.Delta(String text) -> engineOutputChars.addAndGet(text == null ? 0 : text.length());
             case EngineEvent.ToolCallDelta delta -> engineOutputChars.addAndGet(
                     delta.arguments().length() + (delta.name() == null ? 0 : delta.name().length()));
+            case EngineEvent.OfChoice(int index, EngineEvent inner) -> countEngineOutput(inner);
             default -> { }
         }
     }

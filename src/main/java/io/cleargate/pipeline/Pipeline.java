@@ -245,6 +245,8 @@ public class Pipeline {
             case EngineEvent.Logprobs(var tokens) -> ResponseChunk.logprobs(tokens);
             case EngineEvent.Embedding embedding -> ResponseChunk.embedding(embedding);
             case EngineEvent.Finish(String reason, EngineEvent.Usage usage) -> ResponseChunk.end(reason, usage);
+            case EngineEvent.OfChoice(int index, EngineEvent inner) -> toChunk(inner).withChoice(index);
+            case EngineEvent.ChoiceFinish(int index, String reason) -> ResponseChunk.choiceEnd(index, reason);
         };
     }
 

@@ -182,7 +182,9 @@ class ChatOptionsParsingTest {
         assertEquals("response_format.type", refused("""
                 {"model":"m","messages":[{"role":"user","content":"x"}],"response_format":{"type":"yaml"}}""").param());
         assertEquals("n", refused("""
-                {"model":"m","messages":[{"role":"user","content":"x"}],"n":2}""").param());
+                {"model":"m","messages":[{"role":"user","content":"x"}],"n":9}""").param());
+        assertEquals(2, parse("""
+                {"model":"m","messages":[{"role":"user","content":"x"}],"n":2}""").options().n());
     }
 
     @Test
