@@ -137,8 +137,10 @@ class LlamaServerInteropIT {
         JsonNode choice = body.path("choices").path(0);
         assertEquals("assistant", choice.path("message").path("role").asText());
         assertTrue(choice.path("message").path("content").isTextual(), body.toString());
-        assertEquals("length", choice.path("finish_reason").asText());
-        assertEquals(12, body.path("usage").path("completion_tokens").asInt(), "usage as llama-server counted it");
+        // Random weights: the model may reach its end-of-sequence token before max_tokens.
+        assertTrue(java.util.Set.of("length", "stop").contains(choice.path("finish_reason").asText()), body.toString());
+        int completion = body.path("usage").path("completion_tokens").asInt();
+        assertTrue(completion > 0 && completion <= 12, "usage as llama-server counted it: " + body);
         assertTrue(body.path("usage").path("prompt_tokens").asInt() > 0, body.toString());
         count(body.path("usage"));
     }
@@ -166,8 +168,9 @@ class LlamaServerInteropIT {
             }
         }
         assertTrue(events.size() > 3, "several chunks: " + events.size());
-        assertEquals("length", finish);
-        assertTrue(usage != null && usage.path("completion_tokens").asInt() == 12, String.valueOf(usage));
+        assertTrue(java.util.Set.of("length", "stop").contains(finish), String.valueOf(finish));
+        assertTrue(usage != null && usage.path("completion_tokens").asInt() > 0
+                && usage.path("completion_tokens").asInt() <= 12, String.valueOf(usage));
         count(usage);
     }
 
@@ -189,7 +192,7 @@ class LlamaServerInteropIT {
     void jsonModeWithASchemaIsHonouredByTheUpstreamsGrammar() throws Exception {
         Map<String, Object> schema = Map.of("type", "object", "properties", Map.of("ok", Map.of("type", "boolean")),
                 "required", List.of("ok"), "additionalProperties", false);
-        JsonNode body = ok(post("/v1/chat/completions", chat("max_tokens", 64, "response_format",
+        JsonNode body = ok(post("/v1/chat/completions", chat("max_tokens", 200, "response_format",
                 Map.of("type", "json_schema", "json_schema", Map.of("name", "verdict", "schema", schema)))));
         String content = body.path("choices").path(0).path("message").path("content").asText();
         JsonNode parsed = JSON.readTree(content);
