@@ -15,5 +15,5 @@ cleargate_interop() {
   fi
   say "the gateway in front of llama-server (LlamaServerInteropIT)"
   "$ROOT/mvnw" -B verify -Dtest=skip -Dsurefire.failIfNoSpecifiedTests=false -Dit.test=LlamaServerInteropIT \
-    -Dcleargate.interop.llama-server="$dir/bin/llama-server" -Dcleargate.interop.gguf="$gguf"
+    -Dinterop.llama-server="$dir/bin/llama-server" -Dinterop.gguf="$gguf"
 }

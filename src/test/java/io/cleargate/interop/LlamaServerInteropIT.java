@@ -56,8 +56,8 @@ class LlamaServerInteropIT {
 
     @BeforeAll
     void startLlamaServerBehindTheGateway() throws Exception {
-        Path binary = LlamaServer.required("cleargate.interop.llama-server");
-        Path gguf = LlamaServer.required("cleargate.interop.gguf");
+        Path binary = LlamaServer.required("interop.llama-server");
+        Path gguf = LlamaServer.required("interop.gguf");
         Path template = OpaServer.repoRoot().resolve("src/test/resources/interop/tool-template.jinja");
         Path data = Files.createTempDirectory("cleargate-interop-");
         chatServer = LlamaServer.start(binary, gguf, "tiny-gguf",

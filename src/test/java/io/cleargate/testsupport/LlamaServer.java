@@ -15,7 +15,7 @@ import java.util.List;
  * llama.cpp's own {@code llama-server}, an OpenAI-compatible server nobody here wrote, on a loopback
  * port. The binary and the GGUF model come from {@code bin/cleargate interop} (bin/lib/llama.sh
  * builds llama.cpp from the llama-cpp-python sdist and converts the bundled model) through the
- * system properties {@code cleargate.interop.llama-server} and {@code cleargate.interop.gguf}.
+ * system properties {@code interop.llama-server} and {@code interop.gguf}.
  */
 public final class LlamaServer implements AutoCloseable {
 
