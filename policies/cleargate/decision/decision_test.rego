@@ -281,7 +281,8 @@ test_budgets_never_deny_listing_models if {
 
 test_a_tenant_without_budgets_has_none_and_is_never_over_one if {
 	inp := with_usage(chat("dev", ["gateway-user"], "m", 1), 999999999999, 999999, 0)
-	d := decision with input as inp with data.cleargate.tenants.dev.budgets as []
+	unbudgeted := json.remove(data.cleargate.tenants.dev, ["budgets"])
+	d := decision with input as inp with data.cleargate.tenants.dev as unbudgeted
 	d.allow
 	d.budgets == []
 }
