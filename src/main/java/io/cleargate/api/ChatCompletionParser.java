@@ -22,7 +22,7 @@ import java.util.Set;
 final class ChatCompletionParser {
 
     /** Options accepted only at their neutral value (so SDK defaults pass, real use is refused). */
-    private static final Set<String> NEUTRAL_ONLY = Set.of("n", "store", "service_tier", "metadata");
+    private static final Set<String> NEUTRAL_ONLY = Set.of("store", "service_tier", "metadata");
 
     /** Fields that would let a caller choose the upstream: refused outright (see LiteLLM CVE-2024-6587). */
     private static final Set<String> UPSTREAM_CHOOSERS = Set.of("base_url", "api_base", "api_key", "custom_host",
@@ -31,7 +31,7 @@ final class ChatCompletionParser {
     private static final Set<String> KNOWN = Set.of("model", "messages", "max_tokens", "max_completion_tokens",
             "temperature", "top_p", "stop", "seed", "stream", "stream_options", "user", "tools", "tool_choice",
             "parallel_tool_calls", "response_format", "logprobs", "top_logprobs", "presence_penalty",
-            "frequency_penalty");
+            "frequency_penalty", "n");
 
     private final ObjectMapper json;
     private final int defaultMaxTokens;
@@ -52,9 +52,7 @@ final class ChatCompletionParser {
         try {
             root = json.readTree(body);
         } catch (JsonProcessingException e) {
-            throw new GatewayException(GatewayError.malformedJson(
-                    "The request body is not valid JSON (line " + e.getLocation().getLineNr() + ", column "
-                            + e.getLocation().getColumnNr() + ")."));
+            throw new GatewayException(malformed(e));
         } catch (java.io.IOException e) {
             throw new GatewayException(GatewayError.malformedJson("The request body could not be read."));
         }
@@ -93,6 +91,14 @@ final class ChatCompletionParser {
                 maxTokens != null, temperature, topP, stop, seed, stream, includeUsage, user, requestOptions, parameters);
     }
 
+    /** The 400 for a body the JSON reader refused; a reader limit (nesting depth, length) can come without a location. */
+    static GatewayError malformed(JsonProcessingException e) {
+        return GatewayError.malformedJson(e.getLocation() == null
+                ? "The request body exceeds a JSON reader limit (nesting depth, number or string length)."
+                : "The request body is not valid JSON (line " + e.getLocation().getLineNr() + ", column "
+                        + e.getLocation().getColumnNr() + ").");
+    }
+
     private void rejectUnsupported(JsonNode root) {
         for (Iterator<String> names = root.fieldNames(); names.hasNext(); ) {
             String name = names.next();
@@ -107,7 +113,7 @@ final class ChatCompletionParser {
                 continue;
             }
             throw new GatewayException(GatewayError.unsupported(ClientStrings.shortened(name),
-                    ClientStrings.quoted(name) + " is not supported by this gateway" + (name.equals("n") ? " (only n=1)." : ".")));
+                    ClientStrings.quoted(name) + " is not supported by this gateway."));
         }
     }
 
@@ -116,7 +122,6 @@ final class ChatCompletionParser {
             return true;
         }
         return switch (name) {
-            case "n" -> value.isIntegralNumber() && value.asInt() == 1;
             case "store" -> value.isBoolean() && !value.asBoolean();
             case "service_tier" -> value.isTextual() && Set.of("auto", "default").contains(value.asText());
             case "metadata" -> value.isObject() && value.isEmpty();

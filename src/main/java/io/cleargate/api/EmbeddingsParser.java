@@ -37,8 +37,7 @@ final class EmbeddingsParser {
         try {
             root = json.readTree(body);
         } catch (JsonProcessingException e) {
-            throw new GatewayException(GatewayError.malformedJson("The request body is not valid JSON (line "
-                    + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ")."));
+            throw new GatewayException(ChatCompletionParser.malformed(e));
         } catch (java.io.IOException e) {
             throw new GatewayException(GatewayError.malformedJson("The request body could not be read."));
         }

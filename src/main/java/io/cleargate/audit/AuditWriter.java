@@ -36,7 +36,16 @@ public class AuditWriter {
     public record Draft(String chain, String kind, String requestId, Instant recordedAt, String tenant, String subject,
             String model, String region, String decision, String state, Integer httpStatus, String tags,
             String body, String content, String contentMode, Instant contentExpiresAt, Instant metadataExpiresAt,
-            String username, String email) {
+            String username, String email, Charge charge) {
+
+        /** A draft that charges nothing. */
+        public Draft(String chain, String kind, String requestId, Instant recordedAt, String tenant, String subject,
+                String model, String region, String decision, String state, Integer httpStatus, String tags,
+                String body, String content, String contentMode, Instant contentExpiresAt, Instant metadataExpiresAt,
+                String username, String email) {
+            this(chain, kind, requestId, recordedAt, tenant, subject, model, region, decision, state, httpStatus, tags,
+                    body, content, contentMode, contentExpiresAt, metadataExpiresAt, username, email, null);
+        }
 
         /** A draft of an entry that names no person (admin events, tests). */
         public Draft(String chain, String kind, String requestId, Instant recordedAt, String tenant, String subject,
@@ -65,6 +74,10 @@ public class AuditWriter {
     java.util.Optional<String> jdbcUrl = java.util.Optional.empty();
     private StoreDisk disk;
     private volatile boolean lowOnSpace;
+
+    /** Whoever keeps aggregates of the charges (the usage ledger); optional so the writer also runs outside CDI. */
+    @Inject
+    jakarta.enterprise.inject.Instance<ChargeSink> chargeSinks;
 
     /** Optional so the writer also runs outside CDI; see k8s/README.md for the metric contract. */
     @Inject
@@ -339,6 +352,10 @@ public class AuditWriter {
             heads.put(chain.getKey(), new Head(linked.getLast().seq, linked.getLast().entryHash));
         }
         em.flush();
+        List<Charge> charges = batch.stream().map(p -> p.draft().charge()).filter(java.util.Objects::nonNull).toList();
+        if (!charges.isEmpty() && chargeSinks != null) {
+            chargeSinks.forEach(sink -> sink.charged(charges));
+        }
         List<Appended> appended = batch.stream().map(p -> entries.get(p.draft()))
                 .map(e -> new Appended(e.id, e.chainId, e.seq, e.entryHash)).toList();
         return new Batch(appended, heads);

@@ -12,13 +12,21 @@ import io.cleargate.pipeline.StageName;
 import io.cleargate.pipeline.StageResult;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.YearMonth;
+import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Asks the tenant policy (OPA) about the request and enforces the answer: deny with the reasons,
  * clamp max_tokens to the tenant's limit, and hold the tenant to its requests and tokens per
- * minute (counted in the store every replica shares, when one is configured). The decision goes on the exchange for routing (regions), moderation (profile) and audit
+ * minute (counted in the store every replica shares, when one is configured); a tenant with
+ * budgets is decided on its month-to-date usage, and a used-up budget is a 429. The decision goes
+ * on the exchange for routing (regions), moderation (profile) and audit
  * (content mode, decision id, revision).
  */
 @ApplicationScoped
@@ -44,11 +52,15 @@ public class PolicyStage implements Stage {
 
     private final PolicyDecisions decisions;
     private final TenantLimits limiter;
+    private final Spending spending;
+    /** Tenants whose last decision named budgets: their inputs carry usage from the start. */
+    private final Set<String> budgeted = ConcurrentHashMap.newKeySet();
 
     @Inject
-    public PolicyStage(PolicyDecisions decisions, TenantLimits limiter) {
+    public PolicyStage(PolicyDecisions decisions, TenantLimits limiter, Spending spending) {
         this.decisions = decisions;
         this.limiter = limiter;
+        this.spending = spending;
     }
 
     @Override
@@ -65,13 +77,16 @@ public class PolicyStage implements Stage {
         }
         EngineRequest engine = exchange.engineRequest();
         Map<String, Object> input = PolicyInput.of(principal.get(), exchange.incoming(), engine, exchange.receivedAt());
-        PolicyDecisions.Answer answer = decisions.decide(input); // throws GatewayException (503) when OPA fails
+        PolicyDecisions.Answer answer = decide(input, principal.get(), exchange); // GatewayException (503) when OPA fails
         PolicyDecision decision = answer.decision();
         exchange.put(PolicyDecision.KEY, decision);
         exchange.put(DECISION_CACHED, answer.cached());
         if (decision.deniedOnlyForModel()) {
             // "Not yours" answers exactly as "does not exist" (routing's 404), so model names do not leak.
             return StageResult.shortCircuit(GatewayError.modelNotFound(exchange.incoming().model()));
+        }
+        if (decision.deniedOnlyForBudget()) {
+            return StageResult.shortCircuit(overBudget(decision, exchange.receivedAt()));
         }
         if (!decision.allow()) {
             return StageResult.shortCircuit(denied(decision));
@@ -96,6 +111,30 @@ public class PolicyStage implements Stage {
             return StageResult.forward(engine.withMaxTokens(limits.maxTokens()));
         }
         return StageResult.forward();
+    }
+
+    /**
+     * Asks the policy, with the month-to-date usage in the input for a tenant with budgets. Whether
+     * a tenant has budgets is the policy's to say: a decision made without usage that names budgets
+     * is asked again with it, so a new budget applies from the first request after activation.
+     */
+    private PolicyDecisions.Answer decide(Map<String, Object> input, Principal principal, Exchange exchange) {
+        String tenant = principal.tenant();
+        YearMonth month = YearMonth.from(exchange.receivedAt().atZone(ZoneOffset.UTC));
+        if (budgeted.contains(tenant)) {
+            PolicyInput.addUsage(input, spending.monthToDate(tenant, principal.subject(), month));
+        }
+        PolicyDecisions.Answer answer = decisions.decide(input);
+        if (!input.containsKey("usage") && answer.decision().budgeted()) {
+            PolicyInput.addUsage(input, spending.monthToDate(tenant, principal.subject(), month));
+            answer = decisions.decide(input);
+        }
+        if (answer.decision().budgeted()) {
+            budgeted.add(tenant);
+        } else if (answer.decision().allow()) {
+            budgeted.remove(tenant);
+        }
+        return answer;
     }
 
     @Override
@@ -141,6 +180,23 @@ public class PolicyStage implements Stage {
         String summary = String.join(" ", decision.reasons().stream().map(PolicyDecision.Reason::message).toList());
         return GatewayError.forbidden("policy_denied", "Denied by tenant policy: " + summary)
                 .withDetail("reasons", reasons);
+    }
+
+    /**
+     * A used-up budget: 429 in OpenAI's quota shape, the policy's messages naming each budget, and
+     * Retry-After pointing at the start of the next month (UTC), when monthly budgets start again.
+     */
+    static GatewayError overBudget(PolicyDecision decision, Instant now) {
+        List<Map<String, String>> reasons = decision.reasons().stream()
+                .map(r -> Map.of("code", r.code(), "message", r.message()))
+                .toList();
+        String summary = String.join(" ", decision.reasons().stream().map(PolicyDecision.Reason::message).toList());
+        Instant nextMonth = YearMonth.from(now.atZone(ZoneOffset.UTC)).plusMonths(1).atDay(1)
+                .atStartOfDay(ZoneOffset.UTC).toInstant();
+        long retryAfter = Math.max(1, Duration.between(now, nextMonth).toSeconds());
+        return new GatewayError(429, "insufficient_quota", PolicyDecision.BUDGET_EXCEEDED, null,
+                "Budget exceeded: " + summary, Map.of("reasons", reasons),
+                Map.of("Retry-After", Long.toString(retryAfter)));
     }
 
     private static int nullToMax(Integer limit) {

@@ -59,6 +59,7 @@ public final class MockUpstream implements AutoCloseable {
     private final AtomicInteger inFlight = new AtomicInteger();
     private final java.util.Queue<String> bodies = new java.util.concurrent.ConcurrentLinkedQueue<>();
     private final AtomicReference<List<ToolCall>> scriptedCalls = new AtomicReference<>();
+    private final AtomicReference<List<String>> choiceReplies = new AtomicReference<>();
     private volatile String lastBody;
     /** Streams whose request contains the marker: chunk count and delay (see {@link #slowFor}). */
     private final java.util.Map<String, long[]> paced = new java.util.concurrent.ConcurrentHashMap<>();
@@ -126,6 +127,18 @@ public final class MockUpstream implements AutoCloseable {
     }
 
     /** Reply with the last message's content. */
+    /** With several choices (n > 1), answer choice c with {@code replies.get(c)} (null to reset). */
+    public MockUpstream choiceReplies(List<String> replies) {
+        choiceReplies.set(replies);
+        return this;
+    }
+
+    /** The text of choice {@code c}: the plan's, unless per-choice replies are set. */
+    private String text(Plan plan, int c) {
+        List<String> replies = choiceReplies.get();
+        return replies != null && c < replies.size() && plan.calls().isEmpty() ? replies.get(c) : plan.text();
+    }
+
     public MockUpstream echo(boolean on) {
         echo = on;
         return this;
@@ -353,14 +366,14 @@ public final class MockUpstream implements AutoCloseable {
         for (int c = 0; c < plan.choices(); c++) {
             var message = new LinkedHashMap<String, Object>();
             message.put("role", "assistant");
-            message.put("content", plan.calls().isEmpty() ? plan.text() : null);
+            message.put("content", plan.calls().isEmpty() ? text(plan, c) : null);
             if (!plan.calls().isEmpty()) {
                 message.put("tool_calls", plan.calls().stream().map(call -> toolCall(call, null, call.arguments())).toList());
             }
             var choice = new LinkedHashMap<String, Object>();
             choice.put("index", c);
             choice.put("message", message);
-            choice.put("logprobs", plan.logprobs() ? Map.of("content", logprobs(pieces(plan.text(), Math.max(1, chunks)), plan.topLogprobs())) : null);
+            choice.put("logprobs", plan.logprobs() ? Map.of("content", logprobs(pieces(text(plan, c), Math.max(1, chunks)), plan.topLogprobs())) : null);
             choice.put("finish_reason", plan.calls().isEmpty() ? finishReason : "tool_calls");
             choices.add(choice);
         }
@@ -444,7 +457,7 @@ public final class MockUpstream implements AutoCloseable {
                 if (f == Fault.DIE_MID_STREAM && i == n / 2) {
                     throw new IOException("mock dropped the connection on purpose");
                 }
-                String piece = f == Fault.ENDLESS ? "endless " : slice(plan.text(), i, n);
+                String piece = f == Fault.ENDLESS ? "endless " : slice(text(plan, c), i, n);
                 var delta = new LinkedHashMap<String, Object>();
                 delta.put("content", piece);
                 write(out, chunk(c, delta, plan.logprobs() ? Map.of("content", logprobs(List.of(piece), plan.topLogprobs())) : null, null));
