@@ -5,8 +5,8 @@
 #   Input: tenant, subject {id, roles, auth_method}, request {endpoint, model,
 #   stream, max_tokens, estimated_prompt_tokens, tools, tool_calls} and context
 #   {time}; never prompt text. Result: allow, reasons, regions, limits,
-#   moderation, audit, jurisdiction and revision. See policies/README.md for the
-#   contract.
+#   moderation, audit, model_refusal, jurisdiction and revision. See
+#   policies/README.md for the contract.
 # entrypoint: true
 package cleargate.decision
 
@@ -98,6 +98,16 @@ moderation := lib.settings.moderation
 default audit := {"content_mode": "hash-only", "content_retention_days": 0, "metadata_retention_days": 365}
 
 audit := lib.settings.audit
+
+# METADATA
+# scope: document
+# description: |
+#   What the gateway does when the model itself refuses or deflects: observe
+#   (report and audit only), flag (also tell the caller plainly) or retry (ask
+#   another eligible backend once, while nothing was released; else flag).
+default model_refusal := {"action": "observe"}
+
+model_refusal := lib.settings.model_refusal
 
 # METADATA
 # scope: document

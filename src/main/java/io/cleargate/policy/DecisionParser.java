@@ -2,9 +2,11 @@ package io.cleargate.policy;
 
 import io.cleargate.policy.PolicyDecision.AuditSettings;
 import io.cleargate.policy.PolicyDecision.Limits;
+import io.cleargate.policy.PolicyDecision.ModelRefusalAction;
 import io.cleargate.policy.PolicyDecision.ModerationSettings;
 import io.cleargate.policy.PolicyDecision.Reason;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -38,7 +40,7 @@ final class DecisionParser {
             }
             return new PolicyDecision(false, reasons, lenientRegions(doc.get("regions")), lenientLimits(doc.get("limits")),
                     lenientModeration(doc.get("moderation")), lenientAudit(doc.get("audit")), decisionId, revision,
-                    input, lenientRegions(doc.get("models")));
+                    input, lenientRegions(doc.get("models")), lenientModelRefusal(doc.get("model_refusal")));
         }
         if (!reasons.isEmpty()) {
             throw new IllegalArgumentException("allow is true but reasons are given");
@@ -49,7 +51,26 @@ final class DecisionParser {
         }
         return new PolicyDecision(true, reasons, regions, limits(doc.get("limits")), moderation(doc.get("moderation")),
                 audit(doc.get("audit")), decisionId, revision, input,
-                doc.get("models") == null ? List.of() : strings(doc.get("models"), "models"));
+                doc.get("models") == null ? List.of() : strings(doc.get("models"), "models"),
+                modelRefusal(doc.get("model_refusal")));
+    }
+
+    /** Optional: a policy that says nothing observes the model's refusals; one that says something must say it right. */
+    private static ModelRefusalAction modelRefusal(Object value) {
+        if (value == null) {
+            return ModelRefusalAction.OBSERVE;
+        }
+        String action = string(map(value, "model_refusal").get("action"), "model_refusal.action");
+        return ModelRefusalAction.of(action).orElseThrow(() -> new IllegalArgumentException("model_refusal.action '"
+                + action + "' is not one of " + Arrays.stream(ModelRefusalAction.values()).map(ModelRefusalAction::id).toList()));
+    }
+
+    private static ModelRefusalAction lenientModelRefusal(Object value) {
+        try {
+            return modelRefusal(value);
+        } catch (IllegalArgumentException e) {
+            return ModelRefusalAction.OBSERVE;
+        }
     }
 
     private static List<Reason> reasons(Object value) {

@@ -18,6 +18,7 @@ import java.util.Map;
  * @param bundleRevision the policy bundle revision that decided
  * @param input          the exact input document sent to OPA (holds no prompt text)
  * @param models         the models the tenant may use ("*" for every one); empty when the policy names none
+ * @param modelRefusal   what the gateway does when the model itself refuses or deflects (observe when the policy names nothing)
  */
 public record PolicyDecision(
         boolean allow,
@@ -29,7 +30,8 @@ public record PolicyDecision(
         String decisionId,
         String bundleRevision,
         Map<String, Object> input,
-        List<String> models) {
+        List<String> models,
+        ModelRefusalAction modelRefusal) {
 
     public static final Exchange.Key<PolicyDecision> KEY = Exchange.Key.of("policy-decision", PolicyDecision.class);
 
@@ -38,6 +40,15 @@ public record PolicyDecision(
         regions = List.copyOf(regions);
         input = input == null ? Map.of() : java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(input));
         models = models == null ? List.of() : List.copyOf(models);
+        modelRefusal = modelRefusal == null ? ModelRefusalAction.OBSERVE : modelRefusal;
+    }
+
+    /** A decision that says nothing about the model's own refusals: they are observed. */
+    public PolicyDecision(boolean allow, List<Reason> reasons, List<String> regions, Limits limits,
+            ModerationSettings moderation, AuditSettings audit, String decisionId, String bundleRevision,
+            Map<String, Object> input, List<String> models) {
+        this(allow, reasons, regions, limits, moderation, audit, decisionId, bundleRevision, input, models,
+                ModelRefusalAction.OBSERVE);
     }
 
     /** A decision that names no models (as policies did before model listing was governed). */
@@ -58,6 +69,36 @@ public record PolicyDecision(
     }
 
     public record Reason(String code, String message) {}
+
+    /**
+     * The tenant's choice for answers the model itself declined ({@code model_refusal.action} in the
+     * decision). The verdict is always reported and audited; this says what happens beyond that.
+     */
+    public enum ModelRefusalAction {
+        /** Report and audit the verdict; nothing else (the default). */
+        OBSERVE,
+        /** Also tell the caller plainly, with a notice beside the verdict, that the model declined. */
+        FLAG,
+        /**
+         * Ask another eligible backend once (same model, a region and jurisdiction the tenant
+         * allows) while nothing of the answer has reached the client; otherwise flag.
+         */
+        RETRY;
+
+        public String id() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+
+        /** The action named {@code id}; empty for anything else. */
+        public static java.util.Optional<ModelRefusalAction> of(String id) {
+            for (ModelRefusalAction a : values()) {
+                if (a.id().equals(id)) {
+                    return java.util.Optional.of(a);
+                }
+            }
+            return java.util.Optional.empty();
+        }
+    }
 
     /** Null members mean "no limit from policy". */
     public record Limits(Integer maxTokens, Integer requestsPerMinute, Integer tokensPerMinute) {}

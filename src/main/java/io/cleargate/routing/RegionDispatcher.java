@@ -12,6 +12,7 @@ import io.cleargate.pipeline.GatewayError;
 import io.cleargate.pipeline.GatewayException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Opens the engine stream on the best candidate of the route plan, failing over to the next
@@ -66,6 +67,26 @@ public final class RegionDispatcher implements Dispatcher {
             error = error.withDetail("last_error", lastError.message()).withDetail("last_error_code", lastError.code());
         }
         throw new GatewayException(error.withDetail("tried_backends", List.copyOf(tried)));
+    }
+
+    /**
+     * The answer again from another backend of the plan: the one that answered is taken out of the
+     * plan for good, so a retry never lands where it came from and never leaves the plan's regions.
+     */
+    @Override
+    public Optional<EngineStream> openAnother(Exchange exchange) {
+        RoutePlan plan = exchange.require(RoutePlan.KEY);
+        String answered = exchange.get(Exchange.ROUTE).map(Route::backendId).orElse(null);
+        RoutePlan rest = plan.without(answered);
+        if (rest.candidates().isEmpty()) {
+            return Optional.empty();
+        }
+        exchange.put(RoutePlan.KEY, rest);
+        try {
+            return Optional.of(open(exchange));
+        } catch (GatewayException e) {
+            return Optional.empty();
+        }
     }
 
     private static void record(Exchange exchange, Backend backend, List<String> tried) {
