@@ -46,13 +46,17 @@ final class Answer {
         return out;
     }
 
-    /** The retry was honoured: what comes next is another backend's answer, judged afresh and not held. */
-    void startOver() {
+    /**
+     * The retry was honoured: what comes next is another backend's answer, judged afresh. A stream
+     * is no longer held (there is no further retry); a whole answer still is, so its headers carry
+     * its own verdict.
+     */
+    void startOver(boolean stream) {
         transcript = new Transcript();
         toolCalls = false;
         held.clear();
         heldChars = 0;
-        holding = false;
+        holding = !stream;
         awaitingRetry = false;
     }
 }

@@ -66,7 +66,10 @@ public class ModelRefusalStage implements Stage {
             return ChunkResult.pass(chunk);
         }
         if (answer.awaitingRetry) {
-            answer.startOver(); // the dispatcher honoured the retry: this is the next backend's answer
+            // The dispatcher honoured the retry: this is the next backend's answer. The verdict
+            // prepared for the discarded one must not leave with a stream's headers.
+            answer.startOver(exchange.incoming().stream());
+            exchange.responseHeaders().remove(RefusalSummary.HEADER);
         }
         answer.transcript.append(chunk.text());
         answer.toolCalls |= !chunk.toolCalls().isEmpty();
