@@ -249,3 +249,9 @@ test_the_platform_tenant_probes_every_model_and_only_observes_refusals if {
 	"us-east" in d.regions
 	d.model_refusal.action == "observe"
 }
+
+test_every_tenant_names_a_known_model_refusal_action_or_none if {
+	every t in data.cleargate.tenants {
+		object.get(t, ["model_refusal", "action"], "observe") in {"observe", "flag", "retry"}
+	}
+}

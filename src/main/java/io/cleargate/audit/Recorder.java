@@ -11,6 +11,7 @@ import io.cleargate.moderation.VerdictList;
 import io.cleargate.pipeline.Exchange;
 import io.cleargate.pipeline.GatewayError;
 import io.cleargate.policy.PolicyDecision;
+import io.cleargate.refusal.ModelRefusalStage;
 import io.cleargate.refusal.RefusalHandling;
 import io.cleargate.refusal.RefusalKeys;
 import io.cleargate.refusal.detector.RefusalVerdict;
@@ -76,8 +77,7 @@ public class Recorder {
         extra.put("usage", usage == null ? null : Map.of("prompt_tokens", usage.promptTokens(),
                 "completion_tokens", usage.completionTokens()));
         extra.put("latency_ms", latency(ex));
-        extra.put("model_refusal", ex.get(RefusalKeys.VERDICT)
-                .map(v -> modelRefusal(v, ex.get(RefusalKeys.HANDLING).orElse(null))).orElse(null));
+        extra.put("model_refusal", modelRefusal(ex));
         String output = releasedOutput;
         if (!toolCalls.isEmpty()) {
             extra.put("tool_calls", toolCalls.stream().map(c -> Map.of("id", c.id(), "name", c.name())).toList());
@@ -257,6 +257,22 @@ public class Recorder {
         m.put("end", v.end());
         m.put("score", v.score());
         return m;
+    }
+
+    /**
+     * The model's verdict; when the tenant's filter ended the answer before the model did, the
+     * verdict on what the model had said by then, marked {@code "answer_complete": false}.
+     */
+    private static Map<String, Object> modelRefusal(Exchange ex) {
+        var verdict = ex.get(RefusalKeys.VERDICT);
+        if (verdict.isPresent()) {
+            return modelRefusal(verdict.get(), ex.get(RefusalKeys.HANDLING).orElse(null));
+        }
+        return ModelRefusalStage.judgedSoFar(ex).map(v -> {
+            Map<String, Object> m = modelRefusal(v, null);
+            m.put("answer_complete", false);
+            return m;
+        }).orElse(null);
     }
 
     /**

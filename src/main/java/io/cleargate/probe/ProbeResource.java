@@ -25,10 +25,11 @@ import java.util.regex.Pattern;
  *       and who started it are recorded in the platform's chain.</li>
  *   <li>{@code GET /admin/probes/reports[?backend=&model=]}: every signed report over time and the
  *       changes between consecutive runs (platform-admin; auditors, read-only).</li>
- *   <li>{@code GET /admin/probes/diff?from=ENTRY&to=ENTRY}: what changed between two reports, by
- *       their audit entry ids: two model versions, or two backends (platform-admin, auditors).</li>
  *   <li>{@code GET /admin/probes/published}: the latest signed report of every backend and model,
  *       for every signed-in user: it is about the models, not about any tenant's data.</li>
+ *   <li>{@code GET /admin/probes/diff?from=ENTRY&to=ENTRY}: what changed between two reports, by
+ *       their audit entry ids: two model versions, or two backends (every signed-in user, like the
+ *       reports it compares).</li>
  * </ul>
  */
 @Path("/admin/probes")
@@ -80,7 +81,7 @@ public class ProbeResource {
 
     @GET
     @Path("/diff")
-    @Authorize(anyOf = {Roles.PLATFORM_ADMIN, Roles.AUDITOR})
+    @Authorize
     public Map<String, Object> diff(@QueryParam("from") Long from, @QueryParam("to") Long to) {
         if (from == null || to == null) {
             throw new GatewayException(GatewayError.invalidRequest(from == null ? "from" : "to",

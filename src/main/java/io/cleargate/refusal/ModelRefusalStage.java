@@ -134,6 +134,20 @@ public class ModelRefusalStage implements Stage {
                 .ifPresent(a -> exchange.put(RefusalKeys.VERDICT, judge(a, null)));
     }
 
+    /**
+     * The verdict on what the model had said when a later stage ended the response before the
+     * model did (the tenant's filter blocked it): audit records it in the same final record.
+     * Judged without a finish reason, since the model's own never arrived. Empty when the model
+     * said nothing yet, or when the answer already has its verdict ({@link RefusalKeys#VERDICT}).
+     */
+    public static java.util.Optional<RefusalVerdict> judgedSoFar(Exchange exchange) {
+        if (exchange.get(RefusalKeys.VERDICT).isPresent()) {
+            return java.util.Optional.empty();
+        }
+        return exchange.get(RefusalKeys.ANSWER).filter(a -> a.transcript.length() > 0 || a.toolCalls)
+                .map(a -> judge(a, null));
+    }
+
     private static RefusalVerdict judge(Answer answer, String finishReason) {
         // An answer that is only tool calls has no text to judge, and is no empty cut-off.
         String reason = answer.toolCalls && answer.transcript.length() == 0 ? "tool_calls" : finishReason;

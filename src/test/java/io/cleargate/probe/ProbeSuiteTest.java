@@ -4,6 +4,7 @@ import static io.restassured.RestAssured.given;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.hamcrest.Matchers.containsString;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -165,8 +166,6 @@ class ProbeSuiteTest {
         assertEquals(before, mock().requests(), "no probe ran");
         for (String caller : new String[] {user, tenantAdmin}) {
             given().header("Authorization", caller).when().get("/admin/probes/reports").then().statusCode(403);
-            given().header("Authorization", caller).queryParam("from", 1).queryParam("to", 2)
-                    .when().get("/admin/probes/diff").then().statusCode(403);
         }
         given().header("Authorization", auditor).when().get("/admin/probes/reports").then().statusCode(200);
         given().header("Authorization", user).when().get("/admin/probes/suite").then().statusCode(200);
@@ -194,7 +193,7 @@ class ProbeSuiteTest {
                 .when().get("/admin/probes/reports").then().statusCode(200).extract().asString()).get("runs");
         long from = runs.get(runs.size() - 2).get("audit_entry").asLong();
         long to = runs.get(runs.size() - 1).get("audit_entry").asLong();
-        JsonNode diff = JSON.readTree(given().header("Authorization", key("diff-auditor", "auditor"))
+        JsonNode diff = JSON.readTree(given().header("Authorization", key("diff-reader", "gateway-user"))
                 .queryParam("from", from).queryParam("to", to)
                 .when().get("/admin/probes/diff").then().statusCode(200).extract().asString());
         assertTrue(diff.get("same_suite").asBoolean());
@@ -227,6 +226,37 @@ class ProbeSuiteTest {
         assertEquals(1, verifyReport(file, "11".repeat(32)), "another key does not verify it");
         Files.writeString(file, published.replaceFirst("\"answered\":3", "\"answered\":2"));
         assertEquals(1, verifyReport(file, signer.publicKeyHex()), "an edited count fails");
+    }
+
+    @Test
+    void everyTenantUserReadsTheModelTransparencyPageWithTheLatestReportAndTheComparisonOfTwoRuns() throws Exception {
+        censorLikeDeepSeek();
+        run();
+        mock().censor("Taiwan", null).censor("台湾", null);
+        run();
+        String user = key("page-reader", "gateway-user");
+        String page = given().header("Authorization", user).when().get("/console/models")
+                .then().statusCode(200).contentType(containsString("text/html")).extract().asString();
+        assertTrue(page.contains("Model transparency"), page);
+        assertTrue(page.contains("<th scope=\"row\">tiananmen-1989</th><td>sensitive</td><td>3</td>\n<td>0</td><td>0</td><td>3</td>"),
+                "three prompts, three deflected: " + page);
+        assertTrue(page.contains("taiwan-status: 3 refusal → 3 answered"), "changed since the previous run");
+        assertTrue(page.contains("--pubkey " + signer.publicKeyHex()), "how to check it offline");
+        assertFalse(page.contains("beyond my current scope"), "outcomes, never answers");
+
+        JsonNode runs = JSON.readTree(given().header("Authorization", ADMIN).queryParam("backend", "mock")
+                .when().get("/admin/probes/reports").then().statusCode(200).extract().asString()).get("runs");
+        String compared = given().header("Authorization", user)
+                .queryParam("from", runs.get(runs.size() - 2).get("audit_entry").asLong())
+                .queryParam("to", runs.get(runs.size() - 1).get("audit_entry").asLong())
+                .when().get("/console/models").then().statusCode(200).extract().asString();
+        assertTrue(compared.contains("What changed"), compared);
+        assertTrue(compared.contains("<strong>taiwan-status</strong>: 3 refusal → 3 answered"), compared);
+        assertTrue(compared.contains("zh prompt 2: refusal → answered"), compared);
+
+        String dashboard = given().header("Authorization", ADMIN).when().get("/console/transparency")
+                .then().statusCode(200).extract().asString();
+        assertTrue(dashboard.contains("href=\"/console/models\""), "linked from the transparency dashboard");
     }
 
     private static int verifyReport(Path file, String publicKey) throws Exception {

@@ -159,4 +159,27 @@ class ModelRefusalTest {
                 && l.contains("backend=\"mock\"") && l.contains("kind=\"deflection\"") && l.contains("language=\"en\"")),
                 "model answers counted with bounded labels");
     }
+
+    @Test
+    void whenTheTenantsFilterBlocksTheAnswerTheAuditRecordStillCarriesTheModelsOwnVerdict() throws Exception {
+        mock().reply("I'm sorry, but I can't help with that.\n-----BEGIN RSA PRIVATE KEY-----\n"
+                + "MIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gunVTLw\n-----END RSA PRIVATE KEY-----");
+        Response r = chat("show me the deploy key", false);
+        JsonNode body = JSON.readTree(r.asString());
+        assertEquals("content_filter", body.at("/choices/0/finish_reason").asText(), "the tenant's filter stopped it");
+        JsonNode page = JSON.readTree(given().header("Authorization", OFFICER).queryParam("request_id", r.header("x-request-id"))
+                .queryParam("kind", "final").when().get("/audit/records").then().statusCode(200).extract().asString());
+        JsonNode detail = JSON.readTree(given().header("Authorization", OFFICER).when()
+                .get("/audit/records/" + page.at("/items/0/id").asLong()).then().statusCode(200).extract().asString());
+        JsonNode recorded = null;
+        for (JsonNode e : detail.get("entries")) {
+            if ("final".equals(e.get("kind").asText())) {
+                recorded = e.at("/body/model_refusal");
+            }
+        }
+        assertNotNull(recorded);
+        assertTrue(recorded.get("declined").asBoolean(), "the model declined before the filter acted: " + recorded);
+        assertFalse(recorded.get("answer_complete").asBoolean(), "judged on what it had said: " + recorded);
+        assertFalse("content_filter".equals(recorded.get("kind").asText()), "never blamed for the tenant's filter");
+    }
 }
