@@ -81,6 +81,9 @@ public class ModelRefusalStage implements Stage {
             // Nothing of this answer went out: ask another backend, and have the flagged answer ready if none can.
             answer.earlier.add(new RefusalHandling.Attempt(exchange.get(Exchange.ROUTE).orElse(null), verdict, chunk.usage()));
             answer.awaitingRetry = true;
+            if (chunk.usage() != null) {
+                exchange.put(Exchange.DISCARDED_USAGE, chunk.usage());
+            }
             List<ResponseChunk> fallback = answer.release();
             fallback.add(finish(exchange, answer, verdict, chunk, RefusalHandling.NO_OTHER_BACKEND, List.of()));
             return ChunkResult.retry(fallback);

@@ -192,6 +192,8 @@ class ModelRefusalStageTest {
             RefusalHandling handling = exchange.require(RefusalKeys.HANDLING);
             assertEquals(RefusalKind.DEFLECTION, handling.earlier().getFirst().verdict().kind());
             assertEquals("b1", exchange.require(Exchange.ROUTE).backendId());
+            assertEquals(3 + DEFLECTION.size(), exchange.require(Exchange.DISCARDED_USAGE).totalTokens(),
+                    "the tenant still pays for the discarded answer");
             if (stream) {
                 assertFalse(sink.headers.containsKey(RefusalSummary.HEADER), "the stream's headers left before its verdict");
             } else {
