@@ -269,7 +269,7 @@ public class Recorder {
             return modelRefusal(verdict.get(), ex.get(RefusalKeys.HANDLING).orElse(null));
         }
         return ModelRefusalStage.judgedSoFar(ex).map(v -> {
-            Map<String, Object> m = modelRefusal(v, null);
+            Map<String, Object> m = modelRefusal(v, ex.get(RefusalKeys.HANDLING).orElse(null));
             m.put("answer_complete", false);
             return m;
         }).orElse(null);

@@ -105,6 +105,11 @@ public final class Exchange {
         attributes.put(key, key.type().cast(Objects.requireNonNull(value, key.name())));
     }
 
+    /** Forgets an attribute (a stage whose decision no longer holds, e.g. about an answer that was discarded). */
+    public <T> void remove(Key<T> key) {
+        attributes.remove(key);
+    }
+
     /** Headers added to the response (for example x-cleargate-region); sent with the first byte. */
     public Map<String, String> responseHeaders() {
         return responseHeaders;

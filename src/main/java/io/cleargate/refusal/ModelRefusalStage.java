@@ -67,8 +67,11 @@ public class ModelRefusalStage implements Stage {
         }
         if (answer.awaitingRetry) {
             // The dispatcher honoured the retry: this is the next backend's answer. The verdict
-            // prepared for the discarded one must not leave with a stream's headers.
+            // prepared for the discarded one no longer holds, and must not leave with a stream's headers.
             answer.startOver(exchange.incoming().stream());
+            exchange.remove(RefusalKeys.VERDICT);
+            exchange.put(RefusalKeys.HANDLING, new RefusalHandling(answer.action.id(), false, RefusalHandling.RETRIED,
+                    answer.earlier));
             exchange.responseHeaders().remove(RefusalSummary.HEADER);
         }
         answer.transcript.append(chunk.text());
