@@ -178,8 +178,8 @@ class ModelRefusalTest {
             }
         }
         assertNotNull(recorded);
-        assertTrue(recorded.get("declined").asBoolean(), "the model declined before the filter acted: " + recorded);
-        assertFalse(recorded.get("answer_complete").asBoolean(), "judged on what it had said: " + recorded);
+        assertTrue(recorded.path("declined").asBoolean(), "the model declined before the filter acted: " + detail);
+        assertFalse(recorded.path("answer_complete").asBoolean(true), "judged on what it had said: " + recorded);
         assertFalse("content_filter".equals(recorded.get("kind").asText()), "never blamed for the tenant's filter");
     }
 }
