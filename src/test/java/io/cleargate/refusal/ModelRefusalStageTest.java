@@ -119,6 +119,38 @@ class ModelRefusalStageTest {
     }
 
     @Test
+    void whatTheModelSaidBeforeTheFilterStoppedItIsJudgedWhenTheFinalRecordIsWritten() {
+        // Stands in for audit, which writes the final record as the filter's end-of-stream passes.
+        var seen = new java.util.ArrayList<java.util.Optional<io.cleargate.refusal.detector.RefusalVerdict>>();
+        Stage audit = new Stage() {
+            @Override
+            public StageName name() {
+                return StageName.AUDIT;
+            }
+
+            @Override
+            public ChunkResult onResponse(Exchange exchange, ResponseChunk chunk) {
+                if (chunk.endOfStream()) {
+                    seen.add(ModelRefusalStage.judgedSoFar(exchange));
+                }
+                return ChunkResult.pass(chunk);
+            }
+        };
+        for (boolean stream : new boolean[] {false, true}) {
+            seen.clear();
+            Exchange exchange = exchange(PolicyDecision.ModelRefusalAction.OBSERVE, stream);
+            var sink = new CapturingSink();
+            new Pipeline(List.of(audit, new BlockingFilter(), new ModelRefusalStage()),
+                    ex -> scripted(List.of("I'm sorry, but I can't help with that. ", "Contact me at a@b.example"), "stop"))
+                    .execute(exchange, sink);
+            assertEquals("content_filter", sink.chunks.getLast().finishReason());
+            assertEquals(1, seen.size());
+            assertTrue(seen.getFirst().isPresent(), "judged before onComplete");
+            assertEquals(RefusalKind.REFUSAL, seen.getFirst().get().kind());
+        }
+    }
+
+    @Test
     void anUpstreamContentFilterFinishIsTheModelSides() {
         Exchange exchange = exchange();
         run(exchange, List.of(new ModelRefusalStage()), List.of("The events of"), "content_filter");
