@@ -6,8 +6,8 @@
 #   stream, max_tokens, estimated_prompt_tokens, tools, tool_calls}, context
 #   {time} and, for tenants with budgets, usage {period, tenant, key}; never
 #   prompt text. Result: allow, reasons, regions, limits, moderation, audit,
-#   jurisdiction, models, price, budgets and revision. See policies/README.md
-#   for the contract.
+#   model_refusal, jurisdiction, models, price, budgets and revision. See
+#   policies/README.md for the contract.
 # entrypoint: true
 package cleargate.decision
 
@@ -107,6 +107,16 @@ moderation := lib.settings.moderation
 default audit := {"content_mode": "hash-only", "content_retention_days": 0, "metadata_retention_days": 365}
 
 audit := lib.settings.audit
+
+# METADATA
+# scope: document
+# description: |
+#   What the gateway does when the model itself refuses or deflects: observe
+#   (report and audit only), flag (also tell the caller plainly) or retry (ask
+#   another eligible backend once, while nothing was released; else flag).
+default model_refusal := {"action": "observe"}
+
+model_refusal := lib.settings.model_refusal
 
 # METADATA
 # scope: document

@@ -317,3 +317,34 @@ test_every_price_is_a_pair_of_non_negative_numbers if {
 		p.completion_per_million >= 0
 	}
 }
+
+test_model_refusal_action_comes_from_the_tenant_settings if {
+	d := decision with input as chat("acme-eu", ["gateway-user"], "deepseek-moe-16b-chat", 100)
+	d.model_refusal.action == "flag"
+}
+
+test_model_refusal_is_observed_when_the_tenant_says_nothing if {
+	d := decision with input as chat("globex-us", ["gateway-user"], "deepseek-moe-16b-chat", 100)
+	d.model_refusal == {"action": "observe"}
+}
+
+dev_retrying := object.union(data.cleargate.tenants.dev, {"model_refusal": {"action": "retry"}})
+
+test_model_refusal_retry_is_passed_through if {
+	d := decision with input as chat("dev", ["gateway-user"], "m", 100) with data.cleargate.tenants.dev as dev_retrying
+	d.model_refusal.action == "retry"
+}
+
+test_the_platform_tenant_probes_every_model_and_only_observes_refusals if {
+	d := decision with input as chat("_platform", ["gateway-user"], "any-model", 100)
+	d.allow
+	"eu-west" in d.regions
+	"us-east" in d.regions
+	d.model_refusal.action == "observe"
+}
+
+test_every_tenant_names_a_known_model_refusal_action_or_none if {
+	every t in data.cleargate.tenants {
+		object.get(t, ["model_refusal", "action"], "observe") in {"observe", "flag", "retry"}
+	}
+}

@@ -72,9 +72,26 @@ record IndexColumns(String kind, String requestId, String time, String tenant, S
                 }
             }
         }
-        // The model's own refusal, when it declined (final records only).
-        if (body.get("model_refusal") instanceof Map<?, ?> refusal && !"none".equals(refusal.get("kind"))) {
-            sb.append(Recorder.MODEL_REFUSAL_TAG).append(':').append(Recorder.tag(text(refusal.get("kind")))).append('|');
+        // The model's own refusal, when it declined (final records only), with the answers a retry
+        // discarded, and whether the caller was told (flagged) or the answer was asked again (retried).
+        if (body.get("model_refusal") instanceof Map<?, ?> refusal) {
+            var kinds = new java.util.LinkedHashSet<String>();
+            if (refusal.get("attempts") instanceof List<?> attempts) {
+                for (Object a : attempts) {
+                    if (a instanceof Map<?, ?> attempt && attempt.get("verdict") instanceof Map<?, ?> v) {
+                        kinds.add(text(v.get("kind")));
+                    }
+                }
+            }
+            kinds.add(text(refusal.get("kind")));
+            kinds.remove("none");
+            if (Boolean.TRUE.equals(refusal.get("flagged"))) {
+                kinds.add("flagged");
+            }
+            if (Recorder.RETRIED.equals(refusal.get("retry"))) {
+                kinds.add(Recorder.RETRIED);
+            }
+            kinds.forEach(k -> sb.append(Recorder.MODEL_REFUSAL_TAG).append(':').append(Recorder.tag(k)).append('|'));
         }
         String s = sb.toString();
         return s.length() > MAX_TAGS ? s.substring(0, MAX_TAGS - 1) + "|" : s;

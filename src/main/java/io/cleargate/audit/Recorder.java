@@ -12,6 +12,8 @@ import io.cleargate.pipeline.Exchange;
 import io.cleargate.pipeline.GatewayError;
 import io.cleargate.policy.PolicyDecision;
 import io.cleargate.policy.PolicyInput;
+import io.cleargate.refusal.ModelRefusalStage;
+import io.cleargate.refusal.RefusalHandling;
 import io.cleargate.refusal.RefusalKeys;
 import io.cleargate.refusal.detector.RefusalVerdict;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -37,6 +39,8 @@ public class Recorder {
     public static final String SYSTEM_CHAIN = "_system";
     /** Tag prefix of the model's own refusals ("model-refusal:deflection"); no moderation category has a hyphen-free clash. */
     static final String MODEL_REFUSAL_TAG = "model-refusal";
+    /** A model_refusal's retry outcome when the answer was asked again elsewhere (tagged "model-refusal:retried"). */
+    static final String RETRIED = RefusalHandling.RETRIED;
 
     /** Content modes, as named by PolicyDecision.AuditSettings.contentMode(). */
     public static final String ENCRYPTED = "encrypted";
@@ -111,7 +115,7 @@ public class Recorder {
         extra.put("outcome", outcome(outcome));
         extra.put("usage", null); // replaced by build() once the record's time (and so its month) is fixed
         extra.put("latency_ms", latency(ex));
-        extra.put("model_refusal", ex.get(RefusalKeys.VERDICT).map(Recorder::modelRefusal).orElse(null));
+        extra.put("model_refusal", modelRefusal(ex));
         if (!toolCalls.isEmpty()) {
             extra.put("tool_calls", toolCalls.stream().map(c -> Map.of("id", c.id(), "name", c.name())).toList());
         }
@@ -346,8 +350,53 @@ public class Recorder {
         return m;
     }
 
-    /** The model's own refusal verdict: kind, evidence span and score, never the text. */
-    private static Map<String, Object> modelRefusal(RefusalVerdict v) {
+    /**
+     * The model's verdict; when the tenant's filter ended the answer before the model did, the
+     * verdict on what the model had said by then, marked {@code "answer_complete": false}.
+     */
+    private static Map<String, Object> modelRefusal(Exchange ex) {
+        var verdict = ex.get(RefusalKeys.VERDICT);
+        if (verdict.isPresent()) {
+            return modelRefusal(verdict.get(), ex.get(RefusalKeys.HANDLING).orElse(null));
+        }
+        return ModelRefusalStage.judgedSoFar(ex).map(v -> {
+            Map<String, Object> m = modelRefusal(v, ex.get(RefusalKeys.HANDLING).orElse(null));
+            m.put("answer_complete", false);
+            return m;
+        }).orElse(null);
+    }
+
+    /**
+     * The model's own refusal verdict (kind, evidence span and score, never the text) and what the
+     * tenant's policy did about it: the action, whether the caller was told, and for a retry the
+     * discarded answers with their backend, verdict and token usage.
+     */
+    private static Map<String, Object> modelRefusal(RefusalVerdict v, RefusalHandling h) {
+        Map<String, Object> m = verdictOf(v);
+        if (h != null) {
+            m.put("action", h.action());
+            m.put("flagged", h.flagged());
+            if (h.retry() != null) {
+                m.put("retry", h.retry());
+                m.put("attempts", h.earlier().stream().map(Recorder::attempt).toList());
+            }
+        }
+        return m;
+    }
+
+    private static Map<String, Object> attempt(RefusalHandling.Attempt a) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        Route r = a.route();
+        m.put("backend", r == null ? null : r.backendId());
+        m.put("region", r == null ? null : r.region());
+        m.put("jurisdiction", r == null ? null : r.jurisdiction());
+        m.put("verdict", verdictOf(a.verdict()));
+        m.put("usage", a.usage() == null ? null : Map.of("prompt_tokens", a.usage().promptTokens(),
+                "completion_tokens", a.usage().completionTokens()));
+        return m;
+    }
+
+    private static Map<String, Object> verdictOf(RefusalVerdict v) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("kind", v.kind().id());
         m.put("declined", v.declined());

@@ -38,6 +38,7 @@ public class Pages {
             new NavItem("transparency", "Transparency", "/console/transparency",
                     Set.of(Roles.COMPLIANCE_OFFICER, Roles.AUDITOR)),
             new NavItem("rules", "Published rules", "/console/rules", Set.of()),
+            new NavItem("models", "Model transparency", "/console/models", Set.of()),
             new NavItem("policies", "Policy workbench", "/console/policies", Set.of(Roles.POLICY_ADMIN)),
             new NavItem("playground", "Playground", "/console/playground", Set.of(Roles.GATEWAY_USER)));
 

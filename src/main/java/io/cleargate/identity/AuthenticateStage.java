@@ -17,6 +17,9 @@ import jakarta.inject.Inject;
  * request without an Authorization header that carries the console session cookie and that
  * session's CSRF token in {@code X-CSRF-Token} (a header no other site can make a browser send)
  * runs as the session's principal.
+ *
+ * <p>Requests the gateway builds itself (the model probe suite) run as the platform
+ * ({@link PlatformIdentity}): no header can make a request that.
  */
 @ApplicationScoped
 public class AuthenticateStage implements Stage {
@@ -41,6 +44,11 @@ public class AuthenticateStage implements Stage {
 
     @Override
     public StageResult onRequest(Exchange exchange) {
+        var platform = exchange.get(PlatformIdentity.KEY);
+        if (platform.isPresent()) {
+            exchange.put(Principal.KEY, platform.get()); // built by the gateway itself, not sent by a client
+            return StageResult.forward();
+        }
         try {
             String header = exchange.incoming().header("authorization").orElse(null);
             String csrf = exchange.incoming().header("x-csrf-token").orElse(null);

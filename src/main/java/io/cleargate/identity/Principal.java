@@ -24,7 +24,8 @@ public record Principal(String tenant, String subject, Set<String> roles, AuthMe
 
     public static final Exchange.Key<Principal> KEY = Exchange.Key.of("principal", Principal.class);
 
-    public enum AuthMethod { JWT, API_KEY }
+    /** PLATFORM: the gateway's own requests (see {@link PlatformIdentity}); never a client's credential. */
+    public enum AuthMethod { JWT, API_KEY, PLATFORM }
 
     public Principal {
         Objects.requireNonNull(tenant, "tenant");

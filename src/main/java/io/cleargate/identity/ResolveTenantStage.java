@@ -36,7 +36,8 @@ public class ResolveTenantStage implements Stage {
         try {
             Principal principal = exchange.get(Principal.KEY).orElseThrow(() -> new GatewayException(
                     GatewayError.unauthenticated("The request was not authenticated.")));
-            exchange.put(Tenant.KEY, guard.requireActive(principal.tenant()));
+            exchange.put(Tenant.KEY, PlatformIdentity.isPlatform(principal) ? Tenant.platform()
+                    : guard.requireActive(principal.tenant()));
             return StageResult.forward();
         } catch (GatewayException e) {
             return StageResult.shortCircuit(e.error());

@@ -11,4 +11,13 @@ public interface Dispatcher {
 
     /** Opens the stream or throws {@link GatewayException} with the error the client should see. */
     EngineStream open(Exchange exchange);
+
+    /**
+     * Opens the stream again on an eligible backend other than those that already answered this
+     * exchange (a {@link ChunkResult.Retry}); empty when there is none or none could open. Never
+     * leaves what the routing stage planned.
+     */
+    default java.util.Optional<EngineStream> openAnother(Exchange exchange) {
+        return java.util.Optional.empty();
+    }
 }

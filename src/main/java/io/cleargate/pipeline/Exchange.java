@@ -29,6 +29,12 @@ public final class Exchange {
     /** Token usage as the engine reported it on the final chunk; set by the pipeline. */
     public static final Key<EngineEvent.Usage> USAGE = Key.of("usage", EngineEvent.Usage.class);
 
+    /**
+     * Token usage of an answer discarded for a retry ({@link ChunkResult.Retry}), set by the stage
+     * that asked: the tenant still pays for it.
+     */
+    public static final Key<EngineEvent.Usage> DISCARDED_USAGE = Key.of("discarded-usage", EngineEvent.Usage.class);
+
     /** Where the request was served; set by the dispatcher once a backend has answered. */
     public static final Key<Route> ROUTE = Key.of("route", Route.class);
 
@@ -98,6 +104,11 @@ public final class Exchange {
 
     public <T> void put(Key<T> key, T value) {
         attributes.put(key, key.type().cast(Objects.requireNonNull(value, key.name())));
+    }
+
+    /** Forgets an attribute (a stage whose decision no longer holds, e.g. about an answer that was discarded). */
+    public <T> void remove(Key<T> key) {
+        attributes.remove(key);
     }
 
     /** Headers added to the response (for example x-cleargate-region); sent with the first byte. */

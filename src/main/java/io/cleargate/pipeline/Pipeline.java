@@ -172,9 +172,9 @@ public class Pipeline {
     }
 
     private void streamTraced(Exchange exchange, ClientSink sink, List<Stage> responseStages, Span span) {
-        EngineStream engine;
+        Answer answer;
         try {
-            engine = dispatcher.open(exchange);
+            answer = new Answer(dispatcher.open(exchange));
         } catch (GatewayException e) {
             // Nothing reached the client: the response stages never see a chunk, but audit still
             // records the refusal in onComplete.
@@ -185,25 +185,25 @@ public class Pipeline {
             span.setAttribute("cleargate.backend", route.backendId());
             span.setAttribute("cleargate.region", route.region());
         });
-        sink.onGone(engine::close);
-        boolean started = false;
-        try (engine) {
+        sink.onGone(answer::close);
+        try (answer) {
             while (true) {
-                EngineEvent event = engine.next();
+                EngineEvent event = answer.engine.next();
                 exchange.countEngineOutput(event);
                 ResponseChunk fromEngine = toChunk(event);
-                ChunkResult result = throughResponseStages(exchange, fromEngine, responseStages);
+                ChunkResult result = throughResponseStages(exchange, fromEngine, responseStages,
+                        () -> answer.another(exchange, span));
                 if (result instanceof ChunkResult.Fail(GatewayError error)) {
-                    exchange.outcome(new Exchange.Outcome(started ? 200 : error.status(), error, "error", false,
+                    exchange.outcome(new Exchange.Outcome(answer.started ? 200 : error.status(), error, "error", false,
                             "response-stage"));
-                    sink.fail(error, exchange.responseHeaders(), started);
+                    sink.fail(error, exchange.responseHeaders(), answer.started);
                     return;
                 }
                 for (ResponseChunk chunk : ((ChunkResult.Emit) result).chunks()) {
-                    if (!started) {
+                    if (!answer.started) {
                         exchange.markFirstByte();
                         sink.start(exchange.responseHeaders());
-                        started = true;
+                        answer.started = true;
                     }
                     if (!sink.chunk(chunk)) {
                         clientGone(exchange);
@@ -229,8 +229,44 @@ public class Pipeline {
                 return;
             }
             GatewayError error = EngineErrors.toGatewayError(e);
-            exchange.outcome(new Exchange.Outcome(started ? 200 : error.status(), error, "error", false, "engine"));
-            sink.fail(error, exchange.responseHeaders(), started);
+            exchange.outcome(new Exchange.Outcome(answer.started ? 200 : error.status(), error, "error", false, "engine"));
+            sink.fail(error, exchange.responseHeaders(), answer.started);
+        }
+    }
+
+    /** At most this many times per request may a stage have the answer generated again ({@link ChunkResult.Retry}). */
+    static final int MAX_RETRIES = 1;
+
+    /** The engine stream the response is read from, replaced when a stage's retry is honoured. */
+    private final class Answer implements AutoCloseable {
+        private volatile EngineStream engine;
+        private boolean started;
+        private int retries;
+
+        Answer(EngineStream engine) {
+            this.engine = engine;
+        }
+
+        /** Switches to another backend's answer if nothing went out yet and one is eligible; false otherwise. */
+        boolean another(Exchange exchange, Span span) {
+            if (started || retries >= MAX_RETRIES) {
+                return false;
+            }
+            retries++;
+            var next = dispatcher.openAnother(exchange);
+            if (next.isEmpty()) {
+                return false;
+            }
+            engine.close();
+            engine = next.get();
+            span.setAttribute("cleargate.retried", true);
+            exchange.get(Exchange.ROUTE).ifPresent(route -> span.setAttribute("cleargate.backend", route.backendId()));
+            return true;
+        }
+
+        @Override
+        public void close() {
+            engine.close();
         }
     }
 
@@ -250,9 +286,15 @@ public class Pipeline {
         };
     }
 
-    /** Feeds one chunk through the response stages (already reversed); each stage may emit 0..n chunks. */
-    private static ChunkResult throughResponseStages(Exchange exchange, ResponseChunk chunk, List<Stage> reversed) {
+    /**
+     * Feeds one chunk through the response stages (already reversed); each stage may emit 0..n
+     * chunks. A stage's {@link ChunkResult.Retry} is put to {@code retry}: when another backend
+     * will answer, nothing goes on now; otherwise the stage's fallback goes on as its emission.
+     */
+    private static ChunkResult throughResponseStages(Exchange exchange, ResponseChunk chunk, List<Stage> reversed,
+            java.util.function.BooleanSupplier retry) {
         List<ResponseChunk> current = List.of(chunk);
+        boolean nextToEngine = true;
         for (Stage stage : reversed) {
             List<ResponseChunk> next = new ArrayList<>();
             for (ResponseChunk c : current) {
@@ -265,9 +307,19 @@ public class Pipeline {
                 if (result instanceof ChunkResult.Fail) {
                     return result;
                 }
-                for (ResponseChunk emitted : ((ChunkResult.Emit) result).chunks()) {
-                    next.add(emitted);
-                    if (emitted.endOfStream()) {
+                List<ResponseChunk> emitted;
+                if (result instanceof ChunkResult.Retry(var fallback)) {
+                    // Only the stage next to the engine can have held the whole answer from the stages after it.
+                    if (nextToEngine && retry.getAsBoolean()) {
+                        return ChunkResult.hold();
+                    }
+                    emitted = fallback;
+                } else {
+                    emitted = ((ChunkResult.Emit) result).chunks();
+                }
+                for (ResponseChunk e : emitted) {
+                    next.add(e);
+                    if (e.endOfStream()) {
                         break; // a stage ended the response early; nothing after it is released
                     }
                 }
@@ -276,6 +328,7 @@ public class Pipeline {
                 }
             }
             current = next;
+            nextToEngine = false;
         }
         return ChunkResult.emit(current);
     }

@@ -13,7 +13,8 @@ import java.util.List;
  * Response stages run in reverse, so output moderation sees the engine's text first and audit
  * records what moderation released. Model-refusal sits next to the engine so it reads the model's own
  * text and finish reason, before the tenant's filter redacts or stops anything: the model's
- * refusals are never confused with the tenant's. It only observes. Audit sits after routing so its request record, committed
+ * refusals are never confused with the tenant's. It never changes the model's text; under a tenant's retry policy it
+ * holds the answer back and may have it generated again on another backend before anything reaches the later stages. Audit sits after routing so its request record, committed
  * before the engine is called, already holds the decision, the verdicts and the chosen backend.
  * Every stage's {@code onComplete} runs (in reverse) even when an earlier stage short-circuits, so
  * a denial by authentication or policy is still recorded by audit.

@@ -9,7 +9,9 @@
  *       {@link io.cleargate.pipeline.StageResult.Forward forward} (optionally with a rewritten engine
  *       request) or {@link io.cleargate.pipeline.StageResult.ShortCircuit short-circuit} with an
  *       error; for response chunks, {@link io.cleargate.pipeline.ChunkResult emit} zero or more chunks
- *       or fail.</li>
+ *       or fail; the stage next to the engine may also ask for the answer to be generated again on
+ *       another backend ({@link io.cleargate.pipeline.ChunkResult.Retry}), once, before anything reached
+ *       the client.</li>
  *   <li>Decisions are recorded on the {@link io.cleargate.pipeline.Exchange} as typed attributes so
  *       that later stages (above all audit) can read them.</li>
  *   <li>Response stages see every chunk, streaming or not; the last one has endOfStream set. A stage

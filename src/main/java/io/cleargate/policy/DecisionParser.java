@@ -2,9 +2,11 @@ package io.cleargate.policy;
 
 import io.cleargate.policy.PolicyDecision.AuditSettings;
 import io.cleargate.policy.PolicyDecision.Limits;
+import io.cleargate.policy.PolicyDecision.ModelRefusalAction;
 import io.cleargate.policy.PolicyDecision.ModerationSettings;
 import io.cleargate.policy.PolicyDecision.Reason;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -39,7 +41,7 @@ final class DecisionParser {
             return new PolicyDecision(false, reasons, lenientRegions(doc.get("regions")), lenientLimits(doc.get("limits")),
                     lenientModeration(doc.get("moderation")), lenientAudit(doc.get("audit")), decisionId, revision,
                     input, lenientRegions(doc.get("models")), lenientPrice(doc.get("price")),
-                    lenientBudgets(doc.get("budgets")));
+                    lenientBudgets(doc.get("budgets")), lenientModelRefusal(doc.get("model_refusal")));
         }
         if (!reasons.isEmpty()) {
             throw new IllegalArgumentException("allow is true but reasons are given");
@@ -51,7 +53,7 @@ final class DecisionParser {
         return new PolicyDecision(true, reasons, regions, limits(doc.get("limits")), moderation(doc.get("moderation")),
                 audit(doc.get("audit")), decisionId, revision, input,
                 doc.get("models") == null ? List.of() : strings(doc.get("models"), "models"), price(doc.get("price")),
-                budgets(doc.get("budgets")));
+                budgets(doc.get("budgets")), modelRefusal(doc.get("model_refusal")));
     }
 
     /** Absent means the model is not priced (it costs nothing). */
@@ -98,6 +100,24 @@ final class DecisionParser {
             return n.doubleValue();
         }
         throw new IllegalArgumentException(what + " is not a non-negative number");
+    }
+
+    /** Optional: a policy that says nothing observes the model's refusals; one that says something must say it right. */
+    private static ModelRefusalAction modelRefusal(Object value) {
+        if (value == null) {
+            return ModelRefusalAction.OBSERVE;
+        }
+        String action = string(map(value, "model_refusal").get("action"), "model_refusal.action");
+        return ModelRefusalAction.of(action).orElseThrow(() -> new IllegalArgumentException("model_refusal.action '"
+                + action + "' is not one of " + Arrays.stream(ModelRefusalAction.values()).map(ModelRefusalAction::id).toList()));
+    }
+
+    private static ModelRefusalAction lenientModelRefusal(Object value) {
+        try {
+            return modelRefusal(value);
+        } catch (IllegalArgumentException e) {
+            return ModelRefusalAction.OBSERVE;
+        }
     }
 
     private static List<Reason> reasons(Object value) {

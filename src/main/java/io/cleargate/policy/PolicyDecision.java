@@ -20,6 +20,7 @@ import java.util.Map;
  * @param models         the models the tenant may use ("*" for every one); empty when the policy names none
  * @param price          what the requested model costs this tenant; null when nothing prices it
  * @param budgets        the names of the tenant's monthly budgets; empty when it has none
+ * @param modelRefusal   what the gateway does when the model itself refuses or deflects (observe when the policy names nothing)
  */
 public record PolicyDecision(
         boolean allow,
@@ -33,7 +34,8 @@ public record PolicyDecision(
         Map<String, Object> input,
         List<String> models,
         Price price,
-        List<String> budgets) {
+        List<String> budgets,
+        ModelRefusalAction modelRefusal) {
 
     public static final Exchange.Key<PolicyDecision> KEY = Exchange.Key.of("policy-decision", PolicyDecision.class);
 
@@ -46,14 +48,31 @@ public record PolicyDecision(
         input = input == null ? Map.of() : java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(input));
         models = models == null ? List.of() : List.copyOf(models);
         budgets = budgets == null ? List.of() : List.copyOf(budgets);
+        modelRefusal = modelRefusal == null ? ModelRefusalAction.OBSERVE : modelRefusal;
+    }
+
+    /** A decision that says nothing about the model's own refusals: they are observed. */
+    public PolicyDecision(boolean allow, List<Reason> reasons, List<String> regions, Limits limits,
+            ModerationSettings moderation, AuditSettings audit, String decisionId, String bundleRevision,
+            Map<String, Object> input, List<String> models, Price price, List<String> budgets) {
+        this(allow, reasons, regions, limits, moderation, audit, decisionId, bundleRevision, input, models, price,
+                budgets, ModelRefusalAction.OBSERVE);
     }
 
     /** A decision without prices or budgets. */
     public PolicyDecision(boolean allow, List<Reason> reasons, List<String> regions, Limits limits,
             ModerationSettings moderation, AuditSettings audit, String decisionId, String bundleRevision,
+            Map<String, Object> input, List<String> models, ModelRefusalAction modelRefusal) {
+        this(allow, reasons, regions, limits, moderation, audit, decisionId, bundleRevision, input, models, null,
+                List.of(), modelRefusal);
+    }
+
+    /** A decision without prices, budgets or a model-refusal action. */
+    public PolicyDecision(boolean allow, List<Reason> reasons, List<String> regions, Limits limits,
+            ModerationSettings moderation, AuditSettings audit, String decisionId, String bundleRevision,
             Map<String, Object> input, List<String> models) {
         this(allow, reasons, regions, limits, moderation, audit, decisionId, bundleRevision, input, models, null,
-                List.of());
+                List.of(), ModelRefusalAction.OBSERVE);
     }
 
     /** A decision that names no models (as policies did before model listing was governed). */
@@ -94,6 +113,36 @@ public record PolicyDecision(
         /** The cost of a request's tokens in nano-units of the currency, rounded to the nearest. */
         public long costNanos(long promptTokens, long completionTokens) {
             return Math.round(promptTokens * promptPerMillion * 1000 + completionTokens * completionPerMillion * 1000);
+        }
+    }
+
+    /**
+     * The tenant's choice for answers the model itself declined ({@code model_refusal.action} in the
+     * decision). The verdict is always reported and audited; this says what happens beyond that.
+     */
+    public enum ModelRefusalAction {
+        /** Report and audit the verdict; nothing else (the default). */
+        OBSERVE,
+        /** Also tell the caller plainly, with a notice beside the verdict, that the model declined. */
+        FLAG,
+        /**
+         * Ask another eligible backend once (same model, a region and jurisdiction the tenant
+         * allows) while nothing of the answer has reached the client; otherwise flag.
+         */
+        RETRY;
+
+        public String id() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+
+        /** The action named {@code id}; empty for anything else. */
+        public static java.util.Optional<ModelRefusalAction> of(String id) {
+            for (ModelRefusalAction a : values()) {
+                if (a.id().equals(id)) {
+                    return java.util.Optional.of(a);
+                }
+            }
+            return java.util.Optional.empty();
         }
     }
 

@@ -151,8 +151,9 @@ public class PolicyStage implements Stage {
     /**
      * Settles the reservation on what the request consumed: the engine's usage when it reported
      * one, else the prompt's estimate plus the answer that was streamed (about four characters a
-     * token). Never a wholesale refund: a client that disconnects, or an answer cut by output
-     * moderation, still pays for what was processed.
+     * token), plus an answer discarded for a retry of the model's refusal. Never a wholesale
+     * refund: a client that disconnects, or an answer cut by output moderation, still pays for
+     * what was processed.
      */
     @Override
     public void onComplete(Exchange exchange) {
@@ -163,7 +164,8 @@ public class PolicyStage implements Stage {
         if (reserved.isEmpty() || countedBy.isEmpty() || decision.isEmpty() || principal.isEmpty()) {
             return;
         }
-        long used = exchange.get(USAGE).map(u -> (long) u.totalTokens()).orElseGet(() -> consumedWithoutUsage(exchange));
+        long used = exchange.get(USAGE).map(u -> (long) u.totalTokens()).orElseGet(() -> consumedWithoutUsage(exchange))
+                + exchange.get(Exchange.DISCARDED_USAGE).map(u -> (long) u.totalTokens()).orElse(0L);
         limiter.settle(countedBy.get(), principal.get().tenant(), decision.get().limits().tokensPerMinute(),
                 reserved.get() - used);
     }

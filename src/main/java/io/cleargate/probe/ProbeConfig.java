@@ -2,7 +2,6 @@ package io.cleargate.probe;
 
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
-import java.util.Optional;
 
 /** The model probe suite ({@code cleargate.probes.*}). */
 @ConfigMapping(prefix = "cleargate.probes")
@@ -18,11 +17,4 @@ public interface ProbeConfig {
     /** How often the scheduled run goes, e.g. {@code 24h}; {@code off} (the default) runs only on demand. */
     @WithDefault("off")
     String every();
-
-    /**
-     * The credential scheduled runs send (an API key of the platform's own tenant holding
-     * gateway-admin): probes go through authentication, policy, moderation, routing and audit like
-     * any request. Without it there are no scheduled runs.
-     */
-    Optional<String> credential();
 }

@@ -7,7 +7,7 @@ import io.cleargate.domain.ChatMessage;
 import io.cleargate.domain.EngineRequest;
 import io.cleargate.engine.EngineRegistry;
 import io.cleargate.identity.AdminEvents;
-import io.cleargate.identity.Principal;
+import io.cleargate.identity.PlatformIdentity;
 import io.cleargate.moderation.ModerationKeys;
 import io.cleargate.moderation.Verdict;
 import io.cleargate.pipeline.Exchange;
@@ -18,6 +18,7 @@ import io.cleargate.pipeline.Pipeline;
 import io.cleargate.refusal.RefusalKeys;
 import io.cleargate.refusal.detector.RefusalVerdict;
 import io.cleargate.routing.RoutePlan;
+import io.cleargate.tenant.Tenant;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.nio.file.Path;
@@ -34,11 +35,13 @@ import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * Runs the probe suite against every backend and model: each prompt is a real request through
- * the whole governed pipeline (authenticated with the caller's credential, decided by the
- * caller's tenant policy, moderated, routed to exactly that backend, audited). Per backend and
- * model it writes a report of how each topic was answered, refused or deflected next to how
- * often the tenant's filter acted, signs it with the audit checkpoint key and records it as an
- * admin event ({@value #ACTION}) in the caller's chain. One run at a time.
+ * the whole governed pipeline as the platform ({@link PlatformIdentity}: the {@code _platform}
+ * tenant's policy decides it, its filter moderates it, routing sends it to exactly that backend
+ * inside the regions the platform policy lists, and it is audited in the {@code _platform}
+ * chain). Per backend and model it writes a report of how each topic was answered, refused or
+ * deflected next to how often the filter acted, signs it with the audit checkpoint key and
+ * records it as an admin event ({@value #ACTION}) in the platform's chain, naming who started
+ * the run. One run at a time.
  */
 @ApplicationScoped
 public class ProbeRunner {
@@ -70,11 +73,13 @@ public class ProbeRunner {
     }
 
     /**
-     * Probes every backend (or only {@code backendId}) with the caller's credential.
+     * Probes every backend (or only {@code backendId}) as the platform, started by {@code actor}
+     * (a platform-admin, or the schedule).
      *
+     * @param label what the operator calls this model build (e.g. "deepseek-v3-0324"), kept in the report; may be null
      * @return the signed reports, one per backend and model
      */
-    public List<Map<String, Object>> run(String authorization, Principal caller, String backendId) {
+    public List<Map<String, Object>> run(String actor, String backendId, String label) {
         if (!oneRun.tryLock()) {
             throw new GatewayException(GatewayError.rateLimited("A probe run is already in progress.", 60));
         }
@@ -89,12 +94,12 @@ public class ProbeRunner {
             List<Map<String, Object>> signed = new ArrayList<>();
             for (Backend backend : targets) {
                 for (String model : backend.models()) {
-                    Map<String, Object> report = probe(suite, backend, model, authorization, caller, runId);
+                    Map<String, Object> report = probe(suite, backend, model, runId, label);
                     CheckpointSigner.SignedDocument signature = signer.signDocument(REPORT_TYPE, Canonical.json(report));
                     Map<String, Object> details = new LinkedHashMap<>();
                     details.put("report", report);
                     details.put("signature", ProbeReports.signature(signature));
-                    events.record(caller.tenant(), caller.subject(), ACTION, details);
+                    events.record(Tenant.PLATFORM_ID, actor, ACTION, details);
                     signed.add(details);
                 }
             }
@@ -104,8 +109,7 @@ public class ProbeRunner {
         }
     }
 
-    private Map<String, Object> probe(ProbeSuite suite, Backend backend, String model, String authorization,
-            Principal caller, String runId) {
+    private Map<String, Object> probe(ProbeSuite suite, Backend backend, String model, String runId, String label) {
         String startedAt = now();
         List<Map<String, Object>> topics = new ArrayList<>();
         Map<String, Map<String, Integer>> totals = new TreeMap<>();
@@ -114,7 +118,7 @@ public class ProbeRunner {
             int filterActed = 0;
             List<Map<String, Object>> results = new ArrayList<>();
             for (ProbeSuite.Prompt prompt : topic.prompts()) {
-                Map<String, Object> result = ask(suite, backend, model, prompt, authorization, runId);
+                Map<String, Object> result = ask(suite, backend, model, prompt, runId);
                 outcomes.merge((String) result.get("outcome"), 1, Integer::sum);
                 filterActed += (Integer) result.get("filter_actions") > 0 ? 1 : 0;
                 results.add(result);
@@ -136,10 +140,12 @@ public class ProbeRunner {
         report.put("backend", backend.id());
         report.put("region", backend.region());
         report.put("model", model);
+        // What the upstream itself calls the model: changes when the operator points it at another build.
+        report.put("served_name", backend.servedNames().getOrDefault(model, model));
+        report.put("label", label);
         report.put("suite_version", suite.version());
         report.put("suite_sha256", suite.sha256());
-        report.put("tenant", caller.tenant());
-        report.put("actor", caller.subject());
+        report.put("tenant", Tenant.PLATFORM_ID);
         report.put("started_at", startedAt);
         report.put("finished_at", now());
         report.put("totals", totals);
@@ -149,14 +155,14 @@ public class ProbeRunner {
 
     /** One prompt through the governed pipeline, pinned to the backend; what came of it, without its text. */
     private Map<String, Object> ask(ProbeSuite suite, Backend backend, String model, ProbeSuite.Prompt prompt,
-            String authorization, String runId) {
+            String runId) {
         List<ChatMessage> messages = List.of(new ChatMessage(ChatMessage.Role.USER, prompt.text()));
         var engineRequest = new EngineRequest(model, messages, suite.maxTokens(), 0.0, null, null, null);
-        var incoming = new IncomingRequest(ENDPOINT, "127.0.0.1",
-                authorization == null ? Map.of() : Map.of("authorization", authorization, "x-cleargate-probe-run", runId),
+        var incoming = new IncomingRequest(ENDPOINT, "127.0.0.1", Map.of("x-cleargate-probe-run", runId),
                 model, false, Map.of("max_tokens", suite.maxTokens()));
         String requestId = newId();
         var exchange = new Exchange(requestId, incoming, engineRequest);
+        PlatformIdentity.actAsPlatform(exchange);
         exchange.put(RoutePlan.PINNED_BACKEND, backend.id());
         var sink = new ProbeSink();
         pipeline.execute(exchange, sink);

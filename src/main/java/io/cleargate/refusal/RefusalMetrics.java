@@ -1,6 +1,8 @@
 package io.cleargate.refusal;
 
+import io.cleargate.domain.Route;
 import io.cleargate.pipeline.CompletionObserver;
+import io.cleargate.refusal.detector.RefusalVerdict;
 import io.cleargate.pipeline.Exchange;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -8,8 +10,9 @@ import jakarta.inject.Inject;
 
 /**
  * Counts every judged answer as {@code cleargate_model_answers_total{backend,kind,language}}: the
- * model's own refusals beside its answers, per backend. Labels are bounded: configured backend
- * ids, six kinds, seven language codes; never text.
+ * model's own refusals beside its answers, per backend (answers discarded for a retry included),
+ * and retries as {@code cleargate_model_refusal_retries_total{outcome}}. Labels are bounded:
+ * configured backend ids, six kinds, seven language codes, three outcomes; never text.
  */
 @ApplicationScoped
 public class RefusalMetrics implements CompletionObserver {
@@ -23,8 +26,18 @@ public class RefusalMetrics implements CompletionObserver {
 
     @Override
     public void completed(Exchange exchange) {
-        exchange.get(RefusalKeys.VERDICT).ifPresent(v -> registry.counter("cleargate.model.answers",
-                "backend", exchange.get(Exchange.ROUTE).map(r -> r.backendId()).orElse("unknown"),
-                "kind", v.kind().id(), "language", v.language()).increment());
+        exchange.get(RefusalKeys.VERDICT).ifPresent(v -> count(exchange.get(Exchange.ROUTE).orElse(null), v));
+        exchange.get(RefusalKeys.HANDLING).ifPresent(h -> {
+            // A discarded answer is still that backend's answer: it counts where it was given.
+            h.earlier().forEach(a -> count(a.route(), a.verdict()));
+            if (h.retry() != null) {
+                registry.counter("cleargate.model.refusal.retries", "outcome", h.retry()).increment();
+            }
+        });
+    }
+
+    private void count(Route route, RefusalVerdict v) {
+        registry.counter("cleargate.model.answers", "backend", route == null ? "unknown" : route.backendId(),
+                "kind", v.kind().id(), "language", v.language()).increment();
     }
 }

@@ -14,6 +14,7 @@ import io.cleargate.pipeline.GatewayError;
 import io.cleargate.pipeline.GatewayException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Opens the engine stream on the best candidate of the route plan, failing over to the next
@@ -94,6 +95,26 @@ public final class RegionDispatcher implements Dispatcher {
         return new GatewayError(429, "rate_limit_error", "tenant_concurrency_exceeded", null,
                 "Your tenant already has as many requests in flight as its share of the backends allows;"
                         + " retry when one of them has finished.", null, java.util.Map.of("Retry-After", "1"));
+    }
+
+    /**
+     * The answer again from another backend of the plan: the one that answered is taken out of the
+     * plan for good, so a retry never lands where it came from and never leaves the plan's regions.
+     */
+    @Override
+    public Optional<EngineStream> openAnother(Exchange exchange) {
+        RoutePlan plan = exchange.require(RoutePlan.KEY);
+        String answered = exchange.get(Exchange.ROUTE).map(Route::backendId).orElse(null);
+        RoutePlan rest = plan.without(answered);
+        if (rest.candidates().isEmpty()) {
+            return Optional.empty();
+        }
+        exchange.put(RoutePlan.KEY, rest);
+        try {
+            return Optional.of(open(exchange));
+        } catch (GatewayException e) {
+            return Optional.empty();
+        }
     }
 
     private static void record(Exchange exchange, Backend backend, List<String> tried) {

@@ -71,6 +71,12 @@ public record RoutePlan(String model, List<Backend> candidates, List<String> all
         return new RoutePlan(model, candidates.stream().filter(b -> b.id().equals(backendId)).toList(), allowedRegions, registry);
     }
 
+    /** This plan without a backend that already answered (a retry must go elsewhere). */
+    public RoutePlan without(String backendId) {
+        return new RoutePlan(model, candidates.stream().filter(b -> !b.id().equals(backendId)).toList(), allowedRegions,
+                registry);
+    }
+
     /** The 503 for a plan with no backend left: names the regions, promises no other region was tried. */
     public GatewayError noEligibleBackend() {
         return GatewayError.unavailable("no_eligible_backend",

@@ -57,7 +57,8 @@ final class RoutingStage implements Stage {
                     + "' is not supported by the backends that serve model '" + model + "'."));
         }
         PolicyDecision decision = exchange.get(PolicyDecision.KEY).orElse(null);
-        String jurisdiction = exchange.get(Tenant.KEY).map(Tenant::jurisdiction).orElse(null);
+        // The platform's probes carry published prompts, no tenant's data: only its policy's regions bind them.
+        String jurisdiction = exchange.get(Tenant.KEY).filter(t -> !t.isPlatform()).map(Tenant::jurisdiction).orElse(null);
         RoutePlan plan = RoutePlan.of(backends, capable, model, decision == null ? null : decision.regions(), jurisdiction);
         String pinned = exchange.get(RoutePlan.PINNED_BACKEND).orElse(null);
         if (pinned != null) {

@@ -20,15 +20,38 @@ public record Tenant(String id, String displayName, String jurisdiction, boolean
     /** Lower-case letters, digits and dashes: safe in logs, paths and OPA input without escaping. */
     public static final Pattern ID = Pattern.compile("[a-z0-9][a-z0-9-]{1,62}");
 
+    /**
+     * The platform's own tenant, for requests the gateway makes itself (the model probe suite). Its
+     * id cannot match {@link #ID}, so no credential, API key or tenant-table row can ever name it:
+     * only {@link #platform()} makes it. Its policy is {@code cleargate/tenants/_platform/}, its
+     * audit chain {@code _platform}.
+     */
+    public static final String PLATFORM_ID = "_platform";
+
     public Tenant {
         Objects.requireNonNull(id, "id");
-        if (!ID.matcher(id).matches()) {
+        if (!ID.matcher(id).matches() && !PLATFORM_ID.equals(id)) {
             throw new IllegalArgumentException("tenant id must match " + ID.pattern());
         }
         Objects.requireNonNull(displayName, "displayName");
         Objects.requireNonNull(jurisdiction, "jurisdiction");
     }
 
+    /**
+     * The platform tenant. It serves no customer and holds no customer's data (its probe prompts
+     * are published policy data), so it has no jurisdiction of its own: routing keeps it to the
+     * regions its policy lists, in any jurisdiction.
+     */
+    public static Tenant platform() {
+        return new Tenant(PLATFORM_ID, "Platform (model probes)", "ANY", true);
+    }
+
+    /** True for the platform's own tenant. */
+    public boolean isPlatform() {
+        return PLATFORM_ID.equals(id);
+    }
+
+    /** A tenant id a credential or the tenant table may carry (never the platform's). */
     public static boolean isValidId(String candidate) {
         return candidate != null && ID.matcher(candidate).matches();
     }

@@ -151,6 +151,14 @@ class TrustBoundariesIT {
                 Set.of("gateway-admin", "platform-admin"), Set.of("platform-admin"), true));
         list.add(new Endpoint("explain moderation", "POST", t -> "/v1/moderation/explain",
                 t -> "{\"text\":\"mail me at a@b.example\"}", Set.of("policy-admin"), Set.of("policy-admin"), false));
+        // The model probe suite runs as the platform: only the platform's administrator starts it,
+        // auditors read its reports; the published model report is for everybody signed in.
+        list.add(new Endpoint("run the model probe suite", "POST", t -> "/admin/probes/run?backend=eu1", t -> null,
+                platformPolicy, platformPolicy, false));
+        list.add(new Endpoint("read the probe reports", "GET", t -> "/admin/probes/reports", t -> null,
+                Set.of("platform-admin", "auditor"), Set.of("platform-admin", "auditor"), false));
+        list.add(new Endpoint("read the published model report", "GET", t -> "/admin/probes/published", t -> null,
+                USER_OF_ROLE.keySet(), USER_OF_ROLE.keySet(), false));
         return list;
     }
 

@@ -115,4 +115,30 @@ class DecisionParserTest {
                 Map.of("code", "missing_role", "message", "m")));
         assertFalse(DecisionParser.parse(over, null, Map.of()).deniedOnlyForBudget());
     }
+
+    @Test
+    void theModelRefusalActionIsReadAndObserveIsTheDefault() {
+        assertEquals(PolicyDecision.ModelRefusalAction.OBSERVE, DecisionParser.parse(allowing(), null, Map.of()).modelRefusal());
+        for (var action : PolicyDecision.ModelRefusalAction.values()) {
+            var d = allowing();
+            d.put("model_refusal", Map.of("action", action.id()));
+            assertEquals(action, DecisionParser.parse(d, null, Map.of()).modelRefusal());
+        }
+    }
+
+    @Test
+    void aModelRefusalActionOutsideObserveFlagAndRetryIsMalformedAndNamed() {
+        var unknown = allowing();
+        unknown.put("model_refusal", Map.of("action", "block"));
+        var e = assertThrows(IllegalArgumentException.class, () -> DecisionParser.parse(unknown, null, Map.of()));
+        assertTrue(e.getMessage().contains("model_refusal.action 'block'"), e.getMessage());
+        var notAnObject = allowing();
+        notAnObject.put("model_refusal", "retry");
+        assertThrows(IllegalArgumentException.class, () -> DecisionParser.parse(notAnObject, null, Map.of()));
+        var denied = allowing();
+        denied.put("allow", false);
+        denied.put("model_refusal", Map.of("action", 7));
+        assertEquals(PolicyDecision.ModelRefusalAction.OBSERVE, DecisionParser.parse(denied, null, Map.of()).modelRefusal(),
+                "a denial reads its settings leniently");
+    }
 }

@@ -159,4 +159,40 @@ class ModelRefusalTest {
                 && l.contains("backend=\"mock\"") && l.contains("kind=\"deflection\"") && l.contains("language=\"en\"")),
                 "model answers counted with bounded labels");
     }
+
+    @Test
+    void whenTheTenantsFilterBlocksTheAnswerTheAuditRecordStillCarriesTheModelsOwnVerdict() throws Exception {
+        String key = "-----BEGIN RSA PRIVATE KEY-----\n"
+                + "MIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gunVTLw\n-----END RSA PRIVATE KEY-----";
+        mock().reply("I'm sorry, but I can't help with that.\n" + key + "\n" + "More of the answer follows. ".repeat(40))
+                .streaming(12, 0);
+        // Whole: the model had finished when the filter read it. Streamed: the filter stops it mid-answer.
+        for (boolean stream : new boolean[] {false, true}) {
+            Response r = chat("show me the deploy key", stream);
+            String finish;
+            if (stream) {
+                List<String> events = Sse.data(r.asString());
+                finish = JSON.readTree(events.get(events.size() - 2)).at("/choices/0/finish_reason").asText();
+            } else {
+                finish = JSON.readTree(r.asString()).at("/choices/0/finish_reason").asText();
+            }
+            assertEquals("content_filter", finish, "the tenant's filter stopped it");
+            JsonNode page = JSON.readTree(given().header("Authorization", OFFICER).queryParam("request_id", r.header("x-request-id"))
+                    .queryParam("kind", "final").when().get("/audit/records").then().statusCode(200).extract().asString());
+            JsonNode detail = JSON.readTree(given().header("Authorization", OFFICER).when()
+                    .get("/audit/records/" + page.at("/items/0/id").asLong()).then().statusCode(200).extract().asString());
+            JsonNode recorded = null;
+            for (JsonNode e : detail.get("entries")) {
+                if ("final".equals(e.get("kind").asText())) {
+                    recorded = e.at("/body/model_refusal");
+                }
+            }
+            assertNotNull(recorded);
+            assertTrue(recorded.path("declined").asBoolean(), "stream=" + stream + ": the model declined first: " + detail);
+            assertFalse("content_filter".equals(recorded.path("kind").asText()), "never blamed for the tenant's filter");
+            if (stream) {
+                assertFalse(recorded.path("answer_complete").asBoolean(true), "judged on what it had said: " + recorded);
+            }
+        }
+    }
 }

@@ -26,6 +26,7 @@ public final class RefusalDetector {
     public static final double THRESHOLD = 0.6;
 
     private static final String CONTENT_FILTER = "content_filter";
+    private static final String TOOL_CALLS = "tool_calls";
     private static final int EARLY_CHARS = 400;
     private static final int EARLY_SENTENCES = 3;
     private static final int SUBSTANCE_LATIN = 120;
@@ -57,6 +58,9 @@ public final class RefusalDetector {
             return new RefusalVerdict(RefusalKind.CONTENT_FILTER, 0, 0, 1.0, language, "finish_reason.content_filter");
         }
         if (totalLength <= limit && blank(s, limit)) {
+            if (TOOL_CALLS.equals(finishReason)) {
+                return RefusalVerdict.none(language); // it answered with tool calls, not with text
+            }
             return new RefusalVerdict(RefusalKind.EMPTY_CUTOFF, 0, 0, 1.0, language, "empty");
         }
         Layout layout = Layout.of(s, limit);
