@@ -50,13 +50,20 @@ final class VectorKernels {
             return Kernels.scalarDot(t, start, x, xOff, n);
         }
         var seg = t.data();
-        FloatVector acc = FloatVector.zero(F);
+        DType dtype = t.dtype();
+        int len = F.length();
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = FloatVector.zero(F);
         int i = 0;
-        int bound = F.loopBound(n);
-        for (; i < bound; i += F.length()) {
-            acc = codes(t.dtype(), seg, start + i).fma(FloatVector.fromArray(F, x, xOff + i), acc);
+        for (; i + 2 * len <= n; i += 2 * len) {
+            a0 = codes(dtype, seg, start + i).fma(FloatVector.fromArray(F, x, xOff + i), a0);
+            a1 = codes(dtype, seg, start + i + len).fma(FloatVector.fromArray(F, x, xOff + i + len), a1);
         }
-        float sum = acc.reduceLanes(VectorOperators.ADD);
+        int bound = F.loopBound(n);
+        for (; i < bound; i += len) {
+            a0 = codes(dtype, seg, start + i).fma(FloatVector.fromArray(F, x, xOff + i), a0);
+        }
+        float sum = a0.add(a1).reduceLanes(VectorOperators.ADD);
         for (; i < n; i++) {
             sum += t.get(start + i) * x[xOff + i];
         }
@@ -92,41 +99,75 @@ final class VectorKernels {
         return ints.lanewise(VectorOperators.LSHL, 20).and(FP8_MASK).reinterpretAsFloats().mul(Fp8.RESCALE);
     }
 
+    /**
+     * Four independent accumulators: decode streams each weight once, and one FMA chain would hold a
+     * core to one vector per FMA latency with few loads in flight (the JFR profile of decode had 70%
+     * of its samples on this loop's load).
+     */
     private static float dotF32(Tensor t, long start, float[] x, int xOff, int n) {
         var seg = t.data();
         long base = start * 4;
-        FloatVector acc = FloatVector.zero(F);
+        int len = F.length();
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = FloatVector.zero(F);
+        FloatVector a2 = FloatVector.zero(F);
+        FloatVector a3 = FloatVector.zero(F);
         int i = 0;
-        int bound = F.loopBound(n);
-        for (; i < bound; i += F.length()) {
-            FloatVector w = FloatVector.fromMemorySegment(F, seg, base + i * 4L, ByteOrder.LITTLE_ENDIAN);
-            acc = w.fma(FloatVector.fromArray(F, x, xOff + i), acc);
+        for (; i + 4 * len <= n; i += 4 * len) {
+            long at = base + i * 4L;
+            a0 = FloatVector.fromMemorySegment(F, seg, at, ByteOrder.LITTLE_ENDIAN)
+                    .fma(FloatVector.fromArray(F, x, xOff + i), a0);
+            a1 = FloatVector.fromMemorySegment(F, seg, at + 4L * len, ByteOrder.LITTLE_ENDIAN)
+                    .fma(FloatVector.fromArray(F, x, xOff + i + len), a1);
+            a2 = FloatVector.fromMemorySegment(F, seg, at + 8L * len, ByteOrder.LITTLE_ENDIAN)
+                    .fma(FloatVector.fromArray(F, x, xOff + i + 2 * len), a2);
+            a3 = FloatVector.fromMemorySegment(F, seg, at + 12L * len, ByteOrder.LITTLE_ENDIAN)
+                    .fma(FloatVector.fromArray(F, x, xOff + i + 3 * len), a3);
         }
-        float sum = acc.reduceLanes(VectorOperators.ADD);
+        int bound = F.loopBound(n);
+        for (; i < bound; i += len) {
+            a0 = FloatVector.fromMemorySegment(F, seg, base + i * 4L, ByteOrder.LITTLE_ENDIAN)
+                    .fma(FloatVector.fromArray(F, x, xOff + i), a0);
+        }
+        float sum = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
         for (; i < n; i++) {
             sum += t.get(start + i) * x[xOff + i];
         }
         return sum;
     }
 
-    /** bf16 is the top half of an f32: widen each short to an int, shift it up 16 bits, reinterpret. */
+    /** bf16 is the top half of an f32: widen each short to an int, shift it up 16 bits, reinterpret. Four accumulators as in {@link #dotF32}. */
     private static float dotBf16(Tensor t, long start, float[] x, int xOff, int n) {
         var seg = t.data();
         long base = start * 2;
-        FloatVector acc = FloatVector.zero(F);
+        int len = F.length();
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = FloatVector.zero(F);
+        FloatVector a2 = FloatVector.zero(F);
+        FloatVector a3 = FloatVector.zero(F);
         int i = 0;
-        int bound = F.loopBound(n);
-        for (; i < bound; i += F.length()) {
-            ShortVector raw = ShortVector.fromMemorySegment(S, seg, base + i * 2L, ByteOrder.LITTLE_ENDIAN);
-            IntVector bits = (IntVector) raw.convertShape(VectorOperators.S2I, I, 0);
-            FloatVector w = bits.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-            acc = w.fma(FloatVector.fromArray(F, x, xOff + i), acc);
+        for (; i + 4 * len <= n; i += 4 * len) {
+            long at = base + i * 2L;
+            a0 = bf16(seg, at).fma(FloatVector.fromArray(F, x, xOff + i), a0);
+            a1 = bf16(seg, at + 2L * len).fma(FloatVector.fromArray(F, x, xOff + i + len), a1);
+            a2 = bf16(seg, at + 4L * len).fma(FloatVector.fromArray(F, x, xOff + i + 2 * len), a2);
+            a3 = bf16(seg, at + 6L * len).fma(FloatVector.fromArray(F, x, xOff + i + 3 * len), a3);
         }
-        float sum = acc.reduceLanes(VectorOperators.ADD);
+        int bound = F.loopBound(n);
+        for (; i < bound; i += len) {
+            a0 = bf16(seg, base + i * 2L).fma(FloatVector.fromArray(F, x, xOff + i), a0);
+        }
+        float sum = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
         for (; i < n; i++) {
             sum += t.get(start + i) * x[xOff + i];
         }
         return sum;
+    }
+
+    /** F.length() bf16 weights from byte offset {@code at}, widened exactly to f32. */
+    private static FloatVector bf16(java.lang.foreign.MemorySegment seg, long at) {
+        ShortVector raw = ShortVector.fromMemorySegment(S, seg, at, ByteOrder.LITTLE_ENDIAN);
+        return ((IntVector) raw.convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
     }
 
     static void axpyF32(Tensor t, long start, float a, float[] out, int outOff, int n) {
@@ -256,6 +297,69 @@ final class VectorKernels {
         out[outOff + outStride] = s1;
         out[outOff + 2 * outStride] = s2;
         out[outOff + 3 * outStride] = s3;
+    }
+
+    /** Two weight rows against four activation rows: eight accumulators, each loaded vector used twice or four times. */
+    static void dot2x4(float[] row0, float[] row1, float[] x, int xOff, int xStride, int n, float[] out, int outOff,
+                       int outStride) {
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = FloatVector.zero(F);
+        FloatVector a2 = FloatVector.zero(F);
+        FloatVector a3 = FloatVector.zero(F);
+        FloatVector b0 = FloatVector.zero(F);
+        FloatVector b1 = FloatVector.zero(F);
+        FloatVector b2 = FloatVector.zero(F);
+        FloatVector b3 = FloatVector.zero(F);
+        int x0 = xOff;
+        int x1 = xOff + xStride;
+        int x2 = xOff + 2 * xStride;
+        int x3 = xOff + 3 * xStride;
+        int i = 0;
+        int bound = F.loopBound(n);
+        for (; i < bound; i += F.length()) {
+            FloatVector w = FloatVector.fromArray(F, row0, i);
+            FloatVector v = FloatVector.fromArray(F, row1, i);
+            FloatVector y = FloatVector.fromArray(F, x, x0 + i);
+            a0 = w.fma(y, a0);
+            b0 = v.fma(y, b0);
+            y = FloatVector.fromArray(F, x, x1 + i);
+            a1 = w.fma(y, a1);
+            b1 = v.fma(y, b1);
+            y = FloatVector.fromArray(F, x, x2 + i);
+            a2 = w.fma(y, a2);
+            b2 = v.fma(y, b2);
+            y = FloatVector.fromArray(F, x, x3 + i);
+            a3 = w.fma(y, a3);
+            b3 = v.fma(y, b3);
+        }
+        float s0 = a0.reduceLanes(VectorOperators.ADD);
+        float s1 = a1.reduceLanes(VectorOperators.ADD);
+        float s2 = a2.reduceLanes(VectorOperators.ADD);
+        float s3 = a3.reduceLanes(VectorOperators.ADD);
+        float t0 = b0.reduceLanes(VectorOperators.ADD);
+        float t1 = b1.reduceLanes(VectorOperators.ADD);
+        float t2 = b2.reduceLanes(VectorOperators.ADD);
+        float t3 = b3.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            float w = row0[i];
+            float v = row1[i];
+            s0 += w * x[x0 + i];
+            s1 += w * x[x1 + i];
+            s2 += w * x[x2 + i];
+            s3 += w * x[x3 + i];
+            t0 += v * x[x0 + i];
+            t1 += v * x[x1 + i];
+            t2 += v * x[x2 + i];
+            t3 += v * x[x3 + i];
+        }
+        out[outOff] = s0;
+        out[outOff + outStride] = s1;
+        out[outOff + 2 * outStride] = s2;
+        out[outOff + 3 * outStride] = s3;
+        out[outOff + 1] = t0;
+        out[outOff + 1 + outStride] = t1;
+        out[outOff + 1 + 2 * outStride] = t2;
+        out[outOff + 1 + 3 * outStride] = t3;
     }
 
     /** Sum of {@code n} floats from byte offset {@code offset}: four independent accumulators keep the loads in flight. */

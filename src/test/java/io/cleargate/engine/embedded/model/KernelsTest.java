@@ -131,4 +131,33 @@ class KernelsTest {
             }
         }
     }
+
+    @Test
+    void batchedProductEqualsOneProductPerTokenForOddRowCountsAndBatchSizes() {
+        int cols = 203;
+        for (int rows : new int[] {1, 7, 130}) {
+            for (int n : new int[] {2, 5, 9}) {
+                try (Arena arena = Arena.ofShared()) { // the pool's threads read it
+                    MemorySegment seg = arena.allocate((long) rows * cols * 4);
+                    for (int i = 0; i < rows * cols; i++) {
+                        seg.set(Tensor.F32, i * 4L, (float) Math.sin(i * 0.013) * 2);
+                    }
+                    Matrix w = new Tensor("w", DType.F32, new long[] {rows, cols}, seg).asMatrix();
+                    float[] x = new float[n * cols];
+                    for (int i = 0; i < x.length; i++) {
+                        x[i] = (float) Math.cos(i * 0.29);
+                    }
+                    float[] batched = new float[n * rows];
+                    Kernels.matmul(w, x, n, cols, batched, rows);
+                    for (int t = 0; t < n; t++) {
+                        float[] single = new float[rows];
+                        Kernels.matvec(w, x, t * cols, single, 0);
+                        for (int r = 0; r < rows; r++) {
+                            assertEquals(single[r], batched[t * rows + r], 1e-4, rows + "x" + n + " token " + t + " row " + r);
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
