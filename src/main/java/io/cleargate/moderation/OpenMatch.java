@@ -22,12 +22,19 @@ final class OpenMatch {
      * non-boundary or previous-match anchor, which more history can make pass) tries every position.
      */
     private final boolean[] startableAfter = new boolean[128 * 128];
+    /**
+     * Whether an attempt can get past an ASCII char followed by another (index char * 128 +
+     * next), read without history: most detectors' first two chars are far rarer than their
+     * first one ("sh" of "show", "ig" of "ignore"), so this rules out most word starts too.
+     */
+    private final boolean[] startableBefore = new boolean[128 * 128];
 
     OpenMatch(Pattern pattern) {
         this.pattern = pattern;
         if (pattern.pattern().contains("(?<=") || pattern.pattern().contains("\\B") || pattern.pattern().contains("\\G")) {
             java.util.Arrays.fill(startable, true);
             java.util.Arrays.fill(startableAfter, true);
+            java.util.Arrays.fill(startableBefore, true);
             return;
         }
         for (char c = 0; c < 128; c++) {
@@ -35,6 +42,17 @@ final class OpenMatch {
             startable[c] = m.lookingAt() || m.hitEnd();
         }
         char[] pair = new char[2];
+        for (char c = 0; c < 128; c++) {
+            if (!startable[c]) {
+                continue;
+            }
+            pair[0] = c;
+            for (char next = 0; next < 128; next++) {
+                pair[1] = next;
+                Matcher m = pattern.matcher(new String(pair));
+                startableBefore[c * 128 + next] = m.lookingAt() || m.hitEnd();
+            }
+        }
         for (char p = 0; p < 128; p++) {
             pair[0] = p;
             for (char c = 0; c < 128; c++) {
@@ -58,6 +76,14 @@ final class OpenMatch {
         char c = text.charAt(s);
         if (c >= 128) {
             return true;
+        }
+        if (s + 1 < text.length()) {
+            // Failing on these two chars without history fails with any history: the lookbehinds
+            // that can come first are negative ones, which more text before can only make fail.
+            char next = text.charAt(s + 1);
+            if (next < 128 && !startableBefore[c * 128 + next]) {
+                return false;
+            }
         }
         if (s == 0) {
             return startable[c];

@@ -124,6 +124,8 @@ class StartTableFindTest {
         assertTrue(open.mayStartAt("x ignore", 2));
         assertFalse(open.mayStartAt("xignore", 1), "a start after a letter cannot pass the lookbehind");
         assertFalse(open.mayStartAt("x gnore", 2), "no match starts with g");
+        assertFalse(open.mayStartAt("x ix", 2), "no match starts with ix");
+        assertTrue(open.mayStartAt("x i", 2), "an i at the end of the text may still grow into a match");
     }
 
     @Test
