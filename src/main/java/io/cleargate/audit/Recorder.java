@@ -152,8 +152,11 @@ public class Recorder {
             return null;
         }
         PolicyDecision.Price price = ex.get(PolicyDecision.KEY).map(PolicyDecision::price).orElse(null);
-        return new Charge(principal.tenant(), principal.subject(),
-                ex.incoming().model() == null ? "" : ex.incoming().model(), YearMonth.from(now.atZone(ZoneOffset.UTC)),
+        // Stored as the record's body stores them (NUL and lone surrogates replaced), so the ledger's
+        // keys are what a rebuild from the trail reads back, and PostgreSQL accepts them.
+        return new Charge(principal.tenant(), Canonical.storable(principal.subject()),
+                ex.incoming().model() == null ? "" : Canonical.storable(ex.incoming().model()),
+                YearMonth.from(now.atZone(ZoneOffset.UTC)),
                 consumed.promptTokens(), consumed.completionTokens(),
                 price == null ? 0 : price.costNanos(consumed.promptTokens(), consumed.completionTokens()),
                 price == null ? null : price.currency(), consumed.estimated());
