@@ -30,6 +30,10 @@ reasons contains reason("unknown_tenant", "The tenant is not configured in the g
 	not lib.settings
 }
 
+reasons contains reason("tenant_suspended", "The tenant is suspended.") if {
+	lib.suspended
+}
+
 reasons contains reason("unknown_endpoint", "The endpoint is not governed by the gateway policy.") if {
 	not lib.required_role
 }

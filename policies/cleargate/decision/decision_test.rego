@@ -206,6 +206,13 @@ test_every_moderation_override_names_a_rule_of_the_tenants_profile if {
 	}
 }
 
+test_suspended_tenant_is_denied_with_reason if {
+	d := decision with input as chat("dev", ["gateway-user"], "m", 1)
+		with data.cleargate.tenants as {"dev": object.union(data.cleargate.tenants.dev, {"suspended": true})}
+	not d.allow
+	codes(d.reasons) == {"tenant_suspended"}
+}
+
 test_a_tenants_own_rule_adds_its_reason if {
 	inp := json.patch(
 		chat("acme-eu", ["gateway-user"], "deepseek-moe-16b-chat", 100),

@@ -18,6 +18,10 @@ required_roles := {
 settings := data.cleargate.tenants[input.tenant]
 
 # METADATA
+# description: True when a platform administrator suspended the tenant.
+suspended if settings.suspended == true
+
+# METADATA
 # description: The role the requested endpoint needs; undefined for an ungoverned endpoint.
 required_role := required_roles[input.request.endpoint]
 

@@ -5,6 +5,7 @@ import io.cleargate.domain.EngineException;
 import io.cleargate.domain.EngineStream;
 import io.cleargate.domain.Route;
 import io.cleargate.engine.Backend;
+import io.cleargate.engine.EngineRegistry;
 import io.cleargate.pipeline.Dispatcher;
 import io.cleargate.pipeline.EngineErrors;
 import io.cleargate.pipeline.Exchange;
@@ -33,6 +34,7 @@ public final class RegionDispatcher implements Dispatcher {
     public EngineStream open(Exchange exchange) {
         // The routing stage cannot be switched off (Pipeline refuses), so a missing plan is a bug.
         RoutePlan plan = exchange.require(RoutePlan.KEY);
+        EngineRegistry.Snapshot backends = plan.registry();
         List<String> tried = new ArrayList<>();
         GatewayError lastError = null;
         for (Backend backend : pool.order(plan.candidates())) {
@@ -44,14 +46,16 @@ public final class RegionDispatcher implements Dispatcher {
                 continue;
             }
             tried.add(backend.id());
+            backends.lease(); // the engines of this generation stay open until the stream ends
             try {
-                EngineStream stream = pool.registry().engine(backend.id())
+                EngineStream stream = backends.engine(backend.id())
                         .open(exchange.engineRequest(), exchange.incoming().stream());
                 EngineEvent first = stream.next(); // nothing has gone to the client yet: still safe to fail over
                 record(exchange, backend, tried);
                 pool.record(backend, "opened");
-                return new TrackedStream(stream, first, health, backend, pool);
+                return new TrackedStream(stream, first, health, backend, pool, backends);
             } catch (EngineException e) {
+                backends.release();
                 health.release();
                 pool.record(backend, "failed");
                 if (e.kind() == EngineException.Kind.INVALID_REQUEST) {
@@ -59,6 +63,10 @@ public final class RegionDispatcher implements Dispatcher {
                 }
                 health.failure();
                 lastError = EngineErrors.toGatewayError(e);
+            } catch (RuntimeException e) {
+                backends.release();
+                health.release();
+                throw e;
             }
         }
         GatewayError error = plan.noEligibleBackend();
@@ -83,10 +91,14 @@ public final class RegionDispatcher implements Dispatcher {
         private final BackendHealth health;
         private final Backend backend;
         private final BackendPool pool;
+        private final EngineRegistry.Snapshot generation;
         private EngineEvent pending;
         private boolean released;
+        private boolean closed;
 
-        TrackedStream(EngineStream delegate, EngineEvent first, BackendHealth health, Backend backend, BackendPool pool) {
+        TrackedStream(EngineStream delegate, EngineEvent first, BackendHealth health, Backend backend, BackendPool pool,
+                EngineRegistry.Snapshot generation) {
+            this.generation = generation;
             this.delegate = delegate;
             this.pending = first;
             this.health = health;
@@ -132,11 +144,16 @@ public final class RegionDispatcher implements Dispatcher {
 
         @Override
         public void close() {
+            if (closed) {
+                return;
+            }
+            closed = true;
             delegate.close();
             if (!released) {
                 released = true; // cancelled by the client: says nothing about the backend's health
                 health.release();
             }
+            generation.release();
         }
     }
 }

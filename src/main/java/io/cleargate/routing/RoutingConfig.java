@@ -30,4 +30,15 @@ public interface RoutingConfig {
      */
     @WithDefault("false")
     boolean allowLinkLocal();
+
+    /**
+     * A properties file of backend declarations ({@code cleargate.backends.<id>.*}) that replaces
+     * the backends without a restart when it changes, or on {@code POST /admin/backends/reload}.
+     * Point it at the same file the configuration loads at start (k8s: the mounted backends.properties).
+     */
+    java.util.Optional<String> backendsFile();
+
+    /** How often the backends file is checked for changes. */
+    @WithDefault("5s")
+    Duration backendsReloadInterval();
 }

@@ -69,8 +69,6 @@ class TrustBoundariesIT {
         data = Files.createTempDirectory("cleargate-trust-");
         Map<String, String> props = new LinkedHashMap<>(PackagedGateway.governed(opa));
         props.put("quarkus.oidc.auth-server-url", keycloak.issuer());
-        props.put("cleargate.tenants.acme-eu.jurisdiction", "EU");
-        props.put("cleargate.tenants.globex-us.jurisdiction", "US");
         // eu1 is the EU tenant's backend; "rogue" sits in an EU region but under US jurisdiction.
         backend(props, "eu1", "eu-west", "EU");
         backend(props, "rogue", "eu-central", "US");

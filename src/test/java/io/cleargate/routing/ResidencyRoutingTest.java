@@ -262,6 +262,14 @@ class ResidencyRoutingTest {
             public boolean allowLinkLocal() {
                 return false;
             }
+
+            public Optional<String> backendsFile() {
+                return Optional.empty();
+            }
+
+            public Duration backendsReloadInterval() {
+                return Duration.ofSeconds(5);
+            }
         };
     }
 }

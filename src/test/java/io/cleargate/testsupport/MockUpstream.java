@@ -54,6 +54,7 @@ public final class MockUpstream implements AutoCloseable {
     private final java.util.Map<String, String> censored = new java.util.concurrent.ConcurrentHashMap<>();
     private volatile String finishReason = "stop";
     private final AtomicInteger requests = new AtomicInteger();
+    private final AtomicInteger modelListings = new AtomicInteger();
     private final AtomicInteger aborted = new AtomicInteger();
     private final AtomicInteger inFlight = new AtomicInteger();
     private final java.util.Queue<String> bodies = new java.util.concurrent.ConcurrentLinkedQueue<>();
@@ -152,6 +153,11 @@ public final class MockUpstream implements AutoCloseable {
         return requests.get();
     }
 
+    /** GET /v1/models requests (the gateway's health probes). */
+    public int modelListings() {
+        return modelListings.get();
+    }
+
     /** Streams that ended because the gateway closed the connection. */
     public int aborted() {
         return aborted.get();
@@ -173,6 +179,7 @@ public final class MockUpstream implements AutoCloseable {
     }
 
     private void models(HttpExchange exchange) throws IOException {
+        modelListings.incrementAndGet();
         try (exchange) {
             byte[] body = "{\"object\":\"list\",\"data\":[{\"id\":\"mock\",\"object\":\"model\",\"owned_by\":\"mock\"}]}"
                     .getBytes(StandardCharsets.UTF_8);
