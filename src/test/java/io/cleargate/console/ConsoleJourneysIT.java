@@ -505,8 +505,6 @@ class ConsoleJourneysIT {
                 "-Dcleargate.moderation.profiles-path=" + opa.policies().resolve("cleargate/moderation/profiles/data.json"),
                 "-Dquarkus.oidc.auth-server-url=" + keycloak.issuer(),
                 "-Dcleargate.console.sso.enabled=true",
-                "-Dcleargate.tenants.acme-eu.jurisdiction=EU",
-                "-Dcleargate.tenants.globex-us.jurisdiction=US",
                 "-Dcleargate.audit.checkpoint-every=2s",
                 "-Dcleargate.dev.create-key=true",
                 "-Dcleargate.dev.key=" + DEV_KEY,
