@@ -301,7 +301,9 @@ public final class Browser implements AutoCloseable {
                     missed.push('not reachable with Tab: <' + e.tagName.toLowerCase() + '> '
                       + (e.id || e.getAttribute('name') || e.textContent.trim().slice(0, 40)));
                   });
-                if (document.activeElement) document.activeElement.blur();
+                // Leave the page as it loaded: the next Tab starts again from the top.
+                const top = document.querySelector('a[href], button, input, select, textarea');
+                if (top) { top.focus(); top.blur(); }
                 window.scrollTo(0, 0);
                 return missed;"""));
     }
