@@ -2,8 +2,10 @@ package io.cleargate.console;
 
 import io.cleargate.config.GatewayConfig;
 import io.cleargate.identity.Authorize;
+import io.cleargate.identity.Caller;
 import io.cleargate.identity.Roles;
 import io.cleargate.pipeline.GatewayException;
+import io.cleargate.policy.TenantModels;
 import io.quarkus.qute.Location;
 import io.quarkus.qute.Template;
 import io.quarkus.qute.TemplateInstance;
@@ -31,6 +33,8 @@ import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
 public class PlaygroundPage {
 
     @Inject GatewayConfig config;
+    @Inject TenantModels tenantModels;
+    @Inject Caller caller;
     @Inject Pages pages;
     @Context UriInfo uri;
 
@@ -40,9 +44,12 @@ public class PlaygroundPage {
 
     @GET
     public TemplateInstance page() {
-        TreeSet<String> models = new TreeSet<>();
-        config.backends().values().forEach(b -> b.models().ifPresent(models::addAll));
-        return pages.page(playground, "playground", "Playground").data("models", List.copyOf(models));
+        TreeSet<String> served = new TreeSet<>();
+        config.backends().values().forEach(b -> b.models().ifPresent(served::addAll));
+        // Only the chat models the caller's tenant may use, as /v1/models lists them: offering one
+        // the policy refuses would only end in model_not_found.
+        List<String> models = tenantModels.visible(caller.principal(), List.copyOf(served));
+        return pages.page(playground, "playground", "Playground").data("models", models);
     }
 
     @ServerExceptionMapper

@@ -74,6 +74,9 @@ public class PolicyPages {
     @Path("/edit")
     @SuppressWarnings("unchecked")
     public TemplateInstance edit(@QueryParam("path") String path) {
+        if (path == null || path.isBlank()) {
+            throw new GatewayException(GatewayError.invalidRequest("path", "Name the policy file to edit (?path=...)."));
+        }
         Map<String, Object> file = (Map<String, Object>) admin.read(path).getEntity();
         return editorPage(path, (String) file.get("content"), "", null);
     }

@@ -46,7 +46,6 @@ class ConsoleJourneysIT {
     private static final String DEV_KEY = "cg_5e1f0c0a_" + "4b".repeat(32);
     private static final String MODEL = "deepseek-moe-16b-chat";
     private static final String EMAIL = "jane.doe@example.com";
-    private static final long MAX_PAGE_BYTES = 300 * 1024;
 
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private static OpaServer opa;
@@ -121,6 +120,19 @@ class ConsoleJourneysIT {
         String home = get("/console", userSession).body();
         assertFalse(home.contains("/console/audit"), "no audit entry for a gateway user");
         assertEquals(403, get("/console/audit", userSession).statusCode());
+
+        // Signing out ends the session on the server: its cookie opens nothing any more.
+        signOut();
+        assertEquals(303, get("/console", session).statusCode(), "a closed session is sent to sign-in");
+        browser.open(base + "/console/sign-in");
+        browser.type("#api_key", userKey);
+        browser.find("#api_key").submit();
+        browser.waitFor("the overview of a gateway user", d -> !d.findElements(org.openqa.selenium.By.cssSelector("header nav")).isEmpty());
+        assertNav(List.of("Overview", "Published rules", "Playground"),
+                List.of("Audit explorer", "Verification", "Transparency", "Policy workbench"));
+        browser.open(base + "/console/audit");
+        assertTrue(browser.text("main").contains("Error 403"), browser.text("main"));
+        browser.check("error-forbidden");
     }
 
     @Test
@@ -137,6 +149,8 @@ class ConsoleJourneysIT {
 
         signOut();
         ssoSignIn("acme-eu-compliance");
+        assertNav(List.of("Overview", "Audit explorer", "Verification", "Transparency", "Published rules", "Playground"),
+                List.of("Policy workbench"));
         browser.open(base + "/console/audit");
         browser.type("#person", "acme-eu-user");
         new org.openqa.selenium.support.ui.Select(browser.find("#preset")).selectByValue("7d");
@@ -212,6 +226,28 @@ class ConsoleJourneysIT {
         assertTrue(browser.all("svg.chart").size() >= 2, "charts of requests and redactions");
         assertTrue(browser.text("main").contains("pii.email"));
         browser.check("transparency");
+
+        // The read-only pages work without JavaScript: search, open, view content, verify, charts, rules.
+        browser.withoutJavaScript(() -> {
+            browser.open(base + "/console/playground");
+            assertTrue(browser.text("main").contains("The playground streams answers with JavaScript"),
+                    "scripts are off (the playground says so)");
+            browser.open(shared);
+            assertEquals(3, browser.all("#results tbody tr").size());
+            browser.find("#results tbody tr a").click();
+            browser.waitFor("the record without scripts", d -> d.getCurrentUrl().contains("/console/audit/records/"));
+            browser.type("#reason", "Checking the page without scripts");
+            browser.click("form[action*='/content'] button");
+            browser.waitFor("the content without scripts", d -> !d.findElements(org.openqa.selenium.By.cssSelector("#output mark")).isEmpty());
+            browser.open(base + "/console/verify");
+            browser.click("#verify-now");
+            browser.waitFor("the verification without scripts", d -> !d.findElements(org.openqa.selenium.By.id("verify-result")).isEmpty());
+            assertEquals("all chains verify", browser.text("#verify-result"));
+            browser.open(base + "/console/transparency?range=7d");
+            assertTrue(browser.all("svg.chart").size() >= 2);
+            browser.open(base + "/console/rules");
+            assertFalse(browser.all("#rules tbody tr").isEmpty());
+        });
     }
 
     @Test
@@ -219,6 +255,8 @@ class ConsoleJourneysIT {
     void aPolicyAdminFixesADraftAtItsErrorLineActivatesItSeesItInHistoryAndRollsBackWhileAnotherTenantSeesNone() {
         signOut();
         ssoSignIn("acme-eu-policy-admin");
+        assertNav(List.of("Overview", "Published rules", "Policy workbench", "Playground"),
+                List.of("Audit explorer", "Verification", "Transparency"));
         browser.open(base + "/console/policies");
         browser.check("policy-workbench");
         String file = "cleargate/tenants/acme-eu/rules/rules.rego";
@@ -283,24 +321,135 @@ class ConsoleJourneysIT {
     void aTenantUserReadsThePublishedRulesAndGetsARedactedAnswerInThePlayground() {
         signOut();
         ssoSignIn("acme-eu-user");
-        List<String> nav = browser.all("header nav a").stream().map(e -> e.getText()).toList();
-        assertFalse(nav.contains("Audit explorer"), nav.toString());
+        assertNav(List.of("Overview", "Published rules", "Playground"),
+                List.of("Audit explorer", "Verification", "Transparency", "Policy workbench"));
         browser.open(base + "/console/rules");
         assertTrue(browser.text("#rules").contains("pii.email"), "the published rules name the e-mail rule");
         browser.check("published-rules");
         browser.open(base + "/console/playground");
+        // Only the models the tenant's policy opens are offered (the bundled engine's model is not).
+        List<String> models = browser.all("#model option").stream().map(e -> e.getAttribute("value")).toList();
+        assertEquals(List.of(MODEL), models);
         browser.type("#prompt", "Who receives the report?");
         browser.click("#send");
-        browser.waitFor("the streamed answer", d -> d.findElement(org.openqa.selenium.By.id("status")).getText().contains("complete"));
+        browser.waitFor("the streamed answer or a refusal", d -> {
+            String status = d.findElement(org.openqa.selenium.By.id("status")).getText();
+            return status.contains("complete") || status.matches("[1-9]\\d\\d") && !status.startsWith("2");
+        });
+        assertTrue(browser.text("#status").contains("200 · complete"), browser.text("main"));
         String answer = browser.text("#answer");
         assertTrue(answer.contains("[EMAIL_1]") && !answer.contains(EMAIL), answer);
         assertTrue(browser.text("#verdicts").contains("redact pii.email"), browser.text("#verdicts"));
         assertEquals("eu-west", browser.text("#region"));
         browser.check("playground");
-        assertTrue(browser.transferredBytes() < MAX_PAGE_BYTES, "the page stays under 300 KB");
+    }
+
+    @Test
+    @Order(5)
+    void everyConsoleChangeDemandsTheSessionsCsrfTokenFromItsOwnOriginAndEveryResponseCarriesTheStrictCsp()
+            throws Exception {
+        assertFalse(ConsoleHeaders.CSP.contains("unsafe-inline") || ConsoleHeaders.CSP.contains("unsafe-eval"));
+        assertTrue(ConsoleHeaders.CSP.contains("default-src 'none'") && ConsoleHeaders.CSP.contains("connect-src 'self'"));
+        String session = sessionFor(DEV_KEY);
+        var token = java.util.regex.Pattern.compile("_csrf=([A-Za-z0-9_-]+)").matcher(get("/console", session).body());
+        assertTrue(token.find(), "the sign-out form carries the session's token");
+        String csrf = token.group(1);
+        List<String[]> endpoints = consoleEndpoints();
+        assertTrue(endpoints.size() >= 15, "the console's resources were found: " + endpoints.size());
+        endpoints.add(new String[] {"GET", "/console/assets/console.css"});
+        endpoints.add(new String[] {"GET", "/console/assets/console.js"});
+        endpoints.add(new String[] {"GET", "/console/no-such-page"});
+        List<String> failures = new ArrayList<>();
+        int changes = 0;
+        for (String[] e : endpoints) {
+            String method = e[0];
+            String path = e[1].replaceAll("\\{[^}]+}", "1");
+            if (method.equals("GET")) {
+                HttpResponse<String> r = get(path, session);
+                if (!ConsoleHeaders.CSP.equals(r.headers().firstValue("content-security-policy").orElse(""))) {
+                    failures.add("GET " + path + " (" + r.statusCode() + ") lacks the console's CSP");
+                }
+                continue;
+            }
+            changes++;
+            if (path.equals("/console/sign-in")) {
+                // Before a session exists the form's own double-submit token protects it.
+                HttpResponse<String> r = post(path, session, "api_key=" + DEV_KEY);
+                if (r.statusCode() != 403 || r.headers().firstValue("set-cookie").orElse("").startsWith("cg_console=")) {
+                    failures.add(method + " " + path + " without the sign-in token answered " + r.statusCode());
+                }
+                continue;
+            }
+            HttpResponse<String> noToken = send(method, path, session, null, null);
+            if (noToken.statusCode() != 403 || !noToken.body().contains("csrf_token_invalid")) {
+                failures.add(method + " " + path + " without the token answered " + noToken.statusCode());
+            }
+            HttpResponse<String> foreign = send(method, path, session, csrf, "http://console.attacker.example");
+            if (foreign.statusCode() != 403 || !foreign.body().contains("cross_origin_change")) {
+                failures.add(method + " " + path + " from another origin answered " + foreign.statusCode());
+            }
+        }
+        assertTrue(changes >= 5, "the console's changes were found: " + changes);
+        assertEquals(List.of(), failures);
+        // The session cookie alone does not open the API: /v1 wants the token in its header as well.
+        HttpResponse<String> chat = HTTP.send(HttpRequest.newBuilder(URI.create(base + "/v1/chat/completions"))
+                .header("Cookie", "cg_console=" + session).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"" + MODEL + "\",\"messages\":[{\"role\":\"user\","
+                        + "\"content\":\"hi\"}]}")).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(401, chat.statusCode(), chat.body());
     }
 
     // --- helpers
+
+    /** Method and path of every JAX-RS resource method under /console, read from the built classes. */
+    private static List<String[]> consoleEndpoints() throws Exception {
+        Path classes = Path.of("target/classes");
+        List<String[]> endpoints = new ArrayList<>();
+        try (var files = Files.walk(classes.resolve("io/cleargate"))) {
+            for (Path f : files.filter(f -> f.toString().endsWith(".class") && !f.toString().contains("$")).toList()) {
+                String name = classes.relativize(f).toString().replace('/', '.').replaceAll("\\.class$", "");
+                Class<?> type = Class.forName(name, false, ConsoleJourneysIT.class.getClassLoader());
+                jakarta.ws.rs.Path root = type.getAnnotation(jakarta.ws.rs.Path.class);
+                if (root == null) {
+                    continue;
+                }
+                for (var m : type.getDeclaredMethods()) {
+                    String verb = m.isAnnotationPresent(jakarta.ws.rs.GET.class) ? "GET"
+                            : m.isAnnotationPresent(jakarta.ws.rs.POST.class) ? "POST"
+                            : m.isAnnotationPresent(jakarta.ws.rs.PUT.class) ? "PUT"
+                            : m.isAnnotationPresent(jakarta.ws.rs.DELETE.class) ? "DELETE"
+                            : m.isAnnotationPresent(jakarta.ws.rs.PATCH.class) ? "PATCH" : null;
+                    if (verb == null) {
+                        continue;
+                    }
+                    jakarta.ws.rs.Path sub = m.getAnnotation(jakarta.ws.rs.Path.class);
+                    String path = (root.value() + (sub == null ? "" : "/" + sub.value())).replaceAll("/+", "/");
+                    if (path.startsWith("/console")) {
+                        endpoints.add(new String[] {verb, path});
+                    }
+                }
+            }
+        }
+        return endpoints;
+    }
+
+    private static HttpResponse<String> send(String method, String path, String session, String csrf, String origin)
+            throws Exception {
+        var request = HttpRequest.newBuilder(URI.create(base + path + (csrf == null ? "" : "?_csrf=" + csrf)))
+                .header("Cookie", "cg_console=" + session).header("Content-Type", "application/x-www-form-urlencoded")
+                .method(method, HttpRequest.BodyPublishers.ofString(""));
+        if (origin != null) {
+            request.header("Origin", origin);
+        }
+        return HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** The navigation offers every entry of {@code shown} and none of {@code hidden}. */
+    private static void assertNav(List<String> shown, List<String> hidden) {
+        List<String> nav = browser.all("header nav a").stream().map(e -> e.getText()).toList();
+        assertTrue(nav.containsAll(shown) && hidden.stream().noneMatch(nav::contains), "navigation " + nav
+                + " should show " + shown + " and hide " + hidden);
+    }
 
     private static void ssoSignIn(String user) {
         browser.open(base + "/console/sign-in");
@@ -356,8 +505,6 @@ class ConsoleJourneysIT {
                 "-Dcleargate.moderation.profiles-path=" + opa.policies().resolve("cleargate/moderation/profiles/data.json"),
                 "-Dquarkus.oidc.auth-server-url=" + keycloak.issuer(),
                 "-Dcleargate.console.sso.enabled=true",
-                "-Dcleargate.tenants.acme-eu.jurisdiction=EU",
-                "-Dcleargate.tenants.globex-us.jurisdiction=US",
                 "-Dcleargate.audit.checkpoint-every=2s",
                 "-Dcleargate.dev.create-key=true",
                 "-Dcleargate.dev.key=" + DEV_KEY,

@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -13,12 +14,16 @@ import java.util.concurrent.TimeUnit;
 import org.openqa.selenium.By;
 import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.OutputType;
+import org.openqa.selenium.SessionNotCreatedException;
 import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
 import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.logging.LogEntry;
+import org.openqa.selenium.logging.LogType;
+import org.openqa.selenium.logging.LoggingPreferences;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
 /**
@@ -34,6 +39,8 @@ public final class Browser implements AutoCloseable {
     private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
     private static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** The issue's bound for one page with everything it loads. */
+    public static final long MAX_PAGE_BYTES = 300 * 1024;
 
     private final ChromeDriver driver;
     private final Path profile;
@@ -54,20 +61,52 @@ public final class Browser implements AutoCloseable {
             install(root);
         }
         try {
-            Path profile = Files.createTempDirectory("cleargate-chromium-");
-            ChromeOptions options = new ChromeOptions();
-            options.setBinary(CHROMIUM.toFile());
-            options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
-                    "--window-size=1280,1400", "--user-data-dir=" + profile);
-            ChromeDriverService service = new ChromeDriverService.Builder().usingDriverExecutable(CHROMEDRIVER.toFile())
-                    .usingAnyFreePort().build();
-            ChromeDriver driver = new ChromeDriver(service, options);
-            driver.manage().timeouts().pageLoadTimeout(Duration.ofSeconds(60)).scriptTimeout(Duration.ofSeconds(60));
             Files.createDirectories(SCREENSHOTS);
-            return new Browser(driver, profile, Files.readString(axeFile));
+            String axe = Files.readString(axeFile);
+            try {
+                return launch(axe, 1);
+            } catch (SessionNotCreatedException first) {
+                // One more try: a start that only lost a race against a loaded machine succeeds
+                // now; anything else fails again, with chromedriver's log on disk.
+                return launch(axe, 2);
+            }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * Starts chromedriver and a headless Chromium with a profile of its own. Selenium waits only
+     * 20 s by default for chromedriver to answer; on this shared machine under a whole-suite load a
+     * fresh chromedriver has needed longer than that (the suite's "Timed out waiting for driver
+     * server to bind the port"), so it gets two minutes, and its log goes to target/.
+     */
+    private static Browser launch(String axe, int attempt) throws IOException {
+        Path profile = Files.createTempDirectory("cleargate-chromium-");
+        ChromeOptions options = new ChromeOptions();
+        options.setBinary(CHROMIUM.toFile());
+        // --no-sandbox: the suite runs as root in a container, where Chromium's sandbox cannot start;
+        // --disable-dev-shm-usage: a small /dev/shm would crash renderers.
+        options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--disable-extensions", "--disable-default-apps", "--no-first-run", "--no-default-browser-check",
+                "--mute-audio", "--window-size=1280,1400", "--user-data-dir=" + profile);
+        LoggingPreferences logs = new LoggingPreferences();
+        logs.enable(LogType.BROWSER, java.util.logging.Level.ALL);
+        options.setCapability("goog:loggingPrefs", logs);
+        ChromeDriverService service = new ChromeDriverService.Builder().usingDriverExecutable(CHROMEDRIVER.toFile())
+                .usingAnyFreePort()
+                .withTimeout(Duration.ofMinutes(2))
+                .withLogFile(Path.of("target", "chromedriver-" + attempt + ".log").toAbsolutePath().toFile())
+                .build();
+        try {
+            ChromeDriver driver = new ChromeDriver(service, options);
+            driver.manage().timeouts().pageLoadTimeout(Duration.ofSeconds(60)).scriptTimeout(Duration.ofSeconds(60));
+            return new Browser(driver, profile, axe);
+        } catch (RuntimeException e) {
+            service.stop();
+            deleteTree(profile);
+            throw e;
         }
     }
 
@@ -145,30 +184,50 @@ public final class Browser implements AutoCloseable {
     }
 
     /**
-     * Runs axe-core on the page and fails on serious or critical violations; saves a screenshot as
-     * {@code name}.png. Returns the number of violations of lower impact, for the report.
+     * Checks the page against the console's quality bar and saves a screenshot as {@code name}.png:
+     * nothing the Content-Security-Policy would need {@code unsafe-inline} for (inline scripts,
+     * styles or event handlers), no request and no link, form or embed to another origin, at most
+     * {@link #MAX_PAGE_BYTES} transferred for the page and its assets, every control reachable
+     * with the Tab key, no script error or policy violation in the browser's log, and no serious
+     * or critical axe-core violation (which includes WCAG AA contrast). Returns the number of
+     * violations of lower impact, for the report.
      */
     public int check(String name) {
         JavascriptExecutor js = driver;
+        List<String> problems = new ArrayList<>();
+        problems.addAll(strings(js.executeScript(PAGE_PROBLEMS)));
+        long bytes = pageBytes();
+        if (bytes > MAX_PAGE_BYTES) {
+            problems.add("the page and its assets weigh " + bytes + " bytes, over " + MAX_PAGE_BYTES);
+        }
+        try {
+            // The screenshot first: the keyboard walk below moves focus and scrolls.
+            Files.write(SCREENSHOTS.resolve(name + ".png"), driver.getScreenshotAs(OutputType.BYTES));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        problems.addAll(unreachableByKeyboard());
+        problems.addAll(logProblems());
         js.executeScript(axe);
         Object result = js.executeAsyncScript("const done = arguments[arguments.length - 1];"
                 + "axe.run(document, {resultTypes: ['violations']}).then(r => done(JSON.stringify(r.violations)),"
                 + " e => done(JSON.stringify([{id: 'axe-error', impact: 'critical', help: String(e), nodes: []}])));");
         try {
             JsonNode violations = JSON.readTree(String.valueOf(result));
-            List<String> serious = new ArrayList<>();
             for (JsonNode v : violations) {
                 String impact = v.path("impact").asText();
                 if ("serious".equals(impact) || "critical".equals(impact)) {
-                    serious.add(v.path("id").asText() + " (" + impact + "): " + v.path("help").asText() + " at "
+                    problems.add(v.path("id").asText() + " (" + impact + "): " + v.path("help").asText() + " at "
                             + v.path("nodes").findValuesAsText("target"));
                 }
             }
-            Files.write(SCREENSHOTS.resolve(name + ".png"), driver.getScreenshotAs(OutputType.BYTES));
+            Files.writeString(SCREENSHOTS.resolve("pages.tsv"), name + "\t" + bytes + "\t"
+                    + java.util.stream.StreamSupport.stream(violations.spliterator(), false).map(v -> v.path("id").asText()).toList() + "\t" + driver.getCurrentUrl() + "\n",
+                    StandardOpenOption.CREATE, StandardOpenOption.APPEND);
             checked.add(name);
-            if (!serious.isEmpty()) {
-                throw new AssertionError("accessibility violations on " + name + " (" + driver.getCurrentUrl() + "):\n"
-                        + String.join("\n", serious));
+            if (!problems.isEmpty()) {
+                throw new AssertionError("the page " + name + " (" + driver.getCurrentUrl() + ") fails the quality bar:\n"
+                        + String.join("\n", problems));
             }
             return violations.size();
         } catch (IOException e) {
@@ -176,12 +235,107 @@ public final class Browser implements AutoCloseable {
         }
     }
 
-    /** Bytes the browser transferred for the current page and its subresources (Resource Timing). */
-    public long transferredBytes() {
-        Object n = driver.executeScript("const nav = performance.getEntriesByType('navigation')[0];"
-                + "return (nav ? nav.transferSize : 0) + performance.getEntriesByType('resource')"
-                + ".reduce((s, r) => s + r.transferSize, 0);");
+    /** What in the page would need unsafe-inline, or reaches another origin. */
+    private static final String PAGE_PROBLEMS = """
+            const problems = [];
+            const origin = location.origin;
+            document.querySelectorAll('script:not([src]), style').forEach(e =>
+              problems.push('inline <' + e.tagName.toLowerCase() + '>'));
+            document.querySelectorAll('*').forEach(e => {
+              for (const a of e.attributes) {
+                if (a.name === 'style' || a.name.startsWith('on')) {
+                  problems.push('inline ' + a.name + ' on <' + e.tagName.toLowerCase() + '>');
+                }
+              }
+            });
+            const refs = [['a', 'href'], ['link', 'href'], ['script', 'src'], ['img', 'src'], ['iframe', 'src'],
+              ['form', 'action'], ['source', 'src'], ['object', 'data'], ['embed', 'src']];
+            for (const [tag, attr] of refs) {
+              document.querySelectorAll(tag + '[' + attr + ']').forEach(e => {
+                const url = new URL(e.getAttribute(attr), location.href);
+                if (url.protocol !== 'data:' && url.origin !== origin) {
+                  problems.push('<' + tag + ' ' + attr + '=' + url.href + '> leaves the origin');
+                }
+              });
+            }
+            for (const r of performance.getEntriesByType('resource')) {
+              if (!r.name.startsWith(origin + '/') && !r.name.startsWith('data:')) {
+                problems.push('request to ' + r.name + ' left the origin');
+              }
+            }
+            return problems;""";
+
+    /**
+     * Bytes of the page and every asset it loaded: the transferred size, or the body size when the
+     * asset came from the cache (so a page counts its stylesheet and script even on a second visit).
+     */
+    public long pageBytes() {
+        Object n = driver.executeScript("return performance.getEntriesByType('navigation')"
+                + ".concat(performance.getEntriesByType('resource'))"
+                + ".reduce((s, r) => s + Math.max(r.transferSize, r.encodedBodySize), 0);");
         return ((Number) n).longValue();
+    }
+
+    /**
+     * Presses Tab through the page from its first control (the skip link) and names every visible
+     * control that focus never reached.
+     */
+    private List<String> unreachableByKeyboard() {
+        Object count = driver.executeScript("""
+                window.__cgFocused = new Set();
+                document.addEventListener('focusin', e => window.__cgFocused.add(e.target), true);
+                const first = document.querySelector('a[href], button, input, select, textarea');
+                if (first) first.focus();
+                return document.querySelectorAll('a[href], button, input, select, textarea, summary').length;""");
+        int presses = 2 * ((Number) count).intValue() + 20;
+        var keys = new org.openqa.selenium.interactions.Actions(driver);
+        for (int i = 0; i < presses; i++) {
+            keys.sendKeys(org.openqa.selenium.Keys.TAB);
+        }
+        keys.perform();
+        return strings(driver.executeScript("""
+                const missed = [];
+                document.querySelectorAll('a[href], button, input:not([type=hidden]), select, textarea, summary')
+                  .forEach(e => {
+                    if (e.disabled || !e.checkVisibility() || window.__cgFocused.has(e)) return;
+                    missed.push('not reachable with Tab: <' + e.tagName.toLowerCase() + '> '
+                      + (e.id || e.getAttribute('name') || e.textContent.trim().slice(0, 40)));
+                  });
+                // Leave the page as it loaded: the next Tab starts again from the top.
+                const top = document.querySelector('a[href], button, input, select, textarea');
+                if (top) { top.focus(); top.blur(); }
+                window.scrollTo(0, 0);
+                return missed;"""));
+    }
+
+    /** Script errors and Content-Security-Policy refusals the browser logged since the last look. */
+    private List<String> logProblems() {
+        List<String> problems = new ArrayList<>();
+        for (LogEntry entry : driver.manage().logs().get(LogType.BROWSER)) {
+            String m = entry.getMessage();
+            if (m.contains("Content Security Policy") || m.contains("Uncaught") || m.contains("Refused to")) {
+                problems.add("browser log: " + m);
+            }
+        }
+        return problems;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static List<String> strings(Object result) {
+        return result == null ? List.of() : ((List<Object>) result).stream().map(String::valueOf).toList();
+    }
+
+    /**
+     * Runs {@code steps} with the page's scripts switched off (DevTools emulation, kept across
+     * navigations), as a browser without JavaScript would see the console; switches them back on.
+     */
+    public void withoutJavaScript(Runnable steps) {
+        driver.executeCdpCommand("Emulation.setScriptExecutionDisabled", java.util.Map.of("value", true));
+        try {
+            steps.run();
+        } finally {
+            driver.executeCdpCommand("Emulation.setScriptExecutionDisabled", java.util.Map.of("value", false));
+        }
     }
 
     /** Moves focus with the Tab key until {@code css} has it; fails after {@code max} presses. */
@@ -203,6 +357,10 @@ public final class Browser implements AutoCloseable {
     @Override
     public void close() {
         driver.quit();
+        deleteTree(profile);
+    }
+
+    private static void deleteTree(Path profile) {
         try (var files = Files.walk(profile)) {
             files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
         } catch (IOException e) {
