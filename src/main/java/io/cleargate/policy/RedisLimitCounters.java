@@ -97,11 +97,6 @@ public final class RedisLimitCounters implements LimitCounters, AutoCloseable {
         return "redis";
     }
 
-    /** Asks the store to answer (PING), as readiness or a start-up check would. */
-    public void ping() {
-        await(client.send(Request.cmd(Command.PING)));
-    }
-
     @Override
     public void close() {
         client.close();
