@@ -97,6 +97,12 @@ public final class RedisLimitCounters implements LimitCounters, AutoCloseable {
         return "redis";
     }
 
+    /** Opens a connection and loads the script (SCRIPT LOAD), answering nothing and waiting for nothing. */
+    @Override
+    public void warmUp() {
+        client.send(Request.cmd(Command.SCRIPT).arg("LOAD").arg(SCRIPT));
+    }
+
     @Override
     public void close() {
         client.close();
