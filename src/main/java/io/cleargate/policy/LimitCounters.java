@@ -37,6 +37,13 @@ public interface LimitCounters {
      */
     void settle(String tenant, Integer tokensPerMinute, long tokens);
 
+    /**
+     * Prepares for the first request without waiting (a connection, the script on the server), so
+     * the first admission is not the one that pays for it. Failures are left to the first call.
+     */
+    default void warmUp() {
+    }
+
     /** {@code per-replica} or {@code redis}: where a reservation was counted (metrics, logs). */
     String name();
 }

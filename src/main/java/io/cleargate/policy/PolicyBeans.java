@@ -2,8 +2,10 @@ package io.cleargate.policy;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.runtime.StartupEvent;
 import io.vertx.core.Vertx;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
 import jakarta.enterprise.inject.Produces;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -29,8 +31,8 @@ public class PolicyBeans {
 
     /**
      * The tenants' request and token counters: per replica, or in the shared store with the
-     * configured behaviour while it is unreachable. The store is not asked at start, so a replica
-     * starts (and serves unlimited requests, or refuses limited ones) while it is down.
+     * configured behaviour while it is unreachable. A replica starts while the store is down (and
+     * then refuses limited requests, or counts them per replica, until it answers).
      */
     @Produces
     @ApplicationScoped
@@ -47,6 +49,11 @@ public class PolicyBeans {
         LOG.infof("rate limits are counted in the shared store; while it is unreachable: %s",
                 config.onStoreUnavailable() == RateLimitConfig.OnUnavailable.REFUSE ? "refuse" : "count per replica");
         return new TenantLimits(shared, local, config.onStoreUnavailable(), meters);
+    }
+
+    /** Connects to the shared store at start, so the first request does not pay for it. */
+    void warmUp(@Observes StartupEvent start, TenantLimits limits) {
+        limits.warmUp();
     }
 
     /**

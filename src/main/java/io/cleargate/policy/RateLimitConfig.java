@@ -43,7 +43,7 @@ public interface RateLimitConfig {
     OnUnavailable onStoreUnavailable();
 
     /** Strict bound on one store call, connect included; past it the store counts as unavailable. */
-    @WithDefault("250ms")
+    @WithDefault("500ms")
     Duration timeout();
 
     /**

@@ -97,9 +97,10 @@ public final class RedisLimitCounters implements LimitCounters, AutoCloseable {
         return "redis";
     }
 
-    /** Asks the store to answer (PING), as readiness or a start-up check would. */
-    public void ping() {
-        await(client.send(Request.cmd(Command.PING)));
+    /** Opens a connection and loads the script (SCRIPT LOAD), answering nothing and waiting for nothing. */
+    @Override
+    public void warmUp() {
+        client.send(Request.cmd(Command.SCRIPT).arg("LOAD").arg(SCRIPT));
     }
 
     @Override

@@ -96,6 +96,13 @@ public final class TenantLimits {
         }
     }
 
+    /** Gets the shared store ready for the first request (see {@link LimitCounters#warmUp()}). */
+    public void warmUp() {
+        if (shared != null) {
+            shared.warmUp();
+        }
+    }
+
     /** Whether the shared store answered the last call (true when there is none). */
     public boolean storeUp() {
         return storeUp.get();

@@ -52,7 +52,8 @@ import org.junit.jupiter.api.extension.TestWatcher;
  * and append to one audit hash chain that verifies on either replica and offline. Rate limits are
  * counted in one Redis (Debian's redis-server) that both replicas share: a tenant's requests and
  * tokens per minute hold across the two, and while the store is down both refuse with a clear 503
- * until it is back, without a restart.
+ * until it is back, without a restart. A third replica, idle until then, is configured with the
+ * documented per-replica fallback and serves through the outage on its own counts.
  *
  * <p>Needs the PostgreSQL build of the gateway in target/quarkus-app-pg (the database kind is
  * fixed at build time): {@code bin/cleargate test} builds it with {@code build_gateway_postgres}.
@@ -91,6 +92,8 @@ class TwoReplicasIT {
     private MockUpstream upstream;
     private Replica a;
     private Replica b;
+    /** A third replica of the same deployment configured to count per replica while the store is down. */
+    private Replica c;
     private long loadMillis;
     private volatile boolean failed;
 
@@ -122,12 +125,15 @@ class TwoReplicasIT {
         // Started together, as a Deployment rolls out, both with the development setting and the
         // same key (they race to store it; the loser finds the winner's row). A replica started
         // without the setting would revoke the key: it never survives a non-development start.
-        Process pa = launch("a", true, masterKey, signingSeed);
-        Process pb = launch("b", true, masterKey, signingSeed);
+        Process pa = launch("a", true, masterKey, signingSeed, "refuse");
+        Process pb = launch("b", true, masterKey, signingSeed, "refuse");
+        Process pc = launch("c", true, masterKey, signingSeed, "per-replica");
         a = awaitReady(pa);
         b = awaitReady(pb);
+        c = awaitReady(pc);
         awaitKeyAccepted(a);
         awaitKeyAccepted(b);
+        awaitKeyAccepted(c);
 
         long start = System.nanoTime();
         var pool = Executors.newFixedThreadPool(WORKERS);
@@ -383,8 +389,9 @@ class TwoReplicasIT {
 
     /**
      * With the store down neither replica can count, so both refuse with 503
-     * rate_limit_store_unavailable (the default; nothing passes uncounted) and count the errors;
-     * once the store is back both serve again, without a restart.
+     * rate_limit_store_unavailable (the default; nothing passes uncounted) and count the errors,
+     * while a third replica configured with the per-replica fallback serves on its own counts;
+     * once the store is back all serve from it again, without a restart.
      */
     @Test
     @Order(8)
@@ -394,6 +401,15 @@ class TwoReplicasIT {
             assertEquals(200, chat(r, false, "before the outage").statusCode());
         }
         redis.stop();
+        // The replica configured with the documented per-replica fallback keeps serving and says so.
+        for (int i = 0; i < 3; i++) {
+            HttpResponse<String> counted = chat(c, false, "fallback during the outage " + i);
+            assertEquals(200, counted.statusCode(), "replica c (per-replica fallback): " + counted.body());
+        }
+        String fallbackMetrics = metrics(c);
+        assertTrue(gaugeIs(fallbackMetrics, "cleargate_rate_limit_store_up", "0.0"), "c does not report the store down");
+        assertEquals(3.0, metricValue(fallbackMetrics, "cleargate_rate_limit_store_fallbacks_total"),
+                "c did not count its three requests per replica: " + metricLines(fallbackMetrics, "cleargate_rate_limit_store"));
         for (Replica r : List.of(a, b)) {
             HttpResponse<String> refused = chat(r, false, "during the outage");
             assertEquals(503, refused.statusCode(), r.name() + ": " + refused.body());
@@ -402,13 +418,13 @@ class TwoReplicasIT {
             assertEquals("service_unavailable", error.path("type").asText(), refused.body());
             String metrics = metrics(r);
             assertTrue(gaugeIs(metrics, "cleargate_rate_limit_store_up", "0.0"), r.name() + " does not report the store down");
-            assertTrue(metrics.lines().anyMatch(l -> l.startsWith("cleargate_rate_limit_store_errors_total{")
-                    && l.contains("operation=\"acquire\"") && !l.endsWith(" 0.0")), r.name() + " counted no store error");
+            assertTrue(metricValue(metrics, "cleargate_rate_limit_store_errors_total{operation=\"acquire\"}") >= 1,
+                    r.name() + " counted no store error: " + metricLines(metrics, "cleargate_rate_limit_store"));
         }
 
         redis.startAgain();
         long back = System.nanoTime();
-        for (Replica r : List.of(a, b)) {
+        for (Replica r : List.of(a, b, c)) {
             int status = 0;
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
             while (status != 200 && System.nanoTime() < deadline) {
@@ -435,8 +451,19 @@ class TwoReplicasIT {
         Thread.sleep(1_500);
     }
 
+    /** The sum of a metric's series, 0 when it has none (an exemplar after " # " is not the value). */
+    private static double metricValue(String metrics, String name) {
+        return metrics.lines().filter(l -> l.startsWith(name + " ") || l.startsWith(name + "{"))
+                .map(l -> l.contains(" # ") ? l.substring(0, l.indexOf(" # ")) : l)
+                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
+    }
+
+    private static String metricLines(String metrics, String prefix) {
+        return String.join("\n", metrics.lines().filter(l -> l.startsWith(prefix)).toList());
+    }
+
     private static boolean gaugeIs(String metrics, String name, String value) {
-        return metrics.lines().anyMatch(l -> (l.startsWith(name + " ") || l.startsWith(name + "{")) && l.endsWith(" " + value));
+        return metricValue(metrics, name) == Double.parseDouble(value);
     }
 
     private String metrics(Replica r) throws Exception {
@@ -516,7 +543,8 @@ class TwoReplicasIT {
 
     // --- processes
 
-    private Process launch(String name, boolean createKey, String masterKey, String signingSeed) throws IOException {
+    private Process launch(String name, boolean createKey, String masterKey, String signingSeed,
+            String onStoreUnavailable) throws IOException {
         Path data = Files.createDirectories(work.resolve(name));
         int port = OpaServer.freePort();
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
@@ -534,6 +562,7 @@ class TwoReplicasIT {
                 "-Dcleargate.dev.create-key=" + createKey,
                 "-Dcleargate.rate-limits.store=redis",
                 "-Dcleargate.rate-limits.redis-url=" + redis.url(),
+                "-Dcleargate.rate-limits.on-store-unavailable=" + onStoreUnavailable,
                 "-Dcleargate.dev.key-file=" + data.resolve("dev-key"),
                 "-Dquarkus.datasource.username=" + db.user(),
                 "-Dquarkus.datasource.password=unused"));
