@@ -7,6 +7,7 @@
 #   llama_install [TARGET...]   builds the targets (default: llama-server llama-bench) unless present;
 #                               prints the install directory: bin/<target> and src/ (convert_hf_to_gguf.py)
 #   llama_convert HF_DIR OUT.gguf [OUTTYPE]   converts a Hugging Face checkpoint with llama.cpp's converter
+#                                             (in the engine's reference venv, .venv-engine)
 
 LLAMA_CPP_PYTHON_VERSION="${LLAMA_CPP_PYTHON_VERSION:-0.3.36}"
 
@@ -63,24 +64,25 @@ llama_install() {
   printf '%s\n' "$dir"
 }
 
-# A venv with llama.cpp's converter requirements (CPU-only torch), kept in the install directory.
+# The engine's reference venv (torch, transformers; src/test/python/requirements-engine.txt), which
+# bench/engine/run.sh makes too: llama.cpp's converter runs in it.
 _llama_convert_python() {
-  local dir venv
-  dir="$(_llama_dir)"
-  venv="$dir/convert-venv"
-  if [[ ! -f "$venv/.ready" ]]; then
-    _llama_source "$dir" || return 1
+  local root venv
+  root="$(_llama_root)"
+  venv="$root/.venv-engine"
+  if [[ ! -x "$venv/bin/python" ]] || ! "$venv/bin/python" -c 'import torch, transformers' 2>/dev/null; then
     python3 -m venv "$venv" >&2 || return 1
-    # The requirements file names the CPU-only index for torch itself.
-    "$venv/bin/pip" install -q -r "$dir/src/requirements/requirements-convert_hf_to_gguf.txt" >&2 || return 1
-    touch "$venv/.ready"
+    "$venv/bin/pip" install -q -r "$root/src/test/python/requirements-engine.txt" >&2 || return 1
   fi
   printf '%s\n' "$venv/bin/python"
 }
 
+# Converts with llama.cpp's convert_hf_to_gguf.py through bench/engine/llama_peer.py, which names the
+# project's small BPE tokenizers' pre-tokenizer (DeepSeek-V3 rules, a hash llama.cpp does not know).
 llama_convert() {
   local hf="$1" out="$2" outtype="${3:-f32}" py dir
   dir="$(_llama_dir)"
+  _llama_source "$dir" || return 1
   py="$(_llama_convert_python)" || return 1
-  "$py" "$dir/src/convert_hf_to_gguf.py" "$hf" --outfile "$out" --outtype "$outtype" >&2
+  "$py" "$(_llama_root)/bench/engine/llama_peer.py" convert "$dir/src" "$hf" "$out" "$outtype" >&2
 }

@@ -3,10 +3,11 @@
 # description: |
 #   The one decision the gateway asks for, POST /v1/data/cleargate/decision.
 #   Input: tenant, subject {id, roles, auth_method}, request {endpoint, model,
-#   stream, max_tokens, estimated_prompt_tokens, tools, tool_calls} and context
-#   {time}; never prompt text. Result: allow, reasons, regions, limits,
-#   moderation, audit, jurisdiction and revision. See policies/README.md for the
-#   contract.
+#   stream, max_tokens, estimated_prompt_tokens, tools, tool_calls}, context
+#   {time} and, for tenants with budgets, usage {period, tenant, key}; never
+#   prompt text. Result: allow, reasons, regions, limits, moderation, audit,
+#   jurisdiction, models, price, budgets and revision. See policies/README.md
+#   for the contract.
 # entrypoint: true
 package cleargate.decision
 
@@ -28,6 +29,10 @@ allow if {
 # description: Why the request is denied; empty when it is allowed.
 reasons contains reason("unknown_tenant", "The tenant is not configured in the gateway policy.") if {
 	not lib.settings
+}
+
+reasons contains reason("tenant_suspended", "The tenant is suspended.") if {
+	lib.suspended
 }
 
 reasons contains reason("unknown_endpoint", "The endpoint is not governed by the gateway policy.") if {
@@ -56,6 +61,10 @@ reasons contains reason("max_tokens_exceeded", msg) if {
 		"max_tokens %d exceeds this tenant's limit of %d.",
 		[lib.requested_max_tokens, lib.settings.limits.max_tokens],
 	)
+}
+
+reasons contains reason("budget_exceeded", msg) if {
+	some msg in lib.exceeded_budgets
 }
 
 reasons contains reason("tool_not_allowed", msg) if {
@@ -103,6 +112,23 @@ audit := lib.settings.audit
 # scope: document
 # description: The tenant's jurisdiction (EU, US, LOCAL).
 jurisdiction := lib.settings.jurisdiction
+
+# METADATA
+# scope: document
+# description: |
+#   The price of the requested model for this tenant: currency units per million
+#   prompt and completion tokens. Absent when nothing prices the model (its cost
+#   counts as zero).
+price := object.union({"currency": lib.currency}, lib.price)
+
+# METADATA
+# scope: document
+# description: |
+#   The tenant's monthly budgets. When there are any, the gateway puts the
+#   month-to-date usage of the tenant and of the caller's key in input.usage.
+default budgets := []
+
+budgets := lib.budgets
 
 # METADATA
 # scope: document

@@ -206,6 +206,13 @@ test_every_moderation_override_names_a_rule_of_the_tenants_profile if {
 	}
 }
 
+test_suspended_tenant_is_denied_with_reason if {
+	d := decision with input as chat("dev", ["gateway-user"], "m", 1)
+		with data.cleargate.tenants as {"dev": object.union(data.cleargate.tenants.dev, {"suspended": true})}
+	not d.allow
+	codes(d.reasons) == {"tenant_suspended"}
+}
+
 test_a_tenants_own_rule_adds_its_reason if {
 	inp := json.patch(
 		chat("acme-eu", ["gateway-user"], "deepseek-moe-16b-chat", 100),
@@ -223,4 +230,90 @@ test_a_tenants_own_rule_never_decides_another_tenant if {
 	)
 	d := decision with input as inp
 	d.allow
+}
+
+with_usage(inp, tenant_tokens, tenant_cost, key_tokens) := json.patch(inp, [{"op": "add", "path": "/usage", "value": {
+	"period": "2026-11",
+	"tenant": {"tokens": tenant_tokens, "cost": tenant_cost},
+	"key": {"tokens": key_tokens, "cost": 0},
+}}])
+
+eu_chat := chat("acme-eu", ["gateway-user"], "deepseek-moe-16b-chat", 100)
+
+test_a_tenant_within_its_budgets_is_allowed_and_told_its_budgets if {
+	d := decision with input as with_usage(eu_chat, 1000, 1.5, 10)
+	d.allow
+	{b.name | some b in d.budgets} == {"eu-monthly-tokens", "eu-monthly-spend", "per-key-tokens"}
+}
+
+test_a_used_up_token_budget_denies_with_budget_exceeded_naming_it if {
+	d := decision with input as with_usage(eu_chat, 500000000, 1.5, 10)
+	not d.allow
+	codes(d.reasons) == {"budget_exceeded"}
+	some r in d.reasons
+	contains(r.message, "'eu-monthly-tokens'")
+	contains(r.message, "2026-11")
+}
+
+test_a_used_up_spending_budget_denies_with_the_amount_and_currency if {
+	d := decision with input as with_usage(eu_chat, 1000, 5000.25, 10)
+	codes(d.reasons) == {"budget_exceeded"}
+	some r in d.reasons
+	contains(r.message, "'eu-monthly-spend'")
+	contains(r.message, "5000.25 USD")
+}
+
+test_a_keys_own_budget_counts_only_that_keys_usage if {
+	d := decision with input as with_usage(eu_chat, 1000, 1, 50000000)
+	codes(d.reasons) == {"budget_exceeded"}
+	some r in d.reasons
+	contains(r.message, "'per-key-tokens' of this API key or user")
+}
+
+test_budgets_never_deny_listing_models if {
+	inp := json.patch(with_usage(eu_chat, 999999999999, 999999, 0), [
+		{"op": "replace", "path": "/request/endpoint", "value": "/v1/models"},
+		{"op": "remove", "path": "/request/model"},
+	])
+	d := decision with input as inp
+	d.allow
+}
+
+test_a_tenant_without_budgets_has_none_and_is_never_over_one if {
+	inp := with_usage(chat("dev", ["gateway-user"], "m", 1), 999999999999, 999999, 0)
+	unbudgeted := json.remove(data.cleargate.tenants.dev, ["budgets"])
+	d := decision with input as inp with data.cleargate.tenants.dev as unbudgeted
+	d.allow
+	d.budgets == []
+}
+
+test_the_price_is_the_platforms_unless_the_tenant_has_its_own if {
+	platform := decision with input as eu_chat
+	platform.price == {"currency": "USD", "prompt_per_million": 0.10, "completion_per_million": 0.20}
+	own := decision with input as chat("acme-eu", ["gateway-user"], "deepseek-v2-lite-chat", 1)
+	own.price == {"currency": "USD", "prompt_per_million": 0.04, "completion_per_million": 0.08}
+}
+
+test_an_unpriced_model_has_no_price if {
+	d := decision with input as chat("dev", ["gateway-user"], "unpriced-model", 1)
+	d.allow
+	not d.price
+}
+
+test_every_budget_is_well_formed if {
+	every t in data.cleargate.tenants {
+		every b in object.get(t, "budgets", []) {
+			is_string(b.name)
+			b.scope in {"tenant", "key"}
+			count({k | some k in ["tokens", "cost"]; is_number(b[k]); b[k] > 0}) == 1
+		}
+	}
+}
+
+test_every_price_is_a_pair_of_non_negative_numbers if {
+	tenant_prices := [p | some t in data.cleargate.tenants; some p in object.get(t, "prices", {})]
+	every p in array.concat([p | some p in data.cleargate.prices.models], tenant_prices) {
+		p.prompt_per_million >= 0
+		p.completion_per_million >= 0
+	}
 }

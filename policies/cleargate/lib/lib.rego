@@ -18,6 +18,10 @@ required_roles := {
 settings := data.cleargate.tenants[input.tenant]
 
 # METADATA
+# description: True when a platform administrator suspended the tenant.
+suspended if settings.suspended == true
+
+# METADATA
 # description: The role the requested endpoint needs; undefined for an ungoverned endpoint.
 required_role := required_roles[input.request.endpoint]
 
@@ -88,3 +92,71 @@ denied_tools := sort([name |
 tool_allowed(_) if "*" in allowed_tools
 
 tool_allowed(name) if name in allowed_tools
+
+# METADATA
+# description: |
+#   The price of the requested model for this tenant, per million prompt and
+#   completion tokens: the tenant's own price (prices in its settings) when it
+#   has one, else the platform's (data.cleargate.prices); undefined when neither
+#   prices the model.
+price := p if {
+	names_model
+	p := settings.prices[model]
+} else := p if {
+	names_model
+	p := data.cleargate.prices.models[model]
+}
+
+# METADATA
+# scope: document
+# description: The currency every price and cost budget is stated in.
+default currency := "USD"
+
+currency := data.cleargate.prices.currency
+
+# METADATA
+# description: |
+#   The tenant's monthly budgets, each {name, scope, tokens} or {name, scope, cost}:
+#   scope "tenant" counts the whole tenant, "key" each API key or user on its own.
+budgets := object.get(settings, "budgets", [])
+
+# METADATA
+# description: |
+#   What the budget's scope spent this month (input.usage, filled in by the
+#   gateway for tenants with budgets); nothing when the input carries no usage.
+spent(scope) := object.get(object.get(input, "usage", {}), scope, {"tokens": 0, "cost": 0})
+
+# METADATA
+# description: The month the usage in the input counts ("this month" without one).
+period := object.get(object.get(input, "usage", {}), "period", "this month")
+
+scope_noun := {"tenant": "tenant", "key": "API key or user"}
+
+# METADATA
+# scope: document
+# description: |
+#   A message for every budget the request's scope has used up. Budgets apply to
+#   requests for a model (chat, embeddings), never to listing models.
+exceeded_budgets contains msg if {
+	names_model
+	some b in budgets
+	is_number(b.tokens)
+	used := spent(b.scope).tokens
+	used >= b.tokens
+	msg := sprintf(
+		"The monthly token budget '%s' of this %s (%d tokens) is used up: %d tokens in %s.",
+		[b.name, scope_noun[b.scope], b.tokens, used, period],
+	)
+}
+
+exceeded_budgets contains msg if {
+	names_model
+	some b in budgets
+	is_number(b.cost)
+	used := spent(b.scope).cost
+	used >= b.cost
+	msg := sprintf(
+		"The monthly spending budget '%s' of this %s (%.2f %s) is used up: %.2f %s in %s.",
+		[b.name, scope_noun[b.scope], b.cost, currency, used, currency, period],
+	)
+}

@@ -44,3 +44,14 @@ test_denied_tools_are_sorted_and_exclude_allowed_ones if {
 	denied := lib.denied_tools with input as inp
 	denied == ["a_tool", "z_tool"]
 }
+
+test_spent_is_zero_without_usage_in_the_input if {
+	s := lib.spent("tenant") with input as {"tenant": "acme-eu"}
+	s == {"tokens": 0, "cost": 0}
+}
+
+test_a_budget_of_an_unknown_scope_never_matches if {
+	bad := {"acme-eu": {"budgets": [{"name": "b", "scope": "planet", "tokens": 1}]}}
+	inp := {"tenant": "acme-eu", "request": {"endpoint": "/v1/chat/completions"}, "usage": {"planet": {"tokens": 5}}}
+	count(lib.exceeded_budgets) == 0 with input as inp with data.cleargate.tenants as bad
+}

@@ -146,3 +146,23 @@ test('embeddings come back as floats and as base64 (the SDK default)', async () 
   await assert.rejects(client.embeddings.create({ model: 'no-such-embedder', input: 'x' }),
     (error) => error instanceof OpenAI.NotFoundError && error.code === 'model_not_found');
 });
+
+test('several choices come back with their indexes, streamed and not', async () => {
+  const messages = [{ role: 'user', content: 'hello' }];
+  const completion = await client.chat.completions.create({ model: MODEL, n: 2, messages });
+  assert.deepEqual(completion.choices.map((c) => c.index), [0, 1]);
+  assert.ok(completion.choices.every((c) => c.message.content.length > 0 && c.finish_reason === 'stop'));
+  const texts = {};
+  const finishes = {};
+  for await (const chunk of await client.chat.completions.create({ model: MODEL, n: 2, stream: true, messages })) {
+    for (const choice of chunk.choices) {
+      texts[choice.index] = (texts[choice.index] ?? '') + (choice.delta.content ?? '');
+      if (choice.finish_reason) finishes[choice.index] = choice.finish_reason;
+    }
+  }
+  assert.deepEqual(Object.keys(texts), ['0', '1']);
+  assert.equal(texts[0], texts[1]);
+  assert.deepEqual(finishes, { 0: 'stop', 1: 'stop' });
+  await assert.rejects(client.chat.completions.create({ model: MODEL, n: 9, messages }),
+    (err) => err.status === 400 && err.param === 'n');
+});

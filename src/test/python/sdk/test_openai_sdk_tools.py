@@ -307,3 +307,30 @@ def test_token_id_inputs_are_refused_because_they_cannot_be_moderated(client):
     with pytest.raises(openai.BadRequestError) as error:
         client.embeddings.create(model=EMBED, input=[[1, 2, 3]])
     assert error.value.body["param"] == "input"
+
+
+def test_several_choices_come_back_with_their_indexes(client):
+    completion = client.chat.completions.create(model=MODEL, n=2, messages=[{"role": "user", "content": "hello"}])
+    assert [c.index for c in completion.choices] == [0, 1]
+    assert all(c.message.content for c in completion.choices)
+    assert all(c.finish_reason == "stop" for c in completion.choices)
+
+
+def test_several_streamed_choices_each_end_with_their_own_finish_reason(client):
+    texts, finishes = {}, {}
+    for chunk in client.chat.completions.create(model=MODEL, n=2, stream=True,
+                                                messages=[{"role": "user", "content": "hello"}]):
+        for choice in chunk.choices:
+            texts[choice.index] = texts.get(choice.index, "") + (choice.delta.content or "")
+            if choice.finish_reason:
+                assert choice.index not in finishes
+                finishes[choice.index] = choice.finish_reason
+    assert sorted(texts) == [0, 1]
+    assert texts[0] and texts[0] == texts[1]
+    assert finishes == {0: "stop", 1: "stop"}
+
+
+def test_too_many_choices_are_refused_naming_n(client):
+    with pytest.raises(openai.BadRequestError) as err:
+        client.chat.completions.create(model=MODEL, n=9, messages=[{"role": "user", "content": "hello"}])
+    assert err.value.body["param"] == "n"

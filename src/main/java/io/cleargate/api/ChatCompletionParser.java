@@ -22,7 +22,7 @@ import java.util.Set;
 final class ChatCompletionParser {
 
     /** Options accepted only at their neutral value (so SDK defaults pass, real use is refused). */
-    private static final Set<String> NEUTRAL_ONLY = Set.of("n", "store", "service_tier", "metadata");
+    private static final Set<String> NEUTRAL_ONLY = Set.of("store", "service_tier", "metadata");
 
     /** Fields that would let a caller choose the upstream: refused outright (see LiteLLM CVE-2024-6587). */
     private static final Set<String> UPSTREAM_CHOOSERS = Set.of("base_url", "api_base", "api_key", "custom_host",
@@ -31,7 +31,7 @@ final class ChatCompletionParser {
     private static final Set<String> KNOWN = Set.of("model", "messages", "max_tokens", "max_completion_tokens",
             "temperature", "top_p", "stop", "seed", "stream", "stream_options", "user", "tools", "tool_choice",
             "parallel_tool_calls", "response_format", "logprobs", "top_logprobs", "presence_penalty",
-            "frequency_penalty");
+            "frequency_penalty", "n");
 
     private final ObjectMapper json;
     private final int defaultMaxTokens;
@@ -52,9 +52,7 @@ final class ChatCompletionParser {
         try {
             root = json.readTree(body);
         } catch (JsonProcessingException e) {
-            throw new GatewayException(GatewayError.malformedJson(
-                    "The request body is not valid JSON (line " + e.getLocation().getLineNr() + ", column "
-                            + e.getLocation().getColumnNr() + ")."));
+            throw new GatewayException(malformed(e));
         } catch (java.io.IOException e) {
             throw new GatewayException(GatewayError.malformedJson("The request body could not be read."));
         }
@@ -62,7 +60,7 @@ final class ChatCompletionParser {
             throw new GatewayException(GatewayError.malformedJson("The request body must be a JSON object."));
         }
         rejectUnsupported(root);
-        String model = requiredString(root, "model");
+        String model = ClientStrings.model(requiredString(root, "model"));
         List<ChatMessage> messages = messages(root.get("messages"));
         OptionsParser.checkToolConversation(messages);
         RequestOptions requestOptions = options.parse(root);
@@ -76,7 +74,7 @@ final class ChatCompletionParser {
         Long seed = seed(root.get("seed"));
         boolean stream = bool(root, "stream");
         boolean includeUsage = streamOptions(root, stream);
-        String user = optionalString(root, "user");
+        String user = ClientStrings.user(optionalString(root, "user"));
 
         var parameters = new LinkedHashMap<String, Object>();
         parameters.put("max_tokens", maxTokens);
@@ -93,6 +91,14 @@ final class ChatCompletionParser {
                 maxTokens != null, temperature, topP, stop, seed, stream, includeUsage, user, requestOptions, parameters);
     }
 
+    /** The 400 for a body the JSON reader refused; a reader limit (nesting depth, length) can come without a location. */
+    static GatewayError malformed(JsonProcessingException e) {
+        return GatewayError.malformedJson(e.getLocation() == null
+                ? "The request body exceeds a JSON reader limit (nesting depth, number or string length)."
+                : "The request body is not valid JSON (line " + e.getLocation().getLineNr() + ", column "
+                        + e.getLocation().getColumnNr() + ").");
+    }
+
     private void rejectUnsupported(JsonNode root) {
         for (Iterator<String> names = root.fieldNames(); names.hasNext(); ) {
             String name = names.next();
@@ -106,8 +112,8 @@ final class ChatCompletionParser {
             if (NEUTRAL_ONLY.contains(name) && isNeutral(name, root.get(name))) {
                 continue;
             }
-            throw new GatewayException(GatewayError.unsupported(name,
-                    "'" + name + "' is not supported by this gateway" + (name.equals("n") ? " (only n=1)." : ".")));
+            throw new GatewayException(GatewayError.unsupported(ClientStrings.shortened(name),
+                    ClientStrings.quoted(name) + " is not supported by this gateway."));
         }
     }
 
@@ -116,7 +122,6 @@ final class ChatCompletionParser {
             return true;
         }
         return switch (name) {
-            case "n" -> value.isIntegralNumber() && value.asInt() == 1;
             case "store" -> value.isBoolean() && !value.asBoolean();
             case "service_tier" -> value.isTextual() && Set.of("auto", "default").contains(value.asText());
             case "metadata" -> value.isObject() && value.isEmpty();
@@ -148,8 +153,8 @@ final class ChatCompletionParser {
         for (Iterator<String> names = node.fieldNames(); names.hasNext(); ) {
             String name = names.next();
             if (!Set.of("role", "content", "name", "tool_calls", "tool_call_id", "refusal").contains(name)) {
-                throw new GatewayException(GatewayError.unsupported(path + "." + name,
-                        "'" + name + "' in messages is not supported (use tool_calls and tool messages for functions)."));
+                throw new GatewayException(GatewayError.unsupported(path + "." + ClientStrings.shortened(name),
+                        ClientStrings.quoted(name) + " in messages is not supported (use tool_calls and tool messages for functions)."));
             }
         }
         JsonNode roleNode = node.get("role");
@@ -162,7 +167,7 @@ final class ChatCompletionParser {
             case "assistant" -> ChatMessage.Role.ASSISTANT;
             case "tool" -> ChatMessage.Role.TOOL;
             default -> throw new GatewayException(GatewayError.unsupported(path + ".role",
-                    "Role '" + roleNode.asText() + "' is not supported; use system, developer, user, assistant or tool."));
+                    "Role " + ClientStrings.quoted(roleNode.asText()) + " is not supported; use system, developer, user, assistant or tool."));
         };
         List<ToolCall> calls = options.toolCalls(node.get("tool_calls"), path + ".tool_calls");
         if (!calls.isEmpty() && role != ChatMessage.Role.ASSISTANT) {
@@ -200,7 +205,7 @@ final class ChatCompletionParser {
             String type = part.path("type").asText("");
             if (!type.equals("text")) {
                 throw new GatewayException(GatewayError.unsupported(path + "[" + i + "].type",
-                        "Content part type '" + type + "' is not supported; only text parts are."));
+                        "Content part type " + ClientStrings.quoted(type) + " is not supported; only text parts are."));
             }
             JsonNode partText = part.get("text");
             if (partText == null || !partText.isTextual()) {
@@ -309,8 +314,8 @@ final class ChatCompletionParser {
         for (Iterator<String> names = node.fieldNames(); names.hasNext(); ) {
             String name = names.next();
             if (!name.equals("include_usage")) {
-                throw new GatewayException(GatewayError.unsupported("stream_options." + name,
-                        "'stream_options." + name + "' is not supported."));
+                throw new GatewayException(GatewayError.unsupported("stream_options." + ClientStrings.shortened(name),
+                        ClientStrings.quoted("stream_options." + name) + " is not supported."));
             }
         }
         return bool(node, "include_usage");

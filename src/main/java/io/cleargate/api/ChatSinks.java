@@ -67,11 +67,17 @@ final class ChatSinks {
         }
     }
 
-    /** Gathers the chunks and answers with one chat.completion object. */
+    /** One choice as the JSON sink gathers it. */
+    private static final class Choice {
+        final StringBuilder text = new StringBuilder();
+        final ToolCallAssembly calls = new ToolCallAssembly();
+        final List<TokenLogprob> logprobs = new ArrayList<>();
+        String finishReason;
+    }
+
+    /** Gathers the chunks and answers with one chat.completion object (a choice per index, n > 1). */
     static final class Json extends Base {
-        private final StringBuilder text = new StringBuilder();
-        private final ToolCallAssembly calls = new ToolCallAssembly();
-        private final List<TokenLogprob> logprobs = new ArrayList<>();
+        private final Map<Integer, Choice> choices = new java.util.TreeMap<>(Map.of(0, new Choice()));
         private final boolean wantsLogprobs;
         private Map<String, String> headers = Map.of();
         private ResponseChunk last;
@@ -91,10 +97,14 @@ final class ChatSinks {
 
         @Override
         public boolean chunk(ResponseChunk chunk) {
-            text.append(chunk.text());
-            calls.addAll(chunk.toolCalls());
-            logprobs.addAll(chunk.logprobs());
+            Choice choice = choices.computeIfAbsent(chunk.choice(), k -> new Choice());
+            choice.text.append(chunk.text());
+            choice.calls.addAll(chunk.toolCalls());
+            choice.logprobs.addAll(chunk.logprobs());
             extensions.putAll(chunk.extensions());
+            if (chunk.endsChoice()) {
+                choice.finishReason = chunk.finishReason();
+            }
             if (chunk.endOfStream()) {
                 last = chunk;
             }
@@ -103,27 +113,34 @@ final class ChatSinks {
 
         @Override
         public void end() {
-            var message = new LinkedHashMap<String, Object>();
-            message.put("role", "assistant");
-            // As OpenAI answers: a turn that only calls tools has null content.
-            message.put("content", text.isEmpty() && !calls.isEmpty() ? null : text.toString());
-            if (!calls.isEmpty()) {
-                message.put("tool_calls", calls.calls().stream().map(ChatSinks::toolCall).toList());
-            }
-            var choice = new LinkedHashMap<String, Object>();
-            choice.put("index", 0);
-            choice.put("message", message);
-            choice.put("finish_reason", last == null ? "stop" : last.finishReason());
-            choice.put("logprobs", wantsLogprobs ? Map.of("content", logprobs.stream().map(ChatSinks::logprob).toList()) : null);
+            List<Object> list = new ArrayList<>();
+            choices.forEach((index, c) -> list.add(choice(index, c)));
             var body = new LinkedHashMap<String, Object>();
             body.put("id", ids.id());
             body.put("object", "chat.completion");
             body.put("created", ids.created());
             body.put("model", ids.model());
-            body.put("choices", List.of(choice));
+            body.put("choices", list);
             body.put("usage", usage(last == null ? null : last.usage()));
             body.putAll(extensions);
             out.json(200, body, Map.copyOf(headers));
+        }
+
+        private Map<String, Object> choice(int index, Choice c) {
+            var message = new LinkedHashMap<String, Object>();
+            message.put("role", "assistant");
+            // As OpenAI answers: a turn that only calls tools has null content.
+            message.put("content", c.text.isEmpty() && !c.calls.isEmpty() ? null : c.text.toString());
+            if (!c.calls.isEmpty()) {
+                message.put("tool_calls", c.calls.calls().stream().map(ChatSinks::toolCall).toList());
+            }
+            var choice = new LinkedHashMap<String, Object>();
+            choice.put("index", index);
+            choice.put("message", message);
+            // A choice of several ended with its own finish; a single one with the stream's.
+            choice.put("finish_reason", c.finishReason != null ? c.finishReason : last == null ? "stop" : last.finishReason());
+            choice.put("logprobs", wantsLogprobs ? Map.of("content", c.logprobs.stream().map(ChatSinks::logprob).toList()) : null);
+            return choice;
         }
 
         @Override
@@ -138,7 +155,9 @@ final class ChatSinks {
     /** Server-sent events in OpenAI's chat.completion.chunk format. */
     static final class Sse extends Base {
         private final boolean includeUsage;
-        private boolean roleSent;
+        private final java.util.Set<Integer> roleSent = new java.util.HashSet<>();
+        /** True once a choice ended on its own (n > 1): the stream's end then carries no finish_reason. */
+        private boolean choicesEndAlone;
 
         Sse(CompletionIds ids, boolean includeUsage, HttpResponder out) {
             super(ids, out);
@@ -156,34 +175,50 @@ final class ChatSinks {
 
         @Override
         public boolean chunk(ResponseChunk chunk) {
+            int index = chunk.choice();
             boolean content = !chunk.text().isEmpty() || !chunk.logprobs().isEmpty();
-            if (content || (!roleSent && chunk.toolCalls().isEmpty())) {
+            boolean firstOfChoice = !roleSent.contains(index);
+            if (content || (firstOfChoice && chunk.toolCalls().isEmpty() && !(choicesEndAlone && chunk.endOfStream()))) {
                 var delta = new LinkedHashMap<String, Object>();
-                if (!roleSent) {
+                if (roleSent.add(index)) {
                     delta.put("role", "assistant");
-                    roleSent = true;
                 }
                 delta.put("content", chunk.text());
                 Object logprobs = chunk.logprobs().isEmpty() ? null
                         : Map.of("content", chunk.logprobs().stream().map(ChatSinks::logprob).toList());
-                if (!send(frame(delta, null, logprobs, Map.of()))) {
+                if (!send(frame(index, delta, null, logprobs, Map.of()))) {
                     return false;
                 }
             }
             if (!chunk.toolCalls().isEmpty()) {
                 var delta = new LinkedHashMap<String, Object>();
-                if (!roleSent) {
+                if (roleSent.add(index)) {
                     delta.put("role", "assistant");
                     delta.put("content", null);
-                    roleSent = true;
                 }
                 delta.put("tool_calls", chunk.toolCalls().stream().map(ChatSinks::toolCallDelta).toList());
-                if (!send(frame(delta, null, null, Map.of()))) {
+                if (!send(frame(index, delta, null, null, Map.of()))) {
+                    return false;
+                }
+            }
+            if (chunk.endsChoice()) {
+                choicesEndAlone = true;
+                if (!send(frame(index, Map.of(), chunk.finishReason(), null, Map.of()))) {
                     return false;
                 }
             }
             if (chunk.endOfStream()) {
-                if (!send(frame(Map.of(), chunk.finishReason(), null, chunk.extensions()))) {
+                if (choicesEndAlone) {
+                    // Every choice has had its finish_reason: the last frame carries what the stages add.
+                    if (!chunk.extensions().isEmpty()) {
+                        var frame = base();
+                        frame.put("choices", List.of());
+                        frame.putAll(chunk.extensions());
+                        if (!send(frame)) {
+                            return false;
+                        }
+                    }
+                } else if (!send(frame(0, Map.of(), chunk.finishReason(), null, chunk.extensions()))) {
                     return false;
                 }
                 if (includeUsage) {
@@ -222,10 +257,10 @@ final class ChatSinks {
             return frame;
         }
 
-        private Map<String, Object> frame(Map<String, Object> delta, String finishReason, Object logprobs,
+        private Map<String, Object> frame(int index, Map<String, Object> delta, String finishReason, Object logprobs,
                 Map<String, Object> extensions) {
             var choice = new LinkedHashMap<String, Object>();
-            choice.put("index", 0);
+            choice.put("index", index);
             choice.put("delta", delta);
             choice.put("finish_reason", finishReason);
             choice.put("logprobs", logprobs);

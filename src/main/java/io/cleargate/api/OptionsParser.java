@@ -32,6 +32,8 @@ final class OptionsParser {
     static final int MAX_DEPTH = 32;
     static final int MAX_ARGUMENT_CHARS = 64 * 1024;
     static final int MAX_TOP_LOGPROBS = 20;
+    /** Choices per request (n): each is moderated and audited on its own. */
+    static final int MAX_CHOICES = 8;
     private static final int MAX_DESCRIPTION_CHARS = 4096;
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_-]{1,64}");
 
@@ -53,7 +55,8 @@ final class OptionsParser {
         Integer top = topLogprobs(root.get("top_logprobs"), Boolean.TRUE.equals(logprobs));
         Double presence = penalty(root, "presence_penalty");
         Double frequency = penalty(root, "frequency_penalty");
-        return new RequestOptions(tools, choice, parallel, format, logprobs, top, null, presence, frequency, null);
+        Integer n = choices(root.get("n"));
+        return new RequestOptions(tools, choice, parallel, format, logprobs, top, n, presence, frequency, null);
     }
 
     private List<ToolDefinition> tools(JsonNode node) {
@@ -313,6 +316,9 @@ final class OptionsParser {
         if (options.logprobs() != null) {
             out.put("logprobs", options.logprobs());
         }
+        if (options.n() != null) {
+            out.put("n", options.n());
+        }
         if (options.topLogprobs() != null) {
             out.put("top_logprobs", options.topLogprobs());
         }
@@ -336,6 +342,17 @@ final class OptionsParser {
             throw bad("top_logprobs", "'top_logprobs' needs 'logprobs': true.");
         }
         return node.asInt();
+    }
+
+    /** n: null for one choice (absent, null or 1), else 2 to {@value #MAX_CHOICES}. */
+    private static Integer choices(JsonNode node) {
+        if (node == null || node.isNull()) {
+            return null;
+        }
+        if (!node.isIntegralNumber() || node.asInt() < 1 || node.asInt() > MAX_CHOICES) {
+            throw bad("n", "'n' must be an integer between 1 and " + MAX_CHOICES + ".");
+        }
+        return node.asInt() == 1 ? null : node.asInt();
     }
 
     private static Double penalty(JsonNode root, String field) {

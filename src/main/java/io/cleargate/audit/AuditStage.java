@@ -54,15 +54,23 @@ public class AuditStage implements Stage {
     @Override
     public ChunkResult onResponse(Exchange exchange, ResponseChunk chunk) {
         AuditState state = exchange.require(AuditKeys.STATE);
-        state.released.append(chunk.text());
-        state.toolCalls.addAll(chunk.toolCalls());
+        if (chunk.choice() == 0) {
+            state.released.append(chunk.text());
+            state.toolCalls.addAll(chunk.toolCalls());
+        } else {
+            var other = state.others.computeIfAbsent(chunk.choice(), k -> new AuditState.Choice());
+            other.released.append(chunk.text());
+            other.toolCalls.addAll(chunk.toolCalls());
+        }
+        if (chunk.endsChoice()) {
+            state.finishReasons.put(chunk.choice(), chunk.finishReason());
+        }
         if (!chunk.endOfStream()) {
             return ChunkResult.pass(chunk);
         }
         var outcome = new Exchange.Outcome(200, null, chunk.finishReason(), true, null);
         try {
-            writer.appendDurably(recorder.finish(exchange, "complete", outcome, chunk.usage(), state.released.toString(),
-                    state.toolCalls.calls()));
+            writer.appendDurably(finalRecord(exchange, state, "complete", outcome, chunk.usage()));
             state.finalCommitted = true;
             return ChunkResult.pass(chunk);
         } catch (RuntimeException e) {
@@ -81,17 +89,32 @@ public class AuditStage implements Stage {
             } else if (state.get().requestCommitted && !state.get().finalCommitted) {
                 Exchange.Outcome outcome = exchange.outcome();
                 String kind = outcome.served() || outcome.status() == 499 ? "incomplete" : "refused";
-                if (!state.get().released.isEmpty() || !state.get().toolCalls.isEmpty()) {
+                if (!state.get().released.isEmpty() || !state.get().toolCalls.isEmpty()
+                        || !state.get().others.isEmpty()) {
                     kind = "incomplete";
                 }
-                writer.appendDurably(recorder.finish(exchange, kind, outcome, null, state.get().released.toString(),
-                        state.get().toolCalls.calls()));
+                writer.appendDurably(finalRecord(exchange, state.get(), kind, outcome, null));
             }
         } catch (RuntimeException e) {
             // The client already has its answer; the committed request record stays "in_progress",
             // which reads as incomplete.
             LOG.errorf("request %s: completion audit record not durable (%s)", exchange.requestId(), AuditWriter.describe(e));
         }
+    }
+
+    /** The final record: one output, or, for a request for several choices, every choice's. */
+    private AuditWriter.Draft finalRecord(Exchange exchange, AuditState state, String kind, Exchange.Outcome outcome,
+            io.cleargate.domain.EngineEvent.Usage usage) {
+        Integer n = exchange.engineRequest().options().n();
+        if (n == null || n < 2) {
+            return recorder.finish(exchange, kind, outcome, usage, state.released.toString(), state.toolCalls.calls());
+        }
+        var choices = new java.util.ArrayList<Recorder.ReleasedChoice>();
+        choices.add(new Recorder.ReleasedChoice(0, state.released.toString(), state.toolCalls.calls(),
+                state.finishReasons.get(0)));
+        state.others.forEach((index, c) -> choices.add(new Recorder.ReleasedChoice(index, c.released.toString(),
+                c.toolCalls.calls(), state.finishReasons.get(index))));
+        return recorder.finishChoices(exchange, kind, outcome, usage, choices);
     }
 
     static GatewayError unavailable() {

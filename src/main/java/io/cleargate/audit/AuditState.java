@@ -1,9 +1,20 @@
 package io.cleargate.audit;
 
-/** Per-request audit state kept on the exchange (stages hold no per-request fields). */
+/**
+ * Per-request audit state kept on the exchange (stages hold no per-request fields): what was
+ * released of choice 0 and, for a request for several choices (n > 1), of the others.
+ */
 final class AuditState {
     final StringBuilder released = new StringBuilder();
     final io.cleargate.pipeline.ToolCallAssembly toolCalls = new io.cleargate.pipeline.ToolCallAssembly();
+    /** Choices 1, 2, ... of a request for several, and every choice's own finish reason. */
+    final java.util.Map<Integer, Choice> others = new java.util.TreeMap<>();
+    final java.util.Map<Integer, String> finishReasons = new java.util.TreeMap<>();
+
+    static final class Choice {
+        final StringBuilder released = new StringBuilder();
+        final io.cleargate.pipeline.ToolCallAssembly toolCalls = new io.cleargate.pipeline.ToolCallAssembly();
+    }
     boolean requestCommitted;
     boolean finalCommitted;
 }

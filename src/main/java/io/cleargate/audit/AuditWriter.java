@@ -36,7 +36,16 @@ public class AuditWriter {
     public record Draft(String chain, String kind, String requestId, Instant recordedAt, String tenant, String subject,
             String model, String region, String decision, String state, Integer httpStatus, String tags,
             String body, String content, String contentMode, Instant contentExpiresAt, Instant metadataExpiresAt,
-            String username, String email) {
+            String username, String email, Charge charge) {
+
+        /** A draft that charges nothing. */
+        public Draft(String chain, String kind, String requestId, Instant recordedAt, String tenant, String subject,
+                String model, String region, String decision, String state, Integer httpStatus, String tags,
+                String body, String content, String contentMode, Instant contentExpiresAt, Instant metadataExpiresAt,
+                String username, String email) {
+            this(chain, kind, requestId, recordedAt, tenant, subject, model, region, decision, state, httpStatus, tags,
+                    body, content, contentMode, contentExpiresAt, metadataExpiresAt, username, email, null);
+        }
 
         /** A draft of an entry that names no person (admin events, tests). */
         public Draft(String chain, String kind, String requestId, Instant recordedAt, String tenant, String subject,
@@ -60,6 +69,15 @@ public class AuditWriter {
     private volatile boolean healthy = true;
     private volatile boolean running;
     private Thread thread;
+
+    @org.eclipse.microprofile.config.inject.ConfigProperty(name = "quarkus.datasource.jdbc.url")
+    java.util.Optional<String> jdbcUrl = java.util.Optional.empty();
+    private StoreDisk disk;
+    private volatile boolean lowOnSpace;
+
+    /** Whoever keeps aggregates of the charges (the usage ledger); optional so the writer also runs outside CDI. */
+    @Inject
+    jakarta.enterprise.inject.Instance<ChargeSink> chargeSinks;
 
     /** Optional so the writer also runs outside CDI; see k8s/README.md for the metric contract. */
     @Inject
@@ -89,6 +107,7 @@ public class AuditWriter {
     }
 
     void start(@Observes StartupEvent ignored) {
+        disk = StoreDisk.of(jdbcUrl, config.minFreeSpace().asLongValue());
         running = true;
         thread = Thread.ofPlatform().name("audit-writer").daemon(true).start(this::run);
     }
@@ -135,18 +154,51 @@ public class AuditWriter {
         }
     }
 
-    /** Checks that the audit tables can be reached; run periodically while unhealthy. */
+    /**
+     * Writes to the store as a batch would: rewrites the probe row with a payload of the size of
+     * a small batch and commits. Reading is not enough: a full disk or a read-only database still
+     * answers reads. Run by readiness every few seconds, with or without traffic.
+     */
     public boolean probe() {
+        if (spaceRunsOut()) {
+            healthy = false;
+            return false;
+        }
         try {
+            String payload = java.util.HexFormat.of().formatHex(Keyring.random(PROBE_BYTES / 2));
             QuarkusTransaction.requiringNew().run(() -> {
                 em.createQuery("select count(e) from AuditEntry e where e.id = -1").getSingleResult();
                 em.createQuery("select count(h) from ChainHead h where h.chainId = ''").getSingleResult();
+                int rows = em.createNativeQuery("UPDATE audit_probe SET probed_at = ?1, payload = ?2 WHERE id = 1")
+                        .setParameter(1, Instant.now()).setParameter(2, payload).executeUpdate();
+                if (rows != 1) {
+                    throw new IllegalStateException("the audit probe row is missing");
+                }
             });
             healthy = true;
         } catch (RuntimeException e) {
+            if (healthy) {
+                LOG.errorf("audit store cannot write: %s", describe(e));
+            }
             healthy = false;
         }
         return healthy;
+    }
+
+    private static final int PROBE_BYTES = 16 * 1024;
+
+    /** True while the embedded database's disk is below its reserve; logs each change once. */
+    private boolean spaceRunsOut() {
+        boolean low = disk != null && disk.low();
+        if (low != lowOnSpace) {
+            lowOnSpace = low;
+            if (low) {
+                LOG.errorf("audit store: less than %d bytes free for the database, refusing to write", disk.reserve());
+            } else {
+                LOG.infof("audit store: free space is back above %d bytes", disk.reserve());
+            }
+        }
+        return low;
     }
 
     private void run() {
@@ -159,6 +211,13 @@ public class AuditWriter {
                 }
                 batch.add(first);
                 queue.drainTo(batch, config.maxBatch() - 1);
+                if (spaceRunsOut()) {
+                    healthy = false;
+                    failed("disk");
+                    var refused = new AuditUnavailableException("the audit store's disk is nearly full", null);
+                    batch.forEach(p -> p.done().completeExceptionally(refused));
+                    continue;
+                }
                 List<Appended> appended = writeWithRetry(batch);
                 healthy = true;
                 for (int i = 0; i < batch.size(); i++) {
@@ -168,11 +227,39 @@ public class AuditWriter {
                 Thread.currentThread().interrupt();
                 return;
             } catch (RuntimeException e) {
-                healthy = false;
                 LOG.errorf("audit batch of %d entries failed: %s", batch.size(), describe(e));
-                batch.forEach(p -> p.done().completeExceptionally(e));
+                if (batch.size() == 1) {
+                    healthy = false;
+                    batch.getFirst().done().completeExceptionally(e);
+                } else {
+                    healthy = writeEachAlone(batch);
+                }
             }
         }
+    }
+
+    /**
+     * After a failed batch, each entry is written in its own transaction, so one entry the
+     * store refuses fails only its own request, never the others' in the batch. True when any
+     * entry could be written (the store works).
+     */
+    private boolean writeEachAlone(List<Pending> batch) {
+        boolean any = false;
+        for (Pending p : batch) {
+            try {
+                Batch written = QuarkusTransaction.requiringNew().call(() -> write(List.of(p)));
+                known.putAll(written.heads());
+                p.done().complete(written.appended().getFirst());
+                any = true;
+            } catch (RuntimeException e) {
+                known.clear();
+                p.done().completeExceptionally(e);
+            }
+        }
+        if (!any) {
+            LOG.errorf("audit store refused all %d entries of the batch, each written alone", batch.size());
+        }
+        return any;
     }
 
     /**
@@ -265,6 +352,10 @@ public class AuditWriter {
             heads.put(chain.getKey(), new Head(linked.getLast().seq, linked.getLast().entryHash));
         }
         em.flush();
+        List<Charge> charges = batch.stream().map(p -> p.draft().charge()).filter(java.util.Objects::nonNull).toList();
+        if (!charges.isEmpty() && chargeSinks != null) {
+            chargeSinks.forEach(sink -> sink.charged(charges));
+        }
         List<Appended> appended = batch.stream().map(p -> entries.get(p.draft()))
                 .map(e -> new Appended(e.id, e.chainId, e.seq, e.entryHash)).toList();
         return new Batch(appended, heads);

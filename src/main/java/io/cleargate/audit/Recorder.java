@@ -11,12 +11,15 @@ import io.cleargate.moderation.VerdictList;
 import io.cleargate.pipeline.Exchange;
 import io.cleargate.pipeline.GatewayError;
 import io.cleargate.policy.PolicyDecision;
+import io.cleargate.policy.PolicyInput;
 import io.cleargate.refusal.RefusalKeys;
 import io.cleargate.refusal.detector.RefusalVerdict;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.YearMonth;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -68,21 +71,88 @@ public class Recorder {
      */
     AuditWriter.Draft finish(Exchange ex, String state, Exchange.Outcome outcome, EngineEvent.Usage usage,
             String releasedOutput, List<ToolCall> toolCalls) {
-        Map<String, Object> extra = new LinkedHashMap<>();
-        extra.put("outcome", outcome(outcome));
-        extra.put("usage", usage == null ? null : Map.of("prompt_tokens", usage.promptTokens(),
-                "completion_tokens", usage.completionTokens()));
-        extra.put("latency_ms", latency(ex));
-        extra.put("model_refusal", ex.get(RefusalKeys.VERDICT).map(Recorder::modelRefusal).orElse(null));
         String output = releasedOutput;
         if (!toolCalls.isEmpty()) {
-            extra.put("tool_calls", toolCalls.stream().map(c -> Map.of("id", c.id(), "name", c.name())).toList());
             Map<String, Object> both = new LinkedHashMap<>();
             both.put("content", releasedOutput);
             both.put("tool_calls", toolCalls.stream().map(Recorder::call).toList());
             output = Canonical.json(both);
         }
-        return build(ex, "final", state, extra, new Content("output", output), outcome.status());
+        return finalRecord(ex, state, outcome, usage, output, toolCalls);
+    }
+
+    /** One choice of several (n > 1), as it was released to the client. */
+    record ReleasedChoice(int index, String content, List<ToolCall> toolCalls, String finishReason) {}
+
+    /**
+     * The final record of a request for several choices: the output kept is the JSON
+     * {@code {"choices": [{index, content, tool_calls, finish_reason}]}}, and the metadata lists the
+     * calls of every choice.
+     */
+    AuditWriter.Draft finishChoices(Exchange ex, String state, Exchange.Outcome outcome, EngineEvent.Usage usage,
+            List<ReleasedChoice> choices) {
+        List<Map<String, Object>> wire = new ArrayList<>();
+        List<ToolCall> calls = new ArrayList<>();
+        for (ReleasedChoice c : choices) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("index", c.index());
+            m.put("content", c.content());
+            m.put("tool_calls", c.toolCalls().stream().map(Recorder::call).toList());
+            m.put("finish_reason", c.finishReason());
+            wire.add(m);
+            calls.addAll(c.toolCalls());
+        }
+        return finalRecord(ex, state, outcome, usage, Canonical.json(Map.of("choices", wire)), calls);
+    }
+
+    private AuditWriter.Draft finalRecord(Exchange ex, String state, Exchange.Outcome outcome, EngineEvent.Usage usage,
+            String output, List<ToolCall> toolCalls) {
+        Map<String, Object> extra = new LinkedHashMap<>();
+        extra.put("outcome", outcome(outcome));
+        extra.put("usage", null); // replaced by build() once the record's time (and so its month) is fixed
+        extra.put("latency_ms", latency(ex));
+        extra.put("model_refusal", ex.get(RefusalKeys.VERDICT).map(Recorder::modelRefusal).orElse(null));
+        if (!toolCalls.isEmpty()) {
+            extra.put("tool_calls", toolCalls.stream().map(c -> Map.of("id", c.id(), "name", c.name())).toList());
+        }
+        return build(ex, "final", state, extra, new Content("output", output), outcome.status(), consumed(ex, usage));
+    }
+
+    /** Tokens a request consumed, before they are priced and dated. */
+    private record Consumed(long promptTokens, long completionTokens, boolean estimated) {}
+
+    /**
+     * What the request consumed: the engine's usage when it reported one (an unknown prompt count
+     * estimated), else, when a backend answered at all, an estimate from the prompt and the text the
+     * engine produced before the answer stopped (content filter, client gone, upstream failure):
+     * about four characters a token. A request no backend answered consumed nothing.
+     */
+    private static Consumed consumed(Exchange ex, EngineEvent.Usage usage) {
+        if (usage != null) {
+            long prompt = usage.promptTokens() >= 0 ? usage.promptTokens() : estimatedPrompt(ex);
+            return new Consumed(prompt, usage.completionTokens(), usage.promptTokens() < 0);
+        }
+        if (ex.get(Exchange.ROUTE).isEmpty()) {
+            return null;
+        }
+        return new Consumed(estimatedPrompt(ex), (ex.engineOutputChars() + 3) / 4, true);
+    }
+
+    private static long estimatedPrompt(Exchange ex) {
+        return PolicyInput.estimatePromptTokens(ex.engineRequest().messages());
+    }
+
+    private static Charge charge(Exchange ex, Consumed consumed, Instant now) {
+        Principal principal = ex.get(Principal.KEY).orElse(null);
+        if (consumed == null || principal == null) {
+            return null;
+        }
+        PolicyDecision.Price price = ex.get(PolicyDecision.KEY).map(PolicyDecision::price).orElse(null);
+        return new Charge(principal.tenant(), principal.subject(),
+                ex.incoming().model() == null ? "" : ex.incoming().model(), YearMonth.from(now.atZone(ZoneOffset.UTC)),
+                consumed.promptTokens(), consumed.completionTokens(),
+                price == null ? 0 : price.costNanos(consumed.promptTokens(), consumed.completionTokens()),
+                price == null ? null : price.currency(), consumed.estimated());
     }
 
     /** A request refused before audit's own request phase ran (authentication, policy, input moderation). */
@@ -105,9 +175,25 @@ public class Recorder {
         body.put("action", action);
         body.put("details", details == null ? Map.of() : details);
         String chain = tenant == null ? SYSTEM_CHAIN : tenant;
-        return new AuditWriter.Draft(chain, "admin", null, now, tenant, actor, null, null, "none", "complete", null,
-                "|admin:" + tag(action) + "|", Canonical.json(body), null, NONE, null,
-                now.plus(Duration.ofDays(config.defaultMetadataRetentionDays())));
+        return draft(chain, now, body, null, NONE, null, now.plus(Duration.ofDays(config.defaultMetadataRetentionDays())));
+    }
+
+    /**
+     * The entry as stored: the body as storable canonical JSON, and the searchable columns derived
+     * from it exactly as the verifier derives them, bounded to their widths.
+     */
+    private static AuditWriter.Draft draft(String chain, Instant now, Map<String, Object> body, String stored,
+            String mode, Instant contentExpiresAt, Instant metadataExpiresAt) {
+        return draft(chain, now, body, stored, mode, contentExpiresAt, metadataExpiresAt, null);
+    }
+
+    /** As above, with what the entry charges to the usage ledger (null: nothing). */
+    private static AuditWriter.Draft draft(String chain, Instant now, Map<String, Object> body, String stored,
+            String mode, Instant contentExpiresAt, Instant metadataExpiresAt, Charge charge) {
+        IndexColumns ix = IndexColumns.of(body);
+        return new AuditWriter.Draft(chain, ix.kind(), ix.requestId(), now, ix.tenant(), ix.subject(), ix.model(),
+                ix.region(), ix.decision(), ix.state(), ix.httpStatus(), ix.tags(), Canonical.storable(Canonical.json(body)),
+                stored, mode, contentExpiresAt, metadataExpiresAt, ix.username(), ix.email(), charge);
     }
 
     private record Content(String field, String text) {}
@@ -148,7 +234,16 @@ public class Recorder {
 
     private AuditWriter.Draft build(Exchange ex, String kind, String state, Map<String, Object> extra, Content content,
             Integer status) {
+        return build(ex, kind, state, extra, content, status, null);
+    }
+
+    private AuditWriter.Draft build(Exchange ex, String kind, String state, Map<String, Object> extra, Content content,
+            Integer status, Consumed consumed) {
         Instant now = Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
+        Charge charge = charge(ex, consumed, now);
+        if (extra != null && extra.containsKey("usage")) {
+            extra.put("usage", charge == null ? null : charge.toBody());
+        }
         Optional<Principal> principal = ex.get(Principal.KEY);
         Optional<PolicyDecision> decision = ex.get(PolicyDecision.KEY);
         Optional<Route> route = ex.get(Exchange.ROUTE);
@@ -202,7 +297,7 @@ public class Recorder {
                     contentRef.put("key_id", sealed.keyId());
                 }
                 case HASH_ONLY -> stored = keyring.hmac(tenant, content.text());
-                case REDACTED -> stored = content.text();
+                case REDACTED -> stored = Canonical.storable(content.text());
                 default -> throw new IllegalStateException("unknown audit content mode " + mode);
             }
             contentRef.put("sha256", Canonical.sha256(stored));
@@ -214,12 +309,8 @@ public class Recorder {
                 .orElse(config.defaultMetadataRetentionDays());
         body.put("retention_days", Map.of("content", contentDays, "metadata", metadataDays));
 
-        return new AuditWriter.Draft(tenant == null ? SYSTEM_CHAIN : tenant, kind, ex.requestId(), now, tenant, subject,
-                ex.incoming().model(), route.map(Route::region).orElse(null),
-                decision.map(d -> d.allow() ? "allow" : "deny").orElse("none"), state, status,
-                IndexColumns.of(body).tags(), Canonical.json(body), stored,
-                stored == null ? NONE : mode, now.plus(Duration.ofDays(contentDays)),
-                now.plus(Duration.ofDays(metadataDays)), (String) body.get("username"), (String) body.get("email"));
+        return draft(tenant == null ? SYSTEM_CHAIN : tenant, now, body, stored, stored == null ? NONE : mode,
+                now.plus(Duration.ofDays(contentDays)), now.plus(Duration.ofDays(metadataDays)), charge);
     }
 
     /** Names are searched case-insensitively: stored lower-cased (Principal already bounds them). */

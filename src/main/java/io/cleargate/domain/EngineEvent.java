@@ -62,6 +62,18 @@ public sealed interface EngineEvent {
      */
     record Finish(String reason, Usage usage) implements EngineEvent {}
 
+    /**
+     * An event of choice {@code index} (1, 2, ...) of a request for several choices ({@code n > 1});
+     * choice 0's events come unwrapped, as for a single choice.
+     */
+    record OfChoice(int index, EngineEvent event) implements EngineEvent {}
+
+    /**
+     * The end of one choice of a request for several ({@code n > 1}), with its own finish reason.
+     * Every choice, 0 included, ends with one; the stream still ends with one {@link Finish}.
+     */
+    record ChoiceFinish(int index, String reason) implements EngineEvent {}
+
     /** Token counts; {@code promptTokens} may be -1 when an upstream does not report them. */
     record Usage(int promptTokens, int completionTokens) {
         public int totalTokens() {

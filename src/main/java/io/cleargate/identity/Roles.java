@@ -10,7 +10,7 @@ public final class Roles {
     public static final String GATEWAY_ADMIN = "gateway-admin";
     /** May read every tenant's audit trail, and nothing more: it never destroys or changes anything. */
     public static final String AUDITOR = "auditor";
-    /** May edit the global policy modules and every tenant's policy. */
+    /** May edit the global policy modules and every tenant's policy, and add, suspend and resume tenants. */
     public static final String PLATFORM_ADMIN = "platform-admin";
     /** May erase personal data and set or release legal holds in every tenant. */
     public static final String DATA_PROTECTION_OFFICER = "data-protection-officer";

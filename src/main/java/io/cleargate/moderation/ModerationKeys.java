@@ -17,6 +17,8 @@ public final class ModerationKeys {
     static final Exchange.Key<RuleSet> RULES = Exchange.Key.of("moderation-rules", RuleSet.class);
     static final Exchange.Key<Placeholders> PLACEHOLDERS = Exchange.Key.of("moderation-placeholders", Placeholders.class);
     static final Exchange.Key<ResponseModeration> OUTPUT = Exchange.Key.of("moderation-output", ResponseModeration.class);
+    static final Exchange.Key<OutputModerationStage.Choices> CHOICES =
+            Exchange.Key.of("moderation-choices", OutputModerationStage.Choices.class);
 
     private ModerationKeys() {}
 }

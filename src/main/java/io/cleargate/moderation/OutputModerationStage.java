@@ -10,13 +10,16 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * Moderates the completion as it streams (see {@link StreamModerator} for the hold-back rule), its
  * text and each tool call's arguments alike (see {@link ResponseModeration}).
  * Redactions happen in the stream; a blocking rule ends the response with finish_reason
  * content_filter and an explanation; the final chunk carries the summary of every verdict of the
- * request. Streaming and non-streaming responses take the same path.
+ * request. Streaming and non-streaming responses take the same path. With several choices (n > 1)
+ * each choice is moderated on its own ({@link Choices}).
  */
 @ApplicationScoped
 public class OutputModerationStage implements Stage {
@@ -39,12 +42,42 @@ public class OutputModerationStage implements Stage {
     public StageResult onRequest(Exchange exchange) {
         // Resolved before the engine is called, so a missing profile refuses the request up front.
         RuleSet rules = moderation.rulesFor(exchange);
-        exchange.put(ModerationKeys.OUTPUT, new ResponseModeration(rules, ModerationService.placeholders(exchange)));
+        ResponseModeration first = new ResponseModeration(rules, ModerationService.placeholders(exchange));
+        exchange.put(ModerationKeys.OUTPUT, first);
+        Integer n = exchange.engineRequest().options().n();
+        if (n != null && n > 1) {
+            exchange.put(ModerationKeys.CHOICES, new Choices(first, rules, ModerationService.placeholders(exchange)));
+        }
         return StageResult.forward();
+    }
+
+    /**
+     * One moderation per choice of a request for several (n > 1), each with its own hold-back: a
+     * block ends that choice alone (finish_reason content_filter), the others go on. Placeholders
+     * are shared, so one e-mail address is [EMAIL_1] in every choice.
+     */
+    static final class Choices {
+        private final Map<Integer, ResponseModeration> lanes = new TreeMap<>();
+        private final RuleSet rules;
+        private final Placeholders placeholders;
+
+        Choices(ResponseModeration first, RuleSet rules, Placeholders placeholders) {
+            this.rules = rules;
+            this.placeholders = placeholders;
+            lanes.put(0, first);
+        }
+
+        ResponseModeration of(int choice) {
+            return lanes.computeIfAbsent(choice, k -> new ResponseModeration(rules, placeholders));
+        }
     }
 
     @Override
     public ChunkResult onResponse(Exchange exchange, ResponseChunk chunk) {
+        var choices = exchange.get(ModerationKeys.CHOICES);
+        if (choices.isPresent()) {
+            return severalChoices(exchange, choices.get(), chunk);
+        }
         ResponseModeration response = exchange.require(ModerationKeys.OUTPUT);
         if (response.ended()) {
             return ChunkResult.hold();
@@ -76,5 +109,56 @@ public class OutputModerationStage implements Stage {
             out.add(released);
         }
         return ChunkResult.emit(out);
+    }
+
+    private ChunkResult severalChoices(Exchange exchange, Choices choices, ResponseChunk chunk) {
+        List<Verdict> added = new ArrayList<>();
+        List<ResponseChunk> out = new ArrayList<>();
+        if (chunk.endOfStream()) {
+            // Every choice normally ended with its own finish; one the upstream left open ends here.
+            for (var lane : choices.lanes.entrySet()) {
+                if (!lane.getValue().ended()) {
+                    push(lane.getValue(), lane.getKey(), ResponseChunk.choiceEnd(lane.getKey(), "stop"), out, added);
+                }
+            }
+        } else {
+            ResponseModeration lane = choices.of(chunk.choice());
+            if (lane.ended()) {
+                return ChunkResult.hold();
+            }
+            push(lane, chunk.choice(), chunk, out, added);
+        }
+        VerdictList verdicts = exchange.get(ModerationKeys.VERDICTS).orElse(VerdictList.empty()).plus(added);
+        exchange.put(ModerationKeys.VERDICTS, verdicts);
+        if (chunk.endOfStream()) {
+            out.add(chunk.withText("").withExtension(ModerationSummary.EXTENSION,
+                    ModerationSummary.extension(choices.rules.profile(), verdicts.verdicts(), null)));
+        }
+        return ChunkResult.emit(out);
+    }
+
+    /** Moderates one chunk of one choice; adds what it released, its end, and its new verdicts. */
+    private static void push(ResponseModeration lane, int choice, ResponseChunk chunk, List<ResponseChunk> out,
+            List<Verdict> added) {
+        int before = lane.verdicts().size();
+        ResponseModeration.Released step = lane.push(chunk.text(), chunk.toolCalls(), chunk.logprobs(),
+                chunk.endsChoice());
+        List<Verdict> now = lane.verdicts();
+        added.addAll(now.subList(before, now.size()));
+        release(out, choice, step, chunk.endsChoice() ? chunk.finishReason() : null);
+    }
+
+    /** What a choice's moderation released, then its end: content_filter when it blocked, else {@code finish}. */
+    private static void release(List<ResponseChunk> out, int choice, ResponseModeration.Released step, String finish) {
+        ResponseChunk released = ResponseChunk.text(step.text()).withToolCalls(step.toolCalls())
+                .withLogprobs(step.logprobs()).withChoice(choice);
+        if (!released.isEmpty()) {
+            out.add(released);
+        }
+        if (step.blocked() != null) {
+            out.add(ResponseChunk.choiceEnd(choice, CONTENT_FILTER));
+        } else if (finish != null) {
+            out.add(ResponseChunk.choiceEnd(choice, finish));
+        }
     }
 }

@@ -51,6 +51,7 @@ public final class Exchange {
     private final Map<String, String> responseHeaders = Collections.synchronizedMap(new LinkedHashMap<>());
     private volatile Outcome outcome;
     private volatile long firstByteNanos = -1;
+    private final java.util.concurrent.atomic.AtomicLong engineOutputChars = new java.util.concurrent.atomic.AtomicLong();
 
     public Exchange(String requestId, IncomingRequest incoming, EngineRequest engineRequest) {
         this.requestId = Objects.requireNonNull(requestId, "requestId");
@@ -110,6 +111,24 @@ public final class Exchange {
 
     void outcome(Outcome outcome) {
         this.outcome = outcome;
+    }
+
+    /**
+     * Characters of text and tool-call arguments the engine produced, before any response stage
+     * changed or held them: what an answer that ended without the engine's usage is charged on.
+     */
+    public long engineOutputChars() {
+        return engineOutputChars.get();
+    }
+
+    void countEngineOutput(EngineEvent event) {
+        switch (event) {
+            case EngineEvent.Delta(String text) -> engineOutputChars.addAndGet(text == null ? 0 : text.length());
+            case EngineEvent.ToolCallDelta delta -> engineOutputChars.addAndGet(
+                    delta.arguments().length() + (delta.name() == null ? 0 : delta.name().length()));
+            case EngineEvent.OfChoice(int index, EngineEvent inner) -> countEngineOutput(inner);
+            default -> { }
+        }
     }
 
     void markFirstByte() {

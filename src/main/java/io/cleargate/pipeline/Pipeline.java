@@ -189,7 +189,9 @@ public class Pipeline {
         boolean started = false;
         try (engine) {
             while (true) {
-                ResponseChunk fromEngine = toChunk(engine.next());
+                EngineEvent event = engine.next();
+                exchange.countEngineOutput(event);
+                ResponseChunk fromEngine = toChunk(event);
                 ChunkResult result = throughResponseStages(exchange, fromEngine, responseStages);
                 if (result instanceof ChunkResult.Fail(GatewayError error)) {
                     exchange.outcome(new Exchange.Outcome(started ? 200 : error.status(), error, "error", false,
@@ -243,6 +245,8 @@ public class Pipeline {
             case EngineEvent.Logprobs(var tokens) -> ResponseChunk.logprobs(tokens);
             case EngineEvent.Embedding embedding -> ResponseChunk.embedding(embedding);
             case EngineEvent.Finish(String reason, EngineEvent.Usage usage) -> ResponseChunk.end(reason, usage);
+            case EngineEvent.OfChoice(int index, EngineEvent inner) -> toChunk(inner).withChoice(index);
+            case EngineEvent.ChoiceFinish(int index, String reason) -> ResponseChunk.choiceEnd(index, reason);
         };
     }
 

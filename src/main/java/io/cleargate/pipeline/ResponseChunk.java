@@ -19,9 +19,13 @@ import java.util.Map;
  * @param usage        set on the last chunk when known
  * @param extensions   extra members for the final chunk / body (for example the moderation summary)
  * @param endOfStream  true on the last chunk only
+ * @param choice       which choice the chunk belongs to (0 unless the request asked for several,
+ *                     n > 1); a chunk of a choice that carries a finish reason without ending the
+ *                     stream ends that choice ({@link #endsChoice()})
  */
 public record ResponseChunk(String text, List<ToolCallDelta> toolCalls, List<TokenLogprob> logprobs,
-        List<Embedding> embeddings, String finishReason, Usage usage, Map<String, Object> extensions, boolean endOfStream) {
+        List<Embedding> embeddings, String finishReason, Usage usage, Map<String, Object> extensions, boolean endOfStream,
+        int choice) {
 
     public ResponseChunk {
         text = text == null ? "" : text;
@@ -29,6 +33,13 @@ public record ResponseChunk(String text, List<ToolCallDelta> toolCalls, List<Tok
         logprobs = logprobs == null ? List.of() : List.copyOf(logprobs);
         embeddings = embeddings == null ? List.of() : List.copyOf(embeddings);
         extensions = extensions == null ? Map.of() : Map.copyOf(extensions);
+    }
+
+    /** A chunk of choice 0. */
+    public ResponseChunk(String text, List<ToolCallDelta> toolCalls, List<TokenLogprob> logprobs,
+            List<Embedding> embeddings, String finishReason, Usage usage, Map<String, Object> extensions,
+            boolean endOfStream) {
+        this(text, toolCalls, logprobs, embeddings, finishReason, usage, extensions, endOfStream, 0);
     }
 
     public ResponseChunk(String text, String finishReason, Usage usage, Map<String, Object> extensions,
@@ -56,34 +67,53 @@ public record ResponseChunk(String text, List<ToolCallDelta> toolCalls, List<Tok
         return new ResponseChunk("", finishReason, usage, null, true);
     }
 
+    /** The end of one choice of several (n > 1): its finish reason, nothing else. */
+    public static ResponseChunk choiceEnd(int choice, String finishReason) {
+        return new ResponseChunk("", List.of(), List.of(), List.of(), finishReason, null, null, false, choice);
+    }
+
+    /** True for the chunk that ends one choice of several without ending the stream. */
+    public boolean endsChoice() {
+        return finishReason != null && !endOfStream;
+    }
+
+    public ResponseChunk withChoice(int newChoice) {
+        return new ResponseChunk(text, toolCalls, logprobs, embeddings, finishReason, usage, extensions, endOfStream,
+                newChoice);
+    }
+
     /** True when the chunk carries nothing for the client but (perhaps) the end of the stream. */
     public boolean isEmpty() {
         return text.isEmpty() && toolCalls.isEmpty() && logprobs.isEmpty() && embeddings.isEmpty();
     }
 
     public ResponseChunk withText(String newText) {
-        return new ResponseChunk(newText, toolCalls, logprobs, embeddings, finishReason, usage, extensions, endOfStream);
+        return new ResponseChunk(newText, toolCalls, logprobs, embeddings, finishReason, usage, extensions, endOfStream,
+                choice);
     }
 
     public ResponseChunk withToolCalls(List<ToolCallDelta> newToolCalls) {
-        return new ResponseChunk(text, newToolCalls, logprobs, embeddings, finishReason, usage, extensions, endOfStream);
+        return new ResponseChunk(text, newToolCalls, logprobs, embeddings, finishReason, usage, extensions, endOfStream,
+                choice);
     }
 
     public ResponseChunk withLogprobs(List<TokenLogprob> newLogprobs) {
-        return new ResponseChunk(text, toolCalls, newLogprobs, embeddings, finishReason, usage, extensions, endOfStream);
+        return new ResponseChunk(text, toolCalls, newLogprobs, embeddings, finishReason, usage, extensions, endOfStream,
+                choice);
     }
 
     public ResponseChunk withEmbeddings(List<Embedding> newEmbeddings) {
-        return new ResponseChunk(text, toolCalls, logprobs, newEmbeddings, finishReason, usage, extensions, endOfStream);
+        return new ResponseChunk(text, toolCalls, logprobs, newEmbeddings, finishReason, usage, extensions, endOfStream,
+                choice);
     }
 
     public ResponseChunk withExtension(String name, Object value) {
         var merged = new java.util.LinkedHashMap<>(extensions);
         merged.put(name, value);
-        return new ResponseChunk(text, toolCalls, logprobs, embeddings, finishReason, usage, merged, endOfStream);
+        return new ResponseChunk(text, toolCalls, logprobs, embeddings, finishReason, usage, merged, endOfStream, choice);
     }
 
     public ResponseChunk withFinishReason(String reason) {
-        return new ResponseChunk(text, toolCalls, logprobs, embeddings, reason, usage, extensions, endOfStream);
+        return new ResponseChunk(text, toolCalls, logprobs, embeddings, reason, usage, extensions, endOfStream, choice);
     }
 }

@@ -38,7 +38,8 @@ final class DecisionParser {
             }
             return new PolicyDecision(false, reasons, lenientRegions(doc.get("regions")), lenientLimits(doc.get("limits")),
                     lenientModeration(doc.get("moderation")), lenientAudit(doc.get("audit")), decisionId, revision,
-                    input, lenientRegions(doc.get("models")));
+                    input, lenientRegions(doc.get("models")), lenientPrice(doc.get("price")),
+                    lenientBudgets(doc.get("budgets")));
         }
         if (!reasons.isEmpty()) {
             throw new IllegalArgumentException("allow is true but reasons are given");
@@ -49,7 +50,54 @@ final class DecisionParser {
         }
         return new PolicyDecision(true, reasons, regions, limits(doc.get("limits")), moderation(doc.get("moderation")),
                 audit(doc.get("audit")), decisionId, revision, input,
-                doc.get("models") == null ? List.of() : strings(doc.get("models"), "models"));
+                doc.get("models") == null ? List.of() : strings(doc.get("models"), "models"), price(doc.get("price")),
+                budgets(doc.get("budgets")));
+    }
+
+    /** Absent means the model is not priced (it costs nothing). */
+    private static PolicyDecision.Price price(Object value) {
+        if (value == null) {
+            return null;
+        }
+        Map<String, Object> m = map(value, "price");
+        return new PolicyDecision.Price(string(m.get("currency"), "price.currency"),
+                nonNegativeNumber(m.get("prompt_per_million"), "price.prompt_per_million"),
+                nonNegativeNumber(m.get("completion_per_million"), "price.completion_per_million"));
+    }
+
+    /** The budgets' names: each budget must be an object with a name (the policy's tests check the rest). */
+    private static List<String> budgets(Object value) {
+        if (value == null) {
+            return List.of();
+        }
+        List<String> names = new ArrayList<>();
+        for (Object item : list(value, "budgets")) {
+            names.add(string(map(item, "budgets[]").get("name"), "budgets[].name"));
+        }
+        return names;
+    }
+
+    private static PolicyDecision.Price lenientPrice(Object value) {
+        try {
+            return price(value);
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
+    }
+
+    private static List<String> lenientBudgets(Object value) {
+        try {
+            return budgets(value);
+        } catch (IllegalArgumentException e) {
+            return List.of();
+        }
+    }
+
+    private static double nonNegativeNumber(Object value, String what) {
+        if (value instanceof Number n && n.doubleValue() >= 0 && Double.isFinite(n.doubleValue())) {
+            return n.doubleValue();
+        }
+        throw new IllegalArgumentException(what + " is not a non-negative number");
     }
 
     private static List<Reason> reasons(Object value) {

@@ -174,7 +174,7 @@ public class PolicyAdminResource {
     }
 
     /** Runs an administration action, turning its refusals into the shell's one error mapping. */
-    private static Response run(Supplier<Response> action) {
+    static Response run(Supplier<Response> action) {
         try {
             return action.get();
         } catch (PolicyAdministration.OutOfScope e) {

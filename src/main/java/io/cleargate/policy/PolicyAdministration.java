@@ -11,8 +11,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Instance;
 import jakarta.inject.Inject;
 import jakarta.persistence.EntityManager;
-import io.quarkus.narayana.jta.runtime.TransactionConfiguration;
-import jakarta.transaction.Transactional;
+import io.quarkus.narayana.jta.QuarkusTransaction;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.time.OffsetDateTime;
@@ -32,12 +31,6 @@ import org.jboss.logging.Logger;
  */
 @ApplicationScoped
 public class PolicyAdministration {
-
-    /**
-     * Activation replays the draft's decisions (probes and recent traffic of every tenant) and its
-     * tests through opa child processes before it commits: longer than the default 60 s transaction.
-     */
-    static final int ACTIVATION_TIMEOUT_SECONDS = 300;
 
     private static final Logger LOG = Logger.getLogger(PolicyAdministration.class);
 
@@ -115,6 +108,13 @@ public class PolicyAdministration {
     private final int defaultWhatIf;
     private final ReentrantLock changeLock = new ReentrantLock();
     private final List<DraftReview> reviews;
+    /** Tenants by tree revision, a few trees back (see {@link #tenants}). */
+    private final Map<String, Object> tenantsByRevision = new LinkedHashMap<>(16, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, Object> eldest) {
+            return size() > 8;
+        }
+    };
 
     @Inject
     public PolicyAdministration(PolicyConfig config, PolicyDecisions decisions, DecisionInputs inputs,
@@ -197,12 +197,16 @@ public class PolicyAdministration {
         return new WhatIf(recent.size(), changed.size(), changed, effects);
     }
 
-    @Transactional
-    @TransactionConfiguration(timeout = ACTIVATION_TIMEOUT_SECONDS)
+    /**
+     * Checks the draft (compile, every decision it makes, tests, format) and then, in one short
+     * transaction, records and applies it. The checks run outside any transaction: they hold the
+     * change lock, not a database connection.
+     */
     public Activation activate(Principal admin, PolicyScope scope, Draft draft) {
         requireEditable(scope, draft);
         changeLock.lock();
         try {
+            long started = System.nanoTime();
             Map<String, String> before = tree.snapshot();
             Map<String, String> after = PolicyTree.apply(before, draft.changes());
             Map<String, String> changes = PolicyTree.changes(before, after);
@@ -222,15 +226,15 @@ public class PolicyAdministration {
             if (PolicyTree.changes(before, formatted).isEmpty()) {
                 throw new DraftRejected("The draft changes nothing once formatted.", validation, tests);
             }
-            return apply(admin, "activate", draft.message(), before, formatted, PolicyTree.changes(before, formatted));
+            long checked = System.nanoTime() - started;
+            return QuarkusTransaction.requiringNew().call(() -> apply(admin, "activate", draft.message(), before,
+                    formatted, PolicyTree.changes(before, formatted), checked));
         } finally {
             changeLock.unlock();
         }
     }
 
     /** Restores the tree as it was before history entry {@code id} (undoing it and everything after). */
-    @Transactional
-    @TransactionConfiguration(timeout = ACTIVATION_TIMEOUT_SECONDS)
     public Activation rollback(Principal admin, PolicyScope scope, long id) {
         PolicyChange target = change(scope, id);
         if (target == null) {
@@ -238,6 +242,7 @@ public class PolicyAdministration {
         }
         changeLock.lock();
         try {
+            long started = System.nanoTime();
             Map<String, String> before = tree.snapshot();
             // A tenant's administrator restores only its own files, never what others changed since.
             Map<String, String> restored = PolicyTree.apply(before,
@@ -252,7 +257,9 @@ public class PolicyAdministration {
                 throw new DraftRejected("The restored policies do not compile.", new Validation(false, errors), null);
             }
             requireWellFormed(restored, recentOfEveryTenant(before, restored));
-            return apply(admin, "rollback", "rollback of change #" + id, before, restored, changes);
+            long checked = System.nanoTime() - started;
+            return QuarkusTransaction.requiringNew().call(() -> apply(admin, "rollback", "rollback of change #" + id,
+                    before, restored, changes, checked));
         } finally {
             changeLock.unlock();
         }
@@ -278,7 +285,8 @@ public class PolicyAdministration {
     }
 
     private Activation apply(Principal admin, String action, String message, Map<String, String> before,
-            Map<String, String> after, Map<String, String> changes) {
+            Map<String, String> after, Map<String, String> changes, long checkedNanos) {
+        long started = System.nanoTime();
         String previous = PolicyTree.revision(before);
         String revision = PolicyTree.revision(after);
         PolicyChange row = new PolicyChange();
@@ -310,7 +318,9 @@ public class PolicyAdministration {
             details.put("message", row.message);
         }
         events.record(admin.tenant(), admin.subject(), "policy." + action, details);
-        LOG.infof("policy %s by %s: revision %s -> %s, files %s", action, admin.subject(), previous, revision, files);
+        LOG.infof("policy %s by %s: revision %s -> %s, files %s (checked in %d ms, applied in %d ms)", action,
+                admin.subject(), previous, revision, files, checkedNanos / 1_000_000,
+                (System.nanoTime() - started) / 1_000_000);
         return new Activation(row.id, revision, previous, files);
     }
 
@@ -400,8 +410,7 @@ public class PolicyAdministration {
             List<DecisionCheck.Malformed> malformed, List<OpaCli.CompileError> problems) {}
 
     private Evaluated evaluate(Map<String, String> draftTree, List<Map<String, Object>> recorded) {
-        List<Map<String, Object>> probes = DecisionCheck.probes(cli.data(draftTree, "data.cleargate.tenants"),
-                Instant.now());
+        List<Map<String, Object>> probes = DecisionCheck.probes(tenants(draftTree), Instant.now());
         List<Map<String, Object>> all = new ArrayList<>(recorded);
         all.addAll(probes);
         List<String> sources = new ArrayList<>(all.size());
@@ -418,6 +427,25 @@ public class PolicyAdministration {
                 decided.subList(recorded.size(), decided.size()));
         reviews.forEach(r -> problems.addAll(r.problems(draftTree, byTenant)));
         return new Evaluated(decided.subList(0, recorded.size()), byTenant, malformed, problems);
+    }
+
+    /**
+     * {@code data.cleargate.tenants} of a tree, remembered by the tree's revision: an activation
+     * asks for the tenants of the tree in force and of the draft, and the draft of one activation
+     * is the tree in force of the next, so most of these lookups need no opa run.
+     */
+    private Object tenants(Map<String, String> tree) {
+        String revision = PolicyTree.revision(tree);
+        synchronized (tenantsByRevision) {
+            if (tenantsByRevision.containsKey(revision)) {
+                return tenantsByRevision.get(revision);
+            }
+        }
+        Object tenants = cli.data(tree, "data.cleargate.tenants");
+        synchronized (tenantsByRevision) {
+            tenantsByRevision.put(revision, tenants);
+        }
+        return tenants;
     }
 
     /** {@link #evaluate}, throwing {@link DraftRejected} that names every problem. */
@@ -464,7 +492,7 @@ public class PolicyAdministration {
     private List<Map<String, Object>> recentOfEveryTenant(Map<String, String> before, Map<String, String> after) {
         java.util.Set<String> tenants = new java.util.TreeSet<>();
         for (Map<String, String> t : List.of(before, after)) {
-            if (cli.data(t, "data.cleargate.tenants") instanceof Map<?, ?> byId) {
+            if (tenants(t) instanceof Map<?, ?> byId) {
                 byId.keySet().forEach(id -> tenants.add(String.valueOf(id)));
             }
         }

@@ -54,6 +54,22 @@ public final class PolicyInput {
         return input;
     }
 
+    /**
+     * Adds the month-to-date usage of the tenant and of the caller (input.usage), which the
+     * tenant's budgets are decided on.
+     */
+    public static void addUsage(Map<String, Object> input, Spending.MonthToDate usage) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("period", usage.month().toString());
+        m.put("tenant", spent(usage.tenant()));
+        m.put("key", spent(usage.key()));
+        input.put("usage", m);
+    }
+
+    private static Map<String, Object> spent(Spending.Spent s) {
+        return Map.of("tokens", s.tokens(), "cost", s.cost());
+    }
+
     /** The client's own max_tokens (or max_completion_tokens) when given, else what the engine would use. */
     static Long requestedMaxTokens(IncomingRequest incoming, EngineRequest engine) {
         for (String name : List.of("max_tokens", "max_completion_tokens")) {

@@ -12,13 +12,21 @@ import io.cleargate.pipeline.StageName;
 import io.cleargate.pipeline.StageResult;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.YearMonth;
+import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Asks the tenant policy (OPA) about the request and enforces the answer: deny with the reasons,
  * clamp max_tokens to the tenant's limit, and hold the tenant to its requests and tokens per
- * minute. The decision goes on the exchange for routing (regions), moderation (profile) and audit
+ * minute (counted in the store every replica shares, when one is configured); a tenant with
+ * budgets is decided on its month-to-date usage, and a used-up budget is a 429. The decision goes
+ * on the exchange for routing (regions), moderation (profile) and audit
  * (content mode, decision id, revision).
  */
 @ApplicationScoped
@@ -36,16 +44,23 @@ public class PolicyStage implements Stage {
     /** The prompt's estimated tokens, charged whatever happens once the request was admitted. */
     static final Exchange.Key<Long> PROMPT_TOKENS = Exchange.Key.of("policy-prompt-tokens", Long.class);
 
+    /** Where the reservation was counted (the shared store, or this replica's memory), to settle it there. */
+    static final Exchange.Key<LimitCounters> COUNTED_BY = Exchange.Key.of("policy-counted-by", LimitCounters.class);
+
     /** Characters of answer that passed on towards the client, for a request that reports no usage. */
     static final Exchange.Key<Long> STREAMED_CHARS = Exchange.Key.of("policy-streamed-chars", Long.class);
 
     private final PolicyDecisions decisions;
-    private final TenantRateLimiter limiter;
+    private final TenantLimits limiter;
+    private final Spending spending;
+    /** Tenants whose last decision named budgets: their inputs carry usage from the start. */
+    private final Set<String> budgeted = ConcurrentHashMap.newKeySet();
 
     @Inject
-    public PolicyStage(PolicyDecisions decisions, TenantRateLimiter limiter) {
+    public PolicyStage(PolicyDecisions decisions, TenantLimits limiter, Spending spending) {
         this.decisions = decisions;
         this.limiter = limiter;
+        this.spending = spending;
     }
 
     @Override
@@ -62,7 +77,7 @@ public class PolicyStage implements Stage {
         }
         EngineRequest engine = exchange.engineRequest();
         Map<String, Object> input = PolicyInput.of(principal.get(), exchange.incoming(), engine, exchange.receivedAt());
-        PolicyDecisions.Answer answer = decisions.decide(input); // throws GatewayException (503) when OPA fails
+        PolicyDecisions.Answer answer = decide(input, principal.get(), exchange); // GatewayException (503) when OPA fails
         PolicyDecision decision = answer.decision();
         exchange.put(PolicyDecision.KEY, decision);
         exchange.put(DECISION_CACHED, answer.cached());
@@ -70,14 +85,19 @@ public class PolicyStage implements Stage {
             // "Not yours" answers exactly as "does not exist" (routing's 404), so model names do not leak.
             return StageResult.shortCircuit(GatewayError.modelNotFound(exchange.incoming().model()));
         }
+        if (decision.deniedOnlyForBudget()) {
+            return StageResult.shortCircuit(overBudget(decision, exchange.receivedAt()));
+        }
         if (!decision.allow()) {
             return StageResult.shortCircuit(denied(decision));
         }
         PolicyDecision.Limits limits = decision.limits();
         long prompt = ((Number) ((Map<?, ?>) input.get("request")).get("estimated_prompt_tokens")).longValue();
         long reserve = prompt + (engine == null ? 0 : Math.min(engine.maxTokens(), nullToMax(limits.maxTokens())));
-        var admission = limiter.acquire(principal.get().tenant(), limits.requestsPerMinute(), limits.tokensPerMinute(),
+        // Throws GatewayException (503) when the shared limit store is down and the gateway refuses.
+        var counted = limiter.acquire(principal.get().tenant(), limits.requestsPerMinute(), limits.tokensPerMinute(),
                 reserve);
+        var admission = counted.admission();
         if (!admission.admitted()) {
             return StageResult.shortCircuit(GatewayError.rateLimited(
                     "Rate limit reached for this tenant (" + admission.limit() + "); retry after "
@@ -85,11 +105,36 @@ public class PolicyStage implements Stage {
                     .withDetail("limit", admission.limit()));
         }
         exchange.put(RESERVED_TOKENS, reserve);
+        exchange.put(COUNTED_BY, counted.counters());
         exchange.put(PROMPT_TOKENS, prompt);
         if (engine != null && limits.maxTokens() != null && engine.maxTokens() > limits.maxTokens()) {
             return StageResult.forward(engine.withMaxTokens(limits.maxTokens()));
         }
         return StageResult.forward();
+    }
+
+    /**
+     * Asks the policy, with the month-to-date usage in the input for a tenant with budgets. Whether
+     * a tenant has budgets is the policy's to say: a decision made without usage that names budgets
+     * is asked again with it, so a new budget applies from the first request after activation.
+     */
+    private PolicyDecisions.Answer decide(Map<String, Object> input, Principal principal, Exchange exchange) {
+        String tenant = principal.tenant();
+        YearMonth month = YearMonth.from(exchange.receivedAt().atZone(ZoneOffset.UTC));
+        if (budgeted.contains(tenant)) {
+            PolicyInput.addUsage(input, spending.monthToDate(tenant, principal.subject(), month));
+        }
+        PolicyDecisions.Answer answer = decisions.decide(input);
+        if (!input.containsKey("usage") && answer.decision().budgeted()) {
+            PolicyInput.addUsage(input, spending.monthToDate(tenant, principal.subject(), month));
+            answer = decisions.decide(input);
+        }
+        if (answer.decision().budgeted()) {
+            budgeted.add(tenant);
+        } else if (answer.decision().allow()) {
+            budgeted.remove(tenant);
+        }
+        return answer;
     }
 
     @Override
@@ -112,13 +157,15 @@ public class PolicyStage implements Stage {
     @Override
     public void onComplete(Exchange exchange) {
         var reserved = exchange.get(RESERVED_TOKENS);
+        var countedBy = exchange.get(COUNTED_BY);
         var decision = exchange.get(PolicyDecision.KEY);
         var principal = exchange.get(Principal.KEY);
-        if (reserved.isEmpty() || decision.isEmpty() || principal.isEmpty()) {
+        if (reserved.isEmpty() || countedBy.isEmpty() || decision.isEmpty() || principal.isEmpty()) {
             return;
         }
         long used = exchange.get(USAGE).map(u -> (long) u.totalTokens()).orElseGet(() -> consumedWithoutUsage(exchange));
-        limiter.refund(principal.get().tenant(), decision.get().limits().tokensPerMinute(), reserved.get() - used);
+        limiter.settle(countedBy.get(), principal.get().tenant(), decision.get().limits().tokensPerMinute(),
+                reserved.get() - used);
     }
 
     static long consumedWithoutUsage(Exchange exchange) {
@@ -133,6 +180,23 @@ public class PolicyStage implements Stage {
         String summary = String.join(" ", decision.reasons().stream().map(PolicyDecision.Reason::message).toList());
         return GatewayError.forbidden("policy_denied", "Denied by tenant policy: " + summary)
                 .withDetail("reasons", reasons);
+    }
+
+    /**
+     * A used-up budget: 429 in OpenAI's quota shape, the policy's messages naming each budget, and
+     * Retry-After pointing at the start of the next month (UTC), when monthly budgets start again.
+     */
+    static GatewayError overBudget(PolicyDecision decision, Instant now) {
+        List<Map<String, String>> reasons = decision.reasons().stream()
+                .map(r -> Map.of("code", r.code(), "message", r.message()))
+                .toList();
+        String summary = String.join(" ", decision.reasons().stream().map(PolicyDecision.Reason::message).toList());
+        Instant nextMonth = YearMonth.from(now.atZone(ZoneOffset.UTC)).plusMonths(1).atDay(1)
+                .atStartOfDay(ZoneOffset.UTC).toInstant();
+        long retryAfter = Math.max(1, Duration.between(now, nextMonth).toSeconds());
+        return new GatewayError(429, "insufficient_quota", PolicyDecision.BUDGET_EXCEEDED, null,
+                "Budget exceeded: " + summary, Map.of("reasons", reasons),
+                Map.of("Retry-After", Long.toString(retryAfter)));
     }
 
     private static int nullToMax(Integer limit) {

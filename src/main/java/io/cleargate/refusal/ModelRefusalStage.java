@@ -40,6 +40,9 @@ public class ModelRefusalStage implements Stage {
     @Override
     public ChunkResult onResponse(Exchange exchange, ResponseChunk chunk) {
         Transcript transcript = exchange.require(RefusalKeys.TRANSCRIPT);
+        if (chunk.choice() != 0) {
+            return ChunkResult.pass(chunk); // with several choices (n > 1) the first one is judged
+        }
         transcript.append(chunk.text());
         if (!chunk.endOfStream()) {
             return ChunkResult.pass(chunk);

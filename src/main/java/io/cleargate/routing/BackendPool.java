@@ -8,7 +8,6 @@ import java.net.InetAddress;
 import java.net.URI;
 import java.net.UnknownHostException;
 import java.util.Comparator;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -31,7 +30,7 @@ public final class BackendPool implements AutoCloseable {
 
     private final EngineRegistry registry;
     private final RoutingConfig config;
-    private final Map<String, BackendHealth> health = new LinkedHashMap<>();
+    private final Map<String, BackendHealth> health = new java.util.concurrent.ConcurrentHashMap<>();
     /** The last active probe's answer per backend; absent until the first probe has run. */
     private final Map<String, Boolean> probedUp = new java.util.concurrent.ConcurrentHashMap<>();
     private final ScheduledExecutorService prober;
@@ -43,17 +42,39 @@ public final class BackendPool implements AutoCloseable {
         this.meters = meters;
         for (Backend backend : registry.backends()) {
             refuseDangerousAddress(backend, config.allowLinkLocal());
-            health.put(backend.id(), new BackendHealth(config.failureThreshold(), config.openDuration(),
-                    backend.maxConcurrency()));
-            if (meters != null) {
-                meters.gauge("cleargate.backend.up", Tags.of("backend", backend.id(), "region", backend.region()),
-                        this, pool -> pool.available(backend.id()) ? 1 : 0);
-            }
+            track(backend);
         }
         prober = Executors.newSingleThreadScheduledExecutor(Thread.ofVirtual().name("backend-prober").factory());
         long interval = config.healthInterval().toMillis();
         // The first round runs at once (in the background), so readiness is known soon after start.
         prober.scheduleWithFixedDelay(this::probeAll, 0, interval, TimeUnit.MILLISECONDS);
+    }
+
+    private void track(Backend backend) {
+        health.put(backend.id(), new BackendHealth(config.failureThreshold(), config.openDuration(),
+                backend.maxConcurrency(), config.tenantShare()));
+        if (meters != null) {
+            meters.gauge("cleargate.backend.up", Tags.of("backend", backend.id(), "region", backend.region()),
+                    this, pool -> pool.available(backend.id()) ? 1 : 0);
+        }
+    }
+
+    /**
+     * Follows a reload: new or changed backends get fresh health (already probed up by the
+     * reload), unchanged ones keep theirs, removed ones are forgotten once their requests end.
+     */
+    void follow(java.util.Set<String> fresh, java.util.Set<String> removed) {
+        for (Backend backend : registry.backends()) {
+            if (fresh.contains(backend.id()) || !health.containsKey(backend.id())) {
+                track(backend);
+                probedUp.put(backend.id(), true);
+            }
+        }
+        removed.forEach(probedUp::remove);
+    }
+
+    boolean allowLinkLocal() {
+        return config.allowLinkLocal();
     }
 
     EngineRegistry registry() {
@@ -69,7 +90,9 @@ public final class BackendPool implements AutoCloseable {
     }
 
     BackendHealth health(String backendId) {
-        return health.get(backendId);
+        // a request planned before a reload may still name a backend the reload removed
+        return health.computeIfAbsent(backendId, id -> new BackendHealth(config.failureThreshold(), config.openDuration(),
+                registry.snapshot().backend(id).map(Backend::maxConcurrency).orElse(64), config.tenantShare()));
     }
 
     /** Candidates ordered for trying: available circuits first, then least outstanding per weight. */

@@ -1,6 +1,7 @@
 package io.cleargate.routing;
 
 import io.cleargate.engine.EngineRegistry;
+import io.cleargate.identity.AdminEvents;
 import io.cleargate.pipeline.Dispatcher;
 import io.cleargate.pipeline.Stage;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -20,6 +21,20 @@ public class RoutingBeans {
 
     void closePool(@Disposes BackendPool pool) {
         pool.close();
+    }
+
+    @Produces
+    @ApplicationScoped
+    @io.quarkus.runtime.Startup
+    BackendReload backendReload(EngineRegistry registry, BackendPool pool, AdminEvents events, RoutingConfig config) {
+        var reload = new BackendReload(registry, pool, events, config.backendsFile().map(java.nio.file.Path::of),
+                name -> System.getenv(name) != null ? System.getenv(name) : System.getProperty(name));
+        reload.watch(config.backendsReloadInterval());
+        return reload;
+    }
+
+    void closeReload(@Disposes BackendReload reload) {
+        reload.close();
     }
 
     @Produces

@@ -38,9 +38,11 @@ final class RoutingStage implements Stage {
     public StageResult onRequest(Exchange exchange) {
         EngineRequest request = exchange.engineRequest();
         String model = request.model();
-        List<Backend> serving = registry.serving(request);
+        // One generation for the whole plan: a reload between here and opening changes nothing.
+        EngineRegistry.Snapshot backends = registry.snapshot();
+        List<Backend> serving = backends.serving(request);
         if (serving.isEmpty()) {
-            if (request.kind() == EngineRequest.Kind.EMBEDDINGS && !registry.servingModel(model).isEmpty()) {
+            if (request.kind() == EngineRequest.Kind.EMBEDDINGS && !backends.servingModel(model).isEmpty()) {
                 return StageResult.shortCircuit(GatewayError.invalidRequest("model",
                         "The model '" + model + "' does not serve embeddings; use an embedding model."));
             }
@@ -48,15 +50,15 @@ final class RoutingStage implements Stage {
         }
         // Only backends that honour every field the request sets: nothing is silently ignored.
         List<Backend> capable = serving.stream()
-                .filter(b -> registry.engine(b.id()).unsupported(request).isEmpty()).toList();
+                .filter(b -> backends.engine(b.id()).unsupported(request).isEmpty()).toList();
         if (capable.isEmpty()) {
-            String param = registry.engine(serving.getFirst().id()).unsupported(request).getFirst();
+            String param = backends.engine(serving.getFirst().id()).unsupported(request).getFirst();
             return StageResult.shortCircuit(GatewayError.unsupported(param, "'" + param
                     + "' is not supported by the backends that serve model '" + model + "'."));
         }
         PolicyDecision decision = exchange.get(PolicyDecision.KEY).orElse(null);
         String jurisdiction = exchange.get(Tenant.KEY).map(Tenant::jurisdiction).orElse(null);
-        RoutePlan plan = RoutePlan.of(capable, model, decision == null ? null : decision.regions(), jurisdiction);
+        RoutePlan plan = RoutePlan.of(backends, capable, model, decision == null ? null : decision.regions(), jurisdiction);
         String pinned = exchange.get(RoutePlan.PINNED_BACKEND).orElse(null);
         if (pinned != null) {
             plan = plan.pinnedTo(pinned);

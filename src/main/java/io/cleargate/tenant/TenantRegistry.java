@@ -83,6 +83,25 @@ public class TenantRegistry {
         }
     }
 
+    /** Creates the tenant, or brings an existing row to these values. */
+    public void put(Tenant tenant) {
+        String update = "UPDATE tenants SET display_name = ?, jurisdiction = ?, active = ? WHERE id = ?";
+        boolean updated;
+        try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(update)) {
+            ps.setString(1, tenant.displayName());
+            ps.setString(2, tenant.jurisdiction());
+            ps.setBoolean(3, tenant.active());
+            ps.setString(4, tenant.id());
+            updated = ps.executeUpdate() == 1;
+            cache.remove(tenant.id());
+        } catch (SQLException e) {
+            throw new TenantLookupException(e);
+        }
+        if (!updated) {
+            createIfAbsent(tenant); // on its own connection, after the first is back in the pool
+        }
+    }
+
     /** Switches a tenant on or off; returns false when there is no such tenant. */
     public boolean setActive(String id, boolean active) {
         try (Connection c = dataSource.getConnection();

@@ -85,7 +85,7 @@ class ChatCompletionsTest {
 
     @AfterEach
     void resetMock() {
-        mock().fault(MockUpstream.Fault.NONE).reply(null).echo(false).streaming(8, 0);
+        mock().fault(MockUpstream.Fault.NONE).reply(null).echo(false).streaming(8, 0).choiceReplies(null);
     }
 
     @Test
@@ -157,14 +157,6 @@ class ChatCompletionsTest {
         given().contentType(ContentType.JSON).body("{\"model\":\"mock\"}")
                 .when().post("/v1/chat/completions")
                 .then().statusCode(400).body("error.param", equalTo("messages"));
-    }
-
-    @Test
-    void moreThanOneChoiceIsRefusedNotIgnored() {
-        given().contentType(ContentType.JSON).body("""
-                {"model":"mock","n":2,"messages":[{"role":"user","content":"x"}]}""")
-                .when().post("/v1/chat/completions")
-                .then().statusCode(400).body("error.param", equalTo("n")).body("error.code", equalTo("unsupported_parameter"));
     }
 
     private static final String WEATHER_TOOL = """
@@ -446,5 +438,96 @@ class ChatCompletionsTest {
     void wrongMethodIsAnOpenAiShaped405() {
         given().when().get("/v1/chat/completions").then().statusCode(405).body("error.code", equalTo("method_not_allowed"))
                 .body("error.param", nullValue());
+    }
+
+    // --- several choices (n > 1): passed to the upstream, each choice moderated and released on its own
+
+    private static final String PEM = "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gunVTLw"
+            + "\n-----END RSA PRIVATE KEY-----";
+
+    private static String twoChoices(boolean stream) {
+        return """
+                {"model":"mock","n":2,"stream":%s,"messages":[{"role":"user","content":"hello"}]}""".formatted(stream);
+    }
+
+    /** index → [text, finish_reason] of a streamed answer. */
+    private static java.util.Map<Integer, String[]> streamedChoices(String body) throws Exception {
+        var out = new java.util.TreeMap<Integer, String[]>();
+        List<String> events = Sse.data(body);
+        assertEquals("[DONE]", events.getLast());
+        for (String event : events.subList(0, events.size() - 1)) {
+            for (JsonNode choice : JSON.readTree(event).path("choices")) {
+                String[] acc = out.computeIfAbsent(choice.get("index").asInt(), k -> new String[] {"", null});
+                acc[0] += choice.path("delta").path("content").asText("");
+                if (!choice.path("finish_reason").isNull()) {
+                    assertEquals(null, acc[1], "one finish_reason per choice");
+                    acc[1] = choice.get("finish_reason").asText();
+                }
+            }
+        }
+        return out;
+    }
+
+    @Test
+    void severalChoicesArePassedToTheUpstreamAndComeBackWithTheirIndexes() throws Exception {
+        given().contentType(ContentType.JSON).body(twoChoices(false))
+                .when().post("/v1/chat/completions")
+                .then().statusCode(200)
+                .body("choices.size()", equalTo(2))
+                .body("choices[0].index", equalTo(0)).body("choices[1].index", equalTo(1))
+                .body("choices[0].message.content", equalTo(MockUpstream.COMPLETION))
+                .body("choices[1].message.content", equalTo(MockUpstream.COMPLETION))
+                .body("choices[1].finish_reason", equalTo("stop"));
+        assertTrue(mock().lastBody().contains("\"n\":2"), mock().lastBody());
+
+        String body = given().contentType(ContentType.JSON).body(twoChoices(true))
+                .when().post("/v1/chat/completions").then().statusCode(200).extract().asString();
+        var choices = streamedChoices(body);
+        assertEquals(java.util.Set.of(0, 1), choices.keySet());
+        for (String[] c : choices.values()) {
+            assertEquals(MockUpstream.COMPLETION, c[0]);
+            assertEquals("stop", c[1]);
+        }
+    }
+
+    @Test
+    void eachChoiceIsModeratedOnItsOwnAndABlockEndsOnlyItsChoice() throws Exception {
+        mock().choiceReplies(List.of("Nothing to hide here.", "Write to alice@example.com today."));
+        given().contentType(ContentType.JSON).body(twoChoices(false))
+                .when().post("/v1/chat/completions")
+                .then().statusCode(200)
+                .body("choices[0].message.content", equalTo("Nothing to hide here."))
+                .body("choices[1].message.content", equalTo("Write to [EMAIL_1] today."));
+
+        mock().choiceReplies(List.of("Nothing to hide here.", "The key: " + PEM + " done."));
+        for (boolean stream : List.of(false, true)) {
+            String body = given().contentType(ContentType.JSON).body(twoChoices(stream))
+                    .when().post("/v1/chat/completions").then().statusCode(200).extract().asString();
+            assertFalse(body.contains("BEGIN RSA PRIVATE KEY"), body);
+            if (stream) {
+                var choices = streamedChoices(body);
+                assertEquals("Nothing to hide here.", choices.get(0)[0]);
+                assertEquals("stop", choices.get(0)[1]);
+                assertEquals("content_filter", choices.get(1)[1]);
+            } else {
+                JsonNode json = JSON.readTree(body);
+                assertEquals("Nothing to hide here.", json.at("/choices/0/message/content").asText());
+                assertEquals("stop", json.at("/choices/0/finish_reason").asText());
+                assertEquals("content_filter", json.at("/choices/1/finish_reason").asText());
+            }
+        }
+    }
+
+    @Test
+    void aChoiceCountOutsideOneToEightIsRefusedNamingN() {
+        for (String n : List.of("0", "9", "1.5", "\"2\"")) {
+            given().contentType(ContentType.JSON).body("""
+                    {"model":"mock","n":%s,"messages":[{"role":"user","content":"hello"}]}""".formatted(n))
+                    .when().post("/v1/chat/completions")
+                    .then().statusCode(400).body("error.param", equalTo("n"));
+        }
+        given().contentType(ContentType.JSON).body("""
+                {"model":"mock","n":1,"messages":[{"role":"user","content":"hello"}]}""")
+                .when().post("/v1/chat/completions").then().statusCode(200).body("choices.size()", equalTo(1));
     }
 }

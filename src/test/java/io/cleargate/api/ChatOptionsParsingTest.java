@@ -182,6 +182,33 @@ class ChatOptionsParsingTest {
         assertEquals("response_format.type", refused("""
                 {"model":"m","messages":[{"role":"user","content":"x"}],"response_format":{"type":"yaml"}}""").param());
         assertEquals("n", refused("""
-                {"model":"m","messages":[{"role":"user","content":"x"}],"n":2}""").param());
+                {"model":"m","messages":[{"role":"user","content":"x"}],"n":9}""").param());
+        assertEquals(2, parse("""
+                {"model":"m","messages":[{"role":"user","content":"x"}],"n":2}""").options().n());
+    }
+
+    @Test
+    void tooManyToolsOversizedArgumentsAndABodyNestedBeyondTheParsersLimitAreClear400s() {
+        String many = String.join(",", java.util.stream.IntStream.range(0, 129).mapToObj(i ->
+                "{\"type\":\"function\",\"function\":{\"name\":\"f" + i + "\"}}").toList());
+        var error = refused("{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"tools\":["
+                + many + "]}");
+        assertEquals("tools", error.param());
+        assertTrue(error.message().contains("128"), error.message());
+
+        String huge = "{\\\"s\\\":\\\"" + "a".repeat(70_000) + "\\\"}";
+        error = refused("""
+                {"model":"m","messages":[{"role":"user","content":"x"},
+                  {"role":"assistant","tool_calls":[{"id":"c","type":"function","function":{"name":"f","arguments":"%s"}}]},
+                  {"role":"tool","tool_call_id":"c","content":"ok"}]}""".formatted(huge));
+        assertEquals(400, error.status());
+        assertEquals("messages[1].tool_calls[0].function.arguments", error.param());
+
+        // Far deeper than any schema limit: the JSON reader's own nesting limit answers, as a 400.
+        String abyss = "[".repeat(5_000) + "]".repeat(5_000);
+        error = refused("{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"x\"}],\"metadata\":"
+                + abyss + "}");
+        assertEquals(400, error.status());
+        assertEquals("invalid_json", error.code());
     }
 }

@@ -40,6 +40,7 @@ abstract class AuditTrailContract {
     @Inject DecisionInputs decisionInputs;
     @Inject AdminEvents adminEvents;
     @Inject AuditConfig config;
+    @Inject Recorder recorder;
 
     static String auditor() {
         return TestCredentials.bearer(Roles.AUDITOR, "ops", "audrey");
@@ -120,7 +121,7 @@ abstract class AuditTrailContract {
         assertEquals("Hi there", fin.content);
         assertEquals(200, fin.httpStatus);
         Map<String, Object> body = Canonical.parse(fin.body);
-        assertEquals(Map.of("prompt_tokens", 5, "completion_tokens", 2), body.get("usage"));
+        assertEquals(Map.of("prompt_tokens", 5, "completion_tokens", 2, "estimated", false), body.get("usage"));
         assertEquals("rev-7", ((Map<?, ?>) body.get("policy")).get("bundle_revision"));
         // Redacted mode keeps the prompt the engine was sent, not the raw one.
         assertEquals("[{\"content\":\"hello [EMAIL]\",\"role\":\"user\"}]", seenAtEnd.getFirst().content);
@@ -663,6 +664,57 @@ abstract class AuditTrailContract {
         assertTrue(currentOnly.output().contains("first bad seq 2: checkpoint signature does not verify"), currentOnly.output());
     }
 
+    // --- client input bounded before it touches shared state
+
+    @Test
+    void anEntryTheStoreRefusesFailsAloneAndNeverItsBatch() throws Exception {
+        String t = tenant();
+        Instant now = Instant.now().truncatedTo(ChronoUnit.MILLIS);
+        // Wider than the model column (VARCHAR(200)): the database refuses this entry.
+        AuditWriter.Draft oversized = new AuditWriter.Draft(t, "admin", null, now, t, "x", "m".repeat(300), null, "none",
+                "complete", null, "|", "{\"kind\":\"admin\"}", null, Recorder.NONE, null, now);
+        List<java.util.concurrent.CompletableFuture<AuditWriter.Appended>> good = new ArrayList<>();
+        java.util.concurrent.CompletableFuture<AuditWriter.Appended> bad;
+        try (var pool = Executors.newVirtualThreadPerTaskExecutor()) {
+            var futures = new ArrayList<java.util.concurrent.Future<?>>();
+            for (int i = 0; i < 20; i++) {
+                futures.add(pool.submit(() -> Traffic.run(audit, Traffic.Scenario.of(t, Recorder.REDACTED))));
+            }
+            bad = writer.append(oversized);
+            for (int i = 0; i < 20; i++) {
+                good.add(writer.append(recorder.admin(t, "test", "probe-" + i, Map.of())));
+            }
+            for (var f : futures) {
+                f.get();
+            }
+        }
+        for (var f : good) {
+            assertNotNull(f.get(10, java.util.concurrent.TimeUnit.SECONDS));
+        }
+        assertTrue(bad.isCompletedExceptionally(), "the oversized entry must fail");
+        assertEquals(60, entries(t).size(), "every request (2 entries each) and every admin entry recorded");
+        assertTrue(writer.healthy());
+        signer.checkpointAll();
+        assertTrue(verify(t).getBoolean("ok"), verify(t).prettify());
+    }
+
+    @Test
+    void nulAndUnpairedSurrogatesAreStoredSafelyAndStillVerify() throws Exception {
+        String t = tenant();
+        var s = new Traffic.Scenario(t, "al\u0000ice\ud800", Recorder.REDACTED, true, List.of(), "hello \u0000 \udc00 world",
+                "hello \u0000 \ud800", List.of("Hi \u0000", "\ud83d", " there"), false);
+        var run = Traffic.run(audit, s);
+        assertTrue(run.sink().ended, "served and recorded");
+        List<AuditEntry> recorded = byRequest(run.exchange().requestId());
+        assertEquals(2, recorded.size());
+        assertEquals("al\uFFFDice\uFFFD", recorded.getFirst().subject);
+        assertFalse(recorded.get(1).content.contains("\u0000"));
+        signer.checkpointAll();
+        assertTrue(verify(t).getBoolean("ok"), verify(t).prettify());
+        Verified offline = offline(export(t));
+        assertEquals(0, offline.exit(), offline.output());
+    }
+
     // --- content modes, viewing, erasure, retention
 
     @Test
@@ -831,5 +883,108 @@ abstract class AuditTrailContract {
         assertEquals("admin", e.kind);
         assertEquals(1, e.seq);
         assertTrue(e.body.contains("\"action\":\"policy_change\""));
+    }
+
+    // --- usage: the aggregate kept from the final records (io.cleargate.usage)
+
+    @Inject io.cleargate.usage.UsageLedger ledger;
+
+    static final io.cleargate.policy.PolicyDecision.Price PRICE =
+            new io.cleargate.policy.PolicyDecision.Price("USD", 0.10, 0.20);
+
+    static java.time.YearMonth thisMonth() {
+        return java.time.YearMonth.now(java.time.ZoneOffset.UTC);
+    }
+
+    /** key/model → [requests, estimated, prompt, completion, cost nanos] of the tenant's aggregate this month. */
+    Map<String, List<Long>> aggregate(String t) {
+        Map<String, List<Long>> out = new java.util.TreeMap<>();
+        for (var r : ledger.rows(t, thisMonth())) {
+            out.put(r.id.subject + "/" + r.id.model, List.of(r.requests, r.estimatedRequests, r.promptTokens,
+                    r.completionTokens, r.costNanos));
+        }
+        return out;
+    }
+
+    @Test
+    void everyFinalRecordIsAddedToItsKeysMonthWithItsCostWhenItCommits() {
+        String t = tenant();
+        for (int i = 0; i < 3; i++) {
+            Traffic.run(audit, Traffic.Scenario.of(t, Recorder.ENCRYPTED).priced(PRICE));
+        }
+        Traffic.run(audit, Traffic.Scenario.of(t, Recorder.HASH_ONLY).subject("bob").priced(PRICE));
+        Traffic.run(audit, Traffic.Scenario.of(t, Recorder.ENCRYPTED).subject("carol"));
+        // The mock engine reports 5 prompt and 2 completion tokens: 5 x 0.10 + 2 x 0.20 per million = 900 nano-dollars.
+        assertEquals(Map.of("alice/mock", List.of(3L, 0L, 15L, 6L, 2700L), "bob/mock", List.of(1L, 0L, 5L, 2L, 900L),
+                "carol/mock", List.of(1L, 0L, 5L, 2L, 0L)), aggregate(t), "an unpriced model costs nothing");
+        var spent = ledger.monthToDate(t, "alice", thisMonth());
+        assertEquals(35, spent.tenant().tokens());
+        assertEquals(21, spent.key().tokens());
+        assertEquals(3600e-9, spent.tenant().cost(), 1e-12);
+        AuditEntry fin = entries(t).get(1);
+        assertEquals(Map.of("prompt_tokens", 5, "completion_tokens", 2, "estimated", false, "cost_nanos", 900,
+                "currency", "USD"), Canonical.parse(fin.body).get("usage"), "the record itself states the charge");
+    }
+
+    @Test
+    void answersThatEndWithoutTheEnginesUsageAreChargedOnAnEstimateAndRefusalsChargeNothing() {
+        String t = tenant();
+        // The content filter stops the answer at its first piece ("Hi "): the engine never reports usage.
+        var blocked = Traffic.run(audit, Traffic.Scenario.of(t, Recorder.ENCRYPTED).priced(PRICE)
+                .answering("Hi ", "there, a long answer that never reaches the client").blockedAfterFirstDelta());
+        assertEquals("content_filter", blocked.sink().chunks.getLast().finishReason());
+        Traffic.run(audit, Traffic.Scenario.of(t, Recorder.ENCRYPTED).subject("bob").priced(PRICE).failingMidStream());
+        Traffic.run(audit, Traffic.Scenario.of(t, Recorder.ENCRYPTED).subject("carol").priced(PRICE).denied());
+        // Prompt "hello [EMAIL]" as sent to the engine: 13 characters, (13 + 3) / 4 + 4 = 8 tokens.
+        // Blocked: "Hi " was produced, 1 token. Broken: "Hi there" was produced, 2 tokens.
+        assertEquals(Map.of("alice/mock", List.of(1L, 1L, 8L, 1L, 1000L), "bob/mock", List.of(1L, 1L, 8L, 2L, 1200L)),
+                aggregate(t), "the denied request charges nothing");
+        var fin = byRequest(blocked.exchange().requestId()).getLast();
+        assertEquals(Boolean.TRUE, ((Map<?, ?>) Canonical.parse(fin.body).get("usage")).get("estimated"));
+    }
+
+    @Test
+    void theAggregateRebuiltFromTheTrailIsTheOneKeptAtCommit() {
+        String t = tenant();
+        Traffic.run(audit, Traffic.Scenario.of(t, Recorder.ENCRYPTED).priced(PRICE));
+        Traffic.run(audit, Traffic.Scenario.of(t, Recorder.REDACTED).subject("bob").priced(PRICE).failingMidStream());
+        Traffic.run(audit, Traffic.Scenario.of(t, Recorder.HASH_ONLY).subject("bob").priced(PRICE)
+                .blockedAfterFirstDelta());
+        adminEvents.record(t, "pat", "policy_change", Map.of());
+        var kept = aggregate(t);
+        assertEquals(2, kept.size());
+        sql("UPDATE usage_month SET prompt_tokens = 999999, cost_nanos = 1 WHERE tenant = ?", t);
+        sql("DELETE FROM usage_month WHERE tenant = ? AND subject = 'bob'", t);
+        assertEquals(3, ledger.rebuild(t));
+        assertEquals(kept, aggregate(t));
+    }
+
+    @Test
+    void usageIsReadByTheTenantsGatewayAdminAndTheAuditorOnly() {
+        String t = tenant();
+        Traffic.run(audit, Traffic.Scenario.of(t, Recorder.ENCRYPTED).priced(PRICE));
+        Traffic.run(audit, Traffic.Scenario.of(t, Recorder.ENCRYPTED).subject("bob").priced(PRICE));
+        String admin = TestCredentials.bearer(Roles.GATEWAY_ADMIN, t, "admin-" + t);
+        JsonPath usage = given().header("Authorization", admin).get("/admin/usage").then().statusCode(200)
+                .extract().jsonPath();
+        assertEquals(t, usage.getString("tenant"));
+        assertEquals(thisMonth().toString(), usage.getString("month"));
+        assertEquals(2, usage.getInt("total.requests"));
+        assertEquals(14, usage.getInt("total.total_tokens"));
+        assertEquals("0.0000018", usage.getString("total.cost"));
+        assertEquals("USD", usage.getString("total.currency"));
+        assertEquals(List.of("alice", "bob"), usage.getList("by_key.key"));
+        assertEquals(List.of("mock"), usage.getList("by_model.model"));
+        given().header("Authorization", auditor()).queryParam("tenant", t).get("/admin/usage").then().statusCode(200);
+
+        String other = TestCredentials.bearer(Roles.GATEWAY_ADMIN, tenant(), "other-admin");
+        given().header("Authorization", other).queryParam("tenant", t).get("/admin/usage").then().statusCode(403);
+        given().header("Authorization", officer(t)).get("/admin/usage").then().statusCode(403);
+        given().get("/admin/usage").then().statusCode(401);
+        given().header("Authorization", admin).queryParam("month", "November").get("/admin/usage").then()
+                .statusCode(400);
+        given().header("Authorization", admin).post("/admin/usage/rebuild").then().statusCode(200);
+        given().header("Authorization", auditor()).queryParam("tenant", t).post("/admin/usage/rebuild").then()
+                .statusCode(403);
     }
 }

@@ -37,27 +37,53 @@ final class Traffic {
 
     /** What the earlier stages decided and what the engine answers. */
     record Scenario(String tenant, String subject, String mode, boolean allow, List<Verdict> verdicts,
-            String prompt, String redactedPrompt, List<String> deltas, boolean failMidStream) {
+            String prompt, String redactedPrompt, List<String> deltas, boolean failMidStream,
+            PolicyDecision.Price price, boolean blocked) {
+
+        Scenario(String tenant, String subject, String mode, boolean allow, List<Verdict> verdicts, String prompt,
+                String redactedPrompt, List<String> deltas, boolean failMidStream) {
+            this(tenant, subject, mode, allow, verdicts, prompt, redactedPrompt, deltas, failMidStream, null, false);
+        }
 
         static Scenario of(String tenant, String mode) {
             return new Scenario(tenant, "alice", mode, true, List.of(), "hello secret@example.com",
                     "hello [EMAIL]", List.of("Hi ", "there"), false);
         }
 
+        Scenario priced(PolicyDecision.Price p) {
+            return new Scenario(tenant, subject, mode, allow, verdicts, prompt, redactedPrompt, deltas, failMidStream,
+                    p, blocked);
+        }
+
+        Scenario answering(String... d) {
+            return new Scenario(tenant, subject, mode, allow, verdicts, prompt, redactedPrompt, List.of(d),
+                    failMidStream, price, blocked);
+        }
+
+        /** A response stage (like the content filter) ends the answer after its first piece, without usage. */
+        Scenario blockedAfterFirstDelta() {
+            return new Scenario(tenant, subject, mode, allow, verdicts, prompt, redactedPrompt, deltas, failMidStream,
+                    price, true);
+        }
+
         Scenario subject(String s) {
-            return new Scenario(tenant, s, mode, allow, verdicts, prompt, redactedPrompt, deltas, failMidStream);
+            return new Scenario(tenant, s, mode, allow, verdicts, prompt, redactedPrompt, deltas, failMidStream, price,
+                    blocked);
         }
 
         Scenario denied() {
-            return new Scenario(tenant, subject, mode, false, verdicts, prompt, redactedPrompt, deltas, failMidStream);
+            return new Scenario(tenant, subject, mode, false, verdicts, prompt, redactedPrompt, deltas, failMidStream,
+                    price, blocked);
         }
 
         Scenario verdicts(Verdict... v) {
-            return new Scenario(tenant, subject, mode, allow, List.of(v), prompt, redactedPrompt, deltas, failMidStream);
+            return new Scenario(tenant, subject, mode, allow, List.of(v), prompt, redactedPrompt, deltas, failMidStream,
+                    price, blocked);
         }
 
         Scenario failingMidStream() {
-            return new Scenario(tenant, subject, mode, allow, verdicts, prompt, redactedPrompt, deltas, true);
+            return new Scenario(tenant, subject, mode, allow, verdicts, prompt, redactedPrompt, deltas, true, price,
+                    blocked);
         }
     }
 
@@ -114,7 +140,8 @@ final class Traffic {
             var decision = new PolicyDecision(s.allow(),
                     s.allow() ? List.of() : List.of(new PolicyDecision.Reason("model_not_allowed", "not for you")),
                     List.of("eu"), null, null, new PolicyDecision.AuditSettings(s.mode(), 30, 365),
-                    "dec-" + ex.requestId(), "rev-7", Map.of("tenant", s.tenant(), "model", "mock", "roles", List.of("gateway-user")));
+                    "dec-" + ex.requestId(), "rev-7", Map.of("tenant", s.tenant(), "model", "mock", "roles", List.of("gateway-user")),
+                    List.of("mock"), s.price(), List.of());
             ex.put(PolicyDecision.KEY, decision);
             ex.put(ModerationKeys.VERDICTS, new VerdictList(s.verdicts()));
             ex.put(Exchange.ROUTE, new Route("mock-eu", "eu", "EU"));
@@ -176,7 +203,25 @@ final class Traffic {
     }
 
     static Run run(AuditStage audit, Scenario s, Consumer<Recording> dispatch, Consumer<Sink> client) {
-        return execute(List.of(new Context(s), audit), s, dispatch, client);
+        List<Stage> stages = s.blocked() ? List.of(new Context(s), audit, new Blocker())
+                : List.of(new Context(s), audit);
+        return execute(stages, s, dispatch, client);
+    }
+
+    /** Stands in for output moderation blocking: the first piece of text ends the answer (content_filter, no usage). */
+    static final class Blocker implements Stage {
+        @Override public StageName name() {
+            return StageName.OUTPUT_MODERATION;
+        }
+
+        @Override public StageResult onRequest(Exchange ex) {
+            return StageResult.forward();
+        }
+
+        @Override
+        public io.cleargate.pipeline.ChunkResult onResponse(Exchange ex, ResponseChunk chunk) {
+            return io.cleargate.pipeline.ChunkResult.emit(List.of(ResponseChunk.end("content_filter", null)));
+        }
     }
 
     private static Run execute(List<Stage> stages, Scenario s, Consumer<Recording> dispatch, Consumer<Sink> client) {

@@ -69,8 +69,6 @@ class TrustBoundariesIT {
         data = Files.createTempDirectory("cleargate-trust-");
         Map<String, String> props = new LinkedHashMap<>(PackagedGateway.governed(opa));
         props.put("quarkus.oidc.auth-server-url", keycloak.issuer());
-        props.put("cleargate.tenants.acme-eu.jurisdiction", "EU");
-        props.put("cleargate.tenants.globex-us.jurisdiction", "US");
         // eu1 is the EU tenant's backend; "rogue" sits in an EU region but under US jurisdiction.
         backend(props, "eu1", "eu-west", "EU");
         backend(props, "rogue", "eu-central", "US");
@@ -147,6 +145,10 @@ class TrustBoundariesIT {
                 destroyers, platformDestroyers, true));
         list.add(new Endpoint("list API keys", "GET", t -> "/admin/api-keys", t -> null,
                 Set.of("gateway-admin"), Set.of("gateway-admin"), false));
+        list.add(new Endpoint("read usage", "GET", t -> "/admin/usage?tenant=" + t, t -> null,
+                Set.of("gateway-admin", "auditor"), Set.of("auditor"), true));
+        list.add(new Endpoint("rebuild usage from the trail", "POST", t -> "/admin/usage/rebuild?tenant=" + t, t -> null,
+                Set.of("gateway-admin", "platform-admin"), Set.of("platform-admin"), true));
         list.add(new Endpoint("explain moderation", "POST", t -> "/v1/moderation/explain",
                 t -> "{\"text\":\"mail me at a@b.example\"}", Set.of("policy-admin"), Set.of("policy-admin"), false));
         return list;
@@ -380,6 +382,24 @@ class TrustBoundariesIT {
     }
 
     // --- findings 7 and 11: restart without the development setting and without an identity provider
+
+    @Test
+    @Order(11)
+    void anonymousCallersGetNoUsageAndATenantsUsageCountsItsOwnRequestsOnly() {
+        for (String[] call : new String[][] {{"GET", "/admin/usage"}, {"POST", "/admin/usage/rebuild"},
+                {"GET", "/admin/usage?tenant=" + OWN}}) {
+            var r = gateway.call(call[0], call[1], null, null);
+            assertEquals(401, r.statusCode(), call[1] + ": " + r.body());
+        }
+        assertEquals(200, chat(token("globex-us-user"), false, "hello").statusCode());
+        JsonNode own = json(gateway.call("GET", "/admin/usage", token("acme-eu-admin"), null));
+        assertEquals(OWN, own.path("tenant").asText());
+        for (JsonNode row : own.path("data")) {
+            assertEquals(OWN, row.path("tenant").asText(), own.toString());
+        }
+        JsonNode all = json(gateway.call("GET", "/admin/usage", token("acme-eu-auditor"), null));
+        assertTrue(all.path("by_tenant").toString().contains(OTHER), all.toString());
+    }
 
     @Test
     @Order(100)

@@ -74,4 +74,45 @@ class DecisionParserTest {
         assertThrows(IllegalArgumentException.class, () -> DecisionParser.parse(List.of(), null, Map.of()));
         assertThrows(IllegalArgumentException.class, () -> DecisionParser.parse(true, null, Map.of()));
     }
+
+    @Test
+    void aPriceAndBudgetsAreReadAndAPriceCostsInBillionths() {
+        var d = allowing();
+        d.put("price", Map.of("currency", "USD", "prompt_per_million", 0.27, "completion_per_million", 1.1));
+        d.put("budgets", List.of(Map.of("name", "monthly", "scope", "tenant", "tokens", 10)));
+        PolicyDecision parsed = DecisionParser.parse(d, null, Map.of());
+        assertEquals(new PolicyDecision.Price("USD", 0.27, 1.1), parsed.price());
+        assertEquals(List.of("monthly"), parsed.budgets());
+        assertTrue(parsed.budgeted());
+        // 1000 prompt tokens at 0.27 per million = 0.00027 = 270,000 nano-dollars; 10 completion tokens 11,000.
+        assertEquals(281_000, parsed.price().costNanos(1000, 10));
+    }
+
+    @Test
+    void anUnpricedModelAndATenantWithoutBudgetsAreNeitherPricedNorBudgeted() {
+        PolicyDecision parsed = DecisionParser.parse(allowing(), null, Map.of());
+        assertEquals(null, parsed.price());
+        assertFalse(parsed.budgeted());
+    }
+
+    @Test
+    void aNegativePriceOrABudgetWithoutANameIsMalformed() {
+        var negative = allowing();
+        negative.put("price", Map.of("currency", "USD", "prompt_per_million", -1, "completion_per_million", 1));
+        assertThrows(IllegalArgumentException.class, () -> DecisionParser.parse(negative, null, Map.of()));
+        var nameless = allowing();
+        nameless.put("budgets", List.of(Map.of("scope", "tenant", "tokens", 1)));
+        assertThrows(IllegalArgumentException.class, () -> DecisionParser.parse(nameless, null, Map.of()));
+    }
+
+    @Test
+    void aDenialForABudgetAloneIsTheOnlyOneAnsweredAsABudget() {
+        Map<String, Object> over = new HashMap<>();
+        over.put("allow", false);
+        over.put("reasons", List.of(Map.of("code", "budget_exceeded", "message", "The budget 'b' is used up.")));
+        assertTrue(DecisionParser.parse(over, null, Map.of()).deniedOnlyForBudget());
+        over.put("reasons", List.of(Map.of("code", "budget_exceeded", "message", "m"),
+                Map.of("code", "missing_role", "message", "m")));
+        assertFalse(DecisionParser.parse(over, null, Map.of()).deniedOnlyForBudget());
+    }
 }

@@ -31,8 +31,12 @@ class PolicyStageIT {
     static PolicyStage stage(String url, String token, Duration timeout, Duration cacheTtl) {
         var client = new OpaClient(url, "cleargate/decision", token, timeout, JSON);
         var decisions = new PolicyDecisions(client, new DecisionCache(cacheTtl.toNanos(), 1000, System::nanoTime), JSON);
-        return new PolicyStage(decisions, new TenantRateLimiter());
+        return new PolicyStage(decisions, TenantLimits.perReplica(), NOTHING_SPENT);
     }
+
+    /** A ledger in which nobody has used anything yet. */
+    static final Spending NOTHING_SPENT = (tenant, subject, month) ->
+            new Spending.MonthToDate(month, new Spending.Spent(0, 0), new Spending.Spent(0, 0));
 
     static PipelineHarness harness(OpaServer opa) {
         return new PipelineHarness(stage(opa.url(), opa.gatewayToken(), Duration.ofMillis(500), Duration.ZERO));
@@ -282,7 +286,7 @@ class PolicyStageIT {
         var client = new OpaClient(opa.url(), "cleargate/decision", opa.gatewayToken(), Duration.ofMillis(500), JSON);
         var decisions = new PolicyDecisions(client, new DecisionCache(Duration.ofMinutes(1).toNanos(), 100,
                 System::nanoTime), JSON);
-        var h = new PipelineHarness(new PolicyStage(decisions, new TenantRateLimiter()));
+        var h = new PipelineHarness(new PolicyStage(decisions, TenantLimits.perReplica(), NOTHING_SPENT));
         var first = h.chat(user("dev", "gateway-user"), CHAT_MODEL, 10, 10);
         var second = h.chat(user("dev", "gateway-user"), CHAT_MODEL, 10, 10);
         assertFalse(first.exchange().require(PolicyStage.DECISION_CACHED));
@@ -333,5 +337,84 @@ class PolicyStageIT {
                 .resolve("policies/cleargate/tenants/" + model + "/data.json")));
         ((ObjectNode) t.get("limits")).put("requests_per_minute", rpm).put("tokens_per_minute", tpm);
         return JSON.writerWithDefaultPrettyPrinter().writeValueAsString(t);
+    }
+
+    // --- budgets (the tenant acme-eu ships with three: eu-monthly-tokens, eu-monthly-spend, per-key-tokens)
+
+    static PipelineHarness budgeted(OpaServer opa, Spending spending, Duration cacheTtl) {
+        var client = new OpaClient(opa.url(), "cleargate/decision", opa.gatewayToken(), Duration.ofMillis(500), JSON);
+        var decisions = new PolicyDecisions(client, new DecisionCache(cacheTtl.toNanos(), 1000, System::nanoTime), JSON);
+        return new PipelineHarness(new PolicyStage(decisions, TenantLimits.perReplica(), spending));
+    }
+
+    @Test
+    void aBudgetedTenantIsDecidedOnItsMonthToDateUsageFromItsFirstRequest() {
+        List<String> asked = new java.util.concurrent.CopyOnWriteArrayList<>();
+        Spending ledger = (tenant, subject, month) -> {
+            asked.add(tenant + "/" + subject + "/" + month);
+            return new Spending.MonthToDate(month, new Spending.Spent(1200, 0.5), new Spending.Spent(300, 0.1));
+        };
+        var h = budgeted(OpaServer.shared(), ledger, Duration.ZERO);
+        var out = h.chat(user("acme-eu", "gateway-user"), CHAT_MODEL, 100, 100);
+        assertEquals(200, out.status());
+        Map<?, ?> usage = (Map<?, ?>) out.decision().input().get("usage");
+        assertNotNull(usage, "the decision that admitted the request saw the usage");
+        assertEquals(1200L, ((Map<?, ?>) usage.get("tenant")).get("tokens"));
+        assertEquals(300L, ((Map<?, ?>) usage.get("key")).get("tokens"));
+        assertEquals(List.of("eu-monthly-tokens", "eu-monthly-spend", "per-key-tokens"), out.decision().budgets());
+        assertEquals(1, asked.size());
+        assertTrue(asked.getFirst().startsWith("acme-eu/"), asked.toString());
+        var price = out.decision().price();
+        assertEquals(new PolicyDecision.Price("USD", 0.10, 0.20), price);
+
+        var unbudgeted = h.chat(user("globex-us", "gateway-user"), CHAT_MODEL, 100, 100);
+        assertEquals(200, unbudgeted.status());
+        assertFalse(unbudgeted.decision().input().containsKey("usage"), "a tenant without budgets sends no usage");
+        assertEquals(1, asked.size(), "and its usage is never read");
+    }
+
+    @Test
+    void aUsedUpBudgetIs429BudgetExceededNamingTheBudgetUntilTheNextMonth() {
+        Spending spent = (tenant, subject, month) ->
+                new Spending.MonthToDate(month, new Spending.Spent(10, 0.01), new Spending.Spent(50_000_000, 0.01));
+        var h = budgeted(OpaServer.shared(), spent, Duration.ZERO);
+        var out = h.chat(user("acme-eu", "gateway-user"), CHAT_MODEL, 100, 100);
+        assertEquals(429, out.status(), String.valueOf(out.sink().error));
+        var error = out.sink().error;
+        assertEquals("budget_exceeded", error.code());
+        assertEquals("insufficient_quota", error.type());
+        assertTrue(error.message().contains("'per-key-tokens'"), error.message());
+        long retryAfter = Long.parseLong(error.headers().get("Retry-After"));
+        var now = java.time.ZonedDateTime.now(java.time.ZoneOffset.UTC);
+        long toNextMonth = java.time.Duration.between(now, now.withDayOfMonth(1).toLocalDate().plusMonths(1)
+                .atStartOfDay(java.time.ZoneOffset.UTC)).toSeconds();
+        assertTrue(Math.abs(retryAfter - toNextMonth) < 60, retryAfter + " vs " + toNextMonth);
+        assertTrue(h.dispatcher.opened.isEmpty(), "an over-budget request never reaches the engine");
+        assertEquals(List.of("budget_exceeded"), out.reasonCodes());
+    }
+
+    @Test
+    void aBudgetAndAnotherReasonTogetherAre403ListingBoth() {
+        Spending spent = (tenant, subject, month) ->
+                new Spending.MonthToDate(month, new Spending.Spent(600_000_000, 0), new Spending.Spent(0, 0));
+        var h = budgeted(OpaServer.shared(), spent, Duration.ZERO);
+        var out = h.chat(user("acme-eu", "gateway-user"), CHAT_MODEL, 100, 100, Map.of("tools", List.of("run_shell")));
+        assertEquals(403, out.status());
+        assertEquals(java.util.Set.of("budget_exceeded", "tool_not_allowed"), java.util.Set.copyOf(out.reasonCodes()));
+    }
+
+    @Test
+    void anUnreadableLedgerRefusesABudgetedTenantWith503() {
+        Spending broken = (tenant, subject, month) -> {
+            throw new io.cleargate.pipeline.GatewayException(io.cleargate.pipeline.GatewayError.unavailable(
+                    "usage_unavailable", "ledger down"));
+        };
+        var h = budgeted(OpaServer.shared(), broken, Duration.ZERO);
+        var out = h.chat(user("acme-eu", "gateway-user"), CHAT_MODEL, 100, 100);
+        assertEquals(503, out.status());
+        assertEquals("usage_unavailable", out.sink().error.code());
+        assertTrue(h.dispatcher.opened.isEmpty());
+        assertEquals(200, h.chat(user("globex-us", "gateway-user"), CHAT_MODEL, 100, 100).status(),
+                "tenants without budgets do not need the ledger");
     }
 }

@@ -21,6 +21,10 @@ public class RecordedAdminEvents implements AdminEvents {
         return events.getLast();
     }
 
+    List<Event> all() {
+        return List.copyOf(events);
+    }
+
     @Override
     public void record(String tenant, String actor, String action, Map<String, Object> details) {
         events.add(new Event(tenant, actor, action, Map.copyOf(details)));

@@ -68,7 +68,7 @@ class CapabilityRoutingTest {
         }
     }
 
-    private final FakeEngine embedded = new FakeEngine(List.of("tools", "response_format", "logprobs"));
+    private final FakeEngine embedded = new FakeEngine(List.of("tools", "response_format", "logprobs", "n"));
     private final FakeEngine upstream = new FakeEngine(List.of());
 
     private Pipeline pipeline(boolean withUpstream) {
@@ -123,6 +123,19 @@ class CapabilityRoutingTest {
         assertEquals("tools", sink.error.param());
         assertEquals("unsupported_parameter", sink.error.code());
         assertEquals(0, embedded.served.size());
+    }
+
+    @Test
+    void severalChoicesGoOnlyToAnUpstreamAndWithoutOneAre400NamingN() {
+        var two = new RequestOptions(List.of(), null, null, null, null, null, 2, null, null, null);
+        var pipeline = pipeline(true);
+        for (int i = 0; i < 3; i++) {
+            assertNull(run(pipeline, chat(two)).error);
+        }
+        assertEquals(0, embedded.served.size());
+        var sink = run(pipeline(false), chat(two));
+        assertEquals(400, sink.error.status());
+        assertEquals("n", sink.error.param());
     }
 
     @Test

@@ -262,6 +262,18 @@ class ResidencyRoutingTest {
             public boolean allowLinkLocal() {
                 return false;
             }
+
+            public double tenantShare() {
+                return 0.5;
+            }
+
+            public Optional<String> backendsFile() {
+                return Optional.empty();
+            }
+
+            public Duration backendsReloadInterval() {
+                return Duration.ofSeconds(5);
+            }
         };
     }
 }

@@ -54,11 +54,15 @@ public final class MockUpstream implements AutoCloseable {
     private final java.util.Map<String, String> censored = new java.util.concurrent.ConcurrentHashMap<>();
     private volatile String finishReason = "stop";
     private final AtomicInteger requests = new AtomicInteger();
+    private final AtomicInteger modelListings = new AtomicInteger();
     private final AtomicInteger aborted = new AtomicInteger();
     private final AtomicInteger inFlight = new AtomicInteger();
     private final java.util.Queue<String> bodies = new java.util.concurrent.ConcurrentLinkedQueue<>();
     private final AtomicReference<List<ToolCall>> scriptedCalls = new AtomicReference<>();
+    private final AtomicReference<List<String>> choiceReplies = new AtomicReference<>();
     private volatile String lastBody;
+    /** Streams whose request contains the marker: chunk count and delay (see {@link #slowFor}). */
+    private final java.util.Map<String, long[]> paced = new java.util.concurrent.ConcurrentHashMap<>();
 
     /** A tool call the mock answers with. */
     public record ToolCall(String id, String name, String arguments) {}
@@ -123,6 +127,18 @@ public final class MockUpstream implements AutoCloseable {
     }
 
     /** Reply with the last message's content. */
+    /** With several choices (n > 1), answer choice c with {@code replies.get(c)} (null to reset). */
+    public MockUpstream choiceReplies(List<String> replies) {
+        choiceReplies.set(replies);
+        return this;
+    }
+
+    /** The text of choice {@code c}: the plan's, unless per-choice replies are set. */
+    private String text(Plan plan, int c) {
+        List<String> replies = choiceReplies.get();
+        return replies != null && c < replies.size() && plan.calls().isEmpty() ? replies.get(c) : plan.text();
+    }
+
     public MockUpstream echo(boolean on) {
         echo = on;
         return this;
@@ -142,6 +158,15 @@ public final class MockUpstream implements AutoCloseable {
         return lastBody;
     }
 
+    /**
+     * Streams every request whose body contains {@code marker} in {@code chunkCount} chunks,
+     * {@code delayMillis} apart (a long generation), whatever {@link #streaming} says for others.
+     */
+    public MockUpstream slowFor(String marker, int chunkCount, long delayMillis) {
+        paced.put(marker, new long[] {chunkCount, delayMillis});
+        return this;
+    }
+
     public MockUpstream streaming(int chunkCount, long delayMillis) {
         this.chunks = chunkCount;
         this.chunkDelayMillis = delayMillis;
@@ -150,6 +175,11 @@ public final class MockUpstream implements AutoCloseable {
 
     public int requests() {
         return requests.get();
+    }
+
+    /** GET /v1/models requests (the gateway's health probes). */
+    public int modelListings() {
+        return modelListings.get();
     }
 
     /** Streams that ended because the gateway closed the connection. */
@@ -173,6 +203,7 @@ public final class MockUpstream implements AutoCloseable {
     }
 
     private void models(HttpExchange exchange) throws IOException {
+        modelListings.incrementAndGet();
         try (exchange) {
             byte[] body = "{\"object\":\"list\",\"data\":[{\"id\":\"mock\",\"object\":\"model\",\"owned_by\":\"mock\"}]}"
                     .getBytes(StandardCharsets.UTF_8);
@@ -208,7 +239,9 @@ public final class MockUpstream implements AutoCloseable {
             Map<String, Object> parsed = parseObject(request);
             Plan plan = plan(request, parsed);
             if (Boolean.TRUE.equals(parsed.get("stream"))) {
-                stream(exchange, plan, f);
+                long[] pace = paced.entrySet().stream().filter(e -> request.contains(e.getKey()))
+                        .map(java.util.Map.Entry::getValue).findFirst().orElse(new long[] {chunks, chunkDelayMillis});
+                stream(exchange, plan, f, (int) pace[0], pace[1]);
             } else {
                 single(exchange, plan);
             }
@@ -333,14 +366,14 @@ public final class MockUpstream implements AutoCloseable {
         for (int c = 0; c < plan.choices(); c++) {
             var message = new LinkedHashMap<String, Object>();
             message.put("role", "assistant");
-            message.put("content", plan.calls().isEmpty() ? plan.text() : null);
+            message.put("content", plan.calls().isEmpty() ? text(plan, c) : null);
             if (!plan.calls().isEmpty()) {
                 message.put("tool_calls", plan.calls().stream().map(call -> toolCall(call, null, call.arguments())).toList());
             }
             var choice = new LinkedHashMap<String, Object>();
             choice.put("index", c);
             choice.put("message", message);
-            choice.put("logprobs", plan.logprobs() ? Map.of("content", logprobs(pieces(plan.text(), Math.max(1, chunks)), plan.topLogprobs())) : null);
+            choice.put("logprobs", plan.logprobs() ? Map.of("content", logprobs(pieces(text(plan, c), Math.max(1, chunks)), plan.topLogprobs())) : null);
             choice.put("finish_reason", plan.calls().isEmpty() ? finishReason : "tool_calls");
             choices.add(choice);
         }
@@ -408,7 +441,7 @@ public final class MockUpstream implements AutoCloseable {
         return out;
     }
 
-    private void stream(HttpExchange exchange, Plan plan, Fault f) throws IOException {
+    private void stream(HttpExchange exchange, Plan plan, Fault f, int chunks, long chunkDelayMillis) throws IOException {
         exchange.getResponseHeaders().set("content-type", "text/event-stream");
         exchange.getResponseHeaders().set("x-mock-backend", id);
         exchange.sendResponseHeaders(200, 0);
@@ -424,7 +457,7 @@ public final class MockUpstream implements AutoCloseable {
                 if (f == Fault.DIE_MID_STREAM && i == n / 2) {
                     throw new IOException("mock dropped the connection on purpose");
                 }
-                String piece = f == Fault.ENDLESS ? "endless " : slice(plan.text(), i, n);
+                String piece = f == Fault.ENDLESS ? "endless " : slice(text(plan, c), i, n);
                 var delta = new LinkedHashMap<String, Object>();
                 delta.put("content", piece);
                 write(out, chunk(c, delta, plan.logprobs() ? Map.of("content", logprobs(List.of(piece), plan.topLogprobs())) : null, null));

@@ -9,13 +9,15 @@ import io.cleargate.domain.EngineStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Deque;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
-/** A non-streamed upstream completion presented as a two-event stream (one delta, then finish). */
+/** A non-streamed upstream completion presented as a stream (its text, calls and log probabilities, then finish). */
 final class OneShotStream implements EngineStream {
 
     private final Deque<EngineEvent> events;
@@ -24,8 +26,13 @@ final class OneShotStream implements EngineStream {
         this.events = events;
     }
 
-    static OneShotStream read(InputStream body, ObjectMapper json, UpstreamLimits limits, String backendId)
-            throws EngineException {
+    /**
+     * A chat completion. For several choices ({@code choices > 1}) every choice's events follow one
+     * another, those of choices 1, 2, ... wrapped in {@link EngineEvent.OfChoice}, each ending with a
+     * {@link EngineEvent.ChoiceFinish}; a choice index outside {@code [0, choices)} is refused.
+     */
+    static OneShotStream read(InputStream body, ObjectMapper json, UpstreamLimits limits, String backendId,
+            int choices) throws EngineException {
         byte[] bytes = readCapped(body, limits, backendId);
         JsonNode node;
         try {
@@ -33,21 +40,42 @@ final class OneShotStream implements EngineStream {
         } catch (IOException e) {
             throw new EngineException(Kind.BAD_RESPONSE, "backend " + backendId + " sent an unparseable body");
         }
-        JsonNode choice = node.path("choices").path(0);
-        if (choice.isMissingNode()) {
+        JsonNode first = node.path("choices").path(0);
+        if (first.isMissingNode()) {
             throw new EngineException(Kind.BAD_RESPONSE, "backend " + backendId + " sent no choices");
         }
         var events = new ArrayDeque<EngineEvent>(4);
-        JsonNode message = choice.path("message");
-        String content = message.path("content").isTextual() ? message.get("content").asText() : "";
-        if (!content.isEmpty()) {
-            events.add(new EngineEvent.Delta(content));
+        String firstReason = first.path("finish_reason").asText("stop");
+        int position = 0;
+        for (JsonNode choice : node.path("choices")) {
+            int index = choices > 1 ? choice.path("index").asInt(position) : 0;
+            position++;
+            if (index < 0 || index >= choices) {
+                throw new EngineException(Kind.BAD_RESPONSE, "backend " + backendId + " sent choice index " + index);
+            }
+            JsonNode message = choice.path("message");
+            String content = message.path("content").isTextual() ? message.get("content").asText() : "";
+            List<EngineEvent> of = new ArrayList<>();
+            if (!content.isEmpty()) {
+                of.add(new EngineEvent.Delta(content));
+            }
+            of.addAll(WireEvents.logprobs(choice));
+            of.addAll(WireEvents.toolCalls(message.get("tool_calls"), backendId));
+            for (EngineEvent e : of) {
+                events.add(index == 0 ? e : new EngineEvent.OfChoice(index, e));
+            }
+            if (index == 0) {
+                firstReason = choice.path("finish_reason").asText("stop");
+            }
+            if (choices > 1) {
+                events.add(new EngineEvent.ChoiceFinish(index, choice.path("finish_reason").asText("stop")));
+            } else {
+                break; // one choice asked for: anything more is not ours to pass on
+            }
         }
-        events.addAll(WireEvents.logprobs(choice));
-        events.addAll(WireEvents.toolCalls(message.get("tool_calls"), backendId));
         JsonNode u = node.path("usage");
         var usage = new EngineEvent.Usage(u.path("prompt_tokens").asInt(-1), u.path("completion_tokens").asInt(0));
-        events.add(new EngineEvent.Finish(choice.path("finish_reason").asText("stop"), usage));
+        events.add(new EngineEvent.Finish(firstReason, usage));
         return new OneShotStream(events);
     }
 

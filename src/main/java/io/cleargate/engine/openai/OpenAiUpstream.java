@@ -96,10 +96,11 @@ final class OpenAiUpstream implements Engine {
                 .header("accept", clientStreams ? "text/event-stream" : "application/json")
                 .POST(HttpRequest.BodyPublishers.ofByteArray(body(request, clientStreams)))
                 .build());
+        int choices = request.options().n() == null ? 1 : request.options().n();
         if (!clientStreams) {
-            return OneShotStream.read(response.body(), json, limits, backend.id());
+            return OneShotStream.read(response.body(), json, limits, backend.id(), choices);
         }
-        return new SseEngineStream(response.body(), json, limits, deadline, backend.id());
+        return new SseEngineStream(response.body(), json, limits, deadline, backend.id(), choices);
     }
 
     /** Sends the request; returns once a 2xx status has arrived within the connect and first-byte timeouts. */

@@ -34,11 +34,14 @@ final class SseEngineStream implements EngineStream {
     private final long deadlineNanos;
     private final String backendId;
     private final BlockingQueue<Item> queue = new ArrayBlockingQueue<>(64);
+    private final int choices;
     private final Thread reader;
     private volatile boolean closed;
     private boolean finished;
 
-    SseEngineStream(InputStream body, ObjectMapper json, UpstreamLimits limits, long deadlineNanos, String backendId) {
+    SseEngineStream(InputStream body, ObjectMapper json, UpstreamLimits limits, long deadlineNanos, String backendId,
+            int choices) {
+        this.choices = choices;
         this.body = body;
         this.json = json;
         this.limits = limits;
@@ -85,7 +88,7 @@ final class SseEngineStream implements EngineStream {
     }
 
     private void readAll() {
-        var parser = new ChunkParser(json, backendId);
+        var parser = new ChunkParser(json, backendId, choices);
         long total = 0;
         var line = new ByteArrayOutputStream();
         try (body) {
@@ -174,10 +177,17 @@ final class SseEngineStream implements EngineStream {
         private String finishReason;
         private EngineEvent.Usage usage;
         private int deltas;
+        private final int choices;
 
         ChunkParser(ObjectMapper json, String backendId) {
+            this(json, backendId, 1);
+        }
+
+        /** {@code choices > 1}: events of choices 1, 2, ... come wrapped, and each choice ends with its own finish. */
+        ChunkParser(ObjectMapper json, String backendId, int choices) {
             this.json = json;
             this.backendId = backendId;
+            this.choices = choices;
         }
 
         java.util.List<EngineEvent> accept(String data) throws EngineException {
@@ -194,18 +204,39 @@ final class SseEngineStream implements EngineStream {
                 throw new EngineException(Kind.BAD_RESPONSE, "upstream reported an error mid-stream");
             }
             var events = new java.util.ArrayList<EngineEvent>(1);
-            JsonNode choice = node.path("choices").path(0);
-            String content = choice.path("delta").path("content").asText("");
-            if (!content.isEmpty()) {
-                deltas++;
-                events.add(new EngineEvent.Delta(content));
-            }
-            var calls = WireEvents.toolCalls(choice.path("delta").get("tool_calls"), backendId);
-            deltas += calls.size();
-            events.addAll(calls);
-            events.addAll(WireEvents.logprobs(choice));
-            if (choice.hasNonNull("finish_reason")) {
-                finishReason = choice.get("finish_reason").asText();
+            for (JsonNode choice : node.path("choices")) {
+                int index = choices > 1 ? choice.path("index").asInt(0) : 0;
+                if (index < 0 || index >= choices) {
+                    if (choices > 1) {
+                        throw new EngineException(Kind.BAD_RESPONSE, "backend " + backendId + " sent choice index " + index);
+                    }
+                    continue;
+                }
+                if (choices == 1 && choice.path("index").asInt(0) != 0) {
+                    continue; // one choice asked for: anything more is not ours to pass on
+                }
+                var of = new java.util.ArrayList<EngineEvent>(2);
+                String content = choice.path("delta").path("content").asText("");
+                if (!content.isEmpty()) {
+                    deltas++;
+                    of.add(new EngineEvent.Delta(content));
+                }
+                var calls = WireEvents.toolCalls(choice.path("delta").get("tool_calls"), backendId);
+                deltas += calls.size();
+                of.addAll(calls);
+                of.addAll(WireEvents.logprobs(choice));
+                for (EngineEvent e : of) {
+                    events.add(index == 0 ? e : new EngineEvent.OfChoice(index, e));
+                }
+                if (choice.hasNonNull("finish_reason")) {
+                    String reason = choice.get("finish_reason").asText();
+                    if (index == 0) {
+                        finishReason = reason;
+                    }
+                    if (choices > 1) {
+                        events.add(new EngineEvent.ChoiceFinish(index, reason));
+                    }
+                }
             }
             JsonNode u = node.get("usage");
             if (u != null && u.isObject()) {

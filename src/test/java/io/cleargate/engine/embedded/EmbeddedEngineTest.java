@@ -142,6 +142,10 @@ class EmbeddedEngineTest {
                 null, null, null, null, null, null);
         assertEquals(List.of("response_format"), engine.unsupported(
                 new EngineRequest("tiny", List.of(user), 8, null, null, null, null, json)));
+        var two = new io.cleargate.domain.RequestOptions(List.of(), null, null, null, null, null, 2, null, null, null);
+        assertEquals(List.of("n"), engine.unsupported(
+                new EngineRequest("tiny", List.of(user), 8, null, null, null, null, two)),
+                "several choices are refused by name, not answered with one");
         var history = List.of(user, new ChatMessage(ChatMessage.Role.ASSISTANT, "",
                 List.of(new io.cleargate.domain.ToolCall("c1", "get_weather", "{}")), null),
                 new ChatMessage(ChatMessage.Role.TOOL, "sunny", List.of(), "c1"));

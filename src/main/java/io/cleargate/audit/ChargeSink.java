@@ -1,0 +1,12 @@
+package io.cleargate.audit;
+
+import java.util.List;
+
+/**
+ * Told of the charges of final records inside the transaction that commits them, so whatever it
+ * keeps commits (or rolls back) with the records themselves. An exception fails the batch: the
+ * requests are answered 503 audit_unavailable, as for any write the trail cannot make.
+ */
+public interface ChargeSink {
+    void charged(List<Charge> charges);
+}

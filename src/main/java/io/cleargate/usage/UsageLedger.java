@@ -1,0 +1,184 @@
+package io.cleargate.usage;
+
+import io.cleargate.audit.Canonical;
+import io.cleargate.audit.ChainHead;
+import io.cleargate.audit.Charge;
+import io.cleargate.audit.ChargeSink;
+import io.cleargate.pipeline.GatewayError;
+import io.cleargate.pipeline.GatewayException;
+import io.cleargate.policy.Spending;
+import io.quarkus.narayana.jta.QuarkusTransaction;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import jakarta.persistence.EntityManager;
+import jakarta.persistence.LockModeType;
+import java.time.Instant;
+import java.time.YearMonth;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.jboss.logging.Logger;
+
+/**
+ * Token usage and cost per tenant, key (or user), model and month, kept from the audit trail's
+ * final records: added to in the transaction that commits each record ({@link ChargeSink}), so the
+ * aggregate never counts a request the trail lacks nor misses one it holds, and rebuildable from the
+ * records alone. Budgets read it ({@link Spending}) with one indexed sum per request.
+ */
+@ApplicationScoped
+public class UsageLedger implements ChargeSink, Spending {
+
+    private static final Logger LOG = Logger.getLogger(UsageLedger.class);
+    private static final int REBUILD_PAGE = 500;
+
+    /** Rows are locked in this order, in every replica, so two writers never wait on each other in a circle. */
+    private static final Comparator<UsageMonth.Id> ORDER = Comparator.<UsageMonth.Id, String>comparing(i -> i.tenant)
+            .thenComparing(i -> i.period).thenComparing(i -> i.subject).thenComparing(i -> i.model);
+
+    private final EntityManager em;
+
+    @Inject
+    public UsageLedger(EntityManager em) {
+        this.em = em;
+    }
+
+    /** Sums of one key of the aggregate. */
+    private static final class Sum {
+        long requests;
+        long estimated;
+        long prompt;
+        long completion;
+        long costNanos;
+        String currency;
+
+        void add(Charge c) {
+            requests++;
+            estimated += c.estimated() ? 1 : 0;
+            prompt += c.promptTokens();
+            completion += c.completionTokens();
+            costNanos += c.costNanos();
+            currency = c.currency() != null ? c.currency() : currency;
+        }
+    }
+
+    /** Runs inside the audit writer's transaction (see {@link ChargeSink}). */
+    @Override
+    public void charged(List<Charge> charges) {
+        add(sum(charges), Instant.now());
+    }
+
+    private static Map<UsageMonth.Id, Sum> sum(Iterable<Charge> charges) {
+        Map<UsageMonth.Id, Sum> sums = new TreeMap<>(ORDER);
+        for (Charge c : charges) {
+            sums.computeIfAbsent(new UsageMonth.Id(c.tenant(), c.month().toString(), c.subject(), c.model()),
+                    k -> new Sum()).add(c);
+        }
+        return sums;
+    }
+
+    private void add(Map<UsageMonth.Id, Sum> sums, Instant now) {
+        for (var e : sums.entrySet()) {
+            UsageMonth.Id id = e.getKey();
+            Sum s = e.getValue();
+            int updated = em.createQuery("update UsageMonth u set u.requests = u.requests + :r,"
+                    + " u.estimatedRequests = u.estimatedRequests + :e, u.promptTokens = u.promptTokens + :p,"
+                    + " u.completionTokens = u.completionTokens + :c, u.costNanos = u.costNanos + :n,"
+                    + " u.currency = coalesce(:cur, u.currency), u.updatedAt = :now"
+                    + " where u.id.tenant = :t and u.id.period = :m and u.id.subject = :s and u.id.model = :model")
+                    .setParameter("r", s.requests).setParameter("e", s.estimated).setParameter("p", s.prompt)
+                    .setParameter("c", s.completion).setParameter("n", s.costNanos).setParameter("cur", s.currency)
+                    .setParameter("now", now).setParameter("t", id.tenant).setParameter("m", id.period)
+                    .setParameter("s", id.subject).setParameter("model", id.model).executeUpdate();
+            if (updated == 0) {
+                // A replica inserting the same row at once makes this flush fail; the writer retries the batch.
+                UsageMonth row = new UsageMonth();
+                row.id = id;
+                row.requests = s.requests;
+                row.estimatedRequests = s.estimated;
+                row.promptTokens = s.prompt;
+                row.completionTokens = s.completion;
+                row.costNanos = s.costNanos;
+                row.currency = s.currency;
+                row.updatedAt = now;
+                em.persist(row);
+                em.flush();
+            }
+        }
+    }
+
+    @Override
+    public MonthToDate monthToDate(String tenant, String subject, YearMonth month) {
+        try {
+            Object[] row = QuarkusTransaction.requiringNew().call(() -> (Object[]) em.createQuery(
+                    "select coalesce(sum(u.promptTokens + u.completionTokens), 0), coalesce(sum(u.costNanos), 0),"
+                            + " coalesce(sum(case when u.id.subject = :s then u.promptTokens + u.completionTokens"
+                            + " else 0 end), 0),"
+                            + " coalesce(sum(case when u.id.subject = :s then u.costNanos else 0 end), 0)"
+                            + " from UsageMonth u where u.id.tenant = :t and u.id.period = :m")
+                    .setParameter("t", tenant).setParameter("m", month.toString()).setParameter("s", subject)
+                    .getSingleResult());
+            return new MonthToDate(month, new Spent(number(row[0]), cost(number(row[1]))),
+                    new Spent(number(row[2]), cost(number(row[3]))));
+        } catch (RuntimeException e) {
+            LOG.errorf("usage of tenant %s unreadable: %s", tenant, e.getClass().getSimpleName());
+            throw new GatewayException(GatewayError.unavailable("usage_unavailable",
+                    "This tenant's budgets cannot be checked right now; the request was not processed."));
+        }
+    }
+
+    /** The aggregate rows of a tenant (every tenant when null) and month, in key order. */
+    public List<UsageMonth> rows(String tenant, YearMonth month) {
+        return QuarkusTransaction.requiringNew().call(() -> {
+            var query = em.createQuery("from UsageMonth u where u.id.period = :m"
+                    + (tenant == null ? "" : " and u.id.tenant = :t")
+                    + " order by u.id.tenant, u.id.subject, u.id.model", UsageMonth.class)
+                    .setParameter("m", month.toString());
+            return (tenant == null ? query : query.setParameter("t", tenant)).getResultList();
+        });
+    }
+
+    /**
+     * Recomputes a tenant's aggregate from the final records of its trail that still hold their
+     * metadata, replacing every month. Holds the tenant's chain head locked meanwhile, so no final
+     * record of the tenant commits half-counted. Returns the number of records counted.
+     */
+    public long rebuild(String tenant) {
+        return QuarkusTransaction.requiringNew().timeout(600).call(() -> {
+            em.find(ChainHead.class, tenant, LockModeType.PESSIMISTIC_WRITE);
+            em.createQuery("delete from UsageMonth u where u.id.tenant = :t").setParameter("t", tenant).executeUpdate();
+            Map<UsageMonth.Id, Sum> sums = new TreeMap<>(ORDER);
+            long counted = 0;
+            long after = -1;
+            while (true) {
+                List<Object[]> page = em.createQuery("select e.id, e.body from AuditEntry e where e.chainId = :t"
+                        + " and e.kind = 'final' and e.body is not null and e.id > :after order by e.id", Object[].class)
+                        .setParameter("t", tenant).setParameter("after", after).setMaxResults(REBUILD_PAGE)
+                        .getResultList();
+                for (Object[] r : page) {
+                    after = (Long) r[0];
+                    Charge c = Charge.fromBody(Canonical.parse((String) r[1]));
+                    if (c != null && tenant.equals(c.tenant())) {
+                        counted++;
+                        sums.computeIfAbsent(new UsageMonth.Id(c.tenant(), c.month().toString(), c.subject(),
+                                c.model()), k -> new Sum()).add(c);
+                    }
+                }
+                if (page.size() < REBUILD_PAGE) {
+                    break;
+                }
+                em.clear();
+            }
+            add(sums, Instant.now());
+            return counted;
+        });
+    }
+
+    private static long number(Object o) {
+        return o instanceof Number n ? n.longValue() : 0;
+    }
+
+    static double cost(long nanos) {
+        return nanos / 1e9;
+    }
+}
