@@ -137,9 +137,11 @@ cleargate_bench() {
   cat "$ROOT/bench/results/latest.md"
 }
 
+# One tenant at concurrency 64 against the backend's 64 slots: no other tenant to share them with.
 bench_gateway_backend() {
   echo -Dcleargate.backends.mock.kind=openai -Dcleargate.backends.mock.base-url="http://127.0.0.1:$MOCK_PORT/v1" \
-    -Dcleargate.backends.mock.models=mock -Dquarkus.log.level=WARN
+    -Dcleargate.backends.mock.models=mock -Dquarkus.log.level=WARN \
+    -Dcleargate.routing.tenant-share=1
 }
 
 # The gateway with every governance stage switched off (routing stays: the dispatcher serves a plan).

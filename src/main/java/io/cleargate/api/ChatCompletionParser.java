@@ -62,7 +62,7 @@ final class ChatCompletionParser {
             throw new GatewayException(GatewayError.malformedJson("The request body must be a JSON object."));
         }
         rejectUnsupported(root);
-        String model = requiredString(root, "model");
+        String model = ClientStrings.model(requiredString(root, "model"));
         List<ChatMessage> messages = messages(root.get("messages"));
         OptionsParser.checkToolConversation(messages);
         RequestOptions requestOptions = options.parse(root);
@@ -76,7 +76,7 @@ final class ChatCompletionParser {
         Long seed = seed(root.get("seed"));
         boolean stream = bool(root, "stream");
         boolean includeUsage = streamOptions(root, stream);
-        String user = optionalString(root, "user");
+        String user = ClientStrings.user(optionalString(root, "user"));
 
         var parameters = new LinkedHashMap<String, Object>();
         parameters.put("max_tokens", maxTokens);
@@ -106,8 +106,8 @@ final class ChatCompletionParser {
             if (NEUTRAL_ONLY.contains(name) && isNeutral(name, root.get(name))) {
                 continue;
             }
-            throw new GatewayException(GatewayError.unsupported(name,
-                    "'" + name + "' is not supported by this gateway" + (name.equals("n") ? " (only n=1)." : ".")));
+            throw new GatewayException(GatewayError.unsupported(ClientStrings.shortened(name),
+                    ClientStrings.quoted(name) + " is not supported by this gateway" + (name.equals("n") ? " (only n=1)." : ".")));
         }
     }
 
@@ -148,8 +148,8 @@ final class ChatCompletionParser {
         for (Iterator<String> names = node.fieldNames(); names.hasNext(); ) {
             String name = names.next();
             if (!Set.of("role", "content", "name", "tool_calls", "tool_call_id", "refusal").contains(name)) {
-                throw new GatewayException(GatewayError.unsupported(path + "." + name,
-                        "'" + name + "' in messages is not supported (use tool_calls and tool messages for functions)."));
+                throw new GatewayException(GatewayError.unsupported(path + "." + ClientStrings.shortened(name),
+                        ClientStrings.quoted(name) + " in messages is not supported (use tool_calls and tool messages for functions)."));
             }
         }
         JsonNode roleNode = node.get("role");
@@ -162,7 +162,7 @@ final class ChatCompletionParser {
             case "assistant" -> ChatMessage.Role.ASSISTANT;
             case "tool" -> ChatMessage.Role.TOOL;
             default -> throw new GatewayException(GatewayError.unsupported(path + ".role",
-                    "Role '" + roleNode.asText() + "' is not supported; use system, developer, user, assistant or tool."));
+                    "Role " + ClientStrings.quoted(roleNode.asText()) + " is not supported; use system, developer, user, assistant or tool."));
         };
         List<ToolCall> calls = options.toolCalls(node.get("tool_calls"), path + ".tool_calls");
         if (!calls.isEmpty() && role != ChatMessage.Role.ASSISTANT) {
@@ -200,7 +200,7 @@ final class ChatCompletionParser {
             String type = part.path("type").asText("");
             if (!type.equals("text")) {
                 throw new GatewayException(GatewayError.unsupported(path + "[" + i + "].type",
-                        "Content part type '" + type + "' is not supported; only text parts are."));
+                        "Content part type " + ClientStrings.quoted(type) + " is not supported; only text parts are."));
             }
             JsonNode partText = part.get("text");
             if (partText == null || !partText.isTextual()) {
@@ -309,8 +309,8 @@ final class ChatCompletionParser {
         for (Iterator<String> names = node.fieldNames(); names.hasNext(); ) {
             String name = names.next();
             if (!name.equals("include_usage")) {
-                throw new GatewayException(GatewayError.unsupported("stream_options." + name,
-                        "'stream_options." + name + "' is not supported."));
+                throw new GatewayException(GatewayError.unsupported("stream_options." + ClientStrings.shortened(name),
+                        ClientStrings.quoted("stream_options." + name) + " is not supported."));
             }
         }
         return bool(node, "include_usage");

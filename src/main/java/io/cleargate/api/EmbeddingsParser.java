@@ -48,14 +48,15 @@ final class EmbeddingsParser {
         for (Iterator<String> names = root.fieldNames(); names.hasNext(); ) {
             String name = names.next();
             if (!KNOWN.contains(name)) {
-                throw new GatewayException(GatewayError.unsupported(name,
-                        "'" + name + "' is not supported by this gateway's embeddings endpoint."));
+                throw new GatewayException(GatewayError.unsupported(ClientStrings.shortened(name),
+                        ClientStrings.quoted(name) + " is not supported by this gateway's embeddings endpoint."));
             }
         }
         JsonNode model = root.get("model");
         if (model == null || !model.isTextual() || model.asText().isBlank()) {
             throw bad("model", "'model' is required and must be a non-empty string.");
         }
+        String modelId = ClientStrings.model(model.asText());
         List<String> inputs = inputs(root.get("input"));
         boolean base64 = encoding(root.get("encoding_format"));
         Integer dimensions = null;
@@ -70,13 +71,13 @@ final class EmbeddingsParser {
         if (user != null && !user.isNull() && !user.isTextual()) {
             throw bad("user", "'user' must be a string.");
         }
+        String userId = ClientStrings.user(user == null || user.isNull() ? null : user.asText());
         var parameters = new LinkedHashMap<String, Object>();
         parameters.put("input_count", inputs.size());
         parameters.put("encoding_format", base64 ? "base64" : "float");
         parameters.put("dimensions", dimensions);
-        parameters.put("user", user == null || user.isNull() ? null : user.asText());
-        return new Embeddings(model.asText(), inputs, base64, dimensions,
-                user == null || user.isNull() ? null : user.asText(), parameters);
+        parameters.put("user", userId);
+        return new Embeddings(modelId, inputs, base64, dimensions, userId, parameters);
     }
 
     private static List<String> inputs(JsonNode node) {

@@ -1,5 +1,6 @@
 package io.cleargate.api;
 
+import io.cleargate.engine.EngineRegistry;
 import io.cleargate.identity.Principal;
 import io.cleargate.pipeline.CompletionObserver;
 import io.cleargate.pipeline.Exchange;
@@ -18,10 +19,12 @@ import java.time.Duration;
 public class RequestMetrics implements CompletionObserver {
 
     private final MeterRegistry registry;
+    private final EngineRegistry engines;
 
     @Inject
-    public RequestMetrics(MeterRegistry registry) {
+    public RequestMetrics(MeterRegistry registry, EngineRegistry engines) {
         this.registry = registry;
+        this.engines = engines;
     }
 
     void refusedBeforePipeline(int status) {
@@ -32,7 +35,7 @@ public class RequestMetrics implements CompletionObserver {
     @Override
     public void completed(Exchange exchange) {
         String tenant = exchange.get(Principal.KEY).map(Principal::tenant).orElse("unknown");
-        String model = exchange.incoming().model();
+        String model = engines.modelLabel(exchange.incoming().model());
         var outcome = exchange.outcome();
         String status = outcome == null ? "unknown" : Integer.toString(outcome.status());
         registry.counter("cleargate.requests", "tenant", tenant, "model", model, "status", status).increment();

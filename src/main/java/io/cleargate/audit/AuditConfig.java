@@ -58,6 +58,19 @@ public interface AuditConfig {
     @WithDefault("10s")
     String checkpointEvery();
 
+    /**
+     * Free space the embedded database's file system must keep (H2 only; PostgreSQL guards its own
+     * disk). Below it no audit batch is written (requests get 503) and readiness reads DOWN, before
+     * H2 could meet a full disk, which it does not survive without a restart; UP again once there
+     * is space. Bytes, or with a K/M/G suffix.
+     */
+    @WithDefault("64M")
+    io.quarkus.runtime.configuration.MemorySize minFreeSpace();
+
+    /** How often readiness probes the store by writing to it (finding 12: a full disk must read DOWN). */
+    @WithDefault("2s")
+    String probeEvery();
+
     /** How often expired content and metadata are purged. */
     @WithDefault("1h")
     String purgeEvery();

@@ -7,7 +7,7 @@ import org.eclipse.microprofile.health.HealthCheck;
 import org.eclipse.microprofile.health.HealthCheckResponse;
 import org.eclipse.microprofile.health.Readiness;
 
-/** Not ready while the audit store cannot write: the gateway would refuse every request anyway. */
+/** Not ready while the audit store cannot write (the last write or write probe failed): the gateway would refuse every request anyway. */
 @Readiness
 @ApplicationScoped
 public class AuditReadiness implements HealthCheck {
@@ -24,11 +24,13 @@ public class AuditReadiness implements HealthCheck {
         return HealthCheckResponse.named("audit-store").status(writer.healthy()).build();
     }
 
-    /** While unhealthy, probe the store so readiness recovers without waiting for traffic. */
-    @Scheduled(every = "2s", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
-    void probeWhileUnhealthy() {
-        if (!writer.healthy()) {
-            writer.probe();
-        }
+    /**
+     * Probe the store by writing, with or without traffic: readiness goes DOWN when the store
+     * cannot write (disk full, database gone) even while no request fails, and UP again as soon
+     * as it can, without a restart.
+     */
+    @Scheduled(every = "${cleargate.audit.probe-every:2s}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    void probe() {
+        writer.probe();
     }
 }

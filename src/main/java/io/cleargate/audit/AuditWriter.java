@@ -61,6 +61,11 @@ public class AuditWriter {
     private volatile boolean running;
     private Thread thread;
 
+    @org.eclipse.microprofile.config.inject.ConfigProperty(name = "quarkus.datasource.jdbc.url")
+    java.util.Optional<String> jdbcUrl = java.util.Optional.empty();
+    private StoreDisk disk;
+    private volatile boolean lowOnSpace;
+
     /** Optional so the writer also runs outside CDI; see k8s/README.md for the metric contract. */
     @Inject
     io.micrometer.core.instrument.MeterRegistry meters;
@@ -89,6 +94,7 @@ public class AuditWriter {
     }
 
     void start(@Observes StartupEvent ignored) {
+        disk = StoreDisk.of(jdbcUrl, config.minFreeSpace().asLongValue());
         running = true;
         thread = Thread.ofPlatform().name("audit-writer").daemon(true).start(this::run);
     }
@@ -135,18 +141,51 @@ public class AuditWriter {
         }
     }
 
-    /** Checks that the audit tables can be reached; run periodically while unhealthy. */
+    /**
+     * Writes to the store as a batch would: rewrites the probe row with a payload of the size of
+     * a small batch and commits. Reading is not enough: a full disk or a read-only database still
+     * answers reads. Run by readiness every few seconds, with or without traffic.
+     */
     public boolean probe() {
+        if (spaceRunsOut()) {
+            healthy = false;
+            return false;
+        }
         try {
+            String payload = java.util.HexFormat.of().formatHex(Keyring.random(PROBE_BYTES / 2));
             QuarkusTransaction.requiringNew().run(() -> {
                 em.createQuery("select count(e) from AuditEntry e where e.id = -1").getSingleResult();
                 em.createQuery("select count(h) from ChainHead h where h.chainId = ''").getSingleResult();
+                int rows = em.createNativeQuery("UPDATE audit_probe SET probed_at = ?1, payload = ?2 WHERE id = 1")
+                        .setParameter(1, Instant.now()).setParameter(2, payload).executeUpdate();
+                if (rows != 1) {
+                    throw new IllegalStateException("the audit probe row is missing");
+                }
             });
             healthy = true;
         } catch (RuntimeException e) {
+            if (healthy) {
+                LOG.errorf("audit store cannot write: %s", describe(e));
+            }
             healthy = false;
         }
         return healthy;
+    }
+
+    private static final int PROBE_BYTES = 16 * 1024;
+
+    /** True while the embedded database's disk is below its reserve; logs each change once. */
+    private boolean spaceRunsOut() {
+        boolean low = disk != null && disk.low();
+        if (low != lowOnSpace) {
+            lowOnSpace = low;
+            if (low) {
+                LOG.errorf("audit store: less than %d bytes free for the database, refusing to write", disk.reserve());
+            } else {
+                LOG.infof("audit store: free space is back above %d bytes", disk.reserve());
+            }
+        }
+        return low;
     }
 
     private void run() {
@@ -159,6 +198,13 @@ public class AuditWriter {
                 }
                 batch.add(first);
                 queue.drainTo(batch, config.maxBatch() - 1);
+                if (spaceRunsOut()) {
+                    healthy = false;
+                    failed("disk");
+                    var refused = new AuditUnavailableException("the audit store's disk is nearly full", null);
+                    batch.forEach(p -> p.done().completeExceptionally(refused));
+                    continue;
+                }
                 List<Appended> appended = writeWithRetry(batch);
                 healthy = true;
                 for (int i = 0; i < batch.size(); i++) {
@@ -168,11 +214,39 @@ public class AuditWriter {
                 Thread.currentThread().interrupt();
                 return;
             } catch (RuntimeException e) {
-                healthy = false;
                 LOG.errorf("audit batch of %d entries failed: %s", batch.size(), describe(e));
-                batch.forEach(p -> p.done().completeExceptionally(e));
+                if (batch.size() == 1) {
+                    healthy = false;
+                    batch.getFirst().done().completeExceptionally(e);
+                } else {
+                    healthy = writeEachAlone(batch);
+                }
             }
         }
+    }
+
+    /**
+     * After a failed batch, each entry is written in its own transaction, so one entry the
+     * store refuses fails only its own request, never the others' in the batch. True when any
+     * entry could be written (the store works).
+     */
+    private boolean writeEachAlone(List<Pending> batch) {
+        boolean any = false;
+        for (Pending p : batch) {
+            try {
+                Batch written = QuarkusTransaction.requiringNew().call(() -> write(List.of(p)));
+                known.putAll(written.heads());
+                p.done().complete(written.appended().getFirst());
+                any = true;
+            } catch (RuntimeException e) {
+                known.clear();
+                p.done().completeExceptionally(e);
+            }
+        }
+        if (!any) {
+            LOG.errorf("audit store refused all %d entries of the batch, each written alone", batch.size());
+        }
+        return any;
     }
 
     /**

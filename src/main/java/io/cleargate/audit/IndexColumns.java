@@ -14,6 +14,29 @@ record IndexColumns(String kind, String requestId, String time, String tenant, S
 
     static final int MAX_TAGS = 4000;
 
+    /** Cuts every column to its width in V100__audit.sql and V113__audit_person.sql, as storable text, so no value can fail an insert. */
+    IndexColumns {
+        kind = column(kind, 20);
+        requestId = column(requestId, 200);
+        tenant = column(tenant, 200);
+        subject = column(subject, 400);
+        model = column(model, 200);
+        region = column(region, 100);
+        decision = column(decision, 10);
+        state = column(state, 20);
+        tags = column(tags, MAX_TAGS);
+        username = column(username, 200);
+        email = column(email, 200);
+    }
+
+    private static String column(String value, int width) {
+        if (value == null) {
+            return null;
+        }
+        String cut = value.length() > width ? value.substring(0, width) : value;
+        return Canonical.storable(cut);
+    }
+
     static IndexColumns of(Map<String, ?> body) {
         String kind = text(body.get("kind"));
         if ("admin".equals(kind)) {

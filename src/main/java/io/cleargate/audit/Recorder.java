@@ -105,9 +105,19 @@ public class Recorder {
         body.put("action", action);
         body.put("details", details == null ? Map.of() : details);
         String chain = tenant == null ? SYSTEM_CHAIN : tenant;
-        return new AuditWriter.Draft(chain, "admin", null, now, tenant, actor, null, null, "none", "complete", null,
-                "|admin:" + tag(action) + "|", Canonical.json(body), null, NONE, null,
-                now.plus(Duration.ofDays(config.defaultMetadataRetentionDays())));
+        return draft(chain, now, body, null, NONE, null, now.plus(Duration.ofDays(config.defaultMetadataRetentionDays())));
+    }
+
+    /**
+     * The entry as stored: the body as storable canonical JSON, and the searchable columns derived
+     * from it exactly as the verifier derives them, bounded to their widths.
+     */
+    private static AuditWriter.Draft draft(String chain, Instant now, Map<String, Object> body, String stored,
+            String mode, Instant contentExpiresAt, Instant metadataExpiresAt) {
+        IndexColumns ix = IndexColumns.of(body);
+        return new AuditWriter.Draft(chain, ix.kind(), ix.requestId(), now, ix.tenant(), ix.subject(), ix.model(),
+                ix.region(), ix.decision(), ix.state(), ix.httpStatus(), ix.tags(), Canonical.storable(Canonical.json(body)),
+                stored, mode, contentExpiresAt, metadataExpiresAt, ix.username(), ix.email());
     }
 
     private record Content(String field, String text) {}
@@ -202,7 +212,7 @@ public class Recorder {
                     contentRef.put("key_id", sealed.keyId());
                 }
                 case HASH_ONLY -> stored = keyring.hmac(tenant, content.text());
-                case REDACTED -> stored = content.text();
+                case REDACTED -> stored = Canonical.storable(content.text());
                 default -> throw new IllegalStateException("unknown audit content mode " + mode);
             }
             contentRef.put("sha256", Canonical.sha256(stored));
@@ -214,12 +224,8 @@ public class Recorder {
                 .orElse(config.defaultMetadataRetentionDays());
         body.put("retention_days", Map.of("content", contentDays, "metadata", metadataDays));
 
-        return new AuditWriter.Draft(tenant == null ? SYSTEM_CHAIN : tenant, kind, ex.requestId(), now, tenant, subject,
-                ex.incoming().model(), route.map(Route::region).orElse(null),
-                decision.map(d -> d.allow() ? "allow" : "deny").orElse("none"), state, status,
-                IndexColumns.of(body).tags(), Canonical.json(body), stored,
-                stored == null ? NONE : mode, now.plus(Duration.ofDays(contentDays)),
-                now.plus(Duration.ofDays(metadataDays)), (String) body.get("username"), (String) body.get("email"));
+        return draft(tenant == null ? SYSTEM_CHAIN : tenant, now, body, stored, stored == null ? NONE : mode,
+                now.plus(Duration.ofDays(contentDays)), now.plus(Duration.ofDays(metadataDays)));
     }
 
     /** Names are searched case-insensitively: stored lower-cased (Principal already bounds them). */

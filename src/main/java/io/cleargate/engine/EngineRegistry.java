@@ -171,6 +171,14 @@ public class EngineRegistry {
         return snapshot().engine(backendId);
     }
 
+    /**
+     * The model as a metric label: a model some backend serves, else "other", so a client cannot
+     * mint label values (unbounded cardinality) by naming models that do not exist.
+     */
+    public String modelLabel(String model) {
+        return model != null && backends().stream().anyMatch(b -> b.serves(model) || b.servesEmbeddings(model)) ? model : "other";
+    }
+
     /** Every model some backend serves (chat or embeddings), sorted. */
     public List<String> models() {
         var models = new TreeSet<String>();

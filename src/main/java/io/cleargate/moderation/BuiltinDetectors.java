@@ -108,7 +108,9 @@ final class BuiltinDetectors {
     static Detector cloudKey() {
         String aws = "(?<![A-Za-z0-9])(?:AKIA|ASIA|ABIA|ACCA|A3T[A-Z0-9])[A-Z0-9]{16}(?![A-Za-z0-9])";
         String gcpKey = "(?<![A-Za-z0-9_\\-])AIza[0-9A-Za-z_\\-]{35}(?![A-Za-z0-9_\\-])";
-        String gcpOauth = "(?<![A-Za-z0-9_\\-])ya29\\.[0-9A-Za-z_\\-]{20,}+";
+        // The rest of the run it sits in goes with it: a token glued to more token characters
+        // (or to copies of itself) is redacted whole, never in part.
+        String gcpOauth = "(?<![A-Za-z0-9_\\-])ya29\\.[0-9A-Za-z_\\-]{20,}+(?:[0-9A-Za-z_\\-]|\\.(?=[0-9A-Za-z_\\-]))*+";
         // With the spaces squeezed out there are no word boundaries left; fixed-length forms only.
         String awsGlued = "(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}";
         String gcpGlued = "AIza[0-9A-Za-z_\\-]{35}";
@@ -122,16 +124,21 @@ final class BuiltinDetectors {
     }
 
     static Detector token() {
+        // A token is recognised by its prefix at the start of a run of token characters, and the
+        // match takes the whole run: a token glued to more token characters, or to copies of
+        // itself, is redacted whole. (An upper bound and a "not followed by a token character"
+        // check used to make a glued run match nowhere, so only the rules that happened to see
+        // a copy acted, and the rest of the run was released.) Possessive throughout: linear.
         String tokens = "(?<![A-Za-z0-9_\\-])(?:"
-                + "gh[pousr]_[A-Za-z0-9]{36,251}+"
-                + "|github_pat_[A-Za-z0-9_]{22,240}+"
-                + "|gl(?:pat|dt|rt|ptt|ft)-[A-Za-z0-9_\\-]{20,}+"
-                + "|xox[abposr]-[A-Za-z0-9\\-]{10,250}+"
-                + "|(?:sk|rk)_live_[0-9A-Za-z]{24,99}+"
-                + "|sk-(?:proj-|ant-)?[A-Za-z0-9_\\-]{32,}+"
-                + "|hf_[A-Za-z0-9]{34,}+"
+                + "gh[pousr]_[A-Za-z0-9]{36}"
+                + "|github_pat_[A-Za-z0-9_]{22}"
+                + "|gl(?:pat|dt|rt|ptt|ft)-[A-Za-z0-9_\\-]{20}"
+                + "|xox[abposr]-[A-Za-z0-9\\-]{10}"
+                + "|(?:sk|rk)_live_[0-9A-Za-z]{24}"
+                + "|sk-(?:proj-|ant-)?[A-Za-z0-9_\\-]{32}"
+                + "|hf_[A-Za-z0-9]{34}"
                 + "|npm_[A-Za-z0-9]{36}"
-                + ")(?![A-Za-z0-9_\\-])";
+                + ")[A-Za-z0-9_\\-]*+";
         String tokensGlued = "gh[pousr]_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9]{22}_[A-Za-z0-9]{59}|npm_[A-Za-z0-9]{36}";
         String slackHook = "https://hooks\\.slack\\.com/services/T[A-Z0-9]{6,12}/B[A-Z0-9]{6,12}/[A-Za-z0-9]{16,32}";
         return new PatternDetector("token", "secret.token", "SECRET",
@@ -154,7 +161,9 @@ final class BuiltinDetectors {
     }
 
     static Detector jwt() {
-        String jwt = "(?<![A-Za-z0-9_\\-])eyJ[A-Za-z0-9_\\-]{10,}+\\.eyJ[A-Za-z0-9_\\-]{10,}+\\.[A-Za-z0-9_\\-]*+";
+        // The rest of the run (inner dots included, not a full stop) goes with it, so copies
+        // glued together are one match.
+        String jwt = "(?<![A-Za-z0-9_\\-])eyJ[A-Za-z0-9_\\-]{10,}+\\.eyJ[A-Za-z0-9_\\-]{10,}+\\.(?:[A-Za-z0-9_\\-]|\\.(?=[A-Za-z0-9_\\-]))*+";
         return new PatternDetector("jwt", "secret.jwt", "JWT", "JSON Web Token (eyJ...header.eyJ...payload.signature)",
                 List.of(probe("clean", jwt, 1.0, "eyJ"), probe("compact", jwt, 1.0, "eyJ")),
                 (candidate, text, s, e) -> {

@@ -52,7 +52,7 @@ public final class BackendPool implements AutoCloseable {
 
     private void track(Backend backend) {
         health.put(backend.id(), new BackendHealth(config.failureThreshold(), config.openDuration(),
-                backend.maxConcurrency()));
+                backend.maxConcurrency(), config.tenantShare()));
         if (meters != null) {
             meters.gauge("cleargate.backend.up", Tags.of("backend", backend.id(), "region", backend.region()),
                     this, pool -> pool.available(backend.id()) ? 1 : 0);
@@ -92,7 +92,7 @@ public final class BackendPool implements AutoCloseable {
     BackendHealth health(String backendId) {
         // a request planned before a reload may still name a backend the reload removed
         return health.computeIfAbsent(backendId, id -> new BackendHealth(config.failureThreshold(), config.openDuration(),
-                registry.snapshot().backend(id).map(Backend::maxConcurrency).orElse(64)));
+                registry.snapshot().backend(id).map(Backend::maxConcurrency).orElse(64), config.tenantShare()));
     }
 
     /** Candidates ordered for trying: available circuits first, then least outstanding per weight. */

@@ -32,6 +32,15 @@ public interface RoutingConfig {
     boolean allowLinkLocal();
 
     /**
+     * The fraction of each backend's {@code max-concurrency} one tenant may hold at once (at least
+     * one slot). Below 1, one tenant's long-running or slowly read streams cannot take every slot:
+     * over its share it gets 429 {@code tenant_concurrency_exceeded} while other tenants are
+     * served. 1 turns sharing off (a deployment with a single tenant).
+     */
+    @WithDefault("0.5")
+    double tenantShare();
+
+    /**
      * A properties file of backend declarations ({@code cleargate.backends.<id>.*}) that replaces
      * the backends without a restart when it changes, or on {@code POST /admin/backends/reload}.
      * Point it at the same file the configuration loads at start (k8s: the mounted backends.properties).

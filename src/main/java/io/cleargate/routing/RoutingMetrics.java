@@ -1,5 +1,6 @@
 package io.cleargate.routing;
 
+import io.cleargate.engine.EngineRegistry;
 import io.cleargate.identity.Principal;
 import io.cleargate.pipeline.CompletionObserver;
 import io.cleargate.pipeline.Exchange;
@@ -12,10 +13,12 @@ import jakarta.inject.Inject;
 public class RoutingMetrics implements CompletionObserver {
 
     private final MeterRegistry registry;
+    private final EngineRegistry engines;
 
     @Inject
-    public RoutingMetrics(MeterRegistry registry) {
+    public RoutingMetrics(MeterRegistry registry, EngineRegistry engines) {
         this.registry = registry;
+        this.engines = engines;
     }
 
     @Override
@@ -26,7 +29,7 @@ public class RoutingMetrics implements CompletionObserver {
         if (outcome != null && outcome.error() != null && "no_eligible_backend".equals(outcome.error().code())) {
             String tenant = exchange.get(Principal.KEY).map(Principal::tenant).orElse("unknown");
             registry.counter("cleargate.routing.no.eligible.backend", "tenant", tenant, "model",
-                    exchange.incoming().model()).increment();
+                    engines.modelLabel(exchange.incoming().model())).increment();
         }
     }
 

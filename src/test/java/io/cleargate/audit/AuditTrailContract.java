@@ -40,6 +40,7 @@ abstract class AuditTrailContract {
     @Inject DecisionInputs decisionInputs;
     @Inject AdminEvents adminEvents;
     @Inject AuditConfig config;
+    @Inject Recorder recorder;
 
     static String auditor() {
         return TestCredentials.bearer(Roles.AUDITOR, "ops", "audrey");
@@ -661,6 +662,57 @@ abstract class AuditTrailContract {
         Verified currentOnly = offline(export, "--pubkey", signer.publicKeyHex());
         assertEquals(1, currentOnly.exit(), currentOnly.output());
         assertTrue(currentOnly.output().contains("first bad seq 2: checkpoint signature does not verify"), currentOnly.output());
+    }
+
+    // --- client input bounded before it touches shared state
+
+    @Test
+    void anEntryTheStoreRefusesFailsAloneAndNeverItsBatch() throws Exception {
+        String t = tenant();
+        Instant now = Instant.now().truncatedTo(ChronoUnit.MILLIS);
+        // Wider than the model column (VARCHAR(200)): the database refuses this entry.
+        AuditWriter.Draft oversized = new AuditWriter.Draft(t, "admin", null, now, t, "x", "m".repeat(300), null, "none",
+                "complete", null, "|", "{\"kind\":\"admin\"}", null, Recorder.NONE, null, now);
+        List<java.util.concurrent.CompletableFuture<AuditWriter.Appended>> good = new ArrayList<>();
+        java.util.concurrent.CompletableFuture<AuditWriter.Appended> bad;
+        try (var pool = Executors.newVirtualThreadPerTaskExecutor()) {
+            var futures = new ArrayList<java.util.concurrent.Future<?>>();
+            for (int i = 0; i < 20; i++) {
+                futures.add(pool.submit(() -> Traffic.run(audit, Traffic.Scenario.of(t, Recorder.REDACTED))));
+            }
+            bad = writer.append(oversized);
+            for (int i = 0; i < 20; i++) {
+                good.add(writer.append(recorder.admin(t, "test", "probe-" + i, Map.of())));
+            }
+            for (var f : futures) {
+                f.get();
+            }
+        }
+        for (var f : good) {
+            assertNotNull(f.get(10, java.util.concurrent.TimeUnit.SECONDS));
+        }
+        assertTrue(bad.isCompletedExceptionally(), "the oversized entry must fail");
+        assertEquals(60, entries(t).size(), "every request (2 entries each) and every admin entry recorded");
+        assertTrue(writer.healthy());
+        signer.checkpointAll();
+        assertTrue(verify(t).getBoolean("ok"), verify(t).prettify());
+    }
+
+    @Test
+    void nulAndUnpairedSurrogatesAreStoredSafelyAndStillVerify() throws Exception {
+        String t = tenant();
+        var s = new Traffic.Scenario(t, "al\u0000ice\ud800", Recorder.REDACTED, true, List.of(), "hello \u0000 \udc00 world",
+                "hello \u0000 \ud800", List.of("Hi \u0000", "\ud83d", " there"), false);
+        var run = Traffic.run(audit, s);
+        assertTrue(run.sink().ended, "served and recorded");
+        List<AuditEntry> recorded = byRequest(run.exchange().requestId());
+        assertEquals(2, recorded.size());
+        assertEquals("al\uFFFDice\uFFFD", recorded.getFirst().subject);
+        assertFalse(recorded.get(1).content.contains("\u0000"));
+        signer.checkpointAll();
+        assertTrue(verify(t).getBoolean("ok"), verify(t).prettify());
+        Verified offline = offline(export(t));
+        assertEquals(0, offline.exit(), offline.output());
     }
 
     // --- content modes, viewing, erasure, retention

@@ -111,7 +111,16 @@ class KubernetesManifestsTest {
         for (JsonNode policy : ingress) {
             for (JsonNode rule : policy.path("spec").path("ingress")) {
                 assertEquals(1, rule.path("ports").size(), overlay + ": " + rule);
-                assertEquals(8080, rule.path("ports").get(0).path("port").asInt(), overlay + ": ingress other than 8080: " + rule);
+                int port = rule.path("ports").get(0).path("port").asInt();
+                assertTrue(port == 8080 || port == 9090, overlay + ": ingress other than the API and metrics ports: " + rule);
+                if (port == 9090) {
+                    // Metrics name tenants, backends and models: only Prometheus' namespace may scrape.
+                    assertEquals(1, rule.path("from").size(), overlay + ": " + rule);
+                    JsonNode peer = rule.path("from").get(0);
+                    assertEquals("monitoring", peer.path("namespaceSelector").path("matchLabels")
+                            .path("kubernetes.io/metadata.name").asText(), overlay + ": metrics open beyond monitoring: " + rule);
+                    assertFalse(peer.has("ipBlock"), overlay + ": " + rule);
+                }
             }
         }
         List<JsonNode> egress = r.gatewayPolicies("Egress");
@@ -180,6 +189,12 @@ class KubernetesManifestsTest {
         assertTrue(tmpVolume.has("emptyDir"), overlay + ": /tmp is not an emptyDir");
         assertEquals("0.0.0.0", r.gatewayEnvironment().get("QUARKUS_HTTP_HOST").asText(), "the gateway must listen on the pod address");
         assertTrue(r.named("Service", "cleargate-gateway").path("spec").path("ports").get(0).path("port").asInt() == 8080);
+        // Metrics on their own port, which the annotations point Prometheus at.
+        assertEquals("9090", r.gatewayEnvironment().get("CLEARGATE_METRICS_PORT").asText());
+        assertEquals("metrics", gateway.path("ports").get(1).path("name").asText());
+        assertEquals(9090, gateway.path("ports").get(1).path("containerPort").asInt());
+        assertEquals("9090", r.gatewayDeployment().path("spec").path("template").path("metadata").path("annotations")
+                .path("prometheus.io/port").asText());
     }
 
     @ParameterizedTest
@@ -195,9 +210,15 @@ class KubernetesManifestsTest {
         assertTrue(args.contains("--addr=127.0.0.1:8181"), "OPA's API must listen on loopback only: " + args);
         assertTrue(args.contains("/bundles/policy/bundle.tar.gz") && args.contains("/bundles/credentials"), args.toString());
         assertEquals("http://127.0.0.1:8181", r.gatewayEnvironment().get("CLEARGATE_OPA_URL").asText());
-        JsonNode token = r.gatewayEnvironment().get("CLEARGATE_POLICY_TOKEN");
-        assertEquals("gateway-token", token.path("secretKeyRef").path("key").asText(), "the OPA token must come from a Secret");
-        assertTrue(token.path("secretKeyRef").path("name").asText().startsWith("cleargate-opa"));
+        assertEquals(List.of("cleargate-opa", "gateway-token", "required"), secretFiles(r).get("CLEARGATE_POLICY_TOKEN"),
+                "the OPA token must come from a Secret file");
+        // OPA's diagnostics (health, metrics, bundle status) on loopback only; probed from inside the container.
+        assertTrue(args.contains("--diagnostic-addr=127.0.0.1:8282"), args.toString());
+        assertTrue(args.stream().noneMatch(a -> a.contains("0.0.0.0")), "OPA listens beyond loopback: " + args);
+        assertTrue(opa.path("ports").isMissingNode() || opa.path("ports").isEmpty(), "OPA declares a pod port");
+        for (String probe : List.of("startupProbe", "livenessProbe")) {
+            assertEquals("/opa", opa.path(probe).path("exec").path("command").get(0).asText(), probe);
+        }
         JsonNode credentials = volume(r.gatewayDeployment(), mountedVolume(opa, "/bundles/credentials"));
         assertTrue(credentials.path("projected").path("sources").toString().contains("\"path\":\"system/credentials/data.json\""), credentials.toString());
     }
@@ -205,35 +226,73 @@ class KubernetesManifestsTest {
     @ParameterizedTest
     @ValueSource(strings = {"dev", "eu", "us"})
     void theDatabaseConnectionComesFromASecret(String overlay) {
-        Map<String, JsonNode> environment = rendered(overlay).gatewayEnvironment();
-        assertEquals("postgresql", environment.get("CLEARGATE_DB_KIND").asText());
+        Rendered r = rendered(overlay);
+        assertEquals("postgresql", r.gatewayEnvironment().get("CLEARGATE_DB_KIND").asText());
         Map<String, String> keys = Map.of("CLEARGATE_DB_URL", "url", "CLEARGATE_DB_USER", "username", "CLEARGATE_DB_PASSWORD", "password");
-        keys.forEach((variable, key) -> {
-            JsonNode ref = environment.get(variable).path("secretKeyRef");
-            assertTrue(ref.path("name").asText().startsWith("cleargate-db"), overlay + " " + variable + " not from Secret cleargate-db");
-            assertEquals(key, ref.path("key").asText(), overlay + " " + variable);
-        });
+        keys.forEach((variable, key) -> assertEquals(List.of("cleargate-db", key, "required"), secretFiles(r).get(variable),
+                overlay + " " + variable + " not from Secret cleargate-db"));
+    }
+
+    /**
+     * Secrets reach the gateway as files of a mounted Secret volume (read by
+     * io.cleargate.config.SecretsDirectory), never as environment variables, which child
+     * processes inherit and /proc/PID/environ shows.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"dev", "eu", "us"})
+    void noSecretIsAnEnvironmentVariableOfTheGateway(String overlay) {
+        Rendered r = rendered(overlay);
+        JsonNode gateway = r.container(r.gatewayDeployment(), "containers", "gateway");
+        assertFalse(gateway.path("env").toString().contains("secretKeyRef"), overlay + ": " + gateway.path("env"));
+        assertFalse(gateway.path("envFrom").toString().contains("secretRef"), overlay + ": " + gateway.path("envFrom"));
+        String directory = r.gatewayEnvironment().get("CLEARGATE_SECRETS_DIR").asText();
+        assertEquals("secrets", mountedVolume(gateway, directory), overlay);
+        for (JsonNode mount : gateway.path("volumeMounts")) {
+            if (mount.path("mountPath").asText().equals(directory)) {
+                assertTrue(mount.path("readOnly").asBoolean(), overlay + ": the secrets are mounted writable");
+            }
+        }
+        assertEquals(Set.of("CLEARGATE_DB_URL", "CLEARGATE_DB_USER", "CLEARGATE_DB_PASSWORD", "CLEARGATE_POLICY_TOKEN",
+                "CLEARGATE_POLICY_ADMIN_OPA_TOKEN", "CLEARGATE_AUDIT_MASTER_KEY", "CLEARGATE_AUDIT_SIGNING_KEY", "*"),
+                secretFiles(r).keySet(), overlay);
     }
 
     /** Per-pod keys would make each replica reject the others' checkpoints (see TwoReplicasIT). */
     @ParameterizedTest
     @ValueSource(strings = {"dev", "eu", "us"})
     void everyReplicaTakesTheSameAuditKeysFromOneSecret(String overlay) {
-        Map<String, JsonNode> environment = rendered(overlay).gatewayEnvironment();
+        Rendered r = rendered(overlay);
         Map<String, String> keys = Map.of("CLEARGATE_AUDIT_MASTER_KEY", "master-key", "CLEARGATE_AUDIT_SIGNING_KEY", "signing-key");
-        keys.forEach((variable, key) -> {
-            JsonNode ref = environment.get(variable) == null ? null : environment.get(variable).path("secretKeyRef");
-            assertTrue(ref != null && ref.path("name").asText().startsWith("cleargate-audit"),
-                    overlay + " " + variable + " not from Secret cleargate-audit");
-            assertEquals(key, ref.path("key").asText(), overlay + " " + variable);
-            assertFalse(ref.path("optional").asBoolean(), overlay + " " + variable + " must not be optional");
+        keys.forEach((file, key) -> {
+            assertEquals(List.of("cleargate-audit", key, "required"), secretFiles(r).get(file),
+                    overlay + " " + file + " not from Secret cleargate-audit, or optional");
             if (overlay.equals("dev")) {
                 // The development Secret: each value the base64 of 32 bytes, as AuditConfig requires.
-                String data = rendered(overlay).named("Secret", ref.path("name").asText()).path("data").path(key).asText();
+                String data = r.named("Secret", "cleargate-audit").path("data").path(key).asText();
                 byte[] value = java.util.Base64.getDecoder().decode(new String(java.util.Base64.getDecoder().decode(data)));
                 assertEquals(32, value.length, "dev " + key);
             }
         });
+    }
+
+    /**
+     * The files of the gateway's "secrets" volume: file name to [Secret name (without kustomize's
+     * hash suffix), key, "required" or "optional"]; a whole Secret projected without items is "*".
+     */
+    private static Map<String, List<String>> secretFiles(Rendered r) {
+        Map<String, List<String>> files = new java.util.LinkedHashMap<>();
+        for (JsonNode source : volume(r.gatewayDeployment(), "secrets").path("projected").path("sources")) {
+            JsonNode secret = source.path("secret");
+            String name = secret.path("name").asText().replaceFirst("-[a-z0-9]{10}$", "");
+            String required = secret.path("optional").asBoolean(false) ? "optional" : "required";
+            if (!secret.has("items")) {
+                files.put("*", List.of(name, "*", required));
+            }
+            for (JsonNode item : secret.path("items")) {
+                files.put(item.path("path").asText(), List.of(name, item.path("key").asText(), required));
+            }
+        }
+        return files;
     }
 
     @Test

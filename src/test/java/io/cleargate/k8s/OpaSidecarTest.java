@@ -37,6 +37,8 @@ class OpaSidecarTest {
     private static String api;
     private static String diagnostics;
     private static Map<String, String> tokens;
+    private static JsonNode sidecar;
+    private static int diagnosticPort;
 
     @BeforeAll
     static void startSidecarAsRendered() throws Exception {
@@ -44,10 +46,10 @@ class OpaSidecarTest {
         assertEquals(0, install.exitCode(), install.output());
         Rendered dev = Rendered.overlay("dev");
         JsonNode deployment = dev.gatewayDeployment();
-        JsonNode sidecar = dev.container(deployment, "initContainers", "opa");
+        sidecar = dev.container(deployment, "initContainers", "opa");
         Path root = Files.createTempDirectory("cleargate-opa-sidecar-");
         int apiPort = freePort();
-        int diagnosticPort = freePort();
+        diagnosticPort = freePort();
 
         List<String> command = new ArrayList<>();
         command.add(K8sTools.ROOT.resolve("tools/bin/opa").toString());
@@ -76,6 +78,32 @@ class OpaSidecarTest {
     @Test
     void healthIsServedOnTheDiagnosticPortWithoutAToken() throws Exception {
         assertEquals(200, send(HttpRequest.newBuilder(URI.create(diagnostics + "/health")).GET()).statusCode());
+    }
+
+    /**
+     * The diagnostic port is on loopback, out of the kubelet's reach, so the probes run in the
+     * container: the rendered command, run against this sidecar, passes while OPA answers and
+     * fails against a port nothing listens on.
+     */
+    @Test
+    void theRenderedProbesPassWhileOpaAnswersAndFailWithoutIt() throws Exception {
+        for (String probe : List.of("startupProbe", "livenessProbe")) {
+            assertEquals(0, runProbe(probe, diagnosticPort), probe + " against the running sidecar");
+            assertTrue(runProbe(probe, freePort()) != 0, probe + " passed with nothing listening");
+        }
+    }
+
+    private static int runProbe(String probe, int port) throws Exception {
+        List<String> command = new ArrayList<>();
+        for (JsonNode part : sidecar.path(probe).path("exec").path("command")) {
+            String text = part.asText();
+            command.add(text.equals("/opa") ? K8sTools.ROOT.resolve("tools/bin/opa").toString()
+                    : text.replace("127.0.0.1:8282", "127.0.0.1:" + port));
+        }
+        assertTrue(command.size() > 1, probe + " has no exec command");
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        p.getInputStream().readAllBytes();
+        return p.waitFor();
     }
 
     @Test

@@ -50,4 +50,32 @@ class PolicyTreeTest {
         assertTrue(diff.contains("+B\n"), diff);
         assertTrue(diff.startsWith("--- a/f\n+++ b/f\n@@ -1 +1 @@\n a\n"), diff);
     }
+
+    @Test
+    void diffOfLargeUnrelatedFilesStaysBoundedAndComplete() {
+        // 60,000 x 60,000 lines: a full LCS table would need 14 GB; the bounded diff is linear.
+        StringBuilder a = new StringBuilder();
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; i < 60_000; i++) {
+            a.append("old ").append(i).append('\n');
+            b.append("new ").append(i).append('\n');
+        }
+        String diff = LineDiff.of(Map.of("f", "head\n" + a + "tail\n"), Map.of("f", "head\n" + b + "tail\n"));
+        assertTrue(diff.contains("-old 59999\n+new 0\n"), "every old line removed, then every new one added");
+        assertTrue(diff.contains("+new 59999\n tail\n"), "every new line added, then the common tail");
+        assertTrue(diff.startsWith("--- a/f\n+++ b/f\n@@ -1 +1 @@\n head\n-old 0\n"), diff.substring(0, 80));
+    }
+
+    @Test
+    void smallEditInsideALargeFileIsStillAMinimalDiff() {
+        StringBuilder a = new StringBuilder();
+        for (int i = 0; i < 50_000; i++) {
+            a.append("line ").append(i).append('\n');
+        }
+        String before = a.toString();
+        String after = before.replace("line 25000\n", "line 25000 changed\n");
+        String diff = LineDiff.of(Map.of("f", before), Map.of("f", after));
+        assertTrue(diff.contains(" line 24999\n+line 25000 changed\n-line 25000\n line 25001\n"), diff);
+        assertTrue(diff.contains("@@ -24999 +24999 @@"), diff);
+    }
 }

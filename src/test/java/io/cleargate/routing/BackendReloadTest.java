@@ -258,6 +258,10 @@ class BackendReloadTest {
                 return false;
             }
 
+            public double tenantShare() {
+                return 0.5;
+            }
+
             public Optional<String> backendsFile() {
                 return Optional.empty();
             }

@@ -263,6 +263,10 @@ class ResidencyRoutingTest {
                 return false;
             }
 
+            public double tenantShare() {
+                return 0.5;
+            }
+
             public Optional<String> backendsFile() {
                 return Optional.empty();
             }

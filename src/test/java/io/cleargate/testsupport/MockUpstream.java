@@ -60,6 +60,8 @@ public final class MockUpstream implements AutoCloseable {
     private final java.util.Queue<String> bodies = new java.util.concurrent.ConcurrentLinkedQueue<>();
     private final AtomicReference<List<ToolCall>> scriptedCalls = new AtomicReference<>();
     private volatile String lastBody;
+    /** Streams whose request contains the marker: chunk count and delay (see {@link #slowFor}). */
+    private final java.util.Map<String, long[]> paced = new java.util.concurrent.ConcurrentHashMap<>();
 
     /** A tool call the mock answers with. */
     public record ToolCall(String id, String name, String arguments) {}
@@ -143,6 +145,15 @@ public final class MockUpstream implements AutoCloseable {
         return lastBody;
     }
 
+    /**
+     * Streams every request whose body contains {@code marker} in {@code chunkCount} chunks,
+     * {@code delayMillis} apart (a long generation), whatever {@link #streaming} says for others.
+     */
+    public MockUpstream slowFor(String marker, int chunkCount, long delayMillis) {
+        paced.put(marker, new long[] {chunkCount, delayMillis});
+        return this;
+    }
+
     public MockUpstream streaming(int chunkCount, long delayMillis) {
         this.chunks = chunkCount;
         this.chunkDelayMillis = delayMillis;
@@ -215,7 +226,9 @@ public final class MockUpstream implements AutoCloseable {
             Map<String, Object> parsed = parseObject(request);
             Plan plan = plan(request, parsed);
             if (Boolean.TRUE.equals(parsed.get("stream"))) {
-                stream(exchange, plan, f);
+                long[] pace = paced.entrySet().stream().filter(e -> request.contains(e.getKey()))
+                        .map(java.util.Map.Entry::getValue).findFirst().orElse(new long[] {chunks, chunkDelayMillis});
+                stream(exchange, plan, f, (int) pace[0], pace[1]);
             } else {
                 single(exchange, plan);
             }
@@ -415,7 +428,7 @@ public final class MockUpstream implements AutoCloseable {
         return out;
     }
 
-    private void stream(HttpExchange exchange, Plan plan, Fault f) throws IOException {
+    private void stream(HttpExchange exchange, Plan plan, Fault f, int chunks, long chunkDelayMillis) throws IOException {
         exchange.getResponseHeaders().set("content-type", "text/event-stream");
         exchange.getResponseHeaders().set("x-mock-backend", id);
         exchange.sendResponseHeaders(200, 0);

@@ -1,0 +1,58 @@
+package io.cleargate.audit;
+
+import java.io.IOException;
+import java.nio.file.FileStore;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
+
+/**
+ * The free space left where the embedded database (H2, {@code jdbc:h2:file:}) keeps its files.
+ * H2 must never meet a full disk: a write that fails for lack of space closes its store, and a
+ * session still open on the closed store then spins forever (MVStore.registerVersionUsage), so
+ * the gateway could not recover without a restart. Below the reserve, the audit writer refuses
+ * batches and readiness reads DOWN without asking H2 to write; once space is back, the next probe
+ * writes and readiness is UP again. A database server (PostgreSQL) guards its own disk: no reserve.
+ */
+final class StoreDisk {
+
+    private final Path directory;
+    private final long reserve;
+    private FileStore store;
+
+    private StoreDisk(Path directory, long reserve) {
+        this.directory = directory;
+        this.reserve = reserve;
+    }
+
+    /** For a JDBC URL: H2 file databases get a reserve, anything else none. */
+    static StoreDisk of(Optional<String> jdbcUrl, long reserve) {
+        String prefix = "jdbc:h2:file:";
+        if (jdbcUrl.isEmpty() || !jdbcUrl.get().startsWith(prefix) || reserve <= 0) {
+            return new StoreDisk(null, 0);
+        }
+        String file = jdbcUrl.get().substring(prefix.length());
+        int options = file.indexOf(';');
+        Path parent = Path.of(options < 0 ? file : file.substring(0, options)).toAbsolutePath().getParent();
+        return new StoreDisk(parent, reserve);
+    }
+
+    /** True when the database's file system has less than the reserve free (or cannot be read). */
+    boolean low() {
+        if (directory == null) {
+            return false;
+        }
+        try {
+            if (store == null) {
+                store = Files.getFileStore(directory);
+            }
+            return store.getUsableSpace() < reserve;
+        } catch (IOException e) {
+            return true;
+        }
+    }
+
+    long reserve() {
+        return reserve;
+    }
+}
