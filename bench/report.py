@@ -1,28 +1,87 @@
 #!/usr/bin/env python3
-"""Turns a bench run (JSON lines) into a Markdown table of ratios against the direct arm."""
+"""Turns a bench run (JSON lines from bin/lib/bench.sh) into Markdown: latency added over the direct
+arm at concurrency 1, throughput at 64, CPU per request, streaming and audit storage."""
 import json
+import os
 import sys
 
-CLOCK_TICKS = 100  # USER_HZ on Linux
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def cpu_ms(row):
+    return row["sut_ticks"] / CLOCK_TICKS / row["requests"] * 1000 if row["requests"] else float("nan")
+
+
+def jit_ms(row):
+    return row.get("jit_ticks", 0) / CLOCK_TICKS / row["requests"] * 1000 if row["requests"] else float("nan")
 
 
 def main(path):
     rows = [json.loads(line) for line in open(path) if line.strip()]
-    direct = {(r["mode"], r["concurrency"]): r for r in rows if r["arm"] == "direct"}
+    json_rows = {(r["arm"], r["concurrency"]): r for r in rows if r["mode"] == "json"}
+    arms = list(dict.fromkeys(r["arm"] for r in rows if r["mode"] == "json"))
+    direct1, direct64 = json_rows.get(("direct", 1)), json_rows.get(("direct", 64))
+    portkey64 = json_rows.get(("portkey", 64))
     print(f"# Benchmark run `{path.rsplit('/', 1)[-1]}`\n")
-    print("Added latency = arm minus direct at the same concurrency; ratios are arm / direct.\n")
-    print("| arm | mode | conc. | rps | rps / direct | p50 ms | p99 ms | added p50 ms | added p99 ms | added TTFT p50 ms | worst gap ms | CPU s / 1k req | errors |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("Load generator (wrk) and mock on core 0; the system under test (and the full arm's OPA) on core 1.")
+    print("Added = arm minus direct at the same concurrency. CPU per request is the system under test's own")
+    print("CPU time (utime + stime from /proc; gateway + OPA for the full arm) over the measured run divided by")
+    print("the requests it served; idle burn = CPU per request at c=1 / at c=64 (target ≤ 1.5).\n")
+    print("| arm | c=1 p50 ms | c=1 p99 ms | added p50 ms | added p99 ms | c=64 req/s | / direct | / Portkey "
+          "| CPU ms/req c=1 | CPU ms/req c=64 | idle burn | errors |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for arm in arms:
+        one, many = json_rows.get((arm, 1)), json_rows.get((arm, 64))
+        if not one or not many:
+            continue
+        added50 = one["p50_ms"] - direct1["p50_ms"] if direct1 else float("nan")
+        added99 = one["p99_ms"] - direct1["p99_ms"] if direct1 else float("nan")
+        vs_direct = many["rps"] / direct64["rps"] if direct64 else float("nan")
+        vs_portkey = many["rps"] / portkey64["rps"] if portkey64 else float("nan")
+        c1, c64 = cpu_ms(one), cpu_ms(many)
+        print(f"| {arm} | {one['p50_ms']:.3f} | {one['p99_ms']:.3f} | {added50:.3f} | {added99:.3f} | "
+              f"{many['rps']:.0f} | {vs_direct:.3f} | {vs_portkey:.2f} | {c1:.3f} | {c64:.3f} | {c1 / c64:.2f} | "
+              f"{one['errors'] + many['errors']} |")
+    jvm = [a for a in arms if any(r.get("jit_ticks") for r in rows if r["arm"] == a)]
+    if jvm:
+        print("\nThe gateway's CPU split: JIT = its C1/C2 compiler threads (start-up work still going on after the")
+        print("warm-up), the rest = serving requests; idle = CPU while no request arrives at all.\n")
+        print("| arm | JIT ms/req c=1 | JIT ms/req c=64 | rest ms/req c=1 | rest ms/req c=64 | idle burn without JIT "
+              "| idle CPU % of a core (JIT %) |")
+        print("|---|---|---|---|---|---|---|")
+        for arm in jvm:
+            one, many = json_rows.get((arm, 1)), json_rows.get((arm, 64))
+            idle = next((r for r in rows if r["mode"] == "idle" and r["arm"] == arm), None)
+            j1, j64 = jit_ms(one), jit_ms(many)
+            r1, r64 = cpu_ms(one) - j1, cpu_ms(many) - j64
+            idle_txt = (f"{100 * idle['sut_ticks'] / CLOCK_TICKS / idle['seconds']:.1f} "
+                        f"({100 * idle['jit_ticks'] / CLOCK_TICKS / idle['seconds']:.1f})") if idle else "n/a"
+            print(f"| {arm} | {j1:.3f} | {j64:.3f} | {r1:.3f} | {r64:.3f} | {r1 / r64:.2f} | {idle_txt} |")
+    if direct64:
+        print("\nThe mock's own CPU per request in each arm's c=64 run (it must stay ≥ 10× below the gateway's):\n")
+        print("| arm | mock CPU µs/req c=64 | arm CPU / mock CPU |")
+        print("|---|---|---|")
+        for arm in arms:
+            many = json_rows.get((arm, 64))
+            if many and arm != "direct" and many["requests"]:
+                mock = many["mock_ticks"] / CLOCK_TICKS / many["requests"] * 1e6
+                print(f"| {arm} | {mock:.1f} | {cpu_ms(many) * 1000 / mock if mock else float('inf'):.1f} |")
+    streams = [r for r in rows if r["mode"] == "stream"]
+    if streams:
+        direct = next((r for r in streams if r["arm"] == "direct"), None)
+        print("\nStreaming, c=16, 64 chunks 20 ms apart:\n")
+        print("| arm | TTFT p50 ms | added TTFT p50 ms | TTFT p99 ms | worst gap ms | errors |")
+        print("|---|---|---|---|---|---|")
+        for r in streams:
+            added = r["ttft_p50_ms"] - direct["ttft_p50_ms"] if direct else float("nan")
+            print(f"| {r['arm']} | {r['ttft_p50_ms']:.2f} | {added:.2f} | {r['ttft_p99_ms']:.2f} | "
+                  f"{r['max_gap_ms']:.1f} | {r['errors']} |")
     for r in rows:
-        d = direct.get((r["mode"], r["concurrency"]))
-        ratio = r["rps"] / d["rps"] if d and d["rps"] else float("nan")
-        added50 = r["p50_ms"] - d["p50_ms"] if d else float("nan")
-        added99 = r["p99_ms"] - d["p99_ms"] if d else float("nan")
-        added_ttft = r["ttft_p50_ms"] - d["ttft_p50_ms"] if d and r["mode"] == "stream" else float("nan")
-        cpu = r["cpu_ticks"] / CLOCK_TICKS / r["total_requests"] * 1000
-        print(f"| {r['arm']} | {r['mode']} | {r['concurrency']} | {r['rps']:.0f} | {ratio:.2f} | {r['p50_ms']:.2f} | "
-              f"{r['p99_ms']:.2f} | {added50:.2f} | {added99:.2f} | {added_ttft:.2f} | {r['max_gap_ms']:.1f} | {cpu:.2f} | {r['errors']} |")
-    print("\nCPU s / 1k req is the CPU time of the arm's own process (for direct: the mock).")
+        if r["mode"] == "storage":
+            grown = r["db_end"] - r["db_start"]
+            print(f"\nAudit storage (H2 file, full arm): {grown:,} bytes for {r['served']:,} requests = "
+                  f"{grown / r['served']:,.0f} bytes per request while running; "
+                  f"{(r['db_after_stop'] - r['db_start']) / r['served']:,.0f} per request after shutdown.")
 
 
 if __name__ == "__main__":

@@ -1,34 +1,63 @@
 #!/usr/bin/env bash
-# llama.cpp peer for the embedded engine (not a test, not part of `bin/cleargate test`): builds
-# llama-cpp-python from PyPI once into bench/.peers/ (it compiles llama.cpp: many minutes on two cores),
-# converts the benchmark checkpoint to GGUF with llama.cpp's convert_hf_to_gguf.py at f32, bf16 and q8_0,
-# and times prefill/decode at the same THREADS, PROMPT_TOKENS and DECODE_TOKENS as the Java engine.
-# Usage: bench/engine/llama.sh [MODEL_DIR]   (bench/engine/run.sh first: it makes the checkpoints)
+# llama.cpp as the embedded engine's peer (not a test, not part of `bin/cleargate test`).
+# llama-bench comes from bin/lib/llama.sh (built once from the llama.cpp that the llama-cpp-python sdist
+# vendors, into tools/); the benchmark checkpoint is converted to GGUF with that llama.cpp's own
+# convert_hf_to_gguf.py (architecture deepseek2) at the precision the Java engine reads it in.
+#
+#   bench/engine/llama.sh convert            GGUF f32 (from model/) and bf16 (from model-bf16/), once
+#   bench/engine/llama.sh run f32|bf16       one measurement: llama-bench, then the Java engine, on the same
+#                                            weights, threads, prompt and decode lengths; writes
+#                                            bench/results/engine-llama-<prec>-<date>.json
+#   bench/engine/llama.sh                    convert, then run f32 and bf16
+#
+# The checkpoints come from bench/engine/run.sh (target/bench-engine/model, model-bf16). Each `run` takes
+# about a minute; give it the whole machine (nothing else running) so the two engines see the same one.
 set -euo pipefail
-root="$(cd "$(dirname "$0")/../.." && pwd)"
-peers="$root/bench/.peers"
-version=0.3.36
-venv="$peers/llama-venv"
-engine_venv="$root/.venv-engine"
-model="${1:-$root/target/bench-engine/model}"
-[[ -f "$model/config.json" ]] || { echo "bench/engine/llama.sh: run bench/engine/run.sh first (no $model)" >&2; exit 1; }
-mkdir -p "$peers"
-sdist="$peers/llama_cpp_python-$version.tar.gz"
-if [[ ! -f "$sdist" ]]; then
-  "$engine_venv/bin/pip" download -q --no-deps --no-binary :all: -d "$peers" "llama-cpp-python==$version"
-fi
-src="$peers/llama-cpp-python-$version/vendor/llama.cpp"
-[[ -f "$src/convert_hf_to_gguf.py" ]] || tar -xzf "$sdist" -C "$peers"
-if [[ ! -x "$venv/bin/python" ]] || ! "$venv/bin/python" -c 'import llama_cpp' 2>/dev/null; then
-  python3 -m venv "$venv"
-  echo "building llama-cpp-python $version (compiles llama.cpp; minutes)" >&2
-  CMAKE_BUILD_PARALLEL_LEVEL="$(nproc)" nice -n 10 "$venv/bin/pip" install -q "$sdist"
-fi
+ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
+model="${MODEL_DIR:-$ROOT/target/bench-engine/model}"
+engine_venv="$ROOT/.venv-engine"
 export THREADS="${THREADS:-$(nproc)}" PROMPT_TOKENS="${PROMPT_TOKENS:-64}" DECODE_TOKENS="${DECODE_TOKENS:-64}"
-results=()
-for outtype in f32 bf16 q8_0; do
-  gguf="$model-$outtype.gguf"
-  [[ -f "$gguf" ]] || "$engine_venv/bin/python" "$root/bench/engine/llama_peer.py" convert "$src" "$model" "$gguf" "$outtype" >&2
-  results+=("$("$venv/bin/python" "$root/bench/engine/llama_peer.py" run "$gguf" | tail -1)")
-done
-"$engine_venv/bin/python" "$root/bench/engine/peer_report.py" "$model" "${results[@]}"
+[[ -f "$model/config.json" ]] || { echo "bench/engine/llama.sh: run bench/engine/run.sh first (no $model)" >&2; exit 1; }
+# shellcheck source=../../bin/lib/llama.sh
+source "$ROOT/bin/lib/llama.sh"
+llama="$(llama_install llama-bench)"
+
+source_of() { [[ $1 == f32 ]] && echo "$model" || echo "$model-$1"; }
+gguf_of() { echo "$model-$1.gguf"; }
+
+convert() {
+  local prec
+  for prec in f32 bf16; do
+    [[ -f "$(gguf_of "$prec")" ]] && continue
+    [[ -f "$(source_of "$prec")/config.json" ]] || { echo "no $(source_of "$prec"): run bench/engine/run.sh" >&2; exit 1; }
+    # The engine venv has torch and safetensors; gguf-py comes from the llama.cpp source tree.
+    "$engine_venv/bin/python" "$ROOT/bench/engine/llama_peer.py" convert "$llama/src" "$(source_of "$prec")" \
+      "$(gguf_of "$prec").tmp" "$prec" >&2
+    mv "$(gguf_of "$prec").tmp" "$(gguf_of "$prec")"
+  done
+}
+
+run() {
+  local prec="$1" out
+  [[ -f "$(gguf_of "$prec")" ]] || convert
+  out="$(mktemp -d)"
+  # llama-bench: pp = one batch of the prompt, tg = greedy decode; warm-up run first, 3 repetitions.
+  "$llama/bin/llama-bench" -m "$(gguf_of "$prec")" -t "$THREADS" -p "$PROMPT_TOKENS" -n "$DECODE_TOKENS" \
+    -r 3 -o json > "$out/llama.json"
+  # shellcheck source=../../bin/lib/engine.sh
+  source "$ROOT/bin/lib/engine.sh"
+  CLEARGATE_ENGINE_JAVA_OPTS="-Dcleargate.engine.threads=$THREADS ${CLEARGATE_ENGINE_JAVA_OPTS:-}" \
+    cleargate_engine bench --model "$(source_of "$prec")" --prompt-tokens "$PROMPT_TOKENS" \
+    --decode-tokens "$DECODE_TOKENS" | tail -1 > "$out/java.json"
+  mkdir -p "$ROOT/bench/results"
+  python3 "$ROOT/bench/engine/llama_peer.py" report "$prec" "$out/llama.json" "$out/java.json" \
+    | tee "$ROOT/bench/results/engine-llama-$prec-$(date +%Y%m%d-%H%M%S).json"
+  rm -rf "$out"
+}
+
+case "${1:-all}" in
+  convert) convert ;;
+  run) run "${2:?precision: f32 or bf16}" ;;
+  all) convert; run f32; run bf16 ;;
+  *) echo "usage: bench/engine/llama.sh [convert | run f32|bf16]" >&2; exit 2 ;;
+esac

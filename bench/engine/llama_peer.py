@@ -1,11 +1,11 @@
 """llama.cpp as the embedded engine's peer (not a test): the benchmark checkpoint converted to GGUF with
-llama.cpp's own convert_hf_to_gguf.py (deepseek2 architecture), then prefill and decode timed through
-llama-cpp-python at the same thread count and prompt/decode lengths as the Java engine.
+llama.cpp's own convert_hf_to_gguf.py (deepseek2 architecture), and one run's llama-bench and Java figures
+turned into ratios at the same thread count and prompt/decode lengths.
 
-    bench/engine/llama.sh [MODEL_DIR]      # builds llama-cpp-python once (minutes), converts, runs this
+    bench/engine/llama.sh [convert | run f32|bf16]     # calls this
 
 Usage here: llama_peer.py convert LLAMA_SRC MODEL_DIR OUT.gguf OUTTYPE   (run with the engine venv: needs torch)
-            llama_peer.py run GGUF                                    (run with the llama venv)
+            llama_peer.py report PRECISION LLAMA_BENCH.json JAVA.json
 """
 import json
 import os
@@ -29,32 +29,37 @@ def convert(llama_src, model_dir, out, outtype):
     convert_hf_to_gguf.main()
 
 
-def run(gguf):
-    from llama_cpp import Llama
-    llm = Llama(model_path=gguf, n_threads=THREADS, n_threads_batch=THREADS, n_ctx=PROMPT + DECODE + 16,
-                n_batch=PROMPT, n_ubatch=PROMPT, verbose=False)
-    vocab = llm.n_vocab()
-    prompt = [(i * 7919 + 13) % vocab for i in range(PROMPT)]
-    for _ in range(2):  # warm-up with the measured shapes
-        llm.reset()
-        llm.eval(prompt)
-        for i in range(4):
-            llm.eval([prompt[i]])
-    llm.reset()
-    t0 = time.perf_counter()
-    llm.eval(prompt)
-    t1 = time.perf_counter()
-    for i in range(DECODE):
-        llm.eval([prompt[i % PROMPT]])
-    t2 = time.perf_counter()
-    print(json.dumps({"prefill_tok_s": PROMPT / (t1 - t0), "decode_tok_s": DECODE / (t2 - t1), "threads": THREADS,
-                      "gguf": os.path.basename(gguf), "gguf_mb": os.path.getsize(gguf) / 1e6}))
+def report(prec, llama_json, java_json):
+    """One run's figures and their ratios: llama-bench's pp (prefill) and tg (decode) means against the Java
+    engine's, and both engines' decode as a fraction of the bound the Java probe's read bandwidth sets
+    (the same weights at the same precision: the bytes one token reads are the same for both)."""
+    with open(llama_json) as f:
+        rows = json.load(f)
+    with open(java_json) as f:
+        java = json.load(f)
+    pp = next(r for r in rows if r["n_prompt"] > 0 and r["n_gen"] == 0)
+    tg = next(r for r in rows if r["n_gen"] > 0 and r["n_prompt"] == 0)
+    llama = {"prefill_tok_s": pp["avg_ts"], "prefill_stddev": pp["stddev_ts"], "decode_tok_s": tg["avg_ts"],
+             "decode_stddev": tg["stddev_ts"], "threads": pp["n_threads"], "model_type": pp.get("model_type"),
+             "model_mb": pp.get("model_size", 0) / 1e6, "build_commit": pp.get("build_commit"),
+             "repetitions": len(pp.get("samples_ts", [])) or None}
+    bound = java["bandwidth_bound_decode_tok_s"]
+    llama["decode_fraction_of_bound"] = llama["decode_tok_s"] / bound
+    summary = {
+        "precision": prec, "threads": THREADS, "prompt_tokens": PROMPT, "decode_tokens": DECODE,
+        "java": java, "llama_cpp": llama,
+        "ratios_java_over_llama_cpp": {"decode": java["decode_tok_s"] / llama["decode_tok_s"],
+                                       "prefill": java["prefill_tok_s"] / llama["prefill_tok_s"]},
+        "decode_fraction_of_bound": {"java": java["decode_fraction_of_bound"],
+                                     "llama_cpp": llama["decode_fraction_of_bound"]},
+    }
+    print(json.dumps(summary, indent=2))
 
 
 if __name__ == "__main__":
     if sys.argv[1] == "convert":
         convert(*sys.argv[2:6])
-    elif sys.argv[1] == "run":
-        run(sys.argv[2])
+    elif sys.argv[1] == "report":
+        report(*sys.argv[2:5])
     else:
         raise SystemExit(__doc__)

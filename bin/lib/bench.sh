@@ -1,110 +1,259 @@
 # bin/cleargate bench: the gateway benchmark (method in bench/README.md). A script, not a test.
+#
+# Core 0 (LOAD_CORE) holds the load generator (wrk) and the mock upstream; core 1 (SUT_CORE) holds
+# the system under test and, for the full arm, its OPA. Every measured run is time-based.
+# Environment: BENCH_SECONDS (measured seconds per level, default 6), BENCH_WARMUP (seconds of
+# unmeasured load at c=64 before an arm's first level, default 20: a JVM's JIT compiler is still
+# busy for tens of seconds after start, and that is start-up cost, not cost per request), BENCH_ARMS (default
+# "direct off full portkey litellm"), BENCH_STREAM (0 skips the streaming runs),
+# BENCH_GATEWAY_OPTS (extra JVM options for both gateway arms, e.g. a flight recording).
 
-BENCH_LEVELS=(1 16 64)
-BENCH_REQUESTS=(400 2000 3000)
+BENCH_SECONDS="${BENCH_SECONDS:-6}"
+BENCH_WARMUP="${BENCH_WARMUP:-20}"
+BENCH_ARMS="${BENCH_ARMS:-direct off full portkey litellm}"
+BENCH_STREAM="${BENCH_STREAM:-1}"
+LOAD_CORE=0
+SUT_CORE=1
 
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# Per-thread CPU ticks of PID, one "ticks name" line per thread (for bench profile).
+thread_ticks() {
+  local t
+  for t in /proc/"$1"/task/*; do
+    awk -v name="$(tr " " _ < "$t/comm" 2>/dev/null)" '{sub(/^.*\) /, ""); print $12 + $13, name}' "$t/stat" 2>/dev/null || true
+  done
+}
 
-# Runs the driver against URL for every level; appends JSON lines tagged with ARM to $BENCH_OUT.
+# CPU ticks of the JIT compiler threads of a JVM (0 for any other process).
+jit_ticks() {
+  thread_ticks "$1" | awk '$2 ~ /^C[12]_CompilerThre/ {t += $1} END {print t + 0}'
+}
+
+# Sum of utime + stime (clock ticks) of the given processes.
+cpu_ticks() {
+  local total=0 pid
+  for pid in "$@"; do
+    total=$((total + $(awk '{print $14 + $15}' "/proc/$pid/stat")))
+  done
+  echo "$total"
+}
+
+bench_tools() {
+  command -v taskset >/dev/null || die "taskset (util-linux) is needed to pin processes to cores"
+  if ! command -v wrk >/dev/null; then
+    say "installing wrk (the load generator) from Debian"
+    apt-get install -y -q wrk >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get install -y -q wrk >/dev/null; } \
+      || die "apt-get install wrk failed"
+  fi
+  command -v go >/dev/null || die "Go is needed to build the benchmark's mock upstream (bench/mock)"
+  mkdir -p "$ROOT/target/bench"
+  (cd "$ROOT/bench/mock" && GOFLAGS=-buildvcs=false go build -o "$ROOT/target/bench/benchmock" .) || die "building bench/mock failed"
+}
+
+# wrk against URL at concurrency C for SECONDS; prints wrk's JSON line (bench/wrk/chat.lua).
+bench_wrk() {
+  local url="$1" c="$2" seconds="$3"; shift 3
+  local headers=() h
+  for h in "$@"; do headers+=(-H "${h%%:*}: ${h#*:}"); done # wrk wants "name: value"
+  taskset -c "$LOAD_CORE" wrk -t1 -c"$c" -d"${seconds}s" --timeout 10s -s "$ROOT/bench/wrk/chat.lua" \
+    ${headers[@]+"${headers[@]}"} "$url" | tail -n 1
+}
+
+# bench_arm ARM URL "SUT PIDS" [header:value ...]: a warm-up, then c=1 and c=64 (JSON) and, unless
+# BENCH_STREAM=0 or the arm is a peer, a streaming run at c=16. Appends JSON lines to $BENCH_OUT;
+# sut_ticks is the CPU of the system under test (gateway, plus OPA for the full arm), mock_ticks
+# the mock's. BENCH_SERVED counts every request the arm served, warm-up included.
 bench_arm() {
-  local arm="$1" url="$2" pid="$3"; shift 3
-  local i c n before after
-  for i in "${!BENCH_LEVELS[@]}"; do
-    c="${BENCH_LEVELS[$i]}"; n="${BENCH_REQUESTS[$i]}"
-    before="$(cpu_ticks "$pid")"
-    line="$(taskset -c 1 java "$ROOT/bench/driver/LoadDriver.java" "$url" "$c" "$n" json "$@")"
-    after="$(cpu_ticks "$pid")"
-    echo "{\"arm\":\"$arm\",\"mode\":\"json\",\"cpu_ticks\":$((after - before)),\"total_requests\":$((n + (n / 5 > 50 ? n / 5 : 50))),${line#\{}" >> "$BENCH_OUT"
+  local arm="$1" url="$2" pids="$3"; shift 3
+  local line c sut0 sut1 mock0 mock1
+  # Warm-up at both levels, so that the JIT has compiled the uncontended paths too. Only the
+  # gateway arms need the long one (a JIT compiling on the measured core).
+  local warm="$BENCH_WARMUP" warm1=10
+  [[ "$arm" == gateway-* ]] || { warm=5; warm1=3; }
+  line="$(bench_wrk "$url" 64 "$warm" "$@")"
+  BENCH_SERVED=$(( $(sed 's/.*"requests":\([0-9]*\).*/\1/' <<<"$line") ))
+  line="$(bench_wrk "$url" 1 "$warm1" "$@")"
+  BENCH_SERVED=$((BENCH_SERVED + $(sed 's/.*"requests":\([0-9]*\).*/\1/' <<<"$line")))
+  local main="${pids%% *}" jit0 jit1
+  for c in 1 64; do
+    # shellcheck disable=SC2086
+    sut0="$(cpu_ticks $pids)"; mock0="$(cpu_ticks "$MOCK_PID")"; jit0="$(jit_ticks "$main")"
+    line="$(bench_wrk "$url" "$c" "$BENCH_SECONDS" "$@")"
+    # shellcheck disable=SC2086
+    sut1="$(cpu_ticks $pids)"; mock1="$(cpu_ticks "$MOCK_PID")"; jit1="$(jit_ticks "$main")"
+    BENCH_SERVED=$((BENCH_SERVED + $(sed 's/.*"requests":\([0-9]*\).*/\1/' <<<"$line")))
+    echo "{\"arm\":\"$arm\",\"mode\":\"json\",\"concurrency\":$c,\"sut_ticks\":$((sut1 - sut0)),\"jit_ticks\":$((jit1 - jit0)),\"mock_ticks\":$((mock1 - mock0)),${line#\{}" >> "$BENCH_OUT"
     say "$arm c=$c: $line"
   done
-  before="$(cpu_ticks "$pid")"
-  line="$(taskset -c 1 java "$ROOT/bench/driver/LoadDriver.java" "$url" 16 160 stream "$@")"
-  after="$(cpu_ticks "$pid")"
-  echo "{\"arm\":\"$arm\",\"mode\":\"stream\",\"cpu_ticks\":$((after - before)),\"total_requests\":210,${line#\{}" >> "$BENCH_OUT"
-  say "$arm stream c=16: $line"
+  # Idle: no request at all for BENCH_IDLE seconds (after a second to let the last ones drain).
+  sleep 1
+  # shellcheck disable=SC2086
+  sut0="$(cpu_ticks $pids)"; jit0="$(jit_ticks "$main")"
+  sleep "${BENCH_IDLE:-4}"
+  # shellcheck disable=SC2086
+  sut1="$(cpu_ticks $pids)"; jit1="$(jit_ticks "$main")"
+  echo "{\"arm\":\"$arm\",\"mode\":\"idle\",\"seconds\":${BENCH_IDLE:-4},\"sut_ticks\":$((sut1 - sut0)),\"jit_ticks\":$((jit1 - jit0))}" >> "$BENCH_OUT"
+  if [[ "$BENCH_STREAM" != 0 && "$arm" != portkey && "$arm" != litellm ]]; then
+    # shellcheck disable=SC2086
+    sut0="$(cpu_ticks $pids)"
+    line="$(taskset -c "$LOAD_CORE" java "$ROOT/bench/driver/LoadDriver.java" "$url" 16 64 stream "$@")"
+    # shellcheck disable=SC2086
+    sut1="$(cpu_ticks $pids)"
+    BENCH_SERVED=$((BENCH_SERVED + 64 + 50))
+    echo "{\"arm\":\"$arm\",\"mode\":\"stream\",\"sut_ticks\":$((sut1 - sut0)),\"total_requests\":114,${line#\{}" >> "$BENCH_OUT"
+    say "$arm stream c=16: $line"
+  fi
 }
 
 cleargate_bench() {
   find_java25
   build_gateway
-  "$ROOT/mvnw" -B -q test-compile
-  command -v taskset >/dev/null || die "taskset (util-linux) is needed to pin processes to cores"
+  bench_tools
   trap stop_tracked EXIT
+  MOCK_PORT="$(free_port)"
+  # The mock: fixed 1.4 KB completion; streams are 64 chunks 20 ms apart.
+  taskset -c "$LOAD_CORE" "$ROOT/target/bench/benchmock" "$MOCK_PORT" 64 20 > /tmp/cleargate-bench-mock.log 2>&1 &
+  MOCK_PID=$!; track_pid "$MOCK_PID"
+  wait_http "http://127.0.0.1:$MOCK_PORT/v1/models" 30 || die "mock did not start"
+  if [[ "${1:-}" == profile ]]; then
+    shift
+    bench_profile "$@"
+    return
+  fi
   local stamp; stamp="$(date -u +%Y%m%dT%H%M%SZ)"
   BENCH_OUT="$ROOT/bench/results/run-$stamp.jsonl"
   : > "$BENCH_OUT"
-  local mock_port; mock_port="$(free_port)"
-  # The mock: fixed 1.4 KB completion; streams are 64 chunks 20 ms apart.
-  taskset -c 1 java -cp "$ROOT/target/test-classes" io.cleargate.testsupport.MockUpstream "$mock_port" 64 20 > /tmp/cleargate-bench-mock.log 2>&1 &
-  local mock_pid=$!; track_pid "$mock_pid"
-  wait_http "http://127.0.0.1:$mock_port/v1/models" 30 || die "mock did not start"
-  bench_arm direct "http://127.0.0.1:$mock_port/v1/chat/completions" "$mock_pid"
-
-  local gw_port; gw_port="$(free_port)"
-  # One tenant at concurrency 64 against the backend's 64 slots: no other tenant to share them with.
-  local backend=(-Dcleargate.backends.mock.kind=openai -Dcleargate.backends.mock.base-url="http://127.0.0.1:$mock_port/v1"
-    -Dcleargate.backends.mock.models=mock -Dquarkus.log.level=WARN -Dcleargate.routing.tenant-share=1)
-  GATEWAY_PREFIX=(taskset -c 0)
-  start_gateway_bg "$gw_port" /tmp/cleargate-bench-gw-bare.log "${backend[@]}" \
-    -Dcleargate.allow-disabled-stages=true \
-    -Dcleargate.disabled-stages=authenticate,resolve-tenant,policy,input-moderation,audit,output-moderation \
-    -Dquarkus.datasource.jdbc.url="jdbc:h2:mem:bench;DB_CLOSE_DELAY=-1"
-  bench_arm gateway-bare "http://127.0.0.1:$gw_port/v1/chat/completions" "$GATEWAY_PID"
-  kill "$GATEWAY_PID"; wait "$GATEWAY_PID" 2>/dev/null || true
-
-  bench_full_gateway "$mock_port"
-  bench_arm gateway-full "$FULL_URL" "$FULL_PID" "${FULL_HEADERS[@]}"
-  kill "$FULL_PID" 2>/dev/null || true
-
-  bench_portkey "$mock_port" || say "Portkey arm skipped: $(cat /tmp/cleargate-bench-portkey.reason 2>/dev/null)"
-  bench_litellm "$mock_port" || say "LiteLLM arm skipped: $(cat /tmp/cleargate-bench-litellm.reason 2>/dev/null)"
+  local arm
+  for arm in $BENCH_ARMS; do
+    case "$arm" in
+      direct) bench_arm direct "http://127.0.0.1:$MOCK_PORT/v1/chat/completions" "$MOCK_PID" ;;
+      off) bench_gateway_off ;;
+      full) bench_gateway_full ;;
+      portkey) bench_portkey || say "Portkey arm skipped: $(cat /tmp/cleargate-bench-portkey.reason 2>/dev/null)" ;;
+      litellm) bench_litellm || say "LiteLLM arm skipped: $(cat /tmp/cleargate-bench-litellm.reason 2>/dev/null)" ;;
+      *) die "unknown bench arm '$arm' (direct off full portkey litellm)" ;;
+    esac
+  done
   python3 "$ROOT/bench/report.py" "$BENCH_OUT" > "$ROOT/bench/results/latest.md"
   cat "$ROOT/bench/results/latest.md"
 }
 
+# One tenant at high concurrency against the backend's slots: no other tenant to share them with.
+bench_gateway_backend() {
+  echo -Dcleargate.backends.mock.kind=openai -Dcleargate.backends.mock.base-url="http://127.0.0.1:$MOCK_PORT/v1" \
+    -Dcleargate.backends.mock.models=mock -Dquarkus.log.level=WARN -Dcleargate.routing.tenant-share=1
+}
+
+# The gateway with every governance stage switched off (routing stays: the dispatcher serves a plan).
+# Sets ARM_URL, ARM_PIDS, ARM_HEADERS.
+bench_start_off() {
+  local port; port="$(free_port)"
+  GATEWAY_PREFIX=(taskset -c "$SUT_CORE")
+  # shellcheck disable=SC2046,SC2086
+  start_gateway_bg "$port" /tmp/cleargate-bench-gw-off.log $(bench_gateway_backend) ${BENCH_GATEWAY_OPTS:-} \
+    -Dcleargate.allow-disabled-stages=true \
+    -Dcleargate.disabled-stages=authenticate,resolve-tenant,policy,input-moderation,audit,output-moderation,model-refusal \
+    -Dquarkus.datasource.jdbc.url="jdbc:h2:mem:bench;DB_CLOSE_DELAY=-1"
+  ARM_URL="http://127.0.0.1:$port/v1/chat/completions"; ARM_PIDS="$GATEWAY_PID"; ARM_HEADERS=()
+}
+
+bench_gateway_off() {
+  bench_start_off
+  bench_arm gateway-off "$ARM_URL" "$ARM_PIDS"
+  kill "$GATEWAY_PID"; wait "$GATEWAY_PID" 2>/dev/null || true
+}
+
 # The gateway with every stage on: API key, tenant, OPA decision, input and output moderation,
-# residency routing and the durable audit trail (H2 file database under a temporary directory).
-bench_full_gateway() {
-  local mock_port="$1" data opa_port gw_port key
-  data="$(mktemp -d)"
+# residency routing, model-refusal detection and the durable audit trail (H2 file database under
+# a temporary directory). OPA shares the gateway's core, as a sidecar would. Also records the H2
+# file's growth per served request.
+# Sets ARM_URL, ARM_PIDS (gateway and OPA), ARM_HEADERS and ARM_DATA (the data directory).
+bench_start_full() {
+  local opa_port port key opa_pid
+  ARM_DATA="$(mktemp -d)"
   opa_port="$(free_port)"
-  gw_port="$(free_port)"
+  port="$(free_port)"
   key="cg_0be0c4a7_$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"
-  opa_start "$data/run" "$opa_port" "$ROOT/policies" || die "OPA did not start"
-  GATEWAY_PREFIX=(taskset -c 0)
-  CLEARGATE_DATA_DIR="$data" CLEARGATE_OPA_URL="http://127.0.0.1:$opa_port" \
-  CLEARGATE_OPA_GATEWAY_TOKEN_FILE="$data/run/opa-gateway.token" \
-  start_gateway_bg "$gw_port" /tmp/cleargate-bench-gw-full.log \
-    -Dcleargate.backends.mock.kind=openai -Dcleargate.backends.mock.base-url="http://127.0.0.1:$mock_port/v1" \
-    -Dcleargate.backends.mock.models=mock -Dquarkus.log.level=WARN -Dcleargate.routing.tenant-share=1 \
+  opa_start "$ARM_DATA/run" "$opa_port" "$ROOT/policies" >/dev/null 2>&1 || die "OPA did not start"
+  opa_pid="$(cat "$ARM_DATA/run/opa.pid")"
+  track_pid "$opa_pid"
+  taskset -cp "$SUT_CORE" "$opa_pid" >/dev/null
+  GATEWAY_PREFIX=(taskset -c "$SUT_CORE")
+  # shellcheck disable=SC2046,SC2086
+  CLEARGATE_DATA_DIR="$ARM_DATA" CLEARGATE_OPA_URL="http://127.0.0.1:$opa_port" \
+  CLEARGATE_OPA_GATEWAY_TOKEN_FILE="$ARM_DATA/run/opa-gateway.token" \
+  start_gateway_bg "$port" /tmp/cleargate-bench-gw-full.log $(bench_gateway_backend) ${BENCH_GATEWAY_OPTS:-} \
     -Dcleargate.dev.create-key=true -Dcleargate.dev.key="$key" \
-    -Dquarkus.datasource.jdbc.url="jdbc:h2:file:$data/db/cleargate;WRITE_DELAY=0"
-  FULL_URL="http://127.0.0.1:$gw_port/v1/chat/completions"
-  FULL_PID="$GATEWAY_PID"
-  FULL_HEADERS=("authorization:Bearer $key")
-  # OPA decides every request: it shares the gateway's core, as the sidecar would.
-  taskset -cp 0 "$(cat "$data/run/opa.pid")" >/dev/null
+    -Dquarkus.datasource.jdbc.url="jdbc:h2:file:$ARM_DATA/db/cleargate${BENCH_H2_OPTIONS:-;WRITE_DELAY=0}"
+  ARM_URL="http://127.0.0.1:$port/v1/chat/completions"; ARM_PIDS="$GATEWAY_PID $opa_pid"
+  ARM_HEADERS=("authorization:Bearer $key")
+}
+
+bench_stop_full() {
+  kill "$GATEWAY_PID" 2>/dev/null || true; wait "$GATEWAY_PID" 2>/dev/null || true
+  opa_stop "$ARM_DATA/run"
+  rm -rf "$ARM_DATA"
+}
+
+bench_gateway_full() {
+  local db0 db1 db2
+  bench_start_full
+  db0="$(du -sb "$ARM_DATA/db" | cut -f1)"
+  bench_arm gateway-full "$ARM_URL" "$ARM_PIDS" "${ARM_HEADERS[@]}"
+  db1="$(du -sb "$ARM_DATA/db" | cut -f1)"
+  kill "$GATEWAY_PID"; wait "$GATEWAY_PID" 2>/dev/null || true
+  db2="$(du -sb "$ARM_DATA/db" | cut -f1)"
+  echo "{\"arm\":\"gateway-full\",\"mode\":\"storage\",\"served\":$BENCH_SERVED,\"db_start\":$db0,\"db_end\":$db1,\"db_after_stop\":$db2}" >> "$BENCH_OUT"
+  say "gateway-full H2 grew by $((db1 - db0)) bytes for $BENCH_SERVED requests ($((db2 - db0)) after shutdown)"
+  bench_stop_full
+}
+
+# bin/cleargate bench profile off|full [C]: a flight recording (CPU-time and execution samples,
+# allocations) of one gateway arm under wrk at concurrency C (default 1) for BENCH_SECONDS, after a
+# warm-up; writes target/bench/profile-ARM-cC.jfr and prints where the CPU went.
+bench_profile() {
+  local arm="${1:?off or full}" c="${2:-1}" jfr sut0 sut1 line
+  jfr="$ROOT/target/bench/profile-$arm-c$c.jfr"
+  "bench_start_$arm"
+  bench_wrk "$ARM_URL" 64 "$BENCH_WARMUP" ${ARM_HEADERS[@]+"${ARM_HEADERS[@]}"} >/dev/null
+  jcmd "$GATEWAY_PID" JFR.start name=bench settings=profile "jdk.CPUTimeSample#enabled=true" \
+    "jdk.CPUTimeSample#throttle=2ms" >/dev/null
+  # shellcheck disable=SC2086
+  sut0="$(cpu_ticks $ARM_PIDS)"
+  thread_ticks "$GATEWAY_PID" | sort -k2 > /tmp/cleargate-bench-threads.0
+  line="$(bench_wrk "$ARM_URL" "$c" "$BENCH_SECONDS" ${ARM_HEADERS[@]+"${ARM_HEADERS[@]}"})"
+  # shellcheck disable=SC2086
+  sut1="$(cpu_ticks $ARM_PIDS)"
+  thread_ticks "$GATEWAY_PID" | sort -k2 > /tmp/cleargate-bench-threads.1
+  jcmd "$GATEWAY_PID" JFR.stop name=bench filename="$jfr" >/dev/null
+  say "$arm c=$c: $line; CPU $((sut1 - sut0)) ticks (gateway threads by CPU ticks in the window:)"
+  # Threads are matched by name (several may share one); sums per name.
+  awk 'NR==FNR {a[$2] += $1; next} {b[$2] += $1} END {for (n in b) if (b[n] - a[n] > 0) print b[n] - a[n], n}' \
+    /tmp/cleargate-bench-threads.0 /tmp/cleargate-bench-threads.1 | sort -rn | head -15 >&2
+  local view
+  for view in thread-cpu-load cpu-time-hot-methods hot-methods allocation-by-site; do
+    jfr view --width 200 "$view" "$jfr"
+  done
+  if [[ "$arm" == full ]]; then bench_stop_full; else kill "$GATEWAY_PID"; wait "$GATEWAY_PID" 2>/dev/null || true; fi
 }
 
 bench_portkey() {
-  local mock_port="$1" dir="$ROOT/bench/.peers/portkey"
+  local dir="$ROOT/bench/.peers/portkey"
   if [[ ! -f "$dir/node_modules/@portkey-ai/gateway/build/start-server.js" ]]; then
     mkdir -p "$dir"
     (cd "$dir" && npm install --silent --no-audit --no-fund @portkey-ai/gateway@1.15.2) \
       || { echo "npm install @portkey-ai/gateway@1.15.2 failed" > /tmp/cleargate-bench-portkey.reason; return 1; }
   fi
   local port; port="$(free_port)"
-  (cd "$dir/node_modules/@portkey-ai/gateway" && PORT="$port" taskset -c 0 node build/start-server.js --port="$port" --headless > /tmp/cleargate-bench-portkey.log 2>&1) &
+  (cd "$dir/node_modules/@portkey-ai/gateway" && PORT="$port" exec taskset -c "$SUT_CORE" node build/start-server.js --port="$port" --headless > /tmp/cleargate-bench-portkey.log 2>&1) &
   local pid=$!; track_pid "$pid"
   wait_http "http://127.0.0.1:$port/" 60 || { echo "Portkey did not start" > /tmp/cleargate-bench-portkey.reason; return 1; }
-  local node_pid; node_pid="$(pgrep -P "$pid" node || echo "$pid")"
-  bench_arm portkey "http://127.0.0.1:$port/v1/chat/completions" "$node_pid" \
-    "x-portkey-provider:openai" "x-portkey-custom-host:http://127.0.0.1:$mock_port/v1" "authorization:Bearer any"
-  kill "$pid" "$node_pid" 2>/dev/null || true
+  bench_arm portkey "http://127.0.0.1:$port/v1/chat/completions" "$pid" \
+    "x-portkey-provider:openai" "x-portkey-custom-host:http://127.0.0.1:$MOCK_PORT/v1" "authorization:Bearer any"
+  kill "$pid" 2>/dev/null || true
 }
 
 bench_litellm() {
-  local mock_port="$1" venv="$ROOT/bench/.peers/litellm-venv"
+  local venv="$ROOT/bench/.peers/litellm-venv"
   if [[ ! -x "$venv/bin/litellm" ]]; then
     python3 -m venv "$venv"
     "$venv/bin/pip" install -q "litellm[proxy]==1.74.9" > /tmp/cleargate-bench-litellm-pip.log 2>&1 \
@@ -116,10 +265,10 @@ model_list:
   - model_name: mock
     litellm_params:
       model: openai/mock
-      api_base: http://127.0.0.1:$mock_port/v1
+      api_base: http://127.0.0.1:$MOCK_PORT/v1
       api_key: any
 YAML
-  taskset -c 0 "$venv/bin/litellm" --config /tmp/cleargate-litellm.yaml --host 127.0.0.1 --port "$port" > /tmp/cleargate-bench-litellm.log 2>&1 &
+  taskset -c "$SUT_CORE" "$venv/bin/litellm" --config /tmp/cleargate-litellm.yaml --host 127.0.0.1 --port "$port" > /tmp/cleargate-bench-litellm.log 2>&1 &
   local pid=$!; track_pid "$pid"
   wait_http "http://127.0.0.1:$port/health/liveliness" 120 || { echo "LiteLLM did not start" > /tmp/cleargate-bench-litellm.reason; return 1; }
   bench_arm litellm "http://127.0.0.1:$port/v1/chat/completions" "$pid" "authorization:Bearer any"

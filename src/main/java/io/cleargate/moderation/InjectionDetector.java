@@ -3,7 +3,6 @@ package io.cleargate.moderation;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
@@ -216,10 +215,10 @@ final class InjectionDetector implements Detector {
         for (int i = 0; i < heuristics.size(); i++) {
             Heuristic h = heuristics.get(i);
             if (mayMatch(required.get(i), text.lower().text)) {
-                find(onLower.get(i), text.lower(), h, 1.0, sink);
+                find(lowerOpen.get(i), text.lower(), h, 1.0, sink);
             }
             if (onAlnum.get(i) != null && mayMatch(required.get(i), text.alnum().text)) {
-                find(onAlnum.get(i), text.alnum(), h, 0.9, sink);
+                find(alnumOpen.get(i), text.alnum(), h, 0.9, sink);
             }
         }
     }
@@ -240,11 +239,12 @@ final class InjectionDetector implements Detector {
         return hold;
     }
 
-    private static void find(Pattern p, View view, Heuristic h, double weight, Consumer<Match> sink) {
-        Matcher m = p.matcher(view.text);
-        while (m.find()) {
-            sink.accept(new Match(view.originalStart(m.start()), view.originalEnd(m.end() - 1), h.score() * weight,
-                    view.name, "heuristic " + h.name(), m.group()));
-        }
+    private static void find(OpenMatch p, View view, Heuristic h, double weight, Consumer<Match> sink) {
+        p.find(view.text, (s, e) -> {
+            if (e > s) { // a template never matches empty
+                sink.accept(new Match(view.originalStart(s), view.originalEnd(e - 1), h.score() * weight,
+                        view.name, "heuristic " + h.name(), view.text.substring(s, e)));
+            }
+        });
     }
 }

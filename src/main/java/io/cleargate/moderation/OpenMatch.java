@@ -18,14 +18,14 @@ final class OpenMatch {
      * The same after each ASCII char (index previous * 128 + char), so that a leading lookbehind
      * ("not inside a word") skips most positions cheaply. Anything non-ASCII is always tried.
      * Tables built from too little history are only safe for negative lookbehinds (which can only
-     * pass more often with less text before them), so a pattern with a positive lookbehind tries
-     * every position.
+     * pass more often with less text before them), so a pattern with a positive lookbehind (or a
+     * non-boundary or previous-match anchor, which more history can make pass) tries every position.
      */
     private final boolean[] startableAfter = new boolean[128 * 128];
 
     OpenMatch(Pattern pattern) {
         this.pattern = pattern;
-        if (pattern.pattern().contains("(?<=")) {
+        if (pattern.pattern().contains("(?<=") || pattern.pattern().contains("\\B") || pattern.pattern().contains("\\G")) {
             java.util.Arrays.fill(startable, true);
             java.util.Arrays.fill(startableAfter, true);
             return;
@@ -50,6 +50,77 @@ final class OpenMatch {
     }
 
     /**
+     * True unless an attempt at {@code s} certainly fails: the tables say whether an attempt can
+     * get past the char at {@code s} (after the one before it), so a position they rule out is one
+     * where {@link Matcher#find()} would try and fail too.
+     */
+    boolean mayStartAt(String text, int s) {
+        char c = text.charAt(s);
+        if (c >= 128) {
+            return true;
+        }
+        if (s == 0) {
+            return startable[c];
+        }
+        char p = text.charAt(s - 1);
+        return p >= 128 || startableAfter[p * 128 + c];
+    }
+
+    /**
+     * Every match of the pattern, as {@link Matcher#find()} reports them (leftmost first, each
+     * search resuming at the previous end, after an empty match one further), but with the
+     * regex engine entered only where {@link #mayStartAt} allows: the per-position cost of
+     * find() on positions that cannot start a match (the middle of words, for most detectors)
+     * was most of a scan.
+     */
+    void find(String text, PrivateKeyScanner.Sink sink) {
+        find(text, sink, '\0', -1);
+    }
+
+    /**
+     * The same for a pattern every match of which holds {@code anchor} at most {@code within}
+     * chars after its start: starts further than that before the next anchor are skipped
+     * without a look, and the scan ends after the last anchor ({@code within < 0}: no anchor).
+     */
+    void find(String text, PrivateKeyScanner.Sink sink, char anchor, int within) {
+        int n = text.length();
+        Matcher m = pattern.matcher(text).useTransparentBounds(true).useAnchoringBounds(false);
+        int s = 0;
+        int next = within < 0 ? -1 : text.indexOf(anchor);
+        while (s < n) {
+            if (within >= 0) {
+                if (next < s) {
+                    next = text.indexOf(anchor, s);
+                    if (next < 0) {
+                        return; // no anchor left: no match can start here or later
+                    }
+                }
+                if (next - s > within) {
+                    s = next - within;
+                }
+            }
+            if (!mayStartAt(text, s)) {
+                s++;
+                continue;
+            }
+            m.region(s, n);
+            if (m.lookingAt()) {
+                int e = m.end();
+                sink.accept(s, e);
+                s = e > s ? e : s + 1;
+            } else {
+                s++;
+            }
+        }
+        if (s == n && within < 0) {
+            m.region(n, n); // find() also tries the end of the text, where only an empty match fits
+            if (m.lookingAt()) {
+                sink.accept(n, n);
+            }
+        }
+    }
+
+    /**
      * The first start at or after {@code from} (a view index) whose attempt reaches the end of
      * {@code text}, or {@code text.length()} when none does. Lookbehind sees the text before
      * {@code from}; every attempt is bounded by the pattern, so this is linear in the tail for
@@ -59,9 +130,7 @@ final class OpenMatch {
         int n = text.length();
         Matcher m = pattern.matcher(text).useTransparentBounds(true).useAnchoringBounds(false);
         for (int s = Math.max(0, from); s < n; s++) {
-            char c = text.charAt(s);
-            char p = s == 0 ? 0 : text.charAt(s - 1);
-            if (c < 128 && (s == 0 ? !startable[c] : p < 128 && !startableAfter[p * 128 + c])) {
+            if (!mayStartAt(text, s)) {
                 continue;
             }
             m.region(s, n);

@@ -4,7 +4,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
@@ -30,14 +29,16 @@ class PatternDetector implements Detector {
         int openFrom(String text, int from);
 
         static Finder of(Pattern pattern) {
+            return of(pattern, '\0', -1);
+        }
+
+        /** A finder for a pattern every match of which holds {@code anchor} at most {@code within} chars after its start. */
+        static Finder of(Pattern pattern, char anchor, int within) {
             var open = new OpenMatch(pattern);
             return new Finder() {
                 @Override
                 public void find(String text, PrivateKeyScanner.Sink sink) {
-                    Matcher m = pattern.matcher(text);
-                    while (m.find()) {
-                        sink.accept(m.start(), m.end());
-                    }
+                    open.find(text, sink, anchor, within);
                 }
 
                 @Override

@@ -1,0 +1,3 @@
+module cleargate.local/benchmock
+
+go 1.22
