@@ -94,7 +94,7 @@ class TenantShareIT {
                 }
 
                 // An idle connection (here: a request line and no more) is closed after the idle
-                // timeout (20 s in this test, longer than A's streams could stall; 2 minutes by
+                // timeout (20 s in this test, longer than A's streams could stall; 5 minutes by
                 // default, no longer half an hour).
                 try (Socket idle = new Socket(InetAddress.getLoopbackAddress(), port(gateway))) {
                     idle.setSoTimeout(120_000);
