@@ -247,6 +247,8 @@ class ConsoleJourneysIT {
             assertTrue(browser.all("svg.chart").size() >= 2);
             browser.open(base + "/console/rules");
             assertFalse(browser.all("#rules tbody tr").isEmpty());
+            browser.open(base + "/console/models");
+            assertTrue(browser.text("main").contains("refuse or deflect"), browser.text("main"));
         });
     }
 
@@ -342,6 +344,10 @@ class ConsoleJourneysIT {
         assertTrue(browser.text("#verdicts").contains("redact pii.email"), browser.text("#verdicts"));
         assertEquals("eu-west", browser.text("#region"));
         browser.check("playground");
+        // The model transparency report is about the models, not tenants' data: every user reads it.
+        browser.open(base + "/console/models");
+        assertTrue(browser.text("main").contains("refuse or deflect"), browser.text("main"));
+        browser.check("model-transparency");
     }
 
     @Test
