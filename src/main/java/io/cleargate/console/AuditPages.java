@@ -235,7 +235,15 @@ public class AuditPages {
         }
 
         public Map<String, Object> latency() {
-            return last.get("latency_ms") instanceof Map<?, ?> l ? cast(l) : null;
+            if (!(last.get("latency_ms") instanceof Map<?, ?> l)) {
+                return null;
+            }
+            // The trail writes -1 for "no first byte" (an answer sent whole, or none): shown as a dash.
+            Map<String, Object> shown = new java.util.LinkedHashMap<>(cast(l));
+            if (shown.get("ttft") instanceof Number n && n.longValue() < 0) {
+                shown.remove("ttft");
+            }
+            return shown;
         }
 
         public boolean hasContent() {

@@ -168,6 +168,8 @@ class ConsoleJourneysIT {
         browser.waitFor("the record view", d -> d.getCurrentUrl().contains("/console/audit/records/"));
         assertTrue(browser.text("main").contains("allow"), "the policy decision is on the timeline");
         assertTrue(browser.text("main").contains("eu-west"), "the route is on the timeline");
+        assertTrue(browser.text("main").contains(" ms total"), "latency is on the timeline");
+        assertFalse(browser.text("main").contains("-1 ms"), "the trail's 'no first byte' is not a latency");
         browser.check("audit-record");
         browser.type("#reason", "Investigating ticket 4711");
         browser.find("#reason").submit();
