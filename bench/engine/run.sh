@@ -12,4 +12,9 @@ if [[ ! -f "$model/config.json" ]]; then
   "$venv/bin/python" "$root/src/test/python/make_engine_fixtures.py" bench "$model"
 fi
 command -v /usr/bin/time >/dev/null || { echo "bench/engine: needs /usr/bin/time (apt-get install time)" >&2; exit 1; }
-exec "$venv/bin/python" "$root/bench/engine/bench.py" "$model"
+"$venv/bin/python" "$root/bench/engine/bench.py" "$model"
+# Quality cost of the optional int8 weight-only mode: perplexity on a fixed text against the stored weights.
+# shellcheck source=../../bin/lib/engine.sh
+source "$root/bin/lib/engine.sh"
+cleargate_engine perplexity --model "$model" --text "$root/bench/engine/perplexity.txt" \
+  | tee "$root/bench/results/engine-int8-perplexity-$(date +%Y%m%d-%H%M%S).json"

@@ -8,6 +8,7 @@ cleargate_test() {
   regal_install >/dev/null || die "could not install Regal"
   keycloak_install "$ROOT" >/dev/null || die "could not install Keycloak"
   ensure_postgresql
+  redis_install || die "could not install redis-server (the shared rate-limit store the tests run)"
   console_browser_install "$ROOT" || die "could not install the console's browser test tools"
   say "policy checks (opa fmt, regal lint, opa test with coverage)"
   policy_checks "$ROOT/policies" 90

@@ -11,8 +11,17 @@ cleargate_up() {
   mkdir -p "$CLEARGATE_DATA_DIR"
   CLEARGATE_DATA_DIR="$(cd "$CLEARGATE_DATA_DIR" && pwd)"
   local run="$CLEARGATE_DATA_DIR/run" opa_port="${CLEARGATE_OPA_PORT:-$(free_port)}"
-  trap 'stop_tracked; opa_stop "$run"' EXIT
+  trap 'stop_tracked; opa_stop "$run"; redis_stop "$run/redis"' EXIT
   opa_start "$run" "$opa_port" "$ROOT/policies" || die "OPA did not start"
+  # Rate limits shared through Redis: a local server unless CLEARGATE_RATE_LIMITS_REDIS_URL names one.
+  if [[ "${CLEARGATE_RATE_LIMITS_STORE:-none}" == redis && -z "${CLEARGATE_RATE_LIMITS_REDIS_URL:-}" ]]; then
+    redis_install || die "could not install redis-server"
+    local redis_port
+    redis_port="$(free_port)"
+    redis_start "$run/redis" "$redis_port" || die "redis-server did not start"
+    export CLEARGATE_RATE_LIMITS_REDIS_URL="redis://127.0.0.1:$redis_port"
+    say "rate limits are counted in redis-server on 127.0.0.1:$redis_port"
+  fi
   export CLEARGATE_OPA_URL="http://127.0.0.1:$opa_port"
   export CLEARGATE_OPA_GATEWAY_TOKEN_FILE="$run/opa-gateway.token"
   export CLEARGATE_OPA_ADMIN_TOKEN_FILE="$run/opa-admin.token"

@@ -204,6 +204,34 @@ def make_checkpoint(out_dir, style, cls, config, shard=None):
           "files", sorted(os.listdir(out_dir)))
 
 
+def make_bf16_checkpoint(out_dir):
+    """v3-bf16-tiny: the v3 layout saved in bf16, with two references from that same file: transformers in
+    float32 (the bf16 weights widened exactly, f32 arithmetic: what the engine computes) and transformers in
+    bfloat16 (every activation rounded to bf16 as well: what a bf16 deployment of transformers computes)."""
+    if os.path.exists(out_dir):
+        shutil.rmtree(out_dir)
+    os.makedirs(out_dir)
+    tok, fast = write_tokenizer(out_dir, 400, "v3")
+    torch.manual_seed(0)
+    model = DeepseekV3ForCausalLM(v3_config(tok.get_vocab_size())).eval()
+    randomize(model)
+    model.to(torch.bfloat16).save_pretrained(out_dir)
+    messages = [{"role": "user", "content": "Explain the router of a mixture of experts in simple words, please."}]
+    prompt = fast.apply_chat_template(messages, add_generation_prompt=True, tokenize=True, return_dict=False)
+    as_f32 = DeepseekV3ForCausalLM.from_pretrained(out_dir, dtype=torch.float32, attn_implementation="eager").eval()
+    as_bf16 = DeepseekV3ForCausalLM.from_pretrained(out_dir, dtype=torch.bfloat16, attn_implementation="eager").eval()
+    assert next(as_bf16.parameters()).dtype == torch.bfloat16
+    logits, greedy, margin = reference_outputs(as_f32, prompt)
+    logits_bf16, greedy_bf16, _ = reference_outputs(as_bf16, prompt)
+    fixture = {"prompt_ids": prompt, "logits": logits.tolist(), "greedy_ids": greedy, "min_greedy_margin": margin,
+               "logits_bf16_compute": logits_bf16.tolist(), "greedy_ids_bf16_compute": greedy_bf16}
+    with open(os.path.join(out_dir, "..", os.path.basename(out_dir) + ".fixture.json"), "w") as f:
+        json.dump(fixture, f, ensure_ascii=False)
+    worst = float((logits - logits_bf16).abs().max())
+    print(out_dir, "prompt", len(prompt), "max |f32 - bf16 compute| %.4g" % worst,
+          "greedy equal", greedy == greedy_bf16, "files", sorted(os.listdir(out_dir)))
+
+
 def make_bundled(out_dir):
     """The model `bin/cleargate up` serves: random weights in DeepSeek-V3 layout, bf16, ~10 MB."""
     if os.path.exists(out_dir):
@@ -269,12 +297,14 @@ def main():
                    "m_bf16": m.bfloat16(), "m_bf16_as_f32": m.bfloat16().float(),
                    "m_f16": m.half(), "m_f16_as_f32": m.half().float()},
                   os.path.join(base, "dtypes-dir", "dtypes.safetensors"))
+    elif what == "bf16":
+        make_bf16_checkpoint(os.path.join(ROOT, "src", "test", "resources", "engine", "v3-bf16-tiny"))
     elif what == "bundled":
         make_bundled(os.path.join(ROOT, "models", "cleargate-tiny-moe"))
     elif what == "bench":
         make_bench(sys.argv[2])
     else:
-        raise SystemExit("usage: make_engine_fixtures.py fixtures|bundled|bench DIR")
+        raise SystemExit("usage: make_engine_fixtures.py fixtures|bf16|bundled|bench DIR")
 
 
 if __name__ == "__main__":

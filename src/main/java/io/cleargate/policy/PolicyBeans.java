@@ -1,6 +1,8 @@
 package io.cleargate.policy;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.core.Vertx;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.inject.Produces;
 import java.io.IOException;
@@ -25,10 +27,26 @@ public class PolicyBeans {
         return new PolicyDecisions(client, cache, json);
     }
 
+    /**
+     * The tenants' request and token counters: per replica, or in the shared store with the
+     * configured behaviour while it is unreachable. The store is not asked at start, so a replica
+     * starts (and serves unlimited requests, or refuses limited ones) while it is down.
+     */
     @Produces
     @ApplicationScoped
-    TenantRateLimiter limiter() {
-        return new TenantRateLimiter();
+    TenantLimits limits(RateLimitConfig config, Vertx vertx, MeterRegistry meters) {
+        var local = new TenantRateLimiter();
+        if (config.store() == RateLimitConfig.Store.NONE) {
+            LOG.info("rate limits are counted per replica (cleargate.rate-limits.store=none)");
+            return new TenantLimits(null, local, config.onStoreUnavailable(), meters);
+        }
+        String url = config.redisUrl().filter(u -> !u.isBlank()).orElseThrow(() -> new IllegalStateException(
+                "cleargate.rate-limits.store=redis needs cleargate.rate-limits.redis-url"));
+        String password = secret(Optional.empty(), config.redisPasswordFile(), "cleargate.rate-limits.redis-password");
+        var shared = new RedisLimitCounters(vertx, url, password, config.keyPrefix(), config.timeout());
+        LOG.infof("rate limits are counted in the shared store; while it is unreachable: %s",
+                config.onStoreUnavailable() == RateLimitConfig.OnUnavailable.REFUSE ? "refuse" : "count per replica");
+        return new TenantLimits(shared, local, config.onStoreUnavailable(), meters);
     }
 
     /**

@@ -18,7 +18,7 @@ import java.util.Map;
 /**
  * Asks the tenant policy (OPA) about the request and enforces the answer: deny with the reasons,
  * clamp max_tokens to the tenant's limit, and hold the tenant to its requests and tokens per
- * minute. The decision goes on the exchange for routing (regions), moderation (profile) and audit
+ * minute (counted in the store every replica shares, when one is configured). The decision goes on the exchange for routing (regions), moderation (profile) and audit
  * (content mode, decision id, revision).
  */
 @ApplicationScoped
@@ -36,14 +36,17 @@ public class PolicyStage implements Stage {
     /** The prompt's estimated tokens, charged whatever happens once the request was admitted. */
     static final Exchange.Key<Long> PROMPT_TOKENS = Exchange.Key.of("policy-prompt-tokens", Long.class);
 
+    /** Where the reservation was counted (the shared store, or this replica's memory), to settle it there. */
+    static final Exchange.Key<LimitCounters> COUNTED_BY = Exchange.Key.of("policy-counted-by", LimitCounters.class);
+
     /** Characters of answer that passed on towards the client, for a request that reports no usage. */
     static final Exchange.Key<Long> STREAMED_CHARS = Exchange.Key.of("policy-streamed-chars", Long.class);
 
     private final PolicyDecisions decisions;
-    private final TenantRateLimiter limiter;
+    private final TenantLimits limiter;
 
     @Inject
-    public PolicyStage(PolicyDecisions decisions, TenantRateLimiter limiter) {
+    public PolicyStage(PolicyDecisions decisions, TenantLimits limiter) {
         this.decisions = decisions;
         this.limiter = limiter;
     }
@@ -76,8 +79,10 @@ public class PolicyStage implements Stage {
         PolicyDecision.Limits limits = decision.limits();
         long prompt = ((Number) ((Map<?, ?>) input.get("request")).get("estimated_prompt_tokens")).longValue();
         long reserve = prompt + (engine == null ? 0 : Math.min(engine.maxTokens(), nullToMax(limits.maxTokens())));
-        var admission = limiter.acquire(principal.get().tenant(), limits.requestsPerMinute(), limits.tokensPerMinute(),
+        // Throws GatewayException (503) when the shared limit store is down and the gateway refuses.
+        var counted = limiter.acquire(principal.get().tenant(), limits.requestsPerMinute(), limits.tokensPerMinute(),
                 reserve);
+        var admission = counted.admission();
         if (!admission.admitted()) {
             return StageResult.shortCircuit(GatewayError.rateLimited(
                     "Rate limit reached for this tenant (" + admission.limit() + "); retry after "
@@ -85,6 +90,7 @@ public class PolicyStage implements Stage {
                     .withDetail("limit", admission.limit()));
         }
         exchange.put(RESERVED_TOKENS, reserve);
+        exchange.put(COUNTED_BY, counted.counters());
         exchange.put(PROMPT_TOKENS, prompt);
         if (engine != null && limits.maxTokens() != null && engine.maxTokens() > limits.maxTokens()) {
             return StageResult.forward(engine.withMaxTokens(limits.maxTokens()));
@@ -112,13 +118,15 @@ public class PolicyStage implements Stage {
     @Override
     public void onComplete(Exchange exchange) {
         var reserved = exchange.get(RESERVED_TOKENS);
+        var countedBy = exchange.get(COUNTED_BY);
         var decision = exchange.get(PolicyDecision.KEY);
         var principal = exchange.get(Principal.KEY);
-        if (reserved.isEmpty() || decision.isEmpty() || principal.isEmpty()) {
+        if (reserved.isEmpty() || countedBy.isEmpty() || decision.isEmpty() || principal.isEmpty()) {
             return;
         }
         long used = exchange.get(USAGE).map(u -> (long) u.totalTokens()).orElseGet(() -> consumedWithoutUsage(exchange));
-        limiter.refund(principal.get().tenant(), decision.get().limits().tokensPerMinute(), reserved.get() - used);
+        limiter.settle(countedBy.get(), principal.get().tenant(), decision.get().limits().tokensPerMinute(),
+                reserved.get() - used);
     }
 
     static long consumedWithoutUsage(Exchange exchange) {

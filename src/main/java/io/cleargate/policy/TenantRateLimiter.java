@@ -7,15 +7,11 @@ import java.util.function.LongSupplier;
 /**
  * Requests-per-minute and tokens-per-minute per tenant, as token buckets that refill continuously
  * (a full minute's allowance at most). The state is in this process's memory: with N gateway
- * replicas behind a balancer a tenant gets up to N times its limits. Tokens are reserved on admission
- * (estimated prompt tokens plus max_tokens) and the unused part is given back when the request ends.
+ * replicas behind a balancer a tenant gets up to N times its limits ({@code cleargate.rate-limits.store=none},
+ * or the fallback while the shared store is down). Tokens are reserved on admission (estimated
+ * prompt tokens plus max_tokens) and settled on what was used when the request ends.
  */
-public final class TenantRateLimiter {
-
-    /** Admission result: {@code retryAfterSeconds} is 0 when admitted. */
-    public record Admission(boolean admitted, long retryAfterSeconds, String limit) {
-        static final Admission OK = new Admission(true, 0, null);
-    }
+public final class TenantRateLimiter implements LimitCounters {
 
     private static final long NANOS_PER_MINUTE = 60_000_000_000L;
 
@@ -30,11 +26,7 @@ public final class TenantRateLimiter {
         this(System::nanoTime);
     }
 
-    /**
-     * Takes one request and {@code tokens} tokens from the tenant's allowance, or nothing when
-     * either is short. A null limit means none. A request larger than a whole minute's tokens is
-     * charged a full minute, so it waits for a full bucket instead of never passing.
-     */
+    @Override
     public Admission acquire(String tenant, Integer requestsPerMinute, Integer tokensPerMinute, long tokens) {
         Buckets b = tenants.computeIfAbsent(tenant, t -> new Buckets(clock.getAsLong()));
         synchronized (b) {
@@ -45,9 +37,7 @@ public final class TenantRateLimiter {
             long tokenCost = tokensPerMinute == null ? 0 : Math.min(tokens, tokensPerMinute);
             long tokenWait = b.tokens.waitNanos(tokensPerMinute, tokenCost);
             if (requestWait > 0 || tokenWait > 0) {
-                long wait = Math.max(requestWait, tokenWait);
-                long seconds = Math.max(1, (wait + 999_999_999L) / 1_000_000_000L);
-                return new Admission(false, seconds, requestWait >= tokenWait ? "requests_per_minute" : "tokens_per_minute");
+                return Admission.refused(requestWait, tokenWait);
             }
             b.requests.take(requestsPerMinute, 1);
             b.tokens.take(tokensPerMinute, tokenCost);
@@ -55,11 +45,8 @@ public final class TenantRateLimiter {
         }
     }
 
-    /**
-     * Settles a reservation: gives back tokens reserved but not used (a short answer, a refused
-     * request), or charges more when {@code tokens} is negative (the estimate was too low).
-     */
-    public void refund(String tenant, Integer tokensPerMinute, long tokens) {
+    @Override
+    public void settle(String tenant, Integer tokensPerMinute, long tokens) {
         Buckets b = tenants.get(tenant);
         if (b == null || tokens == 0 || tokensPerMinute == null || Double.isNaN(b.tokens.level)) {
             return;
@@ -67,6 +54,11 @@ public final class TenantRateLimiter {
         synchronized (b) {
             b.tokens.level = Math.min(tokensPerMinute, b.tokens.level + tokens);
         }
+    }
+
+    @Override
+    public String name() {
+        return "per-replica";
     }
 
     private static final class Buckets {

@@ -11,6 +11,7 @@ import io.cleargate.audit.PostgresServer;
 import io.cleargate.testsupport.MockUpstream;
 import io.cleargate.testsupport.MockUpstreamResource;
 import io.cleargate.testsupport.OpaServer;
+import io.cleargate.testsupport.RedisServer;
 import io.cleargate.testsupport.Sse;
 import java.io.IOException;
 import java.net.URI;
@@ -49,7 +50,9 @@ import org.junit.jupiter.api.extension.TestWatcher;
  * data directories (nothing shared through a file system). Both replicas start together (Flyway
  * and the first chain head race as in a rollout), take concurrent streaming and plain requests,
  * and append to one audit hash chain that verifies on either replica and offline. Rate limits are
- * per replica (in-memory token buckets): the test pins that documented meaning down.
+ * counted in one Redis (Debian's redis-server) that both replicas share: a tenant's requests and
+ * tokens per minute hold across the two, and while the store is down both refuse with a clear 503
+ * until it is back, without a restart.
  *
  * <p>Needs the PostgreSQL build of the gateway in target/quarkus-app-pg (the database kind is
  * fixed at build time): {@code bin/cleargate test} builds it with {@code build_gateway_postgres}.
@@ -63,8 +66,10 @@ class TwoReplicasIT {
     private static final Path JAR = Path.of("target/quarkus-app-pg/quarkus-run.jar").toAbsolutePath();
     private static final int PER_REPLICA = 40;
     private static final int WORKERS = 8;
-    /** The dev tenant's requests per minute in this test: above one replica's share of the load, below the total. */
-    private static final int REQUESTS_PER_MINUTE = 45;
+    /** The dev tenant's requests per minute in the shared-limit test. */
+    private static final int REQUESTS_PER_MINUTE = 10;
+    /** The dev tenant's tokens per minute in the token-budget test. */
+    private static final int TOKENS_PER_MINUTE = 300;
 
     record Replica(String name, int port, Process process, Path log) {
         String url(String path) {
@@ -82,6 +87,7 @@ class TwoReplicasIT {
     private Path work;
     private PostgresServer db;
     private OpaServer opa;
+    private RedisServer redis;
     private MockUpstream upstream;
     private Replica a;
     private Replica b;
@@ -108,10 +114,8 @@ class TwoReplicasIT {
         work = Files.createTempDirectory("cleargate-replicas-");
         Runtime.getRuntime().addShutdownHook(new Thread(() -> processes.forEach(Process::destroyForcibly)));
         db = PostgresServer.start();
-        String tenants = Files.readString(OpaServer.repoRoot().resolve("policies/cleargate/tenants/dev/data.json"));
-        String limited = tenants.replaceFirst("\"requests_per_minute\": 6000", "\"requests_per_minute\": " + REQUESTS_PER_MINUTE);
-        assertFalse(limited.equals(tenants), "the dev tenant's requests_per_minute is no longer 6000; update this test");
-        opa = OpaServer.start(Map.of("cleargate/tenants/dev/data.json", limited));
+        opa = OpaServer.start(Map.of());
+        redis = RedisServer.start();
         upstream = new MockUpstream("mock", 0, 8, 5);
         String masterKey = base64Random(32);
         String signingSeed = base64Random(32);
@@ -168,8 +172,14 @@ class TwoReplicasIT {
                     opa.close();
                 }
             } finally {
-                if (db != null) {
-                    db.close();
+                try {
+                    if (db != null) {
+                        db.close();
+                    }
+                } finally {
+                    if (redis != null) {
+                        redis.close();
+                    }
                 }
             }
         }
@@ -193,40 +203,6 @@ class TwoReplicasIT {
         assertEquals(PER_REPLICA, load.stream().filter(s -> s.replica() == a).count());
         assertEquals(PER_REPLICA, load.stream().filter(s -> s.replica() == b).count());
         assertEquals(2 * PER_REPLICA, load.stream().map(Sent::requestId).distinct().count(), "request ids collide");
-    }
-
-    /**
-     * The load gave the tenant more admitted requests than one shared bucket could have (a full
-     * minute plus what refills while it ran); then one replica refuses once its own bucket is
-     * empty while the other still admits.
-     */
-    @Test
-    @Order(2)
-    void aTenantsRateLimitIsCountedByEachReplicaOnItsOwn() throws Exception {
-        long admitted = sent.stream().filter(s -> s.status() == 200).count();
-        double sharedBucketAtMost = REQUESTS_PER_MINUTE * (1 + loadMillis / 60_000.0);
-        assertTrue(admitted > sharedBucketAtMost, admitted + " admitted in " + loadMillis
-                + " ms: no more than one shared bucket would allow (" + sharedBucketAtMost + ")");
-
-        HttpResponse<String> refused = null;
-        for (int i = 0; i < 2 * REQUESTS_PER_MINUTE && refused == null; i++) {
-            HttpResponse<String> r = chat(a, false, "burst " + i);
-            if (r.statusCode() == 429) {
-                refused = r;
-            } else {
-                assertEquals(200, r.statusCode(), r.body());
-            }
-        }
-        assertNotNull(refused, "replica a never refused the tenant");
-        System.out.printf("two replicas: %d admitted during the load, replica a refused after %d more%n", admitted,
-                sent.stream().filter(s -> s.prompt().startsWith("burst ") && s.status() == 200).count());
-        JsonNode error = JSON.readTree(refused.body()).path("error");
-        assertEquals("rate_limit_exceeded", error.path("code").asText(), refused.body());
-        assertTrue(refused.headers().firstValue("Retry-After").isPresent());
-        // Replica b's bucket still holds what its own share of the load left (at least 5).
-        HttpResponse<String> other = chat(b, false, "after burst");
-        assertEquals(200, other.statusCode(), "replica b refused although only replica a's bucket is empty: "
-                + other.body());
     }
 
     @Test
@@ -326,10 +302,158 @@ class TwoReplicasIT {
         assertTrue(found, "replica b could not read the prompt replica a encrypted: " + detail);
     }
 
+    /**
+     * Requests per minute are counted once for both replicas: twenty requests alternated between
+     * them admit the tenant's ten (plus what refills while they run, one every six seconds), five
+     * on each; every other one is refused on whichever replica it reached.
+     */
+    @Test
+    @Order(6)
+    void oneTenantsRequestLimitHoldsAcrossBothReplicas() throws Exception {
+        setDevLimits(REQUESTS_PER_MINUTE, 10_000_000);
+        long start = System.nanoTime();
+        Map<String, Integer> admittedBy = new HashMap<>();
+        List<HttpResponse<String>> refusals = new ArrayList<>();
+        for (int i = 0; i < 2 * REQUESTS_PER_MINUTE; i++) {
+            Replica target = i % 2 == 0 ? a : b;
+            HttpResponse<String> r = chat(target, false, "shared limit " + i);
+            if (r.statusCode() == 200) {
+                admittedBy.merge(target.name(), 1, Integer::sum);
+            } else {
+                assertEquals(429, r.statusCode(), r.body());
+                refusals.add(r);
+            }
+            if (i < REQUESTS_PER_MINUTE) {
+                assertEquals(200, r.statusCode(), "request " + i + " within the limit: " + r.body());
+            }
+        }
+        long elapsedMillis = (System.nanoTime() - start) / 1_000_000;
+        int admitted = admittedBy.values().stream().mapToInt(Integer::intValue).sum();
+        long refilled = elapsedMillis * REQUESTS_PER_MINUTE / 60_000;
+        System.out.printf("two replicas, one limit of %d/min: %d of %d admitted in %d ms (a %s, b %s)%n",
+                REQUESTS_PER_MINUTE, admitted, 2 * REQUESTS_PER_MINUTE, elapsedMillis, admittedBy.get("a"),
+                admittedBy.get("b"));
+        assertTrue(admitted >= REQUESTS_PER_MINUTE && admitted <= REQUESTS_PER_MINUTE + refilled,
+                admitted + " admitted in " + elapsedMillis + " ms by both replicas together (limit " + REQUESTS_PER_MINUTE
+                        + " a minute; per-replica counting would admit " + 2 * REQUESTS_PER_MINUTE + ")");
+        assertTrue(admittedBy.getOrDefault("a", 0) >= REQUESTS_PER_MINUTE / 2
+                && admittedBy.getOrDefault("b", 0) >= REQUESTS_PER_MINUTE / 2, admittedBy.toString());
+        JsonNode error = JSON.readTree(refusals.getFirst().body()).path("error");
+        assertEquals("rate_limit_exceeded", error.path("code").asText());
+        assertEquals("requests_per_minute", error.path("limit").asText());
+        assertTrue(refusals.getFirst().headers().firstValue("Retry-After").isPresent());
+    }
+
+    /**
+     * Tokens per minute likewise: replica a spends the tenant's budget (each answer settles on the
+     * tokens it used, so far more requests pass than whole reservations would allow), and then
+     * replica b refuses a request the budget cannot hold, although b itself served nothing.
+     */
+    @Test
+    @Order(7)
+    void oneTenantsTokenBudgetHoldsAcrossBothReplicasAndSettlesOnTokensUsed() throws Exception {
+        setDevLimits(6000, TOKENS_PER_MINUTE);
+        int admittedOnA = 0;
+        HttpResponse<String> refusedOnA = null;
+        for (int i = 0; i < 60 && refusedOnA == null; i++) {
+            HttpResponse<String> r = chat(a, false, "budget " + i);
+            if (r.statusCode() == 200) {
+                admittedOnA++;
+            } else {
+                refusedOnA = r;
+            }
+        }
+        assertNotNull(refusedOnA, "replica a never ran out of the tenant's " + TOKENS_PER_MINUTE + " tokens");
+        assertEquals(429, refusedOnA.statusCode(), refusedOnA.body());
+        assertEquals("tokens_per_minute", JSON.readTree(refusedOnA.body()).path("error").path("limit").asText());
+        // Each request reserves its prompt and 64 tokens, at most 4 whole reservations in 300; the
+        // mock answers with 20 tokens used, and the rest goes back to the shared budget.
+        assertTrue(admittedOnA >= 8, admittedOnA + " requests passed: reservations were not settled on the tokens used");
+
+        // About 200 tokens reserved: more than replica a left, and more than refills in 20 s.
+        HttpResponse<String> onB = chat(b, false, "budget on b", 200);
+        assertEquals(429, onB.statusCode(), "replica b admitted although the tenant's budget is spent on a: "
+                + onB.body());
+        JsonNode error = JSON.readTree(onB.body()).path("error");
+        assertEquals("rate_limit_exceeded", error.path("code").asText());
+        assertEquals("tokens_per_minute", error.path("limit").asText());
+        System.out.printf("two replicas, one budget of %d tokens/min: a admitted %d, then a and b refused%n",
+                TOKENS_PER_MINUTE, admittedOnA);
+    }
+
+    /**
+     * With the store down neither replica can count, so both refuse with 503
+     * rate_limit_store_unavailable (the default; nothing passes uncounted) and count the errors;
+     * once the store is back both serve again, without a restart.
+     */
+    @Test
+    @Order(8)
+    void stoppingTheStoreMakesBothReplicasRefuseAndStartingItAgainRecovers() throws Exception {
+        setDevLimits(6000, 10_000_000);
+        for (Replica r : List.of(a, b)) {
+            assertEquals(200, chat(r, false, "before the outage").statusCode());
+        }
+        redis.stop();
+        for (Replica r : List.of(a, b)) {
+            HttpResponse<String> refused = chat(r, false, "during the outage");
+            assertEquals(503, refused.statusCode(), r.name() + ": " + refused.body());
+            JsonNode error = JSON.readTree(refused.body()).path("error");
+            assertEquals("rate_limit_store_unavailable", error.path("code").asText(), refused.body());
+            assertEquals("service_unavailable", error.path("type").asText(), refused.body());
+            String metrics = metrics(r);
+            assertTrue(gaugeIs(metrics, "cleargate_rate_limit_store_up", "0.0"), r.name() + " does not report the store down");
+            assertTrue(metrics.lines().anyMatch(l -> l.startsWith("cleargate_rate_limit_store_errors_total{")
+                    && l.contains("operation=\"acquire\"") && !l.endsWith(" 0.0")), r.name() + " counted no store error");
+        }
+
+        redis.startAgain();
+        long back = System.nanoTime();
+        for (Replica r : List.of(a, b)) {
+            int status = 0;
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (status != 200 && System.nanoTime() < deadline) {
+                status = chat(r, false, "after the outage").statusCode();
+                if (status != 200) {
+                    Thread.sleep(100);
+                }
+            }
+            assertEquals(200, status, "replica " + r.name() + " did not recover once the store was back");
+            assertTrue(gaugeIs(metrics(r), "cleargate_rate_limit_store_up", "1.0"), r.name() + " does not report the store up");
+        }
+        System.out.printf("two replicas: both served again %d ms after the store restarted%n",
+                (System.nanoTime() - back) / 1_000_000);
+    }
+
+    /** Replaces the dev tenant's limits in OPA, then waits out the replicas' decision caches (1 s). */
+    private void setDevLimits(int requestsPerMinute, int tokensPerMinute) throws Exception {
+        String limits = "{\"max_tokens\":8192,\"max_tokens_action\":\"clamp\",\"requests_per_minute\":"
+                + requestsPerMinute + ",\"tokens_per_minute\":" + tokensPerMinute + "}";
+        var response = http.send(HttpRequest.newBuilder(URI.create(opa.url() + "/v1/data/cleargate/tenants/dev/limits"))
+                .header("Authorization", "Bearer " + opa.adminToken()).header("Content-Type", "application/json")
+                .PUT(HttpRequest.BodyPublishers.ofString(limits)).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(204, response.statusCode(), response.body());
+        Thread.sleep(1_500);
+    }
+
+    private static boolean gaugeIs(String metrics, String name, String value) {
+        return metrics.lines().anyMatch(l -> (l.startsWith(name + " ") || l.startsWith(name + "{")) && l.endsWith(" " + value));
+    }
+
+    private String metrics(Replica r) throws Exception {
+        var response = http.send(HttpRequest.newBuilder(URI.create(r.url("/q/metrics"))).GET().build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, response.statusCode());
+        return response.body();
+    }
+
     // --- requests
 
     private HttpResponse<String> chat(Replica target, boolean stream, String prompt) {
-        String body = "{\"model\":\"mock\",\"stream\":" + stream + ",\"max_tokens\":64,"
+        return chat(target, stream, prompt, 64);
+    }
+
+    private HttpResponse<String> chat(Replica target, boolean stream, String prompt, int maxTokens) {
+        String body = "{\"model\":\"mock\",\"stream\":" + stream + ",\"max_tokens\":" + maxTokens + ","
                 + "\"messages\":[{\"role\":\"user\",\"content\":\"" + prompt + "\"}]}";
         try {
             HttpResponse<String> response = http.send(request(target, "/v1/chat/completions")
@@ -408,6 +532,8 @@ class TwoReplicasIT {
                 "-Dcleargate.policy.admin.directory=" + opa.policies(),
                 "-Dcleargate.policy.admin.opa-binary=" + OpaServer.opaBinary(),
                 "-Dcleargate.dev.create-key=" + createKey,
+                "-Dcleargate.rate-limits.store=redis",
+                "-Dcleargate.rate-limits.redis-url=" + redis.url(),
                 "-Dcleargate.dev.key-file=" + data.resolve("dev-key"),
                 "-Dquarkus.datasource.username=" + db.user(),
                 "-Dquarkus.datasource.password=unused"));

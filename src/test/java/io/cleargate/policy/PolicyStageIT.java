@@ -31,7 +31,7 @@ class PolicyStageIT {
     static PolicyStage stage(String url, String token, Duration timeout, Duration cacheTtl) {
         var client = new OpaClient(url, "cleargate/decision", token, timeout, JSON);
         var decisions = new PolicyDecisions(client, new DecisionCache(cacheTtl.toNanos(), 1000, System::nanoTime), JSON);
-        return new PolicyStage(decisions, new TenantRateLimiter());
+        return new PolicyStage(decisions, TenantLimits.perReplica());
     }
 
     static PipelineHarness harness(OpaServer opa) {
@@ -282,7 +282,7 @@ class PolicyStageIT {
         var client = new OpaClient(opa.url(), "cleargate/decision", opa.gatewayToken(), Duration.ofMillis(500), JSON);
         var decisions = new PolicyDecisions(client, new DecisionCache(Duration.ofMinutes(1).toNanos(), 100,
                 System::nanoTime), JSON);
-        var h = new PipelineHarness(new PolicyStage(decisions, new TenantRateLimiter()));
+        var h = new PipelineHarness(new PolicyStage(decisions, TenantLimits.perReplica()));
         var first = h.chat(user("dev", "gateway-user"), CHAT_MODEL, 10, 10);
         var second = h.chat(user("dev", "gateway-user"), CHAT_MODEL, 10, 10);
         assertFalse(first.exchange().require(PolicyStage.DECISION_CACHED));

@@ -39,14 +39,14 @@ class TenantRateLimiterTest {
     void unusedReservedTokensAreGivenBack() {
         assertTrue(limiter.acquire("t", null, 1000, 800).admitted());
         assertFalse(limiter.acquire("t", null, 1000, 800).admitted());
-        limiter.refund("t", 1000, 700);
+        limiter.settle("t", 1000, 700);
         assertTrue(limiter.acquire("t", null, 1000, 800).admitted());
     }
 
     @Test
     void usageAboveTheEstimateIsCharged() {
         assertTrue(limiter.acquire("t", null, 1000, 100).admitted());
-        limiter.refund("t", 1000, -800);
+        limiter.settle("t", 1000, -800);
         var refused = limiter.acquire("t", null, 1000, 200);
         assertFalse(refused.admitted());
         assertEquals("tokens_per_minute", refused.limit());

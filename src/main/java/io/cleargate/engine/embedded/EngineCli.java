@@ -23,7 +23,8 @@ import java.util.Map;
  *   generate --model DIR --ids 0,17,42 --max-tokens N -> {"ids": [...]} greedy, no EOS stop
  *   chat     --model DIR --prompt TEXT [--max-tokens N] [--temperature T] [--seed S]  -> streamed text
  *   bench    --model DIR [--prompt-tokens P] [--decode-tokens N] [--probe-bytes B]
- *            -> {"prefill_tok_s":..,"decode_tok_s":..,"read_bandwidth_gb_s":..,"decode_fraction_of_bound":..}
+ *            [--int8]  -> {"prefill_tok_s":..,"decode_tok_s":..,"read_bandwidth_gb_s":..,"decode_fraction_of_bound":..}
+ *   perplexity --model DIR --text FILE [--max-tokens N] -> perplexity as stored vs int8 weights, top-1 agreement
  * </pre>
  */
 public final class EngineCli {
@@ -66,6 +67,7 @@ public final class EngineCli {
             }
             case "chat" -> chat(opts, out);
             case "bench" -> bench(opts, out);
+            case "perplexity" -> perplexity(opts, out);
             default -> usage();
         }
     }
@@ -91,7 +93,8 @@ public final class EngineCli {
      * bandwidth of the same threads, and decode as a fraction of the bound that bandwidth sets.
      */
     private static void bench(Map<String, String> opts, PrintStream out) {
-        try (Model model = Model.load(Path.of(required(opts, "model")))) {
+        Model.WeightMode mode = opts.containsKey("int8") ? Model.WeightMode.INT8 : Model.WeightMode.AS_STORED;
+        try (Model model = Model.load(Path.of(required(opts, "model")), mode)) {
             int promptTokens = Integer.parseInt(opts.getOrDefault("prompt-tokens", "64"));
             int decodeTokens = Integer.parseInt(opts.getOrDefault("decode-tokens", "64"));
             int vocab = model.config().vocabSize();
@@ -131,6 +134,23 @@ public final class EngineCli {
                     bound, decode / bound,
                     absorbed.cacheBytes(), naive.cacheBytes(),
                     (Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory()) / 1048576.0);
+        }
+    }
+
+    /** Perplexity on a text file, weights as stored versus requantized to int8, in one run. */
+    private static void perplexity(Map<String, String> opts, PrintStream out) throws java.io.IOException {
+        Path dir = Path.of(required(opts, "model"));
+        String text = java.nio.file.Files.readString(Path.of(required(opts, "text")));
+        int max = Integer.parseInt(opts.getOrDefault("max-tokens", "256"));
+        List<Integer> encoded = io.cleargate.engine.embedded.tokenizer.Tokenizer.load(dir.resolve("tokenizer.json")).encode(text);
+        int[] ids = encoded.stream().limit(max).mapToInt(Integer::intValue).toArray();
+        try (Model stored = Model.load(dir); Model int8 = Model.load(dir, Model.WeightMode.INT8)) {
+            Perplexity.Comparison c = Perplexity.compare(stored, int8, ids);
+            out.printf(java.util.Locale.ROOT, "{\"tokens\": %d, \"weights\": \"%s\", \"perplexity_as_stored\": %.4f, "
+                            + "\"perplexity_int8\": %.4f, \"int8_over_as_stored\": %.5f, \"top1_agreement\": %.4f, \"mean_kl_nats\": %.6f, "
+                            + "\"active_weight_mb_as_stored\": %.2f, \"active_weight_mb_int8\": %.2f}%n",
+                    ids.length, stored.weightFormat(), c.reference(), c.candidate(), c.candidate() / c.reference(),
+                    c.top1Agreement(), c.meanKl(), stored.activeWeightBytes(false) / 1e6, int8.activeWeightBytes(false) / 1e6);
         }
     }
 
@@ -177,7 +197,8 @@ public final class EngineCli {
                 usage: cleargate engine logits   --model DIR --ids 0,17,42 [--naive]
                        cleargate engine generate --model DIR --ids 0,17,42 --max-tokens N
                        cleargate engine chat     --model DIR --prompt TEXT [--max-tokens N] [--temperature T] [--seed S]
-                       cleargate engine bench    --model DIR [--prompt-tokens P] [--decode-tokens N] [--probe-bytes B]""");
+                       cleargate engine bench    --model DIR [--prompt-tokens P] [--decode-tokens N] [--probe-bytes B] [--int8]
+                       cleargate engine perplexity --model DIR --text FILE [--max-tokens N]""");
         System.exit(2);
     }
 }

@@ -49,6 +49,13 @@ class SafetensorsTest {
             for (int r = 0; r < a.length; r++) {
                 assertEquals(b[r], a[r], 1e-5);
             }
+            for (int r = 0; r < bf16.rows(); r++) {
+                float[] viaBf16 = x.clone();
+                float[] viaF32 = x.clone();
+                Kernels.axpyRow(bf16, r, 0.75f, viaBf16, 0);
+                Kernels.axpyRow(f32, r, 0.75f, viaF32, 0);
+                org.junit.jupiter.api.Assertions.assertArrayEquals(viaF32, viaBf16, 0f, "axpy of bf16 row " + r);
+            }
         }
     }
 

@@ -15,8 +15,8 @@ public record BlockScale(Tensor scaleInv, int blockRows, int blockCols) {
         if (blockRows <= 0 || blockCols <= 0) {
             throw new IllegalArgumentException("block size must be positive: " + blockRows + "x" + blockCols);
         }
-        if (scaleInv.dtype() == DType.F8_E4M3) {
-            throw new IllegalArgumentException(scaleInv.describe() + " is a scale and must not itself be FP8");
+        if (scaleInv.dtype().blockScaled()) {
+            throw new IllegalArgumentException(scaleInv.describe() + " is a scale and must not itself be quantized");
         }
     }
 
@@ -28,7 +28,7 @@ public record BlockScale(Tensor scaleInv, int blockRows, int blockCols) {
         long wantCols = ceilDiv(w[1], blockCols);
         if (w.length != 2 || s.length != 2 || s[0] != wantRows || s[1] != wantCols) {
             throw new IllegalArgumentException(scaleInv.describe() + " in " + scaleInv.file() + " does not fit "
-                    + weight.describe() + " with " + blockRows + "x" + blockCols + " blocks: expected ["
+                    + weight.describeWithFile() + " with " + blockRows + "x" + blockCols + " blocks: expected ["
                     + wantRows + ", " + wantCols + "]");
         }
     }

@@ -8,7 +8,9 @@ import java.util.Optional;
  * a block scale (see {@link BlockScale}), never on its own.
  */
 public enum DType {
-    F32(4), F16(2), BF16(2), F8_E4M3(1);
+    F32(4), F16(2), BF16(2), F8_E4M3(1),
+    /** Signed 8-bit integers: the engine's optional weight-only quantization, made at load, never read from files. */
+    I8(1);
 
     private final int bytes;
 
@@ -18,6 +20,11 @@ public enum DType {
 
     public int bytes() {
         return bytes;
+    }
+
+    /** One-byte codes that mean nothing without the block scales beside them. */
+    public boolean blockScaled() {
+        return this == F8_E4M3 || this == I8;
     }
 
     /** The dtypes the engine reads, as safetensors names them. */

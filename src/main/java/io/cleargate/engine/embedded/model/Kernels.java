@@ -226,6 +226,10 @@ public final class Kernels {
             VectorKernels.axpyF32(t, start, a, out, outOff, n);
             return;
         }
+        if (VECTOR && t.dtype() == DType.BF16) {
+            VectorKernels.axpyBf16(t, start, a, out, outOff, n);
+            return;
+        }
         for (int i = 0; i < n; i++) {
             out[outOff + i] += a * t.get(start + i);
         }

@@ -21,9 +21,9 @@ public record Matrix(Tensor tensor, int firstRow, int rows, int cols, BlockScale
             throw new IllegalArgumentException("rows " + firstRow + ".." + (firstRow + rows) + " x " + cols
                     + " do not fit " + tensor.describe());
         }
-        if ((tensor.dtype() == DType.F8_E4M3) != (scale != null)) {
+        if (tensor.dtype().blockScaled() != (scale != null)) {
             throw new IllegalArgumentException(tensor.describe() + (scale == null
-                    ? " is FP8 and has no weight_scale_inv" : " is not FP8 but was given block scales"));
+                    ? " is block-quantized and has no scales" : " is not block-quantized but was given block scales"));
         }
     }
 

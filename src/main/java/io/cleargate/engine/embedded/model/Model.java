@@ -20,10 +20,23 @@ public final class Model implements AutoCloseable {
     private final Router router;
     private final float softmaxScale;
 
+    /** How the weights are held: as the checkpoint stores them, or requantized to per-row int8 at load. */
+    public enum WeightMode { AS_STORED, INT8 }
+
+    /** Owns the int8 copies (INT8 mode); closed with the model. */
+    private final java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofShared();
+    private final WeightMode mode;
+
     public Model(ModelConfig config, Checkpoint checkpoint) {
+        this(config, checkpoint, WeightMode.AS_STORED);
+    }
+
+    public Model(ModelConfig config, Checkpoint checkpoint, WeightMode mode) {
         this.config = config;
         this.checkpoint = checkpoint;
-        this.weights = Weights.load(checkpoint, config);
+        this.mode = mode;
+        Weights stored = Weights.load(checkpoint, config);
+        this.weights = mode == WeightMode.INT8 ? stored.toInt8(arena) : stored;
         this.rope = new Rope(config);
         this.router = new Router(config);
         this.softmaxScale = softmaxScale(config);
@@ -31,10 +44,15 @@ public final class Model implements AutoCloseable {
 
     /** Loads config.json and maps the safetensors files of {@code dir}. */
     public static Model load(Path dir) {
+        return load(dir, WeightMode.AS_STORED);
+    }
+
+    /** Loads config.json and maps the safetensors files of {@code dir}, keeping the weights as {@code mode} says. */
+    public static Model load(Path dir, WeightMode mode) {
         ModelConfig config = ModelConfig.load(dir);
         Checkpoint checkpoint = Checkpoint.open(dir);
         try {
-            return new Model(config, checkpoint);
+            return new Model(config, checkpoint, mode);
         } catch (RuntimeException e) {
             checkpoint.close();
             throw e;
@@ -87,12 +105,14 @@ public final class Model implements AutoCloseable {
 
     /** Bytes of all mapped weights: decode sweeps through all of them as tokens pick different experts. */
     public long totalWeightBytes() {
-        return checkpoint.totalBytes();
+        return checkpoint.totalBytes(); // in INT8 mode the mapped originals stay, but decode reads only the int8 copies
     }
 
     /** The dtype of the attention and expert weights ("F8_E4M3", "BF16", ...), as a label for reports. */
     public String weightFormat() {
-        return weights.layers().get(0).attention().kvA().tensor().dtype().name();
+        String stored = checkpoint.find(weights.layers().get(0).attention().kvA().tensor().name().split("#")[0])
+                .map(t -> t.dtype().name()).orElse("?");
+        return mode == WeightMode.INT8 ? "I8 (from " + stored + ")" : stored;
     }
 
     private static long bytes(Weights.Mlp m, boolean asF32) {
@@ -575,6 +595,7 @@ public final class Model implements AutoCloseable {
     /** Unmaps the checkpoint. No session may run afterwards. */
     @Override
     public void close() {
+        arena.close();
         checkpoint.close();
     }
 }

@@ -42,6 +42,7 @@ public record Tensor(String name, DType dtype, long[] shape, MemorySegment data,
             case F16 -> Float.float16ToFloat(data.get(I16, i * 2));
             case BF16 -> Float.intBitsToFloat(data.get(I16, i * 2) << 16);
             case F8_E4M3 -> Fp8.decode(data.get(ValueLayout.JAVA_BYTE, i));
+            case I8 -> data.get(ValueLayout.JAVA_BYTE, i);
         };
     }
 

@@ -37,7 +37,7 @@ final class VectorKernels {
             case F32 -> dotF32(t, start, x, xOff, n);
             case BF16 -> S.length() == F.length() ? dotBf16(t, start, x, xOff, n) : Kernels.scalarDot(t, start, x, xOff, n);
             case F16 -> Kernels.scalarDot(t, start, x, xOff, n);
-            case F8_E4M3 -> dotFp8(t, start, x, xOff, n);
+            case F8_E4M3, I8 -> dotFp8(t, start, x, xOff, n);
         };
     }
 
@@ -54,7 +54,7 @@ final class VectorKernels {
         int i = 0;
         int bound = F.loopBound(n);
         for (; i < bound; i += F.length()) {
-            acc = fp8(seg, start + i).fma(FloatVector.fromArray(F, x, xOff + i), acc);
+            acc = codes(t.dtype(), seg, start + i).fma(FloatVector.fromArray(F, x, xOff + i), acc);
         }
         float sum = acc.reduceLanes(VectorOperators.ADD);
         for (; i < n; i++) {
@@ -75,18 +75,21 @@ final class VectorKernels {
         int i = 0;
         int bound = F.loopBound(n);
         for (; i < bound; i += F.length()) {
-            fp8(seg, start + i).fma(va, FloatVector.fromArray(F, out, outOff + i)).intoArray(out, outOff + i);
+            codes(t.dtype(), seg, start + i).fma(va, FloatVector.fromArray(F, out, outOff + i)).intoArray(out, outOff + i);
         }
         for (; i < n; i++) {
             out[outOff + i] += a * t.get(start + i);
         }
     }
 
-    /** F.length() FP8 codes from byte offset {@code at}, decoded to floats. */
-    private static FloatVector fp8(java.lang.foreign.MemorySegment seg, long at) {
+    /** F.length() one-byte codes (FP8 or int8) from byte offset {@code at}, as floats before the block scale. */
+    private static FloatVector codes(DType dtype, java.lang.foreign.MemorySegment seg, long at) {
         ByteVector raw = ByteVector.fromMemorySegment(B, seg, at, ByteOrder.LITTLE_ENDIAN);
-        IntVector bits = (IntVector) raw.convertShape(VectorOperators.B2I, I, 0);
-        return bits.lanewise(VectorOperators.LSHL, 20).and(FP8_MASK).reinterpretAsFloats().mul(Fp8.RESCALE);
+        IntVector ints = (IntVector) raw.convertShape(VectorOperators.B2I, I, 0);
+        if (dtype == DType.I8) {
+            return (FloatVector) ints.convert(VectorOperators.I2F, 0);
+        }
+        return ints.lanewise(VectorOperators.LSHL, 20).and(FP8_MASK).reinterpretAsFloats().mul(Fp8.RESCALE);
     }
 
     private static float dotF32(Tensor t, long start, float[] x, int xOff, int n) {
@@ -141,6 +144,26 @@ final class VectorKernels {
         }
     }
 
+    /** {@code out[outOff ..] += a * W} for bf16 weights, widened in registers like {@link #dotBf16}. */
+    static void axpyBf16(Tensor t, long start, float a, float[] out, int outOff, int n) {
+        int i = 0;
+        if (S.length() == F.length()) {
+            var seg = t.data();
+            long base = start * 2;
+            FloatVector va = FloatVector.broadcast(F, a);
+            int bound = F.loopBound(n);
+            for (; i < bound; i += F.length()) {
+                ShortVector raw = ShortVector.fromMemorySegment(S, seg, base + i * 2L, ByteOrder.LITTLE_ENDIAN);
+                FloatVector w = ((IntVector) raw.convertShape(VectorOperators.S2I, I, 0))
+                        .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+                w.fma(va, FloatVector.fromArray(F, out, outOff + i)).intoArray(out, outOff + i);
+            }
+        }
+        for (; i < n; i++) {
+            out[outOff + i] += a * t.get(start + i);
+        }
+    }
+
     static float dot(float[] a, int aOff, float[] b, int bOff, int n) {
         FloatVector acc = FloatVector.zero(F);
         int i = 0;
@@ -174,7 +197,7 @@ final class VectorKernels {
             FloatVector vs = FloatVector.broadcast(F, scale);
             int bound = F.loopBound(n);
             for (; i < bound; i += F.length()) {
-                fp8(seg, start + i).mul(vs).intoArray(out, outOff + i);
+                codes(t.dtype(), seg, start + i).mul(vs).intoArray(out, outOff + i);
             }
         }
         for (; i < n; i++) {

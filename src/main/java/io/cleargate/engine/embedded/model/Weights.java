@@ -45,12 +45,39 @@ public record Weights(Tensor embed, List<Layer> layers, Tensor finalNorm, Matrix
         }
         Tensor embed = unquantized(ckpt.get("model.embed_tokens.weight"));
         if (embed.shape()[0] < config.vocabSize() || embed.shape()[1] != config.hiddenSize()) {
-            throw new IllegalArgumentException("embed_tokens shape does not match vocab_size x hidden_size: " + embed.describe());
+            throw new IllegalArgumentException("tensor " + embed.describeWithFile() + " does not match vocab_size x hidden_size ["
+                    + config.vocabSize() + ", " + config.hiddenSize() + "]");
         }
         Optional<Tensor> head = ckpt.find("lm_head.weight");
         Matrix lmHead = config.tieWordEmbeddings() || head.isEmpty() ? embed.asMatrix()
                 : matrix(ckpt, config, "lm_head.weight", config.vocabSize(), config.hiddenSize(), false);
         return new Weights(embed, List.copyOf(layers), vector(ckpt, "model.norm.weight", config.hiddenSize()), lmHead);
+    }
+
+    /**
+     * These weights with every linear map of the layers (attention projections, dense MLPs, routed
+     * and shared experts) requantized to per-row int8 in {@code arena}; the router gate, norms,
+     * embeddings and lm_head stay as they are.
+     */
+    public Weights toInt8(java.lang.foreign.Arena arena) {
+        List<Layer> out = new ArrayList<>();
+        for (Layer l : layers) {
+            Attention a = l.attention();
+            Attention qa = new Attention(int8(a.q(), arena), int8(a.qA(), arena), a.qANorm(), int8(a.qB(), arena),
+                    int8(a.kvA(), arena), a.kvANorm(), int8(a.kvB(), arena), int8(a.o(), arena));
+            Moe moe = l.moe() == null ? null : new Moe(l.moe().router(), l.moe().scoreBias(),
+                    l.moe().experts().stream().map(e -> int8(e, arena)).toList(), int8(l.moe().shared(), arena));
+            out.add(new Layer(l.inputNorm(), qa, l.postAttentionNorm(), int8(l.mlp(), arena), moe));
+        }
+        return new Weights(embed, List.copyOf(out), finalNorm, lmHead);
+    }
+
+    private static Mlp int8(Mlp m, java.lang.foreign.Arena arena) {
+        return m == null ? null : new Mlp(int8(m.gate(), arena), int8(m.up(), arena), int8(m.down(), arena));
+    }
+
+    private static Matrix int8(Matrix m, java.lang.foreign.Arena arena) {
+        return m == null ? null : Int8.quantize(m, arena);
     }
 
     private static Layer layer(Checkpoint ckpt, ModelConfig c, String p) {
@@ -89,19 +116,22 @@ public record Weights(Tensor embed, List<Layer> layers, Tensor finalNorm, Matrix
         int inner = c.moeIntermediateSize();
         int d = c.hiddenSize();
         Matrix router = matrix(ckpt, c, p + "gate.weight", e, d);
-        float[] bias = ckpt.find(p + "gate.e_score_correction_bias")
-                .or(() -> ckpt.find(p + "gate.e_score_correction.bias"))
-                .map(Tensor::toFloatArray).orElse(null);
-        if (bias != null && bias.length != e) {
-            throw new IllegalArgumentException(p + "gate.e_score_correction_bias has " + bias.length + " values, expected " + e);
+        Tensor biasTensor = ckpt.find(p + "gate.e_score_correction_bias")
+                .or(() -> ckpt.find(p + "gate.e_score_correction.bias")).map(Weights::unquantized).orElse(null);
+        if (biasTensor != null && biasTensor.elementCount() != e) {
+            throw new IllegalArgumentException("tensor " + biasTensor.describeWithFile() + " does not match the config: expected "
+                    + e + " values");
         }
+        float[] bias = biasTensor == null ? null : biasTensor.toFloatArray();
         List<Mlp> experts = new ArrayList<>(e);
         Optional<Tensor> fused = ckpt.find(p + "experts.gate_up_proj");
         if (fused.isPresent()) {
             Matrix gateUp = unquantized(fused.get()).asMatrix();
             Matrix down = unquantized(ckpt.get(p + "experts.down_proj")).asMatrix();
             if (gateUp.rows() != e * 2 * inner || gateUp.cols() != d || down.rows() != e * d || down.cols() != inner) {
-                throw new IllegalArgumentException("fused experts of " + p + " do not match the config");
+                throw new IllegalArgumentException("fused experts " + gateUp.tensor().describeWithFile() + " and "
+                        + down.tensor().describeWithFile() + " do not match the config: expected [" + e * 2 * inner
+                        + ", " + d + "] and [" + e * d + ", " + inner + "]");
             }
             for (int j = 0; j < e; j++) {
                 experts.add(new Mlp(gateUp.rows(j * 2 * inner, inner), gateUp.rows(j * 2 * inner + inner, inner),
@@ -131,7 +161,8 @@ public record Weights(Tensor embed, List<Layer> layers, Tensor finalNorm, Matrix
         boolean fits = t.shape().length == 2 && t.shape()[1] == cols
                 && (exactRows ? t.shape()[0] == rows : t.shape()[0] >= rows);
         if (!fits) {
-            throw new IllegalArgumentException(t.describe() + " does not match the config: expected [" + rows + ", " + cols + "]");
+            throw new IllegalArgumentException("tensor " + t.describeWithFile() + " does not match the config: expected ["
+                    + rows + ", " + cols + "]");
         }
         if (t.dtype() != DType.F8_E4M3) {
             return t.asMatrix();
@@ -157,7 +188,8 @@ public record Weights(Tensor embed, List<Layer> layers, Tensor finalNorm, Matrix
     private static Tensor vector(Checkpoint ckpt, String name, int n) {
         Tensor t = unquantized(ckpt.get(name));
         if (t.elementCount() != n) {
-            throw new IllegalArgumentException(t.describe() + " does not match the config: expected " + n + " values");
+            throw new IllegalArgumentException("tensor " + t.describeWithFile() + " does not match the config: expected "
+                    + n + " values");
         }
         return t;
     }
