@@ -114,8 +114,11 @@ k8s_openssl_install() {
 # byte-for-byte reproducible, so an unchanged policy keeps the ConfigMap's name.
 k8s_bundle() {
   local policies="${CLEARGATE_POLICIES_DIR:-$K8S_ROOT/policies}"
-  local out="$K8S_ROOT/k8s/base/opa/bundle.tar.gz"
-  local pub="$K8S_ROOT/k8s/base/opa/verification-key.pem"
+  # CLEARGATE_BUNDLE_OUT: another place for the bundle (its verification key goes beside it), for
+  # checking a tree without touching the one the overlays package.
+  local out="${CLEARGATE_BUNDLE_OUT:-$K8S_ROOT/k8s/base/opa/bundle.tar.gz}"
+  local pub
+  pub="$(dirname "$out")/verification-key.pem"
   [[ -d "$policies" ]] || k8s_fail "no policy directory at $policies (the OPA bundle is built from it; set CLEARGATE_POLICIES_DIR to use another)" || return 1
   local key
   key="$(k8s_signing_key)" || return 1
