@@ -256,7 +256,7 @@ class DeployedAsRenderedIT {
         if (found == null || !found.path("data").has(key)) {
             return fail("no Secret " + name + " with " + key);
         }
-        return new String(Base64.getDecoder().decode(found.path("data").path(key).asText()), StandardCharsets.UTF_8);
+        return new String(Base64.getMimeDecoder().decode(found.path("data").path(key).asText()), StandardCharsets.UTF_8);
     }
 
     /** The revision in the .manifest of the bundle the pod mounts. */
