@@ -4,7 +4,8 @@
 # Source it and call the functions, or run it: bin/lib/k8s.sh install [TOOL..]|bundle|render OVERLAY|validate
 #   k8s_install   builds kustomize and kubeconform from the Go module proxy into tools/bin; promtool
 #                 comes from Debian's prometheus package (building it from Go takes tens of minutes)
-#   k8s_bundle    packs policies/ into k8s/base/opa/bundle.tar.gz (the ConfigMap OPA loads)
+#   k8s_bundle    packs policies/ into k8s/base/opa/bundle.tar.gz (the ConfigMap OPA and the gateway
+#                 load), with a revision and signed (k8s/base/opa/verification-key.pem verifies it)
 #   k8s_render O  prints the rendered overlay O (dev, eu, us)
 #   k8s_validate  renders every overlay and validates it against the Kubernetes JSON schemas kept
 #                 in k8s/schemas (strict: unknown fields and wrong types fail), checks that the
@@ -71,18 +72,61 @@ k8s_install() {
   done
 }
 
-# Packs the policy directory as an OPA bundle tarball: every file but the tests, with a
-# .manifest whose roots are the policy's top-level packages (system/* one level deeper, since
-# system/credentials belongs to the credentials bundle) and whose revision is the content hash.
-# The tarball is byte-for-byte reproducible, so an unchanged policy keeps the ConfigMap's name.
+# The key that signs the policy bundle: $CLEARGATE_BUNDLE_SIGNING_KEY (a PEM RSA private key; in
+# production the CI system's, never committed), else a development key generated once into
+# tools/bundle-signing/ (mode 600). Prints its path.
+k8s_signing_key() {
+  if [[ -n "${CLEARGATE_BUNDLE_SIGNING_KEY:-}" ]]; then
+    [[ -r "$CLEARGATE_BUNDLE_SIGNING_KEY" ]] || k8s_fail "CLEARGATE_BUNDLE_SIGNING_KEY=$CLEARGATE_BUNDLE_SIGNING_KEY is not readable" || return 1
+    printf '%s\n' "$CLEARGATE_BUNDLE_SIGNING_KEY"
+    return 0
+  fi
+  local key="$K8S_ROOT/tools/bundle-signing/dev-signing-key.pem"
+  if [[ ! -s "$key" ]]; then
+    k8s_openssl_install || return 1
+    mkdir -p "$(dirname "$key")"
+    echo "k8s: generating a development bundle signing key in tools/bundle-signing (once)" >&2
+    (umask 077 && openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:3072 -out "$key.tmp" 2>/dev/null && mv "$key.tmp" "$key") \
+      || k8s_fail "openssl could not generate a signing key" || return 1
+  fi
+  printf '%s\n' "$key"
+}
+
+# openssl (key generation and the public half of the signing key) from Debian's openssl package.
+k8s_openssl_install() {
+  command -v openssl >/dev/null && return 0
+  command -v apt-get >/dev/null || k8s_fail "openssl is needed: install Debian's openssl package" || return 1
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends openssl >/dev/null 2>&1 \
+    || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends openssl >/dev/null; } \
+    || k8s_fail "apt-get install openssl failed"
+}
+
+# Packs the policy directory as a signed OPA bundle: every policy file but the tests, laid out as in
+# policies/, with a .manifest whose roots are the policy's top-level packages (system/* one level
+# deeper, since system/credentials comes from the credentials Secret) and whose revision is the
+# revision of exactly these files (the same hash io.cleargate.policy.PolicyTree computes, so the
+# gateway, reading the same bundle, records the revision OPA decides with). The revision is also
+# written to cleargate/meta/data.json, where decisions read it. `opa sign` adds .signatures.json
+# (RS256 over every file's SHA-256); the sidecar refuses a bundle whose signature does not verify
+# with k8s/base/opa/verification-key.pem, the signing key's public half, written here too.
+# (`opa build --signing-key` signs the same way but merges every data.json into one, which would
+# lose the per-tenant layout the gateway and policy administration read.) The tarball is
+# byte-for-byte reproducible, so an unchanged policy keeps the ConfigMap's name.
 k8s_bundle() {
   local policies="${CLEARGATE_POLICIES_DIR:-$K8S_ROOT/policies}"
-  local out="$K8S_ROOT/k8s/base/opa/bundle.tar.gz"
+  # CLEARGATE_BUNDLE_OUT: another place for the bundle (its verification key goes beside it), for
+  # checking a tree without touching the one the overlays package.
+  local out="${CLEARGATE_BUNDLE_OUT:-$K8S_ROOT/k8s/base/opa/bundle.tar.gz}"
+  local pub
+  pub="$(dirname "$out")/verification-key.pem"
   [[ -d "$policies" ]] || k8s_fail "no policy directory at $policies (the OPA bundle is built from it; set CLEARGATE_POLICIES_DIR to use another)" || return 1
+  local key
+  key="$(k8s_signing_key)" || return 1
+  k8s_openssl_install || return 1
   local stage
   stage="$(mktemp -d)"
-  (cd "$policies" && find . -type f \( -name '*.rego' -o -name '*.json' -o -name '*.yaml' -o -name '.manifest' \) \
-      ! -name '*_test.rego' -exec cp --parents {} "$stage" \;) || { rm -rf "$stage"; k8s_fail "copying $policies failed"; return 1; }
+  (cd "$policies" && find . -type f \( -name '*.rego' -o -name 'data.json' \) \
+      ! -name '*_test.rego' ! -path './cleargate/meta/*' -exec cp --parents {} "$stage" \;) || { rm -rf "$stage"; k8s_fail "copying $policies failed"; return 1; }
   if ! find "$stage" -name '*.rego' | grep -q .; then
     rm -rf "$stage"
     k8s_fail "$policies holds no .rego policy"
@@ -101,29 +145,41 @@ k8s_bundle() {
     k8s_fail "$policies/data.json would claim the whole data tree; keep data under a package directory"
     return 1
   fi
-  if [[ ! -f "$stage/.manifest" ]]; then
-    local revision roots=() dir
-    revision="$(cd "$stage" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16)"
-    for dir in $(cd "$stage" && find . -mindepth 1 -maxdepth 1 -type d -printf '%f\n' | LC_ALL=C sort); do
-      if [[ "$dir" == system ]]; then
-        local sub
-        for sub in $(cd "$stage/system" && find . -mindepth 1 -maxdepth 1 -type d -printf '%f\n' | LC_ALL=C sort); do
-          [[ "$sub" == credentials ]] && { rm -rf "$stage"; k8s_fail "policies/system/credentials is reserved for the credentials Secret"; return 1; }
-          roots+=("\"system/$sub\"")
-        done
-      else
-        roots+=("\"$dir\"")
-      fi
-    done
-    local joined
-    joined="$(IFS=,; echo "${roots[*]}")"
-    printf '{"revision":"%s","roots":[%s]}\n' "$revision" "$joined" > "$stage/.manifest"
+  local revision roots=() dir
+  revision="$(cd "$stage" && find . -type f \( -name '*.rego' -o -name 'data.json' \) | LC_ALL=C sort | xargs -r sha256sum \
+    | sha256sum | cut -c1-16)"
+  for dir in $(cd "$stage" && find . -mindepth 1 -maxdepth 1 -type d -printf '%f\n' | LC_ALL=C sort); do
+    if [[ "$dir" == system ]]; then
+      local sub
+      for sub in $(cd "$stage/system" && find . -mindepth 1 -maxdepth 1 -type d -printf '%f\n' | LC_ALL=C sort); do
+        [[ "$sub" == credentials ]] && { rm -rf "$stage"; k8s_fail "policies/system/credentials is reserved for the credentials Secret"; return 1; }
+        roots+=("\"system/$sub\"")
+      done
+    else
+      roots+=("\"$dir\"")
+    fi
+  done
+  local joined
+  joined="$(IFS=,; echo "${roots[*]}")"
+  mkdir -p "$stage/cleargate/meta"
+  printf '{"revision": "%s"}\n' "$revision" > "$stage/cleargate/meta/data.json"
+  printf '{"revision":"%s","roots":[%s]}\n' "$revision" "$joined" > "$stage/.manifest"
+  # Paths in the signature are relative to the bundle root, so sign from inside it.
+  if ! (cd "$stage" && "$K8S_BIN/opa" sign --signing-key "$key" --signing-alg RS256 --bundle . >&2); then
+    rm -rf "$stage"
+    k8s_fail "opa sign failed with $key"
+    return 1
   fi
   mkdir -p "$(dirname "$out")"
-  tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -C "$stage" -cf - . | gzip -n -9 > "$out.tmp" \
+  openssl pkey -in "$key" -pubout -out "$pub.tmp" 2>/dev/null && mv "$pub.tmp" "$pub" \
+    || { rm -rf "$stage"; k8s_fail "cannot derive the verification key from $key"; return 1; }
+  # Member names without "./": OPA matches them against the names in .signatures.json.
+  (cd "$stage" && find . -type f -printf '%P\n' | LC_ALL=C sort \
+    | tar --mtime=@0 --owner=0 --group=0 --numeric-owner --no-recursion -T - -cf -) | gzip -n -9 > "$out.tmp" \
     && mv "$out.tmp" "$out"
   local rc=$?
   rm -rf "$stage"
+  [[ $rc -eq 0 ]] && echo "k8s: policy bundle revision $revision, signed with $key" >&2
   return $rc
 }
 

@@ -189,7 +189,7 @@ test_embeddings_model_outside_the_allow_list_is_denied if {
 
 test_decision_lists_the_tenants_models if {
 	d := decision with input as chat("globex-us", ["gateway-user"], "deepseek-moe-16b-chat", 1)
-	d.models == ["deepseek-moe-16b-chat"]
+	d.models == ["deepseek-moe-16b-chat", "deepseek-v3"]
 }
 
 test_unknown_tenant_has_no_models if {

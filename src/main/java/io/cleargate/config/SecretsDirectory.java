@@ -43,7 +43,11 @@ public final class SecretsDirectory extends EnvConfigSource {
 
     SecretsDirectory(Path directory) {
         super(read(directory), ORDINAL);
-        this.name = "SecretsDirectory[" + directory + "]";
+        // SmallRye Config exempts a source whose name starts with "EnvConfigSource" from the check
+        // that every cleargate.* property maps to a field (an environment-style name such as
+        // CLEARGATE_DB_URL is read through an expression, not a mapping); under any other name a
+        // packaged gateway with its database secrets here refuses to start (SRCFG00050).
+        this.name = "EnvConfigSource[SecretsDirectory " + directory + "]";
     }
 
     @Override

@@ -246,7 +246,8 @@ public final class OpaCli {
             PolicyTree.writeAll(dir, tree);
             return action.apply(dir);
         } catch (IOException e) {
-            throw new UncheckedIOException(e);
+            // Policy administration answers 503 policy_unavailable naming the cause (opa missing, disk full).
+            throw new IllegalStateException(e.getMessage(), e);
         } finally {
             if (dir != null) {
                 deleteQuietly(dir);

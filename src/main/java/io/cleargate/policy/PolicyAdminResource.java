@@ -157,6 +157,22 @@ public class PolicyAdminResource {
         });
     }
 
+    /**
+     * The files change {@code id} wrote (path to content, null for a deleted file), with the revision
+     * the tree had before and has after it: what GitOps delivery commits to become the next bundle.
+     */
+    @GET
+    @Path("history/{id}/changes")
+    public Response changes(@PathParam("id") long id) {
+        return run(() -> {
+            PolicyAdministration.ApprovedChange c = admin.approved(scope(), id);
+            if (c == null) {
+                throw new GatewayException(GatewayError.notFound("No policy change #" + id + "."));
+            }
+            return Response.ok(c).build();
+        });
+    }
+
     @POST
     @Path("history/{id}/rollback")
     public Response rollback(@PathParam("id") long id) {

@@ -61,8 +61,18 @@ public class PolicyAdministration {
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
     public record WhatIf(int evaluated, int changed, List<ChangedDecision> decisions, Map<String, Object> effects) {}
 
+    /**
+     * A recorded change. {@code delivery} is {@code live} when OPA and the directory already run it,
+     * {@code bundle} in GitOps mode: approved, live once shipped as the bundle of that revision.
+     */
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
-    public record Activation(long historyId, String revision, String previousRevision, List<String> files) {}
+    public record Activation(long historyId, String revision, String previousRevision, List<String> files,
+            String delivery) {}
+
+    /** The files a recorded change wrote, for GitOps delivery. */
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    public record ApprovedChange(long historyId, String action, String revision, String previousRevision,
+            Map<String, String> files) {}
 
     /** A draft that names a file outside the administrator's scope: refused (403) before anything runs. */
     public static final class OutOfScope extends RuntimeException {
@@ -106,6 +116,8 @@ public class PolicyAdministration {
     private final EntityManager em;
     private final ObjectMapper json;
     private final int defaultWhatIf;
+    /** GitOps mode: a change is approved here and delivered as a signed bundle (see PolicyConfig.Admin#mode). */
+    private final boolean gitops;
     private final ReentrantLock changeLock = new ReentrantLock();
     private final List<DraftReview> reviews;
     /** Tenants by tree revision, a few trees back (see {@link #tenants}). */
@@ -131,6 +143,12 @@ public class PolicyAdministration {
         this.em = em;
         this.json = json;
         this.defaultWhatIf = config.admin().whatIfDefaultRequests();
+        this.gitops = switch (config.admin().mode().toLowerCase(java.util.Locale.ROOT)) {
+            case "opa" -> false;
+            case "gitops" -> true;
+            default -> throw new IllegalArgumentException("cleargate.policy.admin.mode must be opa or gitops, was '"
+                    + config.admin().mode() + "'");
+        };
     }
 
     public Map<String, String> files() {
@@ -265,6 +283,19 @@ public class PolicyAdministration {
         }
     }
 
+    /** The files change {@code id} wrote, when this administrator may see it; null otherwise. */
+    public ApprovedChange approved(PolicyScope scope, long id) {
+        PolicyChange c = change(scope, id);
+        if (c == null) {
+            return null;
+        }
+        if (c.changes == null) {
+            throw new IllegalArgumentException("policy change #" + id + " was recorded before its files were kept");
+        }
+        Map<String, String> files = readSnapshot(c.changes);
+        return new ApprovedChange(c.id, c.action, c.revision, c.previousRevision, files);
+    }
+
     /** The latest changes this administrator may see (a tenant's: those that touched only its files). */
     public List<PolicyChange> history(PolicyScope scope, int limit) {
         int max = Math.max(1, Math.min(limit, 1000));
@@ -300,13 +331,20 @@ public class PolicyAdministration {
         row.files = truncate(String.join(",", changes.keySet()), 4000);
         row.diff = LineDiff.of(restrict(before, changes), restrict(after, changes));
         row.snapshotBefore = writeSnapshot(before);
+        row.changes = toJson(new java.util.TreeMap<>(changes));
+        if (gitops) {
+            // Approved, not applied: the bundle owns OPA's policy, and this tree is the bundle's.
+            row.action = "approve-" + action;
+        }
         em.persist(row);
         em.flush(); // the row commits with the method, so only when OPA and the files took the change
 
-        push(changes, before, revision);
-        tree.writeChanges(changes);
-        decisions.policyChanged();
-        reviews.forEach(r -> r.activated(after));
+        if (!gitops) {
+            push(changes, before, revision);
+            tree.writeChanges(changes);
+            decisions.policyChanged();
+            reviews.forEach(r -> r.activated(after));
+        }
 
         List<String> files = List.copyOf(changes.keySet());
         Map<String, Object> details = new LinkedHashMap<>();
@@ -317,11 +355,15 @@ public class PolicyAdministration {
         if (message != null) {
             details.put("message", row.message);
         }
-        events.record(admin.tenant(), admin.subject(), "policy." + action, details);
+        if (gitops) {
+            details.put("action", action);
+            details.put("delivery", "bundle");
+        }
+        events.record(admin.tenant(), admin.subject(), gitops ? "policy.approve" : "policy." + action, details);
         LOG.infof("policy %s by %s: revision %s -> %s, files %s (checked in %d ms, applied in %d ms)", action,
                 admin.subject(), previous, revision, files, checkedNanos / 1_000_000,
                 (System.nanoTime() - started) / 1_000_000);
-        return new Activation(row.id, revision, previous, files);
+        return new Activation(row.id, revision, previous, files, gitops ? "bundle" : "live");
     }
 
     /**
@@ -511,13 +553,24 @@ public class PolicyAdministration {
         }
     }
 
-    /** Every file of the draft must be the administrator's to edit; otherwise nothing runs. */
-    private static void requireInScope(PolicyScope scope, Draft draft) {
+    /**
+     * Every file of the draft must be the administrator's to edit, and a tenant's administrator
+     * changes neither the tenant list nor a tenant's jurisdiction or suspension (residency and
+     * suspension would mean nothing if the tenant could undo them); otherwise nothing runs.
+     */
+    private void requireInScope(PolicyScope scope, Draft draft) {
         for (String path : draft.changes().keySet()) {
             if (PolicyTree.isEditablePath(path) && !scope.mayEdit(path)) {
                 throw new OutOfScope("'" + path + "' is outside your policy scope: "
                         + (scope.isPlatform() ? "" : "a tenant's policy administrator edits only cleargate/tenants/"
                         + scope.tenant() + "/."));
+            }
+        }
+        if (!scope.isPlatform()) {
+            Map<String, String> before = tree.snapshot();
+            String refusal = PolicyTenants.platformChange(json, before, PolicyTree.apply(before, draft.changes()));
+            if (refusal != null) {
+                throw new OutOfScope(refusal + ".");
             }
         }
     }

@@ -48,4 +48,8 @@ public class PolicyChange {
     /** The whole tree before the change, as a JSON object of path to content, for rollback. */
     @Column(name = "snapshot_before", nullable = false, columnDefinition = "text")
     public String snapshotBefore;
+
+    /** The files the change wrote, as JSON (path to content, null for deleted); null before V310. */
+    @Column(columnDefinition = "text")
+    public String changes;
 }

@@ -43,6 +43,18 @@ public interface PolicyConfig {
     @WithDefault("10000")
     int cacheSize();
 
+    /**
+     * A signed OPA policy bundle (tarball) to take the policy tree from, as deployed in Kubernetes:
+     * the same file the OPA sidecar loads and verifies. When set, the gateway unpacks its policy files
+     * into {@code admin.directory} at start and whenever the file changes, and the tenant table and
+     * the moderation profiles follow it.
+     */
+    Optional<String> bundle();
+
+    /** How often the bundle file is checked for a change. */
+    @WithDefault("10s")
+    Duration bundleReloadInterval();
+
     /** Policy administration (the /admin/policies API). */
     Admin admin();
 
@@ -64,6 +76,16 @@ public interface PolicyConfig {
         /** Longest run of opa check / test / eval on a draft. */
         @WithDefault("60s")
         Duration commandTimeout();
+
+        /**
+         * {@code opa}: an activation is pushed to OPA's REST API and written to the directory at once.
+         * {@code gitops}: OPA runs a signed bundle that owns the policy; an activation is checked
+         * exactly the same way and recorded as an approval (history, audit event {@code policy.approve}),
+         * and becomes live when its files, fetched from {@code /admin/policies/history/{id}/changes},
+         * are committed and shipped as the next bundle (k8s/README.md, "Policy changes").
+         */
+        @WithDefault("opa")
+        String mode();
 
         /** Recent audited requests replayed by a what-if when the caller names no number. */
         @WithDefault("100")

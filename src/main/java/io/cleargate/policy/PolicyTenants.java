@@ -55,9 +55,16 @@ public class PolicyTenants implements DraftReview {
         sync(tree.snapshot());
     }
 
+    /** The settings only a platform administrator may change: a tenant cannot move or unsuspend itself. */
+    static final List<String> PLATFORM_SETTINGS = List.of("jurisdiction", "suspended");
+
     /** Tenant id to its settings, as the policy data of {@code files} declares them. */
-    @SuppressWarnings("unchecked")
     Map<String, Map<String, Object>> read(Map<String, String> files) {
+        return read(json, files);
+    }
+
+    @SuppressWarnings("unchecked")
+    static Map<String, Map<String, Object>> read(ObjectMapper json, Map<String, String> files) {
         Map<String, Map<String, Object>> tenants = new TreeMap<>();
         files.forEach((path, content) -> {
             if (!path.startsWith(PREFIX) || !path.endsWith("data.json")) {
@@ -120,6 +127,35 @@ public class PolicyTenants implements DraftReview {
         boolean suspended = Boolean.TRUE.equals(settings.get("suspended"));
         return new Tenant(id, description.length() > 200 ? description.substring(0, 200) : description, jurisdiction,
                 !suspended);
+    }
+
+    /**
+     * What a tenant-scoped draft may not do to the tenant list: add or remove a tenant, or change a
+     * {@link #PLATFORM_SETTINGS platform setting}. Null when the draft does none of it.
+     */
+    static String platformChange(ObjectMapper json, Map<String, String> before, Map<String, String> after) {
+        Map<String, Map<String, Object>> was = read(json, before);
+        Map<String, Map<String, Object>> will = read(json, after);
+        for (String id : new java.util.TreeSet<>(java.util.Set.copyOf(concat(was.keySet(), will.keySet())))) {
+            if (!will.containsKey(id) && after.containsKey(PREFIX + id + "/data.json")) {
+                continue; // the file is still there but does not parse: validation names the error
+            }
+            if (was.containsKey(id) != will.containsKey(id)) {
+                return "adding or removing tenant " + id + " is a platform administrator's change (/admin/tenants)";
+            }
+            for (String setting : PLATFORM_SETTINGS) {
+                if (!java.util.Objects.equals(was.get(id).get(setting), will.get(id).get(setting))) {
+                    return "tenant " + id + ": '" + setting + "' is set by a platform administrator only";
+                }
+            }
+        }
+        return null;
+    }
+
+    private static List<String> concat(java.util.Collection<String> a, java.util.Collection<String> b) {
+        List<String> all = new ArrayList<>(a);
+        all.addAll(b);
+        return all;
     }
 
     /**

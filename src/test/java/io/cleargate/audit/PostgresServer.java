@@ -61,6 +61,19 @@ public final class PostgresServer implements AutoCloseable {
         return "cleargate";
     }
 
+    public int port() {
+        return port;
+    }
+
+    /** Creates an empty database owned by {@link #user()} (the server trusts local connections). */
+    public void createDatabase(String name) {
+        if (!name.matches("[a-z][a-z0-9_]{0,62}")) {
+            throw new IllegalArgumentException("database name " + name);
+        }
+        pg(List.of(bin.resolve("createdb").toString(), "-h", "127.0.0.1", "-p", String.valueOf(port), "-U", user(),
+                name));
+    }
+
     @Override
     public void close() {
         try {

@@ -208,7 +208,17 @@ class KubernetesManifestsTest {
         assertTrue(args.contains("--authentication=token"), args.toString());
         assertTrue(args.contains("--authorization=basic"), args.toString());
         assertTrue(args.contains("--addr=127.0.0.1:8181"), "OPA's API must listen on loopback only: " + args);
-        assertTrue(args.contains("/bundles/policy/bundle.tar.gz") && args.contains("/bundles/credentials"), args.toString());
+        assertTrue(args.contains("--set=bundles.cleargate.resource=file:///bundles/policy/bundle.tar.gz")
+                && args.contains("/bundles/credentials"), args.toString());
+        // Signed: a signing block with a key id, and the verification key from its own ConfigMap.
+        assertTrue(args.contains("--set=bundles.cleargate.signing.keyid=cleargate"), args.toString());
+        assertTrue(args.contains("--set-file=keys.cleargate.key=/bundles/verification/verification-key.pem"), args.toString());
+        JsonNode verification = volume(r.gatewayDeployment(), mountedVolume(opa, "/bundles/verification"));
+        assertTrue(verification.path("configMap").path("name").asText().startsWith("cleargate-opa-verification-key"),
+                verification.toString());
+        JsonNode startup = opa.path("startupProbe").path("exec").path("command");
+        assertTrue(startup.size() > 0 && startup.get(startup.size() - 1).asText().contains("http://127.0.0.1:8282/health?bundles"),
+                "the gateway must not start before the signed bundle is active: " + startup);
         assertEquals("http://127.0.0.1:8181", r.gatewayEnvironment().get("CLEARGATE_OPA_URL").asText());
         assertEquals(List.of("cleargate-opa", "gateway-token", "required"), secretFiles(r).get("CLEARGATE_POLICY_TOKEN"),
                 "the OPA token must come from a Secret file");
@@ -252,9 +262,15 @@ class KubernetesManifestsTest {
                 assertTrue(mount.path("readOnly").asBoolean(), overlay + ": the secrets are mounted writable");
             }
         }
-        assertEquals(Set.of("CLEARGATE_DB_URL", "CLEARGATE_DB_USER", "CLEARGATE_DB_PASSWORD", "CLEARGATE_POLICY_TOKEN",
-                "CLEARGATE_POLICY_ADMIN_OPA_TOKEN", "CLEARGATE_AUDIT_MASTER_KEY", "CLEARGATE_AUDIT_SIGNING_KEY", "*"),
-                secretFiles(r).keySet(), overlay);
+        Set<String> expected = new java.util.HashSet<>(Set.of("CLEARGATE_DB_URL", "CLEARGATE_DB_USER", "CLEARGATE_DB_PASSWORD",
+                "CLEARGATE_POLICY_TOKEN", "CLEARGATE_POLICY_ADMIN_OPA_TOKEN", "CLEARGATE_AUDIT_MASTER_KEY",
+                "CLEARGATE_AUDIT_SIGNING_KEY", "*"));
+        if (overlay.equals("dev")) {
+            // The development tenant's published API key (dev overlay only).
+            expected.add("CLEARGATE_DEV_KEY");
+            assertEquals(List.of("cleargate-dev-key", "key", "required"), secretFiles(r).get("CLEARGATE_DEV_KEY"));
+        }
+        assertEquals(expected, secretFiles(r).keySet(), overlay);
     }
 
     /** Per-pod keys would make each replica reject the others' checkpoints (see TwoReplicasIT). */
@@ -273,6 +289,32 @@ class KubernetesManifestsTest {
                 assertEquals(32, value.length, "dev " + key);
             }
         });
+    }
+
+    /** Tenants and moderation profiles travel in the bundle, which the gateway reads too. */
+    @ParameterizedTest
+    @ValueSource(strings = {"dev", "eu", "us"})
+    void theGatewayReadsTenantsAndModerationProfilesFromTheBundleOpaRuns(String overlay) {
+        Rendered r = rendered(overlay);
+        Map<String, JsonNode> environment = r.gatewayEnvironment();
+        JsonNode gateway = r.container(r.gatewayDeployment(), "containers", "gateway");
+        JsonNode opa = r.container(r.gatewayDeployment(), "initContainers", "opa");
+        String bundle = environment.get("CLEARGATE_POLICY_BUNDLE").asText();
+        String mount = bundle.substring(0, bundle.lastIndexOf('/'));
+        assertEquals(mountedVolume(opa, "/bundles/policy"), mountedVolume(gateway, mount), "not the bundle OPA loads");
+        String tree = environment.get("CLEARGATE_POLICIES_DIR").asText();
+        assertTrue(tree.startsWith("/tmp/"), "the unpacked tree must sit on the writable /tmp: " + tree);
+        assertEquals(tree + "/cleargate/moderation/profiles/data.json", environment.get("CLEARGATE_MODERATION_PROFILES").asText());
+        assertEquals("gitops", environment.get("CLEARGATE_POLICY_ADMIN_MODE").asText());
+        Map<String, String> files = Rendered.untar(r.named("ConfigMap", "cleargate-opa-bundle").path("binaryData")
+                .path("bundle.tar.gz").asText());
+        assertTrue(files.containsKey("cleargate/moderation/profiles/data.json"), files.keySet().toString());
+        for (String tenant : List.of("acme-eu", "globex-us", "dev")) {
+            assertTrue(files.containsKey("cleargate/tenants/" + tenant + "/data.json"), files.keySet().toString());
+        }
+        assertTrue(files.containsKey(".signatures.json"), "the bundle is not signed");
+        String revision = files.get(".manifest").replaceAll(".*\"revision\":\"([0-9a-f]+)\".*\\s*", "$1");
+        assertTrue(files.get("cleargate/meta/data.json").contains(revision), "decisions would not carry the revision");
     }
 
     /**

@@ -1,6 +1,7 @@
 package io.cleargate.k8s;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -25,15 +26,19 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Runs a real OPA with the command line of the rendered dev overlay's sidecar, fed with what its
- * volumes would hold in the pod (the bundle ConfigMap, the projected credentials Secret and
- * manifest), so the two-bundle layout, token authentication and the authorization policy are
- * exercised as deployed. Only the listen addresses are moved to free loopback ports.
+ * volumes would hold in the pod (the signed bundle ConfigMap, its verification key, the projected
+ * credentials Secret), so bundle signature verification, token authentication and the
+ * authorization policy are exercised as deployed. Only the listen addresses are moved to free
+ * loopback ports ({@link RenderedPod}).
  */
 class OpaSidecarTest {
 
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     private static Process opa;
     private static Path log;
+    private static Path root;
+    private static RenderedPod pod;
+    private static List<String> command;
     private static String api;
     private static String diagnostics;
     private static Map<String, String> tokens;
@@ -45,17 +50,15 @@ class OpaSidecarTest {
         K8sTools.Result install = K8sTools.run(List.of("bash", "bin/lib/k8s.sh", "install", "opa"), 900);
         assertEquals(0, install.exitCode(), install.output());
         Rendered dev = Rendered.overlay("dev");
-        JsonNode deployment = dev.gatewayDeployment();
-        sidecar = dev.container(deployment, "initContainers", "opa");
-        Path root = Files.createTempDirectory("cleargate-opa-sidecar-");
+        sidecar = dev.container(dev.gatewayDeployment(), "initContainers", "opa");
+        root = Files.createTempDirectory("cleargate-opa-sidecar-");
         int apiPort = freePort();
         diagnosticPort = freePort();
-
-        List<String> command = new ArrayList<>();
+        pod = new RenderedPod(dev, List.of(), root, Map.of("127.0.0.1:8181", "127.0.0.1:" + apiPort,
+                "127.0.0.1:8282", "127.0.0.1:" + diagnosticPort));
+        command = new ArrayList<>();
         command.add(K8sTools.ROOT.resolve("tools/bin/opa").toString());
-        for (JsonNode arg : sidecar.path("args")) {
-            command.add(relocate(arg.asText(), dev, deployment, sidecar, root, apiPort, diagnosticPort));
-        }
+        command.addAll(pod.arguments(pod.container("initContainers", "opa")));
         log = root.resolve("opa.log");
         opa = new ProcessBuilder(command).directory(root.toFile()).redirectErrorStream(true)
                 .redirectOutput(log.toFile()).start();
@@ -78,6 +81,72 @@ class OpaSidecarTest {
     @Test
     void healthIsServedOnTheDiagnosticPortWithoutAToken() throws Exception {
         assertEquals(200, send(HttpRequest.newBuilder(URI.create(diagnostics + "/health")).GET()).statusCode());
+        assertEquals(200, send(HttpRequest.newBuilder(URI.create(diagnostics + "/health?bundles")).GET()).statusCode(),
+                "the signed bundle is not activated");
+    }
+
+    @Test
+    void decisionsCarryTheSignedBundlesRevision() throws Exception {
+        HttpResponse<String> response = send(decision(tokens.get("gateway")));
+        String manifest = new String(Rendered.untar(java.util.Base64.getEncoder().encodeToString(
+                Files.readAllBytes(pod.volume("opa-policy").resolve("bundle.tar.gz")))).get(".manifest"));
+        String revision = new com.fasterxml.jackson.databind.ObjectMapper().readTree(manifest).path("revision").asText();
+        assertTrue(revision.matches("[0-9a-f]{16}"), manifest);
+        assertTrue(response.body().contains("\"revision\":\"" + revision + "\""), response.body());
+    }
+
+    /**
+     * The same sidecar command line over a bundle changed after signing (one tenant's jurisdiction):
+     * OPA refuses to activate it, stays not ready, and answers no decision.
+     */
+    @Test
+    void aBundleChangedAfterSigningIsNotActivated() throws Exception {
+        Path bundle = pod.volume("opa-policy").resolve("bundle.tar.gz");
+        Path tampered = root.resolve("tampered");
+        Files.createDirectories(tampered.resolve("files"));
+        run(List.of("tar", "xzf", bundle.toString(), "-C", tampered.resolve("files").toString()));
+        Path tenant = tampered.resolve("files/cleargate/tenants/acme-eu/data.json");
+        Files.writeString(tenant, Files.readString(tenant).replace("\"EU\"", "\"US\""));
+        Path tamperedBundle = tampered.resolve("bundle.tar.gz");
+        run(List.of("bash", "-c", "cd \"$1\" && find . -type f -printf '%P\\n' | LC_ALL=C sort"
+                + " | tar --no-recursion -T - -czf \"$2\"", "tar", tampered.resolve("files").toString(),
+                tamperedBundle.toString()));
+        int apiPort = freePort();
+        int diagnosticPort = freePort();
+        List<String> args = new ArrayList<>();
+        for (String arg : command) {
+            args.add(arg.replace(bundle.toString(), tamperedBundle.toString())
+                    .replace(api.substring("http://".length()), "127.0.0.1:" + apiPort)
+                    .replace(diagnostics.substring("http://".length()), "127.0.0.1:" + diagnosticPort));
+        }
+        assertTrue(args.stream().anyMatch(a -> a.contains(tamperedBundle.toString())), args.toString());
+        Path tamperedLog = tampered.resolve("opa.log");
+        Process other = new ProcessBuilder(args).directory(tampered.toFile()).redirectErrorStream(true)
+                .redirectOutput(tamperedLog.toFile()).start();
+        try {
+            String health = "http://127.0.0.1:" + diagnosticPort + "/health";
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (System.nanoTime() < deadline && !Files.readString(tamperedLog).contains("digest mismatch")) {
+                Thread.sleep(200);
+            }
+            assertTrue(Files.readString(tamperedLog).contains("digest mismatch"), Files.readString(tamperedLog));
+            assertEquals(500, send(HttpRequest.newBuilder(URI.create(health + "?bundles")).GET()).statusCode());
+            HttpResponse<String> decision = HTTP.send(HttpRequest.newBuilder(
+                            URI.create("http://127.0.0.1:" + apiPort + "/v1/data/cleargate/decision"))
+                    .header("Authorization", "Bearer " + tokens.get("gateway")).header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"input\":{}}")).timeout(Duration.ofSeconds(5)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertFalse(decision.statusCode() == 200 && decision.body().contains("\"result\""),
+                    "a decision from a bundle that failed verification: " + decision.body());
+        } finally {
+            other.destroy();
+        }
+    }
+
+    private static void run(List<String> command) throws Exception {
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        assertTrue(p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS) && p.exitValue() == 0, command + "\n" + out);
     }
 
     /**
@@ -132,95 +201,6 @@ class OpaSidecarTest {
         assertTrue(response.body().contains("system/authz"), response.body());
     }
 
-    /**
-     * Moves an argument from the pod to this machine: listen addresses to loopback ports, and
-     * paths under a volume mount to a directory holding what that volume would contain.
-     */
-    private static String relocate(String arg, Rendered dev, JsonNode deployment, JsonNode sidecar, Path root,
-            int apiPort, int diagnosticPort) throws IOException {
-        if (arg.startsWith("--addr=")) {
-            return "--addr=127.0.0.1:" + apiPort;
-        }
-        if (arg.startsWith("--diagnostic-addr=")) {
-            return "--diagnostic-addr=127.0.0.1:" + diagnosticPort;
-        }
-        for (JsonNode mount : sidecar.path("volumeMounts")) {
-            String mountPath = mount.path("mountPath").asText();
-            if (arg.equals(mountPath) || arg.startsWith(mountPath + "/")) {
-                Path directory = root.resolve(mount.path("name").asText());
-                if (!Files.exists(directory)) {
-                    materialise(dev, volume(deployment, mount.path("name").asText()), directory);
-                }
-                return directory + arg.substring(mountPath.length());
-            }
-        }
-        return arg;
-    }
-
-    /** Writes the files a ConfigMap or projected volume would show in the pod. */
-    private static void materialise(Rendered dev, JsonNode volume, Path directory) throws IOException {
-        Files.createDirectories(directory);
-        if (volume.has("configMap")) {
-            JsonNode configMap = dev.ofKind("ConfigMap")
-                    .filter(c -> c.path("metadata").path("name").asText().equals(volume.path("configMap").path("name").asText()))
-                    .findFirst().orElseGet(() -> fail("no ConfigMap for volume " + volume));
-            writeAll(configMap, null, directory);
-        } else if (volume.has("projected")) {
-            for (JsonNode source : volume.path("projected").path("sources")) {
-                String kind = source.has("secret") ? "Secret" : "ConfigMap";
-                JsonNode ref = source.has("secret") ? source.path("secret") : source.path("configMap");
-                JsonNode object = dev.ofKind(kind)
-                        .filter(o -> o.path("metadata").path("name").asText().equals(ref.path("name").asText()))
-                        .findFirst().orElseGet(() -> fail("no " + kind + " for " + ref));
-                writeAll(object, ref.path("items"), directory);
-            }
-        } else {
-            fail("unsupported volume " + volume);
-        }
-    }
-
-    private static void writeAll(JsonNode object, JsonNode items, Path directory) throws IOException {
-        boolean secret = "Secret".equals(object.path("kind").asText());
-        for (String section : List.of("data", "binaryData")) {
-            Iterator<Map.Entry<String, JsonNode>> entries = object.path(section).properties().iterator();
-            while (entries.hasNext()) {
-                Map.Entry<String, JsonNode> entry = entries.next();
-                String path = itemPath(items, entry.getKey());
-                if (path == null) {
-                    continue;
-                }
-                byte[] content = secret || section.equals("binaryData")
-                        ? Base64.getMimeDecoder().decode(entry.getValue().asText())
-                        : entry.getValue().asText().getBytes(java.nio.charset.StandardCharsets.UTF_8);
-                Path file = directory.resolve(path);
-                Files.createDirectories(file.getParent());
-                Files.write(file, content);
-            }
-        }
-    }
-
-    /** Where a key lands: its item's path when items are listed (others are not projected), else the key. */
-    private static String itemPath(JsonNode items, String key) {
-        if (items == null || items.isMissingNode() || items.isEmpty()) {
-            return key;
-        }
-        for (JsonNode item : items) {
-            if (key.equals(item.path("key").asText())) {
-                return item.path("path").asText();
-            }
-        }
-        return null;
-    }
-
-    private static JsonNode volume(JsonNode deployment, String name) {
-        for (JsonNode volume : deployment.path("spec").path("template").path("spec").path("volumes")) {
-            if (name.equals(volume.path("name").asText())) {
-                return volume;
-            }
-        }
-        return fail("no volume " + name);
-    }
-
     private static HttpRequest.Builder decision(String token) {
         HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(api + "/v1/data/cleargate/decision"))
                 .header("Content-Type", "application/json")
@@ -243,7 +223,7 @@ class OpaSidecarTest {
                 fail("OPA exited with the rendered command line:\n" + Files.readString(log));
             }
             try {
-                if (send(HttpRequest.newBuilder(URI.create(diagnostics + "/health")).GET()).statusCode() == 200) {
+                if (send(HttpRequest.newBuilder(URI.create(diagnostics + "/health?bundles")).GET()).statusCode() == 200) {
                     return;
                 }
             } catch (IOException notYet) {

@@ -208,8 +208,8 @@ class PolicyAdminIT {
         recorded.record(moeBefore.decision());
 
         // The edit: acme-eu may no longer use the lite model.
-        String edited = original.replace("\"models\": [\"deepseek-moe-16b-chat\", \"deepseek-v2-lite-chat\"]",
-                "\"models\": [\"deepseek-moe-16b-chat\"]");
+        String edited = original.replace("\"models\": [\"deepseek-moe-16b-chat\", \"deepseek-v2-lite-chat\", \"deepseek-v3\"]",
+                "\"models\": [\"deepseek-moe-16b-chat\", \"deepseek-v3\"]");
         assertNotEquals(original, edited);
         var draft = Map.of("files", Map.of(TENANTS, edited), "message", "acme-eu: drop the lite model");
 
@@ -249,8 +249,8 @@ class PolicyAdminIT {
                 .body("[0].action", equalTo("activate"))
                 .body("[0].message", equalTo("acme-eu: drop the lite model"));
         admin().get("/admin/policies/history/" + id).then().statusCode(200)
-                .body("diff", containsString("-  \"models\": [\"deepseek-moe-16b-chat\", \"deepseek-v2-lite-chat\"],"))
-                .body("diff", containsString("+  \"models\": [\"deepseek-moe-16b-chat\"],"));
+                .body("diff", containsString("-  \"models\": [\"deepseek-moe-16b-chat\", \"deepseek-v2-lite-chat\", \"deepseek-v3\"],"))
+                .body("diff", containsString("+  \"models\": [\"deepseek-moe-16b-chat\", \"deepseek-v3\"],"));
 
         admin().post("/admin/policies/history/" + id + "/rollback").then().statusCode(200)
                 .body("revision", equalTo(startRevision));

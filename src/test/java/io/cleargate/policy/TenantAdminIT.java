@@ -120,6 +120,23 @@ class TenantAdminIT {
         assertTrue(registry.find("sneaky-co").isEmpty());
     }
 
+    @Test
+    void aTenantsPolicyAdminCannotMoveUnsuspendOrRemoveItsOwnTenant() throws Exception {
+        String path = TENANTS + "dev/data.json";
+        String own = Files.readString(OpaTestResource.server().policies().resolve(path));
+        for (String edited : List.of(own.replace("\"LOCAL\"", "\"US\""),
+                own.replaceFirst("\\{", "{\"suspended\": false, "))) {
+            as(Roles.POLICY_ADMIN).body(Map.of("files", Map.of(path, edited))).post("/admin/policies/activate")
+                    .then().statusCode(403).body("error.message", containsString("platform administrator"));
+        }
+        as(Roles.POLICY_ADMIN).body(Map.of("deleted", List.of(path))).post("/admin/policies/validate")
+                .then().statusCode(403).body("error.message", containsString("platform administrator"));
+        // Its other settings stay its own to change.
+        as(Roles.POLICY_ADMIN).body(Map.of("files", Map.of(path, own.replace("\"max_tokens\": 8192", "\"max_tokens\": 8000"))))
+                .post("/admin/policies/validate").then().statusCode(200).body("valid", equalTo(true));
+        assertEquals(own, Files.readString(OpaTestResource.server().policies().resolve(path)));
+    }
+
     private static boolean exists(String tenant) {
         return Files.exists(OpaTestResource.server().policies().resolve(TENANTS + tenant + "/data.json"));
     }
