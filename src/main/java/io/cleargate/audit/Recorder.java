@@ -375,7 +375,7 @@ public class Recorder {
      * discarded answers with their backend, verdict and token usage.
      */
     private static Map<String, Object> modelRefusal(RefusalVerdict v, RefusalHandling h) {
-        Map<String, Object> m = verdictOf(v);
+        Map<String, Object> m = v.fields();
         if (h != null) {
             m.put("action", h.action());
             m.put("flagged", h.flagged());
@@ -393,21 +393,9 @@ public class Recorder {
         m.put("backend", r == null ? null : r.backendId());
         m.put("region", r == null ? null : r.region());
         m.put("jurisdiction", r == null ? null : r.jurisdiction());
-        m.put("verdict", verdictOf(a.verdict()));
+        m.put("verdict", a.verdict().fields());
         m.put("usage", a.usage() == null ? null : Map.of("prompt_tokens", a.usage().promptTokens(),
                 "completion_tokens", a.usage().completionTokens()));
-        return m;
-    }
-
-    private static Map<String, Object> verdictOf(RefusalVerdict v) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("kind", v.kind().id());
-        m.put("declined", v.declined());
-        m.put("score", v.score());
-        m.put("language", v.language());
-        m.put("start", v.start());
-        m.put("end", v.end());
-        m.put("cue", v.cue());
         return m;
     }
 

@@ -43,14 +43,7 @@ public final class RefusalSummary {
     }
 
     public static Map<String, Object> extension(RefusalVerdict v) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("kind", v.kind().id());
-        m.put("declined", v.declined());
-        m.put("score", v.score());
-        m.put("language", v.language());
-        m.put("start", v.start());
-        m.put("end", v.end());
-        m.put("cue", v.cue());
+        Map<String, Object> m = v.fields();
         m.put("source", "model");
         return m;
     }

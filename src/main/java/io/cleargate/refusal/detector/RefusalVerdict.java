@@ -1,5 +1,7 @@
 package io.cleargate.refusal.detector;
 
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -33,5 +35,21 @@ public record RefusalVerdict(RefusalKind kind, int start, int end, double score,
     /** True when the model refused, deflected, answered only in part, or the upstream filtered or cut it. */
     public boolean declined() {
         return kind.declined();
+    }
+
+    /**
+     * The verdict as the caller and the audit trail both state it (kind, evidence span, score,
+     * language, cue; never the answer's text), in a fixed order; a fresh map callers may extend.
+     */
+    public Map<String, Object> fields() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("kind", kind.id());
+        m.put("declined", declined());
+        m.put("score", score);
+        m.put("language", language);
+        m.put("start", start);
+        m.put("end", end);
+        m.put("cue", cue);
+        return m;
     }
 }
