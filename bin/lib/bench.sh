@@ -2,9 +2,9 @@
 #
 # Core 0 (LOAD_CORE) holds the load generator (wrk) and the mock upstream; core 1 (SUT_CORE) holds
 # the system under test and, for the full arm, its OPA. Every measured run is time-based.
-# Environment: BENCH_SECONDS (measured seconds per level, default 6), BENCH_WARMUP (seconds of
-# unmeasured load at c=64 before an arm's first level, default 20: a JVM's JIT compiler is still
-# busy for tens of seconds after start, and that is start-up cost, not cost per request), BENCH_ARMS (default
+# Environment: BENCH_SECONDS (measured seconds per level, default 6), BENCH_WARMUP (least seconds of
+# unmeasured load at c=64 before a gateway arm's first level, default 20; the warm-up goes on, up to
+# BENCH_WARMUP_MAX seconds per level, until the JIT compiler is quiet: see bench_warm_up), BENCH_ARMS (default
 # "direct off full portkey litellm"), BENCH_STREAM (0 skips the streaming runs),
 # BENCH_GATEWAY_OPTS (extra JVM options for both gateway arms, e.g. a flight recording).
 
@@ -58,6 +58,36 @@ bench_wrk() {
     ${headers[@]+"${headers[@]}"} "$url" | tail -n 1
 }
 
+# bench_warm_up URL C [header:value ...]: load at c=64, then at c=C, each in rounds of
+# BENCH_WARMUP_ROUND seconds until the JIT compiler threads of WARM_PID used less than
+# BENCH_JIT_QUIET percent of a core over a round (at least BENCH_WARMUP seconds in all at c=64 and
+# two rounds at c=C; at most BENCH_WARMUP_MAX seconds per level). A JVM compiles for minutes on one
+# shared core; until it is done, the compiler competes with the requests for the core and what is
+# measured is start-up, not the cost of a request. Sets WARM_SECONDS, WARM_SERVED and WARM_JIT_LAST
+# (the compiler's share of a core in the last round, percent).
+bench_warm_up() {
+  local url="$1" c="$2"; shift 2
+  local round="${BENCH_WARMUP_ROUND:-5}" quiet="${BENCH_JIT_QUIET:-5}" max="${BENCH_WARMUP_MAX:-90}"
+  local level spent min line j0 j1 hz
+  hz="$(getconf CLK_TCK)"
+  WARM_SECONDS=0; WARM_SERVED=0; WARM_JIT_LAST=0
+  for level in 64 "$c"; do
+    spent=0
+    if [[ "$level" == 64 ]]; then min="$BENCH_WARMUP"; else min=$((2 * round)); fi
+    while ((spent < max)); do
+      j0="$(jit_ticks "$WARM_PID")"
+      line="$(bench_wrk "$url" "$level" "$round" "$@")"
+      j1="$(jit_ticks "$WARM_PID")"
+      spent=$((spent + round))
+      WARM_SERVED=$((WARM_SERVED + $(sed 's/.*"requests":\([0-9]*\).*/\1/' <<<"$line")))
+      WARM_JIT_LAST=$(( (j1 - j0) * 100 / (hz * round) ))
+      ((spent >= min && WARM_JIT_LAST < quiet)) && break
+    done
+    WARM_SECONDS=$((WARM_SECONDS + spent))
+    say "warm-up at c=$level: ${spent} s, JIT ${WARM_JIT_LAST}% of a core in the last ${round} s"
+  done
+}
+
 # bench_arm ARM URL "SUT PIDS" [header:value ...]: a warm-up, then c=1 and c=64 (JSON) and, unless
 # BENCH_STREAM=0 or the arm is a peer, a streaming run at c=16. Appends JSON lines to $BENCH_OUT;
 # sut_ticks is the CPU of the system under test (gateway, plus OPA for the full arm), mock_ticks
@@ -65,15 +95,19 @@ bench_wrk() {
 bench_arm() {
   local arm="$1" url="$2" pids="$3"; shift 3
   local line c sut0 sut1 mock0 mock1
-  # Warm-up at both levels, so that the JIT has compiled the uncontended paths too. Only the
-  # gateway arms need the long one (a JIT compiling on the measured core).
-  local warm="$BENCH_WARMUP" warm1=10
-  [[ "$arm" == gateway-* ]] || { warm=5; warm1=3; }
-  line="$(bench_wrk "$url" 64 "$warm" "$@")"
-  BENCH_SERVED=$(( $(sed 's/.*"requests":\([0-9]*\).*/\1/' <<<"$line") ))
-  line="$(bench_wrk "$url" 1 "$warm1" "$@")"
-  BENCH_SERVED=$((BENCH_SERVED + $(sed 's/.*"requests":\([0-9]*\).*/\1/' <<<"$line")))
   local main="${pids%% *}" jit0 jit1
+  if [[ "$arm" == gateway-* ]]; then
+    WARM_PID="$main"
+    bench_warm_up "$url" 1 "$@"
+    echo "{\"arm\":\"$arm\",\"mode\":\"warmup\",\"seconds\":$WARM_SECONDS,\"requests\":$WARM_SERVED,\"jit_share_last\":$WARM_JIT_LAST}" >> "$BENCH_OUT"
+    BENCH_SERVED=$WARM_SERVED
+  else
+    # Peers (and the mock) have no JIT on the measured core to wait for: a short fixed warm-up.
+    line="$(bench_wrk "$url" 64 5 "$@")"
+    BENCH_SERVED=$(( $(sed 's/.*"requests":\([0-9]*\).*/\1/' <<<"$line") ))
+    line="$(bench_wrk "$url" 1 3 "$@")"
+    BENCH_SERVED=$((BENCH_SERVED + $(sed 's/.*"requests":\([0-9]*\).*/\1/' <<<"$line")))
+  fi
   for c in 1 64; do
     # shellcheck disable=SC2086
     sut0="$(cpu_ticks $pids)"; mock0="$(cpu_ticks "$MOCK_PID")"; jit0="$(jit_ticks "$main")"
@@ -208,16 +242,22 @@ bench_gateway_full() {
   bench_stop_full
 }
 
-# bin/cleargate bench profile off|full [C]: a flight recording (CPU-time and execution samples,
-# allocations) of one gateway arm under wrk at concurrency C (default 1) for BENCH_SECONDS, after a
-# warm-up; writes target/bench/profile-ARM-cC.jfr and prints where the CPU went.
+# bin/cleargate bench profile off|full [C]: a flight recording (CPU-time samples, allocation samples,
+# thread allocation counters) of one gateway arm under wrk at concurrency C (default 1) for
+# BENCH_SECONDS, after the arm's warm-up; writes target/bench/profile-ARM-cC.jfr, the summary by
+# stage (bench/jfr_profile.py: CPU and KB per request, hottest frames) to
+# target/bench/profile-ARM-cC.md, and a flame graph (.svg) with its collapsed stacks (.collapsed).
+# Starting a recording re-instruments classes and sends the JIT back to work, so a throwaway
+# recording with the same settings starts before the warm-up and the measured one after it.
 bench_profile() {
-  local arm="${1:?off or full}" c="${2:-1}" jfr sut0 sut1 line
-  jfr="$ROOT/target/bench/profile-$arm-c$c.jfr"
+  local arm="${1:?off or full}" c="${2:-1}" out sut0 sut1 line requests
+  out="$ROOT/target/bench/profile-$arm-c$c"
+  local settings=(settings=profile "jdk.CPUTimeSample#enabled=true" "jdk.CPUTimeSample#throttle=2ms")
   "bench_start_$arm"
-  bench_wrk "$ARM_URL" 64 "$BENCH_WARMUP" ${ARM_HEADERS[@]+"${ARM_HEADERS[@]}"} >/dev/null
-  jcmd "$GATEWAY_PID" JFR.start name=bench settings=profile "jdk.CPUTimeSample#enabled=true" \
-    "jdk.CPUTimeSample#throttle=2ms" >/dev/null
+  jcmd "$GATEWAY_PID" JFR.start name=warm "${settings[@]}" >/dev/null
+  WARM_PID="$GATEWAY_PID"
+  bench_warm_up "$ARM_URL" "$c" ${ARM_HEADERS[@]+"${ARM_HEADERS[@]}"}
+  jcmd "$GATEWAY_PID" JFR.start name=bench "${settings[@]}" >/dev/null
   # shellcheck disable=SC2086
   sut0="$(cpu_ticks $ARM_PIDS)"
   thread_ticks "$GATEWAY_PID" | sort -k2 > /tmp/cleargate-bench-threads.0
@@ -225,16 +265,26 @@ bench_profile() {
   # shellcheck disable=SC2086
   sut1="$(cpu_ticks $ARM_PIDS)"
   thread_ticks "$GATEWAY_PID" | sort -k2 > /tmp/cleargate-bench-threads.1
-  jcmd "$GATEWAY_PID" JFR.stop name=bench filename="$jfr" >/dev/null
+  jcmd "$GATEWAY_PID" JFR.stop name=bench filename="$out.jfr" >/dev/null
+  jcmd "$GATEWAY_PID" JFR.stop name=warm >/dev/null
+  requests="$(sed 's/.*"requests":\([0-9]*\).*/\1/' <<<"$line")"
   say "$arm c=$c: $line; CPU $((sut1 - sut0)) ticks (gateway threads by CPU ticks in the window:)"
   # Threads are matched by name (several may share one); sums per name.
   awk 'NR==FNR {a[$2] += $1; next} {b[$2] += $1} END {for (n in b) if (b[n] - a[n] > 0) print b[n] - a[n], n}' \
     /tmp/cleargate-bench-threads.0 /tmp/cleargate-bench-threads.1 | sort -rn | head -15 >&2
-  local view
-  for view in thread-cpu-load cpu-time-hot-methods hot-methods allocation-by-site; do
-    jfr view --width 200 "$view" "$jfr"
-  done
   if [[ "$arm" == full ]]; then bench_stop_full; else kill "$GATEWAY_PID"; wait "$GATEWAY_PID" 2>/dev/null || true; fi
+  {
+    echo "# Profile: gateway $arm, c=$c (\`bin/cleargate bench profile $arm $c\`)"
+    echo
+    echo "wrk: $line"
+    echo
+    echo "CPU of the system under test over the window: $((sut1 - sut0)) ticks of 10 ms for $requests requests;"
+    echo "by thread (ticks): $(awk 'NR==FNR {a[$2] += $1; next} {b[$2] += $1} END {for (n in b) if (b[n] - a[n] > 0) print b[n] - a[n], n}' \
+      /tmp/cleargate-bench-threads.0 /tmp/cleargate-bench-threads.1 | sort -rn | head -8 | paste -sd, -)"
+    echo
+    python3 "$ROOT/bench/jfr_profile.py" "$out.jfr" "$requests" "$out"
+  } > "$out.md"
+  cat "$out.md"
 }
 
 bench_portkey() {
