@@ -19,7 +19,7 @@ SUT_CORE=1
 thread_ticks() {
   local t
   for t in /proc/"$1"/task/*; do
-    awk -v name="$(tr " " _ < "$t/comm" 2>/dev/null)" '{sub(/^.*\) /, ""); print $12 + $13, name}' "$t/stat" 2>/dev/null || true
+    awk -v name="$(tr " " _ 2>/dev/null < "$t/comm")" '{sub(/^.*\) /, ""); print $12 + $13, name}' "$t/stat" 2>/dev/null || true
   done
 }
 
@@ -94,7 +94,7 @@ bench_warm_up() {
 # the mock's. BENCH_SERVED counts every request the arm served, warm-up included.
 bench_arm() {
   local arm="$1" url="$2" pids="$3"; shift 3
-  local line c sut0 sut1 mock0 mock1
+  local line c sut0 sut1 mock0 mock1 t0 t1 windows=() w
   local main="${pids%% *}" jit0 jit1
   if [[ "$arm" == gateway-* ]]; then
     WARM_PID="$main"
@@ -110,12 +110,13 @@ bench_arm() {
   fi
   for c in 1 64; do
     # shellcheck disable=SC2086
-    sut0="$(cpu_ticks $pids)"; mock0="$(cpu_ticks "$MOCK_PID")"; jit0="$(jit_ticks "$main")"
+    sut0="$(cpu_ticks $pids)"; mock0="$(cpu_ticks "$MOCK_PID")"; jit0="$(jit_ticks "$main")"; t0="$(date +%s%3N)"
     line="$(bench_wrk "$url" "$c" "$BENCH_SECONDS" "$@")"
     # shellcheck disable=SC2086
-    sut1="$(cpu_ticks $pids)"; mock1="$(cpu_ticks "$MOCK_PID")"; jit1="$(jit_ticks "$main")"
+    sut1="$(cpu_ticks $pids)"; mock1="$(cpu_ticks "$MOCK_PID")"; jit1="$(jit_ticks "$main")"; t1="$(date +%s%3N)"
     BENCH_SERVED=$((BENCH_SERVED + $(sed 's/.*"requests":\([0-9]*\).*/\1/' <<<"$line")))
-    echo "{\"arm\":\"$arm\",\"mode\":\"json\",\"concurrency\":$c,\"sut_ticks\":$((sut1 - sut0)),\"jit_ticks\":$((jit1 - jit0)),\"mock_ticks\":$((mock1 - mock0)),${line#\{}" >> "$BENCH_OUT"
+    windows+=("$c:$t0:$t1")
+    echo "{\"arm\":\"$arm\",\"mode\":\"json\",\"concurrency\":$c,\"t0\":$t0,\"t1\":$t1,\"sut_ticks\":$((sut1 - sut0)),\"jit_ticks\":$((jit1 - jit0)),\"mock_ticks\":$((mock1 - mock0)),${line#\{}" >> "$BENCH_OUT"
     say "$arm c=$c: $line"
   done
   # Idle: no request at all for BENCH_IDLE seconds (after a second to let the last ones drain).
@@ -135,6 +136,14 @@ bench_arm() {
     BENCH_SERVED=$((BENCH_SERVED + 64 + 50))
     echo "{\"arm\":\"$arm\",\"mode\":\"stream\",\"sut_ticks\":$((sut1 - sut0)),\"total_requests\":114,${line#\{}" >> "$BENCH_OUT"
     say "$arm stream c=16: $line"
+  fi
+  # Bytes allocated in each measured window, from the gateway's allocation recording (bench/alloc.jfc).
+  if [[ "$arm" == gateway-* ]] && jcmd "$main" JFR.dump name=alloc filename="$ROOT/target/bench/alloc-$arm.jfr" >/dev/null 2>&1; then
+    local bytes
+    mapfile -t bytes < <(python3 "$ROOT/bench/jfr_alloc.py" "$ROOT/target/bench/alloc-$arm.jfr" "${windows[@]#*:}")
+    for w in "${!windows[@]}"; do
+      echo "{\"arm\":\"$arm\",\"mode\":\"alloc\",\"concurrency\":${windows[$w]%%:*},\"bytes\":${bytes[$w]:-0}}" >> "$BENCH_OUT"
+    done
   fi
 }
 
@@ -172,8 +181,11 @@ cleargate_bench() {
 }
 
 # One tenant at concurrency 64 against the backend's 64 slots: no other tenant to share them with.
+# The gateway records its threads' allocation counters from start (bench/alloc.jfc; starting it
+# later would set the JIT to work in the measured window).
 bench_gateway_backend() {
-  echo -Dcleargate.backends.mock.kind=openai -Dcleargate.backends.mock.base-url="http://127.0.0.1:$MOCK_PORT/v1" \
+  echo "-XX:StartFlightRecording:name=alloc,settings=$ROOT/bench/alloc.jfc,maxage=20m" \
+    -Dcleargate.backends.mock.kind=openai -Dcleargate.backends.mock.base-url="http://127.0.0.1:$MOCK_PORT/v1" \
     -Dcleargate.backends.mock.models=mock -Dquarkus.log.level=WARN \
     -Dcleargate.routing.tenant-share=1
 }
@@ -208,7 +220,18 @@ bench_start_full() {
   opa_port="$(free_port)"
   port="$(free_port)"
   key="cg_0be0c4a7_$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"
-  opa_start "$ARM_DATA/run" "$opa_port" "$ROOT/policies" >/dev/null 2>&1 || die "OPA did not start"
+  # The dev tenant's policy as shipped, but with limits no bench run reaches (6,000 requests a
+  # minute would turn a long warm-up into 429s): the limit is still counted and enforced per request.
+  cp -r "$ROOT/policies" "$ARM_DATA/policies"
+  python3 - "$ARM_DATA/policies/cleargate/tenants/dev/data.json" <<'PY' || die "cannot raise the bench tenant's limits"
+import json, sys
+path = sys.argv[1]
+data = json.load(open(path))
+data["limits"]["requests_per_minute"] = 100_000_000
+data["limits"]["tokens_per_minute"] = 100_000_000_000
+json.dump(data, open(path, "w"), indent=2)
+PY
+  opa_start "$ARM_DATA/run" "$opa_port" "$ARM_DATA/policies" >/dev/null 2>&1 || die "OPA did not start"
   opa_pid="$(cat "$ARM_DATA/run/opa.pid")"
   track_pid "$opa_pid"
   taskset -cp "$SUT_CORE" "$opa_pid" >/dev/null
