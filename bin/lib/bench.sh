@@ -228,7 +228,7 @@ import json, sys
 path = sys.argv[1]
 data = json.load(open(path))
 data["limits"]["requests_per_minute"] = 100_000_000
-data["limits"]["tokens_per_minute"] = 100_000_000_000
+data["limits"]["tokens_per_minute"] = 2_000_000_000
 json.dump(data, open(path, "w"), indent=2)
 PY
   opa_start "$ARM_DATA/run" "$opa_port" "$ARM_DATA/policies" >/dev/null 2>&1 || die "OPA did not start"

@@ -131,21 +131,23 @@ final class Http1Client implements AutoCloseable {
     }
 
     private Connection open() throws IOException {
-        Socket socket = tls ? SSLSocketFactory.getDefault().createSocket() : new Socket();
+        Socket plain = new Socket();
         try {
-            socket.setTcpNoDelay(true);
-            socket.connect(new InetSocketAddress(host, port), connectTimeoutMillis);
-            if (socket instanceof SSLSocket ssl) {
-                SSLParameters parameters = ssl.getSSLParameters();
-                parameters.setEndpointIdentificationAlgorithm("HTTPS");
-                ssl.setSSLParameters(parameters);
-                ssl.setUseClientMode(true);
-                ssl.setSoTimeout(connectTimeoutMillis);
-                ssl.startHandshake();
+            plain.setTcpNoDelay(true);
+            plain.connect(new InetSocketAddress(host, port), connectTimeoutMillis);
+            if (!tls) {
+                return new Connection(plain);
             }
-            return new Connection(socket);
+            // Layered on the connected socket with the host name, so SNI and the certificate check use it.
+            var ssl = (SSLSocket) ((SSLSocketFactory) SSLSocketFactory.getDefault()).createSocket(plain, host, port, true);
+            SSLParameters parameters = ssl.getSSLParameters();
+            parameters.setEndpointIdentificationAlgorithm("HTTPS");
+            ssl.setSSLParameters(parameters);
+            ssl.setSoTimeout(connectTimeoutMillis);
+            ssl.startHandshake();
+            return new Connection(ssl);
         } catch (IOException | RuntimeException e) {
-            socket.close();
+            plain.close();
             throw e;
         }
     }
