@@ -122,7 +122,7 @@ def thread_allocation(path):
     return {t: last[t] - first[t] for t in last}
 
 
-def flame_svg(collapsed, total, title, width=1600, row=16, min_fraction=0.002):
+def flame_svg(collapsed, total, title, width=1600, row=16, min_fraction=0.004):
     """A flame graph (root at the bottom) as SVG, frames narrower than min_fraction of the total dropped."""
     tree = {}
     for stack, n in collapsed.items():

@@ -14,6 +14,7 @@ import java.time.Duration;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
@@ -83,6 +84,7 @@ final class Http1Client implements AutoCloseable {
             try {
                 connection.received = 0;
                 connection.socket.setSoTimeout(firstByteMillis);
+                connection.timeoutMillis = firstByteMillis;
                 try {
                     connection.out.write(request);
                     connection.out.flush();
@@ -91,6 +93,7 @@ final class Http1Client implements AutoCloseable {
                 }
                 Response response = connection.readResponse(method);
                 connection.socket.setSoTimeout(0); // the body's reader sets its own bounds
+                connection.timeoutMillis = 0;
                 return response;
             } catch (StaleConnectionException e) {
                 connection.close();
@@ -207,6 +210,8 @@ final class Http1Client implements AutoCloseable {
         long idleSince;
         /** Bytes read from the socket since this exchange began: none means the server never answered. */
         long received;
+        /** The socket's read timeout as last set (0: none). */
+        int timeoutMillis;
 
         Connection(Socket socket) throws IOException {
             this.socket = socket;
@@ -376,11 +381,20 @@ final class Http1Client implements AutoCloseable {
         final Connection connection;
         final boolean keepAlive;
         boolean done;
-        boolean closedBody;
+        /**
+         * Set once, by whichever comes first: the end of the body (the connection goes back to the
+         * pool) or close (it is closed). A stream's reader thread reaches the end while its consumer
+         * may close it: the connection must never be closed after another exchange took it.
+         */
+        private final AtomicBoolean settled = new AtomicBoolean();
 
         Body(Connection connection, boolean keepAlive) {
             this.connection = connection;
             this.keepAlive = keepAlive;
+        }
+
+        boolean closedBody() {
+            return settled.get() && !done;
         }
 
         /** Marks the end of the body: the connection goes back to the pool when it may. */
@@ -389,9 +403,12 @@ final class Http1Client implements AutoCloseable {
                 return;
             }
             done = true;
-            if (keepAlive && !closedBody) {
-                closedBody = true;
-                release(connection);
+            if (settled.compareAndSet(false, true)) {
+                if (keepAlive) {
+                    release(connection);
+                } else {
+                    connection.close();
+                }
             }
         }
 
@@ -404,12 +421,10 @@ final class Http1Client implements AutoCloseable {
 
         @Override
         public void close() {
-            if (closedBody) {
-                return;
-            }
-            closedBody = true;
             // A body given back before its end leaves bytes on the wire: the connection cannot be reused.
-            connection.close();
+            if (settled.compareAndSet(false, true)) {
+                connection.close();
+            }
         }
     }
 
@@ -430,7 +445,7 @@ final class Http1Client implements AutoCloseable {
                 finished();
                 return -1;
             }
-            if (closedBody) {
+            if (closedBody()) {
                 throw new IOException("body closed");
             }
             int n = connection.read(b, off, (int) Math.min(len, remaining));
@@ -462,7 +477,7 @@ final class Http1Client implements AutoCloseable {
             if (done) {
                 return -1;
             }
-            if (closedBody) {
+            if (closedBody()) {
                 throw new IOException("body closed");
             }
             if (chunkLeft <= 0) {
@@ -528,13 +543,12 @@ final class Http1Client implements AutoCloseable {
             if (done) {
                 return -1;
             }
-            if (closedBody) {
+            if (closedBody()) {
                 throw new IOException("body closed");
             }
             int n = connection.read(b, off, len);
             if (n < 0) {
-                done = true;
-                close();
+                finished(); // not keep-alive: closes the connection
             }
             return n;
         }
@@ -548,27 +562,46 @@ final class Http1Client implements AutoCloseable {
      */
     static byte[] readAll(InputStream body, long cap, long deadlineNanos) throws IOException {
         Body b = (Body) body;
-        var out = new ByteArrayOutputStream(b.available() > 0 ? Math.max(b.available(), 8192) : 8192);
-        byte[] chunk = new byte[8192];
-        long max = cap + 1;
         try {
-            while (out.size() < max) {
-                long left = deadlineNanos - System.nanoTime();
-                if (left <= 0) {
-                    throw new SocketTimeoutException("deadline passed");
+            if (b instanceof FixedBody fixed && fixed.remaining <= cap) {
+                // The length is known: read straight into an array of that size, no copies.
+                byte[] out = new byte[(int) fixed.remaining];
+                int filled = 0;
+                while (filled < out.length) {
+                    timeout(b, deadlineNanos);
+                    filled += b.read(out, filled, out.length - filled); // EOFException if it ends early
                 }
-                b.connection.socket.setSoTimeout((int) Math.max(1, Math.min(Integer.MAX_VALUE, left / 1_000_000)));
+                b.finished();
+                return out;
+            }
+            var out = new ByteArrayOutputStream(4096);
+            byte[] chunk = new byte[4096];
+            long max = cap + 1;
+            while (out.size() < max) {
+                timeout(b, deadlineNanos);
                 int n = b.read(chunk, 0, (int) Math.min(chunk.length, max - out.size()));
                 if (n < 0) {
                     break;
                 }
                 out.write(chunk, 0, n);
             }
+            return out.toByteArray();
         } finally {
             if (!b.done) {
                 b.close();
             }
         }
-        return out.toByteArray();
+    }
+
+    private static void timeout(Body b, long deadlineNanos) throws IOException {
+        long left = deadlineNanos - System.nanoTime();
+        if (left <= 0) {
+            throw new SocketTimeoutException("deadline passed");
+        }
+        int millis = (int) Math.max(1, Math.min(Integer.MAX_VALUE, left / 1_000_000));
+        if (b.connection.timeoutMillis != millis) {
+            b.connection.socket.setSoTimeout(millis);
+            b.connection.timeoutMillis = millis;
+        }
     }
 }
