@@ -195,4 +195,31 @@ class Http1ClientTest {
             }
         }
     }
+
+    @Test
+    void aBodyWithoutLengthEndsWhenTheServerClosesAndItsConnectionIsNotReused() throws Exception {
+        AtomicInteger accepted = new AtomicInteger();
+        try (var raw = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            Thread.ofVirtual().start(() -> {
+                while (!raw.isClosed()) {
+                    try (Socket s = raw.accept()) {
+                        accepted.incrementAndGet();
+                        s.getInputStream().read(new byte[4096]);
+                        s.getOutputStream().write("HTTP/1.0 200 OK\r\n\r\nuntil close".getBytes(StandardCharsets.ISO_8859_1));
+                    } catch (IOException e) {
+                        return;
+                    }
+                }
+            });
+            URI uri = URI.create("http://127.0.0.1:" + raw.getLocalPort() + "/");
+            try (var client = new Http1Client(uri, SECOND)) {
+                for (int i = 0; i < 2; i++) {
+                    var response = client.send("GET", uri, Map.of(), null, SECOND);
+                    assertEquals("until close", new String(Http1Client.readAll(response.body(), 1024,
+                            System.nanoTime() + SECOND.toNanos()), StandardCharsets.ISO_8859_1));
+                }
+            }
+            assertEquals(2, accepted.get());
+        }
+    }
 }
