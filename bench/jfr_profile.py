@@ -163,8 +163,10 @@ def flame_svg(collapsed, total, title, width=1600, row=16, min_fraction=0.004):
     return "\n".join(out)
 
 
-def main(path, requests, prefix=None, cpu_event="jdk.CPUTimeSample"):
+def main(path, requests, prefix=None, java_ms=None, cpu_event="jdk.CPUTimeSample"):
+    """java_ms: CPU ms per request of the threads JFR samples (all but the JIT, GC and VM threads)."""
     requests = int(requests)
+    java_ms = float(java_ms) if java_ms else None
     cpu = read(path, cpu_event)
     by_cat = collections.Counter()
     self_frames = collections.Counter()
@@ -183,9 +185,15 @@ def main(path, requests, prefix=None, cpu_event="jdk.CPUTimeSample"):
     n = sum(by_cat.values())
     print(f"## {path}\n\n{n} {cpu_event} samples for {requests} requests.\n")
     print("CPU samples by stage (deepest marker frame; each share is of the sampled Java CPU, JIT and GC not included):\n")
-    print("| where | samples | share |\n|---|---|---|")
-    for c, k in by_cat.most_common():
-        print(f"| {c} | {k} | {100 * k / n:.1f}% |")
+    if java_ms:
+        print(f"The sampled threads used {java_ms:.3f} ms of CPU per request; each stage's ms per request is its share of that.\n")
+        print("| where | samples | share | CPU ms per request |\n|---|---|---|---|")
+        for c, k in by_cat.most_common():
+            print(f"| {c} | {k} | {100 * k / n:.1f}% | {java_ms * k / n:.3f} |")
+    else:
+        print("| where | samples | share |\n|---|---|---|")
+        for c, k in by_cat.most_common():
+            print(f"| {c} | {k} | {100 * k / n:.1f}% |")
 
     # Totals come from the threads' allocation counters (a virtual thread's allocations count on
     # its carrier). The allocation samples only say where: a virtual thread's sample weights are
@@ -245,5 +253,5 @@ def main(path, requests, prefix=None, cpu_event="jdk.CPUTimeSample"):
 
 if __name__ == "__main__":
     if len(sys.argv) < 3:
-        sys.exit(__doc__)
+        sys.exit(__doc__)  # FILE.jfr REQUESTS [OUT_PREFIX [JAVA_CPU_MS_PER_REQUEST]]
     main(*sys.argv[1:])

@@ -305,7 +305,17 @@ bench_profile() {
     echo "by thread (ticks): $(awk 'NR==FNR {a[$2] += $1; next} {b[$2] += $1} END {for (n in b) if (b[n] - a[n] > 0) print b[n] - a[n], n}' \
       /tmp/cleargate-bench-threads.0 /tmp/cleargate-bench-threads.1 | sort -rn | head -8 | paste -sd, -)"
     echo
-    python3 "$ROOT/bench/jfr_profile.py" "$out.jfr" "$requests" "$out"
+    # CPU of the threads JFR samples: all but the JIT compilers, the VM thread (GC, safepoints) and JFR's own.
+    local java_ticks
+    java_ticks="$(awk 'NR==FNR {a[$2] += $1; next} {b[$2] += $1} END {for (n in b) print b[n] - a[n], n}' \
+      /tmp/cleargate-bench-threads.0 /tmp/cleargate-bench-threads.1 \
+      | awk '$2 !~ /^(C[12]_CompilerThre|VM_Thread|JFR_|GC_|VM_Periodic)/ {t += $1} END {print t + 0}')"
+    echo "Of the gateway's CPU, JIT compiler threads: $(awk 'NR==FNR {a[$2] += $1; next} {b[$2] += $1} END {for (n in b) print b[n] - a[n], n}' \
+      /tmp/cleargate-bench-threads.0 /tmp/cleargate-bench-threads.1 | awk '$2 ~ /^C[12]_CompilerThre/ {t += $1} END {print t + 0}') ticks;"
+    echo "threads JFR samples (request threads, event loop, audit writer, ...): $java_ticks ticks."
+    echo
+    python3 "$ROOT/bench/jfr_profile.py" "$out.jfr" "$requests" "$out" \
+      "$(awk -v t="$java_ticks" -v r="$requests" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.4f", t * 1000 / hz / r}')"
   } > "$out.md"
   cat "$out.md"
 }
