@@ -186,10 +186,10 @@ def main(path, requests, prefix=None, java_ms=None, cpu_event="jdk.CPUTimeSample
     print(f"## {path}\n\n{n} {cpu_event} samples for {requests} requests.\n")
     print("CPU samples by stage (deepest marker frame; each share is of the sampled Java CPU, JIT and GC not included):\n")
     if java_ms:
-        print(f"The sampled threads used {java_ms:.3f} ms of CPU per request; each stage's ms per request is its share of that.\n")
-        print("| where | samples | share | CPU ms per request |\n|---|---|---|---|")
+        print(f"The sampled threads used {java_ms * 1000:.0f} µs of CPU per request; each stage's µs per request is its share of that.\n")
+        print("| where | samples | share | CPU µs per request |\n|---|---|---|---|")
         for c, k in by_cat.most_common():
-            print(f"| {c} | {k} | {100 * k / n:.1f}% | {java_ms * k / n:.3f} |")
+            print(f"| {c} | {k} | {100 * k / n:.1f}% | {java_ms * 1000 * k / n:.1f} |")
     else:
         print("| where | samples | share |\n|---|---|---|")
         for c, k in by_cat.most_common():
