@@ -16,7 +16,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * Closed-loop load driver for the benchmark: CONCURRENCY workers each send requests back to back
  * until REQUESTS have completed. Prints one JSON line with latency percentiles (ms), throughput,
- * and for streams time to first token and the worst gap between chunks.
+ * and for streams time to first token (the first SSE event) and the gaps between events: their
+ * p50 and p99 over every gap of every stream, and the worst one. One worst gap of a run is as
+ * noisy as the machine; the percentiles show whether a stream is held back as a rule.
  *
  * usage: java LoadDriver.java URL CONCURRENCY REQUESTS stream|json [header:value ...]
  */
@@ -40,14 +42,21 @@ public class LoadDriver {
         double seconds = (System.nanoTime() - start) / 1e9;
         System.out.printf(Locale.ROOT,
                 "{\"concurrency\":%d,\"requests\":%d,\"errors\":%d,\"seconds\":%.3f,\"rps\":%.1f,"
-                        + "\"p50_ms\":%.3f,\"p99_ms\":%.3f,\"ttft_p50_ms\":%.3f,\"ttft_p99_ms\":%.3f,\"max_gap_ms\":%.3f}%n",
+                        + "\"p50_ms\":%.3f,\"p99_ms\":%.3f,\"ttft_p50_ms\":%.3f,\"ttft_p99_ms\":%.3f,\"max_gap_ms\":%.3f,"
+                        + "\"gap_p50_ms\":%.3f,\"gap_p99_ms\":%.3f}%n",
                 concurrency, requests, r.errors.get(), seconds, requests / seconds,
-                pct(r.latency, 50), pct(r.latency, 99), pct(r.ttft, 50), pct(r.ttft, 99), r.maxGapMs());
+                pct(r.latency, 50), pct(r.latency, 99), pct(r.ttft, 50), pct(r.ttft, 99), r.maxGapMs(),
+                pct(r.allGaps(), 50), pct(r.allGaps(), 99));
     }
 
-    record Result(double[] latency, double[] ttft, double[] gaps, AtomicInteger errors) {
+    /** @param gaps per request, every gap between two of its events (ms) */
+    record Result(double[] latency, double[] ttft, double[][] gaps, AtomicInteger errors) {
         double maxGapMs() {
-            return Arrays.stream(gaps).max().orElse(0);
+            return Arrays.stream(allGaps()).max().orElse(0);
+        }
+
+        double[] allGaps() {
+            return Arrays.stream(gaps).filter(g -> g != null).flatMapToDouble(Arrays::stream).toArray();
         }
     }
 
@@ -55,7 +64,7 @@ public class LoadDriver {
             int requests, boolean stream) throws InterruptedException {
         double[] latency = new double[requests];
         double[] ttft = new double[requests];
-        double[] gaps = new double[requests];
+        double[][] gaps = new double[requests][];
         var next = new AtomicInteger();
         var errors = new AtomicInteger();
         var threads = new ArrayList<Thread>();
@@ -75,7 +84,7 @@ public class LoadDriver {
                         if (stream) {
                             var response = client.send(builder.build(), HttpResponse.BodyHandlers.ofInputStream());
                             long first = -1, last = t0;
-                            double maxGap = 0;
+                            var between = new ArrayList<Double>();
                             try (var reader = new BufferedReader(new InputStreamReader(response.body(), StandardCharsets.UTF_8))) {
                                 String line;
                                 while ((line = reader.readLine()) != null) {
@@ -86,7 +95,7 @@ public class LoadDriver {
                                     if (first < 0) {
                                         first = now;
                                     } else {
-                                        maxGap = Math.max(maxGap, (now - last) / 1e6);
+                                        between.add((now - last) / 1e6);
                                     }
                                     last = now;
                                 }
@@ -95,7 +104,7 @@ public class LoadDriver {
                                 errors.incrementAndGet();
                             }
                             ttft[i] = first < 0 ? Double.NaN : (first - t0) / 1e6;
-                            gaps[i] = maxGap;
+                            gaps[i] = between.stream().mapToDouble(Double::doubleValue).toArray();
                         } else {
                             var response = client.send(builder.build(), HttpResponse.BodyHandlers.ofByteArray());
                             if (response.statusCode() != 200) {
