@@ -5,13 +5,15 @@
 # Environment: BENCH_SECONDS (measured seconds per level, default 6), BENCH_WARMUP (seconds of
 # unmeasured load at c=64 before an arm's first level, default 20: a JVM's JIT compiler is still
 # busy for tens of seconds after start, and that is start-up cost, not cost per request), BENCH_ARMS (default
-# "direct off full portkey litellm"), BENCH_STREAM (0 skips the streaming runs),
+# "direct off full portkey litellm"), BENCH_STREAM (0 skips the streaming runs), BENCH_STREAMS (streams
+# measured per arm at c=16 after as many unmeasured, default 160),
 # BENCH_GATEWAY_OPTS (extra JVM options for both gateway arms, e.g. a flight recording).
 
 BENCH_SECONDS="${BENCH_SECONDS:-6}"
 BENCH_WARMUP="${BENCH_WARMUP:-20}"
 BENCH_ARMS="${BENCH_ARMS:-direct off full portkey litellm}"
 BENCH_STREAM="${BENCH_STREAM:-1}"
+BENCH_STREAMS="${BENCH_STREAMS:-160}"
 LOAD_CORE=0
 SUT_CORE=1
 
@@ -95,11 +97,11 @@ bench_arm() {
   if [[ "$BENCH_STREAM" != 0 && "$arm" != portkey && "$arm" != litellm ]]; then
     # shellcheck disable=SC2086
     sut0="$(cpu_ticks $pids)"
-    line="$(taskset -c "$LOAD_CORE" java "$ROOT/bench/driver/LoadDriver.java" "$url" 16 64 stream "$@")"
+    line="$(taskset -c "$LOAD_CORE" java "$ROOT/bench/driver/LoadDriver.java" "$url" 16 "$BENCH_STREAMS" stream "$@")"
     # shellcheck disable=SC2086
     sut1="$(cpu_ticks $pids)"
-    BENCH_SERVED=$((BENCH_SERVED + 64 + 50))
-    echo "{\"arm\":\"$arm\",\"mode\":\"stream\",\"sut_ticks\":$((sut1 - sut0)),\"total_requests\":114,${line#\{}" >> "$BENCH_OUT"
+    BENCH_SERVED=$((BENCH_SERVED + 2 * BENCH_STREAMS))
+    echo "{\"arm\":\"$arm\",\"mode\":\"stream\",\"sut_ticks\":$((sut1 - sut0)),\"total_requests\":$((2 * BENCH_STREAMS)),${line#\{}" >> "$BENCH_OUT"
     say "$arm stream c=16: $line"
   fi
 }
