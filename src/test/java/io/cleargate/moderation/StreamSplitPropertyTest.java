@@ -146,9 +146,7 @@ class StreamSplitPropertyTest {
 
     @Test
     void proseGoesOutInTheChunkThatBroughtItButForItsLastWords() {
-        // An administrator's RE2 rule holds what its declared maximum length could still cover.
-        var strictWithoutRegex = new RuleSet(ModerationFixtures.profiles().get("strict"), java.util.Map.of("employee-id", "off"));
-        for (RuleSet rules : List.of(ModerationFixtures.rules("default"), strictWithoutRegex)) {
+        for (RuleSet rules : profiles()) {
             for (int size : new int[] {3, 8, 22, 40}) {
                 var stream = new StreamModerator(rules, new Placeholders());
                 int received = 0;
@@ -174,6 +172,24 @@ class StreamSplitPropertyTest {
             assertEquals("Please write to [EMAIL_1], thanks.",
                     stream(rules, List.of("Please write to " + address, ", thanks.")).text(), address);
         }
+    }
+
+    @Test
+    void anAdministratorsPatternHoldsOnlyWhereItsLiteralStartCouldBegin() {
+        assertEquals("EMP-", RegexDetector.literalPrefix("EMP-[0-9]{6}", false));
+        assertEquals("ticket #", RegexDetector.literalPrefix("ticket #[0-9]+", true));
+        assertEquals("a.b", RegexDetector.literalPrefix("a\\.b\\d+", false));
+        assertEquals("AB", RegexDetector.literalPrefix("ABC?D", false), "a quantified char may be missing");
+        assertEquals("", RegexDetector.literalPrefix("EMP-1|XYZ-2", false), "either alternative may begin a match");
+        assertEquals("EMP-", RegexDetector.literalPrefix("EMP-(1|2)", false));
+        assertEquals("", RegexDetector.literalPrefix("(?i)emp-[0-9]+", false));
+        assertEquals("", RegexDetector.literalPrefix("[A-Z]{3}-[0-9]+", false));
+        var rules = new RuleSet(ModerationFixtures.profiles().get("strict"), java.util.Map.of());
+        var stream = new StreamModerator(rules, new Placeholders());
+        assertEquals("Ask ", stream.push("Ask EM", false).text(), "what could still begin EMP- waits");
+        assertEquals("", stream.push("P-12", false).text());
+        assertEquals("[EMPLOYEE_ID_1] about the launch", stream.push("3456 about the launch", false).text()
+                + stream.push("", true).text());
     }
 
     private static List<String> randomChunks(Random random, String text) {
