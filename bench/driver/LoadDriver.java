@@ -21,9 +21,10 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * Closed-loop load driver for the benchmark: CONCURRENCY workers each send requests back to back
  * until REQUESTS have completed. Prints one JSON line with latency percentiles (ms), throughput,
- * and for streams time to first token (the first SSE event) and the gaps between events: their
- * p50 and p99 over every gap of every stream, and the worst one. One worst gap of a run is as
- * noisy as the machine; the percentiles show whether a stream is held back as a rule.
+ * and for streams time to first token (the first SSE event with text in its delta) and the gaps
+ * between such events: their p50 and p99 over every gap of every stream, and the worst one. One
+ * worst gap of a run is as noisy as the machine; the percentiles show whether a stream is held
+ * back as a rule. Events without text (a role alone, the finish, usage, [DONE]) are not tokens.
  *
  * <p>Streams are read by a small HTTP/1.1 client of its own (one keep-alive socket and one
  * platform thread per worker, chunked bodies parsed as they arrive), so that what it times is
@@ -225,7 +226,7 @@ public class LoadDriver {
         }
     }
 
-    /** Splits a body into lines as its bytes arrive and times each "data:" line. */
+    /** Splits a body into lines as its bytes arrive and times each "data:" line that carries text. */
     static final class Events {
         private final long t0;
         private final ByteArrayOutputStream line = new ByteArrayOutputStream();
@@ -247,7 +248,8 @@ public class LoadDriver {
                 }
                 byte[] l = line.toByteArray();
                 line.reset();
-                if (l.length >= 5 && l[0] == 'd' && l[1] == 'a' && l[2] == 't' && l[3] == 'a' && l[4] == ':') {
+                if (l.length >= 5 && l[0] == 'd' && l[1] == 'a' && l[2] == 't' && l[3] == 'a' && l[4] == ':'
+                        && hasText(l)) {
                     if (first < 0) {
                         first = now;
                     } else {
@@ -256,6 +258,21 @@ public class LoadDriver {
                     last = now;
                 }
             }
+        }
+
+        /** Whether the event's delta has non-empty content ("content":" followed by more than its closing quote). */
+        private static boolean hasText(byte[] event) {
+            byte[] key = "\"content\":\"".getBytes(StandardCharsets.US_ASCII);
+            outer:
+            for (int i = 0; i + key.length < event.length; i++) {
+                for (int k = 0; k < key.length; k++) {
+                    if (event[i + k] != key[k]) {
+                        continue outer;
+                    }
+                }
+                return event[i + key.length] != '"';
+            }
+            return false;
         }
 
         Exchange done(int status) {
