@@ -119,6 +119,11 @@ cleargate_bench() {
     bench_profile "$@"
     return
   fi
+  if [[ "${1:-}" == soak ]]; then
+    shift
+    bench_soak "$@"
+    return
+  fi
   local stamp; stamp="$(date -u +%Y%m%dT%H%M%SZ)"
   BENCH_OUT="$ROOT/bench/results/run-$stamp.jsonl"
   : > "$BENCH_OUT"
@@ -235,6 +240,42 @@ bench_profile() {
     jfr view --width 200 "$view" "$jfr"
   done
   if [[ "$arm" == full ]]; then bench_stop_full; else kill "$GATEWAY_PID"; wait "$GATEWAY_PID" 2>/dev/null || true; fi
+}
+
+# bin/cleargate bench soak [SECONDS] [C]: the full arm under wrk at concurrency C (default 4) for
+# SECONDS (default 180) in windows of SOAK_WINDOW seconds (default 15); after each window, the
+# gateway's resident memory, its heap right after a full GC (jcmd GC.run, then GC.heap_info), the
+# H2 file and requests served so far. Stops by itself; writes bench/results/soak.md.
+bench_soak() {
+  local seconds="${1:-180}" c="${2:-4}" window="${SOAK_WINDOW:-15}" served=0 elapsed=0 line n rss heap db
+  local out="$ROOT/bench/results/soak.md"
+  bench_start_full
+  {
+    echo "# Soak: full arm, c=$c, ${seconds} s (\`bin/cleargate bench soak $seconds $c\`, $(date -u +%Y-%m-%dT%H:%MZ))"
+    echo
+    echo "Resident memory (VmRSS) and heap used right after a full GC, sampled after each ${window} s window;"
+    echo "the H2 file (audit trail) per request served so far."
+    echo
+    echo "| t s | requests | req/s | RSS MiB | heap after GC MiB | H2 file MiB | H2 bytes/request |"
+    echo "|---|---|---|---|---|---|---|"
+  } > "$out"
+  while (( elapsed < seconds )); do
+    line="$(bench_wrk "$ARM_URL" "$c" "$window" "${ARM_HEADERS[@]}")"
+    n=$(( $(sed 's/.*"requests":\([0-9]*\).*/\1/' <<<"$line") ))
+    served=$((served + n)); elapsed=$((elapsed + window))
+    rss=$(awk '/^VmRSS/ {print $2}' "/proc/$GATEWAY_PID/status")
+    jcmd "$GATEWAY_PID" GC.run >/dev/null
+    heap=$(jcmd "$GATEWAY_PID" GC.heap_info | sed -n 's/.* used \([0-9]*\)K.*/\1/p' | head -1)
+    db="$(du -sb "$ARM_DATA/db" | cut -f1)"
+    awk -v t="$elapsed" -v s="$served" -v n="$n" -v w="$window" -v r="$rss" -v h="$heap" -v d="$db" \
+      'BEGIN {printf "| %d | %d | %.0f | %.1f | %.1f | %.1f | %.0f |\n", t, s, n / w, r / 1024, h / 1024, d / 1048576, d / s}' >> "$out"
+    say "soak t=${elapsed}s: $n requests, RSS ${rss} KiB, heap after GC ${heap} KiB, H2 ${db} bytes"
+  done
+  kill "$GATEWAY_PID" 2>/dev/null || true; wait "$GATEWAY_PID" 2>/dev/null || true
+  db="$(du -sb "$ARM_DATA/db" | cut -f1)"
+  awk -v s="$served" -v d="$db" 'BEGIN {printf "\nAfter shutdown: H2 file %.1f MiB, %.0f bytes per request served.\n", d / 1048576, d / s}' >> "$out"
+  bench_stop_full
+  cat "$out"
 }
 
 bench_portkey() {
