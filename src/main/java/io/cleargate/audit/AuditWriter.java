@@ -87,7 +87,7 @@ public class AuditWriter {
     private long lastStepAt;
     /** Batches written since the store was last compacted while idle. */
     private boolean compacted = true;
-    private static final long STEP_EVERY_NANOS = 2_000_000_000L;
+    private static final long STEP_EVERY_NANOS = 500_000_000L;
     private static final long IDLE_NANOS = 1_000_000_000L;
 
     /** Optional so the writer also runs outside CDI; see k8s/README.md for the metric contract. */
@@ -289,7 +289,7 @@ public class AuditWriter {
         compacted = false;
     }
 
-    /** Under load, a bounded compaction step every few seconds, between two batches. */
+    /** Under load, a bounded compaction step twice a second, between two batches. */
     private void betweenBatches() {
         if (housekeeping != null && lastBatchAt - lastStepAt > STEP_EVERY_NANOS) {
             lastStepAt = lastBatchAt;

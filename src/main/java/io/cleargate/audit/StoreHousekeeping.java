@@ -25,7 +25,7 @@ import org.jboss.logging.Logger;
  * requests a second grew its file by 40 KB per request and gave nothing back. Since every batch is
  * forced to disk, freed chunks are reused at once (retention 0, as H2's own compaction does), and
  * {@link #step()} rewrites a bounded amount of half-empty chunks and moves chunks down so the file
- * can shrink: every few seconds under load and fully once the writer is idle, after a retention
+ * can shrink: twice a second under load and fully once the writer is idle, after a retention
  * purge and at shutdown.
  *
  * <p>PostgreSQL: its write-ahead log is forced at commit (group commit across sessions included);
@@ -38,9 +38,9 @@ public class StoreHousekeeping {
     private static final String H2_FILE = "jdbc:h2:file:";
     private static final String POSTGRES = "jdbc:postgresql:";
     /** Chunks less full than this are rewritten. */
-    private static final int FILL_RATE = 80;
+    private static final int FILL_RATE = 90;
     /** At most this much is rewritten (and moved) per step under load: a few milliseconds of work. */
-    private static final int STEP_BYTES = 1 << 20;
+    private static final int STEP_BYTES = 2 << 20;
 
     /**
      * Free space, beyond the store's reserve, a step and a compaction need: both may write before

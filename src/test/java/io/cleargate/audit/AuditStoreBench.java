@@ -43,7 +43,9 @@ abstract class AuditStoreBench {
             third of sales. The outlook section argues that demand for on-premises deployments is returning \
             among regulated buyers, and that the new partner programme should shorten sales cycles in \
             Germany and France. Hiring will slow in the second half, with the exception of security \
-            engineering, where the company plans to add twelve people before the end of the year.""";
+            engineering, where the company plans to add twelve people before the end of the year. Analysts \
+            asked about pricing; the answer was that list prices rise by four percent in January, with \
+            existing customers protected until their next renewal.""";
 
     @Inject AuditStage audit;
     @Inject AuditWriter writer;

@@ -735,6 +735,24 @@ abstract class AuditTrailContract {
     }
 
     @Test
+    void aLongAnswerIsStoredDeflatedAndEncryptedAndReadsBackWhole() throws Exception {
+        String t = tenant();
+        String answer = AuditStoreBench.COMPLETION;
+        var run = Traffic.run(audit, Traffic.Scenario.of(t, Recorder.ENCRYPTED)
+                .answering(answer.substring(0, 700), answer.substring(700)));
+        AuditEntry fin = byRequest(run.exchange().requestId()).getLast();
+        assertTrue(fin.body.contains("\"encoding\":\"deflate\""), fin.body);
+        // base64 of nonce, ciphertext and tag: shorter than the answer itself, so it was deflated first.
+        assertTrue(fin.content.length() < answer.length(), fin.content.length() + " stored for " + answer.length());
+        JsonPath detail = given().header("Authorization", officer(t)).get("/audit/records/" + fin.id)
+                .then().statusCode(200).extract().jsonPath();
+        assertEquals(answer, detail.getString("entries[1].content.text"));
+        assertTrue(verify(t).getBoolean("ok"), verify(t).prettify());
+        Verified offline = offline(export(t));
+        assertEquals(0, offline.exit(), offline.output());
+    }
+
+    @Test
     void hashOnlyModeStoresAnHmacThatTheHelperEndpointReproduces() {
         String t = tenant();
         var run = Traffic.run(audit, Traffic.Scenario.of(t, Recorder.HASH_ONLY));
