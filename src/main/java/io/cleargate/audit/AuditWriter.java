@@ -82,12 +82,13 @@ public class AuditWriter {
     /** Forces batches to disk and gives space back (embedded H2); optional so the writer also runs outside CDI. */
     @Inject
     StoreHousekeeping housekeeping;
-    /** When the writer last committed, and last ran a housekeeping step (writer thread only). */
+    /** When the writer last committed, and records written since its last housekeeping step (writer thread only). */
     private long lastBatchAt;
-    private long lastStepAt;
+    private int sinceStep;
     /** Batches written since the store was last compacted while idle. */
     private boolean compacted = true;
-    private static final long STEP_EVERY_NANOS = 500_000_000L;
+    /** A step rewrites about what this many records left half-empty: its cost per record is fixed, whatever the rate. */
+    private static final int STEP_EVERY_RECORDS = 256;
     private static final long IDLE_NANOS = 1_000_000_000L;
 
     /** Optional so the writer also runs outside CDI; see k8s/README.md for the metric contract. */
@@ -245,7 +246,7 @@ public class AuditWriter {
                 for (int i = 0; i < batch.size(); i++) {
                     batch.get(i).done().complete(appended.get(i));
                 }
-                betweenBatches();
+                betweenBatches(batch.size());
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return;
@@ -289,10 +290,11 @@ public class AuditWriter {
         compacted = false;
     }
 
-    /** Under load, a bounded compaction step twice a second, between two batches. */
-    private void betweenBatches() {
-        if (housekeeping != null && lastBatchAt - lastStepAt > STEP_EVERY_NANOS) {
-            lastStepAt = lastBatchAt;
+    /** Under load, a bounded compaction step every few hundred records, between two batches. */
+    private void betweenBatches(int written) {
+        sinceStep += written;
+        if (housekeeping != null && sinceStep >= STEP_EVERY_RECORDS) {
+            sinceStep = 0;
             try {
                 housekeeping.step();
             } catch (RuntimeException e) {
