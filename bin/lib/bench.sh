@@ -247,7 +247,7 @@ bench_profile() {
 # gateway's resident memory, its heap right after a full GC (jcmd GC.run, then GC.heap_info), the
 # H2 file and requests served so far. Stops by itself; writes bench/results/soak.md.
 bench_soak() {
-  local seconds="${1:-180}" c="${2:-4}" window="${SOAK_WINDOW:-15}" served=0 elapsed=0 line n rss heap db
+  local seconds="${1:-180}" c="${2:-4}" window="${SOAK_WINDOW:-15}" served=0 errors=0 elapsed=0 line n rss heap db
   local out="$ROOT/bench/results/soak.md"
   bench_start_full
   {
@@ -256,19 +256,23 @@ bench_soak() {
     echo "Resident memory (VmRSS) and heap used right after a full GC, sampled after each ${window} s window;"
     echo "the H2 file (audit trail) per request served so far."
     echo
-    echo "| t s | requests | req/s | RSS MiB | heap after GC MiB | H2 file MiB | H2 bytes/request |"
-    echo "|---|---|---|---|---|---|---|"
+    echo "| t s | requests | of which not 2xx | req/s | RSS MiB | heap after GC MiB | H2 file MiB | H2 bytes/request |"
+    echo "|---|---|---|---|---|---|---|---|"
   } > "$out"
   while (( elapsed < seconds )); do
     line="$(bench_wrk "$ARM_URL" "$c" "$window" "${ARM_HEADERS[@]}")"
     n=$(( $(sed 's/.*"requests":\([0-9]*\).*/\1/' <<<"$line") ))
+    errors=$((errors + $(sed 's/.*"errors":\([0-9]*\).*/\1/' <<<"$line")))
     served=$((served + n)); elapsed=$((elapsed + window))
     rss=$(awk '/^VmRSS/ {print $2}' "/proc/$GATEWAY_PID/status")
     jcmd "$GATEWAY_PID" GC.run >/dev/null
-    heap=$(jcmd "$GATEWAY_PID" GC.heap_info | sed -n 's/.* used \([0-9]*\)K.*/\1/p' | head -1)
+    # Heap in use right after that full GC, whatever the collector (one core: Serial): the used
+    # columns of jstat (survivors, eden, old), in KiB.
+    heap=$(jstat -gc "$GATEWAY_PID" | awk 'NR == 1 {for (i = 1; i <= NF; i++) col[$i] = i}
+      NR == 2 {print $col["S0U"] + $col["S1U"] + $col["EU"] + $col["OU"]}')
     db="$(du -sb "$ARM_DATA/db" | cut -f1)"
-    awk -v t="$elapsed" -v s="$served" -v n="$n" -v w="$window" -v r="$rss" -v h="$heap" -v d="$db" \
-      'BEGIN {printf "| %d | %d | %.0f | %.1f | %.1f | %.1f | %.0f |\n", t, s, n / w, r / 1024, h / 1024, d / 1048576, d / s}' >> "$out"
+    awk -v t="$elapsed" -v s="$served" -v e="$errors" -v n="$n" -v w="$window" -v r="$rss" -v h="$heap" -v d="$db" \
+      'BEGIN {printf "| %d | %d | %d | %.0f | %.1f | %.1f | %.1f | %.0f |\n", t, s, e, n / w, r / 1024, h / 1024, d / 1048576, d / s}' >> "$out"
     say "soak t=${elapsed}s: $n requests, RSS ${rss} KiB, heap after GC ${heap} KiB, H2 ${db} bytes"
   done
   kill "$GATEWAY_PID" 2>/dev/null || true; wait "$GATEWAY_PID" 2>/dev/null || true
