@@ -242,8 +242,9 @@ bench_profile() {
   if [[ "$arm" == full ]]; then bench_stop_full; else kill "$GATEWAY_PID"; wait "$GATEWAY_PID" 2>/dev/null || true; fi
 }
 
-# bin/cleargate bench soak [SECONDS] [C]: the full arm under wrk at concurrency C (default 4) for
-# SECONDS (default 180) in windows of SOAK_WINDOW seconds (default 15); after each window, the
+# bin/cleargate bench soak [SECONDS] [C]: the full arm under wrk at concurrency C (default 4), each
+# connection pausing SOAK_DELAY_MS (50) between requests (at most 80 requests/s, under the dev
+# tenant's rate limit), for SECONDS (default 180) in windows of SOAK_WINDOW seconds (default 15); after each window, the
 # gateway's resident memory, its heap right after a full GC (jcmd GC.run, then GC.heap_info), the
 # H2 file and requests served so far. Stops by itself; writes bench/results/soak.md.
 bench_soak() {
@@ -260,7 +261,8 @@ bench_soak() {
     echo "|---|---|---|---|---|---|---|---|"
   } > "$out"
   while (( elapsed < seconds )); do
-    line="$(bench_wrk "$ARM_URL" "$c" "$window" "${ARM_HEADERS[@]}")"
+    line="$(CLEARGATE_WRK_DIR="$ROOT/bench/wrk" taskset -c "$LOAD_CORE" wrk -t1 -c"$c" -d"${window}s" --timeout 10s \
+      -s "$ROOT/bench/wrk/soak.lua" -H "${ARM_HEADERS[0]%%:*}: ${ARM_HEADERS[0]#*:}" "$ARM_URL" | tail -n 1)"
     n=$(( $(sed 's/.*"requests":\([0-9]*\).*/\1/' <<<"$line") ))
     errors=$((errors + $(sed 's/.*"errors":\([0-9]*\).*/\1/' <<<"$line")))
     served=$((served + n)); elapsed=$((elapsed + window))
