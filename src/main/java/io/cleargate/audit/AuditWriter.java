@@ -59,7 +59,8 @@ public class AuditWriter {
     /** Where an entry landed. */
     public record Appended(long id, String chain, long seq, String entryHash) {}
 
-    private record Pending(Draft draft, CompletableFuture<Appended> done) {}
+    /** A draft waiting for the writer, with its body's hash computed by the caller (off the writer thread). */
+    private record Pending(Draft draft, String bodySha256, CompletableFuture<Appended> done) {}
 
     private final EntityManager em;
     private final AuditConfig config;
@@ -144,7 +145,9 @@ public class AuditWriter {
     }
 
     public CompletableFuture<Appended> append(Draft draft) {
-        var pending = new Pending(draft, new CompletableFuture<>());
+        // Hashing and encoding the body here, on the caller's thread, keeps the single writer for the store.
+        var pending = new Pending(draft, Canonical.sha256(draft.body()), new CompletableFuture<>());
+        StoredBody.prepare(draft.body());
         if (!running || !queue.offer(pending)) {
             pending.done().completeExceptionally(new AuditUnavailableException("audit writer not accepting", null));
         }
@@ -227,6 +230,7 @@ public class AuditWriter {
                 Pending first = queue.poll(200, TimeUnit.MILLISECONDS);
                 if (first == null) {
                     whileIdle();
+                    StoredBody.forgetPrepared(); // bodies of batches that failed before their flush
                     continue;
                 }
                 batch.add(first);
@@ -386,8 +390,10 @@ public class AuditWriter {
      */
     private Batch write(List<Pending> batch) {
         Map<String, List<Draft>> byChain = new TreeMap<>();
+        Map<Draft, String> bodyHashes = new java.util.IdentityHashMap<>();
         for (Pending p : batch) {
             byChain.computeIfAbsent(p.draft().chain(), c -> new ArrayList<>()).add(p.draft());
+            bodyHashes.put(p.draft(), p.bodySha256());
         }
         Map<Draft, AuditEntry> entries = new java.util.IdentityHashMap<>();
         Map<String, Head> heads = new HashMap<>();
@@ -396,7 +402,7 @@ public class AuditWriter {
             Head cached = known.get(chain.getKey());
             List<AuditEntry> linked = null;
             if (cached != null) {
-                linked = link(chain.getKey(), chain.getValue(), cached);
+                linked = link(chain.getKey(), chain.getValue(), cached, bodyHashes);
                 AuditEntry last = linked.getLast();
                 int moved = moveHead(chain.getKey(), cached, new Head(last.seq, last.entryHash), now);
                 if (moved != 1) {
@@ -414,7 +420,7 @@ public class AuditWriter {
                     em.persist(head);
                     em.flush();
                 }
-                linked = link(chain.getKey(), chain.getValue(), new Head(head.headSeq, head.headHash));
+                linked = link(chain.getKey(), chain.getValue(), new Head(head.headSeq, head.headHash), bodyHashes);
                 head.headSeq = linked.getLast().seq;
                 head.headHash = linked.getLast().entryHash;
                 head.updatedAt = now;
@@ -457,7 +463,7 @@ public class AuditWriter {
     }
 
     /** Assigns sequence numbers and hashes after {@code head}, in the order the drafts arrived. */
-    private static List<AuditEntry> link(String chain, List<Draft> drafts, Head head) {
+    private static List<AuditEntry> link(String chain, List<Draft> drafts, Head head, Map<Draft, String> bodyHashes) {
         List<AuditEntry> linked = new ArrayList<>(drafts.size());
         long seq = head.seq();
         String prev = head.hash();
@@ -465,7 +471,7 @@ public class AuditWriter {
             AuditEntry e = toEntry(d);
             e.seq = ++seq;
             e.prevHash = prev;
-            e.bodySha256 = Canonical.sha256(d.body());
+            e.bodySha256 = bodyHashes.get(d);
             e.entryHash = Canonical.entryHash(chain, e.seq, e.prevHash, e.bodySha256);
             prev = e.entryHash;
             linked.add(e);

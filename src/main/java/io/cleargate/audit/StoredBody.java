@@ -52,9 +52,34 @@ public class StoredBody implements AttributeConverter<String, String> {
 
     private static final byte[] DICTIONARY_BYTES = DICTIONARY.getBytes(StandardCharsets.UTF_8);
 
+    /** Bodies encoded ahead by the callers; taken when the writer flushes them. */
+    private static final java.util.concurrent.ConcurrentHashMap<String, String> PREPARED =
+            new java.util.concurrent.ConcurrentHashMap<>();
+    /** Beyond this many waiting, bodies are encoded at flush instead (bounded memory). */
+    private static final int MAX_PREPARED = 4096;
+
+    /**
+     * Encodes a body on the caller's thread, so the single audit writer only looks it up when it
+     * flushes. Equal JSON has an equal encoding, so a body prepared twice is still right.
+     */
+    static void prepare(String json) {
+        if (json != null && PREPARED.size() < MAX_PREPARED) {
+            PREPARED.put(json, encode(json));
+        }
+    }
+
+    /** Drops what was prepared and never flushed (the writer calls it when idle). */
+    static void forgetPrepared() {
+        PREPARED.clear();
+    }
+
     @Override
     public String convertToDatabaseColumn(String json) {
-        return json == null ? null : encode(json);
+        if (json == null) {
+            return null;
+        }
+        String prepared = PREPARED.remove(json);
+        return prepared != null ? prepared : encode(json);
     }
 
     @Override
