@@ -132,7 +132,7 @@ public class AuditWriter {
         }
         if (housekeeping != null) {
             try {
-                housekeeping.compact(5_000); // what the last minutes freed, before the file is closed
+                housekeeping.compact(2_000); // what the last minutes left half-empty, before H2 closes the file
             } catch (RuntimeException e) {
                 LOG.warnf("audit store not compacted at shutdown: %s", describe(e));
             }
