@@ -20,8 +20,13 @@ import java.util.zip.Inflater;
  * before encoding and checked after decoding, and exports carry the JSON itself, so offline
  * verification does not know this encoding exists. A stored value that does not decode (edited in
  * the database) reads as text that cannot match its hash, never as an exception.
+ *
+ * <p>{@code @Immutable}: bodies are Strings. Without it Hibernate treats converted values as
+ * mutable and snapshots and dirty-checks each entity through this converter (a deflate and an
+ * inflate per record and flush), which cut the writer's throughput by 40%.
  */
 @Converter
+@org.hibernate.annotations.Immutable
 public class StoredBody implements AttributeConverter<String, String> {
 
     static final String PREFIX = "z1:";
