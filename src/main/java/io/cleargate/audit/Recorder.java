@@ -298,10 +298,15 @@ public class Recorder {
             contentRef.put("mode", mode);
             switch (mode) {
                 case ENCRYPTED -> {
-                    Keyring.Sealed sealed = keyring.encrypt(tenant, subject, content.text(),
+                    byte[] plain = content.text().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+                    byte[] packed = deflated(plain);
+                    Keyring.Sealed sealed = keyring.encrypt(tenant, subject, packed == null ? plain : packed,
                             associated(ex.requestId(), content.field()));
                     stored = sealed.ciphertext();
                     contentRef.put("key_id", sealed.keyId());
+                    if (packed != null) {
+                        contentRef.put("encoding", DEFLATE);
+                    }
                 }
                 case HASH_ONLY -> stored = keyring.hmac(tenant, content.text());
                 case REDACTED -> stored = Canonical.storable(content.text());
@@ -318,6 +323,20 @@ public class Recorder {
 
         return draft(tenant == null ? SYSTEM_CHAIN : tenant, now, body, stored, stored == null ? NONE : mode,
                 now.plus(Duration.ofDays(contentDays)), now.plus(Duration.ofDays(metadataDays)), charge);
+    }
+
+    /** Encrypted content deflated before encryption (raw DEFLATE, no dictionary); the body's content.encoding says so. */
+    static final String DEFLATE = "deflate";
+    /** Shorter texts rarely shrink by more than deflate's own overhead. */
+    private static final int DEFLATE_FROM = 128;
+
+    /** The deflated text, or null when it is short or would not shrink (already compressed, random). */
+    static byte[] deflated(byte[] plain) {
+        if (plain.length < DEFLATE_FROM) {
+            return null;
+        }
+        byte[] packed = StoredBody.deflate(plain, null);
+        return packed.length < plain.length ? packed : null;
     }
 
     /** Names are searched case-insensitively: stored lower-cased (Principal already bounds them). */
