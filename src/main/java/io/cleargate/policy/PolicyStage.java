@@ -50,21 +50,10 @@ public class PolicyStage implements Stage {
     /** Characters of answer that passed on towards the client, for a request that reports no usage. */
     static final Exchange.Key<Long> STREAMED_CHARS = Exchange.Key.of("policy-streamed-chars", Long.class);
 
-    /** The request's hold on its tenant's budgets, released when it ends. */
-    static final Exchange.Key<BudgetHold> BUDGET_HOLD = Exchange.Key.of("policy-budget-hold", BudgetHold.class);
-
-    /**
-     * How long a hold lasts when nobody releases it (a replica that stopped mid-request): longer
-     * than any request may take, so a live request's hold never lapses.
-     */
-    static final Duration HOLD_TTL = Duration.ofMinutes(15);
-
-    /** Where a request's budget hold is kept, to release it there. */
-    record BudgetHold(String id, LimitCounters counters) {}
-
     private final PolicyDecisions decisions;
     private final TenantLimits limiter;
     private final Spending spending;
+    private final BudgetHolds budgetHolds;
     /** Tenants whose last decision named budgets: their inputs carry usage from the start. */
     private final Set<String> budgeted = ConcurrentHashMap.newKeySet();
 
@@ -73,6 +62,7 @@ public class PolicyStage implements Stage {
         this.decisions = decisions;
         this.limiter = limiter;
         this.spending = spending;
+        this.budgetHolds = new BudgetHolds(limiter, spending);
     }
 
     @Override
@@ -107,7 +97,7 @@ public class PolicyStage implements Stage {
         long prompt = ((Number) ((Map<?, ?>) input.get("request")).get("estimated_prompt_tokens")).longValue();
         long reserve = prompt + (engine == null ? 0 : Math.min(engine.maxTokens(), nullToMax(limits.maxTokens())));
         if (decision.budgeted()) {
-            GatewayError overBudget = holdBudgets(exchange, principal.get(), decision, prompt);
+            GatewayError overBudget = budgetHolds.hold(exchange, principal.get(), decision, prompt);
             if (overBudget != null) {
                 return StageResult.shortCircuit(overBudget);
             }
@@ -120,11 +110,11 @@ public class PolicyStage implements Stage {
                     reserve);
             admission = counted.admission();
         } catch (RuntimeException e) {
-            releaseBudgets(exchange);
+            budgetHolds.release(exchange);
             throw e;
         }
         if (!admission.admitted()) {
-            releaseBudgets(exchange);
+            budgetHolds.release(exchange);
             return StageResult.shortCircuit(GatewayError.rateLimited(
                     "Rate limit reached for this tenant (" + admission.limit() + "); retry after "
                             + admission.retryAfterSeconds() + " s.", admission.retryAfterSeconds())
@@ -163,94 +153,6 @@ public class PolicyStage implements Stage {
         return answer;
     }
 
-    /**
-     * Holds the most this request may consume against the tenant's budgets, then checks every
-     * budget against what the ledger says was used plus everything held, this hold included. The
-     * ledger is read after the hold is placed: a request that ends releases its hold only after its
-     * final record (and so its usage) is committed, so nothing is ever counted in neither. Of
-     * requests racing for the rest of a budget, each sees the holds placed before its own, so they
-     * cannot together pass a budget that each of them fits alone. Returns the refusal, or null.
-     */
-    private GatewayError holdBudgets(Exchange exchange, Principal principal, PolicyDecision decision, long prompt) {
-        EngineRequest engine = exchange.engineRequest();
-        long completion = engine == null || engine.kind() == EngineRequest.Kind.EMBEDDINGS ? 0
-                : (long) Math.min(engine.maxTokens(), nullToMax(decision.limits().maxTokens())) * choices(engine);
-        long tokens = prompt + completion;
-        long cost = decision.price() == null ? 0 : decision.price().costNanos(prompt, completion);
-        String tenant = principal.tenant();
-        var holding = limiter.hold(tenant, principal.subject(), exchange.requestId(), tokens, cost, HOLD_TTL);
-        exchange.put(BUDGET_HOLD, new BudgetHold(exchange.requestId(), holding.counters()));
-        Spending.MonthToDate used;
-        try {
-            used = spending.monthToDate(tenant, principal.subject(),
-                    YearMonth.from(exchange.receivedAt().atZone(ZoneOffset.UTC)));
-        } catch (RuntimeException e) {
-            releaseBudgets(exchange);
-            throw e;
-        }
-        var held = holding.held();
-        for (PolicyDecision.Budget b : decision.budgets()) {
-            boolean whole = "tenant".equals(b.scope());
-            Spending.Spent spent = whole ? used.tenant() : used.key();
-            String message = null;
-            boolean fitsAlone = true;
-            if (b.tokens() != null) {
-                long inFlight = whole ? held.tenantTokens() : held.subjectTokens();
-                if (spent.tokens() + inFlight > b.tokens()) {
-                    fitsAlone = spent.tokens() + tokens <= b.tokens();
-                    message = String.format(java.util.Locale.ROOT,
-                            "The monthly token budget '%s' of this %s (%d tokens) cannot hold this request: %d tokens"
-                                    + " used in %s, %d held by other requests in flight, up to %d for this one.",
-                            b.name(), scopeNoun(b.scope()), b.tokens(), spent.tokens(), used.month(),
-                            inFlight - tokens, tokens);
-                }
-            } else {
-                long inFlight = whole ? held.tenantCostNanos() : held.subjectCostNanos();
-                String currency = decision.price() == null ? "" : " " + decision.price().currency();
-                if (spent.cost() + inFlight / 1e9 > b.cost()) {
-                    fitsAlone = spent.cost() + cost / 1e9 <= b.cost();
-                    message = String.format(java.util.Locale.ROOT,
-                            "The monthly spending budget '%s' of this %s (%.2f%s) cannot hold this request: %.4f%s"
-                                    + " spent in %s, %.4f%s held by other requests in flight, up to %.4f%s for this one.",
-                            b.name(), scopeNoun(b.scope()), b.cost(), currency, spent.cost(), currency, used.month(),
-                            (inFlight - cost) / 1e9, currency, cost / 1e9, currency);
-                }
-            }
-            if (message != null) {
-                releaseBudgets(exchange);
-                var reason = new PolicyDecision.Reason(PolicyDecision.BUDGET_EXCEEDED, message);
-                var error = overBudget(List.of(reason), exchange.receivedAt());
-                // Held by others only: it fits once they end. Else it cannot fit this month as asked
-                // (a smaller max_tokens may).
-                return fitsAlone ? new GatewayError(error.status(), error.type(), error.code(), error.param(),
-                        error.message(), error.details(), Map.of("Retry-After", Long.toString(IN_FLIGHT_RETRY_SECONDS)))
-                        : error;
-            }
-        }
-        return null;
-    }
-
-    /** Seconds a request refused only for others' holds is told to wait. */
-    static final long IN_FLIGHT_RETRY_SECONDS = 2;
-
-    private static String scopeNoun(String scope) {
-        return "tenant".equals(scope) ? "tenant" : "API key or user";
-    }
-
-    private static long choices(EngineRequest engine) {
-        Integer n = engine.options().n();
-        return n == null || n < 1 ? 1 : n;
-    }
-
-    private void releaseBudgets(Exchange exchange) {
-        var hold = exchange.get(BUDGET_HOLD);
-        var principal = exchange.get(Principal.KEY);
-        if (hold.isPresent() && principal.isPresent()) {
-            exchange.remove(BUDGET_HOLD);
-            limiter.release(hold.get().counters(), principal.get().tenant(), hold.get().id());
-        }
-    }
-
     @Override
     public ChunkResult onResponse(Exchange exchange, ResponseChunk chunk) {
         if (chunk.endOfStream() && chunk.usage() != null) {
@@ -273,7 +175,7 @@ public class PolicyStage implements Stage {
     public void onComplete(Exchange exchange) {
         // Audit completes before policy (StageOrder runs onComplete in reverse), so the final record
         // and the usage it adds to the ledger are committed before the hold goes.
-        releaseBudgets(exchange);
+        budgetHolds.release(exchange);
         var reserved = exchange.get(RESERVED_TOKENS);
         var countedBy = exchange.get(COUNTED_BY);
         var decision = exchange.get(PolicyDecision.KEY);

@@ -150,7 +150,7 @@ class BudgetHoldsIT {
                 assertEquals("budget_exceeded", o.sink().error.code());
                 assertTrue(o.sink().error.message().contains("'per-key-tokens'")
                         && o.sink().error.message().contains("held by other requests in flight"), o.sink().error.message());
-                assertEquals(String.valueOf(PolicyStage.IN_FLIGHT_RETRY_SECONDS), o.sink().error.headers().get("Retry-After"),
+                assertEquals(String.valueOf(BudgetHolds.IN_FLIGHT_RETRY_SECONDS), o.sink().error.headers().get("Retry-After"),
                         "it fits once the others end");
             }
         }
