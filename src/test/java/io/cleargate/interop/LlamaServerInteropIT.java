@@ -46,6 +46,8 @@ class LlamaServerInteropIT {
     private static final String KEY = "cg_1a2b3c4d_" + "5e".repeat(32);
     private static final String CHAT = "llama-tiny";
     private static final String EMBED = "llama-tiny-embed";
+    private static final String TENANT = "interop";
+    private static final String TENANT_DATA = "cleargate/tenants/" + TENANT + "/data.json";
 
     private LlamaServer chatServer;
     private LlamaServer embedServer;
@@ -64,13 +66,26 @@ class LlamaServerInteropIT {
         chatServer = LlamaServer.start(binary, gguf, "tiny-gguf",
                 List.of("--jinja", "--chat-template-file", template.toString()), data);
         embedServer = LlamaServer.start(binary, gguf, "tiny-gguf", List.of("--embeddings", "--pooling", "mean"), data);
-        opa = OpaServer.start(Map.of());
+        opa = OpaServer.start(Map.of(TENANT_DATA, interopTenant()));
         Map<String, String> props = new LinkedHashMap<>(PackagedGateway.governed(opa));
         props.put("cleargate.dev.create-key", "true");
         props.put("cleargate.dev.key", KEY);
+        props.put("cleargate.dev.tenant", TENANT);
         backend(props, "llama", chatServer.baseUrl(), "models", CHAT);
         backend(props, "llama-embed", embedServer.baseUrl(), "embedding-models", EMBED);
         gateway = PackagedGateway.start(data, props, Map.of());
+    }
+
+    /**
+     * The development tenant's settings under a tenant of the check's own, which lists its tools
+     * (the development tenant allows every tool, and the policy's tests say so).
+     */
+    private static String interopTenant() throws java.io.IOException {
+        var settings = (com.fasterxml.jackson.databind.node.ObjectNode) JSON.readTree(Files.readString(
+                OpaServer.repoRoot().resolve("policies/cleargate/tenants/dev/data.json")));
+        settings.put("description", "The llama.cpp interop check: the development tenant with a list of tools.");
+        settings.set("tools", JSON.valueToTree(List.of("get_weather", "lookup_account")));
+        return JSON.writerWithDefaultPrettyPrinter().writeValueAsString(settings);
     }
 
     private static void backend(Map<String, String> props, String id, String url, String kind, String model) {
@@ -319,6 +334,13 @@ class LlamaServerInteropIT {
         throw new AssertionError("no final record: " + detail);
     }
 
+    /** The request's one audit record (a refusal has no request and final pair), as a summary row. */
+    private JsonNode finalOrRefusal(String requestId) {
+        JsonNode items = ok(gateway.call("GET", "/audit/records?request_id=" + requestId, KEY, null)).path("items");
+        assertEquals(1, items.size(), items.toString());
+        return items.get(0);
+    }
+
     private String lastCallId;
     private int firstCallPromptTokens;
 
@@ -434,31 +456,16 @@ class LlamaServerInteropIT {
 
     @Test
     @Order(10)
-    void aToolTheTenantsPolicyDoesNotAllowIsRefusedBeforeLlamaServerIsAsked() throws Exception {
-        Path file = opa.policies().resolve("cleargate/tenants/dev/data.json");
-        String original = Files.readString(file);
-        var settings = (com.fasterxml.jackson.databind.node.ObjectNode) JSON.readTree(original);
-        settings.set("tools", JSON.valueToTree(List.of("get_weather")));
-        activate(JSON.writeValueAsString(settings), "interop: only get_weather");
-        try {
-            var refused = post("/v1/chat/completions", forcedCall(tool("lookup_account", "email", "a@example.com")));
-            assertEquals(403, refused.statusCode(), refused.body());
-            JsonNode error = read(refused.body()).path("error");
-            assertEquals("tool_not_allowed", error.path("reasons").path(0).path("code").asText(), error.toString());
-            assertTrue(error.path("message").asText().contains("lookup_account"), error.toString());
-            JsonNode allowed = ok(post("/v1/chat/completions", forcedCall(weatherTool())));
-            assertEquals("get_weather", allowed.path("choices").path(0).path("message").path("tool_calls").path(0)
-                    .path("function").path("name").asText(), "the allowed tool is still called");
-            count(allowed.path("usage"));
-        } finally {
-            activate(original, "interop: every tool again");
-        }
-    }
-
-    private void activate(String tenantData, String message) throws Exception {
-        var activated = gateway.call("POST", "/admin/policies/activate", KEY, JSON.writeValueAsString(Map.of(
-                "files", Map.of("cleargate/tenants/dev/data.json", tenantData), "message", message)));
-        assertEquals(200, activated.statusCode(), activated.body());
+    void aToolTheTenantsPolicyDoesNotListIsRefusedBeforeLlamaServerIsAsked() throws Exception {
+        // The same forced call that llama-server answers for get_weather, for a tool the tenant's
+        // policy does not list: refused by policy, so llama-server never sees it.
+        var refused = post("/v1/chat/completions", forcedCall(tool("delete_account", "email", "a@example.com")));
+        assertEquals(403, refused.statusCode(), refused.body());
+        JsonNode error = read(refused.body()).path("error");
+        assertEquals("tool_not_allowed", error.path("reasons").path(0).path("code").asText(), error.toString());
+        assertTrue(error.path("message").asText().contains("delete_account"), error.toString());
+        JsonNode record = finalOrRefusal(refused.headers().firstValue("x-request-id").orElseThrow());
+        assertEquals(403, record.path("http_status").asInt(), record.toString());
     }
 
     @Test
@@ -531,12 +538,12 @@ class LlamaServerInteropIT {
     @Order(22)
     void onceTheTenantsMonthlyBudgetIsUsedUpTheNextRequestIs429NamingItAndCostsNothing() throws Exception {
         long used = ok(gateway.call("GET", "/admin/usage", KEY, null)).path("total").path("total_tokens").asLong();
-        Path file = opa.policies().resolve("cleargate/tenants/dev/data.json");
+        Path file = opa.policies().resolve(TENANT_DATA);
         var settings = (com.fasterxml.jackson.databind.node.ObjectNode) JSON.readTree(Files.readString(file));
         settings.set("budgets", JSON.valueToTree(List.of(Map.of("name", "interop-monthly-tokens", "scope", "tenant",
                 "tokens", used))));
         var activated = gateway.call("POST", "/admin/policies/activate", KEY, JSON.writeValueAsString(Map.of(
-                "files", Map.of("cleargate/tenants/dev/data.json", JSON.writeValueAsString(settings)),
+                "files", Map.of(TENANT_DATA, JSON.writeValueAsString(settings)),
                 "message", "interop: a budget the tenant has just used up")));
         assertEquals(200, activated.statusCode(), activated.body());
 
