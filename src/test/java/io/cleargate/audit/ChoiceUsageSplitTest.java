@@ -41,7 +41,7 @@ class ChoiceUsageSplitTest {
         Map<String, Object> usage = Recorder.choiceUsage(24, choices);
         assertEquals(true, usage.get("estimated"));
         assertEquals("released_characters", usage.get("basis"));
-        assertEquals(List.of(Map.of("index", 0, "completion_tokens", 5L), Map.of("index", 1, "completion_tokens", 20L)),
+        assertEquals(List.of(Map.of("index", 0, "completion_tokens", 4L), Map.of("index", 1, "completion_tokens", 20L)),
                 usage.get("choices"), "4 and 20 characters");
     }
 }
