@@ -129,7 +129,7 @@ public final class EngineCli {
                             + "\"probe_mb\": %.1f, \"read_bandwidth_gb_s\": %.2f, "
                             + "\"bandwidth_bound_decode_tok_s\": %.2f, \"decode_fraction_of_bound\": %.3f, "
                             + "\"kv_bytes_per_token_absorbed\": %d, \"kv_bytes_per_token_naive\": %d, \"heap_used_mb\": %.1f}%n",
-                    promptTokens / ((t1 - t0) / 1e9), decode, Kernels.THREADS, Kernels.VECTOR,
+                    promptTokens / ((t1 - t0) / 1e9), decode, Kernels.threads(), Kernels.VECTOR,
                     model.weightFormat(), active / 1e6, model.totalWeightBytes() / 1e6, probeBytes / 1e6, bandwidth / 1e9,
                     bound, decode / bound,
                     absorbed.cacheBytes(), naive.cacheBytes(),

@@ -164,6 +164,62 @@ final class VectorKernels {
         return sum;
     }
 
+    /** bf16 weights per paired block: one int vector holds 2 * F.length() of them (see {@link #dotBf16Paired}). */
+    static final int BF16_BLOCK = 2 * F.length();
+
+    /**
+     * {@code x[xOff .. xOff + n]} rearranged for {@link #dotBf16Paired}: within each block of
+     * {@link #BF16_BLOCK}, the even elements first, then the odd ones (a partial last block is left out).
+     */
+    static float[] pairBf16(float[] x, int xOff, int n) {
+        int len = F.length();
+        float[] paired = new float[n];
+        for (int i = 0; i + BF16_BLOCK <= n; i += BF16_BLOCK) {
+            for (int k = 0; k < len; k++) {
+                paired[i + k] = x[xOff + i + 2 * k];
+                paired[i + len + k] = x[xOff + i + 2 * k + 1];
+            }
+        }
+        return paired;
+    }
+
+    /**
+     * A bf16 row dotted with x, without widening instructions: one int-vector load holds two bf16 per
+     * lane, the even one (low half) becomes an f32 by a left shift and the odd one (high half) by
+     * masking the low half away; they meet x's even and odd elements, pre-arranged by
+     * {@link #pairBf16}. Three instructions per two vectors of weights where the widening path
+     * needs six; the decode profile of bf16 had its time in that widening.
+     */
+    static float dotBf16Paired(Tensor t, long start, float[] paired, float[] x, int xOff, int n) {
+        var seg = t.data();
+        long base = start * 2;
+        int len = F.length();
+        int block = BF16_BLOCK;
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = FloatVector.zero(F);
+        FloatVector a2 = FloatVector.zero(F);
+        FloatVector a3 = FloatVector.zero(F);
+        int i = 0;
+        for (; i + 2 * block <= n; i += 2 * block) {
+            IntVector v = IntVector.fromMemorySegment(I, seg, base + i * 2L, ByteOrder.LITTLE_ENDIAN);
+            IntVector u = IntVector.fromMemorySegment(I, seg, base + (i + block) * 2L, ByteOrder.LITTLE_ENDIAN);
+            a0 = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.fromArray(F, paired, i), a0);
+            a1 = v.and(0xFFFF0000).reinterpretAsFloats().fma(FloatVector.fromArray(F, paired, i + len), a1);
+            a2 = u.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.fromArray(F, paired, i + block), a2);
+            a3 = u.and(0xFFFF0000).reinterpretAsFloats().fma(FloatVector.fromArray(F, paired, i + block + len), a3);
+        }
+        for (; i + block <= n; i += block) {
+            IntVector v = IntVector.fromMemorySegment(I, seg, base + i * 2L, ByteOrder.LITTLE_ENDIAN);
+            a0 = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.fromArray(F, paired, i), a0);
+            a1 = v.and(0xFFFF0000).reinterpretAsFloats().fma(FloatVector.fromArray(F, paired, i + len), a1);
+        }
+        float sum = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            sum += t.get(start + i) * x[xOff + i];
+        }
+        return sum;
+    }
+
     /** F.length() bf16 weights from byte offset {@code at}, widened exactly to f32. */
     private static FloatVector bf16(java.lang.foreign.MemorySegment seg, long at) {
         ShortVector raw = ShortVector.fromMemorySegment(S, seg, at, ByteOrder.LITTLE_ENDIAN);
@@ -227,7 +283,7 @@ final class VectorKernels {
             FloatVector.fromArray(F, x, xOff + i).fma(va, FloatVector.fromArray(F, out, outOff + i)).intoArray(out, outOff + i);
         }
         for (; i < n; i++) {
-            out[outOff + i] += a * x[xOff + i];
+            out[outOff + i] = Math.fma(a, x[xOff + i], out[outOff + i]); // fused like the vector lanes: no result depends on alignment
         }
     }
 
@@ -360,6 +416,89 @@ final class VectorKernels {
         out[outOff + 1 + outStride] = t1;
         out[outOff + 1 + 2 * outStride] = t2;
         out[outOff + 1 + 3 * outStride] = t3;
+    }
+
+    /**
+     * Four weight rows against four activation rows: sixteen accumulators, each loaded vector feeds
+     * four FMAs (two loads per FMA pair in {@link #dot2x4}, one here). Every accumulator sums its
+     * products in the same order as {@link #dot}, so a result does not depend on which kernel made it.
+     */
+    static void dot4x4(float[] w0, float[] w1, float[] w2, float[] w3, float[] x, int xOff, int xStride, int n,
+                       float[] out, int outOff, int outStride) {
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = FloatVector.zero(F);
+        FloatVector a2 = FloatVector.zero(F);
+        FloatVector a3 = FloatVector.zero(F);
+        FloatVector b0 = FloatVector.zero(F);
+        FloatVector b1 = FloatVector.zero(F);
+        FloatVector b2 = FloatVector.zero(F);
+        FloatVector b3 = FloatVector.zero(F);
+        FloatVector c0 = FloatVector.zero(F);
+        FloatVector c1 = FloatVector.zero(F);
+        FloatVector c2 = FloatVector.zero(F);
+        FloatVector c3 = FloatVector.zero(F);
+        FloatVector d0 = FloatVector.zero(F);
+        FloatVector d1 = FloatVector.zero(F);
+        FloatVector d2 = FloatVector.zero(F);
+        FloatVector d3 = FloatVector.zero(F);
+        int x0 = xOff;
+        int x1 = xOff + xStride;
+        int x2 = xOff + 2 * xStride;
+        int x3 = xOff + 3 * xStride;
+        int i = 0;
+        int bound = F.loopBound(n);
+        for (; i < bound; i += F.length()) {
+            FloatVector u = FloatVector.fromArray(F, w0, i);
+            FloatVector v = FloatVector.fromArray(F, w1, i);
+            FloatVector w = FloatVector.fromArray(F, w2, i);
+            FloatVector z = FloatVector.fromArray(F, w3, i);
+            FloatVector y = FloatVector.fromArray(F, x, x0 + i);
+            a0 = u.fma(y, a0);
+            b0 = v.fma(y, b0);
+            c0 = w.fma(y, c0);
+            d0 = z.fma(y, d0);
+            y = FloatVector.fromArray(F, x, x1 + i);
+            a1 = u.fma(y, a1);
+            b1 = v.fma(y, b1);
+            c1 = w.fma(y, c1);
+            d1 = z.fma(y, d1);
+            y = FloatVector.fromArray(F, x, x2 + i);
+            a2 = u.fma(y, a2);
+            b2 = v.fma(y, b2);
+            c2 = w.fma(y, c2);
+            d2 = z.fma(y, d2);
+            y = FloatVector.fromArray(F, x, x3 + i);
+            a3 = u.fma(y, a3);
+            b3 = v.fma(y, b3);
+            c3 = w.fma(y, c3);
+            d3 = z.fma(y, d3);
+        }
+        int o = outOff;
+        out[o] = finish(a0, w0, x, x0, i, n);
+        out[o + outStride] = finish(a1, w0, x, x1, i, n);
+        out[o + 2 * outStride] = finish(a2, w0, x, x2, i, n);
+        out[o + 3 * outStride] = finish(a3, w0, x, x3, i, n);
+        out[o + 1] = finish(b0, w1, x, x0, i, n);
+        out[o + 1 + outStride] = finish(b1, w1, x, x1, i, n);
+        out[o + 1 + 2 * outStride] = finish(b2, w1, x, x2, i, n);
+        out[o + 1 + 3 * outStride] = finish(b3, w1, x, x3, i, n);
+        out[o + 2] = finish(c0, w2, x, x0, i, n);
+        out[o + 2 + outStride] = finish(c1, w2, x, x1, i, n);
+        out[o + 2 + 2 * outStride] = finish(c2, w2, x, x2, i, n);
+        out[o + 2 + 3 * outStride] = finish(c3, w2, x, x3, i, n);
+        out[o + 3] = finish(d0, w3, x, x0, i, n);
+        out[o + 3 + outStride] = finish(d1, w3, x, x1, i, n);
+        out[o + 3 + 2 * outStride] = finish(d2, w3, x, x2, i, n);
+        out[o + 3 + 3 * outStride] = finish(d3, w3, x, x3, i, n);
+    }
+
+    /** The lanes' sum, then the scalar tail {@code from .. n}: the same steps as {@link #dot}. */
+    private static float finish(FloatVector acc, float[] row, float[] x, int xOff, int from, int n) {
+        float sum = acc.reduceLanes(VectorOperators.ADD);
+        for (int k = from; k < n; k++) {
+            sum += row[k] * x[xOff + k];
+        }
+        return sum;
     }
 
     /** Sum of {@code n} floats from byte offset {@code offset}: four independent accumulators keep the loads in flight. */
