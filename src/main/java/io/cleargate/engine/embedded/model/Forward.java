@@ -10,9 +10,9 @@ import java.util.List;
  * o_proj with the residual; norm; router; routing plan; all experts' gate and up; all experts' down
  * with the weighted sum and the residual) and the team runs them all with a barrier between steps.
  *
- * <p>Each step splits its work statically: products by output rows (balanced, in pairs), attention
- * by heads dealt round-robin (each head for the whole batch), per-token work by tokens, the
- * experts' products by rows weighted by how many tokens each expert has. The split does not change
+ * <p>Products are split by output rows and attention by heads, which members take in {@link Chunks}
+ * from a shared counter (the experts' gate and up in units of rows of one expert); per-token work is
+ * split statically by tokens. The split does not change
  * how any output is computed: a row, a head or a token is always done whole by one member with the
  * same operations, and sums over experts run in a fixed order, so any team size gives the same
  * numbers (up to the lane order of the Vector API's float reductions, which the API leaves open).
@@ -106,8 +106,9 @@ final class Forward {
         final int n;
         final int pos0;
         final int d = config.hiddenSize();
-        /** The experts of the current MoE layer and their tokens; written by member 0 in the plan step. */
+        /** The experts of the current MoE layer and their tokens, and the units of their gate/up rows; written by member 0 in the plan step. */
         Task[] tasks;
+        Chunks gateUpUnits;
 
         Pass(Session s, Batch b, int[] tokens, int n, int pos0) {
             this.s = s;
@@ -155,7 +156,8 @@ final class Forward {
             Matrix first = a.lowRankQuery() ? a.qA() : a.q();
             float[] firstOut = a.lowRankQuery() ? b.qa : b.q;
             int firstWidth = a.lowRankQuery() ? ql : qWidth;
-            steps.add((m, size) -> twoProducts(first, firstOut, firstWidth, a.kvA(), b.kv, c + r, m, size));
+            Chunks firstRows = Chunks.of(first.rows() + a.kvA().rows(), team.size(), 4);
+            steps.add((m, size) -> twoProducts(first, firstOut, firstWidth, a.kvA(), b.kv, c + r, firstRows));
             // Per token: the q_a norm, and the normalised latent and rotated rope key into the cache.
             float[] latent = s.latent[l];
             float[] ropeKey = s.ropeKey[l];
@@ -171,22 +173,19 @@ final class Forward {
                 }
             });
             if (a.lowRankQuery()) {
-                steps.add((m, size) -> rows(a.qB(), b.qa, ql, b.q, qWidth, m, size));
+                Chunks qbRows = Chunks.of(a.qB().rows(), team.size(), 4);
+                steps.add((m, size) -> rows(a.qB(), b.qa, ql, b.q, qWidth, qbRows));
             }
-            // Heads attend independently: dealt round-robin, each head for every token of the batch.
+            // Heads attend independently, each head for every token of the batch.
             Matrix kvB = a.kvB();
-            steps.add((m, size) -> {
-                for (int h = m; h < heads; h += size) {
-                    attendHead(kvB, h, latent, ropeKey);
-                }
-            });
+            Chunks headChunks = Chunks.fixed(heads, 1);
+            steps.add((m, size) -> headChunks.take((from, to) -> attendHead(kvB, from, latent, ropeKey)));
             // Output projection over the concatenated heads, then the residual for the same rows.
-            steps.add((m, size) -> {
-                int from = Team.start(d, m, size, 16);
-                int to = Team.start(d, m + 1, size, 16);
+            Chunks oRows = Chunks.of(d, team.size(), 16);
+            steps.add((m, size) -> oRows.take((from, to) -> {
                 Kernels.matmulRows(a.o(), b.heads, 0, n, heads * v, b.attnOut, 0, d, from, to);
                 addRows(b.x, b.attnOut, from, to);
-            });
+            }));
         }
 
         /**
@@ -243,27 +242,29 @@ final class Forward {
         /** Dense SwiGLU: gate and up by rows of the inner dimension (with the activation), then down with the residual. */
         void mlp(Weights.Mlp mlp, List<Team.Step> steps) {
             int inner = mlp.gate().rows();
-            steps.add((m, size) -> gateUp(mlp, b.xn, n, b.hidden1, b.hidden2, Team.start(inner, m, size, 2),
-                    Team.start(inner, m + 1, size, 2)));
-            steps.add((m, size) -> {
-                int from = Team.start(d, m, size, 16);
-                int to = Team.start(d, m + 1, size, 16);
+            Chunks innerRows = Chunks.of(inner, team.size(), 4);
+            steps.add((m, size) -> innerRows.take((from, to) -> gateUp(mlp, b.xn, n, b.hidden1, b.hidden2, from, to)));
+            Chunks downRows = Chunks.of(d, team.size(), 16);
+            steps.add((m, size) -> downRows.take((from, to) -> {
                 Kernels.matmulRows(mlp.down(), b.hidden1, 0, n, inner, b.ffnOut, 0, d, from, to);
                 addRows(b.x, b.ffnOut, from, to);
-            });
+            }));
         }
 
         /** DeepSeekMoE: router, plan (member 0), all experts' gate/up in one step, all experts' down with the sum. */
         void moe(Weights.Moe moe, List<Team.Step> steps) {
             int e = config.nRoutedExperts();
-            steps.add((m, size) -> rows(moe.router(), b.xn, d, b.routerLogits, e, m, size));
+            Chunks routerRows = Chunks.of(e, team.size(), 4);
+            steps.add((m, size) -> rows(moe.router(), b.xn, d, b.routerLogits, e, routerRows));
             steps.add((m, size) -> {
                 if (m == 0) {
                     tasks = plan(moe);
+                    gateUpUnits = Chunks.fixed(unitsOf(tasks), 1);
                 }
             });
-            steps.add(this::expertsGateUp);
-            steps.add(this::expertsDown);
+            steps.add((m, size) -> gateUpUnits.take((from, to) -> expertsGateUp(from)));
+            Chunks downRows = Chunks.of(d, team.size(), 16);
+            steps.add((m, size) -> downRows.take(this::expertsDown));
         }
 
         /** Routes every token and lists each active expert's tokens (in token order), then the shared expert. */
@@ -301,42 +302,33 @@ final class Forward {
             return out.toArray(Task[]::new);
         }
 
-        /** Gate and up rows of every expert, split by work: an expert's row costs as many products as it has tokens. */
-        void expertsGateUp(int m, int size) {
-            long total = 0;
-            for (Task task : tasks) {
-                total += (long) task.inner * task.count;
+        /** Rows of an expert's gate and up per unit of work: small enough that members share the experts evenly. */
+        static final int UNIT_ROWS = 32;
+
+        /** Units of {@link #UNIT_ROWS} rows over all tasks (an expert's last unit may be shorter). */
+        int unitsOf(Task[] all) {
+            int units = 0;
+            for (Task task : all) {
+                task.firstUnit = units;
+                units += (task.inner + UNIT_ROWS - 1) / UNIT_ROWS;
             }
-            long lo = total * m / size;
-            long hi = total * (m + 1) / size;
-            long before = 0;
-            for (Task task : tasks) {
-                int from = rowAt(lo - before, task);
-                int to = rowAt(hi - before, task);
-                if (from < to) {
-                    gateUp(task.mlp, task.in, task.count, task.h1, task.h2, from, to);
+            return units;
+        }
+
+        /** Gate and up (and the activation) for one unit of rows of one expert. */
+        void expertsGateUp(int unit) {
+            for (int i = tasks.length - 1; i >= 0; i--) {
+                Task task = tasks[i];
+                if (unit >= task.firstUnit) {
+                    int from = (unit - task.firstUnit) * UNIT_ROWS;
+                    gateUp(task.mlp, task.in, task.count, task.h1, task.h2, from, Math.min(task.inner, from + UNIT_ROWS));
+                    return;
                 }
-                before += (long) task.inner * task.count;
             }
         }
 
-        /** First row of {@code task} whose cost starts at or after {@code cost}, in pairs. */
-        private int rowAt(long cost, Task task) {
-            if (cost <= 0) {
-                return 0;
-            }
-            long row = (cost + task.count - 1) / task.count;
-            row = (row + 1) & ~1L;
-            return (int) Math.min(task.inner, row);
-        }
-
-        /** Down rows of every expert for this member's output rows, then the weighted sum in a fixed order and the residual. */
-        void expertsDown(int m, int size) {
-            int from = Team.start(d, m, size, 16);
-            int to = Team.start(d, m + 1, size, 16);
-            if (from >= to) {
-                return;
-            }
+        /** Down rows {@code from .. to} of every expert, then their weighted sum in a fixed order and the residual. */
+        void expertsDown(int from, int to) {
             for (Task task : tasks) {
                 Kernels.matmulRows(task.mlp.down(), task.h1, 0, task.count, task.inner, task.out, 0, d, from, to);
             }
@@ -363,7 +355,9 @@ final class Forward {
         void allLogits(float[] out, List<Team.Step> steps) {
             int vocab = config.vocabSize();
             steps.add((m, size) -> normTokens(b.x, finalNorm, b.xn, d, m, size));
-            steps.add((m, size) -> rows(weights.lmHead().rows(0, vocab), b.xn, d, out, vocab, m, size));
+            Matrix head = weights.lmHead().rows(0, vocab);
+            Chunks vocabRows = Chunks.of(vocab, team.size(), 4);
+            steps.add((m, size) -> rows(head, b.xn, d, out, vocab, vocabRows));
         }
 
         void lastLogits(List<Team.Step> steps) {
@@ -373,30 +367,29 @@ final class Forward {
                     rmsNorm(b.x, (n - 1) * d, finalNorm, s.xn, 0, d);
                 }
             });
-            steps.add((m, size) -> Kernels.matvecRows(weights.lmHead().rows(0, vocab), s.xn, 0, s.logits, 0,
-                    Team.start(vocab, m, size, 2), Team.start(vocab, m + 1, size, 2)));
+            Matrix head = weights.lmHead().rows(0, vocab);
+            Chunks vocabRows = Chunks.of(vocab, team.size(), 4);
+            steps.add((m, size) -> vocabRows.take((from, to) -> Kernels.matvecRows(head, s.xn, 0, s.logits, 0, from, to)));
         }
 
         // ---- Shares ---------------------------------------------------------------------
 
-        /** This member's rows of {@code W x} over the batch. */
-        void rows(Matrix w, float[] x, int xStride, float[] out, int outStride, int m, int size) {
-            Kernels.matmulRows(w, x, 0, n, xStride, out, 0, outStride, Team.start(w.rows(), m, size, 2),
-                    Team.start(w.rows(), m + 1, size, 2));
+        /** Rows of {@code W x} over the batch, chunk by chunk. */
+        void rows(Matrix w, float[] x, int xStride, float[] out, int outStride, Chunks rows) {
+            rows.take((from, to) -> Kernels.matmulRows(w, x, 0, n, xStride, out, 0, outStride, from, to));
         }
 
-        /** Two products of the same input as one row space: this member's rows of either. */
-        void twoProducts(Matrix w1, float[] out1, int stride1, Matrix w2, float[] out2, int stride2, int m, int size) {
+        /** Two products of the same input as one row space, chunk by chunk. */
+        void twoProducts(Matrix w1, float[] out1, int stride1, Matrix w2, float[] out2, int stride2, Chunks rows) {
             int rows1 = w1.rows();
-            int total = rows1 + w2.rows();
-            int from = Team.start(total, m, size, 2);
-            int to = Team.start(total, m + 1, size, 2);
-            if (from < rows1) {
-                Kernels.matmulRows(w1, b.xn, 0, n, d, out1, 0, stride1, from, Math.min(to, rows1));
-            }
-            if (to > rows1) {
-                Kernels.matmulRows(w2, b.xn, 0, n, d, out2, 0, stride2, Math.max(0, from - rows1), to - rows1);
-            }
+            rows.take((from, to) -> {
+                if (from < rows1) {
+                    Kernels.matmulRows(w1, b.xn, 0, n, d, out1, 0, stride1, from, Math.min(to, rows1));
+                }
+                if (to > rows1) {
+                    Kernels.matmulRows(w2, b.xn, 0, n, d, out2, 0, stride2, Math.max(0, from - rows1), to - rows1);
+                }
+            });
         }
 
         void normTokens(float[] x, float[] w, float[] out, int width, int m, int size) {
@@ -457,6 +450,8 @@ final class Forward {
         final float[] h2;
         final float[] out;
         private int filled;
+        /** Index of this expert's first unit of gate/up rows. */
+        int firstUnit;
 
         Task(Weights.Mlp mlp, int count, boolean shared, float[] xn, int n, int d) {
             this.mlp = mlp;

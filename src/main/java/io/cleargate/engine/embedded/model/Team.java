@@ -8,9 +8,9 @@ import java.util.concurrent.locks.LockSupport;
 /**
  * A fixed team of threads that runs the forward pass in parallel regions: the calling thread is
  * member 0 and {@code size - 1} daemon threads are the others. A region is a sequence of
- * {@link Step}s; every member runs every step with its own index and does its static share of the
- * work (rows of a product, heads, tokens), and nobody starts a step before everybody has finished
- * the one before. One region replaces the dozens of fork/join dispatches a decoded token used to
+ * {@link Step}s; every member runs every step with its own index and does its share of the work
+ * (rows of a product and heads taken in {@link Chunks}, tokens split statically), and nobody starts
+ * a step before everybody has finished the one before. One region replaces the dozens of fork/join dispatches a decoded token used to
  * make (each woke a parked worker and paid for it in latency).
  *
  * <p>Waiting members spin briefly ({@link Thread#onSpinWait}) and then park, so the team costs
@@ -29,7 +29,7 @@ public final class Team implements AutoCloseable {
     }
 
     /** How long a waiting member spins before it parks: longer than the serial gaps inside a token. */
-    static final long SPIN_NANOS = 200_000;
+    static final long SPIN_NANOS = 500_000;
 
     private static volatile Team shared;
 

@@ -45,6 +45,25 @@ class TeamTest {
     }
 
     @Test
+    void membersTakeEveryChunkOfAStepExactlyOnceInAlignedPieces() {
+        try (Team team = new Team(3)) {
+            for (int total : new int[] {1, 31, 1024, 8192}) {
+                int[] taken = new int[total];
+                Chunks chunks = Chunks.of(total, team.size(), 16);
+                team.run((m, size) -> chunks.take((from, to) -> {
+                    assertTrue(from % 16 == 0, "chunks start aligned");
+                    for (int i = from; i < to; i++) {
+                        taken[i]++;
+                    }
+                }));
+                for (int i = 0; i < total; i++) {
+                    assertEquals(1, taken[i], "item " + i + " of " + total);
+                }
+            }
+        }
+    }
+
+    @Test
     void aFailingMemberFailsTheRegionAndTheTeamStaysUsable() {
         try (Team team = new Team(2)) {
             IllegalStateException e = assertThrows(IllegalStateException.class, () -> team.run((m, size) -> {
