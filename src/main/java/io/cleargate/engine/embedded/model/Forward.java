@@ -31,6 +31,8 @@ final class Forward {
     private final float[][] qANorm;
     private final float[][] kvANorm;
     private final float[] finalNorm;
+    /** W_UV of each head of each layer (rows of kv_b_proj), made once rather than per token. */
+    private final Matrix[][] valueUp;
 
     Forward(ModelConfig config, Weights weights, Rope rope, Router router, float softmaxScale, Team team) {
         this.config = config;
@@ -52,6 +54,15 @@ final class Forward {
             kvANorm[l] = layer.attention().kvANorm().toFloatArray();
         }
         finalNorm = weights.finalNorm().toFloatArray();
+        int heads = config.numHeads();
+        int nope = config.qkNopeHeadDim();
+        int v = config.vHeadDim();
+        valueUp = new Matrix[layers][heads];
+        for (int l = 0; l < layers; l++) {
+            for (int h = 0; h < heads; h++) {
+                valueUp[l][h] = weights.layers().get(l).attention().kvB().rows(h * (nope + v) + nope, v);
+            }
+        }
     }
 
     Team team() {
@@ -179,7 +190,7 @@ final class Forward {
             // Heads attend independently, each head for every token of the batch.
             Matrix kvB = a.kvB();
             Chunks headChunks = Chunks.fixed(heads, 1);
-            steps.add((m, size) -> headChunks.take((from, to) -> attendHead(kvB, from, latent, ropeKey)));
+            steps.add((m, size) -> headChunks.take((from, to) -> attendHead(kvB, valueUp[l][from], from, latent, ropeKey)));
             // Output projection over the concatenated heads, then the residual for the same rows.
             Chunks oRows = Chunks.of(d, team.size(), 16);
             steps.add((m, size) -> oRows.take((from, to) -> {
@@ -193,7 +204,7 @@ final class Forward {
          * the cached latents and rope keys of positions 0..pos (causal); softmax; the weighted latent
          * sum goes up through W_UV[h]. W_UK[h] and W_UV[h] are read once for the whole batch.
          */
-        void attendHead(Matrix kvB, int h, float[] latent, float[] ropeKey) {
+        void attendHead(Matrix kvB, Matrix valueUp, int h, float[] latent, float[] ropeKey) {
             int heads = config.numHeads();
             int qk = config.qkHeadDim();
             int nope = config.qkNopeHeadDim();
@@ -234,7 +245,7 @@ final class Forward {
                     Kernels.axpy(scores[u], latent, u * c, oLatent, t * c, c);
                 }
             }
-            Kernels.matmulRows(kvB.rows(headRows + nope, v), oLatent, 0, n, c, b.heads, h * v, heads * v, 0, v);
+            Kernels.matmulRows(valueUp, oLatent, 0, n, c, b.heads, h * v, heads * v, 0, v);
         }
 
         // ---- Feed-forward ---------------------------------------------------------------

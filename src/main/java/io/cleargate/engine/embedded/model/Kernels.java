@@ -83,6 +83,10 @@ public final class Kernels {
             return;
         }
         int cols = w.cols();
+        if (VECTOR && w.scale() == null && w.tensor().dtype() == DType.F32) {
+            matmulRowsF32(w, x, xOff, n, xStride, out, outOff, outStride, from, to);
+            return;
+        }
         float[] row = new float[cols];
         float[] next = new float[cols];
         int r = from;
@@ -133,6 +137,37 @@ public final class Kernels {
             }
             for (; t < n; t++) {
                 out[outOff + t * outStride + r] = dot(row, 0, x, xOff + t * xStride, cols);
+            }
+        }
+    }
+
+    /**
+     * {@link #matmulRows} for f32 weights, read in place: four rows against four tokens at a time,
+     * then the rows and tokens left over one by one, every (row, token) summed as {@link #dot} does.
+     */
+    private static void matmulRowsF32(Matrix w, float[] x, int xOff, int n, int xStride, float[] out, int outOff,
+                                      int outStride, int from, int to) {
+        var seg = w.tensor().data();
+        int cols = w.cols();
+        long rowBytes = cols * 4L;
+        int r = from;
+        for (; r + 4 <= to; r += 4) {
+            long at = w.rowStart(r) * 4L;
+            int t = 0;
+            for (; t + 4 <= n; t += 4) {
+                VectorKernels.dot4x4F32(seg, at, rowBytes, x, xOff + t * xStride, xStride, cols, out,
+                        outOff + t * outStride + r, outStride);
+            }
+            for (; t < n; t++) {
+                for (int k = 0; k < 4; k++) {
+                    out[outOff + t * outStride + r + k] = VectorKernels.dotF32Single(seg, at + k * rowBytes, x, xOff + t * xStride, cols);
+                }
+            }
+        }
+        for (; r < to; r++) {
+            long at = w.rowStart(r) * 4L;
+            for (int t = 0; t < n; t++) {
+                out[outOff + t * outStride + r] = VectorKernels.dotF32Single(seg, at, x, xOff + t * xStride, cols);
             }
         }
     }
