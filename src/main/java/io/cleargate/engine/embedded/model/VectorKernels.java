@@ -136,6 +136,86 @@ final class VectorKernels {
         return sum;
     }
 
+    /**
+     * {@link #dotF32} for four consecutive rows at once (rows {@code rowBytes} apart from byte offset
+     * {@code at}), each row summed with exactly the same four accumulators and steps, so each result
+     * equals dotF32's. Four rows are four streams through memory at once: with one, a core waits on
+     * each new 4 KiB page before the prefetcher picks the stream up again (a row of 1024 f32 is one
+     * page), and decode read well below what the bandwidth probe does.
+     */
+    static void dotF32x4(java.lang.foreign.MemorySegment seg, long at, long rowBytes, float[] x, int xOff, int n,
+                         float[] out, int outOff) {
+        int len = F.length();
+        long vb = 4L * len;
+        long q0 = at;
+        long q1 = at + rowBytes;
+        long q2 = at + 2 * rowBytes;
+        long q3 = at + 3 * rowBytes;
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = FloatVector.zero(F);
+        FloatVector a2 = FloatVector.zero(F);
+        FloatVector a3 = FloatVector.zero(F);
+        FloatVector b0 = FloatVector.zero(F);
+        FloatVector b1 = FloatVector.zero(F);
+        FloatVector b2 = FloatVector.zero(F);
+        FloatVector b3 = FloatVector.zero(F);
+        FloatVector c0 = FloatVector.zero(F);
+        FloatVector c1 = FloatVector.zero(F);
+        FloatVector c2 = FloatVector.zero(F);
+        FloatVector c3 = FloatVector.zero(F);
+        FloatVector d0 = FloatVector.zero(F);
+        FloatVector d1 = FloatVector.zero(F);
+        FloatVector d2 = FloatVector.zero(F);
+        FloatVector d3 = FloatVector.zero(F);
+        int i = 0;
+        for (; i + 4 * len <= n; i += 4 * len) {
+            long o = i * 4L;
+            FloatVector y0 = FloatVector.fromArray(F, x, xOff + i);
+            FloatVector y1 = FloatVector.fromArray(F, x, xOff + i + len);
+            FloatVector y2 = FloatVector.fromArray(F, x, xOff + i + 2 * len);
+            FloatVector y3 = FloatVector.fromArray(F, x, xOff + i + 3 * len);
+            a0 = FloatVector.fromMemorySegment(F, seg, q0 + o, ByteOrder.LITTLE_ENDIAN).fma(y0, a0);
+            b0 = FloatVector.fromMemorySegment(F, seg, q1 + o, ByteOrder.LITTLE_ENDIAN).fma(y0, b0);
+            c0 = FloatVector.fromMemorySegment(F, seg, q2 + o, ByteOrder.LITTLE_ENDIAN).fma(y0, c0);
+            d0 = FloatVector.fromMemorySegment(F, seg, q3 + o, ByteOrder.LITTLE_ENDIAN).fma(y0, d0);
+            a1 = FloatVector.fromMemorySegment(F, seg, q0 + o + vb, ByteOrder.LITTLE_ENDIAN).fma(y1, a1);
+            b1 = FloatVector.fromMemorySegment(F, seg, q1 + o + vb, ByteOrder.LITTLE_ENDIAN).fma(y1, b1);
+            c1 = FloatVector.fromMemorySegment(F, seg, q2 + o + vb, ByteOrder.LITTLE_ENDIAN).fma(y1, c1);
+            d1 = FloatVector.fromMemorySegment(F, seg, q3 + o + vb, ByteOrder.LITTLE_ENDIAN).fma(y1, d1);
+            a2 = FloatVector.fromMemorySegment(F, seg, q0 + o + 2 * vb, ByteOrder.LITTLE_ENDIAN).fma(y2, a2);
+            b2 = FloatVector.fromMemorySegment(F, seg, q1 + o + 2 * vb, ByteOrder.LITTLE_ENDIAN).fma(y2, b2);
+            c2 = FloatVector.fromMemorySegment(F, seg, q2 + o + 2 * vb, ByteOrder.LITTLE_ENDIAN).fma(y2, c2);
+            d2 = FloatVector.fromMemorySegment(F, seg, q3 + o + 2 * vb, ByteOrder.LITTLE_ENDIAN).fma(y2, d2);
+            a3 = FloatVector.fromMemorySegment(F, seg, q0 + o + 3 * vb, ByteOrder.LITTLE_ENDIAN).fma(y3, a3);
+            b3 = FloatVector.fromMemorySegment(F, seg, q1 + o + 3 * vb, ByteOrder.LITTLE_ENDIAN).fma(y3, b3);
+            c3 = FloatVector.fromMemorySegment(F, seg, q2 + o + 3 * vb, ByteOrder.LITTLE_ENDIAN).fma(y3, c3);
+            d3 = FloatVector.fromMemorySegment(F, seg, q3 + o + 3 * vb, ByteOrder.LITTLE_ENDIAN).fma(y3, d3);
+        }
+        int bound = F.loopBound(n);
+        for (; i < bound; i += len) {
+            long o = i * 4L;
+            FloatVector y = FloatVector.fromArray(F, x, xOff + i);
+            a0 = FloatVector.fromMemorySegment(F, seg, q0 + o, ByteOrder.LITTLE_ENDIAN).fma(y, a0);
+            b0 = FloatVector.fromMemorySegment(F, seg, q1 + o, ByteOrder.LITTLE_ENDIAN).fma(y, b0);
+            c0 = FloatVector.fromMemorySegment(F, seg, q2 + o, ByteOrder.LITTLE_ENDIAN).fma(y, c0);
+            d0 = FloatVector.fromMemorySegment(F, seg, q3 + o, ByteOrder.LITTLE_ENDIAN).fma(y, d0);
+        }
+        out[outOff] = finish4(a0, a1, a2, a3, seg, q0, x, xOff, i, n);
+        out[outOff + 1] = finish4(b0, b1, b2, b3, seg, q1, x, xOff, i, n);
+        out[outOff + 2] = finish4(c0, c1, c2, c3, seg, q2, x, xOff, i, n);
+        out[outOff + 3] = finish4(d0, d1, d2, d3, seg, q3, x, xOff, i, n);
+    }
+
+    /** dotF32's ending: the four accumulators combined the same way, the lanes summed, the scalar tail. */
+    private static float finish4(FloatVector a0, FloatVector a1, FloatVector a2, FloatVector a3,
+                                 java.lang.foreign.MemorySegment seg, long row, float[] x, int xOff, int from, int n) {
+        float sum = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+        for (int k = from; k < n; k++) {
+            sum += seg.get(Tensor.F32, row + k * 4L) * x[xOff + k];
+        }
+        return sum;
+    }
+
     /** bf16 is the top half of an f32: widen each short to an int, shift it up 16 bits, reinterpret. Four accumulators as in {@link #dotF32}. */
     private static float dotBf16(Tensor t, long start, float[] x, int xOff, int n) {
         var seg = t.data();
