@@ -139,9 +139,9 @@ final class VectorKernels {
     /**
      * {@link #dotF32} for four consecutive rows at once (rows {@code rowBytes} apart from byte offset
      * {@code at}), each row summed with exactly the same four accumulators and steps, so each result
-     * equals dotF32's. Four rows are four streams through memory at once: with one, a core waits on
-     * each new 4 KiB page before the prefetcher picks the stream up again (a row of 1024 f32 is one
-     * page), and decode read well below what the bandwidth probe does.
+     * equals dotF32's. Four rows are four streams through memory at once where one row is one; the
+     * aim (not yet measured on the whole machine) is more reads in flight per core, since hardware
+     * prefetchers stop at 4 KiB page boundaries and a row of 1024 f32 is one page.
      */
     static void dotF32x4(java.lang.foreign.MemorySegment seg, long at, long rowBytes, float[] x, int xOff, int n,
                          float[] out, int outOff) {
@@ -268,7 +268,7 @@ final class VectorKernels {
      * lane, the even one (low half) becomes an f32 by a left shift and the odd one (high half) by
      * masking the low half away; they meet x's even and odd elements, pre-arranged by
      * {@link #pairBf16}. Three instructions per two vectors of weights where the widening path
-     * needs six; the decode profile of bf16 had its time in that widening.
+     * (short load, widen to int, shift) needs six.
      */
     static float dotBf16Paired(Tensor t, long start, float[] paired, float[] x, int xOff, int n) {
         var seg = t.data();
