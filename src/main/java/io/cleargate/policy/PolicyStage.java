@@ -25,7 +25,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * Asks the tenant policy (OPA) about the request and enforces the answer: deny with the reasons,
  * clamp max_tokens to the tenant's limit, and hold the tenant to its requests and tokens per
  * minute (counted in the store every replica shares, when one is configured); a tenant with
- * budgets is decided on its month-to-date usage, and a used-up budget is a 429. The decision goes
+ * budgets is decided on its month-to-date usage, a used-up budget is a 429, and each admitted
+ * request is held against the budgets until it ends ({@link BudgetHolds}). The decision goes
  * on the exchange for routing (regions), moderation (profile) and audit
  * (content mode, decision id, revision).
  */

@@ -321,24 +321,46 @@ class LlamaServerInteropIT {
     }
 
     /** The request's final audit record (body and decrypted output), read through the compliance API. */
-    private JsonNode finalRecord(String requestId) {
-        JsonNode items = ok(gateway.call("GET", "/audit/records?request_id=" + requestId, KEY, null)).path("items");
-        assertTrue(items.size() > 0, "no audit record for " + requestId);
-        JsonNode detail = ok(gateway.call("GET", "/audit/records/" + items.get(0).path("id").asLong()
-                + "?reason=interop", KEY, null));
-        for (JsonNode entry : detail.path("entries")) {
-            if ("final".equals(entry.path("kind").asText())) {
-                return entry;
+    private JsonNode finalRecord(String requestId) throws InterruptedException {
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(5);
+        JsonNode detail = null;
+        do {
+            JsonNode items = records(requestId);
+            assertTrue(items.size() > 0, "no audit record for " + requestId);
+            detail = ok(gateway.call("GET", "/audit/records/" + items.get(0).path("id").asLong()
+                    + "?reason=interop", KEY, null));
+            for (JsonNode entry : detail.path("entries")) {
+                if ("final".equals(entry.path("kind").asText())) {
+                    return entry;
+                }
             }
-        }
+            Thread.sleep(50);
+        } while (System.nanoTime() < deadline);
         throw new AssertionError("no final record: " + detail);
     }
 
     /** The request's one audit record (a refusal has no request and final pair), as a summary row. */
-    private JsonNode finalOrRefusal(String requestId) {
-        JsonNode items = ok(gateway.call("GET", "/audit/records?request_id=" + requestId, KEY, null)).path("items");
+    private JsonNode finalOrRefusal(String requestId) throws InterruptedException {
+        JsonNode items = records(requestId);
         assertEquals(1, items.size(), items.toString());
         return items.get(0);
+    }
+
+    /**
+     * The request's audit records. A refusal is recorded as the request completes, which may be a
+     * moment after the client has its answer: waited for, up to five seconds.
+     */
+    private JsonNode records(String requestId) throws InterruptedException {
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(5);
+        JsonNode items;
+        do {
+            items = ok(gateway.call("GET", "/audit/records?request_id=" + requestId, KEY, null)).path("items");
+            if (items.size() > 0) {
+                return items;
+            }
+            Thread.sleep(50);
+        } while (System.nanoTime() < deadline);
+        return items;
     }
 
     private String lastCallId;
