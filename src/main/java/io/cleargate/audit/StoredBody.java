@@ -13,7 +13,7 @@ import java.util.zip.Inflater;
  * How an entry's body is kept in the {@code body} column: {@code "z1:"} and the base64 of the
  * canonical JSON deflated (raw DEFLATE, RFC 1951) with {@link #DICTIONARY} preset. Bodies are
  * about 1.5 KB of JSON whose keys repeat in every record; with the dictionary they store in about
- * a fifth of that. The column stays text, so rows written before (plain JSON, which always starts
+ * a third of that. The column stays text, so rows written before (plain JSON, which always starts
  * with "{") read back unchanged and no data migration is needed.
  *
  * <p>The chain hashes the canonical JSON, never this stored form: {@code body_sha256} is computed
