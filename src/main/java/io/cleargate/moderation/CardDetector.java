@@ -14,7 +14,10 @@ import java.util.regex.Pattern;
  */
 final class CardDetector implements Detector {
 
-    private static final Pattern RUN = Pattern.compile("(?<![0-9])[0-9]++(?:[ \\-.]?+[0-9]++)*+");
+    static final Pattern RUN = Pattern.compile("(?<![0-9])[0-9]++(?:[ \\-.]?+[0-9]++)*+");
+    private static final OpenMatch RUN_OPEN = new OpenMatch(RUN);
+    /** A run starts with a digit. */
+    static final Starts RUN_STARTS = Starts.anchored(Starts.DIGITS, 0);
 
     @Override
     public String type() {
@@ -88,9 +91,14 @@ final class CardDetector implements Detector {
     }
 
     private void scanView(View view, double weight, Consumer<Match> sink) {
-        Matcher m = RUN.matcher(view.text);
-        while (m.find()) {
-            List<int[]> groups = groups(view.text, m.start(), m.end());
+        Matcher matcher = RUN_OPEN.matcher(view.text);
+        Starts.Cursor starts = RUN_STARTS.open(view.text);
+        int[] m = new int[2];
+        for (int at = 0; RUN_OPEN.next(view.text, at, starts, matcher, m); at = m[1]) {
+            if (m[1] - m[0] < 13 || digitCount(view.text, m[0], m[1]) < 13) {
+                continue; // a card has at least 13 digits: most runs (numbers, dates, versions) are over here
+            }
+            List<int[]> groups = groups(view.text, m[0], m[1]);
             int from = 0;
             while (from < groups.size()) {
                 int found = findCard(view.text, groups, from, view, weight, sink);
@@ -124,6 +132,14 @@ final class CardDetector implements Detector {
         sink.accept(new Match(view.originalStart(s), view.originalEnd(e - 1), weight, view.name,
                 "13-19 digits, Luhn-valid, known issuer prefix", bestDigits));
         return best + 1;
+    }
+
+    private static int digitCount(String t, int start, int end) {
+        int digits = 0;
+        for (int i = start; i < end; i++) {
+            digits += isAsciiDigit(t.charAt(i)) ? 1 : 0;
+        }
+        return digits;
     }
 
     private static List<int[]> groups(String t, int start, int end) {

@@ -11,7 +11,7 @@ import java.util.regex.Pattern;
  */
 final class IbanDetector implements Detector {
 
-    private static final Pattern START = Pattern.compile("(?<![A-Za-z0-9])[A-Za-z]{2}[0-9]{2}(?=[ ]?[A-Za-z0-9])");
+    static final Pattern START = Pattern.compile("(?<![A-Za-z0-9])[A-Za-z]{2}[0-9]{2}(?=[ ]?[A-Za-z0-9])");
 
     @Override
     public String type() {
@@ -39,6 +39,8 @@ final class IbanDetector implements Detector {
     }
 
     private static final OpenMatch START_OPEN = new OpenMatch(START);
+    /** The check digits stand two chars after an IBAN's start. */
+    static final Starts START_STARTS = Starts.anchored(Starts.DIGITS, 2);
 
     /**
      * Open: a country-and-check-digits start still being written, or an IBAN whose account part
@@ -87,17 +89,20 @@ final class IbanDetector implements Detector {
 
     private void scanView(View view, double weight, Consumer<Match> sink) {
         String t = view.text;
-        Matcher m = START.matcher(t);
+        Matcher matcher = START_OPEN.matcher(t);
+        Starts.Cursor starts = START_STARTS.open(t);
+        int[] m = new int[2];
         int resumeAt = 0;
-        while (m.find(resumeAt)) {
-            resumeAt = m.end();
-            String country = t.substring(m.start(), m.start() + 2).toUpperCase(Locale.ROOT);
+        while (START_OPEN.next(t, resumeAt, starts, matcher, m)) {
+            resumeAt = m[1];
+            int begin = m[0];
+            String country = t.substring(begin, begin + 2).toUpperCase(Locale.ROOT);
             Integer length = Checksums.IBAN_LENGTHS.get(country);
             if (length == null) {
                 continue;
             }
-            var iban = new StringBuilder(length).append(country).append(t, m.start() + 2, m.start() + 4);
-            int i = m.start() + 4;
+            var iban = new StringBuilder(length).append(country).append(t, begin + 2, begin + 4);
+            int i = begin + 4;
             int end = i;
             while (iban.length() < length && i < t.length()) {
                 char c = t.charAt(i);
@@ -112,7 +117,7 @@ final class IbanDetector implements Detector {
             }
             boolean boundary = end >= t.length() || !Character.isLetterOrDigit(t.charAt(end));
             if (iban.length() == length && boundary && Checksums.ibanValid(iban.toString())) {
-                sink.accept(new Match(view.originalStart(m.start()), view.originalEnd(end - 1), weight, view.name,
+                sink.accept(new Match(view.originalStart(begin), view.originalEnd(end - 1), weight, view.name,
                         "IBAN with country length and mod-97 check", iban.toString()));
                 resumeAt = end;
             }

@@ -44,6 +44,10 @@ final class InjectionDetector implements Detector {
     private final List<Pattern> onAlnum = new ArrayList<>();
     private final List<OpenMatch> lowerOpen = new ArrayList<>();
     private final List<OpenMatch> alnumOpen = new ArrayList<>();
+    /** Per heuristic: where its matches can start (the leading words of its first part), in both views. */
+    private final List<Starts> starts = new ArrayList<>();
+    /** The same for all heuristics in one pass over a view. */
+    private final Starts.Group startGroup;
     private final List<Heuristic> heuristics;
     /** Per heuristic: literal groups every match contains one word of, in both views (empty: always run). */
     private final List<List<List<String>>> required = new ArrayList<>();
@@ -52,14 +56,19 @@ final class InjectionDetector implements Detector {
         this.type = type;
         this.category = category;
         this.heuristics = heuristics;
+        List<List<String>> startWords = new ArrayList<>();
         for (Heuristic h : heuristics) {
             onLower.add(Pattern.compile(lowerRegex(h)));
             onAlnum.add(h.name().equals("fake-system-turn") ? null : Pattern.compile(h.words().replace("_", "")));
             // Not a word template, but every fake system turn spells out "system" or "inst".
             required.add(h.name().equals("fake-system-turn") ? List.of(List.of("system", "inst")) : requiredWords(h.words()));
+            List<String> leading = h.name().equals("fake-system-turn") ? List.of("<", "[", "#") : leadingWords(h.words());
+            startWords.add(leading == null ? List.of() : leading);
+            starts.add(leading == null ? Starts.ANYWHERE : Starts.literals(leading));
             lowerOpen.add(new OpenMatch(onLower.getLast()));
             alnumOpen.add(onAlnum.getLast() == null ? null : new OpenMatch(onAlnum.getLast()));
         }
+        this.startGroup = new Starts.Group(startWords);
     }
 
     /** The template's "#" run as the template expands it: backtracks over every "#" of a run from every start. */
@@ -121,6 +130,30 @@ final class InjectionDetector implements Detector {
             }
         }
         return groups;
+    }
+
+    /**
+     * Where a word template's matches start: the leading words of its first part's alternatives
+     * (a match begins with one of them, after the look-behind on the lower-case view and
+     * directly on the letters-only view), or every position when the first part has none.
+     */
+    static List<String> leadingWords(String template) {
+        List<String> words = null;
+        if (template.startsWith("(")) {
+            int close = closingParen(template, 0);
+            boolean optional = close + 1 < template.length() && "?*{".indexOf(template.charAt(close + 1)) >= 0;
+            if (close > 0 && !optional) {
+                words = alternativeWords(template.substring(1, close));
+            }
+        } else {
+            int end = 0;
+            while (end < template.length() && template.charAt(end) >= 'a' && template.charAt(end) <= 'z') {
+                end++;
+            }
+            String word = literalBefore(template, 0, end);
+            words = word.isEmpty() ? null : List.of(word);
+        }
+        return words;
     }
 
     private static int closingParen(String t, int open) {
@@ -194,6 +227,17 @@ final class InjectionDetector implements Detector {
         return new InjectionDetector("system_prompt_extraction", "injection.system_prompt_extraction", EXTRACTION);
     }
 
+    /** Per heuristic: the lower-case view's regex, the letters-only view's (or null) and where matches start. */
+    record Tried(Heuristic heuristic, Pattern onLower, Pattern onAlnum, Starts starts) {}
+
+    List<Tried> tried() {
+        List<Tried> all = new ArrayList<>();
+        for (int i = 0; i < heuristics.size(); i++) {
+            all.add(new Tried(heuristics.get(i), onLower.get(i), onAlnum.get(i), starts.get(i)));
+        }
+        return all;
+    }
+
     @Override
     public String type() {
         return type;
@@ -212,15 +256,29 @@ final class InjectionDetector implements Detector {
 
     @Override
     public void scan(NormalizedText text, Consumer<Match> sink) {
+        View lower = text.lower();
+        View alnum = text.alnum();
+        int[][] lowerStarts = null;
+        int[][] alnumStarts = null;
         for (int i = 0; i < heuristics.size(); i++) {
             Heuristic h = heuristics.get(i);
-            if (mayMatch(required.get(i), text.lower().text)) {
-                find(lowerOpen.get(i), text.lower(), h, 1.0, sink);
+            if (mayMatch(required.get(i), lower.text)) {
+                if (lowerStarts == null) {
+                    lowerStarts = startGroup.positions(lower.text);
+                }
+                find(lowerOpen.get(i), startsOf(i, lowerStarts), lower, h, 1.0, sink);
             }
-            if (onAlnum.get(i) != null && mayMatch(required.get(i), text.alnum().text)) {
-                find(alnumOpen.get(i), text.alnum(), h, 0.9, sink);
+            if (onAlnum.get(i) != null && mayMatch(required.get(i), alnum.text)) {
+                if (alnumStarts == null) {
+                    alnumStarts = startGroup.positions(alnum.text);
+                }
+                find(alnumOpen.get(i), startsOf(i, alnumStarts), alnum, h, 0.9, sink);
             }
         }
+    }
+
+    private Starts startsOf(int heuristic, int[][] positions) {
+        return starts.get(heuristic) == Starts.ANYWHERE ? Starts.ANYWHERE : Starts.at(positions[heuristic]);
     }
 
     @Override
@@ -239,12 +297,12 @@ final class InjectionDetector implements Detector {
         return hold;
     }
 
-    private static void find(OpenMatch p, View view, Heuristic h, double weight, Consumer<Match> sink) {
+    private static void find(OpenMatch p, Starts starts, View view, Heuristic h, double weight, Consumer<Match> sink) {
         p.find(view.text, (s, e) -> {
             if (e > s) { // a template never matches empty
                 sink.accept(new Match(view.originalStart(s), view.originalEnd(e - 1), h.score() * weight,
                         view.name, "heuristic " + h.name(), view.text.substring(s, e)));
             }
-        });
+        }, starts);
     }
 }

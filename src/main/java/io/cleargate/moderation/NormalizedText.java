@@ -48,28 +48,57 @@ final class NormalizedText {
     }
 
     static NormalizedText of(String original) {
-        var clean = new View.Builder("clean", original.length());
+        int n = original.length();
+        int firstNonAscii = 0;
+        while (firstNonAscii < n && original.charAt(firstNonAscii) < 0x80) {
+            firstNonAscii++;
+        }
+        if (firstNonAscii == n) {
+            return new NormalizedText(original, View.identity("clean", original), 0, 0); // ASCII is its own clean view
+        }
+        char[] chars = new char[n + 16];
+        int[] start = new int[chars.length];
+        int[] end = new int[chars.length];
+        int k = 0;
+        for (; k < firstNonAscii; k++) {
+            chars[k] = original.charAt(k);
+            start[k] = k;
+            end[k] = k + 1;
+        }
         int removed = 0;
         int folded = 0;
-        for (int i = 0; i < original.length(); ) {
+        for (int i = firstNonAscii; i < n; ) {
             int cp = original.codePointAt(i);
-            int end = i + Character.charCount(cp);
-            if (cp < 0x80) {
-                clean.append((char) cp, i, end);
-            } else if (isInvisible(cp)) {
-                removed++;
-            } else {
-                String mapped = fold(cp);
+            int next = i + Character.charCount(cp);
+            String mapped = null;
+            if (cp >= 0x80) {
+                if (isInvisible(cp)) {
+                    removed++;
+                    i = next;
+                    continue;
+                }
+                mapped = fold(cp);
                 if (mapped.length() != 1 || mapped.charAt(0) != cp) {
                     folded++;
                 }
-                for (int k = 0; k < mapped.length(); k++) {
-                    clean.append(mapped.charAt(k), i, end);
-                }
             }
-            i = end;
+            int count = mapped == null ? 1 : mapped.length();
+            if (k + count > chars.length) {
+                int size = Math.max(chars.length * 2, k + count);
+                chars = java.util.Arrays.copyOf(chars, size);
+                start = java.util.Arrays.copyOf(start, size);
+                end = java.util.Arrays.copyOf(end, size);
+            }
+            for (int c = 0; c < count; c++) {
+                chars[k] = mapped == null ? (char) cp : mapped.charAt(c);
+                start[k] = i;
+                end[k] = next;
+                k++;
+            }
+            i = next;
         }
-        return new NormalizedText(original, clean.build(), removed, folded);
+        View clean = View.mapped("clean", new String(chars, 0, k), start, end);
+        return new NormalizedText(original, clean, removed, folded);
     }
 
     /**
@@ -106,52 +135,93 @@ final class NormalizedText {
 
     View lower() {
         if (lower == null) {
-            var b = new View.Builder("lower", clean.length());
             String t = clean.text;
-            for (int i = 0; i < t.length(); i++) {
+            int n = t.length();
+            char[] out = new char[n];
+            int[] index = new int[n];
+            int k = 0;
+            for (int i = 0; i < n; i++) {
                 char c = t.charAt(i);
-                if (Character.isWhitespace(c)) {
-                    if (b.length() > 0 && b.last() == ' ') {
-                        b.extendLast(clean.originalEnd(i));
-                        continue;
+                if (isWhitespace(c)) {
+                    if (k > 0 && out[k - 1] == ' ') {
+                        continue; // one space stands for the run (View maps it back to the whole run)
                     }
                     c = ' ';
+                } else if (c < 0x80) {
+                    if (c >= 'A' && c <= 'Z') {
+                        c += 'a' - 'A';
+                    }
+                } else {
+                    c = Character.toLowerCase(c);
                 }
-                b.append(Character.toLowerCase(c), clean.originalStart(i), clean.originalEnd(i));
+                out[k] = c;
+                index[k++] = i;
             }
-            lower = b.build();
+            lower = View.derived("lower", new String(out, 0, k), clean, index, true);
         }
         return lower;
     }
 
     View compact() {
         if (compact == null) {
-            var b = new View.Builder("compact", clean.length());
             String t = clean.text;
-            for (int i = 0; i < t.length(); i++) {
+            int n = t.length();
+            char[] out = new char[n];
+            int[] index = new int[n];
+            int k = 0;
+            for (int i = 0; i < n; i++) {
                 char c = t.charAt(i);
-                if (!Character.isWhitespace(c) && !isDecoration(c)) {
-                    b.append(c, clean.originalStart(i), clean.originalEnd(i));
+                if (!isWhitespace(c) && !isDecoration(c)) {
+                    out[k] = c;
+                    index[k++] = i;
                 }
             }
-            compact = b.build();
+            compact = View.derived("compact", new String(out, 0, k), clean, index, false);
         }
         return compact;
     }
 
     View alnum() {
         if (alnum == null) {
-            var b = new View.Builder("alnum", clean.length());
             String t = clean.text;
-            for (int i = 0; i < t.length(); i++) {
+            int n = t.length();
+            char[] out = new char[n];
+            int[] index = new int[n];
+            int k = 0;
+            for (int i = 0; i < n; i++) {
                 char c = t.charAt(i);
-                if (Character.isLetterOrDigit(c)) {
-                    b.append(Character.toLowerCase(c), clean.originalStart(i), clean.originalEnd(i));
+                if (c < 0x80) {
+                    if (c >= 'a' && c <= 'z' || c >= '0' && c <= '9') {
+                        out[k] = c;
+                        index[k++] = i;
+                    } else if (c >= 'A' && c <= 'Z') {
+                        out[k] = (char) (c + ('a' - 'A'));
+                        index[k++] = i;
+                    }
+                } else if (Character.isLetterOrDigit(c)) {
+                    out[k] = Character.toLowerCase(c);
+                    index[k++] = i;
                 }
             }
-            alnum = b.build();
+            alnum = View.derived("alnum", new String(out, 0, k), clean, index, false);
         }
         return alnum;
+    }
+
+    /** {@link Character#isWhitespace}, with the ASCII answer from a table. */
+    private static boolean isWhitespace(char c) {
+        if (c < 0x80) {
+            return c <= ' ' && ASCII_WHITESPACE[c];
+        }
+        return Character.isWhitespace(c);
+    }
+
+    private static final boolean[] ASCII_WHITESPACE = new boolean[33];
+
+    static {
+        for (char c = 0; c <= ' '; c++) {
+            ASCII_WHITESPACE[c] = Character.isWhitespace(c);
+        }
     }
 
     /** Punctuation that carries no meaning inside a token and is used to break one up. */
@@ -175,8 +245,19 @@ final class NormalizedText {
 
     /** The folded form of one non-ASCII code point; cached because the mapping never changes. */
     static String fold(int cp) {
+        if (cp < FOLDED_BMP.length) {
+            String f = FOLDED_BMP[cp];
+            if (f == null) {
+                f = computeFold(cp);
+                FOLDED_BMP[cp] = f; // racing writers store equal strings
+            }
+            return f;
+        }
         return FOLDED.computeIfAbsent(cp, NormalizedText::computeFold);
     }
+
+    /** The folds of the code points below U+3000 (Latin, Greek, Cyrillic, punctuation, ...) without boxing. */
+    private static final String[] FOLDED_BMP = new String[0x3000];
 
     private static String computeFold(int cp) {
         String decomposed = NFD.normalize(NFKC.normalize(new String(Character.toChars(cp))));
