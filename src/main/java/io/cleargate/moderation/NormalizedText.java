@@ -68,6 +68,15 @@ final class NormalizedText {
         int removed = 0;
         int folded = 0;
         for (int i = firstNonAscii; i < n; ) {
+            char ascii;
+            while (i < n && (ascii = original.charAt(i)) < 0x80 && k < chars.length) {
+                chars[k] = ascii; // the common case, without the code point and fold machinery
+                start[k] = i;
+                end[k++] = ++i;
+            }
+            if (i == n) {
+                break;
+            }
             int cp = original.codePointAt(i);
             int next = i + Character.charCount(cp);
             String mapped = null;

@@ -40,8 +40,74 @@ final class PhoneDetector implements Detector {
     private static final double CONTEXT_BONUS = 0.3;
 
     private static final OpenMatch CANDIDATE_OPEN = new OpenMatch(CANDIDATE);
-    /** A candidate's first digit stands at most two chars ("+(") after its start. */
-    static final Starts CANDIDATE_STARTS = Starts.anchored(Starts.DIGITS, 2);
+
+    /**
+     * The next match of {@link #CANDIDATE} at or after {@code from}, as {@code Matcher.find(from)}
+     * finds it, into {@code span}; false when there is none. Written out, because entering the
+     * regex engine near every digit was most of this detector's cost once validation was
+     * remembered; {@code StartsFindTest} compares the two. A match's first digit stands at most
+     * two chars ("+(") after its start, so only the three positions up to each digit are tried.
+     */
+    static boolean nextCandidate(String t, int from, int[] span) {
+        int s = from;
+        while (true) {
+            int d = CardDetector.nextDigit(t, s);
+            if (d < 0) {
+                return false;
+            }
+            for (int c = Math.max(s, d - 2); c <= d; c++) {
+                int e = candidateEnd(t, c);
+                if (e >= 0) {
+                    span[0] = c;
+                    span[1] = e;
+                    return true;
+                }
+            }
+            s = d + 1;
+        }
+    }
+
+    /** Where a {@link #CANDIDATE} match starting at {@code s} ends, or -1 when none starts there. */
+    private static int candidateEnd(String t, int s) {
+        int n = t.length();
+        if (s > 0 && excludedBefore(t.charAt(s - 1))) {
+            return -1;
+        }
+        int q = s;
+        if (q < n && t.charAt(q) == '+') {
+            q++;
+        }
+        if (q < n && t.charAt(q) == '(') {
+            q++;
+        }
+        if (q >= n || !isDigit(t.charAt(q))) {
+            return -1;
+        }
+        // the middle {4,28} is greedy: the longest one that ends before a digit with no letter or digit after it
+        int run = 0;
+        while (run < 29 && q + 1 + run < n && inMiddle(t.charAt(q + 1 + run))) {
+            run++;
+        }
+        for (int middle = Math.min(28, run - 1); middle >= 4; middle--) {
+            int last = q + 1 + middle;
+            if (isDigit(t.charAt(last)) && (last + 1 >= n || !isAsciiAlnum(t.charAt(last + 1)))) {
+                return last + 1;
+            }
+        }
+        return -1;
+    }
+
+    private static boolean excludedBefore(char c) {
+        return isAsciiAlnum(c) || c == '_' || c == '/' || c == '.' || c == '-';
+    }
+
+    private static boolean inMiddle(char c) {
+        return isDigit(c) || c == ' ' || c == '(' || c == ')' || c == '-' || c == '.' || c == '/';
+    }
+
+    private static boolean isAsciiAlnum(char c) {
+        return isDigit(c) || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z';
+    }
 
     private final List<String> regions;
 
@@ -93,10 +159,8 @@ final class PhoneDetector implements Detector {
             return; // every candidate has [0-9]
         }
         Set<Long> seen = new HashSet<>();
-        java.util.regex.Matcher matcher = CANDIDATE_OPEN.matcher(view.text);
-        Starts.Cursor starts = CANDIDATE_STARTS.open(view.text);
         int[] span = new int[2];
-        for (int at = 0; CANDIDATE_OPEN.next(view.text, at, starts, matcher, span); at = span[1]) {
+        for (int at = 0; nextCandidate(view.text, at, span); at = span[1]) {
             int start = span[0];
             int end = span[1];
             int digits = 0;

@@ -202,6 +202,7 @@ interface Starts {
             for (int c = 0; c < 128; c++) {
                 byFirst[c] = grouped.get(c).toArray(String[]::new);
             }
+            chooseAnchors(unique);
         }
 
         /** The first position at or after {@code from} where one of the words occurs, or -1. */
@@ -229,6 +230,9 @@ interface Starts {
 
         @Override
         public Cursor open(String text) {
+            if (anchors != null) {
+                return new AnchorCursor(text);
+            }
             return new Cursor() {
                 private int hit = -1;
 
@@ -247,6 +251,87 @@ interface Starts {
                     return hit;
                 }
             };
+        }
+
+        /**
+         * When every word has a char that is rare in text (upper case, digit, punctuation: "ghp_",
+         * "AKIA", "eyJ"), the words are found through that char at its offset, with the JDK's
+         * vectorised char search, instead of reading every position.
+         */
+        private record Anchor(char c, int offset, String[] words) {}
+
+        private Anchor[] anchors;
+
+        private void chooseAnchors(Set<String> words) {
+            java.util.Map<String, List<String>> byAnchor = new java.util.LinkedHashMap<>();
+            for (String w : words) {
+                int best = 0;
+                for (int k = 1; k < w.length(); k++) {
+                    if (commonness(w.charAt(k)) < commonness(w.charAt(best))) {
+                        best = k;
+                    }
+                }
+                if (commonness(w.charAt(best)) >= LOWER_CASE) {
+                    return; // a word of common letters only: read every position
+                }
+                byAnchor.computeIfAbsent(w.charAt(best) + ":" + best, key -> new ArrayList<>()).add(w);
+            }
+            anchors = byAnchor.entrySet().stream().map(e -> {
+                String key = e.getKey();
+                return new Anchor(key.charAt(0), Integer.parseInt(key.substring(2)), e.getValue().toArray(String[]::new));
+            }).toArray(Anchor[]::new);
+        }
+
+        private static final int LOWER_CASE = 50;
+
+        /** A rough rank of how often a char occurs in prose and code (lower: rarer). */
+        private static int commonness(char c) {
+            if (c >= 'a' && c <= 'z') {
+                return LOWER_CASE + "zqjxkvbpgwyfmculdhrsnioate".indexOf(c);
+            }
+            if (c >= 'A' && c <= 'Z') {
+                return "AEIOST".indexOf(c) >= 0 ? 25 : 10;
+            }
+            if (c >= '0' && c <= '9') {
+                return 30;
+            }
+            return c == ' ' || c == '\n' ? 90 : 40;
+        }
+
+        /** Per anchor, the next word start found through it; the cursor answers the smallest. */
+        private final class AnchorCursor implements Cursor {
+            private final String text;
+            private final int[] next;
+
+            AnchorCursor(String text) {
+                this.text = text;
+                this.next = new int[anchors.length];
+                java.util.Arrays.fill(next, -1);
+            }
+
+            @Override
+            public int next(int from) {
+                int best = Integer.MAX_VALUE;
+                for (int a = 0; a < anchors.length; a++) {
+                    if (next[a] < from) {
+                        next[a] = find(anchors[a], from);
+                    }
+                    best = Math.min(best, next[a]);
+                }
+                return best == Integer.MAX_VALUE ? -1 : best;
+            }
+
+            private int find(Anchor anchor, int from) {
+                for (int p = text.indexOf(anchor.c(), from + anchor.offset()); p >= 0; p = text.indexOf(anchor.c(), p + 1)) {
+                    int at = p - anchor.offset();
+                    for (String w : anchor.words()) {
+                        if (occursAt(text, w, at)) {
+                            return at;
+                        }
+                    }
+                }
+                return Integer.MAX_VALUE;
+            }
         }
     }
 
