@@ -38,6 +38,28 @@ final class InjectionDetector implements Detector {
             new Heuristic("instructions-verbatim", "(instructions|prompt)_(verbatim|word_for_word)", 0.75),
             new Heuristic("fake-system-turn", "(<_?/?_?system_?>|\\[_?inst_?\\]|#{2,}_?system|<\\|im_start\\|>_?system)", 0.7));
 
+    /** Every built-in heuristic, injection first: the owners of the shared start and gate passes. */
+    private static final List<Heuristic> ALL = java.util.stream.Stream.concat(INJECTION.stream(), EXTRACTION.stream()).toList();
+    /** The leading words of every heuristic, found for both detectors in one pass per view. */
+    private static final Starts.Group LEADING = new Starts.Group(ALL.stream()
+            .map(h -> h.name().equals("fake-system-turn") ? List.of("<", "[", "#") : orEmpty(leadingWords(h.words()))).toList());
+    /** Every word a heuristic's gate asks for, looked up for both detectors in one pass per view. */
+    private static final Starts.Literals GATE_WORDS = new Starts.Literals(ALL.stream()
+            .flatMap(h -> requiredOf(h).stream()).flatMap(List::stream).toList());
+    private static final Object LOWER_LEADING = new Object();
+    private static final Object ALNUM_LEADING = new Object();
+    private static final Object LOWER_GATES = new Object();
+    private static final Object ALNUM_GATES = new Object();
+
+    private static List<String> orEmpty(List<String> words) {
+        return words == null ? List.of() : words;
+    }
+
+    private static List<List<String>> requiredOf(Heuristic h) {
+        // Not a word template, but every fake system turn spells out "system" or "inst".
+        return h.name().equals("fake-system-turn") ? List.of(List.of("system", "inst")) : requiredWords(h.words());
+    }
+
     private final String type;
     private final String category;
     private final List<Pattern> onLower = new ArrayList<>();
@@ -46,29 +68,31 @@ final class InjectionDetector implements Detector {
     private final List<OpenMatch> alnumOpen = new ArrayList<>();
     /** Per heuristic: where its matches can start (the leading words of its first part), in both views. */
     private final List<Starts> starts = new ArrayList<>();
-    /** The same for all heuristics in one pass over a view. */
-    private final Starts.Group startGroup;
     private final List<Heuristic> heuristics;
     /** Per heuristic: literal groups every match contains one word of, in both views (empty: always run). */
-    private final List<List<List<String>>> required = new ArrayList<>();
+    /** The same as indexes into {@link #GATE_WORDS}. */
+    private final List<List<int[]>> requiredIndex = new ArrayList<>();
+    /** Where this detector's heuristics stand in {@link #ALL}. */
+    private final int offset;
 
     private InjectionDetector(String type, String category, List<Heuristic> heuristics) {
         this.type = type;
         this.category = category;
         this.heuristics = heuristics;
-        List<List<String>> startWords = new ArrayList<>();
         for (Heuristic h : heuristics) {
             onLower.add(Pattern.compile(lowerRegex(h)));
             onAlnum.add(h.name().equals("fake-system-turn") ? null : Pattern.compile(h.words().replace("_", "")));
-            // Not a word template, but every fake system turn spells out "system" or "inst".
-            required.add(h.name().equals("fake-system-turn") ? List.of(List.of("system", "inst")) : requiredWords(h.words()));
+            requiredIndex.add(requiredOf(h).stream()
+                    .map(group -> group.stream().mapToInt(GATE_WORDS.words()::indexOf).toArray()).toList());
             List<String> leading = h.name().equals("fake-system-turn") ? List.of("<", "[", "#") : leadingWords(h.words());
-            startWords.add(leading == null ? List.of() : leading);
             starts.add(leading == null ? Starts.ANYWHERE : Starts.literals(leading));
             lowerOpen.add(new OpenMatch(onLower.getLast()));
             alnumOpen.add(onAlnum.getLast() == null ? null : new OpenMatch(onAlnum.getLast()));
         }
-        this.startGroup = new Starts.Group(startWords);
+        this.offset = ALL.indexOf(heuristics.getFirst());
+        if (!ALL.subList(offset, offset + heuristics.size()).equals(heuristics)) {
+            throw new IllegalArgumentException("heuristics must be one of the built-in lists");
+        }
     }
 
     /** The template's "#" run as the template expands it: backtracks over every "#" of a run from every start. */
@@ -203,22 +227,6 @@ final class InjectionDetector implements Detector {
         return end > start ? t.substring(start, end) : "";
     }
 
-    private static boolean mayMatch(List<List<String>> groups, String viewText) {
-        for (List<String> words : groups) {
-            boolean any = false;
-            for (String w : words) {
-                if (viewText.contains(w)) {
-                    any = true;
-                    break;
-                }
-            }
-            if (!any) {
-                return false;
-            }
-        }
-        return true;
-    }
-
     static InjectionDetector injection() {
         return new InjectionDetector("injection", "injection.prompt", INJECTION);
     }
@@ -258,27 +266,37 @@ final class InjectionDetector implements Detector {
     public void scan(NormalizedText text, Consumer<Match> sink) {
         View lower = text.lower();
         View alnum = text.alnum();
-        int[][] lowerStarts = null;
-        int[][] alnumStarts = null;
+        boolean[] inLower = text.memo(LOWER_GATES, () -> GATE_WORDS.presence(lower.text));
+        boolean[] inAlnum = text.memo(ALNUM_GATES, () -> GATE_WORDS.presence(alnum.text));
         for (int i = 0; i < heuristics.size(); i++) {
             Heuristic h = heuristics.get(i);
-            if (mayMatch(required.get(i), lower.text)) {
-                if (lowerStarts == null) {
-                    lowerStarts = startGroup.positions(lower.text);
-                }
-                find(lowerOpen.get(i), startsOf(i, lowerStarts), lower, h, 1.0, sink);
+            if (passes(requiredIndex.get(i), inLower)) {
+                int[][] starts = text.memo(LOWER_LEADING, () -> LEADING.positions(lower.text));
+                find(lowerOpen.get(i), startsOf(i, starts), lower, h, 1.0, sink);
             }
-            if (onAlnum.get(i) != null && mayMatch(required.get(i), alnum.text)) {
-                if (alnumStarts == null) {
-                    alnumStarts = startGroup.positions(alnum.text);
-                }
-                find(alnumOpen.get(i), startsOf(i, alnumStarts), alnum, h, 0.9, sink);
+            if (onAlnum.get(i) != null && passes(requiredIndex.get(i), inAlnum)) {
+                int[][] starts = text.memo(ALNUM_LEADING, () -> LEADING.positions(alnum.text));
+                find(alnumOpen.get(i), startsOf(i, starts), alnum, h, 0.9, sink);
             }
         }
     }
 
+    /** The gate: some word of every required group occurs in the view. */
+    private static boolean passes(List<int[]> groups, boolean[] present) {
+        for (int[] words : groups) {
+            boolean any = false;
+            for (int w : words) {
+                any |= present[w];
+            }
+            if (!any) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     private Starts startsOf(int heuristic, int[][] positions) {
-        return starts.get(heuristic) == Starts.ANYWHERE ? Starts.ANYWHERE : Starts.at(positions[heuristic]);
+        return starts.get(heuristic) == Starts.ANYWHERE ? Starts.ANYWHERE : Starts.at(positions[offset + heuristic]);
     }
 
     @Override

@@ -39,6 +39,8 @@ final class NormalizedText {
     private View compact;
     private View alnum;
     private int hasDigit;
+    /** What detectors derived from this text and share (start positions of shared word lists). */
+    private java.util.Map<Object, Object> memo;
 
     private NormalizedText(String original, View clean, int removedInvisible, int foldedCodePoints) {
         this.original = original;
@@ -108,6 +110,20 @@ final class NormalizedText {
         }
         View clean = View.mapped("clean", new String(chars, 0, k), start, end);
         return new NormalizedText(original, clean, removed, folded);
+    }
+
+    /** What {@code compute} derives from this text, computed once for every detector asking under {@code key}. */
+    @SuppressWarnings("unchecked")
+    <T> T memo(Object key, java.util.function.Supplier<T> compute) {
+        if (memo == null) {
+            memo = new java.util.HashMap<>();
+        }
+        Object value = memo.get(key);
+        if (value == null) {
+            value = compute.get();
+            memo.put(key, value);
+        }
+        return (T) value;
     }
 
     /**

@@ -176,9 +176,13 @@ interface Starts {
         /** First chars that are a word on their own. */
         private final boolean[] single = new boolean[128];
         private final String[][] byFirst = new String[128][];
+        private final List<String> order;
+        /** The index in {@link #order} of each word of {@link #byFirst}. */
+        private final int[][] orderOf = new int[128][];
 
         Literals(List<String> words) {
             Set<String> unique = new LinkedHashSet<>(words);
+            this.order = List.copyOf(unique);
             List<List<String>> grouped = new ArrayList<>();
             for (int c = 0; c < 128; c++) {
                 grouped.add(new ArrayList<>());
@@ -201,8 +205,29 @@ interface Starts {
             }
             for (int c = 0; c < 128; c++) {
                 byFirst[c] = grouped.get(c).toArray(String[]::new);
+                orderOf[c] = grouped.get(c).stream().mapToInt(order::indexOf).toArray();
             }
             chooseAnchors(unique);
+        }
+
+        /** Per word (in the order given, duplicates once), whether it occurs in {@code text}: one pass. */
+        boolean[] presence(String text) {
+            boolean[] present = new boolean[order.size()];
+            for (int i = indexIn(text, 0); i >= 0; i = indexIn(text, i + 1)) {
+                char c = text.charAt(i);
+                String[] words = byFirst[c];
+                for (int k = 0; k < words.length; k++) {
+                    if (occursAt(text, words[k], i)) {
+                        present[orderOf[c][k]] = true;
+                    }
+                }
+            }
+            return present;
+        }
+
+        /** The words, in the order {@link #presence} reports them. */
+        List<String> words() {
+            return order;
         }
 
         /** The first position at or after {@code from} where one of the words occurs, or -1. */
