@@ -42,13 +42,15 @@ def main(path):
         print(f"| {arm} | {one['p50_ms']:.3f} | {one['p99_ms']:.3f} | {added50:.3f} | {added99:.3f} | "
               f"{many['rps']:.0f} | {vs_direct:.3f} | {vs_portkey:.2f} | {c1:.3f} | {c64:.3f} | {c1 / c64:.2f} | "
               f"{one['errors'] + many['errors']} |")
+    alloc = {(r["arm"], r["concurrency"]): r["bytes"] for r in rows if r["mode"] == "alloc"}
     jvm = [a for a in arms if any(r.get("jit_ticks") for r in rows if r["arm"] == a)]
     if jvm:
         print("\nThe gateway's CPU split: JIT = its C1/C2 compiler threads (start-up work still going on after the")
-        print("warm-up), the rest = serving requests; idle = CPU while no request arrives at all.\n")
+        print("warm-up), the rest = serving requests; idle = CPU while no request arrives at all. Allocated = what")
+        print("the gateway's threads allocated on the heap per request served (JFR thread allocation counters).\n")
         print("| arm | JIT ms/req c=1 | JIT ms/req c=64 | rest ms/req c=1 | rest ms/req c=64 | idle burn without JIT "
-              "| idle CPU % of a core (JIT %) |")
-        print("|---|---|---|---|---|---|---|")
+              "| idle CPU % of a core (JIT %) | KB allocated/req c=1 | KB allocated/req c=64 |")
+        print("|---|---|---|---|---|---|---|---|---|")
         for arm in jvm:
             one, many = json_rows.get((arm, 1)), json_rows.get((arm, 64))
             idle = next((r for r in rows if r["mode"] == "idle" and r["arm"] == arm), None)
@@ -56,7 +58,17 @@ def main(path):
             r1, r64 = cpu_ms(one) - j1, cpu_ms(many) - j64
             idle_txt = (f"{100 * idle['sut_ticks'] / CLOCK_TICKS / idle['seconds']:.1f} "
                         f"({100 * idle['jit_ticks'] / CLOCK_TICKS / idle['seconds']:.1f})") if idle else "n/a"
-            print(f"| {arm} | {j1:.3f} | {j64:.3f} | {r1:.3f} | {r64:.3f} | {r1 / r64:.2f} | {idle_txt} |")
+            kb = [f"{alloc[(arm, c)] / r['requests'] / 1024:.1f}" if (arm, c) in alloc and r["requests"] else "n/a"
+                  for c, r in ((1, one), (64, many))]
+            print(f"| {arm} | {j1:.3f} | {j64:.3f} | {r1:.3f} | {r64:.3f} | {r1 / r64:.2f} | {idle_txt} | "
+                  f"{kb[0]} | {kb[1]} |")
+    warm = [r for r in rows if r["mode"] == "warmup"]
+    if warm:
+        print("\nWarm-up before measuring (until the JIT compiler used under 5% of a core over 5 s, or the cap):\n")
+        print("| arm | seconds | requests | JIT % of a core in its last 5 s |")
+        print("|---|---|---|---|")
+        for r in warm:
+            print(f"| {r['arm']} | {r['seconds']} | {r['requests']:,} | {r['jit_share_last']} |")
     if direct64:
         print("\nThe mock's own CPU per request in each arm's c=64 run (it must stay ≥ 10× below the gateway's):\n")
         print("| arm | mock CPU µs/req c=64 | arm CPU / mock CPU |")
@@ -69,13 +81,17 @@ def main(path):
     streams = [r for r in rows if r["mode"] == "stream"]
     if streams:
         direct = next((r for r in streams if r["arm"] == "direct"), None)
-        print("\nStreaming, c=16, 64 chunks 20 ms apart:\n")
-        print("| arm | TTFT p50 ms | added TTFT p50 ms | TTFT p99 ms | worst gap ms | errors |")
-        print("|---|---|---|---|---|---|")
+        print("\nStreaming, c=16, 64 chunks 20 ms apart (added = arm minus direct; gaps are between SSE events):\n")
+        print("| arm | TTFT p50 ms | added TTFT p50 ms | TTFT p99 ms | added TTFT p99 ms | gap p50 ms | gap p99 ms "
+              "| worst gap ms | added worst gap ms | errors |")
+        print("|---|---|---|---|---|---|---|---|---|---|")
         for r in streams:
-            added = r["ttft_p50_ms"] - direct["ttft_p50_ms"] if direct else float("nan")
-            print(f"| {r['arm']} | {r['ttft_p50_ms']:.2f} | {added:.2f} | {r['ttft_p99_ms']:.2f} | "
-                  f"{r['max_gap_ms']:.1f} | {r['errors']} |")
+            def added(key):
+                return r[key] - direct[key] if direct and key in r and key in direct else float("nan")
+            print(f"| {r['arm']} | {r['ttft_p50_ms']:.2f} | {added('ttft_p50_ms'):.2f} | {r['ttft_p99_ms']:.2f} | "
+                  f"{added('ttft_p99_ms'):.2f} | {r.get('gap_p50_ms', float('nan')):.2f} | "
+                  f"{r.get('gap_p99_ms', float('nan')):.2f} | {r['max_gap_ms']:.1f} | {added('max_gap_ms'):.1f} | "
+                  f"{r['errors']} |")
     for r in rows:
         if r["mode"] == "storage":
             grown = r["db_end"] - r["db_start"]

@@ -2,16 +2,18 @@
 #
 # Core 0 (LOAD_CORE) holds the load generator (wrk) and the mock upstream; core 1 (SUT_CORE) holds
 # the system under test and, for the full arm, its OPA. Every measured run is time-based.
-# Environment: BENCH_SECONDS (measured seconds per level, default 6), BENCH_WARMUP (seconds of
-# unmeasured load at c=64 before an arm's first level, default 20: a JVM's JIT compiler is still
-# busy for tens of seconds after start, and that is start-up cost, not cost per request), BENCH_ARMS (default
-# "direct off full portkey litellm"), BENCH_STREAM (0 skips the streaming runs),
+# Environment: BENCH_SECONDS (measured seconds per level, default 6), BENCH_WARMUP (least seconds of
+# unmeasured load at c=64 before a gateway arm's first level, default 20; the warm-up goes on, up to
+# BENCH_WARMUP_MAX seconds per level, until the JIT compiler is quiet: see bench_warm_up), BENCH_ARMS (default
+# "direct off full portkey litellm"), BENCH_STREAM (0 skips the streaming runs), BENCH_STREAMS (streams
+# measured per arm at c=16 after as many unmeasured, default 160),
 # BENCH_GATEWAY_OPTS (extra JVM options for both gateway arms, e.g. a flight recording).
 
 BENCH_SECONDS="${BENCH_SECONDS:-6}"
 BENCH_WARMUP="${BENCH_WARMUP:-20}"
 BENCH_ARMS="${BENCH_ARMS:-direct off full portkey litellm}"
 BENCH_STREAM="${BENCH_STREAM:-1}"
+BENCH_STREAMS="${BENCH_STREAMS:-160}"
 LOAD_CORE=0
 SUT_CORE=1
 
@@ -19,7 +21,7 @@ SUT_CORE=1
 thread_ticks() {
   local t
   for t in /proc/"$1"/task/*; do
-    awk -v name="$(tr " " _ < "$t/comm" 2>/dev/null)" '{sub(/^.*\) /, ""); print $12 + $13, name}' "$t/stat" 2>/dev/null || true
+    awk -v name="$(tr " " _ 2>/dev/null < "$t/comm")" '{sub(/^.*\) /, ""); print $12 + $13, name}' "$t/stat" 2>/dev/null || true
   done
 }
 
@@ -58,30 +60,65 @@ bench_wrk() {
     ${headers[@]+"${headers[@]}"} "$url" | tail -n 1
 }
 
+# bench_warm_up URL C [header:value ...]: load at c=64, then at c=C, each in rounds of
+# BENCH_WARMUP_ROUND seconds until the JIT compiler threads of WARM_PID used less than
+# BENCH_JIT_QUIET percent of a core over a round (at least BENCH_WARMUP seconds in all at c=64 and
+# two rounds at c=C; at most BENCH_WARMUP_MAX seconds per level). A JVM compiles for minutes on one
+# shared core; until it is done, the compiler competes with the requests for the core and what is
+# measured is start-up, not the cost of a request. Sets WARM_SECONDS, WARM_SERVED and WARM_JIT_LAST
+# (the compiler's share of a core in the last round, percent).
+bench_warm_up() {
+  local url="$1" c="$2"; shift 2
+  local round="${BENCH_WARMUP_ROUND:-5}" quiet="${BENCH_JIT_QUIET:-5}" max="${BENCH_WARMUP_MAX:-90}"
+  local level spent min line j0 j1 hz
+  hz="$(getconf CLK_TCK)"
+  WARM_SECONDS=0; WARM_SERVED=0; WARM_JIT_LAST=0
+  for level in 64 "$c"; do
+    spent=0
+    if [[ "$level" == 64 ]]; then min="$BENCH_WARMUP"; else min=$((2 * round)); fi
+    while ((spent < max)); do
+      j0="$(jit_ticks "$WARM_PID")"
+      line="$(bench_wrk "$url" "$level" "$round" "$@")"
+      j1="$(jit_ticks "$WARM_PID")"
+      spent=$((spent + round))
+      WARM_SERVED=$((WARM_SERVED + $(sed 's/.*"requests":\([0-9]*\).*/\1/' <<<"$line")))
+      WARM_JIT_LAST=$(( (j1 - j0) * 100 / (hz * round) ))
+      ((spent >= min && WARM_JIT_LAST < quiet)) && break
+    done
+    WARM_SECONDS=$((WARM_SECONDS + spent))
+    say "warm-up at c=$level: ${spent} s, JIT ${WARM_JIT_LAST}% of a core in the last ${round} s"
+  done
+}
+
 # bench_arm ARM URL "SUT PIDS" [header:value ...]: a warm-up, then c=1 and c=64 (JSON) and, unless
 # BENCH_STREAM=0 or the arm is a peer, a streaming run at c=16. Appends JSON lines to $BENCH_OUT;
 # sut_ticks is the CPU of the system under test (gateway, plus OPA for the full arm), mock_ticks
 # the mock's. BENCH_SERVED counts every request the arm served, warm-up included.
 bench_arm() {
   local arm="$1" url="$2" pids="$3"; shift 3
-  local line c sut0 sut1 mock0 mock1
-  # Warm-up at both levels, so that the JIT has compiled the uncontended paths too. Only the
-  # gateway arms need the long one (a JIT compiling on the measured core).
-  local warm="$BENCH_WARMUP" warm1=10
-  [[ "$arm" == gateway-* ]] || { warm=5; warm1=3; }
-  line="$(bench_wrk "$url" 64 "$warm" "$@")"
-  BENCH_SERVED=$(( $(sed 's/.*"requests":\([0-9]*\).*/\1/' <<<"$line") ))
-  line="$(bench_wrk "$url" 1 "$warm1" "$@")"
-  BENCH_SERVED=$((BENCH_SERVED + $(sed 's/.*"requests":\([0-9]*\).*/\1/' <<<"$line")))
+  local line c sut0 sut1 mock0 mock1 t0 t1 windows=() w
   local main="${pids%% *}" jit0 jit1
+  if [[ "$arm" == gateway-* ]]; then
+    WARM_PID="$main"
+    bench_warm_up "$url" 1 "$@"
+    echo "{\"arm\":\"$arm\",\"mode\":\"warmup\",\"seconds\":$WARM_SECONDS,\"requests\":$WARM_SERVED,\"jit_share_last\":$WARM_JIT_LAST}" >> "$BENCH_OUT"
+    BENCH_SERVED=$WARM_SERVED
+  else
+    # Peers (and the mock) have no JIT on the measured core to wait for: a short fixed warm-up.
+    line="$(bench_wrk "$url" 64 5 "$@")"
+    BENCH_SERVED=$(( $(sed 's/.*"requests":\([0-9]*\).*/\1/' <<<"$line") ))
+    line="$(bench_wrk "$url" 1 3 "$@")"
+    BENCH_SERVED=$((BENCH_SERVED + $(sed 's/.*"requests":\([0-9]*\).*/\1/' <<<"$line")))
+  fi
   for c in 1 64; do
     # shellcheck disable=SC2086
-    sut0="$(cpu_ticks $pids)"; mock0="$(cpu_ticks "$MOCK_PID")"; jit0="$(jit_ticks "$main")"
+    sut0="$(cpu_ticks $pids)"; mock0="$(cpu_ticks "$MOCK_PID")"; jit0="$(jit_ticks "$main")"; t0="$(date +%s%3N)"
     line="$(bench_wrk "$url" "$c" "$BENCH_SECONDS" "$@")"
     # shellcheck disable=SC2086
-    sut1="$(cpu_ticks $pids)"; mock1="$(cpu_ticks "$MOCK_PID")"; jit1="$(jit_ticks "$main")"
+    sut1="$(cpu_ticks $pids)"; mock1="$(cpu_ticks "$MOCK_PID")"; jit1="$(jit_ticks "$main")"; t1="$(date +%s%3N)"
     BENCH_SERVED=$((BENCH_SERVED + $(sed 's/.*"requests":\([0-9]*\).*/\1/' <<<"$line")))
-    echo "{\"arm\":\"$arm\",\"mode\":\"json\",\"concurrency\":$c,\"sut_ticks\":$((sut1 - sut0)),\"jit_ticks\":$((jit1 - jit0)),\"mock_ticks\":$((mock1 - mock0)),${line#\{}" >> "$BENCH_OUT"
+    windows+=("$c:$t0:$t1")
+    echo "{\"arm\":\"$arm\",\"mode\":\"json\",\"concurrency\":$c,\"t0\":$t0,\"t1\":$t1,\"sut_ticks\":$((sut1 - sut0)),\"jit_ticks\":$((jit1 - jit0)),\"mock_ticks\":$((mock1 - mock0)),${line#\{}" >> "$BENCH_OUT"
     say "$arm c=$c: $line"
   done
   # Idle: no request at all for BENCH_IDLE seconds (after a second to let the last ones drain).
@@ -95,12 +132,20 @@ bench_arm() {
   if [[ "$BENCH_STREAM" != 0 && "$arm" != portkey && "$arm" != litellm ]]; then
     # shellcheck disable=SC2086
     sut0="$(cpu_ticks $pids)"
-    line="$(taskset -c "$LOAD_CORE" java "$ROOT/bench/driver/LoadDriver.java" "$url" 16 64 stream "$@")"
+    line="$(taskset -c "$LOAD_CORE" java "$ROOT/bench/driver/LoadDriver.java" "$url" 16 "$BENCH_STREAMS" stream "$@")"
     # shellcheck disable=SC2086
     sut1="$(cpu_ticks $pids)"
-    BENCH_SERVED=$((BENCH_SERVED + 64 + 50))
-    echo "{\"arm\":\"$arm\",\"mode\":\"stream\",\"sut_ticks\":$((sut1 - sut0)),\"total_requests\":114,${line#\{}" >> "$BENCH_OUT"
+    BENCH_SERVED=$((BENCH_SERVED + 2 * BENCH_STREAMS))
+    echo "{\"arm\":\"$arm\",\"mode\":\"stream\",\"sut_ticks\":$((sut1 - sut0)),\"total_requests\":$((2 * BENCH_STREAMS)),${line#\{}" >> "$BENCH_OUT"
     say "$arm stream c=16: $line"
+  fi
+  # Bytes allocated in each measured window, from the gateway's allocation recording (bench/alloc.jfc).
+  if [[ "$arm" == gateway-* ]] && jcmd "$main" JFR.dump name=alloc filename="$ROOT/target/bench/alloc-$arm.jfr" >/dev/null 2>&1; then
+    local bytes
+    mapfile -t bytes < <(python3 "$ROOT/bench/jfr_alloc.py" "$ROOT/target/bench/alloc-$arm.jfr" "${windows[@]#*:}")
+    for w in "${!windows[@]}"; do
+      echo "{\"arm\":\"$arm\",\"mode\":\"alloc\",\"concurrency\":${windows[$w]%%:*},\"bytes\":${bytes[$w]:-0}}" >> "$BENCH_OUT"
+    done
   fi
 }
 
@@ -138,8 +183,11 @@ cleargate_bench() {
 }
 
 # One tenant at concurrency 64 against the backend's 64 slots: no other tenant to share them with.
+# The gateway records its threads' allocation counters from start (bench/alloc.jfc; starting it
+# later would set the JIT to work in the measured window).
 bench_gateway_backend() {
-  echo -Dcleargate.backends.mock.kind=openai -Dcleargate.backends.mock.base-url="http://127.0.0.1:$MOCK_PORT/v1" \
+  echo "-XX:StartFlightRecording:name=alloc,settings=$ROOT/bench/alloc.jfc,maxage=20m" \
+    -Dcleargate.backends.mock.kind=openai -Dcleargate.backends.mock.base-url="http://127.0.0.1:$MOCK_PORT/v1" \
     -Dcleargate.backends.mock.models=mock -Dquarkus.log.level=WARN \
     -Dcleargate.routing.tenant-share=1
 }
@@ -174,7 +222,18 @@ bench_start_full() {
   opa_port="$(free_port)"
   port="$(free_port)"
   key="cg_0be0c4a7_$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"
-  opa_start "$ARM_DATA/run" "$opa_port" "$ROOT/policies" >/dev/null 2>&1 || die "OPA did not start"
+  # The dev tenant's policy as shipped, but with limits no bench run reaches (6,000 requests a
+  # minute would turn a long warm-up into 429s): the limit is still counted and enforced per request.
+  cp -r "$ROOT/policies" "$ARM_DATA/policies"
+  python3 - "$ARM_DATA/policies/cleargate/tenants/dev/data.json" <<'PY' || die "cannot raise the bench tenant's limits"
+import json, sys
+path = sys.argv[1]
+data = json.load(open(path))
+data["limits"]["requests_per_minute"] = 100_000_000
+data["limits"]["tokens_per_minute"] = 2_000_000_000
+json.dump(data, open(path, "w"), indent=2)
+PY
+  opa_start "$ARM_DATA/run" "$opa_port" "$ARM_DATA/policies" >/dev/null 2>&1 || die "OPA did not start"
   opa_pid="$(cat "$ARM_DATA/run/opa.pid")"
   track_pid "$opa_pid"
   taskset -cp "$SUT_CORE" "$opa_pid" >/dev/null
@@ -208,16 +267,22 @@ bench_gateway_full() {
   bench_stop_full
 }
 
-# bin/cleargate bench profile off|full [C]: a flight recording (CPU-time and execution samples,
-# allocations) of one gateway arm under wrk at concurrency C (default 1) for BENCH_SECONDS, after a
-# warm-up; writes target/bench/profile-ARM-cC.jfr and prints where the CPU went.
+# bin/cleargate bench profile off|full [C]: a flight recording (CPU-time samples, allocation samples,
+# thread allocation counters) of one gateway arm under wrk at concurrency C (default 1) for
+# BENCH_SECONDS, after the arm's warm-up; writes target/bench/profile-ARM-cC.jfr, the summary by
+# stage (bench/jfr_profile.py: CPU and KB per request, hottest frames) to
+# target/bench/profile-ARM-cC.md, and a flame graph (.svg) with its collapsed stacks (.collapsed).
+# Starting a recording re-instruments classes and sends the JIT back to work, so a throwaway
+# recording with the same settings starts before the warm-up and the measured one after it.
 bench_profile() {
-  local arm="${1:?off or full}" c="${2:-1}" jfr sut0 sut1 line
-  jfr="$ROOT/target/bench/profile-$arm-c$c.jfr"
+  local arm="${1:?off or full}" c="${2:-1}" out sut0 sut1 line requests
+  out="$ROOT/target/bench/profile-$arm-c$c"
+  local settings=(settings=profile "jdk.CPUTimeSample#enabled=true" "jdk.CPUTimeSample#throttle=2ms")
   "bench_start_$arm"
-  bench_wrk "$ARM_URL" 64 "$BENCH_WARMUP" ${ARM_HEADERS[@]+"${ARM_HEADERS[@]}"} >/dev/null
-  jcmd "$GATEWAY_PID" JFR.start name=bench settings=profile "jdk.CPUTimeSample#enabled=true" \
-    "jdk.CPUTimeSample#throttle=2ms" >/dev/null
+  jcmd "$GATEWAY_PID" JFR.start name=warm "${settings[@]}" >/dev/null
+  WARM_PID="$GATEWAY_PID"
+  bench_warm_up "$ARM_URL" "$c" ${ARM_HEADERS[@]+"${ARM_HEADERS[@]}"}
+  jcmd "$GATEWAY_PID" JFR.start name=bench "${settings[@]}" >/dev/null
   # shellcheck disable=SC2086
   sut0="$(cpu_ticks $ARM_PIDS)"
   thread_ticks "$GATEWAY_PID" | sort -k2 > /tmp/cleargate-bench-threads.0
@@ -225,16 +290,36 @@ bench_profile() {
   # shellcheck disable=SC2086
   sut1="$(cpu_ticks $ARM_PIDS)"
   thread_ticks "$GATEWAY_PID" | sort -k2 > /tmp/cleargate-bench-threads.1
-  jcmd "$GATEWAY_PID" JFR.stop name=bench filename="$jfr" >/dev/null
+  jcmd "$GATEWAY_PID" JFR.stop name=bench filename="$out.jfr" >/dev/null
+  jcmd "$GATEWAY_PID" JFR.stop name=warm >/dev/null
+  requests="$(sed 's/.*"requests":\([0-9]*\).*/\1/' <<<"$line")"
   say "$arm c=$c: $line; CPU $((sut1 - sut0)) ticks (gateway threads by CPU ticks in the window:)"
   # Threads are matched by name (several may share one); sums per name.
   awk 'NR==FNR {a[$2] += $1; next} {b[$2] += $1} END {for (n in b) if (b[n] - a[n] > 0) print b[n] - a[n], n}' \
     /tmp/cleargate-bench-threads.0 /tmp/cleargate-bench-threads.1 | sort -rn | head -15 >&2
-  local view
-  for view in thread-cpu-load cpu-time-hot-methods hot-methods allocation-by-site; do
-    jfr view --width 200 "$view" "$jfr"
-  done
   if [[ "$arm" == full ]]; then bench_stop_full; else kill "$GATEWAY_PID"; wait "$GATEWAY_PID" 2>/dev/null || true; fi
+  {
+    echo "# Profile: gateway $arm, c=$c (\`bin/cleargate bench profile $arm $c\`)"
+    echo
+    echo "wrk: $line"
+    echo
+    echo "CPU of the system under test over the window: $((sut1 - sut0)) ticks of 10 ms for $requests requests;"
+    echo "by thread (ticks): $(awk 'NR==FNR {a[$2] += $1; next} {b[$2] += $1} END {for (n in b) if (b[n] - a[n] > 0) print b[n] - a[n], n}' \
+      /tmp/cleargate-bench-threads.0 /tmp/cleargate-bench-threads.1 | sort -rn | head -8 | paste -sd, -)"
+    echo
+    # CPU of the threads JFR samples: all but the JIT compilers, the VM thread (GC, safepoints) and JFR's own.
+    local java_ticks
+    java_ticks="$(awk 'NR==FNR {a[$2] += $1; next} {b[$2] += $1} END {for (n in b) print b[n] - a[n], n}' \
+      /tmp/cleargate-bench-threads.0 /tmp/cleargate-bench-threads.1 \
+      | awk '$2 !~ /^(C[12]_CompilerThre|VM_Thread|JFR_|GC_|VM_Periodic)/ {t += $1} END {print t + 0}')"
+    echo "Of the gateway's CPU, JIT compiler threads: $(awk 'NR==FNR {a[$2] += $1; next} {b[$2] += $1} END {for (n in b) print b[n] - a[n], n}' \
+      /tmp/cleargate-bench-threads.0 /tmp/cleargate-bench-threads.1 | awk '$2 ~ /^C[12]_CompilerThre/ {t += $1} END {print t + 0}') ticks;"
+    echo "threads JFR samples (request threads, event loop, audit writer, ...): $java_ticks ticks."
+    echo
+    python3 "$ROOT/bench/jfr_profile.py" "$out.jfr" "$requests" "$out" \
+      "$(awk -v t="$java_ticks" -v r="$requests" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.4f", t * 1000 / hz / r}')"
+  } > "$out.md"
+  cat "$out.md"
 }
 
 bench_portkey() {

@@ -30,7 +30,7 @@ final class BuiltinDetectors {
         var gate = PatternDetector.anyOf("@");
         return new PatternDetector("email", "pii.email", "EMAIL", "local@domain.tld (RFC 5322 subset)",
                 List.of(new PatternDetector.Probe("clean", finder, 1.0, gate),
-                        new PatternDetector.Probe("compact", finder, 0.75, gate)),
+                        new PatternDetector.Probe("compact", finder, 0.75, gate, new SqueezedLocalPart())),
                 (candidate, text, s, e) -> candidate.indexOf(' ') >= 0 ? 0.8 : 0.95);
     }
 

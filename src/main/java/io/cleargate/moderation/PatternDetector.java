@@ -61,7 +61,11 @@ class PatternDetector implements Detector {
      * {@code gate} is a cheap pre-filter: it must pass every view text the regex can match in
      * (typically "contains one of these literals"); on a view it rejects the regex is not run.
      */
-    record Probe(String view, Finder finder, double weight, Predicate<String> gate) {
+    record Probe(String view, Finder finder, double weight, Predicate<String> gate, Narrowing narrowing) {
+        Probe(String view, Finder finder, double weight, Predicate<String> gate) {
+            this(view, finder, weight, gate, null);
+        }
+
         Probe(String view, Pattern pattern, double weight) {
             this(view, Finder.of(pattern), weight, t -> true);
         }
@@ -76,18 +80,57 @@ class PatternDetector implements Detector {
     }
 
     /**
-     * Output holds back from the first position where any probe could still match: the gates
-     * are not consulted, because the literal a gate looks for may be the very text still to come.
+     * Where a match found in a squeezed view really starts, when squeezing glued text before it
+     * onto it (see {@link SqueezedLocalPart}). Both answers are view indices.
+     */
+    interface Narrowing {
+        /** Where the span of the match [start, end) begins: at or after {@code start}. */
+        int start(NormalizedText text, View view, int start, int end);
+
+        /**
+         * The earliest index at or after {@code open} where the span of a match could begin whose
+         * attempt began at {@code open} and still reads at the end of the text.
+         */
+        int held(NormalizedText text, View view, int open);
+
+        /**
+         * How many view chars before the released text an attempt that is still open may have
+         * begun: its span is held, but the run it reads from may have gone out already.
+         */
+        int lookBack();
+    }
+
+    /**
+     * Output holds back from the first position where any probe could still match (for a
+     * narrowed probe, where such a match's span could begin): the gates are not consulted,
+     * because the literal a gate looks for may be the very text still to come.
      */
     @Override
     public int holdFrom(NormalizedText text, int from) {
         int hold = text.original.length();
         for (Probe probe : probes) {
             View view = text.view(probe.view());
-            int open = probe.finder().openFrom(view.text, view.countBefore(from));
+            int fromView = view.countBefore(from);
+            int open;
+            if (probe.narrowing() == null) {
+                open = probe.finder().openFrom(view.text, fromView);
+            } else {
+                int earliest = Math.max(0, fromView - probe.narrowing().lookBack());
+                open = Math.max(fromView, narrowedOpen(text, view, probe, probe.finder().openFrom(view.text, earliest)));
+            }
             hold = Math.min(hold, OpenMatch.original(view, text, open));
         }
         return hold;
+    }
+
+    /** The earliest span start over every attempt still open from {@code open} on (each span starts at or after its attempt). */
+    private static int narrowedOpen(NormalizedText text, View view, Probe probe, int open) {
+        int best = view.length();
+        while (open < best) {
+            best = Math.min(best, probe.narrowing().held(text, view, open));
+            open = probe.finder().openFrom(view.text, open + 1);
+        }
+        return best;
     }
 
     /** A gate passing views that contain at least one of {@code literals}. */
@@ -149,6 +192,7 @@ class PatternDetector implements Detector {
     public void scan(NormalizedText text, Consumer<Match> sink) {
         List<Match> exact = new ArrayList<>();
         List<Match> squeezed = new ArrayList<>();
+        List<Match> narrowedSqueezed = new ArrayList<>();
         for (Probe probe : probes) {
             View view = text.view(probe.view());
             if (!probe.mayMatch(view.text)) {
@@ -167,22 +211,35 @@ class PatternDetector implements Detector {
                     Match m = new Match(view.originalStart(s), view.originalEnd(e - 1),
                             Math.min(1.0, score * probe.weight()), view.name, description, candidate);
                     if (isExact) {
-                        exact.add(m);
+                        exact.add(narrowed(text, view, probe, m, s, e));
                     } else {
                         squeezed.add(m);
+                        narrowedSqueezed.add(narrowed(text, view, probe, m, s, e));
                     }
                 }
             });
         }
         exact.forEach(sink);
         if (!squeezed.isEmpty()) {
+            // Overlaps are judged on the whole squeezed span, so narrowing never decides whether a hit counts.
             Overlaps covered = new Overlaps(exact);
-            for (Match q : squeezed) {
+            for (int i = 0; i < squeezed.size(); i++) {
+                Match q = squeezed.get(i);
                 if (!covered.overlaps(q.start(), q.end())) {
-                    sink.accept(q);
+                    sink.accept(narrowedSqueezed.get(i));
                 }
             }
         }
+    }
+
+    /** The match with its span (and value) starting where the probe's narrowing says, if it has one. */
+    private static Match narrowed(NormalizedText text, View view, Probe probe, Match m, int s, int e) {
+        if (probe.narrowing() == null) {
+            return m;
+        }
+        int from = probe.narrowing().start(text, view, s, e);
+        return from == s ? m : new Match(view.originalStart(from), m.end(), m.score(), m.view(), m.pattern(),
+                view.text.substring(from, e));
     }
 
     /**

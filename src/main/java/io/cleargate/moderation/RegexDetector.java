@@ -19,6 +19,9 @@ final class RegexDetector implements Detector {
     private final Pattern pattern;
     private final String view;
     private final int maxLength;
+    /** The literal every match begins with, as far as the pattern says it plainly (may be empty). */
+    private final String prefix;
+    private final boolean caseInsensitive;
 
     RegexDetector(String category, String source, boolean caseInsensitive, String view, int maxLength) {
         if (!VIEWS.contains(view)) {
@@ -39,6 +42,65 @@ final class RegexDetector implements Detector {
         this.source = source;
         this.view = view;
         this.maxLength = maxLength;
+        this.prefix = literalPrefix(source, caseInsensitive);
+        this.caseInsensitive = caseInsensitive;
+    }
+
+    /**
+     * The literal chars a pattern starts with before its first operator ("EMP-" of "EMP-[0-9]{6}"),
+     * without a char a quantifier follows; empty when the pattern has an alternative at its top
+     * level (then a match need not begin with it), a flag group, an anchor or a class first. Only
+     * chars that stand for themselves in RE2 outside a class count, and under case-insensitive
+     * matching only ASCII ones (whose case RE2 folds as ours does).
+     */
+    static String literalPrefix(String source, boolean caseInsensitive) {
+        int depth = 0;
+        boolean inClass = false;
+        for (int i = 0; i < source.length(); i++) {
+            char c = source.charAt(i);
+            if (c == '\\') {
+                i++;
+            } else if (inClass) {
+                inClass = c != ']';
+            } else if (c == '[') {
+                inClass = true;
+            } else if (c == '(') {
+                depth++;
+            } else if (c == ')') {
+                depth--;
+            } else if (c == '|' && depth == 0) {
+                return "";
+            }
+        }
+        var literal = new StringBuilder();
+        int i = 0;
+        while (i < source.length()) {
+            char c = source.charAt(i);
+            int next;
+            char value;
+            if (c == '\\' && i + 1 < source.length() && isAsciiPunctuation(source.charAt(i + 1))) {
+                value = source.charAt(i + 1);
+                next = i + 2;
+            } else if (Character.isLetterOrDigit(c) || " -_,:;'\"!@#%&=<>`~/".indexOf(c) >= 0) {
+                value = c;
+                next = i + 1;
+            } else {
+                break;
+            }
+            if (next < source.length() && "*+?{".indexOf(source.charAt(next)) >= 0) {
+                break; // quantified: the char may be missing or repeated
+            }
+            if (caseInsensitive && value >= 128) {
+                break;
+            }
+            literal.append(value);
+            i = next;
+        }
+        return literal.toString();
+    }
+
+    private static boolean isAsciiPunctuation(char c) {
+        return c < 128 && !Character.isLetterOrDigit(c) && c > ' ';
     }
 
     @Override
@@ -59,12 +121,21 @@ final class RegexDetector implements Detector {
 
     /**
      * RE2/J cannot say whether an attempt reached the end, so the last {@code maxLength} chars of
-     * the view (the longest match the administrator declared) are held.
+     * the view (the longest match the administrator declared) are held, from the first position
+     * where a match could begin: where the rest of the text agrees with the pattern's literal
+     * start (as far as it goes), so prose that cannot begin "EMP-" goes out at once.
      */
     @Override
     public int holdFrom(NormalizedText text, int from) {
         View v = text.view(view);
-        return OpenMatch.original(v, text, Math.max(v.countBefore(from), v.length() - maxLength));
+        int n = v.length();
+        for (int s = Math.max(v.countBefore(from), n - maxLength); s < n; s++) {
+            int compared = Math.min(prefix.length(), n - s);
+            if (v.text.regionMatches(caseInsensitive, s, prefix, 0, compared)) {
+                return OpenMatch.original(v, text, s);
+            }
+        }
+        return text.original.length();
     }
 
     @Override

@@ -31,6 +31,8 @@ final class StreamModerator {
     record Step(String text, Finding blocked) {}
 
     private static final int CONTEXT = 64;
+    /** An address's local part is at most 64 chars; with the char before it and one to spare. */
+    private static final int SQUEEZED_CONTEXT = 66;
     /** A held-back text is rescanned once the chars received since the last scan reach 1/GROWTH of it. */
     static final int RESCAN_GROWTH = 4;
     /**
@@ -139,12 +141,24 @@ final class StreamModerator {
             pending.setLength(0);
             return new Step(out, block == null ? null : block.shifted(delta));
         }
-        String released = scanText.substring(ctx, release);
-        String newContext = context + released;
-        context = newContext.substring(Math.max(0, newContext.length() - CONTEXT));
+        context = scanText.substring(contextStart(normalized, release), release);
         pending.delete(0, release - ctx);
         pendingBase += release - ctx;
         return new Step(out, null);
+    }
+
+    /**
+     * Where the text kept before the next scan begins: the last {@link #CONTEXT} chars released,
+     * and at least the last {@link #SQUEEZED_CONTEXT} chars of the compact view. A squeezed e-mail
+     * address reads its whole local part from where the run began, though its span (and so the
+     * hold-back) may start later; with its start released, the next scan must still see that run
+     * and the char before it to find the same address.
+     */
+    private static int contextStart(NormalizedText normalized, int release) {
+        int start = Math.max(0, release - CONTEXT);
+        View compact = normalized.compact();
+        int k = compact.countBefore(release);
+        return Math.min(start, k > SQUEEZED_CONTEXT ? compact.originalStart(k - SQUEEZED_CONTEXT) : 0);
     }
 
     /** Whether the chunk has anything but letters and digits (so a word may have ended in it). */

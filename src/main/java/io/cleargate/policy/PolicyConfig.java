@@ -34,7 +34,9 @@ public interface PolicyConfig {
     /**
      * How long an identical decision (same full input) may be reused. Zero turns the cache off.
      * Entries are dropped at once when this gateway activates or rolls back a policy; another
-     * replica's activation becomes visible within this time at most.
+     * replica's activation becomes visible within this time at most. Requests that miss together
+     * with the same input ask OPA once. No cached decision is served once OPA has failed to
+     * answer: a failure drops them all, so while OPA is down every request is refused (503).
      */
     @WithDefault("1s")
     Duration cacheTtl();

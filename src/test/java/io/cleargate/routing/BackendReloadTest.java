@@ -237,38 +237,7 @@ class BackendReloadTest {
     }
 
     private static RoutingConfig config() {
-        return new RoutingConfig() {
-            public Duration healthInterval() {
-                return Duration.ofSeconds(30);
-            }
-
-            public int failureThreshold() {
-                return 2;
-            }
-
-            public Duration openDuration() {
-                return Duration.ofSeconds(1);
-            }
-
-            public int maxAttempts() {
-                return 3;
-            }
-
-            public boolean allowLinkLocal() {
-                return false;
-            }
-
-            public double tenantShare() {
-                return 0.5;
-            }
-
-            public Optional<String> backendsFile() {
-                return Optional.empty();
-            }
-
-            public Duration backendsReloadInterval() {
-                return Duration.ofSeconds(5);
-            }
-        };
+        return TestRoutingConfig.defaults().withHealthInterval(Duration.ofSeconds(30)).withFailureThreshold(2)
+                .withOpenDuration(Duration.ofSeconds(1));
     }
 }

@@ -242,38 +242,7 @@ class ResidencyRoutingTest {
     }
 
     static RoutingConfig config(Duration open) {
-        return new RoutingConfig() {
-            public Duration healthInterval() {
-                return Duration.ofMillis(200);
-            }
-
-            public int failureThreshold() {
-                return 2;
-            }
-
-            public Duration openDuration() {
-                return open;
-            }
-
-            public int maxAttempts() {
-                return 3;
-            }
-
-            public boolean allowLinkLocal() {
-                return false;
-            }
-
-            public double tenantShare() {
-                return 0.5;
-            }
-
-            public Optional<String> backendsFile() {
-                return Optional.empty();
-            }
-
-            public Duration backendsReloadInterval() {
-                return Duration.ofSeconds(5);
-            }
-        };
+        return TestRoutingConfig.defaults().withHealthInterval(Duration.ofMillis(200)).withFailureThreshold(2)
+                .withOpenDuration(open);
     }
 }

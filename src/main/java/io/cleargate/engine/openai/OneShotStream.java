@@ -7,15 +7,10 @@ import io.cleargate.domain.EngineException.Kind;
 import io.cleargate.domain.EngineException;
 import io.cleargate.domain.EngineStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 /** A non-streamed upstream completion presented as a stream (its text, calls and log probabilities, then finish). */
 final class OneShotStream implements EngineStream {
@@ -31,9 +26,7 @@ final class OneShotStream implements EngineStream {
      * another, those of choices 1, 2, ... wrapped in {@link EngineEvent.OfChoice}, each ending with a
      * {@link EngineEvent.ChoiceFinish}; a choice index outside {@code [0, choices)} is refused.
      */
-    static OneShotStream read(InputStream body, ObjectMapper json, UpstreamLimits limits, String backendId,
-            int choices) throws EngineException {
-        byte[] bytes = readCapped(body, limits, backendId);
+    static OneShotStream read(byte[] bytes, ObjectMapper json, String backendId, int choices) throws EngineException {
         JsonNode node;
         try {
             node = json.readTree(bytes);
@@ -80,9 +73,7 @@ final class OneShotStream implements EngineStream {
     }
 
     /** An upstream's embeddings list ({@code data[].embedding} as floats) as embedding events, then finish. */
-    static OneShotStream readEmbeddings(InputStream body, ObjectMapper json, UpstreamLimits limits, String backendId)
-            throws EngineException {
-        byte[] bytes = readCapped(body, limits, backendId);
+    static OneShotStream readEmbeddings(byte[] bytes, ObjectMapper json, String backendId) throws EngineException {
         JsonNode node;
         try {
             node = json.readTree(bytes);
@@ -108,42 +99,6 @@ final class OneShotStream implements EngineStream {
         int prompt = node.path("usage").path("prompt_tokens").asInt(-1);
         events.add(new EngineEvent.Finish("stop", new EngineEvent.Usage(prompt, 0)));
         return new OneShotStream(events);
-    }
-
-    private static byte[] readCapped(InputStream body, UpstreamLimits limits, String backendId) throws EngineException {
-        var future = CompletableFuture.supplyAsync(() -> {
-            try (body) {
-                return body.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, limits.maxResponseBytes() + 1));
-            } catch (IOException e) {
-                throw new java.io.UncheckedIOException(e);
-            }
-        }, r -> Thread.ofVirtual().start(r));
-        byte[] bytes;
-        try {
-            bytes = future.get(limits.total().toMillis(), TimeUnit.MILLISECONDS);
-        } catch (TimeoutException e) {
-            closeQuietly(body);
-            throw new EngineException(Kind.TIMEOUT, "backend " + backendId + " exceeded the total timeout");
-        } catch (ExecutionException e) {
-            throw new EngineException(Kind.UNAVAILABLE, "backend " + backendId + " connection failed");
-        } catch (InterruptedException e) {
-            closeQuietly(body);
-            Thread.currentThread().interrupt();
-            throw new EngineException(Kind.UNAVAILABLE, "interrupted");
-        }
-        if (bytes.length > limits.maxResponseBytes()) {
-            throw new EngineException(Kind.TOO_LARGE,
-                    "backend " + backendId + " response exceeded " + limits.maxResponseBytes() + " bytes");
-        }
-        return bytes;
-    }
-
-    private static void closeQuietly(InputStream in) {
-        try {
-            in.close();
-        } catch (IOException ignored) {
-            // aborting the request is all we want
-        }
     }
 
     @Override

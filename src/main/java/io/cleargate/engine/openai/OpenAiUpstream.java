@@ -11,19 +11,10 @@ import io.cleargate.domain.ToolDefinition;
 import io.cleargate.engine.Backend;
 import io.cleargate.engine.Engine;
 import java.io.IOException;
-import java.io.InputStream;
-import java.net.ConnectException;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.net.http.HttpTimeoutException;
+import java.net.SocketTimeoutException;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Executors;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 /**
  * A client for one OpenAI-compatible server. Streams (with usage) when the gateway's client
@@ -37,7 +28,7 @@ final class OpenAiUpstream implements Engine {
     private final Backend backend;
     private final UpstreamLimits limits;
     private final ObjectMapper json;
-    private final HttpClient http;
+    private final Http1Client http;
     private final URI chatUri;
     private final URI modelsUri;
     private final URI embeddingsUri;
@@ -56,12 +47,8 @@ final class OpenAiUpstream implements Engine {
         this.chatUri = URI.create(base + "/chat/completions");
         this.modelsUri = URI.create(base + "/models");
         this.embeddingsUri = URI.create(base + "/embeddings");
-        this.http = HttpClient.newBuilder()
-                .connectTimeout(limits.connect())
-                .version(HttpClient.Version.HTTP_1_1)
-                .followRedirects(HttpClient.Redirect.NEVER)
-                .executor(Executors.newVirtualThreadPerTaskExecutor())
-                .build();
+        // Redirects are never followed: a backend's answer is its own.
+        this.http = new Http1Client(chatUri, limits.connect());
     }
 
     private static String stripSlash(String url) {
@@ -82,47 +69,56 @@ final class OpenAiUpstream implements Engine {
             throw new EngineException(Kind.UNAVAILABLE, "backend " + backend.id() + " refused at connect time: " + refusal);
         }
         if (request.kind() == EngineRequest.Kind.EMBEDDINGS) {
-            HttpResponse<InputStream> response = send(requestBuilder(embeddingsUri)
-                    .timeout(limits.firstByte())
-                    .header("content-type", "application/json")
-                    .header("accept", "application/json")
-                    .POST(HttpRequest.BodyPublishers.ofByteArray(embeddingsBody(request)))
-                    .build());
-            return OneShotStream.readEmbeddings(response.body(), json, limits, backend.id());
+            var response = send(embeddingsUri, "application/json", embeddingsBody(request));
+            return OneShotStream.readEmbeddings(readBody(response, deadline), json, backend.id());
         }
-        HttpResponse<InputStream> response = send(requestBuilder(chatUri)
-                .timeout(limits.firstByte())
-                .header("content-type", "application/json")
-                .header("accept", clientStreams ? "text/event-stream" : "application/json")
-                .POST(HttpRequest.BodyPublishers.ofByteArray(body(request, clientStreams)))
-                .build());
+        var response = send(chatUri, clientStreams ? "text/event-stream" : "application/json",
+                body(request, clientStreams));
         int choices = request.options().n() == null ? 1 : request.options().n();
         if (!clientStreams) {
-            return OneShotStream.read(response.body(), json, limits, backend.id(), choices);
+            return OneShotStream.read(readBody(response, deadline), json, backend.id(), choices);
         }
         return new SseEngineStream(response.body(), json, limits, deadline, backend.id(), choices);
     }
 
-    /** Sends the request; returns once a 2xx status has arrived within the connect and first-byte timeouts. */
-    private HttpResponse<InputStream> send(HttpRequest httpRequest) throws EngineException {
-        var future = http.sendAsync(httpRequest, HttpResponse.BodyHandlers.ofInputStream());
-        HttpResponse<InputStream> response;
+    /**
+     * Sends a POST on the calling (virtual) thread; returns once a 2xx status has arrived within the
+     * connect and first-byte timeouts.
+     */
+    private Http1Client.Response send(URI uri, String accept, byte[] body) throws EngineException {
+        var headers = new LinkedHashMap<String, String>(4);
+        headers.put("content-type", "application/json");
+        headers.put("accept", accept);
+        backend.apiKey().ifPresent(key -> headers.put("authorization", "Bearer " + key));
+        Http1Client.Response response;
         try {
-            response = future.get(limits.connect().plus(limits.firstByte()).toMillis(), TimeUnit.MILLISECONDS);
-        } catch (TimeoutException e) {
-            future.cancel(true);
+            response = http.send("POST", uri, headers, body, limits.firstByte());
+        } catch (SocketTimeoutException e) {
             throw new EngineException(Kind.TIMEOUT, "no response from backend " + backend.id() + " within the first-byte timeout");
-        } catch (ExecutionException e) {
-            throw failure(e.getCause());
-        } catch (InterruptedException e) {
-            future.cancel(true);
-            Thread.currentThread().interrupt();
-            throw new EngineException(Kind.UNAVAILABLE, "interrupted while calling backend " + backend.id());
+        } catch (IOException e) {
+            throw new EngineException(Kind.UNAVAILABLE, "cannot reach backend " + backend.id());
         }
-        if (response.statusCode() / 100 != 2) {
+        if (response.status() / 100 != 2) {
             throw statusFailure(response);
         }
         return response;
+    }
+
+    /** The whole non-streamed body, by the request's total deadline and within the size cap. */
+    private byte[] readBody(Http1Client.Response response, long deadline) throws EngineException {
+        byte[] bytes;
+        try {
+            bytes = Http1Client.readAll(response.body(), limits.maxResponseBytes(), deadline);
+        } catch (SocketTimeoutException e) {
+            throw new EngineException(Kind.TIMEOUT, "backend " + backend.id() + " exceeded the total timeout");
+        } catch (IOException e) {
+            throw new EngineException(Kind.UNAVAILABLE, "backend " + backend.id() + " connection failed");
+        }
+        if (bytes.length > limits.maxResponseBytes()) {
+            throw new EngineException(Kind.TOO_LARGE,
+                    "backend " + backend.id() + " response exceeded " + limits.maxResponseBytes() + " bytes");
+        }
+        return bytes;
     }
 
     private byte[] embeddingsBody(EngineRequest request) {
@@ -140,31 +136,16 @@ final class OpenAiUpstream implements Engine {
         }
     }
 
-    private EngineException failure(Throwable cause) {
-        if (cause instanceof HttpTimeoutException) {
-            return new EngineException(Kind.TIMEOUT, "backend " + backend.id() + " timed out");
-        }
-        if (cause instanceof ConnectException || cause instanceof IOException) {
-            return new EngineException(Kind.UNAVAILABLE, "cannot reach backend " + backend.id());
-        }
-        return new EngineException(Kind.UNAVAILABLE, "backend " + backend.id() + " failed");
-    }
-
-    private EngineException statusFailure(HttpResponse<InputStream> response) {
-        int status = response.statusCode();
-        try (InputStream body = response.body()) {
-            body.readNBytes(ERROR_BODY_PEEK); // drain a little so the connection can be reused; never shown
+    private EngineException statusFailure(Http1Client.Response response) {
+        int status = response.status();
+        try {
+            // Drain a little (never shown) so a short error body leaves its connection reusable.
+            Http1Client.readAll(response.body(), ERROR_BODY_PEEK, System.nanoTime() + limits.firstByte().toNanos());
         } catch (IOException ignored) {
             // the status is what matters
         }
         Kind kind = status == 429 || status >= 500 ? Kind.UNAVAILABLE : Kind.BAD_RESPONSE;
         return new EngineException(kind, "backend " + backend.id() + " answered HTTP " + status);
-    }
-
-    private HttpRequest.Builder requestBuilder(URI uri) {
-        var builder = HttpRequest.newBuilder(uri);
-        backend.apiKey().ifPresent(key -> builder.header("authorization", "Bearer " + key));
-        return builder;
     }
 
     private byte[] body(EngineRequest request, boolean stream) {
@@ -282,20 +263,20 @@ final class OpenAiUpstream implements Engine {
         if (egress.refusal(modelsUri) != null) {
             return false;
         }
+        var headers = new LinkedHashMap<String, String>(2);
+        backend.apiKey().ifPresent(key -> headers.put("authorization", "Bearer " + key));
         try {
-            var response = http.send(requestBuilder(modelsUri).timeout(limits.connect()).GET().build(),
-                    HttpResponse.BodyHandlers.discarding());
-            return response.statusCode() / 100 == 2;
+            var response = http.send("GET", modelsUri, headers, null, limits.connect());
+            // Read to its end (a model list is small) so the connection is reused.
+            Http1Client.readAll(response.body(), 256 * 1024, System.nanoTime() + limits.connect().toNanos());
+            return response.status() / 100 == 2;
         } catch (IOException e) {
-            return false;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
             return false;
         }
     }
 
     @Override
     public void close() {
-        http.shutdownNow();
+        http.close();
     }
 }

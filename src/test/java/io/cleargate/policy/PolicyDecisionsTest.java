@@ -1,0 +1,139 @@
+package io.cleargate.policy;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.cleargate.pipeline.GatewayError;
+import io.cleargate.pipeline.GatewayException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+
+class PolicyDecisionsTest {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Map<String, Object> INPUT = Map.of("tenant", "dev", "request", Map.of("model", "m"));
+    private static final PolicyDecision ALLOW = new PolicyDecision(true, List.of(), List.of(), null, null, null, "id",
+            "r", Map.of());
+
+    private final AtomicInteger asked = new AtomicInteger();
+    private final AtomicBoolean opaDown = new AtomicBoolean();
+    private final CountDownLatch release = new CountDownLatch(1);
+    private volatile boolean slow;
+
+    private PolicyDecision opa(Map<String, Object> input) {
+        asked.incrementAndGet();
+        if (slow) {
+            try {
+                release.await(5, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        if (opaDown.get()) {
+            throw new GatewayException(GatewayError.unavailable("policy_unavailable", "OPA is down"));
+        }
+        return ALLOW;
+    }
+
+    private PolicyDecisions decisions() {
+        return new PolicyDecisions(this::opa, new DecisionCache(60_000_000_000L, 100, System::nanoTime), JSON);
+    }
+
+    @Test
+    void requestsMissingTheCacheTogetherAskOpaOnceAndShareItsAnswer() throws Exception {
+        var decisions = decisions();
+        slow = true;
+        List<Thread> threads = new ArrayList<>();
+        List<PolicyDecisions.Answer> answers = java.util.Collections.synchronizedList(new ArrayList<>());
+        for (int i = 0; i < 16; i++) {
+            threads.add(Thread.ofVirtual().start(() -> answers.add(decisions.decide(INPUT))));
+        }
+        while (asked.get() == 0) {
+            Thread.sleep(1);
+        }
+        Thread.sleep(50); // the others are waiting on the first one's question by now
+        release.countDown();
+        for (Thread t : threads) {
+            t.join(5000);
+        }
+        assertEquals(16, answers.size());
+        assertEquals(1, asked.get());
+        assertEquals(1, answers.stream().filter(a -> !a.cached()).count());
+        answers.forEach(a -> assertSame(ALLOW, a.decision()));
+    }
+
+    @Test
+    void requestsWaitingOnAFailedQuestionAreRefusedToo() throws Exception {
+        var decisions = decisions();
+        slow = true;
+        opaDown.set(true);
+        AtomicInteger refused = new AtomicInteger();
+        List<Thread> threads = new ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            threads.add(Thread.ofVirtual().start(() -> {
+                try {
+                    decisions.decide(INPUT);
+                } catch (GatewayException e) {
+                    assertEquals(503, e.error().status());
+                    refused.incrementAndGet();
+                }
+            }));
+        }
+        while (asked.get() == 0) {
+            Thread.sleep(1);
+        }
+        Thread.sleep(50);
+        release.countDown();
+        for (Thread t : threads) {
+            t.join(5000);
+        }
+        assertEquals(8, refused.get());
+    }
+
+    @Test
+    void noCachedDecisionIsServedOnceOpaHasFailed() {
+        var decisions = decisions();
+        assertFalse(decisions.decide(INPUT).cached());
+        assertTrue(decisions.decide(INPUT).cached());
+        opaDown.set(true);
+        var other = Map.<String, Object>of("tenant", "dev", "request", Map.of("model", "other"));
+        assertThrows(GatewayException.class, () -> decisions.decide(other)); // OPA is seen down
+        var e = assertThrows(GatewayException.class, () -> decisions.decide(INPUT));
+        assertEquals(503, e.error().status());
+        opaDown.set(false);
+        assertFalse(decisions.decide(INPUT).cached());
+    }
+
+    @Test
+    void aRequestAfterAPolicyChangeNeverWaitsForAQuestionAskedBeforeIt() throws Exception {
+        var decisions = decisions();
+        slow = true;
+        AtomicReference<PolicyDecisions.Answer> before = new AtomicReference<>();
+        Thread first = Thread.ofVirtual().start(() -> before.set(decisions.decide(INPUT)));
+        while (asked.get() == 0) {
+            Thread.sleep(1);
+        }
+        decisions.policyChanged();
+        AtomicReference<PolicyDecisions.Answer> after = new AtomicReference<>();
+        Thread second = Thread.ofVirtual().start(() -> after.set(decisions.decide(INPUT)));
+        while (asked.get() < 2) {
+            Thread.sleep(1); // the second request asks OPA itself
+        }
+        release.countDown();
+        first.join(5000);
+        second.join(5000);
+        assertFalse(after.get().cached());
+        assertEquals(2, asked.get());
+    }
+}
