@@ -158,79 +158,122 @@ final class NormalizedText {
         };
     }
 
+    // The derived views are built without their index arrays: those are needed only to map a
+    // match back (or for stream hold-back), so they are rebuilt by the same loop on first use.
+
     View lower() {
         if (lower == null) {
             String t = clean.text;
-            int n = t.length();
-            char[] out = new char[n];
-            int[] index = new int[n];
-            int k = 0;
-            for (int i = 0; i < n; i++) {
-                char c = t.charAt(i);
-                if (isWhitespace(c)) {
-                    if (k > 0 && out[k - 1] == ' ') {
-                        continue; // one space stands for the run (View maps it back to the whole run)
-                    }
-                    c = ' ';
-                } else if (c < 0x80) {
-                    if (c >= 'A' && c <= 'Z') {
-                        c += 'a' - 'A';
-                    }
-                } else {
-                    c = Character.toLowerCase(c);
-                }
-                out[k] = c;
-                index[k++] = i;
-            }
-            lower = View.derived("lower", new String(out, 0, k), clean, index, true);
+            char[] out = new char[t.length()];
+            int k = lower(t, out, null);
+            lower = View.derived("lower", new String(out, 0, k), clean, () -> {
+                int[] index = new int[k];
+                lower(t, null, index);
+                return index;
+            }, true);
         }
         return lower;
+    }
+
+    /** Lower case, whitespace runs as one space; fills {@code out} and/or {@code index} (either may be null). */
+    private static int lower(String t, char[] out, int[] index) {
+        int k = 0;
+        boolean afterSpace = false;
+        for (int i = 0, n = t.length(); i < n; i++) {
+            char c = t.charAt(i);
+            if (isWhitespace(c)) {
+                if (afterSpace) {
+                    continue; // one space stands for the run (View maps it back to the whole run)
+                }
+                c = ' ';
+            } else if (c < 0x80) {
+                if (c >= 'A' && c <= 'Z') {
+                    c += 'a' - 'A';
+                }
+            } else {
+                c = Character.toLowerCase(c);
+            }
+            afterSpace = c == ' ';
+            if (out != null) {
+                out[k] = c;
+            }
+            if (index != null) {
+                index[k] = i;
+            }
+            k++;
+        }
+        return k;
     }
 
     View compact() {
         if (compact == null) {
             String t = clean.text;
-            int n = t.length();
-            char[] out = new char[n];
-            int[] index = new int[n];
-            int k = 0;
-            for (int i = 0; i < n; i++) {
-                char c = t.charAt(i);
-                if (!isWhitespace(c) && !isDecoration(c)) {
-                    out[k] = c;
-                    index[k++] = i;
-                }
-            }
-            compact = View.derived("compact", new String(out, 0, k), clean, index, false);
+            char[] out = new char[t.length()];
+            int k = compact(t, out, null);
+            compact = View.derived("compact", new String(out, 0, k), clean, () -> {
+                int[] index = new int[k];
+                compact(t, null, index);
+                return index;
+            }, false);
         }
         return compact;
+    }
+
+    private static int compact(String t, char[] out, int[] index) {
+        int k = 0;
+        for (int i = 0, n = t.length(); i < n; i++) {
+            char c = t.charAt(i);
+            if (!isWhitespace(c) && !isDecoration(c)) {
+                if (out != null) {
+                    out[k] = c;
+                }
+                if (index != null) {
+                    index[k] = i;
+                }
+                k++;
+            }
+        }
+        return k;
     }
 
     View alnum() {
         if (alnum == null) {
             String t = clean.text;
-            int n = t.length();
-            char[] out = new char[n];
-            int[] index = new int[n];
-            int k = 0;
-            for (int i = 0; i < n; i++) {
-                char c = t.charAt(i);
-                if (c < 0x80) {
-                    if (c >= 'a' && c <= 'z' || c >= '0' && c <= '9') {
-                        out[k] = c;
-                        index[k++] = i;
-                    } else if (c >= 'A' && c <= 'Z') {
-                        out[k] = (char) (c + ('a' - 'A'));
-                        index[k++] = i;
-                    }
-                } else if (Character.isLetterOrDigit(c)) {
-                    out[k] = Character.toLowerCase(c);
-                    index[k++] = i;
-                }
-            }
-            alnum = View.derived("alnum", new String(out, 0, k), clean, index, false);
+            char[] out = new char[t.length()];
+            int k = alnum(t, out, null);
+            alnum = View.derived("alnum", new String(out, 0, k), clean, () -> {
+                int[] index = new int[k];
+                alnum(t, null, index);
+                return index;
+            }, false);
         }
         return alnum;
+    }
+
+    private static int alnum(String t, char[] out, int[] index) {
+        int k = 0;
+        for (int i = 0, n = t.length(); i < n; i++) {
+            char c = t.charAt(i);
+            if (c < 0x80) {
+                if (c >= 'A' && c <= 'Z') {
+                    c += 'a' - 'A';
+                } else if (!(c >= 'a' && c <= 'z' || c >= '0' && c <= '9')) {
+                    continue;
+                }
+            } else if (Character.isLetterOrDigit(c)) {
+                c = Character.toLowerCase(c);
+            } else {
+                continue;
+            }
+            if (out != null) {
+                out[k] = c;
+            }
+            if (index != null) {
+                index[k] = i;
+            }
+            k++;
+        }
+        return k;
     }
 
     /** {@link Character#isWhitespace}, with the ASCII answer from a table. */

@@ -19,18 +19,19 @@ final class View {
     private final int[] origEnd;
     /** For a derived view: the view it was derived from and the index of each char in it. */
     private final View parent;
-    private final int[] parentIndex;
+    private int[] parentIndex;
+    private final java.util.function.Supplier<int[]> index;
     /** Whether a ' ' stands for a whole run of whitespace in the parent (the lower view). */
     private final boolean collapsesWhitespace;
 
-    private View(String name, String text, int[] origStart, int[] origEnd, View parent, int[] parentIndex,
-            boolean collapsesWhitespace) {
+    private View(String name, String text, int[] origStart, int[] origEnd, View parent,
+            java.util.function.Supplier<int[]> index, boolean collapsesWhitespace) {
         this.name = name;
         this.text = text;
         this.origStart = origStart;
         this.origEnd = origEnd;
         this.parent = parent;
-        this.parentIndex = parentIndex;
+        this.index = index;
         this.collapsesWhitespace = collapsesWhitespace;
     }
 
@@ -44,9 +45,20 @@ final class View {
         return new View(name, text, origStart, origEnd, null, null, false);
     }
 
-    /** A view whose char i is char {@code parentIndex[i]} of {@code parent}. */
-    static View derived(String name, String text, View parent, int[] parentIndex, boolean collapsesWhitespace) {
-        return new View(name, text, null, null, parent, parentIndex, collapsesWhitespace);
+    /**
+     * A view whose char i is char {@code index.get()[i]} of {@code parent}; the index is asked for
+     * on first use (a view most often has no match to map back).
+     */
+    static View derived(String name, String text, View parent, java.util.function.Supplier<int[]> index,
+            boolean collapsesWhitespace) {
+        return new View(name, text, null, null, parent, index, collapsesWhitespace);
+    }
+
+    private int parentIndex(int i) {
+        if (parentIndex == null) {
+            parentIndex = index.get();
+        }
+        return parentIndex[i];
     }
 
     int length() {
@@ -56,7 +68,7 @@ final class View {
     /** Original offset where view char {@code i} starts. */
     int originalStart(int i) {
         if (parent != null) {
-            return parent.originalStart(parentIndex[i]);
+            return parent.originalStart(parentIndex(i));
         }
         return origStart == null ? i : origStart[i];
     }
@@ -64,7 +76,7 @@ final class View {
     /** Original offset (exclusive) where view char {@code i} ends. */
     int originalEnd(int i) {
         if (parent != null) {
-            int p = parentIndex[i];
+            int p = parentIndex(i);
             if (collapsesWhitespace && text.charAt(i) == ' ') {
                 // the space stands for the whole whitespace run of the parent
                 String pt = parent.text;
