@@ -176,6 +176,10 @@ interface Starts {
         /** First chars that are a word on their own. */
         private final boolean[] single = new boolean[128];
         private final String[][] byFirst = new String[128][];
+        /** The words starting with each pair of ASCII chars (and the one-char words of its first), or null. */
+        private final String[][] byPair = new String[128 * 128][];
+        /** The index in {@link #order} of each word of {@link #byPair}. */
+        private final int[][] pairOrder = new int[128 * 128][];
         private final List<String> order;
         /** The index in {@link #order} of each word of {@link #byFirst}. */
         private final int[][] orderOf = new int[128][];
@@ -206,21 +210,28 @@ interface Starts {
             for (int c = 0; c < 128; c++) {
                 byFirst[c] = grouped.get(c).toArray(String[]::new);
                 orderOf[c] = grouped.get(c).stream().mapToInt(order::indexOf).toArray();
+                for (int d = 0; d < 128; d++) {
+                    int cd = c * 128 + d;
+                    List<String> withPair = new ArrayList<>();
+                    for (String w : grouped.get(c)) {
+                        if (w.length() == 1 || w.charAt(1) == d) {
+                            withPair.add(w);
+                        }
+                    }
+                    if (!withPair.isEmpty()) {
+                        byPair[cd] = withPair.toArray(String[]::new);
+                        pairOrder[cd] = withPair.stream().mapToInt(order::indexOf).toArray();
+                    }
+                }
             }
             chooseAnchors(unique);
         }
 
-        /** Per word (in the order given, duplicates once), whether it occurs in {@code text}: one pass. */
+        /** Per word (in the order given, duplicates once), whether it occurs in {@code text}. */
         boolean[] presence(String text) {
             boolean[] present = new boolean[order.size()];
-            for (int i = indexIn(text, 0); i >= 0; i = indexIn(text, i + 1)) {
-                char c = text.charAt(i);
-                String[] words = byFirst[c];
-                for (int k = 0; k < words.length; k++) {
-                    if (occursAt(text, words[k], i)) {
-                        present[orderOf[c][k]] = true;
-                    }
-                }
+            for (int w = 0; w < present.length; w++) {
+                present[w] = text.contains(order.get(w)); // vectorised, and stops at the first occurrence
             }
             return present;
         }
@@ -238,19 +249,35 @@ interface Starts {
                 if (c >= 128 || !first[c]) {
                     continue;
                 }
-                if (i + 1 < n) {
-                    char d = text.charAt(i + 1);
-                    if (d >= 128 ? !single[c] : !pair[c * 128 + d]) {
-                        continue;
-                    }
+                String[] words = candidates(text, i, c);
+                if (words == null) {
+                    continue;
                 }
-                for (String w : byFirst[c]) {
+                for (String w : words) {
                     if (occursAt(text, w, i)) {
                         return i;
                     }
                 }
             }
             return -1;
+        }
+
+        /** The words that may occur at {@code i} (where {@code c} stands), by its first two chars; null for none. */
+        private String[] candidates(String text, int i, char c) {
+            if (i + 1 >= text.length()) {
+                return byFirst[c];
+            }
+            char d = text.charAt(i + 1);
+            return d < 128 ? byPair[c * 128 + d] : single[c] ? byFirst[c] : null;
+        }
+
+        /** Like {@link #candidates}, the index in {@link #order} of each. */
+        private int[] candidateOrder(String text, int i, char c) {
+            if (i + 1 >= text.length()) {
+                return orderOf[c];
+            }
+            char d = text.charAt(i + 1);
+            return d < 128 ? pairOrder[c * 128 + d] : orderOf[c];
         }
 
         @Override
@@ -396,8 +423,8 @@ interface Starts {
      */
     final class Group {
         private final Literals all;
-        /** The owners of each word of {@code all.byFirst}. */
-        private final long[][] owners;
+        /** The owners of each word, by its index in {@code all.order}. */
+        private final long[] owners;
         private final int size;
 
         Group(List<List<String>> wordsPerOwner) {
@@ -411,14 +438,7 @@ interface Starts {
                 }
             }
             this.all = new Literals(List.copyOf(ownersOf.keySet()));
-            this.owners = new long[128][];
-            for (int c = 0; c < 128; c++) {
-                String[] words = all.byFirst[c];
-                owners[c] = new long[words.length];
-                for (int w = 0; w < words.length; w++) {
-                    owners[c][w] = ownersOf.get(words[w]);
-                }
-            }
+            this.owners = all.order.stream().mapToLong(ownersOf::get).toArray();
             this.size = wordsPerOwner.size();
         }
 
@@ -429,10 +449,11 @@ interface Starts {
             for (int i = all.indexIn(text, 0); i >= 0; i = all.indexIn(text, i + 1)) {
                 long mask = 0;
                 char c = text.charAt(i);
-                String[] words = all.byFirst[c];
+                String[] words = all.candidates(text, i, c);
+                int[] order = all.candidateOrder(text, i, c);
                 for (int w = 0; w < words.length; w++) {
                     if (occursAt(text, words[w], i)) {
-                        mask |= owners[c][w];
+                        mask |= owners[order[w]];
                     }
                 }
                 for (long m = mask; m != 0; m &= m - 1) {
