@@ -266,27 +266,37 @@ final class InjectionDetector implements Detector {
     public void scan(NormalizedText text, Consumer<Match> sink) {
         View lower = text.lower();
         View alnum = text.alnum();
-        boolean[] inLower = text.memo(LOWER_GATES, () -> GATE_WORDS.presence(lower.text));
-        boolean[] inAlnum = text.memo(ALNUM_GATES, () -> GATE_WORDS.presence(alnum.text));
+        byte[] inLower = text.memo(LOWER_GATES, () -> new byte[GATE_WORDS.words().size()]);
+        byte[] inAlnum = text.memo(ALNUM_GATES, () -> new byte[GATE_WORDS.words().size()]);
         for (int i = 0; i < heuristics.size(); i++) {
             Heuristic h = heuristics.get(i);
-            if (passes(requiredIndex.get(i), inLower)) {
+            if (passes(requiredIndex.get(i), inLower, lower.text)) {
                 int[][] starts = text.memo(LOWER_LEADING, () -> LEADING.positions(lower.text));
                 find(lowerOpen.get(i), startsOf(i, starts), lower, h, 1.0, sink);
             }
-            if (onAlnum.get(i) != null && passes(requiredIndex.get(i), inAlnum)) {
+            if (onAlnum.get(i) != null && passes(requiredIndex.get(i), inAlnum, alnum.text)) {
                 int[][] starts = text.memo(ALNUM_LEADING, () -> LEADING.positions(alnum.text));
                 find(alnumOpen.get(i), startsOf(i, starts), alnum, h, 0.9, sink);
             }
         }
     }
 
-    /** The gate: some word of every required group occurs in the view. */
-    private static boolean passes(List<int[]> groups, boolean[] present) {
+    /**
+     * The gate: some word of every required group occurs in the view. Each word is looked up at
+     * most once per view and text ({@code known}: 0 not yet, 1 present, 2 absent), shared by
+     * both detectors, and only as far as the gate needs it.
+     */
+    private static boolean passes(List<int[]> groups, byte[] known, String view) {
         for (int[] words : groups) {
             boolean any = false;
             for (int w : words) {
-                any |= present[w];
+                if (known[w] == 0) {
+                    known[w] = view.contains(GATE_WORDS.words().get(w)) ? (byte) 1 : (byte) 2;
+                }
+                if (known[w] == 1) {
+                    any = true;
+                    break;
+                }
             }
             if (!any) {
                 return false;

@@ -227,16 +227,7 @@ interface Starts {
             chooseAnchors(unique);
         }
 
-        /** Per word (in the order given, duplicates once), whether it occurs in {@code text}. */
-        boolean[] presence(String text) {
-            boolean[] present = new boolean[order.size()];
-            for (int w = 0; w < present.length; w++) {
-                present[w] = text.contains(order.get(w)); // vectorised, and stops at the first occurrence
-            }
-            return present;
-        }
-
-        /** The words, in the order {@link #presence} reports them. */
+        /** The words, in the order given (duplicates once). */
         List<String> words() {
             return order;
         }
