@@ -26,6 +26,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * worst gap of a run is as noisy as the machine; the percentiles show whether a stream is held
  * back as a rule. Events without text (a role alone, the finish, usage, [DONE]) are not tokens.
  *
+ * <p>Stream workers start staggered over one stream's length, as independent clients would
+ * arrive, rather than all at once (see main).
+ *
  * <p>Streams are read by a small HTTP/1.1 client of its own (one keep-alive socket and one
  * platform thread per worker, chunked bodies parsed as they arrive), so that what it times is
  * the server's, not a client library's hand-offs between threads: the JDK's HttpClient added
@@ -46,10 +49,20 @@ public class LoadDriver {
         Transport transport = stream ? new SocketStreams(URI.create(url), headers, body)
                 : new JsonRequests(URI.create(url), headers, body);
 
+        // Streams of equal length started together stay in step for the whole run, so every
+        // round would open with a burst of CONCURRENCY requests at once and time the queue behind
+        // it: the workers start one stream length / CONCURRENCY apart instead (one stream, timed
+        // alone first, gives the length), and being closed loops they stay that far apart.
+        long stagger = 0;
+        if (stream) {
+            long t0 = System.nanoTime();
+            transport.send(0, t0);
+            stagger = (System.nanoTime() - t0) / concurrency;
+        }
         // Warm-up: let the JIT (the driver's and the server's) and the connections settle; not measured.
-        runPhase(transport, concurrency, Math.max(50, requests), stream);
+        runPhase(transport, concurrency, Math.max(50, requests), stagger);
         long start = System.nanoTime();
-        Result r = runPhase(transport, concurrency, requests, stream);
+        Result r = runPhase(transport, concurrency, requests, stagger);
         double seconds = (System.nanoTime() - start) / 1e9;
         System.out.printf(Locale.ROOT,
                 "{\"concurrency\":%d,\"requests\":%d,\"errors\":%d,\"seconds\":%.3f,\"rps\":%.1f,"
@@ -79,7 +92,7 @@ public class LoadDriver {
         Exchange send(int worker, long t0) throws IOException, InterruptedException;
     }
 
-    static Result runPhase(Transport transport, int concurrency, int requests, boolean stream)
+    static Result runPhase(Transport transport, int concurrency, int requests, long staggerNanos)
             throws InterruptedException {
         double[] latency = new double[requests];
         double[] ttft = new double[requests];
@@ -90,6 +103,7 @@ public class LoadDriver {
         for (int w = 0; w < concurrency; w++) {
             int worker = w;
             threads.add(Thread.ofPlatform().start(() -> {
+                java.util.concurrent.locks.LockSupport.parkNanos(worker * staggerNanos);
                 int i;
                 while ((i = next.getAndIncrement()) < requests) {
                     long t0 = System.nanoTime();

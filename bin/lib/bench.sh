@@ -164,6 +164,11 @@ cleargate_bench() {
     bench_profile "$@"
     return
   fi
+  if [[ "${1:-}" == soak ]]; then
+    shift
+    bench_soak "$@"
+    return
+  fi
   local stamp; stamp="$(date -u +%Y%m%dT%H%M%SZ)"
   BENCH_OUT="$ROOT/bench/results/run-$stamp.jsonl"
   : > "$BENCH_OUT"
@@ -320,6 +325,48 @@ bench_profile() {
       "$(awk -v t="$java_ticks" -v r="$requests" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.4f", t * 1000 / hz / r}')"
   } > "$out.md"
   cat "$out.md"
+}
+
+# bin/cleargate bench soak [SECONDS] [C]: the full arm under wrk at concurrency C (default 4), each
+# connection pausing SOAK_DELAY_MS (50) between requests (at most 80 requests/s, under the dev
+# tenant's rate limit), for SECONDS (default 180) in windows of SOAK_WINDOW seconds (default 15); after each window, the
+# gateway's resident memory, its heap right after a full GC (jcmd GC.run, then GC.heap_info), the
+# H2 file and requests served so far. Stops by itself; writes bench/results/soak.md.
+bench_soak() {
+  local seconds="${1:-180}" c="${2:-4}" window="${SOAK_WINDOW:-15}" served=0 errors=0 elapsed=0 line n rss heap db
+  local out="$ROOT/bench/results/soak.md"
+  bench_start_full
+  {
+    echo "# Soak: full arm, c=$c, ${seconds} s (\`bin/cleargate bench soak $seconds $c\`, $(date -u +%Y-%m-%dT%H:%MZ))"
+    echo
+    echo "Resident memory (VmRSS) and heap used right after a full GC, sampled after each ${window} s window;"
+    echo "the H2 file (audit trail) per request served so far."
+    echo
+    echo "| t s | requests | of which not 2xx | req/s | RSS MiB | heap after GC MiB | H2 file MiB | H2 bytes/request |"
+    echo "|---|---|---|---|---|---|---|---|"
+  } > "$out"
+  while (( elapsed < seconds )); do
+    line="$(CLEARGATE_WRK_DIR="$ROOT/bench/wrk" taskset -c "$LOAD_CORE" wrk -t1 -c"$c" -d"${window}s" --timeout 10s \
+      -s "$ROOT/bench/wrk/soak.lua" -H "${ARM_HEADERS[0]%%:*}: ${ARM_HEADERS[0]#*:}" "$ARM_URL" | tail -n 1)"
+    n=$(( $(sed 's/.*"requests":\([0-9]*\).*/\1/' <<<"$line") ))
+    errors=$((errors + $(sed 's/.*"errors":\([0-9]*\).*/\1/' <<<"$line")))
+    served=$((served + n)); elapsed=$((elapsed + window))
+    rss=$(awk '/^VmRSS/ {print $2}' "/proc/$GATEWAY_PID/status")
+    jcmd "$GATEWAY_PID" GC.run >/dev/null
+    # Heap in use right after that full GC, whatever the collector (one core: Serial): the used
+    # columns of jstat (survivors, eden, old), in KiB.
+    heap=$(jstat -gc "$GATEWAY_PID" | awk 'NR == 1 {for (i = 1; i <= NF; i++) col[$i] = i}
+      NR == 2 {print $col["S0U"] + $col["S1U"] + $col["EU"] + $col["OU"]}')
+    db="$(du -sb "$ARM_DATA/db" | cut -f1)"
+    awk -v t="$elapsed" -v s="$served" -v e="$errors" -v n="$n" -v w="$window" -v r="$rss" -v h="$heap" -v d="$db" \
+      'BEGIN {printf "| %d | %d | %d | %.0f | %.1f | %.1f | %.1f | %.0f |\n", t, s, e, n / w, r / 1024, h / 1024, d / 1048576, d / s}' >> "$out"
+    say "soak t=${elapsed}s: $n requests, RSS ${rss} KiB, heap after GC ${heap} KiB, H2 ${db} bytes"
+  done
+  kill "$GATEWAY_PID" 2>/dev/null || true; wait "$GATEWAY_PID" 2>/dev/null || true
+  db="$(du -sb "$ARM_DATA/db" | cut -f1)"
+  awk -v s="$served" -v d="$db" 'BEGIN {printf "\nAfter shutdown: H2 file %.1f MiB, %.0f bytes per request served.\n", d / 1048576, d / s}' >> "$out"
+  bench_stop_full
+  cat "$out"
 }
 
 bench_portkey() {

@@ -5,7 +5,14 @@
 #   k8s_install   builds kustomize and kubeconform from the Go module proxy into tools/bin; promtool
 #                 comes from Debian's prometheus package (building it from Go takes tens of minutes)
 #   k8s_bundle    packs policies/ into k8s/base/opa/bundle.tar.gz (the ConfigMap OPA and the gateway
-#                 load), with a revision and signed (k8s/base/opa/verification-key.pem verifies it)
+#                 load), with a revision and signed; the dev overlay verifies it with the signing key's
+#                 public half (k8s/base/opa/verification-key.pem), the production overlays with the
+#                 public key pinned in the overlay (bundle-verification-key.pem), never with a key
+#                 taken from whoever built the bundle
+#   k8s_image_opa stages the opa binary the gateway image carries (policy administration's draft
+#                 checks run it) into src/main/jib/opt/cleargate/bin/opa: OPA v1.22.3 built static
+#                 from the Go module proxy, its module checksum checked against the pin below
+#   k8s_image ARG.. stages opa, then builds the gateway image with Jib (./mvnw package, ARGs added)
 #   k8s_render O  prints the rendered overlay O (dev, eu, us)
 #   k8s_validate  renders every overlay and validates it against the Kubernetes JSON schemas kept
 #                 in k8s/schemas (strict: unknown fields and wrong types fail), checks that the
@@ -17,6 +24,13 @@ K8S_KUSTOMIZE_VERSION=v5.8.2      # v5.8.3 needs Go 1.27
 K8S_KUBECONFORM_VERSION=v0.8.0
 K8S_OPA_VERSION=v1.22.3           # the same as the sidecar image tag in k8s/base/kustomization.yaml
 K8S_SCHEMA_VERSION=1.35.0         # k8s/schemas/v1.35.0, see k8s/schemas/README.md
+# The Go module checksum (go.sum's h1:, as sum.golang.org records it) of OPA v1.22.3: the opa in the
+# gateway image is built from exactly this source, and the build is refused if it differs.
+K8S_OPA_MODULE_SUM="h1:d46phjoHHFSl8F2bC8nT8wFxuGEvZRvs8FhYWFqsJ2w="
+# Where the image's opa goes: Quarkus' Jib extension adds src/main/jib/ at the image's root
+# (executable files keep mode 755), so this file is /opt/cleargate/bin/opa in the image, the path
+# k8s/base/gateway.env gives CLEARGATE_OPA_BIN.
+K8S_IMAGE_OPA="src/main/jib/opt/cleargate/bin/opa"
 K8S_OVERLAYS=(dev eu us)
 
 K8S_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -37,7 +51,7 @@ k8s_go_install() {
   command -v go >/dev/null || k8s_fail "the Go toolchain is needed to build $tool (apt-get install golang-go, or a Go >= 1.25 on PATH)" || return 1
   mkdir -p "$K8S_BIN"
   echo "k8s: building $tool $version into tools/bin (once)..." >&2
-  if ! GOBIN="$K8S_BIN" GOTOOLCHAIN=local GOFLAGS=-mod=mod go install "$module@$version" >&2; then
+  if ! GOBIN="$K8S_BIN" CGO_ENABLED=0 GOTOOLCHAIN=local GOFLAGS=-mod=mod go install "$module@$version" >&2; then
     k8s_fail "go install $module@$version failed"
     return 1
   fi
@@ -73,8 +87,8 @@ k8s_install() {
 }
 
 # The key that signs the policy bundle: $CLEARGATE_BUNDLE_SIGNING_KEY (a PEM RSA private key; in
-# production the CI system's, never committed), else a development key generated once into
-# tools/bundle-signing/ (mode 600). Prints its path.
+# production the CI system's, never committed and never in the cluster), else a development key
+# generated once into tools/bundle-signing/ (mode 600). Prints its path.
 k8s_signing_key() {
   if [[ -n "${CLEARGATE_BUNDLE_SIGNING_KEY:-}" ]]; then
     [[ -r "$CLEARGATE_BUNDLE_SIGNING_KEY" ]] || k8s_fail "CLEARGATE_BUNDLE_SIGNING_KEY=$CLEARGATE_BUNDLE_SIGNING_KEY is not readable" || return 1
@@ -180,7 +194,69 @@ k8s_bundle() {
   local rc=$?
   rm -rf "$stage"
   [[ $rc -eq 0 ]] && echo "k8s: policy bundle revision $revision, signed with $key" >&2
+  [[ $rc -eq 0 ]] && k8s_report_pinned_keys "$pub"
   return $rc
+}
+
+# Says which production overlays pin the public key $1 (their bundle-verification-key.pem): only
+# their pods will activate a bundle signed with its private half; the others refuse it.
+k8s_report_pinned_keys() {
+  local pub="$1" want pinned overlay
+  want="$(openssl pkey -pubin -in "$pub" -outform DER 2>/dev/null | sha256sum | cut -d' ' -f1)"
+  for overlay in "${K8S_OVERLAYS[@]}"; do
+    # CLEARGATE_K8S_DIR: another copy of k8s/ to look in (a release tree with the keys pinned).
+    pinned="${CLEARGATE_K8S_DIR:-$K8S_ROOT/k8s}/overlays/$overlay/bundle-verification-key.pem"
+    [[ -f "$pinned" ]] || continue
+    if [[ "$(openssl pkey -pubin -in "$pinned" -outform DER 2>/dev/null | sha256sum | cut -d' ' -f1)" == "$want" ]]; then
+      echo "k8s: overlay $overlay pins this signing key's public half: its pods will activate this bundle" >&2
+    else
+      echo "k8s: overlay $overlay pins another key (or none yet): its pods will refuse this bundle" >&2
+    fi
+  done
+}
+
+# The opa of the gateway image: static (CGO off: the image's C library is not this machine's),
+# built once into tools/image/ and copied to src/main/jib/ (git-ignored). Checks that the binary's
+# build information names OPA v1.22.3 with the pinned module checksum.
+k8s_image_opa() {
+  local dir="$K8S_ROOT/tools/image" bin="$K8S_ROOT/tools/image/opa"
+  command -v go >/dev/null || k8s_fail "the Go toolchain is needed to build the image's opa (apt-get install golang-go, or a Go >= 1.25 on PATH)" || return 1
+  # tools/bin/opa is built static too (bin/lib/opa.sh): when it is exactly the pinned build, it is the image's.
+  if [[ -x "$K8S_BIN/opa" ]] && k8s_is_pinned_static_opa "$K8S_BIN/opa"; then
+    bin="$K8S_BIN/opa"
+  elif [[ ! -x "$bin" || "$(cat "$dir/.opa.version" 2>/dev/null)" != "$K8S_OPA_VERSION $K8S_OPA_MODULE_SUM" ]]; then
+    mkdir -p "$dir"
+    echo "k8s: building the image's opa $K8S_OPA_VERSION (static) into tools/image (once)..." >&2
+    GOBIN="$dir" CGO_ENABLED=0 GOTOOLCHAIN=local GOFLAGS=-mod=mod go install "github.com/open-policy-agent/opa@$K8S_OPA_VERSION" >&2 \
+      || { k8s_fail "go install github.com/open-policy-agent/opa@$K8S_OPA_VERSION failed"; return 1; }
+    echo "$K8S_OPA_VERSION $K8S_OPA_MODULE_SUM" > "$dir/.opa.version"
+  fi
+  k8s_is_pinned_static_opa "$bin" \
+    || { rm -f "$dir/.opa.version"; k8s_fail "$bin is not OPA $K8S_OPA_VERSION with module checksum $K8S_OPA_MODULE_SUM, built static"; return 1; }
+  mkdir -p "$(dirname "$K8S_ROOT/$K8S_IMAGE_OPA")"
+  # Copied only when different: a fresh mtime under src/main would make the next suite rebuild the gateway.
+  if ! { [[ -x "$K8S_ROOT/$K8S_IMAGE_OPA" ]] && cmp -s "$bin" "$K8S_ROOT/$K8S_IMAGE_OPA"; }; then
+    install -m 0755 "$bin" "$K8S_ROOT/$K8S_IMAGE_OPA.tmp" && mv "$K8S_ROOT/$K8S_IMAGE_OPA.tmp" "$K8S_ROOT/$K8S_IMAGE_OPA" \
+      || { k8s_fail "cannot stage $K8S_IMAGE_OPA"; return 1; }
+  fi
+  echo "k8s: $K8S_IMAGE_OPA is OPA $K8S_OPA_VERSION ($K8S_OPA_MODULE_SUM, static)" >&2
+}
+
+# True when the binary's Go build information names OPA $K8S_OPA_VERSION with the pinned module
+# checksum and a static build (CGO_ENABLED=0).
+k8s_is_pinned_static_opa() {
+  local info
+  info="$(go version -m "$1" 2>/dev/null)" || return 1
+  grep -qE "^[[:space:]]+mod[[:space:]]+github.com/open-policy-agent/opa[[:space:]]+$K8S_OPA_VERSION[[:space:]]+$K8S_OPA_MODULE_SUM\$" <<< "$info" \
+    && grep -qE "^[[:space:]]+build[[:space:]]+CGO_ENABLED=0\$" <<< "$info"
+}
+
+# The gateway image (the PostgreSQL build) with opa in it; extra arguments go to ./mvnw (registry,
+# group, push: see k8s/README.md, "Container image").
+k8s_image() {
+  k8s_image_opa || return 1
+  (cd "$K8S_ROOT" && ./mvnw -B package -DskipTests -Dquarkus.datasource.db-kind=postgresql \
+    -Dquarkus.container-image.build=true "$@")
 }
 
 k8s_render() {
@@ -255,8 +331,10 @@ if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
   case "${1:-}" in
     install) shift; k8s_install "$@" ;;
     bundle) k8s_bundle ;;
+    image-opa) k8s_image_opa ;;
+    image) shift; k8s_image "$@" ;;
     render) k8s_install && k8s_bundle && k8s_render "${2:?overlay name}" ;;
     validate) k8s_validate ;;
-    *) echo "usage: $0 install [kustomize|kubeconform|promtool|opa]...|bundle|render OVERLAY|validate" >&2; exit 2 ;;
+    *) echo "usage: $0 install [kustomize|kubeconform|promtool|opa]...|bundle|image-opa|image [MVN ARGS]|render OVERLAY|validate" >&2; exit 2 ;;
   esac
 fi

@@ -23,7 +23,9 @@ opa_install() {
   mkdir -p "$root/tools/bin"
   if command -v go >/dev/null; then
     echo "cleargate: installing OPA $OPA_VERSION with go install (first time takes a few minutes)..." >&2
-    GOBIN="$root/tools/bin" GOFLAGS=-buildvcs=false go install "github.com/open-policy-agent/opa@$OPA_VERSION" >&2 || {
+    # Static (CGO off), like OPA's own release binaries: the same file can go into the gateway image
+    # (bin/lib/k8s.sh image-opa reuses it instead of building OPA a second time).
+    GOBIN="$root/tools/bin" CGO_ENABLED=0 GOFLAGS=-buildvcs=false go install "github.com/open-policy-agent/opa@$OPA_VERSION" >&2 || {
       echo "cleargate: go install of OPA $OPA_VERSION failed" >&2
       return 1
     }

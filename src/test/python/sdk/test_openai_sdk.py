@@ -54,9 +54,10 @@ def test_raw_response_carries_request_id(client):
 
 def test_unsupported_option_raises_bad_request(client):
     with pytest.raises(openai.BadRequestError) as error:
-        client.chat.completions.create(model=MODEL, logit_bias={"42": 10}, messages=[{"role": "user", "content": "x"}])
+        client.chat.completions.create(model=MODEL, prediction={"type": "content", "content": "x"},
+                                       messages=[{"role": "user", "content": "x"}])
     assert error.value.status_code == 400
-    assert error.value.body["param"] == "logit_bias"
+    assert error.value.body["param"] == "prediction"
 
 
 def test_unknown_model_raises_not_found(client):

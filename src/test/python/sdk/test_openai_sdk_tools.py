@@ -265,6 +265,16 @@ def test_penalties_are_accepted_and_range_checked(client):
     assert error.value.body["param"] == "presence_penalty"
 
 
+def test_logit_biases_are_accepted_and_range_checked(client):
+    completion = client.chat.completions.create(model=MODEL, messages=[{"role": "user", "content": "x"}],
+                                                logit_bias={"94": 50, "1": -100})
+    assert completion.choices[0].message.content
+    with pytest.raises(openai.BadRequestError) as error:
+        client.chat.completions.create(model=MODEL, messages=[{"role": "user", "content": "x"}],
+                                       logit_bias={"94": 150})
+    assert error.value.body["param"] == "logit_bias"
+
+
 EMBED = os.environ.get("CLEARGATE_EMBEDDING_MODEL", "mock-embed")
 
 

@@ -31,7 +31,7 @@ final class ChatCompletionParser {
     private static final Set<String> KNOWN = Set.of("model", "messages", "max_tokens", "max_completion_tokens",
             "temperature", "top_p", "stop", "seed", "stream", "stream_options", "user", "tools", "tool_choice",
             "parallel_tool_calls", "response_format", "logprobs", "top_logprobs", "presence_penalty",
-            "frequency_penalty", "n");
+            "frequency_penalty", "n", "logit_bias");
 
     private final ObjectMapper json;
     private final int defaultMaxTokens;

@@ -34,6 +34,8 @@ final class OptionsParser {
     static final int MAX_TOP_LOGPROBS = 20;
     /** Choices per request (n): each is moderated and audited on its own. */
     static final int MAX_CHOICES = 8;
+    /** Biased tokens per request, as OpenAI accepts. */
+    static final int MAX_LOGIT_BIASES = 300;
     private static final int MAX_DESCRIPTION_CHARS = 4096;
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_-]{1,64}");
 
@@ -56,7 +58,8 @@ final class OptionsParser {
         Double presence = penalty(root, "presence_penalty");
         Double frequency = penalty(root, "frequency_penalty");
         Integer n = choices(root.get("n"));
-        return new RequestOptions(tools, choice, parallel, format, logprobs, top, n, presence, frequency, null);
+        return new RequestOptions(tools, choice, parallel, format, logprobs, top, n, presence, frequency, null,
+                logitBias(root.get("logit_bias")));
     }
 
     private List<ToolDefinition> tools(JsonNode node) {
@@ -328,6 +331,10 @@ final class OptionsParser {
         if (options.frequencyPenalty() != null) {
             out.put("frequency_penalty", options.frequencyPenalty());
         }
+        if (!options.logitBias().isEmpty()) {
+            // How many tokens, not which: the ids are the client's and unbounded in meaning.
+            out.put("logit_bias", options.logitBias().size());
+        }
         return out;
     }
 
@@ -353,6 +360,42 @@ final class OptionsParser {
             throw bad("n", "'n' must be an integer between 1 and " + MAX_CHOICES + ".");
         }
         return node.asInt() == 1 ? null : node.asInt();
+    }
+
+    /**
+     * logit_bias: token ids (decimal strings, as the upstream's tokenizer numbers them) to a bias
+     * between -100 and 100. The ids mean nothing to the gateway, so it checks only their shape.
+     */
+    private static Map<Integer, Double> logitBias(JsonNode node) {
+        if (node == null || node.isNull()) {
+            return Map.of();
+        }
+        if (!node.isObject()) {
+            throw bad("logit_bias", "'logit_bias' must be an object mapping token ids to biases.");
+        }
+        if (node.size() > MAX_LOGIT_BIASES) {
+            throw bad("logit_bias", "At most " + MAX_LOGIT_BIASES + " tokens may be biased.");
+        }
+        var biases = new LinkedHashMap<Integer, Double>();
+        for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> e = it.next();
+            int id;
+            try {
+                id = Integer.parseInt(e.getKey());
+            } catch (NumberFormatException ex) {
+                id = -1;
+            }
+            if (id < 0 || !e.getKey().equals(Integer.toString(id))) {
+                throw bad("logit_bias", "'logit_bias' keys must be token ids (non-negative integers), not '"
+                        + ClientStrings.shortened(e.getKey()) + "'.");
+            }
+            JsonNode bias = e.getValue();
+            if (!bias.isNumber() || Double.isNaN(bias.asDouble()) || bias.asDouble() < -100 || bias.asDouble() > 100) {
+                throw bad("logit_bias", "'logit_bias' values must be numbers between -100 and 100.");
+            }
+            biases.put(id, bias.asDouble());
+        }
+        return biases;
     }
 
     private static Double penalty(JsonNode root, String field) {

@@ -1,6 +1,7 @@
 package io.cleargate.audit;
 
 import jakarta.persistence.Column;
+import jakarta.persistence.Convert;
 import jakarta.persistence.Entity;
 import jakarta.persistence.GeneratedValue;
 import jakarta.persistence.GenerationType;
@@ -39,6 +40,8 @@ public class AuditEntry {
     public String state;
     @Column(name = "http_status") public Integer httpStatus;
     public String tags;
+    /** The canonical JSON; stored deflated ({@link StoredBody}), hashed as JSON. */
+    @Convert(converter = StoredBody.class)
     @Column(columnDefinition = "text") public String body;
     @Column(name = "body_sha256") public String bodySha256;
     @Column(name = "prev_hash") public String prevHash;

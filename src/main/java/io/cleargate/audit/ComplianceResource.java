@@ -336,8 +336,10 @@ public class ComplianceResource {
         }
         switch (String.valueOf(ref.get("mode"))) {
             case Recorder.ENCRYPTED -> {
-                Optional<String> plain = keyring.decrypt(((Number) ref.get("key_id")).longValue(), e.content,
-                        Recorder.associated(e.requestId, String.valueOf(ref.get("field"))));
+                Optional<String> plain = keyring.open(((Number) ref.get("key_id")).longValue(), e.content,
+                        Recorder.associated(e.requestId, String.valueOf(ref.get("field"))))
+                        .map(bytes -> Recorder.DEFLATE.equals(ref.get("encoding")) ? inflated(bytes) : bytes)
+                        .map(bytes -> new String(bytes, java.nio.charset.StandardCharsets.UTF_8));
                 out.put("erased", plain.isEmpty());
                 out.put("text", plain.orElse(null));
             }
@@ -345,6 +347,15 @@ public class ComplianceResource {
             default -> out.put("text", e.content);
         }
         return out;
+    }
+
+    /** Content deflated before encryption; it authenticated, so a failure here is a bug, not tampering. */
+    private static byte[] inflated(byte[] packed) {
+        try {
+            return StoredBody.inflate(packed, null);
+        } catch (java.util.zip.DataFormatException ex) {
+            throw new IllegalStateException("encrypted content does not inflate", ex);
+        }
     }
 
     static Map<String, Object> summary(AuditEntry e) {

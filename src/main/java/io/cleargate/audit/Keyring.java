@@ -58,21 +58,29 @@ public class Keyring {
     }
 
     public Sealed encrypt(String tenant, String subject, String plaintext, String associated) {
+        return encrypt(tenant, subject, plaintext.getBytes(StandardCharsets.UTF_8), associated);
+    }
+
+    public Sealed encrypt(String tenant, String subject, byte[] plaintext, String associated) {
         ActiveKey key = activeKey(tenant, subject, DATA);
-        byte[] sealed = gcm(Cipher.ENCRYPT_MODE, key.key(), plaintext.getBytes(StandardCharsets.UTF_8), associated);
+        byte[] sealed = gcm(Cipher.ENCRYPT_MODE, key.key(), plaintext, associated);
         return new Sealed(key.id(), Base64.getEncoder().encodeToString(sealed));
     }
 
     /** Empty when the key was destroyed (erased) or the ciphertext does not authenticate. */
     public Optional<String> decrypt(long keyId, String ciphertext, String associated) {
+        return open(keyId, ciphertext, associated).map(plain -> new String(plain, StandardCharsets.UTF_8));
+    }
+
+    /** The plaintext bytes; empty when the key was destroyed (erased) or the ciphertext does not authenticate. */
+    public Optional<byte[]> open(long keyId, String ciphertext, String associated) {
         ContentKey row = QuarkusTransaction.requiringNew().call(() -> em.find(ContentKey.class, keyId));
         if (row == null || row.wrappedKey == null) {
             return Optional.empty();
         }
         try {
             byte[] key = unwrap(row);
-            byte[] plain = gcm(Cipher.DECRYPT_MODE, key, Base64.getDecoder().decode(ciphertext), associated);
-            return Optional.of(new String(plain, StandardCharsets.UTF_8));
+            return Optional.of(gcm(Cipher.DECRYPT_MODE, key, Base64.getDecoder().decode(ciphertext), associated));
         } catch (IllegalStateException e) {
             return Optional.empty();
         }

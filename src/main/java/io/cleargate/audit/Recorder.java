@@ -106,20 +106,95 @@ public class Recorder {
             wire.add(m);
             calls.addAll(c.toolCalls());
         }
-        return finalRecord(ex, state, outcome, usage, Canonical.json(Map.of("choices", wire)), calls);
+        Consumed consumed = consumed(ex, usage);
+        return finalRecord(ex, state, outcome, consumed, Canonical.json(Map.of("choices", wire)), calls,
+                consumed == null ? null : choiceUsage(consumed.completionTokens(), choices));
+    }
+
+    /**
+     * Upstreams report one usage for all the choices of a request. The record splits the completion
+     * tokens among the choices in proportion to the characters each released (text and call
+     * arguments), whole tokens that add up to the total, and says it is an estimate; the prompt is
+     * read once, for all of them, and is not split.
+     */
+    static Map<String, Object> choiceUsage(long completionTokens, List<ReleasedChoice> choices) {
+        long[] weights = new long[choices.size()];
+        for (int i = 0; i < weights.length; i++) {
+            ReleasedChoice c = choices.get(i);
+            weights[i] = c.content().length() + c.toolCalls().stream().mapToLong(t -> t.arguments().length()).sum();
+        }
+        long[] split = splitInProportion(completionTokens, weights);
+        List<Map<String, Object>> per = new ArrayList<>();
+        for (int i = 0; i < split.length; i++) {
+            per.add(Map.of("index", choices.get(i).index(), "completion_tokens", split[i]));
+        }
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("estimated", true);
+        out.put("basis", "released_characters");
+        out.put("choices", per);
+        return out;
+    }
+
+    /**
+     * {@code total} in whole parts proportional to {@code weights} (equal parts when every weight
+     * is 0), by largest remainder: the parts add up to {@code total} exactly, and ties go to the
+     * earlier part.
+     */
+    static long[] splitInProportion(long total, long[] weights) {
+        int n = weights.length;
+        long[] parts = new long[n];
+        if (n == 0) {
+            return parts;
+        }
+        long sum = 0;
+        for (long w : weights) {
+            sum += w;
+        }
+        long[] w = weights.clone();
+        if (sum == 0) {
+            java.util.Arrays.fill(w, 1);
+            sum = n;
+        }
+        long given = 0;
+        java.math.BigInteger bigTotal = java.math.BigInteger.valueOf(total);
+        long[] remainders = new long[n];
+        for (int i = 0; i < n; i++) {
+            var qr = bigTotal.multiply(java.math.BigInteger.valueOf(w[i])).divideAndRemainder(java.math.BigInteger.valueOf(sum));
+            parts[i] = qr[0].longValueExact();
+            remainders[i] = qr[1].longValueExact();
+            given += parts[i];
+        }
+        Integer[] order = new Integer[n];
+        for (int i = 0; i < n; i++) {
+            order[i] = i;
+        }
+        java.util.Arrays.sort(order, (a, b) -> remainders[a] != remainders[b] ? Long.compare(remainders[b], remainders[a])
+                : Integer.compare(a, b));
+        for (int k = 0; given < total; k++, given++) {
+            parts[order[k % n]]++;
+        }
+        return parts;
     }
 
     private AuditWriter.Draft finalRecord(Exchange ex, String state, Exchange.Outcome outcome, EngineEvent.Usage usage,
             String output, List<ToolCall> toolCalls) {
+        return finalRecord(ex, state, outcome, consumed(ex, usage), output, toolCalls, null);
+    }
+
+    private AuditWriter.Draft finalRecord(Exchange ex, String state, Exchange.Outcome outcome, Consumed consumed,
+            String output, List<ToolCall> toolCalls, Map<String, Object> choiceUsage) {
         Map<String, Object> extra = new LinkedHashMap<>();
         extra.put("outcome", outcome(outcome));
         extra.put("usage", null); // replaced by build() once the record's time (and so its month) is fixed
+        if (choiceUsage != null) {
+            extra.put("choice_usage", choiceUsage);
+        }
         extra.put("latency_ms", latency(ex));
         extra.put("model_refusal", modelRefusal(ex));
         if (!toolCalls.isEmpty()) {
             extra.put("tool_calls", toolCalls.stream().map(c -> Map.of("id", c.id(), "name", c.name())).toList());
         }
-        return build(ex, "final", state, extra, new Content("output", output), outcome.status(), consumed(ex, usage));
+        return build(ex, "final", state, extra, new Content("output", output), outcome.status(), consumed);
     }
 
     /** Tokens a request consumed, before they are priced and dated. */
@@ -298,10 +373,15 @@ public class Recorder {
             contentRef.put("mode", mode);
             switch (mode) {
                 case ENCRYPTED -> {
-                    Keyring.Sealed sealed = keyring.encrypt(tenant, subject, content.text(),
+                    byte[] plain = content.text().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+                    byte[] packed = deflated(plain);
+                    Keyring.Sealed sealed = keyring.encrypt(tenant, subject, packed == null ? plain : packed,
                             associated(ex.requestId(), content.field()));
                     stored = sealed.ciphertext();
                     contentRef.put("key_id", sealed.keyId());
+                    if (packed != null) {
+                        contentRef.put("encoding", DEFLATE);
+                    }
                 }
                 case HASH_ONLY -> stored = keyring.hmac(tenant, content.text());
                 case REDACTED -> stored = Canonical.storable(content.text());
@@ -318,6 +398,20 @@ public class Recorder {
 
         return draft(tenant == null ? SYSTEM_CHAIN : tenant, now, body, stored, stored == null ? NONE : mode,
                 now.plus(Duration.ofDays(contentDays)), now.plus(Duration.ofDays(metadataDays)), charge);
+    }
+
+    /** Encrypted content deflated before encryption (raw DEFLATE, no dictionary); the body's content.encoding says so. */
+    static final String DEFLATE = "deflate";
+    /** Shorter texts rarely shrink by more than deflate's own overhead. */
+    private static final int DEFLATE_FROM = 128;
+
+    /** The deflated text, or null when it is short or would not shrink (already compressed, random). */
+    static byte[] deflated(byte[] plain) {
+        if (plain.length < DEFLATE_FROM) {
+            return null;
+        }
+        byte[] packed = StoredBody.deflate(plain, null);
+        return packed.length < plain.length ? packed : null;
     }
 
     /** Names are searched case-insensitively: stored lower-cased (Principal already bounds them). */

@@ -27,6 +27,10 @@ public class Retention {
     private final Keyring keyring;
     private final AdminEvents events;
 
+    /** Reclaims what a purge freed (VACUUM, compaction); optional so retention also runs outside CDI. */
+    @Inject
+    StoreHousekeeping housekeeping;
+
     @Inject
     public Retention(EntityManager em, Keyring keyring, AdminEvents events) {
         this.em = em;
@@ -56,6 +60,9 @@ public class Retention {
         if (purged.content() + purged.metadata() > 0) {
             events.record(null, "retention", "retention_purge",
                     Map.of("content_purged", purged.content(), "metadata_purged", purged.metadata(), "before", now.toString()));
+            if (housekeeping != null) {
+                housekeeping.afterPurge();
+            }
         }
         return purged;
     }

@@ -52,6 +52,21 @@ final class StoreDisk {
         }
     }
 
+    /** True when {@code bytes} more could be written and the reserve would still be free (always, without a reserve). */
+    boolean roomFor(long bytes) {
+        if (directory == null) {
+            return true;
+        }
+        try {
+            if (store == null) {
+                store = Files.getFileStore(directory);
+            }
+            return store.getUsableSpace() - bytes >= reserve;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
     long reserve() {
         return reserve;
     }

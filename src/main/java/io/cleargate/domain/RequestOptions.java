@@ -6,7 +6,7 @@ import java.util.Map;
 
 /**
  * The OpenAI options beyond plain sampling: tools, structured output, log probabilities, several
- * choices and repetition penalties. Null members were not given. An engine that cannot honour a
+ * choices, repetition penalties and logit biases. Null members were not given. An engine that cannot honour a
  * member that is set refuses the request, naming it ({@link #requested()}); nothing is ignored.
  *
  * @param tools             functions offered to the model; empty when none
@@ -19,6 +19,7 @@ import java.util.Map;
  * @param presencePenalty   -2..2
  * @param frequencyPenalty  -2..2
  * @param dimensions        for embeddings: the size of the vectors, when the model can shorten them
+ * @param logitBias         token id to a bias of -100..100 added to its logit; empty when none
  */
 public record RequestOptions(
         List<ToolDefinition> tools,
@@ -30,18 +31,21 @@ public record RequestOptions(
         Integer n,
         Double presencePenalty,
         Double frequencyPenalty,
-        Integer dimensions) {
+        Integer dimensions,
+        Map<Integer, Double> logitBias) {
 
     public static final RequestOptions NONE = new RequestOptions(List.of(), null, null, null, null, null, null, null, null,
-            null);
+            null, Map.of());
 
     public RequestOptions withDimensions(Integer newDimensions) {
         return new RequestOptions(tools, toolChoice, parallelToolCalls, responseFormat, logprobs, topLogprobs, n,
-                presencePenalty, frequencyPenalty, newDimensions);
+                presencePenalty, frequencyPenalty, newDimensions, logitBias);
     }
 
     public RequestOptions {
         tools = tools == null ? List.of() : List.copyOf(tools);
+        // Kept in the client's order (a TreeMap view would do too): the upstream sees what was sent.
+        logitBias = logitBias == null ? Map.of() : java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(logitBias));
     }
 
     /**
@@ -87,6 +91,9 @@ public record RequestOptions(
         }
         if (dimensions != null) {
             names.add("dimensions");
+        }
+        if (!logitBias.isEmpty()) {
+            names.add("logit_bias");
         }
         return names;
     }

@@ -67,16 +67,24 @@ final class DecisionParser {
                 nonNegativeNumber(m.get("completion_per_million"), "price.completion_per_million"));
     }
 
-    /** The budgets' names: each budget must be an object with a name (the policy's tests check the rest). */
-    private static List<String> budgets(Object value) {
+    /**
+     * The budgets: each an object with a name, a scope (tenant or key) and a limit in tokens or in
+     * cost. The gateway holds in-flight requests against the limits, so it reads them too.
+     */
+    private static List<PolicyDecision.Budget> budgets(Object value) {
         if (value == null) {
             return List.of();
         }
-        List<String> names = new ArrayList<>();
+        List<PolicyDecision.Budget> budgets = new ArrayList<>();
         for (Object item : list(value, "budgets")) {
-            names.add(string(map(item, "budgets[]").get("name"), "budgets[].name"));
+            Map<String, Object> b = map(item, "budgets[]");
+            String name = string(b.get("name"), "budgets[].name");
+            Long tokens = b.get("tokens") == null ? null
+                    : (long) nonNegativeNumber(b.get("tokens"), "budgets[].tokens");
+            Double cost = b.get("cost") == null ? null : nonNegativeNumber(b.get("cost"), "budgets[].cost");
+            budgets.add(new PolicyDecision.Budget(name, string(b.get("scope"), "budgets[].scope"), tokens, cost));
         }
-        return names;
+        return budgets;
     }
 
     private static PolicyDecision.Price lenientPrice(Object value) {
@@ -87,7 +95,7 @@ final class DecisionParser {
         }
     }
 
-    private static List<String> lenientBudgets(Object value) {
+    private static List<PolicyDecision.Budget> lenientBudgets(Object value) {
         try {
             return budgets(value);
         } catch (IllegalArgumentException e) {

@@ -38,6 +38,29 @@ public interface LimitCounters {
     void settle(String tenant, Integer tokensPerMinute, long tokens);
 
     /**
+     * What requests in flight hold against a tenant's monthly budgets (this one included): tokens
+     * and cost in nano-units of the policy's currency, of the whole tenant and of one key or user.
+     */
+    record Held(long tenantTokens, long tenantCostNanos, long subjectTokens, long subjectCostNanos) {}
+
+    /**
+     * Holds the most a request in flight may consume against its tenant's budgets, under an id of
+     * its own, until {@link #release} or until {@code ttl} has passed (a replica that stopped
+     * without releasing must not hold a budget for ever). Returns the totals held, this hold
+     * included, read in the same atomic step that added it.
+     *
+     * @throws LimitStoreUnavailableException when the counters cannot be reached
+     */
+    Held hold(String tenant, String subject, String holdId, long tokens, long costNanos, java.time.Duration ttl);
+
+    /**
+     * Gives a hold back (the request ended; its usage is in the ledger by then).
+     *
+     * @throws LimitStoreUnavailableException when the counters cannot be reached
+     */
+    void release(String tenant, String holdId);
+
+    /**
      * Prepares for the first request without waiting (a connection, the script on the server), so
      * the first admission is not the one that pays for it. Failures are left to the first call.
      */

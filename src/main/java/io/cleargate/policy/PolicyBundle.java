@@ -37,6 +37,12 @@ import org.jboss.logging.Logger;
  * and again whenever the file changes (a ConfigMap updated in place), then the tenant table follows.
  * Only policy files are taken ({@code .rego} and {@code data.json} under relative paths, never
  * {@code cleargate/meta}, which only OPA reads); the directory is replaced as a whole.
+ *
+ * <p>Nothing is taken from a bundle whose signature does not verify with
+ * {@code cleargate.policy.bundle-verification-key} ({@link BundleSignature}: the same checks OPA
+ * makes). At start such a bundle stops the gateway from starting (the pod never becomes ready; the
+ * log says why). Later, a changed bundle that does not verify is refused and the last verified tree
+ * stays in force, as OPA keeps its last verified bundle, so both keep deciding from one revision.
  */
 @ApplicationScoped
 public class PolicyBundle {
@@ -51,6 +57,7 @@ public class PolicyBundle {
     private final PolicyDecisions decisions;
     private final ObjectMapper json;
     private String lastHash;
+    private String lastRefusedHash;
     private ScheduledExecutorService watcher;
 
     @Inject
@@ -68,9 +75,13 @@ public class PolicyBundle {
         if (bundle.isEmpty()) {
             return;
         }
+        if (config.bundleVerificationKey().filter(s -> !s.isBlank()).isEmpty()) {
+            throw new IllegalStateException("cleargate.policy.bundle is set but cleargate.policy.bundle-verification-key is"
+                    + " not: the gateway takes no policy from a bundle it cannot verify");
+        }
         if (!unpackIfChanged()) {
             throw new IllegalStateException("cleargate.policy.bundle " + bundle.get()
-                    + " could not be unpacked; the gateway does not start without its policy tree");
+                    + " could not be unpacked or did not verify; the gateway does not start without a verified policy tree");
         }
         long ms = Math.max(1000, config.bundleReloadInterval().toMillis());
         watcher = Executors.newSingleThreadScheduledExecutor(Thread.ofVirtual().name("policy-bundle-watch").factory());
@@ -109,23 +120,49 @@ public class PolicyBundle {
         if (hash.equals(lastHash)) {
             return false;
         }
+        BundleSignature verifier;
+        try {
+            verifier = verifier();
+        } catch (IOException | IllegalArgumentException e) {
+            LOG.errorf("policy bundle %s not unpacked: the verification key %s is unusable: %s", bundle.get(),
+                    config.bundleVerificationKey().orElse(""), e.getMessage());
+            return false;
+        }
         Map<String, String> files;
         String revision;
         try {
             Map<String, byte[]> entries = untar(bytes);
+            verifier.verify(entries);
             revision = entries.containsKey(".manifest")
                     ? String.valueOf(json.readTree(entries.get(".manifest")).path("revision").asText("unversioned"))
                     : "unversioned";
             files = policyFiles(entries);
+        } catch (BundleSignature.Refused e) {
+            if (!hash.equals(lastRefusedHash)) {
+                LOG.errorf("policy bundle %s refused: %s; %s", bundle.get(), e.getMessage(),
+                        lastHash == null ? "no verified policy tree yet" : "the last verified tree stays in force");
+            }
+            lastRefusedHash = hash;
+            return false;
         } catch (IOException | IllegalArgumentException e) {
             LOG.errorf("policy bundle %s is not a usable bundle: %s", bundle.get(), e.getMessage());
             return false;
         }
         replaceDirectory(files);
         lastHash = hash;
-        LOG.infof("policy bundle %s (revision %s) unpacked into %s: %d policy files, tree revision %s", bundle.get(),
-                revision, directory, files.size(), PolicyTree.revision(files));
+        lastRefusedHash = null;
+        LOG.infof("policy bundle %s (revision %s) signature verified and unpacked into %s: %d policy files, tree revision %s",
+                bundle.get(), revision, directory, files.size(), PolicyTree.revision(files));
         return true;
+    }
+
+    /** A verifier for the configured key, read on every new bundle so a rotated key ConfigMap applies without a restart. */
+    private BundleSignature verifier() throws IOException {
+        Path key = Path.of(config.bundleVerificationKey().orElseThrow());
+        if (Files.size(key) > 64 * 1024) {
+            throw new IllegalArgumentException("the bundle verification key " + key + " is too large to be a public key");
+        }
+        return BundleSignature.of(Files.readString(key, StandardCharsets.US_ASCII), config.bundleVerificationAlgorithm());
     }
 
     /** The policy files of a bundle: .rego and data.json at safe relative paths, without cleargate/meta. */
@@ -168,16 +205,23 @@ public class PolicyBundle {
         }
     }
 
-    /** The regular files of a gzipped tar (ustar names with prefixes; links and directories skipped). */
+    /**
+     * The regular files of a gzipped tar (ustar names with prefixes, GNU long names; directories
+     * skipped). Links, other member types and a name given twice make the bundle unusable.
+     */
     static Map<String, byte[]> untar(byte[] gz) throws IOException {
         Map<String, byte[]> files = new TreeMap<>();
         try (InputStream in = new GZIPInputStream(new java.io.ByteArrayInputStream(gz))) {
             byte[] header = new byte[512];
             long total = 0;
+            String longName = null;
             while (in.readNBytes(header, 0, 512) == 512 && header[0] != 0) {
                 String name = field(header, 0, 100);
                 String prefix = field(header, 345, 155);
-                if (!prefix.isEmpty()) {
+                if (longName != null) {
+                    name = longName;
+                    longName = null;
+                } else if (!prefix.isEmpty()) {
                     name = prefix + "/" + name;
                 }
                 String sizeField = field(header, 124, 12).trim();
@@ -188,8 +232,17 @@ public class PolicyBundle {
                 }
                 byte[] content = in.readNBytes((int) size);
                 in.readNBytes((int) ((512 - size % 512) % 512));
-                if (header[156] == '0' || header[156] == 0) {
-                    files.put(name.startsWith("./") ? name.substring(2) : name, content);
+                byte type = header[156];
+                if (type == 'L') {
+                    // GNU tar's long name: the next member's name, NUL-terminated.
+                    longName = new String(content, StandardCharsets.UTF_8).replace("\0", "");
+                } else if (type == '0' || type == 0) {
+                    // Two members of one name would let the second replace a file after its digest was checked.
+                    if (files.put(BundleSignature.normalise(name), content) != null) {
+                        throw new IOException("the bundle holds " + BundleSignature.normalise(name) + " twice");
+                    }
+                } else if (type != '5') {
+                    throw new IOException("the bundle holds " + name + ", which is neither a file nor a directory");
                 }
             }
         }

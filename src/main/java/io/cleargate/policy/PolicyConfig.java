@@ -53,6 +53,18 @@ public interface PolicyConfig {
      */
     Optional<String> bundle();
 
+    /**
+     * The PEM public key (only the public half: a private key is refused) that must verify the
+     * bundle's signature before the gateway takes anything from it, as the OPA sidecar verifies it.
+     * Required whenever {@code bundle} is set: a bundle that does not verify is never unpacked (at
+     * start the gateway does not start; later the last verified tree stays in force).
+     */
+    Optional<String> bundleVerificationKey();
+
+    /** The JWS algorithm of the bundle signature (RS256/384/512, ES256/384/512); the signature cannot choose another. */
+    @WithDefault("RS256")
+    String bundleVerificationAlgorithm();
+
     /** How often the bundle file is checked for a change. */
     @WithDefault("10s")
     Duration bundleReloadInterval();

@@ -19,7 +19,7 @@ import java.util.Map;
  * @param input          the exact input document sent to OPA (holds no prompt text)
  * @param models         the models the tenant may use ("*" for every one); empty when the policy names none
  * @param price          what the requested model costs this tenant; null when nothing prices it
- * @param budgets        the names of the tenant's monthly budgets; empty when it has none
+ * @param budgets        the tenant's monthly budgets; empty when it has none
  * @param modelRefusal   what the gateway does when the model itself refuses or deflects (observe when the policy names nothing)
  */
 public record PolicyDecision(
@@ -34,7 +34,7 @@ public record PolicyDecision(
         Map<String, Object> input,
         List<String> models,
         Price price,
-        List<String> budgets,
+        List<Budget> budgets,
         ModelRefusalAction modelRefusal) {
 
     public static final Exchange.Key<PolicyDecision> KEY = Exchange.Key.of("policy-decision", PolicyDecision.class);
@@ -54,7 +54,7 @@ public record PolicyDecision(
     /** A decision that says nothing about the model's own refusals: they are observed. */
     public PolicyDecision(boolean allow, List<Reason> reasons, List<String> regions, Limits limits,
             ModerationSettings moderation, AuditSettings audit, String decisionId, String bundleRevision,
-            Map<String, Object> input, List<String> models, Price price, List<String> budgets) {
+            Map<String, Object> input, List<String> models, Price price, List<Budget> budgets) {
         this(allow, reasons, regions, limits, moderation, audit, decisionId, bundleRevision, input, models, price,
                 budgets, ModelRefusalAction.OBSERVE);
     }
@@ -95,6 +95,26 @@ public record PolicyDecision(
     /** True when the tenant has budgets: its requests are decided on its month-to-date usage. */
     public boolean budgeted() {
         return !budgets.isEmpty();
+    }
+
+    /** The budgets' names, in the policy's order. */
+    public List<String> budgetNames() {
+        return budgets.stream().map(Budget::name).toList();
+    }
+
+    /**
+     * A monthly budget of the tenant ({@code scope} "tenant") or of each of its keys and users
+     * ("key"), in tokens or in cost (the policy's currency): exactly one of the two is set.
+     */
+    public record Budget(String name, String scope, Long tokens, Double cost) {
+        public Budget {
+            if (!"tenant".equals(scope) && !"key".equals(scope)) {
+                throw new IllegalArgumentException("budget " + name + ": scope must be tenant or key");
+            }
+            if ((tokens == null) == (cost == null)) {
+                throw new IllegalArgumentException("budget " + name + ": exactly one of tokens and cost");
+            }
+        }
     }
 
     /** True when the only reason to deny is a used-up budget: 429, not 403. */

@@ -53,6 +53,7 @@ public class PolicyStage implements Stage {
     private final PolicyDecisions decisions;
     private final TenantLimits limiter;
     private final Spending spending;
+    private final BudgetHolds budgetHolds;
     /** Tenants whose last decision named budgets: their inputs carry usage from the start. */
     private final Set<String> budgeted = ConcurrentHashMap.newKeySet();
 
@@ -61,6 +62,7 @@ public class PolicyStage implements Stage {
         this.decisions = decisions;
         this.limiter = limiter;
         this.spending = spending;
+        this.budgetHolds = new BudgetHolds(limiter, spending);
     }
 
     @Override
@@ -94,11 +96,25 @@ public class PolicyStage implements Stage {
         PolicyDecision.Limits limits = decision.limits();
         long prompt = ((Number) ((Map<?, ?>) input.get("request")).get("estimated_prompt_tokens")).longValue();
         long reserve = prompt + (engine == null ? 0 : Math.min(engine.maxTokens(), nullToMax(limits.maxTokens())));
+        if (decision.budgeted()) {
+            GatewayError overBudget = budgetHolds.hold(exchange, principal.get(), decision, prompt);
+            if (overBudget != null) {
+                return StageResult.shortCircuit(overBudget);
+            }
+        }
         // Throws GatewayException (503) when the shared limit store is down and the gateway refuses.
-        var counted = limiter.acquire(principal.get().tenant(), limits.requestsPerMinute(), limits.tokensPerMinute(),
-                reserve);
-        var admission = counted.admission();
+        LimitCounters.Admission admission;
+        TenantLimits.Counted counted;
+        try {
+            counted = limiter.acquire(principal.get().tenant(), limits.requestsPerMinute(), limits.tokensPerMinute(),
+                    reserve);
+            admission = counted.admission();
+        } catch (RuntimeException e) {
+            budgetHolds.release(exchange);
+            throw e;
+        }
         if (!admission.admitted()) {
+            budgetHolds.release(exchange);
             return StageResult.shortCircuit(GatewayError.rateLimited(
                     "Rate limit reached for this tenant (" + admission.limit() + "); retry after "
                             + admission.retryAfterSeconds() + " s.", admission.retryAfterSeconds())
@@ -157,6 +173,9 @@ public class PolicyStage implements Stage {
      */
     @Override
     public void onComplete(Exchange exchange) {
+        // Audit completes before policy (StageOrder runs onComplete in reverse), so the final record
+        // and the usage it adds to the ledger are committed before the hold goes.
+        budgetHolds.release(exchange);
         var reserved = exchange.get(RESERVED_TOKENS);
         var countedBy = exchange.get(COUNTED_BY);
         var decision = exchange.get(PolicyDecision.KEY);
@@ -189,10 +208,14 @@ public class PolicyStage implements Stage {
      * Retry-After pointing at the start of the next month (UTC), when monthly budgets start again.
      */
     static GatewayError overBudget(PolicyDecision decision, Instant now) {
-        List<Map<String, String>> reasons = decision.reasons().stream()
+        return overBudget(decision.reasons(), now);
+    }
+
+    static GatewayError overBudget(List<PolicyDecision.Reason> why, Instant now) {
+        List<Map<String, String>> reasons = why.stream()
                 .map(r -> Map.of("code", r.code(), "message", r.message()))
                 .toList();
-        String summary = String.join(" ", decision.reasons().stream().map(PolicyDecision.Reason::message).toList());
+        String summary = String.join(" ", why.stream().map(PolicyDecision.Reason::message).toList());
         Instant nextMonth = YearMonth.from(now.atZone(ZoneOffset.UTC)).plusMonths(1).atDay(1)
                 .atStartOfDay(ZoneOffset.UTC).toInstant();
         long retryAfter = Math.max(1, Duration.between(now, nextMonth).toSeconds());

@@ -18,6 +18,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -27,12 +28,15 @@ import java.util.concurrent.TimeoutException;
  * and settlement is one Lua script ({@code rate-limits/token-buckets.lua}) that Redis runs
  * atomically on the server's clock, so two replicas can never both admit past a limit. Keys are
  * built only from the validated tenant id ({@link Tenant#ID}), never from client input: at most
- * two per tenant, and they expire once full again.
+ * three per tenant (two buckets that expire once full again, and the budget holds of requests in
+ * flight, {@code rate-limits/budget-holds.lua}, which expire with the last hold).
  */
 public final class RedisLimitCounters implements LimitCounters, AutoCloseable {
 
-    private static final String SCRIPT = readScript();
+    private static final String SCRIPT = readScript("token-buckets.lua");
     private static final String SHA = sha1(SCRIPT);
+    private static final String HOLDS_SCRIPT = readScript("budget-holds.lua");
+    private static final String HOLDS_SHA = sha1(HOLDS_SCRIPT);
 
     private final Redis client;
     private final String prefix;
@@ -93,14 +97,31 @@ public final class RedisLimitCounters implements LimitCounters, AutoCloseable {
     }
 
     @Override
+    public Held hold(String tenant, String subject, String holdId, long tokens, long costNanos, Duration ttl) {
+        Response r = await(runHolds(tenant, List.of("hold", holdId, Long.toString(tokens), Long.toString(costNanos),
+                Long.toString(Math.max(1, ttl.toMillis())), subject)));
+        return new Held(r.get(0).toLong(), r.get(1).toLong(), r.get(2).toLong(), r.get(3).toLong());
+    }
+
+    /** Blocks for the answer on a request's virtual thread; on a Vert.x event loop it sends and returns. */
+    @Override
+    public void release(String tenant, String holdId) {
+        Future<Response> sent = runHolds(tenant, List.of("release", holdId));
+        if (!Context.isOnEventLoopThread()) {
+            await(sent);
+        }
+    }
+
+    @Override
     public String name() {
         return "redis";
     }
 
-    /** Opens a connection and loads the script (SCRIPT LOAD), answering nothing and waiting for nothing. */
+    /** Opens a connection and loads the scripts (SCRIPT LOAD), answering nothing and waiting for nothing. */
     @Override
     public void warmUp() {
         client.send(Request.cmd(Command.SCRIPT).arg("LOAD").arg(SCRIPT));
+        client.send(Request.cmd(Command.SCRIPT).arg("LOAD").arg(HOLDS_SCRIPT));
     }
 
     @Override
@@ -129,6 +150,21 @@ public final class RedisLimitCounters implements LimitCounters, AutoCloseable {
         });
     }
 
+    /** One call of the holds script on the tenant's holds key. */
+    private Future<Response> runHolds(String tenant, List<String> argv) {
+        String holds = key(tenant, "holds");
+        Request byHash = Request.cmd(Command.EVALSHA).arg(HOLDS_SHA).arg(1).arg(holds);
+        argv.forEach(byHash::arg);
+        return client.send(byHash).recover(e -> {
+            if (e.getMessage() != null && e.getMessage().startsWith("NOSCRIPT")) {
+                Request whole = Request.cmd(Command.EVAL).arg(HOLDS_SCRIPT).arg(1).arg(holds);
+                argv.forEach(whole::arg);
+                return client.send(whole);
+            }
+            return Future.failedFuture(e);
+        });
+    }
+
     private static Request args(Request r, String requests, String tokens, String op, Integer rpm, Integer tpm,
             long amount) {
         return r.arg(2).arg(requests).arg(tokens).arg(op).arg(rpm == null ? 0 : rpm).arg(tpm == null ? 0 : tpm)
@@ -150,10 +186,10 @@ public final class RedisLimitCounters implements LimitCounters, AutoCloseable {
         }
     }
 
-    private static String readScript() {
-        try (InputStream in = RedisLimitCounters.class.getResourceAsStream("/rate-limits/token-buckets.lua")) {
+    private static String readScript(String name) {
+        try (InputStream in = RedisLimitCounters.class.getResourceAsStream("/rate-limits/" + name)) {
             if (in == null) {
-                throw new IllegalStateException("rate-limits/token-buckets.lua is missing from the build");
+                throw new IllegalStateException("rate-limits/" + name + " is missing from the build");
             }
             return new String(in.readAllBytes(), StandardCharsets.UTF_8);
         } catch (IOException e) {

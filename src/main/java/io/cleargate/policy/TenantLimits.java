@@ -84,6 +84,50 @@ public final class TenantLimits {
         }
     }
 
+    /** A budget hold and the counters that keep it (where it is released). */
+    public record Holding(LimitCounters.Held held, LimitCounters counters) {}
+
+    /**
+     * Holds a request in flight against its tenant's budgets (see {@link LimitCounters#hold}): in the
+     * shared store when there is one, so every replica sees every hold; while it is unreachable, as
+     * for rate limits, refused (503) or held in this replica's memory.
+     *
+     * @throws GatewayException 503 {@code rate_limit_store_unavailable} when the shared store cannot
+     *                          be reached and the gateway is configured to refuse
+     */
+    public Holding hold(String tenant, String subject, String holdId, long tokens, long costNanos,
+            java.time.Duration ttl) {
+        if (shared == null) {
+            return new Holding(local.hold(tenant, subject, holdId, tokens, costNanos, ttl), local);
+        }
+        try {
+            var held = shared.hold(tenant, subject, holdId, tokens, costNanos, ttl);
+            storeAnswered();
+            return new Holding(held, shared);
+        } catch (LimitStoreUnavailableException e) {
+            storeFailed(acquireErrors, e);
+            if (onUnavailable == RateLimitConfig.OnUnavailable.PER_REPLICA) {
+                increment(fallbacks);
+                return new Holding(local.hold(tenant, subject, holdId, tokens, costNanos, ttl), local);
+            }
+            throw new GatewayException(GatewayError.unavailable(STORE_UNAVAILABLE,
+                    "The shared rate-limit store is unreachable, so requests in flight cannot be held against the"
+                            + " tenant's budgets; the gateway refuses them until it answers again."));
+        }
+    }
+
+    /** Releases a hold where it was kept; a lost release is counted as a store error (the hold expires). */
+    public void release(LimitCounters counters, String tenant, String holdId) {
+        try {
+            counters.release(tenant, holdId);
+            if (counters == shared) {
+                storeAnswered();
+            }
+        } catch (LimitStoreUnavailableException e) {
+            storeFailed(settleErrors, e);
+        }
+    }
+
     /** Settles a reservation where it was counted; a lost settlement is counted as a store error. */
     public void settle(LimitCounters counters, String tenant, Integer tokensPerMinute, long tokens) {
         try {

@@ -9,7 +9,8 @@ import java.util.function.LongSupplier;
  * (a full minute's allowance at most). The state is in this process's memory: with N gateway
  * replicas behind a balancer a tenant gets up to N times its limits ({@code cleargate.rate-limits.store=none},
  * or the fallback while the shared store is down). Tokens are reserved on admission (estimated
- * prompt tokens plus max_tokens) and settled on what was used when the request ends.
+ * prompt tokens plus max_tokens) and settled on what was used when the request ends. Budget holds
+ * of requests in flight are kept here too (per replica, like the buckets).
  */
 public final class TenantRateLimiter implements LimitCounters {
 
@@ -17,6 +18,10 @@ public final class TenantRateLimiter implements LimitCounters {
 
     private final LongSupplier clock;
     private final Map<String, Buckets> tenants = new ConcurrentHashMap<>();
+    /** Budget holds of requests in flight on this replica, per tenant, by hold id. */
+    private final Map<String, Map<String, Hold>> holds = new ConcurrentHashMap<>();
+
+    private record Hold(String subject, long tokens, long costNanos, long expiresAt) {}
 
     public TenantRateLimiter(LongSupplier clock) {
         this.clock = clock;
@@ -53,6 +58,40 @@ public final class TenantRateLimiter implements LimitCounters {
         }
         synchronized (b) {
             b.tokens.level = Math.min(tokensPerMinute, b.tokens.level + tokens);
+        }
+    }
+
+    @Override
+    public Held hold(String tenant, String subject, String holdId, long tokens, long costNanos,
+            java.time.Duration ttl) {
+        Map<String, Hold> mine = holds.computeIfAbsent(tenant, t -> new java.util.HashMap<>());
+        synchronized (mine) {
+            long now = clock.getAsLong();
+            mine.values().removeIf(h -> h.expiresAt() - now < 0);
+            mine.put(holdId, new Hold(subject, tokens, costNanos, now + ttl.toNanos()));
+            long tt = 0;
+            long tc = 0;
+            long st = 0;
+            long sc = 0;
+            for (Hold h : mine.values()) {
+                tt += h.tokens();
+                tc += h.costNanos();
+                if (h.subject().equals(subject)) {
+                    st += h.tokens();
+                    sc += h.costNanos();
+                }
+            }
+            return new Held(tt, tc, st, sc);
+        }
+    }
+
+    @Override
+    public void release(String tenant, String holdId) {
+        Map<String, Hold> mine = holds.get(tenant);
+        if (mine != null) {
+            synchronized (mine) {
+                mine.remove(holdId);
+            }
         }
     }
 

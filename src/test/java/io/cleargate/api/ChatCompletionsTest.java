@@ -470,15 +470,36 @@ class ChatCompletionsTest {
 
     @Test
     void severalChoicesArePassedToTheUpstreamAndComeBackWithTheirIndexes() throws Exception {
-        given().contentType(ContentType.JSON).body(twoChoices(false))
+        String requestId = given().contentType(ContentType.JSON).body(twoChoices(false))
                 .when().post("/v1/chat/completions")
                 .then().statusCode(200)
                 .body("choices.size()", equalTo(2))
                 .body("choices[0].index", equalTo(0)).body("choices[1].index", equalTo(1))
                 .body("choices[0].message.content", equalTo(MockUpstream.COMPLETION))
                 .body("choices[1].message.content", equalTo(MockUpstream.COMPLETION))
-                .body("choices[1].finish_reason", equalTo("stop"));
+                .body("choices[1].finish_reason", equalTo("stop"))
+                .extract().header("x-request-id");
         assertTrue(mock().lastBody().contains("\"n\":2"), mock().lastBody());
+        // The upstream reported one usage for both: the final record splits it, marked as an estimate.
+        long id = given().queryParam("request_id", requestId).when().get("/audit/records")
+                .then().statusCode(200).extract().jsonPath().getLong("items[0].id");
+        JsonNode detail = JSON.readTree(given().when().get("/audit/records/" + id).then().statusCode(200)
+                .extract().asString());
+        JsonNode finalBody = null;
+        for (JsonNode entry : detail.get("entries")) {
+            if ("final".equals(entry.at("/body/kind").asText())) {
+                finalBody = entry.get("body");
+            }
+        }
+        assertNotNull(finalBody, detail.toString());
+        JsonNode split = finalBody.path("choice_usage");
+        assertTrue(split.path("estimated").asBoolean(), finalBody.toString());
+        long total = finalBody.at("/usage/completion_tokens").asLong();
+        assertTrue(total > 0, finalBody.toString());
+        assertEquals(2, split.path("choices").size());
+        assertEquals(total, split.at("/choices/0/completion_tokens").asLong() + split.at("/choices/1/completion_tokens").asLong());
+        assertTrue(Math.abs(split.at("/choices/0/completion_tokens").asLong()
+                - split.at("/choices/1/completion_tokens").asLong()) <= 1, "two equal answers, equal shares: " + split);
 
         String body = given().contentType(ContentType.JSON).body(twoChoices(true))
                 .when().post("/v1/chat/completions").then().statusCode(200).extract().asString();

@@ -188,6 +188,25 @@ class ChatOptionsParsingTest {
     }
 
     @Test
+    void logitBiasesAreTokenIdsToBiasesWithinPlusMinusAHundred() {
+        var c = parse("""
+                {"model":"m","messages":[{"role":"user","content":"x"}],"logit_bias":{"94":50,"1":-100}}""");
+        assertEquals(Map.of(94, 50.0, 1, -100.0), c.options().logitBias());
+        assertEquals(List.of("logit_bias"), c.options().requested());
+        assertEquals(2, c.parameters().get("logit_bias"), "policy and audit see how many tokens, not which");
+        for (String bad : List.of("{\"x\":1}", "{\"-1\":1}", "{\"007\":1}", "{\"9\":101}", "{\"9\":\"up\"}", "[1]")) {
+            assertEquals("logit_bias", refused("""
+                    {"model":"m","messages":[{"role":"user","content":"x"}],"logit_bias":%s}""".formatted(bad)).param(), bad);
+        }
+        var many = new StringBuilder("{");
+        for (int i = 0; i <= OptionsParser.MAX_LOGIT_BIASES; i++) {
+            many.append(i == 0 ? "" : ",").append('"').append(i).append("\":1");
+        }
+        assertEquals("logit_bias", refused("""
+                {"model":"m","messages":[{"role":"user","content":"x"}],"logit_bias":%s}}""".formatted(many)).param());
+    }
+
+    @Test
     void tooManyToolsOversizedArgumentsAndABodyNestedBeyondTheParsersLimitAreClear400s() {
         String many = String.join(",", java.util.stream.IntStream.range(0, 129).mapToObj(i ->
                 "{\"type\":\"function\",\"function\":{\"name\":\"f" + i + "\"}}").toList());

@@ -234,7 +234,9 @@ abstract class AuditTrailContract {
     @Test
     void editedRecordIsNamed() {
         String t = seeded(5);
-        sql("UPDATE audit_entry SET body = REPLACE(body, 'mock', 'mokk') WHERE chain_id = ? AND seq = 3", t);
+        // Edited as stored (deflated), so only the hash can tell.
+        String edited = entries(t).get(2).body.replace("mock", "mokk");
+        sql("UPDATE audit_entry SET body = ? WHERE chain_id = ? AND seq = 3", StoredBody.encode(edited), t);
         assertEquals(3, verify(t).getInt("chains[0].firstBadSeq"));
     }
 
@@ -730,6 +732,24 @@ abstract class AuditTrailContract {
         AuditEntry view = entries(t).getLast();
         assertEquals("admin", view.kind);
         assertTrue(view.body.contains("\"action\":\"content_view\""));
+    }
+
+    @Test
+    void aLongAnswerIsStoredDeflatedAndEncryptedAndReadsBackWhole() throws Exception {
+        String t = tenant();
+        String answer = AuditStoreBench.COMPLETION;
+        var run = Traffic.run(audit, Traffic.Scenario.of(t, Recorder.ENCRYPTED)
+                .answering(answer.substring(0, 700), answer.substring(700)));
+        AuditEntry fin = byRequest(run.exchange().requestId()).getLast();
+        assertTrue(fin.body.contains("\"encoding\":\"deflate\""), fin.body);
+        // base64 of nonce, ciphertext and tag: shorter than the answer itself, so it was deflated first.
+        assertTrue(fin.content.length() < answer.length(), fin.content.length() + " stored for " + answer.length());
+        JsonPath detail = given().header("Authorization", officer(t)).get("/audit/records/" + fin.id)
+                .then().statusCode(200).extract().jsonPath();
+        assertEquals(answer, detail.getString("entries[1].content.text"));
+        assertTrue(verify(t).getBoolean("ok"), verify(t).prettify());
+        Verified offline = offline(export(t));
+        assertEquals(0, offline.exit(), offline.output());
     }
 
     @Test

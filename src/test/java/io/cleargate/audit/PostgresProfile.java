@@ -26,7 +26,8 @@ public class PostgresProfile implements QuarkusTestProfile {
             server = PostgresServer.start();
             return Map.of("quarkus.datasource.jdbc.url", server.jdbcUrl(),
                     "quarkus.datasource.username", server.user(),
-                    "quarkus.datasource.password", "unused");
+                    "quarkus.datasource.password", "unused",
+                    "bench.store-directory", server.directory().toString());
         }
 
         @Override

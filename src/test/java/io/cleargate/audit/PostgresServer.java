@@ -65,6 +65,11 @@ public final class PostgresServer implements AutoCloseable {
         return port;
     }
 
+    /** The directory holding the server's data directory (same file system, for disk probes). */
+    public Path directory() {
+        return dir;
+    }
+
     /** Creates an empty database owned by {@link #user()} (the server trusts local connections). */
     public void createDatabase(String name) {
         if (!name.matches("[a-z][a-z0-9_]{0,62}")) {

@@ -10,6 +10,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.net.InetAddress;
 import java.net.URI;
 import java.net.UnknownHostException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -126,8 +128,13 @@ class KubernetesManifestsTest {
         List<JsonNode> egress = r.gatewayPolicies("Egress");
         Set<String> names = new HashSet<>();
         egress.forEach(p -> names.add(p.path("metadata").path("name").asText()));
-        assertEquals(Set.of("cleargate-gateway-egress-dns", "cleargate-gateway-egress-database",
-                "cleargate-gateway-egress-keycloak", "cleargate-gateway-egress-backends"), names, overlay);
+        Set<String> expected = new HashSet<>(Set.of("cleargate-gateway-egress-dns", "cleargate-gateway-egress-database",
+                "cleargate-gateway-egress-keycloak", "cleargate-gateway-egress-backends"));
+        if (!overlay.equals("dev")) {
+            // The production overlays count rate limits in the shared store (component shared-rate-limits).
+            expected.add("cleargate-gateway-egress-rate-limits");
+        }
+        assertEquals(expected, names, overlay);
         for (JsonNode policy : egress) {
             for (JsonNode rule : policy.path("spec").path("egress")) {
                 assertFalse(rule.path("to").isEmpty(), overlay + ": egress rule to anywhere in " + policy.path("metadata").path("name"));
@@ -216,6 +223,15 @@ class KubernetesManifestsTest {
         JsonNode verification = volume(r.gatewayDeployment(), mountedVolume(opa, "/bundles/verification"));
         assertTrue(verification.path("configMap").path("name").asText().startsWith("cleargate-opa-verification-key"),
                 verification.toString());
+        // Production verifies with the key pinned in the overlay, never with one derived from whoever built the bundle.
+        String key = r.named("ConfigMap", "cleargate-opa-verification-key").path("data").path("verification-key.pem").asText();
+        Path pinned = K8sTools.ROOT.resolve("k8s/overlays/" + overlay + "/bundle-verification-key.pem");
+        Path derived = K8sTools.ROOT.resolve("k8s/base/opa/verification-key.pem");
+        try {
+            assertEquals(Files.readString(overlay.equals("dev") ? derived : pinned), key, overlay + ": not the expected verification key");
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
         JsonNode startup = opa.path("startupProbe").path("exec").path("command");
         assertTrue(startup.size() > 0 && startup.get(startup.size() - 1).asText().contains("http://127.0.0.1:8282/health?bundles"),
                 "the gateway must not start before the signed bundle is active: " + startup);
@@ -313,6 +329,17 @@ class KubernetesManifestsTest {
             assertTrue(files.containsKey("cleargate/tenants/" + tenant + "/data.json"), files.keySet().toString());
         }
         assertTrue(files.containsKey(".signatures.json"), "the bundle is not signed");
+        // The gateway checks the signature itself, with the very key and algorithm the sidecar uses.
+        String key = environment.get("CLEARGATE_POLICY_BUNDLE_VERIFICATION_KEY").asText();
+        assertEquals(mountedVolume(opa, "/bundles/verification"), mountedVolume(gateway, key.substring(0, key.lastIndexOf('/'))),
+                "the gateway verifies with another key than OPA");
+        assertEquals("verification-key.pem", key.substring(key.lastIndexOf('/') + 1));
+        List<String> args = new ArrayList<>();
+        opa.path("args").forEach(a -> args.add(a.asText()));
+        assertTrue(args.contains("--set=keys.cleargate.algorithm=" + environment.get("CLEARGATE_POLICY_BUNDLE_VERIFICATION_ALGORITHM")
+                .asText()), "the gateway and OPA verify with different algorithms: " + args);
+        // Only public keys reach the cluster: the signing key stays with whoever builds bundles.
+        assertFalse(r.yaml().contains("PRIVATE KEY"), overlay + " renders a private key");
         String revision = files.get(".manifest").replaceAll(".*\"revision\":\"([0-9a-f]+)\".*\\s*", "$1");
         assertTrue(files.get("cleargate/meta/data.json").contains(revision), "decisions would not carry the revision");
     }

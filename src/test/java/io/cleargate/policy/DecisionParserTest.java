@@ -82,8 +82,14 @@ class DecisionParserTest {
         d.put("budgets", List.of(Map.of("name", "monthly", "scope", "tenant", "tokens", 10)));
         PolicyDecision parsed = DecisionParser.parse(d, null, Map.of());
         assertEquals(new PolicyDecision.Price("USD", 0.27, 1.1), parsed.price());
-        assertEquals(List.of("monthly"), parsed.budgets());
+        assertEquals(List.of("monthly"), parsed.budgetNames());
+        assertEquals(new PolicyDecision.Budget("monthly", "tenant", 10L, null), parsed.budgets().getFirst(),
+                "the limit is read too: the gateway holds requests in flight against it");
         assertTrue(parsed.budgeted());
+        d.put("budgets", List.of(Map.of("name", "monthly", "scope", "team", "tokens", 10)));
+        assertThrows(IllegalArgumentException.class, () -> DecisionParser.parse(d, null, Map.of()), "unknown scope");
+        d.put("budgets", List.of(Map.of("name", "monthly", "scope", "key", "tokens", 10, "cost", 1)));
+        assertThrows(IllegalArgumentException.class, () -> DecisionParser.parse(d, null, Map.of()), "two limits");
         // 1000 prompt tokens at 0.27 per million = 0.00027 = 270,000 nano-dollars; 10 completion tokens 11,000.
         assertEquals(281_000, parsed.price().costNanos(1000, 10));
     }

@@ -52,6 +52,7 @@ class GitOpsApprovalIT {
                 Map<String, String> config = new HashMap<>();
                 config.put("cleargate.policy.admin.mode", "gitops");
                 config.put("cleargate.policy.bundle", bundle.toString());
+                config.put("cleargate.policy.bundle-verification-key", bundle.resolveSibling("verification-key.pem").toString());
                 config.put("cleargate.policy.admin.directory", tree.toString());
                 config.put("cleargate.moderation.profiles-path", tree.resolve("cleargate/moderation/profiles/data.json").toString());
                 return config;

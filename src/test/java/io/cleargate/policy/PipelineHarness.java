@@ -41,15 +41,35 @@ final class PipelineHarness {
         }
     }
 
-    /** Records what reached the engine and answers with a short completion. */
+    /**
+     * Records what reached the engine and answers with a short completion; with a {@link #gate} it
+     * waits for the gate first (requests stay in flight), with {@link #failing} the upstream fails.
+     */
     static final class RecordingDispatcher implements Dispatcher {
         final List<EngineRequest> opened = new CopyOnWriteArrayList<>();
         volatile EngineEvent.Usage usage = new EngineEvent.Usage(10, 1);
         volatile String reply = "ok";
+        volatile java.util.concurrent.CountDownLatch gate;
+        volatile boolean failing;
 
         @Override
         public EngineStream open(Exchange exchange) {
             opened.add(exchange.engineRequest());
+            var waitFor = gate;
+            if (waitFor != null) {
+                try {
+                    if (!waitFor.await(60, java.util.concurrent.TimeUnit.SECONDS)) {
+                        throw new IllegalStateException("the gate never opened");
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException(e);
+                }
+            }
+            if (failing) {
+                throw new io.cleargate.pipeline.GatewayException(GatewayError.upstream(502, "upstream_failed",
+                        "The upstream failed."));
+            }
             var events = new ArrayList<EngineEvent>(List.of(new EngineEvent.Delta(reply),
                     new EngineEvent.Finish("stop", usage)));
             return new EngineStream() {

@@ -67,4 +67,19 @@ class TenantRateLimiterTest {
             assertTrue(limiter.acquire("t", null, null, 1_000_000).admitted());
         }
     }
+
+    @Test
+    void budgetHoldsAddUpPerTenantAndPerKeyUntilReleasedOrLapsed() {
+        var ttl = java.time.Duration.ofMinutes(15);
+        assertEquals(new LimitCounters.Held(100, 5, 100, 5), limiter.hold("t", "key-a", "r1", 100, 5, ttl));
+        assertEquals(new LimitCounters.Held(300, 15, 200, 10), limiter.hold("t", "key-b", "r2", 200, 10, ttl),
+                "the tenant's totals hold both; key-b's only its own");
+        assertEquals(new LimitCounters.Held(50, 1, 50, 1), limiter.hold("other", "key-a", "r3", 50, 1, ttl),
+                "another tenant's holds are apart");
+        limiter.release("t", "r1");
+        assertEquals(new LimitCounters.Held(210, 11, 10, 1), limiter.hold("t", "key-a", "r4", 10, 1, ttl));
+        advanceSeconds(15 * 60 + 1);
+        assertEquals(new LimitCounters.Held(1, 0, 1, 0), limiter.hold("t", "key-a", "r5", 1, 0, ttl),
+                "holds nobody released lapse");
+    }
 }

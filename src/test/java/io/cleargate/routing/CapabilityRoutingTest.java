@@ -102,7 +102,7 @@ class CapabilityRoutingTest {
 
     private static RequestOptions tools() {
         return new RequestOptions(List.of(new ToolDefinition("f", null, null, null)), null, null, null, null, null,
-                null, null, null, null);
+                null, null, null, null, null);
     }
 
     @Test
@@ -127,7 +127,7 @@ class CapabilityRoutingTest {
 
     @Test
     void severalChoicesGoOnlyToAnUpstreamAndWithoutOneAre400NamingN() {
-        var two = new RequestOptions(List.of(), null, null, null, null, null, 2, null, null, null);
+        var two = new RequestOptions(List.of(), null, null, null, null, null, 2, null, null, null, null);
         var pipeline = pipeline(true);
         for (int i = 0; i < 3; i++) {
             assertNull(run(pipeline, chat(two)).error);

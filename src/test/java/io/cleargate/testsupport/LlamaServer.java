@@ -77,6 +77,24 @@ public final class LlamaServer implements AutoCloseable {
         throw new AssertionError("llama-server did not become healthy in 60 s; log " + log);
     }
 
+    /**
+     * The id of the one token llama-server's tokenizer makes of {@code text} (special tokens parsed),
+     * as a client finds the ids it puts in {@code logit_bias}.
+     */
+    public int tokenId(String text) throws IOException, InterruptedException {
+        var http = HttpClient.newHttpClient();
+        String body = "{\"content\":" + new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsString(text)
+                + ",\"parse_special\":true}";
+        var r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/tokenize"))
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        var tokens = new com.fasterxml.jackson.databind.ObjectMapper().readTree(r.body()).path("tokens");
+        if (r.statusCode() != 200 || tokens.size() != 1) {
+            throw new AssertionError("'" + text + "' is not one token for llama-server: " + r.body());
+        }
+        return tokens.get(0).asInt();
+    }
+
     /** The OpenAI base URL, as a backend's base-url. */
     public String baseUrl() {
         return "http://127.0.0.1:" + port + "/v1";

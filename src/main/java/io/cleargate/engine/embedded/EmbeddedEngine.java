@@ -99,8 +99,8 @@ public final class EmbeddedEngine implements Engine {
 
     /**
      * Plain chat only: tools (DeepSeek's tool-call template is not implemented), structured output
-     * (no constrained decoding), log probabilities, several choices and penalties are refused by
-     * name rather than ignored.
+     * (no constrained decoding), log probabilities, several choices, penalties and logit biases are
+     * refused by name rather than ignored.
      */
     @Override
     public List<String> unsupported(EngineRequest request) {

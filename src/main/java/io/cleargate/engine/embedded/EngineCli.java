@@ -23,7 +23,7 @@ import java.util.Map;
  *   generate --model DIR --ids 0,17,42 --max-tokens N -> {"ids": [...]} greedy, no EOS stop
  *   chat     --model DIR --prompt TEXT [--max-tokens N] [--temperature T] [--seed S]  -> streamed text
  *   bench    --model DIR [--prompt-tokens P] [--decode-tokens N] [--probe-bytes B]
- *            [--int8]  -> {"prefill_tok_s":..,"decode_tok_s":..,"read_bandwidth_gb_s":..,"decode_fraction_of_bound":..}
+ *            [--repetitions R] [--int8]  -> {"prefill_tok_s":..,"decode_tok_s":..,"read_bandwidth_gb_s":..,"decode_fraction_of_bound":..}
  *   perplexity --model DIR --text FILE [--max-tokens N] -> perplexity as stored vs int8 weights, top-1 agreement
  * </pre>
  */
@@ -103,19 +103,29 @@ public final class EngineCli {
                 prompt[i] = (i * 7919 + 13) % vocab;
             }
             // Warm-up runs so the JIT has compiled the kernels.
-            for (int w = 0; w < 2; w++) {
+            for (int w = 0; w < 3; w++) {
                 Session warm = model.newSession(prompt.length + 8, Session.Form.ABSORBED);
                 Generator.greedy(model, warm, java.util.Arrays.stream(prompt).boxed().toList(), 8);
             }
-            Session s = model.newSession(prompt.length + decodeTokens, Session.Form.ABSORBED);
-            long t0 = System.nanoTime();
-            float[] logits = model.prefill(s, prompt);
-            long t1 = System.nanoTime();
-            for (int n = 0; n < decodeTokens; n++) {
-                logits = model.forward(s, io.cleargate.engine.embedded.Sampler.argmax(logits), true);
+            // Repetitions on fresh sessions, reported as mean and standard deviation (as llama-bench does).
+            int repetitions = Integer.parseInt(opts.getOrDefault("repetitions", "3"));
+            double[] prefillRates = new double[repetitions];
+            double[] decodeRates = new double[repetitions];
+            for (int rep = 0; rep < repetitions; rep++) {
+                Session s = model.newSession(prompt.length + decodeTokens, Session.Form.ABSORBED);
+                long t0 = System.nanoTime();
+                float[] logits = model.prefill(s, prompt);
+                long t1 = System.nanoTime();
+                for (int n = 0; n < decodeTokens; n++) {
+                    logits = model.forward(s, io.cleargate.engine.embedded.Sampler.argmax(logits), true);
+                }
+                long t2 = System.nanoTime();
+                prefillRates[rep] = promptTokens / ((t1 - t0) / 1e9);
+                decodeRates[rep] = decodeTokens / ((t2 - t1) / 1e9);
             }
-            long t2 = System.nanoTime();
-            double decode = decodeTokens / ((t2 - t1) / 1e9);
+            double prefill = mean(prefillRates);
+            double decode = mean(decodeRates);
+            double idleCpu = idleCpuMillisPerSecond();
             // The probe reads a buffer as large as the model's weights: decode streams them from wherever
             // they fit (a large L3 holds a small model), so that is the bandwidth that bounds it.
             long probeBytes = Long.parseLong(opts.getOrDefault("probe-bytes", String.valueOf(Math.max(64L << 20, model.totalWeightBytes()))));
@@ -124,17 +134,45 @@ public final class EngineCli {
             double bound = bandwidth / active;
             Session naive = model.newSession(1, Session.Form.NAIVE);
             Session absorbed = model.newSession(1, Session.Form.ABSORBED);
-            out.printf(java.util.Locale.ROOT, "{\"prefill_tok_s\": %.2f, \"decode_tok_s\": %.2f, \"threads\": %d, \"vector\": %b, "
+            out.printf(java.util.Locale.ROOT, "{\"prefill_tok_s\": %.2f, \"prefill_stddev\": %.2f, \"decode_tok_s\": %.2f, "
+                            + "\"decode_stddev\": %.2f, \"repetitions\": %d, \"threads\": %d, \"vector\": %b, "
                             + "\"weights\": \"%s\", \"active_weight_mb_per_token\": %.2f, \"total_weight_mb\": %.1f, "
                             + "\"probe_mb\": %.1f, \"read_bandwidth_gb_s\": %.2f, "
                             + "\"bandwidth_bound_decode_tok_s\": %.2f, \"decode_fraction_of_bound\": %.3f, "
-                            + "\"kv_bytes_per_token_absorbed\": %d, \"kv_bytes_per_token_naive\": %d, \"heap_used_mb\": %.1f}%n",
-                    promptTokens / ((t1 - t0) / 1e9), decode, Kernels.THREADS, Kernels.VECTOR,
+                            + "\"kv_bytes_per_token_absorbed\": %d, \"kv_bytes_per_token_naive\": %d, \"heap_used_mb\": %.1f, "
+                            + "\"idle_cpu_ms_per_s\": %.1f}%n",
+                    prefill, stddev(prefillRates), decode, stddev(decodeRates), repetitions, Kernels.threads(), Kernels.VECTOR,
                     model.weightFormat(), active / 1e6, model.totalWeightBytes() / 1e6, probeBytes / 1e6, bandwidth / 1e9,
                     bound, decode / bound,
                     absorbed.cacheBytes(), naive.cacheBytes(),
-                    (Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory()) / 1048576.0);
+                    (Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory()) / 1048576.0, idleCpu);
         }
+    }
+
+    /**
+     * CPU the whole process uses in one second with no request, half a second after the last one:
+     * the engine's team spins only briefly after a region and then parks, so this should be ~0.
+     */
+    private static double idleCpuMillisPerSecond() {
+        var os = (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+        try {
+            Thread.sleep(500);
+            long before = os.getProcessCpuTime();
+            Thread.sleep(1000);
+            return (os.getProcessCpuTime() - before) / 1e6;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return Double.NaN;
+        }
+    }
+
+    private static double mean(double[] values) {
+        return java.util.Arrays.stream(values).average().orElse(Double.NaN);
+    }
+
+    private static double stddev(double[] values) {
+        double m = mean(values);
+        return values.length < 2 ? 0 : Math.sqrt(java.util.Arrays.stream(values).map(v -> (v - m) * (v - m)).sum() / (values.length - 1));
     }
 
     /** Perplexity on a text file, weights as stored versus requantized to int8, in one run. */

@@ -208,6 +208,11 @@ final class OpenAiUpstream implements Engine {
         if (options.frequencyPenalty() != null) {
             body.put("frequency_penalty", options.frequencyPenalty());
         }
+        if (!options.logitBias().isEmpty()) {
+            var bias = new LinkedHashMap<String, Object>();
+            options.logitBias().forEach((token, value) -> bias.put(Integer.toString(token), value));
+            body.put("logit_bias", bias);
+        }
     }
 
     private static Map<String, Object> tool(ToolDefinition tool) {

@@ -134,18 +134,24 @@ class EmbeddedEngineTest {
         var plain = io.cleargate.domain.RequestOptions.NONE;
         assertEquals(List.of(), engine.unsupported(request("hi", 8, null, null, null)));
         var tools = new io.cleargate.domain.RequestOptions(List.of(tool), null, null, null, null, null, null, null, null,
-                null);
+                null, null);
         assertEquals(List.of("tools"), engine.unsupported(
                 new EngineRequest("tiny", List.of(user), 8, null, null, null, null, tools)));
         var json = new io.cleargate.domain.RequestOptions(List.of(), null, null,
                 new io.cleargate.domain.RequestOptions.ResponseFormat("json_object", null, null, null, null),
-                null, null, null, null, null, null);
+                null, null, null, null, null, null, null);
         assertEquals(List.of("response_format"), engine.unsupported(
                 new EngineRequest("tiny", List.of(user), 8, null, null, null, null, json)));
-        var two = new io.cleargate.domain.RequestOptions(List.of(), null, null, null, null, null, 2, null, null, null);
+        var two = new io.cleargate.domain.RequestOptions(List.of(), null, null, null, null, null, 2, null, null, null,
+                null);
         assertEquals(List.of("n"), engine.unsupported(
                 new EngineRequest("tiny", List.of(user), 8, null, null, null, null, two)),
                 "several choices are refused by name, not answered with one");
+        var biased = new io.cleargate.domain.RequestOptions(List.of(), null, null, null, null, null, null, null, null,
+                null, java.util.Map.of(42, 10.0));
+        assertEquals(List.of("logit_bias"), engine.unsupported(
+                new EngineRequest("tiny", List.of(user), 8, null, null, null, null, biased)),
+                "logit biases are refused by name, not ignored");
         var history = List.of(user, new ChatMessage(ChatMessage.Role.ASSISTANT, "",
                 List.of(new io.cleargate.domain.ToolCall("c1", "get_weather", "{}")), null),
                 new ChatMessage(ChatMessage.Role.TOOL, "sunny", List.of(), "c1"));

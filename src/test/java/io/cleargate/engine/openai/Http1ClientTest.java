@@ -222,4 +222,29 @@ class Http1ClientTest {
             assertEquals(2, accepted.get());
         }
     }
+
+    @Test
+    void aBodyThatStallsPastTheDeadlineIsATimeoutAndItsConnectionIsDropped() throws Exception {
+        try (var raw = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+            Thread.ofVirtual().start(() -> {
+                try (Socket s = raw.accept()) {
+                    s.getInputStream().read(new byte[4096]);
+                    s.getOutputStream().write("HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\nonly part".getBytes(StandardCharsets.ISO_8859_1));
+                    s.getOutputStream().flush();
+                    Thread.sleep(3000);
+                } catch (IOException | InterruptedException e) {
+                    // the client gave up
+                }
+            });
+            URI uri = URI.create("http://127.0.0.1:" + raw.getLocalPort() + "/");
+            try (var client = new Http1Client(uri, SECOND)) {
+                var response = client.send("POST", uri, Map.of(), new byte[0], SECOND);
+                long start = System.nanoTime();
+                assertThrows(SocketTimeoutException.class,
+                        () -> Http1Client.readAll(response.body(), 1024, System.nanoTime() + Duration.ofMillis(300).toNanos()));
+                long tookMillis = (System.nanoTime() - start) / 1_000_000;
+                org.junit.jupiter.api.Assertions.assertTrue(tookMillis < 2000, "gave up at the deadline, not later: " + tookMillis);
+            }
+        }
+    }
 }

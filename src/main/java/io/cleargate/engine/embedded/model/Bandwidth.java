@@ -7,8 +7,8 @@ import java.lang.foreign.ValueLayout;
 /**
  * Read-bandwidth probe: how many bytes per second the engine's threads can stream from memory,
  * the bound decode speed is measured against (decoding one token reads every active weight once).
- * Reads a buffer far larger than the caches with the same vector loads and the same fork-join
- * split as the matrix kernels; best of several passes.
+ * Reads a buffer far larger than the caches with the same vector loads and the same static
+ * split across the engine's {@link Team} as the matrix kernels; best of several passes.
  */
 public final class Bandwidth {
 
@@ -16,9 +16,14 @@ public final class Bandwidth {
 
     /** Bytes read per second over a buffer of {@code bytes} (rounded to a whole number of chunks), best of {@code passes}. */
     public static double readBytesPerSecond(long bytes, int passes) {
+        return readBytesPerSecond(bytes, passes, Team.shared());
+    }
+
+    /** The same on the members of {@code team}, each reading its contiguous share of the buffer. */
+    public static double readBytesPerSecond(long bytes, int passes, Team team) {
         int chunk = 1 << 20;
         int chunks = (int) Math.max(1, bytes / chunk);
-        try (Arena arena = Arena.ofShared()) { // read by the pool's threads
+        try (Arena arena = Arena.ofShared()) { // read by the team's threads
             MemorySegment buffer = arena.allocate((long) chunks * chunk, 64);
             buffer.fill((byte) 1); // touch every page so the first pass does not measure page faults
             MemorySegment shared = buffer;
@@ -31,8 +36,8 @@ public final class Bandwidth {
             }
             for (int p = 0; p < passes; p++) {
                 long t0 = System.nanoTime();
-                Kernels.parallelRanges(chunks, Long.MAX_VALUE, 1, (from, to) -> {
-                    for (int c = from; c < to; c++) {
+                team.run((m, size) -> {
+                    for (int c = Team.start(chunks, m, size, 1); c < Team.start(chunks, m + 1, size, 1); c++) {
                         sink[c] = sum(shared, (long) c * chunk, chunk);
                     }
                 });

@@ -1,12 +1,8 @@
 package io.cleargate.engine.embedded.model;
 
-import java.util.concurrent.ForkJoinPool;
-import java.util.concurrent.RecursiveAction;
-import java.util.function.IntConsumer;
-
 /**
- * The matrix-vector products that dominate inference. Work is split by rows across the
- * fork-join pool; each row's dot product uses the Vector API when the jdk.incubator.vector module
+ * The matrix-vector products that dominate inference. The row kernels ({@code ...Rows}) compute a
+ * range of output rows so a {@link Team} can split a product by rows; each row's dot product uses the Vector API when the jdk.incubator.vector module
  * is present (it is added with {@code --add-modules=jdk.incubator.vector}) and the scalar loop
  * beside it otherwise. Accumulation is always in f32.
  */
@@ -16,80 +12,184 @@ public final class Kernels {
     public static final boolean VECTOR = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()
             && !"false".equals(System.getProperty("cleargate.engine.vector"));
 
-    /** Below this many multiply-adds a product runs on the calling thread: forking costs more. */
-    private static final long PARALLEL_THRESHOLD = 1 << 16;
-    /** Threads for matrix work: all cores unless -Dcleargate.engine.threads says otherwise. */
-    public static final int THREADS = Integer.getInteger("cleargate.engine.threads", Runtime.getRuntime().availableProcessors());
-    private static final ForkJoinPool POOL = new ForkJoinPool(Math.max(1, THREADS), pool -> {
-        var thread = ForkJoinPool.defaultForkJoinWorkerThreadFactory.newThread(pool);
-        thread.setDaemon(true);
-        thread.setName("cleargate-engine-" + thread.getPoolIndex());
-        return thread;
-    }, null, false);
+    /** Whether decode reads four rows at a time (-Dcleargate.engine.rows4=false reads one, to compare). */
+    static final boolean ROWS4 = !"false".equals(System.getProperty("cleargate.engine.rows4"));
+
+    /** Members of the shared team (-Dcleargate.engine.threads, default all cores): for reports. */
+    public static int threads() {
+        return Team.shared().size();
+    }
 
     private Kernels() {}
 
-    /** {@code out[i] = W[i] . x} for every row i of W. */
+    /** {@code out[i] = W[i] . x} for every row i of W, on the shared team. */
     public static void matvec(Matrix w, float[] x, float[] out) {
         matvec(w, x, 0, out, 0);
     }
 
-    /** {@code out[outOff + i] = W[i] . x[xOff ..]}. */
+    /** {@code out[outOff + i] = W[i] . x[xOff ..]}, rows split across the shared team. */
     public static void matvec(Matrix w, float[] x, int xOff, float[] out, int outOff) {
-        if (x.length - xOff < w.cols() || out.length - outOff < w.rows()) {
-            throw new IllegalArgumentException("matvec " + w.describe() + ": vector sizes " + x.length + "/" + out.length);
+        requireFits(w, x, xOff, 1, 0, out, outOff, 0);
+        if ((long) w.rows() * w.cols() < SMALL) {
+            matvecRows(w, x, xOff, out, outOff, 0, w.rows());
+            return;
         }
-        long work = (long) w.rows() * w.cols();
-        int grain = Math.max(1, (int) (PARALLEL_THRESHOLD / w.cols()));
-        parallelRanges(w.rows(), work, grain, (from, to) -> rows(w, x, xOff, out, outOff, from, to));
+        Team.shared().run((m, size) -> matvecRows(w, x, xOff, out, outOff,
+                Team.start(w.rows(), m, size, 2), Team.start(w.rows(), m + 1, size, 2)));
+    }
+
+    /** Below this many multiply-adds a product runs on the calling thread: waking the team costs more. */
+    private static final long SMALL = 1 << 14;
+
+    /**
+     * Matrix-matrix product for a batch of {@code n} tokens on the shared team:
+     * {@code out[t * outStride + r] = W[r] . x[t * xStride ..]}.
+     */
+    public static void matmul(Matrix w, float[] x, int n, int xStride, float[] out, int outStride) {
+        requireFits(w, x, 0, n, xStride, out, 0, outStride);
+        Team.shared().run((m, size) -> matmulRows(w, x, 0, n, xStride, out, 0, outStride,
+                Team.start(w.rows(), m, size, 2), Team.start(w.rows(), m + 1, size, 2)));
+    }
+
+    static void requireFits(Matrix w, float[] x, int xOff, int n, int xStride, float[] out, int outOff, int outStride) {
+        if (x.length < xOff + (long) (n - 1) * xStride + w.cols() || out.length < outOff + (long) (n - 1) * outStride + w.rows()) {
+            throw new IllegalArgumentException("product with " + w.describe() + ": a batch of " + n + " does not fit the buffers "
+                    + x.length + "/" + out.length);
+        }
+    }
+
+    /** Rows {@code from .. to} of {@code W x} for one token. */
+    static void matvecRows(Matrix w, float[] x, int xOff, float[] out, int outOff, int from, int to) {
+        if (VECTOR && w.scale() == null && w.tensor().dtype() == DType.F32) {
+            // Four rows at a time (four streams through memory), each summed as dotF32 sums one.
+            var seg = w.tensor().data();
+            long rowBytes = w.cols() * 4L;
+            int r = from;
+            for (; ROWS4 && r + 4 <= to; r += 4) {
+                VectorKernels.dotF32x4(seg, w.rowStart(r) * 4L, rowBytes, x, xOff, w.cols(), out, outOff + r);
+            }
+            for (; r < to; r++) {
+                out[outOff + r] = dotRow(w, r, x, xOff);
+            }
+            return;
+        }
+        if (VECTOR && w.scale() == null && w.tensor().dtype() == DType.BF16 && from < to) {
+            // x is rearranged once for all rows (see VectorKernels.dotBf16Paired).
+            float[] paired = VectorKernels.pairBf16(x, xOff, w.cols());
+            int r = from;
+            for (; ROWS4 && r + 4 <= to; r += 4) {
+                VectorKernels.dotBf16Pairedx4(w.tensor(), w.rowStart(r), w.cols(), paired, x, xOff, w.cols(), out, outOff + r);
+            }
+            for (; r < to; r++) {
+                out[outOff + r] = VectorKernels.dotBf16Paired(w.tensor(), w.rowStart(r), paired, x, xOff, w.cols());
+            }
+            return;
+        }
+        for (int r = from; r < to; r++) {
+            out[outOff + r] = dotRow(w, r, x, xOff);
+        }
     }
 
     /**
-     * Matrix-matrix product for a batch of {@code n} tokens: {@code out[t * outStride + r] = W[r] . x[t * xStride ..]}.
-     * Each weight row is read (and for bf16/FP8 decoded) once into an f32 buffer and then used by
-     * every token, four at a time, so the weights cross the memory bus once per batch, not once per token.
+     * Rows {@code from .. to} of the batch product: {@code out[outOff + t * outStride + r] = W[r] . x[xOff + t * xStride ..]}
+     * for t below n. Each weight row is read (and for bf16/FP8 decoded) once into an f32 buffer and then
+     * used by every token, so the weights cross the memory bus once per batch, not once per token.
+     * A row's result does not depend on {@code from}/{@code to}: the team may split rows any way.
      */
-    public static void matmul(Matrix w, float[] x, int n, int xStride, float[] out, int outStride) {
+    static void matmulRows(Matrix w, float[] x, int xOff, int n, int xStride, float[] out, int outOff, int outStride,
+                           int from, int to) {
         if (n == 1) {
-            matvec(w, x, 0, out, 0);
+            matvecRows(w, x, xOff, out, outOff, from, to);
             return;
         }
-        if (x.length < (long) (n - 1) * xStride + w.cols() || out.length < (long) (n - 1) * outStride + w.rows()) {
-            throw new IllegalArgumentException("matmul " + w.describe() + ": batch of " + n + " does not fit the buffers");
-        }
-        long work = (long) w.rows() * w.cols() * n;
-        int grain = Math.max(1, (int) (PARALLEL_THRESHOLD / ((long) w.cols() * n)));
         int cols = w.cols();
-        parallelRanges(w.rows(), work, Math.max(2, grain), (from, to) -> {
-            float[] row = new float[cols];
-            float[] next = new float[cols];
-            int r = from;
-            // Two weight rows against four tokens at a time: each activation vector loaded from cache
-            // feeds two FMAs (the prefill profile was dominated by dot4, whose activation loads
-            // outnumber its FMAs).
-            for (; r + 2 <= to; r += 2) {
+        if (VECTOR && w.scale() == null && w.tensor().dtype() == DType.F32) {
+            matmulRowsF32(w, x, xOff, n, xStride, out, outOff, outStride, from, to);
+            return;
+        }
+        float[] row = new float[cols];
+        float[] next = new float[cols];
+        int r = from;
+        if (VECTOR && n >= 4) {
+            // Four weight rows against four tokens at a time: each loaded vector feeds four FMAs
+            // (with two rows, the activation loads held the prefill kernels well below the FMA rate).
+            float[] third = new float[cols];
+            float[] fourth = new float[cols];
+            for (; r + 4 <= to; r += 4) {
                 decodeRow(w, r, row);
                 decodeRow(w, r + 1, next);
+                decodeRow(w, r + 2, third);
+                decodeRow(w, r + 3, fourth);
                 int t = 0;
                 for (; t + 4 <= n; t += 4) {
-                    dot2x4(row, next, x, t * xStride, xStride, cols, out, t * outStride + r, outStride);
+                    VectorKernels.dot4x4(row, next, third, fourth, x, xOff + t * xStride, xStride, cols, out,
+                            outOff + t * outStride + r, outStride);
                 }
                 for (; t < n; t++) {
-                    out[t * outStride + r] = dot(row, 0, x, t * xStride, cols);
-                    out[t * outStride + r + 1] = dot(next, 0, x, t * xStride, cols);
+                    int o = outOff + t * outStride + r;
+                    int xt = xOff + t * xStride;
+                    out[o] = dot(row, 0, x, xt, cols);
+                    out[o + 1] = dot(next, 0, x, xt, cols);
+                    out[o + 2] = dot(third, 0, x, xt, cols);
+                    out[o + 3] = dot(fourth, 0, x, xt, cols);
                 }
             }
-            for (; r < to; r++) {
-                decodeRow(w, r, row);
-                int t = 0;
-                for (; t + 4 <= n; t += 4) {
-                    dot4(row, x, t * xStride, xStride, cols, out, t * outStride + r, outStride);
-                }
-                for (; t < n; t++) {
-                    out[t * outStride + r] = dot(row, 0, x, t * xStride, cols);
+        }
+        // Two weight rows against four tokens at a time: each activation vector loaded from cache
+        // feeds two FMAs.
+        for (; r + 2 <= to; r += 2) {
+            decodeRow(w, r, row);
+            decodeRow(w, r + 1, next);
+            int t = 0;
+            for (; t + 4 <= n; t += 4) {
+                dot2x4(row, next, x, xOff + t * xStride, xStride, cols, out, outOff + t * outStride + r, outStride);
+            }
+            for (; t < n; t++) {
+                out[outOff + t * outStride + r] = dot(row, 0, x, xOff + t * xStride, cols);
+                out[outOff + t * outStride + r + 1] = dot(next, 0, x, xOff + t * xStride, cols);
+            }
+        }
+        for (; r < to; r++) {
+            decodeRow(w, r, row);
+            int t = 0;
+            for (; t + 4 <= n; t += 4) {
+                dot4(row, x, xOff + t * xStride, xStride, cols, out, outOff + t * outStride + r, outStride);
+            }
+            for (; t < n; t++) {
+                out[outOff + t * outStride + r] = dot(row, 0, x, xOff + t * xStride, cols);
+            }
+        }
+    }
+
+    /**
+     * {@link #matmulRows} for f32 weights, read in place: four rows against four tokens at a time,
+     * then the rows and tokens left over one by one, every (row, token) summed as {@link #dot} does.
+     */
+    private static void matmulRowsF32(Matrix w, float[] x, int xOff, int n, int xStride, float[] out, int outOff,
+                                      int outStride, int from, int to) {
+        var seg = w.tensor().data();
+        int cols = w.cols();
+        long rowBytes = cols * 4L;
+        int r = from;
+        for (; r + 4 <= to; r += 4) {
+            long at = w.rowStart(r) * 4L;
+            int t = 0;
+            for (; t + 4 <= n; t += 4) {
+                VectorKernels.dot4x4F32(seg, at, rowBytes, x, xOff + t * xStride, xStride, cols, out,
+                        outOff + t * outStride + r, outStride);
+            }
+            for (; t < n; t++) {
+                for (int k = 0; k < 4; k++) {
+                    out[outOff + t * outStride + r + k] = VectorKernels.dotF32Single(seg, at + k * rowBytes, x, xOff + t * xStride, cols);
                 }
             }
-        });
+        }
+        for (; r < to; r++) {
+            long at = w.rowStart(r) * 4L;
+            for (int t = 0; t < n; t++) {
+                out[outOff + t * outStride + r] = VectorKernels.dotF32Single(seg, at, x, xOff + t * xStride, cols);
+            }
+        }
     }
 
     /** {@link #dot4} for two adjacent weight rows: results for the second row go one column to the right. */
@@ -140,71 +240,6 @@ public final class Kernels {
         }
         for (int k = 0; k < 4; k++) {
             out[outOff + k * outStride] = scalarDot(row, 0, x, xOff + k * xStride, n);
-        }
-    }
-
-    /** A range body for {@link #parallelRanges}. */
-    @FunctionalInterface
-    public interface RangeBody {
-        void run(int from, int to);
-    }
-
-    /**
-     * Runs {@code body} over {@code 0 .. count} split into ranges of at least {@code grain} items on
-     * the engine's pool, or on the calling thread when the whole job is small ({@code work}
-     * multiply-adds below the threshold) or there is one thread.
-     */
-    public static void parallelRanges(int count, long work, int grain, RangeBody body) {
-        if (count <= 0) {
-            return;
-        }
-        if (work < PARALLEL_THRESHOLD || POOL.getParallelism() < 2 || count <= grain) {
-            body.run(0, count);
-            return;
-        }
-        if (Thread.currentThread() instanceof java.util.concurrent.ForkJoinWorkerThread worker && worker.getPool() == POOL) {
-            new RangeTask(body, 0, count, Math.max(1, grain)).invoke();
-        } else {
-            POOL.invoke(new RangeTask(body, 0, count, Math.max(1, grain)));
-        }
-    }
-
-    /** {@code body.accept(i)} for every i below count, items in parallel when their total work is large enough. */
-    public static void parallelFor(int count, long workPerItem, IntConsumer body) {
-        parallelRanges(count, workPerItem * count, 1, (from, to) -> {
-            for (int i = from; i < to; i++) {
-                body.accept(i);
-            }
-        });
-    }
-
-    private static final class RangeTask extends RecursiveAction {
-        private final RangeBody body;
-        private final int from;
-        private final int to;
-        private final int grain;
-
-        RangeTask(RangeBody body, int from, int to, int grain) {
-            this.body = body;
-            this.from = from;
-            this.to = to;
-            this.grain = grain;
-        }
-
-        @Override
-        protected void compute() {
-            if (to - from <= grain) {
-                body.run(from, to);
-                return;
-            }
-            int mid = (from + to) >>> 1;
-            invokeAll(new RangeTask(body, from, mid, grain), new RangeTask(body, mid, to, grain));
-        }
-    }
-
-    private static void rows(Matrix w, float[] x, int xOff, float[] out, int outOff, int from, int to) {
-        for (int r = from; r < to; r++) {
-            out[outOff + r] = dotRow(w, r, x, xOff);
         }
     }
 

@@ -19,6 +19,7 @@ public final class Model implements AutoCloseable {
     private final Rope rope;
     private final Router router;
     private final float softmaxScale;
+    private final Forward forward;
 
     /** How the weights are held: as the checkpoint stores them, or requantized to per-row int8 at load. */
     public enum WeightMode { AS_STORED, INT8 }
@@ -32,6 +33,11 @@ public final class Model implements AutoCloseable {
     }
 
     public Model(ModelConfig config, Checkpoint checkpoint, WeightMode mode) {
+        this(config, checkpoint, mode, Team.shared());
+    }
+
+    /** A model whose batched forward pass runs on {@code team} (the engine's shared team unless a test says otherwise). */
+    public Model(ModelConfig config, Checkpoint checkpoint, WeightMode mode, Team team) {
         this.config = config;
         this.checkpoint = checkpoint;
         this.mode = mode;
@@ -40,6 +46,7 @@ public final class Model implements AutoCloseable {
         this.rope = new Rope(config);
         this.router = new Router(config);
         this.softmaxScale = softmaxScale(config);
+        this.forward = new Forward(config, weights, rope, router, softmaxScale, team);
     }
 
     /** Loads config.json and maps the safetensors files of {@code dir}. */
@@ -49,10 +56,15 @@ public final class Model implements AutoCloseable {
 
     /** Loads config.json and maps the safetensors files of {@code dir}, keeping the weights as {@code mode} says. */
     public static Model load(Path dir, WeightMode mode) {
+        return load(dir, mode, Team.shared());
+    }
+
+    /** As {@link #load(Path, WeightMode)}, with the batched forward pass on {@code team}. */
+    public static Model load(Path dir, WeightMode mode, Team team) {
         ModelConfig config = ModelConfig.load(dir);
         Checkpoint checkpoint = Checkpoint.open(dir);
         try {
-            return new Model(config, checkpoint, mode);
+            return new Model(config, checkpoint, mode, team);
         } catch (RuntimeException e) {
             checkpoint.close();
             throw e;
@@ -134,7 +146,7 @@ public final class Model implements AutoCloseable {
      */
     public float[] forward(Session s, int token, boolean wantLogits) {
         if (s.form == Session.Form.ABSORBED) {
-            return run(s, new int[] {token}, 1, wantLogits, null);
+            return forward.run(s, new int[] {token}, 1, wantLogits, null);
         }
         return forwardNaive(s, token, wantLogits);
     }
@@ -156,7 +168,7 @@ public final class Model implements AutoCloseable {
             int[] chunk = java.util.Arrays.copyOfRange(tokens, from, from + n);
             boolean last = from + n == tokens.length;
             if (s.form == Session.Form.ABSORBED) {
-                logits = run(s, chunk, n, last, null);
+                logits = forward.run(s, chunk, n, last, null);
             } else {
                 for (int i = 0; i < n; i++) {
                     logits = forwardNaive(s, chunk[i], last && i == n - 1);
@@ -176,7 +188,7 @@ public final class Model implements AutoCloseable {
             int n = Math.min(PREFILL_CHUNK, tokens.length - from);
             float[][] part = new float[n][];
             if (s.form == Session.Form.ABSORBED) {
-                run(s, java.util.Arrays.copyOfRange(tokens, from, from + n), n, true, part);
+                forward.run(s, java.util.Arrays.copyOfRange(tokens, from, from + n), n, true, part);
             } else {
                 for (int i = 0; i < n; i++) {
                     part[i] = forwardNaive(s, tokens[from + i], true).clone();
@@ -185,238 +197,6 @@ public final class Model implements AutoCloseable {
             System.arraycopy(part, 0, all, from, n);
         }
         return all;
-    }
-
-    // ---- Batched forward (absorbed form) ----------------------------------------------------
-
-    /**
-     * Runs {@code n} tokens at positions {@code s.length ..}: every projection is one matrix-matrix
-     * product over the batch, attention runs per (token, head) in parallel against the latent cache
-     * (causal: token t sees positions up to its own), experts run on the tokens routed to them.
-     * Returns the last token's logits when wanted; {@code allLogits} (may be null) gets every row.
-     */
-    private float[] run(Session s, int[] tokens, int n, boolean wantLogits, float[][] allLogits) {
-        int pos0 = s.length;
-        if (pos0 + n > s.capacity) {
-            throw new IllegalStateException("session is full: capacity " + s.capacity);
-        }
-        int d = config.hiddenSize();
-        Batch b = s.batch(n);
-        for (int t = 0; t < n; t++) {
-            int token = tokens[t];
-            if (token < 0 || token >= config.vocabSize()) {
-                throw new IllegalArgumentException("token id " + token + " outside the vocabulary of " + config.vocabSize());
-            }
-            // Embedding lookup.
-            weights.embed().read((long) token * d, d, b.x, t * d);
-        }
-        for (int l = 0; l < config.numLayers(); l++) {
-            Weights.Layer layer = weights.layers().get(l);
-            // Attention sub-block with residual.
-            rmsNormRows(b.x, layer.inputNorm(), b.xn, n, d);
-            attentionBatch(l, layer.attention(), s, b, pos0, n);
-            add(b.x, b.attnOut, n * d);
-            // Feed-forward sub-block with residual: dense MLP or mixture of experts.
-            rmsNormRows(b.x, layer.postAttentionNorm(), b.xn, n, d);
-            if (layer.moe() != null) {
-                moeBatch(layer.moe(), b, n);
-            } else {
-                mlpBatch(layer.mlp(), b.xn, n, b.hidden1, b.hidden2, b.ffnOut);
-            }
-            add(b.x, b.ffnOut, n * d);
-        }
-        s.length = pos0 + n;
-        if (allLogits != null) {
-            // Final norm and output projection for every row.
-            rmsNormRows(b.x, weights.finalNorm(), b.xn, n, d);
-            int vocab = config.vocabSize();
-            float[] out = new float[n * vocab];
-            Kernels.matmul(weights.lmHead().rows(0, vocab), b.xn, n, d, out, vocab);
-            for (int t = 0; t < n; t++) {
-                allLogits[t] = java.util.Arrays.copyOfRange(out, t * vocab, (t + 1) * vocab);
-            }
-            System.arraycopy(allLogits[n - 1], 0, s.logits, 0, vocab);
-            return s.logits;
-        }
-        if (!wantLogits) {
-            return null;
-        }
-        // Final norm and output projection, last token only.
-        rmsNormInto(b.x, (n - 1) * d, weights.finalNorm(), s.xn, 0, d);
-        Kernels.matvec(weights.lmHead().rows(0, config.vocabSize()), s.xn, s.logits);
-        return s.logits;
-    }
-
-    /** MLA for a batch, absorbed form: writes {@code b.attnOut}. */
-    private void attentionBatch(int l, Weights.Attention a, Session s, Batch b, int pos0, int n) {
-        int d = config.hiddenSize();
-        int heads = config.numHeads();
-        int nope = config.qkNopeHeadDim();
-        int qk = config.qkHeadDim();
-        int v = config.vHeadDim();
-        int c = config.kvLoraRank();
-        int r = config.qkRopeHeadDim();
-        int qWidth = heads * qk;
-        // Query: low-rank (q_a_proj -> RMSNorm -> q_b_proj) or full q_proj; [heads, nope + rope] per token.
-        if (a.lowRankQuery()) {
-            int ql = config.qLoraRank();
-            Kernels.matmul(a.qA(), b.xn, n, d, b.qa, ql);
-            rmsNormRows(b.qa, a.qANorm(), b.qa, n, ql);
-            Kernels.matmul(a.qB(), b.qa, n, ql, b.q, qWidth);
-        } else {
-            Kernels.matmul(a.q(), b.xn, n, d, b.q, qWidth);
-        }
-        // Compressed KV: the normalised latent and the shared rope key of each token go to the cache.
-        Kernels.matmul(a.kvA(), b.xn, n, d, b.kv, c + r);
-        float[] latent = s.latent[l];
-        float[] ropeKey = s.ropeKey[l];
-        for (int t = 0; t < n; t++) {
-            int pos = pos0 + t;
-            rmsNormInto(b.kv, t * (c + r), a.kvANorm(), latent, pos * c, c);
-            System.arraycopy(b.kv, t * (c + r) + c, ropeKey, pos * r, r);
-            // Decoupled RoPE: only the rope parts of the query heads and the shared key are rotated.
-            rope.apply(ropeKey, pos * r, pos);
-            for (int h = 0; h < heads; h++) {
-                rope.apply(b.q, t * qWidth + h * qk + nope, pos);
-            }
-        }
-        // Every (token, head) pair attends independently: in parallel when there is enough work.
-        Matrix kvB = a.kvB();
-        long workPerPair = (long) nope * c + (long) (pos0 + n) * (c + r) * 2 + (long) v * c;
-        Kernels.parallelFor(n * heads, workPerPair, i -> {
-            int t = i / heads;
-            int h = i % heads;
-            attendHead(kvB, b.q, t * qWidth + h * qk, latent, ropeKey, pos0 + t, h, b.heads, (t * heads + h) * v);
-        });
-        // Output projection over the concatenated heads.
-        Kernels.matmul(a.o(), b.heads, n, heads * v, b.attnOut, d);
-    }
-
-    /**
-     * One head of one token, absorbed: q_abs = q_nope . W_UK[h]; scores against the cached latents
-     * and rope keys of positions 0..pos; softmax; the weighted latent sum goes up through W_UV[h].
-     */
-    private void attendHead(Matrix kvB, float[] q, int qOff, float[] latent, float[] ropeKey, int pos, int h,
-                            float[] out, int outOff) {
-        int nope = config.qkNopeHeadDim();
-        int v = config.vHeadDim();
-        int c = config.kvLoraRank();
-        int r = config.qkRopeHeadDim();
-        int headRows = h * (nope + v);
-        float[] qAbs = new float[c];
-        for (int j = 0; j < nope; j++) {
-            Kernels.axpyRow(kvB, headRows + j, q[qOff + j], qAbs, 0);
-        }
-        float[] scores = new float[pos + 1];
-        for (int t = 0; t <= pos; t++) {
-            float score = Kernels.dot(qAbs, 0, latent, t * c, c) + Kernels.dot(q, qOff + nope, ropeKey, t * r, r);
-            scores[t] = score * softmaxScale;
-        }
-        softmaxInPlace(scores, pos + 1);
-        float[] oLatent = new float[c];
-        for (int t = 0; t <= pos; t++) {
-            Kernels.axpy(scores[t], latent, t * c, oLatent, 0, c);
-        }
-        Kernels.matvec(kvB.rows(headRows + nope, v), oLatent, 0, out, outOff);
-    }
-
-    /** SwiGLU over a batch: {@code out = down(silu(gate x) * up x)}, rows of {@code x} are tokens. */
-    private void mlpBatch(Weights.Mlp m, float[] x, int n, float[] g, float[] u, float[] out) {
-        int d = config.hiddenSize();
-        int inner = m.gate().rows();
-        Kernels.matmul(m.gate(), x, n, d, g, inner);
-        Kernels.matmul(m.up(), x, n, d, u, inner);
-        for (int i = 0; i < n * inner; i++) {
-            float z = g[i];
-            g[i] = z / (1f + (float) Math.exp(-z)) * u[i];
-        }
-        Kernels.matmul(m.down(), g, n, inner, out, d);
-    }
-
-    /**
-     * DeepSeekMoE over a batch: route every token, then run each chosen expert once on the tokens
-     * routed to it (experts in parallel), plus the shared expert on all tokens; outputs are summed
-     * with the routing weights in a fixed order, so results do not depend on scheduling.
-     */
-    private void moeBatch(Weights.Moe moe, Batch b, int n) {
-        int d = config.hiddenSize();
-        int e = config.nRoutedExperts();
-        Kernels.matmul(moe.router(), b.xn, n, d, b.routerLogits, e);
-        Router.Selection[] picks = new Router.Selection[n];
-        int[] count = new int[e];
-        for (int t = 0; t < n; t++) {
-            picks[t] = router.select(java.util.Arrays.copyOfRange(b.routerLogits, t * e, (t + 1) * e), moe.scoreBias());
-            for (int expert : picks[t].experts()) {
-                count[expert]++;
-            }
-        }
-        // Tokens of each active expert, in token order.
-        int[] active = java.util.stream.IntStream.range(0, e).filter(j -> count[j] > 0).toArray();
-        int[][] members = new int[e][];
-        for (int j : active) {
-            members[j] = new int[count[j]];
-        }
-        int[] fill = new int[e];
-        for (int t = 0; t < n; t++) {
-            for (int expert : picks[t].experts()) {
-                members[expert][fill[expert]++] = t;
-            }
-        }
-        int tasks = active.length + (moe.shared() != null ? 1 : 0);
-        float[][] outputs = new float[tasks][];
-        long expertWork = 3L * d * config.moeIntermediateSize();
-        Kernels.parallelFor(tasks, expertWork * Math.max(1, n * config.numExpertsPerTok() / Math.max(1, tasks)), i -> {
-            if (i < active.length) {
-                int[] rows = members[active[i]];
-                outputs[i] = expertOn(moe.experts().get(active[i]), b.xn, rows);
-            } else {
-                Weights.Mlp shared = moe.shared();
-                int inner = shared.gate().rows();
-                float[] out = new float[n * d];
-                mlpBatch(shared, b.xn, n, new float[n * inner], new float[n * inner], out);
-                outputs[i] = out;
-            }
-        });
-        java.util.Arrays.fill(b.ffnOut, 0, n * d, 0f);
-        for (int i = 0; i < active.length; i++) {
-            int expert = active[i];
-            int[] rows = members[expert];
-            for (int k = 0; k < rows.length; k++) {
-                int t = rows[k];
-                Kernels.axpy(weightOf(picks[t], expert), outputs[i], k * d, b.ffnOut, t * d, d);
-            }
-        }
-        if (moe.shared() != null) {
-            add(b.ffnOut, outputs[tasks - 1], n * d);
-        }
-    }
-
-    /** One routed expert on the given token rows of {@code xn}; output rows in the same order. */
-    private float[] expertOn(Weights.Mlp expert, float[] xn, int[] rows) {
-        int d = config.hiddenSize();
-        int inner = expert.gate().rows();
-        float[] x = new float[rows.length * d];
-        for (int k = 0; k < rows.length; k++) {
-            System.arraycopy(xn, rows[k] * d, x, k * d, d);
-        }
-        float[] out = new float[rows.length * d];
-        mlpBatch(expert, x, rows.length, new float[rows.length * inner], new float[rows.length * inner], out);
-        return out;
-    }
-
-    private static float weightOf(Router.Selection pick, int expert) {
-        for (int j = 0; j < pick.experts().length; j++) {
-            if (pick.experts()[j] == expert) {
-                return pick.weights()[j];
-            }
-        }
-        throw new IllegalStateException("expert " + expert + " was not picked");
-    }
-
-    private void rmsNormRows(float[] x, Tensor weight, float[] out, int n, int width) {
-        for (int t = 0; t < n; t++) {
-            rmsNormInto(x, t * width, weight, out, t * width, width);
-        }
     }
 
     // ---- Token-by-token forward (naive form, the oracle) ------------------------------------

@@ -136,6 +136,86 @@ final class VectorKernels {
         return sum;
     }
 
+    /**
+     * {@link #dotF32} for four consecutive rows at once (rows {@code rowBytes} apart from byte offset
+     * {@code at}), each row summed with exactly the same four accumulators and steps, so each result
+     * equals dotF32's. Four rows are four streams through memory at once: with one, a core waits on
+     * each new 4 KiB page before the prefetcher picks the stream up again (a row of 1024 f32 is one
+     * page), and decode read well below what the bandwidth probe does.
+     */
+    static void dotF32x4(java.lang.foreign.MemorySegment seg, long at, long rowBytes, float[] x, int xOff, int n,
+                         float[] out, int outOff) {
+        int len = F.length();
+        long vb = 4L * len;
+        long q0 = at;
+        long q1 = at + rowBytes;
+        long q2 = at + 2 * rowBytes;
+        long q3 = at + 3 * rowBytes;
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = FloatVector.zero(F);
+        FloatVector a2 = FloatVector.zero(F);
+        FloatVector a3 = FloatVector.zero(F);
+        FloatVector b0 = FloatVector.zero(F);
+        FloatVector b1 = FloatVector.zero(F);
+        FloatVector b2 = FloatVector.zero(F);
+        FloatVector b3 = FloatVector.zero(F);
+        FloatVector c0 = FloatVector.zero(F);
+        FloatVector c1 = FloatVector.zero(F);
+        FloatVector c2 = FloatVector.zero(F);
+        FloatVector c3 = FloatVector.zero(F);
+        FloatVector d0 = FloatVector.zero(F);
+        FloatVector d1 = FloatVector.zero(F);
+        FloatVector d2 = FloatVector.zero(F);
+        FloatVector d3 = FloatVector.zero(F);
+        int i = 0;
+        for (; i + 4 * len <= n; i += 4 * len) {
+            long o = i * 4L;
+            FloatVector y0 = FloatVector.fromArray(F, x, xOff + i);
+            FloatVector y1 = FloatVector.fromArray(F, x, xOff + i + len);
+            FloatVector y2 = FloatVector.fromArray(F, x, xOff + i + 2 * len);
+            FloatVector y3 = FloatVector.fromArray(F, x, xOff + i + 3 * len);
+            a0 = FloatVector.fromMemorySegment(F, seg, q0 + o, ByteOrder.LITTLE_ENDIAN).fma(y0, a0);
+            b0 = FloatVector.fromMemorySegment(F, seg, q1 + o, ByteOrder.LITTLE_ENDIAN).fma(y0, b0);
+            c0 = FloatVector.fromMemorySegment(F, seg, q2 + o, ByteOrder.LITTLE_ENDIAN).fma(y0, c0);
+            d0 = FloatVector.fromMemorySegment(F, seg, q3 + o, ByteOrder.LITTLE_ENDIAN).fma(y0, d0);
+            a1 = FloatVector.fromMemorySegment(F, seg, q0 + o + vb, ByteOrder.LITTLE_ENDIAN).fma(y1, a1);
+            b1 = FloatVector.fromMemorySegment(F, seg, q1 + o + vb, ByteOrder.LITTLE_ENDIAN).fma(y1, b1);
+            c1 = FloatVector.fromMemorySegment(F, seg, q2 + o + vb, ByteOrder.LITTLE_ENDIAN).fma(y1, c1);
+            d1 = FloatVector.fromMemorySegment(F, seg, q3 + o + vb, ByteOrder.LITTLE_ENDIAN).fma(y1, d1);
+            a2 = FloatVector.fromMemorySegment(F, seg, q0 + o + 2 * vb, ByteOrder.LITTLE_ENDIAN).fma(y2, a2);
+            b2 = FloatVector.fromMemorySegment(F, seg, q1 + o + 2 * vb, ByteOrder.LITTLE_ENDIAN).fma(y2, b2);
+            c2 = FloatVector.fromMemorySegment(F, seg, q2 + o + 2 * vb, ByteOrder.LITTLE_ENDIAN).fma(y2, c2);
+            d2 = FloatVector.fromMemorySegment(F, seg, q3 + o + 2 * vb, ByteOrder.LITTLE_ENDIAN).fma(y2, d2);
+            a3 = FloatVector.fromMemorySegment(F, seg, q0 + o + 3 * vb, ByteOrder.LITTLE_ENDIAN).fma(y3, a3);
+            b3 = FloatVector.fromMemorySegment(F, seg, q1 + o + 3 * vb, ByteOrder.LITTLE_ENDIAN).fma(y3, b3);
+            c3 = FloatVector.fromMemorySegment(F, seg, q2 + o + 3 * vb, ByteOrder.LITTLE_ENDIAN).fma(y3, c3);
+            d3 = FloatVector.fromMemorySegment(F, seg, q3 + o + 3 * vb, ByteOrder.LITTLE_ENDIAN).fma(y3, d3);
+        }
+        int bound = F.loopBound(n);
+        for (; i < bound; i += len) {
+            long o = i * 4L;
+            FloatVector y = FloatVector.fromArray(F, x, xOff + i);
+            a0 = FloatVector.fromMemorySegment(F, seg, q0 + o, ByteOrder.LITTLE_ENDIAN).fma(y, a0);
+            b0 = FloatVector.fromMemorySegment(F, seg, q1 + o, ByteOrder.LITTLE_ENDIAN).fma(y, b0);
+            c0 = FloatVector.fromMemorySegment(F, seg, q2 + o, ByteOrder.LITTLE_ENDIAN).fma(y, c0);
+            d0 = FloatVector.fromMemorySegment(F, seg, q3 + o, ByteOrder.LITTLE_ENDIAN).fma(y, d0);
+        }
+        out[outOff] = finish4(a0, a1, a2, a3, seg, q0, x, xOff, i, n);
+        out[outOff + 1] = finish4(b0, b1, b2, b3, seg, q1, x, xOff, i, n);
+        out[outOff + 2] = finish4(c0, c1, c2, c3, seg, q2, x, xOff, i, n);
+        out[outOff + 3] = finish4(d0, d1, d2, d3, seg, q3, x, xOff, i, n);
+    }
+
+    /** dotF32's ending: the four accumulators combined the same way, the lanes summed, the scalar tail. */
+    private static float finish4(FloatVector a0, FloatVector a1, FloatVector a2, FloatVector a3,
+                                 java.lang.foreign.MemorySegment seg, long row, float[] x, int xOff, int from, int n) {
+        float sum = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+        for (int k = from; k < n; k++) {
+            sum += seg.get(Tensor.F32, row + k * 4L) * x[xOff + k];
+        }
+        return sum;
+    }
+
     /** bf16 is the top half of an f32: widen each short to an int, shift it up 16 bits, reinterpret. Four accumulators as in {@link #dotF32}. */
     private static float dotBf16(Tensor t, long start, float[] x, int xOff, int n) {
         var seg = t.data();
@@ -160,6 +240,169 @@ final class VectorKernels {
         float sum = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
         for (; i < n; i++) {
             sum += t.get(start + i) * x[xOff + i];
+        }
+        return sum;
+    }
+
+    /** bf16 weights per paired block: one int vector holds 2 * F.length() of them (see {@link #dotBf16Paired}). */
+    static final int BF16_BLOCK = 2 * F.length();
+
+    /**
+     * {@code x[xOff .. xOff + n]} rearranged for {@link #dotBf16Paired}: within each block of
+     * {@link #BF16_BLOCK}, the even elements first, then the odd ones (a partial last block is left out).
+     */
+    static float[] pairBf16(float[] x, int xOff, int n) {
+        int len = F.length();
+        float[] paired = new float[n];
+        for (int i = 0; i + BF16_BLOCK <= n; i += BF16_BLOCK) {
+            for (int k = 0; k < len; k++) {
+                paired[i + k] = x[xOff + i + 2 * k];
+                paired[i + len + k] = x[xOff + i + 2 * k + 1];
+            }
+        }
+        return paired;
+    }
+
+    /**
+     * A bf16 row dotted with x, without widening instructions: one int-vector load holds two bf16 per
+     * lane, the even one (low half) becomes an f32 by a left shift and the odd one (high half) by
+     * masking the low half away; they meet x's even and odd elements, pre-arranged by
+     * {@link #pairBf16}. Three instructions per two vectors of weights where the widening path
+     * needs six; the decode profile of bf16 had its time in that widening.
+     */
+    static float dotBf16Paired(Tensor t, long start, float[] paired, float[] x, int xOff, int n) {
+        var seg = t.data();
+        long base = start * 2;
+        int len = F.length();
+        int block = BF16_BLOCK;
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = FloatVector.zero(F);
+        FloatVector a2 = FloatVector.zero(F);
+        FloatVector a3 = FloatVector.zero(F);
+        int i = 0;
+        for (; i + 2 * block <= n; i += 2 * block) {
+            IntVector v = IntVector.fromMemorySegment(I, seg, base + i * 2L, ByteOrder.LITTLE_ENDIAN);
+            IntVector u = IntVector.fromMemorySegment(I, seg, base + (i + block) * 2L, ByteOrder.LITTLE_ENDIAN);
+            a0 = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.fromArray(F, paired, i), a0);
+            a1 = v.and(0xFFFF0000).reinterpretAsFloats().fma(FloatVector.fromArray(F, paired, i + len), a1);
+            a2 = u.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.fromArray(F, paired, i + block), a2);
+            a3 = u.and(0xFFFF0000).reinterpretAsFloats().fma(FloatVector.fromArray(F, paired, i + block + len), a3);
+        }
+        for (; i + block <= n; i += block) {
+            IntVector v = IntVector.fromMemorySegment(I, seg, base + i * 2L, ByteOrder.LITTLE_ENDIAN);
+            a0 = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.fromArray(F, paired, i), a0);
+            a1 = v.and(0xFFFF0000).reinterpretAsFloats().fma(FloatVector.fromArray(F, paired, i + len), a1);
+        }
+        float sum = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            sum += t.get(start + i) * x[xOff + i];
+        }
+        return sum;
+    }
+
+    /**
+     * {@link #dotBf16Paired} for four consecutive rows at once (four streams through memory, as in
+     * {@link #dotF32x4}); each row uses the same accumulators and steps, so each result equals
+     * dotBf16Paired's.
+     */
+    static void dotBf16Pairedx4(Tensor t, long start, int rowElems, float[] paired, float[] x, int xOff, int n,
+                                float[] out, int outOff) {
+        var seg = t.data();
+        int len = F.length();
+        int block = BF16_BLOCK;
+        long rb = rowElems * 2L;
+        long q0 = start * 2;
+        long q1 = q0 + rb;
+        long q2 = q0 + 2 * rb;
+        long q3 = q0 + 3 * rb;
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = FloatVector.zero(F);
+        FloatVector a2 = FloatVector.zero(F);
+        FloatVector a3 = FloatVector.zero(F);
+        FloatVector b0 = FloatVector.zero(F);
+        FloatVector b1 = FloatVector.zero(F);
+        FloatVector b2 = FloatVector.zero(F);
+        FloatVector b3 = FloatVector.zero(F);
+        FloatVector c0 = FloatVector.zero(F);
+        FloatVector c1 = FloatVector.zero(F);
+        FloatVector c2 = FloatVector.zero(F);
+        FloatVector c3 = FloatVector.zero(F);
+        FloatVector d0 = FloatVector.zero(F);
+        FloatVector d1 = FloatVector.zero(F);
+        FloatVector d2 = FloatVector.zero(F);
+        FloatVector d3 = FloatVector.zero(F);
+        int i = 0;
+        for (; i + 2 * block <= n; i += 2 * block) {
+            long o = i * 2L;
+            long o2 = (i + block) * 2L;
+            FloatVector pl = FloatVector.fromArray(F, paired, i);
+            FloatVector ph = FloatVector.fromArray(F, paired, i + len);
+            FloatVector ql = FloatVector.fromArray(F, paired, i + block);
+            FloatVector qh = FloatVector.fromArray(F, paired, i + block + len);
+            IntVector v = IntVector.fromMemorySegment(I, seg, q0 + o, ByteOrder.LITTLE_ENDIAN);
+            IntVector u = IntVector.fromMemorySegment(I, seg, q0 + o2, ByteOrder.LITTLE_ENDIAN);
+            a0 = lo(v).fma(pl, a0);
+            a1 = hi(v).fma(ph, a1);
+            a2 = lo(u).fma(ql, a2);
+            a3 = hi(u).fma(qh, a3);
+            v = IntVector.fromMemorySegment(I, seg, q1 + o, ByteOrder.LITTLE_ENDIAN);
+            u = IntVector.fromMemorySegment(I, seg, q1 + o2, ByteOrder.LITTLE_ENDIAN);
+            b0 = lo(v).fma(pl, b0);
+            b1 = hi(v).fma(ph, b1);
+            b2 = lo(u).fma(ql, b2);
+            b3 = hi(u).fma(qh, b3);
+            v = IntVector.fromMemorySegment(I, seg, q2 + o, ByteOrder.LITTLE_ENDIAN);
+            u = IntVector.fromMemorySegment(I, seg, q2 + o2, ByteOrder.LITTLE_ENDIAN);
+            c0 = lo(v).fma(pl, c0);
+            c1 = hi(v).fma(ph, c1);
+            c2 = lo(u).fma(ql, c2);
+            c3 = hi(u).fma(qh, c3);
+            v = IntVector.fromMemorySegment(I, seg, q3 + o, ByteOrder.LITTLE_ENDIAN);
+            u = IntVector.fromMemorySegment(I, seg, q3 + o2, ByteOrder.LITTLE_ENDIAN);
+            d0 = lo(v).fma(pl, d0);
+            d1 = hi(v).fma(ph, d1);
+            d2 = lo(u).fma(ql, d2);
+            d3 = hi(u).fma(qh, d3);
+        }
+        for (; i + block <= n; i += block) {
+            long o = i * 2L;
+            FloatVector pl = FloatVector.fromArray(F, paired, i);
+            FloatVector ph = FloatVector.fromArray(F, paired, i + len);
+            IntVector v = IntVector.fromMemorySegment(I, seg, q0 + o, ByteOrder.LITTLE_ENDIAN);
+            a0 = lo(v).fma(pl, a0);
+            a1 = hi(v).fma(ph, a1);
+            v = IntVector.fromMemorySegment(I, seg, q1 + o, ByteOrder.LITTLE_ENDIAN);
+            b0 = lo(v).fma(pl, b0);
+            b1 = hi(v).fma(ph, b1);
+            v = IntVector.fromMemorySegment(I, seg, q2 + o, ByteOrder.LITTLE_ENDIAN);
+            c0 = lo(v).fma(pl, c0);
+            c1 = hi(v).fma(ph, c1);
+            v = IntVector.fromMemorySegment(I, seg, q3 + o, ByteOrder.LITTLE_ENDIAN);
+            d0 = lo(v).fma(pl, d0);
+            d1 = hi(v).fma(ph, d1);
+        }
+        out[outOff] = finishBf16(a0, a1, a2, a3, t, start, x, xOff, i, n);
+        out[outOff + 1] = finishBf16(b0, b1, b2, b3, t, start + rowElems, x, xOff, i, n);
+        out[outOff + 2] = finishBf16(c0, c1, c2, c3, t, start + 2L * rowElems, x, xOff, i, n);
+        out[outOff + 3] = finishBf16(d0, d1, d2, d3, t, start + 3L * rowElems, x, xOff, i, n);
+    }
+
+    /** The even bf16 of each int lane as f32. */
+    private static FloatVector lo(IntVector v) {
+        return v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+    }
+
+    /** The odd bf16 of each int lane as f32. */
+    private static FloatVector hi(IntVector v) {
+        return v.and(0xFFFF0000).reinterpretAsFloats();
+    }
+
+    /** dotBf16Paired's ending. */
+    private static float finishBf16(FloatVector a0, FloatVector a1, FloatVector a2, FloatVector a3, Tensor t, long start,
+                                    float[] x, int xOff, int from, int n) {
+        float sum = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+        for (int k = from; k < n; k++) {
+            sum += t.get(start + k) * x[xOff + k];
         }
         return sum;
     }
@@ -227,7 +470,7 @@ final class VectorKernels {
             FloatVector.fromArray(F, x, xOff + i).fma(va, FloatVector.fromArray(F, out, outOff + i)).intoArray(out, outOff + i);
         }
         for (; i < n; i++) {
-            out[outOff + i] += a * x[xOff + i];
+            out[outOff + i] = Math.fma(a, x[xOff + i], out[outOff + i]); // fused like the vector lanes: no result depends on alignment
         }
     }
 
@@ -360,6 +603,190 @@ final class VectorKernels {
         out[outOff + 1 + outStride] = t1;
         out[outOff + 1 + 2 * outStride] = t2;
         out[outOff + 1 + 3 * outStride] = t3;
+    }
+
+    /**
+     * Four weight rows against four activation rows: sixteen accumulators, each loaded vector feeds
+     * four FMAs (two loads per FMA pair in {@link #dot2x4}, one here). Every accumulator sums its
+     * products in the same order as {@link #dot}, so a result does not depend on which kernel made it.
+     */
+    static void dot4x4(float[] w0, float[] w1, float[] w2, float[] w3, float[] x, int xOff, int xStride, int n,
+                       float[] out, int outOff, int outStride) {
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = FloatVector.zero(F);
+        FloatVector a2 = FloatVector.zero(F);
+        FloatVector a3 = FloatVector.zero(F);
+        FloatVector b0 = FloatVector.zero(F);
+        FloatVector b1 = FloatVector.zero(F);
+        FloatVector b2 = FloatVector.zero(F);
+        FloatVector b3 = FloatVector.zero(F);
+        FloatVector c0 = FloatVector.zero(F);
+        FloatVector c1 = FloatVector.zero(F);
+        FloatVector c2 = FloatVector.zero(F);
+        FloatVector c3 = FloatVector.zero(F);
+        FloatVector d0 = FloatVector.zero(F);
+        FloatVector d1 = FloatVector.zero(F);
+        FloatVector d2 = FloatVector.zero(F);
+        FloatVector d3 = FloatVector.zero(F);
+        int x0 = xOff;
+        int x1 = xOff + xStride;
+        int x2 = xOff + 2 * xStride;
+        int x3 = xOff + 3 * xStride;
+        int i = 0;
+        int bound = F.loopBound(n);
+        for (; i < bound; i += F.length()) {
+            FloatVector u = FloatVector.fromArray(F, w0, i);
+            FloatVector v = FloatVector.fromArray(F, w1, i);
+            FloatVector w = FloatVector.fromArray(F, w2, i);
+            FloatVector z = FloatVector.fromArray(F, w3, i);
+            FloatVector y = FloatVector.fromArray(F, x, x0 + i);
+            a0 = u.fma(y, a0);
+            b0 = v.fma(y, b0);
+            c0 = w.fma(y, c0);
+            d0 = z.fma(y, d0);
+            y = FloatVector.fromArray(F, x, x1 + i);
+            a1 = u.fma(y, a1);
+            b1 = v.fma(y, b1);
+            c1 = w.fma(y, c1);
+            d1 = z.fma(y, d1);
+            y = FloatVector.fromArray(F, x, x2 + i);
+            a2 = u.fma(y, a2);
+            b2 = v.fma(y, b2);
+            c2 = w.fma(y, c2);
+            d2 = z.fma(y, d2);
+            y = FloatVector.fromArray(F, x, x3 + i);
+            a3 = u.fma(y, a3);
+            b3 = v.fma(y, b3);
+            c3 = w.fma(y, c3);
+            d3 = z.fma(y, d3);
+        }
+        int o = outOff;
+        out[o] = finish(a0, w0, x, x0, i, n);
+        out[o + outStride] = finish(a1, w0, x, x1, i, n);
+        out[o + 2 * outStride] = finish(a2, w0, x, x2, i, n);
+        out[o + 3 * outStride] = finish(a3, w0, x, x3, i, n);
+        out[o + 1] = finish(b0, w1, x, x0, i, n);
+        out[o + 1 + outStride] = finish(b1, w1, x, x1, i, n);
+        out[o + 1 + 2 * outStride] = finish(b2, w1, x, x2, i, n);
+        out[o + 1 + 3 * outStride] = finish(b3, w1, x, x3, i, n);
+        out[o + 2] = finish(c0, w2, x, x0, i, n);
+        out[o + 2 + outStride] = finish(c1, w2, x, x1, i, n);
+        out[o + 2 + 2 * outStride] = finish(c2, w2, x, x2, i, n);
+        out[o + 2 + 3 * outStride] = finish(c3, w2, x, x3, i, n);
+        out[o + 3] = finish(d0, w3, x, x0, i, n);
+        out[o + 3 + outStride] = finish(d1, w3, x, x1, i, n);
+        out[o + 3 + 2 * outStride] = finish(d2, w3, x, x2, i, n);
+        out[o + 3 + 3 * outStride] = finish(d3, w3, x, x3, i, n);
+    }
+
+    /**
+     * {@link #dot4x4} with the four f32 weight rows read where they are mapped (rows {@code rowBytes}
+     * apart from byte offset {@code at}), without copying them into arrays first: in prefill the
+     * copy was a fifth of the samples, most of it for experts that see four tokens or fewer.
+     */
+    static void dot4x4F32(java.lang.foreign.MemorySegment seg, long at, long rowBytes, float[] x, int xOff, int xStride,
+                          int n, float[] out, int outOff, int outStride) {
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = FloatVector.zero(F);
+        FloatVector a2 = FloatVector.zero(F);
+        FloatVector a3 = FloatVector.zero(F);
+        FloatVector b0 = FloatVector.zero(F);
+        FloatVector b1 = FloatVector.zero(F);
+        FloatVector b2 = FloatVector.zero(F);
+        FloatVector b3 = FloatVector.zero(F);
+        FloatVector c0 = FloatVector.zero(F);
+        FloatVector c1 = FloatVector.zero(F);
+        FloatVector c2 = FloatVector.zero(F);
+        FloatVector c3 = FloatVector.zero(F);
+        FloatVector d0 = FloatVector.zero(F);
+        FloatVector d1 = FloatVector.zero(F);
+        FloatVector d2 = FloatVector.zero(F);
+        FloatVector d3 = FloatVector.zero(F);
+        int x0 = xOff;
+        int x1 = xOff + xStride;
+        int x2 = xOff + 2 * xStride;
+        int x3 = xOff + 3 * xStride;
+        long r0 = at;
+        long r1 = at + rowBytes;
+        long r2 = at + 2 * rowBytes;
+        long r3 = at + 3 * rowBytes;
+        int i = 0;
+        int bound = F.loopBound(n);
+        for (; i < bound; i += F.length()) {
+            long o = i * 4L;
+            FloatVector u = FloatVector.fromMemorySegment(F, seg, r0 + o, ByteOrder.LITTLE_ENDIAN);
+            FloatVector v = FloatVector.fromMemorySegment(F, seg, r1 + o, ByteOrder.LITTLE_ENDIAN);
+            FloatVector w = FloatVector.fromMemorySegment(F, seg, r2 + o, ByteOrder.LITTLE_ENDIAN);
+            FloatVector z = FloatVector.fromMemorySegment(F, seg, r3 + o, ByteOrder.LITTLE_ENDIAN);
+            FloatVector y = FloatVector.fromArray(F, x, x0 + i);
+            a0 = u.fma(y, a0);
+            b0 = v.fma(y, b0);
+            c0 = w.fma(y, c0);
+            d0 = z.fma(y, d0);
+            y = FloatVector.fromArray(F, x, x1 + i);
+            a1 = u.fma(y, a1);
+            b1 = v.fma(y, b1);
+            c1 = w.fma(y, c1);
+            d1 = z.fma(y, d1);
+            y = FloatVector.fromArray(F, x, x2 + i);
+            a2 = u.fma(y, a2);
+            b2 = v.fma(y, b2);
+            c2 = w.fma(y, c2);
+            d2 = z.fma(y, d2);
+            y = FloatVector.fromArray(F, x, x3 + i);
+            a3 = u.fma(y, a3);
+            b3 = v.fma(y, b3);
+            c3 = w.fma(y, c3);
+            d3 = z.fma(y, d3);
+        }
+        int o = outOff;
+        out[o] = finish(a0, seg, r0, x, x0, i, n);
+        out[o + outStride] = finish(a1, seg, r0, x, x1, i, n);
+        out[o + 2 * outStride] = finish(a2, seg, r0, x, x2, i, n);
+        out[o + 3 * outStride] = finish(a3, seg, r0, x, x3, i, n);
+        out[o + 1] = finish(b0, seg, r1, x, x0, i, n);
+        out[o + 1 + outStride] = finish(b1, seg, r1, x, x1, i, n);
+        out[o + 1 + 2 * outStride] = finish(b2, seg, r1, x, x2, i, n);
+        out[o + 1 + 3 * outStride] = finish(b3, seg, r1, x, x3, i, n);
+        out[o + 2] = finish(c0, seg, r2, x, x0, i, n);
+        out[o + 2 + outStride] = finish(c1, seg, r2, x, x1, i, n);
+        out[o + 2 + 2 * outStride] = finish(c2, seg, r2, x, x2, i, n);
+        out[o + 2 + 3 * outStride] = finish(c3, seg, r2, x, x3, i, n);
+        out[o + 3] = finish(d0, seg, r3, x, x0, i, n);
+        out[o + 3 + outStride] = finish(d1, seg, r3, x, x1, i, n);
+        out[o + 3 + 2 * outStride] = finish(d2, seg, r3, x, x2, i, n);
+        out[o + 3 + 3 * outStride] = finish(d3, seg, r3, x, x3, i, n);
+    }
+
+    /** {@link #finish} for a row read from the mapped f32 weights at byte offset {@code row}. */
+    private static float finish(FloatVector acc, java.lang.foreign.MemorySegment seg, long row, float[] x, int xOff,
+                                int from, int n) {
+        float sum = acc.reduceLanes(VectorOperators.ADD);
+        for (int k = from; k < n; k++) {
+            sum += seg.get(Tensor.F32, row + k * 4L) * x[xOff + k];
+        }
+        return sum;
+    }
+
+    /** {@link #dot} with the f32 row read where it is mapped: the same steps, so the same sum. */
+    static float dotF32Single(java.lang.foreign.MemorySegment seg, long row, float[] x, int xOff, int n) {
+        FloatVector acc = FloatVector.zero(F);
+        int i = 0;
+        int bound = F.loopBound(n);
+        for (; i < bound; i += F.length()) {
+            acc = FloatVector.fromMemorySegment(F, seg, row + i * 4L, ByteOrder.LITTLE_ENDIAN)
+                    .fma(FloatVector.fromArray(F, x, xOff + i), acc);
+        }
+        return finish(acc, seg, row, x, xOff, i, n);
+    }
+
+    /** The lanes' sum, then the scalar tail {@code from .. n}: the same steps as {@link #dot}. */
+    private static float finish(FloatVector acc, float[] row, float[] x, int xOff, int from, int n) {
+        float sum = acc.reduceLanes(VectorOperators.ADD);
+        for (int k = from; k < n; k++) {
+            sum += row[k] * x[xOff + k];
+        }
+        return sum;
     }
 
     /** Sum of {@code n} floats from byte offset {@code offset}: four independent accumulators keep the loads in flight. */

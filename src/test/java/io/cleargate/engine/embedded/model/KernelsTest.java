@@ -137,7 +137,7 @@ class KernelsTest {
         int cols = 203;
         for (int rows : new int[] {1, 7, 130}) {
             for (int n : new int[] {2, 5, 9}) {
-                try (Arena arena = Arena.ofShared()) { // the pool's threads read it
+                try (Arena arena = Arena.ofShared()) { // the team's threads read it
                     MemorySegment seg = arena.allocate((long) rows * cols * 4);
                     for (int i = 0; i < rows * cols; i++) {
                         seg.set(Tensor.F32, i * 4L, (float) Math.sin(i * 0.013) * 2);
@@ -157,6 +157,83 @@ class KernelsTest {
                         }
                     }
                 }
+            }
+        }
+    }
+
+    @Test
+    void theFourRowKernelGivesEveryRowAndTokenTheSameSumAsTheOneRowDot() {
+        int cols = 203;
+        int rows = 11;
+        int n = 9;
+        float[] w = new float[rows * cols];
+        float[] x = new float[n * cols];
+        for (int i = 0; i < w.length; i++) {
+            w[i] = (float) Math.sin(i * 0.017) * 2;
+        }
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) Math.cos(i * 0.29);
+        }
+        float[] out = new float[4 * rows];
+        float[][] r = new float[4][];
+        for (int k = 0; k < 4; k++) {
+            r[k] = java.util.Arrays.copyOfRange(w, (3 + k) * cols, (4 + k) * cols);
+        }
+        VectorKernels.dot4x4(r[0], r[1], r[2], r[3], x, cols, cols, cols, out, 3, rows);
+        for (int k = 0; k < 4; k++) {
+            for (int t = 0; t < 4; t++) {
+                assertEquals(Kernels.dot(r[k], 0, x, (1 + t) * cols, cols), out[3 + k + t * rows], 0f, "row " + k + " token " + t);
+            }
+        }
+    }
+
+    @Test
+    void pairedBf16RowsGiveTheScalarDotForLengthsWithAndWithoutAPartialBlock() {
+        try (Arena arena = Arena.ofShared()) {
+            for (int cols : new int[] {7, 32, 64, 100, 203, 1024}) {
+                int rows = 5;
+                MemorySegment seg = arena.allocate((long) rows * cols * 2);
+                for (int i = 0; i < rows * cols; i++) {
+                    float v = (float) Math.sin(i * 0.11) * 3;
+                    seg.set(Tensor.I16, i * 2L, (short) (Float.floatToRawIntBits(v) >>> 16));
+                }
+                Matrix w = new Tensor("w", DType.BF16, new long[] {rows, cols}, seg).asMatrix();
+                float[] x = new float[cols + 3];
+                for (int i = 0; i < x.length; i++) {
+                    x[i] = (float) Math.cos(i * 0.37);
+                }
+                float[] out = new float[rows];
+                Kernels.matvecRows(w, x, 3, out, 0, 0, rows);
+                for (int r = 0; r < rows; r++) {
+                    double expected = 0;
+                    for (int c = 0; c < cols; c++) {
+                        expected += (double) w.tensor().get((long) r * cols + c) * x[3 + c];
+                    }
+                    assertEquals(expected, out[r], 1e-4 * Math.max(1, Math.abs(expected)), cols + " columns, row " + r);
+                }
+            }
+        }
+    }
+
+    @Test
+    void fourF32RowsAtOnceGiveWhatOneRowAtATimeGives() {
+        int cols = 203;
+        int rows = 9; // two blocks of four rows and one left over
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment seg = arena.allocate((long) rows * cols * 4);
+            for (int i = 0; i < rows * cols; i++) {
+                seg.set(Tensor.F32, i * 4L, (float) Math.sin(i * 0.021) * 2);
+            }
+            Matrix w = new Tensor("w", DType.F32, new long[] {rows, cols}, seg).asMatrix();
+            float[] x = new float[cols + 5];
+            for (int i = 0; i < x.length; i++) {
+                x[i] = (float) Math.cos(i * 0.31);
+            }
+            float[] out = new float[rows + 2];
+            Kernels.matvecRows(w, x, 5, out, 2, 0, rows);
+            for (int r = 0; r < rows; r++) {
+                float one = Kernels.dotRow(w, r, x, 5);
+                assertEquals(one, out[2 + r], 1e-5f * Math.max(1f, Math.abs(one)), "row " + r);
             }
         }
     }

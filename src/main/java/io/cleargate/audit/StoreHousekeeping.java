@@ -1,0 +1,136 @@
+package io.cleargate.audit;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.Optional;
+import javax.sql.DataSource;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.h2.mvstore.MVStore;
+import org.jboss.logging.Logger;
+
+/**
+ * What the audit store needs beyond SQL to be durable and to give space back.
+ *
+ * <p>Embedded H2 file ({@code jdbc:h2:file:}): H2 writes a commit to its file but never forces it
+ * to the disk, so a power cut could lose records whose requests were already answered. The writer
+ * calls {@link #sync()} after every committed batch, before any caller is told the batch is
+ * durable: one fsync per batch, shared by every request in it (group commit). H2 writes each commit
+ * as a new chunk of copy-on-write pages and, with the default settings, keeps the chunks it freed
+ * for 45 s (in case the OS had not yet written the newer ones) and rewrites half-empty ones only
+ * from a background thread that {@code WRITE_DELAY=0} turns off: a gateway at a few hundred
+ * requests a second grew its file by 40 KB per request and gave nothing back. Since every batch is
+ * forced to disk, freed chunks are reused at once (retention 0, as H2's own compaction does), and
+ * {@link #step()} rewrites a bounded amount of half-empty chunks so they free up: every few
+ * hundred records under load, and until none is left once the writer is idle, after a retention purge and at
+ * shutdown. The file does not shrink while open (H2 moves chunks and cuts the file only at close);
+ * the space inside it is reused.
+ *
+ * <p>PostgreSQL: its write-ahead log is forced at commit (group commit across sessions included);
+ * a retention purge is followed by VACUUM so the purged space is reused.
+ */
+@ApplicationScoped
+public class StoreHousekeeping {
+
+    private static final Logger LOG = Logger.getLogger(StoreHousekeeping.class);
+    private static final String H2_FILE = "jdbc:h2:file:";
+    private static final String POSTGRES = "jdbc:postgresql:";
+    /** Chunks less full than this are rewritten. */
+    private static final int FILL_RATE = 90;
+    /** At most this much is rewritten (and moved) per step under load: a few milliseconds of work. */
+    private static final int STEP_BYTES = 1 << 20;
+
+    /** Free space, beyond the store's reserve, a step needs: it writes before it frees, and H2 must never meet a full disk. */
+    private static final long STEP_ROOM = 8L << 20;
+
+    private final DataSource dataSource;
+    private final Optional<String> jdbcUrl;
+    private final StoreDisk disk;
+    private MVStore h2;
+    private boolean h2Looked;
+
+    @Inject
+    public StoreHousekeeping(DataSource dataSource,
+            @ConfigProperty(name = "quarkus.datasource.jdbc.url") Optional<String> jdbcUrl, AuditConfig config) {
+        this(dataSource, jdbcUrl, config.minFreeSpace().asLongValue());
+    }
+
+    StoreHousekeeping(DataSource dataSource, Optional<String> jdbcUrl, long reserve) {
+        this.dataSource = dataSource;
+        this.jdbcUrl = jdbcUrl;
+        this.disk = StoreDisk.of(jdbcUrl, reserve);
+    }
+
+    boolean embeddedFile() {
+        return jdbcUrl.map(u -> u.startsWith(H2_FILE)).orElse(false);
+    }
+
+    /** The embedded store, found once through a pooled connection; null for any other database. */
+    private synchronized MVStore h2() {
+        if (!h2Looked && embeddedFile()) {
+            try (Connection c = dataSource.getConnection()) {
+                var session = (org.h2.engine.SessionLocal) c.unwrap(org.h2.jdbc.JdbcConnection.class).getSession();
+                h2 = session.getDatabase().getStore().getMvStore();
+                h2.setRetentionTime(0);
+            } catch (SQLException | RuntimeException e) {
+                throw new IllegalStateException("cannot reach the embedded audit store: " + AuditWriter.describe(e), e);
+            }
+            h2Looked = true;
+        }
+        return h2;
+    }
+
+    /** Forces what has been committed to the disk (H2 file); nothing elsewhere. Throws when it cannot. */
+    void sync() {
+        MVStore store = h2();
+        if (store != null) {
+            store.sync();
+        }
+    }
+
+    /**
+     * One bounded step (H2 file): rewrites the live pages of up to {@link #STEP_BYTES} of chunks
+     * that are less than {@link #FILL_RATE}% live, so the chunks they leave empty are reused by the
+     * next commits. Called by the writer between batches, so it never waits for the writer's own
+     * commits. Chunks are never moved and the file never cut here: H2's chunk move (also behind
+     * {@code MVStore.compactFile}) trips its own free-space assertions on a store in use (seen with
+     * assertions on, the store then closes), so only H2's close moves chunks.
+     */
+    void step() {
+        rewrite(STEP_BYTES, 0);
+    }
+
+    /** Rewrites until nothing is left below the fill rate or {@code maxMillis} have passed (H2 file). */
+    void compact(int maxMillis) {
+        rewrite(STEP_BYTES, maxMillis);
+    }
+
+    private void rewrite(int bytes, int maxMillis) {
+        MVStore store = h2();
+        if (store == null || store.isClosed() || !disk.roomFor(STEP_ROOM)) {
+            return;
+        }
+        long until = System.nanoTime() + maxMillis * 1_000_000L;
+        while (store.compact(FILL_RATE, bytes) && System.nanoTime() < until) {
+            store.commit();
+        }
+    }
+
+    /** After a retention purge: the space it freed becomes reusable (PostgreSQL VACUUM, H2 compaction). */
+    void afterPurge() {
+        try {
+            if (jdbcUrl.map(u -> u.startsWith(POSTGRES)).orElse(false)) {
+                // VACUUM cannot run inside a transaction: a pooled connection outside one is in autocommit.
+                try (Connection c = dataSource.getConnection(); Statement s = c.createStatement()) {
+                    s.execute("VACUUM audit_entry");
+                }
+            } else {
+                compact(2_000);
+            }
+        } catch (SQLException | RuntimeException e) {
+            LOG.warnf("audit store: space freed by the purge not reclaimed yet: %s", AuditWriter.describe(e));
+        }
+    }
+}

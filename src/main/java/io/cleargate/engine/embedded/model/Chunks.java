@@ -1,0 +1,46 @@
+package io.cleargate.engine.embedded.model;
+
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The items of one step of a {@link Team} region (rows of a product, heads), which members take in
+ * chunks from a shared counter until none are left. An equal static split left each member waiting
+ * for the other at a fifth of the barriers (decode profile, two threads: memory does not serve both
+ * cores at the same rate all the time); taking chunks, a member that is slowed down only holds the
+ * others up for the chunk it is on. Which member computes an item never changes how it is computed.
+ */
+final class Chunks {
+
+    /** A range of items {@code from .. to}. */
+    @FunctionalInterface
+    interface Range {
+        void run(int from, int to);
+    }
+
+    private final AtomicInteger next = new AtomicInteger();
+    private final int total;
+    private final int chunk;
+
+    private Chunks(int total, int chunk) {
+        this.total = total;
+        this.chunk = chunk;
+    }
+
+    /** {@code total} items in about eight chunks per member, each a multiple of {@code align} items. */
+    static Chunks of(int total, int members, int align) {
+        int per = Math.max(1, (total + 8 * members - 1) / (8 * members));
+        return new Chunks(total, (per + align - 1) / align * align);
+    }
+
+    /** Chunks of exactly {@code chunk} items (the last one shorter). */
+    static Chunks fixed(int total, int chunk) {
+        return new Chunks(total, chunk);
+    }
+
+    /** Runs {@code body} on chunks until every item has been taken (by this member or another). */
+    void take(Range body) {
+        for (int from; (from = next.getAndAdd(chunk)) < total; ) {
+            body.run(from, Math.min(total, from + chunk));
+        }
+    }
+}

@@ -1,0 +1,489 @@
+package io.cleargate.engine.embedded.model;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * The batched forward pass of the absorbed form as one {@link Team} region per call: every layer is
+ * a fixed sequence of steps (norm; q_a with kv_a; latent norm and rope key; q_b; attention heads;
+ * o_proj with the residual; norm; router; routing plan; all experts' gate and up; all experts' down
+ * with the weighted sum and the residual) and the team runs them all with a barrier between steps.
+ *
+ * <p>Products are split by output rows and attention by heads, which members take in {@link Chunks}
+ * from a shared counter (the experts' gate and up in units of rows of one expert); per-token work is
+ * split statically by tokens. The split does not change
+ * how any output is computed: a row, a head or a token is always done whole by one member with the
+ * same operations, and sums over experts run in a fixed order, so any team size gives the same
+ * numbers (up to the lane order of the Vector API's float reductions, which the API leaves open).
+ */
+final class Forward {
+
+    private final ModelConfig config;
+    private final Weights weights;
+    private final Rope rope;
+    private final Router router;
+    private final float softmaxScale;
+    private final Team team;
+    /** Norm weights as f32 arrays (the checkpoint may hold them as bf16): read for every token. */
+    private final float[][] inputNorm;
+    private final float[][] postNorm;
+    private final float[][] qANorm;
+    private final float[][] kvANorm;
+    private final float[] finalNorm;
+    /** W_UV of each head of each layer (rows of kv_b_proj), made once rather than per token. */
+    private final Matrix[][] valueUp;
+
+    Forward(ModelConfig config, Weights weights, Rope rope, Router router, float softmaxScale, Team team) {
+        this.config = config;
+        this.weights = weights;
+        this.rope = rope;
+        this.router = router;
+        this.softmaxScale = softmaxScale;
+        this.team = team;
+        int layers = config.numLayers();
+        inputNorm = new float[layers][];
+        postNorm = new float[layers][];
+        qANorm = new float[layers][];
+        kvANorm = new float[layers][];
+        for (int l = 0; l < layers; l++) {
+            Weights.Layer layer = weights.layers().get(l);
+            inputNorm[l] = layer.inputNorm().toFloatArray();
+            postNorm[l] = layer.postAttentionNorm().toFloatArray();
+            qANorm[l] = layer.attention().lowRankQuery() ? layer.attention().qANorm().toFloatArray() : null;
+            kvANorm[l] = layer.attention().kvANorm().toFloatArray();
+        }
+        finalNorm = weights.finalNorm().toFloatArray();
+        int heads = config.numHeads();
+        int nope = config.qkNopeHeadDim();
+        int v = config.vHeadDim();
+        valueUp = new Matrix[layers][heads];
+        for (int l = 0; l < layers; l++) {
+            for (int h = 0; h < heads; h++) {
+                valueUp[l][h] = weights.layers().get(l).attention().kvB().rows(h * (nope + v) + nope, v);
+            }
+        }
+    }
+
+    Team team() {
+        return team;
+    }
+
+    /**
+     * Runs {@code n} tokens at positions {@code s.length ..} and returns the last token's logits when
+     * wanted (a session buffer); {@code allLogits} (may be null) gets every row.
+     */
+    float[] run(Session s, int[] tokens, int n, boolean wantLogits, float[][] allLogits) {
+        int pos0 = s.length;
+        if (pos0 + n > s.capacity) {
+            throw new IllegalStateException("session is full: capacity " + s.capacity);
+        }
+        for (int t = 0; t < n; t++) {
+            if (tokens[t] < 0 || tokens[t] >= config.vocabSize()) {
+                throw new IllegalArgumentException("token id " + tokens[t] + " outside the vocabulary of " + config.vocabSize());
+            }
+        }
+        Pass p = new Pass(s, s.batch(n), tokens, n, pos0);
+        List<Team.Step> steps = new ArrayList<>();
+        steps.add(p::embed);
+        for (int l = 0; l < config.numLayers(); l++) {
+            p.layer(l, steps);
+        }
+        float[] all = null;
+        if (allLogits != null) {
+            all = new float[n * config.vocabSize()];
+            p.allLogits(all, steps);
+        } else if (wantLogits) {
+            p.lastLogits(steps);
+        }
+        team.run(steps);
+        s.length = pos0 + n;
+        if (all != null) {
+            int vocab = config.vocabSize();
+            for (int t = 0; t < n; t++) {
+                allLogits[t] = Arrays.copyOfRange(all, t * vocab, (t + 1) * vocab);
+            }
+            System.arraycopy(allLogits[n - 1], 0, s.logits, 0, vocab);
+            return s.logits;
+        }
+        return wantLogits ? s.logits : null;
+    }
+
+    /** One call's state: the steps read and write it, each member its own share. */
+    private final class Pass {
+        final Session s;
+        final Batch b;
+        final int[] tokens;
+        final int n;
+        final int pos0;
+        final int d = config.hiddenSize();
+        /** The experts of the current MoE layer and their tokens, and the units of their gate/up rows; written by member 0 in the plan step. */
+        Task[] tasks;
+        Chunks gateUpUnits;
+
+        Pass(Session s, Batch b, int[] tokens, int n, int pos0) {
+            this.s = s;
+            this.b = b;
+            this.tokens = tokens;
+            this.n = n;
+            this.pos0 = pos0;
+        }
+
+        /** Embedding rows and the first layer's input norm, split by tokens. */
+        void embed(int m, int size) {
+            for (int t = Team.start(n, m, size, 1); t < Team.start(n, m + 1, size, 1); t++) {
+                weights.embed().read((long) tokens[t] * d, d, b.x, t * d);
+                rmsNorm(b.x, t * d, inputNorm[0], b.xn, t * d, d);
+            }
+        }
+
+        void layer(int l, List<Team.Step> steps) {
+            Weights.Layer layer = weights.layers().get(l);
+            Weights.Attention a = layer.attention();
+            if (l > 0) {
+                steps.add((m, size) -> normTokens(b.x, inputNorm[l], b.xn, d, m, size));
+            }
+            attention(l, a, steps);
+            steps.add((m, size) -> normTokens(b.x, postNorm[l], b.xn, d, m, size));
+            if (layer.moe() != null) {
+                moe(layer.moe(), steps);
+            } else {
+                mlp(layer.mlp(), steps);
+            }
+        }
+
+        // ---- Attention (MLA, absorbed) --------------------------------------------------
+
+        void attention(int l, Weights.Attention a, List<Team.Step> steps) {
+            int heads = config.numHeads();
+            int qk = config.qkHeadDim();
+            int nope = config.qkNopeHeadDim();
+            int v = config.vHeadDim();
+            int c = config.kvLoraRank();
+            int r = config.qkRopeHeadDim();
+            int qWidth = heads * qk;
+            int ql = config.qLoraRank();
+            // The query's first product and kv_a read the same normalised input: one step for both.
+            Matrix first = a.lowRankQuery() ? a.qA() : a.q();
+            float[] firstOut = a.lowRankQuery() ? b.qa : b.q;
+            int firstWidth = a.lowRankQuery() ? ql : qWidth;
+            Chunks firstRows = Chunks.of(first.rows() + a.kvA().rows(), team.size(), 4);
+            steps.add((m, size) -> twoProducts(first, firstOut, firstWidth, a.kvA(), b.kv, c + r, firstRows));
+            // Per token: the q_a norm, and the normalised latent and rotated rope key into the cache.
+            float[] latent = s.latent[l];
+            float[] ropeKey = s.ropeKey[l];
+            steps.add((m, size) -> {
+                for (int t = Team.start(n, m, size, 1); t < Team.start(n, m + 1, size, 1); t++) {
+                    int pos = pos0 + t;
+                    if (a.lowRankQuery()) {
+                        rmsNorm(b.qa, t * ql, qANorm[l], b.qa, t * ql, ql);
+                    }
+                    rmsNorm(b.kv, t * (c + r), kvANorm[l], latent, pos * c, c);
+                    System.arraycopy(b.kv, t * (c + r) + c, ropeKey, pos * r, r);
+                    rope.apply(ropeKey, pos * r, pos);
+                }
+            });
+            if (a.lowRankQuery()) {
+                Chunks qbRows = Chunks.of(a.qB().rows(), team.size(), 4);
+                steps.add((m, size) -> rows(a.qB(), b.qa, ql, b.q, qWidth, qbRows));
+            }
+            // Heads attend independently, each head for every token of the batch.
+            Matrix kvB = a.kvB();
+            Chunks headChunks = Chunks.fixed(heads, 1);
+            steps.add((m, size) -> headChunks.take((from, to) -> attendHead(kvB, valueUp[l][from], from, latent, ropeKey)));
+            // Output projection over the concatenated heads, then the residual for the same rows.
+            Chunks oRows = Chunks.of(d, team.size(), 16);
+            steps.add((m, size) -> oRows.take((from, to) -> {
+                Kernels.matmulRows(a.o(), b.heads, 0, n, heads * v, b.attnOut, 0, d, from, to);
+                addRows(b.x, b.attnOut, from, to);
+            }));
+        }
+
+        /**
+         * One head for every token of the batch, absorbed: q_abs = q_nope . W_UK[h]; scores against
+         * the cached latents and rope keys of positions 0..pos (causal); softmax; the weighted latent
+         * sum goes up through W_UV[h]. W_UK[h] and W_UV[h] are read once for the whole batch.
+         */
+        void attendHead(Matrix kvB, Matrix valueUp, int h, float[] latent, float[] ropeKey) {
+            int heads = config.numHeads();
+            int qk = config.qkHeadDim();
+            int nope = config.qkNopeHeadDim();
+            int v = config.vHeadDim();
+            int c = config.kvLoraRank();
+            int r = config.qkRopeHeadDim();
+            int qWidth = heads * qk;
+            int headRows = h * (nope + v);
+            float[] q = b.q;
+            for (int t = 0; t < n; t++) {
+                rope.apply(q, t * qWidth + h * qk + nope, pos0 + t);
+            }
+            float[] qAbs = new float[n * c];
+            if (n == 1) {
+                for (int j = 0; j < nope; j++) {
+                    Kernels.axpyRow(kvB, headRows + j, q[h * qk + j], qAbs, 0);
+                }
+            } else {
+                float[] row = new float[c];
+                for (int j = 0; j < nope; j++) {
+                    Kernels.decodeRow(kvB, headRows + j, row);
+                    for (int t = 0; t < n; t++) {
+                        Kernels.axpy(q[t * qWidth + h * qk + j], row, 0, qAbs, t * c, c);
+                    }
+                }
+            }
+            float[] oLatent = new float[n * c];
+            for (int t = 0; t < n; t++) {
+                int pos = pos0 + t;
+                int qOff = t * qWidth + h * qk;
+                float[] scores = new float[pos + 1];
+                for (int u = 0; u <= pos; u++) {
+                    float score = Kernels.dot(qAbs, t * c, latent, u * c, c) + Kernels.dot(q, qOff + nope, ropeKey, u * r, r);
+                    scores[u] = score * softmaxScale;
+                }
+                Model.softmaxInPlace(scores, pos + 1);
+                for (int u = 0; u <= pos; u++) {
+                    Kernels.axpy(scores[u], latent, u * c, oLatent, t * c, c);
+                }
+            }
+            Kernels.matmulRows(valueUp, oLatent, 0, n, c, b.heads, h * v, heads * v, 0, v);
+        }
+
+        // ---- Feed-forward ---------------------------------------------------------------
+
+        /** Dense SwiGLU: gate and up by rows of the inner dimension (with the activation), then down with the residual. */
+        void mlp(Weights.Mlp mlp, List<Team.Step> steps) {
+            int inner = mlp.gate().rows();
+            Chunks innerRows = Chunks.of(inner, team.size(), 4);
+            steps.add((m, size) -> innerRows.take((from, to) -> gateUp(mlp, b.xn, n, b.hidden1, b.hidden2, from, to)));
+            Chunks downRows = Chunks.of(d, team.size(), 16);
+            steps.add((m, size) -> downRows.take((from, to) -> {
+                Kernels.matmulRows(mlp.down(), b.hidden1, 0, n, inner, b.ffnOut, 0, d, from, to);
+                addRows(b.x, b.ffnOut, from, to);
+            }));
+        }
+
+        /** DeepSeekMoE: router, plan (member 0), all experts' gate/up in one step, all experts' down with the sum. */
+        void moe(Weights.Moe moe, List<Team.Step> steps) {
+            int e = config.nRoutedExperts();
+            Chunks routerRows = Chunks.of(e, team.size(), 4);
+            steps.add((m, size) -> rows(moe.router(), b.xn, d, b.routerLogits, e, routerRows));
+            steps.add((m, size) -> {
+                if (m == 0) {
+                    tasks = plan(moe);
+                    gateUpUnits = Chunks.fixed(unitsOf(tasks), 1);
+                }
+            });
+            steps.add((m, size) -> gateUpUnits.take((from, to) -> expertsGateUp(from)));
+            Chunks downRows = Chunks.of(d, team.size(), 16);
+            steps.add((m, size) -> downRows.take(this::expertsDown));
+        }
+
+        /** Routes every token and lists each active expert's tokens (in token order), then the shared expert. */
+        Task[] plan(Weights.Moe moe) {
+            int e = config.nRoutedExperts();
+            Router.Selection[] picks = new Router.Selection[n];
+            int[] count = new int[e];
+            for (int t = 0; t < n; t++) {
+                picks[t] = router.select(Arrays.copyOfRange(b.routerLogits, t * e, (t + 1) * e), moe.scoreBias());
+                for (int expert : picks[t].experts()) {
+                    count[expert]++;
+                }
+            }
+            List<Task> out = new ArrayList<>();
+            Task[] byExpert = new Task[e];
+            for (int j = 0; j < e; j++) {
+                if (count[j] > 0) {
+                    byExpert[j] = new Task(moe.experts().get(j), count[j], false, b.xn, n, d);
+                    out.add(byExpert[j]);
+                }
+            }
+            for (int t = 0; t < n; t++) {
+                Router.Selection pick = picks[t];
+                for (int k = 0; k < pick.experts().length; k++) {
+                    byExpert[pick.experts()[k]].add(t, pick.weights()[k], b.xn, d);
+                }
+            }
+            if (moe.shared() != null) {
+                Task shared = new Task(moe.shared(), n, true, b.xn, n, d);
+                for (int t = 0; t < n; t++) {
+                    shared.add(t, 1f, b.xn, d);
+                }
+                out.add(shared);
+            }
+            return out.toArray(Task[]::new);
+        }
+
+        /** Rows of an expert's gate and up per unit of work: small enough that members share the experts evenly. */
+        static final int UNIT_ROWS = 32;
+
+        /** Units of {@link #UNIT_ROWS} rows over all tasks (an expert's last unit may be shorter). */
+        int unitsOf(Task[] all) {
+            int units = 0;
+            for (Task task : all) {
+                task.firstUnit = units;
+                units += (task.inner + UNIT_ROWS - 1) / UNIT_ROWS;
+            }
+            return units;
+        }
+
+        /** Gate and up (and the activation) for one unit of rows of one expert. */
+        void expertsGateUp(int unit) {
+            for (int i = tasks.length - 1; i >= 0; i--) {
+                Task task = tasks[i];
+                if (unit >= task.firstUnit) {
+                    int from = (unit - task.firstUnit) * UNIT_ROWS;
+                    gateUp(task.mlp, task.in, task.count, task.h1, task.h2, from, Math.min(task.inner, from + UNIT_ROWS));
+                    return;
+                }
+            }
+        }
+
+        /** Down rows {@code from .. to} of every expert, then their weighted sum in a fixed order and the residual. */
+        void expertsDown(int from, int to) {
+            for (Task task : tasks) {
+                Kernels.matmulRows(task.mlp.down(), task.h1, 0, task.count, task.inner, task.out, 0, d, from, to);
+            }
+            for (int t = 0; t < n; t++) {
+                Arrays.fill(b.ffnOut, t * d + from, t * d + to, 0f);
+            }
+            for (Task task : tasks) {
+                for (int k = 0; k < task.count; k++) {
+                    int t = task.tokens[k];
+                    if (task.shared) {
+                        for (int i = from; i < to; i++) {
+                            b.ffnOut[t * d + i] += task.out[k * d + i];
+                        }
+                    } else {
+                        Kernels.axpy(task.weights[k], task.out, k * d + from, b.ffnOut, t * d + from, to - from);
+                    }
+                }
+            }
+            addRows(b.x, b.ffnOut, from, to);
+        }
+
+        // ---- Logits ---------------------------------------------------------------------
+
+        void allLogits(float[] out, List<Team.Step> steps) {
+            int vocab = config.vocabSize();
+            steps.add((m, size) -> normTokens(b.x, finalNorm, b.xn, d, m, size));
+            Matrix head = weights.lmHead().rows(0, vocab);
+            Chunks vocabRows = Chunks.of(vocab, team.size(), 4);
+            steps.add((m, size) -> rows(head, b.xn, d, out, vocab, vocabRows));
+        }
+
+        void lastLogits(List<Team.Step> steps) {
+            int vocab = config.vocabSize();
+            steps.add((m, size) -> {
+                if (m == 0) {
+                    rmsNorm(b.x, (n - 1) * d, finalNorm, s.xn, 0, d);
+                }
+            });
+            Matrix head = weights.lmHead().rows(0, vocab);
+            Chunks vocabRows = Chunks.of(vocab, team.size(), 4);
+            steps.add((m, size) -> vocabRows.take((from, to) -> Kernels.matvecRows(head, s.xn, 0, s.logits, 0, from, to)));
+        }
+
+        // ---- Shares ---------------------------------------------------------------------
+
+        /** Rows of {@code W x} over the batch, chunk by chunk. */
+        void rows(Matrix w, float[] x, int xStride, float[] out, int outStride, Chunks rows) {
+            rows.take((from, to) -> Kernels.matmulRows(w, x, 0, n, xStride, out, 0, outStride, from, to));
+        }
+
+        /** Two products of the same input as one row space, chunk by chunk. */
+        void twoProducts(Matrix w1, float[] out1, int stride1, Matrix w2, float[] out2, int stride2, Chunks rows) {
+            int rows1 = w1.rows();
+            rows.take((from, to) -> {
+                if (from < rows1) {
+                    Kernels.matmulRows(w1, b.xn, 0, n, d, out1, 0, stride1, from, Math.min(to, rows1));
+                }
+                if (to > rows1) {
+                    Kernels.matmulRows(w2, b.xn, 0, n, d, out2, 0, stride2, Math.max(0, from - rows1), to - rows1);
+                }
+            });
+        }
+
+        void normTokens(float[] x, float[] w, float[] out, int width, int m, int size) {
+            for (int t = Team.start(n, m, size, 1); t < Team.start(n, m + 1, size, 1); t++) {
+                rmsNorm(x, t * width, w, out, t * width, width);
+            }
+        }
+
+        /** {@code x[t][i] += y[t][i]} for rows {@code from .. to} of every token. */
+        void addRows(float[] x, float[] y, int from, int to) {
+            for (int t = 0; t < n; t++) {
+                int base = t * d;
+                for (int i = base + from; i < base + to; i++) {
+                    x[i] += y[i];
+                }
+            }
+        }
+    }
+
+    /** RMSNorm: {@code x * rsqrt(mean(x^2) + eps) * w}; {@code out} may be {@code x}. */
+    private void rmsNorm(float[] x, int xOff, float[] w, float[] out, int outOff, int width) {
+        double ss = 0;
+        for (int i = 0; i < width; i++) {
+            ss += (double) x[xOff + i] * x[xOff + i];
+        }
+        float inv = (float) (1.0 / Math.sqrt(ss / width + config.rmsNormEps()));
+        for (int i = 0; i < width; i++) {
+            out[outOff + i] = w[i] * (x[xOff + i] * inv);
+        }
+    }
+
+    /** Rows {@code from .. to} of gate and up for {@code n} tokens, then {@code h1 = silu(gate) * up} on them. */
+    private static void gateUp(Weights.Mlp mlp, float[] x, int n, float[] h1, float[] h2, int from, int to) {
+        int d = mlp.gate().cols();
+        int inner = mlp.gate().rows();
+        Kernels.matmulRows(mlp.gate(), x, 0, n, d, h1, 0, inner, from, to);
+        Kernels.matmulRows(mlp.up(), x, 0, n, d, h2, 0, inner, from, to);
+        for (int t = 0; t < n; t++) {
+            for (int i = t * inner + from; i < t * inner + to; i++) {
+                float z = h1[i];
+                h1[i] = z / (1f + (float) Math.exp(-z)) * h2[i];
+            }
+        }
+    }
+
+    /** One expert of one MoE layer: its tokens, their routing weights, input rows and buffers. */
+    private static final class Task {
+        final Weights.Mlp mlp;
+        final int count;
+        final int inner;
+        /** The shared expert: every token, plain sum (no routing weight). */
+        final boolean shared;
+        final int[] tokens;
+        final float[] weights;
+        /** Input rows: the batch's normalised input itself when the expert sees every token (in order). */
+        final float[] in;
+        final float[] h1;
+        final float[] h2;
+        final float[] out;
+        private int filled;
+        /** Index of this expert's first unit of gate/up rows. */
+        int firstUnit;
+
+        Task(Weights.Mlp mlp, int count, boolean shared, float[] xn, int n, int d) {
+            this.mlp = mlp;
+            this.count = count;
+            this.inner = mlp.gate().rows();
+            this.shared = shared;
+            this.tokens = new int[count];
+            this.weights = new float[count];
+            this.in = count == n ? xn : new float[count * d];
+            this.h1 = new float[count * inner];
+            this.h2 = new float[count * inner];
+            this.out = new float[count * d];
+        }
+
+        void add(int token, float weight, float[] xn, int d) {
+            tokens[filled] = token;
+            weights[filled] = weight;
+            if (in != xn) {
+                System.arraycopy(xn, token * d, in, filled * d, d);
+            }
+            filled++;
+        }
+    }
+}

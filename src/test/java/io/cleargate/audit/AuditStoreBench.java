@@ -1,0 +1,175 @@
+package io.cleargate.audit;
+
+import jakarta.inject.Inject;
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Benchmark of the audit store, not part of the suite (bench/audit/run.sh runs it on each store):
+ * what a durable commit costs at concurrency 1 next to the disk's own fdatasync, durable records
+ * per second under concurrent requests and for the store alone, and the bytes the store grows by
+ * per request (a 60-character prompt and a 1.4 KB completion of ordinary prose, encrypted content,
+ * a request and a final record each). Subclasses pick the store.
+ */
+abstract class AuditStoreBench {
+
+    /** 60 characters. */
+    static final String PROMPT = "Summarise the attached quarterly report in three sentences..";
+    /** 1.4 KB of prose that does not repeat itself (the bench's mock repeats one sentence, which deflates far better). */
+    static final String COMPLETION = """
+            Revenue for the quarter rose to 48.2 million, up eleven percent on the same period last year, \
+            driven mainly by the renewal of three large public-sector contracts in Northern Europe and a \
+            steady increase in self-service subscriptions. Operating costs grew faster than planned because \
+            the company opened a second support centre in Lisbon and moved two data centres to a new \
+            provider; management expects both changes to pay for themselves within eighteen months. Gross \
+            margin slipped by one point to 61 percent, reflecting higher cloud prices and a one-off charge \
+            for migrating legacy customers. Cash from operations was positive for the fourth quarter in a \
+            row, and the board kept its guidance for the full year unchanged. Risks named in the report \
+            include currency movements between the euro and the dollar, the pending review of data-transfer \
+            rules, and the concentration of revenue in ten customers who together account for almost a \
+            third of sales. The outlook section argues that demand for on-premises deployments is returning \
+            among regulated buyers, and that the new partner programme should shorten sales cycles in \
+            Germany and France. Hiring will slow in the second half, with the exception of security \
+            engineering, where the company plans to add twelve people before the end of the year. Analysts \
+            asked about pricing; the answer was that list prices rise by four percent in January, with \
+            existing customers protected until their next renewal.""";
+
+    @Inject AuditStage audit;
+    @Inject AuditWriter writer;
+    @Inject jakarta.persistence.EntityManager em;
+
+    abstract String store();
+
+    /** A directory on the store's file system, for the fdatasync probe. */
+    abstract Path storeDirectory();
+
+    /** What the store occupies now, in bytes. */
+    abstract long storeBytes();
+
+    static Traffic.Scenario scenario(String tenant) {
+        List<String> deltas = new ArrayList<>();
+        for (int i = 0; i < 64; i++) {
+            deltas.add(COMPLETION.substring(i * COMPLETION.length() / 64, (i + 1) * COMPLETION.length() / 64));
+        }
+        return new Traffic.Scenario(tenant, "alice", Recorder.ENCRYPTED, true, List.of(), PROMPT, PROMPT, deltas, false);
+    }
+
+    @Test
+    void measure() throws Exception {
+        int total = Integer.getInteger("bench.requests", 4000);
+        int concurrency = Integer.getInteger("bench.concurrency", 64);
+        String tenant = "bench";
+        for (int i = 0; i < 300; i++) {
+            Traffic.run(audit, scenario(tenant));
+        }
+        double[] fdatasync = fdatasync(storeDirectory(), 300);
+        // At concurrency 1: one final-sized record appended and durable (the writer's whole path).
+        long[] single = new long[500];
+        for (int i = 0; i < single.length; i++) {
+            long t0 = System.nanoTime();
+            writer.appendDurably(admin("bench-single", 1400));
+            single[i] = System.nanoTime() - t0;
+        }
+        // What the audit stage adds to a request at concurrency 1 (request record + final record, both durable).
+        long[] with = new long[300];
+        long[] without = new long[300];
+        for (int i = 0; i < with.length; i++) {
+            long t0 = System.nanoTime();
+            Traffic.run(audit, scenario(tenant));
+            with[i] = System.nanoTime() - t0;
+            t0 = System.nanoTime();
+            Traffic.runWithoutAudit(scenario(tenant));
+            without[i] = System.nanoTime() - t0;
+        }
+        // Requests at concurrency C; the store's growth over them is the bytes per request.
+        long bytes0 = storeBytes();
+        long start = System.nanoTime();
+        runConcurrently(total, concurrency, () -> Traffic.run(audit, scenario(tenant)));
+        double seconds = (System.nanoTime() - start) / 1e9;
+        long bytes1 = storeBytes();
+        Thread.sleep(3_000); // idle: the writer compacts what the burst left behind (H2)
+        long bytes2 = storeBytes();
+        // The store alone: final-sized records from many concurrent callers, each waiting until durable.
+        int raw = Integer.getInteger("bench.raw", 40000);
+        int callers = Integer.getInteger("bench.callers", 512);
+        long rawStart = System.nanoTime();
+        runConcurrently(raw, callers, () -> writer.appendDurably(admin("bench-raw", 1400)));
+        double rawSeconds = (System.nanoTime() - rawStart) / 1e9;
+        String report = String.format(
+                "audit store bench: %s (durable: fsync at commit), encrypted content, 60-char prompt, 1.4 KB completion%n"
+                        + "  disk: fdatasync of a 4 KB write in the store's directory p50 %.3f ms, p99 %.3f ms%n"
+                        + "  one durable append at concurrency 1: p50 %.3f ms (%.2f x fdatasync p50), p99 %.3f ms%n"
+                        + "  added by the audit stage at concurrency 1 (2 durable records/request): p50 %.3f ms, p99 %.3f ms%n"
+                        + "  %d requests at concurrency %d: %.2f s = %.0f requests/s = %.0f durable records/s%n"
+                        + "  store growth: %.0f bytes/request (%.0f per record) right after, %.0f bytes/request once idle%n"
+                        + "  store alone: %d records from %d concurrent callers in %.2f s = %.0f durable records/s%n"
+                        + "  load average %.1f%n",
+                store(), fdatasync[0], fdatasync[1], pct(single, 50) / 1e6, pct(single, 50) / 1e6 / fdatasync[0],
+                pct(single, 99) / 1e6, (pct(with, 50) - pct(without, 50)) / 1e6, (pct(with, 99) - pct(without, 99)) / 1e6,
+                total, concurrency, seconds, total / seconds, 2 * total / seconds,
+                (double) (bytes1 - bytes0) / total, (double) (bytes1 - bytes0) / total / 2, (double) (bytes2 - bytes0) / total,
+                raw, callers, rawSeconds, raw / rawSeconds,
+                ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
+        System.out.print(report);
+        Path out = Path.of(System.getProperty("bench.out.dir", "target"), "audit-bench-" + store() + ".txt");
+        Files.createDirectories(out.toAbsolutePath().getParent());
+        Files.writeString(out, report);
+    }
+
+    /** A record of about a final record's size that charges nothing. */
+    private static AuditWriter.Draft admin(String chain, int padding) {
+        String body = Canonical.json(Map.of("kind", "admin", "padding", COMPLETION.substring(0, Math.min(padding, COMPLETION.length()))));
+        return new AuditWriter.Draft(chain, "admin", null, Instant.now(), chain, "s", null, null, "none", "complete", null,
+                "|", body, null, Recorder.NONE, null, null);
+    }
+
+    private static void runConcurrently(int total, int concurrency, Runnable task) throws Exception {
+        try (var pool = Executors.newFixedThreadPool(concurrency, Thread.ofVirtual().factory())) {
+            List<Future<?>> futures = new ArrayList<>();
+            for (int i = 0; i < total; i++) {
+                futures.add(pool.submit(task));
+            }
+            for (var f : futures) {
+                f.get();
+            }
+        }
+    }
+
+    /** p50 and p99 in ms of writing 4 KB and forcing the data (FileChannel.force(false): fdatasync on Linux). */
+    static double[] fdatasync(Path dir, int rounds) throws IOException {
+        Path probe = Files.createTempFile(dir, "fdatasync-probe", ".bin");
+        long[] t = new long[rounds];
+        try (FileChannel ch = FileChannel.open(probe, StandardOpenOption.WRITE)) {
+            ByteBuffer block = ByteBuffer.allocate(4096);
+            for (int i = 0; i < rounds; i++) {
+                block.clear();
+                ch.write(block, (long) (i % 64) * 4096);
+                long t0 = System.nanoTime();
+                ch.force(false);
+                t[i] = System.nanoTime() - t0;
+            }
+        } finally {
+            Files.deleteIfExists(probe);
+        }
+        return new double[] {pct(t, 50) / 1e6, pct(t, 99) / 1e6};
+    }
+
+    static double pct(long[] values, int p) {
+        long[] sorted = values.clone();
+        Arrays.sort(sorted);
+        return sorted[Math.min(sorted.length - 1, sorted.length * p / 100)];
+    }
+}

@@ -1,0 +1,105 @@
+package io.cleargate.audit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class StoredBodyTest {
+
+    private final StoredBody codec = new StoredBody();
+
+    /** A request record's body as the recorder writes it for an API-key request. */
+    static String requestBody() {
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("v", 1);
+        body.put("kind", "request");
+        body.put("request_id", "2f1c8f5e-6a0b-4c55-9a43-0d2f6e8b1a77");
+        body.put("time", "2026-11-30T17:00:01.123Z");
+        body.put("received_at", "2026-11-30T17:00:01.120Z");
+        body.put("tenant", "dev");
+        body.put("subject", "key:0be0c4a7");
+        body.put("username", "dev");
+        body.put("email", null);
+        body.put("auth_method", "api_key");
+        body.put("client_address", "127.0.0.1");
+        body.put("endpoint", "chat.completions");
+        body.put("model", "mock");
+        body.put("stream", false);
+        body.put("parameters", Map.of("max_tokens", 256));
+        body.put("policy", Map.of("allow", true, "reasons", List.of(), "decision_id", "9d1e0c1a-77aa-4b0e-8f43-51d0c2f1e6b9",
+                "bundle_revision", "rev-20261130-1", "regions", List.of("eu", "us"), "content_mode", "encrypted"));
+        body.put("policy_input", Map.of("tenant", "dev", "subject", Map.of("id", "key:0be0c4a7", "roles", List.of("gateway-user"),
+                "auth_method", "api_key"), "request", Map.of("endpoint", "chat.completions", "model", "mock", "stream", false,
+                "max_tokens", 256, "estimated_prompt_tokens", 13), "context", Map.of("time", "2026-11-30T17:00:01Z")));
+        body.put("verdicts", List.of());
+        body.put("route", Map.of("backend", "mock", "region", "eu", "jurisdiction", "EU"));
+        body.put("state", "in_progress");
+        body.put("content", Map.of("field", "prompt", "mode", "encrypted", "key_id", 1,
+                "sha256", Canonical.sha256("ciphertext")));
+        body.put("retention_days", Map.of("content", 30, "metadata", 365));
+        return Canonical.json(body);
+    }
+
+    @Test
+    void aBodyReadsBackAsTheSameCanonicalJsonItsHashWasComputedOver() {
+        String json = requestBody();
+        String stored = codec.convertToDatabaseColumn(json);
+        assertTrue(stored.startsWith(StoredBody.PREFIX));
+        assertEquals(json, codec.convertToEntityAttribute(stored));
+        assertEquals(Canonical.sha256(json), Canonical.sha256(codec.convertToEntityAttribute(stored)));
+    }
+
+    @Test
+    void aTypicalRequestBodyIsStoredInAThirdOfItsJson() {
+        String json = requestBody();
+        String stored = codec.convertToDatabaseColumn(json);
+        assertTrue(stored.length() * 3 < json.length(), stored.length() + " stored for " + json.length() + " of JSON");
+    }
+
+    @Test
+    void textOutsideTheDictionaryRoundTripsToo() {
+        String json = Canonical.json(Map.of("kind", "admin", "details", Map.of("note", "Zürich – 東京 😀 " + "x".repeat(70_000))));
+        assertEquals(json, codec.convertToEntityAttribute(codec.convertToDatabaseColumn(json)));
+    }
+
+    @Test
+    void bodiesWrittenBeforeAsPlainJsonReadBackUnchanged() {
+        String json = requestBody();
+        assertEquals(json, codec.convertToEntityAttribute(json));
+        assertNull(codec.convertToEntityAttribute(null));
+        assertNull(codec.convertToDatabaseColumn(null));
+    }
+
+    @Test
+    void aStoredBodyEditedInTheDatabaseReadsAsTextThatFailsItsHash() {
+        String json = requestBody();
+        String stored = codec.convertToDatabaseColumn(json);
+        String edited = stored.substring(0, stored.length() - 8) + "AAAAAAAA";
+        String read = codec.convertToEntityAttribute(edited);
+        assertNotEquals(Canonical.sha256(json), Canonical.sha256(read));
+        String garbage = StoredBody.PREFIX + "not base64 at all!";
+        assertEquals(garbage, codec.convertToEntityAttribute(garbage));
+    }
+
+    /** The dictionary is part of the stored format "z1": editing it would make every stored body unreadable. */
+    @Test
+    void theZ1DictionaryNeverChanges() {
+        assertEquals("52f10647", Canonical.sha256(StoredBody.DICTIONARY).substring(0, 8));
+    }
+
+    @Test
+    void encryptedContentIsDeflatedOnlyWhenThatMakesItShorter() {
+        byte[] prose = AuditStoreBench.COMPLETION.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        byte[] packed = Recorder.deflated(prose);
+        assertTrue(packed != null && packed.length < prose.length * 0.7, "prose deflates");
+        assertNull(Recorder.deflated("short".getBytes()), "too short to gain");
+        byte[] random = Keyring.random(4096);
+        assertNull(Recorder.deflated(random), "random bytes do not shrink");
+    }
+}
