@@ -15,7 +15,7 @@ BASE="$OUT/base"
 mkdir -p "$OUT"
 
 ./mvnw -q -DskipTests test-compile
-./mvnw -q dependency:build-classpath -Dmdep.outputFile="$OUT/cp.txt" -Dmdep.includeScope=test >/dev/null
+[ -f "$OUT/cp.txt" ] || ./mvnw -q dependency:build-classpath -Dmdep.outputFile="$OUT/cp.txt" -Dmdep.includeScope=test >/dev/null
 DEPS=$(cat "$OUT/cp.txt")
 rm -rf "$BASE" && mkdir -p "$BASE/src" "$BASE/classes"
 git archive "$REV" src/main/java/io/cleargate/moderation | tar -x -C "$BASE/src"

@@ -1,6 +1,7 @@
 package io.cleargate.moderation;
 
 import static io.cleargate.moderation.PatternDetector.contextBefore;
+import static io.cleargate.moderation.PatternDetector.prefixed;
 import static io.cleargate.moderation.PatternDetector.probe;
 
 import java.nio.charset.StandardCharsets;
@@ -13,16 +14,19 @@ final class BuiltinDetectors {
 
     private BuiltinDetectors() {}
 
+    /** The chars of an e-mail address's local part. */
+    static final String EMAIL_LOCAL = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._%+-";
+
     static Detector email() {
         // A space around "@" or a dot ("jane.doe @ example . com") is tolerated: it is a common
         // way to slip an address past filters and still be read by people.
         String local = "(?<![A-Za-z0-9._%+\\-])[A-Za-z0-9][A-Za-z0-9._%+\\-]{0,63}";
         String label = "[A-Za-z0-9](?:[A-Za-z0-9\\-]{0,61}[A-Za-z0-9])?";
         String domain = " ?@ ?(?:" + label + " ?\\. ?){1,8}[A-Za-z]{2,24}(?![A-Za-z0-9\\-])";
-        // The "@" stands at most 65 chars after a match's start (64 of local part, a space), so
-        // the scan only looks at starts that close to an "@".
+        // A match is a run of local-part chars (none before it), maybe a space, then "@": the
+        // scan tries only the one start each "@" allows.
         var pattern = java.util.regex.Pattern.compile(local + domain);
-        var finder = PatternDetector.Finder.of(pattern, '@', 65);
+        var finder = PatternDetector.Finder.of(pattern, Starts.runBefore('@', Starts.chars(EMAIL_LOCAL), 64));
         var gate = PatternDetector.anyOf("@");
         return new PatternDetector("email", "pii.email", "EMAIL", "local@domain.tld (RFC 5322 subset)",
                 List.of(new PatternDetector.Probe("clean", finder, 1.0, gate),
@@ -34,7 +38,8 @@ final class BuiltinDetectors {
         var pattern = "(?<![0-9])([0-9]{3})([\\- ]?)([0-9]{2})\\2([0-9]{4})(?![0-9])";
         var compiled = Pattern.compile(pattern);
         return new PatternDetector("ssn", "pii.ssn", "SSN", "US SSN AAA-GG-SSSS with validity rules",
-                List.of(new PatternDetector.Probe("clean", compiled, 1.0, NormalizedText::hasAsciiDigit)),
+                List.of(new PatternDetector.Probe("clean", PatternDetector.Finder.of(compiled, Starts.anchored(Starts.DIGITS, 0)),
+                        1.0, t -> true)),
                 (candidate, text, s, e) -> {
                     var m = compiled.matcher(candidate);
                     if (!m.matches() || !Checksums.ssnValid(m.group(1), m.group(3), m.group(4))) {
@@ -53,7 +58,9 @@ final class BuiltinDetectors {
         String v6 = "(?<![0-9A-Fa-f:])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{1,4}|(?:[0-9]{1,3}\\.){3}[0-9]{1,3})?"
                 + "(?![0-9A-Fa-f:])";
         return new PatternDetector("ip", "pii.ip_address", "IP_ADDRESS", "IPv4 dotted quad or IPv6 (RFC 4291 text forms)",
-                List.of(probe("clean", v4, 1.0, NormalizedText::hasAsciiDigit), probe("clean", v6, 1.0, ":")),
+                // v4 starts with a digit; v6's first ":" stands at most 4 hex digits after its start
+                List.of(probe("clean", v4, 1.0, Starts.anchored(Starts.DIGITS, 0), t -> true),
+                        probe("clean", v6, 1.0, Starts.anchored(":", 4), t -> true)),
                 (candidate, text, s, e) -> {
                     if (candidate.indexOf(':') >= 0) {
                         return validIpv6(candidate) ? 0.85 : -1;
@@ -116,12 +123,20 @@ final class BuiltinDetectors {
         String gcpGlued = "AIza[0-9A-Za-z_\\-]{35}";
         return new PatternDetector("cloud_key", "secret.cloud_key", "SECRET",
                 "AWS access key id (AKIA/ASIA...), Google API key (AIza...), Google OAuth token (ya29.)",
-                List.of(probe("clean", aws, 1.0, "AKIA", "ASIA", "ABIA", "ACCA", "A3T"),
-                        probe("compact", awsGlued, 0.9, "AKIA", "ASIA", "ABIA", "ACCA"),
-                        probe("clean", gcpKey, 1.0, "AIza"), probe("compact", gcpGlued, 0.9, "AIza"),
-                        probe("clean", gcpOauth, 1.0, "ya29.")),
+                List.of(prefixed("clean", aws, 1.0, "AKIA", "ASIA", "ABIA", "ACCA", "A3T"),
+                        prefixed("compact", awsGlued, 0.9, "AKIA", "ASIA", "ABIA", "ACCA"),
+                        prefixed("clean", gcpKey, 1.0, "AIza"), prefixed("compact", gcpGlued, 0.9, "AIza"),
+                        prefixed("clean", gcpOauth, 1.0, "ya29.")),
                 (candidate, text, s, e) -> 0.95);
     }
+
+    /** Every way the token pattern's alternatives begin. */
+    static final List<String> TOKEN_PREFIXES = List.of("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "glpat-",
+            "gldt-", "glrt-", "glptt-", "glft-", "xoxa-", "xoxb-", "xoxp-", "xoxo-", "xoxs-", "xoxr-", "sk_live_", "rk_live_",
+            "sk-", "hf_", "npm_");
+
+    /** The chars of an entropy candidate's run. */
+    static final String TOKEN_RUN = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/_-";
 
     static Detector token() {
         // A token is recognised by its prefix at the start of a run of token characters, and the
@@ -143,9 +158,9 @@ final class BuiltinDetectors {
         String slackHook = "https://hooks\\.slack\\.com/services/T[A-Z0-9]{6,12}/B[A-Z0-9]{6,12}/[A-Za-z0-9]{16,32}";
         return new PatternDetector("token", "secret.token", "SECRET",
                 "API tokens: GitHub (ghp_, github_pat_), GitLab (glpat-), Slack (xox?-, webhooks), Stripe, OpenAI-style sk-, npm, Hugging Face",
-                List.of(probe("clean", tokens, 1.0, "gh", "github_pat_", "gl", "xox", "_live_", "sk-", "hf_", "npm_"),
-                        probe("compact", tokensGlued, 0.9, "gh", "github_pat_", "npm_"),
-                        probe("clean", slackHook, 1.0, "https://hooks.slack.com/services/T")),
+                List.of(prefixed("clean", tokens, 1.0, TOKEN_PREFIXES.toArray(String[]::new)),
+                        prefixed("compact", tokensGlued, 0.9, "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "npm_"),
+                        prefixed("clean", slackHook, 1.0, "https://hooks.slack.com/services/T")),
                 (candidate, text, s, e) -> 0.95);
     }
 
@@ -165,7 +180,7 @@ final class BuiltinDetectors {
         // glued together are one match.
         String jwt = "(?<![A-Za-z0-9_\\-])eyJ[A-Za-z0-9_\\-]{10,}+\\.eyJ[A-Za-z0-9_\\-]{10,}+\\.(?:[A-Za-z0-9_\\-]|\\.(?=[A-Za-z0-9_\\-]))*+";
         return new PatternDetector("jwt", "secret.jwt", "JWT", "JSON Web Token (eyJ...header.eyJ...payload.signature)",
-                List.of(probe("clean", jwt, 1.0, "eyJ"), probe("compact", jwt, 1.0, "eyJ")),
+                List.of(prefixed("clean", jwt, 1.0, "eyJ"), prefixed("compact", jwt, 1.0, "eyJ")),
                 (candidate, text, s, e) -> {
                     String header = candidate.substring(0, candidate.indexOf('.'));
                     try {
@@ -190,7 +205,8 @@ final class BuiltinDetectors {
         String candidate = "(?<![A-Za-z0-9+/_\\-])[A-Za-z0-9+/_\\-]{24,}+={0,2}(?![A-Za-z0-9+/=_\\-])";
         return new PatternDetector("entropy", "secret.high_entropy", "SECRET",
                 "token of 24+ chars with high Shannon entropy and mixed character classes",
-                List.of(probe("clean", candidate, 1.0)),
+                // a candidate is a whole run of token chars (its look-behind), so only long runs are tried
+                List.of(probe("clean", candidate, 1.0, Starts.runs(Starts.chars(TOKEN_RUN), 24), t -> true)),
                 BuiltinDetectors::entropyScore);
     }
 

@@ -14,7 +14,7 @@ import java.util.regex.Pattern;
  */
 final class CardDetector implements Detector {
 
-    private static final Pattern RUN = Pattern.compile("(?<![0-9])[0-9]++(?:[ \\-.]?+[0-9]++)*+");
+    static final Pattern RUN = Pattern.compile("(?<![0-9])[0-9]++(?:[ \\-.]?+[0-9]++)*+");
 
     @Override
     public String type() {
@@ -88,14 +88,61 @@ final class CardDetector implements Detector {
     }
 
     private void scanView(View view, double weight, Consumer<Match> sink) {
-        Matcher m = RUN.matcher(view.text);
-        while (m.find()) {
-            List<int[]> groups = groups(view.text, m.start(), m.end());
-            int from = 0;
-            while (from < groups.size()) {
-                int found = findCard(view.text, groups, from, view, weight, sink);
-                from = found > from ? found : from + 1;
+        String t = view.text;
+        for (int s = nextDigit(t, 0); s >= 0; ) {
+            int e = runEnd(t, s);
+            if (e - s >= 13 && digitCount(t, s, e) >= 13) { // a card has at least 13 digits: most runs are over here
+                List<int[]> groups = groups(t, s, e);
+                int from = 0;
+                while (from < groups.size()) {
+                    int found = findCard(t, groups, from, view, weight, sink);
+                    from = found > from ? found : from + 1;
+                }
             }
+            s = nextDigit(t, e);
+        }
+    }
+
+    /**
+     * The end of the run {@link #RUN} matches from {@code s} (a digit): digit groups, each after
+     * at most one separator. Written out because the regex engine's per-run set-up was most of
+     * this detector's cost; {@code StartsFindTest} compares the two.
+     */
+    static int runEnd(String t, int s) {
+        int n = t.length();
+        int i = s;
+        while (i < n && isAsciiDigit(t.charAt(i))) {
+            i++;
+        }
+        while (i < n) {
+            int j = isSeparator(t.charAt(i)) ? i + 1 : i;
+            if (j >= n || !isAsciiDigit(t.charAt(j))) {
+                break;
+            }
+            i = j;
+            while (i < n && isAsciiDigit(t.charAt(i))) {
+                i++;
+            }
+        }
+        return i;
+    }
+
+    /** The first ASCII digit at or after {@code from}, or -1. */
+    static int nextDigit(String t, int from) {
+        for (int i = from; i < t.length(); i++) {
+            if (isAsciiDigit(t.charAt(i))) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /** Every run as {@link Matcher#find()} finds {@link #RUN}'s matches: a run starts at a digit after none. */
+    static void runs(String t, PrivateKeyScanner.Sink sink) {
+        for (int s = nextDigit(t, 0); s >= 0; ) {
+            int e = runEnd(t, s);
+            sink.accept(s, e);
+            s = nextDigit(t, e);
         }
     }
 
@@ -124,6 +171,14 @@ final class CardDetector implements Detector {
         sink.accept(new Match(view.originalStart(s), view.originalEnd(e - 1), weight, view.name,
                 "13-19 digits, Luhn-valid, known issuer prefix", bestDigits));
         return best + 1;
+    }
+
+    private static int digitCount(String t, int start, int end) {
+        int digits = 0;
+        for (int i = start; i < end; i++) {
+            digits += isAsciiDigit(t.charAt(i)) ? 1 : 0;
+        }
+        return digits;
     }
 
     private static List<int[]> groups(String t, int start, int end) {

@@ -38,15 +38,42 @@ final class InjectionDetector implements Detector {
             new Heuristic("instructions-verbatim", "(instructions|prompt)_(verbatim|word_for_word)", 0.75),
             new Heuristic("fake-system-turn", "(<_?/?_?system_?>|\\[_?inst_?\\]|#{2,}_?system|<\\|im_start\\|>_?system)", 0.7));
 
+    /** Every built-in heuristic, injection first: the owners of the shared start and gate passes. */
+    private static final List<Heuristic> ALL = java.util.stream.Stream.concat(INJECTION.stream(), EXTRACTION.stream()).toList();
+    /** The leading words of every heuristic, found for both detectors in one pass per view. */
+    private static final Starts.Group LEADING = new Starts.Group(ALL.stream()
+            .map(h -> h.name().equals("fake-system-turn") ? List.of("<", "[", "#") : orEmpty(leadingWords(h.words()))).toList());
+    /** Every word a heuristic's gate asks for, looked up for both detectors in one pass per view. */
+    private static final Starts.Literals GATE_WORDS = new Starts.Literals(ALL.stream()
+            .flatMap(h -> requiredOf(h).stream()).flatMap(List::stream).toList());
+    private static final Object LOWER_LEADING = new Object();
+    private static final Object ALNUM_LEADING = new Object();
+    private static final Object LOWER_GATES = new Object();
+    private static final Object ALNUM_GATES = new Object();
+
+    private static List<String> orEmpty(List<String> words) {
+        return words == null ? List.of() : words;
+    }
+
+    private static List<List<String>> requiredOf(Heuristic h) {
+        // Not a word template, but every fake system turn spells out "system" or "inst".
+        return h.name().equals("fake-system-turn") ? List.of(List.of("system", "inst")) : requiredWords(h.words());
+    }
+
     private final String type;
     private final String category;
     private final List<Pattern> onLower = new ArrayList<>();
     private final List<Pattern> onAlnum = new ArrayList<>();
     private final List<OpenMatch> lowerOpen = new ArrayList<>();
     private final List<OpenMatch> alnumOpen = new ArrayList<>();
+    /** Per heuristic: where its matches can start (the leading words of its first part), in both views. */
+    private final List<Starts> starts = new ArrayList<>();
     private final List<Heuristic> heuristics;
     /** Per heuristic: literal groups every match contains one word of, in both views (empty: always run). */
-    private final List<List<List<String>>> required = new ArrayList<>();
+    /** The same as indexes into {@link #GATE_WORDS}. */
+    private final List<List<int[]>> requiredIndex = new ArrayList<>();
+    /** Where this detector's heuristics stand in {@link #ALL}. */
+    private final int offset;
 
     private InjectionDetector(String type, String category, List<Heuristic> heuristics) {
         this.type = type;
@@ -55,10 +82,16 @@ final class InjectionDetector implements Detector {
         for (Heuristic h : heuristics) {
             onLower.add(Pattern.compile(lowerRegex(h)));
             onAlnum.add(h.name().equals("fake-system-turn") ? null : Pattern.compile(h.words().replace("_", "")));
-            // Not a word template, but every fake system turn spells out "system" or "inst".
-            required.add(h.name().equals("fake-system-turn") ? List.of(List.of("system", "inst")) : requiredWords(h.words()));
+            requiredIndex.add(requiredOf(h).stream()
+                    .map(group -> group.stream().mapToInt(GATE_WORDS.words()::indexOf).toArray()).toList());
+            List<String> leading = h.name().equals("fake-system-turn") ? List.of("<", "[", "#") : leadingWords(h.words());
+            starts.add(leading == null ? Starts.ANYWHERE : Starts.literals(leading));
             lowerOpen.add(new OpenMatch(onLower.getLast()));
             alnumOpen.add(onAlnum.getLast() == null ? null : new OpenMatch(onAlnum.getLast()));
+        }
+        this.offset = ALL.indexOf(heuristics.getFirst());
+        if (!ALL.subList(offset, offset + heuristics.size()).equals(heuristics)) {
+            throw new IllegalArgumentException("heuristics must be one of the built-in lists");
         }
     }
 
@@ -123,6 +156,30 @@ final class InjectionDetector implements Detector {
         return groups;
     }
 
+    /**
+     * Where a word template's matches start: the leading words of its first part's alternatives
+     * (a match begins with one of them, after the look-behind on the lower-case view and
+     * directly on the letters-only view), or every position when the first part has none.
+     */
+    static List<String> leadingWords(String template) {
+        List<String> words = null;
+        if (template.startsWith("(")) {
+            int close = closingParen(template, 0);
+            boolean optional = close + 1 < template.length() && "?*{".indexOf(template.charAt(close + 1)) >= 0;
+            if (close > 0 && !optional) {
+                words = alternativeWords(template.substring(1, close));
+            }
+        } else {
+            int end = 0;
+            while (end < template.length() && template.charAt(end) >= 'a' && template.charAt(end) <= 'z') {
+                end++;
+            }
+            String word = literalBefore(template, 0, end);
+            words = word.isEmpty() ? null : List.of(word);
+        }
+        return words;
+    }
+
     private static int closingParen(String t, int open) {
         int depth = 0;
         for (int k = open; k < t.length(); k++) {
@@ -170,28 +227,23 @@ final class InjectionDetector implements Detector {
         return end > start ? t.substring(start, end) : "";
     }
 
-    private static boolean mayMatch(List<List<String>> groups, String viewText) {
-        for (List<String> words : groups) {
-            boolean any = false;
-            for (String w : words) {
-                if (viewText.contains(w)) {
-                    any = true;
-                    break;
-                }
-            }
-            if (!any) {
-                return false;
-            }
-        }
-        return true;
-    }
-
     static InjectionDetector injection() {
         return new InjectionDetector("injection", "injection.prompt", INJECTION);
     }
 
     static InjectionDetector extraction() {
         return new InjectionDetector("system_prompt_extraction", "injection.system_prompt_extraction", EXTRACTION);
+    }
+
+    /** Per heuristic: the lower-case view's regex, the letters-only view's (or null) and where matches start. */
+    record Tried(Heuristic heuristic, Pattern onLower, Pattern onAlnum, Starts starts) {}
+
+    List<Tried> tried() {
+        List<Tried> all = new ArrayList<>();
+        for (int i = 0; i < heuristics.size(); i++) {
+            all.add(new Tried(heuristics.get(i), onLower.get(i), onAlnum.get(i), starts.get(i)));
+        }
+        return all;
     }
 
     @Override
@@ -212,15 +264,49 @@ final class InjectionDetector implements Detector {
 
     @Override
     public void scan(NormalizedText text, Consumer<Match> sink) {
+        View lower = text.lower();
+        View alnum = text.alnum();
+        byte[] inLower = text.memo(LOWER_GATES, () -> new byte[GATE_WORDS.words().size()]);
+        byte[] inAlnum = text.memo(ALNUM_GATES, () -> new byte[GATE_WORDS.words().size()]);
         for (int i = 0; i < heuristics.size(); i++) {
             Heuristic h = heuristics.get(i);
-            if (mayMatch(required.get(i), text.lower().text)) {
-                find(lowerOpen.get(i), text.lower(), h, 1.0, sink);
+            if (passes(requiredIndex.get(i), inLower, lower.text)) {
+                int[][] starts = text.memo(LOWER_LEADING, () -> LEADING.positions(lower.text));
+                find(lowerOpen.get(i), startsOf(i, starts), lower, h, 1.0, sink);
             }
-            if (onAlnum.get(i) != null && mayMatch(required.get(i), text.alnum().text)) {
-                find(alnumOpen.get(i), text.alnum(), h, 0.9, sink);
+            if (onAlnum.get(i) != null && passes(requiredIndex.get(i), inAlnum, alnum.text)) {
+                int[][] starts = text.memo(ALNUM_LEADING, () -> LEADING.positions(alnum.text));
+                find(alnumOpen.get(i), startsOf(i, starts), alnum, h, 0.9, sink);
             }
         }
+    }
+
+    /**
+     * The gate: some word of every required group occurs in the view. Each word is looked up at
+     * most once per view and text ({@code known}: 0 not yet, 1 present, 2 absent), shared by
+     * both detectors, and only as far as the gate needs it.
+     */
+    private static boolean passes(List<int[]> groups, byte[] known, String view) {
+        for (int[] words : groups) {
+            boolean any = false;
+            for (int w : words) {
+                if (known[w] == 0) {
+                    known[w] = view.contains(GATE_WORDS.words().get(w)) ? (byte) 1 : (byte) 2;
+                }
+                if (known[w] == 1) {
+                    any = true;
+                    break;
+                }
+            }
+            if (!any) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private Starts startsOf(int heuristic, int[][] positions) {
+        return starts.get(heuristic) == Starts.ANYWHERE ? Starts.ANYWHERE : Starts.at(positions[offset + heuristic]);
     }
 
     @Override
@@ -239,12 +325,12 @@ final class InjectionDetector implements Detector {
         return hold;
     }
 
-    private static void find(OpenMatch p, View view, Heuristic h, double weight, Consumer<Match> sink) {
+    private static void find(OpenMatch p, Starts starts, View view, Heuristic h, double weight, Consumer<Match> sink) {
         p.find(view.text, (s, e) -> {
             if (e > s) { // a template never matches empty
                 sink.accept(new Match(view.originalStart(s), view.originalEnd(e - 1), h.score() * weight,
                         view.name, "heuristic " + h.name(), view.text.substring(s, e)));
             }
-        });
+        }, starts);
     }
 }

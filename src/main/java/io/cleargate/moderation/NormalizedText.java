@@ -39,6 +39,8 @@ final class NormalizedText {
     private View compact;
     private View alnum;
     private int hasDigit;
+    /** What detectors derived from this text and share (start positions of shared word lists). */
+    private java.util.Map<Object, Object> memo;
 
     private NormalizedText(String original, View clean, int removedInvisible, int foldedCodePoints) {
         this.original = original;
@@ -48,28 +50,80 @@ final class NormalizedText {
     }
 
     static NormalizedText of(String original) {
-        var clean = new View.Builder("clean", original.length());
+        int n = original.length();
+        int firstNonAscii = 0;
+        while (firstNonAscii < n && original.charAt(firstNonAscii) < 0x80) {
+            firstNonAscii++;
+        }
+        if (firstNonAscii == n) {
+            return new NormalizedText(original, View.identity("clean", original), 0, 0); // ASCII is its own clean view
+        }
+        char[] chars = new char[n + 16];
+        int[] start = new int[chars.length];
+        int[] end = new int[chars.length];
+        int k = 0;
+        for (; k < firstNonAscii; k++) {
+            chars[k] = original.charAt(k);
+            start[k] = k;
+            end[k] = k + 1;
+        }
         int removed = 0;
         int folded = 0;
-        for (int i = 0; i < original.length(); ) {
+        for (int i = firstNonAscii; i < n; ) {
+            char ascii;
+            while (i < n && (ascii = original.charAt(i)) < 0x80 && k < chars.length) {
+                chars[k] = ascii; // the common case, without the code point and fold machinery
+                start[k] = i;
+                end[k++] = ++i;
+            }
+            if (i == n) {
+                break;
+            }
             int cp = original.codePointAt(i);
-            int end = i + Character.charCount(cp);
-            if (cp < 0x80) {
-                clean.append((char) cp, i, end);
-            } else if (isInvisible(cp)) {
-                removed++;
-            } else {
-                String mapped = fold(cp);
+            int next = i + Character.charCount(cp);
+            String mapped = null;
+            if (cp >= 0x80) {
+                if (isInvisible(cp)) {
+                    removed++;
+                    i = next;
+                    continue;
+                }
+                mapped = fold(cp);
                 if (mapped.length() != 1 || mapped.charAt(0) != cp) {
                     folded++;
                 }
-                for (int k = 0; k < mapped.length(); k++) {
-                    clean.append(mapped.charAt(k), i, end);
-                }
             }
-            i = end;
+            int count = mapped == null ? 1 : mapped.length();
+            if (k + count > chars.length) {
+                int size = Math.max(chars.length * 2, k + count);
+                chars = java.util.Arrays.copyOf(chars, size);
+                start = java.util.Arrays.copyOf(start, size);
+                end = java.util.Arrays.copyOf(end, size);
+            }
+            for (int c = 0; c < count; c++) {
+                chars[k] = mapped == null ? (char) cp : mapped.charAt(c);
+                start[k] = i;
+                end[k] = next;
+                k++;
+            }
+            i = next;
         }
-        return new NormalizedText(original, clean.build(), removed, folded);
+        View clean = View.mapped("clean", new String(chars, 0, k), start, end);
+        return new NormalizedText(original, clean, removed, folded);
+    }
+
+    /** What {@code compute} derives from this text, computed once for every detector asking under {@code key}. */
+    @SuppressWarnings("unchecked")
+    <T> T memo(Object key, java.util.function.Supplier<T> compute) {
+        if (memo == null) {
+            memo = new java.util.HashMap<>();
+        }
+        Object value = memo.get(key);
+        if (value == null) {
+            value = compute.get();
+            memo.put(key, value);
+        }
+        return (T) value;
     }
 
     /**
@@ -104,54 +158,138 @@ final class NormalizedText {
         };
     }
 
+    // The derived views are built without their index arrays: those are needed only to map a
+    // match back (or for stream hold-back), so they are rebuilt by the same loop on first use.
+
     View lower() {
         if (lower == null) {
-            var b = new View.Builder("lower", clean.length());
             String t = clean.text;
-            for (int i = 0; i < t.length(); i++) {
-                char c = t.charAt(i);
-                if (Character.isWhitespace(c)) {
-                    if (b.length() > 0 && b.last() == ' ') {
-                        b.extendLast(clean.originalEnd(i));
-                        continue;
-                    }
-                    c = ' ';
-                }
-                b.append(Character.toLowerCase(c), clean.originalStart(i), clean.originalEnd(i));
-            }
-            lower = b.build();
+            char[] out = new char[t.length()];
+            int k = lower(t, out, null);
+            lower = View.derived("lower", new String(out, 0, k), clean, () -> {
+                int[] index = new int[k];
+                lower(t, null, index);
+                return index;
+            }, true);
         }
         return lower;
     }
 
+    /** Lower case, whitespace runs as one space; fills {@code out} and/or {@code index} (either may be null). */
+    private static int lower(String t, char[] out, int[] index) {
+        int k = 0;
+        boolean afterSpace = false;
+        for (int i = 0, n = t.length(); i < n; i++) {
+            char c = t.charAt(i);
+            if (isWhitespace(c)) {
+                if (afterSpace) {
+                    continue; // one space stands for the run (View maps it back to the whole run)
+                }
+                c = ' ';
+            } else if (c < 0x80) {
+                if (c >= 'A' && c <= 'Z') {
+                    c += 'a' - 'A';
+                }
+            } else {
+                c = Character.toLowerCase(c);
+            }
+            afterSpace = c == ' ';
+            if (out != null) {
+                out[k] = c;
+            }
+            if (index != null) {
+                index[k] = i;
+            }
+            k++;
+        }
+        return k;
+    }
+
     View compact() {
         if (compact == null) {
-            var b = new View.Builder("compact", clean.length());
             String t = clean.text;
-            for (int i = 0; i < t.length(); i++) {
-                char c = t.charAt(i);
-                if (!Character.isWhitespace(c) && !isDecoration(c)) {
-                    b.append(c, clean.originalStart(i), clean.originalEnd(i));
-                }
-            }
-            compact = b.build();
+            char[] out = new char[t.length()];
+            int k = compact(t, out, null);
+            compact = View.derived("compact", new String(out, 0, k), clean, () -> {
+                int[] index = new int[k];
+                compact(t, null, index);
+                return index;
+            }, false);
         }
         return compact;
     }
 
+    private static int compact(String t, char[] out, int[] index) {
+        int k = 0;
+        for (int i = 0, n = t.length(); i < n; i++) {
+            char c = t.charAt(i);
+            if (!isWhitespace(c) && !isDecoration(c)) {
+                if (out != null) {
+                    out[k] = c;
+                }
+                if (index != null) {
+                    index[k] = i;
+                }
+                k++;
+            }
+        }
+        return k;
+    }
+
     View alnum() {
         if (alnum == null) {
-            var b = new View.Builder("alnum", clean.length());
             String t = clean.text;
-            for (int i = 0; i < t.length(); i++) {
-                char c = t.charAt(i);
-                if (Character.isLetterOrDigit(c)) {
-                    b.append(Character.toLowerCase(c), clean.originalStart(i), clean.originalEnd(i));
-                }
-            }
-            alnum = b.build();
+            char[] out = new char[t.length()];
+            int k = alnum(t, out, null);
+            alnum = View.derived("alnum", new String(out, 0, k), clean, () -> {
+                int[] index = new int[k];
+                alnum(t, null, index);
+                return index;
+            }, false);
         }
         return alnum;
+    }
+
+    private static int alnum(String t, char[] out, int[] index) {
+        int k = 0;
+        for (int i = 0, n = t.length(); i < n; i++) {
+            char c = t.charAt(i);
+            if (c < 0x80) {
+                if (c >= 'A' && c <= 'Z') {
+                    c += 'a' - 'A';
+                } else if (!(c >= 'a' && c <= 'z' || c >= '0' && c <= '9')) {
+                    continue;
+                }
+            } else if (Character.isLetterOrDigit(c)) {
+                c = Character.toLowerCase(c);
+            } else {
+                continue;
+            }
+            if (out != null) {
+                out[k] = c;
+            }
+            if (index != null) {
+                index[k] = i;
+            }
+            k++;
+        }
+        return k;
+    }
+
+    /** {@link Character#isWhitespace}, with the ASCII answer from a table. */
+    private static boolean isWhitespace(char c) {
+        if (c < 0x80) {
+            return c <= ' ' && ASCII_WHITESPACE[c];
+        }
+        return Character.isWhitespace(c);
+    }
+
+    private static final boolean[] ASCII_WHITESPACE = new boolean[33];
+
+    static {
+        for (char c = 0; c <= ' '; c++) {
+            ASCII_WHITESPACE[c] = Character.isWhitespace(c);
+        }
     }
 
     /** Punctuation that carries no meaning inside a token and is used to break one up. */
@@ -175,8 +313,19 @@ final class NormalizedText {
 
     /** The folded form of one non-ASCII code point; cached because the mapping never changes. */
     static String fold(int cp) {
+        if (cp < FOLDED_BMP.length) {
+            String f = FOLDED_BMP[cp];
+            if (f == null) {
+                f = computeFold(cp);
+                FOLDED_BMP[cp] = f; // racing writers store equal strings
+            }
+            return f;
+        }
         return FOLDED.computeIfAbsent(cp, NormalizedText::computeFold);
     }
+
+    /** The folds of the code points below U+3000 (Latin, Greek, Cyrillic, punctuation, ...) without boxing. */
+    private static final String[] FOLDED_BMP = new String[0x3000];
 
     private static String computeFold(int cp) {
         String decomposed = NFD.normalize(NFKC.normalize(new String(Character.toChars(cp))));

@@ -100,30 +100,32 @@ final class OpenMatch {
      * was most of a scan.
      */
     void find(String text, PrivateKeyScanner.Sink sink) {
-        find(text, sink, '\0', -1);
+        find(text, sink, Starts.ANYWHERE);
     }
 
     /**
      * The same for a pattern every match of which holds {@code anchor} at most {@code within}
      * chars after its start: starts further than that before the next anchor are skipped
-     * without a look, and the scan ends after the last anchor ({@code within < 0}: no anchor).
+     * without a look, and the scan ends after the last anchor.
      */
     void find(String text, PrivateKeyScanner.Sink sink, char anchor, int within) {
+        find(text, sink, Starts.anchored(String.valueOf(anchor), within));
+    }
+
+    /**
+     * The same, trying only the positions {@code starts} names (which must include the start of
+     * every match the pattern has in the text): a position left out is one where find() would
+     * try and fail.
+     */
+    void find(String text, PrivateKeyScanner.Sink sink, Starts starts) {
         int n = text.length();
         Matcher m = pattern.matcher(text).useTransparentBounds(true).useAnchoringBounds(false);
+        Starts.Cursor cursor = starts.open(text);
         int s = 0;
-        int next = within < 0 ? -1 : text.indexOf(anchor);
         while (s < n) {
-            if (within >= 0) {
-                if (next < s) {
-                    next = text.indexOf(anchor, s);
-                    if (next < 0) {
-                        return; // no anchor left: no match can start here or later
-                    }
-                }
-                if (next - s > within) {
-                    s = next - within;
-                }
+            s = cursor.next(s);
+            if (s < 0 || s >= n) {
+                break;
             }
             if (!mayStartAt(text, s)) {
                 s++;
@@ -138,12 +140,43 @@ final class OpenMatch {
                 s++;
             }
         }
-        if (s == n && within < 0) {
+        if (s == n && starts == Starts.ANYWHERE) {
             m.region(n, n); // find() also tries the end of the text, where only an empty match fits
             if (m.lookingAt()) {
                 sink.accept(n, n);
             }
         }
+    }
+
+    /**
+     * The next match starting at or after {@code from}, as {@code Matcher.find(from)} finds it
+     * (the text before {@code from} is seen by look-behinds), trying only positions {@code
+     * cursor} names; the span is left in {@code span}. False when there is none.
+     */
+    boolean next(String text, int from, Starts.Cursor cursor, Matcher m, int[] span) {
+        int n = text.length();
+        int s = from;
+        while (s < n) {
+            s = cursor.next(s);
+            if (s < 0 || s >= n) {
+                return false;
+            }
+            if (mayStartAt(text, s)) {
+                m.region(s, n);
+                if (m.lookingAt()) {
+                    span[0] = s;
+                    span[1] = m.end();
+                    return true;
+                }
+            }
+            s++;
+        }
+        return false;
+    }
+
+    /** A matcher for {@link #next}: transparent bounds, so look-behinds see the text before a region. */
+    Matcher matcher(String text) {
+        return pattern.matcher(text).useTransparentBounds(true).useAnchoringBounds(false);
     }
 
     /**

@@ -29,23 +29,30 @@ class PatternDetector implements Detector {
         int openFrom(String text, int from);
 
         static Finder of(Pattern pattern) {
-            return of(pattern, '\0', -1);
+            return of(pattern, Starts.ANYWHERE);
         }
 
         /** A finder for a pattern every match of which holds {@code anchor} at most {@code within} chars after its start. */
         static Finder of(Pattern pattern, char anchor, int within) {
-            var open = new OpenMatch(pattern);
-            return new Finder() {
-                @Override
-                public void find(String text, PrivateKeyScanner.Sink sink) {
-                    open.find(text, sink, anchor, within);
-                }
+            return of(pattern, Starts.anchored(String.valueOf(anchor), within));
+        }
 
-                @Override
-                public int openFrom(String text, int from) {
-                    return open.from(text, from);
-                }
-            };
+        /** A finder that tries the pattern only where {@code starts} says a match may begin. */
+        static Finder of(Pattern pattern, Starts starts) {
+            return new Tried(pattern, new OpenMatch(pattern), starts);
+        }
+    }
+
+    /** A regex tried only where its start source says a match may begin (tests compare it with Matcher.find). */
+    record Tried(Pattern pattern, OpenMatch open, Starts starts) implements Finder {
+        @Override
+        public void find(String text, PrivateKeyScanner.Sink sink) {
+            open.find(text, sink, starts);
+        }
+
+        @Override
+        public int openFrom(String text, int from) {
+            return open.from(text, from);
         }
     }
 
@@ -145,6 +152,10 @@ class PatternDetector implements Detector {
     private final String description;
     private final List<Probe> probes;
     private final Scorer scorer;
+
+    List<Probe> probes() {
+        return probes;
+    }
 
     PatternDetector(String type, String category, String placeholder, String description,
             List<Probe> probes, Scorer scorer) {
@@ -271,6 +282,19 @@ class PatternDetector implements Detector {
 
     static Probe probe(String view, String regex, double weight) {
         return new Probe(view, Pattern.compile(regex), weight);
+    }
+
+    /** A probe tried only where {@code starts} says a match may begin, on views passing {@code gate}. */
+    static Probe probe(String view, String regex, double weight, Starts starts, Predicate<String> gate) {
+        return new Probe(view, Finder.of(Pattern.compile(regex), starts), weight, gate);
+    }
+
+    /**
+     * A probe whose every match begins with one of {@code prefixes}: it is tried only where one
+     * occurs (one pass over the view finds them; a view without any costs just that pass).
+     */
+    static Probe prefixed(String view, String regex, double weight, String... prefixes) {
+        return new Probe(view, Finder.of(Pattern.compile(regex), Starts.literals(List.of(prefixes))), weight, t -> true);
     }
 
     /** A probe that runs only when the view contains one of {@code anyOf} (each match must contain one). */

@@ -28,7 +28,7 @@ final class PhoneDetector implements Detector {
                     + "|[0-9]{4}([ \\-])[0-9]{4}\\1[0-9]{4}\\1[0-9]{1,4}|[0-9]{3}-[0-9]{2}-[0-9]{4}");
 
     /** Anything that could be a written phone number: digits with the usual separators, maybe a "+". */
-    private static final java.util.regex.Pattern CANDIDATE = java.util.regex.Pattern.compile(
+    static final java.util.regex.Pattern CANDIDATE = java.util.regex.Pattern.compile(
             "(?<![0-9A-Za-z_/.\\-])\\+?\\(?[0-9][0-9 ()\\-./]{4,28}[0-9](?![0-9A-Za-z])");
 
     private static final String[] CONTEXT = {"phone", "tel", "call", "mobile", "cell", "fax", "whatsapp", "sms", "contact",
@@ -40,6 +40,74 @@ final class PhoneDetector implements Detector {
     private static final double CONTEXT_BONUS = 0.3;
 
     private static final OpenMatch CANDIDATE_OPEN = new OpenMatch(CANDIDATE);
+
+    /**
+     * The next match of {@link #CANDIDATE} at or after {@code from}, as {@code Matcher.find(from)}
+     * finds it, into {@code span}; false when there is none. Written out, because entering the
+     * regex engine near every digit was most of this detector's cost once validation was
+     * remembered; {@code StartsFindTest} compares the two. A match's first digit stands at most
+     * two chars ("+(") after its start, so only the three positions up to each digit are tried.
+     */
+    static boolean nextCandidate(String t, int from, int[] span) {
+        int s = from;
+        while (true) {
+            int d = CardDetector.nextDigit(t, s);
+            if (d < 0) {
+                return false;
+            }
+            for (int c = Math.max(s, d - 2); c <= d; c++) {
+                int e = candidateEnd(t, c);
+                if (e >= 0) {
+                    span[0] = c;
+                    span[1] = e;
+                    return true;
+                }
+            }
+            s = d + 1;
+        }
+    }
+
+    /** Where a {@link #CANDIDATE} match starting at {@code s} ends, or -1 when none starts there. */
+    private static int candidateEnd(String t, int s) {
+        int n = t.length();
+        if (s > 0 && excludedBefore(t.charAt(s - 1))) {
+            return -1;
+        }
+        int q = s;
+        if (q < n && t.charAt(q) == '+') {
+            q++;
+        }
+        if (q < n && t.charAt(q) == '(') {
+            q++;
+        }
+        if (q >= n || !isDigit(t.charAt(q))) {
+            return -1;
+        }
+        // the middle {4,28} is greedy: the longest one that ends before a digit with no letter or digit after it
+        int run = 0;
+        while (run < 29 && q + 1 + run < n && inMiddle(t.charAt(q + 1 + run))) {
+            run++;
+        }
+        for (int middle = Math.min(28, run - 1); middle >= 4; middle--) {
+            int last = q + 1 + middle;
+            if (isDigit(t.charAt(last)) && (last + 1 >= n || !isAsciiAlnum(t.charAt(last + 1)))) {
+                return last + 1;
+            }
+        }
+        return -1;
+    }
+
+    private static boolean excludedBefore(char c) {
+        return isAsciiAlnum(c) || c == '_' || c == '/' || c == '.' || c == '-';
+    }
+
+    private static boolean inMiddle(char c) {
+        return isDigit(c) || c == ' ' || c == '(' || c == ')' || c == '-' || c == '.' || c == '/';
+    }
+
+    private static boolean isAsciiAlnum(char c) {
+        return isDigit(c) || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z';
+    }
 
     private final List<String> regions;
 
@@ -91,42 +159,39 @@ final class PhoneDetector implements Detector {
             return; // every candidate has [0-9]
         }
         Set<Long> seen = new HashSet<>();
-        java.util.regex.Matcher candidate = CANDIDATE.matcher(view.text);
-        while (candidate.find()) {
+        int[] span = new int[2];
+        for (int at = 0; nextCandidate(view.text, at, span); at = span[1]) {
+            int start = span[0];
+            int end = span[1];
             int digits = 0;
-            for (int i = candidate.start(); i < candidate.end(); i++) {
+            for (int i = start; i < end; i++) {
                 digits += Character.isDigit(view.text.charAt(i)) ? 1 : 0;
             }
             if (digits < 6) {
                 continue;
             }
-            if (maxScore(view.text, candidate.start(), candidate.end()) < minScore) {
+            if (maxScore(view.text, start, end) < minScore) {
                 continue;
             }
-            String raw = view.text.substring(candidate.start(), candidate.end());
+            String raw = view.text.substring(start, end);
             if (NOT_A_PHONE.matcher(raw).matches()) {
                 continue;
             }
             for (String region : regions) {
-                try {
-                    Phonenumber.PhoneNumber number = UTIL.parse(raw, region);
-                    if (UTIL.isValidNumber(number)) {
-                        // A cheap gate passed; libphonenumber's matcher (leniency VALID) then
-                        // checks the number in its surroundings, which rejects order numbers and
-                        // other digit runs that merely parse.
-                        int from = Math.max(0, candidate.start() - 1);
-                        String window = view.text.substring(from, Math.min(view.text.length(), candidate.end() + 1));
-                        boolean confirmed = false;
-                        for (PhoneNumberMatch m : UTIL.findNumbers(window, region, PhoneNumberUtil.Leniency.VALID, 16)) {
-                            report(view, from + m.start(), from + m.end(), m.rawString(), m.number(), seen, sink);
-                            confirmed = true;
-                        }
-                        if (confirmed) {
-                            break;
-                        }
+                if (validIn(raw, region)) {
+                    // A cheap gate passed; libphonenumber's matcher (leniency VALID) then
+                    // checks the number in its surroundings, which rejects order numbers and
+                    // other digit runs that merely parse.
+                    int from = Math.max(0, start - 1);
+                    String window = view.text.substring(from, Math.min(view.text.length(), end + 1));
+                    boolean confirmed = false;
+                    for (PhoneNumberMatch m : numbersIn(window, region)) {
+                        report(view, from + m.start(), from + m.end(), m.rawString(), m.number(), seen, sink);
+                        confirmed = true;
                     }
-                } catch (NumberParseException notANumber) {
-                    // try the next region
+                    if (confirmed) {
+                        break;
+                    }
                 }
                 if (raw.startsWith("+")) {
                     break; // an international number parses the same in every region
@@ -134,6 +199,52 @@ final class PhoneDetector implements Detector {
             }
         }
     }
+
+    /**
+     * Whether {@code raw} parses as a valid number of {@code region}: a pure function of the two,
+     * remembered because the same digit runs (dates, versions, ports) recur through logs and
+     * documents and parsing them once per region was most of this detector's cost.
+     */
+    private static boolean validIn(String raw, String region) {
+        String key = region + '\u0000' + raw;
+        Boolean valid = VALID.get(key);
+        if (valid == null) {
+            try {
+                valid = UTIL.isValidNumber(UTIL.parse(raw, region));
+            } catch (NumberParseException notANumber) {
+                valid = false;
+            }
+            if (VALID.size() >= VALID_CACHED) {
+                VALID.clear(); // bounded: client text must not grow memory without limit
+            }
+            VALID.put(key, valid);
+        }
+        return valid;
+    }
+
+    /**
+     * libphonenumber's matcher (leniency VALID) on a candidate's window: a pure function of the
+     * window and the region, remembered like {@link #validIn}.
+     */
+    private static List<PhoneNumberMatch> numbersIn(String window, String region) {
+        String key = region + '\u0000' + window;
+        List<PhoneNumberMatch> found = FOUND.get(key);
+        if (found == null) {
+            List<PhoneNumberMatch> list = new java.util.ArrayList<>();
+            UTIL.findNumbers(window, region, PhoneNumberUtil.Leniency.VALID, 16).forEach(list::add);
+            found = List.copyOf(list);
+            if (FOUND.size() >= VALID_CACHED) {
+                FOUND.clear();
+            }
+            FOUND.put(key, found);
+        }
+        return found;
+    }
+
+    private static final java.util.concurrent.ConcurrentHashMap<String, List<PhoneNumberMatch>> FOUND =
+            new java.util.concurrent.ConcurrentHashMap<>();
+    private static final int VALID_CACHED = 8192;
+    private static final java.util.concurrent.ConcurrentHashMap<String, Boolean> VALID = new java.util.concurrent.ConcurrentHashMap<>();
 
     /**
      * The highest score {@link #report} could give a number found in this candidate's window (the

@@ -4,19 +4,61 @@ package io.cleargate.moderation;
  * One normalised rendering of a text, with every char mapped back to the original code point it
  * came from. A char produced by expanding one code point (NFKC "ﬁ" → "fi") maps to that whole
  * code point, so a match always maps to a span of whole original code points.
+ *
+ * <p>The mapping is stored as cheaply as the view allows, because building views is a large
+ * part of moderating a text: the clean view of an ASCII text is the text itself (char i is
+ * original char i); any other clean view has its own start and end arrays; the views derived
+ * from clean (lower, compact, alnum) keep only the clean index of each of their chars.
  */
 final class View {
 
     final String name;
     final String text;
+    /** Original spans of each char, or null when char i is original char i. */
     private final int[] origStart;
     private final int[] origEnd;
+    /** For a derived view: the view it was derived from and the index of each char in it. */
+    private final View parent;
+    private int[] parentIndex;
+    private final java.util.function.Supplier<int[]> index;
+    /** Whether a ' ' stands for a whole run of whitespace in the parent (the lower view). */
+    private final boolean collapsesWhitespace;
 
-    View(String name, String text, int[] origStart, int[] origEnd) {
+    private View(String name, String text, int[] origStart, int[] origEnd, View parent,
+            java.util.function.Supplier<int[]> index, boolean collapsesWhitespace) {
         this.name = name;
         this.text = text;
         this.origStart = origStart;
         this.origEnd = origEnd;
+        this.parent = parent;
+        this.index = index;
+        this.collapsesWhitespace = collapsesWhitespace;
+    }
+
+    /** A view that is the original text itself. */
+    static View identity(String name, String text) {
+        return new View(name, text, null, null, null, null, false);
+    }
+
+    /** A view with its own original spans. */
+    static View mapped(String name, String text, int[] origStart, int[] origEnd) {
+        return new View(name, text, origStart, origEnd, null, null, false);
+    }
+
+    /**
+     * A view whose char i is char {@code index.get()[i]} of {@code parent}; the index is asked for
+     * on first use (a view most often has no match to map back).
+     */
+    static View derived(String name, String text, View parent, java.util.function.Supplier<int[]> index,
+            boolean collapsesWhitespace) {
+        return new View(name, text, null, null, parent, index, collapsesWhitespace);
+    }
+
+    private int parentIndex(int i) {
+        if (parentIndex == null) {
+            parentIndex = index.get();
+        }
+        return parentIndex[i];
     }
 
     int length() {
@@ -25,12 +67,26 @@ final class View {
 
     /** Original offset where view char {@code i} starts. */
     int originalStart(int i) {
-        return origStart[i];
+        if (parent != null) {
+            return parent.originalStart(parentIndex(i));
+        }
+        return origStart == null ? i : origStart[i];
     }
 
     /** Original offset (exclusive) where view char {@code i} ends. */
     int originalEnd(int i) {
-        return origEnd[i];
+        if (parent != null) {
+            int p = parentIndex(i);
+            if (collapsesWhitespace && text.charAt(i) == ' ') {
+                // the space stands for the whole whitespace run of the parent
+                String pt = parent.text;
+                while (p + 1 < pt.length() && Character.isWhitespace(pt.charAt(p + 1))) {
+                    p++;
+                }
+            }
+            return parent.originalEnd(p);
+        }
+        return origEnd == null ? i + 1 : origEnd[i];
     }
 
     /** Number of view chars whose original start lies before {@code originalOffset}. */
@@ -39,56 +95,12 @@ final class View {
         int hi = text.length();
         while (lo < hi) {
             int mid = (lo + hi) >>> 1;
-            if (origStart[mid] < originalOffset) {
+            if (originalStart(mid) < originalOffset) {
                 lo = mid + 1;
             } else {
                 hi = mid;
             }
         }
         return lo;
-    }
-
-    /** Growable builder: appends view chars together with their original span. */
-    static final class Builder {
-        private final String name;
-        private final StringBuilder text;
-        private int[] start;
-        private int[] end;
-
-        Builder(String name, int capacity) {
-            this.name = name;
-            this.text = new StringBuilder(capacity);
-            this.start = new int[Math.max(16, capacity)];
-            this.end = new int[Math.max(16, capacity)];
-        }
-
-        void append(char c, int from, int to) {
-            int n = text.length();
-            if (n == start.length) {
-                start = java.util.Arrays.copyOf(start, n * 2);
-                end = java.util.Arrays.copyOf(end, n * 2);
-            }
-            text.append(c);
-            start[n] = from;
-            end[n] = to;
-        }
-
-        int length() {
-            return text.length();
-        }
-
-        char last() {
-            return text.charAt(text.length() - 1);
-        }
-
-        /** Widens the original span of the last char (used when collapsing whitespace runs). */
-        void extendLast(int to) {
-            end[text.length() - 1] = to;
-        }
-
-        View build() {
-            int n = text.length();
-            return new View(name, text.toString(), java.util.Arrays.copyOf(start, n), java.util.Arrays.copyOf(end, n));
-        }
     }
 }

@@ -17,7 +17,7 @@ class PrefilterTest {
      * Expands a heuristic word template into one random phrase it matches: groups pick a random
      * alternative, optional parts are kept or dropped at random, "_" becomes a random separator.
      */
-    private static String expand(String t, Random random) {
+    static String expand(String t, Random random) {
         var out = new StringBuilder();
         int i = 0;
         while (i < t.length()) {

@@ -1,0 +1,464 @@
+package io.cleargate.moderation;
+
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Where a pattern's matches can start, found without entering the regex engine: a cheap pass
+ * over the text (a char search, a literal search, a run of token chars) names a superset of the
+ * positions where an attempt can succeed, and {@link OpenMatch} tries only those. Each source
+ * must include the start of every match; naming too many positions only costs time.
+ */
+interface Starts {
+
+    /** Walks one text: {@link #next(int)} with non-decreasing arguments. */
+    interface Cursor {
+        /** The first position at or after {@code from} where a match may start, or -1 when none is left. */
+        int next(int from);
+    }
+
+    Cursor open(String text);
+
+    /** Every position (what {@link java.util.regex.Matcher#find()} tries). */
+    Starts ANYWHERE = text -> from -> from;
+
+    /**
+     * For a pattern every match of which holds one of {@code anchors} (ASCII chars) at most
+     * {@code within} chars after its start: the positions up to {@code within} before each anchor.
+     */
+    static Starts anchored(String anchors, int within) {
+        boolean[] table = new boolean[128];
+        for (char c : anchors.toCharArray()) {
+            if (c >= 128) {
+                throw new IllegalArgumentException("anchors are ASCII");
+            }
+            table[c] = true;
+        }
+        char single = anchors.length() == 1 ? anchors.charAt(0) : 0;
+        return text -> new Cursor() {
+            private int anchor = -1;
+
+            @Override
+            public int next(int from) {
+                if (anchor < from) {
+                    anchor = single != 0 ? text.indexOf(single, from) : indexOfAny(text, table, from);
+                    if (anchor < 0) {
+                        anchor = Integer.MAX_VALUE;
+                    }
+                }
+                return anchor == Integer.MAX_VALUE ? -1 : Math.max(from, anchor - within);
+            }
+        };
+    }
+
+    /** The ASCII digits, the anchor of every number-shaped pattern. */
+    String DIGITS = "0123456789";
+
+    static int indexOfAny(String text, boolean[] table, int from) {
+        int n = text.length();
+        for (int i = from; i < n; i++) {
+            char c = text.charAt(i);
+            if (c < 128 && table[c]) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /**
+     * For a pattern every match of which begins with one of {@code words} (ASCII, non-empty): the
+     * positions where one of them occurs. One pass over the text, checking each position's first
+     * two chars against a table and only then the words themselves.
+     */
+    static Starts literals(List<String> words) {
+        return new Literals(words);
+    }
+
+    /**
+     * For a pattern whose matches start a run of {@code runChars} (ASCII; the pattern's own
+     * look-behind rules out a start after one of them) and lie inside that run for their first
+     * {@code minLength} chars: the starts of the runs at least that long.
+     */
+    static Starts runs(boolean[] runChars, int minLength) {
+        return text -> new Cursor() {
+            private int start = -1;
+            private int end = -1;
+
+            @Override
+            public int next(int from) {
+                int n = text.length();
+                if (start >= from) {
+                    return start;
+                }
+                int i = Math.max(from, end);
+                if (i > 0 && i < n && i == from && inRun(text.charAt(i - 1))) {
+                    while (i < n && inRun(text.charAt(i))) {
+                        i++; // from lies inside a run: no start before its end
+                    }
+                }
+                while (i < n) {
+                    while (i < n && !inRun(text.charAt(i))) {
+                        i++;
+                    }
+                    int s = i;
+                    while (i < n && inRun(text.charAt(i))) {
+                        i++;
+                    }
+                    if (i > s && i - s >= minLength) {
+                        start = s;
+                        end = i;
+                        return s;
+                    }
+                }
+                start = Integer.MAX_VALUE;
+                end = n;
+                return -1;
+            }
+
+            private boolean inRun(char c) {
+                return c < 128 && runChars[c];
+            }
+        };
+    }
+
+    /**
+     * For a pattern whose matches are a run of 1 to {@code maxRun} {@code runChars} (preceded by
+     * none of them: its look-behind), an optional space and then {@code anchor} (an e-mail
+     * address's local part and "@"): the one position per anchor where such a run can begin.
+     */
+    static Starts runBefore(char anchor, boolean[] runChars, int maxRun) {
+        return text -> new Cursor() {
+            private int anchorAt = -1;
+            private int start = -1;
+
+            @Override
+            public int next(int from) {
+                while (start < from) {
+                    anchorAt = text.indexOf(anchor, anchorAt + 1);
+                    if (anchorAt < 0) {
+                        start = Integer.MAX_VALUE;
+                        return -1;
+                    }
+                    int end = anchorAt > 0 && text.charAt(anchorAt - 1) == ' ' ? anchorAt - 1 : anchorAt;
+                    int r = end;
+                    while (r > 0 && end - r < maxRun && in(text.charAt(r - 1))) {
+                        r--;
+                    }
+                    boolean tooLong = end - r == maxRun && r > 0 && in(text.charAt(r - 1));
+                    if (r < end && !tooLong) {
+                        start = r;
+                    }
+                }
+                return start == Integer.MAX_VALUE ? -1 : start;
+            }
+
+            private boolean in(char c) {
+                return c < 128 && runChars[c];
+            }
+        };
+    }
+
+    /** ASCII chars as a table for {@link #runs}. */
+    static boolean[] chars(String chars) {
+        boolean[] table = new boolean[128];
+        for (char c : chars.toCharArray()) {
+            table[c] = true;
+        }
+        return table;
+    }
+
+    /** The literal-start source: a first-two-chars table, then the words with those first chars. */
+    final class Literals implements Starts {
+        private final boolean[] first = new boolean[128];
+        private final boolean[] pair = new boolean[128 * 128];
+        /** First chars that are a word on their own. */
+        private final boolean[] single = new boolean[128];
+        private final String[][] byFirst = new String[128][];
+        /** The words starting with each pair of ASCII chars (and the one-char words of its first), or null. */
+        private final String[][] byPair = new String[128 * 128][];
+        /** The index in {@link #order} of each word of {@link #byPair}. */
+        private final int[][] pairOrder = new int[128 * 128][];
+        private final List<String> order;
+        /** The index in {@link #order} of each word of {@link #byFirst}. */
+        private final int[][] orderOf = new int[128][];
+
+        Literals(List<String> words) {
+            Set<String> unique = new LinkedHashSet<>(words);
+            this.order = List.copyOf(unique);
+            List<List<String>> grouped = new ArrayList<>();
+            for (int c = 0; c < 128; c++) {
+                grouped.add(new ArrayList<>());
+            }
+            for (String w : unique) {
+                if (w.isEmpty() || !w.chars().allMatch(c -> c < 128)) {
+                    throw new IllegalArgumentException("literal starts are non-empty ASCII: '" + w + "'");
+                }
+                char c0 = w.charAt(0);
+                first[c0] = true;
+                grouped.get(c0).add(w);
+                if (w.length() == 1) {
+                    single[c0] = true;
+                    for (int c1 = 0; c1 < 128; c1++) {
+                        pair[c0 * 128 + c1] = true;
+                    }
+                } else if (w.charAt(1) < 128) {
+                    pair[c0 * 128 + w.charAt(1)] = true;
+                }
+            }
+            for (int c = 0; c < 128; c++) {
+                byFirst[c] = grouped.get(c).toArray(String[]::new);
+                orderOf[c] = grouped.get(c).stream().mapToInt(order::indexOf).toArray();
+                for (int d = 0; d < 128; d++) {
+                    int cd = c * 128 + d;
+                    List<String> withPair = new ArrayList<>();
+                    for (String w : grouped.get(c)) {
+                        if (w.length() == 1 || w.charAt(1) == d) {
+                            withPair.add(w);
+                        }
+                    }
+                    if (!withPair.isEmpty()) {
+                        byPair[cd] = withPair.toArray(String[]::new);
+                        pairOrder[cd] = withPair.stream().mapToInt(order::indexOf).toArray();
+                    }
+                }
+            }
+            chooseAnchors(unique);
+        }
+
+        /** The words, in the order given (duplicates once). */
+        List<String> words() {
+            return order;
+        }
+
+        /** The first position at or after {@code from} where one of the words occurs, or -1. */
+        int indexIn(String text, int from) {
+            int n = text.length();
+            for (int i = from; i < n; i++) {
+                char c = text.charAt(i);
+                if (c >= 128 || !first[c]) {
+                    continue;
+                }
+                String[] words = candidates(text, i, c);
+                if (words == null) {
+                    continue;
+                }
+                for (String w : words) {
+                    if (occursAt(text, w, i)) {
+                        return i;
+                    }
+                }
+            }
+            return -1;
+        }
+
+        /** The words that may occur at {@code i} (where {@code c} stands), by its first two chars; null for none. */
+        private String[] candidates(String text, int i, char c) {
+            if (i + 1 >= text.length()) {
+                return byFirst[c];
+            }
+            char d = text.charAt(i + 1);
+            return d < 128 ? byPair[c * 128 + d] : single[c] ? byFirst[c] : null;
+        }
+
+        /** Like {@link #candidates}, the index in {@link #order} of each. */
+        private int[] candidateOrder(String text, int i, char c) {
+            if (i + 1 >= text.length()) {
+                return orderOf[c];
+            }
+            char d = text.charAt(i + 1);
+            return d < 128 ? pairOrder[c * 128 + d] : orderOf[c];
+        }
+
+        @Override
+        public Cursor open(String text) {
+            if (anchors != null) {
+                return new AnchorCursor(text);
+            }
+            return new Cursor() {
+                private int hit = -1;
+
+                @Override
+                public int next(int from) {
+                    if (hit == Integer.MAX_VALUE) {
+                        return -1;
+                    }
+                    if (hit < from) {
+                        hit = indexIn(text, from);
+                        if (hit < 0) {
+                            hit = Integer.MAX_VALUE;
+                            return -1;
+                        }
+                    }
+                    return hit;
+                }
+            };
+        }
+
+        /**
+         * When every word has a char that is rare in text (upper case, digit, punctuation: "ghp_",
+         * "AKIA", "eyJ"), the words are found through that char at its offset, with the JDK's
+         * vectorised char search, instead of reading every position.
+         */
+        private record Anchor(char c, int offset, String[] words) {}
+
+        private Anchor[] anchors;
+
+        private void chooseAnchors(Set<String> words) {
+            java.util.Map<String, List<String>> byAnchor = new java.util.LinkedHashMap<>();
+            for (String w : words) {
+                int best = 0;
+                for (int k = 1; k < w.length(); k++) {
+                    if (commonness(w.charAt(k)) < commonness(w.charAt(best))) {
+                        best = k;
+                    }
+                }
+                if (commonness(w.charAt(best)) >= LOWER_CASE) {
+                    return; // a word of common letters only: read every position
+                }
+                byAnchor.computeIfAbsent(w.charAt(best) + ":" + best, key -> new ArrayList<>()).add(w);
+            }
+            anchors = byAnchor.entrySet().stream().map(e -> {
+                String key = e.getKey();
+                return new Anchor(key.charAt(0), Integer.parseInt(key.substring(2)), e.getValue().toArray(String[]::new));
+            }).toArray(Anchor[]::new);
+        }
+
+        private static final int LOWER_CASE = 50;
+
+        /** A rough rank of how often a char occurs in prose and code (lower: rarer). */
+        private static int commonness(char c) {
+            if (c >= 'a' && c <= 'z') {
+                return LOWER_CASE + "zqjxkvbpgwyfmculdhrsnioate".indexOf(c);
+            }
+            if (c >= 'A' && c <= 'Z') {
+                return "AEIOST".indexOf(c) >= 0 ? 25 : 10;
+            }
+            if (c >= '0' && c <= '9') {
+                return 30;
+            }
+            return c == ' ' || c == '\n' ? 90 : 40;
+        }
+
+        /** Per anchor, the next word start found through it; the cursor answers the smallest. */
+        private final class AnchorCursor implements Cursor {
+            private final String text;
+            private final int[] next;
+
+            AnchorCursor(String text) {
+                this.text = text;
+                this.next = new int[anchors.length];
+                java.util.Arrays.fill(next, -1);
+            }
+
+            @Override
+            public int next(int from) {
+                int best = Integer.MAX_VALUE;
+                for (int a = 0; a < anchors.length; a++) {
+                    if (next[a] < from) {
+                        next[a] = find(anchors[a], from);
+                    }
+                    best = Math.min(best, next[a]);
+                }
+                return best == Integer.MAX_VALUE ? -1 : best;
+            }
+
+            private int find(Anchor anchor, int from) {
+                for (int p = text.indexOf(anchor.c(), from + anchor.offset()); p >= 0; p = text.indexOf(anchor.c(), p + 1)) {
+                    int at = p - anchor.offset();
+                    for (String w : anchor.words()) {
+                        if (occursAt(text, w, at)) {
+                            return at;
+                        }
+                    }
+                }
+                return Integer.MAX_VALUE;
+            }
+        }
+    }
+
+    /** {@code text.startsWith(word, at)} for the short words here, without the vectorised compare's set-up cost. */
+    static boolean occursAt(String text, String word, int at) {
+        int n = word.length();
+        if (at + n > text.length()) {
+            return false;
+        }
+        for (int k = 0; k < n; k++) {
+            if (text.charAt(at + k) != word.charAt(k)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** The positions of a list made beforehand (ascending). */
+    static Starts at(int[] positions) {
+        return text -> new Cursor() {
+            private int k;
+
+            @Override
+            public int next(int from) {
+                while (k < positions.length && positions[k] < from) {
+                    k++;
+                }
+                return k < positions.length ? positions[k] : -1;
+            }
+        };
+    }
+
+    /**
+     * The literal starts of several patterns at once: one pass over a text finds, for each
+     * owner, the positions where one of its words occurs ({@link #literals} per owner would make
+     * one pass each).
+     */
+    final class Group {
+        private final Literals all;
+        /** The owners of each word, by its index in {@code all.order}. */
+        private final long[] owners;
+        private final int size;
+
+        Group(List<List<String>> wordsPerOwner) {
+            if (wordsPerOwner.size() > 64) {
+                throw new IllegalArgumentException("at most 64 owners");
+            }
+            java.util.Map<String, Long> ownersOf = new java.util.LinkedHashMap<>();
+            for (int o = 0; o < wordsPerOwner.size(); o++) {
+                for (String w : wordsPerOwner.get(o)) {
+                    ownersOf.merge(w, 1L << o, (a, b) -> a | b);
+                }
+            }
+            this.all = new Literals(List.copyOf(ownersOf.keySet()));
+            this.owners = all.order.stream().mapToLong(ownersOf::get).toArray();
+            this.size = wordsPerOwner.size();
+        }
+
+        /** Per owner, the ascending positions in {@code text} where one of its words occurs. */
+        int[][] positions(String text) {
+            int[][] found = new int[size][8];
+            int[] count = new int[size];
+            for (int i = all.indexIn(text, 0); i >= 0; i = all.indexIn(text, i + 1)) {
+                long mask = 0;
+                char c = text.charAt(i);
+                String[] words = all.candidates(text, i, c);
+                int[] order = all.candidateOrder(text, i, c);
+                for (int w = 0; w < words.length; w++) {
+                    if (occursAt(text, words[w], i)) {
+                        mask |= owners[order[w]];
+                    }
+                }
+                for (long m = mask; m != 0; m &= m - 1) {
+                    int o = Long.numberOfTrailingZeros(m);
+                    if (count[o] == found[o].length) {
+                        found[o] = java.util.Arrays.copyOf(found[o], count[o] * 2);
+                    }
+                    found[o][count[o]++] = i;
+                }
+            }
+            for (int o = 0; o < size; o++) {
+                found[o] = java.util.Arrays.copyOf(found[o], count[o]);
+            }
+            return found;
+        }
+    }
+}

@@ -1,0 +1,115 @@
+package io.cleargate.moderation;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The views are built with flat arrays, the clean view of an ASCII text is the text itself and
+ * derived views keep only clean indexes; every view char must still map back to the same original
+ * span as the straightforward construction below (one code point at a time, each char with its
+ * own start and end, a whitespace run in the lower view widened over the whole run).
+ */
+class ViewsTest {
+
+    /** A view as text plus each char's original start and end. */
+    record Expected(String text, List<int[]> spans) {}
+
+    private static Expected clean(String original) {
+        var text = new StringBuilder();
+        List<int[]> spans = new ArrayList<>();
+        for (int i = 0; i < original.length(); ) {
+            int cp = original.codePointAt(i);
+            int end = i + Character.charCount(cp);
+            if (cp < 0x80) {
+                text.append((char) cp);
+                spans.add(new int[] {i, end});
+            } else if (!NormalizedText.isInvisible(cp)) {
+                for (char c : NormalizedText.fold(cp).toCharArray()) {
+                    text.append(c);
+                    spans.add(new int[] {i, end});
+                }
+            }
+            i = end;
+        }
+        return new Expected(text.toString(), spans);
+    }
+
+    private static Expected lower(Expected clean) {
+        var text = new StringBuilder();
+        List<int[]> spans = new ArrayList<>();
+        for (int i = 0; i < clean.text().length(); i++) {
+            char c = clean.text().charAt(i);
+            int[] span = clean.spans().get(i);
+            if (Character.isWhitespace(c)) {
+                if (!text.isEmpty() && text.charAt(text.length() - 1) == ' ') {
+                    spans.getLast()[1] = span[1];
+                    continue;
+                }
+                c = ' ';
+            }
+            text.append(Character.toLowerCase(c));
+            spans.add(span.clone());
+        }
+        return new Expected(text.toString(), spans);
+    }
+
+    private static Expected filtered(Expected clean, boolean alnum) {
+        var text = new StringBuilder();
+        List<int[]> spans = new ArrayList<>();
+        for (int i = 0; i < clean.text().length(); i++) {
+            char c = clean.text().charAt(i);
+            boolean keep = alnum ? Character.isLetterOrDigit(c)
+                    : !Character.isWhitespace(c) && "*|`~\u00B7\u2022'\"".indexOf(c) < 0;
+            if (keep) {
+                text.append(alnum ? Character.toLowerCase(c) : c);
+                spans.add(clean.spans().get(i));
+            }
+        }
+        return new Expected(text.toString(), spans);
+    }
+
+    private static void assertView(Expected expected, View actual, String original) {
+        assertEquals(expected.text(), actual.text, () -> actual.name + " of '" + original + "'");
+        for (int i = 0; i < expected.spans().size(); i++) {
+            int k = i;
+            assertEquals(expected.spans().get(i)[0], actual.originalStart(i), () -> actual.name + " start " + k + " of '" + original + "'");
+            assertEquals(expected.spans().get(i)[1], actual.originalEnd(i), () -> actual.name + " end " + k + " of '" + original + "'");
+        }
+        for (int offset = 0; offset <= original.length(); offset++) {
+            int count = 0;
+            while (count < expected.spans().size() && expected.spans().get(count)[0] < offset) {
+                count++;
+            }
+            assertEquals(count, actual.countBefore(offset), actual.name + " count before " + offset);
+        }
+    }
+
+    private static final List<String> PIECES = List.of("a", "B", "z9", " ", "  ", "\t", "\n", "\r\n", "\u00A0", "\u2003", "é",
+            "É", "ﬁ", "Ａ", "а", "\u200B", "\u202E", "\uFE0F", "\uDB40\uDC41", "😀", "𝐀", "٣", "ß", "İ", "*", "|", "`", "'", "\"",
+            "·", "•", "-", "_", "@", ".", "ǅ", "Σ", "\u0301", "x\u0301");
+
+    @Test
+    void everyViewCharMapsToTheSameOriginalSpanAsTheCharByCharConstruction() {
+        var random = new Random(30);
+        List<String> texts = new ArrayList<>(List.of("", "plain ascii text", "   leading and trailing   ", "\u200B", "é"));
+        for (int round = 0; round < 3000; round++) {
+            var sb = new StringBuilder();
+            for (int i = random.nextInt(25); i > 0; i--) {
+                sb.append(PIECES.get(random.nextInt(PIECES.size())));
+            }
+            texts.add(sb.toString());
+        }
+        for (String original : texts) {
+            var normalized = NormalizedText.of(original);
+            Expected clean = clean(original);
+            assertView(clean, normalized.clean, original);
+            assertView(lower(clean), normalized.lower(), original);
+            assertView(filtered(clean, false), normalized.compact(), original);
+            assertView(filtered(clean, true), normalized.alnum(), original);
+        }
+    }
+}
