@@ -57,19 +57,6 @@ public final class Kernels {
 
     /** Rows {@code from .. to} of {@code W x} for one token. */
     static void matvecRows(Matrix w, float[] x, int xOff, float[] out, int outOff, int from, int to) {
-        if (VECTOR && w.scale() == null && w.tensor().dtype() == DType.F32) {
-            // Four rows at a time (four streams through memory), each summed as dotF32 sums one.
-            var seg = w.tensor().data();
-            long rowBytes = w.cols() * 4L;
-            int r = from;
-            for (; r + 4 <= to; r += 4) {
-                VectorKernels.dotF32x4(seg, w.rowStart(r) * 4L, rowBytes, x, xOff, w.cols(), out, outOff + r);
-            }
-            for (; r < to; r++) {
-                out[outOff + r] = dotRow(w, r, x, xOff);
-            }
-            return;
-        }
         if (VECTOR && w.scale() == null && w.tensor().dtype() == DType.BF16 && from < to) {
             // x is rearranged once for all rows (see VectorKernels.dotBf16Paired).
             float[] paired = VectorKernels.pairBf16(x, xOff, w.cols());
