@@ -12,9 +12,6 @@ public final class Kernels {
     public static final boolean VECTOR = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()
             && !"false".equals(System.getProperty("cleargate.engine.vector"));
 
-    /** Whether decode reads four rows at a time (-Dcleargate.engine.rows4=false reads one, to compare). */
-    static final boolean ROWS4 = !"false".equals(System.getProperty("cleargate.engine.rows4"));
-
     /** Members of the shared team (-Dcleargate.engine.threads, default all cores): for reports. */
     public static int threads() {
         return Team.shared().size();
@@ -60,27 +57,10 @@ public final class Kernels {
 
     /** Rows {@code from .. to} of {@code W x} for one token. */
     static void matvecRows(Matrix w, float[] x, int xOff, float[] out, int outOff, int from, int to) {
-        if (VECTOR && w.scale() == null && w.tensor().dtype() == DType.F32) {
-            // Four rows at a time (four streams through memory), each summed as dotF32 sums one.
-            var seg = w.tensor().data();
-            long rowBytes = w.cols() * 4L;
-            int r = from;
-            for (; ROWS4 && r + 4 <= to; r += 4) {
-                VectorKernels.dotF32x4(seg, w.rowStart(r) * 4L, rowBytes, x, xOff, w.cols(), out, outOff + r);
-            }
-            for (; r < to; r++) {
-                out[outOff + r] = dotRow(w, r, x, xOff);
-            }
-            return;
-        }
         if (VECTOR && w.scale() == null && w.tensor().dtype() == DType.BF16 && from < to) {
             // x is rearranged once for all rows (see VectorKernels.dotBf16Paired).
             float[] paired = VectorKernels.pairBf16(x, xOff, w.cols());
-            int r = from;
-            for (; ROWS4 && r + 4 <= to; r += 4) {
-                VectorKernels.dotBf16Pairedx4(w.tensor(), w.rowStart(r), w.cols(), paired, x, xOff, w.cols(), out, outOff + r);
-            }
-            for (; r < to; r++) {
+            for (int r = from; r < to; r++) {
                 out[outOff + r] = VectorKernels.dotBf16Paired(w.tensor(), w.rowStart(r), paired, x, xOff, w.cols());
             }
             return;

@@ -214,27 +214,4 @@ class KernelsTest {
             }
         }
     }
-
-    @Test
-    void fourF32RowsAtOnceGiveWhatOneRowAtATimeGives() {
-        int cols = 203;
-        int rows = 9; // two blocks of four rows and one left over
-        try (Arena arena = Arena.ofShared()) {
-            MemorySegment seg = arena.allocate((long) rows * cols * 4);
-            for (int i = 0; i < rows * cols; i++) {
-                seg.set(Tensor.F32, i * 4L, (float) Math.sin(i * 0.021) * 2);
-            }
-            Matrix w = new Tensor("w", DType.F32, new long[] {rows, cols}, seg).asMatrix();
-            float[] x = new float[cols + 5];
-            for (int i = 0; i < x.length; i++) {
-                x[i] = (float) Math.cos(i * 0.31);
-            }
-            float[] out = new float[rows + 2];
-            Kernels.matvecRows(w, x, 5, out, 2, 0, rows);
-            for (int r = 0; r < rows; r++) {
-                float one = Kernels.dotRow(w, r, x, 5);
-                assertEquals(one, out[2 + r], 1e-5f * Math.max(1f, Math.abs(one)), "row " + r);
-            }
-        }
-    }
 }
