@@ -4,8 +4,11 @@ import com.google.i18n.phonenumbers.NumberParseException;
 import com.google.i18n.phonenumbers.PhoneNumberMatch;
 import com.google.i18n.phonenumbers.Phonenumber;
 import com.google.i18n.phonenumbers.PhoneNumberUtil;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.function.Consumer;
 
@@ -159,6 +162,7 @@ final class PhoneDetector implements Detector {
             return; // every candidate has [0-9]
         }
         Set<Long> seen = new HashSet<>();
+        Answers answers = new Answers();
         int[] span = new int[2];
         for (int at = 0; nextCandidate(view.text, at, span); at = span[1]) {
             int start = span[0];
@@ -178,14 +182,14 @@ final class PhoneDetector implements Detector {
                 continue;
             }
             for (String region : regions) {
-                if (validIn(raw, region)) {
+                if (answers.validIn(raw, region)) {
                     // A cheap gate passed; libphonenumber's matcher (leniency VALID) then
                     // checks the number in its surroundings, which rejects order numbers and
                     // other digit runs that merely parse.
                     int from = Math.max(0, start - 1);
                     String window = view.text.substring(from, Math.min(view.text.length(), end + 1));
                     boolean confirmed = false;
-                    for (PhoneNumberMatch m : numbersIn(window, region)) {
+                    for (PhoneNumberMatch m : answers.numbersIn(window, region)) {
                         report(view, from + m.start(), from + m.end(), m.rawString(), m.number(), seen, sink);
                         confirmed = true;
                     }
@@ -201,50 +205,35 @@ final class PhoneDetector implements Detector {
     }
 
     /**
-     * Whether {@code raw} parses as a valid number of {@code region}: a pure function of the two,
-     * remembered because the same digit runs (dates, versions, ports) recur through logs and
-     * documents and parsing them once per region was most of this detector's cost.
+     * libphonenumber's answers for one scan: both are pure functions of their arguments, and the
+     * same digit runs (dates, versions, ports) recur through logs and documents, so each is asked
+     * once per text. They live only as long as the scan: client text is never kept across requests
+     * or shared between tenants (a shared cache would also let one tenant time another's numbers).
      */
-    private static boolean validIn(String raw, String region) {
-        String key = region + '\u0000' + raw;
-        Boolean valid = VALID.get(key);
-        if (valid == null) {
-            try {
-                valid = UTIL.isValidNumber(UTIL.parse(raw, region));
-            } catch (NumberParseException notANumber) {
-                valid = false;
-            }
-            if (VALID.size() >= VALID_CACHED) {
-                VALID.clear(); // bounded: client text must not grow memory without limit
-            }
-            VALID.put(key, valid);
-        }
-        return valid;
-    }
+    private static final class Answers {
+        private final Map<String, Boolean> valid = new HashMap<>();
+        private final Map<String, List<PhoneNumberMatch>> found = new HashMap<>();
 
-    /**
-     * libphonenumber's matcher (leniency VALID) on a candidate's window: a pure function of the
-     * window and the region, remembered like {@link #validIn}.
-     */
-    private static List<PhoneNumberMatch> numbersIn(String window, String region) {
-        String key = region + '\u0000' + window;
-        List<PhoneNumberMatch> found = FOUND.get(key);
-        if (found == null) {
-            List<PhoneNumberMatch> list = new java.util.ArrayList<>();
-            UTIL.findNumbers(window, region, PhoneNumberUtil.Leniency.VALID, 16).forEach(list::add);
-            found = List.copyOf(list);
-            if (FOUND.size() >= VALID_CACHED) {
-                FOUND.clear();
-            }
-            FOUND.put(key, found);
+        /** Whether {@code raw} parses as a valid number of {@code region}. */
+        boolean validIn(String raw, String region) {
+            return valid.computeIfAbsent(region + '\u0000' + raw, key -> {
+                try {
+                    return UTIL.isValidNumber(UTIL.parse(raw, region));
+                } catch (NumberParseException notANumber) {
+                    return false;
+                }
+            });
         }
-        return found;
-    }
 
-    private static final java.util.concurrent.ConcurrentHashMap<String, List<PhoneNumberMatch>> FOUND =
-            new java.util.concurrent.ConcurrentHashMap<>();
-    private static final int VALID_CACHED = 8192;
-    private static final java.util.concurrent.ConcurrentHashMap<String, Boolean> VALID = new java.util.concurrent.ConcurrentHashMap<>();
+        /** libphonenumber's matcher (leniency VALID) on a candidate's window. */
+        List<PhoneNumberMatch> numbersIn(String window, String region) {
+            return found.computeIfAbsent(region + '\u0000' + window, key -> {
+                List<PhoneNumberMatch> list = new ArrayList<>();
+                UTIL.findNumbers(window, region, PhoneNumberUtil.Leniency.VALID, 16).forEach(list::add);
+                return List.copyOf(list);
+            });
+        }
+    }
 
     /**
      * The highest score {@link #report} could give a number found in this candidate's window (the
