@@ -20,7 +20,12 @@ class PatternDetector implements Detector {
 
     /** Finds candidate spans in a view's text, left to right, without overlaps. */
     interface Finder {
-        void find(String text, PrivateKeyScanner.Sink sink);
+        default void find(String text, PrivateKeyScanner.Sink sink) {
+            find(text, 0, sink);
+        }
+
+        /** The candidates a search from view index {@code from} finds, as find() would from there. */
+        void find(String text, int from, PrivateKeyScanner.Sink sink);
 
         /**
          * The first view index at or after {@code from} where a match could still start, grow or
@@ -46,8 +51,8 @@ class PatternDetector implements Detector {
     /** A regex tried only where its start source says a match may begin (tests compare it with Matcher.find). */
     record Tried(Pattern pattern, OpenMatch open, Starts starts) implements Finder {
         @Override
-        public void find(String text, PrivateKeyScanner.Sink sink) {
-            open.find(text, sink, starts);
+        public void find(String text, int from, PrivateKeyScanner.Sink sink) {
+            open.find(text, from, sink, starts);
         }
 
         @Override
@@ -201,7 +206,15 @@ class PatternDetector implements Detector {
             boolean isExact = view.name.equals("clean") || view.name.equals("lower");
             // Chosen per hit rather than as "isExact ? exact : squeezed" captured once: JDK 25.0.3's
             // C2 (ReduceAllocationMerges) miscompiled that merge of two fresh lists into a null.
-            probe.finder().find(view.text, (s, e) -> {
+            // A narrowed probe's hold-back is where a span could begin, which may lie past an
+            // attempt that is still open, so its chain cannot resume at the release point: it
+            // searches the whole context again (its look-behind keeps it from starting inside a run).
+            boolean chained = probe.narrowing() == null;
+            int from = chained ? text.searchFrom(probe, view) : 0;
+            probe.finder().find(view.text, from, (s, e) -> {
+                if (chained) {
+                    text.searched(probe, view, s, e);
+                }
                 if (e <= s) {
                     return;
                 }
