@@ -376,7 +376,10 @@ public class AuditWriter {
     private List<Appended> writeWithRetry(List<Pending> batch) {
         Batch written;
         try {
-            written = transaction(batch);
+            written = oneStatement(batch);
+            if (written == null) {
+                written = transaction(batch);
+            }
         } catch (RuntimeException first) {
             // A replica may have created the same new chain head concurrently: one retry sees it.
             known.clear();
@@ -430,6 +433,97 @@ public class AuditWriter {
         } catch (SQLException e) {
             throw new StoreException(e);
         }
+    }
+
+    /** The columns of audit_entry, in the order {@link #bind} sets them. */
+    private static final String COLUMNS = "id, chain_id, seq, kind, request_id, recorded_at, tenant, subject, username,"
+            + " email, model, region, decision, state, http_status, tags, body, body_sha256, prev_hash, entry_hash,"
+            + " content, content_mode, content_expires_at, metadata_expires_at";
+    private static final int COLUMN_COUNT = 24;
+
+    /** Most rows the single-statement path writes at once; larger batches go the general way. */
+    private static final int ONE_STATEMENT_ROWS = 8;
+
+    /**
+     * On PostgreSQL, a batch of a few rows for one chain whose head this writer knows, charging
+     * nothing (request records, admin events, a lone request at low load), is written with one
+     * statement in autocommit mode: one round trip and one forced log write, where the general path
+     * takes a round trip per statement and another for the commit. The head moves in a
+     * data-modifying WITH clause and the rows are inserted only if it moved. If another replica
+     * moved it first (the UPDATE waits for that replica's commit, then finds the head changed),
+     * nothing at all is written and this returns null, as it does when the path does not apply.
+     */
+    private Batch oneStatement(List<Pending> batch) {
+        if (Boolean.FALSE.equals(postgres) || batch.size() > ONE_STATEMENT_ROWS) {
+            return null;
+        }
+        String chain = batch.getFirst().draft().chain();
+        Head cached = known.get(chain);
+        if (cached == null) {
+            return null;
+        }
+        for (Pending p : batch) {
+            if (!p.draft().chain().equals(chain) || p.draft().charge() != null) {
+                return null;
+            }
+        }
+        try (Connection c = dataSource.getConnection()) {
+            if (!postgres(c)) {
+                return null;
+            }
+            List<Linked> rows = link(chain, batch, cached);
+            Head head = headOf(rows);
+            long[] ids = new long[rows.size()];
+            for (int i = 0; i < ids.length; i++) {
+                ids[i] = nextId(c);
+            }
+            c.setAutoCommit(true);
+            try (var statement = c.prepareStatement(ONE_STATEMENT[rows.size()])) {
+                statement.setLong(1, head.seq());
+                statement.setString(2, head.hash());
+                statement.setObject(3, OffsetDateTime.now(ZoneOffset.UTC));
+                statement.setString(4, chain);
+                statement.setLong(5, cached.seq());
+                statement.setString(6, cached.hash());
+                int p = 7;
+                for (int i = 0; i < rows.size(); i++) {
+                    p = bind(statement, p, ids[i], rows.get(i));
+                }
+                if (statement.executeUpdate() != rows.size()) {
+                    return null;
+                }
+            }
+            List<Appended> appended = new ArrayList<>(rows.size());
+            for (int i = 0; i < rows.size(); i++) {
+                appended.add(new Appended(ids[i], chain, rows.get(i).seq(), rows.get(i).entryHash()));
+            }
+            return new Batch(appended, Map.of(chain, head));
+        } catch (SQLException e) {
+            throw new StoreException(e);
+        }
+    }
+
+    /** The single statement for 1..{@link #ONE_STATEMENT_ROWS} rows (PostgreSQL). */
+    private static final String[] ONE_STATEMENT = new String[ONE_STATEMENT_ROWS + 1];
+
+    static {
+        String row = "(" + "?, ".repeat(COLUMN_COUNT - 1) + "?)";
+        for (int n = 1; n <= ONE_STATEMENT_ROWS; n++) {
+            ONE_STATEMENT[n] = "WITH moved AS (UPDATE audit_chain SET head_seq = ?, head_hash = ?, updated_at = ?"
+                    + " WHERE chain_id = ? AND head_seq = ? AND head_hash = ? RETURNING chain_id)"
+                    + " INSERT INTO audit_entry (" + COLUMNS + ") SELECT v.* FROM moved, (VALUES "
+                    + String.join(", ", java.util.Collections.nCopies(n, row)) + ") AS v";
+        }
+    }
+
+    /** Whether the store is PostgreSQL; null until a connection has been seen (writer thread only). */
+    private Boolean postgres;
+
+    private boolean postgres(Connection c) throws SQLException {
+        if (postgres == null) {
+            postgres = c.getMetaData().getDatabaseProductName().toLowerCase(java.util.Locale.ROOT).contains("postgres");
+        }
+        return postgres;
     }
 
     /**
@@ -563,10 +657,6 @@ public class AuditWriter {
         return linked;
     }
 
-    private static final String COLUMNS = "id, chain_id, seq, kind, request_id, recorded_at, tenant, subject, username,"
-            + " email, model, region, decision, state, http_status, tags, body, body_sha256, prev_hash, entry_hash,"
-            + " content, content_mode, content_expires_at, metadata_expires_at";
-    private static final int COLUMN_COUNT = 24;
     /** Rows per INSERT statement, largest first: a batch goes out as a few multi-row statements of these sizes. */
     private static final int[] ROWS_PER_STATEMENT = {32, 8, 1};
     private static final String[] INSERTS = new String[ROWS_PER_STATEMENT.length];
@@ -660,12 +750,8 @@ public class AuditWriter {
      */
     private long nextId(Connection c) throws SQLException {
         if (nextId > lastId) {
-            if (nextIdSql == null) {
-                String product = c.getMetaData().getDatabaseProductName();
-                nextIdSql = product.toLowerCase(java.util.Locale.ROOT).contains("postgres")
-                        ? "SELECT nextval('audit_entry_id_seq')" : "SELECT NEXT VALUE FOR audit_entry_id_seq";
-            }
-            try (var select = c.prepareStatement(nextIdSql); ResultSet r = select.executeQuery()) {
+            String nextval = postgres(c) ? "SELECT nextval('audit_entry_id_seq')" : "SELECT NEXT VALUE FOR audit_entry_id_seq";
+            try (var select = c.prepareStatement(nextval); ResultSet r = select.executeQuery()) {
                 r.next();
                 lastId = r.getLong(1);
             }
@@ -679,5 +765,4 @@ public class AuditWriter {
     /** Ids this writer may still hand out (writer thread only): nextId..lastId. */
     private long nextId = 1;
     private long lastId = 0;
-    private String nextIdSql;
 }
