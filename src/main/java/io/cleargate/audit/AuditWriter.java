@@ -473,10 +473,7 @@ public class AuditWriter {
             }
             List<Linked> rows = link(chain, batch, cached);
             Head head = headOf(rows);
-            long[] ids = new long[rows.size()];
-            for (int i = 0; i < ids.length; i++) {
-                ids[i] = nextId(c);
-            }
+            long[] ids = ids(c, rows.size());
             c.setAutoCommit(true);
             try (var statement = c.prepareStatement(ONE_STATEMENT[rows.size()])) {
                 statement.setLong(1, head.seq());
@@ -675,10 +672,7 @@ public class AuditWriter {
      * than 32 statements of one (one plan, one executor, one round trip).
      */
     private long[] insert(Connection c, List<Linked> rows) throws SQLException {
-        long[] ids = new long[rows.size()];
-        for (int i = 0; i < ids.length; i++) {
-            ids[i] = nextId(c);
-        }
+        long[] ids = ids(c, rows.size());
         int done = 0;
         for (int size = 0; size < ROWS_PER_STATEMENT.length; size++) {
             int per = ROWS_PER_STATEMENT[size];
@@ -744,25 +738,47 @@ public class AuditWriter {
     }
 
     /**
-     * The next entry id, from the entries' sequence as Hibernate's pooled optimizer uses it (each
+     * {@code n} entry ids, from the entries' sequence as Hibernate's pooled optimizer uses it (each
      * value v of the sequence, which steps by {@link #ID_BLOCK}, stands for the ids v-49..v), so ids
-     * never collide with those of another writer or replica drawing from the same sequence.
+     * never collide with those of another writer or replica drawing from the same sequence. The
+     * blocks a batch lacks are drawn with one query (PostgreSQL: one round trip for a whole batch).
      */
-    private long nextId(Connection c) throws SQLException {
-        if (nextId > lastId) {
-            String nextval = postgres(c) ? "SELECT nextval('audit_entry_id_seq')" : "SELECT NEXT VALUE FOR audit_entry_id_seq";
-            try (var select = c.prepareStatement(nextval); ResultSet r = select.executeQuery()) {
-                r.next();
-                lastId = r.getLong(1);
+    private long[] ids(Connection c, int n) throws SQLException {
+        int missing = n - spareIds.size();
+        if (missing > 0) {
+            int blocks = (missing + ID_BLOCK - 1) / ID_BLOCK;
+            boolean postgres = postgres(c);
+            // H2 is in the process: a query per block costs no round trip.
+            String sql = postgres ? "SELECT nextval('audit_entry_id_seq') FROM generate_series(1, ?)"
+                    : "SELECT NEXT VALUE FOR audit_entry_id_seq";
+            try (var select = c.prepareStatement(sql)) {
+                for (int drawn = 0; drawn < blocks; drawn += postgres ? blocks : 1) {
+                    if (postgres) {
+                        select.setInt(1, blocks);
+                    }
+                    try (ResultSet r = select.executeQuery()) {
+                        while (r.next()) {
+                            long last = r.getLong(1);
+                            for (long id = Math.max(1, last - ID_BLOCK + 1); id <= last; id++) {
+                                spareIds.add(id);
+                            }
+                        }
+                    }
+                }
             }
-            nextId = Math.max(1, lastId - ID_BLOCK + 1);
+            if (spareIds.size() < n) {
+                throw new IllegalStateException("the entry id sequence gave fewer ids than asked for");
+            }
         }
-        return nextId++;
+        long[] ids = new long[n];
+        for (int i = 0; i < n; i++) {
+            ids[i] = spareIds.removeFirst();
+        }
+        return ids;
     }
 
     /** The entries' sequence steps by this much (V100__audit.sql, AuditEntry's allocationSize). */
     private static final int ID_BLOCK = 50;
-    /** Ids this writer may still hand out (writer thread only): nextId..lastId. */
-    private long nextId = 1;
-    private long lastId = 0;
+    /** Ids drawn from the sequence and not used yet (writer thread only). */
+    private final java.util.ArrayDeque<Long> spareIds = new java.util.ArrayDeque<>();
 }
