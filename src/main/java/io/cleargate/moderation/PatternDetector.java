@@ -22,6 +22,11 @@ class PatternDetector implements Detector {
     interface Finder {
         void find(String text, PrivateKeyScanner.Sink sink);
 
+        /** The same on a view of {@code text}, with what the text shares between detectors at hand. */
+        default void find(NormalizedText text, View view, PrivateKeyScanner.Sink sink) {
+            find(view.text, sink);
+        }
+
         /**
          * The first view index at or after {@code from} where a match could still start, grow or
          * change once text is appended; {@code text.length()} when none can.
@@ -48,6 +53,11 @@ class PatternDetector implements Detector {
         @Override
         public void find(String text, PrivateKeyScanner.Sink sink) {
             open.find(text, sink, starts);
+        }
+
+        @Override
+        public void find(NormalizedText text, View view, PrivateKeyScanner.Sink sink) {
+            open.find(view.text, sink, starts == Starts.DIGIT ? text.digits(view).asStarts() : starts);
         }
 
         @Override
@@ -201,7 +211,7 @@ class PatternDetector implements Detector {
             boolean isExact = view.name.equals("clean") || view.name.equals("lower");
             // Chosen per hit rather than as "isExact ? exact : squeezed" captured once: JDK 25.0.3's
             // C2 (ReduceAllocationMerges) miscompiled that merge of two fresh lists into a null.
-            probe.finder().find(view.text, (s, e) -> {
+            probe.finder().find(text, view, (s, e) -> {
                 if (e <= s) {
                     return;
                 }
