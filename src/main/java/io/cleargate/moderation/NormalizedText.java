@@ -42,6 +42,8 @@ final class NormalizedText {
     private DigitRuns compactDigits;
     /** What detectors derived from this text and share (start positions of shared word lists). */
     private java.util.Map<Object, Object> memo;
+    /** A stream's search positions, when this text is a stream's rescan (null for a whole text). */
+    private Searches searches;
 
     private NormalizedText(String original, View clean, int removedInvisible, int foldedCodePoints) {
         this.original = original;
@@ -115,6 +117,27 @@ final class NormalizedText {
 
     /** What {@code compute} derives from this text, computed once for every detector asking under {@code key}. */
     @SuppressWarnings("unchecked")
+    /** Makes this text a rescan of a stream whose searches resume as {@code searches} says. */
+    NormalizedText resuming(Searches searches) {
+        this.searches = searches;
+        return this;
+    }
+
+    /**
+     * Where the search {@code key} (a detector's search over {@code view}, which moves on from
+     * each candidate's end) begins: the start of a whole text, or where it got to in a stream.
+     */
+    int searchFrom(Object key, View view) {
+        return searches == null ? 0 : searches.from(key, view);
+    }
+
+    /** The search {@code key} found the candidate [s, e) of {@code view}, scored or not. */
+    void searched(Object key, View view, int s, int e) {
+        if (searches != null) {
+            searches.found(key, view, s, e);
+        }
+    }
+
     <T> T memo(Object key, java.util.function.Supplier<T> compute) {
         if (memo == null) {
             memo = new java.util.HashMap<>();

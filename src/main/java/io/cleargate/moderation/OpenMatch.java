@@ -118,10 +118,15 @@ final class OpenMatch {
      * try and fail.
      */
     void find(String text, PrivateKeyScanner.Sink sink, Starts starts) {
+        find(text, 0, sink, starts);
+    }
+
+    /** The same from {@code from} on, as {@code Matcher.find(from)} and then find() would go (look-behinds see the text before). */
+    void find(String text, int from, PrivateKeyScanner.Sink sink, Starts starts) {
         int n = text.length();
         Matcher m = pattern.matcher(text).useTransparentBounds(true).useAnchoringBounds(false);
         Starts.Cursor cursor = starts.open(text);
-        int s = 0;
+        int s = from;
         while (s < n) {
             s = cursor.next(s);
             if (s < 0 || s >= n) {
