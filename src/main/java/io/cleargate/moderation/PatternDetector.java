@@ -27,6 +27,11 @@ class PatternDetector implements Detector {
         /** The candidates a search from view index {@code from} finds, as find() would from there. */
         void find(String text, int from, PrivateKeyScanner.Sink sink);
 
+        /** The same on a view of {@code text}, with what the text shares between detectors at hand. */
+        default void find(NormalizedText text, View view, int from, PrivateKeyScanner.Sink sink) {
+            find(view.text, from, sink);
+        }
+
         /**
          * The first view index at or after {@code from} where a match could still start, grow or
          * change once text is appended; {@code text.length()} when none can.
@@ -53,6 +58,11 @@ class PatternDetector implements Detector {
         @Override
         public void find(String text, int from, PrivateKeyScanner.Sink sink) {
             open.find(text, from, sink, starts);
+        }
+
+        @Override
+        public void find(NormalizedText text, View view, int from, PrivateKeyScanner.Sink sink) {
+            open.find(view.text, from, sink, starts == Starts.DIGIT ? text.digits(view).asStarts() : starts);
         }
 
         @Override
@@ -211,7 +221,7 @@ class PatternDetector implements Detector {
             // searches the whole context again (its look-behind keeps it from starting inside a run).
             boolean chained = probe.narrowing() == null;
             int from = chained ? text.searchFrom(probe, view) : 0;
-            probe.finder().find(view.text, from, (s, e) -> {
+            probe.finder().find(text, view, from, (s, e) -> {
                 if (chained) {
                     text.searched(probe, view, s, e);
                 }
