@@ -12,11 +12,22 @@ socket poller, timer threads). Threads are grouped by name with digits removed.
 import json
 import os
 import re
+import subprocess
 import sys
+
+
+def java_names(pid):
+    """Full thread names of a JVM by native id (/proc truncates names to 15 characters)."""
+    try:
+        dump = subprocess.run(["jcmd", str(pid), "Thread.print"], capture_output=True, text=True, timeout=30).stdout
+    except (OSError, subprocess.SubprocessError):
+        return {}
+    return {str(int(nid, 16)): name for name, nid in re.findall(r'^"([^"]+)".*? nid=(0x[0-9a-f]+)', dump, re.M)}
 
 
 def snapshot(pid):
     threads = {}
+    names = java_names(pid)
     hz = os.sysconf("SC_CLK_TCK")
     for tid in os.listdir(f"/proc/{pid}/task"):
         try:
@@ -26,7 +37,7 @@ def snapshot(pid):
                 status = f.read()
         except OSError:
             continue
-        name = stat[stat.index("(") + 1:stat.rindex(")")]
+        name = names.get(tid) or stat[stat.index("(") + 1:stat.rindex(")")]
         fields = stat[stat.rindex(")") + 2:].split()
         cpu_ms = (int(fields[11]) + int(fields[12])) * 1000 / hz
         voluntary = int(re.search(r"voluntary_ctxt_switches:\s+(\d+)", status).group(1))
