@@ -1,12 +1,12 @@
 package io.cleargate.audit;
 
 import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
 import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import java.time.Duration;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.jboss.logging.Logger;
 
 /**
@@ -25,31 +25,46 @@ public class ScheduledJobs {
     private static final Logger LOG = Logger.getLogger(ScheduledJobs.class);
     static final Duration DRAIN = Duration.ofSeconds(10);
 
-    // Jobs hold the read lock (they may overlap); shutdown takes the write lock to wait for them.
-    private final ReentrantReadWriteLock running = new ReentrantReadWriteLock();
-    private volatile boolean closed;
+    /**
+     * One gate for the application, not one per bean instance: while ArC shuts down it destroys
+     * the application context, and a job the scheduler dispatched just before then reaches the
+     * bean through its client proxy, which builds a fresh instance whose own gate would be open.
+     */
+    private static final Gate APPLICATION = new Gate();
+
+    private final Gate gate;
+
+    public ScheduledJobs() {
+        this(APPLICATION);
+    }
+
+    ScheduledJobs(Gate gate) {
+        this.gate = gate;
+    }
 
     /** Runs the job unless shutdown has begun; a failure is logged as a warning, quietly once closed. */
     public Outcome run(String name, Runnable job) {
-        if (closed || !running.readLock().tryLock()) {
+        if (!gate.enter()) {
             return Outcome.SKIPPED_SHUTTING_DOWN;
         }
         try {
-            if (closed) {
-                return Outcome.SKIPPED_SHUTTING_DOWN;
-            }
             job.run();
             return Outcome.RAN;
         } catch (RuntimeException e) {
-            if (closed) {
+            if (gate.closed) {
                 LOG.debugf("%s interrupted by shutdown: %s", name, AuditWriter.describe(e));
             } else {
                 LOG.warnf("%s failed: %s", name, AuditWriter.describe(e));
             }
             return Outcome.FAILED;
         } finally {
-            running.readLock().unlock();
+            gate.leave();
         }
+    }
+
+    // A restarted application (tests restart it in the same class loader) opens the gate again.
+    void start(@Observes StartupEvent ignored) {
+        gate.closed = false;
     }
 
     // Before the audit writer and the datasource stop: a job still running needs both.
@@ -59,16 +74,46 @@ public class ScheduledJobs {
 
     /** Closes the gate and waits up to {@code drain} for running jobs; true when none is left. */
     boolean close(Duration drain) {
-        closed = true;
-        try {
-            boolean drained = running.writeLock().tryLock(drain.toMillis(), TimeUnit.MILLISECONDS);
-            if (!drained) {
-                LOG.warnf("a scheduled store job was still running %d s into shutdown", drain.toSeconds());
+        boolean drained = gate.close(drain);
+        if (!drained) {
+            LOG.warnf("a scheduled store job was still running %d s into shutdown", drain.toSeconds());
+        }
+        return drained;
+    }
+
+    /** Counts the jobs inside; closing stops new ones and waits for those inside to leave. */
+    static final class Gate {
+        private final AtomicInteger inside = new AtomicInteger();
+        volatile boolean closed;
+
+        boolean enter() {
+            inside.incrementAndGet(); // before the check, so that close() either sees us or we see it closed
+            if (closed) {
+                inside.decrementAndGet();
+                return false;
             }
-            return drained;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
+            return true;
+        }
+
+        void leave() {
+            inside.decrementAndGet();
+        }
+
+        boolean close(Duration drain) {
+            closed = true;
+            long until = System.nanoTime() + drain.toNanos();
+            while (inside.get() > 0) {
+                if (System.nanoTime() - until >= 0) {
+                    return false;
+                }
+                try {
+                    Thread.sleep(10); // shutdown only: a short poll is simpler than a condition
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return false;
+                }
+            }
+            return true;
         }
     }
 }

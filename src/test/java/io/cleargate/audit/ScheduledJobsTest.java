@@ -15,7 +15,7 @@ class ScheduledJobsTest {
 
     @Test
     void aJobRunsWhileTheApplicationIsUp() {
-        var jobs = new ScheduledJobs();
+        var jobs = new ScheduledJobs(new ScheduledJobs.Gate());
         var runs = new AtomicInteger();
         assertEquals(ScheduledJobs.Outcome.RAN, jobs.run("count", runs::incrementAndGet));
         assertEquals(1, runs.get());
@@ -23,7 +23,7 @@ class ScheduledJobsTest {
 
     @Test
     void aFailingJobIsReportedAsFailedAndDoesNotThrow() {
-        var jobs = new ScheduledJobs();
+        var jobs = new ScheduledJobs(new ScheduledJobs.Gate());
         assertEquals(ScheduledJobs.Outcome.FAILED, jobs.run("boom", () -> {
             throw new IllegalStateException("store gone");
         }));
@@ -31,7 +31,7 @@ class ScheduledJobsTest {
 
     @Test
     void noJobStartsOnceShutdownHasBegun() {
-        var jobs = new ScheduledJobs();
+        var jobs = new ScheduledJobs(new ScheduledJobs.Gate());
         assertTrue(jobs.close(Duration.ofSeconds(1)));
         var ran = new AtomicBoolean();
         assertEquals(ScheduledJobs.Outcome.SKIPPED_SHUTTING_DOWN, jobs.run("late", () -> ran.set(true)));
@@ -40,7 +40,7 @@ class ScheduledJobsTest {
 
     @Test
     void shutdownWaitsForTheJobAlreadyRunning() throws Exception {
-        var jobs = new ScheduledJobs();
+        var jobs = new ScheduledJobs(new ScheduledJobs.Gate());
         var started = new CountDownLatch(1);
         var release = new CountDownLatch(1);
         var finished = new AtomicBoolean();
@@ -61,7 +61,7 @@ class ScheduledJobsTest {
 
     @Test
     void shutdownGivesUpOnAJobThatOutlivesTheDrainTime() throws Exception {
-        var jobs = new ScheduledJobs();
+        var jobs = new ScheduledJobs(new ScheduledJobs.Gate());
         var started = new CountDownLatch(1);
         var release = new CountDownLatch(1);
         Thread job = Thread.ofPlatform().start(() -> jobs.run("stuck", () -> {
@@ -72,6 +72,22 @@ class ScheduledJobsTest {
         assertFalse(jobs.close(Duration.ofMillis(100)));
         release.countDown();
         job.join(5_000);
+    }
+
+    @Test
+    void aFreshBeanInstanceSharesTheApplicationsClosedGateUntilTheNextStart() {
+        // ArC may build a new instance through the client proxy after the application context is
+        // gone; that instance must not let a late job in. A restarted application opens it again.
+        var first = new ScheduledJobs();
+        try {
+            assertTrue(first.close(Duration.ofSeconds(1)));
+            var ran = new AtomicBoolean();
+            assertEquals(ScheduledJobs.Outcome.SKIPPED_SHUTTING_DOWN, new ScheduledJobs().run("late", () -> ran.set(true)));
+            assertFalse(ran.get());
+        } finally {
+            new ScheduledJobs().start(null);
+        }
+        assertEquals(ScheduledJobs.Outcome.RAN, new ScheduledJobs().run("after restart", () -> { }));
     }
 
     private static void await(CountDownLatch latch) {
