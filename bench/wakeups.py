@@ -22,7 +22,7 @@ def java_names(pid):
         dump = subprocess.run(["jcmd", str(pid), "Thread.print"], capture_output=True, text=True, timeout=30).stdout
     except (OSError, subprocess.SubprocessError):
         return {}
-    return {str(int(nid, 16)): name for name, nid in re.findall(r'^"([^"]+)".*? nid=(0x[0-9a-f]+)', dump, re.M)}
+    return {str(int(nid, 0)): name for name, nid in re.findall(r'^"([^"]+)".*? nid=(0x[0-9a-f]+|[0-9]+)', dump, re.M)}
 
 
 def snapshot(pid):

@@ -16,6 +16,7 @@ import io.cleargate.pipeline.Pipeline;
 import io.cleargate.policy.TenantModels;
 import io.opentelemetry.context.Context;
 import io.opentelemetry.context.Scope;
+import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
@@ -41,6 +42,8 @@ public class OpenAiRoutes {
     private static final Logger LOG = Logger.getLogger(OpenAiRoutes.class);
     static final String CHAT_PATH = "/v1/chat/completions";
     static final String EMBEDDINGS_PATH = "/v1/embeddings";
+    /** The Vert.x context of the request's connection, kept for the request's virtual thread. */
+    private static final String EVENT_LOOP = "cleargate.event-loop";
 
     private final Pipeline pipeline;
     private final EngineRegistry engines;
@@ -124,6 +127,7 @@ public class OpenAiRoutes {
         });
         request.endHandler(v -> {
             if (!refused[0]) {
+                ctx.put(EVENT_LOOP, Vertx.currentContext());
                 // Carry the HTTP server span into the request's virtual thread so stage spans nest under it.
                 Context trace = Context.current();
                 Thread.ofVirtual().name(name + "-" + ctx.get(RequestIds.CONTEXT_KEY)).start(() -> {
@@ -139,7 +143,7 @@ public class OpenAiRoutes {
 
     private void runChat(RoutingContext ctx, byte[] body) {
         String requestId = ctx.get(RequestIds.CONTEXT_KEY);
-        var out = new HttpResponder(ctx.response(), json);
+        var out = new HttpResponder(ctx.response(), json, ctx.get(EVENT_LOOP));
         ChatCompletion request;
         try {
             request = parser.parse(body);
@@ -159,7 +163,7 @@ public class OpenAiRoutes {
 
     private void runEmbeddings(RoutingContext ctx, byte[] body) {
         String requestId = ctx.get(RequestIds.CONTEXT_KEY);
-        var out = new HttpResponder(ctx.response(), json);
+        var out = new HttpResponder(ctx.response(), json, ctx.get(EVENT_LOOP));
         EmbeddingsParser.Embeddings request;
         try {
             request = embeddingsParser.parse(body);
@@ -203,8 +207,9 @@ public class OpenAiRoutes {
      */
     private void authenticated(RoutingContext ctx, java.util.function.BiConsumer<Principal, HttpResponder> action) {
         String authorization = ctx.request().getHeader("authorization");
+        io.vertx.core.Context eventLoop = Vertx.currentContext();
         Thread.ofVirtual().start(() -> {
-            var out = new HttpResponder(ctx.response(), json);
+            var out = new HttpResponder(ctx.response(), json, eventLoop);
             try {
                 action.accept(authenticator.authenticate(authorization), out);
             } catch (GatewayException e) {
@@ -223,7 +228,7 @@ public class OpenAiRoutes {
     }
 
     private void respond(RoutingContext ctx, GatewayError error) {
-        new HttpResponder(ctx.response(), json).error(error, Map.of());
+        new HttpResponder(ctx.response(), json, null).error(error, Map.of()); // on the event loop already
     }
 
     private static long parseLength(String value) {
