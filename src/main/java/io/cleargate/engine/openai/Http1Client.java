@@ -120,11 +120,6 @@ final class Http1Client implements AutoCloseable {
         return null;
     }
 
-    /** How many connections wait in the pool for the next request. */
-    int idleConnections() {
-        return idleCount.get();
-    }
-
     private void release(Connection c) {
         if (closed || idleCount.incrementAndGet() > MAX_IDLE_CONNECTIONS) {
             idleCount.decrementAndGet();
@@ -598,33 +593,6 @@ final class Http1Client implements AutoCloseable {
         }
     }
 
-    /**
-     * Reads and drops the rest of a body, at most {@code cap} bytes by {@code deadlineNanos}: a body
-     * read to its end gives its connection back to the pool; one that goes on longer is closed.
-     */
-    static void readRest(InputStream body, long cap, long deadlineNanos) throws IOException {
-        if (!(body instanceof Body b)) {
-            body.close();
-            return;
-        }
-        try {
-            byte[] sink = new byte[512];
-            long left = cap;
-            while (left > 0) {
-                timeout(b, deadlineNanos);
-                int n = b.read(sink, 0, (int) Math.min(sink.length, left));
-                if (n < 0) {
-                    return;
-                }
-                left -= n;
-            }
-        } finally {
-            if (!b.done) {
-                b.close();
-            }
-        }
-    }
-
     private static void timeout(Body b, long deadlineNanos) throws IOException {
         long left = deadlineNanos - System.nanoTime();
         if (left <= 0) {
@@ -635,5 +603,10 @@ final class Http1Client implements AutoCloseable {
             b.connection.socket.setSoTimeout(millis);
             b.connection.timeoutMillis = millis;
         }
+    }
+
+    /** How many connections wait in the pool for the next request. */
+    int idleConnections() {
+        return idleCount.get();
     }
 }
