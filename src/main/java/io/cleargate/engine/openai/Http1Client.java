@@ -124,11 +124,6 @@ final class Http1Client implements AutoCloseable {
         return null;
     }
 
-    /** How many connections wait in the pool for the next request. */
-    int idleConnections() {
-        return idleCount.get();
-    }
-
     private void release(Connection c) {
         if (closed || idleCount.incrementAndGet() > MAX_IDLE_CONNECTIONS) {
             idleCount.decrementAndGet();
@@ -602,38 +597,6 @@ final class Http1Client implements AutoCloseable {
         }
     }
 
-    /**
-     * Reads and drops the rest of a body, at most {@code cap} bytes by {@code deadlineNanos}: a body
-     * read to its end gives its connection back to the pool; one that goes on longer is closed.
-     */
-    static void readRest(InputStream body, long cap, long deadlineNanos) throws IOException {
-        if (!(body instanceof Body b)) {
-            body.close();
-            return;
-        }
-        if (deadlineNanos - System.nanoTime() <= 0) {
-            b.close();
-            return;
-        }
-        b.connection.deadline.arm(deadlineNanos); // a late read's socket is closed by the watchdog
-        try {
-            byte[] sink = new byte[512];
-            long left = cap;
-            while (left > 0) {
-                int n = b.read(sink, 0, (int) Math.min(sink.length, left));
-                if (n < 0) {
-                    return;
-                }
-                left -= n;
-            }
-        } finally {
-            if (!b.done) {
-                b.connection.deadline.disarm();
-                b.close();
-            }
-        }
-    }
-
     private static byte[] readAllArmed(Body b, long cap) throws IOException {
         if (b instanceof FixedBody fixed && fixed.remaining <= cap) {
             // The length is known: read straight into an array of that size, no copies.
@@ -656,5 +619,10 @@ final class Http1Client implements AutoCloseable {
             out.write(chunk, 0, n);
         }
         return out.toByteArray();
+    }
+
+    /** How many connections wait in the pool for the next request. */
+    int idleConnections() {
+        return idleCount.get();
     }
 }

@@ -164,7 +164,8 @@ final class SseEngineStream implements EngineStream {
      */
     private void readToTheEnd() {
         try {
-            Http1Client.readRest(body, TRAILING_BYTES, System.nanoTime() + TRAILING_NANOS);
+            // Read to its end, the body gives the connection back; what follows [DONE] is dropped.
+            Http1Client.readAll(body, TRAILING_BYTES, System.nanoTime() + TRAILING_NANOS);
         } catch (IOException e) {
             // the connection is closed instead of reused; the answer is complete either way
         }
