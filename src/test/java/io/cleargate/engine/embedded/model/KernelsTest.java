@@ -134,15 +134,27 @@ class KernelsTest {
 
     @Test
     void batchedProductEqualsOneProductPerTokenForOddRowCountsAndBatchSizes() {
+        // Batch sizes 2, 3, 6 and 7 leave two, three and one tokens after the four-token tiles (the
+        // two- and one-token tails), in f32 (read in place) and bf16 (decoded rows).
+        batchedEqualsSingle(DType.F32);
+        batchedEqualsSingle(DType.BF16);
+    }
+
+    private static void batchedEqualsSingle(DType dtype) {
         int cols = 203;
         for (int rows : new int[] {1, 7, 130}) {
-            for (int n : new int[] {2, 5, 9}) {
+            for (int n : new int[] {2, 3, 5, 6, 7, 9}) {
                 try (Arena arena = Arena.ofShared()) { // the team's threads read it
-                    MemorySegment seg = arena.allocate((long) rows * cols * 4);
+                    MemorySegment seg = arena.allocate((long) rows * cols * dtype.bytes());
                     for (int i = 0; i < rows * cols; i++) {
-                        seg.set(Tensor.F32, i * 4L, (float) Math.sin(i * 0.013) * 2);
+                        float v = (float) Math.sin(i * 0.013) * 2;
+                        if (dtype == DType.F32) {
+                            seg.set(Tensor.F32, i * 4L, v);
+                        } else {
+                            seg.set(Tensor.I16, i * 2L, (short) (Float.floatToRawIntBits(v) >>> 16));
+                        }
                     }
-                    Matrix w = new Tensor("w", DType.F32, new long[] {rows, cols}, seg).asMatrix();
+                    Matrix w = new Tensor("w", dtype, new long[] {rows, cols}, seg).asMatrix();
                     float[] x = new float[n * cols];
                     for (int i = 0; i < x.length; i++) {
                         x[i] = (float) Math.cos(i * 0.29);
@@ -153,10 +165,56 @@ class KernelsTest {
                         float[] single = new float[rows];
                         Kernels.matvec(w, x, t * cols, single, 0);
                         for (int r = 0; r < rows; r++) {
-                            assertEquals(single[r], batched[t * rows + r], 1e-4, rows + "x" + n + " token " + t + " row " + r);
+                            assertEquals(single[r], batched[t * rows + r], 1e-5 * Math.max(1, Math.abs(single[r])),
+                                    dtype + " " + rows + "x" + n + " token " + t + " row " + r);
                         }
                     }
                 }
+            }
+        }
+    }
+
+    @Test
+    void theTailKernelsGiveEveryRowAndTokenTheSameSumAsTheOneRowDot() {
+        int cols = 203;
+        int rows = 11;
+        float[] w = new float[rows * cols];
+        float[] x = new float[3 * cols];
+        for (int i = 0; i < w.length; i++) {
+            w[i] = (float) Math.sin(i * 0.017) * 2;
+        }
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) Math.cos(i * 0.29);
+        }
+        float[][] r = new float[4][];
+        for (int k = 0; k < 4; k++) {
+            r[k] = java.util.Arrays.copyOfRange(w, (3 + k) * cols, (4 + k) * cols);
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment seg = arena.allocate((long) w.length * 4);
+            for (int i = 0; i < w.length; i++) {
+                seg.set(Tensor.F32, i * 4L, w[i]);
+            }
+            long at = 3L * cols * 4;
+            float[] two = new float[2 * rows];
+            float[] twoMapped = new float[2 * rows];
+            float[] one = new float[rows];
+            float[] oneMapped = new float[rows];
+            VectorKernels.dot4x2(r[0], r[1], r[2], r[3], x, cols, cols, cols, two, 3, rows);
+            VectorKernels.dot4x2F32(seg, at, cols * 4L, x, cols, cols, cols, twoMapped, 3, rows);
+            VectorKernels.dot4x1(r[0], r[1], r[2], r[3], x, 2 * cols, cols, one, 3);
+            VectorKernels.dot4x1F32(seg, at, cols * 4L, x, 2 * cols, cols, oneMapped, 3);
+            for (int k = 0; k < 4; k++) {
+                for (int t = 0; t < 2; t++) {
+                    float expected = Kernels.dot(r[k], 0, x, (1 + t) * cols, cols);
+                    assertEquals(expected, two[3 + k + t * rows], 0f, "4x2 row " + k + " token " + t);
+                    // Read in place the lanes may be summed in another order (the API leaves it open).
+                    assertEquals(expected, twoMapped[3 + k + t * rows], 1e-5f * Math.max(1, Math.abs(expected)),
+                            "4x2 mapped row " + k + " token " + t);
+                }
+                float expected = Kernels.dot(r[k], 0, x, 2 * cols, cols);
+                assertEquals(expected, one[3 + k], 0f, "4x1 row " + k);
+                assertEquals(expected, oneMapped[3 + k], 1e-5f * Math.max(1, Math.abs(expected)), "4x1 mapped row " + k);
             }
         }
     }
