@@ -176,16 +176,6 @@ final class NormalizedText {
         return DigitRuns.of(view.text);
     }
 
-    static boolean hasAsciiDigit(String s) {
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            if (c >= '0' && c <= '9') {
-                return true;
-            }
-        }
-        return false;
-    }
-
     View view(String name) {
         return switch (name) {
             case "clean" -> clean;
