@@ -54,10 +54,6 @@ final class InjectionDetector implements Detector {
     private static final Object LOWER_WORDS = new Object();
     private static final Object ALNUM_WORDS = new Object();
 
-    private static List<String> orEmpty(List<String> words) {
-        return words == null ? List.of() : words;
-    }
-
     private static List<List<String>> requiredOf(Heuristic h) {
         // Not a word template, but every fake system turn spells out "system" or "inst".
         return h.name().equals("fake-system-turn") ? List.of(List.of("system", "inst")) : requiredWords(h.words());
