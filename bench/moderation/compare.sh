@@ -2,7 +2,8 @@
 # Moderation throughput before and after a change, in one run (a benchmark, not a test):
 # the moderation package as of REV against the working tree, each in its own class loader,
 # measured alternately (MB/s per core, CPU time), whole text, streamed, normalisation and
-# every default-profile rule, on dense personal data (pii) and on the mixed corpus.
+# every default-profile rule, on dense personal data (pii) and on the mixed corpus; then what output
+# moderation costs per response (CPU and allocation, OutputCostProbe) with each build.
 #   bench/moderation/compare.sh REV [millis per measurement]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -28,3 +29,8 @@ $J -Xmx2g -Dbase.cp="$BASE/classes:target/classes:target/test-classes:$DEPS" \
   io.cleargate.moderation.CompareBuilds "$MILLIS" pii,mixed input stream normalize \
   secret-private-key secret-cloud-key secret-token secret-jwt secret-high-entropy pii-email pii-phone pii-card \
   pii-iban pii-ssn pii-ip prompt-injection system-prompt-extraction | tee "$OUT/compare.txt"
+# What output moderation costs per response (the bench mock's 1.4 KB completion, whole and in 64 chunks).
+echo "output moderation per response, before:" | tee -a "$OUT/compare.txt"
+$J -cp "$BASE/classes:target/classes:target/test-classes:$DEPS" io.cleargate.moderation.OutputCostProbe | tee -a "$OUT/compare.txt"
+echo "after:" | tee -a "$OUT/compare.txt"
+$J -cp "target/classes:target/test-classes:$DEPS" io.cleargate.moderation.OutputCostProbe | tee -a "$OUT/compare.txt"

@@ -158,8 +158,7 @@ final class CardDetector implements Detector {
             if (digits.length() > 19) {
                 break;
             }
-            if (digits.length() >= 13 && Checksums.luhn(digits.toString())
-                    && Checksums.knownCardIssuer(digits.toString())) {
+            if (digits.length() >= 13 && Checksums.luhn(digits) && Checksums.knownCardIssuer(digits)) {
                 best = to;
                 bestDigits = digits.toString();
             }

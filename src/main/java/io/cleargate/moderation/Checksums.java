@@ -8,7 +8,7 @@ final class Checksums {
 
     private Checksums() {}
 
-    static boolean luhn(String digits) {
+    static boolean luhn(CharSequence digits) {
         int sum = 0;
         boolean twice = false;
         for (int i = digits.length() - 1; i >= 0; i--) {
@@ -29,12 +29,12 @@ final class Checksums {
     }
 
     /** Whether the number starts with an issuer prefix of a major card network, at a length it issues. */
-    static boolean knownCardIssuer(String digits) {
+    static boolean knownCardIssuer(CharSequence digits) {
         int len = digits.length();
-        int p2 = Integer.parseInt(digits.substring(0, 2));
-        int p3 = Integer.parseInt(digits.substring(0, 3));
-        int p4 = Integer.parseInt(digits.substring(0, 4));
-        int p6 = Integer.parseInt(digits.substring(0, 6));
+        int p2 = prefix(digits, 2);
+        int p3 = prefix(digits, 3);
+        int p4 = prefix(digits, 4);
+        int p6 = prefix(digits, 6);
         if (digits.charAt(0) == '4') {
             return len == 13 || len == 16 || len == 19; // Visa
         }
@@ -60,6 +60,15 @@ final class Checksums {
             return len >= 12 && len <= 19; // Maestro
         }
         return false;
+    }
+
+    /** The number the first {@code n} chars of {@code digits} (ASCII digits) spell. */
+    private static int prefix(CharSequence digits, int n) {
+        int value = 0;
+        for (int i = 0; i < n; i++) {
+            value = value * 10 + (digits.charAt(i) - '0');
+        }
+        return value;
     }
 
     /** IBAN lengths per country (ISO 13616 registry). */

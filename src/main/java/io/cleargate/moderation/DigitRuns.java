@@ -21,30 +21,26 @@ final class DigitRuns {
     static DigitRuns of(String t) {
         int[] bounds = new int[16];
         int runs = 0;
-        char[] block = new char[Math.min(2048, t.length())];
-        boolean inRun = false;
-        for (int from = 0, n = t.length(); from < n; from += block.length) {
-            int len = Math.min(block.length, n - from);
-            t.getChars(from, from + len, block, 0);
-            for (int i = 0; i < len; i++) {
-                boolean digit = (char) (block[i] - '0') < 10;
-                if (digit != inRun) {
-                    if (2 * runs + 2 > bounds.length) {
-                        bounds = Arrays.copyOf(bounds, bounds.length * 2);
-                    }
-                    bounds[2 * runs + (digit ? 0 : 1)] = from + i;
-                    if (!digit) {
-                        runs++;
-                    }
-                    inRun = digit;
-                }
+        int n = t.length();
+        int i = 0;
+        while (true) {
+            while (i < n && (char) (t.charAt(i) - '0') >= 10) {
+                i++;
             }
-        }
-        if (inRun) {
-            bounds[2 * runs + 1] = t.length();
+            if (i == n) {
+                return new DigitRuns(bounds, runs);
+            }
+            int start = i;
+            while (i < n && (char) (t.charAt(i) - '0') < 10) {
+                i++;
+            }
+            if (2 * runs + 2 > bounds.length) {
+                bounds = Arrays.copyOf(bounds, bounds.length * 2);
+            }
+            bounds[2 * runs] = start;
+            bounds[2 * runs + 1] = i;
             runs++;
         }
-        return new DigitRuns(bounds, runs);
     }
 
     boolean isEmpty() {

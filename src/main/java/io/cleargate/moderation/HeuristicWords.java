@@ -28,6 +28,7 @@ final class HeuristicWords {
     /** Per word: the owners (bit per owner) whose anchor it is; 0 for a word only looked up for presence. */
     private final long[] anchorOf;
     private final int owners;
+    private static final int[] NONE = new int[0];
 
     /**
      * @param words   every word whose presence is asked for (lower-case letters, duplicates once)
@@ -83,13 +84,16 @@ final class HeuristicWords {
         private final List<String> words;
         /** Per word: 0 not known yet (short words are looked up on demand), 1 present, 2 absent. */
         private final byte[] known;
+        /** Per owner: its anchor positions (null for none) and how many of the array's slots hold one. */
         private final int[][] anchors;
+        private final int[] counts;
 
-        private Found(String text, List<String> words, byte[] known, int[][] anchors) {
+        private Found(String text, List<String> words, byte[] known, int[][] anchors, int[] counts) {
             this.text = text;
             this.words = words;
             this.known = known;
             this.anchors = anchors;
+            this.counts = counts;
         }
 
         /** Whether word {@code w} occurs in the view. */
@@ -100,10 +104,28 @@ final class HeuristicWords {
             return known[w] == 1;
         }
 
-        /** Ascending positions where one of the owner's anchor words begins. */
+        /** Ascending positions where one of the owner's anchor words begins (the first {@link #anchorCount}). */
         int[] anchors(int owner) {
-            return anchors[owner];
+            return anchors[owner] == null ? NONE : anchors[owner];
         }
+
+        int anchorCount(int owner) {
+            return counts[owner];
+        }
+    }
+
+    /** Whether {@code word} occurs at {@code at}, whose first three letters are known to match. */
+    private static boolean restAt(String text, String word, int at) {
+        int n = word.length();
+        if (at + n > text.length()) {
+            return false;
+        }
+        for (int k = 3; k < n; k++) {
+            if (text.charAt(at + k) != word.charAt(k)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     Found find(String text) {
@@ -128,7 +150,10 @@ final class HeuristicWords {
                     continue;
                 }
                 for (int w : bucket) {
-                    if (Starts.occursAt(text, words.get(w), i)) {
+                    if (known[w] == 1 && anchorOf[w] == 0) {
+                        continue; // only its presence was asked for, and it is known
+                    }
+                    if (restAt(text, words.get(w), i)) {
                         known[w] = 1;
                         for (long m = anchorOf[w]; m != 0; m &= m - 1) {
                             int o = Long.numberOfTrailingZeros(m);
@@ -146,9 +171,6 @@ final class HeuristicWords {
                 }
             }
         }
-        for (int o = 0; o < owners; o++) {
-            found[o] = found[o] == null ? new int[0] : Arrays.copyOf(found[o], count[o]);
-        }
-        return new Found(text, words, known, found);
+        return new Found(text, words, known, found, count);
     }
 }

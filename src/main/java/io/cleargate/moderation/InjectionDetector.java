@@ -54,10 +54,6 @@ final class InjectionDetector implements Detector {
     private static final Object LOWER_WORDS = new Object();
     private static final Object ALNUM_WORDS = new Object();
 
-    private static List<String> orEmpty(List<String> words) {
-        return words == null ? List.of() : words;
-    }
-
     private static List<List<String>> requiredOf(Heuristic h) {
         // Not a word template, but every fake system turn spells out "system" or "inst".
         return h.name().equals("fake-system-turn") ? List.of(List.of("system", "inst")) : requiredWords(h.words());
@@ -323,15 +319,20 @@ final class InjectionDetector implements Detector {
         if (anchor == null) {
             return starts.get(i);
         }
-        return Starts.at(windowStarts(view, found.anchors(offset + i), anchor.before(alnum), starts.get(i)));
+        return Starts.at(windowStarts(view, found.anchors(offset + i), found.anchorCount(offset + i), anchor.before(alnum),
+                starts.get(i)));
     }
 
-    /** The positions where one of {@code leading} occurs within {@code before} chars before an anchor (ascending). */
-    static int[] windowStarts(String view, int[] anchors, int before, Starts.Literals leading) {
+    /**
+     * The positions where one of {@code leading} occurs within {@code before} chars before one of
+     * the first {@code count} {@code anchors} (ascending).
+     */
+    static int[] windowStarts(String view, int[] anchors, int count, int before, Starts.Literals leading) {
         int[] out = new int[8];
         int k = 0;
         int next = 0;
-        for (int a : anchors) {
+        for (int j = 0; j < count; j++) {
+            int a = anchors[j];
             for (int p = Math.max(next, a - before); p <= a; p++) {
                 if (leading.hasWordAt(view, p)) {
                     if (k == out.length) {
@@ -458,7 +459,7 @@ final class InjectionDetector implements Detector {
     }
 
     private static void find(OpenMatch p, Starts starts, View view, Heuristic h, double weight, Consumer<Match> sink) {
-        p.find(view.text, (s, e) -> {
+        p.find(view.text, 0, (s, e) -> {
             if (e > s) { // a template never matches empty
                 sink.accept(new Match(view.originalStart(s), view.originalEnd(e - 1), h.score() * weight,
                         view.name, "heuristic " + h.name(), view.text.substring(s, e)));

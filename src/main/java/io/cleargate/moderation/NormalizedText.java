@@ -176,16 +176,6 @@ final class NormalizedText {
         return DigitRuns.of(view.text);
     }
 
-    static boolean hasAsciiDigit(String s) {
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            if (c >= '0' && c <= '9') {
-                return true;
-            }
-        }
-        return false;
-    }
-
     View view(String name) {
         return switch (name) {
             case "clean" -> clean;
@@ -248,30 +238,9 @@ final class NormalizedText {
             String t = clean.text;
             char[] out = new char[t.length()];
             int k = compactText(t, out);
-            compact = View.derived("compact", new String(out, 0, k), clean, () -> {
-                int[] index = new int[k];
-                compact(t, null, index);
-                return index;
-            }, false);
+            compact = View.derived("compact", new String(out, 0, k), clean, () -> compactIndex(t, k), false);
         }
         return compact;
-    }
-
-    private static int compact(String t, char[] out, int[] index) {
-        int k = 0;
-        for (int i = 0, n = t.length(); i < n; i++) {
-            char c = t.charAt(i);
-            if (!isWhitespace(c) && !isDecoration(c)) {
-                if (out != null) {
-                    out[k] = c;
-                }
-                if (index != null) {
-                    index[k] = i;
-                }
-                k++;
-            }
-        }
-        return k;
     }
 
     View alnum() {
@@ -316,10 +285,8 @@ final class NormalizedText {
 
     // The view texts are built by the loops below, the same as lower(t, out, null), compact(t, out, null)
     // and alnum(t, out, null) but without a branch per ASCII char: each ASCII char is looked up in a
-    // table and written, and the output index moves on by what the table says. The text is read in
-    // blocks into a char array. (ViewsTest compares them with the char-by-char construction.)
-
-    private static final int BLOCK = 2048;
+    // table and written, and the output index moves on by what the table says. (ViewsTest compares
+    // them with the char-by-char construction.)
     /** Per ASCII char: 1 when Character.isWhitespace. */
     private static final byte[] WHITESPACE = new byte[128];
     /** Per ASCII char: what the lower view writes for it (whitespace as ' '). */
@@ -340,65 +307,62 @@ final class NormalizedText {
     }
 
     private static int lowerText(String t, char[] out) {
-        char[] block = new char[Math.min(BLOCK, t.length())];
         int k = 0;
         int afterSpace = 0;
-        for (int from = 0, n = t.length(); from < n; from += BLOCK) {
-            int len = Math.min(BLOCK, n - from);
-            t.getChars(from, from + len, block, 0);
-            for (int i = 0; i < len; i++) {
-                char c = block[i];
-                if (c < 128) {
-                    int ws = WHITESPACE[c];
-                    out[k] = LOWER[c];
-                    k += 1 - (ws & afterSpace);
-                    afterSpace = ws;
-                } else if (Character.isWhitespace(c)) {
-                    out[k] = ' ';
-                    k += 1 - afterSpace;
-                    afterSpace = 1;
-                } else {
-                    out[k++] = Character.toLowerCase(c);
-                    afterSpace = 0;
-                }
+        for (int i = 0, n = t.length(); i < n; i++) {
+            char c = t.charAt(i);
+            if (c < 128) {
+                int ws = WHITESPACE[c];
+                out[k] = LOWER[c];
+                k += 1 - (ws & afterSpace);
+                afterSpace = ws;
+            } else if (Character.isWhitespace(c)) {
+                out[k] = ' ';
+                k += 1 - afterSpace;
+                afterSpace = 1;
+            } else {
+                out[k++] = Character.toLowerCase(c);
+                afterSpace = 0;
             }
         }
         return k;
     }
 
     private static int compactText(String t, char[] out) {
-        char[] block = new char[Math.min(BLOCK, t.length())];
         int k = 0;
-        for (int from = 0, n = t.length(); from < n; from += BLOCK) {
-            int len = Math.min(BLOCK, n - from);
-            t.getChars(from, from + len, block, 0);
-            for (int i = 0; i < len; i++) {
-                char c = block[i];
-                if (c < 128) {
-                    out[k] = c;
-                    k += KEPT_COMPACT[c];
-                } else if (!isWhitespace(c) && !isDecoration(c)) {
-                    out[k++] = c;
-                }
+        for (int i = 0, n = t.length(); i < n; i++) {
+            char c = t.charAt(i);
+            if (c < 128) {
+                out[k] = c;
+                k += KEPT_COMPACT[c];
+            } else if (!isWhitespace(c) && !isDecoration(c)) {
+                out[k++] = c;
             }
         }
         return k;
     }
 
-    private static int alnumText(String t, char[] out) {
-        char[] block = new char[Math.min(BLOCK, t.length())];
+    /** The clean index of each compact char: what compact(t, null, index) fills, the same way as compactText. */
+    private static int[] compactIndex(String t, int length) {
+        int[] index = new int[length + 1]; // one spare slot: a dropped char is written, then overwritten
         int k = 0;
-        for (int from = 0, n = t.length(); from < n; from += BLOCK) {
-            int len = Math.min(BLOCK, n - from);
-            t.getChars(from, from + len, block, 0);
-            for (int i = 0; i < len; i++) {
-                char c = block[i];
-                if (c < 128) {
-                    out[k] = LOWER[c];
-                    k += KEPT_ALNUM[c];
-                } else if (Character.isLetterOrDigit(c)) {
-                    out[k++] = Character.toLowerCase(c);
-                }
+        for (int i = 0, n = t.length(); i < n; i++) {
+            char c = t.charAt(i);
+            index[k] = i;
+            k += c < 128 ? KEPT_COMPACT[c] : !isWhitespace(c) && !isDecoration(c) ? 1 : 0;
+        }
+        return index;
+    }
+
+    private static int alnumText(String t, char[] out) {
+        int k = 0;
+        for (int i = 0, n = t.length(); i < n; i++) {
+            char c = t.charAt(i);
+            if (c < 128) {
+                out[k] = LOWER[c];
+                k += KEPT_ALNUM[c];
+            } else if (Character.isLetterOrDigit(c)) {
+                out[k++] = Character.toLowerCase(c);
             }
         }
         return k;

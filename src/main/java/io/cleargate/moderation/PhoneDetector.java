@@ -180,7 +180,7 @@ final class PhoneDetector implements Detector {
             if (digits < 6) {
                 continue;
             }
-            if (maxScore(view.text, start, end) < minScore) {
+            if (!mayReach(view.text, start, end, minScore)) {
                 continue;
             }
             String raw = view.text.substring(start, end);
@@ -247,6 +247,20 @@ final class PhoneDetector implements Detector {
      * window, a context word anywhere within the context radius before it or inside it.
      */
     private static double maxScore(String t, int start, int end) {
+        return Math.min(1.0, (formatted(t, start, end) ? FORMATTED : BARE) + (contextNear(t, start, end) ? CONTEXT_BONUS : 0));
+    }
+
+    /**
+     * Whether {@link #maxScore} reaches {@code minScore}, the context words looked for only when
+     * formatting alone does not decide it (they cost a copy and a search per word).
+     */
+    private static boolean mayReach(String t, int start, int end, double minScore) {
+        double base = formatted(t, start, end) ? FORMATTED : BARE;
+        return Math.min(1.0, base) >= minScore || maxScore(t, start, end) >= minScore;
+    }
+
+    /** Formatting anywhere in the candidate's window ("+", "(", a separator between digits). */
+    private static boolean formatted(String t, int start, int end) {
         int from = Math.max(0, start - 1);
         int to = Math.min(t.length(), end + 1);
         boolean formatted = false;
@@ -255,15 +269,20 @@ final class PhoneDetector implements Detector {
             formatted = c == '+' || c == '(' || ((c == ' ' || c == '-' || c == '.' || c == ')') && i > from && i + 1 < to
                     && isDigit(t.charAt(i - 1)) && isDigit(t.charAt(i + 1)));
         }
+        return formatted;
+    }
+
+    /** A context word anywhere within the context radius before the candidate's window or inside it. */
+    private static boolean contextNear(String t, int start, int end) {
+        int from = Math.max(0, start - 1);
+        int to = Math.min(t.length(), end + 1);
         String near = t.substring(Math.max(0, from - CONTEXT_RADIUS), to).toLowerCase(java.util.Locale.ROOT);
-        boolean context = false;
         for (String w : CONTEXT) {
             if (near.contains(w)) {
-                context = true;
-                break;
+                return true;
             }
         }
-        return Math.min(1.0, (formatted ? FORMATTED : BARE) + (context ? CONTEXT_BONUS : 0));
+        return false;
     }
 
     private static boolean isDigit(char c) {

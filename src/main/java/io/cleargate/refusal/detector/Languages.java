@@ -1,5 +1,6 @@
 package io.cleargate.refusal.detector;
 
+import java.util.List;
 import java.util.Set;
 
 /**
@@ -21,7 +22,51 @@ final class Languages {
     private static final Set<String> ES = Set.of("el", "la", "los", "las", "y", "es", "que", "no", "puedo", "un", "una",
             "para", "por", "con", "lo", "se", "te", "del", "eso", "esta", "este", "pero", "como", "mi", "más");
 
+    /** Every function word, and per word the languages (bit 0 en, 1 de, 2 fr, 3 es) whose list has it. */
+    private static final char[][] WORDS;
+    private static final int[] LANGUAGES;
+    /** Open addressing over {@link #WORDS} by {@link #hash} (index + 1; 0 is empty), so a word is looked up without a String. */
+    private static final int[] TABLE = new int[512];
+
+    static {
+        java.util.Map<String, Integer> languages = new java.util.LinkedHashMap<>();
+        List<Set<String>> lists = List.of(EN, DE, FR, ES);
+        for (int l = 0; l < lists.size(); l++) {
+            for (String w : lists.get(l)) {
+                languages.merge(w, 1 << l, (a, b) -> a | b);
+            }
+        }
+        WORDS = languages.keySet().stream().map(String::toCharArray).toArray(char[][]::new);
+        LANGUAGES = languages.values().stream().mapToInt(Integer::intValue).toArray();
+        for (int w = 0; w < WORDS.length; w++) {
+            int slot = hash(WORDS[w], 0, WORDS[w].length) & (TABLE.length - 1);
+            while (TABLE[slot] != 0) {
+                slot = (slot + 1) & (TABLE.length - 1);
+            }
+            TABLE[slot] = w + 1;
+        }
+    }
+
     private Languages() {}
+
+    private static int hash(char[] s, int start, int end) {
+        int h = 0;
+        for (int i = start; i < end; i++) {
+            h = 31 * h + s[i];
+        }
+        return h ^ (h >>> 9);
+    }
+
+    /** The languages whose lists have the word {@code s[start, end)} (0 for none). */
+    private static int languagesOf(char[] s, int start, int end) {
+        for (int slot = hash(s, start, end) & (TABLE.length - 1); TABLE[slot] != 0; slot = (slot + 1) & (TABLE.length - 1)) {
+            char[] w = WORDS[TABLE[slot] - 1];
+            if (java.util.Arrays.equals(s, start, end, w, 0, w.length)) {
+                return LANGUAGES[TABLE[slot] - 1];
+            }
+        }
+        return 0;
+    }
 
     static String detect(char[] lowered, int limit) {
         int n = Math.min(limit, SAMPLE);
@@ -79,11 +124,11 @@ final class Languages {
                 i++;
             }
             if (i > start) {
-                String w = new String(s, start, i - start);
-                votes[0] += EN.contains(w) ? 1 : 0;
-                votes[1] += DE.contains(w) ? 1 : 0;
-                votes[2] += FR.contains(w) ? 1 : 0;
-                votes[3] += ES.contains(w) ? 1 : 0;
+                int in = languagesOf(s, start, i);
+                votes[0] += in & 1;
+                votes[1] += (in >> 1) & 1;
+                votes[2] += (in >> 2) & 1;
+                votes[3] += (in >> 3) & 1;
             }
         }
     }

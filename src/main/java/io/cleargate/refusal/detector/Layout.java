@@ -28,8 +28,9 @@ final class Layout {
 
     static Layout of(char[] s, int n) {
         int[] sentence = new int[n];
-        int[] starts = new int[n + 1];
-        int[] ends = new int[n + 1];
+        // grown as sentences are found: sized for every char, they were most of what judging an answer allocated
+        int[] starts = new int[16];
+        int[] ends = new int[16];
         boolean[] quoted = new boolean[n];
         char[] closers = new char[MAX_QUOTE_DEPTH];
         int depth = 0;
@@ -55,6 +56,10 @@ final class Layout {
             if (depth == 0 && endsSentence(s, i, n)) {
                 ends[current] = i + 1;
                 current++;
+                if (current + 1 > starts.length) {
+                    starts = java.util.Arrays.copyOf(starts, starts.length * 2);
+                    ends = java.util.Arrays.copyOf(ends, ends.length * 2);
+                }
                 starts[current] = i + 1;
             }
         }
