@@ -164,6 +164,11 @@ cleargate_bench() {
     bench_profile "$@"
     return
   fi
+  if [[ "${1:-}" == wakeups ]]; then
+    shift
+    bench_wakeups "$@"
+    return
+  fi
   if [[ "${1:-}" == soak ]]; then
     shift
     bench_soak "$@"
@@ -325,6 +330,29 @@ bench_profile() {
       "$(awk -v t="$java_ticks" -v r="$requests" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.4f", t * 1000 / hz / r}')"
   } > "$out.md"
   cat "$out.md"
+}
+
+# bin/cleargate bench wakeups off|full: after the arm's warm-up, at c=1 and at c=64 for
+# BENCH_SECONDS each, how often each of the gateway's threads was put to sleep and woken per request
+# and its CPU per request (bench/wakeups.py, from /proc). At c=1 every wake-up is a hand-off of one
+# request (event loop, virtual-thread carrier, socket poller, timers); load lets one wake-up serve
+# many, which is what idle burn measures. Writes target/bench/wakeups-ARM.md.
+bench_wakeups() {
+  local arm="${1:?off or full}" out c line requests
+  out="$ROOT/target/bench/wakeups-$arm.md"
+  "bench_start_$arm"
+  WARM_PID="$GATEWAY_PID"
+  bench_warm_up "$ARM_URL" 1 ${ARM_HEADERS[@]+"${ARM_HEADERS[@]}"}
+  echo "# Wake-ups per request: gateway $arm (\`bin/cleargate bench wakeups $arm\`)" > "$out"
+  for c in 1 64; do
+    python3 "$ROOT/bench/wakeups.py" "$GATEWAY_PID" snapshot /tmp/cleargate-bench-wakeups.json
+    line="$(bench_wrk "$ARM_URL" "$c" "$BENCH_SECONDS" ${ARM_HEADERS[@]+"${ARM_HEADERS[@]}"})"
+    requests="$(sed 's/.*"requests":\([0-9]*\).*/\1/' <<<"$line")"
+    { echo; echo "## c=$c"; echo; echo "wrk: $line"; echo
+      python3 "$ROOT/bench/wakeups.py" "$GATEWAY_PID" report /tmp/cleargate-bench-wakeups.json "$requests"; } >> "$out"
+  done
+  if [[ "$arm" == full ]]; then bench_stop_full; else kill "$GATEWAY_PID"; wait "$GATEWAY_PID" 2>/dev/null || true; fi
+  cat "$out"
 }
 
 # bin/cleargate bench soak [SECONDS] [C]: the full arm under wrk at concurrency C (default 4), each

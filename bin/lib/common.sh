@@ -74,7 +74,7 @@ stop_tracked() {
 # Runs the packaged gateway in the background with extra -D properties; sets GATEWAY_PID.
 start_gateway_bg() {
   local port="$1" log="$2"; shift 2
-  ${GATEWAY_PREFIX[@]+"${GATEWAY_PREFIX[@]}"} java --add-modules=jdk.incubator.vector --enable-native-access=ALL-UNNAMED \
+  ${GATEWAY_PREFIX[@]+"${GATEWAY_PREFIX[@]}"} java "${GATEWAY_JVM_OPTS[@]}" \
     -Dquarkus.http.port="$port" "$@" -jar "$ROOT/target/quarkus-app/quarkus-run.jar" >"$log" 2>&1 &
   GATEWAY_PID=$!
   track_pid "$GATEWAY_PID"

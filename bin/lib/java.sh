@@ -14,3 +14,14 @@ find_java25() {
   echo "cleargate: a JDK 25 or newer is required; set JAVA_HOME to one (tried JAVA_HOME and /usr/lib/jvm/temurin-25-jdk-amd64)" >&2
   exit 1
 }
+
+# The gateway's JVM options wherever this repository starts it (bin/cleargate up, the bench); the
+# container image gets the same list through quarkus.jib.jvm-additional-arguments in
+# application.properties (keep the two alike). Why each is there:
+#   --add-modules=jdk.incubator.vector   the embedded engine's SIMD kernels
+#   --enable-native-access=ALL-UNNAMED   native access the libraries ask for, without a warning
+#   -XX:MetaspaceSize=160m               the gateway's classes fill about 100 MB of metaspace; from the
+#                                        default first threshold (21 MB) every doubling on the way costs
+#                                        a full collection (three while starting, one more later, 70-300 ms
+#                                        each on one core: bench/results/speed.md section 7)
+GATEWAY_JVM_OPTS=(--add-modules=jdk.incubator.vector --enable-native-access=ALL-UNNAMED -XX:MetaspaceSize=160m)

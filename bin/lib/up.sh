@@ -29,7 +29,7 @@ cleargate_up() {
   # Keycloak tokens only when a realm is named; otherwise bearer tokens are refused as not configured.
   [[ -n "${CLEARGATE_OIDC_URL:-}" ]] || export CLEARGATE_TOKEN_AUTHENTICATION=false
   say "starting the gateway on http://127.0.0.1:$port (data in $CLEARGATE_DATA_DIR)"
-  java --add-modules=jdk.incubator.vector --enable-native-access=ALL-UNNAMED \
+  java "${GATEWAY_JVM_OPTS[@]}" \
     -Dquarkus.http.port="$port" ${CLEARGATE_UP_JAVA_OPTS:-} -Dcleargate.dev.create-key=true \
     -jar "$ROOT/target/quarkus-app/quarkus-run.jar" > "$CLEARGATE_DATA_DIR/gateway.log" 2>&1 &
   GATEWAY_PID=$!

@@ -271,7 +271,7 @@ final class ChatSinks {
         }
 
         private boolean send(Map<String, Object> frame) {
-            return out.write("data: " + new String(out.bytes(frame), java.nio.charset.StandardCharsets.UTF_8) + "\n\n");
+            return out.event(out.bytes(frame));
         }
     }
 

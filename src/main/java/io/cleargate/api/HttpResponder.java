@@ -16,6 +16,8 @@ import java.util.concurrent.TimeUnit;
 final class HttpResponder {
 
     private static final long DRAIN_WAIT_SECONDS = 60;
+    private static final byte[] DATA = "data: ".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    private static final byte[] END = "\n\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
 
     private final HttpServerResponse response;
     private final ObjectMapper json;
@@ -56,10 +58,22 @@ final class HttpResponder {
 
     /** Writes a piece of a streamed body; false when the client has gone. */
     boolean write(String text) {
+        return write(Buffer.buffer(text));
+    }
+
+    /**
+     * Writes one server-sent event whose data is {@code json} (UTF-8, one line); false when the
+     * client has gone. The bytes go into the frame as they are: no string in between.
+     */
+    boolean event(byte[] json) {
+        return write(Buffer.buffer(json.length + 8).appendBytes(DATA).appendBytes(json).appendBytes(END));
+    }
+
+    private boolean write(Buffer buffer) {
         if (closed()) {
             return false;
         }
-        response.write(Buffer.buffer(text));
+        response.write(buffer);
         if (response.writeQueueFull()) {
             // Only the drain handler is ours to set: the close handler belongs to the sink, which
             // cancels the engine when the client goes. A closed response is seen by polling.

@@ -13,10 +13,12 @@ import org.eclipse.microprofile.health.Readiness;
 public class AuditReadiness implements HealthCheck {
 
     private final AuditWriter writer;
+    private final ScheduledJobs jobs;
 
     @Inject
-    public AuditReadiness(AuditWriter writer) {
+    public AuditReadiness(AuditWriter writer, ScheduledJobs jobs) {
         this.writer = writer;
+        this.jobs = jobs;
     }
 
     @Override
@@ -31,6 +33,6 @@ public class AuditReadiness implements HealthCheck {
      */
     @Scheduled(every = "${cleargate.audit.probe-every:2s}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     void probe() {
-        writer.probe();
+        jobs.run("audit write probe", writer::probe);
     }
 }

@@ -1,7 +1,9 @@
 package io.cleargate.audit;
 
+import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.core.util.JsonRecyclerPools;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
@@ -26,7 +28,13 @@ public final class Canonical {
 
     public static final String GENESIS = "0".repeat(64);
 
-    static final ObjectMapper JSON = JsonMapper.builder()
+    /**
+     * Jackson's buffers are recycled through a shared pool: its default pool is per thread, and
+     * every request runs on a new virtual thread, so each body written allocated fresh buffers
+     * (a third of what the audit stage allocated per request).
+     */
+    static final ObjectMapper JSON = JsonMapper.builder(JsonFactory.builder()
+                    .recyclerPool(JsonRecyclerPools.sharedConcurrentDequePool()).build())
             .enable(MapperFeature.SORT_PROPERTIES_ALPHABETICALLY)
             .enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS)
             .build();

@@ -40,6 +40,10 @@ public class CheckpointSigner {
     private final CheckpointWitness witness;
     private final MeterRegistry meters;
 
+    /** Field-injected: the package's own tests build signers outside CDI and never schedule them. */
+    @Inject
+    ScheduledJobs jobs;
+
     @Inject
     public CheckpointSigner(EntityManager em, AuditConfig config, MeterRegistry meters) {
         this(em, keys(config), CheckpointWitness.of(config, meters), meters);
@@ -126,11 +130,7 @@ public class CheckpointSigner {
 
     @Scheduled(every = "${cleargate.audit.checkpoint-every:10s}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     void scheduled() {
-        try {
-            checkpointAll();
-        } catch (RuntimeException e) {
-            LOG.warnf("checkpointing failed: %s", AuditWriter.describe(e));
-        }
+        jobs.run("checkpointing", this::checkpointAll);
     }
 
     /** Signs every chain head that moved since its last checkpoint; returns how many were signed. */

@@ -23,15 +23,17 @@ import java.time.Instant;
 import java.time.YearMonth;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 
 /**
  * Turns an exchange into audit entries: what the request was, what the stages decided, how it
- * ended, and the content in the tenant's audit content mode. Never logs any of it.
+ * ended, and the content in the tenant's audit content mode. Never logs any of it. Bodies are built
+ * as TreeMaps: the canonical encoding sorts keys, and Jackson copies any other map into a sorted
+ * one before writing it.
  */
 @ApplicationScoped
 public class Recorder {
@@ -77,7 +79,7 @@ public class Recorder {
             String releasedOutput, List<ToolCall> toolCalls) {
         String output = releasedOutput;
         if (!toolCalls.isEmpty()) {
-            Map<String, Object> both = new LinkedHashMap<>();
+            Map<String, Object> both = new TreeMap<>();
             both.put("content", releasedOutput);
             both.put("tool_calls", toolCalls.stream().map(Recorder::call).toList());
             output = Canonical.json(both);
@@ -98,7 +100,7 @@ public class Recorder {
         List<Map<String, Object>> wire = new ArrayList<>();
         List<ToolCall> calls = new ArrayList<>();
         for (ReleasedChoice c : choices) {
-            Map<String, Object> m = new LinkedHashMap<>();
+            Map<String, Object> m = new TreeMap<>();
             m.put("index", c.index());
             m.put("content", c.content());
             m.put("tool_calls", c.toolCalls().stream().map(Recorder::call).toList());
@@ -128,7 +130,7 @@ public class Recorder {
         for (int i = 0; i < split.length; i++) {
             per.add(Map.of("index", choices.get(i).index(), "completion_tokens", split[i]));
         }
-        Map<String, Object> out = new LinkedHashMap<>();
+        Map<String, Object> out = new TreeMap<>();
         out.put("estimated", true);
         out.put("basis", "released_characters");
         out.put("choices", per);
@@ -183,7 +185,7 @@ public class Recorder {
 
     private AuditWriter.Draft finalRecord(Exchange ex, String state, Exchange.Outcome outcome, Consumed consumed,
             String output, List<ToolCall> toolCalls, Map<String, Object> choiceUsage) {
-        Map<String, Object> extra = new LinkedHashMap<>();
+        Map<String, Object> extra = new TreeMap<>();
         extra.put("outcome", outcome(outcome));
         extra.put("usage", null); // replaced by build() once the record's time (and so its month) is fixed
         if (choiceUsage != null) {
@@ -239,7 +241,7 @@ public class Recorder {
 
     /** A request refused before audit's own request phase ran (authentication, policy, input moderation). */
     AuditWriter.Draft refusal(Exchange ex) {
-        Map<String, Object> extra = new LinkedHashMap<>();
+        Map<String, Object> extra = new TreeMap<>();
         extra.put("outcome", outcome(ex.outcome()));
         extra.put("latency_ms", latency(ex));
         return build(ex, "refusal", "refused", extra, prompt(ex), ex.outcome() == null ? null : ex.outcome().status());
@@ -248,7 +250,7 @@ public class Recorder {
     /** An administrative event. */
     AuditWriter.Draft admin(String tenant, String actor, String action, Map<String, Object> details) {
         Instant now = Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
-        Map<String, Object> body = new LinkedHashMap<>();
+        Map<String, Object> body = new TreeMap<>();
         body.put("v", 1);
         body.put("kind", "admin");
         body.put("time", now.toString());
@@ -290,7 +292,7 @@ public class Recorder {
 
     /** A message as the audit keeps it: role and content, plus tool calls or the call answered when present. */
     private static Map<String, Object> message(ChatMessage m) {
-        Map<String, Object> out = new LinkedHashMap<>();
+        Map<String, Object> out = new TreeMap<>();
         out.put("role", m.role().wireName());
         out.put("content", m.content());
         if (!m.toolCalls().isEmpty()) {
@@ -303,7 +305,7 @@ public class Recorder {
     }
 
     private static Map<String, Object> call(ToolCall c) {
-        Map<String, Object> out = new LinkedHashMap<>();
+        Map<String, Object> out = new TreeMap<>();
         out.put("id", c.id());
         out.put("name", c.name());
         out.put("arguments", c.arguments());
@@ -333,7 +335,7 @@ public class Recorder {
         String tenant = principal.map(Principal::tenant).orElse(null);
         String subject = principal.map(Principal::subject).orElse(null);
 
-        Map<String, Object> body = new LinkedHashMap<>();
+        Map<String, Object> body = new TreeMap<>();
         body.put("v", 1);
         body.put("kind", kind);
         body.put("request_id", ex.requestId());
@@ -353,7 +355,7 @@ public class Recorder {
         body.put("policy_input", decision.map(PolicyDecision::input).orElse(null));
         body.put("verdicts", verdicts.stream().map(Recorder::verdict).toList());
         body.put("route", route.map(r -> {
-            Map<String, Object> m = new LinkedHashMap<>();
+            Map<String, Object> m = new TreeMap<>();
             m.put("backend", r.backendId());
             m.put("region", r.region());
             m.put("jurisdiction", r.jurisdiction());
@@ -368,7 +370,7 @@ public class Recorder {
         String stored = null;
         Map<String, Object> contentRef = null;
         if (!NONE.equals(mode) && content.text() != null) {
-            contentRef = new LinkedHashMap<>();
+            contentRef = new TreeMap<>();
             contentRef.put("field", content.field());
             contentRef.put("mode", mode);
             switch (mode) {
@@ -424,7 +426,7 @@ public class Recorder {
     }
 
     private static Map<String, Object> policy(PolicyDecision d) {
-        Map<String, Object> m = new LinkedHashMap<>();
+        Map<String, Object> m = new TreeMap<>();
         m.put("allow", d.allow());
         m.put("reasons", d.reasons().stream().map(r -> Map.of("code", String.valueOf(r.code()),
                 "message", String.valueOf(r.message()))).toList());
@@ -436,7 +438,7 @@ public class Recorder {
     }
 
     private static Map<String, Object> verdict(Verdict v) {
-        Map<String, Object> m = new LinkedHashMap<>();
+        Map<String, Object> m = new TreeMap<>();
         m.put("rule_id", v.ruleId());
         m.put("category", v.category());
         m.put("action", v.action().name().toLowerCase(Locale.ROOT));
@@ -482,7 +484,7 @@ public class Recorder {
     }
 
     private static Map<String, Object> attempt(RefusalHandling.Attempt a) {
-        Map<String, Object> m = new LinkedHashMap<>();
+        Map<String, Object> m = new TreeMap<>();
         Route r = a.route();
         m.put("backend", r == null ? null : r.backendId());
         m.put("region", r == null ? null : r.region());
@@ -494,7 +496,7 @@ public class Recorder {
     }
 
     private static Map<String, Object> outcome(Exchange.Outcome o) {
-        Map<String, Object> m = new LinkedHashMap<>();
+        Map<String, Object> m = new TreeMap<>();
         if (o == null) {
             return m;
         }
@@ -509,7 +511,7 @@ public class Recorder {
     }
 
     private static Map<String, Object> latency(Exchange ex) {
-        Map<String, Object> m = new LinkedHashMap<>();
+        Map<String, Object> m = new TreeMap<>();
         m.put("ttft", ex.timeToFirstByteMillis());
         m.put("total", ex.elapsedMillis());
         return m;

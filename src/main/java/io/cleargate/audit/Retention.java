@@ -8,7 +8,6 @@ import jakarta.inject.Inject;
 import jakarta.persistence.EntityManager;
 import java.time.Instant;
 import java.util.Map;
-import org.jboss.logging.Logger;
 
 /**
  * Retention per data class, and erasure. Purging removes content (and, later, metadata bodies)
@@ -18,7 +17,6 @@ import org.jboss.logging.Logger;
 @ApplicationScoped
 public class Retention {
 
-    private static final Logger LOG = Logger.getLogger(Retention.class);
     private static final String NOT_HELD = " and (e.tenant is null or e.tenant not in (select h.tenant from LegalHold h))";
 
     public record Purged(int content, int metadata) {}
@@ -32,6 +30,9 @@ public class Retention {
     StoreHousekeeping housekeeping;
 
     @Inject
+    ScheduledJobs jobs;
+
+    @Inject
     public Retention(EntityManager em, Keyring keyring, AdminEvents events) {
         this.em = em;
         this.keyring = keyring;
@@ -40,11 +41,7 @@ public class Retention {
 
     @Scheduled(every = "${cleargate.audit.purge-every:1h}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     void scheduled() {
-        try {
-            purge(Instant.now());
-        } catch (RuntimeException e) {
-            LOG.warnf("retention purge failed: %s", AuditWriter.describe(e));
-        }
+        jobs.run("retention purge", () -> purge(Instant.now()));
     }
 
     public Purged purge(Instant now) {

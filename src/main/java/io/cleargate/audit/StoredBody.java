@@ -21,9 +21,11 @@ import java.util.zip.Inflater;
  * verification does not know this encoding exists. A stored value that does not decode (edited in
  * the database) reads as text that cannot match its hash, never as an exception.
  *
- * <p>{@code @Immutable}: bodies are Strings. Without it Hibernate treats converted values as
- * mutable and snapshots and dirty-checks each entity through this converter (a deflate and an
- * inflate per record and flush), which cut the writer's throughput by 40%.
+ * <p>The audit writer inserts rows with plain JDBC and calls {@link #encode(byte[])} itself (on
+ * its callers' threads); the converter serves reads and the rare write through Hibernate.
+ * {@code @Immutable}: bodies are Strings. Without it Hibernate treats converted values as mutable
+ * and snapshots and dirty-checks each entity through this converter (a deflate and an inflate per
+ * record and flush).
  */
 @Converter
 @org.hibernate.annotations.Immutable
@@ -57,34 +59,12 @@ public class StoredBody implements AttributeConverter<String, String> {
 
     private static final byte[] DICTIONARY_BYTES = DICTIONARY.getBytes(StandardCharsets.UTF_8);
 
-    /** Bodies encoded ahead by the callers; taken when the writer flushes them. */
-    private static final java.util.concurrent.ConcurrentHashMap<String, String> PREPARED =
-            new java.util.concurrent.ConcurrentHashMap<>();
-    /** Beyond this many waiting, bodies are encoded at flush instead (bounded memory). */
-    private static final int MAX_PREPARED = 4096;
-
-    /**
-     * Encodes a body on the caller's thread, so the single audit writer only looks it up when it
-     * flushes. Equal JSON has an equal encoding, so a body prepared twice is still right.
-     */
-    static void prepare(String json) {
-        if (json != null && PREPARED.size() < MAX_PREPARED) {
-            PREPARED.put(json, encode(json));
-        }
-    }
-
-    /** Drops what was prepared and never flushed (the writer calls it when idle). */
-    static void forgetPrepared() {
-        PREPARED.clear();
-    }
-
     @Override
     public String convertToDatabaseColumn(String json) {
         if (json == null) {
             return null;
         }
-        String prepared = PREPARED.remove(json);
-        return prepared != null ? prepared : encode(json);
+        return encode(json);
     }
 
     @Override
@@ -93,7 +73,12 @@ public class StoredBody implements AttributeConverter<String, String> {
     }
 
     static String encode(String json) {
-        return PREFIX + Base64.getEncoder().encodeToString(deflate(json.getBytes(StandardCharsets.UTF_8), DICTIONARY_BYTES));
+        return encode(json.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** The stored form of a body given as its UTF-8 bytes (the audit writer's callers have them from hashing). */
+    static String encode(byte[] utf8) {
+        return PREFIX + Base64.getEncoder().encodeToString(deflate(utf8, DICTIONARY_BYTES));
     }
 
     /** The JSON of a stored body; a plain (older) body as it is; undecodable text as it is, so it fails its hash. */
@@ -109,29 +94,62 @@ public class StoredBody implements AttributeConverter<String, String> {
         }
     }
 
+    /**
+     * Deflaters and inflaters kept for reuse. A new one costs some 256 KB of native zlib state set up
+     * and torn down, more than deflating a 1.5 KB body; every request deflates two bodies and usually
+     * its content. Bounded: beyond {@link #KEPT} idle ones, the rest are ended.
+     */
+    private static final int KEPT = 16;
+    private static final java.util.concurrent.ConcurrentLinkedQueue<Deflater> IDLE_DEFLATERS =
+            new java.util.concurrent.ConcurrentLinkedQueue<>();
+    private static final java.util.concurrent.ConcurrentLinkedQueue<Inflater> IDLE_INFLATERS =
+            new java.util.concurrent.ConcurrentLinkedQueue<>();
+    private static final java.util.concurrent.atomic.AtomicInteger IDLE_DEFLATER_COUNT = new java.util.concurrent.atomic.AtomicInteger();
+    private static final java.util.concurrent.atomic.AtomicInteger IDLE_INFLATER_COUNT = new java.util.concurrent.atomic.AtomicInteger();
+
     /** Raw DEFLATE of {@code data}, with {@code dictionary} preset when not null. */
     static byte[] deflate(byte[] data, byte[] dictionary) {
-        Deflater deflater = new Deflater(Deflater.DEFAULT_COMPRESSION, true);
+        Deflater deflater = IDLE_DEFLATERS.poll();
+        if (deflater == null) {
+            deflater = new Deflater(Deflater.DEFAULT_COMPRESSION, true);
+        } else {
+            IDLE_DEFLATER_COUNT.decrementAndGet();
+        }
         try {
             if (dictionary != null) {
                 deflater.setDictionary(dictionary);
             }
             deflater.setInput(data);
             deflater.finish();
-            ByteArrayOutputStream out = new ByteArrayOutputStream(data.length / 3 + 64);
-            byte[] buffer = new byte[Math.min(64 * 1024, data.length + 64)];
+            // zlib's bound for raw deflate: stored blocks cost 5 bytes per 16 KB, plus a little.
+            byte[] out = new byte[data.length + (data.length >> 12) + 64];
+            int n = 0;
             while (!deflater.finished()) {
-                out.write(buffer, 0, deflater.deflate(buffer));
+                if (n == out.length) {
+                    out = java.util.Arrays.copyOf(out, out.length * 2);
+                }
+                n += deflater.deflate(out, n, out.length - n);
             }
-            return out.toByteArray();
+            return java.util.Arrays.copyOf(out, n);
         } finally {
-            deflater.end();
+            deflater.reset();
+            if (IDLE_DEFLATER_COUNT.incrementAndGet() <= KEPT) {
+                IDLE_DEFLATERS.offer(deflater);
+            } else {
+                IDLE_DEFLATER_COUNT.decrementAndGet();
+                deflater.end();
+            }
         }
     }
 
     /** Reverses {@link #deflate}. */
     static byte[] inflate(byte[] packed, byte[] dictionary) throws DataFormatException {
-        Inflater inflater = new Inflater(true);
+        Inflater inflater = IDLE_INFLATERS.poll();
+        if (inflater == null) {
+            inflater = new Inflater(true);
+        } else {
+            IDLE_INFLATER_COUNT.decrementAndGet();
+        }
         try {
             inflater.setInput(packed);
             if (dictionary != null) {
@@ -149,7 +167,13 @@ public class StoredBody implements AttributeConverter<String, String> {
             }
             return out.toByteArray();
         } finally {
-            inflater.end();
+            inflater.reset();
+            if (IDLE_INFLATER_COUNT.incrementAndGet() <= KEPT) {
+                IDLE_INFLATERS.offer(inflater);
+            } else {
+                IDLE_INFLATER_COUNT.decrementAndGet();
+                inflater.end();
+            }
         }
     }
 }

@@ -38,7 +38,7 @@ final class BuiltinDetectors {
         var pattern = "(?<![0-9])([0-9]{3})([\\- ]?)([0-9]{2})\\2([0-9]{4})(?![0-9])";
         var compiled = Pattern.compile(pattern);
         return new PatternDetector("ssn", "pii.ssn", "SSN", "US SSN AAA-GG-SSSS with validity rules",
-                List.of(new PatternDetector.Probe("clean", PatternDetector.Finder.of(compiled, Starts.anchored(Starts.DIGITS, 0)),
+                List.of(new PatternDetector.Probe("clean", PatternDetector.Finder.of(compiled, Starts.DIGIT),
                         1.0, t -> true)),
                 (candidate, text, s, e) -> {
                     var m = compiled.matcher(candidate);
@@ -59,7 +59,7 @@ final class BuiltinDetectors {
                 + "(?![0-9A-Fa-f:])";
         return new PatternDetector("ip", "pii.ip_address", "IP_ADDRESS", "IPv4 dotted quad or IPv6 (RFC 4291 text forms)",
                 // v4 starts with a digit; v6's first ":" stands at most 4 hex digits after its start
-                List.of(probe("clean", v4, 1.0, Starts.anchored(Starts.DIGITS, 0), t -> true),
+                List.of(probe("clean", v4, 1.0, Starts.DIGIT, t -> true),
                         probe("clean", v6, 1.0, Starts.anchored(":", 4), t -> true)),
                 (candidate, text, s, e) -> {
                     if (candidate.indexOf(':') >= 0) {

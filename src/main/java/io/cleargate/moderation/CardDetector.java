@@ -37,8 +37,8 @@ final class CardDetector implements Detector {
         if (!text.hasAsciiDigit()) {
             return; // every card number is a run of [0-9]
         }
-        scanView(text.clean, 1.0, sink);
-        scanView(text.compact(), 0.9, sink);
+        scanView(text.clean, text.digits(text.clean), 1.0, sink);
+        scanView(text.compact(), text.digits(text.compact()), 0.9, sink);
     }
 
     /**
@@ -87,9 +87,10 @@ final class CardDetector implements Detector {
         return c >= '0' && c <= '9';
     }
 
-    private void scanView(View view, double weight, Consumer<Match> sink) {
+    private void scanView(View view, DigitRuns digits, double weight, Consumer<Match> sink) {
         String t = view.text;
-        for (int s = nextDigit(t, 0); s >= 0; ) {
+        DigitRuns.Cursor next = digits.cursor();
+        for (int s = next.next(0); s >= 0; ) {
             int e = runEnd(t, s);
             if (e - s >= 13 && digitCount(t, s, e) >= 13) { // a card has at least 13 digits: most runs are over here
                 List<int[]> groups = groups(t, s, e);
@@ -99,7 +100,7 @@ final class CardDetector implements Detector {
                     from = found > from ? found : from + 1;
                 }
             }
-            s = nextDigit(t, e);
+            s = next.next(e);
         }
     }
 

@@ -34,8 +34,8 @@ final class IbanDetector implements Detector {
         if (!text.hasAsciiDigit()) {
             return; // every IBAN starts with two letters and two [0-9] check digits
         }
-        scanView(text.clean, 1.0, sink);
-        scanView(text.compact(), 0.9, sink);
+        scanView(text.clean, text.digits(text.clean), 1.0, sink);
+        scanView(text.compact(), text.digits(text.compact()), 0.9, sink);
     }
 
     private static final OpenMatch START_OPEN = new OpenMatch(START);
@@ -46,13 +46,14 @@ final class IbanDetector implements Detector {
      * near every digit was most of this detector's cost; {@code StartsFindTest} compares the two.
      */
     static int nextStart(String t, int from) {
+        return nextStart(t, from, DigitRuns.of(t).cursor());
+    }
+
+    /** The same, visiting only the digits {@code digits} names. */
+    static int nextStart(String t, int from, DigitRuns.Cursor digits) {
         int n = t.length();
-        for (int p = from + 2; p + 1 < n; p++) {
-            if (!digit(t.charAt(p))) {
-                continue;
-            }
+        for (int p = digits.next(from + 2); p >= 0 && p + 1 < n; p = digits.next(p + 1)) {
             if (!digit(t.charAt(p + 1))) {
-                p++; // the next pair cannot start on a non-digit
                 continue;
             }
             int s = p - 2;
@@ -127,10 +128,11 @@ final class IbanDetector implements Detector {
         return i >= n;
     }
 
-    private void scanView(View view, double weight, Consumer<Match> sink) {
+    private void scanView(View view, DigitRuns digits, double weight, Consumer<Match> sink) {
         String t = view.text;
+        DigitRuns.Cursor next = digits.cursor();
         int resumeAt = 0;
-        for (int begin = nextStart(t, 0); begin >= 0; begin = nextStart(t, resumeAt)) {
+        for (int begin = nextStart(t, 0, next); begin >= 0; begin = nextStart(t, resumeAt, next)) {
             resumeAt = begin + 4;
             String country = t.substring(begin, begin + 2).toUpperCase(Locale.ROOT);
             Integer length = Checksums.IBAN_LENGTHS.get(country);

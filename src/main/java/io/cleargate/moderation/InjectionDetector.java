@@ -38,18 +38,21 @@ final class InjectionDetector implements Detector {
             new Heuristic("instructions-verbatim", "(instructions|prompt)_(verbatim|word_for_word)", 0.75),
             new Heuristic("fake-system-turn", "(<_?/?_?system_?>|\\[_?inst_?\\]|#{2,}_?system|<\\|im_start\\|>_?system)", 0.7));
 
-    /** Every built-in heuristic, injection first: the owners of the shared start and gate passes. */
+    /** Every built-in heuristic, injection first: the owners of the shared word pass. */
     private static final List<Heuristic> ALL = java.util.stream.Stream.concat(INJECTION.stream(), EXTRACTION.stream()).toList();
-    /** The leading words of every heuristic, found for both detectors in one pass per view. */
-    private static final Starts.Group LEADING = new Starts.Group(ALL.stream()
-            .map(h -> h.name().equals("fake-system-turn") ? List.of("<", "[", "#") : orEmpty(leadingWords(h.words()))).toList());
-    /** Every word a heuristic's gate asks for, looked up for both detectors in one pass per view. */
-    private static final Starts.Literals GATE_WORDS = new Starts.Literals(ALL.stream()
-            .flatMap(h -> requiredOf(h).stream()).flatMap(List::stream).toList());
-    private static final Object LOWER_LEADING = new Object();
-    private static final Object ALNUM_LEADING = new Object();
-    private static final Object LOWER_GATES = new Object();
-    private static final Object ALNUM_GATES = new Object();
+    /** Per heuristic (in {@link #ALL}): its anchor words and how far before one a match can start; null for none. */
+    private static final List<Anchor> ANCHORS = ALL.stream()
+            .map(h -> h.name().equals("fake-system-turn") ? null : anchorOf(h.words())).toList();
+    /**
+     * Every word a heuristic's gate asks for, and every heuristic's anchor words, found for both
+     * detectors in one pass per view.
+     */
+    private static final HeuristicWords WORDS = new HeuristicWords(
+            java.util.stream.Stream.concat(ALL.stream().flatMap(h -> requiredOf(h).stream()).flatMap(List::stream),
+                    ANCHORS.stream().filter(java.util.Objects::nonNull).flatMap(a -> a.words().stream())).distinct().toList(),
+            ANCHORS.stream().map(a -> a == null ? List.<String>of() : a.words()).toList());
+    private static final Object LOWER_WORDS = new Object();
+    private static final Object ALNUM_WORDS = new Object();
 
     private static List<String> orEmpty(List<String> words) {
         return words == null ? List.of() : words;
@@ -66,11 +69,10 @@ final class InjectionDetector implements Detector {
     private final List<Pattern> onAlnum = new ArrayList<>();
     private final List<OpenMatch> lowerOpen = new ArrayList<>();
     private final List<OpenMatch> alnumOpen = new ArrayList<>();
-    /** Per heuristic: where its matches can start (the leading words of its first part), in both views. */
-    private final List<Starts> starts = new ArrayList<>();
+    /** Per heuristic: the leading words of its first part, where its matches start (in both views). */
+    private final List<Starts.Literals> starts = new ArrayList<>();
     private final List<Heuristic> heuristics;
-    /** Per heuristic: literal groups every match contains one word of, in both views (empty: always run). */
-    /** The same as indexes into {@link #GATE_WORDS}. */
+    /** Per heuristic: literal groups every match contains one word of, in both views, as indexes into {@link #WORDS}. */
     private final List<List<int[]>> requiredIndex = new ArrayList<>();
     /** Where this detector's heuristics stand in {@link #ALL}. */
     private final int offset;
@@ -83,9 +85,12 @@ final class InjectionDetector implements Detector {
             onLower.add(Pattern.compile(lowerRegex(h)));
             onAlnum.add(h.name().equals("fake-system-turn") ? null : Pattern.compile(h.words().replace("_", "")));
             requiredIndex.add(requiredOf(h).stream()
-                    .map(group -> group.stream().mapToInt(GATE_WORDS.words()::indexOf).toArray()).toList());
+                    .map(group -> group.stream().mapToInt(WORDS.words()::indexOf).toArray()).toList());
             List<String> leading = h.name().equals("fake-system-turn") ? List.of("<", "[", "#") : leadingWords(h.words());
-            starts.add(leading == null ? Starts.ANYWHERE : Starts.literals(leading));
+            if (leading == null) {
+                throw new IllegalArgumentException(h.name() + " has no leading words");
+            }
+            starts.add(new Starts.Literals(leading));
             lowerOpen.add(new OpenMatch(onLower.getLast()));
             alnumOpen.add(onAlnum.getLast() == null ? null : new OpenMatch(onAlnum.getLast()));
         }
@@ -235,13 +240,19 @@ final class InjectionDetector implements Detector {
         return new InjectionDetector("system_prompt_extraction", "injection.system_prompt_extraction", EXTRACTION);
     }
 
-    /** Per heuristic: the lower-case view's regex, the letters-only view's (or null) and where matches start. */
-    record Tried(Heuristic heuristic, Pattern onLower, Pattern onAlnum, Starts starts) {}
+    /**
+     * Per heuristic: the lower-case view's regex, the letters-only view's (or null) and where the
+     * scan tries each on a text of that view.
+     */
+    record Tried(Heuristic heuristic, Pattern onLower, Pattern onAlnum, Starts lowerStarts, Starts alnumStarts) {}
 
     List<Tried> tried() {
         List<Tried> all = new ArrayList<>();
         for (int i = 0; i < heuristics.size(); i++) {
-            all.add(new Tried(heuristics.get(i), onLower.get(i), onAlnum.get(i), starts.get(i)));
+            int h = i;
+            all.add(new Tried(heuristics.get(i), onLower.get(i), onAlnum.get(i),
+                    text -> startsOn(h, text, WORDS.find(text), false).open(text),
+                    text -> startsOn(h, text, WORDS.find(text), true).open(text)));
         }
         return all;
     }
@@ -265,35 +276,32 @@ final class InjectionDetector implements Detector {
     @Override
     public void scan(NormalizedText text, Consumer<Match> sink) {
         View lower = text.lower();
-        View alnum = text.alnum();
-        byte[] inLower = text.memo(LOWER_GATES, () -> new byte[GATE_WORDS.words().size()]);
-        byte[] inAlnum = text.memo(ALNUM_GATES, () -> new byte[GATE_WORDS.words().size()]);
+        HeuristicWords.Found inLower = text.memo(LOWER_WORDS, () -> WORDS.find(lower.text));
+        HeuristicWords.Found inAlnum = null;
         for (int i = 0; i < heuristics.size(); i++) {
             Heuristic h = heuristics.get(i);
-            if (passes(requiredIndex.get(i), inLower, lower.text)) {
-                int[][] starts = text.memo(LOWER_LEADING, () -> LEADING.positions(lower.text));
-                find(lowerOpen.get(i), startsOf(i, starts), lower, h, 1.0, sink);
+            if (passes(requiredIndex.get(i), inLower)) {
+                find(lowerOpen.get(i), startsOn(i, lower.text, inLower, false), lower, h, 1.0, sink);
             }
-            if (onAlnum.get(i) != null && passes(requiredIndex.get(i), inAlnum, alnum.text)) {
-                int[][] starts = text.memo(ALNUM_LEADING, () -> LEADING.positions(alnum.text));
-                find(alnumOpen.get(i), startsOf(i, starts), alnum, h, 0.9, sink);
+            if (onAlnum.get(i) == null) {
+                continue;
+            }
+            View alnum = text.alnum();
+            if (inAlnum == null) {
+                inAlnum = text.memo(ALNUM_WORDS, () -> WORDS.find(alnum.text));
+            }
+            if (passes(requiredIndex.get(i), inAlnum)) {
+                find(alnumOpen.get(i), startsOn(i, alnum.text, inAlnum, true), alnum, h, 0.9, sink);
             }
         }
     }
 
-    /**
-     * The gate: some word of every required group occurs in the view. Each word is looked up at
-     * most once per view and text ({@code known}: 0 not yet, 1 present, 2 absent), shared by
-     * both detectors, and only as far as the gate needs it.
-     */
-    private static boolean passes(List<int[]> groups, byte[] known, String view) {
+    /** The gate: some word of every required group occurs in the view. */
+    private static boolean passes(List<int[]> groups, HeuristicWords.Found found) {
         for (int[] words : groups) {
             boolean any = false;
             for (int w : words) {
-                if (known[w] == 0) {
-                    known[w] = view.contains(GATE_WORDS.words().get(w)) ? (byte) 1 : (byte) 2;
-                }
-                if (known[w] == 1) {
+                if (found.present(w)) {
                     any = true;
                     break;
                 }
@@ -305,8 +313,132 @@ final class InjectionDetector implements Detector {
         return true;
     }
 
-    private Starts startsOf(int heuristic, int[][] positions) {
-        return starts.get(heuristic) == Starts.ANYWHERE ? Starts.ANYWHERE : Starts.at(positions[offset + heuristic]);
+    /**
+     * Where heuristic {@code i}'s regex is tried on a view: where one of its leading words occurs at
+     * most {@link Anchor#before} chars before one of its anchor words (every match has an anchor
+     * word that far into it). Without anchor words (the fake system turn), at every leading word.
+     */
+    private Starts startsOn(int i, String view, HeuristicWords.Found found, boolean alnum) {
+        Anchor anchor = ANCHORS.get(offset + i);
+        if (anchor == null) {
+            return starts.get(i);
+        }
+        return Starts.at(windowStarts(view, found.anchors(offset + i), anchor.before(alnum), starts.get(i)));
+    }
+
+    /** The positions where one of {@code leading} occurs within {@code before} chars before an anchor (ascending). */
+    static int[] windowStarts(String view, int[] anchors, int before, Starts.Literals leading) {
+        int[] out = new int[8];
+        int k = 0;
+        int next = 0;
+        for (int a : anchors) {
+            for (int p = Math.max(next, a - before); p <= a; p++) {
+                if (leading.hasWordAt(view, p)) {
+                    if (k == out.length) {
+                        out = java.util.Arrays.copyOf(out, k * 2);
+                    }
+                    out[k++] = p;
+                }
+            }
+            next = a + 1;
+        }
+        return java.util.Arrays.copyOf(out, k);
+    }
+
+    /**
+     * A heuristic's anchor: the words of one of its required parts (every match holds one of them
+     * where that part begins) and the most chars a match can have before that part, on the
+     * lower-case view (a separator is up to three chars) and on the letters-only view (none).
+     */
+    record Anchor(List<String> words, int beforeOnLower, int beforeOnAlnum) {
+        int before(boolean alnum) {
+            return alnum ? beforeOnAlnum : beforeOnLower;
+        }
+    }
+
+    /**
+     * The anchor of a word template: of its required parts whose words all have three letters or
+     * more, the one whose shortest word is longest (longer words occur less often by chance); the
+     * earliest of equals, whose window before it is shortest.
+     */
+    static Anchor anchorOf(String template) {
+        Anchor best = null;
+        int bestShortest = 0;
+        int lower = 0;
+        int alnum = 0;
+        int i = 0;
+        while (i < template.length()) {
+            char c = template.charAt(i);
+            List<String> words = null;
+            int next;
+            int lowerLength;
+            int alnumLength;
+            if (c == '_') {
+                next = i + 1;
+                lowerLength = 3;
+                alnumLength = 0;
+            } else if (c == '(') {
+                int close = closingParen(template, i);
+                boolean optional = close + 1 < template.length() && template.charAt(close + 1) == '?';
+                if (close < 0 || close + 1 < template.length() && "*{+".indexOf(template.charAt(close + 1)) >= 0) {
+                    throw new IllegalArgumentException("unbounded part in " + template);
+                }
+                words = optional ? null : alternativeWords(template.substring(i + 1, close));
+                lowerLength = maxLength(template, i + 1, close, true);
+                alnumLength = maxLength(template, i + 1, close, false);
+                next = close + 1 + (optional ? 1 : 0);
+            } else if (c >= 'a' && c <= 'z') {
+                int end = i;
+                while (end < template.length() && template.charAt(end) >= 'a' && template.charAt(end) <= 'z') {
+                    end++;
+                }
+                String word = literalBefore(template, i, end);
+                words = word.isEmpty() ? null : List.of(word);
+                lowerLength = end - i;
+                alnumLength = end - i;
+                next = end < template.length() && template.charAt(end) == '?' ? end + 1 : end;
+            } else {
+                throw new IllegalArgumentException("not a word template: " + template);
+            }
+            if (words != null) {
+                int shortest = words.stream().mapToInt(String::length).min().orElse(0);
+                if (shortest >= 3 && shortest > bestShortest) {
+                    best = new Anchor(words, lower, alnum);
+                    bestShortest = shortest;
+                }
+            }
+            lower += lowerLength;
+            alnum += alnumLength;
+            i = next;
+        }
+        if (best == null) {
+            throw new IllegalArgumentException("no anchor words in " + template);
+        }
+        return best;
+    }
+
+    /** The most chars {@code template[from, to)} (alternatives, groups, "?", "_") can match on one view. */
+    private static int maxLength(String template, int from, int to, boolean lowerView) {
+        int best = 0;
+        int current = 0;
+        for (int k = from; k < to; k++) {
+            char c = template.charAt(k);
+            if (c == '|') {
+                best = Math.max(best, current);
+                current = 0;
+            } else if (c == '(') {
+                int close = closingParen(template, k);
+                current += maxLength(template, k + 1, close, lowerView);
+                k = close;
+            } else if (c == '_') {
+                current += lowerView ? 3 : 0;
+            } else if (c >= 'a' && c <= 'z') {
+                current++;
+            } else if (c != '?') { // what "?" makes optional still counts at its longest
+                throw new IllegalArgumentException("not a word template: " + template);
+            }
+        }
+        return Math.max(best, current);
     }
 
     @Override

@@ -38,9 +38,12 @@ final class NormalizedText {
     private View lower;
     private View compact;
     private View alnum;
-    private int hasDigit;
+    private DigitRuns cleanDigits;
+    private DigitRuns compactDigits;
     /** What detectors derived from this text and share (start positions of shared word lists). */
     private java.util.Map<Object, Object> memo;
+    /** A stream's search positions, when this text is a stream's rescan (null for a whole text). */
+    private Searches searches;
 
     private NormalizedText(String original, View clean, int removedInvisible, int foldedCodePoints) {
         this.original = original;
@@ -114,6 +117,27 @@ final class NormalizedText {
 
     /** What {@code compute} derives from this text, computed once for every detector asking under {@code key}. */
     @SuppressWarnings("unchecked")
+    /** Makes this text a rescan of a stream whose searches resume as {@code searches} says. */
+    NormalizedText resuming(Searches searches) {
+        this.searches = searches;
+        return this;
+    }
+
+    /**
+     * Where the search {@code key} (a detector's search over {@code view}, which moves on from
+     * each candidate's end) begins: the start of a whole text, or where it got to in a stream.
+     */
+    int searchFrom(Object key, View view) {
+        return searches == null ? 0 : searches.from(key, view);
+    }
+
+    /** The search {@code key} found the candidate [s, e) of {@code view}, scored or not. */
+    void searched(Object key, View view, int s, int e) {
+        if (searches != null) {
+            searches.found(key, view, s, e);
+        }
+    }
+
     <T> T memo(Object key, java.util.function.Supplier<T> compute) {
         if (memo == null) {
             memo = new java.util.HashMap<>();
@@ -132,10 +156,24 @@ final class NormalizedText {
      * whose every match needs {@code [0-9]} can skip a text without one.
      */
     boolean hasAsciiDigit() {
-        if (hasDigit == 0) {
-            hasDigit = hasAsciiDigit(clean.text) ? 1 : -1;
+        return !digits(clean).isEmpty();
+    }
+
+    /** The digit runs of the clean or the compact view, found once for every detector. */
+    DigitRuns digits(View view) {
+        if (view == clean) {
+            if (cleanDigits == null) {
+                cleanDigits = DigitRuns.of(clean.text);
+            }
+            return cleanDigits;
         }
-        return hasDigit > 0;
+        if (view == compact) {
+            if (compactDigits == null) {
+                compactDigits = DigitRuns.of(compact.text);
+            }
+            return compactDigits;
+        }
+        return DigitRuns.of(view.text);
     }
 
     static boolean hasAsciiDigit(String s) {
@@ -165,7 +203,7 @@ final class NormalizedText {
         if (lower == null) {
             String t = clean.text;
             char[] out = new char[t.length()];
-            int k = lower(t, out, null);
+            int k = lowerText(t, out);
             lower = View.derived("lower", new String(out, 0, k), clean, () -> {
                 int[] index = new int[k];
                 lower(t, null, index);
@@ -209,7 +247,7 @@ final class NormalizedText {
         if (compact == null) {
             String t = clean.text;
             char[] out = new char[t.length()];
-            int k = compact(t, out, null);
+            int k = compactText(t, out);
             compact = View.derived("compact", new String(out, 0, k), clean, () -> {
                 int[] index = new int[k];
                 compact(t, null, index);
@@ -240,7 +278,7 @@ final class NormalizedText {
         if (alnum == null) {
             String t = clean.text;
             char[] out = new char[t.length()];
-            int k = alnum(t, out, null);
+            int k = alnumText(t, out);
             alnum = View.derived("alnum", new String(out, 0, k), clean, () -> {
                 int[] index = new int[k];
                 alnum(t, null, index);
@@ -272,6 +310,96 @@ final class NormalizedText {
                 index[k] = i;
             }
             k++;
+        }
+        return k;
+    }
+
+    // The view texts are built by the loops below, the same as lower(t, out, null), compact(t, out, null)
+    // and alnum(t, out, null) but without a branch per ASCII char: each ASCII char is looked up in a
+    // table and written, and the output index moves on by what the table says. The text is read in
+    // blocks into a char array. (ViewsTest compares them with the char-by-char construction.)
+
+    private static final int BLOCK = 2048;
+    /** Per ASCII char: 1 when Character.isWhitespace. */
+    private static final byte[] WHITESPACE = new byte[128];
+    /** Per ASCII char: what the lower view writes for it (whitespace as ' '). */
+    private static final char[] LOWER = new char[128];
+    /** Per ASCII char: 1 when the compact view keeps it. */
+    private static final byte[] KEPT_COMPACT = new byte[128];
+    /** Per ASCII char: 1 when the alnum view keeps it (a letter or a digit). */
+    private static final byte[] KEPT_ALNUM = new byte[128];
+
+    static {
+        for (char c = 0; c < 128; c++) {
+            boolean ws = Character.isWhitespace(c);
+            WHITESPACE[c] = (byte) (ws ? 1 : 0);
+            LOWER[c] = ws ? ' ' : c >= 'A' && c <= 'Z' ? (char) (c + 'a' - 'A') : c;
+            KEPT_COMPACT[c] = (byte) (ws || isDecoration(c) ? 0 : 1);
+            KEPT_ALNUM[c] = (byte) (c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ? 1 : 0);
+        }
+    }
+
+    private static int lowerText(String t, char[] out) {
+        char[] block = new char[Math.min(BLOCK, t.length())];
+        int k = 0;
+        int afterSpace = 0;
+        for (int from = 0, n = t.length(); from < n; from += BLOCK) {
+            int len = Math.min(BLOCK, n - from);
+            t.getChars(from, from + len, block, 0);
+            for (int i = 0; i < len; i++) {
+                char c = block[i];
+                if (c < 128) {
+                    int ws = WHITESPACE[c];
+                    out[k] = LOWER[c];
+                    k += 1 - (ws & afterSpace);
+                    afterSpace = ws;
+                } else if (Character.isWhitespace(c)) {
+                    out[k] = ' ';
+                    k += 1 - afterSpace;
+                    afterSpace = 1;
+                } else {
+                    out[k++] = Character.toLowerCase(c);
+                    afterSpace = 0;
+                }
+            }
+        }
+        return k;
+    }
+
+    private static int compactText(String t, char[] out) {
+        char[] block = new char[Math.min(BLOCK, t.length())];
+        int k = 0;
+        for (int from = 0, n = t.length(); from < n; from += BLOCK) {
+            int len = Math.min(BLOCK, n - from);
+            t.getChars(from, from + len, block, 0);
+            for (int i = 0; i < len; i++) {
+                char c = block[i];
+                if (c < 128) {
+                    out[k] = c;
+                    k += KEPT_COMPACT[c];
+                } else if (!isWhitespace(c) && !isDecoration(c)) {
+                    out[k++] = c;
+                }
+            }
+        }
+        return k;
+    }
+
+    private static int alnumText(String t, char[] out) {
+        char[] block = new char[Math.min(BLOCK, t.length())];
+        int k = 0;
+        for (int from = 0, n = t.length(); from < n; from += BLOCK) {
+            int len = Math.min(BLOCK, n - from);
+            t.getChars(from, from + len, block, 0);
+            for (int i = 0; i < len; i++) {
+                char c = block[i];
+                if (c < 128) {
+                    out[k] = LOWER[c];
+                    k += KEPT_ALNUM[c];
+                } else if (Character.isLetterOrDigit(c)) {
+                    out[k++] = Character.toLowerCase(c);
+                }
+            }
         }
         return k;
     }

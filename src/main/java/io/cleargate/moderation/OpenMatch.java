@@ -29,8 +29,18 @@ final class OpenMatch {
      */
     private final boolean[] startableBefore = new boolean[128 * 128];
 
+    /**
+     * A matcher each thread may borrow and give back (see {@link #borrow}): a stream's request
+     * thread asks every probe where it is still open, and searches it, after every chunk, and a new
+     * Matcher each time (with its group and state arrays) was half of what moderating a stream
+     * allocated. A borrowed matcher is reset to the empty text when given back, so no client text
+     * outlives the call on a pooled thread.
+     */
+    private final ThreadLocal<Matcher[]> spare;
+
     OpenMatch(Pattern pattern) {
         this.pattern = pattern;
+        this.spare = ThreadLocal.withInitial(() -> new Matcher[1]);
         if (pattern.pattern().contains("(?<=") || pattern.pattern().contains("\\B") || pattern.pattern().contains("\\G")) {
             java.util.Arrays.fill(startable, true);
             java.util.Arrays.fill(startableAfter, true);
@@ -118,10 +128,23 @@ final class OpenMatch {
      * try and fail.
      */
     void find(String text, PrivateKeyScanner.Sink sink, Starts starts) {
+        find(text, 0, sink, starts);
+    }
+
+    /** The same from {@code from} on, as {@code Matcher.find(from)} and then find() would go (look-behinds see the text before). */
+    void find(String text, int from, PrivateKeyScanner.Sink sink, Starts starts) {
+        Matcher m = borrow(text);
+        try {
+            find(text, from, sink, starts, m);
+        } finally {
+            giveBack(m);
+        }
+    }
+
+    private void find(String text, int from, PrivateKeyScanner.Sink sink, Starts starts, Matcher m) {
         int n = text.length();
-        Matcher m = pattern.matcher(text).useTransparentBounds(true).useAnchoringBounds(false);
         Starts.Cursor cursor = starts.open(text);
-        int s = 0;
+        int s = from;
         while (s < n) {
             s = cursor.next(s);
             if (s < 0 || s >= n) {
@@ -187,18 +210,37 @@ final class OpenMatch {
      */
     int from(String text, int from) {
         int n = text.length();
-        Matcher m = pattern.matcher(text).useTransparentBounds(true).useAnchoringBounds(false);
-        for (int s = Math.max(0, from); s < n; s++) {
-            if (!mayStartAt(text, s)) {
-                continue;
+        Matcher m = borrow(text);
+        try {
+            for (int s = Math.max(0, from); s < n; s++) {
+                if (!mayStartAt(text, s)) {
+                    continue;
+                }
+                m.region(s, n);
+                m.lookingAt();
+                if (m.hitEnd()) {
+                    return s;
+                }
             }
-            m.region(s, n);
-            m.lookingAt();
-            if (m.hitEnd()) {
-                return s;
-            }
+            return n;
+        } finally {
+            giveBack(m);
         }
-        return n;
+    }
+
+    /** This thread's spare matcher on {@code text}, or a new one while the spare is in use (a sink that searches again). */
+    private Matcher borrow(String text) {
+        Matcher[] slot = spare.get();
+        Matcher m = slot[0];
+        if (m == null) {
+            return matcher(text);
+        }
+        slot[0] = null;
+        return m.reset(text); // keeps transparent and non-anchoring bounds
+    }
+
+    private void giveBack(Matcher m) {
+        spare.get()[0] = m.reset("");
     }
 
     /** The original offset a view index stands for (the end of the text when past the view's end). */

@@ -20,7 +20,17 @@ class PatternDetector implements Detector {
 
     /** Finds candidate spans in a view's text, left to right, without overlaps. */
     interface Finder {
-        void find(String text, PrivateKeyScanner.Sink sink);
+        default void find(String text, PrivateKeyScanner.Sink sink) {
+            find(text, 0, sink);
+        }
+
+        /** The candidates a search from view index {@code from} finds, as find() would from there. */
+        void find(String text, int from, PrivateKeyScanner.Sink sink);
+
+        /** The same on a view of {@code text}, with what the text shares between detectors at hand. */
+        default void find(NormalizedText text, View view, int from, PrivateKeyScanner.Sink sink) {
+            find(view.text, from, sink);
+        }
 
         /**
          * The first view index at or after {@code from} where a match could still start, grow or
@@ -46,8 +56,13 @@ class PatternDetector implements Detector {
     /** A regex tried only where its start source says a match may begin (tests compare it with Matcher.find). */
     record Tried(Pattern pattern, OpenMatch open, Starts starts) implements Finder {
         @Override
-        public void find(String text, PrivateKeyScanner.Sink sink) {
-            open.find(text, sink, starts);
+        public void find(String text, int from, PrivateKeyScanner.Sink sink) {
+            open.find(text, from, sink, starts);
+        }
+
+        @Override
+        public void find(NormalizedText text, View view, int from, PrivateKeyScanner.Sink sink) {
+            open.find(view.text, from, sink, starts == Starts.DIGIT ? text.digits(view).asStarts() : starts);
         }
 
         @Override
@@ -201,7 +216,15 @@ class PatternDetector implements Detector {
             boolean isExact = view.name.equals("clean") || view.name.equals("lower");
             // Chosen per hit rather than as "isExact ? exact : squeezed" captured once: JDK 25.0.3's
             // C2 (ReduceAllocationMerges) miscompiled that merge of two fresh lists into a null.
-            probe.finder().find(view.text, (s, e) -> {
+            // A narrowed probe's hold-back is where a span could begin, which may lie past an
+            // attempt that is still open, so its chain cannot resume at the release point: it
+            // searches the whole context again (its look-behind keeps it from starting inside a run).
+            boolean chained = probe.narrowing() == null;
+            int from = chained ? text.searchFrom(probe, view) : 0;
+            probe.finder().find(text, view, from, (s, e) -> {
+                if (chained) {
+                    text.searched(probe, view, s, e);
+                }
                 if (e <= s) {
                     return;
                 }

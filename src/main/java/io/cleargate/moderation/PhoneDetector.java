@@ -52,9 +52,14 @@ final class PhoneDetector implements Detector {
      * two chars ("+(") after its start, so only the three positions up to each digit are tried.
      */
     static boolean nextCandidate(String t, int from, int[] span) {
+        return nextCandidate(t, from, span, DigitRuns.of(t).cursor());
+    }
+
+    /** The same, visiting only the digits {@code digits} names. */
+    static boolean nextCandidate(String t, int from, int[] span, DigitRuns.Cursor digits) {
         int s = from;
         while (true) {
-            int d = CardDetector.nextDigit(t, s);
+            int d = digits.next(s);
             if (d < 0) {
                 return false;
             }
@@ -164,7 +169,8 @@ final class PhoneDetector implements Detector {
         Set<Long> seen = new HashSet<>();
         Answers answers = new Answers();
         int[] span = new int[2];
-        for (int at = 0; nextCandidate(view.text, at, span); at = span[1]) {
+        DigitRuns.Cursor digitsAt = text.digits(view).cursor();
+        for (int at = 0; nextCandidate(view.text, at, span, digitsAt); at = span[1]) {
             int start = span[0];
             int end = span[1];
             int digits = 0;

@@ -28,8 +28,8 @@ final class PrivateKeyScanner {
 
     static final PatternDetector.Finder FINDER = new PatternDetector.Finder() {
         @Override
-        public void find(String text, Sink sink) {
-            PrivateKeyScanner.find(text, sink);
+        public void find(String text, int from, Sink sink) {
+            PrivateKeyScanner.find(text, from, sink);
         }
 
         @Override
@@ -75,8 +75,12 @@ final class PrivateKeyScanner {
     }
 
     static void find(String t, Sink sink) {
+        find(t, 0, sink);
+    }
+
+    static void find(String t, int start, Sink sink) {
         int n = t.length();
-        int from = 0;
+        int from = start;
         while (from < n) {
             int dash = t.indexOf('-', from);
             if (dash < 0) {

@@ -142,7 +142,9 @@ final class RegexDetector implements Detector {
     public void scan(NormalizedText text, Consumer<Match> sink) {
         View v = text.view(view);
         Matcher m = pattern.matcher(v.text);
-        while (m.find()) {
+        int from = text.searchFrom(this, v);
+        for (boolean found = from <= v.length() && m.find(from); found; found = m.find()) {
+            text.searched(this, v, m.start(), m.end());
             if (m.end() > m.start()) {
                 sink.accept(new Match(v.originalStart(m.start()), v.originalEnd(m.end() - 1), 1.0, v.name,
                         "re2:" + source, m.group()));

@@ -56,6 +56,12 @@ interface Starts {
     /** The ASCII digits, the anchor of every number-shaped pattern. */
     String DIGITS = "0123456789";
 
+    /**
+     * Every ASCII digit: for a pattern every match of which begins with one. A detector scanning a
+     * {@link NormalizedText} takes them from the view's shared {@link DigitRuns}.
+     */
+    Starts DIGIT = anchored(DIGITS, 0);
+
     static int indexOfAny(String text, boolean[] table, int from) {
         int n = text.length();
         for (int i = from; i < n; i++) {
@@ -178,11 +184,7 @@ interface Starts {
         private final String[][] byFirst = new String[128][];
         /** The words starting with each pair of ASCII chars (and the one-char words of its first), or null. */
         private final String[][] byPair = new String[128 * 128][];
-        /** The index in {@link #order} of each word of {@link #byPair}. */
-        private final int[][] pairOrder = new int[128 * 128][];
         private final List<String> order;
-        /** The index in {@link #order} of each word of {@link #byFirst}. */
-        private final int[][] orderOf = new int[128][];
 
         Literals(List<String> words) {
             Set<String> unique = new LinkedHashSet<>(words);
@@ -209,7 +211,6 @@ interface Starts {
             }
             for (int c = 0; c < 128; c++) {
                 byFirst[c] = grouped.get(c).toArray(String[]::new);
-                orderOf[c] = grouped.get(c).stream().mapToInt(order::indexOf).toArray();
                 for (int d = 0; d < 128; d++) {
                     int cd = c * 128 + d;
                     List<String> withPair = new ArrayList<>();
@@ -220,7 +221,6 @@ interface Starts {
                     }
                     if (!withPair.isEmpty()) {
                         byPair[cd] = withPair.toArray(String[]::new);
-                        pairOrder[cd] = withPair.stream().mapToInt(order::indexOf).toArray();
                     }
                 }
             }
@@ -253,6 +253,23 @@ interface Starts {
             return -1;
         }
 
+        /** Whether one of the words occurs at {@code i}. */
+        boolean hasWordAt(String text, int i) {
+            char c = text.charAt(i);
+            if (c >= 128 || !first[c]) {
+                return false;
+            }
+            String[] words = candidates(text, i, c);
+            if (words != null) {
+                for (String w : words) {
+                    if (occursAt(text, w, i)) {
+                        return true;
+                    }
+                }
+            }
+            return false;
+        }
+
         /** The words that may occur at {@code i} (where {@code c} stands), by its first two chars; null for none. */
         private String[] candidates(String text, int i, char c) {
             if (i + 1 >= text.length()) {
@@ -260,15 +277,6 @@ interface Starts {
             }
             char d = text.charAt(i + 1);
             return d < 128 ? byPair[c * 128 + d] : single[c] ? byFirst[c] : null;
-        }
-
-        /** Like {@link #candidates}, the index in {@link #order} of each. */
-        private int[] candidateOrder(String text, int i, char c) {
-            if (i + 1 >= text.length()) {
-                return orderOf[c];
-            }
-            char d = text.charAt(i + 1);
-            return d < 128 ? pairOrder[c * 128 + d] : orderOf[c];
         }
 
         @Override
@@ -301,7 +309,24 @@ interface Starts {
          * "AKIA", "eyJ"), the words are found through that char at its offset, with the JDK's
          * vectorised char search, instead of reading every position.
          */
-        private record Anchor(char c, int offset, String[] words) {}
+        private record Anchor(char c, int offset, String[] words, int side, boolean[] beside) {
+
+            /**
+             * An anchor with the chars its words have next to it ({@code side} -1: before, +1:
+             * after, 0: none to check), so that most occurrences of a common anchor ("-", "_")
+             * are passed over after one table look-up.
+             */
+            static Anchor of(char c, int offset, String[] words) {
+                int side = offset > 0 ? -1 : java.util.Arrays.stream(words).allMatch(w -> w.length() > 1) ? 1 : 0;
+                boolean[] beside = new boolean[128];
+                for (String w : words) {
+                    if (side != 0) {
+                        beside[w.charAt(offset + side)] = true;
+                    }
+                }
+                return new Anchor(c, offset, words, side, beside);
+            }
+        }
 
         private Anchor[] anchors;
 
@@ -321,7 +346,7 @@ interface Starts {
             }
             anchors = byAnchor.entrySet().stream().map(e -> {
                 String key = e.getKey();
-                return new Anchor(key.charAt(0), Integer.parseInt(key.substring(2)), e.getValue().toArray(String[]::new));
+                return Anchor.of(key.charAt(0), Integer.parseInt(key.substring(2)), e.getValue().toArray(String[]::new));
             }).toArray(Anchor[]::new);
         }
 
@@ -367,6 +392,16 @@ interface Starts {
             private int find(Anchor anchor, int from) {
                 for (int p = text.indexOf(anchor.c(), from + anchor.offset()); p >= 0; p = text.indexOf(anchor.c(), p + 1)) {
                     int at = p - anchor.offset();
+                    if (anchor.side() != 0) {
+                        int q = p + anchor.side();
+                        if (q >= text.length()) {
+                            return Integer.MAX_VALUE; // no word fits before the end
+                        }
+                        char b = text.charAt(q);
+                        if (b >= 128 || !anchor.beside()[b]) {
+                            continue;
+                        }
+                    }
                     for (String w : anchor.words()) {
                         if (occursAt(text, w, at)) {
                             return at;
@@ -405,60 +440,5 @@ interface Starts {
                 return k < positions.length ? positions[k] : -1;
             }
         };
-    }
-
-    /**
-     * The literal starts of several patterns at once: one pass over a text finds, for each
-     * owner, the positions where one of its words occurs ({@link #literals} per owner would make
-     * one pass each).
-     */
-    final class Group {
-        private final Literals all;
-        /** The owners of each word, by its index in {@code all.order}. */
-        private final long[] owners;
-        private final int size;
-
-        Group(List<List<String>> wordsPerOwner) {
-            if (wordsPerOwner.size() > 64) {
-                throw new IllegalArgumentException("at most 64 owners");
-            }
-            java.util.Map<String, Long> ownersOf = new java.util.LinkedHashMap<>();
-            for (int o = 0; o < wordsPerOwner.size(); o++) {
-                for (String w : wordsPerOwner.get(o)) {
-                    ownersOf.merge(w, 1L << o, (a, b) -> a | b);
-                }
-            }
-            this.all = new Literals(List.copyOf(ownersOf.keySet()));
-            this.owners = all.order.stream().mapToLong(ownersOf::get).toArray();
-            this.size = wordsPerOwner.size();
-        }
-
-        /** Per owner, the ascending positions in {@code text} where one of its words occurs. */
-        int[][] positions(String text) {
-            int[][] found = new int[size][8];
-            int[] count = new int[size];
-            for (int i = all.indexIn(text, 0); i >= 0; i = all.indexIn(text, i + 1)) {
-                long mask = 0;
-                char c = text.charAt(i);
-                String[] words = all.candidates(text, i, c);
-                int[] order = all.candidateOrder(text, i, c);
-                for (int w = 0; w < words.length; w++) {
-                    if (occursAt(text, words[w], i)) {
-                        mask |= owners[order[w]];
-                    }
-                }
-                for (long m = mask; m != 0; m &= m - 1) {
-                    int o = Long.numberOfTrailingZeros(m);
-                    if (count[o] == found[o].length) {
-                        found[o] = java.util.Arrays.copyOf(found[o], count[o] * 2);
-                    }
-                    found[o][count[o]++] = i;
-                }
-            }
-            for (int o = 0; o < size; o++) {
-                found[o] = java.util.Arrays.copyOf(found[o], count[o]);
-            }
-            return found;
-        }
     }
 }

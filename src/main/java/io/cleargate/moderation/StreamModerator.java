@@ -22,6 +22,11 @@ import java.util.List;
  * linear in the length of the stream. Text is still released only by a scan
  * that covered it and everything after it received so far; skipping a scan only delays release.
  *
+ * <p>Each rescan begins its detectors' searches where a scan of the whole text would be at that
+ * point ({@link Searches}), not at the start of the context: a search moves on from each
+ * candidate's end, so one begun elsewhere can tile a run of key chars differently and release
+ * what whole text redacts.
+ *
  * <p>A non-streamed response goes through the same code: it is one text chunk and the
  * end-of-stream chunk. Per-request state; used by one thread at a time.
  */
@@ -47,6 +52,7 @@ final class StreamModerator {
     private final StringBuilder pending = new StringBuilder();
     private final List<Verdict> verdicts = new ArrayList<>();
     private final List<Finding> findings = new ArrayList<>();
+    private final Searches searches = new Searches();
     private String context = "";
     private int pendingBase;
     private boolean ended;
@@ -112,7 +118,8 @@ final class StreamModerator {
             scanText = scanText.substring(0, scanText.length() - 1);
         }
         int ctx = context.length();
-        NormalizedText normalized = NormalizedText.of(scanText);
+        searches.begin(pendingBase - ctx);
+        NormalizedText normalized = NormalizedText.of(scanText).resuming(searches);
         RuleSet.Scan scan = rules.scan(normalized, Direction.OUTPUT);
         int release = endOfStream ? scanText.length() : releasePoint(normalized, scan.raw(), ctx);
 
@@ -141,6 +148,7 @@ final class StreamModerator {
             pending.setLength(0);
             return new Step(out, block == null ? null : block.shifted(delta));
         }
+        searches.settle(release);
         context = scanText.substring(contextStart(normalized, release), release);
         pending.delete(0, release - ctx);
         pendingBase += release - ctx;

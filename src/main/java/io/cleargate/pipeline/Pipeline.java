@@ -113,7 +113,7 @@ public class Pipeline {
     private GatewayError runRequestPhase(Exchange exchange, List<Stage> forwarded) {
         for (Stage stage : stages) {
             StageResult result;
-            Span span = tracer.spanBuilder("cleargate.stage." + stage.name().id()).startSpan();
+            Span span = tracer.spanBuilder(stage.name().spanName()).startSpan();
             try (Scope ignored = span.makeCurrent()) {
                 result = stage.onRequest(exchange);
             } catch (GatewayException e) {

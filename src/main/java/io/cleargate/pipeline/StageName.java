@@ -11,8 +11,17 @@ public enum StageName {
     OUTPUT_MODERATION,
     MODEL_REFUSAL;
 
+    // Computed once: every request asks for the ids of the stages it runs through (spans, metrics).
+    private final String id = name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
+    private final String spanName = "cleargate.stage." + id;
+
     /** The kebab-case name used in configuration and metrics. */
     public String id() {
-        return name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
+        return id;
+    }
+
+    /** The name of the tracing span of this stage's request phase. */
+    public String spanName() {
+        return spanName;
     }
 }

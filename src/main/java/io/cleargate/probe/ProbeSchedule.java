@@ -1,5 +1,6 @@
 package io.cleargate.probe;
 
+import io.cleargate.audit.ScheduledJobs;
 import io.quarkus.scheduler.Scheduled;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
@@ -19,13 +20,14 @@ public class ProbeSchedule {
     @Inject
     ProbeRunner runner;
 
+    @Inject
+    ScheduledJobs jobs;
+
     @Scheduled(every = "${cleargate.probes.every:off}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     void scheduled() {
-        try {
+        jobs.run("scheduled probe run", () -> {
             int reports = runner.run(ACTOR, null, null).size();
             LOG.infof("scheduled probe run recorded %d report(s)", reports);
-        } catch (RuntimeException e) {
-            LOG.warnf("scheduled probe run failed: %s", e.getMessage());
-        }
+        });
     }
 }

@@ -35,6 +35,7 @@ abstract class AuditTrailContract {
     @Inject AuditStage audit;
     @Inject AuditWriter writer;
     @Inject EntityManager em;
+    @Inject javax.sql.DataSource dataSource;
     @Inject CheckpointSigner signer;
     @Inject Retention retention;
     @Inject DecisionInputs decisionInputs;
@@ -199,7 +200,7 @@ abstract class AuditTrailContract {
     void concurrentRequestsShareOneContiguousVerifiableChainAcrossTwoWriters() throws Exception {
         String t = tenant();
         // A second writer on the same database stands for a second gateway replica.
-        var replica = new AuditWriter(em, config);
+        var replica = new AuditWriter(em, dataSource, config);
         replica.start(null);
         var recorder = new Recorder(new Keyring(em, config), config);
         var replicaStage = new AuditStage(replica, recorder);

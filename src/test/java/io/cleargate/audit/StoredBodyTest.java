@@ -56,6 +56,29 @@ class StoredBodyTest {
     }
 
     @Test
+    void reusedDeflatersKeepNoDictionaryOrInputOfTheirPreviousUse() throws Exception {
+        // Bodies (with the preset dictionary) and content (without) share the kept deflaters, many
+        // threads at once: every output must inflate to its own input, with its own dictionary.
+        String body = requestBody();
+        byte[] content = ("The quarterly report, summarised in three sentences. ".repeat(40)).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        try (var pool = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+            var results = new java.util.ArrayList<java.util.concurrent.Future<Boolean>>();
+            for (int i = 0; i < 200; i++) {
+                int n = i;
+                results.add(pool.submit(() -> {
+                    String json = body.replace("2f1c8f5e", String.format("%08x", n));
+                    boolean bodyBack = json.equals(StoredBody.decode(StoredBody.encode(json.getBytes(java.nio.charset.StandardCharsets.UTF_8))));
+                    byte[] packed = StoredBody.deflate(content, null);
+                    return bodyBack && java.util.Arrays.equals(content, StoredBody.inflate(packed, null));
+                }));
+            }
+            for (var r : results) {
+                assertTrue(r.get());
+            }
+        }
+    }
+
+    @Test
     void aTypicalRequestBodyIsStoredInAThirdOfItsJson() {
         String json = requestBody();
         String stored = codec.convertToDatabaseColumn(json);

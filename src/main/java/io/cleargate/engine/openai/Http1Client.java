@@ -46,6 +46,7 @@ final class Http1Client implements AutoCloseable {
     private final String hostHeader;
     private final int connectTimeoutMillis;
     private final ConcurrentLinkedDeque<Connection> idle = new ConcurrentLinkedDeque<>();
+    private final ReadDeadlines deadlines = ReadDeadlines.SHARED;
     private final AtomicInteger idleCount = new AtomicInteger();
     private volatile boolean closed;
 
@@ -74,34 +75,37 @@ final class Http1Client implements AutoCloseable {
     Response send(String method, URI uri, Map<String, String> headers, byte[] body, Duration firstByte)
             throws IOException {
         byte[] request = encode(method, uri, headers, body);
-        int firstByteMillis = (int) Math.max(1, Math.min(Integer.MAX_VALUE, firstByte.toMillis()));
         while (true) {
             Connection connection = pooled();
             boolean reused = connection != null;
             if (!reused) {
                 connection = open();
             }
+            connection.received = 0;
+            connection.deadline.arm(System.nanoTime() + firstByte.toNanos());
             try {
-                connection.received = 0;
-                connection.socket.setSoTimeout(firstByteMillis);
-                connection.timeoutMillis = firstByteMillis;
                 try {
                     connection.out.write(request);
                     connection.out.flush();
                 } catch (IOException e) {
                     throw reused ? new StaleConnectionException() : e; // reset while idle: nothing was read
                 }
-                Response response = connection.readResponse(method);
-                connection.socket.setSoTimeout(0); // the body's reader sets its own bounds
-                connection.timeoutMillis = 0;
-                return response;
-            } catch (StaleConnectionException e) {
+                return connection.readResponse(method); // disarms once the head is in
+            } catch (IOException e) {
+                boolean timedOut = connection.deadline.disarm();
                 connection.close();
+                if (timedOut) {
+                    throw new SocketTimeoutException("no answer within the first-byte timeout");
+                }
+                if (!(e instanceof StaleConnectionException)) {
+                    throw e;
+                }
                 if (!reused) {
                     throw new IOException("the server closed the connection without answering", e);
                 }
                 // the server had closed this idle connection: try a new one
-            } catch (IOException | RuntimeException e) {
+            } catch (RuntimeException e) {
+                connection.deadline.disarm();
                 connection.close();
                 throw e;
             }
@@ -120,12 +124,18 @@ final class Http1Client implements AutoCloseable {
         return null;
     }
 
+    /** How many connections wait in the pool for the next request. */
+    int idleConnections() {
+        return idleCount.get();
+    }
+
     private void release(Connection c) {
         if (closed || idleCount.incrementAndGet() > MAX_IDLE_CONNECTIONS) {
             idleCount.decrementAndGet();
             c.close();
             return;
         }
+        c.deadline.disarm();
         c.idleSince = System.nanoTime();
         idle.addFirst(c);
         if (closed && idle.remove(c)) {
@@ -139,7 +149,7 @@ final class Http1Client implements AutoCloseable {
             plain.setTcpNoDelay(true);
             plain.connect(new InetSocketAddress(host, port), connectTimeoutMillis);
             if (!tls) {
-                return new Connection(plain);
+                return new Connection(plain, plain);
             }
             // Layered on the connected socket with the host name, so SNI and the certificate check use it.
             var ssl = (SSLSocket) ((SSLSocketFactory) SSLSocketFactory.getDefault()).createSocket(plain, host, port, true);
@@ -148,7 +158,8 @@ final class Http1Client implements AutoCloseable {
             ssl.setSSLParameters(parameters);
             ssl.setSoTimeout(connectTimeoutMillis);
             ssl.startHandshake();
-            return new Connection(ssl);
+            ssl.setSoTimeout(0); // from here on the read deadlines bound every read
+            return new Connection(ssl, plain);
         } catch (IOException | RuntimeException e) {
             plain.close();
             throw e;
@@ -204,22 +215,24 @@ final class Http1Client implements AutoCloseable {
         final Socket socket;
         final InputStream in;
         final OutputStream out;
+        /** Bounds this connection's reads; cutting the TCP socket also ends a TLS read. */
+        final ReadDeadlines.Watch deadline;
         final byte[] buffer = new byte[16 * 1024];
         int position;
         int limit;
         long idleSince;
         /** Bytes read from the socket since this exchange began: none means the server never answered. */
         long received;
-        /** The socket's read timeout as last set (0: none). */
-        int timeoutMillis;
 
-        Connection(Socket socket) throws IOException {
+        Connection(Socket socket, Socket tcp) throws IOException {
             this.socket = socket;
             this.in = socket.getInputStream();
             this.out = socket.getOutputStream();
+            this.deadline = deadlines.watch(tcp);
         }
 
         void close() {
+            deadline.forget();
             try {
                 socket.close();
             } catch (IOException ignored) {
@@ -292,6 +305,11 @@ final class Http1Client implements AutoCloseable {
                 status = parseStatus(statusLine);
                 headers = readHeaders();
             } while (status >= 100 && status < 200); // interim answers carry no body
+            // The head is in: the first-byte deadline ends here, before a body can hand the
+            // connection back to the pool (from then on another exchange may arm it).
+            if (deadline.disarm()) {
+                throw new SocketTimeoutException("the answer's head came as the first-byte timeout passed");
+            }
             String connectionHeader = headers.getOrDefault("connection", "").toLowerCase(Locale.ROOT);
             boolean keepAlive = statusLine.startsWith("HTTP/1.0") ? connectionHeader.contains("keep-alive")
                     : !connectionHeader.contains("close");
@@ -562,46 +580,81 @@ final class Http1Client implements AutoCloseable {
      */
     static byte[] readAll(InputStream body, long cap, long deadlineNanos) throws IOException {
         Body b = (Body) body;
+        if (deadlineNanos - System.nanoTime() <= 0) {
+            b.close();
+            throw new SocketTimeoutException("deadline passed");
+        }
+        // Once the body is done its connection is back in the pool (disarmed there) or closed, and
+        // is no longer this exchange's to disarm.
+        b.connection.deadline.arm(deadlineNanos);
         try {
-            if (b instanceof FixedBody fixed && fixed.remaining <= cap) {
-                // The length is known: read straight into an array of that size, no copies.
-                byte[] out = new byte[(int) fixed.remaining];
-                int filled = 0;
-                while (filled < out.length) {
-                    timeout(b, deadlineNanos);
-                    filled += b.read(out, filled, out.length - filled); // EOFException if it ends early
-                }
-                b.finished();
-                return out;
+            return readAllArmed(b, cap);
+        } catch (IOException e) {
+            if (!b.done && b.connection.deadline.disarm()) {
+                throw new SocketTimeoutException("deadline passed");
             }
-            var out = new ByteArrayOutputStream(4096);
-            byte[] chunk = new byte[4096];
-            long max = cap + 1;
-            while (out.size() < max) {
-                timeout(b, deadlineNanos);
-                int n = b.read(chunk, 0, (int) Math.min(chunk.length, max - out.size()));
-                if (n < 0) {
-                    break;
-                }
-                out.write(chunk, 0, n);
-            }
-            return out.toByteArray();
+            throw e;
         } finally {
             if (!b.done) {
+                b.connection.deadline.disarm();
                 b.close();
             }
         }
     }
 
-    private static void timeout(Body b, long deadlineNanos) throws IOException {
-        long left = deadlineNanos - System.nanoTime();
-        if (left <= 0) {
-            throw new SocketTimeoutException("deadline passed");
+    /**
+     * Reads and drops the rest of a body, at most {@code cap} bytes by {@code deadlineNanos}: a body
+     * read to its end gives its connection back to the pool; one that goes on longer is closed.
+     */
+    static void readRest(InputStream body, long cap, long deadlineNanos) throws IOException {
+        if (!(body instanceof Body b)) {
+            body.close();
+            return;
         }
-        int millis = (int) Math.max(1, Math.min(Integer.MAX_VALUE, left / 1_000_000));
-        if (b.connection.timeoutMillis != millis) {
-            b.connection.socket.setSoTimeout(millis);
-            b.connection.timeoutMillis = millis;
+        if (deadlineNanos - System.nanoTime() <= 0) {
+            b.close();
+            return;
         }
+        b.connection.deadline.arm(deadlineNanos); // a late read's socket is closed by the watchdog
+        try {
+            byte[] sink = new byte[512];
+            long left = cap;
+            while (left > 0) {
+                int n = b.read(sink, 0, (int) Math.min(sink.length, left));
+                if (n < 0) {
+                    return;
+                }
+                left -= n;
+            }
+        } finally {
+            if (!b.done) {
+                b.connection.deadline.disarm();
+                b.close();
+            }
+        }
+    }
+
+    private static byte[] readAllArmed(Body b, long cap) throws IOException {
+        if (b instanceof FixedBody fixed && fixed.remaining <= cap) {
+            // The length is known: read straight into an array of that size, no copies.
+            byte[] out = new byte[(int) fixed.remaining];
+            int filled = 0;
+            while (filled < out.length) {
+                filled += b.read(out, filled, out.length - filled); // EOFException if it ends early
+            }
+            b.finished();
+            return out;
+        }
+        var out = new ByteArrayOutputStream(4096);
+        byte[] chunk = new byte[4096];
+        long max = cap + 1;
+        while (out.size() < max) {
+            int n = b.read(chunk, 0, (int) Math.min(chunk.length, max - out.size()));
+            if (n < 0) {
+                break;
+            }
+            out.write(chunk, 0, n);
+        }
+        return out.toByteArray();
     }
 }

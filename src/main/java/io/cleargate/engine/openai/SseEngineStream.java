@@ -17,12 +17,19 @@ import java.util.concurrent.TimeUnit;
 /**
  * Reads an upstream's SSE body on a virtual thread and hands parsed events to the consumer
  * through a small queue, so the consumer can enforce the between-chunk and total timeouts with a
- * timed poll. Closing the stream closes the body, which aborts the upstream request.
+ * timed poll. Closing the stream closes the body, which aborts the upstream request, unless the
+ * upstream has already ended it ({@code [DONE]}): then the reader reads the rest of the body (the
+ * chunked body's last, empty chunk) so the connection goes back to the pool. Closing it instead
+ * made every streamed request open a new connection to the upstream, and the new connection's
+ * set-up was most of what the gateway added to a stream's first token.
  */
 final class SseEngineStream implements EngineStream {
 
     /** A line longer than this is not an SSE event we can use. */
     private static final int MAX_LINE_BYTES = 1 << 20;
+    /** After [DONE] only the end of the body should follow: more than this, or later than that, and the connection is dropped. */
+    private static final int TRAILING_BYTES = 4096;
+    private static final long TRAILING_NANOS = TimeUnit.SECONDS.toNanos(1);
 
     private sealed interface Item {}
     private record Event(EngineEvent event) implements Item {}
@@ -37,6 +44,8 @@ final class SseEngineStream implements EngineStream {
     private final int choices;
     private final Thread reader;
     private volatile boolean closed;
+    /** The upstream said [DONE]: the reader owns the rest of the body and gives the connection back. */
+    private volatile boolean ended;
     private boolean finished;
 
     SseEngineStream(InputStream body, ObjectMapper json, UpstreamLimits limits, long deadlineNanos, String backendId,
@@ -75,7 +84,7 @@ final class SseEngineStream implements EngineStream {
             case Event(EngineEvent event) -> {
                 if (event instanceof EngineEvent.Finish) {
                     finished = true;
-                    close();
+                    close(); // leaves the body to the reader, which has it read to its end
                 }
                 yield event;
             }
@@ -105,6 +114,7 @@ final class SseEngineStream implements EngineStream {
                     byte b = buffer[i];
                     if (b == '\n') {
                         if (handleLine(parser, line.toString(StandardCharsets.UTF_8))) {
+                            readToTheEnd();
                             return;
                         }
                         line.reset();
@@ -138,12 +148,26 @@ final class SseEngineStream implements EngineStream {
         }
         String data = line.substring(5).strip();
         for (EngineEvent event : parser.accept(data)) {
-            put(new Event(event));
             if (event instanceof EngineEvent.Finish) {
+                ended = true; // before the consumer can see it and close the stream
+                put(new Event(event));
                 return true;
             }
+            put(new Event(event));
         }
         return false;
+    }
+
+    /**
+     * Reads what follows [DONE] to the end of the body, within a second and a few KB, so that the
+     * connection can serve the next request; otherwise the connection is closed.
+     */
+    private void readToTheEnd() {
+        try {
+            Http1Client.readRest(body, TRAILING_BYTES, System.nanoTime() + TRAILING_NANOS);
+        } catch (IOException e) {
+            // the connection is closed instead of reused; the answer is complete either way
+        }
     }
 
     private void put(Item item) {
@@ -162,6 +186,9 @@ final class SseEngineStream implements EngineStream {
             return;
         }
         closed = true;
+        if (ended) {
+            return; // nothing to abort: the reader reads the end of the body and hands the connection back
+        }
         try {
             body.close();
         } catch (IOException ignored) {

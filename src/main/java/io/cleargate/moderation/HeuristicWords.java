@@ -1,0 +1,154 @@
+package io.cleargate.moderation;
+
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * The words the injection heuristics look for, found in one pass over a view: which of them occur
+ * at all (the heuristics' gates) and where each heuristic's anchor words occur (where its regex is
+ * worth trying, see {@link InjectionDetector}). Each position is read once and its first three
+ * letters looked up in a table; only positions where a word of those three letters begins are
+ * compared with words. Before, each gate word was a search of its own and every position of both
+ * views was compared with every leading word that shares its first two chars.
+ */
+final class HeuristicWords {
+
+    /** Letters a-z as 1-26, anything else 0. */
+    private static final byte[] LETTER = new byte[128];
+
+    static {
+        for (char c = 'a'; c <= 'z'; c++) {
+            LETTER[c] = (byte) (c - 'a' + 1);
+        }
+    }
+
+    private final List<String> words;
+    /** The words of three letters or more by their first three letters (index of {@link #trigram}), or null. */
+    private final int[][] byTrigram = new int[27 * 27 * 27][];
+    /** Per word: the owners (bit per owner) whose anchor it is; 0 for a word only looked up for presence. */
+    private final long[] anchorOf;
+    private final int owners;
+
+    /**
+     * @param words   every word whose presence is asked for (lower-case letters, duplicates once)
+     * @param anchors per owner, the words whose positions it needs (each one of {@code words}, at
+     *                least three letters long)
+     */
+    HeuristicWords(List<String> words, List<List<String>> anchors) {
+        if (anchors.size() > 64) {
+            throw new IllegalArgumentException("at most 64 owners");
+        }
+        this.words = List.copyOf(words);
+        this.owners = anchors.size();
+        this.anchorOf = new long[words.size()];
+        for (int w = 0; w < words.size(); w++) {
+            String word = words.get(w);
+            if (word.isEmpty() || !word.chars().allMatch(c -> c >= 'a' && c <= 'z')) {
+                throw new IllegalArgumentException("heuristic words are lower-case letters: '" + word + "'");
+            }
+            if (word.length() >= 3) {
+                int t = trigram(word.charAt(0), word.charAt(1), word.charAt(2));
+                int[] bucket = byTrigram[t] == null ? new int[0] : byTrigram[t];
+                bucket = Arrays.copyOf(bucket, bucket.length + 1);
+                bucket[bucket.length - 1] = w;
+                byTrigram[t] = bucket;
+            }
+        }
+        for (int o = 0; o < anchors.size(); o++) {
+            for (String a : anchors.get(o)) {
+                int w = words.indexOf(a);
+                if (w < 0 || a.length() < 3) {
+                    throw new IllegalArgumentException("anchor '" + a + "' must be a listed word of three letters or more");
+                }
+                anchorOf[w] |= 1L << o;
+            }
+        }
+    }
+
+    List<String> words() {
+        return words;
+    }
+
+    private static int letter(char c) {
+        return c < 128 ? LETTER[c] : 0;
+    }
+
+    private static int trigram(char a, char b, char c) {
+        return (letter(a) * 27 + letter(b)) * 27 + letter(c);
+    }
+
+    /** What one pass over a view found. */
+    static final class Found {
+        private final String text;
+        private final List<String> words;
+        /** Per word: 0 not known yet (short words are looked up on demand), 1 present, 2 absent. */
+        private final byte[] known;
+        private final int[][] anchors;
+
+        private Found(String text, List<String> words, byte[] known, int[][] anchors) {
+            this.text = text;
+            this.words = words;
+            this.known = known;
+            this.anchors = anchors;
+        }
+
+        /** Whether word {@code w} occurs in the view. */
+        boolean present(int w) {
+            if (known[w] == 0) {
+                known[w] = text.contains(words.get(w)) ? (byte) 1 : (byte) 2; // a word of one or two letters
+            }
+            return known[w] == 1;
+        }
+
+        /** Ascending positions where one of the owner's anchor words begins. */
+        int[] anchors(int owner) {
+            return anchors[owner];
+        }
+    }
+
+    Found find(String text) {
+        byte[] known = new byte[words.size()];
+        for (int w = 0; w < words.size(); w++) {
+            if (words.get(w).length() >= 3) {
+                known[w] = 2; // absent unless the pass meets it
+            }
+        }
+        int[][] found = new int[owners][];
+        int[] count = new int[owners];
+        int n = text.length();
+        if (n >= 3) {
+            int a = letter(text.charAt(0));
+            int b = letter(text.charAt(1));
+            for (int i = 0; i + 2 < n; i++) {
+                int c = letter(text.charAt(i + 2));
+                int[] bucket = (a | b | c) == 0 ? null : byTrigram[(a * 27 + b) * 27 + c];
+                a = b;
+                b = c;
+                if (bucket == null) {
+                    continue;
+                }
+                for (int w : bucket) {
+                    if (Starts.occursAt(text, words.get(w), i)) {
+                        known[w] = 1;
+                        for (long m = anchorOf[w]; m != 0; m &= m - 1) {
+                            int o = Long.numberOfTrailingZeros(m);
+                            int[] list = found[o];
+                            if (list == null) {
+                                list = found[o] = new int[8];
+                            } else if (count[o] == list.length) {
+                                list = found[o] = Arrays.copyOf(list, list.length * 2);
+                            }
+                            if (count[o] == 0 || list[count[o] - 1] != i) {
+                                list[count[o]++] = i;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        for (int o = 0; o < owners; o++) {
+            found[o] = found[o] == null ? new int[0] : Arrays.copyOf(found[o], count[o]);
+        }
+        return new Found(text, words, known, found);
+    }
+}

@@ -1,0 +1,130 @@
+package io.cleargate.engine.openai;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.sun.net.httpserver.HttpServer;
+import io.cleargate.domain.EngineEvent;
+import io.cleargate.domain.EngineException;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** Streamed answers read from a real HTTP server on loopback (the JDK's), through the upstream client's pool. */
+class SseEngineStreamTest {
+
+    private static final Duration SECOND = Duration.ofSeconds(1);
+    private static final UpstreamLimits LIMITS = new UpstreamLimits(SECOND, SECOND, SECOND, Duration.ofSeconds(10), 1 << 20);
+
+    private HttpServer server;
+    private URI base;
+    private final Set<Object> connections = ConcurrentHashMap.newKeySet();
+    private final CountDownLatch aborted = new CountDownLatch(1);
+
+    @BeforeEach
+    void start() throws IOException {
+        server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        server.createContext("/sse", exchange -> {
+            connections.add(exchange.getRemoteAddress());
+            exchange.getRequestBody().readAllBytes();
+            exchange.sendResponseHeaders(200, 0); // chunked
+            try (OutputStream body = exchange.getResponseBody()) {
+                for (int i = 0; i < 3; i++) {
+                    body.write(event("{\"choices\":[{\"index\":0,\"delta\":{\"content\":\"word" + i + " \"}}]}"));
+                    body.flush();
+                }
+                body.write(event("{\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}"));
+                body.write(event("[DONE]"));
+                body.flush();
+            }
+        });
+        server.createContext("/endless", exchange -> {
+            connections.add(exchange.getRemoteAddress());
+            exchange.getRequestBody().readAllBytes();
+            exchange.sendResponseHeaders(200, 0);
+            try (OutputStream body = exchange.getResponseBody()) {
+                for (int i = 0; i < 10_000; i++) {
+                    body.write(event("{\"choices\":[{\"index\":0,\"delta\":{\"content\":\"x\"}}]}"));
+                    body.flush();
+                    Thread.sleep(5);
+                }
+            } catch (IOException | InterruptedException e) {
+                aborted.countDown(); // the client went away
+            }
+        });
+        server.start();
+        base = URI.create("http://127.0.0.1:" + server.getAddress().getPort());
+    }
+
+    @AfterEach
+    void stop() {
+        server.stop(0);
+    }
+
+    private static byte[] event(String data) {
+        return ("data: " + data + "\n\n").getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static SseEngineStream open(Http1Client client, URI uri) throws IOException {
+        var response = client.send("POST", uri, Map.of("content-type", "application/json"), "{}".getBytes(StandardCharsets.UTF_8),
+                SECOND);
+        assertEquals(200, response.status());
+        return new SseEngineStream(response.body(), new ObjectMapper(), LIMITS, System.nanoTime() + LIMITS.total().toNanos(),
+                "test", 1);
+    }
+
+    /** Reads events until the finish, as the pipeline does, and returns the text. */
+    private static String readToFinish(SseEngineStream stream) throws EngineException {
+        var text = new StringBuilder();
+        while (true) {
+            EngineEvent event = stream.next();
+            if (event instanceof EngineEvent.Delta(String delta)) {
+                text.append(delta);
+            } else if (event instanceof EngineEvent.Finish) {
+                stream.close();
+                return text.toString();
+            }
+        }
+    }
+
+    @Test
+    void streamsTheUpstreamEndedLeaveTheirConnectionForTheNextRequest() throws Exception {
+        try (var client = new Http1Client(base, SECOND)) {
+            for (int i = 0; i < 5; i++) {
+                assertEquals("word0 word1 word2 ", readToFinish(open(client, base.resolve("/sse"))));
+                // The reader hands the connection back once it has read the body's end.
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+                while (client.idleConnections() == 0 && System.nanoTime() < deadline) {
+                    Thread.sleep(1);
+                }
+            }
+        }
+        assertEquals(1, connections.size(), "five streamed answers, one keep-alive connection");
+    }
+
+    @Test
+    void aStreamClosedBeforeTheUpstreamEndedItAbortsTheUpstreamAndItsConnectionIsNotReused() throws Exception {
+        try (var client = new Http1Client(base, SECOND)) {
+            var stream = open(client, base.resolve("/endless"));
+            assertInstanceOf(EngineEvent.Delta.class, stream.next());
+            stream.close();
+            assertTrue(aborted.await(5, TimeUnit.SECONDS), "the upstream saw the abort");
+            assertEquals("word0 word1 word2 ", readToFinish(open(client, base.resolve("/sse"))));
+        }
+        assertEquals(2, connections.size(), "the aborted stream's connection was not reused");
+    }
+}
