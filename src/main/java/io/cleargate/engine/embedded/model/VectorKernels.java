@@ -726,6 +726,233 @@ final class VectorKernels {
         out[outOff + 3] = finish(d0, w3, x, xOff, i, n);
     }
 
+    /**
+     * Four bf16 rows against four tokens, the weights read where they are mapped: each int lane holds
+     * two bf16 weights, the even one made an f32 by a left shift and the odd one by masking, and they
+     * meet the tokens' activations paired by {@link #pairBf16} ({@code paired}, one row of
+     * {@code xStride} per token). Before, each row was widened into an array first: a fifth of bf16
+     * prefill, for routed experts that use each row for about four tokens. Columns past the last
+     * whole block are summed from {@code x} (unpaired, same layout).
+     */
+    static void dot4x4Bf16Paired(java.lang.foreign.MemorySegment seg, long at, long rowBytes, float[] paired, float[] x, int xOff,
+            int xStride, int n, float[] out, int outOff, int outStride) {
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = FloatVector.zero(F);
+        FloatVector a2 = FloatVector.zero(F);
+        FloatVector a3 = FloatVector.zero(F);
+        FloatVector b0 = FloatVector.zero(F);
+        FloatVector b1 = FloatVector.zero(F);
+        FloatVector b2 = FloatVector.zero(F);
+        FloatVector b3 = FloatVector.zero(F);
+        FloatVector c0 = FloatVector.zero(F);
+        FloatVector c1 = FloatVector.zero(F);
+        FloatVector c2 = FloatVector.zero(F);
+        FloatVector c3 = FloatVector.zero(F);
+        FloatVector d0 = FloatVector.zero(F);
+        FloatVector d1 = FloatVector.zero(F);
+        FloatVector d2 = FloatVector.zero(F);
+        FloatVector d3 = FloatVector.zero(F);
+        long r0 = at;
+        long r1 = at + rowBytes;
+        long r2 = at + 2 * rowBytes;
+        long r3 = at + 3 * rowBytes;
+        int len = F.length();
+        int block = BF16_BLOCK;
+        int end = n / block * block;
+        int i = 0;
+        for (; i < end; i += block) {
+            long o = i * 2L;
+            IntVector p0 = IntVector.fromMemorySegment(I, seg, r0 + o, ByteOrder.LITTLE_ENDIAN);
+            IntVector p1 = IntVector.fromMemorySegment(I, seg, r1 + o, ByteOrder.LITTLE_ENDIAN);
+            IntVector p2 = IntVector.fromMemorySegment(I, seg, r2 + o, ByteOrder.LITTLE_ENDIAN);
+            IntVector p3 = IntVector.fromMemorySegment(I, seg, r3 + o, ByteOrder.LITTLE_ENDIAN);
+            FloatVector e0 = p0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector e1 = p1.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector e2 = p2.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector e3 = p3.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector ye0 = FloatVector.fromArray(F, paired, xOff + i);
+            a0 = e0.fma(ye0, a0);
+            b0 = e1.fma(ye0, b0);
+            c0 = e2.fma(ye0, c0);
+            d0 = e3.fma(ye0, d0);
+            FloatVector ye1 = FloatVector.fromArray(F, paired, xOff + xStride + i);
+            a1 = e0.fma(ye1, a1);
+            b1 = e1.fma(ye1, b1);
+            c1 = e2.fma(ye1, c1);
+            d1 = e3.fma(ye1, d1);
+            FloatVector ye2 = FloatVector.fromArray(F, paired, xOff + 2 * xStride + i);
+            a2 = e0.fma(ye2, a2);
+            b2 = e1.fma(ye2, b2);
+            c2 = e2.fma(ye2, c2);
+            d2 = e3.fma(ye2, d2);
+            FloatVector ye3 = FloatVector.fromArray(F, paired, xOff + 3 * xStride + i);
+            a3 = e0.fma(ye3, a3);
+            b3 = e1.fma(ye3, b3);
+            c3 = e2.fma(ye3, c3);
+            d3 = e3.fma(ye3, d3);
+            FloatVector u0 = p0.and(0xFFFF0000).reinterpretAsFloats();
+            FloatVector u1 = p1.and(0xFFFF0000).reinterpretAsFloats();
+            FloatVector u2 = p2.and(0xFFFF0000).reinterpretAsFloats();
+            FloatVector u3 = p3.and(0xFFFF0000).reinterpretAsFloats();
+            FloatVector yo0 = FloatVector.fromArray(F, paired, xOff + i + len);
+            a0 = u0.fma(yo0, a0);
+            b0 = u1.fma(yo0, b0);
+            c0 = u2.fma(yo0, c0);
+            d0 = u3.fma(yo0, d0);
+            FloatVector yo1 = FloatVector.fromArray(F, paired, xOff + xStride + i + len);
+            a1 = u0.fma(yo1, a1);
+            b1 = u1.fma(yo1, b1);
+            c1 = u2.fma(yo1, c1);
+            d1 = u3.fma(yo1, d1);
+            FloatVector yo2 = FloatVector.fromArray(F, paired, xOff + 2 * xStride + i + len);
+            a2 = u0.fma(yo2, a2);
+            b2 = u1.fma(yo2, b2);
+            c2 = u2.fma(yo2, c2);
+            d2 = u3.fma(yo2, d2);
+            FloatVector yo3 = FloatVector.fromArray(F, paired, xOff + 3 * xStride + i + len);
+            a3 = u0.fma(yo3, a3);
+            b3 = u1.fma(yo3, b3);
+            c3 = u2.fma(yo3, c3);
+            d3 = u3.fma(yo3, d3);
+        }
+        out[outOff] = finishBf16(a0, seg, r0, x, xOff, i, n);
+        out[outOff + outStride] = finishBf16(a1, seg, r0, x, xOff + xStride, i, n);
+        out[outOff + 2 * outStride] = finishBf16(a2, seg, r0, x, xOff + 2 * xStride, i, n);
+        out[outOff + 3 * outStride] = finishBf16(a3, seg, r0, x, xOff + 3 * xStride, i, n);
+        out[outOff + 1] = finishBf16(b0, seg, r1, x, xOff, i, n);
+        out[outOff + 1 + outStride] = finishBf16(b1, seg, r1, x, xOff + xStride, i, n);
+        out[outOff + 1 + 2 * outStride] = finishBf16(b2, seg, r1, x, xOff + 2 * xStride, i, n);
+        out[outOff + 1 + 3 * outStride] = finishBf16(b3, seg, r1, x, xOff + 3 * xStride, i, n);
+        out[outOff + 2] = finishBf16(c0, seg, r2, x, xOff, i, n);
+        out[outOff + 2 + outStride] = finishBf16(c1, seg, r2, x, xOff + xStride, i, n);
+        out[outOff + 2 + 2 * outStride] = finishBf16(c2, seg, r2, x, xOff + 2 * xStride, i, n);
+        out[outOff + 2 + 3 * outStride] = finishBf16(c3, seg, r2, x, xOff + 3 * xStride, i, n);
+        out[outOff + 3] = finishBf16(d0, seg, r3, x, xOff, i, n);
+        out[outOff + 3 + outStride] = finishBf16(d1, seg, r3, x, xOff + xStride, i, n);
+        out[outOff + 3 + 2 * outStride] = finishBf16(d2, seg, r3, x, xOff + 2 * xStride, i, n);
+        out[outOff + 3 + 3 * outStride] = finishBf16(d3, seg, r3, x, xOff + 3 * xStride, i, n);
+    }
+
+    /** {@link #dot4x4Bf16Paired} for 2 tokens. */
+    static void dot4x2Bf16Paired(java.lang.foreign.MemorySegment seg, long at, long rowBytes, float[] paired, float[] x, int xOff,
+            int xStride, int n, float[] out, int outOff, int outStride) {
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = FloatVector.zero(F);
+        FloatVector b0 = FloatVector.zero(F);
+        FloatVector b1 = FloatVector.zero(F);
+        FloatVector c0 = FloatVector.zero(F);
+        FloatVector c1 = FloatVector.zero(F);
+        FloatVector d0 = FloatVector.zero(F);
+        FloatVector d1 = FloatVector.zero(F);
+        long r0 = at;
+        long r1 = at + rowBytes;
+        long r2 = at + 2 * rowBytes;
+        long r3 = at + 3 * rowBytes;
+        int len = F.length();
+        int block = BF16_BLOCK;
+        int end = n / block * block;
+        int i = 0;
+        for (; i < end; i += block) {
+            long o = i * 2L;
+            IntVector p0 = IntVector.fromMemorySegment(I, seg, r0 + o, ByteOrder.LITTLE_ENDIAN);
+            IntVector p1 = IntVector.fromMemorySegment(I, seg, r1 + o, ByteOrder.LITTLE_ENDIAN);
+            IntVector p2 = IntVector.fromMemorySegment(I, seg, r2 + o, ByteOrder.LITTLE_ENDIAN);
+            IntVector p3 = IntVector.fromMemorySegment(I, seg, r3 + o, ByteOrder.LITTLE_ENDIAN);
+            FloatVector e0 = p0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector e1 = p1.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector e2 = p2.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector e3 = p3.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector ye0 = FloatVector.fromArray(F, paired, xOff + i);
+            a0 = e0.fma(ye0, a0);
+            b0 = e1.fma(ye0, b0);
+            c0 = e2.fma(ye0, c0);
+            d0 = e3.fma(ye0, d0);
+            FloatVector ye1 = FloatVector.fromArray(F, paired, xOff + xStride + i);
+            a1 = e0.fma(ye1, a1);
+            b1 = e1.fma(ye1, b1);
+            c1 = e2.fma(ye1, c1);
+            d1 = e3.fma(ye1, d1);
+            FloatVector u0 = p0.and(0xFFFF0000).reinterpretAsFloats();
+            FloatVector u1 = p1.and(0xFFFF0000).reinterpretAsFloats();
+            FloatVector u2 = p2.and(0xFFFF0000).reinterpretAsFloats();
+            FloatVector u3 = p3.and(0xFFFF0000).reinterpretAsFloats();
+            FloatVector yo0 = FloatVector.fromArray(F, paired, xOff + i + len);
+            a0 = u0.fma(yo0, a0);
+            b0 = u1.fma(yo0, b0);
+            c0 = u2.fma(yo0, c0);
+            d0 = u3.fma(yo0, d0);
+            FloatVector yo1 = FloatVector.fromArray(F, paired, xOff + xStride + i + len);
+            a1 = u0.fma(yo1, a1);
+            b1 = u1.fma(yo1, b1);
+            c1 = u2.fma(yo1, c1);
+            d1 = u3.fma(yo1, d1);
+        }
+        out[outOff] = finishBf16(a0, seg, r0, x, xOff, i, n);
+        out[outOff + outStride] = finishBf16(a1, seg, r0, x, xOff + xStride, i, n);
+        out[outOff + 1] = finishBf16(b0, seg, r1, x, xOff, i, n);
+        out[outOff + 1 + outStride] = finishBf16(b1, seg, r1, x, xOff + xStride, i, n);
+        out[outOff + 2] = finishBf16(c0, seg, r2, x, xOff, i, n);
+        out[outOff + 2 + outStride] = finishBf16(c1, seg, r2, x, xOff + xStride, i, n);
+        out[outOff + 3] = finishBf16(d0, seg, r3, x, xOff, i, n);
+        out[outOff + 3 + outStride] = finishBf16(d1, seg, r3, x, xOff + xStride, i, n);
+    }
+
+    /** {@link #dot4x4Bf16Paired} for 1 token. */
+    static void dot4x1Bf16Paired(java.lang.foreign.MemorySegment seg, long at, long rowBytes, float[] paired, float[] x, int xOff,
+            int xStride, int n, float[] out, int outOff, int outStride) {
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector b0 = FloatVector.zero(F);
+        FloatVector c0 = FloatVector.zero(F);
+        FloatVector d0 = FloatVector.zero(F);
+        long r0 = at;
+        long r1 = at + rowBytes;
+        long r2 = at + 2 * rowBytes;
+        long r3 = at + 3 * rowBytes;
+        int len = F.length();
+        int block = BF16_BLOCK;
+        int end = n / block * block;
+        int i = 0;
+        for (; i < end; i += block) {
+            long o = i * 2L;
+            IntVector p0 = IntVector.fromMemorySegment(I, seg, r0 + o, ByteOrder.LITTLE_ENDIAN);
+            IntVector p1 = IntVector.fromMemorySegment(I, seg, r1 + o, ByteOrder.LITTLE_ENDIAN);
+            IntVector p2 = IntVector.fromMemorySegment(I, seg, r2 + o, ByteOrder.LITTLE_ENDIAN);
+            IntVector p3 = IntVector.fromMemorySegment(I, seg, r3 + o, ByteOrder.LITTLE_ENDIAN);
+            FloatVector e0 = p0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector e1 = p1.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector e2 = p2.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector e3 = p3.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector ye0 = FloatVector.fromArray(F, paired, xOff + i);
+            a0 = e0.fma(ye0, a0);
+            b0 = e1.fma(ye0, b0);
+            c0 = e2.fma(ye0, c0);
+            d0 = e3.fma(ye0, d0);
+            FloatVector u0 = p0.and(0xFFFF0000).reinterpretAsFloats();
+            FloatVector u1 = p1.and(0xFFFF0000).reinterpretAsFloats();
+            FloatVector u2 = p2.and(0xFFFF0000).reinterpretAsFloats();
+            FloatVector u3 = p3.and(0xFFFF0000).reinterpretAsFloats();
+            FloatVector yo0 = FloatVector.fromArray(F, paired, xOff + i + len);
+            a0 = u0.fma(yo0, a0);
+            b0 = u1.fma(yo0, b0);
+            c0 = u2.fma(yo0, c0);
+            d0 = u3.fma(yo0, d0);
+        }
+        out[outOff] = finishBf16(a0, seg, r0, x, xOff, i, n);
+        out[outOff + 1] = finishBf16(b0, seg, r1, x, xOff, i, n);
+        out[outOff + 2] = finishBf16(c0, seg, r2, x, xOff, i, n);
+        out[outOff + 3] = finishBf16(d0, seg, r3, x, xOff, i, n);
+    }
+
+    /** The lanes' sum, then bf16 columns {@code from .. n} of the mapped row at byte offset {@code row}. */
+    private static float finishBf16(FloatVector acc, java.lang.foreign.MemorySegment seg, long row, float[] x, int xOff,
+                                    int from, int n) {
+        float sum = acc.reduceLanes(VectorOperators.ADD);
+        for (int k = from; k < n; k++) {
+            sum += Float.intBitsToFloat(seg.get(Tensor.I16, row + k * 2L) << 16) * x[xOff + k];
+        }
+        return sum;
+    }
+
     /** {@link #finish} for a row read from the mapped f32 weights at byte offset {@code row}. */
     private static float finish(FloatVector acc, java.lang.foreign.MemorySegment seg, long row, float[] x, int xOff,
                                 int from, int n) {
