@@ -87,10 +87,6 @@ public final class Kernels {
             matmulRowsF32(w, x, xOff, n, xStride, out, outOff, outStride, from, to);
             return;
         }
-        if (VECTOR && w.scale() == null && w.tensor().dtype() == DType.BF16 && n < COPY_ROWS_FROM_TOKENS) {
-            matmulRowsBf16(w, x, xOff, n, xStride, out, outOff, outStride, from, to);
-            return;
-        }
         float[] row = new float[cols];
         float[] next = new float[cols];
         int r = from;
@@ -187,47 +183,6 @@ public final class Kernels {
             long at = w.rowStart(r) * 4L;
             for (int t = 0; t < n; t++) {
                 out[outOff + t * outStride + r] = VectorKernels.dotF32Single(seg, at, x, xOff + t * xStride, cols);
-            }
-        }
-    }
-
-    /**
-     * {@link #matmulRows} for bf16 weights and a few tokens, read in place: every token's activations
-     * paired once (see {@link VectorKernels#pairBf16}), then four rows against four, two and one
-     * tokens at a time; rows left over one by one.
-     */
-    private static void matmulRowsBf16(Matrix w, float[] x, int xOff, int n, int xStride, float[] out, int outOff,
-                                       int outStride, int from, int to) {
-        var seg = w.tensor().data();
-        int cols = w.cols();
-        long rowBytes = cols * 2L;
-        float[] paired = new float[n * cols];
-        float[] plain = new float[n * cols];
-        for (int t = 0; t < n; t++) {
-            System.arraycopy(VectorKernels.pairBf16(x, xOff + t * xStride, cols), 0, paired, t * cols, cols);
-            System.arraycopy(x, xOff + t * xStride, plain, t * cols, cols);
-        }
-        int r = from;
-        for (; r + 4 <= to; r += 4) {
-            long at = w.rowStart(r) * 2L;
-            int t = 0;
-            for (; t + 4 <= n; t += 4) {
-                VectorKernels.dot4x4Bf16Paired(seg, at, rowBytes, paired, plain, t * cols, cols, cols, out,
-                        outOff + t * outStride + r, outStride);
-            }
-            if (t + 2 <= n) {
-                VectorKernels.dot4x2Bf16Paired(seg, at, rowBytes, paired, plain, t * cols, cols, cols, out,
-                        outOff + t * outStride + r, outStride);
-                t += 2;
-            }
-            if (t < n) {
-                VectorKernels.dot4x1Bf16Paired(seg, at, rowBytes, paired, plain, t * cols, cols, cols, out,
-                        outOff + t * outStride + r, outStride);
-            }
-        }
-        for (; r < to; r++) {
-            for (int t = 0; t < n; t++) {
-                out[outOff + t * outStride + r] = dotRow(w, r, x, xOff + t * xStride);
             }
         }
     }
