@@ -70,6 +70,11 @@ final class HeuristicWords {
         return words;
     }
 
+    /** An ASCII lower-case letter or digit: what the lower-case view's regexes allow before none of their words. */
+    private static boolean isWordChar(char c) {
+        return c >= 'a' && c <= 'z' || c >= '0' && c <= '9';
+    }
+
     private static int letter(char c) {
         return c < 128 ? LETTER[c] : 0;
     }
@@ -129,6 +134,18 @@ final class HeuristicWords {
     }
 
     Found find(String text) {
+        return find(text, false);
+    }
+
+    /**
+     * The pass over a view; with {@code wordStarts}, only occurrences at a word start count (no
+     * ASCII letter or digit before them). On the lower-case view every word of a heuristic's match
+     * stands at one: its regex begins with "(?<![a-z0-9])" and each later word follows a
+     * separator, which is never a letter or digit. So neither a gate nor an anchor window loses a
+     * match, and the words inside longer words ("act" in "abstract", "from" in "wherefrom") are
+     * not compared at all.
+     */
+    Found find(String text, boolean wordStarts) {
         byte[] known = new byte[words.size()];
         for (int w = 0; w < words.size(); w++) {
             if (words.get(w).length() >= 3) {
@@ -146,7 +163,7 @@ final class HeuristicWords {
                 int[] bucket = (a | b | c) == 0 ? null : byTrigram[(a * 27 + b) * 27 + c];
                 a = b;
                 b = c;
-                if (bucket == null) {
+                if (bucket == null || wordStarts && i > 0 && isWordChar(text.charAt(i - 1))) {
                     continue;
                 }
                 for (int w : bucket) {

@@ -247,7 +247,7 @@ final class InjectionDetector implements Detector {
         for (int i = 0; i < heuristics.size(); i++) {
             int h = i;
             all.add(new Tried(heuristics.get(i), onLower.get(i), onAlnum.get(i),
-                    text -> startsOn(h, text, WORDS.find(text), false).open(text),
+                    text -> startsOn(h, text, WORDS.find(text, true), false).open(text),
                     text -> startsOn(h, text, WORDS.find(text), true).open(text)));
         }
         return all;
@@ -272,7 +272,7 @@ final class InjectionDetector implements Detector {
     @Override
     public void scan(NormalizedText text, Consumer<Match> sink) {
         View lower = text.lower();
-        HeuristicWords.Found inLower = text.memo(LOWER_WORDS, () -> WORDS.find(lower.text));
+        HeuristicWords.Found inLower = text.memo(LOWER_WORDS, () -> WORDS.find(lower.text, true));
         HeuristicWords.Found inAlnum = null;
         for (int i = 0; i < heuristics.size(); i++) {
             Heuristic h = heuristics.get(i);

@@ -193,14 +193,70 @@ final class NormalizedText {
         if (lower == null) {
             String t = clean.text;
             char[] out = new char[t.length()];
-            int k = lowerText(t, out);
+            int[] marks = new int[chunks(t)];
+            int k = lowerText(t, out, marks);
             lower = View.derived("lower", new String(out, 0, k), clean, () -> {
                 int[] index = new int[k];
                 lower(t, null, index);
                 return index;
-            }, true);
+            }, j -> locate(t, marks, j, NormalizedText::lowerKeeps), true);
         }
         return lower;
+    }
+
+    /**
+     * The view builders leave a mark every {@code CHUNK} clean chars: how many view chars the
+     * clean chars before it became. A view char is then found from the last mark at or before it,
+     * by reading at most one chunk again.
+     */
+    private static final int CHUNK = 64;
+
+    private static int chunks(String t) {
+        return (t.length() + CHUNK - 1) / CHUNK;
+    }
+
+    /** Whether a view keeps clean char {@code i} (what its builder adds to the output index there). */
+    @FunctionalInterface
+    private interface Keeps {
+        boolean at(String t, int i);
+    }
+
+    private static boolean lowerKeeps(String t, int i) {
+        return !isWhitespace(t.charAt(i)) || i == 0 || !isWhitespace(t.charAt(i - 1));
+    }
+
+    private static boolean compactKeeps(String t, int i) {
+        char c = t.charAt(i);
+        return c < 128 ? KEPT_COMPACT[c] == 1 : !isWhitespace(c) && !isDecoration(c);
+    }
+
+    private static boolean alnumKeeps(String t, int i) {
+        char c = t.charAt(i);
+        return c < 128 ? KEPT_ALNUM[c] == 1 : Character.isLetterOrDigit(c);
+    }
+
+    /** The clean index of view char {@code j}, from the builder's marks. */
+    private static int locate(String t, int[] marks, int j, Keeps keeps) {
+        int lo = 0;
+        int hi = marks.length - 1;
+        while (lo < hi) { // the last chunk whose mark is at or before j: the one j was written in
+            int mid = (lo + hi + 1) >>> 1;
+            if (marks[mid] <= j) {
+                lo = mid;
+            } else {
+                hi = mid - 1;
+            }
+        }
+        int k = marks[lo];
+        for (int i = lo * CHUNK, n = t.length(); i < n; i++) {
+            if (keeps.at(t, i)) {
+                if (k == j) {
+                    return i;
+                }
+                k++;
+            }
+        }
+        throw new IndexOutOfBoundsException("view index " + j);
     }
 
     /** Lower case, whitespace runs as one space; fills {@code out} and/or {@code index} (either may be null). */
@@ -237,8 +293,10 @@ final class NormalizedText {
         if (compact == null) {
             String t = clean.text;
             char[] out = new char[t.length()];
-            int k = compactText(t, out);
-            compact = View.derived("compact", new String(out, 0, k), clean, () -> compactIndex(t, k), false);
+            int[] marks = new int[chunks(t)];
+            int k = compactText(t, out, marks);
+            compact = View.derived("compact", new String(out, 0, k), clean, () -> compactIndex(t, k),
+                    j -> locate(t, marks, j, NormalizedText::compactKeeps), false);
         }
         return compact;
     }
@@ -247,12 +305,13 @@ final class NormalizedText {
         if (alnum == null) {
             String t = clean.text;
             char[] out = new char[t.length()];
-            int k = alnumText(t, out);
+            int[] marks = new int[chunks(t)];
+            int k = alnumText(t, out, marks);
             alnum = View.derived("alnum", new String(out, 0, k), clean, () -> {
                 int[] index = new int[k];
                 alnum(t, null, index);
                 return index;
-            }, false);
+            }, j -> locate(t, marks, j, NormalizedText::alnumKeeps), false);
         }
         return alnum;
     }
@@ -306,37 +365,43 @@ final class NormalizedText {
         }
     }
 
-    private static int lowerText(String t, char[] out) {
+    private static int lowerText(String t, char[] out, int[] marks) {
         int k = 0;
         int afterSpace = 0;
-        for (int i = 0, n = t.length(); i < n; i++) {
-            char c = t.charAt(i);
-            if (c < 128) {
-                int ws = WHITESPACE[c];
-                out[k] = LOWER[c];
-                k += 1 - (ws & afterSpace);
-                afterSpace = ws;
-            } else if (Character.isWhitespace(c)) {
-                out[k] = ' ';
-                k += 1 - afterSpace;
-                afterSpace = 1;
-            } else {
-                out[k++] = Character.toLowerCase(c);
-                afterSpace = 0;
+        for (int from = 0, m = 0, n = t.length(); from < n; from += CHUNK, m++) {
+            marks[m] = k;
+            for (int i = from, end = Math.min(n, from + CHUNK); i < end; i++) {
+                char c = t.charAt(i);
+                if (c < 128) {
+                    int ws = WHITESPACE[c];
+                    out[k] = LOWER[c];
+                    k += 1 - (ws & afterSpace);
+                    afterSpace = ws;
+                } else if (Character.isWhitespace(c)) {
+                    out[k] = ' ';
+                    k += 1 - afterSpace;
+                    afterSpace = 1;
+                } else {
+                    out[k++] = Character.toLowerCase(c);
+                    afterSpace = 0;
+                }
             }
         }
         return k;
     }
 
-    private static int compactText(String t, char[] out) {
+    private static int compactText(String t, char[] out, int[] marks) {
         int k = 0;
-        for (int i = 0, n = t.length(); i < n; i++) {
-            char c = t.charAt(i);
-            if (c < 128) {
-                out[k] = c;
-                k += KEPT_COMPACT[c];
-            } else if (!isWhitespace(c) && !isDecoration(c)) {
-                out[k++] = c;
+        for (int from = 0, m = 0, n = t.length(); from < n; from += CHUNK, m++) {
+            marks[m] = k;
+            for (int i = from, end = Math.min(n, from + CHUNK); i < end; i++) {
+                char c = t.charAt(i);
+                if (c < 128) {
+                    out[k] = c;
+                    k += KEPT_COMPACT[c];
+                } else if (!isWhitespace(c) && !isDecoration(c)) {
+                    out[k++] = c;
+                }
             }
         }
         return k;
@@ -354,15 +419,18 @@ final class NormalizedText {
         return index;
     }
 
-    private static int alnumText(String t, char[] out) {
+    private static int alnumText(String t, char[] out, int[] marks) {
         int k = 0;
-        for (int i = 0, n = t.length(); i < n; i++) {
-            char c = t.charAt(i);
-            if (c < 128) {
-                out[k] = LOWER[c];
-                k += KEPT_ALNUM[c];
-            } else if (Character.isLetterOrDigit(c)) {
-                out[k++] = Character.toLowerCase(c);
+        for (int from = 0, m = 0, n = t.length(); from < n; from += CHUNK, m++) {
+            marks[m] = k;
+            for (int i = from, end = Math.min(n, from + CHUNK); i < end; i++) {
+                char c = t.charAt(i);
+                if (c < 128) {
+                    out[k] = LOWER[c];
+                    k += KEPT_ALNUM[c];
+                } else if (Character.isLetterOrDigit(c)) {
+                    out[k++] = Character.toLowerCase(c);
+                }
             }
         }
         return k;

@@ -62,6 +62,54 @@ interface Starts {
      */
     Starts DIGIT = anchored(DIGITS, 0);
 
+    /** A necessary condition on the text from {@code at}, a digit with no digit before it, for a match to begin there. */
+    @FunctionalInterface
+    interface DigitShape {
+        boolean fits(String text, int at);
+    }
+
+    /**
+     * For a pattern every match of which begins with a digit that has no digit before it and is
+     * followed by what {@code shape} requires (a dotted quad's "1-3 digits and a dot" three
+     * times, say): the first digits of the digit runs where the shape fits. In logs most digit
+     * runs are timestamps, ids and counters; entering the regex engine at each was a tenth of a scan.
+     */
+    static ShapedDigits digitRuns(DigitShape shape) {
+        return new ShapedDigits(shape, null);
+    }
+
+    /** The starts {@link #digitRuns} names, over the digit runs of the text (found here, or shared by a view). */
+    record ShapedDigits(DigitShape shape, DigitRuns runs) implements Starts {
+
+        /** The same starts over {@code runs}, the digit runs of the text the cursor will be opened on. */
+        ShapedDigits over(DigitRuns runs) {
+            return new ShapedDigits(shape, runs);
+        }
+
+        @Override
+        public Cursor open(String text) {
+            Cursor digits = (runs != null ? runs : DigitRuns.of(text)).cursor();
+            int n = text.length();
+            return from -> {
+                for (int d = digits.next(from); d >= 0; ) {
+                    if ((d == 0 || !isDigit(text.charAt(d - 1))) && shape.fits(text, d)) {
+                        return d;
+                    }
+                    int e = d + 1;
+                    while (e < n && isDigit(text.charAt(e))) {
+                        e++; // no match begins inside a run
+                    }
+                    d = e < n ? digits.next(e) : -1;
+                }
+                return -1;
+            };
+        }
+
+        private static boolean isDigit(char c) {
+            return c >= '0' && c <= '9';
+        }
+    }
+
     static int indexOfAny(String text, boolean[] table, int from) {
         int n = text.length();
         for (int i = from; i < n; i++) {

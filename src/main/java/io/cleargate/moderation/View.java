@@ -21,28 +21,39 @@ final class View {
     private final View parent;
     private int[] parentIndex;
     private final java.util.function.Supplier<int[]> index;
+    /** The parent index of one char, found from marks without the whole table (null: always use the table). */
+    private final java.util.function.IntUnaryOperator locate;
+    /** How many chars were mapped back through {@link #locate} so far. */
+    private int located;
+    /**
+     * After this many chars mapped back one by one, the whole table is built: a whole text has a
+     * few matches to map, while a stream's hold-back asks for many positions on every chunk.
+     */
+    static final int LOCATE_BEFORE_TABLE = 32;
     /** Whether a ' ' stands for a whole run of whitespace in the parent (the lower view). */
     private final boolean collapsesWhitespace;
 
     private View(String name, String text, int[] origStart, int[] origEnd, View parent,
-            java.util.function.Supplier<int[]> index, boolean collapsesWhitespace) {
+            java.util.function.Supplier<int[]> index, java.util.function.IntUnaryOperator locate,
+            boolean collapsesWhitespace) {
         this.name = name;
         this.text = text;
         this.origStart = origStart;
         this.origEnd = origEnd;
         this.parent = parent;
         this.index = index;
+        this.locate = locate;
         this.collapsesWhitespace = collapsesWhitespace;
     }
 
     /** A view that is the original text itself. */
     static View identity(String name, String text) {
-        return new View(name, text, null, null, null, null, false);
+        return new View(name, text, null, null, null, null, null, false);
     }
 
     /** A view with its own original spans. */
     static View mapped(String name, String text, int[] origStart, int[] origEnd) {
-        return new View(name, text, origStart, origEnd, null, null, false);
+        return new View(name, text, origStart, origEnd, null, null, null, false);
     }
 
     /**
@@ -51,14 +62,33 @@ final class View {
      */
     static View derived(String name, String text, View parent, java.util.function.Supplier<int[]> index,
             boolean collapsesWhitespace) {
-        return new View(name, text, null, null, parent, index, collapsesWhitespace);
+        return new View(name, text, null, null, parent, index, null, collapsesWhitespace);
+    }
+
+    /**
+     * The same, with {@code locate} answering the parent index of one char without the table
+     * (from marks the view's build left): mapping a whole text's few matches back then costs a
+     * short read each instead of a table as long as the text.
+     */
+    static View derived(String name, String text, View parent, java.util.function.Supplier<int[]> index,
+            java.util.function.IntUnaryOperator locate, boolean collapsesWhitespace) {
+        return new View(name, text, null, null, parent, index, locate, collapsesWhitespace);
     }
 
     private int parentIndex(int i) {
         if (parentIndex == null) {
+            if (locate != null && located < LOCATE_BEFORE_TABLE) {
+                located++;
+                return locate.applyAsInt(i);
+            }
             parentIndex = index.get();
         }
         return parentIndex[i];
+    }
+
+    /** The parent index of char {@code i} found without the table (tests compare it with the table). */
+    int locateInParent(int i) {
+        return locate.applyAsInt(i);
     }
 
     int length() {
