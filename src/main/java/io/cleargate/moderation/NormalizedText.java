@@ -45,6 +45,12 @@ final class NormalizedText {
     /** A stream's search positions, when this text is a stream's rescan (null for a whole text). */
     private Searches searches;
 
+    /**
+     * The clean view's chars as an array, shared by the derived views' builders: reading a
+     * UTF-16 string char by char kept a bounds check per char that reading an array does not.
+     */
+    private char[] cleanChars;
+
     private NormalizedText(String original, View clean, int removedInvisible, int foldedCodePoints) {
         this.original = original;
         this.clean = clean;
@@ -112,7 +118,9 @@ final class NormalizedText {
             i = next;
         }
         View clean = View.mapped("clean", new String(chars, 0, k), start, end);
-        return new NormalizedText(original, clean, removed, folded);
+        NormalizedText text = new NormalizedText(original, clean, removed, folded);
+        text.cleanChars = chars; // its first k chars are the clean view
+        return text;
     }
 
     /** What {@code compute} derives from this text, computed once for every detector asking under {@code key}. */
@@ -189,13 +197,20 @@ final class NormalizedText {
     // The derived views are built without their index arrays: those are needed only to map a
     // match back (or for stream hold-back), so they are rebuilt by the same loop on first use.
 
+    private char[] cleanChars() {
+        if (cleanChars == null) {
+            cleanChars = clean.text.toCharArray();
+        }
+        return cleanChars;
+    }
+
     View lower() {
         if (lower == null) {
             String t = clean.text;
             char[] out = new char[t.length()];
             int[] marks = new int[chunks(t)];
-            int k = lowerText(t, out, marks);
-            lower = View.derived("lower", new String(out, 0, k), clean, () -> {
+            int k = lowerText(cleanChars(), t.length(), out, marks);
+            lower = View.derived("lower", new String(out, 0, k), out, clean, () -> {
                 int[] index = new int[k];
                 lower(t, null, index);
                 return index;
@@ -294,8 +309,8 @@ final class NormalizedText {
             String t = clean.text;
             char[] out = new char[t.length()];
             int[] marks = new int[chunks(t)];
-            int k = compactText(t, out, marks);
-            compact = View.derived("compact", new String(out, 0, k), clean, () -> compactIndex(t, k),
+            int k = compactText(cleanChars(), t.length(), out, marks);
+            compact = View.derived("compact", new String(out, 0, k), out, clean, () -> compactIndex(t, k),
                     j -> locate(t, marks, j, NormalizedText::compactKeeps), false);
         }
         return compact;
@@ -306,8 +321,8 @@ final class NormalizedText {
             String t = clean.text;
             char[] out = new char[t.length()];
             int[] marks = new int[chunks(t)];
-            int k = alnumText(t, out, marks);
-            alnum = View.derived("alnum", new String(out, 0, k), clean, () -> {
+            int k = alnumText(cleanChars(), t.length(), out, marks);
+            alnum = View.derived("alnum", new String(out, 0, k), out, clean, () -> {
                 int[] index = new int[k];
                 alnum(t, null, index);
                 return index;
@@ -365,13 +380,13 @@ final class NormalizedText {
         }
     }
 
-    private static int lowerText(String t, char[] out, int[] marks) {
+    private static int lowerText(char[] t, int n, char[] out, int[] marks) {
         int k = 0;
         int afterSpace = 0;
-        for (int from = 0, m = 0, n = t.length(); from < n; from += CHUNK, m++) {
+        for (int from = 0, m = 0; from < n; from += CHUNK, m++) {
             marks[m] = k;
             for (int i = from, end = Math.min(n, from + CHUNK); i < end; i++) {
-                char c = t.charAt(i);
+                char c = t[i];
                 if (c < 128) {
                     int ws = WHITESPACE[c];
                     out[k] = LOWER[c];
@@ -390,12 +405,12 @@ final class NormalizedText {
         return k;
     }
 
-    private static int compactText(String t, char[] out, int[] marks) {
+    private static int compactText(char[] t, int n, char[] out, int[] marks) {
         int k = 0;
-        for (int from = 0, m = 0, n = t.length(); from < n; from += CHUNK, m++) {
+        for (int from = 0, m = 0; from < n; from += CHUNK, m++) {
             marks[m] = k;
             for (int i = from, end = Math.min(n, from + CHUNK); i < end; i++) {
-                char c = t.charAt(i);
+                char c = t[i];
                 if (c < 128) {
                     out[k] = c;
                     k += KEPT_COMPACT[c];
@@ -419,12 +434,12 @@ final class NormalizedText {
         return index;
     }
 
-    private static int alnumText(String t, char[] out, int[] marks) {
+    private static int alnumText(char[] t, int n, char[] out, int[] marks) {
         int k = 0;
-        for (int from = 0, m = 0, n = t.length(); from < n; from += CHUNK, m++) {
+        for (int from = 0, m = 0; from < n; from += CHUNK, m++) {
             marks[m] = k;
             for (int i = from, end = Math.min(n, from + CHUNK); i < end; i++) {
-                char c = t.charAt(i);
+                char c = t[i];
                 if (c < 128) {
                     out[k] = LOWER[c];
                     k += KEPT_ALNUM[c];

@@ -152,19 +152,31 @@ interface Starts {
                         i++; // from lies inside a run: no start before its end
                     }
                 }
-                while (i < n) {
-                    while (i < n && !inRun(text.charAt(i))) {
-                        i++;
+                // i is where no run goes on from before it. A long enough run starting in [i, p]
+                // covers p, so the char at p decides: outside a run, none starts up to p; inside
+                // one, that run is the only candidate (most chars are never read, in prose and code
+                // whose runs are words).
+                int least = Math.max(1, minLength);
+                while (i + least - 1 < n) {
+                    int p = i + least - 1;
+                    if (!inRun(text.charAt(p))) {
+                        i = p + 1;
+                        continue;
                     }
-                    int s = i;
-                    while (i < n && inRun(text.charAt(i))) {
-                        i++;
+                    int s = p;
+                    while (s > i && inRun(text.charAt(s - 1))) {
+                        s--;
                     }
-                    if (i > s && i - s >= minLength) {
+                    int e = p + 1;
+                    while (e < n && inRun(text.charAt(e))) {
+                        e++;
+                    }
+                    if (e - s >= least) {
                         start = s;
-                        end = i;
+                        end = e;
                         return s;
                     }
+                    i = e;
                 }
                 start = Integer.MAX_VALUE;
                 end = n;

@@ -30,6 +30,8 @@ final class View {
      * few matches to map, while a stream's hold-back asks for many positions on every chunk.
      */
     static final int LOCATE_BEFORE_TABLE = 32;
+    /** The builder's array of the view's chars, for passes that read every char (null when not kept). */
+    private char[] chars;
     /** Whether a ' ' stands for a whole run of whitespace in the parent (the lower view). */
     private final boolean collapsesWhitespace;
 
@@ -70,9 +72,16 @@ final class View {
      * (from marks the view's build left): mapping a whole text's few matches back then costs a
      * short read each instead of a table as long as the text.
      */
-    static View derived(String name, String text, View parent, java.util.function.Supplier<int[]> index,
+    static View derived(String name, String text, char[] chars, View parent, java.util.function.Supplier<int[]> index,
             java.util.function.IntUnaryOperator locate, boolean collapsesWhitespace) {
-        return new View(name, text, null, null, parent, index, locate, collapsesWhitespace);
+        View view = new View(name, text, null, null, parent, index, locate, collapsesWhitespace);
+        view.chars = chars;
+        return view;
+    }
+
+    /** The view's chars as an array (its first {@link #length()}), when its builder kept one; else null. */
+    char[] chars() {
+        return chars;
     }
 
     private int parentIndex(int i) {
