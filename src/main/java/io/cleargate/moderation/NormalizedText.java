@@ -67,57 +67,59 @@ final class NormalizedText {
         if (firstNonAscii == n) {
             return new NormalizedText(original, View.identity("clean", original), 0, 0); // ASCII is its own clean view
         }
+        char[] src = original.toCharArray(); // read as an array: no bounds check per char of a UTF-16 string
         char[] chars = new char[n + 16];
         int[] start = new int[chars.length];
-        int[] end = new int[chars.length];
         int k = 0;
-        for (; k < firstNonAscii; k++) {
-            chars[k] = original.charAt(k);
-            start[k] = k;
-            end[k] = k + 1;
-        }
         int removed = 0;
         int folded = 0;
-        for (int i = firstNonAscii; i < n; ) {
-            char ascii;
-            while (i < n && (ascii = original.charAt(i)) < 0x80 && k < chars.length) {
-                chars[k] = ascii; // the common case, without the code point and fold machinery
-                start[k] = i;
-                end[k++] = ++i;
+        for (int i = 0; i < n; ) {
+            int run = i;
+            while (run < n && src[run] < 0x80) {
+                run++;
             }
-            if (i == n) {
-                break;
+            if (run > i) { // the common case, copied without the code point and fold machinery
+                int length = run - i;
+                if (k + length > chars.length) {
+                    int size = Math.max(chars.length * 2, k + length);
+                    chars = java.util.Arrays.copyOf(chars, size);
+                    start = java.util.Arrays.copyOf(start, size);
+                }
+                System.arraycopy(src, i, chars, k, length);
+                for (int c = 0; c < length; c++) {
+                    start[k + c] = i + c;
+                }
+                k += length;
+                i = run;
+                if (i == n) {
+                    break;
+                }
             }
-            int cp = original.codePointAt(i);
+            int cp = Character.codePointAt(src, i);
             int next = i + Character.charCount(cp);
-            String mapped = null;
-            if (cp >= 0x80) {
-                if (isInvisible(cp)) {
-                    removed++;
-                    i = next;
-                    continue;
-                }
-                mapped = fold(cp);
-                if (mapped.length() != 1 || mapped.charAt(0) != cp) {
-                    folded++;
-                }
+            if (isInvisible(cp)) {
+                removed++;
+                i = next;
+                continue;
             }
-            int count = mapped == null ? 1 : mapped.length();
+            String mapped = fold(cp);
+            if (mapped.length() != 1 || mapped.charAt(0) != cp) {
+                folded++;
+            }
+            int count = mapped.length();
             if (k + count > chars.length) {
                 int size = Math.max(chars.length * 2, k + count);
                 chars = java.util.Arrays.copyOf(chars, size);
                 start = java.util.Arrays.copyOf(start, size);
-                end = java.util.Arrays.copyOf(end, size);
             }
             for (int c = 0; c < count; c++) {
-                chars[k] = mapped == null ? (char) cp : mapped.charAt(c);
-                start[k] = i;
-                end[k] = next;
+                chars[k] = mapped.charAt(c);
+                start[k] = i; // every char of a folded code point maps to all of it (View.originalEnd)
                 k++;
             }
             i = next;
         }
-        View clean = View.mapped("clean", new String(chars, 0, k), start, end);
+        View clean = View.mapped("clean", new String(chars, 0, k), start, original);
         NormalizedText text = new NormalizedText(original, clean, removed, folded);
         text.cleanChars = chars; // its first k chars are the clean view
         return text;
@@ -171,13 +173,14 @@ final class NormalizedText {
     DigitRuns digits(View view) {
         if (view == clean) {
             if (cleanDigits == null) {
-                cleanDigits = DigitRuns.of(clean.text);
+                cleanDigits = DigitRuns.of(cleanChars(), clean.length());
             }
             return cleanDigits;
         }
         if (view == compact) {
             if (compactDigits == null) {
-                compactDigits = DigitRuns.of(compact.text);
+                compactDigits = compact.chars() != null ? DigitRuns.of(compact.chars(), compact.length())
+                        : DigitRuns.of(compact.text);
             }
             return compactDigits;
         }
@@ -361,22 +364,33 @@ final class NormalizedText {
     // and alnum(t, out, null) but without a branch per ASCII char: each ASCII char is looked up in a
     // table and written, and the output index moves on by what the table says. (ViewsTest compares
     // them with the char-by-char construction.)
-    /** Per ASCII char: 1 when Character.isWhitespace. */
-    private static final byte[] WHITESPACE = new byte[128];
-    /** Per ASCII char: what the lower view writes for it (whitespace as ' '). */
-    private static final char[] LOWER = new char[128];
-    /** Per ASCII char: 1 when the compact view keeps it. */
-    private static final byte[] KEPT_COMPACT = new byte[128];
-    /** Per ASCII char: 1 when the alnum view keeps it (a letter or a digit). */
-    private static final byte[] KEPT_ALNUM = new byte[128];
+    /**
+     * The chars below this are looked up in the tables below; the rest (CJK, surrogates, ...) take
+     * the character-class calls. Prose and code carry dashes, quotes, arrows and accented letters
+     * well below it, and calling Character.toLowerCase for each was a tenth of building the views.
+     */
+    private static final int TABLE = 0x3000;
+    /** Per char below {@link #TABLE}: 1 when Character.isWhitespace. */
+    private static final byte[] WHITESPACE = new byte[TABLE];
+    /** Per char: what the lower view writes for it (whitespace as ' '); the alnum view writes the same for what it keeps. */
+    private static final char[] LOWER = new char[TABLE];
+    /** Per char: 1 when the compact view keeps it. */
+    private static final byte[] KEPT_COMPACT = new byte[TABLE];
+    /** Per char: 1 when the alnum view keeps it (a letter or a digit). */
+    private static final byte[] KEPT_ALNUM = new byte[TABLE];
 
     static {
-        for (char c = 0; c < 128; c++) {
+        for (char c = 0; c < TABLE; c++) {
             boolean ws = Character.isWhitespace(c);
             WHITESPACE[c] = (byte) (ws ? 1 : 0);
-            LOWER[c] = ws ? ' ' : c >= 'A' && c <= 'Z' ? (char) (c + 'a' - 'A') : c;
+            if (c < 128) {
+                LOWER[c] = ws ? ' ' : c >= 'A' && c <= 'Z' ? (char) (c + 'a' - 'A') : c;
+                KEPT_ALNUM[c] = (byte) (c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ? 1 : 0);
+            } else {
+                LOWER[c] = ws ? ' ' : Character.toLowerCase(c);
+                KEPT_ALNUM[c] = (byte) (Character.isLetterOrDigit(c) ? 1 : 0);
+            }
             KEPT_COMPACT[c] = (byte) (ws || isDecoration(c) ? 0 : 1);
-            KEPT_ALNUM[c] = (byte) (c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ? 1 : 0);
         }
     }
 
@@ -387,7 +401,7 @@ final class NormalizedText {
             marks[m] = k;
             for (int i = from, end = Math.min(n, from + CHUNK); i < end; i++) {
                 char c = t[i];
-                if (c < 128) {
+                if (c < TABLE) {
                     int ws = WHITESPACE[c];
                     out[k] = LOWER[c];
                     k += 1 - (ws & afterSpace);
@@ -411,7 +425,7 @@ final class NormalizedText {
             marks[m] = k;
             for (int i = from, end = Math.min(n, from + CHUNK); i < end; i++) {
                 char c = t[i];
-                if (c < 128) {
+                if (c < TABLE) {
                     out[k] = c;
                     k += KEPT_COMPACT[c];
                 } else if (!isWhitespace(c) && !isDecoration(c)) {
@@ -440,7 +454,7 @@ final class NormalizedText {
             marks[m] = k;
             for (int i = from, end = Math.min(n, from + CHUNK); i < end; i++) {
                 char c = t[i];
-                if (c < 128) {
+                if (c < TABLE) {
                     out[k] = LOWER[c];
                     k += KEPT_ALNUM[c];
                 } else if (Character.isLetterOrDigit(c)) {

@@ -462,6 +462,13 @@ interface Starts {
                             continue;
                         }
                     }
+                    if (at + 1 < text.length()) {
+                        char c0 = text.charAt(at);
+                        char c1 = text.charAt(at + 1);
+                        if (c0 >= 128 || (c1 >= 128 ? !single[c0] : !pair[c0 * 128 + c1])) {
+                            continue; // no word begins with these two chars
+                        }
+                    }
                     for (String w : anchor.words()) {
                         if (occursAt(text, w, at)) {
                             return at;

@@ -7,8 +7,10 @@ package io.cleargate.moderation;
  *
  * <p>The mapping is stored as cheaply as the view allows, because building views is a large
  * part of moderating a text: the clean view of an ASCII text is the text itself (char i is
- * original char i); any other clean view has its own start and end arrays; the views derived
- * from clean (lower, compact, alnum) keep only the clean index of each of their chars.
+ * original char i); any other clean view keeps where each char's code point starts (it ends
+ * where that code point does); the views derived from clean (lower, compact, alnum) map a char
+ * back through marks their builder left every 64 clean chars, and build a table of the clean
+ * index of each char only once many chars are asked for.
  */
 final class View {
 
@@ -16,7 +18,8 @@ final class View {
     final String text;
     /** Original spans of each char, or null when char i is original char i. */
     private final int[] origStart;
-    private final int[] origEnd;
+    /** For a view with its own spans: the original text, whose code point at a char's start is where the char ends. */
+    private final String original;
     /** For a derived view: the view it was derived from and the index of each char in it. */
     private final View parent;
     private int[] parentIndex;
@@ -35,13 +38,13 @@ final class View {
     /** Whether a ' ' stands for a whole run of whitespace in the parent (the lower view). */
     private final boolean collapsesWhitespace;
 
-    private View(String name, String text, int[] origStart, int[] origEnd, View parent,
+    private View(String name, String text, int[] origStart, String original, View parent,
             java.util.function.Supplier<int[]> index, java.util.function.IntUnaryOperator locate,
             boolean collapsesWhitespace) {
         this.name = name;
         this.text = text;
         this.origStart = origStart;
-        this.origEnd = origEnd;
+        this.original = original;
         this.parent = parent;
         this.index = index;
         this.locate = locate;
@@ -54,8 +57,8 @@ final class View {
     }
 
     /** A view with its own original spans. */
-    static View mapped(String name, String text, int[] origStart, int[] origEnd) {
-        return new View(name, text, origStart, origEnd, null, null, null, false);
+    static View mapped(String name, String text, int[] origStart, String original) {
+        return new View(name, text, origStart, original, null, null, null, false);
     }
 
     /**
@@ -125,7 +128,11 @@ final class View {
             }
             return parent.originalEnd(p);
         }
-        return origEnd == null ? i + 1 : origEnd[i];
+        if (origStart == null) {
+            return i + 1;
+        }
+        int s = origStart[i]; // the char came from the code point there (a fold may expand one into several chars)
+        return s + Character.charCount(original.codePointAt(s));
     }
 
     /** Number of view chars whose original start lies before {@code originalOffset}. */
