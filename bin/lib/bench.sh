@@ -248,12 +248,15 @@ PY
   track_pid "$opa_pid"
   taskset -cp "$SUT_CORE" "$opa_pid" >/dev/null
   GATEWAY_PREFIX=(taskset -c "$SUT_CORE")
+  # The H2 URL as production's (application.properties): without DB_CLOSE_ON_EXIT=FALSE, H2's own
+  # exit hook closes the store under the gateway's shutdown, before the writer's last batch and its
+  # shutdown compaction.
   # shellcheck disable=SC2046,SC2086
   CLEARGATE_DATA_DIR="$ARM_DATA" CLEARGATE_OPA_URL="http://127.0.0.1:$opa_port" \
   CLEARGATE_OPA_GATEWAY_TOKEN_FILE="$ARM_DATA/run/opa-gateway.token" \
   start_gateway_bg "$port" /tmp/cleargate-bench-gw-full.log $(bench_gateway_backend) ${BENCH_GATEWAY_OPTS:-} \
     -Dcleargate.dev.create-key=true -Dcleargate.dev.key="$key" \
-    -Dquarkus.datasource.jdbc.url="jdbc:h2:file:$ARM_DATA/db/cleargate${BENCH_H2_OPTIONS:-;WRITE_DELAY=0}"
+    -Dquarkus.datasource.jdbc.url="jdbc:h2:file:$ARM_DATA/db/cleargate${BENCH_H2_OPTIONS:-;DB_CLOSE_ON_EXIT=FALSE;WRITE_DELAY=0}"
   ARM_URL="http://127.0.0.1:$port/v1/chat/completions"; ARM_PIDS="$GATEWAY_PID $opa_pid"
   ARM_HEADERS=("authorization:Bearer $key")
 }
