@@ -87,6 +87,7 @@ def main():
                 and e["start"] + e["duration"] >= start - pad and test(e)]
 
     job_counts = {}
+    worst = []
     for start, latency, status in requests:
         if latency <= slow_us:
             continue
@@ -117,6 +118,9 @@ def main():
         else:
             cause = "nothing seen"
         causes[cause].append(latency)
+        seen = {"collector pause": len(gc), "scheduled job": len(jobs), "OPA question": len(opa),
+                "fsync over 1 ms": len(fsync), "upstream read over 1 ms": len(upstream), "JIT": len(jit)}
+        worst.append((latency, start, ", ".join(f"{k} {v}" for k, v in seen.items() if v) or "nothing"))
 
     slow = sum(len(v) for v in causes.values())
     print(f"{len(requests)} requests at c=1 over {(last - first) / 1e6:.1f} s: p50 {p50 / 1000:.2f} ms, "
@@ -134,6 +138,12 @@ def main():
         if lat:
             print(f"| {name} | {len(lat)} | {statistics.median(lat) / 1000:.1f} | "
                   f"{sum(x - p50 for x in lat) / 1000:.0f} |")
+    print()
+    print("The five slowest, with everything seen while each was in flight:")
+    print()
+    for latency, start, seen in sorted(worst, reverse=True)[:5]:
+        when = datetime.fromtimestamp(start / 1e6, timezone.utc).strftime("%H:%M:%S.%f")[:-3]
+        print(f"* {latency / 1000:.1f} ms at {when}: {seen}")
     if job_counts:
         print()
         print("Scheduled jobs seen on the worker threads during slow requests (CPU samples): "
