@@ -17,6 +17,7 @@ import java.net.URI;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeoutException;
 
 /**
@@ -35,7 +36,14 @@ final class EventLoopClient implements AutoCloseable {
     private static final int ERROR_BODY_PEEK = 2048;
 
     private final Vertx vertx;
-    private final HttpClient client;
+    /**
+     * One Vert.x client per event loop, so that a call rides a connection of the loop it is made on.
+     * Vert.x's pool hands out its most recently used connection whatever loop owns it, and a
+     * connection owned by another loop moves each call there and its answer back: two more
+     * wake-ups per request (measured: 10.6 instead of about 2 at c=1 with two loops).
+     */
+    private final Map<Thread, HttpClient> clients = new ConcurrentHashMap<>();
+    private final HttpClientOptions options;
     private final String host;
     private final int port;
     private final String backendId;
@@ -47,7 +55,7 @@ final class EventLoopClient implements AutoCloseable {
         this.port = origin.getPort() > 0 ? origin.getPort() : 80;
         this.backendId = backendId;
         this.limits = limits;
-        var options = new HttpClientOptions()
+        this.options = new HttpClientOptions()
                 .setKeepAlive(true)
                 .setKeepAliveTimeout(30) // as Http1Client: a connection idle longer is not reused
                 .setPipelining(false)
@@ -56,8 +64,13 @@ final class EventLoopClient implements AutoCloseable {
                 .setConnectTimeout((int) Math.max(1, Math.min(Integer.MAX_VALUE, limits.connect().toMillis())))
                 .setDefaultHost(host)
                 .setDefaultPort(port);
+    }
+
+    /** This event loop's client; its connections are made from, and so owned by, this loop. */
+    private HttpClient client() {
         // The backend's slots (BackendHealth) bound what is in flight; the pool must not queue below them.
-        this.client = vertx.createHttpClient(options, new PoolOptions().setHttp1MaxSize(1024));
+        return clients.computeIfAbsent(Thread.currentThread(),
+                t -> vertx.createHttpClient(options, new PoolOptions().setHttp1MaxSize(1024)));
     }
 
     /** A client for {@code origin}, or null when it is not a plain-http origin given by an IP address. */
@@ -88,12 +101,12 @@ final class EventLoopClient implements AutoCloseable {
     CompletionStage<byte[]> post(String path, Map<String, String> headers, byte[] body) {
         var result = new CompletableFuture<byte[]>();
         long deadline = System.nanoTime() + limits.total().toNanos();
-        var options = new RequestOptions().setMethod(HttpMethod.POST).setHost(host).setPort(port).setURI(path);
-        headers.forEach(options::putHeader);
+        var call = new RequestOptions().setMethod(HttpMethod.POST).setHost(host).setPort(port).setURI(path);
+        headers.forEach(call::putHeader);
         var exchange = new Exchange(result, deadline);
         exchange.arm(Math.min(limits.firstByte().toMillis(), limits.total().toMillis()),
                 "no response from backend " + backendId + " within the first-byte timeout");
-        client.request(options).onComplete(opened -> {
+        client().request(call).onComplete(opened -> {
             if (opened.failed()) {
                 exchange.fail(unreachable(opened.cause()));
                 return;
@@ -223,6 +236,7 @@ final class EventLoopClient implements AutoCloseable {
 
     @Override
     public void close() {
-        client.close();
+        clients.values().forEach(HttpClient::close);
+        clients.clear();
     }
 }
