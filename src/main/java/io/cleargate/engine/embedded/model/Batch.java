@@ -18,6 +18,9 @@ final class Batch {
     final float[] hidden1;
     final float[] hidden2;
     final float[] routerLogits;
+    /** Rope angles of each token's position (qk_rope_head_dim / 2 each): made once, used by every head. */
+    final float[] cos;
+    final float[] sin;
 
     Batch(ModelConfig c, int tokens) {
         this.tokens = tokens;
@@ -35,5 +38,7 @@ final class Batch {
         hidden1 = new float[tokens * inner];
         hidden2 = new float[tokens * inner];
         routerLogits = new float[tokens * Math.max(1, c.nRoutedExperts())];
+        cos = new float[tokens * (c.qkRopeHeadDim() / 2)];
+        sin = new float[tokens * (c.qkRopeHeadDim() / 2)];
     }
 }

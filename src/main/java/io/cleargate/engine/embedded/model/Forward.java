@@ -169,18 +169,21 @@ final class Forward {
             int firstWidth = a.lowRankQuery() ? ql : qWidth;
             Chunks firstRows = Chunks.of(first.rows() + a.kvA().rows(), team.size(), 4);
             steps.add((m, size) -> twoProducts(first, firstOut, firstWidth, a.kvA(), b.kv, c + r, firstRows));
-            // Per token: the q_a norm, and the normalised latent and rotated rope key into the cache.
-            float[] latent = s.latent[l];
-            float[] ropeKey = s.ropeKey[l];
+            // Per token: the q_a norm, the rope angles of its position, and the normalised latent and
+            // rotated rope key into the cache (one row of c + r per position).
+            float[] cache = s.latentKeys[l];
+            int w = c + r;
+            int half = r / 2;
             steps.add((m, size) -> {
                 for (int t = Team.start(n, m, size, 1); t < Team.start(n, m + 1, size, 1); t++) {
                     int pos = pos0 + t;
                     if (a.lowRankQuery()) {
                         rmsNorm(b.qa, t * ql, qANorm[l], b.qa, t * ql, ql);
                     }
-                    rmsNorm(b.kv, t * (c + r), kvANorm[l], latent, pos * c, c);
-                    System.arraycopy(b.kv, t * (c + r) + c, ropeKey, pos * r, r);
-                    rope.apply(ropeKey, pos * r, pos);
+                    rmsNorm(b.kv, t * (c + r), kvANorm[l], cache, pos * w, c);
+                    System.arraycopy(b.kv, t * (c + r) + c, cache, pos * w + c, r);
+                    rope.angles(pos, b.cos, b.sin, t * half);
+                    rope.apply(cache, pos * w + c, b.cos, b.sin, t * half);
                 }
             });
             if (a.lowRankQuery()) {
@@ -190,7 +193,7 @@ final class Forward {
             // Heads attend independently, each head for every token of the batch.
             Matrix kvB = a.kvB();
             Chunks headChunks = Chunks.fixed(heads, 1);
-            steps.add((m, size) -> headChunks.take((from, to) -> attendHead(kvB, valueUp[l][from], from, latent, ropeKey)));
+            steps.add((m, size) -> headChunks.take((from, to) -> attendHead(kvB, valueUp[l][from], from, cache)));
             // Output projection over the concatenated heads, then the residual for the same rows.
             Chunks oRows = Chunks.of(d, team.size(), 16);
             steps.add((m, size) -> oRows.take((from, to) -> {
@@ -200,51 +203,57 @@ final class Forward {
         }
 
         /**
-         * One head for every token of the batch, absorbed: q_abs = q_nope . W_UK[h]; scores against
-         * the cached latents and rope keys of positions 0..pos (causal); softmax; the weighted latent
-         * sum goes up through W_UV[h]. W_UK[h] and W_UV[h] are read once for the whole batch.
+         * One head for every token of the batch, absorbed. Each token's query row is [q_abs | q_pe]
+         * with q_abs = q_nope . W_UK[h], laid out like a cache row [latent | rope key], so a score is
+         * one dot product; scores against positions 0..pos (causal), softmax, and the weighted sum of
+         * the cached latents goes up through W_UV[h]. In a batch these are matrix products (scores four
+         * positions by four tokens, the weighted sum broadcasting each probability over a latent row),
+         * and W_UK[h] and W_UV[h] are read once for the whole batch.
          */
-        void attendHead(Matrix kvB, Matrix valueUp, int h, float[] latent, float[] ropeKey) {
+        void attendHead(Matrix kvB, Matrix valueUp, int h, float[] cache) {
             int heads = config.numHeads();
             int qk = config.qkHeadDim();
             int nope = config.qkNopeHeadDim();
             int v = config.vHeadDim();
             int c = config.kvLoraRank();
             int r = config.qkRopeHeadDim();
+            int w = c + r;
             int qWidth = heads * qk;
             int headRows = h * (nope + v);
+            int keys = pos0 + n;
             float[] q = b.q;
+            float[] query = new float[n * w];
             for (int t = 0; t < n; t++) {
-                rope.apply(q, t * qWidth + h * qk + nope, pos0 + t);
+                int pe = t * qWidth + h * qk + nope;
+                rope.apply(q, pe, b.cos, b.sin, t * (r / 2));
+                System.arraycopy(q, pe, query, t * w + c, r);
             }
-            float[] qAbs = new float[n * c];
             if (n == 1) {
                 for (int j = 0; j < nope; j++) {
-                    Kernels.axpyRow(kvB, headRows + j, q[h * qk + j], qAbs, 0);
+                    Kernels.axpyRow(kvB, headRows + j, q[h * qk + j], query, 0);
                 }
             } else {
+                float[] upKeys = new float[nope * c];
                 float[] row = new float[c];
                 for (int j = 0; j < nope; j++) {
                     Kernels.decodeRow(kvB, headRows + j, row);
-                    for (int t = 0; t < n; t++) {
-                        Kernels.axpy(q[t * qWidth + h * qk + j], row, 0, qAbs, t * c, c);
-                    }
+                    System.arraycopy(row, 0, upKeys, j * c, c);
                 }
+                Kernels.gemm(q, h * qk, qWidth, n, nope, false, upKeys, 0, c, c, query, 0, w);
+            }
+            float[] p = new float[n * keys];
+            Kernels.causalScores(query, n, w, cache, keys, p);
+            for (int t = 0; t < n; t++) {
+                int seen = pos0 + t + 1;
+                int row = t * keys;
+                for (int u = 0; u < seen; u++) {
+                    p[row + u] *= softmaxScale;
+                }
+                Kernels.softmax(p, row, seen);
+                Arrays.fill(p, row + seen, row + keys, 0f); // a batch's later tokens are not seen
             }
             float[] oLatent = new float[n * c];
-            for (int t = 0; t < n; t++) {
-                int pos = pos0 + t;
-                int qOff = t * qWidth + h * qk;
-                float[] scores = new float[pos + 1];
-                for (int u = 0; u <= pos; u++) {
-                    float score = Kernels.dot(qAbs, t * c, latent, u * c, c) + Kernels.dot(q, qOff + nope, ropeKey, u * r, r);
-                    scores[u] = score * softmaxScale;
-                }
-                Model.softmaxInPlace(scores, pos + 1);
-                for (int u = 0; u <= pos; u++) {
-                    Kernels.axpy(scores[u], latent, u * c, oLatent, t * c, c);
-                }
-            }
+            Kernels.gemm(p, 0, keys, n, keys, true, cache, 0, w, c, oLatent, 0, c);
             Kernels.matmulRows(valueUp, oLatent, 0, n, c, b.heads, h * v, heads * v, 0, v);
         }
 
