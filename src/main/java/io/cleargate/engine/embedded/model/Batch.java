@@ -18,6 +18,15 @@ final class Batch {
     final float[] hidden1;
     final float[] hidden2;
     final float[] routerLogits;
+    /**
+     * The experts' inputs (gathered token rows), hidden activations and outputs of one MoE layer,
+     * handed out in slices by the routing plan: allocating them per layer and expert was most of the
+     * plan's time in a 64-token prefill (the other members wait for it).
+     */
+    final float[] expertIn;
+    final float[] expertHidden1;
+    final float[] expertHidden2;
+    final float[] expertOut;
     /** Rope angles of each token's position (qk_rope_head_dim / 2 each): made once, used by every head. */
     final float[] cos;
     final float[] sin;
@@ -38,6 +47,12 @@ final class Batch {
         hidden1 = new float[tokens * inner];
         hidden2 = new float[tokens * inner];
         routerLogits = new float[tokens * Math.max(1, c.nRoutedExperts())];
+        int picks = tokens * Math.max(0, c.numExpertsPerTok());
+        int sharedInner = c.moeIntermediateSize() * Math.max(0, c.nSharedExperts());
+        expertIn = new float[picks * d];
+        expertHidden1 = new float[picks * c.moeIntermediateSize() + tokens * sharedInner];
+        expertHidden2 = new float[expertHidden1.length];
+        expertOut = new float[(picks + (sharedInner > 0 ? tokens : 0)) * d];
         cos = new float[tokens * (c.qkRopeHeadDim() / 2)];
         sin = new float[tokens * (c.qkRopeHeadDim() / 2)];
     }
