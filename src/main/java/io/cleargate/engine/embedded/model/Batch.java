@@ -27,6 +27,45 @@ final class Batch {
     final float[] expertHidden1;
     final float[] expertHidden2;
     final float[] expertOut;
+    /**
+     * Per-member copies of normalised inputs ({@link #xnOf}, {@link #qaOf}) and of the embedded rows:
+     * a step that needs a whole normalised input makes it itself, on every member, instead of waiting
+     * at a barrier for one shared copy. Made on first use for a team size.
+     */
+    private float[][] memberXn;
+    private float[][] memberQa;
+    private float[][] memberX;
+
+    /** Makes the per-member buffers for {@code members} members (on the calling thread, before a region). */
+    void members(ModelConfig c, int members) {
+        if (memberXn == null || memberXn.length < members) {
+            int d = c.hiddenSize();
+            memberXn = new float[members][];
+            memberQa = new float[members][];
+            memberX = new float[members][];
+            for (int m = 0; m < members; m++) {
+                memberXn[m] = m == 0 ? xn : new float[tokens * d];
+                memberX[m] = m == 0 ? x : new float[tokens * d];
+                memberQa[m] = new float[qa.length];
+            }
+        }
+    }
+
+    /** Member m's normalised hidden rows: member 0's are the shared {@link #xn}, which later steps read. */
+    float[] xnOf(int m) {
+        return memberXn[m];
+    }
+
+    /** Member m's embedded rows: member 0's are the shared residual stream {@link #x}. */
+    float[] xOf(int m) {
+        return memberX[m];
+    }
+
+    /** Member m's normalised q_a rows. */
+    float[] qaOf(int m) {
+        return memberQa[m];
+    }
+
     /** Rope angles of each token's position (qk_rope_head_dim / 2 each): made once, used by every head. */
     final float[] cos;
     final float[] sin;

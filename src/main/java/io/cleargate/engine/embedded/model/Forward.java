@@ -6,9 +6,11 @@ import java.util.List;
 
 /**
  * The batched forward pass of the absorbed form as one {@link Team} region per call: every layer is
- * a fixed sequence of steps (norm; q_a with kv_a; latent norm and rope key; q_b; attention heads;
- * o_proj with the residual; norm; router; routing plan; all experts' gate and up; all experts' down
- * with the weighted sum and the residual) and the team runs them all with a barrier between steps.
+ * a fixed sequence of steps (norm with q_a and kv_a; latent norm, rope key and q_a norm with q_b;
+ * attention heads; o_proj with the residual; norm with the router; routing plan; all experts' gate
+ * and up; all experts' down with the weighted sum and the residual) and the team runs them all with
+ * a barrier between steps. A norm whose result a product needs whole is made by every member
+ * for itself at the start of the product's step, so it needs no barrier of its own.
  *
  * <p>Products are split by output rows and attention by heads, which members take in {@link Chunks}
  * from a shared counter (the experts' gate and up in units of rows of one expert); per-token work is
@@ -85,7 +87,6 @@ final class Forward {
         }
         Pass p = new Pass(s, s.batch(n), tokens, n, pos0);
         List<Team.Step> steps = new ArrayList<>();
-        steps.add(p::embed);
         for (int l = 0; l < config.numLayers(); l++) {
             p.layer(l, steps);
         }
@@ -124,31 +125,50 @@ final class Forward {
         Pass(Session s, Batch b, int[] tokens, int n, int pos0) {
             this.s = s;
             this.b = b;
+            b.members(config, team.size());
             this.tokens = tokens;
             this.n = n;
             this.pos0 = pos0;
         }
 
-        /** Embedding rows and the first layer's input norm, split by tokens. */
-        void embed(int m, int size) {
-            for (int t = Team.start(n, m, size, 1); t < Team.start(n, m + 1, size, 1); t++) {
-                weights.embed().read((long) tokens[t] * d, d, b.x, t * d);
-                rmsNorm(b.x, t * d, inputNorm[0], b.xn, t * d, d);
+        /**
+         * Member m's normalised input for the first products of layer l: the embedding rows (layer 0)
+         * or the residual stream, normalised for every token by every member. One extra norm per
+         * member costs less than a barrier (decode: 3 of a layer's 11 barriers were for norms of one
+         * token, each costing the waiting member several microseconds).
+         */
+        float[] inputOf(int l, int m) {
+            float[] x = b.x;
+            if (l == 0) {
+                x = b.xOf(m);
+                for (int t = 0; t < n; t++) {
+                    weights.embed().read((long) tokens[t] * d, d, x, t * d);
+                }
             }
+            float[] xn = b.xnOf(m);
+            for (int t = 0; t < n; t++) {
+                rmsNorm(x, t * d, inputNorm[l], xn, t * d, d);
+            }
+            return xn;
+        }
+
+        /** Member m's post-attention norm of every token (member 0's copy is the shared one the experts read). */
+        float[] postNormOf(int l, int m) {
+            float[] xn = b.xnOf(m);
+            for (int t = 0; t < n; t++) {
+                rmsNorm(b.x, t * d, postNorm[l], xn, t * d, d);
+            }
+            return xn;
         }
 
         void layer(int l, List<Team.Step> steps) {
             Weights.Layer layer = weights.layers().get(l);
             Weights.Attention a = layer.attention();
-            if (l > 0) {
-                steps.add((m, size) -> normTokens(b.x, inputNorm[l], b.xn, d, m, size));
-            }
             attention(l, a, steps);
-            steps.add((m, size) -> normTokens(b.x, postNorm[l], b.xn, d, m, size));
             if (layer.moe() != null) {
-                moe(layer.moe(), steps);
+                moe(l, layer.moe(), steps);
             } else {
-                mlp(layer.mlp(), steps);
+                mlp(l, layer.mlp(), steps);
             }
         }
 
@@ -168,27 +188,34 @@ final class Forward {
             float[] firstOut = a.lowRankQuery() ? b.qa : b.q;
             int firstWidth = a.lowRankQuery() ? ql : qWidth;
             Chunks firstRows = Chunks.of(first.rows() + a.kvA().rows(), team.size(), 4);
-            steps.add((m, size) -> twoProducts(first, firstOut, firstWidth, a.kvA(), b.kv, c + r, firstRows));
-            // Per token: the q_a norm, the rope angles of its position, and the normalised latent and
-            // rotated rope key into the cache (one row of c + r per position).
+            steps.add((m, size) -> twoProducts(first, firstOut, firstWidth, a.kvA(), b.kv, c + r, inputOf(l, m), firstRows));
+            // Per token (split by tokens): the rope angles of its position, and the normalised latent
+            // and rotated rope key into the cache (one row of c + r per position). With a low-rank
+            // query this shares a step with q_b, for which every member normalises all of q_a itself.
             float[] cache = s.latentKeys[l];
             int w = c + r;
             int half = r / 2;
-            steps.add((m, size) -> {
+            Team.Step cacheRows = (m, size) -> {
                 for (int t = Team.start(n, m, size, 1); t < Team.start(n, m + 1, size, 1); t++) {
                     int pos = pos0 + t;
-                    if (a.lowRankQuery()) {
-                        rmsNorm(b.qa, t * ql, qANorm[l], b.qa, t * ql, ql);
-                    }
                     rmsNorm(b.kv, t * (c + r), kvANorm[l], cache, pos * w, c);
                     System.arraycopy(b.kv, t * (c + r) + c, cache, pos * w + c, r);
                     rope.angles(pos, b.cos, b.sin, t * half);
                     rope.apply(cache, pos * w + c, b.cos, b.sin, t * half);
                 }
-            });
+            };
             if (a.lowRankQuery()) {
                 Chunks qbRows = Chunks.of(a.qB().rows(), team.size(), 4);
-                steps.add((m, size) -> rows(a.qB(), b.qa, ql, b.q, qWidth, qbRows));
+                steps.add((m, size) -> {
+                    cacheRows.run(m, size);
+                    float[] qa = b.qaOf(m);
+                    for (int t = 0; t < n; t++) {
+                        rmsNorm(b.qa, t * ql, qANorm[l], qa, t * ql, ql);
+                    }
+                    rows(a.qB(), qa, ql, b.q, qWidth, qbRows);
+                });
+            } else {
+                steps.add(cacheRows);
             }
             // Heads attend independently, each head for every token of the batch.
             Matrix kvB = a.kvB();
@@ -260,10 +287,13 @@ final class Forward {
         // ---- Feed-forward ---------------------------------------------------------------
 
         /** Dense SwiGLU: gate and up by rows of the inner dimension (with the activation), then down with the residual. */
-        void mlp(Weights.Mlp mlp, List<Team.Step> steps) {
+        void mlp(int l, Weights.Mlp mlp, List<Team.Step> steps) {
             int inner = mlp.gate().rows();
             Chunks innerRows = Chunks.of(inner, team.size(), 4);
-            steps.add((m, size) -> innerRows.take((from, to) -> gateUp(mlp, b.xn, 0, n, b.hidden1, b.hidden2, 0, from, to)));
+            steps.add((m, size) -> {
+                float[] xn = postNormOf(l, m);
+                innerRows.take((from, to) -> gateUp(mlp, xn, 0, n, b.hidden1, b.hidden2, 0, from, to));
+            });
             Chunks downRows = Chunks.of(d, team.size(), 16);
             steps.add((m, size) -> downRows.take((from, to) -> {
                 Kernels.matmulRows(mlp.down(), b.hidden1, 0, n, inner, b.ffnOut, 0, d, from, to);
@@ -272,10 +302,10 @@ final class Forward {
         }
 
         /** DeepSeekMoE: router, plan (member 0), all experts' gate/up in one step, all experts' down with the sum. */
-        void moe(Weights.Moe moe, List<Team.Step> steps) {
+        void moe(int l, Weights.Moe moe, List<Team.Step> steps) {
             int e = config.nRoutedExperts();
             Chunks routerRows = Chunks.of(e, team.size(), 4);
-            steps.add((m, size) -> rows(moe.router(), b.xn, d, b.routerLogits, e, routerRows));
+            steps.add((m, size) -> rows(moe.router(), postNormOf(l, m), d, b.routerLogits, e, routerRows));
             steps.add((m, size) -> {
                 if (m == 0) {
                     tasks = plan(moe);
@@ -385,14 +415,13 @@ final class Forward {
 
         void lastLogits(List<Team.Step> steps) {
             int vocab = config.vocabSize();
-            steps.add((m, size) -> {
-                if (m == 0) {
-                    rmsNorm(b.x, (n - 1) * d, finalNorm, s.xn, 0, d);
-                }
-            });
             Matrix head = weights.lmHead().rows(0, vocab);
             Chunks vocabRows = Chunks.of(vocab, team.size(), 4);
-            steps.add((m, size) -> vocabRows.take((from, to) -> Kernels.matvecRows(head, s.xn, 0, s.logits, 0, from, to)));
+            steps.add((m, size) -> {
+                float[] xn = b.xnOf(m); // every member normalises the last token itself (no barrier for it)
+                rmsNorm(b.x, (n - 1) * d, finalNorm, xn, 0, d);
+                vocabRows.take((from, to) -> Kernels.matvecRows(head, xn, 0, s.logits, 0, from, to));
+            });
         }
 
         // ---- Shares ---------------------------------------------------------------------
@@ -403,14 +432,14 @@ final class Forward {
         }
 
         /** Two products of the same input as one row space, chunk by chunk. */
-        void twoProducts(Matrix w1, float[] out1, int stride1, Matrix w2, float[] out2, int stride2, Chunks rows) {
+        void twoProducts(Matrix w1, float[] out1, int stride1, Matrix w2, float[] out2, int stride2, float[] xn, Chunks rows) {
             int rows1 = w1.rows();
             rows.take((from, to) -> {
                 if (from < rows1) {
-                    Kernels.matmulRows(w1, b.xn, 0, n, d, out1, 0, stride1, from, Math.min(to, rows1));
+                    Kernels.matmulRows(w1, xn, 0, n, d, out1, 0, stride1, from, Math.min(to, rows1));
                 }
                 if (to > rows1) {
-                    Kernels.matmulRows(w2, b.xn, 0, n, d, out2, 0, stride2, Math.max(0, from - rows1), to - rows1);
+                    Kernels.matmulRows(w2, xn, 0, n, d, out2, 0, stride2, Math.max(0, from - rows1), to - rows1);
                 }
             });
         }
