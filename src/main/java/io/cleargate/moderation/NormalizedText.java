@@ -394,23 +394,23 @@ final class NormalizedText {
     private static int lowerText(char[] t, int n, char[] out, int[] marks) {
         int k = 0;
         int afterSpace = 0;
-        for (int from = 0, m = 0; from < n; from += CHUNK, m++) {
-            marks[m] = k;
-            for (int i = from, end = Math.min(n, from + CHUNK); i < end; i++) {
-                char c = t[i];
-                if (c < TABLE) {
-                    int ws = WHITESPACE[c];
-                    out[k] = LOWER[c];
-                    k += 1 - (ws & afterSpace);
-                    afterSpace = ws;
-                } else if (Character.isWhitespace(c)) {
-                    out[k] = ' ';
-                    k += 1 - afterSpace;
-                    afterSpace = 1;
-                } else {
-                    out[k++] = Character.toLowerCase(c);
-                    afterSpace = 0;
-                }
+        for (int i = 0; i < n; i++) {
+            char c = t[i];
+            if ((i & (CHUNK - 1)) == 0) {
+                marks[i / CHUNK] = k; // one loop with a mark every CHUNK chars: a loop per chunk ran slower
+            }
+            if (c < TABLE) {
+                int ws = WHITESPACE[c];
+                out[k] = LOWER[c];
+                k += 1 - (ws & afterSpace);
+                afterSpace = ws;
+            } else if (Character.isWhitespace(c)) {
+                out[k] = ' ';
+                k += 1 - afterSpace;
+                afterSpace = 1;
+            } else {
+                out[k++] = Character.toLowerCase(c);
+                afterSpace = 0;
             }
         }
         return k;
@@ -418,16 +418,16 @@ final class NormalizedText {
 
     private static int compactText(char[] t, int n, char[] out, int[] marks) {
         int k = 0;
-        for (int from = 0, m = 0; from < n; from += CHUNK, m++) {
-            marks[m] = k;
-            for (int i = from, end = Math.min(n, from + CHUNK); i < end; i++) {
-                char c = t[i];
-                if (c < TABLE) {
-                    out[k] = c;
-                    k += KEPT_COMPACT[c];
-                } else if (!isWhitespace(c) && !isDecoration(c)) {
-                    out[k++] = c;
-                }
+        for (int i = 0; i < n; i++) {
+            char c = t[i];
+            if ((i & (CHUNK - 1)) == 0) {
+                marks[i / CHUNK] = k;
+            }
+            if (c < TABLE) {
+                out[k] = c;
+                k += KEPT_COMPACT[c];
+            } else if (!isWhitespace(c) && !isDecoration(c)) {
+                out[k++] = c;
             }
         }
         return k;
@@ -447,16 +447,16 @@ final class NormalizedText {
 
     private static int alnumText(char[] t, int n, char[] out, int[] marks) {
         int k = 0;
-        for (int from = 0, m = 0; from < n; from += CHUNK, m++) {
-            marks[m] = k;
-            for (int i = from, end = Math.min(n, from + CHUNK); i < end; i++) {
-                char c = t[i];
-                if (c < TABLE) {
-                    out[k] = LOWER[c];
-                    k += KEPT_ALNUM[c];
-                } else if (Character.isLetterOrDigit(c)) {
-                    out[k++] = Character.toLowerCase(c);
-                }
+        for (int i = 0; i < n; i++) {
+            char c = t[i];
+            if ((i & (CHUNK - 1)) == 0) {
+                marks[i / CHUNK] = k;
+            }
+            if (c < TABLE) {
+                out[k] = LOWER[c];
+                k += KEPT_ALNUM[c];
+            } else if (Character.isLetterOrDigit(c)) {
+                out[k++] = Character.toLowerCase(c);
             }
         }
         return k;
