@@ -122,6 +122,30 @@ final class HeuristicWords {
         }
     }
 
+    /** Compares the words of one trigram's bucket at {@code i}, noting the ones found. */
+    private void compare(char[] chars, int n, int i, int[] bucket, byte[] known, int[][] found, int[] count) {
+        for (int w : bucket) {
+            if (known[w] == 1 && anchorOf[w] == 0) {
+                continue; // only its presence was asked for, and it is known
+            }
+            if (restAt(chars, n, words.get(w), i)) {
+                known[w] = 1;
+                for (long m = anchorOf[w]; m != 0; m &= m - 1) {
+                    int o = Long.numberOfTrailingZeros(m);
+                    int[] list = found[o];
+                    if (list == null) {
+                        list = found[o] = new int[8];
+                    } else if (count[o] == list.length) {
+                        list = found[o] = Arrays.copyOf(list, list.length * 2);
+                    }
+                    if (count[o] == 0 || list[count[o] - 1] != i) {
+                        list[count[o]++] = i;
+                    }
+                }
+            }
+        }
+    }
+
     /** Whether {@code word} occurs at {@code at}, whose first three letters are known to match. */
     private static boolean restAt(char[] text, int length, String word, int at) {
         int n = word.length();
@@ -163,7 +187,24 @@ final class HeuristicWords {
         int[][] found = new int[owners][];
         int[] count = new int[owners];
         int n = text.length();
-        if (n >= 3) {
+        if (n >= 3 && wordStarts) {
+            // only where a word starts: a letter after no letter or digit, then on past the word
+            for (int i = 0; i + 2 < n; i++) {
+                char c = chars[i];
+                if (!isWordChar(c)) {
+                    continue;
+                }
+                if (c >= 'a') {
+                    int t = (letter(c) * 27 + letter(chars[i + 1])) * 27 + letter(chars[i + 2]);
+                    if ((hasTrigram[t >>> 6] & 1L << t) != 0) {
+                        compare(chars, n, i, byTrigram[t], known, found, count);
+                    }
+                }
+                while (i + 3 < n && isWordChar(chars[i + 1])) {
+                    i++;
+                }
+            }
+        } else if (n >= 3) {
             int a = letter(chars[0]);
             int b = letter(chars[1]);
             for (int i = 0; i + 2 < n; i++) {
@@ -171,29 +212,8 @@ final class HeuristicWords {
                 int t = (a * 27 + b) * 27 + c;
                 a = b;
                 b = c;
-                if ((hasTrigram[t >>> 6] & 1L << t) == 0 || wordStarts && i > 0 && isWordChar(chars[i - 1])) {
-                    continue; // most positions: a small bit table answers without the word table
-                }
-                int[] bucket = byTrigram[t];
-                for (int w : bucket) {
-                    if (known[w] == 1 && anchorOf[w] == 0) {
-                        continue; // only its presence was asked for, and it is known
-                    }
-                    if (restAt(chars, n, words.get(w), i)) {
-                        known[w] = 1;
-                        for (long m = anchorOf[w]; m != 0; m &= m - 1) {
-                            int o = Long.numberOfTrailingZeros(m);
-                            int[] list = found[o];
-                            if (list == null) {
-                                list = found[o] = new int[8];
-                            } else if (count[o] == list.length) {
-                                list = found[o] = Arrays.copyOf(list, list.length * 2);
-                            }
-                            if (count[o] == 0 || list[count[o] - 1] != i) {
-                                list[count[o]++] = i;
-                            }
-                        }
-                    }
+                if ((hasTrigram[t >>> 6] & 1L << t) != 0) { // most positions: a small bit table answers
+                    compare(chars, n, i, byTrigram[t], known, found, count);
                 }
             }
         }

@@ -69,7 +69,7 @@ final class NormalizedText {
         }
         char[] src = original.toCharArray(); // read as an array: no bounds check per char of a UTF-16 string
         char[] chars = new char[n + 16];
-        int[] start = new int[chars.length];
+        var origins = new View.Origins();
         int k = 0;
         int removed = 0;
         int folded = 0;
@@ -81,14 +81,10 @@ final class NormalizedText {
             if (run > i) { // the common case, copied without the code point and fold machinery
                 int length = run - i;
                 if (k + length > chars.length) {
-                    int size = Math.max(chars.length * 2, k + length);
-                    chars = java.util.Arrays.copyOf(chars, size);
-                    start = java.util.Arrays.copyOf(start, size);
+                    chars = java.util.Arrays.copyOf(chars, Math.max(chars.length * 2, k + length));
                 }
                 System.arraycopy(src, i, chars, k, length);
-                for (int c = 0; c < length; c++) {
-                    start[k + c] = i + c;
-                }
+                origins.copied(k, i);
                 k += length;
                 i = run;
                 if (i == n) {
@@ -107,19 +103,20 @@ final class NormalizedText {
                 folded++;
             }
             int count = mapped.length();
-            if (k + count > chars.length) {
-                int size = Math.max(chars.length * 2, k + count);
-                chars = java.util.Arrays.copyOf(chars, size);
-                start = java.util.Arrays.copyOf(start, size);
+            if (count == 0) {
+                i = next;
+                continue; // folded to nothing (a stray mark): no chars, no piece
             }
+            if (k + count > chars.length) {
+                chars = java.util.Arrays.copyOf(chars, Math.max(chars.length * 2, k + count));
+            }
+            origins.folded(k, i); // every char of a folded code point maps to all of it (View.originalEnd)
             for (int c = 0; c < count; c++) {
-                chars[k] = mapped.charAt(c);
-                start[k] = i; // every char of a folded code point maps to all of it (View.originalEnd)
-                k++;
+                chars[k++] = mapped.charAt(c);
             }
             i = next;
         }
-        View clean = View.mapped("clean", new String(chars, 0, k), start, original);
+        View clean = View.mapped("clean", new String(chars, 0, k), origins, original);
         NormalizedText text = new NormalizedText(original, clean, removed, folded);
         text.cleanChars = chars; // its first k chars are the clean view
         return text;
@@ -397,23 +394,23 @@ final class NormalizedText {
     private static int lowerText(char[] t, int n, char[] out, int[] marks) {
         int k = 0;
         int afterSpace = 0;
-        for (int from = 0, m = 0; from < n; from += CHUNK, m++) {
-            marks[m] = k;
-            for (int i = from, end = Math.min(n, from + CHUNK); i < end; i++) {
-                char c = t[i];
-                if (c < TABLE) {
-                    int ws = WHITESPACE[c];
-                    out[k] = LOWER[c];
-                    k += 1 - (ws & afterSpace);
-                    afterSpace = ws;
-                } else if (Character.isWhitespace(c)) {
-                    out[k] = ' ';
-                    k += 1 - afterSpace;
-                    afterSpace = 1;
-                } else {
-                    out[k++] = Character.toLowerCase(c);
-                    afterSpace = 0;
-                }
+        for (int i = 0; i < n; i++) {
+            char c = t[i];
+            if ((i & (CHUNK - 1)) == 0) {
+                marks[i / CHUNK] = k; // one loop with a mark every CHUNK chars: a loop per chunk ran slower
+            }
+            if (c < TABLE) {
+                int ws = WHITESPACE[c];
+                out[k] = LOWER[c];
+                k += 1 - (ws & afterSpace);
+                afterSpace = ws;
+            } else if (Character.isWhitespace(c)) {
+                out[k] = ' ';
+                k += 1 - afterSpace;
+                afterSpace = 1;
+            } else {
+                out[k++] = Character.toLowerCase(c);
+                afterSpace = 0;
             }
         }
         return k;
@@ -421,16 +418,16 @@ final class NormalizedText {
 
     private static int compactText(char[] t, int n, char[] out, int[] marks) {
         int k = 0;
-        for (int from = 0, m = 0; from < n; from += CHUNK, m++) {
-            marks[m] = k;
-            for (int i = from, end = Math.min(n, from + CHUNK); i < end; i++) {
-                char c = t[i];
-                if (c < TABLE) {
-                    out[k] = c;
-                    k += KEPT_COMPACT[c];
-                } else if (!isWhitespace(c) && !isDecoration(c)) {
-                    out[k++] = c;
-                }
+        for (int i = 0; i < n; i++) {
+            char c = t[i];
+            if ((i & (CHUNK - 1)) == 0) {
+                marks[i / CHUNK] = k;
+            }
+            if (c < TABLE) {
+                out[k] = c;
+                k += KEPT_COMPACT[c];
+            } else if (!isWhitespace(c) && !isDecoration(c)) {
+                out[k++] = c;
             }
         }
         return k;
@@ -450,16 +447,16 @@ final class NormalizedText {
 
     private static int alnumText(char[] t, int n, char[] out, int[] marks) {
         int k = 0;
-        for (int from = 0, m = 0; from < n; from += CHUNK, m++) {
-            marks[m] = k;
-            for (int i = from, end = Math.min(n, from + CHUNK); i < end; i++) {
-                char c = t[i];
-                if (c < TABLE) {
-                    out[k] = LOWER[c];
-                    k += KEPT_ALNUM[c];
-                } else if (Character.isLetterOrDigit(c)) {
-                    out[k++] = Character.toLowerCase(c);
-                }
+        for (int i = 0; i < n; i++) {
+            char c = t[i];
+            if ((i & (CHUNK - 1)) == 0) {
+                marks[i / CHUNK] = k;
+            }
+            if (c < TABLE) {
+                out[k] = LOWER[c];
+                k += KEPT_ALNUM[c];
+            } else if (Character.isLetterOrDigit(c)) {
+                out[k++] = Character.toLowerCase(c);
             }
         }
         return k;

@@ -211,43 +211,58 @@ final class PhoneDetector implements Detector {
     }
 
     /**
-     * Whether {@code raw} has too few digits to parse as a valid number with {@code region} as the
-     * default region, so that libphonenumber need not be asked (its parse is most of what dense
-     * personal data costs, and dates, versions and short ids are most of what it is asked about).
+     * Whether {@code raw} has too few or too many digits to parse as a valid number with {@code
+     * region} as the default region, so that libphonenumber need not be asked (its parse is most of
+     * what dense personal data costs, and dates, versions, ids and figures are most of what it is
+     * asked about).
      *
      * <p>Why that answer is libphonenumber's: a valid number's national significant number has one
      * of the lengths its region's general description allows (isValidNumber checks them before any
      * pattern), and that region shares the number's country code. Without a "+", the country code
-     * is the default region's unless the digits begin with its international (IDD) prefix; parsing
-     * then only removes digits (an extension, the country code written without "+", a national
-     * prefix), except where the default region or the code's main region rewrites its national
-     * prefix, which may add digits. So when no IDD prefix leads, neither rewrites, and the raw text
-     * has fewer digits than the shortest length any region of the code allows, the number is invalid.
-     * {@code PhoneDigitsTest} compares this with libphonenumber on every supported region.
+     * is the default region's unless the digits begin with its international (IDD) prefix. Parsing
+     * then keeps every digit (the candidate has no extension: it holds only digits, spaces and
+     * "()-./") except a national prefix, and the country code written without "+" followed by the
+     * national prefix once more; it adds none, unless the default region or the code's main region
+     * rewrites its national prefix. So when no IDD prefix leads and neither rewrites, the number is
+     * invalid if it has fewer digits than the shortest length any region of the code allows, or
+     * more than the longest plus what can be removed (literal national prefixes only, else no upper
+     * bound). {@code PhoneDigitsTest} compares this with libphonenumber on every supported region.
      */
-    static boolean tooFewDigits(String raw, String region) {
+    static boolean digitCountRulesOut(String raw, String region) {
         if (raw.startsWith("+")) {
             return false;
         }
-        int digits = 0;
-        for (int i = 0; i < raw.length(); i++) {
-            digits += isDigit(raw.charAt(i)) ? 1 : 0;
-        }
         DigitBound bound = BOUNDS.computeIfAbsent(region, PhoneDetector::boundOf);
-        if (digits >= bound.fewest()) {
+        if (bound.fewest() == 0) {
             return false;
         }
-        var onlyDigits = new StringBuilder(digits);
+        var digits = new StringBuilder(raw.length());
         for (int i = 0; i < raw.length(); i++) {
             if (isDigit(raw.charAt(i))) {
-                onlyDigits.append(raw.charAt(i));
+                digits.append(raw.charAt(i));
             }
         }
-        return !bound.internationalPrefix().matcher(onlyDigits).lookingAt();
+        int count = digits.length();
+        boolean tooFew = count < bound.fewest();
+        boolean tooMany = bound.nationalPrefix() >= 0 && count - bound.removable(digits) > bound.most();
+        return (tooFew || tooMany) && !bound.internationalPrefix().matcher(digits).lookingAt();
     }
 
-    /** Per default region: the fewest digits a valid number needs (0: no bound) and its IDD prefix. */
-    record DigitBound(int fewest, java.util.regex.Pattern internationalPrefix) {}
+    /**
+     * Per default region: the fewest and most digits a valid number's national significant number
+     * has (fewest 0: no bound), its IDD prefix, its country code, and the most digits a national
+     * prefix takes (the default region's and the main region's added; -1 when one is a pattern).
+     */
+    record DigitBound(int fewest, int most, java.util.regex.Pattern internationalPrefix, String countryCode,
+            int nationalPrefix, int mainNationalPrefix) {
+
+        /** The most digits parsing can remove from these: a national prefix, or the country code and one twice. */
+        int removable(CharSequence digits) {
+            boolean code = digits.length() >= countryCode.length()
+                    && digits.subSequence(0, countryCode.length()).toString().equals(countryCode);
+            return code ? countryCode.length() + nationalPrefix + mainNationalPrefix : nationalPrefix;
+        }
+    }
 
     /** Region metadata only, never client text. */
     private static final java.util.concurrent.ConcurrentHashMap<String, DigitBound> BOUNDS =
@@ -259,24 +274,35 @@ final class PhoneDetector implements Detector {
         var own = source.getMetadataForRegion(region);
         var idd = java.util.regex.Pattern.compile(own.getInternationalPrefix());
         int code = own.getCountryCode();
-        // the national prefix is removed with the default region's rules, or with those of the code's
-        // main region when the digits begin with the country code
+        // the national prefix is removed with the default region's rules, and with those of the
+        // code's main region when the digits begin with the country code
         var main = source.getMetadataForRegion(UTIL.getRegionCodeForCountryCode(code));
+        var none = new DigitBound(0, 0, idd, "", -1, -1);
         if (!own.getNationalPrefixTransformRule().isEmpty() || main == null || !main.getNationalPrefixTransformRule().isEmpty()) {
-            return new DigitBound(0, idd); // a rewrite that may add digits
+            return none; // a rewrite that may add digits
         }
         int fewest = Integer.MAX_VALUE;
+        int most = 0;
         for (String r : UTIL.getRegionCodesForCountryCode(code)) {
             var metadata = "001".equals(r) ? source.getMetadataForNonGeographicalRegion(code) : source.getMetadataForRegion(r);
             List<Integer> lengths = metadata == null ? List.of() : metadata.getGeneralDesc().getPossibleLengthList();
             if (lengths.isEmpty()) {
-                return new DigitBound(0, idd); // no length to go by
+                return none; // no length to go by
             }
             for (int length : lengths) {
                 fewest = Math.min(fewest, length);
+                most = Math.max(most, length);
             }
         }
-        return new DigitBound(fewest == Integer.MAX_VALUE ? 0 : fewest, idd);
+        int ownPrefix = literalLength(own.getNationalPrefixForParsing());
+        int mainPrefix = literalLength(main.getNationalPrefixForParsing());
+        return new DigitBound(fewest == Integer.MAX_VALUE ? 0 : fewest, most, idd, String.valueOf(code),
+                ownPrefix < 0 || mainPrefix < 0 ? -1 : ownPrefix, mainPrefix);
+    }
+
+    /** How many digits a national prefix pattern removes when it is a plain digit string (none: 0); -1 for a pattern. */
+    private static int literalLength(String pattern) {
+        return pattern.isEmpty() ? 0 : pattern.matches("[0-9]+") ? pattern.length() : -1;
     }
 
     /**
@@ -291,7 +317,7 @@ final class PhoneDetector implements Detector {
 
         /** Whether {@code raw} parses as a valid number of {@code region}. */
         boolean validIn(String raw, String region) {
-            if (tooFewDigits(raw, region)) {
+            if (digitCountRulesOut(raw, region)) {
                 return false;
             }
             return valid.computeIfAbsent(region + '\u0000' + raw, key -> {

@@ -7,8 +7,8 @@ package io.cleargate.moderation;
  *
  * <p>The mapping is stored as cheaply as the view allows, because building views is a large
  * part of moderating a text: the clean view of an ASCII text is the text itself (char i is
- * original char i); any other clean view keeps where each char's code point starts (it ends
- * where that code point does); the views derived from clean (lower, compact, alnum) map a char
+ * original char i); any other clean view keeps pieces (ASCII runs copied as they were, and the
+ * chars each other code point folded into), and a char ends where its code point does; the views derived from clean (lower, compact, alnum) map a char
  * back through marks their builder left every 64 clean chars, and build a table of the clean
  * index of each char only once many chars are asked for.
  */
@@ -16,8 +16,8 @@ final class View {
 
     final String name;
     final String text;
-    /** Original spans of each char, or null when char i is original char i. */
-    private final int[] origStart;
+    /** Where the chars came from, or null when char i is original char i. */
+    private final Origins origins;
     /** For a view with its own spans: the original text, whose code point at a char's start is where the char ends. */
     private final String original;
     /** For a derived view: the view it was derived from and the index of each char in it. */
@@ -29,21 +29,24 @@ final class View {
     /** How many chars were mapped back through {@link #locate} so far. */
     private int located;
     /**
-     * After this many chars mapped back one by one, the whole table is built: a whole text has a
-     * few matches to map, while a stream's hold-back asks for many positions on every chunk.
+     * Chars mapped back one by one before the whole table is built: at least this many, and more
+     * on a long text, one per {@link #CHARS_PER_LOCATE} chars, about what building its table
+     * costs. A whole text has a few matches to map; a stream's hold-back asks for many positions
+     * of a short text on every chunk.
      */
     static final int LOCATE_BEFORE_TABLE = 32;
+    static final int CHARS_PER_LOCATE = 64;
     /** The builder's array of the view's chars, for passes that read every char (null when not kept). */
     private char[] chars;
     /** Whether a ' ' stands for a whole run of whitespace in the parent (the lower view). */
     private final boolean collapsesWhitespace;
 
-    private View(String name, String text, int[] origStart, String original, View parent,
+    private View(String name, String text, Origins origins, String original, View parent,
             java.util.function.Supplier<int[]> index, java.util.function.IntUnaryOperator locate,
             boolean collapsesWhitespace) {
         this.name = name;
         this.text = text;
-        this.origStart = origStart;
+        this.origins = origins;
         this.original = original;
         this.parent = parent;
         this.index = index;
@@ -57,8 +60,8 @@ final class View {
     }
 
     /** A view with its own original spans. */
-    static View mapped(String name, String text, int[] origStart, String original) {
-        return new View(name, text, origStart, original, null, null, null, false);
+    static View mapped(String name, String text, Origins origins, String original) {
+        return new View(name, text, origins, original, null, null, null, false);
     }
 
     /**
@@ -89,7 +92,7 @@ final class View {
 
     private int parentIndex(int i) {
         if (parentIndex == null) {
-            if (locate != null && located < LOCATE_BEFORE_TABLE) {
+            if (locate != null && located < Math.max(LOCATE_BEFORE_TABLE, text.length() / CHARS_PER_LOCATE)) {
                 located++;
                 return locate.applyAsInt(i);
             }
@@ -112,7 +115,7 @@ final class View {
         if (parent != null) {
             return parent.originalStart(parentIndex(i));
         }
-        return origStart == null ? i : origStart[i];
+        return origins == null ? i : origins.startOf(i);
     }
 
     /** Original offset (exclusive) where view char {@code i} ends. */
@@ -128,11 +131,60 @@ final class View {
             }
             return parent.originalEnd(p);
         }
-        if (origStart == null) {
+        if (origins == null) {
             return i + 1;
         }
-        int s = origStart[i]; // the char came from the code point there (a fold may expand one into several chars)
+        int s = origins.startOf(i); // the char came from the code point there (a fold may expand one into several chars)
         return s + Character.charCount(original.codePointAt(s));
+    }
+
+    /**
+     * Where each char of a clean view starts in the original, as pieces: a run of ASCII copied
+     * as it was (char i of the piece is original char start + i), or the chars one code point
+     * folded into (all start where it does). A text with a few non-ASCII code points is a few
+     * pieces, where an array of every char's start was four bytes per char to write.
+     */
+    static final class Origins {
+        private int[] cleanAt = new int[8];
+        private int[] originalAt = new int[8];
+        private boolean[] copied = new boolean[8];
+        private int pieces;
+
+        /** The next {@code length} chars are original chars {@code from}, {@code from + 1}, ... */
+        void copied(int cleanFrom, int from) {
+            add(cleanFrom, from, true);
+        }
+
+        /** The next chars all come from the code point at {@code from}. */
+        void folded(int cleanFrom, int from) {
+            add(cleanFrom, from, false);
+        }
+
+        private void add(int cleanFrom, int from, boolean copy) {
+            if (pieces == cleanAt.length) {
+                cleanAt = java.util.Arrays.copyOf(cleanAt, pieces * 2);
+                originalAt = java.util.Arrays.copyOf(originalAt, pieces * 2);
+                copied = java.util.Arrays.copyOf(copied, pieces * 2);
+            }
+            cleanAt[pieces] = cleanFrom;
+            originalAt[pieces] = from;
+            copied[pieces] = copy;
+            pieces++;
+        }
+
+        int startOf(int i) {
+            int lo = 0;
+            int hi = pieces - 1;
+            while (lo < hi) { // the last piece beginning at or before i
+                int mid = (lo + hi + 1) >>> 1;
+                if (cleanAt[mid] <= i) {
+                    lo = mid;
+                } else {
+                    hi = mid - 1;
+                }
+            }
+            return copied[lo] ? originalAt[lo] + i - cleanAt[lo] : originalAt[lo];
+        }
     }
 
     /** Number of view chars whose original start lies before {@code originalOffset}. */

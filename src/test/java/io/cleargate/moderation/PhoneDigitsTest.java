@@ -10,8 +10,8 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 /**
- * The phone detector skips libphonenumber for candidates with too few digits for the region
- * ({@link PhoneDetector#tooFewDigits}); every number it skips must be one libphonenumber calls
+ * The phone detector skips libphonenumber for candidates with too few or too many digits for the region
+ * ({@link PhoneDetector#digitCountRulesOut}); every number it skips must be one libphonenumber calls
  * invalid, in every region a profile may name, or a phone number would go undetected.
  */
 class PhoneDigitsTest {
@@ -52,7 +52,7 @@ class PhoneDigitsTest {
         int skipped = 0;
         for (int round = 0; round < rounds; round++) {
             String raw = candidate(random);
-            if (PhoneDetector.tooFewDigits(raw, region)) {
+            if (PhoneDetector.digitCountRulesOut(raw, region)) {
                 assertFalse(valid(raw, region), () -> "'" + raw + "' is a valid number in " + region + " but was skipped");
                 skipped++;
             }
@@ -79,10 +79,13 @@ class PhoneDigitsTest {
     }
 
     @Test
-    void shortNumbersAreSkippedAndRealOnesAreNot() {
-        assertTrue(PhoneDetector.tooFewDigits("2024-01", "US"));
-        assertFalse(PhoneDetector.tooFewDigits("(305) 511-0715", "US"));
-        assertFalse(PhoneDetector.tooFewDigits("+49 30 1234", "US"), "a number with a country code is left to libphonenumber");
-        assertFalse(PhoneDetector.tooFewDigits("011 44 20", "US"), "a number after the IDD prefix is left to libphonenumber");
+    void numbersOfImpossibleLengthAreSkippedAndRealOnesAreNot() {
+        assertTrue(PhoneDetector.digitCountRulesOut("2024-01", "US"));
+        assertFalse(PhoneDetector.digitCountRulesOut("(305) 511-0715", "US"));
+        assertFalse(PhoneDetector.digitCountRulesOut("+49 30 1234", "US"), "a number with a country code is left to libphonenumber");
+        assertFalse(PhoneDetector.digitCountRulesOut("011 44 20", "US"), "a number after the IDD prefix is left to libphonenumber");
+        assertTrue(PhoneDetector.digitCountRulesOut("99049549-3246", "US"), "twelve digits, no country code or prefix to remove");
+        assertFalse(PhoneDetector.digitCountRulesOut("1 1 305 511 0715", "US"), "a country code and a national prefix may be removed");
+        assertFalse(PhoneDetector.digitCountRulesOut("2024-01", "BR"), "Brazil rewrites its national prefix: no bound");
     }
 }
