@@ -5,13 +5,14 @@
 # Environment: BENCH_SECONDS (measured seconds per level, default 6), BENCH_WARMUP (least seconds of
 # unmeasured load at c=64 before a gateway arm's first level, default 20; the warm-up goes on, up to
 # BENCH_WARMUP_MAX seconds per level, until the JIT compiler is quiet: see bench_warm_up), BENCH_ARMS (default
-# "direct off full portkey litellm"), BENCH_STREAM (0 skips the streaming runs), BENCH_STREAMS (streams
+# "direct relay off full portkey litellm"; relay is bench/mock/relay.c on the gateway's core, the
+# floor of what any proxy adds in this topology), BENCH_STREAM (0 skips the streaming runs), BENCH_STREAMS (streams
 # measured per arm at c=16 after as many unmeasured, default 160),
 # BENCH_GATEWAY_OPTS (extra JVM options for both gateway arms, e.g. a flight recording).
 
 BENCH_SECONDS="${BENCH_SECONDS:-6}"
 BENCH_WARMUP="${BENCH_WARMUP:-20}"
-BENCH_ARMS="${BENCH_ARMS:-direct off full portkey litellm}"
+BENCH_ARMS="${BENCH_ARMS:-direct relay off full portkey litellm}"
 BENCH_STREAM="${BENCH_STREAM:-1}"
 BENCH_STREAMS="${BENCH_STREAMS:-160}"
 LOAD_CORE=0
@@ -46,9 +47,14 @@ bench_tools() {
     apt-get install -y -q wrk >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get install -y -q wrk >/dev/null; } \
       || die "apt-get install wrk failed"
   fi
-  command -v go >/dev/null || die "Go is needed to build the benchmark's mock upstream (bench/mock)"
+  if ! command -v cc >/dev/null; then
+    say "installing gcc (to build the benchmark's mock upstream, bench/mock) from Debian"
+    apt-get install -y -q gcc libc6-dev >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get install -y -q gcc libc6-dev >/dev/null; } \
+      || die "apt-get install gcc failed"
+  fi
   mkdir -p "$ROOT/target/bench"
-  (cd "$ROOT/bench/mock" && GOFLAGS=-buildvcs=false go build -o "$ROOT/target/bench/benchmock" .) || die "building bench/mock failed"
+  cc -O2 -pthread -o "$ROOT/target/bench/benchmock" "$ROOT/bench/mock/benchmock.c" || die "building bench/mock failed"
+  cc -O2 -o "$ROOT/target/bench/relay" "$ROOT/bench/mock/relay.c" || die "building bench/mock/relay.c failed"
 }
 
 # wrk against URL at concurrency C for SECONDS; prints wrk's JSON line (bench/wrk/chat.lua).
@@ -186,11 +192,12 @@ cleargate_bench() {
   for arm in $BENCH_ARMS; do
     case "$arm" in
       direct) bench_arm direct "http://127.0.0.1:$MOCK_PORT/v1/chat/completions" "$MOCK_PID" ;;
+      relay) bench_relay ;;
       off) bench_gateway_off ;;
       full) bench_gateway_full ;;
       portkey) bench_portkey || say "Portkey arm skipped: $(cat /tmp/cleargate-bench-portkey.reason 2>/dev/null)" ;;
       litellm) bench_litellm || say "LiteLLM arm skipped: $(cat /tmp/cleargate-bench-litellm.reason 2>/dev/null)" ;;
-      *) die "unknown bench arm '$arm' (direct off full portkey litellm)" ;;
+      *) die "unknown bench arm '$arm' (direct relay off full portkey litellm)" ;;
     esac
   done
   python3 "$ROOT/bench/report.py" "$BENCH_OUT" > "$ROOT/bench/results/latest.md"
@@ -253,12 +260,15 @@ PY
   track_pid "$opa_pid"
   taskset -cp "$SUT_CORE" "$opa_pid" >/dev/null
   GATEWAY_PREFIX=(taskset -c "$SUT_CORE")
+  # The H2 URL as production's (application.properties): without DB_CLOSE_ON_EXIT=FALSE, H2's own
+  # exit hook closes the store under the gateway's shutdown, before the writer's last batch and its
+  # shutdown compaction.
   # shellcheck disable=SC2046,SC2086
   CLEARGATE_DATA_DIR="$ARM_DATA" CLEARGATE_OPA_URL="http://127.0.0.1:$opa_port" \
   CLEARGATE_OPA_GATEWAY_TOKEN_FILE="$ARM_DATA/run/opa-gateway.token" \
   start_gateway_bg "$port" /tmp/cleargate-bench-gw-full.log $(bench_gateway_backend) ${BENCH_GATEWAY_OPTS:-} \
     -Dcleargate.dev.create-key=true -Dcleargate.dev.key="$key" \
-    -Dquarkus.datasource.jdbc.url="jdbc:h2:file:$ARM_DATA/db/cleargate${BENCH_H2_OPTIONS:-;WRITE_DELAY=0}"
+    -Dquarkus.datasource.jdbc.url="jdbc:h2:file:$ARM_DATA/db/cleargate${BENCH_H2_OPTIONS:-;DB_CLOSE_ON_EXIT=FALSE;WRITE_DELAY=0}"
   ARM_URL="http://127.0.0.1:$port/v1/chat/completions"; ARM_PIDS="$GATEWAY_PID $opa_pid"
   ARM_HEADERS=("authorization:Bearer $key")
 }
@@ -425,6 +435,17 @@ bench_soak() {
   awk -v s="$served" -v d="$db" 'BEGIN {printf "\nAfter shutdown: H2 file %.1f MiB, %.0f bytes per request served.\n", d / 1048576, d / s}' >> "$out"
   bench_stop_full
   cat "$out"
+}
+
+# The floor: a byte relay (bench/mock/relay.c, one epoll thread, a connection to the mock per client
+# connection) on the gateway's core. What it adds and its idle burn are the topology's own price.
+bench_relay() {
+  local port; port="$(free_port)"
+  taskset -c "$SUT_CORE" "$ROOT/target/bench/relay" "$port" "$MOCK_PORT" > /tmp/cleargate-bench-relay.log 2>&1 &
+  local pid=$!; track_pid "$pid"
+  wait_http "http://127.0.0.1:$port/v1/models" 10 || die "relay did not start"
+  bench_arm relay "http://127.0.0.1:$port/v1/chat/completions" "$pid"
+  kill "$pid" 2>/dev/null || true
 }
 
 bench_portkey() {

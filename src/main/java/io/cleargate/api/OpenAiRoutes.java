@@ -28,13 +28,15 @@ import jakarta.inject.Inject;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.Executor;
 import org.jboss.logging.Logger;
 
 /**
  * The OpenAI-compatible HTTP surface. Vert.x routes rather than JAX-RS because the gateway must
  * refuse oversized bodies before buffering them and must control exactly when the status line and
  * headers of a stream go out (only after the first chunk has passed every response stage).
- * Each request is handed to its own virtual thread, where the blocking pipeline runs.
+ * Each request is handed to its own virtual thread, where the blocking pipeline runs; when no
+ * enabled stage blocks (every governance stage switched off) it stays on the event loop that read it.
  */
 @ApplicationScoped
 public class OpenAiRoutes {
@@ -128,17 +130,36 @@ public class OpenAiRoutes {
         request.endHandler(v -> {
             if (!refused[0]) {
                 ctx.put(EVENT_LOOP, Vertx.currentContext());
-                // Carry the HTTP server span into the request's virtual thread so stage spans nest under it.
-                Context trace = Context.current();
-                Thread.ofVirtual().name(name + "-" + ctx.get(RequestIds.CONTEXT_KEY)).start(() -> {
-                    try (Scope ignored = trace.makeCurrent()) {
-                        handler.accept(ctx, body.getBytes());
-                    }
-                });
+                if (pipeline.neverBlocks()) {
+                    // No stage blocks: parse and run the stages here; the pipeline moves to a virtual
+                    // thread only for what would block (a stream, a backend that only opens blocking).
+                    handler.accept(ctx, body.getBytes());
+                    return;
+                }
+                onVirtualThread(name + "-" + ctx.get(RequestIds.CONTEXT_KEY)).execute(() -> handler.accept(ctx, body.getBytes()));
             }
         });
         request.exceptionHandler(e -> LOG.debugf("request body read failed: %s", e.getMessage()));
         request.resume();
+    }
+
+    /** Runs tasks on a new virtual thread each, carrying the HTTP server span so stage spans nest under it. */
+    private static Executor onVirtualThread(String name) {
+        Context trace = Context.current();
+        return task -> Thread.ofVirtual().name(name).start(() -> {
+            try (Scope ignored = trace.makeCurrent()) {
+                task.run();
+            }
+        });
+    }
+
+    /** Runs the exchange: on this event loop when no stage blocks, else here on the request's virtual thread. */
+    private void run(RoutingContext ctx, Exchange exchange, ClientSink sink) {
+        if (pipeline.neverBlocks()) {
+            pipeline.executeOnEventLoop(exchange, sink, onVirtualThread("pipeline-" + exchange.requestId()));
+        } else {
+            pipeline.execute(exchange, sink);
+        }
     }
 
     private void runChat(RoutingContext ctx, byte[] body) {
@@ -158,7 +179,7 @@ public class OpenAiRoutes {
                 request.stream(), request.parameters());
         var exchange = new Exchange(requestId, incoming, engineRequest);
         ClientSink sink = ChatSinks.forRequest(request, requestId, out);
-        pipeline.execute(exchange, sink);
+        run(ctx, exchange, sink);
     }
 
     private void runEmbeddings(RoutingContext ctx, byte[] body) {
@@ -176,7 +197,7 @@ public class OpenAiRoutes {
                 false, request.parameters());
         var exchange = new Exchange(requestId, incoming,
                 EngineRequest.embeddings(request.model(), request.inputs(), request.dimensions()));
-        pipeline.execute(exchange, new EmbeddingsSink(out, request.model(), request.base64()));
+        run(ctx, exchange, new EmbeddingsSink(out, request.model(), request.base64()));
     }
 
     private void listModels(RoutingContext ctx) {

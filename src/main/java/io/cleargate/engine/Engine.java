@@ -4,6 +4,8 @@ import io.cleargate.domain.EngineException;
 import io.cleargate.domain.EngineRequest;
 import io.cleargate.domain.EngineStream;
 import java.util.List;
+import java.util.concurrent.CompletionStage;
+
 /**
  * The engine SPI: something that turns a chat request into a stream of text. Implementations are
  * the OpenAI-compatible upstream client and the embedded DeepSeek engine. One instance serves one
@@ -24,6 +26,24 @@ public interface Engine extends AutoCloseable {
      */
     default EngineStream open(EngineRequest request, boolean clientStreams) throws EngineException {
         return open(request);
+    }
+
+    /**
+     * Whether {@link #openWithoutBlocking} can open this request on the calling Vert.x event loop.
+     * False by default: an engine that only knows how to block is opened on a virtual thread.
+     */
+    default boolean opensWithoutBlocking(EngineRequest request, boolean clientStreams) {
+        return false;
+    }
+
+    /**
+     * As {@link #open(EngineRequest, boolean)}, without blocking the calling event loop: the stage
+     * completes on that event loop, with the stream or with the {@link EngineException} that
+     * {@code open} would have thrown, and the stream's {@code next()} never blocks (the whole
+     * answer has arrived). Only called when {@link #opensWithoutBlocking} said yes.
+     */
+    default CompletionStage<EngineStream> openWithoutBlocking(EngineRequest request, boolean clientStreams) {
+        throw new UnsupportedOperationException("this engine only opens blocking");
     }
 
     /**

@@ -20,4 +20,14 @@ public interface Dispatcher {
     default java.util.Optional<EngineStream> openAnother(Exchange exchange) {
         return java.util.Optional.empty();
     }
+
+    /**
+     * As {@link #open}, from the event loop of the request's connection and without blocking it:
+     * completes on that event loop with the stream (whose {@code next()} never blocks) or with the
+     * {@link GatewayException} {@code open} would have thrown. Null, having done nothing, when
+     * some backend the exchange could be served by only opens blocking.
+     */
+    default java.util.concurrent.CompletionStage<EngineStream> openWithoutBlocking(Exchange exchange) {
+        return null;
+    }
 }

@@ -15,6 +15,8 @@ import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
 import org.jboss.logging.Logger;
 
 /**
@@ -31,6 +33,8 @@ public class Pipeline {
     private final Dispatcher dispatcher;
     private final List<CompletionObserver> observers;
     private final Tracer tracer;
+    /** No enabled stage blocks: requests may run on the event loop that read them ({@link #executeOnEventLoop}). */
+    private final boolean neverBlocks;
 
     @Inject
     public Pipeline(Instance<Stage> available, Dispatcher dispatcher, Instance<CompletionObserver> observers,
@@ -50,7 +54,14 @@ public class Pipeline {
         this.dispatcher = dispatcher;
         this.observers = List.copyOf(observers);
         this.tracer = tracer;
-        LOG.infof("pipeline stages: %s", stages.stream().map(s -> s.name().id()).toList());
+        this.neverBlocks = stages.stream().noneMatch(Stage::blocks);
+        LOG.infof("pipeline stages: %s%s", stages.stream().map(s -> s.name().id()).toList(),
+                neverBlocks ? " (none blocks: requests stay on the event loop where the engine allows)" : "");
+    }
+
+    /** True when no enabled stage blocks, so {@link #executeOnEventLoop} may be used. */
+    public boolean neverBlocks() {
+        return neverBlocks;
     }
 
     public List<StageName> activeStages() {
@@ -88,14 +99,82 @@ public class Pipeline {
 
     /** Runs the whole exchange, writing the response to {@code sink}. Never throws. */
     public void execute(Exchange exchange, ClientSink sink) {
-        List<Stage> forwarded = new ArrayList<>(stages.size());
-        try {
+        guarded(exchange, sink, () -> {
+            List<Stage> forwarded = new ArrayList<>(stages.size());
             GatewayError refusal = runRequestPhase(exchange, forwarded);
             if (refusal != null) {
                 refuse(exchange, sink, refusal, stoppedBy(forwarded));
                 return;
             }
             stream(exchange, sink, forwarded.reversed());
+        });
+    }
+
+    /**
+     * As {@link #execute}, called on the event loop of the request's connection, for a pipeline
+     * whose stages never block ({@link #neverBlocks}): the stages run here, and where the
+     * dispatcher can open the engine without blocking, its answer is served here when it arrives,
+     * so the request never leaves this thread. Otherwise (a stream, a backend that only opens
+     * blocking) the rest of the exchange runs on a thread from {@code blocking}, as {@code execute}
+     * would run it. Never throws.
+     */
+    public void executeOnEventLoop(Exchange exchange, ClientSink sink, Executor blocking) {
+        if (!neverBlocks) {
+            throw new IllegalStateException("a stage of this pipeline blocks; use execute on a virtual thread");
+        }
+        List<Stage> forwarded = new ArrayList<>(stages.size());
+        Span span;
+        CompletionStage<EngineStream> opening;
+        try {
+            GatewayError refusal = runRequestPhase(exchange, forwarded);
+            if (refusal != null) {
+                guarded(exchange, sink, () -> refuse(exchange, sink, refusal, stoppedBy(forwarded)));
+                return;
+            }
+            span = tracer.spanBuilder("cleargate.engine").startSpan();
+            try (Scope ignored = span.makeCurrent()) {
+                opening = dispatcher.openWithoutBlocking(exchange);
+            } catch (RuntimeException e) {
+                span.end();
+                throw e;
+            }
+        } catch (RuntimeException e) {
+            guarded(exchange, sink, () -> {
+                throw e;
+            });
+            return;
+        }
+        List<Stage> responseStages = forwarded.reversed();
+        if (opening == null) {
+            span.end();
+            blocking.execute(() -> guarded(exchange, sink, () -> stream(exchange, sink, responseStages)));
+            return;
+        }
+        opening.whenComplete((engine, failure) -> guarded(exchange, sink, () -> {
+            try (Scope ignored = span.makeCurrent()) {
+                if (failure == null) {
+                    serve(exchange, sink, responseStages, span, engine, false);
+                    return;
+                }
+                Throwable cause = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
+                        ? failure.getCause() : failure;
+                if (cause instanceof GatewayException e) {
+                    refuse(exchange, sink, e.error(), "dispatcher");
+                } else if (cause instanceof RuntimeException e) {
+                    throw e;
+                } else {
+                    throw new IllegalStateException(cause);
+                }
+            } finally {
+                endEngineSpan(span, exchange);
+            }
+        }));
+    }
+
+    /** Runs {@code work}; whatever it throws becomes a 500 if nothing was answered; then completes the exchange. */
+    private void guarded(Exchange exchange, ClientSink sink, Runnable work) {
+        try {
+            work.run();
         } catch (RuntimeException e) {
             LOG.errorf(e, "request %s failed inside the pipeline", exchange.requestId());
             if (exchange.outcome() == null) {
@@ -159,28 +238,43 @@ public class Pipeline {
         try (Scope ignored = span.makeCurrent()) {
             streamTraced(exchange, sink, responseStages, span);
         } finally {
-            var outcome = exchange.outcome();
-            if (outcome != null) {
-                span.setAttribute("http.response.status_code", outcome.status());
-                span.setAttribute("cleargate.complete", outcome.complete());
-                if (outcome.finishReason() != null) {
-                    span.setAttribute("cleargate.finish_reason", outcome.finishReason());
-                }
-            }
-            span.end();
+            endEngineSpan(span, exchange);
         }
     }
 
+    private static void endEngineSpan(Span span, Exchange exchange) {
+        var outcome = exchange.outcome();
+        if (outcome != null) {
+            span.setAttribute("http.response.status_code", outcome.status());
+            span.setAttribute("cleargate.complete", outcome.complete());
+            if (outcome.finishReason() != null) {
+                span.setAttribute("cleargate.finish_reason", outcome.finishReason());
+            }
+        }
+        span.end();
+    }
+
     private void streamTraced(Exchange exchange, ClientSink sink, List<Stage> responseStages, Span span) {
-        Answer answer;
+        EngineStream engine;
         try {
-            answer = new Answer(dispatcher.open(exchange));
+            engine = dispatcher.open(exchange);
         } catch (GatewayException e) {
             // Nothing reached the client: the response stages never see a chunk, but audit still
             // records the refusal in onComplete.
             refuse(exchange, sink, e.error(), "dispatcher");
             return;
         }
+        serve(exchange, sink, responseStages, span, engine, true);
+    }
+
+    /**
+     * Serves the opened engine's answer through the response stages to the sink. {@code mayBlock}
+     * false (on an event loop): a stage's retry is not honoured, since opening another backend
+     * blocks; stages that never block never ask for one.
+     */
+    private void serve(Exchange exchange, ClientSink sink, List<Stage> responseStages, Span span, EngineStream engine,
+            boolean mayBlock) {
+        Answer answer = new Answer(engine);
         exchange.get(Exchange.ROUTE).ifPresent(route -> {
             span.setAttribute("cleargate.backend", route.backendId());
             span.setAttribute("cleargate.region", route.region());
@@ -192,7 +286,7 @@ public class Pipeline {
                 exchange.countEngineOutput(event);
                 ResponseChunk fromEngine = toChunk(event);
                 ChunkResult result = throughResponseStages(exchange, fromEngine, responseStages,
-                        () -> answer.another(exchange, span));
+                        () -> mayBlock && answer.another(exchange, span));
                 if (result instanceof ChunkResult.Fail(GatewayError error)) {
                     exchange.outcome(new Exchange.Outcome(answer.started ? 200 : error.status(), error, "error", false,
                             "response-stage"));

@@ -9,6 +9,15 @@ public interface Stage {
     /** The stage's place in {@link StageOrder}. */
     StageName name();
 
+    /**
+     * Whether a phase of this stage may block its thread (a database, OPA, a lock held for long).
+     * A stage that says no never blocks and never asks for a {@link ChunkResult.Retry}; when every
+     * enabled stage says no, requests run on the event loop that read them.
+     */
+    default boolean blocks() {
+        return true;
+    }
+
     /** Request phase: runs in declared order before the engine is called. */
     default StageResult onRequest(Exchange exchange) {
         return StageResult.forward();

@@ -5,6 +5,7 @@ import io.cleargate.domain.EngineException;
 import io.cleargate.domain.EngineStream;
 import io.cleargate.domain.Route;
 import io.cleargate.engine.Backend;
+import io.cleargate.engine.Engine;
 import io.cleargate.identity.Principal;
 import io.cleargate.engine.EngineRegistry;
 import io.cleargate.pipeline.Dispatcher;
@@ -13,8 +14,12 @@ import io.cleargate.pipeline.Exchange;
 import io.cleargate.pipeline.GatewayError;
 import io.cleargate.pipeline.GatewayException;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
 
 /**
  * Opens the engine stream on the best candidate of the route plan, failing over to the next
@@ -36,55 +41,151 @@ public final class RegionDispatcher implements Dispatcher {
 
     @Override
     public EngineStream open(Exchange exchange) {
-        // The routing stage cannot be switched off (Pipeline refuses), so a missing plan is a bug.
-        RoutePlan plan = exchange.require(RoutePlan.KEY);
-        String tenant = exchange.get(Principal.KEY).map(Principal::tenant).orElse(null);
-        EngineRegistry.Snapshot backends = plan.registry();
-        List<String> tried = new ArrayList<>();
-        GatewayError lastError = null;
-        int shareUsed = 0;
-        for (Backend backend : pool.order(plan.candidates())) {
-            if (tried.size() >= maxAttempts) {
-                break;
-            }
-            BackendHealth health = pool.health(backend.id());
-            BackendHealth.Admission admission = health.tryAcquire(tenant);
-            if (admission != BackendHealth.Admission.ADMITTED) {
-                shareUsed += admission == BackendHealth.Admission.TENANT_SHARE_USED ? 1 : 0;
-                continue;
-            }
-            tried.add(backend.id());
-            backends.lease(); // the engines of this generation stay open until the stream ends
+        var attempt = new Attempt(exchange);
+        for (Backend backend = attempt.admit(); backend != null; backend = attempt.admit()) {
             try {
-                EngineStream stream = backends.engine(backend.id())
-                        .open(exchange.engineRequest(), exchange.incoming().stream());
+                EngineStream stream = attempt.engine(backend).open(exchange.engineRequest(), exchange.incoming().stream());
                 EngineEvent first = stream.next(); // nothing has gone to the client yet: still safe to fail over
-                record(exchange, backend, tried);
-                pool.record(backend, "opened");
-                return new TrackedStream(stream, first, health, tenant, backend, pool, backends);
+                return attempt.opened(backend, stream, first);
             } catch (EngineException e) {
-                backends.release();
-                health.release(tenant);
-                pool.record(backend, "failed");
-                if (e.kind() == EngineException.Kind.INVALID_REQUEST) {
-                    throw new GatewayException(EngineErrors.toGatewayError(e)); // another backend would say the same
-                }
-                health.failure();
-                lastError = EngineErrors.toGatewayError(e);
+                attempt.failed(backend, e);
             } catch (RuntimeException e) {
-                backends.release();
-                health.release(tenant);
+                attempt.abandon(backend);
                 throw e;
             }
         }
-        if (tried.isEmpty() && shareUsed > 0) {
-            throw new GatewayException(tenantShareUsed());
+        throw attempt.exhausted();
+    }
+
+    /**
+     * The same walk through the plan as {@link #open}, each attempt's answer awaited on the event
+     * loop instead of on a blocked thread; null when a candidate's engine only opens blocking.
+     */
+    @Override
+    public CompletionStage<EngineStream> openWithoutBlocking(Exchange exchange) {
+        RoutePlan plan = exchange.require(RoutePlan.KEY);
+        for (Backend candidate : plan.candidates()) {
+            if (!plan.registry().engine(candidate.id())
+                    .opensWithoutBlocking(exchange.engineRequest(), exchange.incoming().stream())) {
+                return null;
+            }
         }
-        GatewayError error = plan.noEligibleBackend();
-        if (lastError != null) {
-            error = error.withDetail("last_error", lastError.message()).withDetail("last_error_code", lastError.code());
+        var result = new CompletableFuture<EngineStream>();
+        openNext(new Attempt(exchange), result);
+        return result;
+    }
+
+    private void openNext(Attempt attempt, CompletableFuture<EngineStream> result) {
+        Backend backend = attempt.admit();
+        if (backend == null) {
+            result.completeExceptionally(attempt.exhausted());
+            return;
         }
-        throw new GatewayException(error.withDetail("tried_backends", List.copyOf(tried)));
+        CompletionStage<EngineStream> opening;
+        try {
+            opening = attempt.engine(backend).openWithoutBlocking(attempt.exchange.engineRequest(),
+                    attempt.exchange.incoming().stream());
+        } catch (RuntimeException e) {
+            attempt.abandon(backend);
+            result.completeExceptionally(e);
+            return;
+        }
+        opening.whenComplete((stream, failure) -> {
+            try {
+                if (failure != null) {
+                    throw failure instanceof CompletionException wrapped && wrapped.getCause() != null
+                            ? wrapped.getCause() : failure;
+                }
+                result.complete(attempt.opened(backend, stream, stream.next()));
+            } catch (EngineException e) {
+                try {
+                    attempt.failed(backend, e);
+                } catch (GatewayException refused) {
+                    result.completeExceptionally(refused);
+                    return;
+                }
+                openNext(attempt, result);
+            } catch (Throwable e) {
+                attempt.abandon(backend);
+                result.completeExceptionally(e);
+            }
+        });
+    }
+
+    /** One exchange's walk through its plan: the backends tried, the last failure, the slots held. */
+    private final class Attempt {
+        private final Exchange exchange;
+        private final String tenant;
+        private final EngineRegistry.Snapshot backends;
+        private final RoutePlan plan;
+        private final Iterator<Backend> order;
+        private final List<String> tried = new ArrayList<>();
+        private GatewayError lastError;
+        private int shareUsed;
+
+        Attempt(Exchange exchange) {
+            // The routing stage cannot be switched off (Pipeline refuses), so a missing plan is a bug.
+            this.exchange = exchange;
+            this.plan = exchange.require(RoutePlan.KEY);
+            this.tenant = exchange.get(Principal.KEY).map(Principal::tenant).orElse(null);
+            this.backends = plan.registry();
+            this.order = pool.order(plan.candidates()).iterator();
+        }
+
+        /** The next backend that admits the tenant, its slot taken and its generation leased; null when none is left. */
+        Backend admit() {
+            while (order.hasNext() && tried.size() < maxAttempts) {
+                Backend backend = order.next();
+                BackendHealth.Admission admission = pool.health(backend.id()).tryAcquire(tenant);
+                if (admission != BackendHealth.Admission.ADMITTED) {
+                    shareUsed += admission == BackendHealth.Admission.TENANT_SHARE_USED ? 1 : 0;
+                    continue;
+                }
+                tried.add(backend.id());
+                backends.lease(); // the engines of this generation stay open until the stream ends
+                return backend;
+            }
+            return null;
+        }
+
+        Engine engine(Backend backend) {
+            return backends.engine(backend.id());
+        }
+
+        EngineStream opened(Backend backend, EngineStream stream, EngineEvent first) {
+            record(exchange, backend, tried);
+            pool.record(backend, "opened");
+            return new TrackedStream(stream, first, pool.health(backend.id()), tenant, backend, pool, backends);
+        }
+
+        /** A failure before the first event; throws when another backend would only say the same. */
+        void failed(Backend backend, EngineException e) {
+            BackendHealth health = pool.health(backend.id());
+            backends.release();
+            health.release(tenant);
+            pool.record(backend, "failed");
+            if (e.kind() == EngineException.Kind.INVALID_REQUEST) {
+                throw new GatewayException(EngineErrors.toGatewayError(e));
+            }
+            health.failure();
+            lastError = EngineErrors.toGatewayError(e);
+        }
+
+        void abandon(Backend backend) {
+            backends.release();
+            pool.health(backend.id()).release(tenant);
+        }
+
+        GatewayException exhausted() {
+            if (tried.isEmpty() && shareUsed > 0) {
+                return new GatewayException(tenantShareUsed());
+            }
+            GatewayError error = plan.noEligibleBackend();
+            if (lastError != null) {
+                error = error.withDetail("last_error", lastError.message()).withDetail("last_error_code", lastError.code());
+            }
+            return new GatewayException(error.withDetail("tried_backends", List.copyOf(tried)));
+        }
     }
 
     /**

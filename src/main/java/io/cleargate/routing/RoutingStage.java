@@ -34,6 +34,12 @@ final class RoutingStage implements Stage {
         return StageName.ROUTING;
     }
 
+    /** The plan is built from the registry's snapshot in memory. */
+    @Override
+    public boolean blocks() {
+        return false;
+    }
+
     @Override
     public StageResult onRequest(Exchange exchange) {
         EngineRequest request = exchange.engineRequest();

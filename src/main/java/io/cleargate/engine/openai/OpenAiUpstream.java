@@ -10,11 +10,16 @@ import io.cleargate.domain.RequestOptions;
 import io.cleargate.domain.ToolDefinition;
 import io.cleargate.engine.Backend;
 import io.cleargate.engine.Engine;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
 import java.io.IOException;
 import java.net.URI;
 import java.net.SocketTimeoutException;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
 
 /**
  * A client for one OpenAI-compatible server. Streams (with usage) when the gateway's client
@@ -33,12 +38,19 @@ final class OpenAiUpstream implements Engine {
     private final URI modelsUri;
     private final URI embeddingsUri;
     private final EgressGuard egress;
+    /** The same origin through Vert.x's client, for calls made on an event loop; null where that is not possible. */
+    private final EventLoopClient eventLoop;
 
     OpenAiUpstream(Backend backend, UpstreamLimits limits, ObjectMapper json) {
-        this(backend, limits, json, new EgressGuard(false));
+        this(backend, limits, json, new EgressGuard(false), null);
     }
 
     OpenAiUpstream(Backend backend, UpstreamLimits limits, ObjectMapper json, EgressGuard egress) {
+        this(backend, limits, json, egress, null);
+    }
+
+    /** @param vertx the event loops' Vert.x, or null: then every call blocks its (virtual) thread */
+    OpenAiUpstream(Backend backend, UpstreamLimits limits, ObjectMapper json, EgressGuard egress, Vertx vertx) {
         this.egress = egress;
         this.backend = backend;
         this.limits = limits;
@@ -49,6 +61,7 @@ final class OpenAiUpstream implements Engine {
         this.embeddingsUri = URI.create(base + "/embeddings");
         // Redirects are never followed: a backend's answer is its own.
         this.http = new Http1Client(chatUri, limits.connect());
+        this.eventLoop = EventLoopClient.forOrigin(vertx, chatUri, backend.id(), limits);
     }
 
     private static String stripSlash(String url) {
@@ -82,14 +95,47 @@ final class OpenAiUpstream implements Engine {
     }
 
     /**
-     * Sends a POST on the calling (virtual) thread; returns once a 2xx status has arrived within the
-     * connect and first-byte timeouts.
+     * A non-streamed chat completion, called on an event loop, when this backend's origin allows a
+     * call without a DNS lookup or TLS handshake on that loop (see {@link EventLoopClient}).
      */
-    private Http1Client.Response send(URI uri, String accept, byte[] body) throws EngineException {
+    @Override
+    public boolean opensWithoutBlocking(EngineRequest request, boolean clientStreams) {
+        return eventLoop != null && !clientStreams && request.kind() == EngineRequest.Kind.CHAT
+                && Context.isOnEventLoopThread();
+    }
+
+    @Override
+    public CompletionStage<EngineStream> openWithoutBlocking(EngineRequest request, boolean clientStreams) {
+        String refusal = egress.refusal(chatUri); // an address literal: no lookup
+        if (refusal != null) {
+            return CompletableFuture.failedFuture(new EngineException(Kind.UNAVAILABLE,
+                    "backend " + backend.id() + " refused at connect time: " + refusal));
+        }
+        int choices = request.options().n() == null ? 1 : request.options().n();
+        return eventLoop.post(chatUri.getRawPath(), requestHeaders("application/json"), body(request, false))
+                .thenApply(bytes -> {
+                    try {
+                        return OneShotStream.read(bytes, json, backend.id(), choices);
+                    } catch (EngineException e) {
+                        throw new CompletionException(e);
+                    }
+                });
+    }
+
+    private Map<String, String> requestHeaders(String accept) {
         var headers = new LinkedHashMap<String, String>(4);
         headers.put("content-type", "application/json");
         headers.put("accept", accept);
         backend.apiKey().ifPresent(key -> headers.put("authorization", "Bearer " + key));
+        return headers;
+    }
+
+    /**
+     * Sends a POST on the calling (virtual) thread; returns once a 2xx status has arrived within the
+     * connect and first-byte timeouts.
+     */
+    private Http1Client.Response send(URI uri, String accept, byte[] body) throws EngineException {
+        var headers = requestHeaders(accept);
         Http1Client.Response response;
         try {
             response = http.send("POST", uri, headers, body, limits.firstByte());
@@ -283,5 +329,8 @@ final class OpenAiUpstream implements Engine {
     @Override
     public void close() {
         http.close();
+        if (eventLoop != null) {
+            eventLoop.close();
+        }
     }
 }

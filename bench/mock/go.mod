@@ -1,3 +1,0 @@
-module cleargate.local/benchmock
-
-go 1.22
