@@ -170,6 +170,11 @@ cleargate_bench() {
     bench_profile "$@"
     return
   fi
+  if [[ "${1:-}" == tail ]]; then
+    shift
+    bench_tail "$@"
+    return
+  fi
   if [[ "${1:-}" == wakeups ]]; then
     shift
     bench_wakeups "$@"
@@ -255,12 +260,15 @@ PY
   track_pid "$opa_pid"
   taskset -cp "$SUT_CORE" "$opa_pid" >/dev/null
   GATEWAY_PREFIX=(taskset -c "$SUT_CORE")
+  # The H2 URL as production's (application.properties): without DB_CLOSE_ON_EXIT=FALSE, H2's own
+  # exit hook closes the store under the gateway's shutdown, before the writer's last batch and its
+  # shutdown compaction.
   # shellcheck disable=SC2046,SC2086
   CLEARGATE_DATA_DIR="$ARM_DATA" CLEARGATE_OPA_URL="http://127.0.0.1:$opa_port" \
   CLEARGATE_OPA_GATEWAY_TOKEN_FILE="$ARM_DATA/run/opa-gateway.token" \
   start_gateway_bg "$port" /tmp/cleargate-bench-gw-full.log $(bench_gateway_backend) ${BENCH_GATEWAY_OPTS:-} \
     -Dcleargate.dev.create-key=true -Dcleargate.dev.key="$key" \
-    -Dquarkus.datasource.jdbc.url="jdbc:h2:file:$ARM_DATA/db/cleargate${BENCH_H2_OPTIONS:-;WRITE_DELAY=0}"
+    -Dquarkus.datasource.jdbc.url="jdbc:h2:file:$ARM_DATA/db/cleargate${BENCH_H2_OPTIONS:-;DB_CLOSE_ON_EXIT=FALSE;WRITE_DELAY=0}"
   ARM_URL="http://127.0.0.1:$port/v1/chat/completions"; ARM_PIDS="$GATEWAY_PID $opa_pid"
   ARM_HEADERS=("authorization:Bearer $key")
 }
@@ -336,6 +344,31 @@ bench_profile() {
     python3 "$ROOT/bench/jfr_profile.py" "$out.jfr" "$requests" "$out" \
       "$(awk -v t="$java_ticks" -v r="$requests" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.4f", t * 1000 / hz / r}')"
   } > "$out.md"
+  cat "$out.md"
+}
+
+# bin/cleargate bench tail off|full: after the arm's warm-up, one client at c=1 for BENCH_SECONDS
+# (bench/driver/Timeline.java) writes down when each request started and how long it took, while a
+# flight recording runs; bench/jfr_tail.py then names, for each request slower than the run's p99,
+# what the recording saw while it was in flight (a collector pause, a scheduled job, a question to
+# OPA, a slow fsync or upstream read, the JIT). Writes target/bench/tail-ARM.md.
+bench_tail() {
+  local arm="${1:?off or full}" out
+  out="$ROOT/target/bench/tail-$arm"
+  local settings=(settings=profile "jdk.CPUTimeSample#enabled=true" "jdk.CPUTimeSample#throttle=2ms"
+    "jdk.SocketRead#threshold=0ms" "jdk.FileForce#threshold=0ms" "jdk.Compilation#threshold=1ms")
+  "bench_start_$arm"
+  jcmd "$GATEWAY_PID" JFR.start name=warm "${settings[@]}" >/dev/null
+  WARM_PID="$GATEWAY_PID"
+  bench_warm_up "$ARM_URL" 1 ${ARM_HEADERS[@]+"${ARM_HEADERS[@]}"}
+  jcmd "$GATEWAY_PID" JFR.start name=tail "${settings[@]}" >/dev/null
+  taskset -c "$LOAD_CORE" java "$ROOT/bench/driver/Timeline.java" "$ARM_URL" "$BENCH_SECONDS" "$out.txt" \
+    ${ARM_HEADERS[@]+"${ARM_HEADERS[@]}"} >&2
+  jcmd "$GATEWAY_PID" JFR.stop name=tail filename="$out.jfr" >/dev/null
+  jcmd "$GATEWAY_PID" JFR.stop name=warm >/dev/null
+  if [[ "$arm" == full ]]; then bench_stop_full; else kill "$GATEWAY_PID"; wait "$GATEWAY_PID" 2>/dev/null || true; fi
+  { echo "# Slow requests at c=1: gateway $arm (\`bin/cleargate bench tail $arm\`)"; echo
+    python3 "$ROOT/bench/jfr_tail.py" "$out.txt" "$out.jfr"; } > "$out.md"
   cat "$out.md"
 }
 

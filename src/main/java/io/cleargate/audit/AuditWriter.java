@@ -145,9 +145,11 @@ public class AuditWriter {
         if (thread != null) {
             thread.join(10_000);
         }
-        if (housekeeping != null) {
+        // The embedded store is compacted into a fresh file when H2 closes it, at the end of
+        // shutdown; not while the writer may still be inside a batch.
+        if (housekeeping != null && (thread == null || !thread.isAlive())) {
             try {
-                housekeeping.compact(2_000); // what the last minutes left half-empty, before H2 closes the file
+                housekeeping.compactAtClose();
             } catch (RuntimeException e) {
                 LOG.warnf("audit store not compacted at shutdown: %s", describe(e));
             }

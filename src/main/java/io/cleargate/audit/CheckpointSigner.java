@@ -244,32 +244,56 @@ public class CheckpointSigner {
         String prev = lo == 1 ? Canonical.GENESIS : null;
         while (next <= hi) {
             long from = next;
-            List<AuditEntry> page = em.createQuery("select e from AuditEntry e where e.chainId = :c and e.seq >= :s"
-                    + " and e.seq <= :h order by e.seq, e.id", AuditEntry.class).setParameter("c", chain)
-                    .setParameter("s", from).setParameter("h", hi).setMaxResults(PAGE).getResultList();
+            // The columns the check needs, not whole entries (no content, no persistence context),
+            // and the body in its stored form, hashed from the bytes it inflates to.
+            @SuppressWarnings("unchecked")
+            List<Object[]> rows = em.createNativeQuery("SELECT seq, prev_hash, entry_hash, body_sha256, body FROM audit_entry"
+                    + " WHERE chain_id = ?1 AND seq >= ?2 AND seq <= ?3 ORDER BY seq, id").setParameter(1, chain)
+                    .setParameter(2, from).setParameter(3, hi).setMaxResults(PAGE).getResultList();
+            List<Link> page = rows.stream().map(Link::of).toList();
             if (page.isEmpty()) {
                 return "the chain ends at seq " + (next - 1) + " below a signed head at seq " + hi;
             }
-            for (AuditEntry e : page) {
-                if (e.seq != next) {
-                    return e.seq > next ? "seq " + next + " is missing" : "seq " + e.seq + " is duplicated";
+            for (Link e : page) {
+                if (e.seq() != next) {
+                    return e.seq() > next ? "seq " + next + " is missing" : "seq " + e.seq() + " is duplicated";
                 }
-                if (prev != null && !prev.equals(e.prevHash)) {
-                    return "seq " + e.seq + " does not link to its predecessor";
+                if (prev != null && !prev.equals(e.prevHash())) {
+                    return "seq " + e.seq() + " does not link to its predecessor";
                 }
-                if (!Canonical.entryHash(chain, e.seq, e.prevHash, e.bodySha256).equals(e.entryHash)
-                        || (e.body != null && !Canonical.sha256(e.body).equals(e.bodySha256))) {
-                    return "seq " + e.seq + " does not match its hash";
+                if (!Canonical.entryHash(chain, e.seq(), e.prevHash(), e.bodySha256()).equals(e.entryHash())
+                        || (e.storedBody() != null
+                                && !Canonical.sha256(StoredBody.decodeBytes(e.storedBody())).equals(e.bodySha256()))) {
+                    return "seq " + e.seq() + " does not match its hash";
                 }
-                String signedHash = expect.get(e.seq);
-                if (signedHash != null && !signedHash.equals(e.entryHash)) {
-                    return "seq " + e.seq + " differs from the head signed earlier";
+                String signedHash = expect.get(e.seq());
+                if (signedHash != null && !signedHash.equals(e.entryHash())) {
+                    return "seq " + e.seq() + " differs from the head signed earlier";
                 }
-                prev = e.entryHash;
-                next = e.seq + 1;
+                prev = e.entryHash();
+                next = e.seq() + 1;
             }
-            em.clear();
         }
         return null;
+    }
+
+    /** The columns of an entry the signer checks; the body as stored ({@link StoredBody}). */
+    private record Link(long seq, String prevHash, String entryHash, String bodySha256, String storedBody) {
+        static Link of(Object[] row) {
+            return new Link(((Number) row[0]).longValue(), (String) row[1], (String) row[2], (String) row[3],
+                    text(row[4]));
+        }
+
+        /** A TEXT column as read by a native query: a String on PostgreSQL, a CLOB on H2. */
+        private static String text(Object value) {
+            if (value instanceof java.sql.Clob clob) {
+                try {
+                    return clob.getSubString(1, (int) clob.length());
+                } catch (java.sql.SQLException e) {
+                    throw new IllegalStateException("cannot read a stored body", e);
+                }
+            }
+            return (String) value;
+        }
     }
 }

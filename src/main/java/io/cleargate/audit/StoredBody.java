@@ -2,7 +2,6 @@ package io.cleargate.audit;
 
 import jakarta.persistence.AttributeConverter;
 import jakarta.persistence.Converter;
-import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.zip.DataFormatException;
@@ -83,14 +82,25 @@ public class StoredBody implements AttributeConverter<String, String> {
 
     /** The JSON of a stored body; a plain (older) body as it is; undecodable text as it is, so it fails its hash. */
     static String decode(String stored) {
+        byte[] json = inflated(stored);
+        return json == null ? stored : new String(json, StandardCharsets.UTF_8);
+    }
+
+    /** The UTF-8 bytes of the JSON of a stored body (what its hash covers), as {@link #decode} reads it. */
+    static byte[] decodeBytes(String stored) {
+        byte[] json = inflated(stored);
+        return json == null ? stored.getBytes(StandardCharsets.UTF_8) : json;
+    }
+
+    /** The inflated JSON of a stored body in the z1 form; null for any other text. */
+    private static byte[] inflated(String stored) {
         if (!stored.startsWith(PREFIX)) {
-            return stored;
+            return null;
         }
         try {
-            byte[] packed = Base64.getDecoder().decode(stored.substring(PREFIX.length()));
-            return new String(inflate(packed, DICTIONARY_BYTES), StandardCharsets.UTF_8);
+            return inflate(Base64.getDecoder().decode(stored.substring(PREFIX.length())), DICTIONARY_BYTES);
         } catch (IllegalArgumentException | DataFormatException e) {
-            return stored;
+            return null;
         }
     }
 
@@ -156,16 +166,21 @@ public class StoredBody implements AttributeConverter<String, String> {
                 // Raw streams carry no dictionary id: set it before the first inflate call.
                 inflater.setDictionary(dictionary);
             }
-            ByteArrayOutputStream out = new ByteArrayOutputStream(packed.length * 4 + 64);
-            byte[] buffer = new byte[16 * 1024];
+            // Straight into the result, grown as needed: bodies inflate to about three times their
+            // packed size, and a scratch buffer of 16 KB per call was most of what reading one allocated.
+            byte[] out = new byte[packed.length * 4 + 64];
+            int n = 0;
             while (!inflater.finished()) {
-                int n = inflater.inflate(buffer);
-                if (n == 0 && (inflater.needsInput() || inflater.needsDictionary())) {
+                if (n == out.length) {
+                    out = java.util.Arrays.copyOf(out, out.length * 2);
+                }
+                int got = inflater.inflate(out, n, out.length - n);
+                if (got == 0 && (inflater.needsInput() || inflater.needsDictionary())) {
                     throw new DataFormatException("truncated");
                 }
-                out.write(buffer, 0, n);
+                n += got;
             }
-            return out.toByteArray();
+            return n == out.length ? out : java.util.Arrays.copyOf(out, n);
         } finally {
             inflater.reset();
             if (IDLE_INFLATER_COUNT.incrementAndGet() <= KEPT) {

@@ -38,7 +38,7 @@ final class BuiltinDetectors {
         var pattern = "(?<![0-9])([0-9]{3})([\\- ]?)([0-9]{2})\\2([0-9]{4})(?![0-9])";
         var compiled = Pattern.compile(pattern);
         return new PatternDetector("ssn", "pii.ssn", "SSN", "US SSN AAA-GG-SSSS with validity rules",
-                List.of(new PatternDetector.Probe("clean", PatternDetector.Finder.of(compiled, Starts.DIGIT),
+                List.of(new PatternDetector.Probe("clean", PatternDetector.Finder.of(compiled, Starts.digitRuns(BuiltinDetectors::ssnShape)),
                         1.0, t -> true)),
                 (candidate, text, s, e) -> {
                     var m = compiled.matcher(candidate);
@@ -59,7 +59,7 @@ final class BuiltinDetectors {
                 + "(?![0-9A-Fa-f:])";
         return new PatternDetector("ip", "pii.ip_address", "IP_ADDRESS", "IPv4 dotted quad or IPv6 (RFC 4291 text forms)",
                 // v4 starts with a digit; v6's first ":" stands at most 4 hex digits after its start
-                List.of(probe("clean", v4, 1.0, Starts.DIGIT, t -> true),
+                List.of(probe("clean", v4, 1.0, Starts.digitRuns(BuiltinDetectors::dottedQuadShape), t -> true),
                         probe("clean", v6, 1.0, Starts.anchored(":", 4), t -> true)),
                 (candidate, text, s, e) -> {
                     if (candidate.indexOf(':') >= 0) {
@@ -70,6 +70,62 @@ final class BuiltinDetectors {
                     }
                     return 0.85;
                 });
+    }
+
+    /**
+     * Whether an SSN can begin at {@code s}: three digits, maybe "-" or " ", two digits, the same
+     * separator, four digits and no digit after them (the whole pattern, without its groups).
+     */
+    static boolean ssnShape(String t, int s) {
+        int n = t.length();
+        if (s + 9 > n || !digits(t, s, 3)) {
+            return false;
+        }
+        char separator = t.charAt(s + 3);
+        int sep = separator == '-' || separator == ' ' ? 1 : 0;
+        int i = s + 3 + sep;
+        if (i + 6 + sep > n || !digits(t, i, 2) || sep == 1 && t.charAt(i + 2) != separator) {
+            return false;
+        }
+        i += 2 + sep;
+        return digits(t, i, 4) && (i + 4 == n || !isDigit(t.charAt(i + 4)));
+    }
+
+    /**
+     * Whether a dotted quad can begin at {@code s}: no "." before it, then one to three digits and
+     * a dot, three times, then a digit. Each octet is one to three digits followed by a dot, so
+     * it takes the whole run of digits before that dot.
+     */
+    static boolean dottedQuadShape(String t, int s) {
+        if (s > 0 && t.charAt(s - 1) == '.') {
+            return false;
+        }
+        int n = t.length();
+        int i = s;
+        for (int octet = 0; octet < 3; octet++) {
+            int start = i;
+            while (i < n && i - start < 3 && isDigit(t.charAt(i))) {
+                i++;
+            }
+            if (i == start || i >= n || t.charAt(i) != '.') {
+                return false;
+            }
+            i++;
+        }
+        return i < n && isDigit(t.charAt(i));
+    }
+
+    private static boolean digits(String t, int from, int count) {
+        for (int i = from; i < from + count; i++) {
+            if (!isDigit(t.charAt(i))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static boolean isDigit(char c) {
+        return c >= '0' && c <= '9';
     }
 
     static boolean validIpv6(String s) {

@@ -19,19 +19,23 @@ final class DigitRuns {
     }
 
     static DigitRuns of(String t) {
+        return of(t.toCharArray(), t.length());
+    }
+
+    /** The runs of the first {@code n} chars of {@code t} (a view's array: no bounds check per char of a string). */
+    static DigitRuns of(char[] t, int n) {
         int[] bounds = new int[16];
         int runs = 0;
-        int n = t.length();
         int i = 0;
         while (true) {
-            while (i < n && (char) (t.charAt(i) - '0') >= 10) {
+            while (i < n && (char) (t[i] - '0') >= 10) {
                 i++;
             }
             if (i == n) {
                 return new DigitRuns(bounds, runs);
             }
             int start = i;
-            while (i < n && (char) (t.charAt(i) - '0') < 10) {
+            while (i < n && (char) (t[i] - '0') < 10) {
                 i++;
             }
             if (2 * runs + 2 > bounds.length) {

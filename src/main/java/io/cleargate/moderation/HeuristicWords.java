@@ -25,6 +25,8 @@ final class HeuristicWords {
     private final List<String> words;
     /** The words of three letters or more by their first three letters (index of {@link #trigram}), or null. */
     private final int[][] byTrigram = new int[27 * 27 * 27][];
+    /** One bit per trigram: whether a word begins with it. */
+    private final long[] hasTrigram = new long[(27 * 27 * 27 + 63) / 64];
     /** Per word: the owners (bit per owner) whose anchor it is; 0 for a word only looked up for presence. */
     private final long[] anchorOf;
     private final int owners;
@@ -53,6 +55,7 @@ final class HeuristicWords {
                 bucket = Arrays.copyOf(bucket, bucket.length + 1);
                 bucket[bucket.length - 1] = w;
                 byTrigram[t] = bucket;
+                hasTrigram[t >>> 6] |= 1L << t;
             }
         }
         for (int o = 0; o < anchors.size(); o++) {
@@ -68,6 +71,11 @@ final class HeuristicWords {
 
     List<String> words() {
         return words;
+    }
+
+    /** An ASCII lower-case letter or digit: what the lower-case view's regexes allow before none of their words. */
+    private static boolean isWordChar(char c) {
+        return c >= 'a' && c <= 'z' || c >= '0' && c <= '9';
     }
 
     private static int letter(char c) {
@@ -115,13 +123,13 @@ final class HeuristicWords {
     }
 
     /** Whether {@code word} occurs at {@code at}, whose first three letters are known to match. */
-    private static boolean restAt(String text, String word, int at) {
+    private static boolean restAt(char[] text, int length, String word, int at) {
         int n = word.length();
-        if (at + n > text.length()) {
+        if (at + n > length) {
             return false;
         }
         for (int k = 3; k < n; k++) {
-            if (text.charAt(at + k) != word.charAt(k)) {
+            if (text[at + k] != word.charAt(k)) {
                 return false;
             }
         }
@@ -129,6 +137,23 @@ final class HeuristicWords {
     }
 
     Found find(String text) {
+        return find(text, false);
+    }
+
+    /**
+     * The pass over a view; with {@code wordStarts}, only occurrences at a word start count (no
+     * ASCII letter or digit before them). On the lower-case view every word of a heuristic's match
+     * stands at one: its regex begins with "(?<![a-z0-9])" and each later word follows a
+     * separator, which is never a letter or digit. So neither a gate nor an anchor window loses a
+     * match, and the words inside longer words ("act" in "abstract", "from" in "wherefrom") are
+     * not compared at all.
+     */
+    Found find(String text, boolean wordStarts) {
+        return find(text.toCharArray(), text, wordStarts);
+    }
+
+    /** The same on {@code chars}, whose first {@code text.length()} chars are the view's (its builder's array). */
+    Found find(char[] chars, String text, boolean wordStarts) {
         byte[] known = new byte[words.size()];
         for (int w = 0; w < words.size(); w++) {
             if (words.get(w).length() >= 3) {
@@ -139,21 +164,22 @@ final class HeuristicWords {
         int[] count = new int[owners];
         int n = text.length();
         if (n >= 3) {
-            int a = letter(text.charAt(0));
-            int b = letter(text.charAt(1));
+            int a = letter(chars[0]);
+            int b = letter(chars[1]);
             for (int i = 0; i + 2 < n; i++) {
-                int c = letter(text.charAt(i + 2));
-                int[] bucket = (a | b | c) == 0 ? null : byTrigram[(a * 27 + b) * 27 + c];
+                int c = letter(chars[i + 2]);
+                int t = (a * 27 + b) * 27 + c;
                 a = b;
                 b = c;
-                if (bucket == null) {
-                    continue;
+                if ((hasTrigram[t >>> 6] & 1L << t) == 0 || wordStarts && i > 0 && isWordChar(chars[i - 1])) {
+                    continue; // most positions: a small bit table answers without the word table
                 }
+                int[] bucket = byTrigram[t];
                 for (int w : bucket) {
                     if (known[w] == 1 && anchorOf[w] == 0) {
                         continue; // only its presence was asked for, and it is known
                     }
-                    if (restAt(text, words.get(w), i)) {
+                    if (restAt(chars, n, words.get(w), i)) {
                         known[w] = 1;
                         for (long m = anchorOf[w]; m != 0; m &= m - 1) {
                             int o = Long.numberOfTrailingZeros(m);

@@ -247,7 +247,7 @@ final class InjectionDetector implements Detector {
         for (int i = 0; i < heuristics.size(); i++) {
             int h = i;
             all.add(new Tried(heuristics.get(i), onLower.get(i), onAlnum.get(i),
-                    text -> startsOn(h, text, WORDS.find(text), false).open(text),
+                    text -> startsOn(h, text, WORDS.find(text, true), false).open(text),
                     text -> startsOn(h, text, WORDS.find(text), true).open(text)));
         }
         return all;
@@ -272,7 +272,8 @@ final class InjectionDetector implements Detector {
     @Override
     public void scan(NormalizedText text, Consumer<Match> sink) {
         View lower = text.lower();
-        HeuristicWords.Found inLower = text.memo(LOWER_WORDS, () -> WORDS.find(lower.text));
+        HeuristicWords.Found inLower = text.memo(LOWER_WORDS, () -> lower.chars() != null
+                ? WORDS.find(lower.chars(), lower.text, true) : WORDS.find(lower.text, true));
         HeuristicWords.Found inAlnum = null;
         for (int i = 0; i < heuristics.size(); i++) {
             Heuristic h = heuristics.get(i);
@@ -284,7 +285,8 @@ final class InjectionDetector implements Detector {
             }
             View alnum = text.alnum();
             if (inAlnum == null) {
-                inAlnum = text.memo(ALNUM_WORDS, () -> WORDS.find(alnum.text));
+                inAlnum = text.memo(ALNUM_WORDS, () -> alnum.chars() != null
+                        ? WORDS.find(alnum.chars(), alnum.text, false) : WORDS.find(alnum.text));
             }
             if (passes(requiredIndex.get(i), inAlnum)) {
                 find(alnumOpen.get(i), startsOn(i, alnum.text, inAlnum, true), alnum, h, 0.9, sink);

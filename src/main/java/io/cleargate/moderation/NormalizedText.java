@@ -45,6 +45,12 @@ final class NormalizedText {
     /** A stream's search positions, when this text is a stream's rescan (null for a whole text). */
     private Searches searches;
 
+    /**
+     * The clean view's chars as an array, shared by the derived views' builders: reading a
+     * UTF-16 string char by char kept a bounds check per char that reading an array does not.
+     */
+    private char[] cleanChars;
+
     private NormalizedText(String original, View clean, int removedInvisible, int foldedCodePoints) {
         this.original = original;
         this.clean = clean;
@@ -61,58 +67,62 @@ final class NormalizedText {
         if (firstNonAscii == n) {
             return new NormalizedText(original, View.identity("clean", original), 0, 0); // ASCII is its own clean view
         }
+        char[] src = original.toCharArray(); // read as an array: no bounds check per char of a UTF-16 string
         char[] chars = new char[n + 16];
         int[] start = new int[chars.length];
-        int[] end = new int[chars.length];
         int k = 0;
-        for (; k < firstNonAscii; k++) {
-            chars[k] = original.charAt(k);
-            start[k] = k;
-            end[k] = k + 1;
-        }
         int removed = 0;
         int folded = 0;
-        for (int i = firstNonAscii; i < n; ) {
-            char ascii;
-            while (i < n && (ascii = original.charAt(i)) < 0x80 && k < chars.length) {
-                chars[k] = ascii; // the common case, without the code point and fold machinery
-                start[k] = i;
-                end[k++] = ++i;
+        for (int i = 0; i < n; ) {
+            int run = i;
+            while (run < n && src[run] < 0x80) {
+                run++;
             }
-            if (i == n) {
-                break;
+            if (run > i) { // the common case, copied without the code point and fold machinery
+                int length = run - i;
+                if (k + length > chars.length) {
+                    int size = Math.max(chars.length * 2, k + length);
+                    chars = java.util.Arrays.copyOf(chars, size);
+                    start = java.util.Arrays.copyOf(start, size);
+                }
+                System.arraycopy(src, i, chars, k, length);
+                for (int c = 0; c < length; c++) {
+                    start[k + c] = i + c;
+                }
+                k += length;
+                i = run;
+                if (i == n) {
+                    break;
+                }
             }
-            int cp = original.codePointAt(i);
+            int cp = Character.codePointAt(src, i);
             int next = i + Character.charCount(cp);
-            String mapped = null;
-            if (cp >= 0x80) {
-                if (isInvisible(cp)) {
-                    removed++;
-                    i = next;
-                    continue;
-                }
-                mapped = fold(cp);
-                if (mapped.length() != 1 || mapped.charAt(0) != cp) {
-                    folded++;
-                }
+            if (isInvisible(cp)) {
+                removed++;
+                i = next;
+                continue;
             }
-            int count = mapped == null ? 1 : mapped.length();
+            String mapped = fold(cp);
+            if (mapped.length() != 1 || mapped.charAt(0) != cp) {
+                folded++;
+            }
+            int count = mapped.length();
             if (k + count > chars.length) {
                 int size = Math.max(chars.length * 2, k + count);
                 chars = java.util.Arrays.copyOf(chars, size);
                 start = java.util.Arrays.copyOf(start, size);
-                end = java.util.Arrays.copyOf(end, size);
             }
             for (int c = 0; c < count; c++) {
-                chars[k] = mapped == null ? (char) cp : mapped.charAt(c);
-                start[k] = i;
-                end[k] = next;
+                chars[k] = mapped.charAt(c);
+                start[k] = i; // every char of a folded code point maps to all of it (View.originalEnd)
                 k++;
             }
             i = next;
         }
-        View clean = View.mapped("clean", new String(chars, 0, k), start, end);
-        return new NormalizedText(original, clean, removed, folded);
+        View clean = View.mapped("clean", new String(chars, 0, k), start, original);
+        NormalizedText text = new NormalizedText(original, clean, removed, folded);
+        text.cleanChars = chars; // its first k chars are the clean view
+        return text;
     }
 
     /** What {@code compute} derives from this text, computed once for every detector asking under {@code key}. */
@@ -163,13 +173,14 @@ final class NormalizedText {
     DigitRuns digits(View view) {
         if (view == clean) {
             if (cleanDigits == null) {
-                cleanDigits = DigitRuns.of(clean.text);
+                cleanDigits = DigitRuns.of(cleanChars(), clean.length());
             }
             return cleanDigits;
         }
         if (view == compact) {
             if (compactDigits == null) {
-                compactDigits = DigitRuns.of(compact.text);
+                compactDigits = compact.chars() != null ? DigitRuns.of(compact.chars(), compact.length())
+                        : DigitRuns.of(compact.text);
             }
             return compactDigits;
         }
@@ -189,18 +200,81 @@ final class NormalizedText {
     // The derived views are built without their index arrays: those are needed only to map a
     // match back (or for stream hold-back), so they are rebuilt by the same loop on first use.
 
+    private char[] cleanChars() {
+        if (cleanChars == null) {
+            cleanChars = clean.text.toCharArray();
+        }
+        return cleanChars;
+    }
+
     View lower() {
         if (lower == null) {
             String t = clean.text;
             char[] out = new char[t.length()];
-            int k = lowerText(t, out);
-            lower = View.derived("lower", new String(out, 0, k), clean, () -> {
+            int[] marks = new int[chunks(t)];
+            int k = lowerText(cleanChars(), t.length(), out, marks);
+            lower = View.derived("lower", new String(out, 0, k), out, clean, () -> {
                 int[] index = new int[k];
                 lower(t, null, index);
                 return index;
-            }, true);
+            }, j -> locate(t, marks, j, NormalizedText::lowerKeeps), true);
         }
         return lower;
+    }
+
+    /**
+     * The view builders leave a mark every {@code CHUNK} clean chars: how many view chars the
+     * clean chars before it became. A view char is then found from the last mark at or before it,
+     * by reading at most one chunk again.
+     */
+    private static final int CHUNK = 64;
+
+    private static int chunks(String t) {
+        return (t.length() + CHUNK - 1) / CHUNK;
+    }
+
+    /** Whether a view keeps clean char {@code i} (what its builder adds to the output index there). */
+    @FunctionalInterface
+    private interface Keeps {
+        boolean at(String t, int i);
+    }
+
+    private static boolean lowerKeeps(String t, int i) {
+        return !isWhitespace(t.charAt(i)) || i == 0 || !isWhitespace(t.charAt(i - 1));
+    }
+
+    private static boolean compactKeeps(String t, int i) {
+        char c = t.charAt(i);
+        return c < 128 ? KEPT_COMPACT[c] == 1 : !isWhitespace(c) && !isDecoration(c);
+    }
+
+    private static boolean alnumKeeps(String t, int i) {
+        char c = t.charAt(i);
+        return c < 128 ? KEPT_ALNUM[c] == 1 : Character.isLetterOrDigit(c);
+    }
+
+    /** The clean index of view char {@code j}, from the builder's marks. */
+    private static int locate(String t, int[] marks, int j, Keeps keeps) {
+        int lo = 0;
+        int hi = marks.length - 1;
+        while (lo < hi) { // the last chunk whose mark is at or before j: the one j was written in
+            int mid = (lo + hi + 1) >>> 1;
+            if (marks[mid] <= j) {
+                lo = mid;
+            } else {
+                hi = mid - 1;
+            }
+        }
+        int k = marks[lo];
+        for (int i = lo * CHUNK, n = t.length(); i < n; i++) {
+            if (keeps.at(t, i)) {
+                if (k == j) {
+                    return i;
+                }
+                k++;
+            }
+        }
+        throw new IndexOutOfBoundsException("view index " + j);
     }
 
     /** Lower case, whitespace runs as one space; fills {@code out} and/or {@code index} (either may be null). */
@@ -237,8 +311,10 @@ final class NormalizedText {
         if (compact == null) {
             String t = clean.text;
             char[] out = new char[t.length()];
-            int k = compactText(t, out);
-            compact = View.derived("compact", new String(out, 0, k), clean, () -> compactIndex(t, k), false);
+            int[] marks = new int[chunks(t)];
+            int k = compactText(cleanChars(), t.length(), out, marks);
+            compact = View.derived("compact", new String(out, 0, k), out, clean, () -> compactIndex(t, k),
+                    j -> locate(t, marks, j, NormalizedText::compactKeeps), false);
         }
         return compact;
     }
@@ -247,12 +323,13 @@ final class NormalizedText {
         if (alnum == null) {
             String t = clean.text;
             char[] out = new char[t.length()];
-            int k = alnumText(t, out);
-            alnum = View.derived("alnum", new String(out, 0, k), clean, () -> {
+            int[] marks = new int[chunks(t)];
+            int k = alnumText(cleanChars(), t.length(), out, marks);
+            alnum = View.derived("alnum", new String(out, 0, k), out, clean, () -> {
                 int[] index = new int[k];
                 alnum(t, null, index);
                 return index;
-            }, false);
+            }, j -> locate(t, marks, j, NormalizedText::alnumKeeps), false);
         }
         return alnum;
     }
@@ -287,56 +364,73 @@ final class NormalizedText {
     // and alnum(t, out, null) but without a branch per ASCII char: each ASCII char is looked up in a
     // table and written, and the output index moves on by what the table says. (ViewsTest compares
     // them with the char-by-char construction.)
-    /** Per ASCII char: 1 when Character.isWhitespace. */
-    private static final byte[] WHITESPACE = new byte[128];
-    /** Per ASCII char: what the lower view writes for it (whitespace as ' '). */
-    private static final char[] LOWER = new char[128];
-    /** Per ASCII char: 1 when the compact view keeps it. */
-    private static final byte[] KEPT_COMPACT = new byte[128];
-    /** Per ASCII char: 1 when the alnum view keeps it (a letter or a digit). */
-    private static final byte[] KEPT_ALNUM = new byte[128];
+    /**
+     * The chars below this are looked up in the tables below; the rest (CJK, surrogates, ...) take
+     * the character-class calls. Prose and code carry dashes, quotes, arrows and accented letters
+     * well below it, and calling Character.toLowerCase for each was a tenth of building the views.
+     */
+    private static final int TABLE = 0x3000;
+    /** Per char below {@link #TABLE}: 1 when Character.isWhitespace. */
+    private static final byte[] WHITESPACE = new byte[TABLE];
+    /** Per char: what the lower view writes for it (whitespace as ' '); the alnum view writes the same for what it keeps. */
+    private static final char[] LOWER = new char[TABLE];
+    /** Per char: 1 when the compact view keeps it. */
+    private static final byte[] KEPT_COMPACT = new byte[TABLE];
+    /** Per char: 1 when the alnum view keeps it (a letter or a digit). */
+    private static final byte[] KEPT_ALNUM = new byte[TABLE];
 
     static {
-        for (char c = 0; c < 128; c++) {
+        for (char c = 0; c < TABLE; c++) {
             boolean ws = Character.isWhitespace(c);
             WHITESPACE[c] = (byte) (ws ? 1 : 0);
-            LOWER[c] = ws ? ' ' : c >= 'A' && c <= 'Z' ? (char) (c + 'a' - 'A') : c;
+            if (c < 128) {
+                LOWER[c] = ws ? ' ' : c >= 'A' && c <= 'Z' ? (char) (c + 'a' - 'A') : c;
+                KEPT_ALNUM[c] = (byte) (c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ? 1 : 0);
+            } else {
+                LOWER[c] = ws ? ' ' : Character.toLowerCase(c);
+                KEPT_ALNUM[c] = (byte) (Character.isLetterOrDigit(c) ? 1 : 0);
+            }
             KEPT_COMPACT[c] = (byte) (ws || isDecoration(c) ? 0 : 1);
-            KEPT_ALNUM[c] = (byte) (c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ? 1 : 0);
         }
     }
 
-    private static int lowerText(String t, char[] out) {
+    private static int lowerText(char[] t, int n, char[] out, int[] marks) {
         int k = 0;
         int afterSpace = 0;
-        for (int i = 0, n = t.length(); i < n; i++) {
-            char c = t.charAt(i);
-            if (c < 128) {
-                int ws = WHITESPACE[c];
-                out[k] = LOWER[c];
-                k += 1 - (ws & afterSpace);
-                afterSpace = ws;
-            } else if (Character.isWhitespace(c)) {
-                out[k] = ' ';
-                k += 1 - afterSpace;
-                afterSpace = 1;
-            } else {
-                out[k++] = Character.toLowerCase(c);
-                afterSpace = 0;
+        for (int from = 0, m = 0; from < n; from += CHUNK, m++) {
+            marks[m] = k;
+            for (int i = from, end = Math.min(n, from + CHUNK); i < end; i++) {
+                char c = t[i];
+                if (c < TABLE) {
+                    int ws = WHITESPACE[c];
+                    out[k] = LOWER[c];
+                    k += 1 - (ws & afterSpace);
+                    afterSpace = ws;
+                } else if (Character.isWhitespace(c)) {
+                    out[k] = ' ';
+                    k += 1 - afterSpace;
+                    afterSpace = 1;
+                } else {
+                    out[k++] = Character.toLowerCase(c);
+                    afterSpace = 0;
+                }
             }
         }
         return k;
     }
 
-    private static int compactText(String t, char[] out) {
+    private static int compactText(char[] t, int n, char[] out, int[] marks) {
         int k = 0;
-        for (int i = 0, n = t.length(); i < n; i++) {
-            char c = t.charAt(i);
-            if (c < 128) {
-                out[k] = c;
-                k += KEPT_COMPACT[c];
-            } else if (!isWhitespace(c) && !isDecoration(c)) {
-                out[k++] = c;
+        for (int from = 0, m = 0; from < n; from += CHUNK, m++) {
+            marks[m] = k;
+            for (int i = from, end = Math.min(n, from + CHUNK); i < end; i++) {
+                char c = t[i];
+                if (c < TABLE) {
+                    out[k] = c;
+                    k += KEPT_COMPACT[c];
+                } else if (!isWhitespace(c) && !isDecoration(c)) {
+                    out[k++] = c;
+                }
             }
         }
         return k;
@@ -354,15 +448,18 @@ final class NormalizedText {
         return index;
     }
 
-    private static int alnumText(String t, char[] out) {
+    private static int alnumText(char[] t, int n, char[] out, int[] marks) {
         int k = 0;
-        for (int i = 0, n = t.length(); i < n; i++) {
-            char c = t.charAt(i);
-            if (c < 128) {
-                out[k] = LOWER[c];
-                k += KEPT_ALNUM[c];
-            } else if (Character.isLetterOrDigit(c)) {
-                out[k++] = Character.toLowerCase(c);
+        for (int from = 0, m = 0; from < n; from += CHUNK, m++) {
+            marks[m] = k;
+            for (int i = from, end = Math.min(n, from + CHUNK); i < end; i++) {
+                char c = t[i];
+                if (c < TABLE) {
+                    out[k] = LOWER[c];
+                    k += KEPT_ALNUM[c];
+                } else if (Character.isLetterOrDigit(c)) {
+                    out[k++] = Character.toLowerCase(c);
+                }
             }
         }
         return k;

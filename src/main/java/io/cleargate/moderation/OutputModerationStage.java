@@ -18,8 +18,10 @@ import java.util.TreeMap;
  * text and each tool call's arguments alike (see {@link ResponseModeration}).
  * Redactions happen in the stream; a blocking rule ends the response with finish_reason
  * content_filter and an explanation; the final chunk carries the summary of every verdict of the
- * request. Streaming and non-streaming responses take the same path. With several choices (n > 1)
- * each choice is moderated on its own ({@link Choices}).
+ * request. Streaming and non-streaming responses take the same path, except that a non-streamed
+ * response, nothing of which goes out before its end, is moderated once as whole text at its end
+ * instead of being held back chunk by chunk (the same verdicts, without working out release points).
+ * With several choices (n > 1) each choice is moderated on its own ({@link Choices}).
  */
 @ApplicationScoped
 public class OutputModerationStage implements Stage {
@@ -42,11 +44,13 @@ public class OutputModerationStage implements Stage {
     public StageResult onRequest(Exchange exchange) {
         // Resolved before the engine is called, so a missing profile refuses the request up front.
         RuleSet rules = moderation.rulesFor(exchange);
-        ResponseModeration first = new ResponseModeration(rules, ModerationService.placeholders(exchange));
+        boolean wholeText = !exchange.incoming().stream();
+        ResponseModeration first = new ResponseModeration(rules, ModerationService.placeholders(exchange), wholeText);
         exchange.put(ModerationKeys.OUTPUT, first);
         Integer n = exchange.engineRequest().options().n();
         if (n != null && n > 1) {
-            exchange.put(ModerationKeys.CHOICES, new Choices(first, rules, ModerationService.placeholders(exchange)));
+            exchange.put(ModerationKeys.CHOICES, new Choices(first, rules, ModerationService.placeholders(exchange),
+                    wholeText));
         }
         return StageResult.forward();
     }
@@ -60,15 +64,17 @@ public class OutputModerationStage implements Stage {
         private final Map<Integer, ResponseModeration> lanes = new TreeMap<>();
         private final RuleSet rules;
         private final Placeholders placeholders;
+        private final boolean wholeText;
 
-        Choices(ResponseModeration first, RuleSet rules, Placeholders placeholders) {
+        Choices(ResponseModeration first, RuleSet rules, Placeholders placeholders, boolean wholeText) {
             this.rules = rules;
             this.placeholders = placeholders;
+            this.wholeText = wholeText;
             lanes.put(0, first);
         }
 
         ResponseModeration of(int choice) {
-            return lanes.computeIfAbsent(choice, k -> new ResponseModeration(rules, placeholders));
+            return lanes.computeIfAbsent(choice, k -> new ResponseModeration(rules, placeholders, wholeText));
         }
     }
 

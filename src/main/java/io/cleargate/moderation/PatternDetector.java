@@ -62,7 +62,9 @@ class PatternDetector implements Detector {
 
         @Override
         public void find(NormalizedText text, View view, int from, PrivateKeyScanner.Sink sink) {
-            open.find(view.text, from, sink, starts == Starts.DIGIT ? text.digits(view).asStarts() : starts);
+            Starts at = starts == Starts.DIGIT ? text.digits(view).asStarts()
+                    : starts instanceof Starts.ShapedDigits shaped ? shaped.over(text.digits(view)) : starts;
+            open.find(view.text, from, sink, at);
         }
 
         @Override

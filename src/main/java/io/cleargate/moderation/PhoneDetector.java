@@ -211,6 +211,75 @@ final class PhoneDetector implements Detector {
     }
 
     /**
+     * Whether {@code raw} has too few digits to parse as a valid number with {@code region} as the
+     * default region, so that libphonenumber need not be asked (its parse is most of what dense
+     * personal data costs, and dates, versions and short ids are most of what it is asked about).
+     *
+     * <p>Why that answer is libphonenumber's: a valid number's national significant number has one
+     * of the lengths its region's general description allows (isValidNumber checks them before any
+     * pattern), and that region shares the number's country code. Without a "+", the country code
+     * is the default region's unless the digits begin with its international (IDD) prefix; parsing
+     * then only removes digits (an extension, the country code written without "+", a national
+     * prefix), except where the default region or the code's main region rewrites its national
+     * prefix, which may add digits. So when no IDD prefix leads, neither rewrites, and the raw text
+     * has fewer digits than the shortest length any region of the code allows, the number is invalid.
+     * {@code PhoneDigitsTest} compares this with libphonenumber on every supported region.
+     */
+    static boolean tooFewDigits(String raw, String region) {
+        if (raw.startsWith("+")) {
+            return false;
+        }
+        int digits = 0;
+        for (int i = 0; i < raw.length(); i++) {
+            digits += isDigit(raw.charAt(i)) ? 1 : 0;
+        }
+        DigitBound bound = BOUNDS.computeIfAbsent(region, PhoneDetector::boundOf);
+        if (digits >= bound.fewest()) {
+            return false;
+        }
+        var onlyDigits = new StringBuilder(digits);
+        for (int i = 0; i < raw.length(); i++) {
+            if (isDigit(raw.charAt(i))) {
+                onlyDigits.append(raw.charAt(i));
+            }
+        }
+        return !bound.internationalPrefix().matcher(onlyDigits).lookingAt();
+    }
+
+    /** Per default region: the fewest digits a valid number needs (0: no bound) and its IDD prefix. */
+    record DigitBound(int fewest, java.util.regex.Pattern internationalPrefix) {}
+
+    /** Region metadata only, never client text. */
+    private static final java.util.concurrent.ConcurrentHashMap<String, DigitBound> BOUNDS =
+            new java.util.concurrent.ConcurrentHashMap<>();
+
+    private static DigitBound boundOf(String region) {
+        var source = com.google.i18n.phonenumbers.metadata.DefaultMetadataDependenciesProvider.getInstance()
+                .getPhoneNumberMetadataSource();
+        var own = source.getMetadataForRegion(region);
+        var idd = java.util.regex.Pattern.compile(own.getInternationalPrefix());
+        int code = own.getCountryCode();
+        // the national prefix is removed with the default region's rules, or with those of the code's
+        // main region when the digits begin with the country code
+        var main = source.getMetadataForRegion(UTIL.getRegionCodeForCountryCode(code));
+        if (!own.getNationalPrefixTransformRule().isEmpty() || main == null || !main.getNationalPrefixTransformRule().isEmpty()) {
+            return new DigitBound(0, idd); // a rewrite that may add digits
+        }
+        int fewest = Integer.MAX_VALUE;
+        for (String r : UTIL.getRegionCodesForCountryCode(code)) {
+            var metadata = "001".equals(r) ? source.getMetadataForNonGeographicalRegion(code) : source.getMetadataForRegion(r);
+            List<Integer> lengths = metadata == null ? List.of() : metadata.getGeneralDesc().getPossibleLengthList();
+            if (lengths.isEmpty()) {
+                return new DigitBound(0, idd); // no length to go by
+            }
+            for (int length : lengths) {
+                fewest = Math.min(fewest, length);
+            }
+        }
+        return new DigitBound(fewest == Integer.MAX_VALUE ? 0 : fewest, idd);
+    }
+
+    /**
      * libphonenumber's answers for one scan: both are pure functions of their arguments, and the
      * same digit runs (dates, versions, ports) recur through logs and documents, so each is asked
      * once per text. They live only as long as the scan: client text is never kept across requests
@@ -222,6 +291,9 @@ final class PhoneDetector implements Detector {
 
         /** Whether {@code raw} parses as a valid number of {@code region}. */
         boolean validIn(String raw, String region) {
+            if (tooFewDigits(raw, region)) {
+                return false;
+            }
             return valid.computeIfAbsent(region + '\u0000' + raw, key -> {
                 try {
                     return UTIL.isValidNumber(UTIL.parse(raw, region));

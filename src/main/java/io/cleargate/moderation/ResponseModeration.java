@@ -28,6 +28,7 @@ final class ResponseModeration {
 
     private final RuleSet rules;
     private final Placeholders placeholders;
+    private final boolean wholeText;
     private final StreamModerator text;
     private final Map<Integer, StreamModerator> calls = new TreeMap<>();
     private final Deque<PendingLogprob> logprobs = new ArrayDeque<>();
@@ -38,9 +39,18 @@ final class ResponseModeration {
     private record PendingLogprob(TokenLogprob token, int start, int end) {}
 
     ResponseModeration(RuleSet rules, Placeholders placeholders) {
+        this(rules, placeholders, false);
+    }
+
+    /**
+     * @param wholeText the response is not streamed: its text and each call's arguments are moderated
+     *                  once, as whole text, when the response ends ({@link StreamModerator})
+     */
+    ResponseModeration(RuleSet rules, Placeholders placeholders, boolean wholeText) {
         this.rules = rules;
         this.placeholders = placeholders;
-        this.text = new StreamModerator(rules, placeholders);
+        this.wholeText = wholeText;
+        this.text = new StreamModerator(rules, placeholders, null, wholeText);
     }
 
     RuleSet rules() {
@@ -76,7 +86,7 @@ final class ResponseModeration {
         List<ToolCallDelta> out = new ArrayList<>();
         for (ToolCallDelta delta : deltas) {
             StreamModerator call = calls.computeIfAbsent(delta.index(),
-                    i -> new StreamModerator(rules, placeholders, "tool_calls[" + i + "].arguments"));
+                    i -> new StreamModerator(rules, placeholders, "tool_calls[" + i + "].arguments", wholeText));
             if (delta.id() != null || delta.name() != null) {
                 out.add(new ToolCallDelta(delta.index(), delta.id(), delta.name(), ""));
             }

@@ -27,6 +27,11 @@ final class RuleSet {
 
     RuleSet(Profile profile, Map<String, String> overrides) {
         this.profile = profile.name();
+        if (overrides.isEmpty()) {
+            // Most tenants override nothing: the profile's own (immutable) rules, with no lookups per request.
+            this.rules = List.copyOf(profile.rules());
+            return;
+        }
         List<Rule> effective = new ArrayList<>();
         for (Rule rule : profile.rules()) {
             Rule r = rule;

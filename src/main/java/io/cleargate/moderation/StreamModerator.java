@@ -27,8 +27,10 @@ import java.util.List;
  * candidate's end, so one begun elsewhere can tile a run of key chars differently and release
  * what whole text redacts.
  *
- * <p>A non-streamed response goes through the same code: it is one text chunk and the
- * end-of-stream chunk. Per-request state; used by one thread at a time.
+ * <p>A non-streamed response goes through the same code, as {@linkplain #wholeText whole text}:
+ * nothing of it reaches the client before its end anyway, so its chunks are only collected and the
+ * end-of-stream push scans everything once, exactly as a whole-text scan would, with no release
+ * point to work out. Per-request state; used by one thread at a time.
  */
 final class StreamModerator {
 
@@ -49,6 +51,8 @@ final class StreamModerator {
     private final RuleSet rules;
     private final Placeholders placeholders;
     private final String field;
+    /** Collect every chunk and scan once at the end (a non-streamed response): no hold-back to compute. */
+    private final boolean wholeText;
     private final StringBuilder pending = new StringBuilder();
     private final List<Verdict> verdicts = new ArrayList<>();
     private final List<Finding> findings = new ArrayList<>();
@@ -65,9 +69,18 @@ final class StreamModerator {
 
     /** @param field what this stream is when it is not the completion's text, for example tool_calls[0].arguments */
     StreamModerator(RuleSet rules, Placeholders placeholders, String field) {
+        this(rules, placeholders, field, false);
+    }
+
+    /**
+     * @param wholeText true for a response nothing of which goes out before its end (not streamed):
+     *                  pushes before the end-of-stream one release nothing and scan nothing
+     */
+    StreamModerator(RuleSet rules, Placeholders placeholders, String field, boolean wholeText) {
         this.rules = rules;
         this.placeholders = placeholders;
         this.field = field;
+        this.wholeText = wholeText;
     }
 
     String field() {
@@ -101,7 +114,7 @@ final class StreamModerator {
             return new Step("", null);
         }
         pending.append(text);
-        if (pending.isEmpty() && !endOfStream) {
+        if ((wholeText || pending.isEmpty()) && !endOfStream) {
             return new Step("", null);
         }
         sinceScan += text.length();

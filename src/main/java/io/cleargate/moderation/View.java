@@ -7,8 +7,10 @@ package io.cleargate.moderation;
  *
  * <p>The mapping is stored as cheaply as the view allows, because building views is a large
  * part of moderating a text: the clean view of an ASCII text is the text itself (char i is
- * original char i); any other clean view has its own start and end arrays; the views derived
- * from clean (lower, compact, alnum) keep only the clean index of each of their chars.
+ * original char i); any other clean view keeps where each char's code point starts (it ends
+ * where that code point does); the views derived from clean (lower, compact, alnum) map a char
+ * back through marks their builder left every 64 clean chars, and build a table of the clean
+ * index of each char only once many chars are asked for.
  */
 final class View {
 
@@ -16,33 +18,47 @@ final class View {
     final String text;
     /** Original spans of each char, or null when char i is original char i. */
     private final int[] origStart;
-    private final int[] origEnd;
+    /** For a view with its own spans: the original text, whose code point at a char's start is where the char ends. */
+    private final String original;
     /** For a derived view: the view it was derived from and the index of each char in it. */
     private final View parent;
     private int[] parentIndex;
     private final java.util.function.Supplier<int[]> index;
+    /** The parent index of one char, found from marks without the whole table (null: always use the table). */
+    private final java.util.function.IntUnaryOperator locate;
+    /** How many chars were mapped back through {@link #locate} so far. */
+    private int located;
+    /**
+     * After this many chars mapped back one by one, the whole table is built: a whole text has a
+     * few matches to map, while a stream's hold-back asks for many positions on every chunk.
+     */
+    static final int LOCATE_BEFORE_TABLE = 32;
+    /** The builder's array of the view's chars, for passes that read every char (null when not kept). */
+    private char[] chars;
     /** Whether a ' ' stands for a whole run of whitespace in the parent (the lower view). */
     private final boolean collapsesWhitespace;
 
-    private View(String name, String text, int[] origStart, int[] origEnd, View parent,
-            java.util.function.Supplier<int[]> index, boolean collapsesWhitespace) {
+    private View(String name, String text, int[] origStart, String original, View parent,
+            java.util.function.Supplier<int[]> index, java.util.function.IntUnaryOperator locate,
+            boolean collapsesWhitespace) {
         this.name = name;
         this.text = text;
         this.origStart = origStart;
-        this.origEnd = origEnd;
+        this.original = original;
         this.parent = parent;
         this.index = index;
+        this.locate = locate;
         this.collapsesWhitespace = collapsesWhitespace;
     }
 
     /** A view that is the original text itself. */
     static View identity(String name, String text) {
-        return new View(name, text, null, null, null, null, false);
+        return new View(name, text, null, null, null, null, null, false);
     }
 
     /** A view with its own original spans. */
-    static View mapped(String name, String text, int[] origStart, int[] origEnd) {
-        return new View(name, text, origStart, origEnd, null, null, false);
+    static View mapped(String name, String text, int[] origStart, String original) {
+        return new View(name, text, origStart, original, null, null, null, false);
     }
 
     /**
@@ -51,14 +67,40 @@ final class View {
      */
     static View derived(String name, String text, View parent, java.util.function.Supplier<int[]> index,
             boolean collapsesWhitespace) {
-        return new View(name, text, null, null, parent, index, collapsesWhitespace);
+        return new View(name, text, null, null, parent, index, null, collapsesWhitespace);
+    }
+
+    /**
+     * The same, with {@code locate} answering the parent index of one char without the table
+     * (from marks the view's build left): mapping a whole text's few matches back then costs a
+     * short read each instead of a table as long as the text.
+     */
+    static View derived(String name, String text, char[] chars, View parent, java.util.function.Supplier<int[]> index,
+            java.util.function.IntUnaryOperator locate, boolean collapsesWhitespace) {
+        View view = new View(name, text, null, null, parent, index, locate, collapsesWhitespace);
+        view.chars = chars;
+        return view;
+    }
+
+    /** The view's chars as an array (its first {@link #length()}), when its builder kept one; else null. */
+    char[] chars() {
+        return chars;
     }
 
     private int parentIndex(int i) {
         if (parentIndex == null) {
+            if (locate != null && located < LOCATE_BEFORE_TABLE) {
+                located++;
+                return locate.applyAsInt(i);
+            }
             parentIndex = index.get();
         }
         return parentIndex[i];
+    }
+
+    /** The parent index of char {@code i} found without the table (tests compare it with the table). */
+    int locateInParent(int i) {
+        return locate.applyAsInt(i);
     }
 
     int length() {
@@ -86,7 +128,11 @@ final class View {
             }
             return parent.originalEnd(p);
         }
-        return origEnd == null ? i + 1 : origEnd[i];
+        if (origStart == null) {
+            return i + 1;
+        }
+        int s = origStart[i]; // the char came from the code point there (a fold may expand one into several chars)
+        return s + Character.charCount(original.codePointAt(s));
     }
 
     /** Number of view chars whose original start lies before {@code originalOffset}. */

@@ -110,11 +110,55 @@ class StoreHousekeepingTest {
     }
 
     @Test
+    void aStoreArmedAtShutdownClosesIntoAFileOfLittleMoreThanItsData() throws Exception {
+        Store armed = open("armed");
+        Store plain = open("plain");
+        for (Store s : new Store[] {armed, plain}) {
+            try (Connection c = s.source().getConnection()) {
+                create(c);
+                append(c, 0, 3000);
+                s.housekeeping().sync();
+                if (s == armed) {
+                    assertTrue(s.housekeeping().compactAtClose());
+                }
+            } // the last connection: H2 closes the store
+        }
+        assertTrue(armed.bytes() * 2 < plain.bytes(), armed.bytes() + " bytes compacted at close, " + plain.bytes() + " without");
+        var store = new org.h2.mvstore.MVStore.Builder().fileName(armed.file().toString()).readOnly().open();
+        try {
+            assertTrue(store.getFileStore().getChunksFillRate() >= 90 && store.getFillRate() >= 90,
+                    store.getFileStore().getChunksFillRate() + "% of the chunks live, " + store.getFillRate() + "% of the file in chunks");
+        } finally {
+            store.close();
+        }
+        try (Connection c = armed.source().getConnection();
+                var rows = c.createStatement().executeQuery("SELECT COUNT(*), MAX(seq) FROM entry, head")) {
+            rows.next();
+            assertTrue(rows.getInt(1) == 3000 && rows.getInt(2) == 2999, "every row kept through the compaction");
+        }
+    }
+
+    @Test
+    void noCompactionAtShutdownWhenItsCopyWouldEatIntoTheDiskReserve() throws Exception {
+        String url = "jdbc:h2:file:" + dir.resolve("tight") + ";DB_CLOSE_ON_EXIT=FALSE;WRITE_DELAY=0";
+        var source = new JdbcDataSource();
+        source.setURL(url);
+        source.setUser("sa");
+        var housekeeping = new StoreHousekeeping(source, Optional.of(url), Long.MAX_VALUE / 2);
+        try (Connection c = source.getConnection()) {
+            create(c);
+            append(c, 0, 100);
+            assertTrue(!housekeeping.compactAtClose());
+        }
+    }
+
+    @Test
     void otherDatabasesNeedNeitherSyncNorCompaction() {
         var housekeeping = new StoreHousekeeping(new JdbcDataSource(), Optional.of("jdbc:h2:mem:x"), 0);
         housekeeping.sync();
         housekeeping.step();
         housekeeping.compact(10);
+        assertTrue(!housekeeping.compactAtClose());
         assertTrue(!housekeeping.embeddedFile());
     }
 }

@@ -53,6 +53,9 @@ class StoredBodyTest {
         assertTrue(stored.startsWith(StoredBody.PREFIX));
         assertEquals(json, codec.convertToEntityAttribute(stored));
         assertEquals(Canonical.sha256(json), Canonical.sha256(codec.convertToEntityAttribute(stored)));
+        // The checkpoint signer hashes the bytes a stored body inflates to, without the String.
+        assertEquals(Canonical.sha256(json), Canonical.sha256(StoredBody.decodeBytes(stored)));
+        assertEquals(Canonical.sha256(json), Canonical.sha256(StoredBody.decodeBytes(json)), "a plain body");
     }
 
     @Test
@@ -106,6 +109,7 @@ class StoredBodyTest {
         String edited = stored.substring(0, stored.length() - 8) + "AAAAAAAA";
         String read = codec.convertToEntityAttribute(edited);
         assertNotEquals(Canonical.sha256(json), Canonical.sha256(read));
+        assertNotEquals(Canonical.sha256(json), Canonical.sha256(StoredBody.decodeBytes(edited)));
         String garbage = StoredBody.PREFIX + "not base64 at all!";
         assertEquals(garbage, codec.convertToEntityAttribute(garbage));
     }

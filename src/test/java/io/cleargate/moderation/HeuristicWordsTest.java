@@ -35,22 +35,45 @@ class HeuristicWordsTest {
                 sb.append(pieces.get(random.nextInt(pieces.size())));
             }
             String text = sb.toString();
-            HeuristicWords.Found found = words.find(text);
-            for (int w = 0; w < WORDS.size(); w++) {
-                assertEquals(text.contains(WORDS.get(w)), found.present(w), WORDS.get(w) + " in '" + text + "'");
-            }
-            for (int o = 0; o < anchors.size(); o++) {
-                List<Integer> expected = new ArrayList<>();
-                for (int i = 0; i < text.length(); i++) {
-                    int at = i;
-                    if (anchors.get(o).stream().anyMatch(a -> text.startsWith(a, at))) {
-                        expected.add(i);
-                    }
+            for (boolean wordStarts : new boolean[] {false, true}) {
+                HeuristicWords.Found found = words.find(text, wordStarts);
+                for (int w = 0; w < WORDS.size(); w++) {
+                    String word = WORDS.get(w);
+                    // words of one or two letters are looked up anywhere; longer ones at word starts when asked
+                    boolean expected = wordStarts && word.length() >= 3 ? !wordStartsOf(text, List.of(word)).isEmpty()
+                            : text.contains(word);
+                    assertEquals(expected, found.present(w), word + " in '" + text + "'");
                 }
-                assertArrayEquals(expected.stream().mapToInt(Integer::intValue).toArray(), java.util.Arrays.copyOf(found.anchors(o), found.anchorCount(o)),
-                        "anchors of " + anchors.get(o) + " in '" + text + "'");
+                for (int o = 0; o < anchors.size(); o++) {
+                    List<Integer> expected = new ArrayList<>();
+                    for (int i = 0; i < text.length(); i++) {
+                        int at = i;
+                        if (anchors.get(o).stream().anyMatch(a -> text.startsWith(a, at)) && (!wordStarts || atWordStart(text, i))) {
+                            expected.add(i);
+                        }
+                    }
+                    assertArrayEquals(expected.stream().mapToInt(Integer::intValue).toArray(),
+                            java.util.Arrays.copyOf(found.anchors(o), found.anchorCount(o)),
+                            "anchors of " + anchors.get(o) + " in '" + text + "'" + (wordStarts ? " at word starts" : ""));
+                }
             }
         }
+    }
+
+    /** No ASCII lower-case letter or digit before {@code i}: where the lower-case view's regexes let a word begin. */
+    private static boolean atWordStart(String text, int i) {
+        return i == 0 || !Character.toString(text.charAt(i - 1)).matches("[a-z0-9]");
+    }
+
+    private static List<Integer> wordStartsOf(String text, List<String> words) {
+        List<Integer> at = new ArrayList<>();
+        for (int i = 0; i < text.length(); i++) {
+            int k = i;
+            if (atWordStart(text, i) && words.stream().anyMatch(w -> text.startsWith(w, k))) {
+                at.add(i);
+            }
+        }
+        return at;
     }
 
     @Test
@@ -74,15 +97,26 @@ class HeuristicWordsTest {
             Pattern alnum = Pattern.compile(h.words().replace("_", ""));
             for (int round = 0; round < 300; round++) {
                 String phrase = PrefilterTest.expand(h.words(), random).toLowerCase(java.util.Locale.ROOT);
-                assertAnchored(lower, anchor, anchor.beforeOnLower(), "x " + phrase.replace(" ", "   ") + " y");
+                assertAnchored(lower, anchor, anchor.beforeOnLower(), "x " + phrase.replace(" ", "   ") + " y", true);
                 String glued = phrase.replaceAll("[^a-z0-9]", "");
-                assertTrue(assertAnchored(lower, anchor, anchor.beforeOnLower(), phrase) > 0, () -> h.name() + ": " + phrase);
-                assertTrue(assertAnchored(alnum, anchor, anchor.beforeOnAlnum(), glued) > 0, () -> h.name() + ": " + glued);
+                assertTrue(assertAnchored(lower, anchor, anchor.beforeOnLower(), phrase, true) > 0, () -> h.name() + ": " + phrase);
+                assertTrue(assertAnchored(alnum, anchor, anchor.beforeOnAlnum(), glued, false) > 0, () -> h.name() + ": " + glued);
+                for (List<String> group : InjectionDetector.requiredWords(h.words())) {
+                    // the lower-case view's gates look for words at word starts only: every match holds one there
+                    Matcher m = lower.matcher(phrase);
+                    while (m.find()) {
+                        String span = phrase.substring(0, m.end());
+                        int start = m.start();
+                        assertTrue(wordStartsOf(span, group.stream().filter(w -> w.length() >= 3).toList()).stream()
+                                .anyMatch(i -> i >= start) || group.stream().anyMatch(w -> w.length() < 3),
+                                () -> h.name() + " matched '" + phrase + "' without a word of " + group + " at a word start");
+                    }
+                }
             }
         }
     }
 
-    private static int assertAnchored(Pattern p, InjectionDetector.Anchor anchor, int before, String text) {
+    private static int assertAnchored(Pattern p, InjectionDetector.Anchor anchor, int before, String text, boolean wordStarts) {
         Matcher m = p.matcher(text);
         int matches = 0;
         while (m.find()) {
@@ -90,7 +124,7 @@ class HeuristicWordsTest {
             boolean held = false;
             for (int a = s; a <= Math.min(m.end(), s + before) && !held; a++) {
                 int at = a;
-                held = anchor.words().stream().anyMatch(w -> text.startsWith(w, at));
+                held = anchor.words().stream().anyMatch(w -> text.startsWith(w, at)) && (!wordStarts || atWordStart(text, at));
             }
             assertTrue(held, () -> p + " matched '" + text.substring(s, m.end()) + "' without " + anchor.words()
                     + " within " + before);

@@ -88,8 +88,13 @@ final class ModerationFixtures {
     }
 
     static Exchange exchange(String prompt, PolicyDecision.ModerationSettings settings) {
+        return exchange(prompt, settings, true);
+    }
+
+    /** @param stream whether the client asked for a stream (a non-streamed answer is moderated as whole text) */
+    static Exchange exchange(String prompt, PolicyDecision.ModerationSettings settings, boolean stream) {
         var messages = List.of(new ChatMessage(ChatMessage.Role.USER, prompt));
-        var incoming = new IncomingRequest("/v1/chat/completions", "127.0.0.1", Map.of(), "m", true, Map.of());
+        var incoming = new IncomingRequest("/v1/chat/completions", "127.0.0.1", Map.of(), "m", stream, Map.of());
         var exchange = new Exchange("req-1", incoming, new EngineRequest("m", messages, 64, null, null, null, null));
         if (settings != null) {
             exchange.put(PolicyDecision.KEY, new PolicyDecision(true, List.of(), List.of(), null, settings, null, "d1",
@@ -101,8 +106,14 @@ final class ModerationFixtures {
     /** Runs one request through the pipeline and returns what the client received. */
     static CapturingSink run(ModerationService service, String prompt, List<String> chunks,
             PolicyDecision.ModerationSettings settings) {
+        return run(service, prompt, chunks, settings, true);
+    }
+
+    /** As {@link #run(ModerationService, String, List, PolicyDecision.ModerationSettings)}, streamed or not. */
+    static CapturingSink run(ModerationService service, String prompt, List<String> chunks,
+            PolicyDecision.ModerationSettings settings, boolean stream) {
         var sink = new CapturingSink();
-        var exchange = exchange(prompt, settings);
+        var exchange = exchange(prompt, settings, stream);
         pipeline(service, chunks).execute(exchange, sink);
         sink.exchange = exchange;
         return sink;

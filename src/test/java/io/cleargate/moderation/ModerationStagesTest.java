@@ -8,8 +8,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.cleargate.domain.ChatMessage;
 import io.cleargate.domain.EngineRequest;
+import io.cleargate.pipeline.ChunkResult;
 import io.cleargate.pipeline.Dispatcher;
 import io.cleargate.pipeline.Pipeline;
+import io.cleargate.pipeline.ResponseChunk;
 import io.cleargate.pipeline.Stage;
 import io.cleargate.policy.PolicyDecision.ModerationSettings;
 import java.util.ArrayList;
@@ -106,16 +108,57 @@ class ModerationStagesTest {
     }
 
     @Test
-    void nonStreamedResponseTakesTheSamePathAsAStream() {
+    void nonStreamedResponseGetsTheSameVerdictsAndTextAsTheSameAnswerStreamed() {
         String text = "key AKIAIOSFODNN7EXAMPLE and mail a@example.com";
-        var whole = run(service, "hi", List.of(text), null);
+        var whole = run(service, "hi", List.of(text), null, false);
         List<String> pieces = new ArrayList<>();
         for (int i = 0; i < text.length(); i += 5) {
             pieces.add(text.substring(i, Math.min(text.length(), i + 5)));
         }
-        var streamed = run(service, "hi", pieces, null);
-        assertEquals(whole.text(), streamed.text());
+        var streamed = run(service, "hi", pieces, null, true);
+        var oneChunkStreamed = run(service, "hi", List.of(text), null, true);
         assertEquals("key [SECRET_1] and mail [EMAIL_1]", whole.text());
+        assertEquals(whole.text(), streamed.text());
+        assertEquals(whole.text(), oneChunkStreamed.text());
         assertEquals(whole.last().extensions(), streamed.last().extensions());
+        assertEquals(whole.exchange.require(ModerationKeys.VERDICTS), streamed.exchange.require(ModerationKeys.VERDICTS));
+    }
+
+    @Test
+    void nonStreamedResponseIsReleasedOnlyWithItsEndWhileAStreamReleasesProseAsItComes() {
+        String prose = "The quarterly report shows steady growth across every region. Write to a@example.com today.";
+        var stage = new OutputModerationStage(service);
+
+        var notStreamed = ModerationFixtures.exchange("hi", null, false);
+        stage.onRequest(notStreamed);
+        var held = (ChunkResult.Emit) stage.onResponse(notStreamed, ResponseChunk.text(prose));
+        assertTrue(held.chunks().isEmpty(), "nothing of a non-streamed answer is released before its end");
+        var end = (ChunkResult.Emit) stage.onResponse(notStreamed, ResponseChunk.end("stop", null));
+        assertEquals(1, end.chunks().size());
+        assertEquals("The quarterly report shows steady growth across every region. Write to [EMAIL_1] today.",
+                end.chunks().getFirst().text());
+        assertTrue(end.chunks().getFirst().endOfStream());
+
+        var streamed = ModerationFixtures.exchange("hi", null, true);
+        stage.onRequest(streamed);
+        var released = (ChunkResult.Emit) stage.onResponse(streamed, ResponseChunk.text(prose));
+        assertFalse(released.chunks().isEmpty(), "a stream releases settled prose in the chunk that brought it");
+        assertTrue(released.chunks().getFirst().text().startsWith("The quarterly report"));
+    }
+
+    @Test
+    void nonStreamedToolCallArgumentsAreModeratedAtTheEndLikeTheText() {
+        var stage = new OutputModerationStage(service);
+        var exchange = ModerationFixtures.exchange("hi", null, false);
+        stage.onRequest(exchange);
+        var call = new io.cleargate.domain.EngineEvent.ToolCallDelta(0, "call_1", "send",
+                "{\"to\":\"bob@example.com\"}");
+        var first = (ChunkResult.Emit) stage.onResponse(exchange, ResponseChunk.text("Sending.").withToolCalls(List.of(call)));
+        assertTrue(first.chunks().stream().allMatch(c -> c.text().isEmpty()
+                && c.toolCalls().stream().allMatch(t -> t.arguments().isEmpty())), first.chunks().toString());
+        var end = (ChunkResult.Emit) stage.onResponse(exchange, ResponseChunk.end("tool_calls", null));
+        var last = end.chunks().getLast();
+        assertEquals("Sending.", last.text());
+        assertEquals("{\"to\":\"[EMAIL_1]\"}", last.toolCalls().getFirst().arguments());
     }
 }

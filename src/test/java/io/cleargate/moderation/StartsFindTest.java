@@ -27,7 +27,8 @@ class StartsFindTest {
             "xoxp-", "xoxo-", "xoxs-", "xoxr-", "sk_live_", "rk_live_", "sk-", "sk-proj-", "sk-ant-", "hf_", "npm_",
             "AKIA", "ASIA", "ABIA", "ACCA", "A3TX", "AIza", "ya29.", "eyJ", "https://hooks.slack.com/services/T",
             "DE89", "GB29", "fr76", "4111", "1111", "123", "45", "6789", "+1", "(555)", "555-0100", "10.0.0.1", "2001:db8",
-            "fe80::", "1.2.3.4.5", "jane.doe@example.com", "x@y.co", " @ mail . example . org", ".de",
+            "fe80::", "1.2.3.4.5", "255.255.255.255", "1.22.233.4", "078-05-1120", "078 05 1120", "078051120", "123-45 6789",
+            "jane.doe@example.com", "x@y.co", " @ mail . example . org", ".de",
             // one real instance of every secret shape
             "AKIAIOSFODNN7EXAMPLE", "ASIAY34FZKBOKMUTVV7A", "A3TXY34FZKBOKMUTVV7A", "AIzaSyA-1234567890abcdefghijklmnopqrstu",
             "ya29.a0AfH6SMBx7Yq2kQ9rT3vLw8ZpX1cN4eU6", "ghp_abcdefghijklmnopqrstuvwxyz0123456789",

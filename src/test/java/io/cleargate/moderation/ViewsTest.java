@@ -112,4 +112,39 @@ class ViewsTest {
             assertView(filtered(clean, true), normalized.alnum(), original);
         }
     }
+
+    /**
+     * A whole text maps its first matches back from the builders' marks, without an index table
+     * ({@link View#LOCATE_BEFORE_TABLE}); on texts spanning many marks, every char found that way
+     * maps where the table maps it.
+     */
+    @Test
+    void everyViewCharFoundFromTheMarksIsTheOneTheTableNames() {
+        var random = new Random(31);
+        for (int round = 0; round < 200; round++) {
+            var sb = new StringBuilder();
+            for (int i = random.nextInt(400); i > 0; i--) {
+                sb.append(PIECES.get(random.nextInt(PIECES.size())));
+                if (random.nextInt(30) == 0) {
+                    sb.append(" ".repeat(random.nextInt(150))); // whitespace runs across marks
+                }
+            }
+            String original = sb.toString();
+            var normalized = NormalizedText.of(original);
+            Expected clean = clean(original);
+            for (View view : List.of(normalized.lower(), normalized.compact(), normalized.alnum())) {
+                Expected expected = switch (view.name) {
+                    case "lower" -> lower(clean);
+                    case "compact" -> filtered(clean, false);
+                    default -> filtered(clean, true);
+                };
+                for (int j = 0; j < view.length(); j++) {
+                    int k = j;
+                    assertEquals(expected.spans().get(j)[0], normalized.clean.originalStart(view.locateInParent(j)),
+                            () -> view.name + " char " + k + " of '" + original + "'");
+                }
+                assertView(expected, view, original); // the first lookups from the marks, then the table
+            }
+        }
+    }
 }

@@ -6,9 +6,11 @@ import java.util.List;
 
 /**
  * The batched forward pass of the absorbed form as one {@link Team} region per call: every layer is
- * a fixed sequence of steps (norm; q_a with kv_a; latent norm and rope key; q_b; attention heads;
- * o_proj with the residual; norm; router; routing plan; all experts' gate and up; all experts' down
- * with the weighted sum and the residual) and the team runs them all with a barrier between steps.
+ * a fixed sequence of steps (norm with q_a and kv_a; latent norm, rope key and q_a norm with q_b;
+ * attention heads; o_proj with the residual; norm with the router; routing plan; all experts' gate
+ * and up; all experts' down with the weighted sum and the residual) and the team runs them all with
+ * a barrier between steps. A norm whose result a product needs whole is made by every member
+ * for itself at the start of the product's step, so it needs no barrier of its own.
  *
  * <p>Products are split by output rows and attention by heads, which members take in {@link Chunks}
  * from a shared counter (the experts' gate and up in units of rows of one expert); per-token work is
@@ -85,7 +87,6 @@ final class Forward {
         }
         Pass p = new Pass(s, s.batch(n), tokens, n, pos0);
         List<Team.Step> steps = new ArrayList<>();
-        steps.add(p::embed);
         for (int l = 0; l < config.numLayers(); l++) {
             p.layer(l, steps);
         }
@@ -124,31 +125,50 @@ final class Forward {
         Pass(Session s, Batch b, int[] tokens, int n, int pos0) {
             this.s = s;
             this.b = b;
+            b.members(config, team.size());
             this.tokens = tokens;
             this.n = n;
             this.pos0 = pos0;
         }
 
-        /** Embedding rows and the first layer's input norm, split by tokens. */
-        void embed(int m, int size) {
-            for (int t = Team.start(n, m, size, 1); t < Team.start(n, m + 1, size, 1); t++) {
-                weights.embed().read((long) tokens[t] * d, d, b.x, t * d);
-                rmsNorm(b.x, t * d, inputNorm[0], b.xn, t * d, d);
+        /**
+         * Member m's normalised input for the first products of layer l: the embedding rows (layer 0)
+         * or the residual stream, normalised for every token by every member. One extra norm per
+         * member costs less than a barrier (decode: 3 of a layer's 11 barriers were for norms of one
+         * token, each costing the waiting member several microseconds).
+         */
+        float[] inputOf(int l, int m) {
+            float[] x = b.x;
+            if (l == 0) {
+                x = b.xOf(m);
+                for (int t = 0; t < n; t++) {
+                    weights.embed().read((long) tokens[t] * d, d, x, t * d);
+                }
             }
+            float[] xn = b.xnOf(m);
+            for (int t = 0; t < n; t++) {
+                rmsNorm(x, t * d, inputNorm[l], xn, t * d, d);
+            }
+            return xn;
+        }
+
+        /** Member m's post-attention norm of every token (member 0's copy is the shared one the experts read). */
+        float[] postNormOf(int l, int m) {
+            float[] xn = b.xnOf(m);
+            for (int t = 0; t < n; t++) {
+                rmsNorm(b.x, t * d, postNorm[l], xn, t * d, d);
+            }
+            return xn;
         }
 
         void layer(int l, List<Team.Step> steps) {
             Weights.Layer layer = weights.layers().get(l);
             Weights.Attention a = layer.attention();
-            if (l > 0) {
-                steps.add((m, size) -> normTokens(b.x, inputNorm[l], b.xn, d, m, size));
-            }
             attention(l, a, steps);
-            steps.add((m, size) -> normTokens(b.x, postNorm[l], b.xn, d, m, size));
             if (layer.moe() != null) {
-                moe(layer.moe(), steps);
+                moe(l, layer.moe(), steps);
             } else {
-                mlp(layer.mlp(), steps);
+                mlp(l, layer.mlp(), steps);
             }
         }
 
@@ -168,29 +188,39 @@ final class Forward {
             float[] firstOut = a.lowRankQuery() ? b.qa : b.q;
             int firstWidth = a.lowRankQuery() ? ql : qWidth;
             Chunks firstRows = Chunks.of(first.rows() + a.kvA().rows(), team.size(), 4);
-            steps.add((m, size) -> twoProducts(first, firstOut, firstWidth, a.kvA(), b.kv, c + r, firstRows));
-            // Per token: the q_a norm, and the normalised latent and rotated rope key into the cache.
-            float[] latent = s.latent[l];
-            float[] ropeKey = s.ropeKey[l];
-            steps.add((m, size) -> {
+            steps.add((m, size) -> twoProducts(first, firstOut, firstWidth, a.kvA(), b.kv, c + r, inputOf(l, m), firstRows));
+            // Per token (split by tokens): the rope angles of its position, and the normalised latent
+            // and rotated rope key into the cache (one row of c + r per position). With a low-rank
+            // query this shares a step with q_b, for which every member normalises all of q_a itself.
+            float[] cache = s.latentKeys[l];
+            int w = c + r;
+            int half = r / 2;
+            Team.Step cacheRows = (m, size) -> {
                 for (int t = Team.start(n, m, size, 1); t < Team.start(n, m + 1, size, 1); t++) {
                     int pos = pos0 + t;
-                    if (a.lowRankQuery()) {
-                        rmsNorm(b.qa, t * ql, qANorm[l], b.qa, t * ql, ql);
-                    }
-                    rmsNorm(b.kv, t * (c + r), kvANorm[l], latent, pos * c, c);
-                    System.arraycopy(b.kv, t * (c + r) + c, ropeKey, pos * r, r);
-                    rope.apply(ropeKey, pos * r, pos);
+                    rmsNorm(b.kv, t * (c + r), kvANorm[l], cache, pos * w, c);
+                    System.arraycopy(b.kv, t * (c + r) + c, cache, pos * w + c, r);
+                    rope.angles(pos, b.cos, b.sin, t * half);
+                    rope.apply(cache, pos * w + c, b.cos, b.sin, t * half);
                 }
-            });
+            };
             if (a.lowRankQuery()) {
                 Chunks qbRows = Chunks.of(a.qB().rows(), team.size(), 4);
-                steps.add((m, size) -> rows(a.qB(), b.qa, ql, b.q, qWidth, qbRows));
+                steps.add((m, size) -> {
+                    cacheRows.run(m, size);
+                    float[] qa = b.qaOf(m);
+                    for (int t = 0; t < n; t++) {
+                        rmsNorm(b.qa, t * ql, qANorm[l], qa, t * ql, ql);
+                    }
+                    rows(a.qB(), qa, ql, b.q, qWidth, qbRows);
+                });
+            } else {
+                steps.add(cacheRows);
             }
             // Heads attend independently, each head for every token of the batch.
             Matrix kvB = a.kvB();
             Chunks headChunks = Chunks.fixed(heads, 1);
-            steps.add((m, size) -> headChunks.take((from, to) -> attendHead(kvB, valueUp[l][from], from, latent, ropeKey)));
+            steps.add((m, size) -> headChunks.take((from, to) -> attendHead(kvB, valueUp[l][from], from, cache)));
             // Output projection over the concatenated heads, then the residual for the same rows.
             Chunks oRows = Chunks.of(d, team.size(), 16);
             steps.add((m, size) -> oRows.take((from, to) -> {
@@ -200,61 +230,70 @@ final class Forward {
         }
 
         /**
-         * One head for every token of the batch, absorbed: q_abs = q_nope . W_UK[h]; scores against
-         * the cached latents and rope keys of positions 0..pos (causal); softmax; the weighted latent
-         * sum goes up through W_UV[h]. W_UK[h] and W_UV[h] are read once for the whole batch.
+         * One head for every token of the batch, absorbed. Each token's query row is [q_abs | q_pe]
+         * with q_abs = q_nope . W_UK[h], laid out like a cache row [latent | rope key], so a score is
+         * one dot product; scores against positions 0..pos (causal), softmax, and the weighted sum of
+         * the cached latents goes up through W_UV[h]. In a batch these are matrix products (scores four
+         * positions by four tokens, the weighted sum broadcasting each probability over a latent row),
+         * and W_UK[h] and W_UV[h] are read once for the whole batch.
          */
-        void attendHead(Matrix kvB, Matrix valueUp, int h, float[] latent, float[] ropeKey) {
+        void attendHead(Matrix kvB, Matrix valueUp, int h, float[] cache) {
             int heads = config.numHeads();
             int qk = config.qkHeadDim();
             int nope = config.qkNopeHeadDim();
             int v = config.vHeadDim();
             int c = config.kvLoraRank();
             int r = config.qkRopeHeadDim();
+            int w = c + r;
             int qWidth = heads * qk;
             int headRows = h * (nope + v);
+            int keys = pos0 + n;
             float[] q = b.q;
+            float[] query = new float[n * w];
             for (int t = 0; t < n; t++) {
-                rope.apply(q, t * qWidth + h * qk + nope, pos0 + t);
+                int pe = t * qWidth + h * qk + nope;
+                rope.apply(q, pe, b.cos, b.sin, t * (r / 2));
+                System.arraycopy(q, pe, query, t * w + c, r);
             }
-            float[] qAbs = new float[n * c];
             if (n == 1) {
                 for (int j = 0; j < nope; j++) {
-                    Kernels.axpyRow(kvB, headRows + j, q[h * qk + j], qAbs, 0);
+                    Kernels.axpyRow(kvB, headRows + j, q[h * qk + j], query, 0);
                 }
             } else {
+                float[] upKeys = new float[nope * c];
                 float[] row = new float[c];
                 for (int j = 0; j < nope; j++) {
                     Kernels.decodeRow(kvB, headRows + j, row);
-                    for (int t = 0; t < n; t++) {
-                        Kernels.axpy(q[t * qWidth + h * qk + j], row, 0, qAbs, t * c, c);
-                    }
+                    System.arraycopy(row, 0, upKeys, j * c, c);
                 }
+                Kernels.gemm(q, h * qk, qWidth, n, nope, false, upKeys, 0, c, c, query, 0, w);
+            }
+            float[] p = new float[n * keys];
+            Kernels.causalScores(query, n, w, cache, keys, p);
+            for (int t = 0; t < n; t++) {
+                int seen = pos0 + t + 1;
+                int row = t * keys;
+                for (int u = 0; u < seen; u++) {
+                    p[row + u] *= softmaxScale;
+                }
+                Kernels.softmax(p, row, seen);
+                Arrays.fill(p, row + seen, row + keys, 0f); // a batch's later tokens are not seen
             }
             float[] oLatent = new float[n * c];
-            for (int t = 0; t < n; t++) {
-                int pos = pos0 + t;
-                int qOff = t * qWidth + h * qk;
-                float[] scores = new float[pos + 1];
-                for (int u = 0; u <= pos; u++) {
-                    float score = Kernels.dot(qAbs, t * c, latent, u * c, c) + Kernels.dot(q, qOff + nope, ropeKey, u * r, r);
-                    scores[u] = score * softmaxScale;
-                }
-                Model.softmaxInPlace(scores, pos + 1);
-                for (int u = 0; u <= pos; u++) {
-                    Kernels.axpy(scores[u], latent, u * c, oLatent, t * c, c);
-                }
-            }
+            Kernels.gemm(p, 0, keys, n, keys, true, cache, 0, w, c, oLatent, 0, c);
             Kernels.matmulRows(valueUp, oLatent, 0, n, c, b.heads, h * v, heads * v, 0, v);
         }
 
         // ---- Feed-forward ---------------------------------------------------------------
 
         /** Dense SwiGLU: gate and up by rows of the inner dimension (with the activation), then down with the residual. */
-        void mlp(Weights.Mlp mlp, List<Team.Step> steps) {
+        void mlp(int l, Weights.Mlp mlp, List<Team.Step> steps) {
             int inner = mlp.gate().rows();
             Chunks innerRows = Chunks.of(inner, team.size(), 4);
-            steps.add((m, size) -> innerRows.take((from, to) -> gateUp(mlp, b.xn, n, b.hidden1, b.hidden2, from, to)));
+            steps.add((m, size) -> {
+                float[] xn = postNormOf(l, m);
+                innerRows.take((from, to) -> gateUp(mlp, xn, 0, n, b.hidden1, b.hidden2, 0, from, to));
+            });
             Chunks downRows = Chunks.of(d, team.size(), 16);
             steps.add((m, size) -> downRows.take((from, to) -> {
                 Kernels.matmulRows(mlp.down(), b.hidden1, 0, n, inner, b.ffnOut, 0, d, from, to);
@@ -263,10 +302,10 @@ final class Forward {
         }
 
         /** DeepSeekMoE: router, plan (member 0), all experts' gate/up in one step, all experts' down with the sum. */
-        void moe(Weights.Moe moe, List<Team.Step> steps) {
+        void moe(int l, Weights.Moe moe, List<Team.Step> steps) {
             int e = config.nRoutedExperts();
             Chunks routerRows = Chunks.of(e, team.size(), 4);
-            steps.add((m, size) -> rows(moe.router(), b.xn, d, b.routerLogits, e, routerRows));
+            steps.add((m, size) -> rows(moe.router(), postNormOf(l, m), d, b.routerLogits, e, routerRows));
             steps.add((m, size) -> {
                 if (m == 0) {
                     tasks = plan(moe);
@@ -291,9 +330,10 @@ final class Forward {
             }
             List<Task> out = new ArrayList<>();
             Task[] byExpert = new Task[e];
+            int[] cursor = new int[3];
             for (int j = 0; j < e; j++) {
                 if (count[j] > 0) {
-                    byExpert[j] = new Task(moe.experts().get(j), count[j], false, b.xn, n, d);
+                    byExpert[j] = new Task(moe.experts().get(j), count[j], false, b, n, d, cursor);
                     out.add(byExpert[j]);
                 }
             }
@@ -304,7 +344,7 @@ final class Forward {
                 }
             }
             if (moe.shared() != null) {
-                Task shared = new Task(moe.shared(), n, true, b.xn, n, d);
+                Task shared = new Task(moe.shared(), n, true, b, n, d, cursor);
                 for (int t = 0; t < n; t++) {
                     shared.add(t, 1f, b.xn, d);
                 }
@@ -332,7 +372,8 @@ final class Forward {
                 Task task = tasks[i];
                 if (unit >= task.firstUnit) {
                     int from = (unit - task.firstUnit) * UNIT_ROWS;
-                    gateUp(task.mlp, task.in, task.count, task.h1, task.h2, from, Math.min(task.inner, from + UNIT_ROWS));
+                    gateUp(task.mlp, task.in, task.inOff, task.count, task.h1, task.h2, task.hOff, from,
+                            Math.min(task.inner, from + UNIT_ROWS));
                     return;
                 }
             }
@@ -341,7 +382,8 @@ final class Forward {
         /** Down rows {@code from .. to} of every expert, then their weighted sum in a fixed order and the residual. */
         void expertsDown(int from, int to) {
             for (Task task : tasks) {
-                Kernels.matmulRows(task.mlp.down(), task.h1, 0, task.count, task.inner, task.out, 0, d, from, to);
+                Kernels.matmulRows(task.mlp.down(), task.h1, task.hOff, task.count, task.inner, task.out, task.outOff, d,
+                        from, to);
             }
             for (int t = 0; t < n; t++) {
                 Arrays.fill(b.ffnOut, t * d + from, t * d + to, 0f);
@@ -351,10 +393,10 @@ final class Forward {
                     int t = task.tokens[k];
                     if (task.shared) {
                         for (int i = from; i < to; i++) {
-                            b.ffnOut[t * d + i] += task.out[k * d + i];
+                            b.ffnOut[t * d + i] += task.out[task.outOff + k * d + i];
                         }
                     } else {
-                        Kernels.axpy(task.weights[k], task.out, k * d + from, b.ffnOut, t * d + from, to - from);
+                        Kernels.axpy(task.weights[k], task.out, task.outOff + k * d + from, b.ffnOut, t * d + from, to - from);
                     }
                 }
             }
@@ -373,14 +415,13 @@ final class Forward {
 
         void lastLogits(List<Team.Step> steps) {
             int vocab = config.vocabSize();
-            steps.add((m, size) -> {
-                if (m == 0) {
-                    rmsNorm(b.x, (n - 1) * d, finalNorm, s.xn, 0, d);
-                }
-            });
             Matrix head = weights.lmHead().rows(0, vocab);
             Chunks vocabRows = Chunks.of(vocab, team.size(), 4);
-            steps.add((m, size) -> vocabRows.take((from, to) -> Kernels.matvecRows(head, s.xn, 0, s.logits, 0, from, to)));
+            steps.add((m, size) -> {
+                float[] xn = b.xnOf(m); // every member normalises the last token itself (no barrier for it)
+                rmsNorm(b.x, (n - 1) * d, finalNorm, xn, 0, d);
+                vocabRows.take((from, to) -> Kernels.matvecRows(head, xn, 0, s.logits, 0, from, to));
+            });
         }
 
         // ---- Shares ---------------------------------------------------------------------
@@ -391,14 +432,14 @@ final class Forward {
         }
 
         /** Two products of the same input as one row space, chunk by chunk. */
-        void twoProducts(Matrix w1, float[] out1, int stride1, Matrix w2, float[] out2, int stride2, Chunks rows) {
+        void twoProducts(Matrix w1, float[] out1, int stride1, Matrix w2, float[] out2, int stride2, float[] xn, Chunks rows) {
             int rows1 = w1.rows();
             rows.take((from, to) -> {
                 if (from < rows1) {
-                    Kernels.matmulRows(w1, b.xn, 0, n, d, out1, 0, stride1, from, Math.min(to, rows1));
+                    Kernels.matmulRows(w1, xn, 0, n, d, out1, 0, stride1, from, Math.min(to, rows1));
                 }
                 if (to > rows1) {
-                    Kernels.matmulRows(w2, b.xn, 0, n, d, out2, 0, stride2, Math.max(0, from - rows1), to - rows1);
+                    Kernels.matmulRows(w2, xn, 0, n, d, out2, 0, stride2, Math.max(0, from - rows1), to - rows1);
                 }
             });
         }
@@ -422,24 +463,25 @@ final class Forward {
 
     /** RMSNorm: {@code x * rsqrt(mean(x^2) + eps) * w}; {@code out} may be {@code x}. */
     private void rmsNorm(float[] x, int xOff, float[] w, float[] out, int outOff, int width) {
-        double ss = 0;
-        for (int i = 0; i < width; i++) {
-            ss += (double) x[xOff + i] * x[xOff + i];
-        }
+        // The sum of squares in f32 vectors: the scalar double loop was ~1.5% of a 64-token prefill.
+        double ss = Kernels.dot(x, xOff, x, xOff, width);
         float inv = (float) (1.0 / Math.sqrt(ss / width + config.rmsNormEps()));
         for (int i = 0; i < width; i++) {
             out[outOff + i] = w[i] * (x[xOff + i] * inv);
         }
     }
 
-    /** Rows {@code from .. to} of gate and up for {@code n} tokens, then {@code h1 = silu(gate) * up} on them. */
-    private static void gateUp(Weights.Mlp mlp, float[] x, int n, float[] h1, float[] h2, int from, int to) {
+    /**
+     * Rows {@code from .. to} of gate and up for {@code n} tokens (inputs from {@code x[xOff ..]}, hidden rows
+     * from {@code h1[hOff ..]} and {@code h2[hOff ..]}), then {@code h1 = silu(gate) * up} on them.
+     */
+    private static void gateUp(Weights.Mlp mlp, float[] x, int xOff, int n, float[] h1, float[] h2, int hOff, int from, int to) {
         int d = mlp.gate().cols();
         int inner = mlp.gate().rows();
-        Kernels.matmulRows(mlp.gate(), x, 0, n, d, h1, 0, inner, from, to);
-        Kernels.matmulRows(mlp.up(), x, 0, n, d, h2, 0, inner, from, to);
+        Kernels.matmulRows(mlp.gate(), x, xOff, n, d, h1, hOff, inner, from, to);
+        Kernels.matmulRows(mlp.up(), x, xOff, n, d, h2, hOff, inner, from, to);
         for (int t = 0; t < n; t++) {
-            for (int i = t * inner + from; i < t * inner + to; i++) {
+            for (int i = hOff + t * inner + from; i < hOff + t * inner + to; i++) {
                 float z = h1[i];
                 h1[i] = z / (1f + (float) Math.exp(-z)) * h2[i];
             }
@@ -455,33 +497,49 @@ final class Forward {
         final boolean shared;
         final int[] tokens;
         final float[] weights;
-        /** Input rows: the batch's normalised input itself when the expert sees every token (in order). */
+        /** Input rows from {@code inOff}: the batch's normalised input itself when the expert sees every token (in order). */
         final float[] in;
+        final int inOff;
+        /** This expert's slices of the batch's hidden and output buffers. */
         final float[] h1;
         final float[] h2;
+        final int hOff;
         final float[] out;
+        final int outOff;
         private int filled;
         /** Index of this expert's first unit of gate/up rows. */
         int firstUnit;
 
-        Task(Weights.Mlp mlp, int count, boolean shared, float[] xn, int n, int d) {
+        /** {@code cursor}: how much of the batch's expert input, hidden and output buffers earlier tasks took. */
+        Task(Weights.Mlp mlp, int count, boolean shared, Batch b, int n, int d, int[] cursor) {
             this.mlp = mlp;
             this.count = count;
             this.inner = mlp.gate().rows();
             this.shared = shared;
             this.tokens = new int[count];
             this.weights = new float[count];
-            this.in = count == n ? xn : new float[count * d];
-            this.h1 = new float[count * inner];
-            this.h2 = new float[count * inner];
-            this.out = new float[count * d];
+            if (count == n) {
+                this.in = b.xn;
+                this.inOff = 0;
+            } else {
+                this.in = b.expertIn;
+                this.inOff = cursor[0];
+                cursor[0] += count * d;
+            }
+            this.h1 = b.expertHidden1;
+            this.h2 = b.expertHidden2;
+            this.hOff = cursor[1];
+            cursor[1] += count * inner;
+            this.out = b.expertOut;
+            this.outOff = cursor[2];
+            cursor[2] += count * d;
         }
 
         void add(int token, float weight, float[] xn, int d) {
             tokens[filled] = token;
             weights[filled] = weight;
             if (in != xn) {
-                System.arraycopy(xn, token * d, in, filled * d, d);
+                System.arraycopy(xn, token * d, in, inOff + filled * d, d);
             }
             filled++;
         }

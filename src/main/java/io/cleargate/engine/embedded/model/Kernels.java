@@ -327,4 +327,84 @@ public final class Kernels {
             out[outOff + i] += a * x[xOff + i];
         }
     }
+
+    // ---- Attention over the latent cache ---------------------------------------------------
+
+    /**
+     * Causal scores of a batch: {@code p[t * keys + u] = query[t] . cache[u]} (rows {@code width} wide)
+     * for every token t of {@code n} and every key {@code u <= keys - n + t}; entries past a token's
+     * own position are left unspecified (the caller masks them). Four keys against four tokens at a
+     * time, then four keys against one token; every score is summed as {@link #dot} sums.
+     */
+    static void causalScores(float[] query, int n, int width, float[] cache, int keys, float[] p) {
+        int t = 0;
+        if (VECTOR) {
+            for (; t + 4 <= n; t += 4) {
+                int limit = keys - n + t + 4; // keys the tile's last token sees
+                int u = 0;
+                for (; u + 4 <= limit; u += 4) {
+                    VectorKernels.dot4x4(cache, u * width, width, query, t * width, width, width, p, t * keys + u, keys);
+                }
+                for (; u < limit; u++) {
+                    VectorKernels.dot4x1(query, t * width, width, cache, u * width, width, p, t * keys + u, keys);
+                }
+            }
+        }
+        for (; t < n; t++) {
+            int limit = keys - n + t + 1;
+            int u = 0;
+            if (VECTOR) {
+                for (; u + 4 <= limit; u += 4) {
+                    VectorKernels.dot4x1(cache, u * width, width, query, t * width, width, p, t * keys + u, 1);
+                }
+            }
+            for (; u < limit; u++) {
+                p[t * keys + u] = dot(query, t * width, cache, u * width, width);
+            }
+        }
+    }
+
+    /**
+     * {@code out[t][j] = sum over k of a[t][k] * b[k][j]} ({@code rows} x {@code depth} times {@code depth} x
+     * {@code cols}, row-major with the given strides); with {@code causal}, row t sums only
+     * {@code k <= depth - rows + t}. Sums in order of k with fused multiply-adds in every path.
+     */
+    static void gemm(float[] a, int aOff, int aStride, int rows, int depth, boolean causal,
+                     float[] b, int bOff, int bStride, int cols, float[] out, int outOff, int outStride) {
+        if (VECTOR) {
+            VectorKernels.gemm(a, aOff, aStride, rows, depth, causal, b, bOff, bStride, cols, out, outOff, outStride);
+            return;
+        }
+        for (int t = 0; t < rows; t++) {
+            int kEnd = causal ? depth - rows + t + 1 : depth;
+            for (int j = 0; j < cols; j++) {
+                float c = 0f;
+                for (int k = 0; k < kEnd; k++) {
+                    c = Math.fma(b[bOff + k * bStride + j], a[aOff + t * aStride + k], c);
+                }
+                out[outOff + t * outStride + j] = c;
+            }
+        }
+    }
+
+    /** Softmax of {@code x[off .. off + n]} in place. */
+    static void softmax(float[] x, int off, int n) {
+        if (VECTOR) {
+            VectorKernels.softmax(x, off, n);
+            return;
+        }
+        float max = Float.NEGATIVE_INFINITY;
+        for (int i = 0; i < n; i++) {
+            max = Math.max(max, x[off + i]);
+        }
+        float sum = 0f;
+        for (int i = 0; i < n; i++) {
+            x[off + i] = (float) Math.exp(x[off + i] - max);
+            sum += x[off + i];
+        }
+        float scale = 1f / sum;
+        for (int i = 0; i < n; i++) {
+            x[off + i] *= scale;
+        }
+    }
 }

@@ -77,18 +77,37 @@ public final class Rope {
      * the same elements and only permutes the output, which leaves every q.k product unchanged.
      */
     public void apply(float[] x, int off, int pos) {
-        int half = dim / 2;
-        for (int i = 0; i < half; i++) {
+        float[] cos = new float[dim / 2];
+        float[] sin = new float[dim / 2];
+        angles(pos, cos, sin, 0);
+        apply(x, off, cos, sin, 0);
+    }
+
+    /**
+     * The cos and sin {@link #apply} uses at {@code pos}, into {@code cos[at ..]} and {@code sin[at ..]}
+     * (dim / 2 values each): computed once per token, they serve every head's query.
+     */
+    public void angles(int pos, float[] cos, float[] sin, int at) {
+        for (int i = 0; i < dim / 2; i++) {
             // HF rounds the angle to f32 before taking cos and sin; doing the same keeps parity at long positions.
             float a = (float) ((float) pos * (float) inverseFrequency[i]);
-            float cos = (float) (Math.cos(a) * attentionFactor);
-            float sin = (float) (Math.sin(a) * attentionFactor);
+            cos[at + i] = (float) (Math.cos(a) * attentionFactor);
+            sin[at + i] = (float) (Math.sin(a) * attentionFactor);
+        }
+    }
+
+    /** {@link #apply} with the angles of {@link #angles}. */
+    public void apply(float[] x, int off, float[] cos, float[] sin, int at) {
+        int half = dim / 2;
+        for (int i = 0; i < half; i++) {
             int i0 = interleave ? off + 2 * i : off + i;
             int i1 = interleave ? off + 2 * i + 1 : off + i + half;
             float x0 = x[i0];
             float x1 = x[i1];
-            x[i0] = x0 * cos - x1 * sin;
-            x[i1] = x1 * cos + x0 * sin;
+            float c = cos[at + i];
+            float s = sin[at + i];
+            x[i0] = x0 * c - x1 * s;
+            x[i1] = x1 * c + x0 * s;
         }
     }
 }

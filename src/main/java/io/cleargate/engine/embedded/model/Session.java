@@ -4,9 +4,10 @@ package io.cleargate.engine.embedded.model;
  * The per-sequence state: the attention cache plus scratch buffers, so sequences run concurrently
  * without sharing anything mutable. Memory is fixed at creation: {@code capacity} positions.
  *
- * <p>The absorbed form caches, per token and layer, the normalised latent {@code c} (kv_lora_rank
- * values) and the rotated shared rope key (qk_rope_head_dim values). The naive form (the test
- * oracle) caches full per-head keys and values.
+ * <p>The absorbed form caches, per token and layer, one row of the normalised latent {@code c}
+ * (kv_lora_rank values) followed by the rotated shared rope key (qk_rope_head_dim values): a query
+ * row laid out the same way ([q_abs | q_pe]) scores against a position with one dot product. The
+ * naive form (the test oracle) caches full per-head keys and values.
  */
 public final class Session {
 
@@ -17,9 +18,8 @@ public final class Session {
     final int capacity;
     int length;
 
-    // Absorbed cache: [layer][position * width].
-    final float[][] latent;
-    final float[][] ropeKey;
+    // Absorbed cache: [layer][position * (kv_lora_rank + qk_rope_head_dim)], latent then rope key.
+    final float[][] latentKeys;
     // Naive cache: [layer][position * heads * (nope + rope)] and [layer][position * heads * v].
     final float[][] keys;
     final float[][] values;
@@ -52,13 +52,11 @@ public final class Session {
         int layers = c.numLayers();
         int heads = c.numHeads();
         if (form == Form.ABSORBED) {
-            latent = new float[layers][capacity * c.kvLoraRank()];
-            ropeKey = new float[layers][capacity * c.qkRopeHeadDim()];
+            latentKeys = new float[layers][capacity * c.latentCacheWidth()];
             keys = null;
             values = null;
         } else {
-            latent = null;
-            ropeKey = null;
+            latentKeys = null;
             keys = new float[layers][capacity * heads * c.qkHeadDim()];
             values = new float[layers][capacity * heads * c.vHeadDim()];
         }
@@ -108,11 +106,15 @@ public final class Session {
 
     /** Bytes held by the attention cache of this session (for its full capacity). */
     public long cacheBytes() {
-        float[][] a = form == Form.ABSORBED ? latent : keys;
-        float[][] b = form == Form.ABSORBED ? ropeKey : values;
         long n = 0;
-        for (int l = 0; l < a.length; l++) {
-            n += a[l].length + b[l].length;
+        if (form == Form.ABSORBED) {
+            for (float[] layer : latentKeys) {
+                n += layer.length;
+            }
+        } else {
+            for (int l = 0; l < keys.length; l++) {
+                n += keys[l].length + values[l].length;
+            }
         }
         return n * Float.BYTES;
     }

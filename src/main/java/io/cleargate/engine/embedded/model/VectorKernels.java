@@ -778,4 +778,269 @@ final class VectorKernels {
         }
         return sum;
     }
+
+    // ---- Attention over the latent cache -------------------------------------------------
+
+    /**
+     * Four rows of {@code w} ({@code wStride} apart from {@code wOff}) against four rows of {@code x}:
+     * {@code out[outOff + t * outStride + k] = w[k] . x[t]}. Sixteen accumulators, each summed in the
+     * order of {@link #dot}, so a score does not depend on which kernel made it.
+     */
+    static void dot4x4(float[] w, int wOff, int wStride, float[] x, int xOff, int xStride, int n,
+                       float[] out, int outOff, int outStride) {
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = FloatVector.zero(F);
+        FloatVector a2 = FloatVector.zero(F);
+        FloatVector a3 = FloatVector.zero(F);
+        FloatVector b0 = FloatVector.zero(F);
+        FloatVector b1 = FloatVector.zero(F);
+        FloatVector b2 = FloatVector.zero(F);
+        FloatVector b3 = FloatVector.zero(F);
+        FloatVector c0 = FloatVector.zero(F);
+        FloatVector c1 = FloatVector.zero(F);
+        FloatVector c2 = FloatVector.zero(F);
+        FloatVector c3 = FloatVector.zero(F);
+        FloatVector d0 = FloatVector.zero(F);
+        FloatVector d1 = FloatVector.zero(F);
+        FloatVector d2 = FloatVector.zero(F);
+        FloatVector d3 = FloatVector.zero(F);
+        int w0 = wOff;
+        int w1 = wOff + wStride;
+        int w2 = wOff + 2 * wStride;
+        int w3 = wOff + 3 * wStride;
+        int x0 = xOff;
+        int x1 = xOff + xStride;
+        int x2 = xOff + 2 * xStride;
+        int x3 = xOff + 3 * xStride;
+        int i = 0;
+        int bound = F.loopBound(n);
+        for (; i < bound; i += F.length()) {
+            FloatVector u = FloatVector.fromArray(F, w, w0 + i);
+            FloatVector v = FloatVector.fromArray(F, w, w1 + i);
+            FloatVector p = FloatVector.fromArray(F, w, w2 + i);
+            FloatVector z = FloatVector.fromArray(F, w, w3 + i);
+            FloatVector y = FloatVector.fromArray(F, x, x0 + i);
+            a0 = u.fma(y, a0);
+            b0 = v.fma(y, b0);
+            c0 = p.fma(y, c0);
+            d0 = z.fma(y, d0);
+            y = FloatVector.fromArray(F, x, x1 + i);
+            a1 = u.fma(y, a1);
+            b1 = v.fma(y, b1);
+            c1 = p.fma(y, c1);
+            d1 = z.fma(y, d1);
+            y = FloatVector.fromArray(F, x, x2 + i);
+            a2 = u.fma(y, a2);
+            b2 = v.fma(y, b2);
+            c2 = p.fma(y, c2);
+            d2 = z.fma(y, d2);
+            y = FloatVector.fromArray(F, x, x3 + i);
+            a3 = u.fma(y, a3);
+            b3 = v.fma(y, b3);
+            c3 = p.fma(y, c3);
+            d3 = z.fma(y, d3);
+        }
+        int o = outOff;
+        out[o] = finishAt(a0, w, w0, x, x0, i, n);
+        out[o + outStride] = finishAt(a1, w, w0, x, x1, i, n);
+        out[o + 2 * outStride] = finishAt(a2, w, w0, x, x2, i, n);
+        out[o + 3 * outStride] = finishAt(a3, w, w0, x, x3, i, n);
+        out[o + 1] = finishAt(b0, w, w1, x, x0, i, n);
+        out[o + 1 + outStride] = finishAt(b1, w, w1, x, x1, i, n);
+        out[o + 1 + 2 * outStride] = finishAt(b2, w, w1, x, x2, i, n);
+        out[o + 1 + 3 * outStride] = finishAt(b3, w, w1, x, x3, i, n);
+        out[o + 2] = finishAt(c0, w, w2, x, x0, i, n);
+        out[o + 2 + outStride] = finishAt(c1, w, w2, x, x1, i, n);
+        out[o + 2 + 2 * outStride] = finishAt(c2, w, w2, x, x2, i, n);
+        out[o + 2 + 3 * outStride] = finishAt(c3, w, w2, x, x3, i, n);
+        out[o + 3] = finishAt(d0, w, w3, x, x0, i, n);
+        out[o + 3 + outStride] = finishAt(d1, w, w3, x, x1, i, n);
+        out[o + 3 + 2 * outStride] = finishAt(d2, w, w3, x, x2, i, n);
+        out[o + 3 + 3 * outStride] = finishAt(d3, w, w3, x, x3, i, n);
+    }
+
+    /** Four rows of {@code w} against one row of {@code x}, written {@code outStep} apart; four FMA chains, each summed as {@link #dot}. */
+    static void dot4x1(float[] w, int wOff, int wStride, float[] x, int xOff, int n, float[] out, int outOff, int outStep) {
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector b0 = FloatVector.zero(F);
+        FloatVector c0 = FloatVector.zero(F);
+        FloatVector d0 = FloatVector.zero(F);
+        int w0 = wOff;
+        int w1 = wOff + wStride;
+        int w2 = wOff + 2 * wStride;
+        int w3 = wOff + 3 * wStride;
+        int i = 0;
+        int bound = F.loopBound(n);
+        for (; i < bound; i += F.length()) {
+            FloatVector y = FloatVector.fromArray(F, x, xOff + i);
+            a0 = FloatVector.fromArray(F, w, w0 + i).fma(y, a0);
+            b0 = FloatVector.fromArray(F, w, w1 + i).fma(y, b0);
+            c0 = FloatVector.fromArray(F, w, w2 + i).fma(y, c0);
+            d0 = FloatVector.fromArray(F, w, w3 + i).fma(y, d0);
+        }
+        out[outOff] = finishAt(a0, w, w0, x, xOff, i, n);
+        out[outOff + outStep] = finishAt(b0, w, w1, x, xOff, i, n);
+        out[outOff + 2 * outStep] = finishAt(c0, w, w2, x, xOff, i, n);
+        out[outOff + 3 * outStep] = finishAt(d0, w, w3, x, xOff, i, n);
+    }
+
+    /** {@link #finish} for a row that starts at {@code rowOff} of its array. */
+    private static float finishAt(FloatVector acc, float[] row, int rowOff, float[] x, int xOff, int from, int n) {
+        float sum = acc.reduceLanes(VectorOperators.ADD);
+        for (int k = from; k < n; k++) {
+            sum += row[rowOff + k] * x[xOff + k];
+        }
+        return sum;
+    }
+
+    /**
+     * {@code out[t][j] = sum over k < depth(t) of a[t][k] * b[k][j]} for {@code rows} rows of {@code a} and
+     * {@code cols} columns of {@code b} (row-major, the given strides). Each element of {@code a} is
+     * broadcast against whole vectors of a row of {@code b}: no lane sums at all. Every output sums
+     * its products in order of k with one fused multiply-add each, whatever tile computes it. With
+     * {@code causal}, row t stops at {@code depth - rows + t + 1} (its own position in a causal
+     * attention batch), in tiles of four rows at the last row's limit (the others' products there are zeros).
+     */
+    static void gemm(float[] a, int aOff, int aStride, int rows, int depth, boolean causal,
+                     float[] b, int bOff, int bStride, int cols, float[] out, int outOff, int outStride) {
+        int len = F.length();
+        int t = 0;
+        for (; t + 4 <= rows; t += 4) {
+            int kEnd = causal ? depth - rows + t + 4 : depth;
+            int a0 = aOff + t * aStride;
+            int a1 = a0 + aStride;
+            int a2 = a1 + aStride;
+            int a3 = a2 + aStride;
+            int o0 = outOff + t * outStride;
+            int j = 0;
+            for (; j + 2 * len <= cols; j += 2 * len) {
+                FloatVector c00 = FloatVector.zero(F);
+                FloatVector c01 = FloatVector.zero(F);
+                FloatVector c10 = FloatVector.zero(F);
+                FloatVector c11 = FloatVector.zero(F);
+                FloatVector c20 = FloatVector.zero(F);
+                FloatVector c21 = FloatVector.zero(F);
+                FloatVector c30 = FloatVector.zero(F);
+                FloatVector c31 = FloatVector.zero(F);
+                for (int k = 0; k < kEnd; k++) {
+                    int bo = bOff + k * bStride + j;
+                    FloatVector v0 = FloatVector.fromArray(F, b, bo);
+                    FloatVector v1 = FloatVector.fromArray(F, b, bo + len);
+                    FloatVector s = FloatVector.broadcast(F, a[a0 + k]);
+                    c00 = v0.fma(s, c00);
+                    c01 = v1.fma(s, c01);
+                    s = FloatVector.broadcast(F, a[a1 + k]);
+                    c10 = v0.fma(s, c10);
+                    c11 = v1.fma(s, c11);
+                    s = FloatVector.broadcast(F, a[a2 + k]);
+                    c20 = v0.fma(s, c20);
+                    c21 = v1.fma(s, c21);
+                    s = FloatVector.broadcast(F, a[a3 + k]);
+                    c30 = v0.fma(s, c30);
+                    c31 = v1.fma(s, c31);
+                }
+                c00.intoArray(out, o0 + j);
+                c01.intoArray(out, o0 + j + len);
+                c10.intoArray(out, o0 + outStride + j);
+                c11.intoArray(out, o0 + outStride + j + len);
+                c20.intoArray(out, o0 + 2 * outStride + j);
+                c21.intoArray(out, o0 + 2 * outStride + j + len);
+                c30.intoArray(out, o0 + 3 * outStride + j);
+                c31.intoArray(out, o0 + 3 * outStride + j + len);
+            }
+            for (int r = t; r < t + 4; r++) {
+                gemmTail(a, aOff + r * aStride, kEnd, b, bOff, bStride, j, cols, out, outOff + r * outStride);
+            }
+        }
+        for (; t < rows; t++) {
+            int kEnd = causal ? depth - rows + t + 1 : depth;
+            int ar = aOff + t * aStride;
+            int o = outOff + t * outStride;
+            int j = 0;
+            // One row: four column vectors, four independent FMA chains.
+            for (; j + 4 * len <= cols; j += 4 * len) {
+                FloatVector c0 = FloatVector.zero(F);
+                FloatVector c1 = FloatVector.zero(F);
+                FloatVector c2 = FloatVector.zero(F);
+                FloatVector c3 = FloatVector.zero(F);
+                for (int k = 0; k < kEnd; k++) {
+                    int bo = bOff + k * bStride + j;
+                    FloatVector s = FloatVector.broadcast(F, a[ar + k]);
+                    c0 = FloatVector.fromArray(F, b, bo).fma(s, c0);
+                    c1 = FloatVector.fromArray(F, b, bo + len).fma(s, c1);
+                    c2 = FloatVector.fromArray(F, b, bo + 2 * len).fma(s, c2);
+                    c3 = FloatVector.fromArray(F, b, bo + 3 * len).fma(s, c3);
+                }
+                c0.intoArray(out, o + j);
+                c1.intoArray(out, o + j + len);
+                c2.intoArray(out, o + j + 2 * len);
+                c3.intoArray(out, o + j + 3 * len);
+            }
+            gemmTail(a, ar, kEnd, b, bOff, bStride, j, cols, out, o);
+        }
+    }
+
+    /** Columns {@code from .. cols} of one output row of {@link #gemm}: a vector at a time, then scalars (same order of k, fused). */
+    private static void gemmTail(float[] a, int ar, int kEnd, float[] b, int bOff, int bStride, int from, int cols,
+                                 float[] out, int o) {
+        int len = F.length();
+        int j = from;
+        for (; j + len <= cols; j += len) {
+            FloatVector c = FloatVector.zero(F);
+            for (int k = 0; k < kEnd; k++) {
+                c = FloatVector.fromArray(F, b, bOff + k * bStride + j).fma(FloatVector.broadcast(F, a[ar + k]), c);
+            }
+            c.intoArray(out, o + j);
+        }
+        for (; j < cols; j++) {
+            float c = 0f;
+            for (int k = 0; k < kEnd; k++) {
+                c = Math.fma(b[bOff + k * bStride + j], a[ar + k], c);
+            }
+            out[o + j] = c;
+        }
+    }
+
+    /**
+     * Softmax of {@code x[off .. off + n]} in place, with the Vector API's exp (SVML on x86): the
+     * scalar {@code Math.exp} per score was a visible share of batched attention.
+     */
+    static void softmax(float[] x, int off, int n) {
+        int len = F.length();
+        int bound = F.loopBound(n);
+        float max = Float.NEGATIVE_INFINITY;
+        int i = 0;
+        if (bound > 0) {
+            FloatVector m = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+            for (; i < bound; i += len) {
+                m = m.max(FloatVector.fromArray(F, x, off + i));
+            }
+            max = m.reduceLanes(VectorOperators.MAX);
+        }
+        for (; i < n; i++) {
+            max = Math.max(max, x[off + i]);
+        }
+        FloatVector vm = FloatVector.broadcast(F, max);
+        FloatVector acc = FloatVector.zero(F);
+        i = 0;
+        for (; i < bound; i += len) {
+            FloatVector e = FloatVector.fromArray(F, x, off + i).sub(vm).lanewise(VectorOperators.EXP);
+            e.intoArray(x, off + i);
+            acc = acc.add(e);
+        }
+        float sum = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            x[off + i] = (float) Math.exp(x[off + i] - max);
+            sum += x[off + i];
+        }
+        FloatVector inv = FloatVector.broadcast(F, 1f / sum);
+        i = 0;
+        for (; i < bound; i += len) {
+            FloatVector.fromArray(F, x, off + i).mul(inv).intoArray(x, off + i);
+        }
+        float scale = 1f / sum;
+        for (; i < n; i++) {
+            x[off + i] *= scale;
+        }
+    }
 }
