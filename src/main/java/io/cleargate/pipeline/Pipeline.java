@@ -22,7 +22,9 @@ import org.jboss.logging.Logger;
 /**
  * Runs an exchange through the stages in {@link StageOrder}, then the {@link Dispatcher}, and
  * carries the response back through the stages in reverse. Blocking by design: each request runs
- * on its own virtual thread.
+ * on its own virtual thread ({@link #execute}). Only when no enabled stage blocks (every governance
+ * stage switched off, as in the bench's bare arm) may a request stay on the event loop that read it
+ * ({@link #executeOnEventLoop}).
  */
 @ApplicationScoped
 public class Pipeline {

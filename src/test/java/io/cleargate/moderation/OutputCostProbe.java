@@ -15,7 +15,7 @@ public final class OutputCostProbe {
 
     private OutputCostProbe() {}
 
-    /** The bench mock's completion (bench/mock/main.go): one sentence repeated, cut at 1,400 chars. */
+    /** The bench mock's completion (bench/mock/benchmock.c): one sentence repeated, cut at 1,400 chars. */
     static final String COMPLETION = ("Cleargate forwards this completion from a mock upstream so that the benchmark measures "
             + "the gateway, not a model. ").repeat(20).substring(0, 1400);
 

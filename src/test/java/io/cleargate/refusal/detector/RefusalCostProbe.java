@@ -4,7 +4,7 @@ import java.lang.management.ManagementFactory;
 
 /**
  * Benchmark support, not a test: what judging one answer costs, in this thread's CPU time and
- * allocated bytes, for the bench mock's 1.4 KB completion (bench/mock/main.go). Run on two
+ * allocated bytes, for the bench mock's 1.4 KB completion (bench/mock/benchmock.c). Run on two
  * builds' class paths to compare. Argument: answers per measurement (default 50,000).
  */
 public final class RefusalCostProbe {

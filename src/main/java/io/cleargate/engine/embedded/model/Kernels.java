@@ -367,7 +367,8 @@ public final class Kernels {
     /**
      * {@code out[t][j] = sum over k of a[t][k] * b[k][j]} ({@code rows} x {@code depth} times {@code depth} x
      * {@code cols}, row-major with the given strides); with {@code causal}, row t sums only
-     * {@code k <= depth - rows + t}. Sums in order of k with fused multiply-adds in every path.
+     * {@code k <= depth - rows + t}, and its entries of {@code a} past that must be zero (tiles of
+     * rows may run to their last row's limit). Sums in order of k with fused multiply-adds in every path.
      */
     static void gemm(float[] a, int aOff, int aStride, int rows, int depth, boolean causal,
                      float[] b, int bOff, int bStride, int cols, float[] out, int outOff, int outStride) {

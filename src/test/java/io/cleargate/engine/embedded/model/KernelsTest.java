@@ -272,4 +272,83 @@ class KernelsTest {
             }
         }
     }
+
+    @Test
+    void causalScoresGiveEveryTokenAndSeenPositionTheOneRowDotForAnyBatchAndCacheLength() {
+        int width = 45; // not a multiple of the lane count: the scalar tail runs
+        for (int n : new int[] {1, 2, 3, 4, 5, 7, 9}) {
+            for (int before : new int[] {0, 1, 6}) {
+                int keys = before + n;
+                float[] query = wave(n * width, 0.37);
+                float[] cache = wave(keys * width, 0.11);
+                float[] p = new float[n * keys];
+                Kernels.causalScores(query, n, width, cache, keys, p);
+                for (int t = 0; t < n; t++) {
+                    for (int u = 0; u <= before + t; u++) {
+                        assertEquals(Kernels.dot(query, t * width, cache, u * width, width), p[t * keys + u], 0f,
+                                n + " tokens after " + before + ": token " + t + " position " + u);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void broadcastProductEqualsTheTripleLoopWithFusedMultiplyAddsCausalOrNot() {
+        int depth = 13;
+        for (int rows : new int[] {1, 3, 4, 6, 9}) {
+            for (int cols : new int[] {5, 16, 37, 70}) {
+                for (boolean causal : new boolean[] {false, true}) {
+                    int aStride = depth + 2;
+                    int bStride = cols + 3;
+                    float[] a = wave(rows * aStride, 0.23);
+                    float[] b = wave(depth * bStride, 0.71);
+                    if (causal) { // as attention's probabilities: zero past each row's own position
+                        for (int t = 0; t < rows; t++) {
+                            java.util.Arrays.fill(a, 1 + t * aStride + depth - rows + t + 1, 1 + t * aStride + depth, 0f);
+                        }
+                    }
+                    float[] out = new float[rows * (cols + 1)];
+                    Kernels.gemm(a, 1, aStride, rows, depth, causal, b, 2, bStride, cols, out, 0, cols + 1);
+                    for (int t = 0; t < rows; t++) {
+                        int kEnd = causal ? depth - rows + t + 1 : depth;
+                        for (int j = 0; j < cols; j++) {
+                            float c = 0f;
+                            for (int k = 0; k < kEnd; k++) {
+                                c = Math.fma(b[2 + k * bStride + j], a[1 + t * aStride + k], c);
+                            }
+                            assertEquals(c, out[t * (cols + 1) + j], 0f, rows + "x" + cols + (causal ? " causal" : "") + " at " + t + "," + j);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void vectorSoftmaxSumsToOneAndFollowsTheScalarOne() {
+        for (int n : new int[] {1, 15, 16, 17, 100}) {
+            float[] x = wave(n + 3, 1.3);
+            for (int i = 0; i < x.length; i++) {
+                x[i] *= 8;
+            }
+            float[] expected = java.util.Arrays.copyOfRange(x, 3, 3 + n);
+            Model.softmaxInPlace(expected, n);
+            Kernels.softmax(x, 3, n);
+            double sum = 0;
+            for (int i = 0; i < n; i++) {
+                sum += x[3 + i];
+                assertEquals(expected[i], x[3 + i], 1e-6 * Math.max(1e-3, expected[i]) + 1e-9, n + " scores, position " + i);
+            }
+            assertEquals(1.0, sum, 1e-5, n + " scores");
+        }
+    }
+
+    private static float[] wave(int n, double step) {
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = (float) Math.sin(i * step + 0.5);
+        }
+        return v;
+    }
 }
