@@ -24,4 +24,11 @@ find_java25() {
 #                                        default first threshold (21 MB) every doubling on the way costs
 #                                        a full collection (three while starting, one more later, 70-300 ms
 #                                        each on one core: bench/results/speed.md section 7)
-GATEWAY_JVM_OPTS=(--add-modules=jdk.incubator.vector --enable-native-access=ALL-UNNAMED -XX:MetaspaceSize=160m)
+#   -XX:SweeperThreshold=50              the JVM unloads stale compiled code with a collection each time
+#                                        15% of the code cache (36 MB) has been compiled since the last; with
+#                                        Serial that is a full collection (198 ms in a full-arm bench run, a
+#                                        152 ms p99 at c=1 in another); at 50% it waits for 120 MB, which the
+#                                        gateway's warm JIT does not reach, and a nearly full cache still
+#                                        triggers it (StartAggressiveSweepingAt)
+GATEWAY_JVM_OPTS=(--add-modules=jdk.incubator.vector --enable-native-access=ALL-UNNAMED -XX:MetaspaceSize=160m
+  -XX:SweeperThreshold=50)
