@@ -74,6 +74,32 @@ public class StoreHousekeeping {
         return jdbcUrl.map(u -> u.startsWith(H2_FILE)).orElse(false);
     }
 
+    /** The embedded database's file name without H2's suffix ({@code .../db/cleargate}); only for an H2 file. */
+    java.nio.file.Path embeddedPath() {
+        String file = jdbcUrl.orElseThrow().substring(H2_FILE.length());
+        int options = file.indexOf(';');
+        return java.nio.file.Path.of(options < 0 ? file : file.substring(0, options)).toAbsolutePath();
+    }
+
+    /**
+     * How long H2 keeps a chunk it no longer uses before writing over it. 0 while every commit is
+     * forced at once. With the journal, H2's commits are forced only every second or so, and a
+     * chunk the last forced state still uses must survive until the next force: were it
+     * overwritten, a crash would leave H2 with neither its old state nor its new one.
+     */
+    private int retentionMillis;
+
+    /** H2 commits are no longer each forced (the journal makes records durable): freed chunks wait {@link #DEFERRED_REUSE_MILLIS}. */
+    synchronized void deferReuse() {
+        retentionMillis = DEFERRED_REUSE_MILLIS;
+        if (h2 != null) {
+            h2.setRetentionTime(retentionMillis);
+        }
+    }
+
+    /** Five forces of the journaled writer's applier apart (it forces H2 every second). */
+    static final int DEFERRED_REUSE_MILLIS = 5_000;
+
     /** The embedded store, found once through a pooled connection; null for any other database. */
     private synchronized MVStore h2() {
         if (!h2Looked && embeddedFile()) {
@@ -81,7 +107,7 @@ public class StoreHousekeeping {
                 var session = (org.h2.engine.SessionLocal) c.unwrap(org.h2.jdbc.JdbcConnection.class).getSession();
                 database = session.getDatabase();
                 h2 = database.getStore().getMvStore();
-                h2.setRetentionTime(0);
+                h2.setRetentionTime(retentionMillis);
             } catch (SQLException | RuntimeException e) {
                 throw new IllegalStateException("cannot reach the embedded audit store: " + AuditWriter.describe(e), e);
             }
@@ -94,9 +120,16 @@ public class StoreHousekeeping {
     void sync() {
         MVStore store = h2();
         if (store != null) {
-            store.sync();
+            long version = store.getCurrentVersion();
+            if (version != syncedVersion) {
+                store.sync();
+                syncedVersion = version;
+            }
         }
     }
+
+    /** H2's version as of the last force: nothing committed since, nothing to force. */
+    private volatile long syncedVersion = -1;
 
     /**
      * One bounded step (H2 file): rewrites the live pages of up to {@link #STEP_BYTES} of chunks
