@@ -986,12 +986,7 @@ public class AuditWriter {
             rows.add(new Linked(p, seq, head.hash(), hash));
             heads.put(chain, new Head(seq, hash));
         }
-        long[] ids;
-        try (Connection c = dataSource.getConnection()) {
-            ids = ids(c, rows.size());
-        } catch (SQLException e) {
-            throw new StoreException(e);
-        }
+        long[] ids = journalIds(rows.size());
         List<JournalRows.Row> journaled = new ArrayList<>(rows.size());
         for (int i = 0; i < rows.size(); i++) {
             Linked row = rows.get(i);
@@ -1096,6 +1091,42 @@ public class AuditWriter {
         }
         return found;
     }
+
+    /**
+     * {@code n} entry ids for the journaling writer. Blocks are drawn {@link #JOURNAL_ID_BLOCKS} at a
+     * time in one H2 transaction: each commit there writes a chunk of H2's file on the writer's path.
+     */
+    private long[] journalIds(int n) {
+        if (spareIds.size() < n) {
+            int blocks = Math.max(JOURNAL_ID_BLOCKS, (n - spareIds.size() + ID_BLOCK - 1) / ID_BLOCK);
+            try (Connection c = dataSource.getConnection()) {
+                c.setAutoCommit(false);
+                try (var select = c.prepareStatement("SELECT NEXT VALUE FOR audit_entry_id_seq")) {
+                    for (int b = 0; b < blocks; b++) {
+                        try (ResultSet r = select.executeQuery()) {
+                            r.next();
+                            long last = r.getLong(1);
+                            for (long id = Math.max(1, last - ID_BLOCK + 1); id <= last; id++) {
+                                spareIds.add(id);
+                            }
+                        }
+                    }
+                    c.commit();
+                } finally {
+                    c.setAutoCommit(true);
+                }
+            } catch (SQLException e) {
+                throw new StoreException(e);
+            }
+        }
+        long[] ids = new long[n];
+        for (int i = 0; i < n; i++) {
+            ids[i] = spareIds.removeFirst();
+        }
+        return ids;
+    }
+
+    private static final int JOURNAL_ID_BLOCKS = 20;
 
     /** Gives a journaled frame to the applier; from here on a reader's barrier waits for it. */
     private void handOver(Journaled frame) {

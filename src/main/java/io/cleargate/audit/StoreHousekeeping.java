@@ -15,15 +15,15 @@ import org.jboss.logging.Logger;
  * What the audit store needs beyond SQL to be durable and to give space back.
  *
  * <p>Embedded H2 file ({@code jdbc:h2:file:}): H2 writes a commit to its file but never forces it
- * to the disk, so a power cut could lose records whose requests were already answered. The writer
- * calls {@link #sync()} after every committed batch, before any caller is told the batch is
- * durable: one fsync per batch, shared by every request in it (group commit). H2 writes each commit
+ * to the disk. Records are made durable by the writer's journal ({@link Journal}) before any caller
+ * is told; the writer's applier inserts them into H2 and calls {@link #sync()} every second and
+ * before a journal file is reused. H2 writes each commit
  * as a new chunk of copy-on-write pages and, with the default settings, keeps the chunks it freed
  * for 45 s (in case the OS had not yet written the newer ones) and rewrites half-empty ones only
  * from a background thread that {@code WRITE_DELAY=0} turns off: a gateway at a few hundred
- * requests a second grew its file by 40 KB per request and gave nothing back. Since every batch is
- * forced to disk, freed chunks are reused at once (retention 0, as H2's own compaction does), and
- * {@link #step()} rewrites a bounded amount of half-empty chunks so they free up: every few
+ * requests a second grew its file by 40 KB per request and gave nothing back. Freed chunks are
+ * reused after {@link #DEFERRED_REUSE_MILLIS} (0 while each commit was forced at once, as a store
+ * without the journal has it), and {@link #step()} rewrites a bounded amount of half-empty chunks so they free up: every few
  * hundred records under load, and until none is left once the writer is idle and after a retention purge.
  * The file does not shrink while open (H2 moves chunks and cuts the file only at close); the space
  * inside it is reused.
