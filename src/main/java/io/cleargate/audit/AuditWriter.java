@@ -800,8 +800,7 @@ public class AuditWriter {
     /**
      * Embedded H2 file: every batch is made durable by one forced append to {@link Journal} and
      * acknowledged then; an applier thread inserts what was journaled into H2 in larger
-     * transactions, without forcing each, and forces H2 every {@link #SYNC_EVERY_NANOS} and before a
-     * journal file is reused. Null on any other store (PostgreSQL forces its own log at commit).
+     * transactions and forces H2 after each, off the requests' path. Null on any other store (PostgreSQL forces its own log at commit).
      */
     private Journal journal;
     /** Set once a journal write or force failed: nothing more is acknowledged until a restart. */
@@ -830,8 +829,8 @@ public class AuditWriter {
     private record Column(int size, boolean nullable) {}
 
     /** Rows the applier waits to gather, unless {@link #APPLY_DELAY_NANOS} pass first or a reader asks. */
-    private static final int APPLY_ROWS = 512;
-    private static final long APPLY_DELAY_NANOS = 50_000_000L;
+    private static final int APPLY_ROWS = 2048;
+    private static final long APPLY_DELAY_NANOS = 250_000_000L;
     private static final long SYNC_EVERY_NANOS = 1_000_000_000L;
 
     /**
@@ -861,7 +860,6 @@ public class AuditWriter {
         } catch (java.io.IOException | SQLException e) {
             throw new IllegalStateException("the audit journal cannot be used: " + describe(e) + ": " + e.getMessage(), e);
         }
-        housekeeping.deferReuse();
         applier = Thread.ofPlatform().name("audit-applier").daemon(true).start(this::applyLoop);
     }
 
@@ -1221,12 +1219,16 @@ public class AuditWriter {
     /**
      * The applier: inserts journaled frames into H2, {@link #APPLY_ROWS} rows or
      * {@link #APPLY_DELAY_NANOS} at a time, or at once when a reader or the journal asks; forces H2
-     * every second it changed and when the journal needs a file back; compacts as the writer did.
+     * after each transaction and every second it changed; compacts as the writer did.
      */
     private void applyLoop() {
         long lastSync = System.nanoTime();
         long lastApply = lastSync;
         while (true) {
+            if (unforced && !forced()) {
+                sleepQuietly(); // no transaction before H2 has been forced again
+                continue;
+            }
             List<Journaled> work = new ArrayList<>();
             boolean sync;
             boolean stop;
@@ -1257,7 +1259,11 @@ public class AuditWriter {
                     rowsToApply = 0;
                     applyNow = false;
                 }
-                sync = syncWanted || now - lastSync >= SYNC_EVERY_NANOS || applierStop;
+                // H2 is forced after every transaction of the applier's, before its next one: H2
+                // writes over chunks it no longer uses at once, so a chunk the last forced state
+                // still used must not be overwritten by a commit that is not forced yet. Every
+                // second as well, for the commits of others (the readiness probe's).
+                sync = !work.isEmpty() || syncWanted || now - lastSync >= SYNC_EVERY_NANOS || applierStop;
                 syncWanted = false;
                 stop = applierStop && toApply.isEmpty();
             }
@@ -1272,26 +1278,54 @@ public class AuditWriter {
                 lastApply = System.nanoTime();
             }
             if (sync) {
-                long applied = appliedLsn;
-                try {
-                    housekeeping.sync();
-                    synchronized (applyLock) {
-                        forcedLsn = applied;
-                        applyLock.notifyAll();
-                    }
-                } catch (RuntimeException e) {
-                    LOG.errorf("audit store not forced to disk: %s", describe(e));
-                    failed("sync");
-                }
+                forced();
                 lastSync = System.nanoTime();
             }
             if (stop) {
                 return;
             }
+            if (sinceStep >= STEP_EVERY_RECORDS) {
+                sinceStep = 0;
+                try {
+                    housekeeping.step();
+                    housekeeping.sync(); // before the next transaction, as above
+                } catch (RuntimeException e) {
+                    LOG.warnf("audit store compaction step failed: %s", describe(e));
+                }
+            }
             if (work.isEmpty() && !compacted && System.nanoTime() - lastApply > IDLE_NANOS) {
                 whileIdleJournaled();
             }
         }
+    }
+
+    /** Set while H2 could not be forced: requests are refused and nothing is inserted until it can. */
+    private boolean unforced;
+
+    /** Forces H2; true when it could, and everything applied before is then forced. */
+    private boolean forced() {
+        long applied = appliedLsn;
+        try {
+            housekeeping.sync();
+        } catch (RuntimeException e) {
+            if (!unforced) {
+                LOG.errorf("audit store not forced to disk: %s", describe(e));
+            }
+            unforced = true;
+            applyFailure = e;
+            healthy = false;
+            failed("sync");
+            return false;
+        }
+        if (unforced) {
+            unforced = false;
+            applyFailure = null;
+        }
+        synchronized (applyLock) {
+            forcedLsn = applied;
+            applyLock.notifyAll();
+        }
+        return true;
     }
 
     /** Inserts the frames in one transaction; true when it committed (else they wait to be retried). */
@@ -1338,14 +1372,6 @@ public class AuditWriter {
             applyLock.notifyAll();
         }
         sinceStep += rows.size();
-        if (sinceStep >= STEP_EVERY_RECORDS) {
-            sinceStep = 0;
-            try {
-                housekeeping.step();
-            } catch (RuntimeException e) {
-                LOG.warnf("audit store compaction step failed: %s", describe(e));
-            }
-        }
         return true;
     }
 
@@ -1353,6 +1379,7 @@ public class AuditWriter {
         compacted = true;
         try {
             housekeeping.compact(500);
+            housekeeping.sync();
         } catch (RuntimeException e) {
             LOG.warnf("audit store compaction failed: %s", describe(e));
         }

@@ -16,14 +16,14 @@ import org.jboss.logging.Logger;
  *
  * <p>Embedded H2 file ({@code jdbc:h2:file:}): H2 writes a commit to its file but never forces it
  * to the disk. Records are made durable by the writer's journal ({@link Journal}) before any caller
- * is told; the writer's applier inserts them into H2 and calls {@link #sync()} every second and
- * before a journal file is reused. H2 writes each commit
+ * is told; the writer's applier inserts them into H2 in transactions of many records and calls
+ * {@link #sync()} after each, before its next one. H2 writes each commit
  * as a new chunk of copy-on-write pages and, with the default settings, keeps the chunks it freed
  * for 45 s (in case the OS had not yet written the newer ones) and rewrites half-empty ones only
  * from a background thread that {@code WRITE_DELAY=0} turns off: a gateway at a few hundred
- * requests a second grew its file by 40 KB per request and gave nothing back. Freed chunks are
- * reused after {@link #DEFERRED_REUSE_MILLIS} (0 while each commit was forced at once, as a store
- * without the journal has it), and {@link #step()} rewrites a bounded amount of half-empty chunks so they free up: every few
+ * requests a second grew its file by 40 KB per request and gave nothing back. Since every
+ * transaction of the writer's is forced before the next, freed chunks are reused at once (retention
+ * 0, as H2's own compaction does), and {@link #step()} rewrites a bounded amount of half-empty chunks so they free up: every few
  * hundred records under load, and until none is left once the writer is idle and after a retention purge.
  * The file does not shrink while open (H2 moves chunks and cuts the file only at close); the space
  * inside it is reused.
@@ -81,24 +81,6 @@ public class StoreHousekeeping {
         return java.nio.file.Path.of(options < 0 ? file : file.substring(0, options)).toAbsolutePath();
     }
 
-    /**
-     * How long H2 keeps a chunk it no longer uses before writing over it. 0 while every commit is
-     * forced at once. With the journal, H2's commits are forced only every second or so, and a
-     * chunk the last forced state still uses must survive until the next force: were it
-     * overwritten, a crash would leave H2 with neither its old state nor its new one.
-     */
-    private int retentionMillis;
-
-    /** H2 commits are no longer each forced (the journal makes records durable): freed chunks wait {@link #DEFERRED_REUSE_MILLIS}. */
-    synchronized void deferReuse() {
-        retentionMillis = DEFERRED_REUSE_MILLIS;
-        if (h2 != null) {
-            h2.setRetentionTime(retentionMillis);
-        }
-    }
-
-    /** Five forces of the journaled writer's applier apart (it forces H2 every second). */
-    static final int DEFERRED_REUSE_MILLIS = 5_000;
 
     /** The embedded store, found once through a pooled connection; null for any other database. */
     private synchronized MVStore h2() {
@@ -107,7 +89,7 @@ public class StoreHousekeeping {
                 var session = (org.h2.engine.SessionLocal) c.unwrap(org.h2.jdbc.JdbcConnection.class).getSession();
                 database = session.getDatabase();
                 h2 = database.getStore().getMvStore();
-                h2.setRetentionTime(retentionMillis);
+                h2.setRetentionTime(0);
             } catch (SQLException | RuntimeException e) {
                 throw new IllegalStateException("cannot reach the embedded audit store: " + AuditWriter.describe(e), e);
             }
