@@ -795,12 +795,14 @@ public class AuditWriter {
     private static final int ID_BLOCK = 50;
     /** Ids drawn from the sequence and not used yet (writer thread only). */
     private final java.util.ArrayDeque<Long> spareIds = new java.util.ArrayDeque<>();
+
     // --- the embedded store's journal (H2 file)
 
     /**
      * Embedded H2 file: every batch is made durable by one forced append to {@link Journal} and
      * acknowledged then; an applier thread inserts what was journaled into H2 in larger
-     * transactions and forces H2 after each, off the requests' path. Null on any other store (PostgreSQL forces its own log at commit).
+     * transactions and forces H2 after each, off the requests' path. Null on any other store
+     * (PostgreSQL forces its own log at commit).
      */
     private Journal journal;
     /** Set once a journal write or force failed: nothing more is acknowledged until a restart. */
