@@ -144,6 +144,47 @@ class DeflateTest {
     }
 
     @Test
+    void skewedFrequenciesGetCompleteCodesNoLongerThanDeflateAllows() throws Exception {
+        // Fibonacci frequencies make a Huffman tree as deep as it gets: 26 symbols, depth 25 unlimited.
+        int[] freq = new int[286];
+        int a = 1;
+        int b = 1;
+        for (int i = 0; i < 26; i++) {
+            freq[i * 7] = a;
+            int next = a + b;
+            a = b;
+            b = next;
+        }
+        byte[] lengths = new byte[286];
+        new Deflate.Huffman().lengths(freq, 286, 15, lengths);
+        double kraft = 0;
+        for (int i = 0; i < 286; i++) {
+            assertTrue(lengths[i] <= 15, "symbol " + i + ": " + lengths[i] + " bits");
+            assertEquals(freq[i] != 0, lengths[i] != 0, "symbol " + i);
+            kraft += lengths[i] == 0 ? 0 : Math.pow(2, -lengths[i]);
+        }
+        assertEquals(1.0, kraft, 1e-12, "a complete prefix code");
+        // The same skew as text: bytes in Fibonacci proportions, shuffled, so most stay literals.
+        var text = new java.util.ArrayList<Byte>();
+        a = 1;
+        b = 1;
+        for (int i = 0; i < 20; i++) {
+            for (int k = 0; k < a; k++) {
+                text.add((byte) ('A' + i));
+            }
+            int next = a + b;
+            a = b;
+            b = next;
+        }
+        java.util.Collections.shuffle(text, new Random(3));
+        byte[] input = new byte[text.size()];
+        for (int i = 0; i < input.length; i++) {
+            input[i] = text.get(i);
+        }
+        assertArrayEquals(input, inflate(new Deflate().deflate(input, null), null, input.length));
+    }
+
+    @Test
     void inputsOverTheWindowAreRefused() {
         assertThrows(IllegalArgumentException.class, () -> new Deflate().deflate(new byte[Deflate.MAX_INPUT + 1], null));
     }
