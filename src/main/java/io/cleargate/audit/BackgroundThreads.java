@@ -18,12 +18,12 @@ import org.jboss.logging.Logger;
  * in one burst every 10 s. On a Quarkus worker thread it competed at equal weight with the one
  * carrier thread that runs every request, so each burst slowed whatever requests were in flight
  * (at concurrency 1, the audit checkpoint signer is the second cause of requests over the p99 in
- * {@code bin/cleargate bench tail full}). Five nice steps give it a third of a request thread's
- * weight: requests go first while both want the core, the signer runs in the gaps between them,
- * and under full load it still gets about a seventh of the core (weights 335 against two busy
- * threads of 1024, the carrier and the audit writer), more than verifying a saturated gateway's
- * records costs (about 13% of the full arm's CPU at concurrency 64), so it keeps up and the 10 s
- * interval holds.
+ * {@code bin/cleargate bench tail full}). Three nice steps give it half a request thread's weight:
+ * requests get two thirds of the core while both want it, and the signer catches up in the gaps
+ * between them. Under full load it still gets a fifth of the core (weight 526 against two busy
+ * threads of 1024, the carrier and the audit writer), half as much again as verifying a saturated
+ * gateway's records costs (about 14% of the full arm's CPU at concurrency 64), so it keeps up and
+ * each run still covers the interval's records. Five steps (a seventh) would leave no margin.
  *
  * <p>Linux only (a thread's nice value, set with {@code setpriority} on its thread id); elsewhere,
  * or if the call is refused, the threads keep the normal priority, which is how the work ran
@@ -34,7 +34,7 @@ final class BackgroundThreads {
     private static final Logger LOG = Logger.getLogger(BackgroundThreads.class);
 
     /** How many nice steps below the process the threads run. */
-    static final int NICE = 5;
+    static final int NICE = 3;
 
     private static final ExecutorService POOL = Executors.newCachedThreadPool(task -> Thread.ofPlatform()
             .name("audit-background-", 0).daemon(true).unstarted(() -> {

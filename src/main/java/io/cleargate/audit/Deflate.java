@@ -101,6 +101,7 @@ final class Deflate {
     private final byte[] distLengths = new byte[DIST_SYMBOLS];
     private final int[] litlenCodes = new int[288];
     private final int[] distCodes = new int[DIST_SYMBOLS];
+    private final int[] codeScratch = new int[32];
     private final Huffman huffman = new Huffman();
     private final Bits out = new Bits();
 
@@ -202,14 +203,14 @@ final class Deflate {
             out.bytes(data);
         } else if (fixedBits <= dynamicBits) {
             out.write(1 | 1 << 1, 3); // final, fixed codes
-            codes(FIXED_LITLEN, 288, litlenCodes);
-            codes(FIXED_DIST, DIST_SYMBOLS, distCodes);
+            codes(FIXED_LITLEN, 288, litlenCodes, codeScratch);
+            codes(FIXED_DIST, DIST_SYMBOLS, distCodes, codeScratch);
             tokens(tokenCount, FIXED_LITLEN, FIXED_DIST);
         } else {
             out.write(1 | 2 << 1, 3); // final, dynamic codes
             huffman.writeHeader(out);
-            codes(litlenLengths, LITLEN_SYMBOLS, litlenCodes);
-            codes(distLengths, DIST_SYMBOLS, distCodes);
+            codes(litlenLengths, LITLEN_SYMBOLS, litlenCodes, codeScratch);
+            codes(distLengths, DIST_SYMBOLS, distCodes, codeScratch);
             tokens(tokenCount, litlenLengths, distLengths);
         }
         return out.finish();
@@ -269,23 +270,25 @@ final class Deflate {
         }
     }
 
-    /** Canonical codes (RFC 1951, 3.2.2) for the lengths, bit-reversed for LSB-first output. */
-    static void codes(byte[] lengths, int n, int[] codes) {
-        int[] count = new int[16];
+    /**
+     * Canonical codes (RFC 1951, 3.2.2) for the lengths, bit-reversed for LSB-first output;
+     * {@code scratch} (32 ints) holds the count and the next code of each length.
+     */
+    static void codes(byte[] lengths, int n, int[] codes, int[] scratch) {
+        Arrays.fill(scratch, 0);
         for (int i = 0; i < n; i++) {
-            count[lengths[i]]++;
+            scratch[lengths[i]]++;
         }
-        count[0] = 0;
-        int[] next = new int[16];
+        scratch[0] = 0;
         int code = 0;
         for (int bits = 1; bits < 16; bits++) {
-            code = (code + count[bits - 1]) << 1;
-            next[bits] = code;
+            code = (code + scratch[bits - 1]) << 1;
+            scratch[16 + bits] = code;
         }
         for (int i = 0; i < n; i++) {
             int len = lengths[i];
             if (len != 0) {
-                codes[i] = Integer.reverse(next[len]++) >>> (32 - len);
+                codes[i] = Integer.reverse(scratch[16 + len]++) >>> (32 - len);
             }
         }
     }
@@ -344,6 +347,7 @@ final class Deflate {
         private final int[] clFreq = new int[19];
         private final byte[] clLengths = new byte[19];
         private final int[] clCodes = new int[19];
+        private final int[] codeScratch = new int[32];
         private final byte[] all = new byte[LITLEN_SYMBOLS + DIST_SYMBOLS];
         private int hlit;
         private int hdist;
@@ -486,7 +490,7 @@ final class Deflate {
             for (int k = 0; k < hclen; k++) {
                 out.write(clLengths[CODE_LENGTH_ORDER[k]], 3);
             }
-            codes(clLengths, 19, clCodes);
+            codes(clLengths, 19, clCodes, codeScratch);
             for (int k = 0; k < headerCount; k++) {
                 int s = headerSymbols[k];
                 out.write(clCodes[s], clLengths[s]);

@@ -91,7 +91,7 @@ class ScheduledJobsTest {
     }
 
     @Test
-    void aBackgroundJobRunsOnAThreadFiveNiceStepsBelowItsCaller() {
+    void aBackgroundJobRunsOnAThreadThreeNiceStepsBelowItsCaller() {
         var jobs = new ScheduledJobs(new ScheduledJobs.Gate());
         int callerNice = BackgroundThreads.ownNice();
         var thread = new java.util.concurrent.atomic.AtomicReference<String>();
