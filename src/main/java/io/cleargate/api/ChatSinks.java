@@ -65,6 +65,16 @@ final class ChatSinks {
                 action.run();
             }
         }
+
+        @Override
+        public boolean writable() {
+            return out.writable();
+        }
+
+        @Override
+        public void whenWritable(Runnable action) {
+            out.whenWritable(action);
+        }
     }
 
     /** One choice as the JSON sink gathers it. */
