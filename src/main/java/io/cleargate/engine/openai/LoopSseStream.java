@@ -42,6 +42,7 @@ final class LoopSseStream implements EngineStream, EventLoopClient.Watched {
     private final UpstreamLimits limits;
     private final String backendId;
     private final Context loop;
+    private final Thread loopThread;
     private final long firstByteDeadline;
     private final long deadline;
     private final ByteArrayOutputStream line = new ByteArrayOutputStream();
@@ -73,6 +74,7 @@ final class LoopSseStream implements EngineStream, EventLoopClient.Watched {
         this.limits = limits;
         this.backendId = backendId;
         this.loop = loop;
+        this.loopThread = Thread.currentThread(); // made on the loop (EventLoopClient#stream)
         long now = System.nanoTime();
         this.deadline = now + limits.total().toNanos();
         this.firstByteDeadline = now + Math.min(limits.firstByte().toNanos(), limits.total().toNanos());
@@ -186,7 +188,8 @@ final class LoopSseStream implements EngineStream, EventLoopClient.Watched {
         signal();
     }
 
-    private int pending() {
+    /** Events (and a failure) parsed and not yet taken by the consumer. */
+    int pending() {
         lock.lock();
         try {
             return items.size();
@@ -224,8 +227,9 @@ final class LoopSseStream implements EngineStream, EventLoopClient.Watched {
         }
     }
 
+    /** On the loop's own thread: its callbacks may run at once instead of being queued behind the current task. */
     private boolean onLoop() {
-        return io.vertx.core.Vertx.currentContext() == loop;
+        return Thread.currentThread() == loopThread;
     }
 
     /** On the loop: the call failed. Before the head, the opening fails; after it, the consumer gets the error. */
