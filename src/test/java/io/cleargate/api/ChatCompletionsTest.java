@@ -186,6 +186,27 @@ class ChatCompletionsTest {
         assertEquals(text.toString(), detail.getString("entries[1].content.text"), "the trail holds what the client got");
     }
 
+    @jakarta.inject.Inject
+    @jakarta.enterprise.inject.Any
+    jakarta.enterprise.inject.Instance<io.cleargate.pipeline.Stage> stages;
+
+    /**
+     * What keeps a governed stream on the event loop: no stage waits on a chunk of text, and only
+     * audit waits on the end (to make the final record durable), which then moves to a virtual thread.
+     */
+    @Test
+    void noGovernanceStageWaitsOnAStreamedChunkOfTextAndOnlyAuditOnItsEnd() {
+        var text = io.cleargate.pipeline.ResponseChunk.text("some text");
+        var end = io.cleargate.pipeline.ResponseChunk.end("stop", null);
+        int seen = 0;
+        for (io.cleargate.pipeline.Stage stage : stages) {
+            seen++;
+            assertFalse(stage.blocksOn(text), stage.name() + " would take text chunks off the event loop");
+            assertEquals(stage.name() == io.cleargate.pipeline.StageName.AUDIT, stage.blocksOn(end), stage.name().id());
+        }
+        assertEquals(io.cleargate.pipeline.StageOrder.ORDER.size(), seen, "every stage was asked");
+    }
+
     @Test
     void malformedJsonIsA400InOpenAiShape() {
         given().contentType(ContentType.JSON).body("{\"model\": ")
