@@ -100,6 +100,19 @@ final class HttpResponder {
         return write(Buffer.buffer(json.length + 8).appendBytes(DATA).appendBytes(json).appendBytes(END));
     }
 
+    /** As {@link #event(byte[])}, the data being {@code parts} one after another. */
+    boolean event(byte[]... parts) {
+        int length = 8;
+        for (byte[] part : parts) {
+            length += part.length;
+        }
+        Buffer frame = Buffer.buffer(length).appendBytes(DATA);
+        for (byte[] part : parts) {
+            frame.appendBytes(part);
+        }
+        return write(frame.appendBytes(END));
+    }
+
     /** False while the response's write queue is full (and it is still open). */
     boolean writable() {
         return closed() || !response.writeQueueFull();
