@@ -10,7 +10,8 @@ import java.util.List;
  * attention heads; o_proj with the residual; norm with the router; routing plan; all experts' gate
  * and up; all experts' down with the weighted sum and the residual) and the team runs them all with
  * a barrier between steps. A norm whose result a product needs whole is made by every member
- * for itself at the start of the product's step, so it needs no barrier of its own.
+ * for itself at the start of the product's step, so it needs no barrier of its own; so is the
+ * routing plan of a single decoded token, at the start of the experts' gate and up.
  *
  * <p>Products are split by output rows and attention by heads, which members take in {@link Chunks}
  * from a shared counter (the experts' gate and up in units of rows of one expert); per-token work is
@@ -306,13 +307,29 @@ final class Forward {
             int e = config.nRoutedExperts();
             Chunks routerRows = Chunks.of(e, team.size(), 4);
             steps.add((m, size) -> rows(moe.router(), postNormOf(l, m), d, b.routerLogits, e, routerRows));
-            steps.add((m, size) -> {
-                if (m == 0) {
-                    tasks = plan(moe);
-                    gateUpUnits = Chunks.fixed(unitsOf(tasks), 1);
-                }
-            });
-            steps.add((m, size) -> gateUpUnits.take((from, to) -> expertsGateUp(from)));
+            if (n == 1) {
+                // One token: every member makes the same plan from the router's logits itself and
+                // goes straight on to the experts' gate and up, so the plan needs no barrier of its
+                // own (its tasks copy nothing: an expert that sees every token reads the batch's
+                // input in place). Member 0's plan is the one the down step reads.
+                Chunks units = Chunks.open(1);
+                steps.add((m, size) -> {
+                    Task[] mine = plan(moe);
+                    int total = unitsOf(mine);
+                    if (m == 0) {
+                        tasks = mine;
+                    }
+                    units.take(total, (from, to) -> expertsGateUp(mine, from));
+                });
+            } else {
+                steps.add((m, size) -> {
+                    if (m == 0) {
+                        tasks = plan(moe);
+                        gateUpUnits = Chunks.fixed(unitsOf(tasks), 1);
+                    }
+                });
+                steps.add((m, size) -> gateUpUnits.take((from, to) -> expertsGateUp(tasks, from)));
+            }
             Chunks downRows = Chunks.of(d, team.size(), 16);
             steps.add((m, size) -> downRows.take(this::expertsDown));
         }
@@ -366,10 +383,10 @@ final class Forward {
             return units;
         }
 
-        /** Gate and up (and the activation) for one unit of rows of one expert. */
-        void expertsGateUp(int unit) {
-            for (int i = tasks.length - 1; i >= 0; i--) {
-                Task task = tasks[i];
+        /** Gate and up (and the activation) for one unit of rows of one expert of {@code all}. */
+        void expertsGateUp(Task[] all, int unit) {
+            for (int i = all.length - 1; i >= 0; i--) {
+                Task task = all[i];
                 if (unit >= task.firstUnit) {
                     int from = (unit - task.firstUnit) * UNIT_ROWS;
                     gateUp(task.mlp, task.in, task.inOff, task.count, task.h1, task.h2, task.hOff, from,

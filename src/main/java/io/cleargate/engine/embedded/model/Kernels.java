@@ -58,8 +58,10 @@ public final class Kernels {
     /** Rows {@code from .. to} of {@code W x} for one token. */
     static void matvecRows(Matrix w, float[] x, int xOff, float[] out, int outOff, int from, int to) {
         if (VECTOR && w.scale() == null && w.tensor().dtype() == DType.BF16 && from < to) {
-            // x is rearranged once for all rows (see VectorKernels.dotBf16Paired).
-            float[] paired = VectorKernels.pairBf16(x, xOff, w.cols());
+            // x is rearranged once for all rows (see VectorKernels.dotBf16Paired), into a buffer of
+            // this thread's: a new array per call was ~4 MB of allocation per decoded token (every
+            // chunk of every product pairs its input), written and later collected.
+            float[] paired = VectorKernels.pairBf16(x, xOff, w.cols(), pairedScratch(w.cols()));
             for (int r = from; r < to; r++) {
                 out[outOff + r] = VectorKernels.dotBf16Paired(w.tensor(), w.rowStart(r), paired, x, xOff, w.cols());
             }
@@ -92,6 +94,17 @@ public final class Kernels {
         for (; r < to; r++) {
             out[outOff + r] = VectorKernels.dotF32Single(seg, w.rowStart(r) * 4L, x, xOff, cols);
         }
+    }
+
+    private static final ThreadLocal<float[][]> PAIRED = ThreadLocal.withInitial(() -> new float[1][0]);
+
+    /** This thread's buffer for paired bf16 activations, at least {@code n} long (reused by the next call on the thread). */
+    private static float[] pairedScratch(int n) {
+        float[][] holder = PAIRED.get();
+        if (holder[0].length < n) {
+            holder[0] = new float[n];
+        }
+        return holder[0];
     }
 
     /**
