@@ -123,7 +123,8 @@ public class Pipeline {
             }
             List<Stage> responseStages = forwarded.reversed();
             if (eventLoop != null && streamsOnEventLoop(exchange, responseStages)) {
-                eventLoop.execute(() -> guarded(exchange, sink, () -> openOnEventLoop(exchange, sink, responseStages, blocking)));
+                eventLoop.execute(() -> guardedOnLoop(exchange, sink, blocking,
+                        () -> openOnEventLoop(exchange, sink, responseStages, blocking)));
                 return false;
             }
             stream(exchange, sink, responseStages);
@@ -155,7 +156,7 @@ public class Pipeline {
         if (!neverBlocks) {
             throw new IllegalStateException("a stage of this pipeline blocks; use execute on a virtual thread");
         }
-        guarded(exchange, sink, () -> {
+        guardedOnLoop(exchange, sink, blocking, () -> {
             List<Stage> forwarded = new ArrayList<>(stages.size());
             GatewayError refusal = runRequestPhase(exchange, forwarded);
             if (refusal != null) {
@@ -188,9 +189,15 @@ public class Pipeline {
             }));
             return false;
         }
-        opening.whenComplete((engine, failure) -> guarded(exchange, sink, () -> {
+        opening.whenComplete((engine, failure) -> guardedOnLoop(exchange, sink, blocking, () -> {
             if (failure == null) {
-                new LoopServing(exchange, sink, responseStages, span, new Answer(engine), blocking).start();
+                var serving = new LoopServing(exchange, sink, responseStages, span, new Answer(engine), blocking);
+                try {
+                    serving.start();
+                } catch (RuntimeException e) {
+                    engine.close(); // its backend slot goes back; the exchange is answered and completed below
+                    throw e;
+                }
                 return false;
             }
             try (Scope ignored = span.makeCurrent()) {
@@ -231,6 +238,32 @@ public class Pipeline {
             if (ended) {
                 complete(exchange);
             }
+        }
+    }
+
+    /**
+     * As {@link #guarded}, on an event loop: the completion, where stages may block (audit records a
+     * refusal durably), runs on a thread from {@code blocking} unless no stage blocks.
+     */
+    private void guardedOnLoop(Exchange exchange, ClientSink sink, Executor blocking, Work work) {
+        boolean ended = true;
+        try {
+            ended = work.run();
+        } catch (RuntimeException e) {
+            failedInside(exchange, sink, e);
+        } finally {
+            if (ended) {
+                completeOffLoop(exchange, blocking);
+            }
+        }
+    }
+
+    /** Completes the exchange from an event loop: here when no stage blocks, else on a thread from {@code blocking}. */
+    private void completeOffLoop(Exchange exchange, Executor blocking) {
+        if (neverBlocks) {
+            complete(exchange);
+        } else {
+            blocking.execute(() -> complete(exchange));
         }
     }
 
@@ -518,11 +551,7 @@ public class Pipeline {
             over = true;
             answer.close();
             endEngineSpan(span, exchange);
-            if (neverBlocks) {
-                complete(exchange);
-            } else {
-                blocking.execute(() -> complete(exchange));
-            }
+            completeOffLoop(exchange, blocking);
         }
     }
 

@@ -301,6 +301,24 @@ class EventLoopDispatchTest {
     }
 
     @Test
+    void aGovernedStreamNoBackendAnswersIsRefusedFromTheLoopAndCompletedOffIt() throws Exception {
+        mocks.values().forEach(m -> m.fault(MockUpstream.Fault.STATUS_500));
+        var audit = new EndBlockingStage(false);
+        Pipeline pipeline = governed(audit);
+        Exchange exchange = exchange(true);
+        var served = new Served();
+
+        Thread.ofVirtual().start(() -> pipeline.execute(exchange, served, onLoop(), Thread.ofVirtual()::start));
+
+        assertTrue(audit.completedLatch.await(10, TimeUnit.SECONDS));
+        assertNotNull(served.error);
+        assertEquals(503, served.error.status());
+        assertFalse(served.started);
+        assertTrue(served.threads.stream().allMatch(t -> t.startsWith("vert.x-eventloop-thread")), served.threads.toString());
+        assertTrue(audit.completeThread.startsWith("virtual:"), "recording the refusal may block: " + audit.completeThread);
+    }
+
+    @Test
     void aStreamAStageMayAskAgainForStaysOnItsVirtualThread() throws Exception {
         mocks.get("eu-west-1").streaming(6, 1);
         var audit = new EndBlockingStage(true);
