@@ -306,6 +306,42 @@ class KernelsTest {
     }
 
     @Test
+    void shortBf16RowsFourAtATimeGiveEachRowTheSameSumAsAloneWhateverTheSplit() {
+        // Rows of at most 512 columns go four at a time; the rows left over, one at a time, must sum
+        // exactly as they would inside a group, so a row's result does not depend on the split.
+        try (Arena arena = Arena.ofConfined()) {
+            for (int cols : new int[] {100, 203, 256}) {
+                int rows = 11;
+                MemorySegment seg = arena.allocate((long) rows * cols * 2);
+                for (int i = 0; i < rows * cols; i++) {
+                    float v = (float) Math.sin(i * 0.07) * 2;
+                    seg.set(Tensor.I16, i * 2L, (short) (Float.floatToRawIntBits(v) >>> 16));
+                }
+                Matrix w = new Tensor("w", DType.BF16, new long[] {rows, cols}, seg).asMatrix();
+                float[] x = new float[cols + 2];
+                for (int i = 0; i < x.length; i++) {
+                    x[i] = (float) Math.cos(i * 0.41);
+                }
+                float[] whole = new float[rows];
+                Kernels.matvecRows(w, x, 2, whole, 0, 0, rows);
+                for (int split : new int[] {1, 3, 6}) {
+                    float[] parts = new float[rows];
+                    Kernels.matvecRows(w, x, 2, parts, 0, 0, split);
+                    Kernels.matvecRows(w, x, 2, parts, 0, split, rows);
+                    for (int r = 0; r < rows; r++) {
+                        assertEquals(whole[r], parts[r], 1e-6f * Math.max(1, Math.abs(whole[r])), cols + " columns, split " + split + ", row " + r);
+                        double expected = 0;
+                        for (int c = 0; c < cols; c++) {
+                            expected += (double) w.tensor().get((long) r * cols + c) * x[2 + c];
+                        }
+                        assertEquals(expected, parts[r], 1e-4 * Math.max(1, Math.abs(expected)), cols + " columns, row " + r);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
     void causalScoresGiveEveryTokenAndSeenPositionTheOneRowDotForAnyBatchAndCacheLength() {
         int width = 45; // not a multiple of the lane count: the scalar tail runs
         for (int n : new int[] {1, 2, 3, 4, 5, 7, 9}) {
