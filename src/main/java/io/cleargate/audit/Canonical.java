@@ -92,8 +92,30 @@ public final class Canonical {
     }
 
     public static String sha256(byte[] bytes) {
+        MessageDigest digest = IDLE_DIGESTS.poll();
+        if (digest == null) {
+            digest = newSha256();
+        }
+        // digest() hashes and resets, so a digest goes back to the pool clean.
+        String hex = HEX.formatHex(digest.digest(bytes));
+        IDLE_DIGESTS.offer(digest);
+        return hex;
+    }
+
+    private static final HexFormat HEX = HexFormat.of();
+
+    /**
+     * SHA-256 digests kept for reuse: a request hashes a dozen times (bodies, content, entry
+     * hashes, and the signer twice per record), and each {@code getInstance} looked the provider up
+     * and built a new digest. The pool holds as many as ever hashed at once (bounded by the
+     * requests in flight), a few hundred bytes each.
+     */
+    private static final java.util.concurrent.ConcurrentLinkedQueue<MessageDigest> IDLE_DIGESTS =
+            new java.util.concurrent.ConcurrentLinkedQueue<>();
+
+    private static MessageDigest newSha256() {
         try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+            return MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }

@@ -82,6 +82,27 @@ class StoredBodyTest {
     }
 
     @Test
+    void reusedDigestsGiveEveryCallerTheHashOfItsOwnInputAcrossThreads() throws Exception {
+        // Canonical keeps SHA-256 digests for reuse: none may carry state from one caller to the next.
+        assertEquals("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", Canonical.sha256("abc"));
+        assertEquals("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", Canonical.sha256(""));
+        try (var pool = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+            var results = new java.util.ArrayList<java.util.concurrent.Future<Boolean>>();
+            for (int i = 0; i < 500; i++) {
+                String text = "record " + i + " " + "x".repeat(i % 97);
+                results.add(pool.submit(() -> {
+                    var expected = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+                            .digest(text.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+                    return expected.equals(Canonical.sha256(text));
+                }));
+            }
+            for (var r : results) {
+                assertTrue(r.get());
+            }
+        }
+    }
+
+    @Test
     void aTypicalRequestBodyIsStoredInAThirdOfItsJson() {
         String json = requestBody();
         String stored = codec.convertToDatabaseColumn(json);
