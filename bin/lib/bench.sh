@@ -268,7 +268,7 @@ PY
   CLEARGATE_OPA_GATEWAY_TOKEN_FILE="$ARM_DATA/run/opa-gateway.token" \
   start_gateway_bg "$port" /tmp/cleargate-bench-gw-full.log $(bench_gateway_backend) ${BENCH_GATEWAY_OPTS:-} \
     -Dcleargate.dev.create-key=true -Dcleargate.dev.key="$key" \
-    -Dquarkus.datasource.jdbc.url="jdbc:h2:file:$ARM_DATA/db/cleargate${BENCH_H2_OPTIONS:-;DB_CLOSE_ON_EXIT=FALSE;WRITE_DELAY=0}"
+    -Dquarkus.datasource.jdbc.url="jdbc:h2:file:$ARM_DATA/db/cleargate${BENCH_H2_OPTIONS:-;DB_CLOSE_ON_EXIT=FALSE;WRITE_DELAY=0;CACHE_SIZE=8192}"
   ARM_URL="http://127.0.0.1:$port/v1/chat/completions"; ARM_PIDS="$GATEWAY_PID $opa_pid"
   ARM_HEADERS=("authorization:Bearer $key")
 }
@@ -304,7 +304,8 @@ bench_gateway_full() {
 
 # bin/cleargate bench profile off|full [C]: a flight recording (CPU-time samples, allocation samples,
 # thread allocation counters) of one gateway arm under wrk at concurrency C (default 1) for
-# BENCH_SECONDS, after the arm's warm-up; writes target/bench/profile-ARM-cC.jfr, the summary by
+# BENCH_SECONDS, after the arm's warm-up (C=stream: the bench's stream run instead, 2 x BENCH_STREAMS
+# streams at c=16 after a JSON warm-up at c=16; "requests" are then streams); writes target/bench/profile-ARM-cC.jfr, the summary by
 # stage (bench/jfr_profile.py: CPU and KB per request, hottest frames) to
 # target/bench/profile-ARM-cC.md, and a flame graph (.svg) with its collapsed stacks (.collapsed).
 # Starting a recording re-instruments classes and sends the JIT back to work, so a throwaway
@@ -316,12 +317,19 @@ bench_profile() {
   "bench_start_$arm"
   jcmd "$GATEWAY_PID" JFR.start name=warm "${settings[@]}" >/dev/null
   WARM_PID="$GATEWAY_PID"
-  bench_warm_up "$ARM_URL" "$c" ${ARM_HEADERS[@]+"${ARM_HEADERS[@]}"}
+  bench_warm_up "$ARM_URL" "${c/stream/16}" ${ARM_HEADERS[@]+"${ARM_HEADERS[@]}"}
   jcmd "$GATEWAY_PID" JFR.start name=bench "${settings[@]}" >/dev/null
   # shellcheck disable=SC2086
   sut0="$(cpu_ticks $ARM_PIDS)"
   thread_ticks "$GATEWAY_PID" | sort -k2 > /tmp/cleargate-bench-threads.0
-  line="$(bench_wrk "$ARM_URL" "$c" "$BENCH_SECONDS" ${ARM_HEADERS[@]+"${ARM_HEADERS[@]}"})"
+  if [[ "$c" == stream ]]; then
+    # The bench's stream run (c=16, BENCH_STREAMS measured after as many unmeasured), all recorded.
+    line="$(taskset -c "$LOAD_CORE" java "$ROOT/bench/driver/LoadDriver.java" "$ARM_URL" 16 "$BENCH_STREAMS" stream \
+      ${ARM_HEADERS[@]+"${ARM_HEADERS[@]}"})"
+    line="$(sed "s/\"requests\":[0-9]*/\"requests\":$((2 * BENCH_STREAMS))/" <<<"$line")"
+  else
+    line="$(bench_wrk "$ARM_URL" "$c" "$BENCH_SECONDS" ${ARM_HEADERS[@]+"${ARM_HEADERS[@]}"})"
+  fi
   # shellcheck disable=SC2086
   sut1="$(cpu_ticks $ARM_PIDS)"
   thread_ticks "$GATEWAY_PID" | sort -k2 > /tmp/cleargate-bench-threads.1

@@ -134,7 +134,7 @@ public class CheckpointSigner {
 
     @Scheduled(every = "${cleargate.audit.checkpoint-every:10s}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     void scheduled() {
-        jobs.run("checkpointing", this::checkpointAll);
+        jobs.runInBackground("checkpointing", this::checkpointAll);
     }
 
     /** Signs every chain head that moved since its last checkpoint; returns how many were signed. */

@@ -187,8 +187,9 @@ final class PhoneDetector implements Detector {
             if (NOT_A_PHONE.matcher(raw).matches()) {
                 continue;
             }
+            String digitsOnly = digitsOf(raw);
             for (String region : regions) {
-                if (answers.validIn(raw, region)) {
+                if (answers.validIn(raw, digitsOnly, region)) {
                     // A cheap gate passed; libphonenumber's matcher (leniency VALID) then
                     // checks the number in its surroundings, which rejects order numbers and
                     // other digit runs that merely parse.
@@ -229,18 +230,13 @@ final class PhoneDetector implements Detector {
      * bound). {@code PhoneDigitsTest} compares this with libphonenumber on every supported region.
      */
     static boolean digitCountRulesOut(String raw, String region) {
-        if (raw.startsWith("+")) {
-            return false;
-        }
-        DigitBound bound = BOUNDS.computeIfAbsent(region, PhoneDetector::boundOf);
+        return !raw.startsWith("+") && digitCountRulesOut(digitsOf(raw), region, BOUNDS.computeIfAbsent(region, PhoneDetector::boundOf));
+    }
+
+    /** The same for a candidate without "+", given its digits. */
+    private static boolean digitCountRulesOut(String digits, String region, DigitBound bound) {
         if (bound.fewest() == 0) {
             return false;
-        }
-        var digits = new StringBuilder(raw.length());
-        for (int i = 0; i < raw.length(); i++) {
-            if (isDigit(raw.charAt(i))) {
-                digits.append(raw.charAt(i));
-            }
         }
         int count = digits.length();
         boolean tooFew = count < bound.fewest();
@@ -300,6 +296,62 @@ final class PhoneDetector implements Detector {
                 ownPrefix < 0 || mainPrefix < 0 ? -1 : ownPrefix, mainPrefix);
     }
 
+    /** The ASCII digits of {@code raw}, in order. */
+    static String digitsOf(String raw) {
+        char[] out = new char[raw.length()];
+        int k = 0;
+        for (int i = 0; i < raw.length(); i++) {
+            char c = raw.charAt(i);
+            if (isDigit(c)) {
+                out[k++] = c;
+            }
+        }
+        return new String(out, 0, k);
+    }
+
+    /**
+     * Whether a candidate without "+" whose digits are {@code digits} parses as a valid number of
+     * {@code region}, answered without libphonenumber's parse when parsing would take the digits
+     * whole as the national number; null when it must be asked. Its parse was most of what dense
+     * personal data cost: several regular expressions over the text for each candidate and region.
+     *
+     * <p>Why the answer is libphonenumber's: a candidate holds only digits and "()-./ " after an
+     * optional "(", so parsing finds no extension label, RFC 3966 parameter or letter, the number
+     * is viable (three digits or more), and what it goes on with is the digits alone. When none of
+     * the region's IDD prefix, its country code or its national prefix pattern matches at their
+     * start and the first digit is not 0, no country code is taken from them, nothing is stripped
+     * and no Italian leading zero is set: the number is the region's country code with the digits
+     * as national number (2 to 17 of them), and its validity is isValidNumber's on exactly that.
+     * {@code PhoneDigitsTest} compares this with parse and isValidNumber in every supported region.
+     */
+    static Boolean validFromDigits(String digits, String region) {
+        Direct direct = DIRECT.computeIfAbsent(region, PhoneDetector::directOf);
+        int n = digits.length();
+        if (n < 2 || n > 17 || digits.charAt(0) == '0' || digits.startsWith(direct.countryCode())
+                || direct.internationalPrefix().matcher(digits).lookingAt()
+                || direct.nationalPrefix() != null && direct.nationalPrefix().matcher(digits).lookingAt()) {
+            return null;
+        }
+        var number = new Phonenumber.PhoneNumber().setCountryCode(direct.code()).setNationalNumber(Long.parseLong(digits));
+        return UTIL.isValidNumber(number);
+    }
+
+    /** Per default region: its country code and the IDD and national prefix patterns parsing tries first (null: none). */
+    private record Direct(int code, String countryCode, java.util.regex.Pattern internationalPrefix,
+            java.util.regex.Pattern nationalPrefix) {}
+
+    /** Region metadata only, never client text. */
+    private static final java.util.concurrent.ConcurrentHashMap<String, Direct> DIRECT = new java.util.concurrent.ConcurrentHashMap<>();
+
+    private static Direct directOf(String region) {
+        var metadata = com.google.i18n.phonenumbers.metadata.DefaultMetadataDependenciesProvider.getInstance()
+                .getPhoneNumberMetadataSource().getMetadataForRegion(region);
+        String national = metadata.getNationalPrefixForParsing();
+        return new Direct(metadata.getCountryCode(), String.valueOf(metadata.getCountryCode()),
+                java.util.regex.Pattern.compile(metadata.getInternationalPrefix()),
+                national.isEmpty() ? null : java.util.regex.Pattern.compile(national));
+    }
+
     /** How many digits a national prefix pattern removes when it is a plain digit string (none: 0); -1 for a pattern. */
     private static int literalLength(String pattern) {
         return pattern.isEmpty() ? 0 : pattern.matches("[0-9]+") ? pattern.length() : -1;
@@ -315,12 +367,17 @@ final class PhoneDetector implements Detector {
         private final Map<String, Boolean> valid = new HashMap<>();
         private final Map<String, List<PhoneNumberMatch>> found = new HashMap<>();
 
-        /** Whether {@code raw} parses as a valid number of {@code region}. */
-        boolean validIn(String raw, String region) {
-            if (digitCountRulesOut(raw, region)) {
+        /** Whether {@code raw} (whose digits are {@code digits}) parses as a valid number of {@code region}. */
+        boolean validIn(String raw, String digits, String region) {
+            boolean plus = raw.startsWith("+");
+            if (!plus && digitCountRulesOut(digits, region, BOUNDS.computeIfAbsent(region, PhoneDetector::boundOf))) {
                 return false;
             }
             return valid.computeIfAbsent(region + '\u0000' + raw, key -> {
+                Boolean direct = plus ? null : validFromDigits(digits, region);
+                if (direct != null) {
+                    return direct;
+                }
                 try {
                     return UTIL.isValidNumber(UTIL.parse(raw, region));
                 } catch (NumberParseException notANumber) {

@@ -408,6 +408,7 @@ interface Starts {
                 String key = e.getKey();
                 return Anchor.of(key.charAt(0), Integer.parseInt(key.substring(2)), e.getValue().toArray(String[]::new));
             }).toArray(Anchor[]::new);
+            groupAnchors();
         }
 
         private static final int LOWER_CASE = 50;
@@ -426,56 +427,137 @@ interface Starts {
             return c == ' ' || c == '\n' ? 90 : 40;
         }
 
-        /** Per anchor, the next word start found through it; the cursor answers the smallest. */
+        /**
+         * The anchors by char, so that each occurrence of a char is found once for all the anchors
+         * it stands for: the token prefixes put three anchors each on "_" and "-", which are common
+         * in code and prose, and a search per anchor found every one of them three times.
+         */
+        private Anchor[][] byChar;
+        /** Per group of {@link #byChar}: its smallest and largest offset. */
+        private int[] minOffset;
+        private int[] maxOffset;
+
+        private void groupAnchors() {
+            java.util.Map<Character, List<Anchor>> groups = new java.util.LinkedHashMap<>();
+            for (Anchor a : anchors) {
+                groups.computeIfAbsent(a.c(), c -> new ArrayList<>()).add(a);
+            }
+            byChar = groups.values().stream().map(g -> g.toArray(Anchor[]::new)).toArray(Anchor[][]::new);
+            minOffset = new int[byChar.length];
+            maxOffset = new int[byChar.length];
+            for (int g = 0; g < byChar.length; g++) {
+                minOffset[g] = java.util.Arrays.stream(byChar[g]).mapToInt(Anchor::offset).min().orElse(0);
+                maxOffset[g] = java.util.Arrays.stream(byChar[g]).mapToInt(Anchor::offset).max().orElse(0);
+            }
+        }
+
+        /** Per anchor char, the word starts found through it and not yet passed; the cursor answers the smallest. */
         private final class AnchorCursor implements Cursor {
             private final String text;
-            private final int[] next;
+            /** Per group: word starts found, ascending, in found[g][0, count[g]). */
+            private final int[][] found;
+            private final int[] count;
+            /** Per group: every occurrence of its char before this has been looked at. */
+            private final int[] scanned;
 
             AnchorCursor(String text) {
                 this.text = text;
-                this.next = new int[anchors.length];
-                java.util.Arrays.fill(next, -1);
+                this.found = new int[byChar.length][4];
+                this.count = new int[byChar.length];
+                this.scanned = new int[byChar.length];
             }
 
             @Override
             public int next(int from) {
                 int best = Integer.MAX_VALUE;
-                for (int a = 0; a < anchors.length; a++) {
-                    if (next[a] < from) {
-                        next[a] = find(anchors[a], from);
-                    }
-                    best = Math.min(best, next[a]);
+                for (int g = 0; g < byChar.length; g++) {
+                    best = Math.min(best, next(g, from));
                 }
                 return best == Integer.MAX_VALUE ? -1 : best;
             }
 
-            private int find(Anchor anchor, int from) {
-                for (int p = text.indexOf(anchor.c(), from + anchor.offset()); p >= 0; p = text.indexOf(anchor.c(), p + 1)) {
-                    int at = p - anchor.offset();
-                    if (anchor.side() != 0) {
-                        int q = p + anchor.side();
-                        if (q >= text.length()) {
-                            return Integer.MAX_VALUE; // no word fits before the end
-                        }
-                        char b = text.charAt(q);
-                        if (b >= 128 || !anchor.beside()[b]) {
-                            continue;
+            /**
+             * The smallest word start at or after {@code from} found through group {@code g}'s char. An
+             * occurrence at p gives starts p - offset, so a start found is the smallest once every
+             * occurrence up to it plus the largest offset has been looked at.
+             */
+            private int next(int g, int from) {
+                int[] list = found[g];
+                int k = 0;
+                while (k < count[g] && list[k] < from) {
+                    k++;
+                }
+                if (k > 0) {
+                    System.arraycopy(list, k, list, 0, count[g] - k);
+                    count[g] -= k;
+                }
+                scanned[g] = Math.max(scanned[g], from + minOffset[g]);
+                char c = byChar[g][0].c();
+                int n = text.length();
+                while (count[g] == 0 || list[0] > scanned[g] - 1 - maxOffset[g]) {
+                    if (scanned[g] >= n) {
+                        break;
+                    }
+                    int p = text.indexOf(c, scanned[g]);
+                    if (p < 0) {
+                        scanned[g] = n;
+                        break;
+                    }
+                    for (Anchor anchor : byChar[g]) {
+                        int at = p - anchor.offset();
+                        if (at >= from && startsThrough(anchor, p, at)) {
+                            list = add(g, at);
                         }
                     }
-                    if (at + 1 < text.length()) {
-                        char c0 = text.charAt(at);
-                        char c1 = text.charAt(at + 1);
-                        if (c0 >= 128 || (c1 >= 128 ? !single[c0] : !pair[c0 * 128 + c1])) {
-                            continue; // no word begins with these two chars
-                        }
+                    scanned[g] = p + 1;
+                }
+                return count[g] == 0 ? Integer.MAX_VALUE : list[0];
+            }
+
+            /** Adds a start to group {@code g}'s ascending list (starts arrive nearly in order); returns the list. */
+            private int[] add(int g, int at) {
+                int[] list = found[g];
+                if (count[g] == list.length) {
+                    list = found[g] = java.util.Arrays.copyOf(list, list.length * 2);
+                }
+                int i = count[g];
+                while (i > 0 && list[i - 1] >= at) {
+                    if (list[i - 1] == at) {
+                        return list;
                     }
-                    for (String w : anchor.words()) {
-                        if (occursAt(text, w, at)) {
-                            return at;
-                        }
+                    i--;
+                }
+                System.arraycopy(list, i, list, i + 1, count[g] - i);
+                list[i] = at;
+                count[g]++;
+                return list;
+            }
+
+            /** Whether one of the anchor's words begins at {@code at}, its anchor char standing at {@code p}. */
+            private boolean startsThrough(Anchor anchor, int p, int at) {
+                if (anchor.side() != 0) {
+                    int q = p + anchor.side();
+                    if (q >= text.length()) {
+                        return false; // no word fits before the end
+                    }
+                    char b = text.charAt(q);
+                    if (b >= 128 || !anchor.beside()[b]) {
+                        return false;
                     }
                 }
-                return Integer.MAX_VALUE;
+                if (at + 1 < text.length()) {
+                    char c0 = text.charAt(at);
+                    char c1 = text.charAt(at + 1);
+                    if (c0 >= 128 || (c1 >= 128 ? !single[c0] : !pair[c0 * 128 + c1])) {
+                        return false; // no word begins with these two chars
+                    }
+                }
+                for (String w : anchor.words()) {
+                    if (occursAt(text, w, at)) {
+                        return true;
+                    }
+                }
+                return false;
             }
         }
     }

@@ -1,6 +1,8 @@
 package io.cleargate.moderation;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.i18n.phonenumbers.NumberParseException;
@@ -12,7 +14,9 @@ import org.junit.jupiter.api.Test;
 /**
  * The phone detector skips libphonenumber for candidates with too few or too many digits for the region
  * ({@link PhoneDetector#digitCountRulesOut}); every number it skips must be one libphonenumber calls
- * invalid, in every region a profile may name, or a phone number would go undetected.
+ * invalid, in every region a profile may name, or a phone number would go undetected. It answers
+ * others from their digits without libphonenumber's parse ({@link PhoneDetector#validFromDigits});
+ * every such answer must be the one parse and isValidNumber give.
  */
 class PhoneDigitsTest {
 
@@ -38,6 +42,63 @@ class PhoneDigitsTest {
             }
         }
         return sb.toString();
+    }
+
+    /** Either a formatted candidate or a bare run of 6 to 17 digits not starting with 0 (what is answered from its digits). */
+    private static String anyCandidate(Random random) {
+        if (random.nextBoolean()) {
+            return candidate(random);
+        }
+        var sb = new StringBuilder().append((char) ('1' + random.nextInt(9)));
+        for (int k = 5 + random.nextInt(12); k > 0; k--) {
+            sb.append((char) ('0' + random.nextInt(10)));
+            if (random.nextInt(8) == 0) {
+                sb.append(SEPARATORS.charAt(random.nextInt(SEPARATORS.length())));
+            }
+        }
+        return random.nextInt(6) == 0 ? "(" + sb : sb.toString().replaceAll("[^0-9]$", "");
+    }
+
+    /** Asserts every answer from digits is libphonenumber's; returns how many candidates were answered so. */
+    private static int assertDirectAnswersAreLibphonenumbers(String region, int rounds, Random random) {
+        int answered = 0;
+        for (int round = 0; round < rounds; round++) {
+            String raw = anyCandidate(random);
+            Boolean direct = PhoneDetector.validFromDigits(PhoneDetector.digitsOf(raw), region);
+            if (direct != null) {
+                boolean expected = valid(raw, region);
+                assertEquals(expected, direct, () -> "'" + raw + "' in " + region + ": libphonenumber says " + expected);
+                answered++;
+            }
+        }
+        return answered;
+    }
+
+    @Test
+    void everyCandidateAnsweredFromItsDigitsGetsLibphonenumbersAnswerInTheProfilesRegions() {
+        var random = new Random(2028);
+        for (String region : List.of("US", "GB", "DE", "FR", "ES", "IT", "IN", "BR")) {
+            int answered = assertDirectAnswersAreLibphonenumbers(region, 6000, random);
+            assertTrue(answered > 1000, () -> "only " + answered + " of 6000 answered from digits in " + region);
+        }
+    }
+
+    @Test
+    void everyCandidateAnsweredFromItsDigitsGetsLibphonenumbersAnswerInEverySupportedRegion() {
+        var random = new Random(2029);
+        for (String region : UTIL.getSupportedRegions()) {
+            assertDirectAnswersAreLibphonenumbers(region, 400, random);
+        }
+    }
+
+    @Test
+    void aNumberReadWholeAsTheNationalNumberIsAnsweredAndOneWithAPrefixIsLeftToLibphonenumber() {
+        assertEquals(Boolean.TRUE, PhoneDetector.validFromDigits(PhoneDetector.digitsOf("(305) 511-0715"), "US"));
+        assertEquals(Boolean.FALSE, PhoneDetector.validFromDigits("9999999999", "US"));
+        assertNull(PhoneDetector.validFromDigits("13055110715", "US"), "the country code (and national prefix) 1 leads");
+        assertNull(PhoneDetector.validFromDigits("01144201234567", "US"), "the IDD prefix 011 leads");
+        assertNull(PhoneDetector.validFromDigits("030123456", "DE"), "the national prefix 0 leads");
+        assertNull(PhoneDetector.validFromDigits("4930123456", "DE"), "the country code 49 leads");
     }
 
     private static boolean valid(String raw, String region) {

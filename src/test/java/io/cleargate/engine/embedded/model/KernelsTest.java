@@ -246,6 +246,38 @@ class KernelsTest {
     }
 
     @Test
+    void decodeProductOfF32RowsFourAtATimeGivesEveryRowItsOwnDotForAnySplit() {
+        // 203 columns leave a scalar tail after the vectors; 11 rows leave three after two groups of four;
+        // splits at 0, 3 and 6 start groups at rows that are not multiples of four.
+        int cols = 203;
+        int rows = 11;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment seg = arena.allocate((long) rows * cols * 4);
+            float[][] w = new float[rows][cols];
+            for (int r = 0; r < rows; r++) {
+                for (int c = 0; c < cols; c++) {
+                    w[r][c] = (float) Math.sin((r * cols + c) * 0.017) * 2;
+                    seg.set(Tensor.F32, (r * (long) cols + c) * 4, w[r][c]);
+                }
+            }
+            Matrix m = new Tensor("w", DType.F32, new long[] {rows, cols}, seg).asMatrix();
+            float[] x = new float[cols + 5];
+            for (int i = 0; i < x.length; i++) {
+                x[i] = (float) Math.cos(i * 0.29);
+            }
+            for (int split : new int[] {0, 3, 6}) {
+                float[] out = new float[rows + 2];
+                Kernels.matvecRows(m, x, 5, out, 2, 0, split);
+                Kernels.matvecRows(m, x, 5, out, 2, split, rows);
+                for (int r = 0; r < rows; r++) {
+                    float expected = Kernels.scalarDot(w[r], 0, x, 5, cols);
+                    assertEquals(expected, out[2 + r], 1e-5f * Math.max(1, Math.abs(expected)), "split " + split + " row " + r);
+                }
+            }
+        }
+    }
+
+    @Test
     void pairedBf16RowsGiveTheScalarDotForLengthsWithAndWithoutAPartialBlock() {
         try (Arena arena = Arena.ofShared()) {
             for (int cols : new int[] {7, 32, 64, 100, 203, 1024}) {
@@ -268,6 +300,42 @@ class KernelsTest {
                         expected += (double) w.tensor().get((long) r * cols + c) * x[3 + c];
                     }
                     assertEquals(expected, out[r], 1e-4 * Math.max(1, Math.abs(expected)), cols + " columns, row " + r);
+                }
+            }
+        }
+    }
+
+    @Test
+    void shortBf16RowsFourAtATimeGiveEachRowTheSameSumAsAloneWhateverTheSplit() {
+        // Rows of at most 512 columns go four at a time; the rows left over, one at a time, must sum
+        // exactly as they would inside a group, so a row's result does not depend on the split.
+        try (Arena arena = Arena.ofConfined()) {
+            for (int cols : new int[] {100, 203, 256}) {
+                int rows = 11;
+                MemorySegment seg = arena.allocate((long) rows * cols * 2);
+                for (int i = 0; i < rows * cols; i++) {
+                    float v = (float) Math.sin(i * 0.07) * 2;
+                    seg.set(Tensor.I16, i * 2L, (short) (Float.floatToRawIntBits(v) >>> 16));
+                }
+                Matrix w = new Tensor("w", DType.BF16, new long[] {rows, cols}, seg).asMatrix();
+                float[] x = new float[cols + 2];
+                for (int i = 0; i < x.length; i++) {
+                    x[i] = (float) Math.cos(i * 0.41);
+                }
+                float[] whole = new float[rows];
+                Kernels.matvecRows(w, x, 2, whole, 0, 0, rows);
+                for (int split : new int[] {1, 3, 6}) {
+                    float[] parts = new float[rows];
+                    Kernels.matvecRows(w, x, 2, parts, 0, 0, split);
+                    Kernels.matvecRows(w, x, 2, parts, 0, split, rows);
+                    for (int r = 0; r < rows; r++) {
+                        assertEquals(whole[r], parts[r], 1e-6f * Math.max(1, Math.abs(whole[r])), cols + " columns, split " + split + ", row " + r);
+                        double expected = 0;
+                        for (int c = 0; c < cols; c++) {
+                            expected += (double) w.tensor().get((long) r * cols + c) * x[2 + c];
+                        }
+                        assertEquals(expected, parts[r], 1e-4 * Math.max(1, Math.abs(expected)), cols + " columns, row " + r);
+                    }
                 }
             }
         }
