@@ -800,8 +800,8 @@ public class AuditWriter {
 
     /**
      * Embedded H2 file: every batch is made durable by one forced append to {@link Journal} and
-     * acknowledged then; an applier thread inserts what was journaled into H2 off the requests'
-     * path, a few hundred rows at a time, and forces H2 twice a second. Null on any other store
+     * acknowledged then; an applier thread inserts what was journaled into H2 in larger
+     * transactions and forces H2 after each, off the requests' path. Null on any other store
      * (PostgreSQL forces its own log at commit).
      */
     private Journal journal;
@@ -831,10 +831,9 @@ public class AuditWriter {
     private record Column(int size, boolean nullable) {}
 
     /** Rows the applier waits to gather, unless {@link #APPLY_DELAY_NANOS} pass first or a reader asks. */
-    private static final int APPLY_ROWS = 256;
-    private static final long APPLY_DELAY_NANOS = 25_000_000L;
-    /** H2 is forced this often while it changes (and whenever a journal file is to be reused). */
-    private static final long SYNC_EVERY_NANOS = 500_000_000L;
+    private static final int APPLY_ROWS = 2048;
+    private static final long APPLY_DELAY_NANOS = 250_000_000L;
+    private static final long SYNC_EVERY_NANOS = 1_000_000_000L;
 
     /**
      * Opens the journal and brings H2 up to it before anything is served: every frame whose records
@@ -845,9 +844,6 @@ public class AuditWriter {
     private void openJournal() {
         java.nio.file.Path db = housekeeping.embeddedPath();
         try {
-            // From here on, what H2 has forced is kept whole until it forces again (replay included).
-            housekeeping.pinForcedStates();
-            housekeeping.sync();
             columns = columns();
             journal = Journal.open(db.getParent(), db.getFileName() + ".journal", config.journalSize().asLongValue());
             int replayed = replay(journal.read());
@@ -1225,8 +1221,7 @@ public class AuditWriter {
     /**
      * The applier: inserts journaled frames into H2, {@link #APPLY_ROWS} rows or
      * {@link #APPLY_DELAY_NANOS} at a time, or at once when a reader or the journal asks; forces H2
-     * every {@link #SYNC_EVERY_NANOS} it changed and when the journal needs a file back; compacts
-     * as the writer did.
+     * after each transaction and every second it changed; compacts as the writer did.
      */
     private void applyLoop() {
         long lastSync = System.nanoTime();
@@ -1266,11 +1261,11 @@ public class AuditWriter {
                     rowsToApply = 0;
                     applyNow = false;
                 }
-                // Small transactions often spread the applier's work between requests (on one core
-                // a long one delays them); forcing H2 after each would compete with the journal's
-                // own forces for the disk, so H2 is forced on a clock (the journal holds what H2
-                // may lose meanwhile, and housekeeping keeps H2's forced state from being overwritten).
-                sync = syncWanted || now - lastSync >= SYNC_EVERY_NANOS || applierStop;
+                // H2 is forced after every transaction of the applier's, before its next one: H2
+                // writes over chunks it no longer uses at once, so a chunk the last forced state
+                // still used must not be overwritten by a commit that is not forced yet. Every
+                // second as well, for the commits of others (the readiness probe's).
+                sync = !work.isEmpty() || syncWanted || now - lastSync >= SYNC_EVERY_NANOS || applierStop;
                 syncWanted = false;
                 stop = applierStop && toApply.isEmpty();
             }
@@ -1295,6 +1290,7 @@ public class AuditWriter {
                 sinceStep = 0;
                 try {
                     housekeeping.step();
+                    housekeeping.sync(); // before the next transaction, as above
                 } catch (RuntimeException e) {
                     LOG.warnf("audit store compaction step failed: %s", describe(e));
                 }
@@ -1385,6 +1381,7 @@ public class AuditWriter {
         compacted = true;
         try {
             housekeeping.compact(500);
+            housekeeping.sync();
         } catch (RuntimeException e) {
             LOG.warnf("audit store compaction failed: %s", describe(e));
         }
@@ -1453,7 +1450,6 @@ public class AuditWriter {
         if (applier != null) {
             applier.join(10_000);
         }
-        housekeeping.unpin();
         try {
             if ((applier == null || !applier.isAlive()) && forcedLsn >= ackedLsn && !journalBroken) {
                 journal.clear();

@@ -17,13 +17,13 @@ import org.jboss.logging.Logger;
  * <p>Embedded H2 file ({@code jdbc:h2:file:}): H2 writes a commit to its file but never forces it
  * to the disk. Records are made durable by the writer's journal ({@link Journal}) before any caller
  * is told; the writer's applier inserts them into H2 in transactions of many records and calls
- * {@link #sync()} twice a second and before a journal file is reused. H2 writes each commit
+ * {@link #sync()} after each, before its next one. H2 writes each commit
  * as a new chunk of copy-on-write pages and, with the default settings, keeps the chunks it freed
  * for 45 s (in case the OS had not yet written the newer ones) and rewrites half-empty ones only
  * from a background thread that {@code WRITE_DELAY=0} turns off: a gateway at a few hundred
- * requests a second grew its file by 40 KB per request and gave nothing back. Freed chunks are
- * reused at once (retention 0, as H2's own compaction does), except those the last forced state
- * still needs ({@link #pinForcedStates()}), and {@link #step()} rewrites a bounded amount of half-empty chunks so they free up: every few
+ * requests a second grew its file by 40 KB per request and gave nothing back. Since every
+ * transaction of the writer's is forced before the next, freed chunks are reused at once (retention
+ * 0, as H2's own compaction does), and {@link #step()} rewrites a bounded amount of half-empty chunks so they free up: every few
  * hundred records under load, and until none is left once the writer is idle and after a retention purge.
  * The file does not shrink while open (H2 moves chunks and cuts the file only at close); the space
  * inside it is reused.
@@ -107,50 +107,7 @@ public class StoreHousekeeping {
                 store.sync();
                 syncedVersion = version;
             }
-            if (pinning) {
-                pinForcedState(store);
-            }
         }
-    }
-
-    /**
-     * Set by the journaling writer, whose commits are not each forced: from each {@link #sync()} to
-     * the next, H2 keeps every chunk that commits after the force stop using. H2 writes over chunks
-     * it no longer uses at once (retention 0), and a chunk the forced state still uses, overwritten
-     * by a commit that is not forced yet, would leave H2 after a crash with neither state. The
-     * journal holds every record since the force, so H2's forced state is all it needs to be whole.
-     */
-    private volatile boolean pinning;
-    private MVStore.TxCounter pinned;
-
-    synchronized void pinForcedStates() {
-        pinning = true;
-    }
-
-    /**
-     * Registers a use of the version being written now (as an open transaction does), so chunks
-     * that become unused from here on are kept, and releases the previous one. Never on a closed
-     * store: H2 spins there.
-     */
-    private synchronized void pinForcedState(MVStore store) {
-        if (store.isClosed()) {
-            return;
-        }
-        MVStore.TxCounter next = store.registerVersionUsage();
-        if (pinned != null) {
-            store.deregisterVersionUsage(pinned);
-        }
-        pinned = next;
-    }
-
-    /** Lets go of the forced state's chunks (at shutdown, once H2 is forced for the last time). */
-    synchronized void unpin() {
-        pinning = false;
-        MVStore store = h2;
-        if (pinned != null && store != null && !store.isClosed()) {
-            store.deregisterVersionUsage(pinned);
-        }
-        pinned = null;
     }
 
     /** H2's version as of the last force: nothing committed since, nothing to force. */
@@ -181,11 +138,6 @@ public class StoreHousekeeping {
         long until = System.nanoTime() + maxMillis * 1_000_000L;
         while (store.compact(FILL_RATE, bytes) && System.nanoTime() < until) {
             store.commit();
-            if (pinning && maxMillis > 0) {
-                // Chunks a round frees are kept until H2 is forced (pinForcedStates): force between
-                // rounds, or each round would write to fresh space at the end of the file.
-                sync();
-            }
         }
     }
 
