@@ -37,11 +37,14 @@ public class Pipeline {
     private final Tracer tracer;
     /** No enabled stage blocks: requests may run on the event loop that read them ({@link #executeOnEventLoop}). */
     private final boolean neverBlocks;
+    /** Governed streams move to the event loop after their request phase ({@link PipelineConfig#governedStreamsOnEventLoop}). */
+    private final boolean governedStreamsOnLoop;
 
     @Inject
     public Pipeline(Instance<Stage> available, Dispatcher dispatcher, Instance<CompletionObserver> observers,
             PipelineConfig config, Tracer tracer) {
-        this(ordered(available, config), dispatcher, observers.stream().toList(), tracer);
+        this(ordered(available, config), dispatcher, observers.stream().toList(), tracer,
+                config.governedStreamsOnEventLoop());
     }
 
     /** For tests: stages already in order, no observers, no tracing. */
@@ -52,6 +55,13 @@ public class Pipeline {
     /** Stages already in order; observers told of every ended exchange; spans go to {@code tracer}. */
     public Pipeline(List<Stage> orderedStages, Dispatcher dispatcher, List<CompletionObserver> observers,
             Tracer tracer) {
+        this(orderedStages, dispatcher, observers, tracer, true);
+    }
+
+    /** As above; {@code governedStreamsOnLoop} false keeps a governed stream on its virtual thread. */
+    public Pipeline(List<Stage> orderedStages, Dispatcher dispatcher, List<CompletionObserver> observers,
+            Tracer tracer, boolean governedStreamsOnLoop) {
+        this.governedStreamsOnLoop = governedStreamsOnLoop;
         this.stages = List.copyOf(orderedStages);
         this.dispatcher = dispatcher;
         this.observers = List.copyOf(observers);
@@ -122,7 +132,7 @@ public class Pipeline {
                 return true;
             }
             List<Stage> responseStages = forwarded.reversed();
-            if (eventLoop != null && streamsOnEventLoop(exchange, responseStages)) {
+            if (eventLoop != null && governedStreamsOnLoop && streamsOnEventLoop(exchange, responseStages)) {
                 eventLoop.execute(() -> guardedOnLoop(exchange, sink, blocking,
                         () -> openOnEventLoop(exchange, sink, responseStages, blocking)));
                 return false;

@@ -19,4 +19,14 @@ public interface PipelineConfig {
 
     @WithDefault("false")
     boolean allowDisabledStages();
+
+    /**
+     * Whether a governed stream is served on the event loop its upstream answers on once its
+     * request phase is done (see {@link Pipeline#execute(Exchange, ClientSink, java.util.concurrent.Executor,
+     * java.util.concurrent.Executor)}); false keeps it on its virtual thread, as before. A switch for
+     * measuring one against the other (bench/results/speed.md, section 13); every stage off, streams
+     * stay on the loop either way.
+     */
+    @WithDefault("true")
+    boolean governedStreamsOnEventLoop();
 }

@@ -334,6 +334,23 @@ class EventLoopDispatchTest {
     }
 
     @Test
+    void withGovernedStreamsOnTheLoopSwitchedOffAGovernedStreamStaysOnItsVirtualThread() throws Exception {
+        mocks.get("eu-west-1").streaming(6, 1);
+        var audit = new EndBlockingStage(false);
+        var registry = pipelineRegistry();
+        Pipeline pipeline = new Pipeline(List.of(new RoutingStage(registry), audit), new RegionDispatcher(pool, 3), List.of(),
+                io.opentelemetry.api.OpenTelemetry.noop().getTracer("test"), false);
+        var served = new Served();
+
+        Thread.ofVirtual().name("request").start(() -> pipeline.execute(exchange(true), served, onLoop(),
+                Thread.ofVirtual()::start));
+
+        assertTrue(audit.completedLatch.await(10, TimeUnit.SECONDS));
+        assertEquals(MockUpstream.COMPLETION, served.text());
+        assertTrue(served.chunkThreads.stream().allMatch("request"::equals), served.chunkThreads.toString());
+    }
+
+    @Test
     void aStageEndingAGovernedStreamEarlyHasItsEndMadeDurableOffTheLoopAndTheUpstreamAborted() throws Exception {
         MockUpstream mock = mocks.get("eu-west-1");
         mock.fault(MockUpstream.Fault.ENDLESS).streaming(1, 2);
