@@ -88,25 +88,16 @@ interface Starts {
 
         @Override
         public Cursor open(String text) {
-            Cursor digits = (runs != null ? runs : DigitRuns.of(text)).cursor();
-            int n = text.length();
+            DigitRuns.Cursor digits = (runs != null ? runs : DigitRuns.of(text)).cursor();
             return from -> {
-                for (int d = digits.next(from); d >= 0; ) {
-                    if ((d == 0 || !isDigit(text.charAt(d - 1))) && shape.fits(text, d)) {
+                // no match begins inside a run: only the runs' first digits are visited
+                for (int d = digits.nextRun(from); d >= 0; d = digits.nextRun(d + 1)) {
+                    if (shape.fits(text, d)) {
                         return d;
                     }
-                    int e = d + 1;
-                    while (e < n && isDigit(text.charAt(e))) {
-                        e++; // no match begins inside a run
-                    }
-                    d = e < n ? digits.next(e) : -1;
                 }
                 return -1;
             };
-        }
-
-        private static boolean isDigit(char c) {
-            return c >= '0' && c <= '9';
         }
     }
 
