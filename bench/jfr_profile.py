@@ -57,6 +57,7 @@ MARKERS = [
 # Threads that are not request threads get their own category whatever they run.
 THREADS = [
     ("audit-writer", "audit writer thread"),
+    ("audit-background", "audit checkpoint signer (background thread)"),
     ("vert.x-eventloop", "Vert.x event loop"),
     ("SelectorManager", "JDK HTTP client selector"),
     ("HttpClient-", "JDK HTTP client workers"),

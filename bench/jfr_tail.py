@@ -8,8 +8,8 @@ JFR the gateway's flight recording over the same window. Every request slower th
 the run's p99) is laid beside what the recording saw while it was in flight:
 
   * a collector pause (jdk.GarbageCollection), the whole JVM stopped;
-  * a scheduled job on a worker thread (CPU samples of Quarkus' executor threads: the audit
-    checkpoint signer, the readiness probes), competing for the one core;
+  * a scheduled job on a worker thread (CPU samples of Quarkus' executor threads: the readiness
+    probes; and of the audit background threads: the checkpoint signer), competing for the one core;
   * a question to OPA (a socket read of the policy client; its own CPU runs in OPA's process);
   * a slow fsync of the audit store (jdk.FileForce over 1 ms);
   * a slow read of the upstream's answer (jdk.SocketRead of the engine client over 1 ms);
@@ -93,7 +93,7 @@ def main():
             continue
         end = start + latency
         gc = overlapping(start, end, "jdk.GarbageCollection", pad=500)
-        jobs = overlapping(start, end, "jdk.CPUTimeSample", lambda e: e["thread"].startswith("executor-thread"))
+        jobs = overlapping(start, end, "jdk.CPUTimeSample", lambda e: e["thread"].startswith(("executor-thread", "audit-background")))
         # The policy client is the only user of the JDK's HttpClient (its selector thread reads).
         opa = overlapping(start, end, "jdk.SocketRead", lambda e: e["thread"].startswith("HttpClient"))
         fsync = overlapping(start, end, "jdk.FileForce", lambda e: e["duration"] >= 1000)

@@ -268,7 +268,7 @@ PY
   CLEARGATE_OPA_GATEWAY_TOKEN_FILE="$ARM_DATA/run/opa-gateway.token" \
   start_gateway_bg "$port" /tmp/cleargate-bench-gw-full.log $(bench_gateway_backend) ${BENCH_GATEWAY_OPTS:-} \
     -Dcleargate.dev.create-key=true -Dcleargate.dev.key="$key" \
-    -Dquarkus.datasource.jdbc.url="jdbc:h2:file:$ARM_DATA/db/cleargate${BENCH_H2_OPTIONS:-;DB_CLOSE_ON_EXIT=FALSE;WRITE_DELAY=0}"
+    -Dquarkus.datasource.jdbc.url="jdbc:h2:file:$ARM_DATA/db/cleargate${BENCH_H2_OPTIONS:-;DB_CLOSE_ON_EXIT=FALSE;WRITE_DELAY=0;CACHE_SIZE=8192}"
   ARM_URL="http://127.0.0.1:$port/v1/chat/completions"; ARM_PIDS="$GATEWAY_PID $opa_pid"
   ARM_HEADERS=("authorization:Bearer $key")
 }
@@ -279,22 +279,33 @@ bench_stop_full() {
   rm -rf "$ARM_DATA"
 }
 
+# Bytes of the H2 store in a data directory's db/, without the audit journal's two files: those are
+# written full of zeros when created (cleargate.audit.journal-size each), a fixed size, not growth.
+h2_bytes() {
+  find "$1/db" -type f ! -name '*.journal-*.log' -printf '%s\n' | awk '{ s += $1 } END { print s + 0 }'
+}
+
+journal_bytes() {
+  find "$1/db" -type f -name '*.journal-*.log' -printf '%s\n' | awk '{ s += $1 } END { print s + 0 }'
+}
+
 bench_gateway_full() {
   local db0 db1 db2
   bench_start_full
-  db0="$(du -sb "$ARM_DATA/db" | cut -f1)"
+  db0="$(h2_bytes "$ARM_DATA")"
   bench_arm gateway-full "$ARM_URL" "$ARM_PIDS" "${ARM_HEADERS[@]}"
-  db1="$(du -sb "$ARM_DATA/db" | cut -f1)"
+  db1="$(h2_bytes "$ARM_DATA")"
   kill "$GATEWAY_PID"; wait "$GATEWAY_PID" 2>/dev/null || true
-  db2="$(du -sb "$ARM_DATA/db" | cut -f1)"
-  echo "{\"arm\":\"gateway-full\",\"mode\":\"storage\",\"served\":$BENCH_SERVED,\"db_start\":$db0,\"db_end\":$db1,\"db_after_stop\":$db2}" >> "$BENCH_OUT"
+  db2="$(h2_bytes "$ARM_DATA")"
+  echo "{\"arm\":\"gateway-full\",\"mode\":\"storage\",\"served\":$BENCH_SERVED,\"db_start\":$db0,\"db_end\":$db1,\"db_after_stop\":$db2,\"journal\":$(journal_bytes "$ARM_DATA")}" >> "$BENCH_OUT"
   say "gateway-full H2 grew by $((db1 - db0)) bytes for $BENCH_SERVED requests ($((db2 - db0)) after shutdown)"
   bench_stop_full
 }
 
 # bin/cleargate bench profile off|full [C]: a flight recording (CPU-time samples, allocation samples,
 # thread allocation counters) of one gateway arm under wrk at concurrency C (default 1) for
-# BENCH_SECONDS, after the arm's warm-up; writes target/bench/profile-ARM-cC.jfr, the summary by
+# BENCH_SECONDS, after the arm's warm-up (C=stream: the bench's stream run instead, 2 x BENCH_STREAMS
+# streams at c=16 after a JSON warm-up at c=16; "requests" are then streams); writes target/bench/profile-ARM-cC.jfr, the summary by
 # stage (bench/jfr_profile.py: CPU and KB per request, hottest frames) to
 # target/bench/profile-ARM-cC.md, and a flame graph (.svg) with its collapsed stacks (.collapsed).
 # Starting a recording re-instruments classes and sends the JIT back to work, so a throwaway
@@ -306,12 +317,19 @@ bench_profile() {
   "bench_start_$arm"
   jcmd "$GATEWAY_PID" JFR.start name=warm "${settings[@]}" >/dev/null
   WARM_PID="$GATEWAY_PID"
-  bench_warm_up "$ARM_URL" "$c" ${ARM_HEADERS[@]+"${ARM_HEADERS[@]}"}
+  bench_warm_up "$ARM_URL" "${c/stream/16}" ${ARM_HEADERS[@]+"${ARM_HEADERS[@]}"}
   jcmd "$GATEWAY_PID" JFR.start name=bench "${settings[@]}" >/dev/null
   # shellcheck disable=SC2086
   sut0="$(cpu_ticks $ARM_PIDS)"
   thread_ticks "$GATEWAY_PID" | sort -k2 > /tmp/cleargate-bench-threads.0
-  line="$(bench_wrk "$ARM_URL" "$c" "$BENCH_SECONDS" ${ARM_HEADERS[@]+"${ARM_HEADERS[@]}"})"
+  if [[ "$c" == stream ]]; then
+    # The bench's stream run (c=16, BENCH_STREAMS measured after as many unmeasured), all recorded.
+    line="$(taskset -c "$LOAD_CORE" java "$ROOT/bench/driver/LoadDriver.java" "$ARM_URL" 16 "$BENCH_STREAMS" stream \
+      ${ARM_HEADERS[@]+"${ARM_HEADERS[@]}"})"
+    line="$(sed "s/\"requests\":[0-9]*/\"requests\":$((2 * BENCH_STREAMS))/" <<<"$line")"
+  else
+    line="$(bench_wrk "$ARM_URL" "$c" "$BENCH_SECONDS" ${ARM_HEADERS[@]+"${ARM_HEADERS[@]}"})"
+  fi
   # shellcheck disable=SC2086
   sut1="$(cpu_ticks $ARM_PIDS)"
   thread_ticks "$GATEWAY_PID" | sort -k2 > /tmp/cleargate-bench-threads.1
@@ -425,14 +443,14 @@ bench_soak() {
     # columns of jstat (survivors, eden, old), in KiB.
     heap=$(jstat -gc "$GATEWAY_PID" | awk 'NR == 1 {for (i = 1; i <= NF; i++) col[$i] = i}
       NR == 2 {print $col["S0U"] + $col["S1U"] + $col["EU"] + $col["OU"]}')
-    db="$(du -sb "$ARM_DATA/db" | cut -f1)"
+    db="$(h2_bytes "$ARM_DATA")"
     awk -v t="$elapsed" -v s="$served" -v e="$errors" -v n="$n" -v w="$window" -v r="$rss" -v h="$heap" -v d="$db" \
       'BEGIN {printf "| %d | %d | %d | %.0f | %.1f | %.1f | %.1f | %.0f |\n", t, s, e, n / w, r / 1024, h / 1024, d / 1048576, d / s}' >> "$out"
     say "soak t=${elapsed}s: $n requests, RSS ${rss} KiB, heap after GC ${heap} KiB, H2 ${db} bytes"
   done
   kill "$GATEWAY_PID" 2>/dev/null || true; wait "$GATEWAY_PID" 2>/dev/null || true
-  db="$(du -sb "$ARM_DATA/db" | cut -f1)"
-  awk -v s="$served" -v d="$db" 'BEGIN {printf "\nAfter shutdown: H2 file %.1f MiB, %.0f bytes per request served.\n", d / 1048576, d / s}' >> "$out"
+  db="$(h2_bytes "$ARM_DATA")"
+  awk -v s="$served" -v d="$db" -v j="$(journal_bytes "$ARM_DATA")" 'BEGIN {printf "\nAfter shutdown: H2 file %.1f MiB, %.0f bytes per request served (the audit journal'"'"'s files, a fixed %.1f MiB, not counted).\n", d / 1048576, d / s, j / 1048576}' >> "$out"
   bench_stop_full
   cat "$out"
 }

@@ -30,5 +30,18 @@ find_java25() {
 #                                        152 ms p99 at c=1 in another); at 50% it waits for 120 MB, which the
 #                                        gateway's warm JIT does not reach, and a nearly full cache still
 #                                        triggers it (StartAggressiveSweepingAt)
+#   -Dh2.objectCache=false               H2 keeps a shared cache of recent values and, for every string
+#                                        it reads or binds, hashes the whole string to look it up there;
+#                                        the audit checkpoint signer reads every record back, and that
+#                                        lookup was a fifth of its CPU (6% of the full arm's, c=64 profile
+#                                        in bench/results/speed.md section 12) for nothing: no string is
+#                                        read twice, and the cache only kept old values alive for the collector
+#   -XX:NewRatio=1                       half the heap for new objects (a third by default): a request
+#                                        allocates 300-400 KB, nearly all of it garbage when it ends, and
+#                                        a young collection costs about the same however large the young
+#                                        generation is (its survivors and the old generation's dirty cards),
+#                                        so fewer, not longer, pauses: 19 -> 13 in 15 s at concurrency 1
+#                                        (bench/results/speed.md section 12); the live set (about 60 MB with
+#                                        H2's cache capped in the database URL) fits the other half
 GATEWAY_JVM_OPTS=(--add-modules=jdk.incubator.vector --enable-native-access=ALL-UNNAMED -XX:MetaspaceSize=160m
-  -XX:SweeperThreshold=50)
+  -XX:SweeperThreshold=50 -Dh2.objectCache=false -XX:NewRatio=1)

@@ -65,6 +65,16 @@ final class ChatSinks {
                 action.run();
             }
         }
+
+        @Override
+        public boolean writable() {
+            return out.writable();
+        }
+
+        @Override
+        public void whenWritable(Runnable action) {
+            out.whenWritable(action);
+        }
     }
 
     /** One choice as the JSON sink gathers it. */
@@ -152,8 +162,46 @@ final class ChatSinks {
         }
     }
 
+    /**
+     * The JSON of a text-only frame, byte for byte what Jackson writes for the frame's maps
+     * ({@code {id, object, created, model, choices: [{index, delta: {content}, finish_reason: null,
+     * logprobs: null}]}}), from a prefix built once per stream and the text quoted as Jackson quotes
+     * strings: serialising maps for every chunk was most of the cost of framing a stream.
+     */
+    static final class TextFrames {
+        private static final com.fasterxml.jackson.core.io.JsonStringEncoder QUOTES =
+                com.fasterxml.jackson.core.io.JsonStringEncoder.getInstance();
+        private static final byte[] CONTENT = ",\"delta\":{\"content\":\"".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        private static final byte[] TEXT_END = "\"},\"finish_reason\":null,\"logprobs\":null}]}"
+                .getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        private final byte[] prefix;
+
+        /** @param base the stream's {@code {id, object, created, model}} object as Jackson wrote it */
+        TextFrames(byte[] base) {
+            byte[] more = ",\"choices\":[{\"index\":".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+            prefix = java.util.Arrays.copyOf(base, base.length - 1 + more.length); // without its closing brace
+            System.arraycopy(more, 0, prefix, base.length - 1, more.length);
+        }
+
+        /**
+         * The frame's JSON in parts, or null when the text has a surrogate: Jackson writes a pair
+         * as two escapes, not as UTF-8, and a lone one its own way, so such text is left to it.
+         */
+        byte[][] parts(int index, String text) {
+            for (int i = 0; i < text.length(); i++) {
+                if (Character.isSurrogate(text.charAt(i))) {
+                    return null;
+                }
+            }
+            return new byte[][] {prefix, Integer.toString(index).getBytes(java.nio.charset.StandardCharsets.US_ASCII),
+                    CONTENT, QUOTES.quoteAsUTF8(text), TEXT_END};
+        }
+    }
+
     /** Server-sent events in OpenAI's chat.completion.chunk format. */
     static final class Sse extends Base {
+        /** Built on the stream's first text-only frame. */
+        private TextFrames textFrames;
         private final boolean includeUsage;
         private final java.util.Set<Integer> roleSent = new java.util.HashSet<>();
         /** True once a choice ended on its own (n > 1): the stream's end then carries no finish_reason. */
@@ -178,7 +226,11 @@ final class ChatSinks {
             int index = chunk.choice();
             boolean content = !chunk.text().isEmpty() || !chunk.logprobs().isEmpty();
             boolean firstOfChoice = !roleSent.contains(index);
-            if (content || (firstOfChoice && chunk.toolCalls().isEmpty() && !(choicesEndAlone && chunk.endOfStream()))) {
+            if (content && !firstOfChoice && chunk.logprobs().isEmpty()) {
+                if (!sendText(index, chunk.text())) {
+                    return false;
+                }
+            } else if (content || (firstOfChoice && chunk.toolCalls().isEmpty() && !(choicesEndAlone && chunk.endOfStream()))) {
                 var delta = new LinkedHashMap<String, Object>();
                 if (roleSent.add(index)) {
                     delta.put("role", "assistant");
@@ -229,6 +281,20 @@ final class ChatSinks {
                 }
             }
             return !clientGone();
+        }
+
+        /** A frame of text only (most of a stream's frames), written from its parts ({@link TextFrames}). */
+        private boolean sendText(int index, String text) {
+            if (textFrames == null) {
+                textFrames = new TextFrames(out.bytes(base()));
+            }
+            byte[][] parts = textFrames.parts(index, text);
+            if (parts == null) {
+                var delta = new LinkedHashMap<String, Object>();
+                delta.put("content", text);
+                return send(frame(index, delta, null, null, Map.of()));
+            }
+            return out.event(parts);
         }
 
         @Override

@@ -13,7 +13,8 @@ import org.jboss.logging.Logger;
 
 /**
  * Writes to a Vert.x response from a request's virtual thread, waiting for the write queue to
- * drain so a slow client slows the engine instead of filling memory.
+ * drain so a slow client slows the engine instead of filling memory; or from the connection's
+ * event loop, where the writer waits by asking {@link #writable} and {@link #whenWritable}.
  */
 final class HttpResponder {
 
@@ -99,12 +100,36 @@ final class HttpResponder {
         return write(Buffer.buffer(json.length + 8).appendBytes(DATA).appendBytes(json).appendBytes(END));
     }
 
+    /** As {@link #event(byte[])}, the data being {@code parts} one after another. */
+    boolean event(byte[]... parts) {
+        int length = 8;
+        for (byte[] part : parts) {
+            length += part.length;
+        }
+        Buffer frame = Buffer.buffer(length).appendBytes(DATA);
+        for (byte[] part : parts) {
+            frame.appendBytes(part);
+        }
+        return write(frame.appendBytes(END));
+    }
+
+    /** False while the response's write queue is full (and it is still open). */
+    boolean writable() {
+        return closed() || !response.writeQueueFull();
+    }
+
+    /** Runs {@code action} on the connection's event loop once the write queue has drained, or the connection closed. */
+    void whenWritable(Runnable action) {
+        response.drainHandler(v -> action.run());
+    }
+
     private boolean write(Buffer buffer) {
         if (closed()) {
             return false;
         }
         response.write(buffer);
-        if (response.writeQueueFull()) {
+        if (response.writeQueueFull() && !Context.isOnEventLoopThread()) {
+            // On the event loop nothing can wait: the writer there asks writable() before each chunk.
             // Only the drain handler is ours to set: the close handler belongs to the sink, which
             // cancels the engine when the client goes. A closed response is seen by polling.
             var drained = new CompletableFuture<Void>();

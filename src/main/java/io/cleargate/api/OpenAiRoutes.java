@@ -153,12 +153,19 @@ public class OpenAiRoutes {
         });
     }
 
-    /** Runs the exchange: on this event loop when no stage blocks, else here on the request's virtual thread. */
+    /**
+     * Runs the exchange: on this event loop when no stage blocks, else here on the request's
+     * virtual thread, from which a stream may move to the connection's event loop once the request
+     * phase is done (see {@link Pipeline#execute(Exchange, ClientSink, Executor, Executor)}).
+     */
     private void run(RoutingContext ctx, Exchange exchange, ClientSink sink) {
+        Executor blocking = onVirtualThread("pipeline-" + exchange.requestId());
         if (pipeline.neverBlocks()) {
-            pipeline.executeOnEventLoop(exchange, sink, onVirtualThread("pipeline-" + exchange.requestId()));
+            pipeline.executeOnEventLoop(exchange, sink, blocking);
         } else {
-            pipeline.execute(exchange, sink);
+            io.vertx.core.Context eventLoop = ctx.get(EVENT_LOOP);
+            pipeline.execute(exchange, sink, eventLoop == null ? null : task -> eventLoop.runOnContext(v -> task.run()),
+                    blocking);
         }
     }
 

@@ -67,6 +67,14 @@ public interface AuditConfig {
     @WithDefault("64M")
     io.quarkus.runtime.configuration.MemorySize minFreeSpace();
 
+    /**
+     * Size of each of the embedded database's two journal files (H2 only), written full of zeros
+     * when created. A batch of records is durable once appended to the current one and forced; the
+     * writer moves to the other once H2 holds and has forced everything in it. Bytes, or K/M/G.
+     */
+    @WithDefault("8M")
+    io.quarkus.runtime.configuration.MemorySize journalSize();
+
     /** How often readiness probes the store by writing to it (finding 12: a full disk must read DOWN). */
     @WithDefault("2s")
     String probeEvery();

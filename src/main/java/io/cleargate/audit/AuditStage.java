@@ -51,6 +51,12 @@ public class AuditStage implements Stage {
         }
     }
 
+    /** Only the end of the answer waits, for its final record to be durable; other chunks are only collected. */
+    @Override
+    public boolean blocksOn(ResponseChunk chunk) {
+        return chunk.endOfStream();
+    }
+
     @Override
     public ChunkResult onResponse(Exchange exchange, ResponseChunk chunk) {
         AuditState state = exchange.require(AuditKeys.STATE);

@@ -136,14 +136,21 @@ public class AuditWriter {
 
     void start(@Observes StartupEvent ignored) {
         disk = StoreDisk.of(jdbcUrl, config.minFreeSpace().asLongValue());
+        if (housekeeping != null && housekeeping.embeddedFile()) {
+            openJournal();
+        }
         running = true;
-        thread = Thread.ofPlatform().name("audit-writer").daemon(true).start(this::run);
+        thread = Thread.ofPlatform().name("audit-writer").daemon(true)
+                .start(journal == null ? this::run : this::runJournaled);
     }
 
     void stop(@Observes ShutdownEvent ignored) throws InterruptedException {
         running = false;
         if (thread != null) {
             thread.join(10_000);
+        }
+        if (journal != null) {
+            closeJournal();
         }
         // The embedded store is compacted into a fresh file when H2 closes it, at the end of
         // shutdown; not while the writer may still be inside a batch.
@@ -214,7 +221,8 @@ public class AuditWriter {
                     throw new IllegalStateException("the audit probe row is missing");
                 }
             });
-            healthy = true;
+            // Embedded store: the database writes, but the journal must too, and the applier keep up.
+            healthy = !journalBroken && applyFailure == null;
         } catch (RuntimeException e) {
             if (healthy) {
                 LOG.errorf("audit store cannot write: %s", describe(e));
@@ -563,18 +571,9 @@ public class AuditWriter {
             rows.addAll(linked);
             heads.put(id, headOf(linked));
         }
-        long[] ids = insert(c, rows);
-        List<Charge> charges = new ArrayList<>();
-        for (Pending p : batch) {
-            if (p.draft().charge() != null) {
-                charges.add(p.draft().charge());
-            }
-        }
-        if (!charges.isEmpty() && chargeSinks != null) {
-            for (ChargeSink sink : chargeSinks) {
-                sink.charged(c, charges);
-            }
-        }
+        long[] ids = ids(c, rows.size());
+        insert(c, rows, ids);
+        charge(c, rows);
         Map<Pending, Appended> where = new java.util.IdentityHashMap<>();
         for (int i = 0; i < rows.size(); i++) {
             Linked row = rows.get(i);
@@ -670,11 +669,10 @@ public class AuditWriter {
 
     /**
      * Inserts the rows in order with multi-row INSERTs (statements of one size sent as one JDBC
-     * batch), and returns the id each got. One statement of 32 rows costs the database much less
+     * batch), each with its id. One statement of 32 rows costs the database much less
      * than 32 statements of one (one plan, one executor, one round trip).
      */
-    private long[] insert(Connection c, List<Linked> rows) throws SQLException {
-        long[] ids = ids(c, rows.size());
+    private static void insert(Connection c, List<Linked> rows, long[] ids) throws SQLException {
         int done = 0;
         for (int size = 0; size < ROWS_PER_STATEMENT.length; size++) {
             int per = ROWS_PER_STATEMENT[size];
@@ -699,7 +697,21 @@ public class AuditWriter {
                 }
             }
         }
-        return ids;
+    }
+
+    /** Tells the charge sinks (the usage ledger) what the rows charge, inside their transaction. */
+    private void charge(Connection c, List<Linked> rows) throws SQLException {
+        List<Charge> charges = new ArrayList<>();
+        for (Linked row : rows) {
+            if (row.pending().draft().charge() != null) {
+                charges.add(row.pending().draft().charge());
+            }
+        }
+        if (!charges.isEmpty() && chargeSinks != null) {
+            for (ChargeSink sink : chargeSinks) {
+                sink.charged(c, charges);
+            }
+        }
     }
 
     private static int bind(PreparedStatement insert, int p, long id, Linked row) throws SQLException {
@@ -783,4 +795,668 @@ public class AuditWriter {
     private static final int ID_BLOCK = 50;
     /** Ids drawn from the sequence and not used yet (writer thread only). */
     private final java.util.ArrayDeque<Long> spareIds = new java.util.ArrayDeque<>();
+
+    // --- the embedded store's journal (H2 file)
+
+    /**
+     * Embedded H2 file: every batch is made durable by one forced append to {@link Journal} and
+     * acknowledged then; an applier thread inserts what was journaled into H2 in larger
+     * transactions and forces H2 after each, off the requests' path. Null on any other store
+     * (PostgreSQL forces its own log at commit).
+     */
+    private Journal journal;
+    /** Set once a journal write or force failed: nothing more is acknowledged until a restart. */
+    private volatile boolean journalBroken;
+    /** The applier's last failure, while it lasts (null once a transaction succeeds again). */
+    private volatile RuntimeException applyFailure;
+    private Thread applier;
+    /** Largest lsn acknowledged, inserted into H2, and inserted with H2 forced since. */
+    private volatile long ackedLsn;
+    private volatile long appliedLsn;
+    private volatile long forcedLsn;
+    /** Guards the fields below and is the monitor the applier and the barrier wait on. */
+    private final Object applyLock = new Object();
+    private final java.util.ArrayDeque<Journaled> toApply = new java.util.ArrayDeque<>();
+    private int rowsToApply;
+    private long oldestToApplyAt;
+    private boolean applyNow;
+    private boolean syncWanted;
+    private boolean applierStop;
+    /** Column sizes and nullability of audit_entry and usage_month, checked before a row is acknowledged. */
+    private Map<String, Column> columns = Map.of();
+
+    /** What one journal frame holds, waiting for the applier. */
+    private record Journaled(long lsn, List<Linked> rows, long[] ids) {}
+
+    private record Column(int size, boolean nullable) {}
+
+    /** Rows the applier waits to gather, unless {@link #APPLY_DELAY_NANOS} pass first or a reader asks. */
+    private static final int APPLY_ROWS = 2048;
+    private static final long APPLY_DELAY_NANOS = 250_000_000L;
+    private static final long SYNC_EVERY_NANOS = 1_000_000_000L;
+
+    /**
+     * Opens the journal and brings H2 up to it before anything is served: every frame whose records
+     * H2 lacks is checked as the chain verifier would (body hash, entry hash, link to the head) and
+     * inserted; then H2 is forced and the journal emptied. A damaged journal, or one that does not
+     * extend H2's chains, stops the start (fail closed): the log says which frame and chain.
+     */
+    private void openJournal() {
+        java.nio.file.Path db = housekeeping.embeddedPath();
+        try {
+            columns = columns();
+            journal = Journal.open(db.getParent(), db.getFileName() + ".journal", config.journalSize().asLongValue());
+            int replayed = replay(journal.read());
+            housekeeping.sync();
+            journal.clear();
+            if (replayed > 0) {
+                LOG.infof("audit store: %d journaled records the database lacked were checked and inserted", replayed);
+            }
+            try (Connection c = dataSource.getConnection();
+                    var select = c.prepareStatement("SELECT chain_id, head_seq, head_hash FROM audit_chain");
+                    ResultSet r = select.executeQuery()) {
+                while (r.next()) {
+                    known.put(r.getString(1), new Head(r.getLong(2), r.getString(3)));
+                }
+            }
+        } catch (java.io.IOException | SQLException e) {
+            throw new IllegalStateException("the audit journal cannot be used: " + describe(e) + ": " + e.getMessage(), e);
+        }
+        applier = Thread.ofPlatform().name("audit-applier").daemon(true).start(this::applyLoop);
+    }
+
+    /** Inserts the journaled rows H2 lacks, after checking that they extend its chains. Returns how many. */
+    private int replay(List<Journal.Frame> frames) throws java.io.IOException, SQLException {
+        if (frames.isEmpty()) {
+            return 0;
+        }
+        Map<String, Head> heads = new HashMap<>();
+        try (Connection c = dataSource.getConnection();
+                var select = c.prepareStatement("SELECT chain_id, head_seq, head_hash FROM audit_chain");
+                ResultSet r = select.executeQuery()) {
+            while (r.next()) {
+                heads.put(r.getString(1), new Head(r.getLong(2), r.getString(3)));
+            }
+        }
+        List<Linked> rows = new ArrayList<>();
+        List<Long> ids = new ArrayList<>();
+        for (Journal.Frame frame : frames) {
+            for (JournalRows.Row row : JournalRows.decode(frame.payload())) {
+                String chain = row.draft().chain();
+                Head head = heads.getOrDefault(chain, new Head(0, Canonical.GENESIS));
+                String problem = row.seq() <= head.seq() ? alreadyStored(row, head) : extending(row, head);
+                if (problem != null) {
+                    throw new Journal.DamagedException("journal frame " + frame.lsn() + ", chain " + chain + " seq "
+                            + row.seq() + ": " + problem);
+                }
+                if (row.seq() > head.seq()) {
+                    heads.put(chain, new Head(row.seq(), row.entryHash()));
+                    rows.add(new Linked(new Pending(row.draft(), row.bodySha256(), row.storedBody(), null), row.seq(),
+                            row.prevHash(), row.entryHash()));
+                    ids.add(row.id());
+                }
+            }
+        }
+        if (rows.isEmpty()) {
+            return 0;
+        }
+        store(rows, ids.stream().mapToLong(Long::longValue).toArray());
+        // H2's id sequence may have lost the blocks those rows drew (its last moves were not forced).
+        long max = ids.stream().mapToLong(Long::longValue).max().orElse(0);
+        try (Connection c = dataSource.getConnection(); var s = c.createStatement()) {
+            s.execute("ALTER SEQUENCE audit_entry_id_seq RESTART WITH " + (max + ID_BLOCK));
+        }
+        spareIds.clear();
+        return rows.size();
+    }
+
+    /** For a row at or below H2's head: null, or why it cannot be the record H2 holds there. */
+    private static String alreadyStored(JournalRows.Row row, Head head) {
+        return row.seq() == head.seq() && !row.entryHash().equals(head.hash())
+                ? "differs from the database's chain head at that seq" : null;
+    }
+
+    /** For a row above H2's head: null when it is the next link with intact hashes, else what is wrong. */
+    private static String extending(JournalRows.Row row, Head head) {
+        if (row.seq() != head.seq() + 1) {
+            return "does not follow the head at seq " + head.seq() + " (records missing)";
+        }
+        if (!row.prevHash().equals(head.hash())) {
+            return "previous hash does not match the chain head";
+        }
+        if (!Canonical.sha256(StoredBody.decodeBytes(row.storedBody())).equals(row.bodySha256())) {
+            return "body does not match its hash";
+        }
+        if (!Canonical.entryHash(row.draft().chain(), row.seq(), row.prevHash(), row.bodySha256()).equals(row.entryHash())) {
+            return "entry hash does not match";
+        }
+        return null;
+    }
+
+    /** The journaling writer: link, journal, acknowledge, hand over to the applier. */
+    private void runJournaled() {
+        while (running || !queue.isEmpty()) {
+            List<Pending> batch = new ArrayList<>();
+            try {
+                Pending first = queue.poll(200, TimeUnit.MILLISECONDS);
+                if (first == null) {
+                    continue;
+                }
+                batch.add(first);
+                queue.drainTo(batch, config.maxBatch() - 1);
+                String refusal = journalBroken ? "journal" : spaceRunsOut() ? "disk" : applyFailure != null ? "apply" : null;
+                if (refusal != null) {
+                    healthy = false;
+                    failed(refusal);
+                    var refused = new AuditUnavailableException(switch (refusal) {
+                        case "disk" -> "the audit store's disk is nearly full";
+                        case "journal" -> "the audit journal could not be written";
+                        default -> "the audit store is not taking the journaled records";
+                    }, applyFailure);
+                    batch.forEach(p -> p.done().completeExceptionally(refused));
+                    continue;
+                }
+                journalBatch(admissible(batch));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            } catch (java.io.IOException | RuntimeException e) {
+                LOG.errorf("audit batch of %d entries not journaled: %s", batch.size(), describe(e));
+                failed("journal");
+                var refused = e instanceof AuditUnavailableException u ? u
+                        : new AuditUnavailableException("the audit journal could not be written", e);
+                batch.forEach(p -> p.done().completeExceptionally(refused));
+            }
+        }
+    }
+
+    /** Links the batch after the chains' heads, journals it, and acknowledges every entry in it. */
+    private void journalBatch(List<Pending> batch) throws java.io.IOException, InterruptedException {
+        if (batch.isEmpty()) {
+            return;
+        }
+        awaitApplierRoom();
+        Map<String, Head> heads = new HashMap<>();
+        List<Linked> rows = new ArrayList<>(batch.size());
+        for (Pending p : batch) {
+            String chain = p.draft().chain();
+            Head head = heads.computeIfAbsent(chain, k -> known.getOrDefault(k, new Head(0, Canonical.GENESIS)));
+            long seq = head.seq() + 1;
+            String hash = Canonical.entryHash(chain, seq, head.hash(), p.bodySha256());
+            rows.add(new Linked(p, seq, head.hash(), hash));
+            heads.put(chain, new Head(seq, hash));
+        }
+        long[] ids = journalIds(rows.size());
+        List<JournalRows.Row> journaled = new ArrayList<>(rows.size());
+        for (int i = 0; i < rows.size(); i++) {
+            Linked row = rows.get(i);
+            journaled.add(new JournalRows.Row(ids[i], row.seq(), row.prevHash(), row.entryHash(),
+                    row.pending().bodySha256(), row.pending().storedBody(), row.pending().draft()));
+        }
+        byte[] payload = JournalRows.encode(journaled);
+        if (!journal.fits(payload.length)) {
+            awaitForced(journal.lastLsnOfOther());
+            journal.rotate();
+        }
+        long lsn;
+        try {
+            lsn = journal.append(payload);
+        } catch (java.io.IOException e) {
+            // After a failed write or fsync the file's state is unknown: acknowledge nothing more.
+            journalBroken = true;
+            healthy = false;
+            throw e;
+        }
+        known.putAll(heads);
+        handOver(new Journaled(lsn, rows, ids));
+        healthy = true;
+        for (int i = 0; i < rows.size(); i++) {
+            Linked row = rows.get(i);
+            row.pending().done().complete(new Appended(ids[i], row.pending().draft().chain(), row.seq(), row.entryHash()));
+        }
+    }
+
+    /**
+     * The entries H2 would accept: each column within its size and present where required. The
+     * others are refused alone, before anything is acknowledged, since an acknowledged record the
+     * database then refused could never be inserted.
+     */
+    private List<Pending> admissible(List<Pending> batch) {
+        List<Pending> ok = new ArrayList<>(batch.size());
+        for (Pending p : batch) {
+            String problem = inadmissible(p);
+            if (problem == null) {
+                ok.add(p);
+            } else {
+                failed("refused");
+                p.done().completeExceptionally(new AuditUnavailableException("audit entry refused: " + problem, null));
+            }
+        }
+        return ok;
+    }
+
+    private String inadmissible(Pending p) {
+        Draft d = p.draft();
+        Object[] values = {0L, d.chain(), 0L, d.kind(), d.requestId(), d.recordedAt(), d.tenant(), d.subject(),
+            d.username(), d.email(), d.model(), d.region(), d.decision(), d.state(), d.httpStatus(), d.tags(),
+            p.storedBody(), p.bodySha256(), Canonical.GENESIS, Canonical.GENESIS, d.content(), d.contentMode(),
+            d.contentExpiresAt(), d.metadataExpiresAt()};
+        String[] names = COLUMNS.split(", ");
+        for (int i = 0; i < names.length; i++) {
+            String problem = misfit("audit_entry." + names[i], values[i]);
+            if (problem != null) {
+                return problem;
+            }
+        }
+        Charge c = d.charge();
+        if (c != null) {
+            Object[][] charged = {{"tenant", c.tenant()}, {"subject", c.subject()}, {"model", c.model()},
+                {"period", c.month().toString()}, {"currency", c.currency()}};
+            for (Object[] column : charged) {
+                String problem = misfit("usage_month." + column[0], column[1]);
+                if (problem != null) {
+                    return problem;
+                }
+            }
+        }
+        return null;
+    }
+
+    private String misfit(String column, Object value) {
+        Column limit = columns.get(column);
+        if (limit == null) {
+            return null;
+        }
+        if (value == null) {
+            return limit.nullable() ? null : column + " is required";
+        }
+        return value instanceof String text && text.length() > limit.size() ? column + " is too long" : null;
+    }
+
+    /** Sizes (of character columns) and nullability of the two tables a batch writes to. */
+    private Map<String, Column> columns() throws SQLException {
+        Map<String, Column> found = new HashMap<>();
+        try (Connection c = dataSource.getConnection()) {
+            for (String table : List.of("audit_entry", "usage_month")) {
+                try (ResultSet r = c.getMetaData().getColumns(null, null, table.toUpperCase(java.util.Locale.ROOT), null)) {
+                    while (r.next()) {
+                        int type = r.getInt("DATA_TYPE");
+                        boolean text = type == Types.VARCHAR || type == Types.CHAR || type == Types.NVARCHAR;
+                        found.put(table + "." + r.getString("COLUMN_NAME").toLowerCase(java.util.Locale.ROOT),
+                                new Column(text ? r.getInt("COLUMN_SIZE") : Integer.MAX_VALUE,
+                                        r.getInt("NULLABLE") != java.sql.DatabaseMetaData.columnNoNulls));
+                    }
+                }
+            }
+        }
+        return found;
+    }
+
+    /**
+     * {@code n} entry ids for the journaling writer. Blocks are drawn {@link #JOURNAL_ID_BLOCKS} at a
+     * time in one H2 transaction: each commit there writes a chunk of H2's file on the writer's path.
+     */
+    private long[] journalIds(int n) {
+        if (spareIds.size() < n) {
+            int blocks = Math.max(JOURNAL_ID_BLOCKS, (n - spareIds.size() + ID_BLOCK - 1) / ID_BLOCK);
+            try (Connection c = dataSource.getConnection()) {
+                c.setAutoCommit(false);
+                try (var select = c.prepareStatement("SELECT NEXT VALUE FOR audit_entry_id_seq")) {
+                    for (int b = 0; b < blocks; b++) {
+                        try (ResultSet r = select.executeQuery()) {
+                            r.next();
+                            long last = r.getLong(1);
+                            for (long id = Math.max(1, last - ID_BLOCK + 1); id <= last; id++) {
+                                spareIds.add(id);
+                            }
+                        }
+                    }
+                    c.commit();
+                } finally {
+                    c.setAutoCommit(true);
+                }
+            } catch (SQLException e) {
+                throw new StoreException(e);
+            }
+        }
+        long[] ids = new long[n];
+        for (int i = 0; i < n; i++) {
+            ids[i] = spareIds.removeFirst();
+        }
+        return ids;
+    }
+
+    private static final int JOURNAL_ID_BLOCKS = 20;
+
+    /** Gives a journaled frame to the applier; from here on a reader's barrier waits for it. */
+    private void handOver(Journaled frame) {
+        synchronized (applyLock) {
+            if (toApply.isEmpty()) {
+                oldestToApplyAt = System.nanoTime();
+                applyLock.notifyAll(); // the applier learns when this one is due
+            }
+            toApply.add(frame);
+            rowsToApply += frame.rows().size();
+            ackedLsn = frame.lsn();
+            if (rowsToApply >= APPLY_ROWS) {
+                applyLock.notifyAll();
+            }
+        }
+    }
+
+    /** Acknowledged records not yet in H2 are held in memory: beyond this many the writer waits for the applier. */
+    private static final int MAX_UNAPPLIED = 16_384;
+
+    private void awaitApplierRoom() throws InterruptedException {
+        long deadline = System.nanoTime() + config.commitTimeout().toNanos();
+        synchronized (applyLock) {
+            while (rowsToApply >= MAX_UNAPPLIED) {
+                applyNow = true;
+                applyLock.notifyAll();
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    throw new AuditUnavailableException("the audit store is too far behind its journal", applyFailure);
+                }
+                TimeUnit.NANOSECONDS.timedWait(applyLock, left);
+            }
+        }
+    }
+
+    /** Waits until H2 has been forced with every record up to {@code lsn} in it. */
+    private void awaitForced(long lsn) throws InterruptedException {
+        if (lsn == 0) {
+            return;
+        }
+        long deadline = System.nanoTime() + config.commitTimeout().toNanos();
+        synchronized (applyLock) {
+            while (forcedLsn < lsn) {
+                applyNow = true;
+                syncWanted = true;
+                applyLock.notifyAll();
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    throw new AuditUnavailableException("the audit store was not forced in time to reuse a journal file",
+                            applyFailure);
+                }
+                TimeUnit.NANOSECONDS.timedWait(applyLock, left);
+            }
+        }
+    }
+
+    /**
+     * Returns once every record acknowledged so far can be read from the database. Whoever reads
+     * the audit tables calls it first (queries, exports, the checkpoint signer, the verifier,
+     * retention, the usage ledger): on the embedded store a record is durable in the journal
+     * before it is in H2, and readers must never miss an acknowledged record. Immediate when
+     * nothing waits to be inserted, and on PostgreSQL. Throws {@link AuditUnavailableException}
+     * when the records are not inserted within the commit timeout.
+     */
+    public void awaitStored() {
+        if (journal == null) {
+            return;
+        }
+        long target = ackedLsn;
+        if (appliedLsn >= target) {
+            return;
+        }
+        long deadline = System.nanoTime() + config.commitTimeout().toNanos();
+        synchronized (applyLock) {
+            applyNow = true;
+            applyLock.notifyAll();
+            while (appliedLsn < target) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    throw new AuditUnavailableException("the audit store is behind its journal", applyFailure);
+                }
+                try {
+                    TimeUnit.NANOSECONDS.timedWait(applyLock, left);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new AuditUnavailableException("interrupted while waiting for the audit store", e);
+                }
+            }
+        }
+    }
+
+    /**
+     * The applier: inserts journaled frames into H2, {@link #APPLY_ROWS} rows or
+     * {@link #APPLY_DELAY_NANOS} at a time, or at once when a reader or the journal asks; forces H2
+     * after each transaction and every second it changed; compacts as the writer did.
+     */
+    private void applyLoop() {
+        long lastSync = System.nanoTime();
+        long lastApply = lastSync;
+        while (true) {
+            if (unforced && !forced()) {
+                sleepQuietly(); // no transaction before H2 has been forced again
+                continue;
+            }
+            List<Journaled> work = new ArrayList<>();
+            boolean sync;
+            boolean stop;
+            synchronized (applyLock) {
+                while (true) {
+                    long now = System.nanoTime();
+                    boolean due = !toApply.isEmpty() && (applyNow || applierStop || rowsToApply >= APPLY_ROWS
+                            || now - oldestToApplyAt >= APPLY_DELAY_NANOS);
+                    if (due || syncWanted || applierStop || now - lastSync >= SYNC_EVERY_NANOS) {
+                        break;
+                    }
+                    long wait = SYNC_EVERY_NANOS - (now - lastSync);
+                    if (!toApply.isEmpty()) {
+                        wait = Math.min(wait, APPLY_DELAY_NANOS - (now - oldestToApplyAt));
+                    }
+                    try {
+                        TimeUnit.NANOSECONDS.timedWait(applyLock, Math.max(wait, 100_000L));
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        return;
+                    }
+                }
+                long now = System.nanoTime();
+                if (!toApply.isEmpty() && (applyNow || applierStop || rowsToApply >= APPLY_ROWS
+                        || now - oldestToApplyAt >= APPLY_DELAY_NANOS || syncWanted)) {
+                    work.addAll(toApply);
+                    toApply.clear();
+                    rowsToApply = 0;
+                    applyNow = false;
+                }
+                // H2 is forced after every transaction of the applier's, before its next one: H2
+                // writes over chunks it no longer uses at once, so a chunk the last forced state
+                // still used must not be overwritten by a commit that is not forced yet. Every
+                // second as well, for the commits of others (the readiness probe's).
+                sync = !work.isEmpty() || syncWanted || now - lastSync >= SYNC_EVERY_NANOS || applierStop;
+                syncWanted = false;
+                stop = applierStop && toApply.isEmpty();
+            }
+            if (!work.isEmpty() && !apply(work)) {
+                if (stop) {
+                    return;
+                }
+                sleepQuietly();
+                continue;
+            }
+            if (!work.isEmpty()) {
+                lastApply = System.nanoTime();
+            }
+            if (sync) {
+                forced();
+                lastSync = System.nanoTime();
+            }
+            if (stop) {
+                return;
+            }
+            if (sinceStep >= STEP_EVERY_RECORDS) {
+                sinceStep = 0;
+                try {
+                    housekeeping.step();
+                    housekeeping.sync(); // before the next transaction, as above
+                } catch (RuntimeException e) {
+                    LOG.warnf("audit store compaction step failed: %s", describe(e));
+                }
+            }
+            if (work.isEmpty() && !compacted && System.nanoTime() - lastApply > IDLE_NANOS) {
+                whileIdleJournaled();
+            }
+        }
+    }
+
+    /** Set while H2 could not be forced: requests are refused and nothing is inserted until it can. */
+    private boolean unforced;
+
+    /** Forces H2; true when it could, and everything applied before is then forced. */
+    private boolean forced() {
+        long applied = appliedLsn;
+        try {
+            housekeeping.sync();
+        } catch (RuntimeException e) {
+            if (!unforced) {
+                LOG.errorf("audit store not forced to disk: %s", describe(e));
+            }
+            unforced = true;
+            applyFailure = e;
+            healthy = false;
+            failed("sync");
+            return false;
+        }
+        if (unforced) {
+            unforced = false;
+            applyFailure = null;
+        }
+        synchronized (applyLock) {
+            forcedLsn = applied;
+            applyLock.notifyAll();
+        }
+        return true;
+    }
+
+    /** Inserts the frames in one transaction; true when it committed (else they wait to be retried). */
+    private boolean apply(List<Journaled> work) {
+        List<Linked> rows = new ArrayList<>();
+        int count = 0;
+        for (Journaled j : work) {
+            count += j.rows().size();
+        }
+        long[] ids = new long[count];
+        int at = 0;
+        for (Journaled j : work) {
+            rows.addAll(j.rows());
+            System.arraycopy(j.ids(), 0, ids, at, j.ids().length);
+            at += j.ids().length;
+        }
+        try {
+            store(rows, ids);
+        } catch (RuntimeException e) {
+            if (applyFailure == null) {
+                LOG.errorf("audit store: %d journaled records not inserted yet: %s", rows.size(), describe(e));
+            }
+            applyFailure = e;
+            healthy = false;
+            failed("apply");
+            synchronized (applyLock) {
+                for (int i = work.size() - 1; i >= 0; i--) {
+                    toApply.addFirst(work.get(i));
+                }
+                rowsToApply += rows.size();
+                if (toApply.size() == work.size()) {
+                    oldestToApplyAt = System.nanoTime();
+                }
+            }
+            return false;
+        }
+        if (applyFailure != null) {
+            LOG.info("audit store: journaled records are being inserted again");
+            applyFailure = null;
+        }
+        compacted = false;
+        synchronized (applyLock) {
+            appliedLsn = work.getLast().lsn();
+            applyLock.notifyAll();
+        }
+        sinceStep += rows.size();
+        return true;
+    }
+
+    private void whileIdleJournaled() {
+        compacted = true;
+        try {
+            housekeeping.compact(500);
+            housekeeping.sync();
+        } catch (RuntimeException e) {
+            LOG.warnf("audit store compaction failed: %s", describe(e));
+        }
+    }
+
+    private static void sleepQuietly() {
+        try {
+            Thread.sleep(1000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /**
+     * Inserts linked rows that already have their ids, moving each chain's head from the row before
+     * the first to the last, in one transaction with their charges. A head that is not where the
+     * rows start means the database changed under the journal: nothing is written.
+     */
+    private void store(List<Linked> rows, long[] ids) {
+        try (Connection c = dataSource.getConnection()) {
+            c.setAutoCommit(false);
+            try {
+                OffsetDateTime now = OffsetDateTime.now(ZoneOffset.UTC);
+                Map<String, Linked> firsts = new java.util.LinkedHashMap<>();
+                Map<String, Linked> lasts = new HashMap<>();
+                for (Linked row : rows) {
+                    firsts.putIfAbsent(row.pending().draft().chain(), row);
+                    lasts.put(row.pending().draft().chain(), row);
+                }
+                for (var first : firsts.entrySet()) {
+                    String chain = first.getKey();
+                    Linked last = lasts.get(chain);
+                    Head from = new Head(first.getValue().seq() - 1, first.getValue().prevHash());
+                    Head to = new Head(last.seq(), last.entryHash());
+                    if (moveHead(c, chain, from, to, now) != 1) {
+                        if (from.seq() != 0 || lockHead(c, chain) != null) {
+                            throw new IllegalStateException("a chain head in the database is not where the journal left it");
+                        }
+                        createHead(c, chain, to, now);
+                    }
+                }
+                insert(c, rows, ids);
+                charge(c, rows);
+                c.commit();
+            } catch (SQLException | RuntimeException e) {
+                try {
+                    c.rollback();
+                } catch (SQLException ignored) {
+                    // the connection is broken; closing it below is all that is left to do
+                }
+                throw e;
+            } finally {
+                c.setAutoCommit(true);
+            }
+        } catch (SQLException e) {
+            throw new StoreException(e);
+        }
+    }
+
+    /** At shutdown, once the writer has left: the applier inserts and forces the rest; the journal is emptied. */
+    private void closeJournal() throws InterruptedException {
+        synchronized (applyLock) {
+            applierStop = true;
+            applyLock.notifyAll();
+        }
+        if (applier != null) {
+            applier.join(10_000);
+        }
+        try {
+            if ((applier == null || !applier.isAlive()) && forcedLsn >= ackedLsn && !journalBroken) {
+                journal.clear();
+            }
+            journal.close();
+        } catch (java.io.IOException e) {
+            LOG.warnf("audit journal not emptied at shutdown (it is replayed at the next start): %s", describe(e));
+        }
+    }
 }

@@ -38,6 +38,10 @@ public class ChainVerifier {
     private final CheckpointSigner signer;
     private final MeterRegistry meters;
 
+    /** Readers wait for every acknowledged record to be in the database (see {@link AuditWriter#awaitStored()}). */
+    @Inject
+    AuditWriter writer;
+
     @Inject
     public ChainVerifier(EntityManager em, CheckpointSigner signer, MeterRegistry meters) {
         this.em = em;
@@ -46,11 +50,13 @@ public class ChainVerifier {
     }
 
     public List<String> chains() {
+        stored();
         return QuarkusTransaction.requiringNew().call(() -> em.createQuery(
                 "select h.chainId from ChainHead h order by h.chainId", String.class).getResultList());
     }
 
     public Result verify(String chain) {
+        stored();
         CheckpointSigner.Head head = signer.checkpointHead(chain);
         Result result = QuarkusTransaction.requiringNew().call(() -> walk(chain, head));
         if (meters != null) {
@@ -191,5 +197,10 @@ public class ChainVerifier {
 
     private static boolean erased(long seq, Object subject, List<Erasure> erasures) {
         return erasures.stream().anyMatch(x -> x.seq() > seq && (x.subject() == null || Objects.equals(x.subject(), subject)));
+    }
+    private void stored() {
+        if (writer != null) {
+            writer.awaitStored();
+        }
     }
 }

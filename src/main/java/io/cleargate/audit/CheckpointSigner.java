@@ -44,6 +44,10 @@ public class CheckpointSigner {
     @Inject
     ScheduledJobs jobs;
 
+    /** Readers wait for every acknowledged record to be in the database (see {@link AuditWriter#awaitStored()}). */
+    @Inject
+    AuditWriter writer;
+
     @Inject
     public CheckpointSigner(EntityManager em, AuditConfig config, MeterRegistry meters) {
         this(em, keys(config), CheckpointWitness.of(config, meters), meters);
@@ -130,11 +134,12 @@ public class CheckpointSigner {
 
     @Scheduled(every = "${cleargate.audit.checkpoint-every:10s}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     void scheduled() {
-        jobs.run("checkpointing", this::checkpointAll);
+        jobs.runInBackground("checkpointing", this::checkpointAll);
     }
 
     /** Signs every chain head that moved since its last checkpoint; returns how many were signed. */
     public int checkpointAll() {
+        stored();
         Map<String, Long> signed = new HashMap<>();
         List<ChainHead> heads = QuarkusTransaction.requiringNew().call(() -> {
             for (Object[] row : em.createQuery("select c.chainId, max(c.seq) from Checkpoint c group by c.chainId",
@@ -158,6 +163,7 @@ public class CheckpointSigner {
      * read (seq 0 for a chain without records) and whether it is covered by a checkpoint now.
      */
     Head checkpointHead(String chain) {
+        stored();
         ChainHead head = QuarkusTransaction.requiringNew().call(() -> em.find(ChainHead.class, chain));
         if (head == null || head.headSeq == 0) {
             return new Head(0, Canonical.GENESIS, true);
@@ -294,6 +300,11 @@ public class CheckpointSigner {
                 }
             }
             return (String) value;
+        }
+    }
+    private void stored() {
+        if (writer != null) {
+            writer.awaitStored();
         }
     }
 }

@@ -58,6 +58,8 @@ public class ComplianceResource {
     @Inject CheckpointSigner signer;
     @Inject Retention retention;
     @Inject LookupRation lookups;
+    /** Every acknowledged record is in the database before a query reads it (see {@link AuditWriter#awaitStored()}). */
+    @Inject AuditWriter writer;
 
     public record HmacRequest(String tenant, String value) {}
 
@@ -81,6 +83,7 @@ public class ComplianceResource {
         }
         var query = new AuditQuery(scope, time(from, "from"), time(to, "to"), subject, model, region, decision,
                 category, action, status, kind, requestId, after, size + 1, person);
+        writer.awaitStored();
         List<AuditEntry> rows = QuarkusTransaction.requiringNew().call(() -> query.build(em).getResultList());
         boolean more = rows.size() > size;
         List<Map<String, Object>> items = rows.stream().limit(size).map(ComplianceResource::summary).toList();
@@ -95,6 +98,7 @@ public class ComplianceResource {
     public Map<String, Object> detail(@PathParam("id") long id, @QueryParam("content") @DefaultValue("true") boolean withContent,
             @QueryParam("reason") String reason) {
         Principal principal = caller.principal();
+        writer.awaitStored();
         AuditEntry entry = QuarkusTransaction.requiringNew().call(() -> em.find(AuditEntry.class, id));
         if (entry == null || !caller.mayActOn(entry.tenant)) {
             throw error(GatewayError.notFound("No audit record " + id + "."));
@@ -130,6 +134,7 @@ public class ComplianceResource {
     public Response export(@QueryParam("format") String format,
             @QueryParam("tenant") String tenant, @QueryParam("from") String from, @QueryParam("to") String to) {
         Principal principal = caller.principal();
+        writer.awaitStored();
         String scope = caller.tenantScope(tenant);
         Instant fromTime = time(from, "from");
         Instant toTime = time(to, "to");
@@ -155,6 +160,7 @@ public class ComplianceResource {
     @Path("/summary")
     public Map<String, Object> summaryReport(@QueryParam("tenant") String tenant, @QueryParam("from") String from, @QueryParam("to") String to,
             @QueryParam("bucket") String bucket) {
+        writer.awaitStored();
         String scope = caller.tenantScope(tenant);
         ChronoUnit unit = "hour".equals(bucket) ? ChronoUnit.HOURS : ChronoUnit.DAYS;
         Map<String, Map<String, Object>> rows = new TreeMap<>();

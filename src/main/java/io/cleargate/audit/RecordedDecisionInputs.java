@@ -15,6 +15,10 @@ public class RecordedDecisionInputs implements DecisionInputs {
 
     private final EntityManager em;
 
+    /** Readers wait for every acknowledged record to be in the database (see {@link AuditWriter#awaitStored()}). */
+    @Inject
+    AuditWriter writer;
+
     @Inject
     public RecordedDecisionInputs(EntityManager em) {
         this.em = em;
@@ -23,6 +27,7 @@ public class RecordedDecisionInputs implements DecisionInputs {
     @Override
     @SuppressWarnings("unchecked")
     public List<Map<String, Object>> recentPolicyInputs(String tenant, int n) {
+        stored();
         List<String> bodies = QuarkusTransaction.requiringNew().call(() -> em.createQuery(
                 "select e.body from AuditEntry e where e.tenant = :t and e.kind in ('request', 'refusal')"
                         + " and e.decision <> 'none' and e.body is not null order by e.id desc", String.class)
@@ -34,5 +39,10 @@ public class RecordedDecisionInputs implements DecisionInputs {
             }
         }
         return inputs;
+    }
+    private void stored() {
+        if (writer != null) {
+            writer.awaitStored();
+        }
     }
 }

@@ -32,6 +32,10 @@ public class Retention {
     @Inject
     ScheduledJobs jobs;
 
+    /** Readers wait for every acknowledged record to be in the database (see {@link AuditWriter#awaitStored()}). */
+    @Inject
+    AuditWriter writer;
+
     @Inject
     public Retention(EntityManager em, Keyring keyring, AdminEvents events) {
         this.em = em;
@@ -45,6 +49,7 @@ public class Retention {
     }
 
     public Purged purge(Instant now) {
+        stored();
         Purged purged = QuarkusTransaction.requiringNew().call(() -> {
             int content = em.createQuery("update AuditEntry e set e.content = null where e.content is not null"
                     + " and e.contentExpiresAt < :now" + NOT_HELD).setParameter("now", now).executeUpdate();
@@ -78,6 +83,7 @@ public class Retention {
      * record, no erasure) and its completion after, so the trail shows every erasure attempted.
      */
     public int erase(String tenant, String subject, String actor) {
+        stored();
         if (held(tenant)) {
             throw new LegalHoldActive(tenant);
         }
@@ -103,5 +109,10 @@ public class Retention {
     /** Whether the tenant's trail is under legal hold. */
     public boolean held(String tenant) {
         return QuarkusTransaction.requiringNew().call(() -> em.find(LegalHold.class, tenant) != null);
+    }
+    private void stored() {
+        if (writer != null) {
+            writer.awaitStored();
+        }
     }
 }

@@ -62,6 +62,17 @@ public class ScheduledJobs {
         }
     }
 
+    /**
+     * Runs the job as {@link #run} does, on a background thread below the request threads'
+     * priority ({@link BackgroundThreads}), and waits for it: for work that can wait while requests
+     * need the core and that mostly reads (checkpoint signing). Not for the readiness write probe,
+     * nor for retention purges: a bulk update slowed down while it holds the store's locks would
+     * hold up the audit writer, and with it every request.
+     */
+    public Outcome runInBackground(String name, Runnable job) {
+        return run(name, () -> BackgroundThreads.runAndWait(job));
+    }
+
     // A restarted application (tests restart it in the same class loader) opens the gate again.
     void start(@Observes StartupEvent ignored) {
         gate.closed = false;

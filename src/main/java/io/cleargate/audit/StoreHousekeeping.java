@@ -15,15 +15,15 @@ import org.jboss.logging.Logger;
  * What the audit store needs beyond SQL to be durable and to give space back.
  *
  * <p>Embedded H2 file ({@code jdbc:h2:file:}): H2 writes a commit to its file but never forces it
- * to the disk, so a power cut could lose records whose requests were already answered. The writer
- * calls {@link #sync()} after every committed batch, before any caller is told the batch is
- * durable: one fsync per batch, shared by every request in it (group commit). H2 writes each commit
+ * to the disk. Records are made durable by the writer's journal ({@link Journal}) before any caller
+ * is told; the writer's applier inserts them into H2 in transactions of many records and calls
+ * {@link #sync()} after each, before its next one. H2 writes each commit
  * as a new chunk of copy-on-write pages and, with the default settings, keeps the chunks it freed
  * for 45 s (in case the OS had not yet written the newer ones) and rewrites half-empty ones only
  * from a background thread that {@code WRITE_DELAY=0} turns off: a gateway at a few hundred
- * requests a second grew its file by 40 KB per request and gave nothing back. Since every batch is
- * forced to disk, freed chunks are reused at once (retention 0, as H2's own compaction does), and
- * {@link #step()} rewrites a bounded amount of half-empty chunks so they free up: every few
+ * requests a second grew its file by 40 KB per request and gave nothing back. Since every
+ * transaction of the writer's is forced before the next, freed chunks are reused at once (retention
+ * 0, as H2's own compaction does), and {@link #step()} rewrites a bounded amount of half-empty chunks so they free up: every few
  * hundred records under load, and until none is left once the writer is idle and after a retention purge.
  * The file does not shrink while open (H2 moves chunks and cuts the file only at close); the space
  * inside it is reused.
@@ -74,6 +74,14 @@ public class StoreHousekeeping {
         return jdbcUrl.map(u -> u.startsWith(H2_FILE)).orElse(false);
     }
 
+    /** The embedded database's file name without H2's suffix ({@code .../db/cleargate}); only for an H2 file. */
+    java.nio.file.Path embeddedPath() {
+        String file = jdbcUrl.orElseThrow().substring(H2_FILE.length());
+        int options = file.indexOf(';');
+        return java.nio.file.Path.of(options < 0 ? file : file.substring(0, options)).toAbsolutePath();
+    }
+
+
     /** The embedded store, found once through a pooled connection; null for any other database. */
     private synchronized MVStore h2() {
         if (!h2Looked && embeddedFile()) {
@@ -94,9 +102,16 @@ public class StoreHousekeeping {
     void sync() {
         MVStore store = h2();
         if (store != null) {
-            store.sync();
+            long version = store.getCurrentVersion();
+            if (version != syncedVersion) {
+                store.sync();
+                syncedVersion = version;
+            }
         }
     }
+
+    /** H2's version as of the last force: nothing committed since, nothing to force. */
+    private volatile long syncedVersion = -1;
 
     /**
      * One bounded step (H2 file): rewrites the live pages of up to {@link #STEP_BYTES} of chunks

@@ -105,26 +105,51 @@ public class StoredBody implements AttributeConverter<String, String> {
     }
 
     /**
-     * Deflaters and inflaters kept for reuse. A new one costs some 256 KB of native zlib state set up
-     * and torn down, more than deflating a 1.5 KB body; every request deflates two bodies and usually
-     * its content. Bounded: beyond {@link #KEPT} idle ones, the rest are ended.
+     * Encoders and inflaters kept for reuse. A JDK inflater costs some 40 KB of native zlib state
+     * set up and torn down, an encoder grows its buffers to its inputs; every request deflates two
+     * bodies and usually its content, and the checkpoint signer inflates every body again.
+     * Bounded: beyond {@link #KEPT} idle ones, the rest are dropped (inflaters ended).
      */
     private static final int KEPT = 16;
-    private static final java.util.concurrent.ConcurrentLinkedQueue<Deflater> IDLE_DEFLATERS =
+    private static final java.util.concurrent.ConcurrentLinkedQueue<Deflate> IDLE_ENCODERS =
             new java.util.concurrent.ConcurrentLinkedQueue<>();
     private static final java.util.concurrent.ConcurrentLinkedQueue<Inflater> IDLE_INFLATERS =
             new java.util.concurrent.ConcurrentLinkedQueue<>();
-    private static final java.util.concurrent.atomic.AtomicInteger IDLE_DEFLATER_COUNT = new java.util.concurrent.atomic.AtomicInteger();
+    private static final java.util.concurrent.atomic.AtomicInteger IDLE_ENCODER_COUNT = new java.util.concurrent.atomic.AtomicInteger();
     private static final java.util.concurrent.atomic.AtomicInteger IDLE_INFLATER_COUNT = new java.util.concurrent.atomic.AtomicInteger();
 
-    /** Raw DEFLATE of {@code data}, with {@code dictionary} preset when not null. */
+    /** The z1 dictionary's match index, built once. */
+    private static final Deflate.Dictionary Z1 = new Deflate.Dictionary(DICTIONARY_BYTES);
+
+    /**
+     * Raw DEFLATE of {@code data}, with {@code dictionary} preset when not null: by {@link Deflate}
+     * up to its 32 KB (bodies, most content), by the JDK's zlib above that. Both write ordinary
+     * DEFLATE, which {@link #inflate} reads whichever wrote it.
+     */
     static byte[] deflate(byte[] data, byte[] dictionary) {
-        Deflater deflater = IDLE_DEFLATERS.poll();
-        if (deflater == null) {
-            deflater = new Deflater(Deflater.DEFAULT_COMPRESSION, true);
-        } else {
-            IDLE_DEFLATER_COUNT.decrementAndGet();
+        if (data.length > Deflate.MAX_INPUT) {
+            return zlibDeflate(data, dictionary);
         }
+        Deflate.Dictionary preset = dictionary == null ? null
+                : dictionary == DICTIONARY_BYTES ? Z1 : new Deflate.Dictionary(dictionary);
+        Deflate encoder = IDLE_ENCODERS.poll();
+        if (encoder == null) {
+            encoder = new Deflate();
+        } else {
+            IDLE_ENCODER_COUNT.decrementAndGet();
+        }
+        byte[] packed = encoder.deflate(data, preset);
+        if (IDLE_ENCODER_COUNT.incrementAndGet() <= KEPT) {
+            IDLE_ENCODERS.offer(encoder);
+        } else {
+            IDLE_ENCODER_COUNT.decrementAndGet();
+        }
+        return packed;
+    }
+
+    /** zlib's raw DEFLATE at its default level, for inputs over {@link Deflate#MAX_INPUT}. */
+    static byte[] zlibDeflate(byte[] data, byte[] dictionary) {
+        Deflater deflater = new Deflater(Deflater.DEFAULT_COMPRESSION, true);
         try {
             if (dictionary != null) {
                 deflater.setDictionary(dictionary);
@@ -142,13 +167,7 @@ public class StoredBody implements AttributeConverter<String, String> {
             }
             return java.util.Arrays.copyOf(out, n);
         } finally {
-            deflater.reset();
-            if (IDLE_DEFLATER_COUNT.incrementAndGet() <= KEPT) {
-                IDLE_DEFLATERS.offer(deflater);
-            } else {
-                IDLE_DEFLATER_COUNT.decrementAndGet();
-                deflater.end();
-            }
+            deflater.end();
         }
     }
 

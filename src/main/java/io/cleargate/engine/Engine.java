@@ -39,8 +39,10 @@ public interface Engine extends AutoCloseable {
     /**
      * As {@link #open(EngineRequest, boolean)}, without blocking the calling event loop: the stage
      * completes on that event loop, with the stream or with the {@link EngineException} that
-     * {@code open} would have thrown, and the stream's {@code next()} never blocks (the whole
-     * answer has arrived). Only called when {@link #opensWithoutBlocking} said yes.
+     * {@code open} would have thrown. A one-shot answer has arrived whole, so its stream's
+     * {@code next()} never blocks; a streamed one's events arrive on that loop and are read there
+     * with {@link EngineStream#poll} (its {@code next()} still works, blocking, off the loop).
+     * Only called when {@link #opensWithoutBlocking} said yes.
      */
     default CompletionStage<EngineStream> openWithoutBlocking(EngineRequest request, boolean clientStreams) {
         throw new UnsupportedOperationException("this engine only opens blocking");

@@ -2,6 +2,7 @@ package io.cleargate.identity;
 
 import io.cleargate.pipeline.Exchange;
 import io.cleargate.pipeline.GatewayException;
+import io.cleargate.pipeline.ResponseChunk;
 import io.cleargate.pipeline.Stage;
 import io.cleargate.pipeline.StageName;
 import io.cleargate.pipeline.StageResult;
@@ -40,6 +41,12 @@ public class AuthenticateStage implements Stage {
     @Override
     public StageName name() {
         return StageName.AUTHENTICATE;
+    }
+
+    /** No response phase: chunks pass untouched, so serving them never waits on this stage. */
+    @Override
+    public boolean blocksOn(ResponseChunk chunk) {
+        return false;
     }
 
     @Override

@@ -3,6 +3,7 @@ package io.cleargate.identity;
 import io.cleargate.pipeline.Exchange;
 import io.cleargate.pipeline.GatewayError;
 import io.cleargate.pipeline.GatewayException;
+import io.cleargate.pipeline.ResponseChunk;
 import io.cleargate.pipeline.Stage;
 import io.cleargate.pipeline.StageName;
 import io.cleargate.pipeline.StageResult;
@@ -29,6 +30,12 @@ public class ResolveTenantStage implements Stage {
     @Override
     public StageName name() {
         return StageName.RESOLVE_TENANT;
+    }
+
+    /** No response phase: chunks pass untouched, so serving them never waits on this stage. */
+    @Override
+    public boolean blocksOn(ResponseChunk chunk) {
+        return false;
     }
 
     @Override

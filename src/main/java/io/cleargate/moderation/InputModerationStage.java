@@ -3,6 +3,7 @@ package io.cleargate.moderation;
 import io.cleargate.domain.EngineRequest;
 import io.cleargate.pipeline.Exchange;
 import io.cleargate.pipeline.GatewayError;
+import io.cleargate.pipeline.ResponseChunk;
 import io.cleargate.pipeline.Stage;
 import io.cleargate.pipeline.StageName;
 import io.cleargate.pipeline.StageResult;
@@ -30,6 +31,12 @@ public class InputModerationStage implements Stage {
     @Override
     public StageName name() {
         return StageName.INPUT_MODERATION;
+    }
+
+    /** No response phase: chunks pass untouched, so serving them never waits on this stage. */
+    @Override
+    public boolean blocksOn(ResponseChunk chunk) {
+        return false;
     }
 
     @Override

@@ -78,6 +78,12 @@ public class OutputModerationStage implements Stage {
         }
     }
 
+    /** Moderating a chunk is work on text already in memory: it never waits. */
+    @Override
+    public boolean blocksOn(ResponseChunk chunk) {
+        return false;
+    }
+
     @Override
     public ChunkResult onResponse(Exchange exchange, ResponseChunk chunk) {
         var choices = exchange.get(ModerationKeys.CHOICES);

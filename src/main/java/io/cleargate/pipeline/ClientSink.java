@@ -4,8 +4,10 @@ import java.util.Map;
 
 /**
  * Where the pipeline writes the response. The API layer provides one for SSE streams and one that
- * gathers a single JSON body. Calls come from one thread, in this order: at most one
- * {@link #start}, then chunks, then exactly one of {@link #end} or {@link #fail}.
+ * gathers a single JSON body. Calls come from one thread at a time, in this order: at most one
+ * {@link #start}, then chunks, then exactly one of {@link #end} or {@link #fail}. Written from a
+ * virtual thread, a sink waits while the client's write queue is full; written from the
+ * connection's event loop it cannot wait, so the writer asks {@link #writable} first.
  */
 public interface ClientSink {
 
@@ -32,4 +34,14 @@ public interface ClientSink {
 
     /** Runs {@code action} (at most once) when the client disconnects; used to cancel the engine. */
     void onGone(Runnable action);
+
+    /** False while the client's write queue is full (only asked on the connection's event loop). */
+    default boolean writable() {
+        return true;
+    }
+
+    /** Runs {@code action} on the connection's event loop once the write queue has drained. */
+    default void whenWritable(Runnable action) {
+        action.run();
+    }
 }

@@ -23,11 +23,20 @@ public interface Dispatcher {
 
     /**
      * As {@link #open}, from the event loop of the request's connection and without blocking it:
-     * completes on that event loop with the stream (whose {@code next()} never blocks) or with the
+     * completes on that event loop with the stream (a one-shot answer's {@code next()} never blocks;
+     * a streamed answer is {@linkplain EngineStream#poll polled} there) or with the
      * {@link GatewayException} {@code open} would have thrown. Null, having done nothing, when
      * some backend the exchange could be served by only opens blocking.
      */
     default java.util.concurrent.CompletionStage<EngineStream> openWithoutBlocking(Exchange exchange) {
         return null;
+    }
+
+    /**
+     * Whether {@link #openWithoutBlocking} would open this exchange (every backend it could be
+     * served by opens without blocking); callable from any thread.
+     */
+    default boolean opensWithoutBlocking(Exchange exchange) {
+        return false;
     }
 }

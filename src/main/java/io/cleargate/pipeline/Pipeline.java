@@ -99,65 +99,101 @@ public class Pipeline {
         return result;
     }
 
-    /** Runs the whole exchange, writing the response to {@code sink}. Never throws. */
+    /** Runs the whole exchange on the calling (virtual) thread, writing the response to {@code sink}. Never throws. */
     public void execute(Exchange exchange, ClientSink sink) {
+        execute(exchange, sink, null, null);
+    }
+
+    /**
+     * As {@link #execute(Exchange, ClientSink)}: the stages' request phases run on the calling
+     * (virtual) thread. A streamed answer then moves to {@code eventLoop} (the loop of the request's
+     * connection) when every backend it could come from opens there without blocking and no stage
+     * may ask for it again ({@link Stage#mayAskForRetry}): its chunks are read, moderated and written
+     * on that loop as they arrive, instead of waking a reader thread and this thread for each of them.
+     * What must block after that (a chunk a stage blocks on, such as the end that audit makes
+     * durable, and the completion) runs on a thread from {@code blocking}. Never throws.
+     */
+    public void execute(Exchange exchange, ClientSink sink, Executor eventLoop, Executor blocking) {
         guarded(exchange, sink, () -> {
             List<Stage> forwarded = new ArrayList<>(stages.size());
             GatewayError refusal = runRequestPhase(exchange, forwarded);
             if (refusal != null) {
                 refuse(exchange, sink, refusal, stoppedBy(forwarded));
-                return;
+                return true;
             }
-            stream(exchange, sink, forwarded.reversed());
+            List<Stage> responseStages = forwarded.reversed();
+            if (eventLoop != null && streamsOnEventLoop(exchange, responseStages)) {
+                eventLoop.execute(() -> guarded(exchange, sink, () -> openOnEventLoop(exchange, sink, responseStages, blocking)));
+                return false;
+            }
+            stream(exchange, sink, responseStages);
+            return true;
         });
+    }
+
+    private boolean streamsOnEventLoop(Exchange exchange, List<Stage> responseStages) {
+        if (!exchange.incoming().stream() || !dispatcher.opensWithoutBlocking(exchange)) {
+            return false;
+        }
+        for (Stage stage : responseStages) {
+            if (stage.mayAskForRetry(exchange)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /**
      * As {@link #execute}, called on the event loop of the request's connection, for a pipeline
      * whose stages never block ({@link #neverBlocks}): the stages run here, and where the
-     * dispatcher can open the engine without blocking, its answer is served here when it arrives,
-     * so the request never leaves this thread. Otherwise (a stream, a backend that only opens
-     * blocking) the rest of the exchange runs on a thread from {@code blocking}, as {@code execute}
-     * would run it. Never throws.
+     * dispatcher can open the engine without blocking, its answer is served here as it arrives
+     * (streamed or not), so the request never leaves this thread. Otherwise (a backend that only
+     * opens blocking) the rest of the exchange runs on a thread from {@code blocking}, as
+     * {@code execute} would run it. Never throws.
      */
     public void executeOnEventLoop(Exchange exchange, ClientSink sink, Executor blocking) {
         if (!neverBlocks) {
             throw new IllegalStateException("a stage of this pipeline blocks; use execute on a virtual thread");
         }
-        List<Stage> forwarded = new ArrayList<>(stages.size());
-        Span span;
-        CompletionStage<EngineStream> opening;
-        try {
+        guarded(exchange, sink, () -> {
+            List<Stage> forwarded = new ArrayList<>(stages.size());
             GatewayError refusal = runRequestPhase(exchange, forwarded);
             if (refusal != null) {
-                guarded(exchange, sink, () -> refuse(exchange, sink, refusal, stoppedBy(forwarded)));
-                return;
+                refuse(exchange, sink, refusal, stoppedBy(forwarded));
+                return true;
             }
-            span = tracer.spanBuilder("cleargate.engine").startSpan();
-            try (Scope ignored = span.makeCurrent()) {
-                opening = dispatcher.openWithoutBlocking(exchange);
-            } catch (RuntimeException e) {
-                span.end();
-                throw e;
-            }
+            return openOnEventLoop(exchange, sink, forwarded.reversed(), blocking);
+        });
+    }
+
+    /**
+     * On the event loop: opens the engine without blocking and serves its answer here as it
+     * arrives ({@link LoopServing}); when the dispatcher cannot open it here, serves it on a thread
+     * from {@code blocking}. True when the exchange already ended here.
+     */
+    private boolean openOnEventLoop(Exchange exchange, ClientSink sink, List<Stage> responseStages, Executor blocking) {
+        Span span = tracer.spanBuilder("cleargate.engine").startSpan();
+        CompletionStage<EngineStream> opening;
+        try (Scope ignored = span.makeCurrent()) {
+            opening = dispatcher.openWithoutBlocking(exchange);
         } catch (RuntimeException e) {
-            guarded(exchange, sink, () -> {
-                throw e;
-            });
-            return;
+            span.end();
+            throw e;
         }
-        List<Stage> responseStages = forwarded.reversed();
         if (opening == null) {
             span.end();
-            blocking.execute(() -> guarded(exchange, sink, () -> stream(exchange, sink, responseStages)));
-            return;
+            blocking.execute(() -> guarded(exchange, sink, () -> {
+                stream(exchange, sink, responseStages);
+                return true;
+            }));
+            return false;
         }
         opening.whenComplete((engine, failure) -> guarded(exchange, sink, () -> {
+            if (failure == null) {
+                new LoopServing(exchange, sink, responseStages, span, new Answer(engine), blocking).start();
+                return false;
+            }
             try (Scope ignored = span.makeCurrent()) {
-                if (failure == null) {
-                    serve(exchange, sink, responseStages, span, engine, false);
-                    return;
-                }
                 Throwable cause = failure instanceof java.util.concurrent.CompletionException && failure.getCause() != null
                         ? failure.getCause() : failure;
                 if (cause instanceof GatewayException e) {
@@ -170,20 +206,38 @@ public class Pipeline {
             } finally {
                 endEngineSpan(span, exchange);
             }
+            return true;
         }));
+        return false;
     }
 
-    /** Runs {@code work}; whatever it throws becomes a 500 if nothing was answered; then completes the exchange. */
-    private void guarded(Exchange exchange, ClientSink sink, Runnable work) {
+    /** A piece of an exchange's work; true when the exchange ended in it, false when another piece goes on with it. */
+    @FunctionalInterface
+    private interface Work {
+        boolean run();
+    }
+
+    /**
+     * Runs {@code work}; whatever it throws becomes a 500 if nothing was answered; then completes the
+     * exchange, unless the work handed it on.
+     */
+    private void guarded(Exchange exchange, ClientSink sink, Work work) {
+        boolean ended = true;
         try {
-            work.run();
+            ended = work.run();
         } catch (RuntimeException e) {
-            LOG.errorf(e, "request %s failed inside the pipeline", exchange.requestId());
-            if (exchange.outcome() == null) {
-                refuse(exchange, sink, GatewayError.internal("Internal gateway error."), "pipeline");
-            }
+            failedInside(exchange, sink, e);
         } finally {
-            complete(exchange);
+            if (ended) {
+                complete(exchange);
+            }
+        }
+    }
+
+    private void failedInside(Exchange exchange, ClientSink sink, RuntimeException e) {
+        LOG.errorf(e, "request %s failed inside the pipeline", exchange.requestId());
+        if (exchange.outcome() == null) {
+            refuse(exchange, sink, GatewayError.internal("Internal gateway error."), "pipeline");
         }
     }
 
@@ -266,67 +320,209 @@ public class Pipeline {
             refuse(exchange, sink, e.error(), "dispatcher");
             return;
         }
-        serve(exchange, sink, responseStages, span, engine, true);
+        serve(exchange, sink, responseStages, span, engine);
     }
 
-    /**
-     * Serves the opened engine's answer through the response stages to the sink. {@code mayBlock}
-     * false (on an event loop): a stage's retry is not honoured, since opening another backend
-     * blocks; stages that never block never ask for one.
-     */
-    private void serve(Exchange exchange, ClientSink sink, List<Stage> responseStages, Span span, EngineStream engine,
-            boolean mayBlock) {
+    /** Serves the opened engine's answer through the response stages to the sink, on this (virtual) thread. */
+    private void serve(Exchange exchange, ClientSink sink, List<Stage> responseStages, Span span, EngineStream engine) {
         Answer answer = new Answer(engine);
+        describeRoute(exchange, span);
+        sink.onGone(answer::close);
+        try (answer) {
+            serveFrom(exchange, sink, responseStages, span, answer, true);
+        }
+    }
+
+    private static void describeRoute(Exchange exchange, Span span) {
         exchange.get(Exchange.ROUTE).ifPresent(route -> {
             span.setAttribute("cleargate.backend", route.backendId());
             span.setAttribute("cleargate.region", route.region());
         });
-        sink.onGone(answer::close);
-        try (answer) {
+    }
+
+    /**
+     * Reads the answer's events on this thread, blocking, until the exchange ends. {@code mayRetry}
+     * false: a stage's retry is not honoured (the exchange was served on an event loop first, which
+     * only happens when no stage may ask for one).
+     */
+    private void serveFrom(Exchange exchange, ClientSink sink, List<Stage> responseStages, Span span, Answer answer,
+            boolean mayRetry) {
+        try {
             while (true) {
                 EngineEvent event = answer.engine.next();
                 exchange.countEngineOutput(event);
-                ResponseChunk fromEngine = toChunk(event);
-                ChunkResult result = throughResponseStages(exchange, fromEngine, responseStages,
-                        () -> mayBlock && answer.another(exchange, span));
-                if (result instanceof ChunkResult.Fail(GatewayError error)) {
-                    exchange.outcome(new Exchange.Outcome(answer.started ? 200 : error.status(), error, "error", false,
-                            "response-stage"));
-                    sink.fail(error, exchange.responseHeaders(), answer.started);
-                    return;
-                }
-                for (ResponseChunk chunk : ((ChunkResult.Emit) result).chunks()) {
-                    if (!answer.started) {
-                        exchange.markFirstByte();
-                        sink.start(exchange.responseHeaders());
-                        answer.started = true;
-                    }
-                    if (!sink.chunk(chunk)) {
-                        clientGone(exchange);
-                        return;
-                    }
-                    if (chunk.endOfStream()) {
-                        if (chunk.usage() != null) {
-                            exchange.put(Exchange.USAGE, chunk.usage());
-                        }
-                        exchange.outcome(new Exchange.Outcome(200, null, chunk.finishReason(), true, null));
-                        sink.end();
-                        return;
-                    }
-                }
-                if (sink.clientGone()) {
-                    clientGone(exchange);
+                ChunkResult result = new Passage(toChunk(event), responseStages)
+                        .run(exchange, () -> mayRetry && answer.another(exchange, span), true);
+                if (deliver(exchange, sink, answer, result)) {
                     return;
                 }
             }
         } catch (EngineException e) {
-            if (sink.clientGone()) {
+            engineFailed(exchange, sink, answer, e);
+        }
+    }
+
+    /** Sends what the response stages let through; true when the exchange is over (answered, failed, client gone). */
+    private static boolean deliver(Exchange exchange, ClientSink sink, Answer answer, ChunkResult result) {
+        if (result instanceof ChunkResult.Fail(GatewayError error)) {
+            exchange.outcome(new Exchange.Outcome(answer.started ? 200 : error.status(), error, "error", false,
+                    "response-stage"));
+            sink.fail(error, exchange.responseHeaders(), answer.started);
+            return true;
+        }
+        for (ResponseChunk chunk : ((ChunkResult.Emit) result).chunks()) {
+            if (!answer.started) {
+                exchange.markFirstByte();
+                sink.start(exchange.responseHeaders());
+                answer.started = true;
+            }
+            if (!sink.chunk(chunk)) {
                 clientGone(exchange);
+                return true;
+            }
+            if (chunk.endOfStream()) {
+                if (chunk.usage() != null) {
+                    exchange.put(Exchange.USAGE, chunk.usage());
+                }
+                exchange.outcome(new Exchange.Outcome(200, null, chunk.finishReason(), true, null));
+                sink.end();
+                return true;
+            }
+        }
+        if (sink.clientGone()) {
+            clientGone(exchange);
+            return true;
+        }
+        return false;
+    }
+
+    private static void engineFailed(Exchange exchange, ClientSink sink, Answer answer, EngineException e) {
+        if (sink.clientGone()) {
+            clientGone(exchange);
+            return;
+        }
+        GatewayError error = EngineErrors.toGatewayError(e);
+        exchange.outcome(new Exchange.Outcome(answer.started ? 200 : error.status(), error, "error", false, "engine"));
+        sink.fail(error, exchange.responseHeaders(), answer.started);
+    }
+
+    /**
+     * One answer served on the event loop its events arrive on: each event is read without
+     * blocking ({@link EngineStream#poll}), passed through the response stages and written to the
+     * client right there; when none is waiting, the loop goes on with other work until the stream
+     * calls back. While the client's write queue is full, reading stops until it drains (the
+     * upstream is then paused by its stream). A chunk some stage would block on moves the rest of
+     * the answer to a thread from {@code blocking}, where it is served as {@link #serveFrom} serves
+     * it. Confined to the loop; {@link #run} may be called again from its own callbacks.
+     */
+    private final class LoopServing {
+        private final Exchange exchange;
+        private final ClientSink sink;
+        private final List<Stage> responseStages;
+        private final Span span;
+        private final Answer answer;
+        private final Executor blocking;
+        private boolean over;
+        private boolean running;
+        private boolean again;
+
+        LoopServing(Exchange exchange, ClientSink sink, List<Stage> responseStages, Span span, Answer answer,
+                Executor blocking) {
+            this.exchange = exchange;
+            this.sink = sink;
+            this.responseStages = responseStages;
+            this.span = span;
+            this.answer = answer;
+            this.blocking = blocking;
+        }
+
+        void start() {
+            describeRoute(exchange, span);
+            sink.onGone(() -> {
+                answer.close();
+                run(); // reads the closed stream's end, so the exchange is completed as a client gone
+            });
+            run();
+        }
+
+        void run() {
+            if (over) {
                 return;
             }
-            GatewayError error = EngineErrors.toGatewayError(e);
-            exchange.outcome(new Exchange.Outcome(answer.started ? 200 : error.status(), error, "error", false, "engine"));
-            sink.fail(error, exchange.responseHeaders(), answer.started);
+            if (running) {
+                again = true; // called back from within: the running pass goes round once more
+                return;
+            }
+            running = true;
+            try (Scope ignored = span.makeCurrent()) {
+                do {
+                    again = false;
+                    drain();
+                } while (again && !over);
+            } catch (RuntimeException e) {
+                failedInside(exchange, sink, e);
+                end();
+            } finally {
+                running = false;
+            }
+        }
+
+        private void drain() {
+            while (!over) {
+                if (!sink.writable()) {
+                    sink.whenWritable(this::run);
+                    return;
+                }
+                EngineEvent event;
+                try {
+                    event = answer.engine.polls() ? answer.engine.poll(this::run) : answer.engine.next();
+                } catch (EngineException e) {
+                    engineFailed(exchange, sink, answer, e);
+                    end();
+                    return;
+                }
+                if (event == null) {
+                    return; // the stream calls run() when the next event has come
+                }
+                exchange.countEngineOutput(event);
+                Passage passage = new Passage(toChunk(event), responseStages);
+                ChunkResult result = passage.run(exchange, () -> false, false);
+                if (result == null) {
+                    handOff(passage);
+                    return;
+                }
+                if (deliver(exchange, sink, answer, result)) {
+                    end();
+                    return;
+                }
+            }
+        }
+
+        /** A stage blocks on the chunk in {@code passage}: it and the rest of the answer go on a virtual thread. */
+        private void handOff(Passage passage) {
+            over = true;
+            blocking.execute(() -> guarded(exchange, sink, () -> {
+                try (answer; Scope ignored = span.makeCurrent()) {
+                    if (!deliver(exchange, sink, answer, passage.run(exchange, () -> false, true))) {
+                        serveFrom(exchange, sink, responseStages, span, answer, false);
+                    }
+                } finally {
+                    endEngineSpan(span, exchange);
+                }
+                return true;
+            }));
+        }
+
+        /** The exchange ended on the loop: the engine is closed, and the stages complete (on a virtual thread if any may block). */
+        private void end() {
+            over = true;
+            answer.close();
+            endEngineSpan(span, exchange);
+            if (neverBlocks) {
+                complete(exchange);
+            } else {
+                blocking.execute(() -> complete(exchange));
+            }
         }
     }
 
@@ -383,50 +579,67 @@ public class Pipeline {
     }
 
     /**
-     * Feeds one chunk through the response stages (already reversed); each stage may emit 0..n
-     * chunks. A stage's {@link ChunkResult.Retry} is put to {@code retry}: when another backend
-     * will answer, nothing goes on now; otherwise the stage's fallback goes on as its emission.
+     * One engine chunk on its way through the response stages (already reversed); each stage may
+     * emit 0..n chunks. A stage's {@link ChunkResult.Retry} is put to {@code retry}: when another
+     * backend will answer, nothing goes on now; otherwise the stage's fallback goes on as its
+     * emission. On an event loop, the passage stops before a stage that would block on its chunk
+     * ({@link Stage#blocksOn}) and goes on from there when run again where blocking is allowed.
      */
-    private static ChunkResult throughResponseStages(Exchange exchange, ResponseChunk chunk, List<Stage> reversed,
-            java.util.function.BooleanSupplier retry) {
-        List<ResponseChunk> current = List.of(chunk);
-        boolean nextToEngine = true;
-        for (Stage stage : reversed) {
-            List<ResponseChunk> next = new ArrayList<>();
-            for (ResponseChunk c : current) {
-                ChunkResult result;
-                try {
-                    result = stage.onResponse(exchange, c);
-                } catch (GatewayException e) {
-                    result = ChunkResult.fail(e.error());
-                }
-                if (result instanceof ChunkResult.Fail) {
-                    return result;
-                }
-                List<ResponseChunk> emitted;
-                if (result instanceof ChunkResult.Retry(var fallback)) {
-                    // Only the stage next to the engine can have held the whole answer from the stages after it.
-                    if (nextToEngine && retry.getAsBoolean()) {
-                        return ChunkResult.hold();
-                    }
-                    emitted = fallback;
-                } else {
-                    emitted = ((ChunkResult.Emit) result).chunks();
-                }
-                for (ResponseChunk e : emitted) {
-                    next.add(e);
-                    if (e.endOfStream()) {
-                        break; // a stage ended the response early; nothing after it is released
-                    }
-                }
-                if (!next.isEmpty() && next.getLast().endOfStream()) {
-                    break;
-                }
-            }
-            current = next;
-            nextToEngine = false;
+    private static final class Passage {
+        private final List<Stage> reversed;
+        private List<ResponseChunk> current;
+        private List<ResponseChunk> next = new ArrayList<>(2);
+        private int stage;
+        private int at;
+
+        Passage(ResponseChunk chunk, List<Stage> reversed) {
+            this.current = List.of(chunk);
+            this.reversed = reversed;
         }
-        return ChunkResult.emit(current);
+
+        /** What the last stage emits, or a failure; null when {@code mayBlock} is false and the next stage would block. */
+        ChunkResult run(Exchange exchange, java.util.function.BooleanSupplier retry, boolean mayBlock) {
+            for (; stage < reversed.size(); stage++) {
+                Stage s = reversed.get(stage);
+                boolean ended = false;
+                for (; at < current.size() && !ended; at++) {
+                    ResponseChunk c = current.get(at);
+                    if (!mayBlock && s.blocksOn(c)) {
+                        return null;
+                    }
+                    ChunkResult result;
+                    try {
+                        result = s.onResponse(exchange, c);
+                    } catch (GatewayException e) {
+                        result = ChunkResult.fail(e.error());
+                    }
+                    if (result instanceof ChunkResult.Fail) {
+                        return result;
+                    }
+                    List<ResponseChunk> emitted;
+                    if (result instanceof ChunkResult.Retry(var fallback)) {
+                        // Only the stage next to the engine can have held the whole answer from the stages after it.
+                        if (stage == 0 && retry.getAsBoolean()) {
+                            return ChunkResult.hold();
+                        }
+                        emitted = fallback;
+                    } else {
+                        emitted = ((ChunkResult.Emit) result).chunks();
+                    }
+                    for (ResponseChunk e : emitted) {
+                        next.add(e);
+                        if (e.endOfStream()) {
+                            break; // a stage ended the response early; nothing after it is released
+                        }
+                    }
+                    ended = !next.isEmpty() && next.getLast().endOfStream();
+                }
+                current = next;
+                next = new ArrayList<>(2);
+                at = 0;
+            }
+            return ChunkResult.emit(current);
+        }
     }
 
     private void complete(Exchange exchange) {

@@ -18,6 +18,23 @@ public interface Stage {
         return true;
     }
 
+    /**
+     * Whether the response phase may block its thread for this chunk. A stream whose chunks no
+     * response stage blocks on is served on the event loop its upstream answers on; a chunk some
+     * stage blocks on moves the rest of the response to a virtual thread. Defaults to {@link #blocks()}.
+     */
+    default boolean blocksOn(ResponseChunk chunk) {
+        return blocks();
+    }
+
+    /**
+     * Whether this stage may ask for this exchange's answer again ({@link ChunkResult.Retry}), which
+     * opens another backend and so blocks: such an exchange is served on a virtual thread.
+     */
+    default boolean mayAskForRetry(Exchange exchange) {
+        return false;
+    }
+
     /** Request phase: runs in declared order before the engine is called. */
     default StageResult onRequest(Exchange exchange) {
         return StageResult.forward();

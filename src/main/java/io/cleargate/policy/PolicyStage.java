@@ -154,6 +154,12 @@ public class PolicyStage implements Stage {
         return answer;
     }
 
+    /** Counting what streamed is bookkeeping on the exchange: it never waits. */
+    @Override
+    public boolean blocksOn(ResponseChunk chunk) {
+        return false;
+    }
+
     @Override
     public ChunkResult onResponse(Exchange exchange, ResponseChunk chunk) {
         if (chunk.endOfStream() && chunk.usage() != null) {

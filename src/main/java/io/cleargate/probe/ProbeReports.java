@@ -31,6 +31,10 @@ public class ProbeReports {
     private final EntityManager em;
     private final CheckpointSigner signer;
 
+    /** Readers wait for every acknowledged record to be in the database (see {@link io.cleargate.audit.AuditWriter#awaitStored()}). */
+    @Inject
+    io.cleargate.audit.AuditWriter writer;
+
     @Inject
     public ProbeReports(EntityManager em, CheckpointSigner signer) {
         this.em = em;
@@ -164,6 +168,7 @@ public class ProbeReports {
     }
 
     private List<Map<String, Object>> runs(String backend, String model) {
+        stored();
         var query = new AuditQuery(Tenant.PLATFORM_ID, null, null, null, null, null, null, "admin", ProbeRunner.ACTION,
                 null, "admin", null, null, MAX_RUNS);
         List<AuditEntry> rows = QuarkusTransaction.requiringNew().call(() -> query.build(em).getResultList());
@@ -244,5 +249,10 @@ public class ProbeReports {
             }
         }
         return m;
+    }
+    private void stored() {
+        if (writer != null) {
+            writer.awaitStored();
+        }
     }
 }

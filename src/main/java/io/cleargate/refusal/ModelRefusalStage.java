@@ -59,6 +59,17 @@ public class ModelRefusalStage implements Stage {
         return StageResult.forward();
     }
 
+    /** Judging the text is work in memory; a retry (which blocks) is declared by {@link #mayAskForRetry}. */
+    @Override
+    public boolean blocksOn(ResponseChunk chunk) {
+        return false;
+    }
+
+    @Override
+    public boolean mayAskForRetry(Exchange exchange) {
+        return exchange.get(RefusalKeys.ANSWER).map(a -> a.action == ModelRefusalAction.RETRY).orElse(false);
+    }
+
     @Override
     public ChunkResult onResponse(Exchange exchange, ResponseChunk chunk) {
         Answer answer = exchange.get(RefusalKeys.ANSWER).orElse(null);

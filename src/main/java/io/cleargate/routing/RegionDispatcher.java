@@ -63,16 +63,24 @@ public final class RegionDispatcher implements Dispatcher {
      */
     @Override
     public CompletionStage<EngineStream> openWithoutBlocking(Exchange exchange) {
-        RoutePlan plan = exchange.require(RoutePlan.KEY);
-        for (Backend candidate : plan.candidates()) {
-            if (!plan.registry().engine(candidate.id())
-                    .opensWithoutBlocking(exchange.engineRequest(), exchange.incoming().stream())) {
-                return null;
-            }
+        if (!opensWithoutBlocking(exchange)) {
+            return null;
         }
         var result = new CompletableFuture<EngineStream>();
         openNext(new Attempt(exchange), result);
         return result;
+    }
+
+    @Override
+    public boolean opensWithoutBlocking(Exchange exchange) {
+        RoutePlan plan = exchange.require(RoutePlan.KEY);
+        for (Backend candidate : plan.candidates()) {
+            if (!plan.registry().engine(candidate.id())
+                    .opensWithoutBlocking(exchange.engineRequest(), exchange.incoming().stream())) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private void openNext(Attempt attempt, CompletableFuture<EngineStream> result) {
@@ -90,13 +98,13 @@ public final class RegionDispatcher implements Dispatcher {
             result.completeExceptionally(e);
             return;
         }
-        opening.whenComplete((stream, failure) -> {
+        opening.thenCompose(RegionDispatcher::firstEvent).whenComplete((opened, failure) -> {
             try {
                 if (failure != null) {
                     throw failure instanceof CompletionException wrapped && wrapped.getCause() != null
                             ? wrapped.getCause() : failure;
                 }
-                result.complete(attempt.opened(backend, stream, stream.next()));
+                result.complete(attempt.opened(backend, opened.stream(), opened.first()));
             } catch (EngineException e) {
                 try {
                     attempt.failed(backend, e);
@@ -110,6 +118,39 @@ public final class RegionDispatcher implements Dispatcher {
                 result.completeExceptionally(e);
             }
         });
+    }
+
+    /** An opened stream and its first event, which decides whether the backend answered. */
+    private record Opened(EngineStream stream, EngineEvent first) {}
+
+    /**
+     * The stream's first event, awaited on the event loop: a one-shot answer has it already; a
+     * streamed one is polled until it comes (nothing has gone to the client yet, so a failure
+     * before it still fails over).
+     */
+    private static CompletionStage<Opened> firstEvent(EngineStream stream) {
+        var first = new CompletableFuture<Opened>();
+        if (!stream.polls()) {
+            try {
+                first.complete(new Opened(stream, stream.next()));
+            } catch (EngineException e) {
+                first.completeExceptionally(e);
+            }
+            return first;
+        }
+        pollFirst(stream, first);
+        return first;
+    }
+
+    private static void pollFirst(EngineStream stream, CompletableFuture<Opened> first) {
+        try {
+            EngineEvent event = stream.poll(() -> pollFirst(stream, first));
+            if (event != null) {
+                first.complete(new Opened(stream, event));
+            }
+        } catch (EngineException e) {
+            first.completeExceptionally(e);
+        }
     }
 
     /** One exchange's walk through its plan: the backends tried, the last failure, the slots held. */
@@ -250,6 +291,31 @@ public final class RegionDispatcher implements Dispatcher {
             this.pool = pool;
             if (first instanceof EngineEvent.Finish) {
                 finish(true);
+            }
+        }
+
+        @Override
+        public boolean polls() {
+            return delegate.polls();
+        }
+
+        @Override
+        public EngineEvent poll(Runnable ready) throws EngineException {
+            if (pending != null) {
+                EngineEvent event = pending;
+                pending = null;
+                return event;
+            }
+            try {
+                EngineEvent event = delegate.poll(ready);
+                if (event instanceof EngineEvent.Finish) {
+                    finish(true);
+                }
+                return event;
+            } catch (EngineException e) {
+                pool.record(backend, "failed-mid-stream");
+                finish(false);
+                throw e;
             }
         }
 

@@ -42,6 +42,10 @@ public class UsageLedger implements ChargeSink, Spending {
 
     private final EntityManager em;
 
+    /** Readers wait for every acknowledged record to be in the database (see {@link io.cleargate.audit.AuditWriter#awaitStored()}). */
+    @Inject
+    io.cleargate.audit.AuditWriter writer;
+
     @Inject
     public UsageLedger(EntityManager em) {
         this.em = em;
@@ -140,6 +144,7 @@ public class UsageLedger implements ChargeSink, Spending {
 
     @Override
     public MonthToDate monthToDate(String tenant, String subject, YearMonth month) {
+        stored();
         try {
             Object[] row = QuarkusTransaction.requiringNew().call(() -> (Object[]) em.createQuery(
                     "select coalesce(sum(u.promptTokens + u.completionTokens), 0), coalesce(sum(u.costNanos), 0),"
@@ -160,6 +165,7 @@ public class UsageLedger implements ChargeSink, Spending {
 
     /** The aggregate rows of a tenant (every tenant when null) and month, in key order. */
     public List<UsageMonth> rows(String tenant, YearMonth month) {
+        stored();
         return QuarkusTransaction.requiringNew().call(() -> {
             var query = em.createQuery("from UsageMonth u where u.id.period = :m"
                     + (tenant == null ? "" : " and u.id.tenant = :t")
@@ -175,6 +181,7 @@ public class UsageLedger implements ChargeSink, Spending {
      * record of the tenant commits half-counted. Returns the number of records counted.
      */
     public long rebuild(String tenant) {
+        stored();
         return QuarkusTransaction.requiringNew().timeout(600).call(() -> {
             em.find(ChainHead.class, tenant, LockModeType.PESSIMISTIC_WRITE);
             em.createQuery("delete from UsageMonth u where u.id.tenant = :t").setParameter("t", tenant).executeUpdate();
@@ -212,5 +219,10 @@ public class UsageLedger implements ChargeSink, Spending {
 
     static double cost(long nanos) {
         return nanos / 1e9;
+    }
+    private void stored() {
+        if (writer != null) {
+            writer.awaitStored();
+        }
     }
 }

@@ -140,6 +140,73 @@ class ChatCompletionsTest {
         assertTrue(usage != null && usage.get("completion_tokens").asInt() > 0, "usage chunk present");
     }
 
+    /**
+     * A stream served through every stage is read, moderated and written on the event loop its
+     * upstream answers on (the mock is on an address literal): secrets split over many 3-char
+     * chunks reach the client exactly as the whole answer's moderation leaves them, and the final
+     * audit record holds what the client got.
+     */
+    @Test
+    void secretsSplitAcrossAStreamsChunksLeaveAsTheWholeAnswerLeavesThemAndAreAuditedSo() throws Exception {
+        String reply = "Deploy it with AKIAIOSFODNN7EXAMPLE and write to jane.doe@example.com about it;"
+                + " the rest of this answer is ordinary prose that should flow as it comes.";
+        mock().reply(reply).streaming(reply.length() / 3, 0);
+        JsonNode whole = JSON.readTree(given().contentType(ContentType.JSON).body(HELLO)
+                .when().post("/v1/chat/completions").then().statusCode(200).extract().asString());
+        String wholeText = whole.at("/choices/0/message/content").asText();
+
+        var response = given().contentType(ContentType.JSON).body("""
+                {"model":"mock","stream":true,"messages":[{"role":"user","content":"hello"}]}""")
+                .when().post("/v1/chat/completions");
+        response.then().statusCode(200);
+        var text = new StringBuilder();
+        String finish = null;
+        for (String data : Sse.data(response.asString())) {
+            if (data.equals("[DONE]")) {
+                continue;
+            }
+            JsonNode choice = JSON.readTree(data).path("choices").path(0);
+            text.append(choice.path("delta").path("content").asText(""));
+            if (choice.hasNonNull("finish_reason")) {
+                finish = choice.get("finish_reason").asText();
+            }
+        }
+        assertEquals(wholeText, text.toString());
+        assertEquals(whole.at("/choices/0/finish_reason").asText(), finish);
+        for (String secret : List.of("AKIAIOSFODNN7EXAMPLE", "jane.doe@example.com")) {
+            for (int i = 0; i + 6 <= secret.length(); i++) {
+                assertFalse(text.toString().contains(secret.substring(i, i + 6)), "no fragment of " + secret + ": " + text);
+            }
+        }
+
+        String requestId = response.header("x-request-id");
+        long id = given().queryParam("request_id", requestId).when().get("/audit/records")
+                .then().statusCode(200).extract().jsonPath().getLong("items[0].id");
+        var detail = given().when().get("/audit/records/" + id).then().statusCode(200).extract().jsonPath();
+        assertEquals(text.toString(), detail.getString("entries[1].content.text"), "the trail holds what the client got");
+    }
+
+    @jakarta.inject.Inject
+    @jakarta.enterprise.inject.Any
+    jakarta.enterprise.inject.Instance<io.cleargate.pipeline.Stage> stages;
+
+    /**
+     * What keeps a governed stream on the event loop: no stage waits on a chunk of text, and only
+     * audit waits on the end (to make the final record durable), which then moves to a virtual thread.
+     */
+    @Test
+    void noGovernanceStageWaitsOnAStreamedChunkOfTextAndOnlyAuditOnItsEnd() {
+        var text = io.cleargate.pipeline.ResponseChunk.text("some text");
+        var end = io.cleargate.pipeline.ResponseChunk.end("stop", null);
+        int seen = 0;
+        for (io.cleargate.pipeline.Stage stage : stages) {
+            seen++;
+            assertFalse(stage.blocksOn(text), stage.name() + " would take text chunks off the event loop");
+            assertEquals(stage.name() == io.cleargate.pipeline.StageName.AUDIT, stage.blocksOn(end), stage.name().id());
+        }
+        assertEquals(io.cleargate.pipeline.StageOrder.ORDER.size(), seen, "every stage was asked");
+    }
+
     @Test
     void malformedJsonIsA400InOpenAiShape() {
         given().contentType(ContentType.JSON).body("{\"model\": ")

@@ -540,6 +540,16 @@ abstract class AuditTrailContract {
     }
 
     @Test
+    void theScheduledSignerSignsTheHeadFromItsBackgroundThread() {
+        String t = tenant();
+        Traffic.run(audit, Traffic.Scenario.of(t, Recorder.ENCRYPTED));
+        long head = QuarkusTransaction.requiringNew().call(() -> em.find(ChainHead.class, t).headSeq);
+        signer.scheduled(); // as the scheduler calls it: on a background thread, through the jobs' gate
+        assertTrue(QuarkusTransaction.requiringNew().call(() -> signer.checkpoints(t)).stream().anyMatch(c -> c.seq == head),
+                "no checkpoint at the head, seq " + head);
+    }
+
+    @Test
     void signerRefusesAHeadThatDoesNotExtendItsLastCheckpointAndAlerts() {
         String t = seeded(4);
         double refusals = meters.counter("cleargate.audit.checkpoint.refusals").count();

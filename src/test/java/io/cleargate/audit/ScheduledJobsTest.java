@@ -90,6 +90,50 @@ class ScheduledJobsTest {
         assertEquals(ScheduledJobs.Outcome.RAN, new ScheduledJobs().run("after restart", () -> { }));
     }
 
+    @Test
+    void aBackgroundJobRunsOnAThreadThreeNiceStepsBelowItsCaller() {
+        var jobs = new ScheduledJobs(new ScheduledJobs.Gate());
+        int callerNice = BackgroundThreads.ownNice();
+        var thread = new java.util.concurrent.atomic.AtomicReference<String>();
+        var nice = new AtomicInteger(Integer.MIN_VALUE);
+        assertEquals(ScheduledJobs.Outcome.RAN, jobs.runInBackground("sign", () -> {
+            thread.set(Thread.currentThread().getName());
+            nice.set(BackgroundThreads.ownNice());
+        }));
+        assertTrue(thread.get().startsWith("audit-background-"), thread.get());
+        assertEquals(Math.min(19, callerNice + BackgroundThreads.NICE), nice.get());
+        assertEquals(callerNice, BackgroundThreads.ownNice(), "the caller's own priority is left alone");
+    }
+
+    @Test
+    void aFailingBackgroundJobIsReportedAsFailedOnItsCaller() {
+        var jobs = new ScheduledJobs(new ScheduledJobs.Gate());
+        assertEquals(ScheduledJobs.Outcome.FAILED, jobs.runInBackground("boom", () -> {
+            throw new IllegalStateException("store gone");
+        }));
+    }
+
+    @Test
+    void shutdownWaitsForTheBackgroundJobAlreadyRunning() throws Exception {
+        var jobs = new ScheduledJobs(new ScheduledJobs.Gate());
+        var started = new CountDownLatch(1);
+        var release = new CountDownLatch(1);
+        var finished = new AtomicBoolean();
+        Thread caller = Thread.ofPlatform().start(() -> jobs.runInBackground("slow signing", () -> {
+            started.countDown();
+            await(release);
+            finished.set(true);
+        }));
+        assertTrue(started.await(5, TimeUnit.SECONDS));
+        Thread.ofPlatform().start(() -> {
+            sleep(200);
+            release.countDown();
+        });
+        assertTrue(jobs.close(Duration.ofSeconds(5)), "shutdown should drain the running background job");
+        assertTrue(finished.get(), "close returned before the background job finished");
+        caller.join(5_000);
+    }
+
     private static void await(CountDownLatch latch) {
         try {
             latch.await(10, TimeUnit.SECONDS);

@@ -103,6 +103,20 @@ class StoredBodyTest {
     }
 
     @Test
+    void bodiesAndContentThatZlibDeflatedBeforeReadBackUnchanged() throws Exception {
+        // Until stop 24 every z1 body and all deflated content were written by the JDK's zlib.
+        String json = requestBody();
+        byte[] utf8 = json.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        String byZlib = StoredBody.PREFIX + java.util.Base64.getEncoder().encodeToString(
+                StoredBody.zlibDeflate(utf8, StoredBody.DICTIONARY.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        assertNotEquals(byZlib, StoredBody.encode(utf8), "a different encoder, a different stored text");
+        assertEquals(json, codec.convertToEntityAttribute(byZlib));
+        assertEquals(Canonical.sha256(json), Canonical.sha256(StoredBody.decodeBytes(byZlib)));
+        byte[] prose = AuditStoreBench.COMPLETION.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        assertTrue(java.util.Arrays.equals(prose, StoredBody.inflate(StoredBody.zlibDeflate(prose, null), null)));
+    }
+
+    @Test
     void aStoredBodyEditedInTheDatabaseReadsAsTextThatFailsItsHash() {
         String json = requestBody();
         String stored = codec.convertToDatabaseColumn(json);

@@ -28,9 +28,14 @@ import java.util.concurrent.TimeoutException;
  * wake-ups of one thread (its bytes in, the upstream's answer in) instead of handing it to a
  * virtual thread, its carrier and the JDK's socket poller and back.
  *
+ * <p>A streamed answer ({@link #stream}) is parsed on that loop as its bytes arrive and read there
+ * by polling ({@link LoopSseStream}): each chunk wakes the loop once, where the blocking client
+ * woke the JDK's socket poller, a reader thread and the request's thread before its bytes reached
+ * the loop that writes them to the client.
+ *
  * <p>Only for plain-http origins given by an IP address: the egress check before each call then
- * needs no DNS lookup, which could block the event loop. Other origins, and streamed answers, go
- * through {@link Http1Client} on a virtual thread.
+ * needs no DNS lookup, which could block the event loop. Other origins go through
+ * {@link Http1Client} on a virtual thread.
  */
 final class EventLoopClient implements AutoCloseable {
 
@@ -83,15 +88,15 @@ final class EventLoopClient implements AutoCloseable {
      */
     private final class Loop {
         private final HttpClient client;
-        private final ArrayList<Exchange> inFlight = new ArrayList<>();
+        private final ArrayList<Watched> inFlight = new ArrayList<>();
         private long timer = -1;
 
         Loop(HttpClient client) {
             this.client = client;
         }
 
-        void watch(Exchange exchange) {
-            inFlight.add(exchange);
+        void watch(Watched call) {
+            inFlight.add(call);
             if (timer < 0) {
                 timer = vertx.setPeriodic(TICK_MILLIS, id -> sweep());
             }
@@ -101,9 +106,9 @@ final class EventLoopClient implements AutoCloseable {
             long now = System.nanoTime();
             int kept = 0;
             for (int i = 0; i < inFlight.size(); i++) {
-                Exchange exchange = inFlight.get(i);
-                if (!exchange.expireIfLate(now)) {
-                    inFlight.set(kept++, exchange);
+                Watched call = inFlight.get(i);
+                if (!call.expireIfLate(now)) {
+                    inFlight.set(kept++, call);
                 }
             }
             inFlight.subList(kept, inFlight.size()).clear();
@@ -112,6 +117,12 @@ final class EventLoopClient implements AutoCloseable {
                 timer = -1;
             }
         }
+    }
+
+    /** A call in flight whose deadlines the loop's sweep checks. */
+    interface Watched {
+        /** Fails the call if it is past a deadline; true when it is over (failed now or done before). */
+        boolean expireIfLate(long now);
     }
 
     /** A client for {@code origin}, or null when it is not a plain-http origin given by an IP address. */
@@ -170,7 +181,43 @@ final class EventLoopClient implements AutoCloseable {
         return result;
     }
 
-    private EngineException unreachable(Throwable cause) {
+    /**
+     * POSTs {@code body} to {@code path} asking for server-sent events, and completes, on the calling
+     * event loop, with the stream once a 2xx head has arrived within the connect and first-byte
+     * timeouts, or with the {@link EngineException} the blocking client's caller would have thrown.
+     * The stream's events arrive on this loop; the between-chunk and total timeouts, the size cap
+     * and the SSE parsing are the blocking stream's ({@link SseEngineStream}).
+     */
+    CompletionStage<io.cleargate.domain.EngineStream> stream(String path, Map<String, String> headers, byte[] body,
+            com.fasterxml.jackson.databind.ObjectMapper json, int choices) {
+        var result = new CompletableFuture<io.cleargate.domain.EngineStream>();
+        var call = new RequestOptions().setMethod(HttpMethod.POST).setHost(host).setPort(port).setURI(path);
+        headers.forEach(call::putHeader);
+        var stream = new LoopSseStream(result, json, limits, backendId, choices, vertx.getOrCreateContext());
+        Loop loop = loop();
+        loop.watch(stream);
+        loop.client.request(call).onComplete(opened -> {
+            if (opened.failed()) {
+                stream.fail(unreachable(opened.cause()));
+                return;
+            }
+            HttpClientRequest request = opened.result();
+            if (!stream.sending(request)) { // timed out while connecting
+                request.reset();
+                return;
+            }
+            request.send(Buffer.buffer(body)).onComplete(answered -> {
+                if (answered.failed()) {
+                    stream.fail(unreachable(answered.cause()));
+                } else {
+                    stream.head(answered.result());
+                }
+            });
+        });
+        return result;
+    }
+
+    EngineException unreachable(Throwable cause) {
         if (cause instanceof ConnectTimeoutException || cause instanceof TimeoutException) {
             return new EngineException(Kind.TIMEOUT, "no response from backend " + backendId + " within the first-byte timeout");
         }
@@ -178,7 +225,7 @@ final class EventLoopClient implements AutoCloseable {
     }
 
     /** One call's state on its event loop: its deadlines, and the body read so far. */
-    private final class Exchange {
+    private final class Exchange implements Watched {
         private final CompletableFuture<byte[]> result;
         private final long firstByteDeadline;
         private final long deadline;
@@ -192,8 +239,8 @@ final class EventLoopClient implements AutoCloseable {
             this.deadline = deadline;
         }
 
-        /** Fails the call if it is past its deadline; true when it is over (failed now or done before). */
-        boolean expireIfLate(long now) {
+        @Override
+        public boolean expireIfLate(long now) {
             if (result.isDone()) {
                 return true;
             }

@@ -95,13 +95,12 @@ final class OpenAiUpstream implements Engine {
     }
 
     /**
-     * A non-streamed chat completion, called on an event loop, when this backend's origin allows a
-     * call without a DNS lookup or TLS handshake on that loop (see {@link EventLoopClient}).
+     * A chat completion, streamed or not, can be called from an event loop when this backend's
+     * origin allows a call without a DNS lookup or TLS handshake on that loop (see {@link EventLoopClient}).
      */
     @Override
     public boolean opensWithoutBlocking(EngineRequest request, boolean clientStreams) {
-        return eventLoop != null && !clientStreams && request.kind() == EngineRequest.Kind.CHAT
-                && Context.isOnEventLoopThread();
+        return eventLoop != null && request.kind() == EngineRequest.Kind.CHAT;
     }
 
     @Override
@@ -111,7 +110,14 @@ final class OpenAiUpstream implements Engine {
             return CompletableFuture.failedFuture(new EngineException(Kind.UNAVAILABLE,
                     "backend " + backend.id() + " refused at connect time: " + refusal));
         }
+        if (!Context.isOnEventLoopThread()) {
+            throw new IllegalStateException("openWithoutBlocking is for the event loop");
+        }
         int choices = request.options().n() == null ? 1 : request.options().n();
+        if (clientStreams) {
+            return eventLoop.stream(chatUri.getRawPath(), requestHeaders("text/event-stream"), body(request, true), json,
+                    choices);
+        }
         return eventLoop.post(chatUri.getRawPath(), requestHeaders("application/json"), body(request, false))
                 .thenApply(bytes -> {
                     try {

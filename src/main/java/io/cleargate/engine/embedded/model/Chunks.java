@@ -37,8 +37,21 @@ final class Chunks {
         return new Chunks(total, chunk);
     }
 
+    /**
+     * Chunks of exactly {@code chunk} items of a total that is not known when the step is made: every
+     * member works it out itself (each the same) and passes it to {@link #take(int, Range)}.
+     */
+    static Chunks open(int chunk) {
+        return new Chunks(Integer.MAX_VALUE, chunk);
+    }
+
     /** Runs {@code body} on chunks until every item has been taken (by this member or another). */
     void take(Range body) {
+        take(total, body);
+    }
+
+    /** {@link #take(Range)} for {@code total} items (chunks made with {@link #open}). */
+    void take(int total, Range body) {
         for (int from; (from = next.getAndAdd(chunk)) < total; ) {
             body.run(from, Math.min(total, from + chunk));
         }

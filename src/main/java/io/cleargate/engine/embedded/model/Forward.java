@@ -10,7 +10,9 @@ import java.util.List;
  * attention heads; o_proj with the residual; norm with the router; routing plan; all experts' gate
  * and up; all experts' down with the weighted sum and the residual) and the team runs them all with
  * a barrier between steps. A norm whose result a product needs whole is made by every member
- * for itself at the start of the product's step, so it needs no barrier of its own.
+ * for itself at the start of the product's step, so it needs no barrier of its own; so is the
+ * routing plan of a single decoded token, at the start of the experts' gate and up, and its cache
+ * row, at the start of a step in which each head's q_b rows are made by the member attending it.
  *
  * <p>Products are split by output rows and attention by heads, which members take in {@link Chunks}
  * from a shared counter (the experts' gate and up in units of rows of one expert); per-token work is
@@ -204,23 +206,54 @@ final class Forward {
                     rope.apply(cache, pos * w + c, b.cos, b.sin, t * half);
                 }
             };
-            if (a.lowRankQuery()) {
-                Chunks qbRows = Chunks.of(a.qB().rows(), team.size(), 4);
-                steps.add((m, size) -> {
-                    cacheRows.run(m, size);
-                    float[] qa = b.qaOf(m);
-                    for (int t = 0; t < n; t++) {
-                        rmsNorm(b.qa, t * ql, qANorm[l], qa, t * ql, ql);
-                    }
-                    rows(a.qB(), qa, ql, b.q, qWidth, qbRows);
-                });
-            } else {
-                steps.add(cacheRows);
-            }
-            // Heads attend independently, each head for every token of the batch.
             Matrix kvB = a.kvB();
             Chunks headChunks = Chunks.fixed(heads, 1);
-            steps.add((m, size) -> headChunks.take((from, to) -> attendHead(kvB, valueUp[l][from], from, cache)));
+            if (n == 1) {
+                // One token: a member that takes a head makes that head's q_b rows itself and attends
+                // right away, so q_b needs no step (and barrier) of its own. Every member makes the
+                // token's rope angles and cache row [latent | rope key] privately (member 0 also
+                // stores the row in the cache for the tokens after this one): no member reads a row
+                // another member is writing in the same step.
+                steps.add((m, size) -> {
+                    HeadScratch own = HEAD_SCRATCH.get();
+                    float[] cos = own.cos(half);
+                    float[] sin = own.sin(half);
+                    float[] current = own.current(w);
+                    rmsNorm(b.kv, 0, kvANorm[l], current, 0, c);
+                    System.arraycopy(b.kv, c, current, c, r);
+                    rope.angles(pos0, cos, sin, 0);
+                    rope.apply(current, c, cos, sin, 0);
+                    if (m == 0) {
+                        System.arraycopy(current, 0, cache, pos0 * w, w);
+                    }
+                    float[] qa = a.lowRankQuery() ? b.qaOf(m) : null;
+                    if (qa != null) {
+                        rmsNorm(b.qa, 0, qANorm[l], qa, 0, ql);
+                    }
+                    headChunks.take((h, to) -> {
+                        if (qa != null) {
+                            Kernels.matvecRows(a.qB(), qa, 0, b.q, 0, h * qk, (h + 1) * qk);
+                        }
+                        attendHead(kvB, valueUp[l][h], h, cache, current, cos, sin);
+                    });
+                });
+            } else {
+                if (a.lowRankQuery()) {
+                    Chunks qbRows = Chunks.of(a.qB().rows(), team.size(), 4);
+                    steps.add((m, size) -> {
+                        cacheRows.run(m, size);
+                        float[] qa = b.qaOf(m);
+                        for (int t = 0; t < n; t++) {
+                            rmsNorm(b.qa, t * ql, qANorm[l], qa, t * ql, ql);
+                        }
+                        rows(a.qB(), qa, ql, b.q, qWidth, qbRows);
+                    });
+                } else {
+                    steps.add(cacheRows);
+                }
+                // Heads attend independently, each head for every token of the batch.
+                steps.add((m, size) -> headChunks.take((from, to) -> attendHead(kvB, valueUp[l][from], from, cache, null, b.cos, b.sin)));
+            }
             // Output projection over the concatenated heads, then the residual for the same rows.
             Chunks oRows = Chunks.of(d, team.size(), 16);
             steps.add((m, size) -> oRows.take((from, to) -> {
@@ -237,7 +270,7 @@ final class Forward {
          * positions by four tokens, the weighted sum broadcasting each probability over a latent row),
          * and W_UK[h] and W_UV[h] are read once for the whole batch.
          */
-        void attendHead(Matrix kvB, Matrix valueUp, int h, float[] cache) {
+        void attendHead(Matrix kvB, Matrix valueUp, int h, float[] cache, float[] current, float[] cos, float[] sin) {
             int heads = config.numHeads();
             int qk = config.qkHeadDim();
             int nope = config.qkNopeHeadDim();
@@ -249,27 +282,36 @@ final class Forward {
             int headRows = h * (nope + v);
             int keys = pos0 + n;
             float[] q = b.q;
-            float[] query = new float[n * w];
+            HeadScratch scratch = HEAD_SCRATCH.get();
+            float[] query = scratch.query(n * w);
             for (int t = 0; t < n; t++) {
                 int pe = t * qWidth + h * qk + nope;
-                rope.apply(q, pe, b.cos, b.sin, t * (r / 2));
+                rope.apply(q, pe, cos, sin, t * (r / 2));
                 System.arraycopy(q, pe, query, t * w + c, r);
             }
             if (n == 1) {
+                Arrays.fill(query, 0, c, 0f); // the rows below are added into it
                 for (int j = 0; j < nope; j++) {
                     Kernels.axpyRow(kvB, headRows + j, q[h * qk + j], query, 0);
                 }
             } else {
-                float[] upKeys = new float[nope * c];
-                float[] row = new float[c];
+                float[] upKeys = scratch.upKeys(nope * c);
+                float[] row = scratch.row(c);
                 for (int j = 0; j < nope; j++) {
                     Kernels.decodeRow(kvB, headRows + j, row);
                     System.arraycopy(row, 0, upKeys, j * c, c);
                 }
                 Kernels.gemm(q, h * qk, qWidth, n, nope, false, upKeys, 0, c, c, query, 0, w);
             }
-            float[] p = new float[n * keys];
-            Kernels.causalScores(query, n, w, cache, keys, p);
+            float[] p = scratch.scores(n * keys);
+            // With the token's own row given (one token), the cache is read up to the row before it.
+            int cached = current == null ? keys : keys - 1;
+            if (current == null) {
+                Kernels.causalScores(query, n, w, cache, keys, p);
+            } else {
+                Kernels.causalScores(query, 1, w, cache, cached, p);
+                p[cached] = Kernels.dot(query, 0, current, 0, w);
+            }
             for (int t = 0; t < n; t++) {
                 int seen = pos0 + t + 1;
                 int row = t * keys;
@@ -279,8 +321,12 @@ final class Forward {
                 Kernels.softmax(p, row, seen);
                 Arrays.fill(p, row + seen, row + keys, 0f); // a batch's later tokens are not seen
             }
-            float[] oLatent = new float[n * c];
-            Kernels.gemm(p, 0, keys, n, keys, true, cache, 0, w, c, oLatent, 0, c);
+            float[] oLatent = scratch.latent(n * c);
+            Kernels.gemm(p, 0, keys, n, cached, true, cache, 0, w, c, oLatent, 0, c);
+            if (current != null) {
+                // The same fused multiply-add the product above would have made for this row, last.
+                Kernels.axpy(p[cached], current, 0, oLatent, 0, c);
+            }
             Kernels.matmulRows(valueUp, oLatent, 0, n, c, b.heads, h * v, heads * v, 0, v);
         }
 
@@ -306,13 +352,29 @@ final class Forward {
             int e = config.nRoutedExperts();
             Chunks routerRows = Chunks.of(e, team.size(), 4);
             steps.add((m, size) -> rows(moe.router(), postNormOf(l, m), d, b.routerLogits, e, routerRows));
-            steps.add((m, size) -> {
-                if (m == 0) {
-                    tasks = plan(moe);
-                    gateUpUnits = Chunks.fixed(unitsOf(tasks), 1);
-                }
-            });
-            steps.add((m, size) -> gateUpUnits.take((from, to) -> expertsGateUp(from)));
+            if (n == 1) {
+                // One token: every member makes the same plan from the router's logits itself and
+                // goes straight on to the experts' gate and up, so the plan needs no barrier of its
+                // own (its tasks copy nothing: an expert that sees every token reads the batch's
+                // input in place). Member 0's plan is the one the down step reads.
+                Chunks units = Chunks.open(1);
+                steps.add((m, size) -> {
+                    Task[] mine = plan(moe);
+                    int total = unitsOf(mine);
+                    if (m == 0) {
+                        tasks = mine;
+                    }
+                    units.take(total, (from, to) -> expertsGateUp(mine, from));
+                });
+            } else {
+                steps.add((m, size) -> {
+                    if (m == 0) {
+                        tasks = plan(moe);
+                        gateUpUnits = Chunks.fixed(unitsOf(tasks), 1);
+                    }
+                });
+                steps.add((m, size) -> gateUpUnits.take((from, to) -> expertsGateUp(tasks, from)));
+            }
             Chunks downRows = Chunks.of(d, team.size(), 16);
             steps.add((m, size) -> downRows.take(this::expertsDown));
         }
@@ -366,10 +428,10 @@ final class Forward {
             return units;
         }
 
-        /** Gate and up (and the activation) for one unit of rows of one expert. */
-        void expertsGateUp(int unit) {
-            for (int i = tasks.length - 1; i >= 0; i--) {
-                Task task = tasks[i];
+        /** Gate and up (and the activation) for one unit of rows of one expert of {@code all}. */
+        void expertsGateUp(Task[] all, int unit) {
+            for (int i = all.length - 1; i >= 0; i--) {
+                Task task = all[i];
                 if (unit >= task.firstUnit) {
                     int from = (unit - task.firstUnit) * UNIT_ROWS;
                     gateUp(task.mlp, task.in, task.inOff, task.count, task.h1, task.h2, task.hOff, from,
@@ -460,6 +522,58 @@ final class Forward {
             }
         }
     }
+
+    /**
+     * A thread's buffers for {@link Pass#attendHead}, grown as needed and reused by its next head: new
+     * arrays per head were ~230 KB per head of a 64-token prefill (15 MB per prefill), zeroed and later
+     * collected. Every buffer is written before it is read (the latent query part of a single token,
+     * which the head adds rows into, is cleared first).
+     */
+    private static final class HeadScratch {
+        private float[] query = new float[0];
+        private float[] upKeys = new float[0];
+        private float[] row = new float[0];
+        private float[] scores = new float[0];
+        private float[] latent = new float[0];
+        private float[] current = new float[0];
+        private float[] cos = new float[0];
+        private float[] sin = new float[0];
+
+        /** One decoded token's cache row [latent | rope key], made privately by each member. */
+        float[] current(int n) {
+            return current.length >= n ? current : (current = new float[n]);
+        }
+
+        float[] cos(int n) {
+            return cos.length >= n ? cos : (cos = new float[n]);
+        }
+
+        float[] sin(int n) {
+            return sin.length >= n ? sin : (sin = new float[n]);
+        }
+
+        float[] query(int n) {
+            return query.length >= n ? query : (query = new float[n]);
+        }
+
+        float[] upKeys(int n) {
+            return upKeys.length >= n ? upKeys : (upKeys = new float[n]);
+        }
+
+        float[] row(int n) {
+            return row.length >= n ? row : (row = new float[n]);
+        }
+
+        float[] scores(int n) {
+            return scores.length >= n ? scores : (scores = new float[n]);
+        }
+
+        float[] latent(int n) {
+            return latent.length >= n ? latent : (latent = new float[n]);
+        }
+    }
+
+    private static final ThreadLocal<HeadScratch> HEAD_SCRATCH = ThreadLocal.withInitial(HeadScratch::new);
 
     /** RMSNorm: {@code x * rsqrt(mean(x^2) + eps) * w}; {@code out} may be {@code x}. */
     private void rmsNorm(float[] x, int xOff, float[] w, float[] out, int outOff, int width) {

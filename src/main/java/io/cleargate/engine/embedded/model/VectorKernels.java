@@ -169,11 +169,11 @@ final class VectorKernels {
 
     /**
      * {@code x[xOff .. xOff + n]} rearranged for {@link #dotBf16Paired}: within each block of
-     * {@link #BF16_BLOCK}, the even elements first, then the odd ones (a partial last block is left out).
+     * {@link #BF16_BLOCK}, the even elements first, then the odd ones (a partial last block is left out),
+     * into {@code paired} (at least {@code n} long), which it returns.
      */
-    static float[] pairBf16(float[] x, int xOff, int n) {
+    static float[] pairBf16(float[] x, int xOff, int n, float[] paired) {
         int len = F.length();
-        float[] paired = new float[n];
         // Two vectors of x in, the even lanes and the odd lanes out (one two-table permute each): the
         // scalar loop this replaces was 6.5% of bf16 decode, run once per chunk of rows.
         for (int i = 0; i + BF16_BLOCK <= n; i += BF16_BLOCK) {

@@ -246,6 +246,38 @@ class KernelsTest {
     }
 
     @Test
+    void decodeProductOfF32RowsFourAtATimeGivesEveryRowItsOwnDotForAnySplit() {
+        // 203 columns leave a scalar tail after the vectors; 11 rows leave three after two groups of four;
+        // splits at 0, 3 and 6 start groups at rows that are not multiples of four.
+        int cols = 203;
+        int rows = 11;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment seg = arena.allocate((long) rows * cols * 4);
+            float[][] w = new float[rows][cols];
+            for (int r = 0; r < rows; r++) {
+                for (int c = 0; c < cols; c++) {
+                    w[r][c] = (float) Math.sin((r * cols + c) * 0.017) * 2;
+                    seg.set(Tensor.F32, (r * (long) cols + c) * 4, w[r][c]);
+                }
+            }
+            Matrix m = new Tensor("w", DType.F32, new long[] {rows, cols}, seg).asMatrix();
+            float[] x = new float[cols + 5];
+            for (int i = 0; i < x.length; i++) {
+                x[i] = (float) Math.cos(i * 0.29);
+            }
+            for (int split : new int[] {0, 3, 6}) {
+                float[] out = new float[rows + 2];
+                Kernels.matvecRows(m, x, 5, out, 2, 0, split);
+                Kernels.matvecRows(m, x, 5, out, 2, split, rows);
+                for (int r = 0; r < rows; r++) {
+                    float expected = Kernels.scalarDot(w[r], 0, x, 5, cols);
+                    assertEquals(expected, out[2 + r], 1e-5f * Math.max(1, Math.abs(expected)), "split " + split + " row " + r);
+                }
+            }
+        }
+    }
+
+    @Test
     void pairedBf16RowsGiveTheScalarDotForLengthsWithAndWithoutAPartialBlock() {
         try (Arena arena = Arena.ofShared()) {
             for (int cols : new int[] {7, 32, 64, 100, 203, 1024}) {
