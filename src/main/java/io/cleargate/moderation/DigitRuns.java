@@ -70,6 +70,21 @@ final class DigitRuns {
             }
             return k < runs ? Math.max(from, bounds[2 * k]) : -1;
         }
+
+        /**
+         * The first digit of the first run that begins at or after {@code from}, or -1: for the
+         * searches whose matches begin where a digit has no digit before it, so that only each
+         * run's first digit is visited, not every digit of it.
+         */
+        int nextRun(int from) {
+            while (k > 0 && bounds[2 * k - 2] >= from) {
+                k--; // asked for an earlier position
+            }
+            while (k < runs && bounds[2 * k] < from) {
+                k++;
+            }
+            return k < runs ? bounds[2 * k] : -1;
+        }
     }
 
     /** Where a match of a pattern every match of which begins with a digit may start: at each digit. */

@@ -52,7 +52,8 @@ final class IbanDetector implements Detector {
     /** The same, visiting only the digits {@code digits} names. */
     static int nextStart(String t, int from, DigitRuns.Cursor digits) {
         int n = t.length();
-        for (int p = digits.next(from + 2); p >= 0 && p + 1 < n; p = digits.next(p + 1)) {
+        // the first check digit follows a letter, so it begins a run of digits: only run starts are visited
+        for (int p = digits.nextRun(from + 2); p >= 0 && p + 1 < n; p = digits.nextRun(p + 1)) {
             if (!digit(t.charAt(p + 1))) {
                 continue;
             }

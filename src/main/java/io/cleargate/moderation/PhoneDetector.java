@@ -55,11 +55,15 @@ final class PhoneDetector implements Detector {
         return nextCandidate(t, from, span, DigitRuns.of(t).cursor());
     }
 
-    /** The same, visiting only the digits {@code digits} names. */
+    /**
+     * The same, visiting only the first digit of each run of {@code digits}: a match cannot start
+     * after a digit (its look-behind), so every start lies at most two chars before a run's first
+     * digit, and the positions up to a later digit of the run were tried with the first one.
+     */
     static boolean nextCandidate(String t, int from, int[] span, DigitRuns.Cursor digits) {
         int s = from;
         while (true) {
-            int d = digits.next(s);
+            int d = digits.nextRun(s);
             if (d < 0) {
                 return false;
             }

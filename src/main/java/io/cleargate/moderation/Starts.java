@@ -88,25 +88,16 @@ interface Starts {
 
         @Override
         public Cursor open(String text) {
-            Cursor digits = (runs != null ? runs : DigitRuns.of(text)).cursor();
-            int n = text.length();
+            DigitRuns.Cursor digits = (runs != null ? runs : DigitRuns.of(text)).cursor();
             return from -> {
-                for (int d = digits.next(from); d >= 0; ) {
-                    if ((d == 0 || !isDigit(text.charAt(d - 1))) && shape.fits(text, d)) {
+                // no match begins inside a run: only the runs' first digits are visited
+                for (int d = digits.nextRun(from); d >= 0; d = digits.nextRun(d + 1)) {
+                    if (shape.fits(text, d)) {
                         return d;
                     }
-                    int e = d + 1;
-                    while (e < n && isDigit(text.charAt(e))) {
-                        e++; // no match begins inside a run
-                    }
-                    d = e < n ? digits.next(e) : -1;
                 }
                 return -1;
             };
-        }
-
-        private static boolean isDigit(char c) {
-            return c >= '0' && c <= '9';
         }
     }
 
@@ -451,86 +442,49 @@ interface Starts {
             }
         }
 
-        /** Per anchor char, the word starts found through it and not yet passed; the cursor answers the smallest. */
+        /** Per anchor char, the next word start found through it; the cursor answers the smallest. */
         private final class AnchorCursor implements Cursor {
             private final String text;
-            /** Per group: word starts found, ascending, in found[g][0, count[g]). */
-            private final int[][] found;
-            private final int[] count;
-            /** Per group: every occurrence of its char before this has been looked at. */
-            private final int[] scanned;
+            /** Per group: the first word start at or after the last position asked for (-1: not looked for yet). */
+            private final int[] next;
 
             AnchorCursor(String text) {
                 this.text = text;
-                this.found = new int[byChar.length][4];
-                this.count = new int[byChar.length];
-                this.scanned = new int[byChar.length];
+                this.next = new int[byChar.length];
+                java.util.Arrays.fill(next, -1);
             }
 
             @Override
             public int next(int from) {
                 int best = Integer.MAX_VALUE;
                 for (int g = 0; g < byChar.length; g++) {
-                    best = Math.min(best, next(g, from));
+                    if (next[g] < from) {
+                        next[g] = find(g, from);
+                    }
+                    best = Math.min(best, next[g]);
                 }
                 return best == Integer.MAX_VALUE ? -1 : best;
             }
 
             /**
-             * The smallest word start at or after {@code from} found through group {@code g}'s char. An
-             * occurrence at p gives starts p - offset, so a start found is the smallest once every
-             * occurrence up to it plus the largest offset has been looked at.
+             * The first word start at or after {@code from} found through group {@code g}'s char. An
+             * occurrence at p gives starts p - offset, so once a start is found, only the occurrences
+             * up to it plus the group's largest offset can give a smaller one.
              */
-            private int next(int g, int from) {
-                int[] list = found[g];
-                int k = 0;
-                while (k < count[g] && list[k] < from) {
-                    k++;
-                }
-                if (k > 0) {
-                    System.arraycopy(list, k, list, 0, count[g] - k);
-                    count[g] -= k;
-                }
-                scanned[g] = Math.max(scanned[g], from + minOffset[g]);
-                char c = byChar[g][0].c();
-                int n = text.length();
-                while (count[g] == 0 || list[0] > scanned[g] - 1 - maxOffset[g]) {
-                    if (scanned[g] >= n) {
-                        break;
-                    }
-                    int p = text.indexOf(c, scanned[g]);
-                    if (p < 0) {
-                        scanned[g] = n;
-                        break;
-                    }
-                    for (Anchor anchor : byChar[g]) {
+            private int find(int g, int from) {
+                Anchor[] group = byChar[g];
+                char c = group[0].c();
+                int reach = maxOffset[g];
+                int best = Integer.MAX_VALUE;
+                for (int p = text.indexOf(c, from + minOffset[g]); p >= 0 && p - reach < best; p = text.indexOf(c, p + 1)) {
+                    for (Anchor anchor : group) {
                         int at = p - anchor.offset();
-                        if (at >= from && startsThrough(anchor, p, at)) {
-                            list = add(g, at);
+                        if (at >= from && at < best && startsThrough(anchor, p, at)) {
+                            best = at;
                         }
                     }
-                    scanned[g] = p + 1;
                 }
-                return count[g] == 0 ? Integer.MAX_VALUE : list[0];
-            }
-
-            /** Adds a start to group {@code g}'s ascending list (starts arrive nearly in order); returns the list. */
-            private int[] add(int g, int at) {
-                int[] list = found[g];
-                if (count[g] == list.length) {
-                    list = found[g] = java.util.Arrays.copyOf(list, list.length * 2);
-                }
-                int i = count[g];
-                while (i > 0 && list[i - 1] >= at) {
-                    if (list[i - 1] == at) {
-                        return list;
-                    }
-                    i--;
-                }
-                System.arraycopy(list, i, list, i + 1, count[g] - i);
-                list[i] = at;
-                count[g]++;
-                return list;
+                return best;
             }
 
             /** Whether one of the anchor's words begins at {@code at}, its anchor char standing at {@code p}. */
