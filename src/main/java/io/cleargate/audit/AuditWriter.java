@@ -424,12 +424,22 @@ public class AuditWriter {
      * binds, and a batch of any size commits (and, on PostgreSQL, forces the log) once.
      */
     private Batch transaction(List<Pending> batch) {
+        return inTransaction(c -> write(c, batch));
+    }
+
+    /** Work on one connection that either commits as a whole or is rolled back. */
+    private interface SqlWork<T> {
+        T run(Connection c) throws SQLException;
+    }
+
+    /** Runs work in one transaction: committed when it returns, rolled back when it throws. */
+    private <T> T inTransaction(SqlWork<T> work) {
         try (Connection c = dataSource.getConnection()) {
             c.setAutoCommit(false);
             try {
-                Batch written = write(c, batch);
+                T result = work.run(c);
                 c.commit();
-                return written;
+                return result;
             } catch (SQLException | RuntimeException e) {
                 try {
                     c.rollback();
@@ -1401,44 +1411,30 @@ public class AuditWriter {
      * rows start means the database changed under the journal: nothing is written.
      */
     private void store(List<Linked> rows, long[] ids) {
-        try (Connection c = dataSource.getConnection()) {
-            c.setAutoCommit(false);
-            try {
-                OffsetDateTime now = OffsetDateTime.now(ZoneOffset.UTC);
-                Map<String, Linked> firsts = new java.util.LinkedHashMap<>();
-                Map<String, Linked> lasts = new HashMap<>();
-                for (Linked row : rows) {
-                    firsts.putIfAbsent(row.pending().draft().chain(), row);
-                    lasts.put(row.pending().draft().chain(), row);
-                }
-                for (var first : firsts.entrySet()) {
-                    String chain = first.getKey();
-                    Linked last = lasts.get(chain);
-                    Head from = new Head(first.getValue().seq() - 1, first.getValue().prevHash());
-                    Head to = new Head(last.seq(), last.entryHash());
-                    if (moveHead(c, chain, from, to, now) != 1) {
-                        if (from.seq() != 0 || lockHead(c, chain) != null) {
-                            throw new IllegalStateException("a chain head in the database is not where the journal left it");
-                        }
-                        createHead(c, chain, to, now);
-                    }
-                }
-                insert(c, rows, ids);
-                charge(c, rows);
-                c.commit();
-            } catch (SQLException | RuntimeException e) {
-                try {
-                    c.rollback();
-                } catch (SQLException ignored) {
-                    // the connection is broken; closing it below is all that is left to do
-                }
-                throw e;
-            } finally {
-                c.setAutoCommit(true);
+        inTransaction(c -> {
+            OffsetDateTime now = OffsetDateTime.now(ZoneOffset.UTC);
+            Map<String, Linked> firsts = new java.util.LinkedHashMap<>();
+            Map<String, Linked> lasts = new HashMap<>();
+            for (Linked row : rows) {
+                firsts.putIfAbsent(row.pending().draft().chain(), row);
+                lasts.put(row.pending().draft().chain(), row);
             }
-        } catch (SQLException e) {
-            throw new StoreException(e);
-        }
+            for (var first : firsts.entrySet()) {
+                String chain = first.getKey();
+                Linked last = lasts.get(chain);
+                Head from = new Head(first.getValue().seq() - 1, first.getValue().prevHash());
+                Head to = new Head(last.seq(), last.entryHash());
+                if (moveHead(c, chain, from, to, now) != 1) {
+                    if (from.seq() != 0 || lockHead(c, chain) != null) {
+                        throw new IllegalStateException("a chain head in the database is not where the journal left it");
+                    }
+                    createHead(c, chain, to, now);
+                }
+            }
+            insert(c, rows, ids);
+            charge(c, rows);
+            return null;
+        });
     }
 
     /** At shutdown, once the writer has left: the applier inserts and forces the rest; the journal is emptied. */
