@@ -180,7 +180,7 @@ final class ChainRows {
             + " content, content_mode, content_expires_at, metadata_expires_at";
     static final int COLUMN_COUNT = 24;
     /** One row's placeholders, {@code (?, ..., ?)}. */
-    static final String ROW = "(" + "?, ".repeat(COLUMN_COUNT - 1) + "?)";
+    private static final String ROW = "(" + "?, ".repeat(COLUMN_COUNT - 1) + "?)";
 
     /** Rows per INSERT statement, largest first: a batch goes out as a few multi-row statements of these sizes. */
     private static final int[] ROWS_PER_STATEMENT = {32, 8, 1};

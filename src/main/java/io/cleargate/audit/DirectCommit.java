@@ -270,12 +270,26 @@ final class DirectCommit implements CommitPath {
     /** The single statement for 1..{@link #ONE_STATEMENT_ROWS} rows (PostgreSQL). */
     private static final String[] ONE_STATEMENT = new String[ONE_STATEMENT_ROWS + 1];
 
+    /**
+     * One row of the single statement's VALUES list, its timestamps cast. The driver sends a null
+     * timestamp untyped, which a VALUES list (unlike INSERT ... VALUES) takes for text: without the
+     * casts every entry without retention dates (admin events) failed the statement and was written
+     * again the general way, two tries and a lost head where one round trip was meant.
+     */
+    private static final String TYPED_ROW;
+
     static {
+        StringBuilder row = new StringBuilder("(");
+        for (String column : ChainRows.COLUMNS.split(", ")) {
+            row.append(row.length() > 1 ? ", " : "")
+                    .append(column.endsWith("_at") ? "CAST(? AS TIMESTAMP WITH TIME ZONE)" : "?");
+        }
+        TYPED_ROW = row.append(')').toString();
         for (int n = 1; n <= ONE_STATEMENT_ROWS; n++) {
             ONE_STATEMENT[n] = "WITH moved AS (UPDATE audit_chain SET head_seq = ?, head_hash = ?, updated_at = ?"
                     + " WHERE chain_id = ? AND head_seq = ? AND head_hash = ? RETURNING chain_id)"
                     + " INSERT INTO audit_entry (" + ChainRows.COLUMNS + ") SELECT v.* FROM moved, (VALUES "
-                    + String.join(", ", java.util.Collections.nCopies(n, ChainRows.ROW)) + ") AS v";
+                    + String.join(", ", java.util.Collections.nCopies(n, TYPED_ROW)) + ") AS v";
         }
     }
 
