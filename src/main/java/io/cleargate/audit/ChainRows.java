@@ -87,23 +87,28 @@ final class ChainRows {
      */
     static <T> T inTransaction(DataSource dataSource, SqlWork<T> work) {
         try (Connection c = dataSource.getConnection()) {
-            c.setAutoCommit(false);
-            try {
-                T result = work.run(c);
-                c.commit();
-                return result;
-            } catch (SQLException | RuntimeException e) {
-                try {
-                    c.rollback();
-                } catch (SQLException ignored) {
-                    // the connection is broken; closing it below is all that is left to do
-                }
-                throw e;
-            } finally {
-                c.setAutoCommit(true);
-            }
+            return inTransaction(c, work);
         } catch (SQLException e) {
             throw new StoreException(e);
+        }
+    }
+
+    /** The same on a connection the caller holds (and closes). */
+    static <T> T inTransaction(Connection c, SqlWork<T> work) throws SQLException {
+        c.setAutoCommit(false);
+        try {
+            T result = work.run(c);
+            c.commit();
+            return result;
+        } catch (SQLException | RuntimeException e) {
+            try {
+                c.rollback();
+            } catch (SQLException ignored) {
+                // the connection is broken; closing it is all that is left to do
+            }
+            throw e;
+        } finally {
+            c.setAutoCommit(true);
         }
     }
 
