@@ -880,7 +880,7 @@ public class AuditWriter {
         } catch (java.io.IOException | SQLException e) {
             throw new IllegalStateException("the audit journal cannot be used: " + describe(e) + ": " + e.getMessage(), e);
         }
-        applier = Thread.ofPlatform().name("audit-applier").daemon(true).start(this::applyLoop);
+        applier = BackgroundThreads.startLowered("audit-applier", this::applyLoop); // requests go first
     }
 
     /** Inserts the journaled rows H2 lacks, after checking that they extend its chains. Returns how many. */
