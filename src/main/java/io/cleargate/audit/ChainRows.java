@@ -87,23 +87,28 @@ final class ChainRows {
      */
     static <T> T inTransaction(DataSource dataSource, SqlWork<T> work) {
         try (Connection c = dataSource.getConnection()) {
-            c.setAutoCommit(false);
-            try {
-                T result = work.run(c);
-                c.commit();
-                return result;
-            } catch (SQLException | RuntimeException e) {
-                try {
-                    c.rollback();
-                } catch (SQLException ignored) {
-                    // the connection is broken; closing it below is all that is left to do
-                }
-                throw e;
-            } finally {
-                c.setAutoCommit(true);
-            }
+            return inTransaction(c, work);
         } catch (SQLException e) {
             throw new StoreException(e);
+        }
+    }
+
+    /** The same on a connection the caller holds (and closes). */
+    static <T> T inTransaction(Connection c, SqlWork<T> work) throws SQLException {
+        c.setAutoCommit(false);
+        try {
+            T result = work.run(c);
+            c.commit();
+            return result;
+        } catch (SQLException | RuntimeException e) {
+            try {
+                c.rollback();
+            } catch (SQLException ignored) {
+                // the connection is broken; closing it is all that is left to do
+            }
+            throw e;
+        } finally {
+            c.setAutoCommit(true);
         }
     }
 
@@ -180,7 +185,7 @@ final class ChainRows {
             + " content, content_mode, content_expires_at, metadata_expires_at";
     static final int COLUMN_COUNT = 24;
     /** One row's placeholders, {@code (?, ..., ?)}. */
-    static final String ROW = "(" + "?, ".repeat(COLUMN_COUNT - 1) + "?)";
+    private static final String ROW = "(" + "?, ".repeat(COLUMN_COUNT - 1) + "?)";
 
     /** Rows per INSERT statement, largest first: a batch goes out as a few multi-row statements of these sizes. */
     private static final int[] ROWS_PER_STATEMENT = {32, 8, 1};

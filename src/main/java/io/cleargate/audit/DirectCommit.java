@@ -212,13 +212,15 @@ final class DirectCommit implements CommitPath {
     private static final int ONE_STATEMENT_ROWS = 8;
 
     /**
-     * On PostgreSQL, a batch of a few rows for one chain whose head this writer knows, charging
-     * nothing (request records, admin events, a lone request at low load), is written with one
-     * statement in autocommit mode: one round trip and one forced log write, where the general path
-     * takes a round trip per statement and another for the commit. The head moves in a
-     * data-modifying WITH clause and the rows are inserted only if it moved. If another replica
-     * moved it first (the UPDATE waits for that replica's commit, then finds the head changed),
-     * nothing at all is written and this returns null, as it does when the path does not apply.
+     * On PostgreSQL, a batch of a few rows for one chain whose head this writer knows (request and
+     * final records, admin events, a lone request at low load) is written with one statement: the
+     * head moves in a data-modifying WITH clause and the rows are inserted only if it moved. Charging
+     * nothing, the statement runs in autocommit mode: one round trip and one forced log write, where
+     * the general path takes a round trip per statement and another for the commit. Rows that charge
+     * (final records) add the usage ledger's statements and the commit in the same transaction:
+     * three round trips instead of four. If another replica moved the head first (the UPDATE waits
+     * for that replica's commit, then finds the head changed), nothing at all is written and this
+     * returns null, as it does when the path does not apply.
      */
     private Batch oneStatement(List<Pending> batch) {
         if (Boolean.FALSE.equals(postgres) || batch.size() > ONE_STATEMENT_ROWS) {
@@ -229,10 +231,12 @@ final class DirectCommit implements CommitPath {
         if (cached == null) {
             return null;
         }
+        boolean charges = false;
         for (Pending p : batch) {
-            if (!p.draft().chain().equals(chain) || p.draft().charge() != null) {
+            if (!p.draft().chain().equals(chain)) {
                 return null;
             }
+            charges |= p.draft().charge() != null;
         }
         try (Connection c = dataSource.getConnection()) {
             if (!postgres(c)) {
@@ -241,41 +245,71 @@ final class DirectCommit implements CommitPath {
             List<Linked> rows = ChainRows.link(chain, batch, cached);
             Head head = ChainRows.headOf(rows);
             long[] ids = ids(c, rows.size());
-            c.setAutoCommit(true);
-            try (var statement = c.prepareStatement(ONE_STATEMENT[rows.size()])) {
-                statement.setLong(1, head.seq());
-                statement.setString(2, head.hash());
-                statement.setObject(3, OffsetDateTime.now(ZoneOffset.UTC));
-                statement.setString(4, chain);
-                statement.setLong(5, cached.seq());
-                statement.setString(6, cached.hash());
-                int p = 7;
-                for (int i = 0; i < rows.size(); i++) {
-                    p = ChainRows.bind(statement, p, ids[i], rows.get(i));
-                }
-                if (statement.executeUpdate() != rows.size()) {
-                    return null;
-                }
+            if (!charges) {
+                c.setAutoCommit(true);
+                return moved(c, chain, cached, head, rows, ids) ? batchOf(chain, head, rows, ids) : null;
             }
-            List<AuditWriter.Appended> appended = new ArrayList<>(rows.size());
-            for (int i = 0; i < rows.size(); i++) {
-                appended.add(rows.get(i).appended(ids[i]));
-            }
-            return new Batch(appended, Map.of(chain, head));
+            return ChainRows.inTransaction(c, t -> {
+                if (!moved(t, chain, cached, head, rows, ids)) {
+                    return null; // the statement wrote nothing: an empty transaction commits
+                }
+                ChainRows.charge(t, rows, chargeSinks);
+                return batchOf(chain, head, rows, ids);
+            });
         } catch (SQLException e) {
             throw new ChainRows.StoreException(e);
         }
     }
 
+    /** Runs the single statement; true when the head moved from {@code from} to {@code to} and every row went in. */
+    private static boolean moved(Connection c, String chain, Head from, Head to, List<Linked> rows, long[] ids)
+            throws SQLException {
+        try (var statement = c.prepareStatement(ONE_STATEMENT[rows.size()])) {
+            statement.setLong(1, to.seq());
+            statement.setString(2, to.hash());
+            statement.setObject(3, OffsetDateTime.now(ZoneOffset.UTC));
+            statement.setString(4, chain);
+            statement.setLong(5, from.seq());
+            statement.setString(6, from.hash());
+            int p = 7;
+            for (int i = 0; i < rows.size(); i++) {
+                p = ChainRows.bind(statement, p, ids[i], rows.get(i));
+            }
+            return statement.executeUpdate() == rows.size();
+        }
+    }
+
+    private static Batch batchOf(String chain, Head head, List<Linked> rows, long[] ids) {
+        List<AuditWriter.Appended> appended = new ArrayList<>(rows.size());
+        for (int i = 0; i < rows.size(); i++) {
+            appended.add(rows.get(i).appended(ids[i]));
+        }
+        return new Batch(appended, Map.of(chain, head));
+    }
+
     /** The single statement for 1..{@link #ONE_STATEMENT_ROWS} rows (PostgreSQL). */
     private static final String[] ONE_STATEMENT = new String[ONE_STATEMENT_ROWS + 1];
 
+    /**
+     * One row of the single statement's VALUES list, its timestamps cast. The driver sends a null
+     * timestamp untyped, which a VALUES list (unlike INSERT ... VALUES) takes for text: without the
+     * casts every entry without retention dates (admin events) failed the statement and was written
+     * again the general way, two tries and a lost head where one round trip was meant.
+     */
+    private static final String TYPED_ROW;
+
     static {
+        StringBuilder row = new StringBuilder("(");
+        for (String column : ChainRows.COLUMNS.split(", ")) {
+            row.append(row.length() > 1 ? ", " : "")
+                    .append(column.endsWith("_at") ? "CAST(? AS TIMESTAMP WITH TIME ZONE)" : "?");
+        }
+        TYPED_ROW = row.append(')').toString();
         for (int n = 1; n <= ONE_STATEMENT_ROWS; n++) {
             ONE_STATEMENT[n] = "WITH moved AS (UPDATE audit_chain SET head_seq = ?, head_hash = ?, updated_at = ?"
                     + " WHERE chain_id = ? AND head_seq = ? AND head_hash = ? RETURNING chain_id)"
                     + " INSERT INTO audit_entry (" + ChainRows.COLUMNS + ") SELECT v.* FROM moved, (VALUES "
-                    + String.join(", ", java.util.Collections.nCopies(n, ChainRows.ROW)) + ") AS v";
+                    + String.join(", ", java.util.Collections.nCopies(n, TYPED_ROW)) + ") AS v";
         }
     }
 
