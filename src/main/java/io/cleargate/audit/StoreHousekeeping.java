@@ -48,6 +48,11 @@ public class StoreHousekeeping {
     /** At most this much is rewritten (and moved) per step under load: a few milliseconds of work. */
     private static final int STEP_BYTES = 1 << 20;
 
+    /** The writer takes a {@link #step()} every this many records: a step rewrites about what they left half-empty, so its cost per record is fixed, whatever the rate. */
+    static final int STEP_EVERY_RECORDS = 256;
+    /** Idle this long, the writer compacts what the last burst left behind. */
+    static final long IDLE_NANOS = 1_000_000_000L;
+
     /** Free space, beyond the store's reserve, a step needs: it writes before it frees, and H2 must never meet a full disk. */
     private static final long STEP_ROOM = 8L << 20;
 

@@ -13,10 +13,12 @@
  *       the input moderation request phase and input plus output verdicts by the end-of-stream
  *       chunk (replace the attribute with the cumulative list).</li>
  *   <li>{@link io.cleargate.audit.AuditWriter} is the single group-commit writer; one hash chain
- *       per tenant ({@code _system} for events without a tenant), heads locked per batch. On an
- *       embedded H2 file a batch is durable once appended to {@link io.cleargate.audit.Journal}
- *       and forced; H2 gets the rows a moment later, so whoever reads the audit tables calls
- *       {@link io.cleargate.audit.AuditWriter#awaitStored()} first.</li>
+ *       per tenant ({@code _system} for events without a tenant), heads locked per batch. It hands
+ *       each batch to one of two commit paths: {@link io.cleargate.audit.DirectCommit} (a JDBC
+ *       transaction; PostgreSQL) or, on an embedded H2 file, {@link io.cleargate.audit.JournaledCommit}:
+ *       a batch is durable once appended to {@link io.cleargate.audit.Journal} and forced, and
+ *       {@link io.cleargate.audit.JournalApplier} gives H2 the rows a moment later, so whoever reads
+ *       the audit tables calls {@link io.cleargate.audit.AuditWriter#awaitStored()} first.</li>
  *   <li>It implements {@link io.cleargate.identity.AdminEvents} (administrative events in the same
  *       chains) and {@link io.cleargate.policy.DecisionInputs} (recorded policy inputs for what-if
  *       replays); {@link io.cleargate.audit.ComplianceResource} is reached through the admin shell

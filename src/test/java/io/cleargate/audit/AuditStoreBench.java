@@ -105,9 +105,13 @@ abstract class AuditStoreBench {
         // The store alone: final-sized records from many concurrent callers, each waiting until durable.
         int raw = Integer.getInteger("bench.raw", 40000);
         int callers = Integer.getInteger("bench.callers", 512);
+        double gatewayCpu0 = processCpuSeconds();
+        double serverCpu0 = serverCpuSeconds(storeDirectory());
         long rawStart = System.nanoTime();
         runConcurrently(raw, callers, () -> writer.appendDurably(admin("bench-raw", 1400)));
         double rawSeconds = (System.nanoTime() - rawStart) / 1e9;
+        double gatewayCpu = processCpuSeconds() - gatewayCpu0;
+        double serverCpu = serverCpuSeconds(storeDirectory()) - serverCpu0;
         String report = String.format(
                 "audit store bench: %s (durable: fsync at commit), encrypted content, 60-char prompt, 1.4 KB completion%n"
                         + "  disk: fdatasync of a 4 KB write in the store's directory p50 %.3f ms, p99 %.3f ms%n"
@@ -116,12 +120,13 @@ abstract class AuditStoreBench {
                         + "  %d requests at concurrency %d: %.2f s = %.0f requests/s = %.0f durable records/s%n"
                         + "  store growth: %.0f bytes/request (%.0f per record) right after, %.0f bytes/request once idle%n"
                         + "  store alone: %d records from %d concurrent callers in %.2f s = %.0f durable records/s%n"
+                        + "  store alone, CPU per record: this JVM %.1f us, the database server's processes %.1f us%n"
                         + "  load average %.1f%n",
                 store(), fdatasync[0], fdatasync[1], pct(single, 50) / 1e6, pct(single, 50) / 1e6 / fdatasync[0],
                 pct(single, 99) / 1e6, (pct(with, 50) - pct(without, 50)) / 1e6, (pct(with, 99) - pct(without, 99)) / 1e6,
                 total, concurrency, seconds, total / seconds, 2 * total / seconds,
                 (double) (bytes1 - bytes0) / total, (double) (bytes1 - bytes0) / total / 2, (double) (bytes2 - bytes0) / total,
-                raw, callers, rawSeconds, raw / rawSeconds,
+                raw, callers, rawSeconds, raw / rawSeconds, gatewayCpu / raw * 1e6, serverCpu / raw * 1e6,
                 ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
         System.out.print(report);
         Path out = Path.of(System.getProperty("bench.out.dir", "target"), "audit-bench-" + store() + ".txt");
@@ -146,6 +151,49 @@ abstract class AuditStoreBench {
                 f.get();
             }
         }
+    }
+
+    /** CPU seconds this JVM has used so far (every thread: callers, writer, the bench itself). */
+    static double processCpuSeconds() {
+        return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime() / 1e9;
+    }
+
+    /**
+     * CPU seconds used so far by the database server whose data lies under {@code dir}: its
+     * postmaster (with the children it has reaped), and its live backends; 0 when there is none
+     * (an embedded store). Read from /proc, in clock ticks of 10 ms.
+     */
+    static double serverCpuSeconds(Path dir) throws IOException {
+        long postmaster = -1;
+        List<long[]> processes = new ArrayList<>(); // pid, ppid, ticks
+        try (var entries = Files.list(Path.of("/proc"))) {
+            for (Path proc : entries.filter(p -> p.getFileName().toString().chars().allMatch(Character::isDigit)).toList()) {
+                try {
+                    String stat = Files.readString(proc.resolve("stat"));
+                    String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                    long pid = Long.parseLong(proc.getFileName().toString());
+                    // f[0] is field 3 (state): ppid is field 4, utime..cstime fields 14..17.
+                    long own = Long.parseLong(f[11]) + Long.parseLong(f[12]);
+                    long reaped = Long.parseLong(f[13]) + Long.parseLong(f[14]);
+                    String cmdline = Files.readString(proc.resolve("cmdline")).replace('\0', ' ');
+                    if (cmdline.contains(dir.toString()) && cmdline.contains("postgres")) {
+                        postmaster = pid;
+                        processes.add(new long[] {pid, Long.parseLong(f[1]), own + reaped});
+                    } else {
+                        processes.add(new long[] {pid, Long.parseLong(f[1]), own});
+                    }
+                } catch (IOException | RuntimeException gone) {
+                    // the process ended while being read
+                }
+            }
+        }
+        long ticks = 0;
+        for (long[] p : processes) {
+            if (p[0] == postmaster || p[1] == postmaster) {
+                ticks += p[2];
+            }
+        }
+        return postmaster < 0 ? 0 : ticks / 100.0;
     }
 
     /** p50 and p99 in ms of writing 4 KB and forcing the data (FileChannel.force(false): fdatasync on Linux). */
