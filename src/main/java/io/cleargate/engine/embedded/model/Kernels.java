@@ -106,6 +106,8 @@ public final class Kernels {
 
     /** Experiment switch (engine7): 0 paired, one long row at a time; 1 widened, four rows at a time; 2 paired, four rows at a time. */
     static final int BF16_DECODE = Integer.getInteger("cleargate.engine.bf16Decode", 0);
+    /** Experiment switch (engine7): from this many tokens on, bf16 rows are widened into arrays before the 4×4 kernel. */
+    static final int BF16_COPY_FROM = Integer.getInteger("cleargate.engine.bf16CopyFrom", 16);
 
     /** bf16 rows {@code from .. to} of {@code W x} widened in registers, four at a time (one FMA chain per row). */
     private static void matvecRowsBf16Widened(Matrix w, float[] x, int xOff, float[] out, int outOff, int from, int to) {
@@ -172,7 +174,7 @@ public final class Kernels {
             matmulRowsF32(w, x, xOff, n, xStride, out, outOff, outStride, from, to);
             return;
         }
-        if (VECTOR && w.scale() == null && w.tensor().dtype() == DType.BF16 && n < COPY_ROWS_FROM_TOKENS) {
+        if (VECTOR && w.scale() == null && w.tensor().dtype() == DType.BF16 && n < BF16_COPY_FROM) {
             matmulRowsBf16(w, x, xOff, n, xStride, out, outOff, outStride, from, to);
             return;
         }
