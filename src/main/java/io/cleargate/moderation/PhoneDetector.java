@@ -370,6 +370,7 @@ final class PhoneDetector implements Detector {
     static boolean quietAfter(char c) {
         return c < 128 && !(c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') && c != '%' && c != '$';
     }
+
     /** libphonenumber's bracket rule for a candidate whose only brackets are ASCII parentheses. */
     private static final java.util.regex.Pattern BRACKETS_MATCH =
             java.util.regex.Pattern.compile("\\(?(?:[^()]+\\))?[^()]+(?:\\([^()]+\\)){0,3}[^()]*");
@@ -400,9 +401,9 @@ final class PhoneDetector implements Detector {
      * candidate then has no "/" (no slash date, nothing trimmed as a second number), no "x" (no
      * carrier code or extension to check), its brackets pass the bracket rule and it holds no
      * page range; a time stamp would need ":" and two digits after it, which the window lacks. The
-     * chars either side are neither Latin letters nor "%" nor currency signs ({@link #quietAfter}). What is left of
-     * leniency VALID is the valid number, checked, and that a national prefix is present where the
-     * number's format requires one ({@link #nationalPrefix}). When it is, the whole candidate is
+     * chars either side are neither Latin letters nor "%" nor currency signs ({@link #quietAfter}).
+     * What is left of leniency VALID is the valid number, checked, and that a national prefix is
+     * present where the number's format requires one ({@link #nationalPrefix}). When it is, the whole candidate is
      * the one number (nothing after it in the window can begin another). When it is required and
      * absent, the whole is refused and the matcher looks for numbers inside the candidate, split at
      * "/", brackets, a spaced hyphen, dots or spaces: a candidate of digits and "-" alone has none
