@@ -8,8 +8,10 @@ JFR the gateway's flight recording over the same window. Every request slower th
 the run's p99) is laid beside what the recording saw while it was in flight:
 
   * a collector pause (jdk.GarbageCollection), the whole JVM stopped;
-  * a scheduled job on a worker thread (CPU samples of Quarkus' executor threads: the readiness
-    probes; and of the audit background threads: the checkpoint signer), competing for the one core;
+  * a scheduled job on a worker thread (CPU samples of Quarkus' executor threads; and of the audit
+    background threads: the checkpoint signer, the readiness write probe), competing for the one core;
+  * the audit journal's applier inserting journaled records into H2 or forcing H2's file (CPU samples
+    of the audit-applier thread, or a force of its), on the same core and disk;
   * a question to OPA (a socket read of the policy client; its own CPU runs in OPA's process);
   * a slow fsync of the audit store (jdk.FileForce over 1 ms);
   * a slow read of the upstream's answer (jdk.SocketRead of the engine client over 1 ms);
@@ -75,7 +77,8 @@ def main():
     p99 = latencies[int(len(latencies) * 0.99)]
     slow_us = float(sys.argv[3]) * 1000 if len(sys.argv) > 3 else p99
 
-    causes = {name: [] for name in ("collector pause", "scheduled job (worker thread)", "question to OPA",
+    causes = {name: [] for name in ("collector pause", "scheduled job (worker thread)",
+                                    "audit applier (H2 inserts, H2 force)", "question to OPA",
                                     "audit fsync over 1 ms", "upstream read over 1 ms", "JIT compilation",
                                     "nothing seen")}
     evs = list(events(jfr))
@@ -94,9 +97,11 @@ def main():
         end = start + latency
         gc = overlapping(start, end, "jdk.GarbageCollection", pad=500)
         jobs = overlapping(start, end, "jdk.CPUTimeSample", lambda e: e["thread"].startswith(("executor-thread", "audit-background")))
+        applier = overlapping(start, end, "jdk.CPUTimeSample", lambda e: e["thread"] == "audit-applier") \
+            + overlapping(start, end, "jdk.FileForce", lambda e: e["thread"] == "audit-applier")
         # The policy client is the only user of the JDK's HttpClient (its selector thread reads).
         opa = overlapping(start, end, "jdk.SocketRead", lambda e: e["thread"].startswith("HttpClient"))
-        fsync = overlapping(start, end, "jdk.FileForce", lambda e: e["duration"] >= 1000)
+        fsync = overlapping(start, end, "jdk.FileForce", lambda e: e["duration"] >= 1000 and e["thread"] != "audit-applier")
         upstream = overlapping(start, end, "jdk.SocketRead",
                                lambda e: e["duration"] >= 1000 and any("Http1Client" in f for f in e["frames"]))
         jit = overlapping(start, end, "jdk.Compilation", lambda e: e["duration"] >= 1000)
@@ -107,6 +112,8 @@ def main():
             for e in jobs:
                 job = next((f.split(".")[-2] for f in e["frames"] if f.startswith("io.cleargate")), "other")
                 job_counts[job] = job_counts.get(job, 0) + 1
+        elif applier:
+            cause = "audit applier (H2 inserts, H2 force)"
         elif opa:
             cause = "question to OPA"
         elif fsync:
@@ -118,7 +125,7 @@ def main():
         else:
             cause = "nothing seen"
         causes[cause].append(latency)
-        seen = {"collector pause": len(gc), "scheduled job": len(jobs), "OPA question": len(opa),
+        seen = {"collector pause": len(gc), "scheduled job": len(jobs), "applier": len(applier), "OPA question": len(opa),
                 "fsync over 1 ms": len(fsync), "upstream read over 1 ms": len(upstream), "JIT": len(jit)}
         worst.append((latency, start, ", ".join(f"{k} {v}" for k, v in seen.items() if v) or "nothing"))
 

@@ -26,6 +26,8 @@ final class HttpResponder {
     private final HttpServerResponse response;
     private final ObjectMapper json;
     private final Context eventLoop;
+    /** The end of a streamed response was handed to the event loop: nothing may be written after it. */
+    private volatile boolean endHandedOver;
 
     /**
      * @param eventLoop the Vert.x context of the request's connection: complete JSON answers are
@@ -41,8 +43,9 @@ final class HttpResponder {
         return response;
     }
 
+    /** The connection closed, or the response ended (or its end was handed to the loop). */
     boolean closed() {
-        return response.closed() || response.ended();
+        return endHandedOver || response.closed() || response.ended();
     }
 
     void headers(Map<String, String> headers) {
@@ -127,7 +130,11 @@ final class HttpResponder {
         if (closed()) {
             return false;
         }
-        response.write(buffer);
+        if (offLoop()) {
+            eventLoop.runOnContext(v -> writeOnLoop(buffer));
+        } else {
+            response.write(buffer);
+        }
         if (response.writeQueueFull() && !Context.isOnEventLoopThread()) {
             // On the event loop nothing can wait: the writer there asks writable() before each chunk.
             // Only the drain handler is ours to set: the close handler belongs to the sink, which
@@ -153,7 +160,46 @@ final class HttpResponder {
         return !closed();
     }
 
+    /**
+     * True when called off the connection's event loop (a request's virtual thread): a write is then
+     * handed to the loop as a task of its own, as {@link #json} hands a whole answer. Written from
+     * the virtual thread, Vert.x would take the connection's lock and hand the bytes to the loop
+     * while holding it; on one core the woken loop can preempt the writer, find the lock held and
+     * sleep until the writer runs again: two more context switches for every chunk of a stream.
+     * Tasks run in the order they are handed over, so the frames, the stream's end and an error
+     * event keep their order.
+     */
+    private boolean offLoop() {
+        return eventLoop != null && !Context.isOnEventLoopThread();
+    }
+
+    private void writeOnLoop(Buffer buffer) {
+        if (response.closed() || response.ended()) {
+            return; // the client has gone; the writer sees it on its next write
+        }
+        try {
+            response.write(buffer);
+        } catch (RuntimeException e) {
+            LOG.debugf("stream write not sent: %s", e.getMessage()); // the connection closed under it
+        }
+    }
+
     void end() {
+        if (offLoop()) {
+            if (!endHandedOver) {
+                endHandedOver = true;
+                eventLoop.runOnContext(v -> {
+                    try {
+                        if (!response.ended()) {
+                            response.end();
+                        }
+                    } catch (RuntimeException e) {
+                        LOG.debugf("stream end not sent: %s", e.getMessage());
+                    }
+                });
+            }
+            return;
+        }
         if (!response.ended()) {
             response.end();
         }

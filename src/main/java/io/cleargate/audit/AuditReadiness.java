@@ -33,6 +33,9 @@ public class AuditReadiness implements HealthCheck {
      */
     @Scheduled(every = "${cleargate.audit.probe-every:2s}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     void probe() {
-        jobs.run("audit write probe", writer::probe);
+        // Below the requests' priority: a 16 KB write and a commit every few seconds would otherwise
+        // hold up the request in flight. Nothing on a request's path waits for the probe's locks: on
+        // the embedded store requests wait for the journal only, on PostgreSQL it updates its own row.
+        jobs.runInBackground("audit write probe", writer::probe);
     }
 }

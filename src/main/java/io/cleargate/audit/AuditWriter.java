@@ -71,6 +71,8 @@ public class AuditWriter {
     private final DataSource dataSource;
     private final AuditConfig config;
     private final LinkedBlockingQueue<Pending> queue = new LinkedBlockingQueue<>(100_000);
+    /** Fails waits for a durable record once the commit timeout has passed; see {@link CommitDeadlines}. */
+    private final CommitDeadlines commitDeadlines = new CommitDeadlines(java.time.Duration.ofMillis(50));
     private final StoreHealth health = new StoreHealth();
     private volatile boolean running;
     private Thread thread;
@@ -161,19 +163,25 @@ public class AuditWriter {
     /** Appends and waits until durable; throws {@link AuditUnavailableException} otherwise. */
     public Appended appendDurably(Draft draft) {
         long start = System.nanoTime();
+        CompletableFuture<Appended> done = append(draft);
+        if (!done.isDone()) {
+            // An untimed wait: the watchdog enforces the commit timeout (a timed park costs a timer per wait).
+            commitDeadlines.watch(done, start + config.commitTimeout().toNanos());
+        }
         try {
-            Appended appended = append(draft).get(config.commitTimeout().toMillis(), TimeUnit.MILLISECONDS);
+            Appended appended = done.get();
             if (writeTimer != null) {
                 writeTimer.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
             }
             return appended;
         } catch (ExecutionException e) {
+            if (e.getCause() instanceof TimeoutException timedOut) {
+                health.set(false);
+                health.failed("timeout");
+                throw new AuditUnavailableException("audit store write timed out", timedOut);
+            }
             health.failed("error");
             throw new AuditUnavailableException("audit store write failed", e.getCause());
-        } catch (TimeoutException e) {
-            health.set(false);
-            health.failed("timeout");
-            throw new AuditUnavailableException("audit store write timed out", e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new AuditUnavailableException("interrupted while waiting for the audit store", e);

@@ -81,8 +81,9 @@ public class ChainVerifier {
         long coveredUpTo = 0;
         int verifiedCheckpoints = 0;
         while (expected <= head.seq()) {
+            // chainId first, so that the database walks its (chain_id, seq) index (CheckpointSigner.LINKS_PAGE)
             List<AuditEntry> page = em.createQuery("select e from AuditEntry e where e.chainId = :c and e.seq >= :s"
-                    + " and e.seq <= :h order by e.seq, e.id", AuditEntry.class)
+                    + " and e.seq <= :h order by e.chainId, e.seq, e.id", AuditEntry.class)
                     .setParameter("c", chain).setParameter("s", expected).setParameter("h", head.seq())
                     .setMaxResults(PAGE).getResultList();
             if (page.isEmpty()) {

@@ -232,7 +232,8 @@ public class ComplianceResource {
         List<Map<String, Object>> out = new ArrayList<>();
         for (String chain : chains) {
             List<Checkpoint> latest = QuarkusTransaction.requiringNew().call(() -> em.createQuery(
-                    "select c from Checkpoint c where c.chainId = :c order by c.seq desc, c.id desc", Checkpoint.class)
+                    "select c from Checkpoint c where c.chainId = :c order by c.chainId desc, c.seq desc, c.id desc",
+                    Checkpoint.class)
                     .setParameter("c", chain).setMaxResults(size).getResultList());
             for (Checkpoint c : latest) {
                 Map<String, Object> m = new LinkedHashMap<>();

@@ -101,7 +101,9 @@ final class Exporter {
         while (next <= r.lastSeq()) {
             long start = next;
             List<AuditEntry> page = QuarkusTransaction.requiringNew().call(() -> em.createQuery(
-                    "select e from AuditEntry e where e.chainId = :c and e.seq >= :s and e.seq <= :l order by e.seq, e.id",
+                    // chainId first, so that the database walks its (chain_id, seq) index (CheckpointSigner.LINKS_PAGE)
+                    "select e from AuditEntry e where e.chainId = :c and e.seq >= :s and e.seq <= :l"
+                            + " order by e.chainId, e.seq, e.id",
                     AuditEntry.class).setParameter("c", r.chain()).setParameter("s", start).setParameter("l", r.lastSeq())
                     .setMaxResults(PAGE).getResultList());
             if (page.isEmpty()) {

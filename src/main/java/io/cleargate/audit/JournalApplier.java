@@ -72,7 +72,7 @@ final class JournalApplier {
     }
 
     void start() {
-        thread = Thread.ofPlatform().name("audit-applier").daemon(true).start(this::run);
+        thread = BackgroundThreads.startLowered("audit-applier", this::run); // requests go first
     }
 
     /** The last insert or force that failed, while it lasts; null while the applier keeps up. */

@@ -65,9 +65,9 @@ public class ScheduledJobs {
     /**
      * Runs the job as {@link #run} does, on a background thread below the request threads'
      * priority ({@link BackgroundThreads}), and waits for it: for work that can wait while requests
-     * need the core and that mostly reads (checkpoint signing). Not for the readiness write probe,
-     * nor for retention purges: a bulk update slowed down while it holds the store's locks would
-     * hold up the audit writer, and with it every request.
+     * need the core (checkpoint signing, the readiness write probe: one small row of its own). Not
+     * for retention purges: a bulk update slowed down while it holds the store's locks would hold up
+     * the audit writer on PostgreSQL, and with it every request.
      */
     public Outcome runInBackground(String name, Runnable job) {
         return run(name, () -> BackgroundThreads.runAndWait(job));

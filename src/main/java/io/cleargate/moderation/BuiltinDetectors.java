@@ -267,9 +267,8 @@ final class BuiltinDetectors {
     }
 
     static double entropyScore(String candidate, String text, int s, int e) {
-        if (UUID.matcher(candidate).matches() || WORDS.matcher(candidate).matches()) {
-            return -1;
-        }
+        // The char classes first: a run without a digit or of one class (paths, identifiers: most
+        // long runs in code and prose) is rejected whatever the two regexes say, so they run only after.
         int lower = 0;
         int upper = 0;
         int digit = 0;
@@ -288,6 +287,9 @@ final class BuiltinDetectors {
         }
         int classes = (lower > 0 ? 1 : 0) + (upper > 0 ? 1 : 0) + (digit > 0 ? 1 : 0);
         if (digit == 0 || classes < 2) {
+            return -1;
+        }
+        if (UUID.matcher(candidate).matches() || WORDS.matcher(candidate).matches()) {
             return -1;
         }
         double h = Checksums.entropy(candidate);

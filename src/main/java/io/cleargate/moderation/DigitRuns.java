@@ -51,6 +51,21 @@ final class DigitRuns {
         return runs == 0;
     }
 
+    /** How many runs there are. */
+    int count() {
+        return runs;
+    }
+
+    /** Where run {@code k} begins (its first digit). */
+    int start(int k) {
+        return bounds[2 * k];
+    }
+
+    /** Where run {@code k} ends (after its last digit). */
+    int end(int k) {
+        return bounds[2 * k + 1];
+    }
+
     /** Walks the runs (each caller its own; fastest with non-decreasing positions). */
     Cursor cursor() {
         return new Cursor();

@@ -9,6 +9,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.function.Consumer;
 
@@ -193,15 +194,16 @@ final class PhoneDetector implements Detector {
             }
             String digitsOnly = digitsOf(raw);
             for (String region : regions) {
-                if (answers.validIn(raw, digitsOnly, region)) {
+                Phonenumber.PhoneNumber number = answers.validIn(raw, digitsOnly, region);
+                if (number != null) {
                     // A cheap gate passed; libphonenumber's matcher (leniency VALID) then
                     // checks the number in its surroundings, which rejects order numbers and
                     // other digit runs that merely parse.
                     int from = Math.max(0, start - 1);
                     String window = view.text.substring(from, Math.min(view.text.length(), end + 1));
                     boolean confirmed = false;
-                    for (PhoneNumberMatch m : answers.numbersIn(window, region)) {
-                        report(view, from + m.start(), from + m.end(), m.rawString(), m.number(), seen, sink);
+                    for (Found m : answers.numbersIn(window, region, start - from, raw, digitsOnly, number)) {
+                        report(view, from + m.start(), from + m.end(), m.raw(), m.number(), seen, sink);
                         confirmed = true;
                     }
                     if (confirmed) {
@@ -329,6 +331,17 @@ final class PhoneDetector implements Detector {
      * {@code PhoneDigitsTest} compares this with parse and isValidNumber in every supported region.
      */
     static Boolean validFromDigits(String digits, String region) {
+        Phonenumber.PhoneNumber number = fromDigits(digits, region);
+        return number == null ? null : UTIL.isValidNumber(number);
+    }
+
+    /**
+     * The number {@code parseAndKeepRawInput} makes of a candidate without "+" whose digits are
+     * {@code digits} (its country code, national number and country code source; the raw input
+     * left out) when parsing would take the digits whole as the national number (see {@link
+     * #validFromDigits}); null when it must be asked.
+     */
+    static Phonenumber.PhoneNumber fromDigits(String digits, String region) {
         Direct direct = DIRECT.computeIfAbsent(region, PhoneDetector::directOf);
         int n = digits.length();
         if (n < 2 || n > 17 || digits.charAt(0) == '0' || digits.startsWith(direct.countryCode())
@@ -336,8 +349,143 @@ final class PhoneDetector implements Detector {
                 || direct.nationalPrefix() != null && direct.nationalPrefix().matcher(digits).lookingAt()) {
             return null;
         }
-        var number = new Phonenumber.PhoneNumber().setCountryCode(direct.code()).setNationalNumber(Long.parseLong(digits));
-        return UTIL.isValidNumber(number);
+        return new Phonenumber.PhoneNumber().setCountryCode(direct.code()).setNationalNumber(Long.parseLong(digits))
+                .setCountryCodeSource(Phonenumber.PhoneNumber.CountryCodeSource.FROM_DEFAULT_COUNTRY);
+    }
+
+    /**
+     * Whether libphonenumber's matcher can neither begin a number at {@code c}, the char before a
+     * candidate, nor refuse the candidate for it: ASCII, no letter or digit, no opening bracket or
+     * "+" (where its pattern may begin), no "%" or "$" (which it refuses a number next to).
+     */
+    static boolean quietBefore(char c) {
+        return quietAfter(c) && c != '(' && c != '[' && c != '+';
+    }
+
+    /**
+     * Whether the char after a candidate neither joins the number (no digit follows it in the
+     * window, so the matcher's pattern cannot read on through it) nor makes the matcher refuse it:
+     * ASCII, no letter or digit, no "%" or "$".
+     */
+    static boolean quietAfter(char c) {
+        return c < 128 && !(c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') && c != '%' && c != '$';
+    }
+    /** libphonenumber's bracket rule for a candidate whose only brackets are ASCII parentheses. */
+    private static final java.util.regex.Pattern BRACKETS_MATCH =
+            java.util.regex.Pattern.compile("\\(?(?:[^()]+\\))?[^()]+(?:\\([^()]+\\)){0,3}[^()]*");
+    /** Publication pages ("211-227 (2003)"), which its matcher refuses. */
+    private static final java.util.regex.Pattern PAGES = java.util.regex.Pattern.compile("[0-9]{1,5}-+[0-9]{1,5}\\s{0,4}\\([0-9]{1,4}");
+
+    /** What libphonenumber's matcher finds in a candidate's window, where that is certain. */
+    enum Window {
+        /** One number: the whole candidate, as parsed. */
+        WHOLE,
+        /** No number. */
+        NOTHING,
+        /** Not certain: ask the matcher. */
+        ASK
+    }
+
+    /**
+     * What libphonenumber's matcher (leniency VALID) finds when run on the candidate [start, end)
+     * of {@code t} and one char either side (the window the detector gives it), given that the
+     * candidate, whose digits are {@code digits}, parses with {@code region} as the default region
+     * to {@code number} and that number is valid.
+     *
+     * <p>Why the answer is the matcher's (9.0.19's {@code PhoneNumberMatcher}): its pattern
+     * begins a number at a "+", an opening bracket or a digit, and the char before is none of
+     * these ({@link #quietBefore}), so it begins at the candidate's start; the candidate is a "+"
+     * or "(", digits, and runs of at most four of " ()-." (all its punctuation), so the greedy
+     * pattern reads to its last digit, and not past it, since no digit follows in the window. The
+     * candidate then has no "/" (no slash date, nothing trimmed as a second number), no "x" (no
+     * carrier code or extension to check), its brackets pass the bracket rule and it holds no
+     * page range; a time stamp would need ":" and two digits after it, which the window lacks. The
+     * chars either side are neither Latin letters nor "%" nor currency signs ({@link #quietAfter}). What is left of
+     * leniency VALID is the valid number, checked, and that a national prefix is present where the
+     * number's format requires one ({@link #nationalPrefix}). When it is, the whole candidate is
+     * the one number (nothing after it in the window can begin another). When it is required and
+     * absent, the whole is refused and the matcher looks for numbers inside the candidate, split at
+     * "/", brackets, a spaced hyphen, dots or spaces: a candidate of digits and "-" alone has none
+     * of these, so nothing is found. {@code PhoneWindowTest} compares this with the matcher.
+     */
+    static Window matcherFinds(String t, int start, int end, String raw, String digits, Phonenumber.PhoneNumber number,
+            String region) {
+        if (start > 0 && !quietBefore(t.charAt(start - 1)) || end < t.length() && !quietAfter(t.charAt(end))) {
+            return Window.ASK;
+        }
+        boolean brackets = false;
+        boolean onlyHyphens = true;
+        int punctuation = 0;
+        for (int i = 0; i < raw.length(); i++) {
+            char c = raw.charAt(i);
+            if (isDigit(c)) {
+                punctuation = 0;
+            } else if (c == '/' || ++punctuation > 4) {
+                return Window.ASK;
+            } else {
+                brackets |= c == '(' || c == ')';
+                onlyHyphens &= c == '-';
+            }
+        }
+        if (brackets && (!BRACKETS_MATCH.matcher(raw).matches() || PAGES.matcher(raw).find())) {
+            return Window.ASK;
+        }
+        return switch (nationalPrefix(number, digits, region)) {
+            case PRESENT_OR_NOT_REQUIRED -> Window.WHOLE;
+            case MISSING -> onlyHyphens ? Window.NOTHING : Window.ASK;
+            case UNKNOWN -> Window.ASK;
+        };
+    }
+
+    private enum Prefix { PRESENT_OR_NOT_REQUIRED, MISSING, UNKNOWN }
+
+    /**
+     * The matcher's check that a national prefix is present where the number's format requires
+     * one: not required when the country code was written, or when the format chosen for the
+     * national number asks for none (no rule, optional, or only the first group). When required,
+     * present when parsing removed one (the national number is shorter than the digits: parsing
+     * strips with the default region's metadata, the matcher checks with the main region's, so
+     * only when the two are one), missing when the main region's national prefix pattern does not
+     * match at the digits' start (the check strips nothing), and unknown otherwise.
+     */
+    private static Prefix nationalPrefix(Phonenumber.PhoneNumber number, String digits, String region) {
+        if (number.getCountryCodeSource() != Phonenumber.PhoneNumber.CountryCodeSource.FROM_DEFAULT_COUNTRY) {
+            return Prefix.PRESENT_OR_NOT_REQUIRED;
+        }
+        String main = UTIL.getRegionCodeForCountryCode(number.getCountryCode());
+        var metadata = com.google.i18n.phonenumbers.metadata.DefaultMetadataDependenciesProvider.getInstance()
+                .getPhoneNumberMetadataSource().getMetadataForRegion(main);
+        if (metadata == null) {
+            return Prefix.PRESENT_OR_NOT_REQUIRED;
+        }
+        String national = UTIL.getNationalSignificantNumber(number);
+        for (var format : metadata.getNumberFormatList()) {
+            int leading = format.getLeadingDigitsPatternCount();
+            if ((leading == 0 || metadataPattern(format.getLeadingDigitsPattern(leading - 1)).matcher(national).lookingAt())
+                    && metadataPattern(format.getPattern()).matcher(national).matches()) {
+                String rule = format.getNationalPrefixFormattingRule();
+                if (rule.isEmpty() || format.getNationalPrefixOptionalWhenFormatting() || FIRST_GROUP_ONLY.matcher(rule).matches()) {
+                    return Prefix.PRESENT_OR_NOT_REQUIRED;
+                }
+                if (main.equals(region) && national.length() < digits.length()) {
+                    return Prefix.PRESENT_OR_NOT_REQUIRED;
+                }
+                String prefix = metadata.getNationalPrefixForParsing();
+                return prefix.isEmpty() || !metadataPattern(prefix).matcher(digits).lookingAt() ? Prefix.MISSING : Prefix.UNKNOWN;
+            }
+        }
+        return Prefix.PRESENT_OR_NOT_REQUIRED; // no format: nothing to require
+    }
+
+    /** A national prefix formatting rule that only wraps the first group (maybe in brackets). */
+    private static final java.util.regex.Pattern FIRST_GROUP_ONLY = java.util.regex.Pattern.compile("\\(?\\$1\\)?");
+
+    /** Region metadata only, never client text. */
+    private static final java.util.concurrent.ConcurrentHashMap<String, java.util.regex.Pattern> METADATA_PATTERNS =
+            new java.util.concurrent.ConcurrentHashMap<>();
+
+    private static java.util.regex.Pattern metadataPattern(String regex) {
+        return METADATA_PATTERNS.computeIfAbsent(regex, java.util.regex.Pattern::compile);
     }
 
     /** Per default region: its country code and the IDD and national prefix patterns parsing tries first (null: none). */
@@ -368,36 +516,59 @@ final class PhoneDetector implements Detector {
      * or shared between tenants (a shared cache would also let one tenant time another's numbers).
      */
     private static final class Answers {
-        private final Map<String, Boolean> valid = new HashMap<>();
-        private final Map<String, List<PhoneNumberMatch>> found = new HashMap<>();
+        private final Map<String, Optional<Phonenumber.PhoneNumber>> valid = new HashMap<>();
+        private final Map<String, List<Found>> found = new HashMap<>();
 
-        /** Whether {@code raw} (whose digits are {@code digits}) parses as a valid number of {@code region}. */
-        boolean validIn(String raw, String digits, String region) {
+        /**
+         * The number {@code raw} (whose digits are {@code digits}) parses to with {@code region} as
+         * the default region, as {@code parseAndKeepRawInput} gives it (its country code source
+         * set), when that number is valid; null when it is not or does not parse.
+         */
+        Phonenumber.PhoneNumber validIn(String raw, String digits, String region) {
             boolean plus = raw.startsWith("+");
             if (!plus && digitCountRulesOut(digits, region, BOUNDS.computeIfAbsent(region, PhoneDetector::boundOf))) {
-                return false;
+                return null;
             }
             return valid.computeIfAbsent(region + '\u0000' + raw, key -> {
-                Boolean direct = plus ? null : validFromDigits(digits, region);
+                Phonenumber.PhoneNumber direct = plus ? null : fromDigits(digits, region);
                 if (direct != null) {
-                    return direct;
+                    return UTIL.isValidNumber(direct) ? Optional.of(direct) : Optional.<Phonenumber.PhoneNumber>empty();
                 }
                 try {
-                    return UTIL.isValidNumber(UTIL.parse(raw, region));
+                    var parsed = UTIL.parseAndKeepRawInput(raw, region);
+                    return UTIL.isValidNumber(parsed) ? Optional.of(parsed) : Optional.<Phonenumber.PhoneNumber>empty();
                 } catch (NumberParseException notANumber) {
-                    return false;
+                    return Optional.<Phonenumber.PhoneNumber>empty();
+                }
+            }).orElse(null);
+        }
+
+        /**
+         * What libphonenumber's matcher (leniency VALID) finds in a candidate's window, the
+         * candidate {@code raw} standing at {@code at} and parsing to the valid {@code number}:
+         * without the matcher where its answer is certain ({@link #matcherFinds}; its runs were most
+         * of what dense personal data cost), else from it.
+         */
+        List<Found> numbersIn(String window, String region, int at, String raw, String digits, Phonenumber.PhoneNumber number) {
+            // every answer is the matcher's on the window, so it depends on the window alone (a window
+            // read from its first char or its second gives the same numbers, whichever candidate asks)
+            return found.computeIfAbsent(region + '\u0000' + window, key -> switch (matcherFinds(window, at, at + raw.length(), raw,
+                    digits, number, region)) {
+                case WHOLE -> List.of(new Found(at, at + raw.length(), raw, number));
+                case NOTHING -> List.of();
+                case ASK -> {
+                    List<Found> list = new ArrayList<>();
+                    for (PhoneNumberMatch m : UTIL.findNumbers(window, region, PhoneNumberUtil.Leniency.VALID, 16)) {
+                        list.add(new Found(m.start(), m.end(), m.rawString(), m.number()));
+                    }
+                    yield List.copyOf(list);
                 }
             });
         }
+    }
 
-        /** libphonenumber's matcher (leniency VALID) on a candidate's window. */
-        List<PhoneNumberMatch> numbersIn(String window, String region) {
-            return found.computeIfAbsent(region + '\u0000' + window, key -> {
-                List<PhoneNumberMatch> list = new ArrayList<>();
-                UTIL.findNumbers(window, region, PhoneNumberUtil.Leniency.VALID, 16).forEach(list::add);
-                return List.copyOf(list);
-            });
-        }
+    /** A number the matcher finds in a window: its span there, its text and the number. */
+    private record Found(int start, int end, String raw, Phonenumber.PhoneNumber number) {
     }
 
     /**
@@ -458,12 +629,15 @@ final class PhoneDetector implements Detector {
         return OpenMatch.original(view, text, CANDIDATE_OPEN.from(view.text, view.countBefore(from)));
     }
 
+    /** Digits separated by a space, "-", "." or ")": compiled once (String.matches compiled it for every number reported). */
+    private static final java.util.regex.Pattern SEPARATED = java.util.regex.Pattern.compile(".*[0-9][ \\-.)][0-9].*");
+
     private void report(View view, int s, int e, String raw, Phonenumber.PhoneNumber number, Set<Long> seen,
             Consumer<Match> sink) {
         if (!seen.add(((long) s << 32) | e) || NOT_A_PHONE.matcher(raw).matches()) {
             return;
         }
-        boolean formatted = raw.startsWith("+") || raw.startsWith("(") || raw.matches(".*[0-9][ \\-.)][0-9].*");
+        boolean formatted = raw.startsWith("+") || raw.startsWith("(") || SEPARATED.matcher(raw).matches();
         boolean context = PatternDetector.contextBefore(view.text, s, CONTEXT_RADIUS, CONTEXT);
         double score = formatted ? FORMATTED : BARE;
         if (context) {

@@ -117,7 +117,8 @@ public class Pipeline {
     /**
      * As {@link #execute(Exchange, ClientSink)}: the stages' request phases run on the calling
      * (virtual) thread. A streamed answer then moves to {@code eventLoop} (the loop of the request's
-     * connection) when every backend it could come from opens there without blocking and no stage
+     * connection), if this pipeline serves governed streams there ({@link PipelineConfig#governedStreamsOnEventLoop},
+     * off by default), when every backend it could come from opens there without blocking and no stage
      * may ask for it again ({@link Stage#mayAskForRetry}): its chunks are read, moderated and written
      * on that loop as they arrive, instead of waking a reader thread and this thread for each of them.
      * What must block after that (a chunk a stage blocks on, such as the end that audit makes

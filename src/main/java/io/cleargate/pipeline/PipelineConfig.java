@@ -23,10 +23,12 @@ public interface PipelineConfig {
     /**
      * Whether a governed stream is served on the event loop its upstream answers on once its
      * request phase is done (see {@link Pipeline#execute(Exchange, ClientSink, java.util.concurrent.Executor,
-     * java.util.concurrent.Executor)}); false keeps it on its virtual thread, as before. A switch for
-     * measuring one against the other (bench/results/speed.md, section 13); every stage off, streams
-     * stay on the loop either way.
+     * java.util.concurrent.Executor)}). Off by default: measured against each other in one process
+     * (bench/results/speed.md, section 17), a governed stream kept on its virtual thread got its
+     * first token sooner (the blocking client's call, against a hop to the loop and Vert.x's client
+     * there) with gaps between chunks no worse, and the event loop that reads every request and writes
+     * every response stays light. Every stage off, streams stay on the loop either way.
      */
-    @WithDefault("true")
+    @WithDefault("false")
     boolean governedStreamsOnEventLoop();
 }

@@ -21,9 +21,10 @@
  *   <li>A stage that cannot decide (its service is down) short-circuits with an error: the pipeline
  *       fails closed.</li>
  *   <li>A stage says whether a phase may block: {@link io.cleargate.pipeline.Stage#blocks()} for the
- *       stage, {@link io.cleargate.pipeline.Stage#blocksOn} per response chunk (a stream's chunks are
- *       served on the event loop its upstream answers on, and a chunk some stage blocks on moves the
- *       rest of the answer to a virtual thread), {@link io.cleargate.pipeline.Stage#mayAskForRetry}
+ *       stage, {@link io.cleargate.pipeline.Stage#blocksOn} per response chunk (a stream's chunks may be
+ *       served on the event loop its upstream answers on: always with every stage off, for a governed
+ *       stream when {@code cleargate.governed-streams-on-event-loop} is set; a chunk some stage blocks
+ *       on moves the rest of the answer to a virtual thread), {@link io.cleargate.pipeline.Stage#mayAskForRetry}
  *       when it may ask for the answer again. A response phase that waits on anything but memory must
  *       say so, or it stalls the event loop.</li>
  * </ul>

@@ -141,10 +141,9 @@ class ChatCompletionsTest {
     }
 
     /**
-     * A stream served through every stage is read, moderated and written on the event loop its
-     * upstream answers on (the mock is on an address literal): secrets split over many 3-char
-     * chunks reach the client exactly as the whole answer's moderation leaves them, and the final
-     * audit record holds what the client got.
+     * A stream served through every stage (on its virtual thread by default; EventLoopDispatchTest
+     * covers the event loop): secrets split over many 3-char chunks reach the client exactly as the
+     * whole answer's moderation leaves them, and the final audit record holds what the client got.
      */
     @Test
     void secretsSplitAcrossAStreamsChunksLeaveAsTheWholeAnswerLeavesThemAndAreAuditedSo() throws Exception {

@@ -106,6 +106,22 @@ class ScheduledJobsTest {
     }
 
     @Test
+    void aLoopStartedLoweredRunsOnItsOwnNamedThreadThreeNiceStepsBelowItsStarter() throws Exception {
+        int starterNice = BackgroundThreads.ownNice();
+        var nice = new AtomicInteger(Integer.MIN_VALUE);
+        var name = new java.util.concurrent.atomic.AtomicReference<String>();
+        Thread loop = BackgroundThreads.startLowered("audit-applier-test", () -> {
+            name.set(Thread.currentThread().getName());
+            nice.set(BackgroundThreads.ownNice());
+        });
+        loop.join();
+        assertEquals("audit-applier-test", name.get());
+        assertTrue(loop.isDaemon(), "it must not keep the JVM up");
+        assertEquals(Math.min(19, starterNice + BackgroundThreads.NICE), nice.get());
+        assertEquals(starterNice, BackgroundThreads.ownNice(), "the starter's own priority is left alone");
+    }
+
+    @Test
     void aFailingBackgroundJobIsReportedAsFailedOnItsCaller() {
         var jobs = new ScheduledJobs(new ScheduledJobs.Gate());
         assertEquals(ScheduledJobs.Outcome.FAILED, jobs.runInBackground("boom", () -> {

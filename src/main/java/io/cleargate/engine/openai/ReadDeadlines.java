@@ -129,6 +129,8 @@ final class ReadDeadlines {
     }
 
     private void run() {
+        // Started awake: until now every arm saw "sleeping" and would have unparked it each time.
+        sleeping = false;
         while (true) {
             boolean armed = checkAll();
             if (armed || armedSinceTick) {

@@ -63,8 +63,14 @@ public final class RefusalDetector {
             }
             return new RefusalVerdict(RefusalKind.EMPTY_CUTOFF, 0, 0, 1.0, language, "empty");
         }
+        List<PhraseMatcher.Hit<Cue>> hits = MATCHER.scan(CharBuffer.wrap(s, 0, limit), limit);
+        if (!anyDecisive(hits)) {
+            // Only a refusal, deflection or canned cue can make a verdict (decide() finds none
+            // otherwise): most answers have none, and need no sentence and quote layout.
+            return RefusalVerdict.none(language);
+        }
         Layout layout = Layout.of(s, limit);
-        List<Found> found = cues(s, limit, layout);
+        List<Found> found = cues(s, limit, layout, hits);
         long unread = Math.max(0, totalLength - limit);
         return decide(s, layout, found, (int) Math.min(unread, Integer.MAX_VALUE), language);
     }
@@ -92,8 +98,17 @@ public final class RefusalDetector {
         return s;
     }
 
-    private static List<Found> cues(char[] s, int limit, Layout layout) {
-        List<PhraseMatcher.Hit<Cue>> hits = MATCHER.scan(CharBuffer.wrap(s, 0, limit), limit);
+    private static boolean anyDecisive(List<PhraseMatcher.Hit<Cue>> hits) {
+        for (var h : hits) {
+            Role r = h.payload().role();
+            if (r == Role.REFUSE || r == Role.DEFLECT || r == Role.CANNED) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static List<Found> cues(char[] s, int limit, Layout layout, List<PhraseMatcher.Hit<Cue>> hits) {
         List<PhraseMatcher.Hit<Cue>> idioms = new ArrayList<>();
         for (var h : hits) {
             if (h.payload().role() == Role.IDIOM && onWordBoundaries(s, h.start(), h.end(), limit)) {

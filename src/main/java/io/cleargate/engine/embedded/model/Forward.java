@@ -10,8 +10,8 @@ import java.util.List;
  * attention heads; o_proj with the residual; norm with the router; routing plan; all experts' gate
  * and up; all experts' down with the weighted sum and the residual) and the team runs them all with
  * a barrier between steps. A norm whose result a product needs whole is made by every member
- * for itself at the start of the product's step, so it needs no barrier of its own; so is the
- * routing plan of a single decoded token, at the start of the experts' gate and up, and its cache
+ * for itself at the start of the product's step, so it needs no barrier of its own; so are the
+ * router's logits and routing plan of a single decoded token, at the start of the experts' gate and up, and its cache
  * row, at the start of a step in which each head's q_b rows are made by the member attending it.
  *
  * <p>Products are split by output rows and attention by heads, which members take in {@link Chunks}
@@ -347,19 +347,21 @@ final class Forward {
             }));
         }
 
-        /** DeepSeekMoE: router, plan (member 0), all experts' gate/up in one step, all experts' down with the sum. */
+        /** DeepSeekMoE: router, plan (member 0), all experts' gate/up in one step, all experts' down with the sum (one token: router, plan, gate/up in one step). */
         void moe(int l, Weights.Moe moe, List<Team.Step> steps) {
             int e = config.nRoutedExperts();
-            Chunks routerRows = Chunks.of(e, team.size(), 4);
-            steps.add((m, size) -> rows(moe.router(), postNormOf(l, m), d, b.routerLogits, e, routerRows));
             if (n == 1) {
-                // One token: every member makes the same plan from the router's logits itself and
-                // goes straight on to the experts' gate and up, so the plan needs no barrier of its
-                // own (its tasks copy nothing: an expert that sees every token reads the batch's
-                // input in place). Member 0's plan is the one the down step reads.
+                // One token: every member normalises it, computes all the router's logits (one row
+                // per expert: 32 KB-128 KB of weights) and makes the same plan itself, then goes
+                // straight on to the experts' gate and up, so neither the router nor the plan needs
+                // a barrier of its own (its tasks copy nothing: an expert that sees every token reads
+                // the batch's input in place). Member 0's plan is the one the down step reads.
                 Chunks units = Chunks.open(1);
                 steps.add((m, size) -> {
-                    Task[] mine = plan(moe);
+                    float[] logits = HEAD_SCRATCH.get().router(e);
+                    float[] xn = postNormOf(l, m);
+                    Kernels.matvecRows(moe.router(), xn, 0, logits, 0, 0, e);
+                    Task[] mine = plan(moe, logits, xn); // reads this member's own normalised input: member 0 may still be writing its own
                     int total = unitsOf(mine);
                     if (m == 0) {
                         tasks = mine;
@@ -367,9 +369,11 @@ final class Forward {
                     units.take(total, (from, to) -> expertsGateUp(mine, from));
                 });
             } else {
+                Chunks routerRows = Chunks.of(e, team.size(), 4);
+                steps.add((m, size) -> rows(moe.router(), postNormOf(l, m), d, b.routerLogits, e, routerRows));
                 steps.add((m, size) -> {
                     if (m == 0) {
-                        tasks = plan(moe);
+                        tasks = plan(moe, b.routerLogits, b.xn);
                         gateUpUnits = Chunks.fixed(unitsOf(tasks), 1);
                     }
                 });
@@ -379,13 +383,13 @@ final class Forward {
             steps.add((m, size) -> downRows.take(this::expertsDown));
         }
 
-        /** Routes every token and lists each active expert's tokens (in token order), then the shared expert. */
-        Task[] plan(Weights.Moe moe) {
+        /** Routes every token and lists each active expert's tokens (in token order, inputs from {@code xn}), then the shared expert. */
+        Task[] plan(Weights.Moe moe, float[] routerLogits, float[] xn) {
             int e = config.nRoutedExperts();
             Router.Selection[] picks = new Router.Selection[n];
             int[] count = new int[e];
             for (int t = 0; t < n; t++) {
-                picks[t] = router.select(Arrays.copyOfRange(b.routerLogits, t * e, (t + 1) * e), moe.scoreBias());
+                picks[t] = router.select(Arrays.copyOfRange(routerLogits, t * e, (t + 1) * e), moe.scoreBias());
                 for (int expert : picks[t].experts()) {
                     count[expert]++;
                 }
@@ -395,20 +399,20 @@ final class Forward {
             int[] cursor = new int[3];
             for (int j = 0; j < e; j++) {
                 if (count[j] > 0) {
-                    byExpert[j] = new Task(moe.experts().get(j), count[j], false, b, n, d, cursor);
+                    byExpert[j] = new Task(moe.experts().get(j), count[j], false, b, xn, n, d, cursor);
                     out.add(byExpert[j]);
                 }
             }
             for (int t = 0; t < n; t++) {
                 Router.Selection pick = picks[t];
                 for (int k = 0; k < pick.experts().length; k++) {
-                    byExpert[pick.experts()[k]].add(t, pick.weights()[k], b.xn, d);
+                    byExpert[pick.experts()[k]].add(t, pick.weights()[k], xn, d);
                 }
             }
             if (moe.shared() != null) {
-                Task shared = new Task(moe.shared(), n, true, b, n, d, cursor);
+                Task shared = new Task(moe.shared(), n, true, b, xn, n, d, cursor);
                 for (int t = 0; t < n; t++) {
-                    shared.add(t, 1f, b.xn, d);
+                    shared.add(t, 1f, xn, d);
                 }
                 out.add(shared);
             }
@@ -538,6 +542,12 @@ final class Forward {
         private float[] current = new float[0];
         private float[] cos = new float[0];
         private float[] sin = new float[0];
+        private float[] router = new float[0];
+
+        /** One decoded token's router logits, made privately by each member. */
+        float[] router(int n) {
+            return router.length >= n ? router : (router = new float[n]);
+        }
 
         /** One decoded token's cache row [latent | rope key], made privately by each member. */
         float[] current(int n) {
@@ -625,7 +635,7 @@ final class Forward {
         int firstUnit;
 
         /** {@code cursor}: how much of the batch's expert input, hidden and output buffers earlier tasks took. */
-        Task(Weights.Mlp mlp, int count, boolean shared, Batch b, int n, int d, int[] cursor) {
+        Task(Weights.Mlp mlp, int count, boolean shared, Batch b, float[] xn, int n, int d, int[] cursor) {
             this.mlp = mlp;
             this.count = count;
             this.inner = mlp.gate().rows();
@@ -633,7 +643,7 @@ final class Forward {
             this.tokens = new int[count];
             this.weights = new float[count];
             if (count == n) {
-                this.in = b.xn;
+                this.in = xn;
                 this.inOff = 0;
             } else {
                 this.in = b.expertIn;

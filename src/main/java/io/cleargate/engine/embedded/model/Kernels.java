@@ -61,8 +61,12 @@ public final class Kernels {
             // x is rearranged once for all rows (see VectorKernels.dotBf16Paired), into a buffer of
             // this thread's: a new array per call was ~4 MB of allocation per decoded token (every
             // chunk of every product pairs its input), written and later collected.
+            if (BF16_DECODE == 1) {
+                matvecRowsBf16Widened(w, x, xOff, out, outOff, from, to);
+                return;
+            }
             float[] paired = VectorKernels.pairBf16(x, xOff, w.cols(), pairedScratch(w.cols()));
-            if (w.cols() <= SHORT_BF16_ROW) {
+            if (w.cols() <= SHORT_BF16_ROW || BF16_DECODE == 2) {
                 matvecRowsBf16Short(w, paired, x, xOff, out, outOff, from, to);
                 return;
             }
@@ -97,6 +101,25 @@ public final class Kernels {
         }
         for (; r < to; r++) {
             out[outOff + r] = VectorKernels.dotF32Single(seg, w.rowStart(r) * 4L, x, xOff, cols);
+        }
+    }
+
+    /** Experiment switch (engine7): 0 paired, one long row at a time; 1 widened, four rows at a time; 2 paired, four rows at a time. */
+    static final int BF16_DECODE = Integer.getInteger("cleargate.engine.bf16Decode", 0);
+    /** Experiment switch (engine7): from this many tokens on, bf16 rows are widened into arrays before the 4×4 kernel. */
+    static final int BF16_COPY_FROM = Integer.getInteger("cleargate.engine.bf16CopyFrom", 16);
+
+    /** bf16 rows {@code from .. to} of {@code W x} widened in registers, four at a time (one FMA chain per row). */
+    private static void matvecRowsBf16Widened(Matrix w, float[] x, int xOff, float[] out, int outOff, int from, int to) {
+        var seg = w.tensor().data();
+        int cols = w.cols();
+        long rowBytes = cols * 2L;
+        int r = from;
+        for (; r + 4 <= to; r += 4) {
+            VectorKernels.dot4x1Bf16(seg, w.rowStart(r) * 2L, rowBytes, x, xOff, cols, out, outOff + r, 1);
+        }
+        for (; r < to; r++) {
+            out[outOff + r] = VectorKernels.dotBf16Single(seg, w.rowStart(r) * 2L, x, xOff, cols);
         }
     }
 
@@ -149,6 +172,10 @@ public final class Kernels {
         int cols = w.cols();
         if (VECTOR && w.scale() == null && w.tensor().dtype() == DType.F32 && n < COPY_ROWS_FROM_TOKENS) {
             matmulRowsF32(w, x, xOff, n, xStride, out, outOff, outStride, from, to);
+            return;
+        }
+        if (VECTOR && w.scale() == null && w.tensor().dtype() == DType.BF16 && n < BF16_COPY_FROM) {
+            matmulRowsBf16(w, x, xOff, n, xStride, out, outOff, outStride, from, to);
             return;
         }
         float[] row = new float[cols];
@@ -247,6 +274,41 @@ public final class Kernels {
             long at = w.rowStart(r) * 4L;
             for (int t = 0; t < n; t++) {
                 out[outOff + t * outStride + r] = VectorKernels.dotF32Single(seg, at, x, xOff + t * xStride, cols);
+            }
+        }
+    }
+
+    /**
+     * {@link #matmulRowsF32} for bf16 weights: the rows are widened in registers where they are mapped
+     * instead of into arrays first, and every (row, token) gets the sum the widened row would give
+     * ({@link VectorKernels#dot4x4Bf16}).
+     */
+    private static void matmulRowsBf16(Matrix w, float[] x, int xOff, int n, int xStride, float[] out, int outOff,
+                                       int outStride, int from, int to) {
+        var seg = w.tensor().data();
+        int cols = w.cols();
+        long rowBytes = cols * 2L;
+        int r = from;
+        for (; r + 4 <= to; r += 4) {
+            long at = w.rowStart(r) * 2L;
+            int t = 0;
+            for (; t + 4 <= n; t += 4) {
+                VectorKernels.dot4x4Bf16(seg, at, rowBytes, x, xOff + t * xStride, xStride, cols, out,
+                        outOff + t * outStride + r, outStride);
+            }
+            if (t + 2 <= n) {
+                VectorKernels.dot4x2Bf16(seg, at, rowBytes, x, xOff + t * xStride, xStride, cols, out,
+                        outOff + t * outStride + r, outStride);
+                t += 2;
+            }
+            if (t < n) {
+                VectorKernels.dot4x1Bf16(seg, at, rowBytes, x, xOff + t * xStride, cols, out, outOff + t * outStride + r, 1);
+            }
+        }
+        for (; r < to; r++) {
+            long at = w.rowStart(r) * 2L;
+            for (int t = 0; t < n; t++) {
+                out[outOff + t * outStride + r] = VectorKernels.dotBf16Single(seg, at, x, xOff + t * xStride, cols);
             }
         }
     }

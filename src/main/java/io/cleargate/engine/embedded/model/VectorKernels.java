@@ -786,6 +786,174 @@ final class VectorKernels {
         out[outOff + 3] = finish(d0, w3, x, xOff, i, n);
     }
 
+    /**
+     * {@link #dot4x4} with four bf16 weight rows read where they are mapped (rows {@code rowBytes}
+     * apart from byte offset {@code at}), each vector widened in registers: the rows of a product with
+     * few tokens (a routed expert sees about four of a 64-token prompt) were first widened into f32
+     * arrays and then multiplied, so a core waited for memory while widening and left memory idle
+     * while multiplying (bf16 experts streamed at ~12 GB/s against ~20 for f32 read in place).
+     * Widening is exact and every (row, token) is summed as {@link #dot} sums it, so the results
+     * are those of the widened rows.
+     */
+    static void dot4x4Bf16(java.lang.foreign.MemorySegment seg, long at, long rowBytes, float[] x, int xOff, int xStride,
+                           int n, float[] out, int outOff, int outStride) {
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = FloatVector.zero(F);
+        FloatVector a2 = FloatVector.zero(F);
+        FloatVector a3 = FloatVector.zero(F);
+        FloatVector b0 = FloatVector.zero(F);
+        FloatVector b1 = FloatVector.zero(F);
+        FloatVector b2 = FloatVector.zero(F);
+        FloatVector b3 = FloatVector.zero(F);
+        FloatVector c0 = FloatVector.zero(F);
+        FloatVector c1 = FloatVector.zero(F);
+        FloatVector c2 = FloatVector.zero(F);
+        FloatVector c3 = FloatVector.zero(F);
+        FloatVector d0 = FloatVector.zero(F);
+        FloatVector d1 = FloatVector.zero(F);
+        FloatVector d2 = FloatVector.zero(F);
+        FloatVector d3 = FloatVector.zero(F);
+        int x0 = xOff;
+        int x1 = xOff + xStride;
+        int x2 = xOff + 2 * xStride;
+        int x3 = xOff + 3 * xStride;
+        long r0 = at;
+        long r1 = at + rowBytes;
+        long r2 = at + 2 * rowBytes;
+        long r3 = at + 3 * rowBytes;
+        int i = 0;
+        int bound = F.loopBound(n);
+        for (; i < bound; i += F.length()) {
+            long o = i * 2L;
+            FloatVector u = bf16(seg, r0 + o);
+            FloatVector v = bf16(seg, r1 + o);
+            FloatVector w = bf16(seg, r2 + o);
+            FloatVector z = bf16(seg, r3 + o);
+            FloatVector y = FloatVector.fromArray(F, x, x0 + i);
+            a0 = u.fma(y, a0);
+            b0 = v.fma(y, b0);
+            c0 = w.fma(y, c0);
+            d0 = z.fma(y, d0);
+            y = FloatVector.fromArray(F, x, x1 + i);
+            a1 = u.fma(y, a1);
+            b1 = v.fma(y, b1);
+            c1 = w.fma(y, c1);
+            d1 = z.fma(y, d1);
+            y = FloatVector.fromArray(F, x, x2 + i);
+            a2 = u.fma(y, a2);
+            b2 = v.fma(y, b2);
+            c2 = w.fma(y, c2);
+            d2 = z.fma(y, d2);
+            y = FloatVector.fromArray(F, x, x3 + i);
+            a3 = u.fma(y, a3);
+            b3 = v.fma(y, b3);
+            c3 = w.fma(y, c3);
+            d3 = z.fma(y, d3);
+        }
+        int o = outOff;
+        out[o] = bf16Tail(a0.reduceLanes(VectorOperators.ADD), seg, r0, x, x0, i, n);
+        out[o + outStride] = bf16Tail(a1.reduceLanes(VectorOperators.ADD), seg, r0, x, x1, i, n);
+        out[o + 2 * outStride] = bf16Tail(a2.reduceLanes(VectorOperators.ADD), seg, r0, x, x2, i, n);
+        out[o + 3 * outStride] = bf16Tail(a3.reduceLanes(VectorOperators.ADD), seg, r0, x, x3, i, n);
+        out[o + 1] = bf16Tail(b0.reduceLanes(VectorOperators.ADD), seg, r1, x, x0, i, n);
+        out[o + 1 + outStride] = bf16Tail(b1.reduceLanes(VectorOperators.ADD), seg, r1, x, x1, i, n);
+        out[o + 1 + 2 * outStride] = bf16Tail(b2.reduceLanes(VectorOperators.ADD), seg, r1, x, x2, i, n);
+        out[o + 1 + 3 * outStride] = bf16Tail(b3.reduceLanes(VectorOperators.ADD), seg, r1, x, x3, i, n);
+        out[o + 2] = bf16Tail(c0.reduceLanes(VectorOperators.ADD), seg, r2, x, x0, i, n);
+        out[o + 2 + outStride] = bf16Tail(c1.reduceLanes(VectorOperators.ADD), seg, r2, x, x1, i, n);
+        out[o + 2 + 2 * outStride] = bf16Tail(c2.reduceLanes(VectorOperators.ADD), seg, r2, x, x2, i, n);
+        out[o + 2 + 3 * outStride] = bf16Tail(c3.reduceLanes(VectorOperators.ADD), seg, r2, x, x3, i, n);
+        out[o + 3] = bf16Tail(d0.reduceLanes(VectorOperators.ADD), seg, r3, x, x0, i, n);
+        out[o + 3 + outStride] = bf16Tail(d1.reduceLanes(VectorOperators.ADD), seg, r3, x, x1, i, n);
+        out[o + 3 + 2 * outStride] = bf16Tail(d2.reduceLanes(VectorOperators.ADD), seg, r3, x, x2, i, n);
+        out[o + 3 + 3 * outStride] = bf16Tail(d3.reduceLanes(VectorOperators.ADD), seg, r3, x, x3, i, n);
+    }
+
+    /** {@link #dot4x4Bf16} for two tokens (the tokens a 4-token tile leaves over). */
+    static void dot4x2Bf16(java.lang.foreign.MemorySegment seg, long at, long rowBytes, float[] x, int xOff, int xStride,
+                           int n, float[] out, int outOff, int outStride) {
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = FloatVector.zero(F);
+        FloatVector b0 = FloatVector.zero(F);
+        FloatVector b1 = FloatVector.zero(F);
+        FloatVector c0 = FloatVector.zero(F);
+        FloatVector c1 = FloatVector.zero(F);
+        FloatVector d0 = FloatVector.zero(F);
+        FloatVector d1 = FloatVector.zero(F);
+        int x0 = xOff;
+        int x1 = xOff + xStride;
+        long r0 = at;
+        long r1 = at + rowBytes;
+        long r2 = at + 2 * rowBytes;
+        long r3 = at + 3 * rowBytes;
+        int i = 0;
+        int bound = F.loopBound(n);
+        for (; i < bound; i += F.length()) {
+            long o = i * 2L;
+            FloatVector u = bf16(seg, r0 + o);
+            FloatVector v = bf16(seg, r1 + o);
+            FloatVector w = bf16(seg, r2 + o);
+            FloatVector z = bf16(seg, r3 + o);
+            FloatVector y = FloatVector.fromArray(F, x, x0 + i);
+            a0 = u.fma(y, a0);
+            b0 = v.fma(y, b0);
+            c0 = w.fma(y, c0);
+            d0 = z.fma(y, d0);
+            y = FloatVector.fromArray(F, x, x1 + i);
+            a1 = u.fma(y, a1);
+            b1 = v.fma(y, b1);
+            c1 = w.fma(y, c1);
+            d1 = z.fma(y, d1);
+        }
+        int o = outOff;
+        out[o] = bf16Tail(a0.reduceLanes(VectorOperators.ADD), seg, r0, x, x0, i, n);
+        out[o + outStride] = bf16Tail(a1.reduceLanes(VectorOperators.ADD), seg, r0, x, x1, i, n);
+        out[o + 1] = bf16Tail(b0.reduceLanes(VectorOperators.ADD), seg, r1, x, x0, i, n);
+        out[o + 1 + outStride] = bf16Tail(b1.reduceLanes(VectorOperators.ADD), seg, r1, x, x1, i, n);
+        out[o + 2] = bf16Tail(c0.reduceLanes(VectorOperators.ADD), seg, r2, x, x0, i, n);
+        out[o + 2 + outStride] = bf16Tail(c1.reduceLanes(VectorOperators.ADD), seg, r2, x, x1, i, n);
+        out[o + 3] = bf16Tail(d0.reduceLanes(VectorOperators.ADD), seg, r3, x, x0, i, n);
+        out[o + 3 + outStride] = bf16Tail(d1.reduceLanes(VectorOperators.ADD), seg, r3, x, x1, i, n);
+    }
+
+    /** {@link #dot4x2Bf16} for one token: four rows, four independent FMA chains. */
+    static void dot4x1Bf16(java.lang.foreign.MemorySegment seg, long at, long rowBytes, float[] x, int xOff, int n,
+                           float[] out, int outOff, int outStep) {
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector b0 = FloatVector.zero(F);
+        FloatVector c0 = FloatVector.zero(F);
+        FloatVector d0 = FloatVector.zero(F);
+        long r0 = at;
+        long r1 = at + rowBytes;
+        long r2 = at + 2 * rowBytes;
+        long r3 = at + 3 * rowBytes;
+        int i = 0;
+        int bound = F.loopBound(n);
+        for (; i < bound; i += F.length()) {
+            long o = i * 2L;
+            FloatVector y = FloatVector.fromArray(F, x, xOff + i);
+            a0 = bf16(seg, r0 + o).fma(y, a0);
+            b0 = bf16(seg, r1 + o).fma(y, b0);
+            c0 = bf16(seg, r2 + o).fma(y, c0);
+            d0 = bf16(seg, r3 + o).fma(y, d0);
+        }
+        out[outOff] = bf16Tail(a0.reduceLanes(VectorOperators.ADD), seg, r0, x, xOff, i, n);
+        out[outOff + outStep] = bf16Tail(b0.reduceLanes(VectorOperators.ADD), seg, r1, x, xOff, i, n);
+        out[outOff + 2 * outStep] = bf16Tail(c0.reduceLanes(VectorOperators.ADD), seg, r2, x, xOff, i, n);
+        out[outOff + 3 * outStep] = bf16Tail(d0.reduceLanes(VectorOperators.ADD), seg, r3, x, xOff, i, n);
+    }
+
+    /** One bf16 row read in place, summed as {@link #dot} sums the widened row. */
+    static float dotBf16Single(java.lang.foreign.MemorySegment seg, long row, float[] x, int xOff, int n) {
+        FloatVector acc = FloatVector.zero(F);
+        int i = 0;
+        int bound = F.loopBound(n);
+        for (; i < bound; i += F.length()) {
+            acc = bf16(seg, row + i * 2L).fma(FloatVector.fromArray(F, x, xOff + i), acc);
+        }
+        return bf16Tail(acc.reduceLanes(VectorOperators.ADD), seg, row, x, xOff, i, n);
+    }
+
     /** {@link #finish} for a row read from the mapped f32 weights at byte offset {@code row}. */
     private static float finish(FloatVector acc, java.lang.foreign.MemorySegment seg, long row, float[] x, int xOff,
                                 int from, int n) {

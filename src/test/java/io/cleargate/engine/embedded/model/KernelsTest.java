@@ -10,6 +10,14 @@ import org.junit.jupiter.api.Test;
 /** The Vector API kernels agree with the scalar fallback beside them, for every dtype and odd lengths. */
 class KernelsTest {
 
+    /**
+     * Relative difference allowed between two kernels that sum a product in the same steps: the
+     * Vector API leaves the lane order of {@code reduceLanes} open, and interpreted and compiled code
+     * differ in it, so which of two calls the JIT has compiled shows in the last bits (seen up to
+     * ~1e-6 on 203-term sums); a wrong or missing term is orders of magnitude larger.
+     */
+    private static final float LANE_ORDER = 1e-5f;
+
     @Test
     void vectorPathIsActiveUnderTheBuildsJvmOptions() {
         assertTrue(Kernels.VECTOR, "surefire runs with --add-modules=jdk.incubator.vector");
@@ -207,13 +215,13 @@ class KernelsTest {
             for (int k = 0; k < 4; k++) {
                 for (int t = 0; t < 2; t++) {
                     float expected = Kernels.dot(r[k], 0, x, (1 + t) * cols, cols);
-                    assertEquals(expected, two[3 + k + t * rows], 0f, "4x2 row " + k + " token " + t);
+                    assertEquals(expected, two[3 + k + t * rows], LANE_ORDER * Math.max(1, Math.abs(expected)), "4x2 row " + k + " token " + t);
                     // Read in place the lanes may be summed in another order (the API leaves it open).
                     assertEquals(expected, twoMapped[3 + k + t * rows], 1e-5f * Math.max(1, Math.abs(expected)),
                             "4x2 mapped row " + k + " token " + t);
                 }
                 float expected = Kernels.dot(r[k], 0, x, 2 * cols, cols);
-                assertEquals(expected, one[3 + k], 0f, "4x1 row " + k);
+                assertEquals(expected, one[3 + k], LANE_ORDER * Math.max(1, Math.abs(expected)), "4x1 row " + k);
                 assertEquals(expected, oneMapped[3 + k], 1e-5f * Math.max(1, Math.abs(expected)), "4x1 mapped row " + k);
             }
         }
@@ -240,7 +248,8 @@ class KernelsTest {
         VectorKernels.dot4x4(r[0], r[1], r[2], r[3], x, cols, cols, cols, out, 3, rows);
         for (int k = 0; k < 4; k++) {
             for (int t = 0; t < 4; t++) {
-                assertEquals(Kernels.dot(r[k], 0, x, (1 + t) * cols, cols), out[3 + k + t * rows], 0f, "row " + k + " token " + t);
+                float expected = Kernels.dot(r[k], 0, x, (1 + t) * cols, cols);
+                assertEquals(expected, out[3 + k + t * rows], LANE_ORDER * Math.max(1, Math.abs(expected)), "row " + k + " token " + t);
             }
         }
     }
@@ -342,6 +351,44 @@ class KernelsTest {
     }
 
     @Test
+    void bf16RowsReadInPlaceForFewTokensGiveExactlyTheSumsOfTheWidenedRows() {
+        // Below 16 tokens bf16 rows are widened in registers where they are mapped (four rows against
+        // four, two and one tokens, then single rows); every (row, token) must get the sum the row
+        // widened into an array gives (up to the lanes' order), whatever the batch size and the split of rows.
+        try (Arena arena = Arena.ofShared()) {
+            for (int cols : new int[] {203, 256}) {
+                int rows = 11;
+                MemorySegment seg = arena.allocate((long) rows * cols * 2);
+                for (int i = 0; i < rows * cols; i++) {
+                    float v = (float) Math.sin(i * 0.07) * 2;
+                    seg.set(Tensor.I16, i * 2L, (short) (Float.floatToRawIntBits(v) >>> 16));
+                }
+                Matrix w = new Tensor("w", DType.BF16, new long[] {rows, cols}, seg).asMatrix();
+                for (int n : new int[] {2, 3, 4, 5, 7, 15}) {
+                    float[] x = new float[n * cols];
+                    for (int i = 0; i < x.length; i++) {
+                        x[i] = (float) Math.cos(i * 0.41);
+                    }
+                    for (int split : new int[] {0, 3, 6}) {
+                        float[] out = new float[n * rows];
+                        Kernels.matmulRows(w, x, 0, n, cols, out, 0, rows, 0, split);
+                        Kernels.matmulRows(w, x, 0, n, cols, out, 0, rows, split, rows);
+                        float[] row = new float[cols];
+                        for (int r = 0; r < rows; r++) {
+                            Kernels.decodeRow(w, r, row);
+                            for (int t = 0; t < n; t++) {
+                                float expected = Kernels.dot(row, 0, x, t * cols, cols);
+                                assertEquals(expected, out[t * rows + r], LANE_ORDER * Math.max(1, Math.abs(expected)),
+                                        cols + " columns, " + n + " tokens, split " + split + ", row " + r + ", token " + t);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
     void causalScoresGiveEveryTokenAndSeenPositionTheOneRowDotForAnyBatchAndCacheLength() {
         int width = 45; // not a multiple of the lane count: the scalar tail runs
         for (int n : new int[] {1, 2, 3, 4, 5, 7, 9}) {
@@ -353,7 +400,8 @@ class KernelsTest {
                 Kernels.causalScores(query, n, width, cache, keys, p);
                 for (int t = 0; t < n; t++) {
                     for (int u = 0; u <= before + t; u++) {
-                        assertEquals(Kernels.dot(query, t * width, cache, u * width, width), p[t * keys + u], 0f,
+                        float expected = Kernels.dot(query, t * width, cache, u * width, width);
+                        assertEquals(expected, p[t * keys + u], LANE_ORDER * Math.max(1, Math.abs(expected)),
                                 n + " tokens after " + before + ": token " + t + " position " + u);
                     }
                 }
