@@ -105,6 +105,12 @@ abstract class AuditStoreBench {
         // The store alone: final-sized records from many concurrent callers, each waiting until durable.
         int raw = Integer.getInteger("bench.raw", 40000);
         int callers = Integer.getInteger("bench.callers", 512);
+        // Twice: in the first round the JIT still compiles the path of large batches (a third of the
+        // JVM's CPU went to its compiler threads); the second round is the one measured.
+        long coldStart = System.nanoTime();
+        runConcurrently(raw, callers, () -> writer.appendDurably(admin("bench-raw", 1400)));
+        double coldSeconds = (System.nanoTime() - coldStart) / 1e9;
+        Map<String, Long> threads0 = threadTicks();
         double gatewayCpu0 = processCpuSeconds();
         double serverCpu0 = serverCpuSeconds(storeDirectory());
         long rawStart = System.nanoTime();
@@ -112,6 +118,7 @@ abstract class AuditStoreBench {
         double rawSeconds = (System.nanoTime() - rawStart) / 1e9;
         double gatewayCpu = processCpuSeconds() - gatewayCpu0;
         double serverCpu = serverCpuSeconds(storeDirectory()) - serverCpu0;
+        String byThread = byThread(threads0, threadTicks(), raw);
         String report = String.format(
                 "audit store bench: %s (durable: fsync at commit), encrypted content, 60-char prompt, 1.4 KB completion%n"
                         + "  disk: fdatasync of a 4 KB write in the store's directory p50 %.3f ms, p99 %.3f ms%n"
@@ -119,14 +126,16 @@ abstract class AuditStoreBench {
                         + "  added by the audit stage at concurrency 1 (2 durable records/request): p50 %.3f ms, p99 %.3f ms%n"
                         + "  %d requests at concurrency %d: %.2f s = %.0f requests/s = %.0f durable records/s%n"
                         + "  store growth: %.0f bytes/request (%.0f per record) right after, %.0f bytes/request once idle%n"
+                        + "  store alone, first round (the JIT still compiling): %.0f durable records/s%n"
                         + "  store alone: %d records from %d concurrent callers in %.2f s = %.0f durable records/s%n"
                         + "  store alone, CPU per record: this JVM %.1f us, the database server's processes %.1f us%n"
+                        + "  store alone, this JVM's CPU per record by thread: %s%n"
                         + "  load average %.1f%n",
                 store(), fdatasync[0], fdatasync[1], pct(single, 50) / 1e6, pct(single, 50) / 1e6 / fdatasync[0],
                 pct(single, 99) / 1e6, (pct(with, 50) - pct(without, 50)) / 1e6, (pct(with, 99) - pct(without, 99)) / 1e6,
                 total, concurrency, seconds, total / seconds, 2 * total / seconds,
                 (double) (bytes1 - bytes0) / total, (double) (bytes1 - bytes0) / total / 2, (double) (bytes2 - bytes0) / total,
-                raw, callers, rawSeconds, raw / rawSeconds, gatewayCpu / raw * 1e6, serverCpu / raw * 1e6,
+                raw / coldSeconds, raw, callers, rawSeconds, raw / rawSeconds, gatewayCpu / raw * 1e6, serverCpu / raw * 1e6, byThread,
                 ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
         System.out.print(report);
         Path out = Path.of(System.getProperty("bench.out.dir", "target"), "audit-bench-" + store() + ".txt");
@@ -156,6 +165,41 @@ abstract class AuditStoreBench {
     /** CPU seconds this JVM has used so far (every thread: callers, writer, the bench itself). */
     static double processCpuSeconds() {
         return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime() / 1e9;
+    }
+
+    /** Clock ticks (10 ms) each of this JVM's threads has used so far, by thread id and name, from /proc. */
+    static Map<String, Long> threadTicks() throws IOException {
+        Map<String, Long> ticks = new java.util.HashMap<>();
+        try (var tasks = Files.list(Path.of("/proc/self/task"))) {
+            for (Path task : tasks.toList()) {
+                try {
+                    String stat = Files.readString(task.resolve("stat"));
+                    String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+                    String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                    ticks.put(task.getFileName() + " " + name, Long.parseLong(f[11]) + Long.parseLong(f[12]));
+                } catch (IOException | RuntimeException gone) {
+                    // the thread ended while being read
+                }
+            }
+        }
+        return ticks;
+    }
+
+    /** Microseconds per record by group of threads (virtual-thread carriers, the writer, GC, JIT, ...), largest first. */
+    static String byThread(Map<String, Long> before, Map<String, Long> after, int records) {
+        Map<String, Long> groups = new java.util.TreeMap<>();
+        after.forEach((thread, ticks) -> {
+            String name = thread.substring(thread.indexOf(' ') + 1);
+            String group = name.startsWith("ForkJoinPool") ? "virtual-thread carriers"
+                    : name.startsWith("GC Thread") || name.startsWith("G1 ") ? "GC"
+                    : name.startsWith("C1 Compiler") || name.startsWith("C2 Compiler") ? "JIT"
+                    : name.replaceAll("[-#]?[0-9]+$", "");
+            groups.merge(group, ticks - before.getOrDefault(thread, 0L), Long::sum);
+        });
+        return groups.entrySet().stream().filter(e -> e.getValue() > 0)
+                .sorted(Map.Entry.<String, Long>comparingByValue().reversed())
+                .map(e -> String.format("%s %.1f", e.getKey(), e.getValue() * 10_000.0 / records))
+                .collect(java.util.stream.Collectors.joining(", "));
     }
 
     /**
