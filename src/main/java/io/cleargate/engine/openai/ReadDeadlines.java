@@ -1,5 +1,6 @@
 package io.cleargate.engine.openai;
 
+import io.cleargate.concurrent.TickingWatchdog;
 import java.io.IOException;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -7,21 +8,17 @@ import java.net.Socket;
 import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.locks.LockSupport;
 
 /**
  * Deadlines for the upstream client's socket reads, without a timer per read.
  *
- * <p>A virtual thread blocked in a socket read with {@code SO_TIMEOUT} parks with a timeout, and
- * every timed park hands a task to the JDK's delay scheduler thread (and hands it a cancellation
- * when the answer comes first): at low load that wakes a sleeping thread twice per request, for a
- * timeout that almost never fires. Here the client's reads block without a timeout; each exchange
- * arms its connection's deadline (a field write) and one watchdog thread looks at the armed
- * deadlines every {@link #TICK} and closes the socket of a read that passed its deadline, which
- * makes the blocked read fail at once; the exchange then reports a timeout. While no exchange
- * has armed a deadline for a whole tick the watchdog sleeps until the next one does, so an idle
- * gateway has no timer running, and a busy one wakes the watchdog every tick, not per request.
- * A deadline is kept to within one tick.
+ * <p>A virtual thread blocked in a socket read with {@code SO_TIMEOUT} parks with a timeout, which
+ * wakes the JDK's delay scheduler thread twice per request (see {@link TickingWatchdog}). Here the
+ * client's reads block without a timeout; each exchange arms its connection's deadline (a field
+ * write) and a {@link TickingWatchdog} looks at the armed deadlines every {@link #TICK} and closes
+ * the socket of a read that passed its deadline, which makes the blocked read fail at once; the
+ * exchange then reports a timeout. The watchdog sleeps only after a whole tick in which nothing was
+ * armed. A deadline is kept to within one tick.
  */
 final class ReadDeadlines {
 
@@ -43,16 +40,13 @@ final class ReadDeadlines {
 
     static final ReadDeadlines SHARED = new ReadDeadlines(TICK);
 
-    private final long tickNanos;
     private final Set<Watch> watches = ConcurrentHashMap.newKeySet();
     /** Set by every arm; the watchdog sleeps only after a tick in which nothing was armed. */
     private volatile boolean armedSinceTick;
-    /** True until the first arm starts the watchdog, and while it sleeps. */
-    private volatile boolean sleeping = true;
-    private volatile Thread watchdog;
+    private final TickingWatchdog watchdog;
 
     ReadDeadlines(Duration tick) {
-        this.tickNanos = tick.toNanos();
+        this.watchdog = new TickingWatchdog("upstream-read-deadlines", tick, this::check);
     }
 
     /** Watches {@code socket} (closed when an armed deadline passes) until {@link Watch#forget()}. */
@@ -76,9 +70,7 @@ final class ReadDeadlines {
         void arm(long deadlineNanos) {
             deadline = deadlineNanos == NONE || deadlineNanos == EXPIRED ? EXPIRED + 1 : deadlineNanos;
             armedSinceTick = true;
-            if (sleeping) {
-                wake();
-            }
+            watchdog.poke();
         }
 
         /** Ends the deadline; true when it had passed and the watchdog closed the socket. */
@@ -111,40 +103,15 @@ final class ReadDeadlines {
 
     /** The watchdog thread, once an arm has started it (for tests). */
     Thread watchdog() {
-        return watchdog;
+        return watchdog.thread();
     }
 
-    private void wake() {
-        Thread t = watchdog;
-        if (t == null) {
-            synchronized (this) {
-                t = watchdog;
-                if (t == null) {
-                    watchdog = t = Thread.ofPlatform().daemon().name("upstream-read-deadlines").start(this::run);
-                    return;
-                }
-            }
-        }
-        LockSupport.unpark(t);
-    }
-
-    private void run() {
-        // Started awake: until now every arm saw "sleeping" and would have unparked it each time.
-        sleeping = false;
-        while (true) {
-            boolean armed = checkAll();
-            if (armed || armedSinceTick) {
-                armedSinceTick = false;
-                LockSupport.parkNanos(this, tickNanos);
-                continue;
-            }
-            // Nothing armed for a whole tick: sleep until an arm sees this flag and wakes us.
-            sleeping = true;
-            if (!armedSinceTick && !checkAll()) {
-                LockSupport.park(this);
-            }
-            sleeping = false;
-        }
+    /** Cuts the reads past their deadline; true while a read is armed or one was armed this tick. */
+    private boolean check() {
+        boolean armed = checkAll();
+        boolean recent = armedSinceTick;
+        armedSinceTick = false;
+        return armed || recent;
     }
 
     private boolean checkAll() {
