@@ -16,6 +16,32 @@ def jit_ms(row):
     return row.get("jit_ticks", 0) / CLOCK_TICKS / row["requests"] * 1000 if row["requests"] else float("nan")
 
 
+SIGNER_INTERVAL_S = 10  # cleargate.audit.checkpoint-every
+
+
+def windows(rows, arms):
+    """Says how long each arm was measured, and whether the gateways' windows held their periodic work."""
+    seconds = {}
+    for r in rows:
+        if r["mode"] == "json" and "seconds" in r:
+            seconds.setdefault(round(r["seconds"]), []).append(r["arm"])
+    if not seconds:
+        return
+    parts = [f"{s} s for {', '.join(dict.fromkeys(a))}" for s, a in sorted(seconds.items())]
+    print(f"\nMeasured window per level: {'; '.join(parts)}.")
+    print(f"The gateways do periodic work beside their requests (the audit checkpoint signer every {SIGNER_INTERVAL_S} s,")
+    print("the readiness write probe every 2 s), and a request's share of it is part of its cost. A window that is a")
+    print("whole multiple of the signer's interval holds that many of its runs whatever their phase (a run cut off")
+    print("at one end is matched by one cut off at the other), so CPU per request, idle burn and the ratios include it.")
+    short = sorted({a for s, a_list in seconds.items() for a in a_list
+                    if a.startswith("gateway-") and (s < SIGNER_INTERVAL_S or s % SIGNER_INTERVAL_S)})
+    if short:
+        print(f"**Not a whole multiple of {SIGNER_INTERVAL_S} s** ({', '.join(short)}): these windows may hold a signer "
+              "run more or less, so their CPU per request, idle burn and Portkey ratio depend on where the runs fell.")
+    if any(a.endswith("-b") or "-b#" in a for a in arms):
+        print("Arms ending in -b ran the same arm on another build (`BENCH_APP_B`); #2, #3 are later rounds of an arm.")
+
+
 def main(path):
     rows = [json.loads(line) for line in open(path) if line.strip()]
     json_rows = {(r["arm"], r["concurrency"]): r for r in rows if r["mode"] == "json"}
@@ -42,6 +68,7 @@ def main(path):
         print(f"| {arm} | {one['p50_ms']:.3f} | {one['p99_ms']:.3f} | {added50:.3f} | {added99:.3f} | "
               f"{many['rps']:.0f} | {vs_direct:.3f} | {vs_portkey:.2f} | {c1:.3f} | {c64:.3f} | {c1 / c64:.2f} | "
               f"{one['errors'] + many['errors']} |")
+    windows(rows, arms)
     alloc = {(r["arm"], r["concurrency"]): r["bytes"] for r in rows if r["mode"] == "alloc"}
     jvm = [a for a in arms if any(r.get("jit_ticks") for r in rows if r["arm"] == a)]
     if jvm:

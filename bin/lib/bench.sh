@@ -2,15 +2,28 @@
 #
 # Core 0 (LOAD_CORE) holds the load generator (wrk) and the mock upstream; core 1 (SUT_CORE) holds
 # the system under test and, for the full arm, its OPA. Every measured run is time-based.
-# Environment: BENCH_SECONDS (measured seconds per level, default 6), BENCH_WARMUP (least seconds of
+# Environment: BENCH_SECONDS (measured seconds per level of the direct and relay arms and of the
+# profile, tail and wakeups tools, default 6), BENCH_GATEWAY_SECONDS (measured seconds per level of
+# every gateway arm, ours and the peers, default 20: see below), BENCH_WARMUP (least seconds of
 # unmeasured load at c=64 before a gateway arm's first level, default 20; the warm-up goes on, up to
 # BENCH_WARMUP_MAX seconds per level, until the JIT compiler is quiet: see bench_warm_up), BENCH_ARMS (default
 # "direct relay off full portkey litellm"; relay is bench/mock/relay.c on the gateway's core, the
 # floor of what any proxy adds in this topology), BENCH_STREAM (0 skips the streaming runs), BENCH_STREAMS (streams
 # measured per arm at c=16 after as many unmeasured, default 160),
-# BENCH_GATEWAY_OPTS (extra JVM options for both gateway arms, e.g. a flight recording).
+# BENCH_GATEWAY_OPTS (extra JVM options for both gateway arms, e.g. a flight recording),
+# BENCH_APP_B (the quarkus-app directory of another build, e.g. main's: arms off-b and full-b run
+# the off and full arms on it). An arm named twice in BENCH_ARMS runs twice, the second time
+# reported as ARM#2, so "off-b off off-b off" is an A/B of two builds in alternating rounds.
+#
+# Why gateways get longer windows: the gateway does periodic work beside its requests (the audit
+# checkpoint signer every 10 s, cleargate.audit.checkpoint-every; the readiness write probe every
+# 2 s), and a request's share of it is part of what a request costs. A 6 s window held one signer
+# run or none, so the full arm's CPU per request at c=64, its idle burn and its ratio to Portkey
+# moved with where the runs fell (bench/results/speed.md section 18). 20 s holds two runs in every
+# window. The peers get the same window so that the ratios compare like with like.
 
 BENCH_SECONDS="${BENCH_SECONDS:-6}"
+BENCH_GATEWAY_SECONDS="${BENCH_GATEWAY_SECONDS:-20}"
 BENCH_WARMUP="${BENCH_WARMUP:-20}"
 BENCH_ARMS="${BENCH_ARMS:-direct relay off full portkey litellm}"
 BENCH_STREAM="${BENCH_STREAM:-1}"
@@ -102,8 +115,10 @@ bench_warm_up() {
 # the mock's. BENCH_SERVED counts every request the arm served, warm-up included.
 bench_arm() {
   local arm="$1" url="$2" pids="$3"; shift 3
-  local line c sut0 sut1 mock0 mock1 t0 t1 windows=() w
+  local line c sut0 sut1 mock0 mock1 t0 t1 windows=() w seconds="$BENCH_GATEWAY_SECONDS"
   local main="${pids%% *}" jit0 jit1
+  [[ "$arm" == direct* || "$arm" == relay* ]] && seconds="$BENCH_SECONDS"
+  arm="$arm${ARM_ROUND:-}"
   if [[ "$arm" == gateway-* ]]; then
     WARM_PID="$main"
     bench_warm_up "$url" 1 "$@"
@@ -119,7 +134,7 @@ bench_arm() {
   for c in 1 64; do
     # shellcheck disable=SC2086
     sut0="$(cpu_ticks $pids)"; mock0="$(cpu_ticks "$MOCK_PID")"; jit0="$(jit_ticks "$main")"; t0="$(date +%s%3N)"
-    line="$(bench_wrk "$url" "$c" "$BENCH_SECONDS" "$@")"
+    line="$(bench_wrk "$url" "$c" "$seconds" "$@")"
     # shellcheck disable=SC2086
     sut1="$(cpu_ticks $pids)"; mock1="$(cpu_ticks "$MOCK_PID")"; jit1="$(jit_ticks "$main")"; t1="$(date +%s%3N)"
     BENCH_SERVED=$((BENCH_SERVED + $(sed 's/.*"requests":\([0-9]*\).*/\1/' <<<"$line")))
@@ -135,7 +150,7 @@ bench_arm() {
   # shellcheck disable=SC2086
   sut1="$(cpu_ticks $pids)"; jit1="$(jit_ticks "$main")"
   echo "{\"arm\":\"$arm\",\"mode\":\"idle\",\"seconds\":${BENCH_IDLE:-4},\"sut_ticks\":$((sut1 - sut0)),\"jit_ticks\":$((jit1 - jit0))}" >> "$BENCH_OUT"
-  if [[ "$BENCH_STREAM" != 0 && "$arm" != portkey && "$arm" != litellm ]]; then
+  if [[ "$BENCH_STREAM" != 0 && "$arm" != portkey* && "$arm" != litellm* ]]; then
     # shellcheck disable=SC2086
     sut0="$(cpu_ticks $pids)"
     line="$(taskset -c "$LOAD_CORE" java "$ROOT/bench/driver/LoadDriver.java" "$url" 16 "$BENCH_STREAMS" stream "$@")"
@@ -189,17 +204,28 @@ cleargate_bench() {
   BENCH_OUT="$ROOT/bench/results/run-$stamp.jsonl"
   : > "$BENCH_OUT"
   local arm
+  local -A rounds=()
   for arm in $BENCH_ARMS; do
+    # A second run of an arm is reported as ARM#2 (a third as ARM#3...).
+    rounds[$arm]=$(( ${rounds[$arm]:-0} + 1 ))
+    ARM_ROUND=""; (( rounds[$arm] > 1 )) && ARM_ROUND="#${rounds[$arm]}"
+    # off-b and full-b: the same arm on another build (BENCH_APP_B), reported as gateway-off-b...
+    GATEWAY_APP="$ROOT/target/quarkus-app"; ARM_BUILD=""
+    if [[ "$arm" == *-b ]]; then
+      [[ -f "${BENCH_APP_B:-}/quarkus-run.jar" ]] || die "arm $arm needs BENCH_APP_B, a quarkus-app directory"
+      GATEWAY_APP="$BENCH_APP_B"; ARM_BUILD=-b
+    fi
     case "$arm" in
       direct) bench_arm direct "http://127.0.0.1:$MOCK_PORT/v1/chat/completions" "$MOCK_PID" ;;
       relay) bench_relay ;;
-      off) bench_gateway_off ;;
-      full) bench_gateway_full ;;
+      off|off-b) bench_gateway_off ;;
+      full|full-b) bench_gateway_full ;;
       portkey) bench_portkey || say "Portkey arm skipped: $(cat /tmp/cleargate-bench-portkey.reason 2>/dev/null)" ;;
       litellm) bench_litellm || say "LiteLLM arm skipped: $(cat /tmp/cleargate-bench-litellm.reason 2>/dev/null)" ;;
-      *) die "unknown bench arm '$arm' (direct relay off full portkey litellm)" ;;
+      *) die "unknown bench arm '$arm' (direct relay off full portkey litellm, off-b full-b)" ;;
     esac
   done
+  ARM_ROUND=""; ARM_BUILD=""; GATEWAY_APP="$ROOT/target/quarkus-app"
   python3 "$ROOT/bench/report.py" "$BENCH_OUT" > "$ROOT/bench/results/latest.md"
   cat "$ROOT/bench/results/latest.md"
 }
@@ -229,7 +255,7 @@ bench_start_off() {
 
 bench_gateway_off() {
   bench_start_off
-  bench_arm gateway-off "$ARM_URL" "$ARM_PIDS"
+  bench_arm "gateway-off${ARM_BUILD:-}" "$ARM_URL" "$ARM_PIDS"
   kill "$GATEWAY_PID"; wait "$GATEWAY_PID" 2>/dev/null || true
 }
 
@@ -293,11 +319,11 @@ bench_gateway_full() {
   local db0 db1 db2
   bench_start_full
   db0="$(h2_bytes "$ARM_DATA")"
-  bench_arm gateway-full "$ARM_URL" "$ARM_PIDS" "${ARM_HEADERS[@]}"
+  bench_arm "gateway-full${ARM_BUILD:-}" "$ARM_URL" "$ARM_PIDS" "${ARM_HEADERS[@]}"
   db1="$(h2_bytes "$ARM_DATA")"
   kill "$GATEWAY_PID"; wait "$GATEWAY_PID" 2>/dev/null || true
   db2="$(h2_bytes "$ARM_DATA")"
-  echo "{\"arm\":\"gateway-full\",\"mode\":\"storage\",\"served\":$BENCH_SERVED,\"db_start\":$db0,\"db_end\":$db1,\"db_after_stop\":$db2,\"journal\":$(journal_bytes "$ARM_DATA")}" >> "$BENCH_OUT"
+  echo "{\"arm\":\"gateway-full${ARM_BUILD:-}${ARM_ROUND:-}\",\"mode\":\"storage\",\"served\":$BENCH_SERVED,\"db_start\":$db0,\"db_end\":$db1,\"db_after_stop\":$db2,\"journal\":$(journal_bytes "$ARM_DATA")}" >> "$BENCH_OUT"
   say "gateway-full H2 grew by $((db1 - db0)) bytes for $BENCH_SERVED requests ($((db2 - db0)) after shutdown)"
   bench_stop_full
 }

@@ -71,11 +71,12 @@ stop_tracked() {
   done
 }
 
-# Runs the packaged gateway in the background with extra -D properties; sets GATEWAY_PID.
+# Runs the packaged gateway (GATEWAY_APP, default target/quarkus-app) in the background with extra
+# -D properties; sets GATEWAY_PID.
 start_gateway_bg() {
   local port="$1" log="$2"; shift 2
   ${GATEWAY_PREFIX[@]+"${GATEWAY_PREFIX[@]}"} java "${GATEWAY_JVM_OPTS[@]}" \
-    -Dquarkus.http.port="$port" "$@" -jar "$ROOT/target/quarkus-app/quarkus-run.jar" >"$log" 2>&1 &
+    -Dquarkus.http.port="$port" "$@" -jar "${GATEWAY_APP:-$ROOT/target/quarkus-app}/quarkus-run.jar" >"$log" 2>&1 &
   GATEWAY_PID=$!
   track_pid "$GATEWAY_PID"
   if ! wait_http "http://127.0.0.1:$port/q/health/live" 120; then
