@@ -21,7 +21,7 @@ import org.jboss.logging.Logger;
  * priority and, while it keeps up, in Linux's idle scheduling class.
  *
  * <p>Why lower: the checkpoint signer re-reads and re-hashes every record written since its last
- * run, in one burst every 10 s, and the applier inserts up to a second's records at a time.
+ * run, in one burst every 10 s, and the applier inserts a quarter of a second's records at a time.
  * At equal weight with the one carrier thread that runs every request, each burst slowed whatever
  * requests were in flight.
  *
@@ -126,7 +126,7 @@ final class BackgroundThreads {
     /**
      * Starts a long-lived platform thread {@link #NICE} steps below the process's priority: for
      * the journaled store's applier, which inserts the journal's records into H2 in bursts (a
-     * second's records at a time) off the requests' path. At equal weight each burst
+     * quarter of a second's records at a time) off the requests' path. At equal weight each burst
      * held up the request in flight on the one core; below it, requests go first and the applier
      * runs in their gaps, and under full load it still gets about a fifth of the core where it
      * needs well under a tenth.

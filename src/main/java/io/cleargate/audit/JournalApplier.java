@@ -30,14 +30,13 @@ final class JournalApplier {
 
     /**
      * Rows the applier waits to gather, unless {@link #APPLY_DELAY_NANOS} pass first or a reader
-     * asks. A second, not a quarter: each H2 commit rewrites every index page its rows touched (the
-     * request-id and time indexes put consecutive rows on different pages), so a transaction's cost
-     * is largely fixed, and with one request at a time a quarter second's 300-450 rows cost the
-     * applier about twice as much per row as the 2,048-row transactions of a loaded gateway (at
-     * concurrency 1 it used 212 µs of CPU per request against 100 at 64, `bench wakeups full`).
+     * asks. A quarter of a second: rounds of a second (tried in speed.md section 21) made H2 cheaper
+     * per row at concurrency 1 (an H2 commit rewrites every index page its rows touched), but each
+     * round takes one compaction step, so the file grew by a sixth per request, and the rows held
+     * four times as long made every young collection copy more (median pause 9.7 -> 14.4 ms).
      */
     private static final int APPLY_ROWS = 2048;
-    private static final long APPLY_DELAY_NANOS = 1_000_000_000L;
+    private static final long APPLY_DELAY_NANOS = 250_000_000L;
     private static final long SYNC_EVERY_NANOS = 1_000_000_000L;
     /** Acknowledged records not yet in H2 are held in memory: beyond this many the writer waits for the applier. */
     private static final int MAX_UNAPPLIED = 16_384;
