@@ -597,6 +597,39 @@ final class Http1Client implements AutoCloseable {
         }
     }
 
+    /**
+     * As {@link InputStream#read(byte[], int, int)} on a body of this client, on the calling thread,
+     * with the connection's read deadline armed at {@code deadlineNanos} ({@link System#nanoTime()})
+     * for this call: a read still blocked then fails. A streamed answer is read this way by its
+     * consumer, with no reader thread between the socket and the pipeline.
+     *
+     * @throws SocketTimeoutException when the deadline passed first (the connection is then closed)
+     */
+    static int readBy(InputStream body, byte[] buffer, int off, int len, long deadlineNanos) throws IOException {
+        Body b = (Body) body;
+        if (b.done) {
+            return -1;
+        }
+        if (deadlineNanos - System.nanoTime() <= 0) {
+            b.close();
+            throw new SocketTimeoutException("deadline passed");
+        }
+        b.connection.deadline.arm(deadlineNanos);
+        try {
+            return b.read(buffer, off, len);
+        } catch (IOException e) {
+            if (!b.done && b.connection.deadline.disarm()) {
+                throw new SocketTimeoutException("deadline passed");
+            }
+            throw e;
+        } finally {
+            // A body read to its end gave its connection back (disarmed there): no longer ours to disarm.
+            if (!b.done) {
+                b.connection.deadline.disarm();
+            }
+        }
+    }
+
     private static byte[] readAllArmed(Body b, long cap) throws IOException {
         if (b instanceof FixedBody fixed && fixed.remaining <= cap) {
             // The length is known: read straight into an array of that size, no copies.
