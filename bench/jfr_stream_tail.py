@@ -12,8 +12,9 @@ LATE_GAP_MS (default 21: the target allows 1 ms over direct's 20).
 
 For each slow first token (its whole window, send to token) and each late gap (its late window), it
 names what the recording saw meanwhile, as bench/jfr_tail.py does for c=1 requests: a collector pause,
-a scheduled job (signer, readiness probe), the journal's applier, a question to OPA, an audit fsync or
-upstream read over 1 ms, a JIT compilation; counted under the first that applies, and, separately,
+another safepoint over 1 ms, a scheduled job (signer, readiness probe), the journal's applier, a question
+to OPA, an audit fsync over 1 ms, a JIT compilation (not an upstream read: a stream's reader always
+waits for the upstream's next chunk); counted under the first that applies, and, separately,
 under every one it overlapped. It also sums the CPU samples taken in the late windows by what they
 ran (bench/jfr_profile.py's categories): what the core was busy with while chunks waited.
 """
@@ -28,8 +29,8 @@ import jfr_profile  # noqa: E402
 import jfr_tail  # noqa: E402
 
 PACE_US = 20_000
-CAUSES = ("collector pause", "scheduled job (worker thread)", "audit applier (H2 inserts, H2 force)",
-          "question to OPA", "audit fsync over 1 ms", "upstream read over 1 ms", "JIT compilation")
+CAUSES = ("collector pause", "other safepoint over 1 ms", "scheduled job (worker thread)",
+          "audit applier (H2 inserts, H2 force)", "question to OPA", "audit fsync over 1 ms", "JIT compilation")
 
 
 def pct(values, p):
@@ -62,6 +63,9 @@ class Recording:
             + self.overlapping(start, end, "jdk.FileForce", lambda e: e["thread"] == "audit-applier", pad=0)
         return {
             "collector pause": self.overlapping(start, end, "jdk.GarbageCollection", pad=500),
+            "other safepoint over 1 ms": self.overlapping(start, end, "jdk.SafepointBegin",
+                                                          lambda e: e["duration"] >= 1000, pad=0)
+            + self.overlapping(start, end, "jdk.ExecuteVMOperation", lambda e: e["duration"] >= 1000, pad=0),
             "scheduled job (worker thread)": jobs,
             "audit applier (H2 inserts, H2 force)": applier,
             "question to OPA": self.overlapping(start, end, "jdk.SocketRead",
@@ -69,9 +73,6 @@ class Recording:
             "audit fsync over 1 ms": self.overlapping(start, end, "jdk.FileForce",
                                                       lambda e: e["duration"] >= 1000 and e["thread"] != "audit-applier",
                                                       pad=0),
-            "upstream read over 1 ms": self.overlapping(start, end, "jdk.SocketRead",
-                                                        lambda e: e["duration"] >= 1000
-                                                        and any("Http1Client" in f for f in e["frames"]), pad=0),
             "JIT compilation": self.overlapping(start, end, "jdk.Compilation", lambda e: e["duration"] >= 1000, pad=0),
         }
 

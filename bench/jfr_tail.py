@@ -28,7 +28,7 @@ import subprocess
 import sys
 from datetime import datetime, timezone
 
-EVENTS = "jdk.GarbageCollection,jdk.CPUTimeSample,jdk.SocketRead,jdk.FileForce,jdk.Compilation"
+EVENTS = "jdk.GarbageCollection,jdk.CPUTimeSample,jdk.SocketRead,jdk.FileForce,jdk.Compilation,jdk.SafepointBegin,jdk.ExecuteVMOperation"
 
 
 def parse_time(hms, day):

@@ -32,6 +32,11 @@ public final class DecisionCache {
         return ttlNanos > 0 && maxEntries > 0;
     }
 
+    /** The most entries it keeps. */
+    public int maxEntries() {
+        return maxEntries;
+    }
+
     /** The generation to pass to {@link #put}; read it before asking OPA. */
     public long generation() {
         return generation.get();
