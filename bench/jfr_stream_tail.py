@@ -85,6 +85,7 @@ def attribute(title, windows, rec, baseline_us):
     first = {name: [] for name in CAUSES + ("nothing seen",)}
     every = collections.Counter()
     cpu = collections.Counter()
+    counted = set()  # windows overlap (a stall makes many chunks late at once): each sample counts once
     described = []
     for start, end, size in windows:
         seen = rec.seen(start, end)
@@ -94,7 +95,9 @@ def attribute(title, windows, rec, baseline_us):
             if seen[name]:
                 every[name] += 1
         for s in rec.samples(start, end):
-            cpu[jfr_profile.category(s["thread"], [simple(f) for f in s["frames"]])] += 1
+            if id(s) not in counted:
+                counted.add(id(s))
+                cpu[jfr_profile.category(s["thread"], [simple(f) for f in s["frames"]])] += 1
         described.append((size, start, ", ".join(f"{k} {len(v)}" for k, v in seen.items() if v) or "nothing"))
     print(f"### {title}")
     print()
@@ -109,7 +112,7 @@ def attribute(title, windows, rec, baseline_us):
     print()
     total = sum(cpu.values())
     if total:
-        print(f"CPU samples taken inside these windows ({total}), by what they ran:")
+        print(f"CPU samples taken inside these windows ({total}, each once), by what they ran:")
         print()
         print("| ran | samples | share |")
         print("|---|---|---|")
