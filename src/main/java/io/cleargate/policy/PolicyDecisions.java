@@ -96,14 +96,18 @@ public class PolicyDecisions {
         if (earlier != null) {
             return new Answer(await(earlier), true);
         }
-        return new Answer(ask(question, input, mine), false);
+        return new Answer(ask(question, input, mine, 0), false);
     }
 
-    /** Asks OPA the question registered as {@code mine}, caches the answer and hands it to whoever waits for it. */
-    private PolicyDecision ask(Question question, Map<String, Object> input, CompletableFuture<PolicyDecision> mine) {
+    /**
+     * Asks OPA the question registered as {@code mine}, caches the answer ({@code laterNanos} longer
+     * than the TTL) and hands it to whoever waits for it.
+     */
+    private PolicyDecision ask(Question question, Map<String, Object> input, CompletableFuture<PolicyDecision> mine,
+            long laterNanos) {
         try {
             PolicyDecision decision = opa.apply(input);
-            cache.put(question.key(), decision, question.generation());
+            cache.put(question.key(), decision, question.generation(), laterNanos);
             mine.complete(decision);
             return decision;
         } catch (RuntimeException e) {
@@ -148,9 +152,11 @@ public class PolicyDecisions {
         if (asking.putIfAbsent(question, mine) != null) {
             return;
         }
+        // Its TTL runs from when its second begins, so it serves the whole second, as one asked then would.
+        long untilItsSecond = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(1000 - Math.floorMod(now, 1000L));
         Thread.ofVirtual().name("policy-ask-ahead").start(() -> {
             try {
-                ask(question, next, mine);
+                ask(question, next, mine, untilItsSecond);
             } catch (RuntimeException e) {
                 // Dropped the cache (fail closed); the requests of that second ask again, or were refused with it.
             }

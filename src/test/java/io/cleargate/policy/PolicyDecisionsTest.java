@@ -149,7 +149,8 @@ class PolicyDecisionsTest {
         return new PolicyDecisions(input -> {
             questions.add(input);
             return opa(input);
-        }, new DecisionCache(1_000_000_000L, 100, System::nanoTime), JSON, java.time.Duration.ofMillis(200), now::get);
+        }, new DecisionCache(1_000_000_000L, 100, () -> now.get().toEpochMilli() * 1_000_000L), JSON,
+                java.time.Duration.ofMillis(200), now::get);
     }
 
     private void awaitQuestions(int n) throws InterruptedException {
@@ -173,6 +174,8 @@ class PolicyDecisionsTest {
         var answer = decisions.decide(inputAt(second + 1));
         assertTrue(answer.cached(), "the first request of the next second did not ask OPA");
         assertSame(ALLOW, answer.decision());
+        now.set(java.time.Instant.ofEpochMilli((second + 1) * 1000 + 790));
+        assertTrue(decisions.decide(inputAt(second + 1)).cached(), "the answer asked ahead serves its whole second");
         assertEquals(2, asked.get());
     }
 
