@@ -16,8 +16,11 @@ another safepoint over 1 ms, a scheduled job (signer, readiness probe), the jour
 to OPA, an audit fsync over 1 ms, a JIT compilation (not an upstream read: a stream's reader always
 waits for the upstream's next chunk); counted under the first that applies, and, separately,
 under every one it overlapped. It also sums the CPU samples taken in the late windows by what they
-ran (bench/jfr_profile.py's categories): what the core was busy with while chunks waited.
+ran (bench/jfr_profile.py's categories): what the core was busy with while chunks waited; and says how
+often late windows, against on-time ones, overlapped another stream's first token (its request phase)
+or its end (finish, final audit record, [DONE]).
 """
+import bisect
 import collections
 import os
 import statistics
@@ -127,12 +130,47 @@ def attribute(title, windows, rec, baseline_us):
     print()
 
 
+def beside_other_streams(streams, gaps, ends, late_gap):
+    """How often late windows, and as many on-time ones, overlap another stream's first token or end."""
+    starts = sorted((s, s + t) for s, t in streams)
+    finishes = sorted((e - 500, e + 3000) for e in ends)  # its last token, then finish, final record, [DONE]
+
+    def share(windows, spans):
+        lo = [a for a, _ in spans]
+        hits = 0
+        for a, b in windows:
+            i = bisect.bisect_right(lo, b)
+            hits += any(spans[j][1] >= a for j in range(max(0, i - 40), i))
+        return 100 * hits / max(1, len(windows))
+
+    late = [(e - (g - PACE_US) - 500, e) for e, g in gaps if g > late_gap]
+    on_time = [(e - 1500, e) for e, g in gaps if g <= PACE_US + 500][::7]
+    print("Late gaps beside the other streams (a stream's first token: send to token; its end: 0.5 ms before")
+    print("its last token to 3 ms after, when the finish, the final audit record and [DONE] go through):")
+    print()
+    print("| windows | overlap a first token | overlap an end |")
+    print("|---|---|---|")
+    print(f"| late ({len(late)}) | {share(late, starts):.0f}% | {share(late, finishes):.0f}% |")
+    print(f"| on time, 1.5 ms before the token (every 7th, {len(on_time)}) | {share(on_time, starts):.0f}% | "
+          f"{share(on_time, finishes):.0f}% |")
+    print()
+
+
 def main():
     timeline, jfr = sys.argv[1], sys.argv[2]
-    streams, gaps = [], []
+    streams, gaps, ends = [], [], []
     for line in open(timeline):
         kind, at, us = line.split()
-        (streams if kind == "s" else gaps).append((int(at), int(us)))
+        if kind == "s":
+            if streams:
+                ends.append(last_token)
+            last_token = int(at) + int(us)
+            streams.append((int(at), int(us)))
+        else:
+            last_token = int(at)
+            gaps.append((int(at), int(us)))
+    if streams:
+        ends.append(last_token)
     ttfts = [t for _, t in streams]
     slow_ttft = float(sys.argv[3]) * 1000 if len(sys.argv) > 3 else pct(ttfts, 95)
     late_gap = float(sys.argv[4]) * 1000 if len(sys.argv) > 4 else 21_000
@@ -155,6 +193,7 @@ def main():
     print()
     attribute(f"First tokens over {slow_ttft / 1000:.2f} ms ({sum(t > slow_ttft for t in ttfts)} streams)",
               [(s, s + t, t) for s, t in streams if t > slow_ttft], rec, pct(ttfts, 50))
+    beside_other_streams(streams, gaps, ends, late_gap)
     attribute(f"Gaps over {late_gap / 1000:.1f} ms ({sum(g > late_gap for g in sizes)}), over their late windows",
               [(end - (g - PACE_US) - 500, end, g) for end, g in gaps if g > late_gap], rec, PACE_US)
 
