@@ -85,8 +85,8 @@ public class PolicyDecisions {
             return new Answer(opa.apply(input), false);
         }
         String key = key(input);
-        askAhead(key, input);
         var hit = cache.get(key);
+        askAhead(key, input); // after the lookup: a failed question asked ahead never takes this request's answer
         if (hit.isPresent()) {
             return new Answer(hit.get(), true);
         }
