@@ -25,7 +25,6 @@ import collections
 import os
 import statistics
 import sys
-from datetime import datetime, timezone
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import jfr_profile  # noqa: E402
@@ -122,11 +121,7 @@ def attribute(title, windows, rec, baseline_us):
         for name, n in cpu.most_common(14):
             print(f"| {name} | {n} | {100 * n / total:.0f}% |")
         print()
-    print("The five slowest, with everything seen meanwhile:")
-    print()
-    for size, start, what in sorted(described, reverse=True)[:5]:
-        when = datetime.fromtimestamp(start / 1e6, timezone.utc).strftime("%H:%M:%S.%f")[:-3]
-        print(f"* {size / 1000:.1f} ms, window from {when}: {what}")
+    jfr_tail.five_slowest(described, "The five slowest, with everything seen meanwhile:", "in the window from")
     print()
 
 

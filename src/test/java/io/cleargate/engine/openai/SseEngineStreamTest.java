@@ -164,30 +164,30 @@ class SseEngineStreamTest {
         assertEquals(2, connections.size(), "the aborted stream's connection was not reused");
     }
 
-    @Test
-    void anUpstreamSilentForTheBetweenChunkTimeoutEndsTheStreamAfterWhatItSentAndIsAborted() throws Exception {
-        var limits = new UpstreamLimits(SECOND, SECOND, Duration.ofMillis(50), Duration.ofSeconds(10), 1 << 20);
+    /** Opens /stalls (one event, then silence, then a comment byte every 20 ms) and returns the timeout after its event. */
+    private EngineException timeoutAfterTheFirstEvent(UpstreamLimits limits, String says) throws Exception {
         try (var client = new Http1Client(base, SECOND)) {
             var stream = open(client, base.resolve("/stalls"), limits);
             assertEquals(new EngineEvent.Delta("before "), stream.next());
             var timeout = assertThrows(EngineException.class, stream::next);
             assertEquals(EngineException.Kind.TIMEOUT, timeout.kind());
-            assertTrue(timeout.getMessage().contains("between-chunk"), timeout.getMessage());
-            assertTrue(aborted.await(5, TimeUnit.SECONDS), "the upstream saw the abort");
+            assertTrue(timeout.getMessage().contains(says), timeout.getMessage());
+            return timeout;
         }
+    }
+
+    @Test
+    void anUpstreamSilentForTheBetweenChunkTimeoutEndsTheStreamAfterWhatItSentAndIsAborted() throws Exception {
+        timeoutAfterTheFirstEvent(new UpstreamLimits(SECOND, SECOND, Duration.ofMillis(50), Duration.ofSeconds(10), 1 << 20),
+                "between-chunk");
+        assertTrue(aborted.await(5, TimeUnit.SECONDS), "the upstream saw the abort");
     }
 
     @Test
     void bytesThatMakeNoEventDoNotHoldOffTheTotalTimeout() throws Exception {
         // A comment byte every 20 ms keeps the socket busy, but no event comes: the total timeout ends it.
-        var limits = new UpstreamLimits(SECOND, SECOND, Duration.ofSeconds(5), Duration.ofMillis(400), 1 << 20);
-        try (var client = new Http1Client(base, SECOND)) {
-            var stream = open(client, base.resolve("/stalls"), limits);
-            assertEquals(new EngineEvent.Delta("before "), stream.next());
-            var timeout = assertThrows(EngineException.class, stream::next);
-            assertEquals(EngineException.Kind.TIMEOUT, timeout.kind());
-            assertTrue(timeout.getMessage().contains("total"), timeout.getMessage());
-        }
+        timeoutAfterTheFirstEvent(new UpstreamLimits(SECOND, SECOND, Duration.ofSeconds(5), Duration.ofMillis(400), 1 << 20),
+                "total");
     }
 
     @Test
