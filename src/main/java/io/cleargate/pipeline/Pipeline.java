@@ -39,14 +39,12 @@ public class Pipeline {
     private final boolean neverBlocks;
     /** Governed streams move to the event loop after their request phase ({@link PipelineConfig#governedStreamsOnEventLoop}). */
     private final boolean governedStreamsOnLoop;
-    /** Streamed exchanges yield their carrier between stages ({@link PipelineConfig#streamsYieldBetweenStages}). */
-    private final boolean streamsYield;
 
     @Inject
     public Pipeline(Instance<Stage> available, Dispatcher dispatcher, Instance<CompletionObserver> observers,
             PipelineConfig config, Tracer tracer) {
         this(ordered(available, config), dispatcher, observers.stream().toList(), tracer,
-                config.governedStreamsOnEventLoop(), config.streamsYieldBetweenStages());
+                config.governedStreamsOnEventLoop());
     }
 
     /** For tests: stages already in order, no observers, no tracing. */
@@ -63,14 +61,7 @@ public class Pipeline {
     /** As above; {@code governedStreamsOnLoop} false keeps a governed stream on its virtual thread. */
     public Pipeline(List<Stage> orderedStages, Dispatcher dispatcher, List<CompletionObserver> observers,
             Tracer tracer, boolean governedStreamsOnLoop) {
-        this(orderedStages, dispatcher, observers, tracer, governedStreamsOnLoop, true);
-    }
-
-    /** As above; {@code streamsYield} false: a streamed exchange never yields its carrier between stages. */
-    public Pipeline(List<Stage> orderedStages, Dispatcher dispatcher, List<CompletionObserver> observers,
-            Tracer tracer, boolean governedStreamsOnLoop, boolean streamsYield) {
         this.governedStreamsOnLoop = governedStreamsOnLoop;
-        this.streamsYield = streamsYield;
         this.stages = List.copyOf(orderedStages);
         this.dispatcher = dispatcher;
         this.observers = List.copyOf(observers);
@@ -299,11 +290,7 @@ public class Pipeline {
     }
 
     private GatewayError runRequestPhase(Exchange exchange, List<Stage> forwarded) {
-        boolean yields = streamsYield && exchange.incoming().stream();
         for (Stage stage : stages) {
-            if (yields && !forwarded.isEmpty()) {
-                yieldCarrier();
-            }
             StageResult result;
             Span span = tracer.spanBuilder(stage.name().spanName()).startSpan();
             try (Scope ignored = span.makeCurrent()) {
@@ -326,17 +313,6 @@ public class Pipeline {
             }
         }
         return null;
-    }
-
-    /**
-     * On a virtual thread, lets the virtual threads waiting for the carrier run first (other streams'
-     * chunks, the poller that wakes them); a stream's request phase or end would otherwise hold the
-     * carrier for up to a millisecond. Elsewhere (an event loop) nothing.
-     */
-    private static void yieldCarrier() {
-        if (Thread.currentThread().isVirtual()) {
-            Thread.yield();
-        }
     }
 
     /** Spans carry stage names, decisions and codes only: never prompt or output text. */
@@ -419,7 +395,7 @@ public class Pipeline {
             while (true) {
                 EngineEvent event = answer.engine.next();
                 exchange.countEngineOutput(event);
-                ChunkResult result = new Passage(toChunk(event), responseStages, streamsYield)
+                ChunkResult result = new Passage(toChunk(event), responseStages)
                         .run(exchange, () -> mayRetry && answer.another(exchange, span), true);
                 if (deliver(exchange, sink, answer, result)) {
                     return;
@@ -553,7 +529,7 @@ public class Pipeline {
                     return; // the stream calls run() when the next event has come
                 }
                 exchange.countEngineOutput(event);
-                Passage passage = new Passage(toChunk(event), responseStages, streamsYield);
+                Passage passage = new Passage(toChunk(event), responseStages);
                 ChunkResult result = passage.run(exchange, () -> false, false);
                 if (result == null) {
                     handOff(passage);
@@ -656,23 +632,15 @@ public class Pipeline {
         private int stage;
         private int at;
 
-        /** The answer's end of a stream yields the carrier before each stage ({@link #yieldCarrier}). */
-        private final boolean yieldsOnEnd;
-
-        Passage(ResponseChunk chunk, List<Stage> reversed, boolean streamsYield) {
+        Passage(ResponseChunk chunk, List<Stage> reversed) {
             this.current = List.of(chunk);
             this.reversed = reversed;
-            this.yieldsOnEnd = streamsYield && chunk.endOfStream();
         }
 
         /** What the last stage emits, or a failure; null when {@code mayBlock} is false and the next stage would block. */
         ChunkResult run(Exchange exchange, java.util.function.BooleanSupplier retry, boolean mayBlock) {
-            boolean yields = yieldsOnEnd && mayBlock && exchange.incoming().stream();
             for (; stage < reversed.size(); stage++) {
                 Stage s = reversed.get(stage);
-                if (yields && stage > 0) {
-                    yieldCarrier();
-                }
                 boolean ended = false;
                 for (; at < current.size() && !ended; at++) {
                     ResponseChunk c = current.get(at);

@@ -31,16 +31,4 @@ public interface PipelineConfig {
      */
     @WithDefault("false")
     boolean governedStreamsOnEventLoop();
-
-    /**
-     * Whether a streamed exchange's virtual thread lets other virtual threads run between its stages
-     * (a {@link Thread#yield} before each stage of the request phase and of the answer's end). The
-     * virtual threads share one carrier per core; a stream's request phase (the API key, policy,
-     * input moderation, building the audit record) and its end (refusal detection, moderation's last
-     * scan, building the final record) each hold it for up to a millisecond, while the other streams'
-     * chunks, and the poller that wakes them, wait behind (bench/results/speed.md section 22). With a
-     * yield between stages they wait for one stage at most. Non-streamed exchanges never yield.
-     */
-    @WithDefault("true")
-    boolean streamsYieldBetweenStages();
 }
