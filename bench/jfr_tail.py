@@ -28,7 +28,7 @@ import subprocess
 import sys
 from datetime import datetime, timezone
 
-EVENTS = "jdk.GarbageCollection,jdk.CPUTimeSample,jdk.SocketRead,jdk.FileForce,jdk.Compilation"
+EVENTS = "jdk.GarbageCollection,jdk.CPUTimeSample,jdk.SocketRead,jdk.FileForce,jdk.Compilation,jdk.SafepointBegin,jdk.ExecuteVMOperation"
 
 
 def parse_time(hms, day):
@@ -64,6 +64,15 @@ def events(jfr):
             "frames": frames,
             "port": int(port.group(1)) if port else None,
         }
+
+
+def five_slowest(rows, heading, where):
+    """rows: (micros, start epoch micros, what was seen); prints the five largest under heading."""
+    print(heading)
+    print()
+    for micros, start, seen in sorted(rows, reverse=True)[:5]:
+        when = datetime.fromtimestamp(start / 1e6, timezone.utc).strftime("%H:%M:%S.%f")[:-3]
+        print(f"* {micros / 1000:.1f} ms {where} {when}: {seen}")
 
 
 def main():
@@ -146,11 +155,7 @@ def main():
             print(f"| {name} | {len(lat)} | {statistics.median(lat) / 1000:.1f} | "
                   f"{sum(x - p50 for x in lat) / 1000:.0f} |")
     print()
-    print("The five slowest, with everything seen while each was in flight:")
-    print()
-    for latency, start, seen in sorted(worst, reverse=True)[:5]:
-        when = datetime.fromtimestamp(start / 1e6, timezone.utc).strftime("%H:%M:%S.%f")[:-3]
-        print(f"* {latency / 1000:.1f} ms at {when}: {seen}")
+    five_slowest(worst, "The five slowest, with everything seen while each was in flight:", "at")
     if job_counts:
         print()
         print("Scheduled jobs seen on the worker threads during slow requests (CPU samples): "

@@ -34,6 +34,12 @@ import java.util.concurrent.atomic.AtomicInteger;
  * the server's, not a client library's hand-offs between threads: the JDK's HttpClient added
  * 5-10 ms to the first event at c=16 even against the mock.
  *
+ * <p>With {@code LOADDRIVER_TIMELINE=FILE} in the environment, a stream run also writes down when
+ * each measured stream was sent and when each of its tokens came, so that slow first tokens and
+ * gaps can be laid beside the gateway's flight recording ({@code bin/cleargate bench tail ARM
+ * stream}, bench/jfr_stream_tail.py): a line "s SEND_EPOCH_MICROS TTFT_MICROS" per stream, then
+ * "g END_EPOCH_MICROS GAP_MICROS" per gap between two of its tokens.
+ *
  * usage: java LoadDriver.java URL CONCURRENCY REQUESTS stream|json [header:value ...]
  */
 public class LoadDriver {
@@ -64,6 +70,10 @@ public class LoadDriver {
         long start = System.nanoTime();
         Result r = runPhase(transport, concurrency, requests, stagger);
         double seconds = (System.nanoTime() - start) / 1e9;
+        String timeline = System.getenv("LOADDRIVER_TIMELINE");
+        if (stream && timeline != null && !timeline.isEmpty()) {
+            r.writeTimeline(java.nio.file.Path.of(timeline));
+        }
         System.out.printf(Locale.ROOT,
                 "{\"concurrency\":%d,\"requests\":%d,\"errors\":%d,\"seconds\":%.3f,\"rps\":%.1f,"
                         + "\"p50_ms\":%.3f,\"p99_ms\":%.3f,\"ttft_p50_ms\":%.3f,\"ttft_p99_ms\":%.3f,\"max_gap_ms\":%.3f,"
@@ -73,8 +83,32 @@ public class LoadDriver {
                 pct(r.allGaps(), 50), pct(r.allGaps(), 99));
     }
 
-    /** @param gaps per request, every gap between two of its events (ms) */
-    record Result(double[] latency, double[] ttft, double[][] gaps, AtomicInteger errors) {
+    /**
+     * @param gaps per request, every gap between two of its events (ms)
+     * @param sends per request, when it was sent ({@link System#nanoTime()})
+     * @param tokens per request, when each of its text events came ({@link System#nanoTime()}), or null
+     */
+    record Result(double[] latency, double[] ttft, double[][] gaps, AtomicInteger errors, long[] sends,
+            long[][] tokens) {
+        /** The timeline of the class comment, in epoch micros (one reading of the wall clock plus the monotonic clock's progress). */
+        void writeTimeline(java.nio.file.Path file) throws IOException {
+            java.time.Instant wall = java.time.Clock.systemUTC().instant();
+            long nano0 = System.nanoTime();
+            long epochMicros0 = wall.getEpochSecond() * 1_000_000 + wall.getNano() / 1000;
+            try (var out = new java.io.PrintWriter(java.nio.file.Files.newBufferedWriter(file))) {
+                for (int i = 0; i < sends.length; i++) {
+                    long[] t = tokens[i];
+                    if (t == null || t.length == 0) {
+                        continue;
+                    }
+                    out.printf("s %d %d%n", epochMicros0 + (sends[i] - nano0) / 1000, (t[0] - sends[i]) / 1000);
+                    for (int k = 1; k < t.length; k++) {
+                        out.printf("g %d %d%n", epochMicros0 + (t[k] - nano0) / 1000, (t[k] - t[k - 1]) / 1000);
+                    }
+                }
+            }
+        }
+
         double maxGapMs() {
             return Arrays.stream(allGaps()).max().orElse(0);
         }
@@ -85,7 +119,7 @@ public class LoadDriver {
     }
 
     /** What one request saw: its status, when its first event came and the gaps after it (ns from the send). */
-    record Exchange(int status, long firstEvent, double[] gapsMs) {}
+    record Exchange(int status, long firstEvent, double[] gapsMs, long[] tokenNanos) {}
 
     /** Sends one request for a worker and waits for the whole answer. */
     interface Transport {
@@ -97,6 +131,8 @@ public class LoadDriver {
         double[] latency = new double[requests];
         double[] ttft = new double[requests];
         double[][] gaps = new double[requests][];
+        long[] sends = new long[requests];
+        long[][] tokens = new long[requests][];
         var next = new AtomicInteger();
         var errors = new AtomicInteger();
         var threads = new ArrayList<Thread>();
@@ -107,6 +143,7 @@ public class LoadDriver {
                 int i;
                 while ((i = next.getAndIncrement()) < requests) {
                     long t0 = System.nanoTime();
+                    sends[i] = t0;
                     try {
                         Exchange e = transport.send(worker, t0);
                         if (e.status() != 200) {
@@ -114,6 +151,7 @@ public class LoadDriver {
                         }
                         ttft[i] = e.firstEvent() < 0 ? Double.NaN : (e.firstEvent() - t0) / 1e6;
                         gaps[i] = e.gapsMs();
+                        tokens[i] = e.tokenNanos();
                     } catch (Exception ex) {
                         errors.incrementAndGet();
                         ttft[i] = Double.NaN;
@@ -125,7 +163,7 @@ public class LoadDriver {
         for (Thread t : threads) {
             t.join();
         }
-        return new Result(latency, ttft, gaps, errors);
+        return new Result(latency, ttft, gaps, errors, sends, tokens);
     }
 
     /** JSON requests through the JDK's client (the bench measures those with wrk; kept for ad-hoc use). */
@@ -151,7 +189,7 @@ public class LoadDriver {
                 builder.header(h.substring(0, colon), h.substring(colon + 1));
             }
             var response = client.send(builder.build(), HttpResponse.BodyHandlers.ofByteArray());
-            return new Exchange(response.statusCode(), -1, new double[0]);
+            return new Exchange(response.statusCode(), -1, new double[0], null);
         }
     }
 
@@ -245,6 +283,7 @@ public class LoadDriver {
         private final long t0;
         private final ByteArrayOutputStream line = new ByteArrayOutputStream();
         private final List<Double> gaps = new ArrayList<>();
+        private final List<Long> times = new ArrayList<>();
         private long first = -1;
         private long last;
 
@@ -270,6 +309,7 @@ public class LoadDriver {
                         gaps.add((now - last) / 1e6);
                     }
                     last = now;
+                    times.add(now);
                 }
             }
         }
@@ -290,7 +330,8 @@ public class LoadDriver {
         }
 
         Exchange done(int status) {
-            return new Exchange(status, first, gaps.stream().mapToDouble(Double::doubleValue).toArray());
+            return new Exchange(status, first, gaps.stream().mapToDouble(Double::doubleValue).toArray(),
+                    times.stream().mapToLong(Long::longValue).toArray());
         }
     }
 

@@ -396,23 +396,38 @@ bench_profile() {
 # flight recording runs; bench/jfr_tail.py then names, for each request slower than the run's p99,
 # what the recording saw while it was in flight (a collector pause, a scheduled job, a question to
 # OPA, a slow fsync or upstream read, the JIT). Writes target/bench/tail-ARM.md.
+#
+# bin/cleargate bench tail off|full stream: the same for the bench's stream run (c=16, BENCH_STREAMS
+# measured after as many unmeasured, after a JSON warm-up at c=16): the driver writes down when each
+# measured stream was sent and each token came (LOADDRIVER_TIMELINE), and bench/jfr_stream_tail.py
+# names what the slow first tokens and the gaps over 21 ms overlapped. Writes target/bench/tail-ARM-stream.md.
 bench_tail() {
-  local arm="${1:?off or full}" out
-  out="$ROOT/target/bench/tail-$arm"
+  local arm="${1:?off or full}" mode="${2:-}" out
+  out="$ROOT/target/bench/tail-$arm${mode:+-$mode}"
   local settings=(settings=profile "jdk.CPUTimeSample#enabled=true" "jdk.CPUTimeSample#throttle=2ms"
     "jdk.SocketRead#threshold=0ms" "jdk.FileForce#threshold=0ms" "jdk.Compilation#threshold=1ms")
   "bench_start_$arm"
   jcmd "$GATEWAY_PID" JFR.start name=warm "${settings[@]}" >/dev/null
   WARM_PID="$GATEWAY_PID"
-  bench_warm_up "$ARM_URL" 1 ${ARM_HEADERS[@]+"${ARM_HEADERS[@]}"}
+  bench_warm_up "$ARM_URL" "$([[ "$mode" == stream ]] && echo 16 || echo 1)" ${ARM_HEADERS[@]+"${ARM_HEADERS[@]}"}
   jcmd "$GATEWAY_PID" JFR.start name=tail "${settings[@]}" >/dev/null
-  taskset -c "$LOAD_CORE" java "$ROOT/bench/driver/Timeline.java" "$ARM_URL" "$BENCH_SECONDS" "$out.txt" \
-    ${ARM_HEADERS[@]+"${ARM_HEADERS[@]}"} >&2
+  if [[ "$mode" == stream ]]; then
+    LOADDRIVER_TIMELINE="$out.txt" taskset -c "$LOAD_CORE" java "$ROOT/bench/driver/LoadDriver.java" "$ARM_URL" 16 \
+      "$BENCH_STREAMS" stream ${ARM_HEADERS[@]+"${ARM_HEADERS[@]}"} >&2
+  else
+    taskset -c "$LOAD_CORE" java "$ROOT/bench/driver/Timeline.java" "$ARM_URL" "$BENCH_SECONDS" "$out.txt" \
+      ${ARM_HEADERS[@]+"${ARM_HEADERS[@]}"} >&2
+  fi
   jcmd "$GATEWAY_PID" JFR.stop name=tail filename="$out.jfr" >/dev/null
   jcmd "$GATEWAY_PID" JFR.stop name=warm >/dev/null
   if [[ "$arm" == full ]]; then bench_stop_full; else kill "$GATEWAY_PID"; wait "$GATEWAY_PID" 2>/dev/null || true; fi
-  { echo "# Slow requests at c=1: gateway $arm (\`bin/cleargate bench tail $arm\`)"; echo
-    python3 "$ROOT/bench/jfr_tail.py" "$out.txt" "$out.jfr"; } > "$out.md"
+  if [[ "$mode" == stream ]]; then
+    { echo "# Slow first tokens and late chunks of streams: gateway $arm (\`bin/cleargate bench tail $arm stream\`)"; echo
+      python3 "$ROOT/bench/jfr_stream_tail.py" "$out.txt" "$out.jfr"; } > "$out.md"
+  else
+    { echo "# Slow requests at c=1: gateway $arm (\`bin/cleargate bench tail $arm\`)"; echo
+      python3 "$ROOT/bench/jfr_tail.py" "$out.txt" "$out.jfr"; } > "$out.md"
+  fi
   cat "$out.md"
 }
 

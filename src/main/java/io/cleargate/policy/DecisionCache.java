@@ -32,6 +32,11 @@ public final class DecisionCache {
         return ttlNanos > 0 && maxEntries > 0;
     }
 
+    /** The most entries it keeps. */
+    public int maxEntries() {
+        return maxEntries;
+    }
+
     /** The generation to pass to {@link #put}; read it before asking OPA. */
     public long generation() {
         return generation.get();
@@ -54,13 +59,21 @@ public final class DecisionCache {
 
     /** Stores a decision fetched while {@code generationBefore} was current; skipped if a change happened since. */
     public void put(String key, PolicyDecision decision, long generationBefore) {
+        put(key, decision, generationBefore, 0);
+    }
+
+    /**
+     * As {@link #put(String, PolicyDecision, long)}, kept {@code laterNanos} longer than the TTL: a
+     * decision asked ahead for a second that has not begun yet lasts the TTL from when it begins.
+     */
+    public void put(String key, PolicyDecision decision, long generationBefore, long laterNanos) {
         if (!enabled() || generationBefore != generation.get()) {
             return;
         }
         if (entries.size() >= maxEntries) {
             entries.clear(); // crude but bounded: a burst of distinct inputs only costs OPA calls
         }
-        entries.put(key, new Entry(decision, clock.getAsLong() + ttlNanos, generationBefore));
+        entries.put(key, new Entry(decision, clock.getAsLong() + ttlNanos + laterNanos, generationBefore));
         if (generationBefore != generation.get()) {
             entries.remove(key); // a change raced with this put
         }

@@ -26,7 +26,7 @@ public class PolicyBeans {
         String token = secret(config.token(), config.tokenFile(), "cleargate.policy.token");
         var client = new OpaClient(config.url(), config.decisionPath(), token, config.timeout(), json);
         var cache = new DecisionCache(config.cacheTtl().toNanos(), config.cacheSize(), System::nanoTime);
-        return new PolicyDecisions(client, cache, json);
+        return new PolicyDecisions(client, cache, json, config.askAhead());
     }
 
     /**

@@ -34,12 +34,21 @@ public interface PolicyConfig {
     /**
      * How long an identical decision (same full input) may be reused. Zero turns the cache off.
      * Entries are dropped at once when this gateway activates or rolls back a policy; another
-     * replica's activation becomes visible within this time at most. Requests that miss together
+     * replica's activation becomes visible within this time (plus {@link #askAhead}) at most. Requests that miss together
      * with the same input ask OPA once. No cached decision is served once OPA has failed to
      * answer: a failure drops them all, so while OPA is down every request is refused (503).
      */
     @WithDefault("1s")
     Duration cacheTtl();
+
+    /**
+     * How long before a second begins a request may ask, on the side, the question the same input
+     * will put in that second (the input carries the time in whole seconds, so otherwise the first
+     * request of every second waits for OPA). A decision asked ahead is served during its second only:
+     * up to the cache's TTL plus this after it was asked. Zero never asks ahead; under a second.
+     */
+    @WithDefault("200ms")
+    Duration askAhead();
 
     /** Most cached decisions. */
     @WithDefault("10000")

@@ -55,6 +55,21 @@ public final class PolicyInput {
     }
 
     /**
+     * The same input as it will read in the next second ({@code context.time} one second later), when
+     * {@code input}'s time is {@code second} (epoch seconds) and nothing else in it changes with time;
+     * null otherwise (no time, another second, or month-to-date usage, which moves with every answer).
+     */
+    static Map<String, Object> atNextSecond(Map<String, Object> input, long second) {
+        if (input.containsKey("usage") || !(input.get("context") instanceof Map<?, ?> context)
+                || context.size() != 1 || !Instant.ofEpochSecond(second).toString().equals(context.get("time"))) {
+            return null;
+        }
+        Map<String, Object> next = new LinkedHashMap<>(input);
+        next.put("context", Map.of("time", Instant.ofEpochSecond(second + 1).toString()));
+        return next;
+    }
+
+    /**
      * Adds the month-to-date usage of the tenant and of the caller (input.usage), which the
      * tenant's budgets are decided on.
      */

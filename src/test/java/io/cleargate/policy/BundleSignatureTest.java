@@ -228,6 +228,10 @@ class BundleSignatureTest {
                 return 1;
             }
 
+            public Duration askAhead() {
+                return Duration.ZERO;
+            }
+
             public Optional<String> bundle() {
                 return Optional.of(bundle.toString());
             }

@@ -136,4 +136,76 @@ class PolicyDecisionsTest {
         assertFalse(after.get().cached());
         assertEquals(2, asked.get());
     }
+
+    /** The bench's kind of input: the time in whole seconds, as PolicyInput writes it. */
+    private static Map<String, Object> inputAt(long second) {
+        return Map.of("tenant", "dev", "request", Map.of("model", "m"),
+                "context", Map.of("time", java.time.Instant.ofEpochSecond(second).toString()));
+    }
+
+    private final List<Map<String, Object>> questions = java.util.Collections.synchronizedList(new ArrayList<>());
+
+    private PolicyDecisions askingAhead(AtomicReference<java.time.Instant> now) {
+        return new PolicyDecisions(input -> {
+            questions.add(input);
+            return opa(input);
+        }, new DecisionCache(1_000_000_000L, 100, () -> now.get().toEpochMilli() * 1_000_000L), JSON,
+                java.time.Duration.ofMillis(200), now::get);
+    }
+
+    private void awaitQuestions(int n) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (asked.get() < n && System.nanoTime() < deadline) {
+            Thread.sleep(1);
+        }
+    }
+
+    @Test
+    void inTheLastPartOfASecondTheNextSecondsQuestionIsAskedAheadAndItsRequestsFindTheAnswer() throws Exception {
+        long second = 1_900_000_000L;
+        var now = new AtomicReference<>(java.time.Instant.ofEpochMilli(second * 1000 + 850));
+        var decisions = askingAhead(now);
+        assertFalse(decisions.decide(inputAt(second)).cached());
+        awaitQuestions(2);
+        assertEquals(2, asked.get(), "this second's question, and the next second's asked ahead");
+        assertTrue(questions.contains(inputAt(second + 1)), "the same input, one second later: " + questions);
+        decisions.decide(inputAt(second)); // asked ahead once per input and second
+        now.set(java.time.Instant.ofEpochMilli((second + 1) * 1000 + 5));
+        var answer = decisions.decide(inputAt(second + 1));
+        assertTrue(answer.cached(), "the first request of the next second did not ask OPA");
+        assertSame(ALLOW, answer.decision());
+        now.set(java.time.Instant.ofEpochMilli((second + 1) * 1000 + 790));
+        assertTrue(decisions.decide(inputAt(second + 1)).cached(), "the answer asked ahead serves its whole second");
+        assertEquals(2, asked.get());
+    }
+
+    @Test
+    void earlierInASecondOrWithMonthToDateUsageNothingIsAskedAhead() throws Exception {
+        long second = 1_900_000_000L;
+        var now = new AtomicReference<>(java.time.Instant.ofEpochMilli(second * 1000 + 700));
+        var decisions = askingAhead(now);
+        decisions.decide(inputAt(second));
+        now.set(java.time.Instant.ofEpochMilli(second * 1000 + 900));
+        var withUsage = new java.util.HashMap<>(inputAt(second));
+        withUsage.put("usage", Map.of("period", "2030-03", "tenant", Map.of("tokens", 1, "cost", 0.0)));
+        decisions.decide(withUsage);
+        Thread.sleep(100);
+        assertEquals(2, asked.get(), "only the two requests' own questions");
+    }
+
+    @Test
+    void anAskAheadThatFailsDropsTheCachedDecisions() throws Exception {
+        long second = 1_900_000_000L;
+        var now = new AtomicReference<>(java.time.Instant.ofEpochMilli(second * 1000 + 100));
+        var decisions = askingAhead(now);
+        decisions.decide(inputAt(second)); // cached for this second
+        assertTrue(decisions.decide(inputAt(second)).cached());
+        opaDown.set(true);
+        now.set(java.time.Instant.ofEpochMilli(second * 1000 + 950));
+        assertTrue(decisions.decide(inputAt(second)).cached(), "the request itself is answered from the cache");
+        awaitQuestions(2);
+        Thread.sleep(50); // the failed question has dropped the cache by now
+        assertThrows(GatewayException.class, () -> decisions.decide(inputAt(second)),
+                "OPA failed: the cached decision is no longer served");
+    }
 }

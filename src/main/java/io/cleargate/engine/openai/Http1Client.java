@@ -575,24 +575,60 @@ final class Http1Client implements AutoCloseable {
      */
     static byte[] readAll(InputStream body, long cap, long deadlineNanos) throws IOException {
         Body b = (Body) body;
+        try {
+            return armed(b, deadlineNanos, () -> readAllArmed(b, cap));
+        } finally {
+            if (!b.done) {
+                b.close(); // not read to its end: its connection cannot serve another request
+            }
+        }
+    }
+
+    /**
+     * As {@link InputStream#read(byte[], int, int)} on a body of this client, on the calling thread,
+     * with the connection's read deadline armed at {@code deadlineNanos} ({@link System#nanoTime()})
+     * for this call: a read still blocked then fails. A streamed answer is read this way by its
+     * consumer, with no reader thread between the socket and the pipeline.
+     *
+     * @throws SocketTimeoutException when the deadline passed first (the connection is then closed)
+     */
+    static int readBy(InputStream body, byte[] buffer, int off, int len, long deadlineNanos) throws IOException {
+        Body b = (Body) body;
+        if (b.done) {
+            return -1;
+        }
+        return armed(b, deadlineNanos, () -> b.read(buffer, off, len));
+    }
+
+    /** A read of a body, which may block. */
+    @FunctionalInterface
+    private interface BodyRead<T> {
+        T read() throws IOException;
+    }
+
+    /**
+     * Runs {@code read} with the body's connection deadline armed at {@code deadlineNanos}; a read the
+     * deadline cut fails with {@link SocketTimeoutException}, as does a deadline already past (the
+     * body is then closed).
+     */
+    private static <T> T armed(Body b, long deadlineNanos, BodyRead<T> read) throws IOException {
         if (deadlineNanos - System.nanoTime() <= 0) {
             b.close();
             throw new SocketTimeoutException("deadline passed");
         }
-        // Once the body is done its connection is back in the pool (disarmed there) or closed, and
-        // is no longer this exchange's to disarm.
         b.connection.deadline.arm(deadlineNanos);
         try {
-            return readAllArmed(b, cap);
+            return read.read();
         } catch (IOException e) {
             if (!b.done && b.connection.deadline.disarm()) {
                 throw new SocketTimeoutException("deadline passed");
             }
             throw e;
         } finally {
+            // Once the body is done its connection is back in the pool (disarmed there) or closed, and
+            // is no longer this exchange's to disarm.
             if (!b.done) {
                 b.connection.deadline.disarm();
-                b.close();
             }
         }
     }
