@@ -104,7 +104,8 @@ class PhoneDigitsTest {
         assertEquals(Boolean.FALSE, PhoneDetector.validFromDigits("02079460958", "US"), "a trunk 0 is no US national prefix");
         assertEquals(valid("06 6982 1234", "IT"), PhoneDetector.validFromDigits("0669821234", "IT"),
                 "Italy has no national prefix: its leading 0 is kept");
-        assertNull(PhoneDetector.validFromDigits("4930123456", "DE"), "the country code 49 leads");
+        assertEquals(valid("49 30 123456", "DE"), PhoneDetector.validFromDigits("4930123456", "DE"),
+                "the country code 49 is taken off as parsing takes it off");
     }
 
     private static boolean valid(String raw, String region) {
