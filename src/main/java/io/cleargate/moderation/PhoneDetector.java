@@ -317,40 +317,17 @@ final class PhoneDetector implements Detector {
 
     /**
      * Whether a candidate without "+" whose digits are {@code digits} parses as a valid number of
-     * {@code region}, answered without libphonenumber's parse when parsing would take the digits
-     * whole as the national number; null when it must be asked. Its parse was most of what dense
-     * personal data cost: several regular expressions over the text for each candidate and region.
-     *
-     * <p>Why the answer is libphonenumber's: a candidate holds only digits and "()-./ " after an
-     * optional "(", so parsing finds no extension label, RFC 3966 parameter or letter, the number
-     * is viable (three digits or more), and what it goes on with is the digits alone. When none of
-     * the region's IDD prefix, its country code or its national prefix pattern matches at their
-     * start and the first digit is not 0, no country code is taken from them, nothing is stripped
-     * and no Italian leading zero is set: the number is the region's country code with the digits
-     * as national number (2 to 17 of them), and its validity is isValidNumber's on exactly that.
-     * {@code PhoneDigitsTest} compares this with parse and isValidNumber in every supported region.
+     * {@code region}, answered without libphonenumber's parse where parsing would only read the
+     * digits ({@link PhoneDigits}); null when it must be asked.
      */
     static Boolean validFromDigits(String digits, String region) {
         Phonenumber.PhoneNumber number = fromDigits(digits, region);
         return number == null ? null : UTIL.isValidNumber(number);
     }
 
-    /**
-     * The number {@code parseAndKeepRawInput} makes of a candidate without "+" whose digits are
-     * {@code digits} (its country code, national number and country code source; the raw input
-     * left out) when parsing would take the digits whole as the national number (see {@link
-     * #validFromDigits}); null when it must be asked.
-     */
+    /** The number {@code parseAndKeepRawInput} makes of a candidate without "+" whose digits are {@code digits}, or null: {@link PhoneDigits}. */
     static Phonenumber.PhoneNumber fromDigits(String digits, String region) {
-        Direct direct = DIRECT.computeIfAbsent(region, PhoneDetector::directOf);
-        int n = digits.length();
-        if (n < 2 || n > 17 || digits.charAt(0) == '0' || digits.startsWith(direct.countryCode())
-                || direct.internationalPrefix().matcher(digits).lookingAt()
-                || direct.nationalPrefix() != null && direct.nationalPrefix().matcher(digits).lookingAt()) {
-            return null;
-        }
-        return new Phonenumber.PhoneNumber().setCountryCode(direct.code()).setNationalNumber(Long.parseLong(digits))
-                .setCountryCodeSource(Phonenumber.PhoneNumber.CountryCodeSource.FROM_DEFAULT_COUNTRY);
+        return PhoneDigits.number(digits, region);
     }
 
     /**
@@ -374,6 +351,9 @@ final class PhoneDetector implements Detector {
     /** libphonenumber's bracket rule for a candidate whose only brackets are ASCII parentheses. */
     private static final java.util.regex.Pattern BRACKETS_MATCH =
             java.util.regex.Pattern.compile("\\(?(?:[^()]+\\))?[^()]+(?:\\([^()]+\\)){0,3}[^()]*");
+    /** A date written with slashes ("12/31/2026"), which its matcher refuses a candidate for whatever else it holds. */
+    private static final java.util.regex.Pattern SLASH_DATE =
+            java.util.regex.Pattern.compile("(?:(?:[0-3]?\\d/[01]?\\d)|(?:[01]?\\d/[0-3]?\\d))/(?:[12]\\d)?\\d{2}");
     /** Publication pages ("211-227 (2003)"), which its matcher refuses. */
     private static final java.util.regex.Pattern PAGES = java.util.regex.Pattern.compile("[0-9]{1,5}-+[0-9]{1,5}\\s{0,4}\\([0-9]{1,4}");
 
@@ -396,9 +376,10 @@ final class PhoneDetector implements Detector {
      * <p>Why the answer is the matcher's (9.0.19's {@code PhoneNumberMatcher}): its pattern
      * begins a number at a "+", an opening bracket or a digit, and the char before is none of
      * these ({@link #quietBefore}), so it begins at the candidate's start; the candidate is a "+"
-     * or "(", digits, and runs of at most four of " ()-." (all its punctuation), so the greedy
-     * pattern reads to its last digit, and not past it, since no digit follows in the window. The
-     * candidate then has no "/" (no slash date, nothing trimmed as a second number), no "x" (no
+     * or "(", digits, and runs of at most four of " ()-./" (all its punctuation), so the greedy
+     * pattern reads to its last digit, and not past it, since no digit follows in the window. A
+     * candidate holding a date written with slashes is refused before anything else (nothing). The
+     * candidate has no "x" (nothing trimmed as a second number after a "/", no
      * carrier code or extension to check), its brackets pass the bracket rule and it holds no
      * page range; a time stamp would need ":" and two digits after it, which the window lacks. The
      * chars either side are neither Latin letters nor "%" nor currency signs ({@link #quietAfter}).
@@ -415,18 +396,23 @@ final class PhoneDetector implements Detector {
             return Window.ASK;
         }
         boolean brackets = false;
+        boolean slash = false;
         boolean onlyHyphens = true;
         int punctuation = 0;
         for (int i = 0; i < raw.length(); i++) {
             char c = raw.charAt(i);
             if (isDigit(c)) {
                 punctuation = 0;
-            } else if (c == '/' || ++punctuation > 4) {
+            } else if (++punctuation > 4) {
                 return Window.ASK;
             } else {
                 brackets |= c == '(' || c == ')';
+                slash |= c == '/';
                 onlyHyphens &= c == '-';
             }
+        }
+        if (slash && SLASH_DATE.matcher(raw).find()) {
+            return Window.NOTHING; // refused as a date before anything else, and nothing inside it is tried
         }
         if (brackets && (!BRACKETS_MATCH.matcher(raw).matches() || PAGES.matcher(raw).find())) {
             return Window.ASK;
@@ -489,22 +475,6 @@ final class PhoneDetector implements Detector {
         return METADATA_PATTERNS.computeIfAbsent(regex, java.util.regex.Pattern::compile);
     }
 
-    /** Per default region: its country code and the IDD and national prefix patterns parsing tries first (null: none). */
-    private record Direct(int code, String countryCode, java.util.regex.Pattern internationalPrefix,
-            java.util.regex.Pattern nationalPrefix) {}
-
-    /** Region metadata only, never client text. */
-    private static final java.util.concurrent.ConcurrentHashMap<String, Direct> DIRECT = new java.util.concurrent.ConcurrentHashMap<>();
-
-    private static Direct directOf(String region) {
-        var metadata = com.google.i18n.phonenumbers.metadata.DefaultMetadataDependenciesProvider.getInstance()
-                .getPhoneNumberMetadataSource().getMetadataForRegion(region);
-        String national = metadata.getNationalPrefixForParsing();
-        return new Direct(metadata.getCountryCode(), String.valueOf(metadata.getCountryCode()),
-                java.util.regex.Pattern.compile(metadata.getInternationalPrefix()),
-                national.isEmpty() ? null : java.util.regex.Pattern.compile(national));
-    }
-
     /** How many digits a national prefix pattern removes when it is a plain digit string (none: 0); -1 for a pattern. */
     private static int literalLength(String pattern) {
         return pattern.isEmpty() ? 0 : pattern.matches("[0-9]+") ? pattern.length() : -1;
@@ -531,13 +501,13 @@ final class PhoneDetector implements Detector {
                 return null;
             }
             return valid.computeIfAbsent(region + '\u0000' + raw, key -> {
-                Phonenumber.PhoneNumber direct = plus ? null : fromDigits(digits, region);
+                Phonenumber.PhoneNumber direct = plus ? PhoneDigits.withPlus(digits) : fromDigits(digits, region);
                 if (direct != null) {
-                    return UTIL.isValidNumber(direct) ? Optional.of(direct) : Optional.<Phonenumber.PhoneNumber>empty();
+                    return PhoneValidity.isValid(direct) ? Optional.of(direct) : Optional.<Phonenumber.PhoneNumber>empty();
                 }
                 try {
                     var parsed = UTIL.parseAndKeepRawInput(raw, region);
-                    return UTIL.isValidNumber(parsed) ? Optional.of(parsed) : Optional.<Phonenumber.PhoneNumber>empty();
+                    return PhoneValidity.isValid(parsed) ? Optional.of(parsed) : Optional.<Phonenumber.PhoneNumber>empty();
                 } catch (NumberParseException notANumber) {
                     return Optional.<Phonenumber.PhoneNumber>empty();
                 }

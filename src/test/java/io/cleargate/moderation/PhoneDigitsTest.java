@@ -92,13 +92,20 @@ class PhoneDigitsTest {
     }
 
     @Test
-    void aNumberReadWholeAsTheNationalNumberIsAnsweredAndOneWithAPrefixIsLeftToLibphonenumber() {
+    void aNumberWithoutIddPrefixIsAnsweredAndOneWithItOrARewrittenPrefixIsLeftToLibphonenumber() {
         assertEquals(Boolean.TRUE, PhoneDetector.validFromDigits(PhoneDetector.digitsOf("(305) 511-0715"), "US"));
         assertEquals(Boolean.FALSE, PhoneDetector.validFromDigits("9999999999", "US"));
-        assertNull(PhoneDetector.validFromDigits("13055110715", "US"), "the country code (and national prefix) 1 leads");
+        assertEquals(valid("1 305 511 0715", "US"), PhoneDetector.validFromDigits("13055110715", "US"),
+                "the country code 1 is taken off as parsing takes it off");
         assertNull(PhoneDetector.validFromDigits("01144201234567", "US"), "the IDD prefix 011 leads");
-        assertNull(PhoneDetector.validFromDigits("030123456", "DE"), "the national prefix 0 leads");
-        assertNull(PhoneDetector.validFromDigits("4930123456", "DE"), "the country code 49 leads");
+        assertEquals(valid("030 123456", "DE"), PhoneDetector.validFromDigits("030123456", "DE"),
+                "the national prefix 0 is stripped as parsing strips it");
+        assertNull(PhoneDetector.validFromDigits("021123456789", "BR"), "Brazil rewrites its national prefix: parsed");
+        assertEquals(Boolean.FALSE, PhoneDetector.validFromDigits("02079460958", "US"), "a trunk 0 is no US national prefix");
+        assertEquals(valid("06 6982 1234", "IT"), PhoneDetector.validFromDigits("0669821234", "IT"),
+                "Italy has no national prefix: its leading 0 is kept");
+        assertEquals(valid("49 30 123456", "DE"), PhoneDetector.validFromDigits("4930123456", "DE"),
+                "the country code 49 is taken off as parsing takes it off");
     }
 
     private static boolean valid(String raw, String region) {

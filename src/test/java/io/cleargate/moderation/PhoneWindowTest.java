@@ -162,16 +162,19 @@ class PhoneWindowTest {
     }
 
     @Test
-    void aNumberAnsweredFromItsDigitsIsTheNumberLibphonenumberParses() throws NumberParseException {
+    void aNumberAnsweredFromItsDigitsIsTheNumberLibphonenumberParsesWithOrWithoutPlus() throws NumberParseException {
         var random = new Random(3033);
         int answered = 0;
+        int withPlus = 0;
         for (String region : UTIL.getSupportedRegions()) {
             for (int round = 0; round < 200; round++) {
                 String raw = random.nextBoolean() ? written(region, random) : shaped(random);
-                if (raw.startsWith("+") || !isCandidate(raw)) {
+                if (!isCandidate(raw)) {
                     continue;
                 }
-                PhoneNumber direct = PhoneDetector.fromDigits(PhoneDetector.digitsOf(raw), region);
+                boolean plus = raw.startsWith("+");
+                String digits = PhoneDetector.digitsOf(raw);
+                PhoneNumber direct = plus ? PhoneDigits.withPlus(digits) : PhoneDetector.fromDigits(digits, region);
                 if (direct == null) {
                     continue;
                 }
@@ -180,23 +183,31 @@ class PhoneWindowTest {
                 assertEquals(parsed.getCountryCode(), direct.getCountryCode(), what);
                 assertEquals(parsed.getNationalNumber(), direct.getNationalNumber(), what);
                 assertEquals(parsed.isItalianLeadingZero(), direct.isItalianLeadingZero(), what);
+                assertEquals(parsed.getNumberOfLeadingZeros(), direct.getNumberOfLeadingZeros(), what);
+                assertEquals(UTIL.getNationalSignificantNumber(parsed), UTIL.getNationalSignificantNumber(direct), what);
                 assertEquals(parsed.getCountryCodeSource(), direct.getCountryCodeSource(), what);
                 answered++;
+                withPlus += plus ? 1 : 0;
             }
         }
         assertTrue(answered > 5000, "only " + answered + " numbers were answered from their digits");
+        assertTrue(withPlus > 1000, "only " + withPlus + " numbers with \"+\" were answered from their digits");
     }
 
     @Test
-    void aUsNumberBetweenSpacesIsTakenWholeAndOneAfterALetterOrWithASlashIsLeftToTheMatcher() {
+    void aUsNumberBetweenSpacesOrWithASlashIsTakenWholeAndOneAfterALetterIsLeftToTheMatcher() {
         PhoneNumber us = PhoneDetector.fromDigits("3055110715", "US");
         String digits = "3055110715";
         assertEquals(PhoneDetector.Window.WHOLE,
                 PhoneDetector.matcherFinds("call (305) 511-0715, now", 5, 19, "(305) 511-0715", digits, us, "US"));
         assertEquals(PhoneDetector.Window.ASK,
                 PhoneDetector.matcherFinds("call a(305) 511-0715", 6, 20, "(305) 511-0715", digits, us, "US"), "a letter before");
-        assertEquals(PhoneDetector.Window.ASK,
-                PhoneDetector.matcherFinds(" 305/511-0715 ", 1, 13, "305/511-0715", digits, us, "US"), "a slash");
+        assertEquals(PhoneDetector.Window.WHOLE,
+                PhoneDetector.matcherFinds(" 305/511-0715 ", 1, 13, "305/511-0715", digits, us, "US"),
+                "a slash is punctuation its pattern reads through");
+        assertEquals(PhoneDetector.Window.NOTHING,
+                PhoneDetector.matcherFinds(" 12/31/2026 ", 1, 11, "12/31/2026", "12312026", us, "US"),
+                "a date written with slashes is refused");
         assertEquals(PhoneDetector.Window.ASK,
                 PhoneDetector.matcherFinds(" 305     5110715 ", 1, 16, "305     5110715", digits, us, "US"), "five spaces in a row");
     }

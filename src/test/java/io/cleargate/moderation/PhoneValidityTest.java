@@ -1,0 +1,179 @@
+package io.cleargate.moderation;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.i18n.phonenumbers.PhoneNumberUtil;
+import com.google.i18n.phonenumbers.PhoneNumberUtil.PhoneNumberType;
+import com.google.i18n.phonenumbers.Phonenumber.PhoneNumber;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@link PhoneValidity} skips regions its tables rule out; every answer must still be
+ * libphonenumber's {@code isValidNumber}, or a phone number would go undetected (or an order
+ * number be reported). The numbers are generated around each region's own metadata: its example
+ * numbers of every type with digits changed, added or removed, and random national numbers of
+ * the lengths it allows and one either side, from every three-digit start.
+ */
+class PhoneValidityTest {
+
+    private static final PhoneNumberUtil UTIL = PhoneNumberUtil.getInstance();
+
+    /** Answers checked, and how many of them were "valid" (so the test shows it covers both). */
+    private record Tally(int checked, int valid) {
+        Tally plus(boolean wasValid) {
+            return new Tally(checked + 1, valid + (wasValid ? 1 : 0));
+        }
+    }
+
+    private static Tally assertSameAnswer(PhoneNumber number, Tally tally) {
+        boolean expected = UTIL.isValidNumber(number);
+        assertEquals(expected, PhoneValidity.isValid(number),
+                () -> "+" + number.getCountryCode() + " " + UTIL.getNationalSignificantNumber(number) + ": libphonenumber says " + expected);
+        return tally.plus(expected);
+    }
+
+    private static PhoneNumber number(int code, String national) {
+        var number = new PhoneNumber().setCountryCode(code);
+        int zeros = 0;
+        while (zeros < national.length() - 1 && national.charAt(zeros) == '0') {
+            zeros++;
+        }
+        if (zeros > 0) {
+            number.setItalianLeadingZero(true).setNumberOfLeadingZeros(zeros);
+        }
+        return number.setNationalNumber(Long.parseLong(national));
+    }
+
+    private static String randomDigits(Random random, int count) {
+        var sb = new StringBuilder();
+        for (int i = 0; i < count; i++) {
+            sb.append((char) ('0' + random.nextInt(10)));
+        }
+        return sb.toString();
+    }
+
+    /** An example national number with one digit changed, one added or one removed. */
+    private static String mutated(String national, Random random) {
+        var sb = new StringBuilder(national);
+        int at = random.nextInt(sb.length());
+        switch (random.nextInt(4)) {
+            case 0 -> sb.insert(at, (char) ('0' + random.nextInt(10)));
+            case 1 -> {
+                if (sb.length() > 1) {
+                    sb.deleteCharAt(at);
+                }
+            }
+            default -> sb.setCharAt(at, (char) ('0' + random.nextInt(10)));
+        }
+        return sb.toString();
+    }
+
+    /** Examples of every type the regions of {@code code} have, as national numbers. */
+    private static List<String> examples(int code) {
+        List<String> out = new ArrayList<>();
+        for (String region : UTIL.getRegionCodesForCountryCode(code)) {
+            for (PhoneNumberType type : PhoneNumberType.values()) {
+                PhoneNumber example = "001".equals(region) ? UTIL.getExampleNumberForNonGeoEntity(code)
+                        : UTIL.getExampleNumberForType(region, type);
+                if (example != null) {
+                    out.add(UTIL.getNationalSignificantNumber(example));
+                }
+            }
+        }
+        return out;
+    }
+
+    private static List<Integer> lengths(int code) {
+        List<Integer> lengths = new ArrayList<>();
+        var source = com.google.i18n.phonenumbers.metadata.DefaultMetadataDependenciesProvider.getInstance().getPhoneNumberMetadataSource();
+        for (String region : UTIL.getRegionCodesForCountryCode(code)) {
+            var metadata = "001".equals(region) ? source.getMetadataForNonGeographicalRegion(code) : source.getMetadataForRegion(region);
+            for (int length : metadata.getGeneralDesc().getPossibleLengthList()) {
+                for (int l = Math.max(1, length - 1); l <= Math.min(17, length + 1); l++) {
+                    if (!lengths.contains(l)) {
+                        lengths.add(l);
+                    }
+                }
+            }
+        }
+        return lengths.isEmpty() ? List.of(7, 8, 9, 10) : lengths;
+    }
+
+    /** Mutated examples and random numbers of every length the code allows, from {@code starts} random three-digit starts. */
+    private static Tally checkCallingCode(int code, int mutations, int starts, Random random, Tally tally) {
+        for (String example : examples(code)) {
+            tally = assertSameAnswer(number(code, example), tally);
+            for (int i = 0; i < mutations; i++) {
+                tally = assertSameAnswer(number(code, mutated(example, random)), tally);
+            }
+        }
+        List<Integer> lengths = lengths(code);
+        for (int i = 0; i < starts; i++) {
+            int length = lengths.get(random.nextInt(lengths.size()));
+            tally = assertSameAnswer(number(code, randomDigits(random, length)), tally);
+        }
+        return tally;
+    }
+
+    @Test
+    void everyAnswerIsLibphonenumbersForEveryCallingCode() {
+        var random = new Random(2030);
+        Tally tally = new Tally(0, 0);
+        for (int code : UTIL.getSupportedCallingCodes()) {
+            tally = checkCallingCode(code, 30, 300, random, tally);
+        }
+        Tally done = tally;
+        assertTrue(done.checked() > 100_000, () -> "only " + done.checked() + " numbers checked");
+        assertTrue(done.valid() > 10_000 && done.valid() < done.checked() - 10_000, () -> done + ": both answers must be exercised");
+    }
+
+    @Test
+    void everyAnswerIsLibphonenumbersFromEveryStartInTheSharedCallingCodes() {
+        var random = new Random(2031);
+        Tally tally = new Tally(0, 0);
+        for (int code : UTIL.getSupportedCallingCodes()) {
+            if (UTIL.getRegionCodesForCountryCode(code).size() > 1) {
+                List<Integer> lengths = lengths(code);
+                for (int start = 0; start < 1000; start++) {
+                    for (int i = 0; i < 6; i++) {
+                        int length = Math.max(4, lengths.get(random.nextInt(lengths.size())));
+                        String national = String.format("%03d", start) + randomDigits(random, length - 3);
+                        tally = assertSameAnswer(number(code, national), tally);
+                    }
+                }
+                tally = checkCallingCode(code, 300, 0, random, tally);
+            }
+        }
+        Tally done = tally;
+        assertTrue(done.valid() > 1_000, () -> done + ": too few valid numbers to mean anything");
+    }
+
+    @Test
+    void numbersOfTheNorthAmericanPlanAreFoundInTheirRegion() {
+        assertTrue(PhoneValidity.isValid(number(1, "3055110715")), "Florida");
+        assertTrue(PhoneValidity.isValid(number(1, "4165550123")), "Toronto: Canada, after the US and the regions before it");
+        assertTrue(PhoneValidity.isValid(number(1, "2684601234")), "Antigua, by its leading digits");
+        assertFalse(PhoneValidity.isValid(number(1, "5555550123")), "no region has 555");
+        assertFalse(PhoneValidity.isValid(number(1, "0305110715")), "no region has a leading 0");
+        assertFalse(PhoneValidity.isValid(number(999, "12345678")), "no region has calling code 999");
+    }
+
+    @Test
+    void aStartIsRuledOutOnlyWhenThePatternCannotMatchWhateverFollows() {
+        Pattern antigua = Pattern.compile("268");
+        assertEquals(PhoneValidity.State.ALWAYS, PhoneValidity.leadingState(antigua, "268"));
+        assertEquals(PhoneValidity.State.NEVER, PhoneValidity.leadingState(antigua, "269"));
+        assertEquals(PhoneValidity.State.ASK, PhoneValidity.leadingState(Pattern.compile("8001|8[024]9"), "800"));
+        var us = new PhoneValidity.Desc(List.of(10), Pattern.compile("[2-9]\\d{9}|3\\d{6}"));
+        assertFalse(us.cannotMatchAfter("305"));
+        assertTrue(us.cannotMatchAfter("030"), "no number of the pattern begins with 0");
+        assertFalse(us.matches("305511071"), "nine digits: not a possible length");
+        assertTrue(us.matches("3055110715"));
+    }
+}
