@@ -231,6 +231,10 @@ public final class Kernels {
         int r = from;
         for (; r + 4 <= to; r += 4) {
             long at = w.rowStart(r) * 4L;
+            if (FEW_TILES) {
+                fewTokenTilesF32(seg, at, rowBytes, x, xOff, n, xStride, cols, out, outOff + r, outStride);
+                continue;
+            }
             int t = 0;
             for (; t + 4 <= n; t += 4) {
                 VectorKernels.dot4x4F32(seg, at, rowBytes, x, xOff + t * xStride, xStride, cols, out,
@@ -268,6 +272,10 @@ public final class Kernels {
         int r = from;
         for (; r + 4 <= to; r += 4) {
             long at = w.rowStart(r) * 2L;
+            if (FEW_TILES) {
+                fewTokenTilesBf16(seg, at, rowBytes, x, xOff, n, xStride, cols, out, outOff + r, outStride);
+                continue;
+            }
             int t = 0;
             for (; t + 4 <= n; t += 4) {
                 VectorKernels.dot4x4Bf16(seg, at, rowBytes, x, xOff + t * xStride, xStride, cols, out,
@@ -287,6 +295,45 @@ public final class Kernels {
             for (int t = 0; t < n; t++) {
                 out[outOff + t * outStride + r] = VectorKernels.dotBf16Single(seg, at, x, xOff + t * xStride, cols);
             }
+        }
+    }
+
+    /**
+     * Whether products of fewer than {@link #COPY_ROWS_FROM_TOKENS} tokens use {@link FewTokenTiles}:
+     * every token of a group of four rows in tiles of four, three or two tokens (one token alone),
+     * their lane sums made together. -Dcleargate.engine.fewTokenTiles=false keeps the earlier tiles
+     * (for the A/B).
+     */
+    static final boolean FEW_TILES = VECTOR && FewTokenTiles.USABLE
+            && !"false".equals(System.getProperty("cleargate.engine.fewTokenTiles"));
+
+    /** Four f32 rows from byte offset {@code at} against all {@code n} tokens: {@code out[outOff + t * outStride + k]}. */
+    private static void fewTokenTilesF32(java.lang.foreign.MemorySegment seg, long at, long rowBytes, float[] x, int xOff,
+                                         int n, int xStride, int cols, float[] out, int outOff, int outStride) {
+        int t = 0;
+        for (; t + 4 <= n; t += 4) {
+            FewTokenTiles.f32x4(seg, at, rowBytes, x, xOff + t * xStride, xStride, cols, out, outOff + t * outStride, outStride);
+        }
+        switch (n - t) {
+            case 3 -> FewTokenTiles.f32x3(seg, at, rowBytes, x, xOff + t * xStride, xStride, cols, out, outOff + t * outStride, outStride);
+            case 2 -> FewTokenTiles.f32x2(seg, at, rowBytes, x, xOff + t * xStride, xStride, cols, out, outOff + t * outStride, outStride);
+            case 1 -> VectorKernels.dot4x1F32(seg, at, rowBytes, x, xOff + t * xStride, cols, out, outOff + t * outStride);
+            default -> { }
+        }
+    }
+
+    /** {@link #fewTokenTilesF32} for bf16 rows. */
+    private static void fewTokenTilesBf16(java.lang.foreign.MemorySegment seg, long at, long rowBytes, float[] x, int xOff,
+                                          int n, int xStride, int cols, float[] out, int outOff, int outStride) {
+        int t = 0;
+        for (; t + 4 <= n; t += 4) {
+            FewTokenTiles.bf16x4(seg, at, rowBytes, x, xOff + t * xStride, xStride, cols, out, outOff + t * outStride, outStride);
+        }
+        switch (n - t) {
+            case 3 -> FewTokenTiles.bf16x3(seg, at, rowBytes, x, xOff + t * xStride, xStride, cols, out, outOff + t * outStride, outStride);
+            case 2 -> FewTokenTiles.bf16x2(seg, at, rowBytes, x, xOff + t * xStride, xStride, cols, out, outOff + t * outStride, outStride);
+            case 1 -> VectorKernels.dot4x1Bf16(seg, at, rowBytes, x, xOff + t * xStride, cols, out, outOff + t * outStride, 1);
+            default -> { }
         }
     }
 

@@ -389,6 +389,95 @@ class KernelsTest {
     }
 
     @Test
+    void fewTokenTilesGiveEveryRowAndTokenItsDotAndWriteNothingElse() {
+        // The tiles of four rows against two, three or four tokens sum all their accumulators' lanes
+        // together (a permute-and-add tree) and store four rows per token: each (row, token) must get
+        // the one-row dot (up to the order of the additions), and the entries around the tile (other
+        // rows, the gaps between tokens of a wider output row) must stay as they were.
+        if (!Kernels.FEW_TILES) {
+            return; // fewer than sixteen float lanes: the tiles of VectorKernels are used instead
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            for (DType dtype : new DType[] {DType.F32, DType.BF16}) {
+                for (int cols : new int[] {256, 203, 16, 5}) {
+                    int rows = 9;
+                    MemorySegment seg = arena.allocate((long) rows * cols * dtype.bytes());
+                    float[][] w = new float[rows][cols];
+                    for (int r = 0; r < rows; r++) {
+                        for (int c = 0; c < cols; c++) {
+                            float v = (float) Math.sin((r * cols + c) * 0.031) * 2;
+                            long i = (long) r * cols + c;
+                            if (dtype == DType.F32) {
+                                seg.set(Tensor.F32, i * 4, v);
+                                w[r][c] = v;
+                            } else {
+                                short bits = (short) (Float.floatToRawIntBits(v) >>> 16);
+                                seg.set(Tensor.I16, i * 2, bits);
+                                w[r][c] = Float.intBitsToFloat(bits << 16);
+                            }
+                        }
+                    }
+                    long rowBytes = (long) cols * dtype.bytes();
+                    for (int tokens = 2; tokens <= 4; tokens++) {
+                        int xStride = cols + 3;
+                        float[] x = new float[1 + tokens * xStride];
+                        for (int i = 0; i < x.length; i++) {
+                            x[i] = (float) Math.cos(i * 0.23);
+                        }
+                        int outStride = 13; // four rows of the tile at 5..8 of each token's 13
+                        float[] out = new float[2 + tokens * outStride];
+                        java.util.Arrays.fill(out, -7f);
+                        long at = 2 * rowBytes; // rows 2..5
+                        tile(dtype, tokens, seg, at, rowBytes, x, 1, xStride, cols, out, 2 + 5, outStride);
+                        for (int t = 0; t < tokens; t++) {
+                            for (int j = 0; j < outStride; j++) {
+                                float got = out[2 + t * outStride + j];
+                                if (j < 5 || j > 8) {
+                                    assertEquals(-7f, got, 0f, dtype + " " + cols + " columns, " + tokens + " tokens: entry " + j + " of token " + t + " written");
+                                    continue;
+                                }
+                                float expected = Kernels.dot(w[2 + j - 5], 0, x, 1 + t * xStride, cols);
+                                assertEquals(expected, got, LANE_ORDER * Math.max(1, Math.abs(expected)),
+                                        dtype + " " + cols + " columns, " + tokens + " tokens: row " + (j - 5) + ", token " + t);
+                            }
+                        }
+                        assertEquals(-7f, out[0], 0f);
+                        assertEquals(-7f, out[1], 0f);
+                    }
+                }
+            }
+        }
+    }
+
+    private static void tile(DType dtype, int tokens, MemorySegment seg, long at, long rowBytes, float[] x, int xOff, int xStride,
+                             int cols, float[] out, int outOff, int outStride) {
+        boolean f32 = dtype == DType.F32;
+        switch (tokens) {
+            case 4 -> {
+                if (f32) {
+                    FewTokenTiles.f32x4(seg, at, rowBytes, x, xOff, xStride, cols, out, outOff, outStride);
+                } else {
+                    FewTokenTiles.bf16x4(seg, at, rowBytes, x, xOff, xStride, cols, out, outOff, outStride);
+                }
+            }
+            case 3 -> {
+                if (f32) {
+                    FewTokenTiles.f32x3(seg, at, rowBytes, x, xOff, xStride, cols, out, outOff, outStride);
+                } else {
+                    FewTokenTiles.bf16x3(seg, at, rowBytes, x, xOff, xStride, cols, out, outOff, outStride);
+                }
+            }
+            default -> {
+                if (f32) {
+                    FewTokenTiles.f32x2(seg, at, rowBytes, x, xOff, xStride, cols, out, outOff, outStride);
+                } else {
+                    FewTokenTiles.bf16x2(seg, at, rowBytes, x, xOff, xStride, cols, out, outOff, outStride);
+                }
+            }
+        }
+    }
+
+    @Test
     void causalScoresGiveEveryTokenAndSeenPositionTheOneRowDotForAnyBatchAndCacheLength() {
         int width = 45; // not a multiple of the lane count: the scalar tail runs
         for (int n : new int[] {1, 2, 3, 4, 5, 7, 9}) {
