@@ -443,6 +443,15 @@ class KernelsTest {
                         }
                         assertEquals(-7f, out[0], 0f);
                         assertEquals(-7f, out[1], 0f);
+                        if (tokens == 4) {
+                            // The same tile over rows decoded into arrays (products of many tokens).
+                            float[] dense = new float[out.length];
+                            java.util.Arrays.fill(dense, -7f);
+                            LaneSumTiles.arrays4x4(w[2], w[3], w[4], w[5], x, 1, xStride, cols, dense, 2 + 5, outStride);
+                            for (int i = 0; i < out.length; i++) {
+                                assertEquals(out[i], dense[i], LANE_ORDER * Math.max(1, Math.abs(out[i])), dtype + " " + cols + " columns, arrays, entry " + i);
+                            }
+                        }
                     }
                 }
             }
@@ -455,23 +464,23 @@ class KernelsTest {
         switch (tokens) {
             case 4 -> {
                 if (f32) {
-                    FewTokenTiles.f32x4(seg, at, rowBytes, x, xOff, xStride, cols, out, outOff, outStride);
+                    LaneSumTiles.f32x4(seg, at, rowBytes, x, xOff, xStride, cols, out, outOff, outStride);
                 } else {
-                    FewTokenTiles.bf16x4(seg, at, rowBytes, x, xOff, xStride, cols, out, outOff, outStride);
+                    LaneSumTiles.bf16x4(seg, at, rowBytes, x, xOff, xStride, cols, out, outOff, outStride);
                 }
             }
             case 3 -> {
                 if (f32) {
-                    FewTokenTiles.f32x3(seg, at, rowBytes, x, xOff, xStride, cols, out, outOff, outStride);
+                    LaneSumTiles.f32x3(seg, at, rowBytes, x, xOff, xStride, cols, out, outOff, outStride);
                 } else {
-                    FewTokenTiles.bf16x3(seg, at, rowBytes, x, xOff, xStride, cols, out, outOff, outStride);
+                    LaneSumTiles.bf16x3(seg, at, rowBytes, x, xOff, xStride, cols, out, outOff, outStride);
                 }
             }
             default -> {
                 if (f32) {
-                    FewTokenTiles.f32x2(seg, at, rowBytes, x, xOff, xStride, cols, out, outOff, outStride);
+                    LaneSumTiles.f32x2(seg, at, rowBytes, x, xOff, xStride, cols, out, outOff, outStride);
                 } else {
-                    FewTokenTiles.bf16x2(seg, at, rowBytes, x, xOff, xStride, cols, out, outOff, outStride);
+                    LaneSumTiles.bf16x2(seg, at, rowBytes, x, xOff, xStride, cols, out, outOff, outStride);
                 }
             }
         }

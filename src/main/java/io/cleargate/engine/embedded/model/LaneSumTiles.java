@@ -9,8 +9,9 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Four weight rows, read where they are mapped (f32 or bf16), against two, three or four tokens in one
- * pass over the rows: the tiles of a product with few tokens, such as a routed expert's in a prefill
+ * Four weight rows against two, three or four tokens whose sixteen (twelve, eight) lane sums are made
+ * together. For products of few tokens the rows are read where they are mapped (f32 or bf16), all of
+ * a tile's tokens in one pass over them: the tiles, such as a routed expert's in a prefill
  * (about four tokens of a 64-token prompt, the rest spread over one to ten). Each tile keeps one
  * accumulator per (row, token) and ends with all of their lane sums made together by
  * {@link #laneSums}, a tree of two-vector permutes and adds (45 vector operations for sixteen sums),
@@ -23,7 +24,7 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>Only used when the preferred float vector has {@link #LANES} lanes (AVX-512); otherwise
  * {@link Kernels} keeps the tiles of {@link VectorKernels}.
  */
-final class FewTokenTiles {
+final class LaneSumTiles {
 
     static final int LANES = 16;
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
@@ -71,7 +72,7 @@ final class FewTokenTiles {
     private static final FloatVector LOW3 = LOW[3];
     private static final FloatVector HIGH3 = HIGH[3];
 
-    private FewTokenTiles() {}
+    private LaneSumTiles() {}
 
     /**
      * The lane sums of sixteen accumulators in one vector: lane j holds the sum of the lanes of the
@@ -153,6 +154,65 @@ final class FewTokenTiles {
                     sum += wv * x[xo + c];
                 }
                 out[outOff + t * outStride + k] = sum;
+            }
+        }
+    }
+
+    // ---- rows decoded into arrays (products of many tokens, FP8 and int8) -------------------
+
+    /**
+     * {@link VectorKernels#dot4x4} with the lane sums made together: rows {@code w0 .. w3} (decoded
+     * into arrays) against tokens 0..3 of {@code x}. In a 64-token prefill the 256-column products
+     * (q_b, W_UV, the shared expert's down) run sixteen vector steps per tile, against which sixteen
+     * separate lane sums were a large part.
+     */
+    static void arrays4x4(float[] w0, float[] w1, float[] w2, float[] w3, float[] x, int xOff, int xStride, int cols,
+                          float[] out, int outOff, int outStride) {
+        FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
+        FloatVector b0 = FloatVector.zero(F), b1 = FloatVector.zero(F), b2 = FloatVector.zero(F), b3 = FloatVector.zero(F);
+        FloatVector c0 = FloatVector.zero(F), c1 = FloatVector.zero(F), c2 = FloatVector.zero(F), c3 = FloatVector.zero(F);
+        FloatVector d0 = FloatVector.zero(F), d1 = FloatVector.zero(F), d2 = FloatVector.zero(F), d3 = FloatVector.zero(F);
+        int x0 = xOff, x1 = xOff + xStride, x2 = xOff + 2 * xStride, x3 = xOff + 3 * xStride;
+        int i = 0;
+        int bound = F.loopBound(cols);
+        for (; i < bound; i += LANES) {
+            FloatVector u = FloatVector.fromArray(F, w0, i);
+            FloatVector v = FloatVector.fromArray(F, w1, i);
+            FloatVector w = FloatVector.fromArray(F, w2, i);
+            FloatVector z = FloatVector.fromArray(F, w3, i);
+            FloatVector y = FloatVector.fromArray(F, x, x0 + i);
+            a0 = u.fma(y, a0);
+            b0 = v.fma(y, b0);
+            c0 = w.fma(y, c0);
+            d0 = z.fma(y, d0);
+            y = FloatVector.fromArray(F, x, x1 + i);
+            a1 = u.fma(y, a1);
+            b1 = v.fma(y, b1);
+            c1 = w.fma(y, c1);
+            d1 = z.fma(y, d1);
+            y = FloatVector.fromArray(F, x, x2 + i);
+            a2 = u.fma(y, a2);
+            b2 = v.fma(y, b2);
+            c2 = w.fma(y, c2);
+            d2 = z.fma(y, d2);
+            y = FloatVector.fromArray(F, x, x3 + i);
+            a3 = u.fma(y, a3);
+            b3 = v.fma(y, b3);
+            c3 = w.fma(y, c3);
+            d3 = z.fma(y, d3);
+        }
+        store(laneSums(a0, a2, a1, a3, c0, c2, c1, c3, b0, b2, b1, b3, d0, d2, d1, d3), 4, out, outOff, outStride);
+        if (i < cols) {
+            float[][] rows = {w0, w1, w2, w3};
+            for (int k = 0; k < 4; k++) {
+                for (int t = 0; t < 4; t++) {
+                    int xo = xOff + t * xStride;
+                    float sum = out[outOff + t * outStride + k];
+                    for (int c = i; c < cols; c++) {
+                        sum += rows[k][c] * x[xo + c];
+                    }
+                    out[outOff + t * outStride + k] = sum;
+                }
             }
         }
     }
