@@ -131,6 +131,17 @@ final class LaneSumTiles {
     private static final jdk.incubator.vector.VectorMask<Float> FIRST4 = USABLE ? F.indexInRange(0, 4) : null;
     private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[LANES]);
 
+    // Bench-only knob while the lane sums are chosen: the tree, or one reduceLanes per accumulator.
+    private static final boolean TREE = !"each".equals(System.getProperty("cleargate.engine.laneSums"));
+
+    /** Four rows' sums for one token, one {@code reduceLanes} each, to {@code out[off .. off + 3]}. */
+    private static void each(FloatVector a, FloatVector b, FloatVector c, FloatVector d, float[] out, int off) {
+        out[off] = a.reduceLanes(VectorOperators.ADD);
+        out[off + 1] = b.reduceLanes(VectorOperators.ADD);
+        out[off + 2] = c.reduceLanes(VectorOperators.ADD);
+        out[off + 3] = d.reduceLanes(VectorOperators.ADD);
+    }
+
     /** F.length() bf16 weights from byte offset {@code at}, widened exactly to f32. */
     private static FloatVector bf16(MemorySegment seg, long at) {
         ShortVector raw = ShortVector.fromMemorySegment(S, seg, at, ByteOrder.LITTLE_ENDIAN);
@@ -201,7 +212,14 @@ final class LaneSumTiles {
             c3 = w.fma(y, c3);
             d3 = z.fma(y, d3);
         }
-        store(laneSums(a0, a2, a1, a3, c0, c2, c1, c3, b0, b2, b1, b3, d0, d2, d1, d3), 4, out, outOff, outStride);
+        if (TREE) {
+            store(laneSums(a0, a2, a1, a3, c0, c2, c1, c3, b0, b2, b1, b3, d0, d2, d1, d3), 4, out, outOff, outStride);
+        } else {
+            each(a0, b0, c0, d0, out, outOff);
+            each(a1, b1, c1, d1, out, outOff + outStride);
+            each(a2, b2, c2, d2, out, outOff + 2 * outStride);
+            each(a3, b3, c3, d3, out, outOff + 3 * outStride);
+        }
         if (i < cols) {
             float[][] rows = {w0, w1, w2, w3};
             for (int k = 0; k < 4; k++) {
@@ -257,7 +275,14 @@ final class LaneSumTiles {
             c3 = w.fma(y, c3);
             d3 = z.fma(y, d3);
         }
-        store(laneSums(a0, a2, a1, a3, c0, c2, c1, c3, b0, b2, b1, b3, d0, d2, d1, d3), 4, out, outOff, outStride);
+        if (TREE) {
+            store(laneSums(a0, a2, a1, a3, c0, c2, c1, c3, b0, b2, b1, b3, d0, d2, d1, d3), 4, out, outOff, outStride);
+        } else {
+            each(a0, b0, c0, d0, out, outOff);
+            each(a1, b1, c1, d1, out, outOff + outStride);
+            each(a2, b2, c2, d2, out, outOff + 2 * outStride);
+            each(a3, b3, c3, d3, out, outOff + 3 * outStride);
+        }
         if (i < cols) {
             tails(true, seg, at, rowBytes, x, xOff, xStride, 4, i, cols, out, outOff, outStride);
         }
@@ -296,8 +321,14 @@ final class LaneSumTiles {
             c2 = w.fma(y, c2);
             d2 = z.fma(y, d2);
         }
-        FloatVector e = FloatVector.zero(F);
-        store(laneSums(a0, a2, a1, e, c0, c2, c1, e, b0, b2, b1, e, d0, d2, d1, e), 3, out, outOff, outStride);
+        if (TREE) {
+            FloatVector e = FloatVector.zero(F);
+            store(laneSums(a0, a2, a1, e, c0, c2, c1, e, b0, b2, b1, e, d0, d2, d1, e), 3, out, outOff, outStride);
+        } else {
+            each(a0, b0, c0, d0, out, outOff);
+            each(a1, b1, c1, d1, out, outOff + outStride);
+            each(a2, b2, c2, d2, out, outOff + 2 * outStride);
+        }
         if (i < cols) {
             tails(true, seg, at, rowBytes, x, xOff, xStride, 3, i, cols, out, outOff, outStride);
         }
@@ -331,8 +362,13 @@ final class LaneSumTiles {
             c1 = w.fma(y, c1);
             d1 = z.fma(y, d1);
         }
-        FloatVector e = FloatVector.zero(F);
-        store(laneSums(a0, e, a1, e, c0, e, c1, e, b0, e, b1, e, d0, e, d1, e), 2, out, outOff, outStride);
+        if (TREE) {
+            FloatVector e = FloatVector.zero(F);
+            store(laneSums(a0, e, a1, e, c0, e, c1, e, b0, e, b1, e, d0, e, d1, e), 2, out, outOff, outStride);
+        } else {
+            each(a0, b0, c0, d0, out, outOff);
+            each(a1, b1, c1, d1, out, outOff + outStride);
+        }
         if (i < cols) {
             tails(true, seg, at, rowBytes, x, xOff, xStride, 2, i, cols, out, outOff, outStride);
         }
@@ -378,7 +414,14 @@ final class LaneSumTiles {
             c3 = w.fma(y, c3);
             d3 = z.fma(y, d3);
         }
-        store(laneSums(a0, a2, a1, a3, c0, c2, c1, c3, b0, b2, b1, b3, d0, d2, d1, d3), 4, out, outOff, outStride);
+        if (TREE) {
+            store(laneSums(a0, a2, a1, a3, c0, c2, c1, c3, b0, b2, b1, b3, d0, d2, d1, d3), 4, out, outOff, outStride);
+        } else {
+            each(a0, b0, c0, d0, out, outOff);
+            each(a1, b1, c1, d1, out, outOff + outStride);
+            each(a2, b2, c2, d2, out, outOff + 2 * outStride);
+            each(a3, b3, c3, d3, out, outOff + 3 * outStride);
+        }
         if (i < cols) {
             tails(false, seg, at, rowBytes, x, xOff, xStride, 4, i, cols, out, outOff, outStride);
         }
@@ -417,8 +460,14 @@ final class LaneSumTiles {
             c2 = w.fma(y, c2);
             d2 = z.fma(y, d2);
         }
-        FloatVector e = FloatVector.zero(F);
-        store(laneSums(a0, a2, a1, e, c0, c2, c1, e, b0, b2, b1, e, d0, d2, d1, e), 3, out, outOff, outStride);
+        if (TREE) {
+            FloatVector e = FloatVector.zero(F);
+            store(laneSums(a0, a2, a1, e, c0, c2, c1, e, b0, b2, b1, e, d0, d2, d1, e), 3, out, outOff, outStride);
+        } else {
+            each(a0, b0, c0, d0, out, outOff);
+            each(a1, b1, c1, d1, out, outOff + outStride);
+            each(a2, b2, c2, d2, out, outOff + 2 * outStride);
+        }
         if (i < cols) {
             tails(false, seg, at, rowBytes, x, xOff, xStride, 3, i, cols, out, outOff, outStride);
         }
@@ -452,8 +501,13 @@ final class LaneSumTiles {
             c1 = w.fma(y, c1);
             d1 = z.fma(y, d1);
         }
-        FloatVector e = FloatVector.zero(F);
-        store(laneSums(a0, e, a1, e, c0, e, c1, e, b0, e, b1, e, d0, e, d1, e), 2, out, outOff, outStride);
+        if (TREE) {
+            FloatVector e = FloatVector.zero(F);
+            store(laneSums(a0, e, a1, e, c0, e, c1, e, b0, e, b1, e, d0, e, d1, e), 2, out, outOff, outStride);
+        } else {
+            each(a0, b0, c0, d0, out, outOff);
+            each(a1, b1, c1, d1, out, outOff + outStride);
+        }
         if (i < cols) {
             tails(false, seg, at, rowBytes, x, xOff, xStride, 2, i, cols, out, outOff, outStride);
         }
