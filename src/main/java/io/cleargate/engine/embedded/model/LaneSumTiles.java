@@ -5,151 +5,94 @@ import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Four weight rows against two, three or four tokens whose sixteen (twelve, eight) lane sums are made
- * together. For products of few tokens the rows are read where they are mapped (f32 or bf16), all of
- * a tile's tokens in one pass over them: the tiles, such as a routed expert's in a prefill
- * (about four tokens of a 64-token prompt, the rest spread over one to ten). Each tile keeps one
- * accumulator per (row, token) and ends with all of their lane sums made together by
- * {@link #laneSums}, a tree of two-vector permutes and adds (45 vector operations for sixteen sums),
- * where sixteen separate {@code reduceLanes} cost about three times as many: for the experts' down
- * projections (256 columns, sixteen vector steps per row) the separate sums were a large part of a
- * tile. A sum is the same tree over the same lanes as {@code reduceLanes} makes, in another order of
- * the tree's additions, so a (row, token) may differ from {@link VectorKernels#dotF32Single} by the
- * rounding of a few additions (~1e-7 relative), not by a term.
+ * Four weight rows against two, three or four tokens, whose sixteen (twelve, eight) lane sums are made
+ * together. For products of few tokens the rows are read where they are mapped (f32 or bf16), all of a
+ * tile's tokens in one pass over them: the tiles of a routed expert in a prefill (about four tokens of
+ * a 64-token prompt, the rest spread over one to ten). For products of many tokens (and FP8/int8
+ * weights) the rows come decoded into arrays ({@link #arrays4x4}).
+ *
+ * <p>The lane sums: a tree of two-vector permutes and adds (level s folds two vectors, each holding
+ * 2^s accumulators' partial sums in groups of 16 >> s lanes, into one whose groups are half as wide),
+ * 45 vector operations for sixteen sums where sixteen {@code reduceLanes} cost about three times as
+ * many; for the 256-column products (the experts' down projections, q_b, W_UV: sixteen vector steps
+ * per row) the separate sums were a large part of a tile. Everything that handles vectors after the
+ * loop is written out in each tile, not in helpers: C2 stops inlining a tile's helpers once the
+ * Vector API's own inlining has spent its budget, and a helper that is not inlined gets its vector
+ * arguments boxed (engine6's sixteen-argument fold, and this class's first version, ran 4-20 times
+ * slower for that reason). A sum is the same tree over the same lanes as {@code reduceLanes} makes,
+ * in another order of its additions, so a (row, token) may differ from
+ * {@link VectorKernels#dotF32Single} by the rounding of a few additions (~1e-7 relative), not by a term.
  *
  * <p>Only used when the preferred float vector has {@link #LANES} lanes (AVX-512); otherwise
- * {@link Kernels} keeps the tiles of {@link VectorKernels}.
+ * {@link Kernels} keeps the tiles of {@link VectorKernels}. The tile methods are generated from one
+ * template (the row loads differ by dtype, the accumulators and stores by the number of tokens).
  */
 final class LaneSumTiles {
 
     static final int LANES = 16;
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
-    /** Whether these tiles can run: sixteen float lanes, and the short vector for bf16 as wide in lanes. */
+    /** Whether these tiles can run: sixteen float lanes. */
     static final boolean USABLE = F.length() == LANES;
     private static final VectorSpecies<Short> S = USABLE ? ShortVector.SPECIES_256 : ShortVector.SPECIES_PREFERRED;
     private static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED;
-    private static final VectorSpecies<Float> QUARTER = FloatVector.SPECIES_128;
 
     /*
-     * The lane-sum tree. At level s each vector holds 2^s accumulators' partial sums, as 2^s groups of
-     * g = 16 >> s lanes; folding two such vectors X and Y halves every group: the result holds, group
-     * by group, X's group summed pairwise from its two halves and then Y's. After four levels lane j
-     * holds the sum of the accumulator given at position bitReverse(j) (see laneSums).
+     * Index vectors of the tree: at level s, output lane p of folding X and Y takes, for group
+     * q = p / g of g = 16 >> s lanes, X's group q in its first half and Y's in its second, and adds
+     * each group's two halves (LOW picks the first half's lane, HIGH the second's; indices of Y are
+     * 16 higher, as selectFrom(X, Y) numbers them). A tile feeds row k's accumulator for token t at
+     * the position whose four-bit reversal is 4t + k, which leaves that sum in lane 4t + k.
      */
-    private static final FloatVector[] LOW = new FloatVector[4];
-    private static final FloatVector[] HIGH = new FloatVector[4];
-
-    static {
-        if (USABLE) {
-            for (int s = 0; s < 4; s++) {
-                int g = LANES >> s;
-                float[] low = new float[LANES];
-                float[] high = new float[LANES];
-                for (int p = 0; p < LANES; p++) {
-                    int q = p / g;
-                    int within = p % g;
-                    boolean fromX = within < g / 2;
-                    int lane = q * g + (fromX ? within : within - g / 2);
-                    low[p] = fromX ? lane : LANES + lane;
-                    high[p] = (fromX ? lane : LANES + lane) + g / 2;
-                }
-                LOW[s] = FloatVector.fromArray(F, low, 0);
-                HIGH[s] = FloatVector.fromArray(F, high, 0);
-            }
-        }
-    }
-
-    private static final FloatVector LOW0 = LOW[0];
-    private static final FloatVector HIGH0 = HIGH[0];
-    private static final FloatVector LOW1 = LOW[1];
-    private static final FloatVector HIGH1 = HIGH[1];
-    private static final FloatVector LOW2 = LOW[2];
-    private static final FloatVector HIGH2 = HIGH[2];
-    private static final FloatVector LOW3 = LOW[3];
-    private static final FloatVector HIGH3 = HIGH[3];
-
-    private LaneSumTiles() {}
-
-    /**
-     * The lane sums of sixteen accumulators in one vector: lane j holds the sum of the lanes of the
-     * accumulator at position bitReverse4(j) ({@code p0 .. p15}). A tile passes its accumulators in
-     * that order so that lane {@code 4t + k} holds row k's sum for token t.
-     */
-    static FloatVector laneSums(FloatVector p0, FloatVector p1, FloatVector p2, FloatVector p3,
-                                FloatVector p4, FloatVector p5, FloatVector p6, FloatVector p7,
-                                FloatVector p8, FloatVector p9, FloatVector p10, FloatVector p11,
-                                FloatVector p12, FloatVector p13, FloatVector p14, FloatVector p15) {
-        FloatVector q0 = LOW0.selectFrom(p0, p1).add(HIGH0.selectFrom(p0, p1));
-        FloatVector q1 = LOW0.selectFrom(p2, p3).add(HIGH0.selectFrom(p2, p3));
-        FloatVector q2 = LOW0.selectFrom(p4, p5).add(HIGH0.selectFrom(p4, p5));
-        FloatVector q3 = LOW0.selectFrom(p6, p7).add(HIGH0.selectFrom(p6, p7));
-        FloatVector q4 = LOW0.selectFrom(p8, p9).add(HIGH0.selectFrom(p8, p9));
-        FloatVector q5 = LOW0.selectFrom(p10, p11).add(HIGH0.selectFrom(p10, p11));
-        FloatVector q6 = LOW0.selectFrom(p12, p13).add(HIGH0.selectFrom(p12, p13));
-        FloatVector q7 = LOW0.selectFrom(p14, p15).add(HIGH0.selectFrom(p14, p15));
-        FloatVector r0 = LOW1.selectFrom(q0, q1).add(HIGH1.selectFrom(q0, q1));
-        FloatVector r1 = LOW1.selectFrom(q2, q3).add(HIGH1.selectFrom(q2, q3));
-        FloatVector r2 = LOW1.selectFrom(q4, q5).add(HIGH1.selectFrom(q4, q5));
-        FloatVector r3 = LOW1.selectFrom(q6, q7).add(HIGH1.selectFrom(q6, q7));
-        FloatVector s0 = LOW2.selectFrom(r0, r1).add(HIGH2.selectFrom(r0, r1));
-        FloatVector s1 = LOW2.selectFrom(r2, r3).add(HIGH2.selectFrom(r2, r3));
-        return LOW3.selectFrom(s0, s1).add(HIGH3.selectFrom(s0, s1));
-    }
-
-    /**
-     * Writes a tile's sums (lane {@code 4t + k}: row k, token t) for {@code tokens} tokens to
-     * {@code out[outOff + t * outStride + k]}, a quarter vector (four rows) per token.
-     */
-    private static void store(FloatVector sums, int tokens, float[] out, int outOff, int outStride) {
-        switch (STORE) {
-            case 0 -> {
-                for (int t = 0; t < tokens; t++) {
-                    ((FloatVector) sums.reinterpretShape(QUARTER, t)).intoArray(out, outOff + t * outStride);
-                }
-            }
-            case 1 -> {
-                for (int t = 0; t < tokens; t++) {
-                    sums.slice(4 * t).intoArray(out, outOff + t * outStride, FIRST4);
-                }
-            }
-            default -> {
-                float[] tmp = SCRATCH.get();
-                sums.intoArray(tmp, 0);
-                for (int t = 0; t < tokens; t++) {
-                    System.arraycopy(tmp, 4 * t, out, outOff + t * outStride, 4);
-                }
-            }
-        }
-    }
-
-    // Bench-only knob while the store is chosen (removed before merging).
-    private static final int STORE = Integer.getInteger("cleargate.engine.tileStore", 0);
-    private static final jdk.incubator.vector.VectorMask<Float> FIRST4 = USABLE ? F.indexInRange(0, 4) : null;
-    private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[LANES]);
+    private static final FloatVector LOW0 = fold(0, false);
+    private static final FloatVector HIGH0 = fold(0, true);
+    private static final FloatVector LOW1 = fold(1, false);
+    private static final FloatVector HIGH1 = fold(1, true);
+    private static final FloatVector LOW2 = fold(2, false);
+    private static final FloatVector HIGH2 = fold(2, true);
+    private static final FloatVector LOW3 = fold(3, false);
+    private static final FloatVector HIGH3 = fold(3, true);
+    /** Lanes 0..3 (one token's four rows). */
+    private static final VectorMask<Float> FIRST4 = USABLE ? F.indexInRange(0, 4) : null;
+    /** Token t's four sums (lanes 4t .. 4t + 3) moved to lanes 0..3. */
+    private static final FloatVector TOKEN1 = shift(4);
+    private static final FloatVector TOKEN2 = shift(8);
+    private static final FloatVector TOKEN3 = shift(12);
 
     // Bench-only knob while the lane sums are chosen: the tree, or one reduceLanes per accumulator.
     private static final boolean TREE = !"each".equals(System.getProperty("cleargate.engine.laneSums"));
 
-    /** Four rows' sums for one token, one {@code reduceLanes} each, to {@code out[off .. off + 3]}. */
-    private static void each(FloatVector a, FloatVector b, FloatVector c, FloatVector d, float[] out, int off) {
-        out[off] = a.reduceLanes(VectorOperators.ADD);
-        out[off + 1] = b.reduceLanes(VectorOperators.ADD);
-        out[off + 2] = c.reduceLanes(VectorOperators.ADD);
-        out[off + 3] = d.reduceLanes(VectorOperators.ADD);
+    private LaneSumTiles() {}
+
+    private static FloatVector fold(int level, boolean high) {
+        if (!USABLE) {
+            return null;
+        }
+        int g = LANES >> level;
+        float[] index = new float[LANES];
+        for (int p = 0; p < LANES; p++) {
+            int q = p / g;
+            int within = p % g;
+            boolean fromX = within < g / 2;
+            int lane = q * g + (fromX ? within : within - g / 2) + (fromX ? 0 : LANES);
+            index[p] = high ? lane + g / 2 : lane;
+        }
+        return FloatVector.fromArray(F, index, 0);
     }
 
-    /** F.length() bf16 weights from byte offset {@code at}, widened exactly to f32. */
-    private static FloatVector bf16(MemorySegment seg, long at) {
-        ShortVector raw = ShortVector.fromMemorySegment(S, seg, at, ByteOrder.LITTLE_ENDIAN);
-        return ((IntVector) raw.convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-    }
-
-    private static FloatVector f32(MemorySegment seg, long at) {
-        return FloatVector.fromMemorySegment(F, seg, at, ByteOrder.LITTLE_ENDIAN);
+    private static FloatVector shift(int by) {
+        if (!USABLE) {
+            return null;
+        }
+        float[] index = new float[LANES];
+        for (int p = 0; p < LANES; p++) {
+            index[p] = (p + by) % LANES;
+        }
+        return FloatVector.fromArray(F, index, 0);
     }
 
     /** The products of the columns past the last whole vector ({@code from .. cols}), added to the tile's sums. */
@@ -169,14 +112,25 @@ final class LaneSumTiles {
         }
     }
 
+    /** {@link #tails} for rows in arrays. */
+    private static void arrayTails(float[] w0, float[] w1, float[] w2, float[] w3, float[] x, int xOff, int xStride,
+                                   int from, int cols, float[] out, int outOff, int outStride) {
+        float[][] rows = {w0, w1, w2, w3};
+        for (int k = 0; k < 4; k++) {
+            for (int t = 0; t < 4; t++) {
+                int xo = xOff + t * xStride;
+                float sum = out[outOff + t * outStride + k];
+                for (int c = from; c < cols; c++) {
+                    sum += rows[k][c] * x[xo + c];
+                }
+                out[outOff + t * outStride + k] = sum;
+            }
+        }
+    }
+
     // ---- rows decoded into arrays (products of many tokens, FP8 and int8) -------------------
 
-    /**
-     * {@link VectorKernels#dot4x4} with the lane sums made together: rows {@code w0 .. w3} (decoded
-     * into arrays) against tokens 0..3 of {@code x}. In a 64-token prefill the 256-column products
-     * (q_b, W_UV, the shared expert's down) run sixteen vector steps per tile, against which sixteen
-     * separate lane sums were a large part.
-     */
+    /** Rows {@code w0 .. w3} against tokens 0..3 of {@code x}: {@code out[outOff + t * outStride + k]}. */
     static void arrays4x4(float[] w0, float[] w1, float[] w2, float[] w3, float[] x, int xOff, int xStride, int cols,
                           float[] out, int outOff, int outStride) {
         FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
@@ -213,29 +167,49 @@ final class LaneSumTiles {
             d3 = z.fma(y, d3);
         }
         if (TREE) {
-            store(laneSums(a0, a2, a1, a3, c0, c2, c1, c3, b0, b2, b1, b3, d0, d2, d1, d3), 4, out, outOff, outStride);
+            FloatVector s00 = LOW0.selectFrom(a0, a2).add(HIGH0.selectFrom(a0, a2));
+            FloatVector s01 = LOW0.selectFrom(a1, a3).add(HIGH0.selectFrom(a1, a3));
+            FloatVector s02 = LOW0.selectFrom(c0, c2).add(HIGH0.selectFrom(c0, c2));
+            FloatVector s03 = LOW0.selectFrom(c1, c3).add(HIGH0.selectFrom(c1, c3));
+            FloatVector s04 = LOW0.selectFrom(b0, b2).add(HIGH0.selectFrom(b0, b2));
+            FloatVector s05 = LOW0.selectFrom(b1, b3).add(HIGH0.selectFrom(b1, b3));
+            FloatVector s06 = LOW0.selectFrom(d0, d2).add(HIGH0.selectFrom(d0, d2));
+            FloatVector s07 = LOW0.selectFrom(d1, d3).add(HIGH0.selectFrom(d1, d3));
+            FloatVector s10 = LOW1.selectFrom(s00, s01).add(HIGH1.selectFrom(s00, s01));
+            FloatVector s11 = LOW1.selectFrom(s02, s03).add(HIGH1.selectFrom(s02, s03));
+            FloatVector s12 = LOW1.selectFrom(s04, s05).add(HIGH1.selectFrom(s04, s05));
+            FloatVector s13 = LOW1.selectFrom(s06, s07).add(HIGH1.selectFrom(s06, s07));
+            FloatVector s20 = LOW2.selectFrom(s10, s11).add(HIGH2.selectFrom(s10, s11));
+            FloatVector s21 = LOW2.selectFrom(s12, s13).add(HIGH2.selectFrom(s12, s13));
+            FloatVector sums = LOW3.selectFrom(s20, s21).add(HIGH3.selectFrom(s20, s21));
+            sums.intoArray(out, outOff, FIRST4);
+            TOKEN1.selectFrom(sums).intoArray(out, outOff + 1 * outStride, FIRST4);
+            TOKEN2.selectFrom(sums).intoArray(out, outOff + 2 * outStride, FIRST4);
+            TOKEN3.selectFrom(sums).intoArray(out, outOff + 3 * outStride, FIRST4);
         } else {
-            each(a0, b0, c0, d0, out, outOff);
-            each(a1, b1, c1, d1, out, outOff + outStride);
-            each(a2, b2, c2, d2, out, outOff + 2 * outStride);
-            each(a3, b3, c3, d3, out, outOff + 3 * outStride);
+            out[outOff] = a0.reduceLanes(VectorOperators.ADD);
+            out[outOff + 1] = b0.reduceLanes(VectorOperators.ADD);
+            out[outOff + 2] = c0.reduceLanes(VectorOperators.ADD);
+            out[outOff + 3] = d0.reduceLanes(VectorOperators.ADD);
+            out[outOff + 1 * outStride] = a1.reduceLanes(VectorOperators.ADD);
+            out[outOff + 1 * outStride + 1] = b1.reduceLanes(VectorOperators.ADD);
+            out[outOff + 1 * outStride + 2] = c1.reduceLanes(VectorOperators.ADD);
+            out[outOff + 1 * outStride + 3] = d1.reduceLanes(VectorOperators.ADD);
+            out[outOff + 2 * outStride] = a2.reduceLanes(VectorOperators.ADD);
+            out[outOff + 2 * outStride + 1] = b2.reduceLanes(VectorOperators.ADD);
+            out[outOff + 2 * outStride + 2] = c2.reduceLanes(VectorOperators.ADD);
+            out[outOff + 2 * outStride + 3] = d2.reduceLanes(VectorOperators.ADD);
+            out[outOff + 3 * outStride] = a3.reduceLanes(VectorOperators.ADD);
+            out[outOff + 3 * outStride + 1] = b3.reduceLanes(VectorOperators.ADD);
+            out[outOff + 3 * outStride + 2] = c3.reduceLanes(VectorOperators.ADD);
+            out[outOff + 3 * outStride + 3] = d3.reduceLanes(VectorOperators.ADD);
         }
         if (i < cols) {
-            float[][] rows = {w0, w1, w2, w3};
-            for (int k = 0; k < 4; k++) {
-                for (int t = 0; t < 4; t++) {
-                    int xo = xOff + t * xStride;
-                    float sum = out[outOff + t * outStride + k];
-                    for (int c = i; c < cols; c++) {
-                        sum += rows[k][c] * x[xo + c];
-                    }
-                    out[outOff + t * outStride + k] = sum;
-                }
-            }
+            arrayTails(w0, w1, w2, w3, x, xOff, xStride, i, cols, out, outOff, outStride);
         }
     }
 
-    // ---- bf16 ----------------------------------------------------------------------------
+    // ---- bf16 rows read where they are mapped --------------------------------------------
 
     /** Rows k = 0..3 (bytes {@code rowBytes} apart from {@code at}) against tokens 0..3: {@code out[outOff + t * outStride + k]}. */
     static void bf16x4(MemorySegment seg, long at, long rowBytes, float[] x, int xOff, int xStride, int cols,
@@ -250,10 +224,14 @@ final class LaneSumTiles {
         int bound = F.loopBound(cols);
         for (; i < bound; i += LANES) {
             long o = i * 2L;
-            FloatVector u = bf16(seg, r0 + o);
-            FloatVector v = bf16(seg, r1 + o);
-            FloatVector w = bf16(seg, r2 + o);
-            FloatVector z = bf16(seg, r3 + o);
+            FloatVector u = ((IntVector) ShortVector.fromMemorySegment(S, seg, r0 + o, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v = ((IntVector) ShortVector.fromMemorySegment(S, seg, r1 + o, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector w = ((IntVector) ShortVector.fromMemorySegment(S, seg, r2 + o, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector z = ((IntVector) ShortVector.fromMemorySegment(S, seg, r3 + o, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             FloatVector y = FloatVector.fromArray(F, x, x0 + i);
             a0 = u.fma(y, a0);
             b0 = v.fma(y, b0);
@@ -276,12 +254,42 @@ final class LaneSumTiles {
             d3 = z.fma(y, d3);
         }
         if (TREE) {
-            store(laneSums(a0, a2, a1, a3, c0, c2, c1, c3, b0, b2, b1, b3, d0, d2, d1, d3), 4, out, outOff, outStride);
+            FloatVector s00 = LOW0.selectFrom(a0, a2).add(HIGH0.selectFrom(a0, a2));
+            FloatVector s01 = LOW0.selectFrom(a1, a3).add(HIGH0.selectFrom(a1, a3));
+            FloatVector s02 = LOW0.selectFrom(c0, c2).add(HIGH0.selectFrom(c0, c2));
+            FloatVector s03 = LOW0.selectFrom(c1, c3).add(HIGH0.selectFrom(c1, c3));
+            FloatVector s04 = LOW0.selectFrom(b0, b2).add(HIGH0.selectFrom(b0, b2));
+            FloatVector s05 = LOW0.selectFrom(b1, b3).add(HIGH0.selectFrom(b1, b3));
+            FloatVector s06 = LOW0.selectFrom(d0, d2).add(HIGH0.selectFrom(d0, d2));
+            FloatVector s07 = LOW0.selectFrom(d1, d3).add(HIGH0.selectFrom(d1, d3));
+            FloatVector s10 = LOW1.selectFrom(s00, s01).add(HIGH1.selectFrom(s00, s01));
+            FloatVector s11 = LOW1.selectFrom(s02, s03).add(HIGH1.selectFrom(s02, s03));
+            FloatVector s12 = LOW1.selectFrom(s04, s05).add(HIGH1.selectFrom(s04, s05));
+            FloatVector s13 = LOW1.selectFrom(s06, s07).add(HIGH1.selectFrom(s06, s07));
+            FloatVector s20 = LOW2.selectFrom(s10, s11).add(HIGH2.selectFrom(s10, s11));
+            FloatVector s21 = LOW2.selectFrom(s12, s13).add(HIGH2.selectFrom(s12, s13));
+            FloatVector sums = LOW3.selectFrom(s20, s21).add(HIGH3.selectFrom(s20, s21));
+            sums.intoArray(out, outOff, FIRST4);
+            TOKEN1.selectFrom(sums).intoArray(out, outOff + 1 * outStride, FIRST4);
+            TOKEN2.selectFrom(sums).intoArray(out, outOff + 2 * outStride, FIRST4);
+            TOKEN3.selectFrom(sums).intoArray(out, outOff + 3 * outStride, FIRST4);
         } else {
-            each(a0, b0, c0, d0, out, outOff);
-            each(a1, b1, c1, d1, out, outOff + outStride);
-            each(a2, b2, c2, d2, out, outOff + 2 * outStride);
-            each(a3, b3, c3, d3, out, outOff + 3 * outStride);
+            out[outOff] = a0.reduceLanes(VectorOperators.ADD);
+            out[outOff + 1] = b0.reduceLanes(VectorOperators.ADD);
+            out[outOff + 2] = c0.reduceLanes(VectorOperators.ADD);
+            out[outOff + 3] = d0.reduceLanes(VectorOperators.ADD);
+            out[outOff + 1 * outStride] = a1.reduceLanes(VectorOperators.ADD);
+            out[outOff + 1 * outStride + 1] = b1.reduceLanes(VectorOperators.ADD);
+            out[outOff + 1 * outStride + 2] = c1.reduceLanes(VectorOperators.ADD);
+            out[outOff + 1 * outStride + 3] = d1.reduceLanes(VectorOperators.ADD);
+            out[outOff + 2 * outStride] = a2.reduceLanes(VectorOperators.ADD);
+            out[outOff + 2 * outStride + 1] = b2.reduceLanes(VectorOperators.ADD);
+            out[outOff + 2 * outStride + 2] = c2.reduceLanes(VectorOperators.ADD);
+            out[outOff + 2 * outStride + 3] = d2.reduceLanes(VectorOperators.ADD);
+            out[outOff + 3 * outStride] = a3.reduceLanes(VectorOperators.ADD);
+            out[outOff + 3 * outStride + 1] = b3.reduceLanes(VectorOperators.ADD);
+            out[outOff + 3 * outStride + 2] = c3.reduceLanes(VectorOperators.ADD);
+            out[outOff + 3 * outStride + 3] = d3.reduceLanes(VectorOperators.ADD);
         }
         if (i < cols) {
             tails(true, seg, at, rowBytes, x, xOff, xStride, 4, i, cols, out, outOff, outStride);
@@ -301,10 +309,14 @@ final class LaneSumTiles {
         int bound = F.loopBound(cols);
         for (; i < bound; i += LANES) {
             long o = i * 2L;
-            FloatVector u = bf16(seg, r0 + o);
-            FloatVector v = bf16(seg, r1 + o);
-            FloatVector w = bf16(seg, r2 + o);
-            FloatVector z = bf16(seg, r3 + o);
+            FloatVector u = ((IntVector) ShortVector.fromMemorySegment(S, seg, r0 + o, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v = ((IntVector) ShortVector.fromMemorySegment(S, seg, r1 + o, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector w = ((IntVector) ShortVector.fromMemorySegment(S, seg, r2 + o, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector z = ((IntVector) ShortVector.fromMemorySegment(S, seg, r3 + o, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             FloatVector y = FloatVector.fromArray(F, x, x0 + i);
             a0 = u.fma(y, a0);
             b0 = v.fma(y, b0);
@@ -323,11 +335,37 @@ final class LaneSumTiles {
         }
         if (TREE) {
             FloatVector e = FloatVector.zero(F);
-            store(laneSums(a0, a2, a1, e, c0, c2, c1, e, b0, b2, b1, e, d0, d2, d1, e), 3, out, outOff, outStride);
+            FloatVector s00 = LOW0.selectFrom(a0, a2).add(HIGH0.selectFrom(a0, a2));
+            FloatVector s01 = LOW0.selectFrom(a1, e).add(HIGH0.selectFrom(a1, e));
+            FloatVector s02 = LOW0.selectFrom(c0, c2).add(HIGH0.selectFrom(c0, c2));
+            FloatVector s03 = LOW0.selectFrom(c1, e).add(HIGH0.selectFrom(c1, e));
+            FloatVector s04 = LOW0.selectFrom(b0, b2).add(HIGH0.selectFrom(b0, b2));
+            FloatVector s05 = LOW0.selectFrom(b1, e).add(HIGH0.selectFrom(b1, e));
+            FloatVector s06 = LOW0.selectFrom(d0, d2).add(HIGH0.selectFrom(d0, d2));
+            FloatVector s07 = LOW0.selectFrom(d1, e).add(HIGH0.selectFrom(d1, e));
+            FloatVector s10 = LOW1.selectFrom(s00, s01).add(HIGH1.selectFrom(s00, s01));
+            FloatVector s11 = LOW1.selectFrom(s02, s03).add(HIGH1.selectFrom(s02, s03));
+            FloatVector s12 = LOW1.selectFrom(s04, s05).add(HIGH1.selectFrom(s04, s05));
+            FloatVector s13 = LOW1.selectFrom(s06, s07).add(HIGH1.selectFrom(s06, s07));
+            FloatVector s20 = LOW2.selectFrom(s10, s11).add(HIGH2.selectFrom(s10, s11));
+            FloatVector s21 = LOW2.selectFrom(s12, s13).add(HIGH2.selectFrom(s12, s13));
+            FloatVector sums = LOW3.selectFrom(s20, s21).add(HIGH3.selectFrom(s20, s21));
+            sums.intoArray(out, outOff, FIRST4);
+            TOKEN1.selectFrom(sums).intoArray(out, outOff + 1 * outStride, FIRST4);
+            TOKEN2.selectFrom(sums).intoArray(out, outOff + 2 * outStride, FIRST4);
         } else {
-            each(a0, b0, c0, d0, out, outOff);
-            each(a1, b1, c1, d1, out, outOff + outStride);
-            each(a2, b2, c2, d2, out, outOff + 2 * outStride);
+            out[outOff] = a0.reduceLanes(VectorOperators.ADD);
+            out[outOff + 1] = b0.reduceLanes(VectorOperators.ADD);
+            out[outOff + 2] = c0.reduceLanes(VectorOperators.ADD);
+            out[outOff + 3] = d0.reduceLanes(VectorOperators.ADD);
+            out[outOff + 1 * outStride] = a1.reduceLanes(VectorOperators.ADD);
+            out[outOff + 1 * outStride + 1] = b1.reduceLanes(VectorOperators.ADD);
+            out[outOff + 1 * outStride + 2] = c1.reduceLanes(VectorOperators.ADD);
+            out[outOff + 1 * outStride + 3] = d1.reduceLanes(VectorOperators.ADD);
+            out[outOff + 2 * outStride] = a2.reduceLanes(VectorOperators.ADD);
+            out[outOff + 2 * outStride + 1] = b2.reduceLanes(VectorOperators.ADD);
+            out[outOff + 2 * outStride + 2] = c2.reduceLanes(VectorOperators.ADD);
+            out[outOff + 2 * outStride + 3] = d2.reduceLanes(VectorOperators.ADD);
         }
         if (i < cols) {
             tails(true, seg, at, rowBytes, x, xOff, xStride, 3, i, cols, out, outOff, outStride);
@@ -347,10 +385,14 @@ final class LaneSumTiles {
         int bound = F.loopBound(cols);
         for (; i < bound; i += LANES) {
             long o = i * 2L;
-            FloatVector u = bf16(seg, r0 + o);
-            FloatVector v = bf16(seg, r1 + o);
-            FloatVector w = bf16(seg, r2 + o);
-            FloatVector z = bf16(seg, r3 + o);
+            FloatVector u = ((IntVector) ShortVector.fromMemorySegment(S, seg, r0 + o, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v = ((IntVector) ShortVector.fromMemorySegment(S, seg, r1 + o, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector w = ((IntVector) ShortVector.fromMemorySegment(S, seg, r2 + o, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector z = ((IntVector) ShortVector.fromMemorySegment(S, seg, r3 + o, ByteOrder.LITTLE_ENDIAN)
+                    .convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
             FloatVector y = FloatVector.fromArray(F, x, x0 + i);
             a0 = u.fma(y, a0);
             b0 = v.fma(y, b0);
@@ -364,21 +406,43 @@ final class LaneSumTiles {
         }
         if (TREE) {
             FloatVector e = FloatVector.zero(F);
-            store(laneSums(a0, e, a1, e, c0, e, c1, e, b0, e, b1, e, d0, e, d1, e), 2, out, outOff, outStride);
+            FloatVector s00 = LOW0.selectFrom(a0, e).add(HIGH0.selectFrom(a0, e));
+            FloatVector s01 = LOW0.selectFrom(a1, e).add(HIGH0.selectFrom(a1, e));
+            FloatVector s02 = LOW0.selectFrom(c0, e).add(HIGH0.selectFrom(c0, e));
+            FloatVector s03 = LOW0.selectFrom(c1, e).add(HIGH0.selectFrom(c1, e));
+            FloatVector s04 = LOW0.selectFrom(b0, e).add(HIGH0.selectFrom(b0, e));
+            FloatVector s05 = LOW0.selectFrom(b1, e).add(HIGH0.selectFrom(b1, e));
+            FloatVector s06 = LOW0.selectFrom(d0, e).add(HIGH0.selectFrom(d0, e));
+            FloatVector s07 = LOW0.selectFrom(d1, e).add(HIGH0.selectFrom(d1, e));
+            FloatVector s10 = LOW1.selectFrom(s00, s01).add(HIGH1.selectFrom(s00, s01));
+            FloatVector s11 = LOW1.selectFrom(s02, s03).add(HIGH1.selectFrom(s02, s03));
+            FloatVector s12 = LOW1.selectFrom(s04, s05).add(HIGH1.selectFrom(s04, s05));
+            FloatVector s13 = LOW1.selectFrom(s06, s07).add(HIGH1.selectFrom(s06, s07));
+            FloatVector s20 = LOW2.selectFrom(s10, s11).add(HIGH2.selectFrom(s10, s11));
+            FloatVector s21 = LOW2.selectFrom(s12, s13).add(HIGH2.selectFrom(s12, s13));
+            FloatVector sums = LOW3.selectFrom(s20, s21).add(HIGH3.selectFrom(s20, s21));
+            sums.intoArray(out, outOff, FIRST4);
+            TOKEN1.selectFrom(sums).intoArray(out, outOff + 1 * outStride, FIRST4);
         } else {
-            each(a0, b0, c0, d0, out, outOff);
-            each(a1, b1, c1, d1, out, outOff + outStride);
+            out[outOff] = a0.reduceLanes(VectorOperators.ADD);
+            out[outOff + 1] = b0.reduceLanes(VectorOperators.ADD);
+            out[outOff + 2] = c0.reduceLanes(VectorOperators.ADD);
+            out[outOff + 3] = d0.reduceLanes(VectorOperators.ADD);
+            out[outOff + 1 * outStride] = a1.reduceLanes(VectorOperators.ADD);
+            out[outOff + 1 * outStride + 1] = b1.reduceLanes(VectorOperators.ADD);
+            out[outOff + 1 * outStride + 2] = c1.reduceLanes(VectorOperators.ADD);
+            out[outOff + 1 * outStride + 3] = d1.reduceLanes(VectorOperators.ADD);
         }
         if (i < cols) {
             tails(true, seg, at, rowBytes, x, xOff, xStride, 2, i, cols, out, outOff, outStride);
         }
     }
 
-    // ---- f32 -----------------------------------------------------------------------------
+    // ---- f32 rows read where they are mapped ---------------------------------------------
 
     /** {@link #bf16x4} for f32 rows. */
     static void f32x4(MemorySegment seg, long at, long rowBytes, float[] x, int xOff, int xStride, int cols,
-                      float[] out, int outOff, int outStride) {
+                       float[] out, int outOff, int outStride) {
         FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
         FloatVector b0 = FloatVector.zero(F), b1 = FloatVector.zero(F), b2 = FloatVector.zero(F), b3 = FloatVector.zero(F);
         FloatVector c0 = FloatVector.zero(F), c1 = FloatVector.zero(F), c2 = FloatVector.zero(F), c3 = FloatVector.zero(F);
@@ -389,10 +453,10 @@ final class LaneSumTiles {
         int bound = F.loopBound(cols);
         for (; i < bound; i += LANES) {
             long o = i * 4L;
-            FloatVector u = f32(seg, r0 + o);
-            FloatVector v = f32(seg, r1 + o);
-            FloatVector w = f32(seg, r2 + o);
-            FloatVector z = f32(seg, r3 + o);
+            FloatVector u = FloatVector.fromMemorySegment(F, seg, r0 + o, ByteOrder.LITTLE_ENDIAN);
+            FloatVector v = FloatVector.fromMemorySegment(F, seg, r1 + o, ByteOrder.LITTLE_ENDIAN);
+            FloatVector w = FloatVector.fromMemorySegment(F, seg, r2 + o, ByteOrder.LITTLE_ENDIAN);
+            FloatVector z = FloatVector.fromMemorySegment(F, seg, r3 + o, ByteOrder.LITTLE_ENDIAN);
             FloatVector y = FloatVector.fromArray(F, x, x0 + i);
             a0 = u.fma(y, a0);
             b0 = v.fma(y, b0);
@@ -415,12 +479,42 @@ final class LaneSumTiles {
             d3 = z.fma(y, d3);
         }
         if (TREE) {
-            store(laneSums(a0, a2, a1, a3, c0, c2, c1, c3, b0, b2, b1, b3, d0, d2, d1, d3), 4, out, outOff, outStride);
+            FloatVector s00 = LOW0.selectFrom(a0, a2).add(HIGH0.selectFrom(a0, a2));
+            FloatVector s01 = LOW0.selectFrom(a1, a3).add(HIGH0.selectFrom(a1, a3));
+            FloatVector s02 = LOW0.selectFrom(c0, c2).add(HIGH0.selectFrom(c0, c2));
+            FloatVector s03 = LOW0.selectFrom(c1, c3).add(HIGH0.selectFrom(c1, c3));
+            FloatVector s04 = LOW0.selectFrom(b0, b2).add(HIGH0.selectFrom(b0, b2));
+            FloatVector s05 = LOW0.selectFrom(b1, b3).add(HIGH0.selectFrom(b1, b3));
+            FloatVector s06 = LOW0.selectFrom(d0, d2).add(HIGH0.selectFrom(d0, d2));
+            FloatVector s07 = LOW0.selectFrom(d1, d3).add(HIGH0.selectFrom(d1, d3));
+            FloatVector s10 = LOW1.selectFrom(s00, s01).add(HIGH1.selectFrom(s00, s01));
+            FloatVector s11 = LOW1.selectFrom(s02, s03).add(HIGH1.selectFrom(s02, s03));
+            FloatVector s12 = LOW1.selectFrom(s04, s05).add(HIGH1.selectFrom(s04, s05));
+            FloatVector s13 = LOW1.selectFrom(s06, s07).add(HIGH1.selectFrom(s06, s07));
+            FloatVector s20 = LOW2.selectFrom(s10, s11).add(HIGH2.selectFrom(s10, s11));
+            FloatVector s21 = LOW2.selectFrom(s12, s13).add(HIGH2.selectFrom(s12, s13));
+            FloatVector sums = LOW3.selectFrom(s20, s21).add(HIGH3.selectFrom(s20, s21));
+            sums.intoArray(out, outOff, FIRST4);
+            TOKEN1.selectFrom(sums).intoArray(out, outOff + 1 * outStride, FIRST4);
+            TOKEN2.selectFrom(sums).intoArray(out, outOff + 2 * outStride, FIRST4);
+            TOKEN3.selectFrom(sums).intoArray(out, outOff + 3 * outStride, FIRST4);
         } else {
-            each(a0, b0, c0, d0, out, outOff);
-            each(a1, b1, c1, d1, out, outOff + outStride);
-            each(a2, b2, c2, d2, out, outOff + 2 * outStride);
-            each(a3, b3, c3, d3, out, outOff + 3 * outStride);
+            out[outOff] = a0.reduceLanes(VectorOperators.ADD);
+            out[outOff + 1] = b0.reduceLanes(VectorOperators.ADD);
+            out[outOff + 2] = c0.reduceLanes(VectorOperators.ADD);
+            out[outOff + 3] = d0.reduceLanes(VectorOperators.ADD);
+            out[outOff + 1 * outStride] = a1.reduceLanes(VectorOperators.ADD);
+            out[outOff + 1 * outStride + 1] = b1.reduceLanes(VectorOperators.ADD);
+            out[outOff + 1 * outStride + 2] = c1.reduceLanes(VectorOperators.ADD);
+            out[outOff + 1 * outStride + 3] = d1.reduceLanes(VectorOperators.ADD);
+            out[outOff + 2 * outStride] = a2.reduceLanes(VectorOperators.ADD);
+            out[outOff + 2 * outStride + 1] = b2.reduceLanes(VectorOperators.ADD);
+            out[outOff + 2 * outStride + 2] = c2.reduceLanes(VectorOperators.ADD);
+            out[outOff + 2 * outStride + 3] = d2.reduceLanes(VectorOperators.ADD);
+            out[outOff + 3 * outStride] = a3.reduceLanes(VectorOperators.ADD);
+            out[outOff + 3 * outStride + 1] = b3.reduceLanes(VectorOperators.ADD);
+            out[outOff + 3 * outStride + 2] = c3.reduceLanes(VectorOperators.ADD);
+            out[outOff + 3 * outStride + 3] = d3.reduceLanes(VectorOperators.ADD);
         }
         if (i < cols) {
             tails(false, seg, at, rowBytes, x, xOff, xStride, 4, i, cols, out, outOff, outStride);
@@ -429,7 +523,7 @@ final class LaneSumTiles {
 
     /** {@link #f32x4} for three tokens. */
     static void f32x3(MemorySegment seg, long at, long rowBytes, float[] x, int xOff, int xStride, int cols,
-                      float[] out, int outOff, int outStride) {
+                       float[] out, int outOff, int outStride) {
         FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F);
         FloatVector b0 = FloatVector.zero(F), b1 = FloatVector.zero(F), b2 = FloatVector.zero(F);
         FloatVector c0 = FloatVector.zero(F), c1 = FloatVector.zero(F), c2 = FloatVector.zero(F);
@@ -440,10 +534,10 @@ final class LaneSumTiles {
         int bound = F.loopBound(cols);
         for (; i < bound; i += LANES) {
             long o = i * 4L;
-            FloatVector u = f32(seg, r0 + o);
-            FloatVector v = f32(seg, r1 + o);
-            FloatVector w = f32(seg, r2 + o);
-            FloatVector z = f32(seg, r3 + o);
+            FloatVector u = FloatVector.fromMemorySegment(F, seg, r0 + o, ByteOrder.LITTLE_ENDIAN);
+            FloatVector v = FloatVector.fromMemorySegment(F, seg, r1 + o, ByteOrder.LITTLE_ENDIAN);
+            FloatVector w = FloatVector.fromMemorySegment(F, seg, r2 + o, ByteOrder.LITTLE_ENDIAN);
+            FloatVector z = FloatVector.fromMemorySegment(F, seg, r3 + o, ByteOrder.LITTLE_ENDIAN);
             FloatVector y = FloatVector.fromArray(F, x, x0 + i);
             a0 = u.fma(y, a0);
             b0 = v.fma(y, b0);
@@ -462,11 +556,37 @@ final class LaneSumTiles {
         }
         if (TREE) {
             FloatVector e = FloatVector.zero(F);
-            store(laneSums(a0, a2, a1, e, c0, c2, c1, e, b0, b2, b1, e, d0, d2, d1, e), 3, out, outOff, outStride);
+            FloatVector s00 = LOW0.selectFrom(a0, a2).add(HIGH0.selectFrom(a0, a2));
+            FloatVector s01 = LOW0.selectFrom(a1, e).add(HIGH0.selectFrom(a1, e));
+            FloatVector s02 = LOW0.selectFrom(c0, c2).add(HIGH0.selectFrom(c0, c2));
+            FloatVector s03 = LOW0.selectFrom(c1, e).add(HIGH0.selectFrom(c1, e));
+            FloatVector s04 = LOW0.selectFrom(b0, b2).add(HIGH0.selectFrom(b0, b2));
+            FloatVector s05 = LOW0.selectFrom(b1, e).add(HIGH0.selectFrom(b1, e));
+            FloatVector s06 = LOW0.selectFrom(d0, d2).add(HIGH0.selectFrom(d0, d2));
+            FloatVector s07 = LOW0.selectFrom(d1, e).add(HIGH0.selectFrom(d1, e));
+            FloatVector s10 = LOW1.selectFrom(s00, s01).add(HIGH1.selectFrom(s00, s01));
+            FloatVector s11 = LOW1.selectFrom(s02, s03).add(HIGH1.selectFrom(s02, s03));
+            FloatVector s12 = LOW1.selectFrom(s04, s05).add(HIGH1.selectFrom(s04, s05));
+            FloatVector s13 = LOW1.selectFrom(s06, s07).add(HIGH1.selectFrom(s06, s07));
+            FloatVector s20 = LOW2.selectFrom(s10, s11).add(HIGH2.selectFrom(s10, s11));
+            FloatVector s21 = LOW2.selectFrom(s12, s13).add(HIGH2.selectFrom(s12, s13));
+            FloatVector sums = LOW3.selectFrom(s20, s21).add(HIGH3.selectFrom(s20, s21));
+            sums.intoArray(out, outOff, FIRST4);
+            TOKEN1.selectFrom(sums).intoArray(out, outOff + 1 * outStride, FIRST4);
+            TOKEN2.selectFrom(sums).intoArray(out, outOff + 2 * outStride, FIRST4);
         } else {
-            each(a0, b0, c0, d0, out, outOff);
-            each(a1, b1, c1, d1, out, outOff + outStride);
-            each(a2, b2, c2, d2, out, outOff + 2 * outStride);
+            out[outOff] = a0.reduceLanes(VectorOperators.ADD);
+            out[outOff + 1] = b0.reduceLanes(VectorOperators.ADD);
+            out[outOff + 2] = c0.reduceLanes(VectorOperators.ADD);
+            out[outOff + 3] = d0.reduceLanes(VectorOperators.ADD);
+            out[outOff + 1 * outStride] = a1.reduceLanes(VectorOperators.ADD);
+            out[outOff + 1 * outStride + 1] = b1.reduceLanes(VectorOperators.ADD);
+            out[outOff + 1 * outStride + 2] = c1.reduceLanes(VectorOperators.ADD);
+            out[outOff + 1 * outStride + 3] = d1.reduceLanes(VectorOperators.ADD);
+            out[outOff + 2 * outStride] = a2.reduceLanes(VectorOperators.ADD);
+            out[outOff + 2 * outStride + 1] = b2.reduceLanes(VectorOperators.ADD);
+            out[outOff + 2 * outStride + 2] = c2.reduceLanes(VectorOperators.ADD);
+            out[outOff + 2 * outStride + 3] = d2.reduceLanes(VectorOperators.ADD);
         }
         if (i < cols) {
             tails(false, seg, at, rowBytes, x, xOff, xStride, 3, i, cols, out, outOff, outStride);
@@ -475,7 +595,7 @@ final class LaneSumTiles {
 
     /** {@link #f32x4} for two tokens. */
     static void f32x2(MemorySegment seg, long at, long rowBytes, float[] x, int xOff, int xStride, int cols,
-                      float[] out, int outOff, int outStride) {
+                       float[] out, int outOff, int outStride) {
         FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F);
         FloatVector b0 = FloatVector.zero(F), b1 = FloatVector.zero(F);
         FloatVector c0 = FloatVector.zero(F), c1 = FloatVector.zero(F);
@@ -486,10 +606,10 @@ final class LaneSumTiles {
         int bound = F.loopBound(cols);
         for (; i < bound; i += LANES) {
             long o = i * 4L;
-            FloatVector u = f32(seg, r0 + o);
-            FloatVector v = f32(seg, r1 + o);
-            FloatVector w = f32(seg, r2 + o);
-            FloatVector z = f32(seg, r3 + o);
+            FloatVector u = FloatVector.fromMemorySegment(F, seg, r0 + o, ByteOrder.LITTLE_ENDIAN);
+            FloatVector v = FloatVector.fromMemorySegment(F, seg, r1 + o, ByteOrder.LITTLE_ENDIAN);
+            FloatVector w = FloatVector.fromMemorySegment(F, seg, r2 + o, ByteOrder.LITTLE_ENDIAN);
+            FloatVector z = FloatVector.fromMemorySegment(F, seg, r3 + o, ByteOrder.LITTLE_ENDIAN);
             FloatVector y = FloatVector.fromArray(F, x, x0 + i);
             a0 = u.fma(y, a0);
             b0 = v.fma(y, b0);
@@ -503,10 +623,32 @@ final class LaneSumTiles {
         }
         if (TREE) {
             FloatVector e = FloatVector.zero(F);
-            store(laneSums(a0, e, a1, e, c0, e, c1, e, b0, e, b1, e, d0, e, d1, e), 2, out, outOff, outStride);
+            FloatVector s00 = LOW0.selectFrom(a0, e).add(HIGH0.selectFrom(a0, e));
+            FloatVector s01 = LOW0.selectFrom(a1, e).add(HIGH0.selectFrom(a1, e));
+            FloatVector s02 = LOW0.selectFrom(c0, e).add(HIGH0.selectFrom(c0, e));
+            FloatVector s03 = LOW0.selectFrom(c1, e).add(HIGH0.selectFrom(c1, e));
+            FloatVector s04 = LOW0.selectFrom(b0, e).add(HIGH0.selectFrom(b0, e));
+            FloatVector s05 = LOW0.selectFrom(b1, e).add(HIGH0.selectFrom(b1, e));
+            FloatVector s06 = LOW0.selectFrom(d0, e).add(HIGH0.selectFrom(d0, e));
+            FloatVector s07 = LOW0.selectFrom(d1, e).add(HIGH0.selectFrom(d1, e));
+            FloatVector s10 = LOW1.selectFrom(s00, s01).add(HIGH1.selectFrom(s00, s01));
+            FloatVector s11 = LOW1.selectFrom(s02, s03).add(HIGH1.selectFrom(s02, s03));
+            FloatVector s12 = LOW1.selectFrom(s04, s05).add(HIGH1.selectFrom(s04, s05));
+            FloatVector s13 = LOW1.selectFrom(s06, s07).add(HIGH1.selectFrom(s06, s07));
+            FloatVector s20 = LOW2.selectFrom(s10, s11).add(HIGH2.selectFrom(s10, s11));
+            FloatVector s21 = LOW2.selectFrom(s12, s13).add(HIGH2.selectFrom(s12, s13));
+            FloatVector sums = LOW3.selectFrom(s20, s21).add(HIGH3.selectFrom(s20, s21));
+            sums.intoArray(out, outOff, FIRST4);
+            TOKEN1.selectFrom(sums).intoArray(out, outOff + 1 * outStride, FIRST4);
         } else {
-            each(a0, b0, c0, d0, out, outOff);
-            each(a1, b1, c1, d1, out, outOff + outStride);
+            out[outOff] = a0.reduceLanes(VectorOperators.ADD);
+            out[outOff + 1] = b0.reduceLanes(VectorOperators.ADD);
+            out[outOff + 2] = c0.reduceLanes(VectorOperators.ADD);
+            out[outOff + 3] = d0.reduceLanes(VectorOperators.ADD);
+            out[outOff + 1 * outStride] = a1.reduceLanes(VectorOperators.ADD);
+            out[outOff + 1 * outStride + 1] = b1.reduceLanes(VectorOperators.ADD);
+            out[outOff + 1 * outStride + 2] = c1.reduceLanes(VectorOperators.ADD);
+            out[outOff + 1 * outStride + 3] = d1.reduceLanes(VectorOperators.ADD);
         }
         if (i < cols) {
             tails(false, seg, at, rowBytes, x, xOff, xStride, 2, i, cols, out, outOff, outStride);
