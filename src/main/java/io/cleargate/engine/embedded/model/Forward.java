@@ -436,8 +436,11 @@ final class Forward {
          * while the other waits at the barrier.
          */
         int unitsOf(Task[] all) {
-            Task[] byWork = all.clone();
-            Arrays.sort(byWork, (p, q) -> Integer.compare(q.count, p.count)); // stable: ties keep their order
+            Task[] byWork = all;
+            if (n > 1) { // one token: every expert has it, nothing to order (and nothing allocated per token)
+                byWork = all.clone();
+                Arrays.sort(byWork, (p, q) -> Integer.compare(q.count, p.count)); // stable: ties keep their order
+            }
             int units = 0;
             for (Task task : byWork) {
                 task.firstUnit = units;
