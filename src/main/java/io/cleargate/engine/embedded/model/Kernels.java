@@ -170,13 +170,8 @@ public final class Kernels {
                 decodeRow(w, r + 3, fourth);
                 int t = 0;
                 for (; t + 4 <= n; t += 4) {
-                    if (DENSE_TILES) {
-                        LaneSumTiles.arrays4x4(row, next, third, fourth, x, xOff + t * xStride, xStride, cols, out,
-                                outOff + t * outStride + r, outStride);
-                    } else {
-                        VectorKernels.dot4x4(row, next, third, fourth, x, xOff + t * xStride, xStride, cols, out,
-                                outOff + t * outStride + r, outStride);
-                    }
+                    VectorKernels.dot4x4(row, next, third, fourth, x, xOff + t * xStride, xStride, cols, out,
+                            outOff + t * outStride + r, outStride);
                 }
                 if (t + 2 <= n) {
                     VectorKernels.dot4x2(row, next, third, fourth, x, xOff + t * xStride, xStride, cols, out,
@@ -236,10 +231,6 @@ public final class Kernels {
         int r = from;
         for (; r + 4 <= to; r += 4) {
             long at = w.rowStart(r) * 4L;
-            if (FEW_TILES) {
-                fewTokenTilesF32(seg, at, rowBytes, x, xOff, n, xStride, cols, out, outOff + r, outStride);
-                continue;
-            }
             int t = 0;
             for (; t + 4 <= n; t += 4) {
                 VectorKernels.dot4x4F32(seg, at, rowBytes, x, xOff + t * xStride, xStride, cols, out,
@@ -277,10 +268,6 @@ public final class Kernels {
         int r = from;
         for (; r + 4 <= to; r += 4) {
             long at = w.rowStart(r) * 2L;
-            if (FEW_TILES) {
-                fewTokenTilesBf16(seg, at, rowBytes, x, xOff, n, xStride, cols, out, outOff + r, outStride);
-                continue;
-            }
             int t = 0;
             for (; t + 4 <= n; t += 4) {
                 VectorKernels.dot4x4Bf16(seg, at, rowBytes, x, xOff + t * xStride, xStride, cols, out,
@@ -300,53 +287,6 @@ public final class Kernels {
             for (int t = 0; t < n; t++) {
                 out[outOff + t * outStride + r] = VectorKernels.dotBf16Single(seg, at, x, xOff + t * xStride, cols);
             }
-        }
-    }
-
-    /**
-     * Whether products of fewer than {@link #COPY_ROWS_FROM_TOKENS} tokens use {@link LaneSumTiles}:
-     * every token of a group of four rows in tiles of four, three or two tokens (one token alone),
-     * their lane sums made together. -Dcleargate.engine.fewTokenTiles=false keeps the earlier tiles
-     * (for the A/B).
-     */
-    static final boolean FEW_TILES = VECTOR && LaneSumTiles.USABLE
-            && !"false".equals(System.getProperty("cleargate.engine.fewTokenTiles"));
-
-    /**
-     * Whether the four-by-four tiles of rows decoded into arrays (products of 16 tokens or more, FP8
-     * and int8 weights) make their lane sums together ({@link LaneSumTiles#arrays4x4});
-     * -Dcleargate.engine.denseTiles=false keeps {@link VectorKernels#dot4x4} (for the A/B).
-     */
-    static final boolean DENSE_TILES = VECTOR && LaneSumTiles.USABLE
-            && !"false".equals(System.getProperty("cleargate.engine.denseTiles"));
-
-    /** Four f32 rows from byte offset {@code at} against all {@code n} tokens: {@code out[outOff + t * outStride + k]}. */
-    private static void fewTokenTilesF32(java.lang.foreign.MemorySegment seg, long at, long rowBytes, float[] x, int xOff,
-                                         int n, int xStride, int cols, float[] out, int outOff, int outStride) {
-        int t = 0;
-        for (; t + 4 <= n; t += 4) {
-            LaneSumTiles.f32x4(seg, at, rowBytes, x, xOff + t * xStride, xStride, cols, out, outOff + t * outStride, outStride);
-        }
-        switch (n - t) {
-            case 3 -> LaneSumTiles.f32x3(seg, at, rowBytes, x, xOff + t * xStride, xStride, cols, out, outOff + t * outStride, outStride);
-            case 2 -> LaneSumTiles.f32x2(seg, at, rowBytes, x, xOff + t * xStride, xStride, cols, out, outOff + t * outStride, outStride);
-            case 1 -> VectorKernels.dot4x1F32(seg, at, rowBytes, x, xOff + t * xStride, cols, out, outOff + t * outStride);
-            default -> { }
-        }
-    }
-
-    /** {@link #fewTokenTilesF32} for bf16 rows. */
-    private static void fewTokenTilesBf16(java.lang.foreign.MemorySegment seg, long at, long rowBytes, float[] x, int xOff,
-                                          int n, int xStride, int cols, float[] out, int outOff, int outStride) {
-        int t = 0;
-        for (; t + 4 <= n; t += 4) {
-            LaneSumTiles.bf16x4(seg, at, rowBytes, x, xOff + t * xStride, xStride, cols, out, outOff + t * outStride, outStride);
-        }
-        switch (n - t) {
-            case 3 -> LaneSumTiles.bf16x3(seg, at, rowBytes, x, xOff + t * xStride, xStride, cols, out, outOff + t * outStride, outStride);
-            case 2 -> LaneSumTiles.bf16x2(seg, at, rowBytes, x, xOff + t * xStride, xStride, cols, out, outOff + t * outStride, outStride);
-            case 1 -> VectorKernels.dot4x1Bf16(seg, at, rowBytes, x, xOff + t * xStride, cols, out, outOff + t * outStride, 1);
-            default -> { }
         }
     }
 

@@ -9,12 +9,14 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Not a test: the routed experts' products of a 64-token prefill of the benchmark model (32 experts of
- * 256 x 1024, 2 per token, 7 MoE layers) with the earlier tiles (4x4, 4x2, 4x1 with a lane sum each)
- * against {@link Kernels#matmulRows} as it is, alternating in rounds in one process.
+ * 256 x 1024, 2 per token, 7 MoE layers, token counts drawn as the router spreads 64 tokens), one
+ * arm the tiles as main had them (4x4, 4x2, 4x1, {@link #oldRows}) and the other {@link Kernels#matmulRows}
+ * as it is, alternating in rounds in one process: the harness for a new few-token kernel (put it behind
+ * matmulRows and compare). Weights "cold" (every layer's experts apart, mostly from memory) or "hot"
+ * (one layer's experts reused: from L3).
  *
  * <pre>java --add-modules=jdk.incubator.vector -cp target/classes:target/test-classes \
  *   io.cleargate.engine.embedded.model.ExpertTileBench bf16|f32 cold|hot THREADS ROUNDS</pre>
- * cold: every layer's experts apart (weights mostly from memory); hot: one layer's experts reused.
  */
 public final class ExpertTileBench {
 
