@@ -379,10 +379,7 @@ final class Forward {
                 });
                 steps.add((m, size) -> gateUpUnits.take((from, to) -> expertsGateUp(tasks, from)));
             }
-            // A prefill's down rows in chunks of DOWN_ROWS (32 chunks for a hidden size of 1024; with the
-            // 16 of Chunks.of the member on the last chunk worked alone for up to a sixteenth of the
-            // step); a decoded token's as before.
-            Chunks downRows = n == 1 ? Chunks.of(d, team.size(), 16) : Chunks.fixed(d, DOWN_ROWS);
+            Chunks downRows = Chunks.of(d, team.size(), 16);
             steps.add((m, size) -> downRows.take(this::expertsDown));
         }
 
@@ -425,34 +422,21 @@ final class Forward {
         /** Rows of an expert's gate and up per unit of work: small enough that members share the experts evenly. */
         static final int UNIT_ROWS = 32;
 
-        /** Rows of the experts' down projections per chunk in a prefill (every expert's rows of the chunk). */
-        static final int DOWN_ROWS = 32;
-
-        /**
-         * Units of {@link #UNIT_ROWS} rows over all tasks (an expert's last unit may be shorter),
-         * numbered from the expert with the most tokens down (ties in the tasks' order): members take
-         * units in that order, so the shared expert's (every token of a prefill, ~16 times a routed
-         * expert's work per unit) are not the last ones taken, where one member would finish them
-         * while the other waits at the barrier.
-         */
+        /** Units of {@link #UNIT_ROWS} rows over all tasks (an expert's last unit may be shorter). */
         int unitsOf(Task[] all) {
-            Task[] byWork = all;
-            if (n > 1) { // one token: every expert has it, nothing to order (and nothing allocated per token)
-                byWork = all.clone();
-                Arrays.sort(byWork, (p, q) -> Integer.compare(q.count, p.count)); // stable: ties keep their order
-            }
             int units = 0;
-            for (Task task : byWork) {
+            for (Task task : all) {
                 task.firstUnit = units;
-                units += task.units();
+                units += (task.inner + UNIT_ROWS - 1) / UNIT_ROWS;
             }
             return units;
         }
 
         /** Gate and up (and the activation) for one unit of rows of one expert of {@code all}. */
         void expertsGateUp(Task[] all, int unit) {
-            for (Task task : all) {
-                if (unit >= task.firstUnit && unit < task.firstUnit + task.units()) {
+            for (int i = all.length - 1; i >= 0; i--) {
+                Task task = all[i];
+                if (unit >= task.firstUnit) {
                     int from = (unit - task.firstUnit) * UNIT_ROWS;
                     gateUp(task.mlp, task.in, task.inOff, task.count, task.h1, task.h2, task.hOff, from,
                             Math.min(task.inner, from + UNIT_ROWS));
@@ -673,11 +657,6 @@ final class Forward {
             this.out = b.expertOut;
             this.outOff = cursor[2];
             cursor[2] += count * d;
-        }
-
-        /** Units of {@link Pass#UNIT_ROWS} gate/up rows. */
-        int units() {
-            return (inner + Pass.UNIT_ROWS - 1) / Pass.UNIT_ROWS;
         }
 
         void add(int token, float weight, float[] xn, int d) {
