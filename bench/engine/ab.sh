@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# A/B of the embedded engine: another commit's engine (REF, default main) against this worktree's, in
+# alternating rounds in one process tree, with llama-bench before and after each precision as the peer.
+# Not a test. Run it with the whole machine (`run-heavy --both`): single runs of the same code differed by
+# up to 35% between processes of one job (bench/results/engine-llama.md), so one run per arm cannot
+# separate two versions; rounds alternate the order of the arms to spread drift over both.
+#
+#   bench/engine/ab.sh [ROUNDS]        ROUNDS per precision (default 3); REF=<commit>, PRECISIONS="bf16 f32"
+#
+# Needs the benchmark checkpoints and GGUF files of bench/engine/llama.sh (target/bench-engine/model,
+# model-bf16, model-f32.gguf, model-bf16.gguf). Prints one line per run; keeps every JSON in $OUT.
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
+cd "$ROOT"
+rounds="${1:-3}"
+ref="${REF:-main}"
+model="${MODEL_DIR:-$ROOT/target/bench-engine/model}"
+out="${OUT:-$(mktemp -d)}"
+threads="${THREADS:-2}"
+# shellcheck source=../../bin/lib/java.sh
+source "$ROOT/bin/lib/java.sh"
+find_java25
+./mvnw -B -q compile >&2
+cp_file="$out/classpath.txt"
+./mvnw -B -q dependency:build-classpath -Dmdep.outputFile="$cp_file" -Dmdep.includeScope=runtime >&2
+deps="$(cat "$cp_file")"
+# This worktree's classes, and REF's: the same classes with REF's engine package compiled over them.
+rm -rf "$out/branch" "$out/ref" "$out/ref-src"
+cp -r target/classes "$out/branch"
+cp -r target/classes "$out/ref" && rm -rf "$out/ref/io/cleargate/engine/embedded"
+mkdir -p "$out/ref-src"
+git archive "$ref" src/main/java/io/cleargate/engine/embedded | tar -x -C "$out/ref-src"
+"$JAVA_HOME/bin/javac" -nowarn -proc:none --add-modules jdk.incubator.vector -d "$out/ref" -cp "$out/ref:$deps" \
+  $(find "$out/ref-src" -name '*.java') 2>&1 | grep -v 'warning\|incubat\|^Note' >&2 || true
+echo "ref $ref $(git rev-parse --short "$ref"), branch $(git rev-parse --short HEAD)$(git diff --quiet || echo '+changes')"
+
+engine() { # classes model
+  "$JAVA_HOME/bin/java" --add-modules=jdk.incubator.vector --enable-native-access=ALL-UNNAMED -XX:+UseParallelGC -Xss4m \
+    -Dcleargate.engine.threads="$threads" -cp "$out/$1:$deps" io.cleargate.engine.embedded.EngineCli \
+    bench --model "$2" --prompt-tokens 64 --decode-tokens 64 --repetitions 8 2>/dev/null | tail -1
+}
+llama() { # precision tag
+  "$ROOT/tools/llama.cpp-0.3.36/bin/llama-bench" -m "$model-$1.gguf" -t "$threads" -p 64 -n 64 -r 3 -o json \
+    > "$out/llama-$1-$2.json" 2>/dev/null
+  python3 -c "import json;r=json.load(open('$out/llama-$1-$2.json'));print('llama.cpp $1 $2:', ' '.join('%s %.1f +- %.1f' % ('prefill' if x['n_gen']==0 else 'decode', x['avg_ts'], x['stddev_ts']) for x in r))"
+}
+for prec in ${PRECISIONS:-bf16 f32}; do
+  src="$model"; [[ $prec == f32 ]] || src="$model-$prec"
+  llama "$prec" before
+  for ((round = 1; round <= rounds; round++)); do
+    order="ref branch"; (( round % 2 )) || order="branch ref"
+    for arm in $order; do
+      engine "$arm" "$src" > "$out/java-$prec-$arm-$round.json"
+      python3 -c "import json;j=json.load(open('$out/java-$prec-$arm-$round.json'));print('$prec round $round $arm: prefill %.1f +- %.1f decode %.1f +- %.1f (bound %.1f, warm-ups %d, JIT ms %d)' % (j['prefill_tok_s'],j['prefill_stddev'],j['decode_tok_s'],j['decode_stddev'],j['bandwidth_bound_decode_tok_s'],j['warmup_repetitions'],j['jit_ms_during_repetitions']))"
+    done
+  done
+  llama "$prec" after
+done
+echo "JSON in $out"

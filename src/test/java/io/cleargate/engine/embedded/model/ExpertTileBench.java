@@ -1,0 +1,192 @@
+package io.cleargate.engine.embedded.model;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Locale;
+import java.util.Random;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Not a test: the routed experts' products of a 64-token prefill of the benchmark model (32 experts of
+ * 256 x 1024, 2 per token, 7 MoE layers, token counts drawn as the router spreads 64 tokens), one
+ * arm the tiles as main had them (4x4, 4x2, 4x1, {@link #oldRows}) and the other {@link Kernels#matmulRows}
+ * as it is, alternating in rounds in one process: the harness for a new few-token kernel (put it behind
+ * matmulRows and compare). Weights "cold" (every layer's experts apart, mostly from memory) or "hot"
+ * (one layer's experts reused: from L3).
+ *
+ * <pre>java --add-modules=jdk.incubator.vector -cp target/classes:target/test-classes \
+ *   io.cleargate.engine.embedded.model.ExpertTileBench bf16|f32 cold|hot THREADS ROUNDS</pre>
+ */
+public final class ExpertTileBench {
+
+    static final int EXPERTS = 32, HIDDEN = 1024, INNER = 256, TOKENS = 64, PICKS = 2;
+
+    public static void main(String[] args) throws Exception {
+        DType dtype = args[0].equals("f32") ? DType.F32 : DType.BF16;
+        boolean cold = args[1].equals("cold");
+        int threads = Integer.parseInt(args[2]);
+        int rounds = Integer.parseInt(args[3]);
+        int layers = 7;
+        int poolLayers = cold ? layers : 1;
+        long perMatrix = (long) INNER * HIDDEN;
+        long elements = poolLayers * EXPERTS * 3L * perMatrix;
+        MemorySegment seg = Arena.ofShared().allocate(elements * dtype.bytes(), 64);
+        Random rnd = new Random(7);
+        for (long i = 0; i < elements; i++) {
+            float v = (float) (rnd.nextGaussian() * 0.05);
+            if (dtype == DType.F32) {
+                seg.set(Tensor.F32, i * 4, v);
+            } else {
+                seg.set(Tensor.I16, i * 2, (short) (Float.floatToRawIntBits(v) >>> 16));
+            }
+        }
+        Tensor t = new Tensor("pool", dtype, new long[] {elements / HIDDEN, HIDDEN}, seg);
+        // Each matrix as its own view: gate and up [256, 1024], down [1024, 256] over the same bytes.
+        Matrix[][][] m = new Matrix[poolLayers][EXPERTS][3];
+        for (int l = 0; l < poolLayers; l++) {
+            for (int e = 0; e < EXPERTS; e++) {
+                long base = ((long) l * EXPERTS + e) * 3 * perMatrix;
+                m[l][e][0] = new Matrix(t, (int) (base / HIDDEN), INNER, HIDDEN);
+                m[l][e][1] = new Matrix(t, (int) ((base + perMatrix) / HIDDEN), INNER, HIDDEN);
+                Tensor downView = new Tensor("down", dtype, new long[] {HIDDEN, INNER},
+                        seg.asSlice((base + 2 * perMatrix) * dtype.bytes(), perMatrix * dtype.bytes()));
+                m[l][e][2] = new Matrix(downView, 0, HIDDEN, INNER);
+            }
+        }
+        int[][] counts = new int[layers][EXPERTS];
+        for (int l = 0; l < layers; l++) {
+            for (int tok = 0; tok < TOKENS; tok++) {
+                int a = rnd.nextInt(EXPERTS);
+                int b;
+                do {
+                    b = rnd.nextInt(EXPERTS);
+                } while (b == a);
+                counts[l][a]++;
+                counts[l][b]++;
+            }
+        }
+        float[] x = new float[TOKENS * HIDDEN];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) rnd.nextGaussian();
+        }
+        long macs = 0;
+        for (int l = 0; l < layers; l++) {
+            for (int e = 0; e < EXPERTS; e++) {
+                macs += 3L * counts[l][e] * perMatrix;
+            }
+        }
+        long bytes = layers * EXPERTS * 3L * perMatrix * dtype.bytes();
+        // Units: (layer, expert, matrix, 32-row chunk of gate/up or 64-row chunk of down).
+        int[][] units = units(layers, counts);
+        Team team = new Team(threads);
+        String[] names = {"old", "new"};
+        double[][] ms = new double[2][rounds];
+        for (int warm = 0; warm < 30; warm++) {
+            run(team, units, m, poolLayers, counts, x, warm % 2 == 0);
+        }
+        for (int r = 0; r < rounds; r++) {
+            for (int v = 0; v < 2; v++) {
+                int reps = 5;
+                long t0 = System.nanoTime();
+                for (int k = 0; k < reps; k++) {
+                    run(team, units, m, poolLayers, counts, x, v == 0);
+                }
+                ms[v][r] = (System.nanoTime() - t0) / 1e6 / reps;
+            }
+        }
+        for (int v = 0; v < 2; v++) {
+            double best = Double.MAX_VALUE;
+            double sum = 0;
+            StringBuilder all = new StringBuilder();
+            for (double d : ms[v]) {
+                best = Math.min(best, d);
+                sum += d;
+                all.append(String.format(Locale.ROOT, " %.2f", d));
+            }
+            double mean = sum / rounds;
+            System.out.printf(Locale.ROOT, "%s %s %s threads=%d: mean %.2f ms best %.2f ms per prefill's routed experts"
+                            + " (%.1f GMAC/s, %.1f GB/s at best) rounds:%s%n", args[0], args[1], names[v], threads, mean, best,
+                    macs / best / 1e6, bytes / best / 1e6, all);
+        }
+        team.close();
+    }
+
+    static int[][] units(int layers, int[][] counts) {
+        java.util.List<int[]> out = new java.util.ArrayList<>();
+        for (int l = 0; l < layers; l++) {
+            for (int e = 0; e < EXPERTS; e++) {
+                if (counts[l][e] == 0) {
+                    continue;
+                }
+                for (int mat = 0; mat < 2; mat++) {
+                    for (int r = 0; r < INNER; r += 32) {
+                        out.add(new int[] {l, e, mat, r, r + 32});
+                    }
+                }
+                for (int r = 0; r < HIDDEN; r += 64) {
+                    out.add(new int[] {l, e, 2, r, r + 64});
+                }
+            }
+        }
+        return out.toArray(int[][]::new);
+    }
+
+    static void run(Team team, int[][] units, Matrix[][][] m, int poolLayers, int[][] counts, float[] x, boolean old) {
+        AtomicInteger next = new AtomicInteger();
+        team.run((member, size) -> {
+            float[] out = OUT.get();
+            for (int u; (u = next.getAndIncrement()) < units.length; ) {
+                int[] unit = units[u];
+                int c = counts[unit[0]][unit[1]];
+                Matrix w = m[unit[0] % poolLayers][unit[1]][unit[2]];
+                int cols = w.cols();
+                if (old) {
+                    oldRows(w, x, 0, c, cols, out, 0, w.rows(), unit[3], unit[4]);
+                } else {
+                    Kernels.matmulRows(w, x, 0, c, cols, out, 0, w.rows(), unit[3], unit[4]);
+                }
+            }
+        });
+    }
+
+    private static final ThreadLocal<float[]> OUT = ThreadLocal.withInitial(() -> new float[TOKENS * HIDDEN]);
+
+    /** The tiles of main before this change (Kernels.matmulRowsF32 / matmulRowsBf16 for few tokens). */
+    static void oldRows(Matrix w, float[] x, int xOff, int n, int xStride, float[] out, int outOff, int outStride, int from, int to) {
+        if (n == 1) {
+            Kernels.matvecRows(w, x, xOff, out, outOff, from, to);
+            return;
+        }
+        var seg = w.tensor().data();
+        int cols = w.cols();
+        boolean bf16 = w.tensor().dtype() == DType.BF16;
+        long rowBytes = cols * (long) w.tensor().dtype().bytes();
+        for (int r = from; r + 4 <= to; r += 4) {
+            long at = w.rowStart(r) * w.tensor().dtype().bytes();
+            int t = 0;
+            for (; t + 4 <= n; t += 4) {
+                if (bf16) {
+                    VectorKernels.dot4x4Bf16(seg, at, rowBytes, x, xOff + t * xStride, xStride, cols, out, outOff + t * outStride + r, outStride);
+                } else {
+                    VectorKernels.dot4x4F32(seg, at, rowBytes, x, xOff + t * xStride, xStride, cols, out, outOff + t * outStride + r, outStride);
+                }
+            }
+            if (t + 2 <= n) {
+                if (bf16) {
+                    VectorKernels.dot4x2Bf16(seg, at, rowBytes, x, xOff + t * xStride, xStride, cols, out, outOff + t * outStride + r, outStride);
+                } else {
+                    VectorKernels.dot4x2F32(seg, at, rowBytes, x, xOff + t * xStride, xStride, cols, out, outOff + t * outStride + r, outStride);
+                }
+                t += 2;
+            }
+            if (t < n) {
+                if (bf16) {
+                    VectorKernels.dot4x1Bf16(seg, at, rowBytes, x, xOff + t * xStride, cols, out, outOff + t * outStride + r, 1);
+                } else {
+                    VectorKernels.dot4x1F32(seg, at, rowBytes, x, xOff + t * xStride, cols, out, outOff + t * outStride + r);
+                }
+            }
+        }
+    }
+}
