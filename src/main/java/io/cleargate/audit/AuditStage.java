@@ -109,7 +109,7 @@ public class AuditStage implements Stage {
     }
 
     /** The final record: one output, or, for a request for several choices, every choice's. */
-    private AuditWriter.Draft finalRecord(Exchange exchange, AuditState state, String kind, Exchange.Outcome outcome,
+    private Draft finalRecord(Exchange exchange, AuditState state, String kind, Exchange.Outcome outcome,
             io.cleargate.domain.EngineEvent.Usage usage) {
         Integer n = exchange.engineRequest().options().n();
         if (n == null || n < 2) {

@@ -40,33 +40,6 @@ public class AuditWriter {
 
     private static final Logger LOG = Logger.getLogger(AuditWriter.class);
 
-    /** An entry as built by a caller, before it has a place in its chain. */
-    public record Draft(String chain, String kind, String requestId, Instant recordedAt, String tenant, String subject,
-            String model, String region, String decision, String state, Integer httpStatus, String tags,
-            String body, String content, String contentMode, Instant contentExpiresAt, Instant metadataExpiresAt,
-            String username, String email, Charge charge) {
-
-        /** A draft that charges nothing. */
-        public Draft(String chain, String kind, String requestId, Instant recordedAt, String tenant, String subject,
-                String model, String region, String decision, String state, Integer httpStatus, String tags,
-                String body, String content, String contentMode, Instant contentExpiresAt, Instant metadataExpiresAt,
-                String username, String email) {
-            this(chain, kind, requestId, recordedAt, tenant, subject, model, region, decision, state, httpStatus, tags,
-                    body, content, contentMode, contentExpiresAt, metadataExpiresAt, username, email, null);
-        }
-
-        /** A draft of an entry that names no person (admin events, tests). */
-        public Draft(String chain, String kind, String requestId, Instant recordedAt, String tenant, String subject,
-                String model, String region, String decision, String state, Integer httpStatus, String tags,
-                String body, String content, String contentMode, Instant contentExpiresAt, Instant metadataExpiresAt) {
-            this(chain, kind, requestId, recordedAt, tenant, subject, model, region, decision, state, httpStatus, tags,
-                    body, content, contentMode, contentExpiresAt, metadataExpiresAt, null, null);
-        }
-    }
-
-    /** Where an entry landed. */
-    public record Appended(long id, String chain, long seq, String entryHash) {}
-
     private final EntityManager em;
     private final DataSource dataSource;
     private final AuditConfig config;

@@ -30,8 +30,8 @@ final class ChainRows {
      * A draft waiting for the writer, with its body hashed and encoded for storage by the caller
      * (off the single writer thread).
      */
-    record Pending(AuditWriter.Draft draft, String bodySha256, String storedBody,
-            CompletableFuture<AuditWriter.Appended> done) {}
+    record Pending(Draft draft, String bodySha256, String storedBody,
+            CompletableFuture<Appended> done) {}
 
     /** A chain's last entry: its seq and entry hash. */
     record Head(long seq, String hash) {}
@@ -43,8 +43,8 @@ final class ChainRows {
             return pending.draft().chain();
         }
 
-        AuditWriter.Appended appended(long id) {
-            return new AuditWriter.Appended(id, chain(), seq, entryHash);
+        Appended appended(long id) {
+            return new Appended(id, chain(), seq, entryHash);
         }
     }
 
@@ -232,7 +232,7 @@ final class ChainRows {
 
     /** Sets one row's {@link #COLUMNS} from parameter {@code p} on; returns the next parameter's index. */
     static int bind(PreparedStatement insert, int p, long id, Linked row) throws SQLException {
-        AuditWriter.Draft d = row.pending().draft();
+        Draft d = row.pending().draft();
         insert.setLong(p++, id);
         insert.setString(p++, d.chain());
         insert.setLong(p++, row.seq());

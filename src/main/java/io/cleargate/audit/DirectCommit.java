@@ -73,7 +73,7 @@ final class DirectCommit implements CommitPath {
                 batch.forEach(p -> p.done().completeExceptionally(refused));
                 return;
             }
-            List<AuditWriter.Appended> appended = writeWithRetry(batch);
+            List<Appended> appended = writeWithRetry(batch);
             if (!forcedToDisk(batch)) {
                 return;
             }
@@ -188,7 +188,7 @@ final class DirectCommit implements CommitPath {
         return any;
     }
 
-    private List<AuditWriter.Appended> writeWithRetry(List<Pending> batch) {
+    private List<Appended> writeWithRetry(List<Pending> batch) {
         Batch written;
         try {
             written = oneStatement(batch);
@@ -209,7 +209,7 @@ final class DirectCommit implements CommitPath {
         return written.appended();
     }
 
-    private record Batch(List<AuditWriter.Appended> appended, Map<String, Head> heads) {}
+    private record Batch(List<Appended> appended, Map<String, Head> heads) {}
 
     /**
      * Writes the batch in one transaction of its own: the writer's cost per record is the rows it
@@ -337,7 +337,7 @@ final class DirectCommit implements CommitPath {
     }
 
     private static Batch batchOf(String chain, Head head, List<Linked> rows, long[] ids) {
-        List<AuditWriter.Appended> appended = new ArrayList<>(rows.size());
+        List<Appended> appended = new ArrayList<>(rows.size());
         for (int i = 0; i < rows.size(); i++) {
             appended.add(rows.get(i).appended(ids[i]));
         }
@@ -418,11 +418,11 @@ final class DirectCommit implements CommitPath {
         long[] ids = ids(c, rows.size());
         ChainRows.insert(c, rows, ids);
         ChainRows.charge(c, rows, chargeSinks);
-        Map<Pending, AuditWriter.Appended> where = new java.util.IdentityHashMap<>();
+        Map<Pending, Appended> where = new java.util.IdentityHashMap<>();
         for (int i = 0; i < rows.size(); i++) {
             where.put(rows.get(i).pending(), rows.get(i).appended(ids[i]));
         }
-        List<AuditWriter.Appended> appended = new ArrayList<>(batch.size());
+        List<Appended> appended = new ArrayList<>(batch.size());
         for (Pending p : batch) {
             appended.add(where.get(p));
         }

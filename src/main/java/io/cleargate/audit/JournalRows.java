@@ -26,7 +26,7 @@ final class JournalRows {
 
     /** A row as journaled. */
     record Row(long id, long seq, String prevHash, String entryHash, String bodySha256, String storedBody,
-            AuditWriter.Draft draft) {}
+            Draft draft) {}
 
     private JournalRows() {}
 
@@ -66,7 +66,7 @@ final class JournalRows {
     }
 
     private static void write(DataOutputStream out, Row row) throws IOException {
-        AuditWriter.Draft d = row.draft();
+        Draft d = row.draft();
         out.writeLong(row.id());
         out.writeLong(row.seq());
         string(out, row.prevHash());
@@ -138,7 +138,7 @@ final class JournalRows {
             charge = new Charge(string(in), string(in), string(in), YearMonth.parse(string(in)), in.readLong(),
                     in.readLong(), in.readLong(), string(in), in.readBoolean());
         }
-        var draft = new AuditWriter.Draft(chain, kind, requestId, recordedAt, tenant, subject, model, region, decision,
+        var draft = new Draft(chain, kind, requestId, recordedAt, tenant, subject, model, region, decision,
                 state, hasStatus ? status : null, tags, null, content, contentMode, contentExpiresAt, metadataExpiresAt,
                 username, email, charge);
         return new Row(id, seq, prev, hash, bodySha, stored, draft);

@@ -283,7 +283,7 @@ final class JournaledCommit implements CommitPath {
     }
 
     private String inadmissible(Pending p) {
-        AuditWriter.Draft d = p.draft();
+        Draft d = p.draft();
         Object[] values = {0L, d.chain(), 0L, d.kind(), d.requestId(), d.recordedAt(), d.tenant(), d.subject(),
             d.username(), d.email(), d.model(), d.region(), d.decision(), d.state(), d.httpStatus(), d.tags(),
             p.storedBody(), p.bodySha256(), Canonical.GENESIS, Canonical.GENESIS, d.content(), d.contentMode(),

@@ -60,12 +60,12 @@ public class Recorder {
     }
 
     /** The request record, committed before the engine is called. */
-    AuditWriter.Draft request(Exchange ex) {
+    Draft request(Exchange ex) {
         return build(ex, "request", "in_progress", null, prompt(ex), null);
     }
 
     /** The final record of a request whose request record was committed. */
-    AuditWriter.Draft finish(Exchange ex, String state, Exchange.Outcome outcome, EngineEvent.Usage usage,
+    Draft finish(Exchange ex, String state, Exchange.Outcome outcome, EngineEvent.Usage usage,
             String releasedOutput) {
         return finish(ex, state, outcome, usage, releasedOutput, List.of());
     }
@@ -75,7 +75,7 @@ public class Recorder {
      * {@code {"content": text, "tool_calls": [{id, name, arguments}]}} instead of the bare text, and
      * the record's metadata lists each call's id and function name.
      */
-    AuditWriter.Draft finish(Exchange ex, String state, Exchange.Outcome outcome, EngineEvent.Usage usage,
+    Draft finish(Exchange ex, String state, Exchange.Outcome outcome, EngineEvent.Usage usage,
             String releasedOutput, List<ToolCall> toolCalls) {
         String output = releasedOutput;
         if (!toolCalls.isEmpty()) {
@@ -95,7 +95,7 @@ public class Recorder {
      * {@code {"choices": [{index, content, tool_calls, finish_reason}]}}, and the metadata lists the
      * calls of every choice.
      */
-    AuditWriter.Draft finishChoices(Exchange ex, String state, Exchange.Outcome outcome, EngineEvent.Usage usage,
+    Draft finishChoices(Exchange ex, String state, Exchange.Outcome outcome, EngineEvent.Usage usage,
             List<ReleasedChoice> choices) {
         List<Map<String, Object>> wire = new ArrayList<>();
         List<ToolCall> calls = new ArrayList<>();
@@ -178,12 +178,12 @@ public class Recorder {
         return parts;
     }
 
-    private AuditWriter.Draft finalRecord(Exchange ex, String state, Exchange.Outcome outcome, EngineEvent.Usage usage,
+    private Draft finalRecord(Exchange ex, String state, Exchange.Outcome outcome, EngineEvent.Usage usage,
             String output, List<ToolCall> toolCalls) {
         return finalRecord(ex, state, outcome, consumed(ex, usage), output, toolCalls, null);
     }
 
-    private AuditWriter.Draft finalRecord(Exchange ex, String state, Exchange.Outcome outcome, Consumed consumed,
+    private Draft finalRecord(Exchange ex, String state, Exchange.Outcome outcome, Consumed consumed,
             String output, List<ToolCall> toolCalls, Map<String, Object> choiceUsage) {
         Map<String, Object> extra = new TreeMap<>();
         extra.put("outcome", outcome(outcome));
@@ -240,7 +240,7 @@ public class Recorder {
     }
 
     /** A request refused before audit's own request phase ran (authentication, policy, input moderation). */
-    AuditWriter.Draft refusal(Exchange ex) {
+    Draft refusal(Exchange ex) {
         Map<String, Object> extra = new TreeMap<>();
         extra.put("outcome", outcome(ex.outcome()));
         extra.put("latency_ms", latency(ex));
@@ -248,7 +248,7 @@ public class Recorder {
     }
 
     /** An administrative event. */
-    AuditWriter.Draft admin(String tenant, String actor, String action, Map<String, Object> details) {
+    Draft admin(String tenant, String actor, String action, Map<String, Object> details) {
         Instant now = Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
         Map<String, Object> body = new TreeMap<>();
         body.put("v", 1);
@@ -266,16 +266,16 @@ public class Recorder {
      * The entry as stored: the body as storable canonical JSON, and the searchable columns derived
      * from it exactly as the verifier derives them, bounded to their widths.
      */
-    private static AuditWriter.Draft draft(String chain, Instant now, Map<String, Object> body, String stored,
+    private static Draft draft(String chain, Instant now, Map<String, Object> body, String stored,
             String mode, Instant contentExpiresAt, Instant metadataExpiresAt) {
         return draft(chain, now, body, stored, mode, contentExpiresAt, metadataExpiresAt, null);
     }
 
     /** As above, with what the entry charges to the usage ledger (null: nothing). */
-    private static AuditWriter.Draft draft(String chain, Instant now, Map<String, Object> body, String stored,
+    private static Draft draft(String chain, Instant now, Map<String, Object> body, String stored,
             String mode, Instant contentExpiresAt, Instant metadataExpiresAt, Charge charge) {
         IndexColumns ix = IndexColumns.of(body);
-        return new AuditWriter.Draft(chain, ix.kind(), ix.requestId(), now, ix.tenant(), ix.subject(), ix.model(),
+        return new Draft(chain, ix.kind(), ix.requestId(), now, ix.tenant(), ix.subject(), ix.model(),
                 ix.region(), ix.decision(), ix.state(), ix.httpStatus(), ix.tags(), Canonical.storable(Canonical.json(body)),
                 stored, mode, contentExpiresAt, metadataExpiresAt, ix.username(), ix.email(), charge);
     }
@@ -316,12 +316,12 @@ public class Recorder {
         return ex.get(PolicyDecision.KEY).map(d -> d.audit() == null ? NONE : d.audit().contentMode()).orElse(NONE);
     }
 
-    private AuditWriter.Draft build(Exchange ex, String kind, String state, Map<String, Object> extra, Content content,
+    private Draft build(Exchange ex, String kind, String state, Map<String, Object> extra, Content content,
             Integer status) {
         return build(ex, kind, state, extra, content, status, null);
     }
 
-    private AuditWriter.Draft build(Exchange ex, String kind, String state, Map<String, Object> extra, Content content,
+    private Draft build(Exchange ex, String kind, String state, Map<String, Object> extra, Content content,
             Integer status, Consumed consumed) {
         Instant now = Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
         Charge charge = charge(ex, consumed, now);

@@ -120,11 +120,11 @@ class AuditJournalTest {
         String t = tenant();
         Instant now = Instant.now().truncatedTo(ChronoUnit.MILLIS);
         // Wider than the model column (VARCHAR(200)): H2 would refuse the row, so it is never journaled.
-        var oversized = new AuditWriter.Draft(t, "admin", null, now, t, "x", "m".repeat(300), null, "none", "complete",
+        var oversized = new Draft(t, "admin", null, now, t, "x", "m".repeat(300), null, "none", "complete",
                 null, "|", "{\"kind\":\"admin\"}", null, Recorder.NONE, null, now);
-        List<CompletableFuture<AuditWriter.Appended>> good = new ArrayList<>();
+        List<CompletableFuture<Appended>> good = new ArrayList<>();
         good.add(writer.append(recorder.admin(t, "test", "before", Map.of())));
-        CompletableFuture<AuditWriter.Appended> bad = writer.append(oversized);
+        CompletableFuture<Appended> bad = writer.append(oversized);
         good.add(writer.append(recorder.admin(t, "test", "after", Map.of())));
         for (var f : good) {
             assertNotNull(f.get(10, TimeUnit.SECONDS));

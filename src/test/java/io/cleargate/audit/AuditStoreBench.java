@@ -182,9 +182,9 @@ abstract class AuditStoreBench {
     }
 
     /** A record of about a final record's size that charges nothing. */
-    private static AuditWriter.Draft admin(String chain, int padding) {
+    private static Draft admin(String chain, int padding) {
         String body = Canonical.json(Map.of("kind", "admin", "padding", COMPLETION.substring(0, Math.min(padding, COMPLETION.length()))));
-        return new AuditWriter.Draft(chain, "admin", null, Instant.now(), chain, "s", null, null, "none", "complete", null,
+        return new Draft(chain, "admin", null, Instant.now(), chain, "s", null, null, "none", "complete", null,
                 "|", body, null, Recorder.NONE, null, null);
     }
 

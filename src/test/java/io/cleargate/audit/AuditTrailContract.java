@@ -684,10 +684,10 @@ abstract class AuditTrailContract {
         String t = tenant();
         Instant now = Instant.now().truncatedTo(ChronoUnit.MILLIS);
         // Wider than the model column (VARCHAR(200)): the database refuses this entry.
-        AuditWriter.Draft oversized = new AuditWriter.Draft(t, "admin", null, now, t, "x", "m".repeat(300), null, "none",
+        Draft oversized = new Draft(t, "admin", null, now, t, "x", "m".repeat(300), null, "none",
                 "complete", null, "|", "{\"kind\":\"admin\"}", null, Recorder.NONE, null, now);
-        List<java.util.concurrent.CompletableFuture<AuditWriter.Appended>> good = new ArrayList<>();
-        java.util.concurrent.CompletableFuture<AuditWriter.Appended> bad;
+        List<java.util.concurrent.CompletableFuture<Appended>> good = new ArrayList<>();
+        java.util.concurrent.CompletableFuture<Appended> bad;
         try (var pool = Executors.newVirtualThreadPerTaskExecutor()) {
             var futures = new ArrayList<java.util.concurrent.Future<?>>();
             for (int i = 0; i < 20; i++) {

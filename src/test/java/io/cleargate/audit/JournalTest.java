@@ -155,11 +155,11 @@ class JournalTest {
     @Test
     void rowsReadBackExactlyAsJournaledWithNullsChargesAndLoneSurrogates() throws IOException {
         String odd = "al\u0000ice\ud800 " + "é".repeat(30_000);
-        var draft = new AuditWriter.Draft("tenant-a", "final", "req-1", Instant.ofEpochSecond(1_700_000_000L, 123_456_789),
+        var draft = new Draft("tenant-a", "final", "req-1", Instant.ofEpochSecond(1_700_000_000L, 123_456_789),
                 "tenant-a", odd, "model-x", null, "allow", "complete", 200, "|pii|", "{\"ignored\":true}", "c0nt3nt",
                 Recorder.ENCRYPTED, Instant.parse("2027-01-01T00:00:00Z"), null, "user\udc00", null,
                 new Charge("tenant-a", "api-key:1", "model-x", YearMonth.of(2026, 12), 10, 20, 30, "EUR", true));
-        var bare = new AuditWriter.Draft("_system", "admin", null, Instant.EPOCH, null, "s", null, null, "none",
+        var bare = new Draft("_system", "admin", null, Instant.EPOCH, null, "s", null, null, "none",
                 "complete", null, "|", "{}", null, Recorder.NONE, null, null);
         var rows = List.of(new JournalRows.Row(51, 7, "p".repeat(64), "h".repeat(64), "b".repeat(64), "z1:abc", draft),
                 new JournalRows.Row(52, 1, Canonical.GENESIS, "e".repeat(64), "s".repeat(64), "{}", bare));
@@ -180,9 +180,9 @@ class JournalTest {
     }
 
     private static JournalRows.Row withoutBody(JournalRows.Row r) {
-        AuditWriter.Draft d = r.draft();
+        Draft d = r.draft();
         return new JournalRows.Row(r.id(), r.seq(), r.prevHash(), r.entryHash(), r.bodySha256(), r.storedBody(),
-                new AuditWriter.Draft(d.chain(), d.kind(), d.requestId(), d.recordedAt(), d.tenant(), d.subject(), d.model(),
+                new Draft(d.chain(), d.kind(), d.requestId(), d.recordedAt(), d.tenant(), d.subject(), d.model(),
                         d.region(), d.decision(), d.state(), d.httpStatus(), d.tags(), null, d.content(), d.contentMode(),
                         d.contentExpiresAt(), d.metadataExpiresAt(), d.username(), d.email(), d.charge()));
     }
