@@ -115,7 +115,7 @@ abstract class AuditStoreBench {
                 single[i] = System.nanoTime() - t0;
             }
         }
-        String storeFlushes = StoreFlushes.between(flushes0, storeFlushes(), single.length);
+        String storeFlushes = StoreFlushes.between(flushes0, storeFlushes(), single.length + 1);
         double[] fdatasync = {pct(flush, 50) / 1e6, pct(flush, 99) / 1e6};
         // What the audit stage adds to a request at concurrency 1 (request record + final record, both durable).
         long[] with = new long[300];
@@ -182,7 +182,7 @@ abstract class AuditStoreBench {
     }
 
     /** A record of about a final record's size that charges nothing. */
-    private static Draft admin(String chain, int padding) {
+    static Draft admin(String chain, int padding) {
         String body = Canonical.json(Map.of("kind", "admin", "padding", COMPLETION.substring(0, Math.min(padding, COMPLETION.length()))));
         return new Draft(chain, "admin", null, Instant.now(), chain, "s", null, null, "none", "complete", null,
                 "|", body, null, Recorder.NONE, null, null);

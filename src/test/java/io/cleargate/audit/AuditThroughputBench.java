@@ -31,8 +31,8 @@ class AuditThroughputBench extends AuditStoreBench {
 
     /**
      * PostgreSQL's own count of log (WAL) writes and syncs and their time (pg_stat_wal; the bench
-     * switches track_wal_io_timing on for its server). Read after 1.5 s: a backend reports its
-     * counts at most once a second, and within a second of going idle.
+     * switches track_wal_io_timing on for its server). Each reading appends one record itself, so
+     * the counts between two readings cover one append more than the loop between them.
      */
     @Override
     StoreFlushes storeFlushes() throws Exception {
@@ -41,8 +41,17 @@ class AuditThroughputBench extends AuditStoreBench {
                 s.execute("ALTER SYSTEM SET track_wal_io_timing = on");
                 s.execute("SELECT pg_reload_conf()");
                 timingOn = true;
+                // A backend takes the new setting at its next statement: the writer's, with these.
+                Thread.sleep(300);
+                for (int i = 0; i < 20; i++) {
+                    writer.appendDurably(admin("bench-single", 1400));
+                }
             }
-            Thread.sleep(1500);
+            // A backend reports its counts when it goes idle, at most once a second: after a second,
+            // one more append makes the writer's report everything up to it.
+            Thread.sleep(1100);
+            writer.appendDurably(admin("bench-single", 1400));
+            Thread.sleep(100);
             s.execute("SELECT pg_stat_clear_snapshot()");
             try (ResultSet r = s.executeQuery("SELECT wal_write, wal_write_time, wal_sync, wal_sync_time FROM pg_stat_wal")) {
                 r.next();
