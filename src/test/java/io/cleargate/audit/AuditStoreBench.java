@@ -59,6 +59,30 @@ abstract class AuditStoreBench {
     /** What the store occupies now, in bytes. */
     abstract long storeBytes();
 
+    /**
+     * The store's own count of log writes and flushes so far, for {@link StoreFlushes#between};
+     * null when the store keeps none (the embedded H2 file: its journal's force is the bench's own).
+     */
+    StoreFlushes storeFlushes() throws Exception {
+        return null;
+    }
+
+    /** A store's log writes and flushes, and the milliseconds it spent in each, as counted so far. */
+    record StoreFlushes(double writes, double writeMillis, double syncs, double syncMillis) {
+
+        /** What the store's log flushes cost over {@code appends} lone appends, as a report line; empty without counts. */
+        static String between(StoreFlushes before, StoreFlushes after, int appends) {
+            if (before == null || after == null) {
+                return "";
+            }
+            double writes = after.writes - before.writes;
+            double syncs = after.syncs - before.syncs;
+            return String.format("  the store's own log flushes over the lone appends: %.2f writes and %.2f syncs per append,"
+                    + " mean write %.3f ms, mean sync %.3f ms%n", writes / appends, syncs / appends,
+                    (after.writeMillis - before.writeMillis) / writes, (after.syncMillis - before.syncMillis) / syncs);
+        }
+    }
+
     static Traffic.Scenario scenario(String tenant) {
         List<String> deltas = new ArrayList<>();
         for (int i = 0; i < 64; i++) {
@@ -75,14 +99,24 @@ abstract class AuditStoreBench {
         for (int i = 0; i < 300; i++) {
             Traffic.run(audit, scenario(tenant));
         }
-        double[] fdatasync = fdatasync(storeDirectory(), 300);
-        // At concurrency 1: one final-sized record appended and durable (the writer's whole path).
+        // The disk's flush as a commit pays it, measured beside the lone appends (see LogPage), and
+        // the figure sections 11-16 of speed.md used (4 KB, the force alone, in a tight loop).
+        double[] forceOnly = fdatasync(storeDirectory(), 300);
+        // At concurrency 1: one final-sized record appended and durable (the writer's whole path),
+        // each after one flush of a log page, so both see the machine in the same state.
         long[] single = new long[500];
-        for (int i = 0; i < single.length; i++) {
-            long t0 = System.nanoTime();
-            writer.appendDurably(admin("bench-single", 1400));
-            single[i] = System.nanoTime() - t0;
+        long[] flush = new long[single.length];
+        StoreFlushes flushes0 = storeFlushes();
+        try (LogPage page = LogPage.in(storeDirectory())) {
+            for (int i = 0; i < single.length; i++) {
+                flush[i] = page.writeAndForce();
+                long t0 = System.nanoTime();
+                writer.appendDurably(admin("bench-single", 1400));
+                single[i] = System.nanoTime() - t0;
+            }
         }
+        String storeFlushes = StoreFlushes.between(flushes0, storeFlushes(), single.length + 1);
+        double[] fdatasync = {pct(flush, 50) / 1e6, pct(flush, 99) / 1e6};
         // What the audit stage adds to a request at concurrency 1 (request record + final record, both durable).
         long[] with = new long[300];
         long[] without = new long[300];
@@ -121,8 +155,11 @@ abstract class AuditStoreBench {
         String byThread = byThread(threads0, threadTicks(), raw);
         String report = String.format(
                 "audit store bench: %s (durable: fsync at commit), encrypted content, 60-char prompt, 1.4 KB completion%n"
-                        + "  disk: fdatasync of a 4 KB write in the store's directory p50 %.3f ms, p99 %.3f ms%n"
-                        + "  one durable append at concurrency 1: p50 %.3f ms (%.2f x fdatasync p50), p99 %.3f ms%n"
+                        + "  disk: write of an 8 KB log page + fdatasync, preallocated file in the store's directory,"
+                        + " one before each lone append: p50 %.3f ms, p99 %.3f ms%n"
+                        + "  disk: fdatasync alone after a 4 KB write, tight loop (sections 11-16's figure): p50 %.3f ms, p99 %.3f ms%n"
+                        + "%s"
+                        + "  one durable append at concurrency 1: p50 %.3f ms (%.2f x the log-page flush p50; %.2f x the tight loop's), p99 %.3f ms%n"
                         + "  added by the audit stage at concurrency 1 (2 durable records/request): p50 %.3f ms, p99 %.3f ms%n"
                         + "  %d requests at concurrency %d: %.2f s = %.0f requests/s = %.0f durable records/s%n"
                         + "  store growth: %.0f bytes/request (%.0f per record) right after, %.0f bytes/request once idle%n"
@@ -131,7 +168,8 @@ abstract class AuditStoreBench {
                         + "  store alone, CPU per record: this JVM %.1f us, the database server's processes %.1f us%n"
                         + "  store alone, this JVM's CPU per record by thread: %s%n"
                         + "  load average %.1f%n",
-                store(), fdatasync[0], fdatasync[1], pct(single, 50) / 1e6, pct(single, 50) / 1e6 / fdatasync[0],
+                store(), fdatasync[0], fdatasync[1], forceOnly[0], forceOnly[1], storeFlushes,
+                pct(single, 50) / 1e6, pct(single, 50) / 1e6 / fdatasync[0], pct(single, 50) / 1e6 / forceOnly[0],
                 pct(single, 99) / 1e6, (pct(with, 50) - pct(without, 50)) / 1e6, (pct(with, 99) - pct(without, 99)) / 1e6,
                 total, concurrency, seconds, total / seconds, 2 * total / seconds,
                 (double) (bytes1 - bytes0) / total, (double) (bytes1 - bytes0) / total / 2, (double) (bytes2 - bytes0) / total,
@@ -144,7 +182,7 @@ abstract class AuditStoreBench {
     }
 
     /** A record of about a final record's size that charges nothing. */
-    private static Draft admin(String chain, int padding) {
+    static Draft admin(String chain, int padding) {
         String body = Canonical.json(Map.of("kind", "admin", "padding", COMPLETION.substring(0, Math.min(padding, COMPLETION.length()))));
         return new Draft(chain, "admin", null, Instant.now(), chain, "s", null, null, "none", "complete", null,
                 "|", body, null, Recorder.NONE, null, null);
@@ -238,6 +276,60 @@ abstract class AuditStoreBench {
             }
         }
         return postmaster < 0 ? 0 : ticks / 100.0;
+    }
+
+    /**
+     * The disk's flush as a durable commit pays it: PostgreSQL's commit writes the log page that
+     * holds the commit record (8 KB) into a log segment written full of zeros when created, then
+     * forces it with fdatasync (its default wal_sync_method on Linux); H2's journal appends a frame
+     * to a preallocated file and forces it the same way. So: a 16 MB file of zeros in the store's
+     * directory, forced once, then 8 KB written at advancing offsets and forced with
+     * {@code FileChannel.force(false)} (fdatasync), the write and the force timed together.
+     */
+    static final class LogPage implements AutoCloseable {
+        private static final int SEGMENT = 16 << 20;
+        private static final int PAGE = 8192;
+        private final Path file;
+        private final FileChannel channel;
+        private final ByteBuffer page = ByteBuffer.allocateDirect(PAGE);
+        private long offset;
+
+        private LogPage(Path file) throws IOException {
+            this.file = file;
+            this.channel = FileChannel.open(file, StandardOpenOption.WRITE);
+            ByteBuffer zeros = ByteBuffer.allocateDirect(1 << 20);
+            for (long at = 0; at < SEGMENT; at += zeros.capacity()) {
+                zeros.clear();
+                while (zeros.hasRemaining()) {
+                    channel.write(zeros, at + zeros.position());
+                }
+            }
+            channel.force(true);
+        }
+
+        static LogPage in(Path dir) throws IOException {
+            return new LogPage(Files.createTempFile(dir, "log-page-probe", ".bin"));
+        }
+
+        /** Nanoseconds to write the next page and force it. */
+        long writeAndForce() throws IOException {
+            page.clear();
+            page.putLong(0, offset);
+            long t0 = System.nanoTime();
+            while (page.hasRemaining()) {
+                channel.write(page, offset + page.position());
+            }
+            channel.force(false);
+            long took = System.nanoTime() - t0;
+            offset = (offset + PAGE) % SEGMENT;
+            return took;
+        }
+
+        @Override
+        public void close() throws IOException {
+            channel.close();
+            Files.deleteIfExists(file);
+        }
     }
 
     /** p50 and p99 in ms of writing 4 KB and forcing the data (FileChannel.force(false): fdatasync on Linux). */
