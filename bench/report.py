@@ -119,12 +119,38 @@ def main(path):
                   f"{added('ttft_p99_ms'):.2f} | {r.get('gap_p50_ms', float('nan')):.2f} | "
                   f"{r.get('gap_p99_ms', float('nan')):.2f} | {r['max_gap_ms']:.1f} | {added('max_gap_ms'):.1f} | "
                   f"{r['errors']} |")
+    collector(rows)
     for r in rows:
         if r["mode"] == "storage":
             grown = r["db_end"] - r["db_start"]
             print(f"\nAudit storage (H2 file, full arm): {grown:,} bytes for {r['served']:,} requests = "
                   f"{grown / r['served']:,.0f} bytes per request while running; "
                   f"{(r['db_after_stop'] - r['db_start']) / r['served']:,.0f} per request after shutdown.")
+
+
+def collector(rows):
+    """The collector's pauses in each gateway arm's measured windows, and its resident memory at the end."""
+    gc = {(r["arm"], r["window"]): r for r in rows if r["mode"] == "gc"}
+    if not gc:
+        return
+    memory = {r["arm"]: r for r in rows if r["mode"] == "memory"}
+    print("\nThe collector in each measured window (from the allocation recording: collections begun in the window,")
+    print("median and longest of each one's longest pause, all pauses added up) and the gateway's resident memory")
+    print("after its stream run (peak in brackets):\n")
+    print("| arm | c=1 pauses, p50 / max ms | c=64 pauses, p50 / max ms, ms/s | stream pauses, p50 / max ms "
+          "| RSS MiB (peak) |")
+    print("|---|---|---|---|---|")
+    for arm in dict.fromkeys(a for a, _ in gc):
+        def cell(window):
+            r = gc.get((arm, window))
+            return f"{r['count']}, {r['p50_ms']:.1f} / {r['max_ms']:.1f}" if r else "n/a"
+        many = gc.get((arm, "64"))
+        seconds = next((x.get("seconds", 0) for x in rows if x["mode"] == "json" and x["arm"] == arm
+                        and x["concurrency"] == 64), 0)
+        per_s = f", {many['total_ms'] / seconds:.1f}" if many and seconds else ""
+        m = memory.get(arm)
+        rss = f"{m['rss_kib'] / 1024:.0f} ({m['hwm_kib'] / 1024:.0f})" if m else "n/a"
+        print(f"| {arm} | {cell('1')} | {cell('64')}{per_s} | {cell('stream')} | {rss} |")
 
 
 if __name__ == "__main__":

@@ -14,6 +14,10 @@
 # BENCH_APP_B (the quarkus-app directory of another build, e.g. main's: arms off-b and full-b run
 # the off and full arms on it). An arm named twice in BENCH_ARMS runs twice, the second time
 # reported as ARM#2, so "off-b off off-b off" is an A/B of two builds in alternating rounds.
+# A gateway arm written ARM:NAME (full:young, off-b:zgc) runs with the JVM options in BENCH_OPTS_NAME
+# added after the launch options (e.g. BENCH_OPTS_young="-Xmn400m"), reported as gateway-ARM:NAME, so
+# collector settings are compared in one job. Every gateway arm reports its collector's pauses in
+# each measured window and its resident memory at the end (from the same allocation recording).
 #
 # Why gateways get longer windows: the gateway does periodic work beside its requests (the audit
 # checkpoint signer every 10 s, cleargate.audit.checkpoint-every; the readiness write probe every
@@ -152,21 +156,28 @@ bench_arm() {
   echo "{\"arm\":\"$arm\",\"mode\":\"idle\",\"seconds\":${BENCH_IDLE:-4},\"sut_ticks\":$((sut1 - sut0)),\"jit_ticks\":$((jit1 - jit0))}" >> "$BENCH_OUT"
   if [[ "$BENCH_STREAM" != 0 && "$arm" != portkey* && "$arm" != litellm* ]]; then
     # shellcheck disable=SC2086
-    sut0="$(cpu_ticks $pids)"
+    sut0="$(cpu_ticks $pids)"; t0="$(date +%s%3N)"
     line="$(taskset -c "$LOAD_CORE" java "$ROOT/bench/driver/LoadDriver.java" "$url" 16 "$BENCH_STREAMS" stream "$@")"
     # shellcheck disable=SC2086
-    sut1="$(cpu_ticks $pids)"
+    sut1="$(cpu_ticks $pids)"; t1="$(date +%s%3N)"
+    windows+=("stream:$t0:$t1")
     BENCH_SERVED=$((BENCH_SERVED + 2 * BENCH_STREAMS))
     echo "{\"arm\":\"$arm\",\"mode\":\"stream\",\"sut_ticks\":$((sut1 - sut0)),\"total_requests\":$((2 * BENCH_STREAMS)),${line#\{}" >> "$BENCH_OUT"
     say "$arm stream c=16: $line"
   fi
   # Bytes allocated in each measured window, from the gateway's allocation recording (bench/alloc.jfc).
+  # The collector's pauses in each window (c=1, c=64, the stream run) from the same recording, and the
+  # gateway's resident memory now and at its peak.
   if [[ "$arm" == gateway-* ]] && jcmd "$main" JFR.dump name=alloc filename="$ROOT/target/bench/alloc-$arm.jfr" >/dev/null 2>&1; then
-    local bytes
+    local bytes pauses
     mapfile -t bytes < <(python3 "$ROOT/bench/jfr_alloc.py" "$ROOT/target/bench/alloc-$arm.jfr" "${windows[@]#*:}")
+    mapfile -t pauses < <(python3 "$ROOT/bench/jfr_alloc.py" --pauses "$ROOT/target/bench/alloc-$arm.jfr" "${windows[@]#*:}")
     for w in "${!windows[@]}"; do
-      echo "{\"arm\":\"$arm\",\"mode\":\"alloc\",\"concurrency\":${windows[$w]%%:*},\"bytes\":${bytes[$w]:-0}}" >> "$BENCH_OUT"
+      [[ "${windows[$w]%%:*}" == stream ]] || \
+        echo "{\"arm\":\"$arm\",\"mode\":\"alloc\",\"concurrency\":${windows[$w]%%:*},\"bytes\":${bytes[$w]:-0}}" >> "$BENCH_OUT"
+      echo "{\"arm\":\"$arm\",\"mode\":\"gc\",\"window\":\"${windows[$w]%%:*}\",${pauses[$w]#\{}" >> "$BENCH_OUT"
     done
+    echo "{\"arm\":\"$arm\",\"mode\":\"memory\",\"rss_kib\":$(awk '/^VmRSS/ {print $2}' "/proc/$main/status"),\"hwm_kib\":$(awk '/^VmHWM/ {print $2}' "/proc/$main/status")}" >> "$BENCH_OUT"
   fi
 }
 
@@ -210,7 +221,14 @@ cleargate_bench() {
     rounds[$arm]=$(( ${rounds[$arm]:-0} + 1 ))
     ARM_ROUND=""; (( rounds[$arm] > 1 )) && ARM_ROUND="#${rounds[$arm]}"
     # off-b and full-b: the same arm on another build (BENCH_APP_B), reported as gateway-off-b...
-    GATEWAY_APP="$ROOT/target/quarkus-app"; ARM_BUILD=""
+    GATEWAY_APP="$ROOT/target/quarkus-app"; ARM_BUILD=""; ARM_OPTS=""
+    # ARM:NAME: the arm with BENCH_OPTS_NAME's JVM options, reported with :NAME after its build.
+    if [[ "$arm" == *:* ]]; then
+      local variant="${arm#*:}" opts_var
+      opts_var="BENCH_OPTS_$variant"
+      [[ "$variant" =~ ^[A-Za-z0-9_]+$ && -n "${!opts_var:-}" ]] || die "arm $arm needs BENCH_OPTS_$variant (JVM options)"
+      ARM_OPTS="${!opts_var}"; arm="${arm%%:*}"; ARM_ROUND=":$variant$ARM_ROUND"
+    fi
     if [[ "$arm" == *-b ]]; then
       [[ -f "${BENCH_APP_B:-}/quarkus-run.jar" ]] || die "arm $arm needs BENCH_APP_B, a quarkus-app directory"
       GATEWAY_APP="$BENCH_APP_B"; ARM_BUILD=-b
@@ -246,7 +264,7 @@ bench_start_off() {
   local port; port="$(free_port)"
   GATEWAY_PREFIX=(taskset -c "$SUT_CORE")
   # shellcheck disable=SC2046,SC2086
-  start_gateway_bg "$port" /tmp/cleargate-bench-gw-off.log $(bench_gateway_backend) ${BENCH_GATEWAY_OPTS:-} \
+  start_gateway_bg "$port" /tmp/cleargate-bench-gw-off.log $(bench_gateway_backend) ${BENCH_GATEWAY_OPTS:-} ${ARM_OPTS:-} \
     -Dcleargate.allow-disabled-stages=true \
     -Dcleargate.disabled-stages=authenticate,resolve-tenant,policy,input-moderation,audit,output-moderation,model-refusal \
     -Dquarkus.datasource.jdbc.url="jdbc:h2:mem:bench;DB_CLOSE_DELAY=-1"
@@ -292,7 +310,7 @@ PY
   # shellcheck disable=SC2046,SC2086
   CLEARGATE_DATA_DIR="$ARM_DATA" CLEARGATE_OPA_URL="http://127.0.0.1:$opa_port" \
   CLEARGATE_OPA_GATEWAY_TOKEN_FILE="$ARM_DATA/run/opa-gateway.token" \
-  start_gateway_bg "$port" /tmp/cleargate-bench-gw-full.log $(bench_gateway_backend) ${BENCH_GATEWAY_OPTS:-} \
+  start_gateway_bg "$port" /tmp/cleargate-bench-gw-full.log $(bench_gateway_backend) ${BENCH_GATEWAY_OPTS:-} ${ARM_OPTS:-} \
     -Dcleargate.dev.create-key=true -Dcleargate.dev.key="$key" \
     -Dquarkus.datasource.jdbc.url="jdbc:h2:file:$ARM_DATA/db/cleargate${BENCH_H2_OPTIONS:-;DB_CLOSE_ON_EXIT=FALSE;WRITE_DELAY=0;CACHE_SIZE=8192}"
   ARM_URL="http://127.0.0.1:$port/v1/chat/completions"; ARM_PIDS="$GATEWAY_PID $opa_pid"
