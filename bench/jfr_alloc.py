@@ -49,7 +49,7 @@ def millis(duration):
     return (h * 3600 + mi * 60 + sec) * 1000
 
 
-def collections(path):
+def gc_events(path):
     raw = subprocess.run(["jfr", "print", "--json", "--events", "jdk.GarbageCollection", path],
                          capture_output=True, text=True, check=True).stdout
     out = []
@@ -71,7 +71,7 @@ def pauses(gcs, start, end):
 
 if __name__ == "__main__":
     if sys.argv[1] == "--pauses":
-        gcs = collections(sys.argv[2])
+        gcs = gc_events(sys.argv[2])
         for w in sys.argv[3:]:
             s, e = (float(x) for x in w.split(":"))
             print(pauses(gcs, s, e))
