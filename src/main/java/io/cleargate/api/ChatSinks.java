@@ -79,10 +79,40 @@ final class ChatSinks {
 
     /** One choice as the JSON sink gathers it. */
     private static final class Choice {
-        final StringBuilder text = new StringBuilder();
+        final Text text = new Text();
         final ToolCallAssembly calls = new ToolCallAssembly();
         final List<TokenLogprob> logprobs = new ArrayList<>();
         String finishReason;
+    }
+
+    /**
+     * A choice's text as its chunks add up. A non-streamed answer comes as one chunk, whose text is
+     * kept as it is; only a second chunk starts a builder (a builder for one chunk copied the answer
+     * twice: growing to hold it, then into the string).
+     */
+    static final class Text {
+        private String only = "";
+        private StringBuilder more;
+
+        void append(String piece) {
+            if (more != null) {
+                more.append(piece);
+            } else if (only.isEmpty()) {
+                only = piece;
+            } else if (!piece.isEmpty()) {
+                more = new StringBuilder(Math.max(64, 2 * (only.length() + piece.length()))).append(only).append(piece);
+                only = null;
+            }
+        }
+
+        boolean isEmpty() {
+            return more == null ? only.isEmpty() : more.isEmpty();
+        }
+
+        @Override
+        public String toString() {
+            return more == null ? only : more.toString();
+        }
     }
 
     /** Gathers the chunks and answers with one chat.completion object (a choice per index, n > 1). */

@@ -3,6 +3,7 @@ package io.cleargate.api;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.cleargate.pipeline.GatewayError;
+import io.netty.buffer.Unpooled;
 import io.vertx.core.Context;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerResponse;
@@ -60,7 +61,8 @@ final class HttpResponder {
      * blocked on that lock and had to be woken once more, for every request.
      */
     void json(int status, Object body, Map<String, String> headers) {
-        Buffer bytes = Buffer.buffer(bytes(body));
+        // The serialised array is the buffer's memory: Buffer.buffer(byte[]) would copy it once more.
+        Buffer bytes = Buffer.buffer(Unpooled.wrappedBuffer(bytes(body)));
         if (eventLoop == null || Context.isOnEventLoopThread()) {
             end(status, headers, bytes);
             return;

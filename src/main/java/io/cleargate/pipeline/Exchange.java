@@ -53,7 +53,8 @@ public final class Exchange {
     private final IncomingRequest incoming;
     private final EngineRequest sentRequest;
     private EngineRequest engineRequest;
-    private final Map<Key<?>, Object> attributes = new ConcurrentHashMap<>();
+    /** Sized for the dozen-odd attributes a governed request gathers, so that the table is not grown midway. */
+    private final Map<Key<?>, Object> attributes = new ConcurrentHashMap<>(16);
     private final Map<String, String> responseHeaders = Collections.synchronizedMap(new LinkedHashMap<>());
     private volatile Outcome outcome;
     private volatile long firstByteNanos = -1;

@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
 /**
@@ -40,10 +41,18 @@ public class Pipeline {
     /** Governed streams move to the event loop after their request phase ({@link PipelineConfig#governedStreamsOnEventLoop}). */
     private final boolean governedStreamsOnLoop;
 
+    /**
+     * @param sdkDisabled {@code quarkus.otel.sdk.disabled} (the default, see application.properties): Quarkus
+     *     still injects the SDK's tracer then, which records every stage's span, its attributes and ids,
+     *     and drops it at the end (about 6 KB and 10-20 µs a request in the full arm's profile,
+     *     bench/results/speed.md section 27); with the SDK off the pipeline uses the API's no-op tracer.
+     */
     @Inject
     public Pipeline(Instance<Stage> available, Dispatcher dispatcher, Instance<CompletionObserver> observers,
-            PipelineConfig config, Tracer tracer) {
-        this(ordered(available, config), dispatcher, observers.stream().toList(), tracer,
+            PipelineConfig config, Tracer tracer,
+            @ConfigProperty(name = "quarkus.otel.sdk.disabled", defaultValue = "false") boolean sdkDisabled) {
+        this(ordered(available, config), dispatcher, observers.stream().toList(),
+                sdkDisabled ? OpenTelemetry.noop().getTracer("cleargate") : tracer,
                 config.governedStreamsOnEventLoop());
     }
 

@@ -74,6 +74,39 @@ class PolicyDecisionsTest {
     }
 
     @Test
+    void theCacheKeyIsTheInputAsJsonWithSortedKeysWhateverTheMapsOrder() throws Exception {
+        var decisions = decisions();
+        var subject = new java.util.LinkedHashMap<String, Object>();
+        subject.put("roles", List.of("admin", "user"));
+        subject.put("id", "key:\"quoted\" \\ back\nline\u0001 é 😀");
+        var request = new java.util.LinkedHashMap<String, Object>();
+        request.put("stream", false);
+        request.put("max_tokens", 256L);
+        request.put("estimated_prompt_tokens", 17);
+        request.put("model", null);
+        request.put("temperature", 0.5);
+        var input = new java.util.LinkedHashMap<String, Object>();
+        input.put("tenant", "dev");
+        input.put("subject", subject);
+        input.put("request", request);
+        input.put("context", Map.of("time", "2026-12-02T04:50:00Z"));
+        input.put("usage", Map.of("tenant", Map.of("tokens", 3L, "cost", 0.25), "key", Map.of("tokens", 1L, "cost", 0)));
+        String key = decisions.key(input);
+
+        // The same JSON as Jackson's with sorted keys (what the key was before it was written by hand).
+        var sorted = JSON.copy().configure(com.fasterxml.jackson.databind.SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS, true);
+        assertEquals(sorted.writeValueAsString(input), key);
+        assertEquals(JSON.readTree(sorted.writeValueAsString(input)), JSON.readTree(key));
+
+        var reordered = new java.util.LinkedHashMap<String, Object>();
+        List.of("usage", "context", "request", "subject", "tenant").forEach(name -> reordered.put(name, input.get(name)));
+        assertEquals(key, decisions.key(reordered));
+        reordered.put("tenant", "other");
+        assertFalse(key.equals(decisions.key(reordered)));
+        assertFalse(decisions.key(Map.of("a", "1")).equals(decisions.key(Map.of("a", 1))));
+    }
+
+    @Test
     void requestsWaitingOnAFailedQuestionAreRefusedToo() throws Exception {
         var decisions = decisions();
         slow = true;
