@@ -51,6 +51,9 @@ llama() { # precision tag
 arms="${ARMS:-ref branch}"
 for prec in ${PRECISIONS:-bf16 f32}; do
   src="$model"; [[ $prec == f32 ]] || src="$model-$prec"
+  # One llama-bench run not counted, as the engine gets warm-ups: in engine9's first job the first
+  # llama-bench run of each precision measured 40-60% below the runs after it (pages of the GGUF file?).
+  "$ROOT/tools/llama.cpp-0.3.36/bin/llama-bench" -m "$model-$prec.gguf" -t "$threads" -p 64 -n 16 -r 1 -o json >/dev/null 2>&1
   for ((round = 1; round <= rounds; round++)); do
     order="$arms"; (( round % 2 )) || order="$(echo "$arms" | awk '{for (i = NF; i > 0; i--) printf "%s ", $i}')"
     (( round % 2 )) && llama "$prec" "$round"

@@ -213,31 +213,7 @@ final class VectorKernels {
         FloatVector a1 = FloatVector.zero(F);
         FloatVector a2 = FloatVector.zero(F);
         FloatVector a3 = FloatVector.zero(F);
-        FloatVector b0 = FloatVector.zero(F);
-        FloatVector b1 = FloatVector.zero(F);
-        FloatVector b2 = FloatVector.zero(F);
-        FloatVector b3 = FloatVector.zero(F);
         int i = 0;
-        // Four int loads (four cache lines with 512-bit vectors) per step and eight accumulators: more
-        // of the row in flight per step than two loads and four (Bf16RowBench).
-        for (; i + 4 * block <= n; i += 4 * block) {
-            IntVector v = IntVector.fromMemorySegment(I, seg, base + i * 2L, ByteOrder.LITTLE_ENDIAN);
-            IntVector u = IntVector.fromMemorySegment(I, seg, base + (i + block) * 2L, ByteOrder.LITTLE_ENDIAN);
-            IntVector w = IntVector.fromMemorySegment(I, seg, base + (i + 2 * block) * 2L, ByteOrder.LITTLE_ENDIAN);
-            IntVector z = IntVector.fromMemorySegment(I, seg, base + (i + 3 * block) * 2L, ByteOrder.LITTLE_ENDIAN);
-            a0 = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.fromArray(F, paired, i), a0);
-            a1 = v.and(0xFFFF0000).reinterpretAsFloats().fma(FloatVector.fromArray(F, paired, i + len), a1);
-            a2 = u.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.fromArray(F, paired, i + block), a2);
-            a3 = u.and(0xFFFF0000).reinterpretAsFloats().fma(FloatVector.fromArray(F, paired, i + block + len), a3);
-            b0 = w.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.fromArray(F, paired, i + 2 * block), b0);
-            b1 = w.and(0xFFFF0000).reinterpretAsFloats().fma(FloatVector.fromArray(F, paired, i + 2 * block + len), b1);
-            b2 = z.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.fromArray(F, paired, i + 3 * block), b2);
-            b3 = z.and(0xFFFF0000).reinterpretAsFloats().fma(FloatVector.fromArray(F, paired, i + 3 * block + len), b3);
-        }
-        a0 = a0.add(b0);
-        a1 = a1.add(b1);
-        a2 = a2.add(b2);
-        a3 = a3.add(b3);
         for (; i + 2 * block <= n; i += 2 * block) {
             IntVector v = IntVector.fromMemorySegment(I, seg, base + i * 2L, ByteOrder.LITTLE_ENDIAN);
             IntVector u = IntVector.fromMemorySegment(I, seg, base + (i + block) * 2L, ByteOrder.LITTLE_ENDIAN);
