@@ -12,8 +12,9 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * Not a test: bytes per second of bf16 decode kernels over 1024-column rows streamed from memory (a
  * buffer larger than L3), on one thread and on two (each its half), alternating the kernels so the
- * machine's drift spreads over all of them. The engine's main kernel ({@link VectorKernels#dotBf16Paired})
- * against candidates and two references (int loads alone, {@link VectorKernels#sumF32}).
+ * machine's drift spreads over all of them. The engine's kernel ({@link VectorKernels#dotBf16Paired}) and a
+ * copy of main's as it was in engine9's job, against candidates and two references (the same bytes as int
+ * vectors only added, {@link VectorKernels#sumF32}). Results: speed.md section 26.
  *
  * <pre>java --add-modules jdk.incubator.vector -cp target/classes:target/test-classes \
  *   io.cleargate.engine.embedded.model.Bf16RowBench [MB] [rounds]</pre>
