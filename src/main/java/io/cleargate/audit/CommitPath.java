@@ -17,6 +17,15 @@ sealed interface CommitPath permits DirectCommit, JournaledCommit {
      */
     void commit(List<ChainRows.Pending> batch) throws InterruptedException;
 
+    /**
+     * Whether this path encodes bodies for storage itself ({@link StoredBody#encode}), off the
+     * callers' threads: callers then queue the plain JSON, which is also a stored form.
+     */
+    boolean encodesBodies();
+
+    /** Whether the writer may hold a small batch back a moment for more records ({@link Linger}). */
+    boolean lingers();
+
     /** Nothing arrived for a while: time for upkeep. */
     void idle();
 

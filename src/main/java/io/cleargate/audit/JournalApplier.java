@@ -28,12 +28,26 @@ final class JournalApplier {
     /** What one journal frame holds, waiting for the applier. */
     record Journaled(long lsn, List<Linked> rows, long[] ids) {}
 
-    /** Rows the applier waits to gather, unless {@link #APPLY_DELAY_NANOS} pass first or a reader asks. */
+    /**
+     * Rows the applier waits to gather, unless {@link #APPLY_DELAY_NANOS} pass first or a reader
+     * asks. A quarter of a second: rounds of a second (tried in speed.md section 21) made H2 cheaper
+     * per row at concurrency 1 (an H2 commit rewrites every index page its rows touched), but each
+     * round takes one compaction step, so the file grew by a sixth per request, and the rows held
+     * four times as long made every young collection copy more (median pause 9.7 -> 14.4 ms).
+     */
     private static final int APPLY_ROWS = 2048;
     private static final long APPLY_DELAY_NANOS = 250_000_000L;
     private static final long SYNC_EVERY_NANOS = 1_000_000_000L;
     /** Acknowledged records not yet in H2 are held in memory: beyond this many the writer waits for the applier. */
     private static final int MAX_UNAPPLIED = 16_384;
+    /**
+     * Work half a second past due (rows or time) is late: the applier leaves the idle scheduling
+     * class until it has caught up (see {@link BackgroundThreads}). It yields to requests, but not
+     * for ever, and stays well ahead of the writer's move to the other journal file (which waits
+     * for everything in it to be inserted and forced).
+     */
+    private static final long LATE_NANOS = APPLY_DELAY_NANOS + 500_000_000L;
+    private static final int LATE_ROWS = APPLY_ROWS + APPLY_ROWS / 2;
 
     private final DataSource dataSource;
     private final StoreHealth health;
@@ -44,6 +58,8 @@ final class JournalApplier {
     /** The applier's last failure, while it lasts (null once a transaction succeeds again). */
     private volatile RuntimeException failure;
     private Thread thread;
+    /** The applier thread's scheduling class: idle while it keeps up, hurried while someone waits for it. */
+    private final BackgroundThreads.Yielding place = new BackgroundThreads.Yielding();
     /** Largest lsn acknowledged, inserted into H2, and inserted with H2 forced since. */
     private volatile long ackedLsn;
     private volatile long appliedLsn;
@@ -72,7 +88,7 @@ final class JournalApplier {
     }
 
     void start() {
-        thread = BackgroundThreads.startLowered("audit-applier", this::run); // requests go first
+        thread = BackgroundThreads.startYielding("audit-applier", place, this::run); // requests go first
     }
 
     /** The last insert or force that failed, while it lasts; null while the applier keeps up. */
@@ -93,6 +109,11 @@ final class JournalApplier {
             if (rowsToApply >= APPLY_ROWS) {
                 lock.notifyAll();
             }
+            if (rowsToApply >= LATE_ROWS || System.nanoTime() - oldestToApplyAt >= LATE_NANOS) {
+                // Seen from the writer, which runs whatever the load: a starved idle-class applier
+                // might not run soon enough to see that itself.
+                place.hurry();
+            }
         }
     }
 
@@ -102,6 +123,7 @@ final class JournalApplier {
         synchronized (lock) {
             while (rowsToApply >= MAX_UNAPPLIED) {
                 applyNow = true;
+                place.hurry();
                 lock.notifyAll();
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {
@@ -122,6 +144,7 @@ final class JournalApplier {
             while (forcedLsn < lsn) {
                 applyNow = true;
                 syncWanted = true;
+                place.hurry();
                 lock.notifyAll();
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {
@@ -146,6 +169,7 @@ final class JournalApplier {
         long deadline = System.nanoTime() + commitTimeout.toNanos();
         synchronized (lock) {
             applyNow = true;
+            place.hurry();
             lock.notifyAll();
             while (appliedLsn < target) {
                 long left = deadline - System.nanoTime();
@@ -169,6 +193,7 @@ final class JournalApplier {
     boolean stop() throws InterruptedException {
         synchronized (lock) {
             stopping = true;
+            place.hurry();
             lock.notifyAll();
         }
         if (thread != null) {
@@ -199,7 +224,13 @@ final class JournalApplier {
                     boolean due = !toApply.isEmpty() && (applyNow || stopping || rowsToApply >= APPLY_ROWS
                             || now - oldestToApplyAt >= APPLY_DELAY_NANOS);
                     if (due || syncWanted || stopping || now - lastSync >= SYNC_EVERY_NANOS) {
+                        if (!toApply.isEmpty() && (now - oldestToApplyAt >= LATE_NANOS || rowsToApply >= LATE_ROWS)) {
+                            place.hurry(); // starved in the idle class: catch up at the lowered normal priority
+                        }
                         break;
+                    }
+                    if (!applyNow && (toApply.isEmpty() || now - oldestToApplyAt < LATE_NANOS && rowsToApply < LATE_ROWS)) {
+                        place.relax(); // caught up and nobody waiting: back to the gaps between requests
                     }
                     long wait = SYNC_EVERY_NANOS - (now - lastSync);
                     if (!toApply.isEmpty()) {
@@ -246,9 +277,16 @@ final class JournalApplier {
                 return;
             }
             if (sinceStep >= StoreHousekeeping.STEP_EVERY_RECORDS) {
+                // One step per round of up to APPLY_ROWS rows, as before; a round that grew past it
+                // (an idle-class applier catching up takes up to LATE_ROWS and more at once) takes
+                // more, or the file grows: one step per round measured 3,500 bytes a request
+                // against 3,030 in speed.md section 21.
+                int steps = (sinceStep + APPLY_ROWS - 1) / APPLY_ROWS;
                 sinceStep = 0;
                 try {
-                    housekeeping.step();
+                    for (int i = 0; i < steps; i++) {
+                        housekeeping.step();
+                    }
                     housekeeping.sync(); // before the next transaction, as above
                 } catch (RuntimeException e) {
                     LOG.warnf("audit store compaction step failed: %s", AuditWriter.describe(e));
@@ -357,7 +395,8 @@ final class JournalApplier {
      * rows start means the database changed under the journal: nothing is written. Also used by
      * the replay at start, before the applier's thread runs.
      */
-    void store(List<Linked> rows, long[] ids) {
+    void store(List<Linked> journaled, long[] ids) {
+        List<Linked> rows = withStoredBodies(journaled);
         ChainRows.inTransaction(dataSource, c -> {
             OffsetDateTime now = OffsetDateTime.now(ZoneOffset.UTC);
             Map<String, Linked> firsts = new java.util.LinkedHashMap<>();
@@ -382,5 +421,26 @@ final class JournalApplier {
             ChainRows.charge(c, rows, chargeSinks);
             return null;
         });
+    }
+
+    /**
+     * The rows with their bodies in the stored form: the writer journals them as plain JSON
+     * ({@link JournaledCommit#encodesBodies()}), and they are deflated here, in one loop, before
+     * the transaction. A body already encoded (z1) is left as it is; either form decodes to the
+     * same JSON, which is what the chain hashed.
+     */
+    static List<Linked> withStoredBodies(List<Linked> rows) {
+        List<Linked> out = new ArrayList<>(rows.size());
+        for (Linked row : rows) {
+            ChainRows.Pending p = row.pending();
+            String body = p.storedBody();
+            if (body == null || body.startsWith(StoredBody.PREFIX)) {
+                out.add(row);
+            } else {
+                var encoded = new ChainRows.Pending(p.draft(), p.bodySha256(), StoredBody.encode(body), p.done());
+                out.add(new Linked(encoded, row.seq(), row.prevHash(), row.entryHash()));
+            }
+        }
+        return out;
     }
 }
