@@ -61,8 +61,9 @@ public interface AuditConfig {
     /**
      * Free space the embedded database's file system must keep (H2 only; PostgreSQL guards its own
      * disk). Below it no audit batch is written (requests get 503) and readiness reads DOWN, before
-     * H2 could meet a full disk, which it does not survive without a restart; UP again once there
-     * is space. Bytes, or with a K/M/G suffix.
+     * H2 could meet a full disk, which it does not survive without a restart; records acknowledged
+     * but not yet in H2 count as written. UP again once twice the reserve is free. H2 itself writes
+     * only above half of it. Bytes, or with a K/M/G suffix.
      */
     @WithDefault("64M")
     io.quarkus.runtime.configuration.MemorySize minFreeSpace();

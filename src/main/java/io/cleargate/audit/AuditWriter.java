@@ -200,7 +200,8 @@ public class AuditWriter {
      * answers reads. Run by readiness every few seconds, with or without traffic.
      */
     public boolean probe() {
-        if (health.spaceRunsOut()) {
+        CommitPath owing = path;
+        if (health.spaceRunsOut(owing == null ? 0 : owing.unstoredBytes())) {
             health.set(false);
             return false;
         }

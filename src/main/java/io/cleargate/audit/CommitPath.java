@@ -32,6 +32,14 @@ sealed interface CommitPath permits DirectCommit, JournaledCommit {
     /** False while the path itself cannot make records durable, though the database answers. */
     boolean working();
 
+    /**
+     * Bytes of acknowledged records the database does not hold yet (the journaled path's backlog),
+     * counted as written when the disk's reserve is checked; 0 where acknowledged means stored.
+     */
+    default long unstoredBytes() {
+        return 0;
+    }
+
     /** Returns once every acknowledged record can be read from the database (see AuditWriter#awaitStored). */
     void awaitStored();
 

@@ -25,8 +25,8 @@ final class JournalApplier {
 
     private static final Logger LOG = Logger.getLogger(JournalApplier.class);
 
-    /** What one journal frame holds, waiting for the applier. */
-    record Journaled(long lsn, List<Linked> rows, long[] ids) {}
+    /** What one journal frame holds, waiting for the applier; {@code bytes} is the frame's payload size. */
+    record Journaled(long lsn, List<Linked> rows, long[] ids, int bytes) {}
 
     /**
      * Rows the applier waits to gather, unless {@link #APPLY_DELAY_NANOS} pass first or a reader
@@ -48,6 +48,14 @@ final class JournalApplier {
      */
     private static final long LATE_NANOS = APPLY_DELAY_NANOS + 500_000_000L;
     private static final int LATE_ROWS = APPLY_ROWS + APPLY_ROWS / 2;
+    /**
+     * What a transaction is taken to add to H2's file, for {@link #fitting}: twice its frames'
+     * journal bytes (bodies are smaller once deflated, but every index page a row touches is copied
+     * whole) and a megabyte for the pages every commit rewrites. Only near the reserve does it
+     * matter; half the reserve stays free behind it for what it misses.
+     */
+    static final int GROWTH = 2;
+    static final long TRANSACTION_BYTES = 1L << 20;
 
     private final DataSource dataSource;
     private final StoreHealth health;
@@ -68,6 +76,8 @@ final class JournalApplier {
     private final Object lock = new Object();
     private final ArrayDeque<Journaled> toApply = new ArrayDeque<>();
     private int rowsToApply;
+    /** Journal bytes of the frames handed over and not inserted yet: what H2 still owes the disk. */
+    private volatile long owedBytes;
     private long oldestToApplyAt;
     private boolean applyNow;
     private boolean syncWanted;
@@ -105,6 +115,7 @@ final class JournalApplier {
             }
             toApply.add(frame);
             rowsToApply += frame.rows().size();
+            owedBytes += frame.bytes();
             ackedLsn = frame.lsn();
             if (rowsToApply >= APPLY_ROWS) {
                 lock.notifyAll();
@@ -115,6 +126,14 @@ final class JournalApplier {
                 place.hurry();
             }
         }
+    }
+
+    /**
+     * Journal bytes of the acknowledged records H2 does not hold yet: the writer counts them as
+     * written when it checks the disk's reserve, since the applier will write them whatever comes.
+     */
+    long owedBytes() {
+        return owedBytes;
     }
 
     /** The writer waits while too many acknowledged records are not in H2 yet. */
@@ -218,6 +237,7 @@ final class JournalApplier {
             List<Journaled> work = new ArrayList<>();
             boolean sync;
             boolean stop;
+            boolean stopWanted;
             synchronized (lock) {
                 while (true) {
                     long now = System.nanoTime();
@@ -258,6 +278,25 @@ final class JournalApplier {
                 sync = !work.isEmpty() || syncWanted || now - lastSync >= SYNC_EVERY_NANOS || stopping;
                 syncWanted = false;
                 stop = stopping && toApply.isEmpty();
+                stopWanted = stopping;
+            }
+            if (!work.isEmpty()) {
+                List<Journaled> fits = fitting(work, health.storeRoom());
+                if (fits.size() < work.size()) {
+                    giveBack(work.subList(fits.size(), work.size()));
+                    stop = false;
+                    if (fits.isEmpty()) {
+                        if (sync) {
+                            forced(); // a barrier may wait for what was applied before
+                        }
+                        if (stopWanted) {
+                            return; // the journal keeps them; replayed at the next start
+                        }
+                        waitForSpace(work.getFirst());
+                        continue;
+                    }
+                    work = new ArrayList<>(fits);
+                }
             }
             if (!work.isEmpty() && !apply(work)) {
                 if (stop) {
@@ -347,15 +386,7 @@ final class JournalApplier {
             failure = e;
             health.set(false);
             health.failed("apply");
-            synchronized (lock) {
-                for (int i = work.size() - 1; i >= 0; i--) {
-                    toApply.addFirst(work.get(i));
-                }
-                rowsToApply += rows.size();
-                if (toApply.size() == work.size()) {
-                    oldestToApplyAt = System.nanoTime();
-                }
-            }
+            giveBack(work);
             return false;
         }
         if (failure != null) {
@@ -363,13 +394,72 @@ final class JournalApplier {
             failure = null;
         }
         compacted = false;
+        long applied = 0;
+        for (Journaled j : work) {
+            applied += j.bytes();
+        }
         synchronized (lock) {
             appliedLsn = work.getLast().lsn();
+            owedBytes -= applied;
             lock.notifyAll();
         }
         sinceStep += rows.size();
         return true;
     }
+
+    /** Puts frames taken but not inserted back at the front of the queue, in their order. */
+    private void giveBack(List<Journaled> frames) {
+        int rows = 0;
+        for (Journaled j : frames) {
+            rows += j.rows().size();
+        }
+        synchronized (lock) {
+            boolean wasEmpty = toApply.isEmpty();
+            for (int i = frames.size() - 1; i >= 0; i--) {
+                toApply.addFirst(frames.get(i));
+            }
+            rowsToApply += rows;
+            if (wasEmpty) {
+                oldestToApplyAt = System.nanoTime();
+            }
+        }
+    }
+
+    /**
+     * The leading frames of {@code work} whose transaction is expected to fit in {@code room}
+     * bytes of disk ({@link #GROWTH}, {@link #TRANSACTION_BYTES}); none when even the first does
+     * not. Far from the reserve that is all of them.
+     */
+    static List<Journaled> fitting(List<Journaled> work, long room) {
+        long need = TRANSACTION_BYTES;
+        int n = 0;
+        for (Journaled j : work) {
+            need += (long) GROWTH * j.bytes();
+            if (need > room) {
+                break;
+            }
+            n++;
+        }
+        return work.subList(0, n);
+    }
+
+    /**
+     * Too little disk for H2 to take even one more frame: it writes nothing (a full disk would
+     * close its store for good), the records wait in the journal, the store reads as not working
+     * (requests refused, readiness DOWN) and the applier looks again in a second.
+     */
+    private void waitForSpace(Journaled first) {
+        if (failure != NO_SPACE) {
+            LOG.errorf("audit store: too little disk space to insert journaled records (the next frame holds %d"
+                    + " bytes); they wait in the journal", first.bytes());
+            failure = NO_SPACE;
+        }
+        health.set(false);
+        sleepQuietly();
+    }
+
+    private static final AuditUnavailableException NO_SPACE =
+            new AuditUnavailableException("the audit store's disk is full: journaled records wait to be inserted", null);
 
     private void compactWhileIdle() {
         compacted = true;

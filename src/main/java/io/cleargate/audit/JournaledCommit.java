@@ -73,7 +73,9 @@ final class JournaledCommit implements CommitPath {
         try {
             Map<String, Column> columns = columns(dataSource);
             journal = Journal.open(db.getParent(), db.getFileName() + ".journal", config.journalSize().asLongValue());
-            int replayed = replay(dataSource, applier, journal.read());
+            List<Journal.Frame> frames = journal.read();
+            requireRoomToReplay(frames, health);
+            int replayed = replay(dataSource, applier, frames);
             housekeeping.sync();
             journal.clear();
             if (replayed > 0) {
@@ -87,6 +89,22 @@ final class JournaledCommit implements CommitPath {
             closeQuietly(journal); // not emptied: a journal that could not be replayed is kept as it is
             throw new IllegalStateException("the audit journal cannot be used: " + AuditWriter.describe(e) + ": "
                     + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * The replay writes every frame H2 may lack in one transaction: on a disk without room for it
+     * the start stops (the journal is kept) rather than let H2 meet the full disk.
+     */
+    private static void requireRoomToReplay(List<Journal.Frame> frames, StoreHealth health) throws IOException {
+        long bytes = 0;
+        for (Journal.Frame frame : frames) {
+            bytes += frame.payload().length;
+        }
+        long need = JournalApplier.TRANSACTION_BYTES + JournalApplier.GROWTH * bytes;
+        if (!frames.isEmpty() && health.storeRoom() < need) {
+            throw new IOException("too little disk space to replay the journal into the database (about " + (need >> 20)
+                    + " MB needed above half of cleargate.audit.min-free-space); the journal is kept");
         }
     }
 
@@ -166,7 +184,8 @@ final class JournaledCommit implements CommitPath {
     public void commit(List<Pending> batch) throws InterruptedException {
         try {
             RuntimeException applyFailure = applier.failure();
-            String refusal = journalBroken ? "journal" : health.spaceRunsOut() ? "disk" : applyFailure != null ? "apply" : null;
+            String refusal = journalBroken ? "journal" : health.spaceRunsOut(unstoredBytes() + estimatedBytes(batch)) ? "disk"
+                    : applyFailure != null ? "apply" : null;
             if (refusal != null) {
                 health.set(false);
                 health.failed(refusal);
@@ -208,6 +227,30 @@ final class JournaledCommit implements CommitPath {
     /** The applier compacts H2 once it is idle: nothing for the writer to do. */
     @Override
     public void idle() {}
+
+    /**
+     * Journal bytes acknowledged but not in H2 yet: H2 will write them whatever the disk holds, so
+     * the reserve is checked as if they were written.
+     */
+    @Override
+    public long unstoredBytes() {
+        return applier.owedBytes();
+    }
+
+    /**
+     * About what a batch adds to the journal (and later to H2): its bodies and contents, a
+     * kilobyte for each entry's other columns. Characters, not UTF-8 bytes: an estimate the
+     * applier's own check backs ({@link JournalApplier#fitting}).
+     */
+    static long estimatedBytes(List<Pending> batch) {
+        long bytes = 0;
+        for (Pending p : batch) {
+            String body = p.storedBody();
+            String content = p.draft().content();
+            bytes += 1024 + (body == null ? 0 : body.length()) + (content == null ? 0 : content.length());
+        }
+        return bytes;
+    }
 
     /** The database writes, but the journal must too, and the applier keep up. */
     @Override
@@ -273,7 +316,7 @@ final class JournaledCommit implements CommitPath {
             throw e;
         }
         known.putAll(heads);
-        applier.handOver(new JournalApplier.Journaled(lsn, rows, ids));
+        applier.handOver(new JournalApplier.Journaled(lsn, rows, ids, payload.length));
         health.set(true);
         for (int i = 0; i < rows.size(); i++) {
             rows.get(i).pending().done().complete(rows.get(i).appended(ids[i]));
