@@ -74,7 +74,7 @@ public interface AuditConfig {
      * writer moves to the other once H2 holds and has forced everything in it. Bytes, or K/M/G.
      * Bodies are journaled as plain JSON, about 2.4 KB a record: a file holds about 6,800 records,
      * more than the applier ever leaves behind (it inserts every 2,048 rows or quarter second and is
-     * hurried at 2,048 rows or a tenth of a second late), so the writer's move to the other file does not wait.
+     * hurried at 3,072 rows or half a second late), so the writer's move to the other file does not wait.
      */
     @WithDefault("16M")
     io.quarkus.runtime.configuration.MemorySize journalSize();

