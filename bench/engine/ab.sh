@@ -5,10 +5,14 @@
 # up to 35% between processes of one job (bench/results/engine-llama.md), so one run per arm cannot
 # separate two versions; rounds alternate the order of the arms to spread drift over both.
 #
-#   bench/engine/ab.sh [ROUNDS]        ROUNDS per precision (default 3); REF=<commit>, PRECISIONS="bf16 f32"
+#   bench/engine/ab.sh [ROUNDS]        ROUNDS per precision (default 3); REF=<commit>, PRECISIONS="bf16 f32",
+#                                      ARMS="ref branch" (ARMS=ref: REF's engine against llama.cpp alone)
 #
-# Needs the benchmark checkpoints and GGUF files of bench/engine/llama.sh (target/bench-engine/model,
-# model-bf16, model-f32.gguf, model-bf16.gguf). Prints one line per run; keeps every JSON in $OUT.
+# llama-bench runs in every round too (first in odd rounds, last in even ones), so each round has its own
+# Java/llama.cpp ratios: the peer drifts with the machine as much as the engine does. The last lines are a
+# table of every round's ratios per arm. Needs the benchmark checkpoints and GGUF files of
+# bench/engine/llama.sh (`bench/engine/llama.sh convert` makes them on a fresh machine). Prints one line
+# per run; keeps every JSON in $OUT.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$ROOT"
@@ -42,18 +46,39 @@ engine() { # classes model
 llama() { # precision tag
   "$ROOT/tools/llama.cpp-0.3.36/bin/llama-bench" -m "$model-$1.gguf" -t "$threads" -p 64 -n 64 -r 3 -o json \
     > "$out/llama-$1-$2.json" 2>/dev/null
-  python3 -c "import json;r=json.load(open('$out/llama-$1-$2.json'));print('llama.cpp $1 $2:', ' '.join('%s %.1f +- %.1f' % ('prefill' if x['n_gen']==0 else 'decode', x['avg_ts'], x['stddev_ts']) for x in r))"
+  python3 -c "import json;r=json.load(open('$out/llama-$1-$2.json'));print('$1 round $2 llama.cpp:', ' '.join('%s %.1f +- %.1f' % ('prefill' if x['n_gen']==0 else 'decode', x['avg_ts'], x['stddev_ts']) for x in r))"
 }
+arms="${ARMS:-ref branch}"
 for prec in ${PRECISIONS:-bf16 f32}; do
   src="$model"; [[ $prec == f32 ]] || src="$model-$prec"
-  llama "$prec" before
+  # One llama-bench run not counted, as the engine gets warm-ups: in engine9's first job the first
+  # llama-bench run of each precision measured 40-60% below the runs after it (pages of the GGUF file?).
+  "$ROOT/tools/llama.cpp-0.3.36/bin/llama-bench" -m "$model-$prec.gguf" -t "$threads" -p 64 -n 16 -r 1 -o json >/dev/null 2>&1
   for ((round = 1; round <= rounds; round++)); do
-    order="ref branch"; (( round % 2 )) || order="branch ref"
+    order="$arms"; (( round % 2 )) || order="$(echo "$arms" | awk '{for (i = NF; i > 0; i--) printf "%s ", $i}')"
+    (( round % 2 )) && llama "$prec" "$round"
     for arm in $order; do
       engine "$arm" "$src" > "$out/java-$prec-$arm-$round.json"
-      python3 -c "import json;j=json.load(open('$out/java-$prec-$arm-$round.json'));print('$prec round $round $arm: prefill %.1f +- %.1f decode %.1f +- %.1f (bound %.1f, warm-ups %d, JIT ms %d)' % (j['prefill_tok_s'],j['prefill_stddev'],j['decode_tok_s'],j['decode_stddev'],j['bandwidth_bound_decode_tok_s'],j['warmup_repetitions'],j['jit_ms_during_repetitions']))"
+      python3 -c "import json;j=json.load(open('$out/java-$prec-$arm-$round.json'));print('$prec round $round $arm: prefill %.1f +- %.1f decode %.1f +- %.1f (bound %.1f, decode/bound %.2f, warm-ups %d, JIT ms %d)' % (j['prefill_tok_s'],j['prefill_stddev'],j['decode_tok_s'],j['decode_stddev'],j['bandwidth_bound_decode_tok_s'],j['decode_tok_s']/j['bandwidth_bound_decode_tok_s'],j['warmup_repetitions'],j['jit_ms_during_repetitions']))"
     done
+    (( round % 2 )) || llama "$prec" "$round"
   done
-  llama "$prec" after
 done
+# Every round's ratios against the llama-bench run of the same round.
+python3 - "$out" "$rounds" "${PRECISIONS:-bf16 f32}" "$arms" <<'PY'
+import json, sys
+out, rounds, precs, arms = sys.argv[1], int(sys.argv[2]), sys.argv[3].split(), sys.argv[4].split()
+print("| precision | round | arm | prefill / llama.cpp | decode / llama.cpp | decode / bound (Java, llama.cpp) |")
+print("|---|---|---|---|---|---|")
+for prec in precs:
+    for r in range(1, rounds + 1):
+        rows = json.load(open(f"{out}/llama-{prec}-{r}.json"))
+        pp = next(x for x in rows if x["n_gen"] == 0)["avg_ts"]
+        tg = next(x for x in rows if x["n_prompt"] == 0)["avg_ts"]
+        for arm in arms:
+            j = json.load(open(f"{out}/java-{prec}-{arm}-{r}.json"))
+            bound = j["bandwidth_bound_decode_tok_s"]
+            print(f"| {prec} | {r} | {arm} | {j['prefill_tok_s'] / pp:.2f} | {j['decode_tok_s'] / tg:.2f} | "
+                  f"{j['decode_tok_s'] / bound:.2f}, {tg / bound:.2f} |")
+PY
 echo "JSON in $out"

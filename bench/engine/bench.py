@@ -102,6 +102,9 @@ def main():
     if "--torch-child" in sys.argv:
         torch_child(sys.argv[sys.argv.index("--torch-child") + 1])
         return
+    if "--checkpoints-only" in sys.argv:  # bench/engine/llama.sh on a fresh machine: the copies, no bench
+        print(checkpoint("bf16"), checkpoint("fp8"))
+        return
     config = AutoConfig.from_pretrained(MODEL)
     java = {"f32": java_run(MODEL), "bf16": java_run(checkpoint("bf16")), "fp8": java_run(checkpoint("fp8"))}
     hf = {"f32": torch_run("f32"), "bf16": torch_run("bf16")}

@@ -10,14 +10,26 @@
 #                                            bench/results/engine-llama-<prec>-<date>.json
 #   bench/engine/llama.sh                    convert, then run f32 and bf16
 #
-# The checkpoints come from bench/engine/run.sh (target/bench-engine/model, model-bf16). Each `run` takes
+# The checkpoints (target/bench-engine/model, model-bf16) are made as bench/engine/run.sh makes them if
+# missing. Each `run` takes
 # about a minute; give it the whole machine (nothing else running) so the two engines see the same one.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 model="${MODEL_DIR:-$ROOT/target/bench-engine/model}"
 engine_venv="$ROOT/.venv-engine"
 export THREADS="${THREADS:-$(nproc)}" PROMPT_TOKENS="${PROMPT_TOKENS:-64}" DECODE_TOKENS="${DECODE_TOKENS:-64}"
-[[ -f "$model/config.json" ]] || { echo "bench/engine/llama.sh: run bench/engine/run.sh first (no $model)" >&2; exit 1; }
+# A fresh machine has none of it: the engine venv (torch, transformers), the benchmark checkpoint and its
+# bf16 copy are made here the way bench/engine/run.sh makes them (minutes, once; target/ keeps them).
+if [[ ! -x "$engine_venv/bin/python" ]] || ! "$engine_venv/bin/python" -c 'import torch, transformers' 2>/dev/null; then
+  python3 -m venv "$engine_venv"
+  "$engine_venv/bin/pip" install -q -r "$ROOT/src/test/python/requirements-engine.txt"
+fi
+if [[ ! -f "$model/config.json" ]]; then
+  "$engine_venv/bin/python" "$ROOT/src/test/python/make_engine_fixtures.py" bench "$model"
+fi
+if [[ ! -f "$model-bf16/config.json" ]]; then
+  "$engine_venv/bin/python" "$ROOT/bench/engine/bench.py" "$model" --checkpoints-only >&2
+fi
 # shellcheck source=../../bin/lib/llama.sh
 source "$ROOT/bin/lib/llama.sh"
 llama="$(llama_install llama-bench)"
