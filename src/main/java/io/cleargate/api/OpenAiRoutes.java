@@ -2,6 +2,7 @@ package io.cleargate.api;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.cleargate.api.ChatCompletionParser.ChatCompletion;
+import io.cleargate.concurrent.FlushPerPass;
 import io.cleargate.config.GatewayConfig;
 import io.cleargate.domain.EngineRequest;
 import io.cleargate.engine.EngineRegistry;
@@ -98,6 +99,9 @@ public class OpenAiRoutes {
      */
     private void withBody(RoutingContext ctx, String name, java.util.function.BiConsumer<RoutingContext, byte[]> handler) {
         HttpServerRequest request = ctx.request();
+        // The answer goes out when the event loop's pass ends, with the other answers of that pass:
+        // under load the client is woken once for several (FlushPerPass).
+        FlushPerPass.install(request.connection());
         long limit = config.limits().maxBodyBytes();
         String contentLength = request.getHeader("content-length");
         if (contentLength != null && parseLength(contentLength) > limit) {

@@ -1,5 +1,6 @@
 package io.cleargate.engine.openai;
 
+import io.cleargate.concurrent.FlushPerPass;
 import io.cleargate.domain.EngineException;
 import io.cleargate.domain.EngineException.Kind;
 import io.netty.channel.ConnectTimeoutException;
@@ -76,8 +77,13 @@ final class EventLoopClient implements AutoCloseable {
     /** This event loop's client and watch; the client's connections are made from, and so owned by, this loop. */
     private Loop loop() {
         // The backend's slots (BackendHealth) bound what is in flight; the pool must not queue below them.
-        return loops.computeIfAbsent(Thread.currentThread(),
-                t -> new Loop(vertx.createHttpClient(options, new PoolOptions().setHttp1MaxSize(1024))));
+        // Each connection sends what a pass of its loop wrote to it when the pass ends (FlushPerPass):
+        // under load the upstream then gets the pass's requests together, one wake-up for many.
+        return loops.computeIfAbsent(Thread.currentThread(), t -> new Loop(vertx.httpClientBuilder()
+                .with(options)
+                .with(new PoolOptions().setHttp1MaxSize(1024))
+                .withConnectHandler(FlushPerPass::install)
+                .build()));
     }
 
     /**
