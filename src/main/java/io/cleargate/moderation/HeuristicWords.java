@@ -78,6 +78,19 @@ final class HeuristicWords {
         return c >= 'a' && c <= 'z' || c >= '0' && c <= '9';
     }
 
+    /** 1 for an ASCII lower-case letter or digit (what {@link #isWordChar} accepts), else 0. */
+    private static int wordChar(char c) {
+        return c < 128 ? WORD_CHAR[c] : 0;
+    }
+
+    private static final byte[] WORD_CHAR = new byte[128];
+
+    static {
+        for (char c = 0; c < 128; c++) {
+            WORD_CHAR[c] = (byte) (isWordChar(c) ? 1 : 0);
+        }
+    }
+
     private static int letter(char c) {
         return c < 128 ? LETTER[c] : 0;
     }
@@ -187,24 +200,13 @@ final class HeuristicWords {
         int[][] found = new int[owners][];
         int[] count = new int[owners];
         int n = text.length();
-        if (n >= 3 && wordStarts) {
-            // only where a word starts: a letter after no letter or digit, then on past the word
-            for (int i = 0; i + 2 < n; i++) {
-                char c = chars[i];
-                if (!isWordChar(c)) {
-                    continue;
-                }
-                if (c >= 'a') {
-                    int t = (letter(c) * 27 + letter(chars[i + 1])) * 27 + letter(chars[i + 2]);
-                    if ((hasTrigram[t >>> 6] & 1L << t) != 0) {
-                        compare(chars, n, i, byTrigram[t], known, found, count);
-                    }
-                }
-                while (i + 3 < n && isWordChar(chars[i + 1])) {
-                    i++;
-                }
-            }
-        } else if (n >= 3) {
+        if (n >= 3) {
+            // One loop for both kinds of pass with one branch per position, rarely taken: the
+            // trigram's bit and (on the lower-case view) whether the char before is an ASCII letter
+            // or digit are combined before the test. Skipping from word start to word start took a
+            // mispredicted branch at the end of every word, and was most of the lower-case pass.
+            int anywhere = wordStarts ? 0 : 1;
+            int before = 0; // 1 when the char before position i is a letter or digit (none before 0)
             int a = letter(chars[0]);
             int b = letter(chars[1]);
             for (int i = 0; i + 2 < n; i++) {
@@ -212,9 +214,11 @@ final class HeuristicWords {
                 int t = (a * 27 + b) * 27 + c;
                 a = b;
                 b = c;
-                if ((hasTrigram[t >>> 6] & 1L << t) != 0) { // most positions: a small bit table answers
+                int set = (int) (hasTrigram[t >>> 6] >>> t) & 1; // the shift counts mod 64, as 1L << t does
+                if ((set & (anywhere | before ^ 1)) != 0) {
                     compare(chars, n, i, byTrigram[t], known, found, count);
                 }
+                before = wordChar(chars[i]);
             }
         }
         return new Found(text, words, known, found, count);
