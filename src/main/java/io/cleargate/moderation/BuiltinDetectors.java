@@ -25,7 +25,7 @@ final class BuiltinDetectors {
         String domain = " ?@ ?(?:" + label + " ?\\. ?){1,8}[A-Za-z]{2,24}(?![A-Za-z0-9\\-])";
         // A match is a run of local-part chars (none before it), maybe a space, then "@": the
         // scan tries only the one start each "@" allows.
-        var pattern = java.util.regex.Pattern.compile(local + domain);
+        var pattern = CharClasses.compile(local + domain);
         var finder = PatternDetector.Finder.of(pattern, Starts.runBefore('@', Starts.chars(EMAIL_LOCAL), 64));
         var gate = PatternDetector.anyOf("@");
         return new PatternDetector("email", "pii.email", "EMAIL", "local@domain.tld (RFC 5322 subset)",
@@ -36,7 +36,7 @@ final class BuiltinDetectors {
 
     static Detector ssn() {
         var pattern = "(?<![0-9])([0-9]{3})([\\- ]?)([0-9]{2})\\2([0-9]{4})(?![0-9])";
-        var compiled = Pattern.compile(pattern);
+        var compiled = CharClasses.compile(pattern);
         return new PatternDetector("ssn", "pii.ssn", "SSN", "US SSN AAA-GG-SSSS with validity rules",
                 List.of(new PatternDetector.Probe("clean", PatternDetector.Finder.of(compiled, Starts.digitRuns(BuiltinDetectors::ssnShape)),
                         1.0, t -> true)),
@@ -253,9 +253,9 @@ final class BuiltinDetectors {
         return s.substring(0, cut);
     }
 
-    private static final Pattern UUID = Pattern.compile("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
-    private static final Pattern HEX = Pattern.compile("[0-9a-fA-F]+");
-    private static final Pattern WORDS = Pattern.compile("(?:[A-Za-z]++[/_\\-+.=]?+)++");
+    private static final Pattern UUID = CharClasses.compile("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
+    private static final Pattern HEX = CharClasses.compile("[0-9a-fA-F]+");
+    private static final Pattern WORDS = CharClasses.compile("(?:[A-Za-z]++[/_\\-+.=]?+)++");
 
     static Detector entropy() {
         String candidate = "(?<![A-Za-z0-9+/_\\-])[A-Za-z0-9+/_\\-]{24,}+={0,2}(?![A-Za-z0-9+/=_\\-])";
