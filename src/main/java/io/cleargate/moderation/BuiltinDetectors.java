@@ -60,7 +60,7 @@ final class BuiltinDetectors {
         return new PatternDetector("ip", "pii.ip_address", "IP_ADDRESS", "IPv4 dotted quad or IPv6 (RFC 4291 text forms)",
                 // v4 starts with a digit; v6's first ":" stands at most 4 hex digits after its start
                 List.of(probe("clean", v4, 1.0, Starts.digitRuns(BuiltinDetectors::dottedQuadShape), t -> true),
-                        probe("clean", v6, 1.0, Starts.anchored(":", 4), t -> true)),
+                        probe("clean", v6, 1.0, Starts.where(Starts.anchored(":", 4), BuiltinDetectors::ipv6Shape), t -> true)),
                 (candidate, text, s, e) -> {
                     if (candidate.indexOf(':') >= 0) {
                         return validIpv6(candidate) ? 0.85 : -1;
@@ -73,59 +73,69 @@ final class BuiltinDetectors {
     }
 
     /**
-     * Whether an SSN can begin at {@code s}: three digits, maybe "-" or " ", two digits, the same
-     * separator, four digits and no digit after them (the whole pattern, without its groups).
+     * Whether an SSN can begin at the first digit of run {@code k}: three digits, maybe "-" or " ",
+     * two digits, the same separator, four digits and no digit after them (the whole pattern,
+     * without its groups). Read from the runs, which are whole: nine digits, or runs of three, two
+     * and four digits with one separator char between them. Most runs (dates, ids, counters) are
+     * turned away by their length alone.
      */
-    static boolean ssnShape(String t, int s) {
-        int n = t.length();
-        if (s + 9 > n || !digits(t, s, 3)) {
+    static boolean ssnShape(String t, DigitRuns runs, int k) {
+        int s = runs.start(k);
+        int e = runs.end(k);
+        if (e - s == 9) {
+            return true;
+        }
+        if (e - s != 3 || k + 2 >= runs.count()) {
             return false;
         }
-        char separator = t.charAt(s + 3);
-        int sep = separator == '-' || separator == ' ' ? 1 : 0;
-        int i = s + 3 + sep;
-        if (i + 6 + sep > n || !digits(t, i, 2) || sep == 1 && t.charAt(i + 2) != separator) {
-            return false;
-        }
-        i += 2 + sep;
-        return digits(t, i, 4) && (i + 4 == n || !isDigit(t.charAt(i + 4)));
+        char separator = t.charAt(e);
+        return (separator == '-' || separator == ' ') && runs.start(k + 1) == e + 1 && runs.end(k + 1) == e + 3
+                && t.charAt(e + 3) == separator && runs.start(k + 2) == e + 4 && runs.end(k + 2) == e + 8;
     }
 
     /**
-     * Whether a dotted quad can begin at {@code s}: no "." before it, then one to three digits and
-     * a dot, three times, then a digit. Each octet is one to three digits followed by a dot, so
-     * it takes the whole run of digits before that dot.
+     * Whether a dotted quad can begin at the first digit of run {@code k}: no "." before it, then
+     * one to three digits and a dot, three times, then a digit. Each octet is one to three digits
+     * followed by a dot, so it is a whole run of at most three digits, and the next run begins
+     * right after the dot.
      */
-    static boolean dottedQuadShape(String t, int s) {
-        if (s > 0 && t.charAt(s - 1) == '.') {
+    static boolean dottedQuadShape(String t, DigitRuns runs, int k) {
+        int s = runs.start(k);
+        if (s > 0 && t.charAt(s - 1) == '.' || k + 3 >= runs.count()) {
             return false;
         }
-        int n = t.length();
-        int i = s;
-        for (int octet = 0; octet < 3; octet++) {
-            int start = i;
-            while (i < n && i - start < 3 && isDigit(t.charAt(i))) {
-                i++;
-            }
-            if (i == start || i >= n || t.charAt(i) != '.') {
-                return false;
-            }
-            i++;
-        }
-        return i < n && isDigit(t.charAt(i));
-    }
-
-    private static boolean digits(String t, int from, int count) {
-        for (int i = from; i < from + count; i++) {
-            if (!isDigit(t.charAt(i))) {
+        for (int j = k; j < k + 3; j++) {
+            int e = runs.end(j);
+            if (e - runs.start(j) > 3 || t.charAt(e) != '.' || runs.start(j + 1) != e + 1) {
                 return false;
             }
         }
         return true;
     }
 
-    private static boolean isDigit(char c) {
-        return c >= '0' && c <= '9';
+    /**
+     * Whether an IPv6 address can begin at {@code s}: at most four hex digits and a ":", twice
+     * (every match opens with at least two of the pattern's "hex digits and a colon" groups).
+     * Most colons in prose, code and logs ("key: value", "http://") are turned away here, before
+     * an attempt of the regex.
+     */
+    static boolean ipv6Shape(String t, int s) {
+        int i = s;
+        for (int group = 0; group < 2; group++) {
+            int start = i;
+            while (i < t.length() && i - start <= 4 && isHex(t.charAt(i))) {
+                i++;
+            }
+            if (i - start > 4 || i >= t.length() || t.charAt(i) != ':') {
+                return false;
+            }
+            i++;
+        }
+        return true;
+    }
+
+    private static boolean isHex(char c) {
+        return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F';
     }
 
     static boolean validIpv6(String s) {
