@@ -267,13 +267,66 @@ final class BuiltinDetectors {
     private static final Pattern HEX = CharClasses.compile("[0-9a-fA-F]+");
     private static final Pattern WORDS = CharClasses.compile("(?:[A-Za-z]++[/_\\-+.=]?+)++");
 
+    /** An entropy candidate: a whole run of 24 or more token chars, and up to two "=" of padding closing it. */
+    static final String ENTROPY_CANDIDATE = "(?<![A-Za-z0-9+/_\\-])[A-Za-z0-9+/_\\-]{24,}+={0,2}(?![A-Za-z0-9+/=_\\-])";
+
     static Detector entropy() {
-        String candidate = "(?<![A-Za-z0-9+/_\\-])[A-Za-z0-9+/_\\-]{24,}+={0,2}(?![A-Za-z0-9+/=_\\-])";
         return new PatternDetector("entropy", "secret.high_entropy", "SECRET",
                 "token of 24+ chars with high Shannon entropy and mixed character classes",
-                // a candidate is a whole run of token chars (its look-behind), so only long runs are tried
-                List.of(probe("clean", candidate, 1.0, Starts.runs(Starts.chars(TOKEN_RUN), 24), t -> true)),
+                List.of(new PatternDetector.Probe("clean", new TokenRuns(new OpenMatch(CharClasses.compile(ENTROPY_CANDIDATE))), 1.0,
+                        t -> true)),
                 BuiltinDetectors::entropyScore);
+    }
+
+    /**
+     * The spans {@link #ENTROPY_CANDIDATE}'s {@code Matcher.find()} reports, found without the regex
+     * engine (entering it at every long run was most of this detector's search): a candidate is a
+     * whole run of token chars at least 24 long (its look-behind and possessive run), then as many
+     * "=" as follow it, when that is at most two and neither a token char nor a third "=" comes
+     * next; a run followed by anything else is no candidate, since the possessive run gives
+     * nothing back and fewer "=" leave a "=" next. Hold-back still asks the regex where a candidate
+     * could still grow. {@code StartsFindTest} compares the spans with the regex's.
+     */
+    record TokenRuns(OpenMatch open) implements PatternDetector.Finder {
+        private static final boolean[] RUN = Starts.chars(TOKEN_RUN);
+        private static final Starts LONG_RUNS = Starts.runs(RUN, 24);
+
+        @Override
+        public void find(String text, int from, PrivateKeyScanner.Sink sink) {
+            int n = text.length();
+            Starts.Cursor runs = LONG_RUNS.open(text);
+            int s = from;
+            while (s < n) {
+                s = runs.next(s);
+                if (s < 0 || s >= n) {
+                    return;
+                }
+                int e = s;
+                while (e < n && inRun(text.charAt(e))) {
+                    e++;
+                }
+                int end = e;
+                while (end < n && end - e < 2 && text.charAt(end) == '=') {
+                    end++;
+                }
+                boolean closed = end == n || !inRun(text.charAt(end)) && text.charAt(end) != '=';
+                if (e - s >= 24 && (s == 0 || !inRun(text.charAt(s - 1))) && closed) {
+                    sink.accept(s, end);
+                    s = end;
+                } else {
+                    s++;
+                }
+            }
+        }
+
+        private static boolean inRun(char c) {
+            return c < 128 && RUN[c];
+        }
+
+        @Override
+        public int openFrom(String text, int from) {
+            return open.from(text, from);
+        }
     }
 
     static double entropyScore(String candidate, String text, int s, int e) {
