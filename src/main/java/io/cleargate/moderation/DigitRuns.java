@@ -47,34 +47,6 @@ final class DigitRuns {
         }
     }
 
-    /**
-     * Runs noted while a view is being written char by char (the compact view's builder), so the
-     * view is not read again to find them: {@link #start} at a digit after a non-digit, {@link #end}
-     * at a non-digit after a digit, and at the end of the text while a run is open.
-     */
-    static final class Collector {
-        private int[] bounds = new int[16];
-        private int runs;
-        private int start;
-
-        void start(int at) {
-            start = at;
-        }
-
-        void end(int at) {
-            if (2 * runs + 2 > bounds.length) {
-                bounds = Arrays.copyOf(bounds, bounds.length * 2);
-            }
-            bounds[2 * runs] = start;
-            bounds[2 * runs + 1] = at;
-            runs++;
-        }
-
-        DigitRuns runs() {
-            return new DigitRuns(bounds, runs);
-        }
-    }
-
     boolean isEmpty() {
         return runs == 0;
     }

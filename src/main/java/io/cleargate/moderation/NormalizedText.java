@@ -175,7 +175,11 @@ final class NormalizedText {
             return cleanDigits;
         }
         if (view == compact) {
-            return compactDigits; // found by the view's builder
+            if (compactDigits == null) {
+                compactDigits = compact.chars() != null ? DigitRuns.of(compact.chars(), compact.length())
+                        : DigitRuns.of(compact.text);
+            }
+            return compactDigits;
         }
         return DigitRuns.of(view.text);
     }
@@ -317,9 +321,7 @@ final class NormalizedText {
             String t = clean.text;
             char[] out = new char[t.length()];
             int[] marks = new int[chunks(t)];
-            var digits = new DigitRuns.Collector();
-            int k = compactText(cleanChars(), t.length(), out, marks, digits);
-            compactDigits = digits.runs();
+            int k = compactText(cleanChars(), t.length(), out, marks);
             compact = View.derived("compact", new String(out, 0, k), out, clean, () -> compactIndex(t, k),
                     j -> locate(t, marks, j, NormalizedText::compactKeeps), false);
         }
@@ -468,14 +470,8 @@ final class NormalizedText {
         return (long) k << 32 | a;
     }
 
-    /**
-     * The compact view's chars, and its runs of ASCII digits noted on the way: a run begins or ends
-     * where a kept char's digitness differs from the kept char before it (a branch taken only
-     * there), which is what {@link DigitRuns#of} finds reading the view again.
-     */
-    private static int compactText(char[] t, int n, char[] out, int[] marks, DigitRuns.Collector digits) {
+    private static int compactText(char[] t, int n, char[] out, int[] marks) {
         int k = 0;
-        int inRun = 0;
         for (int i = 0; i < n; i++) {
             char c = t[i];
             if ((i & (CHUNK - 1)) == 0) {
@@ -483,38 +479,12 @@ final class NormalizedText {
             }
             if (c < TABLE) {
                 out[k] = c;
-                int kept = KEPT_COMPACT[c];
-                int digit = ASCII_DIGIT[c];
-                if ((kept & (digit ^ inRun)) != 0) {
-                    if (digit != 0) {
-                        digits.start(k);
-                    } else {
-                        digits.end(k);
-                    }
-                    inRun = digit;
-                }
-                k += kept;
+                k += KEPT_COMPACT[c];
             } else if (!isWhitespace(c) && !isDecoration(c)) {
-                if (inRun != 0) {
-                    digits.end(k);
-                    inRun = 0;
-                }
                 out[k++] = c;
             }
         }
-        if (inRun != 0) {
-            digits.end(k);
-        }
         return k;
-    }
-
-    /** Per char below {@link #TABLE}: 1 for an ASCII digit. */
-    private static final byte[] ASCII_DIGIT = new byte[TABLE];
-
-    static {
-        for (char c = '0'; c <= '9'; c++) {
-            ASCII_DIGIT[c] = 1;
-        }
     }
 
     /** The clean index of each compact char: what compact(t, null, index) fills, the same way as compactText. */

@@ -110,32 +110,6 @@ class ViewsTest {
             assertView(lower(clean), normalized.lower(), original);
             assertView(filtered(clean, false), normalized.compact(), original);
             assertView(filtered(clean, true), normalized.alnum(), original);
-            var alnumFirst = NormalizedText.of(original); // built on its own, then the lower view without it
-            assertView(filtered(clean, true), alnumFirst.alnum(), original);
-            assertView(lower(clean), alnumFirst.lower(), original);
-        }
-    }
-
-    /** The compact view's digit runs, noted while it is built, are the ones a pass over the view finds. */
-    @Test
-    void theCompactViewsDigitRunsAreTheOnesReadingItFinds() {
-        var random = new Random(32);
-        List<String> pieces = new ArrayList<>(PIECES);
-        pieces.addAll(List.of("0", "7", "42", "1 2", "3-4", "٣٤", "５", "9*9", "12\u200B34"));
-        for (int round = 0; round < 3000; round++) {
-            var sb = new StringBuilder();
-            for (int i = random.nextInt(25); i > 0; i--) {
-                sb.append(pieces.get(random.nextInt(pieces.size())));
-            }
-            var normalized = NormalizedText.of(sb.toString());
-            View compact = round % 2 == 0 ? normalized.compact() : normalized.view("compact");
-            DigitRuns noted = normalized.digits(compact);
-            DigitRuns read = DigitRuns.of(compact.text);
-            assertEquals(read.count(), noted.count(), () -> "runs of '" + compact.text + "'");
-            for (int k = 0; k < read.count(); k++) {
-                assertEquals(read.start(k), noted.start(k), compact.text);
-                assertEquals(read.end(k), noted.end(k), compact.text);
-            }
         }
     }
 
