@@ -209,21 +209,9 @@ final class NormalizedText {
             String t = clean.text;
             char[] out = new char[t.length()];
             int[] marks = new int[chunks(t)];
-            int k;
-            if (alnum == null) {
-                // The injection heuristics read both views of every text: one pass over the clean
-                // chars writes both (each its own table look-ups, as the loops below).
-                char[] alnumOut = new char[t.length()];
-                int[] alnumMarks = new int[chunks(t)];
-                long lengths = lowerAndAlnumText(cleanChars(), t.length(), out, marks, alnumOut, alnumMarks);
-                k = (int) (lengths >>> 32);
-                alnum = alnumView(t, alnumOut, alnumMarks, (int) lengths);
-            } else {
-                k = lowerText(cleanChars(), t.length(), out, marks);
-            }
-            int length = k;
-            lower = View.derived("lower", new String(out, 0, length), out, clean, () -> {
-                int[] index = new int[length];
+            int k = lowerText(cleanChars(), t.length(), out, marks);
+            lower = View.derived("lower", new String(out, 0, k), out, clean, () -> {
+                int[] index = new int[k];
                 lower(t, null, index);
                 return index;
             }, j -> locate(t, marks, j, NormalizedText::lowerKeeps), true);
@@ -333,18 +321,14 @@ final class NormalizedText {
             String t = clean.text;
             char[] out = new char[t.length()];
             int[] marks = new int[chunks(t)];
-            alnum = alnumView(t, out, marks, alnumText(cleanChars(), t.length(), out, marks));
+            int k = alnumText(cleanChars(), t.length(), out, marks);
+            alnum = View.derived("alnum", new String(out, 0, k), out, clean, () -> {
+                int[] index = new int[k];
+                alnum(t, null, index);
+                return index;
+            }, j -> locate(t, marks, j, NormalizedText::alnumKeeps), false);
         }
         return alnum;
-    }
-
-    /** The letters-and-digits view of clean text {@code t}, whose first {@code k} chars its builder wrote to {@code out}. */
-    private View alnumView(String t, char[] out, int[] marks, int k) {
-        return View.derived("alnum", new String(out, 0, k), out, clean, () -> {
-            int[] index = new int[k];
-            alnum(t, null, index);
-            return index;
-        }, j -> locate(t, marks, j, NormalizedText::alnumKeeps), false);
     }
 
     private static int alnum(String t, char[] out, int[] index) {
@@ -430,44 +414,6 @@ final class NormalizedText {
             }
         }
         return k;
-    }
-
-    /**
-     * {@link #lowerText} and {@link #alnumText} in one loop: the lower view's length in the high
-     * half of the answer, the alnum view's in the low half.
-     */
-    private static long lowerAndAlnumText(char[] t, int n, char[] lower, int[] lowerMarks, char[] alnum, int[] alnumMarks) {
-        int k = 0;
-        int a = 0;
-        int afterSpace = 0;
-        for (int i = 0; i < n; i++) {
-            char c = t[i];
-            if ((i & (CHUNK - 1)) == 0) {
-                lowerMarks[i / CHUNK] = k;
-                alnumMarks[i / CHUNK] = a;
-            }
-            if (c < TABLE) {
-                int ws = WHITESPACE[c];
-                char l = LOWER[c];
-                lower[k] = l;
-                k += 1 - (ws & afterSpace);
-                afterSpace = ws;
-                alnum[a] = l;
-                a += KEPT_ALNUM[c];
-            } else if (Character.isWhitespace(c)) {
-                lower[k] = ' ';
-                k += 1 - afterSpace;
-                afterSpace = 1;
-            } else {
-                char l = Character.toLowerCase(c);
-                lower[k++] = l;
-                afterSpace = 0;
-                if (Character.isLetterOrDigit(c)) {
-                    alnum[a++] = l;
-                }
-            }
-        }
-        return (long) k << 32 | a;
     }
 
     private static int compactText(char[] t, int n, char[] out, int[] marks) {
