@@ -25,7 +25,7 @@ final class BuiltinDetectors {
         String domain = " ?@ ?(?:" + label + " ?\\. ?){1,8}[A-Za-z]{2,24}(?![A-Za-z0-9\\-])";
         // A match is a run of local-part chars (none before it), maybe a space, then "@": the
         // scan tries only the one start each "@" allows.
-        var pattern = java.util.regex.Pattern.compile(local + domain);
+        var pattern = CharClasses.compile(local + domain);
         var finder = PatternDetector.Finder.of(pattern, Starts.runBefore('@', Starts.chars(EMAIL_LOCAL), 64));
         var gate = PatternDetector.anyOf("@");
         return new PatternDetector("email", "pii.email", "EMAIL", "local@domain.tld (RFC 5322 subset)",
@@ -36,7 +36,7 @@ final class BuiltinDetectors {
 
     static Detector ssn() {
         var pattern = "(?<![0-9])([0-9]{3})([\\- ]?)([0-9]{2})\\2([0-9]{4})(?![0-9])";
-        var compiled = Pattern.compile(pattern);
+        var compiled = CharClasses.compile(pattern);
         return new PatternDetector("ssn", "pii.ssn", "SSN", "US SSN AAA-GG-SSSS with validity rules",
                 List.of(new PatternDetector.Probe("clean", PatternDetector.Finder.of(compiled, Starts.digitRuns(BuiltinDetectors::ssnShape)),
                         1.0, t -> true)),
@@ -60,7 +60,7 @@ final class BuiltinDetectors {
         return new PatternDetector("ip", "pii.ip_address", "IP_ADDRESS", "IPv4 dotted quad or IPv6 (RFC 4291 text forms)",
                 // v4 starts with a digit; v6's first ":" stands at most 4 hex digits after its start
                 List.of(probe("clean", v4, 1.0, Starts.digitRuns(BuiltinDetectors::dottedQuadShape), t -> true),
-                        probe("clean", v6, 1.0, Starts.anchored(":", 4), t -> true)),
+                        probe("clean", v6, 1.0, Starts.where(Starts.anchored(":", 4), BuiltinDetectors::ipv6Shape), t -> true)),
                 (candidate, text, s, e) -> {
                     if (candidate.indexOf(':') >= 0) {
                         return validIpv6(candidate) ? 0.85 : -1;
@@ -73,59 +73,69 @@ final class BuiltinDetectors {
     }
 
     /**
-     * Whether an SSN can begin at {@code s}: three digits, maybe "-" or " ", two digits, the same
-     * separator, four digits and no digit after them (the whole pattern, without its groups).
+     * Whether an SSN can begin at the first digit of run {@code k}: three digits, maybe "-" or " ",
+     * two digits, the same separator, four digits and no digit after them (the whole pattern,
+     * without its groups). Read from the runs, which are whole: nine digits, or runs of three, two
+     * and four digits with one separator char between them. Most runs (dates, ids, counters) are
+     * turned away by their length alone.
      */
-    static boolean ssnShape(String t, int s) {
-        int n = t.length();
-        if (s + 9 > n || !digits(t, s, 3)) {
+    static boolean ssnShape(String t, DigitRuns runs, int k) {
+        int s = runs.start(k);
+        int e = runs.end(k);
+        if (e - s == 9) {
+            return true;
+        }
+        if (e - s != 3 || k + 2 >= runs.count()) {
             return false;
         }
-        char separator = t.charAt(s + 3);
-        int sep = separator == '-' || separator == ' ' ? 1 : 0;
-        int i = s + 3 + sep;
-        if (i + 6 + sep > n || !digits(t, i, 2) || sep == 1 && t.charAt(i + 2) != separator) {
-            return false;
-        }
-        i += 2 + sep;
-        return digits(t, i, 4) && (i + 4 == n || !isDigit(t.charAt(i + 4)));
+        char separator = t.charAt(e);
+        return (separator == '-' || separator == ' ') && runs.start(k + 1) == e + 1 && runs.end(k + 1) == e + 3
+                && t.charAt(e + 3) == separator && runs.start(k + 2) == e + 4 && runs.end(k + 2) == e + 8;
     }
 
     /**
-     * Whether a dotted quad can begin at {@code s}: no "." before it, then one to three digits and
-     * a dot, three times, then a digit. Each octet is one to three digits followed by a dot, so
-     * it takes the whole run of digits before that dot.
+     * Whether a dotted quad can begin at the first digit of run {@code k}: no "." before it, then
+     * one to three digits and a dot, three times, then a digit. Each octet is one to three digits
+     * followed by a dot, so it is a whole run of at most three digits, and the next run begins
+     * right after the dot.
      */
-    static boolean dottedQuadShape(String t, int s) {
-        if (s > 0 && t.charAt(s - 1) == '.') {
+    static boolean dottedQuadShape(String t, DigitRuns runs, int k) {
+        int s = runs.start(k);
+        if (s > 0 && t.charAt(s - 1) == '.' || k + 3 >= runs.count()) {
             return false;
         }
-        int n = t.length();
-        int i = s;
-        for (int octet = 0; octet < 3; octet++) {
-            int start = i;
-            while (i < n && i - start < 3 && isDigit(t.charAt(i))) {
-                i++;
-            }
-            if (i == start || i >= n || t.charAt(i) != '.') {
-                return false;
-            }
-            i++;
-        }
-        return i < n && isDigit(t.charAt(i));
-    }
-
-    private static boolean digits(String t, int from, int count) {
-        for (int i = from; i < from + count; i++) {
-            if (!isDigit(t.charAt(i))) {
+        for (int j = k; j < k + 3; j++) {
+            int e = runs.end(j);
+            if (e - runs.start(j) > 3 || t.charAt(e) != '.' || runs.start(j + 1) != e + 1) {
                 return false;
             }
         }
         return true;
     }
 
-    private static boolean isDigit(char c) {
-        return c >= '0' && c <= '9';
+    /**
+     * Whether an IPv6 address can begin at {@code s}: at most four hex digits and a ":", twice
+     * (every match opens with at least two of the pattern's "hex digits and a colon" groups).
+     * Most colons in prose, code and logs ("key: value", "http://") are turned away here, before
+     * an attempt of the regex.
+     */
+    static boolean ipv6Shape(String t, int s) {
+        int i = s;
+        for (int group = 0; group < 2; group++) {
+            int start = i;
+            while (i < t.length() && i - start <= 4 && isHex(t.charAt(i))) {
+                i++;
+            }
+            if (i - start > 4 || i >= t.length() || t.charAt(i) != ':') {
+                return false;
+            }
+            i++;
+        }
+        return true;
+    }
+
+    private static boolean isHex(char c) {
+        return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F';
     }
 
     static boolean validIpv6(String s) {
@@ -253,17 +263,70 @@ final class BuiltinDetectors {
         return s.substring(0, cut);
     }
 
-    private static final Pattern UUID = Pattern.compile("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
-    private static final Pattern HEX = Pattern.compile("[0-9a-fA-F]+");
-    private static final Pattern WORDS = Pattern.compile("(?:[A-Za-z]++[/_\\-+.=]?+)++");
+    private static final Pattern UUID = CharClasses.compile("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
+    private static final Pattern HEX = CharClasses.compile("[0-9a-fA-F]+");
+    private static final Pattern WORDS = CharClasses.compile("(?:[A-Za-z]++[/_\\-+.=]?+)++");
+
+    /** An entropy candidate: a whole run of 24 or more token chars, and up to two "=" of padding closing it. */
+    static final String ENTROPY_CANDIDATE = "(?<![A-Za-z0-9+/_\\-])[A-Za-z0-9+/_\\-]{24,}+={0,2}(?![A-Za-z0-9+/=_\\-])";
 
     static Detector entropy() {
-        String candidate = "(?<![A-Za-z0-9+/_\\-])[A-Za-z0-9+/_\\-]{24,}+={0,2}(?![A-Za-z0-9+/=_\\-])";
         return new PatternDetector("entropy", "secret.high_entropy", "SECRET",
                 "token of 24+ chars with high Shannon entropy and mixed character classes",
-                // a candidate is a whole run of token chars (its look-behind), so only long runs are tried
-                List.of(probe("clean", candidate, 1.0, Starts.runs(Starts.chars(TOKEN_RUN), 24), t -> true)),
+                List.of(new PatternDetector.Probe("clean", new TokenRuns(new OpenMatch(CharClasses.compile(ENTROPY_CANDIDATE))), 1.0,
+                        t -> true)),
                 BuiltinDetectors::entropyScore);
+    }
+
+    /**
+     * The spans {@link #ENTROPY_CANDIDATE}'s {@code Matcher.find()} reports, found without the regex
+     * engine (entering it at every long run was most of this detector's search): a candidate is a
+     * whole run of token chars at least 24 long (its look-behind and possessive run), then as many
+     * "=" as follow it, when that is at most two and neither a token char nor a third "=" comes
+     * next; a run followed by anything else is no candidate, since the possessive run gives
+     * nothing back and fewer "=" leave a "=" next. Hold-back still asks the regex where a candidate
+     * could still grow. {@code StartsFindTest} compares the spans with the regex's.
+     */
+    record TokenRuns(OpenMatch open) implements PatternDetector.Finder {
+        private static final boolean[] RUN = Starts.chars(TOKEN_RUN);
+        private static final Starts LONG_RUNS = Starts.runs(RUN, 24);
+
+        @Override
+        public void find(String text, int from, PrivateKeyScanner.Sink sink) {
+            int n = text.length();
+            Starts.Cursor runs = LONG_RUNS.open(text);
+            int s = from;
+            while (s < n) {
+                s = runs.next(s);
+                if (s < 0 || s >= n) {
+                    return;
+                }
+                int e = s;
+                while (e < n && inRun(text.charAt(e))) {
+                    e++;
+                }
+                int end = e;
+                while (end < n && end - e < 2 && text.charAt(end) == '=') {
+                    end++;
+                }
+                boolean closed = end == n || !inRun(text.charAt(end)) && text.charAt(end) != '=';
+                if (e - s >= 24 && (s == 0 || !inRun(text.charAt(s - 1))) && closed) {
+                    sink.accept(s, end);
+                    s = end;
+                } else {
+                    s++;
+                }
+            }
+        }
+
+        private static boolean inRun(char c) {
+            return c < 128 && RUN[c];
+        }
+
+        @Override
+        public int openFrom(String text, int from) {
+            return open.from(text, from);
+        }
     }
 
     static double entropyScore(String candidate, String text, int s, int e) {

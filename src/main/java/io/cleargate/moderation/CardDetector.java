@@ -14,7 +14,7 @@ import java.util.regex.Pattern;
  */
 final class CardDetector implements Detector {
 
-    static final Pattern RUN = Pattern.compile("(?<![0-9])[0-9]++(?:[ \\-.]?+[0-9]++)*+");
+    static final Pattern RUN = CharClasses.compile("(?<![0-9])[0-9]++(?:[ \\-.]?+[0-9]++)*+");
 
     @Override
     public String type() {

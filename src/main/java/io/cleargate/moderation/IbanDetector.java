@@ -11,7 +11,7 @@ import java.util.regex.Pattern;
  */
 final class IbanDetector implements Detector {
 
-    static final Pattern START = Pattern.compile("(?<![A-Za-z0-9])[A-Za-z]{2}[0-9]{2}(?=[ ]?[A-Za-z0-9])");
+    static final Pattern START = CharClasses.compile("(?<![A-Za-z0-9])[A-Za-z]{2}[0-9]{2}(?=[ ]?[A-Za-z0-9])");
 
     @Override
     public String type() {

@@ -78,7 +78,7 @@ final class InjectionDetector implements Detector {
         this.category = category;
         this.heuristics = heuristics;
         for (Heuristic h : heuristics) {
-            onLower.add(Pattern.compile(lowerRegex(h)));
+            onLower.add(CharClasses.compile(lowerRegex(h)));
             onAlnum.add(h.name().equals("fake-system-turn") ? null : Pattern.compile(h.words().replace("_", "")));
             requiredIndex.add(requiredOf(h).stream()
                     .map(group -> group.stream().mapToInt(WORDS.words()::indexOf).toArray()).toList());

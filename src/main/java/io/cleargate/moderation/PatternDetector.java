@@ -306,12 +306,12 @@ class PatternDetector implements Detector {
     }
 
     static Probe probe(String view, String regex, double weight) {
-        return new Probe(view, Pattern.compile(regex), weight);
+        return new Probe(view, CharClasses.compile(regex), weight);
     }
 
     /** A probe tried only where {@code starts} says a match may begin, on views passing {@code gate}. */
     static Probe probe(String view, String regex, double weight, Starts starts, Predicate<String> gate) {
-        return new Probe(view, Finder.of(Pattern.compile(regex), starts), weight, gate);
+        return new Probe(view, Finder.of(CharClasses.compile(regex), starts), weight, gate);
     }
 
     /**
@@ -319,17 +319,17 @@ class PatternDetector implements Detector {
      * occurs (one pass over the view finds them; a view without any costs just that pass).
      */
     static Probe prefixed(String view, String regex, double weight, String... prefixes) {
-        return new Probe(view, Finder.of(Pattern.compile(regex), Starts.literals(List.of(prefixes))), weight, t -> true);
+        return new Probe(view, Finder.of(CharClasses.compile(regex), Starts.literals(List.of(prefixes))), weight, t -> true);
     }
 
     /** A probe that runs only when the view contains one of {@code anyOf} (each match must contain one). */
     static Probe probe(String view, String regex, double weight, String... anyOf) {
-        return new Probe(view, Pattern.compile(regex), weight, anyOf(anyOf));
+        return new Probe(view, CharClasses.compile(regex), weight, anyOf(anyOf));
     }
 
     /** A probe that runs only on views passing {@code gate} (which must pass every view the regex can match in). */
     static Probe probe(String view, String regex, double weight, Predicate<String> gate) {
-        return new Probe(view, Pattern.compile(regex), weight, gate);
+        return new Probe(view, CharClasses.compile(regex), weight, gate);
     }
 
     /** True when one of {@code words} occurs, as a whole word, within {@code radius} chars before {@code start}. */

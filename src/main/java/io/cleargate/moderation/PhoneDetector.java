@@ -27,12 +27,12 @@ final class PhoneDetector implements Detector {
      * Dotted quads, dates, card-shaped 4-4-4-4 groups and SSN-shaped 3-2-4 groups that
      * libphonenumber would otherwise accept as numbers.
      */
-    private static final java.util.regex.Pattern NOT_A_PHONE = java.util.regex.Pattern.compile(
+    private static final java.util.regex.Pattern NOT_A_PHONE = CharClasses.compile(
             "[0-9]{1,3}(?:\\.[0-9]{1,3}){3}|[0-9]{4}[-/.][0-9]{1,2}[-/.][0-9]{1,2}.*|[0-9]{1,2}[-/.][0-9]{1,2}[-/.][0-9]{2,4}"
                     + "|[0-9]{4}([ \\-])[0-9]{4}\\1[0-9]{4}\\1[0-9]{1,4}|[0-9]{3}-[0-9]{2}-[0-9]{4}");
 
     /** Anything that could be a written phone number: digits with the usual separators, maybe a "+". */
-    static final java.util.regex.Pattern CANDIDATE = java.util.regex.Pattern.compile(
+    static final java.util.regex.Pattern CANDIDATE = CharClasses.compile(
             "(?<![0-9A-Za-z_/.\\-])\\+?\\(?[0-9][0-9 ()\\-./]{4,28}[0-9](?![0-9A-Za-z])");
 
     private static final String[] CONTEXT = {"phone", "tel", "call", "mobile", "cell", "fax", "whatsapp", "sms", "contact",
@@ -355,7 +355,7 @@ final class PhoneDetector implements Detector {
     private static final java.util.regex.Pattern SLASH_DATE =
             java.util.regex.Pattern.compile("(?:(?:[0-3]?\\d/[01]?\\d)|(?:[01]?\\d/[0-3]?\\d))/(?:[12]\\d)?\\d{2}");
     /** Publication pages ("211-227 (2003)"), which its matcher refuses. */
-    private static final java.util.regex.Pattern PAGES = java.util.regex.Pattern.compile("[0-9]{1,5}-+[0-9]{1,5}\\s{0,4}\\([0-9]{1,4}");
+    private static final java.util.regex.Pattern PAGES = CharClasses.compile("[0-9]{1,5}-+[0-9]{1,5}\\s{0,4}\\([0-9]{1,4}");
 
     /** What libphonenumber's matcher finds in a candidate's window, where that is certain. */
     enum Window {
@@ -601,7 +601,7 @@ final class PhoneDetector implements Detector {
     }
 
     /** Digits separated by a space, "-", "." or ")": compiled once (String.matches compiled it for every number reported). */
-    private static final java.util.regex.Pattern SEPARATED = java.util.regex.Pattern.compile(".*[0-9][ \\-.)][0-9].*");
+    private static final java.util.regex.Pattern SEPARATED = CharClasses.compile(".*[0-9][ \\-.)][0-9].*");
 
     private void report(View view, int s, int e, String raw, Phonenumber.PhoneNumber number, Set<Long> seen,
             Consumer<Match> sink) {

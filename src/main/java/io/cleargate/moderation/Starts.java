@@ -53,6 +53,30 @@ interface Starts {
         };
     }
 
+    /** A necessary condition on the text from {@code at} for a match to begin there. */
+    @FunctionalInterface
+    interface Shape {
+        boolean fits(String text, int at);
+    }
+
+    /**
+     * The positions {@code starts} names where {@code shape} holds: for a necessary condition on
+     * the text from a match's start that is cheaper than an attempt of the regex.
+     */
+    static Starts where(Starts starts, Shape shape) {
+        return text -> {
+            Cursor inner = starts.open(text);
+            return from -> {
+                for (int s = inner.next(from); s >= 0; s = inner.next(s + 1)) {
+                    if (shape.fits(text, s)) {
+                        return s;
+                    }
+                }
+                return -1;
+            };
+        };
+    }
+
     /** The ASCII digits, the anchor of every number-shaped pattern. */
     String DIGITS = "0123456789";
 
@@ -62,10 +86,13 @@ interface Starts {
      */
     Starts DIGIT = anchored(DIGITS, 0);
 
-    /** A necessary condition on the text from {@code at}, a digit with no digit before it, for a match to begin there. */
+    /**
+     * A necessary condition for a match to begin at the first digit of run {@code k} of the text's
+     * digit runs; read from the runs (their lengths and the gaps between them) where it can be.
+     */
     @FunctionalInterface
     interface DigitShape {
-        boolean fits(String text, int at);
+        boolean fits(String text, DigitRuns runs, int k);
     }
 
     /**
@@ -88,15 +115,24 @@ interface Starts {
 
         @Override
         public Cursor open(String text) {
-            DigitRuns.Cursor digits = (runs != null ? runs : DigitRuns.of(text)).cursor();
-            return from -> {
-                // no match begins inside a run: only the runs' first digits are visited
-                for (int d = digits.nextRun(from); d >= 0; d = digits.nextRun(d + 1)) {
-                    if (shape.fits(text, d)) {
-                        return d;
+            DigitRuns all = runs != null ? runs : DigitRuns.of(text);
+            return new Cursor() {
+                private int k; // the first run not yet passed over
+
+                @Override
+                public int next(int from) {
+                    // no match begins inside a run: only the runs' first digits are visited
+                    while (k > 0 && all.start(k - 1) >= from) {
+                        k--; // asked for an earlier position
                     }
+                    for (int count = all.count(); k < count; k++) {
+                        int d = all.start(k);
+                        if (d >= from && shape.fits(text, all, k)) {
+                            return d;
+                        }
+                    }
+                    return -1;
                 }
-                return -1;
             };
         }
     }

@@ -134,6 +134,37 @@ class StartsFindTest {
         }
     }
 
+    /** The entropy candidates found without the regex are the regex's matches, from any start. */
+    @Test
+    void entropyCandidatesAreTheMatchesOfTheirPattern() {
+        var random = new Random(1415);
+        List<String> pieces = new ArrayList<>(PIECES);
+        pieces.addAll(List.of("=", "==", "===", "a=", "Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5MA", "Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5MA==",
+                "src/main/java/io/cleargate", "x".repeat(23), "y".repeat(24)));
+        Pattern pattern = Pattern.compile(BuiltinDetectors.ENTROPY_CANDIDATE);
+        var finder = new BuiltinDetectors.TokenRuns(new OpenMatch(pattern));
+        int matches = 0;
+        for (int round = 0; round < 4000; round++) {
+            String text = randomText(random, pieces);
+            int from = round % 3 == 0 ? random.nextInt(text.length() + 1) : 0;
+            List<int[]> expected = new ArrayList<>();
+            Matcher m = pattern.matcher(text);
+            for (boolean found = m.find(from); found; found = m.find()) {
+                expected.add(new int[] {m.start(), m.end()});
+            }
+            List<int[]> actual = new ArrayList<>();
+            finder.find(text, from, (s, e) -> actual.add(new int[] {s, e}));
+            assertEquals(expected.size(), actual.size(), () -> "candidates in '" + text + "' from " + from);
+            for (int i = 0; i < expected.size(); i++) {
+                int k = i;
+                assertEquals(expected.get(i)[0] + ":" + expected.get(i)[1], actual.get(i)[0] + ":" + actual.get(i)[1],
+                        () -> "candidate " + k + " in '" + text + "' from " + from);
+            }
+            matches += expected.size();
+        }
+        assertTrue(matches > 1000, "the texts hold candidates: " + matches);
+    }
+
     /** {@code Matcher.find(from)}'s next span, or null. */
     private static int[] findFrom(Pattern p, String text, int from) {
         Matcher m = p.matcher(text);
