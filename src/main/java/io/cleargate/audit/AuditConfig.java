@@ -61,9 +61,8 @@ public interface AuditConfig {
     /**
      * Free space the embedded database's file system must keep (H2 only; PostgreSQL guards its own
      * disk). Below it no audit batch is written (requests get 503) and readiness reads DOWN, before
-     * H2 could meet a full disk, which it does not survive without a restart; records acknowledged
-     * but not yet in H2 count as written. UP again once twice the reserve is free. H2 itself writes
-     * only above half of it. Bytes, or with a K/M/G suffix.
+     * H2 could meet a full disk, which it does not survive without a restart; UP again once there
+     * is space. Bytes, or with a K/M/G suffix.
      */
     @WithDefault("64M")
     io.quarkus.runtime.configuration.MemorySize minFreeSpace();
@@ -72,11 +71,8 @@ public interface AuditConfig {
      * Size of each of the embedded database's two journal files (H2 only), written full of zeros
      * when created. A batch of records is durable once appended to the current one and forced; the
      * writer moves to the other once H2 holds and has forced everything in it. Bytes, or K/M/G.
-     * Bodies are journaled as plain JSON, about 2.4 KB a record: a file holds about 6,800 records,
-     * more than the applier ever leaves behind (it inserts every 2,048 rows or quarter second and is
-     * hurried at 3,072 rows or half a second late), so the writer's move to the other file does not wait.
      */
-    @WithDefault("16M")
+    @WithDefault("8M")
     io.quarkus.runtime.configuration.MemorySize journalSize();
 
     /** How often readiness probes the store by writing to it (finding 12: a full disk must read DOWN). */

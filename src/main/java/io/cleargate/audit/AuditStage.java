@@ -41,7 +41,6 @@ public class AuditStage implements Stage {
     public StageResult onRequest(Exchange exchange) {
         AuditState state = new AuditState();
         exchange.put(AuditKeys.STATE, state);
-        writer.opened(); // closed in onComplete, which runs for every exchange that got here
         try {
             writer.appendDurably(recorder.request(exchange));
             state.requestCommitted = true;
@@ -88,8 +87,8 @@ public class AuditStage implements Stage {
 
     @Override
     public void onComplete(Exchange exchange) {
-        var state = exchange.get(AuditKeys.STATE);
         try {
+            var state = exchange.get(AuditKeys.STATE);
             if (state.isEmpty()) {
                 // An earlier stage refused the request; record the refusal with what it decided.
                 writer.appendDurably(recorder.refusal(exchange));
@@ -106,10 +105,6 @@ public class AuditStage implements Stage {
             // The client already has its answer; the committed request record stays "in_progress",
             // which reads as incomplete.
             LOG.errorf("request %s: completion audit record not durable (%s)", exchange.requestId(), AuditWriter.describe(e));
-        } finally {
-            if (state.isPresent()) {
-                writer.closed();
-            }
         }
     }
 

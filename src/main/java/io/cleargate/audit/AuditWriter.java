@@ -25,8 +25,7 @@ import org.jboss.logging.Logger;
  * a batch and hands it to the store's {@link CommitPath}, which completes each caller's future once
  * the batch is durable. It never waits to fill a batch: whatever is queued when it is free goes out
  * at once, so a lone request commits alone and under load a batch is what arrived during the
- * previous commit (on the journaled path, and what arrived in a short wait when many requests are
- * open: {@link Linger}). The two paths:
+ * previous commit. The two paths:
  * <ul>
  *   <li>{@link DirectCommit} (PostgreSQL and every store but the embedded H2 file): one JDBC
  *       transaction per batch, chain heads locked so replicas append to one sequence per chain;</li>
@@ -48,10 +47,6 @@ public class AuditWriter {
     /** Fails waits for a durable record once the commit timeout has passed; see {@link CommitDeadlines}. */
     private final CommitDeadlines commitDeadlines = new CommitDeadlines(java.time.Duration.ofMillis(50));
     private final StoreHealth health = new StoreHealth();
-    /** Requests between their request record and their completion: records that will soon arrive. */
-    private final java.util.concurrent.atomic.AtomicInteger open = new java.util.concurrent.atomic.AtomicInteger();
-    /** Writer thread only. */
-    private final Linger linger = new Linger();
     private volatile boolean running;
     private Thread thread;
     /** How batches become durable: chosen at start, by the store. */
@@ -123,28 +118,15 @@ public class AuditWriter {
         }
     }
 
-    /** A request's records are on their way (the audit stage, before its request record). */
-    public void opened() {
-        open.incrementAndGet();
-    }
-
-    /** A request that {@link #opened()} has completed, however it ended. */
-    public void closed() {
-        open.decrementAndGet();
-    }
-
     /** True while the last write (or probe) succeeded. Readiness reports it. */
     public boolean healthy() {
         return health.healthy();
     }
 
     public CompletableFuture<Appended> append(Draft draft) {
-        // Hashing (and, unless the path encodes bodies itself, encoding) the body here, on the
-        // caller's thread, keeps the single writer for the store.
+        // Hashing and encoding the body here, on the caller's thread, keeps the single writer for the store.
         byte[] body = draft.body().getBytes(StandardCharsets.UTF_8);
-        CommitPath current = path;
-        String stored = current != null && current.encodesBodies() ? draft.body() : StoredBody.encode(body);
-        var pending = new Pending(draft, Canonical.sha256(body), stored, new CompletableFuture<>());
+        var pending = new Pending(draft, Canonical.sha256(body), StoredBody.encode(body), new CompletableFuture<>());
         if (!running || !queue.offer(pending)) {
             pending.done().completeExceptionally(new AuditUnavailableException("audit writer not accepting", null));
         }
@@ -200,8 +182,7 @@ public class AuditWriter {
      * answers reads. Run by readiness every few seconds, with or without traffic.
      */
     public boolean probe() {
-        CommitPath owing = path;
-        if (health.spaceRunsOut(owing == null ? 0 : owing.unstoredBytes())) {
+        if (health.spaceRunsOut()) {
             health.set(false);
             return false;
         }
@@ -231,8 +212,7 @@ public class AuditWriter {
 
     /**
      * The writer thread: takes whatever is queued, up to a batch, and hands it to the commit path.
-     * Only under load, when the path allows it, does a small batch wait a moment for more
-     * ({@link Linger}).
+     * It never waits to fill a batch.
      */
     private void run() {
         while (running || !queue.isEmpty()) {
@@ -245,12 +225,6 @@ public class AuditWriter {
                 List<Pending> batch = new ArrayList<>();
                 batch.add(first);
                 queue.drainTo(batch, config.maxBatch() - 1);
-                if (batch.size() < config.maxBatch() && path.lingers() && linger.shouldWait(batch.size(), open.get())) {
-                    java.util.concurrent.locks.LockSupport.parkNanos(Linger.WAIT_NANOS);
-                    int before = batch.size();
-                    queue.drainTo(batch, config.maxBatch() - before);
-                    linger.gathered(batch.size() - before);
-                }
                 path.commit(batch);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();

@@ -1,54 +1,33 @@
 package io.cleargate.audit;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
-import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
-import java.time.Duration;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import org.jboss.logging.Logger;
 
 /**
- * Platform threads for the audit store's background work (checkpoint signing, the readiness write
- * probe, the journal's applier), each started {@link #NICE} steps below the process's scheduling
- * priority and, while it keeps up, in Linux's idle scheduling class.
+ * Platform threads for the audit store's scheduled reading (checkpoint signing), each started
+ * {@link #NICE} steps below the process's scheduling priority.
  *
- * <p>Why lower: the checkpoint signer re-reads and re-hashes every record written since its last
- * run, in one burst every 10 s, and the applier inserts a quarter of a second's records at a time.
- * At equal weight with the one carrier thread that runs every request, each burst slowed whatever
- * requests were in flight.
+ * <p>Why: the checkpoint signer re-reads and re-hashes every record written since its last run,
+ * in one burst every 10 s. On a Quarkus worker thread it competed at equal weight with the one
+ * carrier thread that runs every request, so each burst slowed whatever requests were in flight
+ * (at concurrency 1, the audit checkpoint signer is the second cause of requests over the p99 in
+ * {@code bin/cleargate bench tail full}). Three nice steps give it half a request thread's weight:
+ * requests get two thirds of the core while both want it, and the signer catches up in the gaps
+ * between them. Under full load it still gets a fifth of the core (weight 526 against two busy
+ * threads of 1024, the carrier and the audit writer), half as much again as verifying a saturated
+ * gateway's records costs (about 14% of the full arm's CPU at concurrency 64), so it keeps up and
+ * each run still covers the interval's records. Five steps (a seventh) would leave no margin.
  *
- * <p>Why the idle class: a nice value alone changes a thread's share, not who runs first. Linux's
- * EEVDF scheduler lets the running thread finish its slice (about 1.5 ms on two cores) before a
- * thread that wakes up takes the core, and a request wakes up about ten times on the gateway's core
- * (event loop, carrier, audit writer, upstream reads), so a request that overlapped a burst of the
- * applier's waited up to a slice at each of them: at concurrency 1, the applier was the first cause
- * of requests over the p99 ({@code bin/cleargate bench tail full}, 32 of 90 in a 15 s window). A
- * thread in the idle class ({@code SCHED_IDLE}) is preempted as soon as any normal thread wakes, so
- * background work runs only in the gaps between requests.
- *
- * <p>The idle class has a weight of 3 against a normal thread's 1024, so on a saturated core it
- * would starve; background work may wait, but not forever (the signer's interval, readers waiting
- * for records to be inserted, the writer waiting for room in the journal). So a thread leaves the
- * idle class while anything waits for it ({@link Yielding#hurry()}: a job's caller after
- * {@link #LATE}, the applier's barriers, the applier itself when its oldest frame is late) and runs
- * in the normal class at its lowered nice value, which is how all of it ran before: three nice steps
- * give it half a request thread's weight, about a fifth of a fully loaded core (weight 526 against
- * the carrier's and the writer's 1024), half as much again as the signer needs at concurrency 64
- * (about 14%). Five steps (a seventh) would leave no margin.
- *
- * <p>Linux only (a thread's nice value set with {@code setpriority}, its class with
- * {@code sched_setscheduler}, both on its thread id; an unprivileged thread may leave the idle class
- * for the normal one as long as its nice value is not raised); elsewhere, or if a call is refused,
- * the threads keep what they have, at worst the normal priority, which is how the work ran before.
- * What the jobs do is the same either way.
+ * <p>Linux only (a thread's nice value, set with {@code setpriority} on its thread id); elsewhere,
+ * or if the call is refused, the threads keep the normal priority, which is how the work ran
+ * before. What the jobs do is the same either way.
  */
 final class BackgroundThreads {
 
@@ -56,9 +35,6 @@ final class BackgroundThreads {
 
     /** How many nice steps below the process the threads run. */
     static final int NICE = 3;
-
-    /** A job its caller has waited this long for leaves the idle class (see {@link Yielding}). */
-    static final Duration LATE = Duration.ofSeconds(1);
 
     private static final ExecutorService POOL = Executors.newCachedThreadPool(task -> Thread.ofPlatform()
             .name("audit-background-", 0).daemon(true).unstarted(() -> {
@@ -68,40 +44,14 @@ final class BackgroundThreads {
 
     private BackgroundThreads() {}
 
-    /**
-     * Runs the job on a background thread in the idle class and waits for it; after {@link #LATE}
-     * the thread is hurried into the normal class. The job's exception, if any, is thrown here.
-     */
+    /** Runs the job on a background thread and waits for it; its exception, if any, is thrown here. */
     static void runAndWait(Runnable job) {
-        runAndWait(job, LATE);
-    }
-
-    static void runAndWait(Runnable job, Duration late) {
-        Yielding place = new Yielding();
-        Future<?> done = POOL.submit(() -> {
-            place.enter();
-            try {
-                job.run();
-            } finally {
-                place.leave();
-            }
-        });
+        Future<?> done = POOL.submit(job);
         boolean interrupted = false;
-        boolean hurried = false;
         try {
             while (true) {
                 try {
-                    if (hurried) {
-                        done.get();
-                    } else {
-                        try {
-                            done.get(late.toNanos(), TimeUnit.NANOSECONDS);
-                        } catch (TimeoutException e) {
-                            place.hurry();
-                            hurried = true;
-                            continue;
-                        }
-                    }
+                    done.get();
                     return;
                 } catch (InterruptedException e) {
                     // The job keeps running; shutdown's drain counts it through this caller, so wait it out.
@@ -138,105 +88,9 @@ final class BackgroundThreads {
         });
     }
 
-    /**
-     * As {@link #startLowered}, and the thread enters the idle class at once through {@code place},
-     * which the loop and whoever waits for it use to hurry it and let it yield again.
-     */
-    static Thread startYielding(String name, Yielding place, Runnable loop) {
-        return startLowered(name, () -> {
-            place.enter();
-            loop.run();
-        });
-    }
-
-    /**
-     * One background thread's scheduling class: idle while it keeps up, normal (at its lowered nice
-     * value) while something waits for it. {@link #enter()} and {@link #relax()} are called by the
-     * thread itself, {@link #hurry()} by any thread; each changes the class only when it differs,
-     * one system call.
-     */
-    static final class Yielding {
-        /** The thread's Linux id while it is entered; 0 before and after. */
-        private int tid;
-        private boolean hurried;
-
-        /** On the background thread: from now on this thread is the one hurried, and it yields. */
-        synchronized void enter() {
-            tid = ownTid();
-            hurried = false;
-            schedule(tid, SCHED_IDLE);
-        }
-
-        /** On the background thread, when its work is done: nobody can hurry it any more. */
-        synchronized void leave() {
-            tid = 0;
-        }
-
-        /** From any thread: something waits for this thread's work, so it leaves the idle class. */
-        synchronized void hurry() {
-            if (tid != 0 && !hurried) {
-                hurried = true;
-                schedule(tid, SCHED_OTHER);
-            }
-        }
-
-        /** On the background thread, once nothing waits for it: back to the idle class. */
-        synchronized void relax() {
-            if (tid != 0 && hurried) {
-                hurried = false;
-                schedule(tid, SCHED_IDLE);
-            }
-        }
-
-        /** Whether the thread is out of the idle class (it was hurried and has not relaxed since). */
-        synchronized boolean hurried() {
-            return hurried;
-        }
-    }
-
-    /** Linux's scheduling policies: the normal one, and the one that runs only when nothing else wants the core. */
-    static final int SCHED_OTHER = 0;
-    static final int SCHED_IDLE = 5;
-
-    /** Puts thread {@code tid} in scheduling class {@code policy}, its nice value kept; false where not possible. */
-    static boolean schedule(int tid, int policy) {
-        if (tid <= 0 || !LINUX) {
-            return false;
-        }
-        try {
-            return (int) Native.CALLS.setScheduler.invokeExact(tid, policy, Native.NO_PRIORITY) == 0;
-        } catch (Throwable e) {
-            LOG.debugf("audit background thread keeps its scheduling class: %s", e.toString());
-            return false;
-        }
-    }
-
-    /** The calling thread's scheduling policy as the kernel reports it (Linux). */
-    static int ownPolicy() {
-        try {
-            return (int) Native.CALLS.getScheduler.invokeExact(ownTid());
-        } catch (Throwable e) {
-            throw new IllegalStateException("cannot read the thread's scheduling policy", e);
-        }
-    }
-
-    /** The calling thread's Linux id; 0 elsewhere or when it cannot be read. */
-    static int ownTid() {
-        if (!LINUX) {
-            return 0;
-        }
-        try {
-            return (int) Native.CALLS.gettid.invokeExact();
-        } catch (Throwable e) {
-            return 0;
-        }
-    }
-
-    private static final boolean LINUX = System.getProperty("os.name", "").startsWith("Linux");
-
     /** Lowers the calling thread's priority by {@code steps} nice steps (at most to 19); false where that is not possible. */
     static boolean lowerOwnPriority(int steps) {
-        if (!LINUX) {
+        if (!System.getProperty("os.name", "").startsWith("Linux")) {
             return false;
         }
         try {
@@ -265,11 +119,8 @@ final class BackgroundThreads {
     private static final int PRIO_PROCESS = 0;
 
     /** The C library calls, looked up when first used. */
-    private record Native(MethodHandle gettid, MethodHandle getpriority, MethodHandle setpriority,
-            MethodHandle setScheduler, MethodHandle getScheduler) {
+    private record Native(MethodHandle gettid, MethodHandle getpriority, MethodHandle setpriority) {
         static final Native CALLS = lookUp();
-        /** A {@code struct sched_param} with priority 0, the only one the normal and idle classes take; never written. */
-        static final MemorySegment NO_PRIORITY = Arena.global().allocate(ValueLayout.JAVA_INT);
 
         private static Native lookUp() {
             Linker linker = Linker.nativeLinker();
@@ -280,12 +131,7 @@ final class BackgroundThreads {
                             FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT)),
                     linker.downcallHandle(libc.find("setpriority").orElseThrow(),
                             FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT,
-                                    ValueLayout.JAVA_INT)),
-                    linker.downcallHandle(libc.find("sched_setscheduler").orElseThrow(),
-                            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT,
-                                    ValueLayout.ADDRESS)),
-                    linker.downcallHandle(libc.find("sched_getscheduler").orElseThrow(),
-                            FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT)));
+                                    ValueLayout.JAVA_INT)));
         }
     }
 }

@@ -17,28 +17,11 @@ sealed interface CommitPath permits DirectCommit, JournaledCommit {
      */
     void commit(List<ChainRows.Pending> batch) throws InterruptedException;
 
-    /**
-     * Whether this path encodes bodies for storage itself ({@link StoredBody#encode}), off the
-     * callers' threads: callers then queue the plain JSON, which is also a stored form.
-     */
-    boolean encodesBodies();
-
-    /** Whether the writer may hold a small batch back a moment for more records ({@link Linger}). */
-    boolean lingers();
-
     /** Nothing arrived for a while: time for upkeep. */
     void idle();
 
     /** False while the path itself cannot make records durable, though the database answers. */
     boolean working();
-
-    /**
-     * Bytes of acknowledged records the database does not hold yet (the journaled path's backlog),
-     * counted as written when the disk's reserve is checked; 0 where acknowledged means stored.
-     */
-    default long unstoredBytes() {
-        return 0;
-    }
 
     /** Returns once every acknowledged record can be read from the database (see AuditWriter#awaitStored). */
     void awaitStored();

@@ -94,18 +94,6 @@ final class DirectCommit implements CommitPath {
     }
 
     /** Once nothing has been written for a second, compacts what the last burst left behind. */
-    /** Callers encode: the batch goes into the database as the writer takes it. */
-    @Override
-    public boolean encodesBodies() {
-        return false;
-    }
-
-    /** Not measured on PostgreSQL: its commit path is tuned on its own (speed.md section 16). */
-    @Override
-    public boolean lingers() {
-        return false;
-    }
-
     @Override
     public void idle() {
         if (housekeeping != null && !compacted && System.nanoTime() - lastBatchAt > StoreHousekeeping.IDLE_NANOS) {

@@ -25,37 +25,15 @@ final class JournalApplier {
 
     private static final Logger LOG = Logger.getLogger(JournalApplier.class);
 
-    /** What one journal frame holds, waiting for the applier; {@code bytes} is the frame's payload size. */
-    record Journaled(long lsn, List<Linked> rows, long[] ids, int bytes) {}
+    /** What one journal frame holds, waiting for the applier. */
+    record Journaled(long lsn, List<Linked> rows, long[] ids) {}
 
-    /**
-     * Rows the applier waits to gather, unless {@link #APPLY_DELAY_NANOS} pass first or a reader
-     * asks. A quarter of a second: rounds of a second (tried in speed.md section 21) made H2 cheaper
-     * per row at concurrency 1 (an H2 commit rewrites every index page its rows touched), but each
-     * round takes one compaction step, so the file grew by a sixth per request, and the rows held
-     * four times as long made every young collection copy more (median pause 9.7 -> 14.4 ms).
-     */
+    /** Rows the applier waits to gather, unless {@link #APPLY_DELAY_NANOS} pass first or a reader asks. */
     private static final int APPLY_ROWS = 2048;
     private static final long APPLY_DELAY_NANOS = 250_000_000L;
     private static final long SYNC_EVERY_NANOS = 1_000_000_000L;
     /** Acknowledged records not yet in H2 are held in memory: beyond this many the writer waits for the applier. */
     private static final int MAX_UNAPPLIED = 16_384;
-    /**
-     * Work half a second past due (rows or time) is late: the applier leaves the idle scheduling
-     * class until it has caught up (see {@link BackgroundThreads}). It yields to requests, but not
-     * for ever, and stays well ahead of the writer's move to the other journal file (which waits
-     * for everything in it to be inserted and forced).
-     */
-    private static final long LATE_NANOS = APPLY_DELAY_NANOS + 500_000_000L;
-    private static final int LATE_ROWS = APPLY_ROWS + APPLY_ROWS / 2;
-    /**
-     * What a transaction is taken to add to H2's file, for {@link #fitting}: twice its frames'
-     * journal bytes (bodies are smaller once deflated, but every index page a row touches is copied
-     * whole) and a megabyte for the pages every commit rewrites. Only near the reserve does it
-     * matter; half the reserve stays free behind it for what it misses.
-     */
-    static final int GROWTH = 2;
-    static final long TRANSACTION_BYTES = 1L << 20;
 
     private final DataSource dataSource;
     private final StoreHealth health;
@@ -66,8 +44,6 @@ final class JournalApplier {
     /** The applier's last failure, while it lasts (null once a transaction succeeds again). */
     private volatile RuntimeException failure;
     private Thread thread;
-    /** The applier thread's scheduling class: idle while it keeps up, hurried while someone waits for it. */
-    private final BackgroundThreads.Yielding place = new BackgroundThreads.Yielding();
     /** Largest lsn acknowledged, inserted into H2, and inserted with H2 forced since. */
     private volatile long ackedLsn;
     private volatile long appliedLsn;
@@ -76,8 +52,6 @@ final class JournalApplier {
     private final Object lock = new Object();
     private final ArrayDeque<Journaled> toApply = new ArrayDeque<>();
     private int rowsToApply;
-    /** Journal bytes of the frames handed over and not inserted yet: what H2 still owes the disk. */
-    private volatile long owedBytes;
     private long oldestToApplyAt;
     private boolean applyNow;
     private boolean syncWanted;
@@ -98,7 +72,7 @@ final class JournalApplier {
     }
 
     void start() {
-        thread = BackgroundThreads.startYielding("audit-applier", place, this::run); // requests go first
+        thread = BackgroundThreads.startLowered("audit-applier", this::run); // requests go first
     }
 
     /** The last insert or force that failed, while it lasts; null while the applier keeps up. */
@@ -115,25 +89,11 @@ final class JournalApplier {
             }
             toApply.add(frame);
             rowsToApply += frame.rows().size();
-            owedBytes += frame.bytes();
             ackedLsn = frame.lsn();
             if (rowsToApply >= APPLY_ROWS) {
                 lock.notifyAll();
             }
-            if (rowsToApply >= LATE_ROWS || System.nanoTime() - oldestToApplyAt >= LATE_NANOS) {
-                // Seen from the writer, which runs whatever the load: a starved idle-class applier
-                // might not run soon enough to see that itself.
-                place.hurry();
-            }
         }
-    }
-
-    /**
-     * Journal bytes of the acknowledged records H2 does not hold yet: the writer counts them as
-     * written when it checks the disk's reserve, since the applier will write them whatever comes.
-     */
-    long owedBytes() {
-        return owedBytes;
     }
 
     /** The writer waits while too many acknowledged records are not in H2 yet. */
@@ -142,7 +102,6 @@ final class JournalApplier {
         synchronized (lock) {
             while (rowsToApply >= MAX_UNAPPLIED) {
                 applyNow = true;
-                place.hurry();
                 lock.notifyAll();
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {
@@ -163,7 +122,6 @@ final class JournalApplier {
             while (forcedLsn < lsn) {
                 applyNow = true;
                 syncWanted = true;
-                place.hurry();
                 lock.notifyAll();
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {
@@ -188,7 +146,6 @@ final class JournalApplier {
         long deadline = System.nanoTime() + commitTimeout.toNanos();
         synchronized (lock) {
             applyNow = true;
-            place.hurry();
             lock.notifyAll();
             while (appliedLsn < target) {
                 long left = deadline - System.nanoTime();
@@ -212,7 +169,6 @@ final class JournalApplier {
     boolean stop() throws InterruptedException {
         synchronized (lock) {
             stopping = true;
-            place.hurry();
             lock.notifyAll();
         }
         if (thread != null) {
@@ -237,20 +193,13 @@ final class JournalApplier {
             List<Journaled> work = new ArrayList<>();
             boolean sync;
             boolean stop;
-            boolean stopWanted;
             synchronized (lock) {
                 while (true) {
                     long now = System.nanoTime();
                     boolean due = !toApply.isEmpty() && (applyNow || stopping || rowsToApply >= APPLY_ROWS
                             || now - oldestToApplyAt >= APPLY_DELAY_NANOS);
                     if (due || syncWanted || stopping || now - lastSync >= SYNC_EVERY_NANOS) {
-                        if (!toApply.isEmpty() && (now - oldestToApplyAt >= LATE_NANOS || rowsToApply >= LATE_ROWS)) {
-                            place.hurry(); // starved in the idle class: catch up at the lowered normal priority
-                        }
                         break;
-                    }
-                    if (!applyNow && (toApply.isEmpty() || now - oldestToApplyAt < LATE_NANOS && rowsToApply < LATE_ROWS)) {
-                        place.relax(); // caught up and nobody waiting: back to the gaps between requests
                     }
                     long wait = SYNC_EVERY_NANOS - (now - lastSync);
                     if (!toApply.isEmpty()) {
@@ -278,25 +227,6 @@ final class JournalApplier {
                 sync = !work.isEmpty() || syncWanted || now - lastSync >= SYNC_EVERY_NANOS || stopping;
                 syncWanted = false;
                 stop = stopping && toApply.isEmpty();
-                stopWanted = stopping;
-            }
-            if (!work.isEmpty()) {
-                List<Journaled> fits = fitting(work, health.storeRoom());
-                if (fits.size() < work.size()) {
-                    giveBack(work.subList(fits.size(), work.size()));
-                    stop = false;
-                    if (fits.isEmpty()) {
-                        if (sync) {
-                            forced(); // a barrier may wait for what was applied before
-                        }
-                        if (stopWanted) {
-                            return; // the journal keeps them; replayed at the next start
-                        }
-                        waitForSpace(work.getFirst());
-                        continue;
-                    }
-                    work = new ArrayList<>(fits);
-                }
             }
             if (!work.isEmpty() && !apply(work)) {
                 if (stop) {
@@ -316,16 +246,9 @@ final class JournalApplier {
                 return;
             }
             if (sinceStep >= StoreHousekeeping.STEP_EVERY_RECORDS) {
-                // One step per round of up to APPLY_ROWS rows, as before; a round that grew past it
-                // (an idle-class applier catching up takes up to LATE_ROWS and more at once) takes
-                // more, or the file grows: one step per round measured 3,500 bytes a request
-                // against 3,030 in speed.md section 21.
-                int steps = (sinceStep + APPLY_ROWS - 1) / APPLY_ROWS;
                 sinceStep = 0;
                 try {
-                    for (int i = 0; i < steps; i++) {
-                        housekeeping.step();
-                    }
+                    housekeeping.step();
                     housekeeping.sync(); // before the next transaction, as above
                 } catch (RuntimeException e) {
                     LOG.warnf("audit store compaction step failed: %s", AuditWriter.describe(e));
@@ -386,7 +309,15 @@ final class JournalApplier {
             failure = e;
             health.set(false);
             health.failed("apply");
-            giveBack(work);
+            synchronized (lock) {
+                for (int i = work.size() - 1; i >= 0; i--) {
+                    toApply.addFirst(work.get(i));
+                }
+                rowsToApply += rows.size();
+                if (toApply.size() == work.size()) {
+                    oldestToApplyAt = System.nanoTime();
+                }
+            }
             return false;
         }
         if (failure != null) {
@@ -394,72 +325,13 @@ final class JournalApplier {
             failure = null;
         }
         compacted = false;
-        long applied = 0;
-        for (Journaled j : work) {
-            applied += j.bytes();
-        }
         synchronized (lock) {
             appliedLsn = work.getLast().lsn();
-            owedBytes -= applied;
             lock.notifyAll();
         }
         sinceStep += rows.size();
         return true;
     }
-
-    /** Puts frames taken but not inserted back at the front of the queue, in their order. */
-    private void giveBack(List<Journaled> frames) {
-        int rows = 0;
-        for (Journaled j : frames) {
-            rows += j.rows().size();
-        }
-        synchronized (lock) {
-            boolean wasEmpty = toApply.isEmpty();
-            for (int i = frames.size() - 1; i >= 0; i--) {
-                toApply.addFirst(frames.get(i));
-            }
-            rowsToApply += rows;
-            if (wasEmpty) {
-                oldestToApplyAt = System.nanoTime();
-            }
-        }
-    }
-
-    /**
-     * The leading frames of {@code work} whose transaction is expected to fit in {@code room}
-     * bytes of disk ({@link #GROWTH}, {@link #TRANSACTION_BYTES}); none when even the first does
-     * not. Far from the reserve that is all of them.
-     */
-    static List<Journaled> fitting(List<Journaled> work, long room) {
-        long need = TRANSACTION_BYTES;
-        int n = 0;
-        for (Journaled j : work) {
-            need += (long) GROWTH * j.bytes();
-            if (need > room) {
-                break;
-            }
-            n++;
-        }
-        return work.subList(0, n);
-    }
-
-    /**
-     * Too little disk for H2 to take even one more frame: it writes nothing (a full disk would
-     * close its store for good), the records wait in the journal, the store reads as not working
-     * (requests refused, readiness DOWN) and the applier looks again in a second.
-     */
-    private void waitForSpace(Journaled first) {
-        if (failure != NO_SPACE) {
-            LOG.errorf("audit store: too little disk space to insert journaled records (the next frame holds %d"
-                    + " bytes); they wait in the journal", first.bytes());
-            failure = NO_SPACE;
-        }
-        health.set(false);
-        sleepQuietly();
-    }
-
-    private static final AuditUnavailableException NO_SPACE =
-            new AuditUnavailableException("the audit store's disk is full: journaled records wait to be inserted", null);
 
     private void compactWhileIdle() {
         compacted = true;
@@ -485,8 +357,7 @@ final class JournalApplier {
      * rows start means the database changed under the journal: nothing is written. Also used by
      * the replay at start, before the applier's thread runs.
      */
-    void store(List<Linked> journaled, long[] ids) {
-        List<Linked> rows = withStoredBodies(journaled);
+    void store(List<Linked> rows, long[] ids) {
         ChainRows.inTransaction(dataSource, c -> {
             OffsetDateTime now = OffsetDateTime.now(ZoneOffset.UTC);
             Map<String, Linked> firsts = new java.util.LinkedHashMap<>();
@@ -511,26 +382,5 @@ final class JournalApplier {
             ChainRows.charge(c, rows, chargeSinks);
             return null;
         });
-    }
-
-    /**
-     * The rows with their bodies in the stored form: the writer journals them as plain JSON
-     * ({@link JournaledCommit#encodesBodies()}), and they are deflated here, in one loop, before
-     * the transaction. A body already encoded (z1) is left as it is; either form decodes to the
-     * same JSON, which is what the chain hashed.
-     */
-    static List<Linked> withStoredBodies(List<Linked> rows) {
-        List<Linked> out = new ArrayList<>(rows.size());
-        for (Linked row : rows) {
-            ChainRows.Pending p = row.pending();
-            String body = p.storedBody();
-            if (body == null || body.startsWith(StoredBody.PREFIX)) {
-                out.add(row);
-            } else {
-                var encoded = new ChainRows.Pending(p.draft(), p.bodySha256(), StoredBody.encode(body), p.done());
-                out.add(new Linked(encoded, row.seq(), row.prevHash(), row.entryHash()));
-            }
-        }
-        return out;
     }
 }

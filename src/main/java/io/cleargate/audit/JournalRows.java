@@ -14,9 +14,7 @@ import java.util.List;
 /**
  * The payload of a journal frame: the finished rows of one batch, each as it will be inserted
  * (id, place in its chain, hashes, stored body, every column, and what it charges). The draft's
- * body is not written twice: the row's stored body is that JSON itself (the applier deflates it
- * before inserting it, {@link JournalApplier#withStoredBodies}) or, from older journals, its z1
- * form; either decodes to the JSON the body hash covers.
+ * plain body is left out: the row stores its encoded form and the hash of the plain one.
  * Strings are written as modified UTF-8 in pieces, so any Java string (lone surrogates included)
  * reads back exactly as it was.
  */

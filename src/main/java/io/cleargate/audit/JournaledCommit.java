@@ -73,9 +73,7 @@ final class JournaledCommit implements CommitPath {
         try {
             Map<String, Column> columns = columns(dataSource);
             journal = Journal.open(db.getParent(), db.getFileName() + ".journal", config.journalSize().asLongValue());
-            List<Journal.Frame> frames = journal.read();
-            requireRoomToReplay(frames, health);
-            int replayed = replay(dataSource, applier, frames);
+            int replayed = replay(dataSource, applier, journal.read());
             housekeeping.sync();
             journal.clear();
             if (replayed > 0) {
@@ -89,22 +87,6 @@ final class JournaledCommit implements CommitPath {
             closeQuietly(journal); // not emptied: a journal that could not be replayed is kept as it is
             throw new IllegalStateException("the audit journal cannot be used: " + AuditWriter.describe(e) + ": "
                     + e.getMessage(), e);
-        }
-    }
-
-    /**
-     * The replay writes every frame H2 may lack in one transaction: on a disk without room for it
-     * the start stops (the journal is kept) rather than let H2 meet the full disk.
-     */
-    private static void requireRoomToReplay(List<Journal.Frame> frames, StoreHealth health) throws IOException {
-        long bytes = 0;
-        for (Journal.Frame frame : frames) {
-            bytes += frame.payload().length;
-        }
-        long need = JournalApplier.TRANSACTION_BYTES + JournalApplier.GROWTH * bytes;
-        if (!frames.isEmpty() && health.storeRoom() < need) {
-            throw new IOException("too little disk space to replay the journal into the database (about " + (need >> 20)
-                    + " MB needed above half of cleargate.audit.min-free-space); the journal is kept");
         }
     }
 
@@ -184,8 +166,7 @@ final class JournaledCommit implements CommitPath {
     public void commit(List<Pending> batch) throws InterruptedException {
         try {
             RuntimeException applyFailure = applier.failure();
-            String refusal = journalBroken ? "journal" : health.spaceRunsOut(unstoredBytes() + estimatedBytes(batch)) ? "disk"
-                    : applyFailure != null ? "apply" : null;
+            String refusal = journalBroken ? "journal" : health.spaceRunsOut() ? "disk" : applyFailure != null ? "apply" : null;
             if (refusal != null) {
                 health.set(false);
                 health.failed(refusal);
@@ -207,50 +188,9 @@ final class JournaledCommit implements CommitPath {
         }
     }
 
-    /**
-     * The journal keeps bodies as plain JSON and the applier deflates them just before inserting
-     * them, a few hundred at a time ({@link JournalApplier#store}): that work leaves the requests'
-     * threads, where each body was deflated with cold caches (a third of the audit stage's CPU at
-     * concurrency 1), and runs below them, in one warm loop.
-     */
-    @Override
-    public boolean encodesBodies() {
-        return true;
-    }
-
-    /** A batch is one forced journal append: fewer, fuller ones save the writer's CPU under load. */
-    @Override
-    public boolean lingers() {
-        return true;
-    }
-
     /** The applier compacts H2 once it is idle: nothing for the writer to do. */
     @Override
     public void idle() {}
-
-    /**
-     * Journal bytes acknowledged but not in H2 yet: H2 will write them whatever the disk holds, so
-     * the reserve is checked as if they were written.
-     */
-    @Override
-    public long unstoredBytes() {
-        return applier.owedBytes();
-    }
-
-    /**
-     * About what a batch adds to the journal (and later to H2): its bodies and contents, a
-     * kilobyte for each entry's other columns. Characters, not UTF-8 bytes: an estimate the
-     * applier's own check backs ({@link JournalApplier#fitting}).
-     */
-    static long estimatedBytes(List<Pending> batch) {
-        long bytes = 0;
-        for (Pending p : batch) {
-            String body = p.storedBody();
-            String content = p.draft().content();
-            bytes += 1024 + (body == null ? 0 : body.length()) + (content == null ? 0 : content.length());
-        }
-        return bytes;
-    }
 
     /** The database writes, but the journal must too, and the applier keep up. */
     @Override
@@ -316,7 +256,7 @@ final class JournaledCommit implements CommitPath {
             throw e;
         }
         known.putAll(heads);
-        applier.handOver(new JournalApplier.Journaled(lsn, rows, ids, payload.length));
+        applier.handOver(new JournalApplier.Journaled(lsn, rows, ids));
         health.set(true);
         for (int i = 0; i < rows.size(); i++) {
             rows.get(i).pending().done().complete(rows.get(i).appended(ids[i]));
@@ -348,19 +288,19 @@ final class JournaledCommit implements CommitPath {
             d.username(), d.email(), d.model(), d.region(), d.decision(), d.state(), d.httpStatus(), d.tags(),
             p.storedBody(), p.bodySha256(), Canonical.GENESIS, Canonical.GENESIS, d.content(), d.contentMode(),
             d.contentExpiresAt(), d.metadataExpiresAt()};
-        for (int i = 0; i < ENTRY_COLUMNS.length; i++) {
-            String problem = misfit(ENTRY_COLUMNS[i], values[i]);
+        String[] names = ChainRows.COLUMNS.split(", ");
+        for (int i = 0; i < names.length; i++) {
+            String problem = misfit("audit_entry." + names[i], values[i]);
             if (problem != null) {
                 return problem;
             }
         }
         Charge c = d.charge();
         if (c != null) {
-            Object[][] charged = {{"usage_month.tenant", c.tenant()}, {"usage_month.subject", c.subject()},
-                {"usage_month.model", c.model()}, {"usage_month.period", c.month().toString()},
-                {"usage_month.currency", c.currency()}};
+            Object[][] charged = {{"tenant", c.tenant()}, {"subject", c.subject()}, {"model", c.model()},
+                {"period", c.month().toString()}, {"currency", c.currency()}};
             for (Object[] column : charged) {
-                String problem = misfit((String) column[0], column[1]);
+                String problem = misfit("usage_month." + column[0], column[1]);
                 if (problem != null) {
                     return problem;
                 }
@@ -368,10 +308,6 @@ final class JournaledCommit implements CommitPath {
         }
         return null;
     }
-
-    /** audit_entry's columns in {@link ChainRows#COLUMNS} order, named as {@link #columns} keys them (split once, not per entry). */
-    private static final String[] ENTRY_COLUMNS = java.util.Arrays.stream(ChainRows.COLUMNS.split(", "))
-            .map(name -> "audit_entry." + name).toArray(String[]::new);
 
     private String misfit(String column, Object value) {
         Column limit = columns.get(column);

@@ -14,11 +14,6 @@ import java.util.function.LongSupplier;
  * the gateway could not recover without a restart. Below the reserve, the audit writer refuses
  * batches and readiness reads DOWN without asking H2 to write; once space is back, the next probe
  * writes and readiness is UP again. A database server (PostgreSQL) guards its own disk: no reserve.
- *
- * <p>On the journaled path records are acknowledged before H2 holds them, so what H2 still owes
- * counts as spent ({@link #low(long)}), and H2 itself writes only above half the reserve
- * ({@link #roomAboveFloor()}): the journal's applier sizes its transactions to that room and
- * waits, its records safe in the journal, when even one frame would not fit.
  */
 final class StoreDisk {
 
@@ -37,8 +32,6 @@ final class StoreDisk {
     private final LongSupplier usable;
     /** The last reading of {@link #low()}: when and how much was free. */
     private volatile Reading last;
-    /** The last answer of {@link #low(long)}: once low, the disk stays low until twice the reserve is free. */
-    private volatile boolean wasLow;
 
     private record Reading(long at, long usable) {}
 
@@ -68,52 +61,21 @@ final class StoreDisk {
 
     /** True when the database's file system has less than the reserve free (or cannot be read). */
     boolean low() {
-        return low(0);
-    }
-
-    /**
-     * True when, after {@code owed} more bytes are written (records acknowledged but not yet in
-     * the database, and the batch about to be), less than the reserve would be free; or when the
-     * disk cannot be read. Once low it stays low until twice the reserve would be free: the
-     * backlog counted as owed usually takes less room in the database than in the journal, and
-     * without the margin the store would come back as soon as it was inserted, take a little more
-     * and go low again, readiness flapping at the edge of a disk that is full for all purposes.
-     */
-    boolean low(long owed) {
         if (directory == null) {
             return false;
         }
         long now = clock.getAsLong();
         Reading seen = last;
-        if (!wasLow && seen != null && seen.usable() - owed - reserve > reserve && now - seen.at() < REUSE_NANOS) {
+        if (seen != null && seen.usable() - reserve > reserve && now - seen.at() < REUSE_NANOS) {
             return false;
         }
         try {
             long free = usable();
             last = new Reading(now, free);
-            boolean low = free - owed < (wasLow ? 2 * reserve : reserve);
-            wasLow = low;
-            return low;
+            return free < reserve;
         } catch (IOException e) {
             last = null;
-            wasLow = true;
             return true;
-        }
-    }
-
-    /**
-     * What the database may still write: the free space above half the reserve (the other half is
-     * the margin for what an estimate of a write's size misses). Always asks the file system;
-     * {@link Long#MAX_VALUE} without a reserve, 0 when the disk cannot be read.
-     */
-    long roomAboveFloor() {
-        if (directory == null) {
-            return Long.MAX_VALUE;
-        }
-        try {
-            return Math.max(0, usable() - reserve / 2);
-        } catch (IOException e) {
-            return 0;
         }
     }
 

@@ -35,12 +35,6 @@ final class StoreHealth {
         this.healthy = healthy;
     }
 
-    /** Bytes the embedded database may still write before it would eat into half its reserve ({@link StoreDisk#roomAboveFloor()}). */
-    long storeRoom() {
-        StoreDisk watched = disk;
-        return watched == null ? Long.MAX_VALUE : watched.roomAboveFloor();
-    }
-
     /** Counts a failed write by its reason (see k8s/README.md for the metric contract). */
     void failed(String reason) {
         MeterRegistry registry = meters;
@@ -51,23 +45,14 @@ final class StoreHealth {
 
     /** True while the embedded database's disk is below its reserve; logs each change once. */
     boolean spaceRunsOut() {
-        return spaceRunsOut(0);
-    }
-
-    /**
-     * As {@link #spaceRunsOut()}, counting {@code owed} bytes the database is still to write
-     * (acknowledged records not in it yet, a batch about to be acknowledged) as already written.
-     */
-    boolean spaceRunsOut(long owed) {
         StoreDisk watched = disk;
-        boolean low = watched != null && watched.low(owed);
+        boolean low = watched != null && watched.low();
         if (low != lowOnSpace) {
             lowOnSpace = low;
             if (low) {
-                LOG.errorf("audit store: less than %d bytes free for the database (counting what it still owes the"
-                        + " journal), refusing to write", watched.reserve());
+                LOG.errorf("audit store: less than %d bytes free for the database, refusing to write", watched.reserve());
             } else {
-                LOG.infof("audit store: free space is back above twice the reserve (%d bytes)", 2 * watched.reserve());
+                LOG.infof("audit store: free space is back above %d bytes", watched.reserve());
             }
         }
         return low;

@@ -20,10 +20,8 @@ import java.util.zip.Inflater;
  * verification does not know this encoding exists. A stored value that does not decode (edited in
  * the database) reads as text that cannot match its hash, never as an exception.
  *
- * <p>The audit writer inserts rows with plain JDBC and calls {@link #encode(byte[])} itself: on its
- * callers' threads when it commits directly (PostgreSQL), in the journal's applier, a batch at a
- * time, on the embedded H2 file (whose journal keeps the plain JSON); the converter serves reads and
- * the rare write through Hibernate.
+ * <p>The audit writer inserts rows with plain JDBC and calls {@link #encode(byte[])} itself (on
+ * its callers' threads); the converter serves reads and the rare write through Hibernate.
  * {@code @Immutable}: bodies are Strings. Without it Hibernate treats converted values as mutable
  * and snapshots and dirty-checks each entity through this converter (a deflate and an inflate per
  * record and flush).

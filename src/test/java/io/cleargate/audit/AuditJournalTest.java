@@ -58,7 +58,6 @@ class AuditJournalTest {
     @Inject AuditWriter writer;
     @Inject CheckpointSigner signer;
     @Inject Recorder recorder;
-    @Inject javax.sql.DataSource dataSource;
 
     static String tenant() {
         return "j" + UUID.randomUUID().toString().substring(0, 8);
@@ -78,43 +77,6 @@ class AuditJournalTest {
         Traffic.run(audit, Traffic.Scenario.of(tenant(), Recorder.ENCRYPTED));
         try (Journal journal = Journal.open(DIR, "cleargate.journal", 8L << 20)) {
             assertFalse(journal.read().isEmpty(), "the answered request's records are frames in the journal");
-        }
-    }
-
-    @Test
-    void bodiesAreJournaledAsPlainJsonAndStoredDeflatedInTheDatabase() throws Exception {
-        var run = Traffic.run(audit, Traffic.Scenario.of(tenant(), Recorder.ENCRYPTED));
-        String requestId = run.exchange().requestId();
-        List<JournalRows.Row> journaled = new ArrayList<>();
-        try (Journal journal = Journal.open(DIR, "cleargate.journal", 8L << 20)) {
-            for (Journal.Frame frame : journal.read()) {
-                for (JournalRows.Row row : JournalRows.decode(frame.payload())) {
-                    if (requestId.equals(row.draft().requestId())) {
-                        journaled.add(row);
-                    }
-                }
-            }
-        }
-        assertEquals(List.of("request", "final"), journaled.stream().map(r -> r.draft().kind()).toList());
-        for (JournalRows.Row row : journaled) {
-            assertTrue(row.storedBody().startsWith("{\""), "journaled as plain JSON");
-            assertEquals(row.bodySha256(), Canonical.sha256(row.storedBody()));
-        }
-        writer.awaitStored();
-        List<String> stored = new ArrayList<>();
-        try (var c = dataSource.getConnection();
-                var query = c.prepareStatement("SELECT body FROM audit_entry WHERE request_id = ? ORDER BY seq")) {
-            query.setString(1, requestId);
-            try (var rows = query.executeQuery()) {
-                while (rows.next()) {
-                    stored.add(rows.getString(1));
-                }
-            }
-        }
-        assertEquals(2, stored.size());
-        for (int i = 0; i < 2; i++) {
-            assertTrue(stored.get(i).startsWith(StoredBody.PREFIX), "deflated by the applier: " + stored.get(i));
-            assertEquals(journaled.get(i).storedBody(), StoredBody.decode(stored.get(i)));
         }
     }
 

@@ -122,48 +122,6 @@ class ScheduledJobsTest {
     }
 
     @Test
-    void aBackgroundJobRunsInTheIdleSchedulingClassUntilItsCallerHasWaitedPastTheLateMark() throws Exception {
-        int callerNice = BackgroundThreads.ownNice();
-        var before = new AtomicInteger(-1);
-        var after = new AtomicInteger(-1);
-        var niceAfter = new AtomicInteger(Integer.MIN_VALUE);
-        BackgroundThreads.runAndWait(() -> {
-            before.set(BackgroundThreads.ownPolicy());
-            sleep(600); // the caller gives up waiting quietly after 100 ms
-            after.set(BackgroundThreads.ownPolicy());
-            niceAfter.set(BackgroundThreads.ownNice());
-        }, Duration.ofMillis(100));
-        assertEquals(BackgroundThreads.SCHED_IDLE, before.get(), "yields to every normal thread while on time");
-        assertEquals(BackgroundThreads.SCHED_OTHER, after.get(), "hurried once its caller waited past the mark");
-        assertEquals(Math.min(19, callerNice + BackgroundThreads.NICE), niceAfter.get(), "still three nice steps down");
-        assertEquals(BackgroundThreads.SCHED_OTHER, BackgroundThreads.ownPolicy(), "the caller's class is left alone");
-    }
-
-    @Test
-    void aYieldingLoopLeavesTheIdleClassWhenHurriedAndReturnsWhenItRelaxes() throws Exception {
-        var place = new BackgroundThreads.Yielding();
-        var hurried = new CountDownLatch(1);
-        var policies = new java.util.concurrent.CopyOnWriteArrayList<Integer>();
-        var entered = new CountDownLatch(1);
-        Thread loop = BackgroundThreads.startYielding("audit-yielding-test", place, () -> {
-            policies.add(BackgroundThreads.ownPolicy());
-            entered.countDown();
-            await(hurried);
-            policies.add(BackgroundThreads.ownPolicy());
-            place.relax();
-            policies.add(BackgroundThreads.ownPolicy());
-        });
-        assertTrue(entered.await(5, TimeUnit.SECONDS));
-        place.hurry(); // from another thread, as the applier's barriers do
-        assertTrue(place.hurried());
-        hurried.countDown();
-        loop.join(5_000);
-        assertEquals(java.util.List.of(BackgroundThreads.SCHED_IDLE, BackgroundThreads.SCHED_OTHER,
-                BackgroundThreads.SCHED_IDLE), policies);
-        assertFalse(place.hurried());
-    }
-
-    @Test
     void aFailingBackgroundJobIsReportedAsFailedOnItsCaller() {
         var jobs = new ScheduledJobs(new ScheduledJobs.Gate());
         assertEquals(ScheduledJobs.Outcome.FAILED, jobs.runInBackground("boom", () -> {

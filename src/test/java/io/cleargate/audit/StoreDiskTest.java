@@ -67,39 +67,4 @@ class StoreDiskTest {
         assertFalse(disk.low(), "and space coming back too");
         assertEquals(3, asked.get());
     }
-    @Test
-    void bytesTheDatabaseStillOwesCountAsWrittenAgainstTheReserve() {
-        AtomicLong free = new AtomicLong(1_000);
-        var disk = new StoreDisk(dir, 100, free::get, () -> 0L);
-
-        assertFalse(disk.low(800), "1,000 free less 800 owed still leaves the reserve");
-        assertTrue(disk.low(901), "acknowledged records not in the database yet would eat into the reserve");
-        free.set(10_000);
-        assertFalse(disk.low(901));
-    }
-
-    @Test
-    void onceLowTheDiskStaysLowUntilTwiceTheReserveIsFree() {
-        AtomicLong free = new AtomicLong(99);
-        var disk = new StoreDisk(dir, 100, free::get, () -> 0L);
-
-        assertTrue(disk.low());
-        free.set(150);
-        assertTrue(disk.low(), "just above the reserve again is not enough: it would flap at the edge");
-        free.set(200);
-        assertFalse(disk.low(), "twice the reserve is");
-        free.set(150);
-        assertFalse(disk.low(), "and from there it goes low at the reserve itself");
-    }
-
-    @Test
-    void theDatabaseMayWriteDownToHalfItsReserveAndNoFurther() {
-        AtomicLong free = new AtomicLong(1_000);
-        var disk = new StoreDisk(dir, 100, free::get, () -> 0L);
-
-        assertEquals(950, disk.roomAboveFloor());
-        free.set(30);
-        assertEquals(0, disk.roomAboveFloor(), "below half the reserve there is no room at all");
-        assertEquals(Long.MAX_VALUE, StoreDisk.of(Optional.of("jdbc:postgresql://db:5432/cleargate"), 100).roomAboveFloor());
-    }
 }
