@@ -5,8 +5,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import java.time.Duration;
 import java.time.InstantSource;
-import java.util.Arrays;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -182,100 +180,12 @@ public class PolicyDecisions {
         cache.invalidateAll();
     }
 
-    /**
-     * The input as JSON with every object's keys sorted, so equal inputs give equal keys whatever the
-     * maps' order. Written here for the shapes a policy input holds (maps with string keys, lists,
-     * strings, numbers, booleans, null): Jackson's sorted serialisation copied every map into a
-     * TreeMap and iterated it through its serialisers, about 4 KB per request (bench/results/speed.md
-     * section 27). Anything else is left to Jackson.
-     */
+    /** The input as JSON with every object's keys sorted, so equal inputs give equal keys whatever the maps' order. */
     String key(Map<String, Object> input) {
-        var out = new StringBuilder(256);
-        write(out, input);
-        return out.toString();
-    }
-
-    private void write(StringBuilder out, Object value) {
-        switch (value) {
-            case null -> out.append("null");
-            case String s -> quote(out, s);
-            case Boolean b -> out.append(b.booleanValue());
-            case Integer i -> out.append(i.intValue());
-            case Long l -> out.append(l.longValue());
-            case Map<?, ?> map when stringKeys(map) -> writeObject(out, map);
-            case List<?> list -> {
-                out.append('[');
-                for (int i = 0; i < list.size(); i++) {
-                    if (i > 0) {
-                        out.append(',');
-                    }
-                    write(out, list.get(i));
-                }
-                out.append(']');
-            }
-            default -> {
-                try {
-                    out.append(canonical.writeValueAsString(value));
-                } catch (JsonProcessingException e) {
-                    throw new IllegalStateException("policy input is not serialisable", e);
-                }
-            }
+        try {
+            return canonical.writeValueAsString(input);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("policy input is not serialisable", e);
         }
     }
-
-    private void writeObject(StringBuilder out, Map<?, ?> map) {
-        String[] names = new String[map.size()];
-        int n = 0;
-        for (Object name : map.keySet()) {
-            names[n++] = (String) name;
-        }
-        if (n > 1) {
-            Arrays.sort(names);
-        }
-        out.append('{');
-        for (int i = 0; i < n; i++) {
-            if (i > 0) {
-                out.append(',');
-            }
-            quote(out, names[i]);
-            out.append(':');
-            write(out, map.get(names[i]));
-        }
-        out.append('}');
-    }
-
-    private static boolean stringKeys(Map<?, ?> map) {
-        for (Object name : map.keySet()) {
-            if (!(name instanceof String)) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    /** A JSON string escaped as Jackson escapes it: quotes, backslashes and control characters; the rest as it is. */
-    private static void quote(StringBuilder out, String s) {
-        out.append('"');
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            switch (c) {
-                case '"', '\\' -> out.append('\\').append(c);
-                case '\b' -> out.append("\\b");
-                case '\t' -> out.append("\\t");
-                case '\n' -> out.append("\\n");
-                case '\f' -> out.append("\\f");
-                case '\r' -> out.append("\\r");
-                default -> {
-                    if (c < 0x20) {
-                        out.append("\\u00").append(HEX[c >> 4]).append(HEX[c & 0xf]);
-                    } else {
-                        out.append(c);
-                    }
-                }
-            }
-        }
-        out.append('"');
-    }
-
-    private static final char[] HEX = "0123456789ABCDEF".toCharArray();
 }

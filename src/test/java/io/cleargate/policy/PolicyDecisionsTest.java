@@ -93,7 +93,7 @@ class PolicyDecisionsTest {
         input.put("usage", Map.of("tenant", Map.of("tokens", 3L, "cost", 0.25), "key", Map.of("tokens", 1L, "cost", 0)));
         String key = decisions.key(input);
 
-        // The same JSON as Jackson's with sorted keys (what the key was before it was written by hand).
+        // The same JSON as Jackson's with sorted keys.
         var sorted = JSON.copy().configure(com.fasterxml.jackson.databind.SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS, true);
         assertEquals(sorted.writeValueAsString(input), key);
         assertEquals(JSON.readTree(sorted.writeValueAsString(input)), JSON.readTree(key));
