@@ -8,6 +8,7 @@ import io.cleargate.domain.ToolCall;
 import io.cleargate.pipeline.ClientSink;
 import io.cleargate.pipeline.GatewayError;
 import io.cleargate.pipeline.ResponseChunk;
+import io.cleargate.pipeline.ReleasedText;
 import io.cleargate.pipeline.ToolCallAssembly;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -79,40 +80,10 @@ final class ChatSinks {
 
     /** One choice as the JSON sink gathers it. */
     private static final class Choice {
-        final Text text = new Text();
+        final ReleasedText text = new ReleasedText();
         final ToolCallAssembly calls = new ToolCallAssembly();
         final List<TokenLogprob> logprobs = new ArrayList<>();
         String finishReason;
-    }
-
-    /**
-     * A choice's text as its chunks add up. A non-streamed answer comes as one chunk, whose text is
-     * kept as it is; only a second chunk starts a builder (a builder for one chunk copied the answer
-     * twice: growing to hold it, then into the string).
-     */
-    static final class Text {
-        private String only = "";
-        private StringBuilder more;
-
-        void append(String piece) {
-            if (more != null) {
-                more.append(piece);
-            } else if (only.isEmpty()) {
-                only = piece;
-            } else if (!piece.isEmpty()) {
-                more = new StringBuilder(Math.max(64, 2 * (only.length() + piece.length()))).append(only).append(piece);
-                only = null;
-            }
-        }
-
-        boolean isEmpty() {
-            return more == null ? only.isEmpty() : more.isEmpty();
-        }
-
-        @Override
-        public String toString() {
-            return more == null ? only : more.toString();
-        }
     }
 
     /** Gathers the chunks and answers with one chat.completion object (a choice per index, n > 1). */

@@ -187,9 +187,13 @@ final class Journal implements AutoCloseable {
     }
 
     static int checksum(long lsn, byte[] payload) {
+        return checksum(lsn, payload, 0, payload.length);
+    }
+
+    private static int checksum(long lsn, byte[] bytes, int from, int length) {
         CRC32C crc = new CRC32C();
         crc.update(ByteBuffer.allocate(8).putLong(0, lsn));
-        crc.update(payload);
+        crc.update(bytes, from, length);
         return (int) crc.getValue();
     }
 
@@ -212,9 +216,23 @@ final class Journal implements AutoCloseable {
 
     /** Writes a frame and forces it to the disk; returns its lsn. On failure the journal must not be used again. */
     long append(byte[] payload) throws IOException {
+        byte[] frame = new byte[HEADER + payload.length];
+        System.arraycopy(payload, 0, frame, HEADER, payload.length);
+        return append(frame, payload.length);
+    }
+
+    /**
+     * The same for a frame built in place: {@code frame} holds {@link #HEADER} bytes of room for
+     * the header (written here), then {@code payloadLength} bytes of payload.
+     */
+    long append(byte[] frame, int payloadLength) throws IOException {
         long lsn = nextLsn;
-        ByteBuffer frame = ByteBuffer.allocate(HEADER + payload.length);
-        frame.putInt(MAGIC).putInt(payload.length).putLong(lsn).putInt(checksum(lsn, payload)).put(payload).flip();
+        ByteBuffer header = ByteBuffer.wrap(frame, 0, HEADER);
+        header.putInt(MAGIC).putInt(payloadLength).putLong(lsn).putInt(checksum(lsn, frame, HEADER, payloadLength));
+        return write(ByteBuffer.wrap(frame, 0, HEADER + payloadLength), lsn);
+    }
+
+    private long write(ByteBuffer frame, long lsn) throws IOException {
         FileChannel file = files[current];
         long at = position;
         while (frame.hasRemaining()) {

@@ -33,15 +33,73 @@ final class JournalRows {
     static byte[] encode(List<Row> rows) {
         var bytes = new ByteArrayOutputStream(256 + rows.size() * 2048);
         try (var out = new DataOutputStream(bytes)) {
-            out.writeByte(VERSION);
-            out.writeInt(rows.size());
-            for (Row row : rows) {
-                write(out, row);
-            }
+            write(out, rows);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
         return bytes.toByteArray();
+    }
+
+    private static void write(DataOutputStream out, List<Row> rows) throws IOException {
+        out.writeByte(VERSION);
+        out.writeInt(rows.size());
+        for (Row row : rows) {
+            write(out, row);
+        }
+    }
+
+    /**
+     * Encodes the writer's batches into one buffer it keeps between them: room for the frame's
+     * header ({@link Journal#HEADER} bytes), then the payload, exactly as {@link #encode(List)}
+     * writes it. A batch allocated its payload three times over (the stream's buffer grown, the
+     * copy out of it, the frame around it); now the buffer grows to the largest batch and stays,
+     * unless that was larger than {@link #KEPT}. Writer thread only.
+     */
+    static final class FrameEncoder {
+        private static final int KEPT = 1 << 20;
+        private static final byte[] BLANK_HEADER = new byte[Journal.HEADER];
+
+        /** A byte stream whose array is read in place. */
+        private static final class Bytes extends ByteArrayOutputStream {
+            Bytes() {
+                super(64 * 1024);
+            }
+
+            byte[] array() {
+                return buf;
+            }
+        }
+
+        private Bytes bytes = new Bytes();
+        private DataOutputStream out = new DataOutputStream(bytes);
+
+        /** Encodes the rows after a blank header; the frame is {@link #frame()}'s first {@link #length()} bytes. */
+        void encode(List<Row> rows) {
+            if (bytes.array().length > KEPT) {
+                bytes = new Bytes();
+                out = new DataOutputStream(bytes);
+            }
+            bytes.reset();
+            try {
+                out.write(BLANK_HEADER);
+                write(out, rows);
+                out.flush();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+
+        byte[] frame() {
+            return bytes.array();
+        }
+
+        int length() {
+            return bytes.size();
+        }
+
+        int payloadLength() {
+            return bytes.size() - Journal.HEADER;
+        }
     }
 
     /** The rows of a payload; throws {@link IOException} when it is not one this version wrote. */

@@ -35,15 +35,28 @@ final class JournaledCommit implements CommitPath {
     private final StoreHousekeeping housekeeping;
     private final JournalApplier applier;
     private final Journal journal;
-    /** Column sizes and nullability of audit_entry and usage_month, checked before a row is acknowledged. */
-    private final Map<String, Column> columns;
+    /**
+     * Column sizes and nullability, checked before a row is acknowledged: audit_entry's in the order
+     * of {@link ChainRows#COLUMNS}, usage_month's in the order of {@link #CHARGED}; null where the
+     * table has no such column. Resolved once: a record checks 24 columns, and looking each up by
+     * a name built per record was a third of what the writer thread allocated.
+     */
+    private final Column[] entryLimits;
+    private final Column[] chargeLimits;
     /** Chain heads as of the last frame journaled (writer thread only). */
     private final Map<String, Head> known;
     private final ChainRows.SpareIds spareIds = new ChainRows.SpareIds();
+    /** The buffer each batch's journal frame is encoded into (writer thread only). */
+    private final JournalRows.FrameEncoder frames = new JournalRows.FrameEncoder();
     /** Set once a journal write or force failed: nothing more is acknowledged until a restart. */
     private volatile boolean journalBroken;
 
-    private record Column(int size, boolean nullable) {}
+    private record Column(String name, int size, boolean nullable) {}
+
+    /** audit_entry's columns in the order {@link ChainRows#COLUMNS} lists them. */
+    private static final String[] ENTRY_COLUMNS = ChainRows.COLUMNS.split(", ");
+    /** The usage_month columns a charge fills from its text values, in the order {@link #inadmissible} checks them. */
+    private static final String[] CHARGED = {"tenant", "subject", "model", "period", "currency"};
 
     /** Id blocks the writer draws at once: each H2 commit writes a chunk of H2's file on the writer's path. */
     private static final int JOURNAL_ID_BLOCKS = 20;
@@ -55,7 +68,8 @@ final class JournaledCommit implements CommitPath {
         this.housekeeping = housekeeping;
         this.applier = applier;
         this.journal = journal;
-        this.columns = columns;
+        this.entryLimits = limits(columns, "audit_entry", ENTRY_COLUMNS);
+        this.chargeLimits = limits(columns, "usage_month", CHARGED);
         this.known = known;
     }
 
@@ -241,14 +255,14 @@ final class JournaledCommit implements CommitPath {
             journaled.add(new JournalRows.Row(ids[i], row.seq(), row.prevHash(), row.entryHash(),
                     row.pending().bodySha256(), row.pending().storedBody(), row.pending().draft()));
         }
-        byte[] payload = JournalRows.encode(journaled);
-        if (!journal.fits(payload.length)) {
+        frames.encode(journaled);
+        if (!journal.fits(frames.payloadLength())) {
             applier.awaitForced(journal.lastLsnOfOther());
             journal.rotate();
         }
         long lsn;
         try {
-            lsn = journal.append(payload);
+            lsn = journal.append(frames.frame(), frames.payloadLength());
         } catch (IOException e) {
             // After a failed write or fsync the file's state is unknown: acknowledge nothing more.
             journalBroken = true;
@@ -288,19 +302,17 @@ final class JournaledCommit implements CommitPath {
             d.username(), d.email(), d.model(), d.region(), d.decision(), d.state(), d.httpStatus(), d.tags(),
             p.storedBody(), p.bodySha256(), Canonical.GENESIS, Canonical.GENESIS, d.content(), d.contentMode(),
             d.contentExpiresAt(), d.metadataExpiresAt()};
-        String[] names = ChainRows.COLUMNS.split(", ");
-        for (int i = 0; i < names.length; i++) {
-            String problem = misfit("audit_entry." + names[i], values[i]);
+        for (int i = 0; i < values.length; i++) {
+            String problem = misfit(entryLimits[i], values[i]);
             if (problem != null) {
                 return problem;
             }
         }
         Charge c = d.charge();
         if (c != null) {
-            Object[][] charged = {{"tenant", c.tenant()}, {"subject", c.subject()}, {"model", c.model()},
-                {"period", c.month().toString()}, {"currency", c.currency()}};
-            for (Object[] column : charged) {
-                String problem = misfit("usage_month." + column[0], column[1]);
+            Object[] charged = {c.tenant(), c.subject(), c.model(), c.month().toString(), c.currency()};
+            for (int i = 0; i < charged.length; i++) {
+                String problem = misfit(chargeLimits[i], charged[i]);
                 if (problem != null) {
                     return problem;
                 }
@@ -309,15 +321,23 @@ final class JournaledCommit implements CommitPath {
         return null;
     }
 
-    private String misfit(String column, Object value) {
-        Column limit = columns.get(column);
+    private static String misfit(Column limit, Object value) {
         if (limit == null) {
             return null;
         }
         if (value == null) {
-            return limit.nullable() ? null : column + " is required";
+            return limit.nullable() ? null : limit.name() + " is required";
         }
-        return value instanceof String text && text.length() > limit.size() ? column + " is too long" : null;
+        return value instanceof String text && text.length() > limit.size() ? limit.name() + " is too long" : null;
+    }
+
+    /** The limits of {@code table}'s {@code names}, in their order; null for a name the table lacks. */
+    private static Column[] limits(Map<String, Column> columns, String table, String[] names) {
+        Column[] limits = new Column[names.length];
+        for (int i = 0; i < names.length; i++) {
+            limits[i] = columns.get(table + "." + names[i]);
+        }
+        return limits;
     }
 
     /** Sizes (of character columns) and nullability of the two tables a batch writes to. */
@@ -329,8 +349,8 @@ final class JournaledCommit implements CommitPath {
                     while (r.next()) {
                         int type = r.getInt("DATA_TYPE");
                         boolean text = type == Types.VARCHAR || type == Types.CHAR || type == Types.NVARCHAR;
-                        found.put(table + "." + r.getString("COLUMN_NAME").toLowerCase(java.util.Locale.ROOT),
-                                new Column(text ? r.getInt("COLUMN_SIZE") : Integer.MAX_VALUE,
+                        String name = table + "." + r.getString("COLUMN_NAME").toLowerCase(java.util.Locale.ROOT);
+                        found.put(name, new Column(name, text ? r.getInt("COLUMN_SIZE") : Integer.MAX_VALUE,
                                         r.getInt("NULLABLE") != java.sql.DatabaseMetaData.columnNoNulls));
                     }
                 }

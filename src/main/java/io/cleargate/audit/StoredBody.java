@@ -105,6 +105,104 @@ public class StoredBody implements AttributeConverter<String, String> {
     }
 
     /**
+     * Checks stored bodies against their hashes the way {@code Canonical.sha256(decodeBytes(stored))
+     * .equals(sha256)} does, without the body's copies: the JSON is inflated in pieces straight into
+     * the digest, and the digest compared with the hex text in place. The checkpoint signer runs it
+     * on every record since its last checkpoint; the copies (the base64 text cut out, the inflated
+     * body grown and trimmed, the hex of its hash) were a third of what the signer allocated. One
+     * thread at a time; {@link #close()} gives the inflater back.
+     */
+    static final class HashCheck implements AutoCloseable {
+        private final java.security.MessageDigest digest;
+        private final byte[] piece = new byte[8192];
+        private Inflater inflater;
+
+        HashCheck() {
+            try {
+                digest = java.security.MessageDigest.getInstance("SHA-256");
+            } catch (java.security.NoSuchAlgorithmException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+
+        /** True when the body stored as {@code stored} hashes to {@code sha256} (hex, as the chain keeps it). */
+        boolean hashesTo(String stored, String sha256) {
+            digest.reset();
+            if (!stored.startsWith(PREFIX) || !inflatedInto(stored)) {
+                // A plain (older) body, or text that does not decode: hashed as it is, as decodeBytes reads it.
+                digest.reset();
+                digest.update(stored.getBytes(StandardCharsets.UTF_8));
+            }
+            return sameHex(digest.digest(), sha256);
+        }
+
+        /** Inflates a z1 body into the digest; false (the digest then holds a part) when it does not decode. */
+        private boolean inflatedInto(String stored) {
+            java.nio.ByteBuffer packed;
+            try {
+                byte[] text = stored.getBytes(StandardCharsets.ISO_8859_1);
+                packed = Base64.getDecoder().decode(
+                        java.nio.ByteBuffer.wrap(text, PREFIX.length(), text.length - PREFIX.length()));
+            } catch (IllegalArgumentException e) {
+                return false;
+            }
+            if (inflater == null) {
+                inflater = IDLE_INFLATERS.poll();
+                if (inflater == null) {
+                    inflater = new Inflater(true);
+                } else {
+                    IDLE_INFLATER_COUNT.decrementAndGet();
+                }
+            }
+            try {
+                inflater.setInput(packed.array(), packed.arrayOffset() + packed.position(), packed.remaining());
+                inflater.setDictionary(DICTIONARY_BYTES);
+                while (!inflater.finished()) {
+                    int got = inflater.inflate(piece, 0, piece.length);
+                    if (got == 0 && (inflater.needsInput() || inflater.needsDictionary())) {
+                        return false; // truncated
+                    }
+                    digest.update(piece, 0, got);
+                }
+                return true;
+            } catch (DataFormatException e) {
+                return false;
+            } finally {
+                inflater.reset();
+            }
+        }
+
+        /** True when {@code hex} is exactly the lower-case hex of {@code bytes}, as HexFormat writes it. */
+        static boolean sameHex(byte[] bytes, String hex) {
+            if (hex == null || hex.length() != bytes.length * 2) {
+                return false;
+            }
+            for (int i = 0; i < bytes.length; i++) {
+                if (hex.charAt(2 * i) != HEX_DIGITS[(bytes[i] >> 4) & 0xF]
+                        || hex.charAt(2 * i + 1) != HEX_DIGITS[bytes[i] & 0xF]) {
+                    return false;
+                }
+            }
+            return true;
+        }
+
+        private static final char[] HEX_DIGITS = "0123456789abcdef".toCharArray();
+
+        @Override
+        public void close() {
+            if (inflater != null) {
+                if (IDLE_INFLATER_COUNT.incrementAndGet() <= KEPT) {
+                    IDLE_INFLATERS.offer(inflater);
+                } else {
+                    IDLE_INFLATER_COUNT.decrementAndGet();
+                    inflater.end();
+                }
+                inflater = null;
+            }
+        }
+    }
+
+    /**
      * Encoders and inflaters kept for reuse. A JDK inflater costs some 40 KB of native zlib state
      * set up and torn down, an encoder grows its buffers to its inputs; every request deflates two
      * bodies and usually its content, and the checkpoint signer inflates every body again.

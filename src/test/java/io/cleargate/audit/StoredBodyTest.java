@@ -149,6 +149,45 @@ class StoredBodyTest {
         assertEquals(garbage, codec.convertToEntityAttribute(garbage));
     }
 
+    /**
+     * The signer's check, which inflates into the digest without the body's copies, says exactly what
+     * hashing {@link StoredBody#decodeBytes} says: for bodies it wrote, plain ones, zlib's, long ones
+     * (several pieces), and stored text edited in every way that makes it decode differently or not
+     * at all.
+     */
+    @Test
+    void theSignersHashCheckAgreesWithHashingTheDecodedBodyForGoodAndEditedBodies() {
+        String json = requestBody();
+        byte[] utf8 = json.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        String stored = StoredBody.encode(utf8);
+        String byZlib = StoredBody.PREFIX + java.util.Base64.getEncoder().encodeToString(
+                StoredBody.zlibDeflate(utf8, StoredBody.DICTIONARY.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        String longJson = Canonical.json(Map.of("text", AuditStoreBench.COMPLETION.repeat(40), "note", "ünï \uD83D\uDE00"));
+        String longStored = StoredBody.encode(longJson);
+        String packed = stored.substring(StoredBody.PREFIX.length());
+        List<String> texts = List.of(stored, byZlib, json, longStored, longJson,
+                stored.substring(0, stored.length() - 8) + "AAAAAAAA", // decodes, inflates to other bytes or fails
+                stored.substring(0, stored.length() / 2), // truncated deflate stream
+                stored + "AAAA", // bytes after the end of the deflate stream
+                StoredBody.PREFIX + "not base64 at all!",
+                StoredBody.PREFIX + packed.replace('A', '\u0141'), // a character outside Latin-1
+                StoredBody.PREFIX, "z1", "", "{}",
+                StoredBody.PREFIX + java.util.Base64.getEncoder().encodeToString(new byte[] {1, 2, 3}));
+        try (var check = new StoredBody.HashCheck()) {
+            for (String text : texts) {
+                String expected = Canonical.sha256(StoredBody.decodeBytes(text));
+                for (String hash : List.of(expected, Canonical.sha256(json), Canonical.sha256(longJson))) {
+                    assertEquals(hash.equals(expected), check.hashesTo(text, hash), "stored text " + text + " against " + hash);
+                }
+                assertEquals(false, check.hashesTo(text, expected.toUpperCase(java.util.Locale.ROOT)),
+                        "hashes are compared as the chain keeps them, in lower case");
+                assertEquals(false, check.hashesTo(text, expected.substring(1)));
+                assertEquals(false, check.hashesTo(text, null));
+            }
+        }
+        assertTrue(new StoredBody.HashCheck().hashesTo(stored, Canonical.sha256(json)));
+    }
+
     /** The dictionary is part of the stored format "z1": editing it would make every stored body unreadable. */
     @Test
     void theZ1DictionaryNeverChanges() {

@@ -1,4 +1,4 @@
-package io.cleargate.api;
+package io.cleargate.pipeline;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -7,11 +7,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
 
-class ChatSinksTextTest {
+class ReleasedTextTest {
 
     @Test
     void anAnswerInOneChunkIsKeptAsItCame() {
-        var text = new ChatSinks.Text();
+        var text = new ReleasedText();
         String answer = "The quarterly report shows growth in every region.";
         text.append(answer);
         text.append(""); // a final chunk without text
@@ -21,7 +21,7 @@ class ChatSinksTextTest {
 
     @Test
     void chunksAddUpInOrderWhateverTheirSizes() {
-        var text = new ChatSinks.Text();
+        var text = new ReleasedText();
         assertTrue(text.isEmpty());
         assertEquals("", text.toString());
         text.append("");
