@@ -415,14 +415,67 @@ final class PhoneDetector implements Detector {
             return Window.NOTHING; // refused as a date before anything else, and nothing inside it is tried
         }
         if (brackets && (!BRACKETS_MATCH.matcher(raw).matches() || PAGES.matcher(raw).find())) {
-            return Window.ASK;
+            return refusedWhole(raw, region); // refused for its brackets or a page range
         }
         return switch (nationalPrefix(number, digits, region)) {
             case PRESENT_OR_NOT_REQUIRED -> Window.WHOLE;
-            case MISSING -> onlyHyphens ? Window.NOTHING : Window.ASK;
+            case MISSING -> onlyHyphens ? Window.NOTHING : refusedWhole(raw, region);
             case UNKNOWN -> Window.ASK;
         };
     }
+
+    /**
+     * What the matcher finds in the window of a candidate it refuses whole: the numbers inside it
+     * ({@code extractInnerMatch}). It splits the candidate with its inner-match patterns and
+     * parses and verifies each piece: the text before a pattern's first find and each find's group.
+     * A piece it parses to a number that is not valid is refused, so when every such piece is
+     * certainly invalid, nothing is found (the search then goes on after the candidate, where the
+     * window holds no digit). Certain here: fewer than two digits (not viable), too few or too
+     * many digits ({@link #digitCountRulesOut}), or a number from the digits ({@link PhoneDigits})
+     * that {@link PhoneValidity} calls invalid. Trimming a piece's end only removes punctuation,
+     * so its digits are the group's. Anything else, or a "+" (a piece with it parses otherwise), is
+     * left to the matcher. Most such windows are figures ("2866.46", "20.4 / 28.0") valid in
+     * Germany as numbers without the trunk 0, and asking the matcher was most of what they cost.
+     */
+    private static Window refusedWhole(String raw, String region) {
+        if (raw.startsWith("+")) {
+            return Window.ASK;
+        }
+        for (java.util.regex.Pattern inner : INNER_MATCHES) {
+            var m = inner.matcher(raw);
+            boolean first = true;
+            while (m.find()) {
+                if (first && !certainlyInvalid(digitsOf(raw.substring(0, m.start())), region)
+                        || !certainlyInvalid(digitsOf(m.group(1)), region)) {
+                    return Window.ASK;
+                }
+                first = false;
+            }
+        }
+        return Window.NOTHING;
+    }
+
+    /** Whether a piece of a candidate with these digits (no "+") cannot parse to a valid number of {@code region}. */
+    private static boolean certainlyInvalid(String digits, String region) {
+        if (digits.length() < 2 || digitCountRulesOut(digits, region, BOUNDS.computeIfAbsent(region, PhoneDetector::boundOf))) {
+            return true;
+        }
+        Phonenumber.PhoneNumber number = fromDigits(digits, region);
+        return number != null && !PhoneValidity.isValid(number);
+    }
+
+    /**
+     * libphonenumber's matcher's inner-match patterns (9.0.19), in its order: after slashes, from an
+     * opening bracket, after a spaced hyphen, after a wide hyphen, after full stops, after spaces.
+     */
+    private static final java.util.regex.Pattern[] INNER_MATCHES = {
+        java.util.regex.Pattern.compile("/+(.*)"),
+        java.util.regex.Pattern.compile("(\\([^(]*)"),
+        java.util.regex.Pattern.compile("(?:\\p{Z}-|-\\p{Z})\\p{Z}*(.+)"),
+        java.util.regex.Pattern.compile("[\u2012-\u2015\uFF0D]\\p{Z}*(.+)"),
+        java.util.regex.Pattern.compile("\\.+\\p{Z}*([^.]+)"),
+        java.util.regex.Pattern.compile("\\p{Z}+(\\P{Z}+)")
+    };
 
     private enum Prefix { PRESENT_OR_NOT_REQUIRED, MISSING, UNKNOWN }
 
@@ -504,6 +557,9 @@ final class PhoneDetector implements Detector {
                 Phonenumber.PhoneNumber direct = plus ? PhoneDigits.withPlus(digits) : fromDigits(digits, region);
                 if (direct != null) {
                     return PhoneValidity.isValid(direct) ? Optional.of(direct) : Optional.<Phonenumber.PhoneNumber>empty();
+                }
+                if (!plus && PhoneDigits.tooLongToParse(digits, region)) {
+                    return Optional.<Phonenumber.PhoneNumber>empty(); // parsing would refuse it
                 }
                 try {
                     var parsed = UTIL.parseAndKeepRawInput(raw, region);

@@ -3,6 +3,7 @@ package io.cleargate.moderation;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.i18n.phonenumbers.NumberParseException;
@@ -155,5 +156,33 @@ class PhoneDigitsTest {
         assertTrue(PhoneDetector.digitCountRulesOut("99049549-3246", "US"), "twelve digits, no country code or prefix to remove");
         assertFalse(PhoneDetector.digitCountRulesOut("1 1 305 511 0715", "US"), "a country code and a national prefix may be removed");
         assertFalse(PhoneDetector.digitCountRulesOut("2024-01", "BR"), "Brazil rewrites its national prefix: no bound");
+    }
+
+    @Test
+    void aRunTooLongToParseIsOneLibphonenumberRefusesInEverySupportedRegion() {
+        var random = new Random(2028);
+        int refused = 0;
+        for (String region : UTIL.getSupportedRegions()) {
+            for (int round = 0; round < 60; round++) {
+                var sb = new StringBuilder(LEADS.get(random.nextInt(LEADS.size())));
+                for (int k = 16 + random.nextInt(8); k > 0; k--) {
+                    sb.append((char) ('0' + random.nextInt(10)));
+                    if (random.nextInt(5) == 0) {
+                        sb.append(SEPARATORS.charAt(random.nextInt(SEPARATORS.length())));
+                    }
+                }
+                String raw = sb.toString().replaceAll("[^0-9]+$", "");
+                if (PhoneDigits.tooLongToParse(PhoneDetector.digitsOf(raw), region)) {
+                    assertThrows(NumberParseException.class, () -> UTIL.parseAndKeepRawInput(raw, region),
+                            () -> "'" + raw + "' in " + region + " parses");
+                    refused++;
+                }
+            }
+        }
+        assertTrue(refused > 5000, "only " + refused + " runs were refused as too long");
+        assertTrue(PhoneDigits.tooLongToParse("805997337279561271", "GB"), "18 digits, nothing to remove");
+        assertFalse(PhoneDigits.tooLongToParse("0805997337279561271", "GB"), "a national prefix may be removed");
+        assertFalse(PhoneDigits.tooLongToParse("44805997337279561271", "GB"), "the country code may be removed");
+        assertFalse(PhoneDigits.tooLongToParse("80599733727956127", "GB"), "17 digits may be a national number");
     }
 }
