@@ -428,11 +428,11 @@ final class PhoneDetector implements Detector {
      * What the matcher finds in the window of a candidate it refuses whole: the numbers inside it
      * ({@code extractInnerMatch}). It splits the candidate with its inner-match patterns and
      * parses and verifies each piece: the text before a pattern's first find and each find's group.
-     * A piece it parses to a number that is not valid is refused, so when every such piece is
-     * certainly invalid, nothing is found (the search then goes on after the candidate, where the
-     * window holds no digit). Certain here: fewer than two digits (not viable), too few or too
-     * many digits ({@link #digitCountRulesOut}), or a number from the digits ({@link PhoneDigits})
-     * that {@link PhoneValidity} calls invalid. Trimming a piece's end only removes punctuation,
+     * When every such piece is certainly refused, nothing is found (the search then goes on after
+     * the candidate, where the window holds no digit). Certainly refused: fewer than two digits (not
+     * viable), too few or too many digits ({@link #digitCountRulesOut}), or a number from the digits
+     * ({@link PhoneDigits}) that {@link PhoneValidity} calls invalid or that lacks a required
+     * national prefix. Trimming a piece's end only removes punctuation,
      * so its digits are the group's. Anything else, or a "+" (a piece with it parses otherwise), is
      * left to the matcher. Most such windows are figures ("2866.46", "20.4 / 28.0") valid in
      * Germany as numbers without the trunk 0, and asking the matcher was most of what they cost.
@@ -445,8 +445,8 @@ final class PhoneDetector implements Detector {
             var m = inner.matcher(raw);
             boolean first = true;
             while (m.find()) {
-                if (first && !certainlyInvalid(digitsOf(raw.substring(0, m.start())), region)
-                        || !certainlyInvalid(digitsOf(m.group(1)), region)) {
+                if (first && !certainlyRefused(digitsOf(raw.substring(0, m.start())), region)
+                        || !certainlyRefused(digitsOf(m.group(1)), region)) {
                     return Window.ASK;
                 }
                 first = false;
@@ -455,13 +455,17 @@ final class PhoneDetector implements Detector {
         return Window.NOTHING;
     }
 
-    /** Whether a piece of a candidate with these digits (no "+") cannot parse to a valid number of {@code region}. */
-    private static boolean certainlyInvalid(String digits, String region) {
+    /**
+     * Whether the matcher certainly refuses a piece of a candidate with these digits (no "+"): it
+     * cannot parse to a valid number of {@code region}, or it does and lacks a national prefix its
+     * format requires (leniency VALID's last check, {@link #nationalPrefix}, on the piece's digits).
+     */
+    private static boolean certainlyRefused(String digits, String region) {
         if (digits.length() < 2 || digitCountRulesOut(digits, region, BOUNDS.computeIfAbsent(region, PhoneDetector::boundOf))) {
             return true;
         }
         Phonenumber.PhoneNumber number = fromDigits(digits, region);
-        return number != null && !PhoneValidity.isValid(number);
+        return number != null && (!PhoneValidity.isValid(number) || nationalPrefix(number, digits, region) == Prefix.MISSING);
     }
 
     /**

@@ -146,7 +146,10 @@ final class PhoneDigits {
      * {@code maybeStripNationalPrefixAndCarrierCode} without a transform rule: {@code digits}
      * without the national prefix that begins them, unless the digits match the general
      * description and what is left does not; the same string when nothing is stripped; null
-     * (ask) when the region rewrites a prefix it finds (Brazil, Argentina, ...).
+     * (ask) when the region rewrites a prefix it finds (Brazil, Argentina, ...). A region with a
+     * transform rule rewrites only when the prefix pattern's last group captured something (a
+     * carrier or area code); otherwise parsing strips the prefix as any region does, so figures
+     * with a leading 0 in Brazil ("0.36 / 0.67") no longer need the parse.
      */
     private static String withoutNationalPrefix(Region region, String digits) {
         if (region.nationalPrefix() == null || digits.isEmpty()) {
@@ -156,7 +159,7 @@ final class PhoneDigits {
         if (!prefix.lookingAt()) {
             return digits;
         }
-        if (region.rewrites()) {
+        if (region.rewrites() && prefix.group(prefix.groupCount()) != null) {
             return null;
         }
         String rest = digits.substring(prefix.end());

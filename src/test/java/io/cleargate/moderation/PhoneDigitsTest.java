@@ -101,7 +101,10 @@ class PhoneDigitsTest {
         assertNull(PhoneDetector.validFromDigits("01144201234567", "US"), "the IDD prefix 011 leads");
         assertEquals(valid("030 123456", "DE"), PhoneDetector.validFromDigits("030123456", "DE"),
                 "the national prefix 0 is stripped as parsing strips it");
-        assertNull(PhoneDetector.validFromDigits("021123456789", "BR"), "Brazil rewrites its national prefix: parsed");
+        assertNull(PhoneDetector.validFromDigits("02111987654321", "BR"),
+                "Brazil rewrites its national prefix with a carrier code after it: parsed");
+        assertEquals(valid("021123456789", "BR"), PhoneDetector.validFromDigits("021123456789", "BR"),
+                "without a carrier code and number the prefix is only stripped, as parsing strips it");
         assertEquals(Boolean.FALSE, PhoneDetector.validFromDigits("02079460958", "US"), "a trunk 0 is no US national prefix");
         assertEquals(valid("06 6982 1234", "IT"), PhoneDetector.validFromDigits("0669821234", "IT"),
                 "Italy has no national prefix: its leading 0 is kept");
