@@ -27,9 +27,80 @@ final class PhoneDetector implements Detector {
      * Dotted quads, dates, card-shaped 4-4-4-4 groups and SSN-shaped 3-2-4 groups that
      * libphonenumber would otherwise accept as numbers.
      */
-    private static final java.util.regex.Pattern NOT_A_PHONE = CharClasses.compile(
+    static final java.util.regex.Pattern NOT_A_PHONE = CharClasses.compile(
             "[0-9]{1,3}(?:\\.[0-9]{1,3}){3}|[0-9]{4}[-/.][0-9]{1,2}[-/.][0-9]{1,2}.*|[0-9]{1,2}[-/.][0-9]{1,2}[-/.][0-9]{2,4}"
                     + "|[0-9]{4}([ \\-])[0-9]{4}\\1[0-9]{4}\\1[0-9]{1,4}|[0-9]{3}-[0-9]{2}-[0-9]{4}");
+
+    /**
+     * The alternatives of {@link #NOT_A_PHONE}, each a few digit groups with one separator char
+     * between them: a group followed by a separator or the end is a whole run of digits, so each is
+     * read run by run instead of by the regex engine, which was entered for every candidate
+     * ({@code PhoneDigitsTest} compares the two on random candidates).
+     */
+    private static final Shape[] NOT_A_PHONE_SHAPES = {
+        new Shape(new int[] {1, 1, 1, 1}, new int[] {3, 3, 3, 3}, ".", false, false), // a dotted quad
+        new Shape(new int[] {4, 1, 1}, new int[] {4, 2, 2}, "-/.", false, true), // a date, year first, and anything after it
+        new Shape(new int[] {1, 1, 2}, new int[] {2, 2, 4}, "-/.", false, false), // a date, year last
+        new Shape(new int[] {4, 4, 4, 1}, new int[] {4, 4, 4, 4}, " -", true, false), // card-shaped groups
+        new Shape(new int[] {3, 2, 4}, new int[] {3, 2, 4}, "-", false, false) // SSN-shaped groups
+    };
+
+    /** Whether {@link #NOT_A_PHONE} matches the whole of {@code raw}. */
+    static boolean notAPhone(String raw) {
+        for (Shape shape : NOT_A_PHONE_SHAPES) {
+            if (shape.matchesWhole(raw)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Digit groups of {@code least[g]} to {@code most[g]} digits, one of {@code separators}
+     * between each two (with {@code sameSeparator}, the first one each time); with {@code
+     * openEnd}, anything but a line break may follow the last group's first {@code least} digits.
+     */
+    private record Shape(int[] least, int[] most, String separators, boolean sameSeparator, boolean openEnd) {
+
+        boolean matchesWhole(String t) {
+            int n = t.length();
+            int i = 0;
+            char first = 0;
+            for (int g = 0; g < least.length; g++) {
+                if (g > 0) {
+                    char c = i < n ? t.charAt(i) : 0;
+                    if (i >= n || separators.indexOf(c) < 0 || sameSeparator && g > 1 && c != first) {
+                        return false;
+                    }
+                    first = g == 1 ? c : first;
+                    i++;
+                }
+                int e = i;
+                while (e < n && isDigit(t.charAt(e))) {
+                    e++;
+                }
+                if (openEnd && g == least.length - 1) {
+                    return e - i >= least[g] && noLineBreak(t, i + least[g]);
+                }
+                if (e - i < least[g] || e - i > most[g]) {
+                    return false;
+                }
+                i = e;
+            }
+            return i == n;
+        }
+
+        /** What the regex's "." matches up to the end: no line terminator from {@code from} on. */
+        private static boolean noLineBreak(String t, int from) {
+            for (int i = from; i < t.length(); i++) {
+                char c = t.charAt(i);
+                if (c == '\n' || c == '\r' || c == '\u0085' || c == '\u2028' || c == '\u2029') {
+                    return false;
+                }
+            }
+            return true;
+        }
+    }
 
     /** Anything that could be a written phone number: digits with the usual separators, maybe a "+". */
     static final java.util.regex.Pattern CANDIDATE = CharClasses.compile(
@@ -189,7 +260,7 @@ final class PhoneDetector implements Detector {
                 continue;
             }
             String raw = view.text.substring(start, end);
-            if (NOT_A_PHONE.matcher(raw).matches()) {
+            if (notAPhone(raw)) {
                 continue;
             }
             String digitsOnly = digitsOf(raw);
@@ -665,7 +736,7 @@ final class PhoneDetector implements Detector {
 
     private void report(View view, int s, int e, String raw, Phonenumber.PhoneNumber number, Set<Long> seen,
             Consumer<Match> sink) {
-        if (!seen.add(((long) s << 32) | e) || NOT_A_PHONE.matcher(raw).matches()) {
+        if (!seen.add(((long) s << 32) | e) || notAPhone(raw)) {
             return;
         }
         boolean formatted = raw.startsWith("+") || raw.startsWith("(") || SEPARATED.matcher(raw).matches();

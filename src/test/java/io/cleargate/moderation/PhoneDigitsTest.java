@@ -188,4 +188,33 @@ class PhoneDigitsTest {
         assertFalse(PhoneDigits.tooLongToParse("44805997337279561271", "GB"), "the country code may be removed");
         assertFalse(PhoneDigits.tooLongToParse("80599733727956127", "GB"), "17 digits may be a national number");
     }
+
+    @Test
+    void theWrittenOutNotAPhoneShapesAgreeWithTheirRegexOnRandomCandidates() {
+        var random = new Random(2029);
+        String chars = "0123456789 -./()+\n";
+        int matched = 0;
+        for (int round = 0; round < 200_000; round++) {
+            var sb = new StringBuilder();
+            if (random.nextBoolean()) {
+                for (int k = random.nextInt(14); k > 0; k--) {
+                    sb.append(chars.charAt(random.nextInt(random.nextInt(4) == 0 ? chars.length() : 10)));
+                }
+            } else { // three or four groups of 1 to 4 digits with one separator (or a line break) between them
+                for (int g = 3 + random.nextInt(2); g > 0; g--) {
+                    for (int k = 1 + random.nextInt(4); k > 0; k--) {
+                        sb.append((char) ('0' + random.nextInt(10)));
+                    }
+                    if (g > 1) {
+                        sb.append(" -./\n".charAt(random.nextInt(5)));
+                    }
+                }
+            }
+            String raw = sb.toString();
+            boolean expected = PhoneDetector.NOT_A_PHONE.matcher(raw).matches();
+            assertEquals(expected, PhoneDetector.notAPhone(raw), () -> "'" + raw + "'");
+            matched += expected ? 1 : 0;
+        }
+        assertTrue(matched > 5000, "only " + matched + " random candidates had one of the shapes");
+    }
 }
