@@ -27,9 +27,80 @@ final class PhoneDetector implements Detector {
      * Dotted quads, dates, card-shaped 4-4-4-4 groups and SSN-shaped 3-2-4 groups that
      * libphonenumber would otherwise accept as numbers.
      */
-    private static final java.util.regex.Pattern NOT_A_PHONE = CharClasses.compile(
+    static final java.util.regex.Pattern NOT_A_PHONE = CharClasses.compile(
             "[0-9]{1,3}(?:\\.[0-9]{1,3}){3}|[0-9]{4}[-/.][0-9]{1,2}[-/.][0-9]{1,2}.*|[0-9]{1,2}[-/.][0-9]{1,2}[-/.][0-9]{2,4}"
                     + "|[0-9]{4}([ \\-])[0-9]{4}\\1[0-9]{4}\\1[0-9]{1,4}|[0-9]{3}-[0-9]{2}-[0-9]{4}");
+
+    /**
+     * The alternatives of {@link #NOT_A_PHONE}, each a few digit groups with one separator char
+     * between them: a group followed by a separator or the end is a whole run of digits, so each is
+     * read run by run instead of by the regex engine, which was entered for every candidate
+     * ({@code PhoneDigitsTest} compares the two on random candidates).
+     */
+    private static final Shape[] NOT_A_PHONE_SHAPES = {
+        new Shape(new int[] {1, 1, 1, 1}, new int[] {3, 3, 3, 3}, ".", false, false), // a dotted quad
+        new Shape(new int[] {4, 1, 1}, new int[] {4, 2, 2}, "-/.", false, true), // a date, year first, and anything after it
+        new Shape(new int[] {1, 1, 2}, new int[] {2, 2, 4}, "-/.", false, false), // a date, year last
+        new Shape(new int[] {4, 4, 4, 1}, new int[] {4, 4, 4, 4}, " -", true, false), // card-shaped groups
+        new Shape(new int[] {3, 2, 4}, new int[] {3, 2, 4}, "-", false, false) // SSN-shaped groups
+    };
+
+    /** Whether {@link #NOT_A_PHONE} matches the whole of {@code raw}. */
+    static boolean notAPhone(String raw) {
+        for (Shape shape : NOT_A_PHONE_SHAPES) {
+            if (shape.matchesWhole(raw)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Digit groups of {@code least[g]} to {@code most[g]} digits, one of {@code separators}
+     * between each two (with {@code sameSeparator}, the first one each time); with {@code
+     * openEnd}, anything but a line break may follow the last group's first {@code least} digits.
+     */
+    private record Shape(int[] least, int[] most, String separators, boolean sameSeparator, boolean openEnd) {
+
+        boolean matchesWhole(String t) {
+            int n = t.length();
+            int i = 0;
+            char first = 0;
+            for (int g = 0; g < least.length; g++) {
+                if (g > 0) {
+                    char c = i < n ? t.charAt(i) : 0;
+                    if (i >= n || separators.indexOf(c) < 0 || sameSeparator && g > 1 && c != first) {
+                        return false;
+                    }
+                    first = g == 1 ? c : first;
+                    i++;
+                }
+                int e = i;
+                while (e < n && isDigit(t.charAt(e))) {
+                    e++;
+                }
+                if (openEnd && g == least.length - 1) {
+                    return e - i >= least[g] && noLineBreak(t, i + least[g]);
+                }
+                if (e - i < least[g] || e - i > most[g]) {
+                    return false;
+                }
+                i = e;
+            }
+            return i == n;
+        }
+
+        /** What the regex's "." matches up to the end: no line terminator from {@code from} on. */
+        private static boolean noLineBreak(String t, int from) {
+            for (int i = from; i < t.length(); i++) {
+                char c = t.charAt(i);
+                if (c == '\n' || c == '\r' || c == '\u0085' || c == '\u2028' || c == '\u2029') {
+                    return false;
+                }
+            }
+            return true;
+        }
+    }
 
     /** Anything that could be a written phone number: digits with the usual separators, maybe a "+". */
     static final java.util.regex.Pattern CANDIDATE = CharClasses.compile(
@@ -189,7 +260,7 @@ final class PhoneDetector implements Detector {
                 continue;
             }
             String raw = view.text.substring(start, end);
-            if (NOT_A_PHONE.matcher(raw).matches()) {
+            if (notAPhone(raw)) {
                 continue;
             }
             String digitsOnly = digitsOf(raw);
@@ -415,14 +486,71 @@ final class PhoneDetector implements Detector {
             return Window.NOTHING; // refused as a date before anything else, and nothing inside it is tried
         }
         if (brackets && (!BRACKETS_MATCH.matcher(raw).matches() || PAGES.matcher(raw).find())) {
-            return Window.ASK;
+            return refusedWhole(raw, region); // refused for its brackets or a page range
         }
         return switch (nationalPrefix(number, digits, region)) {
             case PRESENT_OR_NOT_REQUIRED -> Window.WHOLE;
-            case MISSING -> onlyHyphens ? Window.NOTHING : Window.ASK;
+            case MISSING -> onlyHyphens ? Window.NOTHING : refusedWhole(raw, region);
             case UNKNOWN -> Window.ASK;
         };
     }
+
+    /**
+     * What the matcher finds in the window of a candidate it refuses whole: the numbers inside it
+     * ({@code extractInnerMatch}). It splits the candidate with its inner-match patterns and
+     * parses and verifies each piece: the text before a pattern's first find and each find's group.
+     * When every such piece is certainly refused, nothing is found (the search then goes on after
+     * the candidate, where the window holds no digit). Certainly refused: fewer than two digits (not
+     * viable), too few or too many digits ({@link #digitCountRulesOut}), or a number from the digits
+     * ({@link PhoneDigits}) that {@link PhoneValidity} calls invalid or that lacks a required
+     * national prefix. Trimming a piece's end only removes punctuation,
+     * so its digits are the group's. Anything else, or a "+" (a piece with it parses otherwise), is
+     * left to the matcher. Most such windows are figures ("2866.46", "20.4 / 28.0") valid in
+     * Germany as numbers without the trunk 0, and asking the matcher was most of what they cost.
+     */
+    private static Window refusedWhole(String raw, String region) {
+        if (raw.startsWith("+")) {
+            return Window.ASK;
+        }
+        for (java.util.regex.Pattern inner : INNER_MATCHES) {
+            var m = inner.matcher(raw);
+            boolean first = true;
+            while (m.find()) {
+                if (first && !certainlyRefused(digitsOf(raw.substring(0, m.start())), region)
+                        || !certainlyRefused(digitsOf(m.group(1)), region)) {
+                    return Window.ASK;
+                }
+                first = false;
+            }
+        }
+        return Window.NOTHING;
+    }
+
+    /**
+     * Whether the matcher certainly refuses a piece of a candidate with these digits (no "+"): it
+     * cannot parse to a valid number of {@code region}, or it does and lacks a national prefix its
+     * format requires (leniency VALID's last check, {@link #nationalPrefix}, on the piece's digits).
+     */
+    private static boolean certainlyRefused(String digits, String region) {
+        if (digits.length() < 2 || digitCountRulesOut(digits, region, BOUNDS.computeIfAbsent(region, PhoneDetector::boundOf))) {
+            return true;
+        }
+        Phonenumber.PhoneNumber number = fromDigits(digits, region);
+        return number != null && (!PhoneValidity.isValid(number) || nationalPrefix(number, digits, region) == Prefix.MISSING);
+    }
+
+    /**
+     * libphonenumber's matcher's inner-match patterns (9.0.19), in its order: after slashes, from an
+     * opening bracket, after a spaced hyphen, after a wide hyphen, after full stops, after spaces.
+     */
+    private static final java.util.regex.Pattern[] INNER_MATCHES = {
+        java.util.regex.Pattern.compile("/+(.*)"),
+        java.util.regex.Pattern.compile("(\\([^(]*)"),
+        java.util.regex.Pattern.compile("(?:\\p{Z}-|-\\p{Z})\\p{Z}*(.+)"),
+        java.util.regex.Pattern.compile("[\u2012-\u2015\uFF0D]\\p{Z}*(.+)"),
+        java.util.regex.Pattern.compile("\\.+\\p{Z}*([^.]+)"),
+        java.util.regex.Pattern.compile("\\p{Z}+(\\P{Z}+)")
+    };
 
     private enum Prefix { PRESENT_OR_NOT_REQUIRED, MISSING, UNKNOWN }
 
@@ -504,6 +632,9 @@ final class PhoneDetector implements Detector {
                 Phonenumber.PhoneNumber direct = plus ? PhoneDigits.withPlus(digits) : fromDigits(digits, region);
                 if (direct != null) {
                     return PhoneValidity.isValid(direct) ? Optional.of(direct) : Optional.<Phonenumber.PhoneNumber>empty();
+                }
+                if (!plus && PhoneDigits.tooLongToParse(digits, region)) {
+                    return Optional.<Phonenumber.PhoneNumber>empty(); // parsing would refuse it
                 }
                 try {
                     var parsed = UTIL.parseAndKeepRawInput(raw, region);
@@ -605,7 +736,7 @@ final class PhoneDetector implements Detector {
 
     private void report(View view, int s, int e, String raw, Phonenumber.PhoneNumber number, Set<Long> seen,
             Consumer<Match> sink) {
-        if (!seen.add(((long) s << 32) | e) || NOT_A_PHONE.matcher(raw).matches()) {
+        if (!seen.add(((long) s << 32) | e) || notAPhone(raw)) {
             return;
         }
         boolean formatted = raw.startsWith("+") || raw.startsWith("(") || SEPARATED.matcher(raw).matches();

@@ -72,6 +72,22 @@ final class PhoneDigits {
         return numberOf(region, national, source);
     }
 
+    /**
+     * Whether parsing refuses a candidate without "+" whose digits are {@code digits} as too long
+     * ({@code parseHelper}'s TOO_LONG_NSN): more than 17 digits, none of which it can remove,
+     * because neither the region's IDD prefix, nor its country code, nor its national prefix
+     * pattern begins them; the national number is then all of them. Long digit runs (ids, card-like
+     * groups) were parsed just to be refused, which cost more than every other candidate of a text.
+     */
+    static boolean tooLongToParse(String digits, String regionCode) {
+        if (digits.length() <= 17) {
+            return false;
+        }
+        Region region = REGIONS.computeIfAbsent(regionCode, PhoneDigits::regionOf);
+        return !region.internationalPrefix().matcher(digits).lookingAt() && !digits.startsWith(region.countryCode())
+                && (region.nationalPrefix() == null || !region.nationalPrefix().matcher(digits).lookingAt());
+    }
+
     /** parseHelper from the national number on: the national prefix stripped again, kept when the length that leaves is possible. */
     private static PhoneNumber numberOf(Region region, String national, CountryCodeSource source) {
         String stripped = withoutNationalPrefix(region, national);
@@ -130,7 +146,10 @@ final class PhoneDigits {
      * {@code maybeStripNationalPrefixAndCarrierCode} without a transform rule: {@code digits}
      * without the national prefix that begins them, unless the digits match the general
      * description and what is left does not; the same string when nothing is stripped; null
-     * (ask) when the region rewrites a prefix it finds (Brazil, Argentina, ...).
+     * (ask) when the region rewrites a prefix it finds (Brazil, Argentina, ...). A region with a
+     * transform rule rewrites only when the prefix pattern's last group captured something (a
+     * carrier or area code); otherwise parsing strips the prefix as any region does, so figures
+     * with a leading 0 in Brazil ("0.36 / 0.67") no longer need the parse.
      */
     private static String withoutNationalPrefix(Region region, String digits) {
         if (region.nationalPrefix() == null || digits.isEmpty()) {
@@ -140,7 +159,7 @@ final class PhoneDigits {
         if (!prefix.lookingAt()) {
             return digits;
         }
-        if (region.rewrites()) {
+        if (region.rewrites() && prefix.group(prefix.groupCount()) != null) {
             return null;
         }
         String rest = digits.substring(prefix.end());

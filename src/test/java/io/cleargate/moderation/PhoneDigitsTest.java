@@ -3,6 +3,7 @@ package io.cleargate.moderation;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.i18n.phonenumbers.NumberParseException;
@@ -100,7 +101,10 @@ class PhoneDigitsTest {
         assertNull(PhoneDetector.validFromDigits("01144201234567", "US"), "the IDD prefix 011 leads");
         assertEquals(valid("030 123456", "DE"), PhoneDetector.validFromDigits("030123456", "DE"),
                 "the national prefix 0 is stripped as parsing strips it");
-        assertNull(PhoneDetector.validFromDigits("021123456789", "BR"), "Brazil rewrites its national prefix: parsed");
+        assertNull(PhoneDetector.validFromDigits("02111987654321", "BR"),
+                "Brazil rewrites its national prefix with a carrier code after it: parsed");
+        assertEquals(valid("021123456789", "BR"), PhoneDetector.validFromDigits("021123456789", "BR"),
+                "without a carrier code and number the prefix is only stripped, as parsing strips it");
         assertEquals(Boolean.FALSE, PhoneDetector.validFromDigits("02079460958", "US"), "a trunk 0 is no US national prefix");
         assertEquals(valid("06 6982 1234", "IT"), PhoneDetector.validFromDigits("0669821234", "IT"),
                 "Italy has no national prefix: its leading 0 is kept");
@@ -155,5 +159,62 @@ class PhoneDigitsTest {
         assertTrue(PhoneDetector.digitCountRulesOut("99049549-3246", "US"), "twelve digits, no country code or prefix to remove");
         assertFalse(PhoneDetector.digitCountRulesOut("1 1 305 511 0715", "US"), "a country code and a national prefix may be removed");
         assertFalse(PhoneDetector.digitCountRulesOut("2024-01", "BR"), "Brazil rewrites its national prefix: no bound");
+    }
+
+    @Test
+    void aRunTooLongToParseIsOneLibphonenumberRefusesInEverySupportedRegion() {
+        var random = new Random(2028);
+        int refused = 0;
+        for (String region : UTIL.getSupportedRegions()) {
+            for (int round = 0; round < 60; round++) {
+                var sb = new StringBuilder(LEADS.get(random.nextInt(LEADS.size())));
+                for (int k = 16 + random.nextInt(8); k > 0; k--) {
+                    sb.append((char) ('0' + random.nextInt(10)));
+                    if (random.nextInt(5) == 0) {
+                        sb.append(SEPARATORS.charAt(random.nextInt(SEPARATORS.length())));
+                    }
+                }
+                String raw = sb.toString().replaceAll("[^0-9]+$", "");
+                if (PhoneDigits.tooLongToParse(PhoneDetector.digitsOf(raw), region)) {
+                    assertThrows(NumberParseException.class, () -> UTIL.parseAndKeepRawInput(raw, region),
+                            () -> "'" + raw + "' in " + region + " parses");
+                    refused++;
+                }
+            }
+        }
+        assertTrue(refused > 5000, "only " + refused + " runs were refused as too long");
+        assertTrue(PhoneDigits.tooLongToParse("805997337279561271", "GB"), "18 digits, nothing to remove");
+        assertFalse(PhoneDigits.tooLongToParse("0805997337279561271", "GB"), "a national prefix may be removed");
+        assertFalse(PhoneDigits.tooLongToParse("44805997337279561271", "GB"), "the country code may be removed");
+        assertFalse(PhoneDigits.tooLongToParse("80599733727956127", "GB"), "17 digits may be a national number");
+    }
+
+    @Test
+    void theWrittenOutNotAPhoneShapesAgreeWithTheirRegexOnRandomCandidates() {
+        var random = new Random(2029);
+        String chars = "0123456789 -./()+\n";
+        int matched = 0;
+        for (int round = 0; round < 200_000; round++) {
+            var sb = new StringBuilder();
+            if (random.nextBoolean()) {
+                for (int k = random.nextInt(14); k > 0; k--) {
+                    sb.append(chars.charAt(random.nextInt(random.nextInt(4) == 0 ? chars.length() : 10)));
+                }
+            } else { // three or four groups of 1 to 4 digits with one separator (or a line break) between them
+                for (int g = 3 + random.nextInt(2); g > 0; g--) {
+                    for (int k = 1 + random.nextInt(4); k > 0; k--) {
+                        sb.append((char) ('0' + random.nextInt(10)));
+                    }
+                    if (g > 1) {
+                        sb.append(" -./\n".charAt(random.nextInt(5)));
+                    }
+                }
+            }
+            String raw = sb.toString();
+            boolean expected = PhoneDetector.NOT_A_PHONE.matcher(raw).matches();
+            assertEquals(expected, PhoneDetector.notAPhone(raw), () -> "'" + raw + "'");
+            matched += expected ? 1 : 0;
+        }
+        assertTrue(matched > 5000, "only " + matched + " random candidates had one of the shapes");
     }
 }

@@ -222,4 +222,27 @@ class PhoneWindowTest {
         assertEquals(PhoneDetector.Window.WHOLE,
                 PhoneDetector.matcherFinds(" 030-12345678 ", 1, 13, "030-12345678", "03012345678", prefixed, "DE"));
     }
+
+    /**
+     * Figures and short digit groups that parse as German numbers without the trunk 0 are refused
+     * whole; the matcher then parses the pieces inside them, none of them valid, and finds nothing.
+     */
+    @Test
+    void figuresValidInGermanyWithoutTheirTrunkPrefixHoldNoNumberInside() throws NumberParseException {
+        for (String window : List.of(" 2866.46 ", " 5208 7065 ", " 234 506 ", " 20.4 / 28.0,", " 766.0 / 807.6 ", ":205.155,",
+                " 5655 8118 54 ")) {
+            String raw = window.substring(1, window.length() - 1);
+            PhoneNumber number = parsedIfValid(raw, "DE");
+            assertTrue(number != null, () -> "'" + raw + "' parses as a valid German number");
+            var answer = PhoneDetector.matcherFinds(window, 1, window.length() - 1, raw, PhoneDetector.digitsOf(raw), number, "DE");
+            assertEquals(PhoneDetector.Window.NOTHING, answer, window);
+            assertEquals(List.of(), List.copyOf(toList(UTIL.findNumbers(window, "DE", PhoneNumberUtil.Leniency.VALID, 16))), window);
+        }
+    }
+
+    private static List<PhoneNumberMatch> toList(Iterable<PhoneNumberMatch> matches) {
+        List<PhoneNumberMatch> list = new ArrayList<>();
+        matches.forEach(list::add);
+        return list;
+    }
 }
