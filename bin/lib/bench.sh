@@ -15,8 +15,10 @@
 # the off and full arms on it). An arm named twice in BENCH_ARMS runs twice, the second time
 # reported as ARM#2, so "off-b off off-b off" is an A/B of two builds in alternating rounds.
 # A gateway arm written ARM:NAME (full:young, off-b:zgc) runs with the JVM options in BENCH_OPTS_NAME
-# added after the launch options (e.g. BENCH_OPTS_young="-Xmn400m"), reported as gateway-ARM:NAME, so
-# collector settings are compared in one job. Every gateway arm reports its collector's pauses in
+# added after the launch options (e.g. BENCH_OPTS_young="-Xmn400m") and, for the full arm, the H2 URL
+# options in BENCH_H2_NAME instead of BENCH_H2_OPTIONS (e.g. BENCH_H2_small=";DB_CLOSE_ON_EXIT=FALSE;
+# WRITE_DELAY=0;CACHE_SIZE=2048"), reported as gateway-ARM:NAME, so collector and store settings are
+# compared in one job. Every gateway arm reports its collector's pauses in
 # each measured window and its resident memory at the end (from the same allocation recording).
 #
 # Why gateways get longer windows: the gateway does periodic work beside its requests (the audit
@@ -221,13 +223,15 @@ cleargate_bench() {
     rounds[$arm]=$(( ${rounds[$arm]:-0} + 1 ))
     ARM_ROUND=""; (( rounds[$arm] > 1 )) && ARM_ROUND="#${rounds[$arm]}"
     # off-b and full-b: the same arm on another build (BENCH_APP_B), reported as gateway-off-b...
-    GATEWAY_APP="$ROOT/target/quarkus-app"; ARM_BUILD=""; ARM_OPTS=""
-    # ARM:NAME: the arm with BENCH_OPTS_NAME's JVM options, reported with :NAME after its build.
+    GATEWAY_APP="$ROOT/target/quarkus-app"; ARM_BUILD=""; ARM_OPTS=""; ARM_H2=""
+    # ARM:NAME: the arm with BENCH_OPTS_NAME's JVM options and, for the full arm, BENCH_H2_NAME's H2
+    # URL options in place of BENCH_H2_OPTIONS (either may be left unset), reported with :NAME after its build.
     if [[ "$arm" == *:* ]]; then
-      local variant="${arm#*:}" opts_var
-      opts_var="BENCH_OPTS_$variant"
-      [[ "$variant" =~ ^[A-Za-z0-9_]+$ && -n "${!opts_var:-}" ]] || die "arm $arm needs BENCH_OPTS_$variant (JVM options)"
-      ARM_OPTS="${!opts_var}"; arm="${arm%%:*}"; ARM_ROUND=":$variant$ARM_ROUND"
+      local variant="${arm#*:}" opts_var h2_var
+      opts_var="BENCH_OPTS_$variant"; h2_var="BENCH_H2_$variant"
+      [[ "$variant" =~ ^[A-Za-z0-9_]+$ && -n "${!opts_var:-}${!h2_var:-}" ]] \
+        || die "arm $arm needs BENCH_OPTS_$variant (JVM options) or BENCH_H2_$variant (H2 URL options)"
+      ARM_OPTS="${!opts_var:-}"; ARM_H2="${!h2_var:-}"; arm="${arm%%:*}"; ARM_ROUND=":$variant$ARM_ROUND"
     fi
     if [[ "$arm" == *-b ]]; then
       [[ -f "${BENCH_APP_B:-}/quarkus-run.jar" ]] || die "arm $arm needs BENCH_APP_B, a quarkus-app directory"
@@ -312,7 +316,7 @@ PY
   CLEARGATE_OPA_GATEWAY_TOKEN_FILE="$ARM_DATA/run/opa-gateway.token" \
   start_gateway_bg "$port" /tmp/cleargate-bench-gw-full.log $(bench_gateway_backend) ${BENCH_GATEWAY_OPTS:-} ${ARM_OPTS:-} \
     -Dcleargate.dev.create-key=true -Dcleargate.dev.key="$key" \
-    -Dquarkus.datasource.jdbc.url="jdbc:h2:file:$ARM_DATA/db/cleargate${BENCH_H2_OPTIONS:-;DB_CLOSE_ON_EXIT=FALSE;WRITE_DELAY=0;CACHE_SIZE=8192}"
+    -Dquarkus.datasource.jdbc.url="jdbc:h2:file:$ARM_DATA/db/cleargate${ARM_H2:-${BENCH_H2_OPTIONS:-;DB_CLOSE_ON_EXIT=FALSE;WRITE_DELAY=0;CACHE_SIZE=2048}}"
   ARM_URL="http://127.0.0.1:$port/v1/chat/completions"; ARM_PIDS="$GATEWAY_PID $opa_pid"
   ARM_HEADERS=("authorization:Bearer $key")
 }

@@ -28,7 +28,7 @@ class AuditThroughputH2Bench extends AuditStoreBench {
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
-            return Map.of("quarkus.datasource.jdbc.url", "jdbc:h2:file:" + DIR + "/cleargate;DB_CLOSE_ON_EXIT=FALSE;WRITE_DELAY=0;CACHE_SIZE=8192");
+            return Map.of("quarkus.datasource.jdbc.url", "jdbc:h2:file:" + DIR + "/cleargate;DB_CLOSE_ON_EXIT=FALSE;WRITE_DELAY=0;CACHE_SIZE=2048");
         }
     }
 
