@@ -6,7 +6,9 @@
 # separate two versions; rounds alternate the order of the arms to spread drift over both.
 #
 #   bench/engine/ab.sh [ROUNDS]        ROUNDS per precision (default 3); REF=<commit>, PRECISIONS="bf16 f32",
-#                                      ARMS="ref branch" (ARMS=ref: REF's engine against llama.cpp alone)
+#                                      ARMS="ref branch" (ARMS=ref: REF's engine against llama.cpp alone),
+#                                      JAVA_OPTS_<ARM> extra JVM options of an arm; an arm "branch-x" or "ref-x" runs
+#                                      that build with JAVA_OPTS_BRANCH_X (e.g. ARMS="ref branch branch-x")
 #
 # llama-bench runs in every round too (first in odd rounds, last in even ones), so each round has its own
 # Java/llama.cpp ratios: the peer drifts with the machine as much as the engine does. The last lines are a
@@ -38,9 +40,12 @@ git archive "$ref" src/main/java/io/cleargate/engine/embedded | tar -x -C "$out/
   $(find "$out/ref-src" -name '*.java') 2>&1 | grep -v 'warning\|incubat\|^Note' >&2 || true
 echo "ref $ref $(git rev-parse --short "$ref"), branch $(git rev-parse --short HEAD)$(git diff --quiet || echo '+changes')"
 
-engine() { # classes model log (the bench's per-repetition lines on stderr, kept beside the JSON)
-  "$JAVA_HOME/bin/java" --add-modules=jdk.incubator.vector --enable-native-access=ALL-UNNAMED -XX:+UseParallelGC -Xss4m \
-    -Dcleargate.engine.threads="$threads" -cp "$out/$1:$deps" io.cleargate.engine.embedded.EngineCli \
+engine() { # arm model log (the bench's per-repetition lines on stderr, kept beside the JSON)
+  local arm="$1" opts
+  opts="JAVA_OPTS_$(echo "$arm" | tr 'a-z-' 'A-Z_')"
+  # shellcheck disable=SC2086 # JAVA_OPTS_<ARM>: extra JVM options of one arm, word-split on purpose
+  "$JAVA_HOME/bin/java" --add-modules=jdk.incubator.vector --enable-native-access=ALL-UNNAMED -XX:+UseParallelGC -Xss4m ${!opts:-} \
+    -Dcleargate.engine.threads="$threads" -cp "$out/${arm%%-*}:$deps" io.cleargate.engine.embedded.EngineCli \
     bench --model "$2" --prompt-tokens 64 --decode-tokens 64 --repetitions 8 2>"$3" | tail -1
 }
 llama() { # precision tag
