@@ -6,7 +6,9 @@
 # separate two versions; rounds alternate the order of the arms to spread drift over both.
 #
 #   bench/engine/ab.sh [ROUNDS]        ROUNDS per precision (default 3); REF=<commit>, PRECISIONS="bf16 f32",
-#                                      ARMS="ref branch" (ARMS=ref: REF's engine against llama.cpp alone)
+#                                      ARMS="ref branch" (ARMS=ref: REF's engine against llama.cpp alone),
+#                                      JAVA_OPTS_<ARM> extra JVM options of an arm; an arm "branch-x" or "ref-x" runs
+#                                      that build with JAVA_OPTS_BRANCH_X (e.g. ARMS="ref branch branch-x")
 #
 # llama-bench runs in every round too (first in odd rounds, last in even ones), so each round has its own
 # Java/llama.cpp ratios: the peer drifts with the machine as much as the engine does. The last lines are a
@@ -38,10 +40,13 @@ git archive "$ref" src/main/java/io/cleargate/engine/embedded | tar -x -C "$out/
   $(find "$out/ref-src" -name '*.java') 2>&1 | grep -v 'warning\|incubat\|^Note' >&2 || true
 echo "ref $ref $(git rev-parse --short "$ref"), branch $(git rev-parse --short HEAD)$(git diff --quiet || echo '+changes')"
 
-engine() { # classes model
-  "$JAVA_HOME/bin/java" --add-modules=jdk.incubator.vector --enable-native-access=ALL-UNNAMED -XX:+UseParallelGC -Xss4m \
-    -Dcleargate.engine.threads="$threads" -cp "$out/$1:$deps" io.cleargate.engine.embedded.EngineCli \
-    bench --model "$2" --prompt-tokens 64 --decode-tokens 64 --repetitions 8 2>/dev/null | tail -1
+engine() { # arm model log (the bench's per-repetition lines on stderr, kept beside the JSON)
+  local arm="$1" opts
+  opts="JAVA_OPTS_$(echo "$arm" | tr 'a-z-' 'A-Z_')"
+  # shellcheck disable=SC2086 # JAVA_OPTS_<ARM>: extra JVM options of one arm, word-split on purpose
+  "$JAVA_HOME/bin/java" --add-modules=jdk.incubator.vector --enable-native-access=ALL-UNNAMED -XX:+UseParallelGC -Xss4m ${!opts:-} \
+    -Dcleargate.engine.threads="$threads" -cp "$out/${arm%%-*}:$deps" io.cleargate.engine.embedded.EngineCli \
+    bench --model "$2" --prompt-tokens 64 --decode-tokens 64 --repetitions 8 2>"$3" | tail -1
 }
 llama() { # precision tag
   "$ROOT/tools/llama.cpp-0.3.36/bin/llama-bench" -m "$model-$1.gguf" -t "$threads" -p 64 -n 64 -r 3 -o json \
@@ -53,13 +58,15 @@ for prec in ${PRECISIONS:-bf16 f32}; do
   src="$model"; [[ $prec == f32 ]] || src="$model-$prec"
   # One llama-bench run not counted, as the engine gets warm-ups: in engine9's first job the first
   # llama-bench run of each precision measured 40-60% below the runs after it (pages of the GGUF file?).
-  "$ROOT/tools/llama.cpp-0.3.36/bin/llama-bench" -m "$model-$prec.gguf" -t "$threads" -p 64 -n 16 -r 1 -o json >/dev/null 2>&1
+  # It runs the measured shapes five times (a few seconds, like the engine's warm-up repetitions); each
+  # counted llama-bench run then makes its own warm-up run of each test first.
+  "$ROOT/tools/llama.cpp-0.3.36/bin/llama-bench" -m "$model-$prec.gguf" -t "$threads" -p 64 -n 64 -r 5 -o json >/dev/null 2>&1
   for ((round = 1; round <= rounds; round++)); do
     order="$arms"; (( round % 2 )) || order="$(echo "$arms" | awk '{for (i = NF; i > 0; i--) printf "%s ", $i}')"
     (( round % 2 )) && llama "$prec" "$round"
     for arm in $order; do
-      engine "$arm" "$src" > "$out/java-$prec-$arm-$round.json"
-      python3 -c "import json;j=json.load(open('$out/java-$prec-$arm-$round.json'));print('$prec round $round $arm: prefill %.1f +- %.1f decode %.1f +- %.1f (bound %.1f, decode/bound %.2f, warm-ups %d, JIT ms %d)' % (j['prefill_tok_s'],j['prefill_stddev'],j['decode_tok_s'],j['decode_stddev'],j['bandwidth_bound_decode_tok_s'],j['decode_tok_s']/j['bandwidth_bound_decode_tok_s'],j['warmup_repetitions'],j['jit_ms_during_repetitions']))"
+      engine "$arm" "$src" "$out/java-$prec-$arm-$round.log" > "$out/java-$prec-$arm-$round.json"
+      python3 -c "import json;j=json.load(open('$out/java-$prec-$arm-$round.json'));print('$prec round $round $arm: prefill %.1f +- %.1f decode %.1f +- %.1f (bound %.1f, decode/bound %.2f, warm-ups %s%d, JIT ms %d)' % (j['prefill_tok_s'],j['prefill_stddev'],j['decode_tok_s'],j['decode_stddev'],j['bandwidth_bound_decode_tok_s'],j['decode_tok_s']/j['bandwidth_bound_decode_tok_s'],('%d prefills + ' % j['prefill_warmups']) if 'prefill_warmups' in j else '',j['warmup_repetitions'],j['jit_ms_during_repetitions']))"
     done
     (( round % 2 )) || llama "$prec" "$round"
   done

@@ -107,18 +107,34 @@ public final class EngineCli {
                 Session warm = model.newSession(prompt.length + 8, Session.Form.ABSORBED);
                 Generator.greedy(model, warm, java.util.Arrays.stream(prompt).boxed().toList(), 8);
             }
-            // Then whole repetitions until the JIT is quiet (see Warmup): compilations that land in a
-            // measured repetition take CPU from the engine's threads, which wait for each other.
+            // Then prefills alone, and whole repetitions, until the JIT is quiet (see QUIET_JIT_MS):
+            // compilations that land in a measured repetition take CPU from the engine's threads,
+            // which wait for each other.
             var jit = java.lang.management.ManagementFactory.getCompilationMXBean();
             String warmupOpt = opts.getOrDefault("warmup-repetitions", "auto");
+            int prefillWarmups = 0;
+            long prefillWarmupJitMs = jit.getTotalCompilationTime();
+            for (int quiet = 0; warmupOpt.equals("auto") && (prefillWarmups < MIN_PREFILL_WARMUPS || quiet < QUIET_PREFILLS)
+                    && prefillWarmups < MAX_PREFILL_WARMUPS; prefillWarmups++) {
+                long c0 = jit.getTotalCompilationTime();
+                model.prefill(model.newSession(prompt.length, Session.Form.ABSORBED), prompt);
+                quiet = jit.getTotalCompilationTime() - c0 <= QUIET_JIT_MS ? quiet + 1 : 0;
+            }
+            prefillWarmupJitMs = jit.getTotalCompilationTime() - prefillWarmupJitMs;
+            System.err.printf("bench: %d prefills alone to warm up, %d ms of JIT in them%n", prefillWarmups, prefillWarmupJitMs);
             int warmups = 0;
-            for (int quiet = 0; warmupOpt.equals("auto") ? quiet < QUIET_REPETITIONS && warmups < MAX_WARMUP_REPETITIONS
+            for (int quiet = 0; warmupOpt.equals("auto")
+                    ? (warmups < MIN_WARMUP_REPETITIONS || quiet < QUIET_REPETITIONS) && warmups < MAX_WARMUP_REPETITIONS
                     : warmups < Integer.parseInt(warmupOpt); warmups++) {
                 long c0 = jit.getTotalCompilationTime();
-                long t0 = System.nanoTime();
-                repetition(model, prompt, decodeTokens);
-                boolean isQuiet = (jit.getTotalCompilationTime() - c0) * 1e6 < QUIET_JIT_SHARE * (System.nanoTime() - t0);
+                long[] t = repetition(model, prompt, decodeTokens);
+                long jitMs = jit.getTotalCompilationTime() - c0;
+                boolean isQuiet = jitMs <= QUIET_JIT_MS;
                 quiet = isQuiet ? quiet + 1 : 0;
+                progress("warm-up", warmups, t, jitMs, promptTokens, decodeTokens);
+            }
+            if (warmupOpt.equals("auto")) {
+                settleCompilations(jit);
             }
             // Repetitions on fresh sessions, reported as mean and standard deviation (as llama-bench does).
             int repetitions = Integer.parseInt(opts.getOrDefault("repetitions", "3"));
@@ -126,7 +142,9 @@ public final class EngineCli {
             double[] decodeRates = new double[repetitions];
             long jitBefore = jit.getTotalCompilationTime();
             for (int rep = 0; rep < repetitions; rep++) {
+                long c0 = jit.getTotalCompilationTime();
                 long[] t = repetition(model, prompt, decodeTokens);
+                progress("repetition", rep, t, jit.getTotalCompilationTime() - c0, promptTokens, decodeTokens);
                 prefillRates[rep] = promptTokens / (t[0] / 1e9);
                 decodeRates[rep] = decodeTokens / (t[1] / 1e9);
             }
@@ -148,30 +166,81 @@ public final class EngineCli {
                             + "\"probe_mb\": %.1f, \"read_bandwidth_gb_s\": %.2f, "
                             + "\"bandwidth_bound_decode_tok_s\": %.2f, \"decode_fraction_of_bound\": %.3f, "
                             + "\"kv_bytes_per_token_absorbed\": %d, \"kv_bytes_per_token_naive\": %d, \"heap_used_mb\": %.1f, "
-                            + "\"idle_cpu_ms_per_s\": %.1f, \"warmup_repetitions\": %d, \"jit_ms_during_repetitions\": %d}%n",
+                            + "\"idle_cpu_ms_per_s\": %.1f, \"prefill_warmups\": %d, \"warmup_repetitions\": %d, \"jit_ms_during_repetitions\": %d}%n",
                     prefill, stddev(prefillRates), decode, stddev(decodeRates), repetitions, Kernels.threads(), Kernels.VECTOR,
                     model.weightFormat(), active / 1e6, model.totalWeightBytes() / 1e6, probeBytes / 1e6, bandwidth / 1e9,
                     bound, decode / bound,
                     absorbed.cacheBytes(), naive.cacheBytes(),
                     (Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory()) / 1048576.0, idleCpu,
-                    warmups, jitMeasured);
+                    prefillWarmups, warmups, jitMeasured);
         }
     }
 
     /**
-     * Warm-up until the JIT is quiet: {@link #QUIET_REPETITIONS} whole repetitions in a row in which
-     * compilation took less than {@link #QUIET_JIT_SHARE} of the wall time, at most
-     * {@link #MAX_WARMUP_REPETITIONS}. With the engine's threads on every core, a compilation takes
-     * its CPU from a member of the team and the other members wait for it at the next barrier: on
-     * two cores, repetitions with 30-40 ms of compilation decoded bf16 at 137-174 tok/s, quiet ones
-     * at 209-229. C2 compiles the steps' code at invocation counts the default three short warm-ups
-     * do not reach (the per-layer steps at ~5000 calls: ~600 decoded tokens), so without this the
-     * third measured repetition was the slow one in every run. llama-bench measures after one
-     * warm-up run; llama.cpp has no JIT, so steady state against steady state is the fair comparison.
+     * Warm-up until the JIT is quiet: at least {@link #MIN_WARMUP_REPETITIONS} whole repetitions, then
+     * until {@link #QUIET_REPETITIONS} in a row in which the compilers worked at most
+     * {@link #QUIET_JIT_MS} ms, at most {@link #MAX_WARMUP_REPETITIONS}.
+     * With the engine's threads on every core, a compilation takes its CPU from a member of the team
+     * and the other members wait for it at the next barrier: on two cores, repetitions with 30-40 ms
+     * of compilation decoded bf16 at 137-174 tok/s, quiet ones at 209-229. C2 compiles the steps' code
+     * at invocation counts the default three short warm-ups do not reach (the per-layer steps at
+     * ~5000 calls: ~600 decoded tokens). The bound is absolute, not a share of the repetition's time:
+     * with "under 1%" an f32 repetition (~0.8 s) passed as quiet with 6-8 ms of C1 compiles of the
+     * steps, which precede their C2 compiles, and those (~100-400 ms each) then landed in the measured
+     * repetitions (engine10: warm-ups 4, then 385 and 246 ms of JIT in the first two measured ones;
+     * the lead's job, f32: "warm-ups 4, JIT ms 386" in two rounds). A server's engine is long past
+     * this; llama.cpp has no JIT, so steady state against steady state is the fair comparison
+     * (bench/engine/README.md says how llama-bench is warmed). Each step's C2 compile (it inlines the
+     * step's whole call tree) comes when that step's own counters cross, so quiet repetitions come
+     * between compiles by chance: with three in a row, C2 compiles of 100-300 ms still landed after
+     * twelve warm-ups (PrintCompilation: the per-layer lambdas of attention and the experts, one by one).
      */
-    private static final int QUIET_REPETITIONS = 3;
-    private static final double QUIET_JIT_SHARE = 0.01;
-    private static final int MAX_WARMUP_REPETITIONS = 30;
+    private static final int MIN_WARMUP_REPETITIONS = 10;
+    private static final int QUIET_REPETITIONS = 4;
+    private static final long QUIET_JIT_MS = 2;
+
+    /**
+     * Prefills alone before the whole repetitions: at least {@link #MIN_PREFILL_WARMUPS}, then until
+     * {@link #QUIET_PREFILLS} in a row with at most {@link #QUIET_JIT_MS} ms of JIT, at most
+     * {@link #MAX_PREFILL_WARMUPS}. A prefill calls each of its per-layer steps once per layer, so
+     * one per repetition brought them to C2 only after some 30 repetitions: in a run of prefills
+     * alone (engine10, f32, two threads) compilations of 10-90 ms kept landing until the ~30th
+     * prefill while prefill rose from ~500 to 650-720 tok/s, and the measured repetitions of the
+     * lead's job came after 4-13 warm-ups. Prefills alone get there in a few seconds (~0.1 s each).
+     */
+    private static final int MIN_PREFILL_WARMUPS = 30;
+    private static final int QUIET_PREFILLS = 8;
+    private static final int MAX_PREFILL_WARMUPS = 120;
+    private static final int MAX_WARMUP_REPETITIONS = 40;
+
+    /**
+     * Idles while compilations queued during the warm-ups finish, in steps of {@link #SETTLE_MS}, until
+     * one step adds no compilation time (at most ten steps). A C2 compile started in the last warm-up
+     * is counted only when it ends: in engine10's job 2, the first measured repetition after a "quiet"
+     * warm-up had 67-80 ms of JIT in every run of this branch.
+     */
+    private static void settleCompilations(java.lang.management.CompilationMXBean jit) {
+        try {
+            for (int step = 0; step < 10; step++) {
+                long before = jit.getTotalCompilationTime();
+                Thread.sleep(SETTLE_MS);
+                if (jit.getTotalCompilationTime() == before) {
+                    return;
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static final long SETTLE_MS = 200;
+
+    /** One line per warm-up and measured repetition on stderr (the JSON on stdout is the result). */
+    private static void progress(String what, int i, long[] t, long jitMs, int promptTokens, int decodeTokens) {
+        System.err.printf(java.util.Locale.ROOT, "bench: %s %d at %d ms: prefill %.1f tok/s, decode %.1f tok/s, JIT %d ms%n", what, i,
+                java.lang.management.ManagementFactory.getRuntimeMXBean().getUptime(),
+                promptTokens / (t[0] / 1e9), decodeTokens / (t[1] / 1e9), jitMs);
+    }
 
     /** One measured repetition on a fresh session: nanoseconds of prefill and of decode. */
     private static long[] repetition(Model model, int[] prompt, int decodeTokens) {
