@@ -17,8 +17,18 @@ final class PhraseMatcher<T> {
     /** One occurrence: [start, end) in the scanned text and the phrase's payload. */
     record Hit<T>(int start, int end, T payload) {}
 
+    /** Chars below this have their root transition in {@link #rootNext}: ASCII and Latin-1. */
+    private static final int ROOT_DENSE = 0x100;
+
     private final char[][] edgeChars;
     private final int[][] edgeTargets;
+    /**
+     * The root's transition per char below {@link #ROOT_DENSE} (-1: none), as the binary search
+     * finds it: nearly every char of a text is looked up at the root (where the automaton starts
+     * again after each failed match), whose edges are the first chars of every phrase, so that
+     * search was half the detector's time.
+     */
+    private final int[] rootNext = new int[ROOT_DENSE];
     private final int[] fail;
     private final int[][] outputs; // payload indexes ending at each state (own plus via fail links)
     private final int[] lengths;    // phrase length per payload index
@@ -64,6 +74,9 @@ final class PhraseMatcher<T> {
             edgeChars[s] = cs;
             edgeTargets[s] = ts;
         }
+        for (char c = 0; c < ROOT_DENSE; c++) {
+            rootNext[c] = search(0, c);
+        }
         fail = new int[n];
         buildFailLinks(out);
         outputs = new int[n][];
@@ -99,16 +112,20 @@ final class PhraseMatcher<T> {
     }
 
     private int step(int state, char c) {
+        return state == 0 && c < ROOT_DENSE ? rootNext[c] : search(state, c);
+    }
+
+    private int search(int state, char c) {
         int i = Arrays.binarySearch(edgeChars[state], c);
         return i >= 0 ? edgeTargets[state][i] : -1;
     }
 
     /** Every occurrence in {@code text[0, limit)}, ordered by end offset. */
-    List<Hit<T>> scan(CharSequence text, int limit) {
+    List<Hit<T>> scan(char[] text, int limit) {
         List<Hit<T>> hits = new ArrayList<>();
         int state = 0;
         for (int i = 0; i < limit; i++) {
-            char c = text.charAt(i);
+            char c = text[i];
             int next;
             while ((next = step(state, c)) < 0 && state != 0) {
                 state = fail[state];

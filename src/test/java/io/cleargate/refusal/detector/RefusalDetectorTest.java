@@ -115,4 +115,21 @@ class RefusalDetectorTest {
         assertEquals(java.util.List.of("i can't help", "i can't assist", "help"),
                 Lexicon.expand("{i can't|} {help|assist}").stream().filter(p -> !p.equals("assist")).toList());
     }
+
+    @Test
+    void everyCharIsNormalisedByTheSameRulesWhetherItIsAsciiOrNot() {
+        // The rules spelled out once more: normalize() takes ASCII from a table it builds from them.
+        for (int c = 0; c <= Character.MAX_VALUE; c++) {
+            char ch = (char) c;
+            char expected = switch (ch) {
+                case '\u2019', '\u2018', '\u02bc', '\u00b4', '`' -> '\'';
+                case '\n', '\r' -> '\n';
+                default -> Character.isWhitespace(ch) || Character.isSpaceChar(ch) ? ' ' : Character.toLowerCase(ch);
+            };
+            String text = "A" + ch + "z";
+            String at = "U+" + Integer.toHexString(c);
+            assertEquals(expected, RefusalDetector.normalize(text, 3)[1], at);
+            assertEquals(expected, RefusalDetector.normalize(new StringBuilder(text), 2)[1], at + " in a builder");
+        }
+    }
 }
