@@ -147,12 +147,7 @@ public class StoredBody implements AttributeConverter<String, String> {
                 return false;
             }
             if (inflater == null) {
-                inflater = IDLE_INFLATERS.poll();
-                if (inflater == null) {
-                    inflater = new Inflater(true);
-                } else {
-                    IDLE_INFLATER_COUNT.decrementAndGet();
-                }
+                inflater = borrowInflater();
             }
             try {
                 inflater.setInput(packed.array(), packed.arrayOffset() + packed.position(), packed.remaining());
@@ -191,12 +186,7 @@ public class StoredBody implements AttributeConverter<String, String> {
         @Override
         public void close() {
             if (inflater != null) {
-                if (IDLE_INFLATER_COUNT.incrementAndGet() <= KEPT) {
-                    IDLE_INFLATERS.offer(inflater);
-                } else {
-                    IDLE_INFLATER_COUNT.decrementAndGet();
-                    inflater.end();
-                }
+                giveBack(inflater);
                 inflater = null;
             }
         }
@@ -271,12 +261,7 @@ public class StoredBody implements AttributeConverter<String, String> {
 
     /** Reverses {@link #deflate}. */
     static byte[] inflate(byte[] packed, byte[] dictionary) throws DataFormatException {
-        Inflater inflater = IDLE_INFLATERS.poll();
-        if (inflater == null) {
-            inflater = new Inflater(true);
-        } else {
-            IDLE_INFLATER_COUNT.decrementAndGet();
-        }
+        Inflater inflater = borrowInflater();
         try {
             inflater.setInput(packed);
             if (dictionary != null) {
@@ -300,12 +285,27 @@ public class StoredBody implements AttributeConverter<String, String> {
             return n == out.length ? out : java.util.Arrays.copyOf(out, n);
         } finally {
             inflater.reset();
-            if (IDLE_INFLATER_COUNT.incrementAndGet() <= KEPT) {
-                IDLE_INFLATERS.offer(inflater);
-            } else {
-                IDLE_INFLATER_COUNT.decrementAndGet();
-                inflater.end();
-            }
+            giveBack(inflater);
+        }
+    }
+
+    /** An idle raw inflater from the pool, or a new one. */
+    private static Inflater borrowInflater() {
+        Inflater inflater = IDLE_INFLATERS.poll();
+        if (inflater == null) {
+            return new Inflater(true);
+        }
+        IDLE_INFLATER_COUNT.decrementAndGet();
+        return inflater;
+    }
+
+    /** Back to the pool (reset), or ended when the pool already keeps {@link #KEPT}. */
+    private static void giveBack(Inflater inflater) {
+        if (IDLE_INFLATER_COUNT.incrementAndGet() <= KEPT) {
+            IDLE_INFLATERS.offer(inflater);
+        } else {
+            IDLE_INFLATER_COUNT.decrementAndGet();
+            inflater.end();
         }
     }
 }
