@@ -23,7 +23,8 @@ import java.util.Map;
  *   generate --model DIR --ids 0,17,42 --max-tokens N -> {"ids": [...]} greedy, no EOS stop
  *   chat     --model DIR --prompt TEXT [--max-tokens N] [--temperature T] [--seed S]  -> streamed text
  *   bench    --model DIR [--prompt-tokens P] [--decode-tokens N] [--probe-bytes B]
- *            [--repetitions R] [--warmup-repetitions auto|N] [--int8]  -> {"prefill_tok_s":..,"decode_tok_s":..,"read_bandwidth_gb_s":..,"decode_fraction_of_bound":..}
+ *            [--repetitions R] [--warmup-repetitions auto|N] [--int8] [--rounds-on-stdin]
+ *            -> {"prefill_tok_s":..,"decode_tok_s":..,"read_bandwidth_gb_s":..,"decode_fraction_of_bound":..} (one per round)
  *   perplexity --model DIR --text FILE [--max-tokens N] -> perplexity as stored vs int8 weights, top-1 agreement
  * </pre>
  */
@@ -136,44 +137,90 @@ public final class EngineCli {
             if (warmupOpt.equals("auto")) {
                 settleCompilations(jit);
             }
-            // Repetitions on fresh sessions, reported as mean and standard deviation (as llama-bench does).
             int repetitions = Integer.parseInt(opts.getOrDefault("repetitions", "3"));
-            double[] prefillRates = new double[repetitions];
-            double[] decodeRates = new double[repetitions];
-            long jitBefore = jit.getTotalCompilationTime();
-            for (int rep = 0; rep < repetitions; rep++) {
-                long c0 = jit.getTotalCompilationTime();
-                long[] t = repetition(model, prompt, decodeTokens);
-                progress("repetition", rep, t, jit.getTotalCompilationTime() - c0, promptTokens, decodeTokens);
-                prefillRates[rep] = promptTokens / (t[0] / 1e9);
-                decodeRates[rep] = decodeTokens / (t[1] / 1e9);
-            }
-            long jitMeasured = jit.getTotalCompilationTime() - jitBefore;
-            double prefill = mean(prefillRates);
-            double decode = mean(decodeRates);
-            double idleCpu = idleCpuMillisPerSecond();
             // The probe reads a buffer as large as the model's weights: decode streams them from wherever
             // they fit (a large L3 holds a small model), so that is the bandwidth that bounds it.
             long probeBytes = Long.parseLong(opts.getOrDefault("probe-bytes", String.valueOf(Math.max(64L << 20, model.totalWeightBytes()))));
-            double bandwidth = Bandwidth.readBytesPerSecond(probeBytes, 5);
-            long active = model.activeWeightBytes(false);
-            double bound = bandwidth / active;
-            Session naive = model.newSession(1, Session.Form.NAIVE);
-            Session absorbed = model.newSession(1, Session.Form.ABSORBED);
-            out.printf(java.util.Locale.ROOT, "{\"prefill_tok_s\": %.2f, \"prefill_stddev\": %.2f, \"decode_tok_s\": %.2f, "
-                            + "\"decode_stddev\": %.2f, \"repetitions\": %d, \"threads\": %d, \"vector\": %b, "
-                            + "\"weights\": \"%s\", \"active_weight_mb_per_token\": %.2f, \"total_weight_mb\": %.1f, "
-                            + "\"probe_mb\": %.1f, \"read_bandwidth_gb_s\": %.2f, "
-                            + "\"bandwidth_bound_decode_tok_s\": %.2f, \"decode_fraction_of_bound\": %.3f, "
-                            + "\"kv_bytes_per_token_absorbed\": %d, \"kv_bytes_per_token_naive\": %d, \"heap_used_mb\": %.1f, "
-                            + "\"idle_cpu_ms_per_s\": %.1f, \"prefill_warmups\": %d, \"warmup_repetitions\": %d, \"jit_ms_during_repetitions\": %d}%n",
-                    prefill, stddev(prefillRates), decode, stddev(decodeRates), repetitions, Kernels.threads(), Kernels.VECTOR,
-                    model.weightFormat(), active / 1e6, model.totalWeightBytes() / 1e6, probeBytes / 1e6, bandwidth / 1e9,
-                    bound, decode / bound,
-                    absorbed.cacheBytes(), naive.cacheBytes(),
-                    (Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory()) / 1048576.0, idleCpu,
-                    prefillWarmups, warmups, jitMeasured);
+            Warmups warm = new Warmups(prefillWarmups, warmups);
+            if (!opts.containsKey("rounds-on-stdin")) {
+                Measured m = measure(model, prompt, decodeTokens, repetitions, jit);
+                double idleCpu = idleCpuMillisPerSecond();
+                out.println(report(model, m, Bandwidth.readBytesPerSecond(probeBytes, 5), probeBytes, warm, ",\"idle_cpu_ms_per_s\": %.1f".formatted(idleCpu)));
+                return;
+            }
+            rounds(model, prompt, decodeTokens, repetitions, probeBytes, warm, jit, out);
         }
+    }
+
+    /**
+     * {@code --rounds-on-stdin}: the warmed process measures once per line read from stdin (one
+     * repetition not counted, then the repetitions, then the probe) and prints that round's JSON, until
+     * stdin ends; "ready" on stdout says the warm-up is over. bench/engine/ab.sh keeps one such process
+     * per arm for a whole precision and alternates them with llama-bench round by round, so the order of
+     * the arms can be balanced over many rounds without a JVM start and warm-up (~25 s) in each: with one
+     * process per run, whichever Java run came second in its round measured lower in 18 of 20
+     * comparisons (engine10).
+     */
+    private static void rounds(Model model, int[] prompt, int decodeTokens, int repetitions, long probeBytes, Warmups warm,
+            java.lang.management.CompilationMXBean jit, PrintStream out) {
+        out.println("ready");
+        out.flush();
+        var in = new java.io.BufferedReader(new java.io.InputStreamReader(System.in, java.nio.charset.StandardCharsets.UTF_8));
+        try {
+            for (int round = 1; in.readLine() != null; round++) {
+                repetition(model, prompt, decodeTokens); // caches and the team's threads warm again after idling
+                Measured m = measure(model, prompt, decodeTokens, repetitions, jit);
+                out.println(report(model, m, Bandwidth.readBytesPerSecond(probeBytes, 5), probeBytes, warm, ",\"round\": %d".formatted(round)));
+                out.flush();
+            }
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    private record Warmups(int prefills, int repetitions) {}
+
+    /** Per-repetition rates of one measurement and the JIT's milliseconds during it. */
+    private record Measured(double[] prefillRates, double[] decodeRates, long jitMs) {}
+
+    /** Repetitions on fresh sessions, reported as mean and standard deviation (as llama-bench does). */
+    private static Measured measure(Model model, int[] prompt, int decodeTokens, int repetitions,
+            java.lang.management.CompilationMXBean jit) {
+        int promptTokens = prompt.length;
+        double[] prefillRates = new double[repetitions];
+        double[] decodeRates = new double[repetitions];
+        long jitBefore = jit.getTotalCompilationTime();
+        for (int rep = 0; rep < repetitions; rep++) {
+            long c0 = jit.getTotalCompilationTime();
+            long[] t = repetition(model, prompt, decodeTokens);
+            progress("repetition", rep, t, jit.getTotalCompilationTime() - c0, promptTokens, decodeTokens);
+            prefillRates[rep] = promptTokens / (t[0] / 1e9);
+            decodeRates[rep] = decodeTokens / (t[1] / 1e9);
+        }
+        return new Measured(prefillRates, decodeRates, jit.getTotalCompilationTime() - jitBefore);
+    }
+
+    /** The bench's JSON line; {@code extra} is appended inside the object (a leading comma and fields). */
+    private static String report(Model model, Measured m, double bandwidth, long probeBytes, Warmups warm, String extra) {
+        double prefill = mean(m.prefillRates());
+        double decode = mean(m.decodeRates());
+        long active = model.activeWeightBytes(false);
+        double bound = bandwidth / active;
+        Session naive = model.newSession(1, Session.Form.NAIVE);
+        Session absorbed = model.newSession(1, Session.Form.ABSORBED);
+        return String.format(java.util.Locale.ROOT, "{\"prefill_tok_s\": %.2f, \"prefill_stddev\": %.2f, \"decode_tok_s\": %.2f, "
+                        + "\"decode_stddev\": %.2f, \"repetitions\": %d, \"threads\": %d, \"vector\": %b, "
+                        + "\"weights\": \"%s\", \"active_weight_mb_per_token\": %.2f, \"total_weight_mb\": %.1f, "
+                        + "\"probe_mb\": %.1f, \"read_bandwidth_gb_s\": %.2f, "
+                        + "\"bandwidth_bound_decode_tok_s\": %.2f, \"decode_fraction_of_bound\": %.3f, "
+                        + "\"kv_bytes_per_token_absorbed\": %d, \"kv_bytes_per_token_naive\": %d, \"heap_used_mb\": %.1f, "
+                        + "\"prefill_warmups\": %d, \"warmup_repetitions\": %d, \"jit_ms_during_repetitions\": %d%s}",
+                prefill, stddev(m.prefillRates()), decode, stddev(m.decodeRates()), m.prefillRates().length, Kernels.threads(), Kernels.VECTOR,
+                model.weightFormat(), active / 1e6, model.totalWeightBytes() / 1e6, probeBytes / 1e6, bandwidth / 1e9,
+                bound, decode / bound,
+                absorbed.cacheBytes(), naive.cacheBytes(),
+                (Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory()) / 1048576.0,
+                warm.prefills(), warm.repetitions(), m.jitMs(), extra);
     }
 
     /**
