@@ -76,7 +76,13 @@ start_arm() { # arm model prec
   echo "$3 $arm warmed at $(( $(date +%s) - t_start )) s: $(grep -c 'warm-up' "$out/java-$3-$arm.log") repetitions, $(grep -o '[0-9]* prefills alone' "$out/java-$3-$arm.log")"
 }
 ask_arm() { local line; echo go >&"${in_fd[$1]}"; read -r line <&"${out_fd[$1]}"; echo "$line"; }
-stop_arm() { exec {in_fd[$1]}>&-; wait "${pid[$1]}" || true; exec {out_fd[$1]}<&-; }
+stop_arm() { # closing its stdin ends the process
+  local fd="${in_fd[$1]}"
+  exec {fd}>&-
+  wait "${pid[$1]}" || true
+  fd="${out_fd[$1]}"
+  exec {fd}<&-
+}
 llama() { # precision tag
   "$ROOT/tools/llama.cpp-0.3.36/bin/llama-bench" -m "$model-$1.gguf" -t "$threads" -p 64 -n 64 -r 3 -o json \
     > "$out/llama-$1-$2.json" 2>/dev/null
