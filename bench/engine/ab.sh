@@ -66,9 +66,12 @@ declare -A in_fd out_fd pid
 start_arm() { # arm model prec
   local arm="$1" fd line
   rm -f "$out/$arm.in" "$out/$arm.out" && mkfifo "$out/$arm.in" "$out/$arm.out"
+  # The JVM must not inherit the other arms' FIFO ends: an inherited write end of an arm's stdin keeps
+  # that arm from seeing EOF when the shell closes it (job 1 of engine11 hung there).
   # shellcheck disable=SC2046
-  $(java_cmd "$arm") bench --model "$2" --prompt-tokens 64 --decode-tokens 64 --repetitions 8 --rounds-on-stdin \
-    <"$out/$arm.in" >"$out/$arm.out" 2>"$out/java-$3-$arm.log" &
+  (for fd in "${in_fd[@]}" "${out_fd[@]}"; do eval "exec $fd>&-"; done
+   exec $(java_cmd "$arm") bench --model "$2" --prompt-tokens 64 --decode-tokens 64 --repetitions 8 --rounds-on-stdin \
+    <"$out/$arm.in" >"$out/$arm.out" 2>"$out/java-$3-$arm.log") &
   pid[$arm]=$!
   exec {fd}>"$out/$arm.in"; in_fd[$arm]=$fd
   exec {fd}<"$out/$arm.out"; out_fd[$arm]=$fd
