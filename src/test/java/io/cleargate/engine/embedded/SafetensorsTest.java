@@ -34,6 +34,23 @@ class SafetensorsTest {
     }
 
     @Test
+    void copiedWeightsHoldTheFilesBytesEachFromACacheLineBoundary() {
+        Path dir = Fixtures.BASE.resolve("dtypes-dir");
+        try (Checkpoint mapped = Checkpoint.open(dir, false); Checkpoint copied = Checkpoint.open(dir, true)) {
+            assertEquals(mapped.names(), copied.names());
+            assertTrue(mapped.names().size() > 4);
+            for (String name : mapped.names()) {
+                Tensor m = mapped.get(name);
+                Tensor c = copied.get(name);
+                assertEquals(m.dtype(), c.dtype(), name);
+                org.junit.jupiter.api.Assertions.assertArrayEquals(m.shape(), c.shape(), name);
+                assertEquals(-1L, m.data().mismatch(c.data()), name + ": copied bytes differ from the file's");
+                assertEquals(0L, c.data().address() % 64, name + " copied off a 64-byte boundary");
+            }
+        }
+    }
+
+    @Test
     void vectorAndScalarProductsAgreeOnBfloat16Rows() {
         try (Checkpoint ckpt = Checkpoint.open(Fixtures.BASE.resolve("dtypes-dir"))) {
             Matrix bf16 = ckpt.get("m_bf16").asMatrix();

@@ -5,8 +5,11 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
@@ -25,7 +28,8 @@ import java.util.Set;
 import java.util.stream.Stream;
 
 /**
- * The safetensors files of a checkpoint directory, memory-mapped read-only. Either one or more
+ * The safetensors files of a checkpoint directory, memory-mapped read-only (or copied out, see
+ * {@link #COPY}). Either one or more
  * {@code *.safetensors} files, or shards listed by {@code model.safetensors.index.json}.
  * Closing the checkpoint unmaps every file; tensors must not be used afterwards.
  *
@@ -47,10 +51,21 @@ public final class Checkpoint implements AutoCloseable {
     /** Tensors of unreadable dtypes: name -> "dtype in file". */
     private final Map<String, String> unsupported = new LinkedHashMap<>();
 
-    private Checkpoint() {}
+    /** Whether tensors are copied out of the files (see {@link #COPY}). */
+    private final boolean copy;
 
+    private Checkpoint(boolean copy) {
+        this.copy = copy;
+    }
+
+    /** The checkpoint with its weights mapped, or copied when {@code -Dcleargate.engine.weights=copied}. */
     public static Checkpoint open(Path dir) {
-        Checkpoint checkpoint = new Checkpoint();
+        return open(dir, COPY);
+    }
+
+    /** The checkpoint with its tensors mapped from the files or, with {@code copy}, copied out of them (see {@link #COPY}). */
+    public static Checkpoint open(Path dir, boolean copy) {
+        Checkpoint checkpoint = new Checkpoint(copy);
         try {
             for (Path file : files(dir)) {
                 checkpoint.map(file);
@@ -91,8 +106,9 @@ public final class Checkpoint implements AutoCloseable {
     }
 
     private void map(Path file) throws IOException {
-        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
-            MemorySegment whole = channel.map(FileChannel.MapMode.READ_ONLY, 0, channel.size(), arena);
+        // With copied weights the file is mapped only while its tensors are copied out.
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ); Arena fileArena = Arena.ofConfined()) {
+            MemorySegment whole = channel.map(FileChannel.MapMode.READ_ONLY, 0, channel.size(), copy ? fileArena : arena);
             if (whole.byteSize() < 8) {
                 throw new IllegalArgumentException(file + " is too short for a safetensors file");
             }
@@ -103,6 +119,7 @@ public final class Checkpoint implements AutoCloseable {
             byte[] headerBytes = whole.asSlice(8, headerLength).toArray(ValueLayout.JAVA_BYTE);
             JsonNode header = JSON.readTree(new String(headerBytes, StandardCharsets.UTF_8));
             MemorySegment data = whole.asSlice(8 + headerLength);
+            Map<String, Tensor> read = new LinkedHashMap<>();
             for (Iterator<Map.Entry<String, JsonNode>> it = header.fields(); it.hasNext(); ) {
                 var entry = it.next();
                 if (entry.getKey().equals("__metadata__")) {
@@ -113,8 +130,85 @@ public final class Checkpoint implements AutoCloseable {
                     unsupported.put(entry.getKey(), dtype + " in " + file);
                     continue;
                 }
-                tensors.put(entry.getKey(), tensor(file, entry.getKey(), entry.getValue(), data));
+                read.put(entry.getKey(), tensor(file, entry.getKey(), entry.getValue(), data));
             }
+            tensors.putAll(copy ? copied(read) : read);
+        }
+    }
+
+    /**
+     * {@code -Dcleargate.engine.weights=copied}: every tensor copied out of the mapped file into
+     * anonymous memory that the kernel is asked to back with 2 MB pages, each tensor from a 64-byte
+     * boundary. Mapped, a safetensors tensor starts wherever the header left it (8-byte aligned), so
+     * most 64-byte vector loads of its rows straddle two cache lines, and its 4 KB pages of page cache
+     * need a TLB entry each. Costs a copy at load and the weights' size in anonymous memory.
+     */
+    public static final boolean COPY = "copied".equals(System.getProperty("cleargate.engine.weights"));
+
+    private static final long LINE = 64;
+
+    private Map<String, Tensor> copied(Map<String, Tensor> mapped) {
+        long total = 0;
+        for (Tensor t : mapped.values()) {
+            total += (t.data().byteSize() + LINE - 1) / LINE * LINE;
+        }
+        if (total == 0) {
+            return mapped;
+        }
+        MemorySegment block = hugePages(Math.max(total, LINE), arena);
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        long at = 0;
+        for (var e : mapped.entrySet()) {
+            Tensor t = e.getValue();
+            long bytes = t.data().byteSize();
+            MemorySegment copy = block.asSlice(at, bytes);
+            copy.copyFrom(t.data());
+            out.put(e.getKey(), new Tensor(t.name(), t.dtype(), t.shape(), copy, t.file()));
+            at += (bytes + LINE - 1) / LINE * LINE;
+        }
+        return out;
+    }
+
+    private static final int PROT_READ_WRITE = 0x3;
+    private static final int MAP_PRIVATE_ANONYMOUS = 0x22;
+    private static final int MADV_HUGEPAGE = 14;
+
+    /** {@code bytes} of zeroed anonymous memory (mmap), advised for transparent huge pages before any is touched; unmapped with {@code owner}. */
+    private static MemorySegment hugePages(long bytes, Arena owner) {
+        try {
+            MemorySegment addr = (MemorySegment) Native.MMAP.invokeExact(MemorySegment.NULL, bytes, PROT_READ_WRITE,
+                    MAP_PRIVATE_ANONYMOUS, -1, 0L);
+            if (addr.address() == -1L) {
+                throw new IllegalStateException("mmap of " + bytes + " bytes for the weights failed");
+            }
+            // The advice may be refused (THP off): the weights then sit on ordinary pages, still aligned.
+            int ignored = (int) Native.MADVISE.invokeExact(addr, bytes, MADV_HUGEPAGE);
+            return addr.reinterpret(bytes, owner, segment -> unmap(segment, bytes));
+        } catch (Throwable e) {
+            throw e instanceof RuntimeException r ? r : new IllegalStateException(e);
+        }
+    }
+
+    private static void unmap(MemorySegment segment, long bytes) {
+        try {
+            int ignored = (int) Native.MUNMAP.invokeExact(segment, bytes);
+        } catch (Throwable e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** libc's mmap, madvise and munmap, looked up only when weights are copied. */
+    private static final class Native {
+        static final Linker LINKER = Linker.nativeLinker();
+        static final MethodHandle MMAP = fn("mmap", FunctionDescriptor.of(ValueLayout.ADDRESS, ValueLayout.ADDRESS,
+                ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG));
+        static final MethodHandle MADVISE = fn("madvise", FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS,
+                ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT));
+        static final MethodHandle MUNMAP = fn("munmap", FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS,
+                ValueLayout.JAVA_LONG));
+
+        private static MethodHandle fn(String name, FunctionDescriptor descriptor) {
+            return LINKER.downcallHandle(LINKER.defaultLookup().find(name).orElseThrow(), descriptor);
         }
     }
 
