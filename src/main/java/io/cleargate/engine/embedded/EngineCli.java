@@ -387,7 +387,7 @@ public final class EngineCli {
                 usage: cleargate engine logits   --model DIR --ids 0,17,42 [--naive]
                        cleargate engine generate --model DIR --ids 0,17,42 --max-tokens N
                        cleargate engine chat     --model DIR --prompt TEXT [--max-tokens N] [--temperature T] [--seed S]
-                       cleargate engine bench    --model DIR [--prompt-tokens P] [--decode-tokens N] [--probe-bytes B] [--int8]
+                       cleargate engine bench    --model DIR [--prompt-tokens P] [--decode-tokens N] [--probe-bytes B] [--int8] [--rounds-on-stdin]
                        cleargate engine perplexity --model DIR --text FILE [--max-tokens N]""");
         System.exit(2);
     }
