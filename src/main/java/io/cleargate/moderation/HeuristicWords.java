@@ -29,6 +29,8 @@ final class HeuristicWords {
     private final int[][] byTrigram = new int[27 * 27 * 27][];
     /** One bit per trigram: whether a word begins with it. */
     private final long[] hasTrigram = new long[(27 * 27 * 27 + 63) / 64];
+    /** The words of two letters by their letters (index of {@link #bigram}), or null. */
+    private final int[][] byBigram = new int[27 * 27][];
     /** Per word: the owners (bit per owner) whose anchor it is; 0 for a word only looked up for presence. */
     private final long[] anchorOf;
     private final int owners;
@@ -59,6 +61,12 @@ final class HeuristicWords {
                 bucket[bucket.length - 1] = w;
                 byTrigram[t] = bucket;
                 hasTrigram[t >>> 6] |= 1L << t;
+            } else if (word.length() == 2) {
+                int b = letter(word.charAt(0)) * 27 + letter(word.charAt(1));
+                int[] bucket = byBigram[b] == null ? new int[0] : byBigram[b];
+                bucket = Arrays.copyOf(bucket, bucket.length + 1);
+                bucket[bucket.length - 1] = w;
+                byBigram[b] = bucket;
             }
         }
         for (int o = 0; o < anchors.size(); o++) {
@@ -179,6 +187,89 @@ final class HeuristicWords {
             }
         }
         return true;
+    }
+
+    /**
+     * Whether some owner's gate passes on the letters-only view of a text (each of its groups, as
+     * indexes into {@link #words()}, has a word that occurs there), read from the clean view's
+     * first {@code n} chars through {@link NormalizedText#alnumChar} without building the view:
+     * the same chars in the same order, so a word occurs here exactly when {@link #find} on the
+     * view finds it. Stops at the first gate that passes; a text of ordinary prose (a short
+     * answer) mostly has none, and then neither view nor pass is needed at all.
+     */
+    boolean anyGatePasses(char[] clean, int n, List<List<int[]>> gates) {
+        byte[] present = new byte[words.size()];
+        for (int w = 0; w < words.size(); w++) {
+            present[w] = (byte) (words.get(w).length() < 2 ? 1 : 0); // none today; present rather than unknown
+        }
+        if (anyPasses(gates, present)) {
+            return true;
+        }
+        int a = 0; // the letter numbers of the two view chars before this one (0: a digit, or none)
+        int b = 0;
+        for (int i = 0; i < n; i++) {
+            char v = NormalizedText.alnumChar(clean[i]);
+            if (v == 0) {
+                continue; // not in the view
+            }
+            int c = letter(v);
+            boolean found = false;
+            int[] two = byBigram[b * 27 + c];
+            if (two != null && b != 0 && c != 0) {
+                for (int w : two) {
+                    found |= present[w] == 0;
+                    present[w] = 1;
+                }
+            }
+            int t = (a * 27 + b) * 27 + c;
+            if ((hasTrigram[t >>> 6] & 1L << t) != 0) { // the word would begin two view chars back
+                for (int w : byTrigram[t]) {
+                    if (present[w] == 0 && restInView(clean, n, i + 1, wordChars[w])) {
+                        present[w] = 1;
+                        found = true;
+                    }
+                }
+            }
+            if (found && anyPasses(gates, present)) {
+                return true;
+            }
+            a = b;
+            b = c;
+        }
+        return false;
+    }
+
+    /** Whether the view chars from clean index {@code from} on are {@code word}'s from its fourth letter on. */
+    private static boolean restInView(char[] clean, int n, int from, char[] word) {
+        int j = from;
+        for (int k = 3; k < word.length; k++) {
+            char v = 0;
+            while (j < n && (v = NormalizedText.alnumChar(clean[j])) == 0) {
+                j++;
+            }
+            if (j == n || v != word[k]) {
+                return false;
+            }
+            j++;
+        }
+        return true;
+    }
+
+    private static boolean anyPasses(List<List<int[]>> gates, byte[] present) {
+        for (List<int[]> groups : gates) {
+            boolean passes = true;
+            for (int g = 0; g < groups.size() && passes; g++) {
+                boolean any = false;
+                for (int w : groups.get(g)) {
+                    any |= present[w] == 1;
+                }
+                passes = any;
+            }
+            if (passes) {
+                return true;
+            }
+        }
+        return false;
     }
 
     Found find(String text) {

@@ -60,14 +60,13 @@ final class NormalizedText {
 
     static NormalizedText of(String original) {
         int n = original.length();
-        int firstNonAscii = 0;
-        while (firstNonAscii < n && original.charAt(firstNonAscii) < 0x80) {
-            firstNonAscii++;
-        }
-        if (firstNonAscii == n) {
-            return new NormalizedText(original, View.identity("clean", original), 0, 0); // ASCII is its own clean view
-        }
         char[] src = original.toCharArray(); // read as an array: no bounds check per char of a UTF-16 string
+        if (isAscii(src)) {
+            // ASCII is its own clean view, and its array is the one every view builder reads
+            NormalizedText text = new NormalizedText(original, View.identity("clean", original), 0, 0);
+            text.cleanChars = src;
+            return text;
+        }
         char[] chars = new char[n + 16];
         var origins = new View.Origins();
         int k = 0;
@@ -122,8 +121,19 @@ final class NormalizedText {
         return text;
     }
 
-    /** What {@code compute} derives from this text, computed once for every detector asking under {@code key}. */
-    @SuppressWarnings("unchecked")
+    /**
+     * Whether every char is ASCII: the chars or'ed together, a loop the JIT vectorises (a loop
+     * that stops at the first char of U+0080 or above cannot be, and reading the string with
+     * charAt kept a bounds check per char: a tenth of a short answer's moderation).
+     */
+    private static boolean isAscii(char[] chars) {
+        int all = 0;
+        for (char c : chars) {
+            all |= c;
+        }
+        return all < 0x80;
+    }
+
     /** Makes this text a rescan of a stream whose searches resume as {@code searches} says. */
     NormalizedText resuming(Searches searches) {
         this.searches = searches;
@@ -145,6 +155,8 @@ final class NormalizedText {
         }
     }
 
+    /** What {@code compute} derives from this text, computed once for every detector asking under {@code key}. */
+    @SuppressWarnings("unchecked")
     <T> T memo(Object key, java.util.function.Supplier<T> compute) {
         if (memo == null) {
             memo = new java.util.HashMap<>();
@@ -197,7 +209,8 @@ final class NormalizedText {
     // The derived views are built without their index arrays: those are needed only to map a
     // match back (or for stream hold-back), so they are rebuilt by the same loop on first use.
 
-    private char[] cleanChars() {
+    /** The clean view's chars as an array (its first {@code clean.length()}); shared, never written. */
+    char[] cleanChars() {
         if (cleanChars == null) {
             cleanChars = clean.text.toCharArray();
         }
@@ -375,6 +388,8 @@ final class NormalizedText {
     private static final byte[] KEPT_COMPACT = new byte[TABLE];
     /** Per char: 1 when the alnum view keeps it (a letter or a digit). */
     private static final byte[] KEPT_ALNUM = new byte[TABLE];
+    /** Per char: what the alnum view writes for it, or 0 when it drops it. */
+    private static final char[] ALNUM = new char[TABLE];
 
     static {
         for (char c = 0; c < TABLE; c++) {
@@ -388,7 +403,28 @@ final class NormalizedText {
                 KEPT_ALNUM[c] = (byte) (Character.isLetterOrDigit(c) ? 1 : 0);
             }
             KEPT_COMPACT[c] = (byte) (ws || isDecoration(c) ? 0 : 1);
+            ALNUM[c] = KEPT_ALNUM[c] == 1 ? LOWER[c] : 0;
         }
+    }
+
+    /**
+     * The char the alnum (letters-only) view writes for clean char {@code c}, or 0 when it drops
+     * it: the view's chars in order, for a pass that reads them from the clean view's array without
+     * building the view (the same tables as {@link #alnumText}).
+     */
+    static char alnumChar(char c) {
+        if (c < TABLE) {
+            return ALNUM[c];
+        }
+        return Character.isLetterOrDigit(c) ? Character.toLowerCase(c) : 0;
+    }
+
+    /** The char the lower view writes for clean char {@code c} (whitespace as ' ', before runs collapse). */
+    static char lowerChar(char c) {
+        if (c < TABLE) {
+            return LOWER[c];
+        }
+        return Character.isWhitespace(c) ? ' ' : Character.toLowerCase(c);
     }
 
     private static int lowerText(char[] t, int n, char[] out, int[] marks) {
