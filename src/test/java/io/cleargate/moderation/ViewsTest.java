@@ -114,7 +114,8 @@ class ViewsTest {
     }
 
     /**
-     * A pass may read the letters-only view from the clean view's chars ({@link NormalizedText#alnumChar}):
+     * A pass may read the letters-only view from the clean view's chars ({@link NormalizedText#alnumChar},
+     * {@link NormalizedText#alnumClass}):
      * the chars it keeps, in order, are the view. And every char the lower-case view writes as a
      * letter is kept as that letter, so a word of the lower-case view is one of the letters-only view.
      */
@@ -122,9 +123,13 @@ class ViewsTest {
     void theLettersOnlyViewReadFromTheCleanCharsIsTheViewAndHoldsEveryLowerCaseLetter() {
         for (int c = 0; c <= Character.MAX_VALUE; c++) {
             char lower = NormalizedText.lowerChar((char) c);
+            char kept = NormalizedText.alnumChar((char) c);
             if (lower >= 'a' && lower <= 'z') {
-                assertEquals(lower, NormalizedText.alnumChar((char) c), "U+" + Integer.toHexString(c));
+                assertEquals(lower, kept, "U+" + Integer.toHexString(c));
             }
+            int letter = kept >= 'a' && kept <= 'z' ? kept - 'a' + 1 : 0;
+            assertEquals(kept == 0 ? 0 : NormalizedText.ALNUM_KEPT | letter, NormalizedText.alnumClass((char) c),
+                    "class of U+" + Integer.toHexString(c));
         }
         var random = new Random(32);
         for (int round = 0; round < 3000; round++) {
