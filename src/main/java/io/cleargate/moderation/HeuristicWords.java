@@ -29,6 +29,8 @@ final class HeuristicWords {
     private final int[][] byTrigram = new int[27 * 27 * 27][];
     /** One bit per trigram: whether a word begins with it. */
     private final long[] hasTrigram = new long[(27 * 27 * 27 + 63) / 64];
+    /** The words of two letters by their letters (index of {@link #bigram}), or null. */
+    private final int[][] byBigram = new int[27 * 27][];
     /** Per word: the owners (bit per owner) whose anchor it is; 0 for a word only looked up for presence. */
     private final long[] anchorOf;
     private final int owners;
@@ -59,8 +61,15 @@ final class HeuristicWords {
                 bucket[bucket.length - 1] = w;
                 byTrigram[t] = bucket;
                 hasTrigram[t >>> 6] |= 1L << t;
+            } else if (word.length() == 2) {
+                int b = letter(word.charAt(0)) * 27 + letter(word.charAt(1));
+                int[] bucket = byBigram[b] == null ? new int[0] : byBigram[b];
+                bucket = Arrays.copyOf(bucket, bucket.length + 1);
+                bucket[bucket.length - 1] = w;
+                byBigram[b] = bucket;
             }
         }
+        markStates();
         for (int o = 0; o < anchors.size(); o++) {
             for (String a : anchors.get(o)) {
                 int w = words.indexOf(a);
@@ -179,6 +188,117 @@ final class HeuristicWords {
             }
         }
         return true;
+    }
+
+    /**
+     * Whether some owner's gate passes on the letters-only view of a text (each of its groups, as
+     * indexes into {@link #words()}, has a word that occurs there), read from the clean view's
+     * first {@code n} chars through {@link NormalizedText#alnumClass} without building the view:
+     * the same chars in the same order, so a word occurs here exactly when {@link #find} on the
+     * view finds it. Stops at the first gate that passes; a text of ordinary prose (a short
+     * answer) mostly has none, and then neither view nor pass is needed at all.
+     */
+    boolean anyGatePasses(char[] clean, int n, List<List<int[]>> gates) {
+        byte[] present = new byte[words.size()];
+        for (int w = 0; w < words.size(); w++) {
+            present[w] = (byte) (words.get(w).length() < 2 ? 1 : 0); // none today; present rather than unknown
+        }
+        if (anyPasses(gates, present)) {
+            return true;
+        }
+        // The last three view chars' letter numbers, five bits each (0: a digit or a letter outside
+        // ASCII), moved on only by a char the view keeps, without a branch; one bit per state says
+        // whether a listed word of two letters ends here or one of three or more begins two chars back.
+        int state = 0;
+        for (int i = 0; i < n; i++) {
+            int x = NormalizedText.alnumClass(clean[i]);
+            int kept = x >>> 5;
+            int next = (state << 5 | x & LETTER_BITS) & STATE_BITS;
+            state = kept != 0 ? next : state;
+            if (((int) (gramAt[state >>> 6] >>> state) & kept) != 0 && foundAt(clean, n, i, state, present)
+                    && anyPasses(gates, present)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Three letter numbers of five bits each. */
+    private static final int STATE_BITS = (1 << 15) - 1;
+
+    /** Per packed state of {@link #anyGatePasses}: whether a word of two letters ends at its last char or one of three or more begins at its first. */
+    private final long[] gramAt = new long[(STATE_BITS + 1) / 64];
+
+    private void markStates() {
+        for (int s = 0; s <= STATE_BITS; s++) {
+            int a = s >>> 10;
+            int b = s >>> 5 & LETTER_BITS;
+            int c = s & LETTER_BITS;
+            boolean letters = b >= 1 && b <= 26 && c >= 1 && c <= 26;
+            boolean two = letters && byBigram[b * 27 + c] != null;
+            boolean three = letters && a >= 1 && a <= 26 && byTrigram[(a * 27 + b) * 27 + c] != null;
+            if (two || three) {
+                gramAt[s >>> 6] |= 1L << s;
+            }
+        }
+    }
+
+    /** Notes the words that state {@code state} at clean index {@code i} completes or begins; whether one was new. */
+    private boolean foundAt(char[] clean, int n, int i, int state, byte[] present) {
+        int a = state >>> 10;
+        int b = state >>> 5 & LETTER_BITS;
+        int c = state & LETTER_BITS;
+        boolean found = false;
+        int[] two = b == 0 || c == 0 ? null : byBigram[b * 27 + c];
+        if (two != null) {
+            for (int w : two) {
+                found |= present[w] == 0;
+                present[w] = 1;
+            }
+        }
+        int[] three = a == 0 || b == 0 || c == 0 ? null : byTrigram[(a * 27 + b) * 27 + c];
+        if (three != null) {
+            for (int w : three) {
+                if (present[w] == 0 && restInView(clean, n, i + 1, wordChars[w])) {
+                    present[w] = 1;
+                    found = true;
+                }
+            }
+        }
+        return found;
+    }
+
+    /** Whether the view chars from clean index {@code from} on are {@code word}'s from its fourth letter on. */
+    private static boolean restInView(char[] clean, int n, int from, char[] word) {
+        int j = from;
+        for (int k = 3; k < word.length; k++) {
+            char v = 0;
+            while (j < n && (v = NormalizedText.alnumChar(clean[j])) == 0) {
+                j++;
+            }
+            if (j == n || v != word[k]) {
+                return false;
+            }
+            j++;
+        }
+        return true;
+    }
+
+    private static boolean anyPasses(List<List<int[]>> gates, byte[] present) {
+        for (List<int[]> groups : gates) {
+            boolean passes = true;
+            for (int g = 0; g < groups.size() && passes; g++) {
+                boolean any = false;
+                for (int w : groups.get(g)) {
+                    any |= present[w] == 1;
+                }
+                passes = any;
+            }
+            if (passes) {
+                return true;
+            }
+        }
+        return false;
     }
 
     Found find(String text) {

@@ -51,12 +51,19 @@ final class InjectionDetector implements Detector {
             java.util.stream.Stream.concat(ALL.stream().flatMap(h -> requiredOf(h).stream()).flatMap(List::stream),
                     ANCHORS.stream().filter(java.util.Objects::nonNull).flatMap(a -> a.words().stream())).distinct().toList(),
             ANCHORS.stream().map(a -> a == null ? List.<String>of() : a.words()).toList());
+    /** Per heuristic (in {@link #ALL}): its gate's groups, as indexes into {@link #WORDS}. */
+    private static final List<List<int[]>> GATES = ALL.stream().map(InjectionDetector::gateOf).toList();
+    private static final Object ANY_GATE = new Object();
     private static final Object LOWER_WORDS = new Object();
     private static final Object ALNUM_WORDS = new Object();
 
     private static List<List<String>> requiredOf(Heuristic h) {
         // Not a word template, but every fake system turn spells out "system" or "inst".
         return h.name().equals("fake-system-turn") ? List.of(List.of("system", "inst")) : requiredWords(h.words());
+    }
+
+    private static List<int[]> gateOf(Heuristic h) {
+        return requiredOf(h).stream().map(group -> group.stream().mapToInt(WORDS.words()::indexOf).toArray()).toList();
     }
 
     private final String type;
@@ -80,8 +87,7 @@ final class InjectionDetector implements Detector {
         for (Heuristic h : heuristics) {
             onLower.add(CharClasses.compile(lowerRegex(h)));
             onAlnum.add(h.name().equals("fake-system-turn") ? null : Pattern.compile(h.words().replace("_", "")));
-            requiredIndex.add(requiredOf(h).stream()
-                    .map(group -> group.stream().mapToInt(WORDS.words()::indexOf).toArray()).toList());
+            requiredIndex.add(gateOf(h));
             List<String> leading = h.name().equals("fake-system-turn") ? List.of("<", "[", "#") : leadingWords(h.words());
             if (leading == null) {
                 throw new IllegalArgumentException(h.name() + " has no leading words");
@@ -271,6 +277,13 @@ final class InjectionDetector implements Detector {
 
     @Override
     public void scan(NormalizedText text, Consumer<Match> sink) {
+        // A word of a gate on the lower-case view (letters at a word start) stands in the letters-only
+        // view too: the same letters, with nothing between them dropped. So when no heuristic's gate
+        // passes on the letters-only view, none passes on either view and nothing can match; that is
+        // answered from the clean view's chars, without building either view or running either pass.
+        if (!text.memo(ANY_GATE, () -> WORDS.anyGatePasses(text.cleanChars(), text.clean.length(), GATES))) {
+            return;
+        }
         View lower = text.lower();
         HeuristicWords.Found inLower = text.memo(LOWER_WORDS, () -> lower.chars() != null
                 ? WORDS.find(lower.chars(), lower.text, true) : WORDS.find(lower.text, true));

@@ -60,14 +60,13 @@ final class NormalizedText {
 
     static NormalizedText of(String original) {
         int n = original.length();
-        int firstNonAscii = 0;
-        while (firstNonAscii < n && original.charAt(firstNonAscii) < 0x80) {
-            firstNonAscii++;
-        }
-        if (firstNonAscii == n) {
-            return new NormalizedText(original, View.identity("clean", original), 0, 0); // ASCII is its own clean view
-        }
         char[] src = original.toCharArray(); // read as an array: no bounds check per char of a UTF-16 string
+        if (isAscii(src)) {
+            // ASCII is its own clean view, and its array is the one every view builder reads
+            NormalizedText text = new NormalizedText(original, View.identity("clean", original), 0, 0);
+            text.cleanChars = src;
+            return text;
+        }
         char[] chars = new char[n + 16];
         var origins = new View.Origins();
         int k = 0;
@@ -122,8 +121,27 @@ final class NormalizedText {
         return text;
     }
 
-    /** What {@code compute} derives from this text, computed once for every detector asking under {@code key}. */
-    @SuppressWarnings("unchecked")
+    /**
+     * Whether every char is ASCII: the chars of each block or'ed together (a loop without an exit
+     * per char, which the JIT unrolls), stopping at the first block that is not. Reading the
+     * string with charAt until the first char of U+0080 or above kept a bounds check per char: a
+     * tenth of a short answer's moderation.
+     */
+    private static boolean isAscii(char[] chars) {
+        for (int from = 0; from < chars.length; from += ASCII_BLOCK) {
+            int all = 0;
+            for (int i = from, to = Math.min(chars.length, from + ASCII_BLOCK); i < to; i++) {
+                all |= chars[i];
+            }
+            if (all >= 0x80) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static final int ASCII_BLOCK = 256;
+
     /** Makes this text a rescan of a stream whose searches resume as {@code searches} says. */
     NormalizedText resuming(Searches searches) {
         this.searches = searches;
@@ -145,6 +163,8 @@ final class NormalizedText {
         }
     }
 
+    /** What {@code compute} derives from this text, computed once for every detector asking under {@code key}. */
+    @SuppressWarnings("unchecked")
     <T> T memo(Object key, java.util.function.Supplier<T> compute) {
         if (memo == null) {
             memo = new java.util.HashMap<>();
@@ -197,7 +217,8 @@ final class NormalizedText {
     // The derived views are built without their index arrays: those are needed only to map a
     // match back (or for stream hold-back), so they are rebuilt by the same loop on first use.
 
-    private char[] cleanChars() {
+    /** The clean view's chars as an array (its first {@code clean.length()}); shared, never written. */
+    char[] cleanChars() {
         if (cleanChars == null) {
             cleanChars = clean.text.toCharArray();
         }
@@ -375,6 +396,10 @@ final class NormalizedText {
     private static final byte[] KEPT_COMPACT = new byte[TABLE];
     /** Per char: 1 when the alnum view keeps it (a letter or a digit). */
     private static final byte[] KEPT_ALNUM = new byte[TABLE];
+    /** Per char: what the alnum view writes for it, or 0 when it drops it. */
+    private static final char[] ALNUM = new char[TABLE];
+    /** Per char: {@link #alnumClass}. */
+    private static final byte[] ALNUM_CLASS = new byte[TABLE];
 
     static {
         for (char c = 0; c < TABLE; c++) {
@@ -388,7 +413,45 @@ final class NormalizedText {
                 KEPT_ALNUM[c] = (byte) (Character.isLetterOrDigit(c) ? 1 : 0);
             }
             KEPT_COMPACT[c] = (byte) (ws || isDecoration(c) ? 0 : 1);
+            ALNUM[c] = KEPT_ALNUM[c] == 1 ? LOWER[c] : 0;
+            ALNUM_CLASS[c] = (byte) classOf(ALNUM[c]);
         }
+    }
+
+    /** Bit 5 of {@link #alnumClass}: the alnum view keeps the char. */
+    static final int ALNUM_KEPT = 1 << 5;
+
+    /**
+     * What the alnum view makes of clean char {@code c}, for a pass that reads the view's letters
+     * from the clean view's array: {@link #ALNUM_KEPT} when it keeps the char, or'ed with the
+     * letter it writes as 1 ('a') to 26 ('z'), 0 for a digit or a letter outside ASCII.
+     */
+    static int alnumClass(char c) {
+        return c < TABLE ? ALNUM_CLASS[c] : classOf(alnumChar(c));
+    }
+
+    private static int classOf(char kept) {
+        return kept == 0 ? 0 : ALNUM_KEPT | (kept >= 'a' && kept <= 'z' ? kept - 'a' + 1 : 0);
+    }
+
+    /**
+     * The char the alnum (letters-only) view writes for clean char {@code c}, or 0 when it drops
+     * it: the view's chars in order, for a pass that reads them from the clean view's array without
+     * building the view (the same tables as {@link #alnumText}).
+     */
+    static char alnumChar(char c) {
+        if (c < TABLE) {
+            return ALNUM[c];
+        }
+        return Character.isLetterOrDigit(c) ? Character.toLowerCase(c) : 0;
+    }
+
+    /** The char the lower view writes for clean char {@code c} (whitespace as ' ', before runs collapse). */
+    static char lowerChar(char c) {
+        if (c < TABLE) {
+            return LOWER[c];
+        }
+        return Character.isWhitespace(c) ? ' ' : Character.toLowerCase(c);
     }
 
     private static int lowerText(char[] t, int n, char[] out, int[] marks) {

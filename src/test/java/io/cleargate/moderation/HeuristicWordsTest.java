@@ -60,6 +60,43 @@ class HeuristicWordsTest {
         }
     }
 
+    /**
+     * Whether some gate passes on the letters-only view, read from the clean view's chars, is what
+     * a pass over the built view answers, for random gates over the words, on texts with
+     * separators, digits, upper case and chars that fold or vanish.
+     */
+    @Test
+    void answersFromTheCleanCharsWhetherAGatePassesOnTheLettersOnlyView() {
+        var random = new Random(22);
+        var words = new HeuristicWords(WORDS, List.of(List.of("instruction", "prompt")));
+        List<String> pieces = new ArrayList<>(WORDS);
+        pieces.addAll(List.of(" ", "a", "b", "c", "d", "x", "7", "é", "-", "\n", "İ", "\u212A", "Ａ", "\u200B", "S", "YS",
+                "Tem", "i-g-n-o-r-e", "n_o", "d.o", "systemprompt", "abcbcd"));
+        int passed = 0;
+        for (int round = 0; round < 4000; round++) {
+            var sb = new StringBuilder();
+            for (int k = random.nextInt(20); k > 0; k--) {
+                sb.append(pieces.get(random.nextInt(pieces.size())));
+            }
+            List<List<int[]>> gates = new ArrayList<>();
+            for (int g = 1 + random.nextInt(3); g > 0; g--) {
+                List<int[]> groups = new ArrayList<>();
+                for (int k = 1 + random.nextInt(3); k > 0; k--) {
+                    groups.add(random.ints(1 + random.nextInt(3), 0, WORDS.size()).toArray());
+                }
+                gates.add(groups);
+            }
+            var normalized = NormalizedText.of(sb.toString());
+            HeuristicWords.Found found = words.find(normalized.alnum().text);
+            boolean expected = gates.stream().anyMatch(groups -> groups.stream()
+                    .allMatch(group -> java.util.Arrays.stream(group).anyMatch(found::present)));
+            assertEquals(expected, words.anyGatePasses(normalized.cleanChars(), normalized.clean.length(), gates),
+                    "'" + sb + "'");
+            passed += expected ? 1 : 0;
+        }
+        assertTrue(passed > 400 && passed < 3600, "both answers are met: " + passed);
+    }
+
     /** No ASCII lower-case letter or digit before {@code i}: where the lower-case view's regexes let a word begin. */
     private static boolean atWordStart(String text, int i) {
         return i == 0 || !Character.toString(text.charAt(i - 1)).matches("[a-z0-9]");

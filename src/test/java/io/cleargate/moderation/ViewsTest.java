@@ -114,6 +114,46 @@ class ViewsTest {
     }
 
     /**
+     * A pass may read the letters-only view from the clean view's chars ({@link NormalizedText#alnumChar},
+     * {@link NormalizedText#alnumClass}):
+     * the chars it keeps, in order, are the view. And every char the lower-case view writes as a
+     * letter is kept as that letter, so a word of the lower-case view is one of the letters-only view.
+     */
+    @Test
+    void theLettersOnlyViewReadFromTheCleanCharsIsTheViewAndHoldsEveryLowerCaseLetter() {
+        for (int c = 0; c <= Character.MAX_VALUE; c++) {
+            char lower = NormalizedText.lowerChar((char) c);
+            char kept = NormalizedText.alnumChar((char) c);
+            if (lower >= 'a' && lower <= 'z') {
+                assertEquals(lower, kept, "U+" + Integer.toHexString(c));
+            }
+            int letter = kept >= 'a' && kept <= 'z' ? kept - 'a' + 1 : 0;
+            assertEquals(kept == 0 ? 0 : NormalizedText.ALNUM_KEPT | letter, NormalizedText.alnumClass((char) c),
+                    "class of U+" + Integer.toHexString(c));
+        }
+        var random = new Random(32);
+        for (int round = 0; round < 3000; round++) {
+            var sb = new StringBuilder();
+            for (int i = random.nextInt(25); i > 0; i--) {
+                sb.append(PIECES.get(random.nextInt(PIECES.size())));
+            }
+            var normalized = NormalizedText.of(sb.toString());
+            char[] clean = normalized.cleanChars();
+            var read = new StringBuilder();
+            var lower = new StringBuilder();
+            for (int i = 0; i < normalized.clean.length(); i++) {
+                char kept = NormalizedText.alnumChar(clean[i]);
+                if (kept != 0) {
+                    read.append(kept);
+                }
+                lower.append(NormalizedText.lowerChar(clean[i]));
+            }
+            assertEquals(normalized.alnum().text, read.toString(), sb.toString());
+            assertEquals(normalized.lower().text, lower.toString().replaceAll(" +", " "), sb.toString());
+        }
+    }
+
+    /**
      * A whole text maps its first matches back from the builders' marks, without an index table
      * ({@link View#LOCATE_FROM_LENGTH}); on texts spanning many marks, every char found that way
      * maps where the table maps it.
