@@ -18,8 +18,4 @@ final class AuditState {
     }
     boolean requestCommitted;
     boolean finalCommitted;
-    /** The policy decision's input as written into the request record, for the final record (Recorder). */
-    EncodedInput policyInput;
-
-    record EncodedInput(io.cleargate.policy.PolicyDecision decision, com.fasterxml.jackson.databind.util.RawValue json) {}
 }

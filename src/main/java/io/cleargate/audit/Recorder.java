@@ -352,7 +352,7 @@ public class Recorder {
         body.put("stream", ex.incoming().stream());
         body.put("parameters", ex.incoming().parameters());
         body.put("policy", decision.map(Recorder::policy).orElse(null));
-        body.put("policy_input", decision.map(d -> policyInput(ex, d)).orElse(null));
+        body.put("policy_input", decision.map(PolicyDecision::input).orElse(null));
         body.put("verdicts", verdicts.stream().map(Recorder::verdict).toList());
         body.put("route", route.map(r -> {
             Map<String, Object> m = new TreeMap<>();
@@ -400,24 +400,6 @@ public class Recorder {
 
         return draft(tenant == null ? SYSTEM_CHAIN : tenant, now, body, stored, stored == null ? NONE : mode,
                 now.plus(Duration.ofDays(contentDays)), now.plus(Duration.ofDays(metadataDays)), charge);
-    }
-
-    /**
-     * The decision's input as canonical JSON, written once for both of a request's records: it is
-     * the same document in each, and the largest part of a body for Jackson to copy into sorted
-     * maps. Written by the same mapper as the body around it, it is the text the body would hold
-     * with the input in place (CanonicalTest), so bodies and their hashes are unchanged.
-     */
-    private static com.fasterxml.jackson.databind.util.RawValue policyInput(Exchange ex, PolicyDecision decision) {
-        AuditState state = ex.get(AuditKeys.STATE).orElse(null);
-        if (state != null && state.policyInput != null && state.policyInput.decision() == decision) {
-            return state.policyInput.json();
-        }
-        var json = new com.fasterxml.jackson.databind.util.RawValue(Canonical.json(decision.input()));
-        if (state != null) {
-            state.policyInput = new AuditState.EncodedInput(decision, json);
-        }
-        return json;
     }
 
     /** Encrypted content deflated before encryption (raw DEFLATE, no dictionary); the body's content.encoding says so. */
