@@ -218,22 +218,25 @@ final class Deflate {
 
     private void tokens(int tokenCount, byte[] litlenLength, byte[] distLength) {
         int[] t = tokens;
+        Bits bits = out;
         for (int k = 0; k < tokenCount; k++) {
             int token = t[k];
             if (token < 256) {
-                out.write(litlenCodes[token], litlenLength[token]);
+                bits.write(litlenCodes[token], litlenLength[token]);
             } else {
+                // A match in two writes, each code with its extra bits above it (the order DEFLATE
+                // sends them in): at most 15 + 5 and 15 + 13 bits.
                 int length = token >>> 16;
                 int distance = token & 0xffff;
                 int li = LENGTH_INDEX[length];
-                out.write(litlenCodes[257 + li], litlenLength[257 + li]);
-                out.write(length - LENGTH_BASE[li], LENGTH_EXTRA[li]);
+                int symbol = 257 + li;
+                bits.write(litlenCodes[symbol] | (length - LENGTH_BASE[li]) << litlenLength[symbol],
+                        litlenLength[symbol] + LENGTH_EXTRA[li]);
                 int di = distanceIndex(distance);
-                out.write(distCodes[di], distLength[di]);
-                out.write(distance - DIST_BASE[di], DIST_EXTRA[di]);
+                bits.write(distCodes[di] | (distance - DIST_BASE[di]) << distLength[di], distLength[di] + DIST_EXTRA[di]);
             }
         }
-        out.write(litlenCodes[END_OF_BLOCK], litlenLength[END_OF_BLOCK]);
+        bits.write(litlenCodes[END_OF_BLOCK], litlenLength[END_OF_BLOCK]);
     }
 
     private long extraBits() {
@@ -522,10 +525,8 @@ final class Deflate {
             pendingBits += bits;
             if (pendingBits >= 32) {
                 room(4);
-                bytes[size++] = (byte) pending;
-                bytes[size++] = (byte) (pending >>> 8);
-                bytes[size++] = (byte) (pending >>> 16);
-                bytes[size++] = (byte) (pending >>> 24);
+                INT.set(bytes, size, (int) pending); // four bytes, least significant first
+                size += 4;
                 pending >>>= 32;
                 pendingBits -= 32;
             }

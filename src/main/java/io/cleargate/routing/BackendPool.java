@@ -35,6 +35,14 @@ public final class BackendPool implements AutoCloseable {
     private final Map<String, Boolean> probedUp = new java.util.concurrent.ConcurrentHashMap<>();
     private final ScheduledExecutorService prober;
     private final MeterRegistry meters;
+    /**
+     * The attempts counter per backend, region and outcome, as the registry registered it: looking
+     * it up in the registry builds and sorts its tags for every request.
+     */
+    private final Map<AttemptKey, io.micrometer.core.instrument.Counter> attempts =
+            new java.util.concurrent.ConcurrentHashMap<>();
+
+    private record AttemptKey(String backend, String region, String outcome) {}
 
     public BackendPool(EngineRegistry registry, RoutingConfig config, MeterRegistry meters) {
         this.registry = registry;
@@ -97,6 +105,9 @@ public final class BackendPool implements AutoCloseable {
 
     /** Candidates ordered for trying: available circuits first, then least outstanding per weight. */
     List<Backend> order(List<Backend> candidates) {
+        if (candidates.size() < 2) {
+            return List.copyOf(candidates); // nothing to order (most plans name one backend)
+        }
         return candidates.stream()
                 .map(b -> Map.entry(b, ThreadLocalRandom.current().nextDouble()))
                 .sorted(Comparator.<Map.Entry<Backend, Double>, Boolean>comparing(e -> !health(e.getKey().id()).available())
@@ -113,8 +124,9 @@ public final class BackendPool implements AutoCloseable {
 
     void record(Backend backend, String outcome) {
         if (meters != null) {
-            meters.counter("cleargate.backend.attempts", "backend", backend.id(), "region", backend.region(),
-                    "outcome", outcome).increment();
+            attempts.computeIfAbsent(new AttemptKey(backend.id(), backend.region(), outcome),
+                    k -> meters.counter("cleargate.backend.attempts", "backend", k.backend(), "region", k.region(),
+                            "outcome", k.outcome())).increment();
         }
     }
 

@@ -25,6 +25,7 @@ import java.util.Set;
 @ApplicationScoped
 public class ApiKeyStore {
 
+    /** The columns every query selects, in this order: {@link #read} reads them by position. */
     private static final String COLUMNS =
             "id, prefix, secret_hash, tenant, name, roles, created_by, created_at, expires_at, revoked_at, revoked_by";
 
@@ -142,16 +143,19 @@ public class ApiKeyStore {
         }
     }
 
+    /**
+     * A row of {@link #COLUMNS}, read by position: every request's key lookup reads one, and H2
+     * resolves a column label through a case-insensitive search of the result's columns each time.
+     */
     private static Stored read(ResultSet rs) throws SQLException {
-        Set<String> roles = new LinkedHashSet<>(Arrays.asList(rs.getString("roles").split(",")));
+        Set<String> roles = new LinkedHashSet<>(Arrays.asList(rs.getString(6).split(",")));
         roles.remove("");
-        ApiKey key = new ApiKey(rs.getString("id"), rs.getString("prefix"), rs.getString("tenant"),
-                rs.getString("name"), roles, rs.getString("created_by"), instant(rs, "created_at"),
-                instant(rs, "expires_at"), instant(rs, "revoked_at"), rs.getString("revoked_by"));
-        return new Stored(key, rs.getString("secret_hash"));
+        ApiKey key = new ApiKey(rs.getString(1), rs.getString(2), rs.getString(4), rs.getString(5), roles,
+                rs.getString(7), instant(rs, 8), instant(rs, 9), instant(rs, 10), rs.getString(11));
+        return new Stored(key, rs.getString(3));
     }
 
-    private static Instant instant(ResultSet rs, String column) throws SQLException {
+    private static Instant instant(ResultSet rs, int column) throws SQLException {
         OffsetDateTime value = rs.getObject(column, OffsetDateTime.class);
         return value == null ? null : value.toInstant();
     }
