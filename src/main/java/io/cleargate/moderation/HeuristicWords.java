@@ -25,6 +25,8 @@ final class HeuristicWords {
     private final List<String> words;
     /** The words as arrays, compared char by char where their trigram stands. */
     private final char[][] wordChars;
+    /** Per word: 1 for a word under two letters, which {@link #anyGatePasses} counts as present without a scan. */
+    private final byte[] shortWords;
     /** The words of three letters or more by their first three letters (index of {@link #trigram}), or null. */
     private final int[][] byTrigram = new int[27 * 27 * 27][];
     /** One bit per trigram: whether a word begins with it. */
@@ -47,6 +49,10 @@ final class HeuristicWords {
         }
         this.words = List.copyOf(words);
         this.wordChars = words.stream().map(String::toCharArray).toArray(char[][]::new);
+        this.shortWords = new byte[words.size()];
+        for (int w = 0; w < words.size(); w++) {
+            shortWords[w] = (byte) (words.get(w).length() < 2 ? 1 : 0); // none today; present rather than unknown
+        }
         this.owners = anchors.size();
         this.anchorOf = new long[words.size()];
         for (int w = 0; w < words.size(); w++) {
@@ -199,10 +205,7 @@ final class HeuristicWords {
      * answer) mostly has none, and then neither view nor pass is needed at all.
      */
     boolean anyGatePasses(char[] clean, int n, List<List<int[]>> gates) {
-        byte[] present = new byte[words.size()];
-        for (int w = 0; w < words.size(); w++) {
-            present[w] = (byte) (words.get(w).length() < 2 ? 1 : 0); // none today; present rather than unknown
-        }
+        byte[] present = shortWords.clone();
         if (anyPasses(gates, present)) {
             return true;
         }
