@@ -3,7 +3,6 @@ package io.cleargate.audit;
 import java.time.Instant;
 import java.time.YearMonth;
 import java.time.ZoneOffset;
-import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
@@ -27,7 +26,7 @@ public record Charge(String tenant, String subject, String model, YearMonth mont
 
     /** The body member {@code usage} of a final record. */
     Map<String, Object> toBody() {
-        Map<String, Object> m = new LinkedHashMap<>();
+        Map<String, Object> m = new java.util.TreeMap<>(); // sorted: the body's writer copies any other map
         m.put("prompt_tokens", promptTokens);
         m.put("completion_tokens", completionTokens);
         m.put("estimated", estimated);

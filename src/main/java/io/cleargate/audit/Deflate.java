@@ -31,6 +31,8 @@ final class Deflate {
     private static final int NICE_MATCH = 64;
     private static final int MAX_CHAIN = 24;
     private static final int HASH_BITS = 12;
+    /** Frequencies up to this are bucket-sorted when the Huffman tree is built (a body's are well under it). */
+    private static final int COUNTED_FREQUENCIES = 1024;
 
     private static final int END_OF_BLOCK = 256;
     private static final int LITLEN_SYMBOLS = 286;
@@ -49,6 +51,9 @@ final class Deflate {
     private static final byte[] LENGTH_INDEX = new byte[MAX_MATCH + 1];
     private static final byte[] FIXED_LITLEN = new byte[288];
     private static final byte[] FIXED_DIST = new byte[DIST_SYMBOLS];
+    /** The fixed block's codes, made once: they depend on nothing a call has. */
+    private static final int[] FIXED_LITLEN_CODES = new int[288];
+    private static final int[] FIXED_DIST_CODES = new int[DIST_SYMBOLS];
 
     static {
         for (int i = 0; i < LENGTH_BASE.length; i++) {
@@ -63,6 +68,9 @@ final class Deflate {
         Arrays.fill(FIXED_LITLEN, 256, 280, (byte) 7);
         Arrays.fill(FIXED_LITLEN, 280, 288, (byte) 8);
         Arrays.fill(FIXED_DIST, (byte) 5);
+        int[] scratch = new int[32];
+        codes(FIXED_LITLEN, 288, FIXED_LITLEN_CODES, scratch);
+        codes(FIXED_DIST, DIST_SYMBOLS, FIXED_DIST_CODES, scratch);
     }
 
     /** A preset dictionary with its match index, built once and only read afterwards. */
@@ -203,20 +211,18 @@ final class Deflate {
             out.bytes(data);
         } else if (fixedBits <= dynamicBits) {
             out.write(1 | 1 << 1, 3); // final, fixed codes
-            codes(FIXED_LITLEN, 288, litlenCodes, codeScratch);
-            codes(FIXED_DIST, DIST_SYMBOLS, distCodes, codeScratch);
-            tokens(tokenCount, FIXED_LITLEN, FIXED_DIST);
+            tokens(tokenCount, FIXED_LITLEN_CODES, FIXED_LITLEN, FIXED_DIST_CODES, FIXED_DIST);
         } else {
             out.write(1 | 2 << 1, 3); // final, dynamic codes
             huffman.writeHeader(out);
             codes(litlenLengths, LITLEN_SYMBOLS, litlenCodes, codeScratch);
             codes(distLengths, DIST_SYMBOLS, distCodes, codeScratch);
-            tokens(tokenCount, litlenLengths, distLengths);
+            tokens(tokenCount, litlenCodes, litlenLengths, distCodes, distLengths);
         }
         return out.finish();
     }
 
-    private void tokens(int tokenCount, byte[] litlenLength, byte[] distLength) {
+    private void tokens(int tokenCount, int[] litlenCodes, byte[] litlenLength, int[] distCodes, byte[] distLength) {
         int[] t = tokens;
         Bits bits = out;
         for (int k = 0; k < tokenCount; k++) {
@@ -342,6 +348,7 @@ final class Deflate {
         private final int[] parent = new int[2 * LITLEN_SYMBOLS];
         private final int[] depth = new int[2 * LITLEN_SYMBOLS];
         private final long[] order = new long[LITLEN_SYMBOLS];
+        private final int[] byFrequency = new int[COUNTED_FREQUENCIES + 1];
         private final int[] scaled = new int[LITLEN_SYMBOLS];
         // The header: code lengths of both trees run-length coded (symbols 0..18 with extra bits).
         private final int[] headerSymbols = new int[LITLEN_SYMBOLS + DIST_SYMBOLS];
@@ -373,13 +380,7 @@ final class Deflate {
         }
 
         private boolean build(int[] freq, int n, int maxBits, byte[] lengths) {
-            int leaves = 0;
-            for (int i = 0; i < n; i++) {
-                if (freq[i] != 0) {
-                    order[leaves++] = (long) freq[i] << 32 | i;
-                }
-            }
-            Arrays.sort(order, 0, leaves);
+            int leaves = sortLeaves(freq, n);
             // Two queues: the leaves by weight, then the internal nodes in the order they are made
             // (their weights never decrease). Nodes 0..leaves-1 are the sorted leaves.
             for (int k = 0; k < leaves; k++) {
@@ -411,6 +412,57 @@ final class Deflate {
                 lengths[(int) order[k]] = (byte) depth[k];
             }
             return true;
+        }
+
+        /**
+         * Puts the used symbols in {@link #order} as {@code frequency << 32 | symbol}, ascending, and
+         * returns how many. A body's frequencies are small, so they are counted into buckets (the
+         * symbols enter in ascending order and each bucket keeps it: the order a sort of those longs
+         * gives); a larger frequency sorts them instead.
+         */
+        int sortLeaves(int[] freq, int n) {
+            int leaves = 0;
+            int max = 0;
+            for (int i = 0; i < n; i++) {
+                if (freq[i] != 0) {
+                    max = Math.max(max, freq[i]);
+                    leaves++;
+                }
+            }
+            if (max > COUNTED_FREQUENCIES) {
+                int k = 0;
+                for (int i = 0; i < n; i++) {
+                    if (freq[i] != 0) {
+                        order[k++] = (long) freq[i] << 32 | i;
+                    }
+                }
+                Arrays.sort(order, 0, leaves);
+                return leaves;
+            }
+            int[] start = byFrequency;
+            Arrays.fill(start, 0, max + 1, 0);
+            for (int i = 0; i < n; i++) {
+                if (freq[i] != 0) {
+                    start[freq[i] - 1]++;
+                }
+            }
+            int at = 0;
+            for (int f = 0; f < max; f++) {
+                int count = start[f];
+                start[f] = at;
+                at += count;
+            }
+            for (int i = 0; i < n; i++) {
+                if (freq[i] != 0) {
+                    order[start[freq[i] - 1]++] = (long) freq[i] << 32 | i;
+                }
+            }
+            return leaves;
+        }
+
+        /** The leaves {@link #sortLeaves} ordered (for tests). */
+        long[] order() {
+            return order;
         }
 
         /** Bits of a dynamic block's header for these two trees; remembers it for {@link #writeHeader}. */

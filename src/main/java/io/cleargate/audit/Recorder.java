@@ -396,7 +396,10 @@ public class Recorder {
         int contentDays = settings.map(PolicyDecision.AuditSettings::contentRetentionDays).orElse(0);
         int metadataDays = settings.map(PolicyDecision.AuditSettings::metadataRetentionDays)
                 .orElse(config.defaultMetadataRetentionDays());
-        body.put("retention_days", Map.of("content", contentDays, "metadata", metadataDays));
+        Map<String, Object> retention = new TreeMap<>(); // sorted maps are written without Jackson's sorted copy
+        retention.put("content", contentDays);
+        retention.put("metadata", metadataDays);
+        body.put("retention_days", retention);
 
         return draft(tenant == null ? SYSTEM_CHAIN : tenant, now, body, stored, stored == null ? NONE : mode,
                 now.plus(Duration.ofDays(contentDays)), now.plus(Duration.ofDays(metadataDays)), charge);

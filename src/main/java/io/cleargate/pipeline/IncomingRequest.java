@@ -22,7 +22,7 @@ public record IncomingRequest(
 
     public IncomingRequest {
         headers = Map.copyOf(headers);
-        parameters = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(parameters));
+        parameters = io.cleargate.domain.KeyOrder.copyOf(parameters); // in key order: written into both audit records
     }
 
     public Optional<String> header(String lowerCaseName) {

@@ -45,7 +45,8 @@ public record PolicyDecision(
     public PolicyDecision {
         reasons = List.copyOf(reasons);
         regions = List.copyOf(regions);
-        input = input == null ? Map.of() : java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(input));
+        // In key order: the input is written into the audit records of every request this decision serves.
+        input = input == null ? Map.of() : io.cleargate.domain.KeyOrder.copyOf(input);
         models = models == null ? List.of() : List.copyOf(models);
         budgets = budgets == null ? List.of() : List.copyOf(budgets);
         modelRefusal = modelRefusal == null ? ModelRefusalAction.OBSERVE : modelRefusal;

@@ -114,6 +114,35 @@ class DeflateTest {
         }
     }
 
+    /**
+     * The stored bytes of main d124798's encoder, for every input above with and without the z1
+     * dictionary plus 2,000 random texts up to 4 KB (body-sized, the block type varying): the SHA-256
+     * of their lengths and bytes. The encoder's speed-ups must write exactly these bytes.
+     */
+    @Test
+    void itWritesTheSameBytesAsTheEncoderItReplaced() throws Exception {
+        Deflate encoder = new Deflate();
+        Deflate.Dictionary z1 = new Deflate.Dictionary(Z1);
+        java.security.MessageDigest digest = java.security.MessageDigest.getInstance("SHA-256");
+        List<byte[]> all = inputs();
+        Random random = new Random(20261202);
+        for (int k = 0; k < 2000; k++) {
+            byte[] b = new byte[random.nextInt(4096)];
+            int alphabet = 2 + random.nextInt(k % 2 == 0 ? 30 : 254);
+            for (int i = 0; i < b.length; i++) {
+                b[i] = i > 4 && random.nextInt(3) == 0 ? b[random.nextInt(i)] : (byte) (' ' + random.nextInt(alphabet));
+            }
+            all.add(b);
+        }
+        for (byte[] input : all) {
+            for (byte[] packed : List.of(encoder.deflate(input, null), encoder.deflate(input, z1))) {
+                digest.update(java.nio.ByteBuffer.allocate(4).putInt(packed.length).array());
+                digest.update(packed);
+            }
+        }
+        assertEquals("108f4ec6cce474092528b50c49af0e7ed17a6803fdadb9a9273197466432ec08", java.util.HexFormat.of().formatHex(digest.digest()));
+    }
+
     @Test
     void itWritesDynamicFixedAndStoredBlocksEachWhereItIsShortest() throws Exception {
         Deflate encoder = new Deflate();
@@ -182,6 +211,30 @@ class DeflateTest {
             input[i] = text.get(i);
         }
         assertArrayEquals(input, inflate(new Deflate().deflate(input, null), null, input.length));
+    }
+
+    @Test
+    void huffmanLeavesComeInTheOrderASortOfFrequencyThenSymbolGives() {
+        Random random = new Random(11);
+        Deflate.Huffman huffman = new Deflate.Huffman();
+        for (int k = 0; k < 3000; k++) {
+            int n = k % 3 == 0 ? 19 : k % 3 == 1 ? 30 : 286;
+            int[] freq = new int[n];
+            int bound = k % 4 == 0 ? 40_000 : 1 + random.nextInt(k % 4 == 1 ? 3 : 1100); // both sides of the buckets' limit
+            for (int i = 0; i < n; i++) {
+                freq[i] = random.nextInt(3) == 0 ? 0 : 1 + random.nextInt(bound);
+            }
+            List<Long> expected = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                if (freq[i] != 0) {
+                    expected.add((long) freq[i] << 32 | i);
+                }
+            }
+            expected.sort(null);
+            int leaves = huffman.sortLeaves(freq, n);
+            long[] got = Arrays.copyOf(huffman.order(), leaves);
+            assertArrayEquals(expected.stream().mapToLong(Long::longValue).toArray(), got, "case " + k);
+        }
     }
 
     @Test
