@@ -31,6 +31,11 @@ final class HeuristicWords {
     private final int[][] byTrigram = new int[27 * 27 * 27][];
     /** One bit per trigram: whether a word begins with it. */
     private final long[] hasTrigram = new long[(27 * 27 * 27 + 63) / 64];
+    /**
+     * One bit per trigram: whether a word beginning with it is some owner's anchor. A pass stops
+     * looking at a trigram once each of its words is known to be present and none is an anchor.
+     */
+    private final long[] anchorTrigram = new long[hasTrigram.length];
     /** The words of two letters by their letters (index of {@link #bigram}), or null. */
     private final int[][] byBigram = new int[27 * 27][];
     /** Per word: the owners (bit per owner) whose anchor it is; 0 for a word only looked up for presence. */
@@ -83,6 +88,8 @@ final class HeuristicWords {
                     throw new IllegalArgumentException("anchor '" + a + "' must be a listed word of three letters or more");
                 }
                 anchorOf[w] |= 1L << o;
+                int t = trigram(a.charAt(0), a.charAt(1), a.charAt(2));
+                anchorTrigram[t >>> 6] |= 1L << t;
             }
         }
     }
@@ -158,8 +165,13 @@ final class HeuristicWords {
         }
     }
 
-    /** Compares the words of one trigram's bucket at {@code i}, noting the ones found. */
-    private void compare(char[] chars, int n, int i, int[] bucket, byte[] known, int[][] found, int[] count) {
+    /**
+     * Compares the words of trigram {@code t}'s bucket at {@code i}, noting the ones found; clears
+     * the trigram's bit in {@code live} once nothing at its positions can be new ({@link #anchorTrigram}).
+     */
+    private void compare(char[] chars, int n, int i, int t, byte[] known, int[][] found, int[] count, long[] live) {
+        int[] bucket = byTrigram[t];
+        boolean allKnown = true;
         for (int w : bucket) {
             if (known[w] == 1 && anchorOf[w] == 0) {
                 continue; // only its presence was asked for, and it is known
@@ -178,7 +190,14 @@ final class HeuristicWords {
                         list[count[o]++] = i;
                     }
                 }
+            } else {
+                allKnown = false;
             }
+        }
+        if (allKnown && (anchorTrigram[t >>> 6] & 1L << t) == 0) {
+            // "the", "all", "are", ... stand every few words: once known present they are no
+            // longer compared, and the pass's one branch is no longer taken where they begin
+            live[t >>> 6] &= ~(1L << t);
         }
     }
 
@@ -330,6 +349,7 @@ final class HeuristicWords {
         }
         int[][] found = new int[owners][];
         int[] count = new int[owners];
+        long[] live = hasTrigram.clone(); // the trigrams still worth comparing at
         int n = text.length();
         if (n >= 3 && wordStarts) {
             // Only where a word starts, with one branch per position, rarely taken: the trigram's
@@ -342,9 +362,9 @@ final class HeuristicWords {
             for (int i = 0; i + 2 < n; i++) {
                 int x2 = charClass(chars[i + 2]); // each char is looked up once, as it enters the trigram
                 int t = ((x0 & LETTER_BITS) * 27 + (x1 & LETTER_BITS)) * 27 + (x2 & LETTER_BITS);
-                int set = (int) (hasTrigram[t >>> 6] >>> t) & 1; // the shift counts mod 64, as 1L << t does
+                int set = (int) (live[t >>> 6] >>> t) & 1; // the shift counts mod 64, as 1L << t does
                 if ((set & ~(before >>> WORD_SHIFT)) != 0) {
-                    compare(chars, n, i, byTrigram[t], known, found, count);
+                    compare(chars, n, i, t, known, found, count, live);
                 }
                 before = x0;
                 x0 = x1;
@@ -358,8 +378,8 @@ final class HeuristicWords {
                 int t = (a * 27 + b) * 27 + c;
                 a = b;
                 b = c;
-                if ((hasTrigram[t >>> 6] & 1L << t) != 0) { // most positions: a small bit table answers
-                    compare(chars, n, i, byTrigram[t], known, found, count);
+                if ((live[t >>> 6] & 1L << t) != 0) { // most positions: a small bit table answers
+                    compare(chars, n, i, t, known, found, count, live);
                 }
             }
         }

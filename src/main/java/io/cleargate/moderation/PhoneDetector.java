@@ -330,10 +330,9 @@ final class PhoneDetector implements Detector {
             int nationalPrefix, int mainNationalPrefix) {
 
         /** The most digits parsing can remove from these: a national prefix, or the country code and one twice. */
-        int removable(CharSequence digits) {
-            boolean code = digits.length() >= countryCode.length()
-                    && digits.subSequence(0, countryCode.length()).toString().equals(countryCode);
-            return code ? countryCode.length() + nationalPrefix + mainNationalPrefix : nationalPrefix;
+        int removable(String digits) {
+            // startsWith, not a copy of the first digits compared: this is asked per candidate and region
+            return digits.startsWith(countryCode) ? countryCode.length() + nationalPrefix + mainNationalPrefix : nationalPrefix;
         }
     }
 
