@@ -194,9 +194,12 @@ final class PhoneDetector implements Detector {
     }
 
     private final List<String> regions;
+    /** What every match says it is (built once: it was a list's toString and a concatenation per number reported). */
+    private final String description;
 
     PhoneDetector(List<String> regions) {
         this.regions = List.copyOf(regions);
+        this.description = "libphonenumber valid number, regions " + this.regions;
         for (String r : regions) {
             if (!UTIL.getSupportedRegions().contains(r)) {
                 throw new IllegalArgumentException("unknown phone region '" + r + "' (use ISO 3166 codes such as US, GB, DE)");
@@ -745,7 +748,7 @@ final class PhoneDetector implements Detector {
             score += CONTEXT_BONUS;
         }
         sink.accept(new Match(view.originalStart(s), view.originalEnd(e - 1), Math.min(1.0, score), view.name,
-                "libphonenumber valid number, regions " + regions, "+" + number.getCountryCode()
+                description, "+" + number.getCountryCode()
                         + number.getNationalNumber()));
     }
 }
