@@ -27,10 +27,18 @@ final class HeuristicWords {
     private final char[][] wordChars;
     /** Per word: 1 for a word under two letters, which {@link #anyGatePasses} counts as present without a scan. */
     private final byte[] shortWords;
-    /** The words of three letters or more by their first three letters (index of {@link #trigram}), or null. */
-    private final int[][] byTrigram = new int[27 * 27 * 27][];
+    /**
+     * The words of three letters or more by their first three letters (index of {@link #trigram}:
+     * three letter numbers of five bits each, so that a pass moves the index on by a shift), or null.
+     */
+    private final int[][] byTrigram = new int[1 << 15][];
     /** One bit per trigram: whether a word begins with it. */
-    private final long[] hasTrigram = new long[(27 * 27 * 27 + 63) / 64];
+    private final long[] hasTrigram = new long[(1 << 15) / 64];
+    /**
+     * One bit per trigram: whether a word beginning with it is some owner's anchor. A pass stops
+     * looking at a trigram once each of its words is known to be present and none is an anchor.
+     */
+    private final long[] anchorTrigram = new long[hasTrigram.length];
     /** The words of two letters by their letters (index of {@link #bigram}), or null. */
     private final int[][] byBigram = new int[27 * 27][];
     /** Per word: the owners (bit per owner) whose anchor it is; 0 for a word only looked up for presence. */
@@ -83,6 +91,8 @@ final class HeuristicWords {
                     throw new IllegalArgumentException("anchor '" + a + "' must be a listed word of three letters or more");
                 }
                 anchorOf[w] |= 1L << o;
+                int t = trigram(a.charAt(0), a.charAt(1), a.charAt(2));
+                anchorTrigram[t >>> 6] |= 1L << t;
             }
         }
     }
@@ -119,7 +129,7 @@ final class HeuristicWords {
     }
 
     private static int trigram(char a, char b, char c) {
-        return (letter(a) * 27 + letter(b)) * 27 + letter(c);
+        return letter(a) << 10 | letter(b) << 5 | letter(c);
     }
 
     /** What one pass over a view found. */
@@ -158,8 +168,13 @@ final class HeuristicWords {
         }
     }
 
-    /** Compares the words of one trigram's bucket at {@code i}, noting the ones found. */
-    private void compare(char[] chars, int n, int i, int[] bucket, byte[] known, int[][] found, int[] count) {
+    /**
+     * Compares the words of trigram {@code t}'s bucket at {@code i}, noting the ones found; clears
+     * the trigram's bit in {@code live} once nothing at its positions can be new ({@link #anchorTrigram}).
+     */
+    private void compare(char[] chars, int n, int i, int t, byte[] known, int[][] found, int[] count, long[] live) {
+        int[] bucket = byTrigram[t];
+        boolean allKnown = true;
         for (int w : bucket) {
             if (known[w] == 1 && anchorOf[w] == 0) {
                 continue; // only its presence was asked for, and it is known
@@ -178,7 +193,14 @@ final class HeuristicWords {
                         list[count[o]++] = i;
                     }
                 }
+            } else {
+                allKnown = false;
             }
+        }
+        if (allKnown && (anchorTrigram[t >>> 6] & 1L << t) == 0) {
+            // "the", "all", "are", ... stand every few words: once known present they are no
+            // longer compared, and the pass's one branch is no longer taken where they begin
+            live[t >>> 6] &= ~(1L << t);
         }
     }
 
@@ -239,7 +261,7 @@ final class HeuristicWords {
             int c = s & LETTER_BITS;
             boolean letters = b >= 1 && b <= 26 && c >= 1 && c <= 26;
             boolean two = letters && byBigram[b * 27 + c] != null;
-            boolean three = letters && a >= 1 && a <= 26 && byTrigram[(a * 27 + b) * 27 + c] != null;
+            boolean three = letters && a >= 1 && a <= 26 && byTrigram[s] != null;
             if (two || three) {
                 gramAt[s >>> 6] |= 1L << s;
             }
@@ -259,7 +281,7 @@ final class HeuristicWords {
                 present[w] = 1;
             }
         }
-        int[] three = a == 0 || b == 0 || c == 0 ? null : byTrigram[(a * 27 + b) * 27 + c];
+        int[] three = a == 0 || b == 0 || c == 0 ? null : byTrigram[state];
         if (three != null) {
             for (int w : three) {
                 if (present[w] == 0 && restInView(clean, n, i + 1, wordChars[w])) {
@@ -330,6 +352,7 @@ final class HeuristicWords {
         }
         int[][] found = new int[owners][];
         int[] count = new int[owners];
+        long[] live = hasTrigram.clone(); // the trigrams still worth comparing at
         int n = text.length();
         if (n >= 3 && wordStarts) {
             // Only where a word starts, with one branch per position, rarely taken: the trigram's
@@ -339,27 +362,24 @@ final class HeuristicWords {
             int before = 0; // the class of the char before position i (none before 0: not a letter or digit)
             int x0 = charClass(chars[0]);
             int x1 = charClass(chars[1]);
+            int t = (x0 & LETTER_BITS) << 5 | x1 & LETTER_BITS;
             for (int i = 0; i + 2 < n; i++) {
                 int x2 = charClass(chars[i + 2]); // each char is looked up once, as it enters the trigram
-                int t = ((x0 & LETTER_BITS) * 27 + (x1 & LETTER_BITS)) * 27 + (x2 & LETTER_BITS);
-                int set = (int) (hasTrigram[t >>> 6] >>> t) & 1; // the shift counts mod 64, as 1L << t does
+                t = (t << 5 | x2 & LETTER_BITS) & STATE_BITS;
+                int set = (int) (live[t >>> 6] >>> t) & 1; // the shift counts mod 64, as 1L << t does
                 if ((set & ~(before >>> WORD_SHIFT)) != 0) {
-                    compare(chars, n, i, byTrigram[t], known, found, count);
+                    compare(chars, n, i, t, known, found, count, live);
                 }
                 before = x0;
                 x0 = x1;
                 x1 = x2;
             }
         } else if (n >= 3) {
-            int a = letter(chars[0]);
-            int b = letter(chars[1]);
+            int t = letter(chars[0]) << 5 | letter(chars[1]);
             for (int i = 0; i + 2 < n; i++) {
-                int c = letter(chars[i + 2]);
-                int t = (a * 27 + b) * 27 + c;
-                a = b;
-                b = c;
-                if ((hasTrigram[t >>> 6] & 1L << t) != 0) { // most positions: a small bit table answers
-                    compare(chars, n, i, byTrigram[t], known, found, count);
+                t = (t << 5 | letter(chars[i + 2])) & STATE_BITS;
+                if ((live[t >>> 6] & 1L << t) != 0) { // most positions: a small bit table answers
+                    compare(chars, n, i, t, known, found, count, live);
                 }
             }
         }

@@ -131,29 +131,33 @@ final class OpenMatch {
         find(text, 0, sink, starts);
     }
 
-    /** The same from {@code from} on, as {@code Matcher.find(from)} and then find() would go (look-behinds see the text before). */
+    /**
+     * The same from {@code from} on, as {@code Matcher.find(from)} and then find() would go (look-behinds see the text before).
+     * The matcher is borrowed only once there is a position to try: a short text (one request's
+     * prompt) gives most probes none, and borrowing and resetting a matcher for each of them was
+     * a sizeable share of what such a text cost.
+     */
     void find(String text, int from, PrivateKeyScanner.Sink sink, Starts starts) {
+        Starts.Cursor cursor = starts.open(text);
+        int s = nextTry(text, from, cursor);
+        if (s < 0 && (starts != Starts.ANYWHERE || from > text.length())) {
+            return; // nothing to try (ANYWHERE also tries the end of the text when the search reaches it, below)
+        }
         Matcher m = borrow(text);
         try {
-            find(text, from, sink, starts, m);
+            find(text, s, sink, starts, cursor, m);
         } finally {
             giveBack(m);
         }
     }
 
-    private void find(String text, int from, PrivateKeyScanner.Sink sink, Starts starts, Matcher m) {
+    /**
+     * Tries each position from {@code s} on ({@link #nextTry}'s answer, -1 for none) as {@code
+     * Matcher.find()} would, reporting each match and resuming at its end.
+     */
+    private void find(String text, int s, PrivateKeyScanner.Sink sink, Starts starts, Starts.Cursor cursor, Matcher m) {
         int n = text.length();
-        Starts.Cursor cursor = starts.open(text);
-        int s = from;
-        while (s < n) {
-            s = cursor.next(s);
-            if (s < 0 || s >= n) {
-                break;
-            }
-            if (!mayStartAt(text, s)) {
-                s++;
-                continue;
-            }
+        while (s >= 0) {
             m.region(s, n);
             if (m.lookingAt()) {
                 int e = m.end();
@@ -162,13 +166,30 @@ final class OpenMatch {
             } else {
                 s++;
             }
+            s = nextTry(text, s, cursor);
         }
-        if (s == n && starts == Starts.ANYWHERE) {
+        if (starts == Starts.ANYWHERE) {
             m.region(n, n); // find() also tries the end of the text, where only an empty match fits
             if (m.lookingAt()) {
                 sink.accept(n, n);
             }
         }
+    }
+
+    /** The first position at or after {@code s} that {@code cursor} names and {@link #mayStartAt} lets through, or -1. */
+    private int nextTry(String text, int s, Starts.Cursor cursor) {
+        int n = text.length();
+        while (s < n) {
+            s = cursor.next(s);
+            if (s < 0 || s >= n) {
+                return -1;
+            }
+            if (mayStartAt(text, s)) {
+                return s;
+            }
+            s++;
+        }
+        return -1;
     }
 
     /**

@@ -174,6 +174,10 @@ class PatternDetector implements Detector {
         return probes;
     }
 
+    Scorer scorer() {
+        return scorer;
+    }
+
     PatternDetector(String type, String category, String placeholder, String description,
             List<Probe> probes, Scorer scorer) {
         this.type = type;
@@ -203,13 +207,14 @@ class PatternDetector implements Detector {
     /**
      * Runs every probe. A hit in a squeezed view (compact, alnum) that overlaps a hit in an exact
      * view is dropped: the exact one has the precise span, while squeezing glues neighbouring
-     * words onto the match.
+     * words onto the match. A squeezed hit is scored and narrowed only once it is known not to be
+     * dropped: on dense personal data every address the clean view finds is found again in the
+     * compact view, and narrowing it (a walk back over its local part) was wasted on each.
      */
     @Override
     public void scan(NormalizedText text, Consumer<Match> sink) {
         List<Match> exact = new ArrayList<>();
-        List<Match> squeezed = new ArrayList<>();
-        List<Match> narrowedSqueezed = new ArrayList<>();
+        List<SqueezedHit> squeezed = new ArrayList<>();
         for (Probe probe : probes) {
             View view = text.view(probe.view());
             if (!probe.mayMatch(view.text)) {
@@ -230,17 +235,13 @@ class PatternDetector implements Detector {
                 if (e <= s) {
                     return;
                 }
-                String candidate = view.text.substring(s, e);
-                double score = scorer.score(candidate, view.text, s, e);
-                if (score >= 0) {
-                    Match m = new Match(view.originalStart(s), view.originalEnd(e - 1),
-                            Math.min(1.0, score * probe.weight()), view.name, description, candidate);
-                    if (isExact) {
+                if (isExact) {
+                    Match m = scored(view, probe, s, e);
+                    if (m != null) {
                         exact.add(narrowed(text, view, probe, m, s, e));
-                    } else {
-                        squeezed.add(m);
-                        narrowedSqueezed.add(narrowed(text, view, probe, m, s, e));
                     }
+                } else {
+                    squeezed.add(new SqueezedHit(view, probe, s, e));
                 }
             });
         }
@@ -248,13 +249,30 @@ class PatternDetector implements Detector {
         if (!squeezed.isEmpty()) {
             // Overlaps are judged on the whole squeezed span, so narrowing never decides whether a hit counts.
             Overlaps covered = new Overlaps(exact);
-            for (int i = 0; i < squeezed.size(); i++) {
-                Match q = squeezed.get(i);
-                if (!covered.overlaps(q.start(), q.end())) {
-                    sink.accept(narrowedSqueezed.get(i));
+            for (SqueezedHit q : squeezed) {
+                View view = q.view();
+                if (!covered.overlaps(view.originalStart(q.start()), view.originalEnd(q.end() - 1))) {
+                    Match m = scored(view, q.probe(), q.start(), q.end());
+                    if (m != null) {
+                        sink.accept(narrowed(text, view, q.probe(), m, q.start(), q.end()));
+                    }
                 }
             }
         }
+    }
+
+    /** A candidate span [start, end) of a squeezed view, not yet scored. */
+    private record SqueezedHit(View view, Probe probe, int start, int end) {}
+
+    /** The match the candidate [s, e) of the view makes, or null when the scorer rejects it. */
+    private Match scored(View view, Probe probe, int s, int e) {
+        String candidate = view.text.substring(s, e);
+        double score = scorer.score(candidate, view.text, s, e);
+        if (score < 0) {
+            return null;
+        }
+        return new Match(view.originalStart(s), view.originalEnd(e - 1), Math.min(1.0, score * probe.weight()), view.name,
+                description, candidate);
     }
 
     /** The match with its span (and value) starting where the probe's narrowing says, if it has one. */

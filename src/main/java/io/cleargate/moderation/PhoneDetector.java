@@ -194,9 +194,12 @@ final class PhoneDetector implements Detector {
     }
 
     private final List<String> regions;
+    /** What every match says it is (built once: it was a list's toString and a concatenation per number reported). */
+    private final String description;
 
     PhoneDetector(List<String> regions) {
         this.regions = List.copyOf(regions);
+        this.description = "libphonenumber valid number, regions " + this.regions;
         for (String r : regions) {
             if (!UTIL.getSupportedRegions().contains(r)) {
                 throw new IllegalArgumentException("unknown phone region '" + r + "' (use ISO 3166 codes such as US, GB, DE)");
@@ -263,29 +266,37 @@ final class PhoneDetector implements Detector {
             if (notAPhone(raw)) {
                 continue;
             }
-            String digitsOnly = digitsOf(raw);
-            for (String region : regions) {
-                Phonenumber.PhoneNumber number = answers.validIn(raw, digitsOnly, region);
-                if (number != null) {
-                    // A cheap gate passed; libphonenumber's matcher (leniency VALID) then
-                    // checks the number in its surroundings, which rejects order numbers and
-                    // other digit runs that merely parse.
-                    int from = Math.max(0, start - 1);
-                    String window = view.text.substring(from, Math.min(view.text.length(), end + 1));
-                    boolean confirmed = false;
-                    for (Found m : answers.numbersIn(window, region, start - from, raw, digitsOnly, number)) {
-                        report(view, from + m.start(), from + m.end(), m.raw(), m.number(), seen, sink);
-                        confirmed = true;
-                    }
-                    if (confirmed) {
-                        break;
-                    }
-                }
-                if (raw.startsWith("+")) {
-                    break; // an international number parses the same in every region
-                }
+            int from = Math.max(0, start - 1);
+            String window = view.text.substring(from, Math.min(view.text.length(), end + 1));
+            for (Found m : answers.confirmedIn(window, start - from, end == view.text.length(),
+                    () -> confirmedNumbers(raw, window, start - from, answers))) {
+                report(view, from + m.start(), from + m.end(), m.raw(), m.number(), seen, sink);
             }
         }
+    }
+
+    /**
+     * The numbers the region loop confirms for the candidate {@code raw}, standing at {@code at} in
+     * its window (the candidate and one char either side): for each region in turn, when the
+     * candidate is valid there, what libphonenumber's matcher (leniency VALID) finds in the window,
+     * which rejects order numbers and other digit runs that merely parse; the first region that
+     * finds any decides. Empty when none does.
+     */
+    private List<Found> confirmedNumbers(String raw, String window, int at, Answers answers) {
+        String digitsOnly = digitsOf(raw);
+        for (String region : regions) {
+            Phonenumber.PhoneNumber number = answers.validIn(raw, digitsOnly, region);
+            if (number != null) {
+                List<Found> found = answers.numbersIn(window, region, at, raw, digitsOnly, number);
+                if (!found.isEmpty()) {
+                    return found;
+                }
+            }
+            if (raw.startsWith("+")) {
+                break; // an international number parses the same in every region
+            }
+        }
+        return List.of();
     }
 
     /**
@@ -330,10 +341,9 @@ final class PhoneDetector implements Detector {
             int nationalPrefix, int mainNationalPrefix) {
 
         /** The most digits parsing can remove from these: a national prefix, or the country code and one twice. */
-        int removable(CharSequence digits) {
-            boolean code = digits.length() >= countryCode.length()
-                    && digits.subSequence(0, countryCode.length()).toString().equals(countryCode);
-            return code ? countryCode.length() + nationalPrefix + mainNationalPrefix : nationalPrefix;
+        int removable(String digits) {
+            // startsWith, not a copy of the first digits compared: this is asked per candidate and region
+            return digits.startsWith(countryCode) ? countryCode.length() + nationalPrefix + mainNationalPrefix : nationalPrefix;
         }
     }
 
@@ -617,6 +627,24 @@ final class PhoneDetector implements Detector {
     private static final class Answers {
         private final Map<String, Optional<Phonenumber.PhoneNumber>> valid = new HashMap<>();
         private final Map<String, List<Found>> found = new HashMap<>();
+        private final Map<String, List<Found>> confirmed = new HashMap<>();
+
+        /**
+         * What the region loop confirms for a candidate, by its window: the window, where the
+         * candidate begins in it ({@code at}: 0 or 1) and whether the text ends with the candidate
+         * determine the candidate, so the loop's answer too. Logs and documents repeat the same
+         * dates and figures ("2025-11" of every time stamp, valid in some regions), and each
+         * repeat walked every region's answers again: a key per region, a look-up, the window.
+         */
+        List<Found> confirmedIn(String window, int at, boolean atEnd, java.util.function.Supplier<List<Found>> loop) {
+            String key = (char) (at | (atEnd ? 2 : 0)) + window;
+            List<Found> answer = confirmed.get(key);
+            if (answer == null) {
+                answer = loop.get();
+                confirmed.put(key, answer);
+            }
+            return answer;
+        }
 
         /**
          * The number {@code raw} (whose digits are {@code digits}) parses to with {@code region} as
@@ -746,7 +774,7 @@ final class PhoneDetector implements Detector {
             score += CONTEXT_BONUS;
         }
         sink.accept(new Match(view.originalStart(s), view.originalEnd(e - 1), Math.min(1.0, score), view.name,
-                "libphonenumber valid number, regions " + regions, "+" + number.getCountryCode()
+                description, "+" + number.getCountryCode()
                         + number.getNationalNumber()));
     }
 }

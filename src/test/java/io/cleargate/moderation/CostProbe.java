@@ -4,6 +4,7 @@ import io.cleargate.moderation.Verdict.Direction;
 import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -13,16 +14,20 @@ import java.util.Map;
 public final class CostProbe {
 
     private static final Map<String, String> TEXTS = new HashMap<>();
+    private static final Map<String, List<String>> DOCUMENTS = new HashMap<>();
 
     private CostProbe() {}
 
     /**
      * MB/s per core of {@code what} on the corpus, from the cheapest run in about {@code millis} of
-     * this thread's CPU time: input (whole text, default profile), stream (4-char chunks),
-     * normalize (the text and its views), or a default-profile rule id alone on prepared views.
+     * this thread's CPU time: input (whole text, default profile), docs (the same corpus moderated
+     * one document at a time, as requests are: the joined text lets a gate pass once for all of
+     * them and hides what each document pays on its own), stream (4-char chunks), normalize (the
+     * text and its views), or a default-profile rule id alone on prepared views.
      */
     public static double measure(String corpus, String what, long millis) {
-        String text = TEXTS.computeIfAbsent(corpus, c -> String.join("\n", BenchCorpus.of(c)));
+        List<String> documents = DOCUMENTS.computeIfAbsent(corpus, BenchCorpus::of);
+        String text = TEXTS.computeIfAbsent(corpus, c -> String.join("\n", documents));
         Profile profile = ModerationFixtures.profiles().get("default");
         RuleSet all = new RuleSet(profile, Map.of());
         RuleSet single = new RuleSet(new Profile("one", "", profile.rules().stream().filter(r -> r.id().equals(what))
@@ -33,11 +38,11 @@ public final class CostProbe {
         int runs = 0;
         do {
             // a rule alone runs on views built beforehand, fresh each run: nothing it derived is reused
-            NormalizedText prepared = what.equals("input") || what.equals("normalize") || what.equals("stream") ? null
-                    : views(text);
+            NormalizedText prepared = List.of("input", "docs", "normalize", "stream").contains(what) ? null : views(text);
             long t0 = cpu.getCurrentThreadCpuTime();
             switch (what) {
                 case "input" -> all.scan(NormalizedText.of(text), Direction.INPUT);
+                case "docs" -> documents.forEach(d -> all.scan(NormalizedText.of(d), Direction.INPUT));
                 case "normalize" -> views(text);
                 case "stream" -> {
                     var stream = new StreamModerator(all, new Placeholders());

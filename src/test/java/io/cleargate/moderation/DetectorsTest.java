@@ -68,6 +68,25 @@ class DetectorsTest {
         assertEquals(List.of(), output(text), text);
     }
 
+    /**
+     * A candidate repeated in the same surroundings (the region loop's answer is remembered by its
+     * window for the scan) is reported at every occurrence.
+     */
+    @Test
+    void aPhoneNumberRepeatedInTheSameWindowIsReportedAtEachOccurrence() {
+        String line = "call (305) 511-0715 ok\n";
+        String text = line.repeat(3);
+        var phones = ModerationFixtures.findings("default", Direction.INPUT, text).stream()
+                .filter(f -> f.rule().id().equals("pii-phone")).toList();
+        assertEquals(3, phones.size(), phones.toString());
+        for (int k = 0; k < 3; k++) {
+            int at = k * line.length() + line.indexOf('(');
+            assertEquals(at, phones.get(k).start());
+            assertEquals(at + "(305) 511-0715".length(), phones.get(k).end());
+            assertEquals("+13055110715", phones.get(k).match().value());
+        }
+    }
+
     @Test
     void privateKeyBlockIsBlockedWholeOnBothSides() {
         String key = "-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA7s9x\n-----END RSA PRIVATE KEY-----";

@@ -18,8 +18,13 @@ import org.junit.jupiter.api.Test;
  */
 class HeuristicWordsTest {
 
+    /**
+     * With words that share a first three letters and are only asked for their presence
+     * ("display", "disregard"), or share them with an anchor ("abc", "abcd"): a pass stops comparing
+     * at a trigram once its words are all known present, unless one is an anchor.
+     */
     private static final List<String> WORDS = List.of("ignore", "no", "do", "instruction", "instructions", "the", "system",
-            "sys", "prompt", "ab", "abc", "abcd", "bcd");
+            "sys", "prompt", "ab", "abc", "abcd", "bcd", "display", "disregard");
 
     @Test
     void findsWhetherEveryWordOccursAndWhereEachOwnersAnchorsBegin() {

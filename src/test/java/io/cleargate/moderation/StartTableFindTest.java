@@ -77,6 +77,32 @@ class StartTableFindTest {
         }
     }
 
+    /**
+     * From an offset, as Matcher.find(from) and then find() go, including texts with no position
+     * to try (where no matcher is borrowed) and the end of the text, where an empty match still fits.
+     */
+    @Test
+    void reportsTheSpansMatcherFindReportsFromAnyOffset() {
+        var random = new Random(15);
+        for (String regex : PATTERNS) {
+            Pattern p = Pattern.compile(regex);
+            var open = new OpenMatch(p);
+            for (int round = 0; round < 300; round++) {
+                String text = round % 10 == 0 ? "" : randomText(random, 1 + random.nextInt(60));
+                int from = random.nextInt(text.length() + 1);
+                List<int[]> expected = new ArrayList<>();
+                Matcher m = p.matcher(text);
+                for (boolean found = m.find(from); found; found = m.find()) {
+                    expected.add(new int[] {m.start(), m.end()});
+                }
+                List<int[]> actual = new ArrayList<>();
+                open.find(text, from, (s, e) -> actual.add(new int[] {s, e}), Starts.ANYWHERE);
+                assertEquals(expected.stream().map(java.util.Arrays::toString).toList(),
+                        actual.stream().map(java.util.Arrays::toString).toList(), () -> p + " from " + from + " on '" + text + "'");
+            }
+        }
+    }
+
     @Test
     void reportsTheSpansMatcherFindReportsForEveryInjectionTemplate() {
         var random = new Random(41);
