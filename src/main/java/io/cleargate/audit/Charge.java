@@ -4,6 +4,7 @@ import java.time.Instant;
 import java.time.YearMonth;
 import java.time.ZoneOffset;
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * What one request consumed, as its final audit record states it (body member {@code usage}).
@@ -26,7 +27,7 @@ public record Charge(String tenant, String subject, String model, YearMonth mont
 
     /** The body member {@code usage} of a final record. */
     Map<String, Object> toBody() {
-        Map<String, Object> m = new java.util.TreeMap<>(); // sorted: the body's writer copies any other map
+        Map<String, Object> m = new TreeMap<>(); // sorted: the body's writer copies any other map
         m.put("prompt_tokens", promptTokens);
         m.put("completion_tokens", completionTokens);
         m.put("estimated", estimated);
