@@ -86,19 +86,18 @@ public final class Kernels {
      * a time (one FMA chain each, one load of x for all four) gained on the Xeon with a 260 MB L3
      * (one thread: 53-58 -> 65-75 tok/s), but on the EPYC with a 32 MB L3, where every weight comes
      * from memory, four interleaved streams 4 KB apart read slower than one: one thread, f32
-     * decode, 60-63 tok/s four at a time against 83-85 one at a time (engine12, speed.md 38).
+     * decode, 60-63 tok/s four at a time against 83-85 one at a time (engine12, speed.md 38). Each
+     * row's loads start at its first 64-byte boundary: in one A/B job (two threads, 8 rounds) f32
+     * decode / llama.cpp was 0.85 as main, 1.12 one row at a time, 1.18 aligned (medians).
      * Every row is summed by the same kernel, so a row's result does not depend on the split.
      */
     private static void matvecRowsF32(Matrix w, float[] x, int xOff, float[] out, int outOff, int from, int to) {
         var seg = w.tensor().data();
         int cols = w.cols();
         for (int r = from; r < to; r++) {
-            out[outOff + r] = PEEL ? VectorKernels.dotF32Aligned(seg, w.rowStart(r) * 4L, x, xOff, cols)
-                    : VectorKernels.dotF32Single(seg, w.rowStart(r) * 4L, x, xOff, cols);
+            out[outOff + r] = VectorKernels.dotF32Aligned(seg, w.rowStart(r) * 4L, x, xOff, cols);
         }
     }
-
-    static final boolean PEEL = Boolean.getBoolean("cleargate.engine.peel"); // TEMP: the A/B's third arm
 
     /**
      * bf16 rows of at most this many columns (the experts' down projections, q_b and W_UV of the
