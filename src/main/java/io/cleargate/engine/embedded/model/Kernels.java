@@ -81,44 +81,39 @@ public final class Kernels {
     }
 
     /**
-     * {@link #matvecRows} for f32 weights: four rows at a time, one FMA chain per row and one load of
-     * x for all four (one thread, whole decode: 53-58 -> 65-75 tok/s against one row at a time with
-     * four chains; the 256-column rows of the experts' down projections gained most). Each row is
-     * summed as {@link VectorKernels#dotF32Single} sums it, so rows left over after the groups of four
-     * get the same sums, and a row's result does not depend on how the rows are split.
+     * {@link #matvecRows} for f32 weights: one row after the other, each streamed from its start to
+     * its end ({@link VectorKernels#dotF32Aligned}), as llama.cpp's ggml_vec_dot_f32 does. Four rows at
+     * a time (one FMA chain each, one load of x for all four) gained on the Xeon with a 260 MB L3
+     * (one thread: 53-58 -> 65-75 tok/s), but on the EPYC with a 32 MB L3, where every weight comes
+     * from memory, four interleaved streams 4 KB apart read slower than one: one thread, f32
+     * decode, 60-63 tok/s four at a time against 83-85 one at a time (engine12, speed.md 38). Each
+     * row's loads start at its first 64-byte boundary: in one A/B job (two threads, 8 rounds) f32
+     * decode / llama.cpp was 0.85 as main, 1.12 one row at a time, 1.18 aligned (medians).
+     * Every row is summed by the same kernel, so a row's result does not depend on the split.
      */
     private static void matvecRowsF32(Matrix w, float[] x, int xOff, float[] out, int outOff, int from, int to) {
         var seg = w.tensor().data();
         int cols = w.cols();
-        long rowBytes = cols * 4L;
-        int r = from;
-        for (; r + 4 <= to; r += 4) {
-            VectorKernels.dot4x1F32(seg, w.rowStart(r) * 4L, rowBytes, x, xOff, cols, out, outOff + r);
-        }
-        for (; r < to; r++) {
-            out[outOff + r] = VectorKernels.dotF32Single(seg, w.rowStart(r) * 4L, x, xOff, cols);
+        for (int r = from; r < to; r++) {
+            out[outOff + r] = VectorKernels.dotF32Aligned(seg, w.rowStart(r) * 4L, x, xOff, cols);
         }
     }
 
     /**
      * bf16 rows of at most this many columns (the experts' down projections, q_b and W_UV of the
-     * benchmark model) go four at a time through {@link VectorKernels#dot4Bf16Paired}: one thread,
-     * whole bf16 decode, three A/B pairs 91.2 -> 97.5 tok/s. Four rows at a time for every row (1024
-     * columns too) measured slower than one at a time, 76-85 against 88-92 tok/s, so longer rows stay
-     * on {@link VectorKernels#dotBf16Paired}.
+     * benchmark model) are summed with one FMA chain ({@link VectorKernels#dotBf16Row}), longer ones
+     * with four ({@link VectorKernels#dotBf16Paired}). Both go one row after the other: four short rows
+     * at a time gained on the Xeon with a 260 MB L3 (one thread, 91.2 -> 97.5 tok/s) but lost on the
+     * EPYC with a 32 MB L3, where every weight comes from memory (one thread, bf16 decode, 114-123
+     * tok/s four at a time against 147-149 one at a time: engine12, speed.md 38).
      */
     static final int SHORT_BF16_ROW = 512;
 
-    /** bf16 rows {@code from .. to} of {@code W x}, four at a time, with x already paired. */
+    /** bf16 rows {@code from .. to} of {@code W x}, one at a time, with x already paired. */
     private static void matvecRowsBf16Short(Matrix w, float[] paired, float[] x, int xOff, float[] out, int outOff, int from, int to) {
         var seg = w.tensor().data();
         int cols = w.cols();
-        long rowBytes = cols * 2L;
-        int r = from;
-        for (; r + 4 <= to; r += 4) {
-            VectorKernels.dot4Bf16Paired(seg, w.rowStart(r) * 2L, rowBytes, paired, x, xOff, cols, out, outOff + r);
-        }
-        for (; r < to; r++) {
+        for (int r = from; r < to; r++) {
             out[outOff + r] = VectorKernels.dotBf16Row(seg, w.rowStart(r) * 2L, paired, x, xOff, cols);
         }
     }

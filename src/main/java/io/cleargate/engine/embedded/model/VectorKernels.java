@@ -234,45 +234,7 @@ final class VectorKernels {
         return sum;
     }
 
-    /**
-     * Four bf16 rows ({@code rowBytes} apart from byte offset {@code at}) dotted with x, paired as in
-     * {@link #dotBf16Paired}: one FMA chain per row (each block's even weights, then its odd ones),
-     * one load of the paired activations for the four rows. {@link #dotBf16Row} sums a single row the
-     * same way.
-     */
-    static void dot4Bf16Paired(java.lang.foreign.MemorySegment seg, long at, long rowBytes, float[] paired, float[] x,
-                               int xOff, int n, float[] out, int outOff) {
-        int len = F.length();
-        int block = BF16_BLOCK;
-        FloatVector a0 = FloatVector.zero(F);
-        FloatVector a1 = FloatVector.zero(F);
-        FloatVector a2 = FloatVector.zero(F);
-        FloatVector a3 = FloatVector.zero(F);
-        long r0 = at;
-        long r1 = at + rowBytes;
-        long r2 = at + 2 * rowBytes;
-        long r3 = at + 3 * rowBytes;
-        int i = 0;
-        for (; i + block <= n; i += block) {
-            FloatVector pe = FloatVector.fromArray(F, paired, i);
-            FloatVector po = FloatVector.fromArray(F, paired, i + len);
-            long o = i * 2L;
-            IntVector v = IntVector.fromMemorySegment(I, seg, r0 + o, ByteOrder.LITTLE_ENDIAN);
-            a0 = v.and(0xFFFF0000).reinterpretAsFloats().fma(po, v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(pe, a0));
-            v = IntVector.fromMemorySegment(I, seg, r1 + o, ByteOrder.LITTLE_ENDIAN);
-            a1 = v.and(0xFFFF0000).reinterpretAsFloats().fma(po, v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(pe, a1));
-            v = IntVector.fromMemorySegment(I, seg, r2 + o, ByteOrder.LITTLE_ENDIAN);
-            a2 = v.and(0xFFFF0000).reinterpretAsFloats().fma(po, v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(pe, a2));
-            v = IntVector.fromMemorySegment(I, seg, r3 + o, ByteOrder.LITTLE_ENDIAN);
-            a3 = v.and(0xFFFF0000).reinterpretAsFloats().fma(po, v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(pe, a3));
-        }
-        out[outOff] = bf16Tail(a0.reduceLanes(VectorOperators.ADD), seg, r0, x, xOff, i, n);
-        out[outOff + 1] = bf16Tail(a1.reduceLanes(VectorOperators.ADD), seg, r1, x, xOff, i, n);
-        out[outOff + 2] = bf16Tail(a2.reduceLanes(VectorOperators.ADD), seg, r2, x, xOff, i, n);
-        out[outOff + 3] = bf16Tail(a3.reduceLanes(VectorOperators.ADD), seg, r3, x, xOff, i, n);
-    }
-
-    /** One row summed as {@link #dot4Bf16Paired} sums each of its four. */
+    /** One paired bf16 row (at byte offset {@code row}) dotted with x with one FMA chain: each block's even weights, then its odd ones. */
     static float dotBf16Row(java.lang.foreign.MemorySegment seg, long row, float[] paired, float[] x, int xOff, int n) {
         int len = F.length();
         int block = BF16_BLOCK;
@@ -952,6 +914,34 @@ final class VectorKernels {
             acc = bf16(seg, row + i * 2L).fma(FloatVector.fromArray(F, x, xOff + i), acc);
         }
         return bf16Tail(acc.reduceLanes(VectorOperators.ADD), seg, row, x, xOff, i, n);
+    }
+
+    /**
+     * An f32 row at byte offset {@code row} dotted with x, its vector loads aligned to 64 bytes: the
+     * elements before the row's first 64-byte boundary are summed one by one, then whole
+     * vectors from that boundary in one FMA chain, then the tail. Safetensors puts a tensor wherever its
+     * header ends (8 bytes past a boundary in the benchmark's files), so a row's 64-byte loads from its
+     * start would each straddle two cache lines. Where the row is aligned (copied weights) this is
+     * {@link #dotF32Single}'s order; otherwise the sum's rounding depends on the row's address.
+     */
+    static float dotF32Aligned(java.lang.foreign.MemorySegment seg, long row, float[] x, int xOff, int n) {
+        int lead = Math.min(n, (int) ((-(seg.address() + row) & 63) >>> 2));
+        float sum = 0f;
+        for (int k = 0; k < lead; k++) {
+            sum += seg.get(Tensor.F32, row + k * 4L) * x[xOff + k];
+        }
+        FloatVector acc = FloatVector.zero(F);
+        int len = F.length();
+        int i = lead;
+        for (; i + len <= n; i += len) {
+            acc = FloatVector.fromMemorySegment(F, seg, row + i * 4L, ByteOrder.LITTLE_ENDIAN)
+                    .fma(FloatVector.fromArray(F, x, xOff + i), acc);
+        }
+        sum += acc.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            sum += seg.get(Tensor.F32, row + i * 4L) * x[xOff + i];
+        }
+        return sum;
     }
 
     /** {@link #finish} for a row read from the mapped f32 weights at byte offset {@code row}. */

@@ -255,9 +255,10 @@ class KernelsTest {
     }
 
     @Test
-    void decodeProductOfF32RowsFourAtATimeGivesEveryRowItsOwnDotForAnySplit() {
-        // 203 columns leave a scalar tail after the vectors; 11 rows leave three after two groups of four;
-        // splits at 0, 3 and 6 start groups at rows that are not multiples of four.
+    void decodeProductOfF32RowsGivesEveryRowItsOwnDotForAnySplit() {
+        // 203 columns leave a scalar tail after the vectors, and rows of 203 floats start at every
+        // offset from a 64-byte boundary, so the aligned kernel's scalar lead takes 0 to 15 elements;
+        // splits at 0, 3 and 6 give a member rows that do not start at a multiple of four.
         int cols = 203;
         int rows = 11;
         try (Arena arena = Arena.ofConfined()) {
@@ -281,6 +282,38 @@ class KernelsTest {
                 for (int r = 0; r < rows; r++) {
                     float expected = Kernels.scalarDot(w[r], 0, x, 5, cols);
                     assertEquals(expected, out[2 + r], 1e-5f * Math.max(1, Math.abs(expected)), "split " + split + " row " + r);
+                }
+            }
+        }
+    }
+
+    @Test
+    void alignedF32RowKernelGivesTheDotWhereverTheRowStartsAndHoweverLong() {
+        // Rows starting 0, 4, .. 60 bytes past a 64-byte boundary: the scalar lead covers 0 to 15
+        // elements; lengths shorter than the lead, without whole vectors, and with a tail.
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment seg = arena.allocate(64 * 1024, 64);
+            for (long i = 0; i < seg.byteSize() / 4; i++) {
+                seg.set(Tensor.F32, i * 4, (float) Math.sin(i * 0.013) * 2);
+            }
+            float[] x = new float[1100];
+            for (int i = 0; i < x.length; i++) {
+                x[i] = (float) Math.cos(i * 0.31);
+            }
+            for (int n : new int[] {3, 16, 40, 203, 1024}) {
+                for (long skew = 0; skew < 64; skew += 4) {
+                    long row = 128 + skew;
+                    double expected = 0;
+                    for (int k = 0; k < n; k++) {
+                        expected += (double) seg.get(Tensor.F32, row + k * 4L) * x[7 + k];
+                    }
+                    float got = VectorKernels.dotF32Aligned(seg, row, x, 7, n);
+                    assertEquals(expected, got, 1e-5 * Math.max(1, Math.abs(expected)), n + " columns from " + skew + " bytes past a line");
+                    if (skew == 0) {
+                        float single = VectorKernels.dotF32Single(seg, row, x, 7, n);
+                        // The same steps; only the lanes' reduction order may differ (interpreted or compiled).
+                        assertEquals(single, got, LANE_ORDER * Math.max(1, Math.abs(single)), "an aligned row is summed as dotF32Single sums it");
+                    }
                 }
             }
         }
@@ -315,9 +348,9 @@ class KernelsTest {
     }
 
     @Test
-    void shortBf16RowsFourAtATimeGiveEachRowTheSameSumAsAloneWhateverTheSplit() {
-        // Rows of at most 512 columns go four at a time; the rows left over, one at a time, must sum
-        // exactly as they would inside a group, so a row's result does not depend on the split.
+    void shortBf16RowsGiveEachRowTheSameSumWhateverTheSplit() {
+        // Rows of at most 512 columns are summed with one FMA chain; a row's result must not depend on
+        // which member's share it falls in.
         try (Arena arena = Arena.ofConfined()) {
             for (int cols : new int[] {100, 203, 256}) {
                 int rows = 11;
