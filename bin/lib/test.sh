@@ -83,5 +83,7 @@ sdk_tests() {
     node --test "$ROOT/src/test/node/sdk/" || status=$?
   stop_tracked
   opa_stop "$data/run"
-  [[ $status -eq 0 ]] || { tail -30 "$data/gateway.log" >&2; die "SDK tests failed"; }
+  [[ $status -eq 0 ]] || tail -30 "$data/gateway.log" >&2
+  rm -rf "$data" # its audit store and development key are this run's alone
+  [[ $status -eq 0 ]] || die "SDK tests failed"
 }

@@ -10,6 +10,7 @@ import io.cleargate.audit.PostgresServer;
 import io.cleargate.testsupport.MockUpstream;
 import io.cleargate.testsupport.OpaServer;
 import io.cleargate.testsupport.PackagedGateway;
+import io.cleargate.testsupport.Scratch;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
@@ -60,7 +61,7 @@ class OversizedClientInputIT {
 
     @Test
     void oversizedModelsFromStrangersCannotTakeTheAuditTrailDownOnH2() throws Exception {
-        try (var gateway = PackagedGateway.start(PackagedGateway.H2_JAR, Files.createTempDirectory("bounded-h2"), opa,
+        try (var gateway = PackagedGateway.start(PackagedGateway.H2_JAR, Scratch.dir("bounded-h2"), opa,
                 upstream, Map.of(), Map.of())) {
             attackWhileServing(gateway);
         }
@@ -69,7 +70,7 @@ class OversizedClientInputIT {
     @Test
     void oversizedModelsFromStrangersCannotTakeTheAuditTrailDownOnPostgresql() throws Exception {
         db = PostgresServer.start();
-        try (var gateway = PackagedGateway.start(PackagedGateway.POSTGRES_JAR, Files.createTempDirectory("bounded-pg"), opa,
+        try (var gateway = PackagedGateway.start(PackagedGateway.POSTGRES_JAR, Scratch.dir("bounded-pg"), opa,
                 upstream, Map.of("CLEARGATE_DB_KIND", "postgresql", "CLEARGATE_DB_URL", db.jdbcUrl(),
                         "CLEARGATE_DB_USER", db.user(), "CLEARGATE_DB_PASSWORD", "unused"), Map.of())) {
             attackWhileServing(gateway);
@@ -87,7 +88,7 @@ class OversizedClientInputIT {
      */
     @Test
     void aLongPromptOfThePatternsOwnCharactersCostsTheGatewayLinearTime() throws Exception {
-        try (var gateway = PackagedGateway.start(PackagedGateway.H2_JAR, Files.createTempDirectory("linear"), opa,
+        try (var gateway = PackagedGateway.start(PackagedGateway.H2_JAR, Scratch.dir("linear"), opa,
                 upstream, Map.of(), Map.of())) {
             cpuOf(gateway, 20_000); // warm-up
             long small = Long.MAX_VALUE;

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpServer;
+import io.cleargate.testsupport.Scratch;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
@@ -50,7 +51,7 @@ class AuditCrashIT {
 
     @Test
     void everyResponseAClientReceivedHasItsRecordAfterSigkillAndTheChainVerifies() throws Exception {
-        Path data = Files.createTempDirectory("cleargate-crash");
+        Path data = Scratch.dir("cleargate-crash");
         HttpServer upstream = slowUpstream();
         opa = OpaServer.start(Map.of()); // a real OPA decides, as in production; it outlives the kill
         int port = freePort();

@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.cleargate.testsupport.MockUpstream;
 import io.cleargate.testsupport.OpaServer;
 import io.cleargate.testsupport.PackagedGateway;
+import io.cleargate.testsupport.Scratch;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -36,7 +37,7 @@ class AuditJournalCrashIT {
 
     @Test
     void everyAnsweredRequestHasItsRecordsAfterSigkillUnderLoadAndAnEditedJournalIsRefused() throws Exception {
-        Path root = Files.createTempDirectory("cleargate-journal-crash");
+        Path root = Scratch.dir("cleargate-journal-crash");
         Path data = root.resolve("data");
         Queue<String> answered = new ConcurrentLinkedQueue<>();
         try (var opa = OpaServer.start(Map.of()); var upstream = new MockUpstream("mock", 0, 2, 0)) {

@@ -11,6 +11,7 @@ import io.cleargate.identity.AdminEvents;
 import io.cleargate.identity.Roles;
 import io.cleargate.moderation.Verdict;
 import io.cleargate.policy.DecisionInputs;
+import io.cleargate.testsupport.Scratch;
 import io.cleargate.testsupport.TestCredentials;
 import io.quarkus.narayana.jta.QuarkusTransaction;
 import io.restassured.path.json.JsonPath;
@@ -295,7 +296,7 @@ abstract class AuditTrailContract {
         signer.checkpointAll();
         String body = given().header("Authorization", auditor()).queryParam("tenant", tenant)
                 .get("/audit/export").then().statusCode(200).extract().asString();
-        Path file = Files.createTempFile("audit-export", ".jsonl");
+        Path file = Scratch.file("audit-export", ".jsonl");
         Files.writeString(file, body, StandardCharsets.UTF_8);
         return file;
     }
@@ -312,7 +313,7 @@ abstract class AuditTrailContract {
 
     static Path tampered(Path file, UnaryOperator<List<String>> change) throws Exception {
         List<String> lines = new ArrayList<>(Files.readAllLines(file));
-        Path out = Files.createTempFile("audit-tampered", ".jsonl");
+        Path out = Scratch.file("audit-tampered", ".jsonl");
         Files.write(out, change.apply(lines));
         return out;
     }
@@ -376,7 +377,7 @@ abstract class AuditTrailContract {
         String from = entries(t).get(4).recordedAt.toString();
         String partial = given().header("Authorization", auditor()).queryParam("tenant", t).queryParam("from", from)
                 .get("/audit/export").then().statusCode(200).extract().asString();
-        Path partialFile = Files.createTempFile("audit-partial", ".jsonl");
+        Path partialFile = Scratch.file("audit-partial", ".jsonl");
         Files.writeString(partialFile, partial);
         Verified piece = offline(partialFile);
         assertEquals(0, piece.exit(), piece.output());
@@ -400,7 +401,7 @@ abstract class AuditTrailContract {
     }
 
     static Path written(List<Map<String, Object>> lines) throws Exception {
-        Path out = Files.createTempFile("audit-tampered", ".jsonl");
+        Path out = Scratch.file("audit-tampered", ".jsonl");
         Files.write(out, lines.stream().map(Canonical::json).toList());
         return out;
     }
@@ -458,7 +459,7 @@ abstract class AuditTrailContract {
 
     static Path lastCheckpointOf(Path export) throws Exception {
         List<String> lines = Files.readAllLines(export);
-        Path saved = Files.createTempFile("saved-checkpoint", ".jsonl");
+        Path saved = Scratch.file("saved-checkpoint", ".jsonl");
         Files.writeString(saved, lines.getLast() + "\n");
         return saved;
     }
@@ -592,12 +593,12 @@ abstract class AuditTrailContract {
         // checkpoints and signs a fresh export. The signature alone cannot tell ...
         rewriteInDatabase(t, 3);
         sql("DELETE FROM audit_checkpoint WHERE chain_id = ?", t);
-        Path thiefWitness = Files.createTempFile("thief-witness", ".jsonl");
+        Path thiefWitness = Scratch.file("thief-witness", ".jsonl");
         var thief = new CheckpointSigner(em, CheckpointSigner.keys(config),
                 new CheckpointWitness(thiefWitness, java.util.Optional.empty(), java.time.Duration.ofSeconds(1), null), null);
         var out = new java.io.StringWriter();
         new Exporter(em, thief, out, false).write(List.of(t), Map.of("tenant", t), null, null);
-        Path forged = Files.createTempFile("audit-forged", ".jsonl");
+        Path forged = Scratch.file("audit-forged", ".jsonl");
         Files.writeString(forged, out.toString());
         Verified signatureOnly = offline(forged, "--pubkey", signer.publicKeyHex());
         assertEquals(0, signatureOnly.exit(), signatureOnly.output());
@@ -659,7 +660,7 @@ abstract class AuditTrailContract {
         byte[] oldSeed = new byte[32];
         java.util.Arrays.fill(oldSeed, (byte) 7);
         var oldSigner = new CheckpointSigner(em, new SigningKeys(oldSeed, List.of()), new CheckpointWitness(
-                Files.createTempFile("old-witness", ".jsonl"), java.util.Optional.empty(), java.time.Duration.ofSeconds(1), null), null);
+                Scratch.file("old-witness", ".jsonl"), java.util.Optional.empty(), java.time.Duration.ofSeconds(1), null), null);
         AuditEntry head = entries(t).getLast();
         assertTrue(oldSigner.signAt(t, head.seq, head.entryHash).isPresent());
         Traffic.run(audit, Traffic.Scenario.of(t, Recorder.ENCRYPTED));

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.sun.net.httpserver.HttpServer;
+import io.cleargate.testsupport.Scratch;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -43,7 +44,7 @@ class CheckpointWitnessTest {
         });
         server.start();
         try {
-            Path file = Files.createTempDirectory("witness").resolve("sub/witness.jsonl");
+            Path file = Scratch.dir("witness").resolve("sub/witness.jsonl");
             var meters = new SimpleMeterRegistry();
             var witness = new CheckpointWitness(file, Optional.of("http://127.0.0.1:" + server.getAddress().getPort() + "/witness"),
                     Duration.ofSeconds(2), meters);
@@ -63,7 +64,7 @@ class CheckpointWitnessTest {
 
     @Test
     void anUnreachableHttpWitnessIsCountedAndTheFileStillReceivesTheCheckpoint() throws Exception {
-        Path file = Files.createTempFile("witness", ".jsonl");
+        Path file = Scratch.file("witness", ".jsonl");
         var meters = new SimpleMeterRegistry();
         HttpServer closed = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         int port = closed.getAddress().getPort();

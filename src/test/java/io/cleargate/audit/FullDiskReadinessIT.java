@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.cleargate.testsupport.MockUpstream;
 import io.cleargate.testsupport.OpaServer;
 import io.cleargate.testsupport.PackagedGateway;
+import io.cleargate.testsupport.Scratch;
 import java.io.OutputStream;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
@@ -40,7 +41,7 @@ class FullDiskReadinessIT {
 
     @Test
     void readinessFollowsWhetherTheAuditStoreCanWriteNotTheLastRequest() throws Exception {
-        Path mount = Files.createTempDirectory("cleargate-small-disk");
+        Path mount = Scratch.dir("cleargate-small-disk");
         try (var opa = OpaServer.start(Map.of());
                 var upstream = new MockUpstream("mock", 0, 2, 1);
                 var gateway = PackagedGateway.start(PackagedGateway.H2_JAR, mount.resolve("data"), opa, upstream,

@@ -9,6 +9,7 @@ import io.cleargate.config.SecretsDirectory;
 import io.cleargate.testsupport.MockUpstream;
 import io.cleargate.testsupport.OpaServer;
 import io.cleargate.testsupport.PackagedGateway;
+import io.cleargate.testsupport.Scratch;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -47,8 +48,8 @@ class PodHardeningIT {
 
     @BeforeAll
     void start() throws Exception {
-        data = Files.createTempDirectory("pod-hardening");
-        Path secrets = Files.createTempDirectory("secrets", PosixFilePermissions.asFileAttribute(
+        data = Scratch.dir("pod-hardening");
+        Path secrets = Scratch.dir("secrets", PosixFilePermissions.asFileAttribute(
                 PosixFilePermissions.fromString("rwx------")));
         opa = OpaServer.start(Map.of());
         upstream = new MockUpstream("mock", 0, 4, 0);

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.cleargate.testsupport.MockUpstream;
 import io.cleargate.testsupport.OpaServer;
 import io.cleargate.testsupport.PackagedGateway;
+import io.cleargate.testsupport.Scratch;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -33,7 +34,7 @@ class ShutdownCompactionIT {
 
     @Test
     void aStoppedGatewayLeavesAFileOfLittleMoreThanItsRecordsAndTheChainStillVerifies() throws Exception {
-        Path data = Files.createTempDirectory("cleargate-compact");
+        Path data = Scratch.dir("cleargate-compact");
         Path file = data.resolve("db/cleargate.mv.db");
         int requests = WORKERS * REQUESTS_EACH;
         try (var opa = OpaServer.start(Map.of());

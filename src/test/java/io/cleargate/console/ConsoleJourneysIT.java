@@ -11,6 +11,7 @@ import io.cleargate.testsupport.Browser;
 import io.cleargate.testsupport.KeycloakServer;
 import io.cleargate.testsupport.MockUpstream;
 import io.cleargate.testsupport.OpaServer;
+import io.cleargate.testsupport.Scratch;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.net.URI;
@@ -61,7 +62,7 @@ class ConsoleJourneysIT {
         keycloak = KeycloakServer.get();
         opa = OpaServer.start(java.util.Map.of());
         upstream = MockUpstream.start("eu-west-1").reply("Write to " + EMAIL + " for the report.");
-        data = Files.createTempDirectory("cleargate-console-it");
+        data = Scratch.dir("cleargate-console-it");
         int port = OpaServer.freePort();
         base = "http://127.0.0.1:" + port;
         keycloak.allowConsoleAt(base);

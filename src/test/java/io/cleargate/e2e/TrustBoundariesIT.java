@@ -10,6 +10,7 @@ import io.cleargate.testsupport.KeycloakServer;
 import io.cleargate.testsupport.MockUpstream;
 import io.cleargate.testsupport.OpaServer;
 import io.cleargate.testsupport.PackagedGateway;
+import io.cleargate.testsupport.Scratch;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -66,7 +67,7 @@ class TrustBoundariesIT {
     void startTheGatewayAsDeployed() throws Exception {
         keycloak = KeycloakServer.get();
         opa = OpaServer.start(Map.of());
-        data = Files.createTempDirectory("cleargate-trust-");
+        data = Scratch.dir("cleargate-trust-");
         Map<String, String> props = new LinkedHashMap<>(PackagedGateway.governed(opa));
         props.put("quarkus.oidc.auth-server-url", keycloak.issuer());
         // eu1 is the EU tenant's backend; "rogue" sits in an EU region but under US jurisdiction.

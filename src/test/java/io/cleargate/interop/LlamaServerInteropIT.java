@@ -10,6 +10,7 @@ import io.cleargate.testsupport.JsonPrefix;
 import io.cleargate.testsupport.LlamaServer;
 import io.cleargate.testsupport.OpaServer;
 import io.cleargate.testsupport.PackagedGateway;
+import io.cleargate.testsupport.Scratch;
 import io.cleargate.testsupport.Sse;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
@@ -62,7 +63,7 @@ class LlamaServerInteropIT {
         Path binary = LlamaServer.required("interop.llama-server");
         Path gguf = LlamaServer.required("interop.gguf");
         Path template = OpaServer.repoRoot().resolve("src/test/resources/interop/tool-template.jinja");
-        Path data = Files.createTempDirectory("cleargate-interop-");
+        Path data = Scratch.dir("cleargate-interop-");
         chatServer = LlamaServer.start(binary, gguf, "tiny-gguf",
                 List.of("--jinja", "--chat-template-file", template.toString()), data);
         embedServer = LlamaServer.start(binary, gguf, "tiny-gguf", List.of("--embeddings", "--pooling", "mean"), data);

@@ -12,6 +12,7 @@ import io.cleargate.audit.PostgresServer;
 import io.cleargate.testsupport.KeycloakServer;
 import io.cleargate.testsupport.MockUpstream;
 import io.cleargate.testsupport.OpaServer;
+import io.cleargate.testsupport.Scratch;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -87,7 +88,7 @@ class DeployedAsRenderedIT {
         assertEquals(0, imageOpa.exitCode(), imageOpa.output());
         K8sTools.prepare();
         // CI's bundle signing key: its private half never leaves CI, its public half is pinned in the overlays.
-        Path ci = Files.createTempDirectory("cleargate-ci-");
+        Path ci = Scratch.dir("cleargate-ci-");
         ciKey = ci.resolve("bundle-signing-key.pem");
         ciPublicKey = ci.resolve("bundle-verification-key.pem");
         assertEquals(0, K8sTools.run(List.of("openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:3072",
@@ -135,7 +136,7 @@ class DeployedAsRenderedIT {
         if (overlay.equals("dev")) {
             return Rendered.overlay("dev");
         }
-        Path tree = Files.createTempDirectory("cleargate-release-" + overlay + "-").resolve("k8s");
+        Path tree = Scratch.dir("cleargate-release-" + overlay + "-").resolve("k8s");
         for (String dir : List.of("base", "components", "overlays", "keycloak")) {
             copyTree(K8sTools.ROOT.resolve("k8s").resolve(dir), tree.resolve(dir));
         }
@@ -170,7 +171,7 @@ class DeployedAsRenderedIT {
     }
 
     private PodHere podHere(String overlay, Rendered rendered, String database) throws Exception {
-        Path root = Files.createTempDirectory("cleargate-pod-" + overlay + "-");
+        Path root = Scratch.dir("cleargate-pod-" + overlay + "-");
         List<JsonNode> operatorSecrets = operatorSecrets(rendered, overlay, database);
         db.createDatabase(database);
 

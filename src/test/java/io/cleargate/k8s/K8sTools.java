@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLParser;
+import io.cleargate.testsupport.Scratch;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -63,7 +64,7 @@ final class K8sTools {
 
     static Result kubeconform(String manifests) {
         try {
-            Path file = Files.createTempFile("cleargate-k8s-", ".yaml");
+            Path file = Scratch.file("cleargate-k8s-", ".yaml");
             try {
                 Files.writeString(file, manifests);
                 return kubeconform(file);
@@ -94,7 +95,7 @@ final class K8sTools {
 
     static Result run(List<String> command, int timeoutSeconds) {
         try {
-            Path log = Files.createTempFile("cleargate-k8s-", ".log");
+            Path log = Scratch.file("cleargate-k8s-", ".log");
             try {
                 Process process = new ProcessBuilder(command).directory(ROOT.toFile())
                         .redirectErrorStream(false)

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.cleargate.testsupport.Scratch;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -51,7 +52,7 @@ class OpaSidecarTest {
         assertEquals(0, install.exitCode(), install.output());
         Rendered dev = Rendered.overlay("dev");
         sidecar = dev.container(dev.gatewayDeployment(), "initContainers", "opa");
-        root = Files.createTempDirectory("cleargate-opa-sidecar-");
+        root = Scratch.dir("cleargate-opa-sidecar-");
         int apiPort = freePort();
         diagnosticPort = freePort();
         pod = new RenderedPod(dev, List.of(), root, Map.of("127.0.0.1:8181", "127.0.0.1:" + apiPort,

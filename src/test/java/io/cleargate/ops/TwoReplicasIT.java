@@ -12,6 +12,7 @@ import io.cleargate.testsupport.MockUpstream;
 import io.cleargate.testsupport.MockUpstreamResource;
 import io.cleargate.testsupport.OpaServer;
 import io.cleargate.testsupport.RedisServer;
+import io.cleargate.testsupport.Scratch;
 import io.cleargate.testsupport.Sse;
 import java.io.IOException;
 import java.net.URI;
@@ -114,7 +115,7 @@ class TwoReplicasIT {
                     + " (build_gateway_postgres in bin/lib/common.sh), or ./mvnw -B -q -DskipTests package"
                     + " -Dquarkus.datasource.db-kind=postgresql -Dquarkus.package.output-directory=quarkus-app-pg");
         }
-        work = Files.createTempDirectory("cleargate-replicas-");
+        work = Scratch.dir("cleargate-replicas-");
         Runtime.getRuntime().addShutdownHook(new Thread(() -> processes.forEach(Process::destroyForcibly)));
         db = PostgresServer.start();
         opa = OpaServer.start(Map.of());

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.cleargate.testsupport.OpaServer;
+import io.cleargate.testsupport.Scratch;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -40,7 +41,7 @@ class BundleSignatureTest {
 
     @BeforeAll
     void packTheRepositoryPolicyAsTheScriptDoes() throws Exception {
-        work = Files.createTempDirectory("cleargate-bundle-sig-");
+        work = Scratch.dir("cleargate-bundle-sig-");
         shipped = work.resolve("shipped/bundle.tar.gz");
         Files.createDirectories(shipped.getParent());
         run(OpaServer.repoRoot(), Map.of("CLEARGATE_POLICIES_DIR", OpaServer.repoRoot().resolve("policies").toString(),
@@ -285,7 +286,7 @@ class BundleSignatureTest {
     private static String run(Path dir, Map<String, String> env, String... command) throws IOException, InterruptedException {
         ProcessBuilder builder = new ProcessBuilder(new ArrayList<>(List.of(command))).directory(dir.toFile());
         builder.environment().putAll(env);
-        Path err = Files.createTempFile("cleargate-cmd-", ".err");
+        Path err = Scratch.file("cleargate-cmd-", ".err");
         builder.redirectError(err.toFile());
         Process p = builder.start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);

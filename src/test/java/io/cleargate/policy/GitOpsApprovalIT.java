@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 
 import io.cleargate.identity.Roles;
 import io.cleargate.testsupport.OpaServer;
+import io.cleargate.testsupport.Scratch;
 import io.cleargate.testsupport.TestCredentials;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
@@ -45,7 +46,7 @@ class GitOpsApprovalIT {
         @Override
         public Map<String, String> getConfigOverrides() {
             try {
-                Path work = Files.createTempDirectory("cleargate-gitops-");
+                Path work = Scratch.dir("cleargate-gitops-");
                 Path bundle = work.resolve("bundle/bundle.tar.gz");
                 pack(OpaServer.repoRoot().resolve("policies"), bundle);
                 Path tree = work.resolve("policies");
@@ -128,7 +129,7 @@ class GitOpsApprovalIT {
 
         // The repository at the previous revision, with the approved files committed, packed by the
         // same script CI runs: the bundle's revision is the approved one.
-        Path repo = Files.createTempDirectory("cleargate-gitops-repo-").resolve("policies");
+        Path repo = Scratch.dir("cleargate-gitops-repo-").resolve("policies");
         copyTree(OpaServer.repoRoot().resolve("policies"), repo);
         Path out = repo.getParent().resolve("out/bundle.tar.gz");
         assertEquals(change.getString("previous_revision"), pack(repo, out),

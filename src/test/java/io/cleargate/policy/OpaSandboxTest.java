@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.cleargate.testsupport.OpaServer;
+import io.cleargate.testsupport.Scratch;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -58,7 +59,7 @@ class OpaSandboxTest {
     @Test
     void theOpaProcessStartsWithAnEmptyEnvironment() throws Exception {
         assertFalse(System.getenv().isEmpty(), "this test needs an environment to hide");
-        Path full = Files.createTempFile("opa-full-capabilities-", ".json");
+        Path full = Scratch.file("opa-full-capabilities-", ".json");
         Process p = new ProcessBuilder(OpaServer.opaBinary().toString(), "capabilities", "--current")
                 .redirectOutput(full.toFile()).start();
         assertTrue(p.waitFor(30, TimeUnit.SECONDS));

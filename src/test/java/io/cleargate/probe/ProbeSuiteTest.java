@@ -13,6 +13,7 @@ import io.cleargate.audit.CheckpointSigner;
 import io.cleargate.testsupport.MockUpstream;
 import io.cleargate.testsupport.MockUpstreamResource;
 import io.cleargate.testsupport.OpaTestResource;
+import io.cleargate.testsupport.Scratch;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.http.ContentType;
@@ -220,7 +221,7 @@ class ProbeSuiteTest {
         run();
         String published = given().header("Authorization", ADMIN).when().get("/admin/probes/published")
                 .then().statusCode(200).extract().asString();
-        Path file = Files.createTempFile("probe-reports", ".json");
+        Path file = Scratch.file("probe-reports", ".json");
         Files.writeString(file, published);
         assertEquals(0, verifyReport(file, signer.publicKeyHex()));
         assertEquals(1, verifyReport(file, "11".repeat(32)), "another key does not verify it");

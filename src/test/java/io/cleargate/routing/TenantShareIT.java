@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.cleargate.testsupport.MockUpstream;
 import io.cleargate.testsupport.OpaServer;
 import io.cleargate.testsupport.PackagedGateway;
+import io.cleargate.testsupport.Scratch;
 import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.Socket;
@@ -43,7 +44,7 @@ class TenantShareIT {
     @Test
     void aTenantsSlowReadersHoldOnlyItsShareAndAnotherTenantIsStillServed() throws Exception {
         String devPolicy = Files.readString(OpaServer.repoRoot().resolve("policies/cleargate/tenants/dev/data.json"));
-        Path data = Files.createTempDirectory("tenant-share");
+        Path data = Scratch.dir("tenant-share");
         try (var opa = OpaServer.start(Map.of("cleargate/tenants/" + TENANT_A + "/data.json", devPolicy,
                         "cleargate/tenants/" + TENANT_B + "/data.json", devPolicy));
                 var upstream = new MockUpstream("mock", 0, 4, 0).slowFor(HOLD, 300, 100)) {

@@ -82,7 +82,7 @@ public final class Browser implements AutoCloseable {
      * server to bind the port"), so it gets two minutes, and its log goes to target/.
      */
     private static Browser launch(String axe, int attempt) throws IOException {
-        Path profile = Files.createTempDirectory("cleargate-chromium-");
+        Path profile = Scratch.dir("cleargate-chromium-");
         ChromeOptions options = new ChromeOptions();
         options.setBinary(CHROMIUM.toFile());
         // --no-sandbox: the suite runs as root in a container, where Chromium's sandbox cannot start;

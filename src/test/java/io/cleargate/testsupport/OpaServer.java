@@ -67,7 +67,7 @@ public final class OpaServer implements AutoCloseable {
     public static OpaServer start(Map<String, String> changes) {
         Path opa = opaBinary();
         try {
-            Path dir = Files.createTempDirectory("cleargate-opa-test-");
+            Path dir = Scratch.dir("cleargate-opa-test-");
             Path policies = dir.resolve("policies");
             copyTree(repoRoot().resolve("policies"), policies);
             for (var e : changes.entrySet()) {

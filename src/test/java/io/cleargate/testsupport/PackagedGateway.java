@@ -86,7 +86,7 @@ public final class PackagedGateway implements AutoCloseable {
         p.put("cleargate.dev.key", KEY);
         p.put("cleargate.dev.key-file", data.resolve("dev-key").toString());
         p.putAll(properties);
-        PackagedGateway gateway = launch(wrapper, jar, data, port, p, env, Files.createTempFile("gateway-", ".log"));
+        PackagedGateway gateway = launch(wrapper, jar, data, port, p, env, Scratch.file("gateway-", ".log"));
         gateway.await("/q/health/ready");
         return gateway;
     }

@@ -28,7 +28,7 @@ public final class RedisServer implements AutoCloseable {
 
     public static RedisServer start() {
         try {
-            var server = new RedisServer(Files.createTempDirectory("cleargate-redis-"), OpaServer.freePort());
+            var server = new RedisServer(Scratch.dir("cleargate-redis-"), OpaServer.freePort());
             server.startAgain();
             return server;
         } catch (IOException e) {
