@@ -7,8 +7,9 @@ set -uo pipefail
 ROOT=/work/wt/applier2; export CLEARGATE_ROOT=$ROOT; cd $ROOT
 for lib in "$ROOT"/bin/lib/*.sh; do source "$lib"; done
 set +e
-grep -q base-built /tmp/applier2-build-base.log && find target/quarkus-app -name '*.jar' -newer src/main/java/io/cleargate/audit/JournalApplier.java | grep -q . \
-  || { echo "builds missing"; exit 1; }
+grep -q base-built /tmp/applier2-build-base.log || { echo "base build missing"; exit 1; }
+echo "$(date +%T) build $(git log --oneline | head -1)"
+./mvnw -B -o -q -DskipTests package || exit 1
 OUT=/tmp/applier2/job${TAG:-}; rm -rf $OUT; mkdir -p $OUT
 cc -O2 -o /tmp/applier2/c1timeline bench/floor/c1timeline.c || exit 1
 find_java25; bench_tools

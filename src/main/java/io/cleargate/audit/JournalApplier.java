@@ -341,7 +341,7 @@ final class JournalApplier {
                 putBack(work.subList(from, work.size()));
                 return false;
             }
-            if (cpu >= 0) { // a moving average of the CPU a row costs, to size the next round's slices
+            if (cpu >= 0 && rows > 0) { // a moving average of the CPU a row costs, to size the next round's slices
                 nanosPerRow += ((THREADS.getCurrentThreadCpuTime() - cpu) / rows - nanosPerRow) / 4;
             }
             from = to;

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.cleargate.audit.ChainRows.Linked;
 import io.cleargate.audit.ChainRows.Pending;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -16,6 +18,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
+import javax.sql.DataSource;
 import org.h2.jdbcx.JdbcDataSource;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -29,35 +32,34 @@ class JournalApplierTest {
 
     @TempDir Path dir;
 
-    /** H2's data source counting the connections taken: the applier takes one per transaction. */
-    static final class Counted extends JdbcDataSource {
-        final AtomicInteger taken = new AtomicInteger();
-
-        @Override
-        public Connection getConnection() throws SQLException {
-            taken.incrementAndGet();
-            return super.getConnection();
-        }
-    }
-
-    private final Counted transactions = new Counted();
     private final JdbcDataSource plain = new JdbcDataSource();
+    /** The connections the applier took: one per transaction. */
+    private final AtomicInteger transactions = new AtomicInteger();
+    private final DataSource counted = (DataSource) Proxy.newProxyInstance(DataSource.class.getClassLoader(),
+            new Class<?>[] {DataSource.class}, (proxy, method, args) -> {
+                if (method.getName().equals("getConnection")) {
+                    transactions.incrementAndGet();
+                }
+                try {
+                    return method.invoke(plain, args);
+                } catch (InvocationTargetException e) {
+                    throw e.getCause();
+                }
+            });
     private Connection open; // keeps the database open between the applier's transactions
     private JournalApplier applier;
 
     @BeforeEach
     void createTheStore() throws SQLException {
         String url = "jdbc:h2:file:" + dir.resolve("audit") + ";DB_CLOSE_ON_EXIT=FALSE;WRITE_DELAY=0";
-        for (JdbcDataSource source : new JdbcDataSource[] {transactions, plain}) {
-            source.setURL(url);
-            source.setUser("sa");
-        }
+        plain.setURL(url);
+        plain.setUser("sa");
         open = plain.getConnection();
         try (Statement s = open.createStatement()) {
             s.execute("RUNSCRIPT FROM 'classpath:/db/migration/V100__audit.sql'");
             s.execute("RUNSCRIPT FROM 'classpath:/db/migration/V113__audit_person.sql'");
         }
-        applier = new JournalApplier(transactions, new StoreHealth(), new StoreHousekeeping(plain, Optional.of(url), 0),
+        applier = new JournalApplier(counted, new StoreHealth(), new StoreHousekeeping(plain, Optional.of(url), 0),
                 List.of(), Duration.ofSeconds(60));
         for (int i = 1; i <= FRAMES; i++) { // one record a frame, as the writer journals them at c=1
             applier.handOver(new JournalApplier.Journaled(i, List.of(row(i)), new long[] {i}));
@@ -98,7 +100,7 @@ class JournalApplierTest {
         }
         assertEquals(FRAMES, countAndHead()[0], "rows inserted");
         assertEquals(FRAMES, countAndHead()[1], "the chain's head moved to the last row, slice after slice");
-        assertTrue(transactions.taken.get() > 1, transactions.taken.get() + " transactions for " + FRAMES + " rows");
+        assertTrue(transactions.get() > 1, transactions.get() + " transactions for " + FRAMES + " rows");
     }
 
     @Test
@@ -107,6 +109,6 @@ class JournalApplierTest {
         applier.awaitStored(); // long before the round would be due by itself (250 ms)
         assertEquals(FRAMES, countAndHead()[0], "rows inserted");
         assertEquals(FRAMES, countAndHead()[1], "the chain's head");
-        assertEquals(1, transactions.taken.get(), "transactions");
+        assertEquals(1, transactions.get(), "transactions");
     }
 }
