@@ -43,13 +43,13 @@ final class JournalApplier {
      * request's wake-ups waiting behind it in turn; in slices of this much, forced and followed by a
      * yield, a request meets at most one (speed.md section 41).
      */
-    private static final long SLICE_CPU_NANOS = 1_000_000L;
+    private static final long SLICE_CPU_NANOS = 4_000_000L;
     /**
      * Transactions a second the slicing may add, on average: each costs a force of H2's file and
      * its commit's fixed part, so when rows come faster than this many slices can take (c=64),
      * slices grow rather than multiply.
      */
-    private static final double SLICES_PER_SECOND = 40;
+    private static final double SLICES_PER_SECOND = 12;
     /** At most this many slices saved up for one round. */
     private static final double MAX_SLICE_CREDIT = SLICES_PER_SECOND / 2;
     private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
