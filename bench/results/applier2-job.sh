@@ -16,21 +16,21 @@ find_java25; bench_tools
 steal() { awk '/^cpu[01] /{printf "%s steal %s ", $1, $9} END {print ""}' /proc/stat; }
 pct() { awk '{print $2}' $1 | sort -n | awk -v f=$(basename $1) '{a[NR]=$1; if ($1>1000000) o++} END {printf "%s n=%d p50 %.0f p90 %.0f p99 %.0f p99.9 %.0f max %.0f us, over 1 ms %.2f%%\n", f, NR, a[int(NR*.5)]/1000, a[int(NR*.9)]/1000, a[int(NR*.99)]/1000, a[int(NR*.999)]/1000, a[NR]/1000, 100*o/NR}'; }
 
-anatomy() { # NAME PORT PIDS [header:value ...]
-  local name=$1 port=$2 pids=$3 p; shift 3
+anatomy() { # NAME PORT PIDS [header:value ...]: c1timeline traced by perf (NAME.txt), then untraced (NAME-noperf.txt)
+  local name=$1 port=$2 pids=$3 p run perfpid; shift 3
   for p in $pids; do ls /proc/$p/task; done > $OUT/$name.tids
-  steal > $OUT/$name.steal
-  taskset -c 0 perf record -q -k CLOCK_MONOTONIC -a -e sched:sched_switch -e sched:sched_waking -e power:cpu_idle \
-    -o $OUT/$name.data -- sleep 16.5 >/dev/null 2>&1 &
-  local perfpid=$!
-  sleep 0.7
-  taskset -c 0 /tmp/applier2/c1timeline $port 15 $OUT/$name.txt "$@"
-  wait $perfpid
+  for run in "" -noperf; do
+    steal >> $OUT/$name.steal
+    if [ -z "$run" ]; then
+      taskset -c 0 perf record -q -k CLOCK_MONOTONIC -a -e sched:sched_switch -e sched:sched_waking \
+        -e power:cpu_idle -o $OUT/$name.data -- sleep 16.5 >/dev/null 2>&1 &
+      perfpid=$!; sleep 0.7
+    fi
+    taskset -c 0 /tmp/applier2/c1timeline $port 15 $OUT/$name$run.txt "$@"
+    [ -z "$run" ] && wait $perfpid
+    pct $OUT/$name$run.txt | tee -a $OUT/timeline.txt
+  done
   steal >> $OUT/$name.steal
-  taskset -c 0 /tmp/applier2/c1timeline $port 15 $OUT/$name-noperf.txt "$@"
-  steal >> $OUT/$name.steal
-  pct $OUT/$name.txt | tee -a $OUT/timeline.txt
-  pct $OUT/$name-noperf.txt | tee -a $OUT/timeline.txt
 }
 
 (
