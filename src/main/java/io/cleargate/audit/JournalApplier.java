@@ -2,8 +2,6 @@ package io.cleargate.audit;
 
 import io.cleargate.audit.ChainRows.Head;
 import io.cleargate.audit.ChainRows.Linked;
-import java.lang.management.ManagementFactory;
-import java.lang.management.ThreadMXBean;
 import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
@@ -36,23 +34,6 @@ final class JournalApplier {
     private static final long SYNC_EVERY_NANOS = 1_000_000_000L;
     /** Acknowledged records not yet in H2 are held in memory: beyond this many the writer waits for the applier. */
     private static final int MAX_UNAPPLIED = 16_384;
-    /**
-     * The applier's CPU per transaction it aims at when nobody waits for it. The thread on the core
-     * keeps it to the end of its scheduler slice when a request thread wakes (1.4 ms here), so a
-     * round of a few hundred rows in one transaction (10-15 ms of CPU at c=1) kept each of a
-     * request's wake-ups waiting behind it in turn; in slices of this much, forced and followed by a
-     * yield, a request meets at most one (speed.md section 41).
-     */
-    private static final long SLICE_CPU_NANOS = 4_000_000L;
-    /**
-     * Transactions a second the slicing may add, on average: each costs a force of H2's file and
-     * its commit's fixed part, so when rows come faster than this many slices can take (c=64),
-     * slices grow rather than multiply.
-     */
-    private static final double SLICES_PER_SECOND = 12;
-    /** At most this many slices saved up for one round. */
-    private static final double MAX_SLICE_CREDIT = SLICES_PER_SECOND / 2;
-    private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
 
     private final DataSource dataSource;
     private final StoreHealth health;
@@ -80,10 +61,6 @@ final class JournalApplier {
     private boolean unforced;
     private int sinceStep;
     private boolean compacted = true;
-    /** Applier thread only: CPU per inserted row, a moving average; slices saved up, and when last counted. */
-    private long nanosPerRow = 40_000L;
-    private double sliceCredit = MAX_SLICE_CREDIT;
-    private long creditAt = System.nanoTime();
 
     JournalApplier(DataSource dataSource, StoreHealth health, StoreHousekeeping housekeeping,
             Iterable<ChargeSink> chargeSinks, Duration commitTimeout) {
@@ -216,7 +193,6 @@ final class JournalApplier {
             List<Journaled> work = new ArrayList<>();
             boolean sync;
             boolean stop;
-            boolean hurried;
             synchronized (lock) {
                 while (true) {
                     long now = System.nanoTime();
@@ -237,7 +213,6 @@ final class JournalApplier {
                     }
                 }
                 long now = System.nanoTime();
-                hurried = applyNow || stopping || syncWanted;
                 if (!toApply.isEmpty() && (applyNow || stopping || rowsToApply >= APPLY_ROWS
                         || now - oldestToApplyAt >= APPLY_DELAY_NANOS || syncWanted)) {
                     work.addAll(toApply);
@@ -253,7 +228,7 @@ final class JournalApplier {
                 syncWanted = false;
                 stop = stopping && toApply.isEmpty();
             }
-            if (!work.isEmpty() && !applyInSlices(work, hurried)) {
+            if (!work.isEmpty() && !apply(work)) {
                 if (stop) {
                     return;
                 }
@@ -311,84 +286,7 @@ final class JournalApplier {
         return true;
     }
 
-    /**
-     * Inserts a round's frames: in one transaction when someone waits for them, otherwise in slices
-     * of about {@link #SLICE_CPU_NANOS} of CPU each (whole frames, in order), H2 forced after each as
-     * after any transaction of the applier's, and the core offered to the request threads before the
-     * next. False when a slice failed: it and the rest wait to be retried.
-     */
-    private boolean applyInSlices(List<Journaled> work, boolean hurried) {
-        int rowsPerSlice = hurried ? Integer.MAX_VALUE : rowsPerSlice(work);
-        int from = 0;
-        while (from < work.size()) {
-            if (from > 0) {
-                if (!forced()) {
-                    putBack(work.subList(from, work.size()));
-                    return false;
-                }
-                Thread.yield();
-                if (hurried()) {
-                    rowsPerSlice = Integer.MAX_VALUE; // a reader or the writer waits: the rest at once
-                }
-            }
-            int to = from;
-            int rows = 0;
-            while (to < work.size() && (rows == 0 || rows + work.get(to).rows().size() <= rowsPerSlice)) {
-                rows += work.get(to++).rows().size();
-            }
-            long cpu = THREADS.getCurrentThreadCpuTime();
-            if (!apply(work.subList(from, to))) {
-                putBack(work.subList(from, work.size()));
-                return false;
-            }
-            if (cpu >= 0 && rows > 0) { // a moving average of the CPU a row costs, to size the next round's slices
-                nanosPerRow += ((THREADS.getCurrentThreadCpuTime() - cpu) / rows - nanosPerRow) / 4;
-            }
-            from = to;
-        }
-        return true;
-    }
-
-    /**
-     * How many rows a slice of this round takes: enough for {@link #SLICE_CPU_NANOS} at the recent
-     * cost per row, or more when the slices saved up at {@link #SLICES_PER_SECOND} would not cover
-     * the round.
-     */
-    private int rowsPerSlice(List<Journaled> work) {
-        long now = System.nanoTime();
-        sliceCredit = Math.min(MAX_SLICE_CREDIT, sliceCredit + (now - creditAt) * SLICES_PER_SECOND / 1e9);
-        creditAt = now;
-        int rows = 0;
-        for (Journaled j : work) {
-            rows += j.rows().size();
-        }
-        long wanted = Math.max(1, rows * Math.max(nanosPerRow, 1) / SLICE_CPU_NANOS);
-        int slices = (int) Math.max(1, Math.min(wanted, (long) sliceCredit));
-        sliceCredit = Math.max(0, sliceCredit - slices);
-        return (rows + slices - 1) / slices;
-    }
-
-    private boolean hurried() {
-        synchronized (lock) {
-            return applyNow || stopping || syncWanted;
-        }
-    }
-
-    /** Frames not inserted go back to the head of the queue, in order, to be retried. */
-    private void putBack(List<Journaled> frames) {
-        synchronized (lock) {
-            boolean wasEmpty = toApply.isEmpty();
-            for (int i = frames.size() - 1; i >= 0; i--) {
-                toApply.addFirst(frames.get(i));
-                rowsToApply += frames.get(i).rows().size();
-            }
-            if (wasEmpty) {
-                oldestToApplyAt = System.nanoTime();
-            }
-        }
-    }
-
-    /** Inserts the frames in one transaction; true when it committed. */
+    /** Inserts the frames in one transaction; true when it committed (else they wait to be retried). */
     private boolean apply(List<Journaled> work) {
         List<Linked> rows = new ArrayList<>();
         int count = 0;
@@ -411,6 +309,15 @@ final class JournalApplier {
             failure = e;
             health.set(false);
             health.failed("apply");
+            synchronized (lock) {
+                for (int i = work.size() - 1; i >= 0; i--) {
+                    toApply.addFirst(work.get(i));
+                }
+                rowsToApply += rows.size();
+                if (toApply.size() == work.size()) {
+                    oldestToApplyAt = System.nanoTime();
+                }
+            }
             return false;
         }
         if (failure != null) {
