@@ -3,6 +3,7 @@
 # each after the bench's warm-up: c1timeline 15 s beside a perf trace of the scheduler (slowsched.py: what
 # the slow requests waited for, and how long the audit applier held the core between two sleeps), then 15 s
 # untraced; then the bench's A/B in ABBA order (BENCH_ARMS="direct full-b full full full-b").
+# Run once, 06:44-07:03 on 2026-12-03, with the branch at 0c817f6 (1 ms slices): applier2-job1-20261203.md.
 set -uo pipefail
 ROOT=/work/wt/applier2; export CLEARGATE_ROOT=$ROOT; cd $ROOT
 for lib in "$ROOT"/bin/lib/*.sh; do source "$lib"; done
