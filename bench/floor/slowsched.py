@@ -11,7 +11,10 @@ each a wake-up. For every request the script finds, among the wake-ups of the cl
 SUT's threads that began during it, the longest wait from sched_waking to the thread running, and whether
 the woken thread's core was idle (halted: the guest sees nothing until the hypervisor runs the vCPU again)
 or busy with another task (which) at that moment; and how long the SUT's threads and other tasks ran
-during the request. The slow ones (over the run's p99) are set against all of them.
+during the request. The slow ones (over the run's p99) are set against all of them. For the gateway's
+audit background threads (the journal's applier, the signer and write probe's pool) it also lists how much
+CPU each took at a stretch, from waking to its next sleep (being preempted does not end a stretch), and how
+many slow requests, and what share of all, overlapped a stretch of over 0.5 ms (speed.md section 41).
 
 On the kernel of the machine this was written on (6.18, a Firecracker guest), core 1's idle task leaves no
 events at all (no switch out of idle, no cpu_idle), while core 0's does: a task is taken to have started on
@@ -48,6 +51,7 @@ def trace(path):
     wakes = []  # (t_waking, t_run, tid, comm, cpu, what ran there at waking)
     blocked = {}  # tid -> when it went to sleep in state D (a disk wait: an fsync, a page in)
     disk = []  # (start, end, tid, comm)
+    left = {}  # (tid, when) -> the state a task left its core in (R preempted, S/D asleep)
     comms = {}
     for t, cpu, event, rest, tid_seen, comm_seen in parse(path):
         # On this machine's kernel the idle task of core 1 leaves no events (no switch out of idle,
@@ -68,6 +72,7 @@ def trace(path):
                 tid, comm, since = running[cpu]
                 runs[cpu].append((since, t, tid, comm))
             running[cpu] = (nxt, f["next_comm"], t)
+            left[(prev, t)] = f["prev_state"]
             if f["prev_state"].startswith("D"):
                 blocked[prev] = (t, f["prev_comm"])
             if prev != 0 and f["prev_state"].startswith("R"):
@@ -88,7 +93,23 @@ def trace(path):
         runs[cpu].sort()
     wakes.sort()
     disk.sort()
-    return runs, wakes, disk
+    return runs, wakes, disk, left
+
+
+def bursts(runs, left, keep):
+    """A thread's CPU between two of its sleeps (preemptions do not end one): [(start, end, cpu ns, tid)]
+    for every thread keep(tid, comm) accepts, in order of start."""
+    spans = sorted((s, e, tid) for cpu in runs for s, e, tid, comm in runs[cpu] if keep(tid, comm))
+    open_ = {}  # tid -> [start, end, cpu]
+    out = []
+    for s, e, tid in spans:
+        b = open_.setdefault(tid, [s, e, 0])
+        b[1], b[2] = e, b[2] + (e - s)
+        if not left.get((tid, e), "R").startswith("R"):
+            out.append((b[0], b[1], b[2], tid))
+            del open_[tid]
+    out.extend((b[0], b[1], b[2], tid) for tid, b in open_.items())
+    return sorted(out)
 
 
 def on_cpu(runs, start, end, keep):
@@ -112,7 +133,7 @@ def main():
     label = sys.argv[4] if len(sys.argv) > 4 else timeline
     sut = {int(x) for x in open(tids_file).read().split()}
     requests = [tuple(map(int, l.split())) for l in open(timeline)]
-    runs, wakes, disk = trace(script)
+    runs, wakes, disk, left = trace(script)
     t_first = min(s[0] for spans in runs.values() for s in spans)
     t_last = max(s[1] for spans in runs.values() for s in spans)
     requests = [r for r in requests if r[0] >= t_first and r[0] + r[1] <= t_last]
@@ -208,6 +229,7 @@ def main():
     for k in keys[:14]:
         print(f"| {k[0]}: {k[1]} | {every.get(k, 0) / 1e3:.1f} | {slowest.get(k, 0) / 1e3:.1f} |")
     print()
+    background_bursts(runs, left, sut, requests, slow, t_last - t_first)
     print("The ten slowest:")
     for start, latency, w, d in sorted(slow, key=lambda r: -r[1])[:10]:
         where, waited = describe(w)
@@ -216,6 +238,36 @@ def main():
         top = ", ".join(f"{k[0]}: {k[1]} {v / 1e3:.0f}" for k, v in busy.most_common(5))
         print(f"* {latency / 1e3:.0f} µs: longest wait {waited / 1e3:.0f} µs ({who}, {where}); disk wait {d / 1e3:.0f} µs; "
               f"on the cores: {top}")
+    print()
+
+
+def background_bursts(runs, left, sut, requests, slow, span):
+    """How long the gateway's background threads held the core at a stretch (CPU from waking to their
+    next sleep, preemptions included), and how many requests, slow and all, overlapped such a stretch."""
+    print("| background thread: CPU between sleeps | stretches a second | p50 / p90 / max ms of CPU | CPU ms a second |"
+          " slow requests overlapping one (over 0.5 ms) | all requests |")
+    print("|---|---|---|---|---|---|")
+    for name in ("audit-applier", "audit-backgroun"):
+        found = bursts(runs, left, lambda tid, comm: tid in sut and comm.startswith(name))
+        if not found:
+            continue
+        cpu = sorted(b[2] for b in found)
+        long_ = [b for b in found if b[2] >= 500_000]
+        starts = [b[0] for b in long_]
+
+        def overlaps(r):
+            for b in long_[bisect.bisect_left(starts, r[0] - 100_000_000):]:
+                if b[0] >= r[0] + r[1]:
+                    return False
+                if b[1] > r[0]:
+                    return True
+            return False
+
+        slow_hit = sum(1 for r in slow if overlaps((r[0], r[1])))
+        all_hit = sum(1 for r in requests if overlaps(r))
+        print(f"| {name} | {len(found) / span * 1e9:.1f} | {cpu[len(cpu) // 2] / 1e6:.2f} / "
+              f"{cpu[int(len(cpu) * 0.9)] / 1e6:.2f} / {cpu[-1] / 1e6:.2f} | {sum(cpu) / span * 1e3:.1f} | "
+              f"{slow_hit} of {len(slow)} | {100 * all_hit / max(1, len(requests)):.1f}% |")
     print()
 
 
