@@ -25,6 +25,8 @@ final class HeuristicWords {
     private final List<String> words;
     /** The words as arrays, compared char by char where their trigram stands. */
     private final char[][] wordChars;
+    /** Per word: 1 for a word under two letters, which {@link #anyGatePasses} counts as present without a scan. */
+    private final byte[] shortWords;
     /**
      * The words of three letters or more by their first three letters (index of {@link #trigram}:
      * three letter numbers of five bits each, so that a pass moves the index on by a shift), or null.
@@ -55,6 +57,10 @@ final class HeuristicWords {
         }
         this.words = List.copyOf(words);
         this.wordChars = words.stream().map(String::toCharArray).toArray(char[][]::new);
+        this.shortWords = new byte[words.size()];
+        for (int w = 0; w < words.size(); w++) {
+            shortWords[w] = (byte) (words.get(w).length() < 2 ? 1 : 0); // none today; present rather than unknown
+        }
         this.owners = anchors.size();
         this.anchorOf = new long[words.size()];
         for (int w = 0; w < words.size(); w++) {
@@ -163,21 +169,17 @@ final class HeuristicWords {
     }
 
     /**
-     * Compares the words of trigram {@code t}'s bucket at view position {@code at}, noting the ones
-     * found; clears the trigram's bit in {@code live} once nothing at its positions can be new
-     * ({@link #anchorTrigram}). The rest of a word (from its fourth letter) is read from {@code
-     * chars} at {@code restFrom}: the view's own array, or with {@code throughAlnum} the clean
-     * view's, through what the letters-only view makes of each char.
+     * Compares the words of trigram {@code t}'s bucket at {@code i}, noting the ones found; clears
+     * the trigram's bit in {@code live} once nothing at its positions can be new ({@link #anchorTrigram}).
      */
-    private void compare(char[] chars, int n, int at, int restFrom, boolean throughAlnum, int t, byte[] known, int[][] found,
-            int[] count, long[] live) {
+    private void compare(char[] chars, int n, int i, int t, byte[] known, int[][] found, int[] count, long[] live) {
         int[] bucket = byTrigram[t];
         boolean allKnown = true;
         for (int w : bucket) {
             if (known[w] == 1 && anchorOf[w] == 0) {
                 continue; // only its presence was asked for, and it is known
             }
-            if (throughAlnum ? restInView(chars, n, restFrom, wordChars[w]) : restAt(chars, n, wordChars[w], at)) {
+            if (restAt(chars, n, wordChars[w], i)) {
                 known[w] = 1;
                 for (long m = anchorOf[w]; m != 0; m &= m - 1) {
                     int o = Long.numberOfTrailingZeros(m);
@@ -187,8 +189,8 @@ final class HeuristicWords {
                     } else if (count[o] == list.length) {
                         list = found[o] = Arrays.copyOf(list, list.length * 2);
                     }
-                    if (count[o] == 0 || list[count[o] - 1] != at) {
-                        list[count[o]++] = at;
+                    if (count[o] == 0 || list[count[o] - 1] != i) {
+                        list[count[o]++] = i;
                     }
                 }
             } else {
@@ -217,43 +219,39 @@ final class HeuristicWords {
     }
 
     /**
-     * The pass over the letters-only view of a text ({@link #find} on it, positions in view
-     * chars), read from the clean view's first {@code n} chars through {@link
-     * NormalizedText#alnumClass} without building the view: the same chars in the same order, so
-     * a word occurs here, and begins at a view position, exactly when {@link #find} on the view
-     * says so. The view itself is then built only where a gate passes and a regex is tried on it;
-     * a text of ordinary prose (a short answer) mostly has none, and then neither view is needed.
+     * Whether some owner's gate passes on the letters-only view of a text (each of its groups, as
+     * indexes into {@link #words()}, has a word that occurs there), read from the clean view's
+     * first {@code n} chars through {@link NormalizedText#alnumClass} without building the view:
+     * the same chars in the same order, so a word occurs here exactly when {@link #find} on the
+     * view finds it. Stops at the first gate that passes; a text of ordinary prose (a short
+     * answer) mostly has none, and then neither view nor pass is needed at all.
      */
-    Found findInAlnum(char[] clean, int n) {
-        byte[] known = new byte[words.size()];
-        for (int w = 0; w < words.size(); w++) {
-            known[w] = words.get(w).length() >= 2 ? (byte) 2 : occursInAlnum(clean, n, wordChars[w]); // absent unless met
+    boolean anyGatePasses(char[] clean, int n, List<List<int[]>> gates) {
+        byte[] present = shortWords.clone();
+        if (anyPasses(gates, present)) {
+            return true;
         }
-        int[][] found = new int[owners][];
-        int[] count = new int[owners];
-        long[] live = gramAt.clone(); // the states still worth looking at
         // The last three view chars' letter numbers, five bits each (0: a digit or a letter outside
         // ASCII), moved on only by a char the view keeps, without a branch; one bit per state says
         // whether a listed word of two letters ends here or one of three or more begins two chars back.
         int state = 0;
-        int k = 0; // view chars so far
         for (int i = 0; i < n; i++) {
             int x = NormalizedText.alnumClass(clean[i]);
             int kept = x >>> 5;
             int next = (state << 5 | x & LETTER_BITS) & STATE_BITS;
             state = kept != 0 ? next : state;
-            k += kept;
-            if (((int) (live[state >>> 6] >>> state) & kept) != 0) {
-                foundAt(clean, n, i, k - 3, state, known, found, count, live);
+            if (((int) (gramAt[state >>> 6] >>> state) & kept) != 0 && foundAt(clean, n, i, state, present)
+                    && anyPasses(gates, present)) {
+                return true;
             }
         }
-        return new Found(null, words, known, found, count);
+        return false;
     }
 
     /** Three letter numbers of five bits each. */
     private static final int STATE_BITS = (1 << 15) - 1;
 
-    /** Per packed state of {@link #findInAlnum}: whether a word of two letters ends at its last char or one of three or more begins at its first. */
+    /** Per packed state of {@link #anyGatePasses}: whether a word of two letters ends at its last char or one of three or more begins at its first. */
     private final long[] gramAt = new long[(STATE_BITS + 1) / 64];
 
     private void markStates() {
@@ -270,37 +268,29 @@ final class HeuristicWords {
         }
     }
 
-    /**
-     * Notes the words that state {@code state} at clean index {@code i} completes (two letters) or
-     * begins (three or more, at view position {@code at}); clears the state in {@code live} once
-     * nothing there can be new.
-     */
-    private void foundAt(char[] clean, int n, int i, int at, int state, byte[] known, int[][] found, int[] count, long[] live) {
+    /** Notes the words that state {@code state} at clean index {@code i} completes or begins; whether one was new. */
+    private boolean foundAt(char[] clean, int n, int i, int state, byte[] present) {
         int a = state >>> 10;
         int b = state >>> 5 & LETTER_BITS;
         int c = state & LETTER_BITS;
+        boolean found = false;
         int[] two = b == 0 || c == 0 ? null : byBigram[b * 27 + c];
         if (two != null) {
             for (int w : two) {
-                known[w] = 1; // a word of two letters ends here
+                found |= present[w] == 0;
+                present[w] = 1;
             }
         }
-        if (a != 0 && b != 0 && c != 0 && byTrigram[state] != null) {
-            // its two-letter words are known now, so the state is done once its longer words are
-            compare(clean, n, at, i + 1, true, state, known, found, count, live);
-        } else {
-            live[state >>> 6] &= ~(1L << state); // only two-letter words end here, and they are known
-        }
-    }
-
-    /** 1 when the letters-only view of the clean chars holds {@code word}'s one letter, else 2 (a {@link Found#known} value). */
-    private static byte occursInAlnum(char[] clean, int n, char[] word) {
-        for (int i = 0; i < n; i++) {
-            if (NormalizedText.alnumChar(clean[i]) == word[0]) {
-                return 1;
+        int[] three = a == 0 || b == 0 || c == 0 ? null : byTrigram[state];
+        if (three != null) {
+            for (int w : three) {
+                if (present[w] == 0 && restInView(clean, n, i + 1, wordChars[w])) {
+                    present[w] = 1;
+                    found = true;
+                }
             }
         }
-        return 2;
+        return found;
     }
 
     /** Whether the view chars from clean index {@code from} on are {@code word}'s from its fourth letter on. */
@@ -317,6 +307,23 @@ final class HeuristicWords {
             j++;
         }
         return true;
+    }
+
+    private static boolean anyPasses(List<List<int[]>> gates, byte[] present) {
+        for (List<int[]> groups : gates) {
+            boolean passes = true;
+            for (int g = 0; g < groups.size() && passes; g++) {
+                boolean any = false;
+                for (int w : groups.get(g)) {
+                    any |= present[w] == 1;
+                }
+                passes = any;
+            }
+            if (passes) {
+                return true;
+            }
+        }
+        return false;
     }
 
     Found find(String text) {
@@ -361,7 +368,7 @@ final class HeuristicWords {
                 t = (t << 5 | x2 & LETTER_BITS) & STATE_BITS;
                 int set = (int) (live[t >>> 6] >>> t) & 1; // the shift counts mod 64, as 1L << t does
                 if ((set & ~(before >>> WORD_SHIFT)) != 0) {
-                    compare(chars, n, i, i + 3, false, t, known, found, count, live);
+                    compare(chars, n, i, t, known, found, count, live);
                 }
                 before = x0;
                 x0 = x1;
@@ -372,7 +379,7 @@ final class HeuristicWords {
             for (int i = 0; i + 2 < n; i++) {
                 t = (t << 5 | letter(chars[i + 2])) & STATE_BITS;
                 if ((live[t >>> 6] & 1L << t) != 0) { // most positions: a small bit table answers
-                    compare(chars, n, i, i + 3, false, t, known, found, count, live);
+                    compare(chars, n, i, t, known, found, count, live);
                 }
             }
         }

@@ -279,23 +279,29 @@ final class InjectionDetector implements Detector {
     public void scan(NormalizedText text, Consumer<Match> sink) {
         // A word of a gate on the lower-case view (letters at a word start) stands in the letters-only
         // view too: the same letters, with nothing between them dropped. So when no heuristic's gate
-        // passes on the letters-only view, none passes on either view and nothing can match. The
-        // letters-only view's words are found from the clean view's chars, without building that
-        // view, which is built only when a gate of a heuristic tried on it passes.
-        HeuristicWords.Found inAlnum = text.memo(ALNUM_WORDS, () -> WORDS.findInAlnum(text.cleanChars(), text.clean.length()));
-        if (!text.memo(ANY_GATE, () -> GATES.stream().anyMatch(gate -> passes(gate, inAlnum)))) {
+        // passes on the letters-only view, none passes on either view and nothing can match; that is
+        // answered from the clean view's chars, without building either view or running either pass.
+        if (!text.memo(ANY_GATE, () -> WORDS.anyGatePasses(text.cleanChars(), text.clean.length(), GATES))) {
             return;
         }
         View lower = text.lower();
         HeuristicWords.Found inLower = text.memo(LOWER_WORDS, () -> lower.chars() != null
                 ? WORDS.find(lower.chars(), lower.text, true) : WORDS.find(lower.text, true));
+        HeuristicWords.Found inAlnum = null;
         for (int i = 0; i < heuristics.size(); i++) {
             Heuristic h = heuristics.get(i);
             if (passes(requiredIndex.get(i), inLower)) {
                 find(lowerOpen.get(i), startsOn(i, lower.text, inLower, false), lower, h, 1.0, sink);
             }
-            if (onAlnum.get(i) != null && passes(requiredIndex.get(i), inAlnum)) {
-                View alnum = text.alnum();
+            if (onAlnum.get(i) == null) {
+                continue;
+            }
+            View alnum = text.alnum();
+            if (inAlnum == null) {
+                inAlnum = text.memo(ALNUM_WORDS, () -> alnum.chars() != null
+                        ? WORDS.find(alnum.chars(), alnum.text, false) : WORDS.find(alnum.text));
+            }
+            if (passes(requiredIndex.get(i), inAlnum)) {
                 find(alnumOpen.get(i), startsOn(i, alnum.text, inAlnum, true), alnum, h, 0.9, sink);
             }
         }
