@@ -22,37 +22,30 @@ final class DigitRuns {
         return of(t.toCharArray(), t.length());
     }
 
-    /**
-     * The runs of the first {@code n} chars of {@code t} (a view's array: no bounds check per char
-     * of a string), without a branch per char: each char's position is written as the next bound
-     * and kept (the count moves on) only where it begins or ends a run. Mixed text has a run every
-     * twenty chars or so (log time stamps, versions, figures), and a loop that skipped to each run's
-     * start and then to its end mispredicted both turns of every run.
-     */
+    /** The runs of the first {@code n} chars of {@code t} (a view's array: no bounds check per char of a string). */
     static DigitRuns of(char[] t, int n) {
-        int[] bounds = new int[Math.min(n, BLOCK) + 1];
-        int k = 0; // bounds written
-        int inRun = 0; // 1 while the last char read was a digit
-        for (int from = 0; from < n; from += BLOCK) {
-            int to = Math.min(n, from + BLOCK);
-            if (k + (to - from) + 1 > bounds.length) { // each char can write one bound, and the end one more
-                bounds = Arrays.copyOf(bounds, Math.max(bounds.length * 2, k + (to - from) + 1));
+        int[] bounds = new int[16];
+        int runs = 0;
+        int i = 0;
+        while (true) {
+            while (i < n && (char) (t[i] - '0') >= 10) {
+                i++;
             }
-            for (int i = from; i < to; i++) {
-                int digit = (char) (t[i] - '0') < 10 ? 1 : 0;
-                bounds[k] = i;
-                k += digit ^ inRun;
-                inRun = digit;
+            if (i == n) {
+                return new DigitRuns(bounds, runs);
             }
+            int start = i;
+            while (i < n && (char) (t[i] - '0') < 10) {
+                i++;
+            }
+            if (2 * runs + 2 > bounds.length) {
+                bounds = Arrays.copyOf(bounds, bounds.length * 2);
+            }
+            bounds[2 * runs] = start;
+            bounds[2 * runs + 1] = i;
+            runs++;
         }
-        if (inRun == 1) {
-            bounds[k++] = n; // a run to the end (the block's capacity left a slot for it)
-        }
-        return new DigitRuns(bounds, k / 2);
     }
-
-    /** How many chars {@link #of(char[], int)} reads before it makes sure the bounds array has room for them. */
-    private static final int BLOCK = 512;
 
     boolean isEmpty() {
         return runs == 0;
