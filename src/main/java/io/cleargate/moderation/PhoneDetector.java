@@ -562,7 +562,7 @@ final class PhoneDetector implements Detector {
         java.util.regex.Pattern.compile("\\p{Z}+(\\P{Z}+)")
     };
 
-    private enum Prefix { PRESENT_OR_NOT_REQUIRED, MISSING, UNKNOWN }
+    enum Prefix { PRESENT_OR_NOT_REQUIRED, MISSING, UNKNOWN }
 
     /**
      * The matcher's check that a national prefix is present where the number's format requires
@@ -573,45 +573,111 @@ final class PhoneDetector implements Detector {
      * only when the two are one), missing when the main region's national prefix pattern does not
      * match at the digits' start (the check strips nothing), and unknown otherwise.
      */
-    private static Prefix nationalPrefix(Phonenumber.PhoneNumber number, String digits, String region) {
+    static Prefix nationalPrefix(Phonenumber.PhoneNumber number, String digits, String region) {
         if (number.getCountryCodeSource() != Phonenumber.PhoneNumber.CountryCodeSource.FROM_DEFAULT_COUNTRY) {
             return Prefix.PRESENT_OR_NOT_REQUIRED;
         }
-        String main = UTIL.getRegionCodeForCountryCode(number.getCountryCode());
-        var metadata = com.google.i18n.phonenumbers.metadata.DefaultMetadataDependenciesProvider.getInstance()
-                .getPhoneNumberMetadataSource().getMetadataForRegion(main);
-        if (metadata == null) {
+        Formats formats = FORMATS.computeIfAbsent(number.getCountryCode(), Formats::of);
+        String national = UTIL.getNationalSignificantNumber(number);
+        Format chosen = formats.chosen(national);
+        if (chosen == null || !chosen.requiresPrefix()) {
+            return Prefix.PRESENT_OR_NOT_REQUIRED; // no format (nothing to require), or one that asks for none
+        }
+        if (formats.main().equals(region) && national.length() < digits.length()) {
             return Prefix.PRESENT_OR_NOT_REQUIRED;
         }
-        String national = UTIL.getNationalSignificantNumber(number);
-        for (var format : metadata.getNumberFormatList()) {
-            int leading = format.getLeadingDigitsPatternCount();
-            if ((leading == 0 || metadataPattern(format.getLeadingDigitsPattern(leading - 1)).matcher(national).lookingAt())
-                    && metadataPattern(format.getPattern()).matcher(national).matches()) {
-                String rule = format.getNationalPrefixFormattingRule();
-                if (rule.isEmpty() || format.getNationalPrefixOptionalWhenFormatting() || FIRST_GROUP_ONLY.matcher(rule).matches()) {
-                    return Prefix.PRESENT_OR_NOT_REQUIRED;
-                }
-                if (main.equals(region) && national.length() < digits.length()) {
-                    return Prefix.PRESENT_OR_NOT_REQUIRED;
-                }
-                String prefix = metadata.getNationalPrefixForParsing();
-                return prefix.isEmpty() || !metadataPattern(prefix).matcher(digits).lookingAt() ? Prefix.MISSING : Prefix.UNKNOWN;
-            }
-        }
-        return Prefix.PRESENT_OR_NOT_REQUIRED; // no format: nothing to require
+        var prefix = formats.nationalPrefixForParsing();
+        return prefix == null || !prefix.matcher(digits).lookingAt() ? Prefix.MISSING : Prefix.UNKNOWN;
     }
+
+    /**
+     * One number format of a calling code's main region: its last leading-digits pattern (null:
+     * none), its pattern (matched whole) and whether it requires a national prefix (a formatting
+     * rule that is neither optional nor only the first group).
+     */
+    record Format(java.util.regex.Pattern leading, java.util.regex.Pattern pattern, boolean requiresPrefix) {
+
+        static Format of(com.google.i18n.phonenumbers.Phonemetadata.NumberFormat format) {
+            int leading = format.getLeadingDigitsPatternCount();
+            String rule = format.getNationalPrefixFormattingRule();
+            return new Format(leading == 0 ? null : java.util.regex.Pattern.compile(format.getLeadingDigitsPattern(leading - 1)),
+                    java.util.regex.Pattern.compile(format.getPattern()),
+                    !rule.isEmpty() && !format.getNationalPrefixOptionalWhenFormatting() && !FIRST_GROUP_ONLY.matcher(rule).matches());
+        }
+
+        /** What the matcher's format choice asks of a national number: its leading digits at the start, its pattern whole. */
+        boolean fits(String national) {
+            return (leading == null || leading.matcher(national).lookingAt()) && pattern.matcher(national).matches();
+        }
+    }
+
+    /**
+     * A calling code's main region (its code, its formats in order, its national prefix for
+     * parsing; null: none) and, per three-digit start of a national number, the formats that can
+     * fit a longer number with that start, in order: the others' leading digits fail on the three
+     * digits without reading to their end ({@link PhoneValidity#leadingState}), or their pattern
+     * cannot match a longer string with that start ({@link PhoneValidity#cannotMatchAfter}), so
+     * asking them would answer no. A format whose leading digits match the three digits already is
+     * marked, and only its pattern is asked. Dense personal data asked every format of the main
+     * region in turn for each valid candidate (both regexes through a map of compiled patterns).
+     */
+    record Formats(String main, List<Format> formats, java.util.regex.Pattern nationalPrefixForParsing, int[][] candidates) {
+
+        /** In {@link #candidates}: the format's index shifted left by one, this bit set when its leading digits always match. */
+        private static final int ALWAYS = 1;
+
+        static Formats of(int code) {
+            String main = UTIL.getRegionCodeForCountryCode(code);
+            var metadata = com.google.i18n.phonenumbers.metadata.DefaultMetadataDependenciesProvider.getInstance()
+                    .getPhoneNumberMetadataSource().getMetadataForRegion(main);
+            if (metadata == null) {
+                return new Formats(main, List.of(), null, new int[PhoneValidity.ROWS][0]);
+            }
+            List<Format> formats = metadata.getNumberFormatList().stream().map(Format::of).toList();
+            String prefix = metadata.getNationalPrefixForParsing();
+            int[][] candidates = new int[PhoneValidity.ROWS][];
+            for (int row = 0; row < PhoneValidity.ROWS; row++) {
+                String start = PhoneValidity.start(row);
+                int[] list = new int[formats.size()];
+                int k = 0;
+                for (int f = 0; f < formats.size(); f++) {
+                    Format format = formats.get(f);
+                    PhoneValidity.State state = format.leading() == null ? PhoneValidity.State.ALWAYS
+                            : PhoneValidity.leadingState(format.leading(), start);
+                    if (state != PhoneValidity.State.NEVER && !PhoneValidity.cannotMatchAfter(format.pattern(), start)) {
+                        list[k++] = f << 1 | (state == PhoneValidity.State.ALWAYS ? ALWAYS : 0);
+                    }
+                }
+                candidates[row] = java.util.Arrays.copyOf(list, k);
+            }
+            return new Formats(main, formats, prefix.isEmpty() ? null : java.util.regex.Pattern.compile(prefix), candidates);
+        }
+
+        /** The first format that fits {@code national} (the matcher's choice), or null. */
+        Format chosen(String national) {
+            if (national.length() <= PhoneValidity.DIGITS) {
+                for (Format format : formats) { // the tables speak for longer numbers only
+                    if (format.fits(national)) {
+                        return format;
+                    }
+                }
+                return null;
+            }
+            for (int c : candidates[PhoneValidity.row(national)]) {
+                Format format = formats.get(c >>> 1);
+                if (((c & ALWAYS) != 0 || format.leading().matcher(national).lookingAt()) && format.pattern().matcher(national).matches()) {
+                    return format;
+                }
+            }
+            return null;
+        }
+    }
+
+    /** Per country calling code; metadata only, never client text. */
+    private static final java.util.concurrent.ConcurrentHashMap<Integer, Formats> FORMATS = new java.util.concurrent.ConcurrentHashMap<>();
 
     /** A national prefix formatting rule that only wraps the first group (maybe in brackets). */
     private static final java.util.regex.Pattern FIRST_GROUP_ONLY = java.util.regex.Pattern.compile("\\(?\\$1\\)?");
-
-    /** Region metadata only, never client text. */
-    private static final java.util.concurrent.ConcurrentHashMap<String, java.util.regex.Pattern> METADATA_PATTERNS =
-            new java.util.concurrent.ConcurrentHashMap<>();
-
-    private static java.util.regex.Pattern metadataPattern(String regex) {
-        return METADATA_PATTERNS.computeIfAbsent(regex, java.util.regex.Pattern::compile);
-    }
 
     /** How many digits a national prefix pattern removes when it is a plain digit string (none: 0); -1 for a pattern. */
     private static int literalLength(String pattern) {

@@ -43,7 +43,7 @@ final class PhoneValidity {
     private static final PhoneNumberUtil UTIL = PhoneNumberUtil.getInstance();
     /** How many leading digits of the national number the tables are indexed by. */
     static final int DIGITS = 3;
-    private static final int ROWS = 1000;
+    static final int ROWS = 1000;
 
     /** Per country calling code; metadata only, never client text (one entry per code libphonenumber knows, at most). */
     private static final ConcurrentHashMap<Integer, CallingCode> CODES = new ConcurrentHashMap<>();
@@ -86,8 +86,7 @@ final class PhoneValidity {
 
         /** Whether no string longer than {@code start} that begins with it can match the pattern whole. */
         boolean cannotMatchAfter(String start) {
-            Matcher m = pattern.matcher(start);
-            return !m.matches() && !m.hitEnd();
+            return PhoneValidity.cannotMatchAfter(pattern, start);
         }
     }
 
@@ -149,7 +148,7 @@ final class PhoneValidity {
             State[][] leading = new State[ROWS][regions.size()];
             long[][] possible = new long[ROWS][regions.size()];
             for (int row = 0; row < ROWS; row++) {
-                String start = String.format("%03d", row);
+                String start = start(row);
                 for (int i = 0; i < regions.size(); i++) {
                     Region region = regions.get(i);
                     leading[row][i] = region.leading() == null ? State.ASK : leadingState(region.leading(), start);
@@ -164,7 +163,7 @@ final class PhoneValidity {
             if (national.length() <= DIGITS) {
                 return UTIL.isValidNumber(number); // the tables speak for longer numbers only
             }
-            int row = Integer.parseInt(national, 0, DIGITS, 10);
+            int row = row(national);
             if (regions.size() == 1) {
                 return regions.getFirst().valid(national, possible[row][0]);
             }
@@ -183,6 +182,22 @@ final class PhoneValidity {
             }
             return false; // no region claims it
         }
+    }
+
+    /** The three-digit start of the table row {@code row}. */
+    static String start(int row) {
+        return String.format("%03d", row);
+    }
+
+    /** The table row of a national number longer than {@link #DIGITS}: its first three digits. */
+    static int row(String national) {
+        return Integer.parseInt(national, 0, DIGITS, 10);
+    }
+
+    /** Whether no string longer than {@code start} that begins with it can match {@code pattern} whole: no match, and the engine never read to its end. */
+    static boolean cannotMatchAfter(Pattern pattern, String start) {
+        Matcher m = pattern.matcher(start);
+        return !m.matches() && !m.hitEnd();
     }
 
     /**

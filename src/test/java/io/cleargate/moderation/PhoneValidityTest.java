@@ -154,6 +154,46 @@ class PhoneValidityTest {
         assertTrue(done.valid() > 1_000, () -> done + ": too few valid numbers to mean anything");
     }
 
+    /**
+     * {@link PhoneDetector.Formats#chosen} skips the formats its tables rule out for a number's first
+     * three digits; its choice must still be the first format, in the main region's order, whose
+     * leading digits and pattern fit the number (what the matcher's national-prefix check asks).
+     */
+    @Test
+    void theNationalPrefixFormatFromTheTablesIsTheFirstThatFitsForEveryCallingCode() {
+        var random = new Random(2032);
+        int checked = 0;
+        int chosen = 0;
+        for (int code : UTIL.getSupportedCallingCodes()) {
+            if ("001".equals(UTIL.getRegionCodeForCountryCode(code))) {
+                continue; // the check asks a default region's own code, never a non-geographic one
+            }
+            var formats = PhoneDetector.Formats.of(code);
+            List<String> nationals = new ArrayList<>();
+            for (String example : examples(code)) {
+                nationals.add(example);
+                for (int i = 0; i < 30; i++) {
+                    nationals.add(mutated(example, random));
+                }
+            }
+            List<Integer> lengths = lengths(code);
+            for (int start = 0; start < 1000; start += 1 + random.nextInt(3)) {
+                int length = Math.max(4, lengths.get(random.nextInt(lengths.size())));
+                nationals.add(String.format("%03d", start) + randomDigits(random, length - 3));
+            }
+            for (String national : nationals) {
+                PhoneDetector.Format expected = formats.formats().stream().filter(f -> f.fits(national)).findFirst().orElse(null);
+                assertEquals(expected, formats.chosen(national), () -> "+" + code + " " + national);
+                checked++;
+                chosen += expected == null ? 0 : 1;
+            }
+        }
+        int done = checked;
+        int found = chosen;
+        assertTrue(done > 100_000 && found > 10_000 && found < done - 10_000,
+                () -> found + " of " + done + " numbers have a format: both answers must be exercised");
+    }
+
     @Test
     void numbersOfTheNorthAmericanPlanAreFoundInTheirRegion() {
         assertTrue(PhoneValidity.isValid(number(1, "3055110715")), "Florida");
