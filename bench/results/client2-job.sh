@@ -7,7 +7,7 @@ set -uo pipefail
 ROOT=/work/wt/client2; export CLEARGATE_ROOT=$ROOT; cd $ROOT
 export JAVA_HOME=/usr/lib/jvm/temurin-25-jdk-amd64 PATH=/usr/lib/jvm/temurin-25-jdk-amd64/bin:$PATH
 OUT=${OUT:-/tmp/client2/job}; rm -rf "$OUT"; mkdir -p "$OUT"
-S=${JOB_SECONDS:-10}
+S=${JOB_SECONDS:-8}
 (
   for lib in "$ROOT"/bin/lib/*.sh; do source "$lib"; done
   set +e
