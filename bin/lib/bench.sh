@@ -1,6 +1,6 @@
 # bin/cleargate bench: the gateway benchmark (method in bench/README.md). A script, not a test.
 #
-# Core 0 (LOAD_CORE) holds the load generator (wrk) and the mock upstream; core 1 (SUT_CORE) holds
+# Core 0 (LOAD_CORE) holds the load generator (wrk at c=64, bench/driver/c1client.c at c=1) and the mock upstream; core 1 (SUT_CORE) holds
 # the system under test and, for the full arm, its OPA. Every measured run is time-based.
 # Environment: BENCH_SECONDS (measured seconds per level of the direct and relay arms and of the
 # profile, tail and wakeups tools, default 6), BENCH_GATEWAY_SECONDS (measured seconds per level of
@@ -10,6 +10,7 @@
 # "direct relay off full portkey litellm"; relay is bench/mock/relay.c on the gateway's core, the
 # floor of what any proxy adds in this topology), BENCH_STREAM (0 skips the streaming runs), BENCH_STREAMS (streams
 # measured per arm at c=16 after as many unmeasured, default 160),
+# BENCH_WRK_C1 (1 also runs wrk at c=1 after the C client, for comparison only),
 # BENCH_GATEWAY_OPTS (extra JVM options for both gateway arms, e.g. a flight recording),
 # BENCH_APP_B (the quarkus-app directory of another build, e.g. main's: arms off-b and full-b run
 # the off and full arms on it). An arm named twice in BENCH_ARMS runs twice, the second time
