@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Turns a bench run (JSON lines from bin/lib/bench.sh) into Markdown: latency added over the direct
-arm at concurrency 1, throughput at 64, CPU per request, streaming and audit storage."""
+arm at concurrency 1 (the C client's figures; runs before it have wrk's), throughput at 64 (wrk), CPU per
+request, streaming and audit storage; with BENCH_WRK_C1=1, c=1 by both clients side by side."""
 import json
 import os
 import sys
@@ -42,6 +43,45 @@ def windows(rows, arms):
         print("Arms ending in -b ran the same arm on another build (`BENCH_APP_B`); #2, #3 are later rounds of an arm.")
 
 
+CLIENTS = {"c1client": "the C client (`bench/driver/c1client.c`)", "wrk": "wrk"}
+
+
+def ms(value):
+    """A latency in ms, or n/a for a figure the run's client did not print (wrk's lines before p99.9)."""
+    return "n/a" if value is None else f"{value:.3f}"
+
+
+def client_of(row):
+    """The client that produced a row: runs before the C client have no "client" field and were wrk's."""
+    return row.get("client", "wrk")
+
+
+def by_client(rows, json_rows, direct1):
+    """c=1 by the C client and by wrk (BENCH_WRK_C1=1) in the same arm, one window after the other."""
+    wrk1 = {r["arm"]: r for r in rows if r["mode"] == "wrk_c1"}
+    if not wrk1:
+        return
+    direct_wrk = wrk1.get("direct")
+    print("\nc=1 by client (`BENCH_WRK_C1=1`): the C client's window, then wrk's, each as long, on the same server.")
+    print("wrk's figures as it prints them: after its run it adds a synthetic sample at n - E, n - 2E, ... for each")
+    print("request that took n ≥ 2E (E its mean time per request; coordinated-omission correction), which a closed")
+    print("loop at c=1 has no cause for, so its tail holds requests that were never sent. Added = minus direct's")
+    print("figure by the same client.\n")
+    print("| arm | C p50 ms | C p99 ms | C p99.9 ms | wrk p50 ms | wrk p99 ms | wrk p99.9 ms | wrk p99 / C p99 "
+          "| added p99 ms, C | added p99 ms, wrk | CPU ms/req, C | CPU ms/req, wrk | errors, C / wrk |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for arm, w in wrk1.items():
+        c = json_rows.get((arm, 1))
+        if not c:
+            continue
+        added_c = c["p99_ms"] - direct1["p99_ms"] if direct1 else float("nan")
+        added_w = w["p99_ms"] - direct_wrk["p99_ms"] if direct_wrk else float("nan")
+        print(f"| {arm} | {c['p50_ms']:.3f} | {c['p99_ms']:.3f} | {ms(c.get('p999_ms'))} | "
+              f"{w['p50_ms']:.3f} | {w['p99_ms']:.3f} | {ms(w.get('p999_ms'))} | "
+              f"{w['p99_ms'] / c['p99_ms'] if c['p99_ms'] else float('nan'):.2f} | {added_c:.3f} | {added_w:.3f} | "
+              f"{cpu_ms(c):.3f} | {cpu_ms(w):.3f} | {c['errors']} / {w['errors']} |")
+
+
 def main(path):
     rows = [json.loads(line) for line in open(path) if line.strip()]
     json_rows = {(r["arm"], r["concurrency"]): r for r in rows if r["mode"] == "json"}
@@ -49,13 +89,16 @@ def main(path):
     direct1, direct64 = json_rows.get(("direct", 1)), json_rows.get(("direct", 64))
     portkey64 = json_rows.get(("portkey", 64))
     print(f"# Benchmark run `{path.rsplit('/', 1)[-1]}`\n")
-    print("Load generator (wrk) and mock on core 0; the system under test (and the full arm's OPA) on core 1.")
-    print("Added = arm minus direct at the same concurrency. CPU per request is the system under test's own")
+    c1_client = CLIENTS.get(client_of(direct1 or next(iter(json_rows.values()), {})), "wrk")
+    print("Load generator and mock on core 0; the system under test (and the full arm's OPA) on core 1.")
+    print(f"Every c=1 figure (percentiles, CPU per request, idle burn) is from {c1_client}, every c=64 figure")
+    print("from wrk. Added = arm minus direct at the same concurrency. CPU per request is the system under test's own")
     print("CPU time (utime + stime from /proc; gateway + OPA for the full arm) over the measured run divided by")
     print("the requests it served; idle burn = CPU per request at c=1 / at c=64 (target ≤ 1.5).\n")
-    print("| arm | c=1 p50 ms | c=1 p99 ms | added p50 ms | added p99 ms | c=64 req/s | / direct | / Portkey "
-          "| CPU ms/req c=1 | CPU ms/req c=64 | idle burn | errors |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("| arm | c=1 p50 ms | c=1 p99 ms | c=1 p99.9 ms | added p50 ms | added p99 ms | c=64 req/s | / direct "
+          "| / Portkey | CPU ms/req c=1 | CPU ms/req c=64 | idle burn | errors |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    failed = []
     for arm in arms:
         one, many = json_rows.get((arm, 1)), json_rows.get((arm, 64))
         if not one or not many:
@@ -65,9 +108,16 @@ def main(path):
         vs_direct = many["rps"] / direct64["rps"] if direct64 else float("nan")
         vs_portkey = many["rps"] / portkey64["rps"] if portkey64 else float("nan")
         c1, c64 = cpu_ms(one), cpu_ms(many)
-        print(f"| {arm} | {one['p50_ms']:.3f} | {one['p99_ms']:.3f} | {added50:.3f} | {added99:.3f} | "
-              f"{many['rps']:.0f} | {vs_direct:.3f} | {vs_portkey:.2f} | {c1:.3f} | {c64:.3f} | {c1 / c64:.2f} | "
-              f"{one['errors'] + many['errors']} |")
+        errors = one["errors"] + many["errors"]
+        if errors:
+            failed.append(arm)
+        print(f"| {arm} | {one['p50_ms']:.3f} | {one['p99_ms']:.3f} | {ms(one.get('p999_ms'))} | "
+              f"{added50:.3f} | {added99:.3f} | {many['rps']:.0f} | {vs_direct:.3f} | {vs_portkey:.2f} | {c1:.3f} | "
+              f"{c64:.3f} | {c1 / c64:.2f} | {f'**{errors}**' if errors else 0} |")
+    if failed:
+        print(f"\n**Failed: {', '.join(failed)}**: some answers were not 2xx (or, at c=1, not as long as the first, or the "
+              "connection was lost); their figures are not valid.")
+    by_client(rows, json_rows, direct1)
     windows(rows, arms)
     alloc = {(r["arm"], r["concurrency"]): r["bytes"] for r in rows if r["mode"] == "alloc"}
     jvm = [a for a in arms if any(r.get("jit_ticks") for r in rows if r["arm"] == a)]

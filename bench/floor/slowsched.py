@@ -3,7 +3,7 @@
 
 usage: slowsched.py TIMELINE PERF_SCRIPT SUT_TIDS [LABEL]
 
-TIMELINE is bench/floor/c1timeline's output ("monotonic_ns latency_ns status"), PERF_SCRIPT the text of
+TIMELINE is the output of bench/driver/c1client -t ("monotonic_ns latency_ns status"), PERF_SCRIPT the text of
 `perf script --ns` over a `perf record -k CLOCK_MONOTONIC -a -e sched:sched_switch -e sched:sched_waking
 -e power:cpu_idle` taken meanwhile, SUT_TIDS a file of the system under test's thread ids (one a line).
 A request crosses cores four times (client on core 0 -> SUT on core 1 -> mock on core 0 -> SUT -> client),
@@ -143,7 +143,7 @@ def main():
 
     def path(tid, comm):
         """The client, the mock and the SUT's threads that serve a request (not the JVM's own)."""
-        if comm.startswith(("c1timeline", "benchmock")):
+        if comm.startswith(("c1client", "benchmock")):
             return True
         return tid in sut and not comm.startswith(HOUSEKEEPING)
 
@@ -153,7 +153,7 @@ def main():
         name = re.sub(r"[/:#-]?\d+$", "", comm)
         if tid in sut:
             return "SUT " + name
-        if comm.startswith(("c1timeline", "benchmock")):
+        if comm.startswith(("c1client", "benchmock")):
             return name
         return "other " + name
 

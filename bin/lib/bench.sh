@@ -1,6 +1,6 @@
 # bin/cleargate bench: the gateway benchmark (method in bench/README.md). A script, not a test.
 #
-# Core 0 (LOAD_CORE) holds the load generator (wrk) and the mock upstream; core 1 (SUT_CORE) holds
+# Core 0 (LOAD_CORE) holds the load generator (wrk at c=64, bench/driver/c1client.c at c=1) and the mock upstream; core 1 (SUT_CORE) holds
 # the system under test and, for the full arm, its OPA. Every measured run is time-based.
 # Environment: BENCH_SECONDS (measured seconds per level of the direct and relay arms and of the
 # profile, tail and wakeups tools, default 6), BENCH_GATEWAY_SECONDS (measured seconds per level of
@@ -10,6 +10,7 @@
 # "direct relay off full portkey litellm"; relay is bench/mock/relay.c on the gateway's core, the
 # floor of what any proxy adds in this topology), BENCH_STREAM (0 skips the streaming runs), BENCH_STREAMS (streams
 # measured per arm at c=16 after as many unmeasured, default 160),
+# BENCH_WRK_C1 (1 also runs wrk at c=1 after the C client, for comparison only),
 # BENCH_GATEWAY_OPTS (extra JVM options for both gateway arms, e.g. a flight recording),
 # BENCH_APP_B (the quarkus-app directory of another build, e.g. main's: arms off-b and full-b run
 # the off and full arms on it). An arm named twice in BENCH_ARMS runs twice, the second time
@@ -74,6 +75,36 @@ bench_tools() {
   mkdir -p "$ROOT/target/bench"
   cc -O2 -pthread -o "$ROOT/target/bench/benchmock" "$ROOT/bench/mock/benchmock.c" || die "building bench/mock failed"
   cc -O2 -o "$ROOT/target/bench/relay" "$ROOT/bench/mock/relay.c" || die "building bench/mock/relay.c failed"
+  cc -O2 -o "$ROOT/target/bench/c1client" "$ROOT/bench/driver/c1client.c" -lm || die "building bench/driver/c1client.c failed"
+  chat_request
+}
+
+# The request of bench/wrk/chat.lua, for the C client: its method, its headers as name:value lines, its body.
+chat_request() {
+  local lua="$ROOT/bench/wrk/chat.lua"
+  C1_METHOD="$(sed -n 's/^wrk\.method = "\(.*\)"$/\1/p' "$lua")"
+  C1_BODY="$(sed -n "s/^wrk\.body = '\(.*\)'$/\1/p" "$lua")"
+  mapfile -t C1_HEADERS < <(sed -n 's/^wrk\.headers\["\(.*\)"\] = "\(.*\)"$/\1:\2/p' "$lua")
+  [[ -n "$C1_METHOD" && -n "$C1_BODY" && ${#C1_HEADERS[@]} -gt 0 ]] || die "cannot read the request of $lua"
+}
+
+# bench_c1 URL SECONDS [header:value ...]: the C client (bench/driver/c1client.c) at c=1 for SECONDS: one
+# keep-alive connection, the request wrk sends for the arm, one at a time. Prints its JSON line (wrk's
+# fields, and p999_ms); fails (after the line, the reason on stderr) if any response was not 2xx or not
+# as long as the first, or the connection was lost. Why not wrk at c=1: wrk adds synthetic samples to
+# its tail afterwards (coordinated-omission correction), which a closed loop at c=1 has no cause for
+# (bench/README.md).
+bench_c1() {
+  local url="$1" seconds="$2"; shift 2
+  taskset -c "$LOAD_CORE" "$ROOT/target/bench/c1client" -d "$seconds" -X "$C1_METHOD" -b "$C1_BODY" "$url" \
+    "${C1_HEADERS[@]}" "$@"
+}
+
+# bench_load URL C SECONDS [header:value ...]: the bench's load at concurrency C: the C client at c=1,
+# wrk at any other. Prints the JSON line; fails if the C client did.
+bench_load() {
+  local url="$1" c="$2" seconds="$3"; shift 3
+  if [[ "$c" == 1 ]]; then bench_c1 "$url" "$seconds" "$@"; else bench_wrk "$url" "$c" "$seconds" "$@"; fi
 }
 
 # wrk against URL at concurrency C for SECONDS; prints wrk's JSON line (bench/wrk/chat.lua).
@@ -103,7 +134,7 @@ bench_warm_up() {
     if [[ "$level" == 64 ]]; then min="$BENCH_WARMUP"; else min=$((2 * round)); fi
     while ((spent < max)); do
       j0="$(jit_ticks "$WARM_PID")"
-      line="$(bench_wrk "$url" "$level" "$round" "$@")"
+      line="$(bench_load "$url" "$level" "$round" "$@")" || die "warm-up at c=$level against $url: the client failed"
       j1="$(jit_ticks "$WARM_PID")"
       spent=$((spent + round))
       WARM_SERVED=$((WARM_SERVED + $(sed 's/.*"requests":\([0-9]*\).*/\1/' <<<"$line")))
@@ -134,19 +165,30 @@ bench_arm() {
     # Peers (and the mock) have no JIT on the measured core to wait for: a short fixed warm-up.
     line="$(bench_wrk "$url" 64 5 "$@")"
     BENCH_SERVED=$(( $(sed 's/.*"requests":\([0-9]*\).*/\1/' <<<"$line") ))
-    line="$(bench_wrk "$url" 1 3 "$@")"
+    line="$(bench_load "$url" 1 3 "$@")" || die "warm-up at c=1 against $url: the client failed"
     BENCH_SERVED=$((BENCH_SERVED + $(sed 's/.*"requests":\([0-9]*\).*/\1/' <<<"$line")))
   fi
-  for c in 1 64; do
+  # c=1 by the C client, then (BENCH_WRK_C1=1) by wrk as well, for comparison only ("wrk_c1" rows); c=64 by wrk.
+  local levels=(1 64)
+  [[ "${BENCH_WRK_C1:-0}" == 1 ]] && levels=(1 wrk1 64)
+  for c in "${levels[@]}"; do
+    local mode=json ok=1
+    [[ "$c" == wrk1 ]] && mode=wrk_c1
     # shellcheck disable=SC2086
     sut0="$(cpu_ticks $pids)"; mock0="$(cpu_ticks "$MOCK_PID")"; jit0="$(jit_ticks "$main")"; t0="$(date +%s%3N)"
-    line="$(bench_wrk "$url" "$c" "$seconds" "$@")"
+    if [[ "$c" == wrk1 ]]; then line="$(bench_wrk "$url" 1 "$seconds" "$@")"
+    else line="$(bench_load "$url" "$c" "$seconds" "$@")" || ok=0
+    fi
     # shellcheck disable=SC2086
     sut1="$(cpu_ticks $pids)"; mock1="$(cpu_ticks "$MOCK_PID")"; jit1="$(jit_ticks "$main")"; t1="$(date +%s%3N)"
+    [[ "$line" == \{*\"requests\"* ]] || die "$arm c=$c: the client printed no result"
     BENCH_SERVED=$((BENCH_SERVED + $(sed 's/.*"requests":\([0-9]*\).*/\1/' <<<"$line")))
-    windows+=("$c:$t0:$t1")
-    echo "{\"arm\":\"$arm\",\"mode\":\"json\",\"concurrency\":$c,\"t0\":$t0,\"t1\":$t1,\"sut_ticks\":$((sut1 - sut0)),\"jit_ticks\":$((jit1 - jit0)),\"mock_ticks\":$((mock1 - mock0)),${line#\{}" >> "$BENCH_OUT"
-    say "$arm c=$c: $line"
+    [[ "$c" == wrk1 ]] || windows+=("$c:$t0:$t1")
+    echo "{\"arm\":\"$arm\",\"mode\":\"$mode\",\"concurrency\":${c/wrk/},\"t0\":$t0,\"t1\":$t1,\"sut_ticks\":$((sut1 - sut0)),\"jit_ticks\":$((jit1 - jit0)),\"mock_ticks\":$((mock1 - mock0)),${line#\{}" >> "$BENCH_OUT"
+    say "$arm c=${c/wrk1/1 (wrk)}: $line"
+    # A failed C client fails the arm: its errors are in the row (the report marks the arm), and the
+    # bench exits non-zero once the report is written.
+    ((ok)) || { BENCH_FAILED+=("$arm"); say "$arm c=$c: the C client failed (errors above): this arm's figures are not valid"; }
   done
   # Idle: no request at all for BENCH_IDLE seconds (after a second to let the last ones drain).
   sleep 1
@@ -213,6 +255,7 @@ cleargate_bench() {
     bench_soak "$@"
     return
   fi
+  BENCH_FAILED=()
   local stamp; stamp="$(date -u +%Y%m%dT%H%M%SZ)"
   BENCH_OUT="$ROOT/bench/results/run-$stamp.jsonl"
   : > "$BENCH_OUT"
@@ -250,6 +293,7 @@ cleargate_bench() {
   ARM_ROUND=""; ARM_BUILD=""; GATEWAY_APP="$ROOT/target/quarkus-app"
   python3 "$ROOT/bench/report.py" "$BENCH_OUT" > "$ROOT/bench/results/latest.md"
   cat "$ROOT/bench/results/latest.md"
+  ((${#BENCH_FAILED[@]} == 0)) || die "the c=1 client failed in: ${BENCH_FAILED[*]} (errors in the report)"
 }
 
 # One tenant at concurrency 64 against the backend's 64 slots: no other tenant to share them with.
@@ -376,7 +420,7 @@ bench_profile() {
       ${ARM_HEADERS[@]+"${ARM_HEADERS[@]}"})"
     line="$(sed "s/\"requests\":[0-9]*/\"requests\":$((2 * BENCH_STREAMS))/" <<<"$line")"
   else
-    line="$(bench_wrk "$ARM_URL" "$c" "$BENCH_SECONDS" ${ARM_HEADERS[@]+"${ARM_HEADERS[@]}"})"
+    line="$(bench_load "$ARM_URL" "$c" "$BENCH_SECONDS" ${ARM_HEADERS[@]+"${ARM_HEADERS[@]}"})" || die "$arm c=$c: the client failed"
   fi
   # shellcheck disable=SC2086
   sut1="$(cpu_ticks $ARM_PIDS)"
@@ -392,7 +436,7 @@ bench_profile() {
   {
     echo "# Profile: gateway $arm, c=$c (\`bin/cleargate bench profile $arm $c\`)"
     echo
-    echo "wrk: $line"
+    echo "load: $line"
     echo
     echo "CPU of the system under test over the window: $((sut1 - sut0)) ticks of 10 ms for $requests requests;"
     echo "by thread (ticks): $(awk 'NR==FNR {a[$2] += $1; next} {b[$2] += $1} END {for (n in b) if (b[n] - a[n] > 0) print b[n] - a[n], n}' \
@@ -467,9 +511,9 @@ bench_wakeups() {
   echo "# Wake-ups per request: gateway $arm (\`bin/cleargate bench wakeups $arm\`)" > "$out"
   for c in 1 64; do
     python3 "$ROOT/bench/wakeups.py" "$GATEWAY_PID" snapshot /tmp/cleargate-bench-wakeups.json
-    line="$(bench_wrk "$ARM_URL" "$c" "$BENCH_SECONDS" ${ARM_HEADERS[@]+"${ARM_HEADERS[@]}"})"
+    line="$(bench_load "$ARM_URL" "$c" "$BENCH_SECONDS" ${ARM_HEADERS[@]+"${ARM_HEADERS[@]}"})" || die "$arm c=$c: the client failed"
     requests="$(sed 's/.*"requests":\([0-9]*\).*/\1/' <<<"$line")"
-    { echo; echo "## c=$c"; echo; echo "wrk: $line"; echo
+    { echo; echo "## c=$c"; echo; echo "load: $line"; echo
       python3 "$ROOT/bench/wakeups.py" "$GATEWAY_PID" report /tmp/cleargate-bench-wakeups.json "$requests"; } >> "$out"
   done
   if [[ "$arm" == full ]]; then bench_stop_full; else kill "$GATEWAY_PID"; wait "$GATEWAY_PID" 2>/dev/null || true; fi
