@@ -142,6 +142,11 @@ public final class Kernels {
             return;
         }
         int cols = w.cols();
+        if (VECTOR && VectorKernels.LANES16 && w.scale() == null && n < COPY_ROWS_FROM_TOKENS
+                && (w.tensor().dtype() == DType.F32 || (w.tensor().dtype() == DType.BF16 && TILES_BF16))) {
+            tiles(w, x, xOff, n, xStride, out, outOff, outStride, from, to);
+            return;
+        }
         if (VECTOR && w.scale() == null && w.tensor().dtype() == DType.F32 && n < COPY_ROWS_FROM_TOKENS) {
             matmulRowsF32(w, x, xOff, n, xStride, out, outOff, outStride, from, to);
             return;
@@ -213,6 +218,9 @@ public final class Kernels {
      */
     static final int COPY_ROWS_FROM_TOKENS = 16;
 
+    /** Temporary (A/B): bf16 few-token products through {@link #tiles}. */
+    static final boolean TILES_BF16 = !"false".equals(System.getProperty("cleargate.engine.tilesBf16"));
+
     /**
      * {@link #matmulRows} for f32 weights, read in place: four rows against four tokens at a time,
      * then the same four rows against the two and one tokens left over, then the rows left over one
@@ -246,6 +254,42 @@ public final class Kernels {
             long at = w.rowStart(r) * 4L;
             for (int t = 0; t < n; t++) {
                 out[outOff + t * outStride + r] = VectorKernels.dotF32Single(seg, at, x, xOff + t * xStride, cols);
+            }
+        }
+    }
+
+    /**
+     * {@link #matmulRowsF32} and {@link #matmulRowsBf16} with every weight load aligned to its size and
+     * the tiles' accumulators summed together ({@link VectorKernels#tile4x4}); the rows left over one
+     * at a time, summed the same way.
+     */
+    private static void tiles(Matrix w, float[] x, int xOff, int n, int xStride, float[] out, int outOff,
+                              int outStride, int from, int to) {
+        var seg = w.tensor().data();
+        int cols = w.cols();
+        int shift = w.tensor().dtype() == DType.F32 ? 2 : 1;
+        long rowBytes = (long) cols << shift;
+        int r = from;
+        for (; r + 4 <= to; r += 4) {
+            long at = w.rowStart(r) << shift;
+            int t = 0;
+            for (; t + 4 <= n; t += 4) {
+                VectorKernels.tile4x4(seg, at, rowBytes, shift, x, xOff + t * xStride, xStride, cols, out,
+                        outOff + t * outStride + r, outStride);
+            }
+            if (t + 2 <= n) {
+                VectorKernels.tile4x2(seg, at, rowBytes, shift, x, xOff + t * xStride, xStride, cols, out,
+                        outOff + t * outStride + r, outStride);
+                t += 2;
+            }
+            if (t < n) {
+                VectorKernels.tile4x1(seg, at, rowBytes, shift, x, xOff + t * xStride, cols, out, outOff + t * outStride + r);
+            }
+        }
+        for (; r < to; r++) {
+            long at = w.rowStart(r) << shift;
+            for (int t = 0; t < n; t++) {
+                out[outOff + t * outStride + r] = VectorKernels.row(seg, at, rowBytes, shift, x, xOff + t * xStride, cols);
             }
         }
     }

@@ -288,6 +288,58 @@ class KernelsTest {
     }
 
     @Test
+    void fewTokenF32TilesGiveEveryRowAndTokenTheSameSumWhateverTheSplitWhereverTheRowsStart() {
+        // Below 16 tokens f32 rows are read in place four at a time against four, two and one tokens,
+        // their loads aligned to lines by a masked lead; the rows left over go one at a time. Every
+        // (row, token) must get the dot product, and the same bits whatever the split of rows, for
+        // weights starting 0 .. 60 bytes past a line, widths with and without whole lines per row
+        // (256 and 1024: a lead common to the tile; 203 and 5: none) and inputs at any offset.
+        try (Arena arena = Arena.ofConfined()) {
+            for (int cols : new int[] {5, 203, 256, 1024}) {
+                int rows = 11;
+                long bytes = (long) rows * cols * 4;
+                MemorySegment block = arena.allocate(bytes + 64, 64);
+                for (long skew = 0; skew < 64; skew += 4) {
+                    MemorySegment seg = block.asSlice(skew, bytes);
+                    float[][] w = new float[rows][cols];
+                    for (int r = 0; r < rows; r++) {
+                        for (int c = 0; c < cols; c++) {
+                            w[r][c] = (float) Math.sin((r * cols + c) * 0.017 + skew) * 2;
+                            seg.set(Tensor.F32, (r * (long) cols + c) * 4, w[r][c]);
+                        }
+                    }
+                    Matrix m = new Tensor("w", DType.F32, new long[] {rows, cols}, seg).asMatrix();
+                    for (int n : new int[] {2, 3, 4, 5, 7, 15}) {
+                        float[] x = new float[n * cols + 3];
+                        for (int i = 0; i < x.length; i++) {
+                            x[i] = (float) Math.cos(i * 0.29 + skew);
+                        }
+                        float[] whole = new float[n * rows];
+                        Kernels.matmulRows(m, x, 3, n, cols, whole, 0, rows, 0, rows);
+                        for (int split : new int[] {1, 3, 6}) {
+                            float[] parts = new float[n * rows];
+                            Kernels.matmulRows(m, x, 3, n, cols, parts, 0, rows, 0, split);
+                            Kernels.matmulRows(m, x, 3, n, cols, parts, 0, rows, split, rows);
+                            for (int r = 0; r < rows; r++) {
+                                for (int t = 0; t < n; t++) {
+                                    String where = cols + " columns from " + skew + " bytes past a line, " + n + " tokens, row " + r
+                                            + ", token " + t;
+                                    double expected = 0;
+                                    for (int c = 0; c < cols; c++) {
+                                        expected += (double) w[r][c] * x[3 + t * cols + c];
+                                    }
+                                    assertEquals(expected, whole[t * rows + r], 1e-5 * Math.max(1, Math.abs(expected)), where);
+                                    assertEquals(whole[t * rows + r], parts[t * rows + r], 0f, where + ", split " + split);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
     void alignedF32RowKernelGivesTheDotWhereverTheRowStartsAndHoweverLong() {
         // Rows starting 0, 4, .. 60 bytes past a 64-byte boundary: the scalar lead covers 0 to 15
         // elements; lengths shorter than the lead, without whole vectors, and with a tail.
