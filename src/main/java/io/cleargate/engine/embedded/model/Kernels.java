@@ -142,17 +142,20 @@ public final class Kernels {
             return;
         }
         int cols = w.cols();
-        if (VECTOR && VectorKernels.LANES16 && w.scale() == null && n < COPY_ROWS_FROM_TOKENS
-                && (w.tensor().dtype() == DType.F32 || (w.tensor().dtype() == DType.BF16 && TILES_BF16))) {
-            tiles(w, x, xOff, n, xStride, out, outOff, outStride, from, to);
-            return;
-        }
         if (VECTOR && w.scale() == null && w.tensor().dtype() == DType.F32 && n < COPY_ROWS_FROM_TOKENS) {
-            matmulRowsF32(w, x, xOff, n, xStride, out, outOff, outStride, from, to);
+            if (ROWS_F32) {
+                rowsF32(w, x, xOff, n, xStride, out, outOff, outStride, from, to);
+            } else {
+                matmulRowsF32(w, x, xOff, n, xStride, out, outOff, outStride, from, to);
+            }
             return;
         }
         if (VECTOR && w.scale() == null && w.tensor().dtype() == DType.BF16 && n < COPY_ROWS_FROM_TOKENS) {
-            matmulRowsBf16(w, x, xOff, n, xStride, out, outOff, outStride, from, to);
+            if (ROWS_BF16) {
+                rowsBf16(w, x, xOff, n, xStride, out, outOff, outStride, from, to);
+            } else {
+                matmulRowsBf16(w, x, xOff, n, xStride, out, outOff, outStride, from, to);
+            }
             return;
         }
         float[] row = new float[cols];
@@ -218,9 +221,6 @@ public final class Kernels {
      */
     static final int COPY_ROWS_FROM_TOKENS = 16;
 
-    /** Temporary (A/B): bf16 few-token products through {@link #tiles}. */
-    static final boolean TILES_BF16 = !"false".equals(System.getProperty("cleargate.engine.tilesBf16"));
-
     /**
      * {@link #matmulRows} for f32 weights, read in place: four rows against four tokens at a time,
      * then the same four rows against the two and one tokens left over, then the rows left over one
@@ -258,38 +258,51 @@ public final class Kernels {
         }
     }
 
+    /** Temporary (A/B): few-token f32 products one row at a time ({@link #rowsF32}). */
+    static final boolean ROWS_F32 = !"false".equals(System.getProperty("cleargate.engine.rowsF32"));
+
     /**
-     * {@link #matmulRowsF32} and {@link #matmulRowsBf16} with every weight load aligned to its size and
-     * the tiles' accumulators summed together ({@link VectorKernels#tile4x4}); the rows left over one
-     * at a time, summed the same way.
+     * {@link #matmulRowsF32} one row after the other, as decode reads them ({@link #matvecRowsF32}): each
+     * row is streamed once from its start to its end with aligned loads against four tokens at a
+     * time ({@link VectorKernels#rowF32x4}; more tokens read the row again, from the cache), then
+     * two and one. Every (row, token) gets the sum {@link VectorKernels#dotF32Aligned} gives.
      */
-    private static void tiles(Matrix w, float[] x, int xOff, int n, int xStride, float[] out, int outOff,
-                              int outStride, int from, int to) {
+    private static void rowsF32(Matrix w, float[] x, int xOff, int n, int xStride, float[] out, int outOff,
+                                int outStride, int from, int to) {
         var seg = w.tensor().data();
         int cols = w.cols();
-        int shift = w.tensor().dtype() == DType.F32 ? 2 : 1;
-        long rowBytes = (long) cols << shift;
-        int r = from;
-        for (; r + 4 <= to; r += 4) {
-            long at = w.rowStart(r) << shift;
+        for (int r = from; r < to; r++) {
+            long at = w.rowStart(r) * 4L;
             int t = 0;
             for (; t + 4 <= n; t += 4) {
-                VectorKernels.tile4x4(seg, at, rowBytes, shift, x, xOff + t * xStride, xStride, cols, out,
-                        outOff + t * outStride + r, outStride);
+                VectorKernels.rowF32x4(seg, at, x, xOff + t * xStride, xStride, cols, out, outOff + t * outStride + r, outStride);
             }
             if (t + 2 <= n) {
-                VectorKernels.tile4x2(seg, at, rowBytes, shift, x, xOff + t * xStride, xStride, cols, out,
-                        outOff + t * outStride + r, outStride);
+                VectorKernels.rowF32x2(seg, at, x, xOff + t * xStride, xStride, cols, out, outOff + t * outStride + r, outStride);
                 t += 2;
             }
             if (t < n) {
-                VectorKernels.tile4x1(seg, at, rowBytes, shift, x, xOff + t * xStride, cols, out, outOff + t * outStride + r);
+                out[outOff + t * outStride + r] = VectorKernels.dotF32Aligned(seg, at, x, xOff + t * xStride, cols);
             }
         }
-        for (; r < to; r++) {
-            long at = w.rowStart(r) << shift;
-            for (int t = 0; t < n; t++) {
-                out[outOff + t * outStride + r] = VectorKernels.row(seg, at, rowBytes, shift, x, xOff + t * xStride, cols);
+    }
+
+    /** Temporary (A/B): few-token bf16 products one row at a time ({@link #rowsBf16}). */
+    static final boolean ROWS_BF16 = !"false".equals(System.getProperty("cleargate.engine.rowsBf16"));
+
+    /** {@link #rowsF32} for bf16 weights, widened in registers ({@link VectorKernels#rowBf16x4}). */
+    private static void rowsBf16(Matrix w, float[] x, int xOff, int n, int xStride, float[] out, int outOff,
+                                 int outStride, int from, int to) {
+        var seg = w.tensor().data();
+        int cols = w.cols();
+        for (int r = from; r < to; r++) {
+            long at = w.rowStart(r) * 2L;
+            int t = 0;
+            for (; t + 4 <= n; t += 4) {
+                VectorKernels.rowBf16x4(seg, at, x, xOff + t * xStride, xStride, cols, out, outOff + t * outStride + r, outStride);
+            }
+            for (; t < n; t++) {
+                out[outOff + t * outStride + r] = VectorKernels.rowBf16(seg, at, x, xOff + t * xStride, cols);
             }
         }
     }

@@ -5,7 +5,6 @@ import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
@@ -510,10 +509,6 @@ final class VectorKernels {
             c3 = w.fma(y, c3);
             d3 = z.fma(y, d3);
         }
-        if (TREE && i == n) {
-            store4x4(a0, a1, a2, a3, b0, b1, b2, b3, c0, c1, c2, c3, d0, d1, d2, d3, out, outOff, outStride);
-            return;
-        }
         int o = outOff;
         out[o] = finish(a0, w0, x, x0, i, n);
         out[o + outStride] = finish(a1, w0, x, x1, i, n);
@@ -817,10 +812,6 @@ final class VectorKernels {
             c3 = w.fma(y, c3);
             d3 = z.fma(y, d3);
         }
-        if (TREE && i == n) {
-            store4x4(a0, a1, a2, a3, b0, b1, b2, b3, c0, c1, c2, c3, d0, d1, d2, d3, out, outOff, outStride);
-            return;
-        }
         int o = outOff;
         out[o] = bf16Tail(a0.reduceLanes(VectorOperators.ADD), seg, r0, x, x0, i, n);
         out[o + outStride] = bf16Tail(a1.reduceLanes(VectorOperators.ADD), seg, r0, x, x1, i, n);
@@ -953,6 +944,171 @@ final class VectorKernels {
         return sum;
     }
 
+    /**
+     * {@link #dotF32Aligned} for four tokens ({@code xStride} apart) at once: the row is read once, from
+     * its start to its end, its loads aligned to 64 bytes, and each vector of it feeds four FMA chains.
+     * Each token's sum takes the same steps as {@link #dotF32Aligned}, so it has the same bits.
+     */
+    static void rowF32x4(java.lang.foreign.MemorySegment seg, long row, float[] x, int xOff, int xStride, int n,
+                         float[] out, int outOff, int outStride) {
+        int lead = Math.min(n, (int) ((-(seg.address() + row) & 63) >>> 2));
+        int x0 = xOff;
+        int x1 = xOff + xStride;
+        int x2 = xOff + 2 * xStride;
+        int x3 = xOff + 3 * xStride;
+        float s0 = 0f;
+        float s1 = 0f;
+        float s2 = 0f;
+        float s3 = 0f;
+        for (int k = 0; k < lead; k++) {
+            float w = seg.get(Tensor.F32, row + k * 4L);
+            s0 += w * x[x0 + k];
+            s1 += w * x[x1 + k];
+            s2 += w * x[x2 + k];
+            s3 += w * x[x3 + k];
+        }
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = FloatVector.zero(F);
+        FloatVector a2 = FloatVector.zero(F);
+        FloatVector a3 = FloatVector.zero(F);
+        int len = F.length();
+        int i = lead;
+        for (; i + len <= n; i += len) {
+            FloatVector w = FloatVector.fromMemorySegment(F, seg, row + i * 4L, ByteOrder.LITTLE_ENDIAN);
+            a0 = w.fma(FloatVector.fromArray(F, x, x0 + i), a0);
+            a1 = w.fma(FloatVector.fromArray(F, x, x1 + i), a1);
+            a2 = w.fma(FloatVector.fromArray(F, x, x2 + i), a2);
+            a3 = w.fma(FloatVector.fromArray(F, x, x3 + i), a3);
+        }
+        s0 += a0.reduceLanes(VectorOperators.ADD);
+        s1 += a1.reduceLanes(VectorOperators.ADD);
+        s2 += a2.reduceLanes(VectorOperators.ADD);
+        s3 += a3.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            float w = seg.get(Tensor.F32, row + i * 4L);
+            s0 += w * x[x0 + i];
+            s1 += w * x[x1 + i];
+            s2 += w * x[x2 + i];
+            s3 += w * x[x3 + i];
+        }
+        out[outOff] = s0;
+        out[outOff + outStride] = s1;
+        out[outOff + 2 * outStride] = s2;
+        out[outOff + 3 * outStride] = s3;
+    }
+
+    /** {@link #rowF32x4} for two tokens. */
+    static void rowF32x2(java.lang.foreign.MemorySegment seg, long row, float[] x, int xOff, int xStride, int n,
+                         float[] out, int outOff, int outStride) {
+        int lead = Math.min(n, (int) ((-(seg.address() + row) & 63) >>> 2));
+        int x0 = xOff;
+        int x1 = xOff + xStride;
+        float s0 = 0f;
+        float s1 = 0f;
+        for (int k = 0; k < lead; k++) {
+            float w = seg.get(Tensor.F32, row + k * 4L);
+            s0 += w * x[x0 + k];
+            s1 += w * x[x1 + k];
+        }
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = FloatVector.zero(F);
+        int len = F.length();
+        int i = lead;
+        for (; i + len <= n; i += len) {
+            FloatVector w = FloatVector.fromMemorySegment(F, seg, row + i * 4L, ByteOrder.LITTLE_ENDIAN);
+            a0 = w.fma(FloatVector.fromArray(F, x, x0 + i), a0);
+            a1 = w.fma(FloatVector.fromArray(F, x, x1 + i), a1);
+        }
+        s0 += a0.reduceLanes(VectorOperators.ADD);
+        s1 += a1.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            float w = seg.get(Tensor.F32, row + i * 4L);
+            s0 += w * x[x0 + i];
+            s1 += w * x[x1 + i];
+        }
+        out[outOff] = s0;
+        out[outOff + outStride] = s1;
+    }
+
+    /**
+     * {@link #rowF32x4} for a bf16 row, widened in registers: its 32-byte loads aligned to 32 bytes (so
+     * none straddles two lines), the elements before the first boundary and after the last whole vector
+     * summed one by one. Each token's sum takes the steps of {@link #rowBf16}.
+     */
+    static void rowBf16x4(java.lang.foreign.MemorySegment seg, long row, float[] x, int xOff, int xStride, int n,
+                          float[] out, int outOff, int outStride) {
+        int lead = bf16Lead(seg, row, n);
+        int x0 = xOff;
+        int x1 = xOff + xStride;
+        int x2 = xOff + 2 * xStride;
+        int x3 = xOff + 3 * xStride;
+        float s0 = 0f;
+        float s1 = 0f;
+        float s2 = 0f;
+        float s3 = 0f;
+        for (int k = 0; k < lead; k++) {
+            float w = Float.intBitsToFloat(seg.get(Tensor.I16, row + k * 2L) << 16);
+            s0 += w * x[x0 + k];
+            s1 += w * x[x1 + k];
+            s2 += w * x[x2 + k];
+            s3 += w * x[x3 + k];
+        }
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = FloatVector.zero(F);
+        FloatVector a2 = FloatVector.zero(F);
+        FloatVector a3 = FloatVector.zero(F);
+        int len = F.length();
+        int i = lead;
+        for (; i + len <= n; i += len) {
+            FloatVector w = bf16(seg, row + i * 2L);
+            a0 = w.fma(FloatVector.fromArray(F, x, x0 + i), a0);
+            a1 = w.fma(FloatVector.fromArray(F, x, x1 + i), a1);
+            a2 = w.fma(FloatVector.fromArray(F, x, x2 + i), a2);
+            a3 = w.fma(FloatVector.fromArray(F, x, x3 + i), a3);
+        }
+        s0 += a0.reduceLanes(VectorOperators.ADD);
+        s1 += a1.reduceLanes(VectorOperators.ADD);
+        s2 += a2.reduceLanes(VectorOperators.ADD);
+        s3 += a3.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            float w = Float.intBitsToFloat(seg.get(Tensor.I16, row + i * 2L) << 16);
+            s0 += w * x[x0 + i];
+            s1 += w * x[x1 + i];
+            s2 += w * x[x2 + i];
+            s3 += w * x[x3 + i];
+        }
+        out[outOff] = s0;
+        out[outOff + outStride] = s1;
+        out[outOff + 2 * outStride] = s2;
+        out[outOff + 3 * outStride] = s3;
+    }
+
+    /** {@link #rowBf16x4} for one token. */
+    static float rowBf16(java.lang.foreign.MemorySegment seg, long row, float[] x, int xOff, int n) {
+        int lead = bf16Lead(seg, row, n);
+        float s = 0f;
+        for (int k = 0; k < lead; k++) {
+            s += Float.intBitsToFloat(seg.get(Tensor.I16, row + k * 2L) << 16) * x[xOff + k];
+        }
+        FloatVector a = FloatVector.zero(F);
+        int len = F.length();
+        int i = lead;
+        for (; i + len <= n; i += len) {
+            a = bf16(seg, row + i * 2L).fma(FloatVector.fromArray(F, x, xOff + i), a);
+        }
+        s += a.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            s += Float.intBitsToFloat(seg.get(Tensor.I16, row + i * 2L) << 16) * x[xOff + i];
+        }
+        return s;
+    }
+
+    /** Elements of a bf16 row before its first 32-byte boundary (a vector of bf16 weights is 32 bytes on AVX-512). */
+    private static int bf16Lead(java.lang.foreign.MemorySegment seg, long row, int n) {
+        long size = S.vectorByteSize();
+        return Math.min(n, (int) ((-(seg.address() + row) & (size - 1)) >>> 1));
+    }
+
     /** {@link #finish} for a row read from the mapped f32 weights at byte offset {@code row}. */
     private static float finish(FloatVector acc, java.lang.foreign.MemorySegment seg, long row, float[] x, int xOff,
                                 int from, int n) {
@@ -1004,248 +1160,6 @@ final class VectorKernels {
             sum += seg.get(java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED, offset + i * 4L);
         }
         return sum;
-    }
-
-    // ---- Few-token f32 tiles read in place, loads aligned, sums of many lanes at once ----------
-
-    /**
-     * Whether tiles sum their accumulators together with {@link #pair} (sixteen lanes: AVX-512) rather
-     * than one reduceLanes each. A 4x4 tile over a 256-column row (the experts' down projection) does 256
-     * FMAs and then sixteen reductions of sixteen lanes; the halving tree over all sixteen accumulators at
-     * once takes 15 adds and 30 two-vector permutes in place of sixteen reductions' 64 adds and shuffles.
-     */
-    static final boolean LANES16 = F.length() == 16;
-
-    /** Whether the tiles that predate {@link #tile4x4F32} sum that way too (-Dcleargate.engine.tree=false: not, for A/B runs). */
-    static final boolean TREE = LANES16 && !"false".equals(System.getProperty("cleargate.engine.tree"));
-
-    private static final IntVector[] TREE_LO = treeIndexes(0);
-    private static final IntVector[] TREE_HI = treeIndexes(1);
-    private static final FloatVector ZERO = FloatVector.zero(F);
-
-    /**
-     * Stage s (0..3, width w = 8 >> s) of the halving tree over two vectors a and b of 2w-lane groups:
-     * lane w q + j takes group q's lanes j and j + w (groups of a, then of b). After stage 0 on
-     * (v0, v1), 1 on the results for (v0 .. v3), 2 for (v0 .. v7) and 3 for (v0 .. v15), lane m holds
-     * vector m's lanes summed in the halving order ((l0 + l8) + (l4 + l12)) + ((l2 + l10) + (l6 + l14)) + ...
-     */
-    private static IntVector[] treeIndexes(int half) {
-        if (!LANES16) {
-            return null;
-        }
-        IntVector[] out = new IntVector[4];
-        for (int s = 0; s < 4; s++) {
-            int w = 8 >> s;
-            int[] idx = new int[16];
-            for (int lane = 0; lane < 16; lane++) {
-                idx[lane] = 2 * w * (lane / w) + lane % w + half * w;
-            }
-            out[s] = IntVector.fromArray(I, idx, 0);
-        }
-        return out;
-    }
-
-    /** One stage of the halving tree over a and b (see {@link #treeIndexes}). */
-    private static FloatVector pair(FloatVector a, FloatVector b, int stage) {
-        IntVector ai = a.reinterpretAsInts();
-        IntVector bi = b.reinterpretAsInts();
-        return TREE_LO[stage].selectFrom(ai, bi).reinterpretAsFloats().add(TREE_HI[stage].selectFrom(ai, bi).reinterpretAsFloats());
-    }
-
-    /** Lane m: the sum of vector m's lanes, m = 0 .. 15. */
-    private static FloatVector sums16(FloatVector v0, FloatVector v1, FloatVector v2, FloatVector v3,
-                                      FloatVector v4, FloatVector v5, FloatVector v6, FloatVector v7,
-                                      FloatVector v8, FloatVector v9, FloatVector v10, FloatVector v11,
-                                      FloatVector v12, FloatVector v13, FloatVector v14, FloatVector v15) {
-        FloatVector e0 = pair(pair(pair(v0, v1, 0), pair(v2, v3, 0), 1), pair(pair(v4, v5, 0), pair(v6, v7, 0), 1), 2);
-        FloatVector e1 = pair(pair(pair(v8, v9, 0), pair(v10, v11, 0), 1), pair(pair(v12, v13, 0), pair(v14, v15, 0), 1), 2);
-        return pair(e0, e1, 3);
-    }
-
-    /** Lanes 0 .. 7: the sums of v0 .. v7, each in the order of {@link #sums16}. */
-    private static FloatVector sums8(FloatVector v0, FloatVector v1, FloatVector v2, FloatVector v3,
-                                     FloatVector v4, FloatVector v5, FloatVector v6, FloatVector v7) {
-        return pair(pair(pair(pair(v0, v1, 0), pair(v2, v3, 0), 1), pair(pair(v4, v5, 0), pair(v6, v7, 0), 1), 2), ZERO, 3);
-    }
-
-    /** Lanes 0 .. 3: the sums of v0 .. v3, each in the order of {@link #sums16}. */
-    private static FloatVector sums4(FloatVector v0, FloatVector v1, FloatVector v2, FloatVector v3) {
-        return pair(pair(pair(pair(v0, v1, 0), pair(v2, v3, 0), 1), ZERO, 2), ZERO, 3);
-    }
-
-    /** The sum of v's lanes in the order of {@link #sums16}. */
-    private static float sum1(FloatVector v) {
-        return pair(pair(pair(pair(v, ZERO, 0), ZERO, 1), ZERO, 2), ZERO, 3).lane(0);
-    }
-
-    private static final VectorSpecies<Float> QUARTER = FloatVector.SPECIES_128;
-
-    /** Lanes {@code 4 part .. 4 part + 3} of s into {@code out[at .. at + 3]}. */
-    private static void store4(FloatVector s, int part, float[] out, int at) {
-        FloatVector v = part == 0 ? s : s.slice(4 * part);
-        ((FloatVector) v.reinterpretShape(QUARTER, 0)).intoArray(out, at);
-    }
-
-    /**
-     * A 4x4 tile's sums (accumulator {@code <row><token>}: a0 is row 0 against token 0) into
-     * {@code out[outOff + token * outStride + row]}, summed together ({@link #sums16}).
-     */
-    private static void store4x4(FloatVector a0, FloatVector a1, FloatVector a2, FloatVector a3,
-                                 FloatVector b0, FloatVector b1, FloatVector b2, FloatVector b3,
-                                 FloatVector c0, FloatVector c1, FloatVector c2, FloatVector c3,
-                                 FloatVector d0, FloatVector d1, FloatVector d2, FloatVector d3,
-                                 float[] out, int outOff, int outStride) {
-        FloatVector s = sums16(a0, b0, c0, d0, a1, b1, c1, d1, a2, b2, c2, d2, a3, b3, c3, d3);
-        store4(s, 0, out, outOff);
-        store4(s, 1, out, outOff + outStride);
-        store4(s, 2, out, outOff + 2 * outStride);
-        store4(s, 3, out, outOff + 3 * outStride);
-    }
-
-    /**
-     * Elements of a row (f32: {@code shift} 2, bf16: 1) before the first boundary of a vector load's
-     * size (64 or 32 bytes, so no load straddles two lines), the same for the rows of a tile when rows
-     * are whole vectors apart; 0 otherwise (odd widths: loads then straddle lines, the sums are the same).
-     */
-    private static int lead(java.lang.foreign.MemorySegment seg, long at, long rowBytes, int shift, int n) {
-        long size = (long) F.length() << shift;
-        return (rowBytes & (size - 1)) != 0 ? 0 : Math.min(n, (int) ((-(seg.address() + at) & (size - 1)) >>> shift));
-    }
-
-    /** The weights of the lanes set in m from byte offset {@code at}: f32 ({@code shift} 2) or bf16 (1) widened exactly. */
-    private static FloatVector weights(java.lang.foreign.MemorySegment seg, long at, int shift, VectorMask<Float> m) {
-        if (shift == 2) {
-            return FloatVector.fromMemorySegment(F, seg, at, ByteOrder.LITTLE_ENDIAN, m);
-        }
-        ShortVector raw = ShortVector.fromMemorySegment(S, seg, at, ByteOrder.LITTLE_ENDIAN, m.cast(S));
-        return ((IntVector) raw.convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-    }
-
-    /**
-     * Four rows (f32: {@code shift} 2; bf16: 1, widened in registers) read where they are mapped against
-     * four tokens, every weight load aligned to its size (64 or 32 bytes): the elements before the rows' first boundary and after their last whole vector
-     * come in masked loads (a lane holds the elements at one offset within a line), so no load
-     * straddles two lines and no element is summed by scalar code. The sixteen accumulators are summed
-     * together ({@link #sums16}). Every (row, token) gets the sum {@link #row} gives, whatever the
-     * tile, so rows may be split among members any way.
-     */
-    static void tile4x4(java.lang.foreign.MemorySegment seg, long at, long rowBytes, int shift, float[] x, int xOff, int xStride,
-                           int n, float[] out, int outOff, int outStride) {
-        FloatVector a0 = ZERO, a1 = ZERO, a2 = ZERO, a3 = ZERO;
-        FloatVector b0 = ZERO, b1 = ZERO, b2 = ZERO, b3 = ZERO;
-        FloatVector c0 = ZERO, c1 = ZERO, c2 = ZERO, c3 = ZERO;
-        FloatVector d0 = ZERO, d1 = ZERO, d2 = ZERO, d3 = ZERO;
-        int x0 = xOff;
-        int x1 = xOff + xStride;
-        int x2 = xOff + 2 * xStride;
-        int x3 = xOff + 3 * xStride;
-        long r0 = at;
-        long r1 = at + rowBytes;
-        long r2 = at + 2 * rowBytes;
-        long r3 = at + 3 * rowBytes;
-        int len = F.length();
-        int lead = lead(seg, at, rowBytes, shift, n);
-        for (int i = lead > 0 ? lead - len : 0; i < n; i += len) {
-            var m = i >= 0 && i + len <= n ? ALL : F.indexInRange(i, n);
-            long o = (long) i << shift;
-            FloatVector u = weights(seg, r0 + o, shift, m);
-            FloatVector v = weights(seg, r1 + o, shift, m);
-            FloatVector w = weights(seg, r2 + o, shift, m);
-            FloatVector z = weights(seg, r3 + o, shift, m);
-            FloatVector y = FloatVector.fromArray(F, x, x0 + i, m);
-            a0 = u.fma(y, a0);
-            b0 = v.fma(y, b0);
-            c0 = w.fma(y, c0);
-            d0 = z.fma(y, d0);
-            y = FloatVector.fromArray(F, x, x1 + i, m);
-            a1 = u.fma(y, a1);
-            b1 = v.fma(y, b1);
-            c1 = w.fma(y, c1);
-            d1 = z.fma(y, d1);
-            y = FloatVector.fromArray(F, x, x2 + i, m);
-            a2 = u.fma(y, a2);
-            b2 = v.fma(y, b2);
-            c2 = w.fma(y, c2);
-            d2 = z.fma(y, d2);
-            y = FloatVector.fromArray(F, x, x3 + i, m);
-            a3 = u.fma(y, a3);
-            b3 = v.fma(y, b3);
-            c3 = w.fma(y, c3);
-            d3 = z.fma(y, d3);
-        }
-        store4x4(a0, a1, a2, a3, b0, b1, b2, b3, c0, c1, c2, c3, d0, d1, d2, d3, out, outOff, outStride);
-    }
-
-    private static final VectorMask<Float> ALL = F.maskAll(true);
-
-    /** {@link #tile4x4} for two tokens. */
-    static void tile4x2(java.lang.foreign.MemorySegment seg, long at, long rowBytes, int shift, float[] x, int xOff, int xStride,
-                           int n, float[] out, int outOff, int outStride) {
-        FloatVector a0 = ZERO, a1 = ZERO, b0 = ZERO, b1 = ZERO, c0 = ZERO, c1 = ZERO, d0 = ZERO, d1 = ZERO;
-        int x0 = xOff;
-        int x1 = xOff + xStride;
-        long r0 = at;
-        long r1 = at + rowBytes;
-        long r2 = at + 2 * rowBytes;
-        long r3 = at + 3 * rowBytes;
-        int len = F.length();
-        int lead = lead(seg, at, rowBytes, shift, n);
-        for (int i = lead > 0 ? lead - len : 0; i < n; i += len) {
-            var m = i >= 0 && i + len <= n ? ALL : F.indexInRange(i, n);
-            long o = (long) i << shift;
-            FloatVector u = weights(seg, r0 + o, shift, m);
-            FloatVector v = weights(seg, r1 + o, shift, m);
-            FloatVector w = weights(seg, r2 + o, shift, m);
-            FloatVector z = weights(seg, r3 + o, shift, m);
-            FloatVector y = FloatVector.fromArray(F, x, x0 + i, m);
-            a0 = u.fma(y, a0);
-            b0 = v.fma(y, b0);
-            c0 = w.fma(y, c0);
-            d0 = z.fma(y, d0);
-            y = FloatVector.fromArray(F, x, x1 + i, m);
-            a1 = u.fma(y, a1);
-            b1 = v.fma(y, b1);
-            c1 = w.fma(y, c1);
-            d1 = z.fma(y, d1);
-        }
-        FloatVector s = sums8(a0, b0, c0, d0, a1, b1, c1, d1);
-        store4(s, 0, out, outOff);
-        store4(s, 1, out, outOff + outStride);
-    }
-
-    /** {@link #tile4x4} for one token. */
-    static void tile4x1(java.lang.foreign.MemorySegment seg, long at, long rowBytes, int shift, float[] x, int xOff, int n,
-                           float[] out, int outOff) {
-        FloatVector a0 = ZERO, b0 = ZERO, c0 = ZERO, d0 = ZERO;
-        long r0 = at;
-        long r1 = at + rowBytes;
-        long r2 = at + 2 * rowBytes;
-        long r3 = at + 3 * rowBytes;
-        int len = F.length();
-        int lead = lead(seg, at, rowBytes, shift, n);
-        for (int i = lead > 0 ? lead - len : 0; i < n; i += len) {
-            var m = i >= 0 && i + len <= n ? ALL : F.indexInRange(i, n);
-            long o = (long) i << shift;
-            FloatVector y = FloatVector.fromArray(F, x, xOff + i, m);
-            a0 = weights(seg, r0 + o, shift, m).fma(y, a0);
-            b0 = weights(seg, r1 + o, shift, m).fma(y, b0);
-            c0 = weights(seg, r2 + o, shift, m).fma(y, c0);
-            d0 = weights(seg, r3 + o, shift, m).fma(y, d0);
-        }
-        store4(sums4(a0, b0, c0, d0), 0, out, outOff);
-    }
-
-    /** One row of {@link #tile4x4} ({@code rowBytes} apart from the next) for one token. */
-    static float row(java.lang.foreign.MemorySegment seg, long at, long rowBytes, int shift, float[] x, int xOff, int n) {
-        FloatVector a0 = ZERO;
-        int len = F.length();
-        int lead = lead(seg, at, rowBytes, shift, n);
-        for (int i = lead > 0 ? lead - len : 0; i < n; i += len) {
-            var m = i >= 0 && i + len <= n ? ALL : F.indexInRange(i, n);
-            a0 = weights(seg, at + ((long) i << shift), shift, m)
-                    .fma(FloatVector.fromArray(F, x, xOff + i, m), a0);
-        }
-        return sum1(a0);
     }
 
     // ---- Attention over the latent cache -------------------------------------------------
@@ -1308,10 +1222,6 @@ final class VectorKernels {
             b3 = v.fma(y, b3);
             c3 = p.fma(y, c3);
             d3 = z.fma(y, d3);
-        }
-        if (TREE && i == n) {
-            store4x4(a0, a1, a2, a3, b0, b1, b2, b3, c0, c1, c2, c3, d0, d1, d2, d3, out, outOff, outStride);
-            return;
         }
         int o = outOff;
         out[o] = finishAt(a0, w, w0, x, x0, i, n);
