@@ -288,27 +288,40 @@ class KernelsTest {
     }
 
     @Test
-    void fewTokenF32TilesGiveEveryRowAndTokenTheSameSumWhateverTheSplitWhereverTheRowsStart() {
-        // Below 16 tokens f32 rows are read in place four at a time against four, two and one tokens,
-        // their loads aligned to lines by a masked lead; the rows left over go one at a time. Every
-        // (row, token) must get the dot product, and the same bits whatever the split of rows, for
-        // weights starting 0 .. 60 bytes past a line, widths with and without whole lines per row
-        // (256 and 1024: a lead common to the tile; 203 and 5: none) and inputs at any offset.
+    void fewTokenProductsOneRowAtATimeGiveEveryRowAndTokenItsDotWhereverTheRowsStartAndHoweverSplit() {
+        // Below 16 tokens f32 and bf16 rows are read in place one at a time against four tokens, then
+        // two and one, each row's loads aligned to their size (64 or 32 bytes) after a scalar lead. Every
+        // (row, token) must get the dot product whatever the split of rows (up to the lanes' order), for
+        // weights starting at every element offset within a line, widths with and without a tail
+        // (5, 203: rows start at different offsets; 256, 1024: all at one) and inputs at any offset.
+        fewTokenProductsGiveTheDot(DType.F32);
+        fewTokenProductsGiveTheDot(DType.BF16);
+    }
+
+    private static void fewTokenProductsGiveTheDot(DType dtype) {
         try (Arena arena = Arena.ofConfined()) {
             for (int cols : new int[] {5, 203, 256, 1024}) {
                 int rows = 11;
-                long bytes = (long) rows * cols * 4;
+                int size = dtype.bytes();
+                long bytes = (long) rows * cols * size;
                 MemorySegment block = arena.allocate(bytes + 64, 64);
-                for (long skew = 0; skew < 64; skew += 4) {
+                for (long skew = 0; skew < 64; skew += size) {
                     MemorySegment seg = block.asSlice(skew, bytes);
                     float[][] w = new float[rows][cols];
                     for (int r = 0; r < rows; r++) {
                         for (int c = 0; c < cols; c++) {
-                            w[r][c] = (float) Math.sin((r * cols + c) * 0.017 + skew) * 2;
-                            seg.set(Tensor.F32, (r * (long) cols + c) * 4, w[r][c]);
+                            float v = (float) Math.sin((r * cols + c) * 0.017 + skew) * 2;
+                            if (dtype == DType.F32) {
+                                w[r][c] = v;
+                                seg.set(Tensor.F32, (r * (long) cols + c) * 4, v);
+                            } else {
+                                short bits = (short) (Float.floatToRawIntBits(v) >>> 16);
+                                w[r][c] = Float.intBitsToFloat(bits << 16);
+                                seg.set(Tensor.I16, (r * (long) cols + c) * 2, bits);
+                            }
                         }
                     }
-                    Matrix m = new Tensor("w", DType.F32, new long[] {rows, cols}, seg).asMatrix();
+                    Matrix m = new Tensor("w", dtype, new long[] {rows, cols}, seg).asMatrix();
                     for (int n : new int[] {2, 3, 4, 5, 7, 15}) {
                         float[] x = new float[n * cols + 3];
                         for (int i = 0; i < x.length; i++) {
@@ -322,14 +335,15 @@ class KernelsTest {
                             Kernels.matmulRows(m, x, 3, n, cols, parts, 0, rows, split, rows);
                             for (int r = 0; r < rows; r++) {
                                 for (int t = 0; t < n; t++) {
-                                    String where = cols + " columns from " + skew + " bytes past a line, " + n + " tokens, row " + r
+                                    String where = dtype + ", " + cols + " columns from " + skew + " bytes past a line, " + n + " tokens, row " + r
                                             + ", token " + t;
                                     double expected = 0;
                                     for (int c = 0; c < cols; c++) {
                                         expected += (double) w[r][c] * x[3 + t * cols + c];
                                     }
                                     assertEquals(expected, whole[t * rows + r], 1e-5 * Math.max(1, Math.abs(expected)), where);
-                                    assertEquals(whole[t * rows + r], parts[t * rows + r], 0f, where + ", split " + split);
+                                    assertEquals(whole[t * rows + r], parts[t * rows + r],
+                                            LANE_ORDER * Math.max(1, Math.abs(expected)), where + ", split " + split);
                                 }
                             }
                         }
