@@ -57,6 +57,14 @@ public final class Kernels {
 
     /** Rows {@code from .. to} of {@code W x} for one token. */
     static void matvecRows(Matrix w, float[] x, int xOff, float[] out, int outOff, int from, int to) {
+        if (VECTOR && DECODE_BF16_ROWS && w.scale() == null && w.tensor().dtype() == DType.BF16) {
+            var seg = w.tensor().data();
+            int cols = w.cols();
+            for (int r = from; r < to; r++) {
+                out[outOff + r] = VectorKernels.rowBf16(seg, w.rowStart(r) * 2L, x, xOff, cols);
+            }
+            return;
+        }
         if (VECTOR && w.scale() == null && w.tensor().dtype() == DType.BF16 && from < to) {
             // x is rearranged once for all rows (see VectorKernels.dotBf16Paired), into a buffer of
             // this thread's: a new array per call was ~4 MB of allocation per decoded token (every
@@ -79,6 +87,9 @@ public final class Kernels {
             out[outOff + r] = dotRow(w, r, x, xOff);
         }
     }
+
+    /** Temporary (A/B): bf16 decode rows through {@link VectorKernels#rowBf16} (aligned 32-byte loads, widened) instead of paired. */
+    static final boolean DECODE_BF16_ROWS = Boolean.getBoolean("cleargate.engine.decodeBf16Rows");
 
     /**
      * {@link #matvecRows} for f32 weights: one row after the other, each streamed from its start to
