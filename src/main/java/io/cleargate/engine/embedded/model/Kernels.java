@@ -282,6 +282,10 @@ public final class Kernels {
                                 int outStride, int from, int to) {
         var seg = w.tensor().data();
         int cols = w.cols();
+        if (ALIGN_X && n >= 4 && from < to && (cols & 15) == 0) {
+            rowsF32AlignedInputs(w, x, xOff, n, xStride, out, outOff, outStride, from, to);
+            return;
+        }
         for (int r = from; r < to; r++) {
             long at = w.rowStart(r) * 4L;
             int t = 0;
@@ -296,6 +300,54 @@ public final class Kernels {
                 out[outOff + t * outStride + r] = VectorKernels.dotF32Aligned(seg, at, x, xOff + t * xStride, cols);
             }
         }
+    }
+
+    /** Temporary (A/B): {@link #rowsF32} with the inputs copied where they align with the rows. */
+    static final boolean ALIGN_X = Boolean.getBoolean("cleargate.engine.alignX");
+
+    /**
+     * {@link #rowsF32} with the tokens' inputs first copied into this thread's buffer so that each
+     * token's element k lies at the same offset within a line as the rows' element k (the rows of a
+     * matrix whose width is a whole number of lines all start at one offset): the row kernel's input
+     * loads then do not straddle lines either. The same sums as {@link #rowsF32}.
+     */
+    private static void rowsF32AlignedInputs(Matrix w, float[] x, int xOff, int n, int xStride, float[] out, int outOff,
+                                             int outStride, int from, int to) {
+        var seg = w.tensor().data();
+        int cols = w.cols();
+        long line = (seg.address() + w.rowStart(from) * 4L) & 63;
+        long stride = cols * 4L;
+        int quads = n / 4 * 4;
+        var xs = inputScratch(line + quads * stride);
+        for (int t = 0; t < quads; t++) {
+            java.lang.foreign.MemorySegment.copy(x, xOff + t * xStride, xs, Tensor.F32, line + t * stride, cols);
+        }
+        for (int r = from; r < to; r++) {
+            long at = w.rowStart(r) * 4L;
+            int t = 0;
+            for (; t + 4 <= n; t += 4) {
+                VectorKernels.rowF32x4(seg, at, xs, line + t * stride, stride, cols, out, outOff + t * outStride + r, outStride);
+            }
+            if (t + 2 <= n) {
+                VectorKernels.rowF32x2(seg, at, x, xOff + t * xStride, xStride, cols, out, outOff + t * outStride + r, outStride);
+                t += 2;
+            }
+            if (t < n) {
+                out[outOff + t * outStride + r] = VectorKernels.dotF32Aligned(seg, at, x, xOff + t * xStride, cols);
+            }
+        }
+    }
+
+    private static final ThreadLocal<java.lang.foreign.MemorySegment[]> INPUTS =
+            ThreadLocal.withInitial(() -> new java.lang.foreign.MemorySegment[1]);
+
+    /** This thread's buffer for aligned inputs, 64-byte aligned and at least {@code bytes} long. */
+    private static java.lang.foreign.MemorySegment inputScratch(long bytes) {
+        var holder = INPUTS.get();
+        if (holder[0] == null || holder[0].byteSize() < bytes) {
+            holder[0] = java.lang.foreign.Arena.ofAuto().allocate(Math.max(bytes, 1 << 16), 64);
+        }
+        return holder[0];
     }
 
     /** Temporary (A/B): few-token bf16 products one row at a time ({@link #rowsBf16}). */

@@ -997,6 +997,60 @@ final class VectorKernels {
         out[outOff + 3 * outStride] = s3;
     }
 
+    /**
+     * {@link #rowF32x4} with the four tokens' inputs in {@code xs} (token t's element k at byte
+     * {@code xAt + t * xStride + 4 k}), placed so that they are aligned where the row is: then no
+     * load of either straddles two lines. The same sums as {@link #rowF32x4}.
+     */
+    static void rowF32x4(java.lang.foreign.MemorySegment seg, long row, java.lang.foreign.MemorySegment xs, long xAt,
+                         long xStride, int n, float[] out, int outOff, int outStride) {
+        int lead = Math.min(n, (int) ((-(seg.address() + row) & 63) >>> 2));
+        long x0 = xAt;
+        long x1 = xAt + xStride;
+        long x2 = xAt + 2 * xStride;
+        long x3 = xAt + 3 * xStride;
+        float s0 = 0f;
+        float s1 = 0f;
+        float s2 = 0f;
+        float s3 = 0f;
+        for (int k = 0; k < lead; k++) {
+            float w = seg.get(Tensor.F32, row + k * 4L);
+            s0 += w * xs.get(Tensor.F32, x0 + k * 4L);
+            s1 += w * xs.get(Tensor.F32, x1 + k * 4L);
+            s2 += w * xs.get(Tensor.F32, x2 + k * 4L);
+            s3 += w * xs.get(Tensor.F32, x3 + k * 4L);
+        }
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = FloatVector.zero(F);
+        FloatVector a2 = FloatVector.zero(F);
+        FloatVector a3 = FloatVector.zero(F);
+        int len = F.length();
+        int i = lead;
+        for (; i + len <= n; i += len) {
+            long o = i * 4L;
+            FloatVector w = FloatVector.fromMemorySegment(F, seg, row + o, ByteOrder.LITTLE_ENDIAN);
+            a0 = w.fma(FloatVector.fromMemorySegment(F, xs, x0 + o, ByteOrder.LITTLE_ENDIAN), a0);
+            a1 = w.fma(FloatVector.fromMemorySegment(F, xs, x1 + o, ByteOrder.LITTLE_ENDIAN), a1);
+            a2 = w.fma(FloatVector.fromMemorySegment(F, xs, x2 + o, ByteOrder.LITTLE_ENDIAN), a2);
+            a3 = w.fma(FloatVector.fromMemorySegment(F, xs, x3 + o, ByteOrder.LITTLE_ENDIAN), a3);
+        }
+        s0 += a0.reduceLanes(VectorOperators.ADD);
+        s1 += a1.reduceLanes(VectorOperators.ADD);
+        s2 += a2.reduceLanes(VectorOperators.ADD);
+        s3 += a3.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            float w = seg.get(Tensor.F32, row + i * 4L);
+            s0 += w * xs.get(Tensor.F32, x0 + i * 4L);
+            s1 += w * xs.get(Tensor.F32, x1 + i * 4L);
+            s2 += w * xs.get(Tensor.F32, x2 + i * 4L);
+            s3 += w * xs.get(Tensor.F32, x3 + i * 4L);
+        }
+        out[outOff] = s0;
+        out[outOff + outStride] = s1;
+        out[outOff + 2 * outStride] = s2;
+        out[outOff + 3 * outStride] = s3;
+    }
+
     /** {@link #rowF32x4} for two tokens. */
     static void rowF32x2(java.lang.foreign.MemorySegment seg, long row, float[] x, int xOff, int xStride, int n,
                          float[] out, int outOff, int outStride) {
