@@ -154,19 +154,11 @@ public final class Kernels {
         }
         int cols = w.cols();
         if (VECTOR && w.scale() == null && w.tensor().dtype() == DType.F32 && n < COPY_ROWS_FROM_TOKENS) {
-            if (ROWS_F32) {
-                rowsF32(w, x, xOff, n, xStride, out, outOff, outStride, from, to);
-            } else {
-                matmulRowsF32(w, x, xOff, n, xStride, out, outOff, outStride, from, to);
-            }
+            rowsF32(w, x, xOff, n, xStride, out, outOff, outStride, from, to);
             return;
         }
         if (VECTOR && w.scale() == null && w.tensor().dtype() == DType.BF16 && n < COPY_ROWS_FROM_TOKENS) {
-            if (ROWS_BF16) {
-                rowsBf16(w, x, xOff, n, xStride, out, outOff, outStride, from, to);
-            } else {
-                matmulRowsBf16(w, x, xOff, n, xStride, out, outOff, outStride, from, to);
-            }
+            rowsBf16(w, x, xOff, n, xStride, out, outOff, outStride, from, to);
             return;
         }
         float[] row = new float[cols];
@@ -233,50 +225,14 @@ public final class Kernels {
     static final int COPY_ROWS_FROM_TOKENS = 16;
 
     /**
-     * {@link #matmulRows} for f32 weights, read in place: four rows against four tokens at a time,
-     * then the same four rows against the two and one tokens left over, then the rows left over one
-     * by one; every (row, token) is summed as {@link #dot} does.
-     */
-    private static void matmulRowsF32(Matrix w, float[] x, int xOff, int n, int xStride, float[] out, int outOff,
-                                      int outStride, int from, int to) {
-        var seg = w.tensor().data();
-        int cols = w.cols();
-        long rowBytes = cols * 4L;
-        int r = from;
-        for (; r + 4 <= to; r += 4) {
-            long at = w.rowStart(r) * 4L;
-            int t = 0;
-            for (; t + 4 <= n; t += 4) {
-                VectorKernels.dot4x4F32(seg, at, rowBytes, x, xOff + t * xStride, xStride, cols, out,
-                        outOff + t * outStride + r, outStride);
-            }
-            // The tokens left over, two and one at a time with the same four rows (not one row and
-            // one token at a time: with ~4 tokens per routed expert, these were most of its time).
-            if (t + 2 <= n) {
-                VectorKernels.dot4x2F32(seg, at, rowBytes, x, xOff + t * xStride, xStride, cols, out,
-                        outOff + t * outStride + r, outStride);
-                t += 2;
-            }
-            if (t < n) {
-                VectorKernels.dot4x1F32(seg, at, rowBytes, x, xOff + t * xStride, cols, out, outOff + t * outStride + r);
-            }
-        }
-        for (; r < to; r++) {
-            long at = w.rowStart(r) * 4L;
-            for (int t = 0; t < n; t++) {
-                out[outOff + t * outStride + r] = VectorKernels.dotF32Single(seg, at, x, xOff + t * xStride, cols);
-            }
-        }
-    }
-
-    /** Temporary (A/B): few-token f32 products one row at a time ({@link #rowsF32}). */
-    static final boolean ROWS_F32 = !"false".equals(System.getProperty("cleargate.engine.rowsF32"));
-
-    /**
-     * {@link #matmulRowsF32} one row after the other, as decode reads them ({@link #matvecRowsF32}): each
-     * row is streamed once from its start to its end with aligned loads against four tokens at a
-     * time ({@link VectorKernels#rowF32x4}; more tokens read the row again, from the cache), then
-     * two and one. Every (row, token) gets the sum {@link VectorKernels#dotF32Aligned} gives.
+     * {@link #matmulRows} for f32 weights and fewer than {@link #COPY_ROWS_FROM_TOKENS} tokens (a routed
+     * expert sees about four of a 64-token prompt), read in place one row after the other as decode
+     * reads them ({@link #matvecRowsF32}): each row streamed once from its start to its end with aligned
+     * loads against four tokens at a time ({@link VectorKernels#rowF32x4}; more tokens read it again,
+     * from the cache), then two and one. Four rows against four tokens at a time (sixteen FMA chains,
+     * four interleaved row streams 4 KB apart) was the kernel before; on the EPYC with a 32 MB L3 the
+     * experts' weights all come from memory, where one stream reads faster than four (speed.md 42).
+     * Every (row, token) gets the sum {@link VectorKernels#dotF32Aligned} gives it in decode.
      */
     private static void rowsF32(Matrix w, float[] x, int xOff, int n, int xStride, float[] out, int outOff,
                                 int outStride, int from, int to) {
@@ -350,9 +306,6 @@ public final class Kernels {
         return holder[0];
     }
 
-    /** Temporary (A/B): few-token bf16 products one row at a time ({@link #rowsBf16}). */
-    static final boolean ROWS_BF16 = !"false".equals(System.getProperty("cleargate.engine.rowsBf16"));
-
     /** {@link #rowsF32} for bf16 weights, widened in registers ({@link VectorKernels#rowBf16x4}). */
     private static void rowsBf16(Matrix w, float[] x, int xOff, int n, int xStride, float[] out, int outOff,
                                  int outStride, int from, int to) {
@@ -366,41 +319,6 @@ public final class Kernels {
             }
             for (; t < n; t++) {
                 out[outOff + t * outStride + r] = VectorKernels.rowBf16(seg, at, x, xOff + t * xStride, cols);
-            }
-        }
-    }
-
-    /**
-     * {@link #matmulRowsF32} for bf16 weights: the rows are widened in registers where they are mapped
-     * instead of into arrays first, and every (row, token) gets the sum the widened row would give
-     * ({@link VectorKernels#dot4x4Bf16}).
-     */
-    private static void matmulRowsBf16(Matrix w, float[] x, int xOff, int n, int xStride, float[] out, int outOff,
-                                       int outStride, int from, int to) {
-        var seg = w.tensor().data();
-        int cols = w.cols();
-        long rowBytes = cols * 2L;
-        int r = from;
-        for (; r + 4 <= to; r += 4) {
-            long at = w.rowStart(r) * 2L;
-            int t = 0;
-            for (; t + 4 <= n; t += 4) {
-                VectorKernels.dot4x4Bf16(seg, at, rowBytes, x, xOff + t * xStride, xStride, cols, out,
-                        outOff + t * outStride + r, outStride);
-            }
-            if (t + 2 <= n) {
-                VectorKernels.dot4x2Bf16(seg, at, rowBytes, x, xOff + t * xStride, xStride, cols, out,
-                        outOff + t * outStride + r, outStride);
-                t += 2;
-            }
-            if (t < n) {
-                VectorKernels.dot4x1Bf16(seg, at, rowBytes, x, xOff + t * xStride, cols, out, outOff + t * outStride + r, 1);
-            }
-        }
-        for (; r < to; r++) {
-            long at = w.rowStart(r) * 2L;
-            for (int t = 0; t < n; t++) {
-                out[outOff + t * outStride + r] = VectorKernels.dotBf16Single(seg, at, x, xOff + t * xStride, cols);
             }
         }
     }

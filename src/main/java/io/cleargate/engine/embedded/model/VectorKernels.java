@@ -16,7 +16,7 @@ import jdk.incubator.vector.VectorSpecies;
  */
 final class VectorKernels {
 
-    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     private static final VectorSpecies<Short> S = VectorShape.forBitSize(Math.max(64, F.vectorBitSize() / 2))
             .withLanes(short.class);
     private static final VectorSpecies<Integer> I = F.vectorShape().withLanes(int.class);
@@ -249,7 +249,7 @@ final class VectorKernels {
     }
 
     /** {@code sum} plus the products of the bf16 weights {@code from .. n} of the row at byte offset {@code row} with x. */
-    private static float bf16Tail(float sum, java.lang.foreign.MemorySegment seg, long row, float[] x, int xOff, int from, int n) {
+    static float bf16Tail(float sum, java.lang.foreign.MemorySegment seg, long row, float[] x, int xOff, int from, int n) {
         for (int k = from; k < n; k++) {
             sum += Float.intBitsToFloat(seg.get(Tensor.I16, row + k * 2L) << 16) * x[xOff + k];
         }
@@ -257,7 +257,7 @@ final class VectorKernels {
     }
 
     /** F.length() bf16 weights from byte offset {@code at}, widened exactly to f32. */
-    private static FloatVector bf16(java.lang.foreign.MemorySegment seg, long at) {
+    static FloatVector bf16(java.lang.foreign.MemorySegment seg, long at) {
         ShortVector raw = ShortVector.fromMemorySegment(S, seg, at, ByteOrder.LITTLE_ENDIAN);
         return ((IntVector) raw.convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
     }
@@ -528,163 +528,6 @@ final class VectorKernels {
         out[o + 3 + 3 * outStride] = finish(d3, w3, x, x3, i, n);
     }
 
-    /**
-     * {@link #dot4x4} with the four f32 weight rows read where they are mapped (rows {@code rowBytes}
-     * apart from byte offset {@code at}), without copying them into arrays first: in prefill the
-     * copy was a fifth of the samples, most of it for experts that see four tokens or fewer.
-     */
-    static void dot4x4F32(java.lang.foreign.MemorySegment seg, long at, long rowBytes, float[] x, int xOff, int xStride,
-                          int n, float[] out, int outOff, int outStride) {
-        FloatVector a0 = FloatVector.zero(F);
-        FloatVector a1 = FloatVector.zero(F);
-        FloatVector a2 = FloatVector.zero(F);
-        FloatVector a3 = FloatVector.zero(F);
-        FloatVector b0 = FloatVector.zero(F);
-        FloatVector b1 = FloatVector.zero(F);
-        FloatVector b2 = FloatVector.zero(F);
-        FloatVector b3 = FloatVector.zero(F);
-        FloatVector c0 = FloatVector.zero(F);
-        FloatVector c1 = FloatVector.zero(F);
-        FloatVector c2 = FloatVector.zero(F);
-        FloatVector c3 = FloatVector.zero(F);
-        FloatVector d0 = FloatVector.zero(F);
-        FloatVector d1 = FloatVector.zero(F);
-        FloatVector d2 = FloatVector.zero(F);
-        FloatVector d3 = FloatVector.zero(F);
-        int x0 = xOff;
-        int x1 = xOff + xStride;
-        int x2 = xOff + 2 * xStride;
-        int x3 = xOff + 3 * xStride;
-        long r0 = at;
-        long r1 = at + rowBytes;
-        long r2 = at + 2 * rowBytes;
-        long r3 = at + 3 * rowBytes;
-        int i = 0;
-        int bound = F.loopBound(n);
-        for (; i < bound; i += F.length()) {
-            long o = i * 4L;
-            FloatVector u = FloatVector.fromMemorySegment(F, seg, r0 + o, ByteOrder.LITTLE_ENDIAN);
-            FloatVector v = FloatVector.fromMemorySegment(F, seg, r1 + o, ByteOrder.LITTLE_ENDIAN);
-            FloatVector w = FloatVector.fromMemorySegment(F, seg, r2 + o, ByteOrder.LITTLE_ENDIAN);
-            FloatVector z = FloatVector.fromMemorySegment(F, seg, r3 + o, ByteOrder.LITTLE_ENDIAN);
-            FloatVector y = FloatVector.fromArray(F, x, x0 + i);
-            a0 = u.fma(y, a0);
-            b0 = v.fma(y, b0);
-            c0 = w.fma(y, c0);
-            d0 = z.fma(y, d0);
-            y = FloatVector.fromArray(F, x, x1 + i);
-            a1 = u.fma(y, a1);
-            b1 = v.fma(y, b1);
-            c1 = w.fma(y, c1);
-            d1 = z.fma(y, d1);
-            y = FloatVector.fromArray(F, x, x2 + i);
-            a2 = u.fma(y, a2);
-            b2 = v.fma(y, b2);
-            c2 = w.fma(y, c2);
-            d2 = z.fma(y, d2);
-            y = FloatVector.fromArray(F, x, x3 + i);
-            a3 = u.fma(y, a3);
-            b3 = v.fma(y, b3);
-            c3 = w.fma(y, c3);
-            d3 = z.fma(y, d3);
-        }
-        int o = outOff;
-        out[o] = finish(a0, seg, r0, x, x0, i, n);
-        out[o + outStride] = finish(a1, seg, r0, x, x1, i, n);
-        out[o + 2 * outStride] = finish(a2, seg, r0, x, x2, i, n);
-        out[o + 3 * outStride] = finish(a3, seg, r0, x, x3, i, n);
-        out[o + 1] = finish(b0, seg, r1, x, x0, i, n);
-        out[o + 1 + outStride] = finish(b1, seg, r1, x, x1, i, n);
-        out[o + 1 + 2 * outStride] = finish(b2, seg, r1, x, x2, i, n);
-        out[o + 1 + 3 * outStride] = finish(b3, seg, r1, x, x3, i, n);
-        out[o + 2] = finish(c0, seg, r2, x, x0, i, n);
-        out[o + 2 + outStride] = finish(c1, seg, r2, x, x1, i, n);
-        out[o + 2 + 2 * outStride] = finish(c2, seg, r2, x, x2, i, n);
-        out[o + 2 + 3 * outStride] = finish(c3, seg, r2, x, x3, i, n);
-        out[o + 3] = finish(d0, seg, r3, x, x0, i, n);
-        out[o + 3 + outStride] = finish(d1, seg, r3, x, x1, i, n);
-        out[o + 3 + 2 * outStride] = finish(d2, seg, r3, x, x2, i, n);
-        out[o + 3 + 3 * outStride] = finish(d3, seg, r3, x, x3, i, n);
-    }
-
-    /**
-     * {@link #dot4x4F32} for two tokens: the tokens a 4-token tile leaves over (an expert of a 64-token
-     * prefill sees about four) were done one row and one token at a time, a single FMA chain each, and
-     * took more time than the tiles. Sums as {@link #dotF32Single} does, so the results are the same.
-     */
-    static void dot4x2F32(java.lang.foreign.MemorySegment seg, long at, long rowBytes, float[] x, int xOff, int xStride,
-                          int n, float[] out, int outOff, int outStride) {
-        FloatVector a0 = FloatVector.zero(F);
-        FloatVector a1 = FloatVector.zero(F);
-        FloatVector b0 = FloatVector.zero(F);
-        FloatVector b1 = FloatVector.zero(F);
-        FloatVector c0 = FloatVector.zero(F);
-        FloatVector c1 = FloatVector.zero(F);
-        FloatVector d0 = FloatVector.zero(F);
-        FloatVector d1 = FloatVector.zero(F);
-        int x0 = xOff;
-        int x1 = xOff + xStride;
-        long r0 = at;
-        long r1 = at + rowBytes;
-        long r2 = at + 2 * rowBytes;
-        long r3 = at + 3 * rowBytes;
-        int i = 0;
-        int bound = F.loopBound(n);
-        for (; i < bound; i += F.length()) {
-            long o = i * 4L;
-            FloatVector u = FloatVector.fromMemorySegment(F, seg, r0 + o, ByteOrder.LITTLE_ENDIAN);
-            FloatVector v = FloatVector.fromMemorySegment(F, seg, r1 + o, ByteOrder.LITTLE_ENDIAN);
-            FloatVector w = FloatVector.fromMemorySegment(F, seg, r2 + o, ByteOrder.LITTLE_ENDIAN);
-            FloatVector z = FloatVector.fromMemorySegment(F, seg, r3 + o, ByteOrder.LITTLE_ENDIAN);
-            FloatVector y = FloatVector.fromArray(F, x, x0 + i);
-            a0 = u.fma(y, a0);
-            b0 = v.fma(y, b0);
-            c0 = w.fma(y, c0);
-            d0 = z.fma(y, d0);
-            y = FloatVector.fromArray(F, x, x1 + i);
-            a1 = u.fma(y, a1);
-            b1 = v.fma(y, b1);
-            c1 = w.fma(y, c1);
-            d1 = z.fma(y, d1);
-        }
-        int o = outOff;
-        out[o] = finish(a0, seg, r0, x, x0, i, n);
-        out[o + outStride] = finish(a1, seg, r0, x, x1, i, n);
-        out[o + 1] = finish(b0, seg, r1, x, x0, i, n);
-        out[o + 1 + outStride] = finish(b1, seg, r1, x, x1, i, n);
-        out[o + 2] = finish(c0, seg, r2, x, x0, i, n);
-        out[o + 2 + outStride] = finish(c1, seg, r2, x, x1, i, n);
-        out[o + 3] = finish(d0, seg, r3, x, x0, i, n);
-        out[o + 3 + outStride] = finish(d1, seg, r3, x, x1, i, n);
-    }
-
-    /** {@link #dot4x2F32} for one token: four rows, four independent FMA chains. */
-    static void dot4x1F32(java.lang.foreign.MemorySegment seg, long at, long rowBytes, float[] x, int xOff, int n,
-                          float[] out, int outOff) {
-        FloatVector a0 = FloatVector.zero(F);
-        FloatVector b0 = FloatVector.zero(F);
-        FloatVector c0 = FloatVector.zero(F);
-        FloatVector d0 = FloatVector.zero(F);
-        long r0 = at;
-        long r1 = at + rowBytes;
-        long r2 = at + 2 * rowBytes;
-        long r3 = at + 3 * rowBytes;
-        int i = 0;
-        int bound = F.loopBound(n);
-        for (; i < bound; i += F.length()) {
-            long o = i * 4L;
-            FloatVector y = FloatVector.fromArray(F, x, xOff + i);
-            a0 = FloatVector.fromMemorySegment(F, seg, r0 + o, ByteOrder.LITTLE_ENDIAN).fma(y, a0);
-            b0 = FloatVector.fromMemorySegment(F, seg, r1 + o, ByteOrder.LITTLE_ENDIAN).fma(y, b0);
-            c0 = FloatVector.fromMemorySegment(F, seg, r2 + o, ByteOrder.LITTLE_ENDIAN).fma(y, c0);
-            d0 = FloatVector.fromMemorySegment(F, seg, r3 + o, ByteOrder.LITTLE_ENDIAN).fma(y, d0);
-        }
-        out[outOff] = finish(a0, seg, r0, x, xOff, i, n);
-        out[outOff + 1] = finish(b0, seg, r1, x, xOff, i, n);
-        out[outOff + 2] = finish(c0, seg, r2, x, xOff, i, n);
-        out[outOff + 3] = finish(d0, seg, r3, x, xOff, i, n);
-    }
-
     /** {@link #dot4x4} for two tokens (rows decoded into arrays), summed as {@link #dot}. */
     static void dot4x2(float[] w0, float[] w1, float[] w2, float[] w3, float[] x, int xOff, int xStride, int n,
                        float[] out, int outOff, int outStride) {
@@ -746,174 +589,6 @@ final class VectorKernels {
         out[outOff + 1] = finish(b0, w1, x, xOff, i, n);
         out[outOff + 2] = finish(c0, w2, x, xOff, i, n);
         out[outOff + 3] = finish(d0, w3, x, xOff, i, n);
-    }
-
-    /**
-     * {@link #dot4x4} with four bf16 weight rows read where they are mapped (rows {@code rowBytes}
-     * apart from byte offset {@code at}), each vector widened in registers: the rows of a product with
-     * few tokens (a routed expert sees about four of a 64-token prompt) were first widened into f32
-     * arrays and then multiplied, so a core waited for memory while widening and left memory idle
-     * while multiplying (bf16 experts streamed at ~12 GB/s against ~20 for f32 read in place).
-     * Widening is exact and every (row, token) is summed as {@link #dot} sums it, so the results
-     * are those of the widened rows.
-     */
-    static void dot4x4Bf16(java.lang.foreign.MemorySegment seg, long at, long rowBytes, float[] x, int xOff, int xStride,
-                           int n, float[] out, int outOff, int outStride) {
-        FloatVector a0 = FloatVector.zero(F);
-        FloatVector a1 = FloatVector.zero(F);
-        FloatVector a2 = FloatVector.zero(F);
-        FloatVector a3 = FloatVector.zero(F);
-        FloatVector b0 = FloatVector.zero(F);
-        FloatVector b1 = FloatVector.zero(F);
-        FloatVector b2 = FloatVector.zero(F);
-        FloatVector b3 = FloatVector.zero(F);
-        FloatVector c0 = FloatVector.zero(F);
-        FloatVector c1 = FloatVector.zero(F);
-        FloatVector c2 = FloatVector.zero(F);
-        FloatVector c3 = FloatVector.zero(F);
-        FloatVector d0 = FloatVector.zero(F);
-        FloatVector d1 = FloatVector.zero(F);
-        FloatVector d2 = FloatVector.zero(F);
-        FloatVector d3 = FloatVector.zero(F);
-        int x0 = xOff;
-        int x1 = xOff + xStride;
-        int x2 = xOff + 2 * xStride;
-        int x3 = xOff + 3 * xStride;
-        long r0 = at;
-        long r1 = at + rowBytes;
-        long r2 = at + 2 * rowBytes;
-        long r3 = at + 3 * rowBytes;
-        int i = 0;
-        int bound = F.loopBound(n);
-        for (; i < bound; i += F.length()) {
-            long o = i * 2L;
-            FloatVector u = bf16(seg, r0 + o);
-            FloatVector v = bf16(seg, r1 + o);
-            FloatVector w = bf16(seg, r2 + o);
-            FloatVector z = bf16(seg, r3 + o);
-            FloatVector y = FloatVector.fromArray(F, x, x0 + i);
-            a0 = u.fma(y, a0);
-            b0 = v.fma(y, b0);
-            c0 = w.fma(y, c0);
-            d0 = z.fma(y, d0);
-            y = FloatVector.fromArray(F, x, x1 + i);
-            a1 = u.fma(y, a1);
-            b1 = v.fma(y, b1);
-            c1 = w.fma(y, c1);
-            d1 = z.fma(y, d1);
-            y = FloatVector.fromArray(F, x, x2 + i);
-            a2 = u.fma(y, a2);
-            b2 = v.fma(y, b2);
-            c2 = w.fma(y, c2);
-            d2 = z.fma(y, d2);
-            y = FloatVector.fromArray(F, x, x3 + i);
-            a3 = u.fma(y, a3);
-            b3 = v.fma(y, b3);
-            c3 = w.fma(y, c3);
-            d3 = z.fma(y, d3);
-        }
-        int o = outOff;
-        out[o] = bf16Tail(a0.reduceLanes(VectorOperators.ADD), seg, r0, x, x0, i, n);
-        out[o + outStride] = bf16Tail(a1.reduceLanes(VectorOperators.ADD), seg, r0, x, x1, i, n);
-        out[o + 2 * outStride] = bf16Tail(a2.reduceLanes(VectorOperators.ADD), seg, r0, x, x2, i, n);
-        out[o + 3 * outStride] = bf16Tail(a3.reduceLanes(VectorOperators.ADD), seg, r0, x, x3, i, n);
-        out[o + 1] = bf16Tail(b0.reduceLanes(VectorOperators.ADD), seg, r1, x, x0, i, n);
-        out[o + 1 + outStride] = bf16Tail(b1.reduceLanes(VectorOperators.ADD), seg, r1, x, x1, i, n);
-        out[o + 1 + 2 * outStride] = bf16Tail(b2.reduceLanes(VectorOperators.ADD), seg, r1, x, x2, i, n);
-        out[o + 1 + 3 * outStride] = bf16Tail(b3.reduceLanes(VectorOperators.ADD), seg, r1, x, x3, i, n);
-        out[o + 2] = bf16Tail(c0.reduceLanes(VectorOperators.ADD), seg, r2, x, x0, i, n);
-        out[o + 2 + outStride] = bf16Tail(c1.reduceLanes(VectorOperators.ADD), seg, r2, x, x1, i, n);
-        out[o + 2 + 2 * outStride] = bf16Tail(c2.reduceLanes(VectorOperators.ADD), seg, r2, x, x2, i, n);
-        out[o + 2 + 3 * outStride] = bf16Tail(c3.reduceLanes(VectorOperators.ADD), seg, r2, x, x3, i, n);
-        out[o + 3] = bf16Tail(d0.reduceLanes(VectorOperators.ADD), seg, r3, x, x0, i, n);
-        out[o + 3 + outStride] = bf16Tail(d1.reduceLanes(VectorOperators.ADD), seg, r3, x, x1, i, n);
-        out[o + 3 + 2 * outStride] = bf16Tail(d2.reduceLanes(VectorOperators.ADD), seg, r3, x, x2, i, n);
-        out[o + 3 + 3 * outStride] = bf16Tail(d3.reduceLanes(VectorOperators.ADD), seg, r3, x, x3, i, n);
-    }
-
-    /** {@link #dot4x4Bf16} for two tokens (the tokens a 4-token tile leaves over). */
-    static void dot4x2Bf16(java.lang.foreign.MemorySegment seg, long at, long rowBytes, float[] x, int xOff, int xStride,
-                           int n, float[] out, int outOff, int outStride) {
-        FloatVector a0 = FloatVector.zero(F);
-        FloatVector a1 = FloatVector.zero(F);
-        FloatVector b0 = FloatVector.zero(F);
-        FloatVector b1 = FloatVector.zero(F);
-        FloatVector c0 = FloatVector.zero(F);
-        FloatVector c1 = FloatVector.zero(F);
-        FloatVector d0 = FloatVector.zero(F);
-        FloatVector d1 = FloatVector.zero(F);
-        int x0 = xOff;
-        int x1 = xOff + xStride;
-        long r0 = at;
-        long r1 = at + rowBytes;
-        long r2 = at + 2 * rowBytes;
-        long r3 = at + 3 * rowBytes;
-        int i = 0;
-        int bound = F.loopBound(n);
-        for (; i < bound; i += F.length()) {
-            long o = i * 2L;
-            FloatVector u = bf16(seg, r0 + o);
-            FloatVector v = bf16(seg, r1 + o);
-            FloatVector w = bf16(seg, r2 + o);
-            FloatVector z = bf16(seg, r3 + o);
-            FloatVector y = FloatVector.fromArray(F, x, x0 + i);
-            a0 = u.fma(y, a0);
-            b0 = v.fma(y, b0);
-            c0 = w.fma(y, c0);
-            d0 = z.fma(y, d0);
-            y = FloatVector.fromArray(F, x, x1 + i);
-            a1 = u.fma(y, a1);
-            b1 = v.fma(y, b1);
-            c1 = w.fma(y, c1);
-            d1 = z.fma(y, d1);
-        }
-        int o = outOff;
-        out[o] = bf16Tail(a0.reduceLanes(VectorOperators.ADD), seg, r0, x, x0, i, n);
-        out[o + outStride] = bf16Tail(a1.reduceLanes(VectorOperators.ADD), seg, r0, x, x1, i, n);
-        out[o + 1] = bf16Tail(b0.reduceLanes(VectorOperators.ADD), seg, r1, x, x0, i, n);
-        out[o + 1 + outStride] = bf16Tail(b1.reduceLanes(VectorOperators.ADD), seg, r1, x, x1, i, n);
-        out[o + 2] = bf16Tail(c0.reduceLanes(VectorOperators.ADD), seg, r2, x, x0, i, n);
-        out[o + 2 + outStride] = bf16Tail(c1.reduceLanes(VectorOperators.ADD), seg, r2, x, x1, i, n);
-        out[o + 3] = bf16Tail(d0.reduceLanes(VectorOperators.ADD), seg, r3, x, x0, i, n);
-        out[o + 3 + outStride] = bf16Tail(d1.reduceLanes(VectorOperators.ADD), seg, r3, x, x1, i, n);
-    }
-
-    /** {@link #dot4x2Bf16} for one token: four rows, four independent FMA chains. */
-    static void dot4x1Bf16(java.lang.foreign.MemorySegment seg, long at, long rowBytes, float[] x, int xOff, int n,
-                           float[] out, int outOff, int outStep) {
-        FloatVector a0 = FloatVector.zero(F);
-        FloatVector b0 = FloatVector.zero(F);
-        FloatVector c0 = FloatVector.zero(F);
-        FloatVector d0 = FloatVector.zero(F);
-        long r0 = at;
-        long r1 = at + rowBytes;
-        long r2 = at + 2 * rowBytes;
-        long r3 = at + 3 * rowBytes;
-        int i = 0;
-        int bound = F.loopBound(n);
-        for (; i < bound; i += F.length()) {
-            long o = i * 2L;
-            FloatVector y = FloatVector.fromArray(F, x, xOff + i);
-            a0 = bf16(seg, r0 + o).fma(y, a0);
-            b0 = bf16(seg, r1 + o).fma(y, b0);
-            c0 = bf16(seg, r2 + o).fma(y, c0);
-            d0 = bf16(seg, r3 + o).fma(y, d0);
-        }
-        out[outOff] = bf16Tail(a0.reduceLanes(VectorOperators.ADD), seg, r0, x, xOff, i, n);
-        out[outOff + outStep] = bf16Tail(b0.reduceLanes(VectorOperators.ADD), seg, r1, x, xOff, i, n);
-        out[outOff + 2 * outStep] = bf16Tail(c0.reduceLanes(VectorOperators.ADD), seg, r2, x, xOff, i, n);
-        out[outOff + 3 * outStep] = bf16Tail(d0.reduceLanes(VectorOperators.ADD), seg, r3, x, xOff, i, n);
-    }
-
-    /** One bf16 row read in place, summed as {@link #dot} sums the widened row. */
-    static float dotBf16Single(java.lang.foreign.MemorySegment seg, long row, float[] x, int xOff, int n) {
-        FloatVector acc = FloatVector.zero(F);
-        int i = 0;
-        int bound = F.loopBound(n);
-        for (; i < bound; i += F.length()) {
-            acc = bf16(seg, row + i * 2L).fma(FloatVector.fromArray(F, x, xOff + i), acc);
-        }
-        return bf16Tail(acc.reduceLanes(VectorOperators.ADD), seg, row, x, xOff, i, n);
     }
 
     /**
@@ -1161,28 +836,6 @@ final class VectorKernels {
     private static int bf16Lead(java.lang.foreign.MemorySegment seg, long row, int n) {
         long size = S.vectorByteSize();
         return Math.min(n, (int) ((-(seg.address() + row) & (size - 1)) >>> 1));
-    }
-
-    /** {@link #finish} for a row read from the mapped f32 weights at byte offset {@code row}. */
-    private static float finish(FloatVector acc, java.lang.foreign.MemorySegment seg, long row, float[] x, int xOff,
-                                int from, int n) {
-        float sum = acc.reduceLanes(VectorOperators.ADD);
-        for (int k = from; k < n; k++) {
-            sum += seg.get(Tensor.F32, row + k * 4L) * x[xOff + k];
-        }
-        return sum;
-    }
-
-    /** {@link #dot} with the f32 row read where it is mapped: the same steps, so the same sum. */
-    static float dotF32Single(java.lang.foreign.MemorySegment seg, long row, float[] x, int xOff, int n) {
-        FloatVector acc = FloatVector.zero(F);
-        int i = 0;
-        int bound = F.loopBound(n);
-        for (; i < bound; i += F.length()) {
-            acc = FloatVector.fromMemorySegment(F, seg, row + i * 4L, ByteOrder.LITTLE_ENDIAN)
-                    .fma(FloatVector.fromArray(F, x, xOff + i), acc);
-        }
-        return finish(acc, seg, row, x, xOff, i, n);
     }
 
     /** The lanes' sum, then the scalar tail {@code from .. n}: the same steps as {@link #dot}. */
