@@ -57,14 +57,6 @@ public final class Kernels {
 
     /** Rows {@code from .. to} of {@code W x} for one token. */
     static void matvecRows(Matrix w, float[] x, int xOff, float[] out, int outOff, int from, int to) {
-        if (VECTOR && DECODE_BF16_ROWS && w.scale() == null && w.tensor().dtype() == DType.BF16) {
-            var seg = w.tensor().data();
-            int cols = w.cols();
-            for (int r = from; r < to; r++) {
-                out[outOff + r] = VectorKernels.rowBf16(seg, w.rowStart(r) * 2L, x, xOff, cols);
-            }
-            return;
-        }
         if (VECTOR && w.scale() == null && w.tensor().dtype() == DType.BF16 && from < to) {
             // x is rearranged once for all rows (see VectorKernels.dotBf16Paired), into a buffer of
             // this thread's: a new array per call was ~4 MB of allocation per decoded token (every
@@ -87,9 +79,6 @@ public final class Kernels {
             out[outOff + r] = dotRow(w, r, x, xOff);
         }
     }
-
-    /** Temporary (A/B): bf16 decode rows through {@link VectorKernels#rowBf16} (aligned 32-byte loads, widened) instead of paired. */
-    static final boolean DECODE_BF16_ROWS = Boolean.getBoolean("cleargate.engine.decodeBf16Rows");
 
     /**
      * {@link #matvecRows} for f32 weights: one row after the other, each streamed from its start to
@@ -154,11 +143,11 @@ public final class Kernels {
         }
         int cols = w.cols();
         if (VECTOR && w.scale() == null && w.tensor().dtype() == DType.F32 && n < COPY_ROWS_FROM_TOKENS) {
-            rowsF32(w, x, xOff, n, xStride, out, outOff, outStride, from, to);
+            matmulRowsF32(w, x, xOff, n, xStride, out, outOff, outStride, from, to);
             return;
         }
         if (VECTOR && w.scale() == null && w.tensor().dtype() == DType.BF16 && n < COPY_ROWS_FROM_TOKENS) {
-            rowsBf16(w, x, xOff, n, xStride, out, outOff, outStride, from, to);
+            matmulRowsBf16(w, x, xOff, n, xStride, out, outOff, outStride, from, to);
             return;
         }
         float[] row = new float[cols];
@@ -225,100 +214,82 @@ public final class Kernels {
     static final int COPY_ROWS_FROM_TOKENS = 16;
 
     /**
-     * {@link #matmulRows} for f32 weights and fewer than {@link #COPY_ROWS_FROM_TOKENS} tokens (a routed
-     * expert sees about four of a 64-token prompt), read in place one row after the other as decode
-     * reads them ({@link #matvecRowsF32}): each row streamed once from its start to its end with aligned
-     * loads against four tokens at a time ({@link VectorKernels#rowF32x4}; more tokens read it again,
-     * from the cache), then two and one. Four rows against four tokens at a time (sixteen FMA chains,
-     * four interleaved row streams 4 KB apart) was the kernel before; on the EPYC with a 32 MB L3 the
-     * experts' weights all come from memory, where one stream reads faster than four (speed.md 42).
-     * Every (row, token) gets the sum {@link VectorKernels#dotF32Aligned} gives it in decode.
+     * {@link #matmulRows} for f32 weights, read in place: four rows against four tokens at a time,
+     * then the same four rows against the two and one tokens left over, then the rows left over one
+     * by one; every (row, token) is summed as {@link #dot} does.
      */
-    private static void rowsF32(Matrix w, float[] x, int xOff, int n, int xStride, float[] out, int outOff,
-                                int outStride, int from, int to) {
+    private static void matmulRowsF32(Matrix w, float[] x, int xOff, int n, int xStride, float[] out, int outOff,
+                                      int outStride, int from, int to) {
         var seg = w.tensor().data();
         int cols = w.cols();
-        if (ALIGN_X && n >= 4 && from < to && (cols & 15) == 0) {
-            rowsF32AlignedInputs(w, x, xOff, n, xStride, out, outOff, outStride, from, to);
-            return;
-        }
-        for (int r = from; r < to; r++) {
+        long rowBytes = cols * 4L;
+        boolean aligned = ALIGNED_TILES && (rowBytes & 63) == 0 && cols >= VectorKernels.lanes();
+        int r = from;
+        for (; r + 4 <= to; r += 4) {
             long at = w.rowStart(r) * 4L;
             int t = 0;
             for (; t + 4 <= n; t += 4) {
-                VectorKernels.rowF32x4(seg, at, x, xOff + t * xStride, xStride, cols, out, outOff + t * outStride + r, outStride);
+                if (aligned) {
+                    VectorKernels.dot4x4F32Aligned(seg, at, rowBytes, x, xOff + t * xStride, xStride, cols, out,
+                            outOff + t * outStride + r, outStride);
+                } else {
+                    VectorKernels.dot4x4F32(seg, at, rowBytes, x, xOff + t * xStride, xStride, cols, out,
+                            outOff + t * outStride + r, outStride);
+                }
             }
+            // The tokens left over, two and one at a time with the same four rows (not one row and
+            // one token at a time: with ~4 tokens per routed expert, these were most of its time).
             if (t + 2 <= n) {
-                VectorKernels.rowF32x2(seg, at, x, xOff + t * xStride, xStride, cols, out, outOff + t * outStride + r, outStride);
+                VectorKernels.dot4x2F32(seg, at, rowBytes, x, xOff + t * xStride, xStride, cols, out,
+                        outOff + t * outStride + r, outStride);
                 t += 2;
             }
             if (t < n) {
-                out[outOff + t * outStride + r] = VectorKernels.dotF32Aligned(seg, at, x, xOff + t * xStride, cols);
+                VectorKernels.dot4x1F32(seg, at, rowBytes, x, xOff + t * xStride, cols, out, outOff + t * outStride + r);
+            }
+        }
+        for (; r < to; r++) {
+            long at = w.rowStart(r) * 4L;
+            for (int t = 0; t < n; t++) {
+                out[outOff + t * outStride + r] = VectorKernels.dotF32Single(seg, at, x, xOff + t * xStride, cols);
             }
         }
     }
 
-    /** Temporary (A/B): {@link #rowsF32} with the inputs copied where they align with the rows. */
-    static final boolean ALIGN_X = Boolean.getBoolean("cleargate.engine.alignX");
+    /** Temporary (A/B): f32 4x4 tiles with aligned loads ({@link VectorKernels#dot4x4F32Aligned}). */
+    static final boolean ALIGNED_TILES = !"false".equals(System.getProperty("cleargate.engine.alignedTiles"));
 
     /**
-     * {@link #rowsF32} with the tokens' inputs first copied into this thread's buffer so that each
-     * token's element k lies at the same offset within a line as the rows' element k (the rows of a
-     * matrix whose width is a whole number of lines all start at one offset): the row kernel's input
-     * loads then do not straddle lines either. The same sums as {@link #rowsF32}.
+     * {@link #matmulRowsF32} for bf16 weights: the rows are widened in registers where they are mapped
+     * instead of into arrays first, and every (row, token) gets the sum the widened row would give
+     * ({@link VectorKernels#dot4x4Bf16}).
      */
-    private static void rowsF32AlignedInputs(Matrix w, float[] x, int xOff, int n, int xStride, float[] out, int outOff,
-                                             int outStride, int from, int to) {
+    private static void matmulRowsBf16(Matrix w, float[] x, int xOff, int n, int xStride, float[] out, int outOff,
+                                       int outStride, int from, int to) {
         var seg = w.tensor().data();
         int cols = w.cols();
-        long line = (seg.address() + w.rowStart(from) * 4L) & 63;
-        long stride = cols * 4L;
-        int quads = n / 4 * 4;
-        var xs = inputScratch(line + quads * stride);
-        for (int t = 0; t < quads; t++) {
-            java.lang.foreign.MemorySegment.copy(x, xOff + t * xStride, xs, Tensor.F32, line + t * stride, cols);
-        }
-        for (int r = from; r < to; r++) {
-            long at = w.rowStart(r) * 4L;
-            int t = 0;
-            for (; t + 4 <= n; t += 4) {
-                VectorKernels.rowF32x4(seg, at, xs, line + t * stride, stride, cols, out, outOff + t * outStride + r, outStride);
-            }
-            if (t + 2 <= n) {
-                VectorKernels.rowF32x2(seg, at, x, xOff + t * xStride, xStride, cols, out, outOff + t * outStride + r, outStride);
-                t += 2;
-            }
-            if (t < n) {
-                out[outOff + t * outStride + r] = VectorKernels.dotF32Aligned(seg, at, x, xOff + t * xStride, cols);
-            }
-        }
-    }
-
-    private static final ThreadLocal<java.lang.foreign.MemorySegment[]> INPUTS =
-            ThreadLocal.withInitial(() -> new java.lang.foreign.MemorySegment[1]);
-
-    /** This thread's buffer for aligned inputs, 64-byte aligned and at least {@code bytes} long. */
-    private static java.lang.foreign.MemorySegment inputScratch(long bytes) {
-        var holder = INPUTS.get();
-        if (holder[0] == null || holder[0].byteSize() < bytes) {
-            holder[0] = java.lang.foreign.Arena.ofAuto().allocate(Math.max(bytes, 1 << 16), 64);
-        }
-        return holder[0];
-    }
-
-    /** {@link #rowsF32} for bf16 weights, widened in registers ({@link VectorKernels#rowBf16x4}). */
-    private static void rowsBf16(Matrix w, float[] x, int xOff, int n, int xStride, float[] out, int outOff,
-                                 int outStride, int from, int to) {
-        var seg = w.tensor().data();
-        int cols = w.cols();
-        for (int r = from; r < to; r++) {
+        long rowBytes = cols * 2L;
+        int r = from;
+        for (; r + 4 <= to; r += 4) {
             long at = w.rowStart(r) * 2L;
             int t = 0;
             for (; t + 4 <= n; t += 4) {
-                VectorKernels.rowBf16x4(seg, at, x, xOff + t * xStride, xStride, cols, out, outOff + t * outStride + r, outStride);
+                VectorKernels.dot4x4Bf16(seg, at, rowBytes, x, xOff + t * xStride, xStride, cols, out,
+                        outOff + t * outStride + r, outStride);
             }
-            for (; t < n; t++) {
-                out[outOff + t * outStride + r] = VectorKernels.rowBf16(seg, at, x, xOff + t * xStride, cols);
+            if (t + 2 <= n) {
+                VectorKernels.dot4x2Bf16(seg, at, rowBytes, x, xOff + t * xStride, xStride, cols, out,
+                        outOff + t * outStride + r, outStride);
+                t += 2;
+            }
+            if (t < n) {
+                VectorKernels.dot4x1Bf16(seg, at, rowBytes, x, xOff + t * xStride, cols, out, outOff + t * outStride + r, 1);
+            }
+        }
+        for (; r < to; r++) {
+            long at = w.rowStart(r) * 2L;
+            for (int t = 0; t < n; t++) {
+                out[outOff + t * outStride + r] = VectorKernels.dotBf16Single(seg, at, x, xOff + t * xStride, cols);
             }
         }
     }

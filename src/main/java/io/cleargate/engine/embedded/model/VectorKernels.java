@@ -16,7 +16,7 @@ import jdk.incubator.vector.VectorSpecies;
  */
 final class VectorKernels {
 
-    static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     private static final VectorSpecies<Short> S = VectorShape.forBitSize(Math.max(64, F.vectorBitSize() / 2))
             .withLanes(short.class);
     private static final VectorSpecies<Integer> I = F.vectorShape().withLanes(int.class);
@@ -31,6 +31,11 @@ final class VectorKernels {
     }
 
     private VectorKernels() {}
+
+    /** Lanes of a float vector. */
+    static int lanes() {
+        return F.length();
+    }
 
     static float dot(Tensor t, long start, float[] x, int xOff, int n) {
         return switch (t.dtype()) {
@@ -249,7 +254,7 @@ final class VectorKernels {
     }
 
     /** {@code sum} plus the products of the bf16 weights {@code from .. n} of the row at byte offset {@code row} with x. */
-    static float bf16Tail(float sum, java.lang.foreign.MemorySegment seg, long row, float[] x, int xOff, int from, int n) {
+    private static float bf16Tail(float sum, java.lang.foreign.MemorySegment seg, long row, float[] x, int xOff, int from, int n) {
         for (int k = from; k < n; k++) {
             sum += Float.intBitsToFloat(seg.get(Tensor.I16, row + k * 2L) << 16) * x[xOff + k];
         }
@@ -257,7 +262,7 @@ final class VectorKernels {
     }
 
     /** F.length() bf16 weights from byte offset {@code at}, widened exactly to f32. */
-    static FloatVector bf16(java.lang.foreign.MemorySegment seg, long at) {
+    private static FloatVector bf16(java.lang.foreign.MemorySegment seg, long at) {
         ShortVector raw = ShortVector.fromMemorySegment(S, seg, at, ByteOrder.LITTLE_ENDIAN);
         return ((IntVector) raw.convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
     }
@@ -528,6 +533,321 @@ final class VectorKernels {
         out[o + 3 + 3 * outStride] = finish(d3, w3, x, x3, i, n);
     }
 
+    /**
+     * {@link #dot4x4} with the four f32 weight rows read where they are mapped (rows {@code rowBytes}
+     * apart from byte offset {@code at}), without copying them into arrays first: in prefill the
+     * copy was a fifth of the samples, most of it for experts that see four tokens or fewer.
+     */
+    static void dot4x4F32(java.lang.foreign.MemorySegment seg, long at, long rowBytes, float[] x, int xOff, int xStride,
+                          int n, float[] out, int outOff, int outStride) {
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = FloatVector.zero(F);
+        FloatVector a2 = FloatVector.zero(F);
+        FloatVector a3 = FloatVector.zero(F);
+        FloatVector b0 = FloatVector.zero(F);
+        FloatVector b1 = FloatVector.zero(F);
+        FloatVector b2 = FloatVector.zero(F);
+        FloatVector b3 = FloatVector.zero(F);
+        FloatVector c0 = FloatVector.zero(F);
+        FloatVector c1 = FloatVector.zero(F);
+        FloatVector c2 = FloatVector.zero(F);
+        FloatVector c3 = FloatVector.zero(F);
+        FloatVector d0 = FloatVector.zero(F);
+        FloatVector d1 = FloatVector.zero(F);
+        FloatVector d2 = FloatVector.zero(F);
+        FloatVector d3 = FloatVector.zero(F);
+        int x0 = xOff;
+        int x1 = xOff + xStride;
+        int x2 = xOff + 2 * xStride;
+        int x3 = xOff + 3 * xStride;
+        long r0 = at;
+        long r1 = at + rowBytes;
+        long r2 = at + 2 * rowBytes;
+        long r3 = at + 3 * rowBytes;
+        int i = 0;
+        int bound = F.loopBound(n);
+        for (; i < bound; i += F.length()) {
+            long o = i * 4L;
+            FloatVector u = FloatVector.fromMemorySegment(F, seg, r0 + o, ByteOrder.LITTLE_ENDIAN);
+            FloatVector v = FloatVector.fromMemorySegment(F, seg, r1 + o, ByteOrder.LITTLE_ENDIAN);
+            FloatVector w = FloatVector.fromMemorySegment(F, seg, r2 + o, ByteOrder.LITTLE_ENDIAN);
+            FloatVector z = FloatVector.fromMemorySegment(F, seg, r3 + o, ByteOrder.LITTLE_ENDIAN);
+            FloatVector y = FloatVector.fromArray(F, x, x0 + i);
+            a0 = u.fma(y, a0);
+            b0 = v.fma(y, b0);
+            c0 = w.fma(y, c0);
+            d0 = z.fma(y, d0);
+            y = FloatVector.fromArray(F, x, x1 + i);
+            a1 = u.fma(y, a1);
+            b1 = v.fma(y, b1);
+            c1 = w.fma(y, c1);
+            d1 = z.fma(y, d1);
+            y = FloatVector.fromArray(F, x, x2 + i);
+            a2 = u.fma(y, a2);
+            b2 = v.fma(y, b2);
+            c2 = w.fma(y, c2);
+            d2 = z.fma(y, d2);
+            y = FloatVector.fromArray(F, x, x3 + i);
+            a3 = u.fma(y, a3);
+            b3 = v.fma(y, b3);
+            c3 = w.fma(y, c3);
+            d3 = z.fma(y, d3);
+        }
+        int o = outOff;
+        out[o] = finish(a0, seg, r0, x, x0, i, n);
+        out[o + outStride] = finish(a1, seg, r0, x, x1, i, n);
+        out[o + 2 * outStride] = finish(a2, seg, r0, x, x2, i, n);
+        out[o + 3 * outStride] = finish(a3, seg, r0, x, x3, i, n);
+        out[o + 1] = finish(b0, seg, r1, x, x0, i, n);
+        out[o + 1 + outStride] = finish(b1, seg, r1, x, x1, i, n);
+        out[o + 1 + 2 * outStride] = finish(b2, seg, r1, x, x2, i, n);
+        out[o + 1 + 3 * outStride] = finish(b3, seg, r1, x, x3, i, n);
+        out[o + 2] = finish(c0, seg, r2, x, x0, i, n);
+        out[o + 2 + outStride] = finish(c1, seg, r2, x, x1, i, n);
+        out[o + 2 + 2 * outStride] = finish(c2, seg, r2, x, x2, i, n);
+        out[o + 2 + 3 * outStride] = finish(c3, seg, r2, x, x3, i, n);
+        out[o + 3] = finish(d0, seg, r3, x, x0, i, n);
+        out[o + 3 + outStride] = finish(d1, seg, r3, x, x1, i, n);
+        out[o + 3 + 2 * outStride] = finish(d2, seg, r3, x, x2, i, n);
+        out[o + 3 + 3 * outStride] = finish(d3, seg, r3, x, x3, i, n);
+    }
+
+    /** {@code LEAD_KEEP[k]}: 1 in the first k lanes, 0 in the others; {@code TAIL_KEEP[k]}: 1 in the last k lanes. */
+    private static final FloatVector[] LEAD_KEEP = keep(true);
+    private static final FloatVector[] TAIL_KEEP = keep(false);
+
+    private static FloatVector[] keep(boolean lead) {
+        int len = F.length();
+        FloatVector[] out = new FloatVector[len + 1];
+        for (int k = 0; k <= len; k++) {
+            float[] v = new float[len];
+            for (int j = 0; j < len; j++) {
+                v[j] = (lead ? j < k : j >= len - k) ? 1f : 0f;
+            }
+            out[k] = FloatVector.fromArray(F, v, 0);
+        }
+        return out;
+    }
+
+    /**
+     * {@link #dot4x4F32} with the weight loads aligned to 64-byte lines, for rows that are whole lines
+     * apart and at least a vector long: safetensors starts tensors 8 bytes past a line, so every
+     * 64-byte load from a row's start straddles two lines, and this tile is bound by its loads, not
+     * by memory (in ExpertTileBench, weights from L3 ran as fast as from memory). The elements before
+     * the rows' first line boundary come in one load from the rows' start whose lanes past the
+     * boundary are zeroed through the inputs (x times 0 or 1, exact), the whole lines in aligned loads,
+     * the elements after the last whole vector in one load ending at the rows' end, its lanes before
+     * them zeroed the same way: no element is summed by scalar code.
+     */
+    static void dot4x4F32Aligned(java.lang.foreign.MemorySegment seg, long at, long rowBytes, float[] x, int xOff,
+                                 int xStride, int n, float[] out, int outOff, int outStride) {
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = FloatVector.zero(F);
+        FloatVector a2 = FloatVector.zero(F);
+        FloatVector a3 = FloatVector.zero(F);
+        FloatVector b0 = FloatVector.zero(F);
+        FloatVector b1 = FloatVector.zero(F);
+        FloatVector b2 = FloatVector.zero(F);
+        FloatVector b3 = FloatVector.zero(F);
+        FloatVector c0 = FloatVector.zero(F);
+        FloatVector c1 = FloatVector.zero(F);
+        FloatVector c2 = FloatVector.zero(F);
+        FloatVector c3 = FloatVector.zero(F);
+        FloatVector d0 = FloatVector.zero(F);
+        FloatVector d1 = FloatVector.zero(F);
+        FloatVector d2 = FloatVector.zero(F);
+        FloatVector d3 = FloatVector.zero(F);
+        int x0 = xOff;
+        int x1 = xOff + xStride;
+        int x2 = xOff + 2 * xStride;
+        int x3 = xOff + 3 * xStride;
+        long r0 = at;
+        long r1 = at + rowBytes;
+        long r2 = at + 2 * rowBytes;
+        long r3 = at + 3 * rowBytes;
+        int len = F.length();
+        int lead = (int) ((-(seg.address() + at) & 63) >>> 2);
+        if (lead > 0) {
+            FloatVector keep = LEAD_KEEP[lead];
+            FloatVector u = FloatVector.fromMemorySegment(F, seg, r0, ByteOrder.LITTLE_ENDIAN);
+            FloatVector v = FloatVector.fromMemorySegment(F, seg, r1, ByteOrder.LITTLE_ENDIAN);
+            FloatVector w = FloatVector.fromMemorySegment(F, seg, r2, ByteOrder.LITTLE_ENDIAN);
+            FloatVector z = FloatVector.fromMemorySegment(F, seg, r3, ByteOrder.LITTLE_ENDIAN);
+            FloatVector y = FloatVector.fromArray(F, x, x0).mul(keep);
+            a0 = u.fma(y, a0);
+            b0 = v.fma(y, b0);
+            c0 = w.fma(y, c0);
+            d0 = z.fma(y, d0);
+            y = FloatVector.fromArray(F, x, x1).mul(keep);
+            a1 = u.fma(y, a1);
+            b1 = v.fma(y, b1);
+            c1 = w.fma(y, c1);
+            d1 = z.fma(y, d1);
+            y = FloatVector.fromArray(F, x, x2).mul(keep);
+            a2 = u.fma(y, a2);
+            b2 = v.fma(y, b2);
+            c2 = w.fma(y, c2);
+            d2 = z.fma(y, d2);
+            y = FloatVector.fromArray(F, x, x3).mul(keep);
+            a3 = u.fma(y, a3);
+            b3 = v.fma(y, b3);
+            c3 = w.fma(y, c3);
+            d3 = z.fma(y, d3);
+        }
+        int i = lead;
+        for (; i + len <= n; i += len) {
+            long o = i * 4L;
+            FloatVector u = FloatVector.fromMemorySegment(F, seg, r0 + o, ByteOrder.LITTLE_ENDIAN);
+            FloatVector v = FloatVector.fromMemorySegment(F, seg, r1 + o, ByteOrder.LITTLE_ENDIAN);
+            FloatVector w = FloatVector.fromMemorySegment(F, seg, r2 + o, ByteOrder.LITTLE_ENDIAN);
+            FloatVector z = FloatVector.fromMemorySegment(F, seg, r3 + o, ByteOrder.LITTLE_ENDIAN);
+            FloatVector y = FloatVector.fromArray(F, x, x0 + i);
+            a0 = u.fma(y, a0);
+            b0 = v.fma(y, b0);
+            c0 = w.fma(y, c0);
+            d0 = z.fma(y, d0);
+            y = FloatVector.fromArray(F, x, x1 + i);
+            a1 = u.fma(y, a1);
+            b1 = v.fma(y, b1);
+            c1 = w.fma(y, c1);
+            d1 = z.fma(y, d1);
+            y = FloatVector.fromArray(F, x, x2 + i);
+            a2 = u.fma(y, a2);
+            b2 = v.fma(y, b2);
+            c2 = w.fma(y, c2);
+            d2 = z.fma(y, d2);
+            y = FloatVector.fromArray(F, x, x3 + i);
+            a3 = u.fma(y, a3);
+            b3 = v.fma(y, b3);
+            c3 = w.fma(y, c3);
+            d3 = z.fma(y, d3);
+        }
+        if (i < n) {
+            FloatVector keep = TAIL_KEEP[n - i];
+            int e = n - len;
+            long o = e * 4L;
+            FloatVector u = FloatVector.fromMemorySegment(F, seg, r0 + o, ByteOrder.LITTLE_ENDIAN);
+            FloatVector v = FloatVector.fromMemorySegment(F, seg, r1 + o, ByteOrder.LITTLE_ENDIAN);
+            FloatVector w = FloatVector.fromMemorySegment(F, seg, r2 + o, ByteOrder.LITTLE_ENDIAN);
+            FloatVector z = FloatVector.fromMemorySegment(F, seg, r3 + o, ByteOrder.LITTLE_ENDIAN);
+            FloatVector y = FloatVector.fromArray(F, x, x0 + e).mul(keep);
+            a0 = u.fma(y, a0);
+            b0 = v.fma(y, b0);
+            c0 = w.fma(y, c0);
+            d0 = z.fma(y, d0);
+            y = FloatVector.fromArray(F, x, x1 + e).mul(keep);
+            a1 = u.fma(y, a1);
+            b1 = v.fma(y, b1);
+            c1 = w.fma(y, c1);
+            d1 = z.fma(y, d1);
+            y = FloatVector.fromArray(F, x, x2 + e).mul(keep);
+            a2 = u.fma(y, a2);
+            b2 = v.fma(y, b2);
+            c2 = w.fma(y, c2);
+            d2 = z.fma(y, d2);
+            y = FloatVector.fromArray(F, x, x3 + e).mul(keep);
+            a3 = u.fma(y, a3);
+            b3 = v.fma(y, b3);
+            c3 = w.fma(y, c3);
+            d3 = z.fma(y, d3);
+        }
+        int o = outOff;
+        out[o] = a0.reduceLanes(VectorOperators.ADD);
+        out[o + outStride] = a1.reduceLanes(VectorOperators.ADD);
+        out[o + 2 * outStride] = a2.reduceLanes(VectorOperators.ADD);
+        out[o + 3 * outStride] = a3.reduceLanes(VectorOperators.ADD);
+        out[o + 1] = b0.reduceLanes(VectorOperators.ADD);
+        out[o + 1 + outStride] = b1.reduceLanes(VectorOperators.ADD);
+        out[o + 1 + 2 * outStride] = b2.reduceLanes(VectorOperators.ADD);
+        out[o + 1 + 3 * outStride] = b3.reduceLanes(VectorOperators.ADD);
+        out[o + 2] = c0.reduceLanes(VectorOperators.ADD);
+        out[o + 2 + outStride] = c1.reduceLanes(VectorOperators.ADD);
+        out[o + 2 + 2 * outStride] = c2.reduceLanes(VectorOperators.ADD);
+        out[o + 2 + 3 * outStride] = c3.reduceLanes(VectorOperators.ADD);
+        out[o + 3] = d0.reduceLanes(VectorOperators.ADD);
+        out[o + 3 + outStride] = d1.reduceLanes(VectorOperators.ADD);
+        out[o + 3 + 2 * outStride] = d2.reduceLanes(VectorOperators.ADD);
+        out[o + 3 + 3 * outStride] = d3.reduceLanes(VectorOperators.ADD);
+    }
+
+    /**
+     * {@link #dot4x4F32} for two tokens: the tokens a 4-token tile leaves over (an expert of a 64-token
+     * prefill sees about four) were done one row and one token at a time, a single FMA chain each, and
+     * took more time than the tiles. Sums as {@link #dotF32Single} does, so the results are the same.
+     */
+    static void dot4x2F32(java.lang.foreign.MemorySegment seg, long at, long rowBytes, float[] x, int xOff, int xStride,
+                          int n, float[] out, int outOff, int outStride) {
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = FloatVector.zero(F);
+        FloatVector b0 = FloatVector.zero(F);
+        FloatVector b1 = FloatVector.zero(F);
+        FloatVector c0 = FloatVector.zero(F);
+        FloatVector c1 = FloatVector.zero(F);
+        FloatVector d0 = FloatVector.zero(F);
+        FloatVector d1 = FloatVector.zero(F);
+        int x0 = xOff;
+        int x1 = xOff + xStride;
+        long r0 = at;
+        long r1 = at + rowBytes;
+        long r2 = at + 2 * rowBytes;
+        long r3 = at + 3 * rowBytes;
+        int i = 0;
+        int bound = F.loopBound(n);
+        for (; i < bound; i += F.length()) {
+            long o = i * 4L;
+            FloatVector u = FloatVector.fromMemorySegment(F, seg, r0 + o, ByteOrder.LITTLE_ENDIAN);
+            FloatVector v = FloatVector.fromMemorySegment(F, seg, r1 + o, ByteOrder.LITTLE_ENDIAN);
+            FloatVector w = FloatVector.fromMemorySegment(F, seg, r2 + o, ByteOrder.LITTLE_ENDIAN);
+            FloatVector z = FloatVector.fromMemorySegment(F, seg, r3 + o, ByteOrder.LITTLE_ENDIAN);
+            FloatVector y = FloatVector.fromArray(F, x, x0 + i);
+            a0 = u.fma(y, a0);
+            b0 = v.fma(y, b0);
+            c0 = w.fma(y, c0);
+            d0 = z.fma(y, d0);
+            y = FloatVector.fromArray(F, x, x1 + i);
+            a1 = u.fma(y, a1);
+            b1 = v.fma(y, b1);
+            c1 = w.fma(y, c1);
+            d1 = z.fma(y, d1);
+        }
+        int o = outOff;
+        out[o] = finish(a0, seg, r0, x, x0, i, n);
+        out[o + outStride] = finish(a1, seg, r0, x, x1, i, n);
+        out[o + 1] = finish(b0, seg, r1, x, x0, i, n);
+        out[o + 1 + outStride] = finish(b1, seg, r1, x, x1, i, n);
+        out[o + 2] = finish(c0, seg, r2, x, x0, i, n);
+        out[o + 2 + outStride] = finish(c1, seg, r2, x, x1, i, n);
+        out[o + 3] = finish(d0, seg, r3, x, x0, i, n);
+        out[o + 3 + outStride] = finish(d1, seg, r3, x, x1, i, n);
+    }
+
+    /** {@link #dot4x2F32} for one token: four rows, four independent FMA chains. */
+    static void dot4x1F32(java.lang.foreign.MemorySegment seg, long at, long rowBytes, float[] x, int xOff, int n,
+                          float[] out, int outOff) {
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector b0 = FloatVector.zero(F);
+        FloatVector c0 = FloatVector.zero(F);
+        FloatVector d0 = FloatVector.zero(F);
+        long r0 = at;
+        long r1 = at + rowBytes;
+        long r2 = at + 2 * rowBytes;
+        long r3 = at + 3 * rowBytes;
+        int i = 0;
+        int bound = F.loopBound(n);
+        for (; i < bound; i += F.length()) {
+            long o = i * 4L;
+            FloatVector y = FloatVector.fromArray(F, x, xOff + i);
+            a0 = FloatVector.fromMemorySegment(F, seg, r0 + o, ByteOrder.LITTLE_ENDIAN).fma(y, a0);
+            b0 = FloatVector.fromMemorySegment(F, seg, r1 + o, ByteOrder.LITTLE_ENDIAN).fma(y, b0);
+            c0 = FloatVector.fromMemorySegment(F, seg, r2 + o, ByteOrder.LITTLE_ENDIAN).fma(y, c0);
+            d0 = FloatVector.fromMemorySegment(F, seg, r3 + o, ByteOrder.LITTLE_ENDIAN).fma(y, d0);
+        }
+        out[outOff] = finish(a0, seg, r0, x, xOff, i, n);
+        out[outOff + 1] = finish(b0, seg, r1, x, xOff, i, n);
+        out[outOff + 2] = finish(c0, seg, r2, x, xOff, i, n);
+        out[outOff + 3] = finish(d0, seg, r3, x, xOff, i, n);
+    }
+
     /** {@link #dot4x4} for two tokens (rows decoded into arrays), summed as {@link #dot}. */
     static void dot4x2(float[] w0, float[] w1, float[] w2, float[] w3, float[] x, int xOff, int xStride, int n,
                        float[] out, int outOff, int outStride) {
@@ -592,6 +912,174 @@ final class VectorKernels {
     }
 
     /**
+     * {@link #dot4x4} with four bf16 weight rows read where they are mapped (rows {@code rowBytes}
+     * apart from byte offset {@code at}), each vector widened in registers: the rows of a product with
+     * few tokens (a routed expert sees about four of a 64-token prompt) were first widened into f32
+     * arrays and then multiplied, so a core waited for memory while widening and left memory idle
+     * while multiplying (bf16 experts streamed at ~12 GB/s against ~20 for f32 read in place).
+     * Widening is exact and every (row, token) is summed as {@link #dot} sums it, so the results
+     * are those of the widened rows.
+     */
+    static void dot4x4Bf16(java.lang.foreign.MemorySegment seg, long at, long rowBytes, float[] x, int xOff, int xStride,
+                           int n, float[] out, int outOff, int outStride) {
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = FloatVector.zero(F);
+        FloatVector a2 = FloatVector.zero(F);
+        FloatVector a3 = FloatVector.zero(F);
+        FloatVector b0 = FloatVector.zero(F);
+        FloatVector b1 = FloatVector.zero(F);
+        FloatVector b2 = FloatVector.zero(F);
+        FloatVector b3 = FloatVector.zero(F);
+        FloatVector c0 = FloatVector.zero(F);
+        FloatVector c1 = FloatVector.zero(F);
+        FloatVector c2 = FloatVector.zero(F);
+        FloatVector c3 = FloatVector.zero(F);
+        FloatVector d0 = FloatVector.zero(F);
+        FloatVector d1 = FloatVector.zero(F);
+        FloatVector d2 = FloatVector.zero(F);
+        FloatVector d3 = FloatVector.zero(F);
+        int x0 = xOff;
+        int x1 = xOff + xStride;
+        int x2 = xOff + 2 * xStride;
+        int x3 = xOff + 3 * xStride;
+        long r0 = at;
+        long r1 = at + rowBytes;
+        long r2 = at + 2 * rowBytes;
+        long r3 = at + 3 * rowBytes;
+        int i = 0;
+        int bound = F.loopBound(n);
+        for (; i < bound; i += F.length()) {
+            long o = i * 2L;
+            FloatVector u = bf16(seg, r0 + o);
+            FloatVector v = bf16(seg, r1 + o);
+            FloatVector w = bf16(seg, r2 + o);
+            FloatVector z = bf16(seg, r3 + o);
+            FloatVector y = FloatVector.fromArray(F, x, x0 + i);
+            a0 = u.fma(y, a0);
+            b0 = v.fma(y, b0);
+            c0 = w.fma(y, c0);
+            d0 = z.fma(y, d0);
+            y = FloatVector.fromArray(F, x, x1 + i);
+            a1 = u.fma(y, a1);
+            b1 = v.fma(y, b1);
+            c1 = w.fma(y, c1);
+            d1 = z.fma(y, d1);
+            y = FloatVector.fromArray(F, x, x2 + i);
+            a2 = u.fma(y, a2);
+            b2 = v.fma(y, b2);
+            c2 = w.fma(y, c2);
+            d2 = z.fma(y, d2);
+            y = FloatVector.fromArray(F, x, x3 + i);
+            a3 = u.fma(y, a3);
+            b3 = v.fma(y, b3);
+            c3 = w.fma(y, c3);
+            d3 = z.fma(y, d3);
+        }
+        int o = outOff;
+        out[o] = bf16Tail(a0.reduceLanes(VectorOperators.ADD), seg, r0, x, x0, i, n);
+        out[o + outStride] = bf16Tail(a1.reduceLanes(VectorOperators.ADD), seg, r0, x, x1, i, n);
+        out[o + 2 * outStride] = bf16Tail(a2.reduceLanes(VectorOperators.ADD), seg, r0, x, x2, i, n);
+        out[o + 3 * outStride] = bf16Tail(a3.reduceLanes(VectorOperators.ADD), seg, r0, x, x3, i, n);
+        out[o + 1] = bf16Tail(b0.reduceLanes(VectorOperators.ADD), seg, r1, x, x0, i, n);
+        out[o + 1 + outStride] = bf16Tail(b1.reduceLanes(VectorOperators.ADD), seg, r1, x, x1, i, n);
+        out[o + 1 + 2 * outStride] = bf16Tail(b2.reduceLanes(VectorOperators.ADD), seg, r1, x, x2, i, n);
+        out[o + 1 + 3 * outStride] = bf16Tail(b3.reduceLanes(VectorOperators.ADD), seg, r1, x, x3, i, n);
+        out[o + 2] = bf16Tail(c0.reduceLanes(VectorOperators.ADD), seg, r2, x, x0, i, n);
+        out[o + 2 + outStride] = bf16Tail(c1.reduceLanes(VectorOperators.ADD), seg, r2, x, x1, i, n);
+        out[o + 2 + 2 * outStride] = bf16Tail(c2.reduceLanes(VectorOperators.ADD), seg, r2, x, x2, i, n);
+        out[o + 2 + 3 * outStride] = bf16Tail(c3.reduceLanes(VectorOperators.ADD), seg, r2, x, x3, i, n);
+        out[o + 3] = bf16Tail(d0.reduceLanes(VectorOperators.ADD), seg, r3, x, x0, i, n);
+        out[o + 3 + outStride] = bf16Tail(d1.reduceLanes(VectorOperators.ADD), seg, r3, x, x1, i, n);
+        out[o + 3 + 2 * outStride] = bf16Tail(d2.reduceLanes(VectorOperators.ADD), seg, r3, x, x2, i, n);
+        out[o + 3 + 3 * outStride] = bf16Tail(d3.reduceLanes(VectorOperators.ADD), seg, r3, x, x3, i, n);
+    }
+
+    /** {@link #dot4x4Bf16} for two tokens (the tokens a 4-token tile leaves over). */
+    static void dot4x2Bf16(java.lang.foreign.MemorySegment seg, long at, long rowBytes, float[] x, int xOff, int xStride,
+                           int n, float[] out, int outOff, int outStride) {
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = FloatVector.zero(F);
+        FloatVector b0 = FloatVector.zero(F);
+        FloatVector b1 = FloatVector.zero(F);
+        FloatVector c0 = FloatVector.zero(F);
+        FloatVector c1 = FloatVector.zero(F);
+        FloatVector d0 = FloatVector.zero(F);
+        FloatVector d1 = FloatVector.zero(F);
+        int x0 = xOff;
+        int x1 = xOff + xStride;
+        long r0 = at;
+        long r1 = at + rowBytes;
+        long r2 = at + 2 * rowBytes;
+        long r3 = at + 3 * rowBytes;
+        int i = 0;
+        int bound = F.loopBound(n);
+        for (; i < bound; i += F.length()) {
+            long o = i * 2L;
+            FloatVector u = bf16(seg, r0 + o);
+            FloatVector v = bf16(seg, r1 + o);
+            FloatVector w = bf16(seg, r2 + o);
+            FloatVector z = bf16(seg, r3 + o);
+            FloatVector y = FloatVector.fromArray(F, x, x0 + i);
+            a0 = u.fma(y, a0);
+            b0 = v.fma(y, b0);
+            c0 = w.fma(y, c0);
+            d0 = z.fma(y, d0);
+            y = FloatVector.fromArray(F, x, x1 + i);
+            a1 = u.fma(y, a1);
+            b1 = v.fma(y, b1);
+            c1 = w.fma(y, c1);
+            d1 = z.fma(y, d1);
+        }
+        int o = outOff;
+        out[o] = bf16Tail(a0.reduceLanes(VectorOperators.ADD), seg, r0, x, x0, i, n);
+        out[o + outStride] = bf16Tail(a1.reduceLanes(VectorOperators.ADD), seg, r0, x, x1, i, n);
+        out[o + 1] = bf16Tail(b0.reduceLanes(VectorOperators.ADD), seg, r1, x, x0, i, n);
+        out[o + 1 + outStride] = bf16Tail(b1.reduceLanes(VectorOperators.ADD), seg, r1, x, x1, i, n);
+        out[o + 2] = bf16Tail(c0.reduceLanes(VectorOperators.ADD), seg, r2, x, x0, i, n);
+        out[o + 2 + outStride] = bf16Tail(c1.reduceLanes(VectorOperators.ADD), seg, r2, x, x1, i, n);
+        out[o + 3] = bf16Tail(d0.reduceLanes(VectorOperators.ADD), seg, r3, x, x0, i, n);
+        out[o + 3 + outStride] = bf16Tail(d1.reduceLanes(VectorOperators.ADD), seg, r3, x, x1, i, n);
+    }
+
+    /** {@link #dot4x2Bf16} for one token: four rows, four independent FMA chains. */
+    static void dot4x1Bf16(java.lang.foreign.MemorySegment seg, long at, long rowBytes, float[] x, int xOff, int n,
+                           float[] out, int outOff, int outStep) {
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector b0 = FloatVector.zero(F);
+        FloatVector c0 = FloatVector.zero(F);
+        FloatVector d0 = FloatVector.zero(F);
+        long r0 = at;
+        long r1 = at + rowBytes;
+        long r2 = at + 2 * rowBytes;
+        long r3 = at + 3 * rowBytes;
+        int i = 0;
+        int bound = F.loopBound(n);
+        for (; i < bound; i += F.length()) {
+            long o = i * 2L;
+            FloatVector y = FloatVector.fromArray(F, x, xOff + i);
+            a0 = bf16(seg, r0 + o).fma(y, a0);
+            b0 = bf16(seg, r1 + o).fma(y, b0);
+            c0 = bf16(seg, r2 + o).fma(y, c0);
+            d0 = bf16(seg, r3 + o).fma(y, d0);
+        }
+        out[outOff] = bf16Tail(a0.reduceLanes(VectorOperators.ADD), seg, r0, x, xOff, i, n);
+        out[outOff + outStep] = bf16Tail(b0.reduceLanes(VectorOperators.ADD), seg, r1, x, xOff, i, n);
+        out[outOff + 2 * outStep] = bf16Tail(c0.reduceLanes(VectorOperators.ADD), seg, r2, x, xOff, i, n);
+        out[outOff + 3 * outStep] = bf16Tail(d0.reduceLanes(VectorOperators.ADD), seg, r3, x, xOff, i, n);
+    }
+
+    /** One bf16 row read in place, summed as {@link #dot} sums the widened row. */
+    static float dotBf16Single(java.lang.foreign.MemorySegment seg, long row, float[] x, int xOff, int n) {
+        FloatVector acc = FloatVector.zero(F);
+        int i = 0;
+        int bound = F.loopBound(n);
+        for (; i < bound; i += F.length()) {
+            acc = bf16(seg, row + i * 2L).fma(FloatVector.fromArray(F, x, xOff + i), acc);
+        }
+        return bf16Tail(acc.reduceLanes(VectorOperators.ADD), seg, row, x, xOff, i, n);
+    }
+
+    /**
      * An f32 row at byte offset {@code row} dotted with x, its vector loads aligned to 64 bytes: the
      * elements before the row's first 64-byte boundary are summed one by one, then whole
      * vectors from that boundary in one FMA chain, then the tail. Safetensors puts a tensor wherever its
@@ -619,223 +1107,26 @@ final class VectorKernels {
         return sum;
     }
 
-    /**
-     * {@link #dotF32Aligned} for four tokens ({@code xStride} apart) at once: the row is read once, from
-     * its start to its end, its loads aligned to 64 bytes, and each vector of it feeds four FMA chains.
-     * Each token's sum takes the same steps as {@link #dotF32Aligned}, so it has the same bits.
-     */
-    static void rowF32x4(java.lang.foreign.MemorySegment seg, long row, float[] x, int xOff, int xStride, int n,
-                         float[] out, int outOff, int outStride) {
-        int lead = Math.min(n, (int) ((-(seg.address() + row) & 63) >>> 2));
-        int x0 = xOff;
-        int x1 = xOff + xStride;
-        int x2 = xOff + 2 * xStride;
-        int x3 = xOff + 3 * xStride;
-        float s0 = 0f;
-        float s1 = 0f;
-        float s2 = 0f;
-        float s3 = 0f;
-        for (int k = 0; k < lead; k++) {
-            float w = seg.get(Tensor.F32, row + k * 4L);
-            s0 += w * x[x0 + k];
-            s1 += w * x[x1 + k];
-            s2 += w * x[x2 + k];
-            s3 += w * x[x3 + k];
+    /** {@link #finish} for a row read from the mapped f32 weights at byte offset {@code row}. */
+    private static float finish(FloatVector acc, java.lang.foreign.MemorySegment seg, long row, float[] x, int xOff,
+                                int from, int n) {
+        float sum = acc.reduceLanes(VectorOperators.ADD);
+        for (int k = from; k < n; k++) {
+            sum += seg.get(Tensor.F32, row + k * 4L) * x[xOff + k];
         }
-        FloatVector a0 = FloatVector.zero(F);
-        FloatVector a1 = FloatVector.zero(F);
-        FloatVector a2 = FloatVector.zero(F);
-        FloatVector a3 = FloatVector.zero(F);
-        int len = F.length();
-        int i = lead;
-        for (; i + len <= n; i += len) {
-            FloatVector w = FloatVector.fromMemorySegment(F, seg, row + i * 4L, ByteOrder.LITTLE_ENDIAN);
-            a0 = w.fma(FloatVector.fromArray(F, x, x0 + i), a0);
-            a1 = w.fma(FloatVector.fromArray(F, x, x1 + i), a1);
-            a2 = w.fma(FloatVector.fromArray(F, x, x2 + i), a2);
-            a3 = w.fma(FloatVector.fromArray(F, x, x3 + i), a3);
-        }
-        s0 += a0.reduceLanes(VectorOperators.ADD);
-        s1 += a1.reduceLanes(VectorOperators.ADD);
-        s2 += a2.reduceLanes(VectorOperators.ADD);
-        s3 += a3.reduceLanes(VectorOperators.ADD);
-        for (; i < n; i++) {
-            float w = seg.get(Tensor.F32, row + i * 4L);
-            s0 += w * x[x0 + i];
-            s1 += w * x[x1 + i];
-            s2 += w * x[x2 + i];
-            s3 += w * x[x3 + i];
-        }
-        out[outOff] = s0;
-        out[outOff + outStride] = s1;
-        out[outOff + 2 * outStride] = s2;
-        out[outOff + 3 * outStride] = s3;
+        return sum;
     }
 
-    /**
-     * {@link #rowF32x4} with the four tokens' inputs in {@code xs} (token t's element k at byte
-     * {@code xAt + t * xStride + 4 k}), placed so that they are aligned where the row is: then no
-     * load of either straddles two lines. The same sums as {@link #rowF32x4}.
-     */
-    static void rowF32x4(java.lang.foreign.MemorySegment seg, long row, java.lang.foreign.MemorySegment xs, long xAt,
-                         long xStride, int n, float[] out, int outOff, int outStride) {
-        int lead = Math.min(n, (int) ((-(seg.address() + row) & 63) >>> 2));
-        long x0 = xAt;
-        long x1 = xAt + xStride;
-        long x2 = xAt + 2 * xStride;
-        long x3 = xAt + 3 * xStride;
-        float s0 = 0f;
-        float s1 = 0f;
-        float s2 = 0f;
-        float s3 = 0f;
-        for (int k = 0; k < lead; k++) {
-            float w = seg.get(Tensor.F32, row + k * 4L);
-            s0 += w * xs.get(Tensor.F32, x0 + k * 4L);
-            s1 += w * xs.get(Tensor.F32, x1 + k * 4L);
-            s2 += w * xs.get(Tensor.F32, x2 + k * 4L);
-            s3 += w * xs.get(Tensor.F32, x3 + k * 4L);
+    /** {@link #dot} with the f32 row read where it is mapped: the same steps, so the same sum. */
+    static float dotF32Single(java.lang.foreign.MemorySegment seg, long row, float[] x, int xOff, int n) {
+        FloatVector acc = FloatVector.zero(F);
+        int i = 0;
+        int bound = F.loopBound(n);
+        for (; i < bound; i += F.length()) {
+            acc = FloatVector.fromMemorySegment(F, seg, row + i * 4L, ByteOrder.LITTLE_ENDIAN)
+                    .fma(FloatVector.fromArray(F, x, xOff + i), acc);
         }
-        FloatVector a0 = FloatVector.zero(F);
-        FloatVector a1 = FloatVector.zero(F);
-        FloatVector a2 = FloatVector.zero(F);
-        FloatVector a3 = FloatVector.zero(F);
-        int len = F.length();
-        int i = lead;
-        for (; i + len <= n; i += len) {
-            long o = i * 4L;
-            FloatVector w = FloatVector.fromMemorySegment(F, seg, row + o, ByteOrder.LITTLE_ENDIAN);
-            a0 = w.fma(FloatVector.fromMemorySegment(F, xs, x0 + o, ByteOrder.LITTLE_ENDIAN), a0);
-            a1 = w.fma(FloatVector.fromMemorySegment(F, xs, x1 + o, ByteOrder.LITTLE_ENDIAN), a1);
-            a2 = w.fma(FloatVector.fromMemorySegment(F, xs, x2 + o, ByteOrder.LITTLE_ENDIAN), a2);
-            a3 = w.fma(FloatVector.fromMemorySegment(F, xs, x3 + o, ByteOrder.LITTLE_ENDIAN), a3);
-        }
-        s0 += a0.reduceLanes(VectorOperators.ADD);
-        s1 += a1.reduceLanes(VectorOperators.ADD);
-        s2 += a2.reduceLanes(VectorOperators.ADD);
-        s3 += a3.reduceLanes(VectorOperators.ADD);
-        for (; i < n; i++) {
-            float w = seg.get(Tensor.F32, row + i * 4L);
-            s0 += w * xs.get(Tensor.F32, x0 + i * 4L);
-            s1 += w * xs.get(Tensor.F32, x1 + i * 4L);
-            s2 += w * xs.get(Tensor.F32, x2 + i * 4L);
-            s3 += w * xs.get(Tensor.F32, x3 + i * 4L);
-        }
-        out[outOff] = s0;
-        out[outOff + outStride] = s1;
-        out[outOff + 2 * outStride] = s2;
-        out[outOff + 3 * outStride] = s3;
-    }
-
-    /** {@link #rowF32x4} for two tokens. */
-    static void rowF32x2(java.lang.foreign.MemorySegment seg, long row, float[] x, int xOff, int xStride, int n,
-                         float[] out, int outOff, int outStride) {
-        int lead = Math.min(n, (int) ((-(seg.address() + row) & 63) >>> 2));
-        int x0 = xOff;
-        int x1 = xOff + xStride;
-        float s0 = 0f;
-        float s1 = 0f;
-        for (int k = 0; k < lead; k++) {
-            float w = seg.get(Tensor.F32, row + k * 4L);
-            s0 += w * x[x0 + k];
-            s1 += w * x[x1 + k];
-        }
-        FloatVector a0 = FloatVector.zero(F);
-        FloatVector a1 = FloatVector.zero(F);
-        int len = F.length();
-        int i = lead;
-        for (; i + len <= n; i += len) {
-            FloatVector w = FloatVector.fromMemorySegment(F, seg, row + i * 4L, ByteOrder.LITTLE_ENDIAN);
-            a0 = w.fma(FloatVector.fromArray(F, x, x0 + i), a0);
-            a1 = w.fma(FloatVector.fromArray(F, x, x1 + i), a1);
-        }
-        s0 += a0.reduceLanes(VectorOperators.ADD);
-        s1 += a1.reduceLanes(VectorOperators.ADD);
-        for (; i < n; i++) {
-            float w = seg.get(Tensor.F32, row + i * 4L);
-            s0 += w * x[x0 + i];
-            s1 += w * x[x1 + i];
-        }
-        out[outOff] = s0;
-        out[outOff + outStride] = s1;
-    }
-
-    /**
-     * {@link #rowF32x4} for a bf16 row, widened in registers: its 32-byte loads aligned to 32 bytes (so
-     * none straddles two lines), the elements before the first boundary and after the last whole vector
-     * summed one by one. Each token's sum takes the steps of {@link #rowBf16}.
-     */
-    static void rowBf16x4(java.lang.foreign.MemorySegment seg, long row, float[] x, int xOff, int xStride, int n,
-                          float[] out, int outOff, int outStride) {
-        int lead = bf16Lead(seg, row, n);
-        int x0 = xOff;
-        int x1 = xOff + xStride;
-        int x2 = xOff + 2 * xStride;
-        int x3 = xOff + 3 * xStride;
-        float s0 = 0f;
-        float s1 = 0f;
-        float s2 = 0f;
-        float s3 = 0f;
-        for (int k = 0; k < lead; k++) {
-            float w = Float.intBitsToFloat(seg.get(Tensor.I16, row + k * 2L) << 16);
-            s0 += w * x[x0 + k];
-            s1 += w * x[x1 + k];
-            s2 += w * x[x2 + k];
-            s3 += w * x[x3 + k];
-        }
-        FloatVector a0 = FloatVector.zero(F);
-        FloatVector a1 = FloatVector.zero(F);
-        FloatVector a2 = FloatVector.zero(F);
-        FloatVector a3 = FloatVector.zero(F);
-        int len = F.length();
-        int i = lead;
-        for (; i + len <= n; i += len) {
-            FloatVector w = bf16(seg, row + i * 2L);
-            a0 = w.fma(FloatVector.fromArray(F, x, x0 + i), a0);
-            a1 = w.fma(FloatVector.fromArray(F, x, x1 + i), a1);
-            a2 = w.fma(FloatVector.fromArray(F, x, x2 + i), a2);
-            a3 = w.fma(FloatVector.fromArray(F, x, x3 + i), a3);
-        }
-        s0 += a0.reduceLanes(VectorOperators.ADD);
-        s1 += a1.reduceLanes(VectorOperators.ADD);
-        s2 += a2.reduceLanes(VectorOperators.ADD);
-        s3 += a3.reduceLanes(VectorOperators.ADD);
-        for (; i < n; i++) {
-            float w = Float.intBitsToFloat(seg.get(Tensor.I16, row + i * 2L) << 16);
-            s0 += w * x[x0 + i];
-            s1 += w * x[x1 + i];
-            s2 += w * x[x2 + i];
-            s3 += w * x[x3 + i];
-        }
-        out[outOff] = s0;
-        out[outOff + outStride] = s1;
-        out[outOff + 2 * outStride] = s2;
-        out[outOff + 3 * outStride] = s3;
-    }
-
-    /** {@link #rowBf16x4} for one token. */
-    static float rowBf16(java.lang.foreign.MemorySegment seg, long row, float[] x, int xOff, int n) {
-        int lead = bf16Lead(seg, row, n);
-        float s = 0f;
-        for (int k = 0; k < lead; k++) {
-            s += Float.intBitsToFloat(seg.get(Tensor.I16, row + k * 2L) << 16) * x[xOff + k];
-        }
-        FloatVector a = FloatVector.zero(F);
-        int len = F.length();
-        int i = lead;
-        for (; i + len <= n; i += len) {
-            a = bf16(seg, row + i * 2L).fma(FloatVector.fromArray(F, x, xOff + i), a);
-        }
-        s += a.reduceLanes(VectorOperators.ADD);
-        for (; i < n; i++) {
-            s += Float.intBitsToFloat(seg.get(Tensor.I16, row + i * 2L) << 16) * x[xOff + i];
-        }
-        return s;
-    }
-
-    /** Elements of a bf16 row before its first 32-byte boundary (a vector of bf16 weights is 32 bytes on AVX-512). */
-    private static int bf16Lead(java.lang.foreign.MemorySegment seg, long row, int n) {
-        long size = S.vectorByteSize();
-        return Math.min(n, (int) ((-(seg.address() + row) & (size - 1)) >>> 1));
+        return finish(acc, seg, row, x, xOff, i, n);
     }
 
     /** The lanes' sum, then the scalar tail {@code from .. n}: the same steps as {@link #dot}. */

@@ -170,24 +170,24 @@ public final class ExpertTileBench {
             int t = 0;
             for (; t + 4 <= n; t += 4) {
                 if (bf16) {
-                    PreviousTiles.dot4x4Bf16(seg, at, rowBytes, x, xOff + t * xStride, xStride, cols, out, outOff + t * outStride + r, outStride);
+                    VectorKernels.dot4x4Bf16(seg, at, rowBytes, x, xOff + t * xStride, xStride, cols, out, outOff + t * outStride + r, outStride);
                 } else {
-                    PreviousTiles.dot4x4F32(seg, at, rowBytes, x, xOff + t * xStride, xStride, cols, out, outOff + t * outStride + r, outStride);
+                    VectorKernels.dot4x4F32(seg, at, rowBytes, x, xOff + t * xStride, xStride, cols, out, outOff + t * outStride + r, outStride);
                 }
             }
             if (t + 2 <= n) {
                 if (bf16) {
-                    PreviousTiles.dot4x2Bf16(seg, at, rowBytes, x, xOff + t * xStride, xStride, cols, out, outOff + t * outStride + r, outStride);
+                    VectorKernels.dot4x2Bf16(seg, at, rowBytes, x, xOff + t * xStride, xStride, cols, out, outOff + t * outStride + r, outStride);
                 } else {
-                    PreviousTiles.dot4x2F32(seg, at, rowBytes, x, xOff + t * xStride, xStride, cols, out, outOff + t * outStride + r, outStride);
+                    VectorKernels.dot4x2F32(seg, at, rowBytes, x, xOff + t * xStride, xStride, cols, out, outOff + t * outStride + r, outStride);
                 }
                 t += 2;
             }
             if (t < n) {
                 if (bf16) {
-                    PreviousTiles.dot4x1Bf16(seg, at, rowBytes, x, xOff + t * xStride, cols, out, outOff + t * outStride + r, 1);
+                    VectorKernels.dot4x1Bf16(seg, at, rowBytes, x, xOff + t * xStride, cols, out, outOff + t * outStride + r, 1);
                 } else {
-                    PreviousTiles.dot4x1F32(seg, at, rowBytes, x, xOff + t * xStride, cols, out, outOff + t * outStride + r);
+                    VectorKernels.dot4x1F32(seg, at, rowBytes, x, xOff + t * xStride, cols, out, outOff + t * outStride + r);
                 }
             }
         }

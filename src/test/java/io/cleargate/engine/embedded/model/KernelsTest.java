@@ -198,17 +198,32 @@ class KernelsTest {
         for (int k = 0; k < 4; k++) {
             r[k] = java.util.Arrays.copyOfRange(w, (3 + k) * cols, (4 + k) * cols);
         }
-        float[] two = new float[2 * rows];
-        float[] one = new float[rows];
-        VectorKernels.dot4x2(r[0], r[1], r[2], r[3], x, cols, cols, cols, two, 3, rows);
-        VectorKernels.dot4x1(r[0], r[1], r[2], r[3], x, 2 * cols, cols, one, 3);
-        for (int k = 0; k < 4; k++) {
-            for (int t = 0; t < 2; t++) {
-                float expected = Kernels.dot(r[k], 0, x, (1 + t) * cols, cols);
-                assertEquals(expected, two[3 + k + t * rows], LANE_ORDER * Math.max(1, Math.abs(expected)), "4x2 row " + k + " token " + t);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment seg = arena.allocate((long) w.length * 4);
+            for (int i = 0; i < w.length; i++) {
+                seg.set(Tensor.F32, i * 4L, w[i]);
             }
-            float expected = Kernels.dot(r[k], 0, x, 2 * cols, cols);
-            assertEquals(expected, one[3 + k], LANE_ORDER * Math.max(1, Math.abs(expected)), "4x1 row " + k);
+            long at = 3L * cols * 4;
+            float[] two = new float[2 * rows];
+            float[] twoMapped = new float[2 * rows];
+            float[] one = new float[rows];
+            float[] oneMapped = new float[rows];
+            VectorKernels.dot4x2(r[0], r[1], r[2], r[3], x, cols, cols, cols, two, 3, rows);
+            VectorKernels.dot4x2F32(seg, at, cols * 4L, x, cols, cols, cols, twoMapped, 3, rows);
+            VectorKernels.dot4x1(r[0], r[1], r[2], r[3], x, 2 * cols, cols, one, 3);
+            VectorKernels.dot4x1F32(seg, at, cols * 4L, x, 2 * cols, cols, oneMapped, 3);
+            for (int k = 0; k < 4; k++) {
+                for (int t = 0; t < 2; t++) {
+                    float expected = Kernels.dot(r[k], 0, x, (1 + t) * cols, cols);
+                    assertEquals(expected, two[3 + k + t * rows], LANE_ORDER * Math.max(1, Math.abs(expected)), "4x2 row " + k + " token " + t);
+                    // Read in place the lanes may be summed in another order (the API leaves it open).
+                    assertEquals(expected, twoMapped[3 + k + t * rows], 1e-5f * Math.max(1, Math.abs(expected)),
+                            "4x2 mapped row " + k + " token " + t);
+                }
+                float expected = Kernels.dot(r[k], 0, x, 2 * cols, cols);
+                assertEquals(expected, one[3 + k], LANE_ORDER * Math.max(1, Math.abs(expected)), "4x1 row " + k);
+                assertEquals(expected, oneMapped[3 + k], 1e-5f * Math.max(1, Math.abs(expected)), "4x1 mapped row " + k);
+            }
         }
     }
 
@@ -273,12 +288,13 @@ class KernelsTest {
     }
 
     @Test
-    void fewTokenProductsOneRowAtATimeGiveEveryRowAndTokenItsDotWhereverTheRowsStartAndHoweverSplit() {
-        // Below 16 tokens f32 and bf16 rows are read in place one at a time against four tokens, then
-        // two and one, each row's loads aligned to their size (64 or 32 bytes) after a scalar lead. Every
-        // (row, token) must get the dot product whatever the split of rows (up to the lanes' order), for
-        // weights starting at every element offset within a line, widths with and without a tail
-        // (5, 203: rows start at different offsets; 256, 1024: all at one) and inputs at any offset.
+    void fewTokenProductsGiveEveryRowAndTokenItsDotWhereverTheRowsStartAndHoweverSplit() {
+        // Below 16 tokens f32 and bf16 rows are read in place, four rows against four tokens at a time
+        // (f32 tiles of whole lines with their loads aligned to lines), then two and one token, then
+        // single rows. Every (row, token) must get the dot product whatever the split of rows (up to
+        // the lanes' order), for weights starting at every element offset within a line, widths with and
+        // without whole lines per row (5, 203: rows start at different offsets; 256, 1024: all at one)
+        // and inputs at any offset.
         fewTokenProductsGiveTheDot(DType.F32);
         fewTokenProductsGiveTheDot(DType.BF16);
     }
@@ -360,15 +376,11 @@ class KernelsTest {
                     }
                     float got = VectorKernels.dotF32Aligned(seg, row, x, 7, n);
                     assertEquals(expected, got, 1e-5 * Math.max(1, Math.abs(expected)), n + " columns from " + skew + " bytes past a line");
-                    // Prefill's few-token kernels take the same steps for each token (only the lanes'
-                    // reduction order may differ, interpreted or compiled).
-                    float[] four = new float[4 * 2];
-                    VectorKernels.rowF32x4(seg, row, x, 7, 0, n, four, 0, 2);
-                    VectorKernels.rowF32x2(seg, row, x, 7, 0, n, four, 1, 2);
-                    for (int t = 0; t < 4; t++) {
-                        assertEquals(got, four[2 * t], LANE_ORDER * Math.max(1, Math.abs(got)), "rowF32x4, token " + t);
+                    if (skew == 0) {
+                        float single = VectorKernels.dotF32Single(seg, row, x, 7, n);
+                        // The same steps; only the lanes' reduction order may differ (interpreted or compiled).
+                        assertEquals(single, got, LANE_ORDER * Math.max(1, Math.abs(single)), "an aligned row is summed as dotF32Single sums it");
                     }
-                    assertEquals(got, four[1], LANE_ORDER * Math.max(1, Math.abs(got)), "rowF32x2");
                 }
             }
         }
@@ -440,8 +452,8 @@ class KernelsTest {
 
     @Test
     void bf16RowsReadInPlaceForFewTokensGiveExactlyTheSumsOfTheWidenedRows() {
-        // Below 16 tokens bf16 rows are widened in registers where they are mapped (one row at a time
-        // against four tokens, then single tokens); every (row, token) must get the sum the row
+        // Below 16 tokens bf16 rows are widened in registers where they are mapped (four rows against
+        // four, two and one tokens, then single rows); every (row, token) must get the sum the row
         // widened into an array gives (up to the lanes' order), whatever the batch size and the split of rows.
         try (Arena arena = Arena.ofShared()) {
             for (int cols : new int[] {203, 256}) {

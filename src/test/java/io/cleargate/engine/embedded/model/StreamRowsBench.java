@@ -10,7 +10,7 @@ import java.util.Locale;
 /**
  * Not a test: how fast one thread streams f32 weight rows of 1024 columns through a decode product,
  * from a file's mapping, by kernel (four rows at a time with one FMA chain each, as main's
- * {@link Kernels#matvecRows} did; one row at a time, {@link PreviousTiles#dotF32Single}; one row at a
+ * {@link Kernels#matvecRows} did; one row at a time, {@link VectorKernels#dotF32Single}; one row at a
  * time with its loads aligned, {@link VectorKernels#dotF32Aligned}) and by the rows' alignment (from a
  * 64-byte boundary, or 8 bytes past one as every tensor of the benchmark's safetensors files).
  * Alternating in rounds in one process.
@@ -56,13 +56,13 @@ public final class StreamRowsBench {
         int r = 0;
         if (kind == 0) {
             for (; r + 4 <= rows; r += 4) {
-                PreviousTiles.dot4x1F32(seg, skew + r * rowBytes, rowBytes, x, 0, COLS, out, r);
+                VectorKernels.dot4x1F32(seg, skew + r * rowBytes, rowBytes, x, 0, COLS, out, r);
             }
         }
         for (; r < rows; r++) {
             long at = skew + r * rowBytes;
             out[r] = switch (kind) {
-                case 0, 1 -> PreviousTiles.dotF32Single(seg, at, x, 0, COLS);
+                case 0, 1 -> VectorKernels.dotF32Single(seg, at, x, 0, COLS);
                 default -> VectorKernels.dotF32Aligned(seg, at, x, 0, COLS);
             };
         }
