@@ -216,14 +216,19 @@ public final class Kernels {
     /**
      * {@link #matmulRows} for f32 weights, read in place: four rows against four tokens at a time,
      * then the same four rows against the two and one tokens left over, then the rows left over one
-     * by one; every (row, token) is summed as {@link #dot} does.
+     * by one; every (row, token) is summed as {@link #dot} does (the aligned 4x4 tile up to the
+     * lanes' order). Where rows are whole lines apart the 4x4 tile's weight loads are aligned to
+     * lines ({@link VectorKernels#dot4x4F32Aligned}): these tiles are bound by their loads, not by
+     * memory, and from the rows' start (8 bytes past a line in the safetensors files) every load
+     * straddled two lines. Reading rows one at a time instead, as decode does, was slower here
+     * (speed.md 42).
      */
     private static void matmulRowsF32(Matrix w, float[] x, int xOff, int n, int xStride, float[] out, int outOff,
                                       int outStride, int from, int to) {
         var seg = w.tensor().data();
         int cols = w.cols();
         long rowBytes = cols * 4L;
-        boolean aligned = ALIGNED_TILES && (rowBytes & 63) == 0 && cols >= VectorKernels.lanes();
+        boolean aligned = (rowBytes & 63) == 0 && cols >= VectorKernels.lanes();
         int r = from;
         for (; r + 4 <= to; r += 4) {
             long at = w.rowStart(r) * 4L;
@@ -255,9 +260,6 @@ public final class Kernels {
             }
         }
     }
-
-    /** Temporary (A/B): f32 4x4 tiles with aligned loads ({@link VectorKernels#dot4x4F32Aligned}). */
-    static final boolean ALIGNED_TILES = !"false".equals(System.getProperty("cleargate.engine.alignedTiles"));
 
     /**
      * {@link #matmulRowsF32} for bf16 weights: the rows are widened in registers where they are mapped
