@@ -216,31 +216,20 @@ public final class Kernels {
     /**
      * {@link #matmulRows} for f32 weights, read in place: four rows against four tokens at a time,
      * then the same four rows against the two and one tokens left over, then the rows left over one
-     * by one; every (row, token) is summed as {@link #dot} does (the aligned 4x4 tile up to the
-     * lanes' order). Where rows are whole lines apart the 4x4 tile's weight loads are aligned to
-     * lines ({@link VectorKernels#dot4x4F32Aligned}): these tiles are bound by their loads, not by
-     * memory, and from the rows' start (8 bytes past a line in the safetensors files) every load
-     * straddled two lines. Reading rows one at a time instead, as decode does, was slower here
-     * (speed.md 42).
+     * by one; every (row, token) is summed as {@link #dot} does.
      */
     private static void matmulRowsF32(Matrix w, float[] x, int xOff, int n, int xStride, float[] out, int outOff,
                                       int outStride, int from, int to) {
         var seg = w.tensor().data();
         int cols = w.cols();
         long rowBytes = cols * 4L;
-        boolean aligned = (rowBytes & 63) == 0 && cols >= VectorKernels.lanes();
         int r = from;
         for (; r + 4 <= to; r += 4) {
             long at = w.rowStart(r) * 4L;
             int t = 0;
             for (; t + 4 <= n; t += 4) {
-                if (aligned) {
-                    VectorKernels.dot4x4F32Aligned(seg, at, rowBytes, x, xOff + t * xStride, xStride, cols, out,
-                            outOff + t * outStride + r, outStride);
-                } else {
-                    VectorKernels.dot4x4F32(seg, at, rowBytes, x, xOff + t * xStride, xStride, cols, out,
-                            outOff + t * outStride + r, outStride);
-                }
+                VectorKernels.dot4x4F32(seg, at, rowBytes, x, xOff + t * xStride, xStride, cols, out,
+                        outOff + t * outStride + r, outStride);
             }
             // The tokens left over, two and one at a time with the same four rows (not one row and
             // one token at a time: with ~4 tokens per routed expert, these were most of its time).

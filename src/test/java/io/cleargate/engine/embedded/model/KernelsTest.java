@@ -289,12 +289,11 @@ class KernelsTest {
 
     @Test
     void fewTokenProductsGiveEveryRowAndTokenItsDotWhereverTheRowsStartAndHoweverSplit() {
-        // Below 16 tokens f32 and bf16 rows are read in place, four rows against four tokens at a time
-        // (f32 tiles of whole lines with their loads aligned to lines), then two and one token, then
-        // single rows. Every (row, token) must get the dot product whatever the split of rows (up to
-        // the lanes' order), for weights starting at every element offset within a line, widths with and
-        // without whole lines per row (5, 203: rows start at different offsets; 256, 1024: all at one)
-        // and inputs at any offset.
+        // Below 16 tokens f32 and bf16 rows are read in place, four rows against four, two and one
+        // tokens, then single rows. Every (row, token) must get the dot product whatever the split of
+        // rows (up to the lanes' order), for weights starting at every element offset within a line
+        // (safetensors starts tensors wherever its header ends), widths with and without whole lines
+        // per row (5, 203: rows start at different offsets; 256, 1024: all at one) and inputs at any offset.
         fewTokenProductsGiveTheDot(DType.F32);
         fewTokenProductsGiveTheDot(DType.BF16);
     }
@@ -342,7 +341,7 @@ class KernelsTest {
                                     for (int c = 0; c < cols; c++) {
                                         expected += (double) w[r][c] * x[3 + t * cols + c];
                                     }
-                                    assertEquals(expected, whole[t * rows + r], 1e-5 * Math.max(1, Math.abs(expected)), where);
+                                    assertEquals(expected, whole[t * rows + r], 1e-4 * Math.max(1, Math.abs(expected)), where);
                                     assertEquals(whole[t * rows + r], parts[t * rows + r],
                                             LANE_ORDER * Math.max(1, Math.abs(expected)), where + ", split " + split);
                                 }
