@@ -16,7 +16,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * (one layer's experts reused: from L3).
  *
  * <pre>java --add-modules=jdk.incubator.vector -cp target/classes:target/test-classes \
- *   io.cleargate.engine.embedded.model.ExpertTileBench bf16|f32 cold|hot THREADS ROUNDS</pre>
+ *   io.cleargate.engine.embedded.model.ExpertTileBench bf16|f32 cold|hot THREADS ROUNDS [SKEW]</pre>
+ * SKEW (default 8): bytes from a 64-byte line to the weights' start, as in the benchmark's safetensors files.
  */
 public final class ExpertTileBench {
 
@@ -31,7 +32,9 @@ public final class ExpertTileBench {
         int poolLayers = cold ? layers : 1;
         long perMatrix = (long) INNER * HIDDEN;
         long elements = poolLayers * EXPERTS * 3L * perMatrix;
-        MemorySegment seg = Arena.ofShared().allocate(elements * dtype.bytes(), 64);
+        // Safetensors puts a tensor where its header ends: 8 bytes past a line in the benchmark's files.
+        int skew = args.length > 4 ? Integer.parseInt(args[4]) : 8;
+        MemorySegment seg = Arena.ofShared().allocate(elements * dtype.bytes() + 64, 64).asSlice(skew, elements * dtype.bytes());
         Random rnd = new Random(7);
         for (long i = 0; i < elements; i++) {
             float v = (float) (rnd.nextGaussian() * 0.05);

@@ -288,6 +288,72 @@ class KernelsTest {
     }
 
     @Test
+    void fewTokenProductsGiveEveryRowAndTokenItsDotWhereverTheRowsStartAndHoweverSplit() {
+        // Below 16 tokens f32 and bf16 rows are read in place, four rows against four, two and one
+        // tokens, then single rows. Every (row, token) must get the dot product whatever the split of
+        // rows (up to the lanes' order), for weights starting at every element offset within a line
+        // (safetensors starts tensors wherever its header ends), widths with and without whole lines
+        // per row (5, 203: rows start at different offsets; 256, 1024: all at one) and inputs at any offset.
+        fewTokenProductsGiveTheDot(DType.F32);
+        fewTokenProductsGiveTheDot(DType.BF16);
+    }
+
+    private static void fewTokenProductsGiveTheDot(DType dtype) {
+        try (Arena arena = Arena.ofConfined()) {
+            for (int cols : new int[] {5, 203, 256, 1024}) {
+                int rows = 11;
+                int size = dtype.bytes();
+                long bytes = (long) rows * cols * size;
+                MemorySegment block = arena.allocate(bytes + 64, 64);
+                for (long skew = 0; skew < 64; skew += size) {
+                    MemorySegment seg = block.asSlice(skew, bytes);
+                    float[][] w = new float[rows][cols];
+                    for (int r = 0; r < rows; r++) {
+                        for (int c = 0; c < cols; c++) {
+                            float v = (float) Math.sin((r * cols + c) * 0.017 + skew) * 2;
+                            if (dtype == DType.F32) {
+                                w[r][c] = v;
+                                seg.set(Tensor.F32, (r * (long) cols + c) * 4, v);
+                            } else {
+                                short bits = (short) (Float.floatToRawIntBits(v) >>> 16);
+                                w[r][c] = Float.intBitsToFloat(bits << 16);
+                                seg.set(Tensor.I16, (r * (long) cols + c) * 2, bits);
+                            }
+                        }
+                    }
+                    Matrix m = new Tensor("w", dtype, new long[] {rows, cols}, seg).asMatrix();
+                    for (int n : new int[] {2, 3, 4, 5, 7, 15}) {
+                        float[] x = new float[n * cols + 3];
+                        for (int i = 0; i < x.length; i++) {
+                            x[i] = (float) Math.cos(i * 0.29 + skew);
+                        }
+                        float[] whole = new float[n * rows];
+                        Kernels.matmulRows(m, x, 3, n, cols, whole, 0, rows, 0, rows);
+                        for (int split : new int[] {1, 3, 6}) {
+                            float[] parts = new float[n * rows];
+                            Kernels.matmulRows(m, x, 3, n, cols, parts, 0, rows, 0, split);
+                            Kernels.matmulRows(m, x, 3, n, cols, parts, 0, rows, split, rows);
+                            for (int r = 0; r < rows; r++) {
+                                for (int t = 0; t < n; t++) {
+                                    String where = dtype + ", " + cols + " columns from " + skew + " bytes past a line, " + n + " tokens, row " + r
+                                            + ", token " + t;
+                                    double expected = 0;
+                                    for (int c = 0; c < cols; c++) {
+                                        expected += (double) w[r][c] * x[3 + t * cols + c];
+                                    }
+                                    assertEquals(expected, whole[t * rows + r], 1e-4 * Math.max(1, Math.abs(expected)), where);
+                                    assertEquals(whole[t * rows + r], parts[t * rows + r],
+                                            LANE_ORDER * Math.max(1, Math.abs(expected)), where + ", split " + split);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
     void alignedF32RowKernelGivesTheDotWhereverTheRowStartsAndHoweverLong() {
         // Rows starting 0, 4, .. 60 bytes past a 64-byte boundary: the scalar lead covers 0 to 15
         // elements; lengths shorter than the lead, without whole vectors, and with a tail.
