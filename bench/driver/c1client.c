@@ -171,13 +171,15 @@ int main(int argc, char **argv) {
 
   static char request[BUF];
   int len = snprintf(request, sizeof request, "%s %s HTTP/1.1\r\nHost: %s:%d\r\n", method, path, host, port);
-  for (int i = optind + 1; i < argc; i++) {
+  /* Each piece is checked before the next is written: past the buffer, sizeof request - len would wrap. */
+  for (int i = optind + 1; i < argc && len < (int) sizeof request; i++) {
     char *colon = strchr(argv[i], ':');
     if (!colon) usage();
     len += snprintf(request + len, sizeof request - len, "%.*s: %s\r\n", (int) (colon - argv[i]), argv[i], colon + 1);
   }
-  if (body) len += snprintf(request + len, sizeof request - len, "Content-Length: %zu\r\n", strlen(body));
-  len += snprintf(request + len, sizeof request - len, "\r\n%s", body ? body : "");
+  if (body && len < (int) sizeof request)
+    len += snprintf(request + len, sizeof request - len, "Content-Length: %zu\r\n", strlen(body));
+  if (len < (int) sizeof request) len += snprintf(request + len, sizeof request - len, "\r\n%s", body ? body : "");
   if (len >= (int) sizeof request) { fprintf(stderr, "c1client: request over 64 KB\n"); return 2; }
 
   int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
