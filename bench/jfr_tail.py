@@ -3,7 +3,7 @@
 
 usage: jfr_tail.py TIMELINE JFR [SLOW_MS]
 
-TIMELINE is bench/driver/Timeline.java's output ("epoch_micros latency_micros status" per request),
+TIMELINE is bench/driver/c1client.c's -T output ("epoch_micros latency_micros status" per request),
 JFR the gateway's flight recording over the same window. Every request slower than SLOW_MS (default:
 the run's p99) is laid beside what the recording saw while it was in flight:
 

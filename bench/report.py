@@ -17,6 +17,11 @@ def jit_ms(row):
     return row.get("jit_ticks", 0) / CLOCK_TICKS / row["requests"] * 1000 if row["requests"] else float("nan")
 
 
+def ratio(a, b):
+    """a / b, or NaN when b is 0 (an arm whose process used no CPU tick in a window: too short or too idle to say)."""
+    return a / b if b else float("nan")
+
+
 SIGNER_INTERVAL_S = 10  # cleargate.audit.checkpoint-every
 
 
@@ -113,7 +118,7 @@ def main(path):
             failed.append(arm)
         print(f"| {arm} | {one['p50_ms']:.3f} | {one['p99_ms']:.3f} | {ms(one.get('p999_ms'))} | "
               f"{added50:.3f} | {added99:.3f} | {many['rps']:.0f} | {vs_direct:.3f} | {vs_portkey:.2f} | {c1:.3f} | "
-              f"{c64:.3f} | {c1 / c64:.2f} | {f'**{errors}**' if errors else 0} |")
+              f"{c64:.3f} | {ratio(c1, c64):.2f} | {f'**{errors}**' if errors else 0} |")
     if failed:
         print(f"\n**Failed: {', '.join(failed)}**: some answers were not 2xx (or, at c=1, not as long as the first, or the "
               "connection was lost); their figures are not valid.")
@@ -137,7 +142,7 @@ def main(path):
                         f"({100 * idle['jit_ticks'] / CLOCK_TICKS / idle['seconds']:.1f})") if idle else "n/a"
             kb = [f"{alloc[(arm, c)] / r['requests'] / 1024:.1f}" if (arm, c) in alloc and r["requests"] else "n/a"
                   for c, r in ((1, one), (64, many))]
-            print(f"| {arm} | {j1:.3f} | {j64:.3f} | {r1:.3f} | {r64:.3f} | {r1 / r64:.2f} | {idle_txt} | "
+            print(f"| {arm} | {j1:.3f} | {j64:.3f} | {r1:.3f} | {r64:.3f} | {ratio(r1, r64):.2f} | {idle_txt} | "
                   f"{kb[0]} | {kb[1]} |")
     warm = [r for r in rows if r["mode"] == "warmup"]
     if warm:

@@ -17,12 +17,16 @@
  * response that is not counts as an error, and a lost connection or a malformed response ends the
  * window. Prints one JSON line, as bench/wrk/chat.lua does: requests, seconds, rps, errors, p50/p90/
  * p99/p99.9/max in ms (the rank of a percentile as wrk's stats_percentile takes it).
- * C, so the client adds no JIT or collector of its own to the tail (bench/driver/Timeline.java does).
+ * C, so the client adds no JIT or collector of its own to the tail (a Java client would).
  *
  * -t OUT also writes "monotonic_ns latency_ns status" per request, in CLOCK_MONOTONIC so the lines can
  * be laid beside a `perf record -k CLOCK_MONOTONIC` trace of the scheduler (bench/floor/slowsched.py).
+ * -T OUT writes "epoch_micros latency_micros status" instead, wall-clock times to lay beside the gateway's
+ * flight recording (bin/cleargate bench tail, bench/jfr_tail.py): the start of each request is its
+ * monotonic time moved by the offset between the two clocks read once at the start (the window is short
+ * enough that the clocks' drift is far below JFR's millisecond).
  *
- * usage: c1client [-d SECONDS] [-X METHOD] [-b BODY] [-t OUT] http://IPV4:PORT/PATH [name:value ...]
+ * usage: c1client [-d SECONDS] [-X METHOD] [-b BODY] [-t OUT | -T OUT] http://IPV4:PORT/PATH [name:value ...]
  * Exit status: 0 if every response was good; 1 if any was not or the connection was lost (the JSON line
  * is printed first, the reason on stderr); 2 if the client could not start.
  */
@@ -147,19 +151,20 @@ static double percentile_ms(const long long *sorted, long n, double p) {
 }
 
 static void usage(void) {
-  fprintf(stderr, "usage: c1client [-d SECONDS] [-X METHOD] [-b BODY] [-t OUT] http://IPV4:PORT/PATH [name:value ...]\n");
+  fprintf(stderr, "usage: c1client [-d SECONDS] [-X METHOD] [-b BODY] [-t OUT | -T OUT] http://IPV4:PORT/PATH [name:value ...]\n");
   exit(2);
 }
 
 int main(int argc, char **argv) {
   double seconds = 10;
   const char *method = "GET", *body = NULL, *timeline = NULL;
-  int opt;
-  while ((opt = getopt(argc, argv, "d:X:b:t:")) != -1) {
+  int opt, epoch = 0;
+  while ((opt = getopt(argc, argv, "d:X:b:t:T:")) != -1) {
     if (opt == 'd') seconds = atof(optarg);
     else if (opt == 'X') method = optarg;
     else if (opt == 'b') body = optarg;
     else if (opt == 't') timeline = optarg;
+    else if (opt == 'T') { timeline = optarg; epoch = 1; }
     else usage();
   }
   if (optind >= argc || seconds <= 0) usage();
@@ -193,6 +198,8 @@ int main(int argc, char **argv) {
   long long *at = malloc(cap * sizeof *at), *lat = malloc(cap * sizeof *lat);
   int *st = malloc(cap * sizeof *st);
   if (!at || !lat || !st) return 2;
+  struct timespec wall;
+  clock_gettime(CLOCK_REALTIME, &wall);
   long long start = now_ns(), end = start + (long long) (seconds * 1e9), last = start;
   while (now_ns() < end) {
     long long t0 = now_ns();
@@ -221,7 +228,11 @@ int main(int argc, char **argv) {
   if (timeline) {
     FILE *out = fopen(timeline, "w");
     if (!out) { perror("c1client: timeline"); return 2; }
-    for (long i = 0; i < n; i++) fprintf(out, "%lld %lld %d\n", at[i], lat[i], st[i]);
+    long long wall_offset = wall.tv_sec * 1000000000LL + wall.tv_nsec - start;
+    for (long i = 0; i < n; i++) {
+      if (epoch) fprintf(out, "%lld %lld %d\n", (at[i] + wall_offset) / 1000, lat[i] / 1000, st[i]);
+      else fprintf(out, "%lld %lld %d\n", at[i], lat[i], st[i]);
+    }
     fclose(out);
   }
   long long *sorted = malloc((n ? n : 1) * sizeof *sorted);

@@ -94,10 +94,13 @@ chat_request() {
 # as long as the first, or the connection was lost. Why not wrk at c=1: wrk adds synthetic samples to
 # its tail afterwards (coordinated-omission correction), which a closed loop at c=1 has no cause for
 # (bench/README.md).
+# With -T OUT first, it also writes each request's start and latency to OUT (bench tail).
 bench_c1() {
+  local timeline=()
+  if [[ "$1" == -T ]]; then timeline=(-T "$2"); shift 2; fi
   local url="$1" seconds="$2"; shift 2
-  taskset -c "$LOAD_CORE" "$ROOT/target/bench/c1client" -d "$seconds" -X "$C1_METHOD" -b "$C1_BODY" "$url" \
-    "${C1_HEADERS[@]}" "$@"
+  taskset -c "$LOAD_CORE" "$ROOT/target/bench/c1client" -d "$seconds" -X "$C1_METHOD" -b "$C1_BODY" \
+    "${timeline[@]}" "$url" "${C1_HEADERS[@]}" "$@"
 }
 
 # bench_load URL C SECONDS [header:value ...]: the bench's load at concurrency C: the C client at c=1,
@@ -458,7 +461,7 @@ bench_profile() {
 }
 
 # bin/cleargate bench tail off|full: after the arm's warm-up, one client at c=1 for BENCH_SECONDS
-# (bench/driver/Timeline.java) writes down when each request started and how long it took, while a
+# (bench/driver/c1client.c -T, the bench's own c=1 client) writes down when each request started and how long it took, while a
 # flight recording runs; bench/jfr_tail.py then names, for each request slower than the run's p99,
 # what the recording saw while it was in flight (a collector pause, a scheduled job, a question to
 # OPA, a slow fsync or upstream read, the JIT). Writes target/bench/tail-ARM.md.
@@ -481,8 +484,7 @@ bench_tail() {
     LOADDRIVER_TIMELINE="$out.txt" taskset -c "$LOAD_CORE" java "$ROOT/bench/driver/LoadDriver.java" "$ARM_URL" 16 \
       "$BENCH_STREAMS" stream ${ARM_HEADERS[@]+"${ARM_HEADERS[@]}"} >&2
   else
-    taskset -c "$LOAD_CORE" java "$ROOT/bench/driver/Timeline.java" "$ARM_URL" "$BENCH_SECONDS" "$out.txt" \
-      ${ARM_HEADERS[@]+"${ARM_HEADERS[@]}"} >&2
+    bench_c1 -T "$out.txt" "$ARM_URL" "$BENCH_SECONDS" ${ARM_HEADERS[@]+"${ARM_HEADERS[@]}"} >&2
   fi
   jcmd "$GATEWAY_PID" JFR.stop name=tail filename="$out.jfr" >/dev/null
   jcmd "$GATEWAY_PID" JFR.stop name=warm >/dev/null
