@@ -73,10 +73,7 @@ final class NormalizedText {
         int removed = 0;
         int folded = 0;
         for (int i = 0; i < n; ) {
-            int run = i;
-            while (run < n && src[run] < 0x80) {
-                run++;
-            }
+            int run = asciiRunEnd(src, i, n);
             if (run > i) { // the common case, copied without the code point and fold machinery
                 int length = run - i;
                 if (k + length > chars.length) {
@@ -141,6 +138,33 @@ final class NormalizedText {
     }
 
     private static final int ASCII_BLOCK = 256;
+
+    /**
+     * The end of the ASCII run from {@code i}: the first index at or after it whose char is not
+     * ASCII, or {@code n}. Blocks of {@link #RUN_BLOCK} chars are or'ed together (no exit per
+     * char), and only the block that holds the run's end is read char by char. A method of its
+     * own, called once per run: as a loop inside {@link #of}'s loop over a long text that is
+     * normalised a few hundred times (the bench's joined corpora), it ran in an on-stack-replacement
+     * compilation at several cycles per char, 7% of the mixed corpus's samples.
+     */
+    static int asciiRunEnd(char[] src, int i, int n) {
+        while (i + RUN_BLOCK <= n) {
+            int all = 0;
+            for (int k = i; k < i + RUN_BLOCK; k++) {
+                all |= src[k];
+            }
+            if (all >= 0x80) {
+                break;
+            }
+            i += RUN_BLOCK;
+        }
+        while (i < n && src[i] < 0x80) {
+            i++;
+        }
+        return i;
+    }
+
+    private static final int RUN_BLOCK = 16;
 
     /** Makes this text a rescan of a stream whose searches resume as {@code searches} says. */
     NormalizedText resuming(Searches searches) {
