@@ -255,6 +255,7 @@ final class NormalizedText {
             char[] out = new char[t.length()];
             int[] marks = new int[chunks(t)];
             int k = lowerText(cleanChars(), t.length(), out, marks);
+            lowerMarks = marks;
             lower = View.derived("lower", new String(out, 0, k), out, clean, () -> {
                 int[] index = new int[k];
                 lower(t, null, index);
@@ -262,6 +263,26 @@ final class NormalizedText {
             }, j -> locate(t, marks, j, NormalizedText::lowerKeeps), true);
         }
         return lower;
+    }
+
+    /** The lower view's marks (below), kept to map clean indexes into that view. */
+    private int[] lowerMarks;
+
+    /**
+     * The lower view's index of the clean char that letters-only view char {@code a} came from
+     * (a letter or digit, which the lower view writes as a char of its own): the clean index from
+     * the letters-only view's marks, then the lower view's mark before it and at most one chunk
+     * of clean chars read again. For the few positions a pass over the letters-only view names.
+     */
+    int lowerIndexOfAlnum(int a) {
+        int i = alnum().locateInParent(a);
+        lower();
+        String t = clean.text;
+        int k = lowerMarks[i / CHUNK];
+        for (int c = i / CHUNK * CHUNK; c < i; c++) {
+            k += lowerKeeps(t, c) ? 1 : 0;
+        }
+        return k;
     }
 
     /**
