@@ -39,7 +39,7 @@ final class BuiltinDetectors {
         var compiled = CharClasses.compile(pattern);
         return new PatternDetector("ssn", "pii.ssn", "SSN", "US SSN AAA-GG-SSSS with validity rules",
                 List.of(new PatternDetector.Probe("clean", PatternDetector.Finder.of(compiled, Starts.digitRuns(BuiltinDetectors::ssnShape)),
-                        1.0, t -> true)),
+                        1.0, PatternDetector.ANY_TEXT)),
                 (candidate, text, s, e) -> {
                     var m = compiled.matcher(candidate);
                     if (!m.matches() || !Checksums.ssnValid(m.group(1), m.group(3), m.group(4))) {
@@ -59,8 +59,8 @@ final class BuiltinDetectors {
                 + "(?![0-9A-Fa-f:])";
         return new PatternDetector("ip", "pii.ip_address", "IP_ADDRESS", "IPv4 dotted quad or IPv6 (RFC 4291 text forms)",
                 // v4 starts with a digit; v6's first ":" stands at most 4 hex digits after its start
-                List.of(probe("clean", v4, 1.0, Starts.digitRuns(BuiltinDetectors::dottedQuadShape), t -> true),
-                        probe("clean", v6, 1.0, Starts.where(Starts.anchored(":", 4), BuiltinDetectors::ipv6Shape), t -> true)),
+                List.of(probe("clean", v4, 1.0, Starts.digitRuns(BuiltinDetectors::dottedQuadShape), PatternDetector.ANY_TEXT),
+                        probe("clean", v6, 1.0, Starts.where(Starts.anchored(":", 4), BuiltinDetectors::ipv6Shape), PatternDetector.ANY_TEXT)),
                 (candidate, text, s, e) -> {
                     if (candidate.indexOf(':') >= 0) {
                         return validIpv6(candidate) ? 0.85 : -1;
@@ -285,7 +285,7 @@ final class BuiltinDetectors {
         return new PatternDetector("entropy", "secret.high_entropy", "SECRET",
                 "token of 24+ chars with high Shannon entropy and mixed character classes",
                 List.of(new PatternDetector.Probe("clean", new TokenRuns(new OpenMatch(CharClasses.compile(ENTROPY_CANDIDATE))), 1.0,
-                        t -> true)),
+                        PatternDetector.ANY_TEXT)),
                 BuiltinDetectors::entropyScore);
     }
 

@@ -113,6 +113,17 @@ class ViewsTest {
         }
     }
 
+    /** A detector looks its views up by number once it has their names: each number is the view of that name. */
+    @Test
+    void everyViewsNumberNamesTheViewOfItsName() {
+        var text = NormalizedText.of("Some Text, with 12 34 and ﬁ");
+        for (String name : List.of("clean", "lower", "compact", "alnum")) {
+            assertEquals(name, text.view(NormalizedText.viewIndex(name)).name);
+            assertEquals(text.view(name), text.view(NormalizedText.viewIndex(name)));
+        }
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> NormalizedText.viewIndex("upper"));
+    }
+
     /**
      * {@link NormalizedText#of} skips ASCII runs a block of chars at a time: the run's end is the
      * first char of U+0080 or above (U+007F is ASCII) wherever it falls in or across a block, and
