@@ -39,7 +39,7 @@ final class BuiltinDetectors {
         var compiled = CharClasses.compile(pattern);
         return new PatternDetector("ssn", "pii.ssn", "SSN", "US SSN AAA-GG-SSSS with validity rules",
                 List.of(new PatternDetector.Probe("clean", PatternDetector.Finder.of(compiled, Starts.digitRuns(BuiltinDetectors::ssnShape)),
-                        1.0, t -> true)),
+                        1.0, PatternDetector.ANY_TEXT)),
                 (candidate, text, s, e) -> {
                     var m = compiled.matcher(candidate);
                     if (!m.matches() || !Checksums.ssnValid(m.group(1), m.group(3), m.group(4))) {
@@ -59,8 +59,8 @@ final class BuiltinDetectors {
                 + "(?![0-9A-Fa-f:])";
         return new PatternDetector("ip", "pii.ip_address", "IP_ADDRESS", "IPv4 dotted quad or IPv6 (RFC 4291 text forms)",
                 // v4 starts with a digit; v6's first ":" stands at most 4 hex digits after its start
-                List.of(probe("clean", v4, 1.0, Starts.digitRuns(BuiltinDetectors::dottedQuadShape), t -> true),
-                        probe("clean", v6, 1.0, Starts.where(Starts.anchored(":", 4), BuiltinDetectors::ipv6Shape), t -> true)),
+                List.of(probe("clean", v4, 1.0, Starts.digitRuns(BuiltinDetectors::dottedQuadShape), PatternDetector.ANY_TEXT),
+                        probe("clean", v6, 1.0, Starts.where(Starts.anchored(":", 4), BuiltinDetectors::ipv6Shape), PatternDetector.ANY_TEXT)),
                 (candidate, text, s, e) -> {
                     if (candidate.indexOf(':') >= 0) {
                         return validIpv6(candidate) ? 0.85 : -1;
@@ -139,6 +139,11 @@ final class BuiltinDetectors {
     }
 
     static boolean validIpv6(String s) {
+        if (s.indexOf('.') < 0 && s.indexOf("::") < 0 && colons(s) != 7) {
+            // Without "::" or a dotted tail every group is counted and eight are needed, seven
+            // colons: times of day in logs ("10:11:41") are turned away here, before the splitting.
+            return false;
+        }
         String v4tail = null;
         int lastColon = s.lastIndexOf(':');
         if (s.indexOf('.') >= 0) {
@@ -176,6 +181,14 @@ final class BuiltinDetectors {
         }
         // "::" alone or a bare "a::" are too weak to call an address; require at least two groups.
         return compressed ? count >= 2 && count <= 7 : count == 8;
+    }
+
+    private static int colons(String s) {
+        int count = 0;
+        for (int i = 0; i < s.length(); i++) {
+            count += s.charAt(i) == ':' ? 1 : 0;
+        }
+        return count;
     }
 
     static Detector cloudKey() {
@@ -263,9 +276,7 @@ final class BuiltinDetectors {
         return s.substring(0, cut);
     }
 
-    private static final Pattern UUID = CharClasses.compile("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
     private static final Pattern HEX = CharClasses.compile("[0-9a-fA-F]+");
-    private static final Pattern WORDS = CharClasses.compile("(?:[A-Za-z]++[/_\\-+.=]?+)++");
 
     /** An entropy candidate: a whole run of 24 or more token chars, and up to two "=" of padding closing it. */
     static final String ENTROPY_CANDIDATE = "(?<![A-Za-z0-9+/_\\-])[A-Za-z0-9+/_\\-]{24,}+={0,2}(?![A-Za-z0-9+/=_\\-])";
@@ -274,7 +285,7 @@ final class BuiltinDetectors {
         return new PatternDetector("entropy", "secret.high_entropy", "SECRET",
                 "token of 24+ chars with high Shannon entropy and mixed character classes",
                 List.of(new PatternDetector.Probe("clean", new TokenRuns(new OpenMatch(CharClasses.compile(ENTROPY_CANDIDATE))), 1.0,
-                        t -> true)),
+                        PatternDetector.ANY_TEXT)),
                 BuiltinDetectors::entropyScore);
     }
 
@@ -329,6 +340,21 @@ final class BuiltinDetectors {
         }
     }
 
+    /** Whether {@code s} is a UUID's text: hex digit groups of 8, 4, 4, 4 and 12 chars joined by "-". */
+    static boolean isUuid(String s) {
+        if (s.length() != 36) {
+            return false;
+        }
+        for (int i = 0; i < 36; i++) {
+            char c = s.charAt(i);
+            boolean hyphen = i == 8 || i == 13 || i == 18 || i == 23;
+            if (hyphen ? c != '-' : !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F')) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     static double entropyScore(String candidate, String text, int s, int e) {
         // The char classes first: a run without a digit or of one class (paths, identifiers: most
         // long runs in code and prose) is rejected whatever the two regexes say, so they run only after.
@@ -352,7 +378,11 @@ final class BuiltinDetectors {
         if (digit == 0 || classes < 2) {
             return -1;
         }
-        if (UUID.matcher(candidate).matches() || WORDS.matcher(candidate).matches()) {
+        // A candidate here has a digit, so it is never letter runs and separators alone (a path or
+        // an identifier, which the check above turns away); a UUID is read by hand: the request ids of
+        // every log line are such candidates, and the regex was a third of this detector's samples on
+        // the mixed corpus.
+        if (isUuid(candidate)) {
             return -1;
         }
         double h = Checksums.entropy(candidate);

@@ -43,6 +43,8 @@ final class HeuristicWords {
     private final int[][] byBigram = new int[27 * 27][];
     /** Per word: the owners (bit per owner) whose anchor it is; 0 for a word only looked up for presence. */
     private final long[] anchorOf;
+    /** Per owner: its anchor words, as indexes into {@link #words}. */
+    private final int[][] anchorWords;
     private final int owners;
     private static final int[] NONE = new int[0];
 
@@ -84,7 +86,9 @@ final class HeuristicWords {
             }
         }
         markStates();
+        this.anchorWords = new int[anchors.size()][];
         for (int o = 0; o < anchors.size(); o++) {
+            anchorWords[o] = anchors.get(o).stream().mapToInt(words::indexOf).toArray();
             for (String a : anchors.get(o)) {
                 int w = words.indexOf(a);
                 if (w < 0 || a.length() < 3) {
@@ -328,6 +332,55 @@ final class HeuristicWords {
 
     Found find(String text) {
         return find(text, false);
+    }
+
+    /**
+     * What the pass over the lower-case view with word starts ({@link #find(char[], String, boolean)})
+     * is asked for, answered from the pass over the letters-only view of the same text
+     * ({@code inAlnum}) instead of a second pass over every char. A word standing at a word start
+     * of the lower-case view stands, as the same letters, in the letters-only view where that
+     * view's char of its first letter stands: the letters-only view keeps every letter the
+     * lower-case view writes, as that letter, and drops nothing between two letters. So each
+     * anchor position of the lower-case pass is one of the letters-only pass's, mapped by
+     * {@code lowerIndexOfAlnum}; a mapped position is kept when one of the owner's anchor words
+     * stands there in {@code lower} (its first {@code n} chars) at a word start, which makes the
+     * anchors exactly the lower-case pass's. Presence is the letters-only view's: it holds every
+     * word the lower-case view holds at a word start, and more, which only lets a gate pass whose
+     * regex then finds nothing (every match holds a word of each gate's groups at a word start).
+     * Anchors are rare (about one per 600 chars of the mixed corpus), the pass read every char.
+     */
+    Found atWordStarts(Found inAlnum, char[] lower, int n, java.util.function.IntUnaryOperator lowerIndexOfAlnum) {
+        int[][] found = new int[owners][];
+        int[] count = new int[owners];
+        for (int o = 0; o < owners; o++) {
+            int[] positions = inAlnum.anchors(o);
+            for (int k = 0; k < inAlnum.anchorCount(o); k++) {
+                int j = lowerIndexOfAlnum.applyAsInt(positions[k]);
+                if (anchorStartsAt(lower, n, j, o)) {
+                    if (found[o] == null) {
+                        found[o] = new int[8];
+                    } else if (count[o] == found[o].length) {
+                        found[o] = Arrays.copyOf(found[o], count[o] * 2);
+                    }
+                    found[o][count[o]++] = j;
+                }
+            }
+        }
+        return new Found(inAlnum.text, words, inAlnum.known, found, count);
+    }
+
+    /** Whether one of the owner's anchor words stands at {@code j} of {@code chars} (first {@code n}) at a word start. */
+    private boolean anchorStartsAt(char[] chars, int n, int j, int owner) {
+        if (j > 0 && isWordChar(chars[j - 1])) {
+            return false;
+        }
+        for (int w : anchorWords[owner]) {
+            char[] word = wordChars[w];
+            if (j + word.length <= n && Arrays.equals(chars, j, j + word.length, word, 0, word.length)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**

@@ -285,9 +285,15 @@ final class InjectionDetector implements Detector {
             return;
         }
         View lower = text.lower();
-        HeuristicWords.Found inLower = text.memo(LOWER_WORDS, () -> lower.chars() != null
-                ? WORDS.find(lower.chars(), lower.text, true) : WORDS.find(lower.text, true));
-        HeuristicWords.Found inAlnum = null;
+        View alnum = text.alnum(); // every heuristic but the fake system turn is tried on it
+        HeuristicWords.Found inAlnum = text.memo(ALNUM_WORDS, () -> alnum.chars() != null
+                ? WORDS.find(alnum.chars(), alnum.text, false) : WORDS.find(alnum.text));
+        // The lower-case view's words from the letters-only pass: its anchors exactly, its gates
+        // from a superset of its words (HeuristicWords.atWordStarts), without a pass over every char.
+        HeuristicWords.Found inLower = text.memo(LOWER_WORDS, () -> {
+            char[] chars = lower.chars() != null ? lower.chars() : lower.text.toCharArray();
+            return WORDS.atWordStarts(inAlnum, chars, lower.length(), text::lowerIndexOfAlnum);
+        });
         for (int i = 0; i < heuristics.size(); i++) {
             Heuristic h = heuristics.get(i);
             if (passes(requiredIndex.get(i), inLower)) {
@@ -295,11 +301,6 @@ final class InjectionDetector implements Detector {
             }
             if (onAlnum.get(i) == null) {
                 continue;
-            }
-            View alnum = text.alnum();
-            if (inAlnum == null) {
-                inAlnum = text.memo(ALNUM_WORDS, () -> alnum.chars() != null
-                        ? WORDS.find(alnum.chars(), alnum.text, false) : WORDS.find(alnum.text));
             }
             if (passes(requiredIndex.get(i), inAlnum)) {
                 find(alnumOpen.get(i), startsOn(i, alnum.text, inAlnum, true), alnum, h, 0.9, sink);

@@ -73,10 +73,7 @@ final class NormalizedText {
         int removed = 0;
         int folded = 0;
         for (int i = 0; i < n; ) {
-            int run = i;
-            while (run < n && src[run] < 0x80) {
-                run++;
-            }
+            int run = asciiRunEnd(src, i, n);
             if (run > i) { // the common case, copied without the code point and fold machinery
                 int length = run - i;
                 if (k + length > chars.length) {
@@ -142,6 +139,33 @@ final class NormalizedText {
 
     private static final int ASCII_BLOCK = 256;
 
+    /**
+     * The end of the ASCII run from {@code i}: the first index at or after it whose char is not
+     * ASCII, or {@code n}. Blocks of {@link #RUN_BLOCK} chars are or'ed together (no exit per
+     * char), and only the block that holds the run's end is read char by char. A method of its
+     * own, called once per run: as a loop inside {@link #of}'s loop over a long text that is
+     * normalised a few hundred times (the bench's joined corpora), it ran in an on-stack-replacement
+     * compilation at several cycles per char, 7% of the mixed corpus's samples.
+     */
+    static int asciiRunEnd(char[] src, int i, int n) {
+        while (i + RUN_BLOCK <= n) {
+            int all = 0;
+            for (int k = i; k < i + RUN_BLOCK; k++) {
+                all |= src[k];
+            }
+            if (all >= 0x80) {
+                break;
+            }
+            i += RUN_BLOCK;
+        }
+        while (i < n && src[i] < 0x80) {
+            i++;
+        }
+        return i;
+    }
+
+    private static final int RUN_BLOCK = 16;
+
     /** Makes this text a rescan of a stream whose searches resume as {@code searches} says. */
     NormalizedText resuming(Searches searches) {
         this.searches = searches;
@@ -205,12 +229,30 @@ final class NormalizedText {
     }
 
     View view(String name) {
+        return view(viewIndex(name));
+    }
+
+    /**
+     * A view's number, for {@link #view(int)}: a detector that names its views looks each up once,
+     * not by its name on every text (on dense personal data, a hundred bytes a text, the string
+     * switch per probe and text was a few percent of the whole).
+     */
+    static int viewIndex(String name) {
         return switch (name) {
-            case "clean" -> clean;
-            case "lower" -> lower();
-            case "compact" -> compact();
-            case "alnum" -> alnum();
+            case "clean" -> 0;
+            case "lower" -> 1;
+            case "compact" -> 2;
+            case "alnum" -> 3;
             default -> throw new IllegalArgumentException("unknown view " + name);
+        };
+    }
+
+    View view(int index) {
+        return switch (index) {
+            case 0 -> clean;
+            case 1 -> lower();
+            case 2 -> compact();
+            default -> alnum();
         };
     }
 
@@ -230,14 +272,36 @@ final class NormalizedText {
             String t = clean.text;
             char[] out = new char[t.length()];
             int[] marks = new int[chunks(t)];
-            int k = lowerText(cleanChars(), t.length(), out, marks);
+            char[] src = cleanChars();
+            int k = lowerText(src, t.length(), out, marks);
+            lowerMarks = marks;
             lower = View.derived("lower", new String(out, 0, k), out, clean, () -> {
                 int[] index = new int[k];
                 lower(t, null, index);
                 return index;
-            }, j -> locate(t, marks, j, NormalizedText::lowerKeeps), true);
+            }, j -> locate(src, t.length(), marks, j, NormalizedText::lowerKeeps), true);
         }
         return lower;
+    }
+
+    /** The lower view's marks (below), kept to map clean indexes into that view. */
+    private int[] lowerMarks;
+
+    /**
+     * The lower view's index of the clean char that letters-only view char {@code a} came from
+     * (a letter or digit, which the lower view writes as a char of its own): the clean index from
+     * the letters-only view's marks, then the lower view's mark before it and at most one chunk
+     * of clean chars read again. For the few positions a pass over the letters-only view names.
+     */
+    int lowerIndexOfAlnum(int a) {
+        int i = alnum().locateInParent(a);
+        lower();
+        char[] t = cleanChars();
+        int k = lowerMarks[i / CHUNK];
+        for (int c = i / CHUNK * CHUNK; c < i; c++) {
+            k += lowerKeeps(t, c) ? 1 : 0;
+        }
+        return k;
     }
 
     /**
@@ -254,25 +318,28 @@ final class NormalizedText {
     /** Whether a view keeps clean char {@code i} (what its builder adds to the output index there). */
     @FunctionalInterface
     private interface Keeps {
-        boolean at(String t, int i);
+        boolean at(char[] t, int i);
     }
 
-    private static boolean lowerKeeps(String t, int i) {
-        return !isWhitespace(t.charAt(i)) || i == 0 || !isWhitespace(t.charAt(i - 1));
+    // Read from the clean view's array, not its string: each anchor the letters-only pass finds is
+    // mapped back through these (HeuristicWords.atWordStarts), which with charAt on the string was
+    // 3% of the joined mixed corpus's samples.
+    private static boolean lowerKeeps(char[] t, int i) {
+        return !isWhitespace(t[i]) || i == 0 || !isWhitespace(t[i - 1]);
     }
 
-    private static boolean compactKeeps(String t, int i) {
-        char c = t.charAt(i);
+    private static boolean compactKeeps(char[] t, int i) {
+        char c = t[i];
         return c < 128 ? KEPT_COMPACT[c] == 1 : !isWhitespace(c) && !isDecoration(c);
     }
 
-    private static boolean alnumKeeps(String t, int i) {
-        char c = t.charAt(i);
+    private static boolean alnumKeeps(char[] t, int i) {
+        char c = t[i];
         return c < 128 ? KEPT_ALNUM[c] == 1 : Character.isLetterOrDigit(c);
     }
 
     /** The clean index of view char {@code j}, from the builder's marks. */
-    private static int locate(String t, int[] marks, int j, Keeps keeps) {
+    private static int locate(char[] t, int n, int[] marks, int j, Keeps keeps) {
         int lo = 0;
         int hi = marks.length - 1;
         while (lo < hi) { // the last chunk whose mark is at or before j: the one j was written in
@@ -284,7 +351,7 @@ final class NormalizedText {
             }
         }
         int k = marks[lo];
-        for (int i = lo * CHUNK, n = t.length(); i < n; i++) {
+        for (int i = lo * CHUNK; i < n; i++) {
             if (keeps.at(t, i)) {
                 if (k == j) {
                     return i;
@@ -330,9 +397,10 @@ final class NormalizedText {
             String t = clean.text;
             char[] out = new char[t.length()];
             int[] marks = new int[chunks(t)];
-            int k = compactText(cleanChars(), t.length(), out, marks);
+            char[] src = cleanChars();
+            int k = compactText(src, t.length(), out, marks);
             compact = View.derived("compact", new String(out, 0, k), out, clean, () -> compactIndex(t, k),
-                    j -> locate(t, marks, j, NormalizedText::compactKeeps), false);
+                    j -> locate(src, t.length(), marks, j, NormalizedText::compactKeeps), false);
         }
         return compact;
     }
@@ -342,12 +410,13 @@ final class NormalizedText {
             String t = clean.text;
             char[] out = new char[t.length()];
             int[] marks = new int[chunks(t)];
-            int k = alnumText(cleanChars(), t.length(), out, marks);
+            char[] src = cleanChars();
+            int k = alnumText(src, t.length(), out, marks);
             alnum = View.derived("alnum", new String(out, 0, k), out, clean, () -> {
                 int[] index = new int[k];
                 alnum(t, null, index);
                 return index;
-            }, j -> locate(t, marks, j, NormalizedText::alnumKeeps), false);
+            }, j -> locate(src, t.length(), marks, j, NormalizedText::alnumKeeps), false);
         }
         return alnum;
     }

@@ -84,7 +84,7 @@ class PatternDetector implements Detector {
         }
 
         Probe(String view, Pattern pattern, double weight) {
-            this(view, Finder.of(pattern), weight, t -> true);
+            this(view, Finder.of(pattern), weight, ANY_TEXT);
         }
 
         Probe(String view, Pattern pattern, double weight, Predicate<String> gate) {
@@ -92,9 +92,12 @@ class PatternDetector implements Detector {
         }
 
         boolean mayMatch(String viewText) {
-            return gate.test(viewText);
+            return gate == ANY_TEXT || gate.test(viewText); // most probes have no gate: no call through the interface
         }
     }
+
+    /** The gate of a probe that runs on every view text. */
+    static final Predicate<String> ANY_TEXT = t -> true;
 
     /**
      * Where a match found in a squeezed view really starts, when squeezing glued text before it
@@ -168,6 +171,9 @@ class PatternDetector implements Detector {
     private final String placeholder;
     private final String description;
     private final List<Probe> probes;
+    /** Per probe: its view's number ({@link NormalizedText#viewIndex}) and whether that view is exact (clean, lower). */
+    private final int[] views;
+    private final boolean[] exactViews;
     private final Scorer scorer;
 
     List<Probe> probes() {
@@ -185,6 +191,11 @@ class PatternDetector implements Detector {
         this.placeholder = placeholder;
         this.description = description;
         this.probes = List.copyOf(probes);
+        this.views = this.probes.stream().mapToInt(p -> NormalizedText.viewIndex(p.view())).toArray();
+        this.exactViews = new boolean[views.length];
+        for (int p = 0; p < views.length; p++) {
+            exactViews[p] = this.probes.get(p).view().equals("clean") || this.probes.get(p).view().equals("lower");
+        }
         this.scorer = scorer;
     }
 
@@ -215,12 +226,13 @@ class PatternDetector implements Detector {
     public void scan(NormalizedText text, Consumer<Match> sink) {
         List<Match> exact = new ArrayList<>();
         List<SqueezedHit> squeezed = new ArrayList<>();
-        for (Probe probe : probes) {
-            View view = text.view(probe.view());
+        for (int p = 0; p < views.length; p++) {
+            Probe probe = probes.get(p);
+            View view = text.view(views[p]);
             if (!probe.mayMatch(view.text)) {
                 continue;
             }
-            boolean isExact = view.name.equals("clean") || view.name.equals("lower");
+            boolean isExact = exactViews[p];
             // Chosen per hit rather than as "isExact ? exact : squeezed" captured once: JDK 25.0.3's
             // C2 (ReduceAllocationMerges) miscompiled that merge of two fresh lists into a null.
             // A narrowed probe's hold-back is where a span could begin, which may lie past an
@@ -337,7 +349,7 @@ class PatternDetector implements Detector {
      * occurs (one pass over the view finds them; a view without any costs just that pass).
      */
     static Probe prefixed(String view, String regex, double weight, String... prefixes) {
-        return new Probe(view, Finder.of(CharClasses.compile(regex), Starts.literals(List.of(prefixes))), weight, t -> true);
+        return new Probe(view, Finder.of(CharClasses.compile(regex), Starts.literals(List.of(prefixes))), weight, ANY_TEXT);
     }
 
     /** A probe that runs only when the view contains one of {@code anyOf} (each match must contain one). */

@@ -140,4 +140,101 @@ class DetectorsTest {
             return e.problems();
         }
     }
+
+    /**
+     * The entropy scorer reads a UUID by hand: the same answer as the pattern it replaced, on UUIDs,
+     * UUIDs with one char changed, added or removed, and random runs of hex digits and hyphens.
+     */
+    @Test
+    void aUuidIsReadByHandAsThePatternReadsIt() {
+        var pattern = java.util.regex.Pattern.compile("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
+        var random = new java.util.Random(41);
+        String alphabet = "0123456789abcdefABCDEFgG-_xZ:";
+        int uuids = 0;
+        for (int round = 0; round < 50_000; round++) {
+            var sb = new StringBuilder(new java.util.UUID(random.nextLong(), random.nextLong()).toString());
+            if (random.nextBoolean()) {
+                sb = new StringBuilder(sb.toString().toUpperCase(java.util.Locale.ROOT));
+            }
+            switch (random.nextInt(5)) {
+                case 0 -> sb.setCharAt(random.nextInt(sb.length()), alphabet.charAt(random.nextInt(alphabet.length())));
+                case 1 -> sb.insert(random.nextInt(sb.length() + 1), alphabet.charAt(random.nextInt(alphabet.length())));
+                case 2 -> sb.deleteCharAt(random.nextInt(sb.length()));
+                case 3 -> {
+                    sb.setLength(0);
+                    for (int i = 30 + random.nextInt(10); i > 0; i--) {
+                        sb.append(alphabet.charAt(random.nextInt(alphabet.length())));
+                    }
+                }
+                default -> { }
+            }
+            String s = sb.toString();
+            boolean expected = pattern.matcher(s).matches();
+            uuids += expected ? 1 : 0;
+            assertEquals(expected, BuiltinDetectors.isUuid(s), s);
+        }
+        assertTrue(uuids > 10_000 && uuids < 40_000, uuids + " UUIDs");
+    }
+
+    /**
+     * The IPv6 check turns a candidate without "::" or a dotted tail away by its colon count before
+     * splitting it: the same answer as the check without it, on random strings of hex digits,
+     * colons and dots, and on addresses with eight groups.
+     */
+    @Test
+    void anIpv6CandidateIsJudgedAsBeforeItsColonsWereCounted() {
+        var random = new java.util.Random(42);
+        String alphabet = "0123456789abcdefA::::..";
+        int valid = 0;
+        for (int round = 0; round < 100_000; round++) {
+            var sb = new StringBuilder();
+            if (round % 3 == 0) {
+                int groups = 6 + random.nextInt(4);
+                for (int g = 0; g < groups; g++) {
+                    sb.append(g == 0 ? "" : ":").append(Integer.toHexString(random.nextInt(random.nextInt(10) == 0 ? 0x100000 : 0x10000)));
+                }
+            } else {
+                for (int i = 2 + random.nextInt(30); i > 0; i--) {
+                    sb.append(alphabet.charAt(random.nextInt(alphabet.length())));
+                }
+            }
+            String s = sb.toString();
+            boolean expected = ipv6BeforeColonCount(s);
+            valid += expected ? 1 : 0;
+            assertEquals(expected, BuiltinDetectors.validIpv6(s), s);
+        }
+        assertTrue(valid > 1_000, valid + " valid");
+    }
+
+    /** BuiltinDetectors.validIpv6 as it was before it counted colons first (the reference). */
+    private static boolean ipv6BeforeColonCount(String s) {
+        int lastColon = s.lastIndexOf(':');
+        if (s.indexOf('.') >= 0) {
+            String v4tail = s.substring(lastColon + 1);
+            s = s.substring(0, lastColon + 1) + "0:0";
+            if (!v4tail.matches("(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])")) {
+                return false;
+            }
+        }
+        int dc = s.indexOf("::");
+        if (dc >= 0 && s.indexOf("::", dc + 1) >= 0 || dc < 0 && (s.startsWith(":") || s.endsWith(":"))) {
+            return false;
+        }
+        int count = 0;
+        boolean compressed = false;
+        for (String g : s.replace("::", ":Z:").split(":", -1)) {
+            if (g.equals("Z")) {
+                compressed = true;
+            } else if (g.isEmpty()) {
+                if (dc < 0) {
+                    return false;
+                }
+            } else if (g.length() > 4) {
+                return false;
+            } else {
+                count++;
+            }
+        }
+        return compressed ? count >= 2 && count <= 7 : count == 8;
+    }
 }

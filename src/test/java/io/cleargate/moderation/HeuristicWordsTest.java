@@ -102,6 +102,48 @@ class HeuristicWordsTest {
         assertTrue(passed > 400 && passed < 3600, "both answers are met: " + passed);
     }
 
+    /**
+     * The lower-case view's words answered from the pass over the letters-only view
+     * ({@link HeuristicWords#atWordStarts}) hold exactly the anchors the pass over the lower-case
+     * view finds at word starts, and every word that pass finds present, on texts with upper case,
+     * separators, whitespace runs, digits and chars that fold or vanish, long enough to cross the
+     * views' marks.
+     */
+    @Test
+    void theLowerCaseAnchorsFromTheLettersOnlyPassAreThoseOfThePassOverTheLowerCaseView() {
+        var random = new Random(23);
+        List<List<String>> anchors = List.of(List.of("instruction", "prompt"), List.of("system", "sys"), List.of("abc", "bcd"),
+                List.of("ignore", "display"), List.of());
+        var words = new HeuristicWords(WORDS, anchors);
+        List<String> pieces = new ArrayList<>(WORDS);
+        pieces.addAll(List.of(" ", "   ", "\t\n ", "a", "b", "c", "x", "7", "é", "-", "_", ".", "\n", "İ", "\u212A", "Ａ",
+                "\u200B", "S", "YS", "Tem", "SYSTEM", "Prompt", "i-g-n-o-r-e", "sys tem", "ab-c", "systemprompt", "abcbcd", "ﬁ"));
+        int anchorsFound = 0;
+        for (int round = 0; round < 3000; round++) {
+            var sb = new StringBuilder();
+            for (int k = random.nextInt(round % 10 == 0 ? 400 : 30); k > 0; k--) {
+                sb.append(pieces.get(random.nextInt(pieces.size())));
+            }
+            var normalized = NormalizedText.of(sb.toString());
+            View lower = normalized.lower();
+            HeuristicWords.Found expected = words.find(lower.text, true);
+            HeuristicWords.Found derived = words.atWordStarts(words.find(normalized.alnum().text), lower.text.toCharArray(),
+                    lower.length(), normalized::lowerIndexOfAlnum);
+            for (int o = 0; o < anchors.size(); o++) {
+                assertArrayEquals(java.util.Arrays.copyOf(expected.anchors(o), expected.anchorCount(o)),
+                        java.util.Arrays.copyOf(derived.anchors(o), derived.anchorCount(o)),
+                        "anchors of " + anchors.get(o) + " in '" + lower.text + "'");
+                anchorsFound += expected.anchorCount(o);
+            }
+            for (int w = 0; w < WORDS.size(); w++) {
+                if (expected.present(w)) {
+                    assertTrue(derived.present(w), WORDS.get(w) + " in '" + lower.text + "'");
+                }
+            }
+        }
+        assertTrue(anchorsFound > 3000, anchorsFound + " anchors");
+    }
+
     /** No ASCII lower-case letter or digit before {@code i}: where the lower-case view's regexes let a word begin. */
     private static boolean atWordStart(String text, int i) {
         return i == 0 || !Character.toString(text.charAt(i - 1)).matches("[a-z0-9]");

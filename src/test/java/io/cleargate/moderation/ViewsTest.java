@@ -113,6 +113,56 @@ class ViewsTest {
         }
     }
 
+    /** A detector looks its views up by number once it has their names: each number is the view of that name. */
+    @Test
+    void everyViewsNumberNamesTheViewOfItsName() {
+        var text = NormalizedText.of("Some Text, with 12 34 and ﬁ");
+        for (String name : List.of("clean", "lower", "compact", "alnum")) {
+            assertEquals(name, text.view(NormalizedText.viewIndex(name)).name);
+            assertEquals(text.view(name), text.view(NormalizedText.viewIndex(name)));
+        }
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> NormalizedText.viewIndex("upper"));
+    }
+
+    /**
+     * {@link NormalizedText#of} skips ASCII runs a block of chars at a time: the run's end is the
+     * first char of U+0080 or above (U+007F is ASCII) wherever it falls in or across a block, and
+     * long texts with sparse non-ASCII chars normalise as the char-by-char construction does.
+     */
+    @Test
+    void anAsciiRunEndsAtItsFirstNonAsciiCharWhereverItFallsInABlock() {
+        var random = new Random(33);
+        char[] odd = {'\u0080', '\u00FF', '\u0100', '\u00E9', '\u200B', '\uFFFF', '\uD83D'};
+        for (int round = 0; round < 20_000; round++) {
+            char[] chars = new char[random.nextInt(80)];
+            int every = 1 + random.nextInt(60);
+            for (int i = 0; i < chars.length; i++) {
+                chars[i] = random.nextInt(every) == 0 ? odd[random.nextInt(odd.length)] : (char) random.nextInt(0x80);
+            }
+            int from = chars.length == 0 ? 0 : random.nextInt(chars.length + 1);
+            int expected = from;
+            while (expected < chars.length && chars[expected] < 0x80) {
+                expected++;
+            }
+            assertEquals(expected, NormalizedText.asciiRunEnd(chars, from, chars.length),
+                    "from " + from + " in " + java.util.Arrays.toString(chars));
+        }
+        for (int round = 0; round < 300; round++) {
+            var sb = new StringBuilder();
+            for (int i = 200 + random.nextInt(400); i > 0; i--) {
+                sb.append(random.nextInt(20) == 0 ? PIECES.get(random.nextInt(PIECES.size())) : "plain ASCII text, ");
+            }
+            String original = sb.toString();
+            Expected expected = clean(original);
+            View actual = NormalizedText.of(original).clean;
+            assertEquals(expected.text(), actual.text);
+            for (int i = 0; i < expected.spans().size(); i++) {
+                assertEquals(expected.spans().get(i)[0], actual.originalStart(i), "start of clean char " + i);
+                assertEquals(expected.spans().get(i)[1], actual.originalEnd(i), "end of clean char " + i);
+            }
+        }
+    }
+
     /**
      * A pass may read the letters-only view from the clean view's chars ({@link NormalizedText#alnumChar},
      * {@link NormalizedText#alnumClass}):
