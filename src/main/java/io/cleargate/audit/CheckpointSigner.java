@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.LongFunction;
 import org.jboss.logging.Logger;
 
 /**
@@ -36,21 +37,27 @@ public class CheckpointSigner {
     private static final Logger LOG = Logger.getLogger(CheckpointSigner.class);
 
     /**
-     * Records read and checked in one slice of a run: about 1 ms of CPU at the full arm's c=1 rate
-     * (15 µs a record, mostly inflating and hashing its body; speed.md section 44). A scheduled run
-     * pauses after each slice ({@link #PAUSE_NANOS}), so a request that wakes while the signer holds
-     * the core waits for at most one slice. In pages of 1,000 one run at c=1 held the core for
-     * 180-215 ms at a stretch every 10 s, and lowering the thread's priority alone did not stop
-     * requests queueing behind it (sections 18, 21, 41).
+     * Records read and checked in one slice of a run: about half a millisecond of CPU at the full
+     * arm's c=1 rate (about 15 µs a record, mostly inflating and hashing its body; speed.md section
+     * 44). A scheduled run pauses after each slice ({@link #pause}), so a request that wakes while
+     * the signer holds the core waits for the rest of one slice at most, and a request (about 1.5 ms
+     * at c=1) meets at most one. In pages of 1,000 one run at c=1 held the core for 180-215 ms at a
+     * stretch every 10 s, and a lower priority alone did not stop requests queueing behind it at
+     * every hand-off (sections 18, 21, 41).
      */
-    static final int PAGE = 64;
+    static final int PAGE = 32;
+
+    /** The longest pause after a slice: longer than a c=1 request, so that one request meets one slice at most. */
+    static final long PAUSE_NANOS = 5_000_000;
 
     /**
-     * How long a scheduled run sleeps after each slice: the core goes to whatever request is waiting,
-     * then the run resumes. At c=1 a run's ~200 slices take about 0.5 s of wall time instead of 0.2,
-     * well inside the 10 s interval; under full load the nice'd thread gets its share between pauses.
+     * What a scheduled run's pauses add up to at most, over all its chains: the pause shrinks below
+     * {@link #PAUSE_NANOS} when a run has more than 600 slices to check (19,200 records, 10 s at
+     * about 1,000 requests a second), so that a run's wall time stays within its CPU plus 3 s
+     * whatever the load and it does not lap the 10 s interval (at c=1, about 400 slices: 2 s of
+     * pauses for 0.2 s of CPU).
      */
-    static final long PAUSE_NANOS = 1_000_000;
+    static final long RUN_PAUSES_NANOS = 3_000_000_000L;
 
     /** Nothing between slices: a caller waits for the signature (exports, the verify and sign-now endpoints). */
     static final Runnable NO_PAUSE = () -> {};
@@ -166,18 +173,22 @@ public class CheckpointSigner {
         jobs.runInBackground("checkpointing", () -> checkpointAll(CheckpointSigner::pause));
     }
 
-    /** Sleeps {@link #PAUSE_NANOS} between two slices of a scheduled run (an interrupt ends the pause early). */
-    static void pause() {
-        LockSupport.parkNanos(PAUSE_NANOS);
+    /** A scheduled run's pause between two slices, for a run over {@code records} records (an interrupt ends one early). */
+    static Runnable pause(long records) {
+        long nanos = Math.min(PAUSE_NANOS, RUN_PAUSES_NANOS / (records / PAGE + 1));
+        return () -> LockSupport.parkNanos(nanos);
     }
 
     /** Signs every chain head that moved since its last checkpoint; returns how many were signed. */
     public int checkpointAll() {
-        return checkpointAll(NO_PAUSE);
+        return checkpointAll(records -> NO_PAUSE);
     }
 
-    /** As {@link #checkpointAll()}, running {@code betweenSlices} after each slice of the records it re-reads. */
-    int checkpointAll(Runnable betweenSlices) {
+    /**
+     * As {@link #checkpointAll()}, running what {@code pacing} gives for the run's number of
+     * unsigned records after each slice of the records it re-reads.
+     */
+    int checkpointAll(LongFunction<Runnable> pacing) {
         stored();
         Map<String, Long> signed = new HashMap<>();
         List<ChainHead> heads = QuarkusTransaction.requiringNew().call(() -> {
@@ -187,6 +198,11 @@ public class CheckpointSigner {
             }
             return all;
         });
+        long records = 0;
+        for (ChainHead head : heads) {
+            records += Math.max(0, head.headSeq - signed.getOrDefault(head.chainId, 0L));
+        }
+        Runnable betweenSlices = pacing.apply(records);
         int n = 0;
         for (ChainHead head : heads) {
             if (head.headSeq > 0 && signed.getOrDefault(head.chainId, 0L) < head.headSeq

@@ -586,9 +586,9 @@ abstract class AuditTrailContract {
     }
 
     /** Runs {@code change} once, at the signer's first pause: after it checked its first slice, before the rest. */
-    static Runnable once(Runnable change) {
+    static java.util.function.LongFunction<Runnable> once(Runnable change) {
         boolean[] done = {false};
-        return () -> {
+        return records -> () -> {
             if (!done[0]) {
                 done[0] = true;
                 change.run();
