@@ -1,7 +1,7 @@
 #!/bin/bash
 # signer3 job (--both): the full arm at c=1 by the C client, main b5bf456 (base, built from a git archive to
 # /tmp/signer3/base-src) against this branch.
-#   ANATOMY="base [branch]": for each build, after the bench's warm-up, c1client -t for 20 s (two signer runs)
+#   ANATOMY="base [branch] [NAME=QUARKUS_APP_DIR ...]": for each build, after the bench's warm-up, c1client -t for 20 s (two signer runs)
 #     beside a perf trace of the scheduler (bench/floor/slowsched.py: the audit background threads' stretches of
 #     CPU and what the slow requests waited for), then 20 s untraced.
 #   ARMS="direct full-b full full full-b": then the bench in that order (BENCH_STREAM=0), each full arm's
@@ -17,6 +17,7 @@ OUT=/tmp/signer3/job${TAG:-}; rm -rf $OUT; mkdir -p $OUT
 echo "$(date +%T) start, branch $(git log --oneline | head -1)"
 find_java25; bench_tools
 [[ " ${ANATOMY:-} ${ARMS:-} " =~ " branch "|" full " ]] && { build_gateway || exit 1; }
+app_of() { case $1 in base) echo $BASE ;; branch) echo $ROOT/target/quarkus-app ;; *=*) echo ${1#*=} ;; esac; }
 steal() { awk '/^cpu[01] /{printf "%s steal %s ", $1, $9} END {print ""}' /proc/stat; }
 pct() { awk '{print $2}' $1 | sort -n | awk -v f=$(basename $1) '{a[NR]=$1; if ($1>1000000) o++} END {printf "%s n=%d p50 %.0f p90 %.0f p99 %.0f p99.9 %.0f max %.0f us, over 1 ms %.2f%%\n", f, NR, a[int(NR*.5)]/1000, a[int(NR*.9)]/1000, a[int(NR*.99)]/1000, a[int(NR*.999)]/1000, a[NR]/1000, 100*o/NR}'; }
 c1() { # OUTFILE URL SECONDS [header:value ...]
@@ -48,8 +49,9 @@ if [ -n "${ANATOMY:-}" ]; then (
   MOCK_PID=$!; track_pid "$MOCK_PID"
   wait_http "http://127.0.0.1:$MOCK_PORT/v1/models" 30 || die "mock did not start"
   for build in $ANATOMY; do
-    echo "$(date +%T) anatomy, $build"
-    if [ $build = base ]; then GATEWAY_APP=$BASE; else GATEWAY_APP=$ROOT/target/quarkus-app; fi
+    GATEWAY_APP=$(app_of $build); build=${build%%=*}
+    echo "$(date +%T) anatomy, $build: $GATEWAY_APP"
+    [ -f $GATEWAY_APP/quarkus-run.jar ] || { echo "no build in $GATEWAY_APP"; continue; }
     bench_start_full
     WARM_PID=$GATEWAY_PID; bench_warm_up "$ARM_URL" 1 "${ARM_HEADERS[@]}"
     anatomy full-$build
@@ -75,6 +77,7 @@ if [ -n "${ARMS:-}" ]; then
 fi
 echo "$(date +%T) analysis"
 for build in ${ANATOMY:-}; do
+  build=${build%%=*}; [ -f $OUT/full-$build.data ] || continue
   perf script --ns -i $OUT/full-$build.data > $OUT/full-$build.perf 2>/dev/null
   python3 bench/floor/slowsched.py $OUT/full-$build.txt $OUT/full-$build.perf $OUT/full-$build.tids "full, $build" \
     > $OUT/full-$build.md 2>&1
