@@ -37,25 +37,25 @@ public class CheckpointSigner {
     private static final Logger LOG = Logger.getLogger(CheckpointSigner.class);
 
     /**
-     * Records read and checked in one slice of a run: about half a millisecond of CPU at the full
-     * arm's c=1 rate (about 15 µs a record, mostly inflating and hashing its body; speed.md section
-     * 44). A scheduled run pauses after each slice ({@link #pause}), so a request that wakes while
-     * the signer holds the core waits for the rest of one slice at most, and a request (about 1.5 ms
-     * at c=1) meets at most one. In pages of 1,000 one run at c=1 held the core for 180-215 ms at a
-     * stretch every 10 s, and a lower priority alone did not stop requests queueing behind it at
-     * every hand-off (sections 18, 21, 41).
+     * Records read and checked in one slice of a run: 1.7 ms of CPU at the full arm's c=1 rate
+     * (speed.md section 44: about 14 µs a record, mostly inflating and hashing its body, and about
+     * 0.8 ms a slice for its transaction and query and the caches it finds cold after a pause; slices
+     * of 32 took 1.3 ms). A scheduled run pauses after each slice ({@link #pause}), so a request that
+     * wakes while the signer holds the core waits for the rest of one slice at most. In pages of
+     * 1,000 one run at c=1 held the core for up to 180-215 ms at a stretch every 10 s, and a lower
+     * priority alone did not stop requests queueing behind it at every hand-off (sections 18, 21, 41).
      */
-    static final int PAGE = 32;
+    static final int PAGE = 64;
 
     /** The longest pause after a slice: longer than a c=1 request, so that one request meets one slice at most. */
     static final long PAUSE_NANOS = 5_000_000;
 
     /**
      * What a scheduled run's pauses add up to at most, over all its chains: the pause shrinks below
-     * {@link #PAUSE_NANOS} when a run has more than 600 slices to check (19,200 records, 10 s at
-     * about 1,000 requests a second), so that a run's wall time stays within its CPU plus 3 s
-     * whatever the load and it does not lap the 10 s interval (at c=1, about 400 slices: 2 s of
-     * pauses for 0.2 s of CPU).
+     * {@link #PAUSE_NANOS} when a run has more than 600 slices to check (38,400 records, 10 s at
+     * about 1,900 requests a second), so that a run's wall time stays within its CPU plus 3 s
+     * whatever the load and it does not lap the 10 s interval (at c=1, about 200 slices: 1 s of
+     * pauses for 0.3 s of CPU).
      */
     static final long RUN_PAUSES_NANOS = 3_000_000_000L;
 
