@@ -4,8 +4,9 @@
 #   ANATOMY="base [branch] [NAME=QUARKUS_APP_DIR ...]": for each build, after the bench's warm-up, c1client -t for 20 s (two signer runs)
 #     beside a perf trace of the scheduler (bench/floor/slowsched.py: the audit background threads' stretches of
 #     CPU and what the slow requests waited for), then 20 s untraced.
-#   ARMS="direct full-b full full full-b": then the bench in that order (BENCH_STREAM=0), each full arm's
-#     measured c=1 window also written as a timeline (c1client -t; no tracing in the bench's windows).
+#   ARMS="direct full-b full full full-b": then the bench in that order (BENCH_STREAM=0), each gateway arm's
+#     measured c=1 window also written as a timeline (c1client -t) and, with TRACE=1, traced by perf as above
+#     (every round alike); the traces are analysed afterwards by ANALYSE=DIR (one core: no bench running).
 # Output in /tmp/signer3/job$TAG. Used in speed.md section 44.
 set -uo pipefail
 ROOT=/work/wt/signer3; export CLEARGATE_ROOT=$ROOT; cd $ROOT
@@ -65,7 +66,16 @@ if [ -n "${ARMS:-}" ]; then
   bench_c1() {
     local url="$1" seconds="$2"; shift 2
     if [[ "$seconds" == "$BENCH_GATEWAY_SECONDS" ]]; then
-      N=$((N + 1)); c1 $OUT/bench-window$N.txt "$url" "$seconds" "$@"
+      local name=bench-window$((++N)) perfpid="" p rc
+      if [ -n "${TRACE:-}" ]; then
+        for p in $ARM_PIDS; do ls /proc/$p/task; done > $OUT/$name.tids
+        taskset -c 0 perf record -q -k CLOCK_MONOTONIC -a -e sched:sched_switch -e sched:sched_waking \
+          -e power:cpu_idle -o $OUT/$name.data -- sleep $((seconds + 2)) >/dev/null 2>&1 &
+        perfpid=$!; sleep 0.7
+      fi
+      c1 $OUT/$name.txt "$url" "$seconds" "$@"; rc=$?
+      [ -n "$perfpid" ] && wait $perfpid
+      return $rc
     else
       taskset -c "$LOAD_CORE" "$ROOT/target/bench/c1client" -d "$seconds" -X "$C1_METHOD" -b "$C1_BODY" "$url" \
         "${C1_HEADERS[@]}" "$@"
@@ -74,6 +84,15 @@ if [ -n "${ARMS:-}" ]; then
   BENCH_APP_B=$BASE BENCH_ARMS="$ARMS" BENCH_STREAM=0 cleargate_bench > $OUT/bench.txt 2>&1
   cp bench/results/latest.md $OUT/latest.md
   for f in $OUT/bench-window*.txt; do pct $f >> $OUT/timeline.txt; done
+fi
+if [ -n "${ANALYSE:-}" ]; then
+  for f in $ANALYSE/bench-window*.data; do
+    n=${f%.data}
+    perf script --ns -i $f > $n.perf 2>/dev/null
+    python3 bench/floor/slowsched.py $n.txt $n.perf $n.tids "$(basename $n)" > $n.md 2>&1
+    rm -f $n.perf
+  done
+  exit 0
 fi
 echo "$(date +%T) analysis"
 for build in ${ANATOMY:-}; do
