@@ -26,20 +26,23 @@ c1() { # OUTFILE URL SECONDS [header:value ...]
   taskset -c "$LOAD_CORE" "$ROOT/target/bench/c1client" -d "$s" -X "$C1_METHOD" -b "$C1_BODY" -t "$out" "$url" \
     "${C1_HEADERS[@]}" "$@"
 }
+trace() { # NAME SECONDS: the arm's thread ids (NAME.tids) and a perf trace of the scheduler (NAME.data); sets PERF_PID
+  local p
+  for p in $ARM_PIDS; do ls /proc/$p/task; done > $OUT/$1.tids
+  taskset -c 0 perf record -q -k CLOCK_MONOTONIC -a -e sched:sched_switch -e sched:sched_waking \
+    -e power:cpu_idle -o $OUT/$1.data -- sleep $(($2 + 2)) >/dev/null 2>&1 &
+  PERF_PID=$!; sleep 0.7
+}
 anatomy() { # NAME: the started full arm, warmed up: traced (NAME.txt), then untraced (NAME-noperf.txt)
-  local name=$1 p run perfpid
-  for p in $ARM_PIDS; do ls /proc/$p/task; done > $OUT/$name.tids
-  for run in "" -noperf; do
-    steal >> $OUT/$name.steal
-    if [ -z "$run" ]; then
-      taskset -c 0 perf record -q -k CLOCK_MONOTONIC -a -e sched:sched_switch -e sched:sched_waking \
-        -e power:cpu_idle -o $OUT/$name.data -- sleep 21.5 >/dev/null 2>&1 &
-      perfpid=$!; sleep 0.7
-    fi
-    c1 $OUT/$name$run.txt "$ARM_URL" 20 "${ARM_HEADERS[@]}" > $OUT/$name$run.json
-    [ -z "$run" ] && wait $perfpid
-    pct $OUT/$name$run.txt | tee -a $OUT/timeline.txt
-  done
+  local name=$1
+  steal >> $OUT/$name.steal
+  trace $name 20
+  c1 $OUT/$name.txt "$ARM_URL" 20 "${ARM_HEADERS[@]}" > $OUT/$name.json
+  wait $PERF_PID
+  steal >> $OUT/$name.steal
+  c1 $OUT/$name-noperf.txt "$ARM_URL" 20 "${ARM_HEADERS[@]}" > $OUT/$name-noperf.json
+  pct $OUT/$name.txt | tee -a $OUT/timeline.txt
+  pct $OUT/$name-noperf.txt | tee -a $OUT/timeline.txt
   steal >> $OUT/$name.steal
 }
 export BENCH_WARMUP=30 BENCH_WARMUP_MAX=60
@@ -62,19 +65,15 @@ if [ -n "${ANATOMY:-}" ]; then (
 if [ -n "${ARMS:-}" ]; then
   echo "$(date +%T) bench: $ARMS"
   # The bench's own measured c=1 windows (BENCH_GATEWAY_SECONDS, not a 5 s warm-up round) keep a timeline.
-  N=0
   bench_c1() {
     local url="$1" seconds="$2"; shift 2
     if [[ "$seconds" == "$BENCH_GATEWAY_SECONDS" ]]; then
-      local name=bench-window$((++N)) perfpid="" p rc
-      if [ -n "${TRACE:-}" ]; then
-        for p in $ARM_PIDS; do ls /proc/$p/task; done > $OUT/$name.tids
-        taskset -c 0 perf record -q -k CLOCK_MONOTONIC -a -e sched:sched_switch -e sched:sched_waking \
-          -e power:cpu_idle -o $OUT/$name.data -- sleep $((seconds + 2)) >/dev/null 2>&1 &
-        perfpid=$!; sleep 0.7
-      fi
+      # bench_arm runs this in a command substitution (a subshell): the window count lives in a file.
+      local n=$(( $(cat $OUT/windows 2>/dev/null || echo 0) + 1 )) name rc
+      echo $n > $OUT/windows; name=bench-window$n
+      PERF_PID=""; [ -n "${TRACE:-}" ] && trace $name "$seconds"
       c1 $OUT/$name.txt "$url" "$seconds" "$@"; rc=$?
-      [ -n "$perfpid" ] && wait $perfpid
+      [ -n "$PERF_PID" ] && wait $PERF_PID
       return $rc
     else
       taskset -c "$LOAD_CORE" "$ROOT/target/bench/c1client" -d "$seconds" -X "$C1_METHOD" -b "$C1_BODY" "$url" \
