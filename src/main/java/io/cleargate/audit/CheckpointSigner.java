@@ -17,6 +17,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.LongFunction;
 import org.jboss.logging.Logger;
 
 /**
@@ -33,7 +35,32 @@ import org.jboss.logging.Logger;
 public class CheckpointSigner {
 
     private static final Logger LOG = Logger.getLogger(CheckpointSigner.class);
-    static final int PAGE = 1000;
+
+    /**
+     * Records read and checked in one slice of a run: 1.7 ms of CPU at the full arm's c=1 rate
+     * (speed.md section 44: about 14 µs a record, mostly inflating and hashing its body, and about
+     * 0.8 ms a slice for its transaction and query and the caches it finds cold after a pause; slices
+     * of 32 took 1.3 ms). A scheduled run pauses after each slice ({@link #pause}), so a request that
+     * wakes while the signer holds the core waits for the rest of one slice at most. In pages of
+     * 1,000 one run at c=1 held the core for up to 180-215 ms at a stretch every 10 s, and a lower
+     * priority alone did not stop requests queueing behind it at every hand-off (sections 18, 21, 41).
+     */
+    static final int PAGE = 64;
+
+    /** The longest pause after a slice: longer than a c=1 request, so that one request meets one slice at most. */
+    static final long PAUSE_NANOS = 5_000_000;
+
+    /**
+     * What a scheduled run's pauses add up to at most, over all its chains: the pause shrinks below
+     * {@link #PAUSE_NANOS} when a run has more than 600 slices to check (38,400 records, 10 s at
+     * about 1,900 requests a second), so that a run's wall time stays within its CPU plus 3 s
+     * whatever the load and it does not lap the 10 s interval (at c=1, about 200 slices: 1 s of
+     * pauses for 0.3 s of CPU).
+     */
+    static final long RUN_PAUSES_NANOS = 3_000_000_000L;
+
+    /** Nothing between slices: a caller waits for the signature (exports, the verify and sign-now endpoints). */
+    static final Runnable NO_PAUSE = () -> {};
 
     /**
      * One page of the links between two signed heads. The order starts with chain_id, fixed by the
@@ -143,11 +170,25 @@ public class CheckpointSigner {
 
     @Scheduled(every = "${cleargate.audit.checkpoint-every:10s}", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     void scheduled() {
-        jobs.runInBackground("checkpointing", this::checkpointAll);
+        jobs.runInBackground("checkpointing", () -> checkpointAll(CheckpointSigner::pause));
+    }
+
+    /** A scheduled run's pause between two slices, for a run over {@code records} records (an interrupt ends one early). */
+    static Runnable pause(long records) {
+        long nanos = Math.min(PAUSE_NANOS, RUN_PAUSES_NANOS / (records / PAGE + 1));
+        return () -> LockSupport.parkNanos(nanos);
     }
 
     /** Signs every chain head that moved since its last checkpoint; returns how many were signed. */
     public int checkpointAll() {
+        return checkpointAll(records -> NO_PAUSE);
+    }
+
+    /**
+     * As {@link #checkpointAll()}, running what {@code pacing} gives for the run's number of
+     * unsigned records after each slice of the records it re-reads.
+     */
+    int checkpointAll(LongFunction<Runnable> pacing) {
         stored();
         Map<String, Long> signed = new HashMap<>();
         List<ChainHead> heads = QuarkusTransaction.requiringNew().call(() -> {
@@ -157,10 +198,15 @@ public class CheckpointSigner {
             }
             return all;
         });
+        long records = 0;
+        for (ChainHead head : heads) {
+            records += Math.max(0, head.headSeq - signed.getOrDefault(head.chainId, 0L));
+        }
+        Runnable betweenSlices = pacing.apply(records);
         int n = 0;
         for (ChainHead head : heads) {
             if (head.headSeq > 0 && signed.getOrDefault(head.chainId, 0L) < head.headSeq
-                    && sign(head.chainId, head.headSeq, head.headHash).isPresent()) {
+                    && sign(head.chainId, head.headSeq, head.headHash, betweenSlices).isPresent()) {
                 n++;
             }
         }
@@ -178,7 +224,7 @@ public class CheckpointSigner {
             return new Head(0, Canonical.GENESIS, true);
         }
         long signedUpTo = QuarkusTransaction.requiringNew().call(() -> signedUpTo(chain));
-        boolean covered = signedUpTo >= head.headSeq || sign(chain, head.headSeq, head.headHash).isPresent();
+        boolean covered = signedUpTo >= head.headSeq || sign(chain, head.headSeq, head.headHash, NO_PAUSE).isPresent();
         return new Head(head.headSeq, head.headHash, covered);
     }
 
@@ -200,7 +246,7 @@ public class CheckpointSigner {
      * every earlier checkpoint. Empty when refused.
      */
     Optional<Checkpoint> signAt(String chain, long seq, String entryHash) {
-        return sign(chain, seq, entryHash);
+        return sign(chain, seq, entryHash, NO_PAUSE);
     }
 
     List<Checkpoint> checkpoints(String chain) {
@@ -208,8 +254,8 @@ public class CheckpointSigner {
                 .setParameter("c", chain).getResultList();
     }
 
-    private synchronized Optional<Checkpoint> sign(String chain, long seq, String hash) {
-        String refusal = QuarkusTransaction.requiringNew().call(() -> extensionProblem(chain, seq, hash));
+    private synchronized Optional<Checkpoint> sign(String chain, long seq, String hash, Runnable betweenSlices) {
+        String refusal = extensionProblem(chain, seq, hash, betweenSlices);
         if (refusal != null) {
             LOG.errorf("refusing to sign chain %s at seq %d: %s; the chain may have been rewritten", chain, seq, refusal);
             if (meters != null) {
@@ -233,12 +279,21 @@ public class CheckpointSigner {
      * Null when the record (seq, hash) and every earlier signed head (the highest stored
      * checkpoint, the witness's last) lie on one chain: walks the records between the lowest and
      * the highest of them, recomputing every link.
+     *
+     * <p>Each slice of {@link #PAGE} records is read in a transaction of its own, as each page was
+     * already read by a statement of its own (READ COMMITTED on H2 and PostgreSQL: no snapshot spans
+     * two pages either way), so the pauses hold no connection. What is signed is what was read: a
+     * record rewritten after its slice was checked either breaks the link to the next slice's first
+     * record or the head (both read later, so the signer refuses), or leaves the signed head
+     * committing to the record as it was, which every later check against this checkpoint (the
+     * verify endpoint, exports, the offline verifier) then names, as it would a rewrite made the
+     * moment after signing.
      */
-    private String extensionProblem(String chain, long seq, String hash) {
+    private String extensionProblem(String chain, long seq, String hash, Runnable betweenSlices) {
         List<Checkpoint> anchors = new ArrayList<>();
-        List<Checkpoint> stored = em.createQuery("select c from Checkpoint c where c.chainId = :c"
-                + " order by c.chainId desc, c.seq desc, c.id desc",
-                Checkpoint.class).setParameter("c", chain).setMaxResults(1).getResultList();
+        List<Checkpoint> stored = QuarkusTransaction.requiringNew().call(() -> em.createQuery(
+                "select c from Checkpoint c where c.chainId = :c order by c.chainId desc, c.seq desc, c.id desc",
+                Checkpoint.class).setParameter("c", chain).setMaxResults(1).getResultList());
         for (Checkpoint c : stored) {
             if (!verify(c)) {
                 return "the latest stored checkpoint (seq " + c.seq + ") does not verify";
@@ -266,22 +321,20 @@ public class CheckpointSigner {
         long lo = anchors.isEmpty() ? 1 : Math.min(seq, anchors.stream().mapToLong(a -> a.seq).min().orElseThrow());
         long hi = expect.keySet().stream().max(Comparator.naturalOrder()).orElseThrow();
         try (var bodies = new StoredBody.HashCheck()) {
-            return linkProblem(chain, lo, hi, expect, bodies);
+            return linkProblem(chain, lo, hi, expect, bodies, betweenSlices);
         }
     }
 
     /** Null when the records from lo to hi are all there, each linked to the one before and matching its hashes. */
-    private String linkProblem(String chain, long lo, long hi, Map<Long, String> expect, StoredBody.HashCheck bodies) {
+    private String linkProblem(String chain, long lo, long hi, Map<Long, String> expect, StoredBody.HashCheck bodies,
+            Runnable betweenSlices) {
         long next = lo;
         String prev = lo == 1 ? Canonical.GENESIS : null;
         while (next <= hi) {
-            long from = next;
-            // The columns the check needs, not whole entries (no content, no persistence context),
-            // and the body in its stored form, hashed from the bytes it inflates to.
-            @SuppressWarnings("unchecked")
-            List<Object[]> rows = em.createNativeQuery(LINKS_PAGE).setParameter(1, chain)
-                    .setParameter(2, from).setParameter(3, hi).setMaxResults(PAGE).getResultList();
-            List<Link> page = rows.stream().map(Link::of).toList();
+            if (next > lo) {
+                betweenSlices.run();
+            }
+            List<Link> page = linksPage(chain, next, hi);
             if (page.isEmpty()) {
                 return "the chain ends at seq " + (next - 1) + " below a signed head at seq " + hi;
             }
@@ -305,6 +358,20 @@ public class CheckpointSigner {
             }
         }
         return null;
+    }
+
+    /**
+     * One slice's records from seq {@code from}, in a transaction of its own: the columns the check
+     * needs, not whole entries (no content, no persistence context), and the body in its stored
+     * form, hashed from the bytes it inflates to.
+     */
+    private List<Link> linksPage(String chain, long from, long hi) {
+        return QuarkusTransaction.requiringNew().call(() -> {
+            @SuppressWarnings("unchecked")
+            List<Object[]> rows = em.createNativeQuery(LINKS_PAGE).setParameter(1, chain)
+                    .setParameter(2, from).setParameter(3, hi).setMaxResults(PAGE).getResultList();
+            return rows.stream().map(Link::of).toList();
+        });
     }
 
     /** The columns of an entry the signer checks; the body as stored ({@link StoredBody}). */

@@ -576,6 +576,51 @@ abstract class AuditTrailContract {
         assertEquals(8, after.getInt("chains[0].firstBadSeq"), after.prettify());
     }
 
+    /** A chain with a checkpoint at seq 2 and then three slices' worth of records above it; returns the tenant. */
+    String unsignedSlices() {
+        String t = seeded(1);
+        for (int i = 0; i < CheckpointSigner.PAGE; i++) {
+            Traffic.run(audit, Traffic.Scenario.of(t, Recorder.ENCRYPTED));
+        }
+        return t;
+    }
+
+    /** Runs {@code change} once, at the signer's first pause: after it checked its first slice, before the rest. */
+    static java.util.function.LongFunction<Runnable> once(Runnable change) {
+        boolean[] done = {false};
+        return records -> () -> {
+            if (!done[0]) {
+                done[0] = true;
+                change.run();
+            }
+        };
+    }
+
+    @Test
+    void aChainRewrittenFromARecordTheSignerHadAlreadyCheckedIsRefusedBeforeTheHeadIsSigned() {
+        String t = unsignedSlices();
+        long head = QuarkusTransaction.requiringNew().call(() -> em.find(ChainHead.class, t).headSeq);
+        double refusals = meters.counter("cleargate.audit.checkpoint.refusals").count();
+        // Seq 10 lies in the first slice; it and every record after it are re-linked, the head included.
+        signer.checkpointAll(once(() -> rewriteInDatabase(t, 10)));
+        assertTrue(QuarkusTransaction.requiringNew().call(() -> signer.checkpoints(t)).stream().noneMatch(c -> c.seq >= head),
+                "neither the head read before the rewrite nor the rewritten one may be signed");
+        assertTrue(meters.counter("cleargate.audit.checkpoint.refusals").count() > refusals);
+    }
+
+    @Test
+    void aRecordEditedAfterTheSignerCheckedItIsNamedAgainstTheCheckpointSignedOverIt() {
+        String t = unsignedSlices();
+        long head = QuarkusTransaction.requiringNew().call(() -> em.find(ChainHead.class, t).headSeq);
+        // Seq 3, in the first slice, edited as stored and not re-linked: the signature covers it as it was read.
+        signer.checkpointAll(once(() -> sql("UPDATE audit_entry SET body = ? WHERE chain_id = ? AND seq = 3",
+                StoredBody.encode(entries(t).get(2).body.replace("mock", "mokk")), t)));
+        assertTrue(QuarkusTransaction.requiringNew().call(() -> signer.checkpoints(t)).stream().anyMatch(c -> c.seq == head));
+        JsonPath r = verify(t);
+        assertFalse(r.getBoolean("ok"));
+        assertEquals(3, r.getInt("chains[0].firstBadSeq"), r.prettify());
+    }
+
     @Test
     void exportProvesItExtendsACheckpointSavedEarlierAndAWitnessCatchesARewriteSignedWithTheStolenKey() throws Exception {
         String t = seeded(3);
