@@ -6,11 +6,13 @@
 # what a longer warm-up would have changed). Per window: bench/wakeups.py (CPU and wake-ups per request by
 # thread group), OPA's CPU (full arm), and the JIT's compile count and time from `jstat -compiler`.
 # The relay (bench/mock/relay.c) first, 10 s at c=1 and at c=64: the topology's own wake-ups.
+# JOB=2 runs job 2 instead: direct at c=1, then the full arm after main's warm-up (JIT quiet < 5%, cap 90 s per
+# level) and a fresh one after a stricter warm-up (< 3%, cap 180 s), each with windows A, B, C only.
 set -uo pipefail
 ROOT=/work/wt/warm1; export CLEARGATE_ROOT=$ROOT; cd $ROOT
 for lib in "$ROOT"/bin/lib/*.sh; do source "$lib"; done
 set +e
-OUT=/tmp/warm1/job${TAG:-1}; rm -rf $OUT; mkdir -p $OUT
+JOB=${JOB:-1}; OUT=/tmp/warm1/job$JOB; rm -rf $OUT; mkdir -p $OUT
 find_java25; bench_tools
 hz=$(getconf CLK_TCK)
 steal() { awk '/^cpu[01] /{printf "%s steal %s ", $1, $9} END {print ""}' /proc/stat; }
@@ -43,28 +45,33 @@ window() { # NAME C SECONDS PIDS traced [header:value ...]
   echo "$(date +%T) $name: $line"
 }
 
-arm() { # off|full
-  local a=$1
+arm() { # off|full [LABEL]
+  local a=$1 l=${2:-$1} w
   echo "$(date +%T) $a: start"; steal
   GATEWAY_APP=$ROOT/target/quarkus-app "bench_start_$a"
   URL=$ARM_URL
   WARM_PID=$GATEWAY_PID; bench_warm_up "$ARM_URL" 1 ${ARM_HEADERS[@]+"${ARM_HEADERS[@]}"}
-  echo "# $a: warm-up ${WARM_SECONDS} s, JIT ${WARM_JIT_LAST}% in its last round" >> $OUT/report.md
-  window $a-A-c1 1 20 "$ARM_PIDS" 0 ${ARM_HEADERS[@]+"${ARM_HEADERS[@]}"}
-  window $a-B-c64 64 20 "$ARM_PIDS" 0 ${ARM_HEADERS[@]+"${ARM_HEADERS[@]}"}
-  window $a-C-c1 1 20 "$ARM_PIDS" 1 ${ARM_HEADERS[@]+"${ARM_HEADERS[@]}"}
-  window $a-D-c1 1 20 "$ARM_PIDS" 0 ${ARM_HEADERS[@]+"${ARM_HEADERS[@]}"}
-  window $a-E-c1 1 20 "$ARM_PIDS" 0 ${ARM_HEADERS[@]+"${ARM_HEADERS[@]}"}
+  echo "# $l: warm-up ${WARM_SECONDS} s, JIT ${WARM_JIT_LAST}% in its last round" >> $OUT/report.md
+  for w in A-c1:1:0 B-c64:64:0 C-c1:1:1 D-c1:1:0 E-c1:1:0; do # name:concurrency:traced
+    [[ $JOB = 2 && $w == [DE]* ]] && continue
+    IFS=: read -r n c t <<<"$w"
+    window $l-$n $c 20 "$ARM_PIDS" $t ${ARM_HEADERS[@]+"${ARM_HEADERS[@]}"}
+  done
   if [ $a = full ]; then bench_stop_full; else kill $GATEWAY_PID; wait $GATEWAY_PID 2>/dev/null; fi
   steal
 }
 
 (
   trap stop_tracked EXIT
-  MOCK_PORT="$(free_port)"
-  taskset -c "$LOAD_CORE" "$ROOT/target/bench/benchmock" "$MOCK_PORT" 64 20 > /tmp/cleargate-bench-mock.log 2>&1 &
-  MOCK_PID=$!; track_pid "$MOCK_PID"
-  wait_http "http://127.0.0.1:$MOCK_PORT/v1/models" 30 || die "mock did not start"
+  bench_start_mock
+  if [ $JOB = 2 ]; then
+    URL=http://127.0.0.1:$MOCK_PORT/v1/chat/completions
+    line=$(taskset -c 0 target/bench/c1client -d 10 -X "$C1_METHOD" -b "$C1_BODY" "$URL" "${C1_HEADERS[@]}")
+    echo "direct c=1 10 s: $line" | tee -a $OUT/report.md
+    BENCH_JIT_QUIET=5 BENCH_WARMUP_MAX=90 arm full full-mainwarm
+    BENCH_JIT_QUIET=3 BENCH_WARMUP_MAX=180 arm full full-newwarm
+    exit 0
+  fi
   port=$(free_port)
   taskset -c 1 target/bench/relay $port $MOCK_PORT > /tmp/warm1/relay.log 2>&1 &
   rpid=$!; track_pid $rpid

@@ -227,16 +227,20 @@ bench_arm() {
   fi
 }
 
+# The mock on the load core: fixed 1.4 KB completion; streams are 64 chunks 20 ms apart. Sets MOCK_PORT, MOCK_PID.
+bench_start_mock() {
+  MOCK_PORT="$(free_port)"
+  taskset -c "$LOAD_CORE" "$ROOT/target/bench/benchmock" "$MOCK_PORT" 64 20 > /tmp/cleargate-bench-mock.log 2>&1 &
+  MOCK_PID=$!; track_pid "$MOCK_PID"
+  wait_http "http://127.0.0.1:$MOCK_PORT/v1/models" 30 || die "mock did not start"
+}
+
 cleargate_bench() {
   find_java25
   build_gateway
   bench_tools
   trap stop_tracked EXIT
-  MOCK_PORT="$(free_port)"
-  # The mock: fixed 1.4 KB completion; streams are 64 chunks 20 ms apart.
-  taskset -c "$LOAD_CORE" "$ROOT/target/bench/benchmock" "$MOCK_PORT" 64 20 > /tmp/cleargate-bench-mock.log 2>&1 &
-  MOCK_PID=$!; track_pid "$MOCK_PID"
-  wait_http "http://127.0.0.1:$MOCK_PORT/v1/models" 30 || die "mock did not start"
+  bench_start_mock
   if [[ "${1:-}" == profile ]]; then
     shift
     bench_profile "$@"
