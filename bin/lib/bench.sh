@@ -123,8 +123,9 @@ bench_wrk() {
 # shared core; until it is done, the compiler competes with the requests for the core and what is
 # measured is start-up, not the cost of a request. The full arm once still compiled at 12% of a core
 # after 90 s at c=64 (the cap before speed.md section 45), hence a cap of 180 s; it binds only when the
-# compiler is still busy (a threshold of 3% was measured there and not shown better, so it stays 5%). Sets WARM_SECONDS, WARM_SERVED, WARM_JIT_LAST (the compiler's share of a
-# core in the last round, percent) and WARM_QUIET, WARM_MAX (the threshold and cap used).
+# compiler is still busy (a threshold of 3% was measured there and not shown better, so it stays 5%).
+# Sets WARM_SECONDS, WARM_SERVED, WARM_JIT_LAST (the compiler's share of a core in the last round,
+# percent) and WARM_QUIET, WARM_MAX (the threshold and cap used).
 bench_warm_up() {
   local url="$1" c="$2"; shift 2
   local round="${BENCH_WARMUP_ROUND:-5}" quiet="${BENCH_JIT_QUIET:-5}" max="${BENCH_WARMUP_MAX:-180}"
