@@ -146,11 +146,13 @@ def main(path):
                   f"{kb[0]} | {kb[1]} |")
     warm = [r for r in rows if r["mode"] == "warmup"]
     if warm:
-        print("\nWarm-up before measuring (until the JIT compiler used under 5% of a core over 5 s, or the cap):\n")
-        print("| arm | seconds | requests | JIT % of a core in its last 5 s |")
-        print("|---|---|---|---|")
+        print("\nWarm-up before measuring, at c=64 then at c=1, each level until the JIT compiler used under the")
+        print("threshold over 5 s or for the cap (runs before section 45 of speed.md: 5%, 90 s, not recorded):\n")
+        print("| arm | seconds | requests | JIT % of a core in its last 5 s | threshold % | cap s per level |")
+        print("|---|---|---|---|---|---|")
         for r in warm:
-            print(f"| {r['arm']} | {r['seconds']} | {r['requests']:,} | {r['jit_share_last']} |")
+            print(f"| {r['arm']} | {r['seconds']} | {r['requests']:,} | {r['jit_share_last']} | "
+                  f"{r.get('jit_quiet', 'n/a')} | {r.get('max_per_level', 'n/a')} |")
     if direct64:
         print("\nThe mock's own CPU per request in each arm's c=64 run (it must stay ≥ 10× below the gateway's):\n")
         print("| arm | mock CPU µs/req c=64 | arm CPU / mock CPU |")
