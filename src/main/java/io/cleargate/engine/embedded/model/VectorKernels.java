@@ -173,14 +173,34 @@ final class VectorKernels {
      * into {@code paired} (at least {@code n} long), which it returns.
      */
     static float[] pairBf16(float[] x, int xOff, int n, float[] paired) {
+        pairBf16Into(x, xOff, n, paired, 0);
+        return paired;
+    }
+
+    /** {@link #pairBf16} into {@code paired} from {@code pOff}. */
+    private static void pairBf16Into(float[] x, int xOff, int n, float[] paired, int pOff) {
         int len = F.length();
         // Two vectors of x in, the even lanes and the odd lanes out (one two-table permute each): the
         // scalar loop this replaces was 6.5% of bf16 decode, run once per chunk of rows.
         for (int i = 0; i + BF16_BLOCK <= n; i += BF16_BLOCK) {
             FloatVector lo = FloatVector.fromArray(F, x, xOff + i);
             FloatVector hi = FloatVector.fromArray(F, x, xOff + i + len);
-            EVEN_LANES.selectFrom(lo, hi).intoArray(paired, i);
-            ODD_LANES.selectFrom(lo, hi).intoArray(paired, i + len);
+            EVEN_LANES.selectFrom(lo, hi).intoArray(paired, pOff + i);
+            ODD_LANES.selectFrom(lo, hi).intoArray(paired, pOff + i + len);
+        }
+    }
+
+    /**
+     * {@code n} rows of {@code cols} activations ({@code xStride} apart from {@code xOff}), each
+     * {@link #pairBf16 paired} into {@code paired} at {@code t * cols}, with the columns past the last
+     * whole block copied as they are (the tiles' scalar tails read them there); returns {@code paired}.
+     */
+    static float[] pairRows(float[] x, int xOff, int n, int xStride, int cols, float[] paired) {
+        int tail = cols - cols % BF16_BLOCK;
+        for (int t = 0; t < n; t++) {
+            int from = xOff + t * xStride;
+            VectorKernels.pairBf16Into(x, from, cols, paired, t * cols);
+            System.arraycopy(x, from + tail, paired, t * cols + tail, cols - tail);
         }
         return paired;
     }
@@ -829,6 +849,221 @@ final class VectorKernels {
         out[o + 3 + outStride] = bf16Tail(d1.reduceLanes(VectorOperators.ADD), seg, r3, x, x1, i, n);
         out[o + 3 + 2 * outStride] = bf16Tail(d2.reduceLanes(VectorOperators.ADD), seg, r3, x, x2, i, n);
         out[o + 3 + 3 * outStride] = bf16Tail(d3.reduceLanes(VectorOperators.ADD), seg, r3, x, x3, i, n);
+    }
+
+    /**
+     * {@link #dot4x4Bf16} with the activations paired ({@link #pairRows}: token t's row from
+     * {@code pOff + t * pStride}): one int-vector load holds two bf16 weights per lane, and the even
+     * and odd ones become f32 by one shift or one mask each, against the paired activations, as
+     * {@link #dotBf16Row} does for one row. Per block of {@link #BF16_BLOCK} columns of four rows
+     * against four tokens: four 64-byte weight loads and eight shifts or masks, where widening
+     * needs eight 32-byte loads, eight widenings and eight shifts. Every (row, token) is summed in
+     * {@link #dotBf16Row}'s order, so it gets the same sum as that row alone.
+     */
+    static void dot4x4Bf16Paired(java.lang.foreign.MemorySegment seg, long at, long rowBytes, float[] p, int pOff, int pStride,
+                                 int n, float[] out, int outOff, int outStride) {
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = FloatVector.zero(F);
+        FloatVector a2 = FloatVector.zero(F);
+        FloatVector a3 = FloatVector.zero(F);
+        FloatVector b0 = FloatVector.zero(F);
+        FloatVector b1 = FloatVector.zero(F);
+        FloatVector b2 = FloatVector.zero(F);
+        FloatVector b3 = FloatVector.zero(F);
+        FloatVector c0 = FloatVector.zero(F);
+        FloatVector c1 = FloatVector.zero(F);
+        FloatVector c2 = FloatVector.zero(F);
+        FloatVector c3 = FloatVector.zero(F);
+        FloatVector d0 = FloatVector.zero(F);
+        FloatVector d1 = FloatVector.zero(F);
+        FloatVector d2 = FloatVector.zero(F);
+        FloatVector d3 = FloatVector.zero(F);
+        int x0 = pOff;
+        int x1 = pOff + pStride;
+        int x2 = pOff + 2 * pStride;
+        int x3 = pOff + 3 * pStride;
+        long r0 = at;
+        long r1 = at + rowBytes;
+        long r2 = at + 2 * rowBytes;
+        long r3 = at + 3 * rowBytes;
+        int len = F.length();
+        int block = BF16_BLOCK;
+        int i = 0;
+        for (; i + block <= n; i += block) {
+            long o = i * 2L;
+            IntVector pu = IntVector.fromMemorySegment(I, seg, r0 + o, ByteOrder.LITTLE_ENDIAN);
+            IntVector pv = IntVector.fromMemorySegment(I, seg, r1 + o, ByteOrder.LITTLE_ENDIAN);
+            IntVector pw = IntVector.fromMemorySegment(I, seg, r2 + o, ByteOrder.LITTLE_ENDIAN);
+            IntVector pz = IntVector.fromMemorySegment(I, seg, r3 + o, ByteOrder.LITTLE_ENDIAN);
+            FloatVector u = pu.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v = pv.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector w = pw.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector z = pz.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector y = FloatVector.fromArray(F, p, x0 + i);
+            a0 = u.fma(y, a0);
+            b0 = v.fma(y, b0);
+            c0 = w.fma(y, c0);
+            d0 = z.fma(y, d0);
+            y = FloatVector.fromArray(F, p, x1 + i);
+            a1 = u.fma(y, a1);
+            b1 = v.fma(y, b1);
+            c1 = w.fma(y, c1);
+            d1 = z.fma(y, d1);
+            y = FloatVector.fromArray(F, p, x2 + i);
+            a2 = u.fma(y, a2);
+            b2 = v.fma(y, b2);
+            c2 = w.fma(y, c2);
+            d2 = z.fma(y, d2);
+            y = FloatVector.fromArray(F, p, x3 + i);
+            a3 = u.fma(y, a3);
+            b3 = v.fma(y, b3);
+            c3 = w.fma(y, c3);
+            d3 = z.fma(y, d3);
+            u = pu.and(0xFFFF0000).reinterpretAsFloats();
+            v = pv.and(0xFFFF0000).reinterpretAsFloats();
+            w = pw.and(0xFFFF0000).reinterpretAsFloats();
+            z = pz.and(0xFFFF0000).reinterpretAsFloats();
+            y = FloatVector.fromArray(F, p, x0 + i + len);
+            a0 = u.fma(y, a0);
+            b0 = v.fma(y, b0);
+            c0 = w.fma(y, c0);
+            d0 = z.fma(y, d0);
+            y = FloatVector.fromArray(F, p, x1 + i + len);
+            a1 = u.fma(y, a1);
+            b1 = v.fma(y, b1);
+            c1 = w.fma(y, c1);
+            d1 = z.fma(y, d1);
+            y = FloatVector.fromArray(F, p, x2 + i + len);
+            a2 = u.fma(y, a2);
+            b2 = v.fma(y, b2);
+            c2 = w.fma(y, c2);
+            d2 = z.fma(y, d2);
+            y = FloatVector.fromArray(F, p, x3 + i + len);
+            a3 = u.fma(y, a3);
+            b3 = v.fma(y, b3);
+            c3 = w.fma(y, c3);
+            d3 = z.fma(y, d3);
+        }
+        int o = outOff;
+        out[o] = bf16Tail(a0.reduceLanes(VectorOperators.ADD), seg, r0, p, x0, i, n);
+        out[o + outStride] = bf16Tail(a1.reduceLanes(VectorOperators.ADD), seg, r0, p, x1, i, n);
+        out[o + 2 * outStride] = bf16Tail(a2.reduceLanes(VectorOperators.ADD), seg, r0, p, x2, i, n);
+        out[o + 3 * outStride] = bf16Tail(a3.reduceLanes(VectorOperators.ADD), seg, r0, p, x3, i, n);
+        out[o + 1] = bf16Tail(b0.reduceLanes(VectorOperators.ADD), seg, r1, p, x0, i, n);
+        out[o + 1 + outStride] = bf16Tail(b1.reduceLanes(VectorOperators.ADD), seg, r1, p, x1, i, n);
+        out[o + 1 + 2 * outStride] = bf16Tail(b2.reduceLanes(VectorOperators.ADD), seg, r1, p, x2, i, n);
+        out[o + 1 + 3 * outStride] = bf16Tail(b3.reduceLanes(VectorOperators.ADD), seg, r1, p, x3, i, n);
+        out[o + 2] = bf16Tail(c0.reduceLanes(VectorOperators.ADD), seg, r2, p, x0, i, n);
+        out[o + 2 + outStride] = bf16Tail(c1.reduceLanes(VectorOperators.ADD), seg, r2, p, x1, i, n);
+        out[o + 2 + 2 * outStride] = bf16Tail(c2.reduceLanes(VectorOperators.ADD), seg, r2, p, x2, i, n);
+        out[o + 2 + 3 * outStride] = bf16Tail(c3.reduceLanes(VectorOperators.ADD), seg, r2, p, x3, i, n);
+        out[o + 3] = bf16Tail(d0.reduceLanes(VectorOperators.ADD), seg, r3, p, x0, i, n);
+        out[o + 3 + outStride] = bf16Tail(d1.reduceLanes(VectorOperators.ADD), seg, r3, p, x1, i, n);
+        out[o + 3 + 2 * outStride] = bf16Tail(d2.reduceLanes(VectorOperators.ADD), seg, r3, p, x2, i, n);
+        out[o + 3 + 3 * outStride] = bf16Tail(d3.reduceLanes(VectorOperators.ADD), seg, r3, p, x3, i, n);
+    }
+
+    /** {@link #dot4x4Bf16Paired} for two tokens (the tokens a 4-token tile leaves over). */
+    static void dot4x2Bf16Paired(java.lang.foreign.MemorySegment seg, long at, long rowBytes, float[] p, int pOff, int pStride,
+                                 int n, float[] out, int outOff, int outStride) {
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = FloatVector.zero(F);
+        FloatVector b0 = FloatVector.zero(F);
+        FloatVector b1 = FloatVector.zero(F);
+        FloatVector c0 = FloatVector.zero(F);
+        FloatVector c1 = FloatVector.zero(F);
+        FloatVector d0 = FloatVector.zero(F);
+        FloatVector d1 = FloatVector.zero(F);
+        int x0 = pOff;
+        int x1 = pOff + pStride;
+        long r0 = at;
+        long r1 = at + rowBytes;
+        long r2 = at + 2 * rowBytes;
+        long r3 = at + 3 * rowBytes;
+        int len = F.length();
+        int block = BF16_BLOCK;
+        int i = 0;
+        for (; i + block <= n; i += block) {
+            long o = i * 2L;
+            IntVector pu = IntVector.fromMemorySegment(I, seg, r0 + o, ByteOrder.LITTLE_ENDIAN);
+            IntVector pv = IntVector.fromMemorySegment(I, seg, r1 + o, ByteOrder.LITTLE_ENDIAN);
+            IntVector pw = IntVector.fromMemorySegment(I, seg, r2 + o, ByteOrder.LITTLE_ENDIAN);
+            IntVector pz = IntVector.fromMemorySegment(I, seg, r3 + o, ByteOrder.LITTLE_ENDIAN);
+            FloatVector u = pu.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector v = pv.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector w = pw.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector z = pz.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            FloatVector y = FloatVector.fromArray(F, p, x0 + i);
+            a0 = u.fma(y, a0);
+            b0 = v.fma(y, b0);
+            c0 = w.fma(y, c0);
+            d0 = z.fma(y, d0);
+            y = FloatVector.fromArray(F, p, x1 + i);
+            a1 = u.fma(y, a1);
+            b1 = v.fma(y, b1);
+            c1 = w.fma(y, c1);
+            d1 = z.fma(y, d1);
+            u = pu.and(0xFFFF0000).reinterpretAsFloats();
+            v = pv.and(0xFFFF0000).reinterpretAsFloats();
+            w = pw.and(0xFFFF0000).reinterpretAsFloats();
+            z = pz.and(0xFFFF0000).reinterpretAsFloats();
+            y = FloatVector.fromArray(F, p, x0 + i + len);
+            a0 = u.fma(y, a0);
+            b0 = v.fma(y, b0);
+            c0 = w.fma(y, c0);
+            d0 = z.fma(y, d0);
+            y = FloatVector.fromArray(F, p, x1 + i + len);
+            a1 = u.fma(y, a1);
+            b1 = v.fma(y, b1);
+            c1 = w.fma(y, c1);
+            d1 = z.fma(y, d1);
+        }
+        int o = outOff;
+        out[o] = bf16Tail(a0.reduceLanes(VectorOperators.ADD), seg, r0, p, x0, i, n);
+        out[o + outStride] = bf16Tail(a1.reduceLanes(VectorOperators.ADD), seg, r0, p, x1, i, n);
+        out[o + 1] = bf16Tail(b0.reduceLanes(VectorOperators.ADD), seg, r1, p, x0, i, n);
+        out[o + 1 + outStride] = bf16Tail(b1.reduceLanes(VectorOperators.ADD), seg, r1, p, x1, i, n);
+        out[o + 2] = bf16Tail(c0.reduceLanes(VectorOperators.ADD), seg, r2, p, x0, i, n);
+        out[o + 2 + outStride] = bf16Tail(c1.reduceLanes(VectorOperators.ADD), seg, r2, p, x1, i, n);
+        out[o + 3] = bf16Tail(d0.reduceLanes(VectorOperators.ADD), seg, r3, p, x0, i, n);
+        out[o + 3 + outStride] = bf16Tail(d1.reduceLanes(VectorOperators.ADD), seg, r3, p, x1, i, n);
+    }
+
+    /** {@link #dot4x2Bf16Paired} for one token: four rows, four FMA chains. */
+    static void dot4x1Bf16Paired(java.lang.foreign.MemorySegment seg, long at, long rowBytes, float[] p, int pOff, int n,
+                                 float[] out, int outOff) {
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector b0 = FloatVector.zero(F);
+        FloatVector c0 = FloatVector.zero(F);
+        FloatVector d0 = FloatVector.zero(F);
+        long r0 = at;
+        long r1 = at + rowBytes;
+        long r2 = at + 2 * rowBytes;
+        long r3 = at + 3 * rowBytes;
+        int len = F.length();
+        int block = BF16_BLOCK;
+        int i = 0;
+        for (; i + block <= n; i += block) {
+            long o = i * 2L;
+            IntVector pu = IntVector.fromMemorySegment(I, seg, r0 + o, ByteOrder.LITTLE_ENDIAN);
+            IntVector pv = IntVector.fromMemorySegment(I, seg, r1 + o, ByteOrder.LITTLE_ENDIAN);
+            IntVector pw = IntVector.fromMemorySegment(I, seg, r2 + o, ByteOrder.LITTLE_ENDIAN);
+            IntVector pz = IntVector.fromMemorySegment(I, seg, r3 + o, ByteOrder.LITTLE_ENDIAN);
+            FloatVector y = FloatVector.fromArray(F, p, pOff + i);
+            a0 = pu.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(y, a0);
+            b0 = pv.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(y, b0);
+            c0 = pw.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(y, c0);
+            d0 = pz.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(y, d0);
+            y = FloatVector.fromArray(F, p, pOff + i + len);
+            a0 = pu.and(0xFFFF0000).reinterpretAsFloats().fma(y, a0);
+            b0 = pv.and(0xFFFF0000).reinterpretAsFloats().fma(y, b0);
+            c0 = pw.and(0xFFFF0000).reinterpretAsFloats().fma(y, c0);
+            d0 = pz.and(0xFFFF0000).reinterpretAsFloats().fma(y, d0);
+        }
+        out[outOff] = bf16Tail(a0.reduceLanes(VectorOperators.ADD), seg, r0, p, pOff, i, n);
+        out[outOff + 1] = bf16Tail(b0.reduceLanes(VectorOperators.ADD), seg, r1, p, pOff, i, n);
+        out[outOff + 2] = bf16Tail(c0.reduceLanes(VectorOperators.ADD), seg, r2, p, pOff, i, n);
+        out[outOff + 3] = bf16Tail(d0.reduceLanes(VectorOperators.ADD), seg, r3, p, pOff, i, n);
     }
 
     /** {@link #dot4x4Bf16} for two tokens (the tokens a 4-token tile leaves over). */
