@@ -251,40 +251,36 @@ public final class Kernels {
     }
 
     /**
-     * {@link #matmulRowsF32} for bf16 weights, read where they are mapped: the tokens' activations are
-     * {@link VectorKernels#pairRows paired} once per call, and then four rows against four, two and one
-     * tokens ({@link VectorKernels#dot4x4Bf16Paired}) and the rows left over one by one
-     * ({@link VectorKernels#dotBf16Row}) turn each 64-byte load of weights into two f32 vectors with
-     * one shift or mask each, where widening took two loads, two widenings and two shifts. Every
-     * (row, token) gets {@link VectorKernels#dotBf16Row}'s sum, whatever the tile and the split.
+     * {@link #matmulRowsF32} for bf16 weights: the rows are widened in registers where they are mapped
+     * instead of into arrays first, and every (row, token) gets the sum the widened row would give
+     * ({@link VectorKernels#dot4x4Bf16}).
      */
     private static void matmulRowsBf16(Matrix w, float[] x, int xOff, int n, int xStride, float[] out, int outOff,
                                        int outStride, int from, int to) {
         var seg = w.tensor().data();
         int cols = w.cols();
         long rowBytes = cols * 2L;
-        float[] p = VectorKernels.pairRows(x, xOff, n, xStride, cols, pairedScratch(n * cols));
         int r = from;
         for (; r + 4 <= to; r += 4) {
             long at = w.rowStart(r) * 2L;
             int t = 0;
             for (; t + 4 <= n; t += 4) {
-                VectorKernels.dot4x4Bf16Paired(seg, at, rowBytes, p, t * cols, cols, cols, out,
+                VectorKernels.dot4x4Bf16(seg, at, rowBytes, x, xOff + t * xStride, xStride, cols, out,
                         outOff + t * outStride + r, outStride);
             }
             if (t + 2 <= n) {
-                VectorKernels.dot4x2Bf16Paired(seg, at, rowBytes, p, t * cols, cols, cols, out,
+                VectorKernels.dot4x2Bf16(seg, at, rowBytes, x, xOff + t * xStride, xStride, cols, out,
                         outOff + t * outStride + r, outStride);
                 t += 2;
             }
             if (t < n) {
-                VectorKernels.dot4x1Bf16Paired(seg, at, rowBytes, p, t * cols, cols, out, outOff + t * outStride + r);
+                VectorKernels.dot4x1Bf16(seg, at, rowBytes, x, xOff + t * xStride, cols, out, outOff + t * outStride + r, 1);
             }
         }
         for (; r < to; r++) {
             long at = w.rowStart(r) * 2L;
             for (int t = 0; t < n; t++) {
-                out[outOff + t * outStride + r] = VectorKernels.dotBf16Row(seg, at, p, p, t * cols, cols);
+                out[outOff + t * outStride + r] = VectorKernels.dotBf16Single(seg, at, x, xOff + t * xStride, cols);
             }
         }
     }
