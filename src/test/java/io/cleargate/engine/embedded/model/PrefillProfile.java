@@ -1,5 +1,6 @@
 package io.cleargate.engine.embedded.model;
 
+import io.cleargate.testsupport.Scratch;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -38,7 +39,7 @@ public final class PrefillProfile {
             for (int w = 0; w < 120; w++) {
                 model.prefill(model.newSession(prompt.length, Session.Form.ABSORBED), prompt);
             }
-            Path jfr = Files.createTempFile("prefill-profile", ".jfr");
+            Path jfr = Scratch.file("prefill-profile", ".jfr");
             int prefills = 0;
             long elapsed;
             try (Recording r = new Recording()) {
