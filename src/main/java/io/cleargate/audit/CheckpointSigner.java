@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.LongFunction;
 import org.jboss.logging.Logger;
 
@@ -254,7 +255,28 @@ public class CheckpointSigner {
                 .setParameter("c", chain).getResultList();
     }
 
-    private synchronized Optional<Checkpoint> sign(String chain, long seq, String hash, Runnable betweenSlices) {
+    /**
+     * One signing at a time (each checkpoint extends the last). A scheduled run holds it through its
+     * pauses, so the pauses stop while another caller waits for it (see {@link #linkProblem}): an
+     * export or a verify waits for the run's CPU, as before the slices, not for up to 3 s of pauses.
+     */
+    private final ReentrantLock signing = new ReentrantLock();
+
+    /** Whether a caller is waiting to sign while a run holds the lock. */
+    boolean signingWanted() {
+        return signing.hasQueuedThreads();
+    }
+
+    private Optional<Checkpoint> sign(String chain, long seq, String hash, Runnable betweenSlices) {
+        signing.lock();
+        try {
+            return signLocked(chain, seq, hash, betweenSlices);
+        } finally {
+            signing.unlock();
+        }
+    }
+
+    private Optional<Checkpoint> signLocked(String chain, long seq, String hash, Runnable betweenSlices) {
         String refusal = extensionProblem(chain, seq, hash, betweenSlices);
         if (refusal != null) {
             LOG.errorf("refusing to sign chain %s at seq %d: %s; the chain may have been rewritten", chain, seq, refusal);
@@ -331,7 +353,7 @@ public class CheckpointSigner {
         long next = lo;
         String prev = lo == 1 ? Canonical.GENESIS : null;
         while (next <= hi) {
-            if (next > lo) {
+            if (next > lo && !signingWanted()) {
                 betweenSlices.run();
             }
             List<Link> page = linksPage(chain, next, hi);

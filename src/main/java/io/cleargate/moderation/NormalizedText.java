@@ -252,7 +252,8 @@ final class NormalizedText {
             case 0 -> clean;
             case 1 -> lower();
             case 2 -> compact();
-            default -> alnum();
+            case 3 -> alnum();
+            default -> throw new IllegalArgumentException("unknown view number " + index);
         };
     }
 

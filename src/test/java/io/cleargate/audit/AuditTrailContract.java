@@ -27,6 +27,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.Executors;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.Test;
 
@@ -619,6 +620,29 @@ abstract class AuditTrailContract {
         JsonPath r = verify(t);
         assertFalse(r.getBoolean("ok"));
         assertEquals(3, r.getInt("chains[0].firstBadSeq"), r.prettify());
+    }
+
+    @Test
+    void aCallerWaitingToSignEndsTheScheduledRunsPausesAndIsServedAfterIt() throws Exception {
+        String t = unsignedSlices();
+        for (int i = 0; i < 2 * CheckpointSigner.PAGE; i++) { // five slices or more: room for several pauses
+            Traffic.run(audit, Traffic.Scenario.of(t, Recorder.ENCRYPTED));
+        }
+        long head = QuarkusTransaction.requiringNew().call(() -> em.find(ChainHead.class, t).headSeq);
+        int[] pauses = {0};
+        Thread waiting = new Thread(signer::checkpointAll);
+        signer.checkpointAll(records -> () -> {
+            if (pauses[0]++ == 0) {
+                // At the first pause, another caller (as an export or a verify would) asks to sign.
+                waiting.start();
+                for (int i = 0; i < 10_000 && !signer.signingWanted(); i++) {
+                    LockSupport.parkNanos(1_000_000);
+                }
+            }
+        });
+        waiting.join();
+        assertEquals(1, pauses[0], "no pause after a caller began waiting for the signer");
+        assertTrue(QuarkusTransaction.requiringNew().call(() -> signer.checkpoints(t)).stream().anyMatch(c -> c.seq == head));
     }
 
     @Test
