@@ -329,7 +329,7 @@ final class PhoneDetector implements Detector {
         int count = digits.length();
         boolean tooFew = count < bound.fewest();
         boolean tooMany = bound.nationalPrefix() >= 0 && count - bound.removable(digits) > bound.most();
-        return (tooFew || tooMany) && !bound.internationalPrefix().matcher(digits).lookingAt();
+        return (tooFew || tooMany) && !bound.internationalPrefix().lookingAt(digits);
     }
 
     /**
@@ -337,7 +337,7 @@ final class PhoneDetector implements Detector {
      * has (fewest 0: no bound), its IDD prefix, its country code, and the most digits a national
      * prefix takes (the default region's and the main region's added; -1 when one is a pattern).
      */
-    record DigitBound(int fewest, int most, java.util.regex.Pattern internationalPrefix, String countryCode,
+    record DigitBound(int fewest, int most, DigitPattern internationalPrefix, String countryCode,
             int nationalPrefix, int mainNationalPrefix) {
 
         /** The most digits parsing can remove from these: a national prefix, or the country code and one twice. */
@@ -355,7 +355,7 @@ final class PhoneDetector implements Detector {
         var source = com.google.i18n.phonenumbers.metadata.DefaultMetadataDependenciesProvider.getInstance()
                 .getPhoneNumberMetadataSource();
         var own = source.getMetadataForRegion(region);
-        var idd = java.util.regex.Pattern.compile(own.getInternationalPrefix());
+        var idd = DigitPattern.of(own.getInternationalPrefix());
         int code = own.getCountryCode();
         // the national prefix is removed with the default region's rules, and with those of the
         // code's main region when the digits begin with the country code
@@ -587,27 +587,27 @@ final class PhoneDetector implements Detector {
             return Prefix.PRESENT_OR_NOT_REQUIRED;
         }
         var prefix = formats.nationalPrefixForParsing();
-        return prefix == null || !prefix.matcher(digits).lookingAt() ? Prefix.MISSING : Prefix.UNKNOWN;
+        return prefix == null || !prefix.lookingAt(digits) ? Prefix.MISSING : Prefix.UNKNOWN;
     }
 
     /**
      * One number format of a calling code's main region: its last leading-digits pattern (null:
      * none), its pattern (matched whole) and whether it requires a national prefix (a formatting
-     * rule that is neither optional nor only the first group).
+     * rule that is neither optional nor only the first group); the patterns asked by automata.
      */
-    record Format(java.util.regex.Pattern leading, java.util.regex.Pattern pattern, boolean requiresPrefix) {
+    record Format(DigitPattern leading, DigitPattern pattern, boolean requiresPrefix) {
 
         static Format of(com.google.i18n.phonenumbers.Phonemetadata.NumberFormat format) {
             int leading = format.getLeadingDigitsPatternCount();
             String rule = format.getNationalPrefixFormattingRule();
-            return new Format(leading == 0 ? null : java.util.regex.Pattern.compile(format.getLeadingDigitsPattern(leading - 1)),
-                    java.util.regex.Pattern.compile(format.getPattern()),
+            return new Format(leading == 0 ? null : DigitPattern.of(format.getLeadingDigitsPattern(leading - 1)),
+                    DigitPattern.of(format.getPattern()),
                     !rule.isEmpty() && !format.getNationalPrefixOptionalWhenFormatting() && !FIRST_GROUP_ONLY.matcher(rule).matches());
         }
 
         /** What the matcher's format choice asks of a national number: its leading digits at the start, its pattern whole. */
         boolean fits(String national) {
-            return (leading == null || leading.matcher(national).lookingAt()) && pattern.matcher(national).matches();
+            return (leading == null || leading.lookingAt(national)) && pattern.matches(national);
         }
     }
 
@@ -621,7 +621,7 @@ final class PhoneDetector implements Detector {
      * marked, and only its pattern is asked. Dense personal data asked every format of the main
      * region in turn for each valid candidate (both regexes through a map of compiled patterns).
      */
-    record Formats(String main, List<Format> formats, java.util.regex.Pattern nationalPrefixForParsing, int[][] candidates) {
+    record Formats(String main, List<Format> formats, DigitPattern nationalPrefixForParsing, int[][] candidates) {
 
         /** In {@link #candidates}: the format's index shifted left by one, this bit set when its leading digits always match. */
         private static final int ALWAYS = 1;
@@ -643,14 +643,14 @@ final class PhoneDetector implements Detector {
                 for (int f = 0; f < formats.size(); f++) {
                     Format format = formats.get(f);
                     PhoneValidity.State state = format.leading() == null ? PhoneValidity.State.ALWAYS
-                            : PhoneValidity.leadingState(format.leading(), start);
-                    if (state != PhoneValidity.State.NEVER && !PhoneValidity.cannotMatchAfter(format.pattern(), start)) {
+                            : PhoneValidity.leadingState(format.leading().regex(), start);
+                    if (state != PhoneValidity.State.NEVER && !PhoneValidity.cannotMatchAfter(format.pattern().regex(), start)) {
                         list[k++] = f << 1 | (state == PhoneValidity.State.ALWAYS ? ALWAYS : 0);
                     }
                 }
                 candidates[row] = java.util.Arrays.copyOf(list, k);
             }
-            return new Formats(main, formats, prefix.isEmpty() ? null : java.util.regex.Pattern.compile(prefix), candidates);
+            return new Formats(main, formats, prefix.isEmpty() ? null : DigitPattern.of(prefix), candidates);
         }
 
         /** The first format that fits {@code national} (the matcher's choice), or null. */
@@ -665,7 +665,7 @@ final class PhoneDetector implements Detector {
             }
             for (int c : candidates[PhoneValidity.row(national)]) {
                 Format format = formats.get(c >>> 1);
-                if (((c & ALWAYS) != 0 || format.leading().matcher(national).lookingAt()) && format.pattern().matcher(national).matches()) {
+                if (((c & ALWAYS) != 0 || format.leading().lookingAt(national)) && format.pattern().matches(national)) {
                     return format;
                 }
             }
