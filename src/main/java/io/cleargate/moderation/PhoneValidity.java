@@ -80,13 +80,18 @@ final class PhoneValidity {
         /** The description, or null when it has no pattern (it matches nothing). */
         static Desc of(PhoneNumberDesc desc) {
             String regex = desc.getNationalNumberPattern();
+            return regex.isEmpty() ? null : of(desc.getPossibleLengthList(), regex);
+        }
+
+        /** The description with these possible lengths and this pattern. */
+        static Desc of(List<Integer> possibleLengths, String regex) {
             long lengths = 0;
-            for (int length : desc.getPossibleLengthList()) {
+            for (int length : possibleLengths) {
                 if (length >= 0 && length < 64) {
                     lengths |= 1L << length;
                 }
             }
-            return regex.isEmpty() ? null : new Desc(desc.getPossibleLengthList().isEmpty(), lengths, DigitPattern.of(regex));
+            return new Desc(possibleLengths.isEmpty(), lengths, DigitPattern.of(regex));
         }
 
         /** {@code isNumberMatchingDesc}. */

@@ -210,7 +210,7 @@ class PhoneValidityTest {
         assertEquals(PhoneValidity.State.ALWAYS, PhoneValidity.leadingState(antigua, "268"));
         assertEquals(PhoneValidity.State.NEVER, PhoneValidity.leadingState(antigua, "269"));
         assertEquals(PhoneValidity.State.ASK, PhoneValidity.leadingState(Pattern.compile("8001|8[024]9"), "800"));
-        var us = new PhoneValidity.Desc(List.of(10), Pattern.compile("[2-9]\\d{9}|3\\d{6}"));
+        var us = PhoneValidity.Desc.of(List.of(10), "[2-9]\\d{9}|3\\d{6}");
         assertFalse(us.cannotMatchAfter("305"));
         assertTrue(us.cannotMatchAfter("030"), "no number of the pattern begins with 0");
         assertFalse(us.matches("305511071"), "nine digits: not a possible length");
