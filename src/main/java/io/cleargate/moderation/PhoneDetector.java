@@ -578,7 +578,7 @@ final class PhoneDetector implements Detector {
             return Prefix.PRESENT_OR_NOT_REQUIRED;
         }
         Formats formats = FORMATS.computeIfAbsent(number.getCountryCode(), Formats::of);
-        String national = UTIL.getNationalSignificantNumber(number);
+        String national = PhoneValidity.nationalSignificantNumber(number);
         Format chosen = formats.chosen(national);
         if (chosen == null || !chosen.requiresPrefix()) {
             return Prefix.PRESENT_OR_NOT_REQUIRED; // no format (nothing to require), or one that asks for none
@@ -798,8 +798,44 @@ final class PhoneDetector implements Detector {
         return formatted;
     }
 
-    /** A context word anywhere within the context radius before the candidate's window or inside it. */
-    private static boolean contextNear(String t, int start, int end) {
+    /**
+     * A context word anywhere within the context radius before the candidate's window or inside it.
+     * Where those chars are ASCII, lower-casing only maps A-Z to a-z, so the words are compared
+     * there in place (without the copy, the lower-cased copy and a search per word); {@code
+     * DetectorsTest} compares the two.
+     */
+    static boolean contextNear(String t, int start, int end) {
+        int from = Math.max(0, start - 1);
+        int to = Math.min(t.length(), end + 1);
+        int lo = Math.max(0, from - CONTEXT_RADIUS);
+        for (int i = lo; i < to; i++) {
+            if (t.charAt(i) >= 0x80) {
+                return contextNearLowerCased(t, start, end);
+            }
+        }
+        for (int i = lo; i < to; i++) {
+            for (String w : CONTEXT) {
+                if (i + w.length() <= to && asciiLowerCaseAt(t, i, w)) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    /** Whether {@code t} holds {@code word} (lower case) at {@code at}, its ASCII upper case letters read as lower case. */
+    private static boolean asciiLowerCaseAt(String t, int at, String word) {
+        for (int k = 0; k < word.length(); k++) {
+            char c = t.charAt(at + k);
+            if ((c >= 'A' && c <= 'Z' ? (char) (c + 32) : c) != word.charAt(k)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** {@link #contextNear} as it was written: the window lower-cased, then searched for each word. */
+    static boolean contextNearLowerCased(String t, int start, int end) {
         int from = Math.max(0, start - 1);
         int to = Math.min(t.length(), end + 1);
         String near = t.substring(Math.max(0, from - CONTEXT_RADIUS), to).toLowerCase(java.util.Locale.ROOT);
@@ -825,15 +861,32 @@ final class PhoneDetector implements Detector {
         return OpenMatch.original(view, text, CANDIDATE_OPEN.from(view.text, view.countBefore(from)));
     }
 
-    /** Digits separated by a space, "-", "." or ")": compiled once (String.matches compiled it for every number reported). */
-    private static final java.util.regex.Pattern SEPARATED = CharClasses.compile(".*[0-9][ \\-.)][0-9].*");
+    /**
+     * Whether {@code raw} matches {@code .*[0-9][ \-.)][0-9].*} whole: two digits with a space, "-",
+     * "." or ")" between them, and no line terminator (what "." does not match) anywhere. Read by
+     * hand (the regex was entered for every number reported); {@code DetectorsTest} compares the two.
+     */
+    static boolean separated(String raw) {
+        boolean found = false;
+        for (int i = 0, n = raw.length(); i < n; i++) {
+            char c = raw.charAt(i);
+            if (c == '\n' || c == '\r' || c == '\u0085' || c == '\u2028' || c == '\u2029') {
+                return false;
+            }
+            if (!found && i + 2 < n && isDigit(c) && isDigit(raw.charAt(i + 2))) {
+                char between = raw.charAt(i + 1);
+                found = between == ' ' || between == '-' || between == '.' || between == ')';
+            }
+        }
+        return found;
+    }
 
     private void report(View view, int s, int e, String raw, Phonenumber.PhoneNumber number, Set<Long> seen,
             Consumer<Match> sink) {
         if (!seen.add(((long) s << 32) | e) || notAPhone(raw)) {
             return;
         }
-        boolean formatted = raw.startsWith("+") || raw.startsWith("(") || SEPARATED.matcher(raw).matches();
+        boolean formatted = raw.startsWith("+") || raw.startsWith("(") || separated(raw);
         boolean context = PatternDetector.contextBefore(view.text, s, CONTEXT_RADIUS, CONTEXT);
         double score = formatted ? FORMATTED : BARE;
         if (context) {

@@ -176,7 +176,7 @@ final class PhoneValidity {
         }
 
         boolean isValid(PhoneNumber number) {
-            String national = UTIL.getNationalSignificantNumber(number);
+            String national = nationalSignificantNumber(number);
             if (national.length() <= DIGITS) {
                 return UTIL.isValidNumber(number); // the tables speak for longer numbers only
             }
@@ -199,6 +199,17 @@ final class PhoneValidity {
             }
             return false; // no region claims it
         }
+    }
+
+    /**
+     * {@code getNationalSignificantNumber} (9.0.19): the leading zeros an "Italian leading zero"
+     * number keeps, then its national number; without the string builder, asked for every
+     * candidate and region.
+     */
+    static String nationalSignificantNumber(PhoneNumber number) {
+        String national = Long.toString(number.getNationalNumber());
+        return number.isItalianLeadingZero() && number.getNumberOfLeadingZeros() > 0
+                ? "0".repeat(number.getNumberOfLeadingZeros()) + national : national;
     }
 
     /** The three-digit start of the table row {@code row}. */
