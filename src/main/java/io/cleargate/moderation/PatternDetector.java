@@ -63,11 +63,8 @@ class PatternDetector implements Detector {
         @Override
         public void find(NormalizedText text, View view, int from, PrivateKeyScanner.Sink sink) {
             Starts at = starts == Starts.DIGIT ? text.digits(view).asStarts()
-                    : starts instanceof Starts.ShapedDigits shaped ? shaped.over(text.digits(view))
-                    : starts instanceof Starts.Literals literals ? literals.in(view) : starts;
-            if (at != null) { // null: the view holds none of the literals' anchor chars, so no start
-                open.find(view.text, from, sink, at);
-            }
+                    : starts instanceof Starts.ShapedDigits shaped ? shaped.over(text.digits(view)) : starts;
+            open.find(view.text, from, sink, at);
         }
 
         @Override

@@ -369,7 +369,7 @@ interface Starts {
         @Override
         public Cursor open(String text) {
             if (anchors != null) {
-                return new AnchorCursor(text, null);
+                return new AnchorCursor(text);
             }
             return new Cursor() {
                 private int hit = -1;
@@ -478,36 +478,16 @@ interface Starts {
             }
         }
 
-        /**
-         * These starts on {@code view}, whose text the cursor will be opened on, skipping the anchor
-         * chars the view is known not to hold ({@link View#mayHold}); null when it holds none of
-         * them, so no word occurs. Every word is found through its anchor char, so a char the view
-         * lacks gives no start: the starts are the same.
-         */
-        Starts in(View view) {
-            if (anchors == null) {
-                return this;
-            }
-            boolean any = false;
-            for (Anchor[] group : byChar) {
-                any |= view.mayHold(group[0].c());
-            }
-            return any ? text -> new AnchorCursor(text, view) : null;
-        }
-
         /** Per anchor char, the next word start found through it; the cursor answers the smallest. */
         private final class AnchorCursor implements Cursor {
             private final String text;
             /** Per group: the first word start at or after the last position asked for (-1: not looked for yet). */
             private final int[] next;
 
-            /** On {@code text}, the text of {@code view} when not null: a group whose char that view lacks is never searched. */
-            AnchorCursor(String text, View view) {
+            AnchorCursor(String text) {
                 this.text = text;
                 this.next = new int[byChar.length];
-                for (int g = 0; g < byChar.length; g++) {
-                    next[g] = view == null || view.mayHold(byChar[g][0].c()) ? -1 : Integer.MAX_VALUE;
-                }
+                java.util.Arrays.fill(next, -1);
             }
 
             @Override

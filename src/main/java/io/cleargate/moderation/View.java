@@ -111,42 +111,6 @@ final class View {
         return text.length();
     }
 
-    /**
-     * Views up to this long know which ASCII chars they hold (one read of a short text, on first
-     * ask), so a search for chars a view lacks is skipped: a request of a hundred bytes gave each
-     * secret probe's anchor search (a cursor and a char search per anchor char) for nothing.
-     */
-    static final int CHARS_KNOWN_UP_TO = 1024;
-    /** The ASCII chars this view holds, a bit each (below 64, then 64 to 127); read once. */
-    private long heldLow;
-    private long heldHigh;
-    private boolean heldKnown;
-
-    /** Whether the view may hold ASCII char {@code c}: false only when it certainly does not. */
-    boolean mayHold(char c) {
-        if (text.length() > CHARS_KNOWN_UP_TO || c >= 128) {
-            return true;
-        }
-        if (!heldKnown) {
-            readHeld();
-        }
-        return ((c < 64 ? heldLow : heldHigh) >>> c & 1) != 0; // a long shift counts mod 64
-    }
-
-    private void readHeld() {
-        long low = 0;
-        long high = 0;
-        for (int i = 0, n = text.length(); i < n; i++) {
-            char c = text.charAt(i);
-            long bit = 1L << c;
-            low |= c < 64 ? bit : 0;
-            high |= c >= 64 && c < 128 ? bit : 0;
-        }
-        heldLow = low;
-        heldHigh = high;
-        heldKnown = true;
-    }
-
     /** Original offset where view char {@code i} starts. */
     int originalStart(int i) {
         if (parent != null) {

@@ -134,68 +134,6 @@ class StartsFindTest {
         }
     }
 
-    /**
-     * On a view of a short text (one request's prompt), a literal probe's search skips the anchor
-     * chars the view does not hold ({@link View#mayHold}), and the whole probe when it holds none:
-     * the spans must still be {@link Matcher#find()}'s on the view. Texts of a few pieces, so that
-     * most lack some anchor chars and many lack all of a probe's.
-     */
-    @Test
-    void everyBuiltInProbeOnAShortViewFindsWhatMatcherFindFindsThere() {
-        var random = new Random(1416);
-        int skipped = 0;
-        int matches = 0;
-        for (Detector d : List.of(BuiltinDetectors.email(), BuiltinDetectors.ssn(), BuiltinDetectors.ipAddress(),
-                BuiltinDetectors.cloudKey(), BuiltinDetectors.token(), BuiltinDetectors.jwt(), BuiltinDetectors.entropy())) {
-            for (PatternDetector.Probe probe : ((PatternDetector) d).probes()) {
-                if (!(probe.finder() instanceof PatternDetector.Tried tried)) {
-                    continue;
-                }
-                for (int round = 0; round < 1500; round++) {
-                    var sb = new StringBuilder();
-                    for (int parts = 1 + random.nextInt(6); parts > 0; parts--) {
-                        sb.append(PIECES.get(random.nextInt(PIECES.size())));
-                    }
-                    NormalizedText text = NormalizedText.of(sb.toString());
-                    View view = text.view(probe.view());
-                    if (tried.starts() instanceof Starts.Literals literals && literals.in(view) == null) {
-                        skipped++;
-                    }
-                    List<int[]> expected = byMatcherFind(tried.pattern(), view.text);
-                    List<int[]> actual = new ArrayList<>();
-                    tried.find(text, view, 0, (s, e) -> actual.add(new int[] {s, e}));
-                    assertEquals(expected.size(), actual.size(), () -> tried.pattern() + " on " + view.text);
-                    for (int i = 0; i < expected.size(); i++) {
-                        int k = i;
-                        assertEquals(expected.get(i)[0], actual.get(i)[0], () -> tried.pattern() + " start " + k + " on " + view.text);
-                        assertEquals(expected.get(i)[1], actual.get(i)[1], () -> tried.pattern() + " end " + k + " on " + view.text);
-                    }
-                    matches += expected.size();
-                }
-            }
-        }
-        // both ways are exercised: probes skipped for want of an anchor char, and real matches found
-        assertTrue(skipped > 5_000 && matches > 1_000, skipped + " skipped, " + matches + " matches");
-    }
-
-    /** A view knows exactly which ASCII chars it holds. */
-    @Test
-    void aShortViewHoldsExactlyTheCharsInItsText() {
-        var random = new Random(1417);
-        for (int round = 0; round < 2_000; round++) {
-            var sb = new StringBuilder();
-            for (int i = random.nextInt(60); i > 0; i--) {
-                sb.append((char) (random.nextInt(8) == 0 ? 128 + random.nextInt(400) : random.nextInt(128)));
-            }
-            View view = View.identity("clean", sb.toString());
-            for (char c = 0; c < 128; c++) {
-                assertEquals(view.text.indexOf(c) >= 0, view.mayHold(c), "char " + (int) c + " in " + view.text);
-            }
-        }
-        View longView = View.identity("clean", "a".repeat(View.CHARS_KNOWN_UP_TO + 1));
-        assertTrue(longView.mayHold('b'), "a long view is not read: it may hold anything");
-    }
-
     /** The entropy candidates found without the regex are the regex's matches, from any start. */
     @Test
     void entropyCandidatesAreTheMatchesOfTheirPattern() {
