@@ -798,44 +798,8 @@ final class PhoneDetector implements Detector {
         return formatted;
     }
 
-    /**
-     * A context word anywhere within the context radius before the candidate's window or inside it.
-     * Where those chars are ASCII, lower-casing only maps A-Z to a-z, so the words are compared
-     * there in place (without the copy, the lower-cased copy and a search per word); {@code
-     * DetectorsTest} compares the two.
-     */
-    static boolean contextNear(String t, int start, int end) {
-        int from = Math.max(0, start - 1);
-        int to = Math.min(t.length(), end + 1);
-        int lo = Math.max(0, from - CONTEXT_RADIUS);
-        for (int i = lo; i < to; i++) {
-            if (t.charAt(i) >= 0x80) {
-                return contextNearLowerCased(t, start, end);
-            }
-        }
-        for (int i = lo; i < to; i++) {
-            for (String w : CONTEXT) {
-                if (i + w.length() <= to && asciiLowerCaseAt(t, i, w)) {
-                    return true;
-                }
-            }
-        }
-        return false;
-    }
-
-    /** Whether {@code t} holds {@code word} (lower case) at {@code at}, its ASCII upper case letters read as lower case. */
-    private static boolean asciiLowerCaseAt(String t, int at, String word) {
-        for (int k = 0; k < word.length(); k++) {
-            char c = t.charAt(at + k);
-            if ((c >= 'A' && c <= 'Z' ? (char) (c + 32) : c) != word.charAt(k)) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    /** {@link #contextNear} as it was written: the window lower-cased, then searched for each word. */
-    static boolean contextNearLowerCased(String t, int start, int end) {
+    /** A context word anywhere within the context radius before the candidate's window or inside it. */
+    private static boolean contextNear(String t, int start, int end) {
         int from = Math.max(0, start - 1);
         int to = Math.min(t.length(), end + 1);
         String near = t.substring(Math.max(0, from - CONTEXT_RADIUS), to).toLowerCase(java.util.Locale.ROOT);
