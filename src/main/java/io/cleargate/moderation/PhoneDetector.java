@@ -522,8 +522,11 @@ final class PhoneDetector implements Detector {
         if (raw.startsWith("+")) {
             return Window.ASK;
         }
-        for (java.util.regex.Pattern inner : INNER_MATCHES) {
-            var m = inner.matcher(raw);
+        for (int p = 0; p < INNER_MATCHES.length; p++) {
+            if (!innerMayFind(p, raw)) {
+                continue; // the char every find of it holds is missing: no matcher made for nothing
+            }
+            var m = INNER_MATCHES[p].matcher(raw);
             boolean first = true;
             while (m.find()) {
                 if (first && !certainlyRefused(digitsOf(raw.substring(0, m.start())), region)
@@ -553,7 +556,7 @@ final class PhoneDetector implements Detector {
      * libphonenumber's matcher's inner-match patterns (9.0.19), in its order: after slashes, from an
      * opening bracket, after a spaced hyphen, after a wide hyphen, after full stops, after spaces.
      */
-    private static final java.util.regex.Pattern[] INNER_MATCHES = {
+    static final java.util.regex.Pattern[] INNER_MATCHES = {
         java.util.regex.Pattern.compile("/+(.*)"),
         java.util.regex.Pattern.compile("(\\([^(]*)"),
         java.util.regex.Pattern.compile("(?:\\p{Z}-|-\\p{Z})\\p{Z}*(.+)"),
@@ -561,6 +564,32 @@ final class PhoneDetector implements Detector {
         java.util.regex.Pattern.compile("\\.+\\p{Z}*([^.]+)"),
         java.util.regex.Pattern.compile("\\p{Z}+(\\P{Z}+)")
     };
+
+    /**
+     * Whether inner-match pattern {@code p} ({@link #INNER_MATCHES}) may find something in {@code
+     * raw}: false when a char every find of it holds is missing ("/", "(", "-", "." for the ASCII
+     * ones; a space or a char above U+007F for "\p{Z}"; a char above U+007F for the wide hyphens).
+     * Most refused candidates are figures with a dot or a space, and each pattern made a matcher.
+     */
+    static boolean innerMayFind(int p, String raw) {
+        return switch (p) {
+            case 0 -> raw.indexOf('/') >= 0;
+            case 1 -> raw.indexOf('(') >= 0;
+            case 2 -> raw.indexOf('-') >= 0;
+            case 4 -> raw.indexOf('.') >= 0;
+            case 5 -> raw.indexOf(' ') >= 0 || !isAscii(raw);
+            default -> !isAscii(raw);
+        };
+    }
+
+    private static boolean isAscii(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            if (s.charAt(i) >= 0x80) {
+                return false;
+            }
+        }
+        return true;
+    }
 
     enum Prefix { PRESENT_OR_NOT_REQUIRED, MISSING, UNKNOWN }
 

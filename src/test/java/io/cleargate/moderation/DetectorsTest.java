@@ -201,6 +201,36 @@ class DetectorsTest {
     }
 
     /**
+     * The phone detector asks an inner-match pattern of libphonenumber's matcher only when the
+     * candidate holds a char every find of it needs: where it says no, the pattern finds nothing,
+     * on random strings of digits, the ASCII separators, unicode spaces and wide hyphens.
+     */
+    @Test
+    void anInnerMatchPatternSkippedForAMissingCharFindsNothing() {
+        var random = new java.util.Random(44);
+        String alphabet = "0123456789 -./()+\u00A0\u2003\u2012\u2015\uFF0Dx";
+        int skipped = 0;
+        int found = 0;
+        for (int round = 0; round < 30_000; round++) {
+            var sb = new StringBuilder();
+            for (int i = 1 + random.nextInt(14); i > 0; i--) {
+                sb.append(alphabet.charAt(random.nextInt(random.nextInt(3) == 0 ? alphabet.length() : 16)));
+            }
+            String s = sb.toString();
+            for (int p = 0; p < PhoneDetector.INNER_MATCHES.length; p++) {
+                boolean finds = PhoneDetector.INNER_MATCHES[p].matcher(s).find();
+                found += finds ? 1 : 0;
+                if (!PhoneDetector.innerMayFind(p, s)) {
+                    skipped++;
+                    int k = p;
+                    assertFalse(finds, () -> "pattern " + k + " finds something in '" + s + "'");
+                }
+            }
+        }
+        assertTrue(skipped > 50_000 && found > 20_000, skipped + " skipped, " + found + " found");
+    }
+
+    /**
      * The IPv6 check turns a candidate without "::" or a dotted tail away by its colon count before
      * splitting it: the same answer as the check without it, on random strings of hex digits,
      * colons and dots, and on addresses with eight groups.
