@@ -77,17 +77,10 @@ final class DigitPattern {
             return regex.matcher(s).matches();
         }
         int state = 0;
-        for (int i = 0, n = s.length(); i < n; i++) {
-            int d = s.charAt(i) - '0';
-            if (d < 0 || d > 9) {
-                return false;
-            }
-            state = next[state * 10 + d];
-            if (state < 0) {
-                return false;
-            }
+        for (int i = 0, n = s.length(); i < n && state >= 0; i++) {
+            state = after(state, s.charAt(i));
         }
-        return accepting[state];
+        return state >= 0 && accepting[state];
     }
 
     /** {@code regex().matcher(s).lookingAt()}: some prefix of {@code s} (maybe the empty one) matches. */
@@ -97,19 +90,17 @@ final class DigitPattern {
         }
         int state = 0;
         for (int i = 0, n = s.length(); !accepting[state]; i++) {
-            if (i == n) {
-                return false;
-            }
-            int d = s.charAt(i) - '0';
-            if (d < 0 || d > 9) {
-                return false;
-            }
-            state = next[state * 10 + d];
-            if (state < 0) {
+            if (i == n || (state = after(state, s.charAt(i))) < 0) {
                 return false;
             }
         }
         return true;
+    }
+
+    /** The state after reading {@code c} in {@code state}; -1 when no match goes on through it (a dead end, or not a digit). */
+    private int after(int state, char c) {
+        int d = c - '0';
+        return d < 0 || d > 9 ? -1 : next[state * 10 + d];
     }
 
     /** A pattern's syntax tree: digits (a set of the ten, as bits), a sequence, alternatives, or a bounded repetition. */

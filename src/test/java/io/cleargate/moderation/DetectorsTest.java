@@ -150,8 +150,7 @@ class DetectorsTest {
         var pattern = java.util.regex.Pattern.compile("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
         var random = new java.util.Random(41);
         String alphabet = "0123456789abcdefABCDEFgG-_xZ:";
-        int uuids = 0;
-        for (int round = 0; round < 50_000; round++) {
+        int uuids = assertAgreesWithRegex(pattern, BuiltinDetectors::isUuid, 50_000, () -> {
             var sb = new StringBuilder(new java.util.UUID(random.nextLong(), random.nextLong()).toString());
             if (random.nextBoolean()) {
                 sb = new StringBuilder(sb.toString().toUpperCase(java.util.Locale.ROOT));
@@ -168,11 +167,8 @@ class DetectorsTest {
                 }
                 default -> { }
             }
-            String s = sb.toString();
-            boolean expected = pattern.matcher(s).matches();
-            uuids += expected ? 1 : 0;
-            assertEquals(expected, BuiltinDetectors.isUuid(s), s);
-        }
+            return sb.toString();
+        });
         assertTrue(uuids > 10_000 && uuids < 40_000, uuids + " UUIDs");
     }
 
@@ -186,17 +182,7 @@ class DetectorsTest {
         var pattern = java.util.regex.Pattern.compile(".*[0-9][ \\-.)][0-9].*");
         var random = new java.util.Random(43);
         String alphabet = "0123456789 -.)(/+\n\r\u2028\u0085x";
-        int separated = 0;
-        for (int round = 0; round < 50_000; round++) {
-            var sb = new StringBuilder();
-            for (int i = random.nextInt(14); i > 0; i--) {
-                sb.append(alphabet.charAt(random.nextInt(random.nextInt(4) == 0 ? alphabet.length() : 14)));
-            }
-            String s = sb.toString();
-            boolean expected = pattern.matcher(s).matches();
-            separated += expected ? 1 : 0;
-            assertEquals(expected, PhoneDetector.separated(s), () -> "'" + s + "'");
-        }
+        int separated = assertAgreesWithRegex(pattern, PhoneDetector::separated, 50_000, () -> randomFrom(random, alphabet, 14, 13));
         assertTrue(separated > 5_000 && separated < 45_000, separated + " separated");
     }
 
@@ -212,11 +198,7 @@ class DetectorsTest {
         int skipped = 0;
         int found = 0;
         for (int round = 0; round < 30_000; round++) {
-            var sb = new StringBuilder();
-            for (int i = 1 + random.nextInt(14); i > 0; i--) {
-                sb.append(alphabet.charAt(random.nextInt(random.nextInt(3) == 0 ? alphabet.length() : 16)));
-            }
-            String s = sb.toString();
+            String s = randomFrom(random, alphabet, 16, 14);
             for (int p = 0; p < PhoneDetector.INNER_MATCHES.length; p++) {
                 boolean finds = PhoneDetector.INNER_MATCHES[p].matcher(s).find();
                 found += finds ? 1 : 0;
@@ -228,6 +210,28 @@ class DetectorsTest {
             }
         }
         assertTrue(skipped > 50_000 && found > 20_000, skipped + " skipped, " + found + " found");
+    }
+
+    /** A hand-written check against the regex it replaced (matched whole) on {@code rounds} inputs; how many the regex matched. */
+    private static int assertAgreesWithRegex(java.util.regex.Pattern pattern, java.util.function.Predicate<String> check, int rounds,
+            java.util.function.Supplier<String> inputs) {
+        int matched = 0;
+        for (int round = 0; round < rounds; round++) {
+            String s = inputs.get();
+            boolean expected = pattern.matcher(s).matches();
+            matched += expected ? 1 : 0;
+            assertEquals(expected, check.test(s), () -> "'" + s + "'");
+        }
+        return matched;
+    }
+
+    /** Up to {@code most} chars, mostly of the first {@code common} of {@code alphabet}, one in four of any of it. */
+    private static String randomFrom(java.util.Random random, String alphabet, int common, int most) {
+        char[] chars = new char[random.nextInt(most + 1)];
+        for (int i = 0; i < chars.length; i++) {
+            chars[i] = alphabet.charAt(random.nextInt(random.nextInt(4) == 0 ? alphabet.length() : common));
+        }
+        return new String(chars);
     }
 
     /**

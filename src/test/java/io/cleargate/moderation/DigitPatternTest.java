@@ -22,7 +22,7 @@ import org.junit.jupiter.api.Test;
  * regex engine; every answer must be the regex's, or a phone number's validity, parse or format
  * would change. Compared on every pattern of every region's metadata, on strings the regex accepts
  * (grown digit by digit while the regex says a match is still possible), the metadata's example
- * numbers with digits changed, added or removed, and random digit strings.
+ * numbers with digits changed, added or removed, and random digit strings (PhoneValidityTest's helpers).
  */
 class DigitPatternTest {
 
@@ -85,13 +85,13 @@ class DigitPatternTest {
                 String accepted = accepted(pattern, random);
                 if (accepted != null) {
                     inputs.add(accepted);
-                    inputs.add(mutated(accepted, random));
-                    inputs.add(accepted + digits(random, 1 + random.nextInt(3)));
+                    inputs.add(accepted.isEmpty() ? accepted : PhoneValidityTest.mutated(accepted, random));
+                    inputs.add(accepted + PhoneValidityTest.randomDigits(random, 1 + random.nextInt(3)));
                 }
-                inputs.add(digits(random, random.nextInt(19)));
+                inputs.add(PhoneValidityTest.randomDigits(random, random.nextInt(19)));
                 String example = metadata.examples().get(random.nextInt(metadata.examples().size()));
                 inputs.add(example);
-                inputs.add(mutated(example, random));
+                inputs.add(PhoneValidityTest.mutated(example, random));
             }
             inputs.add("");
             inputs.add("12a4"); // a char that is not a digit ends every match
@@ -182,33 +182,5 @@ class DigitPatternTest {
             }
         }
         return null;
-    }
-
-    private static String digits(Random random, int count) {
-        var sb = new StringBuilder();
-        for (int i = 0; i < count; i++) {
-            sb.append((char) ('0' + random.nextInt(10)));
-        }
-        return sb.toString();
-    }
-
-    /** A digit changed, added or removed. */
-    private static String mutated(String s, Random random) {
-        var sb = new StringBuilder(s);
-        int at = sb.isEmpty() ? 0 : random.nextInt(sb.length());
-        switch (random.nextInt(3)) {
-            case 0 -> sb.insert(at, (char) ('0' + random.nextInt(10)));
-            case 1 -> {
-                if (!sb.isEmpty()) {
-                    sb.deleteCharAt(at);
-                }
-            }
-            default -> {
-                if (!sb.isEmpty()) {
-                    sb.setCharAt(at, (char) ('0' + random.nextInt(10)));
-                }
-            }
-        }
-        return sb.toString();
     }
 }

@@ -50,7 +50,7 @@ class PhoneValidityTest {
         return number.setNationalNumber(Long.parseLong(national));
     }
 
-    private static String randomDigits(Random random, int count) {
+    static String randomDigits(Random random, int count) {
         var sb = new StringBuilder();
         for (int i = 0; i < count; i++) {
             sb.append((char) ('0' + random.nextInt(10)));
@@ -59,7 +59,7 @@ class PhoneValidityTest {
     }
 
     /** An example national number with one digit changed, one added or one removed. */
-    private static String mutated(String national, Random random) {
+    static String mutated(String national, Random random) {
         var sb = new StringBuilder(national);
         int at = random.nextInt(sb.length());
         switch (random.nextInt(4)) {
