@@ -204,6 +204,26 @@ class PhoneValidityTest {
         assertFalse(PhoneValidity.isValid(number(999, "12345678")), "no region has calling code 999");
     }
 
+    /** The national significant number built without libphonenumber's string builder is libphonenumber's, leading zeros and all. */
+    @Test
+    void theNationalSignificantNumberIsLibphonenumbers() {
+        var random = new Random(2026);
+        int withZeros = 0;
+        for (int round = 0; round < 20_000; round++) {
+            var number = new PhoneNumber().setCountryCode(1 + random.nextInt(999)).setNationalNumber(random.nextInt(3) == 0
+                    ? random.nextInt(1000) : Math.abs(random.nextLong() % 100_000_000_000_000L));
+            if (random.nextBoolean()) {
+                number.setItalianLeadingZero(true); // the count left unset means one zero
+                if (random.nextBoolean()) {
+                    number.setNumberOfLeadingZeros(random.nextInt(4));
+                }
+            }
+            withZeros += number.isItalianLeadingZero() && number.getNumberOfLeadingZeros() > 0 ? 1 : 0;
+            assertEquals(UTIL.getNationalSignificantNumber(number), PhoneValidity.nationalSignificantNumber(number), number::toString);
+        }
+        assertTrue(withZeros > 5_000, withZeros + " with leading zeros");
+    }
+
     @Test
     void aStartIsRuledOutOnlyWhenThePatternCannotMatchWhateverFollows() {
         Pattern antigua = Pattern.compile("268");
