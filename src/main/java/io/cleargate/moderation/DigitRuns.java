@@ -22,9 +22,13 @@ final class DigitRuns {
         return of(t.toCharArray(), t.length());
     }
 
-    /** The runs of the first {@code n} chars of {@code t} (a view's array: no bounds check per char of a string). */
+    /**
+     * The runs of the first {@code n} chars of {@code t} (a view's array: no bounds check per char of
+     * a string). The bounds array starts at a size for one run per 16 chars (logs and retrieved
+     * documents have one per 20 or so), so a long text's array is not grown and copied a dozen times.
+     */
     static DigitRuns of(char[] t, int n) {
-        int[] bounds = new int[16];
+        int[] bounds = new int[Math.max(16, n >>> 3 & ~1)];
         int runs = 0;
         int i = 0;
         while (true) {

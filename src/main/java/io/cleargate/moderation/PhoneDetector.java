@@ -139,8 +139,15 @@ final class PhoneDetector implements Detector {
             if (d < 0) {
                 return false;
             }
+            // A match starting before the run's first digit opens with "+", "(" or "+(" up to it
+            // (a digit two chars before belongs to a run that began before the search or has a
+            // digit before it, which the look-behind refuses), so only those starts are tried there:
+            // the other two tries per run were a third of this scan on logs and code.
+            char before = d > 0 ? t.charAt(d - 1) : 0;
             for (int c = Math.max(s, d - 2); c <= d; c++) {
-                int e = candidateEnd(t, c);
+                boolean opens = c == d
+                        || (c == d - 1 ? before == '+' || before == '(' : before == '(' && t.charAt(c) == '+');
+                int e = opens ? candidateEnd(t, c) : -1;
                 if (e >= 0) {
                     span[0] = c;
                     span[1] = e;
@@ -329,7 +336,7 @@ final class PhoneDetector implements Detector {
         int count = digits.length();
         boolean tooFew = count < bound.fewest();
         boolean tooMany = bound.nationalPrefix() >= 0 && count - bound.removable(digits) > bound.most();
-        return (tooFew || tooMany) && !bound.internationalPrefix().matcher(digits).lookingAt();
+        return (tooFew || tooMany) && !bound.internationalPrefix().lookingAt(digits);
     }
 
     /**
@@ -337,7 +344,7 @@ final class PhoneDetector implements Detector {
      * has (fewest 0: no bound), its IDD prefix, its country code, and the most digits a national
      * prefix takes (the default region's and the main region's added; -1 when one is a pattern).
      */
-    record DigitBound(int fewest, int most, java.util.regex.Pattern internationalPrefix, String countryCode,
+    record DigitBound(int fewest, int most, DigitPattern internationalPrefix, String countryCode,
             int nationalPrefix, int mainNationalPrefix) {
 
         /** The most digits parsing can remove from these: a national prefix, or the country code and one twice. */
@@ -355,7 +362,7 @@ final class PhoneDetector implements Detector {
         var source = com.google.i18n.phonenumbers.metadata.DefaultMetadataDependenciesProvider.getInstance()
                 .getPhoneNumberMetadataSource();
         var own = source.getMetadataForRegion(region);
-        var idd = java.util.regex.Pattern.compile(own.getInternationalPrefix());
+        var idd = DigitPattern.of(own.getInternationalPrefix());
         int code = own.getCountryCode();
         // the national prefix is removed with the default region's rules, and with those of the
         // code's main region when the digits begin with the country code
@@ -522,8 +529,11 @@ final class PhoneDetector implements Detector {
         if (raw.startsWith("+")) {
             return Window.ASK;
         }
-        for (java.util.regex.Pattern inner : INNER_MATCHES) {
-            var m = inner.matcher(raw);
+        for (int p = 0; p < INNER_MATCHES.length; p++) {
+            if (!innerMayFind(p, raw)) {
+                continue; // the char every find of it holds is missing: no matcher made for nothing
+            }
+            var m = INNER_MATCHES[p].matcher(raw);
             boolean first = true;
             while (m.find()) {
                 if (first && !certainlyRefused(digitsOf(raw.substring(0, m.start())), region)
@@ -553,7 +563,7 @@ final class PhoneDetector implements Detector {
      * libphonenumber's matcher's inner-match patterns (9.0.19), in its order: after slashes, from an
      * opening bracket, after a spaced hyphen, after a wide hyphen, after full stops, after spaces.
      */
-    private static final java.util.regex.Pattern[] INNER_MATCHES = {
+    static final java.util.regex.Pattern[] INNER_MATCHES = {
         java.util.regex.Pattern.compile("/+(.*)"),
         java.util.regex.Pattern.compile("(\\([^(]*)"),
         java.util.regex.Pattern.compile("(?:\\p{Z}-|-\\p{Z})\\p{Z}*(.+)"),
@@ -561,6 +571,32 @@ final class PhoneDetector implements Detector {
         java.util.regex.Pattern.compile("\\.+\\p{Z}*([^.]+)"),
         java.util.regex.Pattern.compile("\\p{Z}+(\\P{Z}+)")
     };
+
+    /**
+     * Whether inner-match pattern {@code p} ({@link #INNER_MATCHES}) may find something in {@code
+     * raw}: false when a char every find of it holds is missing ("/", "(", "-", "." for the ASCII
+     * ones; a space or a char above U+007F for "\p{Z}"; a char above U+007F for the wide hyphens).
+     * Most refused candidates are figures with a dot or a space, and each pattern made a matcher.
+     */
+    static boolean innerMayFind(int p, String raw) {
+        return switch (p) {
+            case 0 -> raw.indexOf('/') >= 0;
+            case 1 -> raw.indexOf('(') >= 0;
+            case 2 -> raw.indexOf('-') >= 0;
+            case 4 -> raw.indexOf('.') >= 0;
+            case 5 -> raw.indexOf(' ') >= 0 || !isAscii(raw);
+            default -> !isAscii(raw);
+        };
+    }
+
+    private static boolean isAscii(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            if (s.charAt(i) >= 0x80) {
+                return false;
+            }
+        }
+        return true;
+    }
 
     enum Prefix { PRESENT_OR_NOT_REQUIRED, MISSING, UNKNOWN }
 
@@ -578,7 +614,7 @@ final class PhoneDetector implements Detector {
             return Prefix.PRESENT_OR_NOT_REQUIRED;
         }
         Formats formats = FORMATS.computeIfAbsent(number.getCountryCode(), Formats::of);
-        String national = UTIL.getNationalSignificantNumber(number);
+        String national = PhoneValidity.nationalSignificantNumber(number);
         Format chosen = formats.chosen(national);
         if (chosen == null || !chosen.requiresPrefix()) {
             return Prefix.PRESENT_OR_NOT_REQUIRED; // no format (nothing to require), or one that asks for none
@@ -587,27 +623,27 @@ final class PhoneDetector implements Detector {
             return Prefix.PRESENT_OR_NOT_REQUIRED;
         }
         var prefix = formats.nationalPrefixForParsing();
-        return prefix == null || !prefix.matcher(digits).lookingAt() ? Prefix.MISSING : Prefix.UNKNOWN;
+        return prefix == null || !prefix.lookingAt(digits) ? Prefix.MISSING : Prefix.UNKNOWN;
     }
 
     /**
      * One number format of a calling code's main region: its last leading-digits pattern (null:
      * none), its pattern (matched whole) and whether it requires a national prefix (a formatting
-     * rule that is neither optional nor only the first group).
+     * rule that is neither optional nor only the first group); the patterns asked by automata.
      */
-    record Format(java.util.regex.Pattern leading, java.util.regex.Pattern pattern, boolean requiresPrefix) {
+    record Format(DigitPattern leading, DigitPattern pattern, boolean requiresPrefix) {
 
         static Format of(com.google.i18n.phonenumbers.Phonemetadata.NumberFormat format) {
             int leading = format.getLeadingDigitsPatternCount();
             String rule = format.getNationalPrefixFormattingRule();
-            return new Format(leading == 0 ? null : java.util.regex.Pattern.compile(format.getLeadingDigitsPattern(leading - 1)),
-                    java.util.regex.Pattern.compile(format.getPattern()),
+            return new Format(leading == 0 ? null : DigitPattern.of(format.getLeadingDigitsPattern(leading - 1)),
+                    DigitPattern.of(format.getPattern()),
                     !rule.isEmpty() && !format.getNationalPrefixOptionalWhenFormatting() && !FIRST_GROUP_ONLY.matcher(rule).matches());
         }
 
         /** What the matcher's format choice asks of a national number: its leading digits at the start, its pattern whole. */
         boolean fits(String national) {
-            return (leading == null || leading.matcher(national).lookingAt()) && pattern.matcher(national).matches();
+            return (leading == null || leading.lookingAt(national)) && pattern.matches(national);
         }
     }
 
@@ -621,7 +657,7 @@ final class PhoneDetector implements Detector {
      * marked, and only its pattern is asked. Dense personal data asked every format of the main
      * region in turn for each valid candidate (both regexes through a map of compiled patterns).
      */
-    record Formats(String main, List<Format> formats, java.util.regex.Pattern nationalPrefixForParsing, int[][] candidates) {
+    record Formats(String main, List<Format> formats, DigitPattern nationalPrefixForParsing, int[][] candidates) {
 
         /** In {@link #candidates}: the format's index shifted left by one, this bit set when its leading digits always match. */
         private static final int ALWAYS = 1;
@@ -643,14 +679,14 @@ final class PhoneDetector implements Detector {
                 for (int f = 0; f < formats.size(); f++) {
                     Format format = formats.get(f);
                     PhoneValidity.State state = format.leading() == null ? PhoneValidity.State.ALWAYS
-                            : PhoneValidity.leadingState(format.leading(), start);
-                    if (state != PhoneValidity.State.NEVER && !PhoneValidity.cannotMatchAfter(format.pattern(), start)) {
+                            : PhoneValidity.leadingState(format.leading().regex(), start);
+                    if (state != PhoneValidity.State.NEVER && !PhoneValidity.cannotMatchAfter(format.pattern().regex(), start)) {
                         list[k++] = f << 1 | (state == PhoneValidity.State.ALWAYS ? ALWAYS : 0);
                     }
                 }
                 candidates[row] = java.util.Arrays.copyOf(list, k);
             }
-            return new Formats(main, formats, prefix.isEmpty() ? null : java.util.regex.Pattern.compile(prefix), candidates);
+            return new Formats(main, formats, prefix.isEmpty() ? null : DigitPattern.of(prefix), candidates);
         }
 
         /** The first format that fits {@code national} (the matcher's choice), or null. */
@@ -665,7 +701,7 @@ final class PhoneDetector implements Detector {
             }
             for (int c : candidates[PhoneValidity.row(national)]) {
                 Format format = formats.get(c >>> 1);
-                if (((c & ALWAYS) != 0 || format.leading().matcher(national).lookingAt()) && format.pattern().matcher(national).matches()) {
+                if (((c & ALWAYS) != 0 || format.leading().lookingAt(national)) && format.pattern().matches(national)) {
                     return format;
                 }
             }
@@ -825,15 +861,32 @@ final class PhoneDetector implements Detector {
         return OpenMatch.original(view, text, CANDIDATE_OPEN.from(view.text, view.countBefore(from)));
     }
 
-    /** Digits separated by a space, "-", "." or ")": compiled once (String.matches compiled it for every number reported). */
-    private static final java.util.regex.Pattern SEPARATED = CharClasses.compile(".*[0-9][ \\-.)][0-9].*");
+    /**
+     * Whether {@code raw} matches {@code .*[0-9][ \-.)][0-9].*} whole: two digits with a space, "-",
+     * "." or ")" between them, and no line terminator (what "." does not match) anywhere. Read by
+     * hand (the regex was entered for every number reported); {@code DetectorsTest} compares the two.
+     */
+    static boolean separated(String raw) {
+        boolean found = false;
+        for (int i = 0, n = raw.length(); i < n; i++) {
+            char c = raw.charAt(i);
+            if (c == '\n' || c == '\r' || c == '\u0085' || c == '\u2028' || c == '\u2029') {
+                return false;
+            }
+            if (!found && i + 2 < n && isDigit(c) && isDigit(raw.charAt(i + 2))) {
+                char between = raw.charAt(i + 1);
+                found = between == ' ' || between == '-' || between == '.' || between == ')';
+            }
+        }
+        return found;
+    }
 
     private void report(View view, int s, int e, String raw, Phonenumber.PhoneNumber number, Set<Long> seen,
             Consumer<Match> sink) {
         if (!seen.add(((long) s << 32) | e) || notAPhone(raw)) {
             return;
         }
-        boolean formatted = raw.startsWith("+") || raw.startsWith("(") || SEPARATED.matcher(raw).matches();
+        boolean formatted = raw.startsWith("+") || raw.startsWith("(") || separated(raw);
         boolean context = PatternDetector.contextBefore(view.text, s, CONTEXT_RADIUS, CONTEXT);
         double score = formatted ? FORMATTED : BARE;
         if (context) {

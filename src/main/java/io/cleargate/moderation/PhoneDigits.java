@@ -8,7 +8,6 @@ import com.google.i18n.phonenumbers.metadata.DefaultMetadataDependenciesProvider
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * The number libphonenumber's {@code parseAndKeepRawInput} makes of a phone candidate without "+",
@@ -35,9 +34,13 @@ import java.util.regex.Pattern;
  */
 final class PhoneDigits {
 
-    /** What parsing reads of a default region's metadata; {@code main}: the region is its calling code's main region. */
-    private record Region(int code, String countryCode, boolean main, Pattern internationalPrefix, Pattern nationalPrefix,
-            boolean rewrites, Pattern general, List<Integer> lengths, List<Integer> localLengths) {}
+    /**
+     * What parsing reads of a default region's metadata; {@code main}: the region is its calling
+     * code's main region. Its patterns are answered by automata ({@link DigitPattern}); the national
+     * prefix's regex still says where a prefix ends and what its groups captured.
+     */
+    private record Region(int code, String countryCode, boolean main, DigitPattern internationalPrefix, DigitPattern nationalPrefix,
+            boolean rewrites, DigitPattern general, List<Integer> lengths, List<Integer> localLengths) {}
 
     /** Region metadata only, never client text. */
     private static final ConcurrentHashMap<String, Region> REGIONS = new ConcurrentHashMap<>();
@@ -49,7 +52,7 @@ final class PhoneDigits {
     static PhoneNumber number(String digits, String regionCode) {
         Region region = REGIONS.computeIfAbsent(regionCode, PhoneDigits::regionOf);
         int n = digits.length();
-        if (n < 2 || n > 17 || region.lengths().isEmpty() || region.internationalPrefix().matcher(digits).lookingAt()) {
+        if (n < 2 || n > 17 || region.lengths().isEmpty() || region.internationalPrefix().lookingAt(digits)) {
             return null; // an IDD prefix, or no lengths to test: ask
         }
         String national = digits;
@@ -84,8 +87,8 @@ final class PhoneDigits {
             return false;
         }
         Region region = REGIONS.computeIfAbsent(regionCode, PhoneDigits::regionOf);
-        return !region.internationalPrefix().matcher(digits).lookingAt() && !digits.startsWith(region.countryCode())
-                && (region.nationalPrefix() == null || !region.nationalPrefix().matcher(digits).lookingAt());
+        return !region.internationalPrefix().lookingAt(digits) && !digits.startsWith(region.countryCode())
+                && (region.nationalPrefix() == null || !region.nationalPrefix().lookingAt(digits));
     }
 
     /** parseHelper from the national number on: the national prefix stripped again, kept when the length that leaves is possible. */
@@ -155,7 +158,11 @@ final class PhoneDigits {
         if (region.nationalPrefix() == null || digits.isEmpty()) {
             return digits;
         }
-        Matcher prefix = region.nationalPrefix().matcher(digits);
+        DigitPattern national = region.nationalPrefix();
+        if (national.compiled() && !national.lookingAt(digits)) {
+            return digits; // most candidates: no prefix, answered without the regex
+        }
+        Matcher prefix = national.regex().matcher(digits);
         if (!prefix.lookingAt()) {
             return digits;
         }
@@ -185,8 +192,8 @@ final class PhoneDigits {
     }
 
     /** A national number pattern matched as libphonenumber matches it (an empty pattern matches nothing). */
-    private static boolean matches(Pattern pattern, String digits) {
-        return pattern != null && pattern.matcher(digits).matches();
+    private static boolean matches(DigitPattern pattern, String digits) {
+        return pattern != null && pattern.matches(digits);
     }
 
     /** A region's metadata, by its code, or a non-geographical calling code's, by "+" and the code. */
@@ -197,9 +204,9 @@ final class PhoneDigits {
         String national = m.getNationalPrefixForParsing();
         String general = m.getGeneralDesc().getNationalNumberPattern();
         return new Region(m.getCountryCode(), String.valueOf(m.getCountryCode()),
-                key.equals(UTIL.getRegionCodeForCountryCode(m.getCountryCode())), Pattern.compile(m.getInternationalPrefix()),
-                national.isEmpty() ? null : Pattern.compile(national), !m.getNationalPrefixTransformRule().isEmpty(),
-                general.isEmpty() ? null : Pattern.compile(general), List.copyOf(m.getGeneralDesc().getPossibleLengthList()),
+                key.equals(UTIL.getRegionCodeForCountryCode(m.getCountryCode())), DigitPattern.of(m.getInternationalPrefix()),
+                national.isEmpty() ? null : DigitPattern.of(national), !m.getNationalPrefixTransformRule().isEmpty(),
+                general.isEmpty() ? null : DigitPattern.of(general), List.copyOf(m.getGeneralDesc().getPossibleLengthList()),
                 List.copyOf(m.getGeneralDesc().getPossibleLengthLocalOnlyList()));
     }
 }

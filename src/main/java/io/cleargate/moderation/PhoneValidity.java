@@ -70,31 +70,48 @@ final class PhoneValidity {
         ASK
     }
 
-    /** A number description as libphonenumber matches one: its possible lengths (none: any) and its pattern, matched whole. */
-    record Desc(List<Integer> lengths, Pattern pattern) {
+    /**
+     * A number description as libphonenumber matches one: its possible lengths ({@code anyLength}:
+     * none listed; else a bit per length, and a list holding only -1 allows none) and its pattern,
+     * matched whole (by an automaton, {@link DigitPattern}).
+     */
+    record Desc(boolean anyLength, long lengths, DigitPattern pattern) {
 
         /** The description, or null when it has no pattern (it matches nothing). */
         static Desc of(PhoneNumberDesc desc) {
             String regex = desc.getNationalNumberPattern();
-            return regex.isEmpty() ? null : new Desc(List.copyOf(desc.getPossibleLengthList()), Pattern.compile(regex));
+            return regex.isEmpty() ? null : of(desc.getPossibleLengthList(), regex);
+        }
+
+        /** The description with these possible lengths and this pattern. */
+        static Desc of(List<Integer> possibleLengths, String regex) {
+            long lengths = 0;
+            for (int length : possibleLengths) {
+                if (length >= 0 && length < 64) {
+                    lengths |= 1L << length;
+                }
+            }
+            return new Desc(possibleLengths.isEmpty(), lengths, DigitPattern.of(regex));
         }
 
         /** {@code isNumberMatchingDesc}. */
         boolean matches(String national) {
-            return (lengths.isEmpty() || lengths.contains(national.length())) && pattern.matcher(national).matches();
+            int length = national.length();
+            return (anyLength || length < 64 && (lengths >>> length & 1) != 0) && pattern.matches(national);
         }
 
         /** Whether no string longer than {@code start} that begins with it can match the pattern whole. */
         boolean cannotMatchAfter(String start) {
-            return PhoneValidity.cannotMatchAfter(pattern, start);
+            return PhoneValidity.cannotMatchAfter(pattern.regex(), start);
         }
     }
 
     /**
      * One region of a calling code: its code, its leading-digits pattern (null: none, or the code's
-     * only region), its general description (null: none) and its number types in libphonenumber's order.
+     * only region; asked at a number's start, by an automaton), its general description (null: none)
+     * and its number types in libphonenumber's order.
      */
-    private record Region(String code, Pattern leading, Desc general, List<Desc> types) {
+    private record Region(String code, DigitPattern leading, Desc general, List<Desc> types) {
 
         static Region of(String code, PhoneMetadata m, boolean shared) {
             List<Desc> types = new ArrayList<>();
@@ -103,7 +120,7 @@ final class PhoneValidity {
                 types.add(Desc.of(d));
             }
             types.add(m.getSameMobileAndFixedLinePattern() ? null : Desc.of(m.getMobile()));
-            return new Region(code, shared && m.hasLeadingDigits() ? Pattern.compile(m.getLeadingDigits()) : null,
+            return new Region(code, shared && m.hasLeadingDigits() ? DigitPattern.of(m.getLeadingDigits()) : null,
                     Desc.of(m.getGeneralDesc()), types);
         }
 
@@ -151,7 +168,7 @@ final class PhoneValidity {
                 String start = start(row);
                 for (int i = 0; i < regions.size(); i++) {
                     Region region = regions.get(i);
-                    leading[row][i] = region.leading() == null ? State.ASK : leadingState(region.leading(), start);
+                    leading[row][i] = region.leading() == null ? State.ASK : leadingState(region.leading().regex(), start);
                     possible[row][i] = region.possibleAfter(start);
                 }
             }
@@ -159,7 +176,7 @@ final class PhoneValidity {
         }
 
         boolean isValid(PhoneNumber number) {
-            String national = UTIL.getNationalSignificantNumber(number);
+            String national = nationalSignificantNumber(number);
             if (national.length() <= DIGITS) {
                 return UTIL.isValidNumber(number); // the tables speak for longer numbers only
             }
@@ -176,12 +193,23 @@ final class PhoneValidity {
                         return true; // claimed because it is valid there
                     }
                 } else if (leading[row][i] == State.ALWAYS
-                        || leading[row][i] == State.ASK && region.leading().matcher(national).lookingAt()) {
+                        || leading[row][i] == State.ASK && region.leading().lookingAt(national)) {
                     return region.valid(national, types);
                 }
             }
             return false; // no region claims it
         }
+    }
+
+    /**
+     * {@code getNationalSignificantNumber} (9.0.19): the leading zeros an "Italian leading zero"
+     * number keeps, then its national number; without the string builder, asked for every
+     * candidate and region.
+     */
+    static String nationalSignificantNumber(PhoneNumber number) {
+        String national = Long.toString(number.getNationalNumber());
+        return number.isItalianLeadingZero() && number.getNumberOfLeadingZeros() > 0
+                ? "0".repeat(number.getNumberOfLeadingZeros()) + national : national;
     }
 
     /** The three-digit start of the table row {@code row}. */

@@ -150,8 +150,7 @@ class DetectorsTest {
         var pattern = java.util.regex.Pattern.compile("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
         var random = new java.util.Random(41);
         String alphabet = "0123456789abcdefABCDEFgG-_xZ:";
-        int uuids = 0;
-        for (int round = 0; round < 50_000; round++) {
+        int uuids = assertAgreesWithRegex(pattern, BuiltinDetectors::isUuid, 50_000, () -> {
             var sb = new StringBuilder(new java.util.UUID(random.nextLong(), random.nextLong()).toString());
             if (random.nextBoolean()) {
                 sb = new StringBuilder(sb.toString().toUpperCase(java.util.Locale.ROOT));
@@ -168,12 +167,71 @@ class DetectorsTest {
                 }
                 default -> { }
             }
-            String s = sb.toString();
-            boolean expected = pattern.matcher(s).matches();
-            uuids += expected ? 1 : 0;
-            assertEquals(expected, BuiltinDetectors.isUuid(s), s);
-        }
+            return sb.toString();
+        });
         assertTrue(uuids > 10_000 && uuids < 40_000, uuids + " UUIDs");
+    }
+
+    /**
+     * The phone detector reads "digits separated by a space, '-', '.' or ')'" by hand: the same answer
+     * as the regex it replaced, on random candidates of digits, separators, brackets, slashes and
+     * line terminators (which the regex's "." does not match).
+     */
+    @Test
+    void aPhoneNumbersSeparatorsAreReadByHandAsTheRegexReadsThem() {
+        var pattern = java.util.regex.Pattern.compile(".*[0-9][ \\-.)][0-9].*");
+        var random = new java.util.Random(43);
+        String alphabet = "0123456789 -.)(/+\n\r\u2028\u0085x";
+        int separated = assertAgreesWithRegex(pattern, PhoneDetector::separated, 50_000, () -> randomFrom(random, alphabet, 14, 13));
+        assertTrue(separated > 5_000 && separated < 45_000, separated + " separated");
+    }
+
+    /**
+     * The phone detector asks an inner-match pattern of libphonenumber's matcher only when the
+     * candidate holds a char every find of it needs: where it says no, the pattern finds nothing,
+     * on random strings of digits, the ASCII separators, unicode spaces and wide hyphens.
+     */
+    @Test
+    void anInnerMatchPatternSkippedForAMissingCharFindsNothing() {
+        var random = new java.util.Random(44);
+        String alphabet = "0123456789 -./()+\u00A0\u2003\u2012\u2015\uFF0Dx";
+        int skipped = 0;
+        int found = 0;
+        for (int round = 0; round < 30_000; round++) {
+            String s = randomFrom(random, alphabet, 16, 14);
+            for (int p = 0; p < PhoneDetector.INNER_MATCHES.length; p++) {
+                boolean finds = PhoneDetector.INNER_MATCHES[p].matcher(s).find();
+                found += finds ? 1 : 0;
+                if (!PhoneDetector.innerMayFind(p, s)) {
+                    skipped++;
+                    int k = p;
+                    assertFalse(finds, () -> "pattern " + k + " finds something in '" + s + "'");
+                }
+            }
+        }
+        assertTrue(skipped > 50_000 && found > 20_000, skipped + " skipped, " + found + " found");
+    }
+
+    /** A hand-written check against the regex it replaced (matched whole) on {@code rounds} inputs; how many the regex matched. */
+    private static int assertAgreesWithRegex(java.util.regex.Pattern pattern, java.util.function.Predicate<String> check, int rounds,
+            java.util.function.Supplier<String> inputs) {
+        int matched = 0;
+        for (int round = 0; round < rounds; round++) {
+            String s = inputs.get();
+            boolean expected = pattern.matcher(s).matches();
+            matched += expected ? 1 : 0;
+            assertEquals(expected, check.test(s), () -> "'" + s + "'");
+        }
+        return matched;
+    }
+
+    /** Up to {@code most} chars, mostly of the first {@code common} of {@code alphabet}, one in four of any of it. */
+    private static String randomFrom(java.util.Random random, String alphabet, int common, int most) {
+        char[] chars = new char[random.nextInt(most + 1)];
+        for (int i = 0; i < chars.length; i++) {
+            chars[i] = alphabet.charAt(random.nextInt(random.nextInt(4) == 0 ? alphabet.length() : common));
+        }
+        return new String(chars);
     }
 
     /**

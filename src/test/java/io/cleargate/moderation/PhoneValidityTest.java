@@ -50,7 +50,7 @@ class PhoneValidityTest {
         return number.setNationalNumber(Long.parseLong(national));
     }
 
-    private static String randomDigits(Random random, int count) {
+    static String randomDigits(Random random, int count) {
         var sb = new StringBuilder();
         for (int i = 0; i < count; i++) {
             sb.append((char) ('0' + random.nextInt(10)));
@@ -59,7 +59,7 @@ class PhoneValidityTest {
     }
 
     /** An example national number with one digit changed, one added or one removed. */
-    private static String mutated(String national, Random random) {
+    static String mutated(String national, Random random) {
         var sb = new StringBuilder(national);
         int at = random.nextInt(sb.length());
         switch (random.nextInt(4)) {
@@ -204,13 +204,33 @@ class PhoneValidityTest {
         assertFalse(PhoneValidity.isValid(number(999, "12345678")), "no region has calling code 999");
     }
 
+    /** The national significant number built without libphonenumber's string builder is libphonenumber's, leading zeros and all. */
+    @Test
+    void theNationalSignificantNumberIsLibphonenumbers() {
+        var random = new Random(2026);
+        int withZeros = 0;
+        for (int round = 0; round < 20_000; round++) {
+            var number = new PhoneNumber().setCountryCode(1 + random.nextInt(999)).setNationalNumber(random.nextInt(3) == 0
+                    ? random.nextInt(1000) : Math.abs(random.nextLong() % 100_000_000_000_000L));
+            if (random.nextBoolean()) {
+                number.setItalianLeadingZero(true); // the count left unset means one zero
+                if (random.nextBoolean()) {
+                    number.setNumberOfLeadingZeros(random.nextInt(4));
+                }
+            }
+            withZeros += number.isItalianLeadingZero() && number.getNumberOfLeadingZeros() > 0 ? 1 : 0;
+            assertEquals(UTIL.getNationalSignificantNumber(number), PhoneValidity.nationalSignificantNumber(number), number::toString);
+        }
+        assertTrue(withZeros > 5_000, withZeros + " with leading zeros");
+    }
+
     @Test
     void aStartIsRuledOutOnlyWhenThePatternCannotMatchWhateverFollows() {
         Pattern antigua = Pattern.compile("268");
         assertEquals(PhoneValidity.State.ALWAYS, PhoneValidity.leadingState(antigua, "268"));
         assertEquals(PhoneValidity.State.NEVER, PhoneValidity.leadingState(antigua, "269"));
         assertEquals(PhoneValidity.State.ASK, PhoneValidity.leadingState(Pattern.compile("8001|8[024]9"), "800"));
-        var us = new PhoneValidity.Desc(List.of(10), Pattern.compile("[2-9]\\d{9}|3\\d{6}"));
+        var us = PhoneValidity.Desc.of(List.of(10), "[2-9]\\d{9}|3\\d{6}");
         assertFalse(us.cannotMatchAfter("305"));
         assertTrue(us.cannotMatchAfter("030"), "no number of the pattern begins with 0");
         assertFalse(us.matches("305511071"), "nine digits: not a possible length");
