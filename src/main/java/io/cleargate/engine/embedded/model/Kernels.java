@@ -118,6 +118,25 @@ public final class Kernels {
         }
     }
 
+    /** Experiment (engine16): bf16 rows widened once into arrays from this many tokens (default as f32's copy). */
+    static final int BF16_ROWS_WIDENED_FROM = Integer.getInteger("cleargate.engine.bf16WidenFrom", 16);
+
+    private static final ThreadLocal<float[][]> DECODED = ThreadLocal.withInitial(() -> new float[4][0]);
+
+    /** This thread's four rows of scratch for decoded weights, each at least {@code cols} long (a batch product used to allocate them per call). */
+    private static float[][] rowScratch(int cols) {
+        float[][] rows = DECODED.get();
+        if (rows[0].length < cols) {
+            for (int k = 0; k < 4; k++) {
+                rows[k] = new float[cols];
+            }
+        }
+        return rows;
+    }
+
+    /** This thread's scratch for a register tile's sums ({@link Tiles}): fetched once per product, not per tile. */
+    private static final ThreadLocal<float[]> TILE_SUMS = ThreadLocal.withInitial(() -> new float[Tiles.SUMS]);
+
     private static final ThreadLocal<float[][]> PAIRED = ThreadLocal.withInitial(() -> new float[1][0]);
 
     /** This thread's buffer for paired bf16 activations, at least {@code n} long (reused by the next call on the thread). */
@@ -146,18 +165,20 @@ public final class Kernels {
             matmulRowsF32(w, x, xOff, n, xStride, out, outOff, outStride, from, to);
             return;
         }
-        if (VECTOR && w.scale() == null && w.tensor().dtype() == DType.BF16 && n < COPY_ROWS_FROM_TOKENS) {
+        if (VECTOR && w.scale() == null && w.tensor().dtype() == DType.BF16 && n < BF16_ROWS_WIDENED_FROM) {
             matmulRowsBf16(w, x, xOff, n, xStride, out, outOff, outStride, from, to);
             return;
         }
-        float[] row = new float[cols];
-        float[] next = new float[cols];
+        float[][] decoded = rowScratch(cols);
+        float[] row = decoded[0];
+        float[] next = decoded[1];
         int r = from;
         if (VECTOR && n >= 4) {
             // Four weight rows against four tokens at a time: each loaded vector feeds four FMAs
             // (with two rows, the activation loads held the prefill kernels well below the FMA rate).
-            float[] third = new float[cols];
-            float[] fourth = new float[cols];
+            float[] third = decoded[2];
+            float[] fourth = decoded[3];
+            float[] sums = TILE_SUMS.get();
             for (; r + 4 <= to; r += 4) {
                 decodeRow(w, r, row);
                 decodeRow(w, r + 1, next);
@@ -165,16 +186,16 @@ public final class Kernels {
                 decodeRow(w, r + 3, fourth);
                 int t = 0;
                 for (; t + 4 <= n; t += 4) {
-                    VectorKernels.dot4x4(row, next, third, fourth, x, xOff + t * xStride, xStride, cols, out,
-                            outOff + t * outStride + r, outStride);
+                    Tiles.arrays4x4(row, next, third, fourth, x, xOff + t * xStride, xStride, cols, out,
+                            outOff + t * outStride + r, outStride, sums);
                 }
                 if (t + 2 <= n) {
-                    VectorKernels.dot4x2(row, next, third, fourth, x, xOff + t * xStride, xStride, cols, out,
-                            outOff + t * outStride + r, outStride);
+                    Tiles.arrays4x2(row, next, third, fourth, x, xOff + t * xStride, xStride, cols, out,
+                            outOff + t * outStride + r, outStride, sums);
                     t += 2;
                 }
                 if (t < n) {
-                    VectorKernels.dot4x1(row, next, third, fourth, x, xOff + t * xStride, cols, out, outOff + t * outStride + r);
+                    Tiles.arrays4x1(row, next, third, fourth, x, xOff + t * xStride, cols, out, outOff + t * outStride + r, sums);
                 }
             }
         }
@@ -223,23 +244,24 @@ public final class Kernels {
         var seg = w.tensor().data();
         int cols = w.cols();
         long rowBytes = cols * 4L;
+        float[] sums = TILE_SUMS.get();
         int r = from;
         for (; r + 4 <= to; r += 4) {
             long at = w.rowStart(r) * 4L;
             int t = 0;
             for (; t + 4 <= n; t += 4) {
-                VectorKernels.dot4x4F32(seg, at, rowBytes, x, xOff + t * xStride, xStride, cols, out,
-                        outOff + t * outStride + r, outStride);
+                Tiles.f32x4(seg, at, rowBytes, x, xOff + t * xStride, xStride, cols, out,
+                        outOff + t * outStride + r, outStride, sums);
             }
             // The tokens left over, two and one at a time with the same four rows (not one row and
             // one token at a time: with ~4 tokens per routed expert, these were most of its time).
             if (t + 2 <= n) {
-                VectorKernels.dot4x2F32(seg, at, rowBytes, x, xOff + t * xStride, xStride, cols, out,
-                        outOff + t * outStride + r, outStride);
+                Tiles.f32x2(seg, at, rowBytes, x, xOff + t * xStride, xStride, cols, out,
+                        outOff + t * outStride + r, outStride, sums);
                 t += 2;
             }
             if (t < n) {
-                VectorKernels.dot4x1F32(seg, at, rowBytes, x, xOff + t * xStride, cols, out, outOff + t * outStride + r);
+                Tiles.f32x1(seg, at, rowBytes, x, xOff + t * xStride, cols, out, outOff + t * outStride + r, sums);
             }
         }
         for (; r < to; r++) {
@@ -260,21 +282,22 @@ public final class Kernels {
         var seg = w.tensor().data();
         int cols = w.cols();
         long rowBytes = cols * 2L;
+        float[] sums = TILE_SUMS.get();
         int r = from;
         for (; r + 4 <= to; r += 4) {
             long at = w.rowStart(r) * 2L;
             int t = 0;
             for (; t + 4 <= n; t += 4) {
-                VectorKernels.dot4x4Bf16(seg, at, rowBytes, x, xOff + t * xStride, xStride, cols, out,
-                        outOff + t * outStride + r, outStride);
+                Tiles.bf16x4(seg, at, rowBytes, x, xOff + t * xStride, xStride, cols, out,
+                        outOff + t * outStride + r, outStride, sums);
             }
             if (t + 2 <= n) {
-                VectorKernels.dot4x2Bf16(seg, at, rowBytes, x, xOff + t * xStride, xStride, cols, out,
-                        outOff + t * outStride + r, outStride);
+                Tiles.bf16x2(seg, at, rowBytes, x, xOff + t * xStride, xStride, cols, out,
+                        outOff + t * outStride + r, outStride, sums);
                 t += 2;
             }
             if (t < n) {
-                VectorKernels.dot4x1Bf16(seg, at, rowBytes, x, xOff + t * xStride, cols, out, outOff + t * outStride + r, 1);
+                Tiles.bf16x1(seg, at, rowBytes, x, xOff + t * xStride, cols, out, outOff + t * outStride + r, sums);
             }
         }
         for (; r < to; r++) {

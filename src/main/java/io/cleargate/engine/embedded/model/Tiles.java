@@ -1,0 +1,633 @@
+package io.cleargate.engine.embedded.model;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Register tiles of four weight rows against four, two or one tokens whose sums leave the registers
+ * through one halving tree instead of one lane reduction per (row, token). A 4x4 tile holds sixteen
+ * accumulators; {@code reduceLanes} sums each of them alone, a chain of dependent adds per
+ * accumulator, which over a down projection's 256 columns (sixteen vector steps) cost about as many
+ * instructions as the products (speed.md 46: 15.7% of bf16 prefill's samples on it). The tree adds
+ * the accumulators pairwise: each step puts the first halves of two vectors' lane groups side by
+ * side in one vector (a two-table permute), their second halves in another, and adds the two; four
+ * steps turn sixteen vectors into one whose lane k is accumulator k's sum (15 adds and 30 permutes
+ * where sixteen reductions take over 200 instructions). Only the int permute is used: engine14
+ * measured {@code IntVector.selectFrom(v1, v2)} compiled to one instruction and the float one not.
+ * Every (row, token) is summed in the same order whatever tile made it, and apart from the order in
+ * which a vector's lanes are added, as {@link Kernels#dot} sums it. With other than sixteen lanes the
+ * sums fall back to one reduction each. Only loaded with the Vector API.
+ */
+final class Tiles {
+
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Short> S = VectorShape.forBitSize(Math.max(64, F.vectorBitSize() / 2))
+            .withLanes(short.class);
+    private static final VectorSpecies<Integer> I = F.vectorShape().withLanes(int.class);
+    /** The tree is written for sixteen lanes (AVX-512); otherwise every accumulator is reduced alone. */
+    private static final boolean TREE = F.length() == 16;
+    private static final IntVector FIRST1 = half(1, 0);
+    private static final IntVector SECOND1 = half(1, 1);
+    private static final IntVector FIRST2 = half(2, 0);
+    private static final IntVector SECOND2 = half(2, 1);
+    private static final IntVector FIRST3 = half(3, 0);
+    private static final IntVector SECOND3 = half(3, 1);
+    private static final IntVector FIRST4 = half(4, 0);
+    private static final IntVector SECOND4 = half(4, 1);
+
+    /** Scratch length for a tile's sums. */
+    static final int SUMS = 16;
+
+    private Tiles() {}
+
+    /**
+     * Lane indices into two concatenated vectors for step {@code step} (1..4) of the tree: its inputs hold
+     * groups of {@code g = 16 >> (step - 1)} lanes, one group per accumulator; the output's groups are
+     * {@code g / 2} long, the first input's groups first, each the first half ({@code which} 0) or the
+     * second half (1) of its input group.
+     */
+    private static IntVector half(int step, int which) {
+        int lanes = F.length();
+        int[] idx = new int[lanes];
+        int g = Math.max(2, lanes >> (step - 1));
+        int groups = lanes / g;
+        for (int o = 0; o < lanes; o++) {
+            int j = o / (g / 2);
+            int k = o % (g / 2);
+            int from = j < groups ? j * g : lanes + (j - groups) * g;
+            idx[o] = from + k + which * (g / 2);
+        }
+        return IntVector.fromArray(I, idx, 0);
+    }
+
+    // The tree's steps are written out, not called: C2 inlines the Vector API's own methods whatever the
+    // size of the kernel, but stopped inlining a helper of this class once the kernel had reached its node
+    // limit (NodeCountInliningCutoff), and a call that passes vectors boxes them (4x slower in ExpertTileBench).
+
+    /** The sums of sixteen accumulators into {@code sums[0 .. 16]}, in argument order. */
+    private static void sum16(FloatVector v0, FloatVector v1, FloatVector v2, FloatVector v3, FloatVector v4, FloatVector v5,
+                              FloatVector v6, FloatVector v7, FloatVector v8, FloatVector v9, FloatVector v10, FloatVector v11,
+                              FloatVector v12, FloatVector v13, FloatVector v14, FloatVector v15, float[] sums) {
+        if (!TREE) {
+            reduce8(v0, v1, v2, v3, v4, v5, v6, v7, sums, 0);
+            reduce8(v8, v9, v10, v11, v12, v13, v14, v15, sums, 8);
+            return;
+        }
+        IntVector p;
+        IntVector q;
+        p = v0.reinterpretAsInts();
+        q = v1.reinterpretAsInts();
+        FloatVector s0 = FIRST1.selectFrom(p, q).reinterpretAsFloats().add(SECOND1.selectFrom(p, q).reinterpretAsFloats());
+        p = v2.reinterpretAsInts();
+        q = v3.reinterpretAsInts();
+        FloatVector s1 = FIRST1.selectFrom(p, q).reinterpretAsFloats().add(SECOND1.selectFrom(p, q).reinterpretAsFloats());
+        p = v4.reinterpretAsInts();
+        q = v5.reinterpretAsInts();
+        FloatVector s2 = FIRST1.selectFrom(p, q).reinterpretAsFloats().add(SECOND1.selectFrom(p, q).reinterpretAsFloats());
+        p = v6.reinterpretAsInts();
+        q = v7.reinterpretAsInts();
+        FloatVector s3 = FIRST1.selectFrom(p, q).reinterpretAsFloats().add(SECOND1.selectFrom(p, q).reinterpretAsFloats());
+        p = v8.reinterpretAsInts();
+        q = v9.reinterpretAsInts();
+        FloatVector s4 = FIRST1.selectFrom(p, q).reinterpretAsFloats().add(SECOND1.selectFrom(p, q).reinterpretAsFloats());
+        p = v10.reinterpretAsInts();
+        q = v11.reinterpretAsInts();
+        FloatVector s5 = FIRST1.selectFrom(p, q).reinterpretAsFloats().add(SECOND1.selectFrom(p, q).reinterpretAsFloats());
+        p = v12.reinterpretAsInts();
+        q = v13.reinterpretAsInts();
+        FloatVector s6 = FIRST1.selectFrom(p, q).reinterpretAsFloats().add(SECOND1.selectFrom(p, q).reinterpretAsFloats());
+        p = v14.reinterpretAsInts();
+        q = v15.reinterpretAsInts();
+        FloatVector s7 = FIRST1.selectFrom(p, q).reinterpretAsFloats().add(SECOND1.selectFrom(p, q).reinterpretAsFloats());
+        p = s0.reinterpretAsInts();
+        q = s1.reinterpretAsInts();
+        FloatVector t0 = FIRST2.selectFrom(p, q).reinterpretAsFloats().add(SECOND2.selectFrom(p, q).reinterpretAsFloats());
+        p = s2.reinterpretAsInts();
+        q = s3.reinterpretAsInts();
+        FloatVector t1 = FIRST2.selectFrom(p, q).reinterpretAsFloats().add(SECOND2.selectFrom(p, q).reinterpretAsFloats());
+        p = s4.reinterpretAsInts();
+        q = s5.reinterpretAsInts();
+        FloatVector t2 = FIRST2.selectFrom(p, q).reinterpretAsFloats().add(SECOND2.selectFrom(p, q).reinterpretAsFloats());
+        p = s6.reinterpretAsInts();
+        q = s7.reinterpretAsInts();
+        FloatVector t3 = FIRST2.selectFrom(p, q).reinterpretAsFloats().add(SECOND2.selectFrom(p, q).reinterpretAsFloats());
+        p = t0.reinterpretAsInts();
+        q = t1.reinterpretAsInts();
+        FloatVector u0 = FIRST3.selectFrom(p, q).reinterpretAsFloats().add(SECOND3.selectFrom(p, q).reinterpretAsFloats());
+        p = t2.reinterpretAsInts();
+        q = t3.reinterpretAsInts();
+        FloatVector u1 = FIRST3.selectFrom(p, q).reinterpretAsFloats().add(SECOND3.selectFrom(p, q).reinterpretAsFloats());
+        p = u0.reinterpretAsInts();
+        q = u1.reinterpretAsInts();
+        FIRST4.selectFrom(p, q).reinterpretAsFloats().add(SECOND4.selectFrom(p, q).reinterpretAsFloats()).intoArray(sums, 0);
+    }
+
+    /** The sums of eight accumulators into {@code sums[0 .. 8]} (the rest of the first sixteen is overwritten). */
+    private static void sum8(FloatVector v0, FloatVector v1, FloatVector v2, FloatVector v3, FloatVector v4, FloatVector v5,
+                             FloatVector v6, FloatVector v7, float[] sums) {
+        if (!TREE) {
+            reduce8(v0, v1, v2, v3, v4, v5, v6, v7, sums, 0);
+            return;
+        }
+        IntVector p;
+        IntVector q;
+        p = v0.reinterpretAsInts();
+        q = v1.reinterpretAsInts();
+        FloatVector s0 = FIRST1.selectFrom(p, q).reinterpretAsFloats().add(SECOND1.selectFrom(p, q).reinterpretAsFloats());
+        p = v2.reinterpretAsInts();
+        q = v3.reinterpretAsInts();
+        FloatVector s1 = FIRST1.selectFrom(p, q).reinterpretAsFloats().add(SECOND1.selectFrom(p, q).reinterpretAsFloats());
+        p = v4.reinterpretAsInts();
+        q = v5.reinterpretAsInts();
+        FloatVector s2 = FIRST1.selectFrom(p, q).reinterpretAsFloats().add(SECOND1.selectFrom(p, q).reinterpretAsFloats());
+        p = v6.reinterpretAsInts();
+        q = v7.reinterpretAsInts();
+        FloatVector s3 = FIRST1.selectFrom(p, q).reinterpretAsFloats().add(SECOND1.selectFrom(p, q).reinterpretAsFloats());
+        p = s0.reinterpretAsInts();
+        q = s1.reinterpretAsInts();
+        FloatVector t0 = FIRST2.selectFrom(p, q).reinterpretAsFloats().add(SECOND2.selectFrom(p, q).reinterpretAsFloats());
+        p = s2.reinterpretAsInts();
+        q = s3.reinterpretAsInts();
+        FloatVector t1 = FIRST2.selectFrom(p, q).reinterpretAsFloats().add(SECOND2.selectFrom(p, q).reinterpretAsFloats());
+        p = t0.reinterpretAsInts();
+        q = t1.reinterpretAsInts();
+        FloatVector u = FIRST3.selectFrom(p, q).reinterpretAsFloats().add(SECOND3.selectFrom(p, q).reinterpretAsFloats());
+        // Eight groups of two: the last step pairs the vector with itself (lanes 8..15 repeat 0..7).
+        p = u.reinterpretAsInts();
+        FIRST4.selectFrom(p, p).reinterpretAsFloats().add(SECOND4.selectFrom(p, p).reinterpretAsFloats()).intoArray(sums, 0);
+    }
+
+    /** The sums of four accumulators into {@code sums[0 .. 4]} (the rest of the first sixteen is overwritten). */
+    private static void sum4(FloatVector v0, FloatVector v1, FloatVector v2, FloatVector v3, float[] sums) {
+        if (!TREE) {
+            sums[0] = v0.reduceLanes(VectorOperators.ADD);
+            sums[1] = v1.reduceLanes(VectorOperators.ADD);
+            sums[2] = v2.reduceLanes(VectorOperators.ADD);
+            sums[3] = v3.reduceLanes(VectorOperators.ADD);
+            return;
+        }
+        IntVector p;
+        IntVector q;
+        p = v0.reinterpretAsInts();
+        q = v1.reinterpretAsInts();
+        FloatVector s0 = FIRST1.selectFrom(p, q).reinterpretAsFloats().add(SECOND1.selectFrom(p, q).reinterpretAsFloats());
+        p = v2.reinterpretAsInts();
+        q = v3.reinterpretAsInts();
+        FloatVector s1 = FIRST1.selectFrom(p, q).reinterpretAsFloats().add(SECOND1.selectFrom(p, q).reinterpretAsFloats());
+        p = s0.reinterpretAsInts();
+        q = s1.reinterpretAsInts();
+        FloatVector t = FIRST2.selectFrom(p, q).reinterpretAsFloats().add(SECOND2.selectFrom(p, q).reinterpretAsFloats());
+        // Four groups of four: the last two steps pair the vector with itself.
+        p = t.reinterpretAsInts();
+        FloatVector u = FIRST3.selectFrom(p, p).reinterpretAsFloats().add(SECOND3.selectFrom(p, p).reinterpretAsFloats());
+        p = u.reinterpretAsInts();
+        FIRST4.selectFrom(p, p).reinterpretAsFloats().add(SECOND4.selectFrom(p, p).reinterpretAsFloats()).intoArray(sums, 0);
+    }
+
+    private static void reduce8(FloatVector v0, FloatVector v1, FloatVector v2, FloatVector v3, FloatVector v4, FloatVector v5,
+                                FloatVector v6, FloatVector v7, float[] sums, int at) {
+        sums[at] = v0.reduceLanes(VectorOperators.ADD);
+        sums[at + 1] = v1.reduceLanes(VectorOperators.ADD);
+        sums[at + 2] = v2.reduceLanes(VectorOperators.ADD);
+        sums[at + 3] = v3.reduceLanes(VectorOperators.ADD);
+        sums[at + 4] = v4.reduceLanes(VectorOperators.ADD);
+        sums[at + 5] = v5.reduceLanes(VectorOperators.ADD);
+        sums[at + 6] = v6.reduceLanes(VectorOperators.ADD);
+        sums[at + 7] = v7.reduceLanes(VectorOperators.ADD);
+    }
+
+    // ---- f32 rows read where they are mapped -----------------------------------------------
+
+    /**
+     * Four f32 weight rows ({@code rowBytes} apart from byte offset {@code at}) against four tokens
+     * ({@code xStride} apart from {@code xOff}): {@code out[outOff + t * outStride + r] = w[r] . x[t]}.
+     */
+    static void f32x4(MemorySegment seg, long at, long rowBytes, float[] x, int xOff, int xStride, int n,
+                      float[] out, int outOff, int outStride, float[] sums) {
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = FloatVector.zero(F);
+        FloatVector a2 = FloatVector.zero(F);
+        FloatVector a3 = FloatVector.zero(F);
+        FloatVector b0 = FloatVector.zero(F);
+        FloatVector b1 = FloatVector.zero(F);
+        FloatVector b2 = FloatVector.zero(F);
+        FloatVector b3 = FloatVector.zero(F);
+        FloatVector c0 = FloatVector.zero(F);
+        FloatVector c1 = FloatVector.zero(F);
+        FloatVector c2 = FloatVector.zero(F);
+        FloatVector c3 = FloatVector.zero(F);
+        FloatVector d0 = FloatVector.zero(F);
+        FloatVector d1 = FloatVector.zero(F);
+        FloatVector d2 = FloatVector.zero(F);
+        FloatVector d3 = FloatVector.zero(F);
+        int x0 = xOff;
+        int x1 = xOff + xStride;
+        int x2 = xOff + 2 * xStride;
+        int x3 = xOff + 3 * xStride;
+        long r0 = at;
+        long r1 = at + rowBytes;
+        long r2 = at + 2 * rowBytes;
+        long r3 = at + 3 * rowBytes;
+        int i = 0;
+        int bound = F.loopBound(n);
+        for (; i < bound; i += F.length()) {
+            long o = i * 4L;
+            FloatVector u = FloatVector.fromMemorySegment(F, seg, r0 + o, ByteOrder.LITTLE_ENDIAN);
+            FloatVector v = FloatVector.fromMemorySegment(F, seg, r1 + o, ByteOrder.LITTLE_ENDIAN);
+            FloatVector w = FloatVector.fromMemorySegment(F, seg, r2 + o, ByteOrder.LITTLE_ENDIAN);
+            FloatVector z = FloatVector.fromMemorySegment(F, seg, r3 + o, ByteOrder.LITTLE_ENDIAN);
+            FloatVector y = FloatVector.fromArray(F, x, x0 + i);
+            a0 = u.fma(y, a0);
+            b0 = v.fma(y, b0);
+            c0 = w.fma(y, c0);
+            d0 = z.fma(y, d0);
+            y = FloatVector.fromArray(F, x, x1 + i);
+            a1 = u.fma(y, a1);
+            b1 = v.fma(y, b1);
+            c1 = w.fma(y, c1);
+            d1 = z.fma(y, d1);
+            y = FloatVector.fromArray(F, x, x2 + i);
+            a2 = u.fma(y, a2);
+            b2 = v.fma(y, b2);
+            c2 = w.fma(y, c2);
+            d2 = z.fma(y, d2);
+            y = FloatVector.fromArray(F, x, x3 + i);
+            a3 = u.fma(y, a3);
+            b3 = v.fma(y, b3);
+            c3 = w.fma(y, c3);
+            d3 = z.fma(y, d3);
+        }
+        sum16(a0, b0, c0, d0, a1, b1, c1, d1, a2, b2, c2, d2, a3, b3, c3, d3, sums);
+        storeF32(sums, 4, seg, at, rowBytes, x, xOff, xStride, i, n, out, outOff, outStride);
+    }
+
+    /** {@link #f32x4} for two tokens. */
+    static void f32x2(MemorySegment seg, long at, long rowBytes, float[] x, int xOff, int xStride, int n,
+                      float[] out, int outOff, int outStride, float[] sums) {
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = FloatVector.zero(F);
+        FloatVector b0 = FloatVector.zero(F);
+        FloatVector b1 = FloatVector.zero(F);
+        FloatVector c0 = FloatVector.zero(F);
+        FloatVector c1 = FloatVector.zero(F);
+        FloatVector d0 = FloatVector.zero(F);
+        FloatVector d1 = FloatVector.zero(F);
+        int x0 = xOff;
+        int x1 = xOff + xStride;
+        long r0 = at;
+        long r1 = at + rowBytes;
+        long r2 = at + 2 * rowBytes;
+        long r3 = at + 3 * rowBytes;
+        int i = 0;
+        int bound = F.loopBound(n);
+        for (; i < bound; i += F.length()) {
+            long o = i * 4L;
+            FloatVector u = FloatVector.fromMemorySegment(F, seg, r0 + o, ByteOrder.LITTLE_ENDIAN);
+            FloatVector v = FloatVector.fromMemorySegment(F, seg, r1 + o, ByteOrder.LITTLE_ENDIAN);
+            FloatVector w = FloatVector.fromMemorySegment(F, seg, r2 + o, ByteOrder.LITTLE_ENDIAN);
+            FloatVector z = FloatVector.fromMemorySegment(F, seg, r3 + o, ByteOrder.LITTLE_ENDIAN);
+            FloatVector y = FloatVector.fromArray(F, x, x0 + i);
+            a0 = u.fma(y, a0);
+            b0 = v.fma(y, b0);
+            c0 = w.fma(y, c0);
+            d0 = z.fma(y, d0);
+            y = FloatVector.fromArray(F, x, x1 + i);
+            a1 = u.fma(y, a1);
+            b1 = v.fma(y, b1);
+            c1 = w.fma(y, c1);
+            d1 = z.fma(y, d1);
+        }
+        sum8(a0, b0, c0, d0, a1, b1, c1, d1, sums);
+        storeF32(sums, 2, seg, at, rowBytes, x, xOff, xStride, i, n, out, outOff, outStride);
+    }
+
+    /** {@link #f32x4} for one token: four rows, four FMA chains. */
+    static void f32x1(MemorySegment seg, long at, long rowBytes, float[] x, int xOff, int n, float[] out, int outOff,
+                      float[] sums) {
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector b0 = FloatVector.zero(F);
+        FloatVector c0 = FloatVector.zero(F);
+        FloatVector d0 = FloatVector.zero(F);
+        long r0 = at;
+        long r1 = at + rowBytes;
+        long r2 = at + 2 * rowBytes;
+        long r3 = at + 3 * rowBytes;
+        int i = 0;
+        int bound = F.loopBound(n);
+        for (; i < bound; i += F.length()) {
+            long o = i * 4L;
+            FloatVector y = FloatVector.fromArray(F, x, xOff + i);
+            a0 = FloatVector.fromMemorySegment(F, seg, r0 + o, ByteOrder.LITTLE_ENDIAN).fma(y, a0);
+            b0 = FloatVector.fromMemorySegment(F, seg, r1 + o, ByteOrder.LITTLE_ENDIAN).fma(y, b0);
+            c0 = FloatVector.fromMemorySegment(F, seg, r2 + o, ByteOrder.LITTLE_ENDIAN).fma(y, c0);
+            d0 = FloatVector.fromMemorySegment(F, seg, r3 + o, ByteOrder.LITTLE_ENDIAN).fma(y, d0);
+        }
+        sum4(a0, b0, c0, d0, sums);
+        storeF32(sums, 1, seg, at, rowBytes, x, xOff, 0, i, n, out, outOff, 0);
+    }
+
+    /** Each (row, token)'s sum ({@code sums[4 * t + r]}) plus the products of its columns {@code from .. n}, into out. */
+    private static void storeF32(float[] sums, int tokens, MemorySegment seg, long at, long rowBytes, float[] x, int xOff,
+                                 int xStride, int from, int n, float[] out, int outOff, int outStride) {
+        for (int t = 0; t < tokens; t++) {
+            int xt = xOff + t * xStride;
+            int o = outOff + t * outStride;
+            for (int r = 0; r < 4; r++) {
+                float sum = sums[4 * t + r];
+                long row = at + r * rowBytes;
+                for (int k = from; k < n; k++) {
+                    sum += seg.get(Tensor.F32, row + k * 4L) * x[xt + k];
+                }
+                out[o + r] = sum;
+            }
+        }
+    }
+
+    // ---- bf16 rows read where they are mapped, widened in registers -------------------------
+
+    /** F.length() bf16 weights from byte offset {@code at}, widened exactly to f32. */
+    private static FloatVector bf16(MemorySegment seg, long at) {
+        ShortVector raw = ShortVector.fromMemorySegment(S, seg, at, ByteOrder.LITTLE_ENDIAN);
+        return ((IntVector) raw.convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+    }
+
+    /** {@link #f32x4} for bf16 rows, each vector widened exactly in registers. */
+    static void bf16x4(MemorySegment seg, long at, long rowBytes, float[] x, int xOff, int xStride, int n,
+                       float[] out, int outOff, int outStride, float[] sums) {
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = FloatVector.zero(F);
+        FloatVector a2 = FloatVector.zero(F);
+        FloatVector a3 = FloatVector.zero(F);
+        FloatVector b0 = FloatVector.zero(F);
+        FloatVector b1 = FloatVector.zero(F);
+        FloatVector b2 = FloatVector.zero(F);
+        FloatVector b3 = FloatVector.zero(F);
+        FloatVector c0 = FloatVector.zero(F);
+        FloatVector c1 = FloatVector.zero(F);
+        FloatVector c2 = FloatVector.zero(F);
+        FloatVector c3 = FloatVector.zero(F);
+        FloatVector d0 = FloatVector.zero(F);
+        FloatVector d1 = FloatVector.zero(F);
+        FloatVector d2 = FloatVector.zero(F);
+        FloatVector d3 = FloatVector.zero(F);
+        int x0 = xOff;
+        int x1 = xOff + xStride;
+        int x2 = xOff + 2 * xStride;
+        int x3 = xOff + 3 * xStride;
+        long r0 = at;
+        long r1 = at + rowBytes;
+        long r2 = at + 2 * rowBytes;
+        long r3 = at + 3 * rowBytes;
+        int i = 0;
+        int bound = F.loopBound(n);
+        for (; i < bound; i += F.length()) {
+            long o = i * 2L;
+            FloatVector u = bf16(seg, r0 + o);
+            FloatVector v = bf16(seg, r1 + o);
+            FloatVector w = bf16(seg, r2 + o);
+            FloatVector z = bf16(seg, r3 + o);
+            FloatVector y = FloatVector.fromArray(F, x, x0 + i);
+            a0 = u.fma(y, a0);
+            b0 = v.fma(y, b0);
+            c0 = w.fma(y, c0);
+            d0 = z.fma(y, d0);
+            y = FloatVector.fromArray(F, x, x1 + i);
+            a1 = u.fma(y, a1);
+            b1 = v.fma(y, b1);
+            c1 = w.fma(y, c1);
+            d1 = z.fma(y, d1);
+            y = FloatVector.fromArray(F, x, x2 + i);
+            a2 = u.fma(y, a2);
+            b2 = v.fma(y, b2);
+            c2 = w.fma(y, c2);
+            d2 = z.fma(y, d2);
+            y = FloatVector.fromArray(F, x, x3 + i);
+            a3 = u.fma(y, a3);
+            b3 = v.fma(y, b3);
+            c3 = w.fma(y, c3);
+            d3 = z.fma(y, d3);
+        }
+        sum16(a0, b0, c0, d0, a1, b1, c1, d1, a2, b2, c2, d2, a3, b3, c3, d3, sums);
+        storeBf16(sums, 4, seg, at, rowBytes, x, xOff, xStride, i, n, out, outOff, outStride);
+    }
+
+    /** {@link #bf16x4} for two tokens. */
+    static void bf16x2(MemorySegment seg, long at, long rowBytes, float[] x, int xOff, int xStride, int n,
+                       float[] out, int outOff, int outStride, float[] sums) {
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = FloatVector.zero(F);
+        FloatVector b0 = FloatVector.zero(F);
+        FloatVector b1 = FloatVector.zero(F);
+        FloatVector c0 = FloatVector.zero(F);
+        FloatVector c1 = FloatVector.zero(F);
+        FloatVector d0 = FloatVector.zero(F);
+        FloatVector d1 = FloatVector.zero(F);
+        int x0 = xOff;
+        int x1 = xOff + xStride;
+        long r0 = at;
+        long r1 = at + rowBytes;
+        long r2 = at + 2 * rowBytes;
+        long r3 = at + 3 * rowBytes;
+        int i = 0;
+        int bound = F.loopBound(n);
+        for (; i < bound; i += F.length()) {
+            long o = i * 2L;
+            FloatVector u = bf16(seg, r0 + o);
+            FloatVector v = bf16(seg, r1 + o);
+            FloatVector w = bf16(seg, r2 + o);
+            FloatVector z = bf16(seg, r3 + o);
+            FloatVector y = FloatVector.fromArray(F, x, x0 + i);
+            a0 = u.fma(y, a0);
+            b0 = v.fma(y, b0);
+            c0 = w.fma(y, c0);
+            d0 = z.fma(y, d0);
+            y = FloatVector.fromArray(F, x, x1 + i);
+            a1 = u.fma(y, a1);
+            b1 = v.fma(y, b1);
+            c1 = w.fma(y, c1);
+            d1 = z.fma(y, d1);
+        }
+        sum8(a0, b0, c0, d0, a1, b1, c1, d1, sums);
+        storeBf16(sums, 2, seg, at, rowBytes, x, xOff, xStride, i, n, out, outOff, outStride);
+    }
+
+    /** {@link #bf16x4} for one token: four rows, four FMA chains. */
+    static void bf16x1(MemorySegment seg, long at, long rowBytes, float[] x, int xOff, int n, float[] out, int outOff,
+                       float[] sums) {
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector b0 = FloatVector.zero(F);
+        FloatVector c0 = FloatVector.zero(F);
+        FloatVector d0 = FloatVector.zero(F);
+        long r0 = at;
+        long r1 = at + rowBytes;
+        long r2 = at + 2 * rowBytes;
+        long r3 = at + 3 * rowBytes;
+        int i = 0;
+        int bound = F.loopBound(n);
+        for (; i < bound; i += F.length()) {
+            long o = i * 2L;
+            FloatVector y = FloatVector.fromArray(F, x, xOff + i);
+            a0 = bf16(seg, r0 + o).fma(y, a0);
+            b0 = bf16(seg, r1 + o).fma(y, b0);
+            c0 = bf16(seg, r2 + o).fma(y, c0);
+            d0 = bf16(seg, r3 + o).fma(y, d0);
+        }
+        sum4(a0, b0, c0, d0, sums);
+        storeBf16(sums, 1, seg, at, rowBytes, x, xOff, 0, i, n, out, outOff, 0);
+    }
+
+    /** {@link #storeF32} for bf16 rows. */
+    private static void storeBf16(float[] sums, int tokens, MemorySegment seg, long at, long rowBytes, float[] x, int xOff,
+                                  int xStride, int from, int n, float[] out, int outOff, int outStride) {
+        for (int t = 0; t < tokens; t++) {
+            int xt = xOff + t * xStride;
+            int o = outOff + t * outStride;
+            for (int r = 0; r < 4; r++) {
+                float sum = sums[4 * t + r];
+                long row = at + r * rowBytes;
+                for (int k = from; k < n; k++) {
+                    sum += Float.intBitsToFloat(seg.get(Tensor.I16, row + k * 2L) << 16) * x[xt + k];
+                }
+                out[o + r] = sum;
+            }
+        }
+    }
+
+    // ---- rows decoded into arrays (64-token batches) ----------------------------------------
+
+    /** {@link #f32x4} with the four rows in arrays (decoded or copied once for a whole batch). */
+    static void arrays4x4(float[] w0, float[] w1, float[] w2, float[] w3, float[] x, int xOff, int xStride, int n,
+                          float[] out, int outOff, int outStride, float[] sums) {
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = FloatVector.zero(F);
+        FloatVector a2 = FloatVector.zero(F);
+        FloatVector a3 = FloatVector.zero(F);
+        FloatVector b0 = FloatVector.zero(F);
+        FloatVector b1 = FloatVector.zero(F);
+        FloatVector b2 = FloatVector.zero(F);
+        FloatVector b3 = FloatVector.zero(F);
+        FloatVector c0 = FloatVector.zero(F);
+        FloatVector c1 = FloatVector.zero(F);
+        FloatVector c2 = FloatVector.zero(F);
+        FloatVector c3 = FloatVector.zero(F);
+        FloatVector d0 = FloatVector.zero(F);
+        FloatVector d1 = FloatVector.zero(F);
+        FloatVector d2 = FloatVector.zero(F);
+        FloatVector d3 = FloatVector.zero(F);
+        int x0 = xOff;
+        int x1 = xOff + xStride;
+        int x2 = xOff + 2 * xStride;
+        int x3 = xOff + 3 * xStride;
+        int i = 0;
+        int bound = F.loopBound(n);
+        for (; i < bound; i += F.length()) {
+            FloatVector u = FloatVector.fromArray(F, w0, i);
+            FloatVector v = FloatVector.fromArray(F, w1, i);
+            FloatVector w = FloatVector.fromArray(F, w2, i);
+            FloatVector z = FloatVector.fromArray(F, w3, i);
+            FloatVector y = FloatVector.fromArray(F, x, x0 + i);
+            a0 = u.fma(y, a0);
+            b0 = v.fma(y, b0);
+            c0 = w.fma(y, c0);
+            d0 = z.fma(y, d0);
+            y = FloatVector.fromArray(F, x, x1 + i);
+            a1 = u.fma(y, a1);
+            b1 = v.fma(y, b1);
+            c1 = w.fma(y, c1);
+            d1 = z.fma(y, d1);
+            y = FloatVector.fromArray(F, x, x2 + i);
+            a2 = u.fma(y, a2);
+            b2 = v.fma(y, b2);
+            c2 = w.fma(y, c2);
+            d2 = z.fma(y, d2);
+            y = FloatVector.fromArray(F, x, x3 + i);
+            a3 = u.fma(y, a3);
+            b3 = v.fma(y, b3);
+            c3 = w.fma(y, c3);
+            d3 = z.fma(y, d3);
+        }
+        sum16(a0, b0, c0, d0, a1, b1, c1, d1, a2, b2, c2, d2, a3, b3, c3, d3, sums);
+        storeArrays(sums, 4, w0, w1, w2, w3, x, xOff, xStride, i, n, out, outOff, outStride);
+    }
+
+    /** {@link #arrays4x4} for two tokens. */
+    static void arrays4x2(float[] w0, float[] w1, float[] w2, float[] w3, float[] x, int xOff, int xStride, int n,
+                          float[] out, int outOff, int outStride, float[] sums) {
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = FloatVector.zero(F);
+        FloatVector b0 = FloatVector.zero(F);
+        FloatVector b1 = FloatVector.zero(F);
+        FloatVector c0 = FloatVector.zero(F);
+        FloatVector c1 = FloatVector.zero(F);
+        FloatVector d0 = FloatVector.zero(F);
+        FloatVector d1 = FloatVector.zero(F);
+        int x0 = xOff;
+        int x1 = xOff + xStride;
+        int i = 0;
+        int bound = F.loopBound(n);
+        for (; i < bound; i += F.length()) {
+            FloatVector u = FloatVector.fromArray(F, w0, i);
+            FloatVector v = FloatVector.fromArray(F, w1, i);
+            FloatVector w = FloatVector.fromArray(F, w2, i);
+            FloatVector z = FloatVector.fromArray(F, w3, i);
+            FloatVector y = FloatVector.fromArray(F, x, x0 + i);
+            a0 = u.fma(y, a0);
+            b0 = v.fma(y, b0);
+            c0 = w.fma(y, c0);
+            d0 = z.fma(y, d0);
+            y = FloatVector.fromArray(F, x, x1 + i);
+            a1 = u.fma(y, a1);
+            b1 = v.fma(y, b1);
+            c1 = w.fma(y, c1);
+            d1 = z.fma(y, d1);
+        }
+        sum8(a0, b0, c0, d0, a1, b1, c1, d1, sums);
+        storeArrays(sums, 2, w0, w1, w2, w3, x, xOff, xStride, i, n, out, outOff, outStride);
+    }
+
+    /** {@link #arrays4x4} for one token. */
+    static void arrays4x1(float[] w0, float[] w1, float[] w2, float[] w3, float[] x, int xOff, int n, float[] out, int outOff,
+                          float[] sums) {
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector b0 = FloatVector.zero(F);
+        FloatVector c0 = FloatVector.zero(F);
+        FloatVector d0 = FloatVector.zero(F);
+        int i = 0;
+        int bound = F.loopBound(n);
+        for (; i < bound; i += F.length()) {
+            FloatVector y = FloatVector.fromArray(F, x, xOff + i);
+            a0 = FloatVector.fromArray(F, w0, i).fma(y, a0);
+            b0 = FloatVector.fromArray(F, w1, i).fma(y, b0);
+            c0 = FloatVector.fromArray(F, w2, i).fma(y, c0);
+            d0 = FloatVector.fromArray(F, w3, i).fma(y, d0);
+        }
+        sum4(a0, b0, c0, d0, sums);
+        storeArrays(sums, 1, w0, w1, w2, w3, x, xOff, 0, i, n, out, outOff, 0);
+    }
+
+    /** {@link #storeF32} for rows in arrays. */
+    private static void storeArrays(float[] sums, int tokens, float[] w0, float[] w1, float[] w2, float[] w3, float[] x,
+                                    int xOff, int xStride, int from, int n, float[] out, int outOff, int outStride) {
+        for (int t = 0; t < tokens; t++) {
+            int xt = xOff + t * xStride;
+            int o = outOff + t * outStride;
+            out[o] = arrayTail(sums[4 * t], w0, x, xt, from, n);
+            out[o + 1] = arrayTail(sums[4 * t + 1], w1, x, xt, from, n);
+            out[o + 2] = arrayTail(sums[4 * t + 2], w2, x, xt, from, n);
+            out[o + 3] = arrayTail(sums[4 * t + 3], w3, x, xt, from, n);
+        }
+    }
+
+    private static float arrayTail(float sum, float[] row, float[] x, int xOff, int from, int n) {
+        for (int k = from; k < n; k++) {
+            sum += row[k] * x[xOff + k];
+        }
+        return sum;
+    }
+}
