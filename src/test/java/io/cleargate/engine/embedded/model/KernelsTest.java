@@ -488,6 +488,121 @@ class KernelsTest {
     }
 
     @Test
+    void everyTileSumsEachRowAndTokenToItsDotThroughTheHalvingTree() {
+        // The tiles' sixteen (eight, four) sums leave the registers through one tree of permutes; a lane
+        // taken from the wrong accumulator or a wrong step gives another row's or token's sum, far off.
+        // Widths with a scalar tail (5, 203) and without (256, 1024); weights 8 bytes past a line as in
+        // the benchmark's safetensors files.
+        try (Arena arena = Arena.ofConfined()) {
+            for (int cols : new int[] {5, 203, 256, 1024}) {
+                float[][] w = new float[4][cols];
+                float[][] wb = new float[4][cols];
+                MemorySegment f32 = arena.allocate(4L * cols * 4 + 64, 64).asSlice(8, 4L * cols * 4);
+                MemorySegment bf16 = arena.allocate(4L * cols * 2 + 64, 64).asSlice(8, 4L * cols * 2);
+                for (int r = 0; r < 4; r++) {
+                    for (int c = 0; c < cols; c++) {
+                        float v = (float) Math.sin((r * cols + c) * 0.37) * (r + 1);
+                        short bits = (short) (Float.floatToRawIntBits(v) >>> 16);
+                        w[r][c] = v;
+                        wb[r][c] = Float.intBitsToFloat(bits << 16);
+                        f32.set(Tensor.F32, (r * (long) cols + c) * 4, v);
+                        bf16.set(Tensor.I16, (r * (long) cols + c) * 2, bits);
+                    }
+                }
+                float[] x = new float[3 + 4 * cols];
+                for (int i = 0; i < x.length; i++) {
+                    x[i] = (float) Math.cos(i * 0.29) * (1 + i % 7);
+                }
+                float[] sums = new float[Tiles.SUMS];
+                int stride = 9; // outputs of token t at 2 + t * 9 + row
+                for (int tokens : new int[] {4, 2, 1}) {
+                    float[] fromF32 = new float[40];
+                    float[] fromBf16 = new float[40];
+                    float[] fromArrays = new float[40];
+                    switch (tokens) {
+                        case 4 -> {
+                            Tiles.f32x4(f32, 0, cols * 4L, x, 3, cols, cols, fromF32, 2, stride, sums);
+                            Tiles.bf16x4(bf16, 0, cols * 2L, x, 3, cols, cols, fromBf16, 2, stride, sums);
+                            Tiles.arrays4x4(w[0], w[1], w[2], w[3], x, 3, cols, cols, fromArrays, 2, stride, sums);
+                        }
+                        case 2 -> {
+                            Tiles.f32x2(f32, 0, cols * 4L, x, 3, cols, cols, fromF32, 2, stride, sums);
+                            Tiles.bf16x2(bf16, 0, cols * 2L, x, 3, cols, cols, fromBf16, 2, stride, sums);
+                            Tiles.arrays4x2(w[0], w[1], w[2], w[3], x, 3, cols, cols, fromArrays, 2, stride, sums);
+                        }
+                        default -> {
+                            Tiles.f32x1(f32, 0, cols * 4L, x, 3, cols, fromF32, 2, sums);
+                            Tiles.bf16x1(bf16, 0, cols * 2L, x, 3, cols, fromBf16, 2, sums);
+                            Tiles.arrays4x1(w[0], w[1], w[2], w[3], x, 3, cols, fromArrays, 2, sums);
+                        }
+                    }
+                    for (int t = 0; t < tokens; t++) {
+                        for (int r = 0; r < 4; r++) {
+                            double exact = 0;
+                            double exactBf16 = 0;
+                            for (int c = 0; c < cols; c++) {
+                                exact += (double) w[r][c] * x[3 + t * cols + c];
+                                exactBf16 += (double) wb[r][c] * x[3 + t * cols + c];
+                            }
+                            String where = cols + " columns, 4x" + tokens + " tile, row " + r + ", token " + t;
+                            int at = 2 + t * stride + r;
+                            assertEquals(exact, fromF32[at], 1e-4 * Math.max(1, Math.abs(exact)), "f32 " + where);
+                            assertEquals(exactBf16, fromBf16[at], 1e-4 * Math.max(1, Math.abs(exactBf16)), "bf16 " + where);
+                            assertEquals(exact, fromArrays[at], 1e-4 * Math.max(1, Math.abs(exact)), "arrays " + where);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void batchProductsOfSixteenTokensAndMoreGiveEveryRowAndTokenItsDot() {
+        // From 16 tokens rows are decoded (or copied) into arrays once and multiplied in 4x4 tiles, the
+        // tokens left over in 4x2 and 4x1 tiles; the rows left over (11 = 2 x 4 + 3) two and one at a time.
+        for (DType dtype : new DType[] {DType.F32, DType.BF16}) {
+            try (Arena arena = Arena.ofConfined()) {
+                int cols = 203;
+                int rows = 11;
+                MemorySegment seg = arena.allocate((long) rows * cols * dtype.bytes());
+                float[][] w = new float[rows][cols];
+                for (int r = 0; r < rows; r++) {
+                    for (int c = 0; c < cols; c++) {
+                        float v = (float) Math.sin((r * cols + c) * 0.031) * 2;
+                        if (dtype == DType.F32) {
+                            w[r][c] = v;
+                            seg.set(Tensor.F32, (r * (long) cols + c) * 4, v);
+                        } else {
+                            short bits = (short) (Float.floatToRawIntBits(v) >>> 16);
+                            w[r][c] = Float.intBitsToFloat(bits << 16);
+                            seg.set(Tensor.I16, (r * (long) cols + c) * 2, bits);
+                        }
+                    }
+                }
+                Matrix m = new Tensor("w", dtype, new long[] {rows, cols}, seg).asMatrix();
+                for (int n : new int[] {16, 17, 18, 19}) {
+                    float[] x = new float[n * cols];
+                    for (int i = 0; i < x.length; i++) {
+                        x[i] = (float) Math.cos(i * 0.23);
+                    }
+                    float[] out = new float[n * rows];
+                    Kernels.matmulRows(m, x, 0, n, cols, out, 0, rows, 0, rows);
+                    for (int t = 0; t < n; t++) {
+                        for (int r = 0; r < rows; r++) {
+                            double exact = 0;
+                            for (int c = 0; c < cols; c++) {
+                                exact += (double) w[r][c] * x[t * cols + c];
+                            }
+                            assertEquals(exact, out[t * rows + r], 1e-4 * Math.max(1, Math.abs(exact)),
+                                    dtype + ", " + n + " tokens, row " + r + ", token " + t);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
     void causalScoresGiveEveryTokenAndSeenPositionTheOneRowDotForAnyBatchAndCacheLength() {
         int width = 45; // not a multiple of the lane count: the scalar tail runs
         for (int n : new int[] {1, 2, 3, 4, 5, 7, 9}) {
