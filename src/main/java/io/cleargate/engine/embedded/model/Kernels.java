@@ -118,9 +118,6 @@ public final class Kernels {
         }
     }
 
-    /** Experiment (engine16): bf16 rows widened once into arrays from this many tokens (default as f32's copy). */
-    static final int BF16_ROWS_WIDENED_FROM = Integer.getInteger("cleargate.engine.bf16WidenFrom", 16);
-
     private static final ThreadLocal<float[][]> DECODED = ThreadLocal.withInitial(() -> new float[4][0]);
 
     /** This thread's four rows of scratch for decoded weights, each at least {@code cols} long (a batch product used to allocate them per call). */
@@ -165,7 +162,7 @@ public final class Kernels {
             matmulRowsF32(w, x, xOff, n, xStride, out, outOff, outStride, from, to);
             return;
         }
-        if (VECTOR && w.scale() == null && w.tensor().dtype() == DType.BF16 && n < BF16_ROWS_WIDENED_FROM) {
+        if (VECTOR && w.scale() == null && w.tensor().dtype() == DType.BF16 && n < COPY_ROWS_FROM_TOKENS) {
             matmulRowsBf16(w, x, xOff, n, xStride, out, outOff, outStride, from, to);
             return;
         }

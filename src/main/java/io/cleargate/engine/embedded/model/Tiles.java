@@ -41,8 +41,8 @@ final class Tiles {
     private static final IntVector FIRST4 = half(4, 0);
     private static final IntVector SECOND4 = half(4, 1);
 
-    /** Scratch length for a tile's sums. */
-    static final int SUMS = 16;
+    /** Scratch length for a tile's accumulators (sixteen vectors) and then its sums. */
+    static final int SUMS = 16 * F.length();
 
     private Tiles() {}
 
@@ -66,44 +66,44 @@ final class Tiles {
         return IntVector.fromArray(I, idx, 0);
     }
 
-    // The tree's steps are written out, not called: C2 inlines the Vector API's own methods whatever the
-    // size of the kernel, but stopped inlining a helper of this class once the kernel had reached its node
-    // limit (NodeCountInliningCutoff), and a call that passes vectors boxes them (4x slower in ExpertTileBench).
+    // The accumulators leave a kernel through memory: it stores its vectors into the scratch array and
+    // calls the tree, which loads them back. Passed as arguments, vectors are boxed unless the callee is
+    // inlined, and C2 inlined neither a tree of 700 bytecodes (too big) nor one made of small steps (it
+    // stopped inlining them at the kernel's node limit, NodeCountInliningCutoff): either way the tiles
+    // ran 4-7 times slower in ExpertTileBench. A vector store and its reload from L1 cost a few cycles.
 
-    /** The sums of sixteen accumulators into {@code sums[0 .. 16]}, in argument order. */
-    private static void sum16(FloatVector v0, FloatVector v1, FloatVector v2, FloatVector v3, FloatVector v4, FloatVector v5,
-                              FloatVector v6, FloatVector v7, FloatVector v8, FloatVector v9, FloatVector v10, FloatVector v11,
-                              FloatVector v12, FloatVector v13, FloatVector v14, FloatVector v15, float[] sums) {
+    /** Sixteen accumulators stored at {@code sums[k * F.length()]}, summed into {@code sums[0 .. 16]} in order of k. */
+    private static void sum16(float[] sums) {
         if (!TREE) {
-            reduce8(v0, v1, v2, v3, v4, v5, v6, v7, sums, 0);
-            reduce8(v8, v9, v10, v11, v12, v13, v14, v15, sums, 8);
+            reduceEach(sums, 16);
             return;
         }
+        int len = F.length();
         IntVector p;
         IntVector q;
-        p = v0.reinterpretAsInts();
-        q = v1.reinterpretAsInts();
+        p = FloatVector.fromArray(F, sums, 0).reinterpretAsInts();
+        q = FloatVector.fromArray(F, sums, len).reinterpretAsInts();
         FloatVector s0 = FIRST1.selectFrom(p, q).reinterpretAsFloats().add(SECOND1.selectFrom(p, q).reinterpretAsFloats());
-        p = v2.reinterpretAsInts();
-        q = v3.reinterpretAsInts();
+        p = FloatVector.fromArray(F, sums, 2 * len).reinterpretAsInts();
+        q = FloatVector.fromArray(F, sums, 3 * len).reinterpretAsInts();
         FloatVector s1 = FIRST1.selectFrom(p, q).reinterpretAsFloats().add(SECOND1.selectFrom(p, q).reinterpretAsFloats());
-        p = v4.reinterpretAsInts();
-        q = v5.reinterpretAsInts();
+        p = FloatVector.fromArray(F, sums, 4 * len).reinterpretAsInts();
+        q = FloatVector.fromArray(F, sums, 5 * len).reinterpretAsInts();
         FloatVector s2 = FIRST1.selectFrom(p, q).reinterpretAsFloats().add(SECOND1.selectFrom(p, q).reinterpretAsFloats());
-        p = v6.reinterpretAsInts();
-        q = v7.reinterpretAsInts();
+        p = FloatVector.fromArray(F, sums, 6 * len).reinterpretAsInts();
+        q = FloatVector.fromArray(F, sums, 7 * len).reinterpretAsInts();
         FloatVector s3 = FIRST1.selectFrom(p, q).reinterpretAsFloats().add(SECOND1.selectFrom(p, q).reinterpretAsFloats());
-        p = v8.reinterpretAsInts();
-        q = v9.reinterpretAsInts();
+        p = FloatVector.fromArray(F, sums, 8 * len).reinterpretAsInts();
+        q = FloatVector.fromArray(F, sums, 9 * len).reinterpretAsInts();
         FloatVector s4 = FIRST1.selectFrom(p, q).reinterpretAsFloats().add(SECOND1.selectFrom(p, q).reinterpretAsFloats());
-        p = v10.reinterpretAsInts();
-        q = v11.reinterpretAsInts();
+        p = FloatVector.fromArray(F, sums, 10 * len).reinterpretAsInts();
+        q = FloatVector.fromArray(F, sums, 11 * len).reinterpretAsInts();
         FloatVector s5 = FIRST1.selectFrom(p, q).reinterpretAsFloats().add(SECOND1.selectFrom(p, q).reinterpretAsFloats());
-        p = v12.reinterpretAsInts();
-        q = v13.reinterpretAsInts();
+        p = FloatVector.fromArray(F, sums, 12 * len).reinterpretAsInts();
+        q = FloatVector.fromArray(F, sums, 13 * len).reinterpretAsInts();
         FloatVector s6 = FIRST1.selectFrom(p, q).reinterpretAsFloats().add(SECOND1.selectFrom(p, q).reinterpretAsFloats());
-        p = v14.reinterpretAsInts();
-        q = v15.reinterpretAsInts();
+        p = FloatVector.fromArray(F, sums, 14 * len).reinterpretAsInts();
+        q = FloatVector.fromArray(F, sums, 15 * len).reinterpretAsInts();
         FloatVector s7 = FIRST1.selectFrom(p, q).reinterpretAsFloats().add(SECOND1.selectFrom(p, q).reinterpretAsFloats());
         p = s0.reinterpretAsInts();
         q = s1.reinterpretAsInts();
@@ -125,29 +125,30 @@ final class Tiles {
         FloatVector u1 = FIRST3.selectFrom(p, q).reinterpretAsFloats().add(SECOND3.selectFrom(p, q).reinterpretAsFloats());
         p = u0.reinterpretAsInts();
         q = u1.reinterpretAsInts();
-        FIRST4.selectFrom(p, q).reinterpretAsFloats().add(SECOND4.selectFrom(p, q).reinterpretAsFloats()).intoArray(sums, 0);
+        FloatVector w = FIRST4.selectFrom(p, q).reinterpretAsFloats().add(SECOND4.selectFrom(p, q).reinterpretAsFloats());
+        w.intoArray(sums, 0);
     }
 
-    /** The sums of eight accumulators into {@code sums[0 .. 8]} (the rest of the first sixteen is overwritten). */
-    private static void sum8(FloatVector v0, FloatVector v1, FloatVector v2, FloatVector v3, FloatVector v4, FloatVector v5,
-                             FloatVector v6, FloatVector v7, float[] sums) {
+    /** {@link #sum16} for eight accumulators (sums into {@code sums[0 .. 8]}). */
+    private static void sum8(float[] sums) {
         if (!TREE) {
-            reduce8(v0, v1, v2, v3, v4, v5, v6, v7, sums, 0);
+            reduceEach(sums, 8);
             return;
         }
+        int len = F.length();
         IntVector p;
         IntVector q;
-        p = v0.reinterpretAsInts();
-        q = v1.reinterpretAsInts();
+        p = FloatVector.fromArray(F, sums, 0).reinterpretAsInts();
+        q = FloatVector.fromArray(F, sums, len).reinterpretAsInts();
         FloatVector s0 = FIRST1.selectFrom(p, q).reinterpretAsFloats().add(SECOND1.selectFrom(p, q).reinterpretAsFloats());
-        p = v2.reinterpretAsInts();
-        q = v3.reinterpretAsInts();
+        p = FloatVector.fromArray(F, sums, 2 * len).reinterpretAsInts();
+        q = FloatVector.fromArray(F, sums, 3 * len).reinterpretAsInts();
         FloatVector s1 = FIRST1.selectFrom(p, q).reinterpretAsFloats().add(SECOND1.selectFrom(p, q).reinterpretAsFloats());
-        p = v4.reinterpretAsInts();
-        q = v5.reinterpretAsInts();
+        p = FloatVector.fromArray(F, sums, 4 * len).reinterpretAsInts();
+        q = FloatVector.fromArray(F, sums, 5 * len).reinterpretAsInts();
         FloatVector s2 = FIRST1.selectFrom(p, q).reinterpretAsFloats().add(SECOND1.selectFrom(p, q).reinterpretAsFloats());
-        p = v6.reinterpretAsInts();
-        q = v7.reinterpretAsInts();
+        p = FloatVector.fromArray(F, sums, 6 * len).reinterpretAsInts();
+        q = FloatVector.fromArray(F, sums, 7 * len).reinterpretAsInts();
         FloatVector s3 = FIRST1.selectFrom(p, q).reinterpretAsFloats().add(SECOND1.selectFrom(p, q).reinterpretAsFloats());
         p = s0.reinterpretAsInts();
         q = s1.reinterpretAsInts();
@@ -160,46 +161,49 @@ final class Tiles {
         FloatVector u = FIRST3.selectFrom(p, q).reinterpretAsFloats().add(SECOND3.selectFrom(p, q).reinterpretAsFloats());
         // Eight groups of two: the last step pairs the vector with itself (lanes 8..15 repeat 0..7).
         p = u.reinterpretAsInts();
-        FIRST4.selectFrom(p, p).reinterpretAsFloats().add(SECOND4.selectFrom(p, p).reinterpretAsFloats()).intoArray(sums, 0);
+        q = u.reinterpretAsInts();
+        FloatVector w = FIRST4.selectFrom(p, q).reinterpretAsFloats().add(SECOND4.selectFrom(p, q).reinterpretAsFloats());
+        w.intoArray(sums, 0);
     }
 
-    /** The sums of four accumulators into {@code sums[0 .. 4]} (the rest of the first sixteen is overwritten). */
-    private static void sum4(FloatVector v0, FloatVector v1, FloatVector v2, FloatVector v3, float[] sums) {
+    /** {@link #sum16} for four accumulators (sums into {@code sums[0 .. 4]}). */
+    private static void sum4(float[] sums) {
         if (!TREE) {
-            sums[0] = v0.reduceLanes(VectorOperators.ADD);
-            sums[1] = v1.reduceLanes(VectorOperators.ADD);
-            sums[2] = v2.reduceLanes(VectorOperators.ADD);
-            sums[3] = v3.reduceLanes(VectorOperators.ADD);
+            reduceEach(sums, 4);
             return;
         }
+        int len = F.length();
         IntVector p;
         IntVector q;
-        p = v0.reinterpretAsInts();
-        q = v1.reinterpretAsInts();
+        p = FloatVector.fromArray(F, sums, 0).reinterpretAsInts();
+        q = FloatVector.fromArray(F, sums, len).reinterpretAsInts();
         FloatVector s0 = FIRST1.selectFrom(p, q).reinterpretAsFloats().add(SECOND1.selectFrom(p, q).reinterpretAsFloats());
-        p = v2.reinterpretAsInts();
-        q = v3.reinterpretAsInts();
+        p = FloatVector.fromArray(F, sums, 2 * len).reinterpretAsInts();
+        q = FloatVector.fromArray(F, sums, 3 * len).reinterpretAsInts();
         FloatVector s1 = FIRST1.selectFrom(p, q).reinterpretAsFloats().add(SECOND1.selectFrom(p, q).reinterpretAsFloats());
         p = s0.reinterpretAsInts();
         q = s1.reinterpretAsInts();
         FloatVector t = FIRST2.selectFrom(p, q).reinterpretAsFloats().add(SECOND2.selectFrom(p, q).reinterpretAsFloats());
         // Four groups of four: the last two steps pair the vector with itself.
         p = t.reinterpretAsInts();
-        FloatVector u = FIRST3.selectFrom(p, p).reinterpretAsFloats().add(SECOND3.selectFrom(p, p).reinterpretAsFloats());
+        q = t.reinterpretAsInts();
+        FloatVector u = FIRST3.selectFrom(p, q).reinterpretAsFloats().add(SECOND3.selectFrom(p, q).reinterpretAsFloats());
         p = u.reinterpretAsInts();
-        FIRST4.selectFrom(p, p).reinterpretAsFloats().add(SECOND4.selectFrom(p, p).reinterpretAsFloats()).intoArray(sums, 0);
+        q = u.reinterpretAsInts();
+        FloatVector w = FIRST4.selectFrom(p, q).reinterpretAsFloats().add(SECOND4.selectFrom(p, q).reinterpretAsFloats());
+        w.intoArray(sums, 0);
     }
 
-    private static void reduce8(FloatVector v0, FloatVector v1, FloatVector v2, FloatVector v3, FloatVector v4, FloatVector v5,
-                                FloatVector v6, FloatVector v7, float[] sums, int at) {
-        sums[at] = v0.reduceLanes(VectorOperators.ADD);
-        sums[at + 1] = v1.reduceLanes(VectorOperators.ADD);
-        sums[at + 2] = v2.reduceLanes(VectorOperators.ADD);
-        sums[at + 3] = v3.reduceLanes(VectorOperators.ADD);
-        sums[at + 4] = v4.reduceLanes(VectorOperators.ADD);
-        sums[at + 5] = v5.reduceLanes(VectorOperators.ADD);
-        sums[at + 6] = v6.reduceLanes(VectorOperators.ADD);
-        sums[at + 7] = v7.reduceLanes(VectorOperators.ADD);
+    /** Without the tree: each accumulator's lanes summed in order (any lane count). */
+    private static void reduceEach(float[] sums, int count) {
+        int len = F.length();
+        for (int k = 0; k < count; k++) {
+            float sum = 0f;
+            for (int l = 0; l < len; l++) {
+                sum += sums[k * len + l];
+            }
+            sums[k] = sum;
+        }
     }
 
     // ---- f32 rows read where they are mapped -----------------------------------------------
@@ -263,7 +267,23 @@ final class Tiles {
             c3 = w.fma(y, c3);
             d3 = z.fma(y, d3);
         }
-        sum16(a0, b0, c0, d0, a1, b1, c1, d1, a2, b2, c2, d2, a3, b3, c3, d3, sums);
+        a0.intoArray(sums, 0);
+        b0.intoArray(sums, F.length());
+        c0.intoArray(sums, 2 * F.length());
+        d0.intoArray(sums, 3 * F.length());
+        a1.intoArray(sums, 4 * F.length());
+        b1.intoArray(sums, 5 * F.length());
+        c1.intoArray(sums, 6 * F.length());
+        d1.intoArray(sums, 7 * F.length());
+        a2.intoArray(sums, 8 * F.length());
+        b2.intoArray(sums, 9 * F.length());
+        c2.intoArray(sums, 10 * F.length());
+        d2.intoArray(sums, 11 * F.length());
+        a3.intoArray(sums, 12 * F.length());
+        b3.intoArray(sums, 13 * F.length());
+        c3.intoArray(sums, 14 * F.length());
+        d3.intoArray(sums, 15 * F.length());
+        sum16(sums);
         storeF32(sums, 4, seg, at, rowBytes, x, xOff, xStride, i, n, out, outOff, outStride);
     }
 
@@ -303,7 +323,15 @@ final class Tiles {
             c1 = w.fma(y, c1);
             d1 = z.fma(y, d1);
         }
-        sum8(a0, b0, c0, d0, a1, b1, c1, d1, sums);
+        a0.intoArray(sums, 0);
+        b0.intoArray(sums, F.length());
+        c0.intoArray(sums, 2 * F.length());
+        d0.intoArray(sums, 3 * F.length());
+        a1.intoArray(sums, 4 * F.length());
+        b1.intoArray(sums, 5 * F.length());
+        c1.intoArray(sums, 6 * F.length());
+        d1.intoArray(sums, 7 * F.length());
+        sum8(sums);
         storeF32(sums, 2, seg, at, rowBytes, x, xOff, xStride, i, n, out, outOff, outStride);
     }
 
@@ -328,7 +356,11 @@ final class Tiles {
             c0 = FloatVector.fromMemorySegment(F, seg, r2 + o, ByteOrder.LITTLE_ENDIAN).fma(y, c0);
             d0 = FloatVector.fromMemorySegment(F, seg, r3 + o, ByteOrder.LITTLE_ENDIAN).fma(y, d0);
         }
-        sum4(a0, b0, c0, d0, sums);
+        a0.intoArray(sums, 0);
+        b0.intoArray(sums, F.length());
+        c0.intoArray(sums, 2 * F.length());
+        d0.intoArray(sums, 3 * F.length());
+        sum4(sums);
         storeF32(sums, 1, seg, at, rowBytes, x, xOff, 0, i, n, out, outOff, 0);
     }
 
@@ -413,7 +445,23 @@ final class Tiles {
             c3 = w.fma(y, c3);
             d3 = z.fma(y, d3);
         }
-        sum16(a0, b0, c0, d0, a1, b1, c1, d1, a2, b2, c2, d2, a3, b3, c3, d3, sums);
+        a0.intoArray(sums, 0);
+        b0.intoArray(sums, F.length());
+        c0.intoArray(sums, 2 * F.length());
+        d0.intoArray(sums, 3 * F.length());
+        a1.intoArray(sums, 4 * F.length());
+        b1.intoArray(sums, 5 * F.length());
+        c1.intoArray(sums, 6 * F.length());
+        d1.intoArray(sums, 7 * F.length());
+        a2.intoArray(sums, 8 * F.length());
+        b2.intoArray(sums, 9 * F.length());
+        c2.intoArray(sums, 10 * F.length());
+        d2.intoArray(sums, 11 * F.length());
+        a3.intoArray(sums, 12 * F.length());
+        b3.intoArray(sums, 13 * F.length());
+        c3.intoArray(sums, 14 * F.length());
+        d3.intoArray(sums, 15 * F.length());
+        sum16(sums);
         storeBf16(sums, 4, seg, at, rowBytes, x, xOff, xStride, i, n, out, outOff, outStride);
     }
 
@@ -453,7 +501,15 @@ final class Tiles {
             c1 = w.fma(y, c1);
             d1 = z.fma(y, d1);
         }
-        sum8(a0, b0, c0, d0, a1, b1, c1, d1, sums);
+        a0.intoArray(sums, 0);
+        b0.intoArray(sums, F.length());
+        c0.intoArray(sums, 2 * F.length());
+        d0.intoArray(sums, 3 * F.length());
+        a1.intoArray(sums, 4 * F.length());
+        b1.intoArray(sums, 5 * F.length());
+        c1.intoArray(sums, 6 * F.length());
+        d1.intoArray(sums, 7 * F.length());
+        sum8(sums);
         storeBf16(sums, 2, seg, at, rowBytes, x, xOff, xStride, i, n, out, outOff, outStride);
     }
 
@@ -478,7 +534,11 @@ final class Tiles {
             c0 = bf16(seg, r2 + o).fma(y, c0);
             d0 = bf16(seg, r3 + o).fma(y, d0);
         }
-        sum4(a0, b0, c0, d0, sums);
+        a0.intoArray(sums, 0);
+        b0.intoArray(sums, F.length());
+        c0.intoArray(sums, 2 * F.length());
+        d0.intoArray(sums, 3 * F.length());
+        sum4(sums);
         storeBf16(sums, 1, seg, at, rowBytes, x, xOff, 0, i, n, out, outOff, 0);
     }
 
@@ -552,7 +612,23 @@ final class Tiles {
             c3 = w.fma(y, c3);
             d3 = z.fma(y, d3);
         }
-        sum16(a0, b0, c0, d0, a1, b1, c1, d1, a2, b2, c2, d2, a3, b3, c3, d3, sums);
+        a0.intoArray(sums, 0);
+        b0.intoArray(sums, F.length());
+        c0.intoArray(sums, 2 * F.length());
+        d0.intoArray(sums, 3 * F.length());
+        a1.intoArray(sums, 4 * F.length());
+        b1.intoArray(sums, 5 * F.length());
+        c1.intoArray(sums, 6 * F.length());
+        d1.intoArray(sums, 7 * F.length());
+        a2.intoArray(sums, 8 * F.length());
+        b2.intoArray(sums, 9 * F.length());
+        c2.intoArray(sums, 10 * F.length());
+        d2.intoArray(sums, 11 * F.length());
+        a3.intoArray(sums, 12 * F.length());
+        b3.intoArray(sums, 13 * F.length());
+        c3.intoArray(sums, 14 * F.length());
+        d3.intoArray(sums, 15 * F.length());
+        sum16(sums);
         storeArrays(sums, 4, w0, w1, w2, w3, x, xOff, xStride, i, n, out, outOff, outStride);
     }
 
@@ -587,7 +663,15 @@ final class Tiles {
             c1 = w.fma(y, c1);
             d1 = z.fma(y, d1);
         }
-        sum8(a0, b0, c0, d0, a1, b1, c1, d1, sums);
+        a0.intoArray(sums, 0);
+        b0.intoArray(sums, F.length());
+        c0.intoArray(sums, 2 * F.length());
+        d0.intoArray(sums, 3 * F.length());
+        a1.intoArray(sums, 4 * F.length());
+        b1.intoArray(sums, 5 * F.length());
+        c1.intoArray(sums, 6 * F.length());
+        d1.intoArray(sums, 7 * F.length());
+        sum8(sums);
         storeArrays(sums, 2, w0, w1, w2, w3, x, xOff, xStride, i, n, out, outOff, outStride);
     }
 
@@ -607,7 +691,11 @@ final class Tiles {
             c0 = FloatVector.fromArray(F, w2, i).fma(y, c0);
             d0 = FloatVector.fromArray(F, w3, i).fma(y, d0);
         }
-        sum4(a0, b0, c0, d0, sums);
+        a0.intoArray(sums, 0);
+        b0.intoArray(sums, F.length());
+        c0.intoArray(sums, 2 * F.length());
+        d0.intoArray(sums, 3 * F.length());
+        sum4(sums);
         storeArrays(sums, 1, w0, w1, w2, w3, x, xOff, 0, i, n, out, outOff, 0);
     }
 
