@@ -272,7 +272,7 @@ public final class Kernels {
     /**
      * {@link #matmulRowsF32} for bf16 weights: the rows are widened in registers where they are mapped
      * instead of into arrays first, and every (row, token) gets the sum the widened row would give
-     * ({@link VectorKernels#dot4x4Bf16}).
+     * ({@link Tiles#bf16x4}).
      */
     private static void matmulRowsBf16(Matrix w, float[] x, int xOff, int n, int xStride, float[] out, int outOff,
                                        int outStride, int from, int to) {

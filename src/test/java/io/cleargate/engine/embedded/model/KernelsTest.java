@@ -143,7 +143,8 @@ class KernelsTest {
     @Test
     void batchedProductEqualsOneProductPerTokenForOddRowCountsAndBatchSizes() {
         // Batch sizes 2, 3, 6 and 7 leave two, three and one tokens after the four-token tiles (the
-        // two- and one-token tails), in f32 (read in place) and bf16 (decoded rows).
+        // two- and one-token tails), in f32 and bf16 read in place; from 16 tokens the rows are decoded
+        // into arrays first, and 17 and 18 leave one and two tokens after its four-token tiles.
         batchedEqualsSingle(DType.F32);
         batchedEqualsSingle(DType.BF16);
     }
@@ -151,7 +152,7 @@ class KernelsTest {
     private static void batchedEqualsSingle(DType dtype) {
         int cols = 203;
         for (int rows : new int[] {1, 7, 130}) {
-            for (int n : new int[] {2, 3, 5, 6, 7, 9}) {
+            for (int n : new int[] {2, 3, 5, 6, 7, 9, 17, 18}) {
                 try (Arena arena = Arena.ofShared()) { // the team's threads read it
                     MemorySegment seg = arena.allocate((long) rows * cols * dtype.bytes());
                     for (int i = 0; i < rows * cols; i++) {
@@ -208,10 +209,11 @@ class KernelsTest {
             float[] twoMapped = new float[2 * rows];
             float[] one = new float[rows];
             float[] oneMapped = new float[rows];
-            VectorKernels.dot4x2(r[0], r[1], r[2], r[3], x, cols, cols, cols, two, 3, rows);
-            VectorKernels.dot4x2F32(seg, at, cols * 4L, x, cols, cols, cols, twoMapped, 3, rows);
-            VectorKernels.dot4x1(r[0], r[1], r[2], r[3], x, 2 * cols, cols, one, 3);
-            VectorKernels.dot4x1F32(seg, at, cols * 4L, x, 2 * cols, cols, oneMapped, 3);
+            float[] sums = new float[Tiles.SUMS];
+            Tiles.arrays4x2(r[0], r[1], r[2], r[3], x, cols, cols, cols, two, 3, rows, sums);
+            Tiles.f32x2(seg, at, cols * 4L, x, cols, cols, cols, twoMapped, 3, rows, sums);
+            Tiles.arrays4x1(r[0], r[1], r[2], r[3], x, 2 * cols, cols, one, 3, sums);
+            Tiles.f32x1(seg, at, cols * 4L, x, 2 * cols, cols, oneMapped, 3, sums);
             for (int k = 0; k < 4; k++) {
                 for (int t = 0; t < 2; t++) {
                     float expected = Kernels.dot(r[k], 0, x, (1 + t) * cols, cols);
@@ -245,7 +247,7 @@ class KernelsTest {
         for (int k = 0; k < 4; k++) {
             r[k] = java.util.Arrays.copyOfRange(w, (3 + k) * cols, (4 + k) * cols);
         }
-        VectorKernels.dot4x4(r[0], r[1], r[2], r[3], x, cols, cols, cols, out, 3, rows);
+        Tiles.arrays4x4(r[0], r[1], r[2], r[3], x, cols, cols, cols, out, 3, rows, new float[Tiles.SUMS]);
         for (int k = 0; k < 4; k++) {
             for (int t = 0; t < 4; t++) {
                 float expected = Kernels.dot(r[k], 0, x, (1 + t) * cols, cols);
@@ -549,52 +551,6 @@ class KernelsTest {
                             assertEquals(exact, fromF32[at], 1e-4 * Math.max(1, Math.abs(exact)), "f32 " + where);
                             assertEquals(exactBf16, fromBf16[at], 1e-4 * Math.max(1, Math.abs(exactBf16)), "bf16 " + where);
                             assertEquals(exact, fromArrays[at], 1e-4 * Math.max(1, Math.abs(exact)), "arrays " + where);
-                        }
-                    }
-                }
-            }
-        }
-    }
-
-    @Test
-    void batchProductsOfSixteenTokensAndMoreGiveEveryRowAndTokenItsDot() {
-        // From 16 tokens rows are decoded (or copied) into arrays once and multiplied in 4x4 tiles, the
-        // tokens left over in 4x2 and 4x1 tiles; the rows left over (11 = 2 x 4 + 3) two and one at a time.
-        for (DType dtype : new DType[] {DType.F32, DType.BF16}) {
-            try (Arena arena = Arena.ofConfined()) {
-                int cols = 203;
-                int rows = 11;
-                MemorySegment seg = arena.allocate((long) rows * cols * dtype.bytes());
-                float[][] w = new float[rows][cols];
-                for (int r = 0; r < rows; r++) {
-                    for (int c = 0; c < cols; c++) {
-                        float v = (float) Math.sin((r * cols + c) * 0.031) * 2;
-                        if (dtype == DType.F32) {
-                            w[r][c] = v;
-                            seg.set(Tensor.F32, (r * (long) cols + c) * 4, v);
-                        } else {
-                            short bits = (short) (Float.floatToRawIntBits(v) >>> 16);
-                            w[r][c] = Float.intBitsToFloat(bits << 16);
-                            seg.set(Tensor.I16, (r * (long) cols + c) * 2, bits);
-                        }
-                    }
-                }
-                Matrix m = new Tensor("w", dtype, new long[] {rows, cols}, seg).asMatrix();
-                for (int n : new int[] {16, 17, 18, 19}) {
-                    float[] x = new float[n * cols];
-                    for (int i = 0; i < x.length; i++) {
-                        x[i] = (float) Math.cos(i * 0.23);
-                    }
-                    float[] out = new float[n * rows];
-                    Kernels.matmulRows(m, x, 0, n, cols, out, 0, rows, 0, rows);
-                    for (int t = 0; t < n; t++) {
-                        for (int r = 0; r < rows; r++) {
-                            double exact = 0;
-                            for (int c = 0; c < cols; c++) {
-                                exact += (double) w[r][c] * x[t * cols + c];
-                            }
-                            assertEquals(exact, out[t * rows + r], 1e-4 * Math.max(1, Math.abs(exact)),
-                                    dtype + ", " + n + " tokens, row " + r + ", token " + t);
                         }
                     }
                 }
