@@ -561,8 +561,8 @@ final class Tiles {
 
     // ---- rows decoded into arrays (64-token batches) ----------------------------------------
 
-    /** {@link #f32x4} with the four rows in arrays (decoded or copied once for a whole batch). */
-    static void arrays4x4(float[] w0, float[] w1, float[] w2, float[] w3, float[] x, int xOff, int xStride, int n,
+    /** {@link #f32x4} with the four rows {@code wStride} apart in one array (decoded once for a whole batch, or cached keys). */
+    static void arrays4x4(float[] w, int wOff, int wStride, float[] x, int xOff, int xStride, int n,
                           float[] out, int outOff, int outStride, float[] sums) {
         FloatVector a0 = FloatVector.zero(F);
         FloatVector a1 = FloatVector.zero(F);
@@ -580,6 +580,10 @@ final class Tiles {
         FloatVector d1 = FloatVector.zero(F);
         FloatVector d2 = FloatVector.zero(F);
         FloatVector d3 = FloatVector.zero(F);
+        int w0 = wOff;
+        int w1 = wOff + wStride;
+        int w2 = wOff + 2 * wStride;
+        int w3 = wOff + 3 * wStride;
         int x0 = xOff;
         int x1 = xOff + xStride;
         int x2 = xOff + 2 * xStride;
@@ -587,29 +591,29 @@ final class Tiles {
         int i = 0;
         int bound = F.loopBound(n);
         for (; i < bound; i += F.length()) {
-            FloatVector u = FloatVector.fromArray(F, w0, i);
-            FloatVector v = FloatVector.fromArray(F, w1, i);
-            FloatVector w = FloatVector.fromArray(F, w2, i);
-            FloatVector z = FloatVector.fromArray(F, w3, i);
+            FloatVector u = FloatVector.fromArray(F, w, w0 + i);
+            FloatVector v = FloatVector.fromArray(F, w, w1 + i);
+            FloatVector e = FloatVector.fromArray(F, w, w2 + i);
+            FloatVector z = FloatVector.fromArray(F, w, w3 + i);
             FloatVector y = FloatVector.fromArray(F, x, x0 + i);
             a0 = u.fma(y, a0);
             b0 = v.fma(y, b0);
-            c0 = w.fma(y, c0);
+            c0 = e.fma(y, c0);
             d0 = z.fma(y, d0);
             y = FloatVector.fromArray(F, x, x1 + i);
             a1 = u.fma(y, a1);
             b1 = v.fma(y, b1);
-            c1 = w.fma(y, c1);
+            c1 = e.fma(y, c1);
             d1 = z.fma(y, d1);
             y = FloatVector.fromArray(F, x, x2 + i);
             a2 = u.fma(y, a2);
             b2 = v.fma(y, b2);
-            c2 = w.fma(y, c2);
+            c2 = e.fma(y, c2);
             d2 = z.fma(y, d2);
             y = FloatVector.fromArray(F, x, x3 + i);
             a3 = u.fma(y, a3);
             b3 = v.fma(y, b3);
-            c3 = w.fma(y, c3);
+            c3 = e.fma(y, c3);
             d3 = z.fma(y, d3);
         }
         a0.intoArray(sums, 0);
@@ -629,11 +633,11 @@ final class Tiles {
         c3.intoArray(sums, 14 * F.length());
         d3.intoArray(sums, 15 * F.length());
         sum16(sums);
-        storeArrays(sums, 4, w0, w1, w2, w3, x, xOff, xStride, i, n, out, outOff, outStride);
+        storeArrays(sums, 4, w, wOff, wStride, x, xOff, xStride, i, n, out, outOff, outStride, 1);
     }
 
     /** {@link #arrays4x4} for two tokens. */
-    static void arrays4x2(float[] w0, float[] w1, float[] w2, float[] w3, float[] x, int xOff, int xStride, int n,
+    static void arrays4x2(float[] w, int wOff, int wStride, float[] x, int xOff, int xStride, int n,
                           float[] out, int outOff, int outStride, float[] sums) {
         FloatVector a0 = FloatVector.zero(F);
         FloatVector a1 = FloatVector.zero(F);
@@ -643,24 +647,28 @@ final class Tiles {
         FloatVector c1 = FloatVector.zero(F);
         FloatVector d0 = FloatVector.zero(F);
         FloatVector d1 = FloatVector.zero(F);
+        int w0 = wOff;
+        int w1 = wOff + wStride;
+        int w2 = wOff + 2 * wStride;
+        int w3 = wOff + 3 * wStride;
         int x0 = xOff;
         int x1 = xOff + xStride;
         int i = 0;
         int bound = F.loopBound(n);
         for (; i < bound; i += F.length()) {
-            FloatVector u = FloatVector.fromArray(F, w0, i);
-            FloatVector v = FloatVector.fromArray(F, w1, i);
-            FloatVector w = FloatVector.fromArray(F, w2, i);
-            FloatVector z = FloatVector.fromArray(F, w3, i);
+            FloatVector u = FloatVector.fromArray(F, w, w0 + i);
+            FloatVector v = FloatVector.fromArray(F, w, w1 + i);
+            FloatVector e = FloatVector.fromArray(F, w, w2 + i);
+            FloatVector z = FloatVector.fromArray(F, w, w3 + i);
             FloatVector y = FloatVector.fromArray(F, x, x0 + i);
             a0 = u.fma(y, a0);
             b0 = v.fma(y, b0);
-            c0 = w.fma(y, c0);
+            c0 = e.fma(y, c0);
             d0 = z.fma(y, d0);
             y = FloatVector.fromArray(F, x, x1 + i);
             a1 = u.fma(y, a1);
             b1 = v.fma(y, b1);
-            c1 = w.fma(y, c1);
+            c1 = e.fma(y, c1);
             d1 = z.fma(y, d1);
         }
         a0.intoArray(sums, 0);
@@ -672,50 +680,51 @@ final class Tiles {
         c1.intoArray(sums, 6 * F.length());
         d1.intoArray(sums, 7 * F.length());
         sum8(sums);
-        storeArrays(sums, 2, w0, w1, w2, w3, x, xOff, xStride, i, n, out, outOff, outStride);
+        storeArrays(sums, 2, w, wOff, wStride, x, xOff, xStride, i, n, out, outOff, outStride, 1);
     }
 
     /** {@link #arrays4x4} for one token. */
-    static void arrays4x1(float[] w0, float[] w1, float[] w2, float[] w3, float[] x, int xOff, int n, float[] out, int outOff,
-                          float[] sums) {
+    static void arrays4x1(float[] w, int wOff, int wStride, float[] x, int xOff, int n, float[] out, int outOff,
+                          int outStep, float[] sums) {
         FloatVector a0 = FloatVector.zero(F);
         FloatVector b0 = FloatVector.zero(F);
         FloatVector c0 = FloatVector.zero(F);
         FloatVector d0 = FloatVector.zero(F);
+        int w0 = wOff;
+        int w1 = wOff + wStride;
+        int w2 = wOff + 2 * wStride;
+        int w3 = wOff + 3 * wStride;
         int i = 0;
         int bound = F.loopBound(n);
         for (; i < bound; i += F.length()) {
             FloatVector y = FloatVector.fromArray(F, x, xOff + i);
-            a0 = FloatVector.fromArray(F, w0, i).fma(y, a0);
-            b0 = FloatVector.fromArray(F, w1, i).fma(y, b0);
-            c0 = FloatVector.fromArray(F, w2, i).fma(y, c0);
-            d0 = FloatVector.fromArray(F, w3, i).fma(y, d0);
+            a0 = FloatVector.fromArray(F, w, w0 + i).fma(y, a0);
+            b0 = FloatVector.fromArray(F, w, w1 + i).fma(y, b0);
+            c0 = FloatVector.fromArray(F, w, w2 + i).fma(y, c0);
+            d0 = FloatVector.fromArray(F, w, w3 + i).fma(y, d0);
         }
         a0.intoArray(sums, 0);
         b0.intoArray(sums, F.length());
         c0.intoArray(sums, 2 * F.length());
         d0.intoArray(sums, 3 * F.length());
         sum4(sums);
-        storeArrays(sums, 1, w0, w1, w2, w3, x, xOff, 0, i, n, out, outOff, 0);
+        storeArrays(sums, 1, w, wOff, wStride, x, xOff, 0, i, n, out, outOff, 0, outStep);
     }
 
-    /** {@link #storeF32} for rows in arrays. */
-    private static void storeArrays(float[] sums, int tokens, float[] w0, float[] w1, float[] w2, float[] w3, float[] x,
-                                    int xOff, int xStride, int from, int n, float[] out, int outOff, int outStride) {
+    /** {@link #storeF32} for four rows {@code wStride} apart in one array, their results {@code rowStep} apart in out. */
+    private static void storeArrays(float[] sums, int tokens, float[] w, int wOff, int wStride, float[] x, int xOff, int xStride,
+                                    int from, int n, float[] out, int outOff, int outStride, int rowStep) {
         for (int t = 0; t < tokens; t++) {
             int xt = xOff + t * xStride;
             int o = outOff + t * outStride;
-            out[o] = arrayTail(sums[4 * t], w0, x, xt, from, n);
-            out[o + 1] = arrayTail(sums[4 * t + 1], w1, x, xt, from, n);
-            out[o + 2] = arrayTail(sums[4 * t + 2], w2, x, xt, from, n);
-            out[o + 3] = arrayTail(sums[4 * t + 3], w3, x, xt, from, n);
+            for (int r = 0; r < 4; r++) {
+                float sum = sums[4 * t + r];
+                int row = wOff + r * wStride;
+                for (int k = from; k < n; k++) {
+                    sum += w[row + k] * x[xt + k];
+                }
+                out[o + r * rowStep] = sum;
+            }
         }
-    }
-
-    private static float arrayTail(float sum, float[] row, float[] x, int xOff, int from, int n) {
-        for (int k = from; k < n; k++) {
-            sum += row[k] * x[xOff + k];
-        }
-        return sum;
     }
 }

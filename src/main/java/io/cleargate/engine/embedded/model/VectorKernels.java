@@ -338,7 +338,7 @@ final class VectorKernels {
         }
     }
 
-    static void decodeBf16(Tensor t, long start, float[] out, int n) {
+    static void decodeBf16(Tensor t, long start, float[] out, int outOff, int n) {
         var seg = t.data();
         long base = start * 2;
         int i = 0;
@@ -347,11 +347,11 @@ final class VectorKernels {
             for (; i < bound; i += F.length()) {
                 ShortVector raw = ShortVector.fromMemorySegment(S, seg, base + i * 2L, ByteOrder.LITTLE_ENDIAN);
                 IntVector bits = (IntVector) raw.convertShape(VectorOperators.S2I, I, 0);
-                bits.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().intoArray(out, i);
+                bits.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().intoArray(out, outOff + i);
             }
         }
         for (; i < n; i++) {
-            out[i] = t.get(start + i);
+            out[outOff + i] = t.get(start + i);
         }
     }
 
@@ -538,118 +538,6 @@ final class VectorKernels {
     }
 
     // ---- Attention over the latent cache -------------------------------------------------
-
-    /**
-     * Four rows of {@code w} ({@code wStride} apart from {@code wOff}) against four rows of {@code x}:
-     * {@code out[outOff + t * outStride + k] = w[k] . x[t]}. Sixteen accumulators, each summed in the
-     * order of {@link #dot}, so a score does not depend on which kernel made it.
-     */
-    static void dot4x4(float[] w, int wOff, int wStride, float[] x, int xOff, int xStride, int n,
-                       float[] out, int outOff, int outStride) {
-        FloatVector a0 = FloatVector.zero(F);
-        FloatVector a1 = FloatVector.zero(F);
-        FloatVector a2 = FloatVector.zero(F);
-        FloatVector a3 = FloatVector.zero(F);
-        FloatVector b0 = FloatVector.zero(F);
-        FloatVector b1 = FloatVector.zero(F);
-        FloatVector b2 = FloatVector.zero(F);
-        FloatVector b3 = FloatVector.zero(F);
-        FloatVector c0 = FloatVector.zero(F);
-        FloatVector c1 = FloatVector.zero(F);
-        FloatVector c2 = FloatVector.zero(F);
-        FloatVector c3 = FloatVector.zero(F);
-        FloatVector d0 = FloatVector.zero(F);
-        FloatVector d1 = FloatVector.zero(F);
-        FloatVector d2 = FloatVector.zero(F);
-        FloatVector d3 = FloatVector.zero(F);
-        int w0 = wOff;
-        int w1 = wOff + wStride;
-        int w2 = wOff + 2 * wStride;
-        int w3 = wOff + 3 * wStride;
-        int x0 = xOff;
-        int x1 = xOff + xStride;
-        int x2 = xOff + 2 * xStride;
-        int x3 = xOff + 3 * xStride;
-        int i = 0;
-        int bound = F.loopBound(n);
-        for (; i < bound; i += F.length()) {
-            FloatVector u = FloatVector.fromArray(F, w, w0 + i);
-            FloatVector v = FloatVector.fromArray(F, w, w1 + i);
-            FloatVector p = FloatVector.fromArray(F, w, w2 + i);
-            FloatVector z = FloatVector.fromArray(F, w, w3 + i);
-            FloatVector y = FloatVector.fromArray(F, x, x0 + i);
-            a0 = u.fma(y, a0);
-            b0 = v.fma(y, b0);
-            c0 = p.fma(y, c0);
-            d0 = z.fma(y, d0);
-            y = FloatVector.fromArray(F, x, x1 + i);
-            a1 = u.fma(y, a1);
-            b1 = v.fma(y, b1);
-            c1 = p.fma(y, c1);
-            d1 = z.fma(y, d1);
-            y = FloatVector.fromArray(F, x, x2 + i);
-            a2 = u.fma(y, a2);
-            b2 = v.fma(y, b2);
-            c2 = p.fma(y, c2);
-            d2 = z.fma(y, d2);
-            y = FloatVector.fromArray(F, x, x3 + i);
-            a3 = u.fma(y, a3);
-            b3 = v.fma(y, b3);
-            c3 = p.fma(y, c3);
-            d3 = z.fma(y, d3);
-        }
-        int o = outOff;
-        out[o] = finishAt(a0, w, w0, x, x0, i, n);
-        out[o + outStride] = finishAt(a1, w, w0, x, x1, i, n);
-        out[o + 2 * outStride] = finishAt(a2, w, w0, x, x2, i, n);
-        out[o + 3 * outStride] = finishAt(a3, w, w0, x, x3, i, n);
-        out[o + 1] = finishAt(b0, w, w1, x, x0, i, n);
-        out[o + 1 + outStride] = finishAt(b1, w, w1, x, x1, i, n);
-        out[o + 1 + 2 * outStride] = finishAt(b2, w, w1, x, x2, i, n);
-        out[o + 1 + 3 * outStride] = finishAt(b3, w, w1, x, x3, i, n);
-        out[o + 2] = finishAt(c0, w, w2, x, x0, i, n);
-        out[o + 2 + outStride] = finishAt(c1, w, w2, x, x1, i, n);
-        out[o + 2 + 2 * outStride] = finishAt(c2, w, w2, x, x2, i, n);
-        out[o + 2 + 3 * outStride] = finishAt(c3, w, w2, x, x3, i, n);
-        out[o + 3] = finishAt(d0, w, w3, x, x0, i, n);
-        out[o + 3 + outStride] = finishAt(d1, w, w3, x, x1, i, n);
-        out[o + 3 + 2 * outStride] = finishAt(d2, w, w3, x, x2, i, n);
-        out[o + 3 + 3 * outStride] = finishAt(d3, w, w3, x, x3, i, n);
-    }
-
-    /** Four rows of {@code w} against one row of {@code x}, written {@code outStep} apart; four FMA chains, each summed as {@link #dot}. */
-    static void dot4x1(float[] w, int wOff, int wStride, float[] x, int xOff, int n, float[] out, int outOff, int outStep) {
-        FloatVector a0 = FloatVector.zero(F);
-        FloatVector b0 = FloatVector.zero(F);
-        FloatVector c0 = FloatVector.zero(F);
-        FloatVector d0 = FloatVector.zero(F);
-        int w0 = wOff;
-        int w1 = wOff + wStride;
-        int w2 = wOff + 2 * wStride;
-        int w3 = wOff + 3 * wStride;
-        int i = 0;
-        int bound = F.loopBound(n);
-        for (; i < bound; i += F.length()) {
-            FloatVector y = FloatVector.fromArray(F, x, xOff + i);
-            a0 = FloatVector.fromArray(F, w, w0 + i).fma(y, a0);
-            b0 = FloatVector.fromArray(F, w, w1 + i).fma(y, b0);
-            c0 = FloatVector.fromArray(F, w, w2 + i).fma(y, c0);
-            d0 = FloatVector.fromArray(F, w, w3 + i).fma(y, d0);
-        }
-        out[outOff] = finishAt(a0, w, w0, x, xOff, i, n);
-        out[outOff + outStep] = finishAt(b0, w, w1, x, xOff, i, n);
-        out[outOff + 2 * outStep] = finishAt(c0, w, w2, x, xOff, i, n);
-        out[outOff + 3 * outStep] = finishAt(d0, w, w3, x, xOff, i, n);
-    }
-
-    /** {@link #finish} for a row that starts at {@code rowOff} of its array. */
-    private static float finishAt(FloatVector acc, float[] row, int rowOff, float[] x, int xOff, int from, int n) {
-        float sum = acc.reduceLanes(VectorOperators.ADD);
-        for (int k = from; k < n; k++) {
-            sum += row[rowOff + k] * x[xOff + k];
-        }
-        return sum;
-    }
 
     /**
      * {@code out[t][j] = sum over k < depth(t) of a[t][k] * b[k][j]} for {@code rows} rows of {@code a} and

@@ -210,9 +210,9 @@ class KernelsTest {
             float[] one = new float[rows];
             float[] oneMapped = new float[rows];
             float[] sums = new float[Tiles.SUMS];
-            Tiles.arrays4x2(r[0], r[1], r[2], r[3], x, cols, cols, cols, two, 3, rows, sums);
+            Tiles.arrays4x2(w, 3 * cols, cols, x, cols, cols, cols, two, 3, rows, sums);
             Tiles.f32x2(seg, at, cols * 4L, x, cols, cols, cols, twoMapped, 3, rows, sums);
-            Tiles.arrays4x1(r[0], r[1], r[2], r[3], x, 2 * cols, cols, one, 3, sums);
+            Tiles.arrays4x1(w, 3 * cols, cols, x, 2 * cols, cols, one, 3, 1, sums);
             Tiles.f32x1(seg, at, cols * 4L, x, 2 * cols, cols, oneMapped, 3, sums);
             for (int k = 0; k < 4; k++) {
                 for (int t = 0; t < 2; t++) {
@@ -247,7 +247,7 @@ class KernelsTest {
         for (int k = 0; k < 4; k++) {
             r[k] = java.util.Arrays.copyOfRange(w, (3 + k) * cols, (4 + k) * cols);
         }
-        Tiles.arrays4x4(r[0], r[1], r[2], r[3], x, cols, cols, cols, out, 3, rows, new float[Tiles.SUMS]);
+        Tiles.arrays4x4(w, 3 * cols, cols, x, cols, cols, cols, out, 3, rows, new float[Tiles.SUMS]);
         for (int k = 0; k < 4; k++) {
             for (int t = 0; t < 4; t++) {
                 float expected = Kernels.dot(r[k], 0, x, (1 + t) * cols, cols);
@@ -499,6 +499,7 @@ class KernelsTest {
             for (int cols : new int[] {5, 203, 256, 1024}) {
                 float[][] w = new float[4][cols];
                 float[][] wb = new float[4][cols];
+                float[] flat = new float[4 * cols];
                 MemorySegment f32 = arena.allocate(4L * cols * 4 + 64, 64).asSlice(8, 4L * cols * 4);
                 MemorySegment bf16 = arena.allocate(4L * cols * 2 + 64, 64).asSlice(8, 4L * cols * 2);
                 for (int r = 0; r < 4; r++) {
@@ -506,6 +507,7 @@ class KernelsTest {
                         float v = (float) Math.sin((r * cols + c) * 0.37) * (r + 1);
                         short bits = (short) (Float.floatToRawIntBits(v) >>> 16);
                         w[r][c] = v;
+                        flat[r * cols + c] = v;
                         wb[r][c] = Float.intBitsToFloat(bits << 16);
                         f32.set(Tensor.F32, (r * (long) cols + c) * 4, v);
                         bf16.set(Tensor.I16, (r * (long) cols + c) * 2, bits);
@@ -525,17 +527,17 @@ class KernelsTest {
                         case 4 -> {
                             Tiles.f32x4(f32, 0, cols * 4L, x, 3, cols, cols, fromF32, 2, stride, sums);
                             Tiles.bf16x4(bf16, 0, cols * 2L, x, 3, cols, cols, fromBf16, 2, stride, sums);
-                            Tiles.arrays4x4(w[0], w[1], w[2], w[3], x, 3, cols, cols, fromArrays, 2, stride, sums);
+                            Tiles.arrays4x4(flat, 0, cols, x, 3, cols, cols, fromArrays, 2, stride, sums);
                         }
                         case 2 -> {
                             Tiles.f32x2(f32, 0, cols * 4L, x, 3, cols, cols, fromF32, 2, stride, sums);
                             Tiles.bf16x2(bf16, 0, cols * 2L, x, 3, cols, cols, fromBf16, 2, stride, sums);
-                            Tiles.arrays4x2(w[0], w[1], w[2], w[3], x, 3, cols, cols, fromArrays, 2, stride, sums);
+                            Tiles.arrays4x2(flat, 0, cols, x, 3, cols, cols, fromArrays, 2, stride, sums);
                         }
                         default -> {
                             Tiles.f32x1(f32, 0, cols * 4L, x, 3, cols, fromF32, 2, sums);
                             Tiles.bf16x1(bf16, 0, cols * 2L, x, 3, cols, fromBf16, 2, sums);
-                            Tiles.arrays4x1(w[0], w[1], w[2], w[3], x, 3, cols, fromArrays, 2, sums);
+                            Tiles.arrays4x1(flat, 0, cols, x, 3, cols, fromArrays, 2, 1, sums);
                         }
                     }
                     for (int t = 0; t < tokens; t++) {
