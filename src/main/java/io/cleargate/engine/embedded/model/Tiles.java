@@ -12,17 +12,16 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * Register tiles of four weight rows against four, two or one tokens whose sums leave the registers
  * through one halving tree instead of one lane reduction per (row, token). A 4x4 tile holds sixteen
- * accumulators; {@code reduceLanes} sums each of them alone, a chain of dependent adds per
- * accumulator, which over a down projection's 256 columns (sixteen vector steps) cost about as many
- * instructions as the products (speed.md 46: 15.7% of bf16 prefill's samples on it). The tree adds
- * the accumulators pairwise: each step puts the first halves of two vectors' lane groups side by
- * side in one vector (a two-table permute), their second halves in another, and adds the two; four
- * steps turn sixteen vectors into one whose lane k is accumulator k's sum (15 adds and 30 permutes
- * where sixteen reductions take over 200 instructions). Only the int permute is used: engine14
- * measured {@code IntVector.selectFrom(v1, v2)} compiled to one instruction and the float one not.
- * Every (row, token) is summed in the same order whatever tile made it, and apart from the order in
- * which a vector's lanes are added, as {@link Kernels#dot} sums it. With other than sixteen lanes the
- * sums fall back to one reduction each. Only loaded with the Vector API.
+ * accumulators; {@code reduceLanes} summed each of them alone (on the EPYC of speed.md 46, 15.7% of bf16
+ * prefill's samples). The tree adds them pairwise: each step puts the first halves of two vectors' lane
+ * groups side by side in one vector (a two-table permute), their second halves in another, and adds
+ * the two; four steps turn sixteen vectors into one whose lane k is accumulator k's sum (15 adds and 30
+ * permutes). Only the int permute is used: engine14 measured {@code IntVector.selectFrom(v1, v2)}
+ * compiled to one instruction and the float one not. On the Xeon of speed.md 49 prefill gained 3-7% in
+ * f32 (every round of three A/B runs); bf16 was not shown better. Every (row, token) is summed in the
+ * same order whatever tile made it, and apart from the order in which a vector's lanes are added, as
+ * {@link Kernels#dot} sums it. With other than sixteen lanes each accumulator's lanes are summed in
+ * order instead. Only loaded with the Vector API.
  */
 final class Tiles {
 
