@@ -118,11 +118,25 @@ public final class Kernels {
         }
     }
 
+    /** This thread's scratch for a register tile's sums ({@link Tiles}): fetched once per product, not per tile. */
+    private static final ThreadLocal<float[]> TILE_SUMS = ThreadLocal.withInitial(() -> new float[Tiles.SUMS]);
+
     private static final ThreadLocal<float[][]> PAIRED = ThreadLocal.withInitial(() -> new float[1][0]);
 
     /** This thread's buffer for paired bf16 activations, at least {@code n} long (reused by the next call on the thread). */
     private static float[] pairedScratch(int n) {
-        float[][] holder = PAIRED.get();
+        return scratch(PAIRED, n);
+    }
+
+    private static final ThreadLocal<float[][]> DECODED = ThreadLocal.withInitial(() -> new float[1][0]);
+
+    /** This thread's scratch for four decoded weight rows, at least {@code n} long (a batch product allocated them per call). */
+    private static float[] rowScratch(int n) {
+        return scratch(DECODED, n);
+    }
+
+    private static float[] scratch(ThreadLocal<float[][]> perThread, int n) {
+        float[][] holder = perThread.get();
         if (holder[0].length < n) {
             holder[0] = new float[n];
         }
@@ -150,31 +164,31 @@ public final class Kernels {
             matmulRowsBf16(w, x, xOff, n, xStride, out, outOff, outStride, from, to);
             return;
         }
+        float[] block = rowScratch(4 * cols);
         float[] row = new float[cols];
         float[] next = new float[cols];
         int r = from;
         if (VECTOR && n >= 4) {
-            // Four weight rows against four tokens at a time: each loaded vector feeds four FMAs
-            // (with two rows, the activation loads held the prefill kernels well below the FMA rate).
-            float[] third = new float[cols];
-            float[] fourth = new float[cols];
+            // Four weight rows (decoded one after the other into one block) against four tokens at a
+            // time: each loaded vector feeds four FMAs (with two rows, the activation loads held the
+            // prefill kernels well below the FMA rate).
+            float[] sums = TILE_SUMS.get();
             for (; r + 4 <= to; r += 4) {
-                decodeRow(w, r, row);
-                decodeRow(w, r + 1, next);
-                decodeRow(w, r + 2, third);
-                decodeRow(w, r + 3, fourth);
+                for (int k = 0; k < 4; k++) {
+                    decodeRow(w, r + k, block, k * cols);
+                }
                 int t = 0;
                 for (; t + 4 <= n; t += 4) {
-                    VectorKernels.dot4x4(row, next, third, fourth, x, xOff + t * xStride, xStride, cols, out,
-                            outOff + t * outStride + r, outStride);
+                    Tiles.arrays4x4(block, 0, cols, x, xOff + t * xStride, xStride, cols, out,
+                            outOff + t * outStride + r, outStride, sums);
                 }
                 if (t + 2 <= n) {
-                    VectorKernels.dot4x2(row, next, third, fourth, x, xOff + t * xStride, xStride, cols, out,
-                            outOff + t * outStride + r, outStride);
+                    Tiles.arrays4x2(block, 0, cols, x, xOff + t * xStride, xStride, cols, out,
+                            outOff + t * outStride + r, outStride, sums);
                     t += 2;
                 }
                 if (t < n) {
-                    VectorKernels.dot4x1(row, next, third, fourth, x, xOff + t * xStride, cols, out, outOff + t * outStride + r);
+                    Tiles.arrays4x1(block, 0, cols, x, xOff + t * xStride, cols, out, outOff + t * outStride + r, 1, sums);
                 }
             }
         }
@@ -223,23 +237,24 @@ public final class Kernels {
         var seg = w.tensor().data();
         int cols = w.cols();
         long rowBytes = cols * 4L;
+        float[] sums = TILE_SUMS.get();
         int r = from;
         for (; r + 4 <= to; r += 4) {
             long at = w.rowStart(r) * 4L;
             int t = 0;
             for (; t + 4 <= n; t += 4) {
-                VectorKernels.dot4x4F32(seg, at, rowBytes, x, xOff + t * xStride, xStride, cols, out,
-                        outOff + t * outStride + r, outStride);
+                Tiles.f32x4(seg, at, rowBytes, x, xOff + t * xStride, xStride, cols, out,
+                        outOff + t * outStride + r, outStride, sums);
             }
             // The tokens left over, two and one at a time with the same four rows (not one row and
             // one token at a time: with ~4 tokens per routed expert, these were most of its time).
             if (t + 2 <= n) {
-                VectorKernels.dot4x2F32(seg, at, rowBytes, x, xOff + t * xStride, xStride, cols, out,
-                        outOff + t * outStride + r, outStride);
+                Tiles.f32x2(seg, at, rowBytes, x, xOff + t * xStride, xStride, cols, out,
+                        outOff + t * outStride + r, outStride, sums);
                 t += 2;
             }
             if (t < n) {
-                VectorKernels.dot4x1F32(seg, at, rowBytes, x, xOff + t * xStride, cols, out, outOff + t * outStride + r);
+                Tiles.f32x1(seg, at, rowBytes, x, xOff + t * xStride, cols, out, outOff + t * outStride + r, sums);
             }
         }
         for (; r < to; r++) {
@@ -253,28 +268,29 @@ public final class Kernels {
     /**
      * {@link #matmulRowsF32} for bf16 weights: the rows are widened in registers where they are mapped
      * instead of into arrays first, and every (row, token) gets the sum the widened row would give
-     * ({@link VectorKernels#dot4x4Bf16}).
+     * ({@link Tiles#bf16x4}).
      */
     private static void matmulRowsBf16(Matrix w, float[] x, int xOff, int n, int xStride, float[] out, int outOff,
                                        int outStride, int from, int to) {
         var seg = w.tensor().data();
         int cols = w.cols();
         long rowBytes = cols * 2L;
+        float[] sums = TILE_SUMS.get();
         int r = from;
         for (; r + 4 <= to; r += 4) {
             long at = w.rowStart(r) * 2L;
             int t = 0;
             for (; t + 4 <= n; t += 4) {
-                VectorKernels.dot4x4Bf16(seg, at, rowBytes, x, xOff + t * xStride, xStride, cols, out,
-                        outOff + t * outStride + r, outStride);
+                Tiles.bf16x4(seg, at, rowBytes, x, xOff + t * xStride, xStride, cols, out,
+                        outOff + t * outStride + r, outStride, sums);
             }
             if (t + 2 <= n) {
-                VectorKernels.dot4x2Bf16(seg, at, rowBytes, x, xOff + t * xStride, xStride, cols, out,
-                        outOff + t * outStride + r, outStride);
+                Tiles.bf16x2(seg, at, rowBytes, x, xOff + t * xStride, xStride, cols, out,
+                        outOff + t * outStride + r, outStride, sums);
                 t += 2;
             }
             if (t < n) {
-                VectorKernels.dot4x1Bf16(seg, at, rowBytes, x, xOff + t * xStride, cols, out, outOff + t * outStride + r, 1);
+                Tiles.bf16x1(seg, at, rowBytes, x, xOff + t * xStride, cols, out, outOff + t * outStride + r, sums);
             }
         }
         for (; r < to; r++) {
@@ -298,6 +314,11 @@ public final class Kernels {
 
     /** Row {@code r} of W as f32 values, block scales applied. */
     public static void decodeRow(Matrix w, int r, float[] out) {
+        decodeRow(w, r, out, 0);
+    }
+
+    /** {@link #decodeRow} into {@code out[outOff ..]}. */
+    static void decodeRow(Matrix w, int r, float[] out, int outOff) {
         Tensor t = w.tensor();
         long start = w.rowStart(r);
         int cols = w.cols();
@@ -307,21 +328,21 @@ public final class Kernels {
                 int n = Math.min(blockCols, cols - c0);
                 float scale = w.blockScale(r, b);
                 if (VECTOR) {
-                    VectorKernels.decodeFp8(t, start + c0, scale, out, c0, n);
+                    VectorKernels.decodeFp8(t, start + c0, scale, out, outOff + c0, n);
                 } else {
                     for (int i = 0; i < n; i++) {
-                        out[c0 + i] = t.get(start + c0 + i) * scale;
+                        out[outOff + c0 + i] = t.get(start + c0 + i) * scale;
                     }
                 }
             }
             return;
         }
         if (t.dtype() == DType.F32) {
-            java.lang.foreign.MemorySegment.copy(t.data(), Tensor.F32, start * 4, out, 0, cols);
+            java.lang.foreign.MemorySegment.copy(t.data(), Tensor.F32, start * 4, out, outOff, cols);
         } else if (VECTOR && t.dtype() == DType.BF16) {
-            VectorKernels.decodeBf16(t, start, out, cols);
+            VectorKernels.decodeBf16(t, start, out, outOff, cols);
         } else {
-            t.read(start, cols, out);
+            t.read(start, cols, out, outOff);
         }
     }
 
@@ -436,15 +457,16 @@ public final class Kernels {
      */
     static void causalScores(float[] query, int n, int width, float[] cache, int keys, float[] p) {
         int t = 0;
+        float[] sums = VECTOR ? TILE_SUMS.get() : null;
         if (VECTOR) {
             for (; t + 4 <= n; t += 4) {
                 int limit = keys - n + t + 4; // keys the tile's last token sees
                 int u = 0;
                 for (; u + 4 <= limit; u += 4) {
-                    VectorKernels.dot4x4(cache, u * width, width, query, t * width, width, width, p, t * keys + u, keys);
+                    Tiles.arrays4x4(cache, u * width, width, query, t * width, width, width, p, t * keys + u, keys, sums);
                 }
                 for (; u < limit; u++) {
-                    VectorKernels.dot4x1(query, t * width, width, cache, u * width, width, p, t * keys + u, keys);
+                    Tiles.arrays4x1(query, t * width, width, cache, u * width, width, p, t * keys + u, keys, sums);
                 }
             }
         }
@@ -453,7 +475,7 @@ public final class Kernels {
             int u = 0;
             if (VECTOR) {
                 for (; u + 4 <= limit; u += 4) {
-                    VectorKernels.dot4x1(cache, u * width, width, query, t * width, width, p, t * keys + u, 1);
+                    Tiles.arrays4x1(cache, u * width, width, query, t * width, width, p, t * keys + u, 1, sums);
                 }
             }
             for (; u < limit; u++) {

@@ -10,7 +10,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * Not a test: the routed experts' products of a 64-token prefill of the benchmark model (32 experts of
  * 256 x 1024, 2 per token, 7 MoE layers, token counts drawn as the router spreads 64 tokens), one
- * arm the tiles as main had them (4x4, 4x2, 4x1, {@link #oldRows}) and the other {@link Kernels#matmulRows}
+ * arm the tiles as they are (4x4, 4x2, 4x1 {@link Tiles} called directly, {@link #oldRows}) and the other {@link Kernels#matmulRows}
  * as it is, alternating in rounds in one process: the harness for a new few-token kernel (put it behind
  * matmulRows and compare). Weights "cold" (every layer's experts apart, mostly from memory) or "hot"
  * (one layer's experts reused: from L3).
@@ -155,7 +155,10 @@ public final class ExpertTileBench {
 
     private static final ThreadLocal<float[]> OUT = ThreadLocal.withInitial(() -> new float[TOKENS * HIDDEN]);
 
-    /** The tiles of main before this change (Kernels.matmulRowsF32 / matmulRowsBf16 for few tokens). */
+    /**
+     * The few-token tiles as {@link Kernels#matmulRows} calls them now ({@link Tiles}), called directly: the
+     * reference arm. A new kernel goes behind matmulRows (the other arm) and is compared with this one.
+     */
     static void oldRows(Matrix w, float[] x, int xOff, int n, int xStride, float[] out, int outOff, int outStride, int from, int to) {
         if (n == 1) {
             Kernels.matvecRows(w, x, xOff, out, outOff, from, to);
@@ -165,31 +168,34 @@ public final class ExpertTileBench {
         int cols = w.cols();
         boolean bf16 = w.tensor().dtype() == DType.BF16;
         long rowBytes = cols * (long) w.tensor().dtype().bytes();
+        float[] sums = SUMS.get();
         for (int r = from; r + 4 <= to; r += 4) {
             long at = w.rowStart(r) * w.tensor().dtype().bytes();
             int t = 0;
             for (; t + 4 <= n; t += 4) {
                 if (bf16) {
-                    VectorKernels.dot4x4Bf16(seg, at, rowBytes, x, xOff + t * xStride, xStride, cols, out, outOff + t * outStride + r, outStride);
+                    Tiles.bf16x4(seg, at, rowBytes, x, xOff + t * xStride, xStride, cols, out, outOff + t * outStride + r, outStride, sums);
                 } else {
-                    VectorKernels.dot4x4F32(seg, at, rowBytes, x, xOff + t * xStride, xStride, cols, out, outOff + t * outStride + r, outStride);
+                    Tiles.f32x4(seg, at, rowBytes, x, xOff + t * xStride, xStride, cols, out, outOff + t * outStride + r, outStride, sums);
                 }
             }
             if (t + 2 <= n) {
                 if (bf16) {
-                    VectorKernels.dot4x2Bf16(seg, at, rowBytes, x, xOff + t * xStride, xStride, cols, out, outOff + t * outStride + r, outStride);
+                    Tiles.bf16x2(seg, at, rowBytes, x, xOff + t * xStride, xStride, cols, out, outOff + t * outStride + r, outStride, sums);
                 } else {
-                    VectorKernels.dot4x2F32(seg, at, rowBytes, x, xOff + t * xStride, xStride, cols, out, outOff + t * outStride + r, outStride);
+                    Tiles.f32x2(seg, at, rowBytes, x, xOff + t * xStride, xStride, cols, out, outOff + t * outStride + r, outStride, sums);
                 }
                 t += 2;
             }
             if (t < n) {
                 if (bf16) {
-                    VectorKernels.dot4x1Bf16(seg, at, rowBytes, x, xOff + t * xStride, cols, out, outOff + t * outStride + r, 1);
+                    Tiles.bf16x1(seg, at, rowBytes, x, xOff + t * xStride, cols, out, outOff + t * outStride + r, sums);
                 } else {
-                    VectorKernels.dot4x1F32(seg, at, rowBytes, x, xOff + t * xStride, cols, out, outOff + t * outStride + r);
+                    Tiles.f32x1(seg, at, rowBytes, x, xOff + t * xStride, cols, out, outOff + t * outStride + r, sums);
                 }
             }
         }
     }
+
+    private static final ThreadLocal<float[]> SUMS = ThreadLocal.withInitial(() -> new float[Tiles.SUMS]);
 }

@@ -143,7 +143,8 @@ class KernelsTest {
     @Test
     void batchedProductEqualsOneProductPerTokenForOddRowCountsAndBatchSizes() {
         // Batch sizes 2, 3, 6 and 7 leave two, three and one tokens after the four-token tiles (the
-        // two- and one-token tails), in f32 (read in place) and bf16 (decoded rows).
+        // two- and one-token tails), in f32 and bf16 read in place; from 16 tokens the rows are decoded
+        // into arrays first, and 17 and 18 leave one and two tokens after its four-token tiles.
         batchedEqualsSingle(DType.F32);
         batchedEqualsSingle(DType.BF16);
     }
@@ -151,7 +152,7 @@ class KernelsTest {
     private static void batchedEqualsSingle(DType dtype) {
         int cols = 203;
         for (int rows : new int[] {1, 7, 130}) {
-            for (int n : new int[] {2, 3, 5, 6, 7, 9}) {
+            for (int n : new int[] {2, 3, 5, 6, 7, 9, 17, 18}) {
                 try (Arena arena = Arena.ofShared()) { // the team's threads read it
                     MemorySegment seg = arena.allocate((long) rows * cols * dtype.bytes());
                     for (int i = 0; i < rows * cols; i++) {
@@ -208,10 +209,11 @@ class KernelsTest {
             float[] twoMapped = new float[2 * rows];
             float[] one = new float[rows];
             float[] oneMapped = new float[rows];
-            VectorKernels.dot4x2(r[0], r[1], r[2], r[3], x, cols, cols, cols, two, 3, rows);
-            VectorKernels.dot4x2F32(seg, at, cols * 4L, x, cols, cols, cols, twoMapped, 3, rows);
-            VectorKernels.dot4x1(r[0], r[1], r[2], r[3], x, 2 * cols, cols, one, 3);
-            VectorKernels.dot4x1F32(seg, at, cols * 4L, x, 2 * cols, cols, oneMapped, 3);
+            float[] sums = new float[Tiles.SUMS];
+            Tiles.arrays4x2(w, 3 * cols, cols, x, cols, cols, cols, two, 3, rows, sums);
+            Tiles.f32x2(seg, at, cols * 4L, x, cols, cols, cols, twoMapped, 3, rows, sums);
+            Tiles.arrays4x1(w, 3 * cols, cols, x, 2 * cols, cols, one, 3, 1, sums);
+            Tiles.f32x1(seg, at, cols * 4L, x, 2 * cols, cols, oneMapped, 3, sums);
             for (int k = 0; k < 4; k++) {
                 for (int t = 0; t < 2; t++) {
                     float expected = Kernels.dot(r[k], 0, x, (1 + t) * cols, cols);
@@ -245,7 +247,7 @@ class KernelsTest {
         for (int k = 0; k < 4; k++) {
             r[k] = java.util.Arrays.copyOfRange(w, (3 + k) * cols, (4 + k) * cols);
         }
-        VectorKernels.dot4x4(r[0], r[1], r[2], r[3], x, cols, cols, cols, out, 3, rows);
+        Tiles.arrays4x4(w, 3 * cols, cols, x, cols, cols, cols, out, 3, rows, new float[Tiles.SUMS]);
         for (int k = 0; k < 4; k++) {
             for (int t = 0; t < 4; t++) {
                 float expected = Kernels.dot(r[k], 0, x, (1 + t) * cols, cols);
@@ -480,6 +482,77 @@ class KernelsTest {
                                 assertEquals(expected, out[t * rows + r], LANE_ORDER * Math.max(1, Math.abs(expected)),
                                         cols + " columns, " + n + " tokens, split " + split + ", row " + r + ", token " + t);
                             }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void everyTileSumsEachRowAndTokenToItsDotThroughTheHalvingTree() {
+        // The tiles' sixteen (eight, four) sums leave the registers through one tree of permutes; a lane
+        // taken from the wrong accumulator or a wrong step gives another row's or token's sum, far off.
+        // Widths with a scalar tail (5, 203) and without (256, 1024); weights 8 bytes past a line as in
+        // the benchmark's safetensors files.
+        try (Arena arena = Arena.ofConfined()) {
+            for (int cols : new int[] {5, 203, 256, 1024}) {
+                float[][] w = new float[4][cols];
+                float[][] wb = new float[4][cols];
+                float[] flat = new float[4 * cols];
+                MemorySegment f32 = arena.allocate(4L * cols * 4 + 64, 64).asSlice(8, 4L * cols * 4);
+                MemorySegment bf16 = arena.allocate(4L * cols * 2 + 64, 64).asSlice(8, 4L * cols * 2);
+                for (int r = 0; r < 4; r++) {
+                    for (int c = 0; c < cols; c++) {
+                        float v = (float) Math.sin((r * cols + c) * 0.37) * (r + 1);
+                        short bits = (short) (Float.floatToRawIntBits(v) >>> 16);
+                        w[r][c] = v;
+                        flat[r * cols + c] = v;
+                        wb[r][c] = Float.intBitsToFloat(bits << 16);
+                        f32.set(Tensor.F32, (r * (long) cols + c) * 4, v);
+                        bf16.set(Tensor.I16, (r * (long) cols + c) * 2, bits);
+                    }
+                }
+                float[] x = new float[3 + 4 * cols];
+                for (int i = 0; i < x.length; i++) {
+                    x[i] = (float) Math.cos(i * 0.29) * (1 + i % 7);
+                }
+                float[] sums = new float[Tiles.SUMS];
+                int stride = 9; // outputs of token t at 2 + t * 9 + row
+                for (int tokens : new int[] {4, 2, 1}) {
+                    float[] fromF32 = new float[40];
+                    float[] fromBf16 = new float[40];
+                    float[] fromArrays = new float[40];
+                    switch (tokens) {
+                        case 4 -> {
+                            Tiles.f32x4(f32, 0, cols * 4L, x, 3, cols, cols, fromF32, 2, stride, sums);
+                            Tiles.bf16x4(bf16, 0, cols * 2L, x, 3, cols, cols, fromBf16, 2, stride, sums);
+                            Tiles.arrays4x4(flat, 0, cols, x, 3, cols, cols, fromArrays, 2, stride, sums);
+                        }
+                        case 2 -> {
+                            Tiles.f32x2(f32, 0, cols * 4L, x, 3, cols, cols, fromF32, 2, stride, sums);
+                            Tiles.bf16x2(bf16, 0, cols * 2L, x, 3, cols, cols, fromBf16, 2, stride, sums);
+                            Tiles.arrays4x2(flat, 0, cols, x, 3, cols, cols, fromArrays, 2, stride, sums);
+                        }
+                        default -> {
+                            Tiles.f32x1(f32, 0, cols * 4L, x, 3, cols, fromF32, 2, sums);
+                            Tiles.bf16x1(bf16, 0, cols * 2L, x, 3, cols, fromBf16, 2, sums);
+                            Tiles.arrays4x1(flat, 0, cols, x, 3, cols, fromArrays, 2, 1, sums);
+                        }
+                    }
+                    for (int t = 0; t < tokens; t++) {
+                        for (int r = 0; r < 4; r++) {
+                            double exact = 0;
+                            double exactBf16 = 0;
+                            for (int c = 0; c < cols; c++) {
+                                exact += (double) w[r][c] * x[3 + t * cols + c];
+                                exactBf16 += (double) wb[r][c] * x[3 + t * cols + c];
+                            }
+                            String where = cols + " columns, 4x" + tokens + " tile, row " + r + ", token " + t;
+                            int at = 2 + t * stride + r;
+                            assertEquals(exact, fromF32[at], 1e-4 * Math.max(1, Math.abs(exact)), "f32 " + where);
+                            assertEquals(exactBf16, fromBf16[at], 1e-4 * Math.max(1, Math.abs(exactBf16)), "bf16 " + where);
+                            assertEquals(exact, fromArrays[at], 1e-4 * Math.max(1, Math.abs(exact)), "arrays " + where);
                         }
                     }
                 }

@@ -55,8 +55,9 @@ public final class StreamRowsBench {
         long rowBytes = COLS * 4L;
         int r = 0;
         if (kind == 0) {
+            float[] sums = new float[Tiles.SUMS];
             for (; r + 4 <= rows; r += 4) {
-                VectorKernels.dot4x1F32(seg, skew + r * rowBytes, rowBytes, x, 0, COLS, out, r);
+                Tiles.f32x1(seg, skew + r * rowBytes, rowBytes, x, 0, COLS, out, r, sums);
             }
         }
         for (; r < rows; r++) {
