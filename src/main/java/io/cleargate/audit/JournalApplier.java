@@ -25,12 +25,18 @@ final class JournalApplier {
 
     private static final Logger LOG = Logger.getLogger(JournalApplier.class);
 
-    /** What one journal frame holds, waiting for the applier. */
-    record Journaled(long lsn, List<Linked> rows, long[] ids) {}
+    /** What one journal frame holds, waiting for the applier, and the bytes it takes in the journal. */
+    record Journaled(long lsn, List<Linked> rows, long[] ids, int bytes) {}
 
-    /** Rows the applier waits to gather, unless {@link #APPLY_DELAY_NANOS} pass first or a reader asks. */
-    private static final int APPLY_ROWS = 2048;
-    private static final long APPLY_DELAY_NANOS = 250_000_000L;
+    /**
+     * Rows the applier waits to gather for a round, unless {@link #APPLY_DELAY_NANOS} pass first,
+     * half a journal file is waiting, or someone asks. Each round ends with a force of H2's file,
+     * and on one disk every such force holds up the requests' own journal flushes queued behind
+     * it (speed.md section 47): at low load the applier therefore gathers for seconds, not a
+     * quarter of one, and forces H2 a few times a minute instead of several times a second.
+     */
+    static final int APPLY_ROWS = 2048;
+    static final long APPLY_DELAY_NANOS = 2_000_000_000L;
     private static final long SYNC_EVERY_NANOS = 1_000_000_000L;
     /** Acknowledged records not yet in H2 are held in memory: beyond this many the writer waits for the applier. */
     private static final int MAX_UNAPPLIED = 16_384;
@@ -40,6 +46,11 @@ final class JournalApplier {
     private final StoreHousekeeping housekeeping;
     private final Iterable<ChargeSink> chargeSinks;
     private final Duration commitTimeout;
+    /**
+     * Journal bytes waiting that make a round due: half a journal file, so the file the writer
+     * leaves is in H2 and forced before the one it moves to fills, and it never waits to rotate.
+     */
+    private final long applyBytes;
 
     /** The applier's last failure, while it lasts (null once a transaction succeeds again). */
     private volatile RuntimeException failure;
@@ -52,6 +63,7 @@ final class JournalApplier {
     private final Object lock = new Object();
     private final ArrayDeque<Journaled> toApply = new ArrayDeque<>();
     private int rowsToApply;
+    private long bytesToApply;
     private long oldestToApplyAt;
     private boolean applyNow;
     private boolean syncWanted;
@@ -63,12 +75,22 @@ final class JournalApplier {
     private boolean compacted = true;
 
     JournalApplier(DataSource dataSource, StoreHealth health, StoreHousekeeping housekeeping,
-            Iterable<ChargeSink> chargeSinks, Duration commitTimeout) {
+            Iterable<ChargeSink> chargeSinks, Duration commitTimeout, long journalFileBytes) {
         this.dataSource = dataSource;
         this.health = health;
         this.housekeeping = housekeeping;
         this.chargeSinks = chargeSinks;
         this.commitTimeout = commitTimeout;
+        this.applyBytes = journalFileBytes / 2;
+    }
+
+    /**
+     * Whether what waits for the applier makes a round due by itself (readers, the writer and
+     * shutdown can also ask for one): enough rows, half a journal file, or the oldest waiting
+     * for {@link #APPLY_DELAY_NANOS}.
+     */
+    static boolean roundDue(int rows, long bytes, long waitedNanos, long applyBytes) {
+        return rows >= APPLY_ROWS || bytes >= applyBytes || waitedNanos >= APPLY_DELAY_NANOS;
     }
 
     void start() {
@@ -89,8 +111,9 @@ final class JournalApplier {
             }
             toApply.add(frame);
             rowsToApply += frame.rows().size();
+            bytesToApply += frame.bytes();
             ackedLsn = frame.lsn();
-            if (rowsToApply >= APPLY_ROWS) {
+            if (roundDue(rowsToApply, bytesToApply, 0, applyBytes)) {
                 lock.notifyAll();
             }
         }
@@ -178,9 +201,9 @@ final class JournalApplier {
     }
 
     /**
-     * The applier: inserts journaled frames into H2, {@link #APPLY_ROWS} rows or
-     * {@link #APPLY_DELAY_NANOS} at a time, or at once when a reader or the journal asks; forces H2
-     * after each transaction and every second it changed; compacts as the direct path does.
+     * The applier: inserts journaled frames into H2 in rounds (see {@link #roundDue}), or at once
+     * when a reader or the journal asks; forces H2 after each transaction and every second it
+     * changed; compacts as the direct path does.
      */
     private void run() {
         long lastSync = System.nanoTime();
@@ -196,8 +219,8 @@ final class JournalApplier {
             synchronized (lock) {
                 while (true) {
                     long now = System.nanoTime();
-                    boolean due = !toApply.isEmpty() && (applyNow || stopping || rowsToApply >= APPLY_ROWS
-                            || now - oldestToApplyAt >= APPLY_DELAY_NANOS);
+                    boolean due = !toApply.isEmpty() && (applyNow || stopping
+                            || roundDue(rowsToApply, bytesToApply, now - oldestToApplyAt, applyBytes));
                     if (due || syncWanted || stopping || now - lastSync >= SYNC_EVERY_NANOS) {
                         break;
                     }
@@ -213,11 +236,12 @@ final class JournalApplier {
                     }
                 }
                 long now = System.nanoTime();
-                if (!toApply.isEmpty() && (applyNow || stopping || rowsToApply >= APPLY_ROWS
-                        || now - oldestToApplyAt >= APPLY_DELAY_NANOS || syncWanted)) {
+                if (!toApply.isEmpty() && (applyNow || stopping || syncWanted
+                        || roundDue(rowsToApply, bytesToApply, now - oldestToApplyAt, applyBytes))) {
                     work.addAll(toApply);
                     toApply.clear();
                     rowsToApply = 0;
+                    bytesToApply = 0;
                     applyNow = false;
                 }
                 // H2 is forced after every transaction of the applier's, before its next one: H2
@@ -246,9 +270,10 @@ final class JournalApplier {
                 return;
             }
             if (sinceStep >= StoreHousekeeping.STEP_EVERY_RECORDS) {
+                int records = sinceStep;
                 sinceStep = 0;
                 try {
-                    housekeeping.step();
+                    housekeeping.step(records);
                     housekeeping.sync(); // before the next transaction, as above
                 } catch (RuntimeException e) {
                     LOG.warnf("audit store compaction step failed: %s", AuditWriter.describe(e));
@@ -314,6 +339,9 @@ final class JournalApplier {
                     toApply.addFirst(work.get(i));
                 }
                 rowsToApply += rows.size();
+                for (Journaled j : work) {
+                    bytesToApply += j.bytes();
+                }
                 if (toApply.size() == work.size()) {
                     oldestToApplyAt = System.nanoTime();
                 }

@@ -82,11 +82,13 @@ final class JournaledCommit implements CommitPath {
     static JournaledCommit open(DataSource dataSource, AuditConfig config, StoreHealth health,
             StoreHousekeeping housekeeping, Iterable<ChargeSink> chargeSinks) {
         java.nio.file.Path db = housekeeping.embeddedPath();
-        var applier = new JournalApplier(dataSource, health, housekeeping, chargeSinks, config.commitTimeout());
+        long journalSize = config.journalSize().asLongValue();
+        var applier = new JournalApplier(dataSource, health, housekeeping, chargeSinks, config.commitTimeout(),
+                journalSize);
         Journal journal = null;
         try {
             Map<String, Column> columns = columns(dataSource);
-            journal = Journal.open(db.getParent(), db.getFileName() + ".journal", config.journalSize().asLongValue());
+            journal = Journal.open(db.getParent(), db.getFileName() + ".journal", journalSize);
             int replayed = replay(dataSource, applier, journal.read());
             housekeeping.sync();
             journal.clear();
@@ -270,7 +272,7 @@ final class JournaledCommit implements CommitPath {
             throw e;
         }
         known.putAll(heads);
-        applier.handOver(new JournalApplier.Journaled(lsn, rows, ids));
+        applier.handOver(new JournalApplier.Journaled(lsn, rows, ids, Journal.HEADER + frames.payloadLength()));
         health.set(true);
         for (int i = 0; i < rows.size(); i++) {
             rows.get(i).pending().done().complete(rows.get(i).appended(ids[i]));

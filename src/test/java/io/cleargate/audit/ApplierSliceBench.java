@@ -53,7 +53,8 @@ final class ApplierSliceBench {
                 s.execute("DROP INDEX " + index);
             }
             var housekeeping = new StoreHousekeeping(source, Optional.of(url), 0);
-            var applier = new JournalApplier(source, new StoreHealth(), housekeeping, List.of(), Duration.ofSeconds(60));
+            var applier = new JournalApplier(source, new StoreHealth(), housekeeping, List.of(), Duration.ofSeconds(60),
+                    8L << 20);
             Random random = new Random(41);
             // As many rows again before the measured ones, so the indexes are not empty.
             long storeNanos = 0;
