@@ -23,6 +23,15 @@ sealed interface CommitPath permits DirectCommit, JournaledCommit {
     /** False while the path itself cannot make records durable, though the database answers. */
     boolean working();
 
+    /**
+     * True when the path wrote to the database, and made that write durable, within the last
+     * {@code nanos}: the readiness probe then has its answer without a write of its own. False
+     * where the path does not keep track (the probe then writes).
+     */
+    default boolean wroteWithin(long nanos) {
+        return false;
+    }
+
     /** Returns once every acknowledged record can be read from the database (see AuditWriter#awaitStored). */
     void awaitStored();
 

@@ -59,6 +59,8 @@ final class JournalApplier {
     private volatile long ackedLsn;
     private volatile long appliedLsn;
     private volatile long forcedLsn;
+    /** When records last went into H2 and H2 was forced after them (System.nanoTime); 0 before. */
+    private volatile long writtenAt;
     /** Guards the fields below and is the monitor the applier and the barriers wait on. */
     private final Object lock = new Object();
     private final ArrayDeque<Journaled> toApply = new ArrayDeque<>();
@@ -100,6 +102,12 @@ final class JournalApplier {
     /** The last insert or force that failed, while it lasts; null while the applier keeps up. */
     RuntimeException failure() {
         return failure;
+    }
+
+    /** True when records went into H2, and H2 was forced after them, within the last {@code nanos}. */
+    boolean forcedWithin(long nanos) {
+        long at = writtenAt;
+        return at != 0 && System.nanoTime() - at < nanos && failure == null;
     }
 
     /** Gives a journaled frame to the applier; from here on a reader's barrier waits for it. */
@@ -263,7 +271,9 @@ final class JournalApplier {
                 lastApply = System.nanoTime();
             }
             if (sync) {
-                forced();
+                if (forced() && !work.isEmpty()) {
+                    writtenAt = System.nanoTime();
+                }
                 lastSync = System.nanoTime();
             }
             if (stop) {

@@ -214,6 +214,12 @@ final class JournaledCommit implements CommitPath {
         return !journalBroken && applier.failure() == null;
     }
 
+    /** The applier inserted records into H2 and forced it within the last {@code nanos}. */
+    @Override
+    public boolean wroteWithin(long nanos) {
+        return applier.forcedWithin(nanos);
+    }
+
     @Override
     public void awaitStored() {
         applier.awaitStored();

@@ -54,6 +54,7 @@ class AuditJournalTest {
         }
     }
 
+    @Inject javax.sql.DataSource dataSource;
     @Inject AuditStage audit;
     @Inject AuditWriter writer;
     @Inject CheckpointSigner signer;
@@ -135,5 +136,28 @@ class AuditJournalTest {
         assertEquals(List.of(1L, 2L), good.stream().map(f -> f.join().seq()).toList(), "no seq went to the refused entry");
         assertEquals(2, records("tenant=" + t + "&kind=admin").getList("items").size());
         assertTrue(writer.healthy());
+    }
+
+    @Test
+    void theWriteProbeWritesNothingWhileTheApplierHasJustWrittenAndForcedTheStore() throws Exception {
+        Traffic.run(audit, Traffic.Scenario.of(tenant(), Recorder.ENCRYPTED));
+        writer.awaitStored(); // the applier inserts now, then forces H2: that write answers the probe
+        boolean answeredWithoutWriting = false;
+        for (int i = 0; i < 50 && !answeredWithoutWriting; i++) {
+            String before = probeRow();
+            assertTrue(writer.probe());
+            answeredWithoutWriting = probeRow().equals(before);
+            Thread.sleep(10);
+        }
+        assertTrue(answeredWithoutWriting, "the probe rewrote its row although the store had just taken a write");
+    }
+
+    /** The probe row as it stands: each write of the probe's changes its time and payload. */
+    private String probeRow() throws Exception {
+        try (var c = dataSource.getConnection(); var s = c.createStatement();
+                var r = s.executeQuery("SELECT probed_at, payload FROM audit_probe WHERE id = 1")) {
+            r.next();
+            return r.getString(1) + "|" + r.getString(2);
+        }
     }
 }
