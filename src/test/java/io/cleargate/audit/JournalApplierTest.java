@@ -68,8 +68,11 @@ class JournalApplierTest {
         }
     }
 
-    /** A fresh H2 file with the audit schema and a started applier. */
-    private record Store(JdbcDataSource source, JournalApplier applier) implements AutoCloseable {
+    /**
+     * A fresh H2 file with the audit schema and a started applier; {@code held} keeps the database
+     * open (H2 closes it with its last connection).
+     */
+    private record Store(JdbcDataSource source, Connection held, JournalApplier applier) implements AutoCloseable {
 
         static Store open(long journalFile) throws Exception {
             Path dir = Scratch.dir("journal-applier");
@@ -77,7 +80,8 @@ class JournalApplierTest {
             var source = new JdbcDataSource();
             source.setURL(url);
             source.setUser("sa");
-            try (Connection c = source.getConnection(); Statement s = c.createStatement()) {
+            Connection held = source.getConnection();
+            try (Statement s = held.createStatement()) {
                 s.execute("RUNSCRIPT FROM 'classpath:/db/migration/V100__audit.sql'");
                 s.execute("RUNSCRIPT FROM 'classpath:/db/migration/V113__audit_person.sql'");
             }
@@ -85,7 +89,7 @@ class JournalApplierTest {
             var applier = new JournalApplier(source, new StoreHealth(), housekeeping, List.of(), Duration.ofSeconds(30),
                     journalFile);
             applier.start();
-            return new Store(source, applier);
+            return new Store(source, held, applier);
         }
 
         /** Hands over rows {@code from}.. of chain "dev" as frames of two rows (a request's two records). */
@@ -112,7 +116,11 @@ class JournalApplierTest {
 
         @Override
         public void close() throws Exception {
-            applier.stop();
+            try {
+                assertTrue(applier.stop(), "every record handed over is in H2 and forced");
+            } finally {
+                held.close();
+            }
         }
 
         private static Linked row(long seq) {
