@@ -14,10 +14,11 @@ for lib in "$ROOT"/bin/lib/*.sh; do source "$lib"; done
 set +e
 BASE=/tmp/disk5/base-src/target/quarkus-app
 [ -f $BASE/quarkus-run.jar ] || { echo "base build missing"; exit 1; }
-OUT=/tmp/disk5/job${TAG:-}; rm -rf $OUT; mkdir -p $OUT
+OUT=/tmp/disk5/job${TAG:-}
+[ -n "${ANALYSE_ONLY:-}" ] || { rm -rf $OUT; mkdir -p $OUT; }
 echo "$(date +%T) start, branch $(git log --oneline | head -1)"
 find_java25; bench_tools
-[[ " ${ANATOMY:-} ${ARMS:-} " =~ " branch "|" full " ]] && { build_gateway || exit 1; }
+[[ " ${ANATOMY:-} ${ARMS:-} " =~ " branch "|" full " ]] && [ -z "${ANALYSE_ONLY:-}" ] && { build_gateway || exit 1; }
 app_of() { case $1 in base) echo $BASE ;; branch) echo $ROOT/target/quarkus-app ;; *=*) echo ${1#*=} ;; esac; }
 steal() { awk '/^cpu[01] /{printf "%s steal %s ", $1, $9} END {print ""}' /proc/stat; }
 pct() { awk '{print $2}' $1 | sort -n | awk -v f=$(basename $1) '{a[NR]=$1; if ($1>1000000) o++} END {printf "%s n=%d p50 %.0f p90 %.0f p99 %.0f p99.9 %.0f max %.0f us, over 1 ms %.2f%%\n", f, NR, a[int(NR*.5)]/1000, a[int(NR*.9)]/1000, a[int(NR*.99)]/1000, a[int(NR*.999)]/1000, a[NR]/1000, 100*o/NR}'; }
@@ -59,7 +60,7 @@ anatomy() { # NAME: the started full arm, warmed up: traced (NAME.txt), then unt
   echo "$name H2 $(h2_bytes $ARM_DATA) bytes, journal $(journal_bytes $ARM_DATA)" >> $OUT/timeline.txt
 }
 export BENCH_WARMUP=${BENCH_WARMUP:-30} BENCH_WARMUP_MAX=${BENCH_WARMUP_MAX:-60}
-if [ -n "${ANATOMY:-}" ]; then (
+if [ -n "${ANATOMY:-}" ] && [ -z "${ANALYSE_ONLY:-}" ]; then (
   trap stop_tracked EXIT
   MOCK_PORT="$(free_port)"
   taskset -c "$LOAD_CORE" "$ROOT/target/bench/benchmock" "$MOCK_PORT" 64 20 > /tmp/cleargate-bench-mock.log 2>&1 &
@@ -75,7 +76,7 @@ if [ -n "${ANATOMY:-}" ]; then (
     bench_stop_full
   done
 ) fi
-if [ -n "${ARMS:-}" ]; then
+if [ -n "${ARMS:-}" ] && [ -z "${ANALYSE_ONLY:-}" ]; then
   echo "$(date +%T) bench: $ARMS"
   # The bench's own measured c=1 windows (BENCH_GATEWAY_SECONDS, not a 5 s warm-up round) keep a timeline.
   bench_c1() {
@@ -99,6 +100,8 @@ if [ -n "${ARMS:-}" ]; then
   cp bench/results/latest.md $OUT/latest.md
   for f in $OUT/bench-window*.txt; do pct $f >> $OUT/timeline.txt; done
 fi
+# NO_ANALYSIS=1 leaves the recordings for a later single-slot run with ANALYSE_ONLY=1 (same TAG, ANATOMY).
+[ -n "${NO_ANALYSIS:-}" ] && { echo "$(date +%T) done, recordings left in $OUT"; exit 0; }
 echo "$(date +%T) analysis"
 for build in ${ANATOMY:-}; do analyse full-${build%%=*} "full, ${build%%=*}"; done
 for f in $OUT/bench-window*.data; do [ -f "$f" ] && { n=$(basename ${f%.data}); analyse $n $n; }; done
