@@ -27,7 +27,7 @@ def parse(path):
         m = LINE.match(line)
         if m:
             comm, tid, cpu, sec, frac, event, rest = m.groups()
-            yield int(sec) * 1_000_000_000 + int(frac.ljust(9, "0")[:9]), event, rest, int(tid), comm.strip()
+            yield int(sec) * 1_000_000_000 + int(frac.ljust(9, "0")[:9]), event, rest, int(tid), comm.strip(), int(cpu)
 
 
 def thread(comm):
@@ -64,16 +64,28 @@ def main():
     writes = collections.Counter()
     issued = {}  # (sector, sectors) -> (t, rwbs, bytes, who)
     device = []  # (issue, complete, kind, bytes, who)
+    wakings = collections.defaultdict(list)  # SUT tid -> [t of sched_waking]
+    runs = collections.defaultdict(list)  # cpu -> [(t, comm of the task switched in)]
     t_first = t_last = None
-    for t, event, rest, tid, comm in parse(script):
+    for t, event, rest, tid, comm, cpu in parse(script):
         t_first = t if t_first is None else t_first
         t_last = t
+        if event == "sched:sched_waking":
+            woken = re.search(r"pid=(\d+)", rest)
+            if woken and int(woken.group(1)) in sut:
+                wakings[int(woken.group(1))].append(t)
+            continue
+        if event == "sched:sched_switch":
+            nxt = re.search(r"next_comm=(.*?) next_pid=(\d+)", rest)
+            if nxt:
+                runs[cpu].append((t, thread(nxt.group(1)) if int(nxt.group(2)) else "idle", int(nxt.group(2)) in sut))
+            continue
         if event in ("syscalls:sys_enter_fsync", "syscalls:sys_enter_fdatasync") and tid in sut:
             fd = int(dict(ARG.findall(rest)).get("fd", "0x0"), 16)
             open_flush[tid] = (t, fd, event.rsplit("_", 1)[-1], comm)
         elif event in ("syscalls:sys_exit_fsync", "syscalls:sys_exit_fdatasync") and tid in open_flush:
             start, fd, call, comm0 = open_flush.pop(tid)
-            flushes.append((start, t, f"{thread(comm0)} {call} {fds.get(fd, 'fd ' + str(fd))}"))
+            flushes.append((start, t, f"{thread(comm0)} {call} {fds.get(fd, 'fd ' + str(fd))}", tid, cpu))
         elif event == "syscalls:sys_enter_pwrite64" and tid in sut:
             args = dict(ARG.findall(rest))
             fd = int(args.get("fd", "0x0"), 16)
@@ -106,7 +118,7 @@ def main():
     print("| who flushed (gateway thread, call, file) | a second | ms p50 / p90 / p99 / max | ms busy a second |")
     print("|---|---|---|---|")
     by = collections.defaultdict(list)
-    for s, e, source in flushes:
+    for s, e, source, *_ in flushes:
         by[source].append(e - s)
     for source, d in sorted(by.items(), key=lambda kv: -len(kv[1])):
         d.sort()
@@ -146,14 +158,14 @@ def main():
         return found
 
     if journal:
-        d_all = sorted(e - s for s, e, _ in journal)
+        d_all = sorted(f[1] - f[0] for f in journal)
         print(f"The journal's flushes (audit writer, fdatasync): {len(journal) / span:.0f} a second, p50 "
               f"{pct(d_all, .5) / 1e3:.0f} µs, p99 {pct(d_all, .99) / 1e3:.0f} µs, p99.9 {pct(d_all, .999) / 1e3:.0f} µs, "
               f"max {d_all[-1] / 1e6:.1f} ms; over 1 ms: {sum(1 for x in d_all if x > 1e6)}.\n")
         print("| a journal flush, by what overlapped it | flushes | over 1 ms | p50 µs | p99 µs | max ms |")
         print("|---|---|---|---|---|---|")
         groups = collections.defaultdict(list)
-        for s, e, _ in journal:
+        for s, e, *_ in journal:
             o = overlapping(others, other_starts, s, e)
             if o:
                 key = "another flush in progress: " + " + ".join(sorted({x[2] for x in o}))
@@ -167,6 +179,8 @@ def main():
             print(f"| {key} | {len(d)} | {sum(1 for x in d if x > 1e6)} | {pct(d, .5) / 1e3:.0f} | "
                   f"{pct(d, .99) / 1e3:.0f} | {d[-1] / 1e6:.1f} |")
         print()
+    if journal and wakings:
+        split_slow_flushes(journal, wakings, runs)
     requests = [tuple(map(int, l.split()[:2])) for l in open(timeline) if l.strip()]
     requests = [r for r in requests if r[0] >= t_first and r[0] + r[1] <= t_last]
     if not requests:
@@ -192,6 +206,47 @@ def main():
     print("|---|---|")
     for key, n in counts.most_common():
         print(f"| {key} | {n} |")
+    print()
+
+
+def split_slow_flushes(journal, wakings, runs):
+    """A journal flush over 1 ms, split where the kernel woke the writer (its I/O done) and what ran on
+    the writer's core from that wake-up until the call returned (the writer waiting for the core)."""
+    for cpu in runs:
+        runs[cpu].sort()
+    io, queued = [], []
+    on_core = collections.Counter()
+    for s, e, _, tid, cpu in journal:
+        if e - s <= 1_000_000:
+            continue
+        w = wakings.get(tid, [])
+        i = bisect.bisect_right(w, e) - 1
+        wake = w[i] if i >= 0 and w[i] >= s else s
+        io.append(wake - s)
+        queued.append(e - wake)
+        spans = runs.get(cpu, [])
+        j = max(0, bisect.bisect_right(spans, (wake,)) - 1)
+        for k in range(j, len(spans)):
+            a = max(spans[k][0], wake)
+            b = min(spans[k + 1][0] if k + 1 < len(spans) else e, e)
+            if a >= e:
+                break
+            if b > a:
+                on_core[("SUT " if spans[k][2] else "") + spans[k][1]] += b - a
+    if not io:
+        return
+    n = len(io)
+    disk_larger = sum(1 for a, b in zip(io, queued) if a >= b)
+    io.sort()
+    queued.sort()
+    print(f"The {n} journal flushes over 1 ms, split at the writer's wake-up: until it (the disk and the kernel) "
+          f"p50 {pct(io, .5) / 1e3:.0f} µs, p90 {pct(io, .9) / 1e3:.0f} µs; from it to the call's return (the writer "
+          f"waiting for its core) p50 {pct(queued, .5) / 1e3:.0f} µs, p90 {pct(queued, .9) / 1e3:.0f} µs; the part "
+          f"until the wake-up the larger in {disk_larger} of {n}.\n")
+    print("| on the writer's core between its wake-up and the return (all slow journal flushes) | ms in all |")
+    print("|---|---|")
+    for who, ns in on_core.most_common(10):
+        print(f"| {who} | {ns / 1e6:.1f} |")
     print()
 
 
