@@ -75,8 +75,8 @@ final class BackgroundThreads {
 
     /**
      * Starts a long-lived platform thread {@link #NICE} steps below the process's priority: for
-     * the journaled store's applier, which inserts the journal's records into H2 in bursts (a
-     * quarter of a second's records at a time) off the requests' path. At equal weight each burst
+     * the journaled store's applier, which inserts the journal's records into H2 in bursts (up to
+     * 2 s of records at a time at low load) off the requests' path. At equal weight each burst
      * held up the request in flight on the one core; below it, requests go first and the applier
      * runs in their gaps, and under full load it still gets about a fifth of the core where it
      * needs well under a tenth.
