@@ -482,6 +482,9 @@ bench_tail() {
   out="$ROOT/target/bench/tail-$arm${mode:+-$mode}"
   local settings=(settings=profile "jdk.CPUTimeSample#enabled=true" "jdk.CPUTimeSample#throttle=2ms"
     "jdk.SocketRead#threshold=0ms" "jdk.FileForce#threshold=0ms" "jdk.Compilation#threshold=1ms")
+  # A stream run also records every socket write and virtual thread start, so that each stream's
+  # first token can be split into its phases (request phase, upstream, response stages and write).
+  [[ "$mode" == stream ]] && settings+=("jdk.SocketWrite#threshold=0ms" "jdk.VirtualThreadStart#enabled=true")
   "bench_start_$arm"
   jcmd "$GATEWAY_PID" JFR.start name=warm "${settings[@]}" >/dev/null
   WARM_PID="$GATEWAY_PID"
@@ -498,7 +501,9 @@ bench_tail() {
   if [[ "$arm" == full ]]; then bench_stop_full; else kill "$GATEWAY_PID"; wait "$GATEWAY_PID" 2>/dev/null || true; fi
   if [[ "$mode" == stream ]]; then
     { echo "# Slow first tokens and late chunks of streams: gateway $arm (\`bin/cleargate bench tail $arm stream\`)"; echo
-      python3 "$ROOT/bench/jfr_stream_tail.py" "$out.txt" "$out.jfr"; } > "$out.md"
+      python3 "$ROOT/bench/jfr_stream_tail.py" "$out.txt" "$out.jfr"
+      echo "### Each first token by phase (\`bench/jfr_stream_phases.py\`)"; echo
+      python3 "$ROOT/bench/jfr_stream_phases.py" "$out.txt" "$out.jfr"; } > "$out.md"
   else
     { echo "# Slow requests at c=1: gateway $arm (\`bin/cleargate bench tail $arm\`)"; echo
       python3 "$ROOT/bench/jfr_tail.py" "$out.txt" "$out.jfr"; } > "$out.md"
