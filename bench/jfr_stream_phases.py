@@ -4,16 +4,17 @@
 usage: jfr_stream_phases.py TIMELINE JFR [SLOW_TTFT_MS]
 
 TIMELINE and JFR as for bench/jfr_stream_tail.py; the recording must hold every virtual thread's
-start and every socket read and write (bench_tail records them for a stream run). A measured stream
+start and every socket read, unthrottled (bench_tail records them for a stream run). A measured stream
 is matched to the first request thread ("chat-...") that started after the driver sent it, and its
 time to first token is cut at what that thread did:
 
   accept    the driver's send until the request's virtual thread first ran (the event loop read the
             request and handed it over; the thread waited for the carrier);
-  request   until the thread wrote the request upstream: the stages' request phases (key, tenant,
-            policy, input moderation, routing, the durable request record) and taking a connection;
-  upstream  until the thread's first read of the upstream's answer returned (the mock answers at
-            once, so this is mostly the wake-up: the poller, then the carrier);
+  request   until the thread began to read the upstream's answer: the stages' request phases (key,
+            tenant, policy, input moderation, routing, the durable request record), taking a
+            connection and writing the request;
+  upstream  until that first read returned (the mock answers at once, so this is mostly the
+            wake-up: the poller, then the carrier);
   deliver   until the driver had the token: the first chunk through the response stages, the
             headers and frame handed to the event loop, its write and the driver's read.
 
@@ -31,6 +32,7 @@ from datetime import datetime
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import jfr_profile  # noqa: E402
+import jfr_tail  # noqa: E402
 
 PHASES = ("accept", "request", "upstream", "deliver")
 
@@ -63,7 +65,7 @@ def load(path):
         events[e["type"]].append({
             "start": start, "end": start + dur, "thread": jfr_profile.thread_name(e),
             "port": v.get("port"), "bytes": v.get("bytesRead", v.get("bytesWritten")),
-            "frames": jfr_profile.frames(e) if e["type"] == "jdk.CPUTimeSample" else None,
+            "frames": jfr_profile.frames(e) if e["type"] in ("jdk.CPUTimeSample", "jdk.SocketRead") else None,
             "path": v.get("path"),
         })
     for kind in events:
@@ -80,13 +82,10 @@ def split(streams, events):
     """Per measured stream: its send, token and phase boundaries, or None when its thread was not found."""
     starts = [e for e in events["jdk.VirtualThreadStart"] if e["thread"].startswith("chat-")]
     start_times = [e["start"] for e in starts]
-    by_thread = collections.defaultdict(lambda: {"w": [], "r": []})
-    for e in events["jdk.SocketWrite"]:
-        if e["thread"].startswith("chat-"):
-            by_thread[e["thread"]]["w"].append(e)
+    reads = collections.defaultdict(list)
     for e in events["jdk.SocketRead"]:
-        if e["thread"].startswith("chat-") and (e["bytes"] or 0) > 0:
-            by_thread[e["thread"]]["r"].append(e)
+        if e["thread"].startswith("chat-") and (e["bytes"] or 0) > 0 and not jfr_tail.asks_opa(e):
+            reads[e["thread"]].append(e)
     used = set()
     out = []
     for send, ttft in streams:
@@ -102,13 +101,13 @@ def split(streams, events):
             out.append(None)
             continue
         used.add(found["thread"])
-        io = by_thread[found["thread"]]
-        write = next((w for w in io["w"] if w["start"] >= found["start"]), None)
-        read = next((r for r in io["r"] if write and r["end"] >= write["end"]), None)
-        if write is None or read is None or read["end"] > token + 2000:
+        # The thread's first read of the upstream starts once the request went out (the write itself is
+        # not recorded: the client writes with a gathering write, which JFR does not see).
+        read = next((r for r in reads[found["thread"]] if r["start"] >= found["start"]), None)
+        if read is None or read["end"] > token + 2000:
             out.append(None)
             continue
-        marks = [send, found["start"], write["start"], read["end"], token]
+        marks = [send, found["start"], read["start"], read["end"], token]
         out.append({"send": send, "token": token, "thread": found["thread"], "marks": marks,
                     "phases": [max(0.0, b - a) for a, b in zip(marks, marks[1:])]})
     return out
@@ -121,7 +120,7 @@ def overlapping(events, kind, start, end, test=lambda e: True):
 def seen(events, thread, start, end):
     forces = overlapping(events, "jdk.FileForce", start, end)
     gcs = overlapping(events, "jdk.GarbageCollection", start, end)
-    opa = overlapping(events, "jdk.SocketRead", start, end, lambda e: e["thread"].startswith("HttpClient"))
+    opa = overlapping(events, "jdk.SocketRead", start, end, jfr_tail.asks_opa)
     cpu = collections.Counter()
     for s in overlapping(events, "jdk.CPUTimeSample", start, end):
         who = "this stream's thread" if s["thread"] == thread else \

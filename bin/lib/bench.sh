@@ -481,10 +481,12 @@ bench_tail() {
   local arm="${1:?off or full}" mode="${2:-}" out
   out="$ROOT/target/bench/tail-$arm${mode:+-$mode}"
   local settings=(settings=profile "jdk.CPUTimeSample#enabled=true" "jdk.CPUTimeSample#throttle=2ms"
-    "jdk.SocketRead#threshold=0ms" "jdk.FileForce#threshold=0ms" "jdk.Compilation#threshold=1ms")
-  # A stream run also records every socket write and virtual thread start, so that each stream's
-  # first token can be split into its phases (request phase, upstream, response stages and write).
-  [[ "$mode" == stream ]] && settings+=("jdk.SocketWrite#threshold=0ms" "jdk.VirtualThreadStart#enabled=true")
+    "jdk.SocketRead#threshold=0ms" "jdk.SocketRead#throttle=off" "jdk.FileForce#threshold=0ms"
+    "jdk.Compilation#threshold=1ms")
+  # Every socket read: JDK 25's profile settings keep at most 300 a second, which dropped most of
+  # them (the questions to OPA among them). A stream run also records every virtual thread's start,
+  # so that each stream's first token can be split into its phases (bench/jfr_stream_phases.py).
+  [[ "$mode" == stream ]] && settings+=("jdk.VirtualThreadStart#enabled=true")
   "bench_start_$arm"
   jcmd "$GATEWAY_PID" JFR.start name=warm "${settings[@]}" >/dev/null
   WARM_PID="$GATEWAY_PID"
