@@ -66,6 +66,12 @@ def events(jfr):
         }
 
 
+def asks_opa(event):
+    """A socket read of the policy's OPA client: on its caller's thread (OpaClient in the stack), or on
+    the JDK client's threads in builds before bench/results/speed.md section 48."""
+    return event["thread"].startswith("HttpClient") or any("OpaClient" in f for f in event["frames"])
+
+
 def five_slowest(rows, heading, where):
     """rows: (micros, start epoch micros, what was seen); prints the five largest under heading."""
     print(heading)
@@ -108,11 +114,11 @@ def main():
         jobs = overlapping(start, end, "jdk.CPUTimeSample", lambda e: e["thread"].startswith(("executor-thread", "audit-background")))
         applier = overlapping(start, end, "jdk.CPUTimeSample", lambda e: e["thread"] == "audit-applier") \
             + overlapping(start, end, "jdk.FileForce", lambda e: e["thread"] == "audit-applier")
-        # The policy client is the only user of the JDK's HttpClient (its selector thread reads).
-        opa = overlapping(start, end, "jdk.SocketRead", lambda e: e["thread"].startswith("HttpClient"))
+        opa = overlapping(start, end, "jdk.SocketRead", asks_opa)
         fsync = overlapping(start, end, "jdk.FileForce", lambda e: e["duration"] >= 1000 and e["thread"] != "audit-applier")
         upstream = overlapping(start, end, "jdk.SocketRead",
-                               lambda e: e["duration"] >= 1000 and any("Http1Client" in f for f in e["frames"]))
+                               lambda e: e["duration"] >= 1000 and any("Http1Client" in f for f in e["frames"])
+                               and not asks_opa(e))
         jit = overlapping(start, end, "jdk.Compilation", lambda e: e["duration"] >= 1000)
         if gc:
             cause = "collector pause"

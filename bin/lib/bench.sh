@@ -481,7 +481,12 @@ bench_tail() {
   local arm="${1:?off or full}" mode="${2:-}" out
   out="$ROOT/target/bench/tail-$arm${mode:+-$mode}"
   local settings=(settings=profile "jdk.CPUTimeSample#enabled=true" "jdk.CPUTimeSample#throttle=2ms"
-    "jdk.SocketRead#threshold=0ms" "jdk.FileForce#threshold=0ms" "jdk.Compilation#threshold=1ms")
+    "jdk.SocketRead#threshold=0ms" "jdk.SocketRead#throttle=off" "jdk.FileForce#threshold=0ms"
+    "jdk.Compilation#threshold=1ms")
+  # Every socket read: JDK 25's profile settings keep at most 300 a second, which dropped most of
+  # them (the questions to OPA among them). A stream run also records every virtual thread's start,
+  # so that each stream's first token can be split into its phases (bench/jfr_stream_phases.py).
+  [[ "$mode" == stream ]] && settings+=("jdk.VirtualThreadStart#enabled=true")
   "bench_start_$arm"
   jcmd "$GATEWAY_PID" JFR.start name=warm "${settings[@]}" >/dev/null
   WARM_PID="$GATEWAY_PID"
@@ -498,7 +503,9 @@ bench_tail() {
   if [[ "$arm" == full ]]; then bench_stop_full; else kill "$GATEWAY_PID"; wait "$GATEWAY_PID" 2>/dev/null || true; fi
   if [[ "$mode" == stream ]]; then
     { echo "# Slow first tokens and late chunks of streams: gateway $arm (\`bin/cleargate bench tail $arm stream\`)"; echo
-      python3 "$ROOT/bench/jfr_stream_tail.py" "$out.txt" "$out.jfr"; } > "$out.md"
+      python3 "$ROOT/bench/jfr_stream_tail.py" "$out.txt" "$out.jfr"
+      echo "### Each first token by phase (\`bench/jfr_stream_phases.py\`)"; echo
+      python3 "$ROOT/bench/jfr_stream_phases.py" "$out.txt" "$out.jfr"; } > "$out.md"
   else
     { echo "# Slow requests at c=1: gateway $arm (\`bin/cleargate bench tail $arm\`)"; echo
       python3 "$ROOT/bench/jfr_tail.py" "$out.txt" "$out.jfr"; } > "$out.md"

@@ -2,32 +2,37 @@ package io.cleargate.policy;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.cleargate.engine.openai.Http1Client;
 import io.cleargate.pipeline.GatewayError;
 import io.cleargate.pipeline.GatewayException;
 import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.net.SocketTimeoutException;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import org.jboss.logging.Logger;
 
 /**
  * Asks OPA's Data API for the decision document. Fails closed: anything but a well-formed answer
  * within the timeout becomes a {@link GatewayException} carrying a 503, so no request proceeds
- * without a decision. The timeout bounds the whole exchange (connect, headers and body).
+ * without a decision. An answer counts only if it is whole within the timeout of the call;
+ * opening a connection and waiting for the answer's head are each cut off at the timeout too.
+ *
+ * <p>The question goes out on the calling (virtual) thread over a kept-alive connection
+ * ({@link Http1Client}): a write and a read. The JDK's client handed each question to its selector
+ * thread and the answer to a worker thread; asked once a second, that cold path took about 2 ms of
+ * the core every stream's first token shares (bench/results/speed.md, section 48).
  */
 public final class OpaClient {
 
     private static final Logger LOG = Logger.getLogger(OpaClient.class);
+    /** A decision document is a few KB; anything past this is not one, and is not read further. */
+    static final int MAX_ANSWER_BYTES = 1024 * 1024;
 
-    private final HttpClient http;
+    private final Http1Client http;
     private final URI decisionUri;
     private final String token;
     private final Duration timeout;
@@ -39,21 +44,25 @@ public final class OpaClient {
         this.token = token;
         this.timeout = Objects.requireNonNull(timeout, "timeout");
         this.json = Objects.requireNonNull(json, "json");
-        this.http = HttpClient.newBuilder()
-                .version(HttpClient.Version.HTTP_1_1)
-                .connectTimeout(timeout)
-                .followRedirects(HttpClient.Redirect.NEVER)
-                .build();
+        this.http = new Http1Client(decisionUri, timeout);
     }
+
+    /** The answer's status and its whole body. */
+    private record Answer(int status, byte[] body) {}
 
     /** Evaluates the decision for {@code input}; the answer's input member is {@code input}. */
     public PolicyDecision decide(Map<String, Object> input) {
-        HttpResponse<String> response = post(input);
-        if (response.statusCode() != 200) {
-            LOG.warnf("OPA answered %d for the decision", response.statusCode());
+        Answer response = post(input);
+        if (response.status() != 200) {
+            LOG.warnf("OPA answered %d for the decision", response.status());
             throw new GatewayException(GatewayError.unavailable("policy_unavailable",
-                    "The policy service refused the decision request (status " + response.statusCode()
+                    "The policy service refused the decision request (status " + response.status()
                             + "); the request is refused."));
+        }
+        if (response.body().length > MAX_ANSWER_BYTES) {
+            throw new GatewayException(GatewayError.unavailable("policy_malformed",
+                    "The policy service answered with more than " + MAX_ANSWER_BYTES
+                            + " bytes; the request is refused."));
         }
         Map<String, Object> body = parse(response.body());
         Object result = body.get("result");
@@ -71,28 +80,28 @@ public final class OpaClient {
         }
     }
 
-    private HttpResponse<String> post(Map<String, Object> input) {
-        HttpRequest.Builder request = HttpRequest.newBuilder(decisionUri)
-                .timeout(timeout)
-                .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(toJson(Map.of("input", input))));
+    private Answer post(Map<String, Object> input) {
+        var headers = new LinkedHashMap<String, String>(4);
+        headers.put("content-type", "application/json");
         if (token != null && !token.isBlank()) {
-            request.header("Authorization", "Bearer " + token);
+            headers.put("authorization", "Bearer " + token);
         }
-        CompletableFuture<HttpResponse<String>> call =
-                http.sendAsync(request.build(), HttpResponse.BodyHandlers.ofString());
+        byte[] question = toJson(Map.of("input", input));
         try {
-            return call.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
-        } catch (TimeoutException e) {
-            call.cancel(true);
+            long sent = System.nanoTime();
+            Http1Client.Response response = http.send("POST", decisionUri, headers, question, timeout);
+            return new Answer(response.status(),
+                    Http1Client.readAll(response.body(), MAX_ANSWER_BYTES, sent + timeout.toNanos()));
+        } catch (SocketTimeoutException e) {
             throw unavailable("did not answer within " + timeout.toMillis() + " ms");
-        } catch (ExecutionException e) {
-            Throwable cause = e.getCause() == null ? e : e.getCause();
-            throw unavailable("could not be reached (" + cause.getClass().getSimpleName() + ")");
-        } catch (InterruptedException e) {
+        } catch (InterruptedIOException e) {
             Thread.currentThread().interrupt();
-            call.cancel(true);
             throw unavailable("call was interrupted");
+        } catch (IOException e) {
+            if (Thread.currentThread().isInterrupted()) {
+                throw unavailable("call was interrupted");
+            }
+            throw unavailable("could not be reached (" + e.getClass().getSimpleName() + ")");
         }
     }
 
@@ -102,16 +111,16 @@ public final class OpaClient {
                 "The policy service " + why + "; the request is refused."));
     }
 
-    private String toJson(Object value) {
+    private byte[] toJson(Object value) {
         try {
-            return json.writeValueAsString(value);
+            return json.writeValueAsBytes(value);
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("policy input is not serialisable", e);
         }
     }
 
     @SuppressWarnings("unchecked")
-    private Map<String, Object> parse(String body) {
+    private Map<String, Object> parse(byte[] body) {
         try {
             Object parsed = json.readValue(body, Object.class);
             if (parsed instanceof Map<?, ?> map) {

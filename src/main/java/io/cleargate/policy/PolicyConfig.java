@@ -23,7 +23,10 @@ public interface PolicyConfig {
     /** File holding that token, read at start when {@code token} is not set. */
     Optional<String> tokenFile();
 
-    /** Strict bound on one decision call, connect included. Past it the request is refused (503). */
+    /**
+     * Bound on one decision call, connect included: an answer not whole within it refuses the
+     * request (503); a connection still opening, or a silent OPA after the question went out, is cut off at it.
+     */
     @WithDefault("500ms")
     Duration timeout();
 

@@ -322,6 +322,67 @@ class PolicyStageIT {
         assertTrue(p99 < 250_000, "p99 " + p99 + " us leaves no margin under the 500 ms timeout");
     }
 
+    @Test
+    void aDecisionIsAskedOnTheCallingThreadWithoutTheJdkClientsThreads() throws Exception {
+        // The question is a write and a read on the asking (virtual) thread: no selector or worker
+        // threads of the JDK's HTTP client wake on the core that serves the streams.
+        var opa = OpaServer.shared();
+        var before = httpClientThreads();
+        var client = new OpaClient(opa.url(), "cleargate/decision", opa.gatewayToken(), Duration.ofMillis(500), JSON);
+        var input = PolicyInput.of(user("dev", "gateway-user"),
+                new io.cleargate.pipeline.IncomingRequest("/v1/chat/completions", "127.0.0.1", Map.of(), CHAT_MODEL, false,
+                        Map.of()), null, java.time.Instant.now());
+        var asker = Thread.ofVirtual().start(() -> assertTrue(client.decide(input).allow()));
+        asker.join();
+        assertTrue(client.decide(input).allow());
+        var started = httpClientThreads();
+        started.removeAll(before);
+        assertEquals(List.of(), List.copyOf(started));
+    }
+
+    private static java.util.Set<String> httpClientThreads() {
+        var names = new java.util.TreeSet<String>();
+        for (Thread t : Thread.getAllStackTraces().keySet()) {
+            if (t.getName().startsWith("HttpClient-")) {
+                names.add(t.getName() + "#" + t.threadId());
+            }
+        }
+        return names;
+    }
+
+    @Test
+    void anAnswerLargerThanAnyDecisionIsRefusedWithoutReadingItAll() throws Exception {
+        // The one fake: OPA cannot be made to answer megabytes, so a loopback server that does.
+        HttpServer huge = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        huge.createContext("/", exchange -> {
+            exchange.getRequestBody().readAllBytes();
+            byte[] filler = new byte[64 * 1024];
+            java.util.Arrays.fill(filler, (byte) ' ');
+            exchange.sendResponseHeaders(200, 0);
+            try (var out = exchange.getResponseBody()) {
+                out.write("{\"result\": {\"allow\": true}, \"padding\": \"".getBytes());
+                for (int i = 0; i < 64; i++) {
+                    out.write(filler);
+                }
+                out.write("\"}".getBytes());
+            } catch (java.io.IOException e) {
+                // the client stopped reading: expected
+            }
+        });
+        huge.setExecutor(java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor());
+        huge.start();
+        try {
+            var h = new PipelineHarness(stage("http://127.0.0.1:" + huge.getAddress().getPort(), "t",
+                    Duration.ofSeconds(2), Duration.ZERO));
+            var out = h.chat(user("dev", "gateway-user"), CHAT_MODEL, 10, 10);
+            assertEquals(503, out.status());
+            assertEquals("policy_malformed", out.sink().error.code());
+            assertTrue(h.dispatcher.opened.isEmpty());
+        } finally {
+            huge.stop(0);
+        }
+    }
+
     private static int call(String method, String url, String token, String body) throws Exception {
         var b = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(5))
                 .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));

@@ -31,8 +31,12 @@ import javax.net.ssl.SSLSocketFactory;
  * arrives; such a request is sent once more on a new connection. A server only closes a
  * keep-alive connection it is not reading a request from, so this never sends a request the
  * server has already begun to process.
+ *
+ * <p>Public for the policy's OPA client, which asks one question a second on a request's (or the
+ * ask-ahead's) virtual thread: through the JDK client that question woke its selector and worker
+ * threads, on the one core that serves every stream's first token (bench/results/speed.md, section 48).
  */
-final class Http1Client implements AutoCloseable {
+public final class Http1Client implements AutoCloseable {
 
     /** Headers longer than this are not an answer from an OpenAI-compatible server. */
     private static final int MAX_HEADER_BYTES = 64 * 1024;
@@ -50,7 +54,7 @@ final class Http1Client implements AutoCloseable {
     private final AtomicInteger idleCount = new AtomicInteger();
     private volatile boolean closed;
 
-    Http1Client(URI origin, Duration connectTimeout) {
+    public Http1Client(URI origin, Duration connectTimeout) {
         String scheme = origin.getScheme() == null ? "" : origin.getScheme().toLowerCase(Locale.ROOT);
         if (!scheme.equals("http") && !scheme.equals("https")) {
             throw new IllegalArgumentException("an upstream URL must be http or https: " + origin);
@@ -63,7 +67,7 @@ final class Http1Client implements AutoCloseable {
     }
 
     /** Status, lower-cased headers and the body of an answer; close the body when done with it. */
-    record Response(int status, Map<String, String> headers, InputStream body) {}
+    public record Response(int status, Map<String, String> headers, InputStream body) {}
 
     /**
      * Sends {@code method} to {@code uri} (of this client's origin) and returns once the status line
@@ -72,7 +76,7 @@ final class Http1Client implements AutoCloseable {
      * @throws SocketTimeoutException when connecting or the answer's headers took too long
      * @throws IOException when the server cannot be reached or broke the exchange
      */
-    Response send(String method, URI uri, Map<String, String> headers, byte[] body, Duration firstByte)
+    public Response send(String method, URI uri, Map<String, String> headers, byte[] body, Duration firstByte)
             throws IOException {
         byte[] request = encode(method, uri, headers, body);
         while (true) {
@@ -573,7 +577,7 @@ final class Http1Client implements AutoCloseable {
      *
      * @throws SocketTimeoutException when the deadline passed first
      */
-    static byte[] readAll(InputStream body, long cap, long deadlineNanos) throws IOException {
+    public static byte[] readAll(InputStream body, long cap, long deadlineNanos) throws IOException {
         Body b = (Body) body;
         try {
             return armed(b, deadlineNanos, () -> readAllArmed(b, cap));
