@@ -94,8 +94,8 @@ def category(thread, fs):
     return "other: " + thread.rstrip("0123456789-")
 
 
-def read(path, event_type):
-    raw = subprocess.run(["jfr", "print", "--json", "--stack-depth", "96", "--events", event_type, path],
+def read(path, event_type, depth=96):
+    raw = subprocess.run(["jfr", "print", "--json", "--stack-depth", str(depth), "--events", event_type, path],
                          capture_output=True, text=True, check=True).stdout
     return json.loads(raw)["recording"]["events"]
 

@@ -57,8 +57,11 @@ def duration_us(text):
 
 def load(path):
     events = collections.defaultdict(list)
-    kinds = "jdk.VirtualThreadStart,jdk.SocketRead,jdk.SocketWrite,jdk.FileForce,jdk.GarbageCollection,jdk.CPUTimeSample"
-    for e in jfr_profile.read(path, kinds):
+    # One kind at a time, socket reads with 12 frames (OpaClient is the 6th under a read): with every
+    # socket read recorded, one JSON print of all kinds at 96 frames outgrew the machine's memory.
+    kinds = [("jdk.VirtualThreadStart", 1), ("jdk.SocketRead", 12), ("jdk.SocketWrite", 1), ("jdk.FileForce", 1),
+             ("jdk.GarbageCollection", 1), ("jdk.CPUTimeSample", 96)]
+    for e in (e for kind, depth in kinds for e in jfr_profile.read(path, kind, depth)):
         v = e["values"]
         start = micros(v["startTime"])
         dur = duration_us(v["duration"]) if "duration" in v else 0.0
