@@ -3,6 +3,7 @@ package io.cleargate.testsupport;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.FileVisitResult;
+import java.nio.file.FileVisitor;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
@@ -22,6 +23,26 @@ import java.util.stream.Stream;
 public final class Scratch {
 
     static final String PREFIX = "cleargate-tests-";
+
+    /**
+     * Deletes each file, then its directory. Made when this class is initialised (before ROOT, whose
+     * creation deletes trees): the shutdown hook runs after Quarkus closed the class loader a test
+     * loaded this class with, and loading the visitor's class only then failed (IllegalAccessError),
+     * leaving the directory to the next JVM's sweep.
+     */
+    private static final FileVisitor<Path> DELETING = new SimpleFileVisitor<>() {
+        @Override
+        public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
+            Files.deleteIfExists(file);
+            return FileVisitResult.CONTINUE;
+        }
+
+        @Override
+        public FileVisitResult postVisitDirectory(Path d, IOException e) throws IOException {
+            Files.deleteIfExists(d);
+            return FileVisitResult.CONTINUE;
+        }
+    };
 
     private static final Path ROOT = createRoot();
 
@@ -91,18 +112,6 @@ public final class Scratch {
         if (!Files.exists(dir)) {
             return;
         }
-        Files.walkFileTree(dir, new SimpleFileVisitor<>() {
-            @Override
-            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-                Files.deleteIfExists(file);
-                return FileVisitResult.CONTINUE;
-            }
-
-            @Override
-            public FileVisitResult postVisitDirectory(Path d, IOException e) throws IOException {
-                Files.deleteIfExists(d);
-                return FileVisitResult.CONTINUE;
-            }
-        });
+        Files.walkFileTree(dir, DELETING);
     }
 }
