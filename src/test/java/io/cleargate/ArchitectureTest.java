@@ -29,7 +29,7 @@ class ArchitectureTest {
     private static final Path ROOT = Path.of("src/main/java/io/cleargate");
     private static final Pattern NAMED = Pattern.compile("\\bio\\.cleargate\\.([a-z_]+)\\b");
     /** Every top-level package but the ground floor and the shared SPI layers is a feature. */
-    private static final Set<String> NOT_FEATURES = Set.of("domain", "concurrent", "config", "pipeline");
+    private static final Set<String> NOT_FEATURES = Set.of("domain", "concurrent", "http", "config", "pipeline");
 
     /** package → packages it names (top level only), with one example file each. */
     private static final Map<String, Map<String, String>> NAMES = new TreeMap<>();
@@ -69,6 +69,11 @@ class ArchitectureTest {
     void theGroundFloorNamesNothingOfCleargate() {
         assertEquals(Set.of(), named("domain"), () -> "domain names " + NAMES.get("domain"));
         assertEquals(Set.of(), named("concurrent"), () -> "concurrent names " + NAMES.get("concurrent"));
+    }
+
+    @Test
+    void theSharedHttpClientNamesOnlyTheThreadHelpers() {
+        assertEquals(Set.of("concurrent"), named("http"), () -> "http names " + NAMES.get("http"));
     }
 
     @Test

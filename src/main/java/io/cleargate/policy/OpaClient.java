@@ -2,7 +2,7 @@ package io.cleargate.policy;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.cleargate.engine.openai.Http1Client;
+import io.cleargate.http.Http1Client;
 import io.cleargate.pipeline.GatewayError;
 import io.cleargate.pipeline.GatewayException;
 import java.io.IOException;

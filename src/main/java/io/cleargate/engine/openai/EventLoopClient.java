@@ -1,8 +1,9 @@
 package io.cleargate.engine.openai;
 
 import io.cleargate.concurrent.FlushPerPass;
-import io.cleargate.domain.EngineException;
 import io.cleargate.domain.EngineException.Kind;
+import io.cleargate.domain.EngineException;
+import io.cleargate.http.Http1Client;
 import io.netty.channel.ConnectTimeoutException;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -90,7 +91,7 @@ final class EventLoopClient implements AutoCloseable {
      * One event loop's client and the calls in flight on it. The calls' deadlines are checked every
      * {@link #TICK_MILLIS} by one periodic timer that runs only while a call is in flight, instead of
      * a timer set and cancelled per call (and again when its head arrives); a timeout may fire up to
-     * a tick late, as the blocking client's ({@link ReadDeadlines}).
+     * a tick late, as the blocking client's ({@code io.cleargate.http.ReadDeadlines}).
      */
     private final class Loop {
         private final HttpClient client;

@@ -6,12 +6,13 @@ import io.cleargate.domain.EngineEvent;
 import io.cleargate.domain.EngineException.Kind;
 import io.cleargate.domain.EngineException;
 import io.cleargate.domain.EngineStream;
+import io.cleargate.http.Http1Client;
 import io.vertx.core.Context;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.concurrent.TimeUnit;
 

@@ -5,23 +5,16 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.sun.net.httpserver.HttpServer;
 import io.cleargate.domain.EngineEvent;
 import io.cleargate.domain.EngineException;
 import io.cleargate.domain.EngineStream;
 import io.vertx.core.Vertx;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterEach;
@@ -39,69 +32,30 @@ class LoopSseStreamTest {
     private static final UpstreamLimits LIMITS = new UpstreamLimits(SECOND, SECOND, SECOND, Duration.ofSeconds(20), 64 << 20);
     private static final int FLOOD = 20_000;
 
-    private HttpServer server;
+    private SseUpstream upstream;
     private Vertx vertx;
     private EventLoopClient client;
-    private final Set<Object> connections = ConcurrentHashMap.newKeySet();
-    private final CountDownLatch aborted = new CountDownLatch(1);
 
     @BeforeEach
     void start() throws IOException {
-        server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-        server.createContext("/sse", exchange -> {
-            connections.add(exchange.getRemoteAddress());
-            exchange.getRequestBody().readAllBytes();
-            exchange.sendResponseHeaders(200, 0); // chunked
-            try (OutputStream body = exchange.getResponseBody()) {
-                for (int i = 0; i < 3; i++) {
-                    body.write(event("{\"choices\":[{\"index\":0,\"delta\":{\"content\":\"word" + i + " \"}}]}"));
-                    body.flush();
-                }
-                body.write(event("{\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}"));
-                body.write(event("[DONE]"));
-                body.flush();
+        upstream = new SseUpstream();
+        upstream.answer("/flood", body -> {
+            for (int i = 0; i < FLOOD; i++) {
+                body.write(SseUpstream.event(SseUpstream.delta("x")));
             }
+            body.write(SseUpstream.event(SseUpstream.STOP));
+            body.write(SseUpstream.event("[DONE]"));
         });
-        server.createContext("/endless", exchange -> {
-            connections.add(exchange.getRemoteAddress());
-            exchange.getRequestBody().readAllBytes();
-            exchange.sendResponseHeaders(200, 0);
-            try (OutputStream body = exchange.getResponseBody()) {
-                for (int i = 0; i < 10_000; i++) {
-                    body.write(event("{\"choices\":[{\"index\":0,\"delta\":{\"content\":\"x\"}}]}"));
-                    body.flush();
-                    Thread.sleep(5);
-                }
-            } catch (IOException | InterruptedException e) {
-                aborted.countDown(); // the client went away
-            }
-        });
-        server.createContext("/flood", exchange -> {
-            exchange.getRequestBody().readAllBytes();
-            exchange.sendResponseHeaders(200, 0);
-            try (OutputStream body = exchange.getResponseBody()) {
-                for (int i = 0; i < FLOOD; i++) {
-                    body.write(event("{\"choices\":[{\"index\":0,\"delta\":{\"content\":\"x\"}}]}"));
-                }
-                body.write(event("{\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}"));
-                body.write(event("[DONE]"));
-            }
-        });
-        server.start();
+        URI base = upstream.start().base();
         vertx = Vertx.vertx();
-        client = EventLoopClient.forOrigin(vertx, URI.create("http://127.0.0.1:" + server.getAddress().getPort() + "/v1"),
-                "test", LIMITS);
+        client = EventLoopClient.forOrigin(vertx, base.resolve("/v1"), "test", LIMITS);
     }
 
     @AfterEach
     void stop() {
         client.close();
         vertx.close().toCompletionStage().toCompletableFuture().join();
-        server.stop(0);
-    }
-
-    private static byte[] event(String data) {
-        return ("data: " + data + "\n\n").getBytes(StandardCharsets.UTF_8);
+        upstream.close();
     }
 
     /** Runs {@code work} on the test's event loop and waits for the stage it returns. */
@@ -160,7 +114,7 @@ class LoopSseStreamTest {
             assertEquals("word0 word1 word2 ", pollToFinish(open("/sse")).text());
             Thread.sleep(20); // the body's last, empty chunk hands the connection back
         }
-        assertEquals(1, connections.size(), "five streamed answers, one keep-alive connection");
+        assertEquals(1, upstream.connections.size(), "five streamed answers, one keep-alive connection");
     }
 
     @Test
@@ -168,9 +122,9 @@ class LoopSseStreamTest {
         EngineStream stream = open("/endless");
         assertEquals(1, pollToFirstText(stream));
         vertx.runOnContext(v -> stream.close());
-        assertTrue(aborted.await(5, TimeUnit.SECONDS), "the upstream saw the abort");
+        assertTrue(upstream.aborted.await(5, TimeUnit.SECONDS), "the upstream saw the abort");
         assertEquals("word0 word1 word2 ", pollToFinish(open("/sse")).text());
-        assertEquals(2, connections.size(), "the aborted stream's connection was not reused");
+        assertEquals(2, upstream.connections.size(), "the aborted stream's connection was not reused");
     }
 
     /** Polls until the first text event; 1 when it came. */

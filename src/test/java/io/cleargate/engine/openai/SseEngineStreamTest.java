@@ -6,20 +6,14 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.sun.net.httpserver.HttpServer;
 import io.cleargate.domain.EngineEvent;
 import io.cleargate.domain.EngineException;
+import io.cleargate.http.Http1Client;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -31,84 +25,35 @@ class SseEngineStreamTest {
     private static final Duration SECOND = Duration.ofSeconds(1);
     private static final UpstreamLimits LIMITS = new UpstreamLimits(SECOND, SECOND, SECOND, Duration.ofSeconds(10), 1 << 20);
 
-    private HttpServer server;
+    private SseUpstream upstream;
     private URI base;
-    private final Set<Object> connections = ConcurrentHashMap.newKeySet();
-    private final CountDownLatch aborted = new CountDownLatch(1);
 
     @BeforeEach
     void start() throws IOException {
-        server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-        server.createContext("/sse", exchange -> {
-            connections.add(exchange.getRemoteAddress());
-            exchange.getRequestBody().readAllBytes();
-            exchange.sendResponseHeaders(200, 0); // chunked
-            try (OutputStream body = exchange.getResponseBody()) {
-                for (int i = 0; i < 3; i++) {
-                    body.write(event("{\"choices\":[{\"index\":0,\"delta\":{\"content\":\"word" + i + " \"}}]}"));
-                    body.flush();
-                }
-                body.write(event("{\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}"));
-                body.write(event("[DONE]"));
+        upstream = new SseUpstream();
+        upstream.answer("/stalls", body -> {
+            body.write(SseUpstream.event(SseUpstream.delta("before ")));
+            body.flush();
+            // Silent, then one byte every 20 ms until the client goes away (which the writes then see).
+            Thread.sleep(100);
+            for (int i = 0; i < 500; i++) {
+                body.write(':');
                 body.flush();
+                Thread.sleep(20);
             }
         });
-        server.createContext("/endless", exchange -> {
-            connections.add(exchange.getRemoteAddress());
-            exchange.getRequestBody().readAllBytes();
-            exchange.sendResponseHeaders(200, 0);
-            try (OutputStream body = exchange.getResponseBody()) {
-                for (int i = 0; i < 10_000; i++) {
-                    body.write(event("{\"choices\":[{\"index\":0,\"delta\":{\"content\":\"x\"}}]}"));
-                    body.flush();
-                    Thread.sleep(5);
-                }
-            } catch (IOException | InterruptedException e) {
-                aborted.countDown(); // the client went away
-            }
+        upstream.answer("/late-end", body -> {
+            body.write(SseUpstream.event("{\"choices\":[{\"index\":0,\"delta\":{\"content\":\"all \"},\"finish_reason\":\"stop\"}]}"));
+            body.write(SseUpstream.event("[DONE]"));
+            body.flush();
+            Thread.sleep(150); // the chunked body's last chunk comes well after [DONE]
         });
-        server.createContext("/stalls", exchange -> {
-            connections.add(exchange.getRemoteAddress());
-            exchange.getRequestBody().readAllBytes();
-            exchange.sendResponseHeaders(200, 0);
-            try (OutputStream body = exchange.getResponseBody()) {
-                body.write(event("{\"choices\":[{\"index\":0,\"delta\":{\"content\":\"before \"}}]}"));
-                body.flush();
-                // Silent, then one byte every 20 ms until the client goes away (which the writes then see).
-                Thread.sleep(100);
-                for (int i = 0; i < 500; i++) {
-                    body.write(':');
-                    body.flush();
-                    Thread.sleep(20);
-                }
-            } catch (IOException | InterruptedException e) {
-                aborted.countDown();
-            }
-        });
-        server.createContext("/late-end", exchange -> {
-            connections.add(exchange.getRemoteAddress());
-            exchange.getRequestBody().readAllBytes();
-            exchange.sendResponseHeaders(200, 0);
-            try (OutputStream body = exchange.getResponseBody()) {
-                body.write(event("{\"choices\":[{\"index\":0,\"delta\":{\"content\":\"all \"},\"finish_reason\":\"stop\"}]}"));
-                body.write(event("[DONE]"));
-                body.flush();
-                Thread.sleep(150); // the chunked body's last chunk comes well after [DONE]
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        });
-        server.start();
-        base = URI.create("http://127.0.0.1:" + server.getAddress().getPort());
+        base = upstream.start().base();
     }
 
     @AfterEach
     void stop() {
-        server.stop(0);
-    }
-
-    private static byte[] event(String data) {
-        return ("data: " + data + "\n\n").getBytes(StandardCharsets.UTF_8);
+        upstream.close();
     }
 
     private static SseEngineStream open(Http1Client client, URI uri) throws IOException {
@@ -149,7 +94,7 @@ class SseEngineStreamTest {
                 }
             }
         }
-        assertEquals(1, connections.size(), "five streamed answers, one keep-alive connection");
+        assertEquals(1, upstream.connections.size(), "five streamed answers, one keep-alive connection");
     }
 
     @Test
@@ -158,10 +103,10 @@ class SseEngineStreamTest {
             var stream = open(client, base.resolve("/endless"));
             assertInstanceOf(EngineEvent.Delta.class, stream.next());
             stream.close();
-            assertTrue(aborted.await(5, TimeUnit.SECONDS), "the upstream saw the abort");
+            assertTrue(upstream.aborted.await(5, TimeUnit.SECONDS), "the upstream saw the abort");
             assertEquals("word0 word1 word2 ", readToFinish(open(client, base.resolve("/sse"))));
         }
-        assertEquals(2, connections.size(), "the aborted stream's connection was not reused");
+        assertEquals(2, upstream.connections.size(), "the aborted stream's connection was not reused");
     }
 
     /** Opens /stalls (one event, then silence, then a comment byte every 20 ms) and returns the timeout after its event. */
@@ -180,7 +125,7 @@ class SseEngineStreamTest {
     void anUpstreamSilentForTheBetweenChunkTimeoutEndsTheStreamAfterWhatItSentAndIsAborted() throws Exception {
         timeoutAfterTheFirstEvent(new UpstreamLimits(SECOND, SECOND, Duration.ofMillis(50), Duration.ofSeconds(10), 1 << 20),
                 "between-chunk");
-        assertTrue(aborted.await(5, TimeUnit.SECONDS), "the upstream saw the abort");
+        assertTrue(upstream.aborted.await(5, TimeUnit.SECONDS), "the upstream saw the abort");
     }
 
     @Test
@@ -211,7 +156,7 @@ class SseEngineStreamTest {
                     "the blocked read failed long before its 30 s timeout");
             assertEquals(EngineException.Kind.UNAVAILABLE, error.kind());
             consumer.join();
-            assertTrue(aborted.await(5, TimeUnit.SECONDS), "the upstream saw the abort");
+            assertTrue(upstream.aborted.await(5, TimeUnit.SECONDS), "the upstream saw the abort");
         }
     }
 
@@ -223,6 +168,6 @@ class SseEngineStreamTest {
                 assertEquals(1, client.idleConnections(), "closing read the body's end and pooled the connection");
             }
         }
-        assertEquals(1, connections.size(), "three streamed answers, one keep-alive connection");
+        assertEquals(1, upstream.connections.size(), "three streamed answers, one keep-alive connection");
     }
 }

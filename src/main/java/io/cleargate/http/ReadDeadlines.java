@@ -1,4 +1,4 @@
-package io.cleargate.engine.openai;
+package io.cleargate.http;
 
 import io.cleargate.concurrent.TickingWatchdog;
 import java.io.IOException;
@@ -10,7 +10,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Deadlines for the upstream client's socket reads, without a timer per read.
+ * Deadlines for {@link Http1Client}'s socket reads (upstreams, OPA), without a timer per read.
  *
  * <p>A virtual thread blocked in a socket read with {@code SO_TIMEOUT} parks with a timeout, which
  * wakes the JDK's delay scheduler thread twice per request (see {@link TickingWatchdog}). Here the
@@ -46,7 +46,7 @@ final class ReadDeadlines {
     private final TickingWatchdog watchdog;
 
     ReadDeadlines(Duration tick) {
-        this.watchdog = new TickingWatchdog("upstream-read-deadlines", tick, this::check);
+        this.watchdog = new TickingWatchdog("http-read-deadlines", tick, this::check);
     }
 
     /** Watches {@code socket} (closed when an armed deadline passes) until {@link Watch#forget()}. */

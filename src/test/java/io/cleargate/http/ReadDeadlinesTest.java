@@ -1,4 +1,4 @@
-package io.cleargate.engine.openai;
+package io.cleargate.http;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

@@ -1,4 +1,4 @@
-package io.cleargate.engine.openai;
+package io.cleargate.http;
 
 import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
@@ -32,9 +32,10 @@ import javax.net.ssl.SSLSocketFactory;
  * keep-alive connection it is not reading a request from, so this never sends a request the
  * server has already begun to process.
  *
- * <p>Public for the policy's OPA client, which asks one question a second on a request's (or the
- * ask-ahead's) virtual thread: through the JDK client that question woke its selector and worker
- * threads, on the one core that serves every stream's first token (bench/results/speed.md, section 48).
+ * <p>Shared by the engine's OpenAI-compatible upstream client and the policy's OPA client, which
+ * asks one question a second on a request's (or the ask-ahead's) virtual thread: through the JDK
+ * client that question woke its selector and worker threads, on the one core that serves every
+ * stream's first token (bench/results/speed.md, section 48).
  */
 public final class Http1Client implements AutoCloseable {
 
@@ -596,7 +597,7 @@ public final class Http1Client implements AutoCloseable {
      *
      * @throws SocketTimeoutException when the deadline passed first (the connection is then closed)
      */
-    static int readBy(InputStream body, byte[] buffer, int off, int len, long deadlineNanos) throws IOException {
+    public static int readBy(InputStream body, byte[] buffer, int off, int len, long deadlineNanos) throws IOException {
         Body b = (Body) body;
         if (b.done) {
             return -1;
@@ -661,8 +662,11 @@ public final class Http1Client implements AutoCloseable {
         return out.toByteArray();
     }
 
-    /** How many connections wait in the pool for the next request. */
-    int idleConnections() {
+    /**
+     * How many connections wait in the pool for the next request (public for the stream readers'
+     * tests, which check that a stream read to its end hands its connection back).
+     */
+    public int idleConnections() {
         return idleCount.get();
     }
 }
