@@ -62,6 +62,10 @@ public final class Kernels {
             // this thread's: a new array per call was ~4 MB of allocation per decoded token (every
             // chunk of every product pairs its input), written and later collected.
             float[] paired = VectorKernels.pairBf16(x, xOff, w.cols(), pairedScratch(w.cols()));
+            if (BF16_ROWS4) {
+                matvecRowsBf16Four(w, paired, x, xOff, out, outOff, from, to);
+                return;
+            }
             if (w.cols() <= SHORT_BF16_ROW) {
                 matvecRowsBf16Short(w, paired, x, xOff, out, outOff, from, to);
                 return;
@@ -81,23 +85,33 @@ public final class Kernels {
     }
 
     /**
-     * {@link #matvecRows} for f32 weights: one row after the other, each streamed from its start to
-     * its end ({@link VectorKernels#dotF32Aligned}), as llama.cpp's ggml_vec_dot_f32 does. Four rows at
-     * a time (one FMA chain each, one load of x for all four) gained on the Xeon with a 260 MB L3
-     * (one thread: 53-58 -> 65-75 tok/s), but on the EPYC with a 32 MB L3, where every weight comes
-     * from memory, four interleaved streams 4 KB apart read slower than one: one thread, f32
-     * decode, 60-63 tok/s four at a time against 83-85 one at a time (engine12, speed.md 38). Each
-     * row's loads start at its first 64-byte boundary: in one A/B job (two threads, 8 rounds) f32
-     * decode / llama.cpp was 0.85 as main, 1.12 one row at a time, 1.18 aligned (medians).
-     * Every row is summed by the same kernel, so a row's result does not depend on the split.
+     * {@link #matvecRows} for f32 weights: four rows at a time, one FMA chain each and one load of x
+     * for all four ({@link VectorKernels#dotF32Rows4}). On this stop's Xeon (2 MB L2 a core, 480 MB
+     * L3) one thread streamed 1024-column rows 8 bytes past a line at 12.7-13.8 GB/s four at a time
+     * against 9.1-9.6 one at a time with aligned loads (the kernel engine12 picked on the EPYC with a
+     * 32 MB L3, where four interleaved streams read slower than one: speed.md 38; here aligned loads
+     * gained nothing even from a line boundary: speed.md 50). A share's last one to three rows go
+     * through the same kernel with the row repeated (the copies come from L1), so every row is summed
+     * by the same steps and a row's result does not depend on the split.
      */
     private static void matvecRowsF32(Matrix w, float[] x, int xOff, float[] out, int outOff, int from, int to) {
         var seg = w.tensor().data();
         int cols = w.cols();
-        for (int r = from; r < to; r++) {
-            out[outOff + r] = VectorKernels.dotF32Aligned(seg, w.rowStart(r) * 4L, x, xOff, cols);
+        long rowBytes = cols * 4L;
+        float[] four = FOUR.get();
+        int r = from;
+        for (; r + 4 <= to; r += 4) {
+            VectorKernels.dotF32Rows4(seg, w.rowStart(r) * 4L, rowBytes, x, xOff, cols, four);
+            System.arraycopy(four, 0, out, outOff + r, 4);
+        }
+        for (; r < to; r++) {
+            VectorKernels.dotF32Rows4(seg, w.rowStart(r) * 4L, 0, x, xOff, cols, four);
+            out[outOff + r] = four[0];
         }
     }
+
+    /** This thread's four sums of a four-row decode kernel. */
+    private static final ThreadLocal<float[]> FOUR = ThreadLocal.withInitial(() -> new float[4]);
 
     /**
      * bf16 rows of at most this many columns (the experts' down projections, q_b and W_UV of the
@@ -115,6 +129,26 @@ public final class Kernels {
         int cols = w.cols();
         for (int r = from; r < to; r++) {
             out[outOff + r] = VectorKernels.dotBf16Row(seg, w.rowStart(r) * 2L, paired, x, xOff, cols);
+        }
+    }
+
+    /** Trial switch (engine17): bf16 decode rows four at a time. */
+    static final boolean BF16_ROWS4 = Boolean.getBoolean("cleargate.engine.bf16Rows4");
+
+    /** bf16 rows {@code from .. to} of {@code W x}, four at a time ({@link VectorKernels#dotBf16Rows4}), with x already paired. */
+    private static void matvecRowsBf16Four(Matrix w, float[] paired, float[] x, int xOff, float[] out, int outOff, int from, int to) {
+        var seg = w.tensor().data();
+        int cols = w.cols();
+        long rowBytes = cols * 2L;
+        float[] four = FOUR.get();
+        int r = from;
+        for (; r + 4 <= to; r += 4) {
+            VectorKernels.dotBf16Rows4(seg, w.rowStart(r) * 2L, rowBytes, paired, x, xOff, cols, four);
+            System.arraycopy(four, 0, out, outOff + r, 4);
+        }
+        for (; r < to; r++) {
+            VectorKernels.dotBf16Rows4(seg, w.rowStart(r) * 2L, 0, paired, x, xOff, cols, four);
+            out[outOff + r] = four[0];
         }
     }
 

@@ -493,6 +493,259 @@ final class VectorKernels {
         return sum;
     }
 
+    // ---- Candidates for decode's f32 rows (engine17; the bench picks, the rest go) -------------
+
+    /** {@code F.length()} ones then as many zeros: from index {@code F.length() - k}, a vector whose first k lanes are 1. */
+    private static final float[] FIRST_LANES = edgeLanes(true);
+    /** {@code F.length()} zeros then as many ones: from index {@code k}, a vector whose last {@code F.length() - k} lanes are 1. */
+    private static final float[] LAST_LANES = edgeLanes(false);
+
+    private static float[] edgeLanes(boolean onesFirst) {
+        float[] lanes = new float[2 * F.length()];
+        java.util.Arrays.fill(lanes, onesFirst ? 0 : F.length(), onesFirst ? F.length() : 2 * F.length(), 1f);
+        return lanes;
+    }
+
+    static float dotF32Edges(java.lang.foreign.MemorySegment seg, long row, float[] x, int xOff, int n) {
+        int len = F.length();
+        int lead = (int) ((-(seg.address() + row) & (F.vectorByteSize() - 1)) >>> 2);
+        if (n < lead + 2 * len) {
+            return dotF32Single(seg, row, x, xOff, n);
+        }
+        FloatVector acc = FloatVector.fromMemorySegment(F, seg, row, ByteOrder.LITTLE_ENDIAN)
+                .mul(FloatVector.fromArray(F, x, xOff).mul(FloatVector.fromArray(F, FIRST_LANES, len - lead)));
+        int i = lead;
+        for (; i + len <= n; i += len) {
+            acc = FloatVector.fromMemorySegment(F, seg, row + i * 4L, ByteOrder.LITTLE_ENDIAN)
+                    .fma(FloatVector.fromArray(F, x, xOff + i), acc);
+        }
+        int rest = n - i;
+        acc = FloatVector.fromMemorySegment(F, seg, row + (n - len) * 4L, ByteOrder.LITTLE_ENDIAN)
+                .fma(FloatVector.fromArray(F, x, xOff + n - len).mul(FloatVector.fromArray(F, LAST_LANES, rest)), acc);
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    static float dotF32Edges4(java.lang.foreign.MemorySegment seg, long row, float[] x, int xOff, int n) {
+        int len = F.length();
+        int lead = (int) ((-(seg.address() + row) & (F.vectorByteSize() - 1)) >>> 2);
+        if (n < lead + 2 * len) {
+            return dotF32Single(seg, row, x, xOff, n);
+        }
+        FloatVector a0 = FloatVector.fromMemorySegment(F, seg, row, ByteOrder.LITTLE_ENDIAN)
+                .mul(FloatVector.fromArray(F, x, xOff).mul(FloatVector.fromArray(F, FIRST_LANES, len - lead)));
+        FloatVector a1 = FloatVector.zero(F);
+        FloatVector a2 = FloatVector.zero(F);
+        FloatVector a3 = FloatVector.zero(F);
+        int i = lead;
+        for (; i + 4 * len <= n; i += 4 * len) {
+            long at = row + i * 4L;
+            a0 = FloatVector.fromMemorySegment(F, seg, at, ByteOrder.LITTLE_ENDIAN).fma(FloatVector.fromArray(F, x, xOff + i), a0);
+            a1 = FloatVector.fromMemorySegment(F, seg, at + 4L * len, ByteOrder.LITTLE_ENDIAN)
+                    .fma(FloatVector.fromArray(F, x, xOff + i + len), a1);
+            a2 = FloatVector.fromMemorySegment(F, seg, at + 8L * len, ByteOrder.LITTLE_ENDIAN)
+                    .fma(FloatVector.fromArray(F, x, xOff + i + 2 * len), a2);
+            a3 = FloatVector.fromMemorySegment(F, seg, at + 12L * len, ByteOrder.LITTLE_ENDIAN)
+                    .fma(FloatVector.fromArray(F, x, xOff + i + 3 * len), a3);
+        }
+        for (; i + len <= n; i += len) {
+            a0 = FloatVector.fromMemorySegment(F, seg, row + i * 4L, ByteOrder.LITTLE_ENDIAN).fma(FloatVector.fromArray(F, x, xOff + i), a0);
+        }
+        int rest = n - i;
+        a1 = FloatVector.fromMemorySegment(F, seg, row + (n - len) * 4L, ByteOrder.LITTLE_ENDIAN)
+                .fma(FloatVector.fromArray(F, x, xOff + n - len).mul(FloatVector.fromArray(F, LAST_LANES, rest)), a1);
+        return a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+    }
+
+    static float dotF32Unaligned4(java.lang.foreign.MemorySegment seg, long row, float[] x, int xOff, int n) {
+        int len = F.length();
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = FloatVector.zero(F);
+        FloatVector a2 = FloatVector.zero(F);
+        FloatVector a3 = FloatVector.zero(F);
+        int i = 0;
+        for (; i + 4 * len <= n; i += 4 * len) {
+            long at = row + i * 4L;
+            a0 = FloatVector.fromMemorySegment(F, seg, at, ByteOrder.LITTLE_ENDIAN).fma(FloatVector.fromArray(F, x, xOff + i), a0);
+            a1 = FloatVector.fromMemorySegment(F, seg, at + 4L * len, ByteOrder.LITTLE_ENDIAN)
+                    .fma(FloatVector.fromArray(F, x, xOff + i + len), a1);
+            a2 = FloatVector.fromMemorySegment(F, seg, at + 8L * len, ByteOrder.LITTLE_ENDIAN)
+                    .fma(FloatVector.fromArray(F, x, xOff + i + 2 * len), a2);
+            a3 = FloatVector.fromMemorySegment(F, seg, at + 12L * len, ByteOrder.LITTLE_ENDIAN)
+                    .fma(FloatVector.fromArray(F, x, xOff + i + 3 * len), a3);
+        }
+        for (; i + len <= n; i += len) {
+            a0 = FloatVector.fromMemorySegment(F, seg, row + i * 4L, ByteOrder.LITTLE_ENDIAN).fma(FloatVector.fromArray(F, x, xOff + i), a0);
+        }
+        return finish(a0.add(a1).add(a2.add(a3)), seg, row, x, xOff, i, n);
+    }
+
+    /** Four rows {@code rowBytes} apart (a multiple of the vector size), aligned loads, edges in vectors; sums into out[outOff..+4]. */
+    static void dot4RowsEdges(java.lang.foreign.MemorySegment seg, long row, long rowBytes, float[] x, int xOff, int n,
+                              float[] out, int outOff) {
+        int len = F.length();
+        int lead = (int) ((-(seg.address() + row) & (F.vectorByteSize() - 1)) >>> 2);
+        long r1 = row + rowBytes;
+        long r2 = row + 2 * rowBytes;
+        long r3 = row + 3 * rowBytes;
+        FloatVector y = FloatVector.fromArray(F, x, xOff).mul(FloatVector.fromArray(F, FIRST_LANES, len - lead));
+        FloatVector a0 = FloatVector.fromMemorySegment(F, seg, row, ByteOrder.LITTLE_ENDIAN).mul(y);
+        FloatVector a1 = FloatVector.fromMemorySegment(F, seg, r1, ByteOrder.LITTLE_ENDIAN).mul(y);
+        FloatVector a2 = FloatVector.fromMemorySegment(F, seg, r2, ByteOrder.LITTLE_ENDIAN).mul(y);
+        FloatVector a3 = FloatVector.fromMemorySegment(F, seg, r3, ByteOrder.LITTLE_ENDIAN).mul(y);
+        int i = lead;
+        for (; i + len <= n; i += len) {
+            long o = i * 4L;
+            y = FloatVector.fromArray(F, x, xOff + i);
+            a0 = FloatVector.fromMemorySegment(F, seg, row + o, ByteOrder.LITTLE_ENDIAN).fma(y, a0);
+            a1 = FloatVector.fromMemorySegment(F, seg, r1 + o, ByteOrder.LITTLE_ENDIAN).fma(y, a1);
+            a2 = FloatVector.fromMemorySegment(F, seg, r2 + o, ByteOrder.LITTLE_ENDIAN).fma(y, a2);
+            a3 = FloatVector.fromMemorySegment(F, seg, r3 + o, ByteOrder.LITTLE_ENDIAN).fma(y, a3);
+        }
+        long o = (n - len) * 4L;
+        y = FloatVector.fromArray(F, x, xOff + n - len).mul(FloatVector.fromArray(F, LAST_LANES, n - i));
+        out[outOff] = FloatVector.fromMemorySegment(F, seg, row + o, ByteOrder.LITTLE_ENDIAN).fma(y, a0).reduceLanes(VectorOperators.ADD);
+        out[outOff + 1] = FloatVector.fromMemorySegment(F, seg, r1 + o, ByteOrder.LITTLE_ENDIAN).fma(y, a1).reduceLanes(VectorOperators.ADD);
+        out[outOff + 2] = FloatVector.fromMemorySegment(F, seg, r2 + o, ByteOrder.LITTLE_ENDIAN).fma(y, a2).reduceLanes(VectorOperators.ADD);
+        out[outOff + 3] = FloatVector.fromMemorySegment(F, seg, r3 + o, ByteOrder.LITTLE_ENDIAN).fma(y, a3).reduceLanes(VectorOperators.ADD);
+    }
+
+    /**
+     * Elements of a bf16 row at byte offset {@code row} before its first vector-size boundary (the same
+     * for every row of a matrix whose rows are a whole number of vectors long).
+     */
+    static int bf16Lead(java.lang.foreign.MemorySegment seg, long row) {
+        return (int) ((-(seg.address() + row) & (F.vectorByteSize() - 1)) >>> 1);
+    }
+
+    static float dotBf16Edges(java.lang.foreign.MemorySegment seg, long row, float[] paired, float[] x, int xOff, int n, int lead) {
+        int len = F.length();
+        int block = BF16_BLOCK;
+        if (n < lead + 2 * block) {
+            return dotBf16Single(seg, row, x, xOff, n);
+        }
+        // The lead: two widened vectors from the row's start, lanes past the lead zeroed through x.
+        FloatVector a0 = bf16(seg, row).mul(FloatVector.fromArray(F, x, xOff)
+                .mul(FloatVector.fromArray(F, FIRST_LANES, len - Math.min(lead, len))));
+        FloatVector a1 = bf16(seg, row + 2L * len).mul(FloatVector.fromArray(F, x, xOff + len)
+                .mul(FloatVector.fromArray(F, FIRST_LANES, len - Math.max(0, lead - len))));
+        int i = lead;
+        for (; i + block <= n; i += block) {
+            IntVector v = IntVector.fromMemorySegment(I, seg, row + i * 2L, ByteOrder.LITTLE_ENDIAN);
+            int p = i - lead;
+            a0 = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.fromArray(F, paired, p), a0);
+            a1 = v.and(0xFFFF0000).reinterpretAsFloats().fma(FloatVector.fromArray(F, paired, p + len), a1);
+        }
+        // The tail: the row's last two vectors widened, lanes before the tail zeroed.
+        int rest = n - i;
+        a0 = bf16(seg, row + (n - block) * 2L).fma(FloatVector.fromArray(F, x, xOff + n - block)
+                .mul(FloatVector.fromArray(F, LAST_LANES, Math.max(0, rest - len))), a0);
+        a1 = bf16(seg, row + (n - len) * 2L).fma(FloatVector.fromArray(F, x, xOff + n - len)
+                .mul(FloatVector.fromArray(F, LAST_LANES, Math.min(rest, len))), a1);
+        return a0.add(a1).reduceLanes(VectorOperators.ADD);
+    }
+
+    /**
+     * Four f32 rows at byte offsets {@code at}, {@code at + rowBytes}, .. dotted with x, one FMA chain
+     * each, their sums into {@code four[0..3]}. With {@code rowBytes} 0 the same row four times (the
+     * copies read from L1): a row left over by a split is summed by the same steps as every other.
+     */
+    static void dotF32Rows4(java.lang.foreign.MemorySegment seg, long at, long rowBytes, float[] x, int xOff, int n, float[] four) {
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = FloatVector.zero(F);
+        FloatVector a2 = FloatVector.zero(F);
+        FloatVector a3 = FloatVector.zero(F);
+        long r1 = at + rowBytes;
+        long r2 = at + 2 * rowBytes;
+        long r3 = at + 3 * rowBytes;
+        int i = 0;
+        int bound = F.loopBound(n);
+        for (; i < bound; i += F.length()) {
+            long o = i * 4L;
+            FloatVector y = FloatVector.fromArray(F, x, xOff + i);
+            a0 = FloatVector.fromMemorySegment(F, seg, at + o, ByteOrder.LITTLE_ENDIAN).fma(y, a0);
+            a1 = FloatVector.fromMemorySegment(F, seg, r1 + o, ByteOrder.LITTLE_ENDIAN).fma(y, a1);
+            a2 = FloatVector.fromMemorySegment(F, seg, r2 + o, ByteOrder.LITTLE_ENDIAN).fma(y, a2);
+            a3 = FloatVector.fromMemorySegment(F, seg, r3 + o, ByteOrder.LITTLE_ENDIAN).fma(y, a3);
+        }
+        four[0] = finish(a0, seg, at, x, xOff, i, n);
+        four[1] = finish(a1, seg, r1, x, xOff, i, n);
+        four[2] = finish(a2, seg, r2, x, xOff, i, n);
+        four[3] = finish(a3, seg, r3, x, xOff, i, n);
+    }
+
+    static void dotF32Rows8(java.lang.foreign.MemorySegment seg, long at, long rowBytes, float[] x, int xOff, int n, float[] eight) {
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = FloatVector.zero(F);
+        FloatVector a2 = FloatVector.zero(F);
+        FloatVector a3 = FloatVector.zero(F);
+        FloatVector a4 = FloatVector.zero(F);
+        FloatVector a5 = FloatVector.zero(F);
+        FloatVector a6 = FloatVector.zero(F);
+        FloatVector a7 = FloatVector.zero(F);
+        int i = 0;
+        int bound = F.loopBound(n);
+        for (; i < bound; i += F.length()) {
+            long o = at + i * 4L;
+            FloatVector y = FloatVector.fromArray(F, x, xOff + i);
+            a0 = FloatVector.fromMemorySegment(F, seg, o, ByteOrder.LITTLE_ENDIAN).fma(y, a0);
+            a1 = FloatVector.fromMemorySegment(F, seg, o + rowBytes, ByteOrder.LITTLE_ENDIAN).fma(y, a1);
+            a2 = FloatVector.fromMemorySegment(F, seg, o + 2 * rowBytes, ByteOrder.LITTLE_ENDIAN).fma(y, a2);
+            a3 = FloatVector.fromMemorySegment(F, seg, o + 3 * rowBytes, ByteOrder.LITTLE_ENDIAN).fma(y, a3);
+            a4 = FloatVector.fromMemorySegment(F, seg, o + 4 * rowBytes, ByteOrder.LITTLE_ENDIAN).fma(y, a4);
+            a5 = FloatVector.fromMemorySegment(F, seg, o + 5 * rowBytes, ByteOrder.LITTLE_ENDIAN).fma(y, a5);
+            a6 = FloatVector.fromMemorySegment(F, seg, o + 6 * rowBytes, ByteOrder.LITTLE_ENDIAN).fma(y, a6);
+            a7 = FloatVector.fromMemorySegment(F, seg, o + 7 * rowBytes, ByteOrder.LITTLE_ENDIAN).fma(y, a7);
+        }
+        eight[0] = finish(a0, seg, at, x, xOff, i, n);
+        eight[1] = finish(a1, seg, at + rowBytes, x, xOff, i, n);
+        eight[2] = finish(a2, seg, at + 2 * rowBytes, x, xOff, i, n);
+        eight[3] = finish(a3, seg, at + 3 * rowBytes, x, xOff, i, n);
+        eight[4] = finish(a4, seg, at + 4 * rowBytes, x, xOff, i, n);
+        eight[5] = finish(a5, seg, at + 5 * rowBytes, x, xOff, i, n);
+        eight[6] = finish(a6, seg, at + 6 * rowBytes, x, xOff, i, n);
+        eight[7] = finish(a7, seg, at + 7 * rowBytes, x, xOff, i, n);
+    }
+
+    /** {@link #dotF32Rows4} for paired bf16 rows ({@link #dotBf16Paired}'s steps, two FMA chains a row: even and odd weights). */
+    static void dotBf16Rows4(java.lang.foreign.MemorySegment seg, long at, long rowBytes, float[] paired, float[] x, int xOff, int n,
+                             float[] four) {
+        int len = F.length();
+        int block = BF16_BLOCK;
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector b0 = FloatVector.zero(F);
+        FloatVector a1 = FloatVector.zero(F);
+        FloatVector b1 = FloatVector.zero(F);
+        FloatVector a2 = FloatVector.zero(F);
+        FloatVector b2 = FloatVector.zero(F);
+        FloatVector a3 = FloatVector.zero(F);
+        FloatVector b3 = FloatVector.zero(F);
+        long r1 = at + rowBytes;
+        long r2 = at + 2 * rowBytes;
+        long r3 = at + 3 * rowBytes;
+        int i = 0;
+        for (; i + block <= n; i += block) {
+            long o = i * 2L;
+            FloatVector even = FloatVector.fromArray(F, paired, i);
+            FloatVector odd = FloatVector.fromArray(F, paired, i + len);
+            IntVector v0 = IntVector.fromMemorySegment(I, seg, at + o, ByteOrder.LITTLE_ENDIAN);
+            IntVector v1 = IntVector.fromMemorySegment(I, seg, r1 + o, ByteOrder.LITTLE_ENDIAN);
+            IntVector v2 = IntVector.fromMemorySegment(I, seg, r2 + o, ByteOrder.LITTLE_ENDIAN);
+            IntVector v3 = IntVector.fromMemorySegment(I, seg, r3 + o, ByteOrder.LITTLE_ENDIAN);
+            a0 = v0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(even, a0);
+            b0 = v0.and(0xFFFF0000).reinterpretAsFloats().fma(odd, b0);
+            a1 = v1.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(even, a1);
+            b1 = v1.and(0xFFFF0000).reinterpretAsFloats().fma(odd, b1);
+            a2 = v2.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(even, a2);
+            b2 = v2.and(0xFFFF0000).reinterpretAsFloats().fma(odd, b2);
+            a3 = v3.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(even, a3);
+            b3 = v3.and(0xFFFF0000).reinterpretAsFloats().fma(odd, b3);
+        }
+        four[0] = bf16Tail(a0.add(b0).reduceLanes(VectorOperators.ADD), seg, at, x, xOff, i, n);
+        four[1] = bf16Tail(a1.add(b1).reduceLanes(VectorOperators.ADD), seg, r1, x, xOff, i, n);
+        four[2] = bf16Tail(a2.add(b2).reduceLanes(VectorOperators.ADD), seg, r2, x, xOff, i, n);
+        four[3] = bf16Tail(a3.add(b3).reduceLanes(VectorOperators.ADD), seg, r3, x, xOff, i, n);
+    }
+
     /** The lanes' sum, then the scalar tail {@code from .. n} of the mapped f32 row at byte offset {@code row}: the same steps as {@link #dot}. */
     private static float finish(FloatVector acc, java.lang.foreign.MemorySegment seg, long row, float[] x, int xOff,
                                 int from, int n) {

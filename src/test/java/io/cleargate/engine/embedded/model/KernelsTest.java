@@ -388,6 +388,83 @@ class KernelsTest {
     }
 
     @Test
+    void f32DecodeRowsFourAtATimeGiveTheExactDotAtEveryAlignmentAndTheSameSumWhateverTheSplit() {
+        // Rows starting 0, 4, .. 60 bytes past a line, widths with and without whole vectors and tails;
+        // shares of 1 to 3 rows go through the four-row kernel with the row repeated.
+        try (Arena arena = Arena.ofConfined()) {
+            for (int cols : new int[] {1, 3, 16, 17, 40, 203, 256, 1024}) {
+                int rows = 11;
+                MemorySegment block = arena.allocate((long) rows * cols * 4 + 64, 64);
+                for (long skew = 0; skew < 64; skew += 4) {
+                    MemorySegment seg = block.asSlice(skew, (long) rows * cols * 4);
+                    for (int i = 0; i < rows * cols; i++) {
+                        seg.set(Tensor.F32, i * 4L, (float) Math.sin(i * 0.013 + skew) * 2);
+                    }
+                    Matrix w = new Tensor("w", DType.F32, new long[] {rows, cols}, seg).asMatrix();
+                    float[] x = new float[cols + 5];
+                    for (int i = 0; i < x.length; i++) {
+                        x[i] = (float) Math.cos(i * 0.31 + skew);
+                    }
+                    float[] whole = new float[rows];
+                    Kernels.matvecRows(w, x, 5, whole, 0, 0, rows);
+                    for (int r = 0; r < rows; r++) {
+                        double expected = 0;
+                        for (int c = 0; c < cols; c++) {
+                            expected += (double) seg.get(Tensor.F32, ((long) r * cols + c) * 4) * x[5 + c];
+                        }
+                        assertEquals(expected, whole[r], 1e-5 * Math.max(1, Math.abs(expected)),
+                                cols + " columns from " + skew + " bytes past a line, row " + r);
+                    }
+                    for (int split = 1; split < rows; split++) {
+                        float[] parts = new float[rows];
+                        Kernels.matvecRows(w, x, 5, parts, 0, 0, split);
+                        Kernels.matvecRows(w, x, 5, parts, 0, split, rows);
+                        for (int r = 0; r < rows; r++) {
+                            assertEquals(whole[r], parts[r], LANE_ORDER * Math.max(1, Math.abs(whole[r])),
+                                    cols + " columns, split at " + split + ", row " + r);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void bf16RowsFourAtATimeGiveTheExactDotAtEveryAlignmentAndRepeatedRowsTheirOwnSum() {
+        try (Arena arena = Arena.ofConfined()) {
+            for (int cols : new int[] {1, 7, 32, 33, 64, 100, 203, 256, 1024}) {
+                int rows = 4;
+                MemorySegment block = arena.allocate((long) rows * cols * 2 + 64, 64);
+                for (long skew = 0; skew < 64; skew += 2) {
+                    MemorySegment seg = block.asSlice(skew, (long) rows * cols * 2);
+                    for (int i = 0; i < rows * cols; i++) {
+                        float v = (float) Math.sin(i * 0.07 + skew) * 2;
+                        seg.set(Tensor.I16, i * 2L, (short) (Float.floatToRawIntBits(v) >>> 16));
+                    }
+                    float[] x = new float[cols + 3];
+                    for (int i = 0; i < x.length; i++) {
+                        x[i] = (float) Math.cos(i * 0.41 + skew);
+                    }
+                    float[] paired = VectorKernels.pairBf16(x, 3, cols, new float[cols]);
+                    float[] four = new float[4];
+                    VectorKernels.dotBf16Rows4(seg, 0, cols * 2L, paired, x, 3, cols, four);
+                    for (int r = 0; r < rows; r++) {
+                        double expected = 0;
+                        for (int c = 0; c < cols; c++) {
+                            expected += (double) Float.intBitsToFloat(seg.get(Tensor.I16, ((long) r * cols + c) * 2) << 16) * x[3 + c];
+                        }
+                        String where = cols + " columns from " + skew + " bytes past a line, row " + r;
+                        assertEquals(expected, four[r], 1e-4 * Math.max(1, Math.abs(expected)), where);
+                        float[] alone = new float[4];
+                        VectorKernels.dotBf16Rows4(seg, (long) r * cols * 2, 0, paired, x, 3, cols, alone);
+                        assertEquals(four[r], alone[0], LANE_ORDER * Math.max(1, Math.abs(four[r])), where + ", repeated");
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
     void pairedBf16RowsGiveTheScalarDotForLengthsWithAndWithoutAPartialBlock() {
         try (Arena arena = Arena.ofShared()) {
             for (int cols : new int[] {7, 32, 64, 100, 203, 1024}) {

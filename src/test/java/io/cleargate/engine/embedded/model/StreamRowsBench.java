@@ -20,52 +20,142 @@ import java.util.Locale;
  */
 public final class StreamRowsBench {
 
-    static final int COLS = 1024;
-
     public static void main(String[] args) throws Exception {
         Path file = Path.of(args[0]);
         int rounds = Integer.parseInt(args[1]);
+        int cols = args.length > 2 ? Integer.parseInt(args[2]) : 1024;
+        if (args.length > 3 && args[3].equals("bf16")) {
+            bf16(file, rounds, cols);
+            return;
+        }
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ); Arena arena = Arena.ofShared()) {
             MemorySegment mapped = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), arena);
             long bytes = (mapped.byteSize() - 4096) / 4096 * 4096;
-            float[] x = new float[COLS];
-            for (int i = 0; i < COLS; i++) {
+            float[] x = new float[cols];
+            for (int i = 0; i < cols; i++) {
                 x[i] = (float) Math.sin(i);
             }
-            int rows = (int) (bytes / (COLS * 4L)) - 1;
+            int rows = (int) (bytes / (cols * 4L)) / 4 * 4 - 4;
             float[] out = new float[rows];
-            String[] names = {"+0 4rows", "+8 4rows", "+0 1row", "+8 1row", "+0 aligned", "+8 aligned"};
+            String[] names = {"aligned+8", "single+8", "rows4+8", "rows8+8", "4rows+8", "4rowsEdges+8", "aligned+0"};
             for (int round = 0; round < rounds; round++) {
-                StringBuilder line = new StringBuilder("round " + round + ":");
+                StringBuilder line = new StringBuilder("cols " + cols + " round " + round + ":");
                 for (int v = 0; v < names.length; v++) {
-                    MemorySegment seg = mapped;
-                    long skew = (v % 2 == 1) ? 8 : 0;
-                    int kind = v / 2;
+                    long skew = v == names.length - 1 ? 0 : 8;
                     long t0 = System.nanoTime();
-                    run(seg, skew, rows, x, out, kind);
+                    run(mapped, skew, rows, cols, x, out, v);
                     double s = (System.nanoTime() - t0) / 1e9;
-                    line.append(String.format(Locale.ROOT, " %s %.1f", names[v], rows * COLS * 4.0 / s / 1e9));
+                    line.append(String.format(Locale.ROOT, " %s %.1f", names[v], (double) rows * cols * 4.0 / s / 1e9));
+                    if (round == 0) {
+                        double check = 0;
+                        for (int r = 0; r < rows - 1; r++) {
+                            check += out[r];
+                        }
+                        line.append(String.format(Locale.ROOT, " [sum %.6g]", check));
+                    }
                 }
                 System.out.println(line + " GB/s");
             }
         }
     }
 
-    private static void run(MemorySegment seg, long skew, int rows, float[] x, float[] out, int kind) {
-        long rowBytes = COLS * 4L;
-        int r = 0;
-        if (kind == 0) {
-            float[] sums = new float[Tiles.SUMS];
-            for (; r + 4 <= rows; r += 4) {
-                Tiles.f32x1(seg, skew + r * rowBytes, rowBytes, x, 0, COLS, out, r, sums);
+    private static void run(MemorySegment seg, long skew, int rows, int cols, float[] x, float[] out, int kind) {
+        long rowBytes = cols * 4L;
+        if (kind == 2 || kind == 3) {
+            int k = kind == 2 ? 4 : 8;
+            float[] some = new float[8];
+            for (int r = 0; r + k <= rows; r += k) {
+                if (k == 4) {
+                    VectorKernels.dotF32Rows4(seg, skew + r * rowBytes, rowBytes, x, 0, cols, some);
+                } else {
+                    VectorKernels.dotF32Rows8(seg, skew + r * rowBytes, rowBytes, x, 0, cols, some);
+                }
+                System.arraycopy(some, 0, out, r, k);
             }
+            return;
         }
-        for (; r < rows; r++) {
+        if (kind == 4) {
+            float[] sums = new float[Tiles.SUMS];
+            for (int r = 0; r < rows; r += 4) {
+                Tiles.f32x1(seg, skew + r * rowBytes, rowBytes, x, 0, cols, out, r, sums);
+            }
+            return;
+        }
+        if (kind == 5) {
+            for (int r = 0; r < rows; r += 4) {
+                VectorKernels.dot4RowsEdges(seg, skew + r * rowBytes, rowBytes, x, 0, cols, out, r);
+            }
+            return;
+        }
+        for (int r = 0; r < rows; r++) {
             long at = skew + r * rowBytes;
             out[r] = switch (kind) {
-                case 0, 1 -> VectorKernels.dotF32Single(seg, at, x, 0, COLS);
-                default -> VectorKernels.dotF32Aligned(seg, at, x, 0, COLS);
+                case 1 -> VectorKernels.dotF32Single(seg, at, x, 0, cols);
+                default -> VectorKernels.dotF32Aligned(seg, at, x, 0, cols);
             };
+        }
+    }
+
+    private static void bf16(Path file, int rounds, int cols) throws Exception {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ); Arena arena = Arena.ofShared()) {
+            MemorySegment mapped = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), arena);
+            long bytes = (mapped.byteSize() - 4096) / 4096 * 4096;
+            float[] x = new float[cols];
+            for (int i = 0; i < cols; i++) {
+                x[i] = (float) Math.sin(i);
+            }
+            int rows = (int) (bytes / (cols * 2L)) / 4 * 4 - 4;
+            float[] out = new float[rows];
+            float[] paired = new float[cols];
+            String[] names = {"paired+8", "row+8", "edges+8", "rows4+8", "paired+0"};
+            for (int round = 0; round < rounds; round++) {
+                StringBuilder line = new StringBuilder("bf16 cols " + cols + " round " + round + ":");
+                for (int v = 0; v < names.length; v++) {
+                    long skew = v == names.length - 1 ? 0 : 8;
+                    long t0 = System.nanoTime();
+                    long rowBytes = cols * 2L;
+                    switch (v) {
+                        case 0, 4 -> {
+                            Tensor t = new Tensor("w", DType.BF16, new long[] {rows, cols}, mapped.asSlice(skew, rows * rowBytes));
+                            VectorKernels.pairBf16(x, 0, cols, paired);
+                            for (int r = 0; r < rows; r++) {
+                                out[r] = VectorKernels.dotBf16Paired(t, (long) r * cols, paired, x, 0, cols);
+                            }
+                        }
+                        case 1 -> {
+                            VectorKernels.pairBf16(x, 0, cols, paired);
+                            for (int r = 0; r < rows; r++) {
+                                out[r] = VectorKernels.dotBf16Row(mapped, skew + r * rowBytes, paired, x, 0, cols);
+                            }
+                        }
+                        case 3 -> {
+                            VectorKernels.pairBf16(x, 0, cols, paired);
+                            float[] four = new float[4];
+                            for (int r = 0; r + 4 <= rows; r += 4) {
+                                VectorKernels.dotBf16Rows4(mapped, skew + r * rowBytes, rowBytes, paired, x, 0, cols, four);
+                                System.arraycopy(four, 0, out, r, 4);
+                            }
+                        }
+                        default -> {
+                            int lead = VectorKernels.bf16Lead(mapped, skew);
+                            VectorKernels.pairBf16(x, lead, cols - lead, paired);
+                            for (int r = 0; r < rows; r++) {
+                                out[r] = VectorKernels.dotBf16Edges(mapped, skew + r * rowBytes, paired, x, 0, cols, lead);
+                            }
+                        }
+                    }
+                    double s = (System.nanoTime() - t0) / 1e9;
+                    line.append(String.format(Locale.ROOT, " %s %.1f", names[v], (double) rows * cols * 2.0 / s / 1e9));
+                    if (round == 0) {
+                        double check = 0;
+                        for (int r = 0; r < rows; r++) {
+                            check += out[r];
+                        }
+                        line.append(String.format(Locale.ROOT, " [sum %.6g]", check));
+                    }
+                }
+                System.out.println(line + " GB/s");
+            }
         }
     }
 }
