@@ -58,21 +58,11 @@ public final class Kernels {
     /** Rows {@code from .. to} of {@code W x} for one token. */
     static void matvecRows(Matrix w, float[] x, int xOff, float[] out, int outOff, int from, int to) {
         if (VECTOR && w.scale() == null && w.tensor().dtype() == DType.BF16 && from < to) {
-            // x is rearranged once for all rows (see VectorKernels.dotBf16Paired), into a buffer of
+            // x is rearranged once for all rows (see VectorKernels.pairBf16), into a buffer of
             // this thread's: a new array per call was ~4 MB of allocation per decoded token (every
             // chunk of every product pairs its input), written and later collected.
             float[] paired = VectorKernels.pairBf16(x, xOff, w.cols(), pairedScratch(w.cols()));
-            if (BF16_ROWS4) {
-                matvecRowsBf16Four(w, paired, x, xOff, out, outOff, from, to);
-                return;
-            }
-            if (w.cols() <= SHORT_BF16_ROW) {
-                matvecRowsBf16Short(w, paired, x, xOff, out, outOff, from, to);
-                return;
-            }
-            for (int r = from; r < to; r++) {
-                out[outOff + r] = VectorKernels.dotBf16Paired(w.tensor(), w.rowStart(r), paired, x, xOff, w.cols());
-            }
+            matvecRowsBf16(w, paired, x, xOff, out, outOff, from, to);
             return;
         }
         if (VECTOR && w.scale() == null && w.tensor().dtype() == DType.F32) {
@@ -114,29 +104,12 @@ public final class Kernels {
     private static final ThreadLocal<float[]> FOUR = ThreadLocal.withInitial(() -> new float[4]);
 
     /**
-     * bf16 rows of at most this many columns (the experts' down projections, q_b and W_UV of the
-     * benchmark model) are summed with one FMA chain ({@link VectorKernels#dotBf16Row}), longer ones
-     * with four ({@link VectorKernels#dotBf16Paired}). Both go one row after the other: four short rows
-     * at a time gained on the Xeon with a 260 MB L3 (one thread, 91.2 -> 97.5 tok/s) but lost on the
-     * EPYC with a 32 MB L3, where every weight comes from memory (one thread, bf16 decode, 114-123
-     * tok/s four at a time against 147-149 one at a time: engine12, speed.md 38).
+     * bf16 rows {@code from .. to} of {@code W x}, with x already paired: four rows at a time, as
+     * {@link #matvecRowsF32} for the same reason ({@link VectorKernels#dotBf16Rows4}; one A/B job on this
+     * stop's Xeon, bf16 decode / llama.cpp 0.84-0.95 one row at a time against 0.97-1.07 four at a time:
+     * speed.md 50). The EPYC of speed.md 38 had read four short rows at a time slower than one.
      */
-    static final int SHORT_BF16_ROW = 512;
-
-    /** bf16 rows {@code from .. to} of {@code W x}, one at a time, with x already paired. */
-    private static void matvecRowsBf16Short(Matrix w, float[] paired, float[] x, int xOff, float[] out, int outOff, int from, int to) {
-        var seg = w.tensor().data();
-        int cols = w.cols();
-        for (int r = from; r < to; r++) {
-            out[outOff + r] = VectorKernels.dotBf16Row(seg, w.rowStart(r) * 2L, paired, x, xOff, cols);
-        }
-    }
-
-    /** Trial switch (engine17): bf16 decode rows four at a time. */
-    static final boolean BF16_ROWS4 = Boolean.getBoolean("cleargate.engine.bf16Rows4");
-
-    /** bf16 rows {@code from .. to} of {@code W x}, four at a time ({@link VectorKernels#dotBf16Rows4}), with x already paired. */
-    private static void matvecRowsBf16Four(Matrix w, float[] paired, float[] x, int xOff, float[] out, int outOff, int from, int to) {
+    private static void matvecRowsBf16(Matrix w, float[] paired, float[] x, int xOff, float[] out, int outOff, int from, int to) {
         var seg = w.tensor().data();
         int cols = w.cols();
         long rowBytes = cols * 2L;

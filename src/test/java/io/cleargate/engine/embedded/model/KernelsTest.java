@@ -356,38 +356,6 @@ class KernelsTest {
     }
 
     @Test
-    void alignedF32RowKernelGivesTheDotWhereverTheRowStartsAndHoweverLong() {
-        // Rows starting 0, 4, .. 60 bytes past a 64-byte boundary: the scalar lead covers 0 to 15
-        // elements; lengths shorter than the lead, without whole vectors, and with a tail.
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment seg = arena.allocate(64 * 1024, 64);
-            for (long i = 0; i < seg.byteSize() / 4; i++) {
-                seg.set(Tensor.F32, i * 4, (float) Math.sin(i * 0.013) * 2);
-            }
-            float[] x = new float[1100];
-            for (int i = 0; i < x.length; i++) {
-                x[i] = (float) Math.cos(i * 0.31);
-            }
-            for (int n : new int[] {3, 16, 40, 203, 1024}) {
-                for (long skew = 0; skew < 64; skew += 4) {
-                    long row = 128 + skew;
-                    double expected = 0;
-                    for (int k = 0; k < n; k++) {
-                        expected += (double) seg.get(Tensor.F32, row + k * 4L) * x[7 + k];
-                    }
-                    float got = VectorKernels.dotF32Aligned(seg, row, x, 7, n);
-                    assertEquals(expected, got, 1e-5 * Math.max(1, Math.abs(expected)), n + " columns from " + skew + " bytes past a line");
-                    if (skew == 0) {
-                        float single = VectorKernels.dotF32Single(seg, row, x, 7, n);
-                        // The same steps; only the lanes' reduction order may differ (interpreted or compiled).
-                        assertEquals(single, got, LANE_ORDER * Math.max(1, Math.abs(single)), "an aligned row is summed as dotF32Single sums it");
-                    }
-                }
-            }
-        }
-    }
-
-    @Test
     void f32DecodeRowsFourAtATimeGiveTheExactDotAtEveryAlignmentAndTheSameSumWhateverTheSplit() {
         // Rows starting 0, 4, .. 60 bytes past a line, widths with and without whole vectors and tails;
         // shares of 1 to 3 rows go through the four-row kernel with the row repeated.
@@ -493,9 +461,9 @@ class KernelsTest {
     }
 
     @Test
-    void shortBf16RowsGiveEachRowTheSameSumWhateverTheSplit() {
-        // Rows of at most 512 columns are summed with one FMA chain; a row's result must not depend on
-        // which member's share it falls in.
+    void bf16DecodeRowsGiveEachRowTheSameSumWhateverTheSplit() {
+        // Rows are summed four at a time, a share's last rows with the row repeated; a row's result must
+        // not depend on which member's share it falls in.
         try (Arena arena = Arena.ofConfined()) {
             for (int cols : new int[] {100, 203, 256}) {
                 int rows = 11;

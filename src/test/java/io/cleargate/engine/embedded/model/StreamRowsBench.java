@@ -8,15 +8,17 @@ import java.nio.file.StandardOpenOption;
 import java.util.Locale;
 
 /**
- * Not a test: how fast one thread streams f32 weight rows of 1024 columns through a decode product,
- * from a file's mapping, by kernel (four rows at a time with one FMA chain each, as main's
- * {@link Kernels#matvecRows} did; one row at a time, {@link VectorKernels#dotF32Single}; one row at a
- * time with its loads aligned, {@link VectorKernels#dotF32Aligned}) and by the rows' alignment (from a
- * 64-byte boundary, or 8 bytes past one as every tensor of the benchmark's safetensors files).
- * Alternating in rounds in one process.
+ * Not a test: how fast one thread streams weight rows through a decode product from a file's mapping
+ * (f32, or bf16 with the argument {@code bf16}), by kernel: the engine's four rows at a time
+ * ({@link VectorKernels#dotF32Rows4}, {@link VectorKernels#dotBf16Rows4}), the prefill tiles' four rows
+ * ({@link Tiles#f32x1}), one row at a time ({@link VectorKernels#dotF32Single}) and the kernels of
+ * {@link RowKernelCandidates} (decode's before engine17 and the candidates dropped), with the rows 8 bytes
+ * past a line as every tensor of the benchmark's safetensors files, and decode's old kernel once from a line
+ * boundary. Alternating in rounds in one process; round 0 also prints each kernel's sum over all rows (equal
+ * but for rounding). Results: speed.md 50.
  *
  * <pre>java --add-modules=jdk.incubator.vector -cp target/classes:target/test-classes \
- *   io.cleargate.engine.embedded.model.StreamRowsBench FILE ROUNDS</pre>
+ *   io.cleargate.engine.embedded.model.StreamRowsBench FILE ROUNDS [COLUMNS [bf16]]</pre>
  */
 public final class StreamRowsBench {
 
@@ -37,7 +39,8 @@ public final class StreamRowsBench {
             }
             int rows = (int) (bytes / (cols * 4L)) / 4 * 4 - 4;
             float[] out = new float[rows];
-            String[] names = {"aligned+8", "single+8", "rows4+8", "rows8+8", "4rows+8", "4rowsEdges+8", "aligned+0"};
+            String[] names = {"aligned+8", "single+8", "rows4+8", "rows8+8", "4rows+8", "4rowsEdges+8", "unal4+8", "edges+8", "edges4+8",
+                "aligned+0"};
             for (int round = 0; round < rounds; round++) {
                 StringBuilder line = new StringBuilder("cols " + cols + " round " + round + ":");
                 for (int v = 0; v < names.length; v++) {
@@ -68,7 +71,7 @@ public final class StreamRowsBench {
                 if (k == 4) {
                     VectorKernels.dotF32Rows4(seg, skew + r * rowBytes, rowBytes, x, 0, cols, some);
                 } else {
-                    VectorKernels.dotF32Rows8(seg, skew + r * rowBytes, rowBytes, x, 0, cols, some);
+                    RowKernelCandidates.dotF32Rows8(seg, skew + r * rowBytes, rowBytes, x, 0, cols, some);
                 }
                 System.arraycopy(some, 0, out, r, k);
             }
@@ -83,7 +86,7 @@ public final class StreamRowsBench {
         }
         if (kind == 5) {
             for (int r = 0; r < rows; r += 4) {
-                VectorKernels.dot4RowsEdges(seg, skew + r * rowBytes, rowBytes, x, 0, cols, out, r);
+                RowKernelCandidates.dot4RowsEdges(seg, skew + r * rowBytes, rowBytes, x, 0, cols, out, r);
             }
             return;
         }
@@ -91,7 +94,10 @@ public final class StreamRowsBench {
             long at = skew + r * rowBytes;
             out[r] = switch (kind) {
                 case 1 -> VectorKernels.dotF32Single(seg, at, x, 0, cols);
-                default -> VectorKernels.dotF32Aligned(seg, at, x, 0, cols);
+                case 6 -> RowKernelCandidates.dotF32Unaligned4(seg, at, x, 0, cols);
+                case 7 -> RowKernelCandidates.dotF32Edges(seg, at, x, 0, cols);
+                case 8 -> RowKernelCandidates.dotF32Edges4(seg, at, x, 0, cols);
+                default -> RowKernelCandidates.dotF32Aligned(seg, at, x, 0, cols);
             };
         }
     }
@@ -119,13 +125,13 @@ public final class StreamRowsBench {
                             Tensor t = new Tensor("w", DType.BF16, new long[] {rows, cols}, mapped.asSlice(skew, rows * rowBytes));
                             VectorKernels.pairBf16(x, 0, cols, paired);
                             for (int r = 0; r < rows; r++) {
-                                out[r] = VectorKernels.dotBf16Paired(t, (long) r * cols, paired, x, 0, cols);
+                                out[r] = RowKernelCandidates.dotBf16Paired(t, (long) r * cols, paired, x, 0, cols);
                             }
                         }
                         case 1 -> {
                             VectorKernels.pairBf16(x, 0, cols, paired);
                             for (int r = 0; r < rows; r++) {
-                                out[r] = VectorKernels.dotBf16Row(mapped, skew + r * rowBytes, paired, x, 0, cols);
+                                out[r] = RowKernelCandidates.dotBf16Row(mapped, skew + r * rowBytes, paired, x, 0, cols);
                             }
                         }
                         case 3 -> {
@@ -137,10 +143,10 @@ public final class StreamRowsBench {
                             }
                         }
                         default -> {
-                            int lead = VectorKernels.bf16Lead(mapped, skew);
+                            int lead = RowKernelCandidates.bf16Lead(mapped, skew);
                             VectorKernels.pairBf16(x, lead, cols - lead, paired);
                             for (int r = 0; r < rows; r++) {
-                                out[r] = VectorKernels.dotBf16Edges(mapped, skew + r * rowBytes, paired, x, 0, cols, lead);
+                                out[r] = RowKernelCandidates.dotBf16Edges(mapped, skew + r * rowBytes, paired, x, 0, cols, lead);
                             }
                         }
                     }
