@@ -76,7 +76,7 @@ public final class Kernels {
 
     /**
      * {@link #matvecRows} for f32 weights: four rows at a time, one FMA chain each and one load of x
-     * for all four ({@link VectorKernels#dotF32Rows4}). On this stop's Xeon (2 MB L2 a core, 480 MB
+     * for all four (the prefill's one-token tile, {@link Tiles#f32x1}). On this stop's Xeon (2 MB L2 a core, 480 MB
      * L3) one thread streamed 1024-column rows 8 bytes past a line at 12.7-13.8 GB/s four at a time
      * against 9.1-9.6 one at a time with aligned loads (the kernel engine12 picked on the EPYC with a
      * 32 MB L3, where four interleaved streams read slower than one: speed.md 38; here aligned loads
@@ -88,14 +88,14 @@ public final class Kernels {
         var seg = w.tensor().data();
         int cols = w.cols();
         long rowBytes = cols * 4L;
-        float[] four = FOUR.get();
+        float[] sums = TILE_SUMS.get();
         int r = from;
         for (; r + 4 <= to; r += 4) {
-            VectorKernels.dotF32Rows4(seg, w.rowStart(r) * 4L, rowBytes, x, xOff, cols, four);
-            System.arraycopy(four, 0, out, outOff + r, 4);
+            Tiles.f32x1(seg, w.rowStart(r) * 4L, rowBytes, x, xOff, cols, out, outOff + r, sums);
         }
+        float[] four = FOUR.get();
         for (; r < to; r++) {
-            VectorKernels.dotF32Rows4(seg, w.rowStart(r) * 4L, 0, x, xOff, cols, four);
+            Tiles.f32x1(seg, w.rowStart(r) * 4L, 0, x, xOff, cols, four, 0, sums);
             out[outOff + r] = four[0];
         }
     }

@@ -415,36 +415,10 @@ final class VectorKernels {
     }
 
     /**
-     * Four f32 rows at byte offsets {@code at}, {@code at + rowBytes}, .. dotted with x, one FMA chain
-     * each, their sums into {@code four[0..3]}. With {@code rowBytes} 0 the same row four times (the
-     * copies read from L1): a row left over by a split is summed by the same steps as every other.
-     */
-    static void dotF32Rows4(java.lang.foreign.MemorySegment seg, long at, long rowBytes, float[] x, int xOff, int n, float[] four) {
-        FloatVector a0 = FloatVector.zero(F);
-        FloatVector a1 = FloatVector.zero(F);
-        FloatVector a2 = FloatVector.zero(F);
-        FloatVector a3 = FloatVector.zero(F);
-        long r1 = at + rowBytes;
-        long r2 = at + 2 * rowBytes;
-        long r3 = at + 3 * rowBytes;
-        int i = 0;
-        int bound = F.loopBound(n);
-        for (; i < bound; i += F.length()) {
-            long o = i * 4L;
-            FloatVector y = FloatVector.fromArray(F, x, xOff + i);
-            a0 = FloatVector.fromMemorySegment(F, seg, at + o, ByteOrder.LITTLE_ENDIAN).fma(y, a0);
-            a1 = FloatVector.fromMemorySegment(F, seg, r1 + o, ByteOrder.LITTLE_ENDIAN).fma(y, a1);
-            a2 = FloatVector.fromMemorySegment(F, seg, r2 + o, ByteOrder.LITTLE_ENDIAN).fma(y, a2);
-            a3 = FloatVector.fromMemorySegment(F, seg, r3 + o, ByteOrder.LITTLE_ENDIAN).fma(y, a3);
-        }
-        four[0] = finish(a0, seg, at, x, xOff, i, n);
-        four[1] = finish(a1, seg, r1, x, xOff, i, n);
-        four[2] = finish(a2, seg, r2, x, xOff, i, n);
-        four[3] = finish(a3, seg, r3, x, xOff, i, n);
-    }
-
-    /**
-     * {@link #dotF32Rows4} for bf16 rows with x paired by {@link #pairBf16}, without widening
+     * Four bf16 rows at byte offsets {@code at}, {@code at + rowBytes}, .. dotted with x, their sums into
+     * {@code four[0..3]}; with {@code rowBytes} 0 the same row four times (the copies read from L1), so
+     * that a row left over by a split is summed by the same steps as every other. x is paired by
+     * {@link #pairBf16}, so no widening instructions are needed
      * instructions: one int-vector load holds two bf16 per lane, the even one (low half) becomes an f32
      * by a left shift and the odd one (high half) by masking the low half away; they meet x's even and
      * odd elements. Two FMA chains a row (even and odd weights); the last partial block one by one.

@@ -11,11 +11,11 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Not a test: decode row kernels that {@link StreamRowsBench} compares with the engine's
- * ({@link VectorKernels#dotF32Rows4}, {@link VectorKernels#dotBf16Rows4}): the ones decode used before
+ * ({@link Tiles#f32x1}, {@link VectorKernels#dotBf16Rows4}): the ones decode used before
  * engine17 (f32 rows one at a time with aligned loads, {@link #dotF32Aligned}; bf16 rows one at a time,
  * {@link #dotBf16Paired} and {@link #dotBf16Row}) and the candidates measured and dropped there (speed.md 50):
  * aligned loads with the row's first and last partial vectors loaded whole and the lanes outside the row
- * zeroed through x ("edges"), four FMA chains on one row, eight rows at a time.
+ * zeroed through x ("edges"), one row or four at a time, and eight rows at a time.
  */
 final class RowKernelCandidates {
 
@@ -55,60 +55,6 @@ final class RowKernelCandidates {
         acc = FloatVector.fromMemorySegment(F, seg, row + (n - len) * 4L, ByteOrder.LITTLE_ENDIAN)
                 .fma(FloatVector.fromArray(F, x, xOff + n - len).mul(FloatVector.fromArray(F, LAST_LANES, rest)), acc);
         return acc.reduceLanes(VectorOperators.ADD);
-    }
-
-    static float dotF32Edges4(MemorySegment seg, long row, float[] x, int xOff, int n) {
-        int len = F.length();
-        int lead = (int) ((-(seg.address() + row) & (F.vectorByteSize() - 1)) >>> 2);
-        if (n < lead + 2 * len) {
-            return VectorKernels.dotF32Single(seg, row, x, xOff, n);
-        }
-        FloatVector a0 = FloatVector.fromMemorySegment(F, seg, row, ByteOrder.LITTLE_ENDIAN)
-                .mul(FloatVector.fromArray(F, x, xOff).mul(FloatVector.fromArray(F, FIRST_LANES, len - lead)));
-        FloatVector a1 = FloatVector.zero(F);
-        FloatVector a2 = FloatVector.zero(F);
-        FloatVector a3 = FloatVector.zero(F);
-        int i = lead;
-        for (; i + 4 * len <= n; i += 4 * len) {
-            long at = row + i * 4L;
-            a0 = FloatVector.fromMemorySegment(F, seg, at, ByteOrder.LITTLE_ENDIAN).fma(FloatVector.fromArray(F, x, xOff + i), a0);
-            a1 = FloatVector.fromMemorySegment(F, seg, at + 4L * len, ByteOrder.LITTLE_ENDIAN)
-                    .fma(FloatVector.fromArray(F, x, xOff + i + len), a1);
-            a2 = FloatVector.fromMemorySegment(F, seg, at + 8L * len, ByteOrder.LITTLE_ENDIAN)
-                    .fma(FloatVector.fromArray(F, x, xOff + i + 2 * len), a2);
-            a3 = FloatVector.fromMemorySegment(F, seg, at + 12L * len, ByteOrder.LITTLE_ENDIAN)
-                    .fma(FloatVector.fromArray(F, x, xOff + i + 3 * len), a3);
-        }
-        for (; i + len <= n; i += len) {
-            a0 = FloatVector.fromMemorySegment(F, seg, row + i * 4L, ByteOrder.LITTLE_ENDIAN).fma(FloatVector.fromArray(F, x, xOff + i), a0);
-        }
-        int rest = n - i;
-        a1 = FloatVector.fromMemorySegment(F, seg, row + (n - len) * 4L, ByteOrder.LITTLE_ENDIAN)
-                .fma(FloatVector.fromArray(F, x, xOff + n - len).mul(FloatVector.fromArray(F, LAST_LANES, rest)), a1);
-        return a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
-    }
-
-    static float dotF32Unaligned4(MemorySegment seg, long row, float[] x, int xOff, int n) {
-        int len = F.length();
-        FloatVector a0 = FloatVector.zero(F);
-        FloatVector a1 = FloatVector.zero(F);
-        FloatVector a2 = FloatVector.zero(F);
-        FloatVector a3 = FloatVector.zero(F);
-        int i = 0;
-        for (; i + 4 * len <= n; i += 4 * len) {
-            long at = row + i * 4L;
-            a0 = FloatVector.fromMemorySegment(F, seg, at, ByteOrder.LITTLE_ENDIAN).fma(FloatVector.fromArray(F, x, xOff + i), a0);
-            a1 = FloatVector.fromMemorySegment(F, seg, at + 4L * len, ByteOrder.LITTLE_ENDIAN)
-                    .fma(FloatVector.fromArray(F, x, xOff + i + len), a1);
-            a2 = FloatVector.fromMemorySegment(F, seg, at + 8L * len, ByteOrder.LITTLE_ENDIAN)
-                    .fma(FloatVector.fromArray(F, x, xOff + i + 2 * len), a2);
-            a3 = FloatVector.fromMemorySegment(F, seg, at + 12L * len, ByteOrder.LITTLE_ENDIAN)
-                    .fma(FloatVector.fromArray(F, x, xOff + i + 3 * len), a3);
-        }
-        for (; i + len <= n; i += len) {
-            a0 = FloatVector.fromMemorySegment(F, seg, row + i * 4L, ByteOrder.LITTLE_ENDIAN).fma(FloatVector.fromArray(F, x, xOff + i), a0);
-        }
-        return finish(a0.add(a1).add(a2.add(a3)), seg, row, x, xOff, i, n);
     }
 
     /** Four rows {@code rowBytes} apart (a multiple of the vector size), aligned loads, edges in vectors; sums into out[outOff..+4]. */
@@ -213,7 +159,7 @@ final class RowKernelCandidates {
      * A bf16 row dotted with x, without widening instructions: one int-vector load holds two bf16 per
      * lane, the even one (low half) becomes an f32 by a left shift and the odd one (high half) by
      * masking the low half away; they meet x's even and odd elements, pre-arranged by
-     * {@link #pairBf16}. Three instructions per two vectors of weights where the widening path
+     * {@link VectorKernels#pairBf16}. Three instructions per two vectors of weights where the widening path
      * (short load, widen to int, shift) needs six.
      */
     static float dotBf16Paired(Tensor t, long start, float[] paired, float[] x, int xOff, int n) {
@@ -266,7 +212,7 @@ final class RowKernelCandidates {
      * vectors from that boundary in one FMA chain, then the tail. Safetensors puts a tensor wherever its
      * header ends (8 bytes past a boundary in the benchmark's files), so a row's 64-byte loads from its
      * start would each straddle two cache lines. Where the row is aligned (copied weights) this is
-     * {@link #dotF32Single}'s order; otherwise the sum's rounding depends on the row's address.
+     * {@link VectorKernels#dotF32Single}'s order; otherwise the sum's rounding depends on the row's address.
      */
     static float dotF32Aligned(MemorySegment seg, long row, float[] x, int xOff, int n) {
         int lead = Math.min(n, (int) ((-(seg.address() + row) & 63) >>> 2));

@@ -10,8 +10,7 @@ import java.util.Locale;
 /**
  * Not a test: how fast one thread streams weight rows through a decode product from a file's mapping
  * (f32, or bf16 with the argument {@code bf16}), by kernel: the engine's four rows at a time
- * ({@link VectorKernels#dotF32Rows4}, {@link VectorKernels#dotBf16Rows4}), the prefill tiles' four rows
- * ({@link Tiles#f32x1}), one row at a time ({@link VectorKernels#dotF32Single}) and the kernels of
+ * ({@link Tiles#f32x1}, the prefill's one-token tile; {@link VectorKernels#dotBf16Rows4}), one row at a time ({@link VectorKernels#dotF32Single}) and the kernels of
  * {@link RowKernelCandidates} (decode's before engine17 and the candidates dropped), with the rows 8 bytes
  * past a line as every tensor of the benchmark's safetensors files, and decode's old kernel once from a line
  * boundary. Alternating in rounds in one process; round 0 also prints each kernel's sum over all rows (equal
@@ -22,14 +21,23 @@ import java.util.Locale;
  */
 public final class StreamRowsBench {
 
+    private static final String[] F32 = {"aligned+8", "single+8", "rows8+8", "4rows+8", "4rowsEdges+8", "unal4+8", "edges+8", "aligned+0"};
+    private static final String[] BF16 = {"paired+8", "row+8", "edges+8", "rows4+8", "paired+0"};
+
+    /** One kernel's pass over {@code rows} rows from byte {@code skew} of the mapping. */
+    @FunctionalInterface
+    private interface Pass {
+        void run(MemorySegment mapped, long skew, int rows, int cols, float[] x, float[] out, int kind);
+    }
+
     public static void main(String[] args) throws Exception {
         Path file = Path.of(args[0]);
         int rounds = Integer.parseInt(args[1]);
         int cols = args.length > 2 ? Integer.parseInt(args[2]) : 1024;
-        if (args.length > 3 && args[3].equals("bf16")) {
-            bf16(file, rounds, cols);
-            return;
-        }
+        boolean bf16 = args.length > 3 && args[3].equals("bf16");
+        int width = bf16 ? 2 : 4;
+        String[] names = bf16 ? BF16 : F32;
+        Pass pass = bf16 ? StreamRowsBench::bf16 : StreamRowsBench::f32;
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ); Arena arena = Arena.ofShared()) {
             MemorySegment mapped = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), arena);
             long bytes = (mapped.byteSize() - 4096) / 4096 * 4096;
@@ -37,121 +45,16 @@ public final class StreamRowsBench {
             for (int i = 0; i < cols; i++) {
                 x[i] = (float) Math.sin(i);
             }
-            int rows = (int) (bytes / (cols * 4L)) / 4 * 4 - 4;
+            int rows = (int) (bytes / ((long) cols * width)) / 8 * 8 - 8;
             float[] out = new float[rows];
-            String[] names = {"aligned+8", "single+8", "rows4+8", "rows8+8", "4rows+8", "4rowsEdges+8", "unal4+8", "edges+8", "edges4+8",
-                "aligned+0"};
             for (int round = 0; round < rounds; round++) {
-                StringBuilder line = new StringBuilder("cols " + cols + " round " + round + ":");
+                StringBuilder line = new StringBuilder((bf16 ? "bf16 " : "") + "cols " + cols + " round " + round + ":");
                 for (int v = 0; v < names.length; v++) {
                     long skew = v == names.length - 1 ? 0 : 8;
                     long t0 = System.nanoTime();
-                    run(mapped, skew, rows, cols, x, out, v);
+                    pass.run(mapped, skew, rows, cols, x, out, v);
                     double s = (System.nanoTime() - t0) / 1e9;
-                    line.append(String.format(Locale.ROOT, " %s %.1f", names[v], (double) rows * cols * 4.0 / s / 1e9));
-                    if (round == 0) {
-                        double check = 0;
-                        for (int r = 0; r < rows - 1; r++) {
-                            check += out[r];
-                        }
-                        line.append(String.format(Locale.ROOT, " [sum %.6g]", check));
-                    }
-                }
-                System.out.println(line + " GB/s");
-            }
-        }
-    }
-
-    private static void run(MemorySegment seg, long skew, int rows, int cols, float[] x, float[] out, int kind) {
-        long rowBytes = cols * 4L;
-        if (kind == 2 || kind == 3) {
-            int k = kind == 2 ? 4 : 8;
-            float[] some = new float[8];
-            for (int r = 0; r + k <= rows; r += k) {
-                if (k == 4) {
-                    VectorKernels.dotF32Rows4(seg, skew + r * rowBytes, rowBytes, x, 0, cols, some);
-                } else {
-                    RowKernelCandidates.dotF32Rows8(seg, skew + r * rowBytes, rowBytes, x, 0, cols, some);
-                }
-                System.arraycopy(some, 0, out, r, k);
-            }
-            return;
-        }
-        if (kind == 4) {
-            float[] sums = new float[Tiles.SUMS];
-            for (int r = 0; r < rows; r += 4) {
-                Tiles.f32x1(seg, skew + r * rowBytes, rowBytes, x, 0, cols, out, r, sums);
-            }
-            return;
-        }
-        if (kind == 5) {
-            for (int r = 0; r < rows; r += 4) {
-                RowKernelCandidates.dot4RowsEdges(seg, skew + r * rowBytes, rowBytes, x, 0, cols, out, r);
-            }
-            return;
-        }
-        for (int r = 0; r < rows; r++) {
-            long at = skew + r * rowBytes;
-            out[r] = switch (kind) {
-                case 1 -> VectorKernels.dotF32Single(seg, at, x, 0, cols);
-                case 6 -> RowKernelCandidates.dotF32Unaligned4(seg, at, x, 0, cols);
-                case 7 -> RowKernelCandidates.dotF32Edges(seg, at, x, 0, cols);
-                case 8 -> RowKernelCandidates.dotF32Edges4(seg, at, x, 0, cols);
-                default -> RowKernelCandidates.dotF32Aligned(seg, at, x, 0, cols);
-            };
-        }
-    }
-
-    private static void bf16(Path file, int rounds, int cols) throws Exception {
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ); Arena arena = Arena.ofShared()) {
-            MemorySegment mapped = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), arena);
-            long bytes = (mapped.byteSize() - 4096) / 4096 * 4096;
-            float[] x = new float[cols];
-            for (int i = 0; i < cols; i++) {
-                x[i] = (float) Math.sin(i);
-            }
-            int rows = (int) (bytes / (cols * 2L)) / 4 * 4 - 4;
-            float[] out = new float[rows];
-            float[] paired = new float[cols];
-            String[] names = {"paired+8", "row+8", "edges+8", "rows4+8", "paired+0"};
-            for (int round = 0; round < rounds; round++) {
-                StringBuilder line = new StringBuilder("bf16 cols " + cols + " round " + round + ":");
-                for (int v = 0; v < names.length; v++) {
-                    long skew = v == names.length - 1 ? 0 : 8;
-                    long t0 = System.nanoTime();
-                    long rowBytes = cols * 2L;
-                    switch (v) {
-                        case 0, 4 -> {
-                            Tensor t = new Tensor("w", DType.BF16, new long[] {rows, cols}, mapped.asSlice(skew, rows * rowBytes));
-                            VectorKernels.pairBf16(x, 0, cols, paired);
-                            for (int r = 0; r < rows; r++) {
-                                out[r] = RowKernelCandidates.dotBf16Paired(t, (long) r * cols, paired, x, 0, cols);
-                            }
-                        }
-                        case 1 -> {
-                            VectorKernels.pairBf16(x, 0, cols, paired);
-                            for (int r = 0; r < rows; r++) {
-                                out[r] = RowKernelCandidates.dotBf16Row(mapped, skew + r * rowBytes, paired, x, 0, cols);
-                            }
-                        }
-                        case 3 -> {
-                            VectorKernels.pairBf16(x, 0, cols, paired);
-                            float[] four = new float[4];
-                            for (int r = 0; r + 4 <= rows; r += 4) {
-                                VectorKernels.dotBf16Rows4(mapped, skew + r * rowBytes, rowBytes, paired, x, 0, cols, four);
-                                System.arraycopy(four, 0, out, r, 4);
-                            }
-                        }
-                        default -> {
-                            int lead = RowKernelCandidates.bf16Lead(mapped, skew);
-                            VectorKernels.pairBf16(x, lead, cols - lead, paired);
-                            for (int r = 0; r < rows; r++) {
-                                out[r] = RowKernelCandidates.dotBf16Edges(mapped, skew + r * rowBytes, paired, x, 0, cols, lead);
-                            }
-                        }
-                    }
-                    double s = (System.nanoTime() - t0) / 1e9;
-                    line.append(String.format(Locale.ROOT, " %s %.1f", names[v], (double) rows * cols * 2.0 / s / 1e9));
+                    line.append(String.format(Locale.ROOT, " %s %.1f", names[v], (double) rows * cols * width / s / 1e9));
                     if (round == 0) {
                         double check = 0;
                         for (int r = 0; r < rows; r++) {
@@ -161,6 +64,77 @@ public final class StreamRowsBench {
                     }
                 }
                 System.out.println(line + " GB/s");
+            }
+        }
+    }
+
+    private static void f32(MemorySegment seg, long skew, int rows, int cols, float[] x, float[] out, int kind) {
+        long rowBytes = cols * 4L;
+        if (kind == 2) {
+            float[] eight = new float[8];
+            for (int r = 0; r + 8 <= rows; r += 8) {
+                RowKernelCandidates.dotF32Rows8(seg, skew + r * rowBytes, rowBytes, x, 0, cols, eight);
+                System.arraycopy(eight, 0, out, r, 8);
+            }
+            return;
+        }
+        if (kind == 3) {
+            float[] sums = new float[Tiles.SUMS];
+            for (int r = 0; r < rows; r += 4) {
+                Tiles.f32x1(seg, skew + r * rowBytes, rowBytes, x, 0, cols, out, r, sums);
+            }
+            return;
+        }
+        if (kind == 4) {
+            for (int r = 0; r < rows; r += 4) {
+                RowKernelCandidates.dot4RowsEdges(seg, skew + r * rowBytes, rowBytes, x, 0, cols, out, r);
+            }
+            return;
+        }
+        // Four FMA chains on one row: the engine's dot of a whole tensor's row (VectorKernels.dotF32).
+        Tensor tensor = new Tensor("w", DType.F32, new long[] {rows, cols}, seg.asSlice(skew, rows * rowBytes));
+        for (int r = 0; r < rows; r++) {
+            long at = skew + r * rowBytes;
+            out[r] = switch (kind) {
+                case 1 -> VectorKernels.dotF32Single(seg, at, x, 0, cols);
+                case 5 -> VectorKernels.dot(tensor, (long) r * cols, x, 0, cols);
+                case 6 -> RowKernelCandidates.dotF32Edges(seg, at, x, 0, cols);
+                default -> RowKernelCandidates.dotF32Aligned(seg, at, x, 0, cols);
+            };
+        }
+    }
+
+    private static void bf16(MemorySegment mapped, long skew, int rows, int cols, float[] x, float[] out, int kind) {
+        long rowBytes = cols * 2L;
+        float[] paired = new float[cols];
+        switch (kind) {
+            case 0, 4 -> {
+                Tensor t = new Tensor("w", DType.BF16, new long[] {rows, cols}, mapped.asSlice(skew, rows * rowBytes));
+                VectorKernels.pairBf16(x, 0, cols, paired);
+                for (int r = 0; r < rows; r++) {
+                    out[r] = RowKernelCandidates.dotBf16Paired(t, (long) r * cols, paired, x, 0, cols);
+                }
+            }
+            case 1 -> {
+                VectorKernels.pairBf16(x, 0, cols, paired);
+                for (int r = 0; r < rows; r++) {
+                    out[r] = RowKernelCandidates.dotBf16Row(mapped, skew + r * rowBytes, paired, x, 0, cols);
+                }
+            }
+            case 3 -> {
+                VectorKernels.pairBf16(x, 0, cols, paired);
+                float[] four = new float[4];
+                for (int r = 0; r + 4 <= rows; r += 4) {
+                    VectorKernels.dotBf16Rows4(mapped, skew + r * rowBytes, rowBytes, paired, x, 0, cols, four);
+                    System.arraycopy(four, 0, out, r, 4);
+                }
+            }
+            default -> {
+                int lead = RowKernelCandidates.bf16Lead(mapped, skew);
+                VectorKernels.pairBf16(x, lead, cols - lead, paired);
+                for (int r = 0; r < rows; r++) {
+                    out[r] = RowKernelCandidates.dotBf16Edges(mapped, skew + r * rowBytes, paired, x, 0, cols, lead);
+                }
             }
         }
     }
