@@ -76,11 +76,11 @@ public final class Kernels {
 
     /**
      * {@link #matvecRows} for f32 weights: four rows at a time, one FMA chain each and one load of x
-     * for all four (the prefill's one-token tile, {@link Tiles#f32x1}). On this stop's Xeon (2 MB L2 a core, 480 MB
-     * L3) one thread streamed 1024-column rows 8 bytes past a line at 12.7-13.8 GB/s four at a time
-     * against 9.1-9.6 one at a time with aligned loads (the kernel engine12 picked on the EPYC with a
-     * 32 MB L3, where four interleaved streams read slower than one: speed.md 38; here aligned loads
-     * gained nothing even from a line boundary: speed.md 50). A share's last one to three rows go
+     * for all four (the prefill's one-token tile, {@link Tiles#f32x1}). On the Xeon of stop 35 (2 MB L2 a
+     * core, 480 MB L3) one thread streamed 1024-column rows 8 bytes past a line at 14.2-14.4 GB/s four at
+     * a time against 10.6-11.1 one at a time with aligned loads (the kernel engine12 picked on the EPYC
+     * with a 32 MB L3, where four interleaved streams read slower than one: speed.md 38); two threads,
+     * f32 decode 1.35-1.49x in every round of one A/B job (speed.md 50). A share's last one to three rows go
      * through the same kernel with the row repeated (the copies come from L1), so every row is summed
      * by the same steps and a row's result does not depend on the split.
      */
