@@ -58,17 +58,11 @@ public final class Kernels {
     /** Rows {@code from .. to} of {@code W x} for one token. */
     static void matvecRows(Matrix w, float[] x, int xOff, float[] out, int outOff, int from, int to) {
         if (VECTOR && w.scale() == null && w.tensor().dtype() == DType.BF16 && from < to) {
-            // x is rearranged once for all rows (see VectorKernels.dotBf16Paired), into a buffer of
+            // x is rearranged once for all rows (see VectorKernels.pairBf16), into a buffer of
             // this thread's: a new array per call was ~4 MB of allocation per decoded token (every
             // chunk of every product pairs its input), written and later collected.
             float[] paired = VectorKernels.pairBf16(x, xOff, w.cols(), pairedScratch(w.cols()));
-            if (w.cols() <= SHORT_BF16_ROW) {
-                matvecRowsBf16Short(w, paired, x, xOff, out, outOff, from, to);
-                return;
-            }
-            for (int r = from; r < to; r++) {
-                out[outOff + r] = VectorKernels.dotBf16Paired(w.tensor(), w.rowStart(r), paired, x, xOff, w.cols());
-            }
+            matvecRowsBf16(w, paired, x, xOff, out, outOff, from, to);
             return;
         }
         if (VECTOR && w.scale() == null && w.tensor().dtype() == DType.F32) {
@@ -81,40 +75,53 @@ public final class Kernels {
     }
 
     /**
-     * {@link #matvecRows} for f32 weights: one row after the other, each streamed from its start to
-     * its end ({@link VectorKernels#dotF32Aligned}), as llama.cpp's ggml_vec_dot_f32 does. Four rows at
-     * a time (one FMA chain each, one load of x for all four) gained on the Xeon with a 260 MB L3
-     * (one thread: 53-58 -> 65-75 tok/s), but on the EPYC with a 32 MB L3, where every weight comes
-     * from memory, four interleaved streams 4 KB apart read slower than one: one thread, f32
-     * decode, 60-63 tok/s four at a time against 83-85 one at a time (engine12, speed.md 38). Each
-     * row's loads start at its first 64-byte boundary: in one A/B job (two threads, 8 rounds) f32
-     * decode / llama.cpp was 0.85 as main, 1.12 one row at a time, 1.18 aligned (medians).
-     * Every row is summed by the same kernel, so a row's result does not depend on the split.
+     * {@link #matvecRows} for f32 weights: four rows at a time, one FMA chain each and one load of x
+     * for all four (the prefill's one-token tile, {@link Tiles#f32x1}). On the Xeon of stop 35 (2 MB L2 a
+     * core, 480 MB L3) one thread streamed 1024-column rows 8 bytes past a line at 14.2-14.4 GB/s four at
+     * a time against 10.6-11.1 one at a time with aligned loads (the kernel engine12 picked on the EPYC
+     * with a 32 MB L3, where four interleaved streams read slower than one: speed.md 38); two threads,
+     * f32 decode 1.35-1.49x in every round of one A/B job (speed.md 50). A share's last one to three rows go
+     * through the same kernel with the row repeated (the copies come from L1), so every row is summed
+     * by the same steps and a row's result does not depend on the split.
      */
     private static void matvecRowsF32(Matrix w, float[] x, int xOff, float[] out, int outOff, int from, int to) {
         var seg = w.tensor().data();
         int cols = w.cols();
-        for (int r = from; r < to; r++) {
-            out[outOff + r] = VectorKernels.dotF32Aligned(seg, w.rowStart(r) * 4L, x, xOff, cols);
+        long rowBytes = cols * 4L;
+        float[] sums = TILE_SUMS.get();
+        int r = from;
+        for (; r + 4 <= to; r += 4) {
+            Tiles.f32x1(seg, w.rowStart(r) * 4L, rowBytes, x, xOff, cols, out, outOff + r, sums);
+        }
+        float[] four = FOUR.get();
+        for (; r < to; r++) {
+            Tiles.f32x1(seg, w.rowStart(r) * 4L, 0, x, xOff, cols, four, 0, sums);
+            out[outOff + r] = four[0];
         }
     }
 
-    /**
-     * bf16 rows of at most this many columns (the experts' down projections, q_b and W_UV of the
-     * benchmark model) are summed with one FMA chain ({@link VectorKernels#dotBf16Row}), longer ones
-     * with four ({@link VectorKernels#dotBf16Paired}). Both go one row after the other: four short rows
-     * at a time gained on the Xeon with a 260 MB L3 (one thread, 91.2 -> 97.5 tok/s) but lost on the
-     * EPYC with a 32 MB L3, where every weight comes from memory (one thread, bf16 decode, 114-123
-     * tok/s four at a time against 147-149 one at a time: engine12, speed.md 38).
-     */
-    static final int SHORT_BF16_ROW = 512;
+    /** This thread's four sums of a four-row decode kernel. */
+    private static final ThreadLocal<float[]> FOUR = ThreadLocal.withInitial(() -> new float[4]);
 
-    /** bf16 rows {@code from .. to} of {@code W x}, one at a time, with x already paired. */
-    private static void matvecRowsBf16Short(Matrix w, float[] paired, float[] x, int xOff, float[] out, int outOff, int from, int to) {
+    /**
+     * bf16 rows {@code from .. to} of {@code W x}, with x already paired: four rows at a time, as
+     * {@link #matvecRowsF32} for the same reason ({@link VectorKernels#dotBf16Rows4}; one A/B job on this
+     * stop's Xeon, bf16 decode / llama.cpp 0.84-0.95 one row at a time against 0.97-1.07 four at a time:
+     * speed.md 50). The EPYC of speed.md 38 had read four short rows at a time slower than one.
+     */
+    private static void matvecRowsBf16(Matrix w, float[] paired, float[] x, int xOff, float[] out, int outOff, int from, int to) {
         var seg = w.tensor().data();
         int cols = w.cols();
-        for (int r = from; r < to; r++) {
-            out[outOff + r] = VectorKernels.dotBf16Row(seg, w.rowStart(r) * 2L, paired, x, xOff, cols);
+        long rowBytes = cols * 2L;
+        float[] four = FOUR.get();
+        int r = from;
+        for (; r + 4 <= to; r += 4) {
+            VectorKernels.dotBf16Rows4(seg, w.rowStart(r) * 2L, rowBytes, paired, x, xOff, cols, four);
+            System.arraycopy(four, 0, out, outOff + r, 4);
+        }
+        for (; r < to; r++) {
+            VectorKernels.dotBf16Rows4(seg, w.rowStart(r) * 2L, 0, paired, x, xOff, cols, four);
+            out[outOff + r] = four[0];
         }
     }
 

@@ -164,11 +164,11 @@ final class VectorKernels {
         return sum;
     }
 
-    /** bf16 weights per paired block: one int vector holds 2 * F.length() of them (see {@link #dotBf16Paired}). */
+    /** bf16 weights per paired block: one int vector holds 2 * F.length() of them (see {@link #dotBf16Rows4}). */
     static final int BF16_BLOCK = 2 * F.length();
 
     /**
-     * {@code x[xOff .. xOff + n]} rearranged for {@link #dotBf16Paired}: within each block of
+     * {@code x[xOff .. xOff + n]} rearranged for {@link #dotBf16Rows4}: within each block of
      * {@link #BF16_BLOCK}, the even elements first, then the odd ones (a partial last block is left out),
      * into {@code paired} (at least {@code n} long), which it returns.
      */
@@ -195,57 +195,6 @@ final class VectorKernels {
             idx[k] = first + 2 * k;
         }
         return FloatVector.fromArray(F, idx, 0);
-    }
-
-    /**
-     * A bf16 row dotted with x, without widening instructions: one int-vector load holds two bf16 per
-     * lane, the even one (low half) becomes an f32 by a left shift and the odd one (high half) by
-     * masking the low half away; they meet x's even and odd elements, pre-arranged by
-     * {@link #pairBf16}. Three instructions per two vectors of weights where the widening path
-     * (short load, widen to int, shift) needs six.
-     */
-    static float dotBf16Paired(Tensor t, long start, float[] paired, float[] x, int xOff, int n) {
-        var seg = t.data();
-        long base = start * 2;
-        int len = F.length();
-        int block = BF16_BLOCK;
-        FloatVector a0 = FloatVector.zero(F);
-        FloatVector a1 = FloatVector.zero(F);
-        FloatVector a2 = FloatVector.zero(F);
-        FloatVector a3 = FloatVector.zero(F);
-        int i = 0;
-        for (; i + 2 * block <= n; i += 2 * block) {
-            IntVector v = IntVector.fromMemorySegment(I, seg, base + i * 2L, ByteOrder.LITTLE_ENDIAN);
-            IntVector u = IntVector.fromMemorySegment(I, seg, base + (i + block) * 2L, ByteOrder.LITTLE_ENDIAN);
-            a0 = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.fromArray(F, paired, i), a0);
-            a1 = v.and(0xFFFF0000).reinterpretAsFloats().fma(FloatVector.fromArray(F, paired, i + len), a1);
-            a2 = u.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.fromArray(F, paired, i + block), a2);
-            a3 = u.and(0xFFFF0000).reinterpretAsFloats().fma(FloatVector.fromArray(F, paired, i + block + len), a3);
-        }
-        for (; i + block <= n; i += block) {
-            IntVector v = IntVector.fromMemorySegment(I, seg, base + i * 2L, ByteOrder.LITTLE_ENDIAN);
-            a0 = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.fromArray(F, paired, i), a0);
-            a1 = v.and(0xFFFF0000).reinterpretAsFloats().fma(FloatVector.fromArray(F, paired, i + len), a1);
-        }
-        float sum = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
-        for (; i < n; i++) {
-            sum += t.get(start + i) * x[xOff + i];
-        }
-        return sum;
-    }
-
-    /** One paired bf16 row (at byte offset {@code row}) dotted with x with one FMA chain: each block's even weights, then its odd ones. */
-    static float dotBf16Row(java.lang.foreign.MemorySegment seg, long row, float[] paired, float[] x, int xOff, int n) {
-        int len = F.length();
-        int block = BF16_BLOCK;
-        FloatVector a = FloatVector.zero(F);
-        int i = 0;
-        for (; i + block <= n; i += block) {
-            IntVector v = IntVector.fromMemorySegment(I, seg, row + i * 2L, ByteOrder.LITTLE_ENDIAN);
-            a = v.and(0xFFFF0000).reinterpretAsFloats().fma(FloatVector.fromArray(F, paired, i + len),
-                    v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.fromArray(F, paired, i), a));
-        }
-        return bf16Tail(a.reduceLanes(VectorOperators.ADD), seg, row, x, xOff, i, n);
     }
 
     /** {@code sum} plus the products of the bf16 weights {@code from .. n} of the row at byte offset {@code row} with x. */
@@ -466,31 +415,51 @@ final class VectorKernels {
     }
 
     /**
-     * An f32 row at byte offset {@code row} dotted with x, its vector loads aligned to 64 bytes: the
-     * elements before the row's first 64-byte boundary are summed one by one, then whole
-     * vectors from that boundary in one FMA chain, then the tail. Safetensors puts a tensor wherever its
-     * header ends (8 bytes past a boundary in the benchmark's files), so a row's 64-byte loads from its
-     * start would each straddle two cache lines. Where the row is aligned (copied weights) this is
-     * {@link #dotF32Single}'s order; otherwise the sum's rounding depends on the row's address.
+     * Four bf16 rows at byte offsets {@code at}, {@code at + rowBytes}, .. dotted with x, their sums into
+     * {@code four[0..3]}; with {@code rowBytes} 0 the same row four times (the copies read from L1), so
+     * that a row left over by a split is summed by the same steps as every other. x is paired by
+     * {@link #pairBf16}, so no widening instructions are needed
+     * instructions: one int-vector load holds two bf16 per lane, the even one (low half) becomes an f32
+     * by a left shift and the odd one (high half) by masking the low half away; they meet x's even and
+     * odd elements. Two FMA chains a row (even and odd weights); the last partial block one by one.
      */
-    static float dotF32Aligned(java.lang.foreign.MemorySegment seg, long row, float[] x, int xOff, int n) {
-        int lead = Math.min(n, (int) ((-(seg.address() + row) & 63) >>> 2));
-        float sum = 0f;
-        for (int k = 0; k < lead; k++) {
-            sum += seg.get(Tensor.F32, row + k * 4L) * x[xOff + k];
-        }
-        FloatVector acc = FloatVector.zero(F);
+    static void dotBf16Rows4(java.lang.foreign.MemorySegment seg, long at, long rowBytes, float[] paired, float[] x, int xOff, int n,
+                             float[] four) {
         int len = F.length();
-        int i = lead;
-        for (; i + len <= n; i += len) {
-            acc = FloatVector.fromMemorySegment(F, seg, row + i * 4L, ByteOrder.LITTLE_ENDIAN)
-                    .fma(FloatVector.fromArray(F, x, xOff + i), acc);
+        int block = BF16_BLOCK;
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector b0 = FloatVector.zero(F);
+        FloatVector a1 = FloatVector.zero(F);
+        FloatVector b1 = FloatVector.zero(F);
+        FloatVector a2 = FloatVector.zero(F);
+        FloatVector b2 = FloatVector.zero(F);
+        FloatVector a3 = FloatVector.zero(F);
+        FloatVector b3 = FloatVector.zero(F);
+        long r1 = at + rowBytes;
+        long r2 = at + 2 * rowBytes;
+        long r3 = at + 3 * rowBytes;
+        int i = 0;
+        for (; i + block <= n; i += block) {
+            long o = i * 2L;
+            FloatVector even = FloatVector.fromArray(F, paired, i);
+            FloatVector odd = FloatVector.fromArray(F, paired, i + len);
+            IntVector v0 = IntVector.fromMemorySegment(I, seg, at + o, ByteOrder.LITTLE_ENDIAN);
+            IntVector v1 = IntVector.fromMemorySegment(I, seg, r1 + o, ByteOrder.LITTLE_ENDIAN);
+            IntVector v2 = IntVector.fromMemorySegment(I, seg, r2 + o, ByteOrder.LITTLE_ENDIAN);
+            IntVector v3 = IntVector.fromMemorySegment(I, seg, r3 + o, ByteOrder.LITTLE_ENDIAN);
+            a0 = v0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(even, a0);
+            b0 = v0.and(0xFFFF0000).reinterpretAsFloats().fma(odd, b0);
+            a1 = v1.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(even, a1);
+            b1 = v1.and(0xFFFF0000).reinterpretAsFloats().fma(odd, b1);
+            a2 = v2.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(even, a2);
+            b2 = v2.and(0xFFFF0000).reinterpretAsFloats().fma(odd, b2);
+            a3 = v3.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(even, a3);
+            b3 = v3.and(0xFFFF0000).reinterpretAsFloats().fma(odd, b3);
         }
-        sum += acc.reduceLanes(VectorOperators.ADD);
-        for (; i < n; i++) {
-            sum += seg.get(Tensor.F32, row + i * 4L) * x[xOff + i];
-        }
-        return sum;
+        four[0] = bf16Tail(a0.add(b0).reduceLanes(VectorOperators.ADD), seg, at, x, xOff, i, n);
+        four[1] = bf16Tail(a1.add(b1).reduceLanes(VectorOperators.ADD), seg, r1, x, xOff, i, n);
+        four[2] = bf16Tail(a2.add(b2).reduceLanes(VectorOperators.ADD), seg, r2, x, xOff, i, n);
+        four[3] = bf16Tail(a3.add(b3).reduceLanes(VectorOperators.ADD), seg, r3, x, xOff, i, n);
     }
 
     /** The lanes' sum, then the scalar tail {@code from .. n} of the mapped f32 row at byte offset {@code row}: the same steps as {@link #dot}. */

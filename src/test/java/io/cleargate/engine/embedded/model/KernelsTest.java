@@ -356,31 +356,76 @@ class KernelsTest {
     }
 
     @Test
-    void alignedF32RowKernelGivesTheDotWhereverTheRowStartsAndHoweverLong() {
-        // Rows starting 0, 4, .. 60 bytes past a 64-byte boundary: the scalar lead covers 0 to 15
-        // elements; lengths shorter than the lead, without whole vectors, and with a tail.
+    void f32DecodeRowsFourAtATimeGiveTheExactDotAtEveryAlignmentAndTheSameSumWhateverTheSplit() {
+        // Rows starting 0, 4, .. 60 bytes past a line, widths with and without whole vectors and tails;
+        // shares of 1 to 3 rows go through the four-row kernel with the row repeated.
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment seg = arena.allocate(64 * 1024, 64);
-            for (long i = 0; i < seg.byteSize() / 4; i++) {
-                seg.set(Tensor.F32, i * 4, (float) Math.sin(i * 0.013) * 2);
-            }
-            float[] x = new float[1100];
-            for (int i = 0; i < x.length; i++) {
-                x[i] = (float) Math.cos(i * 0.31);
-            }
-            for (int n : new int[] {3, 16, 40, 203, 1024}) {
+            for (int cols : new int[] {1, 3, 16, 17, 40, 203, 256, 1024}) {
+                int rows = 11;
+                MemorySegment block = arena.allocate((long) rows * cols * 4 + 64, 64);
                 for (long skew = 0; skew < 64; skew += 4) {
-                    long row = 128 + skew;
-                    double expected = 0;
-                    for (int k = 0; k < n; k++) {
-                        expected += (double) seg.get(Tensor.F32, row + k * 4L) * x[7 + k];
+                    MemorySegment seg = block.asSlice(skew, (long) rows * cols * 4);
+                    for (int i = 0; i < rows * cols; i++) {
+                        seg.set(Tensor.F32, i * 4L, (float) Math.sin(i * 0.013 + skew) * 2);
                     }
-                    float got = VectorKernels.dotF32Aligned(seg, row, x, 7, n);
-                    assertEquals(expected, got, 1e-5 * Math.max(1, Math.abs(expected)), n + " columns from " + skew + " bytes past a line");
-                    if (skew == 0) {
-                        float single = VectorKernels.dotF32Single(seg, row, x, 7, n);
-                        // The same steps; only the lanes' reduction order may differ (interpreted or compiled).
-                        assertEquals(single, got, LANE_ORDER * Math.max(1, Math.abs(single)), "an aligned row is summed as dotF32Single sums it");
+                    Matrix w = new Tensor("w", DType.F32, new long[] {rows, cols}, seg).asMatrix();
+                    float[] x = new float[cols + 5];
+                    for (int i = 0; i < x.length; i++) {
+                        x[i] = (float) Math.cos(i * 0.31 + skew);
+                    }
+                    float[] whole = new float[rows];
+                    Kernels.matvecRows(w, x, 5, whole, 0, 0, rows);
+                    for (int r = 0; r < rows; r++) {
+                        double expected = 0;
+                        for (int c = 0; c < cols; c++) {
+                            expected += (double) seg.get(Tensor.F32, ((long) r * cols + c) * 4) * x[5 + c];
+                        }
+                        assertEquals(expected, whole[r], 1e-5 * Math.max(1, Math.abs(expected)),
+                                cols + " columns from " + skew + " bytes past a line, row " + r);
+                    }
+                    for (int split = 1; split < rows; split++) {
+                        float[] parts = new float[rows];
+                        Kernels.matvecRows(w, x, 5, parts, 0, 0, split);
+                        Kernels.matvecRows(w, x, 5, parts, 0, split, rows);
+                        for (int r = 0; r < rows; r++) {
+                            assertEquals(whole[r], parts[r], LANE_ORDER * Math.max(1, Math.abs(whole[r])),
+                                    cols + " columns, split at " + split + ", row " + r);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void bf16RowsFourAtATimeGiveTheExactDotAtEveryAlignmentAndRepeatedRowsTheirOwnSum() {
+        try (Arena arena = Arena.ofConfined()) {
+            for (int cols : new int[] {1, 7, 32, 33, 64, 100, 203, 256, 1024}) {
+                int rows = 4;
+                MemorySegment block = arena.allocate((long) rows * cols * 2 + 64, 64);
+                for (long skew = 0; skew < 64; skew += 2) {
+                    MemorySegment seg = block.asSlice(skew, (long) rows * cols * 2);
+                    for (int i = 0; i < rows * cols; i++) {
+                        float v = (float) Math.sin(i * 0.07 + skew) * 2;
+                        seg.set(Tensor.I16, i * 2L, (short) (Float.floatToRawIntBits(v) >>> 16));
+                    }
+                    float[] x = new float[cols + 3];
+                    for (int i = 0; i < x.length; i++) {
+                        x[i] = (float) Math.cos(i * 0.41 + skew);
+                    }
+                    float[] paired = VectorKernels.pairBf16(x, 3, cols, new float[cols]);
+                    float[] four = new float[4];
+                    VectorKernels.dotBf16Rows4(seg, 0, cols * 2L, paired, x, 3, cols, four);
+                    for (int r = 0; r < rows; r++) {
+                        double expected = 0;
+                        for (int c = 0; c < cols; c++) {
+                            expected += (double) Float.intBitsToFloat(seg.get(Tensor.I16, ((long) r * cols + c) * 2) << 16) * x[3 + c];
+                        }
+                        String where = cols + " columns from " + skew + " bytes past a line, row " + r;
+                        assertEquals(expected, four[r], 1e-4 * Math.max(1, Math.abs(expected)), where);
+                        float[] alone = new float[4];
+                        VectorKernels.dotBf16Rows4(seg, (long) r * cols * 2, 0, paired, x, 3, cols, alone);
+                        assertEquals(four[r], alone[0], LANE_ORDER * Math.max(1, Math.abs(four[r])), where + ", repeated");
                     }
                 }
             }
@@ -416,9 +461,9 @@ class KernelsTest {
     }
 
     @Test
-    void shortBf16RowsGiveEachRowTheSameSumWhateverTheSplit() {
-        // Rows of at most 512 columns are summed with one FMA chain; a row's result must not depend on
-        // which member's share it falls in.
+    void bf16DecodeRowsGiveEachRowTheSameSumWhateverTheSplit() {
+        // Rows are summed four at a time, a share's last rows with the row repeated; a row's result must
+        // not depend on which member's share it falls in.
         try (Arena arena = Arena.ofConfined()) {
             for (int cols : new int[] {100, 203, 256}) {
                 int rows = 11;
