@@ -164,6 +164,10 @@ public final class Kernels {
             matmulRowsBf16(w, x, xOff, n, xStride, out, outOff, outStride, from, to);
             return;
         }
+        if (VECTOR && PANELS && n >= COPY_ROWS_FROM_TOKENS) {
+            Panels.matmulRows(w, x, xOff, n, xStride, out, outOff, outStride, from, to);
+            return;
+        }
         float[] block = rowScratch(4 * cols);
         float[] row = new float[cols];
         float[] next = new float[cols];
@@ -226,6 +230,9 @@ public final class Kernels {
      * about four tokens of a 64-token prompt; for them the copy cost more than it saved).
      */
     static final int COPY_ROWS_FROM_TOKENS = 16;
+
+    /** Batches of {@link #COPY_ROWS_FROM_TOKENS} tokens and more go through {@link Panels} (off: the 4x4 dot tiles). */
+    static final boolean PANELS = !Boolean.getBoolean("cleargate.engine.dotTiles");
 
     /**
      * {@link #matmulRows} for f32 weights, read in place: four rows against four tokens at a time,

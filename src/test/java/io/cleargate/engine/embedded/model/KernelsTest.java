@@ -561,6 +561,66 @@ class KernelsTest {
     }
 
     @Test
+    void panelProductsGiveEveryRowAndTokenItsDotAndTheSameSumHoweverTheRowsAreSplit() {
+        // Batches of 16 tokens and more (Panels): full and partial panels, tiles of 12, 4 and 1 tokens,
+        // widths with and without a partial block of columns, f32 and bf16 rows 8 bytes past a line.
+        try (Arena arena = Arena.ofConfined()) {
+            for (DType dtype : new DType[] {DType.F32, DType.BF16}) {
+                for (int cols : new int[] {5, 203, 256}) {
+                    int rows = 75;
+                    MemorySegment seg = arena.allocate((long) rows * cols * dtype.bytes() + 64, 64)
+                            .asSlice(8, (long) rows * cols * dtype.bytes());
+                    double[][] w = new double[rows][cols];
+                    for (int r = 0; r < rows; r++) {
+                        for (int c = 0; c < cols; c++) {
+                            float v = (float) Math.sin((r * cols + c) * 0.37) * (1 + r % 5);
+                            long i = (long) r * cols + c;
+                            if (dtype == DType.F32) {
+                                seg.set(Tensor.F32, i * 4, v);
+                                w[r][c] = v;
+                            } else {
+                                short bits = (short) (Float.floatToRawIntBits(v) >>> 16);
+                                seg.set(Tensor.I16, i * 2, bits);
+                                w[r][c] = Float.intBitsToFloat(bits << 16);
+                            }
+                        }
+                    }
+                    Matrix m = new Matrix(new Tensor("w", dtype, new long[] {rows, cols}, seg), 0, rows, cols);
+                    for (int n : new int[] {16, 17, 23, 24, 25, 28, 29, 64}) {
+                        int stride = cols + 3;
+                        float[] x = new float[2 + n * stride];
+                        for (int i = 0; i < x.length; i++) {
+                            x[i] = (float) Math.cos(i * 0.29) * (1 + i % 7);
+                        }
+                        float[] whole = new float[1 + n * 80];
+                        float[] split = new float[1 + n * 80];
+                        Kernels.matmulRows(m, x, 2, n, stride, whole, 1, 80, 0, rows);
+                        for (int from = 0, to; from < rows; from = to) {
+                            to = Math.min(rows, from + 12); // chunks that cut panels anywhere
+                            Kernels.matmulRows(m, x, 2, n, stride, split, 1, 80, from, to);
+                        }
+                        for (int t = 0; t < n; t++) {
+                            for (int r = 0; r < rows; r++) {
+                                double exact = 0;
+                                for (int c = 0; c < cols; c++) {
+                                    exact += w[r][c] * x[2 + t * stride + c];
+                                }
+                                int at = 1 + t * 80 + r;
+                                String where = dtype + ", " + cols + " columns, " + n + " tokens, row " + r + ", token " + t;
+                                assertEquals(exact, whole[at], 1e-4 * Math.max(1, Math.abs(exact)), where);
+                                assertEquals(whole[at], split[at], 0f, "split rows, " + where);
+                            }
+                            for (int r = rows; r < 80; r++) {
+                                assertEquals(0f, whole[1 + t * 80 + r], "nothing written past the rows, token " + t);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
     void causalScoresGiveEveryTokenAndSeenPositionTheOneRowDotForAnyBatchAndCacheLength() {
         int width = 45; // not a multiple of the lane count: the scalar tail runs
         for (int n : new int[] {1, 2, 3, 4, 5, 7, 9}) {
