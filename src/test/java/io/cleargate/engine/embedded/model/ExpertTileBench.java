@@ -174,24 +174,24 @@ public final class ExpertTileBench {
             int t = 0;
             for (; t + 4 <= n; t += 4) {
                 if (bf16) {
-                    Tiles.bf16x4(seg, at, rowBytes, x, xOff + t * xStride, xStride, cols, out, outOff + t * outStride + r, outStride, sums);
+                    Tiles.bf16x4(seg, at, rowBytes, x, xOff + t * xStride, xStride, cols, out, outOff + t * outStride + r, outStride, 1, sums);
                 } else {
-                    Tiles.f32x4(seg, at, rowBytes, x, xOff + t * xStride, xStride, cols, out, outOff + t * outStride + r, outStride, sums);
+                    Tiles.f32x4(seg, at, rowBytes, x, xOff + t * xStride, xStride, cols, out, outOff + t * outStride + r, outStride, 1, sums);
                 }
             }
             if (t + 2 <= n) {
                 if (bf16) {
-                    Tiles.bf16x2(seg, at, rowBytes, x, xOff + t * xStride, xStride, cols, out, outOff + t * outStride + r, outStride, sums);
+                    Tiles.bf16x2(seg, at, rowBytes, x, xOff + t * xStride, xStride, cols, out, outOff + t * outStride + r, outStride, 1, sums);
                 } else {
-                    Tiles.f32x2(seg, at, rowBytes, x, xOff + t * xStride, xStride, cols, out, outOff + t * outStride + r, outStride, sums);
+                    Tiles.f32x2(seg, at, rowBytes, x, xOff + t * xStride, xStride, cols, out, outOff + t * outStride + r, outStride, 1, sums);
                 }
                 t += 2;
             }
             if (t < n) {
                 if (bf16) {
-                    Tiles.bf16x1(seg, at, rowBytes, x, xOff + t * xStride, cols, out, outOff + t * outStride + r, sums);
+                    Tiles.bf16x1(seg, at, rowBytes, x, xOff + t * xStride, cols, out, outOff + t * outStride + r, 1, sums);
                 } else {
-                    Tiles.f32x1(seg, at, rowBytes, x, xOff + t * xStride, cols, out, outOff + t * outStride + r, sums);
+                    Tiles.f32x1(seg, at, rowBytes, x, xOff + t * xStride, cols, out, outOff + t * outStride + r, 1, sums);
                 }
             }
         }

@@ -211,9 +211,9 @@ class KernelsTest {
             float[] oneMapped = new float[rows];
             float[] sums = new float[Tiles.SUMS];
             Tiles.arrays4x2(w, 3 * cols, cols, x, cols, cols, cols, two, 3, rows, sums);
-            Tiles.f32x2(seg, at, cols * 4L, x, cols, cols, cols, twoMapped, 3, rows, sums);
+            Tiles.f32x2(seg, at, cols * 4L, x, cols, cols, cols, twoMapped, 3, rows, 1, sums);
             Tiles.arrays4x1(w, 3 * cols, cols, x, 2 * cols, cols, one, 3, 1, sums);
-            Tiles.f32x1(seg, at, cols * 4L, x, 2 * cols, cols, oneMapped, 3, sums);
+            Tiles.f32x1(seg, at, cols * 4L, x, 2 * cols, cols, oneMapped, 3, 1, sums);
             for (int k = 0; k < 4; k++) {
                 for (int t = 0; t < 2; t++) {
                     float expected = Kernels.dot(r[k], 0, x, (1 + t) * cols, cols);
@@ -525,18 +525,18 @@ class KernelsTest {
                     float[] fromArrays = new float[40];
                     switch (tokens) {
                         case 4 -> {
-                            Tiles.f32x4(f32, 0, cols * 4L, x, 3, cols, cols, fromF32, 2, stride, sums);
-                            Tiles.bf16x4(bf16, 0, cols * 2L, x, 3, cols, cols, fromBf16, 2, stride, sums);
+                            Tiles.f32x4(f32, 0, cols * 4L, x, 3, cols, cols, fromF32, 2, stride, 1, sums);
+                            Tiles.bf16x4(bf16, 0, cols * 2L, x, 3, cols, cols, fromBf16, 2, stride, 1, sums);
                             Tiles.arrays4x4(flat, 0, cols, x, 3, cols, cols, fromArrays, 2, stride, sums);
                         }
                         case 2 -> {
-                            Tiles.f32x2(f32, 0, cols * 4L, x, 3, cols, cols, fromF32, 2, stride, sums);
-                            Tiles.bf16x2(bf16, 0, cols * 2L, x, 3, cols, cols, fromBf16, 2, stride, sums);
+                            Tiles.f32x2(f32, 0, cols * 4L, x, 3, cols, cols, fromF32, 2, stride, 1, sums);
+                            Tiles.bf16x2(bf16, 0, cols * 2L, x, 3, cols, cols, fromBf16, 2, stride, 1, sums);
                             Tiles.arrays4x2(flat, 0, cols, x, 3, cols, cols, fromArrays, 2, stride, sums);
                         }
                         default -> {
-                            Tiles.f32x1(f32, 0, cols * 4L, x, 3, cols, fromF32, 2, sums);
-                            Tiles.bf16x1(bf16, 0, cols * 2L, x, 3, cols, fromBf16, 2, sums);
+                            Tiles.f32x1(f32, 0, cols * 4L, x, 3, cols, fromF32, 2, 1, sums);
+                            Tiles.bf16x1(bf16, 0, cols * 2L, x, 3, cols, fromBf16, 2, 1, sums);
                             Tiles.arrays4x1(flat, 0, cols, x, 3, cols, fromArrays, 2, 1, sums);
                         }
                     }
