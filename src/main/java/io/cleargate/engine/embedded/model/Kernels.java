@@ -526,6 +526,18 @@ public final class Kernels {
         }
     }
 
+    /** {@code gate[i] = silu(gate[i]) * up[i]} for i in {@code from .. to} (SwiGLU). */
+    static void siluTimes(float[] gate, float[] up, int from, int to) {
+        if (VECTOR) {
+            Activations.siluTimes(gate, up, from, to);
+            return;
+        }
+        for (int i = from; i < to; i++) {
+            float z = gate[i];
+            gate[i] = z / (1f + (float) Math.exp(-z)) * up[i];
+        }
+    }
+
     /** Softmax of {@code x[off .. off + n]} in place. */
     static void softmax(float[] x, int off, int n) {
         if (VECTOR) {
