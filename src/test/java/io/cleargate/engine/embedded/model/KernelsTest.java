@@ -674,6 +674,29 @@ class KernelsTest {
     }
 
     @Test
+    void vectorSwiGluFollowsTheScalarOneForOddRangesAndLargeInputs() {
+        for (int n : new int[] {1, 15, 16, 17, 203}) {
+            float[] gate = new float[n + 5];
+            float[] up = new float[n + 5];
+            for (int i = 0; i < gate.length; i++) {
+                gate[i] = (float) Math.sin(i * 0.7) * (i % 3 == 0 ? 90 : 4); // exp(-z) overflows for z below ~-88
+                up[i] = (float) Math.cos(i * 0.3) * 2;
+            }
+            float[] before = gate.clone();
+            Kernels.siluTimes(gate, up, 2, 2 + n);
+            for (int i = 0; i < gate.length; i++) {
+                if (i < 2 || i >= 2 + n) {
+                    assertEquals(before[i], gate[i], 0f, "untouched outside the range, " + i);
+                    continue;
+                }
+                double z = before[i];
+                double expected = z / (1 + Math.exp(-z)) * up[i];
+                assertEquals(expected, gate[i], 1e-5 * Math.max(1, Math.abs(expected)), n + " values, element " + i);
+            }
+        }
+    }
+
+    @Test
     void vectorSoftmaxSumsToOneAndFollowsTheScalarOne() {
         for (int n : new int[] {1, 15, 16, 17, 100}) {
             float[] x = wave(n + 3, 1.3);
