@@ -24,6 +24,8 @@ final class Panels {
     private static final VectorSpecies<Integer> I = F.vectorShape().withLanes(int.class);
     /** Rows per panel. */
     private static final int L = F.length();
+    /** Experiment: four-panel tiles (off: two at most). */
+    static final boolean WIDE = !Boolean.getBoolean("cleargate.engine.narrowPanels");
     /** Tokens per full tile. */
     private static final int TOKENS = 12;
     /** The panels' transposes go through two-table int permutes, written for sixteen lanes (AVX-512). */
@@ -56,9 +58,9 @@ final class Panels {
         final float[] partial = new float[TOKENS * 2 * L];
 
         void fit(int cols) {
-            if (rows.length < 2 * L * cols) {
-                rows = new float[2 * L * cols];
-                panel = new float[2 * L * cols];
+            if (rows.length < 4 * L * cols) {
+                rows = new float[4 * L * cols];
+                panel = new float[4 * L * cols];
             }
         }
     }
@@ -74,35 +76,49 @@ final class Panels {
         int cols = w.cols();
         Scratch s = SCRATCH.get();
         s.fit(cols);
-        for (int r = from; r < to; r += 2 * L) {
-            int count = Math.min(2 * L, to - r);
-            int halves = count > L ? 2 : 1;
+        for (int r = from; r < to; ) {
+            int left = to - r;
+            int panels = WIDE && left >= 4 * L ? 4 : left > L ? 2 : 1;
+            int count = Math.min(panels * L, left);
             for (int k = 0; k < count; k++) {
                 Kernels.decodeRow(w, r + k, s.rows, k * cols);
             }
-            java.util.Arrays.fill(s.rows, count * cols, halves * L * cols, 0f);
-            for (int h = 0; h < halves; h++) {
-                pack(s.rows, h * L * cols, cols, s.panel, h, halves);
+            java.util.Arrays.fill(s.rows, count * cols, panels * L * cols, 0f);
+            for (int h = 0; h < panels; h++) {
+                pack(s.rows, h * L * cols, cols, s.panel, h, panels);
             }
-            if (count == halves * L) {
-                tokens(s.panel, halves, cols, x, xOff, n, xStride, out, outOff + r, outStride);
+            if (count == panels * L) {
+                tokens(s.panel, panels, cols, x, xOff, n, xStride, out, outOff + r, outStride);
             } else {
-                // A partial panel: its tiles write into scratch, and only the valid rows are copied out.
+                // A partial panel (one or two): its tiles write into scratch, and only the valid rows are copied out.
                 for (int t = 0; t < n; t += TOKENS) {
                     int m = Math.min(TOKENS, n - t);
-                    tokens(s.panel, halves, cols, x, xOff + t * xStride, m, xStride, s.partial, 0, 2 * L);
+                    tokens(s.panel, panels, cols, x, xOff + t * xStride, m, xStride, s.partial, 0, 2 * L);
                     for (int j = 0; j < m; j++) {
                         System.arraycopy(s.partial, j * 2 * L, out, outOff + (t + j) * outStride + r, count);
                     }
                 }
             }
+            r += count;
         }
     }
 
-    /** All {@code n} tokens against one packed panel pair (or panel): tiles of twelve, then four, then one. */
+    /** All {@code n} tokens against packed panels: four panels in tiles of six tokens, two or one in tiles of twelve; then four, then one. */
     private static void tokens(float[] p, int halves, int cols, float[] x, int xOff, int n, int xStride, float[] out,
                                int outOff, int outStride) {
         int t = 0;
+        if (halves == 4) {
+            for (; t + 6 <= n; t += 6) {
+                p4x6(p, cols, x, xOff + t * xStride, xStride, out, outOff + t * outStride, outStride);
+            }
+            for (; t + 4 <= n; t += 4) {
+                p4x4(p, cols, x, xOff + t * xStride, xStride, out, outOff + t * outStride, outStride);
+            }
+            for (; t < n; t++) {
+                p4x1(p, cols, x, xOff + t * xStride, xStride, out, outOff + t * outStride, outStride);
+            }
+            return;
+        }
         for (; t + TOKENS <= n; t += TOKENS) {
             if (halves == 2) {
                 p2x12(p, cols, x, xOff + t * xStride, xStride, out, outOff + t * outStride, outStride);
@@ -321,6 +337,193 @@ final class Panels {
         v13.reinterpretAsFloats().intoArray(dst, to + 13 * dstStride);
         v14.reinterpretAsFloats().intoArray(dst, to + 14 * dstStride);
         v15.reinterpretAsFloats().intoArray(dst, to + 15 * dstStride);
+    }
+
+    /** Four panels (4 L rows) against 6 tokens: row lanes, sums in order of k. */
+    private static void p4x6(float[] p, int cols, float[] x, int xOff, int xStride, float[] out, int outOff, int outStride) {
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector b0 = FloatVector.zero(F);
+        FloatVector c0 = FloatVector.zero(F);
+        FloatVector d0 = FloatVector.zero(F);
+        FloatVector a1 = FloatVector.zero(F);
+        FloatVector b1 = FloatVector.zero(F);
+        FloatVector c1 = FloatVector.zero(F);
+        FloatVector d1 = FloatVector.zero(F);
+        FloatVector a2 = FloatVector.zero(F);
+        FloatVector b2 = FloatVector.zero(F);
+        FloatVector c2 = FloatVector.zero(F);
+        FloatVector d2 = FloatVector.zero(F);
+        FloatVector a3 = FloatVector.zero(F);
+        FloatVector b3 = FloatVector.zero(F);
+        FloatVector c3 = FloatVector.zero(F);
+        FloatVector d3 = FloatVector.zero(F);
+        FloatVector a4 = FloatVector.zero(F);
+        FloatVector b4 = FloatVector.zero(F);
+        FloatVector c4 = FloatVector.zero(F);
+        FloatVector d4 = FloatVector.zero(F);
+        FloatVector a5 = FloatVector.zero(F);
+        FloatVector b5 = FloatVector.zero(F);
+        FloatVector c5 = FloatVector.zero(F);
+        FloatVector d5 = FloatVector.zero(F);
+        int x0 = xOff;
+        int x1 = xOff + xStride;
+        int x2 = xOff + 2 * xStride;
+        int x3 = xOff + 3 * xStride;
+        int x4 = xOff + 4 * xStride;
+        int x5 = xOff + 5 * xStride;
+        int len = F.length();
+        for (int k = 0; k < cols; k++) {
+            FloatVector u = FloatVector.fromArray(F, p, (4 * k + 0) * len);
+            FloatVector v = FloatVector.fromArray(F, p, (4 * k + 1) * len);
+            FloatVector w = FloatVector.fromArray(F, p, (4 * k + 2) * len);
+            FloatVector z = FloatVector.fromArray(F, p, (4 * k + 3) * len);
+            FloatVector y = FloatVector.broadcast(F, x[x0 + k]);
+            a0 = u.fma(y, a0);
+            b0 = v.fma(y, b0);
+            c0 = w.fma(y, c0);
+            d0 = z.fma(y, d0);
+            y = FloatVector.broadcast(F, x[x1 + k]);
+            a1 = u.fma(y, a1);
+            b1 = v.fma(y, b1);
+            c1 = w.fma(y, c1);
+            d1 = z.fma(y, d1);
+            y = FloatVector.broadcast(F, x[x2 + k]);
+            a2 = u.fma(y, a2);
+            b2 = v.fma(y, b2);
+            c2 = w.fma(y, c2);
+            d2 = z.fma(y, d2);
+            y = FloatVector.broadcast(F, x[x3 + k]);
+            a3 = u.fma(y, a3);
+            b3 = v.fma(y, b3);
+            c3 = w.fma(y, c3);
+            d3 = z.fma(y, d3);
+            y = FloatVector.broadcast(F, x[x4 + k]);
+            a4 = u.fma(y, a4);
+            b4 = v.fma(y, b4);
+            c4 = w.fma(y, c4);
+            d4 = z.fma(y, d4);
+            y = FloatVector.broadcast(F, x[x5 + k]);
+            a5 = u.fma(y, a5);
+            b5 = v.fma(y, b5);
+            c5 = w.fma(y, c5);
+            d5 = z.fma(y, d5);
+        }
+        a0.intoArray(out, outOff);
+        b0.intoArray(out, outOff + len);
+        c0.intoArray(out, outOff + 2 * len);
+        d0.intoArray(out, outOff + 3 * len);
+        a1.intoArray(out, outOff + outStride);
+        b1.intoArray(out, outOff + outStride + len);
+        c1.intoArray(out, outOff + outStride + 2 * len);
+        d1.intoArray(out, outOff + outStride + 3 * len);
+        a2.intoArray(out, outOff + 2 * outStride);
+        b2.intoArray(out, outOff + 2 * outStride + len);
+        c2.intoArray(out, outOff + 2 * outStride + 2 * len);
+        d2.intoArray(out, outOff + 2 * outStride + 3 * len);
+        a3.intoArray(out, outOff + 3 * outStride);
+        b3.intoArray(out, outOff + 3 * outStride + len);
+        c3.intoArray(out, outOff + 3 * outStride + 2 * len);
+        d3.intoArray(out, outOff + 3 * outStride + 3 * len);
+        a4.intoArray(out, outOff + 4 * outStride);
+        b4.intoArray(out, outOff + 4 * outStride + len);
+        c4.intoArray(out, outOff + 4 * outStride + 2 * len);
+        d4.intoArray(out, outOff + 4 * outStride + 3 * len);
+        a5.intoArray(out, outOff + 5 * outStride);
+        b5.intoArray(out, outOff + 5 * outStride + len);
+        c5.intoArray(out, outOff + 5 * outStride + 2 * len);
+        d5.intoArray(out, outOff + 5 * outStride + 3 * len);
+    }
+
+    /** Four panels (4 L rows) against 4 tokens: row lanes, sums in order of k. */
+    private static void p4x4(float[] p, int cols, float[] x, int xOff, int xStride, float[] out, int outOff, int outStride) {
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector b0 = FloatVector.zero(F);
+        FloatVector c0 = FloatVector.zero(F);
+        FloatVector d0 = FloatVector.zero(F);
+        FloatVector a1 = FloatVector.zero(F);
+        FloatVector b1 = FloatVector.zero(F);
+        FloatVector c1 = FloatVector.zero(F);
+        FloatVector d1 = FloatVector.zero(F);
+        FloatVector a2 = FloatVector.zero(F);
+        FloatVector b2 = FloatVector.zero(F);
+        FloatVector c2 = FloatVector.zero(F);
+        FloatVector d2 = FloatVector.zero(F);
+        FloatVector a3 = FloatVector.zero(F);
+        FloatVector b3 = FloatVector.zero(F);
+        FloatVector c3 = FloatVector.zero(F);
+        FloatVector d3 = FloatVector.zero(F);
+        int x0 = xOff;
+        int x1 = xOff + xStride;
+        int x2 = xOff + 2 * xStride;
+        int x3 = xOff + 3 * xStride;
+        int len = F.length();
+        for (int k = 0; k < cols; k++) {
+            FloatVector u = FloatVector.fromArray(F, p, (4 * k + 0) * len);
+            FloatVector v = FloatVector.fromArray(F, p, (4 * k + 1) * len);
+            FloatVector w = FloatVector.fromArray(F, p, (4 * k + 2) * len);
+            FloatVector z = FloatVector.fromArray(F, p, (4 * k + 3) * len);
+            FloatVector y = FloatVector.broadcast(F, x[x0 + k]);
+            a0 = u.fma(y, a0);
+            b0 = v.fma(y, b0);
+            c0 = w.fma(y, c0);
+            d0 = z.fma(y, d0);
+            y = FloatVector.broadcast(F, x[x1 + k]);
+            a1 = u.fma(y, a1);
+            b1 = v.fma(y, b1);
+            c1 = w.fma(y, c1);
+            d1 = z.fma(y, d1);
+            y = FloatVector.broadcast(F, x[x2 + k]);
+            a2 = u.fma(y, a2);
+            b2 = v.fma(y, b2);
+            c2 = w.fma(y, c2);
+            d2 = z.fma(y, d2);
+            y = FloatVector.broadcast(F, x[x3 + k]);
+            a3 = u.fma(y, a3);
+            b3 = v.fma(y, b3);
+            c3 = w.fma(y, c3);
+            d3 = z.fma(y, d3);
+        }
+        a0.intoArray(out, outOff);
+        b0.intoArray(out, outOff + len);
+        c0.intoArray(out, outOff + 2 * len);
+        d0.intoArray(out, outOff + 3 * len);
+        a1.intoArray(out, outOff + outStride);
+        b1.intoArray(out, outOff + outStride + len);
+        c1.intoArray(out, outOff + outStride + 2 * len);
+        d1.intoArray(out, outOff + outStride + 3 * len);
+        a2.intoArray(out, outOff + 2 * outStride);
+        b2.intoArray(out, outOff + 2 * outStride + len);
+        c2.intoArray(out, outOff + 2 * outStride + 2 * len);
+        d2.intoArray(out, outOff + 2 * outStride + 3 * len);
+        a3.intoArray(out, outOff + 3 * outStride);
+        b3.intoArray(out, outOff + 3 * outStride + len);
+        c3.intoArray(out, outOff + 3 * outStride + 2 * len);
+        d3.intoArray(out, outOff + 3 * outStride + 3 * len);
+    }
+
+    /** Four panels (4 L rows) against 1 token: row lanes, sums in order of k. */
+    private static void p4x1(float[] p, int cols, float[] x, int xOff, int xStride, float[] out, int outOff, int outStride) {
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector b0 = FloatVector.zero(F);
+        FloatVector c0 = FloatVector.zero(F);
+        FloatVector d0 = FloatVector.zero(F);
+        int x0 = xOff;
+        int len = F.length();
+        for (int k = 0; k < cols; k++) {
+            FloatVector u = FloatVector.fromArray(F, p, (4 * k + 0) * len);
+            FloatVector v = FloatVector.fromArray(F, p, (4 * k + 1) * len);
+            FloatVector w = FloatVector.fromArray(F, p, (4 * k + 2) * len);
+            FloatVector z = FloatVector.fromArray(F, p, (4 * k + 3) * len);
+            FloatVector y = FloatVector.broadcast(F, x[x0 + k]);
+            a0 = u.fma(y, a0);
+            b0 = v.fma(y, b0);
+            c0 = w.fma(y, c0);
+            d0 = z.fma(y, d0);
+        }
+        a0.intoArray(out, outOff);
+        b0.intoArray(out, outOff + len);
+        c0.intoArray(out, outOff + 2 * len);
+        d0.intoArray(out, outOff + 3 * len);
     }
 
     /** Two panels (2 L rows) against 12 tokens: row lanes, sums in order of k. */
