@@ -231,7 +231,7 @@ public final class Kernels {
      */
     static final int COPY_ROWS_FROM_TOKENS = 16;
 
-    /** Batches of {@link #COPY_ROWS_FROM_TOKENS} tokens and more go through {@link Panels} (off: the 4x4 dot tiles). */
+    /** Batches of {@link #COPY_ROWS_FROM_TOKENS} tokens and more go through {@link Panels} (off, for the kernel bench: the 4x4 dot tiles). */
     static final boolean PANELS = !Boolean.getBoolean("cleargate.engine.dotTiles");
 
     /**

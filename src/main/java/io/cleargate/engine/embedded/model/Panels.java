@@ -7,16 +7,17 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * Batch products of many tokens (16 and more: a prefill's dense products and the shared expert) as
  * outer products over packed panels, the way BLAS-like kernels block a matrix product. The weight rows
- * of a product are decoded and transposed {@code L} rows at a time ({@code L} = the vector's lanes) into
- * a panel whose k-th vector holds column k of those rows; a tile of two panels (2 L rows) and twelve
- * tokens then keeps 24 accumulators whose lanes are rows, and each step of k loads two panel vectors,
- * broadcasts each token's k-th activation and does 24 FMAs. Where the dot-product tiles ({@link
- * Tiles#arrays4x4}) loaded four activation vectors per sixteen FMAs from L2 and summed each
- * accumulator's lanes at the end, here a step reads two vectors and twelve scalars and a tile's sums
- * leave as whole vectors (the rows of one token are adjacent in {@code out}). Every (row, token) is
- * summed by fused multiply-adds in order of k, whatever tile and whatever split of the rows made it
- * (a partial panel is padded with zero rows and its valid lanes copied out). Only loaded with the
- * Vector API.
+ * are decoded and transposed {@code L} rows at a time ({@code L} = the vector's lanes) into panels whose
+ * k-th vector holds column k of those rows. A tile of four panels (64 rows with AVX-512) and six tokens
+ * keeps 24 accumulators whose lanes are rows: each step of k loads four panel vectors, broadcasts each
+ * token's k-th activation and does 24 FMAs (fewer than 64 rows left: two panels and twelve tokens, or
+ * one panel). The dot-product tiles this replaces ({@link Tiles#arrays4x4}) loaded four activation
+ * vectors per sixteen FMAs and summed each accumulator's lanes at the end; here a tile's sums leave as
+ * whole vectors (a token's rows are adjacent in {@code out}). On the Xeon of speed.md 49 (one thread,
+ * {@code DenseTileBench}) the 64-token products ran at 42-47 GMAC/s against 36-38 for the dot tiles
+ * (speed.md 51). Every (row, token) is summed by fused multiply-adds in order of k, whatever tile and
+ * split of the rows made it (a partial panel is padded with zero rows and its valid lanes copied out).
+ * Only loaded with the Vector API.
  */
 final class Panels {
 
@@ -24,8 +25,6 @@ final class Panels {
     private static final VectorSpecies<Integer> I = F.vectorShape().withLanes(int.class);
     /** Rows per panel. */
     private static final int L = F.length();
-    /** Experiment: four-panel tiles (off: two at most). */
-    static final boolean WIDE = !Boolean.getBoolean("cleargate.engine.narrowPanels");
     /** Tokens per full tile. */
     private static final int TOKENS = 12;
     /** The panels' transposes go through two-table int permutes, written for sixteen lanes (AVX-512). */
@@ -78,7 +77,7 @@ final class Panels {
         s.fit(cols);
         for (int r = from; r < to; ) {
             int left = to - r;
-            int panels = WIDE && left >= 4 * L ? 4 : left > L ? 2 : 1;
+            int panels = left >= 4 * L ? 4 : left > L ? 2 : 1;
             int count = Math.min(panels * L, left);
             for (int k = 0; k < count; k++) {
                 Kernels.decodeRow(w, r + k, s.rows, k * cols);

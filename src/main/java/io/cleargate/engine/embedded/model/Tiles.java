@@ -334,6 +334,12 @@ final class Tiles {
         storeF32(sums, 2, seg, at, rowBytes, x, xOff, xStride, i, n, out, outOff, outStride, outStep);
     }
 
+    /** {@link #f32x1} for four adjacent outputs (decode's {@code StreamRowsBench} reads rows this way). */
+    static void f32x1(MemorySegment seg, long at, long rowBytes, float[] x, int xOff, int n, float[] out, int outOff,
+                      float[] sums) {
+        f32x1(seg, at, rowBytes, x, xOff, n, out, outOff, 1, sums);
+    }
+
     /** {@link #f32x4} for one token: four rows, four FMA chains. */
     static void f32x1(MemorySegment seg, long at, long rowBytes, float[] x, int xOff, int n, float[] out, int outOff,
                       int outStep, float[] sums) {
