@@ -115,6 +115,9 @@ public final class ExpertTileBench {
         team.close();
     }
 
+    /** Rows of gate or up per unit of work (Forward's UNIT_ROWS; -DunitRows=N to try another). */
+    static final int UNIT_ROWS = Integer.getInteger("unitRows", 32);
+
     static int[][] units(int layers, int[][] counts) {
         java.util.List<int[]> out = new java.util.ArrayList<>();
         for (int l = 0; l < layers; l++) {
@@ -123,8 +126,8 @@ public final class ExpertTileBench {
                     continue;
                 }
                 for (int mat = 0; mat < 2; mat++) {
-                    for (int r = 0; r < INNER; r += 32) {
-                        out.add(new int[] {l, e, mat, r, r + 32});
+                    for (int r = 0; r < INNER; r += UNIT_ROWS) {
+                        out.add(new int[] {l, e, mat, r, Math.min(INNER, r + UNIT_ROWS)});
                     }
                 }
                 for (int r = 0; r < HIDDEN; r += 64) {
