@@ -223,11 +223,11 @@ public final class Kernels {
     }
 
     /**
-     * From this many tokens on, f32 weight rows are copied into arrays before the 4×4 kernel, as other
-     * dtypes are decoded: the kernel runs faster on arrays than on the mapped segment (in a
-     * microbenchmark of 256 rows × 1024, ~14% at 48 tokens, ~4% at 24, even at 12), and the copy of
-     * four rows is paid once for all tokens. Below, the rows are read in place (routed experts see
-     * about four tokens of a 64-token prompt; for them the copy cost more than it saved).
+     * From this many tokens on, weight rows of every dtype are decoded (f32: copied) into arrays and
+     * transposed into {@link Panels} (before those, into blocks for the 4×4 kernel, which ran faster on
+     * arrays than on the mapped segment: in a microbenchmark of 256 rows × 1024, ~14% at 48 tokens, ~4%
+     * at 24, even at 12); the decoding is paid once for all tokens. Below, f32 and bf16 rows are read in
+     * place (routed experts see about four tokens of a 64-token prompt; for them a copy cost more than it saved).
      */
     static final int COPY_ROWS_FROM_TOKENS = 16;
 

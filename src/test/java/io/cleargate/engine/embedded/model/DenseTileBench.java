@@ -29,14 +29,7 @@ public final class DenseTileBench {
         for (DType dtype : new DType[] {DType.F32, DType.BF16}) {
             long elements = (long) rows * cols;
             MemorySegment seg = Arena.ofShared().allocate(elements * dtype.bytes() + 64, 64).asSlice(8, elements * dtype.bytes());
-            for (long i = 0; i < elements; i++) {
-                float v = (float) (rnd.nextGaussian() * 0.05);
-                if (dtype == DType.F32) {
-                    seg.set(Tensor.F32, i * 4, v);
-                } else {
-                    seg.set(Tensor.I16, i * 2, (short) (Float.floatToRawIntBits(v) >>> 16));
-                }
-            }
+            ExpertTileBench.fillWeights(seg, dtype, elements, rnd);
             Matrix w = new Matrix(new Tensor("w", dtype, new long[] {rows, cols}, seg), 0, rows, cols);
             StringBuilder line = new StringBuilder();
             double best = Double.MAX_VALUE;

@@ -36,14 +36,7 @@ public final class ExpertTileBench {
         int skew = args.length > 4 ? Integer.parseInt(args[4]) : 8;
         MemorySegment seg = Arena.ofShared().allocate(elements * dtype.bytes() + 64, 64).asSlice(skew, elements * dtype.bytes());
         Random rnd = new Random(7);
-        for (long i = 0; i < elements; i++) {
-            float v = (float) (rnd.nextGaussian() * 0.05);
-            if (dtype == DType.F32) {
-                seg.set(Tensor.F32, i * 4, v);
-            } else {
-                seg.set(Tensor.I16, i * 2, (short) (Float.floatToRawIntBits(v) >>> 16));
-            }
-        }
+        fillWeights(seg, dtype, elements, rnd);
         Tensor t = new Tensor("pool", dtype, new long[] {elements / HIDDEN, HIDDEN}, seg);
         // Each matrix as its own view: gate and up [256, 1024], down [1024, 256] over the same bytes.
         Matrix[][][] m = new Matrix[poolLayers][EXPERTS][3];
@@ -113,6 +106,18 @@ public final class ExpertTileBench {
                     macs / best / 1e6, bytes / best / 1e6, all);
         }
         team.close();
+    }
+
+    /** Random weights (sd 0.05) as f32, or as bf16 by truncation. */
+    static void fillWeights(MemorySegment seg, DType dtype, long elements, Random rnd) {
+        for (long i = 0; i < elements; i++) {
+            float v = (float) (rnd.nextGaussian() * 0.05);
+            if (dtype == DType.F32) {
+                seg.set(Tensor.F32, i * 4, v);
+            } else {
+                seg.set(Tensor.I16, i * 2, (short) (Float.floatToRawIntBits(v) >>> 16));
+            }
+        }
     }
 
     /** Rows of gate or up per unit of work (Forward's UNIT_ROWS; -DunitRows=N to try another). */
