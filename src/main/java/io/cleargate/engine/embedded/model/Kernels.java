@@ -242,7 +242,7 @@ public final class Kernels {
      * sequential streams, each tile continuing where the one before ended: with four adjacent rows,
      * each tile jumped to new memory and the prefetcher followed short streams (two bf16 rows share
      * a 4 KB page). On the Xeon of speed.md 49 ({@code ExpertTileBench}, one thread, weights from
-     * memory) the routed experts took ~27% less time in bf16 and ~6% less in f32 (speed.md 51).
+     * memory) the routed experts took ~24% less time in bf16 and 6-12% less in f32 (speed.md 51).
      */
     private static void matmulRowsF32(Matrix w, float[] x, int xOff, int n, int xStride, float[] out, int outOff,
                                       int outStride, int from, int to) {
@@ -285,7 +285,7 @@ public final class Kernels {
      * ({@link Tiles#bf16x4}).
      */
     private static void matmulRowsBf16(Matrix w, float[] x, int xOff, int n, int xStride, float[] out, int outOff,
-                                      int outStride, int from, int to) {
+                                       int outStride, int from, int to) {
         var seg = w.tensor().data();
         int cols = w.cols();
         long rowBytes = cols * 2L;
