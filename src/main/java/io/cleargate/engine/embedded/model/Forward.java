@@ -605,10 +605,7 @@ final class Forward {
         Kernels.matmulRows(mlp.gate(), x, xOff, n, d, h1, hOff, inner, from, to);
         Kernels.matmulRows(mlp.up(), x, xOff, n, d, h2, hOff, inner, from, to);
         for (int t = 0; t < n; t++) {
-            for (int i = hOff + t * inner + from; i < hOff + t * inner + to; i++) {
-                float z = h1[i];
-                h1[i] = z / (1f + (float) Math.exp(-z)) * h2[i];
-            }
+            Kernels.siluTimes(h1, h2, hOff + t * inner + from, hOff + t * inner + to);
         }
     }
 

@@ -171,6 +171,10 @@ public final class Kernels {
             matmulRowsBf16(w, x, xOff, n, xStride, out, outOff, outStride, from, to);
             return;
         }
+        if (VECTOR && PANELS && n >= COPY_ROWS_FROM_TOKENS) {
+            Panels.matmulRows(w, x, xOff, n, xStride, out, outOff, outStride, from, to);
+            return;
+        }
         float[] block = rowScratch(4 * cols);
         float[] row = new float[cols];
         float[] next = new float[cols];
@@ -226,18 +230,26 @@ public final class Kernels {
     }
 
     /**
-     * From this many tokens on, f32 weight rows are copied into arrays before the 4×4 kernel, as other
-     * dtypes are decoded: the kernel runs faster on arrays than on the mapped segment (in a
-     * microbenchmark of 256 rows × 1024, ~14% at 48 tokens, ~4% at 24, even at 12), and the copy of
-     * four rows is paid once for all tokens. Below, the rows are read in place (routed experts see
-     * about four tokens of a 64-token prompt; for them the copy cost more than it saved).
+     * From this many tokens on, weight rows of every dtype are decoded (f32: copied) into arrays and
+     * transposed into {@link Panels} (before those, into blocks for the 4×4 kernel, which ran faster on
+     * arrays than on the mapped segment: in a microbenchmark of 256 rows × 1024, ~14% at 48 tokens, ~4%
+     * at 24, even at 12); the decoding is paid once for all tokens. Below, f32 and bf16 rows are read in
+     * place (routed experts see about four tokens of a 64-token prompt; for them a copy cost more than it saved).
      */
     static final int COPY_ROWS_FROM_TOKENS = 16;
+
+    /** Batches of {@link #COPY_ROWS_FROM_TOKENS} tokens and more go through {@link Panels} (off, for the kernel bench: the 4x4 dot tiles). */
+    static final boolean PANELS = !Boolean.getBoolean("cleargate.engine.dotTiles");
 
     /**
      * {@link #matmulRows} for f32 weights, read in place: four rows against four tokens at a time,
      * then the same four rows against the two and one tokens left over, then the rows left over one
-     * by one; every (row, token) is summed as {@link #dot} does.
+     * by one; every (row, token) is summed as {@link #dot} does. A tile's four rows are a quarter of
+     * the range apart (rows g, g + q, g + 2q, g + 3q), so that the tiles read the range as four long
+     * sequential streams, each tile continuing where the one before ended: with four adjacent rows,
+     * each tile jumped to new memory and the prefetcher followed short streams (two bf16 rows share
+     * a 4 KB page). On the Xeon of speed.md 49 ({@code ExpertTileBench}, one thread, weights from
+     * memory) the routed experts took ~24% less time in bf16 and 6-12% less in f32 (speed.md 51).
      */
     private static void matmulRowsF32(Matrix w, float[] x, int xOff, int n, int xStride, float[] out, int outOff,
                                       int outStride, int from, int to) {
@@ -245,26 +257,28 @@ public final class Kernels {
         int cols = w.cols();
         long rowBytes = cols * 4L;
         float[] sums = TILE_SUMS.get();
-        int r = from;
-        for (; r + 4 <= to; r += 4) {
+        int spread = (to - from) / 4; // a tile's rows are this many rows apart: four long streams
+        long step = spread * rowBytes;
+        for (int g = 0; g < spread; g++) {
+            int r = from + g;
             long at = w.rowStart(r) * 4L;
             int t = 0;
             for (; t + 4 <= n; t += 4) {
-                Tiles.f32x4(seg, at, rowBytes, x, xOff + t * xStride, xStride, cols, out,
-                        outOff + t * outStride + r, outStride, sums);
+                Tiles.f32x4(seg, at, step, x, xOff + t * xStride, xStride, cols, out,
+                        outOff + t * outStride + r, outStride, spread, sums);
             }
             // The tokens left over, two and one at a time with the same four rows (not one row and
             // one token at a time: with ~4 tokens per routed expert, these were most of its time).
             if (t + 2 <= n) {
-                Tiles.f32x2(seg, at, rowBytes, x, xOff + t * xStride, xStride, cols, out,
-                        outOff + t * outStride + r, outStride, sums);
+                Tiles.f32x2(seg, at, step, x, xOff + t * xStride, xStride, cols, out,
+                        outOff + t * outStride + r, outStride, spread, sums);
                 t += 2;
             }
             if (t < n) {
-                Tiles.f32x1(seg, at, rowBytes, x, xOff + t * xStride, cols, out, outOff + t * outStride + r, sums);
+                Tiles.f32x1(seg, at, step, x, xOff + t * xStride, cols, out, outOff + t * outStride + r, spread, sums);
             }
         }
-        for (; r < to; r++) {
+        for (int r = from + 4 * spread; r < to; r++) {
             long at = w.rowStart(r) * 4L;
             for (int t = 0; t < n; t++) {
                 out[outOff + t * outStride + r] = VectorKernels.dotF32Single(seg, at, x, xOff + t * xStride, cols);
@@ -283,24 +297,28 @@ public final class Kernels {
         int cols = w.cols();
         long rowBytes = cols * 2L;
         float[] sums = TILE_SUMS.get();
-        int r = from;
-        for (; r + 4 <= to; r += 4) {
+        int spread = (to - from) / 4; // a tile's rows are this many rows apart: four long streams
+        long step = spread * rowBytes;
+        for (int g = 0; g < spread; g++) {
+            int r = from + g;
             long at = w.rowStart(r) * 2L;
             int t = 0;
             for (; t + 4 <= n; t += 4) {
-                Tiles.bf16x4(seg, at, rowBytes, x, xOff + t * xStride, xStride, cols, out,
-                        outOff + t * outStride + r, outStride, sums);
+                Tiles.bf16x4(seg, at, step, x, xOff + t * xStride, xStride, cols, out,
+                        outOff + t * outStride + r, outStride, spread, sums);
             }
+            // The tokens left over, two and one at a time with the same four rows (not one row and
+            // one token at a time: with ~4 tokens per routed expert, these were most of its time).
             if (t + 2 <= n) {
-                Tiles.bf16x2(seg, at, rowBytes, x, xOff + t * xStride, xStride, cols, out,
-                        outOff + t * outStride + r, outStride, sums);
+                Tiles.bf16x2(seg, at, step, x, xOff + t * xStride, xStride, cols, out,
+                        outOff + t * outStride + r, outStride, spread, sums);
                 t += 2;
             }
             if (t < n) {
-                Tiles.bf16x1(seg, at, rowBytes, x, xOff + t * xStride, cols, out, outOff + t * outStride + r, sums);
+                Tiles.bf16x1(seg, at, step, x, xOff + t * xStride, cols, out, outOff + t * outStride + r, spread, sums);
             }
         }
-        for (; r < to; r++) {
+        for (int r = from + 4 * spread; r < to; r++) {
             long at = w.rowStart(r) * 2L;
             for (int t = 0; t < n; t++) {
                 out[outOff + t * outStride + r] = VectorKernels.dotBf16Single(seg, at, x, xOff + t * xStride, cols);
@@ -512,6 +530,18 @@ public final class Kernels {
                 }
                 out[outOff + t * outStride + j] = c;
             }
+        }
+    }
+
+    /** {@code gate[i] = silu(gate[i]) * up[i]} for i in {@code from .. to} (SwiGLU). */
+    static void siluTimes(float[] gate, float[] up, int from, int to) {
+        if (VECTOR) {
+            Activations.siluTimes(gate, up, from, to);
+            return;
+        }
+        for (int i = from; i < to; i++) {
+            float z = gate[i];
+            gate[i] = z / (1f + (float) Math.exp(-z)) * up[i];
         }
     }
 

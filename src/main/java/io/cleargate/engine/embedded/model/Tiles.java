@@ -209,10 +209,10 @@ final class Tiles {
 
     /**
      * Four f32 weight rows ({@code rowBytes} apart from byte offset {@code at}) against four tokens
-     * ({@code xStride} apart from {@code xOff}): {@code out[outOff + t * outStride + r] = w[r] . x[t]}.
+     * ({@code xStride} apart from {@code xOff}): {@code out[outOff + t * outStride + r * outStep] = w[r] . x[t]}.
      */
     static void f32x4(MemorySegment seg, long at, long rowBytes, float[] x, int xOff, int xStride, int n,
-                      float[] out, int outOff, int outStride, float[] sums) {
+                      float[] out, int outOff, int outStride, int outStep, float[] sums) {
         FloatVector a0 = FloatVector.zero(F);
         FloatVector a1 = FloatVector.zero(F);
         FloatVector a2 = FloatVector.zero(F);
@@ -283,12 +283,12 @@ final class Tiles {
         c3.intoArray(sums, 14 * F.length());
         d3.intoArray(sums, 15 * F.length());
         sum16(sums);
-        storeF32(sums, 4, seg, at, rowBytes, x, xOff, xStride, i, n, out, outOff, outStride);
+        storeF32(sums, 4, seg, at, rowBytes, x, xOff, xStride, i, n, out, outOff, outStride, outStep);
     }
 
     /** {@link #f32x4} for two tokens. */
     static void f32x2(MemorySegment seg, long at, long rowBytes, float[] x, int xOff, int xStride, int n,
-                      float[] out, int outOff, int outStride, float[] sums) {
+                      float[] out, int outOff, int outStride, int outStep, float[] sums) {
         FloatVector a0 = FloatVector.zero(F);
         FloatVector a1 = FloatVector.zero(F);
         FloatVector b0 = FloatVector.zero(F);
@@ -331,12 +331,18 @@ final class Tiles {
         c1.intoArray(sums, 6 * F.length());
         d1.intoArray(sums, 7 * F.length());
         sum8(sums);
-        storeF32(sums, 2, seg, at, rowBytes, x, xOff, xStride, i, n, out, outOff, outStride);
+        storeF32(sums, 2, seg, at, rowBytes, x, xOff, xStride, i, n, out, outOff, outStride, outStep);
+    }
+
+    /** {@link #f32x1} for four adjacent outputs (decode's {@code StreamRowsBench} reads rows this way). */
+    static void f32x1(MemorySegment seg, long at, long rowBytes, float[] x, int xOff, int n, float[] out, int outOff,
+                      float[] sums) {
+        f32x1(seg, at, rowBytes, x, xOff, n, out, outOff, 1, sums);
     }
 
     /** {@link #f32x4} for one token: four rows, four FMA chains. */
     static void f32x1(MemorySegment seg, long at, long rowBytes, float[] x, int xOff, int n, float[] out, int outOff,
-                      float[] sums) {
+                      int outStep, float[] sums) {
         FloatVector a0 = FloatVector.zero(F);
         FloatVector b0 = FloatVector.zero(F);
         FloatVector c0 = FloatVector.zero(F);
@@ -360,12 +366,12 @@ final class Tiles {
         c0.intoArray(sums, 2 * F.length());
         d0.intoArray(sums, 3 * F.length());
         sum4(sums);
-        storeF32(sums, 1, seg, at, rowBytes, x, xOff, 0, i, n, out, outOff, 0);
+        storeF32(sums, 1, seg, at, rowBytes, x, xOff, 0, i, n, out, outOff, 0, outStep);
     }
 
     /** Each (row, token)'s sum ({@code sums[4 * t + r]}) plus the products of its columns {@code from .. n}, into out. */
     private static void storeF32(float[] sums, int tokens, MemorySegment seg, long at, long rowBytes, float[] x, int xOff,
-                                 int xStride, int from, int n, float[] out, int outOff, int outStride) {
+                                 int xStride, int from, int n, float[] out, int outOff, int outStride, int outStep) {
         for (int t = 0; t < tokens; t++) {
             int xt = xOff + t * xStride;
             int o = outOff + t * outStride;
@@ -375,7 +381,7 @@ final class Tiles {
                 for (int k = from; k < n; k++) {
                     sum += seg.get(Tensor.F32, row + k * 4L) * x[xt + k];
                 }
-                out[o + r] = sum;
+                out[o + r * outStep] = sum;
             }
         }
     }
@@ -390,7 +396,7 @@ final class Tiles {
 
     /** {@link #f32x4} for bf16 rows, each vector widened exactly in registers. */
     static void bf16x4(MemorySegment seg, long at, long rowBytes, float[] x, int xOff, int xStride, int n,
-                       float[] out, int outOff, int outStride, float[] sums) {
+                       float[] out, int outOff, int outStride, int outStep, float[] sums) {
         FloatVector a0 = FloatVector.zero(F);
         FloatVector a1 = FloatVector.zero(F);
         FloatVector a2 = FloatVector.zero(F);
@@ -461,12 +467,12 @@ final class Tiles {
         c3.intoArray(sums, 14 * F.length());
         d3.intoArray(sums, 15 * F.length());
         sum16(sums);
-        storeBf16(sums, 4, seg, at, rowBytes, x, xOff, xStride, i, n, out, outOff, outStride);
+        storeBf16(sums, 4, seg, at, rowBytes, x, xOff, xStride, i, n, out, outOff, outStride, outStep);
     }
 
     /** {@link #bf16x4} for two tokens. */
     static void bf16x2(MemorySegment seg, long at, long rowBytes, float[] x, int xOff, int xStride, int n,
-                       float[] out, int outOff, int outStride, float[] sums) {
+                       float[] out, int outOff, int outStride, int outStep, float[] sums) {
         FloatVector a0 = FloatVector.zero(F);
         FloatVector a1 = FloatVector.zero(F);
         FloatVector b0 = FloatVector.zero(F);
@@ -509,12 +515,12 @@ final class Tiles {
         c1.intoArray(sums, 6 * F.length());
         d1.intoArray(sums, 7 * F.length());
         sum8(sums);
-        storeBf16(sums, 2, seg, at, rowBytes, x, xOff, xStride, i, n, out, outOff, outStride);
+        storeBf16(sums, 2, seg, at, rowBytes, x, xOff, xStride, i, n, out, outOff, outStride, outStep);
     }
 
     /** {@link #bf16x4} for one token: four rows, four FMA chains. */
     static void bf16x1(MemorySegment seg, long at, long rowBytes, float[] x, int xOff, int n, float[] out, int outOff,
-                       float[] sums) {
+                       int outStep, float[] sums) {
         FloatVector a0 = FloatVector.zero(F);
         FloatVector b0 = FloatVector.zero(F);
         FloatVector c0 = FloatVector.zero(F);
@@ -538,12 +544,12 @@ final class Tiles {
         c0.intoArray(sums, 2 * F.length());
         d0.intoArray(sums, 3 * F.length());
         sum4(sums);
-        storeBf16(sums, 1, seg, at, rowBytes, x, xOff, 0, i, n, out, outOff, 0);
+        storeBf16(sums, 1, seg, at, rowBytes, x, xOff, 0, i, n, out, outOff, 0, outStep);
     }
 
     /** {@link #storeF32} for bf16 rows. */
     private static void storeBf16(float[] sums, int tokens, MemorySegment seg, long at, long rowBytes, float[] x, int xOff,
-                                  int xStride, int from, int n, float[] out, int outOff, int outStride) {
+                                  int xStride, int from, int n, float[] out, int outOff, int outStride, int outStep) {
         for (int t = 0; t < tokens; t++) {
             int xt = xOff + t * xStride;
             int o = outOff + t * outStride;
@@ -553,7 +559,7 @@ final class Tiles {
                 for (int k = from; k < n; k++) {
                     sum += Float.intBitsToFloat(seg.get(Tensor.I16, row + k * 2L) << 16) * x[xt + k];
                 }
-                out[o + r] = sum;
+                out[o + r * outStep] = sum;
             }
         }
     }

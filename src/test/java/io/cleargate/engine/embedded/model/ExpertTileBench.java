@@ -36,14 +36,7 @@ public final class ExpertTileBench {
         int skew = args.length > 4 ? Integer.parseInt(args[4]) : 8;
         MemorySegment seg = Arena.ofShared().allocate(elements * dtype.bytes() + 64, 64).asSlice(skew, elements * dtype.bytes());
         Random rnd = new Random(7);
-        for (long i = 0; i < elements; i++) {
-            float v = (float) (rnd.nextGaussian() * 0.05);
-            if (dtype == DType.F32) {
-                seg.set(Tensor.F32, i * 4, v);
-            } else {
-                seg.set(Tensor.I16, i * 2, (short) (Float.floatToRawIntBits(v) >>> 16));
-            }
-        }
+        fillWeights(seg, dtype, elements, rnd);
         Tensor t = new Tensor("pool", dtype, new long[] {elements / HIDDEN, HIDDEN}, seg);
         // Each matrix as its own view: gate and up [256, 1024], down [1024, 256] over the same bytes.
         Matrix[][][] m = new Matrix[poolLayers][EXPERTS][3];
@@ -115,6 +108,21 @@ public final class ExpertTileBench {
         team.close();
     }
 
+    /** Random weights (sd 0.05) as f32, or as bf16 by truncation. */
+    static void fillWeights(MemorySegment seg, DType dtype, long elements, Random rnd) {
+        for (long i = 0; i < elements; i++) {
+            float v = (float) (rnd.nextGaussian() * 0.05);
+            if (dtype == DType.F32) {
+                seg.set(Tensor.F32, i * 4, v);
+            } else {
+                seg.set(Tensor.I16, i * 2, (short) (Float.floatToRawIntBits(v) >>> 16));
+            }
+        }
+    }
+
+    /** Rows of gate or up per unit of work (Forward's UNIT_ROWS; -DunitRows=N to try another). */
+    static final int UNIT_ROWS = Integer.getInteger("unitRows", 32);
+
     static int[][] units(int layers, int[][] counts) {
         java.util.List<int[]> out = new java.util.ArrayList<>();
         for (int l = 0; l < layers; l++) {
@@ -123,8 +131,8 @@ public final class ExpertTileBench {
                     continue;
                 }
                 for (int mat = 0; mat < 2; mat++) {
-                    for (int r = 0; r < INNER; r += 32) {
-                        out.add(new int[] {l, e, mat, r, r + 32});
+                    for (int r = 0; r < INNER; r += UNIT_ROWS) {
+                        out.add(new int[] {l, e, mat, r, Math.min(INNER, r + UNIT_ROWS)});
                     }
                 }
                 for (int r = 0; r < HIDDEN; r += 64) {
@@ -174,24 +182,24 @@ public final class ExpertTileBench {
             int t = 0;
             for (; t + 4 <= n; t += 4) {
                 if (bf16) {
-                    Tiles.bf16x4(seg, at, rowBytes, x, xOff + t * xStride, xStride, cols, out, outOff + t * outStride + r, outStride, sums);
+                    Tiles.bf16x4(seg, at, rowBytes, x, xOff + t * xStride, xStride, cols, out, outOff + t * outStride + r, outStride, 1, sums);
                 } else {
-                    Tiles.f32x4(seg, at, rowBytes, x, xOff + t * xStride, xStride, cols, out, outOff + t * outStride + r, outStride, sums);
+                    Tiles.f32x4(seg, at, rowBytes, x, xOff + t * xStride, xStride, cols, out, outOff + t * outStride + r, outStride, 1, sums);
                 }
             }
             if (t + 2 <= n) {
                 if (bf16) {
-                    Tiles.bf16x2(seg, at, rowBytes, x, xOff + t * xStride, xStride, cols, out, outOff + t * outStride + r, outStride, sums);
+                    Tiles.bf16x2(seg, at, rowBytes, x, xOff + t * xStride, xStride, cols, out, outOff + t * outStride + r, outStride, 1, sums);
                 } else {
-                    Tiles.f32x2(seg, at, rowBytes, x, xOff + t * xStride, xStride, cols, out, outOff + t * outStride + r, outStride, sums);
+                    Tiles.f32x2(seg, at, rowBytes, x, xOff + t * xStride, xStride, cols, out, outOff + t * outStride + r, outStride, 1, sums);
                 }
                 t += 2;
             }
             if (t < n) {
                 if (bf16) {
-                    Tiles.bf16x1(seg, at, rowBytes, x, xOff + t * xStride, cols, out, outOff + t * outStride + r, sums);
+                    Tiles.bf16x1(seg, at, rowBytes, x, xOff + t * xStride, cols, out, outOff + t * outStride + r, 1, sums);
                 } else {
-                    Tiles.f32x1(seg, at, rowBytes, x, xOff + t * xStride, cols, out, outOff + t * outStride + r, sums);
+                    Tiles.f32x1(seg, at, rowBytes, x, xOff + t * xStride, cols, out, outOff + t * outStride + r, 1, sums);
                 }
             }
         }

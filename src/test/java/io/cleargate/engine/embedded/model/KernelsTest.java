@@ -211,9 +211,9 @@ class KernelsTest {
             float[] oneMapped = new float[rows];
             float[] sums = new float[Tiles.SUMS];
             Tiles.arrays4x2(w, 3 * cols, cols, x, cols, cols, cols, two, 3, rows, sums);
-            Tiles.f32x2(seg, at, cols * 4L, x, cols, cols, cols, twoMapped, 3, rows, sums);
+            Tiles.f32x2(seg, at, cols * 4L, x, cols, cols, cols, twoMapped, 3, rows, 1, sums);
             Tiles.arrays4x1(w, 3 * cols, cols, x, 2 * cols, cols, one, 3, 1, sums);
-            Tiles.f32x1(seg, at, cols * 4L, x, 2 * cols, cols, oneMapped, 3, sums);
+            Tiles.f32x1(seg, at, cols * 4L, x, 2 * cols, cols, oneMapped, 3, 1, sums);
             for (int k = 0; k < 4; k++) {
                 for (int t = 0; t < 2; t++) {
                     float expected = Kernels.dot(r[k], 0, x, (1 + t) * cols, cols);
@@ -570,18 +570,18 @@ class KernelsTest {
                     float[] fromArrays = new float[40];
                     switch (tokens) {
                         case 4 -> {
-                            Tiles.f32x4(f32, 0, cols * 4L, x, 3, cols, cols, fromF32, 2, stride, sums);
-                            Tiles.bf16x4(bf16, 0, cols * 2L, x, 3, cols, cols, fromBf16, 2, stride, sums);
+                            Tiles.f32x4(f32, 0, cols * 4L, x, 3, cols, cols, fromF32, 2, stride, 1, sums);
+                            Tiles.bf16x4(bf16, 0, cols * 2L, x, 3, cols, cols, fromBf16, 2, stride, 1, sums);
                             Tiles.arrays4x4(flat, 0, cols, x, 3, cols, cols, fromArrays, 2, stride, sums);
                         }
                         case 2 -> {
-                            Tiles.f32x2(f32, 0, cols * 4L, x, 3, cols, cols, fromF32, 2, stride, sums);
-                            Tiles.bf16x2(bf16, 0, cols * 2L, x, 3, cols, cols, fromBf16, 2, stride, sums);
+                            Tiles.f32x2(f32, 0, cols * 4L, x, 3, cols, cols, fromF32, 2, stride, 1, sums);
+                            Tiles.bf16x2(bf16, 0, cols * 2L, x, 3, cols, cols, fromBf16, 2, stride, 1, sums);
                             Tiles.arrays4x2(flat, 0, cols, x, 3, cols, cols, fromArrays, 2, stride, sums);
                         }
                         default -> {
-                            Tiles.f32x1(f32, 0, cols * 4L, x, 3, cols, fromF32, 2, sums);
-                            Tiles.bf16x1(bf16, 0, cols * 2L, x, 3, cols, fromBf16, 2, sums);
+                            Tiles.f32x1(f32, 0, cols * 4L, x, 3, cols, fromF32, 2, 1, sums);
+                            Tiles.bf16x1(bf16, 0, cols * 2L, x, 3, cols, fromBf16, 2, 1, sums);
                             Tiles.arrays4x1(flat, 0, cols, x, 3, cols, fromArrays, 2, 1, sums);
                         }
                     }
@@ -598,6 +598,66 @@ class KernelsTest {
                             assertEquals(exact, fromF32[at], 1e-4 * Math.max(1, Math.abs(exact)), "f32 " + where);
                             assertEquals(exactBf16, fromBf16[at], 1e-4 * Math.max(1, Math.abs(exactBf16)), "bf16 " + where);
                             assertEquals(exact, fromArrays[at], 1e-4 * Math.max(1, Math.abs(exact)), "arrays " + where);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void panelProductsGiveEveryRowAndTokenItsDotAndTheSameSumHoweverTheRowsAreSplit() {
+        // Batches of 16 tokens and more (Panels): full and partial panels, tiles of 12, 4 and 1 tokens,
+        // widths with and without a partial block of columns, f32 and bf16 rows 8 bytes past a line.
+        try (Arena arena = Arena.ofConfined()) {
+            for (DType dtype : new DType[] {DType.F32, DType.BF16}) {
+                for (int cols : new int[] {5, 203, 256}) {
+                    int rows = 75;
+                    MemorySegment seg = arena.allocate((long) rows * cols * dtype.bytes() + 64, 64)
+                            .asSlice(8, (long) rows * cols * dtype.bytes());
+                    double[][] w = new double[rows][cols];
+                    for (int r = 0; r < rows; r++) {
+                        for (int c = 0; c < cols; c++) {
+                            float v = (float) Math.sin((r * cols + c) * 0.37) * (1 + r % 5);
+                            long i = (long) r * cols + c;
+                            if (dtype == DType.F32) {
+                                seg.set(Tensor.F32, i * 4, v);
+                                w[r][c] = v;
+                            } else {
+                                short bits = (short) (Float.floatToRawIntBits(v) >>> 16);
+                                seg.set(Tensor.I16, i * 2, bits);
+                                w[r][c] = Float.intBitsToFloat(bits << 16);
+                            }
+                        }
+                    }
+                    Matrix m = new Matrix(new Tensor("w", dtype, new long[] {rows, cols}, seg), 0, rows, cols);
+                    for (int n : new int[] {16, 17, 23, 24, 25, 28, 29, 64}) {
+                        int stride = cols + 3;
+                        float[] x = new float[2 + n * stride];
+                        for (int i = 0; i < x.length; i++) {
+                            x[i] = (float) Math.cos(i * 0.29) * (1 + i % 7);
+                        }
+                        float[] whole = new float[1 + n * 80];
+                        float[] split = new float[1 + n * 80];
+                        Kernels.matmulRows(m, x, 2, n, stride, whole, 1, 80, 0, rows);
+                        for (int from = 0, to; from < rows; from = to) {
+                            to = Math.min(rows, from + 12); // chunks that cut panels anywhere
+                            Kernels.matmulRows(m, x, 2, n, stride, split, 1, 80, from, to);
+                        }
+                        for (int t = 0; t < n; t++) {
+                            for (int r = 0; r < rows; r++) {
+                                double exact = 0;
+                                for (int c = 0; c < cols; c++) {
+                                    exact += w[r][c] * x[2 + t * stride + c];
+                                }
+                                int at = 1 + t * 80 + r;
+                                String where = dtype + ", " + cols + " columns, " + n + " tokens, row " + r + ", token " + t;
+                                assertEquals(exact, whole[at], 1e-4 * Math.max(1, Math.abs(exact)), where);
+                                assertEquals(whole[at], split[at], 0f, "split rows, " + where);
+                            }
+                            for (int r = rows; r < 80; r++) {
+                                assertEquals(0f, whole[1 + t * 80 + r], "nothing written past the rows, token " + t);
+                            }
                         }
                     }
                 }
@@ -654,6 +714,29 @@ class KernelsTest {
                         }
                     }
                 }
+            }
+        }
+    }
+
+    @Test
+    void vectorSwiGluFollowsTheScalarOneForOddRangesAndLargeInputs() {
+        for (int n : new int[] {1, 15, 16, 17, 203}) {
+            float[] gate = new float[n + 5];
+            float[] up = new float[n + 5];
+            for (int i = 0; i < gate.length; i++) {
+                gate[i] = (float) Math.sin(i * 0.7) * (i % 3 == 0 ? 90 : 4); // exp(-z) overflows for z below ~-88
+                up[i] = (float) Math.cos(i * 0.3) * 2;
+            }
+            float[] before = gate.clone();
+            Kernels.siluTimes(gate, up, 2, 2 + n);
+            for (int i = 0; i < gate.length; i++) {
+                if (i < 2 || i >= 2 + n) {
+                    assertEquals(before[i], gate[i], 0f, "untouched outside the range, " + i);
+                    continue;
+                }
+                double z = before[i];
+                double expected = z / (1 + Math.exp(-z)) * up[i];
+                assertEquals(expected, gate[i], 1e-5 * Math.max(1, Math.abs(expected)), n + " values, element " + i);
             }
         }
     }
