@@ -18,6 +18,13 @@ cleargate_test() {
   build_gateway_postgres
   say "Java tests (unit and integration)"
   "$ROOT/mvnw" -B verify
+  say "the engine's kernels at narrower vectors (256 and 128 bits, as on AVX2 and NEON machines)"
+  local bytes
+  for bytes in 32 16; do
+    "$ROOT/mvnw" -B -q surefire:test -Dtest='KernelsTest,ModelParityTest,Bf16CheckpointTest,Fp8CheckpointTest' \
+      -Dcleargate.jvm.args="--add-modules=jdk.incubator.vector --enable-native-access=ALL-UNNAMED -XX:MaxVectorSize=$bytes" \
+      || die "the engine's kernels failed with $((bytes * 8))-bit vectors"
+  done
   build_gateway
   sdk_tests
   say "all suites passed"

@@ -62,7 +62,9 @@ class KernelsTest {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment seg = arena.allocate(256);
             for (int b = 0; b < 256; b++) {
-                seg.set(java.lang.foreign.ValueLayout.JAVA_BYTE, b, (byte) b);
+                // The two NaN codes stay 0: a NaN weight times a 0 input is NaN in the scalar path (which
+                // 128-bit vectors take), so it would spoil every sum, though weights never hold one.
+                seg.set(java.lang.foreign.ValueLayout.JAVA_BYTE, b, (b & 0x7F) == 0x7F ? 0 : (byte) b);
             }
             Tensor codes = new Tensor("codes", DType.F8_E4M3, new long[] {256}, seg);
             for (int b = 0; b < 256; b++) {
