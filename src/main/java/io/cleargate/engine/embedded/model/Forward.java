@@ -362,7 +362,7 @@ final class Forward {
                     float[] xn = postNormOf(l, m);
                     Kernels.matvecRows(moe.router(), xn, 0, logits, 0, 0, e);
                     Task[] mine = plan(moe, logits, xn); // reads this member's own normalised input: member 0 may still be writing its own
-                    int total = unitsOf(mine, UNIT_ROWS);
+                    int total = unitsOf(mine);
                     if (m == 0) {
                         tasks = mine;
                     }
@@ -374,7 +374,7 @@ final class Forward {
                 steps.add((m, size) -> {
                     if (m == 0) {
                         tasks = plan(moe, b.routerLogits, b.xn);
-                        gateUpUnits = Chunks.fixed(unitsOf(tasks, PREFILL_UNIT_ROWS), 1);
+                        gateUpUnits = Chunks.fixed(unitsOf(tasks), 1);
                     }
                 });
                 steps.add((m, size) -> gateUpUnits.take((from, to) -> expertsGateUp(tasks, from)));
@@ -419,42 +419,27 @@ final class Forward {
             return out.toArray(Task[]::new);
         }
 
-        /** Rows of an expert's gate and up per unit of work of a decoded token: small enough that members share the experts evenly. */
+        /** Rows of an expert's gate and up per unit of work: small enough that members share the experts evenly. */
         static final int UNIT_ROWS = 32;
 
-        /**
-         * {@link #UNIT_ROWS} for a batch: a routed expert's few tokens make a 32-row unit a short stream
-         * (four of 8 rows, {@link Kernels#matmulRows}), and the shared expert's 64-row units fill the
-         * four-panel tiles of {@link Panels}. {@code ExpertTileBench} (one thread, routed experts from
-         * memory, speed.md 52): bf16 -1 to -3%, f32 -2%; 128 rows no better. -Dcleargate.engine.prefillUnitRows
-         * for the bench.
-         */
-        static final int PREFILL_UNIT_ROWS = Integer.getInteger("cleargate.engine.prefillUnitRows", 64);
-
-        /**
-         * Units of {@code rows} rows over all tasks (an expert's last unit may be shorter), the shared
-         * expert's first: members take units in order, and a batch's shared expert (every token,
-         * {@link Panels}) has the longest units; taken last, they could leave one member working on them
-         * while the other waited at the step's end (reasoned, not measured alone).
-         */
-        int unitsOf(Task[] all, int rows) {
+        /** Units of {@link #UNIT_ROWS} rows over all tasks (an expert's last unit may be shorter). */
+        int unitsOf(Task[] all) {
             int units = 0;
-            for (int i = 0; i < all.length; i++) {
-                Task task = all[(i + all.length - 1) % all.length]; // the shared expert, when there is one, is the last task
+            for (Task task : all) {
                 task.firstUnit = units;
-                task.unitRows = rows;
-                units += (task.inner + rows - 1) / rows;
+                units += (task.inner + UNIT_ROWS - 1) / UNIT_ROWS;
             }
             return units;
         }
 
         /** Gate and up (and the activation) for one unit of rows of one expert of {@code all}. */
         void expertsGateUp(Task[] all, int unit) {
-            for (Task task : all) {
-                int from = (unit - task.firstUnit) * task.unitRows;
-                if (unit >= task.firstUnit && from < task.inner) {
+            for (int i = all.length - 1; i >= 0; i--) {
+                Task task = all[i];
+                if (unit >= task.firstUnit) {
+                    int from = (unit - task.firstUnit) * UNIT_ROWS;
                     gateUp(task.mlp, task.in, task.inOff, task.count, task.h1, task.h2, task.hOff, from,
-                            Math.min(task.inner, from + task.unitRows));
+                            Math.min(task.inner, from + UNIT_ROWS));
                     return;
                 }
             }
@@ -645,8 +630,6 @@ final class Forward {
         private int filled;
         /** Index of this expert's first unit of gate/up rows. */
         int firstUnit;
-        /** Rows of gate/up per unit ({@link Pass#unitsOf}). */
-        int unitRows;
 
         /** {@code cursor}: how much of the batch's expert input, hidden and output buffers earlier tasks took. */
         Task(Weights.Mlp mlp, int count, boolean shared, Batch b, float[] xn, int n, int d, int[] cursor) {
