@@ -74,19 +74,24 @@ public final class ExpertTileBench {
         }
         long bytes = layers * EXPERTS * 3L * perMatrix * dtype.bytes();
         // Units: (layer, expert, matrix, 32-row chunk of gate/up or 64-row chunk of down).
-        int[][] units = units(layers, counts);
+        int[][] units = units(layers, counts, UNIT_ROWS, DOWN_ROWS);
+        // With -DnewUnitRows/-DnewDownRows both arms run matmulRows: the old one in units of
+        // unitRows/downRows, the new one in these (the work's sizes compared in one process).
+        boolean sizes = Integer.getInteger("newUnitRows") != null || Integer.getInteger("newDownRows") != null;
+        int[][] newUnits = sizes ? units(layers, counts, Integer.getInteger("newUnitRows", UNIT_ROWS),
+                Integer.getInteger("newDownRows", DOWN_ROWS)) : units;
         Team team = new Team(threads);
         String[] names = {"old", "new"};
         double[][] ms = new double[2][rounds];
         for (int warm = 0; warm < 30; warm++) {
-            run(team, units, m, poolLayers, counts, x, warm % 2 == 0);
+            run(team, warm % 2 == 0 ? units : newUnits, m, poolLayers, counts, x, !sizes && warm % 2 == 0);
         }
         for (int r = 0; r < rounds; r++) {
             for (int v = 0; v < 2; v++) {
                 int reps = 5;
                 long t0 = System.nanoTime();
                 for (int k = 0; k < reps; k++) {
-                    run(team, units, m, poolLayers, counts, x, v == 0);
+                    run(team, v == 0 ? units : newUnits, m, poolLayers, counts, x, !sizes && v == 0);
                 }
                 ms[v][r] = (System.nanoTime() - t0) / 1e6 / reps;
             }
@@ -123,7 +128,10 @@ public final class ExpertTileBench {
     /** Rows of gate or up per unit of work (Forward's UNIT_ROWS; -DunitRows=N to try another). */
     static final int UNIT_ROWS = Integer.getInteger("unitRows", 32);
 
-    static int[][] units(int layers, int[][] counts) {
+    /** Rows of down per unit of work (Forward's down chunks of a prefill; -DdownRows=N to try another). */
+    static final int DOWN_ROWS = Integer.getInteger("downRows", 64);
+
+    static int[][] units(int layers, int[][] counts, int unitRows, int downRows) {
         java.util.List<int[]> out = new java.util.ArrayList<>();
         for (int l = 0; l < layers; l++) {
             for (int e = 0; e < EXPERTS; e++) {
@@ -131,12 +139,12 @@ public final class ExpertTileBench {
                     continue;
                 }
                 for (int mat = 0; mat < 2; mat++) {
-                    for (int r = 0; r < INNER; r += UNIT_ROWS) {
-                        out.add(new int[] {l, e, mat, r, Math.min(INNER, r + UNIT_ROWS)});
+                    for (int r = 0; r < INNER; r += unitRows) {
+                        out.add(new int[] {l, e, mat, r, Math.min(INNER, r + unitRows)});
                     }
                 }
-                for (int r = 0; r < HIDDEN; r += 64) {
-                    out.add(new int[] {l, e, 2, r, r + 64});
+                for (int r = 0; r < HIDDEN; r += downRows) {
+                    out.add(new int[] {l, e, 2, r, Math.min(HIDDEN, r + downRows)});
                 }
             }
         }
