@@ -24,9 +24,9 @@ final class BuiltinDetectors {
         String label = "[A-Za-z0-9](?:[A-Za-z0-9\\-]{0,61}[A-Za-z0-9])?";
         String domain = " ?@ ?(?:" + label + " ?\\. ?){1,8}[A-Za-z]{2,24}(?![A-Za-z0-9\\-])";
         // A match is a run of local-part chars (none before it), maybe a space, then "@": the
-        // scan tries only the one start each "@" allows.
+        // scan tries only the one start each "@" allows, and reads the match without the regex.
         var pattern = CharClasses.compile(local + domain);
-        var finder = PatternDetector.Finder.of(pattern, Starts.runBefore('@', Starts.chars(EMAIL_LOCAL), 64));
+        var finder = new EmailAddresses(new OpenMatch(pattern), Starts.runBefore('@', Starts.chars(EMAIL_LOCAL), 64));
         var gate = PatternDetector.anyOf("@");
         return new PatternDetector("email", "pii.email", "EMAIL", "local@domain.tld (RFC 5322 subset)",
                 List.of(new PatternDetector.Probe("clean", finder, 1.0, gate),

@@ -123,7 +123,9 @@ class StartsFindTest {
     void everyBuiltInProbeFindsWhatMatcherFindFindsOnGluedPieces() {
         var random = new Random(1414);
         List<PatternDetector.Tried> probes = builtInProbes();
-        assertTrue(probes.size() >= 14, "every built-in pattern probe but the private-key scanner has a start source");
+        // every built-in pattern probe but the private-key scanner, the entropy runs and the e-mail
+        // finder (EmailAddressesTest) tries its regex where a start source says
+        assertTrue(probes.size() >= 13, "every other built-in pattern probe has a start source");
         for (PatternDetector.Tried probe : probes) {
             int matches = 0;
             for (int round = 0; round < 1500; round++) {
