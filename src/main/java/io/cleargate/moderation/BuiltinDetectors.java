@@ -247,8 +247,8 @@ final class BuiltinDetectors {
         // A header alone is enough to fire; the match runs to the END line or, while that has not
         // arrived, to the end of the text, so a stream holds the whole block back. A hand-written
         // scanner, because the equivalent regex backtracks quadratically over runs of dashes.
-        var block = new PatternDetector.Probe("clean", PrivateKeyScanner.FINDER, 1.0, t -> t.indexOf('-') >= 0);
-        var glued = new PatternDetector.Probe("compact", PrivateKeyScanner.FINDER, 1.0, t -> t.indexOf('-') >= 0);
+        var block = new PatternDetector.Probe("clean", PrivateKeyScanner.FINDER, 1.0, t -> t.contains(PrivateKeyScanner.DASHES));
+        var glued = new PatternDetector.Probe("compact", PrivateKeyScanner.FINDER, 1.0, t -> t.contains(PrivateKeyScanner.DASHES));
         return new PatternDetector("private_key", "secret.private_key", "PRIVATE_KEY",
                 "PEM/OpenSSH/PGP private key block (-----BEGIN ... PRIVATE KEY-----)", List.of(block, glued),
                 (candidate, text, s, e) -> 1.0);
