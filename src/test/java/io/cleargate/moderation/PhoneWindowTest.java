@@ -194,6 +194,49 @@ class PhoneWindowTest {
         assertTrue(withPlus > 1000, "only " + withPlus + " numbers with \"+\" were answered from their digits");
     }
 
+    /**
+     * Digits after a region's IDD prefix ("00", "011"), a calling code or not and groups of digits,
+     * answered from the digits: the number parseAndKeepRawInput makes of them, its source the IDD.
+     */
+    @Test
+    void aNumberAfterAnIddPrefixAnsweredFromItsDigitsIsTheNumberLibphonenumberParses() throws NumberParseException {
+        var random = new Random(3034);
+        var source = com.google.i18n.phonenumbers.metadata.DefaultMetadataDependenciesProvider.getInstance()
+                .getPhoneNumberMetadataSource();
+        List<Integer> codes = List.copyOf(UTIL.getSupportedCallingCodes());
+        int answered = 0;
+        int valid = 0;
+        for (String region : UTIL.getSupportedRegions()) {
+            String idd = source.getMetadataForRegion(region).getInternationalPrefix();
+            for (int round = 0; round < 60; round++) {
+                var sb = new StringBuilder(random.nextInt(4) == 0 ? "0" : idd);
+                sb.append(random.nextInt(3) == 0 ? String.valueOf(random.nextInt(1000)) : String.valueOf(codes.get(random.nextInt(codes.size()))));
+                for (int g = random.nextInt(4); g >= 0; g--) {
+                    sb.append(" -./".charAt(random.nextInt(4)));
+                    for (int k = 1 + random.nextInt(4); k > 0; k--) {
+                        sb.append((char) ('0' + random.nextInt(10)));
+                    }
+                }
+                String raw = sb.toString();
+                PhoneNumber direct = PhoneDetector.fromDigits(PhoneDetector.digitsOf(raw), region);
+                if (direct == null) {
+                    continue;
+                }
+                PhoneNumber parsed = UTIL.parseAndKeepRawInput(raw, region);
+                String what = "'" + raw + "' in " + region;
+                assertEquals(parsed.getCountryCode(), direct.getCountryCode(), what);
+                assertEquals(parsed.getNationalNumber(), direct.getNationalNumber(), what);
+                assertEquals(parsed.isItalianLeadingZero(), direct.isItalianLeadingZero(), what);
+                assertEquals(parsed.getNumberOfLeadingZeros(), direct.getNumberOfLeadingZeros(), what);
+                assertEquals(parsed.getCountryCodeSource(), direct.getCountryCodeSource(), what);
+                assertEquals(UTIL.isValidNumber(parsed), PhoneValidity.isValid(direct), what);
+                answered += direct.getCountryCodeSource() == PhoneNumber.CountryCodeSource.FROM_NUMBER_WITH_IDD ? 1 : 0;
+                valid += UTIL.isValidNumber(parsed) ? 1 : 0;
+            }
+        }
+        assertTrue(answered > 3000 && valid > 300, "numbers after an IDD prefix answered from their digits: " + answered + ", valid " + valid);
+    }
+
     @Test
     void aUsNumberBetweenSpacesOrWithASlashIsTakenWholeAndOneAfterALetterIsLeftToTheMatcher() {
         PhoneNumber us = PhoneDetector.fromDigits("3055110715", "US");
