@@ -59,22 +59,7 @@ record EmailAddresses(OpenMatch open, Starts starts) implements PatternDetector.
     /** As {@code Matcher.find(from)} and then {@code find()} report the pattern's matches: each search resumes at the last end. */
     @Override
     public void find(String text, int from, PrivateKeyScanner.Sink sink) {
-        int n = text.length();
-        Starts.Cursor cursor = starts.open(text);
-        int s = from;
-        while (s < n) {
-            s = cursor.next(s);
-            if (s < 0 || s >= n) {
-                return;
-            }
-            int e = end(text, s);
-            if (e >= 0) {
-                sink.accept(s, e);
-                s = e; // a match is never empty
-            } else {
-                s++;
-            }
-        }
+        Starts.eachMatch(text, from, starts.open(text), EmailAddresses::end, sink);
     }
 
     @Override

@@ -253,6 +253,35 @@ interface Starts {
         };
     }
 
+    /** Where a pattern's attempt from {@code s} ends, read by hand: its match end, or -1 when it does not match there. */
+    @FunctionalInterface
+    interface MatchEnd {
+        int at(String text, int s);
+    }
+
+    /**
+     * The matches a finder that reads them by hand reports, as {@code Matcher.find(from)} and then
+     * {@code find()} report them: tried at each start {@code cursor} names (every match's among
+     * them), the search resuming at each match's end. A match is never empty.
+     */
+    static void eachMatch(String text, int from, Cursor cursor, MatchEnd end, PrivateKeyScanner.Sink sink) {
+        int n = text.length();
+        int s = from;
+        while (s < n) {
+            s = cursor.next(s);
+            if (s < 0 || s >= n) {
+                return;
+            }
+            int e = end.at(text, s);
+            if (e >= 0) {
+                sink.accept(s, e);
+                s = e;
+            } else {
+                s++;
+            }
+        }
+    }
+
     /** ASCII chars as a table for {@link #runs}. */
     static boolean[] chars(String chars) {
         boolean[] table = new boolean[128];

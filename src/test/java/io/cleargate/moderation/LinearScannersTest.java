@@ -75,14 +75,18 @@ class LinearScannersTest {
         var random = new Random(7);
         int matched = 0;
         for (int round = 0; round < 20_000; round++) {
-            String text = keyText(random);
-            List<String> expected = regexSpans(PRIVATE_KEY_REGEX, text);
-            List<String> actual = new ArrayList<>();
-            PrivateKeyScanner.find(text, (s, e) -> actual.add(s + "-" + e));
-            assertEquals(expected, actual, () -> "text: " + text.replace("\n", "\\n"));
-            matched += expected.isEmpty() ? 0 : 1;
+            matched += assertSameBlocks(keyText(random), 0);
         }
         assertTrue(matched > 500, "the generated texts contain blocks: " + matched);
+    }
+
+    /** Asserts the scan from {@code from} finds the regex's blocks from there; 1 when there are any. */
+    private static int assertSameBlocks(String text, int from) {
+        List<String> expected = regexSpans(PRIVATE_KEY_REGEX, text, from);
+        List<String> actual = new ArrayList<>();
+        PrivateKeyScanner.find(text, from, (s, e) -> actual.add(s + "-" + e));
+        assertEquals(expected, actual, () -> "from " + from + " in text: " + text.replace("\n", "\\n"));
+        return expected.isEmpty() ? 0 : 1;
     }
 
     /** From any position, inside a run of dashes too (a stream's search resumes where it got to). */
@@ -92,12 +96,7 @@ class LinearScannersTest {
         int matched = 0;
         for (int round = 0; round < 20_000; round++) {
             String text = keyText(random);
-            int from = random.nextInt(text.length() + 1);
-            List<String> expected = regexSpans(PRIVATE_KEY_REGEX, text, from);
-            List<String> actual = new ArrayList<>();
-            PrivateKeyScanner.find(text, from, (s, e) -> actual.add(s + "-" + e));
-            assertEquals(expected, actual, () -> "from " + from + " in text: " + text.replace("\n", "\\n"));
-            matched += expected.isEmpty() ? 0 : 1;
+            matched += assertSameBlocks(text, random.nextInt(text.length() + 1));
         }
         assertTrue(matched > 500, "the generated texts contain blocks after the start: " + matched);
     }

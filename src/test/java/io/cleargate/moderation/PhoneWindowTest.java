@@ -178,20 +178,23 @@ class PhoneWindowTest {
                 if (direct == null) {
                     continue;
                 }
-                PhoneNumber parsed = UTIL.parseAndKeepRawInput(raw, region);
-                String what = "'" + raw + "' in " + region;
-                assertEquals(parsed.getCountryCode(), direct.getCountryCode(), what);
-                assertEquals(parsed.getNationalNumber(), direct.getNationalNumber(), what);
-                assertEquals(parsed.isItalianLeadingZero(), direct.isItalianLeadingZero(), what);
-                assertEquals(parsed.getNumberOfLeadingZeros(), direct.getNumberOfLeadingZeros(), what);
-                assertEquals(UTIL.getNationalSignificantNumber(parsed), UTIL.getNationalSignificantNumber(direct), what);
-                assertEquals(parsed.getCountryCodeSource(), direct.getCountryCodeSource(), what);
+                assertSameNumber(UTIL.parseAndKeepRawInput(raw, region), direct, "'" + raw + "' in " + region);
                 answered++;
                 withPlus += plus ? 1 : 0;
             }
         }
         assertTrue(answered > 5000, "only " + answered + " numbers were answered from their digits");
         assertTrue(withPlus > 1000, "only " + withPlus + " numbers with \"+\" were answered from their digits");
+    }
+
+    /** The fields parsing sets that the detector reads, and the national significant number made of them. */
+    private static void assertSameNumber(PhoneNumber parsed, PhoneNumber direct, String what) {
+        assertEquals(parsed.getCountryCode(), direct.getCountryCode(), what);
+        assertEquals(parsed.getNationalNumber(), direct.getNationalNumber(), what);
+        assertEquals(parsed.isItalianLeadingZero(), direct.isItalianLeadingZero(), what);
+        assertEquals(parsed.getNumberOfLeadingZeros(), direct.getNumberOfLeadingZeros(), what);
+        assertEquals(UTIL.getNationalSignificantNumber(parsed), UTIL.getNationalSignificantNumber(direct), what);
+        assertEquals(parsed.getCountryCodeSource(), direct.getCountryCodeSource(), what);
     }
 
     /**
@@ -223,13 +226,8 @@ class PhoneWindowTest {
                     continue;
                 }
                 PhoneNumber parsed = UTIL.parseAndKeepRawInput(raw, region);
-                String what = "'" + raw + "' in " + region;
-                assertEquals(parsed.getCountryCode(), direct.getCountryCode(), what);
-                assertEquals(parsed.getNationalNumber(), direct.getNationalNumber(), what);
-                assertEquals(parsed.isItalianLeadingZero(), direct.isItalianLeadingZero(), what);
-                assertEquals(parsed.getNumberOfLeadingZeros(), direct.getNumberOfLeadingZeros(), what);
-                assertEquals(parsed.getCountryCodeSource(), direct.getCountryCodeSource(), what);
-                assertEquals(UTIL.isValidNumber(parsed), PhoneValidity.isValid(direct), what);
+                assertSameNumber(parsed, direct, "'" + raw + "' in " + region);
+                assertEquals(UTIL.isValidNumber(parsed), PhoneValidity.isValid(direct), () -> "'" + raw + "' in " + region);
                 answered += direct.getCountryCodeSource() == PhoneNumber.CountryCodeSource.FROM_NUMBER_WITH_IDD ? 1 : 0;
                 valid += UTIL.isValidNumber(parsed) ? 1 : 0;
             }
