@@ -304,22 +304,30 @@ final class BuiltinDetectors {
 
         @Override
         public void find(String text, int from, PrivateKeyScanner.Sink sink) {
-            Starts.eachMatch(text, from, LONG_RUNS.open(text), TokenRuns::candidateEnd, sink);
-        }
-
-        /** Where the candidate starting at {@code s} ends, or -1 when none starts there. */
-        private static int candidateEnd(String text, int s) {
             int n = text.length();
-            int e = s;
-            while (e < n && inRun(text.charAt(e))) {
-                e++;
+            Starts.Cursor runs = LONG_RUNS.open(text);
+            int s = from;
+            while (s < n) {
+                s = runs.next(s);
+                if (s < 0 || s >= n) {
+                    return;
+                }
+                int e = s;
+                while (e < n && inRun(text.charAt(e))) {
+                    e++;
+                }
+                int end = e;
+                while (end < n && end - e < 2 && text.charAt(end) == '=') {
+                    end++;
+                }
+                boolean closed = end == n || !inRun(text.charAt(end)) && text.charAt(end) != '=';
+                if (e - s >= 24 && (s == 0 || !inRun(text.charAt(s - 1))) && closed) {
+                    sink.accept(s, end);
+                    s = end;
+                } else {
+                    s++;
+                }
             }
-            int end = e;
-            while (end < n && end - e < 2 && text.charAt(end) == '=') {
-                end++;
-            }
-            boolean closed = end == n || !inRun(text.charAt(end)) && text.charAt(end) != '=';
-            return e - s >= 24 && (s == 0 || !inRun(text.charAt(s - 1))) && closed ? end : -1;
         }
 
         private static boolean inRun(char c) {
