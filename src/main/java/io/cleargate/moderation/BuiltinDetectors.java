@@ -24,9 +24,9 @@ final class BuiltinDetectors {
         String label = "[A-Za-z0-9](?:[A-Za-z0-9\\-]{0,61}[A-Za-z0-9])?";
         String domain = " ?@ ?(?:" + label + " ?\\. ?){1,8}[A-Za-z]{2,24}(?![A-Za-z0-9\\-])";
         // A match is a run of local-part chars (none before it), maybe a space, then "@": the
-        // scan tries only the one start each "@" allows.
+        // scan tries only the one start each "@" allows, and reads the match without the regex.
         var pattern = CharClasses.compile(local + domain);
-        var finder = PatternDetector.Finder.of(pattern, Starts.runBefore('@', Starts.chars(EMAIL_LOCAL), 64));
+        var finder = new EmailAddresses(new OpenMatch(pattern), Starts.runBefore('@', Starts.chars(EMAIL_LOCAL), 64));
         var gate = PatternDetector.anyOf("@");
         return new PatternDetector("email", "pii.email", "EMAIL", "local@domain.tld (RFC 5322 subset)",
                 List.of(new PatternDetector.Probe("clean", finder, 1.0, gate),
@@ -247,8 +247,8 @@ final class BuiltinDetectors {
         // A header alone is enough to fire; the match runs to the END line or, while that has not
         // arrived, to the end of the text, so a stream holds the whole block back. A hand-written
         // scanner, because the equivalent regex backtracks quadratically over runs of dashes.
-        var block = new PatternDetector.Probe("clean", PrivateKeyScanner.FINDER, 1.0, t -> t.indexOf('-') >= 0);
-        var glued = new PatternDetector.Probe("compact", PrivateKeyScanner.FINDER, 1.0, t -> t.indexOf('-') >= 0);
+        var block = new PatternDetector.Probe("clean", PrivateKeyScanner.FINDER, 1.0, t -> t.contains(PrivateKeyScanner.DASHES));
+        var glued = new PatternDetector.Probe("compact", PrivateKeyScanner.FINDER, 1.0, t -> t.contains(PrivateKeyScanner.DASHES));
         return new PatternDetector("private_key", "secret.private_key", "PRIVATE_KEY",
                 "PEM/OpenSSH/PGP private key block (-----BEGIN ... PRIVATE KEY-----)", List.of(block, glued),
                 (candidate, text, s, e) -> 1.0);

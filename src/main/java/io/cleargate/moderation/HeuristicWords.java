@@ -235,6 +235,7 @@ final class HeuristicWords {
         if (anyPasses(gates, present)) {
             return true;
         }
+        long[] gatesOf = gatesOf(gates);
         // The last three view chars' letter numbers, five bits each (0: a digit or a letter outside
         // ASCII), moved on only by a char the view keeps, without a branch; one bit per state says
         // whether a listed word of two letters ends here or one of three or more begins two chars back.
@@ -244,9 +245,11 @@ final class HeuristicWords {
             int kept = x >>> 5;
             int next = (state << 5 | x & LETTER_BITS) & STATE_BITS;
             state = kept != 0 ? next : state;
-            if (((int) (gramAt[state >>> 6] >>> state) & kept) != 0 && foundAt(clean, n, i, state, present)
-                    && anyPasses(gates, present)) {
-                return true;
+            if (((int) (gramAt[state >>> 6] >>> state) & kept) != 0) {
+                long touched = foundAt(clean, n, i, state, present, gatesOf);
+                if (touched != 0 && (gatesOf == null ? anyPasses(gates, present) : anyPasses(gates, present, touched))) {
+                    return true;
+                }
             }
         }
         return false;
@@ -272,16 +275,22 @@ final class HeuristicWords {
         }
     }
 
-    /** Notes the words that state {@code state} at clean index {@code i} completes or begins; whether one was new. */
-    private boolean foundAt(char[] clean, int n, int i, int state, byte[] present) {
+    /**
+     * Notes the words that state {@code state} at clean index {@code i} completes or begins; the
+     * gates those that were new belong to ({@code gatesOf}: a bit per gate), or, without {@code
+     * gatesOf}, -1 when one was new; 0 when none was.
+     */
+    private long foundAt(char[] clean, int n, int i, int state, byte[] present, long[] gatesOf) {
         int a = state >>> 10;
         int b = state >>> 5 & LETTER_BITS;
         int c = state & LETTER_BITS;
-        boolean found = false;
+        long touched = 0;
         int[] two = b == 0 || c == 0 ? null : byBigram[b * 27 + c];
         if (two != null) {
             for (int w : two) {
-                found |= present[w] == 0;
+                if (present[w] == 0) {
+                    touched |= gatesOf == null ? -1 : gatesOf[w];
+                }
                 present[w] = 1;
             }
         }
@@ -290,11 +299,61 @@ final class HeuristicWords {
             for (int w : three) {
                 if (present[w] == 0 && restInView(clean, n, i + 1, wordChars[w])) {
                     present[w] = 1;
-                    found = true;
+                    touched |= gatesOf == null ? -1 : gatesOf[w];
                 }
             }
         }
-        return found;
+        return touched;
+    }
+
+    /**
+     * Per word, a bit for each of {@code gates} that holds it (null for more than 64 gates): a
+     * gate that did not pass can only pass once one of its own words is found, so only those
+     * gates are asked again. Asking every gate at each new word ("the", "at", "me", ...) was a
+     * sizeable part of the gate check on short texts. Kept for the last list of gates asked about.
+     */
+    private long[] gatesOf(List<List<int[]>> gates) {
+        GateWords index = gateWords;
+        if (index == null || index.gates() != gates) {
+            index = new GateWords(gates, gates.size() > 64 ? null : new long[words.size()]);
+            for (int g = 0; index.gatesOf() != null && g < gates.size(); g++) {
+                for (int[] group : gates.get(g)) {
+                    for (int w : group) {
+                        index.gatesOf()[w] |= 1L << g;
+                    }
+                }
+            }
+            gateWords = index;
+        }
+        return index.gatesOf();
+    }
+
+    private record GateWords(List<List<int[]>> gates, long[] gatesOf) {}
+
+    /** The words of the gates last asked about (see {@link #gatesOf}); rebuilt when other gates are asked about. */
+    private volatile GateWords gateWords;
+
+    /** Whether one of the gates whose bit is set in {@code which} passes. */
+    private static boolean anyPasses(List<List<int[]>> gates, byte[] present, long which) {
+        for (long m = which; m != 0; m &= m - 1) {
+            if (passes(gates.get(Long.numberOfTrailingZeros(m)), present)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static boolean passes(List<int[]> groups, byte[] present) {
+        for (int[] group : groups) {
+            boolean any = false;
+            for (int w : group) {
+                any |= present[w] == 1;
+            }
+            if (!any) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** Whether the view chars from clean index {@code from} on are {@code word}'s from its fourth letter on. */
@@ -315,15 +374,7 @@ final class HeuristicWords {
 
     private static boolean anyPasses(List<List<int[]>> gates, byte[] present) {
         for (List<int[]> groups : gates) {
-            boolean passes = true;
-            for (int g = 0; g < groups.size() && passes; g++) {
-                boolean any = false;
-                for (int w : groups.get(g)) {
-                    any |= present[w] == 1;
-                }
-                passes = any;
-            }
-            if (passes) {
+            if (passes(groups, present)) {
                 return true;
             }
         }

@@ -218,6 +218,11 @@ final class OpenMatch {
         return false;
     }
 
+    /** The pattern whose attempts this makes (a finder that reads matches by hand is compared with it). */
+    Pattern pattern() {
+        return pattern;
+    }
+
     /** A matcher for {@link #next}: transparent bounds, so look-behinds see the text before a region. */
     Matcher matcher(String text) {
         return pattern.matcher(text).useTransparentBounds(true).useAnchoringBounds(false);

@@ -9,7 +9,6 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.function.Consumer;
 
@@ -201,6 +200,8 @@ final class PhoneDetector implements Detector {
     }
 
     private final List<String> regions;
+    /** Per region, in order: its digit bound ({@link #digitCountRulesOut}), looked up once, not per candidate and region. */
+    private final DigitBound[] bounds;
     /** What every match says it is (built once: it was a list's toString and a concatenation per number reported). */
     private final String description;
 
@@ -212,6 +213,7 @@ final class PhoneDetector implements Detector {
                 throw new IllegalArgumentException("unknown phone region '" + r + "' (use ISO 3166 codes such as US, GB, DE)");
             }
         }
+        this.bounds = this.regions.stream().map(r -> BOUNDS.computeIfAbsent(r, PhoneDetector::boundOf)).toArray(DigitBound[]::new);
     }
 
     @Override
@@ -253,7 +255,7 @@ final class PhoneDetector implements Detector {
             return; // every candidate has [0-9]
         }
         Set<Long> seen = new HashSet<>();
-        Answers answers = new Answers();
+        Answers answers = new Answers(regions.size());
         int[] span = new int[2];
         DigitRuns.Cursor digitsAt = text.digits(view).cursor();
         for (int at = 0; nextCandidate(view.text, at, span, digitsAt); at = span[1]) {
@@ -291,12 +293,20 @@ final class PhoneDetector implements Detector {
      */
     private List<Found> confirmedNumbers(String raw, String window, int at, Answers answers) {
         String digitsOnly = digitsOf(raw);
-        for (String region : regions) {
-            Phonenumber.PhoneNumber number = answers.validIn(raw, digitsOnly, region);
+        Object[] valid = null; // this candidate's answers per region, looked up once it is asked of any region
+        Object[] found = null;
+        for (int r = 0; r < regions.size(); r++) {
+            String region = regions.get(r);
+            if (!raw.startsWith("+") && digitCountRulesOut(digitsOnly, region, bounds[r])) {
+                continue; // too few or too many digits to be valid there (an international number is never ruled out here)
+            }
+            valid = valid != null ? valid : answers.validByRegion(raw);
+            Phonenumber.PhoneNumber number = answers.validIn(valid, r, raw, digitsOnly, region);
             if (number != null) {
-                List<Found> found = answers.numbersIn(window, region, at, raw, digitsOnly, number);
-                if (!found.isEmpty()) {
-                    return found;
+                found = found != null ? found : answers.foundByRegion(window);
+                List<Found> numbers = answers.numbersIn(found, r, window, region, at, raw, digitsOnly, number);
+                if (!numbers.isEmpty()) {
+                    return numbers;
                 }
             }
             if (raw.startsWith("+")) {
@@ -727,9 +737,29 @@ final class PhoneDetector implements Detector {
      * or shared between tenants (a shared cache would also let one tenant time another's numbers).
      */
     private static final class Answers {
-        private final Map<String, Optional<Phonenumber.PhoneNumber>> valid = new HashMap<>();
-        private final Map<String, List<Found>> found = new HashMap<>();
+        /** Per candidate: per region, the valid number it parses to, {@link #INVALID}, or null (not asked yet). */
+        private final Map<String, Object[]> valid = new HashMap<>();
+        /** Per window: per region, what the matcher finds in it, or null (not asked yet). */
+        private final Map<String, Object[]> found = new HashMap<>();
         private final Map<String, List<Found>> confirmed = new HashMap<>();
+        private final int regions;
+
+        /** A candidate that is no valid number of a region (or does not parse). */
+        private static final Object INVALID = new Object();
+
+        Answers(int regions) {
+            this.regions = regions;
+        }
+
+        /** The answers per region for candidate {@code raw}: one look-up per candidate, not one per region with a key made of both. */
+        Object[] validByRegion(String raw) {
+            return valid.computeIfAbsent(raw, key -> new Object[regions]);
+        }
+
+        /** The answers per region for a window. */
+        Object[] foundByRegion(String window) {
+            return found.computeIfAbsent(window, key -> new Object[regions]);
+        }
 
         /**
          * What the region loop confirms for a candidate, by its window: the window, where the
@@ -751,28 +781,35 @@ final class PhoneDetector implements Detector {
         /**
          * The number {@code raw} (whose digits are {@code digits}) parses to with {@code region} as
          * the default region, as {@code parseAndKeepRawInput} gives it (its country code source
-         * set), when that number is valid; null when it is not or does not parse.
+         * set), when that number is valid; null when it is not or does not parse. Asked once per
+         * candidate and region: {@code byRegion} is the candidate's answers ({@link #validByRegion}).
          */
-        Phonenumber.PhoneNumber validIn(String raw, String digits, String region) {
+        Phonenumber.PhoneNumber validIn(Object[] byRegion, int r, String raw, String digits, String region) {
+            Object answer = byRegion[r];
+            if (answer == null) {
+                Phonenumber.PhoneNumber number = validNumber(raw, digits, region);
+                answer = number != null ? number : INVALID;
+                byRegion[r] = answer;
+            }
+            return answer == INVALID ? null : (Phonenumber.PhoneNumber) answer;
+        }
+
+        /** The valid number {@code raw} parses to with {@code region} as the default region, or null. */
+        private static Phonenumber.PhoneNumber validNumber(String raw, String digits, String region) {
             boolean plus = raw.startsWith("+");
-            if (!plus && digitCountRulesOut(digits, region, BOUNDS.computeIfAbsent(region, PhoneDetector::boundOf))) {
+            Phonenumber.PhoneNumber direct = plus ? PhoneDigits.withPlus(digits) : fromDigits(digits, region);
+            if (direct != null) {
+                return PhoneValidity.isValid(direct) ? direct : null;
+            }
+            if (!plus && PhoneDigits.tooLongToParse(digits, region)) {
+                return null; // parsing would refuse it
+            }
+            try {
+                var parsed = UTIL.parseAndKeepRawInput(raw, region);
+                return PhoneValidity.isValid(parsed) ? parsed : null;
+            } catch (NumberParseException notANumber) {
                 return null;
             }
-            return valid.computeIfAbsent(region + '\u0000' + raw, key -> {
-                Phonenumber.PhoneNumber direct = plus ? PhoneDigits.withPlus(digits) : fromDigits(digits, region);
-                if (direct != null) {
-                    return PhoneValidity.isValid(direct) ? Optional.of(direct) : Optional.<Phonenumber.PhoneNumber>empty();
-                }
-                if (!plus && PhoneDigits.tooLongToParse(digits, region)) {
-                    return Optional.<Phonenumber.PhoneNumber>empty(); // parsing would refuse it
-                }
-                try {
-                    var parsed = UTIL.parseAndKeepRawInput(raw, region);
-                    return PhoneValidity.isValid(parsed) ? Optional.of(parsed) : Optional.<Phonenumber.PhoneNumber>empty();
-                } catch (NumberParseException notANumber) {
-                    return Optional.<Phonenumber.PhoneNumber>empty();
-                }
-            }).orElse(null);
         }
 
         /**
@@ -781,21 +818,25 @@ final class PhoneDetector implements Detector {
          * without the matcher where its answer is certain ({@link #matcherFinds}; its runs were most
          * of what dense personal data cost), else from it.
          */
-        List<Found> numbersIn(String window, String region, int at, String raw, String digits, Phonenumber.PhoneNumber number) {
+        @SuppressWarnings("unchecked")
+        List<Found> numbersIn(Object[] byRegion, int r, String window, String region, int at, String raw, String digits,
+                Phonenumber.PhoneNumber number) {
             // every answer is the matcher's on the window, so it depends on the window alone (a window
             // read from its first char or its second gives the same numbers, whichever candidate asks)
-            return found.computeIfAbsent(region + '\u0000' + window, key -> switch (matcherFinds(window, at, at + raw.length(), raw,
-                    digits, number, region)) {
-                case WHOLE -> List.of(new Found(at, at + raw.length(), raw, number));
-                case NOTHING -> List.of();
-                case ASK -> {
-                    List<Found> list = new ArrayList<>();
-                    for (PhoneNumberMatch m : UTIL.findNumbers(window, region, PhoneNumberUtil.Leniency.VALID, 16)) {
-                        list.add(new Found(m.start(), m.end(), m.rawString(), m.number()));
+            if (byRegion[r] == null) {
+                byRegion[r] = switch (matcherFinds(window, at, at + raw.length(), raw, digits, number, region)) {
+                    case WHOLE -> List.of(new Found(at, at + raw.length(), raw, number));
+                    case NOTHING -> List.of();
+                    case ASK -> {
+                        List<Found> list = new ArrayList<>();
+                        for (PhoneNumberMatch m : UTIL.findNumbers(window, region, PhoneNumberUtil.Leniency.VALID, 16)) {
+                            list.add(new Found(m.start(), m.end(), m.rawString(), m.number()));
+                        }
+                        yield List.copyOf(list);
                     }
-                    yield List.copyOf(list);
-                }
-            });
+                };
+            }
+            return (List<Found>) byRegion[r];
         }
     }
 

@@ -39,8 +39,8 @@ final class PhoneDigits {
      * code's main region. Its patterns are answered by automata ({@link DigitPattern}); the national
      * prefix's regex still says where a prefix ends and what its groups captured.
      */
-    private record Region(int code, String countryCode, boolean main, DigitPattern internationalPrefix, DigitPattern nationalPrefix,
-            boolean rewrites, DigitPattern general, List<Integer> lengths, List<Integer> localLengths) {}
+    private record Region(int code, String countryCode, boolean main, DigitPattern internationalPrefix, String iddDigits,
+            DigitPattern nationalPrefix, boolean rewrites, DigitPattern general, List<Integer> lengths, List<Integer> localLengths) {}
 
     /** Region metadata only, never client text. */
     private static final ConcurrentHashMap<String, Region> REGIONS = new ConcurrentHashMap<>();
@@ -52,8 +52,11 @@ final class PhoneDigits {
     static PhoneNumber number(String digits, String regionCode) {
         Region region = REGIONS.computeIfAbsent(regionCode, PhoneDigits::regionOf);
         int n = digits.length();
-        if (n < 2 || n > 17 || region.lengths().isEmpty() || region.internationalPrefix().lookingAt(digits)) {
-            return null; // an IDD prefix, or no lengths to test: ask
+        if (n < 2 || n > 17 || region.lengths().isEmpty()) {
+            return null; // no lengths to test: ask
+        }
+        if (region.internationalPrefix().lookingAt(digits)) {
+            return afterIdd(region, digits);
         }
         String national = digits;
         CountryCodeSource source = CountryCodeSource.FROM_DEFAULT_COUNTRY;
@@ -73,6 +76,29 @@ final class PhoneDigits {
             }
         }
         return numberOf(region, national, source);
+    }
+
+    /**
+     * The number of digits that begin with the region's IDD prefix, where that prefix is a plain
+     * digit string ("00", "011"): parsing strips it unless a 0 follows (no calling code begins with
+     * 0), and then reads the rest as it reads the digits after a "+" ({@code
+     * maybeExtractCountryCode}: the calling code, then the national prefix block with the code's
+     * main region's metadata), only the country code source differing. Figures in tables and logs
+     * ("0.02 / 0.20 / 5.87") begin with "00" and were parsed in every region whose IDD prefix that is.
+     * Null (ask) for a prefix that is a pattern (where it ends is the regex's to say), a 0 after it,
+     * or two digits or fewer after it (refused as too short: parsing says so).
+     */
+    private static PhoneNumber afterIdd(Region region, String digits) {
+        String idd = region.iddDigits();
+        if (idd == null || !digits.startsWith(idd)) {
+            return null;
+        }
+        String rest = digits.substring(idd.length());
+        if (rest.length() <= 2 || rest.charAt(0) == '0') {
+            return null;
+        }
+        PhoneNumber number = withPlus(rest);
+        return number == null ? null : number.setCountryCodeSource(CountryCodeSource.FROM_NUMBER_WITH_IDD);
     }
 
     /**
@@ -203,8 +229,10 @@ final class PhoneDigits {
                 : source.getMetadataForRegion(key);
         String national = m.getNationalPrefixForParsing();
         String general = m.getGeneralDesc().getNationalNumberPattern();
+        String idd = m.getInternationalPrefix();
         return new Region(m.getCountryCode(), String.valueOf(m.getCountryCode()),
-                key.equals(UTIL.getRegionCodeForCountryCode(m.getCountryCode())), DigitPattern.of(m.getInternationalPrefix()),
+                key.equals(UTIL.getRegionCodeForCountryCode(m.getCountryCode())), DigitPattern.of(idd),
+                !idd.isEmpty() && idd.chars().allMatch(c -> c >= '0' && c <= '9') ? idd : null,
                 national.isEmpty() ? null : DigitPattern.of(national), !m.getNationalPrefixTransformRule().isEmpty(),
                 general.isEmpty() ? null : DigitPattern.of(general), List.copyOf(m.getGeneralDesc().getPossibleLengthList()),
                 List.copyOf(m.getGeneralDesc().getPossibleLengthLocalOnlyList()));

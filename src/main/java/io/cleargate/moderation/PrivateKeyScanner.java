@@ -22,6 +22,14 @@ final class PrivateKeyScanner {
     }
 
     private static final int CLASS_RUN = 40;
+    /**
+     * The fewest dashes that open a header or an END line: the probes' gate. Cards, dates and ids
+     * are full of single dashes, and on dense personal data the scan searched each of them in both
+     * views of nearly every text; a text without three dashes in a row is passed over whole. The
+     * scan itself still goes dash by dash: searching for "---" throughout was slower on a long
+     * UTF-16 text (x0.88 for this rule alone on the joined mixed corpus).
+     */
+    static final String DASHES = "---";
     /** The header line alone, to tell whether a header still being written could complete. */
     private static final java.util.regex.Pattern HEADER = java.util.regex.Pattern.compile(
             "-{3,}\\s*BEGIN[ A-Z0-9]{0,40}?PRIVATE ?KEY(?: BLOCK)?\\s*-{3,}", java.util.regex.Pattern.CASE_INSENSITIVE);

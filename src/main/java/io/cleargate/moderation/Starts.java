@@ -253,6 +253,35 @@ interface Starts {
         };
     }
 
+    /** Where a pattern's attempt from {@code s} ends, read by hand: its match end, or -1 when it does not match there. */
+    @FunctionalInterface
+    interface MatchEnd {
+        int at(String text, int s);
+    }
+
+    /**
+     * The matches a finder that reads them by hand reports, as {@code Matcher.find(from)} and then
+     * {@code find()} report them: tried at each start {@code cursor} names (every match's among
+     * them), the search resuming at each match's end. A match is never empty.
+     */
+    static void eachMatch(String text, int from, Cursor cursor, MatchEnd end, PrivateKeyScanner.Sink sink) {
+        int n = text.length();
+        int s = from;
+        while (s < n) {
+            s = cursor.next(s);
+            if (s < 0 || s >= n) {
+                return;
+            }
+            int e = end.at(text, s);
+            if (e >= 0) {
+                sink.accept(s, e);
+                s = e;
+            } else {
+                s++;
+            }
+        }
+    }
+
     /** ASCII chars as a table for {@link #runs}. */
     static boolean[] chars(String chars) {
         boolean[] table = new boolean[128];
@@ -431,6 +460,7 @@ interface Starts {
                 }
                 byAnchor.computeIfAbsent(w.charAt(best) + ":" + best, key -> new ArrayList<>()).add(w);
             }
+            shareAnchors(byAnchor);
             anchors = byAnchor.entrySet().stream().map(e -> {
                 String key = e.getKey();
                 return Anchor.of(key.charAt(0), Integer.parseInt(key.substring(2)), e.getValue().toArray(String[]::new));
@@ -439,6 +469,46 @@ interface Starts {
         }
 
         private static final int LOWER_CASE = 50;
+
+        /**
+         * Drops an anchor char whose every word also holds the char of another anchor at that
+         * anchor's offset, moving those words to it: that char's occurrences are read anyway, so
+         * the dropped char's searches and occurrences were extra work. The AWS key prefixes "AKIA",
+         * "ABIA" and "ACCA" were found through "K", "B" and "C" beside "ASIA" and "A3T" through
+         * their "A": four searches of each text where the one for "A" finds them all.
+         */
+        private static void shareAnchors(java.util.Map<String, List<String>> byAnchor) {
+            boolean dropped = true;
+            while (dropped) {
+                dropped = false;
+                for (char c : byAnchor.keySet().stream().map(key -> key.charAt(0)).distinct().toList()) {
+                    java.util.Map<String, String> moves = new java.util.LinkedHashMap<>(); // word -> the anchor it moves to
+                    boolean all = true;
+                    for (var entry : byAnchor.entrySet()) {
+                        if (entry.getKey().charAt(0) != c) {
+                            continue;
+                        }
+                        for (String w : entry.getValue()) {
+                            String to = byAnchor.keySet().stream().filter(key -> key.charAt(0) != c && fits(w, key)).findFirst().orElse(null);
+                            all &= to != null;
+                            moves.put(w, to);
+                        }
+                    }
+                    if (all) {
+                        byAnchor.keySet().removeIf(key -> key.charAt(0) == c);
+                        moves.forEach((w, to) -> byAnchor.get(to).add(w));
+                        dropped = true;
+                        break;
+                    }
+                }
+            }
+        }
+
+        /** Whether {@code word} holds the anchor {@code key} ("c:offset") char at its offset. */
+        private static boolean fits(String word, String key) {
+            int offset = Integer.parseInt(key.substring(2));
+            return offset < word.length() && word.charAt(offset) == key.charAt(0);
+        }
 
         /** A rough rank of how often a char occurs in prose and code (lower: rarer). */
         private static int commonness(char c) {

@@ -84,7 +84,8 @@ class HeuristicWordsTest {
                 sb.append(pieces.get(random.nextInt(pieces.size())));
             }
             List<List<int[]>> gates = new ArrayList<>();
-            for (int g = 1 + random.nextInt(3); g > 0; g--) {
+            // now and then more gates than a bit mask of them holds (each gate then asked at each new word)
+            for (int g = round % 8 == 0 ? 65 + random.nextInt(6) : 1 + random.nextInt(3); g > 0; g--) {
                 List<int[]> groups = new ArrayList<>();
                 for (int k = 1 + random.nextInt(3); k > 0; k--) {
                     groups.add(random.ints(1 + random.nextInt(3), 0, WORDS.size()).toArray());

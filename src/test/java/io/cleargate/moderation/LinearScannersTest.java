@@ -31,9 +31,14 @@ class LinearScannersTest {
     }
 
     private static List<String> regexSpans(Pattern p, String text) {
+        return regexSpans(p, text, 0);
+    }
+
+    /** The spans of {@code Matcher.find(from)} and then {@code find()}. */
+    private static List<String> regexSpans(Pattern p, String text, int from) {
         List<String> spans = new ArrayList<>();
         Matcher m = p.matcher(text);
-        while (m.find()) {
+        for (boolean found = m.find(from); found; found = m.find()) {
             spans.add(m.start() + "-" + m.end());
         }
         return spans;
@@ -70,14 +75,30 @@ class LinearScannersTest {
         var random = new Random(7);
         int matched = 0;
         for (int round = 0; round < 20_000; round++) {
-            String text = keyText(random);
-            List<String> expected = regexSpans(PRIVATE_KEY_REGEX, text);
-            List<String> actual = new ArrayList<>();
-            PrivateKeyScanner.find(text, (s, e) -> actual.add(s + "-" + e));
-            assertEquals(expected, actual, () -> "text: " + text.replace("\n", "\\n"));
-            matched += expected.isEmpty() ? 0 : 1;
+            matched += assertSameBlocks(keyText(random), 0);
         }
         assertTrue(matched > 500, "the generated texts contain blocks: " + matched);
+    }
+
+    /** Asserts the scan from {@code from} finds the regex's blocks from there; 1 when there are any. */
+    private static int assertSameBlocks(String text, int from) {
+        List<String> expected = regexSpans(PRIVATE_KEY_REGEX, text, from);
+        List<String> actual = new ArrayList<>();
+        PrivateKeyScanner.find(text, from, (s, e) -> actual.add(s + "-" + e));
+        assertEquals(expected, actual, () -> "from " + from + " in text: " + text.replace("\n", "\\n"));
+        return expected.isEmpty() ? 0 : 1;
+    }
+
+    /** From any position, inside a run of dashes too (a stream's search resumes where it got to). */
+    @Test
+    void privateKeyScannerFromAnyPositionFindsWhatTheRegexFindsFromThere() {
+        var random = new Random(8);
+        int matched = 0;
+        for (int round = 0; round < 20_000; round++) {
+            String text = keyText(random);
+            matched += assertSameBlocks(text, random.nextInt(text.length() + 1));
+        }
+        assertTrue(matched > 500, "the generated texts contain blocks after the start: " + matched);
     }
 
     @Test

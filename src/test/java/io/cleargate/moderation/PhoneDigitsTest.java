@@ -98,7 +98,10 @@ class PhoneDigitsTest {
         assertEquals(Boolean.FALSE, PhoneDetector.validFromDigits("9999999999", "US"));
         assertEquals(valid("1 305 511 0715", "US"), PhoneDetector.validFromDigits("13055110715", "US"),
                 "the country code 1 is taken off as parsing takes it off");
-        assertNull(PhoneDetector.validFromDigits("01144201234567", "US"), "the IDD prefix 011 leads");
+        assertEquals(valid("011 44 20 1234 567", "US"), PhoneDetector.validFromDigits("01144201234567", "US"),
+                "the IDD prefix 011 is taken off as parsing takes it off, and the calling code after it");
+        assertNull(PhoneDetector.validFromDigits("00144201234567", "BR"), "Brazil's IDD prefix is a pattern: parsed");
+        assertNull(PhoneDetector.validFromDigits("0004420123456", "DE"), "a 0 after the IDD prefix 00: parsed");
         assertEquals(valid("030 123456", "DE"), PhoneDetector.validFromDigits("030123456", "DE"),
                 "the national prefix 0 is stripped as parsing strips it");
         assertNull(PhoneDetector.validFromDigits("02111987654321", "BR"),

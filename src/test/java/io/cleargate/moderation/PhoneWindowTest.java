@@ -178,20 +178,61 @@ class PhoneWindowTest {
                 if (direct == null) {
                     continue;
                 }
-                PhoneNumber parsed = UTIL.parseAndKeepRawInput(raw, region);
-                String what = "'" + raw + "' in " + region;
-                assertEquals(parsed.getCountryCode(), direct.getCountryCode(), what);
-                assertEquals(parsed.getNationalNumber(), direct.getNationalNumber(), what);
-                assertEquals(parsed.isItalianLeadingZero(), direct.isItalianLeadingZero(), what);
-                assertEquals(parsed.getNumberOfLeadingZeros(), direct.getNumberOfLeadingZeros(), what);
-                assertEquals(UTIL.getNationalSignificantNumber(parsed), UTIL.getNationalSignificantNumber(direct), what);
-                assertEquals(parsed.getCountryCodeSource(), direct.getCountryCodeSource(), what);
+                assertSameNumber(UTIL.parseAndKeepRawInput(raw, region), direct, "'" + raw + "' in " + region);
                 answered++;
                 withPlus += plus ? 1 : 0;
             }
         }
         assertTrue(answered > 5000, "only " + answered + " numbers were answered from their digits");
         assertTrue(withPlus > 1000, "only " + withPlus + " numbers with \"+\" were answered from their digits");
+    }
+
+    /** The fields parsing sets that the detector reads, and the national significant number made of them. */
+    private static void assertSameNumber(PhoneNumber parsed, PhoneNumber direct, String what) {
+        assertEquals(parsed.getCountryCode(), direct.getCountryCode(), what);
+        assertEquals(parsed.getNationalNumber(), direct.getNationalNumber(), what);
+        assertEquals(parsed.isItalianLeadingZero(), direct.isItalianLeadingZero(), what);
+        assertEquals(parsed.getNumberOfLeadingZeros(), direct.getNumberOfLeadingZeros(), what);
+        assertEquals(UTIL.getNationalSignificantNumber(parsed), UTIL.getNationalSignificantNumber(direct), what);
+        assertEquals(parsed.getCountryCodeSource(), direct.getCountryCodeSource(), what);
+    }
+
+    /**
+     * Digits after a region's IDD prefix ("00", "011"), a calling code or not and groups of digits,
+     * answered from the digits: the number parseAndKeepRawInput makes of them, its source the IDD.
+     */
+    @Test
+    void aNumberAfterAnIddPrefixAnsweredFromItsDigitsIsTheNumberLibphonenumberParses() throws NumberParseException {
+        var random = new Random(3034);
+        var source = com.google.i18n.phonenumbers.metadata.DefaultMetadataDependenciesProvider.getInstance()
+                .getPhoneNumberMetadataSource();
+        List<Integer> codes = List.copyOf(UTIL.getSupportedCallingCodes());
+        int answered = 0;
+        int valid = 0;
+        for (String region : UTIL.getSupportedRegions()) {
+            String idd = source.getMetadataForRegion(region).getInternationalPrefix();
+            for (int round = 0; round < 60; round++) {
+                var sb = new StringBuilder(random.nextInt(4) == 0 ? "0" : idd);
+                sb.append(random.nextInt(3) == 0 ? String.valueOf(random.nextInt(1000)) : String.valueOf(codes.get(random.nextInt(codes.size()))));
+                for (int g = random.nextInt(4); g >= 0; g--) {
+                    sb.append(" -./".charAt(random.nextInt(4)));
+                    for (int k = 1 + random.nextInt(4); k > 0; k--) {
+                        sb.append((char) ('0' + random.nextInt(10)));
+                    }
+                }
+                String raw = sb.toString();
+                PhoneNumber direct = PhoneDetector.fromDigits(PhoneDetector.digitsOf(raw), region);
+                if (direct == null) {
+                    continue;
+                }
+                PhoneNumber parsed = UTIL.parseAndKeepRawInput(raw, region);
+                assertSameNumber(parsed, direct, "'" + raw + "' in " + region);
+                assertEquals(UTIL.isValidNumber(parsed), PhoneValidity.isValid(direct), () -> "'" + raw + "' in " + region);
+                answered += direct.getCountryCodeSource() == PhoneNumber.CountryCodeSource.FROM_NUMBER_WITH_IDD ? 1 : 0;
+                valid += UTIL.isValidNumber(parsed) ? 1 : 0;
+            }
+        }
+        assertTrue(answered > 3000 && valid > 300, "numbers after an IDD prefix answered from their digits: " + answered + ", valid " + valid);
     }
 
     @Test
