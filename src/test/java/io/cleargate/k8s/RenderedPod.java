@@ -145,34 +145,37 @@ final class RenderedPod {
     }
 
     /**
-     * A value as this machine must see it: addresses swapped for their stand-ins, then every path
-     * under one of the container's mounts moved into that volume's directory.
+     * A value as this machine must see it: addresses swapped for their stand-ins and every path under
+     * one of the container's mounts moved into that volume's directory, in one pass over the value
+     * (longest first), so that nothing put in is moved again: a stand-in is a path on this machine,
+     * which may itself lie under a mount's path (a checkout under /tmp, where the pod mounts a volume).
      */
     String relocate(JsonNode container, String value) {
-        String out = value;
-        for (var address : addresses.entrySet()) {
-            out = out.replace(address.getKey(), address.getValue());
-        }
-        // One pass over every mount path, longest first, so a moved path is never moved again.
         Map<String, String> volumeOfMount = new LinkedHashMap<>();
-        List<JsonNode> mounts = new ArrayList<>();
-        container.path("volumeMounts").forEach(mounts::add);
-        mounts.sort(Comparator.comparingInt((JsonNode m) -> m.path("mountPath").asText().length()).reversed());
-        mounts.forEach(m -> volumeOfMount.put(m.path("mountPath").asText(), m.path("name").asText()));
-        if (!volumeOfMount.isEmpty()) {
-            String alternatives = String.join("|", volumeOfMount.keySet().stream().map(Pattern::quote).toList());
-            Matcher m = Pattern.compile("(" + alternatives + ")(?=/|$|[^A-Za-z0-9._/-])").matcher(out);
-            StringBuilder moved = new StringBuilder();
-            while (m.find()) {
-                m.appendReplacement(moved, Matcher.quoteReplacement(volume(volumeOfMount.get(m.group(1))).toString()));
-            }
-            m.appendTail(moved);
-            out = moved.toString();
+        container.path("volumeMounts").forEach(m -> volumeOfMount.put(m.path("mountPath").asText(), m.path("name").asText()));
+        List<String> keys = new ArrayList<>(addresses.keySet());
+        keys.addAll(volumeOfMount.keySet());
+        if (keys.isEmpty()) {
+            return value;
         }
-        if (!out.equals(value)) {
-            changes.add(value + " -> " + out);
+        keys.sort(Comparator.comparingInt(String::length).reversed());
+        // An address is swapped wherever it stands; a mount path only as a whole path segment.
+        String alternatives = String.join("|", keys.stream()
+                .map(k -> addresses.containsKey(k) ? Pattern.quote(k) : Pattern.quote(k) + "(?=/|$|[^A-Za-z0-9._/-])")
+                .toList());
+        Matcher m = Pattern.compile(alternatives).matcher(value);
+        StringBuilder out = new StringBuilder();
+        while (m.find()) {
+            String found = m.group();
+            String replacement = addresses.containsKey(found) ? addresses.get(found) : volume(volumeOfMount.get(found)).toString();
+            m.appendReplacement(out, Matcher.quoteReplacement(replacement));
         }
-        return out;
+        m.appendTail(out);
+        String relocated = out.toString();
+        if (!relocated.equals(value)) {
+            changes.add(value + " -> " + relocated);
+        }
+        return relocated;
     }
 
     private JsonNode volumeSpec(String name) {
