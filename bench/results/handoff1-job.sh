@@ -5,8 +5,8 @@
 #   B 10 s under `perf record -e sched:sched_switch -g` of the gateway (the kernel stack of every
 #     switch: which syscall each thread slept in), C 10 s under a JFR recording of every park,
 #     monitor wait and file force with stacks (PARKS_JFC), then D c=64 20 s (wakeups.py).
-# JOB=3 (--both): main's build, one c=1 window of 10 s under PARKS_JFC (what the event loop waits for).
-# JOB=2 (--both): ABBA, BASE (main's quarkus-app) against this worktree's target/quarkus-app:
+# JOB=3 (--both): main's build, one c=1 window of 10 s under PARKS_JFC (job 3: PARKS_JFC=bench/results/handoff1-monitors.jfc, what the event loop waits for).
+# JOB=2 (--both): ABBA, BASE (main's quarkus-app) against BRANCH (a copy of this branch's target/quarkus-app):
 #   direct at c=1 10 s, then per round the full arm after the warm-up, c=1 20 s with wakeups.py,
 #   and in rounds 1 and 2 (one per build) c=64 20 s with wakeups.py for the idle burn.
 set -uo pipefail
@@ -14,7 +14,7 @@ ROOT=${ROOT:-/work/wt/handoff1}; export CLEARGATE_ROOT=$ROOT; cd $ROOT
 for lib in "$ROOT"/bin/lib/*.sh; do source "$lib"; done
 set +e
 JOB=${JOB:-1}; OUT=${OUT:-/tmp/handoff1/job$JOB}; rm -rf $OUT; mkdir -p $OUT
-BASE=${BASE:-/tmp/handoff1/base}; PARKS_JFC=${PARKS_JFC:-/tmp/handoff1/parks.jfc}
+BASE=${BASE:-/tmp/handoff1/base}; BRANCH=${BRANCH:-/tmp/handoff1/branch}; PARKS_JFC=${PARKS_JFC:-$ROOT/bench/results/handoff1-parks.jfc}
 export BENCH_WARMUP=${BENCH_WARMUP:-30} BENCH_WARMUP_MAX=${BENCH_WARMUP_MAX:-60}
 find_java25; bench_tools
 hz=$(getconf CLK_TCK)
@@ -51,6 +51,7 @@ arm() { # LABEL APP WINDOWS...   (window spec NAME:C:SECONDS:RECORDING)
   URL=$ARM_URL
   WARM_PID=$GATEWAY_PID; bench_warm_up "$ARM_URL" 1 "${ARM_HEADERS[@]}"
   echo "# $label: warm-up ${WARM_SECONDS} s, JIT ${WARM_JIT_LAST}% in its last round ($app)" >> $OUT/report.md
+  echo "event loop: $(jcmd $GATEWAY_PID Thread.print 2>/dev/null | grep -m1 -o 'io\.netty\.channel\.[a-z]*\.[A-Za-z]*EventLoop\.run')" >> $OUT/report.md
   for w in "$@"; do
     IFS=: read -r n c s r <<<"$w"
     window $label-$n $c $s $r "${ARM_HEADERS[@]}"
@@ -71,8 +72,8 @@ arm() { # LABEL APP WINDOWS...   (window spec NAME:C:SECONDS:RECORDING)
     arm main $BASE C-c1:1:10:jfr
   else
     arm r1-main $BASE A-c1:1:20:none B-c64:64:20:none
-    arm r2-branch $ROOT/target/quarkus-app A-c1:1:20:none B-c64:64:20:none
-    arm r3-branch $ROOT/target/quarkus-app A-c1:1:20:none
+    arm r2-branch $BRANCH A-c1:1:20:none B-c64:64:20:none
+    arm r3-branch $BRANCH A-c1:1:20:none
     arm r4-main $BASE A-c1:1:20:none
   fi
 )
