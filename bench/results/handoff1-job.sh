@@ -6,6 +6,8 @@
 #     switch: which syscall each thread slept in), C 10 s under a JFR recording of every park,
 #     monitor wait and file force with stacks (PARKS_JFC), then D c=64 20 s (wakeups.py).
 # JOB=3 (--both): main's build, one c=1 window of 10 s under PARKS_JFC (job 3: PARKS_JFC=bench/results/handoff1-monitors.jfc, what the event loop waits for).
+# JOB=4 (--both): the full arm at c=64 only, ABBA (20 s windows), then the off arm (every governance stage off)
+#   once per build, main then branch, c=1 and c=64.
 # JOB=2 (--both): ABBA, BASE (main's quarkus-app) against BRANCH (a copy of this branch's target/quarkus-app):
 #   direct at c=1 10 s, then per round the full arm after the warm-up, c=1 20 s with wakeups.py,
 #   and in rounds 1 and 2 (one per build) c=64 20 s with wakeups.py for the idle burn.
@@ -47,16 +49,16 @@ window() { # NAME C SECONDS RECORDING(none|perf|jfr) [header:value ...]
 arm() { # LABEL APP WINDOWS...   (window spec NAME:C:SECONDS:RECORDING)
   local label=$1 app=$2 w n c s r; shift 2
   echo "$(date +%T) $label: start ($app)"; steal
-  GATEWAY_APP=$app bench_start_full
+  GATEWAY_APP=$app bench_start_${ARM_KIND:-full}
   URL=$ARM_URL
-  WARM_PID=$GATEWAY_PID; bench_warm_up "$ARM_URL" 1 "${ARM_HEADERS[@]}"
+  WARM_PID=$GATEWAY_PID; bench_warm_up "$ARM_URL" 1 ${ARM_HEADERS[@]+"${ARM_HEADERS[@]}"}
   echo "# $label: warm-up ${WARM_SECONDS} s, JIT ${WARM_JIT_LAST}% in its last round ($app)" >> $OUT/report.md
   echo "event loop: $(jcmd $GATEWAY_PID Thread.print 2>/dev/null | grep -m1 -o 'io\.netty\.channel\.[a-z]*\.[A-Za-z]*EventLoop\.run')" >> $OUT/report.md
   for w in "$@"; do
     IFS=: read -r n c s r <<<"$w"
-    window $label-$n $c $s $r "${ARM_HEADERS[@]}"
+    window $label-$n $c $s $r ${ARM_HEADERS[@]+"${ARM_HEADERS[@]}"}
   done
-  bench_stop_full
+  if [ "${ARM_KIND:-full}" = full ]; then bench_stop_full; else kill $GATEWAY_PID; wait $GATEWAY_PID 2>/dev/null; fi
   steal
 }
 
@@ -68,6 +70,13 @@ arm() { # LABEL APP WINDOWS...   (window spec NAME:C:SECONDS:RECORDING)
   echo "direct c=1 10 s: $line" | tee -a $OUT/report.md
   if [ $JOB = 1 ]; then
     arm main $BASE A-c1:1:20:none B-c1:1:10:perf C-c1:1:10:jfr D-c64:64:20:none
+  elif [ $JOB = 4 ]; then # c=64 again, ABBA, and the bare (off) arm once per build
+    arm r1-main $BASE B-c64:64:20:none
+    arm r2-branch $BRANCH B-c64:64:20:none
+    arm r3-branch $BRANCH B-c64:64:20:none
+    arm r4-main $BASE B-c64:64:20:none
+    ARM_KIND=off arm off-r5-main $BASE A-c1:1:20:none B-c64:64:20:none
+    ARM_KIND=off arm off-r6-branch $BRANCH A-c1:1:20:none B-c64:64:20:none
   elif [ $JOB = 3 ]; then # a contended-monitor recording (PARKS_JFC=monitors.jfc), short warm-up
     arm main $BASE C-c1:1:10:jfr
   else
