@@ -17,8 +17,10 @@ import java.util.concurrent.TimeoutException;
  * up to one tick late.
  *
  * <p>Waits are watched in arrival order. The timeout is the same for every wait, so that is also
- * deadline order: the watchdog drops the finished waits at the head and stops at the first one
- * whose deadline is still ahead.
+ * deadline order: the watchdog fails the expired waits at the head and sleeps until the deadline of
+ * the first one still pending. Finished waits at the head are dropped by the next registration too,
+ * so that between the watchdog's looks (a commit timeout apart) the queue holds only the waits that
+ * are still pending and those behind them.
  */
 final class CommitDeadlines {
 
@@ -33,8 +35,17 @@ final class CommitDeadlines {
 
     /** Fails {@code done} with a {@link TimeoutException} if it is still pending at {@code deadlineNanos} ({@link System#nanoTime()}). */
     void watch(CompletableFuture<?> done, long deadlineNanos) {
+        dropFinished();
         waits.add(new Wait(done, deadlineNanos));
-        watchdog.poke();
+        watchdog.poke(deadlineNanos);
+    }
+
+    /** Drops the finished waits at the head. Removes each by itself: the watchdog may be dropping them too. */
+    private void dropFinished() {
+        Wait head;
+        while ((head = waits.peek()) != null && head.done().isDone()) {
+            waits.remove(head);
+        }
     }
 
     /** Waits not yet dropped by the watchdog (for tests). */
@@ -47,19 +58,24 @@ final class CommitDeadlines {
         return watchdog.thread();
     }
 
-    /** Drops finished waits, fails expired ones; true while some wait is still pending. */
-    private boolean check() {
+    /** How many times the watchdog has looked at the waits (for tests). */
+    long looks() {
+        return watchdog.looks();
+    }
+
+    /** Drops finished waits, fails expired ones; answers the deadline of the first wait still pending. */
+    private long check() {
         long now = System.nanoTime();
         Wait head;
         while ((head = waits.peek()) != null) {
             if (!head.done().isDone()) {
                 if (now - head.deadline() < 0) {
-                    return true;
+                    return head.deadline();
                 }
                 head.done().completeExceptionally(new TimeoutException("no durable audit record by the commit timeout"));
             }
-            waits.poll();
+            waits.remove(head);
         }
-        return false;
+        return TickingWatchdog.NOTHING;
     }
 }

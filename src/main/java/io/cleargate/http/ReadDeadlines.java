@@ -15,14 +15,14 @@ import java.util.concurrent.ConcurrentHashMap;
  * <p>A virtual thread blocked in a socket read with {@code SO_TIMEOUT} parks with a timeout, which
  * wakes the JDK's delay scheduler thread twice per request (see {@link TickingWatchdog}). Here the
  * client's reads block without a timeout; each exchange arms its connection's deadline (a field
- * write) and a {@link TickingWatchdog} looks at the armed deadlines every {@link #TICK} and closes
- * the socket of a read that passed its deadline, which makes the blocked read fail at once; the
- * exchange then reports a timeout. The watchdog sleeps only after a whole tick in which nothing was
- * armed. A deadline is kept to within one tick.
+ * write) and a {@link TickingWatchdog} closes the socket of a read that passed its deadline, which
+ * makes the blocked read fail at once; the exchange then reports a timeout. The watchdog sleeps
+ * until the earliest armed deadline (an arm with an earlier one wakes it), or without a timer while
+ * nothing is armed. A deadline is kept to within one {@link #TICK}.
  */
 final class ReadDeadlines {
 
-    /** How often the watchdog looks while reads are in flight: how late a timeout may fire. */
+    /** The least the watchdog sleeps between looks: how late a timeout may fire. */
     static final Duration TICK = Duration.ofMillis(10);
 
     private static final long NONE = Long.MIN_VALUE;
@@ -41,8 +41,6 @@ final class ReadDeadlines {
     static final ReadDeadlines SHARED = new ReadDeadlines(TICK);
 
     private final Set<Watch> watches = ConcurrentHashMap.newKeySet();
-    /** Set by every arm; the watchdog sleeps only after a tick in which nothing was armed. */
-    private volatile boolean armedSinceTick;
     private final TickingWatchdog watchdog;
 
     ReadDeadlines(Duration tick) {
@@ -68,9 +66,10 @@ final class ReadDeadlines {
 
         /** Reads on this socket from now on must end by {@code deadlineNanos} ({@link System#nanoTime()}). */
         void arm(long deadlineNanos) {
-            deadline = deadlineNanos == NONE || deadlineNanos == EXPIRED ? EXPIRED + 1 : deadlineNanos;
-            armedSinceTick = true;
-            watchdog.poke();
+            long at = deadlineNanos == NONE || deadlineNanos == EXPIRED || deadlineNanos == TickingWatchdog.NOTHING
+                    ? EXPIRED + 1 : deadlineNanos;
+            deadline = at;
+            watchdog.poke(at);
         }
 
         /** Ends the deadline; true when it had passed and the watchdog closed the socket. */
@@ -84,20 +83,27 @@ final class ReadDeadlines {
             watches.remove(this);
         }
 
-        /** Closes the socket if its armed deadline is at or before {@code now}; true if armed at all. */
-        private boolean check(long now) {
+        /**
+         * Closes the socket if its armed deadline is at or before {@code now}; answers the deadline
+         * still ahead, or {@link TickingWatchdog#NOTHING}.
+         */
+        private long check(long now) {
             long d = deadline;
             if (d == NONE || d == EXPIRED) {
-                return false;
+                return TickingWatchdog.NOTHING;
             }
-            if (now - d >= 0 && DEADLINE.compareAndSet(this, d, EXPIRED)) {
+            if (now - d < 0) {
+                return d;
+            }
+            if (DEADLINE.compareAndSet(this, d, EXPIRED)) {
                 try {
                     socket.close(); // the blocked read fails at once; the exchange sees EXPIRED
                 } catch (IOException ignored) {
                     // closing is all we wanted
                 }
+                return TickingWatchdog.NOTHING;
             }
-            return true;
+            return check(now); // re-armed meanwhile: look at the new deadline
         }
     }
 
@@ -106,20 +112,18 @@ final class ReadDeadlines {
         return watchdog.thread();
     }
 
-    /** Cuts the reads past their deadline; true while a read is armed or one was armed this tick. */
-    private boolean check() {
-        boolean armed = checkAll();
-        boolean recent = armedSinceTick;
-        armedSinceTick = false;
-        return armed || recent;
+    /** How many times the watchdog has looked at the deadlines (for tests). */
+    long looks() {
+        return watchdog.looks();
     }
 
-    private boolean checkAll() {
+    /** Cuts the reads past their deadline; answers the earliest deadline still armed. */
+    private long check() {
         long now = System.nanoTime();
-        boolean armed = false;
+        long earliest = TickingWatchdog.NOTHING;
         for (Watch w : watches) {
-            armed |= w.check(now);
+            earliest = TickingWatchdog.earliest(earliest, w.check(now));
         }
-        return armed;
+        return earliest;
     }
 }

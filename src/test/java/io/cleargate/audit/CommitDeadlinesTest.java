@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
@@ -52,19 +53,35 @@ class CommitDeadlinesTest {
     }
 
     @Test
-    void withNothingToWatchTheWatchdogSleepsWithoutATimerUntilTheNextWait() throws Exception {
+    void aPendingWaitLetsTheWatchdogSleepUntilItsDeadlineInsteadOfLookingEveryTick() throws Exception {
         var done = new CompletableFuture<String>();
         deadlines.watch(done, System.nanoTime() + TimeUnit.HOURS.toNanos(1));
-        Thread watchdog = deadlines.watchdog();
-        done.complete("durable");
+        awaitTrue(() -> deadlines.watchdog() != null && deadlines.watchdog().getState() == Thread.State.TIMED_WAITING);
+        long looks = deadlines.looks();
 
-        // WAITING is an untimed park; a watchdog on a timer would show TIMED_WAITING.
-        awaitTrue(() -> deadlines.watched() == 0 && watchdog.getState() == Thread.State.WAITING);
+        Thread.sleep(100); // twenty ticks of 5 ms
+
+        assertTrue(deadlines.looks() - looks <= 1, "looked " + (deadlines.looks() - looks) + " times");
+        assertEquals(Thread.State.TIMED_WAITING, deadlines.watchdog().getState());
+    }
+
+    @Test
+    void aWaitWithAnEarlierDeadlineWakesTheSleepingWatchdogAndTheFinishedOneBeforeItIsDropped() throws Exception {
+        var finished = new CompletableFuture<String>();
+        deadlines.watch(finished, System.nanoTime() + TimeUnit.HOURS.toNanos(1));
+        Thread watchdog = deadlines.watchdog();
+        awaitTrue(() -> watchdog.getState() == Thread.State.TIMED_WAITING);
+        finished.complete("durable");
 
         var next = new CompletableFuture<String>();
         deadlines.watch(next, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(10));
+        assertEquals(1, deadlines.watched(), "the registration dropped the finished wait");
         var failure = assertThrows(ExecutionException.class, () -> next.get(30, TimeUnit.SECONDS));
         assertInstanceOf(TimeoutException.class, failure.getCause());
+        assertEquals("durable", finished.get());
+
+        // Nothing left to watch: an untimed park (a watchdog on a timer would show TIMED_WAITING).
+        awaitTrue(() -> deadlines.watched() == 0 && watchdog.getState() == Thread.State.WAITING);
         assertSame(watchdog, deadlines.watchdog(), "one watchdog for every wait");
     }
 

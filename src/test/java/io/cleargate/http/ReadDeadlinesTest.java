@@ -60,19 +60,41 @@ class ReadDeadlinesTest {
     }
 
     @Test
+    void anArmedReadLetsTheWatchdogSleepUntilItsDeadlineAndAnEarlierArmWakesIt() throws Exception {
+        var distant = deadlines.watch(client);
+        distant.arm(System.nanoTime() + Duration.ofSeconds(30).toNanos());
+        Thread watchdog = deadlines.watchdog();
+        awaitState(watchdog, Thread.State.TIMED_WAITING);
+        long looks = deadlines.looks();
+        Thread.sleep(100); // ten ticks of 10 ms
+        assertTrue(deadlines.looks() - looks <= 1, "looked " + (deadlines.looks() - looks) + " times");
+
+        var soon = deadlines.watch(client);
+        long start = System.nanoTime();
+        soon.arm(start + Duration.ofMillis(50).toNanos());
+        assertThrows(IOException.class, () -> client.getInputStream().read()); // cut at 50 ms, not 30 s
+        assertTrue(System.nanoTime() - start < Duration.ofSeconds(10).toNanos());
+        assertTrue(soon.disarm());
+    }
+
+    @Test
     void withNothingArmedTheWatchdogSleepsWithoutATimerAndTheNextArmWakesIt() throws Exception {
         var watch = deadlines.watch(client);
-        watch.arm(System.nanoTime() + Duration.ofSeconds(30).toNanos());
+        watch.arm(System.nanoTime() + Duration.ofMillis(20).toNanos());
         watch.disarm();
         Thread watchdog = deadlines.watchdog();
-        long until = System.nanoTime() + Duration.ofSeconds(5).toNanos();
-        while (watchdog.getState() != Thread.State.WAITING && System.nanoTime() < until) {
-            Thread.sleep(5);
-        }
-        assertEquals(Thread.State.WAITING, watchdog.getState(), "parked without a timeout once idle");
+        awaitState(watchdog, Thread.State.WAITING); // parked without a timeout once it found nothing armed
         watch.arm(System.nanoTime() + Duration.ofMillis(50).toNanos());
         assertThrows(IOException.class, () -> client.getInputStream().read());
         assertTrue(watch.disarm());
+    }
+
+    private static void awaitState(Thread thread, Thread.State state) throws InterruptedException {
+        long until = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+        while (thread.getState() != state && System.nanoTime() < until) {
+            Thread.sleep(5);
+        }
+        assertEquals(state, thread.getState());
     }
 
     @Test
