@@ -189,7 +189,7 @@ final class Forward {
             Matrix first = a.lowRankQuery() ? a.qA() : a.q();
             float[] firstOut = a.lowRankQuery() ? b.qa : b.q;
             int firstWidth = a.lowRankQuery() ? ql : qWidth;
-            Chunks firstRows = Chunks.of(first.rows() + a.kvA().rows(), team.size(), 4);
+            Chunks firstRows = rowChunks(first.rows() + a.kvA().rows(), 4);
             steps.add((m, size) -> twoProducts(first, firstOut, firstWidth, a.kvA(), b.kv, c + r, inputOf(l, m), firstRows));
             // Per token (split by tokens): the rope angles of its position, and the normalised latent
             // and rotated rope key into the cache (one row of c + r per position). With a low-rank
@@ -239,7 +239,7 @@ final class Forward {
                 });
             } else {
                 if (a.lowRankQuery()) {
-                    Chunks qbRows = Chunks.of(a.qB().rows(), team.size(), 4);
+                    Chunks qbRows = rowChunks(a.qB().rows(), 4);
                     steps.add((m, size) -> {
                         cacheRows.run(m, size);
                         float[] qa = b.qaOf(m);
@@ -255,7 +255,7 @@ final class Forward {
                 steps.add((m, size) -> headChunks.take((from, to) -> attendHead(kvB, valueUp[l][from], from, cache, null, b.cos, b.sin)));
             }
             // Output projection over the concatenated heads, then the residual for the same rows.
-            Chunks oRows = Chunks.of(d, team.size(), 16);
+            Chunks oRows = rowChunks(d, 16);
             steps.add((m, size) -> oRows.take((from, to) -> {
                 Kernels.matmulRows(a.o(), b.heads, 0, n, heads * v, b.attnOut, 0, d, from, to);
                 addRows(b.x, b.attnOut, from, to);
@@ -335,12 +335,12 @@ final class Forward {
         /** Dense SwiGLU: gate and up by rows of the inner dimension (with the activation), then down with the residual. */
         void mlp(int l, Weights.Mlp mlp, List<Team.Step> steps) {
             int inner = mlp.gate().rows();
-            Chunks innerRows = Chunks.of(inner, team.size(), 4);
+            Chunks innerRows = rowChunks(inner, 4);
             steps.add((m, size) -> {
                 float[] xn = postNormOf(l, m);
                 innerRows.take((from, to) -> gateUp(mlp, xn, 0, n, b.hidden1, b.hidden2, 0, from, to));
             });
-            Chunks downRows = Chunks.of(d, team.size(), 16);
+            Chunks downRows = rowChunks(d, 16);
             steps.add((m, size) -> downRows.take((from, to) -> {
                 Kernels.matmulRows(mlp.down(), b.hidden1, 0, n, inner, b.ffnOut, 0, d, from, to);
                 addRows(b.x, b.ffnOut, from, to);
@@ -369,7 +369,7 @@ final class Forward {
                     units.take(total, (from, to) -> expertsGateUp(mine, from));
                 });
             } else {
-                Chunks routerRows = Chunks.of(e, team.size(), 4);
+                Chunks routerRows = rowChunks(e, 4);
                 steps.add((m, size) -> rows(moe.router(), postNormOf(l, m), d, b.routerLogits, e, routerRows));
                 steps.add((m, size) -> {
                     if (m == 0) {
@@ -491,6 +491,14 @@ final class Forward {
         }
 
         // ---- Shares ---------------------------------------------------------------------
+
+        /**
+         * Chunks of a product's rows: whole panels when the batch goes through {@link Panels} (16 tokens
+         * and more), else about eight chunks a member, multiples of {@code align} rows.
+         */
+        Chunks rowChunks(int rows, int align) {
+            return n >= Kernels.COPY_ROWS_FROM_TOKENS ? Chunks.panels(rows, team.size()) : Chunks.of(rows, team.size(), align);
+        }
 
         /** Rows of {@code W x} over the batch, chunk by chunk. */
         void rows(Matrix w, float[] x, int xStride, float[] out, int outStride, Chunks rows) {
