@@ -38,13 +38,13 @@ public final class PanelTileBench {
             rows[i] = (float) rnd.nextGaussian();
         }
         float[] panel = new float[4 * L * cols];
-        for (int h = 0; h < 4; h++) {
-            Panels.pack(rows, h * L * cols, cols, panel, h, 4);
-        }
         MemorySegment seg = Arena.ofAuto().allocate(panel.length * 4L + 64, 64);
         MemorySegment aligned = seg.asSlice(0, panel.length * 4L);
         MemorySegment off16 = seg.asSlice(16, panel.length * 4L);
-        MemorySegment.copy(panel, 0, aligned, java.lang.foreign.ValueLayout.JAVA_FLOAT, 0, panel.length);
+        for (int h = 0; h < 4; h++) {
+            Panels.pack(rows, h * L * cols, cols, aligned, h, 4);
+        }
+        MemorySegment.copy(aligned, java.lang.foreign.ValueLayout.JAVA_FLOAT, 0, panel, 0, panel.length);
         float[] out = new float[tokens * 4 * L];
         float[] ref = new float[tokens * 4 * L];
         double macs = (double) 4 * L * cols * tokens;
