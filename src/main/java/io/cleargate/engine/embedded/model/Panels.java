@@ -69,6 +69,8 @@ final class Panels {
          */
         MemorySegment panel = MemorySegment.NULL;
         final float[] partial = new float[TOKENS * 2 * L];
+        /** One L x L block of f32 rows on its way from the mapped weights into a panel. */
+        final float[] block = new float[L * L];
 
         void fit(int cols) {
             if (rows.length < 4 * L * cols) {
@@ -96,7 +98,7 @@ final class Panels {
             int count = Math.min(panels * L, left);
             if (inPlace) {
                 for (int h = 0; h < panels; h++) {
-                    packF32(w, r + h * L, Math.min(L, count - h * L), s.panel, h, panels);
+                    packF32(w, r + h * L, Math.min(L, count - h * L), s.panel, h, panels, s.block);
                 }
             } else {
                 for (int k = 0; k < count; k++) {
@@ -167,71 +169,72 @@ final class Panels {
      * {@code panel[(k * halves + h) * L + j] = row j's column k}.
      */
     static void pack(float[] rows, int at, int cols, MemorySegment panel, int h, int halves) {
-        packFrom(rows, at, null, 0, cols, L, panel, h, halves);
-    }
-
-    /**
-     * f32 rows {@code first .. first + valid} of {@code w} ({@code valid <= L}) read where they are mapped, transposed
-     * into panel {@code h} as {@link #pack} does; the panel's rows from {@code valid} on are zero. Copying
-     * the rows into an array first was a pass over every weight more.
-     */
-    static void packF32(Matrix w, int first, int valid, MemorySegment panel, int h, int halves) {
-        packFrom(null, 0, w.tensor().data(), w.rowStart(first) * Float.BYTES, w.cols(), valid, panel, h, halves);
-    }
-
-    /** {@link #pack} from the array {@code rows} or, when {@code seg} is not null, from f32 rows in {@code seg} at {@code segAt}. */
-    private static void packFrom(float[] rows, int at, MemorySegment seg, long segAt, int cols, int valid, MemorySegment panel,
-                                 int h, int halves) {
         int c = 0;
         if (PERMUTE) {
             for (; c + L <= cols; c += L) {
-                transpose16(rows, at + c, seg, segAt + c * (long) Float.BYTES, cols, valid, panel, (c * halves + h) * L, halves * L);
+                transpose16(rows, at + c, cols, panel, (c * halves + h) * L, halves * L);
             }
         }
         for (; c < cols; c++) {
             int o = (c * halves + h) * L;
             for (int j = 0; j < L; j++) {
-                float v = j >= valid ? 0f
-                        : seg != null ? seg.get(Tensor.F32, segAt + ((long) j * cols + c) * Float.BYTES) : rows[at + j * cols + c];
+                panel.setAtIndex(ValueLayout.JAVA_FLOAT, o + j, rows[at + j * cols + c]);
+            }
+        }
+    }
+
+    /**
+     * f32 rows {@code first .. first + valid} of {@code w} ({@code valid <= L}) read where they are mapped, transposed
+     * into panel {@code h} as {@link #pack} does; the panel's rows from {@code valid} on are zero. Each 16 x 16 block
+     * goes through {@code block} (L x L, in L1): copying whole rows into an array first was a pass over every
+     * weight more, and a transpose that loads from either place was not compiled inline.
+     */
+    static void packF32(Matrix w, int first, int valid, MemorySegment panel, int h, int halves, float[] block) {
+        MemorySegment seg = w.tensor().data();
+        long at = w.rowStart(first) * Float.BYTES;
+        int cols = w.cols();
+        int c = 0;
+        if (PERMUTE) {
+            java.util.Arrays.fill(block, valid * L, L * L, 0f);
+            for (; c + L <= cols; c += L) {
+                for (int j = 0; j < valid; j++) {
+                    FloatVector.fromMemorySegment(F, seg, at + ((long) j * cols + c) * Float.BYTES, ByteOrder.LITTLE_ENDIAN)
+                            .intoArray(block, j * L);
+                }
+                transpose16(block, 0, L, panel, (c * halves + h) * L, halves * L);
+            }
+        }
+        for (; c < cols; c++) {
+            int o = (c * halves + h) * L;
+            for (int j = 0; j < L; j++) {
+                float v = j < valid ? seg.get(Tensor.F32, at + ((long) j * cols + c) * Float.BYTES) : 0f;
                 panel.setAtIndex(ValueLayout.JAVA_FLOAT, o + j, v);
             }
         }
     }
 
-    /** Row j of a 16 x 16 block as ints: from the array, from the segment, or zero from row {@code valid} on. */
-    private static IntVector blockRow(float[] src, int from, MemorySegment seg, long segFrom, int stride, int j, int valid) {
-        if (j >= valid) {
-            return IntVector.zero(I);
-        }
-        FloatVector v = seg == null ? FloatVector.fromArray(F, src, from + j * stride)
-                : FloatVector.fromMemorySegment(F, seg, segFrom + (long) j * stride * Float.BYTES, ByteOrder.LITTLE_ENDIAN);
-        return v.reinterpretAsInts();
-    }
-
     /**
-     * A 16 x 16 block ({@code src[from + j * stride + k]}, or f32 at {@code seg}, rows from {@code valid} on zero)
-     * transposed into {@code dst[to + k * dstStride + j]}:
+     * A 16 x 16 block ({@code src[from + j * stride + k]}) transposed into {@code dst[to + k * dstStride + j]}:
      * four levels of 2 x 2 block swaps, each a pair of two-table int permutes per pair of vectors
      * (the float permutes are not compiled to one instruction, speed.md 42).
      */
-    private static void transpose16(float[] src, int from, MemorySegment seg, long segFrom, int stride, int valid, MemorySegment dst,
-                                    int to, int dstStride) {
-        IntVector v0 = blockRow(src, from, seg, segFrom, stride, 0, valid);
-        IntVector v1 = blockRow(src, from, seg, segFrom, stride, 1, valid);
-        IntVector v2 = blockRow(src, from, seg, segFrom, stride, 2, valid);
-        IntVector v3 = blockRow(src, from, seg, segFrom, stride, 3, valid);
-        IntVector v4 = blockRow(src, from, seg, segFrom, stride, 4, valid);
-        IntVector v5 = blockRow(src, from, seg, segFrom, stride, 5, valid);
-        IntVector v6 = blockRow(src, from, seg, segFrom, stride, 6, valid);
-        IntVector v7 = blockRow(src, from, seg, segFrom, stride, 7, valid);
-        IntVector v8 = blockRow(src, from, seg, segFrom, stride, 8, valid);
-        IntVector v9 = blockRow(src, from, seg, segFrom, stride, 9, valid);
-        IntVector v10 = blockRow(src, from, seg, segFrom, stride, 10, valid);
-        IntVector v11 = blockRow(src, from, seg, segFrom, stride, 11, valid);
-        IntVector v12 = blockRow(src, from, seg, segFrom, stride, 12, valid);
-        IntVector v13 = blockRow(src, from, seg, segFrom, stride, 13, valid);
-        IntVector v14 = blockRow(src, from, seg, segFrom, stride, 14, valid);
-        IntVector v15 = blockRow(src, from, seg, segFrom, stride, 15, valid);
+    private static void transpose16(float[] src, int from, int stride, MemorySegment dst, int to, int dstStride) {
+        IntVector v0 = FloatVector.fromArray(F, src, from + 0 * stride).reinterpretAsInts();
+        IntVector v1 = FloatVector.fromArray(F, src, from + 1 * stride).reinterpretAsInts();
+        IntVector v2 = FloatVector.fromArray(F, src, from + 2 * stride).reinterpretAsInts();
+        IntVector v3 = FloatVector.fromArray(F, src, from + 3 * stride).reinterpretAsInts();
+        IntVector v4 = FloatVector.fromArray(F, src, from + 4 * stride).reinterpretAsInts();
+        IntVector v5 = FloatVector.fromArray(F, src, from + 5 * stride).reinterpretAsInts();
+        IntVector v6 = FloatVector.fromArray(F, src, from + 6 * stride).reinterpretAsInts();
+        IntVector v7 = FloatVector.fromArray(F, src, from + 7 * stride).reinterpretAsInts();
+        IntVector v8 = FloatVector.fromArray(F, src, from + 8 * stride).reinterpretAsInts();
+        IntVector v9 = FloatVector.fromArray(F, src, from + 9 * stride).reinterpretAsInts();
+        IntVector v10 = FloatVector.fromArray(F, src, from + 10 * stride).reinterpretAsInts();
+        IntVector v11 = FloatVector.fromArray(F, src, from + 11 * stride).reinterpretAsInts();
+        IntVector v12 = FloatVector.fromArray(F, src, from + 12 * stride).reinterpretAsInts();
+        IntVector v13 = FloatVector.fromArray(F, src, from + 13 * stride).reinterpretAsInts();
+        IntVector v14 = FloatVector.fromArray(F, src, from + 14 * stride).reinterpretAsInts();
+        IntVector v15 = FloatVector.fromArray(F, src, from + 15 * stride).reinterpretAsInts();
         IntVector a;
         IntVector b;
         IntVector low0 = LOW[0];

@@ -640,11 +640,15 @@ class KernelsTest {
                             x[i] = (float) Math.cos(i * 0.29) * (1 + i % 7);
                         }
                         float[] whole = new float[1 + n * 80];
-                        float[] split = new float[1 + n * 80];
                         Kernels.matmulRows(m, x, 2, n, stride, whole, 1, 80, 0, rows);
-                        for (int from = 0, to; from < rows; from = to) {
-                            to = Math.min(rows, from + 12); // chunks that cut panels anywhere
-                            Kernels.matmulRows(m, x, 2, n, stride, split, 1, 80, from, to);
+                        // Chunks that cut panels anywhere (12), and whole panels as a prefill's steps deal them (16, 32, 64).
+                        float[][] splits = new float[4][1 + n * 80];
+                        int[] chunks = {12, 16, 32, 64};
+                        for (int i = 0; i < chunks.length; i++) {
+                            for (int from = 0, to; from < rows; from = to) {
+                                to = Math.min(rows, from + chunks[i]);
+                                Kernels.matmulRows(m, x, 2, n, stride, splits[i], 1, 80, from, to);
+                            }
                         }
                         for (int t = 0; t < n; t++) {
                             for (int r = 0; r < rows; r++) {
@@ -655,7 +659,9 @@ class KernelsTest {
                                 int at = 1 + t * 80 + r;
                                 String where = dtype + ", " + cols + " columns, " + n + " tokens, row " + r + ", token " + t;
                                 assertEquals(exact, whole[at], 1e-4 * Math.max(1, Math.abs(exact)), where);
-                                assertEquals(whole[at], split[at], 0f, "split rows, " + where);
+                                for (int i = 0; i < chunks.length; i++) {
+                                    assertEquals(whole[at], splits[i][at], 0f, "rows in chunks of " + chunks[i] + ", " + where);
+                                }
                             }
                             for (int r = rows; r < 80; r++) {
                                 assertEquals(0f, whole[1 + t * 80 + r], "nothing written past the rows, token " + t);
