@@ -21,7 +21,12 @@ import jdk.incubator.vector.VectorSpecies;
  * {@code DenseTileBench}) the 64-token products ran at 42-47 GMAC/s against 36-38 for the dot tiles
  * (speed.md 51). Every (row, token) is summed by fused multiply-adds in order of k, whatever tile and
  * split of the rows made it (a partial panel is padded with zero rows and its valid lanes copied out).
- * Only loaded with the Vector API.
+ *
+ * <p>The panels live off the heap from a 64-byte boundary, so that each panel vector is one cache line:
+ * a heap array's elements start 16 bytes past its header, wherever the collector put it, and the tiles
+ * alone ran at 40-65 GMAC/s on such an array (by JVM) against 80-85 on the aligned segment (speed.md 56).
+ * f32 weights are transposed from where they are mapped, 16 x 16 at a time, without the copy of the
+ * rows into an array. Only loaded with the Vector API.
  */
 final class Panels {
 
@@ -91,7 +96,7 @@ final class Panels {
         int cols = w.cols();
         Scratch s = SCRATCH.get();
         s.fit(cols);
-        boolean inPlace = IN_PLACE && w.scale() == null && w.tensor().dtype() == DType.F32;
+        boolean inPlace = IN_PLACE && PERMUTE && w.scale() == null && w.tensor().dtype() == DType.F32;
         for (int r = from; r < to; ) {
             int left = to - r;
             int panels = left >= 4 * L ? 4 : left > L ? 2 : 1;
