@@ -223,7 +223,7 @@ final class Panels {
      * four levels of 2 x 2 block swaps, each a pair of two-table int permutes per pair of vectors
      * (the float permutes are not compiled to one instruction, speed.md 42).
      */
-    private static void transpose16(float[] src, int from, int stride, MemorySegment dst, int to, int dstStride) {
+    static void transpose16(float[] src, int from, int stride, MemorySegment dst, int to, int dstStride) {
         IntVector v0 = FloatVector.fromArray(F, src, from + 0 * stride).reinterpretAsInts();
         IntVector v1 = FloatVector.fromArray(F, src, from + 1 * stride).reinterpretAsInts();
         IntVector v2 = FloatVector.fromArray(F, src, from + 2 * stride).reinterpretAsInts();

@@ -104,7 +104,21 @@ public final class PanelTileBench {
                     Kernels.matmulRows(ws[next[0]], x, 0, tokens, cols, o, 0, 64, 0, 64);
                     next[0] = (next[0] + 1) % copies;
                 });
-                System.out.println(dtype + " whole calls, round " + round + ":" + hot + cold);
+                String lanes = "";
+                if (dtype == DType.F32 && TokenLanes.of(x, 0, tokens, cols, cols) != null) {
+                    float[] o2 = new float[o.length];
+                    Kernels.matmulRows(ws[0], x, 0, tokens, cols, o, 0, 64, 0, 64);
+                    TokenLanes.Input in = TokenLanes.of(x, 0, tokens, cols, cols);
+                    TokenLanes.matmulRows(ws[0], in, o2, 0, 64, 0, 64);
+                    check(o, o2);
+                    lanes = rate("lanes hot", macs, () -> TokenLanes.matmulRows(ws[0], in, o2, 0, 64, 0, 64))
+                            + rate("lanes cold", macs, () -> {
+                                TokenLanes.matmulRows(ws[next[0]], in, o2, 0, 64, 0, 64);
+                                next[0] = (next[0] + 1) % copies;
+                            })
+                            + rate("transpose the batch", macs, () -> TokenLanes.of(x, 0, tokens, cols, cols));
+                }
+                System.out.println(dtype + " whole calls, round " + round + ":" + hot + cold + lanes);
             }
         }
     }
