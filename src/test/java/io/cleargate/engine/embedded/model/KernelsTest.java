@@ -652,10 +652,7 @@ class KernelsTest {
                         }
                         for (int t = 0; t < n; t++) {
                             for (int r = 0; r < rows; r++) {
-                                double exact = 0;
-                                for (int c = 0; c < cols; c++) {
-                                    exact += w[r][c] * x[2 + t * stride + c];
-                                }
+                                double exact = exactDot(w[r], x, 2 + t * stride);
                                 int at = 1 + t * 80 + r;
                                 String where = dtype + ", " + cols + " columns, " + n + " tokens, row " + r + ", token " + t;
                                 assertEquals(exact, whole[at], 1e-4 * Math.max(1, Math.abs(exact)), where);
@@ -671,6 +668,15 @@ class KernelsTest {
                 }
             }
         }
+    }
+
+    /** Row {@code w} times {@code x[xOff ..]} in doubles. */
+    private static double exactDot(double[] w, float[] x, int xOff) {
+        double sum = 0;
+        for (int c = 0; c < w.length; c++) {
+            sum += w[c] * x[xOff + c];
+        }
+        return sum;
     }
 
     @Test
@@ -713,10 +719,7 @@ class KernelsTest {
                         }
                         for (int t = 0; t < n; t++) {
                             for (int r = 0; r < rows; r++) {
-                                double exact = 0;
-                                for (int c = 0; c < cols; c++) {
-                                    exact += w[r][c] * x[2 + t * stride + c];
-                                }
+                                double exact = exactDot(w[r], x, 2 + t * stride);
                                 int at = 1 + t * 80 + r;
                                 String where = cols + " columns, " + n + " tokens, chunks of " + chunk + ", row " + r + ", token " + t;
                                 assertEquals(exact, lanes[at], 1e-4 * Math.max(1, Math.abs(exact)), where);
