@@ -111,6 +111,11 @@ public final class Checkpoint implements AutoCloseable {
             MemorySegment whole = channel.map(FileChannel.MapMode.READ_ONLY, 0, channel.size(), copy ? fileArena : arena);
             if (!copy) {
                 adviseHugePages(whole);
+                // The same mapping seen as a plain native segment (same scope: unmapped with the arena). The
+                // vector loads from the weights share the JDK's code with the loads from the engine's own
+                // off-heap scratch (Panels' panels), whose type profiles then saw two segment classes: f32
+                // decode ran at 0.74 of its speed on one thread with mapped weights and aligned panels (speed.md 56).
+                whole = MemorySegment.ofAddress(whole.address()).reinterpret(whole.byteSize(), arena, null);
             }
             if (whole.byteSize() < 8) {
                 throw new IllegalArgumentException(file + " is too short for a safetensors file");

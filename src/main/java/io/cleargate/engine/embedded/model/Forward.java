@@ -189,7 +189,7 @@ final class Forward {
             Matrix first = a.lowRankQuery() ? a.qA() : a.q();
             float[] firstOut = a.lowRankQuery() ? b.qa : b.q;
             int firstWidth = a.lowRankQuery() ? ql : qWidth;
-            Chunks firstRows = Chunks.of(first.rows() + a.kvA().rows(), team.size(), 4);
+            Chunks firstRows = rowChunks(first.rows() + a.kvA().rows(), 4);
             steps.add((m, size) -> twoProducts(first, firstOut, firstWidth, a.kvA(), b.kv, c + r, inputOf(l, m), firstRows));
             // Per token (split by tokens): the rope angles of its position, and the normalised latent
             // and rotated rope key into the cache (one row of c + r per position). With a low-rank
@@ -239,14 +239,15 @@ final class Forward {
                 });
             } else {
                 if (a.lowRankQuery()) {
-                    Chunks qbRows = Chunks.of(a.qB().rows(), team.size(), 4);
+                    Chunks qbRows = rowChunks(a.qB().rows(), 4);
                     steps.add((m, size) -> {
                         cacheRows.run(m, size);
                         float[] qa = b.qaOf(m);
                         for (int t = 0; t < n; t++) {
                             rmsNorm(b.qa, t * ql, qANorm[l], qa, t * ql, ql);
                         }
-                        rows(a.qB(), qa, ql, b.q, qWidth, qbRows);
+                        TokenLanes.Input lanes = lanes(a.qB(), a.qB().rows(), qa, ql, ql);
+                        qbRows.take((from, to) -> product(a.qB(), lanes, qa, ql, b.q, qWidth, from, to));
                     });
                 } else {
                     steps.add(cacheRows);
@@ -255,11 +256,14 @@ final class Forward {
                 steps.add((m, size) -> headChunks.take((from, to) -> attendHead(kvB, valueUp[l][from], from, cache, null, b.cos, b.sin)));
             }
             // Output projection over the concatenated heads, then the residual for the same rows.
-            Chunks oRows = Chunks.of(d, team.size(), 16);
-            steps.add((m, size) -> oRows.take((from, to) -> {
-                Kernels.matmulRows(a.o(), b.heads, 0, n, heads * v, b.attnOut, 0, d, from, to);
-                addRows(b.x, b.attnOut, from, to);
-            }));
+            Chunks oRows = rowChunks(d, 16);
+            steps.add((m, size) -> {
+                TokenLanes.Input lanes = lanes(a.o(), d, b.heads, heads * v, heads * v);
+                oRows.take((from, to) -> {
+                    product(a.o(), lanes, b.heads, heads * v, b.attnOut, d, from, to);
+                    addRows(b.x, b.attnOut, from, to);
+                });
+            });
         }
 
         /**
@@ -335,16 +339,26 @@ final class Forward {
         /** Dense SwiGLU: gate and up by rows of the inner dimension (with the activation), then down with the residual. */
         void mlp(int l, Weights.Mlp mlp, List<Team.Step> steps) {
             int inner = mlp.gate().rows();
-            Chunks innerRows = Chunks.of(inner, team.size(), 4);
+            Chunks innerRows = rowChunks(inner, 4);
             steps.add((m, size) -> {
                 float[] xn = postNormOf(l, m);
-                innerRows.take((from, to) -> gateUp(mlp, xn, 0, n, b.hidden1, b.hidden2, 0, from, to));
+                TokenLanes.Input lanes = lanes(mlp.gate(), 2 * inner, xn, d, d);
+                innerRows.take((from, to) -> {
+                    product(mlp.gate(), lanes, xn, d, b.hidden1, inner, from, to);
+                    product(mlp.up(), lanes, xn, d, b.hidden2, inner, from, to);
+                    for (int t = 0; t < n; t++) {
+                        Kernels.siluTimes(b.hidden1, b.hidden2, t * inner + from, t * inner + to);
+                    }
+                });
             });
-            Chunks downRows = Chunks.of(d, team.size(), 16);
-            steps.add((m, size) -> downRows.take((from, to) -> {
-                Kernels.matmulRows(mlp.down(), b.hidden1, 0, n, inner, b.ffnOut, 0, d, from, to);
-                addRows(b.x, b.ffnOut, from, to);
-            }));
+            Chunks downRows = rowChunks(d, 16);
+            steps.add((m, size) -> {
+                TokenLanes.Input lanes = lanes(mlp.down(), d, b.hidden1, inner, inner);
+                downRows.take((from, to) -> {
+                    product(mlp.down(), lanes, b.hidden1, inner, b.ffnOut, d, from, to);
+                    addRows(b.x, b.ffnOut, from, to);
+                });
+            });
         }
 
         /** DeepSeekMoE: router, plan (member 0), all experts' gate/up in one step, all experts' down with the sum (one token: router, plan, gate/up in one step). */
@@ -369,7 +383,7 @@ final class Forward {
                     units.take(total, (from, to) -> expertsGateUp(mine, from));
                 });
             } else {
-                Chunks routerRows = Chunks.of(e, team.size(), 4);
+                Chunks routerRows = rowChunks(e, 4);
                 steps.add((m, size) -> rows(moe.router(), postNormOf(l, m), d, b.routerLogits, e, routerRows));
                 steps.add((m, size) -> {
                     if (m == 0) {
@@ -418,6 +432,12 @@ final class Forward {
             }
             return out.toArray(Task[]::new);
         }
+
+        /**
+         * From this many rows on, a step's f32 product over a whole prefill chunk goes through {@link TokenLanes}
+         * (one transpose of the batch per member); the router's 32 rows and a head's W_UV stay with {@link Panels}.
+         */
+        static final int LANE_ROWS = 128;
 
         /** Rows of an expert's gate and up per unit of work: small enough that members share the experts evenly. */
         static final int UNIT_ROWS = 32;
@@ -492,6 +512,14 @@ final class Forward {
 
         // ---- Shares ---------------------------------------------------------------------
 
+        /**
+         * Chunks of a product's rows: whole panels when the batch goes through {@link Panels} (16 tokens
+         * and more), else about eight chunks a member, multiples of {@code align} rows.
+         */
+        Chunks rowChunks(int rows, int align) {
+            return n >= Kernels.COPY_ROWS_FROM_TOKENS ? Chunks.panels(rows, team.size()) : Chunks.of(rows, team.size(), align);
+        }
+
         /** Rows of {@code W x} over the batch, chunk by chunk. */
         void rows(Matrix w, float[] x, int xStride, float[] out, int outStride, Chunks rows) {
             rows.take((from, to) -> Kernels.matmulRows(w, x, 0, n, xStride, out, 0, outStride, from, to));
@@ -500,14 +528,36 @@ final class Forward {
         /** Two products of the same input as one row space, chunk by chunk. */
         void twoProducts(Matrix w1, float[] out1, int stride1, Matrix w2, float[] out2, int stride2, float[] xn, Chunks rows) {
             int rows1 = w1.rows();
+            TokenLanes.Input lanes = lanes(w1, w1.rows() + w2.rows(), xn, d, d);
             rows.take((from, to) -> {
                 if (from < rows1) {
-                    Kernels.matmulRows(w1, xn, 0, n, d, out1, 0, stride1, from, Math.min(to, rows1));
+                    product(w1, lanes, xn, d, out1, stride1, from, Math.min(to, rows1));
                 }
                 if (to > rows1) {
-                    Kernels.matmulRows(w2, xn, 0, n, d, out2, 0, stride2, Math.max(0, from - rows1), to - rows1);
+                    product(w2, lanes, xn, d, out2, stride2, Math.max(0, from - rows1), to - rows1);
                 }
             });
+        }
+
+        /**
+         * This member's batch {@code x} transposed for {@link TokenLanes} when the step's product of {@code rows}
+         * rows of {@code w}'s kind goes that way (f32 weights, a whole prefill chunk, enough rows that one transpose of the
+         * batch costs less than packing the rows); else null.
+         */
+        TokenLanes.Input lanes(Matrix w, int rows, float[] x, int xStride, int cols) {
+            if (!Kernels.VECTOR || rows < LANE_ROWS || w.scale() != null || w.tensor().dtype() != DType.F32) {
+                return null;
+            }
+            return TokenLanes.of(x, 0, n, xStride, cols);
+        }
+
+        /** Rows {@code from .. to} of {@code W x} over the batch: with the tokens in lanes when {@code lanes} is given. */
+        void product(Matrix w, TokenLanes.Input lanes, float[] x, int xStride, float[] out, int outStride, int from, int to) {
+            if (lanes != null && w.scale() == null && w.tensor().dtype() == DType.F32) {
+                TokenLanes.matmulRows(w, lanes, out, 0, outStride, from, to);
+            } else {
+                Kernels.matmulRows(w, x, 0, n, xStride, out, 0, outStride, from, to);
+            }
         }
 
         void normTokens(float[] x, float[] w, float[] out, int width, int m, int size) {

@@ -1,5 +1,9 @@
 package io.cleargate.engine.embedded.model;
 
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorSpecies;
@@ -17,12 +21,19 @@ import jdk.incubator.vector.VectorSpecies;
  * {@code DenseTileBench}) the 64-token products ran at 42-47 GMAC/s against 36-38 for the dot tiles
  * (speed.md 51). Every (row, token) is summed by fused multiply-adds in order of k, whatever tile and
  * split of the rows made it (a partial panel is padded with zero rows and its valid lanes copied out).
- * Only loaded with the Vector API.
+ *
+ * <p>The panels live off the heap from a 64-byte boundary, so that each panel vector is one cache line:
+ * a heap array's elements start 16 bytes past its header, wherever the collector put it, and the tiles
+ * alone ran at 40-65 GMAC/s on such an array (by JVM) against 80-85 on the aligned segment (speed.md 56).
+ * f32 weights are transposed from where they are mapped, 16 x 16 at a time, without the copy of the
+ * rows into an array. Only loaded with the Vector API.
  */
 final class Panels {
 
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     private static final VectorSpecies<Integer> I = F.vectorShape().withLanes(int.class);
+    /** The panels are this thread's scratch, written and read in the machine's order. */
+    private static final ByteOrder NATIVE = ByteOrder.nativeOrder();
     /** Rows per panel. */
     private static final int L = F.length();
     /** Tokens per full tile. */
@@ -48,18 +59,28 @@ final class Panels {
         }
     }
 
+    /** f32 rows packed where they are mapped (off, for the kernel bench: copied into an array first). */
+    static final boolean IN_PLACE = !Boolean.getBoolean("cleargate.engine.panelRowsCopied");
+
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
     /** This thread's buffers: decoded rows, their panel, and a tile's sums when a panel is partial. */
     private static final class Scratch {
         float[] rows = new float[0];
-        float[] panel = new float[0];
+        /**
+         * The packed panels, off the heap from a 64-byte boundary: each panel vector one cache line. In a
+         * heap array they started 16 bytes past a line (every 512-bit load split over two lines): the
+         * four-panel tiles alone ran 60.3 us a block there against 49.3 aligned (speed.md 56).
+         */
+        MemorySegment panel = MemorySegment.NULL;
         final float[] partial = new float[TOKENS * 2 * L];
+        /** One L x L block of f32 rows on its way from the mapped weights into a panel. */
+        final float[] block = new float[L * L];
 
         void fit(int cols) {
             if (rows.length < 4 * L * cols) {
                 rows = new float[4 * L * cols];
-                panel = new float[4 * L * cols];
+                panel = Arena.ofAuto().allocate(4L * L * cols * Float.BYTES, 64);
             }
         }
     }
@@ -75,16 +96,23 @@ final class Panels {
         int cols = w.cols();
         Scratch s = SCRATCH.get();
         s.fit(cols);
+        boolean inPlace = IN_PLACE && PERMUTE && w.scale() == null && w.tensor().dtype() == DType.F32;
         for (int r = from; r < to; ) {
             int left = to - r;
             int panels = left >= 4 * L ? 4 : left > L ? 2 : 1;
             int count = Math.min(panels * L, left);
-            for (int k = 0; k < count; k++) {
-                Kernels.decodeRow(w, r + k, s.rows, k * cols);
-            }
-            java.util.Arrays.fill(s.rows, count * cols, panels * L * cols, 0f);
-            for (int h = 0; h < panels; h++) {
-                pack(s.rows, h * L * cols, cols, s.panel, h, panels);
+            if (inPlace) {
+                for (int h = 0; h < panels; h++) {
+                    packF32(w, r + h * L, Math.min(L, count - h * L), s.panel, h, panels, s.block);
+                }
+            } else {
+                for (int k = 0; k < count; k++) {
+                    Kernels.decodeRow(w, r + k, s.rows, k * cols);
+                }
+                java.util.Arrays.fill(s.rows, count * cols, panels * L * cols, 0f);
+                for (int h = 0; h < panels; h++) {
+                    pack(s.rows, h * L * cols, cols, s.panel, h, panels);
+                }
             }
             if (count == panels * L) {
                 tokens(s.panel, panels, cols, x, xOff, n, xStride, out, outOff + r, outStride);
@@ -103,7 +131,7 @@ final class Panels {
     }
 
     /** All {@code n} tokens against packed panels: four panels in tiles of six tokens, two or one in tiles of twelve; then four, then one. */
-    private static void tokens(float[] p, int halves, int cols, float[] x, int xOff, int n, int xStride, float[] out,
+    private static void tokens(MemorySegment p, int halves, int cols, float[] x, int xOff, int n, int xStride, float[] out,
                                int outOff, int outStride) {
         int t = 0;
         if (halves == 4) {
@@ -142,10 +170,10 @@ final class Panels {
     }
 
     /**
-     * Rows {@code rows[at + j * cols ..]} for j below L, transposed into panel {@code h} of {@code halves}:
+     * Rows {@code rows[at + j * cols ..]} for j below L (decoded), transposed into panel {@code h} of {@code halves}:
      * {@code panel[(k * halves + h) * L + j] = row j's column k}.
      */
-    static void pack(float[] rows, int at, int cols, float[] panel, int h, int halves) {
+    static void pack(float[] rows, int at, int cols, MemorySegment panel, int h, int halves) {
         int c = 0;
         if (PERMUTE) {
             for (; c + L <= cols; c += L) {
@@ -155,7 +183,37 @@ final class Panels {
         for (; c < cols; c++) {
             int o = (c * halves + h) * L;
             for (int j = 0; j < L; j++) {
-                panel[o + j] = rows[at + j * cols + c];
+                panel.setAtIndex(ValueLayout.JAVA_FLOAT, o + j, rows[at + j * cols + c]);
+            }
+        }
+    }
+
+    /**
+     * f32 rows {@code first .. first + valid} of {@code w} ({@code valid <= L}) read where they are mapped, transposed
+     * into panel {@code h} as {@link #pack} does; the panel's rows from {@code valid} on are zero. Each 16 x 16 block
+     * goes through {@code block} (L x L, in L1): copying whole rows into an array first was a pass over every
+     * weight more, and a transpose that loads from either place was not compiled inline.
+     */
+    static void packF32(Matrix w, int first, int valid, MemorySegment panel, int h, int halves, float[] block) {
+        MemorySegment seg = w.tensor().data();
+        long at = w.rowStart(first) * Float.BYTES;
+        int cols = w.cols();
+        int c = 0;
+        if (PERMUTE) {
+            java.util.Arrays.fill(block, valid * L, L * L, 0f);
+            for (; c + L <= cols; c += L) {
+                for (int j = 0; j < valid; j++) {
+                    FloatVector.fromMemorySegment(F, seg, at + ((long) j * cols + c) * Float.BYTES, ByteOrder.LITTLE_ENDIAN)
+                            .intoArray(block, j * L);
+                }
+                transpose16(block, 0, L, panel, (c * halves + h) * L, halves * L);
+            }
+        }
+        for (; c < cols; c++) {
+            int o = (c * halves + h) * L;
+            for (int j = 0; j < L; j++) {
+                float v = j < valid ? seg.get(Tensor.F32, at + ((long) j * cols + c) * Float.BYTES) : 0f;
+                panel.setAtIndex(ValueLayout.JAVA_FLOAT, o + j, v);
             }
         }
     }
@@ -165,7 +223,7 @@ final class Panels {
      * four levels of 2 x 2 block swaps, each a pair of two-table int permutes per pair of vectors
      * (the float permutes are not compiled to one instruction, speed.md 42).
      */
-    private static void transpose16(float[] src, int from, int stride, float[] dst, int to, int dstStride) {
+    static void transpose16(float[] src, int from, int stride, MemorySegment dst, int to, int dstStride) {
         IntVector v0 = FloatVector.fromArray(F, src, from + 0 * stride).reinterpretAsInts();
         IntVector v1 = FloatVector.fromArray(F, src, from + 1 * stride).reinterpretAsInts();
         IntVector v2 = FloatVector.fromArray(F, src, from + 2 * stride).reinterpretAsInts();
@@ -320,26 +378,26 @@ final class Panels {
         b = v15;
         v14 = low3.selectFrom(a, b);
         v15 = high3.selectFrom(a, b);
-        v0.reinterpretAsFloats().intoArray(dst, to + 0 * dstStride);
-        v1.reinterpretAsFloats().intoArray(dst, to + 1 * dstStride);
-        v2.reinterpretAsFloats().intoArray(dst, to + 2 * dstStride);
-        v3.reinterpretAsFloats().intoArray(dst, to + 3 * dstStride);
-        v4.reinterpretAsFloats().intoArray(dst, to + 4 * dstStride);
-        v5.reinterpretAsFloats().intoArray(dst, to + 5 * dstStride);
-        v6.reinterpretAsFloats().intoArray(dst, to + 6 * dstStride);
-        v7.reinterpretAsFloats().intoArray(dst, to + 7 * dstStride);
-        v8.reinterpretAsFloats().intoArray(dst, to + 8 * dstStride);
-        v9.reinterpretAsFloats().intoArray(dst, to + 9 * dstStride);
-        v10.reinterpretAsFloats().intoArray(dst, to + 10 * dstStride);
-        v11.reinterpretAsFloats().intoArray(dst, to + 11 * dstStride);
-        v12.reinterpretAsFloats().intoArray(dst, to + 12 * dstStride);
-        v13.reinterpretAsFloats().intoArray(dst, to + 13 * dstStride);
-        v14.reinterpretAsFloats().intoArray(dst, to + 14 * dstStride);
-        v15.reinterpretAsFloats().intoArray(dst, to + 15 * dstStride);
+        v0.reinterpretAsFloats().intoMemorySegment(dst, (long) (to + 0 * dstStride) * 4, NATIVE);
+        v1.reinterpretAsFloats().intoMemorySegment(dst, (long) (to + 1 * dstStride) * 4, NATIVE);
+        v2.reinterpretAsFloats().intoMemorySegment(dst, (long) (to + 2 * dstStride) * 4, NATIVE);
+        v3.reinterpretAsFloats().intoMemorySegment(dst, (long) (to + 3 * dstStride) * 4, NATIVE);
+        v4.reinterpretAsFloats().intoMemorySegment(dst, (long) (to + 4 * dstStride) * 4, NATIVE);
+        v5.reinterpretAsFloats().intoMemorySegment(dst, (long) (to + 5 * dstStride) * 4, NATIVE);
+        v6.reinterpretAsFloats().intoMemorySegment(dst, (long) (to + 6 * dstStride) * 4, NATIVE);
+        v7.reinterpretAsFloats().intoMemorySegment(dst, (long) (to + 7 * dstStride) * 4, NATIVE);
+        v8.reinterpretAsFloats().intoMemorySegment(dst, (long) (to + 8 * dstStride) * 4, NATIVE);
+        v9.reinterpretAsFloats().intoMemorySegment(dst, (long) (to + 9 * dstStride) * 4, NATIVE);
+        v10.reinterpretAsFloats().intoMemorySegment(dst, (long) (to + 10 * dstStride) * 4, NATIVE);
+        v11.reinterpretAsFloats().intoMemorySegment(dst, (long) (to + 11 * dstStride) * 4, NATIVE);
+        v12.reinterpretAsFloats().intoMemorySegment(dst, (long) (to + 12 * dstStride) * 4, NATIVE);
+        v13.reinterpretAsFloats().intoMemorySegment(dst, (long) (to + 13 * dstStride) * 4, NATIVE);
+        v14.reinterpretAsFloats().intoMemorySegment(dst, (long) (to + 14 * dstStride) * 4, NATIVE);
+        v15.reinterpretAsFloats().intoMemorySegment(dst, (long) (to + 15 * dstStride) * 4, NATIVE);
     }
 
     /** Four panels (4 L rows) against 6 tokens: row lanes, sums in order of k. */
-    private static void p4x6(float[] p, int cols, float[] x, int xOff, int xStride, float[] out, int outOff, int outStride) {
+    private static void p4x6(MemorySegment p, int cols, float[] x, int xOff, int xStride, float[] out, int outOff, int outStride) {
         FloatVector a0 = FloatVector.zero(F);
         FloatVector b0 = FloatVector.zero(F);
         FloatVector c0 = FloatVector.zero(F);
@@ -372,10 +430,10 @@ final class Panels {
         int x5 = xOff + 5 * xStride;
         int len = F.length();
         for (int k = 0; k < cols; k++) {
-            FloatVector u = FloatVector.fromArray(F, p, (4 * k + 0) * len);
-            FloatVector v = FloatVector.fromArray(F, p, (4 * k + 1) * len);
-            FloatVector w = FloatVector.fromArray(F, p, (4 * k + 2) * len);
-            FloatVector z = FloatVector.fromArray(F, p, (4 * k + 3) * len);
+            FloatVector u = FloatVector.fromMemorySegment(F, p, (long) ((4 * k + 0) * len) * 4, NATIVE);
+            FloatVector v = FloatVector.fromMemorySegment(F, p, (long) ((4 * k + 1) * len) * 4, NATIVE);
+            FloatVector w = FloatVector.fromMemorySegment(F, p, (long) ((4 * k + 2) * len) * 4, NATIVE);
+            FloatVector z = FloatVector.fromMemorySegment(F, p, (long) ((4 * k + 3) * len) * 4, NATIVE);
             FloatVector y = FloatVector.broadcast(F, x[x0 + k]);
             a0 = u.fma(y, a0);
             b0 = v.fma(y, b0);
@@ -434,7 +492,7 @@ final class Panels {
     }
 
     /** Four panels (4 L rows) against 4 tokens: row lanes, sums in order of k. */
-    private static void p4x4(float[] p, int cols, float[] x, int xOff, int xStride, float[] out, int outOff, int outStride) {
+    private static void p4x4(MemorySegment p, int cols, float[] x, int xOff, int xStride, float[] out, int outOff, int outStride) {
         FloatVector a0 = FloatVector.zero(F);
         FloatVector b0 = FloatVector.zero(F);
         FloatVector c0 = FloatVector.zero(F);
@@ -457,10 +515,10 @@ final class Panels {
         int x3 = xOff + 3 * xStride;
         int len = F.length();
         for (int k = 0; k < cols; k++) {
-            FloatVector u = FloatVector.fromArray(F, p, (4 * k + 0) * len);
-            FloatVector v = FloatVector.fromArray(F, p, (4 * k + 1) * len);
-            FloatVector w = FloatVector.fromArray(F, p, (4 * k + 2) * len);
-            FloatVector z = FloatVector.fromArray(F, p, (4 * k + 3) * len);
+            FloatVector u = FloatVector.fromMemorySegment(F, p, (long) ((4 * k + 0) * len) * 4, NATIVE);
+            FloatVector v = FloatVector.fromMemorySegment(F, p, (long) ((4 * k + 1) * len) * 4, NATIVE);
+            FloatVector w = FloatVector.fromMemorySegment(F, p, (long) ((4 * k + 2) * len) * 4, NATIVE);
+            FloatVector z = FloatVector.fromMemorySegment(F, p, (long) ((4 * k + 3) * len) * 4, NATIVE);
             FloatVector y = FloatVector.broadcast(F, x[x0 + k]);
             a0 = u.fma(y, a0);
             b0 = v.fma(y, b0);
@@ -501,7 +559,7 @@ final class Panels {
     }
 
     /** Four panels (4 L rows) against 1 token: row lanes, sums in order of k. */
-    private static void p4x1(float[] p, int cols, float[] x, int xOff, int xStride, float[] out, int outOff, int outStride) {
+    private static void p4x1(MemorySegment p, int cols, float[] x, int xOff, int xStride, float[] out, int outOff, int outStride) {
         FloatVector a0 = FloatVector.zero(F);
         FloatVector b0 = FloatVector.zero(F);
         FloatVector c0 = FloatVector.zero(F);
@@ -509,10 +567,10 @@ final class Panels {
         int x0 = xOff;
         int len = F.length();
         for (int k = 0; k < cols; k++) {
-            FloatVector u = FloatVector.fromArray(F, p, (4 * k + 0) * len);
-            FloatVector v = FloatVector.fromArray(F, p, (4 * k + 1) * len);
-            FloatVector w = FloatVector.fromArray(F, p, (4 * k + 2) * len);
-            FloatVector z = FloatVector.fromArray(F, p, (4 * k + 3) * len);
+            FloatVector u = FloatVector.fromMemorySegment(F, p, (long) ((4 * k + 0) * len) * 4, NATIVE);
+            FloatVector v = FloatVector.fromMemorySegment(F, p, (long) ((4 * k + 1) * len) * 4, NATIVE);
+            FloatVector w = FloatVector.fromMemorySegment(F, p, (long) ((4 * k + 2) * len) * 4, NATIVE);
+            FloatVector z = FloatVector.fromMemorySegment(F, p, (long) ((4 * k + 3) * len) * 4, NATIVE);
             FloatVector y = FloatVector.broadcast(F, x[x0 + k]);
             a0 = u.fma(y, a0);
             b0 = v.fma(y, b0);
@@ -526,7 +584,7 @@ final class Panels {
     }
 
     /** Two panels (2 L rows) against 12 tokens: row lanes, sums in order of k. */
-    private static void p2x12(float[] p, int cols, float[] x, int xOff, int xStride, float[] out, int outOff, int outStride) {
+    private static void p2x12(MemorySegment p, int cols, float[] x, int xOff, int xStride, float[] out, int outOff, int outStride) {
         FloatVector a0 = FloatVector.zero(F);
         FloatVector b0 = FloatVector.zero(F);
         FloatVector a1 = FloatVector.zero(F);
@@ -565,8 +623,8 @@ final class Panels {
         int x11 = xOff + 11 * xStride;
         int len = F.length();
         for (int k = 0; k < cols; k++) {
-            FloatVector u = FloatVector.fromArray(F, p, 2 * k * len);
-            FloatVector v = FloatVector.fromArray(F, p, (2 * k + 1) * len);
+            FloatVector u = FloatVector.fromMemorySegment(F, p, (long) (2 * k * len) * 4, NATIVE);
+            FloatVector v = FloatVector.fromMemorySegment(F, p, (long) ((2 * k + 1) * len) * 4, NATIVE);
             FloatVector y = FloatVector.broadcast(F, x[x0 + k]);
             a0 = u.fma(y, a0);
             b0 = v.fma(y, b0);
@@ -631,7 +689,7 @@ final class Panels {
     }
 
     /** Two panels (2 L rows) against 4 tokens: row lanes, sums in order of k. */
-    private static void p2x4(float[] p, int cols, float[] x, int xOff, int xStride, float[] out, int outOff, int outStride) {
+    private static void p2x4(MemorySegment p, int cols, float[] x, int xOff, int xStride, float[] out, int outOff, int outStride) {
         FloatVector a0 = FloatVector.zero(F);
         FloatVector b0 = FloatVector.zero(F);
         FloatVector a1 = FloatVector.zero(F);
@@ -646,8 +704,8 @@ final class Panels {
         int x3 = xOff + 3 * xStride;
         int len = F.length();
         for (int k = 0; k < cols; k++) {
-            FloatVector u = FloatVector.fromArray(F, p, 2 * k * len);
-            FloatVector v = FloatVector.fromArray(F, p, (2 * k + 1) * len);
+            FloatVector u = FloatVector.fromMemorySegment(F, p, (long) (2 * k * len) * 4, NATIVE);
+            FloatVector v = FloatVector.fromMemorySegment(F, p, (long) ((2 * k + 1) * len) * 4, NATIVE);
             FloatVector y = FloatVector.broadcast(F, x[x0 + k]);
             a0 = u.fma(y, a0);
             b0 = v.fma(y, b0);
@@ -672,14 +730,14 @@ final class Panels {
     }
 
     /** Two panels (2 L rows) against 1 token: row lanes, sums in order of k. */
-    private static void p2x1(float[] p, int cols, float[] x, int xOff, int xStride, float[] out, int outOff, int outStride) {
+    private static void p2x1(MemorySegment p, int cols, float[] x, int xOff, int xStride, float[] out, int outOff, int outStride) {
         FloatVector a0 = FloatVector.zero(F);
         FloatVector b0 = FloatVector.zero(F);
         int x0 = xOff;
         int len = F.length();
         for (int k = 0; k < cols; k++) {
-            FloatVector u = FloatVector.fromArray(F, p, 2 * k * len);
-            FloatVector v = FloatVector.fromArray(F, p, (2 * k + 1) * len);
+            FloatVector u = FloatVector.fromMemorySegment(F, p, (long) (2 * k * len) * 4, NATIVE);
+            FloatVector v = FloatVector.fromMemorySegment(F, p, (long) ((2 * k + 1) * len) * 4, NATIVE);
             FloatVector y = FloatVector.broadcast(F, x[x0 + k]);
             a0 = u.fma(y, a0);
             b0 = v.fma(y, b0);
@@ -689,7 +747,7 @@ final class Panels {
     }
 
     /** One panel (L rows) against 12 tokens: row lanes, sums in order of k. */
-    private static void p1x12(float[] p, int cols, float[] x, int xOff, int xStride, float[] out, int outOff, int outStride) {
+    private static void p1x12(MemorySegment p, int cols, float[] x, int xOff, int xStride, float[] out, int outOff, int outStride) {
         FloatVector a0 = FloatVector.zero(F);
         FloatVector a1 = FloatVector.zero(F);
         FloatVector a2 = FloatVector.zero(F);
@@ -716,7 +774,7 @@ final class Panels {
         int x11 = xOff + 11 * xStride;
         int len = F.length();
         for (int k = 0; k < cols; k++) {
-            FloatVector u = FloatVector.fromArray(F, p, k * len);
+            FloatVector u = FloatVector.fromMemorySegment(F, p, (long) (k * len) * 4, NATIVE);
             FloatVector y = FloatVector.broadcast(F, x[x0 + k]);
             a0 = u.fma(y, a0);
             y = FloatVector.broadcast(F, x[x1 + k]);
@@ -757,7 +815,7 @@ final class Panels {
     }
 
     /** One panel (L rows) against 4 tokens: row lanes, sums in order of k. */
-    private static void p1x4(float[] p, int cols, float[] x, int xOff, int xStride, float[] out, int outOff, int outStride) {
+    private static void p1x4(MemorySegment p, int cols, float[] x, int xOff, int xStride, float[] out, int outOff, int outStride) {
         FloatVector a0 = FloatVector.zero(F);
         FloatVector a1 = FloatVector.zero(F);
         FloatVector a2 = FloatVector.zero(F);
@@ -768,7 +826,7 @@ final class Panels {
         int x3 = xOff + 3 * xStride;
         int len = F.length();
         for (int k = 0; k < cols; k++) {
-            FloatVector u = FloatVector.fromArray(F, p, k * len);
+            FloatVector u = FloatVector.fromMemorySegment(F, p, (long) (k * len) * 4, NATIVE);
             FloatVector y = FloatVector.broadcast(F, x[x0 + k]);
             a0 = u.fma(y, a0);
             y = FloatVector.broadcast(F, x[x1 + k]);
@@ -785,12 +843,12 @@ final class Panels {
     }
 
     /** One panel (L rows) against 1 token: row lanes, sums in order of k. */
-    private static void p1x1(float[] p, int cols, float[] x, int xOff, int xStride, float[] out, int outOff, int outStride) {
+    private static void p1x1(MemorySegment p, int cols, float[] x, int xOff, int xStride, float[] out, int outOff, int outStride) {
         FloatVector a0 = FloatVector.zero(F);
         int x0 = xOff;
         int len = F.length();
         for (int k = 0; k < cols; k++) {
-            FloatVector u = FloatVector.fromArray(F, p, k * len);
+            FloatVector u = FloatVector.fromMemorySegment(F, p, (long) (k * len) * 4, NATIVE);
             FloatVector y = FloatVector.broadcast(F, x[x0 + k]);
             a0 = u.fma(y, a0);
         }

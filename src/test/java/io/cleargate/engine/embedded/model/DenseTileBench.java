@@ -11,7 +11,9 @@ import java.util.Random;
  * a line as in the benchmark's safetensors files. Run once per kernel choice (a JVM option) and compare.
  *
  * <pre>java --add-modules=jdk.incubator.vector -cp target/classes:target/test-classes \
- *   io.cleargate.engine.embedded.model.DenseTileBench ROWS COLS TOKENS ROUNDS</pre>
+ *   io.cleargate.engine.embedded.model.DenseTileBench ROWS COLS TOKENS ROUNDS [CHUNK]</pre>
+ *
+ * CHUNK (default 64) is the rows of one call, as a step's {@link Chunks} deal them.
  */
 public final class DenseTileBench {
 
@@ -20,6 +22,7 @@ public final class DenseTileBench {
         int cols = Integer.parseInt(args[1]);
         int tokens = Integer.parseInt(args[2]);
         int rounds = Integer.parseInt(args[3]);
+        int chunk = args.length > 4 ? Integer.parseInt(args[4]) : 64;
         Random rnd = new Random(3);
         float[] x = new float[tokens * cols];
         for (int i = 0; i < x.length; i++) {
@@ -38,8 +41,8 @@ public final class DenseTileBench {
                 long t0 = System.nanoTime();
                 long t;
                 do {
-                    for (int r = 0; r < rows; r += 64) {
-                        Kernels.matmulRows(w, x, 0, tokens, cols, out, 0, rows, r, Math.min(rows, r + 64));
+                    for (int r = 0; r < rows; r += chunk) {
+                        Kernels.matmulRows(w, x, 0, tokens, cols, out, 0, rows, r, Math.min(rows, r + chunk));
                     }
                     reps++;
                 } while ((t = System.nanoTime() - t0) < 500_000_000L);
@@ -49,8 +52,8 @@ public final class DenseTileBench {
                     line.append(String.format(Locale.ROOT, " %.3f", ms));
                 }
             }
-            System.out.printf(Locale.ROOT, "%s %dx%d, %d tokens, panels=%s: best %.3f ms (%.1f GMAC/s); rounds:%s%n", dtype, rows, cols,
-                    tokens, Kernels.PANELS, best, (double) rows * cols * tokens / best / 1e6, line);
+            System.out.printf(Locale.ROOT, "%s %dx%d, %d tokens, chunks of %d, panels=%s: best %.3f ms (%.1f GMAC/s); rounds:%s%n", dtype, rows, cols,
+                    tokens, chunk, Kernels.PANELS, best, (double) rows * cols * tokens / best / 1e6, line);
         }
     }
 }
