@@ -71,8 +71,10 @@ final class Tiles {
     // stopped inlining them at the kernel's node limit, NodeCountInliningCutoff): either way the tiles
     // ran 4-7 times slower in ExpertTileBench. A vector store and its reload from L1 cost a few cycles.
 
+    // sum16/sum8/sum4 and storeBf16 are package-private for the kernel bench's variants (Bf16TileVariants).
+
     /** Sixteen accumulators stored at {@code sums[k * F.length()]}, summed into {@code sums[0 .. 16]} in order of k. */
-    private static void sum16(float[] sums) {
+    static void sum16(float[] sums) {
         if (!TREE) {
             reduceEach(sums, 16);
             return;
@@ -129,7 +131,7 @@ final class Tiles {
     }
 
     /** {@link #sum16} for eight accumulators (sums into {@code sums[0 .. 8]}). */
-    private static void sum8(float[] sums) {
+    static void sum8(float[] sums) {
         if (!TREE) {
             reduceEach(sums, 8);
             return;
@@ -166,7 +168,7 @@ final class Tiles {
     }
 
     /** {@link #sum16} for four accumulators (sums into {@code sums[0 .. 4]}). */
-    private static void sum4(float[] sums) {
+    static void sum4(float[] sums) {
         if (!TREE) {
             reduceEach(sums, 4);
             return;
@@ -548,7 +550,7 @@ final class Tiles {
     }
 
     /** {@link #storeF32} for bf16 rows. */
-    private static void storeBf16(float[] sums, int tokens, MemorySegment seg, long at, long rowBytes, float[] x, int xOff,
+    static void storeBf16(float[] sums, int tokens, MemorySegment seg, long at, long rowBytes, float[] x, int xOff,
                                   int xStride, int from, int n, float[] out, int outOff, int outStride, int outStep) {
         for (int t = 0; t < tokens; t++) {
             int xt = xOff + t * xStride;

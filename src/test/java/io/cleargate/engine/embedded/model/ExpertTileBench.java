@@ -131,6 +131,9 @@ public final class ExpertTileBench {
     /** Rows of down per unit of work (Forward's down chunks of a prefill; -DdownRows=N to try another). */
     static final int DOWN_ROWS = Integer.getInteger("downRows", 64);
 
+    /** -Dmats=01 (gate and up only) or 2 (down only): which of an expert's matrices the units cover (default all). */
+    static final String MATS = System.getProperty("mats", "012");
+
     static int[][] units(int layers, int[][] counts, int unitRows, int downRows) {
         java.util.List<int[]> out = new java.util.ArrayList<>();
         for (int l = 0; l < layers; l++) {
@@ -139,11 +142,14 @@ public final class ExpertTileBench {
                     continue;
                 }
                 for (int mat = 0; mat < 2; mat++) {
+                    if (!MATS.contains(String.valueOf(mat))) {
+                        continue;
+                    }
                     for (int r = 0; r < INNER; r += unitRows) {
                         out.add(new int[] {l, e, mat, r, Math.min(INNER, r + unitRows)});
                     }
                 }
-                for (int r = 0; r < HIDDEN; r += downRows) {
+                for (int r = 0; MATS.contains("2") && r < HIDDEN; r += downRows) {
                     out.add(new int[] {l, e, 2, r, Math.min(HIDDEN, r + downRows)});
                 }
             }
@@ -160,7 +166,13 @@ public final class ExpertTileBench {
                 int c = counts[unit[0]][unit[1]];
                 Matrix w = m[unit[0] % poolLayers][unit[1]][unit[2]];
                 int cols = w.cols();
-                if (old) {
+                if (VARIANT != null) {
+                    if (old) {
+                        Kernels.matmulRows(w, x, 0, c, cols, out, 0, w.rows(), unit[3], unit[4]);
+                    } else {
+                        Bf16TileVariants.matmulRows(VARIANT, w, x, 0, c, cols, out, 0, w.rows(), unit[3], unit[4]);
+                    }
+                } else if (old) {
                     oldRows(w, x, 0, c, cols, out, 0, w.rows(), unit[3], unit[4]);
                 } else {
                     Kernels.matmulRows(w, x, 0, c, cols, out, 0, w.rows(), unit[3], unit[4]);
@@ -168,6 +180,9 @@ public final class ExpertTileBench {
             }
         });
     }
+
+    /** -Dvariant=NAME: the old arm is {@link Kernels#matmulRows} as it is, the new one {@link Bf16TileVariants}' NAME. */
+    static final String VARIANT = System.getProperty("variant");
 
     private static final ThreadLocal<float[]> OUT = ThreadLocal.withInitial(() -> new float[TOKENS * HIDDEN]);
 
