@@ -71,10 +71,8 @@ final class Tiles {
     // stopped inlining them at the kernel's node limit, NodeCountInliningCutoff): either way the tiles
     // ran 4-7 times slower in ExpertTileBench. A vector store and its reload from L1 cost a few cycles.
 
-    // sum16/sum8/sum4 and storeBf16 are package-private for the kernel bench's variants (Bf16TileVariants).
-
     /** Sixteen accumulators stored at {@code sums[k * F.length()]}, summed into {@code sums[0 .. 16]} in order of k. */
-    static void sum16(float[] sums) {
+    private static void sum16(float[] sums) {
         if (!TREE) {
             reduceEach(sums, 16);
             return;
@@ -131,7 +129,7 @@ final class Tiles {
     }
 
     /** {@link #sum16} for eight accumulators (sums into {@code sums[0 .. 8]}). */
-    static void sum8(float[] sums) {
+    private static void sum8(float[] sums) {
         if (!TREE) {
             reduceEach(sums, 8);
             return;
@@ -168,7 +166,7 @@ final class Tiles {
     }
 
     /** {@link #sum16} for four accumulators (sums into {@code sums[0 .. 4]}). */
-    static void sum4(float[] sums) {
+    private static void sum4(float[] sums) {
         if (!TREE) {
             reduceEach(sums, 4);
             return;
@@ -550,7 +548,7 @@ final class Tiles {
     }
 
     /** {@link #storeF32} for bf16 rows. */
-    static void storeBf16(float[] sums, int tokens, MemorySegment seg, long at, long rowBytes, float[] x, int xOff,
+    private static void storeBf16(float[] sums, int tokens, MemorySegment seg, long at, long rowBytes, float[] x, int xOff,
                                   int xStride, int from, int n, float[] out, int outOff, int outStride, int outStep) {
         for (int t = 0; t < tokens; t++) {
             int xt = xOff + t * xStride;

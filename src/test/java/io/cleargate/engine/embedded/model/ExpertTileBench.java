@@ -166,13 +166,7 @@ public final class ExpertTileBench {
                 int c = counts[unit[0]][unit[1]];
                 Matrix w = m[unit[0] % poolLayers][unit[1]][unit[2]];
                 int cols = w.cols();
-                if (VARIANT != null) {
-                    if (old) {
-                        Kernels.matmulRows(w, x, 0, c, cols, out, 0, w.rows(), unit[3], unit[4]);
-                    } else {
-                        Bf16TileVariants.matmulRows(VARIANT, w, x, 0, c, cols, out, 0, w.rows(), unit[3], unit[4]);
-                    }
-                } else if (old) {
+                if (old) {
                     oldRows(w, x, 0, c, cols, out, 0, w.rows(), unit[3], unit[4]);
                 } else {
                     Kernels.matmulRows(w, x, 0, c, cols, out, 0, w.rows(), unit[3], unit[4]);
@@ -180,9 +174,6 @@ public final class ExpertTileBench {
             }
         });
     }
-
-    /** -Dvariant=NAME: the old arm is {@link Kernels#matmulRows} as it is, the new one {@link Bf16TileVariants}' NAME. */
-    static final String VARIANT = System.getProperty("variant");
 
     private static final ThreadLocal<float[]> OUT = ThreadLocal.withInitial(() -> new float[TOKENS * HIDDEN]);
 
