@@ -18,6 +18,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <pre>java --add-modules=jdk.incubator.vector -cp target/classes:target/test-classes \
  *   io.cleargate.engine.embedded.model.ExpertTileBench bf16|f32 cold|hot THREADS ROUNDS [SKEW]</pre>
  * SKEW (default 8): bytes from a 64-byte line to the weights' start, as in the benchmark's safetensors files.
+ * {@code -Dmats=01} measures only the experts' gate and up, {@code -Dmats=2} only their down.
  */
 public final class ExpertTileBench {
 
