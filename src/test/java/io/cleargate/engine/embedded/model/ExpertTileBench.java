@@ -18,6 +18,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <pre>java --add-modules=jdk.incubator.vector -cp target/classes:target/test-classes \
  *   io.cleargate.engine.embedded.model.ExpertTileBench bf16|f32 cold|hot THREADS ROUNDS [SKEW]</pre>
  * SKEW (default 8): bytes from a 64-byte line to the weights' start, as in the benchmark's safetensors files.
+ * {@code -Dmats=01} measures only the experts' gate and up, {@code -Dmats=2} only their down.
  */
 public final class ExpertTileBench {
 
@@ -131,6 +132,9 @@ public final class ExpertTileBench {
     /** Rows of down per unit of work (Forward's down chunks of a prefill; -DdownRows=N to try another). */
     static final int DOWN_ROWS = Integer.getInteger("downRows", 64);
 
+    /** -Dmats=01 (gate and up only) or 2 (down only): which of an expert's matrices the units cover (default all). */
+    static final String MATS = System.getProperty("mats", "012");
+
     static int[][] units(int layers, int[][] counts, int unitRows, int downRows) {
         java.util.List<int[]> out = new java.util.ArrayList<>();
         for (int l = 0; l < layers; l++) {
@@ -139,11 +143,14 @@ public final class ExpertTileBench {
                     continue;
                 }
                 for (int mat = 0; mat < 2; mat++) {
+                    if (!MATS.contains(String.valueOf(mat))) {
+                        continue;
+                    }
                     for (int r = 0; r < INNER; r += unitRows) {
                         out.add(new int[] {l, e, mat, r, Math.min(INNER, r + unitRows)});
                     }
                 }
-                for (int r = 0; r < HIDDEN; r += downRows) {
+                for (int r = 0; MATS.contains("2") && r < HIDDEN; r += downRows) {
                     out.add(new int[] {l, e, 2, r, Math.min(HIDDEN, r + downRows)});
                 }
             }
