@@ -40,6 +40,9 @@ final class NormalizedText {
     private View alnum;
     private DigitRuns cleanDigits;
     private DigitRuns compactDigits;
+    /** The char pairs of the clean and the compact view ({@link CharPairs}), found once for every literal probe. */
+    private CharPairs cleanPairs;
+    private CharPairs compactPairs;
     /** What detectors derived from this text and share (start positions of shared word lists). */
     private java.util.Map<Object, Object> memo;
     /** A stream's search positions, when this text is a stream's rescan (null for a whole text). */
@@ -226,6 +229,28 @@ final class NormalizedText {
             return compactDigits;
         }
         return DigitRuns.of(view.text);
+    }
+
+    /**
+     * The ASCII char pairs of the clean or the compact view, found in one pass and shared by every
+     * probe whose matches begin with one of a few literal words (the secret prefixes: ten probes
+     * over these two views); {@link CharPairs#ANY} for any other view or a long text.
+     */
+    CharPairs pairs(View view) {
+        if (view == clean) {
+            if (cleanPairs == null) {
+                cleanPairs = CharPairs.of(cleanChars(), clean.length());
+            }
+            return cleanPairs;
+        }
+        if (view == compact) {
+            if (compactPairs == null) {
+                compactPairs = compact.chars() != null ? CharPairs.of(compact.chars(), compact.length())
+                        : CharPairs.of(compact.text.toCharArray(), compact.length());
+            }
+            return compactPairs;
+        }
+        return CharPairs.ANY;
     }
 
     View view(String name) {

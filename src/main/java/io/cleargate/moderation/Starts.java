@@ -301,10 +301,13 @@ interface Starts {
         /** The words starting with each pair of ASCII chars (and the one-char words of its first), or null. */
         private final String[][] byPair = new String[128 * 128][];
         private final List<String> order;
+        /** Per word: its pairs of adjacent chars ({@link CharPairs#hashes}). */
+        private final int[][] pairHashes;
 
         Literals(List<String> words) {
             Set<String> unique = new LinkedHashSet<>(words);
             this.order = List.copyOf(unique);
+            this.pairHashes = order.stream().map(CharPairs::hashes).toArray(int[][]::new);
             List<List<String>> grouped = new ArrayList<>();
             for (int c = 0; c < 128; c++) {
                 grouped.add(new ArrayList<>());
@@ -346,6 +349,19 @@ interface Starts {
         /** The words, in the order given (duplicates once). */
         List<String> words() {
             return order;
+        }
+
+        /**
+         * False when no word can occur in a text with these {@code pairs}: each lacks a pair of
+         * adjacent chars of its own. Then a search would find nothing, and it is not begun.
+         */
+        boolean mayOccurIn(CharPairs pairs) {
+            for (int[] hashes : pairHashes) {
+                if (pairs.mayHold(hashes)) {
+                    return true;
+                }
+            }
+            return false;
         }
 
         /** The first position at or after {@code from} where one of the words occurs, or -1. */

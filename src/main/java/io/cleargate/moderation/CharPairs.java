@@ -1,0 +1,67 @@
+package io.cleargate.moderation;
+
+/**
+ * Which pairs of adjacent ASCII chars a text holds, found in one pass: a word of ASCII chars can
+ * occur in the text only where every pair of adjacent chars in it does, so a probe whose matches
+ * begin with one of a few literal words (the secret prefixes "AKIA", "ghp_", "eyJ", ...) is passed
+ * over on a text that lacks a pair of each of its words. A short text (one request, a dense
+ * personal-data record of a hundred chars) holds none of them, and each such probe's own
+ * searches for its anchor chars, with a cursor and a sink per probe, were a tenth of what the
+ * text cost. The set is hashed: two pairs may share a bit, which only lets a probe through that
+ * could have been passed over. A long text holds most pairs, so none is kept for it ({@link #ANY}).
+ */
+final class CharPairs {
+
+    /** Texts longer than this are not read for pairs: most bits would be set, and the pass would cost more than it saves. */
+    static final int MAX_LENGTH = 2048;
+
+    /** Every pair present: for a long text, or a view nobody reads for pairs. */
+    static final CharPairs ANY = new CharPairs(null);
+
+    /** Bit {@link #hash} of each pair; 4,096 bits, which {@code a * 31 + b} fills without a mask for ASCII a and b. */
+    private final long[] bits;
+
+    private CharPairs(long[] bits) {
+        this.bits = bits;
+    }
+
+    /** The pairs of the first {@code n} chars of {@code t}. */
+    static CharPairs of(char[] t, int n) {
+        if (n > MAX_LENGTH) {
+            return ANY;
+        }
+        long[] bits = new long[64];
+        for (int i = 1; i < n; i++) {
+            char a = t[i - 1];
+            char b = t[i];
+            if ((a | b) < 128) {
+                int h = hash(a, b);
+                bits[h >>> 6] |= 1L << h; // the shift takes h's low six bits
+            }
+        }
+        return new CharPairs(bits);
+    }
+
+    static int hash(char a, char b) {
+        return a * 31 + b;
+    }
+
+    /** The hashes of the pairs of adjacent chars in {@code word} (ASCII), for {@link #mayHold}. */
+    static int[] hashes(String word) {
+        return java.util.stream.IntStream.range(1, word.length())
+                .map(i -> hash(word.charAt(i - 1), word.charAt(i))).distinct().toArray();
+    }
+
+    /** False only when a pair of the word the hashes came from is missing: then the word does not occur. */
+    boolean mayHold(int[] hashes) {
+        if (bits == null) {
+            return true;
+        }
+        for (int h : hashes) {
+            if ((bits[h >>> 6] & 1L << h) == 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+}
