@@ -31,13 +31,14 @@ final class CharPairs {
             return ANY;
         }
         long[] bits = new long[64];
+        int a = n > 0 ? t[0] : 0;
         for (int i = 1; i < n; i++) {
-            char a = t[i - 1];
-            char b = t[i];
-            if ((a | b) < 128) {
-                int h = hash(a, b);
-                bits[h >>> 6] |= 1L << h; // the shift takes h's low six bits
-            }
+            int b = t[i];
+            // Without a branch: a pair with a char outside ASCII (no word holds one) sets bit 0,
+            // the pair of two NULs, which no word holds either.
+            int h = (a * 31 + b) & ((a | b) - 128 >> 31);
+            bits[h >>> 6] |= 1L << h; // the shift takes h's low six bits
+            a = b;
         }
         return new CharPairs(bits);
     }
