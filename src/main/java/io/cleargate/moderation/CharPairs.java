@@ -53,6 +53,11 @@ final class CharPairs {
                 .map(i -> hash(word.charAt(i - 1), word.charAt(i))).distinct().toArray();
     }
 
+    /** Whether the pair with this hash may be present (false only when it is not). */
+    boolean has(int hash) {
+        return bits == null || (bits[hash >>> 6] & 1L << hash) != 0;
+    }
+
     /** False only when a pair of the word the hashes came from is missing: then the word does not occur. */
     boolean mayHold(int[] hashes) {
         if (bits == null) {
