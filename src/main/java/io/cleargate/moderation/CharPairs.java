@@ -25,41 +25,22 @@ final class CharPairs {
         this.bits = bits;
     }
 
-    /**
-     * The pairs of the first {@code n} chars of {@code t}, in a pass of their own ({@link
-     * DigitRuns#of(char[], int, long[])} finds them with a view's digit runs).
-     */
+    /** The pairs of the first {@code n} chars of {@code t}. */
     static CharPairs of(char[] t, int n) {
-        long[] bits = bitsFor(n);
-        if (bits == null) {
+        if (n > MAX_LENGTH) {
             return ANY;
         }
+        long[] bits = new long[64];
+        int a = n > 0 ? t[0] : 0;
         for (int i = 1; i < n; i++) {
-            mark(bits, t[i - 1], t[i]);
-        }
-        return new CharPairs(bits);
-    }
-
-    /** An empty set's bits for a text of {@code n} chars, or null when it is too long to be read for pairs. */
-    static long[] bitsFor(int n) {
-        return n > MAX_LENGTH ? null : new long[64];
-    }
-
-    /** The set of the pairs marked in {@code bits} (null: {@link #ANY}). */
-    static CharPairs over(long[] bits) {
-        return bits == null ? ANY : new CharPairs(bits);
-    }
-
-    /**
-     * Marks the pair of chars {@code a}, {@code b} in {@code bits} (none when null). Without a
-     * branch on the chars: a pair with a char outside ASCII (no word holds one) sets bit 0, the
-     * pair of two NULs, which no word holds either.
-     */
-    static void mark(long[] bits, int a, int b) {
-        if (bits != null) {
+            int b = t[i];
+            // Without a branch: a pair with a char outside ASCII (no word holds one) sets bit 0,
+            // the pair of two NULs, which no word holds either.
             int h = (a * 31 + b) & ((a | b) - 128 >> 31);
             bits[h >>> 6] |= 1L << h; // the shift takes h's low six bits
+            a = b;
         }
+        return new CharPairs(bits);
     }
 
     static int hash(char a, char b) {

@@ -51,46 +51,6 @@ final class DigitRuns {
         }
     }
 
-    /**
-     * The same runs, found in the pass that also marks each pair of adjacent chars in {@code pairs}
-     * as {@link CharPairs#of} does (a view's digit runs and its pairs are asked of nearly every
-     * short text: two passes over it were a sixth of what a dense personal-data record cost).
-     */
-    static DigitRuns of(char[] t, int n, long[] pairs) {
-        int[] bounds = new int[Math.max(16, n >>> 3 & ~1)];
-        int runs = 0;
-        int i = 0;
-        int a = 0; // the char before i: a NUL before the first, whose pairs no word holds
-        while (true) {
-            for (; i < n; i++) {
-                int c = t[i];
-                if ((char) (c - '0') < 10) {
-                    break;
-                }
-                CharPairs.mark(pairs, a, c);
-                a = c;
-            }
-            if (i == n) {
-                return new DigitRuns(bounds, runs);
-            }
-            int start = i;
-            for (; i < n; i++) {
-                int c = t[i];
-                if ((char) (c - '0') >= 10) {
-                    break;
-                }
-                CharPairs.mark(pairs, a, c);
-                a = c;
-            }
-            if (2 * runs + 2 > bounds.length) {
-                bounds = Arrays.copyOf(bounds, bounds.length * 2);
-            }
-            bounds[2 * runs] = start;
-            bounds[2 * runs + 1] = i;
-            runs++;
-        }
-    }
-
     boolean isEmpty() {
         return runs == 0;
     }

@@ -217,48 +217,36 @@ final class NormalizedText {
     DigitRuns digits(View view) {
         if (view == clean) {
             if (cleanDigits == null) {
-                read(clean);
+                cleanDigits = DigitRuns.of(cleanChars(), clean.length());
             }
             return cleanDigits;
         }
         if (view == compact) {
             if (compactDigits == null) {
-                read(compact);
+                compactDigits = compact.chars() != null ? DigitRuns.of(compact.chars(), compact.length())
+                        : DigitRuns.of(compact.text);
             }
             return compactDigits;
         }
         return DigitRuns.of(view.text);
     }
 
-    /** The clean or compact view's digit runs and char pairs, found in one pass: nearly every short text is asked for both. */
-    private void read(View view) {
-        char[] chars = view == clean ? cleanChars() : compact.chars() != null ? compact.chars() : compact.text.toCharArray();
-        long[] bits = CharPairs.bitsFor(view.length());
-        DigitRuns runs = bits == null ? DigitRuns.of(chars, view.length()) : DigitRuns.of(chars, view.length(), bits);
-        if (view == clean) {
-            cleanDigits = runs;
-            cleanPairs = CharPairs.over(bits);
-        } else {
-            compactDigits = runs;
-            compactPairs = CharPairs.over(bits);
-        }
-    }
-
     /**
-     * The ASCII char pairs of the clean or the compact view, found with its digit runs and shared by every
+     * The ASCII char pairs of the clean or the compact view, found in one pass and shared by every
      * probe whose matches begin with one of a few literal words (the secret prefixes: ten probes
      * over these two views); {@link CharPairs#ANY} for any other view or a long text.
      */
     CharPairs pairs(View view) {
         if (view == clean) {
             if (cleanPairs == null) {
-                read(clean);
+                cleanPairs = CharPairs.of(cleanChars(), clean.length());
             }
             return cleanPairs;
         }
         if (view == compact) {
             if (compactPairs == null) {
-                read(compact);
+                compactPairs = compact.chars() != null ? CharPairs.of(compact.chars(), compact.length())
+                        : CharPairs.of(compact.text.toCharArray(), compact.length());
             }
             return compactPairs;
         }
