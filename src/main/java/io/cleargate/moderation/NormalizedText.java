@@ -237,20 +237,21 @@ final class NormalizedText {
      * over these two views); {@link CharPairs#ANY} for any other view or a long text.
      */
     CharPairs pairs(View view) {
-        if (view == clean) {
-            if (cleanPairs == null) {
-                cleanPairs = CharPairs.of(cleanChars(), clean.length());
-            }
-            return cleanPairs;
+        boolean isClean = view == clean;
+        if (!isClean && view != compact) {
+            return CharPairs.ANY;
         }
-        if (view == compact) {
-            if (compactPairs == null) {
-                compactPairs = compact.chars() != null ? CharPairs.of(compact.chars(), compact.length())
-                        : CharPairs.of(compact.text.toCharArray(), compact.length());
+        CharPairs pairs = isClean ? cleanPairs : compactPairs;
+        if (pairs == null) {
+            char[] chars = isClean ? cleanChars() : compact.chars() != null ? compact.chars() : compact.text.toCharArray();
+            pairs = CharPairs.of(chars, view.length());
+            if (isClean) {
+                cleanPairs = pairs;
+            } else {
+                compactPairs = pairs;
             }
-            return compactPairs;
         }
-        return CharPairs.ANY;
+        return pairs;
     }
 
     View view(String name) {
