@@ -86,7 +86,6 @@ final class HeuristicWords {
             }
         }
         markStates();
-        this.letterPairs = words.stream().map(HeuristicWords::letterPairsOf).toArray(int[][]::new);
         this.anchorWords = new int[anchors.size()][];
         for (int o = 0; o < anchors.size(); o++) {
             anchorWords[o] = anchors.get(o).stream().mapToInt(words::indexOf).toArray();
@@ -232,79 +231,6 @@ final class HeuristicWords {
      * answer) mostly has none, and then neither view nor pass is needed at all.
      */
     boolean anyGatePasses(char[] clean, int n, List<List<int[]>> gates) {
-        if (n <= CharPairs.MAX_LENGTH && !anyGateMayPass(letterPairs(clean, n), gates)) {
-            return false;
-        }
-        return anyGatePassesReadingWords(clean, n, gates);
-    }
-
-    /**
-     * Per word: its pairs of adjacent letters, as indexes into {@link #letterPairs(char[], int)}'s
-     * set (letter numbers 1 to 26: {@code first * 27 + second}). A word occurs only where each of
-     * its pairs does, so a gate none of whose words of some group can occur cannot pass.
-     */
-    private final int[][] letterPairs;
-
-    private static int[] letterPairsOf(String word) {
-        return java.util.stream.IntStream.range(1, word.length())
-                .map(i -> letter(word.charAt(i - 1)) * 27 + letter(word.charAt(i))).distinct().toArray();
-    }
-
-    /**
-     * The pairs of adjacent chars of the letters-only view of the clean view's first {@code n}
-     * chars (read through {@link NormalizedText#alnumClass}, as the gate pass reads them), as letter
-     * numbers: 0 for a digit or a letter outside ASCII, which no word holds. One pass of a table
-     * look-up and a bit per char, without the pass's words: on a dense personal-data record, which
-     * passes no gate, the words it met ("the", "your", "you", "no", "now", ...) and the gates they
-     * touched were half of the gate check, and the pairs alone rule out every gate of 380 of the
-     * 400 records.
-     */
-    static long[] letterPairs(char[] clean, int n) {
-        long[] bits = new long[(27 * 27 + 63) / 64];
-        int previous = 0;
-        for (int i = 0; i < n; i++) {
-            int x = NormalizedText.alnumClass(clean[i]);
-            int kept = x >>> 5;
-            int letter = x & LETTER_BITS;
-            int pair = (previous * 27 + letter) & -kept; // a char the view drops marks pair 0 (two non-letters)
-            bits[pair >>> 6] |= 1L << pair;
-            previous = kept != 0 ? letter : previous;
-        }
-        return bits;
-    }
-
-    /** False only when no gate can pass: each has a group none of whose words has all its pairs in {@code pairs}. */
-    boolean anyGateMayPass(long[] pairs, List<List<int[]>> gates) {
-        for (List<int[]> groups : gates) {
-            boolean all = true;
-            for (int g = 0; all && g < groups.size(); g++) {
-                boolean any = false;
-                for (int w : groups.get(g)) {
-                    if (shortWords[w] == 1 || holds(pairs, letterPairs[w])) {
-                        any = true;
-                        break;
-                    }
-                }
-                all = any;
-            }
-            if (all) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    private static boolean holds(long[] pairs, int[] wordPairs) {
-        for (int p : wordPairs) {
-            if ((pairs[p >>> 6] & 1L << p) == 0) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    /** {@link #anyGatePasses}, reading every word of the text. */
-    boolean anyGatePassesReadingWords(char[] clean, int n, List<List<int[]>> gates) {
         byte[] present = shortWords.clone();
         if (anyPasses(gates, present)) {
             return true;

@@ -104,46 +104,6 @@ class HeuristicWordsTest {
     }
 
     /**
-     * The letters-only view's pairs of adjacent letters rule out a gate only when the pass over its
-     * words finds it does not pass: on random texts and gates, with and without that check the gate
-     * check answers alike, and the pairs alone answer most texts that pass no gate.
-     */
-    @Test
-    void theLetterPairsRuleOutOnlyTextsOnWhichNoGatePasses() {
-        var random = new Random(24);
-        var words = new HeuristicWords(WORDS, List.of(List.of("instruction", "prompt")));
-        List<String> pieces = new ArrayList<>(WORDS);
-        pieces.addAll(List.of(" ", "a", "b", "c", "d", "x", "7", "é", "-", "\n", "İ", "\u212A", "Ａ", "\u200B", "S", "YS",
-                "Tem", "i-g-n-o-r-e", "n_o", "d.o", "systemprompt", "abcbcd", "Refund 87.46 to ", "IBAN FR83 ", "call me at "));
-        int ruledOut = 0;
-        int passed = 0;
-        for (int round = 0; round < 4000; round++) {
-            var sb = new StringBuilder();
-            for (int k = random.nextInt(round % 50 == 0 ? 800 : 12); k > 0; k--) { // now and then over the pairs' limit
-                sb.append(pieces.get(random.nextInt(pieces.size())));
-            }
-            List<List<int[]>> gates = new ArrayList<>();
-            for (int g = 1 + random.nextInt(4); g > 0; g--) {
-                List<int[]> groups = new ArrayList<>();
-                for (int k = 1 + random.nextInt(3); k > 0; k--) {
-                    groups.add(random.ints(1 + random.nextInt(3), 0, WORDS.size()).toArray());
-                }
-                gates.add(groups);
-            }
-            var normalized = NormalizedText.of(sb.toString());
-            char[] clean = normalized.cleanChars();
-            int n = normalized.clean.length();
-            boolean reading = words.anyGatePassesReadingWords(clean, n, gates);
-            boolean may = words.anyGateMayPass(HeuristicWords.letterPairs(clean, n), gates);
-            assertTrue(may || !reading, "pairs ruled out a gate that passes on '" + sb + "'");
-            assertEquals(reading, words.anyGatePasses(clean, n, gates), "'" + sb + "'");
-            ruledOut += may ? 0 : 1;
-            passed += reading ? 1 : 0;
-        }
-        assertTrue(ruledOut > 500 && passed > 200, "ruled out " + ruledOut + ", passed " + passed);
-    }
-
-    /**
      * The lower-case view's words answered from the pass over the letters-only view
      * ({@link HeuristicWords#atWordStarts}) hold exactly the anchors the pass over the lower-case
      * view finds at word starts, and every word that pass finds present, on texts with upper case,
