@@ -40,6 +40,9 @@ final class NormalizedText {
     private View alnum;
     private DigitRuns cleanDigits;
     private DigitRuns compactDigits;
+    /** The char pairs of the clean and the compact view ({@link CharPairs}), found once for every literal probe. */
+    private CharPairs cleanPairs;
+    private CharPairs compactPairs;
     /** What detectors derived from this text and share (start positions of shared word lists). */
     private java.util.Map<Object, Object> memo;
     /** A stream's search positions, when this text is a stream's rescan (null for a whole text). */
@@ -226,6 +229,29 @@ final class NormalizedText {
             return compactDigits;
         }
         return DigitRuns.of(view.text);
+    }
+
+    /**
+     * The ASCII char pairs of the clean or the compact view, found in one pass and shared by every
+     * probe whose matches begin with one of a few literal words (the secret prefixes: ten probes
+     * over these two views); {@link CharPairs#ANY} for any other view or a long text.
+     */
+    CharPairs pairs(View view) {
+        boolean isClean = view == clean;
+        if (!isClean && view != compact) {
+            return CharPairs.ANY;
+        }
+        CharPairs pairs = isClean ? cleanPairs : compactPairs;
+        if (pairs == null) {
+            char[] chars = isClean ? cleanChars() : compact.chars() != null ? compact.chars() : compact.text.toCharArray();
+            pairs = CharPairs.of(chars, view.length());
+            if (isClean) {
+                cleanPairs = pairs;
+            } else {
+                compactPairs = pairs;
+            }
+        }
+        return pairs;
     }
 
     View view(String name) {

@@ -33,6 +33,14 @@ class PatternDetector implements Detector {
         }
 
         /**
+         * False only when the view certainly holds no candidate (what the text shares says so),
+         * so that the probe is passed over before its search is set up; true when it may.
+         */
+        default boolean mayFind(NormalizedText text, View view) {
+            return true;
+        }
+
+        /**
          * The first view index at or after {@code from} where a match could still start, grow or
          * change once text is appended; {@code text.length()} when none can.
          */
@@ -65,6 +73,12 @@ class PatternDetector implements Detector {
             Starts at = starts == Starts.DIGIT ? text.digits(view).asStarts()
                     : starts instanceof Starts.ShapedDigits shaped ? shaped.over(text.digits(view)) : starts;
             open.find(view.text, from, sink, at);
+        }
+
+        /** A probe started by literal words is passed over on a view that lacks a pair of chars of each. */
+        @Override
+        public boolean mayFind(NormalizedText text, View view) {
+            return !(starts instanceof Starts.Literals literals) || literals.mayOccurIn(text.pairs(view));
         }
 
         @Override
@@ -229,7 +243,7 @@ class PatternDetector implements Detector {
         for (int p = 0; p < views.length; p++) {
             Probe probe = probes.get(p);
             View view = text.view(views[p]);
-            if (!probe.mayMatch(view.text)) {
+            if (!probe.mayMatch(view.text) || !probe.finder().mayFind(text, view)) {
                 continue;
             }
             boolean isExact = exactViews[p];

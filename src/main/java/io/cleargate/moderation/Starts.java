@@ -301,10 +301,28 @@ interface Starts {
         /** The words starting with each pair of ASCII chars (and the one-char words of its first), or null. */
         private final String[][] byPair = new String[128 * 128][];
         private final List<String> order;
+        /**
+         * The words' pairs of adjacent chars ({@link CharPairs#hashes}), grouped by a key pair each
+         * word holds (its rarest: the one with the char least common in text), so that a text
+         * without a key pair rules out that key's words after one bit test; most texts hold none.
+         */
+        private final int[] keyPairs;
+        private final int[][][] pairsByKey;
+        /** Whether a word of one char has no pairs to rule it out. */
+        private final boolean unpaired;
 
         Literals(List<String> words) {
             Set<String> unique = new LinkedHashSet<>(words);
             this.order = List.copyOf(unique);
+            java.util.Map<Integer, List<int[]>> byKey = new java.util.LinkedHashMap<>();
+            for (String w : order) {
+                if (w.length() > 1) {
+                    byKey.computeIfAbsent(keyPair(w), k -> new ArrayList<>()).add(CharPairs.hashes(w));
+                }
+            }
+            this.keyPairs = byKey.keySet().stream().mapToInt(Integer::intValue).toArray();
+            this.pairsByKey = byKey.values().stream().map(list -> list.toArray(int[][]::new)).toArray(int[][][]::new);
+            this.unpaired = order.stream().anyMatch(w -> w.length() == 1);
             List<List<String>> grouped = new ArrayList<>();
             for (int c = 0; c < 128; c++) {
                 grouped.add(new ArrayList<>());
@@ -346,6 +364,38 @@ interface Starts {
         /** The words, in the order given (duplicates once). */
         List<String> words() {
             return order;
+        }
+
+        /**
+         * False when no word can occur in a text with these {@code pairs}: each lacks a pair of
+         * adjacent chars of its own. Then a search would find nothing, and it is not begun.
+         */
+        boolean mayOccurIn(CharPairs pairs) {
+            if (unpaired || pairs == CharPairs.ANY) {
+                return true;
+            }
+            for (int k = 0; k < keyPairs.length; k++) {
+                if (pairs.has(keyPairs[k])) {
+                    for (int[] hashes : pairsByKey[k]) {
+                        if (pairs.mayHold(hashes)) {
+                            return true;
+                        }
+                    }
+                }
+            }
+            return false;
+        }
+
+        /** The hash of the word's pair holding its least common char ({@link #commonness}), the first such pair. */
+        private static int keyPair(String word) {
+            int best = 1;
+            for (int i = 1; i < word.length(); i++) {
+                int rarity = Math.min(commonness(word.charAt(i - 1)), commonness(word.charAt(i)));
+                if (rarity < Math.min(commonness(word.charAt(best - 1)), commonness(word.charAt(best)))) {
+                    best = i;
+                }
+            }
+            return CharPairs.hash(word.charAt(best - 1), word.charAt(best));
         }
 
         /** The first position at or after {@code from} where one of the words occurs, or -1. */
