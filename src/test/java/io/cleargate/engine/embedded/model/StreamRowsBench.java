@@ -14,10 +14,12 @@ import java.util.Locale;
  * {@link RowKernelCandidates} (decode's before engine17 and the candidates dropped), with the rows 8 bytes
  * past a line as every tensor of the benchmark's safetensors files, and decode's old kernel once from a line
  * boundary. Alternating in rounds in one process; round 0 also prints each kernel's sum over all rows (equal
- * but for rounding). Results: speed.md 50.
+ * but for rounding). With WINDOW_MB above 0 only the file's first WINDOW_MB megabytes are read, over and over
+ * (as many passes as the whole file would take), so that the rows come from cache rather than from memory:
+ * the L3 of the Xeon of speed.md 49-58 holds 480 MB. Results: speed.md 50, 58.
  *
  * <pre>java --add-modules=jdk.incubator.vector -cp target/classes:target/test-classes \
- *   io.cleargate.engine.embedded.model.StreamRowsBench FILE ROUNDS [COLUMNS [bf16]]</pre>
+ *   io.cleargate.engine.embedded.model.StreamRowsBench FILE ROUNDS [COLUMNS [f32|bf16 [WINDOW_MB]]]</pre>
  */
 public final class StreamRowsBench {
 
@@ -46,15 +48,26 @@ public final class StreamRowsBench {
                 x[i] = (float) Math.sin(i);
             }
             int rows = (int) (bytes / ((long) cols * width)) / 8 * 8 - 8;
+            long window = args.length > 4 ? Long.parseLong(args[4]) << 20 : 0;
+            int passes = 1;
+            if (window > 0 && window < bytes) {
+                // The same bytes in total as one pass over the file, so that both modes time alike.
+                passes = (int) (bytes / window);
+                rows = (int) (window / ((long) cols * width)) / 8 * 8;
+            }
             float[] out = new float[rows];
             for (int round = 0; round < rounds; round++) {
-                StringBuilder line = new StringBuilder((bf16 ? "bf16 " : "") + "cols " + cols + " round " + round + ":");
+                StringBuilder line = new StringBuilder((bf16 ? "bf16 " : "") + "cols " + cols
+                        + (passes > 1 ? " window " + (window >> 20) + " MB x" + passes : "") + " round " + round + ":");
                 for (int v = 0; v < names.length; v++) {
                     long skew = v == names.length - 1 ? 0 : 8;
                     long t0 = System.nanoTime();
-                    pass.run(mapped, skew, rows, cols, x, out, v);
+                    for (int p = 0; p < passes; p++) {
+                        pass.run(mapped, skew, rows, cols, x, out, v);
+                    }
                     double s = (System.nanoTime() - t0) / 1e9;
-                    line.append(String.format(Locale.ROOT, " %s %.1f", names[v], (double) rows * cols * width / s / 1e9));
+                    double read = (double) rows * cols * width * passes;
+                    line.append(String.format(Locale.ROOT, " %s %.1f", names[v], read / s / 1e9));
                     if (round == 0) {
                         double check = 0;
                         for (int r = 0; r < rows; r++) {
