@@ -49,40 +49,6 @@ final class CharPairs {
         return new CharPairs(bits);
     }
 
-    /**
-     * The pairs of a clean view's first {@code n} chars and of the compact view built from them, in
-     * one pass: [0] clean, [1] compact; null over {@link #MAX_LENGTH} (then each view is read on its
-     * own, as a compact view may be short enough where the clean one is not). The compact view
-     * drops whitespace and decoration ({@code keptInCompact}) and copies every other char, so its
-     * pairs are those of each kept char with the kept char before it. Every literal probe asks for
-     * both views on nearly every short text (five probes on each), and the second pass over the
-     * compact view cost a loop of its own. A dropped char sets a bit of a word past the set's 64,
-     * without a branch; the sets are those {@link #of} makes of each view ({@code CharPairsTest}).
-     */
-    static CharPairs[] ofCleanAndCompact(char[] t, int n, java.util.function.IntPredicate keptInCompact) {
-        if (n > MAX_LENGTH) {
-            return null;
-        }
-        long[] clean = new long[64];
-        long[] compact = new long[65]; // word 64: where a pair that is none goes, never read
-        int a = n > 0 ? t[0] : 0;
-        int seen = n > 0 && keptInCompact.test(a) ? 1 : 0; // whether a kept char stands before: the first has no pair
-        int before = seen == 1 ? a : 0; // the last kept char
-        for (int i = 1; i < n; i++) {
-            int b = t[i];
-            int h = (a * 31 + b) & ((a | b) - 128 >> 31);
-            clean[h >>> 6] |= 1L << h;
-            int kept = b < 128 ? DigitRuns.ASCII_KEPT[b] : keptInCompact.test(b) ? 1 : 0;
-            int pair = kept & seen;
-            int k = (before * 31 + b) & ((before | b) - 128 >> 31);
-            compact[(k >>> 6) & -pair | 64 & pair - 1] |= 1L << k;
-            before = kept == 1 ? b : before;
-            seen |= kept;
-            a = b;
-        }
-        return new CharPairs[] {new CharPairs(clean), new CharPairs(compact)};
-    }
-
     static int hash(char a, char b) {
         return a * 31 + b;
     }

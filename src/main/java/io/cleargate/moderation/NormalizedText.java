@@ -249,14 +249,6 @@ final class NormalizedText {
         if (!isClean && view != compact) {
             return CharPairs.ANY;
         }
-        if (cleanPairs == null && compactPairs == null) {
-            // both views' pairs in one pass, when the clean view is short enough to be read for them
-            CharPairs[] both = CharPairs.ofCleanAndCompact(cleanChars(), clean.length(), NormalizedText::keptInCompact);
-            if (both != null) {
-                cleanPairs = both[0];
-                compactPairs = both[1];
-            }
-        }
         CharPairs pairs = isClean ? cleanPairs : compactPairs;
         if (pairs == null) {
             char[] chars = isClean ? cleanChars() : compact.chars() != null ? compact.chars() : compact.text.toCharArray();
