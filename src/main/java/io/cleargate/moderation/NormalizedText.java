@@ -215,20 +215,28 @@ final class NormalizedText {
 
     /** The digit runs of the clean or the compact view, found once for every detector. */
     DigitRuns digits(View view) {
-        if (view == clean) {
-            if (cleanDigits == null) {
-                cleanDigits = DigitRuns.of(cleanChars(), clean.length());
-            }
-            return cleanDigits;
+        boolean isClean = view == clean;
+        if (!isClean && view != compact) {
+            return DigitRuns.of(view.text);
         }
-        if (view == compact) {
-            if (compactDigits == null) {
-                compactDigits = compact.chars() != null ? DigitRuns.of(compact.chars(), compact.length())
-                        : DigitRuns.of(compact.text);
-            }
-            return compactDigits;
+        if (cleanDigits == null) {
+            // both views' runs in one pass over the clean chars: whoever asks for one (phone,
+            // SSN, IP the clean view's; card and IBAN both) asks for the other on the same text
+            DigitRuns[] both = DigitRuns.ofCleanAndCompact(cleanChars(), clean.length(), NormalizedText::keptInCompact);
+            cleanDigits = both[0];
+            compactDigits = both[1];
         }
-        return DigitRuns.of(view.text);
+        return isClean ? cleanDigits : compactDigits;
+    }
+
+    /** Whether the compact view keeps {@code c} (what its builder copies). */
+    static boolean keptInCompact(int c) {
+        return c < TABLE ? KEPT_COMPACT[c] == 1 : !isWhitespace((char) c) && !isDecoration((char) c);
+    }
+
+    /** The compact view's table for ASCII: 1 for a char it keeps. */
+    static byte[] compactKeptAscii() {
+        return java.util.Arrays.copyOf(KEPT_COMPACT, 128);
     }
 
     /**

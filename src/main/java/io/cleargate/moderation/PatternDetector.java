@@ -238,44 +238,31 @@ class PatternDetector implements Detector {
      */
     @Override
     public void scan(NormalizedText text, Consumer<Match> sink) {
-        List<Match> exact = new ArrayList<>();
-        List<SqueezedHit> squeezed = new ArrayList<>();
+        Hits hits = null;
         for (int p = 0; p < views.length; p++) {
             Probe probe = probes.get(p);
             View view = text.view(views[p]);
             if (!probe.mayMatch(view.text) || !probe.finder().mayFind(text, view)) {
                 continue;
             }
-            boolean isExact = exactViews[p];
-            // Chosen per hit rather than as "isExact ? exact : squeezed" captured once: JDK 25.0.3's
-            // C2 (ReduceAllocationMerges) miscompiled that merge of two fresh lists into a null.
             // A narrowed probe's hold-back is where a span could begin, which may lie past an
             // attempt that is still open, so its chain cannot resume at the release point: it
             // searches the whole context again (its look-behind keeps it from starting inside a run).
             boolean chained = probe.narrowing() == null;
             int from = chained ? text.searchFrom(probe, view) : 0;
-            probe.finder().find(text, view, from, (s, e) -> {
-                if (chained) {
-                    text.searched(probe, view, s, e);
-                }
-                if (e <= s) {
-                    return;
-                }
-                if (isExact) {
-                    Match m = scored(view, probe, s, e);
-                    if (m != null) {
-                        exact.add(narrowed(text, view, probe, m, s, e));
-                    }
-                } else {
-                    squeezed.add(new SqueezedHit(view, probe, s, e));
-                }
-            });
+            hits = hits != null ? hits : new Hits(text);
+            hits.probe(probe, view, exactViews[p], chained);
+            probe.finder().find(text, view, from, hits);
         }
+        if (hits == null) {
+            return;
+        }
+        List<Match> exact = hits.exact;
         exact.forEach(sink);
-        if (!squeezed.isEmpty()) {
+        if (!hits.squeezed.isEmpty()) {
             // Overlaps are judged on the whole squeezed span, so narrowing never decides whether a hit counts.
             Overlaps covered = new Overlaps(exact);
-            for (SqueezedHit q : squeezed) {
+            for (SqueezedHit q : hits.squeezed) {
                 View view = q.view();
                 if (!covered.overlaps(view.originalStart(q.start()), view.originalEnd(q.end() - 1))) {
                     Match m = scored(view, q.probe(), q.start(), q.end());
@@ -283,6 +270,52 @@ class PatternDetector implements Detector {
                         sink.accept(narrowed(text, view, q.probe(), m, q.start(), q.end()));
                     }
                 }
+            }
+        }
+    }
+
+    /**
+     * The candidates of one scan's probes, for the probe whose search is running: one sink for the
+     * scan, not a lambda per probe and two lists per scan (a short text's scan made them for every
+     * detector, most of them finding nothing). The lists are JDK 25.0.3-safe as fields: its C2
+     * (ReduceAllocationMerges) miscompiled "isExact ? exact : squeezed" of two fresh local lists
+     * captured by the lambda into a null.
+     */
+    private final class Hits implements PrivateKeyScanner.Sink {
+        final List<Match> exact = new ArrayList<>();
+        final List<SqueezedHit> squeezed = new ArrayList<>();
+        private final NormalizedText text;
+        private Probe probe;
+        private View view;
+        private boolean isExact;
+        private boolean chained;
+
+        Hits(NormalizedText text) {
+            this.text = text;
+        }
+
+        void probe(Probe probe, View view, boolean isExact, boolean chained) {
+            this.probe = probe;
+            this.view = view;
+            this.isExact = isExact;
+            this.chained = chained;
+        }
+
+        @Override
+        public void accept(int s, int e) {
+            if (chained) {
+                text.searched(probe, view, s, e);
+            }
+            if (e <= s) {
+                return;
+            }
+            if (isExact) {
+                Match m = scored(view, probe, s, e);
+                if (m != null) {
+                    exact.add(narrowed(text, view, probe, m, s, e));
+                }
+            } else {
+                squeezed.add(new SqueezedHit(view, probe, s, e));
             }
         }
     }

@@ -254,8 +254,8 @@ final class PhoneDetector implements Detector {
         if (!text.hasAsciiDigit()) {
             return; // every candidate has [0-9]
         }
-        Set<Long> seen = new HashSet<>();
-        Answers answers = new Answers(regions.size());
+        // made for the first candidate that reaches the region loop: most short texts have none
+        Answers answers = null;
         int[] span = new int[2];
         DigitRuns.Cursor digitsAt = text.digits(view).cursor();
         for (int at = 0; nextCandidate(view.text, at, span, digitsAt); at = span[1]) {
@@ -263,7 +263,7 @@ final class PhoneDetector implements Detector {
             int end = span[1];
             int digits = 0;
             for (int i = start; i < end; i++) {
-                digits += Character.isDigit(view.text.charAt(i)) ? 1 : 0;
+                digits += isDigit(view.text.charAt(i)) ? 1 : 0; // a candidate's chars are ASCII
             }
             if (digits < 6) {
                 continue;
@@ -277,9 +277,10 @@ final class PhoneDetector implements Detector {
             }
             int from = Math.max(0, start - 1);
             String window = view.text.substring(from, Math.min(view.text.length(), end + 1));
-            for (Found m : answers.confirmedIn(window, start - from, end == view.text.length(),
-                    () -> confirmedNumbers(raw, window, start - from, answers))) {
-                report(view, from + m.start(), from + m.end(), m.raw(), m.number(), seen, sink);
+            Answers asked = answers = answers != null ? answers : new Answers(regions.size());
+            for (Found m : asked.confirmedIn(window, start - from, end == view.text.length(),
+                    () -> confirmedNumbers(raw, window, start - from, asked))) {
+                report(view, from + m.start(), from + m.end(), m.raw(), m.number(), asked.reported, sink);
             }
         }
     }
@@ -623,7 +624,7 @@ final class PhoneDetector implements Detector {
         if (number.getCountryCodeSource() != Phonenumber.PhoneNumber.CountryCodeSource.FROM_DEFAULT_COUNTRY) {
             return Prefix.PRESENT_OR_NOT_REQUIRED;
         }
-        Formats formats = FORMATS.computeIfAbsent(number.getCountryCode(), Formats::of);
+        Formats formats = FORMATS.get(number.getCountryCode());
         String national = PhoneValidity.nationalSignificantNumber(number);
         Format chosen = formats.chosen(national);
         if (chosen == null || !chosen.requiresPrefix()) {
@@ -720,7 +721,7 @@ final class PhoneDetector implements Detector {
     }
 
     /** Per country calling code; metadata only, never client text. */
-    private static final java.util.concurrent.ConcurrentHashMap<Integer, Formats> FORMATS = new java.util.concurrent.ConcurrentHashMap<>();
+    private static final ByCallingCode<Formats> FORMATS = new ByCallingCode<>(Formats::of);
 
     /** A national prefix formatting rule that only wraps the first group (maybe in brackets). */
     private static final java.util.regex.Pattern FIRST_GROUP_ONLY = java.util.regex.Pattern.compile("\\(?\\$1\\)?");
@@ -742,6 +743,8 @@ final class PhoneDetector implements Detector {
         /** Per window: per region, what the matcher finds in it, or null (not asked yet). */
         private final Map<String, Object[]> found = new HashMap<>();
         private final Map<String, List<Found>> confirmed = new HashMap<>();
+        /** The spans reported in this scan (start and end packed), each reported once. */
+        final Set<Long> reported = new HashSet<>();
         private final int regions;
 
         /** A candidate that is no valid number of a region (or does not parse). */

@@ -7,7 +7,6 @@ import com.google.i18n.phonenumbers.Phonenumber.PhoneNumber;
 import com.google.i18n.phonenumbers.metadata.DefaultMetadataDependenciesProvider;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -45,19 +44,21 @@ final class PhoneValidity {
     static final int DIGITS = 3;
     static final int ROWS = 1000;
 
-    /** Per country calling code; metadata only, never client text (one entry per code libphonenumber knows, at most). */
-    private static final ConcurrentHashMap<Integer, CallingCode> CODES = new ConcurrentHashMap<>();
+    /**
+     * Per country calling code; metadata only, never client text. A code without a region holds
+     * {@link #NO_REGION}: its region list was asked of libphonenumber on every number before.
+     */
+    private static final ByCallingCode<CallingCode> CODES = new ByCallingCode<>(code -> {
+        List<String> regions = UTIL.getRegionCodesForCountryCode(code);
+        return regions.isEmpty() ? CallingCode.NO_REGION : CallingCode.of(code, regions);
+    });
 
     private PhoneValidity() {}
 
     /** Exactly {@code PhoneNumberUtil.getInstance().isValidNumber(number)}. */
     static boolean isValid(PhoneNumber number) {
-        int code = number.getCountryCode();
-        List<String> regions = UTIL.getRegionCodesForCountryCode(code);
-        if (regions.isEmpty()) {
-            return false; // no region: isValidNumber finds none and says no
-        }
-        return CODES.computeIfAbsent(code, c -> CallingCode.of(c, regions)).isValid(number);
+        CallingCode calling = CODES.get(number.getCountryCode());
+        return calling != CallingCode.NO_REGION && calling.isValid(number); // no region: isValidNumber finds none and says no
     }
 
     /** What a region's leading-digits pattern answers for every national number beginning with a given three digits. */
@@ -157,6 +158,9 @@ final class PhoneValidity {
 
     /** A calling code's regions in libphonenumber's order and, per three-digit start, each region's leading state and possible types. */
     private record CallingCode(List<Region> regions, State[][] leading, long[][] possible) {
+
+        /** A code libphonenumber has no region for. */
+        static final CallingCode NO_REGION = new CallingCode(List.of(), new State[0][], new long[0][]);
 
         static CallingCode of(int code, List<String> regionCodes) {
             var source = DefaultMetadataDependenciesProvider.getInstance().getPhoneNumberMetadataSource();

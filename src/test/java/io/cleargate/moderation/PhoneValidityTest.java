@@ -194,6 +194,46 @@ class PhoneValidityTest {
                 () -> found + " of " + done + " numbers have a format: both answers must be exercised");
     }
 
+    /**
+     * Codes libphonenumber has no region for are answered from the table's marker, not asked of
+     * libphonenumber per number: every code from 0 to 999 and a few beyond, asked twice each (the
+     * second answer from the table), agree with isValidNumber; more than half of them have no region.
+     */
+    @Test
+    void everyCallingCodeWithOrWithoutARegionIsAnsweredAsLibphonenumberDoes() {
+        var random = new Random(2033);
+        int withoutRegion = 0;
+        Tally tally = new Tally(0, 0);
+        for (int code = 0; code < 1010; code++) {
+            withoutRegion += UTIL.getRegionCodesForCountryCode(code).isEmpty() ? 1 : 0;
+            for (int round = 0; round < 2; round++) {
+                for (String example : code < 1000 && !examples(code).isEmpty() ? examples(code) : List.of(randomDigits(random, 9))) {
+                    tally = assertSameAnswer(number(code, example), tally);
+                }
+            }
+        }
+        assertTrue(withoutRegion > 500, "codes without a region: " + withoutRegion);
+        assertTrue(tally.valid() > 1000, "valid answers: " + tally.valid());
+    }
+
+    @Test
+    void aCallingCodeTableBuildsEachCodeOnceAndCodesOutsideItEveryTime() {
+        int[] builds = new int[1];
+        var table = new ByCallingCode<>(code -> {
+            builds[0]++;
+            return "code " + code;
+        });
+        for (int round = 0; round < 3; round++) {
+            for (int code = 0; code < 1000; code++) {
+                assertEquals("code " + code, table.get(code));
+            }
+        }
+        assertEquals(1000, builds[0], "each code built once");
+        assertEquals("code 1000", table.get(1000));
+        assertEquals("code -1", table.get(-1));
+        assertEquals(1002, builds[0], "codes outside the table built on each ask");
+    }
+
     @Test
     void numbersOfTheNorthAmericanPlanAreFoundInTheirRegion() {
         assertTrue(PhoneValidity.isValid(number(1, "3055110715")), "Florida");

@@ -1,6 +1,7 @@
 package io.cleargate.moderation;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -114,6 +115,50 @@ class ViewsTest {
     }
 
     /** A detector looks its views up by number once it has their names: each number is the view of that name. */
+    /**
+     * The clean and compact views' digit runs found in one pass over the clean chars are those a
+     * pass over each view finds: texts glued from digits, separators the compact view drops
+     * (spaces, tabs, "*", "|", quotes, "·", NBSP, an em space), ones it keeps ("-", ".", "/"), letters,
+     * non-ASCII digits and letters, of every length from empty to a few hundred chars.
+     */
+    @Test
+    void bothViewsDigitRunsFromOnePassAreEachViewsOwn() {
+        var random = new Random(34);
+        List<String> pieces = List.of("0", "7", "42", "2026", "4644", " ", "  ", "\t", "\n", "*", "|", "'", "\"", "·", "\u00A0",
+                "\u2003", "-", ".", "/", "a", "Z", "é", "٣", "\u200B", "ﬁ", "😀", "+", "(");
+        int joined = 0;
+        int runs = 0;
+        for (int round = 0; round < 5_000; round++) {
+            var sb = new StringBuilder();
+            int parts = random.nextInt(round % 10 == 0 ? 200 : 30);
+            for (int p = 0; p < parts; p++) {
+                sb.append(pieces.get(random.nextInt(pieces.size())));
+            }
+            String original = sb.toString();
+            var text = NormalizedText.of(original);
+            DigitRuns[] both = DigitRuns.ofCleanAndCompact(text.cleanChars(), text.clean.length(), NormalizedText::keptInCompact);
+            DigitRuns clean = DigitRuns.of(text.clean.text);
+            DigitRuns compact = DigitRuns.of(text.compact().text);
+            assertSameRuns(clean, both[0], "clean view of '" + original + "'");
+            assertSameRuns(compact, both[1], "compact view of '" + original + "'");
+            assertSameRuns(clean, text.digits(text.clean), "the text's clean runs of '" + original + "'");
+            assertSameRuns(compact, text.digits(text.compact()), "the text's compact runs of '" + original + "'");
+            joined += clean.count() - compact.count();
+            runs += compact.count();
+        }
+        assertTrue(joined > 2_000, "clean runs joined in the compact view: " + joined);
+        assertTrue(runs > 10_000, "compact runs: " + runs);
+    }
+
+    private static void assertSameRuns(DigitRuns expected, DigitRuns actual, String what) {
+        assertEquals(expected.count(), actual.count(), () -> "runs of the " + what);
+        for (int k = 0; k < expected.count(); k++) {
+            int run = k;
+            assertEquals(expected.start(k), actual.start(k), () -> "start of run " + run + " of the " + what);
+            assertEquals(expected.end(k), actual.end(k), () -> "end of run " + run + " of the " + what);
+        }
+    }
+
     @Test
     void everyViewsNumberNamesTheViewOfItsName() {
         var text = NormalizedText.of("Some Text, with 12 34 and ﬁ");
