@@ -87,6 +87,12 @@ public final class Kernels {
     private static void matvecRowsF32(Matrix w, float[] x, int xOff, float[] out, int outOff, int from, int to) {
         var seg = w.tensor().data();
         int cols = w.cols();
+        if (ONE_ROW) {
+            for (int r = from; r < to; r++) {
+                out[outOff + r] = VectorKernels.dotF32Aligned(seg, w.rowStart(r) * 4L, x, xOff, cols);
+            }
+            return;
+        }
         long rowBytes = cols * 4L;
         float[] sums = TILE_SUMS.get();
         int r = from;
@@ -109,9 +115,18 @@ public final class Kernels {
      * stop's Xeon, bf16 decode / llama.cpp 0.84-0.95 one row at a time against 0.97-1.07 four at a time:
      * speed.md 50). The EPYC of speed.md 38 had read four short rows at a time slower than one.
      */
+    /** TRIAL (engine23): decode's rows one at a time. */
+    static final boolean ONE_ROW = Boolean.getBoolean("cleargate.engine.decodeOneRow");
+
     private static void matvecRowsBf16(Matrix w, float[] paired, float[] x, int xOff, float[] out, int outOff, int from, int to) {
         var seg = w.tensor().data();
         int cols = w.cols();
+        if (ONE_ROW) {
+            for (int r = from; r < to; r++) {
+                out[outOff + r] = VectorKernels.dotBf16Paired(w.tensor(), w.rowStart(r), paired, x, xOff, cols);
+            }
+            return;
+        }
         long rowBytes = cols * 2L;
         float[] four = FOUR.get();
         int r = from;
