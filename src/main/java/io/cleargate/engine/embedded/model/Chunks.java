@@ -20,17 +20,10 @@ final class Chunks {
     private final AtomicInteger next = new AtomicInteger();
     private final int total;
     private final int chunk;
-    /** Guided: a chunk is a share of what is left ({@link #guided}); 0 for chunks of {@link #chunk} items. */
-    private final int shareOfLeft;
 
     private Chunks(int total, int chunk) {
-        this(total, chunk, 0);
-    }
-
-    private Chunks(int total, int chunk, int shareOfLeft) {
         this.total = total;
         this.chunk = chunk;
-        this.shareOfLeft = shareOfLeft;
     }
 
     /** {@code total} items in about eight chunks per member, each a multiple of {@code align} items. */
@@ -55,18 +48,6 @@ final class Chunks {
         return new Chunks(total, chunk);
     }
 
-    /**
-     * Guided chunks for a decoded token's products: each chunk is an eighth of the items left for each
-     * member (a multiple of {@code align}, at least {@code align}), so chunks start large and shrink to
-     * {@code align} items at the end of the step. With chunks of a fixed sixteenth of the rows, a member
-     * that finished first waited for the other's last chunk at every barrier: the two members' waits
-     * were ~7% of an f32 token on the EPYC of speed.md 61 (the output head's chunks of 512 rows alone,
-     * ~120 us each, left ~60 us a member a token).
-     */
-    static Chunks guided(int total, int members, int align) {
-        return new Chunks(total, align, 8 * members);
-    }
-
     /** Chunks of exactly {@code chunk} items (the last one shorter). */
     static Chunks fixed(int total, int chunk) {
         return new Chunks(total, chunk);
@@ -80,11 +61,6 @@ final class Chunks {
         return new Chunks(Integer.MAX_VALUE, chunk);
     }
 
-    /** {@link #guided} chunks, at least one item, of a total that every member works out itself, as with {@link #open}. */
-    static Chunks openGuided(int members) {
-        return new Chunks(Integer.MAX_VALUE, 1, 8 * members);
-    }
-
     /** Runs {@code body} on chunks until every item has been taken (by this member or another). */
     void take(Range body) {
         take(total, body);
@@ -92,16 +68,6 @@ final class Chunks {
 
     /** {@link #take(Range)} for {@code total} items (chunks made with {@link #open}). */
     void take(int total, Range body) {
-        if (shareOfLeft > 0) {
-            for (int from; (from = next.get()) < total; ) {
-                int size = Math.max(chunk, (total - from) / shareOfLeft / chunk * chunk);
-                int to = Math.min(total, from + size);
-                if (next.compareAndSet(from, to)) {
-                    body.run(from, to);
-                }
-            }
-            return;
-        }
         for (int from; (from = next.getAndAdd(chunk)) < total; ) {
             body.run(from, Math.min(total, from + chunk));
         }

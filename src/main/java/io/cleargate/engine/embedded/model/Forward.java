@@ -131,7 +131,6 @@ final class Forward {
             this.tokens = tokens;
             this.n = n;
             this.pos0 = pos0;
-            this.unitRows = n == 1 ? DECODE_UNIT_ROWS : UNIT_ROWS;
         }
 
         /**
@@ -371,7 +370,7 @@ final class Forward {
                 // straight on to the experts' gate and up, so neither the router nor the plan needs
                 // a barrier of its own (its tasks copy nothing: an expert that sees every token reads
                 // the batch's input in place). Member 0's plan is the one the down step reads.
-                Chunks units = Chunks.openGuided(team.size());
+                Chunks units = Chunks.open(1);
                 steps.add((m, size) -> {
                     float[] logits = HEAD_SCRATCH.get().router(e);
                     float[] xn = postNormOf(l, m);
@@ -381,11 +380,7 @@ final class Forward {
                     if (m == 0) {
                         tasks = mine;
                     }
-                    units.take(total, (from, to) -> {
-                        for (int unit = from; unit < to; unit++) {
-                            expertsGateUp(mine, unit);
-                        }
-                    });
+                    units.take(total, (from, to) -> expertsGateUp(mine, from));
                 });
             } else {
                 Chunks routerRows = rowChunks(e, 4);
@@ -398,7 +393,7 @@ final class Forward {
                 });
                 steps.add((m, size) -> gateUpUnits.take((from, to) -> expertsGateUp(tasks, from)));
             }
-            Chunks downRows = n == 1 ? Chunks.guided(d, team.size(), 16) : Chunks.of(d, team.size(), 16);
+            Chunks downRows = Chunks.of(d, team.size(), 16);
             steps.add((m, size) -> downRows.take(this::expertsDown));
         }
 
@@ -447,21 +442,12 @@ final class Forward {
         /** Rows of an expert's gate and up per unit of work: small enough that members share the experts evenly. */
         static final int UNIT_ROWS = 32;
 
-        /**
-         * A decoded token's units: half as many rows, so that the last unit of the step (which the other
-         * member may wait for) is half as long; guided chunks take several units at once until the end.
-         */
-        static final int DECODE_UNIT_ROWS = 16;
-
-        /** {@link #DECODE_UNIT_ROWS} for one token, else {@link #UNIT_ROWS}. */
-        final int unitRows;
-
-        /** Units of {@link #unitRows} rows over all tasks (an expert's last unit may be shorter). */
+        /** Units of {@link #UNIT_ROWS} rows over all tasks (an expert's last unit may be shorter). */
         int unitsOf(Task[] all) {
             int units = 0;
             for (Task task : all) {
                 task.firstUnit = units;
-                units += (task.inner + unitRows - 1) / unitRows;
+                units += (task.inner + UNIT_ROWS - 1) / UNIT_ROWS;
             }
             return units;
         }
@@ -471,9 +457,9 @@ final class Forward {
             for (int i = all.length - 1; i >= 0; i--) {
                 Task task = all[i];
                 if (unit >= task.firstUnit) {
-                    int from = (unit - task.firstUnit) * unitRows;
+                    int from = (unit - task.firstUnit) * UNIT_ROWS;
                     gateUp(task.mlp, task.in, task.inOff, task.count, task.h1, task.h2, task.hOff, from,
-                            Math.min(task.inner, from + unitRows));
+                            Math.min(task.inner, from + UNIT_ROWS));
                     return;
                 }
             }
@@ -516,7 +502,7 @@ final class Forward {
         void lastLogits(List<Team.Step> steps) {
             int vocab = config.vocabSize();
             Matrix head = weights.lmHead().rows(0, vocab);
-            Chunks vocabRows = Chunks.guided(vocab, team.size(), 4);
+            Chunks vocabRows = Chunks.of(vocab, team.size(), 4);
             steps.add((m, size) -> {
                 float[] xn = b.xnOf(m); // every member normalises the last token itself (no barrier for it)
                 rmsNorm(b.x, (n - 1) * d, finalNorm, xn, 0, d);
@@ -531,9 +517,6 @@ final class Forward {
          * and more), else about eight chunks a member, multiples of {@code align} rows.
          */
         Chunks rowChunks(int rows, int align) {
-            if (n == 1) {
-                return Chunks.guided(rows, team.size(), align);
-            }
             return n >= Kernels.COPY_ROWS_FROM_TOKENS ? Chunks.panels(rows, team.size()) : Chunks.of(rows, team.size(), align);
         }
 

@@ -33,13 +33,6 @@ public final class Team implements AutoCloseable {
 
     private static volatile Team shared;
 
-    // PROFILE (throwaway): per member, per step index, nanoseconds in the step and in the barrier after it.
-    public static final boolean PROFILE = Boolean.getBoolean("cleargate.engine.profileSteps");
-    public static final int MAX_STEPS = 256;
-    public static final long[][] WORK = new long[4][MAX_STEPS + 1];
-    public static final long[][] WAIT = new long[4][MAX_STEPS + 1];
-    public static final long[] REGIONS = new long[1];
-
     private final int size;
     private final Thread[] threads;
     private final boolean[] parked;
@@ -102,29 +95,10 @@ public final class Team implements AutoCloseable {
             threads[0] = Thread.currentThread();
             failure = null;
             steps = region;
-            if (PROFILE) {
-                REGIONS[0]++;
-                long t0 = System.nanoTime();
-                await(0);
-                long t1 = System.nanoTime();
-                WAIT[0][MAX_STEPS] += t1 - t0;
-                int i = 0;
-                for (Step step : region) {
-                    long a = System.nanoTime();
-                    guarded(step, 0);
-                    long bb = System.nanoTime();
-                    await(0);
-                    long c = System.nanoTime();
-                    WORK[0][i] += bb - a;
-                    WAIT[0][i] += c - bb;
-                    i++;
-                }
-            } else {
             await(0); // start: the other members read the steps after this
             for (Step step : region) {
                 guarded(step, 0);
                 await(0);
-            }
             }
             Throwable f = failure;
             if (f != null) {
@@ -157,20 +131,6 @@ public final class Team implements AutoCloseable {
             await(member);
             if (closed) {
                 return;
-            }
-            if (PROFILE) {
-                int i = 0;
-                for (Step step : steps) {
-                    long a = System.nanoTime();
-                    guarded(step, member);
-                    long bb = System.nanoTime();
-                    await(member);
-                    long c = System.nanoTime();
-                    WORK[member][i] += bb - a;
-                    WAIT[member][i] += c - bb;
-                    i++;
-                }
-                continue;
             }
             for (Step step : steps) {
                 guarded(step, member);

@@ -472,7 +472,14 @@ final class VectorKernels {
         return sum;
     }
 
-    // TRIAL (engine23): decode one row at a time, the EPYC kernels of speed.md 38, copied from RowKernelCandidates.
+    /**
+     * An f32 row at byte offset {@code row} dotted with x, its vector loads aligned to 64 bytes: the
+     * elements before the row's first 64-byte boundary are summed one by one, then whole vectors from
+     * that boundary in one FMA chain, then the tail. Decode's kernel on AMD ({@link Kernels.DecodeRows#ONE}):
+     * safetensors puts a tensor wherever its header ends (8 bytes past a boundary in the benchmark's files),
+     * so a row's 64-byte loads from its start would each straddle two cache lines. The sum's rounding
+     * depends on the row's address, never on how the team splits the rows.
+     */
     static float dotF32Aligned(java.lang.foreign.MemorySegment seg, long row, float[] x, int xOff, int n) {
         int lead = Math.min(n, (int) ((-(seg.address() + row) & 63) >>> 2));
         float sum = 0f;
@@ -493,6 +500,12 @@ final class VectorKernels {
         return sum;
     }
 
+    /**
+     * A bf16 row dotted with x, without widening instructions, four FMA chains: one int-vector load holds
+     * two bf16 per lane, the even one (low half) becomes an f32 by a left shift and the odd one (high half)
+     * by masking the low half away; they meet x's even and odd elements, pre-arranged by {@link #pairBf16}.
+     * Decode's bf16 kernel on AMD ({@link Kernels.DecodeRows#ONE}).
+     */
     static float dotBf16Paired(Tensor t, long start, float[] paired, float[] x, int xOff, int n) {
         var seg = t.data();
         long base = start * 2;
