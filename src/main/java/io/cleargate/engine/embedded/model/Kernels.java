@@ -60,8 +60,8 @@ public final class Kernels {
      * one load of x for four): on the Xeons of speed.md 50 and 58 (Intel, L2 streamer that stops at 4 KB
      * pages) f32 decode 1.35-1.49x one row at a time. {@link #ONE} at a time with aligned f32 loads (bf16:
      * one row, four chains): on the AMD EPYCs (Zen 4) of speed.md 38 and 61, where four interleaved
-     * streams read slower than one, f32 decode 1.14-1.55x and bf16 1.01-1.50x four rows in every round
-     * of one job (speed.md 61). Chosen by the CPU's vendor, since the two hosts differ in their
+     * streams read 2-2.4x slower than one in a single thread, f32 decode 1.33-1.55x and bf16 1.28-1.67x
+     * four rows at a time in every round of one A/B job (speed.md 61). Chosen by the CPU's vendor, since the two hosts differ in their
      * prefetchers, not in anything a VM reports of its caches (speed.md 58); {@code
      * -Dcleargate.engine.decodeRows=one|four} overrides. Either way a row's sum does not depend on how
      * the team splits the rows.
