@@ -55,18 +55,77 @@ public final class Kernels {
         }
     }
 
+    /**
+     * How a decoded token's products read their rows. {@link #FOUR} at a time (one FMA chain a row,
+     * one load of x for four): on the Xeons of speed.md 50 and 58 (Intel, L2 streamer that stops at 4 KB
+     * pages) f32 decode 1.35-1.49x one row at a time. {@link #ONE} at a time with aligned f32 loads (bf16:
+     * one row, four chains): on the AMD EPYCs (Zen 4) of speed.md 38 and 61, where four interleaved
+     * streams read 2-2.4x slower than one in a single thread, f32 decode 1.33-1.55x and bf16 1.28-1.67x
+     * four rows at a time in every round of one A/B job (speed.md 61). Chosen by the CPU's vendor, since the two hosts differ in their
+     * prefetchers, not in anything a VM reports of its caches (speed.md 58); {@code
+     * -Dcleargate.engine.decodeRows=one|four} overrides. Either way a row's sum does not depend on how
+     * the team splits the rows.
+     */
+    enum DecodeRows {
+        ONE, FOUR;
+
+        /** The choice for {@code property} (may be null) on a CPU of {@code vendor} (/proc/cpuinfo's vendor_id, may be null). */
+        static DecodeRows of(String property, String vendor) {
+            if (property != null) {
+                return switch (property) {
+                    case "one" -> ONE;
+                    case "four" -> FOUR;
+                    default -> throw new IllegalArgumentException(
+                            "cleargate.engine.decodeRows must be one or four, not " + property);
+                };
+            }
+            return "AuthenticAMD".equals(vendor) ? ONE : FOUR;
+        }
+
+        /** This CPU's vendor from /proc/cpuinfo, or null where there is none (not Linux, unreadable). */
+        static String cpuVendor() {
+            try (var lines = java.nio.file.Files.lines(java.nio.file.Path.of("/proc/cpuinfo"))) {
+                return lines.filter(l -> l.startsWith("vendor_id")).findFirst()
+                        .map(l -> l.substring(l.indexOf(':') + 1).trim()).orElse(null);
+            } catch (java.io.IOException | SecurityException | java.io.UncheckedIOException e) {
+                return null;
+            }
+        }
+    }
+
+    /** How this process's decode reads rows (see {@link DecodeRows}). */
+    static final DecodeRows DECODE_ROWS = DecodeRows.of(System.getProperty("cleargate.engine.decodeRows"), DecodeRows.cpuVendor());
+
     /** Rows {@code from .. to} of {@code W x} for one token. */
     static void matvecRows(Matrix w, float[] x, int xOff, float[] out, int outOff, int from, int to) {
+        matvecRows(w, x, xOff, out, outOff, from, to, DECODE_ROWS);
+    }
+
+    /** {@link #matvecRows} with the rows read as {@code rows} says (tests cover both ways on any CPU). */
+    static void matvecRows(Matrix w, float[] x, int xOff, float[] out, int outOff, int from, int to, DecodeRows rows) {
         if (VECTOR && w.scale() == null && w.tensor().dtype() == DType.BF16 && from < to) {
             // x is rearranged once for all rows (see VectorKernels.pairBf16), into a buffer of
             // this thread's: a new array per call was ~4 MB of allocation per decoded token (every
             // chunk of every product pairs its input), written and later collected.
             float[] paired = VectorKernels.pairBf16(x, xOff, w.cols(), pairedScratch(w.cols()));
-            matvecRowsBf16(w, paired, x, xOff, out, outOff, from, to);
+            if (rows == DecodeRows.ONE) {
+                for (int r = from; r < to; r++) {
+                    out[outOff + r] = VectorKernels.dotBf16Paired(w.tensor(), w.rowStart(r), paired, x, xOff, w.cols());
+                }
+            } else {
+                matvecRowsBf16(w, paired, x, xOff, out, outOff, from, to);
+            }
             return;
         }
         if (VECTOR && w.scale() == null && w.tensor().dtype() == DType.F32) {
-            matvecRowsF32(w, x, xOff, out, outOff, from, to);
+            if (rows == DecodeRows.ONE) {
+                var seg = w.tensor().data();
+                for (int r = from; r < to; r++) {
+                    out[outOff + r] = VectorKernels.dotF32Aligned(seg, w.rowStart(r) * 4L, x, xOff, w.cols());
+                }
+            } else {
+                matvecRowsF32(w, x, xOff, out, outOff, from, to);
+            }
             return;
         }
         for (int r = from; r < to; r++) {
@@ -87,6 +146,7 @@ public final class Kernels {
     private static void matvecRowsF32(Matrix w, float[] x, int xOff, float[] out, int outOff, int from, int to) {
         var seg = w.tensor().data();
         int cols = w.cols();
+
         long rowBytes = cols * 4L;
         float[] sums = TILE_SUMS.get();
         int r = from;
@@ -112,6 +172,7 @@ public final class Kernels {
     private static void matvecRowsBf16(Matrix w, float[] paired, float[] x, int xOff, float[] out, int outOff, int from, int to) {
         var seg = w.tensor().data();
         int cols = w.cols();
+
         long rowBytes = cols * 2L;
         float[] four = FOUR.get();
         int r = from;

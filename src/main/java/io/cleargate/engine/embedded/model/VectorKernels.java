@@ -472,6 +472,70 @@ final class VectorKernels {
         return sum;
     }
 
+    /**
+     * An f32 row at byte offset {@code row} dotted with x, its vector loads aligned to 64 bytes: the
+     * elements before the row's first 64-byte boundary are summed one by one, then whole vectors from
+     * that boundary in one FMA chain, then the tail. Decode's kernel on AMD ({@link Kernels.DecodeRows#ONE}):
+     * safetensors puts a tensor wherever its header ends (8 bytes past a boundary in the benchmark's files),
+     * so a row's 64-byte loads from its start would each straddle two cache lines. The sum's rounding
+     * depends on the row's address, never on how the team splits the rows.
+     */
+    static float dotF32Aligned(java.lang.foreign.MemorySegment seg, long row, float[] x, int xOff, int n) {
+        int lead = Math.min(n, (int) ((-(seg.address() + row) & 63) >>> 2));
+        float sum = 0f;
+        for (int k = 0; k < lead; k++) {
+            sum += seg.get(Tensor.F32, row + k * 4L) * x[xOff + k];
+        }
+        FloatVector acc = FloatVector.zero(F);
+        int len = F.length();
+        int i = lead;
+        for (; i + len <= n; i += len) {
+            acc = FloatVector.fromMemorySegment(F, seg, row + i * 4L, ByteOrder.LITTLE_ENDIAN)
+                    .fma(FloatVector.fromArray(F, x, xOff + i), acc);
+        }
+        sum += acc.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            sum += seg.get(Tensor.F32, row + i * 4L) * x[xOff + i];
+        }
+        return sum;
+    }
+
+    /**
+     * A bf16 row dotted with x, without widening instructions, four FMA chains: one int-vector load holds
+     * two bf16 per lane, the even one (low half) becomes an f32 by a left shift and the odd one (high half)
+     * by masking the low half away; they meet x's even and odd elements, pre-arranged by {@link #pairBf16}.
+     * Decode's bf16 kernel on AMD ({@link Kernels.DecodeRows#ONE}).
+     */
+    static float dotBf16Paired(Tensor t, long start, float[] paired, float[] x, int xOff, int n) {
+        var seg = t.data();
+        long base = start * 2;
+        int len = F.length();
+        int block = BF16_BLOCK;
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = FloatVector.zero(F);
+        FloatVector a2 = FloatVector.zero(F);
+        FloatVector a3 = FloatVector.zero(F);
+        int i = 0;
+        for (; i + 2 * block <= n; i += 2 * block) {
+            IntVector v = IntVector.fromMemorySegment(I, seg, base + i * 2L, ByteOrder.LITTLE_ENDIAN);
+            IntVector u = IntVector.fromMemorySegment(I, seg, base + (i + block) * 2L, ByteOrder.LITTLE_ENDIAN);
+            a0 = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.fromArray(F, paired, i), a0);
+            a1 = v.and(0xFFFF0000).reinterpretAsFloats().fma(FloatVector.fromArray(F, paired, i + len), a1);
+            a2 = u.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.fromArray(F, paired, i + block), a2);
+            a3 = u.and(0xFFFF0000).reinterpretAsFloats().fma(FloatVector.fromArray(F, paired, i + block + len), a3);
+        }
+        for (; i + block <= n; i += block) {
+            IntVector v = IntVector.fromMemorySegment(I, seg, base + i * 2L, ByteOrder.LITTLE_ENDIAN);
+            a0 = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.fromArray(F, paired, i), a0);
+            a1 = v.and(0xFFFF0000).reinterpretAsFloats().fma(FloatVector.fromArray(F, paired, i + len), a1);
+        }
+        float sum = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            sum += t.get(start + i) * x[xOff + i];
+        }
+        return sum;
+    }
+
     /** {@link #dot} with the f32 row read where it is mapped: the same steps, so the same sum. */
     static float dotF32Single(java.lang.foreign.MemorySegment seg, long row, float[] x, int xOff, int n) {
         FloatVector acc = FloatVector.zero(F);

@@ -12,7 +12,7 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * Not a test: bytes per second of bf16 decode kernels over 1024-column rows streamed from memory (a
  * buffer larger than L3), on one thread and on two (each its half), alternating the kernels so the
- * machine's drift spreads over all of them. The engine's kernel until engine17 ({@link RowKernelCandidates#dotBf16Paired}) and a
+ * machine's drift spreads over all of them. The engine's kernel until engine17 ({@link VectorKernels#dotBf16Paired}) and a
  * copy of main's as it was in engine9's job, against candidates and two references (the same bytes as int
  * vectors only added, {@link VectorKernels#sumF32}). Results: speed.md section 26.
  *
@@ -81,7 +81,7 @@ public final class Bf16RowBench {
                 for (int r = from; r < to; r++) {
                     long at = (long) r * COLS * 2;
                     s += switch (k) {
-                        case 0 -> RowKernelCandidates.dotBf16Paired(t, (long) r * COLS, p, x, 0, COLS);
+                        case 0 -> VectorKernels.dotBf16Paired(t, (long) r * COLS, p, x, 0, COLS);
                         case 1 -> paired8(seg, at, p, COLS);
                         case 2 -> r + 1 < to ? twoRows(seg, at, p, COLS, sink, member) : 0;
                         case 3 -> VectorKernels.dot(t, (long) r * COLS, x, 0, COLS);

@@ -1,6 +1,7 @@
 package io.cleargate.engine.embedded.model;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.foreign.Arena;
@@ -358,9 +359,16 @@ class KernelsTest {
     }
 
     @Test
-    void f32DecodeRowsFourAtATimeGiveTheExactDotAtEveryAlignmentAndTheSameSumWhateverTheSplit() {
+    void f32DecodeRowsGiveTheExactDotAtEveryAlignmentAndTheSameSumWhateverTheSplit() {
         // Rows starting 0, 4, .. 60 bytes past a line, widths with and without whole vectors and tails;
-        // shares of 1 to 3 rows go through the four-row kernel with the row repeated.
+        // four at a time, shares of 1 to 3 rows go through the four-row kernel with the row repeated; one
+        // at a time, the aligned loads start at a different element for every skew.
+        for (Kernels.DecodeRows way : Kernels.DecodeRows.values()) {
+            f32DecodeRowsGiveTheExactDot(way);
+        }
+    }
+
+    private static void f32DecodeRowsGiveTheExactDot(Kernels.DecodeRows way) {
         try (Arena arena = Arena.ofConfined()) {
             for (int cols : new int[] {1, 3, 16, 17, 40, 203, 256, 1024}) {
                 int rows = 11;
@@ -376,27 +384,37 @@ class KernelsTest {
                         x[i] = (float) Math.cos(i * 0.31 + skew);
                     }
                     float[] whole = new float[rows];
-                    Kernels.matvecRows(w, x, 5, whole, 0, 0, rows);
+                    Kernels.matvecRows(w, x, 5, whole, 0, 0, rows, way);
                     for (int r = 0; r < rows; r++) {
                         double expected = 0;
                         for (int c = 0; c < cols; c++) {
                             expected += (double) seg.get(Tensor.F32, ((long) r * cols + c) * 4) * x[5 + c];
                         }
                         assertEquals(expected, whole[r], 1e-5 * Math.max(1, Math.abs(expected)),
-                                cols + " columns from " + skew + " bytes past a line, row " + r);
+                                way + ": " + cols + " columns from " + skew + " bytes past a line, row " + r);
                     }
                     for (int split = 1; split < rows; split++) {
                         float[] parts = new float[rows];
-                        Kernels.matvecRows(w, x, 5, parts, 0, 0, split);
-                        Kernels.matvecRows(w, x, 5, parts, 0, split, rows);
+                        Kernels.matvecRows(w, x, 5, parts, 0, 0, split, way);
+                        Kernels.matvecRows(w, x, 5, parts, 0, split, rows, way);
                         for (int r = 0; r < rows; r++) {
                             assertEquals(whole[r], parts[r], LANE_ORDER * Math.max(1, Math.abs(whole[r])),
-                                    cols + " columns, split at " + split + ", row " + r);
+                                    way + ": " + cols + " columns, split at " + split + ", row " + r);
                         }
                     }
                 }
             }
         }
+    }
+
+    @Test
+    void decodeReadsRowsOneAtATimeOnAmdFourElsewhereAndRefusesAnUnknownOverride() {
+        assertEquals(Kernels.DecodeRows.ONE, Kernels.DecodeRows.of(null, "AuthenticAMD"));
+        assertEquals(Kernels.DecodeRows.FOUR, Kernels.DecodeRows.of(null, "GenuineIntel"));
+        assertEquals(Kernels.DecodeRows.FOUR, Kernels.DecodeRows.of(null, null));
+        assertEquals(Kernels.DecodeRows.FOUR, Kernels.DecodeRows.of("four", "AuthenticAMD"));
+        assertEquals(Kernels.DecodeRows.ONE, Kernels.DecodeRows.of("one", "GenuineIntel"));
+        assertThrows(IllegalArgumentException.class, () -> Kernels.DecodeRows.of("1", "AuthenticAMD"));
     }
 
     @Test
@@ -449,14 +467,16 @@ class KernelsTest {
                 for (int i = 0; i < x.length; i++) {
                     x[i] = (float) Math.cos(i * 0.37);
                 }
-                float[] out = new float[rows];
-                Kernels.matvecRows(w, x, 3, out, 0, 0, rows);
-                for (int r = 0; r < rows; r++) {
-                    double expected = 0;
-                    for (int c = 0; c < cols; c++) {
-                        expected += (double) w.tensor().get((long) r * cols + c) * x[3 + c];
+                for (Kernels.DecodeRows way : Kernels.DecodeRows.values()) {
+                    float[] out = new float[rows];
+                    Kernels.matvecRows(w, x, 3, out, 0, 0, rows, way);
+                    for (int r = 0; r < rows; r++) {
+                        double expected = 0;
+                        for (int c = 0; c < cols; c++) {
+                            expected += (double) w.tensor().get((long) r * cols + c) * x[3 + c];
+                        }
+                        assertEquals(expected, out[r], 1e-4 * Math.max(1, Math.abs(expected)), way + ": " + cols + " columns, row " + r);
                     }
-                    assertEquals(expected, out[r], 1e-4 * Math.max(1, Math.abs(expected)), cols + " columns, row " + r);
                 }
             }
         }
@@ -479,19 +499,22 @@ class KernelsTest {
                 for (int i = 0; i < x.length; i++) {
                     x[i] = (float) Math.cos(i * 0.41);
                 }
-                float[] whole = new float[rows];
-                Kernels.matvecRows(w, x, 2, whole, 0, 0, rows);
-                for (int split : new int[] {1, 3, 6}) {
-                    float[] parts = new float[rows];
-                    Kernels.matvecRows(w, x, 2, parts, 0, 0, split);
-                    Kernels.matvecRows(w, x, 2, parts, 0, split, rows);
-                    for (int r = 0; r < rows; r++) {
-                        assertEquals(whole[r], parts[r], 1e-6f * Math.max(1, Math.abs(whole[r])), cols + " columns, split " + split + ", row " + r);
-                        double expected = 0;
-                        for (int c = 0; c < cols; c++) {
-                            expected += (double) w.tensor().get((long) r * cols + c) * x[2 + c];
+                for (Kernels.DecodeRows way : Kernels.DecodeRows.values()) {
+                    float[] whole = new float[rows];
+                    Kernels.matvecRows(w, x, 2, whole, 0, 0, rows, way);
+                    for (int split : new int[] {1, 3, 6}) {
+                        float[] parts = new float[rows];
+                        Kernels.matvecRows(w, x, 2, parts, 0, 0, split, way);
+                        Kernels.matvecRows(w, x, 2, parts, 0, split, rows, way);
+                        for (int r = 0; r < rows; r++) {
+                            String where = way + ": " + cols + " columns, split " + split + ", row " + r;
+                            assertEquals(whole[r], parts[r], 1e-6f * Math.max(1, Math.abs(whole[r])), where);
+                            double expected = 0;
+                            for (int c = 0; c < cols; c++) {
+                                expected += (double) w.tensor().get((long) r * cols + c) * x[2 + c];
+                            }
+                            assertEquals(expected, parts[r], 1e-4 * Math.max(1, Math.abs(expected)), where);
                         }
-                        assertEquals(expected, parts[r], 1e-4 * Math.max(1, Math.abs(expected)), cols + " columns, row " + r);
                     }
                 }
             }

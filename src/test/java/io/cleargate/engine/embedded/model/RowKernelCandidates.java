@@ -12,8 +12,9 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * Not a test: decode row kernels that {@link StreamRowsBench} compares with the engine's
  * ({@link Tiles#f32x1}, {@link VectorKernels#dotBf16Rows4}): the ones decode used before
- * engine17 (f32 rows one at a time with aligned loads, {@link #dotF32Aligned}; bf16 rows one at a time,
- * {@link #dotBf16Paired} and {@link #dotBf16Row}) and the candidates measured and dropped there (speed.md 50):
+ * engine17 (bf16 rows one at a time with one chain, {@link #dotBf16Row}; f32 rows one at a time with aligned
+ * loads and bf16 rows one at a time with four chains are decode's kernels on AMD again, {@link Kernels.DecodeRows})
+ * and the candidates measured and dropped there (speed.md 50):
  * aligned loads with the row's first and last partial vectors loaded whole and the lanes outside the row
  * zeroed through x ("edges"), one row or four at a time, and eight rows at a time.
  */
@@ -155,42 +156,6 @@ final class RowKernelCandidates {
         eight[7] = finish(a7, seg, at + 7 * rowBytes, x, xOff, i, n);
     }
 
-    /**
-     * A bf16 row dotted with x, without widening instructions: one int-vector load holds two bf16 per
-     * lane, the even one (low half) becomes an f32 by a left shift and the odd one (high half) by
-     * masking the low half away; they meet x's even and odd elements, pre-arranged by
-     * {@link VectorKernels#pairBf16}. Three instructions per two vectors of weights where the widening path
-     * (short load, widen to int, shift) needs six.
-     */
-    static float dotBf16Paired(Tensor t, long start, float[] paired, float[] x, int xOff, int n) {
-        var seg = t.data();
-        long base = start * 2;
-        int len = F.length();
-        int block = BF16_BLOCK;
-        FloatVector a0 = FloatVector.zero(F);
-        FloatVector a1 = FloatVector.zero(F);
-        FloatVector a2 = FloatVector.zero(F);
-        FloatVector a3 = FloatVector.zero(F);
-        int i = 0;
-        for (; i + 2 * block <= n; i += 2 * block) {
-            IntVector v = IntVector.fromMemorySegment(I, seg, base + i * 2L, ByteOrder.LITTLE_ENDIAN);
-            IntVector u = IntVector.fromMemorySegment(I, seg, base + (i + block) * 2L, ByteOrder.LITTLE_ENDIAN);
-            a0 = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.fromArray(F, paired, i), a0);
-            a1 = v.and(0xFFFF0000).reinterpretAsFloats().fma(FloatVector.fromArray(F, paired, i + len), a1);
-            a2 = u.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.fromArray(F, paired, i + block), a2);
-            a3 = u.and(0xFFFF0000).reinterpretAsFloats().fma(FloatVector.fromArray(F, paired, i + block + len), a3);
-        }
-        for (; i + block <= n; i += block) {
-            IntVector v = IntVector.fromMemorySegment(I, seg, base + i * 2L, ByteOrder.LITTLE_ENDIAN);
-            a0 = v.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(FloatVector.fromArray(F, paired, i), a0);
-            a1 = v.and(0xFFFF0000).reinterpretAsFloats().fma(FloatVector.fromArray(F, paired, i + len), a1);
-        }
-        float sum = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
-        for (; i < n; i++) {
-            sum += t.get(start + i) * x[xOff + i];
-        }
-        return sum;
-    }
 
     /** One paired bf16 row (at byte offset {@code row}) dotted with x with one FMA chain: each block's even weights, then its odd ones. */
     static float dotBf16Row(MemorySegment seg, long row, float[] paired, float[] x, int xOff, int n) {
@@ -206,33 +171,6 @@ final class RowKernelCandidates {
         return bf16Tail(a.reduceLanes(VectorOperators.ADD), seg, row, x, xOff, i, n);
     }
 
-    /**
-     * An f32 row at byte offset {@code row} dotted with x, its vector loads aligned to 64 bytes: the
-     * elements before the row's first 64-byte boundary are summed one by one, then whole
-     * vectors from that boundary in one FMA chain, then the tail. Safetensors puts a tensor wherever its
-     * header ends (8 bytes past a boundary in the benchmark's files), so a row's 64-byte loads from its
-     * start would each straddle two cache lines. Where the row is aligned (copied weights) this is
-     * {@link VectorKernels#dotF32Single}'s order; otherwise the sum's rounding depends on the row's address.
-     */
-    static float dotF32Aligned(MemorySegment seg, long row, float[] x, int xOff, int n) {
-        int lead = Math.min(n, (int) ((-(seg.address() + row) & 63) >>> 2));
-        float sum = 0f;
-        for (int k = 0; k < lead; k++) {
-            sum += seg.get(Tensor.F32, row + k * 4L) * x[xOff + k];
-        }
-        FloatVector acc = FloatVector.zero(F);
-        int len = F.length();
-        int i = lead;
-        for (; i + len <= n; i += len) {
-            acc = FloatVector.fromMemorySegment(F, seg, row + i * 4L, ByteOrder.LITTLE_ENDIAN)
-                    .fma(FloatVector.fromArray(F, x, xOff + i), acc);
-        }
-        sum += acc.reduceLanes(VectorOperators.ADD);
-        for (; i < n; i++) {
-            sum += seg.get(Tensor.F32, row + i * 4L) * x[xOff + i];
-        }
-        return sum;
-    }
 
     private static float finish(FloatVector acc, MemorySegment seg, long row, float[] x, int xOff, int from, int n) {
         float sum = acc.reduceLanes(VectorOperators.ADD);

@@ -112,7 +112,7 @@ public final class StreamRowsBench {
                 case 1 -> VectorKernels.dotF32Single(seg, at, x, 0, cols);
                 case 5 -> VectorKernels.dot(tensor, (long) r * cols, x, 0, cols);
                 case 6 -> RowKernelCandidates.dotF32Edges(seg, at, x, 0, cols);
-                default -> RowKernelCandidates.dotF32Aligned(seg, at, x, 0, cols);
+                default -> VectorKernels.dotF32Aligned(seg, at, x, 0, cols);
             };
         }
     }
@@ -125,7 +125,7 @@ public final class StreamRowsBench {
                 Tensor t = new Tensor("w", DType.BF16, new long[] {rows, cols}, mapped.asSlice(skew, rows * rowBytes));
                 VectorKernels.pairBf16(x, 0, cols, paired);
                 for (int r = 0; r < rows; r++) {
-                    out[r] = RowKernelCandidates.dotBf16Paired(t, (long) r * cols, paired, x, 0, cols);
+                    out[r] = VectorKernels.dotBf16Paired(t, (long) r * cols, paired, x, 0, cols);
                 }
             }
             case 1 -> {
