@@ -202,28 +202,17 @@ final class BuiltinDetectors {
         String gcpGlued = "AIza[0-9A-Za-z_\\-]{35}";
         return new PatternDetector("cloud_key", "secret.cloud_key", "SECRET",
                 "AWS access key id (AKIA/ASIA...), Google API key (AIza...), Google OAuth token (ya29.)",
-                List.of(prefixed("clean", aws, 1.0, AWS_PREFIXES.toArray(String[]::new)),
-                        prefixed("compact", awsGlued, 0.9, AWS_PREFIXES.subList(0, 4).toArray(String[]::new)),
-                        prefixed("clean", gcpKey, 1.0, GCP_KEY_PREFIX), prefixed("compact", gcpGlued, 0.9, GCP_KEY_PREFIX),
-                        prefixed("clean", gcpOauth, 1.0, GCP_OAUTH_PREFIX)),
+                List.of(prefixed("clean", aws, 1.0, "AKIA", "ASIA", "ABIA", "ACCA", "A3T"),
+                        prefixed("compact", awsGlued, 0.9, "AKIA", "ASIA", "ABIA", "ACCA"),
+                        prefixed("clean", gcpKey, 1.0, "AIza"), prefixed("compact", gcpGlued, 0.9, "AIza"),
+                        prefixed("clean", gcpOauth, 1.0, "ya29.")),
                 (candidate, text, s, e) -> 0.95);
     }
-
-    /** How AWS access key ids begin (the glued form's without "A3T"). */
-    static final List<String> AWS_PREFIXES = List.of("AKIA", "ASIA", "ABIA", "ACCA", "A3T");
-    static final String GCP_KEY_PREFIX = "AIza";
-    static final String GCP_OAUTH_PREFIX = "ya29.";
-    static final String SLACK_HOOK_PREFIX = "https://hooks.slack.com/services/T";
-    static final String JWT_PREFIX = "eyJ";
 
     /** Every way the token pattern's alternatives begin. */
     static final List<String> TOKEN_PREFIXES = List.of("ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "glpat-",
             "gldt-", "glrt-", "glptt-", "glft-", "xoxa-", "xoxb-", "xoxp-", "xoxo-", "xoxs-", "xoxr-", "sk_live_", "rk_live_",
             "sk-", "hf_", "npm_");
-
-    /** Every word the built-in literal probes begin with: the pairs {@link CharPairs} keeps track of. */
-    static final List<String> LITERAL_PREFIXES = java.util.stream.Stream.of(AWS_PREFIXES,
-            List.of(GCP_KEY_PREFIX, GCP_OAUTH_PREFIX, SLACK_HOOK_PREFIX, JWT_PREFIX), TOKEN_PREFIXES).flatMap(List::stream).toList();
 
     /** The chars of an entropy candidate's run. */
     static final String TOKEN_RUN = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/_-";
@@ -250,7 +239,7 @@ final class BuiltinDetectors {
                 "API tokens: GitHub (ghp_, github_pat_), GitLab (glpat-), Slack (xox?-, webhooks), Stripe, OpenAI-style sk-, npm, Hugging Face",
                 List.of(prefixed("clean", tokens, 1.0, TOKEN_PREFIXES.toArray(String[]::new)),
                         prefixed("compact", tokensGlued, 0.9, "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "npm_"),
-                        prefixed("clean", slackHook, 1.0, SLACK_HOOK_PREFIX)),
+                        prefixed("clean", slackHook, 1.0, "https://hooks.slack.com/services/T")),
                 (candidate, text, s, e) -> 0.95);
     }
 
@@ -270,7 +259,7 @@ final class BuiltinDetectors {
         // glued together are one match.
         String jwt = "(?<![A-Za-z0-9_\\-])eyJ[A-Za-z0-9_\\-]{10,}+\\.eyJ[A-Za-z0-9_\\-]{10,}+\\.(?:[A-Za-z0-9_\\-]|\\.(?=[A-Za-z0-9_\\-]))*+";
         return new PatternDetector("jwt", "secret.jwt", "JWT", "JSON Web Token (eyJ...header.eyJ...payload.signature)",
-                List.of(prefixed("clean", jwt, 1.0, JWT_PREFIX), prefixed("compact", jwt, 1.0, JWT_PREFIX)),
+                List.of(prefixed("clean", jwt, 1.0, "eyJ"), prefixed("compact", jwt, 1.0, "eyJ")),
                 (candidate, text, s, e) -> {
                     String header = candidate.substring(0, candidate.indexOf('.'));
                     try {

@@ -74,41 +74,6 @@ class CharPairsTest {
         assertTrue(occurring > 5_000 && passedOver > 50_000, "occurring " + occurring + ", passed over " + passedOver);
     }
 
-    /**
-     * The pairs kept in two longs by slot answer as the set of every pair's hash they replaced: on
-     * random texts (non-ASCII chars among them), every hash 0-4,095 of a pair kept track of is
-     * present exactly when a pair of the text has that hash, and every other hash may be present;
-     * every pair of every built-in literal prefix is kept track of.
-     */
-    @Test
-    void thePairsKeptBySlotAreTheSetOfEveryPairsHash() {
-        for (String word : BuiltinDetectors.LITERAL_PREFIXES) {
-            for (int h : CharPairs.hashes(word)) {
-                assertTrue(CharPairs.tracked(h), word);
-            }
-        }
-        var random = new Random(19);
-        int absent = 0;
-        for (int round = 0; round < 3000; round++) {
-            String text = randomText(random, 12);
-            java.util.Set<Integer> hashes = new java.util.HashSet<>();
-            for (int i = 1; i < text.length(); i++) {
-                char a = text.charAt(i - 1);
-                char b = text.charAt(i);
-                if (a < 128 && b < 128) {
-                    hashes.add(CharPairs.hash(a, b));
-                }
-            }
-            CharPairs pairs = CharPairs.of(text.toCharArray(), text.length());
-            for (int h = 0; h < 4096; h++) {
-                boolean expected = hashes.contains(h) || !CharPairs.tracked(h);
-                assertEquals(expected, pairs.has(h), "hash " + h + " in '" + text + "'");
-                absent += expected ? 0 : 1;
-            }
-        }
-        assertTrue(absent > 3000 * 50, "absent " + absent);
-    }
-
     @Test
     void aLongTextIsNotReadForPairs() {
         char[] text = "AKIA".repeat(CharPairs.MAX_LENGTH).toCharArray();
