@@ -268,10 +268,6 @@ final class PhoneDetector implements Detector {
             if (digits < 6) {
                 continue;
             }
-            int month = yearMonthIndex(view.text, start, end);
-            if (month >= 0 && refusedYearMonth(month)) {
-                continue; // the region loop finds nothing here, as it did when this table was made
-            }
             if (!mayReach(view.text, start, end, minScore)) {
                 continue;
             }
@@ -287,111 +283,6 @@ final class PhoneDetector implements Detector {
                 report(view, from + m.start(), from + m.end(), m.raw(), m.number(), asked.reported, sink);
             }
         }
-    }
-
-    /**
-     * The year and month of an ISO time stamp: the candidate scan stops before the day of
-     * "2026-11-09T04:26:50Z", since a letter follows it, so every time stamp leaves a candidate
-     * "2026-11", and in Germany such six digits are a valid number that the national-prefix
-     * check then refuses. A third of the candidates of dense personal data went through the region
-     * loop that way, one record at a time. For a candidate of this shape with quiet chars either
-     * side ({@link #quietBefore}, {@link #quietAfter}) the loop's answer depends on its digits and
-     * the regions alone ({@link #matcherFinds} reads the window only for their quietness), so it
-     * is asked once per region for each of the {@link #YEAR_MONTHS} candidates, ahead of any text,
-     * from libphonenumber's metadata alone; a candidate whose every region finds nothing is passed
-     * over. {@code PhoneWindowTest} compares the table with the loop.
-     */
-    static final int YEAR_MONTHS = 200 * 12;
-
-    /** Per region: a bit per candidate of {@link #yearMonth} on which the region's step of the loop finds nothing. Metadata only. */
-    private static final java.util.concurrent.ConcurrentHashMap<String, long[]> MONTHS_REFUSED =
-            new java.util.concurrent.ConcurrentHashMap<>();
-
-    /** The regions' tables joined: the candidates every region refuses; made on first use. */
-    private volatile long[] monthsRefused;
-
-    /** Candidate {@code index} of the table: a year 1900-2099, "-" and a month 01-12. */
-    static String yearMonth(int index) {
-        int month = index % 12 + 1;
-        return (1900 + index / 12) + (month < 10 ? "-0" : "-") + month;
-    }
-
-    /**
-     * The table index of the candidate [start, end) of {@code t} when it is a year 1900-2099, "-"
-     * and a month 01-12 with quiet chars either side (or the text's start or end); -1 otherwise.
-     */
-    static int yearMonthIndex(String t, int start, int end) {
-        if (end - start != 7 || t.charAt(start + 4) != '-') {
-            return -1;
-        }
-        int year = 0;
-        for (int i = start; i < start + 4; i++) {
-            char c = t.charAt(i);
-            if (!isDigit(c)) {
-                return -1;
-            }
-            year = year * 10 + c - '0';
-        }
-        char m1 = t.charAt(start + 5);
-        char m2 = t.charAt(start + 6);
-        if (!isDigit(m1) || !isDigit(m2)) {
-            return -1;
-        }
-        int month = (m1 - '0') * 10 + m2 - '0';
-        if (year < 1900 || year > 2099 || month < 1 || month > 12
-                || start > 0 && !quietBefore(t.charAt(start - 1)) || end < t.length() && !quietAfter(t.charAt(end))) {
-            return -1;
-        }
-        return (year - 1900) * 12 + month - 1;
-    }
-
-    /** Whether the region loop certainly finds nothing for the candidate at table index {@code index}. */
-    boolean refusedYearMonth(int index) {
-        long[] table = monthsRefused;
-        if (table == null) {
-            table = new long[(YEAR_MONTHS + 63) / 64];
-            java.util.Arrays.fill(table, -1L);
-            for (String region : regions) {
-                long[] own = MONTHS_REFUSED.computeIfAbsent(region, PhoneDetector::monthsRefusedIn);
-                for (int w = 0; w < table.length; w++) {
-                    table[w] &= own[w];
-                }
-            }
-            monthsRefused = table;
-        }
-        return (table[index >>> 6] >>> index & 1) != 0;
-    }
-
-    private static long[] monthsRefusedIn(String region) {
-        DigitBound bound = BOUNDS.computeIfAbsent(region, PhoneDetector::boundOf);
-        long[] refused = new long[(YEAR_MONTHS + 63) / 64];
-        for (int i = 0; i < YEAR_MONTHS; i++) {
-            if (findsNothingIn(yearMonth(i), region, bound)) {
-                refused[i >>> 6] |= 1L << i;
-            }
-        }
-        return refused;
-    }
-
-    /**
-     * Whether the loop's step for {@code region} finds nothing for the candidate {@code raw} (no
-     * "+") between quiet chars: the same steps as {@link #confirmedNumbers}, the digit bound, the
-     * valid number and what the matcher finds in the window.
-     */
-    private static boolean findsNothingIn(String raw, String region, DigitBound bound) {
-        String digits = digitsOf(raw);
-        if (digitCountRulesOut(digits, region, bound)) {
-            return true;
-        }
-        Phonenumber.PhoneNumber number = Answers.validNumber(raw, digits, region);
-        return number == null || matcherFinds(" " + raw + " ", 1, 1 + raw.length(), raw, digits, number, region) == Window.NOTHING;
-    }
-
-    /** What the region loop confirms for the candidate [start, end) of {@code t}, asked afresh; for tests. */
-    List<?> regionLoop(String t, int start, int end) {
-        int from = Math.max(0, start - 1);
-        String window = t.substring(from, Math.min(t.length(), end + 1));
-        return confirmedNumbers(t.substring(start, end), window, start - from, new Answers(regions.size()));
     }
 
     /**

@@ -282,58 +282,6 @@ class PhoneWindowTest {
     }
 
     /**
-     * The year and month of ISO time stamps ("2026-11" of "2026-11-09T04:26:50Z") are passed over
-     * without the region loop where the detector's table says the loop finds nothing: for every
-     * candidate of the table, between quiet chars and others, at the text's ends, with the
-     * profile's regions, single regions and random lists of three, a refusal must be the loop's
-     * empty answer, and a candidate the table does not cover (a char the matcher reads beside it)
-     * must go to the loop.
-     */
-    @Test
-    void aYearAndMonthTheTableRefusesIsOneTheRegionLoopFindsNothingIn() {
-        var random = new Random(3035);
-        List<String> supported = new ArrayList<>(UTIL.getSupportedRegions());
-        java.util.Collections.sort(supported);
-        List<List<String>> lists = new ArrayList<>(List.of(PROFILE_REGIONS, List.of("US", "GB", "DE", "FR"), List.of("DE"),
-                List.of("IT"), List.of("BR"), List.of("AT"), List.of("CH"), List.of("NL"), List.of("JP"), List.of("RU"),
-                List.of("CN"), List.of("AU"), List.of("IN")));
-        for (int k = 0; k < 6; k++) {
-            lists.add(List.of(supported.get(random.nextInt(supported.size())), supported.get(random.nextInt(supported.size())),
-                    supported.get(random.nextInt(supported.size()))));
-        }
-        String around = " \n\t,;:)]\"'=<>*|!?&@#^_`~\\/-(+[{%$\u20ac\u00e9\u00a0xZ7";
-        int asked = 0;
-        int refused = 0;
-        for (List<String> regions : lists) {
-            var detector = new PhoneDetector(regions);
-            for (int i = 0; i < PhoneDetector.YEAR_MONTHS; i++) {
-                String raw = PhoneDetector.yearMonth(i);
-                String before = random.nextInt(10) == 0 ? "" : String.valueOf(around.charAt(random.nextInt(around.length())));
-                String after = random.nextInt(10) == 0 ? "" : String.valueOf(around.charAt(random.nextInt(around.length())));
-                String text = before + raw + after;
-                int s = before.length();
-                int e = s + raw.length();
-                int index = PhoneDetector.yearMonthIndex(text, s, e);
-                boolean quiet = (before.isEmpty() || PhoneDetector.quietBefore(before.charAt(0)))
-                        && (after.isEmpty() || PhoneDetector.quietAfter(after.charAt(0)));
-                assertEquals(quiet ? i : -1, index, () -> "'" + text + "'");
-                if (index >= 0) {
-                    asked++;
-                    if (detector.refusedYearMonth(index)) {
-                        refused++;
-                        assertEquals(List.of(), detector.regionLoop(text, s, e), () -> "'" + text + "' in " + regions);
-                    }
-                }
-            }
-        }
-        int[] counts = {asked, refused};
-        assertTrue(refused > asked / 4, () -> "refused " + counts[1] + " of " + counts[0]);
-        assertTrue(new PhoneDetector(PROFILE_REGIONS).refusedYearMonth(PhoneDetector.yearMonthIndex("at 2026-11-09T04:26:50Z", 3, 10)));
-        assertEquals(-1, PhoneDetector.yearMonthIndex("at 2026-13-09", 3, 10));
-        assertEquals(-1, PhoneDetector.yearMonthIndex("at 2026-1109", 3, 10));
-    }
-
-    /**
      * The page-range check enters its regex only where a "-" has a "(" after it: on candidate-shaped
      * strings (digits, "()-./", spaces, tabs, a "+", non-ASCII spaces now and then) its answer is the
      * regex's find, and both answers occur.
