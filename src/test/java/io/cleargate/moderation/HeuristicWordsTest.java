@@ -78,20 +78,24 @@ class HeuristicWordsTest {
         pieces.addAll(List.of(" ", "a", "b", "c", "d", "x", "7", "é", "-", "\n", "İ", "\u212A", "Ａ", "\u200B", "S", "YS",
                 "Tem", "i-g-n-o-r-e", "n_o", "d.o", "systemprompt", "abcbcd"));
         int passed = 0;
+        List<List<int[]>> lastGates = null;
         for (int round = 0; round < 4000; round++) {
             var sb = new StringBuilder();
             for (int k = random.nextInt(20); k > 0; k--) {
                 sb.append(pieces.get(random.nextInt(pieces.size())));
             }
-            List<List<int[]>> gates = new ArrayList<>();
-            // now and then more gates than a bit mask of them holds (each gate then asked at each new word)
-            for (int g = round % 8 == 0 ? 65 + random.nextInt(6) : 1 + random.nextInt(3); g > 0; g--) {
+            // the same gates twice in a row as often as not (what is known of them is kept per list),
+            // now and then more gates than a bit mask of them holds (each gate then asked at each new
+            // word), and now and then a gate without groups, which passes on every text
+            List<List<int[]>> gates = round % 2 == 1 && lastGates != null ? lastGates : new ArrayList<>();
+            for (int g = gates == lastGates ? 0 : round % 8 == 0 ? 65 + random.nextInt(6) : 1 + random.nextInt(3); g > 0; g--) {
                 List<int[]> groups = new ArrayList<>();
-                for (int k = 1 + random.nextInt(3); k > 0; k--) {
+                for (int k = round % 50 == 4 && g == 1 ? 0 : 1 + random.nextInt(3); k > 0; k--) {
                     groups.add(random.ints(1 + random.nextInt(3), 0, WORDS.size()).toArray());
                 }
                 gates.add(groups);
             }
+            lastGates = gates;
             var normalized = NormalizedText.of(sb.toString());
             HeuristicWords.Found found = words.find(normalized.alnum().text);
             boolean expected = gates.stream().anyMatch(groups -> groups.stream()

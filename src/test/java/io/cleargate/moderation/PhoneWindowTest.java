@@ -281,6 +281,31 @@ class PhoneWindowTest {
         }
     }
 
+    /**
+     * The page-range check enters its regex only where a "-" has a "(" after it: on candidate-shaped
+     * strings (digits, "()-./", spaces, tabs, a "+", non-ASCII spaces now and then) its answer is the
+     * regex's find, and both answers occur.
+     */
+    @Test
+    void aPageRangeIsFoundExactlyWhereItsRegexFindsOne() {
+        var random = new Random(3036);
+        String chars = "0123456789012345678901234567890123456789 ()-./ ()--\t+\u00a0\u2009";
+        int found = 0;
+        for (int round = 0; round < 200_000; round++) {
+            var sb = new StringBuilder();
+            for (int k = 1 + random.nextInt(24); k > 0; k--) {
+                sb.append(chars.charAt(random.nextInt(chars.length())));
+            }
+            String raw = sb.toString();
+            boolean expected = PhoneDetector.pagesFind(raw);
+            assertEquals(expected, PhoneDetector.pageRange(raw), () -> "'" + raw + "'");
+            found += expected ? 1 : 0;
+        }
+        int[] count = {found};
+        assertTrue(found > 1000 && found < 199_000, () -> "found " + count[0]);
+        assertTrue(PhoneDetector.pageRange("211-227 (2003)") && !PhoneDetector.pageRange("(305) 511-0715"));
+    }
+
     private static List<PhoneNumberMatch> toList(Iterable<PhoneNumberMatch> matches) {
         List<PhoneNumberMatch> list = new ArrayList<>();
         matches.forEach(list::add);
