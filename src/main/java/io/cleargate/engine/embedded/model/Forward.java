@@ -440,7 +440,7 @@ final class Forward {
         }
 
         /**
-         * From this many rows on, a step's f32 product over a whole prefill chunk goes through {@link TokenLanes}
+         * From this many rows on, a step's f32 or bf16 product over a whole prefill chunk goes through {@link TokenLanes}
          * (one transpose of the batch per member); the router's 32 rows and a head's W_UV stay with {@link Panels}.
          */
         static final int LANE_ROWS = 128;
@@ -484,7 +484,11 @@ final class Forward {
             }
         }
 
-        /** The shared expert's input ({@code cols} wide from {@code xOff}) transposed for {@link TokenLanes}, once per member and step; null where that path does not run. */
+        /**
+         * The shared expert's input ({@code cols} wide from {@code xOff}) transposed for {@link TokenLanes}, once per
+         * member and step; null where that path does not run. Not held to {@link #LANE_ROWS}: one transpose serves
+         * all of the member's shared units in the step (on the benchmark model 512 gate/up rows, 1024 down rows).
+         */
         TokenLanes.Input sharedLanes(TokenLanes.Input[] shared, Matrix w, float[] x, int xOff, int cols) {
             if (shared[0] == null && Kernels.VECTOR && lanesFor(w)) {
                 shared[0] = TokenLanes.of(x, xOff, n, cols, cols);
@@ -576,8 +580,8 @@ final class Forward {
 
         /**
          * This member's batch {@code x} transposed for {@link TokenLanes} when the step's product of {@code rows}
-         * rows of {@code w}'s kind goes that way (f32 weights, a whole prefill chunk, enough rows that one transpose of the
-         * batch costs less than packing the rows); else null.
+         * rows of {@code w}'s kind goes that way (f32 or bf16 weights, a whole prefill chunk, enough rows that one transpose
+         * of the batch costs less than packing the rows); else null.
          */
         TokenLanes.Input lanes(Matrix w, int rows, float[] x, int xStride, int cols) {
             if (!Kernels.VECTOR || rows < LANE_ROWS || !lanesFor(w)) {
@@ -586,7 +590,10 @@ final class Forward {
             return TokenLanes.of(x, 0, n, xStride, cols);
         }
 
-        /** Whether {@link TokenLanes} takes {@code w}'s kind of weights: f32, and bf16 unless -Dcleargate.engine.bf16Lanes=false (trial). */
+        /**
+         * Whether {@link TokenLanes} takes {@code w}'s kind of weights: f32, and bf16 unless
+         * {@code -Dcleargate.engine.bf16Lanes=false} (bf16 through {@link Panels} as before speed.md 64, for A/B jobs).
+         */
         static boolean lanesFor(Matrix w) {
             return w.scale() == null && (w.tensor().dtype() == DType.F32 || w.tensor().dtype() == DType.BF16 && BF16_LANES);
         }
