@@ -638,24 +638,8 @@ class KernelsTest {
             for (DType dtype : new DType[] {DType.F32, DType.BF16}) {
                 for (int cols : new int[] {5, 203, 256}) {
                     int rows = 75;
-                    MemorySegment seg = arena.allocate((long) rows * cols * dtype.bytes() + 64, 64)
-                            .asSlice(8, (long) rows * cols * dtype.bytes());
                     double[][] w = new double[rows][cols];
-                    for (int r = 0; r < rows; r++) {
-                        for (int c = 0; c < cols; c++) {
-                            float v = (float) Math.sin((r * cols + c) * 0.37) * (1 + r % 5);
-                            long i = (long) r * cols + c;
-                            if (dtype == DType.F32) {
-                                seg.set(Tensor.F32, i * 4, v);
-                                w[r][c] = v;
-                            } else {
-                                short bits = (short) (Float.floatToRawIntBits(v) >>> 16);
-                                seg.set(Tensor.I16, i * 2, bits);
-                                w[r][c] = Float.intBitsToFloat(bits << 16);
-                            }
-                        }
-                    }
-                    Matrix m = new Matrix(new Tensor("w", dtype, new long[] {rows, cols}, seg), 0, rows, cols);
+                    Matrix m = waveRows(arena, dtype, w);
                     for (int n : new int[] {16, 17, 23, 24, 25, 28, 29, 64}) {
                         int stride = cols + 3;
                         float[] x = new float[2 + n * stride];
@@ -693,6 +677,32 @@ class KernelsTest {
         }
     }
 
+    /**
+     * A matrix of {@code w.length} rows of {@code w[0].length} wave values in {@code dtype}, 8 bytes past a line (as in
+     * the benchmark's safetensors files); {@code w} receives the values as stored (bf16: the widened value).
+     */
+    private static Matrix waveRows(Arena arena, DType dtype, double[][] w) {
+        int rows = w.length;
+        int cols = w[0].length;
+        long bytes = (long) rows * cols * dtype.bytes();
+        MemorySegment seg = arena.allocate(bytes + 64, 64).asSlice(8, bytes);
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < cols; c++) {
+                float v = (float) Math.sin((r * cols + c) * 0.37) * (1 + r % 5);
+                long i = (long) r * cols + c;
+                if (dtype == DType.F32) {
+                    seg.set(Tensor.F32, i * 4, v);
+                    w[r][c] = v;
+                } else {
+                    short bits = (short) (Float.floatToRawIntBits(v) >>> 16);
+                    seg.set(Tensor.I16, i * 2, bits);
+                    w[r][c] = Float.intBitsToFloat(bits << 16);
+                }
+            }
+        }
+        return new Matrix(new Tensor("w", dtype, new long[] {rows, cols}, seg), 0, rows, cols);
+    }
+
     /** Row {@code w} times {@code x[xOff ..]} in doubles. */
     private static double exactDot(double[] w, float[] x, int xOff) {
         double sum = 0;
@@ -711,23 +721,8 @@ class KernelsTest {
             for (DType dtype : new DType[] {DType.F32, DType.BF16}) {
                 for (int cols : new int[] {5, 203, 256}) {
                     int rows = 75;
-                    long bytes = (long) rows * cols * dtype.bytes();
-                    MemorySegment seg = arena.allocate(bytes + 64, 64).asSlice(8, bytes);
                     double[][] w = new double[rows][cols];
-                    for (int r = 0; r < rows; r++) {
-                        for (int c = 0; c < cols; c++) {
-                            float v = (float) Math.sin((r * cols + c) * 0.37) * (1 + r % 5);
-                            long at = (long) r * cols + c;
-                            if (dtype == DType.F32) {
-                                seg.set(Tensor.F32, at * 4, v);
-                            } else {
-                                seg.set(Tensor.I16, at * 2, (short) (Float.floatToRawIntBits(v) >>> 16));
-                                v = Float.intBitsToFloat(Float.floatToRawIntBits(v) & 0xffff0000);
-                            }
-                            w[r][c] = v;
-                        }
-                    }
-                    Matrix m = new Matrix(new Tensor("w", dtype, new long[] {rows, cols}, seg), 0, rows, cols);
+                    Matrix m = waveRows(arena, dtype, w);
                     for (int n : new int[] {48, 49, 50, 57, 63, 64, 65}) {
                         int stride = cols + 3;
                         float[] x = new float[2 + n * stride];
