@@ -113,11 +113,16 @@ final class TokenLanes {
         }
     }
 
-    /** A tile's sums into {@code out}: row i, token t at {@code out[outOff + t * outStride + i]}. */
+    /**
+     * A tile's sums into {@code out}: row i, token t at {@code out[outOff + t * outStride + i]}. Token by token, the
+     * tile's rows side by side in one line: the tokens' lines are {@code outStride} apart, 4 KB for a 1024-wide
+     * output, so all of them fall in one set of the L1 and a pass over the tokens per row found none still there.
+     */
     private static void scatter(float[] sums, int rows, int n, float[] out, int outOff, int outStride) {
-        for (int i = 0; i < rows; i++) {
-            for (int t = 0; t < n; t++) {
-                out[outOff + t * outStride + i] = sums[i * TOKENS + t];
+        for (int t = 0; t < n; t++) {
+            int o = outOff + t * outStride;
+            for (int i = 0; i < rows; i++) {
+                out[o + i] = sums[i * TOKENS + t];
             }
         }
     }
