@@ -90,6 +90,29 @@ class Bf16CheckpointTest {
         }
     }
 
+    @Test
+    void aWholePrefillChunkGivesEveryPositionTheLogitsOfOneTokenAtATime() {
+        // 64 tokens: a batch this size takes the dense MLP's gate/up and the shared expert's products with the
+        // tokens in lanes (TokenLanes, bf16 rows widened one weight at a time) and the routed experts' few-token
+        // tiles; one token at a time takes none of them, so the two agree only if those paths sum right.
+        try (Model model = Model.load(Fixtures.model(NAME))) {
+            int[] prompt = new int[Model.PREFILL_CHUNK];
+            for (int i = 0; i < prompt.length; i++) {
+                prompt[i] = (i * 7919 + 13) % model.config().vocabSize();
+            }
+            float[][] batched = model.logitsAt(model.newSession(prompt.length, Session.Form.ABSORBED), prompt);
+            Session s = model.newSession(prompt.length, Session.Form.ABSORBED);
+            for (int pos = 0; pos < prompt.length; pos++) {
+                float[] one = model.forward(s, prompt[pos], true);
+                double worst = 0;
+                for (int v = 0; v < one.length; v++) {
+                    worst = Math.max(worst, Math.abs(one[v] - batched[pos][v]));
+                }
+                assertTrue(worst <= F32_TOLERANCE, "position " + pos + ": max abs diff " + worst);
+            }
+        }
+    }
+
     private static int[] prompt(JsonNode f) {
         return Fixtures.ints(f.path("prompt_ids")).stream().mapToInt(Integer::intValue).toArray();
     }

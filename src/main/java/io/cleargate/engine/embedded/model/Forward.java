@@ -380,7 +380,7 @@ final class Forward {
                     if (m == 0) {
                         tasks = mine;
                     }
-                    units.take(total, (from, to) -> expertsGateUp(mine, from));
+                    units.take(total, (from, to) -> expertsGateUp(mine, from, new TokenLanes.Input[1]));
                 });
             } else {
                 Chunks routerRows = rowChunks(e, 4);
@@ -391,10 +391,16 @@ final class Forward {
                         gateUpUnits = Chunks.fixed(unitsOf(tasks), 1);
                     }
                 });
-                steps.add((m, size) -> gateUpUnits.take((from, to) -> expertsGateUp(tasks, from)));
+                steps.add((m, size) -> {
+                    TokenLanes.Input[] shared = new TokenLanes.Input[1];
+                    gateUpUnits.take((from, to) -> expertsGateUp(tasks, from, shared));
+                });
             }
             Chunks downRows = Chunks.of(d, team.size(), 16);
-            steps.add((m, size) -> downRows.take(this::expertsDown));
+            steps.add((m, size) -> {
+                TokenLanes.Input[] shared = new TokenLanes.Input[1];
+                downRows.take((from, to) -> expertsDown(from, to, shared));
+            });
         }
 
         /** Routes every token and lists each active expert's tokens (in token order, inputs from {@code xn}), then the shared expert. */
@@ -434,7 +440,7 @@ final class Forward {
         }
 
         /**
-         * From this many rows on, a step's f32 product over a whole prefill chunk goes through {@link TokenLanes}
+         * From this many rows on, a step's f32 or bf16 product over a whole prefill chunk goes through {@link TokenLanes}
          * (one transpose of the batch per member); the router's 32 rows and a head's W_UV stay with {@link Panels}.
          */
         static final int LANE_ROWS = 128;
@@ -452,24 +458,57 @@ final class Forward {
             return units;
         }
 
-        /** Gate and up (and the activation) for one unit of rows of one expert of {@code all}. */
-        void expertsGateUp(Task[] all, int unit) {
+        /**
+         * Gate and up (and the activation) for one unit of rows of one expert of {@code all}. The shared
+         * expert sees the whole batch: its units go through {@link TokenLanes} with the batch transposed once
+         * per member and step, into {@code shared[0]} (null until this member's first shared unit).
+         */
+        void expertsGateUp(Task[] all, int unit, TokenLanes.Input[] shared) {
             for (int i = all.length - 1; i >= 0; i--) {
                 Task task = all[i];
                 if (unit >= task.firstUnit) {
                     int from = (unit - task.firstUnit) * UNIT_ROWS;
-                    gateUp(task.mlp, task.in, task.inOff, task.count, task.h1, task.h2, task.hOff, from,
-                            Math.min(task.inner, from + UNIT_ROWS));
+                    int to = Math.min(task.inner, from + UNIT_ROWS);
+                    TokenLanes.Input lanes = task.shared ? sharedLanes(shared, task.mlp.gate(), task.in, task.inOff, d) : null;
+                    if (lanes == null) {
+                        gateUp(task.mlp, task.in, task.inOff, task.count, task.h1, task.h2, task.hOff, from, to);
+                        return;
+                    }
+                    TokenLanes.matmulRows(task.mlp.gate(), lanes, task.h1, task.hOff, task.inner, from, to);
+                    TokenLanes.matmulRows(task.mlp.up(), lanes, task.h2, task.hOff, task.inner, from, to);
+                    for (int t = 0; t < n; t++) {
+                        Kernels.siluTimes(task.h1, task.h2, task.hOff + t * task.inner + from, task.hOff + t * task.inner + to);
+                    }
                     return;
                 }
             }
         }
 
-        /** Down rows {@code from .. to} of every expert, then their weighted sum in a fixed order and the residual. */
-        void expertsDown(int from, int to) {
+        /**
+         * The shared expert's input ({@code cols} wide from {@code xOff}) transposed for {@link TokenLanes}, once per
+         * member and step; null where that path does not run. Not held to {@link #LANE_ROWS}: one transpose serves
+         * all of the member's shared units in the step (on the benchmark model 512 gate/up rows, 1024 down rows).
+         */
+        TokenLanes.Input sharedLanes(TokenLanes.Input[] shared, Matrix w, float[] x, int xOff, int cols) {
+            if (shared[0] == null && Kernels.VECTOR && lanesFor(w)) {
+                shared[0] = TokenLanes.of(x, xOff, n, cols, cols);
+            }
+            return shared[0];
+        }
+
+        /**
+         * Down rows {@code from .. to} of every expert, then their weighted sum in a fixed order and the residual;
+         * the shared expert's through {@link TokenLanes}, as in {@link #expertsGateUp}.
+         */
+        void expertsDown(int from, int to, TokenLanes.Input[] shared) {
             for (Task task : tasks) {
-                Kernels.matmulRows(task.mlp.down(), task.h1, task.hOff, task.count, task.inner, task.out, task.outOff, d,
-                        from, to);
+                TokenLanes.Input lanes = task.shared ? sharedLanes(shared, task.mlp.down(), task.h1, task.hOff, task.inner) : null;
+                if (lanes != null) {
+                    TokenLanes.matmulRows(task.mlp.down(), lanes, task.out, task.outOff, d, from, to);
+                } else {
+                    Kernels.matmulRows(task.mlp.down(), task.h1, task.hOff, task.count, task.inner, task.out, task.outOff, d,
+                            from, to);
+                }
             }
             for (int t = 0; t < n; t++) {
                 Arrays.fill(b.ffnOut, t * d + from, t * d + to, 0f);
@@ -541,19 +580,29 @@ final class Forward {
 
         /**
          * This member's batch {@code x} transposed for {@link TokenLanes} when the step's product of {@code rows}
-         * rows of {@code w}'s kind goes that way (f32 weights, a whole prefill chunk, enough rows that one transpose of the
-         * batch costs less than packing the rows); else null.
+         * rows of {@code w}'s kind goes that way (f32 or bf16 weights, a whole prefill chunk, enough rows that one transpose
+         * of the batch costs less than packing the rows); else null.
          */
         TokenLanes.Input lanes(Matrix w, int rows, float[] x, int xStride, int cols) {
-            if (!Kernels.VECTOR || rows < LANE_ROWS || w.scale() != null || w.tensor().dtype() != DType.F32) {
+            if (!Kernels.VECTOR || rows < LANE_ROWS || !lanesFor(w)) {
                 return null;
             }
             return TokenLanes.of(x, 0, n, xStride, cols);
         }
 
+        /**
+         * Whether {@link TokenLanes} takes {@code w}'s kind of weights: f32, and bf16 unless
+         * {@code -Dcleargate.engine.bf16Lanes=false} (bf16 through {@link Panels} as before speed.md 64, for A/B jobs).
+         */
+        static boolean lanesFor(Matrix w) {
+            return w.scale() == null && (w.tensor().dtype() == DType.F32 || w.tensor().dtype() == DType.BF16 && BF16_LANES);
+        }
+
+        static final boolean BF16_LANES = !"false".equals(System.getProperty("cleargate.engine.bf16Lanes"));
+
         /** Rows {@code from .. to} of {@code W x} over the batch: with the tokens in lanes when {@code lanes} is given. */
         void product(Matrix w, TokenLanes.Input lanes, float[] x, int xStride, float[] out, int outStride, int from, int to) {
-            if (lanes != null && w.scale() == null && w.tensor().dtype() == DType.F32) {
+            if (lanes != null && lanesFor(w)) {
                 TokenLanes.matmulRows(w, lanes, out, 0, outStride, from, to);
             } else {
                 Kernels.matmulRows(w, x, 0, n, xStride, out, 0, outStride, from, to);

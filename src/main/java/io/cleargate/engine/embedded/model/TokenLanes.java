@@ -8,7 +8,7 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * f32 batch products of a whole prefill chunk (49 to 64 tokens) with the tokens in the vectors' lanes:
+ * f32 and bf16 batch products of a whole prefill chunk (49 to 64 tokens) with the tokens in the vectors' lanes:
  * the batch's activations are transposed once per step and member ({@link #of}: column k's 64 tokens as
  * four vectors, from a 64-byte boundary), and a tile of six weight rows broadcasts each row's k-th weight
  * from where the weights are mapped against those four vectors (24 FMAs a step of k, as the four-panel
@@ -16,7 +16,10 @@ import jdk.incubator.vector.VectorSpecies;
  * panels (a third of a call's time on this Xeon, speed.md 56), and its tiles wait for the packing to read
  * the rows from memory, where here the six rows stream in while the FMAs run. Every (row, token) is summed
  * by fused multiply-adds in order of k, the same operations as {@link Panels}: the results are the same bits.
- * Only loaded with the Vector API, for 16-lane vectors.
+ * bf16 rows are widened one weight at a time (exact) before the broadcast: on the AMD EPYC of speed.md 61
+ * and 64 one thread ran a 64-row call at 44-48 GMAC/s this way against 36-40 through {@link Panels} (the
+ * core's FMA peak there ~55), where bf16 had gone through the panels only. Only loaded with the Vector
+ * API, for 16-lane vectors.
  */
 final class TokenLanes {
 
@@ -87,24 +90,39 @@ final class TokenLanes {
     /** Rows {@code from .. to} of {@code W x} for the batch {@code in} (f32 weights): {@code out[outOff + t * outStride + r]}. */
     static void matmulRows(Matrix w, Input in, float[] out, int outOff, int outStride, int from, int to) {
         MemorySegment seg = w.tensor().data();
-        long rowBytes = (long) w.cols() * Float.BYTES;
+        boolean bf16 = w.tensor().dtype() == DType.BF16;
+        int bytes = w.tensor().dtype().bytes();
+        long rowBytes = (long) w.cols() * bytes;
         float[] sums = SCRATCH.get().sums;
         int r = from;
         for (; r + 6 <= to; r += 6) {
-            rows6(seg, w.rowStart(r) * Float.BYTES, rowBytes, in.xT(), in.cols(), sums);
+            if (bf16) {
+                rows6Bf16(seg, w.rowStart(r) * bytes, rowBytes, in.xT(), in.cols(), sums);
+            } else {
+                rows6(seg, w.rowStart(r) * bytes, rowBytes, in.xT(), in.cols(), sums);
+            }
             scatter(sums, 6, in.n(), out, outOff + r, outStride);
         }
         for (; r < to; r++) {
-            row1(seg, w.rowStart(r) * Float.BYTES, in.xT(), in.cols(), sums);
+            if (bf16) {
+                row1Bf16(seg, w.rowStart(r) * bytes, in.xT(), in.cols(), sums);
+            } else {
+                row1(seg, w.rowStart(r) * bytes, in.xT(), in.cols(), sums);
+            }
             scatter(sums, 1, in.n(), out, outOff + r, outStride);
         }
     }
 
-    /** A tile's sums into {@code out}: row i, token t at {@code out[outOff + t * outStride + i]}. */
+    /**
+     * A tile's sums into {@code out}: row i, token t at {@code out[outOff + t * outStride + i]}. Token by token, the
+     * tile's rows side by side in one line: the tokens' lines are {@code outStride} apart, 4 KB for a 1024-wide
+     * output, so all of them fall in one set of the L1 and a pass over the tokens per row found none still there.
+     */
     private static void scatter(float[] sums, int rows, int n, float[] out, int outOff, int outStride) {
-        for (int i = 0; i < rows; i++) {
-            for (int t = 0; t < n; t++) {
-                out[outOff + t * outStride + i] = sums[i * TOKENS + t];
+        for (int t = 0; t < n; t++) {
+            int o = outOff + t * outStride;
+            for (int i = 0; i < rows; i++) {
+                out[o + i] = sums[i * TOKENS + t];
             }
         }
     }
@@ -194,6 +212,102 @@ final class TokenLanes {
         for (int k = 0; k < cols; k++) {
             long xk = (long) k * TOKENS * Float.BYTES;
             FloatVector y = FloatVector.broadcast(F, seg.get(Tensor.F32, at + (long) k * Float.BYTES));
+            a0 = y.fma(FloatVector.fromMemorySegment(F, xT, xk, NATIVE), a0);
+            a1 = y.fma(FloatVector.fromMemorySegment(F, xT, xk + 64, NATIVE), a1);
+            a2 = y.fma(FloatVector.fromMemorySegment(F, xT, xk + 128, NATIVE), a2);
+            a3 = y.fma(FloatVector.fromMemorySegment(F, xT, xk + 192, NATIVE), a3);
+        }
+        a0.intoArray(sums, 0);
+        a1.intoArray(sums, 16);
+        a2.intoArray(sums, 32);
+        a3.intoArray(sums, 48);
+    }
+
+    /** {@link #rows6} for bf16 rows, each weight widened exactly before its broadcast. */
+    private static void rows6Bf16(MemorySegment seg, long at, long rowBytes, MemorySegment xT, int cols, float[] sums) {
+        FloatVector a00 = FloatVector.zero(F), a01 = FloatVector.zero(F), a02 = FloatVector.zero(F), a03 = FloatVector.zero(F);
+        FloatVector a10 = FloatVector.zero(F), a11 = FloatVector.zero(F), a12 = FloatVector.zero(F), a13 = FloatVector.zero(F);
+        FloatVector a20 = FloatVector.zero(F), a21 = FloatVector.zero(F), a22 = FloatVector.zero(F), a23 = FloatVector.zero(F);
+        FloatVector a30 = FloatVector.zero(F), a31 = FloatVector.zero(F), a32 = FloatVector.zero(F), a33 = FloatVector.zero(F);
+        FloatVector a40 = FloatVector.zero(F), a41 = FloatVector.zero(F), a42 = FloatVector.zero(F), a43 = FloatVector.zero(F);
+        FloatVector a50 = FloatVector.zero(F), a51 = FloatVector.zero(F), a52 = FloatVector.zero(F), a53 = FloatVector.zero(F);
+        long w0 = at + 0 * rowBytes;
+        long w1 = at + 1 * rowBytes;
+        long w2 = at + 2 * rowBytes;
+        long w3 = at + 3 * rowBytes;
+        long w4 = at + 4 * rowBytes;
+        long w5 = at + 5 * rowBytes;
+        for (int k = 0; k < cols; k++) {
+            long xk = (long) k * TOKENS * Float.BYTES;
+            long wk = (long) k * 2;
+            FloatVector t0 = FloatVector.fromMemorySegment(F, xT, xk, NATIVE);
+            FloatVector t1 = FloatVector.fromMemorySegment(F, xT, xk + 64, NATIVE);
+            FloatVector t2 = FloatVector.fromMemorySegment(F, xT, xk + 128, NATIVE);
+            FloatVector t3 = FloatVector.fromMemorySegment(F, xT, xk + 192, NATIVE);
+            FloatVector y;
+            y = FloatVector.broadcast(F, Float.intBitsToFloat(seg.get(Tensor.I16, w0 + wk) << 16));
+            a00 = y.fma(t0, a00);
+            a01 = y.fma(t1, a01);
+            a02 = y.fma(t2, a02);
+            a03 = y.fma(t3, a03);
+            y = FloatVector.broadcast(F, Float.intBitsToFloat(seg.get(Tensor.I16, w1 + wk) << 16));
+            a10 = y.fma(t0, a10);
+            a11 = y.fma(t1, a11);
+            a12 = y.fma(t2, a12);
+            a13 = y.fma(t3, a13);
+            y = FloatVector.broadcast(F, Float.intBitsToFloat(seg.get(Tensor.I16, w2 + wk) << 16));
+            a20 = y.fma(t0, a20);
+            a21 = y.fma(t1, a21);
+            a22 = y.fma(t2, a22);
+            a23 = y.fma(t3, a23);
+            y = FloatVector.broadcast(F, Float.intBitsToFloat(seg.get(Tensor.I16, w3 + wk) << 16));
+            a30 = y.fma(t0, a30);
+            a31 = y.fma(t1, a31);
+            a32 = y.fma(t2, a32);
+            a33 = y.fma(t3, a33);
+            y = FloatVector.broadcast(F, Float.intBitsToFloat(seg.get(Tensor.I16, w4 + wk) << 16));
+            a40 = y.fma(t0, a40);
+            a41 = y.fma(t1, a41);
+            a42 = y.fma(t2, a42);
+            a43 = y.fma(t3, a43);
+            y = FloatVector.broadcast(F, Float.intBitsToFloat(seg.get(Tensor.I16, w5 + wk) << 16));
+            a50 = y.fma(t0, a50);
+            a51 = y.fma(t1, a51);
+            a52 = y.fma(t2, a52);
+            a53 = y.fma(t3, a53);
+        }
+        a00.intoArray(sums, 0 * TOKENS + 0 * 16);
+        a01.intoArray(sums, 0 * TOKENS + 1 * 16);
+        a02.intoArray(sums, 0 * TOKENS + 2 * 16);
+        a03.intoArray(sums, 0 * TOKENS + 3 * 16);
+        a10.intoArray(sums, 1 * TOKENS + 0 * 16);
+        a11.intoArray(sums, 1 * TOKENS + 1 * 16);
+        a12.intoArray(sums, 1 * TOKENS + 2 * 16);
+        a13.intoArray(sums, 1 * TOKENS + 3 * 16);
+        a20.intoArray(sums, 2 * TOKENS + 0 * 16);
+        a21.intoArray(sums, 2 * TOKENS + 1 * 16);
+        a22.intoArray(sums, 2 * TOKENS + 2 * 16);
+        a23.intoArray(sums, 2 * TOKENS + 3 * 16);
+        a30.intoArray(sums, 3 * TOKENS + 0 * 16);
+        a31.intoArray(sums, 3 * TOKENS + 1 * 16);
+        a32.intoArray(sums, 3 * TOKENS + 2 * 16);
+        a33.intoArray(sums, 3 * TOKENS + 3 * 16);
+        a40.intoArray(sums, 4 * TOKENS + 0 * 16);
+        a41.intoArray(sums, 4 * TOKENS + 1 * 16);
+        a42.intoArray(sums, 4 * TOKENS + 2 * 16);
+        a43.intoArray(sums, 4 * TOKENS + 3 * 16);
+        a50.intoArray(sums, 5 * TOKENS + 0 * 16);
+        a51.intoArray(sums, 5 * TOKENS + 1 * 16);
+        a52.intoArray(sums, 5 * TOKENS + 2 * 16);
+        a53.intoArray(sums, 5 * TOKENS + 3 * 16);
+    }
+
+    /** {@link #row1} for a bf16 row. */
+    private static void row1Bf16(MemorySegment seg, long at, MemorySegment xT, int cols, float[] sums) {
+        FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
+        for (int k = 0; k < cols; k++) {
+            long xk = (long) k * TOKENS * Float.BYTES;
+            FloatVector y = FloatVector.broadcast(F, Float.intBitsToFloat(seg.get(Tensor.I16, at + (long) k * 2) << 16));
             a0 = y.fma(FloatVector.fromMemorySegment(F, xT, xk, NATIVE), a0);
             a1 = y.fma(FloatVector.fromMemorySegment(F, xT, xk + 64, NATIVE), a1);
             a2 = y.fma(FloatVector.fromMemorySegment(F, xT, xk + 128, NATIVE), a2);

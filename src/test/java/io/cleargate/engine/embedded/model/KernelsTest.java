@@ -638,24 +638,8 @@ class KernelsTest {
             for (DType dtype : new DType[] {DType.F32, DType.BF16}) {
                 for (int cols : new int[] {5, 203, 256}) {
                     int rows = 75;
-                    MemorySegment seg = arena.allocate((long) rows * cols * dtype.bytes() + 64, 64)
-                            .asSlice(8, (long) rows * cols * dtype.bytes());
                     double[][] w = new double[rows][cols];
-                    for (int r = 0; r < rows; r++) {
-                        for (int c = 0; c < cols; c++) {
-                            float v = (float) Math.sin((r * cols + c) * 0.37) * (1 + r % 5);
-                            long i = (long) r * cols + c;
-                            if (dtype == DType.F32) {
-                                seg.set(Tensor.F32, i * 4, v);
-                                w[r][c] = v;
-                            } else {
-                                short bits = (short) (Float.floatToRawIntBits(v) >>> 16);
-                                seg.set(Tensor.I16, i * 2, bits);
-                                w[r][c] = Float.intBitsToFloat(bits << 16);
-                            }
-                        }
-                    }
-                    Matrix m = new Matrix(new Tensor("w", dtype, new long[] {rows, cols}, seg), 0, rows, cols);
+                    Matrix m = waveRows(arena, dtype, w);
                     for (int n : new int[] {16, 17, 23, 24, 25, 28, 29, 64}) {
                         int stride = cols + 3;
                         float[] x = new float[2 + n * stride];
@@ -693,6 +677,32 @@ class KernelsTest {
         }
     }
 
+    /**
+     * A matrix of {@code w.length} rows of {@code w[0].length} wave values in {@code dtype}, 8 bytes past a line (as in
+     * the benchmark's safetensors files); {@code w} receives the values as stored (bf16: the widened value).
+     */
+    private static Matrix waveRows(Arena arena, DType dtype, double[][] w) {
+        int rows = w.length;
+        int cols = w[0].length;
+        long bytes = (long) rows * cols * dtype.bytes();
+        MemorySegment seg = arena.allocate(bytes + 64, 64).asSlice(8, bytes);
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < cols; c++) {
+                float v = (float) Math.sin((r * cols + c) * 0.37) * (1 + r % 5);
+                long i = (long) r * cols + c;
+                if (dtype == DType.F32) {
+                    seg.set(Tensor.F32, i * 4, v);
+                    w[r][c] = v;
+                } else {
+                    short bits = (short) (Float.floatToRawIntBits(v) >>> 16);
+                    seg.set(Tensor.I16, i * 2, bits);
+                    w[r][c] = Float.intBitsToFloat(bits << 16);
+                }
+            }
+        }
+        return new Matrix(new Tensor("w", dtype, new long[] {rows, cols}, seg), 0, rows, cols);
+    }
+
     /** Row {@code w} times {@code x[xOff ..]} in doubles. */
     private static double exactDot(double[] w, float[] x, int xOff) {
         double sum = 0;
@@ -705,51 +715,45 @@ class KernelsTest {
     @Test
     void tokenLaneProductsGiveEveryRowAndTokenThePanelsBitsHoweverTheRowsAreSplit() {
         // A whole prefill chunk (49-64 tokens) with the tokens in lanes: the same sums as the panels, bit for bit,
-        // for widths with and without a partial block of columns, rows in tiles of six and one, f32 rows 8 bytes
-        // past a line; with vectors of other than 16 lanes the path is off.
+        // for widths with and without a partial block of columns, rows in tiles of six and one, f32 and bf16 rows
+        // 8 bytes past a line; with vectors of other than 16 lanes the path is off.
         try (Arena arena = Arena.ofConfined()) {
-            for (int cols : new int[] {5, 203, 256}) {
-                int rows = 75;
-                MemorySegment seg = arena.allocate((long) rows * cols * 4 + 64, 64).asSlice(8, (long) rows * cols * 4);
-                double[][] w = new double[rows][cols];
-                for (int r = 0; r < rows; r++) {
-                    for (int c = 0; c < cols; c++) {
-                        float v = (float) Math.sin((r * cols + c) * 0.37) * (1 + r % 5);
-                        seg.set(Tensor.F32, ((long) r * cols + c) * 4, v);
-                        w[r][c] = v;
-                    }
-                }
-                Matrix m = new Matrix(new Tensor("w", DType.F32, new long[] {rows, cols}, seg), 0, rows, cols);
-                for (int n : new int[] {48, 49, 50, 57, 63, 64, 65}) {
-                    int stride = cols + 3;
-                    float[] x = new float[2 + n * stride];
-                    for (int i = 0; i < x.length; i++) {
-                        x[i] = (float) Math.cos(i * 0.29) * (1 + i % 7);
-                    }
-                    TokenLanes.Input in = TokenLanes.of(x, 2, n, stride, cols);
-                    boolean runs = TokenLanes.USABLE && n > 48 && n <= 64;
-                    assertEquals(runs, in != null, n + " tokens, " + cols + " columns");
-                    if (in == null) {
-                        continue;
-                    }
-                    float[] panels = new float[1 + n * 80];
-                    Kernels.matmulRows(m, x, 2, n, stride, panels, 1, 80, 0, rows);
-                    for (int chunk : new int[] {rows, 6, 7, 16, 32, 64}) {
-                        float[] lanes = new float[1 + n * 80];
-                        for (int from = 0, to; from < rows; from = to) {
-                            to = Math.min(rows, from + chunk);
-                            TokenLanes.matmulRows(m, in, lanes, 1, 80, from, to);
+            for (DType dtype : new DType[] {DType.F32, DType.BF16}) {
+                for (int cols : new int[] {5, 203, 256}) {
+                    int rows = 75;
+                    double[][] w = new double[rows][cols];
+                    Matrix m = waveRows(arena, dtype, w);
+                    for (int n : new int[] {48, 49, 50, 57, 63, 64, 65}) {
+                        int stride = cols + 3;
+                        float[] x = new float[2 + n * stride];
+                        for (int i = 0; i < x.length; i++) {
+                            x[i] = (float) Math.cos(i * 0.29) * (1 + i % 7);
                         }
-                        for (int t = 0; t < n; t++) {
-                            for (int r = 0; r < rows; r++) {
-                                double exact = exactDot(w[r], x, 2 + t * stride);
-                                int at = 1 + t * 80 + r;
-                                String where = cols + " columns, " + n + " tokens, chunks of " + chunk + ", row " + r + ", token " + t;
-                                assertEquals(exact, lanes[at], 1e-4 * Math.max(1, Math.abs(exact)), where);
-                                assertEquals(panels[at], lanes[at], 0f, "as the panels, " + where);
+                        TokenLanes.Input in = TokenLanes.of(x, 2, n, stride, cols);
+                        boolean runs = TokenLanes.USABLE && n > 48 && n <= 64;
+                        assertEquals(runs, in != null, n + " tokens, " + cols + " columns");
+                        if (in == null) {
+                            continue;
+                        }
+                        float[] panels = new float[1 + n * 80];
+                        Kernels.matmulRows(m, x, 2, n, stride, panels, 1, 80, 0, rows);
+                        for (int chunk : new int[] {rows, 6, 7, 16, 32, 64}) {
+                            float[] lanes = new float[1 + n * 80];
+                            for (int from = 0, to; from < rows; from = to) {
+                                to = Math.min(rows, from + chunk);
+                                TokenLanes.matmulRows(m, in, lanes, 1, 80, from, to);
                             }
-                            for (int r = rows; r < 80; r++) {
-                                assertEquals(0f, lanes[1 + t * 80 + r], "nothing written past the rows, token " + t);
+                            for (int t = 0; t < n; t++) {
+                                for (int r = 0; r < rows; r++) {
+                                    double exact = exactDot(w[r], x, 2 + t * stride);
+                                    int at = 1 + t * 80 + r;
+                                    String where = dtype + ", " + cols + " columns, " + n + " tokens, chunks of " + chunk + ", row " + r + ", token " + t;
+                                    assertEquals(exact, lanes[at], 1e-4 * Math.max(1, Math.abs(exact)), where);
+                                    assertEquals(panels[at], lanes[at], 0f, "as the panels, " + where);
+                                }
+                                for (int r = rows; r < 80; r++) {
+                                    assertEquals(0f, lanes[1 + t * 80 + r], "nothing written past the rows, token " + t);
+                                }
                             }
                         }
                     }

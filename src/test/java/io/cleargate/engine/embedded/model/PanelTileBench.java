@@ -74,7 +74,7 @@ public final class PanelTileBench {
                     next[0] = (next[0] + 1) % copies;
                 });
                 String lanes = "";
-                if (dtype == DType.F32 && TokenLanes.of(x, 0, tokens, cols, cols) != null) {
+                if (TokenLanes.of(x, 0, tokens, cols, cols) != null) {
                     float[] o2 = new float[o.length];
                     Kernels.matmulRows(ws[0], x, 0, tokens, cols, o, 0, 64, 0, 64);
                     TokenLanes.Input in = TokenLanes.of(x, 0, tokens, cols, cols);
